@@ -1,0 +1,139 @@
+/**
+ * Names and settings shared by the CDK stack (lib/), the Lambdas and the local runtime, so the
+ * three never drift. Runtime values come from environment variables that lib/ and local/ both set.
+ */
+
+/** Environment variable names, set by lib/ on each Lambda and by local/ for the embedded runtime. */
+export const ENV = {
+  table: 'TABLE_NAME',
+  returnsBucket: 'RETURNS_BUCKET',
+  quarantineBucket: 'QUARANTINE_BUCKET',
+  registersBucket: 'REGISTERS_BUCKET',
+  ingestQueueUrl: 'INGEST_QUEUE_URL',
+  rollupQueueUrl: 'ROLLUP_QUEUE_URL',
+  patternsFunction: 'PATTERNS_FUNCTION_NAME',
+  laCode: 'LA_CODE',
+  laName: 'LA_NAME',
+  laSettings: 'LA_SETTINGS',
+} as const;
+
+/** Default resource names (the local runtime uses these; in AWS, CDK generates names and passes them). */
+export const DEFAULT_NAMES = {
+  table: 'attendance-hub',
+  returnsBucket: 'attendance-hub-returns',
+  quarantineBucket: 'attendance-hub-quarantine',
+  registersBucket: 'attendance-hub-registers',
+  ingestQueue: 'attendance-hub-ingest.fifo',
+  rollupQueue: 'attendance-hub-rollup.fifo',
+  patternsFunction: 'attendance-hub-patterns',
+} as const;
+
+/** The single DynamoDB table: generic keys plus one GSI, so the local runtime can create it identically. */
+export const TABLE_SCHEMA = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  gsi1: { name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+} as const;
+
+/** Seconds a rollup message waits before delivery (FIFO queue delay): see docs/architecture.md. */
+export const ROLLUP_DELAY_SECONDS = 10;
+
+export const LIMITS = {
+  /** Largest body accepted directly by POST /v1/returns (API Gateway's payload limit is 10 MB). */
+  maxDirectUploadBytes: 6 * 1024 * 1024,
+  /** Largest object accepted through a presigned upload. */
+  maxPresignedUploadBytes: 200 * 1024 * 1024,
+  /** Rows in one return (a whole-year back-fill of a 2,000-pupil school is ~400,000). */
+  maxRowsPerReturn: 1_000_000,
+  /** Longest CSV line accepted (a normal row is under 300 bytes). */
+  maxLineBytes: 64 * 1024,
+  /** XML nesting depth accepted in CTF and CIN census files. */
+  maxXmlDepth: 40,
+  /** Largest social-care or calendar upload. */
+  maxCohortUploadBytes: 20 * 1024 * 1024,
+  /** Row errors stored inline on a return's status (the full report is kept in S3). */
+  maxInlineRowErrors: 1000,
+  /** Page size bounds for lists. */
+  defaultPageSize: 50,
+  maxPageSize: 1000,
+} as const;
+
+/** LA-configurable rules (DESIGN §2 "configurable" items), with the national defaults. */
+export interface LaSettings {
+  /** Codes counted towards the penalty-notice threshold. */
+  penaltyNoticeCodes: string[];
+  /** Sessions in the rolling window that meet the threshold. */
+  penaltyNoticeSessions: number;
+  /** School weeks in the rolling window. */
+  penaltyNoticeWeeks: number;
+  /** Lower bound (percent) of "at risk of persistent absence". */
+  atRiskLowerPercent: number;
+  /** School weeks in the "emerging PA" look-back. */
+  emergingWeeks: number;
+  /** School days either side of a break that are holiday-adjacent (K). */
+  holidayAdjacentDays: number;
+  /** Notice-to-improve period in school days. */
+  noticeToImprovePeriodDays: number;
+  /** School days within which a referral must be triaged. */
+  referralTriageDays: number;
+}
+
+export const DEFAULT_LA_SETTINGS: LaSettings = {
+  penaltyNoticeCodes: ['G', 'N', 'O', 'U'],
+  penaltyNoticeSessions: 10,
+  penaltyNoticeWeeks: 10,
+  atRiskLowerPercent: 5,
+  emergingWeeks: 4,
+  holidayAdjacentDays: 2,
+  noticeToImprovePeriodDays: 15,
+  referralTriageDays: 5,
+};
+
+export interface RuntimeConfig {
+  table: string;
+  returnsBucket: string;
+  quarantineBucket: string;
+  registersBucket: string;
+  ingestQueueUrl: string;
+  rollupQueueUrl: string;
+  patternsFunction: string;
+  laCode: string;
+  laName: string;
+  settings: LaSettings;
+}
+
+let cached: RuntimeConfig | undefined;
+
+/** Read once per process; throws a clear message naming the missing variable. */
+export function runtimeConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
+  if (cached && env === process.env) return cached;
+  const need = (name: string): string => {
+    const v = env[name];
+    if (!v) throw new Error(`environment variable ${name} is not set`);
+    return v;
+  };
+  const overrides = env[ENV.laSettings] ? (JSON.parse(env[ENV.laSettings] as string) as Partial<LaSettings>) : {};
+  const config: RuntimeConfig = {
+    table: need(ENV.table),
+    returnsBucket: need(ENV.returnsBucket),
+    quarantineBucket: need(ENV.quarantineBucket),
+    registersBucket: need(ENV.registersBucket),
+    ingestQueueUrl: need(ENV.ingestQueueUrl),
+    rollupQueueUrl: need(ENV.rollupQueueUrl),
+    patternsFunction: env[ENV.patternsFunction] ?? DEFAULT_NAMES.patternsFunction,
+    laCode: need(ENV.laCode),
+    laName: env[ENV.laName] ?? 'Local Authority',
+    settings: { ...DEFAULT_LA_SETTINGS, ...overrides },
+  };
+  if (env === process.env) cached = config;
+  return config;
+}
+
+/** For tests and the local runtime, which change the environment between runs. */
+export function resetRuntimeConfig(): void {
+  cached = undefined;
+}
+
+/** The demo / default LA code used locally (a fictional three-digit LA code). */
+export const LOCAL_LA_CODE = '999';
+export const LOCAL_LA_NAME = 'Exampleshire (synthetic)';
