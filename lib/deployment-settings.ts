@@ -1,0 +1,85 @@
+import type { Node } from 'constructs';
+import * as z from 'zod';
+import { DEFAULT_LA_SETTINGS, LOCAL_LA_CODE, LOCAL_LA_NAME, type LaSettings } from '../shared/config.js';
+import { isKnownCode } from '../shared/domain/codes.js';
+
+/**
+ * What one LA's deployment is told through CDK context (`cdk deploy -c laCode=… -c laName=…`, or
+ * the "context" block of cdk.json). See docs/deploying.md.
+ */
+export interface DeploymentSettings {
+  /** The LA's three-digit DfE code (the `la` claim every token must carry). */
+  laCode: string;
+  laName: string;
+  /** Overrides of the national defaults, passed to the Lambdas as LA_SETTINGS JSON; undefined = defaults. */
+  laSettings: Partial<LaSettings> | undefined;
+  /** Browser origins allowed by CORS on the API and on presigned uploads to the returns bucket. */
+  webOrigins: string[];
+  /** Address subscribed to the alarm topic, if given. */
+  alarmEmail: string | undefined;
+}
+
+const laSettingsSchema = z
+  .object({
+    penaltyNoticeCodes: z.array(z.string().refine(isKnownCode, 'a DfE attendance code (DESIGN §2.1)')).min(1),
+    penaltyNoticeSessions: z.number().int().positive(),
+    penaltyNoticeWeeks: z.number().int().positive(),
+    atRiskLowerPercent: z.number().min(0).max(10),
+    emergingWeeks: z.number().int().positive(),
+    holidayAdjacentDays: z.number().int().nonnegative(),
+    noticeToImprovePeriodDays: z.number().int().positive(),
+    referralTriageDays: z.number().int().positive(),
+  } satisfies Record<keyof LaSettings, z.ZodType>)
+  // A misspelt setting would otherwise be ignored silently and the national default applied.
+  .strict()
+  .partial();
+
+const contextSchema = z.object({
+  laCode: z.string().regex(/^\d{3}$/, 'laCode must be the three-digit DfE LA code, e.g. "201"'),
+  laName: z.string().min(1).max(200),
+  laSettings: laSettingsSchema.optional(),
+  webOrigins: z.array(z.string().regex(/^(\*|https?:\/\/[^/\s]+)$/, 'an origin such as https://attendance.example.gov.uk, or *')).min(1),
+  alarmEmail: z.email().optional(),
+});
+
+/** Context values arrive as strings from `-c key=value` and as JSON values from cdk.json: accept both. */
+function jsonOrString(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  const trimmed = value.trim();
+  if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
+    try {
+      return JSON.parse(trimmed);
+    } catch {
+      return value;
+    }
+  }
+  return value;
+}
+
+function originList(value: unknown): unknown {
+  const parsed = jsonOrString(value);
+  return typeof parsed === 'string' ? parsed.split(',').map((o) => o.trim()).filter(Boolean) : parsed;
+}
+
+/** Reads and validates the deployment's context; throws one message listing every bad value. */
+export function readDeploymentSettings(node: Node): DeploymentSettings {
+  const raw = {
+    laCode: node.tryGetContext('laCode') ?? LOCAL_LA_CODE,
+    laName: node.tryGetContext('laName') ?? LOCAL_LA_NAME,
+    laSettings: jsonOrString(node.tryGetContext('laSettings')),
+    webOrigins: originList(node.tryGetContext('webOrigins') ?? '*'),
+    alarmEmail: node.tryGetContext('alarmEmail') || undefined,
+  };
+  const result = contextSchema.safeParse({ ...raw, laCode: String(raw.laCode) });
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.') || 'context'}: ${i.message}`);
+    throw new Error(`invalid CDK context for the Attendance Hub stack:\n  ${problems.join('\n  ')}`);
+  }
+  const { laCode, laName, laSettings, webOrigins, alarmEmail } = result.data;
+  return { laCode, laName, laSettings, webOrigins, alarmEmail };
+}
+
+/** The settings a Lambda will run with, for the record (outputs and docs). */
+export function effectiveLaSettings(settings: DeploymentSettings): LaSettings {
+  return { ...DEFAULT_LA_SETTINGS, ...settings.laSettings };
+}

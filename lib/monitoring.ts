@@ -1,0 +1,105 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { FunctionWithLogGroup } from './function-with-log-group.js';
+
+export interface MonitoringProps {
+  /** Subscribed by email to the alarm topic when given (the recipient must confirm). */
+  alarmEmail: string | undefined;
+}
+
+/**
+ * Alarms to an encrypted SNS topic. The topic has its own key so CloudWatch can be allowed to use
+ * it without being allowed near the data key.
+ */
+export class Monitoring extends Construct {
+  readonly topic: sns.Topic;
+  readonly alarms: cloudwatch.Alarm[] = [];
+  private readonly action: actions.SnsAction;
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+
+    const key = new kms.Key(this, 'AlarmTopicKey', {
+      description: 'Attendance Hub alarm notifications',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    // CloudWatch alarms publish to an SSE-KMS topic only if the key lets CloudWatch use it.
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+      }),
+    );
+
+    this.topic = new sns.Topic(this, 'Alarms', {
+      displayName: 'Attendance Hub alarms',
+      masterKey: key,
+      enforceSSL: true,
+    });
+    if (props.alarmEmail) this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
+    this.action = new actions.SnsAction(this.topic);
+  }
+
+  /** Any message in a dead-letter queue is a return (or rollup) that failed five times. */
+  alarmOnDeadLetters(id: string, queue: sqs.IQueue, what: string): void {
+    this.add(id, {
+      metric: queue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      alarmDescription: `${what} failed repeatedly and is in the dead-letter queue: see docs/deploying.md (redrive).`,
+    });
+  }
+
+  /** A backlog: the oldest message has waited longer than a return should take. */
+  alarmOnQueueAge(id: string, queue: sqs.IQueue, maxAge: Duration, what: string): void {
+    this.add(id, {
+      metric: queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: 'Maximum' }),
+      threshold: maxAge.toSeconds(),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 2,
+      alarmDescription: `${what} has had a message waiting for more than ${maxAge.toHumanString()}.`,
+    });
+  }
+
+  /** Unhandled errors (handlers turn bad input into responses or quarantine, so an error is a fault). */
+  alarmOnErrors(id: string, fn: FunctionWithLogGroup): void {
+    this.add(id, {
+      metric: fn.fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      alarmDescription: `The ${fn.node.id} function threw an unhandled error.`,
+    });
+  }
+
+  /** 5xx from API Gateway itself or the integration, beyond a stray one. */
+  alarmOnServerErrors(id: string, api: apigw.HttpApi): void {
+    this.add(id, {
+      metric: api.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }),
+      threshold: 5,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      alarmDescription: 'The API returned five or more 5xx responses in five minutes.',
+    });
+  }
+
+  private add(id: string, props: cloudwatch.AlarmProps): void {
+    const alarm = new cloudwatch.Alarm(this, id, {
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      ...props,
+    });
+    alarm.addAlarmAction(this.action);
+    this.alarms.push(alarm);
+  }
+}
