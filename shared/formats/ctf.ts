@@ -609,8 +609,9 @@ export function writeCtf(rows: readonly ReturnRow[], options: CtfWriteOptions): 
   out.push(`      <Estab>${escapeXmlText(school.estab)}</Estab>`);
   out.push(`      <URN>${escapeXmlText(school.urn)}</URN>`);
   if (school.name !== undefined) out.push(`      <SchoolName>${escapeXmlText(school.name)}</SchoolName>`);
-  const years = rows.map((r) => academicYearOf(r.date));
-  if (years.length > 0) out.push(`      <AcademicYear>${Math.max(...years)}</AcademicYear>`);
+  let latest = '';
+  for (const r of rows) if (r.date > latest) latest = r.date;
+  if (latest !== '') out.push(`      <AcademicYear>${academicYearOf(latest)}</AcademicYear>`);
   out.push('    </SourceSchool>');
   out.push('  </Header>');
   out.push('  <CTFpupilData>');

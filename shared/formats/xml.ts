@@ -227,7 +227,14 @@ export class LineIndex {
 // Lexical guard
 
 const NAME_START = /[A-Za-z_:\u00C0-\uFFFF]/;
-const NAME_CHAR = /[A-Za-z0-9_:.\-\u00B7\u00C0-\uFFFF]/;
+/** Sticky: matches the rest of a name from lastIndex. */
+const NAME_REST = /[A-Za-z0-9_:.\-\u00B7\u00C0-\uFFFF]*/y;
+
+function nameEnd(s: string, from: number): number {
+  NAME_REST.lastIndex = from;
+  NAME_REST.exec(s);
+  return NAME_REST.lastIndex;
+}
 const PREDEFINED = new Set(['lt', 'gt', 'amp', 'quot', 'apos']);
 
 function lexicalGuard(s: string, lines: LineIndex, maxDepth: number): XmlError | undefined {
@@ -237,12 +244,21 @@ function lexicalGuard(s: string, lines: LineIndex, maxDepth: number): XmlError |
   let rootSeen = false;
   let i = 0;
   const err = (code: XmlErrorCode, at: number, message: string): XmlError => ({ code, line: lines.lineOf(at), message });
+  // Next '&' at or after a position, cached so the whole scan stays linear (positions only grow).
+  let amp = -1;
+  const hasAmpersand = (from: number, to: number): boolean => {
+    if (amp < from) {
+      amp = s.indexOf('&', from);
+      if (amp < 0) amp = n;
+    }
+    return amp < to;
+  };
 
   while (i < n) {
     const lt = s.indexOf('<', i);
     const textEnd = lt < 0 ? n : lt;
     if (textEnd > i) {
-      const e = checkText(s, i, textEnd, stack.length > 0, lines);
+      const e = stack.length === 0 ? checkOutsideRoot(s, i, textEnd, lines) : hasAmpersand(i, textEnd) ? checkReferences(s, i, textEnd, lines) : undefined;
       if (e) return e;
     }
     if (lt < 0) break;
@@ -285,9 +301,8 @@ function lexicalGuard(s: string, lines: LineIndex, maxDepth: number): XmlError |
       continue;
     }
     if (c1 === '/') {
-      let j = i + 2;
-      const nameStart = j;
-      while (j < n && NAME_CHAR.test(s[j])) j++;
+      const nameStart = i + 2;
+      let j = nameEnd(s, nameStart);
       const name = s.slice(nameStart, j);
       while (j < n && isSpace(s.charCodeAt(j))) j++;
       if (j >= n) return truncatedAt(s, n, lines, stack);
@@ -304,8 +319,7 @@ function lexicalGuard(s: string, lines: LineIndex, maxDepth: number): XmlError |
     // Start tag.
     if (i + 1 >= n) return truncatedAt(s, n, lines, stack);
     if (!NAME_START.test(s[i + 1])) return err('xml_not_well_formed', i, `'<' on line ${lines.lineOf(i)} does not start a tag (write &lt; in text)`);
-    let j = i + 1;
-    while (j < n && NAME_CHAR.test(s[j])) j++;
+    let j = nameEnd(s, i + 1);
     const name = s.slice(i + 1, j);
     // Attributes: skip to the closing '>' honouring quotes; references in values are checked.
     let selfClosing = false;
@@ -317,7 +331,7 @@ function lexicalGuard(s: string, lines: LineIndex, maxDepth: number): XmlError |
         if (close < 0) return truncatedAt(s, n, lines, [...stack, { name, at: i }]);
         const value = s.slice(j + 1, close);
         if (value.includes('<')) return err('xml_not_well_formed', j, `'<' inside an attribute value on line ${lines.lineOf(j)}`);
-        const e = checkReferences(s, j + 1, close, lines);
+        const e = hasAmpersand(j + 1, close) ? checkReferences(s, j + 1, close, lines) : undefined;
         if (e) return e;
         j = close + 1;
         continue;
@@ -362,19 +376,17 @@ function isSpace(c: number): boolean {
   return c === 32 || c === 9 || c === 10 || c === 13;
 }
 
-/** Character data: references must be legal; outside the root only white space may appear. */
-function checkText(s: string, from: number, to: number, insideRoot: boolean, lines: LineIndex): XmlError | undefined {
-  if (!insideRoot) {
-    for (let k = from; k < to; k++) {
-      if (!isSpace(s.charCodeAt(k))) {
-        return { code: 'xml_not_well_formed', line: lines.lineOf(k), message: `text outside the root element on line ${lines.lineOf(k)}` };
-      }
+/** Outside the root element only white space may appear. */
+function checkOutsideRoot(s: string, from: number, to: number, lines: LineIndex): XmlError | undefined {
+  for (let k = from; k < to; k++) {
+    if (!isSpace(s.charCodeAt(k))) {
+      return { code: 'xml_not_well_formed', line: lines.lineOf(k), message: `text outside the root element on line ${lines.lineOf(k)}` };
     }
-    return undefined;
   }
-  return checkReferences(s, from, to, lines);
+  return undefined;
 }
 
+/** Every reference in s[from, to) must be one of the five predefined entities or a legal numeric one. */
 function checkReferences(s: string, from: number, to: number, lines: LineIndex): XmlError | undefined {
   let k = s.indexOf('&', from);
   while (k >= 0 && k < to) {
