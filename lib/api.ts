@@ -6,13 +6,10 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { ENV } from '../shared/config.js';
+import { ENV, PUBLIC_ROUTES } from '../shared/config.js';
 import type { Auth } from './auth.js';
 import { FunctionWithLogGroup } from './function-with-log-group.js';
 import type { Storage } from './storage.js';
-
-/** Routes that need no token (DESIGN §4); every other route requires a Cognito JWT. */
-export const PUBLIC_ROUTES = ['/health', '/openapi.json', '/docs'] as const;
 
 /** Steady-state and burst request rates for the whole stage (≈600 schools plus LA staff). */
 export const STAGE_THROTTLE = { rateLimit: 100, burstLimit: 200 } as const;
@@ -111,16 +108,17 @@ export class Api extends Construct {
 
     this.httpApi.addRoutes({ path: '/{proxy+}', methods: [apigw.HttpMethod.ANY], integration, authorizer });
     this.httpApi.addRoutes({ path: '/', methods: [apigw.HttpMethod.ANY], integration, authorizer });
-    for (const path of PUBLIC_ROUTES) {
+    // Routes that need no token (DESIGN §4), the same list the local runtime uses.
+    for (const [method, path] of PUBLIC_ROUTES) {
       const [route] = this.httpApi.addRoutes({
         path,
-        methods: [apigw.HttpMethod.GET],
+        methods: [httpMethod(method)],
         integration,
         authorizer: new apigw.HttpNoneAuthorizer(),
       });
       Validations.of(route).acknowledge({
         id: 'AwsSolutions-APIG4',
-        reason: `GET ${path} is public by design (DESIGN §4: health, OpenAPI document and docs need no token); it returns no pupil data.`,
+        reason: `${method} ${path} is public by design (DESIGN §4: health, OpenAPI document and docs need no token); it returns no pupil data.`,
       });
     }
   }
@@ -129,4 +127,10 @@ export class Api extends Construct {
   get url(): string {
     return `${this.httpApi.apiEndpoint}/`;
   }
+}
+
+function httpMethod(method: string): apigw.HttpMethod {
+  const found = Object.values(apigw.HttpMethod).find((m) => m === method.toUpperCase());
+  if (!found) throw new Error(`PUBLIC_ROUTES has an unknown HTTP method: ${method}`);
+  return found;
 }

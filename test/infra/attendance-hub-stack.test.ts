@@ -4,12 +4,12 @@ import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PUBLIC_ROUTES, STAGE_THROTTLE } from '../../lib/api.js';
+import { STAGE_THROTTLE } from '../../lib/api.js';
 import { buildAttendanceHubApp } from '../../lib/attendance-hub-app.js';
 import { ROLE_GROUPS } from '../../lib/auth.js';
 import { PROJECT_ROOT } from '../../lib/function-with-log-group.js';
 import { MAX_RECEIVE_COUNT } from '../../lib/ingest-pipeline.js';
-import { ENV, LOCAL_LA_CODE, ROLLUP_DELAY_SECONDS, TABLE_SCHEMA } from '../../shared/config.js';
+import { ENV, LOCAL_LA_CODE, PUBLIC_ROUTES, ROLLUP_DELAY_SECONDS, TABLE_SCHEMA } from '../../shared/config.js';
 
 /** cdk.json's feature flags, as `cdk synth` would apply them, with esbuild bundling skipped. */
 const CDK_JSON_CONTEXT = JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8')).context as Record<string, unknown>;
@@ -346,9 +346,9 @@ describe('api', () => {
     template.resourceCountIs('AWS::ApiGatewayV2::Route', 2 + PUBLIC_ROUTES.length);
   });
 
-  it.each(PUBLIC_ROUTES)('serves GET %s without a token', (path) => {
+  it.each(PUBLIC_ROUTES.map(([method, path]) => `${method} ${path}`))('serves %s without a token', (routeKey) => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
-      RouteKey: `GET ${path}`,
+      RouteKey: routeKey,
       AuthorizationType: 'NONE',
       AuthorizerId: Match.absent(),
     });
