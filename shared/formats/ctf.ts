@@ -113,7 +113,14 @@ export interface Ctf {
 }
 
 export type CtfParse =
-  | { ok: true; ctf: Ctf; rows: ReturnRow[]; errors: RowError[]; rowCount: number }
+  | {
+      ok: true;
+      ctf: Ctf;
+      rows: ReturnRow[];
+      errors: RowError[];
+      /** Daily rows the file implies, loaded or not (a year whose marks cannot be placed on dates counts as one). */
+      rowCount: number;
+    }
   | { ok: false; error: FileError };
 
 export interface CtfParseOptions {

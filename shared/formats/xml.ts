@@ -16,7 +16,7 @@
  *  4. fast-xml-parser's XMLValidator for the remaining well-formedness rules (attribute syntax);
  *  5. XMLParser with entity processing OFF (`processEntities: false`, `htmlEntities: false`),
  *     `maxNestedTags` = the depth limit as a second guard, `preserveOrder` + `captureMetaData`
- *     so every element keeps its order and start offset. Text is decoded here (five named
+ *     so every element keeps its order and start/end offsets (endIndex needs fast-xml-parser ≥ 5.11). Text is decoded here (five named
  *     entities + numeric references only), never by the library.
  *
  * The result is a small ordered tree of elements with 1-based line numbers; attributes are not
