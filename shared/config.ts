@@ -35,12 +35,26 @@ export const TABLE_SCHEMA = {
   gsi1: { name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
 } as const;
 
-/** Seconds a rollup message waits before delivery (FIFO queue delay): see docs/architecture.md. */
+/**
+ * Seconds a rollup message waits before delivery (the FIFO queue's delivery delay), and the width of
+ * the window whose requests share one deduplication id: see docs/architecture.md. The local runtime
+ * overrides it with ROLLUP_DELAY_SECONDS (sender and queue read the same variable).
+ */
 export const ROLLUP_DELAY_SECONDS = 10;
 
+/** Routes served without a token (no JWT authorizer in AWS; no token check locally). */
+export const PUBLIC_ROUTES: ReadonlyArray<readonly [method: string, path: string]> = [
+  ['GET', '/health'],
+  ['GET', '/openapi.json'],
+  ['GET', '/docs'],
+];
+
 export const LIMITS = {
-  /** Largest body accepted directly by POST /v1/returns (API Gateway's payload limit is 10 MB). */
-  maxDirectUploadBytes: 6 * 1024 * 1024,
+  /**
+   * Largest body accepted directly by POST /v1/returns. A synchronous Lambda payload is at most
+   * 6 MB and API Gateway base64-encodes file bodies (+33 %), so larger files use a presigned upload.
+   */
+  maxDirectUploadBytes: 4 * 1024 * 1024,
   /** Largest object accepted through a presigned upload. */
   maxPresignedUploadBytes: 200 * 1024 * 1024,
   /** Rows in one return (a whole-year back-fill of a 2,000-pupil school is ~400,000). */

@@ -1,0 +1,77 @@
+/**
+ * Exact figures for periods that are not materialised (DESIGN §3: "answer any other period exactly
+ * ... never by approximation"): computed from the schools' registers, which a warm instance keeps in
+ * memory and refreshes school by school when their versions move.
+ */
+import { aggregateCells, type PeriodCells } from '../../shared/domain/metrics.js';
+import { cohortMasksByDay, cohortsEver, positiveCohortsOf, type CareEpisodeSpan } from '../../shared/domain/cohorts.js';
+import { aggregationEnrolments } from '../../shared/domain/school-view.js';
+import type { Period } from '../../shared/domain/periods.js';
+import { dayRange } from '../../shared/domain/periods.js';
+import type { SchoolRegister } from '../../shared/domain/register.js';
+import { countMarks, emptyCounts, totalsOf } from '../../shared/domain/stats.js';
+import type { PupilRow } from '../../shared/domain/school-view.js';
+import { loadCareIndex } from '../../shared/store/care.js';
+import { loadRegister } from '../../shared/store/registers.js';
+import { inParallel } from '../../shared/store/table.js';
+import { listSchoolViewPointers } from '../../shared/store/views.js';
+
+const registers = new Map<string, { version: number; register: SchoolRegister }>();
+
+/** Every school's register for the year, current as of the schools' view pointers. */
+export async function currentRegisters(year: number): Promise<SchoolRegister[]> {
+  const pointers = await listSchoolViewPointers(year);
+  const stale = pointers.filter((p) => registers.get(`${year}#${p.urn}`)?.version !== p.version);
+  await inParallel(stale, 8, async (p) => {
+    registers.set(`${year}#${p.urn}`, { version: p.version, register: await loadRegister(p.urn as string, year) });
+  });
+  return pointers.map((p) => registers.get(`${year}#${p.urn}`)!.register);
+}
+
+export interface SchoolPeriodCells {
+  urn: string;
+  cells: PeriodCells;
+}
+
+/** Cells of each school for one period. */
+export async function cellsForPeriod(period: Period, urns?: ReadonlySet<string>): Promise<SchoolPeriodCells[]> {
+  const care = await loadCareIndex();
+  const careOf = (upn: string): readonly CareEpisodeSpan[] => care.get(upn) ?? [];
+  const regs = (await currentRegisters(period.academicYear)).filter((r) => !urns || urns.has(r.urn));
+  return regs.map((r) => ({ urn: r.urn, cells: aggregateCells(aggregationEnrolments(r, careOf), [period])[0] }));
+}
+
+/**
+ * Pupil rows for one period: each pupil's combined counts across schools within the period, and the
+ * cohorts they were in at any time in it. Flags are the attendance flags recomputed for the period.
+ */
+export async function pupilRowsForPeriod(period: Period): Promise<Array<PupilRow & { periodCounts: number[] }>> {
+  const care = await loadCareIndex();
+  const regs = await currentRegisters(period.academicYear);
+  const [fromDay, toDay] = dayRange(period);
+  const byUpn = new Map<string, PupilRow & { periodCounts: number[] }>();
+  for (const r of regs) {
+    for (const p of r.pupils.values()) {
+      const counts = countMarks(p.marks, emptyCounts(), fromDay * 2, toDay * 2 + 2);
+      const masks = cohortMasksByDay(r.academicYear, p.stated, care.get(p.upn) ?? []);
+      const ever = positiveCohortsOf(cohortsEver(masks, fromDay, toDay));
+      let row = byUpn.get(p.upn);
+      if (!row) {
+        row = {
+          upn: p.upn, v: 0, forename: p.forename, surname: p.surname, yearGroup: p.yearGroup, sex: p.sex,
+          urns: [], cohorts: [], everCohorts: [], possible: 0, present: 0, approvedActivity: 0, authorised: 0, unauthorised: 0, late: 0,
+          flags: [], periodCounts: Array.from(emptyCounts()),
+        };
+        byUpn.set(p.upn, row);
+      }
+      if (!row.urns.includes(r.urn)) row.urns.push(r.urn);
+      row.everCohorts = [...new Set([...row.everCohorts, ...ever])];
+      for (let i = 0; i < counts.length; i++) row.periodCounts[i] += counts[i];
+    }
+  }
+  for (const row of byUpn.values()) {
+    const t = totalsOf(row.periodCounts);
+    Object.assign(row, { possible: t.possible, present: t.present, approvedActivity: t.approvedActivity, authorised: t.authorised, unauthorised: t.unauthorised, late: t.late });
+  }
+  return [...byUpn.values()];
+}

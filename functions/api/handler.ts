@@ -1,0 +1,53 @@
+/**
+ * API Lambda: every HTTP route (API Gateway HTTP API v2 → middy router). Handlers in routes/ only
+ * translate a request into calls on shared/domain and shared/store and the result back.
+ */
+import middy from '@middy/core';
+import httpRouterHandler from '@middy/http-router';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import * as z from 'zod';
+import { logger } from '../../shared/observability.js';
+import { authorise, problem, Problem, problemResponse, validationProblem, type Event, type Result, type RouteDef } from './http.js';
+import { allRoutes } from './routes/index.js';
+
+function runRoute(def: RouteDef) {
+  return async (event: Event): Promise<Result> => {
+    try {
+      const principal = authorise(def, event);
+      let query: unknown = {};
+      if (def.query) {
+        const parsed = def.query.safeParse(event.queryStringParameters ?? {});
+        if (!parsed.success) throw validationProblem('query', parsed.error);
+        query = parsed.data;
+      }
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(event.headers ?? {})) if (v !== undefined) headers[k.toLowerCase()] = v;
+      return await def.handler({ event, principal, query, params: (event.pathParameters ?? {}) as Record<string, string>, headers });
+    } catch (err) {
+      return errorResponse(err);
+    }
+  };
+}
+
+export function errorResponse(err: unknown): Result {
+  if (err instanceof Problem) return problemResponse(err);
+  if (err instanceof z.ZodError) return problemResponse(validationProblem('body', err));
+  const status = (err as { statusCode?: number })?.statusCode;
+  if (status === 404) return problemResponse(problem(404, 'No such route.'));
+  if (status === 405) return problemResponse(problem(405, 'This route does not accept that method.'));
+  logger.error('unhandled error', { error: err instanceof Error ? { name: err.name, message: err.message.slice(0, 200) } : 'unknown' });
+  return problemResponse(problem(500, 'Something went wrong on our side; the request was not completed. Try again.'));
+}
+
+const router = httpRouterHandler<APIGatewayProxyEventV2, Result>({
+  routes: allRoutes.map((def) => ({ method: def.method, path: def.path, handler: runRoute(def) as never })),
+  notFoundResponse: () => problemResponse(problem(404, 'No such route.')),
+});
+
+export const handler = middy<APIGatewayProxyEventV2, Result>()
+  .use(httpHeaderNormalizer())
+  .onError(async (request) => {
+    request.response = errorResponse(request.error);
+  })
+  .handler(router as never);

@@ -1,0 +1,202 @@
+/**
+ * The API's HTTP conventions (DESIGN §4) in one place: routes declared with their access rule and
+ * zod schemas (from which the OpenAPI document is generated), the caller taken from the JWT claims
+ * (API Gateway's authorizer in AWS, the local bridge locally), RFC 9457 problem responses, paging,
+ * and spreadsheet-safe CSV.
+ */
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import * as z from 'zod';
+import { runtimeConfig } from '../../shared/config.js';
+import { can, isRole, type Capability, type Principal } from '../../shared/domain/access.js';
+
+export type Event = APIGatewayProxyEventV2 & {
+  requestContext: APIGatewayProxyEventV2['requestContext'] & { authorizer?: { jwt?: { claims?: Record<string, unknown> } } };
+};
+export type Result = APIGatewayProxyStructuredResultV2;
+
+export interface RouteContext<Q = Record<string, never>> {
+  event: Event;
+  principal: Principal;
+  query: Q;
+  params: Record<string, string>;
+  headers: Record<string, string>;
+}
+
+export interface RouteDef<Q = unknown> {
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+  path: string;
+  summary: string;
+  /** 'public' routes need no token; otherwise the capability the caller's role must have. */
+  access: Capability | 'public' | 'any';
+  query?: z.ZodType<Q>;
+  /** Documented request body: a zod schema (JSON) or a media type list for files. */
+  body?: z.ZodType | { mediaTypes: string[]; description: string };
+  response?: z.ZodType;
+  /** Whether `Accept: text/csv` is honoured (lists). */
+  csv?: boolean;
+  tags?: string[];
+  handler: (ctx: RouteContext<Q>) => Promise<Result>;
+}
+
+export function defineRoute<Q>(def: RouteDef<Q>): RouteDef<unknown> {
+  return def as unknown as RouteDef<unknown>;
+}
+
+// ---- Problems ------------------------------------------------------------------------------------
+
+export interface ProblemDetail {
+  field?: string;
+  line?: number;
+  code?: string;
+  message: string;
+}
+
+export class Problem extends Error {
+  constructor(
+    readonly status: number,
+    readonly title: string,
+    readonly detail: string,
+    readonly errors?: ProblemDetail[],
+    readonly extra: Record<string, unknown> = {},
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(detail);
+  }
+}
+
+const TITLES: Record<number, string> = {
+  400: 'Bad request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not found', 405: 'Method not allowed',
+  406: 'Not acceptable', 409: 'Conflict', 412: 'Precondition failed', 413: 'Payload too large',
+  415: 'Unsupported media type', 422: 'Unprocessable content', 428: 'Precondition required', 500: 'Internal error',
+};
+
+export function problem(status: number, detail: string, errors?: ProblemDetail[], extra?: Record<string, unknown>): Problem {
+  return new Problem(status, TITLES[status] ?? 'Error', detail, errors, extra);
+}
+
+export function problemResponse(p: Problem): Result {
+  const type = `https://attendance-hub.example/problems/${p.title.toLowerCase().replace(/[^a-z]+/g, '-')}`;
+  return {
+    statusCode: p.status,
+    headers: { 'content-type': 'application/problem+json', ...p.headers },
+    body: JSON.stringify({ type, title: p.title, status: p.status, detail: p.detail, ...(p.errors ? { errors: p.errors } : {}), ...p.extra }),
+  };
+}
+
+/** zod issues → problem `errors`, naming each parameter and what was expected. */
+export function validationProblem(where: 'query' | 'body' | 'path', error: z.ZodError): Problem {
+  const errors = error.issues.map((i) => ({ field: i.path.join('.') || where, message: i.message }));
+  return problem(400, `Invalid ${where === 'query' ? 'query parameters' : where === 'path' ? 'path' : 'request body'}: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`, errors);
+}
+
+// ---- Caller --------------------------------------------------------------------------------------
+
+/**
+ * The caller from the verified JWT claims. Accepts our own claims (`role`, `la`, `urn`) and Cognito's
+ * (`cognito:groups`, `custom:la`, `custom:urn`) so handlers read the same principal either way.
+ */
+export function principalOf(event: Event): Principal | undefined {
+  const claims = event.requestContext?.authorizer?.jwt?.claims;
+  if (!claims) return undefined;
+  let role: unknown = claims.role;
+  if (!role && claims['cognito:groups'] !== undefined) {
+    const g = claims['cognito:groups'];
+    const groups = Array.isArray(g) ? g : String(g).replace(/^\[|\]$/g, '').split(/[\s,]+/);
+    role = groups.find((x) => isRole(x));
+  }
+  if (!isRole(role)) return undefined;
+  const la = String(claims.la ?? claims['custom:la'] ?? '');
+  const urn = claims.urn ?? claims['custom:urn'];
+  const sub = String(claims.sub ?? '');
+  if (!sub || !la) return undefined;
+  return { sub, role, la, ...(urn ? { urn: String(urn) } : {}) };
+}
+
+export function authorise(def: RouteDef, event: Event): Principal {
+  if (def.access === 'public') return { sub: 'anonymous', role: 'admin', la: '' };
+  const principal = principalOf(event);
+  if (!principal) throw problem(401, 'A valid bearer token is required.');
+  if (principal.la !== runtimeConfig().laCode) throw problem(403, 'This token was issued for a different local authority.');
+  if (def.access !== 'any' && !can(principal, def.access)) throw problem(403, `The ${principal.role} role may not do this.`);
+  if (principal.role === 'school' && !principal.urn) throw problem(403, 'A school token must carry the school\'s URN.');
+  return principal;
+}
+
+// ---- Bodies and responses ----------------------------------------------------------------------
+
+export function rawBody(event: Event): Buffer {
+  if (!event.body) return Buffer.alloc(0);
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
+}
+
+export function jsonBody<T>(event: Event, schema: z.ZodType<T>): T {
+  const type = header(event, 'content-type') ?? '';
+  if (!/^application\/(.+\+)?json\b/i.test(type)) throw problem(415, 'Send the request body as application/json.');
+  let value: unknown;
+  try {
+    value = JSON.parse(rawBody(event).toString('utf8'));
+  } catch {
+    throw problem(400, 'The request body is not valid JSON.');
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw validationProblem('body', parsed.error);
+  return parsed.data;
+}
+
+export function header(event: Event, name: string): string | undefined {
+  const h = event.headers ?? {};
+  const lower = name.toLowerCase();
+  for (const [k, v] of Object.entries(h)) if (k.toLowerCase() === lower) return v;
+  return undefined;
+}
+
+export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): Result {
+  return { statusCode, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) };
+}
+
+export function wantsCsv(event: Event): boolean {
+  return /\btext\/csv\b/i.test(header(event, 'accept') ?? '');
+}
+
+/** A spreadsheet-safe CSV cell: RFC 4180 quoting, and formula prefixes (= + - @, tab, CR) neutralised. */
+export function csvCell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  let s = Array.isArray(value) ? value.join(' ') : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  if (/^[=+\-@\t\r]/.test(s) && !/^-?\d+(\.\d+)?$/.test(s)) s = `'${s}`;
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function csvResponse(filename: string, columns: string[], rows: Array<Record<string, unknown>>): Result {
+  const lines = [columns.map(csvCell).join(','), ...rows.map((r) => columns.map((c) => csvCell(r[c])).join(','))];
+  return {
+    statusCode: 200,
+    headers: { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${filename}"` },
+    // BOM so spreadsheets open UTF-8 names correctly.
+    body: `\uFEFF${lines.join('\r\n')}\r\n`,
+  };
+}
+
+// ---- Paging --------------------------------------------------------------------------------------
+
+export const pageQuery = {
+  limit: z.coerce.number().int().min(1).max(1000).optional().describe('page size (default 50, at most 1000)'),
+  cursor: z.string().max(2000).optional().describe('the nextCursor of the previous page'),
+};
+
+/** Offset cursors over an in-memory ordered list (views are immutable snapshots per version). */
+export function pageOf<T>(items: readonly T[], limit: number | undefined, cursor: string | undefined, snapshot: string): { items: T[]; nextCursor: string | null } {
+  let offset = 0;
+  if (cursor) {
+    try {
+      const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { o: number; s: string };
+      if (typeof parsed.o !== 'number' || parsed.o < 0) throw new Error('bad');
+      offset = parsed.o;
+    } catch {
+      throw problem(400, 'The cursor is not one this service issued.', [{ field: 'cursor', message: 'unrecognised cursor' }]);
+    }
+  }
+  const size = limit ?? 50;
+  const page = items.slice(offset, offset + size);
+  const next = offset + size < items.length ? Buffer.from(JSON.stringify({ o: offset + size, s: snapshot })).toString('base64url') : null;
+  return { items: page, nextCursor: next };
+}

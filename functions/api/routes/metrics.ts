@@ -1,0 +1,148 @@
+/**
+ * GET /v1/metrics: DfE-methodology figures for the LA or one school, any cohort, grouped by one
+ * dimension, for any period. Materialised periods (the year to date, census terms, weeks) are read
+ * from the views; any other period is computed exactly from the registers.
+ */
+import * as z from 'zod';
+import { mayReadCohortMetrics, mayReadSchoolMetrics } from '../../../shared/domain/access.js';
+import { VIRTUAL_SCHOOL_COHORTS, complementOf, type Cohort } from '../../../shared/domain/cohorts.js';
+import { academicYearEnd, academicYearOf, academicYearStart, todayInEngland } from '../../../shared/domain/dates.js';
+import { rollupLa, type LaCell, type LaView, type SchoolCell } from '../../../shared/domain/la-view.js';
+import type { MetricsRow, PeriodCells } from '../../../shared/domain/metrics.js';
+import { equivalentPeriod, GROUP_BY, metricRows, type MetricsSource } from '../../../shared/domain/metrics-query.js';
+import { customPeriod, standardPeriods, type Period } from '../../../shared/domain/periods.js';
+import type { SchoolView } from '../../../shared/domain/school-view.js';
+import { recordAudit } from '../../../shared/store/audit.js';
+import { getSchool } from '../../../shared/store/schools.js';
+import { CohortName, IsoDate, Stats, Urn } from '../../../shared/schemas/common.js';
+import { cellsForPeriod } from '../any-period.js';
+import { csvResponse, defineRoute, json, problem, wantsCsv } from '../http.js';
+import { currentLaView, currentSchoolView } from '../view-cache.js';
+
+export const MetricsRowSchema = Stats.extend({
+  key: z.object({ cohort: z.string().optional(), urn: z.string().optional(), phase: z.string().optional(), yearGroup: z.string().optional(), sex: z.string().optional(), week: z.string().optional() }),
+  enrolments: z.number().int(),
+  persistentAbsenceCount: z.number().int(),
+  persistentAbsenceRate: z.number().nullable(),
+  severeAbsenceCount: z.number().int(),
+  severeAbsenceRate: z.number().nullable(),
+}).meta({ id: 'MetricsRow' });
+
+const Query = z.object({
+  scope: z.enum(['la', 'school']).optional(),
+  urn: Urn.optional(),
+  cohort: CohortName.optional(),
+  groupBy: z.enum(GROUP_BY).optional(),
+  from: IsoDate.optional(),
+  to: IsoDate.optional(),
+  population: z.enum(['all', 'compulsory']).default('all'),
+});
+
+function laSource(view: Pick<LaView, 'periods'>, period: Period, range: { from: string; to: string }): MetricsSource {
+  const p = view.periods.find((x) => x.period.id === period.id);
+  return {
+    cells: p?.cells ?? [],
+    bySchool: p?.bySchool ?? [],
+    weeks: view.periods.filter((x) => x.period.kind === 'week' && x.period.to >= range.from && x.period.from <= range.to),
+  };
+}
+
+function schoolSource(periods: readonly PeriodCells[], period: Period, urn: string, phase: string | undefined, range: { from: string; to: string }): MetricsSource {
+  const p = periods.find((x) => x.period.id === period.id);
+  const cells: LaCell[] = (p?.cells ?? []).map((c) => ({ ...c, phase }));
+  const bySchool: SchoolCell[] = (p?.cells ?? []).map((c) => ({ ...c, urn, phase, yearGroup: undefined, sex: undefined }));
+  return { cells, bySchool, weeks: periods.filter((x) => x.period.kind === 'week' && x.period.to >= range.from && x.period.from <= range.to) };
+}
+
+/** A custom period's figures as a one-period LA view built from the schools' registers. */
+async function customLaView(period: Period, urns?: ReadonlySet<string>, phases?: Map<string, string | undefined>): Promise<LaView> {
+  const perSchool = await cellsForPeriod(period, urns);
+  const asViews = perSchool.map(({ urn, cells }) => ({
+    view: { urn, academicYear: period.academicYear, registerVersion: 0, periods: [cells], pupils: [], unmarkedSessions: 0, markedDays: '' } satisfies SchoolView,
+    version: 0,
+    phase: phases?.get(urn),
+  }));
+  return rollupLa(period.academicYear, asViews);
+}
+
+export const metricsRoutes = [
+  defineRoute({
+    method: 'GET', path: '/v1/metrics', access: 'read_metrics', tags: ['metrics'],
+    summary: 'Attendance, absence, PA and SA by the DfE methodology for the LA or a school, by cohort, school, phase, year group, sex or week',
+    query: Query,
+    response: z.object({
+      scope: z.enum(['la', 'school']), urn: z.string().nullable(), cohort: z.string(), population: z.enum(['all', 'compulsory']),
+      period: z.object({ from: z.string(), to: z.string(), materialised: z.string().nullable() }),
+      items: z.array(MetricsRowSchema),
+      comparison: z.object({ complement: MetricsRowSchema.nullable(), la: MetricsRowSchema.nullable() }).optional(),
+    }),
+    csv: true,
+    handler: async ({ principal, query, event }) => {
+      const today = todayInEngland();
+      const scope = principal.role === 'school' ? 'school' : (query.scope ?? (query.urn ? 'school' : 'la'));
+      const urn = principal.role === 'school' ? (query.urn ?? principal.urn) : query.urn;
+      if (scope === 'school' && !urn) throw problem(400, 'scope=school needs ?urn=', [{ field: 'urn', message: 'required with scope=school' }]);
+      if (!mayReadSchoolMetrics(principal, urn, scope)) throw problem(404, 'No such school.');
+      const cohort: Cohort = query.cohort ?? (principal.role === 'vsh' ? 'cla' : 'all');
+      if (!mayReadCohortMetrics(principal, cohort)) {
+        throw problem(403, `The Virtual School sees the ${VIRTUAL_SCHOOL_COHORTS.join(', ')} cohorts.`, [{ field: 'cohort', message: 'not a Virtual School cohort' }]);
+      }
+      const to = query.to ?? today;
+      const year = academicYearOf(query.from ?? to);
+      if (academicYearOf(to) !== year) throw problem(400, 'A period must lie within one academic year (1 August to 31 July).', [{ field: 'to', message: 'in a different academic year from `from`' }]);
+      const from = query.from ?? academicYearStart(year);
+      if (from > to) throw problem(400, '`from` is after `to`.', [{ field: 'from', message: 'must not be after to' }]);
+      const requested = customPeriod(year, from, to < academicYearEnd(year) ? to : academicYearEnd(year));
+      const range = { from, to };
+      const question = { cohort, groupBy: query.groupBy, population: query.population, allowedCohorts: principal.role === 'vsh' ? VIRTUAL_SCHOOL_COHORTS : undefined };
+
+      let source: MetricsSource | undefined;
+      let laForComparison: MetricsSource | undefined;
+      let materialised: Period | undefined;
+      const laView = await currentLaView(year);
+      if (scope === 'la') {
+        materialised = laView ? equivalentPeriod(standardPeriods(year).filter((p) => p.kind !== 'week' || query.groupBy !== 'week'), requested, laView.markedDays) : undefined;
+        source = laView && materialised ? laSource(laView, materialised, range) : laSource(await customLaView(requested), requested, range);
+        if (!materialised && query.groupBy === 'week' && laView) source = { ...source, weeks: laSource(laView, requested, range).weeks };
+      } else {
+        const school = await getSchool(urn!);
+        const view = await currentSchoolView(urn!, year);
+        if (!view && !school) throw problem(404, 'No such school.');
+        materialised = view ? equivalentPeriod(standardPeriods(year), requested, view.markedDays) : undefined;
+        if (view && materialised) {
+          source = schoolSource(view.periods, materialised, urn!, school?.phase, range);
+        } else {
+          const custom = await customLaView(requested, new Set([urn!]), new Map([[urn!, school?.phase]]));
+          source = laSource(custom, requested, range);
+          if (query.groupBy === 'week' && view) source = { ...source, weeks: schoolSource(view.periods, requested, urn!, school?.phase, range).weeks };
+        }
+        if (laView) {
+          const laPeriod = equivalentPeriod(standardPeriods(year), requested, laView.markedDays);
+          laForComparison = laPeriod ? laSource(laView, laPeriod, range) : undefined;
+        }
+      }
+
+      const items = metricRows(source, question);
+      let comparison: { complement: MetricsRow | null; la: MetricsRow | null } | undefined;
+      if (!query.groupBy) {
+        const complement = complementOf(cohort);
+        comparison = {
+          complement: complement && (principal.role !== 'vsh') ? (metricRows(source, { ...question, cohort: complement })[0] ?? null) : null,
+          la: laForComparison ? (metricRows(laForComparison, question)[0] ?? null) : null,
+        };
+      }
+      await recordAudit(principal, { action: 'read_metrics', target: `${scope}:${urn ?? 'la'}:${cohort}:${query.groupBy ?? '-'}`, outcome: 'ok' });
+      if (wantsCsv(event)) {
+        const columns = ['cohort', 'urn', 'phase', 'yearGroup', 'sex', 'week', 'enrolments', 'possibleSessions', 'attendedSessions', 'authorisedAbsenceSessions',
+          'unauthorisedAbsenceSessions', 'absenceSessions', 'lateSessions', 'attendanceRate', 'absenceRate', 'authorisedAbsenceRate',
+          'unauthorisedAbsenceRate', 'persistentAbsenceCount', 'persistentAbsenceRate', 'severeAbsenceCount', 'severeAbsenceRate'];
+        return csvResponse(`metrics-${scope}-${cohort}-${from}-${to}.csv`, columns, items.map((r) => ({ ...r.key, ...r })));
+      }
+      return json(200, {
+        scope, urn: urn ?? null, cohort, population: query.population,
+        period: { from, to, materialised: materialised?.id ?? null },
+        items, ...(comparison ? { comparison } : {}),
+      });
+    },
+  }),
+];

@@ -1,0 +1,220 @@
+/**
+ * Pupils: the LA's view of one pupil across schools, their marks, and the cross-school flag lists
+ * (PA, SA, at risk, emerging PA, statutory triggers, threshold-gaming findings), worst first.
+ */
+import * as z from 'zod';
+import { mayReadPupil, inVirtualSchool, type Principal } from '../../../shared/domain/access.js';
+import { CODE_OF_CHAR, NO_MARK } from '../../../shared/domain/codes.js';
+import { academicYearEnd, academicYearOf, academicYearStart, addDays, dayNumber, dayOfAcademicYear, todayInEngland } from '../../../shared/domain/dates.js';
+import { absenceRateOf } from '../../../shared/domain/la-view.js';
+import { customPeriod } from '../../../shared/domain/periods.js';
+import type { FlagType, PupilYearSummary } from '../../../shared/domain/pupil-summary.js';
+import type { PupilRow } from '../../../shared/domain/school-view.js';
+import { isAtRiskOfPersistentAbsence, isPersistentAbsence, isSevereAbsence, toStats } from '../../../shared/domain/stats.js';
+import { runtimeConfig } from '../../../shared/config.js';
+import { recordAudit } from '../../../shared/store/audit.js';
+import { getPupilEnrolments, getSummary, type PupilSummaryRecord } from '../../../shared/store/pupils.js';
+import { getPupilPatternFlags } from '../../../shared/store/patterns.js';
+import { CohortName, IsoDate, page, Stats, Upn, Urn } from '../../../shared/schemas/common.js';
+import { pupilRowsForPeriod } from '../any-period.js';
+import { csvResponse, defineRoute, json, pageOf, pageQuery, problem, wantsCsv } from '../http.js';
+import { currentLaPupils } from '../view-cache.js';
+
+export const FLAG_TYPES = [
+  'persistent_absence', 'severe_absence', 'at_risk_pa', 'emerging_pa', 'penalty_notice_threshold', 'ten_day_unauthorised',
+  'twenty_day_unauthorised', 'illness_15_days', 'holiday_adjacent_absence', 'near_threshold_unauthorised', 'family_pattern',
+] as const satisfies readonly FlagType[];
+
+const Flag = z.object({ type: z.enum(FLAG_TYPES), since: z.string(), detail: z.record(z.string(), z.unknown()) }).meta({ id: 'Flag' });
+
+const EnrolmentView = z.object({
+  urn: z.string(), academicYear: z.number().int(), registration: z.enum(['C', 'M', 'S']),
+  admissionDate: z.string().nullable(), leavingDate: z.string().nullable(),
+  stats: Stats, persistentAbsence: z.boolean(), severeAbsence: z.boolean(),
+});
+
+export const PupilView = z
+  .object({
+    upn: z.string(), forename: z.string().nullable(), surname: z.string().nullable(), dob: z.string().nullable(),
+    yearGroup: z.string().nullable(), academicYear: z.number().int(),
+    cohorts: z.array(z.string()), enrolments: z.array(EnrolmentView), totals: Stats,
+    persistentAbsence: z.boolean(), severeAbsence: z.boolean(), flags: z.array(Flag),
+  })
+  .meta({ id: 'PupilView' });
+
+const PupilListItem = z
+  .object({
+    upn: z.string(), forename: z.string().nullable(), surname: z.string().nullable(), yearGroup: z.string().nullable(),
+    urns: z.array(z.string()), cohorts: z.array(z.string()),
+    stats: z.object({
+      possibleSessions: z.number().int(), attendedSessions: z.number().int(), authorisedAbsenceSessions: z.number().int(),
+      unauthorisedAbsenceSessions: z.number().int(), absenceSessions: z.number().int(), lateSessions: z.number().int(),
+      attendanceRate: z.number().nullable(), absenceRate: z.number().nullable(),
+    }),
+    flags: z.array(z.object({ type: z.string(), since: z.string() })),
+  })
+  .meta({ id: 'PupilListItem' });
+
+function yearOfSummary(record: PupilSummaryRecord, requested?: number): PupilYearSummary | undefined {
+  if (requested !== undefined) return record.years[String(requested)];
+  const current = academicYearOf(todayInEngland());
+  const years = Object.keys(record.years).map(Number).filter((y) => y <= current).sort((a, b) => b - a);
+  return years.length ? record.years[String(years[0])] : undefined;
+}
+
+/** Load the pupil the caller may see, or 404 (never revealing whether the pupil exists). */
+export async function readablePupil(principal: Principal, upn: string, academicYear?: number): Promise<{ record: PupilSummaryRecord; year: PupilYearSummary }> {
+  const record = await getSummary(upn);
+  const year = record ? yearOfSummary(record, academicYear) : undefined;
+  if (!record || !year) throw problem(404, 'No such pupil.');
+  const urns = year.enrolments.map((e) => e.urn);
+  if (!mayReadPupil(principal, { urns, everCohorts: year.everCohorts })) throw problem(404, 'No such pupil.');
+  return { record, year };
+}
+
+function parseUpnParam(raw: string | undefined): string {
+  const parsed = Upn.safeParse(raw ?? '');
+  if (!parsed.success) throw problem(404, 'No such pupil.');
+  return parsed.data;
+}
+
+function listItem(row: PupilRow) {
+  const absence = row.authorised + row.unauthorised;
+  const attended = row.present + row.approvedActivity;
+  return {
+    upn: row.upn, forename: row.forename ?? null, surname: row.surname ?? null, yearGroup: row.yearGroup ?? null,
+    urns: row.urns, cohorts: row.cohorts,
+    stats: {
+      possibleSessions: row.possible, attendedSessions: attended, authorisedAbsenceSessions: row.authorised,
+      unauthorisedAbsenceSessions: row.unauthorised, absenceSessions: absence, lateSessions: row.late,
+      attendanceRate: row.possible > 0 ? (attended / row.possible) * 100 : null,
+      absenceRate: row.possible > 0 ? (absence / row.possible) * 100 : null,
+    },
+    flags: row.flags,
+  };
+}
+
+const ATTENDANCE_FLAGS = new Set<FlagType>(['persistent_absence', 'severe_absence', 'at_risk_pa']);
+
+export const pupilRoutes = [
+  defineRoute({
+    method: 'GET', path: '/v1/pupils/{upn}', access: 'read_pupil', tags: ['pupils'],
+    summary: 'A pupil across all their schools: per-enrolment and combined figures, PA/SA, cohorts and flags',
+    query: z.object({ academicYear: z.coerce.number().int().min(2000).max(2100).optional() }),
+    response: PupilView,
+    handler: async ({ principal, params, query }) => {
+      const upn = parseUpnParam(params.upn);
+      const { year } = await readablePupil(principal, upn, query.academicYear).catch(async (err: unknown) => {
+        await recordAudit(principal, { action: 'read_pupil', target: 'pupil', upn, outcome: 'not_found' });
+        throw err;
+      });
+      const patternFlags = await getPupilPatternFlags(upn);
+      await recordAudit(principal, { action: 'read_pupil', target: 'pupil', upn, outcome: 'ok' });
+      return json(200, {
+        upn, forename: year.forename ?? null, surname: year.surname ?? null, dob: year.dob ?? null, yearGroup: year.yearGroup ?? null,
+        academicYear: year.academicYear, cohorts: year.cohorts,
+        enrolments: year.enrolments.map((e) => ({
+          urn: e.urn, academicYear: e.academicYear, registration: e.registration, admissionDate: e.admissionDate ?? null,
+          leavingDate: e.leavingDate ?? null, stats: toStats(e.counts), persistentAbsence: e.persistentAbsence, severeAbsence: e.severeAbsence,
+        })),
+        totals: toStats(year.counts), persistentAbsence: year.persistentAbsence, severeAbsence: year.severeAbsence,
+        flags: [...year.flags, ...patternFlags],
+      });
+    },
+  }),
+  defineRoute({
+    method: 'GET', path: '/v1/pupils/{upn}/sessions', access: 'read_pupil', tags: ['pupils'],
+    summary: 'A pupil\'s marks by date and session, with the school that recorded each',
+    query: z.object({ from: IsoDate.optional(), to: IsoDate.optional() }),
+    response: z.object({ upn: z.string(), from: z.string(), to: z.string(), sessions: z.array(z.object({ date: z.string(), session: z.enum(['AM', 'PM']), code: z.string().nullable(), urn: z.string() })) }),
+    csv: true,
+    handler: async ({ principal, params, query, event }) => {
+      const upn = parseUpnParam(params.upn);
+      const today = todayInEngland();
+      const to = query.to ?? today;
+      const from = query.from ?? academicYearStart(academicYearOf(to));
+      if (from > to) throw problem(400, '`from` is after `to`.', [{ field: 'from', message: 'must not be after to' }]);
+      if (dayNumber(to) - dayNumber(from) > 3 * 366) throw problem(400, 'Ask for at most three years of sessions at a time.');
+      await readablePupil(principal, upn, academicYearOf(to)).catch(async () => readablePupil(principal, upn));
+      const enrolments = await getPupilEnrolments(upn);
+      const sessions: Array<{ date: string; session: 'AM' | 'PM'; code: string | null; urn: string }> = [];
+      for (const e of enrolments.sort((a, b) => a.academicYear - b.academicYear || (a.urn < b.urn ? -1 : 1))) {
+        const yFrom = from > academicYearStart(e.academicYear) ? from : academicYearStart(e.academicYear);
+        const yTo = to < academicYearEnd(e.academicYear) ? to : academicYearEnd(e.academicYear);
+        for (let d = yFrom; d <= yTo; d = addDays(d, 1)) {
+          const i = dayOfAcademicYear(d) * 2;
+          for (const [offset, session] of [[0, 'AM'], [1, 'PM']] as const) {
+            const ch = e.marks[i + offset];
+            if (ch === NO_MARK) continue;
+            sessions.push({ date: d, session, code: CODE_OF_CHAR[ch] ?? null, urn: e.urn });
+          }
+        }
+      }
+      sessions.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : a.session < b.session ? -1 : a.session > b.session ? 1 : a.urn < b.urn ? -1 : 1));
+      await recordAudit(principal, { action: 'read_sessions', target: 'pupil', upn, outcome: 'ok' });
+      if (wantsCsv(event)) return csvResponse(`sessions-${upn}.csv`, ['date', 'session', 'code', 'urn'], sessions);
+      return json(200, { upn, from, to, sessions });
+    },
+  }),
+  defineRoute({
+    method: 'GET', path: '/v1/pupils', access: 'list_pupils', tags: ['pupils'],
+    summary: 'Flagged pupils across all schools (a pupil who moved or is dual registered counts once, on combined figures), worst first',
+    query: z.object({
+      flag: z.enum(FLAG_TYPES),
+      urn: Urn.optional(),
+      cohort: CohortName.optional(),
+      yearGroup: z.string().max(3).optional(),
+      from: IsoDate.optional(),
+      to: IsoDate.optional(),
+      ...pageQuery,
+    }),
+    response: page(PupilListItem, 'PupilList'),
+    csv: true,
+    handler: async ({ principal, query, event }) => {
+      const today = todayInEngland();
+      const to = query.to ?? today;
+      const year = academicYearOf(query.from ?? to);
+      if (academicYearOf(to) !== year) throw problem(400, 'A period must lie within one academic year (1 August to 31 July).', [{ field: 'to', message: 'in a different academic year from `from`' }]);
+      const from = query.from ?? academicYearStart(year);
+      if (from > to) throw problem(400, '`from` is after `to`.', [{ field: 'from', message: 'must not be after to' }]);
+      if (principal.role === 'school' && query.urn && query.urn !== principal.urn) throw problem(404, 'No such school.');
+      const standard = from <= academicYearStart(year) && to >= (today < academicYearEnd(year) ? today : academicYearEnd(year));
+      let rows: PupilRow[];
+      let snapshot: string;
+      if (standard || !ATTENDANCE_FLAGS.has(query.flag)) {
+        const doc = await currentLaPupils(year);
+        rows = (doc?.rows ?? []).filter((r) => r.flags.some((f) => f.type === query.flag && (standard || (f.since >= from && f.since <= to))));
+        snapshot = `${year}:${doc?.version ?? 0}`;
+      } else {
+        const settings = runtimeConfig().settings;
+        const computed = await pupilRowsForPeriod(customPeriod(year, from, to));
+        const test = query.flag === 'persistent_absence' ? isPersistentAbsence : query.flag === 'severe_absence' ? isSevereAbsence
+          : (a: number, p: number) => isAtRiskOfPersistentAbsence(a, p, settings.atRiskLowerPercent);
+        rows = computed
+          .filter((r) => test(r.authorised + r.unauthorised, r.possible))
+          .map((r) => ({ ...r, flags: [{ type: query.flag, since: from }] }))
+          .sort((a, b) => absenceRateOf(b) - absenceRateOf(a) || (a.upn < b.upn ? -1 : 1));
+        snapshot = `${from}:${to}`;
+      }
+      const urn = principal.role === 'school' ? principal.urn : query.urn;
+      const filtered = rows.filter(
+        (r) =>
+          (!urn || r.urns.includes(urn)) &&
+          (!query.cohort || r.everCohorts.includes(query.cohort) || (query.cohort === 'all')) &&
+          (!query.yearGroup || r.yearGroup === query.yearGroup) &&
+          (principal.role !== 'vsh' || inVirtualSchool(r.everCohorts)),
+      );
+      await recordAudit(principal, { action: 'list_pupils', target: `flag:${query.flag}`, outcome: 'ok', count: filtered.length, urn });
+      if (wantsCsv(event)) {
+        return csvResponse(`${query.flag}-${from}-${to}.csv`,
+          ['upn', 'forename', 'surname', 'yearGroup', 'urns', 'cohorts', 'possibleSessions', 'absenceSessions', 'unauthorisedAbsenceSessions', 'absenceRate', 'flags'],
+          filtered.map((r) => {
+            const item = listItem(r);
+            return { ...item, ...item.stats, flags: r.flags.map((f) => `${f.type} since ${f.since}`).join('; ') };
+          }));
+      }
+      const paged = pageOf(filtered, query.limit, query.cursor, snapshot);
+      return json(200, { items: paged.items.map(listItem), nextCursor: paged.nextCursor, total: filtered.length });
+    },
+  }),
+];

@@ -1,0 +1,49 @@
+/**
+ * Per-process copies of the materialised views, refreshed when their version pointer moves. A warm
+ * API Lambda answers LA-wide reads from memory after one small DynamoDB read.
+ */
+import type { LaView } from '../../shared/domain/la-view.js';
+import type { SchoolView } from '../../shared/domain/school-view.js';
+import {
+  getLaPupils,
+  getLaView,
+  getLaViewPointer,
+  getSchoolView,
+  getSchoolViewPointer,
+  type LaPupils,
+} from '../../shared/store/views.js';
+
+const la = new Map<number, LaView & { version: number }>();
+const pupils = new Map<number, LaPupils>();
+const schools = new Map<string, SchoolView & { version: number }>();
+
+export async function currentLaView(year: number): Promise<(LaView & { version: number }) | undefined> {
+  const pointer = await getLaViewPointer(year);
+  if (!pointer) return undefined;
+  const held = la.get(year);
+  if (held && held.version >= pointer.version) return held;
+  const view = await getLaView(year);
+  if (view) la.set(year, view);
+  return view;
+}
+
+export async function currentLaPupils(year: number): Promise<LaPupils | undefined> {
+  const pointer = await getLaViewPointer(year);
+  if (!pointer) return undefined;
+  const held = pupils.get(year);
+  if (held && held.version >= pointer.version) return held;
+  const doc = await getLaPupils(year);
+  if (doc) pupils.set(year, doc);
+  return doc;
+}
+
+export async function currentSchoolView(urn: string, year: number): Promise<(SchoolView & { version: number }) | undefined> {
+  const pointer = await getSchoolViewPointer(urn, year);
+  if (!pointer) return undefined;
+  const key = `${year}#${urn}`;
+  const held = schools.get(key);
+  if (held && held.version >= pointer.version) return held;
+  const view = await getSchoolView(urn, year);
+  if (view) schools.set(key, view);
+  return view;
+}

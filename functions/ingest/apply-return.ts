@@ -1,0 +1,137 @@
+/**
+ * Process one received return: parse and validate it, apply its good rows to the school's register,
+ * re-derive the figures, and record the outcome. Safe to run any number of times for the same
+ * return: a return already finished is skipped, and a half-finished one (a crash) is completed
+ * without applying anything twice.
+ */
+import { LIMITS, runtimeConfig } from '../../shared/config.js';
+import { mayUploadFor, type Principal } from '../../shared/domain/access.js';
+import { academicYearOf, academicYearEnd, academicYearStart, todayInEngland } from '../../shared/domain/dates.js';
+import { applyRows, type RegisterRow } from '../../shared/domain/register.js';
+import { episodesOverlapping } from '../../shared/domain/cohorts.js';
+import { getBlob, headBlob, putBlob, putJson } from '../../shared/store/blobs.js';
+import { loadCareIndex } from '../../shared/store/care.js';
+import { paths } from '../../shared/store/keys.js';
+import { loadRegister, saveRegister } from '../../shared/store/registers.js';
+import { getReturn, setReturnStatus, type ReturnError, type ReturnRecord } from '../../shared/store/returns.js';
+import { getSchool } from '../../shared/store/schools.js';
+import { deriveFromRegister } from './derive.js';
+import { parseReturn, type ParsedReturn } from './parse-return.js';
+
+const FINAL = new Set(['accepted', 'accepted_with_errors', 'rejected']);
+
+export interface ProcessOutcome {
+  returnId: string;
+  status: string;
+  skipped?: boolean;
+}
+
+export async function processReturn(returnId: string, bucket: string, key: string): Promise<ProcessOutcome> {
+  const config = runtimeConfig();
+  const record = await getReturn(returnId);
+  if (!record) {
+    // An object in returns/ that did not come through the API: keep it, and say why it was not used.
+    return { returnId, status: 'ignored', skipped: true };
+  }
+  if (FINAL.has(record.status)) return { returnId, status: record.status, skipped: true };
+  await setReturnStatus(returnId, 'processing');
+
+  const head = await headBlob(bucket, key);
+  if (!head) throw new Error('received object is not readable yet');
+  if ((head.size ?? 0) > LIMITS.maxPresignedUploadBytes) {
+    return reject(record, bucket, key, {
+      status: 413, code: 'too_large', title: 'Return too large',
+      detail: `The file is ${head.size} bytes; the limit is ${LIMITS.maxPresignedUploadBytes} bytes. Split it by date range.`,
+    });
+  }
+  const blob = await getBlob(bucket, key);
+  if (!blob) throw new Error('received object disappeared');
+
+  const principal: Principal = { sub: record.uploadedBy.sub, role: record.uploadedBy.role as Principal['role'], la: config.laCode, urn: record.uploadedBy.urn };
+  const school = await getSchool(record.urn);
+  const parsed = parseReturn(record.format, blob.body, {
+    today: todayInEngland(),
+    urnAllowed: (urn) => urn === record.urn && mayUploadFor(principal, school ?? { urn }),
+  });
+  if (!parsed.ok) return reject(record, bucket, key, parsed.error);
+
+  const { rows, errors } = await restrictToScope(principal, parsed);
+  return applyAndDerive(record, rows, errors, parsed.rowCount);
+}
+
+/** The Virtual School may send rows only for children in its cohorts; other rows are row errors. */
+async function restrictToScope(principal: Principal, parsed: Extract<ParsedReturn, { ok: true }>): Promise<{ rows: RegisterRow[]; errors: ReturnError[] }> {
+  if (principal.role !== 'vsh') return { rows: parsed.rows, errors: parsed.errors };
+  const care = await loadCareIndex();
+  const rows: RegisterRow[] = [];
+  const errors = [...parsed.errors];
+  for (const row of parsed.rows) {
+    const year = academicYearOf(row.date);
+    const spans = episodesOverlapping(care.get(row.upn) ?? [], academicYearStart(year), academicYearEnd(year));
+    if (spans.length > 0) rows.push(row);
+    else {
+      errors.push({
+        line: (row as { line?: number }).line ?? 0, field: 'upn', code: 'not_in_virtual_school',
+        message: 'pupil is not looked after, previously looked after, in need or on a protection plan in the LA\'s lists for this year, so the Virtual School cannot send their marks',
+      });
+    }
+  }
+  return { rows, errors };
+}
+
+async function applyAndDerive(record: ReturnRecord, rows: RegisterRow[], errors: ReturnError[], rowCount: number): Promise<ProcessOutcome> {
+  const byYear = new Map<number, RegisterRow[]>();
+  let from: string | undefined;
+  let to: string | undefined;
+  for (const row of rows) {
+    const year = academicYearOf(row.date);
+    let list = byYear.get(year);
+    if (!list) byYear.set(year, (list = []));
+    list.push(row);
+    if (!from || row.date < from) from = row.date;
+    if (!to || row.date > to) to = row.date;
+  }
+  for (const [year, yearRows] of [...byYear.entries()].sort((a, b) => a[0] - b[0])) {
+    const register = await loadRegister(record.urn, year);
+    const result = applyRows(register, yearRows, record.returnId);
+    if (!result.alreadyApplied) await saveRegister(register);
+    await deriveFromRegister(register, new Set(yearRows.map((r) => r.upn)), record.receivedAt);
+  }
+
+  errors.sort((a, b) => a.line - b.line || (a.field < b.field ? -1 : 1));
+  const rejectedLines = new Set(errors.map((e) => e.line)).size;
+  const counts = { rows: rowCount, accepted: rows.length, rejected: rejectedLines };
+  if (errors.length > LIMITS.maxInlineRowErrors) {
+    await putJson(process.env.REGISTERS_BUCKET as string, paths.returnReport(record.returnId), { returnId: record.returnId, errors });
+  }
+  const status = rows.length === 0 && errors.length > 0 ? 'rejected' : errors.length > 0 ? 'accepted_with_errors' : 'accepted';
+  await setReturnStatus(record.returnId, status, {
+    processedAt: new Date().toISOString(),
+    counts,
+    errors: errors.slice(0, LIMITS.maxInlineRowErrors),
+    errorsTruncated: errors.length > LIMITS.maxInlineRowErrors,
+    dates: from && to ? { from, to } : undefined,
+    ...(status === 'rejected' ? { rejection: { title: 'Every row was rejected', detail: `${errors.length} row errors; see errors` } } : {}),
+  });
+  return { returnId: record.returnId, status };
+}
+
+async function reject(
+  record: ReturnRecord,
+  bucket: string,
+  key: string,
+  error: { status: number; code: string; title: string; detail: string; errors?: ReturnError[] },
+): Promise<ProcessOutcome> {
+  const config = runtimeConfig();
+  const raw = await getBlob(bucket, key);
+  const ext = key.slice(key.lastIndexOf('.') + 1);
+  if (raw) await putBlob(config.quarantineBucket, paths.quarantined(record.urn, record.returnId, ext), raw.body, raw.contentType ?? 'application/octet-stream');
+  await putJson(config.quarantineBucket, paths.quarantineReport(record.urn, record.returnId), { returnId: record.returnId, error });
+  await setReturnStatus(record.returnId, 'rejected', {
+    processedAt: new Date().toISOString(),
+    rejection: { title: error.title, detail: error.detail },
+    errors: (error.errors ?? []).slice(0, LIMITS.maxInlineRowErrors),
+    counts: { rows: 0, accepted: 0, rejected: 0 },
+  });
+  return { returnId: record.returnId, status: 'rejected' };
+}

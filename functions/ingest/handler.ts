@@ -1,0 +1,46 @@
+/**
+ * Ingest Lambda: consumes the FIFO ingest queue (one message group per school), one message at a
+ * time per school. A failed message is reported back so SQS retries it (and, after the retry limit,
+ * moves it to the dead-letter queue) without holding up other schools.
+ */
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { logger } from '../../shared/observability.js';
+import type { IngestMessage } from '../../shared/store/queues.js';
+import { loadRegister } from '../../shared/store/registers.js';
+import { processReturn } from './apply-return.js';
+import { deriveFromRegister } from './derive.js';
+
+export async function handleIngestMessage(message: IngestMessage): Promise<void> {
+  if (message.kind === 'return') {
+    const outcome = await processReturn(message.returnId, message.bucket, message.key);
+    logger.info('return processed', { returnId: outcome.returnId, urn: message.urn, status: outcome.status, skipped: outcome.skipped ?? false });
+    return;
+  }
+  const register = await loadRegister(message.urn, message.academicYear);
+  const result = await deriveFromRegister(register, message.upns ?? 'all');
+  logger.info('school refreshed', { urn: message.urn, academicYear: message.academicYear, reason: message.reason, pupils: result.pupils });
+}
+
+export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
+  const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+  for (const record of event.Records) {
+    // After one failure in a FIFO group, later messages of the batch must not overtake it.
+    if (batchItemFailures.length > 0) {
+      batchItemFailures.push({ itemIdentifier: record.messageId });
+      continue;
+    }
+    try {
+      await handleIngestMessage(JSON.parse(record.body) as IngestMessage);
+    } catch (err) {
+      logger.error('ingest message failed', { messageId: record.messageId, error: errorSummary(err) });
+      batchItemFailures.push({ itemIdentifier: record.messageId });
+    }
+  }
+  return { batchItemFailures };
+};
+
+/** Error class and message only: a stack trace or payload could carry pupil data. */
+export function errorSummary(err: unknown): { name: string; message: string } {
+  if (err instanceof Error) return { name: err.name, message: err.message.slice(0, 300) };
+  return { name: 'Error', message: String(err).slice(0, 300) };
+}

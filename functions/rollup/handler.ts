@@ -1,0 +1,50 @@
+/**
+ * Rollup Lambda: rebuilds the LA-wide figures and pupil lists from the schools' materialised views.
+ * School views are cached per process by version, so a warm instance re-reads only the schools that
+ * changed since its last run.
+ */
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { mergePupilRows, rollupLa, absenceRateOf } from '../../shared/domain/la-view.js';
+import type { SchoolView } from '../../shared/domain/school-view.js';
+import { logger } from '../../shared/observability.js';
+import type { RollupMessage } from '../../shared/store/queues.js';
+import { listSchools } from '../../shared/store/schools.js';
+import { inParallel } from '../../shared/store/table.js';
+import { getLaViewPointer, getSchoolView, listSchoolViewPointers, putLaView } from '../../shared/store/views.js';
+
+const cache = new Map<string, { version: number; view: SchoolView }>();
+
+export async function rollup(academicYear: number): Promise<{ schools: number; pupils: number; version: number } | undefined> {
+  const pointers = await listSchoolViewPointers(academicYear);
+  const stale = pointers.filter((p) => cache.get(`${academicYear}#${p.urn}`)?.version !== p.version);
+  await inParallel(stale, 8, async (p) => {
+    const view = await getSchoolView(p.urn as string, academicYear);
+    if (view) cache.set(`${academicYear}#${p.urn}`, { version: view.version, view });
+  });
+  const registry = new Map((await listSchools()).map((s) => [s.urn, s]));
+  const schools = pointers
+    .map((p) => cache.get(`${academicYear}#${p.urn}`))
+    .filter((x): x is { version: number; view: SchoolView } => x !== undefined)
+    .map((x) => ({ ...x, phase: registry.get(x.view.urn)?.phase }));
+  const la = rollupLa(academicYear, schools);
+  const pupils = mergePupilRows(schools).sort((a, b) => absenceRateOf(b) - absenceRateOf(a) || (a.upn < b.upn ? -1 : 1));
+  const previous = await getLaViewPointer(academicYear);
+  const version = (previous?.version ?? 0) + 1;
+  await putLaView(la, pupils, version);
+  return { schools: schools.length, pupils: pupils.length, version };
+}
+
+export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
+  const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
+  for (const record of event.Records) {
+    try {
+      const message = JSON.parse(record.body) as RollupMessage;
+      const result = await rollup(message.academicYear);
+      logger.info('LA rollup', { academicYear: message.academicYear, ...result });
+    } catch (err) {
+      logger.error('rollup failed', { messageId: record.messageId, error: err instanceof Error ? err.message.slice(0, 300) : 'unknown' });
+      batchItemFailures.push({ itemIdentifier: record.messageId });
+    }
+  }
+  return { batchItemFailures };
+};

@@ -1,0 +1,274 @@
+/**
+ * A school's register for one academic year: every mark received for every pupil, the pupils'
+ * details, and their school-reported characteristics by date. It is the canonical record from which
+ * every figure is derived, so applying a return is a pure function of (register, rows).
+ *
+ * Rules applied here (DESIGN §3 "Corrections", §2.3, §2.4):
+ * - a later return for the same pupil, date and session replaces the earlier mark;
+ * - an empty mark (not yet marked) never erases a code already received for that session;
+ * - characteristics stated on a row hold from that date until a later-dated row states otherwise
+ *   (kept per day, so rows may arrive in any order and the result is the same);
+ * - a return already applied (same return id) changes nothing.
+ */
+import { NO_MARK, UNMARKED } from './codes.js';
+import {
+  academicYearOf,
+  dayOfAcademicYear,
+  DAYS_PER_YEAR_SLOT,
+  SESSIONS_PER_YEAR_SLOT,
+} from './dates.js';
+
+export type Registration = 'C' | 'M' | 'S';
+export type SenStatus = 'N' | 'K' | 'E';
+
+/** The characteristic fields a school return may state, each kept as one character per day. */
+export const CHARACTERISTICS = ['fsm', 'sen', 'cla', 'plac', 'cin', 'cpp'] as const;
+export type Characteristic = (typeof CHARACTERISTICS)[number];
+
+/** A day on which nothing was stated for a characteristic. */
+export const NOT_STATED = '?';
+
+export interface RegisterPupil {
+  upn: string;
+  forename?: string;
+  surname?: string;
+  dob?: string;
+  sex?: 'M' | 'F';
+  ethnicity?: string;
+  yearGroup?: string;
+  uprn?: string;
+  registration: Registration;
+  admissionDate?: string;
+  leavingDate?: string;
+  /** First and last dates this school's returns list the pupil (on roll when no admission/leaving date). */
+  firstListed: string;
+  lastListed: string;
+  /** SESSIONS_PER_YEAR_SLOT stored mark characters (NO_MARK where no row). */
+  marks: string;
+  /** Per characteristic, DAYS_PER_YEAR_SLOT characters: Y/N (sen: N/K/E) where stated that day, else NOT_STATED. */
+  stated: Record<Characteristic, string>;
+}
+
+export interface SchoolRegister {
+  urn: string;
+  academicYear: number;
+  /** Incremented on every change; derived views record the version they were computed from. */
+  version: number;
+  /** Returns already applied, so a re-delivered or retried return is a no-op. */
+  appliedReturns: string[];
+  pupils: Map<string, RegisterPupil>;
+}
+
+/** A validated row of a daily return (the shape produced by shared/formats parsers). */
+export interface RegisterRow {
+  urn: string;
+  upn: string;
+  date: string;
+  am: string;
+  pm: string;
+  forename?: string;
+  surname?: string;
+  dob?: string;
+  sex?: 'M' | 'F';
+  ethnicity?: string;
+  yearGroup?: string;
+  fsm?: boolean;
+  sen?: SenStatus;
+  cla?: boolean;
+  plac?: boolean;
+  cin?: boolean;
+  cpp?: boolean;
+  admissionDate?: string;
+  leavingDate?: string;
+  registration?: Registration;
+  uprn?: string;
+}
+
+export const EMPTY_MARKS = NO_MARK.repeat(SESSIONS_PER_YEAR_SLOT);
+const EMPTY_STATED = NOT_STATED.repeat(DAYS_PER_YEAR_SLOT);
+
+export function emptyRegister(urn: string, academicYear: number): SchoolRegister {
+  return { urn, academicYear, version: 0, appliedReturns: [], pupils: new Map() };
+}
+
+function newPupil(upn: string, date: string): RegisterPupil {
+  return {
+    upn,
+    registration: 'C',
+    firstListed: date,
+    lastListed: date,
+    marks: EMPTY_MARKS,
+    stated: { fsm: EMPTY_STATED, sen: EMPTY_STATED, cla: EMPTY_STATED, plac: EMPTY_STATED, cin: EMPTY_STATED, cpp: EMPTY_STATED },
+  };
+}
+
+function setChar(s: string, index: number, ch: string): string {
+  return s[index] === ch ? s : s.slice(0, index) + ch + s.slice(index + 1);
+}
+
+/** Merge an incoming mark with the one held: a code always wins; "not yet marked" only fills a gap. */
+function mergeMark(held: string, incoming: string): string {
+  if (incoming === UNMARKED) return held === NO_MARK ? UNMARKED : held;
+  return incoming;
+}
+
+function flag(v: boolean | undefined): string | undefined {
+  return v === undefined ? undefined : v ? 'Y' : 'N';
+}
+
+export interface ApplyResult {
+  /** Whether the register changed (false for an already-applied return or a return that repeats what is held). */
+  changed: boolean;
+  /** Pupils whose marks, details or characteristics changed. */
+  changedUpns: Set<string>;
+  alreadyApplied: boolean;
+}
+
+/**
+ * Apply rows (all for this register's school and academic year, in file order) as return `returnId`.
+ * Mutates `register` in place. Rows are assumed already validated.
+ */
+export function applyRows(register: SchoolRegister, rows: readonly RegisterRow[], returnId: string): ApplyResult {
+  if (register.appliedReturns.includes(returnId)) {
+    return { changed: false, changedUpns: new Set(), alreadyApplied: true };
+  }
+  const changedUpns = new Set<string>();
+  for (const row of rows) {
+    if (row.urn !== register.urn || academicYearOf(row.date) !== register.academicYear) {
+      throw new RangeError(`row for ${row.urn} on ${row.date} does not belong to register ${register.urn}/${register.academicYear}`);
+    }
+    let pupil = register.pupils.get(row.upn);
+    let changed = false;
+    if (!pupil) {
+      pupil = newPupil(row.upn, row.date);
+      register.pupils.set(row.upn, pupil);
+      changed = true;
+    }
+    const p = pupil;
+    const day = dayOfAcademicYear(row.date);
+    const marks = setChar(setChar(p.marks, day * 2, mergeMark(p.marks[day * 2], row.am)), day * 2 + 1, mergeMark(p.marks[day * 2 + 1], row.pm));
+    if (marks !== p.marks) {
+      p.marks = marks;
+      changed = true;
+    }
+    if (row.date < p.firstListed) { p.firstListed = row.date; changed = true; }
+    if (row.date > p.lastListed) { p.lastListed = row.date; changed = true; }
+    for (const field of DETAIL_FIELDS) {
+      const v = row[field];
+      if (v !== undefined && p[field] !== v) {
+        (p as unknown as Record<string, unknown>)[field] = v;
+        changed = true;
+      }
+    }
+    const stated: Record<Characteristic, string | undefined> = {
+      fsm: flag(row.fsm), sen: row.sen, cla: flag(row.cla), plac: flag(row.plac), cin: flag(row.cin), cpp: flag(row.cpp),
+    };
+    for (const c of CHARACTERISTICS) {
+      const v = stated[c];
+      if (v !== undefined && p.stated[c][day] !== v) {
+        p.stated[c] = setChar(p.stated[c], day, v);
+        changed = true;
+      }
+    }
+    if (changed) changedUpns.add(row.upn);
+  }
+  register.appliedReturns.push(returnId);
+  const changed = changedUpns.size > 0;
+  if (changed) register.version += 1;
+  return { changed, changedUpns, alreadyApplied: false };
+}
+
+/** Pupil details a row may restate; the latest applied return wins. */
+const DETAIL_FIELDS = [
+  'forename', 'surname', 'dob', 'sex', 'ethnicity', 'yearGroup', 'uprn', 'registration', 'admissionDate', 'leavingDate',
+] as const;
+
+/**
+ * The value of a characteristic in force on each day of the year: the latest statement on or before
+ * that day (DESIGN §2.4). Days before the first statement take `fallback`.
+ */
+export function effectiveByDay(stated: string, fallback: string): string {
+  let out = '';
+  let current = fallback;
+  for (let d = 0; d < stated.length; d++) {
+    const ch = stated[d];
+    if (ch !== NOT_STATED) current = ch;
+    out += current;
+  }
+  return out;
+}
+
+/** Day slots (0..365) on which this register holds any mark other than '#' for any pupil (DESIGN §2.3). */
+export function sessionDays(register: SchoolRegister): Uint8Array {
+  const days = new Uint8Array(DAYS_PER_YEAR_SLOT);
+  for (const pupil of register.pupils.values()) {
+    const m = pupil.marks;
+    for (let i = 0; i < m.length; i++) {
+      const ch = m[i];
+      if (ch !== NO_MARK && ch !== UNMARKED && ch !== '#') days[i >> 1] = 1;
+    }
+  }
+  return days;
+}
+
+/** Sessions listed but not yet marked, per day slot — the school's data-quality gap. */
+export function unmarkedSessions(register: SchoolRegister): number {
+  let n = 0;
+  for (const pupil of register.pupils.values()) {
+    const m = pupil.marks;
+    for (let i = 0; i < m.length; i++) if (m[i] === UNMARKED) n++;
+  }
+  return n;
+}
+
+// ---- Compact serialisation ---------------------------------------------------------------------
+// Characteristic strings are mostly long runs, so they are stored run-length encoded ("?31Y335").
+
+export function encodeRuns(s: string): string {
+  let out = '';
+  let i = 0;
+  while (i < s.length) {
+    let j = i + 1;
+    while (j < s.length && s[j] === s[i]) j++;
+    out += s[i] + String(j - i);
+    i = j;
+  }
+  return out;
+}
+
+export function decodeRuns(encoded: string): string {
+  let out = '';
+  const re = /(\D)(\d+)/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(encoded)) !== null) out += m[1].repeat(Number(m[2]));
+  return out;
+}
+
+export interface SerializedRegister {
+  urn: string;
+  academicYear: number;
+  version: number;
+  appliedReturns: string[];
+  pupils: Array<Omit<RegisterPupil, 'stated'> & { stated: Record<Characteristic, string> }>;
+}
+
+export function serializeRegister(r: SchoolRegister): SerializedRegister {
+  const pupils = [...r.pupils.values()]
+    .sort((a, b) => (a.upn < b.upn ? -1 : a.upn > b.upn ? 1 : 0))
+    .map((p) => ({
+      ...p,
+      stated: Object.fromEntries(CHARACTERISTICS.map((c) => [c, encodeRuns(p.stated[c])])) as Record<Characteristic, string>,
+    }));
+  return { urn: r.urn, academicYear: r.academicYear, version: r.version, appliedReturns: r.appliedReturns, pupils };
+}
+
+export function deserializeRegister(s: SerializedRegister): SchoolRegister {
+  const pupils = new Map<string, RegisterPupil>();
+  for (const p of s.pupils) {
+    pupils.set(p.upn, {
+      ...p,
+      stated: Object.fromEntries(CHARACTERISTICS.map((c) => [c, decodeRuns(p.stated[c])])) as Record<Characteristic, string>,
+    });
+  }
+  return { urn: s.urn, academicYear: s.academicYear, version: s.version, appliedReturns: [...s.appliedReturns], pupils };
+}

@@ -1,0 +1,102 @@
+/**
+ * A school's materialised figures for one academic year: metric cells for every standard period
+ * (DESIGN §3 "Periods and PA") and one row per pupil for the cross-school flag lists. Rebuilt from
+ * the register on every change, so it is always exactly what the marks say.
+ */
+import { aggregateCells, type AggregationEnrolment, type PeriodCells } from './metrics.js';
+import { cohortMasksByDay, isCompulsorySchoolAge, type CareEpisodeSpan } from './cohorts.js';
+import { standardPeriods, type Period } from './periods.js';
+import type { SchoolRegister } from './register.js';
+import type { FlagType, PupilYearSummary } from './pupil-summary.js';
+import { INDEX_OF_CHAR, totalsOf } from './stats.js';
+import { DAYS_PER_YEAR_SLOT } from './dates.js';
+
+/** A pupil's line in the LA-wide lists: combined figures across schools, and current flags. */
+export interface PupilRow {
+  upn: string;
+  /** Version of the pupil summary it came from: the highest wins when schools disagree. */
+  v: number;
+  forename?: string;
+  surname?: string;
+  yearGroup?: string;
+  sex?: string;
+  urns: string[];
+  cohorts: string[];
+  everCohorts: string[];
+  possible: number;
+  present: number;
+  approvedActivity: number;
+  authorised: number;
+  unauthorised: number;
+  late: number;
+  flags: Array<{ type: FlagType; since: string }>;
+}
+
+export interface SchoolView {
+  urn: string;
+  academicYear: number;
+  registerVersion: number;
+  periods: PeriodCells[];
+  pupils: PupilRow[];
+  /** Sessions listed but not yet marked. */
+  unmarkedSessions: number;
+  /** '0'/'1' per day slot: any code recorded that day (decides when a period equals a materialised one). */
+  markedDays: string;
+  latestDate?: string;
+}
+
+export function pupilRow(summary: PupilYearSummary, version: number, extraFlags: PupilRow['flags'] = []): PupilRow {
+  const t = totalsOf(summary.counts);
+  return {
+    upn: summary.upn,
+    v: version,
+    forename: summary.forename,
+    surname: summary.surname,
+    yearGroup: summary.yearGroup,
+    sex: summary.sex,
+    urns: [...new Set(summary.enrolments.map((e) => e.urn))],
+    cohorts: summary.cohorts,
+    everCohorts: summary.everCohorts,
+    possible: t.possible,
+    present: t.present,
+    approvedActivity: t.approvedActivity,
+    authorised: t.authorised,
+    unauthorised: t.unauthorised,
+    late: t.late,
+    flags: [...summary.flags.map((f) => ({ type: f.type, since: f.since })), ...extraFlags],
+  };
+}
+
+/** The enrolments of a register, ready for aggregation (cohort masks applied per day). */
+export function* aggregationEnrolments(
+  register: SchoolRegister,
+  careOf: (upn: string) => readonly CareEpisodeSpan[],
+): Generator<AggregationEnrolment> {
+  for (const p of register.pupils.values()) {
+    yield {
+      marks: p.marks,
+      masks: cohortMasksByDay(register.academicYear, p.stated, careOf(p.upn)),
+      yearGroup: p.yearGroup ?? 'unknown',
+      sex: p.sex ?? 'unknown',
+      compulsory: isCompulsorySchoolAge(p, register.academicYear),
+    };
+  }
+}
+
+export function schoolCells(
+  register: SchoolRegister,
+  careOf: (upn: string) => readonly CareEpisodeSpan[],
+  periods: readonly Period[] = standardPeriods(register.academicYear),
+): PeriodCells[] {
+  return aggregateCells(aggregationEnrolments(register, careOf), periods);
+}
+
+/** '0'/'1' per day slot of the year: whether any pupil has any code that day (including '#'). */
+export function markedDaysOf(register: SchoolRegister): string {
+  const days = new Uint8Array(DAYS_PER_YEAR_SLOT);
+  for (const p of register.pupils.values()) {
+    const m = p.marks;
+    for (let i = 0; i < m.length; i++) if (INDEX_OF_CHAR[m.charCodeAt(i)] >= 0) days[i >> 1] = 1;
+  }
+  return Array.from(days).join('');
+}

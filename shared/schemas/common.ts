@@ -1,0 +1,46 @@
+/** zod schemas shared by the API contract (DESIGN §4); the OpenAPI document is generated from them. */
+import * as z from 'zod';
+import { COHORTS } from '../domain/cohorts.js';
+import { isIsoDate } from '../domain/dates.js';
+import { checkUpn } from '../domain/upn.js';
+
+export const IsoDate = z.string().refine(isIsoDate, { message: 'expected a date as YYYY-MM-DD' }).meta({ description: 'ISO date, YYYY-MM-DD' });
+export const Urn = z.string().regex(/^\d{6}$/, { message: 'expected a 6-digit URN' }).meta({ description: 'Unique Reference Number of a school (6 digits)' });
+export const Upn = z
+  .string()
+  .transform((s) => s.trim().toUpperCase())
+  .refine((s) => checkUpn(s).ok, { message: 'expected a 13-character UPN with a valid check letter' })
+  .meta({ description: 'Unique Pupil Number' });
+export const CohortName = z.enum(COHORTS);
+
+export const Stats = z
+  .object({
+    possibleSessions: z.number().int(),
+    attendedSessions: z.number().int(),
+    presentSessions: z.number().int(),
+    approvedActivitySessions: z.number().int(),
+    authorisedAbsenceSessions: z.number().int(),
+    unauthorisedAbsenceSessions: z.number().int(),
+    absenceSessions: z.number().int(),
+    lateSessions: z.number().int(),
+    attendanceRate: z.number().nullable(),
+    absenceRate: z.number().nullable(),
+    authorisedAbsenceRate: z.number().nullable(),
+    unauthorisedAbsenceRate: z.number().nullable(),
+    codes: z.record(z.string(), z.number().int()),
+  })
+  .meta({ id: 'Stats', description: 'Session counts and rates by the DfE methodology; rates are null with no possible sessions' });
+
+export const Problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    errors: z.array(z.object({ field: z.string().optional(), line: z.number().int().optional(), code: z.string().optional(), message: z.string() })).optional(),
+  })
+  .meta({ id: 'Problem', description: 'RFC 9457 problem details' });
+
+export function page<T extends z.ZodType>(item: T, id: string) {
+  return z.object({ items: z.array(item), nextCursor: z.string().nullable() }).meta({ id });
+}

@@ -1,0 +1,94 @@
+/**
+ * The storage key scheme: the only place that knows DynamoDB keys and S3 object paths.
+ *
+ * DynamoDB (one table, generic pk/sk and one GSI gsi1pk/gsi1sk):
+ *   RETURN#<returnId>        RETURN                 a received return's status     gsi1: SCHOOL#<urn>#RETURNS / <receivedAt>#<id>
+ *   SCHOOL#<urn>             SCHOOL                 registry entry + freshness     gsi1: SCHOOLS / <urn>
+ *   SCHOOL#<urn>             SESSIONS#<year>        the school's session days (inferred calendar)
+ *   SCHOOL#<urn>             VIEW#<year>            pointer to the school's materialised view
+ *   PUPIL#<upn>              ENROLMENT#<year>#<urn> the pupil's marks and details at one school in one year
+ *   PUPIL#<upn>              SUMMARY                the pupil across schools (versioned; conditional writes)
+ *   PUPIL#<upn>              PATTERNS               threshold-gaming findings from the latest run
+ *   PUPIL#<upn>              REFERRAL#<id>          pointer to a referral about the pupil
+ *   LA                       VIEW#<year>            pointer to the LA-wide view
+ *   LA                       CALENDAR#LA | CALENDAR#<urn>   term-date closures
+ *   LA                       PATTERNS               pointer to the latest patterns run
+ *   IMPORT#<id>              IMPORT                 a social-care import's report      gsi1: IMPORTS / <at>
+ *   REFERRAL#<id>            REFERRAL               a referral case                    gsi1: REFERRALS / <createdAt>#<id>
+ *   REFERRAL#<id>            EVENT#<seq>            its append-only history
+ *   IDEMPOTENCY#<scope>      <key>                  create-once records
+ *   PATTERNRUN#<id>          RUN                    a patterns run                     gsi1: PATTERNRUNS / <startedAt>
+ *   AUDIT#<yyyy-mm-dd>       <at>#<id>              audit log                          gsi1: AUDIT#USER#<sub> / <at>
+ *
+ * S3:
+ *   returns bucket     returns/<urn>/<returnId>.<ext>           every received file, as received
+ *   quarantine bucket  quarantine/<urn>/<returnId>.<ext>        rejected files, with .report.json beside them
+ *   registers bucket   registers/<year>/<urn>.json.gz           canonical register per school-year
+ *                      views/<year>/schools/<urn>.json.gz       a school's materialised aggregates and pupil rows
+ *                      views/<year>/la.json.gz                  LA-wide aggregates
+ *                      views/<year>/pupils.json.gz              LA-wide pupil rows (flag lists)
+ *                      care/<source>.json.gz                    LA social-care episodes by source
+ *                      reports/returns/<returnId>.json          a return's full row-error report
+ *                      imports/<importId>/<file>                raw social-care and calendar uploads
+ *                      patterns/<runId>.json.gz                 a patterns run's findings
+ */
+
+export const k = {
+  returnItem: (returnId: string) => ({ pk: `RETURN#${returnId}`, sk: 'RETURN' }),
+  returnsBySchool: (urn: string) => `SCHOOL#${urn}#RETURNS`,
+
+  school: (urn: string) => ({ pk: `SCHOOL#${urn}`, sk: 'SCHOOL' }),
+  schoolsIndex: 'SCHOOLS',
+  schoolSessions: (urn: string, year: number) => ({ pk: `SCHOOL#${urn}`, sk: `SESSIONS#${year}` }),
+  schoolView: (urn: string, year: number) => ({ pk: `SCHOOL#${urn}`, sk: `VIEW#${year}` }),
+
+  pupilPk: (upn: string) => `PUPIL#${upn}`,
+  enrolment: (upn: string, year: number, urn: string) => ({ pk: `PUPIL#${upn}`, sk: `ENROLMENT#${year}#${urn}` }),
+  enrolmentPrefix: 'ENROLMENT#',
+  pupilSummary: (upn: string) => ({ pk: `PUPIL#${upn}`, sk: 'SUMMARY' }),
+  pupilPatterns: (upn: string) => ({ pk: `PUPIL#${upn}`, sk: 'PATTERNS' }),
+  pupilReferral: (upn: string, id: string) => ({ pk: `PUPIL#${upn}`, sk: `REFERRAL#${id}` }),
+  pupilReferralPrefix: 'REFERRAL#',
+
+  laView: (year: number) => ({ pk: 'LA', sk: `VIEW#${year}` }),
+  laCalendar: () => ({ pk: 'LA', sk: 'CALENDAR#LA' }),
+  schoolCalendar: (urn: string) => ({ pk: 'LA', sk: `CALENDAR#${urn}` }),
+  calendarPrefix: 'CALENDAR#',
+  latestPatterns: () => ({ pk: 'LA', sk: 'PATTERNS' }),
+
+  importItem: (id: string) => ({ pk: `IMPORT#${id}`, sk: 'IMPORT' }),
+  importsIndex: 'IMPORTS',
+
+  referral: (id: string) => ({ pk: `REFERRAL#${id}`, sk: 'REFERRAL' }),
+  referralEvent: (id: string, seq: number) => ({ pk: `REFERRAL#${id}`, sk: `EVENT#${String(seq).padStart(6, '0')}` }),
+  referralEventPrefix: 'EVENT#',
+  referralsIndex: 'REFERRALS',
+
+  idempotency: (scope: string, key: string) => ({ pk: `IDEMPOTENCY#${scope}`, sk: key }),
+
+  patternRun: (id: string) => ({ pk: `PATTERNRUN#${id}`, sk: 'RUN' }),
+  patternRunsIndex: 'PATTERNRUNS',
+
+  audit: (date: string, at: string, id: string) => ({ pk: `AUDIT#${date}`, sk: `${at}#${id}` }),
+  auditByUser: (sub: string) => `AUDIT#USER#${sub}`,
+} as const;
+
+export const paths = {
+  rawReturn: (urn: string, returnId: string, ext: string) => `returns/${urn}/${returnId}.${ext}`,
+  /** Parse a raw return's key back into its URN and return id (the S3 event gives us only the key). */
+  parseRawReturn: (key: string): { urn: string; returnId: string; ext: string } | undefined => {
+    const m = /^returns\/([^/]+)\/([A-Za-z0-9_-]+)\.([a-z]+)$/.exec(key);
+    return m ? { urn: m[1], returnId: m[2], ext: m[3] } : undefined;
+  },
+  quarantined: (urn: string, returnId: string, ext: string) => `quarantine/${urn}/${returnId}.${ext}`,
+  quarantineReport: (urn: string, returnId: string) => `quarantine/${urn}/${returnId}.report.json`,
+  register: (year: number, urn: string) => `registers/${year}/${urn}.json.gz`,
+  registersPrefix: (year: number) => `registers/${year}/`,
+  schoolView: (year: number, urn: string) => `views/${year}/schools/${urn}.json.gz`,
+  laView: (year: number) => `views/${year}/la.json.gz`,
+  pupilsView: (year: number) => `views/${year}/pupils.json.gz`,
+  care: (source: string) => `care/${source}.json.gz`,
+  returnReport: (returnId: string) => `reports/returns/${returnId}.json`,
+  importFile: (importId: string, name: string) => `imports/${importId}/${name.replace(/[^A-Za-z0-9._-]/g, '_')}`,
+  patternFindings: (runId: string) => `patterns/${runId}.json.gz`,
+} as const;

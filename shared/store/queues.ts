@@ -1,0 +1,50 @@
+/**
+ * Messages between the Lambdas. The ingest queue is FIFO with one message group per school, so all
+ * writes to one school's register are applied in order by one consumer at a time (DESIGN §3).
+ */
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { sqsClient } from './clients.js';
+import { ROLLUP_DELAY_SECONDS } from '../config.js';
+
+export type IngestMessage =
+  | { kind: 'return'; returnId: string; urn: string; bucket: string; key: string }
+  | { kind: 'refresh'; urn: string; academicYear: number; upns?: string[]; reason: string };
+
+export interface RollupMessage {
+  kind: 'rollup';
+  academicYear: number;
+}
+
+function url(name: 'INGEST_QUEUE_URL' | 'ROLLUP_QUEUE_URL'): string {
+  const u = process.env[name];
+  if (!u) throw new Error(`environment variable ${name} is not set`);
+  return u;
+}
+
+export async function sendIngest(message: IngestMessage, deduplicationId: string): Promise<void> {
+  await sqsClient().send(
+    new SendMessageCommand({
+      QueueUrl: url('INGEST_QUEUE_URL'),
+      MessageBody: JSON.stringify(message),
+      MessageGroupId: message.urn,
+      MessageDeduplicationId: deduplicationId.slice(0, 128),
+    }),
+  );
+}
+
+/**
+ * Ask for an LA-wide rollup. Requests within one delay window share a deduplication id, and the
+ * queue delays delivery by that window, so one rollup follows a burst of ingests and sees them all.
+ */
+export async function requestRollup(academicYear: number, now = Date.now()): Promise<void> {
+  const delay = Number(process.env.ROLLUP_DELAY_SECONDS ?? ROLLUP_DELAY_SECONDS);
+  const bucket = Math.floor(now / 1000 / delay);
+  await sqsClient().send(
+    new SendMessageCommand({
+      QueueUrl: url('ROLLUP_QUEUE_URL'),
+      MessageBody: JSON.stringify({ kind: 'rollup', academicYear } satisfies RollupMessage),
+      MessageGroupId: `rollup-${academicYear}`,
+      MessageDeduplicationId: `rollup-${academicYear}-${bucket}`,
+    }),
+  );
+}

@@ -1,0 +1,89 @@
+/** Received returns: status, counts and row errors (DESIGN §4 GET /v1/returns/{returnId}). */
+import { k } from './keys.js';
+import { getItem, putItem, queryPage, updateItem } from './table.js';
+
+export type ReturnStatus = 'awaiting_upload' | 'received' | 'processing' | 'accepted' | 'accepted_with_errors' | 'rejected';
+
+export interface ReturnError {
+  line: number;
+  field: string;
+  code: string;
+  message: string;
+}
+
+export interface ReturnRecord {
+  returnId: string;
+  urn: string;
+  status: ReturnStatus;
+  format: 'csv' | 'ctf';
+  bytes?: number;
+  receivedAt: string;
+  processedAt?: string;
+  /** Who sent it: role and subject, for scope checks at processing time. */
+  uploadedBy: { sub: string; role: string; urn?: string };
+  objectKey: string;
+  counts?: { rows: number; accepted: number; rejected: number };
+  errors?: ReturnError[];
+  errorsTruncated?: boolean;
+  /** A whole-file rejection: the problem title and detail. */
+  rejection?: { title: string; detail: string };
+  /** Academic years and dates the return touched. */
+  dates?: { from: string; to: string };
+}
+
+type ReturnItem = ReturnRecord & { pk: string; sk: string; gsi1pk: string; gsi1sk: string };
+
+export async function createReturn(r: ReturnRecord): Promise<void> {
+  await putItem({ ...k.returnItem(r.returnId), gsi1pk: k.returnsBySchool(r.urn), gsi1sk: `${r.receivedAt}#${r.returnId}`, ...r });
+}
+
+/** Create only if absent (the S3 event may arrive for a presigned upload or a re-delivered object). */
+export async function createReturnIfAbsent(r: ReturnRecord): Promise<boolean> {
+  try {
+    await putItem(
+      { ...k.returnItem(r.returnId), gsi1pk: k.returnsBySchool(r.urn), gsi1sk: `${r.receivedAt}#${r.returnId}`, ...r },
+      { expression: 'attribute_not_exists(pk)' },
+    );
+    return true;
+  } catch (err) {
+    if ((err as { name?: string }).name === 'ConditionalCheckFailedException') return false;
+    throw err;
+  }
+}
+
+export async function getReturn(returnId: string): Promise<ReturnRecord | undefined> {
+  const item = await getItem<ReturnItem>(k.returnItem(returnId));
+  if (!item) return undefined;
+  const { pk: _pk, sk: _sk, gsi1pk: _g, gsi1sk: _s, ...rest } = item;
+  return rest;
+}
+
+export async function setReturnStatus(returnId: string, status: ReturnStatus, fields: Partial<ReturnRecord> = {}): Promise<void> {
+  const names: Record<string, string> = { '#status': 'status' };
+  const values: Record<string, unknown> = { ':status': status };
+  const sets = ['#status = :status'];
+  for (const [name, value] of Object.entries(fields)) {
+    if (value === undefined || name === 'status') continue;
+    names[`#${name}`] = name;
+    values[`:${name}`] = value;
+    sets.push(`#${name} = :${name}`);
+  }
+  await updateItem({ key: k.returnItem(returnId), update: `SET ${sets.join(', ')}`, names, values, condition: 'attribute_exists(pk)' });
+}
+
+export async function listReturns(urn: string, limit: number, cursor?: string) {
+  const page = await queryPage<ReturnItem>(
+    {
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :pk',
+      ExpressionAttributeValues: { ':pk': k.returnsBySchool(urn) },
+      ScanIndexForward: false,
+      Limit: limit,
+    },
+    cursor,
+  );
+  return {
+    items: page.items.map(({ returnId, urn: u, status, format, receivedAt, processedAt, counts }) => ({ returnId, urn: u, status, format, receivedAt, processedAt, counts })),
+    nextCursor: page.nextCursor,
+  };
+}

@@ -1,0 +1,174 @@
+/** Low-level DynamoDB access for the one table: batches with retry of unprocessed items, paging. */
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { documentClient } from './clients.js';
+
+export type Item = Record<string, unknown>;
+export interface Key {
+  pk: string;
+  sk: string;
+}
+
+export function tableName(): string {
+  const t = process.env.TABLE_NAME;
+  if (!t) throw new Error('environment variable TABLE_NAME is not set');
+  return t;
+}
+
+export function isConditionFailure(err: unknown): boolean {
+  return err instanceof ConditionalCheckFailedException || (err as { name?: string })?.name === 'ConditionalCheckFailedException';
+}
+
+export async function getItem<T extends object>(key: Key, consistent = true): Promise<T | undefined> {
+  const res = await documentClient().send(new GetCommand({ TableName: tableName(), Key: key, ConsistentRead: consistent }));
+  return res.Item as T | undefined;
+}
+
+export async function putItem(item: Key & Record<string, unknown>, condition?: { expression: string; names?: Record<string, string>; values?: Record<string, unknown> }): Promise<void> {
+  await documentClient().send(
+    new PutCommand({
+      TableName: tableName(),
+      Item: item,
+      ConditionExpression: condition?.expression,
+      ExpressionAttributeNames: condition?.names,
+      ExpressionAttributeValues: condition?.values,
+    }),
+  );
+}
+
+export async function deleteItem(key: Key): Promise<void> {
+  await documentClient().send(new DeleteCommand({ TableName: tableName(), Key: key }));
+}
+
+export async function updateItem(input: {
+  key: Key;
+  update: string;
+  names?: Record<string, string>;
+  values?: Record<string, unknown>;
+  condition?: string;
+}): Promise<Item | undefined> {
+  const res = await documentClient().send(
+    new UpdateCommand({
+      TableName: tableName(),
+      Key: input.key,
+      UpdateExpression: input.update,
+      ConditionExpression: input.condition,
+      ExpressionAttributeNames: input.names,
+      ExpressionAttributeValues: input.values,
+      ReturnValues: 'ALL_NEW',
+    }),
+  );
+  return res.Attributes;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Write items 25 at a time, retrying unprocessed items with backoff; `concurrency` batches in flight. */
+export async function batchPut(items: Array<object & Key>, concurrency = 4): Promise<void> {
+  const chunks: Array<Array<object & Key>> = [];
+  for (let i = 0; i < items.length; i += 25) chunks.push(items.slice(i, i + 25));
+  await inParallel(chunks, concurrency, async (chunk) => {
+    let requests: Array<Record<string, unknown>> = chunk.map((Item) => ({ PutRequest: { Item } }));
+    for (let attempt = 0; requests.length > 0; attempt++) {
+      const res = await documentClient().send(new BatchWriteCommand({ RequestItems: { [tableName()]: requests } }));
+      requests = (res.UnprocessedItems?.[tableName()] ?? []) as Array<Record<string, unknown>>;
+      if (requests.length > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
+    }
+  });
+}
+
+export async function batchDelete(keys: Key[], concurrency = 4): Promise<void> {
+  const chunks: Key[][] = [];
+  for (let i = 0; i < keys.length; i += 25) chunks.push(keys.slice(i, i + 25));
+  await inParallel(chunks, concurrency, async (chunk) => {
+    let requests: Array<Record<string, unknown>> = chunk.map((Key) => ({ DeleteRequest: { Key } }));
+    for (let attempt = 0; requests.length > 0; attempt++) {
+      const res = await documentClient().send(new BatchWriteCommand({ RequestItems: { [tableName()]: requests } }));
+      requests = (res.UnprocessedItems?.[tableName()] ?? []) as Array<Record<string, unknown>>;
+      if (requests.length > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
+    }
+  });
+}
+
+/** Get items 100 at a time (consistent reads), in any order; missing keys are simply absent. */
+export async function batchGet<T extends object>(keys: Key[], concurrency = 4): Promise<T[]> {
+  const unique = [...new Map(keys.map((key) => [`${key.pk}\u0000${key.sk}`, key])).values()];
+  const chunks: Key[][] = [];
+  for (let i = 0; i < unique.length; i += 100) chunks.push(unique.slice(i, i + 100));
+  const out: T[] = [];
+  await inParallel(chunks, concurrency, async (chunk) => {
+    let pending: Key[] = chunk;
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      const res = await documentClient().send(
+        new BatchGetCommand({ RequestItems: { [tableName()]: { Keys: pending, ConsistentRead: true } } }),
+      );
+      out.push(...((res.Responses?.[tableName()] ?? []) as T[]));
+      pending = (res.UnprocessedKeys?.[tableName()]?.Keys ?? []) as Key[];
+      if (pending.length > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
+    }
+  });
+  return out;
+}
+
+/** Query every page (use for bounded partitions only). */
+export async function queryAll<T extends object>(input: Omit<QueryCommandInput, 'TableName'>): Promise<T[]> {
+  const out: T[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const res = await documentClient().send(new QueryCommand({ ...input, TableName: tableName(), ExclusiveStartKey: start }));
+    out.push(...((res.Items ?? []) as T[]));
+    start = res.LastEvaluatedKey;
+  } while (start);
+  return out;
+}
+
+/** One page of a query, with an opaque cursor for the next. */
+export async function queryPage<T extends object>(
+  input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>,
+  cursor?: string,
+): Promise<{ items: T[]; nextCursor: string | null }> {
+  const res = await documentClient().send(
+    new QueryCommand({ ...input, TableName: tableName(), ExclusiveStartKey: cursor ? decodeCursor(cursor) : undefined }),
+  );
+  return { items: (res.Items ?? []) as T[], nextCursor: res.LastEvaluatedKey ? encodeCursor(res.LastEvaluatedKey) : null };
+}
+
+export function encodeCursor(key: Record<string, unknown>): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): Record<string, unknown> {
+  try {
+    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+  } catch {
+    // fall through
+  }
+  throw new InvalidCursorError();
+}
+
+export class InvalidCursorError extends Error {
+  constructor() {
+    super('cursor is not one this service issued');
+  }
+}
+
+export async function inParallel<T>(items: readonly T[], concurrency: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(concurrency, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      await fn(items[i], i);
+    }
+  });
+  await Promise.all(workers);
+}
