@@ -1,0 +1,172 @@
+/**
+ * The local stand-in for API Gateway (HTTP API, payload format 2.0): turns each HTTP request into
+ * the event API Gateway would send, verifies the bearer token as its JWT authorizer would (every
+ * route except PUBLIC_ROUTES), and hands the event to the same `api` handler the Lambda runs.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { PUBLIC_ROUTES } from '../shared/config.js';
+import { verifyToken } from './tokens.js';
+
+/** API Gateway HTTP APIs accept request bodies of up to 10 MB. */
+export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+
+/** Text bodies API Gateway passes through as strings; anything else arrives base64-encoded. */
+const TEXT_TYPES = /^(application\/(json|.+\+json)|application\/x-www-form-urlencoded)\b/i;
+
+export type ApiHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+
+export interface HttpBridgeOptions {
+  host: string;
+  port: number;
+  signingKey: Uint8Array;
+  handler: ApiHandler;
+}
+
+class BodyTooLarge extends Error {}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > MAX_REQUEST_BYTES) throw new BodyTooLarge();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_REQUEST_BYTES) throw new BodyTooLarge();
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function isPublic(method: string, path: string): boolean {
+  return PUBLIC_ROUTES.some(([m, p]) => m === method && p === path);
+}
+
+/** What API Gateway itself answers when its authorizer refuses (the Lambda is never called). */
+function unauthorized(res: ServerResponse, detail: string): void {
+  res.writeHead(401, { 'content-type': 'application/problem+json', 'www-authenticate': 'Bearer' });
+  res.end(JSON.stringify({ type: 'https://attendance-hub.example/problems/unauthorized', title: 'Unauthorized', status: 401, detail }));
+}
+
+/** JWT claims as API Gateway passes them to the Lambda: every value a string, arrays as "[a b]". */
+function stringClaims(payload: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(payload)) out[k] = Array.isArray(v) ? `[${v.join(' ')}]` : String(v);
+  return out;
+}
+
+function lambdaContext(requestId: string): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: 'attendance-hub-api',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:local:000000000000:function:attendance-hub-api',
+    memoryLimitInMB: '1024',
+    awsRequestId: requestId,
+    logGroupName: '/aws/lambda/attendance-hub-api',
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => 29_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+export async function toEvent(req: IncomingMessage, body: Buffer, claims: Record<string, string> | undefined): Promise<APIGatewayProxyEventV2> {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;
+  const query: Record<string, string> = {};
+  for (const [k, v] of url.searchParams) query[k] = k in query ? `${query[k]},${v}` : v;
+  const now = new Date();
+  const requestId = randomUUID();
+  const method = (req.method ?? 'GET').toUpperCase();
+  const text = TEXT_TYPES.test(headers['content-type'] ?? '');
+  const event: APIGatewayProxyEventV2 & { requestContext: { authorizer?: unknown } } = {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: url.pathname,
+    rawQueryString: url.search.replace(/^\?/, ''),
+    headers,
+    queryStringParameters: Object.keys(query).length ? query : undefined,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      domainName: headers.host ?? 'localhost',
+      domainPrefix: 'local',
+      http: { method, path: url.pathname, protocol: `HTTP/${req.httpVersion}`, sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+      requestId,
+      routeKey: '$default',
+      stage: '$default',
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+      ...(claims ? { authorizer: { jwt: { claims, scopes: [] } } } : {}),
+    },
+    body: body.length ? (text ? body.toString('utf8') : body.toString('base64')) : undefined,
+    isBase64Encoded: body.length > 0 && !text,
+  };
+  return event;
+}
+
+export async function startHttpBridge(options: HttpBridgeOptions): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    void handle(req, res).catch(() => {
+      if (!res.headersSent) {
+        res.writeHead(500, { 'content-type': 'application/problem+json' });
+        res.end(JSON.stringify({ title: 'Internal error', status: 500, detail: 'The local gateway failed to pass the request on.' }));
+      } else res.end();
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let body: Buffer;
+    try {
+      body = await readBody(req);
+    } catch (err) {
+      if (!(err instanceof BodyTooLarge)) throw err;
+      res.writeHead(413, { 'content-type': 'application/problem+json', connection: 'close' });
+      res.end(JSON.stringify({
+        type: 'https://attendance-hub.example/problems/payload-too-large', title: 'Payload too large', status: 413,
+        detail: `Request bodies are limited to ${MAX_REQUEST_BYTES} bytes; send large files through POST /v1/returns/uploads.`,
+      }));
+      req.resume();
+      return;
+    }
+    const method = (req.method ?? 'GET').toUpperCase();
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    let claims: Record<string, string> | undefined;
+    if (!isPublic(method, path)) {
+      const auth = req.headers.authorization ?? '';
+      const m = /^Bearer\s+(\S+)$/i.exec(auth);
+      if (!m) return unauthorized(res, 'A bearer token is required: Authorization: Bearer <token>.');
+      const payload = await verifyToken(options.signingKey, m[1]);
+      if (!payload) return unauthorized(res, 'The bearer token is invalid, expired or not issued by this service.');
+      claims = stringClaims(payload);
+    }
+    const event = await toEvent(req, body, claims);
+    const result = await options.handler(event, lambdaContext(event.requestContext.requestId));
+    const headers: Record<string, string | number | boolean> = { ...(result.headers ?? {}) };
+    const out = result.body === undefined ? Buffer.alloc(0) : result.isBase64Encoded ? Buffer.from(result.body, 'base64') : Buffer.from(result.body, 'utf8');
+    headers['content-length'] = out.length;
+    res.writeHead(result.statusCode ?? 200, headers as Record<string, string>);
+    res.end(method === 'HEAD' ? undefined : out);
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${options.host === '0.0.0.0' ? '127.0.0.1' : options.host}:${port}`;
+  return {
+    server,
+    url,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections?.();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,174 @@
+/**
+ * The whole service on this machine (DESIGN §3 "Local runtime"): the embedded engines, the local SQS
+ * FIFO stand-in, the S3-event bridge and the API Gateway bridge, all driving the very handlers that
+ * run in Lambda. Handlers find the engines through the standard AWS_ENDPOINT_URL_* variables; there
+ * is no local-only branch in them.
+ */
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { S3Event, SQSEvent } from 'aws-lambda';
+import { DEFAULT_NAMES, ENV, LOCAL_LA_CODE, LOCAL_LA_NAME, resetRuntimeConfig, type LaSettings } from '../shared/config.js';
+import { resetClients } from '../shared/store/clients.js';
+import { startEngines, LOCAL_CREDENTIALS, LOCAL_REGION, type Engines, type S3rverEvent } from './engines.js';
+import { startHttpBridge } from './http-bridge.js';
+import { startQueues, type LocalQueues } from './queue.js';
+import { mintToken, signingKey, type TokenRequest } from './tokens.js';
+
+export interface LocalRuntimeOptions {
+  /** Data directory (engines' files and the token signing key). */
+  dataDir: string;
+  port?: number;
+  host?: string;
+  laCode?: string;
+  laName?: string;
+  laSettings?: Partial<LaSettings>;
+  /** Seconds the LA-wide rollup waits to gather a burst of returns (default 2; tests use 0). */
+  rollupDelaySeconds?: number;
+  /** Schools processed at once (Lambda concurrency stand-in). */
+  ingestConcurrency?: number;
+}
+
+export interface LocalRuntime {
+  url: string;
+  dataDir: string;
+  laCode: string;
+  engines: Engines;
+  queues: LocalQueues;
+  token(request: Omit<TokenRequest, 'la'> & { la?: string }): Promise<string>;
+  /** Resolves when every S3 event has been handed on and every queue is empty and idle. */
+  settle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const MAX_RECEIVE_COUNT = 5;
+
+/** Point the AWS SDK and the handlers' configuration at the local engines. */
+function configureEnvironment(engines: Engines, queues: LocalQueues, options: Required<Pick<LocalRuntimeOptions, 'laCode' | 'laName' | 'rollupDelaySeconds'>> & { laSettings?: Partial<LaSettings> }): void {
+  const env = process.env;
+  env.AWS_REGION = LOCAL_REGION;
+  env.AWS_ACCESS_KEY_ID = LOCAL_CREDENTIALS.accessKeyId;
+  env.AWS_SECRET_ACCESS_KEY = LOCAL_CREDENTIALS.secretAccessKey;
+  delete env.AWS_SESSION_TOKEN;
+  delete env.AWS_PROFILE;
+  env.AWS_ENDPOINT_URL_DYNAMODB = engines.dynamoEndpoint;
+  env.AWS_ENDPOINT_URL_S3 = engines.s3Endpoint;
+  env.AWS_ENDPOINT_URL_SQS = queues.endpoint;
+  // s3rver stores aws-chunked framing verbatim unless checksums are sent only when required.
+  env.AWS_REQUEST_CHECKSUM_CALCULATION = 'WHEN_REQUIRED';
+  env.AWS_RESPONSE_CHECKSUM_VALIDATION = 'WHEN_REQUIRED';
+  env[ENV.table] = DEFAULT_NAMES.table;
+  env[ENV.returnsBucket] = DEFAULT_NAMES.returnsBucket;
+  env[ENV.quarantineBucket] = DEFAULT_NAMES.quarantineBucket;
+  env[ENV.registersBucket] = DEFAULT_NAMES.registersBucket;
+  env[ENV.ingestQueueUrl] = queues.urlOf(DEFAULT_NAMES.ingestQueue);
+  env[ENV.rollupQueueUrl] = queues.urlOf(DEFAULT_NAMES.rollupQueue);
+  env[ENV.patternsFunction] = DEFAULT_NAMES.patternsFunction;
+  env[ENV.laCode] = options.laCode;
+  env[ENV.laName] = options.laName;
+  if (options.laSettings) env[ENV.laSettings] = JSON.stringify(options.laSettings);
+  else delete env[ENV.laSettings];
+  env.ROLLUP_DELAY_SECONDS = String(options.rollupDelaySeconds);
+  env.POWERTOOLS_SERVICE_NAME ??= 'attendance-hub';
+  resetRuntimeConfig();
+  resetClients();
+}
+
+/** s3rver sends keys decoded; S3 sends them URL-encoded with spaces as '+'. Re-encode like S3. */
+export function s3EventFromS3rver(event: S3rverEvent): S3Event {
+  return {
+    Records: event.Records.map((r) => ({
+      ...(r as unknown as S3Event['Records'][number]),
+      s3: {
+        ...(r.s3 as unknown as S3Event['Records'][number]['s3']),
+        object: { ...(r.s3.object as S3Event['Records'][number]['s3']['object']), key: encodeURIComponent(r.s3.object.key).replace(/%20/g, '+').replace(/%2F/g, '/') },
+      },
+    })),
+  };
+}
+
+export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+  const dataDir = resolve(options.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const laCode = options.laCode ?? LOCAL_LA_CODE;
+  const rollupDelaySeconds = options.rollupDelaySeconds ?? 2;
+
+  const engines = await startEngines(dataDir);
+  // Handlers are imported after the environment exists: their module-scope clients read it lazily.
+  const queues = await startQueues([
+    {
+      name: DEFAULT_NAMES.ingestQueue,
+      delaySeconds: 0,
+      maxReceiveCount: MAX_RECEIVE_COUNT,
+      concurrency: options.ingestConcurrency ?? 2,
+      consumer: async (event: SQSEvent) => (await import('../functions/ingest/handler.js')).handler(event),
+      onDeadLetter: async (record, error) => (await import('../functions/ingest/dead-letter.js')).rejectDeadLetter(record.body, error),
+    },
+    {
+      name: DEFAULT_NAMES.rollupQueue,
+      delaySeconds: rollupDelaySeconds,
+      maxReceiveCount: MAX_RECEIVE_COUNT,
+      concurrency: 1,
+      consumer: async (event: SQSEvent) => (await import('../functions/rollup/handler.js')).handler(event),
+    },
+  ]);
+  configureEnvironment(engines, queues, { laCode, laName: options.laName ?? LOCAL_LA_NAME, rollupDelaySeconds, laSettings: options.laSettings });
+
+  // S3 → receive, as the bucket notification does in AWS (object created under returns/ only).
+  const inFlight = new Set<Promise<void>>();
+  engines.onS3Event((event) => {
+    const relevant = event.Records.filter(
+      (r) => r.eventName.startsWith('ObjectCreated') && r.s3.bucket.name === DEFAULT_NAMES.returnsBucket && r.s3.object.key.startsWith('returns/'),
+    );
+    if (relevant.length === 0) return;
+    const delivery = deliverS3Event(s3EventFromS3rver({ Records: relevant })).finally(() => inFlight.delete(delivery));
+    inFlight.add(delivery);
+  });
+
+  const api = (await import('../functions/api/handler.js')).handler;
+  const key = signingKey(dataDir);
+  const bridge = await startHttpBridge({
+    host: options.host ?? '127.0.0.1',
+    port: options.port ?? 0,
+    signingKey: key,
+    handler: (event, context) => api(event, context) as never,
+  });
+
+  return {
+    url: bridge.url,
+    dataDir,
+    laCode,
+    engines,
+    queues,
+    token: (request) => mintToken(dataDir, { ...request, la: request.la ?? laCode }),
+    async settle() {
+      for (;;) {
+        while (inFlight.size > 0) await Promise.all([...inFlight]);
+        await queues.drain();
+        if (inFlight.size === 0) return;
+      }
+    },
+    async stop() {
+      await bridge.close();
+      await queues.stop();
+      await engines.stop();
+    },
+  };
+}
+
+/** S3 invokes its notification target asynchronously and retries twice; so do we. */
+async function deliverS3Event(event: S3Event): Promise<void> {
+  const receive = (await import('../functions/receive/handler.js')).handler;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await receive(event);
+      return;
+    } catch (err) {
+      if (attempt >= 2) {
+        const { logger } = await import('../shared/observability.js');
+        logger.error('S3 event not delivered after 3 attempts', { error: err instanceof Error ? err.message.slice(0, 200) : 'unknown' });
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
+    }
+  }
+}

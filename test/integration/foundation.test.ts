@@ -1,0 +1,130 @@
+/**
+ * The foundation end to end on the embedded engines: a school's daily return goes in through the
+ * API, is kept, queued, parsed, applied, and comes out as the pupil's figures; re-delivery changes
+ * nothing; a correction changes exactly the affected figures.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestService, type TestService } from './harness.js';
+import { returnCsv, upnFor, weekdays } from '../support/returns.js';
+
+const URN = '123456';
+const OTHER_URN = '654321';
+let svc: TestService;
+let school: string;
+
+beforeAll(async () => {
+  svc = await startTestService();
+  school = await svc.token('school', { urn: URN });
+});
+afterAll(async () => svc?.stop());
+
+async function upload(csv: string, token = school) {
+  const res = await svc.request('POST', '/v1/returns', { token, body: csv, contentType: 'text/csv' });
+  await svc.settle();
+  return res;
+}
+
+describe('foundation: daily return to pupil view', () => {
+  it('answers /health without a token', async () => {
+    const res = await svc.request('GET', '/health');
+    expect(res.status).toBe(200);
+    expect(res.json()).toEqual({ status: 'ok' });
+  });
+
+  it('refuses a request without a token with 401', async () => {
+    const res = await svc.request('GET', `/v1/pupils/${upnFor(1)}`);
+    expect(res.status).toBe(401);
+    expect(res.headers['content-type']).toContain('application/problem+json');
+  });
+
+  it('accepts a return, applies it, and shows the pupil with DfE figures', async () => {
+    const days = weekdays('2025-09-01', '2025-09-05');
+    const upn = upnFor(1);
+    // 10 sessions: 9 present, 1 authorised illness → 10% absence → persistently absent.
+    const rows = days.map((date, i) => ({ urn: URN, upn, date, am: '/', pm: i === 4 ? 'I' : '/', forename: 'Ada', surname: 'Lovelace', year_group: '5' }));
+    const res = await upload(returnCsv(rows));
+    expect(res.status).toBe(202);
+    const { returnId, status } = res.json();
+    expect(status).toBe('received');
+    const st = await svc.request('GET', `/v1/returns/${returnId}`, { token: school });
+    expect(st.status).toBe(200);
+    expect(st.json()).toMatchObject({ status: 'accepted', counts: { rows: 5, accepted: 5, rejected: 0 }, errors: [] });
+
+    const pupil = await svc.request('GET', `/v1/pupils/${upn}?academicYear=2025`, { token: school });
+    expect(pupil.status).toBe(200);
+    const view = pupil.json();
+    expect(view.totals).toMatchObject({ possibleSessions: 10, attendedSessions: 9, authorisedAbsenceSessions: 1, absenceSessions: 1, absenceRate: 10 });
+    expect(view.persistentAbsence).toBe(true);
+    expect(view.severeAbsence).toBe(false);
+    expect(view.enrolments).toHaveLength(1);
+    expect(view.enrolments[0]).toMatchObject({ urn: URN, persistentAbsence: true });
+  });
+
+  it('re-posting the same file changes nothing in the pupil figures', async () => {
+    const upn = upnFor(1);
+    const before = (await svc.request('GET', `/v1/pupils/${upn}?academicYear=2025`, { token: school })).json();
+    const days = weekdays('2025-09-01', '2025-09-05');
+    const rows = days.map((date, i) => ({ urn: URN, upn, date, am: '/', pm: i === 4 ? 'I' : '/', forename: 'Ada', surname: 'Lovelace', year_group: '5' }));
+    expect((await upload(returnCsv(rows))).status).toBe(202);
+    const after = (await svc.request('GET', `/v1/pupils/${upn}?academicYear=2025`, { token: school })).json();
+    expect(after.totals).toEqual(before.totals);
+    expect(after.enrolments).toEqual(before.enrolments);
+  });
+
+  it('a later return amending one mark changes exactly the affected figures', async () => {
+    const upn = upnFor(1);
+    const res = await upload(returnCsv([{ urn: URN, upn, date: '2025-09-05', am: '/', pm: '/' }]));
+    expect(res.status).toBe(202);
+    const view = (await svc.request('GET', `/v1/pupils/${upn}?academicYear=2025`, { token: school })).json();
+    expect(view.totals).toMatchObject({ possibleSessions: 10, attendedSessions: 10, absenceSessions: 0, authorisedAbsenceSessions: 0 });
+    expect(view.persistentAbsence).toBe(false);
+  });
+
+  it('refuses a school token uploading for another URN with 403', async () => {
+    const res = await svc.request('POST', '/v1/returns', { token: school, body: returnCsv([{ urn: OTHER_URN, upn: upnFor(2), date: '2025-09-01', am: '/', pm: '/' }]), contentType: 'text/csv' });
+    expect(res.status).toBe(403);
+  });
+
+  it('answers 404 to a school reading a pupil never enrolled there', async () => {
+    const other = await svc.token('school', { urn: OTHER_URN });
+    const upn = upnFor(3, '999', '3001');
+    expect((await upload(returnCsv([{ urn: OTHER_URN, upn, date: '2025-09-01', am: '/', pm: '/' }]), other)).status).toBe(202);
+    expect((await svc.request('GET', `/v1/pupils/${upn}?academicYear=2025`, { token: other })).status).toBe(200);
+    const res = await svc.request('GET', `/v1/pupils/${upn}?academicYear=2025`, { token: school });
+    expect(res.status).toBe(404);
+  });
+
+  it('reports a wrong check letter and an unknown code as row errors with line and field', async () => {
+    const good = upnFor(4);
+    const bad = `A${good.slice(1)}` === good ? `B${good.slice(1)}` : `A${good.slice(1)}`;
+    const csv = returnCsv([
+      { urn: URN, upn: good, date: '2025-09-01', am: '/', pm: '/' },
+      { urn: URN, upn: bad, date: '2025-09-01', am: '/', pm: '/' },
+      { urn: URN, upn: upnFor(5), date: '2025-09-01', am: 'Q9', pm: '/' },
+    ]);
+    const res = await upload(csv);
+    const st = (await svc.request('GET', `/v1/returns/${res.json().returnId}`, { token: school })).json();
+    expect(st.status).toBe('accepted_with_errors');
+    expect(st.counts).toEqual({ rows: 3, accepted: 1, rejected: 2 });
+    expect(st.errors.map((e: { line: number; field: string }) => [e.line, e.field])).toEqual([[3, 'upn'], [4, 'am']]);
+  });
+
+  it('rejects a file missing a required column with a 4xx naming the column', async () => {
+    const res = await svc.request('POST', '/v1/returns', { token: school, body: `urn,upn,date,am\n${URN},${upnFor(6)},2025-09-01,/\n`, contentType: 'text/csv' });
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+    expect(res.json().detail).toMatch(/pm/);
+  });
+
+  it('shows a pupil\'s sessions by date with the school', async () => {
+    const upn = upnFor(1);
+    const res = await svc.request('GET', `/v1/pupils/${upn}/sessions?from=2025-09-01&to=2025-09-02`, { token: school });
+    expect(res.status).toBe(200);
+    expect(res.json().sessions).toEqual([
+      { date: '2025-09-01', session: 'AM', code: '/', urn: URN },
+      { date: '2025-09-01', session: 'PM', code: '/', urn: URN },
+      { date: '2025-09-02', session: 'AM', code: '/', urn: URN },
+      { date: '2025-09-02', session: 'PM', code: '/', urn: URN },
+    ]);
+  });
+});
