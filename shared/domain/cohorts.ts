@@ -4,7 +4,7 @@
  * date stated until a later row says otherwise) or, for cla / cin / cpp / plac, from the LA's
  * social-care episodes covering the date.
  */
-import { academicYearStart, ageOn, dayNumber, DAYS_PER_YEAR_SLOT, fromDayNumber } from './dates.js';
+import { academicYearLength, academicYearStart, ageOn, dayNumber, DAYS_PER_YEAR_SLOT, fromDayNumber } from './dates.js';
 import { type Characteristic, effectiveByDay, type RegisterPupil } from './register.js';
 
 export const COHORTS = [
@@ -63,9 +63,12 @@ export function cohortMasksByDay(
     plac: dayFlags(effectiveByDay(stated.plac, 'N')),
   };
   const yearStart = dayNumber(academicYearStart(academicYear));
+  // Clip to the year's real days: in a 365-day year slot 365 is the next 1 August, and an episode
+  // starting then must not make the pupil "ever" in the cohort this year.
+  const lastDay = academicYearLength(academicYear) - 1;
   for (const ep of care) {
     const from = Math.max(0, dayNumber(ep.start) - yearStart);
-    const to = Math.min(DAYS_PER_YEAR_SLOT - 1, ep.end ? dayNumber(ep.end) - yearStart : DAYS_PER_YEAR_SLOT - 1);
+    const to = Math.min(lastDay, ep.end ? dayNumber(ep.end) - yearStart : lastDay);
     for (let d = from; d <= to; d++) flags[ep.cohort][d] = 1;
   }
   const masks = new Int32Array(DAYS_PER_YEAR_SLOT);

@@ -47,6 +47,11 @@ export interface RegisterPupil {
   marks: string;
   /** Per characteristic, DAYS_PER_YEAR_SLOT characters: Y/N (sen: N/K/E) where stated that day, else NOT_STATED. */
   stated: Record<Characteristic, string>;
+  /**
+   * Per detail field, the date of the row its value came from, so a row dated earlier than the one
+   * held (a back-fill arriving late) cannot overwrite it. Absent on registers saved before this was kept.
+   */
+  detailDates?: Partial<Record<DetailField, string>>;
 }
 
 export interface SchoolRegister {
@@ -153,9 +158,19 @@ export function applyRows(register: SchoolRegister, rows: readonly RegisterRow[]
     }
     if (row.date < p.firstListed) { p.firstListed = row.date; changed = true; }
     if (row.date > p.lastListed) { p.lastListed = row.date; changed = true; }
+    // Details follow the latest-dated row that states them (a later return wins for the same date),
+    // so days applied out of order give the same register as days applied in order.
     for (const field of DETAIL_FIELDS) {
       const v = row[field];
-      if (v !== undefined && p[field] !== v) {
+      if (v === undefined) continue;
+      const dates = (p.detailDates ??= {});
+      const heldDate = dates[field];
+      if (heldDate !== undefined && row.date < heldDate) continue;
+      if (heldDate !== row.date) {
+        dates[field] = row.date;
+        changed = true;
+      }
+      if (p[field] !== v) {
         (p as unknown as Record<string, unknown>)[field] = v;
         changed = true;
       }
@@ -178,10 +193,11 @@ export function applyRows(register: SchoolRegister, rows: readonly RegisterRow[]
   return { changed, changedUpns, alreadyApplied: false };
 }
 
-/** Pupil details a row may restate; the latest applied return wins. */
+/** Pupil details a row may restate; the latest-dated row stating each wins (ties: the latest return). */
 const DETAIL_FIELDS = [
   'forename', 'surname', 'dob', 'sex', 'ethnicity', 'yearGroup', 'uprn', 'registration', 'admissionDate', 'leavingDate',
 ] as const;
+type DetailField = (typeof DETAIL_FIELDS)[number];
 
 /**
  * The value of a characteristic in force on each day of the year: the latest statement on or before
