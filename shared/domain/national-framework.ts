@@ -1,0 +1,576 @@
+/**
+ * Statutory triggers of the National Framework (DESIGN §2.5, in force from 19 August 2024), across
+ * every school and academic year held for the pupil (school-weeks.ts merges them into one timeline):
+ *
+ * - Penalty-notice threshold: ≥ N sessions (default 10) coded in the LA's code set (default G, N, O, U)
+ *   within a rolling window of W school weeks (default 10). Weeks without a school session at a school
+ *   where the pupil is on roll are skipped, so a window can span a half term or the summer holiday.
+ *   Meeting it means a penalty notice must be considered; it is not automatic.
+ * - Continuous unauthorised absence: 20 consecutive possible sessions coded G/N/O/U (10 school days)
+ *   and 40 (20 school days); not-possible sessions (D, Q, X, Y1–Y7, Z, #, unmarked, no row) neither break
+ *   nor extend a run, any other possible session breaks it. With N or O it is a children-missing-
+ *   education risk.
+ * - Illness: 30 sessions coded I in the academic year, consecutive or cumulative (section 19 duty).
+ * - Notice to improve: whether unauthorised absence occurred in the improvement period.
+ *
+ * What a flag on an academic year's summary means (the design is silent; decided here):
+ * a flag is on year Y's summary when the trigger was met at any time during Y — including a window or
+ * run met late in the previous year that was still met when Y began — so an LA officer sees every
+ * pupil who met the threshold this year. `since` is the date it was first met, or, when it was carried
+ * over from the previous academic year, the pupil's first school day in Y on which it was still met
+ * (the true date is in `detail.metOn`). Whether it is still met now is in the detail
+ * (`currentlyMet` for the window, `ongoing` for a run), as at `detail.asAt`, the latest date with a
+ * possible mark at any of the pupil's schools. Flags are recomputed from the marks on every change,
+ * so a correction of N to I clears them.
+ *
+ * Hot path: counting works on the timeline's typed arrays; evidence objects are built only for a
+ * pupil who meets a trigger.
+ */
+import { DEFAULT_LA_SETTINGS, type LaSettings } from '../config.js';
+import { CODE_OF_CHAR, MARK_CHAR } from './codes.js';
+import { academicYearStart, dayNumber, DAYS_PER_YEAR_SLOT, fromDayNumber, isWeekend, SESSIONS_PER_YEAR_SLOT, type Session } from './dates.js';
+import type { PupilFlag } from './pupil-summary.js';
+import {
+  dayOfSlot,
+  daySlotOfDay,
+  firstSlotOfYear,
+  markSet,
+  MARK_RANK,
+  pupilTimeline,
+  RANK_UNAUTHORISED,
+  schoolWeekOfDay,
+  sessionEvidence,
+  sessionSlotOfDay,
+  yearOfSlot,
+  type PupilTimeline,
+  type SessionDaysByKey,
+  type SessionEvidence,
+  type TimelineEnrolment,
+} from './school-weeks.js';
+
+/** The unauthorised absence codes (DESIGN §2.1), used for continuous absence (not LA-configurable). */
+export const UNAUTHORISED_CODES: readonly string[] = ['G', 'N', 'O', 'U'];
+/** No reason / not known: a run containing one is a children-missing-education risk. */
+export const MISSING_EDUCATION_CODES: readonly string[] = ['N', 'O'];
+/** Consecutive unauthorised sessions for 10 and 20 school days. */
+export const TEN_DAY_SESSIONS = 20;
+export const TWENTY_DAY_SESSIONS = 40;
+/** Illness sessions in the academic year for 15 school days. */
+export const ILLNESS_SESSIONS = 30;
+
+export type PenaltyNoticeSettings = Pick<LaSettings, 'penaltyNoticeCodes' | 'penaltyNoticeSessions' | 'penaltyNoticeWeeks'>;
+
+// ---- Rolling window of school weeks (shared with the threshold-gaming detectors) -----------------
+
+/** Sessions in a code set per school week and per rolling window of school weeks. */
+export interface RollingWindowCounts {
+  codes: readonly string[];
+  windowWeeks: number;
+  /** Monday (day number, days since 1970-01-01) of each of the pupil's school weeks, ascending. */
+  weeks: Int32Array;
+  /** Sessions coded in the set in each school week. */
+  weekSessions: Int32Array;
+  /**
+   * Sessions coded in the set in the window of `windowWeeks` school weeks ending with each school week
+   * (the pupil's first windows hold fewer weeks).
+   */
+  windowSessions: Int32Array;
+  /** Highest window count, and the first school week whose window reaches it (−1 with no school weeks). */
+  peak: number;
+  peakWeek: number;
+}
+
+/**
+ * Count sessions coded in `codes` per school week of the timeline and per rolling window of
+ * `windowWeeks` school weeks. Linear in the timeline; no allocation per session.
+ */
+export function rollingWindowCounts(t: PupilTimeline, codes: readonly string[], windowWeeks: number): RollingWindowCounts {
+  const set = markSet(codes);
+  const n = t.weeks.length;
+  const weekSessions = new Int32Array(n);
+  const marks = t.marks;
+  for (let y = 0; y < t.years; y++) {
+    const base = y * SESSIONS_PER_YEAR_SLOT;
+    const end = base + t.yearLength[y] * 2;
+    for (let i = base; i < end; i++) {
+      if (!set[marks[i]]) continue;
+      const w = schoolWeekOfDay(t, t.yearStartDay[y] + ((i - base) >> 1));
+      if (w >= 0) weekSessions[w]++;
+    }
+  }
+  const windowSessions = new Int32Array(n);
+  let sum = 0;
+  let peak = 0;
+  let peakWeek = n > 0 ? 0 : -1;
+  for (let k = 0; k < n; k++) {
+    sum += weekSessions[k];
+    if (k >= windowWeeks) sum -= weekSessions[k - windowWeeks];
+    windowSessions[k] = sum;
+    if (sum > peak) {
+      peak = sum;
+      peakWeek = k;
+    }
+  }
+  return { codes, windowWeeks, weeks: t.weeks, weekSessions, windowSessions, peak, peakWeek };
+}
+
+/** School weeks [from, to) of `counts` (or a timeline's weeks) whose Monday falls in the academic year. */
+export function schoolWeeksOfYear(weeks: Int32Array, academicYear: number): { from: number; to: number } {
+  const lo = dayNumber(academicYearStart(academicYear));
+  const hi = dayNumber(academicYearStart(academicYear + 1));
+  let from = 0;
+  while (from < weeks.length && weeks[from] < lo) from++;
+  let to = from;
+  while (to < weeks.length && weeks[to] < hi) to++;
+  return { from, to };
+}
+
+/** The penalty-notice rolling window counts for a pupil, from their enrolments (all schools, all years). */
+export function penaltyNoticeWindowCounts(
+  enrolments: readonly TimelineEnrolment[],
+  sessionDays: SessionDaysByKey,
+  settings: PenaltyNoticeSettings = DEFAULT_LA_SETTINGS,
+): RollingWindowCounts {
+  return rollingWindowCounts(pupilTimeline(enrolments, sessionDays), settings.penaltyNoticeCodes, settings.penaltyNoticeWeeks);
+}
+
+// ---- Penalty-notice threshold -------------------------------------------------------------------
+
+/** A rolling window as evidence: its first and last school week (Mondays) and the sessions in it. */
+export interface ThresholdWindow {
+  firstWeek: string;
+  lastWeek: string;
+  /** School weeks in the window (the window size, or fewer at the start of the pupil's record). */
+  schoolWeeks: number;
+  sessionCount: number;
+  /** Sessions coded in the set, in date order, with the school whose mark each is. */
+  sessions: SessionEvidence[];
+}
+
+export interface PenaltyNoticeFinding {
+  codes: string[];
+  sessionsThreshold: number;
+  windowWeeks: number;
+  /** The date the threshold was first met: the session that brought the window to the threshold. */
+  metOn: string;
+  /** The window of `windowWeeks` school weeks ending with the week in which it was first met. */
+  window: ThresholdWindow;
+  /** Separate times the threshold was met in the period (the window fell below it in between). */
+  episodes: number;
+  /** Highest window count in the period. */
+  peakSessions: number;
+  /** Monday of the last school week in the period whose window meets the threshold. */
+  lastMetWeek: string;
+  /** Whether the window ending with the pupil's latest school week still meets the threshold. */
+  currentlyMet: boolean;
+  /** The window ending with the pupil's latest school week. */
+  currentWindow: ThresholdWindow;
+  /** Latest date with a possible mark at any of the pupil's schools (null when none). */
+  asAt: string | null;
+}
+
+/**
+ * The penalty-notice threshold for one academic year (school weeks whose Monday falls in it; windows
+ * reach back into earlier years), or over the whole timeline when `academicYear` is omitted. Null
+ * when it was never met in that period.
+ */
+export function penaltyNoticeThreshold(
+  t: PupilTimeline,
+  settings: PenaltyNoticeSettings = DEFAULT_LA_SETTINGS,
+  academicYear?: number,
+  counts: RollingWindowCounts = rollingWindowCounts(t, settings.penaltyNoticeCodes, settings.penaltyNoticeWeeks),
+): PenaltyNoticeFinding | null {
+  const threshold = settings.penaltyNoticeSessions;
+  const { windowSessions } = counts;
+  const range = academicYear === undefined ? { from: 0, to: windowSessions.length } : schoolWeeksOfYear(t.weeks, academicYear);
+  let first = -1;
+  let last = -1;
+  let episodes = 0;
+  let peak = 0;
+  for (let k = range.from; k < range.to; k++) {
+    const c = windowSessions[k];
+    if (c > peak) peak = c;
+    if (c < threshold) continue;
+    if (first < 0) first = k;
+    if (k === range.from || windowSessions[k - 1] < threshold) episodes++;
+    last = k;
+  }
+  if (first < 0) return null;
+  // The episode may have begun before the period (a window met in July still met in September).
+  let start = first;
+  while (start > 0 && windowSessions[start - 1] >= threshold) start--;
+  const set = markSet(settings.penaltyNoticeCodes);
+  const metSlot = nthCountedSlotInWeek(t, set, start, threshold - (windowSessions[start] - counts.weekSessions[start]));
+  const latest = t.weeks.length - 1;
+  return {
+    codes: [...settings.penaltyNoticeCodes],
+    sessionsThreshold: threshold,
+    windowWeeks: settings.penaltyNoticeWeeks,
+    metOn: fromDayNumber(metSlot >= 0 ? dayOfSlot(t, metSlot) : t.weeks[start]),
+    window: thresholdWindow(t, set, start, settings.penaltyNoticeWeeks),
+    episodes,
+    peakSessions: peak,
+    lastMetWeek: fromDayNumber(t.weeks[last]),
+    currentlyMet: windowSessions[latest] >= threshold,
+    currentWindow: thresholdWindow(t, set, latest, settings.penaltyNoticeWeeks),
+    asAt: t.lastPossibleSlot >= 0 ? fromDayNumber(dayOfSlot(t, t.lastPossibleSlot)) : null,
+  };
+}
+
+/** The slot of the n-th session (1-based) coded in `set` within school week `k`, or −1. */
+function nthCountedSlotInWeek(t: PupilTimeline, set: Uint8Array, k: number, n: number): number {
+  let seen = 0;
+  const monday = t.weeks[k];
+  for (let day = monday; day < monday + 7; day++) {
+    const slot = sessionSlotOfDay(t, day);
+    if (slot < 0) continue;
+    for (let s = slot; s <= slot + 1; s++) {
+      if (set[t.marks[s]] && ++seen >= n) return s;
+    }
+  }
+  return -1;
+}
+
+/** The window of `size` school weeks ending with school week `k`, with its sessions in `set`. */
+function thresholdWindow(t: PupilTimeline, set: Uint8Array, k: number, size: number): ThresholdWindow {
+  const firstK = Math.max(0, k - size + 1);
+  const sessions: SessionEvidence[] = [];
+  for (let w = firstK; w <= k; w++) {
+    const monday = t.weeks[w];
+    for (let day = monday; day < monday + 7; day++) {
+      const slot = sessionSlotOfDay(t, day);
+      if (slot < 0) continue;
+      if (set[t.marks[slot]]) sessions.push(sessionEvidence(t, slot));
+      if (set[t.marks[slot + 1]]) sessions.push(sessionEvidence(t, slot + 1));
+    }
+  }
+  return {
+    firstWeek: fromDayNumber(t.weeks[firstK]),
+    lastWeek: fromDayNumber(t.weeks[k]),
+    schoolWeeks: k - firstK + 1,
+    sessionCount: sessions.length,
+    sessions,
+  };
+}
+
+// ---- Continuous unauthorised absence ------------------------------------------------------------
+
+export interface UnauthorisedRun {
+  firstDate: string;
+  firstSession: Session;
+  lastDate: string;
+  lastSession: Session;
+  /** Consecutive possible sessions coded G/N/O/U. */
+  sessionCount: number;
+  /** Date of the 20th session (10 school days), and of the 40th (20 school days) when reached. */
+  tenDaysOn: string | null;
+  twentyDaysOn: string | null;
+  /** No possible session follows the run: it runs to the pupil's latest possible session. */
+  ongoing: boolean;
+  /** The run contains N or O (no reason yet / not known): children-missing-education risk. */
+  missingEducationRisk: boolean;
+  /** Sessions per code in the run. */
+  codes: Record<string, number>;
+  /** Schools whose marks make up the run, in order of first appearance. */
+  urns: string[];
+}
+
+interface RunSpan {
+  first: number;
+  last: number;
+  length: number;
+  /** Slot of the 20th and 40th session, −1 when not reached. */
+  tenDaysSlot: number;
+  twentyDaysSlot: number;
+}
+
+const UNAUTHORISED_MARKS = markSet(UNAUTHORISED_CODES);
+const MISSING_EDUCATION_MARKS = markSet(MISSING_EDUCATION_CODES);
+const ILLNESS_MARK = MARK_CHAR.I.charCodeAt(0);
+
+/** Runs of at least `minSessions` consecutive unauthorised possible sessions, as slot spans. */
+function runSpans(t: PupilTimeline, minSessions: number): RunSpan[] {
+  const out: RunSpan[] = [];
+  const marks = t.marks;
+  let first = -1;
+  let last = -1;
+  let length = 0;
+  let ten = -1;
+  let twenty = -1;
+  const close = () => {
+    if (length >= minSessions) out.push({ first, last, length, tenDaysSlot: ten, twentyDaysSlot: twenty });
+    length = 0;
+    ten = -1;
+    twenty = -1;
+  };
+  for (let i = 0; i < marks.length; i++) {
+    const ch = marks[i];
+    if (MARK_RANK[ch] < RANK_UNAUTHORISED) continue; // not possible, or no mark: neither breaks nor extends
+    if (UNAUTHORISED_MARKS[ch]) {
+      if (length === 0) first = i;
+      last = i;
+      length++;
+      if (length === TEN_DAY_SESSIONS) ten = i;
+      if (length === TWENTY_DAY_SESSIONS) twenty = i;
+    } else if (length > 0) {
+      close();
+    }
+  }
+  if (length > 0) close();
+  return out;
+}
+
+function describeRun(t: PupilTimeline, span: RunSpan): UnauthorisedRun {
+  const codes: Record<string, number> = {};
+  const urns: string[] = [];
+  let missing = false;
+  for (let i = span.first; i <= span.last; i++) {
+    const ch = t.marks[i];
+    if (!UNAUTHORISED_MARKS[ch]) continue;
+    const code = CODE_OF_CHAR[String.fromCharCode(ch)];
+    codes[code] = (codes[code] ?? 0) + 1;
+    if (MISSING_EDUCATION_MARKS[ch]) missing = true;
+    const urn = t.urns[t.school[i]];
+    if (!urns.includes(urn)) urns.push(urn);
+  }
+  const date = (slot: number) => fromDayNumber(dayOfSlot(t, slot));
+  return {
+    firstDate: date(span.first),
+    firstSession: span.first & 1 ? 'PM' : 'AM',
+    lastDate: date(span.last),
+    lastSession: span.last & 1 ? 'PM' : 'AM',
+    sessionCount: span.length,
+    tenDaysOn: span.tenDaysSlot >= 0 ? date(span.tenDaysSlot) : null,
+    twentyDaysOn: span.twentyDaysSlot >= 0 ? date(span.twentyDaysSlot) : null,
+    ongoing: span.last === t.lastPossibleSlot,
+    missingEducationRisk: missing,
+    codes,
+    urns,
+  };
+}
+
+/**
+ * Every run of at least `minSessions` (default 20) consecutive possible sessions coded G/N/O/U across
+ * the pupil's schools, in date order.
+ */
+export function continuousUnauthorisedRuns(t: PupilTimeline, minSessions: number = TEN_DAY_SESSIONS): UnauthorisedRun[] {
+  return runSpans(t, minSessions).map((s) => describeRun(t, s));
+}
+
+// ---- Illness ------------------------------------------------------------------------------------
+
+export interface IllnessFinding {
+  sessionsThreshold: number;
+  /** Sessions coded I in the academic year. */
+  sessionCount: number;
+  /** Date of the session that reached the threshold. */
+  metOn: string;
+  firstDate: string;
+  lastDate: string;
+  urns: string[];
+}
+
+/** 30 (default) sessions coded I in the academic year, consecutive or cumulative; null below it. */
+export function illnessThreshold(t: PupilTimeline, academicYear: number, threshold: number = ILLNESS_SESSIONS): IllnessFinding | null {
+  if (academicYear < t.firstYear || academicYear >= t.firstYear + t.years) return null;
+  const from = firstSlotOfYear(t, academicYear);
+  const to = from + SESSIONS_PER_YEAR_SLOT;
+  let count = 0;
+  let metSlot = -1;
+  for (let i = from; i < to; i++) {
+    if (t.marks[i] === ILLNESS_MARK && ++count === threshold) metSlot = i;
+  }
+  if (metSlot < 0) return null;
+  let firstSlot = -1;
+  let lastSlot = -1;
+  const urns: string[] = [];
+  for (let i = from; i < to; i++) {
+    if (t.marks[i] !== ILLNESS_MARK) continue;
+    if (firstSlot < 0) firstSlot = i;
+    lastSlot = i;
+    const urn = t.urns[t.school[i]];
+    if (!urns.includes(urn)) urns.push(urn);
+  }
+  const date = (slot: number) => fromDayNumber(dayOfSlot(t, slot));
+  return { sessionsThreshold: threshold, sessionCount: count, metOn: date(metSlot), firstDate: date(firstSlot), lastDate: date(lastSlot), urns };
+}
+
+// ---- Flags on the pupil's year summary ----------------------------------------------------------
+
+/** The first school day in `academicYear` at or after `fromDay` on which the pupil had a school session. */
+function firstSchoolDayInYear(t: PupilTimeline, academicYear: number, fromDay: number): number {
+  const start = Math.max(fromDay, dayNumber(academicYearStart(academicYear)));
+  const end = dayNumber(academicYearStart(academicYear + 1));
+  for (let d = start; d < end; d++) {
+    const ds = daySlotOfDay(t, d);
+    if (ds >= 0 && t.schoolDay[ds]) return d;
+  }
+  return start;
+}
+
+/**
+ * The statutory-trigger flags for a pupil's academic year: `penalty_notice_threshold`,
+ * `ten_day_unauthorised`, `twenty_day_unauthorised`, `illness_15_days` (see the module comment for
+ * what a flag on a year means). `t` is the pupil's timeline over every enrolment held.
+ */
+export function nationalFrameworkFlags(t: PupilTimeline, academicYear: number, settings: PenaltyNoticeSettings = DEFAULT_LA_SETTINGS): PupilFlag[] {
+  const flags: PupilFlag[] = [];
+  const yearStart = academicYearStart(academicYear);
+
+  const penalty = penaltyNoticeThreshold(t, settings, academicYear);
+  if (penalty) {
+    let since = penalty.metOn;
+    if (since < yearStart) {
+      const { from } = schoolWeeksOfYear(t.weeks, academicYear);
+      since = fromDayNumber(firstSchoolDayInYear(t, academicYear, t.weeks[from]));
+    }
+    flags.push({ type: 'penalty_notice_threshold', since, detail: { ...penalty } });
+  }
+
+  const spans = runSpans(t, TEN_DAY_SESSIONS);
+  const inYear = (metSlot: number, span: RunSpan) => metSlot >= 0 && yearOfSlot(t, metSlot) <= academicYear && yearOfSlot(t, span.last) >= academicYear;
+  for (const [type, sessions, slotOf] of [
+    ['ten_day_unauthorised', TEN_DAY_SESSIONS, (s: RunSpan) => s.tenDaysSlot],
+    ['twenty_day_unauthorised', TWENTY_DAY_SESSIONS, (s: RunSpan) => s.twentyDaysSlot],
+  ] as const) {
+    const mine = spans.filter((s) => inYear(slotOf(s), s));
+    if (mine.length === 0) continue;
+    const runs = mine.map((s) => describeRun(t, s));
+    const firstMet = slotOf(mine[0]);
+    let since = fromDayNumber(dayOfSlot(t, firstMet));
+    if (yearOfSlot(t, firstMet) < academicYear) {
+      // Carried over: the run's first session in this academic year.
+      let slot = firstSlotOfYear(t, academicYear);
+      while (slot < mine[0].last && MARK_RANK[t.marks[slot]] < RANK_UNAUTHORISED) slot++;
+      since = fromDayNumber(dayOfSlot(t, slot));
+    }
+    flags.push({
+      type,
+      since,
+      detail: {
+        sessionsThreshold: sessions,
+        metOn: fromDayNumber(dayOfSlot(t, firstMet)),
+        ongoing: runs.some((r) => r.ongoing),
+        missingEducationRisk: runs.some((r) => r.missingEducationRisk),
+        longestRunSessions: Math.max(...runs.map((r) => r.sessionCount)),
+        runs,
+        asAt: t.lastPossibleSlot >= 0 ? fromDayNumber(dayOfSlot(t, t.lastPossibleSlot)) : null,
+      },
+    });
+  }
+
+  const illness = illnessThreshold(t, academicYear);
+  if (illness) flags.push({ type: 'illness_15_days', since: illness.metOn, detail: { ...illness } });
+  return flags;
+}
+
+// ---- Notice to improve ----------------------------------------------------------------------------
+
+export type NoticeToImproveStatus = 'in_progress' | 'met' | 'not_met';
+
+export interface NoticeToImproveInput {
+  /** First day of the improvement period (the period starts on the first school day on or after it). */
+  start: string;
+  /** Length in school days; default LaSettings.noticeToImprovePeriodDays (15). */
+  periodDays?: number;
+  enrolments: readonly TimelineEnrolment[];
+  sessionDays: SessionDaysByKey;
+  /** England and Wales bank holidays (a Map from bankHolidayMap, or a Set of dates): never school days. */
+  bankHolidays?: { has(date: string): boolean };
+  settings?: Pick<LaSettings, 'penaltyNoticeCodes' | 'noticeToImprovePeriodDays'>;
+}
+
+export interface NoticeToImproveResult {
+  start: string;
+  periodDays: number;
+  /** The period's school days, in order. */
+  schoolDays: string[];
+  /** First and last school day of the period. */
+  firstDay: string;
+  lastDay: string;
+  /**
+   * The first of the period's days that lies beyond the schools' registers, where a weekday that is
+   * not a bank holiday is assumed to be a school day; null when every day is known from the registers.
+   */
+  projectedFrom: string | null;
+  /** Sessions in the period coded in the LA's unauthorised code set. */
+  unauthorisedSessions: SessionEvidence[];
+  /** Latest date with any mark for the pupil at any school (null when none). */
+  markedThrough: string | null;
+  /**
+   * not_met: unauthorised absence occurred in the period (as soon as it does); met: the whole period
+   * is marked and none occurred; in_progress: otherwise.
+   */
+  status: NoticeToImproveStatus;
+}
+
+/**
+ * Evaluate a notice to improve. School days come from the pupil's schools' sessions while on roll,
+ * up to the last day any of them held a session; beyond that (future dates) a weekday that is not a
+ * bank holiday. The period is complete once the pupil holds marks through its last school day.
+ */
+export function noticeToImprove(input: NoticeToImproveInput): NoticeToImproveResult {
+  const settings = input.settings ?? DEFAULT_LA_SETTINGS;
+  const periodDays = Math.max(1, Math.floor(input.periodDays ?? settings.noticeToImprovePeriodDays));
+  const t = pupilTimeline(input.enrolments, input.sessionDays);
+  const set = markSet(settings.penaltyNoticeCodes);
+
+  let knownThrough = -Infinity;
+  for (let y = t.years - 1; y >= 0 && knownThrough === -Infinity; y--) {
+    for (let d = t.yearLength[y] - 1; d >= 0; d--) {
+      if (t.schoolDay[y * DAYS_PER_YEAR_SLOT + d]) {
+        knownThrough = t.yearStartDay[y] + d;
+        break;
+      }
+    }
+  }
+
+  const days: number[] = [];
+  let projectedFrom: number | null = null;
+  // A period of n school days ends within a few years even across closures; the cap guards bad input.
+  for (let day = dayNumber(input.start), guard = 0; days.length < periodDays && guard < 3 * 366; day++, guard++) {
+    let school: boolean;
+    if (day <= knownThrough) {
+      const ds = daySlotOfDay(t, day);
+      school = ds >= 0 && t.schoolDay[ds] === 1;
+    } else {
+      const iso = fromDayNumber(day);
+      school = !isWeekend(iso) && !(input.bankHolidays?.has(iso) ?? false);
+      if (school && projectedFrom === null) projectedFrom = day;
+    }
+    if (school) days.push(day);
+  }
+
+  const unauthorisedSessions: SessionEvidence[] = [];
+  for (const day of days) {
+    const slot = sessionSlotOfDay(t, day);
+    if (slot < 0) continue;
+    if (set[t.marks[slot]]) unauthorisedSessions.push(sessionEvidence(t, slot));
+    if (set[t.marks[slot + 1]]) unauthorisedSessions.push(sessionEvidence(t, slot + 1));
+  }
+  const markedThrough = t.lastMarkedSlot >= 0 ? dayOfSlot(t, t.lastMarkedSlot) : null;
+  const lastDay = days[days.length - 1];
+  const complete = projectedFrom === null && markedThrough !== null && lastDay !== undefined && markedThrough >= lastDay;
+  const status: NoticeToImproveStatus = unauthorisedSessions.length > 0 ? 'not_met' : complete ? 'met' : 'in_progress';
+  return {
+    start: input.start,
+    periodDays,
+    schoolDays: days.map(fromDayNumber),
+    firstDay: days.length > 0 ? fromDayNumber(days[0]) : input.start,
+    lastDay: lastDay !== undefined ? fromDayNumber(lastDay) : input.start,
+    projectedFrom: projectedFrom === null ? null : fromDayNumber(projectedFrom),
+    unauthorisedSessions,
+    markedThrough: markedThrough === null ? null : fromDayNumber(markedThrough),
+    status,
+  };
+}
+
+/** Convenience for callers holding enrolments: the flags for one academic year. */
+export function nationalFrameworkFlagsFor(
+  enrolments: readonly TimelineEnrolment[],
+  sessionDays: SessionDaysByKey,
+  academicYear: number,
+  settings: PenaltyNoticeSettings = DEFAULT_LA_SETTINGS,
+): PupilFlag[] {
+  return nationalFrameworkFlags(pupilTimeline(enrolments, sessionDays), academicYear, settings);
+}
