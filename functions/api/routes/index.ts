@@ -1,9 +1,11 @@
 /** Every API route, in one list (the router and the OpenAPI document both read it). */
 import type { RouteDef } from '../http.js';
+import { cohortRoutes } from './cohorts.js';
 import { docRoutes } from './docs.js';
 import { metricsRoutes } from './metrics.js';
 import { pupilRoutes } from './pupils.js';
+import { registryRoutes } from './registry.js';
 import { returnRoutes } from './returns.js';
 import { schoolRoutes } from './schools.js';
 
-export const allRoutes: RouteDef[] = [...docRoutes, ...returnRoutes, ...pupilRoutes, ...metricsRoutes, ...schoolRoutes];
+export const allRoutes: RouteDef[] = [...docRoutes, ...returnRoutes, ...pupilRoutes, ...metricsRoutes, ...schoolRoutes, ...registryRoutes, ...cohortRoutes];

@@ -1,0 +1,61 @@
+/**
+ * `npm start`: the whole service on this machine with embedded engines (README "Run it").
+ * Honours PORT (default 3000), ATTENDANCE_HUB_DATA (default .data) and DEMO=0.
+ */
+import { writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { startLocalRuntime } from '../../local/runtime.js';
+import { sampleReturnCsv } from '../../local/sample-return.js';
+import { dataDirectory, demoWanted, port } from '../../local/settings.js';
+import { loadDemoIfEmpty } from '../../local/demo.js';
+
+export async function run(): Promise<number> {
+  const dataDir = dataDirectory();
+  const runtime = await startLocalRuntime({ dataDir, port: port(), host: process.env.HOST ?? '127.0.0.1' });
+  const stop = async () => {
+    process.stderr.write('\nstopping…\n');
+    await runtime.stop();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop());
+  process.once('SIGTERM', () => void stop());
+
+  const demo = demoWanted() ? await loadDemoIfEmpty(runtime) : undefined;
+  const sampleUrn = demo?.sampleUrn ?? '100001';
+  const samplePath = join(dataDir, 'sample-return.csv');
+  writeFileSync(samplePath, sampleReturnCsv(sampleUrn, runtime.laCode));
+  const shownPath = relative(process.cwd(), samplePath) || samplePath;
+
+  const tokens = {
+    school: await runtime.token({ role: 'school', urn: sampleUrn }),
+    la_officer: await runtime.token({ role: 'la_officer' }),
+    vsh: await runtime.token({ role: 'vsh' }),
+    admin: await runtime.token({ role: 'admin' }),
+  };
+  const out = [
+    '',
+    `Attendance Hub is running at ${runtime.url}  (data in ${dataDir}; LA ${runtime.laCode})`,
+    `  API docs: ${runtime.url}/docs   OpenAPI: ${runtime.url}/openapi.json   health: ${runtime.url}/health`,
+    demo ? `  demo LA: ${demo.summary}` : '  no demo data loaded (DEMO=0 or the store already had data)',
+    '',
+    'Tokens (valid 12 hours; mint more with: npm run --silent cli -- token --role <role> [--urn <urn>]):',
+    `  school (URN ${sampleUrn}):`,
+    `    export SCHOOL_TOKEN=${tokens.school}`,
+    '  la_officer:',
+    `    export LA_TOKEN=${tokens.la_officer}`,
+    '  vsh:',
+    `    export VSH_TOKEN=${tokens.vsh}`,
+    '  admin:',
+    `    export ADMIN_TOKEN=${tokens.admin}`,
+    '',
+    'Upload a sample daily return, then read its status:',
+    `  curl -s -X POST ${runtime.url}/v1/returns -H "Authorization: Bearer $SCHOOL_TOKEN" -H 'Content-Type: text/csv' --data-binary @${shownPath}`,
+    `  curl -s ${runtime.url}/v1/returns/<returnId> -H "Authorization: Bearer $SCHOOL_TOKEN"`,
+    '',
+    'Press Ctrl+C to stop.',
+    '',
+  ];
+  process.stdout.write(out.join('\n'));
+  await new Promise(() => undefined);
+  return 0;
+}

@@ -1,0 +1,62 @@
+/**
+ * POST /v1/schools (admin): load the school registry from a GIAS extract (DESIGN §6). Phase drives
+ * grouping; a school whose LA code is not this LA's is marked out of area (looked-after children
+ * placed there; the Virtual School may send its returns).
+ */
+import * as z from 'zod';
+import { LIMITS, runtimeConfig } from '../../../shared/config.js';
+import { academicYearOf, todayInEngland } from '../../../shared/domain/dates.js';
+import { parseGiasCsv } from '../../../shared/formats/gias.js';
+import { recordAudit } from '../../../shared/store/audit.js';
+import { keepImportFile, putImport } from '../../../shared/store/imports.js';
+import { requestRollup } from '../../../shared/store/queues.js';
+import { upsertSchool } from '../../../shared/store/schools.js';
+import { inParallel } from '../../../shared/store/table.js';
+import { defineRoute, json, problem, Problem, rawBody } from '../http.js';
+import { newId } from './returns.js';
+
+const RegistryReport = z
+  .object({
+    importId: z.string(),
+    counts: z.object({ records: z.number().int(), accepted: z.number().int(), rejected: z.number().int() }),
+    outOfArea: z.number().int(),
+    errors: z.array(z.object({ line: z.number().int(), field: z.string(), code: z.string(), message: z.string() })),
+  })
+  .meta({ id: 'RegistryImportReport' });
+
+export const registryRoutes = [
+  defineRoute({
+    method: 'POST', path: '/v1/schools', access: 'manage_registry', tags: ['schools'],
+    summary: 'Load or update the school registry from a GIAS extract CSV (per-record report)',
+    body: { mediaTypes: ['text/csv'], description: 'GIAS extract: URN, LA (code), EstablishmentNumber, EstablishmentName, PhaseOfEducation (name), TypeOfEstablishment (name), EstablishmentStatus (name)' },
+    response: RegistryReport,
+    handler: async ({ event, principal }) => {
+      const body = rawBody(event);
+      if (body.length === 0) throw problem(400, 'The request has no body: send the GIAS extract CSV.');
+      if (body.length > LIMITS.maxCohortUploadBytes) throw problem(413, `Registry uploads are limited to ${LIMITS.maxCohortUploadBytes} bytes.`);
+      const importId = newId('g');
+      await keepImportFile(importId, 'gias.csv', body, 'text/csv');
+      const parsed = parseGiasCsv(body);
+      if (parsed.fileError) {
+        throw new Problem(parsed.fileError.status, parsed.fileError.title, parsed.fileError.detail, parsed.fileError.errors?.slice(0, 100), { importId, code: parsed.fileError.code });
+      }
+      const la = runtimeConfig().laCode;
+      await inParallel(parsed.schools, 8, async (s) => {
+        await upsertSchool(s.urn, {
+          name: s.name, laCode: s.laCode, establishmentNumber: s.establishmentNumber, phase: s.phase, type: s.type,
+          status: s.status, open: s.open, outOfArea: s.laCode !== la, inRegistry: true,
+        });
+      });
+      const rejectedLines = new Set(parsed.errors.map((e) => e.line)).size;
+      const counts = { records: parsed.schools.length + rejectedLines, accepted: parsed.schools.length, rejected: rejectedLines };
+      await putImport({
+        importId, kind: 'registry', format: 'gias', importedAt: new Date().toISOString(), importedBy: { sub: principal.sub, role: principal.role },
+        files: ['gias.csv'], counts, errors: parsed.errors.slice(0, LIMITS.maxInlineRowErrors), errorsTruncated: parsed.errors.length > LIMITS.maxInlineRowErrors,
+      });
+      // Phase groupings in the LA view follow the registry.
+      await requestRollup(academicYearOf(todayInEngland()));
+      await recordAudit(principal, { action: 'import_registry', target: `import:${importId}`, outcome: parsed.errors.length ? 'accepted_with_errors' : 'accepted', count: parsed.schools.length });
+      return json(200, { importId, counts, outOfArea: parsed.schools.filter((s) => s.laCode !== la).length, errors: parsed.errors.slice(0, 1000) });
+    },
+  }),
+];
