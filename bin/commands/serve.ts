@@ -24,7 +24,8 @@ export async function run(): Promise<number> {
   const sampleUrn = demo?.sampleUrn ?? '100001';
   const samplePath = join(dataDir, 'sample-return.csv');
   writeFileSync(samplePath, sampleReturnCsv(sampleUrn, runtime.laCode));
-  const shownPath = relative(process.cwd(), samplePath) || samplePath;
+  const rel = relative(process.cwd(), samplePath);
+  const shownPath = rel && !rel.startsWith('..') ? rel : samplePath;
 
   const tokens = {
     school: await runtime.token({ role: 'school', urn: sampleUrn }),
