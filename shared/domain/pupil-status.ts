@@ -1,11 +1,15 @@
 /**
  * A pupil's status for an academic year across all schools: attendance figures and PA/SA/at-risk/
- * emerging flags (pupil-summary.ts) plus the National Framework's statutory triggers.
+ * emerging flags (pupil-summary.ts) plus the National Framework's statutory triggers
+ * (national-framework.ts: penalty-notice threshold, 10 and 20 days' continuous unauthorised absence,
+ * 15 days' illness), all recomputed from the marks whenever they change.
  */
 import type { LaSettings } from '../config.js';
 import type { CareEpisodeSpan } from './cohorts.js';
+import { academicYearEnd, academicYearStart } from './dates.js';
+import { nationalFrameworkFlags } from './national-framework.js';
 import { summarisePupilYear, type Enrolment, type PupilYearSummary } from './pupil-summary.js';
-import { dateOfAcademicDay, weekStart, DAYS_PER_YEAR_SLOT } from './dates.js';
+import { pupilTimeline, schoolWeekDates } from './school-weeks.js';
 
 export interface PupilStatusInput {
   upn: string;
@@ -20,28 +24,13 @@ export interface PupilStatusInput {
 }
 
 export function summarisePupil(input: PupilStatusInput): PupilYearSummary {
-  const weeks = pupilSchoolWeeks(input.enrolments, input.sessionDays, input.academicYear);
-  return summarisePupilYear(input.upn, input.academicYear, input.enrolments, input.care, {
+  // One timeline over every enrolment: school weeks and the statutory triggers span schools and years.
+  const timeline = pupilTimeline(input.enrolments, input.sessionDays);
+  const summary = summarisePupilYear(input.upn, input.academicYear, input.enrolments, input.care, {
     atRiskLowerPercent: input.settings.atRiskLowerPercent,
     emergingWeeks: input.settings.emergingWeeks,
-    schoolWeeks: weeks,
+    schoolWeeks: schoolWeekDates(timeline, academicYearStart(input.academicYear), academicYearEnd(input.academicYear)),
   });
-}
-
-/** Calendar weeks (Monday dates) of the year with a school session at a school where the pupil is on roll. */
-function pupilSchoolWeeks(enrolments: readonly Enrolment[], sessionDays: ReadonlyMap<string, Uint8Array>, academicYear: number): string[] {
-  const weeks = new Set<string>();
-  for (const e of enrolments) {
-    if (e.academicYear !== academicYear) continue;
-    const days = sessionDays.get(`${e.academicYear}#${e.urn}`);
-    if (!days) continue;
-    const from = e.admissionDate ?? e.firstListed;
-    const to = e.leavingDate ?? e.lastListed;
-    for (let d = 0; d < DAYS_PER_YEAR_SLOT; d++) {
-      if (!days[d]) continue;
-      const date = dateOfAcademicDay(academicYear, d);
-      if (date >= from && date <= to) weeks.add(weekStart(date));
-    }
-  }
-  return [...weeks].sort();
+  summary.flags.push(...nationalFrameworkFlags(timeline, input.academicYear, input.settings));
+  return summary;
 }
