@@ -273,6 +273,8 @@ function scanRecords(
     }
     const fields: string[] = [];
     let endOfRecord = false;
+    // Where the record's content ends: its terminating line break does not count towards the limit.
+    let recEnd = n;
     while (!endOfRecord) {
       let value: string;
       if (s.charCodeAt(i) === QUOTE) {
@@ -338,13 +340,15 @@ function scanRecords(
         continue;
       }
       // Line break ends the record.
+      recEnd = i;
       i += c === CR && s.charCodeAt(i + 1) === LF ? 2 : 1;
       line++;
       endOfRecord = true;
     }
-    const chars = i - recStart;
+    if (recEnd > i) recEnd = i;
+    const chars = recEnd - recStart;
     if (chars > exactBelow) {
-      const bytes = encoding === 'utf-8' ? Buffer.byteLength(s.slice(recStart, i), 'utf8') : chars;
+      const bytes = encoding === 'utf-8' ? Buffer.byteLength(s.slice(recStart, recEnd), 'utf8') : chars;
       if (bytes > maxBytes) return tooLong(recLine);
     }
     if (seenHeader) {

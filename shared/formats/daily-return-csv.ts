@@ -17,9 +17,11 @@
  *   vary and none of these is ambiguous. Empty means "not stated".
  * - Identical duplicate rows (same urn+upn+date and the same marks) are accepted once (the first);
  *   when marks differ, every row of that pupil and date is rejected, each naming the other lines.
- * - Admission/leaving: a row is checked against the dates it states itself; a row that states none
- *   uses the earliest admission date and the latest leaving date (on or after that admission)
- *   stated for the same urn+upn anywhere in the file, so a re-admission in a back-fill still works.
+ * - Admission/leaving: a row is checked against the dates it states itself; for a date it does not
+ *   state, it uses the spell of the same urn+upn (from anywhere in the file) its date falls in: the
+ *   latest admission on or before the row's date (else the earliest one), and the latest leaving date
+ *   of that spell (on or after its admission, before the next admission), so a re-admission in a
+ *   back-fill still works.
  */
 import { LIMITS } from '../config.js';
 import { checkMark, CODE_SET_2024_FROM, LEGACY_CODES } from '../domain/codes.js';
@@ -65,6 +67,8 @@ export interface ReturnParseOptions {
   urnAllowed?: (urn: string) => boolean;
   /** Most data rows accepted (default LIMITS.maxRowsPerReturn); more is a 413. */
   maxRows?: number;
+  /** Largest file accepted in bytes (default LIMITS.maxPresignedUploadBytes); more is a 413. */
+  maxBytes?: number;
 }
 
 export const REQUIRED_COLUMNS = ['urn', 'upn', 'date', 'am', 'pm'] as const;
@@ -93,6 +97,19 @@ const NO_FUTURE_LIMIT = '9999-12-31';
 
 export function parseDailyReturnCsv(input: Buffer, options: ReturnParseOptions): ReturnParse {
   if (!isIsoDate(options.today)) throw new RangeError(`options.today must be an ISO date, got '${options.today}'`);
+  // "Over the size limit" is a file error of the format itself (DESIGN §6), whatever path the file came by.
+  const maxBytes = options.maxBytes ?? LIMITS.maxPresignedUploadBytes;
+  if (input.length > maxBytes) {
+    return {
+      ok: false,
+      error: {
+        status: 413,
+        code: 'too_large',
+        title: 'Return too large',
+        detail: `the file is ${input.length} bytes; the limit is ${maxBytes} bytes (split it by date range)`,
+      },
+    };
+  }
   const reader = new ReturnReader(options);
   const visit = visitCsv(
     input,
@@ -121,7 +138,10 @@ interface Stated {
 interface PupilDates {
   admissions: Stated[];
   leavings: Stated[];
-  /** Indexes into the candidate rows (rows with no error of their own). */
+  /**
+   * Indexes into the candidate rows: rows with no error of their own, and rows rejected for another
+   * error whose URN, UPN, date and marks are valid — they still count in the same-date conflict check.
+   */
   rows: number[];
 }
 
@@ -135,6 +155,8 @@ class ReturnReader {
   private readonly urnAllowed: ((urn: string) => boolean) | undefined;
   private readonly errors: RowError[] = [];
   private readonly candidates: ReturnRow[] = [];
+  /** Candidates rejected for errors of their own (already reported). */
+  private readonly ownErrors: number[] = [];
   /** urn → upn → the pupil's rows and stated enrolment dates. */
   private readonly pupils = new Map<string, Map<string, PupilDates>>();
   /** One string per distinct value: a back-fill repeats each pupil's details on every day. */
@@ -225,7 +247,10 @@ class ReturnReader {
 
     // Admission and leaving dates given on any row of the pupil apply to the pupil's other rows.
     const clean = this.rowErrors.length === 0;
-    if (urnOk && upn.ok && (clean || enrolment.admission !== undefined || enrolment.leaving !== undefined)) {
+    // A row rejected for, say, a bad sex value still contradicts another row's marks for that date:
+    // DESIGN §6 rejects both rows of a conflict, so such rows stay in the duplicate check.
+    const keyed = urnOk && upn.ok && date.ok && am.ok && pm.ok;
+    if (urnOk && upn.ok && (keyed || enrolment.admission !== undefined || enrolment.leaving !== undefined)) {
       let school = this.pupils.get(urn);
       if (school === undefined) {
         school = new Map();
@@ -238,16 +263,20 @@ class ReturnReader {
       }
       if (enrolment.admission !== undefined) p.admissions.push({ date: enrolment.admission, line });
       if (enrolment.leaving !== undefined) p.leavings.push({ date: enrolment.leaving, line });
-      if (clean) p.rows.push(this.candidates.length);
+      if (keyed) p.rows.push(this.candidates.length);
     }
-    if (clean) this.candidates.push(row);
-    else this.errors.push(...this.rowErrors);
+    if (keyed) {
+      if (!clean) this.ownErrors.push(this.candidates.length);
+      this.candidates.push(row);
+    }
+    if (!clean) this.errors.push(...this.rowErrors);
     return true;
   }
 
   finish(): ReturnParse {
     const rows = this.candidates;
     const rejected = new Uint8Array(rows.length);
+    for (const i of this.ownErrors) rejected[i] = 1;
     for (const school of this.pupils.values()) {
       for (const p of school.values()) {
         if (p.rows.length === 0) continue;
@@ -486,15 +515,34 @@ export function normaliseYearGroup(v: string): string | undefined {
 
 function checkEnrolmentDates(p: PupilDates, rows: ReturnRow[], rejected: Uint8Array, errors: RowError[]): void {
   if (p.admissions.length === 0 && p.leavings.length === 0) return;
-  let earliest: Stated | undefined;
-  for (const a of p.admissions) if (!earliest || a.date < earliest.date) earliest = a;
+  // A back-fill repeats the same dates on every row: scan each distinct date once (first line kept).
+  const admissions = distinctDates(p.admissions);
+  const leavings = distinctDates(p.leavings);
   for (const idx of p.rows) {
+    if (rejected[idx] !== 0) continue; // already rejected for its own errors
     const row = rows[idx];
-    const admission: Stated | undefined = row.admissionDate !== undefined ? { date: row.admissionDate, line: row.line } : earliest;
+    // The spell the row's date falls in. (Taking the earliest admission and the latest leaving for
+    // every row rejected the days after a re-admission as "after the leaving date".)
+    let admission: Stated | undefined = row.admissionDate !== undefined ? { date: row.admissionDate, line: row.line } : undefined;
+    if (admission === undefined) {
+      let earliest: Stated | undefined;
+      for (const a of admissions) {
+        if (a.date <= row.date && (!admission || a.date > admission.date)) admission = a;
+        if (!earliest || a.date < earliest.date) earliest = a;
+      }
+      // No admission on or before the date: the earliest one rejects it, unless the row's own leaving
+      // date shows that admission starts a later spell.
+      if (admission === undefined && earliest !== undefined && !(row.leavingDate !== undefined && row.leavingDate < earliest.date)) admission = earliest;
+    }
     let leaving: Stated | undefined = row.leavingDate !== undefined ? { date: row.leavingDate, line: row.line } : undefined;
     if (leaving === undefined) {
-      for (const l of p.leavings) {
+      let nextAdmission: string | undefined;
+      for (const a of admissions) {
+        if ((admission === undefined || a.date > admission.date) && (nextAdmission === undefined || a.date < nextAdmission)) nextAdmission = a.date;
+      }
+      for (const l of leavings) {
         if (admission !== undefined && l.date < admission.date) continue; // ends an earlier spell at the school
+        if (nextAdmission !== undefined && l.date >= nextAdmission) continue; // ends a later spell
         if (!leaving || l.date > leaving.date) leaving = l;
       }
     }
@@ -518,13 +566,20 @@ function checkEnrolmentDates(p: PupilDates, rows: ReturnRow[], rejected: Uint8Ar
   }
 }
 
+function distinctDates(stated: readonly Stated[]): Stated[] {
+  const byDate = new Map<string, Stated>();
+  for (const s of stated) if (!byDate.has(s.date)) byDate.set(s.date, s);
+  return [...byDate.values()];
+}
+
 function givenOn(stated: Stated, row: ReturnRow): string {
   return stated.line === row.line ? 'on this row' : `on line ${stated.line}`;
 }
 
 /** Rows of one pupil for one date: identical ones are accepted once; differing ones all rejected. */
 function checkDuplicates(p: PupilDates, rows: ReturnRow[], rejected: Uint8Array, errors: RowError[]): void {
-  const live = p.rows.filter((i) => rejected[i] === 0);
+  // Every row with valid marks takes part, even one already rejected: both rows of a conflict are rejected.
+  const live = p.rows.slice();
   // Files are normally in date order, so sorting is usually skipped.
   let sorted = true;
   for (let k = 1; k < live.length; k++) if (rows[live[k]].date < rows[live[k - 1]].date) sorted = false;
@@ -542,7 +597,9 @@ function resolveSameDate(group: number[], rows: ReturnRow[], rejected: Uint8Arra
   group.sort((a, b) => a - b);
   const first = rows[group[0]];
   if (group.every((i) => rows[i].am === first.am && rows[i].pm === first.pm)) {
-    for (let k = 1; k < group.length; k++) rejected[group[k]] = 1; // identical duplicates: accepted once
+    // Identical duplicates: accepted once (the first row not rejected for another reason).
+    const kept = group.find((i) => rejected[i] === 0);
+    for (const i of group) if (i !== kept) rejected[i] = 1;
     return;
   }
   for (const i of group) {
