@@ -200,10 +200,14 @@ export function parseCtf(input: Buffer, options: CtfParseOptions): CtfParse {
   if (!isIsoDate(options.today)) throw new RangeError(`options.today must be an ISO date, got '${options.today}'`);
   const maxRows = options.maxRows ?? LIMITS.maxRowsPerReturn;
   const xml = parseXmlDocument(input, { maxBytes: options.maxBytes ?? CTF_MAX_BYTES, maxDepth: LIMITS.maxXmlDepth });
-  if (!xml.ok) return { ok: false, error: xmlFileError(xml.error) };
+  if (!xml.ok) {
+    // The line is also given as a structured error, as the CSV's file errors give theirs.
+    const { line, code, message } = xml.error;
+    return { ok: false, error: { ...xmlFileError(xml.error), errors: [{ line, field: 'file', code, message }] } };
+  }
   const root = xml.root;
   if (root.name !== 'CTfile') {
-    return fileError(422, 'not_ctf', 'Not a Common Transfer File', `expected a CTF document <CTfile>; found <${root.name}> on line ${root.line}`);
+    return fileError(422, 'not_ctf', 'Not a Common Transfer File', `expected a CTF document <CTfile>; found <${root.name}> on line ${root.line}`, { line: root.line, field: 'CTfile' });
   }
   const header = readHeader(root);
   if (!header.ok) return { ok: false, error: header.error };
@@ -263,7 +267,7 @@ export function parseCtf(input: Buffer, options: CtfParseOptions): CtfParse {
     errors.push(...derived.errors);
     rows.push(...derived.rows);
     if (rowCount > maxRows) {
-      return fileError(413, 'too_many_rows', 'Too many rows', `the CTF implies more than ${maxRows} daily rows (reached at the pupil on line ${pupil.line})`);
+      return fileError(413, 'too_many_rows', 'Too many rows', `the CTF implies more than ${maxRows} daily rows (reached at the pupil on line ${pupil.line})`, { line: pupil.line, field: 'Pupil' });
     }
   }
   if (rowCount > maxRows) {
@@ -282,8 +286,10 @@ export function parseCtf(input: Buffer, options: CtfParseOptions): CtfParse {
   return { ok: true, ctf: { header: header.header, pupils: pupils.map((p) => p.pupil) }, rows, errors, rowCount };
 }
 
-function fileError(status: FileError['status'], code: string, title: string, detail: string): { ok: false; error: FileError } {
-  return { ok: false, error: { status, code, title, detail } };
+function fileError(status: FileError['status'], code: string, title: string, detail: string, at?: { line: number; field: string }): { ok: false; error: FileError } {
+  const error: FileError = { status, code, title, detail };
+  if (at) error.errors = [{ line: at.line, field: at.field, code, message: detail }];
+  return { ok: false, error };
 }
 
 type HeaderRead = { ok: true; header: CtfHeader; line: number } | { ok: false; error: FileError };
@@ -292,7 +298,7 @@ function readHeader(root: XmlElement): HeaderRead {
   const headerEl = child(root, 'Header');
   const sourceEl = child(headerEl, 'SourceSchool');
   if (!headerEl || !sourceEl) {
-    return fileError(422, 'ctf_header', 'CTF header incomplete', `the CTF has no Header/SourceSchool (line ${headerEl?.line ?? root.line}): the sending school is unknown`);
+    return fileError(422, 'ctf_header', 'CTF header incomplete', `the CTF has no Header/SourceSchool (line ${headerEl?.line ?? root.line}): the sending school is unknown`, { line: headerEl?.line ?? root.line, field: 'Header/SourceSchool' });
   }
   const urn = childText(sourceEl, 'URN') ?? '';
   if (!/^\d{6}$/.test(urn)) {
@@ -303,6 +309,7 @@ function readHeader(root: XmlElement): HeaderRead {
       urn === ''
         ? `the CTF header gives no source school URN (Header/SourceSchool/URN, line ${sourceEl.line}); the return cannot be attributed to a school`
         : `the source school URN ${excerpt(urn, 10)} (line ${child(sourceEl, 'URN')?.line}) is not 6 digits`,
+      { line: child(sourceEl, 'URN')?.line ?? sourceEl.line, field: 'Header/SourceSchool/URN' },
     );
   }
   const source: CtfSchool = { lea: childText(sourceEl, 'LEA') ?? '', estab: childText(sourceEl, 'Estab') ?? '', urn };
@@ -484,14 +491,15 @@ function deriveRows(pupil: CtfPupil, upn: string, urn: string, today: string): D
     }
     out.candidates += days.length;
 
-    const totalsMessages = checkTotals(yd, codes, who);
+    const notLoaded = `the year's ${days.length} day${days.length === 1 ? '' : 's'} of marks ${days.length === 1 ? 'is' : 'are'} not loaded`;
+    const totalsMessages = checkTotals(yd, codes, who, notLoaded);
     if (totalsMessages.length > 0) {
       for (const m of totalsMessages) err(m.field, m.code, m.message);
       continue;
     }
     const overlap = days.find((d) => taken.has(d.date));
     if (overlap) {
-      err('YearData', 'ctf_overlapping_years', `${who}: marks for ${overlap.date} are also given by the YearData on line ${taken.get(overlap.date)}; this year is not loaded`);
+      err('YearData', 'ctf_overlapping_years', `${who}: marks for ${overlap.date} are also given by the YearData on line ${taken.get(overlap.date)}; ${notLoaded}`);
       continue;
     }
     for (const d of days) taken.set(d.date, yd.line);
@@ -524,11 +532,11 @@ function countTokensBefore(marks: string, index: number): number {
   return t.ok ? t.codes.length : 0;
 }
 
-function checkTotals(yd: CtfYearData, codes: readonly string[], who: string): { field: string; code: string; message: string }[] {
+function checkTotals(yd: CtfYearData, codes: readonly string[], who: string, notLoaded: string): { field: string; code: string; message: string }[] {
   const out: { field: string; code: string; message: string }[] = [];
   const stated = yd.totals;
   if (stated.possible === undefined) {
-    out.push({ field: 'SessionsPossible', code: 'ctf_totals_missing', message: `${who}: SessionsPossible is not stated, so the marks cannot be checked; the year is not loaded` });
+    out.push({ field: 'SessionsPossible', code: 'ctf_totals_missing', message: `${who}: SessionsPossible is not stated, so the marks cannot be checked; ${notLoaded}` });
     return out;
   }
   const counted = countCtfTotals(codes);
@@ -536,9 +544,9 @@ function checkTotals(yd: CtfYearData, codes: readonly string[], who: string): { 
     const s = stated[key];
     if (s === undefined) continue;
     if (Number.isNaN(s)) {
-      out.push({ field: element, code: 'ctf_totals_value', message: `${who}: ${element} is not a whole number; the year is not loaded` });
+      out.push({ field: element, code: 'ctf_totals_value', message: `${who}: ${element} is not a whole number; ${notLoaded}` });
     } else if (s !== counted[key]) {
-      out.push({ field: element, code: 'ctf_totals_mismatch', message: `${who}: ${element} is stated as ${s} but the marks count ${counted[key]}; the year is not loaded` });
+      out.push({ field: element, code: 'ctf_totals_mismatch', message: `${who}: ${element} is stated as ${s} but the marks count ${counted[key]}; ${notLoaded}` });
     }
   }
   return out;

@@ -444,6 +444,23 @@ describe('parseCtf: file errors', () => {
     expect(fileErr(parse(Buffer.from([0x00, 0x01, 0xff, 0xfe, 0x3c])))).toMatchObject({ status: 415 });
   });
 
+  it('gives the line of a DTD, a foreign entity, a truncation and a missing header as a structured error', () => {
+    const good = ctf([{ years: [{ start: '2024-09-02', marks: '/\\' }] }]).toString();
+    const cases: Array<[string, number, string, string]> = [
+      [good.replace('<CTfile>', '<!DOCTYPE CTfile>\n<CTfile>'), 2, 'file', 'xml_doctype'],
+      [good.replace('<UPN>', '<Surname>&xxe;</Surname>\n<UPN>'), good.slice(0, good.indexOf('<UPN>')).split('\n').length, 'file', 'xml_entity'],
+      // A truncation is reported on the last line that holds anything.
+      [good.slice(0, good.indexOf('</Pupil>')), good.slice(0, good.indexOf('</Pupil>')).trimEnd().split('\n').length, 'file', 'xml_truncated'],
+      [good.replace(/<Header>[\s\S]*<\/Header>/, ''), 2, 'Header/SourceSchool', 'ctf_header'],
+      [good.replace(`<URN>${SCHOOL.urn}</URN>`, '<URN>12345</URN>'), 8, 'Header/SourceSchool/URN', 'ctf_source_urn'],
+    ];
+    for (const [text, line, field, code] of cases) {
+      const e = fileErr(parse(Buffer.from(text)));
+      expect(e.errors, code).toEqual([{ line, field, code, message: expect.any(String) }]);
+      expect(e.code).toBe(code);
+    }
+  });
+
   it('rejects a file over the byte limit (413) and one implying too many rows (413)', () => {
     const b = ctf([{ years: [{ start: '2024-09-02', marks: '/\\/\\/\\' }] }]);
     expect(fileErr(parseCtf(b, { today: TODAY, maxBytes: b.length - 1 }))).toMatchObject({ status: 413, code: 'xml_too_large' });
