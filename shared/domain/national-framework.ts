@@ -38,7 +38,6 @@ import {
   MARK_RANK,
   pupilTimeline,
   RANK_UNAUTHORISED,
-  schoolWeekOfDay,
   sessionEvidence,
   sessionSlotOfDay,
   yearOfSlot,
@@ -47,6 +46,12 @@ import {
   type SessionEvidence,
   type TimelineEnrolment,
 } from './school-weeks.js';
+
+// Module-local copies: hot loops read these directly, not through an import binding.
+const SLOTS: number = SESSIONS_PER_YEAR_SLOT;
+const DAY_SLOTS: number = DAYS_PER_YEAR_SLOT;
+const RANK: Uint8Array = MARK_RANK;
+const POSSIBLE_RANK: number = RANK_UNAUTHORISED;
 
 /** The unauthorised absence codes (DESIGN §2.1), used for continuous absence (not LA-configurable). */
 export const UNAUTHORISED_CODES: readonly string[] = ['G', 'N', 'O', 'U'];
@@ -88,14 +93,15 @@ export function rollingWindowCounts(t: PupilTimeline, codes: readonly string[], 
   const set = markSet(codes);
   const n = t.weeks.length;
   const weekSessions = new Int32Array(n);
-  const marks = t.marks;
+  const { marks, weekOrdinal, firstMonday } = t;
   for (let y = 0; y < t.years; y++) {
-    const base = y * SESSIONS_PER_YEAR_SLOT;
-    const end = base + t.yearLength[y] * 2;
-    for (let i = base; i < end; i++) {
-      if (!set[marks[i]]) continue;
-      const w = schoolWeekOfDay(t, t.yearStartDay[y] + ((i - base) >> 1));
-      if (w >= 0) weekSessions[w]++;
+    const base = y * SLOTS;
+    const offset = t.yearStartDay[y] - firstMonday;
+    for (let d = 0, len = t.yearLength[y]; d < len; d++) {
+      const count = set[marks[base + 2 * d]] + set[marks[base + 2 * d + 1]];
+      if (count === 0) continue;
+      const w = weekOrdinal[((offset + d) / 7) | 0];
+      if (w >= 0) weekSessions[w] += count;
     }
   }
   const windowSessions = new Int32Array(n);
@@ -305,7 +311,7 @@ function runSpans(t: PupilTimeline, minSessions: number): RunSpan[] {
   };
   for (let i = 0; i < marks.length; i++) {
     const ch = marks[i];
-    if (MARK_RANK[ch] < RANK_UNAUTHORISED) continue; // not possible, or no mark: neither breaks nor extends
+    if (RANK[ch] < POSSIBLE_RANK) continue; // not possible, or no mark: neither breaks nor extends
     if (UNAUTHORISED_MARKS[ch]) {
       if (length === 0) first = i;
       last = i;
@@ -374,7 +380,7 @@ export interface IllnessFinding {
 export function illnessThreshold(t: PupilTimeline, academicYear: number, threshold: number = ILLNESS_SESSIONS): IllnessFinding | null {
   if (academicYear < t.firstYear || academicYear >= t.firstYear + t.years) return null;
   const from = firstSlotOfYear(t, academicYear);
-  const to = from + SESSIONS_PER_YEAR_SLOT;
+  const to = from + SLOTS;
   let count = 0;
   let metSlot = -1;
   for (let i = from; i < to; i++) {
@@ -441,7 +447,7 @@ export function nationalFrameworkFlags(t: PupilTimeline, academicYear: number, s
     if (yearOfSlot(t, firstMet) < academicYear) {
       // Carried over: the run's first session in this academic year.
       let slot = firstSlotOfYear(t, academicYear);
-      while (slot < mine[0].last && MARK_RANK[t.marks[slot]] < RANK_UNAUTHORISED) slot++;
+      while (slot < mine[0].last && RANK[t.marks[slot]] < POSSIBLE_RANK) slot++;
       since = fromDayNumber(dayOfSlot(t, slot));
     }
     flags.push({
@@ -518,7 +524,7 @@ export function noticeToImprove(input: NoticeToImproveInput): NoticeToImproveRes
   let knownThrough = -Infinity;
   for (let y = t.years - 1; y >= 0 && knownThrough === -Infinity; y--) {
     for (let d = t.yearLength[y] - 1; d >= 0; d--) {
-      if (t.schoolDay[y * DAYS_PER_YEAR_SLOT + d]) {
+      if (t.schoolDay[y * DAY_SLOTS + d]) {
         knownThrough = t.yearStartDay[y] + d;
         break;
       }

@@ -34,6 +34,10 @@ import {
 } from './dates.js';
 import type { Enrolment } from './pupil-summary.js';
 
+// Module-local copies: hot loops read these directly, not through an import binding.
+const SLOTS: number = SESSIONS_PER_YEAR_SLOT;
+const DAY_SLOTS: number = DAYS_PER_YEAR_SLOT;
+
 /** The fields of an enrolment the timeline reads (an `Enrolment` satisfies it). */
 export type TimelineEnrolment = Pick<
   Enrolment,
@@ -156,17 +160,18 @@ export function pupilTimeline(enrolments: readonly TimelineEnrolment[], sessionD
     }
   }
 
-  const marks = new Uint8Array(years * SESSIONS_PER_YEAR_SLOT);
-  const school = new Uint8Array(years * SESSIONS_PER_YEAR_SLOT);
+  const marks = new Uint8Array(years * SLOTS);
+  const school = new Uint8Array(years * SLOTS);
   const firstMonday = mondayOf(yearStartDay[0]);
   const lastDay = yearStartDay[years - 1] + yearLength[years - 1] - 1;
   const calendarWeeks = Math.floor((lastDay - firstMonday) / 7) + 1;
   const isSchoolWeek = new Uint8Array(calendarWeeks);
-  const schoolDay = new Uint8Array(years * DAYS_PER_YEAR_SLOT);
+  const schoolDay = new Uint8Array(years * DAY_SLOTS);
 
   for (const e of ordered) {
     const y = e.academicYear - firstYear;
-    const base = y * SESSIONS_PER_YEAR_SLOT;
+    const base = y * SLOTS;
+    const dayBase = y * DAY_SLOTS;
     const start = yearStartDay[y];
     const len = yearLength[y];
     const ix = urnIndex.get(e.urn) as number;
@@ -181,30 +186,28 @@ export function pupilTimeline(enrolments: readonly TimelineEnrolment[], sessionD
         marks[base + s] = ch;
         school[base + s] = ix;
       }
-      if (rank >= RANK_UNAUTHORISED) {
-        schoolDay[y * DAYS_PER_YEAR_SLOT + (s >> 1)] = 1;
-        isSchoolWeek[((start + (s >> 1) - firstMonday) / 7) | 0] = 1;
-      }
+      if (rank >= RANK_UNAUTHORISED) schoolDay[dayBase + (s >> 1)] = 1;
     }
 
     // The school's sessions while the pupil is on roll.
-    const from = dayNumber(e.admissionDate ?? e.firstListed) - start;
-    const to = dayNumber(e.leavingDate ?? e.lastListed) - start;
-    const lo = Math.max(0, from);
-    const hi = Math.min(len - 1, to);
+    const lo = Math.max(0, dayNumber(e.admissionDate ?? e.firstListed) - start);
+    const hi = Math.min(len - 1, dayNumber(e.leavingDate ?? e.lastListed) - start);
     const days = sessionDays.get(`${e.academicYear}#${e.urn}`);
-    for (let d = lo; d <= hi; d++) {
-      let school = false;
-      if (days) school = days[d] !== 0 && days[d] !== undefined;
-      else if (d * 2 + 1 < m.length) {
+    if (days) {
+      for (let d = lo; d <= hi; d++) if (days[d]) schoolDay[dayBase + d] = 1;
+    } else {
+      for (let d = lo; d <= hi && d * 2 + 1 < m.length; d++) {
         const am = m.charCodeAt(d * 2);
         const pm = m.charCodeAt(d * 2 + 1);
-        school = (am !== NO_ROW && am !== NOT_MARKED && am !== CLOSED) || (pm !== NO_ROW && pm !== NOT_MARKED && pm !== CLOSED);
+        if ((am !== NO_ROW && am !== NOT_MARKED && am !== CLOSED) || (pm !== NO_ROW && pm !== NOT_MARKED && pm !== CLOSED)) schoolDay[dayBase + d] = 1;
       }
-      if (school) {
-        schoolDay[y * DAYS_PER_YEAR_SLOT + d] = 1;
-        isSchoolWeek[((start + d - firstMonday) / 7) | 0] = 1;
-      }
+    }
+  }
+
+  for (let y = 0; y < years; y++) {
+    const offset = yearStartDay[y] - firstMonday;
+    for (let d = 0, dayBase = y * DAY_SLOTS; d < yearLength[y]; d++) {
+      if (schoolDay[dayBase + d]) isSchoolWeek[((offset + d) / 7) | 0] = 1;
     }
   }
 
@@ -246,31 +249,31 @@ export function pupilTimeline(enrolments: readonly TimelineEnrolment[], sessionD
 
 /** Academic year of a slot. */
 export function yearOfSlot(t: PupilTimeline, slot: number): number {
-  return t.firstYear + Math.floor(slot / SESSIONS_PER_YEAR_SLOT);
+  return t.firstYear + Math.floor(slot / SLOTS);
 }
 
 /** Day number (days since 1970-01-01) of a slot. */
 export function dayOfSlot(t: PupilTimeline, slot: number): number {
-  const y = Math.floor(slot / SESSIONS_PER_YEAR_SLOT);
-  return t.yearStartDay[y] + ((slot - y * SESSIONS_PER_YEAR_SLOT) >> 1);
+  const y = Math.floor(slot / SLOTS);
+  return t.yearStartDay[y] + ((slot - y * SLOTS) >> 1);
 }
 
 /** Whether the slot is a real session (not the unused 366th day of a 365-day year). */
 export function isRealSlot(t: PupilTimeline, slot: number): boolean {
-  const y = Math.floor(slot / SESSIONS_PER_YEAR_SLOT);
-  return y >= 0 && y < t.years && (slot - y * SESSIONS_PER_YEAR_SLOT) >> 1 < t.yearLength[y];
+  const y = Math.floor(slot / SLOTS);
+  return y >= 0 && y < t.years && (slot - y * SLOTS) >> 1 < t.yearLength[y];
 }
 
 /** The first slot of an academic year in the timeline (clamped to the timeline's range). */
 export function firstSlotOfYear(t: PupilTimeline, academicYear: number): number {
-  return Math.min(Math.max(0, academicYear - t.firstYear), t.years) * SESSIONS_PER_YEAR_SLOT;
+  return Math.min(Math.max(0, academicYear - t.firstYear), t.years) * SLOTS;
 }
 
 /** Index into `schoolDay` of a day number, or −1 outside the timeline's years. */
 export function daySlotOfDay(t: PupilTimeline, day: number): number {
   for (let y = 0; y < t.years; y++) {
     const d = day - t.yearStartDay[y];
-    if (d >= 0 && d < t.yearLength[y]) return y * DAYS_PER_YEAR_SLOT + d;
+    if (d >= 0 && d < t.yearLength[y]) return y * DAY_SLOTS + d;
   }
   return -1;
 }

@@ -313,6 +313,19 @@ describe('continuous unauthorised absence (10 and 20 school days)', () => {
     expect(runOf(flag(flagsOf([pupil], 2024, DEFAULT_LA_SETTINGS, [A]), 'ten_day_unauthorised'))?.ongoing).toBe(true);
   });
 
+  it('carries a run met in July into the new academic year while it continues', () => {
+    // 20 N sessions 9–22 July (met on the 22nd), then N on the morning of 3 September, present that afternoon.
+    const pupil = onRoll(A, { to: '2025-09-12' }).sessions('2025-07-09', 20, 'N').code('2025-09-03', 'N', 'AM');
+    expect(flag(flagsOf([pupil], 2024), 'ten_day_unauthorised')?.since).toBe('2025-07-22');
+    const f = flag(flagsOf([pupil], 2025), 'ten_day_unauthorised');
+    expect(f?.since).toBe('2025-09-03');
+    expect(f?.detail).toMatchObject({ metOn: '2025-07-22', ongoing: false });
+    expect(runOf(f)).toMatchObject({ firstDate: '2025-07-09', lastDate: '2025-09-03', sessionCount: 21 });
+    // Ended before the summer: not on 2025/26.
+    const ended = onRoll(A, { to: '2025-09-12' }).sessions('2025-07-09', 20, 'N');
+    expect(flag(flagsOf([ended], 2025), 'ten_day_unauthorised')).toBeUndefined();
+  });
+
   it('gives twenty_day_unauthorised at 40 sessions and not at 39', () => {
     expect(flag(flagsOf([onRoll(A).sessions('2024-09-16', 39, 'N')]), 'twenty_day_unauthorised')).toBeUndefined();
     const flags = flagsOf([onRoll(A).sessions('2024-09-16', 40, 'N')]);
