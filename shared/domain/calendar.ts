@@ -416,3 +416,58 @@ export function holidayAdjacentDays(
   });
   return out.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : a.side === 'after' ? -1 : 1));
 }
+
+// ---- Holiday adjacency of a school-year, by day slot ------------------------------------------------
+
+/** A school-year's holiday-adjacent days as a compact lookup for the threshold-gaming detectors. */
+export interface SchoolYearAdjacency {
+  urn: string;
+  academicYear: number;
+  /** K used. */
+  k: number;
+  /**
+   * Per day slot of the academic year (DAYS_PER_YEAR_SLOT entries): the index in `breaks` of the break
+   * the day is holiday-adjacent to, or −1. A day adjacent to two breaks takes the nearer (else the earlier).
+   */
+  breakOfDay: Int16Array;
+  /** Per day slot: 1–K school days from its break, 0 when not adjacent. */
+  distanceOfDay: Uint8Array;
+  /** Per day slot: 1 when the calendar makes it a school day. */
+  schoolDay: Uint8Array;
+  /** The breaks any day of the year is adjacent to (summer breaks at either end included), in date order. */
+  breaks: SchoolBreak[];
+}
+
+/** The holiday-adjacent days (K either side of each break) of one school's academic year, by day slot. */
+export function schoolYearAdjacency(
+  cal: SchoolCalendar,
+  academicYear: number,
+  k: number = DEFAULT_LA_SETTINGS.holidayAdjacentDays,
+): SchoolYearAdjacency {
+  const startDay = dayNumber(academicYearStart(academicYear));
+  const length = academicYearLength(academicYear);
+  const breakOfDay = new Int16Array(DAYS_PER_YEAR_SLOT).fill(-1);
+  const distanceOfDay = new Uint8Array(DAYS_PER_YEAR_SLOT);
+  const schoolDay = new Uint8Array(DAYS_PER_YEAR_SLOT);
+  for (let i = 0; i < length; i++) schoolDay[i] = cal.isSchoolDayNumber(startDay + i) ? 1 : 0;
+  const breaksOut: SchoolBreak[] = [];
+  const indexOf = new Map<string, number>();
+  for (const a of holidayAdjacentDays(cal, fromDayNumber(startDay), fromDayNumber(startDay + length - 1), k)) {
+    const i = dayNumber(a.date) - startDay;
+    if (distanceOfDay[i] !== 0 && distanceOfDay[i] <= a.distance) continue;
+    let b = indexOf.get(a.break.start);
+    if (b === undefined) {
+      b = breaksOut.length;
+      breaksOut.push(a.break);
+      indexOf.set(a.break.start, b);
+    }
+    breakOfDay[i] = b;
+    distanceOfDay[i] = a.distance;
+  }
+  // Keep `breaks` in date order (indexes were assigned in date order of the days, which may differ).
+  const order = breaksOut.map((_, i) => i).sort((x, y) => (breaksOut[x].start < breaksOut[y].start ? -1 : 1));
+  const remap = new Int16Array(order.length);
+  order.forEach((old, i) => { remap[old] = i; });
+  for (let i = 0; i < DAYS_PER_YEAR_SLOT; i++) if (breakOfDay[i] >= 0) breakOfDay[i] = remap[breakOfDay[i]];
+  return { urn: cal.urn, academicYear, k, breakOfDay, distanceOfDay, schoolDay, breaks: order.map((i) => breaksOut[i]) };
+}

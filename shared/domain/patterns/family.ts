@@ -1,0 +1,207 @@
+/**
+ * Detector 3, family pattern (DESIGN §2.6): children of one household at DIFFERENT schools absent on
+ * the same holiday-adjacent dates. No school can see it; the LA can. Penalty notices are per parent
+ * per child, so the finding names every child in the pattern.
+ *
+ * Household key: the LA's family id when it has one for the child, else the UPRN on the child's
+ * latest return. The cross-school pass needs only a compact record per child (`HouseholdMember`):
+ * the child's own holiday-adjacent test and their counted absence sessions on holiday-adjacent days —
+ * and only for children who could be part of a finding.
+ *
+ * The rule (decided here, precision first): two children with no school in common
+ * - were both absent (a counted absence session each: I, M, G, N, O) on at least `minSharedDays`
+ *   school days that are holiday-adjacent at both their schools,
+ * - next to at least `minBreaks` different breaks (siblings catch the same illness: one shared
+ *   illness, even one spanning a half term, is one break and never a flag), and
+ * - each child's own absence is concentrated next to holidays: their own exact placement test
+ *   (holiday-adjacent.ts) at p ≤ `childAlpha`. This is what rules out coincidence and shared
+ *   illness spread through the year: children absent together all year (a family in difficulty) are
+ *   not absent *next to holidays* more than elsewhere.
+ */
+import type { PupilTimeline } from '../school-weeks.js';
+import { sessionEvidence } from '../school-weeks.js';
+import { oneIn } from './binomial.js';
+import type { FamilyChild, FamilyFinding, SessionEvidence } from './findings.js';
+import { distinctBreaks, type HolidayAdjacencyAnalysis } from './holiday-adjacent.js';
+import type { PatternSettings } from './settings.js';
+import { about, breakName, listOf, spokenDate } from './wording.js';
+
+/** A counted absence session on a holiday-adjacent day, with the break at the child's school. */
+export interface MemberAbsence extends SessionEvidence {
+  breakStart: string;
+  breakEnd: string;
+  breakLabel: string | null;
+}
+
+/** What the cross-school pass needs of one child. */
+export interface HouseholdMember {
+  upn: string;
+  household: string;
+  /** Schools whose marks are in the child's analysis. */
+  urns: string[];
+  observed: number;
+  expected: number;
+  pValue: number;
+  /** Sessions in the child's test that were holiday-adjacent (for the expected count of shared days). */
+  adjacentSessions: number;
+  absences: MemberAbsence[];
+}
+
+/** The household key: the LA's family id, else the UPRN; undefined when neither is known. */
+export function householdKey(familyId: string | undefined, uprn: string | undefined): string | undefined {
+  if (familyId && familyId.trim()) return `family:${familyId.trim()}`;
+  if (uprn && uprn.trim()) return `uprn:${uprn.trim()}`;
+  return undefined;
+}
+
+/**
+ * The child's record for the cross-school pass, or null when the child cannot be part of a family
+ * finding (no household key, or their own absence is not concentrated next to holidays).
+ */
+export function householdMember(
+  upn: string,
+  household: string | undefined,
+  t: PupilTimeline,
+  analysis: HolidayAdjacencyAnalysis,
+  settings: PatternSettings,
+): HouseholdMember | null {
+  if (!household || !analysis.test) return null;
+  if (analysis.test.pValue > settings.family.childAlpha) return null;
+  if (analysis.breaksTouched < settings.family.minBreaks) return null;
+  const absences = analysis.adjacentAbsences.map((a) => ({
+    ...sessionEvidence(t, a.slot),
+    breakStart: a.breakStart,
+    breakEnd: a.breakEnd,
+    breakLabel: a.breakLabel,
+  }));
+  return {
+    upn,
+    household,
+    urns: [...t.urns],
+    observed: analysis.test.observed,
+    expected: analysis.test.expected,
+    pValue: analysis.test.pValue,
+    adjacentSessions: analysis.adjacentSessions,
+    absences,
+  };
+}
+
+interface PairResult {
+  a: HouseholdMember;
+  b: HouseholdMember;
+  dates: string[];
+  expected: number;
+  breaks: Array<{ start: string; end: string; label: string | null }>;
+}
+
+function absenceDays(m: HouseholdMember): Map<string, MemberAbsence[]> {
+  const out = new Map<string, MemberAbsence[]>();
+  for (const a of m.absences) {
+    const list = out.get(a.date);
+    if (list) list.push(a);
+    else out.set(a.date, [a]);
+  }
+  return out;
+}
+
+function comparePair(a: HouseholdMember, b: HouseholdMember, settings: PatternSettings): PairResult | null {
+  if (a.urns.some((u) => b.urns.includes(u))) return null; // same school: the school sees it itself
+  const da = absenceDays(a);
+  const db = absenceDays(b);
+  const dates = [...da.keys()].filter((d) => db.has(d)).sort();
+  if (dates.length < settings.family.minSharedDays) return null;
+  const ranges: Array<{ start: string; end: string; label: string | null }> = [];
+  for (const d of dates) {
+    for (const x of [...(da.get(d) ?? []), ...(db.get(d) ?? [])]) {
+      if (!ranges.some((r) => r.start === x.breakStart && r.end === x.breakEnd)) ranges.push({ start: x.breakStart, end: x.breakEnd, label: x.breakLabel });
+    }
+  }
+  if (distinctBreaks(ranges) < settings.family.minBreaks) return null;
+  // Shared days expected if the two children's adjacent absences were unrelated.
+  const n = Math.max(1, Math.max(a.adjacentSessions, b.adjacentSessions) / 2);
+  const expected = (da.size * db.size) / n;
+  return { a, b, dates, expected, breaks: ranges.sort((x, y) => (x.start < y.start ? -1 : 1)) };
+}
+
+/** Family findings from the members of every household (any order). */
+export function familyFindings(members: readonly HouseholdMember[], settings: PatternSettings): FamilyFinding[] {
+  const households = new Map<string, HouseholdMember[]>();
+  for (const m of members) {
+    const list = households.get(m.household);
+    if (list) list.push(m);
+    else households.set(m.household, [m]);
+  }
+  const findings: FamilyFinding[] = [];
+  for (const [household, list] of [...households].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    if (list.length < 2) continue;
+    const sorted = [...list].sort((x, y) => (x.upn < y.upn ? -1 : 1));
+    const pairs: PairResult[] = [];
+    for (let i = 0; i < sorted.length; i++) {
+      for (let j = i + 1; j < sorted.length; j++) {
+        const p = comparePair(sorted[i], sorted[j], settings);
+        if (p) pairs.push(p);
+      }
+    }
+    if (pairs.length === 0) continue;
+    findings.push(familyFinding(household, pairs, settings));
+  }
+  return findings;
+}
+
+function familyFinding(household: string, pairs: PairResult[], settings: PatternSettings): FamilyFinding {
+  const childDates = new Map<string, Set<string>>();
+  const byUpn = new Map<string, HouseholdMember>();
+  for (const p of pairs) {
+    for (const m of [p.a, p.b]) {
+      byUpn.set(m.upn, m);
+      const set = childDates.get(m.upn) ?? new Set<string>();
+      for (const d of p.dates) set.add(d);
+      childDates.set(m.upn, set);
+    }
+  }
+  const sharedDates = [...new Set(pairs.flatMap((p) => p.dates))].sort();
+  const breaks: PairResult['breaks'] = [];
+  for (const p of pairs) for (const b of p.breaks) if (!breaks.some((x) => x.start === b.start && x.end === b.end)) breaks.push(b);
+  breaks.sort((x, y) => (x.start < y.start ? -1 : 1));
+  const children: FamilyChild[] = [...byUpn.values()]
+    .sort((x, y) => (x.upn < y.upn ? -1 : 1))
+    .map((m) => {
+      const dates = childDates.get(m.upn) as Set<string>;
+      const sessions = m.absences
+        .filter((a) => dates.has(a.date))
+        .map(({ date, session, code, urn }) => ({ date, session, code, urn }));
+      return { upn: m.upn, urn: sessions[sessions.length - 1]?.urn ?? m.urns[0], observed: m.observed, expected: m.expected, pValue: m.pValue, sessions };
+    });
+  const urns = [...new Set(children.flatMap((c) => c.sessions.map((s) => s.urn)))].sort();
+  const best = pairs.reduce((x, y) => (y.dates.length > x.dates.length ? y : x));
+  const worstP = Math.max(...children.map((c) => c.pValue));
+  const breakCount = distinctBreaks(breaks);
+  const names = [...new Set(breaks.map(breakName))];
+  const from = sharedDates[0];
+  const to = sharedDates[sharedDates.length - 1];
+  const explanation =
+    `${children.length} children in this household, at ${urns.length} different schools, were absent together on ${sharedDates.length} school days ` +
+    `next to ${breakCount} different holidays (${listOf(names)}) between ${spokenDate(from)} and ${spokenDate(to)}, when about ${about(best.expected)} ` +
+    `such shared days would be expected if their absences were unrelated, and each child's own absence clusters next to holidays ` +
+    `far beyond chance (at most ${oneIn(worstP)}).`;
+  return {
+    type: 'family_pattern',
+    urn: children[0].urn,
+    from,
+    to,
+    observed: sharedDates.length,
+    expected: best.expected,
+    statistic: {
+      name: "largest of the children's own holiday-adjacent p-values (each child's absences next to holidays, against chance)",
+      value: worstP,
+      threshold: settings.family.childAlpha,
+      flaggedWhen: 'at_most',
+    },
+    explanation,
+    household,
+    children,
+    urns,
+    sharedDates,
+    breaks,
+  };
+}

@@ -1,0 +1,250 @@
+/**
+ * Detector 1, holiday-adjacent absence (DESIGN §2.6): a pupil whose absence sessions fall on the
+ * K school days either side of their school's breaks far more than chance predicts, repeatedly.
+ *
+ * Sessions in the test (decided here; DESIGN names R, E, C2 and not-possible codes):
+ * - counted absence: I (illness), M (medical), G (holiday), N (no reason yet), O (other unauthorised)
+ *   — the codes a holiday can hide behind;
+ * - in the test but never absence: attendance, approved activity and U (late after registers closed:
+ *   the pupil was in school);
+ * - left out entirely (neither a trial nor a hit): R, E, C2 (DESIGN), the other authorised reasons the
+ *   school itself granted or that are no parent's choice (C, C1, J1, S, T, legacy H and F), and every
+ *   not-possible or administrative code.
+ * Holiday-adjacency comes from the school whose mark it is (each school's own breaks, from its own
+ * register, enriched by the LA calendar and bank holidays: calendar.ts), so academies keep their dates.
+ *
+ * A finding needs all of:
+ * - at least `minSessions` counted sessions on adjacent days (one sick day is 2: never a flag alone);
+ * - at least `minBreaks` different breaks each with at least 2 such sessions (one illness spanning a
+ *   half term touches one break: never a flag); a break seen from two schools counts once;
+ * - observed ≥ `minRatio` × expected (the excess must be large, not only significant — absence rises
+ *   before half terms for everyone);
+ * - the exact spell-placement test (placement.ts) at p ≤ `alpha`.
+ */
+import { CODE_CATEGORY, MARK_CHAR } from '../codes.js';
+import { dayNumber, fromDayNumber, SESSIONS_PER_YEAR_SLOT } from '../dates.js';
+import type { SchoolYearAdjacency } from '../calendar.js';
+import { sessionEvidence, type PupilTimeline } from '../school-weeks.js';
+import { oneIn } from './binomial.js';
+import type { BreakEvidence, HolidayAdjacentFinding, SessionEvidence } from './findings.js';
+import { placementTest, spellsOf, type PlacementTest } from './placement.js';
+import type { PatternSettings } from './settings.js';
+import { about, breakName, listOf, plural, spokenDate } from './wording.js';
+
+/** Codes whose sessions count as absence that could hide a holiday. */
+export const HOLIDAY_SIGNAL_CODES: readonly string[] = ['I', 'M', 'G', 'N', 'O'];
+/** Possible sessions that are in the test but are never counted absence. */
+const NEUTRAL_CODES: readonly string[] = Object.entries(CODE_CATEGORY)
+  .filter(([code, cat]) => cat === 'present' || cat === 'approved_activity' || code === 'U')
+  .map(([code]) => code);
+
+/** Per stored mark char code: 2 counted absence, 1 in the test, 0 left out. */
+export const HOLIDAY_TEST_CLASS: Uint8Array = (() => {
+  const t = new Uint8Array(128);
+  for (const c of NEUTRAL_CODES) t[MARK_CHAR[c].charCodeAt(0)] = 1;
+  for (const c of HOLIDAY_SIGNAL_CODES) t[MARK_CHAR[c].charCodeAt(0)] = 2;
+  return t;
+})();
+
+/** Holiday adjacency per `${academicYear}#${urn}` (calendar.ts `schoolYearAdjacency`). */
+export type AdjacencyByKey = ReadonlyMap<string, SchoolYearAdjacency>;
+
+export function adjacencyKey(academicYear: number, urn: string): string {
+  return `${academicYear}#${urn}`;
+}
+
+/** A period of dates, inclusive. */
+export interface Period {
+  from: string;
+  to: string;
+}
+
+/** One counted absence session on a holiday-adjacent day, with its break. */
+export interface AdjacentAbsence {
+  slot: number;
+  day: number;
+  urn: string;
+  breakStart: string;
+  breakEnd: string;
+  breakLabel: string | null;
+}
+
+/** A pupil's holiday-adjacency figures for a period, whether or not they make a finding. */
+export interface HolidayAdjacencyAnalysis {
+  /** Sessions in the test, of which holiday-adjacent, and counted absence sessions. */
+  possibleSessions: number;
+  adjacentSessions: number;
+  absenceSessions: number;
+  /** Counted absence sessions on adjacent days, in date order. */
+  adjacentAbsences: AdjacentAbsence[];
+  /** Different breaks with at least 2 adjacent absence sessions (overlapping breaks at two schools count once). */
+  breaksWithAbsence: number;
+  /** Different breaks with any adjacent absence session. */
+  breaksTouched: number;
+  /** The exact test; null when the pupil cannot matter (fewer than 3 adjacent sessions or one break). */
+  test: PlacementTest | null;
+  firstDay: number;
+  lastDay: number;
+}
+
+/** Number of groups of overlapping [start, end] ranges (ISO dates compare as strings). */
+export function distinctBreaks(ranges: ReadonlyArray<{ start: string; end: string }>): number {
+  const sorted = [...ranges].sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : 0));
+  let groups = 0;
+  let end = '';
+  for (const r of sorted) {
+    if (groups === 0 || r.start > end) {
+      groups++;
+      end = r.end;
+    } else if (r.end > end) {
+      end = r.end;
+    }
+  }
+  return groups;
+}
+
+/** Reused buffers: the analysis runs for every pupil of the LA. */
+let unitAdjacent = new Uint8Array(4 * SESSIONS_PER_YEAR_SLOT);
+let unitAbsent = new Uint8Array(4 * SESSIONS_PER_YEAR_SLOT);
+
+/** The pupil's holiday-adjacency figures over `period` from their merged timeline (all schools). */
+export function analyseHolidayAdjacency(t: PupilTimeline, adjacency: AdjacencyByKey, period: Period): HolidayAdjacencyAnalysis {
+  const fromDay = dayNumber(period.from);
+  const toDay = dayNumber(period.to);
+  const size = t.years * SESSIONS_PER_YEAR_SLOT;
+  if (unitAdjacent.length < size) {
+    unitAdjacent = new Uint8Array(size);
+    unitAbsent = new Uint8Array(size);
+  }
+  // Adjacency per (year, school index), looked up once.
+  const lookups: Array<SchoolYearAdjacency | null | undefined> = new Array(t.years * Math.max(1, t.urns.length));
+  const lookup = (y: number, s: number): SchoolYearAdjacency | null => {
+    const i = y * t.urns.length + s;
+    let a = lookups[i];
+    if (a === undefined) {
+      a = adjacency.get(adjacencyKey(t.firstYear + y, t.urns[s])) ?? null;
+      lookups[i] = a;
+    }
+    return a;
+  };
+
+  let n = 0;
+  let adjacentSessions = 0;
+  let absenceSessions = 0;
+  let firstDay = -1;
+  let lastDay = -1;
+  const adjacentAbsences: AdjacentAbsence[] = [];
+  for (let y = 0; y < t.years; y++) {
+    const base = y * SESSIONS_PER_YEAR_SLOT;
+    const len = t.yearLength[y];
+    const startDay = t.yearStartDay[y];
+    const lo = Math.max(0, fromDay - startDay);
+    const hi = Math.min(len - 1, toDay - startDay);
+    for (let d = lo; d <= hi; d++) {
+      for (let s = base + d * 2; s <= base + d * 2 + 1; s++) {
+        const cls = HOLIDAY_TEST_CLASS[t.marks[s]];
+        if (cls === 0) continue;
+        const adj = lookup(y, t.school[s]);
+        const b = adj ? adj.breakOfDay[d] : -1;
+        unitAdjacent[n] = b >= 0 ? 1 : 0;
+        unitAbsent[n] = cls === 2 ? 1 : 0;
+        n++;
+        if (b >= 0) adjacentSessions++;
+        if (cls === 2) {
+          absenceSessions++;
+          if (b >= 0 && adj) {
+            const br = adj.breaks[b];
+            adjacentAbsences.push({ slot: s, day: startDay + d, urn: adj.urn, breakStart: br.start, breakEnd: br.end, breakLabel: br.label });
+          }
+        }
+        if (firstDay < 0) firstDay = startDay + d;
+        lastDay = startDay + d;
+      }
+    }
+  }
+
+  const perBreak = new Map<string, { start: string; end: string; sessions: number }>();
+  for (const a of adjacentAbsences) {
+    const key = `${a.urn}#${a.breakStart}`;
+    const e = perBreak.get(key);
+    if (e) e.sessions++;
+    else perBreak.set(key, { start: a.breakStart, end: a.breakEnd, sessions: 1 });
+  }
+  const breaksTouched = distinctBreaks([...perBreak.values()]);
+  const breaksWithAbsence = distinctBreaks([...perBreak.values()].filter((b) => b.sessions >= 2));
+  const test = adjacentAbsences.length >= 3 && breaksTouched >= 2 ? placementTest(unitAdjacent, n, spellsOf(unitAbsent, n)) : null;
+  return { possibleSessions: n, adjacentSessions, absenceSessions, adjacentAbsences, breaksWithAbsence, breaksTouched, test, firstDay, lastDay };
+}
+
+/** Whether the analysis meets every condition of a holiday-adjacent finding. */
+export function isHolidayAdjacentPattern(a: HolidayAdjacencyAnalysis, settings: PatternSettings): boolean {
+  const s = settings.holidayAdjacent;
+  if (!a.test) return false;
+  return (
+    a.test.observed >= s.minSessions &&
+    a.breaksWithAbsence >= s.minBreaks &&
+    a.test.observed >= s.minRatio * a.test.expected &&
+    a.test.pValue <= s.alpha
+  );
+}
+
+/** The adjacent absence sessions grouped by break (per school calendar), in date order. */
+export function breakEvidence(t: PupilTimeline, absences: readonly AdjacentAbsence[]): BreakEvidence[] {
+  const byBreak = new Map<string, BreakEvidence>();
+  for (const a of absences) {
+    const key = `${a.urn}#${a.breakStart}`;
+    let e = byBreak.get(key);
+    if (!e) {
+      e = { urn: a.urn, start: a.breakStart, end: a.breakEnd, label: a.breakLabel, sessions: [] };
+      byBreak.set(key, e);
+    }
+    e.sessions.push(sessionEvidence(t, a.slot));
+  }
+  return [...byBreak.values()].sort((x, y) => (x.start < y.start ? -1 : x.start > y.start ? 1 : 0));
+}
+
+/** The finding for a pupil, or null when the pattern is not there (every condition in the module comment). */
+export function holidayAdjacentFinding(
+  upn: string,
+  t: PupilTimeline,
+  analysis: HolidayAdjacencyAnalysis,
+  settings: PatternSettings,
+): HolidayAdjacentFinding | null {
+  if (!isHolidayAdjacentPattern(analysis, settings)) return null;
+  const test = analysis.test as PlacementTest;
+  const breaks = breakEvidence(t, analysis.adjacentAbsences);
+  const sessions: SessionEvidence[] = breaks.flatMap((b) => b.sessions);
+  const urns = [...new Set(sessions.map((s) => s.urn))];
+  const from = fromDayNumber(analysis.firstDay);
+  const to = fromDayNumber(analysis.lastDay);
+  const names = [...new Set(breaks.map(breakName))];
+  const k = settings.holidayAdjacentDays;
+  const explanation =
+    `${test.observed} of this pupil's ${plural(analysis.absenceSessions, 'absence session')} between ${spokenDate(from)} and ${spokenDate(to)} ` +
+    `fell on the ${k === 1 ? 'school day' : `${k} school days`} either side of a school holiday, next to ${analysis.breaksTouched} different holidays ` +
+    `(${listOf(names)}), when about ${about(test.expected)} would be expected from how many of their school sessions fall on such days; ` +
+    `the chance of so many by coincidence is ${oneIn(test.pValue)}.`;
+  return {
+    type: 'holiday_adjacent_absence',
+    upn,
+    urn: sessions[sessions.length - 1]?.urn ?? t.urns[0],
+    urns,
+    from,
+    to,
+    observed: test.observed,
+    expected: test.expected,
+    statistic: {
+      name: 'exact p-value: chance of at least this many absence sessions next to holidays if the pupil\'s separate absences fell at random among their school sessions',
+      value: test.pValue,
+      threshold: settings.holidayAdjacent.alpha,
+      flaggedWhen: 'at_most',
+    },
+    explanation,
+    absenceSessions: analysis.absenceSessions,
+    possibleSessions: analysis.possibleSessions,
+    adjacentSessions: analysis.adjacentSessions,
+    spells: test.spells,
+    adjacentSpells: test.adjacentSpells,
+    breaks,
+  };
+}

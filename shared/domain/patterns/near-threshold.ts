@@ -1,0 +1,217 @@
+/**
+ * Detector 2, near-threshold unauthorised absence (DESIGN §2.6): the penalty-notice window (10
+ * school weeks, codes G/N/O/U by default, across every school and academic year: the rolling window
+ * of national-framework.ts, reused here) peaks just under the threshold — at 8 or 9 sessions with the
+ * defaults — in a way that looks kept there.
+ *
+ * A near-threshold episode is a run of school weeks whose window count is at least
+ * threshold − margin and never reaches the threshold (a run that reaches it is the penalty-notice
+ * threshold itself, flagged elsewhere). Its peak window is the first window of the run holding the
+ * run's highest count. It qualifies only when that window holds an unbroken run of at least
+ * `minRunSessions` unauthorised sessions (a holiday is a block of days; scattered late marks or
+ * odd days of truancy are not this pattern) — decided here, for precision.
+ *
+ * The finding stands when either:
+ * - repeated: at least `minEpisodes` qualifying episodes whose peak windows share no session; or
+ * - illness tops it up: the illness (I) sessions immediately before or after the window's runs of
+ *   unauthorised sessions (consecutive possible sessions; not-possible sessions neither break nor
+ *   extend the run, as in §2.5) would take the window to the threshold or beyond — a holiday split
+ *   into unauthorised days plus "illness".
+ * One holiday kept at 8 or 9 sessions, with nothing else, is not flagged: it is what the threshold allows.
+ */
+import { MARK_CHAR } from '../codes.js';
+import { dayNumber, fromDayNumber, SESSIONS_PER_YEAR_SLOT } from '../dates.js';
+import { rollingWindowCounts } from '../national-framework.js';
+import { markSet, MARK_RANK, RANK_UNAUTHORISED, sessionEvidence, sessionSlotOfDay, type PupilTimeline } from '../school-weeks.js';
+import type { NearThresholdEpisode, NearThresholdFinding, NearThresholdReason } from './findings.js';
+import type { Period } from './holiday-adjacent.js';
+import type { PatternSettings } from './settings.js';
+import { listOf, plural, spokenDate } from './wording.js';
+
+const ILLNESS = MARK_CHAR.I.charCodeAt(0);
+
+function isPossibleSlot(t: PupilTimeline, s: number): boolean {
+  return MARK_RANK[t.marks[s]] >= RANK_UNAUTHORISED;
+}
+
+/** Illness sessions directly before (step −1) or after (step 1) slot `from`, over possible sessions. */
+function illnessRun(t: PupilTimeline, from: number, step: 1 | -1): number[] {
+  const out: number[] = [];
+  for (let s = from + step; s >= 0 && s < t.marks.length; s += step) {
+    if (!isPossibleSlot(t, s)) continue;
+    if (t.marks[s] !== ILLNESS) break;
+    out.push(s);
+  }
+  return out;
+}
+
+interface EpisodeSlots {
+  weekFrom: number;
+  weekTo: number;
+  count: number;
+  slots: number[];
+  longestRun: number;
+  illness: number[];
+}
+
+/** The counted slots of the window of school weeks [k0, k1], its longest run, and the illness around its runs. */
+function windowSlots(t: PupilTimeline, set: Uint8Array, k0: number, k1: number): EpisodeSlots {
+  const slots: number[] = [];
+  const firstDay = t.weeks[k0];
+  const lastDay = t.weeks[k1] + 6;
+  const firstSlot = sessionSlotOfDay(t, firstDay);
+  const lastSlot = sessionSlotOfDay(t, lastDay);
+  // A window's first or last week may reach outside the timeline's years.
+  const lo = firstSlot >= 0 ? firstSlot : 0;
+  const hi = lastSlot >= 0 ? lastSlot + 1 : t.years * SESSIONS_PER_YEAR_SLOT - 1;
+  let longestRun = 0;
+  let run = 0;
+  let runStart = -1;
+  let prev = -1;
+  const illness = new Set<number>();
+  const closeRun = () => {
+    if (run > 0) {
+      for (const s of illnessRun(t, runStart, -1)) illness.add(s);
+      for (const s of illnessRun(t, prev, 1)) illness.add(s);
+    }
+    run = 0;
+  };
+  for (let s = lo; s <= hi; s++) {
+    if (!isPossibleSlot(t, s)) continue;
+    const day = t.yearStartDay[Math.floor(s / SESSIONS_PER_YEAR_SLOT)] + ((s % SESSIONS_PER_YEAR_SLOT) >> 1);
+    if (day < firstDay || day > lastDay) continue;
+    if (set[t.marks[s]]) {
+      if (run === 0) runStart = s;
+      run++;
+      prev = s;
+      slots.push(s);
+      if (run > longestRun) longestRun = run;
+    } else {
+      closeRun();
+    }
+  }
+  closeRun();
+  return { weekFrom: k0, weekTo: k1, count: slots.length, slots, longestRun, illness: [...illness].sort((a, b) => a - b) };
+}
+
+function toEpisode(t: PupilTimeline, e: EpisodeSlots): NearThresholdEpisode {
+  return {
+    firstWeek: fromDayNumber(t.weeks[e.weekFrom]),
+    lastWeek: fromDayNumber(t.weeks[e.weekTo]),
+    schoolWeeks: e.weekTo - e.weekFrom + 1,
+    unauthorisedSessions: e.count,
+    longestRun: e.longestRun,
+    sessions: e.slots.map((s) => sessionEvidence(t, s)),
+    contiguousIllness: e.illness.map((s) => sessionEvidence(t, s)),
+  };
+}
+
+/** Qualifying near-threshold episodes of the timeline whose peak week starts in `period`, in date order. */
+export function nearThresholdEpisodes(t: PupilTimeline, settings: PatternSettings, period: Period): NearThresholdEpisode[] {
+  return qualifyingEpisodes(t, settings, period).map((e) => toEpisode(t, e));
+}
+
+function qualifyingEpisodes(t: PupilTimeline, settings: PatternSettings, period: Period): EpisodeSlots[] {
+  const threshold = settings.penaltyNoticeSessions;
+  const low = threshold - settings.nearThreshold.margin;
+  const windowWeeks = settings.penaltyNoticeWeeks;
+  const counts = rollingWindowCounts(t, settings.penaltyNoticeCodes, windowWeeks);
+  if (counts.peak < low) return [];
+  const set = markSet(settings.penaltyNoticeCodes);
+  const fromDay = dayNumber(period.from);
+  const toDay = dayNumber(period.to);
+  const w = counts.windowSessions;
+  const out: EpisodeSlots[] = [];
+  for (let k = 0; k < w.length; k++) {
+    if (w[k] < low) continue;
+    let end = k;
+    let peakWeek = k;
+    while (end + 1 < w.length && w[end + 1] >= low) {
+      end++;
+      if (w[end] > w[peakWeek]) peakWeek = end;
+    }
+    const reachesThreshold = w[peakWeek] >= threshold;
+    k = end;
+    if (reachesThreshold) continue;
+    if (t.weeks[peakWeek] < fromDay - 6 || t.weeks[peakWeek] > toDay) continue;
+    const e = windowSlots(t, set, Math.max(0, peakWeek - windowWeeks + 1), peakWeek);
+    if (e.longestRun < settings.nearThreshold.minRunSessions) continue;
+    out.push(e);
+  }
+  return out;
+}
+
+/** The finding for a pupil over `period`, or null (conditions in the module comment). */
+export function nearThresholdFinding(upn: string, t: PupilTimeline, settings: PatternSettings, period: Period): NearThresholdFinding | null {
+  const threshold = settings.penaltyNoticeSessions;
+  const all = qualifyingEpisodes(t, settings, period);
+  if (all.length === 0) return null;
+  // Separate episodes share no session.
+  const separate: EpisodeSlots[] = [];
+  const used = new Set<number>();
+  for (const e of all) {
+    if (e.slots.some((s) => used.has(s))) continue;
+    separate.push(e);
+    for (const s of e.slots) used.add(s);
+  }
+  const toppedUp = separate.filter((e) => e.count + e.illness.length >= threshold);
+  const reasons: NearThresholdReason[] = [];
+  if (separate.length >= settings.nearThreshold.minEpisodes) reasons.push('repeated');
+  if (toppedUp.length > 0) reasons.push('illness_tops_up');
+  if (reasons.length === 0) return null;
+
+  const episodes = separate.map((e) => toEpisode(t, e));
+  const sessions = episodes.flatMap((e) => [...e.sessions, ...e.contiguousIllness]).sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
+  const urns = [...new Set(sessions.map((s) => s.urn))];
+  const weeksText = (e: NearThresholdEpisode) => `${spokenDate(e.firstWeek)} to ${spokenDate(e.lastWeek)}`;
+  let statistic: NearThresholdFinding['statistic'];
+  let observed: number;
+  let explanation: string;
+  const W = settings.penaltyNoticeWeeks;
+  if (reasons[0] === 'repeated') {
+    observed = separate.length;
+    statistic = {
+      name: `separate windows of ${W} school weeks peaking just under the threshold (${threshold - settings.nearThreshold.margin}–${threshold - 1} sessions)`,
+      value: separate.length,
+      threshold: settings.nearThreshold.minEpisodes,
+      flaggedWhen: 'at_least',
+    };
+    const counts = listOf(episodes.map((e) => String(e.unauthorisedSessions)));
+    explanation =
+      `This pupil's unauthorised absence reached ${counts} sessions in ${separate.length} separate ${W}-school-week periods ` +
+      `(${listOf(episodes.map(weeksText))}), each time just under the penalty-notice threshold of ${threshold}` +
+      (toppedUp.length > 0
+        ? `, and the illness sessions immediately around the unauthorised days would take ${toppedUp.length === 1 ? 'one of them' : `${toppedUp.length} of them`} to ${Math.max(...toppedUp.map((e) => e.count + e.illness.length))}.`
+        : '.');
+  } else {
+    const e = toppedUp.reduce((a, b) => (b.count + b.illness.length > a.count + a.illness.length ? b : a));
+    const ep = toEpisode(t, e);
+    observed = e.count + e.illness.length;
+    statistic = {
+      name: `unauthorised sessions in the ${W}-school-week window plus the illness sessions immediately before or after them`,
+      value: observed,
+      threshold,
+      flaggedWhen: 'at_least',
+    };
+    explanation =
+      `In the ${W} school weeks from ${weeksText(ep)} this pupil had ${plural(e.count, 'unauthorised session')}, just under the penalty-notice ` +
+      `threshold of ${threshold}, and the ${plural(e.illness.length, 'illness session')} immediately before or after those unauthorised days would take it to ${observed}.`;
+  }
+  return {
+    type: 'near_threshold_unauthorised',
+    upn,
+    urn: sessions[sessions.length - 1]?.urn ?? t.urns[0],
+    urns,
+    from: sessions[0]?.date ?? period.from,
+    to: sessions[sessions.length - 1]?.date ?? period.to,
+    observed,
+    expected: null,
+    statistic,
+    explanation,
+    codes: [...settings.penaltyNoticeCodes],
+    threshold,
+    windowWeeks: W,
+    reasons,
+    episodes,
+  };
+}

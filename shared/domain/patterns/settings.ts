@@ -1,0 +1,114 @@
+/**
+ * Settings of the threshold-gaming detectors (DESIGN §2.6). The LA-configurable rules (K, the
+ * penalty-notice code set, sessions and weeks) come from LaSettings; the statistical thresholds are
+ * detector defaults chosen for precision: a flag sends an officer to a family, so each default keeps
+ * the expected number of false flags across a 230,000-pupil LA in single figures (the reasoning is in
+ * each detector's module comment).
+ */
+import { DEFAULT_LA_SETTINGS, type LaSettings } from '../../config.js';
+
+export interface HolidayAdjacentSettings {
+  /**
+   * Largest p-value flagged. The test is exact under its null (the pupil's separate absences placed
+   * at random among their own school sessions), so over 230,000 pupils at most ~23 false flags are
+   * expected even before the other conditions; in practice far fewer (the test is discrete).
+   */
+  alpha: number;
+  /** Fewest absence sessions on holiday-adjacent days (a sick day is 2 sessions: never enough alone). */
+  minSessions: number;
+  /** Fewest different breaks the adjacent absences sit next to (one illness spanning a half term is one). */
+  minBreaks: number;
+  /** Fewest times the expected count the observed count must be (effect size, not only significance). */
+  minRatio: number;
+}
+
+export interface NearThresholdSettings {
+  /** A window "peaks just under" when its count is at least threshold − margin (default 10 − 2 = 8). */
+  margin: number;
+  /** Separate near-threshold windows (no session shared) that make a repeated pattern. */
+  minEpisodes: number;
+  /**
+   * Fewest sessions in the longest unbroken run of unauthorised sessions in a near-threshold window: a
+   * holiday is a block of days, scattered lateness or truancy is not this pattern.
+   */
+  minRunSessions: number;
+}
+
+export interface FamilySettings {
+  /** Largest p-value of EACH child's own holiday-adjacent test (both must be unusual on their own). */
+  childAlpha: number;
+  /** Fewest school days on which two children at different schools were both absent next to a break. */
+  minSharedDays: number;
+  /** Fewest different breaks those shared days sit next to. */
+  minBreaks: number;
+}
+
+export interface SchoolCodingSettings {
+  /** Two-sided coverage of the funnel's control limits (0.998: z = 3.09). */
+  controlLimit: number;
+  /** Coverage of the warning limits, used when a low G share corroborates the illness excess. */
+  warningLimit: number;
+  /** Fewest schools in the LA (including the school) for a funnel to mean anything. */
+  minSchools: number;
+  /** Fewest illness sessions on the school's holiday-adjacent days for an illness finding. */
+  minAdjacentIllness: number;
+  /** Fewest not-possible sessions for a not-possible finding. */
+  minNotPossible: number;
+  /**
+   * Not-possible codes counted as "shrinking the denominator". D (dual registration) and X
+   * (non-compulsory school age) are structural, so they are left out.
+   */
+  notPossibleCodes: string[];
+}
+
+export interface PatternSettings {
+  /** K: school days either side of a break that are holiday-adjacent (LaSettings.holidayAdjacentDays). */
+  holidayAdjacentDays: number;
+  penaltyNoticeCodes: string[];
+  penaltyNoticeSessions: number;
+  penaltyNoticeWeeks: number;
+  holidayAdjacent: HolidayAdjacentSettings;
+  nearThreshold: NearThresholdSettings;
+  family: FamilySettings;
+  schoolCoding: SchoolCodingSettings;
+}
+
+export const DEFAULT_PATTERN_SETTINGS: PatternSettings = {
+  holidayAdjacentDays: DEFAULT_LA_SETTINGS.holidayAdjacentDays,
+  penaltyNoticeCodes: [...DEFAULT_LA_SETTINGS.penaltyNoticeCodes],
+  penaltyNoticeSessions: DEFAULT_LA_SETTINGS.penaltyNoticeSessions,
+  penaltyNoticeWeeks: DEFAULT_LA_SETTINGS.penaltyNoticeWeeks,
+  holidayAdjacent: { alpha: 1e-4, minSessions: 6, minBreaks: 2, minRatio: 3 },
+  nearThreshold: { margin: 2, minEpisodes: 2, minRunSessions: 6 },
+  family: { childAlpha: 0.01, minSharedDays: 3, minBreaks: 2 },
+  schoolCoding: {
+    controlLimit: 0.998,
+    warningLimit: 0.95,
+    minSchools: 5,
+    minAdjacentIllness: 20,
+    minNotPossible: 20,
+    notPossibleCodes: ['Q', 'Y1', 'Y2', 'Y3', 'Y4', 'Y5', 'Y6', 'Y7', 'Y'],
+  },
+};
+
+export interface PatternSettingsOverrides {
+  holidayAdjacent?: Partial<HolidayAdjacentSettings>;
+  nearThreshold?: Partial<NearThresholdSettings>;
+  family?: Partial<FamilySettings>;
+  schoolCoding?: Partial<SchoolCodingSettings>;
+}
+
+/** The detectors' settings for an LA: its LaSettings plus any detector overrides. */
+export function patternSettings(la: LaSettings = DEFAULT_LA_SETTINGS, overrides: PatternSettingsOverrides = {}): PatternSettings {
+  const d = DEFAULT_PATTERN_SETTINGS;
+  return {
+    holidayAdjacentDays: la.holidayAdjacentDays,
+    penaltyNoticeCodes: [...la.penaltyNoticeCodes],
+    penaltyNoticeSessions: la.penaltyNoticeSessions,
+    penaltyNoticeWeeks: la.penaltyNoticeWeeks,
+    holidayAdjacent: { ...d.holidayAdjacent, ...overrides.holidayAdjacent },
+    nearThreshold: { ...d.nearThreshold, ...overrides.nearThreshold },
+    family: { ...d.family, ...overrides.family },
+    schoolCoding: { ...d.schoolCoding, ...overrides.schoolCoding },
+  };
+}
