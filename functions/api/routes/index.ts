@@ -4,8 +4,10 @@ import { cohortRoutes } from './cohorts.js';
 import { docRoutes } from './docs.js';
 import { metricsRoutes } from './metrics.js';
 import { pupilRoutes } from './pupils.js';
+import { referralRoutes } from './referrals.js';
 import { registryRoutes } from './registry.js';
 import { returnRoutes } from './returns.js';
 import { schoolRoutes } from './schools.js';
+import { virtualSchoolRoutes } from './virtual-school.js';
 
-export const allRoutes: RouteDef[] = [...docRoutes, ...returnRoutes, ...pupilRoutes, ...metricsRoutes, ...schoolRoutes, ...registryRoutes, ...cohortRoutes];
+export const allRoutes: RouteDef[] = [...docRoutes, ...returnRoutes, ...pupilRoutes, ...metricsRoutes, ...schoolRoutes, ...registryRoutes, ...cohortRoutes, ...virtualSchoolRoutes, ...referralRoutes];
