@@ -8,6 +8,5 @@ import { referralRoutes } from './referrals.js';
 import { registryRoutes } from './registry.js';
 import { returnRoutes } from './returns.js';
 import { schoolRoutes } from './schools.js';
-import { virtualSchoolRoutes } from './virtual-school.js';
 
-export const allRoutes: RouteDef[] = [...docRoutes, ...returnRoutes, ...pupilRoutes, ...metricsRoutes, ...schoolRoutes, ...registryRoutes, ...cohortRoutes, ...virtualSchoolRoutes, ...referralRoutes];
+export const allRoutes: RouteDef[] = [...docRoutes, ...returnRoutes, ...pupilRoutes, ...metricsRoutes, ...schoolRoutes, ...registryRoutes, ...cohortRoutes, ...referralRoutes];
