@@ -24,13 +24,21 @@ export function isIsoDate(s: string): boolean {
 }
 
 function daysInMonth(y: number, m: number): number {
-  return new Date(Date.UTC(y, m, 0)).getUTCDate();
+  return new Date(utcMs(y, m, 0)).getUTCDate();
+}
+
+/** Date.UTC, except that years 0–99 are not read as 1900–1999 (so '0025-09-01' is not 1925). */
+function utcMs(y: number, monthIndex: number, d: number): number {
+  if (y >= 100) return Date.UTC(y, monthIndex, d);
+  const t = new Date(0);
+  t.setUTCFullYear(y, monthIndex, d);
+  return t.getTime();
 }
 
 export function dayNumber(iso: string): number {
   const m = ISO_DATE.exec(iso);
   if (!m) throw new RangeError(`not an ISO date: ${iso}`);
-  return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])) / MS_PER_DAY;
+  return utcMs(Number(m[1]), Number(m[2]) - 1, Number(m[3])) / MS_PER_DAY;
 }
 
 export function fromDayNumber(n: number): string {

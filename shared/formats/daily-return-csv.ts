@@ -94,6 +94,12 @@ type ColumnIndex = Record<Column, number>;
 type Checked<T> = { ok: true; value: T } | { ok: false; code: string; message: string };
 
 const NO_FUTURE_LIMIT = '9999-12-31';
+/**
+ * Earliest dates accepted: a register date before 2000 (UPNs began in 1999) or any date before 1900
+ * is a mistyped year, e.g. 0025 for 2025, which would otherwise land in a register of year 24.
+ */
+export const EARLIEST_MARK_DATE = '2000-01-01';
+const EARLIEST_OTHER_DATE = '1900-01-01';
 
 export function parseDailyReturnCsv(input: Buffer, options: ReturnParseOptions): ReturnParse {
   if (!isIsoDate(options.today)) throw new RangeError(`options.today must be an ISO date, got '${options.today}'`);
@@ -475,6 +481,7 @@ function checkUpnField(raw: string): Checked<string> {
 }
 
 function checkDateField(raw: string, field: string, notAfter: string, required: boolean): Checked<string> {
+  const notBefore = field === 'date' ? EARLIEST_MARK_DATE : EARLIEST_OTHER_DATE;
   if (raw === '') {
     return required ? { ok: false, code: `${field}_missing`, message: `${field} is required (YYYY-MM-DD)` } : { ok: true, value: '' };
   }
@@ -483,6 +490,7 @@ function checkDateField(raw: string, field: string, notAfter: string, required: 
     return { ok: false, code: `${field}_format`, message: `${field} must be a real date written YYYY-MM-DD, got ${excerpt(raw, 12)}${hint}` };
   }
   if (raw > notAfter) return { ok: false, code: `${field}_future`, message: `${field} ${raw} is in the future (today is ${notAfter})` };
+  if (raw < notBefore) return { ok: false, code: `${field}_too_early`, message: `${field} ${raw} is before ${notBefore}; check the year` };
   return { ok: true, value: raw };
 }
 

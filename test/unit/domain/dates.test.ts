@@ -45,6 +45,13 @@ describe('ISO dates', () => {
     expect(addDays('2026-01-01', -1)).toBe('2025-12-31');
   });
 
+  it('reads years before 100 as written, not as 19xx', () => {
+    expect(addDays('0025-09-01', 1)).toBe('0025-09-02');
+    expect(fromDayNumber(dayNumber('0025-09-01'))).toBe('0025-09-01');
+    expect(isIsoDate('0004-02-29')).toBe(true);
+    expect(isIsoDate('0100-02-29')).toBe(false);
+  });
+
   it('is unaffected by the clocks changing (UK BST ends 2025-10-26)', () => {
     expect(addDays('2025-10-25', 2)).toBe('2025-10-27');
     expect(dayNumber('2025-10-27') - dayNumber('2025-10-26')).toBe(1);

@@ -222,6 +222,14 @@ describe('row errors (the row is rejected, the rest applied)', () => {
     ]);
   });
 
+  it('rejects a date with a mistyped year (before 2000), and a date of birth before 1900', () => {
+    expect(rowErrors(lines(HEADER, `${URN},${UPN},0025-09-01,/,/`))).toEqual([
+      { line: 2, field: 'date', code: 'date_too_early', message: 'date 0025-09-01 is before 2000-01-01; check the year' },
+    ]);
+    expect(ok(lines(HEADER, `${URN},${UPN},2000-01-01,/,/`)).rows).toHaveLength(1);
+    expect(rowErrors(lines(`${HEADER},dob`, `${URN},${UPN},2025-09-01,/,/,1899-12-31`))[0]).toMatchObject({ field: 'dob', code: 'dob_too_early' });
+  });
+
   it('rejects a URN that is not 6 digits', () => {
     expect(rowErrors(lines(HEADER, `1234,${UPN},2025-09-01,/,/`))).toEqual([{ line: 2, field: 'urn', code: 'urn_format', message: "URN must be 6 digits, got '1234'" }]);
   });
