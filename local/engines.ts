@@ -5,10 +5,12 @@
  * them from AWS.
  */
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import { fork } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { DEFAULT_NAMES, TABLE_SCHEMA } from '../shared/config.js';
 
@@ -35,6 +37,8 @@ export interface Engines {
   s3Endpoint: string;
   names: typeof DEFAULT_NAMES;
   onS3Event(listener: (event: S3rverEvent) => void): void;
+  /** Resolves once every S3 event emitted before the call has been handed to the listeners. */
+  sync(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -49,11 +53,62 @@ function listen(server: Server): Promise<number> {
   });
 }
 
+const BUCKETS = [DEFAULT_NAMES.returnsBucket, DEFAULT_NAMES.quarantineBucket, DEFAULT_NAMES.registersBucket];
+
 /**
- * Start dynalite and s3rver with their data under `dataDir` (`ddb/` and `s3/`), or in memory /
- * a throwaway directory for tests. Ports are ephemeral: nothing else on the machine is disturbed.
+ * Start dynalite and s3rver with their data under `dataDir` (`ddb/` and `s3/`). Ports are
+ * ephemeral: nothing else on the machine is disturbed. By default the engines run in a child
+ * process (local/engine-host.mjs), as the real services run apart from the Lambdas, so they use the
+ * machine's other core; `inProcess` keeps them in this process.
  */
-export async function startEngines(dataDir: string): Promise<Engines> {
+export async function startEngines(dataDir: string, options: { inProcess?: boolean } = {}): Promise<Engines> {
+  return options.inProcess ? startEnginesInProcess(dataDir) : startEnginesProcess(dataDir);
+}
+
+async function startEnginesProcess(dataDir: string): Promise<Engines> {
+  const host = join(dirname(fileURLToPath(import.meta.url)), 'engine-host.mjs');
+  const child = fork(host, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
+  const listeners: Array<(event: S3rverEvent) => void> = [];
+  const syncs = new Map<number, () => void>();
+  let nextSync = 0;
+  const ready = new Promise<{ dynamoPort: number; s3Port: number }>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`the engine process exited (code ${code}) before it was ready`)));
+    child.on('message', (raw) => {
+      const m = raw as { type: string; dynamoPort: number; s3Port: number; event: S3rverEvent; id: number; message: string };
+      if (m.type === 'ready') resolve(m);
+      else if (m.type === 's3event') for (const l of listeners) l(m.event);
+      else if (m.type === 'synced') syncs.get(m.id)?.();
+      else if (m.type === 'error') reject(new Error(`engine process: ${m.message}`));
+    });
+  });
+  child.send({ type: 'start', dataDir, buckets: BUCKETS });
+  const { dynamoPort, s3Port } = await ready;
+  const dynamoEndpoint = `http://127.0.0.1:${dynamoPort}`;
+  await createTable(dynamoEndpoint, DEFAULT_NAMES.table);
+  return {
+    dynamoEndpoint,
+    s3Endpoint: `http://127.0.0.1:${s3Port}`,
+    names: DEFAULT_NAMES,
+    onS3Event: (listener) => listeners.push(listener),
+    sync: () =>
+      new Promise<void>((resolve) => {
+        const id = nextSync++;
+        syncs.set(id, () => {
+          syncs.delete(id);
+          resolve();
+        });
+        child.send({ type: 'sync', id });
+      }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.send({ type: 'stop' });
+      }),
+  };
+}
+
+async function startEnginesInProcess(dataDir: string): Promise<Engines> {
   const ddbDir = join(dataDir, 'ddb');
   const s3Dir = join(dataDir, 's3');
   mkdirSync(ddbDir, { recursive: true });
@@ -68,7 +123,7 @@ export async function startEngines(dataDir: string): Promise<Engines> {
     port: 0,
     directory: s3Dir,
     silent: true,
-    configureBuckets: [DEFAULT_NAMES.returnsBucket, DEFAULT_NAMES.quarantineBucket, DEFAULT_NAMES.registersBucket].map((name) => ({ name })),
+    configureBuckets: BUCKETS.map((name) => ({ name })),
   });
   const s3Address = await s3.run();
   const s3Endpoint = `http://127.0.0.1:${s3Address.port}`;
@@ -80,6 +135,7 @@ export async function startEngines(dataDir: string): Promise<Engines> {
     s3Endpoint,
     names: DEFAULT_NAMES,
     onS3Event: (listener) => s3.on('event', listener),
+    sync: async () => undefined,
     async stop() {
       await s3.close().catch(() => undefined);
       await new Promise<void>((resolve) => ddbServer.close(() => resolve()));

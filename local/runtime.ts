@@ -142,6 +142,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     token: (request) => mintToken(dataDir, { ...request, la: request.la ?? laCode }),
     async settle() {
       for (;;) {
+        await engines.sync();
         while (inFlight.size > 0) await Promise.all([...inFlight]);
         await queues.drain();
         if (inFlight.size === 0) return;

@@ -11,7 +11,6 @@ import { sessionDays, unmarkedSessions, type SchoolRegister } from '../../shared
 import { markedDaysOf, schoolCells, type PupilRow, type SchoolView } from '../../shared/domain/school-view.js';
 import { toStats } from '../../shared/domain/stats.js';
 import { loadCareIndex, type CareIndex } from '../../shared/store/care.js';
-import { putEnrolments } from '../../shared/store/pupils.js';
 import { requestRollup } from '../../shared/store/queues.js';
 import { putSessionDays, upsertSchool } from '../../shared/store/schools.js';
 import { getSchoolView, getSchoolViewPointer, putSchoolView } from '../../shared/store/views.js';
@@ -45,7 +44,6 @@ export async function deriveFromRegister(register: SchoolRegister, upns: Iterabl
 
   const days = sessionDays(register);
   await putSessionDays(register.urn, register.academicYear, days);
-  await putEnrolments([...affected].map((u) => enrolmentFromRegister(register, u)));
 
   const today = todayInEngland();
   const rows = await refreshPupilSummaries({ register, upns: [...affected], care, settings: config.settings, today });

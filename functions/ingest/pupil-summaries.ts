@@ -8,7 +8,7 @@ import type { SchoolRegister } from '../../shared/domain/register.js';
 import type { Enrolment } from '../../shared/domain/pupil-summary.js';
 import { pupilRow, type PupilRow } from '../../shared/domain/school-view.js';
 import type { CareIndex } from '../../shared/store/care.js';
-import { enrolmentKeyOf, getEnrolmentsByKeys, getSummaries, putSummaryIfUnchanged, type PupilSummaryRecord } from '../../shared/store/pupils.js';
+import { enrolmentKeyOf, getSummaries, putSummaryIfUnchanged, type PupilSummaryRecord } from '../../shared/store/pupils.js';
 import { getSessionDays } from '../../shared/store/schools.js';
 import { inParallel } from '../../shared/store/table.js';
 import { summarisePupil } from '../../shared/domain/pupil-status.js';
@@ -31,24 +31,12 @@ export async function refreshPupilSummaries(input: RefreshInput): Promise<Map<st
     if (attempt >= MAX_ATTEMPTS) throw new Error(`pupil summaries kept changing under us after ${MAX_ATTEMPTS} attempts`);
     const current = await getSummaries(pending);
     const ownKey = enrolmentKeyOf(register);
-    const otherKeys: Array<{ upn: string; academicYear: number; urn: string }> = [];
-    for (const upn of pending) {
-      for (const key of current.get(upn)?.enrolmentKeys ?? []) {
-        if (key === ownKey) continue;
-        const [year, urn] = key.split('#');
-        otherKeys.push({ upn, academicYear: Number(year), urn });
-      }
-    }
-    const others = await getEnrolmentsByKeys(otherKeys);
-    const byPupil = new Map<string, Enrolment[]>();
-    for (const e of others) {
-      let list = byPupil.get(e.upn);
-      if (!list) byPupil.set(e.upn, (list = []));
-      list.push(e);
-    }
+    // The pupil's other enrolments (other schools, other years) come with the pupil record.
     const pairs = new Map<string, { urn: string; academicYear: number }>();
     pairs.set(ownKey, { urn: register.urn, academicYear: register.academicYear });
-    for (const e of others) pairs.set(enrolmentKeyOf(e), { urn: e.urn, academicYear: e.academicYear });
+    for (const upn of pending) {
+      for (const e of current.get(upn)?.enrolments ?? []) pairs.set(enrolmentKeyOf(e), { urn: e.urn, academicYear: e.academicYear });
+    }
     const sessionDays = await getSessionDays([...pairs.values()]);
 
     const conflicts: string[] = [];
@@ -56,7 +44,10 @@ export async function refreshPupilSummaries(input: RefreshInput): Promise<Map<st
         const held = current.get(upn);
         const own = register.pupils.get(upn);
         if (!own) return;
-        const enrolments: Enrolment[] = [{ ...own, urn: register.urn, academicYear: register.academicYear }, ...(byPupil.get(upn) ?? [])];
+        const enrolments: Enrolment[] = [
+          { ...own, urn: register.urn, academicYear: register.academicYear },
+          ...(held?.enrolments ?? []).filter((e) => enrolmentKeyOf(e) !== ownKey),
+        ];
         const yearSummary = summarisePupil({
           upn,
           academicYear: register.academicYear,
@@ -71,7 +62,8 @@ export async function refreshPupilSummaries(input: RefreshInput): Promise<Map<st
           upn,
           version,
           computedAt: new Date().toISOString(),
-          enrolmentKeys: [...new Set([...(held?.enrolmentKeys ?? []), ownKey])].sort(),
+          enrolmentKeys: enrolments.map(enrolmentKeyOf).sort(),
+          enrolments,
           years: { ...(held?.years ?? {}), [String(register.academicYear)]: yearSummary },
         };
         if (await putSummaryIfUnchanged(record, held?.version ?? 0)) rows.set(upn, pupilRow(yearSummary, version));

@@ -6,8 +6,9 @@
  *   SCHOOL#<urn>             SCHOOL                 registry entry + freshness     gsi1: SCHOOLS / <urn>
  *   SCHOOL#<urn>             SESSIONS#<year>        the school's session days (inferred calendar)
  *   SCHOOL#<urn>             VIEW#<year>            pointer to the school's materialised view
- *   PUPIL#<upn>              ENROLMENT#<year>#<urn> the pupil's marks and details at one school in one year
- *   PUPIL#<upn>              SUMMARY                the pupil across schools (versioned; conditional writes)
+ *   PUPIL#<upn>              SUMMARY                the pupil record: every enrolment (each school's marks and
+ *                                                   details, all years) and the combined figures per year
+ *                                                   (versioned; conditional writes)
  *   PUPIL#<upn>              PATTERNS               threshold-gaming findings from the latest run
  *   PUPIL#<upn>              REFERRAL#<id>          pointer to a referral about the pupil
  *   LA                       VIEW#<year>            pointer to the LA-wide view
@@ -43,8 +44,6 @@ export const k = {
   schoolView: (urn: string, year: number) => ({ pk: `SCHOOL#${urn}`, sk: `VIEW#${year}` }),
 
   pupilPk: (upn: string) => `PUPIL#${upn}`,
-  enrolment: (upn: string, year: number, urn: string) => ({ pk: `PUPIL#${upn}`, sk: `ENROLMENT#${year}#${urn}` }),
-  enrolmentPrefix: 'ENROLMENT#',
   pupilSummary: (upn: string) => ({ pk: `PUPIL#${upn}`, sk: 'SUMMARY' }),
   pupilPatterns: (upn: string) => ({ pk: `PUPIL#${upn}`, sk: 'PATTERNS' }),
   pupilReferral: (upn: string, id: string) => ({ pk: `PUPIL#${upn}`, sk: `REFERRAL#${id}` }),
