@@ -8,6 +8,8 @@
  * - an empty mark (not yet marked) never erases a code already received for that session;
  * - characteristics stated on a row hold from that date until a later-dated row states otherwise
  *   (kept per day, so rows may arrive in any order and the result is the same);
+ * - pupil details (name, year group, registration, admission/leaving dates…) follow the latest-dated
+ *   row that states them, for the same reason;
  * - a return already applied (same return id) changes nothing.
  */
 import { NO_MARK, UNMARKED } from './codes.js';
