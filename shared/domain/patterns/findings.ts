@@ -85,7 +85,7 @@ export interface NearThresholdEpisode {
   contiguousIllness: SessionEvidence[];
 }
 
-export type NearThresholdReason = 'repeated' | 'illness_tops_up';
+export type NearThresholdReason = 'repeated' | 'peaked_under' | 'illness_tops_up';
 
 export interface NearThresholdFinding extends FindingBase {
   type: 'near_threshold_unauthorised';

@@ -17,7 +17,8 @@
  *   unauthorised sessions (consecutive possible sessions; not-possible sessions neither break nor
  *   extend the run, as in §2.5) would take the window to the threshold or beyond — a holiday split
  *   into unauthorised days plus "illness".
- * One holiday kept at 8 or 9 sessions, with nothing else, is not flagged: it is what the threshold allows.
+ * One holiday kept at 8 or 9 sessions, with nothing else, is not flagged by default (it is what the
+ * threshold allows); with `minEpisodes` = 1 it is, as reason `peaked_under`.
  */
 import { MARK_CHAR } from '../codes.js';
 import { dayNumber, fromDayNumber, SESSIONS_PER_YEAR_SLOT } from '../dates.js';
@@ -156,7 +157,8 @@ export function nearThresholdFinding(upn: string, t: PupilTimeline, settings: Pa
   }
   const toppedUp = separate.filter((e) => e.count + e.illness.length >= threshold);
   const reasons: NearThresholdReason[] = [];
-  if (separate.length >= settings.nearThreshold.minEpisodes) reasons.push('repeated');
+  if (separate.length >= 2 && separate.length >= settings.nearThreshold.minEpisodes) reasons.push('repeated');
+  else if (separate.length >= settings.nearThreshold.minEpisodes) reasons.push('peaked_under');
   if (toppedUp.length > 0) reasons.push('illness_tops_up');
   if (reasons.length === 0) return null;
 
@@ -168,7 +170,7 @@ export function nearThresholdFinding(upn: string, t: PupilTimeline, settings: Pa
   let observed: number;
   let explanation: string;
   const W = settings.penaltyNoticeWeeks;
-  if (reasons[0] === 'repeated') {
+  if (reasons[0] === 'repeated' || reasons[0] === 'peaked_under') {
     observed = separate.length;
     statistic = {
       name: `separate windows of ${W} school weeks peaking just under the threshold (${threshold - settings.nearThreshold.margin}–${threshold - 1} sessions)`,
@@ -178,8 +180,11 @@ export function nearThresholdFinding(upn: string, t: PupilTimeline, settings: Pa
     };
     const counts = listOf(episodes.map((e) => String(e.unauthorisedSessions)));
     explanation =
-      `This pupil's unauthorised absence reached ${counts} sessions in ${separate.length} separate ${W}-school-week periods ` +
-      `(${listOf(episodes.map(weeksText))}), each time just under the penalty-notice threshold of ${threshold}` +
+      (separate.length === 1
+        ? `This pupil's unauthorised absence reached ${counts} sessions in the ${W} school weeks from ${weeksText(episodes[0])}, ` +
+          `just under the penalty-notice threshold of ${threshold}`
+        : `This pupil's unauthorised absence reached ${counts} sessions in ${separate.length} separate ${W}-school-week periods ` +
+          `(${listOf(episodes.map(weeksText))}), each time just under the penalty-notice threshold of ${threshold}`) +
       (toppedUp.length > 0
         ? `, and the illness sessions immediately around the unauthorised days would take ${toppedUp.length === 1 ? 'one of them' : `${toppedUp.length} of them`} to ${Math.max(...toppedUp.map((e) => e.count + e.illness.length))}.`
         : '.');

@@ -80,7 +80,7 @@ export const DEFAULT_PATTERN_SETTINGS: PatternSettings = {
   penaltyNoticeWeeks: DEFAULT_LA_SETTINGS.penaltyNoticeWeeks,
   holidayAdjacent: { alpha: 1e-4, minSessions: 6, minBreaks: 2, minRatio: 3 },
   nearThreshold: { margin: 2, minEpisodes: 2, minRunSessions: 6 },
-  family: { childAlpha: 0.01, minSharedDays: 3, minBreaks: 2 },
+  family: { childAlpha: 0.05, minSharedDays: 3, minBreaks: 2 },
   schoolCoding: {
     controlLimit: 0.998,
     warningLimit: 0.95,
