@@ -8,6 +8,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestService, type TestService } from './harness.js';
 import { returnCsv, upnFor, weekdays } from '../support/returns.js';
+import { updateReferral } from '../../shared/domain/referrals.js';
+import { k } from '../../shared/store/keys.js';
+import { getReferral } from '../../shared/store/referrals.js';
+import { putItem } from '../../shared/store/table.js';
 
 const URN_A = '100001';
 const URN_B = '100002';
@@ -271,5 +275,34 @@ describe('referral lists, export and suggestions', () => {
     const res = await svc.request('PATCH', `/v1/referrals/${created.id}`, { token: schoolB, body: { status: 'withdrawn', reason: 'sent in error' }, headers: { 'if-match': '"1"' } });
     expect(res.status).toBe(200);
     expect(res.json()).toMatchObject({ status: 'withdrawn', withdrawalReason: 'sent in error', open: false });
+  });
+});
+
+describe('referral writes without transactions', () => {
+  it('answers one of two concurrent changes from the same version with 412', async () => {
+    const created = (await svc.request('POST', '/v1/referrals', { token: officer, body: { upn: P3, urn: URN_B, type: 'early_help', reason: 'family support' } })).json();
+    const send = (priority: string) => svc.request('PATCH', `/v1/referrals/${created.id}`, { token: officer, body: { priority }, headers: { 'if-match': '"1"' } });
+    const statuses = (await Promise.all([send('high'), send('urgent')])).map((r) => r.status).sort();
+    expect(statuses).toEqual([200, 412]);
+    const after = (await svc.request('GET', `/v1/referrals/${created.id}`, { token: officer })).json();
+    expect(after.version).toBe(2);
+    expect(after.events).toHaveLength(2);
+  });
+
+  it('rolls a case forward from its event when a writer stopped after recording the event', async () => {
+    const created = (await svc.request('POST', '/v1/referrals', { token: officer, body: { upn: P3, urn: URN_B, type: 'other', reason: 'crash test' } })).json();
+    const stored = await getReferral(created.id);
+    if (!stored) throw new Error('not stored');
+    // What appendChange writes first; the case item is deliberately not written (the writer "crashed").
+    const { referral, event } = updateReferral(stored.referral, { status: 'triaged' }, { actor: { sub: 'officer-1', role: 'la_officer' }, at: new Date().toISOString(), today: '2025-12-01' });
+    const { evidence: _evidence, ...state } = referral;
+    await putItem({ ...k.referralEvent(referral.id, event.seq), referralId: referral.id, ...event, state });
+    const stale = await svc.request('PATCH', `/v1/referrals/${created.id}`, { token: officer, body: { priority: 'low' }, headers: { 'if-match': '"1"' } });
+    expect(stale.status).toBe(412);
+    const res = await svc.request('GET', `/v1/referrals/${created.id}`, { token: officer });
+    expect(res.json()).toMatchObject({ status: 'triaged', version: 2 });
+    expect(res.headers.etag).toBe('"2"');
+    expect(res.json().events.map((e: { seq: number }) => e.seq)).toEqual([1, 2]);
+    expect(res.json().evidence).toEqual(created.evidence);
   });
 });
