@@ -40,9 +40,22 @@ export function errorResponse(err: unknown): Result {
   return problemResponse(problem(500, 'Something went wrong on our side; the request was not completed. Try again.'));
 }
 
+/** Route templates as patterns, to tell "no such route" (404) from "not with this method" (405). */
+const ROUTE_PATTERNS = allRoutes.map((def) => ({
+  method: def.method,
+  pattern: new RegExp(`^${def.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+')}$`),
+}));
+
+export function noRouteResponse(method: string, path: string): Result {
+  const allowed = [...new Set(ROUTE_PATTERNS.filter((r) => r.pattern.test(path)).map((r) => r.method))];
+  if (allowed.length === 0 || allowed.includes(method as never)) return problemResponse(problem(404, 'No such route.'));
+  const p = problem(405, `${method} is not allowed here; allowed: ${allowed.join(', ')}.`);
+  return { ...problemResponse(p), headers: { 'content-type': 'application/problem+json', allow: allowed.join(', ') } };
+}
+
 const router = httpRouterHandler<APIGatewayProxyEventV2, Result>({
   routes: allRoutes.map((def) => ({ method: def.method, path: def.path, handler: runRoute(def) as never })),
-  notFoundResponse: () => problemResponse(problem(404, 'No such route.')),
+  notFoundResponse: ({ method, path }: { method: string; path: string }) => noRouteResponse(method, path),
 });
 
 export const handler = middy<APIGatewayProxyEventV2, Result>()

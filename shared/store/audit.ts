@@ -1,11 +1,14 @@
 /**
  * The audit log (DESIGN §4): every read of pupil-level data and every write, with who, role, what,
- * when and outcome. Append-only: entries are only ever put with a fresh key, never updated or deleted.
+ * when and outcome. Append-only: entries are only ever put with a fresh key (conditional on the key
+ * not existing), never updated or deleted, and no route can change them. Entries about one pupil are
+ * written twice — under the day and under the pupil — so "who looked at this child" is one query.
  */
 import { randomBytes } from 'node:crypto';
 import type { Principal } from '../domain/access.js';
+import { addDays } from '../domain/dates.js';
 import { k } from './keys.js';
-import { putItem, queryPage } from './table.js';
+import { decodeCursor, encodeCursor, InvalidCursorError, putItem, queryPage } from './table.js';
 
 export interface AuditEntry {
   at: string;
@@ -24,22 +27,77 @@ export async function recordAudit(p: Pick<Principal, 'sub' | 'role'>, e: Omit<Au
   const at = new Date().toISOString();
   const id = randomBytes(6).toString('hex');
   const entry: AuditEntry = { at, sub: p.sub, role: p.role, ...e };
-  await putItem(
-    { ...k.audit(at.slice(0, 10), at, id), gsi1pk: k.auditByUser(p.sub), gsi1sk: `${at}#${id}`, ...entry },
-    { expression: 'attribute_not_exists(pk)' },
-  );
+  const fresh = { expression: 'attribute_not_exists(pk)' };
+  await putItem({ ...k.audit(at.slice(0, 10), at, id), gsi1pk: k.auditByUser(p.sub), gsi1sk: `${at}#${id}`, ...entry }, fresh);
+  if (entry.upn) await putItem({ ...k.auditOfPupil(entry.upn, at, id), ...entry }, fresh);
 }
 
+export interface AuditQuery {
+  /** Inclusive ISO dates. */
+  from: string;
+  to: string;
+  upn?: string;
+  user?: string;
+  limit: number;
+  cursor?: string;
+}
+
+function strip(item: Record<string, unknown>): AuditEntry {
+  const { pk: _pk, sk: _sk, gsi1pk: _g, gsi1sk: _s, ...rest } = item;
+  return rest as unknown as AuditEntry;
+}
+
+/** Entries newest first, by pupil, by user, or by day; a pupil or user query may also filter by the other. */
+export async function queryAudit(q: AuditQuery): Promise<{ items: AuditEntry[]; nextCursor: string | null }> {
+  const range = { ':from': q.from, ':to': `${q.to}~` };
+  if (q.upn || q.user) {
+    const byPupil = Boolean(q.upn);
+    const page = await queryPage<Record<string, unknown>>(
+      {
+        ...(byPupil ? {} : { IndexName: 'gsi1' }),
+        KeyConditionExpression: byPupil ? 'pk = :pk AND sk BETWEEN :from AND :to' : 'gsi1pk = :pk AND gsi1sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: { ':pk': byPupil ? k.auditOfPupilPk(q.upn as string) : k.auditByUser(q.user as string), ...range, ...(byPupil && q.user ? { ':sub': q.user } : {}) },
+        ...(byPupil && q.user ? { FilterExpression: '#sub = :sub', ExpressionAttributeNames: { '#sub': 'sub' } } : {}),
+        ScanIndexForward: false,
+        Limit: q.limit,
+      },
+      q.cursor,
+    );
+    return { items: page.items.map(strip), nextCursor: page.nextCursor };
+  }
+  // By day: walk the day partitions from `to` back to `from`; the cursor names the day and the key.
+  let day = q.to;
+  let start: Record<string, unknown> | undefined;
+  if (q.cursor) {
+    const c = decodeCursor(q.cursor) as { day?: unknown; key?: unknown };
+    if (typeof c.day !== 'string' || c.day > q.to || c.day < q.from) throw new InvalidCursorError();
+    day = c.day;
+    start = c.key && typeof c.key === 'object' ? (c.key as Record<string, unknown>) : undefined;
+  }
+  const items: AuditEntry[] = [];
+  while (day >= q.from && items.length < q.limit) {
+    const page = await queryPage<Record<string, unknown>>(
+      { KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': k.auditDayPk(day) }, ScanIndexForward: false, Limit: q.limit - items.length },
+      start ? encodeCursor(start) : undefined,
+    );
+    items.push(...page.items.map(strip));
+    if (page.nextCursor) {
+      start = decodeCursor(page.nextCursor);
+      if (items.length >= q.limit) return { items, nextCursor: encodeCursor({ day, key: start }) };
+    } else {
+      start = undefined;
+      day = addDays(day, -1);
+    }
+  }
+  return { items, nextCursor: day >= q.from ? encodeCursor({ day }) : null };
+}
+
+/** One day's entries, newest first. */
 export async function auditForDate(date: string, limit: number, cursor?: string) {
-  return queryPage<AuditEntry & { pk: string; sk: string }>(
-    { KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `AUDIT#${date}` }, ScanIndexForward: false, Limit: limit },
-    cursor,
-  );
+  return queryAudit({ from: date, to: date, limit, cursor });
 }
 
+/** One user's entries over all time, newest first. */
 export async function auditForUser(sub: string, limit: number, cursor?: string) {
-  return queryPage<AuditEntry & { gsi1pk: string }>(
-    { IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :pk', ExpressionAttributeValues: { ':pk': k.auditByUser(sub) }, ScanIndexForward: false, Limit: limit },
-    cursor,
-  );
+  return queryAudit({ from: '0000-00-00', to: '9999-12-31', user: sub, limit, cursor });
 }

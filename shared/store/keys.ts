@@ -20,6 +20,7 @@
  *   IDEMPOTENCY#<scope>      <key>                  create-once records
  *   PATTERNRUN#<id>          RUN                    a patterns run                     gsi1: PATTERNRUNS / <startedAt>
  *   AUDIT#<yyyy-mm-dd>       <at>#<id>              audit log                          gsi1: AUDIT#USER#<sub> / <at>
+ *   AUDIT#PUPIL#<upn>        <at>#<id>              the same entry again, for entries about one pupil
  *
  * S3:
  *   returns bucket     returns/<urn>/<returnId>.<ext>           every received file, as received
@@ -70,6 +71,9 @@ export const k = {
 
   audit: (date: string, at: string, id: string) => ({ pk: `AUDIT#${date}`, sk: `${at}#${id}` }),
   auditByUser: (sub: string) => `AUDIT#USER#${sub}`,
+  auditOfPupil: (upn: string, at: string, id: string) => ({ pk: `AUDIT#PUPIL#${upn}`, sk: `${at}#${id}` }),
+  auditOfPupilPk: (upn: string) => `AUDIT#PUPIL#${upn}`,
+  auditDayPk: (date: string) => `AUDIT#${date}`,
 } as const;
 
 export const paths = {

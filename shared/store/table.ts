@@ -159,6 +159,7 @@ export function decodeCursor(cursor: string): Record<string, unknown> {
 export class InvalidCursorError extends Error {
   constructor() {
     super('cursor is not one this service issued');
+    this.name = 'InvalidCursorError';
   }
 }
 

@@ -1,5 +1,6 @@
 /** Every API route, in one list (the router and the OpenAPI document both read it). */
 import type { RouteDef } from '../http.js';
+import { auditRoutes } from './audit.js';
 import { cohortRoutes } from './cohorts.js';
 import { docRoutes } from './docs.js';
 import { metricsRoutes } from './metrics.js';
@@ -8,5 +9,6 @@ import { referralRoutes } from './referrals.js';
 import { registryRoutes } from './registry.js';
 import { returnRoutes } from './returns.js';
 import { schoolRoutes } from './schools.js';
+import { virtualSchoolRoutes } from './virtual-school.js';
 
-export const allRoutes: RouteDef[] = [...docRoutes, ...returnRoutes, ...pupilRoutes, ...metricsRoutes, ...schoolRoutes, ...registryRoutes, ...cohortRoutes, ...referralRoutes];
+export const allRoutes: RouteDef[] = [...docRoutes, ...returnRoutes, ...pupilRoutes, ...metricsRoutes, ...schoolRoutes, ...registryRoutes, ...cohortRoutes, ...auditRoutes, ...virtualSchoolRoutes, ...referralRoutes];

@@ -1,0 +1,65 @@
+/** The audit log: every pupil-level read and every write is recorded, and only admins can read it. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestService, type TestService } from './harness.js';
+import { returnCsv, upnFor } from '../support/returns.js';
+
+const URN = '123456';
+let svc: TestService;
+let admin: string;
+let officer: string;
+let school: string;
+const upn = upnFor(7);
+
+beforeAll(async () => {
+  svc = await startTestService();
+  admin = await svc.token('admin', { sub: 'admin-1' });
+  officer = await svc.token('la_officer', { sub: 'officer-1' });
+  school = await svc.token('school', { urn: URN, sub: 'school-office-1' });
+  await svc.request('POST', '/v1/returns', { token: school, body: returnCsv([{ urn: URN, upn, date: '2025-09-01', am: '/', pm: 'N' }]) });
+  await svc.settle();
+  await svc.request('GET', `/v1/pupils/${upn}?academicYear=2025`, { token: officer });
+  await svc.request('GET', `/v1/pupils/${upnFor(8)}?academicYear=2025`, { token: officer });
+});
+afterAll(async () => svc?.stop());
+
+describe('audit log', () => {
+  it('records the upload and each pupil read with who, role, what, when and outcome', async () => {
+    const res = await svc.request('GET', '/v1/audit', { token: admin });
+    expect(res.status).toBe(200);
+    const items = res.json().items as Array<Record<string, unknown>>;
+    expect(items).toEqual(expect.arrayContaining([
+      expect.objectContaining({ sub: 'school-office-1', role: 'school', action: 'upload_return', outcome: 'received', urn: URN }),
+      expect.objectContaining({ sub: 'officer-1', role: 'la_officer', action: 'read_pupil', upn, outcome: 'ok' }),
+      expect.objectContaining({ sub: 'officer-1', action: 'read_pupil', upn: upnFor(8), outcome: 'not_found' }),
+    ]));
+    expect(items.every((e) => typeof e.at === 'string')).toBe(true);
+  });
+
+  it('filters by pupil and by user', async () => {
+    const byPupil = (await svc.request('GET', `/v1/audit?upn=${upn}`, { token: admin })).json().items;
+    expect(byPupil.length).toBeGreaterThan(0);
+    expect(byPupil.every((e: { upn: string }) => e.upn === upn)).toBe(true);
+    const byUser = (await svc.request('GET', '/v1/audit?user=school-office-1', { token: admin })).json().items;
+    expect(byUser.map((e: { action: string }) => e.action)).toEqual(['upload_return']);
+  });
+
+  it('pages newest first with a cursor, and refuses a forged cursor', async () => {
+    const first = (await svc.request('GET', '/v1/audit?limit=1', { token: admin })).json();
+    expect(first.items).toHaveLength(1);
+    expect(first.nextCursor).toEqual(expect.any(String));
+    const second = (await svc.request('GET', `/v1/audit?limit=1&cursor=${first.nextCursor}`, { token: admin })).json();
+    expect(second.items[0].at <= first.items[0].at).toBe(true);
+    expect((await svc.request('GET', '/v1/audit?cursor=not-a-cursor', { token: admin })).status).toBe(400);
+  });
+
+  it('is for admins only', async () => {
+    expect((await svc.request('GET', '/v1/audit', { token: officer })).status).toBe(403);
+    expect((await svc.request('GET', '/v1/audit', { token: school })).status).toBe(403);
+  });
+
+  it('has no route that changes or deletes entries', async () => {
+    for (const method of ['DELETE', 'PATCH', 'PUT', 'POST']) {
+      expect((await svc.request(method, '/v1/audit', { token: admin })).status).toBe(405);
+    }
+  });
+});
