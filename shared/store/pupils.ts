@@ -17,7 +17,9 @@ export function enrolmentKeyOf(e: Pick<Enrolment, 'academicYear' | 'urn'>): stri
 type StoredEnrolment = Omit<Enrolment, 'stated'> & { stated: Record<Characteristic, string> };
 
 function storeEnrolment(e: Enrolment): StoredEnrolment {
-  return { ...e, stated: Object.fromEntries(CHARACTERISTICS.map((c) => [c, encodeRuns(e.stated[c])])) as Record<Characteristic, string> };
+  // The register's per-field statement dates are its own bookkeeping, not part of the enrolment.
+  const { detailDates: _d, ...rest } = e as Enrolment & { detailDates?: unknown };
+  return { ...rest, stated: Object.fromEntries(CHARACTERISTICS.map((c) => [c, encodeRuns(e.stated[c])])) as Record<Characteristic, string> };
 }
 
 function loadEnrolment(e: StoredEnrolment): Enrolment {
