@@ -1,0 +1,160 @@
+import { describe, expect, it } from 'vitest';
+import { weekdayIndex } from '../../../../shared/domain/dates.js';
+import {
+  analyseHolidayAdjacency,
+  detectPatterns,
+  patternSettings,
+  pupilPatternContext,
+  schoolPatternDigest,
+  type HolidayAdjacentFinding,
+  type PatternSettingsOverrides,
+} from '../../../../shared/domain/patterns/index.js';
+import { pupilTimeline } from '../../../../shared/domain/school-weeks.js';
+import { DEFAULT_LA_SETTINGS } from '../../../../shared/config.js';
+import { ADJ, MID_TERM, PERIOD, academyClosures, marksFor, on, schoolOf, termDays, type Codes, type HandPupil } from './fixtures.js';
+
+const URN = '100001';
+const DAYS = termDays();
+/** One adjacent day at each of five different breaks. */
+const FIVE_BREAKS = [ADJ.octBefore[1], ADJ.xmasAfter[0], ADJ.febBefore[1], ADJ.easterAfter[0], ADJ.mayBefore[1]];
+
+function pupil(codes: Codes, upn = 'P1'): HandPupil {
+  return { upn, marks: marksFor(DAYS, codes) };
+}
+
+function holidayFindings(pupils: HandPupil[], overrides: PatternSettingsOverrides = {}, closures?: Parameters<typeof schoolOf>[2]): HolidayAdjacentFinding[] {
+  const result = detectPatterns({ schools: [schoolOf(URN, pupils, closures)], period: PERIOD, settings: patternSettings(DEFAULT_LA_SETTINGS, overrides) });
+  return result.findings.filter((f): f is HolidayAdjacentFinding => f.type === 'holiday_adjacent_absence');
+}
+
+/** Every condition off but the one under test. */
+const ONLY = {
+  minSessions: (n: number): PatternSettingsOverrides => ({ holidayAdjacent: { alpha: 1, minRatio: 0, minBreaks: 1, minSessions: n } }),
+  minBreaks: (n: number): PatternSettingsOverrides => ({ holidayAdjacent: { alpha: 1, minRatio: 0, minBreaks: n, minSessions: 1 } }),
+};
+
+function analyse(codes: Codes, closures?: Parameters<typeof schoolOf>[2], days = DAYS) {
+  const school = schoolOf(URN, [{ upn: 'P1', marks: marksFor(days, codes) }], closures);
+  const ctx = pupilPatternContext([schoolPatternDigest(school, PERIOD)], PERIOD);
+  const p = school.registers[0].pupils.get('P1');
+  if (!p) throw new Error('no pupil');
+  const t = pupilTimeline([{ urn: URN, academicYear: 2025, registration: 'C', firstListed: p.firstListed, lastListed: p.lastListed, marks: p.marks }], ctx.sessionDays);
+  return analyseHolidayAdjacency(t, ctx.adjacency, PERIOD);
+}
+
+describe('holiday-adjacent absence: the pattern', () => {
+  it('flags illness on a day next to each of five different breaks, with the evidence an officer reads', () => {
+    const [f] = holidayFindings([pupil(on(FIVE_BREAKS, 'I'))]);
+    expect(f).toBeDefined();
+    expect(f).toMatchObject({ upn: 'P1', urn: URN, observed: 10, absenceSessions: 10, spells: 5, adjacentSpells: 5 });
+    expect(f.breaks.map((b) => b.label)).toEqual(['October half term', 'Christmas holiday', 'February half term', 'Easter holiday', 'May half term']);
+    expect(f.breaks[0].sessions).toEqual([
+      { date: '2025-10-24', session: 'AM', code: 'I', urn: URN },
+      { date: '2025-10-24', session: 'PM', code: 'I', urn: URN },
+    ]);
+    // 56 of the pupil's 388 sessions (194 school days) are holiday-adjacent (28 days × 2).
+    expect(f.adjacentSessions).toBe(56);
+    expect(f.possibleSessions).toBe(388);
+    expect(f.expected).toBeCloseTo((10 * 56) / 388, 0);
+    expect(f.statistic.value).toBeLessThanOrEqual(1e-4);
+    expect(f.statistic).toMatchObject({ threshold: 1e-4, flaggedWhen: 'at_most' });
+    expect(f.explanation).toMatch(/^10 of this pupil's 10 absence sessions between 3 September 2025 and 21 July 2026 fell on the 2 school days either side of a school holiday, next to 5 different holidays \(October half term, .* and May half term\), when about 1\.\d would be expected .*; the chance of so many by coincidence is 1 in [\d,]+\.$/);
+    expect(f.explanation.split('. ').length).toBe(1);
+  });
+
+  it('does not flag the same absence next to four breaks at the default significance (p above 1e-4)', () => {
+    expect(holidayFindings([pupil(on(FIVE_BREAKS.slice(0, 4), 'I'))])).toEqual([]);
+  });
+
+  it('counts M, G, N and O like illness', () => {
+    const codes: Codes = { [FIVE_BREAKS[0]]: 'M', [FIVE_BREAKS[1]]: 'G', [FIVE_BREAKS[2]]: 'N', [FIVE_BREAKS[3]]: 'O', [FIVE_BREAKS[4]]: 'I' };
+    expect(holidayFindings([pupil(codes)])).toHaveLength(1);
+  });
+});
+
+describe('holiday-adjacent absence: minimum count', () => {
+  it('needs 6 adjacent absence sessions: 5 are not enough, 6 are', () => {
+    const five: Codes = { ...on([ADJ.octBefore[1], ADJ.xmasAfter[0]], 'I'), [ADJ.febBefore[1]]: ['I', '/'] };
+    const six: Codes = on([ADJ.octBefore[1], ADJ.xmasAfter[0], ADJ.febBefore[1]], 'I');
+    expect(holidayFindings([pupil(five)], ONLY.minSessions(6))).toEqual([]);
+    expect(holidayFindings([pupil(six)], ONLY.minSessions(6))).toHaveLength(1);
+  });
+
+  it('never flags one sick day, however it falls', () => {
+    expect(holidayFindings([pupil(on([ADJ.octBefore[1]], 'I'))])).toEqual([]);
+  });
+});
+
+describe('holiday-adjacent absence: the 2-school-day adjacency', () => {
+  it('counts the 2 school days before a break and not the 3rd', () => {
+    expect(analyse(on([ADJ.octBefore[0], ADJ.octBefore[1]], 'I')).adjacentAbsences).toHaveLength(4);
+    expect(analyse(on(['2025-10-22'], 'I')).adjacentAbsences).toHaveLength(0);
+  });
+
+  it('counts the 2 school days after a break and not the 3rd', () => {
+    expect(analyse(on([...ADJ.octAfter], 'I')).adjacentAbsences).toHaveLength(4);
+    expect(analyse(on(['2025-11-05'], 'I')).adjacentAbsences).toHaveLength(0);
+  });
+
+  it('counts the days either side of a bank-holiday weekend (Friday before, Tuesday after)', () => {
+    const a = analyse(on([ADJ.mayDayBefore[1], ADJ.mayDayAfter[0]], 'I'));
+    expect(a.adjacentAbsences.map((x) => [x.breakStart, x.breakLabel])).toEqual(Array(4).fill(['2026-05-02', 'Early May bank holiday']));
+  });
+
+  it('does not count the days either side of an ordinary weekend', () => {
+    expect(analyse(on(['2025-11-14', '2025-11-17'], 'I')).adjacentAbsences).toHaveLength(0);
+  });
+
+  it("uses an academy's own dates: the days next to its own half term, not the LA's", () => {
+    const closures = academyClosures(URN);
+    const academyDays = termDays(closures, URN);
+    const a = analyse(on(['2025-10-17', '2025-10-27', ADJ.octAfter[0]], 'I'), closures, academyDays);
+    // 17 Oct (before) and 27 Oct (after) are next to the academy's half term (20–24 Oct); 3 Nov, next to the LA's, is not.
+    expect(a.adjacentAbsences.map((x) => x.breakStart)).toEqual(Array(4).fill('2025-10-18'));
+  });
+});
+
+describe('holiday-adjacent absence: repeated next to at least two breaks', () => {
+  it('never flags one illness spanning a half term (the 2 days before and after it)', () => {
+    expect(holidayFindings([pupil(on([...ADJ.octBefore, ...ADJ.octAfter], 'I'))])).toEqual([]);
+    expect(holidayFindings([pupil(on([...ADJ.octBefore, ...ADJ.octAfter], 'I'))], ONLY.minBreaks(2))).toEqual([]);
+  });
+
+  it('needs a second break with at least 2 sessions: 1 session there is not enough, 2 are', () => {
+    const base = on([...ADJ.octBefore, ...ADJ.octAfter], 'I');
+    expect(holidayFindings([pupil({ ...base, [ADJ.febBefore[1]]: ['I', '/'] })], ONLY.minBreaks(2))).toEqual([]);
+    expect(holidayFindings([pupil({ ...base, [ADJ.febBefore[1]]: 'I' })], ONLY.minBreaks(2))).toHaveLength(1);
+  });
+});
+
+describe('holiday-adjacent absence: controls never flagged', () => {
+  for (const [code, what] of [['R', 'religious observance'], ['E', 'exclusion'], ['C2', 'part-time timetable'], ['C', 'leave the school granted']] as const) {
+    it(`never counts ${code} (${what}) next to breaks, and leaves it out of the sessions tested`, () => {
+      expect(holidayFindings([pupil(on(FIVE_BREAKS, code))])).toEqual([]);
+      expect(holidayFindings([pupil(on(FIVE_BREAKS, code))], { holidayAdjacent: { alpha: 1, minRatio: 0, minBreaks: 1, minSessions: 1 } })).toEqual([]);
+      const a = analyse(on(FIVE_BREAKS, code));
+      expect(a.absenceSessions).toBe(0);
+      expect(a.possibleSessions).toBe(378);
+    });
+  }
+
+  it('never counts not-possible codes (Y7, Q) next to breaks', () => {
+    const a = analyse({ ...on(FIVE_BREAKS.slice(0, 3), 'Y7'), ...on(FIVE_BREAKS.slice(3), 'Q') });
+    expect(a.absenceSessions).toBe(0);
+    expect(a.possibleSessions).toBe(378);
+  });
+
+  it('does not count late after registers closed (U) as absence', () => {
+    expect(analyse(on(FIVE_BREAKS, 'U')).absenceSessions).toBe(0);
+  });
+
+  it('never flags ordinary illness spread through the year, even when some of it falls next to a break', () => {
+    const codes = { ...on(MID_TERM, 'I'), ...on([ADJ.octBefore[1], ADJ.febAfter[0]], 'I') };
+    expect(holidayFindings([pupil(codes)])).toEqual([]);
+  });
+
+  it('never flags a pupil absent on most days, next to breaks no more than elsewhere', () => {
+    const mostDays = DAYS.filter((d) => weekdayIndex(d) <= 2);
+    expect(holidayFindings([pupil(on(mostDays, 'N'))])).toEqual([]);
+  });
+});
