@@ -165,7 +165,7 @@ export function nearThresholdFinding(upn: string, t: PupilTimeline, settings: Pa
   const episodes = separate.map((e) => toEpisode(t, e));
   const sessions = episodes.flatMap((e) => [...e.sessions, ...e.contiguousIllness]).sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
   const urns = [...new Set(sessions.map((s) => s.urn))];
-  const weeksText = (e: NearThresholdEpisode) => `${spokenDate(e.firstWeek)} to ${spokenDate(e.lastWeek)}`;
+  const weeksText = (e: NearThresholdEpisode) => `the week of ${spokenDate(e.firstWeek)} to the week of ${spokenDate(e.lastWeek)}`;
   let statistic: NearThresholdFinding['statistic'];
   let observed: number;
   let explanation: string;
@@ -181,7 +181,7 @@ export function nearThresholdFinding(upn: string, t: PupilTimeline, settings: Pa
     const counts = listOf(episodes.map((e) => String(e.unauthorisedSessions)));
     explanation =
       (separate.length === 1
-        ? `This pupil's unauthorised absence reached ${counts} sessions in the ${W} school weeks from ${weeksText(episodes[0])}, ` +
+        ? `This pupil's unauthorised absence reached ${counts} sessions in the ${plural(episodes[0].schoolWeeks, 'school week')} from ${weeksText(episodes[0])}, ` +
           `just under the penalty-notice threshold of ${threshold}`
         : `This pupil's unauthorised absence reached ${counts} sessions in ${separate.length} separate ${W}-school-week periods ` +
           `(${listOf(episodes.map(weeksText))}), each time just under the penalty-notice threshold of ${threshold}`) +
@@ -199,7 +199,7 @@ export function nearThresholdFinding(upn: string, t: PupilTimeline, settings: Pa
       flaggedWhen: 'at_least',
     };
     explanation =
-      `In the ${W} school weeks from ${weeksText(ep)} this pupil had ${plural(e.count, 'unauthorised session')}, just under the penalty-notice ` +
+      `In the ${plural(ep.schoolWeeks, 'school week')} from ${weeksText(ep)} this pupil had ${plural(e.count, 'unauthorised session')}, just under the penalty-notice ` +
       `threshold of ${threshold}, and the ${plural(e.illness.length, 'illness session')} immediately before or after those unauthorised days would take it to ${observed}.`;
   }
   return {
