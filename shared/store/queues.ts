@@ -2,6 +2,7 @@
  * Messages between the Lambdas. The ingest queue is FIFO with one message group per school, so all
  * writes to one school's register are applied in order by one consumer at a time (DESIGN §3).
  */
+import { randomBytes } from 'node:crypto';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { sqsClient } from './clients.js';
 import { ROLLUP_DELAY_SECONDS } from '../config.js';
@@ -38,7 +39,9 @@ export async function sendIngest(message: IngestMessage, deduplicationId: string
  */
 export async function requestRollup(academicYear: number, now = Date.now()): Promise<void> {
   const delay = Number(process.env.ROLLUP_DELAY_SECONDS ?? ROLLUP_DELAY_SECONDS);
-  const bucket = Math.floor(now / 1000 / delay);
+  // No delay means no window to share: each request is its own rollup (a delay of 0 would make every
+  // id "Infinity" and deduplicate every rollup after the first for the queue's 5-minute window).
+  const bucket = delay > 0 ? String(Math.floor(now / 1000 / delay)) : `${now}-${randomBytes(4).toString('hex')}`;
   await sqsClient().send(
     new SendMessageCommand({
       QueueUrl: url('ROLLUP_QUEUE_URL'),

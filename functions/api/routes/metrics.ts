@@ -2,25 +2,29 @@
  * GET /v1/metrics: DfE-methodology figures for the LA or one school, any cohort, grouped by one
  * dimension, for any period. Materialised periods (the year to date, census terms, weeks) are read
  * from the views; any other period is computed exactly from the registers.
+ *
+ * `groupBy=placement` (the Virtual School's "wherever they are educated"): schools in the LA against
+ * schools outside it (the registry's out-of-area flag; a school not in the registry counts as in the
+ * LA). Rows are sums of per-school cells, so each cohort-enrolment counts once, at its school.
  */
 import * as z from 'zod';
 import { mayReadCohortMetrics, mayReadSchoolMetrics } from '../../../shared/domain/access.js';
 import { VIRTUAL_SCHOOL_COHORTS, complementOf, type Cohort } from '../../../shared/domain/cohorts.js';
 import { academicYearEnd, academicYearOf, academicYearStart, todayInEngland } from '../../../shared/domain/dates.js';
 import { rollupLa, type LaCell, type LaView, type SchoolCell } from '../../../shared/domain/la-view.js';
-import type { MetricsRow, PeriodCells } from '../../../shared/domain/metrics.js';
+import { groupCells, inPopulation, toMetricsRow, type MetricsRow, type PeriodCells, type Population } from '../../../shared/domain/metrics.js';
 import { equivalentPeriod, GROUP_BY, metricRows, type MetricsSource } from '../../../shared/domain/metrics-query.js';
 import { customPeriod, standardPeriods, type Period } from '../../../shared/domain/periods.js';
 import type { SchoolView } from '../../../shared/domain/school-view.js';
 import { recordAudit } from '../../../shared/store/audit.js';
-import { getSchool } from '../../../shared/store/schools.js';
+import { getSchool, getSchools, listSchools } from '../../../shared/store/schools.js';
 import { CohortName, IsoDate, Stats, Urn } from '../../../shared/schemas/common.js';
 import { cellsForPeriod } from '../any-period.js';
 import { csvResponse, defineRoute, json, problem, wantsCsv } from '../http.js';
 import { currentLaView, currentSchoolView } from '../view-cache.js';
 
 export const MetricsRowSchema = Stats.extend({
-  key: z.object({ cohort: z.string().optional(), urn: z.string().optional(), phase: z.string().optional(), yearGroup: z.string().optional(), sex: z.string().optional(), week: z.string().optional() }),
+  key: z.object({ cohort: z.string().optional(), urn: z.string().optional(), phase: z.string().optional(), yearGroup: z.string().optional(), sex: z.string().optional(), week: z.string().optional(), placement: z.enum(['in_area', 'out_of_area']).optional() }),
   enrolments: z.number().int(),
   persistentAbsenceCount: z.number().int(),
   persistentAbsenceRate: z.number().nullable(),
@@ -32,11 +36,30 @@ const Query = z.object({
   scope: z.enum(['la', 'school']).optional(),
   urn: Urn.optional(),
   cohort: CohortName.optional(),
-  groupBy: z.enum(GROUP_BY).optional(),
+  groupBy: z.enum([...GROUP_BY, 'placement']).optional(),
   from: IsoDate.optional(),
   to: IsoDate.optional(),
   population: z.enum(['all', 'compulsory']).default('all'),
 });
+
+const PLACEMENTS = ['in_area', 'out_of_area'] as const;
+type Placement = (typeof PLACEMENTS)[number];
+type Row = Omit<MetricsRow, 'key'> & { key: MetricsRow['key'] & { placement?: Placement } };
+
+/** One row per placement (schools in the LA, schools outside it), summed from the per-school cells. */
+async function placementRows(source: MetricsSource, q: { cohort: Cohort; population: Population }): Promise<Row[]> {
+  const urns = [...new Set(source.bySchool.map((c) => c.urn))];
+  const registry = urns.length ? await getSchools(urns) : new Map();
+  const groups = groupCells(
+    source.bySchool,
+    (c) => inPopulation(c, q.population) && c.cohort === q.cohort,
+    (c): Placement => (registry.get(c.urn)?.outOfArea ? 'out_of_area' : 'in_area'),
+  );
+  return PLACEMENTS.filter((p) => groups.has(p)).map((p) => {
+    const row = toMetricsRow({ cohort: q.cohort }, groups.get(p)!);
+    return { ...row, key: { ...row.key, placement: p } };
+  });
+}
 
 function laSource(view: Pick<LaView, 'periods'>, period: Period, range: { from: string; to: string }): MetricsSource {
   const p = view.periods.find((x) => x.period.id === period.id);
@@ -68,7 +91,7 @@ async function customLaView(period: Period, urns?: ReadonlySet<string>, phases?:
 export const metricsRoutes = [
   defineRoute({
     method: 'GET', path: '/v1/metrics', access: 'read_metrics', tags: ['metrics'],
-    summary: 'Attendance, absence, PA and SA by the DfE methodology for the LA or a school, by cohort, school, phase, year group, sex or week',
+    summary: 'Attendance, absence, PA and SA by the DfE methodology for the LA or a school, by cohort, school, phase, year group, sex, week or placement (in or out of the LA)',
     query: Query,
     response: z.object({
       scope: z.enum(['la', 'school']), urn: z.string().nullable(), cohort: z.string(), population: z.enum(['all', 'compulsory']),
@@ -94,21 +117,31 @@ export const metricsRoutes = [
       if (from > to) throw problem(400, '`from` is after `to`.', [{ field: 'from', message: 'must not be after to' }]);
       const requested = customPeriod(year, from, to < academicYearEnd(year) ? to : academicYearEnd(year));
       const range = { from, to };
-      const question = { cohort, groupBy: query.groupBy, population: query.population, allowedCohorts: principal.role === 'vsh' ? VIRTUAL_SCHOOL_COHORTS : undefined };
+      const byPlacement = query.groupBy === 'placement';
+      const groupBy = query.groupBy === 'placement' ? 'school' : query.groupBy;
+      const question = { cohort, groupBy, population: query.population, allowedCohorts: principal.role === 'vsh' ? VIRTUAL_SCHOOL_COHORTS : undefined };
+      // Week cells are kept by cohort and population only (no school, year group or sex), so a week
+      // answers a request as its materialised equivalent only when no such grouping is asked for.
+      const weekServes = query.groupBy === undefined || query.groupBy === 'cohort';
+      const candidates = standardPeriods(year).filter((p) => p.kind !== 'week' || weekServes);
+      // A custom LA period is rolled up from the registers: give it the schools' phases when rows show them.
+      const phases = scope === 'la' && (groupBy === 'school' || groupBy === 'phase')
+        ? new Map((await listSchools()).map((s) => [s.urn, s.phase] as const))
+        : undefined;
 
       let source: MetricsSource | undefined;
       let laForComparison: MetricsSource | undefined;
       let materialised: Period | undefined;
       const laView = await currentLaView(year);
       if (scope === 'la') {
-        materialised = laView ? equivalentPeriod(standardPeriods(year).filter((p) => p.kind !== 'week' || query.groupBy !== 'week'), requested, laView.markedDays) : undefined;
-        source = laView && materialised ? laSource(laView, materialised, range) : laSource(await customLaView(requested), requested, range);
+        materialised = laView ? equivalentPeriod(candidates, requested, laView.markedDays) : undefined;
+        source = laView && materialised ? laSource(laView, materialised, range) : laSource(await customLaView(requested, undefined, phases), requested, range);
         if (!materialised && query.groupBy === 'week' && laView) source = { ...source, weeks: laSource(laView, requested, range).weeks };
       } else {
         const school = await getSchool(urn!);
         const view = await currentSchoolView(urn!, year);
         if (!view && !school) throw problem(404, 'No such school.');
-        materialised = view ? equivalentPeriod(standardPeriods(year), requested, view.markedDays) : undefined;
+        materialised = view ? equivalentPeriod(candidates, requested, view.markedDays) : undefined;
         if (view && materialised) {
           source = schoolSource(view.periods, materialised, urn!, school?.phase, range);
         } else {
@@ -122,7 +155,7 @@ export const metricsRoutes = [
         }
       }
 
-      const items = metricRows(source, question);
+      const items: Row[] = byPlacement ? await placementRows(source, question) : metricRows(source, question);
       let comparison: { complement: MetricsRow | null; la: MetricsRow | null } | undefined;
       if (!query.groupBy) {
         const complement = complementOf(cohort);
@@ -133,7 +166,7 @@ export const metricsRoutes = [
       }
       await recordAudit(principal, { action: 'read_metrics', target: `${scope}:${urn ?? 'la'}:${cohort}:${query.groupBy ?? '-'}`, outcome: 'ok' });
       if (wantsCsv(event)) {
-        const columns = ['cohort', 'urn', 'phase', 'yearGroup', 'sex', 'week', 'enrolments', 'possibleSessions', 'attendedSessions', 'authorisedAbsenceSessions',
+        const columns = ['cohort', 'urn', 'phase', 'yearGroup', 'sex', 'week', ...(byPlacement ? ['placement'] : []), 'enrolments', 'possibleSessions', 'attendedSessions', 'authorisedAbsenceSessions',
           'unauthorisedAbsenceSessions', 'absenceSessions', 'lateSessions', 'attendanceRate', 'absenceRate', 'authorisedAbsenceRate',
           'unauthorisedAbsenceRate', 'persistentAbsenceCount', 'persistentAbsenceRate', 'severeAbsenceCount', 'severeAbsenceRate'];
         return csvResponse(`metrics-${scope}-${cohort}-${from}-${to}.csv`, columns, items.map((r) => ({ ...r.key, ...r })));
