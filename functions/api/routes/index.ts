@@ -10,6 +10,5 @@ import { registryRoutes } from './registry.js';
 import { returnRoutes } from './returns.js';
 import { schoolRoutes } from './schools.js';
 import { virtualSchoolRoutes } from './virtual-school.js';
-import { virtualSchoolRoutes } from './virtual-school.js';
 
-export const allRoutes: RouteDef[] = [...docRoutes, ...returnRoutes, ...pupilRoutes, ...metricsRoutes, ...schoolRoutes, ...registryRoutes, ...cohortRoutes, ...auditRoutes, ...virtualSchoolRoutes, ...referralRoutes, ...virtualSchoolRoutes];
+export const allRoutes: RouteDef[] = [...docRoutes, ...returnRoutes, ...pupilRoutes, ...metricsRoutes, ...schoolRoutes, ...registryRoutes, ...cohortRoutes, ...auditRoutes, ...virtualSchoolRoutes, ...referralRoutes];
