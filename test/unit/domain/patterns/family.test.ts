@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { weekdayIndex } from '../../../../shared/domain/dates.js';
+import { DEFAULT_LA_SETTINGS } from '../../../../shared/config.js';
+import { detectPatterns, householdKey, patternSettings, type FamilyFinding, type PatternSettings } from '../../../../shared/domain/patterns/index.js';
+import { ADJ, PERIOD, marksFor, on, schoolOf, termDays, type Codes, type HandPupil } from './fixtures.js';
+
+const DAYS = termDays();
+/** One adjacent day at each of three breaks. */
+const THREE = [ADJ.octBefore[1], ADJ.febAfter[0], ADJ.mayBefore[1]];
+
+function child(upn: string, codes: Codes, uprn?: string): HandPupil {
+  return { upn, marks: marksFor(DAYS, codes), uprn };
+}
+
+function familyFindings(schools: Record<string, HandPupil[]>, familyIds?: Map<string, string>, settings?: PatternSettings): FamilyFinding[] {
+  const result = detectPatterns({ schools: Object.entries(schools).map(([urn, pupils]) => schoolOf(urn, pupils)), period: PERIOD, familyIds, settings });
+  return result.findings.filter((f): f is FamilyFinding => f.type === 'family_pattern');
+}
+
+describe('family pattern', () => {
+  it('flags two children of one household at different schools absent together next to three breaks, naming both', () => {
+    const [f] = familyFindings({ '100001': [child('A1', on(THREE, 'I'), 'U1')], '100002': [child('B1', on(THREE, 'I'), 'U1')] });
+    expect(f).toBeDefined();
+    expect(f.household).toBe('uprn:U1');
+    expect(f.children.map((c) => [c.upn, c.urn])).toEqual([['A1', '100001'], ['B1', '100002']]);
+    expect(f.sharedDates).toEqual([...THREE]);
+    expect(f.urns).toEqual(['100001', '100002']);
+    expect(f.observed).toBe(3);
+    expect(f.children[0].sessions).toHaveLength(6);
+    expect(f.children[0].sessions[0]).toEqual({ date: THREE[0], session: 'AM', code: 'I', urn: '100001' });
+    expect(f.statistic).toMatchObject({ threshold: 0.05, flaggedWhen: 'at_most' });
+    expect(f.statistic.value).toBeLessThanOrEqual(0.05);
+    expect(f.breaks.map((b) => b.label)).toEqual(['October half term', 'February half term', 'May half term']);
+    expect(f.explanation).toMatch(/^2 children in this household, at 2 different schools, were absent together on 3 school days next to 3 different holidays \(October half term, February half term and May half term\) between 24 October 2025 and 22 May 2026, .* far beyond chance \(at most 1 in [\d,]+\)\.$/);
+  });
+
+  it('names every child of the household in the pattern (three children at three schools)', () => {
+    const [f] = familyFindings({
+      '100001': [child('A1', on(THREE, 'I'), 'U1')],
+      '100002': [child('B1', on(THREE, 'G'), 'U1')],
+      '100003': [child('C1', on(THREE, 'I'), 'U1')],
+    });
+    expect(f.children.map((c) => c.upn)).toEqual(['A1', 'B1', 'C1']);
+  });
+
+  it('does not flag children at the same school (the school sees that itself)', () => {
+    expect(familyFindings({ '100001': [child('A1', on(THREE, 'I'), 'U1'), child('B1', on(THREE, 'I'), 'U1')] })).toEqual([]);
+  });
+
+  it('never flags one shared illness spanning a half term (one break)', () => {
+    const spanning = on([...ADJ.octBefore, ...ADJ.octAfter], 'I');
+    expect(familyFindings({ '100001': [child('A1', spanning, 'U1')], '100002': [child('B1', spanning, 'U1')] })).toEqual([]);
+  });
+
+  it('needs 3 shared days: 2 are not enough', () => {
+    const two = on(THREE.slice(0, 2), 'I');
+    const schools = { '100001': [child('A1', two, 'U1')], '100002': [child('B1', two, 'U1')] };
+    expect(familyFindings(schools)).toEqual([]);
+    expect(familyFindings(schools, undefined, patternSettings(DEFAULT_LA_SETTINGS, { family: { minSharedDays: 2 } }))).toHaveLength(1);
+  });
+
+  it('does not link children of different households', () => {
+    expect(familyFindings({ '100001': [child('A1', on(THREE, 'I'), 'U1')], '100002': [child('B1', on(THREE, 'I'), 'U2')] })).toEqual([]);
+  });
+
+  it("links children by the LA's family id before the UPRN", () => {
+    const [f] = familyFindings(
+      { '100001': [child('A1', on(THREE, 'I'), 'U1')], '100002': [child('B1', on(THREE, 'I'))] },
+      new Map([['A1', 'F7'], ['B1', 'F7']]),
+    );
+    expect(f?.household).toBe('family:F7');
+    expect(householdKey(undefined, 'U9')).toBe('uprn:U9');
+    expect(householdKey('  ', undefined)).toBeUndefined();
+  });
+
+  it("does not flag when one child's own absence is not concentrated next to holidays (absent together all year)", () => {
+    const mostDays = on(DAYS.filter((d) => weekdayIndex(d) <= 2), 'N');
+    expect(familyFindings({ '100001': [child('A1', { ...mostDays, ...on(THREE, 'I') }, 'U1')], '100002': [child('B1', on(THREE, 'I'), 'U1')] })).toEqual([]);
+  });
+
+  it('never counts religious observance (R) on the shared dates', () => {
+    expect(familyFindings({ '100001': [child('A1', on(THREE, 'R'), 'U1')], '100002': [child('B1', on(THREE, 'R'), 'U1')] })).toEqual([]);
+  });
+});
