@@ -1,7 +1,15 @@
-/** Schools: the registry with data freshness (latest date received, unmarked sessions) and headline figures. */
+/**
+ * Schools: the registry with data freshness (latest date received, unmarked sessions) and headline
+ * figures; one school's detail adds its breaks (holidays) for an academic year from its merged
+ * calendar — its register (authoritative for the dates it covers), its own calendar, the LA
+ * calendar and the bank holidays, in that order of authority (shared/domain/calendar.ts).
+ */
 import * as z from 'zod';
-import { academicYearOf, todayInEngland } from '../../../shared/domain/dates.js';
-import { listSchools, getSchool } from '../../../shared/store/schools.js';
+import { breaksForYear, schoolCalendar } from '../../../shared/domain/calendar.js';
+import { academicYearOf, academicYearStart, addDays, todayInEngland } from '../../../shared/domain/dates.js';
+import { bankHolidayCoverage } from '../../../shared/formats/bank-holidays.js';
+import { calendarSourcesFor } from '../../../shared/store/calendars.js';
+import { listSchools, getSchool, type SchoolRecord } from '../../../shared/store/schools.js';
 import { Urn } from '../../../shared/schemas/common.js';
 import { csvResponse, defineRoute, json, problem, wantsCsv } from '../http.js';
 
@@ -13,7 +21,34 @@ const School = z
   })
   .meta({ id: 'School' });
 
-function view(s: Awaited<ReturnType<typeof getSchool>> & object) {
+const SchoolBreak = z
+  .object({
+    start: z.string().describe('first calendar day without sessions'),
+    end: z.string().describe('last calendar day without sessions (inclusive)'),
+    days: z.number().int(),
+    label: z.string().nullable().describe('the closure label in force, else a bank holiday title'),
+    labels: z.array(z.string()),
+  })
+  .meta({ id: 'SchoolBreak' });
+
+const CalendarSources = z
+  .object({
+    registerCoversTo: z.string().nullable().describe("last date of the year for which the school's own register decides (null: no register this year)"),
+    ownCalendar: z.boolean().describe('the school has its own term dates'),
+    laCalendar: z.boolean().describe('the LA calendar is loaded'),
+    bankHolidays: z.object({ from: z.string(), to: z.string() }).describe('dates the shipped bank holidays cover'),
+  })
+  .meta({ id: 'CalendarSources' });
+
+/** The register's coverage of the year, as the domain calendar applies it (see calendarSourcesFor). */
+function registerCoversTo(sources: Awaited<ReturnType<typeof calendarSourcesFor>>, year: number): string | null {
+  const registers = sources.registers ?? [];
+  if (registers.some((r) => r.academicYear > year && r.lastMarkedDay >= 0)) return `${year + 1}-07-31`;
+  const own = registers.find((r) => r.academicYear === year);
+  return own && own.lastMarkedDay >= 0 ? addDays(academicYearStart(year), own.lastMarkedDay) : null;
+}
+
+function view(s: SchoolRecord) {
   return {
     urn: s.urn, name: s.name ?? null, phase: s.phase ?? null, type: s.type ?? null, laCode: s.laCode ?? null,
     outOfArea: s.outOfArea ?? false, inRegistry: s.inRegistry ?? false, latestDate: s.latestDate ?? null,
@@ -42,14 +77,26 @@ export const schoolRoutes = [
     method: 'GET', path: '/v1/schools/{urn}', access: 'read_schools', tags: ['schools'],
     summary: 'One school, with its breaks (holidays) for the academic year from its register and calendars',
     query: z.object({ academicYear: z.coerce.number().int().min(2000).max(2100).optional() }),
-    response: School.extend({ academicYear: z.number().int() }),
+    response: School.extend({ academicYear: z.number().int(), breaks: z.array(SchoolBreak), calendar: CalendarSources }),
     handler: async ({ principal, params, query }) => {
       const urn = Urn.safeParse(params.urn);
       if (!urn.success || (principal.role === 'school' && principal.urn !== urn.data)) throw problem(404, 'No such school.');
-      const school = await getSchool(urn.data);
-      if (!school) throw problem(404, 'No such school.');
       const year = query.academicYear ?? academicYearOf(todayInEngland());
-      return json(200, { ...view(school), academicYear: year });
+      const [school, sources] = await Promise.all([getSchool(urn.data), calendarSourcesFor(urn.data, year)]);
+      // A school known only by the term dates uploaded for it (not yet in the registry, no returns) is still shown.
+      if (!school && !sources.held.own) throw problem(404, 'No such school.');
+      const calendar = schoolCalendar(sources);
+      return json(200, {
+        ...view(school ?? { urn: urn.data }),
+        academicYear: year,
+        breaks: breaksForYear(calendar, year),
+        calendar: {
+          registerCoversTo: registerCoversTo(sources, year),
+          ownCalendar: sources.held.own,
+          laCalendar: sources.held.la,
+          bankHolidays: bankHolidayCoverage(),
+        },
+      });
     },
   }),
 ];
