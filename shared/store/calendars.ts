@@ -9,7 +9,7 @@
  * condition so two uploads at once never lose one another's closures. A calendar is small (a year
  * of an LA's dates is ~15 closures), so the whole list lives in the item.
  *
- * How an upload changes what is held (docs/decisions.md "Calendar uploads"):
+ * How an upload changes what is held (a decision: DESIGN is silent on it):
  * - mode `replace` (the default): the file is the calendar for every academic year its closures
  *   start in; closures held for those years are dropped, other years are kept. Re-uploading the
  *   same file changes nothing; next year's term dates do not erase this year's.

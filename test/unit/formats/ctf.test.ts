@@ -284,7 +284,7 @@ describe('parseCtf: marks checked against the stated totals', () => {
           line: expect.any(Number),
           field: element,
           code: 'ctf_totals_mismatch',
-          message: expect.stringContaining(`${element} is stated as ${counted + 1} but the marks count ${counted}`),
+          message: expect.stringContaining(`${element} is stated as ${counted + 1} but the marks count ${counted}; the year's 3 days of marks are not loaded`),
         },
       ]);
       expect(r.errors[0].message).toContain(UPN1);
@@ -296,6 +296,11 @@ describe('parseCtf: marks checked against the stated totals', () => {
       expect(r.errors.map((e) => e.field)).toEqual([element]);
     });
   }
+
+  it('says "1 day ... is" when the rejected year holds one day', () => {
+    const r = ok(parse(ctf([{ years: [{ start: '2024-09-02', marks: '/\\', possible: 3 }] }])));
+    expect(r.errors[0].message).toMatch(/; the year's 1 day of marks is not loaded$/);
+  });
 
   it('reports every wrong total, once each', () => {
     const r = ok(parse(ctf([{ years: [{ ...base, possible: 0, attended: 0 }] }])));
