@@ -5,7 +5,6 @@
  * small hand-built scenario, and the termly PEP summary.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { auditForDate } from '../../shared/store/audit.js';
 import { startTestService, type TestService } from './harness.js';
 import { returnCsv, upnFor, weekdays } from '../support/returns.js';
 
@@ -447,11 +446,23 @@ describe('PEP summary', () => {
 
 describe('audit', () => {
   it('records every Virtual School read of pupil data, found or not', async () => {
-    const today = new Date().toISOString().slice(0, 10);
-    const entries = (await auditForDate(today, 1000)).items.filter((e) => e.sub === 'virtual-school-head');
+    const res = await svc.request('GET', '/v1/audit?user=virtual-school-head&limit=1000', { token: admin });
+    expect(res.status, res.text).toBe(200);
+    const entries: Array<{ action: string; outcome: string; upn?: string }> = res.json().items;
     const actions = new Set(entries.map((e) => `${e.action}:${e.outcome}`));
     for (const a of ['read_virtual_school_alerts:ok', 'read_pep_summary:ok', 'read_pep_summary:not_found', 'list_virtual_school:ok', 'read_metrics:ok']) {
       expect(actions).toContain(a);
     }
+    const pepOfB = await svc.request('GET', `/v1/audit?upn=${B}&limit=1000`, { token: admin });
+    expect(pepOfB.json().items.some((e: { action: string; sub: string }) => e.action === 'read_pep_summary' && e.sub === 'virtual-school-head')).toBe(true);
+  });
+});
+
+describe('API document', () => {
+  it('documents the Virtual School routes and the placement grouping', async () => {
+    const doc = (await svc.request('GET', '/openapi.json')).json();
+    for (const path of ['/v1/virtual-school/alerts', '/v1/virtual-school/pupils', '/v1/virtual-school/pupils/{upn}/pep-summary']) expect(doc.paths[path]?.get).toBeDefined();
+    const groupBy = doc.paths['/v1/metrics'].get.parameters.find((p: { name: string }) => p.name === 'groupBy');
+    expect(groupBy.schema.enum).toContain('placement');
   });
 });
