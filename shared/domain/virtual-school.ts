@@ -173,11 +173,15 @@ export function dailyAlerts(date: string, children: Iterable<VirtualSchoolChild>
   const windowFrom = addDays(date, -(Math.max(1, options.newInCareDays) - 1));
   const alerts: VirtualSchoolAlert[] = [];
   for (const child of children) {
+    const entries = careEntries(child.care, windowFrom, date);
+    const thisYear = enrolmentsOf(child, year);
+    // Most children have nothing that day: skip the cohort arithmetic for them.
+    if (entries.length === 0 && !thisYear.some((e) => e.marks[day * 2] !== NO_MARK || e.marks[day * 2 + 1] !== NO_MARK)) continue;
     const mask = careMasks(child, year)[day];
     const cohorts = careCohortsOf(mask);
     const lookedAfter = (mask & COHORT_BIT.cla) !== 0;
     const inVirtualSchool = (mask & groupBits('any')) !== 0;
-    for (const e of enrolmentsOf(child, year)) {
+    for (const e of thisYear) {
       for (const [offset, session] of [[0, 'AM'], [1, 'PM']] as const) {
         const ch = e.marks[day * 2 + offset];
         if (ch === UNMARKED) {
@@ -194,12 +198,10 @@ export function dailyAlerts(date: string, children: Iterable<VirtualSchoolChild>
       }
     }
     // Entering care: only the LA's lists say when care began; the child must still be looked after.
-    const entries = careEntries(child.care, windowFrom, date);
     const careNow = coveredBy(child.care.filter((e) => e.cohort === 'cla'), date);
     if (entries.length > 0 && careNow) {
       const careStart = entries[entries.length - 1];
       if (!listedBetween(child.enrolments, careStart, date)) {
-        const thisYear = enrolmentsOf(child, year);
         const latest = [...child.enrolments].sort((a, b) => (a.lastListed < b.lastListed ? 1 : a.lastListed > b.lastListed ? -1 : a.urn < b.urn ? -1 : 1))[0];
         alerts.push({
           type: 'new_in_care', upn: child.upn, date, cohorts, careStart,
@@ -240,9 +242,15 @@ export interface InCohortFigures {
  * The child's sessions in [from, to] (within one academic year) on the days they were in `group`,
  * across all their schools that year.
  */
-export function inCohortFigures(child: VirtualSchoolChild, academicYear: number, group: VirtualSchoolGroup, from: string, to: string): InCohortFigures {
+export function inCohortFigures(
+  child: VirtualSchoolChild,
+  academicYear: number,
+  group: VirtualSchoolGroup,
+  from: string,
+  to: string,
+  masks: Int32Array = careMasks(child, academicYear),
+): InCohortFigures {
   const bits = groupBits(group);
-  const masks = careMasks(child, academicYear);
   const yStart = academicYearStart(academicYear);
   const yEnd = academicYearEnd(academicYear);
   const fromDay = dayNumber(from < yStart ? yStart : from) - dayNumber(yStart);
@@ -338,8 +346,9 @@ export function pepTerms(academicYear: number, term?: string): Period[] {
 
 export function pepSummary(child: VirtualSchoolChild, academicYear: number, options: { cohort?: VirtualSchoolGroup; term?: string } = {}): PepSummary {
   const cohort = options.cohort ?? 'cla';
+  const masks = careMasks(child, academicYear);
   const terms = pepTerms(academicYear, options.term).map((p): PepTerm => {
-    const f = inCohortFigures(child, academicYear, cohort, p.from, p.to);
+    const f = inCohortFigures(child, academicYear, cohort, p.from, p.to, masks);
     const stats = toStats(f.counts);
     return {
       term: p.id, label: p.label, from: p.from, to: p.to,
@@ -375,9 +384,9 @@ export interface RollEntry {
  * child was not in the group on any day of the period.
  */
 export function rollEntry(child: VirtualSchoolChild, academicYear: number, group: VirtualSchoolGroup, from: string, to: string): RollEntry | undefined {
-  const f = inCohortFigures(child, academicYear, group, from, to);
-  if (f.daysInCohort === 0) return undefined;
   const masks = careMasks(child, academicYear);
+  const f = inCohortFigures(child, academicYear, group, from, to, masks);
+  if (f.daysInCohort === 0) return undefined;
   const yStart = academicYearStart(academicYear);
   const fromDay = Math.max(0, dayNumber(from) - dayNumber(yStart));
   const toDay = Math.min(DAYS_PER_YEAR_SLOT - 1, dayNumber(to > academicYearEnd(academicYear) ? academicYearEnd(academicYear) : to) - dayNumber(yStart));
