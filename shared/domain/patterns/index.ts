@@ -39,8 +39,8 @@ export type { AdjacencyByKey, AdjacentAbsence, HolidayAdjacencyAnalysis, Period 
 export { nearThresholdFinding, nearThresholdEpisodes } from './near-threshold.js';
 export { familyFindings, householdKey, householdMember } from './family.js';
 export type { HouseholdMember, MemberAbsence } from './family.js';
-export { schoolCodingCounts, schoolCodingFindings } from './school-coding.js';
-export type { SchoolCodingCounts } from './school-coding.js';
+export { schoolCodingComparisons, schoolCodingCounts, schoolCodingFindings } from './school-coding.js';
+export type { SchoolCodingComparison, SchoolCodingCounts } from './school-coding.js';
 export { placementTest, spellsOf } from './placement.js';
 export type { PlacementTest, Spell } from './placement.js';
 

@@ -11,9 +11,10 @@
  * - not-possible share: the share of the school's sessions coded not possible (Q, Y1–Y7 by default;
  *   D and X are structural) is above the upper control limit, which shrinks the denominator of every
  *   rate. Reported as its own signal.
- * Limits widen with the between-school variance (funnel.ts), and each school is compared with the
- * pooled value of the OTHER schools, so one outlier cannot move its own centre line. No funnel is
- * drawn with fewer than `minSchools` schools.
+ * Limits widen with the between-school variance (funnel.ts). Each school is compared with the pooled
+ * value of the OTHER schools, and the between-school variance is estimated from the other schools too,
+ * so one outlier can neither move its own centre line nor widen its own limits. No funnel is drawn
+ * with fewer than `minSchools` schools.
  */
 import { CODE_CATEGORY, MARK_CHAR } from '../codes.js';
 import { dateOfAcademicDay, DAYS_PER_YEAR_SLOT } from '../dates.js';
@@ -147,6 +148,28 @@ function sum(list: readonly SchoolCodingCounts[], key: keyof SchoolCodingCounts)
 interface Indicator {
   counts: SchoolCodingCounts;
   unit: FunnelUnit;
+  /** Between-school variance estimated from the OTHER schools (so an outlier cannot widen its own limits). */
+  tau2: number;
+}
+
+/**
+ * Each school's indicator against the pooled value of the other schools, with the between-school
+ * variance estimated leaving the school out: in a small LA, winsorising alone cannot stop one extreme
+ * school from inflating τ² enough to hide itself. Quadratic in schools (600 → 360,000 small steps).
+ */
+function indicators(
+  list: readonly SchoolCodingCounts[],
+  own: (c: SchoolCodingCounts) => { value: number; se: number },
+  targetWithout: (...out: SchoolCodingCounts[]) => number,
+): Indicator[] {
+  const values = list.map(own);
+  return list.map((c, i) => {
+    const others: FunnelUnit[] = [];
+    list.forEach((d, j) => {
+      if (j !== i) others.push({ id: d.urn, value: values[j].value, se: values[j].se, target: targetWithout(d, c) });
+    });
+    return { counts: c, unit: { id: c.urn, value: values[i].value, se: values[i].se, target: targetWithout(c) }, tau2: overdispersion(others).tau2 };
+  });
 }
 
 /** Illness ratio on the log scale: log(adjacent rate) − log(other rate). */
@@ -168,20 +191,39 @@ function comparison(unit: FunnelUnit, tau2: number, control: number, back: (x: n
   return out;
 }
 
-/** School coding findings for every school-year in `counts` (each academic year is its own funnel). */
-export function schoolCodingFindings(counts: readonly SchoolCodingCounts[], settings: PatternSettings): SchoolCodingFinding[] {
+/** Where one school-year sits in the LA's three funnels, and which signals it raises (none for most schools). */
+export interface SchoolCodingComparison {
+  counts: SchoolCodingCounts;
+  signals: SchoolCodingSignal[];
+  illness: FunnelComparison;
+  unauthorisedHolidayShare: FunnelComparison;
+  notPossible: FunnelComparison;
+}
+
+function byAcademicYear(counts: readonly SchoolCodingCounts[]): SchoolCodingCounts[][] {
   const byYear = new Map<number, SchoolCodingCounts[]>();
   for (const c of counts) {
     const list = byYear.get(c.academicYear);
     if (list) list.push(c);
     else byYear.set(c.academicYear, [c]);
   }
-  const out: SchoolCodingFinding[] = [];
-  for (const [, list] of [...byYear].sort(([a], [b]) => a - b)) out.push(...findingsForYear(list, settings));
-  return out;
+  return [...byYear].sort(([a], [b]) => a - b).map(([, list]) => list);
 }
 
-function findingsForYear(list: readonly SchoolCodingCounts[], settings: PatternSettings): SchoolCodingFinding[] {
+/** Every school-year against its LA funnels (each academic year is its own funnel); empty with too few schools. */
+export function schoolCodingComparisons(counts: readonly SchoolCodingCounts[], settings: PatternSettings): SchoolCodingComparison[] {
+  return byAcademicYear(counts).flatMap((list) => comparisonsForYear(list, settings));
+}
+
+/** School coding findings for every school-year in `counts`: the comparisons that raise a signal. */
+export function schoolCodingFindings(counts: readonly SchoolCodingCounts[], settings: PatternSettings): SchoolCodingFinding[] {
+  return schoolCodingComparisons(counts, settings)
+    .filter((c) => c.signals.length > 0)
+    .map((c) => schoolFinding(c, settings))
+    .sort((a, b) => a.academicYear - b.academicYear || (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));
+}
+
+function comparisonsForYear(list: readonly SchoolCodingCounts[], settings: PatternSettings): SchoolCodingComparison[] {
   const s = settings.schoolCoding;
   const withIllness = list.filter((c) => c.adjacentPossible > 0 && c.otherPossible > 0);
   const withAbsence = list.filter((c) => c.adjacentAbsence > 0);
@@ -192,79 +234,67 @@ function findingsForYear(list: readonly SchoolCodingCounts[], settings: PatternS
   const tPa = sum(withIllness, 'adjacentPossible');
   const tIo = sum(withIllness, 'otherIllness');
   const tPo = sum(withIllness, 'otherPossible');
-  const illness: Indicator[] = withIllness.map((c) => {
+  // The pooled value of every school but those excluded: the centre line a school is judged against.
+  const illnessTarget = (...out: SchoolCodingCounts[]) => {
+    const f = (k: keyof SchoolCodingCounts) => out.reduce((a, c) => a - (c[k] as number), 0);
+    return illnessLogRatio(tIa + f('adjacentIllness'), tPa + f('adjacentPossible'), tIo + f('otherIllness'), tPo + f('otherPossible')).value;
+  };
+  const illness = indicators(withIllness, (c) => {
     const own = illnessLogRatio(c.adjacentIllness, c.adjacentPossible, c.otherIllness, c.otherPossible);
-    const others = illnessLogRatio(tIa - c.adjacentIllness, tPa - c.adjacentPossible, tIo - c.otherIllness, tPo - c.otherPossible);
-    return { counts: c, unit: { id: c.urn, value: own.value, se: Math.sqrt(own.variance), target: others.value } };
-  });
+    return { value: own.value, se: Math.sqrt(own.variance) };
+  }, illnessTarget);
+
   const tG = sum(withAbsence, 'adjacentG');
   const tA = sum(withAbsence, 'adjacentAbsence');
-  const gShare: Indicator[] = withAbsence.map((c) => ({
-    counts: c,
-    unit: {
-      id: c.urn,
-      value: logitShare(c.adjacentG, c.adjacentAbsence),
-      se: Math.sqrt(logitShareVariance(c.adjacentG, c.adjacentAbsence)),
-      target: logitShare(tG - c.adjacentG, tA - c.adjacentAbsence),
-    },
-  }));
+  const gShare = indicators(
+    withAbsence,
+    (c) => ({ value: logitShare(c.adjacentG, c.adjacentAbsence), se: Math.sqrt(logitShareVariance(c.adjacentG, c.adjacentAbsence)) }),
+    (...out) => logitShare(tG - out.reduce((a, c) => a + c.adjacentG, 0), tA - out.reduce((a, c) => a + c.adjacentAbsence, 0)),
+  );
+
   const tNp = sum(withSessions, 'notPossible');
   const tAll = sum(withSessions, 'possible') + tNp;
-  const notPossible: Indicator[] = withSessions.map((c) => {
-    const n = c.possible + c.notPossible;
-    return {
-      counts: c,
-      unit: { id: c.urn, value: logitShare(c.notPossible, n), se: Math.sqrt(logitShareVariance(c.notPossible, n)), target: logitShare(tNp - c.notPossible, tAll - n) },
-    };
-  });
+  const notPossible = indicators(
+    withSessions,
+    (c) => ({ value: logitShare(c.notPossible, c.possible + c.notPossible), se: Math.sqrt(logitShareVariance(c.notPossible, c.possible + c.notPossible)) }),
+    (...out) => logitShare(tNp - out.reduce((a, c) => a + c.notPossible, 0), tAll - out.reduce((a, c) => a + c.possible + c.notPossible, 0)),
+  );
 
-  const illnessFit = illness.length >= s.minSchools ? overdispersion(illness.map((i) => i.unit)) : null;
-  const gFit = gShare.length >= s.minSchools ? overdispersion(gShare.map((i) => i.unit)) : null;
-  const npFit = overdispersion(notPossible.map((i) => i.unit));
-  const illnessOf = new Map(illness.map((i) => [i.counts.urn, i]));
-  const gOf = new Map(gShare.map((i) => [i.counts.urn, i]));
+  const enough = (list: Indicator[]) => list.length >= s.minSchools;
+  const illnessOf = new Map(enough(illness) ? illness.map((i) => [i.counts.urn, i]) : []);
+  const gOf = new Map(enough(gShare) ? gShare.map((i) => [i.counts.urn, i]) : []);
+  const blank = (): FunnelComparison => ({ value: null, laValue: null, lower: null, upper: null, z: null, outlier: false });
 
-  const findings: SchoolCodingFinding[] = [];
-  for (const np of notPossible) {
+  return notPossible.map((np) => {
     const c = np.counts;
     const ill = illnessOf.get(c.urn);
     const g = gOf.get(c.urn);
-    const signals: SchoolCodingSignal[] = [];
-    const illnessPos = ill && illnessFit ? funnelPosition(ill.unit, illnessFit.tau2, s.controlLimit) : null;
-    const illnessWarn = ill && illnessFit ? funnelPosition(ill.unit, illnessFit.tau2, s.warningLimit) : null;
-    const gPos = g && gFit ? funnelPosition(g.unit, gFit.tau2, s.controlLimit) : null;
-    const npPos = funnelPosition(np.unit, npFit.tau2, s.controlLimit);
+    const illnessCmp = ill ? comparison(ill.unit, ill.tau2, s.controlLimit, Math.exp, false, s.warningLimit) : blank();
+    const gCmp = g ? comparison(g.unit, g.tau2, s.controlLimit, expit, false) : blank();
+    const npCmp = comparison(np.unit, np.tau2, s.controlLimit, expit, false);
     const enoughIllness = c.adjacentIllness >= s.minAdjacentIllness;
-    const illnessOutlier = !!(ill && illnessPos && enoughIllness && ill.unit.value > illnessPos.upper);
-    const lowG = !!(ill && illnessWarn && g && gPos && enoughIllness && ill.unit.value > illnessWarn.upper && g.unit.value < gPos.lower);
-    const npOutlier = c.notPossible >= s.minNotPossible && np.unit.value > npPos.upper;
-    if (illnessOutlier) signals.push('illness_next_to_breaks');
-    if (lowG) signals.push('low_unauthorised_holiday_share');
-    if (npOutlier) signals.push('not_possible_share');
-    if (signals.length === 0) continue;
-    findings.push(schoolFinding(c, signals, ill, g, np, illnessFit?.tau2 ?? 0, gFit?.tau2 ?? 0, npFit.tau2, settings));
-  }
-  return findings.sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));
+    const above = (x: FunnelComparison, limit: number | null | undefined) => x.value !== null && limit !== null && limit !== undefined && x.value > limit;
+    const below = (x: FunnelComparison, limit: number | null | undefined) => x.value !== null && limit !== null && limit !== undefined && x.value < limit;
+    const signals: SchoolCodingSignal[] = [];
+    if (enoughIllness && above(illnessCmp, illnessCmp.upper)) {
+      signals.push('illness_next_to_breaks');
+      illnessCmp.outlier = true;
+    }
+    if (enoughIllness && above(illnessCmp, illnessCmp.warningUpper) && below(gCmp, gCmp.lower)) {
+      signals.push('low_unauthorised_holiday_share');
+      gCmp.outlier = true;
+    }
+    if (c.notPossible >= s.minNotPossible && above(npCmp, npCmp.upper)) {
+      signals.push('not_possible_share');
+      npCmp.outlier = true;
+    }
+    return { counts: c, signals, illness: illnessCmp, unauthorisedHolidayShare: gCmp, notPossible: npCmp };
+  });
 }
 
-function schoolFinding(
-  c: SchoolCodingCounts,
-  signals: SchoolCodingSignal[],
-  ill: Indicator | undefined,
-  g: Indicator | undefined,
-  np: Indicator,
-  illnessTau2: number,
-  gTau2: number,
-  npTau2: number,
-  settings: PatternSettings,
-): SchoolCodingFinding {
+function schoolFinding(cmp: SchoolCodingComparison, settings: PatternSettings): SchoolCodingFinding {
   const s = settings.schoolCoding;
-  const blank: FunnelComparison = { value: null, laValue: null, lower: null, upper: null, z: null, outlier: false };
-  const illness = ill
-    ? comparison(ill.unit, illnessTau2, s.controlLimit, Math.exp, signals.includes('illness_next_to_breaks'), s.warningLimit)
-    : { ...blank };
-  const gShare = g ? comparison(g.unit, gTau2, s.controlLimit, expit, signals.includes('low_unauthorised_holiday_share')) : { ...blank };
-  const notPossible = comparison(np.unit, npTau2, s.controlLimit, expit, signals.includes('not_possible_share'));
+  const { counts: c, signals, illness, unauthorisedHolidayShare: gShare, notPossible } = cmp;
 
   const adjacentRate = c.adjacentPossible > 0 ? c.adjacentIllness / c.adjacentPossible : 0;
   const otherRate = c.otherPossible > 0 ? c.otherIllness / c.otherPossible : 0;
