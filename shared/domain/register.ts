@@ -140,6 +140,20 @@ export function applyRows(register: SchoolRegister, rows: readonly RegisterRow[]
     return { changed: false, changedUpns: new Set(), alreadyApplied: true };
   }
   const changedUpns = new Set<string>();
+  // Marks and statements are edited as byte arrays for the whole batch and turned back into strings
+  // once per pupil: rebuilding a 732-character string per row made a year's back-fill quadratic-ish.
+  const editing = new Map<RegisterPupil, EditBuffers>();
+  const buffersOf = (p: RegisterPupil): EditBuffers => {
+    let b = editing.get(p);
+    if (!b) {
+      b = {
+        marks: Buffer.from(p.marks, 'latin1'),
+        stated: Object.fromEntries(CHARACTERISTICS.map((c) => [c, Buffer.from(p.stated[c], 'latin1')])) as Record<Characteristic, Buffer>,
+      };
+      editing.set(p, b);
+    }
+    return b;
+  };
   for (const row of rows) {
     if (row.urn !== register.urn || academicYearOf(row.date) !== register.academicYear) {
       throw new RangeError(`row for ${row.urn} on ${row.date} does not belong to register ${register.urn}/${register.academicYear}`);
@@ -152,11 +166,15 @@ export function applyRows(register: SchoolRegister, rows: readonly RegisterRow[]
       changed = true;
     }
     const p = pupil;
+    const buffers = buffersOf(p);
     const day = dayOfAcademicYear(row.date);
-    const marks = setChar(setChar(p.marks, day * 2, mergeMark(p.marks[day * 2], row.am)), day * 2 + 1, mergeMark(p.marks[day * 2 + 1], row.pm));
-    if (marks !== p.marks) {
-      p.marks = marks;
-      changed = true;
+    for (const [slot, incoming] of [[day * 2, row.am], [day * 2 + 1, row.pm]] as const) {
+      const held = String.fromCharCode(buffers.marks[slot]);
+      const merged = mergeMark(held, incoming);
+      if (merged !== held) {
+        buffers.marks[slot] = merged.charCodeAt(0);
+        changed = true;
+      }
     }
     if (row.date < p.firstListed) { p.firstListed = row.date; changed = true; }
     if (row.date > p.lastListed) { p.lastListed = row.date; changed = true; }
@@ -182,17 +200,26 @@ export function applyRows(register: SchoolRegister, rows: readonly RegisterRow[]
     };
     for (const c of CHARACTERISTICS) {
       const v = stated[c];
-      if (v !== undefined && p.stated[c][day] !== v) {
-        p.stated[c] = setChar(p.stated[c], day, v);
+      if (v !== undefined && buffers.stated[c][day] !== v.charCodeAt(0)) {
+        buffers.stated[c][day] = v.charCodeAt(0);
         changed = true;
       }
     }
     if (changed) changedUpns.add(row.upn);
   }
+  for (const [p, b] of editing) {
+    p.marks = b.marks.toString('latin1');
+    for (const c of CHARACTERISTICS) p.stated[c] = b.stated[c].toString('latin1');
+  }
   register.appliedReturns.push(returnId);
   const changed = changedUpns.size > 0;
   if (changed) register.version += 1;
   return { changed, changedUpns, alreadyApplied: false };
+}
+
+interface EditBuffers {
+  marks: Buffer;
+  stated: Record<Characteristic, Buffer>;
 }
 
 /** Pupil details a row may restate; the latest-dated row stating each wins (ties: the latest return). */
