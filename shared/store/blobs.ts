@@ -45,10 +45,19 @@ export async function copyBlob(fromBucket: string, fromKey: string, toBucket: st
 }
 
 export async function getJson<T>(bucket: string, key: string): Promise<{ value: T; etag?: string } | undefined> {
-  const blob = await getBlob(bucket, key);
-  if (!blob) return undefined;
-  const text = key.endsWith('.gz') ? gunzipSync(blob.body).toString('utf8') : blob.body.toString('utf8');
-  return { value: JSON.parse(text) as T, etag: blob.etag };
+  // S3 replaces an object atomically; the local engine (s3rver) writes the file in place, so a read
+  // racing an overwrite can see a partial body. A document that does not decode is read again.
+  for (let attempt = 0; ; attempt++) {
+    const blob = await getBlob(bucket, key);
+    if (!blob) return undefined;
+    try {
+      const text = key.endsWith('.gz') ? gunzipSync(blob.body).toString('utf8') : blob.body.toString('utf8');
+      return { value: JSON.parse(text) as T, etag: blob.etag };
+    } catch (err) {
+      if (attempt >= 4) throw err;
+      await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+    }
+  }
 }
 
 export async function putJson(bucket: string, key: string, value: unknown): Promise<string | undefined> {
