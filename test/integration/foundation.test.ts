@@ -128,3 +128,22 @@ describe('foundation: daily return to pupil view', () => {
     ]);
   });
 });
+
+describe('nothing received is lost', () => {
+  it('gives a school back the exact bytes it sent, accepted or rejected at the door', async () => {
+    const csv = returnCsv([{ urn: URN, upn: upnFor(9), date: '2025-09-01', am: '/', pm: '/' }]);
+    const ok = await upload(csv);
+    const file = await svc.request('GET', `/v1/returns/${ok.json().returnId}/file`, { token: school });
+    expect(file.status).toBe(200);
+    expect(file.text).toBe(csv);
+
+    const broken = 'urn,upn,date\nnot,a,return\n';
+    const rejected = await svc.request('POST', '/v1/returns', { token: school, body: broken, contentType: 'text/csv' });
+    expect(rejected.status).toBe(422);
+    const kept = await svc.request('GET', `/v1/returns/${rejected.json().returnId}/file`, { token: school });
+    expect(kept.status).toBe(200);
+    expect(kept.text).toBe(broken);
+    const status = (await svc.request('GET', `/v1/returns/${rejected.json().returnId}`, { token: school })).json();
+    expect(status.status).toBe('rejected');
+  });
+});

@@ -13,6 +13,8 @@ import type { PupilRow } from '../../../shared/domain/school-view.js';
 import { isAtRiskOfPersistentAbsence, isPersistentAbsence, isSevereAbsence, toStats } from '../../../shared/domain/stats.js';
 import { runtimeConfig } from '../../../shared/config.js';
 import { recordAudit } from '../../../shared/store/audit.js';
+import { loadCareIndex } from '../../../shared/store/care.js';
+import { episodesOverlapping } from '../../../shared/domain/cohorts.js';
 import { getPupilEnrolments, getSummary, type PupilSummaryRecord } from '../../../shared/store/pupils.js';
 import { getPupilPatternFlags } from '../../../shared/store/patterns.js';
 import { CohortName, IsoDate, page, Stats, Upn, Urn } from '../../../shared/schemas/common.js';
@@ -68,7 +70,14 @@ export async function readablePupil(principal: Principal, upn: string, academicY
   const year = record ? yearOfSummary(record, academicYear) : undefined;
   if (!record || !year) throw problem(404, 'No such pupil.');
   const urns = year.enrolments.map((e) => e.urn);
-  if (!mayReadPupil(principal, { urns, everCohorts: year.everCohorts })) throw problem(404, 'No such pupil.');
+  let everCohorts = year.everCohorts;
+  if (principal.role === 'vsh' && !inVirtualSchool(everCohorts)) {
+    // The LA's own care lists count too, even for dates the school did not list the child (care
+    // that began after the child's last register row).
+    const care = (await loadCareIndex()).get(upn) ?? [];
+    everCohorts = [...everCohorts, ...episodesOverlapping(care, academicYearStart(year.academicYear), academicYearEnd(year.academicYear)).map((e) => e.cohort)];
+  }
+  if (!mayReadPupil(principal, { urns, everCohorts })) throw problem(404, 'No such pupil.');
   return { record, year };
 }
 

@@ -10,7 +10,7 @@ import * as z from 'zod';
 import { LIMITS, runtimeConfig } from '../../../shared/config.js';
 import { mayUploadFor, type Principal } from '../../../shared/domain/access.js';
 import { todayInEngland } from '../../../shared/domain/dates.js';
-import { putBlob, putJson } from '../../../shared/store/blobs.js';
+import { getBlob, putBlob, putJson } from '../../../shared/store/blobs.js';
 import { s3Client } from '../../../shared/store/clients.js';
 import { paths } from '../../../shared/store/keys.js';
 import { createReturn, getReturn, listReturns, setReturnStatus, type ReturnRecord } from '../../../shared/store/returns.js';
@@ -81,7 +81,11 @@ async function postReturn({ event, principal }: RouteContext): Promise<ReturnTyp
   if (!format) throw problem(415, 'Send a daily return as text/csv or a Common Transfer File as application/xml.');
   const body = rawBody(event);
   if (body.length > LIMITS.maxDirectUploadBytes) {
-    throw problem(413, `This file is ${body.length} bytes; files over ${LIMITS.maxDirectUploadBytes} bytes go through POST /v1/returns/uploads (a presigned upload).`);
+    // Kept like any refused file (nothing received is discarded), so the school can see it arrived.
+    return quarantineAtDoor(principal, body, format, principal.urn ?? 'unknown', {
+      status: 413, code: 'too_large', title: 'Payload too large',
+      detail: `This file is ${body.length} bytes; files over ${LIMITS.maxDirectUploadBytes} bytes go through POST /v1/returns/uploads (a presigned upload).`,
+    });
   }
   const allowed = await uploadScope(principal);
   // The parser's URN check is synchronous; collect the file's URNs, then check the one school it may hold.
@@ -180,6 +184,28 @@ export const returnRoutes = [
         returnId: r.returnId, urn: r.urn, status: r.status, format: r.format, receivedAt: r.receivedAt, processedAt: r.processedAt,
         counts: r.counts, errors: r.errors ?? [], errorsTruncated: r.errorsTruncated ?? false, rejection: r.rejection, dates: r.dates,
       });
+    },
+  }),
+  defineRoute({
+    method: 'GET', path: '/v1/returns/{returnId}/file', access: 'read_return', tags: ['returns'],
+    summary: 'The file exactly as it was received (kept whatever its fate, rejected files included)',
+    handler: async ({ principal, params }) => {
+      if (!ReturnId.safeParse(params.returnId).success) throw problem(404, 'No such return.');
+      const r = await visibleReturn(principal, params.returnId);
+      const config = runtimeConfig();
+      const bucket = r.objectKey.startsWith('quarantine/') ? config.quarantineBucket : config.returnsBucket;
+      const blob = await getBlob(bucket, r.objectKey);
+      if (!blob) throw problem(404, r.status === 'awaiting_upload' ? 'The file has not been uploaded yet.' : 'No such file.');
+      await recordAudit(principal, { action: 'read_return_file', target: `return:${r.returnId}`, outcome: 'ok', urn: r.urn });
+      return {
+        statusCode: 200,
+        headers: {
+          'content-type': r.format === 'csv' ? 'text/csv' : 'application/xml',
+          'content-disposition': `attachment; filename="${r.returnId}.${EXT[r.format]}"`,
+        },
+        body: blob.body.toString('base64'),
+        isBase64Encoded: true,
+      };
     },
   }),
   defineRoute({
