@@ -25,7 +25,7 @@ export async function rollup(academicYear: number): Promise<{ schools: number; p
   const schools = pointers
     .map((p) => cache.get(`${academicYear}#${p.urn}`))
     .filter((x): x is { version: number; view: SchoolView } => x !== undefined)
-    .map((x) => ({ ...x, phase: registry.get(x.view.urn)?.phase }));
+    .map((x) => ({ ...x, phase: registry.get(x.view.urn)?.phase, outOfArea: registry.get(x.view.urn)?.outOfArea === true }));
   const la = rollupLa(academicYear, schools);
   const pupils = mergePupilRows(schools).sort((a, b) => absenceRateOf(b) - absenceRateOf(a) || (a.upn < b.upn ? -1 : 1));
   const previous = await getLaViewPointer(academicYear);

@@ -3,6 +3,7 @@
  * PA/SA counts add up across schools) and the merged pupil list (a pupil at two schools appears once,
  * from the most recent computation of their combined figures).
  */
+import { VIRTUAL_SCHOOL_COHORTS } from './cohorts.js';
 import type { Cell, PeriodCells } from './metrics.js';
 import type { Period } from './periods.js';
 import type { PupilRow, SchoolView } from './school-view.js';
@@ -34,6 +35,8 @@ export interface LaView {
   markedDays: string;
 }
 
+const VIRTUAL_SCHOOL_COHORT_SET: ReadonlySet<string> = new Set(VIRTUAL_SCHOOL_COHORTS);
+
 function add(into: Cell, from: Cell): void {
   into.enrolments += from.enrolments;
   into.persistentAbsence += from.persistentAbsence;
@@ -45,20 +48,27 @@ function copy<C extends Cell>(c: Cell, extra: Partial<C>): C {
   return { ...c, counts: [...c.counts], ...extra } as C;
 }
 
+/**
+ * LA-wide figures cover the LA's own schools. A school outside the LA (where the Virtual School
+ * sends registers for looked-after children placed there) adds only to the Virtual School's cohorts
+ * (cla, plac, cin, cpp, social_worker): the virtual school counts its children wherever they are
+ * educated, but the LA's figures for all pupils, FSM or SEND are its own schools'.
+ */
 export function rollupLa(
   academicYear: number,
-  schools: ReadonlyArray<{ view: SchoolView; version: number; phase?: string }>,
+  schools: ReadonlyArray<{ view: SchoolView; version: number; phase?: string; outOfArea?: boolean }>,
 ): LaView {
   const byPeriod = new Map<string, { period: Period; detailed: boolean; cells: Map<string, LaCell>; bySchool: Map<string, SchoolCell> }>();
   const sources: Record<string, number> = {};
   const marked = new Uint8Array(366);
-  for (const { view, version, phase } of schools) {
+  for (const { view, version, phase, outOfArea } of schools) {
     sources[view.urn] = version;
     for (let d = 0; d < (view.markedDays?.length ?? 0); d++) if (view.markedDays[d] === '1') marked[d] = 1;
     for (const pc of view.periods as PeriodCells[]) {
       let acc = byPeriod.get(pc.period.id);
       if (!acc) byPeriod.set(pc.period.id, (acc = { period: pc.period, detailed: pc.detailed, cells: new Map(), bySchool: new Map() }));
       for (const cell of pc.cells) {
+        if (outOfArea && !VIRTUAL_SCHOOL_COHORT_SET.has(cell.cohort)) continue;
         const key = pc.detailed
           ? `${cell.cohort}|${cell.compulsory}|${phase}|${cell.yearGroup}|${cell.sex}`
           : `${cell.cohort}|${cell.compulsory}`;

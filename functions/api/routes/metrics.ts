@@ -78,12 +78,13 @@ function schoolSource(periods: readonly PeriodCells[], period: Period, urn: stri
 }
 
 /** A custom period's figures as a one-period LA view built from the schools' registers. */
-async function customLaView(period: Period, urns?: ReadonlySet<string>, phases?: Map<string, string | undefined>): Promise<LaView> {
+async function customLaView(period: Period, urns?: ReadonlySet<string>, phases?: Map<string, string | undefined>, outOfArea?: ReadonlySet<string>): Promise<LaView> {
   const perSchool = await cellsForPeriod(period, urns);
   const asViews = perSchool.map(({ urn, cells }) => ({
     view: { urn, academicYear: period.academicYear, registerVersion: 0, periods: [cells], pupils: [], unmarkedSessions: 0, markedDays: '' } satisfies SchoolView,
     version: 0,
     phase: phases?.get(urn),
+    outOfArea: outOfArea?.has(urn) ?? false,
   }));
   return rollupLa(period.academicYear, asViews);
 }
@@ -125,9 +126,11 @@ export const metricsRoutes = [
       const weekServes = query.groupBy === undefined || query.groupBy === 'cohort';
       const candidates = standardPeriods(year).filter((p) => p.kind !== 'week' || weekServes);
       // A custom LA period is rolled up from the registers: give it the schools' phases when rows show them.
+      const registry = scope === 'la' ? await listSchools() : [];
       const phases = scope === 'la' && (groupBy === 'school' || groupBy === 'phase')
-        ? new Map((await listSchools()).map((s) => [s.urn, s.phase] as const))
+        ? new Map(registry.map((s) => [s.urn, s.phase] as const))
         : undefined;
+      const outOfArea = new Set(registry.filter((s) => s.outOfArea).map((s) => s.urn));
 
       let source: MetricsSource | undefined;
       let laForComparison: MetricsSource | undefined;
@@ -135,7 +138,7 @@ export const metricsRoutes = [
       const laView = await currentLaView(year);
       if (scope === 'la') {
         materialised = laView ? equivalentPeriod(candidates, requested, laView.markedDays) : undefined;
-        source = laView && materialised ? laSource(laView, materialised, range) : laSource(await customLaView(requested, undefined, phases), requested, range);
+        source = laView && materialised ? laSource(laView, materialised, range) : laSource(await customLaView(requested, undefined, phases, outOfArea), requested, range);
         if (!materialised && query.groupBy === 'week' && laView) source = { ...source, weeks: laSource(laView, requested, range).weeks };
       } else {
         const school = await getSchool(urn!);

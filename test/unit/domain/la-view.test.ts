@@ -95,6 +95,17 @@ describe('rollupLa', () => {
     ]);
   });
 
+  it('counts a school outside the LA only towards the Virtual School\'s cohorts', () => {
+    const careOf = (u: string) => (u === upn(3) ? [{ cohort: 'cla' as const, start: '2025-01-01' }] : []);
+    const outside: SchoolView = { ...view(b), periods: schoolCells(b, careOf, PERIODS) };
+    const la = rollupLa(YEAR, [{ view: view(a), version: 1, phase: 'secondary' }, { view: outside, version: 1, phase: 'primary', outOfArea: true }]);
+    const sept = la.periods.find((p) => p.period.id === PERIODS[0].id)!;
+    expect(sum(sept.cells, 'all')).toMatchObject({ enrolments: 2 });
+    expect(sum(sept.cells, 'cla')).toMatchObject({ enrolments: 1, persistentAbsence: 1 });
+    expect(sum(sept.cells, 'social_worker')).toMatchObject({ enrolments: 1 });
+    expect(sept.bySchool.filter((c) => c.urn === '100002').map((c) => c.cohort).sort()).toEqual(['cla', 'social_worker']);
+  });
+
   it('keeps per-school cells (by cohort and population) for detailed periods only', () => {
     const la = rollupLa(YEAR, [{ view: view(a), version: 1, phase: 'secondary' }, { view: view(b), version: 1, phase: 'primary' }]);
     const sept = la.periods.find((p) => p.period.id === PERIODS[0].id)!;
