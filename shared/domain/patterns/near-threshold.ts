@@ -1,29 +1,30 @@
 /**
  * Detector 2, near-threshold unauthorised absence (DESIGN §2.6): the penalty-notice window (10
  * school weeks, codes G/N/O/U by default, across every school and academic year: the rolling window
- * of national-framework.ts, reused here) peaks just under the threshold — at 8 or 9 sessions with the
- * defaults — in a way that looks kept there.
+ * of national-framework.ts, reused here) kept just under the threshold — 8 or 9 sessions with the
+ * defaults — or a holiday split into unauthorised days plus "illness".
  *
- * A near-threshold episode is a run of school weeks whose window count is at least
+ * Kept under: a near-threshold episode is a run of school weeks whose window count is at least
  * threshold − margin and never reaches the threshold (a run that reaches it is the penalty-notice
  * threshold itself, flagged elsewhere). Its peak window is the first window of the run holding the
  * run's highest count. It qualifies only when that window holds an unbroken run of at least
- * `minRunSessions` unauthorised sessions (a holiday is a block of days; scattered late marks or
- * odd days of truancy are not this pattern) — decided here, for precision.
- *
- * The finding stands when either:
- * - repeated: at least `minEpisodes` qualifying episodes whose peak windows share no session; or
- * - illness tops it up: the illness (I) sessions immediately before or after the window's runs of
- *   unauthorised sessions (consecutive possible sessions; not-possible sessions neither break nor
- *   extend the run, as in §2.5) would take the window to the threshold or beyond — a holiday split
- *   into unauthorised days plus "illness".
+ * `minRunSessions` unauthorised sessions (default 8): the count just under the threshold is one
+ * holiday kept there, not a shorter absence topped up with scattered late marks or odd days —
+ * decided here, for precision (ordinary unauthorised absence reaches 8 in a window that way).
+ * Flagged when at least `minEpisodes` qualifying episodes share no session (default 2: repeated).
  * One holiday kept at 8 or 9 sessions, with nothing else, is not flagged by default (it is what the
  * threshold allows); with `minEpisodes` = 1 it is, as reason `peaked_under`.
+ *
+ * Illness tops it up (a split holiday): an unbroken run of at least `splitMinRunSessions`
+ * unauthorised sessions, at least half of them in `holidayCodes` (default G: the school recorded a
+ * holiday), whose windows never reach the threshold, but which the illness (I) sessions immediately
+ * before or after it (consecutive possible sessions; not-possible sessions neither break nor extend
+ * the run, as in §2.5) would take to the threshold or beyond.
  */
 import { MARK_CHAR } from '../codes.js';
 import { dayNumber, fromDayNumber, SESSIONS_PER_YEAR_SLOT } from '../dates.js';
 import { rollingWindowCounts } from '../national-framework.js';
-import { markSet, MARK_RANK, RANK_UNAUTHORISED, sessionEvidence, sessionSlotOfDay, type PupilTimeline } from '../school-weeks.js';
+import { dayOfSlot, markSet, MARK_RANK, RANK_UNAUTHORISED, schoolWeekOfDay, sessionEvidence, sessionSlotOfDay, type PupilTimeline } from '../school-weeks.js';
 import type { NearThresholdEpisode, NearThresholdFinding, NearThresholdReason } from './findings.js';
 import type { Period } from './holiday-adjacent.js';
 import type { PatternSettings } from './settings.js';
@@ -109,19 +110,19 @@ function toEpisode(t: PupilTimeline, e: EpisodeSlots): NearThresholdEpisode {
 
 /** Qualifying near-threshold episodes of the timeline whose peak week starts in `period`, in date order. */
 export function nearThresholdEpisodes(t: PupilTimeline, settings: PatternSettings, period: Period): NearThresholdEpisode[] {
-  return qualifyingEpisodes(t, settings, period).map((e) => toEpisode(t, e));
+  const counts = rollingWindowCounts(t, settings.penaltyNoticeCodes, settings.penaltyNoticeWeeks);
+  return qualifyingEpisodes(t, settings, period, counts.windowSessions, counts.peak).map((e) => toEpisode(t, e));
 }
 
-function qualifyingEpisodes(t: PupilTimeline, settings: PatternSettings, period: Period): EpisodeSlots[] {
+function qualifyingEpisodes(t: PupilTimeline, settings: PatternSettings, period: Period, windowSessions: Int32Array, peak: number): EpisodeSlots[] {
   const threshold = settings.penaltyNoticeSessions;
   const low = threshold - settings.nearThreshold.margin;
   const windowWeeks = settings.penaltyNoticeWeeks;
-  const counts = rollingWindowCounts(t, settings.penaltyNoticeCodes, windowWeeks);
-  if (counts.peak < low) return [];
+  if (peak < low) return [];
   const set = markSet(settings.penaltyNoticeCodes);
   const fromDay = dayNumber(period.from);
   const toDay = dayNumber(period.to);
-  const w = counts.windowSessions;
+  const w = windowSessions;
   const out: EpisodeSlots[] = [];
   for (let k = 0; k < w.length; k++) {
     if (w[k] < low) continue;
@@ -142,27 +143,80 @@ function qualifyingEpisodes(t: PupilTimeline, settings: PatternSettings, period:
   return out;
 }
 
+/** Holidays split into unauthorised days plus contiguous illness that would reach the threshold (module comment). */
+function splitEpisodes(t: PupilTimeline, settings: PatternSettings, period: Period, windowSessions: Int32Array): EpisodeSlots[] {
+  const threshold = settings.penaltyNoticeSessions;
+  const W = settings.penaltyNoticeWeeks;
+  const set = markSet(settings.penaltyNoticeCodes);
+  const holiday = markSet(settings.nearThreshold.holidayCodes);
+  const fromDay = dayNumber(period.from);
+  const toDay = dayNumber(period.to);
+  const out: EpisodeSlots[] = [];
+  let run: number[] = [];
+  const close = () => {
+    const r = run;
+    run = [];
+    if (r.length < settings.nearThreshold.splitMinRunSessions) return;
+    let holidaySessions = 0;
+    for (const slot of r) if (holiday[t.marks[slot]]) holidaySessions++;
+    if (holidaySessions * 2 < r.length) return;
+    const lastDay = dayOfSlot(t, r[r.length - 1]);
+    if (lastDay < fromDay || lastDay > toDay) return;
+    const illness = [...illnessRun(t, r[0], -1), ...illnessRun(t, r[r.length - 1], 1)].sort((a, b) => a - b);
+    if (r.length + illness.length < threshold) return;
+    const k0 = schoolWeekOfDay(t, dayOfSlot(t, r[0]));
+    const k1 = schoolWeekOfDay(t, lastDay);
+    if (k0 < 0 || k1 < 0) return;
+    // Every window holding the run stays under the threshold (else the threshold itself was met).
+    for (let k = k0; k <= Math.min(windowSessions.length - 1, k1 + W - 1); k++) if (windowSessions[k] >= threshold) return;
+    const e = windowSlots(t, set, Math.max(0, k1 - W + 1), k1);
+    e.illness = illness;
+    out.push(e);
+  };
+  for (let s = 0; s < t.marks.length; s++) {
+    if (!isPossibleSlot(t, s)) continue;
+    if (set[t.marks[s]]) run.push(s);
+    else if (run.length > 0) close();
+  }
+  if (run.length > 0) close();
+  return out;
+}
+
 /** The finding for a pupil over `period`, or null (conditions in the module comment). */
 export function nearThresholdFinding(upn: string, t: PupilTimeline, settings: PatternSettings, period: Period): NearThresholdFinding | null {
   const threshold = settings.penaltyNoticeSessions;
-  const all = qualifyingEpisodes(t, settings, period);
-  if (all.length === 0) return null;
+  const counts = rollingWindowCounts(t, settings.penaltyNoticeCodes, settings.penaltyNoticeWeeks);
+  const kept = qualifyingEpisodes(t, settings, period, counts.windowSessions, counts.peak);
+  const splits = splitEpisodes(t, settings, period, counts.windowSessions);
+  if (kept.length === 0 && splits.length === 0) return null;
   // Separate episodes share no session.
   const separate: EpisodeSlots[] = [];
   const used = new Set<number>();
-  for (const e of all) {
+  for (const e of kept) {
     if (e.slots.some((s) => used.has(s))) continue;
     separate.push(e);
     for (const s of e.slots) used.add(s);
   }
-  const toppedUp = separate.filter((e) => e.count + e.illness.length >= threshold);
   const reasons: NearThresholdReason[] = [];
   if (separate.length >= 2 && separate.length >= settings.nearThreshold.minEpisodes) reasons.push('repeated');
   else if (separate.length >= settings.nearThreshold.minEpisodes) reasons.push('peaked_under');
+  const flaggedKept = reasons.length > 0 ? separate : [];
+  const toppedUp: EpisodeSlots[] = [];
+  for (const e of splits) {
+    const same = flaggedKept.find((k) => k.slots.some((s) => e.slots.includes(s)));
+    if (same) {
+      same.illness = e.illness;
+      toppedUp.push(same);
+    } else if (!toppedUp.some((k) => k.slots.some((s) => e.slots.includes(s)))) {
+      toppedUp.push(e);
+    }
+  }
   if (toppedUp.length > 0) reasons.push('illness_tops_up');
   if (reasons.length === 0) return null;
+  for (const e of flaggedKept) if (!toppedUp.includes(e)) e.illness = [];
+  const all = [...new Set([...flaggedKept, ...toppedUp])].sort((a, b) => a.slots[0] - b.slots[0]);
 
-  const episodes = separate.map((e) => toEpisode(t, e));
+  const episodes = all.map((e) => toEpisode(t, e));
   const sessions = episodes.flatMap((e) => [...e.sessions, ...e.contiguousIllness]).sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
   const urns = [...new Set(sessions.map((s) => s.urn))];
   const weeksText = (e: NearThresholdEpisode) => `the week of ${spokenDate(e.firstWeek)} to the week of ${spokenDate(e.lastWeek)}`;
@@ -178,13 +232,14 @@ export function nearThresholdFinding(upn: string, t: PupilTimeline, settings: Pa
       threshold: settings.nearThreshold.minEpisodes,
       flaggedWhen: 'at_least',
     };
-    const counts = listOf(episodes.map((e) => String(e.unauthorisedSessions)));
+    const keptEpisodes = flaggedKept.map((e) => toEpisode(t, e));
+    const counts = listOf(keptEpisodes.map((e) => String(e.unauthorisedSessions)));
     explanation =
-      (separate.length === 1
-        ? `This pupil's unauthorised absence reached ${counts} sessions in the ${plural(episodes[0].schoolWeeks, 'school week')} from ${weeksText(episodes[0])}, ` +
+      (keptEpisodes.length === 1
+        ? `This pupil's unauthorised absence reached ${counts} sessions in the ${plural(keptEpisodes[0].schoolWeeks, 'school week')} from ${weeksText(keptEpisodes[0])}, ` +
           `just under the penalty-notice threshold of ${threshold}`
-        : `This pupil's unauthorised absence reached ${counts} sessions in ${separate.length} separate ${W}-school-week periods ` +
-          `(${listOf(episodes.map(weeksText))}), each time just under the penalty-notice threshold of ${threshold}`) +
+        : `This pupil's unauthorised absence reached ${counts} sessions in ${keptEpisodes.length} separate ${W}-school-week periods ` +
+          `(${listOf(keptEpisodes.map(weeksText))}), each time just under the penalty-notice threshold of ${threshold}`) +
       (toppedUp.length > 0
         ? `, and the illness sessions immediately around the unauthorised days would take ${toppedUp.length === 1 ? 'one of them' : `${toppedUp.length} of them`} to ${Math.max(...toppedUp.map((e) => e.count + e.illness.length))}.`
         : '.');
@@ -199,8 +254,9 @@ export function nearThresholdFinding(upn: string, t: PupilTimeline, settings: Pa
       flaggedWhen: 'at_least',
     };
     explanation =
-      `In the ${plural(ep.schoolWeeks, 'school week')} from ${weeksText(ep)} this pupil had ${plural(e.count, 'unauthorised session')}, just under the penalty-notice ` +
-      `threshold of ${threshold}, and the ${plural(e.illness.length, 'illness session')} immediately before or after those unauthorised days would take it to ${observed}.`;
+      `In the ${plural(ep.schoolWeeks, 'school week')} from ${weeksText(ep)} this pupil had ${plural(e.count, 'unauthorised session')}, under the penalty-notice ` +
+      `threshold of ${threshold}, including ${plural(ep.longestRun, 'session')} of unauthorised holiday in a row, and the ${plural(e.illness.length, 'illness session')} ` +
+      `immediately before or after those days would take it to ${observed}.`;
   }
   return {
     type: 'near_threshold_unauthorised',

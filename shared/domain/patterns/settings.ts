@@ -25,13 +25,22 @@ export interface HolidayAdjacentSettings {
 export interface NearThresholdSettings {
   /** A window "peaks just under" when its count is at least threshold − margin (default 10 − 2 = 8). */
   margin: number;
-  /** Separate near-threshold windows (no session shared) that make a repeated pattern. */
+  /** Separate near-threshold windows (no session shared) that make a finding; 2 = only repeated ones. */
   minEpisodes: number;
   /**
-   * Fewest sessions in the longest unbroken run of unauthorised sessions in a near-threshold window: a
-   * holiday is a block of days, scattered lateness or truancy is not this pattern.
+   * Fewest sessions in the longest unbroken run of unauthorised sessions in a near-threshold window
+   * (default 8 = threshold − margin): the count just under the threshold is one holiday kept there,
+   * not scattered late marks or odd days added to a shorter absence.
    */
   minRunSessions: number;
+  /** Fewest sessions in the unauthorised run of a holiday split into unauthorised days plus illness. */
+  splitMinRunSessions: number;
+  /**
+   * Codes that make a run a holiday for the split trigger: at least half its sessions must be one of
+   * them (default G, the unauthorised-holiday code). O + I alone is too often a child who stopped
+   * attending and then fell ill.
+   */
+  holidayCodes: string[];
 }
 
 export interface FamilySettings {
@@ -79,7 +88,7 @@ export const DEFAULT_PATTERN_SETTINGS: PatternSettings = {
   penaltyNoticeSessions: DEFAULT_LA_SETTINGS.penaltyNoticeSessions,
   penaltyNoticeWeeks: DEFAULT_LA_SETTINGS.penaltyNoticeWeeks,
   holidayAdjacent: { alpha: 1e-4, minSessions: 6, minBreaks: 2, minRatio: 3 },
-  nearThreshold: { margin: 2, minEpisodes: 2, minRunSessions: 6 },
+  nearThreshold: { margin: 2, minEpisodes: 2, minRunSessions: 8, splitMinRunSessions: 6, holidayCodes: ['G'] },
   family: { childAlpha: 0.05, minSharedDays: 3, minBreaks: 2 },
   schoolCoding: {
     controlLimit: 0.998,

@@ -71,7 +71,10 @@ describe('near-threshold unauthorised absence', () => {
     expect(f.observed).toBe(10);
     expect(f.statistic).toMatchObject({ value: 10, threshold: 10, flaggedWhen: 'at_least' });
     expect(f.episodes[0].contiguousIllness.map((s) => `${s.date} ${s.session} ${s.code}`)).toEqual(['2026-02-13 AM I', '2026-02-13 PM I']);
-    expect(f.explanation).toContain('8 unauthorised sessions, just under the penalty-notice threshold of 10, and the 2 illness sessions immediately before or after those unauthorised days would take it to 10.');
+    expect(f.explanation).toBe(
+      'In the 10 school weeks from the week of 24 November 2025 to the week of 9 February 2026 this pupil had 8 unauthorised sessions, under the penalty-notice threshold of 10, ' +
+        'including 8 sessions of unauthorised holiday in a row, and the 2 illness sessions immediately before or after those days would take it to 10.',
+    );
   });
 
   it('does not flag when the contiguous illness takes the window only to 9', () => {
@@ -85,6 +88,26 @@ describe('near-threshold unauthorised absence', () => {
 
   it('does not count illness separated from the unauthorised days by a day in school', () => {
     expect(nearFindings({ ...on(['2026-02-02', '2026-02-03', '2026-02-04', '2026-02-05'], 'G'), '2026-02-09': 'I' })).toEqual([]);
+  });
+
+  it('flags a 3-day unauthorised holiday with 2 days of illness straight after (6 + 4 sessions), though the window peaks at only 6', () => {
+    const [f] = nearFindings({ ...on(['2026-02-09', '2026-02-10', '2026-02-11'], 'G'), ...on(['2026-02-12', '2026-02-13'], 'I') });
+    expect(f?.reasons).toEqual(['illness_tops_up']);
+    expect(f?.observed).toBe(10);
+  });
+
+  it('needs the unauthorised run of a split holiday to be a holiday (mostly G): O + illness is not flagged', () => {
+    expect(nearFindings({ ...on(['2026-02-09', '2026-02-10', '2026-02-11'], 'O'), ...on(['2026-02-12', '2026-02-13'], 'I') })).toEqual([]);
+  });
+
+  it('needs a split holiday of at least 6 unauthorised sessions: 5 with 5 of illness are not flagged', () => {
+    const five: Codes = { ...on(['2026-02-09', '2026-02-10'], 'G'), '2026-02-11': ['G', 'I'], ...on(['2026-02-12', '2026-02-13'], 'I') };
+    expect(nearFindings(five)).toEqual([]);
+  });
+
+  it('does not count a window kept at 8 by a 3-day absence plus scattered days (the 8 is not one holiday)', () => {
+    const codes: Codes = { ...on(['2026-01-14', '2026-01-28'], ['N', '/']), ...on(['2026-02-09', '2026-02-10', '2026-02-11'], 'G') };
+    expect(nearFindings(codes, SINGLE)).toEqual([]);
   });
 
   it('does not flag scattered single unauthorised sessions (no holiday-like run), even when they reach 9', () => {
