@@ -75,7 +75,7 @@ export function problem(status: number, detail: string, errors?: ProblemDetail[]
 }
 
 export function problemResponse(p: Problem): Result {
-  const type = `https://attendance-hub.example/problems/${p.title.toLowerCase().replace(/[^a-z]+/g, '-')}`;
+  const type = `https://attendance-hub.example/problems/${p.title.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '')}`;
   return {
     statusCode: p.status,
     headers: { 'content-type': 'application/problem+json', ...p.headers },

@@ -140,13 +140,32 @@ async function refreshSchools(importId: string, upns: string[]): Promise<number>
   return bySchoolYear.size;
 }
 
+/** The request body as received, for an upload refused before its files could be told apart. */
+function rawUploadName(contentType: string): string {
+  return /^multipart\//i.test(contentType) ? 'request.multipart' : /xml/i.test(contentType) ? 'request.xml' : /csv/i.test(contentType) ? 'request.csv' : 'request.bin';
+}
+
 async function postCohorts(ctx: RouteContext<{ format?: Format }>) {
   const { principal, query } = ctx;
-  const upload = readUpload(ctx);
-  const format = query.format ?? detectFormat(upload);
   const importId = newId('i');
-  for (const f of upload.files) await keepImportFile(importId, f.name, f.body, f.contentType);
-  const result = runImport(format, upload, todayInEngland());
+  let upload: Upload;
+  let format: Format;
+  let result: CareImport;
+  let kept = false;
+  try {
+    upload = readUpload(ctx);
+    format = query.format ?? detectFormat(upload);
+    for (const f of upload.files) await keepImportFile(importId, f.name, f.body, f.contentType);
+    kept = true;
+    result = runImport(format, upload, todayInEngland());
+  } catch (err) {
+    // Refused before a report: still keep what was received and say under which import id.
+    if (!(err instanceof Problem)) throw err;
+    const body = rawBody(ctx.event);
+    if (!kept && body.length > 0) await keepImportFile(importId, rawUploadName(header(ctx.event, 'content-type') ?? ''), body, header(ctx.event, 'content-type') ?? 'application/octet-stream');
+    await recordAudit(principal, { action: 'import_cohorts', target: `import:${importId}`, outcome: `rejected:${err.status}` });
+    throw new Problem(err.status, err.title, err.detail, err.errors, { ...err.extra, ...(body.length > 0 ? { importId } : {}) }, err.headers);
+  }
   if (result.fileError) {
     await recordAudit(principal, { action: 'import_cohorts', target: `import:${importId}`, outcome: `rejected:${result.fileError.status}` });
     throw new Problem(result.fileError.status, result.fileError.title, result.fileError.detail, result.fileError.errors?.slice(0, 100), { importId, code: result.fileError.code });

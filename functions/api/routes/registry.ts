@@ -38,6 +38,7 @@ export const registryRoutes = [
       await keepImportFile(importId, 'gias.csv', body, 'text/csv');
       const parsed = parseGiasCsv(body);
       if (parsed.fileError) {
+        await recordAudit(principal, { action: 'import_registry', target: `import:${importId}`, outcome: `rejected:${parsed.fileError.status}` });
         throw new Problem(parsed.fileError.status, parsed.fileError.title, parsed.fileError.detail, parsed.fileError.errors?.slice(0, 100), { importId, code: parsed.fileError.code });
       }
       const la = runtimeConfig().laCode;

@@ -154,7 +154,10 @@ export const returnRoutes = [
     response: z.object({ returnId: z.string(), uploadUrl: z.string(), method: z.literal('PUT'), headers: z.record(z.string(), z.string()), expiresAt: z.string() }),
     handler: async ({ event, principal }) => {
       const body = jsonBody(event, z.object({ urn: Urn, format: z.enum(['csv', 'ctf']).default('csv'), bytes: z.number().int().min(1).max(LIMITS.maxPresignedUploadBytes) }));
-      if (!(await (await uploadScope(principal))(body.urn))) throw problem(403, `This token may not send returns for URN ${body.urn}.`);
+      if (!(await (await uploadScope(principal))(body.urn))) {
+        await recordAudit(principal, { action: 'presign_return', target: `school:${body.urn}`, outcome: 'rejected:403', urn: body.urn });
+        throw problem(403, `This token may not send returns for URN ${body.urn}.`);
+      }
       const config = runtimeConfig();
       const returnId = newId('r');
       const key = paths.rawReturn(body.urn, returnId, EXT[body.format]);
@@ -178,8 +181,12 @@ export const returnRoutes = [
     summary: 'A return\'s status, counts and row errors (line, field, code, message)',
     response: ReturnStatusSchema,
     handler: async ({ principal, params }) => {
-      if (!ReturnId.safeParse(params.returnId).success) throw problem(404, 'No such return.');
-      const r = await visibleReturn(principal, params.returnId);
+      // Row errors name pupils (a CTF's totals errors give the UPN), so reading a status is audited.
+      const r = await (ReturnId.safeParse(params.returnId).success ? visibleReturn(principal, params.returnId) : Promise.reject(problem(404, 'No such return.'))).catch(async (err: unknown) => {
+        if (err instanceof Problem) await recordAudit(principal, { action: 'read_return', target: `return:${String(params.returnId).slice(0, 64)}`, outcome: 'not_found' });
+        throw err;
+      });
+      await recordAudit(principal, { action: 'read_return', target: `return:${r.returnId}`, outcome: 'ok', urn: r.urn });
       return json(200, {
         returnId: r.returnId, urn: r.urn, status: r.status, format: r.format, receivedAt: r.receivedAt, processedAt: r.processedAt,
         counts: r.counts, errors: r.errors ?? [], errorsTruncated: r.errorsTruncated ?? false, rejection: r.rejection, dates: r.dates,
