@@ -8,12 +8,14 @@
  * threshold − margin and never reaches the threshold (a run that reaches it is the penalty-notice
  * threshold itself, flagged elsewhere). Its peak window is the first window of the run holding the
  * run's highest count. It qualifies only when that window holds an unbroken run of at least
- * `minRunSessions` unauthorised sessions (default 8): the count just under the threshold is one
- * holiday kept there, not a shorter absence topped up with scattered late marks or odd days —
- * decided here, for precision (ordinary unauthorised absence reaches 8 in a window that way).
- * Flagged when at least `minEpisodes` qualifying episodes share no session (default 2: repeated).
- * One holiday kept at 8 or 9 sessions, with nothing else, is not flagged by default (it is what the
- * threshold allows); with `minEpisodes` = 1 it is, as reason `peaked_under`.
+ * `minRunSessions` unauthorised sessions (default 8), at least half of them in `holidayCodes`
+ * (default G): the count just under the threshold is one holiday kept there, not a shorter absence
+ * topped up with scattered late marks or odd days, nor days off with no reason given — decided here,
+ * for precision (ordinary unauthorised absence reaches 8 in a window both ways). An LA that wants
+ * DESIGN's wider reading sets `holidayCodes` to the whole penalty-notice code set.
+ * Flagged when at least `minEpisodes` qualifying episodes share no session (default 1, DESIGN's
+ * definition: reason `peaked_under`; two or more: reason `repeated`). An LA that wants only repeated
+ * patterns sets `minEpisodes` to 2.
  *
  * Illness tops it up (a split holiday): an unbroken run of at least `splitMinRunSessions`
  * unauthorised sessions, at least half of them in `holidayCodes` (default G: the school recorded a
@@ -53,11 +55,13 @@ interface EpisodeSlots {
   count: number;
   slots: number[];
   longestRun: number;
+  /** Longest run at least half of whose sessions are in the holiday codes. */
+  longestHolidayRun: number;
   illness: number[];
 }
 
-/** The counted slots of the window of school weeks [k0, k1], its longest run, and the illness around its runs. */
-function windowSlots(t: PupilTimeline, set: Uint8Array, k0: number, k1: number): EpisodeSlots {
+/** The counted slots of the window of school weeks [k0, k1], its longest runs, and the illness around its runs. */
+function windowSlots(t: PupilTimeline, set: Uint8Array, holiday: Uint8Array, k0: number, k1: number): EpisodeSlots {
   const slots: number[] = [];
   const firstDay = t.weeks[k0];
   const lastDay = t.weeks[k1] + 6;
@@ -67,7 +71,9 @@ function windowSlots(t: PupilTimeline, set: Uint8Array, k0: number, k1: number):
   const lo = firstSlot >= 0 ? firstSlot : 0;
   const hi = lastSlot >= 0 ? lastSlot + 1 : t.years * SESSIONS_PER_YEAR_SLOT - 1;
   let longestRun = 0;
+  let longestHolidayRun = 0;
   let run = 0;
+  let runHoliday = 0;
   let runStart = -1;
   let prev = -1;
   const illness = new Set<number>();
@@ -75,8 +81,10 @@ function windowSlots(t: PupilTimeline, set: Uint8Array, k0: number, k1: number):
     if (run > 0) {
       for (const s of illnessRun(t, runStart, -1)) illness.add(s);
       for (const s of illnessRun(t, prev, 1)) illness.add(s);
+      if (runHoliday * 2 >= run && run > longestHolidayRun) longestHolidayRun = run;
     }
     run = 0;
+    runHoliday = 0;
   };
   for (let s = lo; s <= hi; s++) {
     if (!isPossibleSlot(t, s)) continue;
@@ -85,6 +93,7 @@ function windowSlots(t: PupilTimeline, set: Uint8Array, k0: number, k1: number):
     if (set[t.marks[s]]) {
       if (run === 0) runStart = s;
       run++;
+      if (holiday[t.marks[s]]) runHoliday++;
       prev = s;
       slots.push(s);
       if (run > longestRun) longestRun = run;
@@ -93,7 +102,7 @@ function windowSlots(t: PupilTimeline, set: Uint8Array, k0: number, k1: number):
     }
   }
   closeRun();
-  return { weekFrom: k0, weekTo: k1, count: slots.length, slots, longestRun, illness: [...illness].sort((a, b) => a - b) };
+  return { weekFrom: k0, weekTo: k1, count: slots.length, slots, longestRun, longestHolidayRun, illness: [...illness].sort((a, b) => a - b) };
 }
 
 function toEpisode(t: PupilTimeline, e: EpisodeSlots): NearThresholdEpisode {
@@ -120,6 +129,7 @@ function qualifyingEpisodes(t: PupilTimeline, settings: PatternSettings, period:
   const windowWeeks = settings.penaltyNoticeWeeks;
   if (peak < low) return [];
   const set = markSet(settings.penaltyNoticeCodes);
+  const holiday = markSet(settings.nearThreshold.holidayCodes);
   const fromDay = dayNumber(period.from);
   const toDay = dayNumber(period.to);
   const w = windowSessions;
@@ -136,8 +146,8 @@ function qualifyingEpisodes(t: PupilTimeline, settings: PatternSettings, period:
     k = end;
     if (reachesThreshold) continue;
     if (t.weeks[peakWeek] < fromDay - 6 || t.weeks[peakWeek] > toDay) continue;
-    const e = windowSlots(t, set, Math.max(0, peakWeek - windowWeeks + 1), peakWeek);
-    if (e.longestRun < settings.nearThreshold.minRunSessions) continue;
+    const e = windowSlots(t, set, holiday, Math.max(0, peakWeek - windowWeeks + 1), peakWeek);
+    if (e.longestHolidayRun < settings.nearThreshold.minRunSessions) continue;
     out.push(e);
   }
   return out;
@@ -169,7 +179,7 @@ function splitEpisodes(t: PupilTimeline, settings: PatternSettings, period: Peri
     if (k0 < 0 || k1 < 0) return;
     // Every window holding the run stays under the threshold (else the threshold itself was met).
     for (let k = k0; k <= Math.min(windowSessions.length - 1, k1 + W - 1); k++) if (windowSessions[k] >= threshold) return;
-    const e = windowSlots(t, set, Math.max(0, k1 - W + 1), k1);
+    const e = windowSlots(t, set, holiday, Math.max(0, k1 - W + 1), k1);
     e.illness = illness;
     out.push(e);
   };

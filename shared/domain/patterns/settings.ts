@@ -25,7 +25,11 @@ export interface HolidayAdjacentSettings {
 export interface NearThresholdSettings {
   /** A window "peaks just under" when its count is at least threshold − margin (default 10 − 2 = 8). */
   margin: number;
-  /** Separate near-threshold windows (no session shared) that make a finding; 2 = only repeated ones. */
+  /**
+   * Separate near-threshold windows (no session shared) that make a finding. DESIGN §2.6 defines the
+   * pattern as a window peaking at 8 or 9 ("especially when repeated"), so one is enough by default;
+   * the finding's reasons say `repeated` or `peaked_under` so a caseload can be ordered. 2 = only repeated.
+   */
   minEpisodes: number;
   /**
    * Fewest sessions in the longest unbroken run of unauthorised sessions in a near-threshold window
@@ -36,9 +40,9 @@ export interface NearThresholdSettings {
   /** Fewest sessions in the unauthorised run of a holiday split into unauthorised days plus illness. */
   splitMinRunSessions: number;
   /**
-   * Codes that make a run a holiday for the split trigger: at least half its sessions must be one of
-   * them (default G, the unauthorised-holiday code). O + I alone is too often a child who stopped
-   * attending and then fell ill.
+   * Codes that make a run of unauthorised sessions a holiday, for both triggers: at least half its
+   * sessions must be one of them (default G, the unauthorised-holiday code). Runs of O or N alone are
+   * too often a child who stopped attending (and then fell ill), not a family keeping a holiday short.
    */
   holidayCodes: string[];
 }
@@ -88,7 +92,7 @@ export const DEFAULT_PATTERN_SETTINGS: PatternSettings = {
   penaltyNoticeSessions: DEFAULT_LA_SETTINGS.penaltyNoticeSessions,
   penaltyNoticeWeeks: DEFAULT_LA_SETTINGS.penaltyNoticeWeeks,
   holidayAdjacent: { alpha: 1e-4, minSessions: 6, minBreaks: 2, minRatio: 3 },
-  nearThreshold: { margin: 2, minEpisodes: 2, minRunSessions: 8, splitMinRunSessions: 6, holidayCodes: ['G'] },
+  nearThreshold: { margin: 2, minEpisodes: 1, minRunSessions: 8, splitMinRunSessions: 6, holidayCodes: ['G'] },
   family: { childAlpha: 0.05, minSharedDays: 3, minBreaks: 2 },
   schoolCoding: {
     controlLimit: 0.998,

@@ -25,14 +25,16 @@ const NINE_BEFORE_OCTOBER: Codes = { '2025-10-20': ['/', 'G'], ...on(['2025-10-2
 /** 8 G sessions: Monday to Thursday of the week after Easter. */
 const EIGHT_AFTER_EASTER: Codes = on(['2026-04-13', '2026-04-14', '2026-04-15', '2026-04-16'], 'G');
 const SINGLE = { nearThreshold: { minEpisodes: 1 } };
+/** Only repeated kept-under windows, so the illness trigger is tested on its own. */
+const REPEATED_ONLY = { nearThreshold: { minEpisodes: 2 } };
 
 describe('near-threshold unauthorised absence', () => {
-  it('does not flag one holiday kept at 9 sessions by default: it is what the threshold allows', () => {
-    expect(nearFindings(NINE_BEFORE_OCTOBER)).toEqual([]);
+  it('does not flag one holiday kept at 9 sessions when the LA asks for repeated episodes only (minEpisodes 2)', () => {
+    expect(nearFindings(NINE_BEFORE_OCTOBER, { nearThreshold: { minEpisodes: 2 } })).toEqual([]);
   });
 
-  it('flags one holiday kept at 9 sessions when the LA asks for single episodes (minEpisodes 1)', () => {
-    const [f] = nearFindings(NINE_BEFORE_OCTOBER, SINGLE);
+  it('flags one holiday kept at 9 sessions (a window peaking just under the threshold: DESIGN 2.6)', () => {
+    const [f] = nearFindings(NINE_BEFORE_OCTOBER);
     expect(f).toMatchObject({ reasons: ['peaked_under'], observed: 1, threshold: 10, windowWeeks: 10, codes: ['G', 'N', 'O', 'U'] });
     // The pupil's record starts in September: the first windows hold fewer than 10 school weeks.
     expect(f.episodes[0]).toMatchObject({ unauthorisedSessions: 9, longestRun: 9, firstWeek: '2025-09-01', lastWeek: '2025-10-20', schoolWeeks: 8 });
@@ -42,8 +44,14 @@ describe('near-threshold unauthorised absence', () => {
     );
   });
 
+  it('reads a run of O (no holiday code) as a holiday only when the LA widens the holiday codes', () => {
+    const nineO: Codes = { '2025-10-20': ['/', 'O'], ...on(['2025-10-21', '2025-10-22', '2025-10-23', '2025-10-24'], 'O') };
+    expect(nearFindings(nineO, SINGLE)).toEqual([]);
+    expect(nearFindings(nineO, { nearThreshold: { minEpisodes: 1, holidayCodes: ['G', 'N', 'O', 'U'] } })).toHaveLength(1);
+  });
+
   it('flags two holidays each kept just under the threshold, more than 10 school weeks apart', () => {
-    const [f] = nearFindings({ ...NINE_BEFORE_OCTOBER, ...EIGHT_AFTER_EASTER });
+    const [f] = nearFindings({ ...NINE_BEFORE_OCTOBER, ...EIGHT_AFTER_EASTER }, REPEATED_ONLY);
     expect(f).toBeDefined();
     expect(f.reasons).toEqual(['repeated']);
     expect(f.episodes.map((e) => e.unauthorisedSessions)).toEqual([9, 8]);
@@ -65,7 +73,7 @@ describe('near-threshold unauthorised absence', () => {
   });
 
   it('flags 8 unauthorised sessions with illness straight after that takes the window to 10', () => {
-    const [f] = nearFindings({ ...on(['2026-02-09', '2026-02-10', '2026-02-11', '2026-02-12'], 'G'), '2026-02-13': 'I' });
+    const [f] = nearFindings({ ...on(['2026-02-09', '2026-02-10', '2026-02-11', '2026-02-12'], 'G'), '2026-02-13': 'I' }, REPEATED_ONLY);
     expect(f).toBeDefined();
     expect(f.reasons).toEqual(['illness_tops_up']);
     expect(f.observed).toBe(10);
@@ -77,17 +85,25 @@ describe('near-threshold unauthorised absence', () => {
     );
   });
 
+  it('reports one episode with both reasons when a holiday kept at 8 is also topped up by illness', () => {
+    const [f] = nearFindings({ ...on(['2026-02-09', '2026-02-10', '2026-02-11', '2026-02-12'], 'G'), '2026-02-13': 'I' });
+    expect(f.reasons).toEqual(['peaked_under', 'illness_tops_up']);
+    expect(f.episodes).toHaveLength(1);
+    expect(f.episodes[0].contiguousIllness).toHaveLength(2);
+    expect(f.explanation).toMatch(/just under the penalty-notice threshold of 10, and the illness sessions immediately around the unauthorised days would take one of them to 10\.$/);
+  });
+
   it('does not flag when the contiguous illness takes the window only to 9', () => {
-    expect(nearFindings({ ...on(['2026-02-09', '2026-02-10', '2026-02-11', '2026-02-12'], 'G'), '2026-02-13': ['I', '/'] })).toEqual([]);
+    expect(nearFindings({ ...on(['2026-02-09', '2026-02-10', '2026-02-11', '2026-02-12'], 'G'), '2026-02-13': ['I', '/'] }, REPEATED_ONLY)).toEqual([]);
   });
 
   it('counts illness on the first day after a half term as contiguous with unauthorised days before it', () => {
-    const [f] = nearFindings({ ...on(['2026-02-10', '2026-02-11', '2026-02-12', '2026-02-13'], 'G'), '2026-02-23': 'I' });
+    const [f] = nearFindings({ ...on(['2026-02-10', '2026-02-11', '2026-02-12', '2026-02-13'], 'G'), '2026-02-23': 'I' }, REPEATED_ONLY);
     expect(f?.reasons).toEqual(['illness_tops_up']);
   });
 
   it('does not count illness separated from the unauthorised days by a day in school', () => {
-    expect(nearFindings({ ...on(['2026-02-02', '2026-02-03', '2026-02-04', '2026-02-05'], 'G'), '2026-02-09': 'I' })).toEqual([]);
+    expect(nearFindings({ ...on(['2026-02-02', '2026-02-03', '2026-02-04', '2026-02-05'], 'G'), '2026-02-09': 'I' }, REPEATED_ONLY)).toEqual([]);
   });
 
   it('flags a 3-day unauthorised holiday with 2 days of illness straight after (6 + 4 sessions), though the window peaks at only 6', () => {
