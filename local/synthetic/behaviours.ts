@@ -531,10 +531,8 @@ class Planner {
       const n = this.random.chance(0.6) ? 2 : 1;
       days.push(...side.slice(0, n));
     }
-    if (days.length < 4) {
-      const extra = chosen[0].before.find((d) => !days.includes(d));
-      if (extra !== undefined) days.push(extra);
-    }
+    // At least four days (8 sessions): enough that one sick day is never the pattern.
+    for (const b of chosen) for (const d of [...b.before, ...b.after]) if (days.length < 4 && !days.includes(d)) days.push(d);
     return { days: [...new Set(days)].sort((a, b) => a - b), breaks: chosen };
   }
 

@@ -233,7 +233,9 @@ export async function generateLa(options: GenerateOptions): Promise<GenerateSumm
   await files.write('ground-truth.json', groundTruthJson(o, plan.behaviours, background, plan.skipped, pop, run, registry.inArea.map((s) => s.urn)));
   await files.flush();
   summary.bytes = files.bytes;
-  await manifest.close({ ...summary, bytes: summary.bytes });
+  // The manifest's copy leaves out the output path, so the files do not depend on where they are written.
+  const { out: _out, ...portable } = summary;
+  await manifest.close(portable);
   await files.flush();
   summary.bytes = files.bytes;
   report({ stage: 'done', day: days, days, files: run.fileCount(), rows: run.rows + run.correctionRows, bytes: files.bytes });
@@ -359,7 +361,7 @@ class ManifestWriter {
     await this.files.append('manifest.json', text, false);
   }
 
-  async close(summary: GenerateSummary): Promise<void> {
+  async close(summary: Omit<GenerateSummary, 'out'>): Promise<void> {
     await this.flush();
     await this.files.append('manifest.json', `\n],\n"summary":${JSON.stringify(summary)}}\n`, false);
   }

@@ -151,20 +151,24 @@ export class PupilModel {
         first = true;
       }
     }
-    // Guards: background absence never makes a 20-session unauthorised run or a 30th illness session.
+    // Guards, session by session: background absence never makes a 20-session unauthorised run, nor a
+    // capped pupil's 30th illness session.
     am = this.guard(am, '/');
-    pm = this.guard(pm, '\\');
     if (am === '/') {
       const u = random.next();
-      if (u < this.lateU && !this.quietUnauthorised && this.unauthorisedRun < BACKGROUND_CAP.unauthorisedRun) am = 'U';
+      const lateAllowed = !this.quietUnauthorised && !(adjacent && this.adjacentPresent) && this.unauthorisedRun < BACKGROUND_CAP.unauthorisedRun;
+      if (u < this.lateU && lateAllowed) am = 'U';
       else if (u < this.lateU + this.lateL) am = 'L';
     }
+    this.count(am);
+    pm = this.guard(pm, '\\');
     if (am === '/' && pm === '\\' && random.next() < this.approved) {
       const code = approvedCode(random, this.workExperience);
       if (random.chance(0.5)) am = pm = code;
       else pm = code;
     }
     if (partTimePm) pm = 'X';
+    this.count(pm);
     t.am = t.firstAm = am;
     t.pm = t.firstPm = pm;
     // A new episode's reason is often unknown on the day: the first return says N, a later one corrects it.
@@ -172,8 +176,6 @@ export class PupilModel {
       if (isCorrectable(am)) t.firstAm = 'N';
       if (isCorrectable(pm)) t.firstPm = 'N';
     }
-    this.count(am);
-    this.count(pm);
     return t;
   }
 
