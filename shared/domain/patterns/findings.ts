@@ -160,6 +160,8 @@ export interface SchoolCodingFinding extends FindingBase {
   notPossible: FunnelComparison & { sessions: number; ofSessions: number; codes: Record<string, number> };
   /** The school's holiday-adjacent days that year, with the break each is next to. */
   adjacentDates: Array<{ date: string; breakStart: string; breakEnd: string }>;
+  /** Pupils left out of the counts because their own absence is concentrated next to holidays (reported per pupil). */
+  excludedPupils: number;
 }
 
 export type PatternFinding = HolidayAdjacentFinding | NearThresholdFinding | FamilyFinding | SchoolCodingFinding;

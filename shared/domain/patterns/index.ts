@@ -10,7 +10,7 @@
  *    near-threshold findings, and the compact household record the family pass needs (only for a
  *    child who could be part of a family finding);
  * 3. LA-wide (`laPatterns`): family findings over the household records and school coding findings
- *    over the coding counts — both small.
+ *    over the coding counts, less the shares of pupils whose own pattern is reported — all small.
  * `detectPatterns` runs all three in one call (the evaluation against the synthetic LA's ground
  * truth, and a single-invocation nightly run when the LA fits in memory).
  */
@@ -29,7 +29,7 @@ import type {
 } from './findings.js';
 import { adjacencyKey, analyseHolidayAdjacency, holidayAdjacentFinding, type AdjacencyByKey, type Period } from './holiday-adjacent.js';
 import { nearThresholdFinding } from './near-threshold.js';
-import { schoolCodingCounts, schoolCodingFindings, type SchoolCodingCounts } from './school-coding.js';
+import { schoolCodingCounts, schoolCodingExclusion, schoolCodingFindings, type SchoolCodingCounts, type SchoolCodingExclusion } from './school-coding.js';
 import { DEFAULT_PATTERN_SETTINGS, type PatternSettings } from './settings.js';
 
 export * from './findings.js';
@@ -39,8 +39,8 @@ export type { AdjacencyByKey, AdjacentAbsence, HolidayAdjacencyAnalysis, Period 
 export { nearThresholdFinding, nearThresholdEpisodes } from './near-threshold.js';
 export { familyFindings, householdKey, householdMember } from './family.js';
 export type { HouseholdMember, MemberAbsence } from './family.js';
-export { schoolCodingComparisons, schoolCodingCounts, schoolCodingFindings } from './school-coding.js';
-export type { SchoolCodingComparison, SchoolCodingCounts } from './school-coding.js';
+export { schoolCodingComparisons, schoolCodingCounts, schoolCodingExclusion, schoolCodingFindings, withoutExcludedPupils } from './school-coding.js';
+export type { SchoolCodingComparison, SchoolCodingCounts, SchoolCodingExclusion } from './school-coding.js';
 export { placementTest, spellsOf } from './placement.js';
 export type { PlacementTest, Spell } from './placement.js';
 
@@ -120,6 +120,8 @@ export interface PupilPatternResult {
   findings: Array<HolidayAdjacentFinding | NearThresholdFinding>;
   /** The pupil's record for the family pass, or null when they cannot be part of a family finding. */
   household: HouseholdMember | null;
+  /** The pupil's shares of their schools' coding counts, to leave out (empty unless their own p ≤ excludePupilAlpha). */
+  codingExclusions: SchoolCodingExclusion[];
 }
 
 /** The UPRN on the pupil's latest enrolment that states one. */
@@ -141,7 +143,15 @@ export function pupilPatterns(pupil: PupilPatternInput, ctx: PupilPatternContext
   const near = nearThresholdFinding(pupil.upn, t, ctx.settings, ctx.period);
   if (near) findings.push(near);
   const household = householdMember(pupil.upn, householdKey(pupil.familyId, latestUprn(pupil.enrolments)), t, analysis, ctx.settings);
-  return { findings, household };
+  const codingExclusions: SchoolCodingExclusion[] = [];
+  if (analysis.test && analysis.test.pValue <= ctx.settings.schoolCoding.excludePupilAlpha) {
+    const years = new Set(academicYearsOf(ctx.period));
+    for (const e of pupil.enrolments) {
+      const adj = ctx.adjacency.get(adjacencyKey(e.academicYear, e.urn));
+      if (adj && years.has(e.academicYear)) codingExclusions.push(schoolCodingExclusion(pupil.upn, e.urn, e.academicYear, e.marks, adj));
+    }
+  }
+  return { findings, household, codingExclusions };
 }
 
 // ---- Pass 3: LA-wide ---------------------------------------------------------------------------
@@ -150,8 +160,9 @@ export function laPatterns(
   households: readonly HouseholdMember[],
   coding: readonly SchoolCodingCounts[],
   settings: PatternSettings = DEFAULT_PATTERN_SETTINGS,
+  codingExclusions: readonly SchoolCodingExclusion[] = [],
 ): Array<FamilyFinding | SchoolCodingFinding> {
-  return [...familyFindings(households, settings), ...schoolCodingFindings(coding, settings)];
+  return [...familyFindings(households, settings), ...schoolCodingFindings(coding, settings, codingExclusions)];
 }
 
 // ---- All in one --------------------------------------------------------------------------------
@@ -200,12 +211,14 @@ export function detectPatterns(input: PatternsInput): PatternsResult {
   }
   const findings: PatternFinding[] = [];
   const households: HouseholdMember[] = [];
+  const exclusions: SchoolCodingExclusion[] = [];
   for (const upn of [...byUpn.keys()].sort()) {
     const r = pupilPatterns({ upn, enrolments: byUpn.get(upn) as PatternEnrolment[], familyId: input.familyIds?.get(upn) }, ctx);
     findings.push(...r.findings);
     if (r.household) households.push(r.household);
+    exclusions.push(...r.codingExclusions);
   }
-  findings.push(...laPatterns(households, digests.flatMap((d) => d.coding), settings));
+  findings.push(...laPatterns(households, digests.flatMap((d) => d.coding), settings, exclusions));
   const counts = { holiday_adjacent_absence: 0, near_threshold_unauthorised: 0, family_pattern: 0, school_coding: 0 } as Record<PatternType, number>;
   for (const f of findings) counts[f.type]++;
   return { findings, counts, pupilsAnalysed: byUpn.size, schoolsAnalysed: input.schools.length };

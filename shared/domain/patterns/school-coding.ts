@@ -3,9 +3,10 @@
  * schools of the LA:
  * - illness next to breaks: the school's illness rate (I per possible session) on its own
  *   holiday-adjacent days relative to its other days, as a log ratio, is above the funnel's upper
- *   control limit (99.8 % by default) around the other schools' pooled ratio — holidays coded as
- *   authorised illness;
- * - low unauthorised-holiday share: the illness ratio is above the warning limit (95 %) and the share
+ *   control limit (99.8 % by default) around the other schools' pooled ratio, and at least
+ *   `minExcessRatio` (1.5) times that ratio — holidays coded as authorised illness;
+ * - low unauthorised-holiday share: the illness ratio is above the warning limit (95 %; no minimum
+ *   excess, the G share corroborates it) and the share
  *   of the school's absence on holiday-adjacent days coded G is below the lower control limit of its
  *   own funnel — the excess is there and the holidays are not being coded as holidays;
  * - not-possible share: the share of the school's sessions coded not possible (Q, Y1–Y7 by default;
@@ -138,6 +139,79 @@ export function schoolCodingCounts(register: SchoolRegister, adjacency: SchoolYe
   };
 }
 
+/**
+ * One pupil's share of a school-year's illness counts: left out of the school's funnel when the
+ * pupil's own absence is concentrated next to holidays (p ≤ `excludePupilAlpha`). Their pattern is
+ * reported per pupil (or per family); a handful of such families must not make a school look as if
+ * it codes holidays as illness, which is a practice across many pupils.
+ */
+export interface SchoolCodingExclusion {
+  upn: string;
+  urn: string;
+  academicYear: number;
+  adjacentPossible: number;
+  adjacentIllness: number;
+  otherPossible: number;
+  otherIllness: number;
+  adjacentAbsence: number;
+  adjacentG: number;
+}
+
+/** A pupil's contribution to their school-year's coding counts (the same rules as `schoolCodingCounts`). */
+export function schoolCodingExclusion(upn: string, urn: string, academicYear: number, marks: string, adjacency: SchoolYearAdjacency): SchoolCodingExclusion {
+  const out: SchoolCodingExclusion = { upn, urn, academicYear, adjacentPossible: 0, adjacentIllness: 0, otherPossible: 0, otherIllness: 0, adjacentAbsence: 0, adjacentG: 0 };
+  const n = Math.min(marks.length, DAYS_PER_YEAR_SLOT * 2);
+  for (let i = 0; i < n; i++) {
+    const ch = marks.charCodeAt(i);
+    if (ch >= 128) continue;
+    const cls = POSSIBLE_CLASS[ch];
+    if (cls === 0) continue;
+    if (adjacency.breakOfDay[i >> 1] >= 0) {
+      out.adjacentPossible++;
+      if (ch === ILLNESS) out.adjacentIllness++;
+      if (cls === 2) {
+        out.adjacentAbsence++;
+        if (ch === G) out.adjacentG++;
+      }
+    } else {
+      out.otherPossible++;
+      if (ch === ILLNESS) out.otherIllness++;
+    }
+  }
+  return out;
+}
+
+/** The counts with the excluded pupils' shares taken out, and how many pupils were taken out of each. */
+export function withoutExcludedPupils(
+  counts: readonly SchoolCodingCounts[],
+  exclusions: readonly SchoolCodingExclusion[],
+): Array<SchoolCodingCounts & { excludedPupils: number }> {
+  const byKey = new Map<string, SchoolCodingExclusion[]>();
+  for (const x of exclusions) {
+    const key = `${x.academicYear}#${x.urn}`;
+    const list = byKey.get(key);
+    if (list) list.push(x);
+    else byKey.set(key, [x]);
+  }
+  return counts.map((c) => {
+    const list = byKey.get(`${c.academicYear}#${c.urn}`) ?? [];
+    const minus = (k: keyof SchoolCodingExclusion) => list.reduce((a, x) => a + (x[k] as number), 0);
+    const adjacentPossible = c.adjacentPossible - minus('adjacentPossible');
+    const otherPossible = c.otherPossible - minus('otherPossible');
+    return {
+      ...c,
+      adjacentPossible,
+      adjacentIllness: c.adjacentIllness - minus('adjacentIllness'),
+      otherPossible,
+      otherIllness: c.otherIllness - minus('otherIllness'),
+      adjacentAbsence: c.adjacentAbsence - minus('adjacentAbsence'),
+      adjacentG: c.adjacentG - minus('adjacentG'),
+      possible: adjacentPossible + otherPossible,
+      excludedPupils: new Set(list.map((x) => x.upn)).size,
+    };
+  });
+}
+
 /** Add two schools' counts (e.g. a school's registers held in parts). */
 function sum(list: readonly SchoolCodingCounts[], key: keyof SchoolCodingCounts): number {
   let s = 0;
@@ -193,15 +267,16 @@ function comparison(unit: FunnelUnit, tau2: number, control: number, back: (x: n
 
 /** Where one school-year sits in the LA's three funnels, and which signals it raises (none for most schools). */
 export interface SchoolCodingComparison {
-  counts: SchoolCodingCounts;
+  /** The counts the funnels used (excluded pupils' shares taken out). */
+  counts: SchoolCodingCounts & { excludedPupils?: number };
   signals: SchoolCodingSignal[];
   illness: FunnelComparison;
   unauthorisedHolidayShare: FunnelComparison;
   notPossible: FunnelComparison;
 }
 
-function byAcademicYear(counts: readonly SchoolCodingCounts[]): SchoolCodingCounts[][] {
-  const byYear = new Map<number, SchoolCodingCounts[]>();
+function byAcademicYear<T extends SchoolCodingCounts>(counts: readonly T[]): T[][] {
+  const byYear = new Map<number, T[]>();
   for (const c of counts) {
     const list = byYear.get(c.academicYear);
     if (list) list.push(c);
@@ -211,13 +286,21 @@ function byAcademicYear(counts: readonly SchoolCodingCounts[]): SchoolCodingCoun
 }
 
 /** Every school-year against its LA funnels (each academic year is its own funnel); empty with too few schools. */
-export function schoolCodingComparisons(counts: readonly SchoolCodingCounts[], settings: PatternSettings): SchoolCodingComparison[] {
-  return byAcademicYear(counts).flatMap((list) => comparisonsForYear(list, settings));
+export function schoolCodingComparisons(
+  counts: readonly SchoolCodingCounts[],
+  settings: PatternSettings,
+  exclusions: readonly SchoolCodingExclusion[] = [],
+): SchoolCodingComparison[] {
+  return byAcademicYear(withoutExcludedPupils(counts, exclusions)).flatMap((list) => comparisonsForYear(list, settings));
 }
 
 /** School coding findings for every school-year in `counts`: the comparisons that raise a signal. */
-export function schoolCodingFindings(counts: readonly SchoolCodingCounts[], settings: PatternSettings): SchoolCodingFinding[] {
-  return schoolCodingComparisons(counts, settings)
+export function schoolCodingFindings(
+  counts: readonly SchoolCodingCounts[],
+  settings: PatternSettings,
+  exclusions: readonly SchoolCodingExclusion[] = [],
+): SchoolCodingFinding[] {
+  return schoolCodingComparisons(counts, settings, exclusions)
     .filter((c) => c.signals.length > 0)
     .map((c) => schoolFinding(c, settings))
     .sort((a, b) => a.academicYear - b.academicYear || (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));
@@ -273,10 +356,11 @@ function comparisonsForYear(list: readonly SchoolCodingCounts[], settings: Patte
     const gCmp = g ? comparison(g.unit, g.tau2, s.controlLimit, expit, false) : blank();
     const npCmp = comparison(np.unit, np.tau2, s.controlLimit, expit, false);
     const enoughIllness = c.adjacentIllness >= s.minAdjacentIllness;
+    const largeExcess = illnessCmp.value !== null && illnessCmp.laValue !== null && illnessCmp.value >= s.minExcessRatio * illnessCmp.laValue;
     const above = (x: FunnelComparison, limit: number | null | undefined) => x.value !== null && limit !== null && limit !== undefined && x.value > limit;
     const below = (x: FunnelComparison, limit: number | null | undefined) => x.value !== null && limit !== null && limit !== undefined && x.value < limit;
     const signals: SchoolCodingSignal[] = [];
-    if (enoughIllness && above(illnessCmp, illnessCmp.upper)) {
+    if (enoughIllness && largeExcess && above(illnessCmp, illnessCmp.upper)) {
       signals.push('illness_next_to_breaks');
       illnessCmp.outlier = true;
     }
@@ -310,7 +394,8 @@ function schoolFinding(cmp: SchoolCodingComparison, settings: PatternSettings): 
       `On the ${days} either side of its holidays this school recorded illness in ${percent(adjacentRate)} of sessions, ` +
         `${fixed(illness.value)} times its rate on other days (${percent(otherRate)}), against ${fixed(illness.laValue)} times across the LA's other schools ` +
         `(${c.adjacentIllness} illness sessions where about ${about(expectedIllness)} would be expected; ` +
-        `${signals.includes('illness_next_to_breaks') ? `control limit ${fixed(illness.upper)}` : `warning limit ${fixed(illness.warningUpper)}`} for a school of its size)`,
+        `${signals.includes('illness_next_to_breaks') ? `control limit ${fixed(illness.upper)}` : `warning limit ${fixed(illness.warningUpper)}`} for a school of its size` +
+        `${c.excludedPupils ? `, leaving out ${c.excludedPupils === 1 ? 'the 1 pupil' : `the ${c.excludedPupils} pupils`} whose own absence shows the pattern` : ''})`,
     );
   }
   if (signals.includes('low_unauthorised_holiday_share')) {
@@ -361,5 +446,6 @@ function schoolFinding(cmp: SchoolCodingComparison, settings: PatternSettings): 
     unauthorisedHolidayShare: { ...gShare, gSessions: c.adjacentG, absenceSessions: c.adjacentAbsence },
     notPossible: { ...notPossible, sessions: c.notPossible, ofSessions: c.possible + c.notPossible, codes: c.notPossibleByCode },
     adjacentDates: c.adjacentDates,
+    excludedPupils: c.excludedPupils ?? 0,
   };
 }

@@ -63,10 +63,22 @@ export interface SchoolCodingSettings {
   warningLimit: number;
   /** Fewest schools in the LA (including the school) for a funnel to mean anything. */
   minSchools: number;
+  /**
+   * Smallest illness ratio, as a multiple of the other schools' ratio, for an illness signal: a large
+   * school can be a statistical outlier for an excess no head teacher could act on, and a few families
+   * with their own pattern can push a school past the limit; coding holidays as illness doubles it.
+   */
+  minExcessRatio: number;
   /** Fewest illness sessions on the school's holiday-adjacent days for an illness finding. */
   minAdjacentIllness: number;
   /** Fewest not-possible sessions for a not-possible finding. */
   minNotPossible: number;
+  /**
+   * Pupils whose own holiday-adjacent test is at or below this p-value are left out of their school's
+   * counts: their pattern is reported per pupil, and a few such families must not make the school an
+   * outlier (coding holidays as illness is a practice across many pupils).
+   */
+  excludePupilAlpha: number;
   /**
    * Not-possible codes counted as "shrinking the denominator". D (dual registration) and X
    * (non-compulsory school age) are structural, so they are left out.
@@ -98,8 +110,10 @@ export const DEFAULT_PATTERN_SETTINGS: PatternSettings = {
     controlLimit: 0.998,
     warningLimit: 0.95,
     minSchools: 5,
+    minExcessRatio: 1.5,
     minAdjacentIllness: 20,
     minNotPossible: 20,
+    excludePupilAlpha: 0.01,
     notPossibleCodes: ['Q', 'Y1', 'Y2', 'Y3', 'Y4', 'Y5', 'Y6', 'Y7', 'Y'],
   },
 };

@@ -66,6 +66,7 @@ describe('school coding: illness next to breaks', () => {
   });
 
   it('flags exactly when the ratio passes the upper control limit (one session either side of it)', () => {
+    const S = patternSettings(DEFAULT_LA_SETTINGS, { schoolCoding: { minExcessRatio: 1 } });
     let previous: ReturnType<typeof schoolCodingComparisons>[number] | undefined;
     let crossings = 0;
     for (let x = 350; x <= 700; x++) {
@@ -80,6 +81,23 @@ describe('school coding: illness next to breaks', () => {
       previous = cmp;
     }
     expect(crossings).toBe(1);
+  });
+
+  it('needs the ratio to be at least 1.5 times the other schools\' ratio, however significant', () => {
+    // A ratio of 1.4 at a large school is far outside its limits, yet not an excess to act on.
+    const big = school('300001', { adjacentPossible: 100_000, adjacentIllness: 4_900, otherPossible: 600_000, otherIllness: 21_000 });
+    const cmp = schoolCodingComparisons([...ordinaryLa(), big], S).find((c) => c.counts.urn === '300001');
+    expect(cmp?.illness.value as number).toBeGreaterThan(cmp?.illness.upper as number);
+    expect(cmp?.signals).toEqual([]);
+    const bigger = school('300001', { adjacentPossible: 100_000, adjacentIllness: 5_300, otherPossible: 600_000, otherIllness: 21_000 });
+    expect(signalsOf(schoolCodingFindings([...ordinaryLa(), bigger], S), '300001')).toEqual(['illness_next_to_breaks']);
+  });
+
+  it('leaves out the pupils whose own absence shows the pattern, so a few families cannot make their school an outlier', () => {
+    const counts = [...ordinaryLa(), school('300001', { adjacentIllness: 700 })];
+    const families = Array.from({ length: 10 }, (_, i) => ({ upn: `F${i}`, urn: '300001', academicYear: 2025, adjacentPossible: 56, adjacentIllness: 35, otherPossible: 330, otherIllness: 4, adjacentAbsence: 35, adjacentG: 0 }));
+    expect(schoolCodingFindings(counts, S).map((f) => f.urn)).toEqual(['300001']);
+    expect(schoolCodingFindings(counts, S, families)).toEqual([]);
   });
 
   it('widens the limits for small schools: the same ratio is an outlier at 10,000 sessions and not at 500', () => {
