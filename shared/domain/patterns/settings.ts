@@ -48,12 +48,18 @@ export interface NearThresholdSettings {
 }
 
 export interface FamilySettings {
-  /** Largest p-value of EACH child's own holiday-adjacent test (both must be unusual on their own). */
+  /** Largest p-value of EACH child's own holiday-adjacent test: a loose filter (each child's absence leans to holidays). */
   childAlpha: number;
   /** Fewest school days on which two children at different schools were both absent next to a break. */
   minSharedDays: number;
   /** Fewest different breaks those shared days sit next to. */
   minBreaks: number;
+  /**
+   * Fewest times the shared days must exceed the number expected if the two children's absences next
+   * to holidays were unrelated (each child's adjacent absence days placed at random among the
+   * holiday-adjacent days): two children often off next to holidays share some days by chance.
+   */
+  minRatio: number;
 }
 
 export interface SchoolCodingSettings {
@@ -105,7 +111,7 @@ export const DEFAULT_PATTERN_SETTINGS: PatternSettings = {
   penaltyNoticeWeeks: DEFAULT_LA_SETTINGS.penaltyNoticeWeeks,
   holidayAdjacent: { alpha: 1e-4, minSessions: 6, minBreaks: 2, minRatio: 3 },
   nearThreshold: { margin: 2, minEpisodes: 1, minRunSessions: 8, splitMinRunSessions: 6, holidayCodes: ['G'] },
-  family: { childAlpha: 0.05, minSharedDays: 3, minBreaks: 2 },
+  family: { childAlpha: 0.2, minSharedDays: 3, minBreaks: 2, minRatio: 4 },
   schoolCoding: {
     controlLimit: 0.998,
     warningLimit: 0.95,
