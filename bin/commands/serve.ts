@@ -10,6 +10,8 @@ import { dataDirectory, demoWanted, port } from '../../local/settings.js';
 import { loadDemoIfEmpty } from '../../local/demo.js';
 
 export async function run(): Promise<number> {
+  // The handlers' structured logs are for CloudWatch; on a terminal only warnings and errors show.
+  process.env.POWERTOOLS_LOG_LEVEL ??= process.env.LOG_LEVEL ?? 'WARN';
   const dataDir = dataDirectory();
   const runtime = await startLocalRuntime({ dataDir, port: port(), host: process.env.HOST ?? '127.0.0.1' });
   const stop = async () => {

@@ -1,0 +1,138 @@
+/**
+ * Loading a generated LA (local/synthetic) into a running service through its public API, as the
+ * LA and its schools would: the registry and calendars (admin), the social-care lists (LA officer),
+ * then the schools' returns in the manifest's order, each school's files in one ordered lane, the
+ * out-of-area schools' returns sent by the Virtual School.
+ *
+ * `backfillBefore` folds each school's daily returns before that date into one back-fill file per
+ * school (a school joining the service part-way through the year sends its year so far at once);
+ * later days, late files and corrections still go one by one, in order.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Role } from '../shared/domain/access.js';
+import type { ManifestFile, ManifestSetup } from './synthetic/index.js';
+import { uploadAll, type UploadItem, type UploadSummary } from './uploader.js';
+
+export interface LoadOptions {
+  url: string;
+  /** The generated LA's directory (with manifest.json). */
+  dir: string;
+  /** Where back-fill files are written (default `<dir>/backfill`). */
+  workDir?: string;
+  token: (role: Role, urn?: string) => Promise<string>;
+  backfillBefore?: string;
+  concurrency?: number;
+  onSetup?: (step: string) => void;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface LoadSummary {
+  setup: Array<{ kind: string; status: number }>;
+  uploads: UploadSummary;
+  backfills: number;
+  sampleUrn: string;
+}
+
+interface Manifest {
+  laCode: string;
+  setup: ManifestSetup[];
+  files: ManifestFile[];
+}
+
+export function readGeneratedManifest(dir: string): Manifest {
+  return JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Manifest;
+}
+
+async function post(url: string, token: string, body: Buffer, contentType: string): Promise<number> {
+  const res = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': contentType }, body });
+  await res.arrayBuffer();
+  return res.status;
+}
+
+function multipart(parts: Array<{ field: string; name: string; body: Buffer }>): { body: Buffer; contentType: string } {
+  const boundary = `attendance-hub-${Date.now().toString(36)}`;
+  const chunks: Buffer[] = [];
+  for (const p of parts) {
+    chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${p.field}"; filename="${p.name}"\r\nContent-Type: text/csv\r\n\r\n`), p.body, Buffer.from('\r\n'));
+  }
+  chunks.push(Buffer.from(`--${boundary}--\r\n`));
+  return { body: Buffer.concat(chunks), contentType: `multipart/form-data; boundary=${boundary}` };
+}
+
+/** The LA's lists: registry, calendars, social care. Each must be accepted for the returns to make sense. */
+async function loadSetup(options: LoadOptions, manifest: Manifest): Promise<Array<{ kind: string; status: number }>> {
+  const out: Array<{ kind: string; status: number }> = [];
+  for (const step of manifest.setup) {
+    options.onSetup?.(step.kind);
+    const token = await options.token(step.role === 'admin' ? 'admin' : 'la_officer');
+    const file = (p: string) => readFileSync(join(options.dir, p));
+    let status: number;
+    switch (step.kind) {
+      case 'registry':
+        status = await post(`${options.url}/v1/schools`, token, file(step.path), 'text/csv');
+        break;
+      case 'calendar':
+        status = await post(`${options.url}/v1/calendars`, token, file(step.path), step.contentType);
+        break;
+      case 'ssda903': {
+        const form = multipart([
+          { field: 'header', name: 'header.csv', body: file(step.parts?.header ?? step.path) },
+          { field: 'episodes', name: 'episodes.csv', body: file(step.parts?.episodes ?? step.path) },
+        ]);
+        status = await post(`${options.url}/v1/cohorts?format=ssda903`, token, form.body, form.contentType);
+        break;
+      }
+      case 'cin_census':
+        status = await post(`${options.url}/v1/cohorts?format=cin_census`, token, file(step.path), 'application/xml');
+        break;
+    }
+    if (status >= 300) throw new Error(`loading the generated LA: ${step.kind} (${step.path}) was refused with HTTP ${status}`);
+    out.push({ kind: step.kind, status });
+  }
+  return out;
+}
+
+/** Each school's daily files before `before`, as one back-fill CSV per school (header once). */
+function writeBackfills(dir: string, workDir: string, files: readonly ManifestFile[], before: string): { backfills: Map<string, { path: string; role: ManifestFile['role'] }>; rest: ManifestFile[] } {
+  mkdirSync(workDir, { recursive: true });
+  const parts = new Map<string, { role: ManifestFile['role']; chunks: string[] }>();
+  const rest: ManifestFile[] = [];
+  for (const f of files) {
+    if ((f.kind === 'daily' || f.kind === 'late') && f.date < before) {
+      let entry = parts.get(f.urn);
+      if (!entry) parts.set(f.urn, (entry = { role: f.role, chunks: [] }));
+      const text = readFileSync(join(dir, f.path), 'utf8');
+      const nl = text.indexOf('\n');
+      entry.chunks.push(entry.chunks.length === 0 ? text : text.slice(nl + 1));
+    } else rest.push(f);
+  }
+  const backfills = new Map<string, { path: string; role: ManifestFile['role'] }>();
+  for (const [urn, { role, chunks }] of parts) {
+    const path = join(workDir, `${urn}.csv`);
+    writeFileSync(path, chunks.join(''));
+    backfills.set(urn, { path, role });
+  }
+  return { backfills, rest };
+}
+
+export async function loadGeneratedLa(options: LoadOptions): Promise<LoadSummary> {
+  const manifest = readGeneratedManifest(options.dir);
+  const setup = await loadSetup(options, manifest);
+  const { backfills, rest } = options.backfillBefore
+    ? writeBackfills(options.dir, options.workDir ?? join(options.dir, 'backfill'), manifest.files, options.backfillBefore)
+    : { backfills: new Map<string, { path: string; role: ManifestFile['role'] }>(), rest: manifest.files };
+  const tokens = new Map<string, string>();
+  const tokenFor = async (role: ManifestFile['role'], urn: string) => {
+    const key = role === 'vsh' ? 'vsh' : `school:${urn}`;
+    let t = tokens.get(key);
+    if (!t) tokens.set(key, (t = role === 'vsh' ? await options.token('vsh') : await options.token('school', urn)));
+    return t;
+  };
+  const items: UploadItem[] = [];
+  for (const [urn, b] of backfills) items.push({ path: b.path, lane: urn, urn, token: await tokenFor(b.role, urn) });
+  for (const f of rest) items.push({ path: join(options.dir, f.path), lane: f.urn, urn: f.urn, token: await tokenFor(f.role, f.urn) });
+  const uploads = await uploadAll(items, { url: options.url, concurrency: options.concurrency ?? 4, onProgress: options.onProgress });
+  const sampleUrn = manifest.files.find((f) => f.role === 'school')?.urn ?? '100001';
+  return { setup, uploads, backfills: backfills.size, sampleUrn };
+}
