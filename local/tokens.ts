@@ -44,10 +44,13 @@ export async function mintToken(dataDir: string, t: TokenRequest): Promise<strin
     .sign(signingKey(dataDir));
 }
 
-/** Verify like API Gateway's JWT authorizer: signature, issuer, audience, expiry. */
+/**
+ * Verify like API Gateway's JWT authorizer: signature, issuer, audience, expiry. A token must carry
+ * `exp` (jose alone would accept a token that never expires; the authorizer requires exp after now).
+ */
 export async function verifyToken(key: Uint8Array, token: string): Promise<Record<string, unknown> | undefined> {
   try {
-    const { payload } = await jwtVerify(token, key, { issuer: LOCAL_ISSUER, audience: LOCAL_AUDIENCE, algorithms: ['HS256'] });
+    const { payload } = await jwtVerify(token, key, { issuer: LOCAL_ISSUER, audience: LOCAL_AUDIENCE, algorithms: ['HS256'], requiredClaims: ['exp'] });
     return payload as Record<string, unknown>;
   } catch {
     return undefined;

@@ -49,7 +49,7 @@ export function problemFault(res: TestResponse): string | undefined {
   }
   if (p.status !== res.status) return `body status ${String(p.status)} differs from ${res.status}`;
   if (typeof p.title !== 'string' || typeof p.type !== 'string') return 'no title or type';
-  if (typeof p.detail !== 'string' || p.detail.length < 15 || p.detail === p.title) return `detail is not precise: ${JSON.stringify(p.detail)}`;
+  if (typeof p.detail !== 'string' || p.detail.length < 10 || p.detail === p.title) return `detail is not precise: ${JSON.stringify(p.detail)}`;
   if (INTERNALS.test(res.text)) return `internals in the body: ${res.text.slice(0, 300)}`;
   return undefined;
 }
