@@ -49,7 +49,7 @@ export interface GenerateOptions {
    * (about 60% smaller; empty means "not stated", so the characteristics carry over).
    */
   characteristics?: 'every-row' | 'on-change';
-  /** Replace the generator's own files in a non-empty `out` (nothing else is touched). */
+  /** Replace the generator's own files in a non-empty `out` (other files and directories are left alone). */
   overwrite?: boolean;
   /** Files written at once (default 8). */
   concurrency?: number;
@@ -149,6 +149,7 @@ export async function generateLa(options: GenerateOptions): Promise<GenerateSumm
   const inAreaPupils = pop.pupils.filter((p) => !p.outOfArea).length;
   const plan = planBehaviours(pop, timetables, { fromIdx, toIdx, academicYear: o.academicYear, inAreaPupils, inAreaSchools: registry.inArea.length }, root.stream('behaviours'));
   const models = fitModels(pop, plan.plans, timetables, { fromIdx, toIdx }, root.stream('propensity'));
+  plan.plans.clear(); // each model now holds its own planned days
 
   await prepareOut(o.out, o.overwrite);
   const files = new FileSink(o.out, o.concurrency);
@@ -292,14 +293,13 @@ function checkOptions(options: GenerateOptions): CheckedOptions {
   };
 }
 
+/** An empty directory, or with `overwrite` one whose generator-written entries are removed (others are left alone). */
 async function prepareOut(out: string, overwrite: boolean): Promise<void> {
   await mkdir(out, { recursive: true });
   const entries = await readdir(out);
   if (entries.length === 0) return;
   if (!overwrite) throw new Error(`${out} is not empty: choose an empty directory, or overwrite a synthetic LA there (--force)`);
-  const strange = entries.filter((e) => !OWN_ENTRIES.includes(e));
-  if (strange.length > 0) throw new Error(`${out} holds files the generator did not write (${strange.slice(0, 3).join(', ')}${strange.length > 3 ? ', …' : ''}): refusing to overwrite`);
-  for (const e of entries) await rm(join(out, e), { recursive: true, force: true });
+  for (const e of entries) if (OWN_ENTRIES.includes(e)) await rm(join(out, e), { recursive: true, force: true });
 }
 
 /** Writes files with a few in flight at once, creating directories as needed, counting bytes. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -78,9 +78,12 @@ describe('synthetic LA: determinism', () => {
     expect(shared.filter((p) => c.get(p) === a.get(p))).toEqual([]);
   });
 
-  it('refuses a non-empty output directory unless asked to overwrite its own files', async () => {
+  it('refuses a non-empty output directory unless asked to overwrite, and then replaces only its own files', async () => {
     await expect(generateLa({ ...TINY, seed: 'alpha', out: join(root, 'a') })).rejects.toThrow(/not empty/);
+    writeFileSync(join(root, 'a', 'notes.txt'), 'kept');
     await generateLa({ ...TINY, seed: 'alpha', out: join(root, 'a'), overwrite: true });
+    expect(readFileSync(join(root, 'a', 'notes.txt'), 'utf8')).toBe('kept');
+    rmSync(join(root, 'a', 'notes.txt'));
     expect(digests(join(root, 'a'))).toEqual(b);
   });
 
