@@ -21,8 +21,9 @@
  * 1. Bank holidays (England and Wales) are never school days.
  * 2. The school's register, for every date it covers: a day is a school day when the register holds
  *    a mark other than `#` for any pupil that day. A register covers its academic year from 1 August
- *    to the last day it holds any mark (`#` included; "not yet marked" is no mark), and the whole year
- *    once a later year's register holds marks.
+ *    (from its first session when that is after 30 September: it started mid-year) to the last day it
+ *    holds any mark (`#` included; "not yet marked" is no mark), and to the end of the year once a
+ *    later year's register holds marks.
  * 3. The school's own calendar: when it holds a holiday (a closure of 3 days or more) in an academic
  *    year, it is the school's term dates for that year and replaces the LA calendar; otherwise its
  *    closures (INSET days, say) are added to the LA calendar's.
@@ -129,6 +130,22 @@ interface YearCalendar {
   labels: Map<number, string[]>;
 }
 
+/** Day slot of 30 September: a register whose first session is on or before it started with the school year. */
+const LAST_START_OF_YEAR_SLOT = 60;
+
+/**
+ * The first day slot a register speaks for. A register that starts with the school year (first
+ * session by 30 September) covers its year from 1 August, so the summer holiday and September INSET
+ * days are no-session days. One that starts later (the school joined, or the service went live,
+ * mid-year) says nothing about the days before its first session: they fall to the calendars, so
+ * the go-live date is never mistaken for the end of a break.
+ */
+function registerCoveredFrom(register: SchoolSessionDays): number {
+  let first = 0;
+  while (first < register.sessions.length && register.sessions[first] === 0) first++;
+  return first <= LAST_START_OF_YEAR_SLOT ? 0 : first;
+}
+
 /** A school's merged calendar; build with `schoolCalendar`. Years are computed on first use. */
 export class SchoolCalendar {
   readonly urn: string;
@@ -193,6 +210,7 @@ export class SchoolCalendar {
     const register = this.registers.get(year);
     // The register speaks for its year up to its last marked day, or all of it once a later year has marks.
     const coveredTo = !register ? -1 : year < this.latestRegisterYear ? length - 1 : register.lastMarkedDay;
+    const coveredFrom = register ? registerCoveredFrom(register) : 0;
     const overlaps = (c: DayClosure) => c.to >= startDay && c.from <= endDay;
     const own = this.own.filter(overlaps);
     const la = this.la.filter(overlaps);
@@ -220,7 +238,7 @@ export class SchoolCalendar {
         else if (!list.includes(bankHoliday)) list.push(bankHoliday);
         continue;
       }
-      if (i <= coveredTo) sessions[i] = (register as SchoolSessionDays).sessions[i];
+      if (i >= coveredFrom && i <= coveredTo) sessions[i] = (register as SchoolSessionDays).sessions[i];
       else if (!closed[i] && isWeekdayNumber(day)) sessions[i] = BOTH_SESSIONS;
     }
     return { startDay, length, sessions, labels };

@@ -44,6 +44,20 @@ describe('order of authority for a date', () => {
     expect(isSchoolDay(cal, '2025-10-27')).toBe(false);
   });
 
+  it('lets a register that starts with the school year speak for the summer before its first session', () => {
+    // No LA calendar: August weekdays are still no-session days, so the first days of September follow a break.
+    const cal = schoolCalendar({ urn: URN, registers: [registerDays(DAYS)], bankHolidays: BANK_HOLIDAYS });
+    expect(isSchoolDay(cal, '2025-08-20')).toBe(false);
+    expect(holidayAdjacentDays(cal, '2025-09-01', '2025-09-10').map((d) => d.date)).toEqual(['2025-09-03', '2025-09-04']);
+  });
+
+  it('does not let a register that starts mid-year (the school joined in November) make a break of the months before it', () => {
+    const cal = schoolCalendar({ urn: URN, registers: [registerDays(DAYS.filter((d) => d >= '2025-11-10'))], closures: LA_CLOSURES, bankHolidays: BANK_HOLIDAYS });
+    expect(isSchoolDay(cal, '2025-10-15')).toBe(true);
+    expect(breaks(cal, '2025-11-03', '2025-11-12')).toEqual([]);
+    expect(holidayAdjacentDays(cal, '2025-11-10', '2025-11-14')).toEqual([]);
+  });
+
   it('keeps AM and PM apart: a morning-only day is a school day with one session', () => {
     const cal = schoolCalendar({ urn: URN, registers: [registerDays(DAYS, { '2025-10-08': ['/', '#'] })], bankHolidays: BANK_HOLIDAYS });
     expect(sessionsOn(cal, '2025-10-08')).toEqual({ am: true, pm: false });
