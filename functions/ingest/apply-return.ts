@@ -13,7 +13,8 @@ import { getBlob, headBlob, putBlob, putJson } from '../../shared/store/blobs.js
 import { loadCareIndex } from '../../shared/store/care.js';
 import { paths } from '../../shared/store/keys.js';
 import { loadRegister, saveRegister } from '../../shared/store/registers.js';
-import { getReturn, setReturnStatus, type ReturnError, type ReturnRecord } from '../../shared/store/returns.js';
+import { getReturn, setReturnStatus, unfinishedBefore, type ReturnError, type ReturnRecord } from '../../shared/store/returns.js';
+import { logger } from '../../shared/observability.js';
 import { getSchool } from '../../shared/store/schools.js';
 import { deriveFromRegister } from './derive.js';
 import { parseReturn, type ParsedReturn } from './parse-return.js';
@@ -26,7 +27,7 @@ export interface ProcessOutcome {
   skipped?: boolean;
 }
 
-export async function processReturn(returnId: string, bucket: string, key: string): Promise<ProcessOutcome> {
+export async function processReturn(returnId: string, bucket: string, key: string, options: { predecessors?: boolean } = {}): Promise<ProcessOutcome> {
   const config = runtimeConfig();
   const record = await getReturn(returnId);
   if (!record) {
@@ -34,6 +35,7 @@ export async function processReturn(returnId: string, bucket: string, key: strin
     return { returnId, status: 'ignored', skipped: true };
   }
   if (FINAL.has(record.status)) return { returnId, status: record.status, skipped: true };
+  if (options.predecessors !== false) await finishEarlierReturns(record, bucket);
   await setReturnStatus(returnId, 'processing');
 
   const head = await headBlob(bucket, key);
@@ -57,6 +59,22 @@ export async function processReturn(returnId: string, bucket: string, key: strin
 
   const { rows, errors } = await restrictToScope(principal, parsed);
   return applyAndDerive(record, rows, errors, parsed.rowCount);
+}
+
+/**
+ * A later return replaces an earlier one's marks (DESIGN §3 "Corrections"), so returns must apply in
+ * the order the service received them. S3 notifications may arrive out of order, so before applying
+ * a return, any of the school's earlier returns still unfinished are applied first. One that fails
+ * is left to its own message (its retries, then the dead-letter path) rather than blocking this one.
+ */
+async function finishEarlierReturns(record: ReturnRecord, bucket: string): Promise<void> {
+  for (const earlier of await unfinishedBefore(record)) {
+    try {
+      await processReturn(earlier.returnId, bucket, earlier.objectKey, { predecessors: false });
+    } catch (err) {
+      logger.warn('an earlier return could not be applied first; it will be retried on its own', { returnId: earlier.returnId, urn: earlier.urn, error: err instanceof Error ? err.name : 'Error' });
+    }
+  }
 }
 
 /** The Virtual School may send rows only for children in its cohorts; other rows are row errors. */

@@ -87,3 +87,21 @@ export async function listReturns(urn: string, limit: number, cursor?: string) {
     nextCursor: page.nextCursor,
   };
 }
+
+/**
+ * Returns of the same school received before this one and not yet finished (received, or left at
+ * processing by a crash), oldest first. At most `limit` of the most recent are considered.
+ */
+export async function unfinishedBefore(r: Pick<ReturnRecord, 'urn' | 'receivedAt' | 'returnId'>, limit = 25): Promise<ReturnRecord[]> {
+  const page = await queryPage<ReturnItem>({
+    IndexName: 'gsi1',
+    KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk < :me',
+    ExpressionAttributeValues: { ':pk': k.returnsBySchool(r.urn), ':me': `${r.receivedAt}#${r.returnId}` },
+    ScanIndexForward: false,
+    Limit: limit,
+  });
+  return page.items
+    .filter((i) => i.status === 'received' || i.status === 'processing')
+    .map(({ pk: _pk, sk: _sk, gsi1pk: _g, gsi1sk: _s, ...rest }) => rest)
+    .reverse();
+}

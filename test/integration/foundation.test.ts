@@ -147,3 +147,33 @@ describe('nothing received is lost', () => {
     expect(status.status).toBe('rejected');
   });
 });
+
+describe('order of returns', () => {
+  it('applies a school\'s returns in the order they were received, even when processing sees them out of order', async () => {
+    const { processReturn } = await import('../../functions/ingest/apply-return.js');
+    const { createReturn } = await import('../../shared/store/returns.js');
+    const { putBlob } = await import('../../shared/store/blobs.js');
+    const upn = upnFor(31);
+    const bucket = process.env.RETURNS_BUCKET as string;
+    // Two returns for the same day: the first marks N, the second (received later) corrects it to I.
+    const make = async (returnId: string, receivedAt: string, pm: string) => {
+      // Outside returns/, so the S3 notification path leaves them alone and the test drives ingest.
+      const key = `held/${URN}/${returnId}.csv`;
+      await createReturn({ returnId, urn: URN, status: 'received', format: 'csv', receivedAt, uploadedBy: { sub: 'x', role: 'school', urn: URN }, objectKey: key });
+      await putBlob(bucket, key, returnCsv([{ urn: URN, upn, date: '2025-10-06', am: '/', pm }]), 'text/csv');
+      return key;
+    };
+    const first = await make('rorder000001', '2025-10-06T09:00:00.000Z', 'N');
+    const second = await make('rorder000002', '2025-10-06T09:05:00.000Z', 'I');
+    await svc.settle();
+    // The later return's message is processed first: the earlier return must still not win.
+    await processReturn('rorder000002', bucket, second);
+    await processReturn('rorder000001', bucket, first);
+    await svc.settle();
+    const sessions = (await svc.request('GET', `/v1/pupils/${upn}/sessions?from=2025-10-06&to=2025-10-06`, { token: school })).json().sessions;
+    expect(sessions.find((s: { session: string }) => s.session === 'PM').code).toBe('I');
+    for (const id of ['rorder000001', 'rorder000002']) {
+      expect((await svc.request('GET', `/v1/returns/${id}`, { token: school })).json().status).toBe('accepted');
+    }
+  });
+});
