@@ -165,8 +165,8 @@ async function deliverS3Event(event: S3Event): Promise<void> {
       return;
     } catch (err) {
       if (attempt >= 2) {
-        const { logger } = await import('../shared/observability.js');
-        logger.error('S3 event not delivered after 3 attempts', { error: err instanceof Error ? err.message.slice(0, 200) : 'unknown' });
+        const { errorSummary, logger } = await import('../shared/observability.js');
+        logger.error('S3 event not delivered after 3 attempts', { error: errorSummary(err) });
         return;
       }
       await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));

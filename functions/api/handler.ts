@@ -7,7 +7,7 @@ import httpRouterHandler from '@middy/http-router';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod';
-import { logger } from '../../shared/observability.js';
+import { errorSummary, logger } from '../../shared/observability.js';
 import { authorise, problem, Problem, problemResponse, validationProblem, type Event, type Result, type RouteDef } from './http.js';
 import { allRoutes } from './routes/index.js';
 
@@ -36,7 +36,7 @@ export function errorResponse(err: unknown): Result {
   const status = (err as { statusCode?: number })?.statusCode;
   if (status === 404) return problemResponse(problem(404, 'No such route.'));
   if (status === 405) return problemResponse(problem(405, 'This route does not accept that method.'));
-  logger.error('unhandled error', { error: err instanceof Error ? { name: err.name, message: err.message.slice(0, 200) } : 'unknown' });
+  logger.error('unhandled error', { error: errorSummary(err) });
   return problemResponse(problem(500, 'Something went wrong on our side; the request was not completed. Try again.'));
 }
 

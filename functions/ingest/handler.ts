@@ -4,7 +4,7 @@
  * moves it to the dead-letter queue) without holding up other schools.
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { logger } from '../../shared/observability.js';
+import { errorSummary, logger } from '../../shared/observability.js';
 import type { IngestMessage } from '../../shared/store/queues.js';
 import { loadRegister } from '../../shared/store/registers.js';
 import { processReturn } from './apply-return.js';
@@ -29,18 +29,19 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
       batchItemFailures.push({ itemIdentifier: record.messageId });
       continue;
     }
+    let message: IngestMessage | undefined;
     try {
-      await handleIngestMessage(JSON.parse(record.body) as IngestMessage);
+      message = JSON.parse(record.body) as IngestMessage;
+      await handleIngestMessage(message);
     } catch (err) {
-      logger.error('ingest message failed', { messageId: record.messageId, error: errorSummary(err) });
+      // Identifiers of the return and school only, and the error with any quoted text masked.
+      const ids = message ? { urn: message.urn, ...(message.kind === 'return' ? { returnId: message.returnId } : { academicYear: message.academicYear }) } : {};
+      logger.error('ingest message failed', { messageId: record.messageId, ...ids, error: errorSummary(err) });
       batchItemFailures.push({ itemIdentifier: record.messageId });
     }
   }
   return { batchItemFailures };
 };
 
-/** Error class and message only: a stack trace or payload could carry pupil data. */
-export function errorSummary(err: unknown): { name: string; message: string } {
-  if (err instanceof Error) return { name: err.name, message: err.message.slice(0, 300) };
-  return { name: 'Error', message: String(err).slice(0, 300) };
-}
+/** Error class and masked message only: a stack trace or payload could carry pupil data. */
+export { errorSummary };

@@ -6,7 +6,7 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { mergePupilRows, rollupLa, absenceRateOf } from '../../shared/domain/la-view.js';
 import type { SchoolView } from '../../shared/domain/school-view.js';
-import { logger } from '../../shared/observability.js';
+import { errorSummary, logger } from '../../shared/observability.js';
 import type { RollupMessage } from '../../shared/store/queues.js';
 import { listSchools } from '../../shared/store/schools.js';
 import { inParallel } from '../../shared/store/table.js';
@@ -42,7 +42,7 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
       const result = await rollup(message.academicYear);
       logger.info('LA rollup', { academicYear: message.academicYear, ...result });
     } catch (err) {
-      logger.error('rollup failed', { messageId: record.messageId, error: err instanceof Error ? err.message.slice(0, 300) : 'unknown' });
+      logger.error('rollup failed', { messageId: record.messageId, error: errorSummary(err) });
       batchItemFailures.push({ itemIdentifier: record.messageId });
     }
   }
