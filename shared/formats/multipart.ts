@@ -27,13 +27,20 @@ export function parseMultipart(body: Buffer, boundary: string, maxParts = 20): M
   let pos = body.indexOf(delimiter);
   if (pos < 0) return { ok: false, message: `the body does not contain the boundary '${boundary}' its Content-Type names` };
   const parts: FormPart[] = [];
+  // The body's line break (CRLF as RFC 7578 says, or bare LF), from its first delimiter line: only
+  // that is trimmed before the next delimiter, so a file ending in CR keeps it under LF framing.
+  let crlf: boolean | undefined;
   for (;;) {
     pos += delimiter.length;
     // "--" after a delimiter closes the body.
     if (body[pos] === 0x2d && body[pos + 1] === 0x2d) return { ok: true, parts };
-    if (body[pos] === 0x0d && body[pos + 1] === 0x0a) pos += 2;
-    else if (body[pos] === 0x0a) pos += 1;
-    else return { ok: false, message: 'a part boundary is not followed by a line break' };
+    if (body[pos] === 0x0d && body[pos + 1] === 0x0a) {
+      pos += 2;
+      crlf ??= true;
+    } else if (body[pos] === 0x0a) {
+      pos += 1;
+      crlf ??= false;
+    } else return { ok: false, message: 'a part boundary is not followed by a line break' };
     const next = body.indexOf(delimiter, pos);
     if (next < 0) return { ok: false, message: 'the body ends before its closing boundary (truncated upload?)' };
     const headerEnd = indexOfBlankLine(body, pos, next);
@@ -41,7 +48,7 @@ export function parseMultipart(body: Buffer, boundary: string, maxParts = 20): M
     const headers = body.subarray(pos, headerEnd.start).toString('latin1').split(/\r?\n/);
     let end = next;
     if (body[end - 1] === 0x0a) end -= 1;
-    if (body[end - 1] === 0x0d) end -= 1;
+    if (crlf && body[end - 1] === 0x0d) end -= 1;
     const part = partOf(headers, body.subarray(headerEnd.end, Math.max(headerEnd.end, end)));
     if (!part) return { ok: false, message: 'a part has no Content-Disposition: form-data; name="…" header' };
     parts.push(part);
