@@ -8,8 +8,18 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod';
 import { errorSummary, logger } from '../../shared/observability.js';
-import { authorise, problem, Problem, problemResponse, validationProblem, type Event, type Result, type RouteDef } from './http.js';
+import { recordAudit } from '../../shared/store/audit.js';
+import { authorise, principalOf, problem, Problem, problemResponse, validationProblem, type Event, type Result, type RouteDef } from './http.js';
 import { allRoutes } from './routes/index.js';
+
+/** A refusal by the access rules is an audited event too: who tried what. Best effort: the answer stays 403. */
+async function auditDenied(def: RouteDef, event: Event): Promise<void> {
+  const caller = principalOf(event);
+  if (!caller) return;
+  await recordAudit(caller, { action: 'denied', target: `${def.method} ${def.path}`, outcome: 'forbidden', ...(caller.urn ? { urn: caller.urn } : {}) }).catch((err: unknown) => {
+    logger.error('audit of a refusal failed', { error: errorSummary(err) });
+  });
+}
 
 function runRoute(def: RouteDef) {
   return async (event: Event): Promise<Result> => {
@@ -25,6 +35,7 @@ function runRoute(def: RouteDef) {
       for (const [k, v] of Object.entries(event.headers ?? {})) if (v !== undefined) headers[k.toLowerCase()] = v;
       return await def.handler({ event, principal, query, params: (event.pathParameters ?? {}) as Record<string, string>, headers });
     } catch (err) {
+      if (err instanceof Problem && err.status === 403) await auditDenied(def, event);
       return errorResponse(err);
     }
   };

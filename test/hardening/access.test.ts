@@ -337,3 +337,106 @@ describe('path parameters that look like traversal or injection', () => {
     }
   });
 });
+
+// ---- Audit: every pupil-level read and every write leaves an entry --------------------------------
+
+/** Reads of pupil-level data: everything about pupils, referrals, the Virtual School, a return's row errors, the audit log. */
+const isPupilLevelRead = (def: RouteDef) => def.method === 'GET' && /\/pupils|\/referrals|\/virtual-school|\/returns\/\{|\/audit/.test(def.path);
+
+/** A write each route accepts (2xx), with the role that may make it. */
+const WRITES: Record<string, { role: Role; call: () => Promise<Call> | Call }> = {
+  'POST /v1/returns': { role: 'school', call: () => ({ path: '/v1/returns', body: returnCsv([{ urn: A, upn: P1, date: '2025-09-17', am: '/', pm: '/' }]), contentType: 'text/csv' }) },
+  'POST /v1/returns/uploads': { role: 'school', call: () => ({ path: '/v1/returns/uploads', body: { urn: A, format: 'csv', bytes: 100 } }) },
+  'POST /v1/calendars': { role: 'admin', call: () => ({ path: '/v1/calendars', body: 'start_date,end_date,label,urn\n2025-10-27,2025-10-31,Half term,\n', contentType: 'text/csv' }) },
+  'POST /v1/schools': { role: 'admin', call: () => ({ path: '/v1/schools', contentType: 'text/csv', body: 'URN,LA (code),EstablishmentNumber,EstablishmentName,PhaseOfEducation (name),TypeOfEstablishment (name),EstablishmentStatus (name)\n123456,999,2001,School A,Primary,Community school,Open\n' }) },
+  'POST /v1/cohorts': { role: 'la_officer', call: () => ({ path: '/v1/cohorts', body: `upn,cohort,start_date,end_date\n${P1},cla,2025-09-01,\n`, contentType: 'text/csv' }) },
+  'POST /v1/referrals': { role: 'school', call: () => ({ path: '/v1/referrals', body: { upn: P1, urn: A, type: 'other', reason: 'audit test' } }) },
+  'PATCH /v1/referrals/{id}': {
+    role: 'la_officer',
+    call: async () => {
+      const version = (await svc.request('GET', `/v1/referrals/${referralOfA}`, { token: tokens.la_officer })).json().version;
+      return { path: `/v1/referrals/${referralOfA}`, body: { priority: 'high' }, headers: { 'if-match': `"${version}"` } };
+    },
+  },
+  'POST /v1/referrals/{id}/events': {
+    role: 'la_officer',
+    call: async () => {
+      const version = (await svc.request('GET', `/v1/referrals/${referralOfA}`, { token: tokens.la_officer })).json().version;
+      return { path: `/v1/referrals/${referralOfA}/events`, body: { kind: 'note', text: 'audited' }, headers: { 'if-match': `"${version}"` } };
+    },
+  },
+};
+
+describe('audit: who read or changed what, for every route', () => {
+  let n = 0;
+  /** A token for `role` whose subject is used by nothing else, so its audit entries are this call's. */
+  const freshToken = async (role: Role) => svc.token(role, { sub: `audit-probe-${++n}`, ...(role === 'school' ? { urn: A } : {}) }).then((t) => ({ t, sub: `audit-probe-${n}` }));
+  const entriesOf = async (sub: string) => (await svc.request('GET', `/v1/audit?user=${sub}&limit=100`, { token: tokens.admin })).json().items as Array<{ action: string; outcome: string; role: string; upn?: string }>;
+
+  it('records every pupil-level read that answers 200, with who, role, what and outcome', async () => {
+    const faults: string[] = [];
+    for (const def of allRoutes.filter(isPupilLevelRead)) {
+      const entry = TABLE[key(def)];
+      const role = (['la_officer', 'vsh', 'admin', 'school'] as const).find((r) => (entry ? entry.expect[r] === 'allowed' : can({ sub: 's', role: r, la: '999', urn: A }, def.access as never)));
+      if (!role) continue;
+      const { t, sub } = await freshToken(role);
+      const res = await send(def, (entry ?? fallback(def)).call(), t);
+      if (res.status !== 200) {
+        if (entry) faults.push(`${key(def)}: ${res.status}`);
+        continue;
+      }
+      const entries = await entriesOf(sub);
+      if (!entries.some((e) => e.role === role && e.outcome === 'ok' && e.action)) faults.push(`${key(def)}: no audit entry (${JSON.stringify(entries)})`);
+    }
+    expect(faults).toEqual([]);
+  });
+
+  it('records reads of a pupil, a return or a referral outside the caller\'s scope as not_found', async () => {
+    const hidden: Array<[Role, string]> = [
+      ['vsh', `/v1/pupils/${P2}?academicYear=2025`], ['vsh', `/v1/pupils/${P2}/sessions?from=2025-09-01&to=2025-09-30`],
+      ['vsh', `/v1/returns/${returnOfA}`], ['vsh', `/v1/referrals/${referralOfA}`], ['vsh', `/v1/virtual-school/pupils/${P2}/pep-summary`],
+    ];
+    for (const [role, path] of hidden) {
+      const { t, sub } = await freshToken(role);
+      expect([path, (await svc.request('GET', path, { token: t })).status]).toEqual([path, 404]);
+      expect([path, (await entriesOf(sub)).map((e) => e.outcome)]).toEqual([path, ['not_found']]);
+    }
+  });
+
+  it('records every write, accepted or refused for its content', async () => {
+    const faults: string[] = [];
+    for (const def of allRoutes.filter((d) => d.method !== 'GET')) {
+      const write = WRITES[key(def)];
+      if (!write) {
+        faults.push(`${key(def)}: no accepted write known for this route; add one to WRITES`);
+        continue;
+      }
+      const { t, sub } = await freshToken(write.role);
+      const res = await send(def, await write.call(), t);
+      if (res.status >= 300) faults.push(`${key(def)}: the write was not accepted (${res.status} ${res.text.slice(0, 150)})`);
+      else if ((await entriesOf(sub)).length === 0) faults.push(`${key(def)}: accepted (${res.status}) but not audited`);
+    }
+    // Files refused for their content are audited too.
+    for (const [path, contentType, role] of [['/v1/returns', 'text/csv', 'school'], ['/v1/cohorts', 'text/csv', 'la_officer'], ['/v1/schools', 'text/csv', 'admin'], ['/v1/calendars', 'text/csv', 'admin']] as const) {
+      const { t, sub } = await freshToken(role);
+      const res = await svc.request('POST', path, { token: t, body: 'not,a,known\nfile,at,all\n', contentType });
+      const entries = await entriesOf(sub);
+      if (res.status < 400 || !entries.some((e) => e.outcome.startsWith('rejected'))) faults.push(`POST ${path} refused file: ${res.status}, audit ${JSON.stringify(entries)}`);
+    }
+    expect(faults).toEqual([]);
+  });
+
+  it('records a refusal by the access rules (403) as `denied`, with the route tried', async () => {
+    for (const [role, method, path] of [['school', 'GET', '/v1/audit'], ['admin', 'GET', `/v1/pupils/${P2}`], ['la_officer', 'POST', '/v1/schools']] as const) {
+      const { t, sub } = await freshToken(role);
+      expect((await svc.request(method, path, { token: t })).status).toBe(403);
+      expect(await entriesOf(sub)).toEqual([expect.objectContaining({ action: 'denied', outcome: 'forbidden', role })]);
+    }
+  });
+
+  it('records reading the audit log itself', async () => {
+    const { t, sub } = await freshToken('admin');
+    await svc.request('GET', `/v1/audit?upn=${P2}`, { token: t });
+    expect(await entriesOf(sub)).toEqual([expect.objectContaining({ action: 'read_audit', upn: P2 })]);
+  });
+});

@@ -144,7 +144,12 @@ export const pupilRoutes = [
       const from = query.from ?? academicYearStart(academicYearOf(to));
       if (from > to) throw problem(400, '`from` is after `to`.', [{ field: 'from', message: 'must not be after to' }]);
       if (dayNumber(to) - dayNumber(from) > 3 * 366) throw problem(400, 'Ask for at most three years of sessions at a time.');
-      await readablePupil(principal, upn, academicYearOf(to)).catch(async () => readablePupil(principal, upn));
+      await readablePupil(principal, upn, academicYearOf(to))
+        .catch(async () => readablePupil(principal, upn))
+        .catch(async (err: unknown) => {
+          await recordAudit(principal, { action: 'read_sessions', target: 'pupil', upn, outcome: 'not_found' });
+          throw err;
+        });
       const enrolments = await getPupilEnrolments(upn);
       const sessions: Array<{ date: string; session: 'AM' | 'PM'; code: string | null; urn: string }> = [];
       for (const e of enrolments.sort((a, b) => a.academicYear - b.academicYear || (a.urn < b.urn ? -1 : 1))) {
