@@ -4,7 +4,7 @@
  *   npm run --silent cli -- generate --schools 30 --pupils 8000 --from 2025-09-01 --to 2026-03-20 --seed demo --out .tmp/la
  *
  * Options: --schools N, --pupils M, --from/--to YYYY-MM-DD (one academic year; default: this
- * academic year to yesterday), --seed S (default 'demo'), --out DIR (required), --la-code 999,
+ * academic year to yesterday, or last year in August), --seed S (default 'demo'), --out DIR (required), --la-code 999,
  * --characteristics every-row|on-change, --force (replace a synthetic LA already in DIR).
  * Progress goes to stderr, the summary (JSON) to stdout.
  */
@@ -25,8 +25,14 @@ export async function run(args: string[]): Promise<number> {
     process.stderr.write(`--out is required\n${USAGE}\n`);
     return 2;
   }
-  const today = todayInEngland();
-  const yesterday = addDays(today, -1);
+  const yesterday = addDays(todayInEngland(), -1);
+  // Default: this academic year to yesterday; in August (no term yet), the whole of last year.
+  let from = `${academicYearOf(yesterday)}-09-01`;
+  let to = yesterday;
+  if (from > to) {
+    from = `${academicYearOf(yesterday) - 1}-09-01`;
+    to = `${academicYearOf(yesterday)}-07-31`;
+  }
   const characteristics = stringOption(parsed, 'characteristics', 'every-row');
   if (characteristics !== 'every-row' && characteristics !== 'on-change') {
     process.stderr.write(`--characteristics must be every-row or on-change, got '${characteristics}'\n`);
@@ -38,8 +44,8 @@ export async function run(args: string[]): Promise<number> {
     const summary = await generateLa({
       schools: numberOption(parsed, 'schools', 30),
       pupils: numberOption(parsed, 'pupils', 8000),
-      from: stringOption(parsed, 'from', `${academicYearOf(yesterday)}-09-01`) as string,
-      to: stringOption(parsed, 'to', yesterday) as string,
+      from: stringOption(parsed, 'from', from) as string,
+      to: stringOption(parsed, 'to', to) as string,
       seed: stringOption(parsed, 'seed', 'demo') as string,
       out,
       laCode: stringOption(parsed, 'la-code'),

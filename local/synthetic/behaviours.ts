@@ -40,7 +40,7 @@ export interface GroundTruthMark {
   pm?: string;
 }
 
-/** Detector and flag names a behaviour should, may, or must never raise (DESIGN §4 flag types). */
+/** Flag and finding types a behaviour should, may, or must never raise (DESIGN §4 flag types; `school_coding` the school detector's finding). */
 export type FlagName =
   | 'penalty_notice_threshold'
   | 'ten_day_unauthorised'
@@ -49,7 +49,7 @@ export type FlagName =
   | 'holiday_adjacent_absence'
   | 'near_threshold_unauthorised'
   | 'family_pattern'
-  | 'school_coding_pattern';
+  | 'school_coding';
 
 export interface Behaviour {
   id: string;
@@ -368,9 +368,10 @@ class Planner {
       return true;
     });
 
-    // Illness concentrated on holiday-adjacent days, next to three (at least two) different breaks.
+    // Illness concentrated on holiday-adjacent days: an otherwise good attender "ill" next to most
+    // breaks (4–6 of them, at least 3), so that it is significant even against a strict test.
     this.plantEach('holiday_adjacent_illness', (p, e) => {
-      const picked = this.adjacentDaysAtBreaks(e, 3, 2);
+      const picked = this.adjacentDaysAtBreaks(e, 4 + this.random.int(3), 3);
       if (!picked) return false;
       const code = this.random.chance(0.85) ? 'I' : 'M';
       const entries = picked.days.map((day) => ({ day, am: code === 'M' ? 'M' : 'I', pm: 'I' }));
@@ -378,12 +379,12 @@ class Planner {
       const plan = this.plan(p);
       plan.adjacentPresent = true;
       plan.illnessCapped = true;
-      plan.rateScale = 0.6;
+      plan.rateScale = 0.2;
       this.record({
         kind: 'holiday_adjacent_illness', class: 'planted', unit: 'pupil',
         expectFlags: ['holiday_adjacent_absence'], mayFlag: [], mustNotFlag: ['illness_15_days'],
         upn: p.upn, urn: e.school.spec.urn, marks: this.marks(e, entries), breaks: picked.breaks.map((b) => this.breakInfo(e, b)),
-        detail: `${entries.length * 2} absence sessions (mostly illness) on holiday-adjacent days next to ${picked.breaks.length} different breaks; no other absence on holiday-adjacent days`,
+        detail: `${entries.length * 2} absence sessions (mostly illness) on holiday-adjacent days next to ${picked.breaks.length} different breaks; little other absence, none on holiday-adjacent days`,
       });
       return true;
     });
@@ -520,19 +521,26 @@ class Planner {
     return { entries, break: b, side };
   }
 
-  /** 1–2 adjacent days (same side) at each of `want` breaks (at least `least`). */
+  /**
+   * 1–2 adjacent days (one side) at each of `want` breaks (at least `least`), from the breaks with at
+   * least one side wholly in the range (main holidays first), and at least 4 days in all.
+   */
   private adjacentDaysAtBreaks(e: Enrolment, want: number, least: number): { days: number[]; breaks: Timetable['breaks'] } | undefined {
-    const list = this.random.shuffle([...this.breaksWithSide(e, 'both')]);
-    const chosen = list.slice(0, want).sort((a, b) => a.from - b.from);
+    const inRange = (days: number[]): boolean => days.length === K && days.every((d) => this.inRange(e, d));
+    const t = this.timetable(e);
+    const usable = t.breaks.filter((b) => inRange(b.before) || inRange(b.after));
+    const long = this.random.shuffle(usable.filter((b) => b.to - b.from >= 4));
+    const short = this.random.shuffle(usable.filter((b) => b.to - b.from < 4));
+    const chosen = [...long, ...short].slice(0, want).sort((a, b) => a.from - b.from);
     if (chosen.length < least) return undefined;
     const days: number[] = [];
     for (const b of chosen) {
-      const side = this.random.pick([b.before, b.after]);
-      const n = this.random.chance(0.6) ? 2 : 1;
-      days.push(...side.slice(0, n));
+      const sides = [b.before, b.after].filter(inRange);
+      const side = this.random.pick(sides);
+      days.push(...side.slice(0, this.random.chance(0.6) ? 2 : 1));
     }
     // At least four days (8 sessions): enough that one sick day is never the pattern.
-    for (const b of chosen) for (const d of [...b.before, ...b.after]) if (days.length < 4 && !days.includes(d)) days.push(d);
+    for (const b of chosen) for (const d of [...b.before, ...b.after]) if (days.length < 4 && !days.includes(d) && this.inRange(e, d)) days.push(d);
     return { days: [...new Set(days)].sort((a, b) => a - b), breaks: chosen };
   }
 
@@ -676,7 +684,7 @@ class Planner {
       const sessionsPlanted = list.reduce((n, m) => n + m.marks.reduce((k, x) => k + (x.am ? 1 : 0) + (x.pm ? 1 : 0), 0), 0);
       this.record({
         kind: 'school_codes_holiday_as_illness', class: 'planted', unit: 'school',
-        expectFlags: ['school_coding_pattern'], mayFlag: [], mustNotFlag: [],
+        expectFlags: ['school_coding'], mayFlag: [], mustNotFlag: [],
         urn, members: list,
         detail: `the school codes holiday-adjacent absence as illness (I) instead of G: ${sessionsPlanted} illness sessions on holiday-adjacent days for ${list.length} pupils, including every term-time holiday next to a break`,
       });
@@ -765,7 +773,9 @@ class Planner {
       const before = t.shift(run[0], -1);
       if (before >= 0 && this.inRange(e, before)) entries.unshift({ day: before, am: null, pm: code });
     }
-    if (!this.put(p, e, entries, { before: !coding })) return false;
+    // Attended the school day before and after: background absence never lengthens a holiday into
+    // another shape (a 3-day holiday plus an unauthorised day would look like one kept to 8).
+    if (!this.put(p, e, entries, { before: !coding, after: !coding })) return false;
     if (coding) {
       this.codingMark(e, entries);
       return true;

@@ -90,7 +90,7 @@ export const PREVALENCE = {
  * absent (the "risk"); severe absence is a separate class whose probability grows with risk.
  */
 export const MODEL = {
-  risk: { fsm: 1.9, senSupport: 1.5, ehcpMainstream: 1.9, cin: 2.0, cpp: 2.3, cla: 0.85, plac: 1.15, household: 0.35 },
+  risk: { fsm: 1.9, senSupport: 1.35, ehcpMainstream: 1.9, cin: 2.0, cpp: 2.3, cla: 0.85, plac: 1.15, household: 0.35 },
   /** Spread (σ of the log) of the individual propensity: wider where most pupils are rarely absent. */
   individualSigma: { primary: 0.8, secondary: 0.8, special: 1.7, pru: 0.9 },
   /**
@@ -102,6 +102,8 @@ export const MODEL = {
   /** Probability of the severe class = severeBase × risk^severePower (capped). */
   severeBase: { primary: 0.008, secondary: 0.016, special: 0.012, pru: 0.25 },
   severePower: 1.5,
+  /** Children in need and on plans are more often severely absent than their risk alone gives ([CIN]: SA 10.4%, CPP 14.8%). */
+  severeSocial: { cin: 2, cpp: 2.5 },
   severeRate: { lo: 0.45, hi: 0.9 },
   /** Cap on an ordinary pupil's propensity (per session). */
   ordinaryCap: 0.42,

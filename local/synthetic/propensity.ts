@@ -67,7 +67,8 @@ export function fitModels(
     const risk = pupilRisk(p);
     const planted = plan !== undefined && (plan.quietUnauthorised || plan.adjacentPresent || plan.illnessCapped || plan.rateScale !== 1);
     const u = random.next();
-    const severeP = planted ? 0 : Math.min(0.6, MODEL.severeBase[phase] * risk ** MODEL.severePower);
+    const social = p.socialStatus === 'cin' ? MODEL.severeSocial.cin : p.socialStatus === 'cpp' ? MODEL.severeSocial.cpp : 1;
+    const severeP = planted ? 0 : Math.min(0.6, MODEL.severeBase[phase] * risk ** MODEL.severePower * social);
     const persistentP = planted ? 0 : Math.min(0.8 - severeP, MODEL.persistentBase[phase] * risk);
     const severe = u < severeP;
     const persistent = !severe && u < severeP + persistentP;
