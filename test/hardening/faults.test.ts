@@ -73,10 +73,10 @@ async function schoolSnapshot(svc: TestService, token: string, s: Scenario): Pro
   const { serializeRegister } = await import('../../shared/domain/register.js');
   const { getSchoolView } = await import('../../shared/store/views.js');
   const out: Snapshot = {};
-  for (const upn of upnsOf(s)) {
+  await Promise.all(upnsOf(s).map(async (upn) => {
     out[`pupil ${upn}`] = await get(`/v1/pupils/${upn}?academicYear=${YEAR}`);
     out[`sessions ${upn}`] = await get(`/v1/pupils/${upn}/sessions?from=2024-08-01&to=2026-07-31`);
-  }
+  }));
   // The school's own rows (the LA comparison beside them is compared once every school is in).
   const schoolOnly = (r: { status: number; body?: { comparison?: unknown } }) => ({ status: r.status, body: { ...r.body, comparison: undefined } });
   out.metrics = schoolOnly(await get(`/v1/metrics?scope=school&urn=${s.urn}&${PERIOD}`));
@@ -129,7 +129,7 @@ describe('a clean run of every scenario\'s returns, in order, one at a time', ()
         expect(sent.map((res) => res.status)).toEqual(sent.map(() => 202));
         await svc.settle();
       }
-      for (const [name, s] of Object.entries(SCENARIOS)) expected.set(name, await schoolSnapshot(svc, officer, s));
+      await Promise.all(Object.entries(SCENARIOS).map(async ([name, s]) => expected.set(name, await schoolSnapshot(svc, officer, s))));
       expectedLa = await laSnapshot(svc, officer);
     } finally {
       await svc.stop();
