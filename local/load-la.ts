@@ -93,24 +93,37 @@ async function loadSetup(options: LoadOptions, manifest: Manifest): Promise<Arra
   return out;
 }
 
-/** Each school's daily files before `before`, as one back-fill CSV per school (header once). */
+/**
+ * Each school's daily files before `before`, as one back-fill CSV per school (header once), with the
+ * corrections of those dates folded in (a school back-filling its year sends the corrected marks).
+ * Rows are keyed by pupil and date, so a correction's row replaces the original.
+ */
 function writeBackfills(dir: string, workDir: string, files: readonly ManifestFile[], before: string): { backfills: Map<string, { path: string; role: ManifestFile['role'] }>; rest: ManifestFile[] } {
   mkdirSync(workDir, { recursive: true });
-  const parts = new Map<string, { role: ManifestFile['role']; chunks: string[] }>();
+  const parts = new Map<string, { role: ManifestFile['role']; header: string; rows: Map<string, string> }>();
   const rest: ManifestFile[] = [];
+  const fold = (f: ManifestFile) => {
+    let entry = parts.get(f.urn);
+    const text = readFileSync(join(dir, f.path), 'utf8');
+    const lines = text.split('\n').filter((l) => l.length > 0);
+    if (!entry) parts.set(f.urn, (entry = { role: f.role, header: lines[0], rows: new Map() }));
+    // Generated returns start urn,upn,date (RETURN_COLUMNS), so pupil and date are fields 2 and 3.
+    for (const line of lines.slice(1)) {
+      const [, upn, date] = line.split(',', 3);
+      entry.rows.set(`${date}|${upn}`, line);
+    }
+  };
   for (const f of files) {
-    if ((f.kind === 'daily' || f.kind === 'late') && f.date < before) {
-      let entry = parts.get(f.urn);
-      if (!entry) parts.set(f.urn, (entry = { role: f.role, chunks: [] }));
-      const text = readFileSync(join(dir, f.path), 'utf8');
-      const nl = text.indexOf('\n');
-      entry.chunks.push(entry.chunks.length === 0 ? text : text.slice(nl + 1));
-    } else rest.push(f);
+    const early = (f.kind === 'daily' || f.kind === 'late') && f.date < before;
+    const earlyCorrection = f.kind === 'correction' && (f.dates ?? [f.date]).every((d) => d < before) && parts.has(f.urn);
+    if (early || earlyCorrection) fold(f);
+    else rest.push(f);
   }
   const backfills = new Map<string, { path: string; role: ManifestFile['role'] }>();
-  for (const [urn, { role, chunks }] of parts) {
+  for (const [urn, { role, header, rows }] of parts) {
     const path = join(workDir, `${urn}.csv`);
-    writeFileSync(path, chunks.join(''));
+    const ordered = [...rows.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([, line]) => line);
+    writeFileSync(path, `${header}\n${ordered.join('\n')}\n`);
     backfills.set(urn, { path, role });
   }
   return { backfills, rest };

@@ -68,7 +68,7 @@ async function send(url: string, item: UploadItem): Promise<UploadOutcome> {
 async function outcomeOf(url: string, item: UploadItem, outcome: UploadOutcome, waitMs: number): Promise<UploadOutcome> {
   if (!outcome.returnId || FINAL.has(outcome.status)) return outcome;
   const deadline = Date.now() + waitMs;
-  for (let delay = 100; ; delay = Math.min(2000, delay * 2)) {
+  for (let delay = 100; ; delay = Math.min(500, delay * 2)) {
     const res = await fetch(`${url}/v1/returns/${outcome.returnId}`, { headers: { authorization: `Bearer ${item.token}` } });
     if (res.ok) {
       const body = (await res.json()) as { status: string; counts?: UploadOutcome['counts']; rejection?: { detail: string } };
@@ -83,8 +83,12 @@ export interface UploadOptions {
   url: string;
   /** Schools uploading at once. */
   concurrency?: number;
-  /** Wait for each return's final status before the next file of the same school (default true). */
-  waitForOutcome?: boolean;
+  /**
+   * 'end' (default): send every file (each school's in order), then collect the outcomes — the
+   * service applies a school's returns in the order it received them. 'each': wait for each
+   * return's outcome before sending the school's next file.
+   */
+  waitForOutcome?: 'each' | 'end';
   waitMs?: number;
   onProgress?: (done: number, total: number) => void;
 }
@@ -97,20 +101,27 @@ export async function uploadAll(items: UploadItem[], options: UploadOptions): Pr
     if (!lane) lanes.set(item.lane, (lane = []));
     lane.push(item);
   }
+  const sent: Array<{ item: UploadItem; outcome: UploadOutcome }> = [];
   const outcomes: UploadOutcome[] = [];
   let done = 0;
+  const each = options.waitForOutcome === 'each';
   const queue = [...lanes.values()];
   const worker = async () => {
     for (let lane = queue.shift(); lane; lane = queue.shift()) {
       for (const item of lane) {
-        let outcome = await send(options.url, item);
-        if (options.waitForOutcome !== false) outcome = await outcomeOf(options.url, item, outcome, options.waitMs ?? 10 * 60_000);
-        outcomes.push(outcome);
-        options.onProgress?.(++done, items.length);
+        const outcome = await send(options.url, item);
+        if (each) {
+          outcomes.push(await outcomeOf(options.url, item, outcome, options.waitMs ?? 10 * 60_000));
+          options.onProgress?.(++done, items.length);
+        } else sent.push({ item, outcome });
       }
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 4, queue.length)) }, worker));
+  for (const { item, outcome } of sent) {
+    outcomes.push(await outcomeOf(options.url, item, outcome, options.waitMs ?? 10 * 60_000));
+    options.onProgress?.(++done, items.length);
+  }
   const count = (s: string) => outcomes.filter((o) => o.status === s).length;
   return {
     files: outcomes.length,
