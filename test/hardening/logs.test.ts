@@ -28,6 +28,7 @@ const CTF_MARKS = '/\\NNC1/\\II/\\LU';
 const REASON = 'disclosed caring for a parent with a terminal illness';
 
 let svc: TestService;
+let levelBefore: ReturnType<typeof logger.getLevelName>;
 let school: string;
 let officer: string;
 const lines: string[] = [];
@@ -49,6 +50,7 @@ beforeAll(async () => {
   svc = await startTestService();
   school = await svc.token('school', { urn: URN });
   officer = await svc.token('la_officer');
+  levelBefore = logger.getLevelName();
   logger.setLogLevel('DEBUG');
   capture();
 
@@ -74,7 +76,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   vi.restoreAllMocks();
-  logger.setLogLevel('WARN');
+  logger.setLogLevel(levelBefore);
   await svc?.stop();
 });
 
