@@ -48,6 +48,7 @@ export class AttendanceHubStack extends Stack {
     const m = this.monitoring;
     m.alarmOnDeadLetters('IngestDeadLetters', this.pipeline.ingestDeadLetters, 'A return');
     m.alarmOnDeadLetters('RollupDeadLetters', this.pipeline.rollupDeadLetters, 'An LA-wide rollup');
+    m.alarmOnDeadLetters('ReceiveFailures', this.pipeline.receiveFailures, 'A stored return that could not be queued for ingest');
     // A school's return should be applied within seconds; 15 minutes means ingest is stuck.
     m.alarmOnQueueAge('IngestBacklog', this.pipeline.ingestQueue, Duration.minutes(15), 'The ingest queue');
     for (const fn of [this.pipeline.receive, this.pipeline.ingest, this.pipeline.rollup, this.schedules.patterns, this.api.handler]) {

@@ -28,8 +28,10 @@ export interface FunctionWithLogGroupProps {
   environment: Record<string, string>;
   /** How long this function's logs are kept. */
   logRetention?: logs.RetentionDays;
-  /** Retries of asynchronous invocations (only `patterns` is invoked asynchronously). */
+  /** Retries of asynchronous invocations (`patterns` by its schedule and the api, `receive` by S3). */
   retryAttempts?: number;
+  /** Where an asynchronous invocation goes once its retries are spent. */
+  onFailure?: lambda.IDestination;
 }
 
 /**
@@ -72,6 +74,7 @@ export class FunctionWithLogGroup extends Construct {
       logGroup: this.logGroup,
       environment: props.environment,
       retryAttempts: props.retryAttempts,
+      onFailure: props.onFailure,
       bundling: {
         // STACK-NOTES §5/§7: ESM, minified, everything bundled (the SDK too: pinned and faster to
         // load than the runtime's copy), with `require` defined for the few CommonJS dependencies.

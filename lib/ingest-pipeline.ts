@@ -1,10 +1,11 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ROLLUP_DELAY_SECONDS } from '../shared/config.js';
+import { MAX_RECEIVE_COUNT, ROLLUP_DELAY_SECONDS } from '../shared/config.js';
 import type { DeploymentSettings } from './deployment-settings.js';
 import { functionEnvironment } from './function-environment.js';
 import { FunctionWithLogGroup } from './function-with-log-group.js';
@@ -15,8 +16,8 @@ export interface IngestPipelineProps {
   settings: DeploymentSettings;
 }
 
-/** Receives after this many failed attempts a message moves to its dead-letter queue. */
-export const MAX_RECEIVE_COUNT = 5;
+/** Receives after this many failed attempts a message moves to its dead-letter queue (shared/config.ts). */
+export { MAX_RECEIVE_COUNT };
 
 /** Timeouts of the two queue consumers; each queue's visibility timeout is three times its consumer's. */
 const INGEST_TIMEOUT = Duration.minutes(5);
@@ -32,6 +33,8 @@ export class IngestPipeline extends Construct {
   readonly ingestDeadLetters: sqs.Queue;
   readonly rollupQueue: sqs.Queue;
   readonly rollupDeadLetters: sqs.Queue;
+  /** S3 notifications `receive` could not hand on after its retries. */
+  readonly receiveFailures: sqs.Queue;
   /** Environment every function of the stack runs with (see function-environment.ts). */
   readonly environment: Record<string, string>;
   readonly receive: FunctionWithLogGroup;
@@ -66,12 +69,26 @@ export class IngestPipeline extends Construct {
       settings,
     });
 
+    // S3 invokes `receive` asynchronously; an event it still cannot hand to the queue after Lambda's
+    // retries is kept here (with an alarm) instead of leaving the return at "received" unseen.
+    this.receiveFailures = new sqs.Queue(this, 'ReceiveFailures', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: this.storage.key,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.receiveFailures).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the dead-letter store of the receive function (its on-failure destination); nothing consumes it, an alarm watches it.',
+    });
     this.receive = new FunctionWithLogGroup(this, 'Receive', {
       name: 'receive',
       description: 'Records a newly stored return and queues it for ingest in its school’s FIFO group',
       memorySize: 256,
       timeout: Duration.seconds(30),
       environment: this.environment,
+      retryAttempts: 2,
+      onFailure: new destinations.SqsDestination(this.receiveFailures),
     });
     this.sendTo(this.ingestQueue, this.receive);
     // Reads the return record the api created, then marks it received.

@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { S3Event, SQSEvent } from 'aws-lambda';
-import { DEFAULT_NAMES, ENV, LOCAL_LA_CODE, LOCAL_LA_NAME, resetRuntimeConfig, type LaSettings } from '../shared/config.js';
+import { DEFAULT_NAMES, ENV, LOCAL_LA_CODE, LOCAL_LA_NAME, MAX_RECEIVE_COUNT, resetRuntimeConfig, type LaSettings } from '../shared/config.js';
 import { resetClients } from '../shared/store/clients.js';
 import { startEngines, LOCAL_CREDENTIALS, LOCAL_REGION, type Engines, type S3rverEvent } from './engines.js';
 import { startHttpBridge } from './http-bridge.js';
@@ -40,7 +40,6 @@ export interface LocalRuntime {
   stop(): Promise<void>;
 }
 
-const MAX_RECEIVE_COUNT = 5;
 
 /** Point the AWS SDK and the handlers' configuration at the local engines. */
 function configureEnvironment(engines: Engines, queues: LocalQueues, options: Required<Pick<LocalRuntimeOptions, 'laCode' | 'laName' | 'rollupDelaySeconds'>> & { laSettings?: Partial<LaSettings> }): void {

@@ -42,6 +42,9 @@ export const TABLE_SCHEMA = {
  */
 export const ROLLUP_DELAY_SECONDS = 10;
 
+/** Deliveries of a queue message before it moves to the dead-letter queue (SQS redrive policy). */
+export const MAX_RECEIVE_COUNT = 5;
+
 /** Routes served without a token (no JWT authorizer in AWS; no token check locally). */
 export const PUBLIC_ROUTES: ReadonlyArray<readonly [method: string, path: string]> = [
   ['GET', '/health'],

@@ -34,7 +34,8 @@ export async function processReturn(returnId: string, bucket: string, key: strin
     // An object in returns/ that did not come through the API: keep it, and say why it was not used.
     return { returnId, status: 'ignored', skipped: true };
   }
-  if (FINAL.has(record.status)) return { returnId, status: record.status, skipped: true };
+  // A return rejected only because processing kept failing is retried when its message is redriven.
+  if (FINAL.has(record.status) && !record.deadLettered) return { returnId, status: record.status, skipped: true };
   if (options.predecessors !== false) await finishEarlierReturns(record, bucket);
   await setReturnStatus(returnId, 'processing');
 
@@ -125,6 +126,7 @@ async function applyAndDerive(record: ReturnRecord, rows: RegisterRow[], errors:
   const status = rows.length === 0 && errors.length > 0 ? 'rejected' : errors.length > 0 ? 'accepted_with_errors' : 'accepted';
   await setReturnStatus(record.returnId, status, {
     processedAt: new Date().toISOString(),
+    ...(record.deadLettered ? { deadLettered: false } : {}),
     counts,
     errors: errors.slice(0, LIMITS.maxInlineRowErrors),
     errorsTruncated: errors.length > LIMITS.maxInlineRowErrors,

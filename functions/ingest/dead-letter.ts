@@ -27,6 +27,7 @@ export async function rejectDeadLetter(body: string, reason: string): Promise<vo
   if (!record || FINAL.has(record.status)) return;
   await setReturnStatus(message.returnId, 'rejected', {
     processedAt: new Date().toISOString(),
+    deadLettered: true,
     rejection: {
       title: 'Processing failed',
       detail: `The file could not be processed after repeated attempts (${reason.slice(0, 200)}). It has been kept; the LA's support team has been alerted. Send it again, or contact the LA if it fails again.`,

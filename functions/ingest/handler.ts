@@ -8,6 +8,8 @@ import { errorSummary, logger } from '../../shared/observability.js';
 import type { IngestMessage } from '../../shared/store/queues.js';
 import { loadRegister } from '../../shared/store/registers.js';
 import { processReturn } from './apply-return.js';
+import { rejectDeadLetter } from './dead-letter.js';
+import { MAX_RECEIVE_COUNT } from '../../shared/config.js';
 import { deriveFromRegister } from './derive.js';
 
 export async function handleIngestMessage(message: IngestMessage): Promise<void> {
@@ -37,6 +39,11 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
       // Identifiers of the return and school only, and the error with any quoted text masked.
       const ids = message ? { urn: message.urn, ...(message.kind === 'return' ? { returnId: message.returnId } : { academicYear: message.academicYear }) } : {};
       logger.error('ingest message failed', { messageId: record.messageId, ...ids, error: errorSummary(err) });
+      // On the last delivery the message goes to the dead-letter queue (kept there for a redrive and
+      // an alarm); the return must not sit at "processing" meanwhile, so it is marked rejected now.
+      if (Number(record.attributes?.ApproximateReceiveCount ?? 0) >= MAX_RECEIVE_COUNT) {
+        await rejectDeadLetter(record.body, errorSummary(err).name).catch(() => undefined);
+      }
       batchItemFailures.push({ itemIdentifier: record.messageId });
     }
   }

@@ -25,6 +25,8 @@ export interface ReturnRecord {
   counts?: { rows: number; accepted: number; rejected: number };
   errors?: ReturnError[];
   errorsTruncated?: boolean;
+  /** Rejected because processing failed on every attempt (not the file's fault): a redrive may retry it. */
+  deadLettered?: boolean;
   /** A whole-file rejection: the problem title and detail. */
   rejection?: { title: string; detail: string };
   /** Academic years and dates the return touched. */

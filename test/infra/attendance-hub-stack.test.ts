@@ -158,7 +158,8 @@ describe('storage', () => {
 
 describe('ingest pipeline', () => {
   it('has two FIFO queues with explicit deduplication ids, KMS encryption and FIFO dead-letter queues', () => {
-    const queues = Object.entries(template.findResources('AWS::SQS::Queue'));
+    const receiveFailures = logicalIdOf('IngestPipelineReceiveFailures', 'AWS::SQS::Queue');
+    const queues = Object.entries(template.findResources('AWS::SQS::Queue')).filter(([id]) => id !== receiveFailures);
     expect(queues).toHaveLength(4);
     for (const [, q] of queues) {
       expect(q.Properties).toMatchObject({ FifoQueue: true, ContentBasedDeduplication: false });
@@ -182,9 +183,23 @@ describe('ingest pipeline', () => {
     expect(resources[logicalIdOf('IngestPipelineIngestQueue', 'AWS::SQS::Queue')].Properties.DelaySeconds).toBeUndefined();
   });
 
+  it('keeps S3 notifications the receive function could not hand on, encrypted, with an alarm', () => {
+    const id = logicalIdOf('IngestPipelineReceiveFailures', 'AWS::SQS::Queue');
+    expect(resources[id].Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [logicalIdOf('StorageDataKey', 'AWS::KMS::Key'), 'Arn'] });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: functions.receive.logicalId },
+      MaximumRetryAttempts: 2,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [id, 'Arn'] } } },
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [id, 'QueueName'] } }],
+      Threshold: 1,
+    });
+  });
+
   it('denies non-TLS access to every queue', () => {
     const policies = Object.values(template.findResources('AWS::SQS::QueuePolicy'));
-    expect(policies).toHaveLength(4);
+    expect(policies).toHaveLength(5);
     for (const p of policies) {
       expect(p.Properties.PolicyDocument.Statement).toContainEqual(
         expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
