@@ -45,7 +45,8 @@ const CAPABILITIES: Readonly<Record<Role, ReadonlySet<Capability>>> = {
     'read_patterns', 'create_referral', 'read_referrals', 'work_referrals',
   ]),
   vsh: new Set<Capability>(['upload_return', 'read_return', 'read_pupil', 'list_pupils', 'read_metrics', 'read_schools', 'read_patterns', 'create_referral', 'read_referrals']),
-  admin: new Set<Capability>(['read_schools', 'import_cohorts', 'manage_calendars', 'manage_registry', 'read_audit', 'run_patterns', 'read_return']),
+  // No read_return: a return's row errors name pupils by UPN, and the admin role holds no pupil data.
+  admin: new Set<Capability>(['read_schools', 'import_cohorts', 'manage_calendars', 'manage_registry', 'read_audit', 'run_patterns']),
 };
 
 export function can(p: Principal, capability: Capability): boolean {

@@ -224,6 +224,8 @@ export const returnRoutes = [
       const urn = principal.role === 'school' ? principal.urn : query.urn;
       if (!urn) throw problem(400, 'Say which school: ?urn=', [{ field: 'urn', message: 'required' }]);
       if (principal.role === 'school' && query.urn && query.urn !== principal.urn) throw problem(404, 'No such school.');
+      // The Virtual School sends returns only for schools outside the LA; other schools' returns are not its business.
+      if (principal.role === 'vsh' && !(await getSchool(urn))?.outOfArea) throw problem(404, 'No such school.');
       const result = await listReturns(urn, query.limit ?? 50, query.cursor).catch((err: unknown) => {
         if ((err as Error).name === 'InvalidCursorError') throw problem(400, 'The cursor is not one this service issued.');
         throw err;
