@@ -113,3 +113,16 @@ describe('social-care lists', () => {
     expect(view.json().cohorts).toContain('cla');
   });
 });
+
+describe('large lists', () => {
+  it('accepts a gzip-compressed CIN census and refuses a body that claims gzip but is not', async () => {
+    const { gzipSync } = await import('node:zlib');
+    const xml = readFileSync(`${FIXTURES}/CIN_Census_2026.xml`);
+    const res = await svc.request('POST', '/v1/cohorts', { token: officer, body: gzipSync(xml), contentType: 'application/xml', headers: { 'content-encoding': 'gzip' } });
+    expect(res.status).toBe(200);
+    expect(res.json().format).toBe('cin_census');
+    const bad = await svc.request('POST', '/v1/cohorts', { token: officer, body: xml, contentType: 'application/xml', headers: { 'content-encoding': 'gzip' } });
+    expect(bad.status).toBe(400);
+    expect(bad.json().detail).toMatch(/not valid gzip/);
+  });
+});

@@ -5,6 +5,7 @@
  * (file, line, field, what was expected); an import replaces that source's episodes, and the
  * figures of every pupil whose membership changed are recomputed.
  */
+import { gunzipSync } from 'node:zlib';
 import * as z from 'zod';
 import { LIMITS } from '../../../shared/config.js';
 import type { CareEpisodeSpan } from '../../../shared/domain/cohorts.js';
@@ -43,8 +44,26 @@ interface Upload {
   files: Array<{ name: string; body: Buffer; contentType: string }>;
 }
 
-function readUpload(ctx: Pick<RouteContext, 'event'>): Upload {
+/**
+ * A request body may be gzip-compressed (Content-Encoding: gzip): API Gateway passes at most 10 MB and
+ * a synchronous Lambda about 4.4 MB of file, while a large LA's CIN census is tens of MB of XML that
+ * compresses about tenfold. The decompressed size is bounded (no zip bombs).
+ */
+function decodedBody(ctx: Pick<RouteContext, 'event'>): Buffer {
   const body = rawBody(ctx.event);
+  const encoding = (header(ctx.event, 'content-encoding') ?? '').trim().toLowerCase();
+  if (encoding === '' || encoding === 'identity') return body;
+  if (encoding !== 'gzip') throw problem(415, `Content-Encoding '${encoding.slice(0, 20)}' is not supported; send the file as is or gzip-compressed.`);
+  try {
+    return gunzipSync(body, { maxOutputLength: LIMITS.maxCohortUploadBytes });
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw problem(413, `Cohort uploads are limited to ${LIMITS.maxCohortUploadBytes} bytes once decompressed.`);
+    throw problem(400, 'The body says Content-Encoding: gzip but is not valid gzip data.');
+  }
+}
+
+function readUpload(ctx: Pick<RouteContext, 'event'>): Upload {
+  const body = decodedBody(ctx);
   if (body.length === 0) throw problem(400, 'The request has no body: send the file(s) to import.');
   if (body.length > LIMITS.maxCohortUploadBytes) throw problem(413, `Cohort uploads are limited to ${LIMITS.maxCohortUploadBytes} bytes.`);
   const contentType = header(ctx.event, 'content-type') ?? '';
