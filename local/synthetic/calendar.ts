@@ -17,6 +17,7 @@
  *
  * Everything works in day indexes of one academic year (1 August = 0), the domain's own slots.
  */
+import { easterSunday } from '../../shared/domain/periods.js';
 import { englandAndWalesBankHolidays } from '../../shared/formats/bank-holidays.js';
 import {
   academicYearLength,
@@ -65,24 +66,8 @@ export interface YearBreak {
 const PUPIL_DAYS = 190;
 const INSET_DAYS = 5;
 
-/** Easter Sunday (Gregorian; the anonymous algorithm of Meeus/Jones/Butcher). */
-export function easterSunday(year: number): string {
-  const a = year % 19;
-  const b = Math.floor(year / 100);
-  const c = year % 100;
-  const d = Math.floor(b / 4);
-  const e = b % 4;
-  const f = Math.floor((b + 8) / 25);
-  const g = Math.floor((b - f + 1) / 3);
-  const h = (19 * a + b - d - g + 15) % 30;
-  const i = Math.floor(c / 4);
-  const k = c % 4;
-  const l = (32 + 2 * e + 2 * i - h - k) % 7;
-  const m = Math.floor((a + 11 * h + 22 * l) / 451);
-  const month = Math.floor((h + l - 7 * m + 114) / 31);
-  const day = ((h + l - 7 * m + 114) % 31) + 1;
-  return `${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
-}
+/** Easter Sunday, as the census terms use it (shared/domain/periods.ts). */
+export { easterSunday };
 
 function iso(year: number, month: number, day: number): string {
   return `${year}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
