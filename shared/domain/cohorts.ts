@@ -5,7 +5,7 @@
  * social-care episodes covering the date.
  */
 import { academicYearLength, academicYearStart, ageOn, dayNumber, DAYS_PER_YEAR_SLOT, fromDayNumber } from './dates.js';
-import { type Characteristic, effectiveByDay, type RegisterPupil } from './register.js';
+import { type Characteristic, NOT_STATED, type RegisterPupil } from './register.js';
 
 export const COHORTS = [
   'all',
@@ -48,49 +48,85 @@ export interface CareEpisodeSpan {
 /**
  * Cohort bitmask (COHORT_BIT) for each day slot of an academic year, for one pupil at one school.
  * A characteristic never stated counts as "no" (not FSM, no SEN, no flag).
+ *
+ * One pass over the statements with the value in force carried forward (effectiveByDay's rule,
+ * without building a string per characteristic): this runs for every pupil on every ingest.
  */
 export function cohortMasksByDay(
   academicYear: number,
   stated: Record<Characteristic, string>,
   care: readonly CareEpisodeSpan[] = [],
 ): Int32Array {
-  const fsm = effectiveByDay(stated.fsm, 'N');
-  const sen = effectiveByDay(stated.sen, 'N');
-  const flags: Record<CareCohort, Uint8Array> = {
-    cla: dayFlags(effectiveByDay(stated.cla, 'N')),
-    cin: dayFlags(effectiveByDay(stated.cin, 'N')),
-    cpp: dayFlags(effectiveByDay(stated.cpp, 'N')),
-    plac: dayFlags(effectiveByDay(stated.plac, 'N')),
-  };
+  const careDays = care.length > 0 ? careFlagsByDay(academicYear, care) : undefined;
+  const sFsm = stated.fsm;
+  const sSen = stated.sen;
+  const sCla = stated.cla;
+  const sPlac = stated.plac;
+  const sCin = stated.cin;
+  const sCpp = stated.cpp;
+  // The statement in force (char code; 'N' before the first), per characteristic.
+  let fsm = CH_N;
+  let sen = CH_N;
+  let cla = CH_N;
+  let plac = CH_N;
+  let cin = CH_N;
+  let cpp = CH_N;
+  const masks = new Int32Array(DAYS_PER_YEAR_SLOT);
+  for (let d = 0; d < DAYS_PER_YEAR_SLOT; d++) {
+    // Beyond the end of a statement string nothing is in force (as effectiveByDay's shorter string).
+    let ch: number;
+    let eFsm = 0;
+    if (d < sFsm.length) { ch = sFsm.charCodeAt(d); if (ch !== CH_NOT_STATED) fsm = ch; eFsm = fsm; }
+    let eSen = 0;
+    if (d < sSen.length) { ch = sSen.charCodeAt(d); if (ch !== CH_NOT_STATED) sen = ch; eSen = sen; }
+    let flags = careDays === undefined ? 0 : careDays[d];
+    if (d < sCla.length) { ch = sCla.charCodeAt(d); if (ch !== CH_NOT_STATED) cla = ch; if (cla === CH_Y) flags |= CARE_CLA; }
+    if (d < sPlac.length) { ch = sPlac.charCodeAt(d); if (ch !== CH_NOT_STATED) plac = ch; if (plac === CH_Y) flags |= CARE_PLAC; }
+    if (d < sCin.length) { ch = sCin.charCodeAt(d); if (ch !== CH_NOT_STATED) cin = ch; if (cin === CH_Y) flags |= CARE_CIN; }
+    if (d < sCpp.length) { ch = sCpp.charCodeAt(d); if (ch !== CH_NOT_STATED) cpp = ch; if (cpp === CH_Y) flags |= CARE_CPP; }
+    masks[d] = maskOf(eFsm, eSen, flags);
+  }
+  return masks;
+}
+
+const CH_N = 'N'.charCodeAt(0);
+const CH_Y = 'Y'.charCodeAt(0);
+const CH_E = 'E'.charCodeAt(0);
+const CH_K = 'K'.charCodeAt(0);
+const CH_NOT_STATED = NOT_STATED.charCodeAt(0);
+const CARE_CLA = 1;
+const CARE_CIN = 2;
+const CARE_CPP = 4;
+const CARE_PLAC = 8;
+const CARE_BIT: Readonly<Record<CareCohort, number>> = { cla: CARE_CLA, cin: CARE_CIN, cpp: CARE_CPP, plac: CARE_PLAC };
+
+function maskOf(fsm: number, sen: number, flags: number): number {
+  let m = COHORT_BIT.all;
+  m |= fsm === CH_Y ? COHORT_BIT.fsm : COHORT_BIT.non_fsm;
+  m |= sen === CH_E ? COHORT_BIT.sen_ehcp : COHORT_BIT.non_sen_ehcp;
+  m |= sen === CH_K ? COHORT_BIT.sen_support : COHORT_BIT.non_sen_support;
+  m |= sen !== CH_E && sen !== CH_K ? COHORT_BIT.sen_none : COHORT_BIT.non_sen_none;
+  m |= flags & CARE_CIN ? COHORT_BIT.cin : COHORT_BIT.non_cin;
+  m |= flags & CARE_CPP ? COHORT_BIT.cpp : COHORT_BIT.non_cpp;
+  m |= flags & CARE_CLA ? COHORT_BIT.cla : COHORT_BIT.non_cla;
+  m |= flags & CARE_PLAC ? COHORT_BIT.plac : COHORT_BIT.non_plac;
+  m |= flags & (CARE_CIN | CARE_CPP | CARE_CLA) ? COHORT_BIT.social_worker : COHORT_BIT.non_social_worker;
+  return m;
+}
+
+/** CARE_* bits per day slot from the LA's episodes, clipped to the year's real days. */
+function careFlagsByDay(academicYear: number, care: readonly CareEpisodeSpan[]): Uint8Array {
+  const out = new Uint8Array(DAYS_PER_YEAR_SLOT);
   const yearStart = dayNumber(academicYearStart(academicYear));
   // Clip to the year's real days: in a 365-day year slot 365 is the next 1 August, and an episode
   // starting then must not make the pupil "ever" in the cohort this year.
   const lastDay = academicYearLength(academicYear) - 1;
   for (const ep of care) {
+    const bit = CARE_BIT[ep.cohort];
     const from = Math.max(0, dayNumber(ep.start) - yearStart);
     const to = Math.min(lastDay, ep.end ? dayNumber(ep.end) - yearStart : lastDay);
-    for (let d = from; d <= to; d++) flags[ep.cohort][d] = 1;
+    for (let d = from; d <= to; d++) out[d] |= bit;
   }
-  const masks = new Int32Array(DAYS_PER_YEAR_SLOT);
-  for (let d = 0; d < DAYS_PER_YEAR_SLOT; d++) {
-    let m = COHORT_BIT.all;
-    m |= fsm[d] === 'Y' ? COHORT_BIT.fsm : COHORT_BIT.non_fsm;
-    m |= sen[d] === 'E' ? COHORT_BIT.sen_ehcp : COHORT_BIT.non_sen_ehcp;
-    m |= sen[d] === 'K' ? COHORT_BIT.sen_support : COHORT_BIT.non_sen_support;
-    m |= sen[d] !== 'E' && sen[d] !== 'K' ? COHORT_BIT.sen_none : COHORT_BIT.non_sen_none;
-    m |= flags.cin[d] ? COHORT_BIT.cin : COHORT_BIT.non_cin;
-    m |= flags.cpp[d] ? COHORT_BIT.cpp : COHORT_BIT.non_cpp;
-    m |= flags.cla[d] ? COHORT_BIT.cla : COHORT_BIT.non_cla;
-    m |= flags.plac[d] ? COHORT_BIT.plac : COHORT_BIT.non_plac;
-    m |= flags.cin[d] || flags.cpp[d] || flags.cla[d] ? COHORT_BIT.social_worker : COHORT_BIT.non_social_worker;
-    masks[d] = m;
-  }
-  return masks;
-}
-
-function dayFlags(effective: string): Uint8Array {
-  const out = new Uint8Array(DAYS_PER_YEAR_SLOT);
-  for (let d = 0; d < DAYS_PER_YEAR_SLOT; d++) out[d] = effective[d] === 'Y' ? 1 : 0;
   return out;
 }
 

@@ -43,16 +43,17 @@ export interface PeriodCells {
   cells: Cell[];
 }
 
-const ABSENCE_INDEXES = ALL_CODES.map((c, i) => (CODE_CATEGORY[c] === 'authorised' || CODE_CATEGORY[c] === 'unauthorised' ? i : -1)).filter((i) => i >= 0);
-const POSSIBLE_INDEXES = ALL_CODES.map((c, i) => (['present', 'approved_activity', 'authorised', 'unauthorised'].includes(CODE_CATEGORY[c]) ? i : -1)).filter((i) => i >= 0);
-
-function cellKey(cohortIx: number, compulsory: boolean, yearGroup: string | undefined, sex: string | undefined): string {
-  return yearGroup === undefined ? `${cohortIx}|${compulsory ? 1 : 0}` : `${cohortIx}|${compulsory ? 1 : 0}|${yearGroup}|${sex}`;
-}
+const IS_ABSENCE: readonly boolean[] = ALL_CODES.map((c) => CODE_CATEGORY[c] === 'authorised' || CODE_CATEGORY[c] === 'unauthorised');
+const IS_POSSIBLE: readonly boolean[] = ALL_CODES.map((c) => ['present', 'approved_activity', 'authorised', 'unauthorised'].includes(CODE_CATEGORY[c]));
 
 /**
  * Aggregate enrolments into cells for each period. `detailed(p)` says whether a period's cells are
  * split by year group and sex (the year and terms) or only by cohort and population (weeks).
+ *
+ * This runs over every pupil of a school on every ingest, so it works on indexes rather than string
+ * keys: an enrolment's (population, year group, sex) group is looked up once, cells are found by
+ * group × cohort, periods outside the enrolment's marked slots are skipped, and only the codes that
+ * occur are added. Cells keep the order in which they are first met.
  */
 export function aggregateCells(
   enrolments: Iterable<AggregationEnrolment>,
@@ -60,45 +61,84 @@ export function aggregateCells(
   detailed: (p: Period) => boolean = (p) => p.kind !== 'week',
 ): PeriodCells[] {
   const ranges = periods.map(dayRange);
-  const maps = periods.map(() => new Map<string, Cell>());
   const isDetailed = periods.map(detailed);
-  // Scratch space reused for every enrolment: per-mask counts within one period.
+  const cellsOf: Cell[][] = periods.map(() => []);
+  // Per period, the cell of (group × cohort), where a group is a population (weeks) or a population,
+  // year group and sex (detailed periods).
+  const cellAt: Array<Array<Cell | undefined>> = periods.map(() => []);
+  const groups = new Map<string, number>();
+  const cohortCount = COHORTS.length;
+  // Scratch space reused for every enrolment and period: per-mask counts within one period.
   const maskList: number[] = [];
   const maskCounts: Int32Array[] = [];
+  const maskCodes: number[][] = [];
   const maskPossible: number[] = [];
   const maskAbsence: number[] = [];
 
   for (const e of enrolments) {
+    const marks = e.marks;
+    const masks = e.masks;
+    let first = -1;
+    for (let s = 0; s < marks.length; s++) {
+      if (INDEX_OF_CHAR[marks.charCodeAt(s)] >= 0) { first = s; break; }
+    }
+    if (first < 0) continue;
+    let last = marks.length - 1;
+    while (INDEX_OF_CHAR[marks.charCodeAt(last)] < 0) last--;
+    const groupKey = `${e.compulsory ? 1 : 0}|${e.yearGroup}|${e.sex}`;
+    let group = groups.get(groupKey);
+    if (group === undefined) groups.set(groupKey, (group = groups.size));
+    const population = e.compulsory ? 1 : 0;
+
     for (let p = 0; p < periods.length; p++) {
       const [fromDay, toDay] = ranges[p];
+      const from = Math.max(fromDay * 2, first);
+      const to = Math.min(toDay * 2 + 1, last);
+      if (from > to) continue;
       maskList.length = 0;
-      let any = false;
-      for (let s = fromDay * 2; s <= toDay * 2 + 1; s++) {
-        const ix = INDEX_OF_CHAR[e.marks.charCodeAt(s)];
+      let lastMask = 0;
+      let counts: Int32Array | undefined;
+      let codes: number[] = [];
+      for (let s = from; s <= to; s++) {
+        const ix = INDEX_OF_CHAR[marks.charCodeAt(s)];
         if (ix < 0) continue;
-        const mask = e.masks[s >> 1];
-        let k = maskList.indexOf(mask);
-        if (k < 0) {
-          k = maskList.length;
-          maskList.push(mask);
-          if (maskCounts.length <= k) maskCounts.push(new Int32Array(CODE_COUNT));
-          else maskCounts[k].fill(0);
+        const mask = masks[s >> 1];
+        if (counts === undefined || mask !== lastMask) {
+          let k = maskList.indexOf(mask);
+          if (k < 0) {
+            k = maskList.length;
+            maskList.push(mask);
+            if (maskCounts.length <= k) {
+              maskCounts.push(new Int32Array(CODE_COUNT));
+              maskCodes.push([]);
+            } else {
+              maskCounts[k].fill(0);
+              maskCodes[k].length = 0;
+            }
+          }
+          lastMask = mask;
+          counts = maskCounts[k];
+          codes = maskCodes[k];
         }
-        maskCounts[k][ix]++;
-        any = true;
+        if (counts[ix]++ === 0) codes.push(ix);
       }
-      if (!any) continue;
+      if (maskList.length === 0) continue;
       // Possible and absence per mask, so each cohort's figures are sums over the masks containing it.
       for (let k = 0; k < maskList.length; k++) {
-        const counts = maskCounts[k];
+        const c = maskCounts[k];
         let possible = 0;
         let absence = 0;
-        for (const i of POSSIBLE_INDEXES) possible += counts[i];
-        for (const i of ABSENCE_INDEXES) absence += counts[i];
+        for (const i of maskCodes[k]) {
+          if (IS_POSSIBLE[i]) possible += c[i];
+          if (IS_ABSENCE[i]) absence += c[i];
+        }
         maskPossible[k] = possible;
         maskAbsence[k] = absence;
       }
-      for (let c = 0; c < COHORTS.length; c++) {
+      const periodDetailed = isDetailed[p];
+      const base = (periodDetailed ? group : population) * cohortCount;
+      const at = cellAt[p];
+      for (let c = 0; c < cohortCount; c++) {
         const bit = 1 << c;
         let member = false;
         let possible = 0;
@@ -110,21 +150,21 @@ export function aggregateCells(
           absence += maskAbsence[k];
         }
         if (!member) continue;
-        const key = isDetailed[p] ? cellKey(c, e.compulsory, e.yearGroup, e.sex) : cellKey(c, e.compulsory, undefined, undefined);
-        let cell = maps[p].get(key);
-        if (!cell) {
+        let cell = at[base + c];
+        if (cell === undefined) {
           cell = {
             cohort: COHORTS[c], compulsory: e.compulsory,
-            ...(isDetailed[p] ? { yearGroup: e.yearGroup, sex: e.sex } : {}),
+            ...(periodDetailed ? { yearGroup: e.yearGroup, sex: e.sex } : {}),
             enrolments: 0, persistentAbsence: 0, severeAbsence: 0, counts: new Array<number>(CODE_COUNT).fill(0),
           };
-          maps[p].set(key, cell);
+          at[base + c] = cell;
+          cellsOf[p].push(cell);
         }
+        const to = cell.counts;
         for (let k = 0; k < maskList.length; k++) {
           if ((maskList[k] & bit) === 0) continue;
           const from = maskCounts[k];
-          const to = cell.counts;
-          for (let i = 0; i < CODE_COUNT; i++) to[i] += from[i];
+          for (const i of maskCodes[k]) to[i] += from[i];
         }
         if (possible > 0) {
           cell.enrolments++;
@@ -134,7 +174,7 @@ export function aggregateCells(
       }
     }
   }
-  return periods.map((period, p) => ({ period, detailed: isDetailed[p], cells: [...maps[p].values()] }));
+  return periods.map((period, p) => ({ period, detailed: isDetailed[p], cells: cellsOf[p] }));
 }
 
 // ---- Rows ----------------------------------------------------------------------------------------

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   COHORT_BIT,
@@ -12,8 +13,8 @@ import {
   type CareEpisodeSpan,
   type Cohort,
 } from '../../../shared/domain/cohorts.js';
-import { dayOfAcademicYear } from '../../../shared/domain/dates.js';
-import { CHARACTERISTICS, NOT_STATED, type Characteristic } from '../../../shared/domain/register.js';
+import { academicYearLength, academicYearStart, dayNumber, dayOfAcademicYear, fromDayNumber } from '../../../shared/domain/dates.js';
+import { CHARACTERISTICS, effectiveByDay, NOT_STATED, type Characteristic } from '../../../shared/domain/register.js';
 
 const YEAR = 2025;
 
@@ -154,6 +155,59 @@ describe('cohortMasksByDay: LA care episodes', () => {
     const masks = cohortMasksByDay(YEAR, stated(), [{ cohort: 'cin', start: '2025-11-01', end: '2025-11-30' }]);
     expect(inCohort(masks, '2025-11-10', 'social_worker')).toBe(true);
     expect(inCohort(masks, '2025-12-01', 'social_worker')).toBe(false);
+  });
+});
+
+/**
+ * The definition spelled out day by day: the statement in force per characteristic (effectiveByDay,
+ * "no" where nothing was ever stated or beyond the statements), or an LA episode covering the day.
+ */
+function masksByDefinition(year: number, st: Record<Characteristic, string>, care: readonly CareEpisodeSpan[]): number[] {
+  const eff = Object.fromEntries(CHARACTERISTICS.map((c) => [c, effectiveByDay(st[c], 'N')])) as Record<Characteristic, string>;
+  const start = dayNumber(academicYearStart(year));
+  const inCare = (c: string, d: number) => d < academicYearLength(year) && care.some((e) => e.cohort === c && dayNumber(e.start) - start <= d && (e.end === undefined || dayNumber(e.end) - start >= d));
+  return Array.from({ length: 366 }, (_, d) => {
+    const on: Cohort[] = ['all'];
+    const sen = eff.sen[d];
+    const flag = (c: 'cla' | 'cin' | 'cpp' | 'plac') => eff[c][d] === 'Y' || inCare(c, d);
+    const pairs: Array<[Cohort, boolean]> = [
+      ['fsm', eff.fsm[d] === 'Y'], ['sen_ehcp', sen === 'E'], ['sen_support', sen === 'K'], ['sen_none', sen !== 'E' && sen !== 'K'],
+      ['cin', flag('cin')], ['cpp', flag('cpp')], ['cla', flag('cla')], ['plac', flag('plac')],
+      ['social_worker', flag('cin') || flag('cpp') || flag('cla')],
+    ];
+    for (const [c, yes] of pairs) on.push(yes ? c : complementOf(c)!);
+    return on.reduce((m, c) => m | COHORT_BIT[c], 0);
+  });
+}
+
+describe('cohortMasksByDay: the definition', () => {
+  it('equals the day-by-day definition for any statements and episodes, in leap and ordinary years', () => {
+    const statement = (values: string[]) => fc.array(fc.tuple(fc.integer({ min: 0, max: 365 }), fc.constantFrom(...values)), { maxLength: 6 })
+      .map((points) => {
+        const days = NOT_STATED.repeat(366).split('');
+        for (const [d, v] of points) days[d] = v;
+        return days.join('');
+      });
+    const date = fc.integer({ min: dayNumber('2023-06-01'), max: dayNumber('2024-09-30') }).map(fromDayNumber);
+    const episode = fc.record({ cohort: fc.constantFrom('cla', 'cin', 'cpp', 'plac' as const), start: date, end: fc.option(date, { nil: undefined }) })
+      .map((e) => (e.end !== undefined && e.end < e.start ? { ...e, end: e.start } : e));
+    fc.assert(
+      fc.property(
+        fc.constantFrom(2023, 2024),
+        fc.record({ fsm: statement(['Y', 'N']), sen: statement(['N', 'K', 'E']), cla: statement(['Y', 'N']), plac: statement(['Y', 'N']), cin: statement(['Y', 'N']), cpp: statement(['Y', 'N']) }),
+        fc.array(episode, { maxLength: 4 }),
+        (year, st, care) => {
+          expect(Array.from(cohortMasksByDay(year, st, care))).toEqual(masksByDefinition(year, st, care));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('counts nothing as stated beyond the end of a short statement string', () => {
+    const st = { fsm: 'Y', sen: 'E', cla: 'Y', plac: 'Y', cin: 'Y', cpp: 'Y' };
+    expect(Array.from(cohortMasksByDay(YEAR, st))).toEqual(masksByDefinition(YEAR, st, []));
+    expect(positiveCohortsOf(cohortMasksByDay(YEAR, st)[1])).toEqual(['sen_none']);
   });
 });
 

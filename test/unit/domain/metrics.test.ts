@@ -14,9 +14,10 @@ import {
   type Cell,
 } from '../../../shared/domain/metrics.js';
 import { equivalentPeriod, metricRows, type MetricsSource } from '../../../shared/domain/metrics-query.js';
-import { customPeriod, dayRange, termPeriods, weekPeriods, yearPeriod, type Period } from '../../../shared/domain/periods.js';
+import { customPeriod, dayRange, standardPeriods, termPeriods, weekPeriods, yearPeriod, type Period } from '../../../shared/domain/periods.js';
 import { CHARACTERISTICS, EMPTY_MARKS, NOT_STATED, type Characteristic } from '../../../shared/domain/register.js';
-import { CODE_INDEX } from '../../../shared/domain/stats.js';
+import { CODE_COUNT, CODE_INDEX, INDEX_OF_CHAR, isPersistentAbsence, isSevereAbsence } from '../../../shared/domain/stats.js';
+import { CODE_CATEGORY } from '../../../shared/domain/codes.js';
 import type { LaCell, SchoolCell } from '../../../shared/domain/la-view.js';
 
 const YEAR = 2025;
@@ -215,6 +216,106 @@ describe('aggregateCells: per cohort-enrolment PA and SA (DESIGN §2.4)', () => 
         expect(actual).toEqual(expected);
       }),
       { numRuns: 50 },
+    );
+  });
+});
+
+/**
+ * The straightforward aggregation: for every enrolment and period, rescan the period's sessions,
+ * group them by cohort mask, and add each cohort's sums to a cell found by a string key. The indexed
+ * aggregateCells must give exactly this, cells in the same order.
+ */
+function aggregateByRescan(enrolments: AggregationEnrolment[], periods: readonly Period[]): Array<{ period: Period; detailed: boolean; cells: Cell[] }> {
+  const absent = (i: number) => ['authorised', 'unauthorised'].includes(CODE_CATEGORY[ALL_CODES[i]]);
+  const possibleCode = (i: number) => ['present', 'approved_activity', 'authorised', 'unauthorised'].includes(CODE_CATEGORY[ALL_CODES[i]]);
+  return periods.map((period) => {
+    const detailed = period.kind !== 'week';
+    const [fromDay, toDay] = dayRange(period);
+    const cells = new Map<string, Cell>();
+    for (const e of enrolments) {
+      const byMask = new Map<number, number[]>();
+      for (let s = fromDay * 2; s <= toDay * 2 + 1; s++) {
+        const ix = INDEX_OF_CHAR[e.marks.charCodeAt(s)];
+        if (ix === undefined || ix < 0) continue;
+        const mask = e.masks[s >> 1];
+        if (!byMask.has(mask)) byMask.set(mask, new Array<number>(CODE_COUNT).fill(0));
+        byMask.get(mask)![ix]++;
+      }
+      COHORTS.forEach((cohort, c) => {
+        const mine = [...byMask].filter(([mask]) => (mask & (1 << c)) !== 0).map(([, counts]) => counts);
+        if (mine.length === 0) return;
+        const key = detailed ? `${c}|${e.compulsory}|${e.yearGroup}|${e.sex}` : `${c}|${e.compulsory}`;
+        if (!cells.has(key)) {
+          cells.set(key, {
+            cohort, compulsory: e.compulsory, ...(detailed ? { yearGroup: e.yearGroup, sex: e.sex } : {}),
+            enrolments: 0, persistentAbsence: 0, severeAbsence: 0, counts: new Array<number>(CODE_COUNT).fill(0),
+          });
+        }
+        const cell = cells.get(key)!;
+        let possible = 0;
+        let absence = 0;
+        for (const counts of mine) {
+          counts.forEach((n, i) => {
+            cell.counts[i] += n;
+            if (possibleCode(i)) possible += n;
+            if (absent(i)) absence += n;
+          });
+        }
+        if (possible > 0) {
+          cell.enrolments++;
+          if (isPersistentAbsence(absence, possible)) cell.persistentAbsence++;
+          if (isSevereAbsence(absence, possible)) cell.severeAbsence++;
+        }
+      });
+    }
+    return { period, detailed, cells: [...cells.values()] };
+  });
+}
+
+describe('aggregateCells: the standard periods of a year', () => {
+  it('gives exactly the cells of a per-period rescan, in the same order, for any registers over a whole year', () => {
+    const code = fc.constantFrom('/', '/', '/', 'L', 'V', 'I', 'C1', 'M', 'N', 'U', 'G', 'D', 'Y3', 'Z', '#', '-', '.');
+    const run = fc.record({ from: fc.integer({ min: 0, max: 365 }), length: fc.integer({ min: 1, max: 60 }), am: code, pm: code });
+    const care = fc.array(fc.record({
+      cohort: fc.constantFrom('cla', 'cin', 'cpp', 'plac' as const),
+      start: fc.integer({ min: 0, max: 365 }).map((d) => addDays('2025-08-01', d)),
+      days: fc.option(fc.integer({ min: 0, max: 200 }), { nil: undefined }),
+    }).map((e) => ({ cohort: e.cohort, start: e.start, ...(e.days === undefined ? {} : { end: addDays(e.start, e.days) }) })), { maxLength: 2 });
+    const enrolmentArb = fc.record({
+      runs: fc.array(run, { maxLength: 5 }),
+      fsm: fc.array(fc.tuple(fc.integer({ min: 0, max: 365 }), fc.constantFrom('Y', 'N')), { maxLength: 3 }),
+      sen: fc.array(fc.tuple(fc.integer({ min: 0, max: 365 }), fc.constantFrom('E', 'K', 'N')), { maxLength: 2 }),
+      care,
+      yearGroup: fc.constantFrom('R', '7', '8', '11'),
+      sex: fc.constantFrom('F', 'M', 'unknown'),
+      compulsory: fc.boolean(),
+    });
+    const periods = standardPeriods(YEAR);
+    fc.assert(
+      fc.property(fc.array(enrolmentArb, { maxLength: 8 }), (specs) => {
+        const enrolments: AggregationEnrolment[] = specs.map((s) => {
+          const m = EMPTY_MARKS.split('');
+          for (const r of s.runs) {
+            for (let d = r.from; d < Math.min(366, r.from + r.length); d++) {
+              if (r.am !== '.') m[d * 2] = MARK_CHAR[r.am] ?? r.am;
+              if (r.pm !== '.') m[d * 2 + 1] = MARK_CHAR[r.pm] ?? r.pm;
+            }
+          }
+          const st = statedWith();
+          const withPoints = (base: string, points: Array<[number, string]>) => {
+            const days = base.split('');
+            for (const [d, v] of points) days[d] = v;
+            return days.join('');
+          };
+          return {
+            marks: m.join(''),
+            masks: cohortMasksByDay(YEAR, { ...st, fsm: withPoints(st.fsm, s.fsm), sen: withPoints(st.sen, s.sen) }, s.care),
+            yearGroup: s.yearGroup, sex: s.sex, compulsory: s.compulsory,
+          };
+        });
+        expect(aggregateCells(enrolments, periods)).toEqual(aggregateByRescan(enrolments, periods));
+      }),
+      { numRuns: 60 },
     );
   });
 });
