@@ -10,13 +10,21 @@ import { DEFAULT_LA_SETTINGS, type LaSettings } from '../../config.js';
 export interface HolidayAdjacentSettings {
   /**
    * Largest p-value flagged. The test is exact under its null (the pupil's separate absences placed
-   * at random among their own school sessions), so over 230,000 pupils at most ~23 false flags are
-   * expected even before the other conditions; in practice far fewer (the test is discrete).
+   * at random among their own school sessions). Absence really is higher before holidays for
+   * everyone, so the null is a little optimistic and the other conditions carry part of the
+   * precision: on the synthetic LAs (docs/patterns.md) the defaults give about one unplanted flag
+   * per 12,000 pupils (~20 in a 230,000-pupil LA), while 1e-4 missed a pupil ill next to four
+   * different breaks and nowhere else.
    */
   alpha: number;
   /** Fewest absence sessions on holiday-adjacent days (a sick day is 2 sessions: never enough alone). */
   minSessions: number;
-  /** Fewest different breaks the adjacent absences sit next to (one illness spanning a half term is one). */
+  /**
+   * Fewest different breaks with at least 2 such sessions each. DESIGN §2.6 asks for at least two
+   * (one illness spanning a half term is one); three is the default because two breaks are too often
+   * chance for a pupil with a few absences a year (docs/patterns.md), and "repeated" should mean a
+   * habit an officer can put to a family.
+   */
   minBreaks: number;
   /** Fewest times the expected count the observed count must be (effect size, not only significance). */
   minRatio: number;
@@ -109,7 +117,7 @@ export const DEFAULT_PATTERN_SETTINGS: PatternSettings = {
   penaltyNoticeCodes: [...DEFAULT_LA_SETTINGS.penaltyNoticeCodes],
   penaltyNoticeSessions: DEFAULT_LA_SETTINGS.penaltyNoticeSessions,
   penaltyNoticeWeeks: DEFAULT_LA_SETTINGS.penaltyNoticeWeeks,
-  holidayAdjacent: { alpha: 1e-4, minSessions: 6, minBreaks: 2, minRatio: 3 },
+  holidayAdjacent: { alpha: 5e-4, minSessions: 6, minBreaks: 3, minRatio: 4 },
   nearThreshold: { margin: 2, minEpisodes: 1, minRunSessions: 8, splitMinRunSessions: 6, holidayCodes: ['G'] },
   family: { childAlpha: 0.2, minSharedDays: 3, minBreaks: 2, minRatio: 4 },
   schoolCoding: {
