@@ -41,6 +41,7 @@ export class Schedules extends Construct {
     });
     storage.grantTableReadWrite(this.patterns);
     storage.grantObjectRead(storage.registers, this.patterns, 'the registers of every school in the LA.');
+    storage.grantObjectWrite(storage.registers, this.patterns, "each run's findings (patterns/<runId>.json.gz).");
 
     const role = new iam.Role(this, 'ScheduleRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {

@@ -98,22 +98,28 @@ export function loadGeneratedLa(dir: string): LoadedLa {
   const registers = new Map<string, SchoolRegister>();
   let rows = 0;
   let rowErrors = 0;
-  for (const file of manifest.files) {
-    const parsed = parseDailyReturnCsv(readFileSync(join(dir, file.path)), { today: '2999-12-31' });
-    if (!parsed.ok) throw new Error(`${file.path}: ${parsed.error.detail}`);
-    rowErrors += parsed.errors.length;
+  // One school at a time, its files in upload order, applied as one batch: the same register as
+  // applying them one by one (later rows win the same way), without rebuilding each pupil's marks
+  // once per file.
+  const filesBySchool = new Map<string, string[]>();
+  for (const file of manifest.files) filesBySchool.set(file.urn, [...(filesBySchool.get(file.urn) ?? []), file.path]);
+  for (const [urn, files] of filesBySchool) {
     const byYear = new Map<number, RegisterRow[]>();
-    for (const row of parsed.rows) {
-      const y = academicYearOf(row.date);
-      let list = byYear.get(y);
-      if (!list) byYear.set(y, (list = []));
-      list.push(row);
+    for (const path of files) {
+      const parsed = parseDailyReturnCsv(readFileSync(join(dir, path)), { today: '2999-12-31' });
+      if (!parsed.ok) throw new Error(`${path}: ${parsed.error.detail}`);
+      rowErrors += parsed.errors.length;
+      for (const row of parsed.rows) {
+        const y = academicYearOf(row.date);
+        let list = byYear.get(y);
+        if (!list) byYear.set(y, (list = []));
+        list.push(row);
+      }
     }
     for (const [y, list] of byYear) {
-      const key = `${y}#${file.urn}`;
-      let register = registers.get(key);
-      if (!register) registers.set(key, (register = emptyRegister(file.urn, y)));
-      applyRows(register, list, file.path);
+      const register = emptyRegister(urn, y);
+      applyRows(register, list, `evaluate-${urn}-${y}`);
+      registers.set(`${y}#${urn}`, register);
       rows += list.length;
     }
   }
