@@ -34,6 +34,8 @@ export interface RouteDef<Q = unknown> {
   response?: z.ZodType;
   /** Whether `Accept: text/csv` is honoured (lists). */
   csv?: boolean;
+  /** The success status when it is not the usual one (GET 200, POST 201; documented in OpenAPI). */
+  successStatus?: number;
   tags?: string[];
   handler: (ctx: RouteContext<Q>) => Promise<Result>;
 }

@@ -33,7 +33,7 @@ function operation(def: RouteDef): Json {
     tags: def.tags ?? [],
     parameters,
     responses: {
-      [def.method === 'POST' ? (def.path === '/v1/returns' || def.path.endsWith('/runs') ? '202' : '201') : '200']: {
+      [String(def.successStatus ?? (def.method === 'POST' ? (def.path === '/v1/returns' || def.path.endsWith('/runs') ? 202 : 201) : 200))]: {
         description: 'Success',
         content: {
           'application/json': { schema: def.response ? schemaOf(def.response, 'output') : {} },

@@ -212,7 +212,7 @@ async function postCohorts(ctx: RouteContext<{ format?: Format }>) {
 
 export const cohortRoutes = [
   defineRoute({
-    method: 'POST', path: '/v1/cohorts', access: 'import_cohorts', tags: ['cohorts'],
+    method: 'POST', path: '/v1/cohorts', access: 'import_cohorts', tags: ['cohorts'], successStatus: 200,
     summary: 'Import an LA social-care list (SSDA903 header + episodes as multipart/form-data, CIN census XML, or cohort CSV) with a per-record report',
     query: z.object({ format: z.enum(FORMATS).optional().describe('skip recognition: ssda903, cin_census or cohort_csv') }),
     body: { mediaTypes: ['multipart/form-data', 'application/xml', 'text/csv'], description: 'SSDA903: fields "header" and "episodes"; CIN census XML; cohort CSV (upn, cohort, start_date, end_date)' },

@@ -26,7 +26,7 @@ const RegistryReport = z
 
 export const registryRoutes = [
   defineRoute({
-    method: 'POST', path: '/v1/schools', access: 'manage_registry', tags: ['schools'],
+    method: 'POST', path: '/v1/schools', access: 'manage_registry', tags: ['schools'], successStatus: 200,
     summary: 'Load or update the school registry from a GIAS extract CSV (per-record report)',
     body: { mediaTypes: ['text/csv'], description: 'GIAS extract: URN, LA (code), EstablishmentNumber, EstablishmentName, PhaseOfEducation (name), TypeOfEstablishment (name), EstablishmentStatus (name)' },
     response: RegistryReport,
