@@ -11,6 +11,8 @@ import { DEFAULT_NAMES, ENV, LOCAL_LA_CODE, LOCAL_LA_NAME, MAX_RECEIVE_COUNT, re
 import { resetClients } from '../shared/store/clients.js';
 import { startEngines, LOCAL_CREDENTIALS, LOCAL_REGION, type Engines, type S3rverEvent } from './engines.js';
 import { startHttpBridge } from './http-bridge.js';
+import { startLambda, type LocalLambda } from './lambda.js';
+import { startPatternsTimer } from './patterns-timer.js';
 import { startQueues, type LocalQueues } from './queue.js';
 import { mintToken, signingKey, type TokenRequest } from './tokens.js';
 
@@ -26,6 +28,8 @@ export interface LocalRuntimeOptions {
   rollupDelaySeconds?: number;
   /** Schools processed at once (Lambda concurrency stand-in). */
   ingestConcurrency?: number;
+  /** Run the pattern detectors once the service is quiet with data, then nightly at 02:00 (npm start). */
+  patternsTimer?: boolean;
 }
 
 export interface LocalRuntime {
@@ -34,6 +38,8 @@ export interface LocalRuntime {
   laCode: string;
   engines: Engines;
   queues: LocalQueues;
+  /** The local Lambda Invoke endpoint (the patterns function). */
+  lambda: LocalLambda;
   token(request: Omit<TokenRequest, 'la'> & { la?: string }): Promise<string>;
   /** Resolves when every S3 event has been handed on and every queue is empty and idle. */
   settle(): Promise<void>;
@@ -111,6 +117,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     },
   ]);
   configureEnvironment(engines, queues, { laCode, laName: options.laName ?? LOCAL_LA_NAME, rollupDelaySeconds, laSettings: options.laSettings });
+  // Lambda Invoke stand-in: the api's asynchronous invocation of the patterns function (POST /v1/patterns/runs).
+  const lambda = await startLambda([
+    { name: DEFAULT_NAMES.patternsFunction, retryAttempts: 1, handler: async (event) => (await import('../functions/patterns/handler.js')).handler(event) },
+  ]);
+  process.env.AWS_ENDPOINT_URL_LAMBDA = lambda.endpoint;
 
   // S3 → receive, as the bucket notification does in AWS (object created under returns/ only).
   const inFlight = new Set<Promise<void>>();
@@ -122,6 +133,19 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     const delivery = deliverS3Event(s3EventFromS3rver({ Records: relevant })).finally(() => inFlight.delete(delivery));
     inFlight.add(delivery);
   });
+
+  const timer = options.patternsTimer
+    ? startPatternsTimer({
+        run: () => lambda.invokeAsync(DEFAULT_NAMES.patternsFunction, { trigger: 'schedule' }),
+        isIdle: async () => inFlight.size === 0 && !lambda.busy() && (await Promise.race([queues.drain().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 0))])),
+        hasData: async () => {
+          const { listRegisterUrns } = await import('../shared/store/registers.js');
+          const { academicYearOf, todayInEngland } = await import('../shared/domain/dates.js');
+          const year = academicYearOf(todayInEngland());
+          return (await listRegisterUrns(year)).length > 0 || (await listRegisterUrns(year - 1)).length > 0;
+        },
+      })
+    : undefined;
 
   const api = (await import('../functions/api/handler.js')).handler;
   const key = signingKey(dataDir);
@@ -138,17 +162,22 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     laCode,
     engines,
     queues,
+    lambda,
     token: (request) => mintToken(dataDir, { ...request, la: request.la ?? laCode }),
     async settle() {
       for (;;) {
         await engines.sync();
         while (inFlight.size > 0) await Promise.all([...inFlight]);
         await queues.drain();
-        if (inFlight.size === 0) return;
+        await lambda.drain();
+        if (inFlight.size === 0 && !lambda.busy()) return;
       }
     },
     async stop() {
+      timer?.stop();
       await bridge.close();
+      await lambda.drain();
+      await lambda.stop();
       await queues.stop();
       await engines.stop();
     },

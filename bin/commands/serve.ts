@@ -13,7 +13,7 @@ export async function run(): Promise<number> {
   // The handlers' structured logs are for CloudWatch; on a terminal only warnings and errors show.
   process.env.POWERTOOLS_LOG_LEVEL ??= process.env.LOG_LEVEL ?? 'WARN';
   const dataDir = dataDirectory();
-  const runtime = await startLocalRuntime({ dataDir, port: port(), host: process.env.HOST ?? '127.0.0.1' });
+  const runtime = await startLocalRuntime({ dataDir, port: port(), host: process.env.HOST ?? '127.0.0.1', patternsTimer: true });
   const stop = async () => {
     process.stderr.write('\nstopping…\n');
     await runtime.stop();

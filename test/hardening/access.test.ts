@@ -351,6 +351,7 @@ const WRITES: Record<string, { role: Role; call: () => Promise<Call> | Call }> =
   'POST /v1/schools': { role: 'admin', call: () => ({ path: '/v1/schools', contentType: 'text/csv', body: 'URN,LA (code),EstablishmentNumber,EstablishmentName,PhaseOfEducation (name),TypeOfEstablishment (name),EstablishmentStatus (name)\n123456,999,2001,School A,Primary,Community school,Open\n' }) },
   'POST /v1/cohorts': { role: 'la_officer', call: () => ({ path: '/v1/cohorts', body: `upn,cohort,start_date,end_date\n${P1},cla,2025-09-01,\n`, contentType: 'text/csv' }) },
   'POST /v1/referrals': { role: 'school', call: () => ({ path: '/v1/referrals', body: { upn: P1, urn: A, type: 'other', reason: 'audit test' } }) },
+  'POST /v1/patterns/runs': { role: 'admin', call: () => ({ path: '/v1/patterns/runs', body: {} }) },
   'PATCH /v1/referrals/{id}': {
     role: 'la_officer',
     call: async () => {

@@ -5,6 +5,7 @@ import { calendarRoutes } from './calendars.js';
 import { cohortRoutes } from './cohorts.js';
 import { docRoutes } from './docs.js';
 import { metricsRoutes } from './metrics.js';
+import { patternRoutes } from './patterns.js';
 import { pupilRoutes } from './pupils.js';
 import { referralRoutes } from './referrals.js';
 import { registryRoutes } from './registry.js';
@@ -12,4 +13,4 @@ import { returnRoutes } from './returns.js';
 import { schoolRoutes } from './schools.js';
 import { virtualSchoolRoutes } from './virtual-school.js';
 
-export const allRoutes: RouteDef[] = [...docRoutes, ...returnRoutes, ...pupilRoutes, ...metricsRoutes, ...schoolRoutes, ...calendarRoutes, ...registryRoutes, ...cohortRoutes, ...auditRoutes, ...virtualSchoolRoutes, ...referralRoutes];
+export const allRoutes: RouteDef[] = [...docRoutes, ...returnRoutes, ...pupilRoutes, ...metricsRoutes, ...schoolRoutes, ...calendarRoutes, ...registryRoutes, ...cohortRoutes, ...auditRoutes, ...virtualSchoolRoutes, ...referralRoutes, ...patternRoutes];
