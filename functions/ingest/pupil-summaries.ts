@@ -1,14 +1,35 @@
 /**
- * Recompute pupils' combined figures across all their schools and store them with an optimistic
- * version check: two schools' ingests touching the same (dual-registered or moving) pupil at once
- * can never leave a summary that misses the other's marks — the loser re-reads and recomputes.
+ * Recompute pupils' combined figures across all their schools and store them (shared/store/pupils.ts
+ * has the layout: a versioned head per pupil, and one item per enrolment written only by its school).
+ *
+ * Two schools' ingests touching the same pupil at once can never leave a summary that misses the
+ * other's marks:
+ * - every ingest first writes its own enrolment items, then settles the pupil's head;
+ * - a head is only ever written under a condition on the version read (creating it, adding an
+ *   enrolment, or — for a pupil more than one school lists — storing the combined summary): the
+ *   loser re-reads and recomputes, and since the winner wrote its enrolments before its head, the
+ *   loser's re-read sees them;
+ * - a pupil only this school lists ("owned") needs no head write at all: after writing the
+ *   enrolment items, the ingest reads the heads again, and if one moved (another school took the
+ *   pupil on meanwhile) it recomputes that pupil. The other school, having written the head, reads
+ *   again the enrolment items it took from this school, and recomputes if one moved. Each writes
+ *   before it reads, so at least one of the two sees the other's write.
  */
 import type { LaSettings } from '../../shared/config.js';
 import type { SchoolRegister } from '../../shared/domain/register.js';
-import type { Enrolment } from '../../shared/domain/pupil-summary.js';
+import type { Enrolment, PupilYearSummary } from '../../shared/domain/pupil-summary.js';
 import { pupilRow, type PupilRow } from '../../shared/domain/school-view.js';
 import type { CareIndex } from '../../shared/store/care.js';
-import { enrolmentKeyOf, getSummaries, putSummaryIfUnchanged, type PupilSummaryRecord } from '../../shared/store/pupils.js';
+import {
+  enrolmentKeyOf,
+  getHeldEnrolments,
+  getPupilHeads,
+  heldEnrolmentRef,
+  putEnrolments,
+  putSummaryIfUnchanged,
+  type PupilHead,
+  type PupilHeadWrite,
+} from '../../shared/store/pupils.js';
 import { getSessionDays } from '../../shared/store/schools.js';
 import { inParallel } from '../../shared/store/table.js';
 import { summarisePupil } from '../../shared/domain/pupil-status.js';
@@ -23,52 +44,115 @@ export interface RefreshInput {
 
 const MAX_ATTEMPTS = 8;
 
+interface Computed {
+  upn: string;
+  head?: PupilHead;
+  own: Enrolment;
+  summary: PupilYearSummary;
+  /** Revisions of the other enrolment items the summary was computed from, by "year#urn". */
+  read: Map<string, string>;
+}
+
 export async function refreshPupilSummaries(input: RefreshInput): Promise<Map<string, PupilRow>> {
   const { register } = input;
+  const urn = register.urn;
+  const ownKey = enrolmentKeyOf(register);
   const rows = new Map<string, PupilRow>();
-  let pending = input.upns;
+  let pending = input.upns.filter((upn) => register.pupils.has(upn));
   for (let attempt = 0; pending.length > 0; attempt++) {
     if (attempt >= MAX_ATTEMPTS) throw new Error(`pupil summaries kept changing under us after ${MAX_ATTEMPTS} attempts`);
-    const current = await getSummaries(pending);
-    const ownKey = enrolmentKeyOf(register);
-    // The pupil's other enrolments (other schools, other years) come with the pupil record.
+    const heads = await getPupilHeads(pending);
+    // The pupil's other enrolments (other schools, other years) are the ones their head lists.
+    const refs: Array<{ upn: string; key: string }> = [];
     const pairs = new Map<string, { urn: string; academicYear: number }>();
-    pairs.set(ownKey, { urn: register.urn, academicYear: register.academicYear });
+    pairs.set(ownKey, { urn, academicYear: register.academicYear });
     for (const upn of pending) {
-      for (const e of current.get(upn)?.enrolments ?? []) pairs.set(enrolmentKeyOf(e), { urn: e.urn, academicYear: e.academicYear });
+      for (const key of heads.get(upn)?.enrolmentKeys ?? []) {
+        if (key === ownKey) continue;
+        refs.push({ upn, key });
+        const i = key.indexOf('#');
+        pairs.set(key, { urn: key.slice(i + 1), academicYear: Number(key.slice(0, i)) });
+      }
     }
-    const sessionDays = await getSessionDays([...pairs.values()]);
+    const [held, sessionDays] = await Promise.all([getHeldEnrolments(refs), getSessionDays([...pairs.values()])]);
+
+    const computed: Computed[] = pending.map((upn) => {
+      const head = heads.get(upn);
+      const own: Enrolment = { ...register.pupils.get(upn)!, urn, academicYear: register.academicYear };
+      const others: Enrolment[] = [];
+      const read = new Map<string, string>();
+      for (const key of head?.enrolmentKeys ?? []) {
+        if (key === ownKey) continue;
+        const item = held.get(heldEnrolmentRef(upn, key));
+        if (item) {
+          others.push(item.enrolment);
+          read.set(key, item.rev);
+        } else {
+          const embedded = head?.embedded?.byKey.get(key);
+          if (embedded) others.push(embedded);
+        }
+      }
+      const summary = summarisePupil({
+        upn,
+        academicYear: register.academicYear,
+        enrolments: [own, ...others],
+        care: input.care.get(upn) ?? [],
+        sessionDays,
+        settings: input.settings,
+        today: input.today,
+      });
+      return { upn, head, own, summary, read };
+    });
+
+    // Our own enrolments first: a head never lists an enrolment whose item is not written, and a
+    // school taking a pupil on after this point reads these marks.
+    await putEnrolments(computed.map((c) => ({ enrolment: c.own, summary: c.summary })));
 
     const conflicts: string[] = [];
-    await inParallel(pending, 16, async (upn) => {
-        const held = current.get(upn);
-        const own = register.pupils.get(upn);
-        if (!own) return;
-        const enrolments: Enrolment[] = [
-          { ...own, urn: register.urn, academicYear: register.academicYear },
-          ...(held?.enrolments ?? []).filter((e) => enrolmentKeyOf(e) !== ownKey),
-        ];
-        const yearSummary = summarisePupil({
-          upn,
-          academicYear: register.academicYear,
-          enrolments,
-          care: input.care.get(upn) ?? [],
-          sessionDays,
-          settings: input.settings,
-          today: input.today,
-        });
-        const version = (held?.version ?? 0) + 1;
-        const record: PupilSummaryRecord = {
-          upn,
-          version,
-          computedAt: new Date().toISOString(),
-          enrolmentKeys: enrolments.map(enrolmentKeyOf).sort(),
-          enrolments,
-          years: { ...(held?.years ?? {}), [String(register.academicYear)]: yearSummary },
-        };
-        if (await putSummaryIfUnchanged(record, held?.version ?? 0)) rows.set(upn, pupilRow(yearSummary, version));
-        else conflicts.push(upn);
+    const owned = computed.filter((c) => c.head?.owner === urn && c.head.enrolmentKeys.includes(ownKey));
+    const ownedSet = new Set(owned);
+    const takenOver: Computed[] = [];
+    await inParallel(computed.filter((c) => !ownedSet.has(c)), 16, async (c) => {
+      const head = c.head;
+      const version = (head?.version ?? 0) + 1;
+      const enrolmentKeys = [...new Set([...(head?.enrolmentKeys ?? []), ownKey])].sort();
+      // New to the LA, or a new year at the school that holds the pupil: still owned by this school.
+      // Otherwise the pupil is (or becomes) shared, and the head holds the combined summaries.
+      const write: PupilHeadWrite = !head || head.owner === urn
+        ? { upn: c.upn, version, enrolmentKeys, owner: urn }
+        : {
+            upn: c.upn, version, enrolmentKeys,
+            years: { ...(head.years ?? {}), [String(register.academicYear)]: c.summary },
+            ...(head.embedded ? { embeddedRaw: head.embedded.raw } : {}),
+          };
+      if (await putSummaryIfUnchanged(write, head?.version ?? 0)) {
+        rows.set(c.upn, pupilRow(c.summary, version));
+        if (head?.owner !== undefined && head.owner !== urn) takenOver.push(c);
+      } else {
+        conflicts.push(c.upn);
+      }
     });
+
+    // Taken over from another school: recompute if its school wrote an enrolment we read since.
+    const reread = await getHeldEnrolments(takenOver.flatMap((c) => [...c.read.keys()].map((key) => ({ upn: c.upn, key }))));
+    for (const c of takenOver) {
+      for (const [key, rev] of c.read) {
+        if (reread.get(heldEnrolmentRef(c.upn, key))?.rev !== rev) {
+          rows.delete(c.upn);
+          conflicts.push(c.upn);
+          break;
+        }
+      }
+    }
+
+    // Owned, written without a condition: recompute if another school took the pupil on meanwhile.
+    if (owned.length > 0) {
+      const now = await getPupilHeads(owned.map((c) => c.upn));
+      for (const c of owned) {
+        if (now.get(c.upn)?.version === c.head!.version) rows.set(c.upn, pupilRow(c.summary, c.head!.version));
+        else conflicts.push(c.upn);
+      }
+    }
     pending = conflicts;
   }
   return rows;

@@ -6,9 +6,11 @@
  *   SCHOOL#<urn>             SCHOOL                 registry entry + freshness     gsi1: SCHOOLS / <urn>
  *   SCHOOL#<urn>             SESSIONS#<year>        the school's session days (inferred calendar)
  *   SCHOOL#<urn>             VIEW#<year>            pointer to the school's materialised view
- *   PUPIL#<upn>              SUMMARY                the pupil record: every enrolment (each school's marks and
- *                                                   details, all years) and the combined figures per year
+ *   PUPIL#<upn>              SUMMARY                the pupil record's head: the pupil's enrolments (year#urn),
+ *                                                   the owning school or the combined figures per year
  *                                                   (versioned; conditional writes)
+ *   PUPIL#<upn>              SUMMARY#<year>#<urn>   one enrolment: that school's marks and details for the year,
+ *                                                   and its summary while the pupil is at one school only
  *   PUPIL#<upn>              PATTERNS               threshold-gaming findings from the latest run
  *   PUPIL#<upn>              REFERRAL#<id>          pointer to a referral about the pupil
  *   LA                       VIEW#<year>            pointer to the LA-wide view
@@ -46,6 +48,9 @@ export const k = {
 
   pupilPk: (upn: string) => `PUPIL#${upn}`,
   pupilSummary: (upn: string) => ({ pk: `PUPIL#${upn}`, sk: 'SUMMARY' }),
+  pupilEnrolment: (upn: string, year: number, urn: string) => ({ pk: `PUPIL#${upn}`, sk: `SUMMARY#${year}#${urn}` }),
+  /** Begins the sort keys of a pupil's head and enrolment items. */
+  pupilSummaryPrefix: 'SUMMARY',
   pupilPatterns: (upn: string) => ({ pk: `PUPIL#${upn}`, sk: 'PATTERNS' }),
   pupilReferral: (upn: string, id: string) => ({ pk: `PUPIL#${upn}`, sk: `REFERRAL#${id}` }),
   pupilReferralPrefix: 'REFERRAL#',

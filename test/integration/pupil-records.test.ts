@@ -1,0 +1,147 @@
+/**
+ * Pupil records across schools (shared/store/pupils.ts, functions/ingest/pupil-summaries.ts): a pupil
+ * known to one school is written without a condition, so the hand-over to "shared" when a second
+ * school lists the pupil must never lose either school's marks, whatever the interleaving. Each test
+ * holds one ingest at a chosen step while the other runs, then compares the stored record with the
+ * summary computed from both schools' registers at the end.
+ */
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startTestService, type TestService } from './harness.js';
+import { upnFor } from '../support/returns.js';
+import type { RegisterRow, SchoolRegister } from '../../shared/domain/register.js';
+
+const YEAR = 2025;
+
+describe('pupil records: two schools ingesting one pupil at once', () => {
+  let svc: TestService;
+  let pupils: typeof import('../../shared/store/pupils.js');
+  let refresh: typeof import('../../functions/ingest/pupil-summaries.js');
+  let domain: typeof import('../../shared/domain/register.js');
+  let status: typeof import('../../shared/domain/pupil-status.js');
+  let schools: typeof import('../../shared/store/schools.js');
+  let settings: import('../../shared/config.js').LaSettings;
+
+  beforeAll(async () => {
+    vi.resetModules();
+    svc = await startTestService();
+    pupils = await import('../../shared/store/pupils.js');
+    refresh = await import('../../functions/ingest/pupil-summaries.js');
+    domain = await import('../../shared/domain/register.js');
+    status = await import('../../shared/domain/pupil-status.js');
+    schools = await import('../../shared/store/schools.js');
+    settings = (await import('../../shared/config.js')).runtimeConfig().settings;
+  });
+  afterAll(async () => {
+    vi.restoreAllMocks();
+    await svc?.stop();
+  });
+
+  function register(urn: string, upn: string, days: Array<[string, string, string]>, returnId: string, into?: SchoolRegister): SchoolRegister {
+    const r = into ?? domain.emptyRegister(urn, YEAR);
+    const rows: RegisterRow[] = days.map(([date, am, pm]) => ({ urn, upn, date, am, pm, forename: 'A', surname: 'B', yearGroup: '8', registration: urn.endsWith('2') ? 'S' : 'C' }));
+    domain.applyRows(r, rows, returnId);
+    return r;
+  }
+
+  async function derive(r: SchoolRegister, upn: string): Promise<void> {
+    await schools.putSessionDays(r.urn, r.academicYear, domain.sessionDays(r));
+    await refresh.refreshPupilSummaries({ register: r, upns: [upn], care: new Map(), settings, today: '2026-07-31' });
+  }
+
+  /** What the pupil's summary must be: computed from both schools' final registers. */
+  function expected(upn: string, regs: SchoolRegister[]) {
+    const enrolments = regs.map((r) => ({ ...r.pupils.get(upn)!, urn: r.urn, academicYear: r.academicYear }));
+    const sessionDays = new Map(regs.map((r) => [`${r.academicYear}#${r.urn}`, domain.sessionDays(r)]));
+    return status.summarisePupil({ upn, academicYear: YEAR, enrolments, care: [], sessionDays, settings, today: '2026-07-31' });
+  }
+
+  /** Hold the first putEnrolments call for `urn` until `release` resolves. */
+  function holdEnrolmentWrite(urn: string, release: Promise<void>): { reached: Promise<void> } {
+    const real = pupils.putEnrolments;
+    let reached!: () => void;
+    const at = new Promise<void>((r) => (reached = r));
+    let held = false;
+    vi.spyOn(pupils, 'putEnrolments').mockImplementation(async (entries) => {
+      if (!held && entries.some((e) => e.enrolment.urn === urn)) {
+        held = true;
+        reached();
+        await release;
+      }
+      return real(entries);
+    });
+    return { reached: at };
+  }
+
+  it('keeps the owning school\'s new marks when another school takes the pupil on from marks read just before them', async () => {
+    const upn = upnFor(1, '999', '6101');
+    const a = register('610011', upn, [['2025-09-15', '/', '/'], ['2025-09-16', '/', '/']], 'a1');
+    await derive(a, upn);
+    expect((await pupils.getPupilHeads([upn])).get(upn)?.owner).toBe('610011');
+
+    // B reads A's enrolment, then waits; meanwhile A writes a day of absence (owned, no condition).
+    let release!: () => void;
+    const gate = holdEnrolmentWrite('610012', new Promise<void>((r) => (release = r)));
+    const b = register('610012', upn, [['2025-09-17', '/', '/']], 'b1');
+    const taking = derive(b, upn);
+    await gate.reached;
+    register('610011', upn, [['2025-09-18', 'N', 'N']], 'a2', a);
+    await derive(a, upn);
+    release();
+    await taking;
+    vi.restoreAllMocks();
+
+    const record = await pupils.getSummary(upn);
+    expect(record?.years[String(YEAR)]).toEqual(expected(upn, [a, b]));
+    expect(record?.enrolments.map((e) => e.urn).sort()).toEqual(['610011', '610012']);
+    expect(record?.years[String(YEAR)].counts).toEqual(expected(upn, [a, b]).counts);
+  });
+
+  it('recomputes the owning school\'s pupil when another school took it on while its marks were being written', async () => {
+    const upn = upnFor(2, '999', '6102');
+    const a = register('610021', upn, [['2025-09-15', '/', '/']], 'a1');
+    await derive(a, upn);
+
+    // A reads the head (owned by A) and waits before writing; B takes the pupil on from A's old marks.
+    let release!: () => void;
+    const gate = holdEnrolmentWrite('610021', new Promise<void>((r) => (release = r)));
+    register('610021', upn, [['2025-09-16', 'I', 'I'], ['2025-09-17', 'I', 'I']], 'a2', a);
+    const writing = derive(a, upn);
+    await gate.reached;
+    const b = register('610022', upn, [['2025-09-18', '/', 'O']], 'b1');
+    await derive(b, upn);
+    release();
+    await writing;
+    vi.restoreAllMocks();
+
+    const record = await pupils.getSummary(upn);
+    expect(record?.years[String(YEAR)]).toEqual(expected(upn, [a, b]));
+    expect((await pupils.getPupilHeads([upn])).get(upn)?.owner).toBeUndefined();
+  });
+
+  it('two schools listing a new pupil at the same moment both end in the one record', async () => {
+    const upn = upnFor(3, '999', '6103');
+    const a = register('610031', upn, [['2025-09-15', '/', 'N']], 'a1');
+    const b = register('610032', upn, [['2025-09-15', 'D', 'D'], ['2025-09-16', '/', '/']], 'b1');
+    await Promise.all([derive(a, upn), derive(b, upn)]);
+    const record = await pupils.getSummary(upn);
+    expect(record?.years[String(YEAR)]).toEqual(expected(upn, [a, b]));
+    expect(record?.enrolmentKeys).toEqual([`${YEAR}#610031`, `${YEAR}#610032`]);
+  });
+
+  it('keeps a pupil at one school owned by it across days and years, with every year\'s summary readable', async () => {
+    const upn = upnFor(4, '999', '6104');
+    const a = register('610041', upn, [['2025-09-15', '/', '/']], 'a1');
+    await derive(a, upn);
+    register('610041', upn, [['2025-09-16', 'N', '/']], 'a2', a);
+    await derive(a, upn);
+    const next = domain.emptyRegister('610041', YEAR + 1);
+    domain.applyRows(next, [{ urn: '610041', upn, date: '2026-09-07', am: '/', pm: '/', yearGroup: '9' }], 'a3');
+    await derive(next, upn);
+    const head = (await pupils.getPupilHeads([upn])).get(upn);
+    expect(head).toMatchObject({ owner: '610041', version: 2, enrolmentKeys: [`${YEAR}#610041`, `${YEAR + 1}#610041`] });
+    const record = await pupils.getSummary(upn);
+    expect(record?.years[String(YEAR)]).toEqual(expected(upn, [a]));
+    expect(Object.keys(record?.years ?? {}).sort()).toEqual([String(YEAR), String(YEAR + 1)]);
+    expect((await pupils.getSummaries([upn])).get(upn)).toEqual(record);
+  });
+});
