@@ -12,7 +12,7 @@ import { resetClients } from '../shared/store/clients.js';
 import { startEngines, LOCAL_CREDENTIALS, LOCAL_REGION, type Engines, type S3rverEvent } from './engines.js';
 import { startHttpBridge } from './http-bridge.js';
 import { startLambda, type LocalLambda } from './lambda.js';
-import { startPatternsTimer } from './patterns-timer.js';
+import { startPatternsTimer, type PatternsTimerOptions } from './patterns-timer.js';
 import { startQueues, type LocalQueues } from './queue.js';
 import { mintToken, signingKey, type TokenRequest } from './tokens.js';
 
@@ -28,8 +28,8 @@ export interface LocalRuntimeOptions {
   rollupDelaySeconds?: number;
   /** Schools processed at once (Lambda concurrency stand-in). */
   ingestConcurrency?: number;
-  /** Run the pattern detectors once the service is quiet with data, then nightly at 02:00 (npm start). */
-  patternsTimer?: boolean;
+  /** Run the pattern detectors once the service is quiet with data, then nightly at 02:00 (npm start); options for tests. */
+  patternsTimer?: boolean | Pick<PatternsTimerOptions, 'quietMs' | 'pollMs' | 'nightlyAt'>;
 }
 
 export interface LocalRuntime {
@@ -136,6 +136,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
   const timer = options.patternsTimer
     ? startPatternsTimer({
+        ...(typeof options.patternsTimer === 'object' ? options.patternsTimer : {}),
         run: () => lambda.invokeAsync(DEFAULT_NAMES.patternsFunction, { trigger: 'schedule' }),
         isIdle: async () => inFlight.size === 0 && !lambda.busy() && (await Promise.race([queues.drain().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 0))])),
         hasData: async () => {
