@@ -253,11 +253,9 @@ describe('a generated LA against DuckDB over the raw CSV files', () => {
     expect(rows).toBeGreaterThan(100);
   }, 600_000);
 
-  // KNOWN BUG (reported to the lead): for a period that is not materialised, groupBy=week answers
-  // each week's whole materialised figures, so a week the period cuts counts sessions outside the
-  // period (DESIGN §2.4: a cohort-enrolment's sessions are restricted to the period). Remove
-  // `.fails` when the route clips the first and last weeks to the period.
-  it.fails('counts only the period\'s own days in the weeks a custom period cuts, grouped by week', async () => {
+  // For a period that is not materialised, the weeks the period cuts must count only the period's
+  // own days (DESIGN §2.4: a cohort-enrolment's sessions are restricted to the period).
+  it('counts only the period\'s own days in the weeks a custom period cuts, grouped by week', async () => {
     const questions = [questionsFor('la', CUSTOM, { dims: ['week'] }), questionsFor('school', CUSTOM, { urn: urns[0], dims: ['week'] })]
       .flat().filter((q) => q.groupBy === 'week' && (FULL || (q.cohort === 'all' && q.population === 'all')));
     const { differences: found } = await compareAll(questions, oracleRowsFor(expected.get('custom')!));
@@ -484,7 +482,7 @@ describe('the edges of the rules, on a hand-built LA', () => {
     expect(found.slice(0, 30)).toEqual([]);
   }, 300_000);
 
-  it.fails('counts only the period\'s own days in the weeks a custom period cuts (known bug, see above)', async () => {
+  it('counts only the period\'s own days in the weeks a custom period cuts', async () => {
     const questions = questionsFor('la', EDGE_CUSTOM, { dims: ['week'] }).filter((q) => q.groupBy === 'week' && q.cohort === 'all' && q.population === 'all');
     const { differences: found } = await compareAll(questions, oracleRowsFor(edgeExpected.get('custom')!));
     expect(found).toEqual([]);

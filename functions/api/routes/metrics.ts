@@ -89,6 +89,22 @@ async function customLaView(period: Period, urns?: ReadonlySet<string>, phases?:
   return rollupLa(period.academicYear, asViews);
 }
 
+/**
+ * A custom period cuts its first and last weeks: those rows must count only the period's own days,
+ * so the materialised whole-week cells are replaced by the clipped week computed from the registers.
+ */
+async function clipWeeks(source: MetricsSource, range: { from: string; to: string }, cellsOf: (p: Period) => Promise<LaView>): Promise<MetricsSource> {
+  const weeks = await Promise.all(
+    source.weeks.map(async (w) => {
+      if (w.period.from >= range.from && w.period.to <= range.to) return w;
+      const clipped = customPeriod(w.period.academicYear, w.period.from < range.from ? range.from : w.period.from, w.period.to > range.to ? range.to : w.period.to);
+      const view = await cellsOf(clipped);
+      return { period: w.period, cells: view.periods.find((p) => p.period.id === clipped.id)?.cells ?? [] };
+    }),
+  );
+  return { ...source, weeks };
+}
+
 export const metricsRoutes = [
   defineRoute({
     method: 'GET', path: '/v1/metrics', access: 'read_metrics', tags: ['metrics'],
@@ -139,7 +155,9 @@ export const metricsRoutes = [
       if (scope === 'la') {
         materialised = laView ? equivalentPeriod(candidates, requested, laView.markedDays) : undefined;
         source = laView && materialised ? laSource(laView, materialised, range) : laSource(await customLaView(requested, undefined, phases, outOfArea), requested, range);
-        if (!materialised && query.groupBy === 'week' && laView) source = { ...source, weeks: laSource(laView, requested, range).weeks };
+        if (!materialised && query.groupBy === 'week' && laView) {
+          source = await clipWeeks({ ...source, weeks: laSource(laView, requested, range).weeks }, range, (p) => customLaView(p, undefined, phases, outOfArea));
+        }
       } else {
         const school = await getSchool(urn!);
         const view = await currentSchoolView(urn!, year);
@@ -150,7 +168,9 @@ export const metricsRoutes = [
         } else {
           const custom = await customLaView(requested, new Set([urn!]), new Map([[urn!, school?.phase]]));
           source = laSource(custom, requested, range);
-          if (query.groupBy === 'week' && view) source = { ...source, weeks: schoolSource(view.periods, requested, urn!, school?.phase, range).weeks };
+          if (query.groupBy === 'week' && view) {
+            source = await clipWeeks({ ...source, weeks: schoolSource(view.periods, requested, urn!, school?.phase, range).weeks }, range, (p) => customLaView(p, new Set([urn!]), new Map([[urn!, school?.phase]])));
+          }
         }
         if (laView) {
           const laPeriod = equivalentPeriod(standardPeriods(year), requested, laView.markedDays);
