@@ -50,7 +50,7 @@ import {
 } from '../../shared/store/patterns.js';
 import { listRegisterUrns, loadRegister } from '../../shared/store/registers.js';
 import { inParallel } from '../../shared/store/table.js';
-import { pupilFlagsOf } from './pupil-flags.js';
+import { pupilFlagsOf } from '../../shared/domain/patterns/pupil-flags.js';
 
 /** Longest a run may hold the lease: the Lambda's 15-minute limit and a margin. */
 const LEASE_MS = 16 * 60 * 1000;

@@ -208,6 +208,20 @@ describe('flags on the pupil view', () => {
     expect((await flagsOf(RC)).filter((f) => ['holiday_adjacent_absence', 'near_threshold_unauthorised', 'family_pattern'].includes(f.type))).toEqual([]);
   });
 
+  it('lists the flagged pupils across schools for each pattern flag, and a school only its own', async () => {
+    const list = async (flag: string, token = officer) => {
+      const res = await svc.request('GET', `/v1/pupils?flag=${flag}&from=2025-08-01&to=2026-07-31`, { token });
+      expect(res.status).toBe(200);
+      return (res.json().items as Array<{ upn: string; flags: Array<{ type: string; since: string }> }>);
+    };
+    const ha = await list('holiday_adjacent_absence');
+    expect(ha.map((p) => p.upn)).toEqual([HA]);
+    expect(ha[0].flags).toContainEqual({ type: 'holiday_adjacent_absence', since: '2025-10-24' });
+    expect((await list('near_threshold_unauthorised')).map((p) => p.upn)).toEqual([NT]);
+    expect((await list('family_pattern')).map((p) => p.upn).sort()).toEqual([F1, F2].sort());
+    expect((await list('family_pattern', schoolA)).map((p) => p.upn)).toEqual([F1]);
+  });
+
   it("shows a family flag on each child with the household's dates but never the other child (their school reads it)", async () => {
     const f1 = (await flagsOf(F1, schoolA)).find((f) => f.type === 'family_pattern');
     expect(f1).toMatchObject({ since: '2025-10-23', detail: { children: 2, sharedDates: FAMILY_DAYS, child: { urn: A } } });

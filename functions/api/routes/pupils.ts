@@ -16,7 +16,8 @@ import { recordAudit } from '../../../shared/store/audit.js';
 import { loadCareIndex } from '../../../shared/store/care.js';
 import { episodesOverlapping } from '../../../shared/domain/cohorts.js';
 import { getPupilEnrolments, getSummary, type PupilSummaryRecord } from '../../../shared/store/pupils.js';
-import { getPupilPatternFlags } from '../../../shared/store/patterns.js';
+import { getLatestPatterns, getPatternFindings, getPupilPatternFlags } from '../../../shared/store/patterns.js';
+import { pupilFlagsOf } from '../../../shared/domain/patterns/pupil-flags.js';
 import { CohortName, IsoDate, page, Stats, Upn, Urn } from '../../../shared/schemas/common.js';
 import { pupilRowsForPeriod } from '../any-period.js';
 import { csvResponse, defineRoute, json, pageOf, pageQuery, problem, wantsCsv } from '../http.js';
@@ -104,6 +105,25 @@ function listItem(row: PupilRow) {
 }
 
 const ATTENDANCE_FLAGS = new Set<FlagType>(['persistent_absence', 'severe_absence', 'at_risk_pa']);
+/** Flags the nightly threshold-gaming run raises (the latest run's findings, not the ingest's pupil rows). */
+const PATTERN_FLAGS = new Set<FlagType>(['holiday_adjacent_absence', 'near_threshold_unauthorised', 'family_pattern']);
+
+/** The LA's pupil rows carrying the latest patterns run's flag of this type (since = first evidence date). */
+async function patternFlagRows(year: number, flag: FlagType): Promise<{ rows: PupilRow[]; snapshot: string }> {
+  const latest = await getLatestPatterns();
+  const doc = latest && latest.academicYear === year ? await getPatternFindings(latest.runId) : undefined;
+  if (!doc) return { rows: [], snapshot: `patterns:none:${year}` };
+  const since = new Map<string, string>();
+  for (const [upn, flags] of pupilFlagsOf(doc.findings)) {
+    const f = flags.find((x) => x.type === flag);
+    if (f) since.set(upn, f.since);
+  }
+  const pupils = await currentLaPupils(year);
+  const rows = (pupils?.rows ?? [])
+    .filter((r) => since.has(r.upn))
+    .map((r) => ({ ...r, flags: [...r.flags, { type: flag, since: since.get(r.upn) as string }] }));
+  return { rows, snapshot: `patterns:${doc.runId}:${pupils?.version ?? 0}` };
+}
 
 export const pupilRoutes = [
   defineRoute({
@@ -195,7 +215,11 @@ export const pupilRoutes = [
       const standard = from <= academicYearStart(year) && to >= (today < academicYearEnd(year) ? today : academicYearEnd(year));
       let rows: PupilRow[];
       let snapshot: string;
-      if (standard || !ATTENDANCE_FLAGS.has(query.flag)) {
+      if (PATTERN_FLAGS.has(query.flag)) {
+        const found = await patternFlagRows(year, query.flag);
+        rows = found.rows.filter((r) => standard || r.flags.some((f) => f.type === query.flag && f.since >= from && f.since <= to));
+        snapshot = found.snapshot;
+      } else if (standard || !ATTENDANCE_FLAGS.has(query.flag)) {
         const doc = await currentLaPupils(year);
         rows = (doc?.rows ?? []).filter((r) => r.flags.some((f) => f.type === query.flag && (standard || (f.since >= from && f.since <= to))));
         snapshot = `${year}:${doc?.version ?? 0}`;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pupilFlagsOf } from '../../../functions/patterns/pupil-flags.js';
+import { pupilFlagsOf } from '../../../shared/domain/patterns/pupil-flags.js';
 import { detectPatterns } from '../../../shared/domain/patterns/index.js';
 import { ADJ, PERIOD, marksFor, on, schoolOf, termDays } from '../domain/patterns/fixtures.js';
 

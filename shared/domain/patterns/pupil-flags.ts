@@ -8,8 +8,8 @@
  * by the child's school, which must not see a sibling at another school. Officers read the whole
  * finding, every child named, from GET /v1/patterns.
  */
-import type { FamilyFinding, PatternFinding } from '../../shared/domain/patterns/index.js';
-import type { PupilFlag } from '../../shared/domain/pupil-summary.js';
+import type { FamilyFinding, PatternFinding } from './index.js';
+import type { PupilFlag } from '../pupil-summary.js';
 
 function earliest(dates: readonly string[], fallback: string): string {
   let best: string | undefined;
