@@ -57,7 +57,6 @@ const CODE_CATEGORIES: ReadonlyArray<[string, Category]> = [
   ['H', 'authorised'], ['F', 'authorised'], ['J', 'approved'], ['Y', 'not_possible'],
 ];
 type Category = 'present' | 'approved' | 'authorised' | 'unauthorised' | 'not_possible' | 'administrative';
-export const ORACLE_CODES: readonly string[] = CODE_CATEGORIES.map(([c]) => c);
 
 export type Dimension = 'none' | 'cohort' | 'school' | 'phase' | 'year_group' | 'sex' | 'week';
 export const DIMENSIONS: readonly Dimension[] = ['none', 'cohort', 'school', 'phase', 'year_group', 'sex', 'week'];
@@ -119,7 +118,6 @@ export interface MetricsRequest {
 }
 
 const sqlString = (s: string) => `'${s.replace(/'/g, "''")}'`;
-const quoteIdent = (s: string) => `"${s.replace(/"/g, '""')}"`;
 
 /** One DuckDB database holding an LA's raw rows; derived tables are rebuilt by `prepare`. */
 export class DuckDbLa {
@@ -200,8 +198,12 @@ export class DuckDbLa {
     for (let i = 0; i < values.length; i += 5000) await this.run(`INSERT INTO care VALUES ${values.slice(i, i + 5000).join(', ')}`);
   }
 
-  /** Append daily-return CSV files, in the order the service received them. */
-  async addReturns(paths: readonly string[]): Promise<void> {
+  /**
+   * Append daily-return CSV files, in the order the service received them. `columns`: the files'
+   * header when every file has the same one (the generator's RETURN_COLUMNS), which spares DuckDB
+   * sniffing each file; otherwise each file's header is read.
+   */
+  async addReturns(paths: readonly string[], columns?: readonly string[]): Promise<void> {
     if (paths.length === 0) return;
     const abs = paths.map((p) => resolve(p));
     const first = this.files;
@@ -212,6 +214,9 @@ export class DuckDbLa {
     const yearStart = `${this.academicYear}-08-01`;
     const yearEnd = `${this.academicYear + 1}-07-31`;
     const text = (c: string) => `nullif(upper(trim(r.${c})), '')`;
+    const layout = columns
+      ? `header = true, auto_detect = false, delim = ',', quote = '"', escape = '"', columns = {${columns.map((c) => `${sqlString(c)}: 'VARCHAR'`).join(', ')}}`
+      : `header = true, all_varchar = true, quote = '"', escape = '"'`;
     // Batches keep the statement (which names every file) a manageable size.
     for (let i = 0; i < abs.length; i += 20_000) {
       const batch = abs.slice(i, i + 20_000);
@@ -221,8 +226,7 @@ export class DuckDbLa {
           coalesce(upper(trim(r.am)), ''), coalesce(upper(trim(r.pm)), ''),
           CAST(nullif(trim(r.dob), '') AS DATE), ${text('sex')}, ${text('year_group')},
           ${text('fsm')}, ${text('sen')}, ${text('cla')}, ${text('plac')}, ${text('cin')}, ${text('cpp')}
-        FROM read_csv([${batch.map(sqlString).join(', ')}], header = true, all_varchar = true, quote = '"', escape = '"',
-                      filename = true) r
+        FROM read_csv([${batch.map(sqlString).join(', ')}], ${layout}, filename = true) r
         JOIN return_file f ON f.path = r.filename
         WHERE CAST(trim(r.date) AS DATE) BETWEEN DATE '${yearStart}' AND DATE '${yearEnd}'`);
     }
@@ -322,25 +326,27 @@ export class DuckDbLa {
     const scopes = request.scopes ?? ['la', 'school'];
     const dims = request.dimensions ?? DIMENSIONS;
     const pops = request.populations ?? ['all', 'compulsory'];
-    const codeColumns = ORACLE_CODES.map((c) => `CAST(sum(n) FILTER (WHERE code = ${sqlString(c)}) AS INTEGER) AS ${quoteIdent(`code:${c}`)}`).join(',\n          ');
-    const codeSums = ORACLE_CODES.map((c) => `CAST(sum(${quoteIdent(`code:${c}`)}) AS INTEGER) AS ${quoteIdent(`code:${c}`)}`).join(', ');
     const withWeeks = dims.includes('week');
     await this.run(`
-      -- Sessions of the period, with what held on their date, counted per enrolment, membership,
-      -- week and code.
+      -- Sessions of the period with what held on their date, counted per enrolment, membership
+      -- (and week) and code.
       CREATE OR REPLACE TEMP TABLE tally AS
-      SELECT m.urn, m.upn, strftime(date_trunc('week', m.d), '%Y-%m-%d') AS week,
-        p.fsm, p.sen, p.cla, p.plac, p.cin, p.cpp, m.code, k.category, count(*) AS n
-      FROM mark m
-      JOIN pupil_day p USING (urn, upn, d)
-      JOIN code_category k USING (code)
+      SELECT m.urn, m.upn, ${withWeeks ? "strftime(date_trunc('week', m.d), '%Y-%m-%d')" : "''"} AS week,
+        p.fsm, p.sen, p.cla, p.plac, p.cin, p.cpp, m.code, count(*) AS n
+      FROM mark m JOIN pupil_day p USING (urn, upn, d)
       WHERE m.d BETWEEN DATE ${sqlString(request.from)} AND DATE ${sqlString(request.to)}
       GROUP BY ALL;
 
-      -- Each tally line in every cohort its membership puts it in (DESIGN §2.4).
+      -- Each tally line in every cohort its membership puts it in (DESIGN §2.4), with the
+      -- enrolment's details, the school's phase and place, and the code's category.
       CREATE OR REPLACE TEMP TABLE cohort_tally AS
-      SELECT t.*, cohort
-      FROM tally t, UNNEST([
+      SELECT t.urn, t.upn, t.week, c.cohort, t.code, k.category, t.n,
+        e.year_group, e.sex, e.compulsory, coalesce(s.phase, 'unknown') AS phase, coalesce(s.out_of_area, false) AS out_of_area
+      FROM tally t
+      JOIN code_category k USING (code)
+      JOIN enrolment e USING (urn, upn)
+      LEFT JOIN school s USING (urn),
+      UNNEST([
         'all',
         CASE WHEN fsm THEN 'fsm' ELSE 'non_fsm' END,
         CASE WHEN sen = 'E' THEN 'sen_ehcp' ELSE 'non_sen_ehcp' END,
@@ -353,65 +359,63 @@ export class DuckDbLa {
         CASE WHEN cin OR cpp OR cla THEN 'social_worker' ELSE 'non_social_worker' END
       ]) AS c(cohort);
     `);
-    // A cohort-enrolment: one enrolment's sessions in one cohort (and week, for the week rows).
+    // A cohort-enrolment: one enrolment's sessions in one cohort (and one week, for the week rows).
     const cohortEnrolments = (byWeek: boolean) => `
-      SELECT t.urn, t.upn, t.cohort, ${byWeek ? 't.week' : "'' AS week"},
-        e.year_group, e.sex, e.compulsory, coalesce(s.phase, 'unknown') AS phase, coalesce(s.out_of_area, false) AS out_of_area,
-        CAST(sum(n) FILTER (WHERE category = 'present') AS INTEGER) AS present,
-        CAST(sum(n) FILTER (WHERE category = 'approved') AS INTEGER) AS approved,
-        CAST(sum(n) FILTER (WHERE category = 'authorised') AS INTEGER) AS authorised,
-        CAST(sum(n) FILTER (WHERE category = 'unauthorised') AS INTEGER) AS unauthorised,
-        CAST(sum(n) FILTER (WHERE code IN ('L', 'U')) AS INTEGER) AS late,
-        ${codeColumns}
-      FROM cohort_tally t JOIN enrolment e USING (urn, upn) LEFT JOIN school s USING (urn)
-      GROUP BY t.urn, t.upn, t.cohort, ${byWeek ? 't.week, ' : ''}e.year_group, e.sex, e.compulsory, s.phase, s.out_of_area`;
-    await this.run(`CREATE OR REPLACE TEMP TABLE cohort_enrolment AS
-      SELECT *, coalesce(present, 0) + coalesce(approved, 0) + coalesce(authorised, 0) + coalesce(unauthorised, 0) AS possible,
-        coalesce(authorised, 0) + coalesce(unauthorised, 0) AS absence
-      FROM (${cohortEnrolments(false)})`);
-    if (withWeeks) {
-      await this.run(`CREATE OR REPLACE TEMP TABLE cohort_enrolment_week AS
-        SELECT *, coalesce(present, 0) + coalesce(approved, 0) + coalesce(authorised, 0) + coalesce(unauthorised, 0) AS possible,
-          coalesce(authorised, 0) + coalesce(unauthorised, 0) AS absence
-        FROM (${cohortEnrolments(true)})`);
-    }
+      CREATE OR REPLACE TEMP TABLE ${byWeek ? 'cohort_enrolment_week' : 'cohort_enrolment'} AS
+      SELECT urn, upn, cohort, ${byWeek ? 'week' : "'' AS week"}, year_group, sex, compulsory, phase, out_of_area,
+        coalesce(sum(n) FILTER (WHERE category = 'present'), 0) AS present,
+        coalesce(sum(n) FILTER (WHERE category = 'approved'), 0) AS approved,
+        coalesce(sum(n) FILTER (WHERE category = 'authorised'), 0) AS authorised,
+        coalesce(sum(n) FILTER (WHERE category = 'unauthorised'), 0) AS unauthorised,
+        coalesce(sum(n) FILTER (WHERE code IN ('L', 'U')), 0) AS late,
+        coalesce(sum(n) FILTER (WHERE category IN ('present', 'approved', 'authorised', 'unauthorised')), 0) AS possible,
+        coalesce(sum(n) FILTER (WHERE category IN ('authorised', 'unauthorised')), 0) AS absence
+      FROM cohort_tally
+      GROUP BY urn, upn, cohort, ${byWeek ? 'week, ' : ''}year_group, sex, compulsory, phase, out_of_area`;
+    await this.run(cohortEnrolments(false));
+    if (withWeeks) await this.run(cohortEnrolments(true));
 
-    const keyOf: Record<Dimension, { cols: string[]; source: string }> = {
-      none: { cols: [], source: 'cohort_enrolment' },
-      cohort: { cols: [], source: 'cohort_enrolment' },
-      school: { cols: ['urn', 'phase'], source: 'cohort_enrolment' },
-      phase: { cols: ['phase'], source: 'cohort_enrolment' },
-      year_group: { cols: ['year_group'], source: 'cohort_enrolment' },
-      sex: { cols: ['sex'], source: 'cohort_enrolment' },
-      week: { cols: ['week'], source: 'cohort_enrolment_week' },
+    const keyCols: Record<Dimension, string[]> = {
+      none: [], cohort: [], school: ['urn', 'phase'], phase: ['phase'], year_group: ['year_group'], sex: ['sex'], week: ['week'],
     };
-    const selects: string[] = [];
+    const counts: string[] = [];
+    const codes: string[] = [];
     for (const scope of scopes) {
       for (const dim of dims) {
-        const { cols, source } = keyOf[dim];
+        const cols = keyCols[dim];
         // LA figures: the LA's own schools, and out-of-area schools for the Virtual School's cohorts only.
-        const inScope = scope === 'la'
-          ? `(NOT out_of_area OR cohort IN (${VIRTUAL_SCHOOL_COHORT_NAMES.map(sqlString).join(', ')}))`
-          : 'true';
-        const scopeExpr = scope === 'la' ? `'la'` : 'urn';
+        const inScope = scope === 'la' ? `(NOT out_of_area OR cohort IN (${VIRTUAL_SCHOOL_COHORT_NAMES.map(sqlString).join(', ')}))` : 'true';
         const groupBy = [...(scope === 'school' ? ['urn'] : []), 'pop.population', 'cohort', ...cols.filter((c) => scope === 'la' || c !== 'urn')];
-        const keyStruct = `{'urn': ${cols.includes('urn') ? 'urn' : 'NULL'}, 'phase': ${cols.includes('phase') ? 'phase' : 'NULL'}, 'yearGroup': ${cols.includes('year_group') ? 'year_group' : 'NULL'}, 'sex': ${cols.includes('sex') ? 'sex' : 'NULL'}, 'week': ${cols.includes('week') ? 'week' : 'NULL'}}`;
-        selects.push(`
-          SELECT ${scopeExpr} AS scope, pop.population, '${dim}' AS dimension, cohort, ${keyStruct} AS key,
-            CAST(count(*) FILTER (WHERE possible > 0) AS INTEGER) AS enrolments,
-            CAST(count(*) FILTER (WHERE possible > 0 AND absence * 10 >= possible) AS INTEGER) AS pa,
-            CAST(count(*) FILTER (WHERE possible > 0 AND absence * 2 >= possible) AS INTEGER) AS sa,
-            CAST(coalesce(sum(present), 0) AS INTEGER) AS present, CAST(coalesce(sum(approved), 0) AS INTEGER) AS approved,
-            CAST(coalesce(sum(authorised), 0) AS INTEGER) AS authorised, CAST(coalesce(sum(unauthorised), 0) AS INTEGER) AS unauthorised,
-            CAST(coalesce(sum(late), 0) AS INTEGER) AS late,
-            ${codeSums}
-          FROM ${source}, (VALUES ${pops.map((p) => `('${p}')`).join(', ')}) AS pop(population)
-          WHERE ${inScope} AND (pop.population = 'all' OR compulsory)
+        const head = `${scope === 'la' ? `'la'` : 'urn'} AS scope, pop.population, '${dim}' AS dimension, cohort,
+            ${['urn', 'phase', 'year_group', 'sex', 'week'].map((c) => `${cols.includes(c) ? c : 'NULL'} AS key_${c}`).join(', ')}`;
+        const where = `WHERE ${inScope} AND (pop.population = 'all' OR compulsory)`;
+        const popTable = `(VALUES ${pops.map((x) => `('${x}')`).join(', ')}) AS pop(population)`;
+        counts.push(`
+          SELECT ${head},
+            count(*) FILTER (WHERE possible > 0) AS enrolments,
+            count(*) FILTER (WHERE possible > 0 AND absence * 10 >= possible) AS pa,
+            count(*) FILTER (WHERE possible > 0 AND absence * 2 >= possible) AS sa,
+            sum(present) AS present, sum(approved) AS approved, sum(authorised) AS authorised,
+            sum(unauthorised) AS unauthorised, sum(late) AS late
+          FROM ${dim === 'week' ? 'cohort_enrolment_week' : 'cohort_enrolment'}, ${popTable}
+          ${where}
           GROUP BY ${groupBy.join(', ')}`);
+        codes.push(`
+          SELECT ${head}, code, sum(n) AS n
+          FROM cohort_tally, ${popTable}
+          ${where}
+          GROUP BY ${[...groupBy, 'code'].join(', ')}`);
       }
     }
-    const raw = await this.rows<Record<string, unknown>>(selects.join('\nUNION ALL\n'));
-    return raw.map((r) => toOracleRow(r));
+    const idOf = (r: Record<string, unknown>) => ['scope', 'population', 'dimension', 'cohort', 'key_urn', 'key_phase', 'key_year_group', 'key_sex', 'key_week'].map((k) => String(r[k] ?? '')).join('|');
+    const codeCounts = new Map<string, Record<string, number>>();
+    for (const r of await this.rows<Record<string, unknown>>(codes.join('\nUNION ALL\n'))) {
+      const id = idOf(r);
+      let c = codeCounts.get(id);
+      if (!c) codeCounts.set(id, (c = {}));
+      c[r.code as string] = Number(r.n);
+    }
+    return (await this.rows<Record<string, unknown>>(counts.join('\nUNION ALL\n'))).map((r) => toOracleRow(r, codeCounts.get(idOf(r)) ?? {}));
   }
 
   /**
@@ -451,7 +455,7 @@ export class DuckDbLa {
   }
 }
 
-function toOracleRow(r: Record<string, unknown>): OracleRow {
+function toOracleRow(r: Record<string, unknown>, codes: Record<string, number>): OracleRow {
   const n = (k: string) => Number(r[k] ?? 0);
   const present = n('present');
   const approved = n('approved');
@@ -461,15 +465,12 @@ function toOracleRow(r: Record<string, unknown>): OracleRow {
   const enrolments = n('enrolments');
   const rate = (x: number) => (possible > 0 ? (x / possible) * 100 : null);
   const prate = (x: number) => (enrolments > 0 ? (x / enrolments) * 100 : null);
-  const codes: Record<string, number> = {};
-  for (const c of ORACLE_CODES) if (n(`code:${c}`) > 0) codes[c] = n(`code:${c}`);
-  const key = r.key as Record<string, string | null>;
-  const dimension = r.dimension as Dimension;
   const cohort = r.cohort as CohortName;
-  const outKey: OracleRow['key'] = { cohort };
-  for (const k of ['urn', 'phase', 'yearGroup', 'sex', 'week'] as const) if (key[k] !== null && key[k] !== undefined) outKey[k] = key[k]!;
+  const key: OracleRow['key'] = { cohort };
+  const keys = { urn: 'key_urn', phase: 'key_phase', yearGroup: 'key_year_group', sex: 'key_sex', week: 'key_week' } as const;
+  for (const [k, col] of Object.entries(keys) as Array<[keyof typeof keys, string]>) if (r[col] !== null && r[col] !== undefined) key[k] = String(r[col]);
   return {
-    scope: String(r.scope), population: r.population as Population, dimension, cohort, key: outKey,
+    scope: String(r.scope), population: r.population as Population, dimension: r.dimension as Dimension, cohort, key,
     enrolments,
     possibleSessions: possible,
     attendedSessions: present + approved,
@@ -496,7 +497,7 @@ function toOracleRow(r: Record<string, unknown>): OracleRow {
 interface GeneratedManifest {
   laCode: string;
   from: string;
-  files: Array<{ path: string; urn: string; kind: string; date: string }>;
+  files: Array<{ path: string; urn: string; role: string; kind: string; date: string; dates?: string[] }>;
 }
 
 export function readManifestOf(dir: string): GeneratedManifest {
@@ -517,12 +518,12 @@ export function careSpansOf(dir: string, today: string): CareSpan[] {
  * A generated LA's registry, care lists and returns (the first `files` of the manifest, default all,
  * in manifest order) in a DuckDB database.
  */
-export async function openGeneratedLa(dir: string, options: { today: string; files?: number; path?: string; threads?: number; memoryLimit?: string; tempDirectory?: string }): Promise<DuckDbLa> {
+export async function openGeneratedLa(dir: string, options: { today: string; files?: number; columns?: readonly string[]; path?: string; threads?: number; memoryLimit?: string; tempDirectory?: string }): Promise<DuckDbLa> {
   const manifest = readManifestOf(dir);
   const year = Number(manifest.from.slice(0, 4)) - (manifest.from.slice(5) < '08-01' ? 1 : 0);
   const la = await DuckDbLa.open({ laCode: manifest.laCode, academicYear: year, path: options.path, threads: options.threads, memoryLimit: options.memoryLimit, tempDirectory: options.tempDirectory });
   await la.loadRegistry(join(dir, 'schools.csv'));
   await la.loadCare(careSpansOf(dir, options.today));
-  await la.addReturns(manifest.files.slice(0, options.files ?? manifest.files.length).map((f) => join(dir, f.path)));
+  await la.addReturns(manifest.files.slice(0, options.files ?? manifest.files.length).map((f) => join(dir, f.path)), options.columns);
   return la;
 }

@@ -1,0 +1,317 @@
+/**
+ * `npm run bench` (`-- --quick` for a run of under two minutes on a 2-core machine): how fast the
+ * service is, against what an LA analyst would use instead, on a generated LA (local/synthetic).
+ *
+ *  1. parsing and validation throughput of daily returns, CSV and CTF (bench/parsing.ts);
+ *  2. ingest on the embedded engines: one 2,000-pupil school day (bench/school-day.ts), the LA's
+ *     back-fill of its year so far, then a whole LA day (wall time, until the LA figures are current);
+ *  3. API latency percentiles at several concurrency levels (bench/api-load.ts);
+ *  4. per-Lambda bundle size and cold import time (bench/bundles.ts);
+ *  5. the same year-to-date LA cohort metrics by DuckDB SQL over the CSV files (bench/duckdb-metrics.ts),
+ *     first computation and daily update, as ratios — the run FAILS if the figures differ;
+ *  6. the patterns run over the whole LA (functions/patterns/run.ts);
+ *  7. the load test of issue 10: mixed reads and uploads at a fixed rate;
+ *  8. generation throughput of the synthetic LA.
+ * Results: a table on stdout, JSON in bench/results/ (docs/benchmarks.md explains every figure).
+ */
+import { cpus, totalmem } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { addDays, todayInEngland } from '../shared/domain/dates.js';
+import { generateLa, RETURN_COLUMNS, type GenerateSummary } from '../local/synthetic/index.js';
+import { closedLoop, openLoop, type BenchRequest, type LoadMixEntry } from './api-load.js';
+import { bundleFigures } from './bundles.js';
+import { DuckDbLa, readManifestOf, careSpansOf, type OracleRow } from './duckdb-metrics.js';
+import { metricsDifferences } from './metrics-check.js';
+import { round, seconds } from './measure.js';
+import { csvThroughput, ctfThroughput } from './parsing.js';
+import { printReport } from './report.js';
+import { schoolDay, SCHOOL_DAY_URN } from './school-day.js';
+
+export const BENCH_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface BenchOptions {
+  quick: boolean;
+  schools: number;
+  pupils: number;
+  from: string;
+  to: string;
+  seed: string;
+  /** Reuse an LA already generated in the work directory (generation is then not timed). */
+  reuse: boolean;
+  /** Sections to leave out: parsing, bundles, service, load. */
+  skip: ReadonlySet<string>;
+  workDir: string;
+  log: (line: string) => void;
+}
+
+export const MODES = {
+  quick: { schools: 60, pupils: 23_000, from: '2025-09-01', to: '2025-09-12' },
+  full: { schools: 600, pupils: 230_000, from: '2025-09-01', to: '2026-07-17' },
+} as const;
+
+/** Sizes of each section per mode. */
+function plan(quick: boolean) {
+  return quick
+    ? { csvBytes: 16 * 1024 * 1024, parseSeconds: 1.5, bundleProcesses: 3, schoolDay: { pupils: 2000, backfillDays: 20, days: 3 },
+        referrals: 60, latency: { levels: [1, 8], count: 40, maxSeconds: 6 }, load: { rate: 200, seconds: 15, maxInFlight: 256 }, drainSeconds: 60 }
+    : { csvBytes: 64 * 1024 * 1024, parseSeconds: 5, bundleProcesses: 7, schoolDay: { pupils: 2000, backfillDays: 100, days: 5 },
+        referrals: 500, latency: { levels: [1, 4, 16], count: 300, maxSeconds: 30 }, load: { rate: 200, seconds: 60, maxInFlight: 512 }, drainSeconds: 600 };
+}
+
+export class BenchFailure extends Error {}
+
+export async function runBench(options: BenchOptions): Promise<{ results: Record<string, unknown>; file: string }> {
+  const log = options.log;
+  const p = plan(options.quick);
+  const today = todayInEngland();
+  const started = performance.now();
+  const results: Record<string, unknown> = {
+    mode: options.quick ? 'quick' : 'full',
+    startedAt: new Date().toISOString(),
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 1024 ** 3), node: process.version, platform: `${process.platform}-${process.arch}` },
+    la: { schools: options.schools, pupils: options.pupils, from: options.from, to: options.to, seed: options.seed },
+  };
+  mkdirSync(options.workDir, { recursive: true });
+  const laDir = join(options.workDir, 'la');
+
+  // 8. Generation.
+  if (options.reuse && existsSync(join(laDir, 'manifest.json'))) {
+    log('reusing the generated LA in ' + laDir);
+    results.generation = { reused: true };
+  } else {
+    log(`generating the LA: ${options.schools} schools, ${options.pupils} pupils, ${options.from} to ${options.to}…`);
+    const t = performance.now();
+    const summary: GenerateSummary = await generateLa({ schools: options.schools, pupils: options.pupils, from: options.from, to: options.to, seed: options.seed, out: laDir, overwrite: true });
+    const s = seconds(t);
+    const rows = summary.rows.daily + summary.rows.corrections;
+    results.generation = {
+      seconds: round(s), rows, files: summary.files.total, bytes: summary.bytes, rowsPerSecond: Math.round(rows / s), mbPerSecond: round(summary.bytes / 1024 / 1024 / s),
+      pupils: summary.pupils.total, schools: summary.schools, schoolDays: summary.schoolDays,
+    };
+  }
+  const manifest = readManifestOf(laDir);
+  const summary = (JSON.parse(readFileSync(join(laDir, 'manifest.json'), 'utf8')) as { summary: GenerateSummary }).summary;
+  (results.la as Record<string, unknown>).pupilsTotal = summary.pupils.total;
+  (results.la as Record<string, unknown>).schoolDays = summary.schoolDays;
+
+  // 1. Parsing.
+  if (!options.skip.has('parsing')) {
+    log('parsing throughput (CSV, CTF)…');
+    results.parsing = { csv: await csvThroughput(laDir, today, p.csvBytes, p.parseSeconds), ctf: await ctfThroughput(laDir, today, p.parseSeconds) };
+  }
+
+  // 4. Bundles.
+  if (!options.skip.has('bundles')) {
+    log('bundling each Lambda and timing cold imports…');
+    results.bundles = await bundleFigures(BENCH_ROOT, join(options.workDir, 'bundles'), p.bundleProcesses);
+  }
+
+  if (!options.skip.has('service')) await serviceSections(options, p, laDir, manifest, summary, today, results);
+
+  results.totalSeconds = round(seconds(started));
+  results.finishedAt = new Date().toISOString();
+  const dir = join(BENCH_ROOT, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${results.mode}-${(results.startedAt as string).replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(dir, `latest-${results.mode}.json`), `${JSON.stringify(results, null, 2)}\n`);
+  printReport(results, process.stdout);
+  return { results, file };
+}
+
+type Plan = ReturnType<typeof plan>;
+
+/** Items 2, 3, 5, 6 and 7: everything that needs the running service. */
+async function serviceSections(options: BenchOptions, p: Plan, laDir: string, manifest: ReturnType<typeof readManifestOf>, summary: GenerateSummary, today: string, results: Record<string, unknown>): Promise<void> {
+  const log = options.log;
+  const { startLocalRuntime } = await import('../local/runtime.js');
+  const { loadGeneratedLa } = await import('../local/load-la.js');
+  const dataDir = join(options.workDir, 'service');
+  rmSync(dataDir, { recursive: true, force: true });
+  const runtime = await startLocalRuntime({ dataDir, port: 0 });
+  const url = runtime.url;
+  const token = (role: 'school' | 'la_officer' | 'vsh' | 'admin', urn?: string) => runtime.token({ role, ...(urn ? { urn } : {}), sub: `bench-${role}${urn ? `-${urn}` : ''}` });
+  const officer = await token('la_officer');
+  const year = summary.academicYear;
+  const yearStart = `${year}-08-01`;
+  const yearEnd = `${year + 1}-07-31`;
+  const lastDay = summary.to;
+  // The files of the last day: its daily returns, and whatever the manifest sends after them (the
+  // week's corrections). Everything before is the year so far, which the LA back-fills.
+  const firstOfDay = manifest.files.findIndex((f) => f.kind === 'daily' && f.date === lastDay);
+  const before = manifest.files.slice(0, firstOfDay);
+  const day = manifest.files.slice(firstOfDay);
+  const phaseDir = (name: string, setup: boolean, files: typeof manifest.files) => {
+    const d = join(options.workDir, name);
+    mkdirSync(d, { recursive: true });
+    const full = JSON.parse(readFileSync(join(laDir, 'manifest.json'), 'utf8')) as { setup: Array<{ path: string; parts?: Record<string, string> }> };
+    const rel = (x: string) => join('..', 'la', x);
+    writeFileSync(join(d, 'manifest.json'), JSON.stringify({
+      laCode: manifest.laCode,
+      setup: setup ? full.setup.map((s) => ({ ...s, path: rel(s.path), ...(s.parts ? { parts: Object.fromEntries(Object.entries(s.parts).map(([k, v]) => [k, rel(v)])) } : {}) })) : [],
+      files: files.map((f) => ({ ...f, path: rel(f.path) })),
+    }));
+    return d;
+  };
+  try {
+    const ingest: Record<string, unknown> = {};
+    results.ingest = ingest;
+
+    // The LA's lists, then its year so far as one back-fill per school.
+    let t = performance.now();
+    await loadGeneratedLa({ url, dir: phaseDir('phase-setup', true, []), token: (role, urn) => token(role, urn) });
+    ingest.setupSeconds = round(seconds(t));
+    log(`back-filling the year so far (${before.length} files folded into one per school)…`);
+    t = performance.now();
+    const backfill = await loadGeneratedLa({ url, dir: phaseDir('phase-backfill', false, before), workDir: join(options.workDir, 'backfill'), token: (role, urn) => token(role, urn), backfillBefore: lastDay, concurrency: 4 });
+    await runtime.settle();
+    const backfillSeconds = seconds(t);
+    ensureClean('back-fill', backfill.uploads);
+    ingest.backfill = {
+      seconds: round(backfillSeconds), files: backfill.uploads.files, rows: backfill.uploads.rowsAccepted,
+      rowsPerSecond: Math.round(backfill.uploads.rowsAccepted / backfillSeconds), marksPerSecond: Math.round((2 * backfill.uploads.rowsAccepted) / backfillSeconds),
+      through: addDays(lastDay, -1),
+    };
+
+    // 5. DuckDB's first computation over the same files (the service idle meanwhile).
+    log('DuckDB: first year-to-date computation over the CSV files…');
+    const duckPath = join(options.workDir, 'duckdb.db');
+    rmSync(duckPath, { force: true });
+    rmSync(`${duckPath}.wal`, { force: true });
+    t = performance.now();
+    const duck = await DuckDbLa.open({ laCode: manifest.laCode, academicYear: year, path: options.quick ? undefined : duckPath, threads: cpus().length, tempDirectory: join(options.workDir, 'duckdb-tmp') });
+    await duck.loadRegistry(join(laDir, 'schools.csv'));
+    await duck.loadCare(careSpansOf(laDir, today));
+    await duck.addReturns(before.map((f) => join(laDir, f.path)), RETURN_COLUMNS);
+    const firstRows = await duck.metricRows({ from: yearStart, to: lastDay, scopes: ['la'], dimensions: ['cohort'] });
+    const duckFirst = seconds(t);
+    await checkAgainstDuckDb(url, officer, firstRows, { from: yearStart, to: lastDay }, 'after the back-fill');
+
+    log(`one LA day: ${day.length} files (every school's return for ${lastDay}, then the week's corrections)…`);
+    t = performance.now();
+    const daily = await loadGeneratedLa({ url, dir: phaseDir('phase-day', false, day), token: (role, urn) => token(role, urn), concurrency: 8 });
+    await runtime.settle();
+    const daySeconds = seconds(t);
+    ensureClean('LA day', daily.uploads);
+    ingest.laDay = { date: lastDay, seconds: round(daySeconds), files: daily.uploads.files, rows: daily.uploads.rowsAccepted, rowsPerSecond: Math.round(daily.uploads.rowsAccepted / daySeconds) };
+
+    log('DuckDB: the daily update (one more day of files, year to date recomputed)…');
+    t = performance.now();
+    await duck.addReturns(day.map((f) => join(laDir, f.path)), RETURN_COLUMNS);
+    const dayRows = await duck.metricRows({ from: yearStart, to: lastDay, scopes: ['la'], dimensions: ['cohort'] });
+    const duckDay = seconds(t);
+    await checkAgainstDuckDb(url, officer, dayRows, { from: yearStart, to: lastDay }, 'after the day');
+    const duckRowsHeld = await duck.rowCount();
+    const pupilsForSampling = (await duck.pupils(yearStart, lastDay)).filter((x) => x.possibleSessions > 0);
+    duck.close();
+    results.duckdb = {
+      rowsHeld: duckRowsHeld, threads: cpus().length,
+      firstSeconds: round(duckFirst, 2), dailySeconds: round(duckDay, 2),
+      serviceBackfillSeconds: round(backfillSeconds, 2), serviceDaySeconds: round(daySeconds, 2),
+      // > 1: the service is faster by this factor.
+      firstRatio: round(duckFirst / backfillSeconds, 2), dailyRatio: round(duckDay / daySeconds, 2),
+      agreed: `LA cohort metrics (every cohort, both populations) equal, after the back-fill and after the day: ${dayRows.length} rows`,
+    };
+
+    // 2a. One 2,000-pupil school day (academic year 2024/25, apart from the LA's figures).
+    log('one 2,000-pupil school: back-fill, then single days…');
+    ingest.schoolDay = await schoolDay(url, await token('school', SCHOOL_DAY_URN), { ...p.schoolDay, workDir: options.workDir });
+    await runtime.settle();
+
+    // Referrals to search: persistent-absence cases for the worst pupils.
+    log(`creating ${p.referrals} referrals…`);
+    const pa = [...pupilsForSampling].sort((a, b) => b.absenceSessions / b.possibleSessions - a.absenceSessions / a.possibleSessions).slice(0, p.referrals);
+    const referred: Array<{ upn: string; urn: string }> = [];
+    for (const x of pa) {
+      const urn = x.urns[0];
+      const res = await fetch(`${url}/v1/referrals`, { method: 'POST', headers: { authorization: `Bearer ${officer}`, 'content-type': 'application/json' }, body: JSON.stringify({ upn: x.upn, urn, type: 'persistent_absence', reason: 'Benchmark case: persistent absence this year.' }) });
+      await res.arrayBuffer();
+      if (res.status === 201 || res.status === 200) referred.push({ upn: x.upn, urn });
+    }
+
+    // 3. API latency.
+    const sample = pupilsForSampling.filter((_, i) => i % Math.max(1, Math.floor(pupilsForSampling.length / 500)) === 0).map((x) => x.upn);
+    const urns = [...new Set(pupilsForSampling.map((x) => x.urns[0]))].sort();
+    const endpoints: Record<string, (i: number) => BenchRequest> = {
+      pupil_view: (i) => ({ path: `/v1/pupils/${sample[i % sample.length]}?academicYear=${year}`, token: officer }),
+      pa_list: (i) => ({ path: `/v1/pupils?flag=persistent_absence&from=${yearStart}&to=${yearEnd}&limit=50${i % 4 === 3 ? `&urn=${urns[i % urns.length]}` : ''}`, token: officer }),
+      la_metrics_by_cohort: (i) => ({ path: `/v1/metrics?scope=la&groupBy=cohort&from=${yearStart}&to=${lastDay}&population=${i % 2 ? 'compulsory' : 'all'}`, token: officer }),
+      referral_search: (i) => ({
+        path: i % 3 === 0 ? '/v1/referrals?status=submitted&limit=50' : i % 3 === 1 ? `/v1/referrals?urn=${referred[i % Math.max(1, referred.length)]?.urn ?? urns[0]}` : `/v1/referrals?upn=${referred[i % Math.max(1, referred.length)]?.upn ?? sample[0]}`,
+        token: officer,
+      }),
+    };
+    const latency: Record<string, unknown[]> = {};
+    for (const [name, next] of Object.entries(endpoints)) {
+      log(`API latency: ${name}…`);
+      latency[name] = [];
+      await closedLoop(url, next, 2, 10, 5); // warm the views
+      for (const c of p.latency.levels) latency[name].push(await closedLoop(url, next, c, p.latency.count, p.latency.maxSeconds));
+    }
+    results.apiLatency = { referrals: referred.length, pupilsSampled: sample.length, levels: latency };
+
+    // 6. Patterns over the whole LA.
+    log('patterns run over the whole LA…');
+    try {
+      const { runPatterns } = await import('../functions/patterns/run.js');
+      t = performance.now();
+      const outcome = await runPatterns({ academicYear: year, trigger: 'api', requestedBy: 'bench' });
+      results.patterns = { seconds: round(seconds(t), 2), status: outcome.status, timings: outcome.timings, counts: outcome.counts, memory: outcome.memory };
+    } catch (err) {
+      results.patterns = { error: (err as Error).message };
+    }
+
+    // 7. Load: mixed reads and uploads at a fixed rate.
+    log(`load test: ${p.load.rate} requests/s for ${p.load.seconds} s…`);
+    const uploads = day.filter((f) => f.kind === 'daily' && f.role === 'school').slice(0, 50).map((f) => {
+      const lines = readFileSync(join(laDir, f.path), 'utf8').split('\n');
+      return { urn: f.urn, csv: `${lines.slice(0, 4).join('\n')}\n` };
+    });
+    const schoolTokens = new Map<string, string>();
+    for (const u of uploads) schoolTokens.set(u.urn, await token('school', u.urn));
+    const mix: LoadMixEntry[] = [
+      { name: 'pupil_view', weight: 8, next: endpoints.pupil_view },
+      { name: 'pa_list', weight: 3, next: endpoints.pa_list },
+      { name: 'la_metrics_by_cohort', weight: 3, next: endpoints.la_metrics_by_cohort },
+      { name: 'school_metrics', weight: 1, next: (i) => ({ path: `/v1/metrics?scope=school&urn=${urns[i % urns.length]}&groupBy=year_group&from=${yearStart}&to=${lastDay}`, token: officer }) },
+      { name: 'referral_search', weight: 2, next: endpoints.referral_search },
+      { name: 'schools', weight: 2, next: () => ({ path: '/v1/schools', token: officer }) },
+      { name: 'upload', weight: 1, next: (i) => {
+        const u = uploads[i % uploads.length];
+        return { method: 'POST', path: '/v1/returns', token: schoolTokens.get(u.urn)!, body: u.csv, contentType: 'text/csv', expect: 202 };
+      } },
+    ];
+    const load = await openLoop(url, mix, p.load.rate, p.load.seconds, p.load.maxInFlight);
+    t = performance.now();
+    const drained = await Promise.race([runtime.settle().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), p.drainSeconds * 1000))]);
+    results.load = { ...load, uploadsQueuedDrainSeconds: drained ? round(seconds(t)) : null, drained };
+  } finally {
+    await runtime.stop().catch(() => undefined);
+  }
+}
+
+function ensureClean(what: string, uploads: { files: number; rejected: number; acceptedWithErrors: number; rowsRejected: number; outcomes: Array<{ status: string; detail?: string; path: string }> }): void {
+  const bad = uploads.outcomes.filter((o) => o.status !== 'accepted');
+  if (bad.length > 0 || uploads.rowsRejected > 0) {
+    throw new BenchFailure(`${what}: ${bad.length} of ${uploads.files} returns not accepted cleanly (${uploads.rowsRejected} rows rejected), e.g. ${bad[0]?.path}: ${bad[0]?.status} ${bad[0]?.detail ?? ''}`);
+  }
+}
+
+/** The service's LA cohort metrics must equal DuckDB's exactly; otherwise the bench fails. */
+async function checkAgainstDuckDb(url: string, officer: string, oracle: readonly OracleRow[], period: { from: string; to: string }, when: string): Promise<void> {
+  const problems: string[] = [];
+  for (const population of ['all', 'compulsory'] as const) {
+    const res = await fetch(`${url}/v1/metrics?scope=la&groupBy=cohort&population=${population}&from=${period.from}&to=${period.to}`, { headers: { authorization: `Bearer ${officer}` } });
+    const body = (await res.json()) as { items?: Array<Record<string, unknown>>; detail?: string };
+    if (res.status !== 200 || !body.items) {
+      problems.push(`GET /v1/metrics (${population}): HTTP ${res.status} ${body.detail ?? ''}`);
+      continue;
+    }
+    problems.push(...metricsDifferences(`LA by cohort, ${population}`, body.items as never, oracle.filter((r) => r.population === population && r.dimension === 'cohort')));
+  }
+  if (problems.length > 0) {
+    throw new BenchFailure(`the service's figures differ from DuckDB's ${when} (${problems.length} differences):\n  ${problems.slice(0, 20).join('\n  ')}`);
+  }
+}

@@ -1,0 +1,63 @@
+/** The benchmark's table on a terminal (the JSON in bench/results/ holds everything). */
+
+type R = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const n = (x: unknown, digits = 0) => (typeof x === 'number' && Number.isFinite(x) ? x.toLocaleString('en-GB', { maximumFractionDigits: digits }) : '–');
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} KB`;
+
+export function reportLines(results: R): string[][] {
+  const rows: string[][] = [];
+  const add = (section: string, what: string, figure: string, detail = '') => rows.push([section, what, figure, detail]);
+  const g = results.generation;
+  if (g && !g.reused) add('8 generate', 'synthetic LA', `${n(g.rowsPerSecond)} rows/s`, `${n(g.rows)} rows, ${n(g.files)} files, ${mb(g.bytes)} in ${n(g.seconds, 1)} s (${n(g.mbPerSecond, 1)} MB/s)`);
+  if (results.parsing) {
+    const { csv, ctf } = results.parsing;
+    add('1 parse', 'daily-return CSV', `${n(csv.marksPerSecond)} marks/s`, `${n(csv.mbPerSecond, 1)} MB/s over ${n(csv.files)} files, ${mb(csv.bytes)}, ${csv.rowErrors} row errors`);
+    add('1 parse', 'CTF XML', `${n(ctf.marksPerSecond)} marks/s`, `${n(ctf.mbPerSecond, 1)} MB/s, one school's range: ${n(ctf.pupils)} pupils, ${mb(ctf.bytes)}`);
+  }
+  const i = results.ingest;
+  if (i?.schoolDay) {
+    const s = i.schoolDay;
+    add('2 ingest', `one ${n(s.pupils)}-pupil school day`, `${n(s.medianReceivedToProcessedMs)} ms`, `received → processed, median of ${s.days.length} days after a ${s.backfillDays}-day back-fill; POST → accepted ${n(s.medianWallMs)} ms`);
+  }
+  if (i?.backfill) add('2 ingest', 'LA back-fill of the year so far', `${n(i.backfill.seconds, 1)} s`, `${n(i.backfill.files)} files, ${n(i.backfill.rows)} rows (${n(i.backfill.marksPerSecond)} marks/s), through ${i.backfill.through}`);
+  if (i?.laDay) add('2 ingest', 'one whole LA day (wall)', `${n(i.laDay.seconds, 1)} s`, `${n(i.laDay.files)} files, ${n(i.laDay.rows)} rows, until the LA figures are current`);
+  const d = results.duckdb;
+  if (d) {
+    add('5 vs DuckDB', 'first YTD computation', `DuckDB ${n(d.firstSeconds, 2)} s`, `service back-fill ${n(d.serviceBackfillSeconds, 1)} s: ratio ${n(d.firstRatio, 2)} (DuckDB/service)`);
+    add('5 vs DuckDB', 'daily update', `DuckDB ${n(d.dailySeconds, 2)} s`, `service day ${n(d.serviceDaySeconds, 1)} s: ratio ${n(d.dailyRatio, 2)} (DuckDB/service; > 1 = service faster)`);
+    add('5 vs DuckDB', 'figures', 'equal', d.agreed);
+  }
+  if (results.apiLatency) {
+    for (const [name, levels] of Object.entries(results.apiLatency.levels as Record<string, R[]>)) {
+      for (const l of levels) add('3 API', `${name} ×${l.concurrency}`, `p95 ${n(l.p95, 1)} ms`, `p50 ${n(l.p50, 1)} / p99 ${n(l.p99, 1)} ms, ${l.count} requests, ${l.errors} errors, ${n(l.throughput, 0)}/s`);
+    }
+  }
+  for (const b of (results.bundles ?? []) as R[]) {
+    add('4 bundle', b.name, kb(b.bytes), b.error ? `import failed: ${b.error}` : `gzip ${kb(b.gzipBytes)}; cold import ${n(b.importMs, 0)} ms (${n(b.sinceStartMs, 0)} ms from process start), median of ${b.processes}`);
+  }
+  const pt = results.patterns;
+  if (pt) {
+    if (pt.error) add('6 patterns', 'whole LA', 'failed', pt.error);
+    else add('6 patterns', 'whole LA', `${n(pt.seconds, 1)} s`, `${pt.status}; ${n(pt.counts?.pupilsAnalysed)} pupils, ${n(pt.counts?.schoolsAnalysed)} schools; load ${n(pt.timings?.loadMs)} ms, detect ${n(pt.timings?.detectMs)} ms, store ${n(pt.timings?.storeMs)} ms`);
+  }
+  const l = results.load;
+  if (l) {
+    add('7 load', `${l.targetRate}/s mixed for ${l.seconds} s`, `p95 ${n(l.overall.p95, 0)} ms`, `p50 ${n(l.overall.p50, 0)} / p99 ${n(l.overall.p99, 0)} ms; achieved ${n(l.achievedRate, 0)}/s, ${l.overall.errors} errors, ${l.skipped} not sent (cap)`);
+    for (const [kind, k] of Object.entries(l.byKind as Record<string, R>)) add('7 load', `  ${kind}`, `p95 ${n(k.p95, 0)} ms`, `p50 ${n(k.p50, 0)} / p99 ${n(k.p99, 0)} ms, ${k.count} requests, ${k.errors} errors`);
+    add('7 load', 'uploads drained', l.drained ? `${n(l.uploadsQueuedDrainSeconds, 1)} s` : 'not within the bound', 'after the last request');
+  }
+  return rows;
+}
+
+export function printReport(results: R, out: NodeJS.WritableStream): void {
+  const m = results.machine;
+  const la = results.la;
+  out.write(`\nAttendance Hub benchmark (${results.mode}) — ${m.cpus} CPUs (${m.cpuModel}), ${m.memoryGb} GB, Node ${m.node}, ${String(results.startedAt).slice(0, 10)}\n`);
+  out.write(`LA: ${n(la.schools)} schools, ${n(la.pupilsTotal)} pupils, ${la.from} to ${la.to} (${la.schoolDays} school days); total ${n(results.totalSeconds, 0)} s\n\n`);
+  const rows = reportLines(results);
+  const widths = [0, 1, 2].map((c) => Math.max(...rows.map((r) => r[c].length)));
+  for (const r of rows) out.write(`${r[0].padEnd(widths[0])}  ${r[1].padEnd(widths[1])}  ${r[2].padStart(widths[2])}  ${r[3]}\n`);
+  out.write('\n');
+}

@@ -1,0 +1,51 @@
+/**
+ * `bench`: the benchmark (bench/index.ts; docs/benchmarks.md).
+ *
+ *   npm run bench -- --quick        # under two minutes on a 2-core machine: 60 schools, two weeks
+ *   npm run bench                   # full: 600 schools, 230,000 pupils, a whole year (an hour or more)
+ *
+ * Options: --schools N, --pupils M, --from/--to YYYY-MM-DD, --seed S (default 'bench'), --work DIR
+ * (default .tmp/bench/<mode>), --reuse (keep an LA already generated there), --skip parsing,bundles,service.
+ * Exit status 1 when the service's figures differ from DuckDB's, or any return is not accepted.
+ */
+import { join } from 'node:path';
+import { numberOption, parseArgs, stringOption } from './args.js';
+
+const USAGE = 'usage: bench [--quick] [--schools N] [--pupils M] [--from D] [--to D] [--seed S] [--work DIR] [--reuse] [--skip parsing,bundles,service]';
+
+export async function run(args: string[]): Promise<number> {
+  const parsed = parseArgs(args);
+  if (parsed.options.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  // Handlers log at WARN on the terminal; metrics are not emitted.
+  process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
+  const { BenchFailure, BENCH_ROOT, MODES, runBench } = await import('../../bench/index.js');
+  const quick = parsed.options.quick === true;
+  const mode = quick ? MODES.quick : MODES.full;
+  const options = {
+    quick,
+    schools: numberOption(parsed, 'schools', mode.schools),
+    pupils: numberOption(parsed, 'pupils', mode.pupils),
+    from: stringOption(parsed, 'from', mode.from)!,
+    to: stringOption(parsed, 'to', mode.to)!,
+    seed: stringOption(parsed, 'seed', 'bench')!,
+    reuse: parsed.options.reuse === true,
+    skip: new Set((stringOption(parsed, 'skip', '') ?? '').split(',').filter(Boolean)),
+    workDir: stringOption(parsed, 'work', join(BENCH_ROOT, '.tmp', 'bench', quick ? 'quick' : 'full'))!,
+    log: (line: string) => process.stderr.write(`[bench] ${line}\n`),
+  };
+  try {
+    const { file } = await runBench(options);
+    process.stderr.write(`[bench] results: ${file}\n`);
+    return 0;
+  } catch (err) {
+    if (err instanceof BenchFailure) {
+      process.stderr.write(`\nBENCH FAILED: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
