@@ -269,19 +269,72 @@ export function unmarkedSessions(register: SchoolRegister): number {
 // ---- Compact serialisation ---------------------------------------------------------------------
 // Characteristic strings are mostly long runs, so they are stored run-length encoded ("?31Y335").
 
+/** Encodings by statement string, for the same reason as `decoded` below (most pupils share a few). */
+const encoded = new Map<string, string>();
+
 export function encodeRuns(s: string): string {
+  const held = encoded.get(s);
+  if (held !== undefined) return held;
+  const out = encodeRunsOnce(s);
+  if (encoded.size >= DECODED_MAX) encoded.clear();
+  encoded.set(s, out);
+  return out;
+}
+
+function encodeRunsOnce(s: string): string {
   let out = '';
+  const n = s.length;
   let i = 0;
-  while (i < s.length) {
+  while (i < n) {
+    const ch = s.charCodeAt(i);
     let j = i + 1;
-    while (j < s.length && s[j] === s[i]) j++;
+    while (j < n && s.charCodeAt(j) === ch) j++;
     out += s[i] + String(j - i);
     i = j;
   }
   return out;
 }
 
+/**
+ * Decoded statements by their encoding. A school's pupils mostly share a handful of encodings (the
+ * care flags never stated, the same days listed), so a register or a batch of pupil records decodes
+ * each once and its pupils share the one string. Bounded: cleared when full.
+ */
+const decoded = new Map<string, string>();
+const DECODED_MAX = 4096;
+
 export function decodeRuns(encoded: string): string {
+  const held = decoded.get(encoded);
+  if (held !== undefined) return held;
+  const out = decodeRunsOnce(encoded);
+  if (decoded.size >= DECODED_MAX) decoded.clear();
+  decoded.set(encoded, out);
+  return out;
+}
+
+function decodeRunsOnce(encoded: string): string {
+  // The shape encodeRuns writes: one non-digit, then its count in decimal, repeated.
+  const pieces: string[] = [];
+  const n = encoded.length;
+  let i = 0;
+  while (i < n) {
+    const ch = encoded.charCodeAt(i);
+    let j = i + 1;
+    let count = 0;
+    for (; j < n; j++) {
+      const d = encoded.charCodeAt(j) - 48;
+      if (d < 0 || d > 9) break;
+      count = count * 10 + d;
+    }
+    if ((ch >= 48 && ch <= 57) || j === i + 1 || j - i > 16) return decodeRunsLoosely(encoded);
+    pieces.push(encoded[i].repeat(count));
+    i = j;
+  }
+  return pieces.join('');
+}
+
+/** Anything else: every (non-digit, digits) pair found, as the first stored registers were read. */
+function decodeRunsLoosely(encoded: string): string {
   let out = '';
   const re = /(\D)(\d+)/g;
   let m: RegExpExecArray | null;

@@ -253,6 +253,16 @@ describe('serialisation', () => {
     fc.assert(fc.property(fc.string({ unit: fc.constantFrom('?', 'Y', 'N', 'K', 'E'), maxLength: 400 }), (s) => decodeRuns(encodeRuns(s)) === s));
   });
 
+  it('decodes any stored text as every (non-digit, count) pair in it, well formed or not, and the same on a second read', () => {
+    const byPairs = (encoded: string) => [...encoded.matchAll(/(\D)(\d+)/g)].map((m) => m[1].repeat(Number(m[2]))).join('');
+    const text = fc.string({ unit: fc.constantFrom('?', 'Y', 'N', 'K', '1', '2', '0', '9', 'x'), maxLength: 30 });
+    fc.assert(fc.property(text, (encoded) => decodeRuns(encoded) === byPairs(encoded) && decodeRuns(encoded) === byPairs(encoded)));
+    expect(decodeRuns('Y2N')).toBe('YY');
+    expect(decodeRuns('12Y3')).toBe('YYY');
+    expect(encodeRuns('')).toBe('');
+    expect(encodeRuns('?'.repeat(366))).toBe('?366');
+  });
+
   it('round-trips a register through its serialised form', () => {
     const r = fresh();
     applyRows(r, [row('2025-09-01', '/', 'N', { fsm: true, sen: 'K', forename: 'Ann', admissionDate: '2025-09-01' }), row('2025-09-02', 'C2', '', {}, UPN2)], 'r1');
