@@ -1,7 +1,10 @@
 /** S3 object access: raw bytes and gzipped JSON documents. */
 import { GetObjectCommand, HeadObjectCommand, NoSuchKey, NotFound, PutObjectCommand, CopyObjectCommand } from '@aws-sdk/client-s3';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { s3Client } from './clients.js';
+import { s3Client as sharedS3Client } from './clients.js';
+import { withoutSdkLogger } from './table.js';
+
+const s3Client = () => withoutSdkLogger(sharedS3Client());
 
 export interface Blob {
   body: Buffer;

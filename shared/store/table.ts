@@ -10,7 +10,26 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { documentClient } from './clients.js';
+import { documentClient as sharedDocumentClient } from './clients.js';
+
+/**
+ * The SDK's logger middleware runs on every request, and with the default no-op logger it still walks
+ * the whole input and output through the schema to mask sensitive fields — for a batch of pupil
+ * items that was several per cent of ingest CPU, for log lines nobody writes. Taken off each client
+ * once (by name; the SDK resolves the stack per request, so it takes effect at once).
+ */
+const withoutLogger = new WeakSet<object>();
+export function withoutSdkLogger<C extends { middlewareStack: { remove(name: string): boolean } }>(client: C): C {
+  if (!withoutLogger.has(client)) {
+    client.middlewareStack.remove('loggerMiddleware');
+    withoutLogger.add(client);
+  }
+  return client;
+}
+
+function documentClient(): ReturnType<typeof sharedDocumentClient> {
+  return withoutSdkLogger(sharedDocumentClient());
+}
 
 export type Item = Record<string, unknown>;
 export interface Key {
