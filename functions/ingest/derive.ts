@@ -35,11 +35,11 @@ export async function deriveFromRegister(register: SchoolRegister, upns: Iterabl
   const config = runtimeConfig();
   const care = await loadCareIndex();
   const careOf = (upn: string) => care.get(upn) ?? [];
-  const previous = await getSchoolView(register.urn, register.academicYear);
-  const previousRows = new Map((previous?.pupils ?? []).map((r) => [r.upn, r]));
-
-  // Pupils in the return, plus anyone on the register without a row yet (first derivation).
+  // Pupils in the return, plus anyone on the register without a row yet (first derivation). The
+  // previous view is read only for the rows of pupils not in the return (a daily return lists them all).
   const affected = new Set<string>(upns === 'all' ? register.pupils.keys() : [...upns].filter((u) => register.pupils.has(u)));
+  const previous = affected.size < register.pupils.size ? await getSchoolView(register.urn, register.academicYear) : undefined;
+  const previousRows = new Map((previous?.pupils ?? []).map((r) => [r.upn, r]));
   for (const upn of register.pupils.keys()) if (!previousRows.has(upn)) affected.add(upn);
 
   const days = sessionDays(register);
