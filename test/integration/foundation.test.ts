@@ -177,3 +177,34 @@ describe('order of returns', () => {
     }
   });
 });
+
+describe('a whole school at once', () => {
+  const BIG = '345678';
+  it('accepts a 1,000-pupil day, reflects it in every pupil, and a re-post changes nothing', async () => {
+    const big = await svc.token('school', { urn: BIG });
+    const upns = Array.from({ length: 1000 }, (_, i) => upnFor(i, '999', String(4000 + Math.floor(i / 500))));
+    const rows = upns.map((upn, i) => ({ urn: BIG, upn, date: '2025-09-08', am: i % 10 === 0 ? 'I' : '/', pm: i % 25 === 0 ? 'N' : '/' }));
+    const res = await upload(returnCsv(rows), big);
+    expect((await svc.request('GET', `/v1/returns/${res.json().returnId}`, { token: big })).json()).toMatchObject({ status: 'accepted', counts: { rows: 1000, accepted: 1000, rejected: 0 } });
+    const view = async (i: number) => (await svc.request('GET', `/v1/pupils/${upns[i]}?academicYear=2025`, { token: big })).json();
+    expect((await view(0)).totals).toMatchObject({ possibleSessions: 2, authorisedAbsenceSessions: 1, unauthorisedAbsenceSessions: 1 });
+    expect((await view(1)).totals).toMatchObject({ possibleSessions: 2, absenceSessions: 0 });
+    const school = async () => (await svc.request('GET', `/v1/metrics?scope=school&urn=${BIG}&from=2025-08-01&to=2026-07-31`, { token: big })).json().items[0];
+    const before = await school();
+    expect(before).toMatchObject({ enrolments: 1000, possibleSessions: 2000, authorisedAbsenceSessions: 100, unauthorisedAbsenceSessions: 40 });
+    await upload(returnCsv(rows), big);
+    expect(await school()).toEqual(before);
+  });
+
+  it('applies a multi-day back-fill in one file', async () => {
+    const days = weekdays('2025-09-15', '2025-09-26');
+    const upns = [upnFor(60), upnFor(61)];
+    const rows = days.flatMap((date, d) => upns.map((upn, p) => ({ urn: URN, upn, date, am: p === 1 && d < 5 ? 'G' : '/', pm: '/' })));
+    const res = await upload(returnCsv(rows));
+    expect((await svc.request('GET', `/v1/returns/${res.json().returnId}`, { token: school })).json()).toMatchObject({ status: 'accepted', counts: { rows: 20, accepted: 20 }, dates: { from: '2025-09-15', to: '2025-09-26' } });
+    const second = (await svc.request('GET', `/v1/pupils/${upns[1]}?academicYear=2025`, { token: school })).json();
+    expect(second.totals).toMatchObject({ possibleSessions: 20, unauthorisedAbsenceSessions: 5, absenceRate: 25 });
+    expect(second.severeAbsence).toBe(false);
+    expect(second.persistentAbsence).toBe(true);
+  });
+});
