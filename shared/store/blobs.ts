@@ -65,6 +65,8 @@ export async function getJson<T>(bucket: string, key: string): Promise<{ value: 
 
 export async function putJson(bucket: string, key: string, value: unknown): Promise<string | undefined> {
   const text = JSON.stringify(value);
-  if (key.endsWith('.gz')) return putBlob(bucket, key, gzipSync(text, { level: 6 }), 'application/json', {});
+  // Level 1: registers and views are rewritten on every return and rollup; level 6 halved the bytes
+  // (already 25-50x smaller than the JSON) for twice the CPU.
+  if (key.endsWith('.gz')) return putBlob(bucket, key, gzipSync(text, { level: 1 }), 'application/json', {});
   return putBlob(bucket, key, text, 'application/json');
 }
