@@ -149,6 +149,14 @@ export function episodesOverlapping(care: readonly CareEpisodeSpan[], from: stri
 
 // ---- Statistical population ---------------------------------------------------------------------
 
+/** 31 August before each academic year (asked for every pupil on every ingest, so kept). */
+const censusDates = new Map<number, string>();
+function censusDateOf(academicYear: number): string {
+  let date = censusDates.get(academicYear);
+  if (date === undefined) censusDates.set(academicYear, (date = fromDayNumber(dayNumber(academicYearStart(academicYear)) + 30)));
+  return date;
+}
+
 const COMPULSORY_YEAR_GROUPS = new Set(['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11']);
 
 /**
@@ -158,7 +166,7 @@ const COMPULSORY_YEAR_GROUPS = new Set(['1', '2', '3', '4', '5', '6', '7', '8', 
  */
 export function isCompulsorySchoolAge(pupil: Pick<RegisterPupil, 'dob' | 'yearGroup'>, academicYear: number): boolean {
   if (pupil.dob) {
-    const age = ageOn(pupil.dob, fromDayNumber(dayNumber(academicYearStart(academicYear)) + 30)); // 31 August
+    const age = ageOn(pupil.dob, censusDateOf(academicYear));
     return age >= 5 && age <= 15;
   }
   return pupil.yearGroup !== undefined && COMPULSORY_YEAR_GROUPS.has(pupil.yearGroup);
