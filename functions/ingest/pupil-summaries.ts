@@ -1,18 +1,18 @@
 /**
  * Recompute pupils' combined figures across all their schools and store them (shared/store/pupils.ts
- * has the layout: a versioned head per pupil, and one item per enrolment written only by its school).
+ * has the layout: a versioned head per pupil, and each school's enrolments written only by that school).
  *
  * Two schools' ingests touching the same pupil at once can never leave a summary that misses the
  * other's marks:
- * - every ingest first writes its own enrolment items, then settles the pupil's head;
+ * - every ingest first writes its own enrolments, then settles the pupil's head;
  * - a head is only ever written under a condition on the version read (creating it, adding an
  *   enrolment, or — for a pupil more than one school lists — storing the combined summary): the
  *   loser re-reads and recomputes, and since the winner wrote its enrolments before its head, the
  *   loser's re-read sees them;
  * - a pupil only this school lists ("owned") needs no head write at all: after writing the
- *   enrolment items, the ingest reads the heads again, and if one moved (another school took the
+ *   enrolments, the ingest reads the heads again, and if one moved (another school took the
  *   pupil on meanwhile) it recomputes that pupil. The other school, having written the head, reads
- *   again the enrolment items it took from this school, and recomputes if one moved. Each writes
+ *   again the enrolments it took from this school, and recomputes if one moved. Each writes
  *   before it reads, so at least one of the two sees the other's write.
  */
 import type { LaSettings } from '../../shared/config.js';
@@ -49,7 +49,7 @@ interface Computed {
   head?: PupilHead;
   own: Enrolment;
   summary: PupilYearSummary;
-  /** Revisions of the other enrolment items the summary was computed from, by "year#urn". */
+  /** Revisions of the other enrolments the summary was computed from, by "year#urn". */
   read: Map<string, string>;
 }
 
@@ -104,9 +104,9 @@ export async function refreshPupilSummaries(input: RefreshInput): Promise<Map<st
       return { upn, head, own, summary, read };
     });
 
-    // Our own enrolments first: a head never lists an enrolment whose item is not written, and a
-    // school taking a pupil on after this point reads these marks.
-    await putEnrolments(computed.map((c) => ({ enrolment: c.own, summary: c.summary })));
+    // Our own enrolments first: a head never lists an enrolment not yet written, and a school taking
+    // a pupil on after this point reads these marks.
+    await putEnrolments(urn, register.academicYear, computed.map((c) => ({ enrolment: c.own, summary: c.summary })), register.pupils.keys());
 
     const conflicts: string[] = [];
     const owned = computed.filter((c) => c.head?.owner === urn && c.head.enrolmentKeys.includes(ownKey));
@@ -133,7 +133,7 @@ export async function refreshPupilSummaries(input: RefreshInput): Promise<Map<st
       }
     });
 
-    // Taken over from another school: recompute if its school wrote an enrolment we read since.
+    // Taken over from another school: recompute if that school wrote an enrolment we read since.
     const reread = await getHeldEnrolments(takenOver.flatMap((c) => [...c.read.keys()].map((key) => ({ upn: c.upn, key }))));
     for (const c of takenOver) {
       for (const [key, rev] of c.read) {

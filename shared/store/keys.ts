@@ -9,8 +9,9 @@
  *   PUPIL#<upn>              SUMMARY                the pupil record's head: the pupil's enrolments (year#urn),
  *                                                   the owning school or the combined figures per year
  *                                                   (versioned; conditional writes)
- *   PUPIL#<upn>              SUMMARY#<year>#<urn>   one enrolment: that school's marks and details for the year,
- *                                                   and its summary while the pupil is at one school only
+ *   SCHOOL#<urn>             PUPILS#<year>#<nn>     the school's enrolments for the year, its pupils spread over
+ *                                                   32 items by UPN: marks, details and the summary it computed
+ *   PUPIL#<upn>              SUMMARY#<year>#<urn>   (read only) one enrolment, as briefly stored per pupil
  *   PUPIL#<upn>              PATTERNS               threshold-gaming findings from the latest run
  *   PUPIL#<upn>              REFERRAL#<id>          pointer to a referral about the pupil
  *   LA                       VIEW#<year>            pointer to the LA-wide view
@@ -49,8 +50,7 @@ export const k = {
   pupilPk: (upn: string) => `PUPIL#${upn}`,
   pupilSummary: (upn: string) => ({ pk: `PUPIL#${upn}`, sk: 'SUMMARY' }),
   pupilEnrolment: (upn: string, year: number, urn: string) => ({ pk: `PUPIL#${upn}`, sk: `SUMMARY#${year}#${urn}` }),
-  /** Begins the sort keys of a pupil's head and enrolment items. */
-  pupilSummaryPrefix: 'SUMMARY',
+  schoolEnrolments: (urn: string, year: number, bucket: number) => ({ pk: `SCHOOL#${urn}`, sk: `PUPILS#${year}#${String(bucket).padStart(2, '0')}` }),
   pupilPatterns: (upn: string) => ({ pk: `PUPIL#${upn}`, sk: 'PATTERNS' }),
   pupilReferral: (upn: string, id: string) => ({ pk: `PUPIL#${upn}`, sk: `REFERRAL#${id}` }),
   pupilReferralPrefix: 'REFERRAL#',

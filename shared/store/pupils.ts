@@ -2,25 +2,30 @@
  * The pupil record: every enrolment the LA has for a pupil (each school's marks and statements, all
  * years) and the combined figures across schools per academic year.
  *
- * Stored as a small head item and one item per enrolment (school-year):
- * - the head (`SUMMARY`) lists the pupil's enrolments and is versioned: it is only ever written with
- *   a condition on the version read, so two schools' ingests can never overwrite each other;
- * - an enrolment item (`SUMMARY#<year>#<urn>`) is written only by that school's ingest (one school's
- *   returns are applied one at a time), so it is written without a condition, 25 to a request.
+ * Stored in two parts:
+ * - a small head per pupil (`PUPIL#<upn>` / `SUMMARY`) listing the pupil's enrolments ("year#urn"). It
+ *   is versioned and only ever written under a condition on the version read, so two schools'
+ *   ingests can never overwrite each other;
+ * - the enrolments themselves, kept by school and year: each school-year's pupils are spread over
+ *   32 items by UPN (`SCHOOL#<urn>` / `PUPILS#<year>#<nn>`), each entry holding the enrolment and the
+ *   pupil's summary as that school's ingest computed it. Only that school's ingest writes them (one
+ *   school's returns are applied one at a time), so they are written without a condition, and a
+ *   daily return of 2,000 pupils is 32 item writes rather than 2,000.
  *
- * A pupil known to one school only (nearly every pupil) is "owned" by it: the year's summary is kept
- * in the enrolment item, and a daily return rewrites only enrolment items — no head writes. Once a
- * second school lists the pupil the head is "shared": it holds the summaries, and every ingest
- * touching the pupil writes the head under the version condition, as before (functions/ingest/
- * pupil-summaries.ts has the protocol). Heads written before enrolment items existed hold every
- * enrolment themselves; they are read as shared heads with their enrolments embedded.
+ * A pupil known to one school only (nearly every pupil) is "owned" by it: the year's summary is the
+ * one in the school's entry, and a daily return writes no head at all. Once a second school lists the
+ * pupil the head is "shared": it holds the combined summaries, and every ingest touching the pupil
+ * writes the head under the version condition (functions/ingest/pupil-summaries.ts has the protocol).
+ * Heads written before enrolments were kept apart hold every enrolment themselves; they are read as
+ * shared heads with their enrolments embedded. Enrolments briefly stored one item per pupil
+ * (`SUMMARY#<year>#<urn>`) are still read when a school's items have no entry for the pupil.
  */
 import { randomUUID } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { CHARACTERISTICS, decodeRuns, encodeRuns, type Characteristic } from '../domain/register.js';
 import type { Enrolment, PupilYearSummary } from '../domain/pupil-summary.js';
 import { k } from './keys.js';
-import { batchGet, batchPut, isConditionFailure, putItem, queryAll, type Key } from './table.js';
+import { batchGet, batchPut, isConditionFailure, putItem, type Key } from './table.js';
 
 export function enrolmentKeyOf(e: Pick<Enrolment, 'academicYear' | 'urn'>): string {
   return `${e.academicYear}#${e.urn}`;
@@ -56,11 +61,11 @@ export interface PupilSummaryRecord {
   years: Record<string, PupilYearSummary>;
 }
 
-// ---- Items ---------------------------------------------------------------------------------------
+// ---- Heads ---------------------------------------------------------------------------------------
 
 /**
- * Summaries and enrolments are JSON strings: a string attribute costs DynamoDB (and the SDK's
- * marshalling) far less than a deep map of numbers.
+ * Summaries are JSON strings: a string attribute costs DynamoDB (and the SDK's marshalling) far less
+ * than a deep map of numbers.
  */
 type HeadItem = {
   pk: string;
@@ -69,35 +74,13 @@ type HeadItem = {
   version: number;
   computedAt: string;
   enrolmentKeys: string[];
-  /** Owned: the one school every enrolment is at (summaries are in the enrolment items). */
+  /** Owned: the one school every enrolment is at (summaries are in its enrolment entries). */
   owner?: string;
   /** Shared: the summaries per academic year, computed across schools. */
   years?: string;
-  /** Heads written before enrolment items: every enrolment, embedded. */
+  /** Heads written before enrolments were kept apart: every enrolment, embedded. */
   enrolments?: string;
 };
-
-type EnrolmentItem = {
-  pk: string;
-  sk: string;
-  upn: string;
-  /** Changes on every write, so a reader can tell whether the item moved since it read it. */
-  rev: string;
-  computedAt: string;
-  /**
-   * Deflated JSON of the stored enrolment and the pupil's summary for its year as its school's ingest
-   * computed it (used while the pupil is owned): about a quarter of the JSON's size, which is what
-   * DynamoDB writes are charged by and what the local engine spends its time on.
-   */
-  body?: Uint8Array;
-  /** Items written before bodies were deflated: the same, as JSON strings. */
-  enrolment?: string;
-  summary?: string;
-};
-
-type EnrolmentBody = { enrolment: StoredEnrolment; summary: PupilYearSummary };
-
-const DEFLATE = { level: 1 };
 
 /** A pupil's head as read: who holds the pupil and what is listed. */
 export interface PupilHead {
@@ -108,16 +91,8 @@ export interface PupilHead {
   owner?: string;
   /** Shared heads: summaries per academic year. */
   years?: Record<string, PupilYearSummary>;
-  /** Heads written before enrolment items: their embedded enrolments by key (raw, for carrying over). */
+  /** Heads written before enrolments were kept apart: their embedded enrolments by key (raw, for carrying over). */
   embedded?: { raw: string; byKey: Map<string, Enrolment> };
-}
-
-/** One enrolment item as read. */
-export interface HeldEnrolment {
-  enrolment: Enrolment;
-  summary?: PupilYearSummary;
-  rev: string;
-  computedAt: string;
 }
 
 function headOf(item: HeadItem): PupilHead {
@@ -131,63 +106,10 @@ function headOf(item: HeadItem): PupilHead {
   return head;
 }
 
-function heldOf(item: EnrolmentItem): HeldEnrolment {
-  const body: Partial<EnrolmentBody> = item.body !== undefined
-    ? JSON.parse(inflateRawSync(item.body).toString('utf8')) as EnrolmentBody
-    : { enrolment: JSON.parse(item.enrolment as string) as StoredEnrolment, ...(item.summary !== undefined ? { summary: JSON.parse(item.summary) as PupilYearSummary } : {}) };
-  return {
-    enrolment: loadEnrolment(body.enrolment as StoredEnrolment),
-    ...(body.summary !== undefined ? { summary: body.summary } : {}),
-    rev: item.rev,
-    computedAt: item.computedAt,
-  };
-}
-
-const enrolmentItemKey = (upn: string, key: string): Key => {
-  const { academicYear, urn } = parseEnrolmentKey(key);
-  return k.pupilEnrolment(upn, academicYear, urn);
-};
-
-const refOf = (upn: string, key: string) => `${upn}|${key}`;
-
 /** The pupils' heads (consistent reads); pupils never seen are absent. */
 export async function getPupilHeads(upns: string[]): Promise<Map<string, PupilHead>> {
   const items = await batchGet<HeadItem>(upns.map((u) => k.pupilSummary(u) as Key));
   return new Map(items.map((item) => [item.upn, headOf(item)]));
-}
-
-/** Enrolment items by pupil and "year#urn" (consistent reads), keyed `${upn}|${key}`; missing ones are absent. */
-export async function getHeldEnrolments(refs: Array<{ upn: string; key: string }>): Promise<Map<string, HeldEnrolment>> {
-  if (refs.length === 0) return new Map();
-  const items = await batchGet<EnrolmentItem>(refs.map((r) => enrolmentItemKey(r.upn, r.key)));
-  return new Map(items.map((item) => {
-    const held = heldOf(item);
-    return [refOf(item.upn, enrolmentKeyOf(held.enrolment)), held];
-  }));
-}
-
-export const heldEnrolmentRef = refOf;
-
-/**
- * Write enrolment items (each with the summary its school computed for the year), without a
- * condition: only the enrolment's own school writes it. Returns each item's new revision by ref.
- */
-export async function putEnrolments(entries: Array<{ enrolment: Enrolment; summary: PupilYearSummary }>): Promise<Map<string, string>> {
-  const revs = new Map<string, string>();
-  const computedAt = new Date().toISOString();
-  const items = entries.map(({ enrolment, summary }) => {
-    const rev = randomUUID();
-    revs.set(refOf(enrolment.upn, enrolmentKeyOf(enrolment)), rev);
-    return {
-      ...k.pupilEnrolment(enrolment.upn, enrolment.academicYear, enrolment.urn),
-      upn: enrolment.upn,
-      rev,
-      computedAt,
-      body: deflateRawSync(JSON.stringify({ enrolment: storeEnrolment(enrolment), summary } satisfies EnrolmentBody), DEFLATE),
-    } satisfies EnrolmentItem;
-  });
-  await batchPut(items, 4);
-  return revs;
 }
 
 /** A head to write: owned (by `owner`) or shared (with `years`). */
@@ -197,7 +119,7 @@ export interface PupilHeadWrite {
   enrolmentKeys: string[];
   owner?: string;
   years?: Record<string, PupilYearSummary>;
-  /** Carried over unchanged from a head written before enrolment items. */
+  /** Carried over unchanged from a head written before enrolments were kept apart. */
   embeddedRaw?: string;
 }
 
@@ -230,9 +152,143 @@ export async function putSummaryIfUnchanged(head: PupilHeadWrite, expectedVersio
   }
 }
 
+// ---- Enrolments, by school and year ---------------------------------------------------------------
+
+/** Items a school-year's enrolments are spread over. Fixed: a pupil's item follows from the UPN alone. */
+export const ENROLMENT_BUCKETS = 32;
+/** DynamoDB's item limit is 400 KB; a deflated entry is about 0.3-0.6 KB, so this is ~600 pupils per item. */
+const MAX_BUCKET_BYTES = 350_000;
+
+/** The item (0..31) holding a pupil's enrolment at any school (FNV-1a of the UPN). */
+export function enrolmentBucketOf(upn: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < upn.length; i++) {
+    h ^= upn.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % ENROLMENT_BUCKETS;
+}
+
+/** One pupil's entry: the enrolment and the summary its school's ingest computed for the year. */
+type BucketEntry = { rev: string; computedAt: string; enrolment: StoredEnrolment; summary?: PupilYearSummary };
+
+/**
+ * The entries, by UPN, as one deflated JSON body: about a quarter of the JSON's size, which is what
+ * DynamoDB writes are charged by and what the local engine spends its time on.
+ */
+type BucketItem = { pk: string; sk: string; urn: string; academicYear: number; bucket: number; body: Uint8Array };
+
+/** Enrolments briefly stored one item per pupil: read when a school's items have no entry. */
+type PupilEnrolmentItem = { pk: string; sk: string; upn: string; rev: string; computedAt: string; body?: Uint8Array; enrolment?: string; summary?: string };
+
+/** One enrolment as read. */
+export interface HeldEnrolment {
+  enrolment: Enrolment;
+  summary?: PupilYearSummary;
+  /** Changes on every write of the entry, so a reader can tell whether it moved since it read it. */
+  rev: string;
+  computedAt: string;
+}
+
+const bucketId = (urn: string, academicYear: number, bucket: number) => `${academicYear}#${urn}#${bucket}`;
+const refOf = (upn: string, key: string) => `${upn}|${key}`;
+export const heldEnrolmentRef = refOf;
+
+function entriesOf(item: BucketItem): Map<string, BucketEntry> {
+  return new Map(Object.entries(JSON.parse(inflateRawSync(item.body).toString('utf8')) as Record<string, BucketEntry>));
+}
+
+function heldOf(entry: BucketEntry): HeldEnrolment {
+  return {
+    enrolment: loadEnrolment(entry.enrolment),
+    ...(entry.summary !== undefined ? { summary: entry.summary } : {}),
+    rev: entry.rev,
+    computedAt: entry.computedAt,
+  };
+}
+
+function heldOfPupilItem(item: PupilEnrolmentItem): HeldEnrolment {
+  const body = item.body !== undefined
+    ? JSON.parse(inflateRawSync(item.body).toString('utf8')) as { enrolment: StoredEnrolment; summary?: PupilYearSummary }
+    : { enrolment: JSON.parse(item.enrolment as string) as StoredEnrolment, ...(item.summary !== undefined ? { summary: JSON.parse(item.summary) as PupilYearSummary } : {}) };
+  return heldOf({ rev: item.rev, computedAt: item.computedAt, enrolment: body.enrolment, summary: body.summary });
+}
+
+async function readBuckets(ids: Iterable<{ urn: string; academicYear: number; bucket: number }>): Promise<Map<string, Map<string, BucketEntry>>> {
+  const wanted = [...new Map([...ids].map((b) => [bucketId(b.urn, b.academicYear, b.bucket), b])).values()];
+  const items = wanted.length > 0 ? await batchGet<BucketItem>(wanted.map((b) => k.schoolEnrolments(b.urn, b.academicYear, b.bucket))) : [];
+  return new Map(items.map((item) => [bucketId(item.urn, item.academicYear, item.bucket), entriesOf(item)]));
+}
+
+/** Enrolments by pupil and "year#urn" (consistent reads), keyed `${upn}|${key}`; missing ones are absent. */
+export async function getHeldEnrolments(refs: Array<{ upn: string; key: string }>): Promise<Map<string, HeldEnrolment>> {
+  const out = new Map<string, HeldEnrolment>();
+  if (refs.length === 0) return out;
+  const located = refs.map((r) => ({ ...r, ...parseEnrolmentKey(r.key), bucket: enrolmentBucketOf(r.upn) }));
+  const buckets = await readBuckets(located);
+  const missing: typeof located = [];
+  for (const r of located) {
+    const entry = buckets.get(bucketId(r.urn, r.academicYear, r.bucket))?.get(r.upn);
+    if (entry) out.set(refOf(r.upn, r.key), heldOf(entry));
+    else missing.push(r);
+  }
+  if (missing.length > 0) {
+    for (const item of await batchGet<PupilEnrolmentItem>(missing.map((r) => k.pupilEnrolment(r.upn, r.academicYear, r.urn)))) {
+      const held = heldOfPupilItem(item);
+      out.set(refOf(item.upn, enrolmentKeyOf(held.enrolment)), held);
+    }
+  }
+  return out;
+}
+
+/**
+ * Write a school-year's enrolments (each with the summary the school computed for the year), without
+ * a condition: only that school's ingest writes them. `onRegister` is every pupil on the school's
+ * register for the year: the entries of those not in `entries` are kept (their items are read first;
+ * a return listing every pupil reads nothing). Returns each entry's new revision by ref.
+ */
+export async function putEnrolments(
+  urn: string,
+  academicYear: number,
+  entries: Array<{ enrolment: Enrolment; summary: PupilYearSummary }>,
+  onRegister: Iterable<string>,
+): Promise<Map<string, string>> {
+  const revs = new Map<string, string>();
+  const computedAt = new Date().toISOString();
+  const byBucket = new Map<number, Map<string, BucketEntry>>();
+  for (const { enrolment, summary } of entries) {
+    if (enrolment.urn !== urn || enrolment.academicYear !== academicYear) throw new RangeError(`enrolment of ${enrolment.academicYear}#${enrolment.urn} given for ${academicYear}#${urn}`);
+    const bucket = enrolmentBucketOf(enrolment.upn);
+    let list = byBucket.get(bucket);
+    if (!list) byBucket.set(bucket, (list = new Map()));
+    const rev = randomUUID();
+    revs.set(refOf(enrolment.upn, enrolmentKeyOf(enrolment)), rev);
+    list.set(enrolment.upn, { rev, computedAt, enrolment: storeEnrolment(enrolment), summary });
+  }
+  // Items holding a pupil not being written now are read, so that pupil's entry is kept.
+  const partial = new Set<number>();
+  for (const upn of onRegister) {
+    const bucket = enrolmentBucketOf(upn);
+    if (byBucket.has(bucket) && !byBucket.get(bucket)!.has(upn)) partial.add(bucket);
+  }
+  const held = await readBuckets([...partial].map((bucket) => ({ urn, academicYear, bucket })));
+  const items: BucketItem[] = [];
+  for (const [bucket, fresh] of byBucket) {
+    const merged = new Map(held.get(bucketId(urn, academicYear, bucket)) ?? []);
+    for (const [upn, entry] of fresh) merged.set(upn, entry);
+    const body = deflateRawSync(JSON.stringify(Object.fromEntries(merged)), DEFLATE);
+    if (body.length > MAX_BUCKET_BYTES) throw new Error(`enrolments of ${academicYear}#${urn} item ${bucket} exceed ${MAX_BUCKET_BYTES} bytes`);
+    items.push({ ...k.schoolEnrolments(urn, academicYear, bucket), urn, academicYear, bucket, body });
+  }
+  await batchPut(items, 4);
+  return revs;
+}
+
+const DEFLATE = { level: 1 };
+
 // ---- Reading whole records -------------------------------------------------------------------------
 
-/** A record from its head and enrolment items: listed enrolments only; shared summaries win. */
+/** A record from its head and enrolments: listed enrolments only; shared summaries win. */
 function recordOf(head: PupilHead, held: (key: string) => HeldEnrolment | undefined): PupilSummaryRecord {
   const enrolments: Enrolment[] = [];
   const years: Record<string, PupilYearSummary> = {};
@@ -249,21 +305,7 @@ function recordOf(head: PupilHead, held: (key: string) => HeldEnrolment | undefi
 }
 
 export async function getSummary(upn: string): Promise<PupilSummaryRecord | undefined> {
-  // One query gives the head and every enrolment item of the pupil.
-  const items = await queryAll<HeadItem | EnrolmentItem>({
-    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sk)',
-    ExpressionAttributeValues: { ':pk': k.pupilPk(upn), ':sk': k.pupilSummaryPrefix },
-    ConsistentRead: true,
-  });
-  const headItem = items.find((i) => i.sk === k.pupilSummary(upn).sk) as HeadItem | undefined;
-  if (!headItem) return undefined;
-  const held = new Map<string, HeldEnrolment>();
-  for (const item of items) {
-    if (item === headItem) continue;
-    const h = heldOf(item as EnrolmentItem);
-    held.set(enrolmentKeyOf(h.enrolment), h);
-  }
-  return recordOf(headOf(headItem), (key) => held.get(key));
+  return (await getSummaries([upn])).get(upn);
 }
 
 export async function getSummaries(upns: string[]): Promise<Map<string, PupilSummaryRecord>> {

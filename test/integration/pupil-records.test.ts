@@ -61,13 +61,13 @@ describe('pupil records: two schools ingesting one pupil at once', () => {
     let reached!: () => void;
     const at = new Promise<void>((r) => (reached = r));
     let held = false;
-    vi.spyOn(pupils, 'putEnrolments').mockImplementation(async (entries) => {
-      if (!held && entries.some((e) => e.enrolment.urn === urn)) {
+    vi.spyOn(pupils, 'putEnrolments').mockImplementation(async (school, year, entries, onRegister) => {
+      if (!held && school === urn) {
         held = true;
         reached();
         await release;
       }
-      return real(entries);
+      return real(school, year, entries, onRegister);
     });
     return { reached: at };
   }
@@ -126,6 +126,22 @@ describe('pupil records: two schools ingesting one pupil at once', () => {
     const record = await pupils.getSummary(upn);
     expect(record?.years[String(YEAR)]).toEqual(expected(upn, [a, b]));
     expect(record?.enrolmentKeys).toEqual([`${YEAR}#610031`, `${YEAR}#610032`]);
+  });
+
+  it('keeps every other pupil\'s enrolment when a return lists only some of the school\'s pupils', async () => {
+    const urn = '610051';
+    const upns = Array.from({ length: 80 }, (_, i) => upnFor(100 + i, '999', '6105'));
+    const r = domain.emptyRegister(urn, YEAR);
+    domain.applyRows(r, upns.map((upn) => ({ urn, upn, date: '2025-09-15', am: '/', pm: '/' })), 'all');
+    await schools.putSessionDays(urn, YEAR, domain.sessionDays(r));
+    await refresh.refreshPupilSummaries({ register: r, upns, care: new Map(), settings, today: '2026-07-31' });
+    domain.applyRows(r, [{ urn, upn: upns[0], date: '2025-09-16', am: 'N', pm: 'N' }], 'one');
+    await refresh.refreshPupilSummaries({ register: r, upns: [upns[0]], care: new Map(), settings, today: '2026-07-31' });
+    const records = await pupils.getSummaries(upns);
+    for (const upn of upns) {
+      expect(records.get(upn)?.enrolments.map((e) => e.marks)).toEqual([r.pupils.get(upn)!.marks]);
+      expect(records.get(upn)?.years[String(YEAR)]).toEqual(expected(upn, [r]));
+    }
   });
 
   it('keeps a pupil at one school owned by it across days and years, with every year\'s summary readable', async () => {
