@@ -44,6 +44,45 @@ export interface RefreshInput {
 
 const MAX_ATTEMPTS = 8;
 
+/**
+ * Heads as this process last read or wrote them. The protocol reads an owned pupil's head after
+ * writing its enrolments anyway, so a school's next return starts from those: a daily return reads
+ * the heads once, not twice. A head that moved since fails that same check (or, on the other paths,
+ * the write's version condition), and the pupil is recomputed from a fresh read. Bounded; cleared
+ * when the process is pointed at another table.
+ */
+const headCache = new Map<string, PupilHead>();
+let headCacheStore = '';
+const HEAD_CACHE_MAX = 250_000;
+
+function remember(head: PupilHead): void {
+  if (headCache.size >= HEAD_CACHE_MAX) headCache.clear();
+  headCache.set(head.upn, head);
+}
+
+/** The pupils' heads: from this process's copies, reading the rest (absent: never seen). */
+async function headsOf(upns: string[]): Promise<Map<string, PupilHead>> {
+  const store = `${process.env.AWS_ENDPOINT_URL_DYNAMODB ?? ''}|${process.env.TABLE_NAME ?? ''}`;
+  if (store !== headCacheStore) {
+    headCache.clear();
+    headCacheStore = store;
+  }
+  const heads = new Map<string, PupilHead>();
+  const unknown: string[] = [];
+  for (const upn of upns) {
+    const held = headCache.get(upn);
+    if (held) heads.set(upn, held);
+    else unknown.push(upn);
+  }
+  if (unknown.length > 0) {
+    for (const head of (await getPupilHeads(unknown)).values()) {
+      heads.set(head.upn, head);
+      remember(head);
+    }
+  }
+  return heads;
+}
+
 interface Computed {
   upn: string;
   head?: PupilHead;
@@ -61,7 +100,7 @@ export async function refreshPupilSummaries(input: RefreshInput): Promise<Map<st
   let pending = input.upns.filter((upn) => register.pupils.has(upn));
   for (let attempt = 0; pending.length > 0; attempt++) {
     if (attempt >= MAX_ATTEMPTS) throw new Error(`pupil summaries kept changing under us after ${MAX_ATTEMPTS} attempts`);
-    const heads = await getPupilHeads(pending);
+    const heads = await headsOf(pending);
     // The pupil's other enrolments (other schools, other years) are the ones their head lists.
     const refs: Array<{ upn: string; key: string }> = [];
     const pairs = new Map<string, { urn: string; academicYear: number }>();
@@ -126,9 +165,16 @@ export async function refreshPupilSummaries(input: RefreshInput): Promise<Map<st
             ...(head.embedded ? { embeddedRaw: head.embedded.raw } : {}),
           };
       if (await putSummaryIfUnchanged(write, head?.version ?? 0)) {
+        remember({
+          upn: c.upn, version, computedAt: new Date().toISOString(), enrolmentKeys,
+          ...(write.owner !== undefined ? { owner: write.owner } : {}),
+          ...(write.years !== undefined ? { years: write.years } : {}),
+          ...(head?.embedded && write.embeddedRaw !== undefined ? { embedded: head.embedded } : {}),
+        });
         rows.set(c.upn, pupilRow(c.summary, version));
         if (head?.owner !== undefined && head.owner !== urn) takenOver.push(c);
       } else {
+        headCache.delete(c.upn);
         conflicts.push(c.upn);
       }
     });
@@ -149,7 +195,10 @@ export async function refreshPupilSummaries(input: RefreshInput): Promise<Map<st
     if (owned.length > 0) {
       const now = await getPupilHeads(owned.map((c) => c.upn));
       for (const c of owned) {
-        if (now.get(c.upn)?.version === c.head!.version) rows.set(c.upn, pupilRow(c.summary, c.head!.version));
+        const current = now.get(c.upn);
+        if (current) remember(current);
+        else headCache.delete(c.upn);
+        if (current?.version === c.head!.version) rows.set(c.upn, pupilRow(c.summary, c.head!.version));
         else conflicts.push(c.upn);
       }
     }

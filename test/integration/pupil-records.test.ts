@@ -118,6 +118,24 @@ describe('pupil records: two schools ingesting one pupil at once', () => {
     expect((await pupils.getPupilHeads([upn])).get(upn)?.owner).toBeUndefined();
   });
 
+  it('recomputes a pupil whose head this process last saw owned, when another process has since taken it on', async () => {
+    const upn = upnFor(6, '999', '6106');
+    const a = register('610061', upn, [['2025-09-15', '/', '/']], 'a1');
+    await derive(a, upn); // this process now holds the head (owned by A) from its own reads
+
+    // Another process (its own module instances, so its own copies) takes the pupil on.
+    vi.resetModules();
+    const other = await import('../../functions/ingest/pupil-summaries.js');
+    const b = register('610062', upn, [['2025-09-16', '/', '/']], 'b1');
+    await schools.putSessionDays(b.urn, YEAR, domain.sessionDays(b));
+    await other.refreshPupilSummaries({ register: b, upns: [upn], care: new Map(), settings, today: '2026-07-31' });
+
+    register('610061', upn, [['2025-09-17', 'G', 'G']], 'a2', a);
+    await derive(a, upn);
+    const record = await pupils.getSummary(upn);
+    expect(record?.years[String(YEAR)]).toEqual(expected(upn, [a, b]));
+  });
+
   it('two schools listing a new pupil at the same moment both end in the one record', async () => {
     const upn = upnFor(3, '999', '6103');
     const a = register('610031', upn, [['2025-09-15', '/', 'N']], 'a1');
