@@ -57,6 +57,33 @@ export function cohortMasksByDay(
   stated: Record<Characteristic, string>,
   care: readonly CareEpisodeSpan[] = [],
 ): Int32Array {
+  // An ingest asks for the same pupil's masks twice (the pupil's summary, then the school's cells),
+  // with the register's own statements object: the last answer for that object is kept and checked.
+  const held = lastMasks.get(stated);
+  if (held !== undefined && held.academicYear === academicYear && sameStatements(held.stated, stated) && sameCare(held.care, care)) return held.masks.slice();
+  const masks = computeMasks(academicYear, stated, care);
+  lastMasks.set(stated, {
+    academicYear,
+    stated: { fsm: stated.fsm, sen: stated.sen, cla: stated.cla, plac: stated.plac, cin: stated.cin, cpp: stated.cpp },
+    care: care.map((e) => ({ cohort: e.cohort, start: e.start, end: e.end })),
+    masks,
+  });
+  return masks.slice();
+}
+
+const lastMasks = new WeakMap<object, { academicYear: number; stated: Record<Characteristic, string>; care: CareEpisodeSpan[]; masks: Int32Array }>();
+
+function sameStatements(a: Record<Characteristic, string>, b: Record<Characteristic, string>): boolean {
+  return a.fsm === b.fsm && a.sen === b.sen && a.cla === b.cla && a.plac === b.plac && a.cin === b.cin && a.cpp === b.cpp;
+}
+
+function sameCare(a: readonly CareEpisodeSpan[], b: readonly CareEpisodeSpan[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i].cohort !== b[i].cohort || a[i].start !== b[i].start || a[i].end !== b[i].end) return false;
+  return true;
+}
+
+function computeMasks(academicYear: number, stated: Record<Characteristic, string>, care: readonly CareEpisodeSpan[]): Int32Array {
   const careDays = care.length > 0 ? careFlagsByDay(academicYear, care) : undefined;
   const sFsm = stated.fsm;
   const sSen = stated.sen;

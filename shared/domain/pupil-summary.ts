@@ -9,7 +9,6 @@ import { dayOfAcademicYear, dateOfAcademicDay, DAYS_PER_YEAR_SLOT } from './date
 import type { Characteristic, Registration } from './register.js';
 import {
   absenceOf,
-  countMarks,
   emptyCounts,
   INDEX_OF_CHAR,
   isAtRiskOfPersistentAbsence,
@@ -18,7 +17,7 @@ import {
   isSevereAbsence,
   type CodeCounts,
 } from './stats.js';
-import { CODE_CATEGORY, ALL_CODES } from './codes.js';
+import { CODE_CATEGORY, ALL_CODES, NO_MARK } from './codes.js';
 
 /** One enrolment as stored for a pupil: a school, an academic year, the marks and what the school stated. */
 export interface Enrolment {
@@ -122,73 +121,86 @@ export function summarisePupilYear(
 ): PupilYearSummary {
   const mine = enrolments.filter((e) => e.academicYear === academicYear).sort((a, b) => (a.lastListed < b.lastListed ? -1 : a.lastListed > b.lastListed ? 1 : a.urn < b.urn ? -1 : 1));
   const total = emptyCounts();
-  const enrolmentSummaries: EnrolmentSummary[] = mine.map((e) => {
-    const counts = countMarks(e.marks, emptyCounts());
-    for (let i = 0; i < counts.length; i++) total[i] += counts[i];
-    const { absence, possible } = absenceOf(counts);
-    return {
-      urn: e.urn, academicYear: e.academicYear, registration: e.registration,
-      admissionDate: e.admissionDate, leavingDate: e.leavingDate, firstListed: e.firstListed, lastListed: e.lastListed,
-      counts: Array.from(counts),
-      persistentAbsence: isPersistentAbsence(absence, possible),
-      severeAbsence: isSevereAbsence(absence, possible),
-    };
-  });
-  const { absence, possible } = absenceOf(total);
-  const latest = mine[mine.length - 1];
-
   // Cohorts: union over the pupil's schools (school statements) and the LA's care episodes.
   let everMask = 0;
   let currentMask = 0;
   let lastDay = -1;
-  const dailyAbsent = new Int32Array(DAYS_PER_YEAR_SLOT);
-  const dailyPossible = new Int32Array(DAYS_PER_YEAR_SLOT);
+  // Per day across the pupil's schools: possible and absent sessions (scratch space, cleared first).
+  const dailyAbsent = DAILY_ABSENT.fill(0);
+  const dailyPossible = DAILY_POSSIBLE.fill(0);
+  let fromDay = DAYS_PER_YEAR_SLOT;
+  let toDay = -1;
+  const enrolmentSummaries: EnrolmentSummary[] = [];
   for (const e of mine) {
+    // One pass over the slots that hold anything: the code counts and the daily figures.
+    const counts = emptyCounts();
+    const m = e.marks;
+    let hi = m.length - 1;
+    while (hi >= 0 && m.charCodeAt(hi) === NO_ROW) hi--;
+    let lo = 0;
+    while (lo <= hi && m.charCodeAt(lo) === NO_ROW) lo++;
+    for (let s = lo; s <= hi; s++) {
+      const ix = INDEX_OF_CHAR[m.charCodeAt(s)];
+      if (!(ix >= 0)) continue;
+      counts[ix]++;
+      if (POSSIBLE[ix]) dailyPossible[s >> 1]++;
+      if (ABSENT[ix]) dailyAbsent[s >> 1]++;
+    }
+    if (lo <= hi) {
+      fromDay = Math.min(fromDay, lo >> 1);
+      toDay = Math.max(toDay, Math.min(hi >> 1, DAYS_PER_YEAR_SLOT - 1));
+    }
+    for (let i = 0; i < counts.length; i++) total[i] += counts[i];
+    const own = absenceOf(counts);
+    enrolmentSummaries.push({
+      urn: e.urn, academicYear: e.academicYear, registration: e.registration,
+      admissionDate: e.admissionDate, leavingDate: e.leavingDate, firstListed: e.firstListed, lastListed: e.lastListed,
+      counts: Array.from(counts),
+      persistentAbsence: isPersistentAbsence(own.absence, own.possible),
+      severeAbsence: isSevereAbsence(own.absence, own.possible),
+    });
+
     const masks = cohortMasksByDay(academicYear, e.stated, care);
-    const first = dayOfAcademicYear(e.firstListed);
-    const last = dayOfAcademicYear(e.lastListed);
+    const first = dayOf(e.firstListed);
+    const last = dayOf(e.lastListed);
     everMask |= cohortsEver(masks, first, last);
     if (last >= lastDay) {
       currentMask = last > lastDay ? masks[last] : currentMask | masks[last];
       lastDay = last;
     }
-    for (let s = 0; s < e.marks.length; s++) {
-      const ix = INDEX_OF_CHAR[e.marks.charCodeAt(s)];
-      if (ix < 0) continue;
-      if (POSSIBLE[ix]) dailyPossible[s >> 1]++;
-      if (ABSENT[ix]) dailyAbsent[s >> 1]++;
-    }
   }
+  const { absence, possible } = absenceOf(total);
+  const latest = mine[mine.length - 1];
 
+  // Days outside [fromDay, toDay] hold nothing, so the running figures only need that range.
   const flags: PupilFlag[] = [];
-  const since = (test: (a: number, p: number) => boolean) => sinceDate(academicYear, dailyAbsent, dailyPossible, test);
   if (isPersistentAbsence(absence, possible)) {
-    flags.push({ type: 'persistent_absence', since: since(isPersistentAbsence), detail: { absenceSessions: absence, possibleSessions: possible } });
+    flags.push({ type: 'persistent_absence', since: sinceDate(academicYear, fromDay, toDay, isPersistentAbsence, 0), detail: { absenceSessions: absence, possibleSessions: possible } });
   }
   if (isSevereAbsence(absence, possible)) {
-    flags.push({ type: 'severe_absence', since: since(isSevereAbsence), detail: { absenceSessions: absence, possibleSessions: possible } });
+    flags.push({ type: 'severe_absence', since: sinceDate(academicYear, fromDay, toDay, isSevereAbsence, 0), detail: { absenceSessions: absence, possibleSessions: possible } });
   }
   if (isAtRiskOfPersistentAbsence(absence, possible, options.atRiskLowerPercent)) {
     flags.push({
       type: 'at_risk_pa',
-      since: since((a, p) => isAtRiskOfPersistentAbsence(a, p, options.atRiskLowerPercent)),
+      since: sinceDate(academicYear, fromDay, toDay, isAtRiskOfPersistentAbsence, options.atRiskLowerPercent),
       detail: { absenceSessions: absence, possibleSessions: possible, lowerPercent: options.atRiskLowerPercent },
     });
   }
   const weeks = options.schoolWeeks ?? [];
   if (weeks.length > 0) {
     const recentWeeks = weeks.slice(-options.emergingWeeks);
-    const fromDay = Math.max(0, dayOfAcademicYear(recentWeeks[0] < `${academicYear}-08-01` ? `${academicYear}-08-01` : recentWeeks[0]));
+    const recentFrom = Math.max(0, dayOf(recentWeeks[0] < `${academicYear}-08-01` ? `${academicYear}-08-01` : recentWeeks[0]));
     let ra = 0;
     let rp = 0;
-    for (let d = fromDay; d < DAYS_PER_YEAR_SLOT; d++) {
+    for (let d = Math.max(recentFrom, fromDay); d <= toDay; d++) {
       ra += dailyAbsent[d];
       rp += dailyPossible[d];
     }
     if (isEmergingPersistentAbsence({ absence: ra, possible: rp }, { absence, possible })) {
       flags.push({
         type: 'emerging_pa',
-        since: dateOfAcademicDay(academicYear, fromDay),
+        since: dateOf(academicYear, recentFrom),
         detail: { recentAbsenceSessions: ra, recentPossibleSessions: rp, weeks: recentWeeks.length, absenceSessions: absence, possibleSessions: possible },
       });
     }
@@ -205,27 +217,56 @@ export function summarisePupilYear(
     persistentAbsence: isPersistentAbsence(absence, possible),
     severeAbsence: isSevereAbsence(absence, possible),
     flags,
-    lastDate: lastDay >= 0 ? dateOfAcademicDay(academicYear, lastDay) : undefined,
+    lastDate: lastDay >= 0 ? dateOf(academicYear, lastDay) : undefined,
   };
 }
 
 /**
  * The first date from which the running year-to-date figures have met `test` on every day since
  * (so "PA since 3 October" means the pupil has been PA on every school day from 3 October on).
+ * Reads the daily scratch figures over [fromDay, toDay], outside which they are all zero.
  */
-function sinceDate(academicYear: number, absent: Int32Array, possible: Int32Array, test: (a: number, p: number) => boolean): string {
+function sinceDate(academicYear: number, fromDay: number, toDay: number, test: (a: number, p: number, lowerPercent: number) => boolean, lowerPercent: number): string {
+  const absent = DAILY_ABSENT;
+  const possible = DAILY_POSSIBLE;
   let a = 0;
   let p = 0;
   let since = -1;
-  for (let d = 0; d < DAYS_PER_YEAR_SLOT; d++) {
+  for (let d = fromDay; d <= toDay; d++) {
     if (possible[d] === 0 && absent[d] === 0) continue;
     a += absent[d];
     p += possible[d];
-    if (test(a, p)) {
+    if (test(a, p, lowerPercent)) {
       if (since < 0) since = d;
     } else {
       since = -1;
     }
   }
-  return dateOfAcademicDay(academicYear, Math.max(0, since));
+  return dateOf(academicYear, Math.max(0, since));
+}
+
+const DAILY_ABSENT = new Int32Array(DAYS_PER_YEAR_SLOT);
+const DAILY_POSSIBLE = new Int32Array(DAYS_PER_YEAR_SLOT);
+const NO_ROW = NO_MARK.charCodeAt(0);
+
+/** Day slots and dates, which repeat across a school's pupils (the same first and last dates listed). */
+const dayCache = new Map<string, number>();
+function dayOf(iso: string): number {
+  let d = dayCache.get(iso);
+  if (d === undefined) {
+    if (dayCache.size >= 4096) dayCache.clear();
+    dayCache.set(iso, (d = dayOfAcademicYear(iso)));
+  }
+  return d;
+}
+const dateCache = new Map<number, string>();
+function dateOf(academicYear: number, day: number): string {
+  if (!(day >= 0 && day < 1000)) return dateOfAcademicDay(academicYear, day);
+  const key = academicYear * 1000 + day;
+  let date = dateCache.get(key);
+  if (date === undefined) {
+    if (dateCache.size >= 4096) dateCache.clear();
+    dateCache.set(key, (date = dateOfAcademicDay(academicYear, day)));
+  }
+  return date;
 }

@@ -211,6 +211,28 @@ describe('cohortMasksByDay: the definition', () => {
   });
 });
 
+describe('cohortMasksByDay: asked again for the same statements', () => {
+  it('answers from the statements and episodes as they are now, even when the object was changed in place', () => {
+    const st = stated();
+    const before = cohortMasksByDay(YEAR, st);
+    st.fsm = stated({ fsm: { '2025-09-01': 'Y' } }).fsm;
+    const after = cohortMasksByDay(YEAR, st);
+    expect(inCohort(before, '2025-09-02', 'fsm')).toBe(false);
+    expect(inCohort(after, '2025-09-02', 'fsm')).toBe(true);
+    const inCare = cohortMasksByDay(YEAR, st, [{ cohort: 'cla', start: '2025-10-01' }]);
+    expect(inCohort(inCare, '2025-10-01', 'cla')).toBe(true);
+    expect(inCohort(cohortMasksByDay(YEAR, st, []), '2025-10-01', 'cla')).toBe(false);
+    expect(inCohort(cohortMasksByDay(2024, st), '2024-09-02', 'fsm')).toBe(true);
+  });
+
+  it('gives each caller its own array', () => {
+    const st = stated();
+    const first = cohortMasksByDay(YEAR, st);
+    first.fill(0);
+    expect(cohortMasksByDay(YEAR, st)[0] & COHORT_BIT.all).not.toBe(0);
+  });
+});
+
 describe('cohort unions and episode overlap', () => {
   it('unions the masks over a range of days', () => {
     const masks = cohortMasksByDay(YEAR, stated(), [{ cohort: 'cla', start: '2026-01-12', end: '2026-01-12' }]);

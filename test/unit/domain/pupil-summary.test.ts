@@ -1,9 +1,14 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MARK_CHAR } from '../../../shared/domain/codes.js';
-import { addDays, isWeekend, sessionIndex, weekdayIndex, weekStart } from '../../../shared/domain/dates.js';
+import { ALL_CODES, CODE_CATEGORY, MARK_CHAR } from '../../../shared/domain/codes.js';
+import { cohortMasksByDay, cohortsEver, positiveCohortsOf, type CareEpisodeSpan } from '../../../shared/domain/cohorts.js';
+import { addDays, dateOfAcademicDay, dayOfAcademicYear, DAYS_PER_YEAR_SLOT, isWeekend, sessionIndex, weekdayIndex, weekStart } from '../../../shared/domain/dates.js';
 import { EMPTY_MARKS, NOT_STATED, CHARACTERISTICS, type Characteristic } from '../../../shared/domain/register.js';
-import { summarisePupilYear, type Enrolment, type SummaryOptions } from '../../../shared/domain/pupil-summary.js';
-import { CODE_INDEX, toStats } from '../../../shared/domain/stats.js';
+import { summarisePupilYear, type Enrolment, type EnrolmentSummary, type PupilFlag, type PupilYearSummary, type SummaryOptions } from '../../../shared/domain/pupil-summary.js';
+import {
+  absenceOf, countMarks, emptyCounts, INDEX_OF_CHAR, isAtRiskOfPersistentAbsence, isEmergingPersistentAbsence, isPersistentAbsence, isSevereAbsence,
+  CODE_INDEX, toStats, type CodeCounts,
+} from '../../../shared/domain/stats.js';
 import { makeUpn } from '../../../shared/domain/upn.js';
 
 const UPN = makeUpn('999400125001');
@@ -198,5 +203,170 @@ describe('summarisePupilYear: emerging PA (last 4 school weeks ≥ 10 % while th
     const allAbsent = days.map((d): [string, string, string] => [d[0], 'N', 'N']);
     const s = summarisePupilYear(UPN, YEAR, [enrolment('100001', allAbsent)], [], { ...OPTIONS, schoolWeeks: weeks });
     expect(s.flags.map((f) => f.type)).toEqual(['persistent_absence', 'severe_absence']);
+  });
+});
+
+// ---- The single-pass summary against the straightforward full scans it replaced ---------------------
+
+const ABSENT = ALL_CODES.map((c) => CODE_CATEGORY[c] === 'authorised' || CODE_CATEGORY[c] === 'unauthorised');
+const POSSIBLE = ALL_CODES.map((c) => ['present', 'approved_activity', 'authorised', 'unauthorised'].includes(CODE_CATEGORY[c]));
+
+function summaryByFullScan(
+  upn: string,
+  academicYear: number,
+  enrolments: readonly Enrolment[],
+  care: readonly CareEpisodeSpan[],
+  options: SummaryOptions,
+): PupilYearSummary {
+  const mine = enrolments.filter((e) => e.academicYear === academicYear).sort((a, b) => (a.lastListed < b.lastListed ? -1 : a.lastListed > b.lastListed ? 1 : a.urn < b.urn ? -1 : 1));
+  const total = emptyCounts();
+  const enrolmentSummaries: EnrolmentSummary[] = mine.map((e) => {
+    const counts = countMarks(e.marks, emptyCounts());
+    for (let i = 0; i < counts.length; i++) total[i] += counts[i];
+    const { absence, possible } = absenceOf(counts);
+    return {
+      urn: e.urn, academicYear: e.academicYear, registration: e.registration,
+      admissionDate: e.admissionDate, leavingDate: e.leavingDate, firstListed: e.firstListed, lastListed: e.lastListed,
+      counts: Array.from(counts),
+      persistentAbsence: isPersistentAbsence(absence, possible),
+      severeAbsence: isSevereAbsence(absence, possible),
+    };
+  });
+  const { absence, possible } = absenceOf(total);
+  const latest = mine[mine.length - 1];
+
+  // Cohorts: union over the pupil's schools (school statements) and the LA's care episodes.
+  let everMask = 0;
+  let currentMask = 0;
+  let lastDay = -1;
+  const dailyAbsent = new Int32Array(DAYS_PER_YEAR_SLOT);
+  const dailyPossible = new Int32Array(DAYS_PER_YEAR_SLOT);
+  for (const e of mine) {
+    const masks = cohortMasksByDay(academicYear, e.stated, care);
+    const first = dayOfAcademicYear(e.firstListed);
+    const last = dayOfAcademicYear(e.lastListed);
+    everMask |= cohortsEver(masks, first, last);
+    if (last >= lastDay) {
+      currentMask = last > lastDay ? masks[last] : currentMask | masks[last];
+      lastDay = last;
+    }
+    for (let s = 0; s < e.marks.length; s++) {
+      const ix = INDEX_OF_CHAR[e.marks.charCodeAt(s)];
+      if (ix < 0) continue;
+      if (POSSIBLE[ix]) dailyPossible[s >> 1]++;
+      if (ABSENT[ix]) dailyAbsent[s >> 1]++;
+    }
+  }
+
+  const flags: PupilFlag[] = [];
+  const since = (test: (a: number, p: number) => boolean) => sinceDateByFullScan(academicYear, dailyAbsent, dailyPossible, test);
+  if (isPersistentAbsence(absence, possible)) {
+    flags.push({ type: 'persistent_absence', since: since(isPersistentAbsence), detail: { absenceSessions: absence, possibleSessions: possible } });
+  }
+  if (isSevereAbsence(absence, possible)) {
+    flags.push({ type: 'severe_absence', since: since(isSevereAbsence), detail: { absenceSessions: absence, possibleSessions: possible } });
+  }
+  if (isAtRiskOfPersistentAbsence(absence, possible, options.atRiskLowerPercent)) {
+    flags.push({
+      type: 'at_risk_pa',
+      since: since((a, p) => isAtRiskOfPersistentAbsence(a, p, options.atRiskLowerPercent)),
+      detail: { absenceSessions: absence, possibleSessions: possible, lowerPercent: options.atRiskLowerPercent },
+    });
+  }
+  const weeks = options.schoolWeeks ?? [];
+  if (weeks.length > 0) {
+    const recentWeeks = weeks.slice(-options.emergingWeeks);
+    const fromDay = Math.max(0, dayOfAcademicYear(recentWeeks[0] < `${academicYear}-08-01` ? `${academicYear}-08-01` : recentWeeks[0]));
+    let ra = 0;
+    let rp = 0;
+    for (let d = fromDay; d < DAYS_PER_YEAR_SLOT; d++) {
+      ra += dailyAbsent[d];
+      rp += dailyPossible[d];
+    }
+    if (isEmergingPersistentAbsence({ absence: ra, possible: rp }, { absence, possible })) {
+      flags.push({
+        type: 'emerging_pa',
+        since: dateOfAcademicDay(academicYear, fromDay),
+        detail: { recentAbsenceSessions: ra, recentPossibleSessions: rp, weeks: recentWeeks.length, absenceSessions: absence, possibleSessions: possible },
+      });
+    }
+  }
+
+  return {
+    upn, academicYear,
+    forename: latest?.forename, surname: latest?.surname, dob: latest?.dob, sex: latest?.sex, yearGroup: latest?.yearGroup, uprn: latest?.uprn,
+    cohorts: positiveCohortsOf(currentMask),
+    everCohorts: positiveCohortsOf(everMask),
+    enrolments: enrolmentSummaries,
+    counts: Array.from(total as CodeCounts),
+    absence, possible,
+    persistentAbsence: isPersistentAbsence(absence, possible),
+    severeAbsence: isSevereAbsence(absence, possible),
+    flags,
+    lastDate: lastDay >= 0 ? dateOfAcademicDay(academicYear, lastDay) : undefined,
+  };
+}
+
+/**
+ * (Reference) The first date from which the running year-to-date figures have met `test` on every day since
+ * (so "PA since 3 October" means the pupil has been PA on every school day from 3 October on).
+ */
+function sinceDateByFullScan(academicYear: number, absent: Int32Array, possible: Int32Array, test: (a: number, p: number) => boolean): string {
+  let a = 0;
+  let p = 0;
+  let since = -1;
+  for (let d = 0; d < DAYS_PER_YEAR_SLOT; d++) {
+    if (possible[d] === 0 && absent[d] === 0) continue;
+    a += absent[d];
+    p += possible[d];
+    if (test(a, p)) {
+      if (since < 0) since = d;
+    } else {
+      since = -1;
+    }
+  }
+  return dateOfAcademicDay(academicYear, Math.max(0, since));
+}
+
+describe('summarisePupilYear: the same summary as full scans of every slot and day', () => {
+  it('for any enrolments, statements, care episodes and school weeks', () => {
+    const code = fc.constantFrom('/', '/', 'L', 'V', 'I', 'M', 'N', 'U', 'G', 'O', 'D', 'Z', '#', '-');
+    const runArb = fc.record({ from: fc.integer({ min: 0, max: 364 }), length: fc.integer({ min: 1, max: 90 }), am: code, pm: code });
+    const dayArb = fc.integer({ min: 0, max: 364 });
+    const enrolmentArb = fc.record({
+      urn: fc.constantFrom('100001', '100002', '100003'),
+      registration: fc.constantFrom('C', 'M', 'S' as const),
+      runs: fc.array(runArb, { minLength: 0, maxLength: 4 }),
+      fsm: fc.array(fc.tuple(dayArb, fc.constantFrom('Y', 'N')), { maxLength: 3 }),
+      listedFrom: dayArb,
+      listedDays: fc.integer({ min: 0, max: 200 }),
+    });
+    const careArb = fc.array(fc.record({ cohort: fc.constantFrom('cla', 'cin', 'cpp', 'plac' as const), start: dayArb, days: fc.integer({ min: 0, max: 120 }) }), { maxLength: 2 });
+    fc.assert(
+      fc.property(fc.uniqueArray(enrolmentArb, { selector: (e) => e.urn, minLength: 1, maxLength: 3 }), careArb, fc.integer({ min: 0, max: 30 }), fc.integer({ min: 1, max: 6 }), (specs, careSpecs, weekCount, emergingWeeks) => {
+        const enrolments: Enrolment[] = specs.map((sp) => {
+          const m = EMPTY_MARKS.split('');
+          for (const r of sp.runs) {
+            for (let d = r.from; d < Math.min(365, r.from + r.length); d++) {
+              m[d * 2] = MARK_CHAR[r.am] ?? r.am;
+              m[d * 2 + 1] = MARK_CHAR[r.pm] ?? r.pm;
+            }
+          }
+          const st = noStatements();
+          const fsm = st.fsm.split('');
+          for (const [d, v] of sp.fsm) fsm[d] = v;
+          return {
+            upn: UPN, urn: sp.urn, academicYear: YEAR, registration: sp.registration,
+            firstListed: dateOfAcademicDay(YEAR, sp.listedFrom), lastListed: dateOfAcademicDay(YEAR, Math.min(364, sp.listedFrom + sp.listedDays)),
+            marks: m.join(''), stated: { ...st, fsm: fsm.join('') },
+          };
+        });
+        const care: CareEpisodeSpan[] = careSpecs.map((c) => ({ cohort: c.cohort, start: dateOfAcademicDay(YEAR, c.start), end: dateOfAcademicDay(YEAR, Math.min(364, c.start + c.days)) }));
+        const weeks = Array.from({ length: weekCount }, (_, i) => weekStart(addDays('2025-09-01', i * 7)));
+        const options: SummaryOptions = { atRiskLowerPercent: 5, emergingWeeks, schoolWeeks: weeks };
+        expect(summarisePupilYear(UPN, YEAR, enrolments, care, options)).toEqual(summaryByFullScan(UPN, YEAR, enrolments, care, options));
+      }),
+      { numRuns: 300 },
+    );
   });
 });
