@@ -176,6 +176,9 @@ export function episodesOverlapping(care: readonly CareEpisodeSpan[], from: stri
 
 // ---- Statistical population ---------------------------------------------------------------------
 
+/** Answers by academic year and date of birth (a school's pupils share a few hundred birth dates). */
+const compulsoryByBirthDate = new Map<string, boolean>();
+
 /** 31 August before each academic year (asked for every pupil on every ingest, so kept). */
 const censusDates = new Map<number, string>();
 function censusDateOf(academicYear: number): string {
@@ -193,8 +196,14 @@ const COMPULSORY_YEAR_GROUPS = new Set(['1', '2', '3', '4', '5', '6', '7', '8', 
  */
 export function isCompulsorySchoolAge(pupil: Pick<RegisterPupil, 'dob' | 'yearGroup'>, academicYear: number): boolean {
   if (pupil.dob) {
-    const age = ageOn(pupil.dob, censusDateOf(academicYear));
-    return age >= 5 && age <= 15;
+    const key = `${academicYear}|${pupil.dob}`;
+    let compulsory = compulsoryByBirthDate.get(key);
+    if (compulsory === undefined) {
+      const age = ageOn(pupil.dob, censusDateOf(academicYear));
+      if (compulsoryByBirthDate.size >= 20_000) compulsoryByBirthDate.clear();
+      compulsoryByBirthDate.set(key, (compulsory = age >= 5 && age <= 15));
+    }
+    return compulsory;
   }
   return pupil.yearGroup !== undefined && COMPULSORY_YEAR_GROUPS.has(pupil.yearGroup);
 }

@@ -10,6 +10,7 @@ import type { SchoolRegister } from './register.js';
 import type { FlagType, PupilYearSummary } from './pupil-summary.js';
 import { INDEX_OF_CHAR, totalsOf } from './stats.js';
 import { DAYS_PER_YEAR_SLOT } from './dates.js';
+import { NO_MARK } from './codes.js';
 
 /** A pupil's line in the LA-wide lists: combined figures across schools, and current flags. */
 export interface PupilRow {
@@ -96,7 +97,14 @@ export function markedDaysOf(register: SchoolRegister): string {
   const days = new Uint8Array(DAYS_PER_YEAR_SLOT);
   for (const p of register.pupils.values()) {
     const m = p.marks;
-    for (let i = 0; i < m.length; i++) if (INDEX_OF_CHAR[m.charCodeAt(i)] >= 0) days[i >> 1] = 1;
+    // Slots with no row ('.') hold no code: skip the runs of them at either end of the year.
+    let hi = m.length - 1;
+    while (hi >= 0 && m.charCodeAt(hi) === NO_ROW) hi--;
+    let lo = 0;
+    while (lo < hi && m.charCodeAt(lo) === NO_ROW) lo++;
+    for (let i = lo; i <= hi; i++) if (INDEX_OF_CHAR[m.charCodeAt(i)] >= 0) days[i >> 1] = 1;
   }
   return Array.from(days).join('');
 }
+
+const NO_ROW = NO_MARK.charCodeAt(0);
