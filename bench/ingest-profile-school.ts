@@ -2,14 +2,17 @@
  * Ingest profile, one large school (DESIGN §7: a school's daily return of up to 2,000 pupils in well
  * under a second of handler time). Runs the ingest steps the handler runs — load the register, apply
  * the rows, save, derive — against the local engines (child process), timing each, for a term's
- * back-fill and then a week of daily returns; then times the LA rollup.
+ * back-fill and then a week of daily returns; then times the LA rollup. Reports wall time and the
+ * CPU time of this process (handlers) and of the engine process: on a shared machine the CPU times
+ * are the steadier figures.
  *
  *   npx tsx bench/ingest-profile-school.ts [pupils=2000] [days=5]
- *   node --cpu-prof --cpu-prof-dir=.tmp/prof --import tsx bench/ingest-profile-school.ts
+ *   PROFILE=.tmp/daily.cpuprofile npx tsx bench/ingest-profile-school.ts   (CPU profile of the daily returns only)
  *
  * Not part of `npm run bench` (owned elsewhere); a tool for working on the ingest path.
  */
-import { rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalRuntime } from '../local/runtime.js';
@@ -55,6 +58,21 @@ function rowsFor(dates: string[]): RegisterRow[] {
   return rows;
 }
 
+/** CPU milliseconds (user + system) of this process's children (the engine process), from /proc. */
+function childCpuMs(): number {
+  let total = 0;
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (fields[1] === String(process.pid)) total += (Number(fields[11]) + Number(fields[12])) * 10;
+    } catch {
+      // gone
+    }
+  }
+  return total;
+}
+
 const time = async <T>(into: Record<string, number>, name: string, fn: () => Promise<T> | T): Promise<T> => {
   const t0 = performance.now();
   const out = await fn();
@@ -68,12 +86,17 @@ const { rollup } = await import('../functions/rollup/handler.js');
 
 async function ingest(rows: RegisterRow[], returnId: string): Promise<Record<string, number>> {
   const t: Record<string, number> = {};
+  const cpu0 = process.cpuUsage();
+  const child0 = childCpuMs();
   const t0 = performance.now();
   const register = await time(t, 'loadRegister', () => loadRegister(URN, 2026));
   await time(t, 'applyRows', () => applyRows(register, rows, returnId));
   await time(t, 'saveRegister', () => saveRegister(register));
   await time(t, 'derive', () => deriveFromRegister(register, new Set(rows.map((r) => r.upn)), new Date().toISOString()));
   t.total = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  t.handlerCpu = (cpu.user + cpu.system) / 1000;
+  t.engineCpu = childCpuMs() - child0;
   return t;
 }
 
@@ -82,14 +105,24 @@ try {
   const term = weekdays('2026-09-03', '2026-11-13').filter((d) => d < '2026-10-26' || d > '2026-10-30');
   console.log(`back-fill ${term.length} days x ${PUPILS} pupils:`, fmt(await ingest(rowsFor(term), 'backfill')));
   const daily = weekdays('2026-11-16', '2026-11-27').slice(0, DAYS);
-  const totals: number[] = [];
+  const profiler = process.env.PROFILE ? new Session() : undefined;
+  if (profiler) {
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
+  }
+  const runs: Array<Record<string, number>> = [];
   for (const date of daily) {
     const t = await ingest(rowsFor([date]), `day-${date}`);
-    totals.push(t.total);
+    runs.push(t);
     console.log(`daily ${date}:`, fmt(t));
   }
-  totals.sort((a, b) => a - b);
-  console.log(`daily median ${totals[Math.floor(totals.length / 2)].toFixed(0)} ms`);
+  if (profiler) {
+    const { profile } = await profiler.post('Profiler.stop');
+    writeFileSync(process.env.PROFILE as string, JSON.stringify(profile));
+  }
+  const median = (k: string) => runs.map((r) => r[k]).sort((a, b) => a - b)[Math.floor(runs.length / 2)].toFixed(0);
+  console.log(`daily median: wall ${median('total')} ms, handler CPU ${median('handlerCpu')} ms, engine CPU ${median('engineCpu')} ms`);
   for (let i = 0; i < 2; i++) {
     const t0 = performance.now();
     await rollup(2026);
