@@ -162,6 +162,39 @@ describe('pupil records: two schools ingesting one pupil at once', () => {
     }
   });
 
+  it('reads pupil records stored by earlier versions: enrolments embedded in the head, or one item per enrolment', async () => {
+    const { putItem } = await import('../../shared/store/table.js');
+    const { k } = await import('../../shared/store/keys.js');
+    const { deflateRawSync } = await import('node:zlib');
+    const stored = (r: SchoolRegister, upn: string) => {
+      const { detailDates: _d, ...p } = r.pupils.get(upn)!;
+      return { ...p, urn: r.urn, academicYear: r.academicYear, stated: Object.fromEntries(Object.entries(p.stated).map(([c, v]) => [c, domain.encodeRuns(v)])) };
+    };
+    // Embedded: the whole record in the head, as first stored. A new school's ingest then shares it.
+    const upn = upnFor(7, '999', '6107');
+    const a = register('610071', upn, [['2025-09-15', 'N', 'N']], 'a1');
+    const old = expected(upn, [a]);
+    await putItem({ ...k.pupilSummary(upn), upn, version: 3, computedAt: '2025-09-15T18:00:00Z', enrolmentKeys: [`${YEAR}#610071`], enrolments: JSON.stringify([stored(a, upn)]), years: JSON.stringify({ [YEAR]: old }) });
+    expect((await pupils.getSummary(upn))?.years[String(YEAR)]).toEqual(old);
+    expect((await pupils.getSummary(upn))?.enrolments.map((e) => e.marks)).toEqual([a.pupils.get(upn)!.marks]);
+    await schools.putSessionDays(a.urn, YEAR, domain.sessionDays(a));
+    const b = register('610072', upn, [['2025-09-16', '/', '/']], 'b1');
+    await derive(b, upn);
+    const record = await pupils.getSummary(upn);
+    expect(record?.years[String(YEAR)]).toEqual(expected(upn, [a, b]));
+    expect(record?.enrolments.map((e) => e.urn).sort()).toEqual(['610071', '610072']);
+
+    // One item per enrolment, as briefly stored: read when the school's items have no entry.
+    const upn2 = upnFor(8, '999', '6107');
+    const c = register('610073', upn2, [['2025-09-15', '/', 'I']], 'c1');
+    const summary = expected(upn2, [c]);
+    await putItem({ ...k.pupilSummary(upn2), upn: upn2, version: 1, computedAt: '2025-09-15T18:00:00Z', enrolmentKeys: [`${YEAR}#610073`], owner: '610073' });
+    await putItem({ ...k.pupilEnrolment(upn2, YEAR, '610073'), upn: upn2, rev: 'r1', computedAt: '2025-09-15T18:00:00Z', body: deflateRawSync(JSON.stringify({ enrolment: stored(c, upn2), summary })) });
+    const second = await pupils.getSummary(upn2);
+    expect(second?.years[String(YEAR)]).toEqual(summary);
+    expect(second?.enrolments.map((e) => e.marks)).toEqual([c.pupils.get(upn2)!.marks]);
+  });
+
   it('keeps a pupil at one school owned by it across days and years, with every year\'s summary readable', async () => {
     const upn = upnFor(4, '999', '6104');
     const a = register('610041', upn, [['2025-09-15', '/', '/']], 'a1');
