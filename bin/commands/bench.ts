@@ -37,13 +37,17 @@ export async function run(args: string[]): Promise<number> {
     workDir: stringOption(parsed, 'work', join(BENCH_ROOT, '.tmp', 'bench', quick ? 'quick' : 'full'))!,
     log: (line: string) => process.stderr.write(`[bench] ${line}\n`),
   };
+  // Keep-alive sockets and the SDK's agents may outlive the run: leave once it is done.
+  const leave = (code: number) => setTimeout(() => process.exit(code), 2000).unref();
   try {
     const { file } = await runBench(options);
     process.stderr.write(`[bench] results: ${file}\n`);
+    leave(0);
     return 0;
   } catch (err) {
     if (err instanceof BenchFailure) {
       process.stderr.write(`\nBENCH FAILED: ${err.message}\n`);
+      leave(1);
       return 1;
     }
     throw err;

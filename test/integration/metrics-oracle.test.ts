@@ -14,6 +14,7 @@ import { loadGeneratedLa, type LoadSummary } from '../../local/load-la.js';
 import { generateLa } from '../../local/synthetic/index.js';
 import { todayInEngland } from '../../shared/domain/dates.js';
 import { COHORT_NAMES, DuckDbLa, openGeneratedLa, type CareSpan, type Dimension, type OraclePupil, type OracleRow, type Population } from '../../bench/duckdb-metrics.js';
+import { metricsDifferences, type ApiMetricsRow } from '../../bench/metrics-check.js';
 import { startTestService, type TestService } from './harness.js';
 import { upnFor, weekdays } from '../support/returns.js';
 
@@ -28,11 +29,6 @@ const CUSTOM = { from: '2025-09-10', to: '2025-09-23' };
 const POPULATIONS: readonly Population[] = ['all', 'compulsory'];
 const PER_COHORT: readonly Exclude<Dimension, 'cohort'>[] = ['none', 'school', 'phase', 'year_group', 'sex', 'week'];
 const NOT_WEEK = PER_COHORT.filter((d) => d !== 'week');
-const INTEGER_FIELDS = [
-  'enrolments', 'possibleSessions', 'attendedSessions', 'presentSessions', 'approvedActivitySessions', 'authorisedAbsenceSessions',
-  'unauthorisedAbsenceSessions', 'absenceSessions', 'lateSessions', 'persistentAbsenceCount', 'severeAbsenceCount',
-] as const;
-const RATE_FIELDS = ['attendanceRate', 'absenceRate', 'authorisedAbsenceRate', 'unauthorisedAbsenceRate', 'persistentAbsenceRate', 'severeAbsenceRate'] as const;
 const FLAGS = ['persistent_absence', 'severe_absence', 'at_risk_pa'] as const;
 /** ORACLE_FULL=1 asks every (cohort, grouping, population) of every scope; by default a covering sample (see questionsFor). */
 const FULL = process.env.ORACLE_FULL === '1';
@@ -46,36 +42,8 @@ let oracle: DuckDbLa;
 const expected = new Map<string, OracleRow[]>();
 let urns: string[] = [];
 
-type ApiRow = Record<string, unknown> & { key: Record<string, string>; codes: Record<string, number> };
-
-const keyId = (k: Record<string, string | undefined>) =>
-  ['cohort', 'urn', 'phase', 'yearGroup', 'sex', 'week'].map((f) => `${f}=${k[f] ?? ''}`).join('|');
-
-/** Differences between the API's rows and the oracle's, in words (empty when they agree exactly). */
-function differences(label: string, actual: ApiRow[], wanted: readonly OracleRow[]): string[] {
-  const out: string[] = [];
-  const byKey = new Map(wanted.map((r) => [keyId(r.key), r]));
-  const seen = new Set<string>();
-  for (const a of actual) {
-    const id = keyId(a.key);
-    seen.add(id);
-    const w = byKey.get(id);
-    if (!w) {
-      out.push(`${label}: the API has a row the oracle does not: ${id}`);
-      continue;
-    }
-    for (const f of INTEGER_FIELDS) if (a[f] !== w[f]) out.push(`${label} ${id}: ${f} API ${String(a[f])} oracle ${w[f]}`);
-    for (const f of RATE_FIELDS) {
-      const x = a[f] as number | null;
-      const y = w[f];
-      if (x === null || y === null ? x !== y : Math.abs(x - y) > 1e-9) out.push(`${label} ${id}: ${f} API ${x} oracle ${y}`);
-    }
-    const codes = new Set([...Object.keys(a.codes), ...Object.keys(w.codes)]);
-    for (const c of codes) if ((a.codes[c] ?? 0) !== (w.codes[c] ?? 0)) out.push(`${label} ${id}: code ${c} API ${a.codes[c] ?? 0} oracle ${w.codes[c] ?? 0}`);
-  }
-  for (const id of byKey.keys()) if (!seen.has(id)) out.push(`${label}: the oracle has a row the API does not: ${id}`);
-  return out;
-}
+type ApiRow = ApiMetricsRow;
+const differences = metricsDifferences;
 
 async function inPool<T>(items: readonly T[], size: number, work: (item: T) => Promise<void>): Promise<void> {
   const queue = [...items];
