@@ -92,7 +92,7 @@ export async function runBench(options: BenchOptions): Promise<{ results: Record
     const rows = summary.rows.daily + summary.rows.corrections;
     results.generation = {
       seconds: round(s), rows, files: summary.files.total, bytes: summary.bytes, rowsPerSecond: Math.round(rows / s), mbPerSecond: round(summary.bytes / 1024 / 1024 / s),
-      pupils: summary.pupils.total, schools: summary.schools, schoolDays: summary.schoolDays,
+      pupils: summary.pupils.total, schools: { inArea: summary.schools.inArea, outOfArea: summary.schools.outOfArea, byPhase: summary.schools.byPhase }, schoolDays: summary.schoolDays,
     };
   }
   const manifest = readManifestOf(laDir);
