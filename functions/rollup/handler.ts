@@ -14,6 +14,11 @@ import { getLaViewPointer, getSchoolView, listSchoolViewPointers, putLaView } fr
 
 const cache = new Map<string, { version: number; view: SchoolView }>();
 
+/** Drop the held school views, so the next rollup reads every school again (a cold instance). */
+export function forgetSchoolViews(): void {
+  cache.clear();
+}
+
 export async function rollup(academicYear: number): Promise<{ schools: number; pupils: number; version: number } | undefined> {
   const pointers = await listSchoolViewPointers(academicYear);
   const stale = pointers.filter((p) => cache.get(`${academicYear}#${p.urn}`)?.version !== p.version);
