@@ -3,7 +3,7 @@
  * API Lambda answers LA-wide reads from memory after one small DynamoDB read.
  */
 import type { LaView } from '../../shared/domain/la-view.js';
-import type { SchoolView } from '../../shared/domain/school-view.js';
+import type { PupilRow, SchoolView } from '../../shared/domain/school-view.js';
 import {
   getLaPupils,
   getLaView,
@@ -35,6 +35,17 @@ export async function currentLaPupils(year: number): Promise<LaPupils | undefine
   const doc = await getLaPupils(year);
   if (doc) pupils.set(year, doc);
   return doc;
+}
+
+const flagged = new WeakMap<LaPupils, Map<string, PupilRow[]>>();
+
+/** The rows of an LA pupil list carrying a flag (worst first, as held), worked out once per version. */
+export function laPupilsWithFlag(doc: LaPupils, flag: string): PupilRow[] {
+  let byFlag = flagged.get(doc);
+  if (!byFlag) flagged.set(doc, (byFlag = new Map()));
+  let rows = byFlag.get(flag);
+  if (!rows) byFlag.set(flag, (rows = doc.rows.filter((r) => r.flags.some((f) => f.type === flag))));
+  return rows;
 }
 
 export async function currentSchoolView(urn: string, year: number): Promise<(SchoolView & { version: number }) | undefined> {

@@ -28,8 +28,10 @@ export async function recordAudit(p: Pick<Principal, 'sub' | 'role'>, e: Omit<Au
   const id = randomBytes(6).toString('hex');
   const entry: AuditEntry = { at, sub: p.sub, role: p.role, ...e };
   const fresh = { expression: 'attribute_not_exists(pk)' };
-  await putItem({ ...k.audit(at.slice(0, 10), at, id), gsi1pk: k.auditByUser(p.sub), gsi1sk: `${at}#${id}`, ...entry }, fresh);
-  if (entry.upn) await putItem({ ...k.auditOfPupil(entry.upn, at, id), ...entry }, fresh);
+  await Promise.all([
+    putItem({ ...k.audit(at.slice(0, 10), at, id), gsi1pk: k.auditByUser(p.sub), gsi1sk: `${at}#${id}`, ...entry }, fresh),
+    entry.upn ? putItem({ ...k.auditOfPupil(entry.upn, at, id), ...entry }, fresh) : undefined,
+  ]);
 }
 
 export interface AuditQuery {

@@ -21,7 +21,7 @@ import { pupilFlagsOf } from '../../../shared/domain/patterns/pupil-flags.js';
 import { CohortName, IsoDate, page, Stats, Upn, Urn } from '../../../shared/schemas/common.js';
 import { pupilRowsForPeriod } from '../any-period.js';
 import { csvResponse, defineRoute, json, pageOf, pageQuery, problem, wantsCsv } from '../http.js';
-import { currentLaPupils } from '../view-cache.js';
+import { currentLaPupils, laPupilsWithFlag } from '../view-cache.js';
 
 export const FLAG_TYPES = [
   'persistent_absence', 'severe_absence', 'at_risk_pa', 'emerging_pa', 'penalty_notice_threshold', 'ten_day_unauthorised',
@@ -221,7 +221,8 @@ export const pupilRoutes = [
         snapshot = found.snapshot;
       } else if (standard || !ATTENDANCE_FLAGS.has(query.flag)) {
         const doc = await currentLaPupils(year);
-        rows = (doc?.rows ?? []).filter((r) => r.flags.some((f) => f.type === query.flag && (standard || (f.since >= from && f.since <= to))));
+        rows = !doc ? [] : standard ? laPupilsWithFlag(doc, query.flag)
+          : doc.rows.filter((r) => r.flags.some((f) => f.type === query.flag && f.since >= from && f.since <= to));
         snapshot = `${year}:${doc?.version ?? 0}`;
       } else {
         const settings = runtimeConfig().settings;
