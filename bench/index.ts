@@ -134,11 +134,7 @@ async function serviceSections(options: BenchOptions, p: Plan, laDir: string, ma
   const { loadGeneratedLa } = await import('../local/load-la.js');
   const dataDir = join(options.workDir, 'service');
   rmSync(dataDir, { recursive: true, force: true });
-  // The deployed rollup window (a burst of returns within it shares one LA rollup), not the local
-  // server's 2 s: under the load test's stream of uploads the window decides how often the LA-wide
-  // figures are rebuilt and re-read.
-  const { ROLLUP_DELAY_SECONDS } = await import('../shared/config.js');
-  const runtime = await startLocalRuntime({ dataDir, port: 0, rollupDelaySeconds: ROLLUP_DELAY_SECONDS });
+  const runtime = await startLocalRuntime({ dataDir, port: 0 });
   const url = runtime.url;
   const token = (role: 'school' | 'la_officer' | 'vsh' | 'admin', urn?: string) => runtime.token({ role, ...(urn ? { urn } : {}), sub: `bench-${role}${urn ? `-${urn}` : ''}` });
   const officer = await token('la_officer');
@@ -320,6 +316,11 @@ async function serviceSections(options: BenchOptions, p: Plan, laDir: string, ma
         return { method: 'POST', path: '/v1/returns', token: schoolTokens.get(u.urn)!, body: u.csv, contentType: 'text/csv', expect: 202 };
       } },
     ];
+    // The deployed rollup window (returns within it share one LA rollup) rather than the local
+    // server's 2 s: under a steady stream of uploads the window decides how often the LA-wide figures
+    // are rebuilt and re-read. (Loading the LA above keeps 2 s, so its "until current" waits are short.)
+    const { ROLLUP_DELAY_SECONDS } = await import('../shared/config.js');
+    runtime.setRollupDelay(ROLLUP_DELAY_SECONDS);
     const load = await openLoop(url, mix, p.load.rate, p.load.seconds, p.load.maxInFlight);
     t = performance.now();
     const drained = await Promise.race([runtime.settle().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), p.drainSeconds * 1000))]);

@@ -13,7 +13,7 @@ import { startEngines, LOCAL_CREDENTIALS, LOCAL_REGION, type Engines, type S3rve
 import { startHttpBridge } from './http-bridge.js';
 import { startLambda, type LocalLambda } from './lambda.js';
 import { startPatternsTimer, type PatternsTimerOptions } from './patterns-timer.js';
-import { startQueues, type LocalQueues } from './queue.js';
+import { startQueues, type LocalQueues, type QueueDefinition } from './queue.js';
 import { mintToken, signingKey, type TokenRequest } from './tokens.js';
 
 export interface LocalRuntimeOptions {
@@ -43,6 +43,8 @@ export interface LocalRuntime {
   token(request: Omit<TokenRequest, 'la'> & { la?: string }): Promise<string>;
   /** Resolves when every S3 event has been handed on and every queue is empty and idle. */
   settle(): Promise<void>;
+  /** Change the LA rollup's window from now on (sender and queue together); the bench's load test uses the deployed one. */
+  setRollupDelay(seconds: number): void;
   stop(): Promise<void>;
 }
 
@@ -98,6 +100,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const rollupDelaySeconds = options.rollupDelaySeconds ?? 2;
 
   const engines = await startEngines(dataDir);
+  const rollupQueue: QueueDefinition = {
+    name: DEFAULT_NAMES.rollupQueue,
+    delaySeconds: rollupDelaySeconds,
+    maxReceiveCount: MAX_RECEIVE_COUNT,
+    concurrency: 1,
+    consumer: async (event: SQSEvent) => (await import('../functions/rollup/handler.js')).handler(event),
+  };
   // Handlers are imported after the environment exists: their module-scope clients read it lazily.
   const queues = await startQueues([
     {
@@ -108,13 +117,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       consumer: async (event: SQSEvent) => (await import('../functions/ingest/handler.js')).handler(event),
       onDeadLetter: async (record, error) => (await import('../functions/ingest/dead-letter.js')).rejectDeadLetter(record.body, error),
     },
-    {
-      name: DEFAULT_NAMES.rollupQueue,
-      delaySeconds: rollupDelaySeconds,
-      maxReceiveCount: MAX_RECEIVE_COUNT,
-      concurrency: 1,
-      consumer: async (event: SQSEvent) => (await import('../functions/rollup/handler.js')).handler(event),
-    },
+    rollupQueue,
   ]);
   configureEnvironment(engines, queues, { laCode, laName: options.laName ?? LOCAL_LA_NAME, rollupDelaySeconds, laSettings: options.laSettings });
   // Lambda Invoke stand-in: the api's asynchronous invocation of the patterns function (POST /v1/patterns/runs).
@@ -173,6 +176,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         await lambda.drain();
         if (inFlight.size === 0 && !lambda.busy()) return;
       }
+    },
+    setRollupDelay(seconds: number) {
+      rollupQueue.delaySeconds = seconds;
+      process.env.ROLLUP_DELAY_SECONDS = String(seconds);
     },
     async stop() {
       timer?.stop();
