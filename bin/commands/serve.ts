@@ -5,9 +5,10 @@
 import { writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { startLocalRuntime } from '../../local/runtime.js';
-import { sampleReturnCsv } from '../../local/sample-return.js';
+import { sampleReturnCsv, sampleReturnFromDemo } from '../../local/sample-return.js';
 import { dataDirectory, demoWanted, port } from '../../local/settings.js';
 import { loadDemoIfEmpty } from '../../local/demo.js';
+import { listSchools } from '../../shared/store/schools.js';
 
 export async function run(): Promise<number> {
   // The handlers' structured logs are for CloudWatch; on a terminal only warnings and errors show.
@@ -23,9 +24,10 @@ export async function run(): Promise<number> {
   process.once('SIGTERM', () => void stop());
 
   const demo = demoWanted() ? await loadDemoIfEmpty(runtime) : undefined;
-  const sampleUrn = demo?.sampleUrn ?? '100001';
+  // On a restart the store is kept: the sample school is then the first school the LA holds.
+  const sampleUrn = demo?.sampleUrn ?? (await listSchools()).filter((s) => !s.outOfArea).map((s) => s.urn).sort()[0] ?? '100001';
   const samplePath = join(dataDir, 'sample-return.csv');
-  writeFileSync(samplePath, sampleReturnCsv(sampleUrn, runtime.laCode));
+  writeFileSync(samplePath, sampleReturnFromDemo(join(dataDir, 'demo-la'), sampleUrn) ?? sampleReturnCsv(sampleUrn, runtime.laCode));
   const rel = relative(process.cwd(), samplePath);
   const shownPath = rel && !rel.startsWith('..') ? rel : samplePath;
 
