@@ -259,3 +259,19 @@ describe('the local Lambda stand-in', () => {
     expect(JSON.parse(Buffer.from(res.Payload as Uint8Array).toString('utf8'))).toMatchObject({ status: 'rejected' });
   });
 });
+
+describe('flags of another academic year', () => {
+  it('the latest run\'s pattern flags show only on the view of the year it looked at', async () => {
+    // NT also has a register in 2024/25 (one day); the latest run looked at 2025/26.
+    const res = await svc.request('POST', '/v1/returns', { token: schoolA, body: returnCsv([{ urn: A, upn: NT, date: '2025-07-01', am: '/', pm: '/' }]) });
+    expect(res.status).toBe(202);
+    await svc.settle();
+    const flagTypes = async (year: number) => {
+      const view = await svc.request('GET', `/v1/pupils/${NT}?academicYear=${year}`, { token: officer });
+      expect(view.status).toBe(200);
+      return (view.json().flags as Array<{ type: string }>).map((f) => f.type);
+    };
+    expect(await flagTypes(2025)).toContain('near_threshold_unauthorised');
+    expect(await flagTypes(2024)).not.toContain('near_threshold_unauthorised');
+  });
+});

@@ -137,7 +137,7 @@ export const pupilRoutes = [
         await recordAudit(principal, { action: 'read_pupil', target: 'pupil', upn, outcome: 'not_found' });
         throw err;
       });
-      const patternFlags = await getPupilPatternFlags(upn);
+      const patternFlags = await getPupilPatternFlags(upn, year.academicYear);
       await recordAudit(principal, { action: 'read_pupil', target: 'pupil', upn, outcome: 'ok' });
       return json(200, {
         upn, forename: year.forename ?? null, surname: year.surname ?? null, dob: year.dob ?? null, yearGroup: year.yearGroup ?? null,

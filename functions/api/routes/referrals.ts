@@ -245,7 +245,7 @@ export const referralRoutes = [
       const at = now.toISOString();
       const today = todayInEngland(now);
       const settings = runtimeConfig().settings;
-      const evidence = evidenceSnapshot(year, { takenAt: at, summaryVersion: record.version, extraFlags: await getPupilPatternFlags(body.upn) });
+      const evidence = evidenceSnapshot(year, { takenAt: at, summaryVersion: record.version, extraFlags: await getPupilPatternFlags(body.upn, year.academicYear) });
       const build = (id: string) =>
         newReferral(
           { id, upn: body.upn, urn: body.urn, type: body.type, reason: body.reason, priority: body.priority, parents: body.parents, evidence },
