@@ -9,9 +9,10 @@
  *
  * Not part of `npm run bench` (owned elsewhere); a tool for working on the ingest path.
  */
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { childCpuMs } from './measure.js';
 
 process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
 const { startLocalRuntime } = await import('../local/runtime.js');
@@ -20,21 +21,6 @@ const { loadGeneratedLa } = await import('../local/load-la.js');
 const dir = process.argv[2] ?? '/tmp/gen1';
 const backfillBefore = process.argv[3] ?? '2026-11-14';
 const dataDir = join(tmpdir(), `ingest-profile-la-${process.pid}`);
-
-/** CPU milliseconds (user + system) of a child process of this one, from /proc. */
-function childCpuMs(): number {
-  let total = 0;
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (fields[1] === String(process.pid)) total += (Number(fields[11]) + Number(fields[12])) * 10;
-    } catch {
-      // gone
-    }
-  }
-  return total;
-}
 
 const rt = await startLocalRuntime({ dataDir, port: 0, rollupDelaySeconds: 2 });
 try {

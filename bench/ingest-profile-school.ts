@@ -11,11 +11,12 @@
  *
  * Not part of `npm run bench` (owned elsewhere); a tool for working on the ingest path.
  */
-import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalRuntime } from '../local/runtime.js';
+import { childCpuMs } from './measure.js';
 import { applyRows, type RegisterRow } from '../shared/domain/register.js';
 import { loadRegister, saveRegister } from '../shared/store/registers.js';
 import { upnFor, weekdays } from '../test/support/returns.js';
@@ -56,21 +57,6 @@ function rowsFor(dates: string[]): RegisterRow[] {
     }
   });
   return rows;
-}
-
-/** CPU milliseconds (user + system) of this process's children (the engine process), from /proc. */
-function childCpuMs(): number {
-  let total = 0;
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (fields[1] === String(process.pid)) total += (Number(fields[11]) + Number(fields[12])) * 10;
-    } catch {
-      // gone
-    }
-  }
-  return total;
 }
 
 const time = async <T>(into: Record<string, number>, name: string, fn: () => Promise<T> | T): Promise<T> => {

@@ -1,4 +1,5 @@
 /** Timing and summary statistics for the benchmark. */
+import { readdirSync, readFileSync } from 'node:fs';
 
 export function seconds(since: number): number {
   return (performance.now() - since) / 1000;
@@ -54,4 +55,19 @@ export async function repeatFor(minSeconds: number, work: () => unknown | Promis
     runs++;
   } while (seconds(started) < minSeconds);
   return { runs, secondsPerRun: seconds(started) / runs };
+}
+
+/** CPU milliseconds (user + system) of this process's children (the engine process), from /proc. */
+export function childCpuMs(): number {
+  let total = 0;
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (fields[1] === String(process.pid)) total += (Number(fields[11]) + Number(fields[12])) * 10;
+    } catch {
+      // gone
+    }
+  }
+  return total;
 }

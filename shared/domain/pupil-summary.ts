@@ -6,7 +6,7 @@
  */
 import { cohortMasksByDay, type CareEpisodeSpan, positiveCohortsOf, cohortsEver } from './cohorts.js';
 import { dayOfAcademicYear, dateOfAcademicDay, DAYS_PER_YEAR_SLOT } from './dates.js';
-import type { Characteristic, Registration } from './register.js';
+import { rowSpanOf, type Characteristic, type Registration } from './register.js';
 import {
   absenceOf,
   emptyCounts,
@@ -17,7 +17,7 @@ import {
   isSevereAbsence,
   type CodeCounts,
 } from './stats.js';
-import { CODE_CATEGORY, ALL_CODES, NO_MARK } from './codes.js';
+import { CODE_CATEGORY, ALL_CODES } from './codes.js';
 
 /** One enrolment as stored for a pupil: a school, an academic year, the marks and what the school stated. */
 export interface Enrolment {
@@ -135,10 +135,7 @@ export function summarisePupilYear(
     // One pass over the slots that hold anything: the code counts and the daily figures.
     const counts = emptyCounts();
     const m = e.marks;
-    let hi = m.length - 1;
-    while (hi >= 0 && m.charCodeAt(hi) === NO_ROW) hi--;
-    let lo = 0;
-    while (lo <= hi && m.charCodeAt(lo) === NO_ROW) lo++;
+    const { lo, hi } = rowSpanOf(m);
     for (let s = lo; s <= hi; s++) {
       const ix = INDEX_OF_CHAR[m.charCodeAt(s)];
       if (!(ix >= 0)) continue;
@@ -247,7 +244,6 @@ function sinceDate(academicYear: number, fromDay: number, toDay: number, test: (
 
 const DAILY_ABSENT = new Int32Array(DAYS_PER_YEAR_SLOT);
 const DAILY_POSSIBLE = new Int32Array(DAYS_PER_YEAR_SLOT);
-const NO_ROW = NO_MARK.charCodeAt(0);
 
 /** Day slots and dates, which repeat across a school's pupils (the same first and last dates listed). */
 const dayCache = new Map<string, number>();

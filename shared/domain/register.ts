@@ -92,6 +92,20 @@ export interface RegisterRow {
 }
 
 export const EMPTY_MARKS = NO_MARK.repeat(SESSIONS_PER_YEAR_SLOT);
+
+const NO_ROW = NO_MARK.charCodeAt(0);
+
+/**
+ * The slots [lo, hi] of stored marks between the runs of no-row slots at either end of the year
+ * (a pupil's marks cover a few weeks of a 366-day slot string); lo > hi when there is no row at all.
+ */
+export function rowSpanOf(marks: string): { lo: number; hi: number } {
+  let hi = marks.length - 1;
+  while (hi >= 0 && marks.charCodeAt(hi) === NO_ROW) hi--;
+  let lo = 0;
+  while (lo <= hi && marks.charCodeAt(lo) === NO_ROW) lo++;
+  return { lo, hi };
+}
 const EMPTY_STATED = NOT_STATED.repeat(DAYS_PER_YEAR_SLOT);
 
 export function emptyRegister(urn: string, academicYear: number): SchoolRegister {

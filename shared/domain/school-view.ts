@@ -6,11 +6,10 @@
 import { aggregateCells, type AggregationEnrolment, type PeriodCells } from './metrics.js';
 import { cohortMasksByDay, isCompulsorySchoolAge, type CareEpisodeSpan } from './cohorts.js';
 import { standardPeriods, type Period } from './periods.js';
-import type { SchoolRegister } from './register.js';
+import { rowSpanOf, type SchoolRegister } from './register.js';
 import type { FlagType, PupilYearSummary } from './pupil-summary.js';
 import { INDEX_OF_CHAR, totalsOf } from './stats.js';
 import { DAYS_PER_YEAR_SLOT } from './dates.js';
-import { NO_MARK } from './codes.js';
 
 /** A pupil's line in the LA-wide lists: combined figures across schools, and current flags. */
 export interface PupilRow {
@@ -97,14 +96,9 @@ export function markedDaysOf(register: SchoolRegister): string {
   const days = new Uint8Array(DAYS_PER_YEAR_SLOT);
   for (const p of register.pupils.values()) {
     const m = p.marks;
-    // Slots with no row ('.') hold no code: skip the runs of them at either end of the year.
-    let hi = m.length - 1;
-    while (hi >= 0 && m.charCodeAt(hi) === NO_ROW) hi--;
-    let lo = 0;
-    while (lo < hi && m.charCodeAt(lo) === NO_ROW) lo++;
+    // Slots with no row hold no code: skip the runs of them at either end of the year.
+    const { lo, hi } = rowSpanOf(m);
     for (let i = lo; i <= hi; i++) if (INDEX_OF_CHAR[m.charCodeAt(i)] >= 0) days[i >> 1] = 1;
   }
   return Array.from(days).join('');
 }
-
-const NO_ROW = NO_MARK.charCodeAt(0);

@@ -239,10 +239,9 @@ export async function putPupilPatternFlags(runId: string, flags: ReadonlyMap<str
   await batchPut(items, 4);
 }
 
-export async function getPupilPatternFlags(upn: string, academicYear?: number): Promise<PupilFlag[]> {
+/** The latest run's flags for the pupil, when that run looked at `academicYear` (none for another year). */
+export async function getPupilPatternFlags(upn: string, academicYear: number): Promise<PupilFlag[]> {
   const [item, latest] = await Promise.all([getItem<PupilPatternsItem>(k.pupilPatterns(upn), false), getItem<LatestItem>(k.latestPatterns(), false)]);
-  if (!item || !latest?.runId || item.runId !== latest.runId) return [];
-  // The latest run looked at one academic year; its flags say nothing about another year's view.
-  if (academicYear !== undefined && latest.academicYear !== academicYear) return [];
+  if (!item || !latest?.runId || item.runId !== latest.runId || latest.academicYear !== academicYear) return [];
   return item.flags;
 }
