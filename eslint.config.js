@@ -8,14 +8,7 @@ import tseslint from 'typescript-eslint';
 
 export default defineConfig(
   {
-    ignores: [
-      'node_modules/',
-      'cdk.out/',
-      'coverage/',
-      '.data/',
-      '.tmp/',
-      'bench/results/',
-    ],
+    ignores: ['node_modules/', 'cdk.out/', 'coverage/', '.data/', '.tmp/', 'bench/results/'],
   },
   {
     linterOptions: {
@@ -47,10 +40,7 @@ export default defineConfig(
       '@typescript-eslint/await-thenable': 'error',
       '@typescript-eslint/only-throw-error': 'error',
       '@typescript-eslint/no-unnecessary-type-assertion': 'error',
-      '@typescript-eslint/switch-exhaustiveness-check': [
-        'error',
-        { considerDefaultExhaustiveForUnions: true },
-      ],
+      '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }],
     },
   },
   {

@@ -80,7 +80,13 @@ describe('citations of the design', () => {
       'DESIGN is silent here; DESIGN.md is another file; §7 alone is not a citation',
     ].join('\n');
     expect(citationsIn(text).map((c) => `${c.line}:${c.section}`)).toEqual([
-      '1:2.2', '1:2.1', '1:2.4', '2:4', '2:2.5', '2:2.6', '3:2.6',
+      '1:2.2',
+      '1:2.1',
+      '1:2.4',
+      '2:4',
+      '2:2.5',
+      '2:2.6',
+      '3:2.6',
     ]);
   });
 
