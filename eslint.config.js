@@ -1,6 +1,7 @@
 // ESLint 9 flat config: typescript-eslint's recommended rules, plus a few type-aware rules that catch
 // real defects in async Lambda code (a promise nobody awaits, an await on something that is not one).
 // Formatting is Prettier's business (.prettierrc.json), so no stylistic rule is enabled here.
+import comments from '@eslint-community/eslint-plugin-eslint-comments/configs';
 import js from '@eslint/js';
 import { defineConfig } from 'eslint/config';
 import globals from 'globals';
@@ -23,6 +24,11 @@ export default defineConfig(
   },
   js.configs.recommended,
   tseslint.configs.recommended,
+  comments.recommended,
+  {
+    // CONVENTIONS: no eslint-disable without a reason on the same line (`// eslint-disable-line rule -- why`).
+    rules: { '@eslint-community/eslint-comments/require-description': ['error', { ignore: ['eslint-enable'] }] },
+  },
   {
     files: ['**/*.ts'],
     languageOptions: {
