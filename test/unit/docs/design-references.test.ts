@@ -18,8 +18,12 @@ const ROOT_FILES = ['README.md'];
 const SOURCE_FILE = /\.(?:ts|tsx|mts|cts|js|mjs|cjs|md)$/;
 const SKIPPED_DIRS = new Set(['node_modules', 'cdk.out', 'coverage', '.data', '.tmp', 'results']);
 
-/** "DESIGN §2.5", "DESIGN 2.6", "design.md §4", with an optional range "–§2.4" / "-2.6". */
-const CITATION = /(?:\bDESIGN|design\.md)\s*§?\s*(\d+(?:\.\d+)*)(?:\s*[–-]\s*§?\s*(\d+(?:\.\d+)*))?/g;
+/**
+ * "DESIGN §2.5", "DESIGN 2.6", "design.md §4", with an optional range "–§2.4" / "-2.6"; a comment may
+ * wrap between "DESIGN" and "§2.3" (then the § is required).
+ */
+const CITATION =
+  /(?:\bDESIGN|design\.md)(?:[^\S\n]*§?|\s*\n\s*(?:\*|\/\/)?\s*§)[^\S\n]*(\d+(?:\.\d+)*)(?:[^\S\n]*[–-][^\S\n]*§?[^\S\n]*(\d+(?:\.\d+)*))?/g;
 
 /** A numbered heading: "## 2. Domain rules", "### 2.5 Statutory triggers". */
 const HEADING = /^#{1,6}\s+(\d+(?:\.\d+)*)\.?\s/;
@@ -33,12 +37,11 @@ interface Citation {
 /** The sections a piece of text cites (both ends of a range). */
 function citationsIn(text: string, file = ''): Citation[] {
   const found: Citation[] = [];
-  text.split('\n').forEach((lineText, i) => {
-    for (const m of lineText.matchAll(CITATION)) {
-      found.push({ file, line: i + 1, section: m[1] });
-      if (m[2]) found.push({ file, line: i + 1, section: m[2] });
-    }
-  });
+  for (const m of text.matchAll(CITATION)) {
+    const line = text.slice(0, m.index).split('\n').length;
+    found.push({ file, line, section: m[1] });
+    if (m[2]) found.push({ file, line, section: m[2] });
+  }
   return found;
 }
 
@@ -78,6 +81,9 @@ describe('citations of the design', () => {
       '// docs/design.md §4 flag types, DESIGN §2.5–2.6',
       "it('a window peaking just under the threshold: DESIGN 2.6')",
       'DESIGN is silent here; DESIGN.md is another file; §7 alone is not a citation',
+      ' * breaks with their holiday-adjacent days (DESIGN',
+      ' * §2.3, K from LaSettings), DESIGN',
+      ' * 12 schools is not a citation',
     ].join('\n');
     expect(citationsIn(text).map((c) => `${c.line}:${c.section}`)).toEqual([
       '1:2.2',
@@ -87,6 +93,7 @@ describe('citations of the design', () => {
       '2:2.5',
       '2:2.6',
       '3:2.6',
+      '5:2.3',
     ]);
   });
 
