@@ -9,6 +9,7 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod';
 import { errorSummary, logger } from '../../shared/observability.js';
 import { recordAudit } from '../../shared/store/audit.js';
+import { fitForLambda } from './large-responses.js';
 import { authorise, principalOf, problem, Problem, problemResponse, validationProblem, type Event, type Result, type RouteDef } from './http.js';
 import { allRoutes } from './routes/index.js';
 
@@ -33,7 +34,8 @@ function runRoute(def: RouteDef) {
       }
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(event.headers ?? {})) if (v !== undefined) headers[k.toLowerCase()] = v;
-      return await def.handler({ event, principal, query, params: (event.pathParameters ?? {}) as Record<string, string>, headers });
+      // Over Lambda's 6 MB response limit (a whole LA's CSV export): parked in S3, answered with 303.
+      return await fitForLambda(await def.handler({ event, principal, query, params: (event.pathParameters ?? {}) as Record<string, string>, headers }));
     } catch (err) {
       if (err instanceof Problem && err.status === 403) await auditDenied(def, event);
       return errorResponse(err);
