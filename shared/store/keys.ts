@@ -36,6 +36,7 @@
  *                      reports/returns/<returnId>.json          a return's full row-error report
  *                      imports/<importId>/<file>                raw social-care and calendar uploads
  *                      patterns/<runId>.json.gz                 a patterns run's findings
+ *                      uploads/<uploadId>                       a cohort or registry file sent by presigned PUT
  *                      exports/<id>.<ext>                       an over-size API response (CSV export), 1 day
  */
 
@@ -103,6 +104,8 @@ export const paths = {
   returnReport: (returnId: string) => `reports/returns/${returnId}.json`,
   importFile: (importId: string, name: string) => `imports/${importId}/${name.replace(/[^A-Za-z0-9._-]/g, '_')}`,
   patternFindings: (runId: string) => `patterns/${runId}.json.gz`,
+  /** An LA list sent by presigned PUT (over the direct limit), read when the import is asked for. */
+  stagedUpload: (uploadId: string) => `uploads/${uploadId}`,
   /** A response too large for Lambda (an export), fetched once by presigned GET; expires after a day (lib/storage.ts). */
   responseExport: (id: string, ext: string) => `${EXPORTS_PREFIX}${id}.${ext}`,
 } as const;

@@ -89,6 +89,52 @@ describe('body size', () => {
   });
 });
 
+describe('large LA lists by presigned PUT (over what a Lambda event can carry)', () => {
+  const GIAS_HEADER = 'URN,LA (code),EstablishmentNumber,EstablishmentName,PhaseOfEducation (name),TypeOfEstablishment (name),EstablishmentStatus (name)';
+
+  it(`imports a 5 MB cohort CSV (413 when sent directly) sent by presigned PUT instead; presigns up to LIMITS.maxCohortUploadBytes (${LIMITS.maxCohortUploadBytes})`, async () => {
+    const row = `${upnFor(60)},cin,2025-09-01,\n`;
+    const csv = Buffer.from(`upn,cohort,start_date,end_date\n${row.repeat(Math.ceil((5 * 1024 * 1024) / row.length))}`);
+    // Directly it cannot reach the function at all.
+    const direct = await svc.request('POST', '/v1/cohorts', { token: officer, body: csv, contentType: 'text/csv' });
+    expect(direct.status).toBe(413);
+    const over = await svc.request('POST', '/v1/cohorts/uploads', { token: officer, body: { contentType: 'text/csv', bytes: LIMITS.maxCohortUploadBytes + 1 } });
+    expect(over.status).toBe(400);
+    expect(over.json().errors).toEqual([expect.objectContaining({ field: 'bytes' })]);
+    const presign = await svc.request('POST', '/v1/cohorts/uploads', { token: officer, body: { contentType: 'text/csv', bytes: csv.length } });
+    expect(presign.status).toBe(201);
+    const { uploadId, uploadUrl, headers, importUrl } = presign.json();
+    expect(importUrl).toBe(`/v1/cohorts?upload=${uploadId}`);
+    expect((await fetch(uploadUrl, { method: 'PUT', headers, body: csv })).status).toBe(200);
+    const imported = await svc.request('POST', importUrl, { token: officer });
+    expect(imported.status).toBe(200);
+    expect(imported.json()).toMatchObject({ format: 'cohort_csv', counts: { records: expect.any(Number), accepted: expect.any(Number) } });
+    expect(imported.json().counts.records).toBeGreaterThan(100_000);
+  });
+
+  it('loads a GIAS registry sent by presigned PUT, and refuses an unknown, malformed or doubled upload with a precise 4xx', async () => {
+    const admin = await svc.token('admin');
+    const csv = Buffer.from(`${GIAS_HEADER}\n${URN},999,2001,School A,Primary,Community school,Open\n`);
+    const presign = await svc.request('POST', '/v1/schools/uploads', { token: admin, body: { contentType: 'text/csv', bytes: csv.length } });
+    expect(presign.status).toBe(201);
+    const { uploadId, uploadUrl, headers } = presign.json();
+    const unsent = await svc.request('POST', `/v1/schools?upload=${uploadId}`, { token: admin });
+    expect(unsent.status).toBe(404);
+    expect(unsent.json().detail).toMatch(/PUT the file/);
+    expect((await fetch(uploadUrl, { method: 'PUT', headers, body: csv })).status).toBe(200);
+    const loaded = await svc.request('POST', `/v1/schools?upload=${uploadId}`, { token: admin });
+    expect(loaded.status).toBe(200);
+    expect(loaded.json()).toMatchObject({ counts: { records: 1, accepted: 1, rejected: 0 } });
+    const both = await svc.request('POST', `/v1/schools?upload=${uploadId}`, { token: admin, body: csv, contentType: 'text/csv' });
+    expect(both.status).toBe(400);
+    const malformed = await svc.request('POST', '/v1/schools?upload=..%2F..%2Fregisters', { token: admin });
+    expect(malformed.status).toBe(400);
+    expect(malformed.json().errors).toEqual([expect.objectContaining({ field: 'upload' })]);
+    const wrongType = await svc.request('POST', '/v1/schools/uploads', { token: admin, body: { contentType: 'application/pdf', bytes: 10 } });
+    expect(wrongType.status).toBe(400);
+  });
+});
+
 describe('large responses (Lambda returns at most 6 MB)', () => {
   it('answers GET /v1/returns/{id}/file with 303 to a presigned S3 GET valid for LIMITS.presignedGetSeconds, which gives the exact bytes without the token', async () => {
     const csv = returnOfSize(64 * 1024);
