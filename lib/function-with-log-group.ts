@@ -32,6 +32,8 @@ export interface FunctionWithLogGroupProps {
   retryAttempts?: number;
   /** Where an asynchronous invocation goes once its retries are spent. */
   onFailure?: lambda.IDestination;
+  /** Concurrency reserved for this function, and its ceiling (api and ingest: neither starves the other). */
+  reservedConcurrentExecutions?: number;
 }
 
 /**
@@ -72,8 +74,10 @@ export class FunctionWithLogGroup extends Construct {
       timeout: props.timeout,
       role: this.role,
       logGroup: this.logGroup,
-      environment: props.environment,
+      // Stack traces name the TypeScript source lines (the bundle ships its source map).
+      environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
       retryAttempts: props.retryAttempts,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       onFailure: props.onFailure,
       bundling: {
         // STACK-NOTES §5/§7: ESM, minified, everything bundled (the SDK too: pinned and faster to
