@@ -7,7 +7,7 @@ import httpRouterHandler from '@middy/http-router';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod';
-import { errorSummary, logger } from '../../shared/observability.js';
+import { errorSummary, logger, withLambdaContext } from '../../shared/observability.js';
 import { recordAudit } from '../../shared/store/audit.js';
 import { fitForLambda } from './large-responses.js';
 import { authorise, principalOf, problem, Problem, problemResponse, validationProblem, type Event, type Result, type RouteDef } from './http.js';
@@ -71,9 +71,11 @@ const router = httpRouterHandler<APIGatewayProxyEventV2, Result>({
   notFoundResponse: ({ method, path }: { method: string; path: string }) => noRouteResponse(method, path),
 });
 
-export const handler = middy<APIGatewayProxyEventV2, Result>()
-  .use(httpHeaderNormalizer())
-  .onError(async (request) => {
-    request.response = errorResponse(request.error);
-  })
-  .handler(router as never);
+export const handler = withLambdaContext(
+  middy<APIGatewayProxyEventV2, Result>()
+    .use(httpHeaderNormalizer())
+    .onError(async (request) => {
+      request.response = errorResponse(request.error);
+    })
+    .handler(router as never),
+);

@@ -10,6 +10,7 @@ import { buildAttendanceHubApp } from '../../lib/attendance-hub-app.js';
 import { ROLE_GROUPS } from '../../lib/auth.js';
 import { PROJECT_ROOT } from '../../lib/function-with-log-group.js';
 import { INGEST_MAX_CONCURRENCY, MAX_RECEIVE_COUNT } from '../../lib/ingest-pipeline.js';
+import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/observability.js';
 import { EXPORTS_PREFIX } from '../../shared/store/keys.js';
 import { ENV, LOCAL_LA_CODE, PUBLIC_ROUTES, ROLLUP_DELAY_SECONDS, TABLE_SCHEMA } from '../../shared/config.js';
 
@@ -530,6 +531,40 @@ describe('monitoring', () => {
       });
     },
   );
+
+  it.each([
+    [METRIC.ingestLag, 900],
+    [METRIC.rollupAge, 900],
+  ])('alarms to the topic when the service metric %s (EMF, namespace AttendanceHub) passes %i seconds', (metricName, threshold) => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: metricName,
+      Namespace: METRICS_NAMESPACE,
+      Dimensions: [{ Name: 'service', Value: SERVICE_NAME }],
+      Statistic: 'Maximum',
+      Threshold: threshold,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [topicRef()],
+    });
+  });
+
+  it('alarms when more than half of at least ten returns in an hour are rejected', () => {
+    const alarm = Object.values(template.findResources('AWS::CloudWatch::Alarm')).find((a) =>
+      (a.Properties.Metrics as any[] | undefined)?.some((m) => m.MetricStat?.Metric?.MetricName === METRIC.returnsRejected),
+    );
+    expect(alarm?.Properties).toMatchObject({ Threshold: 50, ComparisonOperator: 'GreaterThanThreshold', AlarmActions: [topicRef()] });
+    const metrics = alarm?.Properties.Metrics as any[];
+    expect(metrics.find((m) => m.Expression)?.Expression).toContain('>= 10');
+    expect(metrics.filter((m) => m.MetricStat).map((m) => [m.MetricStat.Metric.MetricName, m.MetricStat.Metric.Namespace, m.MetricStat.Stat]).sort()).toEqual([
+      [METRIC.returnsAccepted, METRICS_NAMESPACE, 'Sum'],
+      [METRIC.returnsRejected, METRICS_NAMESPACE, 'Sum'],
+    ]);
+  });
+
+  it('names the same metrics namespace and service in every function\'s Powertools environment', () => {
+    for (const { props } of Object.values(functions)) {
+      expect(props.Environment.Variables).toMatchObject({ POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE, POWERTOOLS_SERVICE_NAME: SERVICE_NAME });
+    }
+  });
 
   it('alarms on unhandled errors of each of the five functions', () => {
     for (const { logicalId } of Object.values(functions)) {

@@ -16,6 +16,7 @@ import { paths } from '../../../shared/store/keys.js';
 import { createReturn, getReturn, listReturns, setReturnStatus, type ReturnRecord } from '../../../shared/store/returns.js';
 import { getSchool } from '../../../shared/store/schools.js';
 import { recordAudit } from '../../../shared/store/audit.js';
+import { METRIC, recordMetric } from '../../../shared/observability.js';
 import { parseReturn } from '../../ingest/parse-return.js';
 import { Urn, page, Problem as ProblemSchema } from '../../../shared/schemas/common.js';
 import { redirectToObject } from '../large-responses.js';
@@ -74,6 +75,7 @@ async function quarantineAtDoor(principal: Principal, body: Buffer, format: 'csv
     counts: { rows: 0, accepted: 0, rejected: 0 },
   });
   await recordAudit(principal, { action: 'upload_return', target: `return:${returnId}`, outcome: `rejected:${p.status}` });
+  recordMetric(METRIC.returnsRejected, 1);
   throw new Problem(p.status, p.title, p.detail, p.errors?.slice(0, 100), { returnId, code: p.code });
 }
 
