@@ -15,10 +15,13 @@ export type FunctionName = 'api' | 'receive' | 'ingest' | 'rollup' | 'patterns';
 
 /**
  * nodejs22.x as the design and CONVENTIONS pin it. Node 22 reaches end of life on 2027-04-30;
- * moving to NODEJS_24_X is this one line plus the esbuild target below.
+ * moving to NODEJS_24_X is this one line plus the esbuild target below (and package.json engines).
+ * One Node line for the project: package.json `engines` is `^20.19.0 || ^22.13.0` — Node 22 is what
+ * runs in Lambda, Node 20 (≥ 20.19) what the local runtime, the tests and CI run on; every locked
+ * dependency accepts both (test/infra/node-line.test.ts).
  */
 export const RUNTIME = lambda.Runtime.NODEJS_22_X;
-const ESBUILD_TARGET = 'node22';
+export const ESBUILD_TARGET = 'node22';
 
 export interface FunctionWithLogGroupProps {
   name: FunctionName;

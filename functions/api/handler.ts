@@ -59,16 +59,23 @@ const ROUTE_PATTERNS = allRoutes.map((def) => ({
   pattern: new RegExp(`^${def.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+')}$`),
 }));
 
-export function noRouteResponse(method: string, path: string): Result {
+/** 404 for a path no route has; 405 (with Allow) for a route that exists with other methods. */
+export function noRouteProblem(method: string, path: string): Problem {
   const allowed = [...new Set(ROUTE_PATTERNS.filter((r) => r.pattern.test(path)).map((r) => r.method))];
-  if (allowed.length === 0 || allowed.includes(method as never)) return problemResponse(problem(404, 'No such route.'));
-  const p = problem(405, `${method} is not allowed here; allowed: ${allowed.join(', ')}.`);
-  return { ...problemResponse(p), headers: { 'content-type': 'application/problem+json', allow: allowed.join(', ') } };
+  if (allowed.length === 0 || allowed.includes(method as never)) return problem(404, 'No such route.');
+  return new Problem(405, 'Method not allowed', `${method} is not allowed here; allowed: ${allowed.join(', ')}.`, undefined, {}, { allow: allowed.join(', ') });
+}
+
+export function noRouteResponse(method: string, path: string): Result {
+  return problemResponse(noRouteProblem(method, path));
 }
 
 const router = httpRouterHandler<APIGatewayProxyEventV2, Result>({
   routes: allRoutes.map((def) => ({ method: def.method, path: def.path, handler: runRoute(def) as never })),
-  notFoundResponse: ({ method, path }: { method: string; path: string }) => noRouteResponse(method, path),
+  // The router's not-found function throws (middy 6 types it so); onError turns the problem into the answer.
+  notFoundResponse: ({ method, path }: { method: string; path: string }) => {
+    throw noRouteProblem(method, path);
+  },
 });
 
 export const handler = withLambdaContext(
