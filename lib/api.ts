@@ -83,6 +83,9 @@ export class Api extends Construct {
     storage.grantTableReadWrite(this.handler);
     storage.grantObjectRead(storage.registers, this.handler, 'pupil session views read any school-year register.');
     storage.grantObjectWrite(storage.returns, this.handler, 'POST /v1/returns stores the body, and presigned PUTs are signed for, any new return key.');
+    // A presigned GET works only if its signer may GetObject (and decrypt): GET /v1/returns/{id}/file
+    // answers 303 to one for any kept file, accepted files included.
+    storage.grantObjectRead(storage.returns, this.handler, 'GET /v1/returns/{id}/file presigns a GET of the kept file (303); a presigned URL carries the signer\'s permissions.');
     storage.grantObjectWrite(storage.registers, this.handler, 'social-care cohort imports (POST /v1/cohorts) are stored beside the registers.');
     storage.grantObjectRead(storage.quarantine, this.handler, "a school fetches its rejected file's error report by return id.");
     storage.grantObjectWrite(storage.quarantine, this.handler, 'a whole-file rejection at upload (wrong URN, not CSV/XML) is quarantined with its report.');

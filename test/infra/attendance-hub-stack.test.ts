@@ -327,10 +327,12 @@ describe('least privilege', () => {
     expect(actionsOn(statements, logicalIdOf('IngestPipelineRollupQueue', 'AWS::SQS::Queue'))).toEqual(['sqs:SendMessage']);
   });
 
-  it('lets the api put returns without reading them back, and invoke exactly the patterns function', () => {
+  it('lets the api put returns and read them (the presigned GET of a kept file carries the api\'s permissions), and invoke exactly the patterns function', () => {
     const statements = policyStatementsOfRole(roleOf('api'));
     expect(actionsOn(statements, bucket('StorageReturns'))).toEqual(expect.arrayContaining(['s3:PutObject']));
-    expect(actionsOn(statements, bucket('StorageReturns'))).not.toContain('s3:GetObject');
+    // GET /v1/returns/{id}/file answers 303 to a GET presigned by the api: without GetObject S3 refuses it.
+    expect(actionsOn(statements, bucket('StorageReturns'))).toEqual(expect.arrayContaining(['s3:GetObject']));
+    expect(actionsOn(statements, bucket('StorageReturns'))).not.toContain('s3:DeleteObject');
     for (const b of ['StorageRegisters', 'StorageQuarantine']) {
       expect(actionsOn(statements, bucket(b))).toEqual(expect.arrayContaining(['s3:GetObject', 's3:PutObject']));
     }
