@@ -6,13 +6,48 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { allRoutes } from '../functions/api/routes/index.js';
 import { ENV, PUBLIC_ROUTES } from '../shared/config.js';
 import type { Auth } from './auth.js';
 import { FunctionWithLogGroup } from './function-with-log-group.js';
 import type { Storage } from './storage.js';
 
-/** Steady-state and burst request rates for the whole stage (≈600 schools plus LA staff). */
+/**
+ * Default steady-state and burst request rates of each route of the stage (≈600 schools plus LA
+ * staff). In an HTTP API the stage's default route throttle is a target applied to every route key
+ * separately; ROUTE_THROTTLES narrows individual routes below it.
+ */
 export const STAGE_THROTTLE = { rateLimit: 100, burstLimit: 200 } as const;
+
+/**
+ * Route-level throttles (requests per second, steady / burst), so that no one route can use the
+ * whole allowance and the public, unauthenticated routes get a small allowance of their own. A
+ * request over a route's allowance gets API Gateway's own 429 `{"message":"Too Many Requests"}`.
+ * HTTP APIs throttle per route, not per client: per-client limits are a WAF rate-based rule on a
+ * CloudFront distribution in front (docs/deploying.md, "Throttling"), not possible on an HTTP API
+ * directly.
+ */
+export const ROUTE_THROTTLES: Readonly<Record<string, { rateLimit: number; burstLimit: number; why: string }>> = {
+  'GET /health': { rateLimit: 10, burstLimit: 20, why: 'public: load-balancer and uptime checks only, outside the API\'s allowance' },
+  'GET /openapi.json': { rateLimit: 5, burstLimit: 10, why: 'public documentation' },
+  'GET /docs': { rateLimit: 5, burstLimit: 10, why: 'public documentation' },
+  'POST /v1/returns': { rateLimit: 50, burstLimit: 100, why: 'every school\'s daily upload, most of them within the same hour' },
+  'POST /v1/returns/uploads': { rateLimit: 20, burstLimit: 40, why: 'large files: back-fills and CTFs' },
+  'POST /v1/cohorts': { rateLimit: 2, burstLimit: 5, why: 'an LA list import recomputes every changed pupil' },
+  'POST /v1/cohorts/uploads': { rateLimit: 2, burstLimit: 5, why: 'an LA list import' },
+  'POST /v1/schools': { rateLimit: 2, burstLimit: 5, why: 'the GIAS registry: a few times a year' },
+  'POST /v1/schools/uploads': { rateLimit: 2, burstLimit: 5, why: 'the GIAS registry' },
+  'POST /v1/calendars': { rateLimit: 2, burstLimit: 5, why: 'term dates: a few times a year' },
+  'POST /v1/patterns/runs': { rateLimit: 1, burstLimit: 2, why: 'each run reads every register of the LA (8 GB, minutes)' },
+  'GET /v1/audit': { rateLimit: 10, burstLimit: 20, why: 'administrators only' },
+};
+
+/**
+ * Concurrency reserved for (and capping) the api function: a flood of API requests cannot take the
+ * account's concurrency from ingest, which has its own reservation (lib/ingest-pipeline.ts). At
+ * 100 requests a second and ~0.1 s each the API needs about 10; 200 leaves room for slow exports.
+ */
+export const API_RESERVED_CONCURRENCY = 200;
 
 export interface ApiProps {
   storage: Storage;
@@ -29,6 +64,8 @@ export class Api extends Construct {
   readonly httpApi: apigw.HttpApi;
   readonly stage: apigw.HttpStage;
   readonly accessLogs: logs.LogGroup;
+  /** The HTTP API route of each API route, by `METHOD path`. */
+  readonly routes: Record<string, apigw.HttpRoute>;
 
   constructor(scope: Construct, id: string, props: ApiProps) {
     super(scope, id);
@@ -40,11 +77,15 @@ export class Api extends Construct {
       memorySize: 1024,
       // API Gateway gives up on an integration after 30 s.
       timeout: Duration.seconds(29),
+      reservedConcurrentExecutions: API_RESERVED_CONCURRENCY,
       environment: { ...props.environment, [ENV.patternsFunction]: patterns.fn.functionName },
     });
     storage.grantTableReadWrite(this.handler);
     storage.grantObjectRead(storage.registers, this.handler, 'pupil session views read any school-year register.');
     storage.grantObjectWrite(storage.returns, this.handler, 'POST /v1/returns stores the body, and presigned PUTs are signed for, any new return key.');
+    // A presigned GET works only if its signer may GetObject (and decrypt): GET /v1/returns/{id}/file
+    // answers 303 to one for any kept file, accepted files included.
+    storage.grantObjectRead(storage.returns, this.handler, 'GET /v1/returns/{id}/file presigns a GET of the kept file (303); a presigned URL carries the signer\'s permissions.');
     storage.grantObjectWrite(storage.registers, this.handler, 'social-care cohort imports (POST /v1/cohorts) are stored beside the registers.');
     storage.grantObjectRead(storage.quarantine, this.handler, "a school fetches its rejected file's error report by return id.");
     storage.grantObjectWrite(storage.quarantine, this.handler, 'a whole-file rejection at upload (wrong URN, not CSV/XML) is quarantined with its report.');
@@ -106,21 +147,43 @@ export class Api extends Construct {
       identitySource: ['$request.header.Authorization'],
     });
 
+    // Every route of the API under its own route key (so it can be throttled on its own and the
+    // access log's routeKey names it), each to the one function; the catch-alls answer anything
+    // else with the API's own 404/405 problem. Public routes (DESIGN §4) have no authorizer.
+    this.routes = {};
+    for (const def of allRoutes) {
+      const isPublic = PUBLIC_ROUTES.some(([m, p]) => m === def.method && p === def.path);
+      const [route] = this.httpApi.addRoutes({
+        path: def.path,
+        methods: [httpMethod(def.method)],
+        integration,
+        authorizer: isPublic ? new apigw.HttpNoneAuthorizer() : authorizer,
+      });
+      this.routes[`${def.method} ${def.path}`] = route;
+      if (isPublic) {
+        Validations.of(route).acknowledge({
+          id: 'AwsSolutions-APIG4',
+          reason: `${def.method} ${def.path} is public by design (DESIGN §4: health, OpenAPI document and docs need no token); it returns no pupil data.`,
+        });
+      }
+    }
+    for (const [method, path] of PUBLIC_ROUTES) {
+      if (!this.routes[`${method} ${path}`]) throw new Error(`PUBLIC_ROUTES names ${method} ${path}, which is not an API route`);
+    }
     this.httpApi.addRoutes({ path: '/{proxy+}', methods: [apigw.HttpMethod.ANY], integration, authorizer });
     this.httpApi.addRoutes({ path: '/', methods: [apigw.HttpMethod.ANY], integration, authorizer });
-    // Routes that need no token (DESIGN §4), the same list the local runtime uses.
-    for (const [method, path] of PUBLIC_ROUTES) {
-      const [route] = this.httpApi.addRoutes({
-        path,
-        methods: [httpMethod(method)],
-        integration,
-        authorizer: new apigw.HttpNoneAuthorizer(),
-      });
-      Validations.of(route).acknowledge({
-        id: 'AwsSolutions-APIG4',
-        reason: `${method} ${path} is public by design (DESIGN §4: health, OpenAPI document and docs need no token); it returns no pupil data.`,
-      });
-    }
+
+    // Route-level throttles; the stage must be created after the routes it names.
+    const cfnStage = this.stage.node.defaultChild as apigw.CfnStage;
+    cfnStage.routeSettings = Object.fromEntries(
+      Object.entries(ROUTE_THROTTLES).map(([routeKey, t]) => {
+        const route = this.routes[routeKey];
+        if (!route) throw new Error(`ROUTE_THROTTLES names ${routeKey}, which is not an API route`);
+        this.stage.node.addDependency(route);
+        // RouteSettings is untyped JSON in CloudFormation's schema: CDK passes the keys as written.
+        return [routeKey, { ThrottlingRateLimit: t.rateLimit, ThrottlingBurstLimit: t.burstLimit }];
+      }),
+    );
   }
 
   /** The API's base URL (the $default stage is served at the root). */

@@ -55,6 +55,7 @@ export class AttendanceHubStack extends Stack {
       m.alarmOnErrors(`${fn.node.id}Errors`, fn);
     }
     m.alarmOnServerErrors('ApiServerErrors', this.api.httpApi);
+    m.alarmOnServiceMetrics();
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of API v1' });
     new CfnOutput(this, 'UserPoolId', { value: this.auth.userPool.userPoolId });

@@ -1,5 +1,6 @@
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { ENV } from '../shared/config.js';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../shared/observability.js';
 import type { DeploymentSettings } from './deployment-settings.js';
 import type { Storage } from './storage.js';
 
@@ -28,7 +29,7 @@ export function functionEnvironment(sources: FunctionEnvironmentSources): Record
     [ENV.laName]: settings.laName,
     ...(settings.laSettings ? { [ENV.laSettings]: JSON.stringify(settings.laSettings) } : {}),
     // Powertools: one service, one metrics namespace; the function name is already on every line.
-    POWERTOOLS_SERVICE_NAME: 'attendance-hub',
-    POWERTOOLS_METRICS_NAMESPACE: 'AttendanceHub',
+    POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+    POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
   };
 }

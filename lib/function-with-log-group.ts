@@ -15,10 +15,13 @@ export type FunctionName = 'api' | 'receive' | 'ingest' | 'rollup' | 'patterns';
 
 /**
  * nodejs22.x as the design and CONVENTIONS pin it. Node 22 reaches end of life on 2027-04-30;
- * moving to NODEJS_24_X is this one line plus the esbuild target below.
+ * moving to NODEJS_24_X is this one line plus the esbuild target below (and package.json engines).
+ * One Node line for the project: package.json `engines` is `^20.19.0 || ^22.13.0` — Node 22 is what
+ * runs in Lambda, Node 20 (≥ 20.19) what the local runtime, the tests and CI run on; every locked
+ * dependency accepts both (test/infra/node-line.test.ts).
  */
 export const RUNTIME = lambda.Runtime.NODEJS_22_X;
-const ESBUILD_TARGET = 'node22';
+export const ESBUILD_TARGET = 'node22';
 
 export interface FunctionWithLogGroupProps {
   name: FunctionName;
@@ -32,6 +35,8 @@ export interface FunctionWithLogGroupProps {
   retryAttempts?: number;
   /** Where an asynchronous invocation goes once its retries are spent. */
   onFailure?: lambda.IDestination;
+  /** Concurrency reserved for this function, and its ceiling (api and ingest: neither starves the other). */
+  reservedConcurrentExecutions?: number;
 }
 
 /**
@@ -72,8 +77,10 @@ export class FunctionWithLogGroup extends Construct {
       timeout: props.timeout,
       role: this.role,
       logGroup: this.logGroup,
-      environment: props.environment,
+      // Stack traces name the TypeScript source lines (the bundle ships its source map).
+      environment: { ...props.environment, NODE_OPTIONS: '--enable-source-maps' },
       retryAttempts: props.retryAttempts,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       onFailure: props.onFailure,
       bundling: {
         // STACK-NOTES §5/§7: ESM, minified, everything bundled (the SDK too: pinned and faster to

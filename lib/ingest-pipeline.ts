@@ -23,6 +23,9 @@ export { MAX_RECEIVE_COUNT };
 const INGEST_TIMEOUT = Duration.minutes(5);
 const ROLLUP_TIMEOUT = Duration.minutes(5);
 
+/** Schools ingested at once: the event source's maximum concurrency and the function's reserved concurrency. */
+export const INGEST_MAX_CONCURRENCY = 100;
+
 /**
  * S3 returns bucket → `receive` → ingest FIFO queue (one message group per school URN, so one
  * school's returns apply in order while schools run in parallel) → `ingest` → rollup FIFO queue
@@ -103,6 +106,8 @@ export class IngestPipeline extends Construct {
       memorySize: 4096,
       timeout: INGEST_TIMEOUT,
       environment: this.environment,
+      // As many as the event source may run at once, kept for ingest whatever the API is doing.
+      reservedConcurrentExecutions: INGEST_MAX_CONCURRENCY,
     });
     storage.grantObjectRead(storage.returns, this.ingest, 'the return named by the queued message, any school and return id.');
     storage.grantObjectRead(storage.registers, this.ingest, 'the register of the school-year being amended.');
@@ -119,7 +124,7 @@ export class IngestPipeline extends Construct {
         reportBatchItemFailures: true,
         // Up to 100 schools at once (DESIGN §7: the LA's day in seconds), leaving the rest of
         // the account's default 1,000 concurrency to the API.
-        maxConcurrency: 100,
+        maxConcurrency: INGEST_MAX_CONCURRENCY,
       }),
     );
 

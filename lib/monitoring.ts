@@ -8,6 +8,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { METRIC, METRICS_NAMESPACE, SERVICE_NAME, type MetricName } from '../shared/observability.js';
 import type { FunctionWithLogGroup } from './function-with-log-group.js';
 
 export interface MonitoringProps {
@@ -91,6 +92,49 @@ export class Monitoring extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
       alarmDescription: 'The API returned five or more 5xx responses in five minutes.',
+    });
+  }
+
+  /** One of the service's own metrics (shared/observability.ts METRIC), written by the functions as EMF. */
+  serviceMetric(name: MetricName, statistic: string, period: Duration): cloudwatch.Metric {
+    return new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName: name, dimensionsMap: { service: SERVICE_NAME }, statistic, period });
+  }
+
+  /**
+   * The operator's alarms on the service's own metrics: most returns in an hour rejected (a school
+   * MIS changed its export, say), a return waiting more than 15 minutes to be applied, LA-wide
+   * figures trailing the schools' by more than 15 minutes.
+   */
+  alarmOnServiceMetrics(): void {
+    const hour = Duration.hours(1);
+    const accepted = this.serviceMetric(METRIC.returnsAccepted, 'Sum', hour);
+    const rejected = this.serviceMetric(METRIC.returnsRejected, 'Sum', hour);
+    this.add('ReturnsMostlyRejected', {
+      metric: new cloudwatch.MathExpression({
+        // FILL: an hour with no returns at all is 0, not missing.
+        expression: 'IF((FILL(a, 0) + FILL(r, 0)) >= 10, 100 * FILL(r, 0) / (FILL(a, 0) + FILL(r, 0)), 0)',
+        usingMetrics: { a: accepted, r: rejected },
+        period: hour,
+        label: 'Share of returns rejected (%)',
+      }),
+      threshold: 50,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      alarmDescription: 'More than half of at least ten returns in an hour were rejected: a school MIS export or the return format may have changed (see the returns\' row errors).',
+    });
+    this.add('IngestLag', {
+      metric: this.serviceMetric(METRIC.ingestLag, 'Maximum', Duration.minutes(5)),
+      threshold: Duration.minutes(15).toSeconds(),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 2,
+      alarmDescription: 'A return took more than 15 minutes from upload to being applied (ingest is slow or retrying).',
+    });
+    this.add('RollupAge', {
+      metric: this.serviceMetric(METRIC.rollupAge, 'Maximum', Duration.minutes(5)),
+      threshold: Duration.minutes(15).toSeconds(),
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 2,
+      alarmDescription: 'The LA-wide figures trailed the schools\' by more than 15 minutes (the rollup is slow or retrying).',
     });
   }
 

@@ -5,6 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { TABLE_SCHEMA } from '../shared/config.js';
+import { EXPORTS_PREFIX } from '../shared/store/keys.js';
 import type { FunctionWithLogGroup } from './function-with-log-group.js';
 import { wildcardAction, wildcardUnder } from './nag-findings.js';
 
@@ -91,7 +92,12 @@ export class Storage extends Construct {
       // Registers are derived from the returns (all kept, every version), and are rewritten by
       // every return. Old versions are kept as long as the table's point-in-time window, so a
       // restore of both lands on matching data, then expire.
-      lifecycleRules: [{ noncurrentVersionExpiration: Duration.days(35) }],
+      lifecycleRules: [
+        { noncurrentVersionExpiration: Duration.days(35) },
+        // Over-size API responses (a whole LA's CSV export) parked for a 5-minute presigned GET:
+        // pupil data that must not outlive its download (functions/api/large-responses.ts).
+        { prefix: EXPORTS_PREFIX, expiration: Duration.days(1), noncurrentVersionExpiration: Duration.days(1) },
+      ],
     });
   }
 

@@ -10,8 +10,27 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { PUBLIC_ROUTES } from '../shared/config.js';
 import { verifyToken } from './tokens.js';
 
-/** API Gateway HTTP APIs accept request bodies of up to 10 MB. */
+/**
+ * API Gateway HTTP API: request payloads of up to 10 MB (a hard quota, "Payload size 10 MB"), refused
+ * with 413 before any authorizer or integration runs.
+ */
 export const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+
+/**
+ * Lambda, synchronous invocation: the event (the whole JSON API Gateway sends, a binary body
+ * base64-encoded, so a file grows by a third) is at most 6 MB = 6,291,456 bytes. A larger event never
+ * reaches the function.
+ */
+export const LAMBDA_MAX_EVENT_BYTES = 6 * 1024 * 1024;
+
+/** Lambda, synchronous invocation: the serialised result is at most 6 MB as well (Lambda allows 100 bytes more; 6 MiB is used). */
+export const LAMBDA_MAX_RESULT_BYTES = 6 * 1024 * 1024;
+
+/**
+ * An over-size body is read to its end and thrown away before the 413 is written, so a client still
+ * sending sees the answer instead of a reset connection. Past this much the connection is closed.
+ */
+export const MAX_DISCARD_BYTES = 1024 * 1024 * 1024;
 
 /** Text bodies API Gateway passes through as strings; anything else arrives base64-encoded. */
 const TEXT_TYPES = /^(application\/(json|.+\+json)|application\/x-www-form-urlencoded)\b/i;
@@ -27,17 +46,31 @@ export interface HttpBridgeOptions {
 
 class BodyTooLarge extends Error {}
 
+/** The body, or BodyTooLarge once it is known to be over MAX_REQUEST_BYTES and has been read to its end. */
 async function readBody(req: IncomingMessage): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > MAX_REQUEST_BYTES) throw new BodyTooLarge();
   const chunks: Buffer[] = [];
   let size = 0;
+  let tooLarge = declared > MAX_REQUEST_BYTES;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_REQUEST_BYTES) throw new BodyTooLarge();
+    if (size > MAX_REQUEST_BYTES) tooLarge = true;
+    // Keep reading, keep nothing: the 413 goes out once the client has finished sending.
+    if (tooLarge) {
+      chunks.length = 0;
+      if (size > MAX_DISCARD_BYTES) break;
+      continue;
+    }
     chunks.push(chunk as Buffer);
   }
+  if (tooLarge) throw new BodyTooLarge();
   return Buffer.concat(chunks);
+}
+
+function problemJson(res: ServerResponse, status: number, title: string, detail: string, headers: Record<string, string> = {}): void {
+  const body = JSON.stringify({ type: `https://attendance-hub.example/problems/${title.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`, title, status, detail });
+  res.writeHead(status, { 'content-type': 'application/problem+json', 'content-length': String(Buffer.byteLength(body)), ...headers });
+  res.end(body);
 }
 
 function isPublic(method: string, path: string): boolean {
@@ -126,13 +159,9 @@ export async function startHttpBridge(options: HttpBridgeOptions): Promise<{ ser
       body = await readBody(req);
     } catch (err) {
       if (!(err instanceof BodyTooLarge)) throw err;
-      res.writeHead(413, { 'content-type': 'application/problem+json', connection: 'close' });
-      res.end(JSON.stringify({
-        type: 'https://attendance-hub.example/problems/payload-too-large', title: 'Payload too large', status: 413,
-        detail: `Request bodies are limited to ${MAX_REQUEST_BYTES} bytes; send large files through POST /v1/returns/uploads.`,
-      }));
-      req.resume();
-      return;
+      return problemJson(res, 413, 'Payload too large',
+        `Request bodies are limited to ${MAX_REQUEST_BYTES} bytes (API Gateway); send large files through POST /v1/returns/uploads.`,
+        { connection: 'close' });
     }
     const method = (req.method ?? 'GET').toUpperCase();
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
@@ -146,7 +175,18 @@ export async function startHttpBridge(options: HttpBridgeOptions): Promise<{ ser
       claims = stringClaims(payload);
     }
     const event = await toEvent(req, body, claims);
+    // Lambda refuses an event over its synchronous payload limit; the function never runs.
+    if (Buffer.byteLength(JSON.stringify(event)) > LAMBDA_MAX_EVENT_BYTES) {
+      return problemJson(res, 413, 'Payload too large',
+        `This request (${body.length} bytes of body, base64-encoded unless text) is over Lambda's ${LAMBDA_MAX_EVENT_BYTES}-byte invocation payload; ` +
+        'send large files through a presigned upload (POST /v1/returns/uploads, POST /v1/cohorts/uploads, POST /v1/schools/uploads).');
+    }
     const result = await options.handler(event, lambdaContext(event.requestContext.requestId));
+    // Lambda fails an invocation whose result is over its limit; API Gateway answers 500 for it.
+    if (Buffer.byteLength(JSON.stringify(result)) > LAMBDA_MAX_RESULT_BYTES) {
+      return problemJson(res, 500, 'Internal error',
+        `The function's response is over Lambda's ${LAMBDA_MAX_RESULT_BYTES}-byte response payload (Function.ResponseSizeTooLarge); in AWS this is a 500 from API Gateway.`);
+    }
     const headers: Record<string, string | number | boolean> = { ...(result.headers ?? {}) };
     const out = result.body === undefined ? Buffer.alloc(0) : result.isBase64Encoded ? Buffer.from(result.body, 'base64') : Buffer.from(result.body, 'utf8');
     headers['content-length'] = out.length;

@@ -70,6 +70,15 @@ export const LIMITS = {
   maxCohortUploadBytes: 20 * 1024 * 1024,
   /** Row errors stored inline on a return's status (the full report is kept in S3). */
   maxInlineRowErrors: 1000,
+  /**
+   * Largest response the api function returns itself, measured as Lambda does (the serialised result,
+   * escapes and base64 included). Lambda's synchronous response payload is at most 6 MB (6 MiB); a
+   * response over this (a large CSV export), leaving a margin,
+   * is written to S3 and answered with 303 to a presigned GET (functions/api/large-responses.ts).
+   */
+  maxResponseBodyBytes: 5 * 1024 * 1024,
+  /** Lifetime of a presigned GET (a kept file, an over-size export): enough to start a download. */
+  presignedGetSeconds: 300,
   /** Page size bounds for lists. */
   defaultPageSize: 50,
   maxPageSize: 1000,

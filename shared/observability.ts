@@ -3,8 +3,60 @@
  * dates of birth or marks: log identifiers of returns, schools and counts only.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
 
-export const logger = new Logger({ serviceName: 'attendance-hub' });
+/** The Powertools service name and metrics namespace (also set as POWERTOOLS_* in lib/function-environment.ts). */
+export const SERVICE_NAME = 'attendance-hub';
+export const METRICS_NAMESPACE = 'AttendanceHub';
+
+export const logger = new Logger({ serviceName: SERVICE_NAME });
+
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+
+/**
+ * What an LA operator watches (CloudWatch, namespace AttendanceHub, dimension service; alarms in
+ * lib/monitoring.ts): returns accepted and rejected, rows rejected, how long a return waits to be
+ * applied (ingest lag) and how long the LA-wide figures trail the schools' (rollup age).
+ */
+export const METRIC = {
+  returnsAccepted: 'ReturnsAccepted',
+  returnsRejected: 'ReturnsRejected',
+  rowsRejected: 'RowsRejected',
+  ingestLag: 'IngestLagSeconds',
+  rollupAge: 'RollupAgeSeconds',
+} as const;
+export type MetricName = (typeof METRIC)[keyof typeof METRIC];
+
+const UNITS: Record<MetricName, (typeof MetricUnit)[keyof typeof MetricUnit]> = {
+  ReturnsAccepted: MetricUnit.Count,
+  ReturnsRejected: MetricUnit.Count,
+  RowsRejected: MetricUnit.Count,
+  IngestLagSeconds: MetricUnit.Seconds,
+  RollupAgeSeconds: MetricUnit.Seconds,
+};
+
+/**
+ * One metric, written at once as a CloudWatch embedded-metric-format line on stdout (no API call).
+ * Each is its own single-metric record, so concurrent invocations in one process (locally) never
+ * flush each other's. Off when POWERTOOLS_METRICS_DISABLED is true (the tests, by default).
+ */
+export function recordMetric(name: MetricName, value: number): void {
+  metrics.singleMetric().addMetric(name, UNITS[name], value);
+}
+
+/**
+ * The handler with the Lambda context (request id, cold start, function name and version, memory)
+ * on every log line it writes: Powertools' injectLambdaContext, for plain and middy handlers alike.
+ * Locally, queue consumers are called without a context and log without one; in Lambda one
+ * execution environment runs one invocation at a time, so the context is that invocation's.
+ */
+export function withLambdaContext<E, R>(handler: (event: E, context: Context) => Promise<R>): (event: E, context?: Context) => Promise<R> {
+  return async (event: E, context?: Context) => {
+    if (context?.awsRequestId) logger.addContext(context);
+    return handler(event, context as Context);
+  };
+}
 
 /**
  * An error as a log field: its class and its message with anything quoted, UPN-shaped or

@@ -7,8 +7,9 @@ import httpRouterHandler from '@middy/http-router';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod';
-import { errorSummary, logger } from '../../shared/observability.js';
+import { errorSummary, logger, withLambdaContext } from '../../shared/observability.js';
 import { recordAudit } from '../../shared/store/audit.js';
+import { fitForLambda } from './large-responses.js';
 import { authorise, principalOf, problem, Problem, problemResponse, validationProblem, type Event, type Result, type RouteDef } from './http.js';
 import { allRoutes } from './routes/index.js';
 
@@ -33,7 +34,8 @@ function runRoute(def: RouteDef) {
       }
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(event.headers ?? {})) if (v !== undefined) headers[k.toLowerCase()] = v;
-      return await def.handler({ event, principal, query, params: (event.pathParameters ?? {}) as Record<string, string>, headers });
+      // Over Lambda's 6 MB response limit (a whole LA's CSV export): parked in S3, answered with 303.
+      return await fitForLambda(await def.handler({ event, principal, query, params: (event.pathParameters ?? {}) as Record<string, string>, headers }));
     } catch (err) {
       if (err instanceof Problem && err.status === 403) await auditDenied(def, event);
       return errorResponse(err);
@@ -57,21 +59,30 @@ const ROUTE_PATTERNS = allRoutes.map((def) => ({
   pattern: new RegExp(`^${def.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+')}$`),
 }));
 
-export function noRouteResponse(method: string, path: string): Result {
+/** 404 for a path no route has; 405 (with Allow) for a route that exists with other methods. */
+export function noRouteProblem(method: string, path: string): Problem {
   const allowed = [...new Set(ROUTE_PATTERNS.filter((r) => r.pattern.test(path)).map((r) => r.method))];
-  if (allowed.length === 0 || allowed.includes(method as never)) return problemResponse(problem(404, 'No such route.'));
-  const p = problem(405, `${method} is not allowed here; allowed: ${allowed.join(', ')}.`);
-  return { ...problemResponse(p), headers: { 'content-type': 'application/problem+json', allow: allowed.join(', ') } };
+  if (allowed.length === 0 || allowed.includes(method as never)) return problem(404, 'No such route.');
+  return new Problem(405, 'Method not allowed', `${method} is not allowed here; allowed: ${allowed.join(', ')}.`, undefined, {}, { allow: allowed.join(', ') });
+}
+
+export function noRouteResponse(method: string, path: string): Result {
+  return problemResponse(noRouteProblem(method, path));
 }
 
 const router = httpRouterHandler<APIGatewayProxyEventV2, Result>({
   routes: allRoutes.map((def) => ({ method: def.method, path: def.path, handler: runRoute(def) as never })),
-  notFoundResponse: ({ method, path }: { method: string; path: string }) => noRouteResponse(method, path),
+  // The router's not-found function throws (middy 6 types it so); onError turns the problem into the answer.
+  notFoundResponse: ({ method, path }: { method: string; path: string }) => {
+    throw noRouteProblem(method, path);
+  },
 });
 
-export const handler = middy<APIGatewayProxyEventV2, Result>()
-  .use(httpHeaderNormalizer())
-  .onError(async (request) => {
-    request.response = errorResponse(request.error);
-  })
-  .handler(router as never);
+export const handler = withLambdaContext(
+  middy<APIGatewayProxyEventV2, Result>()
+    .use(httpHeaderNormalizer())
+    .onError(async (request) => {
+      request.response = errorResponse(request.error);
+    })
+    .handler(router as never),
+);

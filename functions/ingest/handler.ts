@@ -4,7 +4,8 @@
  * moves it to the dead-letter queue) without holding up other schools.
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { errorSummary, logger } from '../../shared/observability.js';
+import { errorSummary, logger, METRIC, recordMetric, withLambdaContext } from '../../shared/observability.js';
+import { getReturn } from '../../shared/store/returns.js';
 import type { IngestMessage } from '../../shared/store/queues.js';
 import { loadRegister } from '../../shared/store/registers.js';
 import { processReturn } from './apply-return.js';
@@ -16,6 +17,7 @@ export async function handleIngestMessage(message: IngestMessage): Promise<void>
   if (message.kind === 'return') {
     const outcome = await processReturn(message.returnId, message.bucket, message.key);
     logger.info('return processed', { returnId: outcome.returnId, urn: message.urn, status: outcome.status, skipped: outcome.skipped ?? false });
+    if (!outcome.skipped) await recordReturnMetrics(outcome.returnId);
     return;
   }
   const register = await loadRegister(message.urn, message.academicYear);
@@ -23,7 +25,17 @@ export async function handleIngestMessage(message: IngestMessage): Promise<void>
   logger.info('school refreshed', { urn: message.urn, academicYear: message.academicYear, reason: message.reason, pupils: result.pupils });
 }
 
-export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
+/** Accepted or rejected, rows rejected, and the ingest lag (received → processed) of a return just processed. */
+async function recordReturnMetrics(returnId: string): Promise<void> {
+  const record = await getReturn(returnId);
+  if (!record) return;
+  recordMetric(record.status === 'rejected' ? METRIC.returnsRejected : METRIC.returnsAccepted, 1);
+  recordMetric(METRIC.rowsRejected, record.counts?.rejected ?? 0);
+  const lag = record.processedAt ? (Date.parse(record.processedAt) - Date.parse(record.receivedAt)) / 1000 : NaN;
+  if (Number.isFinite(lag)) recordMetric(METRIC.ingestLag, Math.max(0, lag));
+}
+
+export const handler = withLambdaContext(async (event: SQSEvent): Promise<SQSBatchResponse> => {
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
   for (const record of event.Records) {
     // After one failure in a FIFO group, later messages of the batch must not overtake it.
@@ -48,7 +60,7 @@ export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
     }
   }
   return { batchItemFailures };
-};
+});
 
 /** Error class and masked message only: a stack trace or payload could carry pupil data. */
 export { errorSummary };

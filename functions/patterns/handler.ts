@@ -5,7 +5,7 @@
  * (the run already recorded as received). The work is run.ts `runPatterns`.
  */
 import * as z from 'zod';
-import { logger } from '../../shared/observability.js';
+import { logger, withLambdaContext } from '../../shared/observability.js';
 import { isPatternRunId } from '../../shared/store/patterns.js';
 import { runPatterns, type PatternRunOutcome } from './run.js';
 
@@ -22,7 +22,7 @@ export const PatternsEvent = z.discriminatedUnion('trigger', [
 ]);
 export type PatternsEvent = z.infer<typeof PatternsEvent>;
 
-export const handler = async (event: unknown): Promise<Pick<PatternRunOutcome, 'runId' | 'status'> | { status: 'rejected'; error: string }> => {
+export const handler = withLambdaContext(async (event: unknown): Promise<Pick<PatternRunOutcome, 'runId' | 'status'> | { status: 'rejected'; error: string }> => {
   const parsed = PatternsEvent.safeParse(event);
   if (!parsed.success) {
     // Not retried (an invalid event stays invalid): logged, and answered for a synchronous caller.
@@ -37,4 +37,4 @@ export const handler = async (event: unknown): Promise<Pick<PatternRunOutcome, '
       : { trigger: 'schedule', academicYear: e.academicYear },
   );
   return { runId: outcome.runId, status: outcome.status };
-};
+});

@@ -5,12 +5,12 @@
  * ingest skips a return already processed.
  */
 import type { S3Event } from 'aws-lambda';
-import { logger } from '../../shared/observability.js';
+import { logger, withLambdaContext } from '../../shared/observability.js';
 import { paths } from '../../shared/store/keys.js';
 import { sendIngest } from '../../shared/store/queues.js';
 import { getReturn, setReturnStatus } from '../../shared/store/returns.js';
 
-export const handler = async (event: S3Event): Promise<void> => {
+export const handler = withLambdaContext(async (event: S3Event): Promise<void> => {
   for (const record of event.Records) {
     const bucket = record.s3.bucket.name;
     // S3 URL-encodes keys in events (spaces as '+').
@@ -32,4 +32,4 @@ export const handler = async (event: S3Event): Promise<void> => {
     );
     logger.info('return queued', { returnId: parsed.returnId, urn: parsed.urn });
   }
-};
+});

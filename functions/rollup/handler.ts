@@ -6,7 +6,7 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { mergePupilRows, rollupLa, absenceRateOf } from '../../shared/domain/la-view.js';
 import type { SchoolView } from '../../shared/domain/school-view.js';
-import { errorSummary, logger } from '../../shared/observability.js';
+import { errorSummary, logger, METRIC, recordMetric, withLambdaContext } from '../../shared/observability.js';
 import type { RollupMessage } from '../../shared/store/queues.js';
 import { listSchools } from '../../shared/store/schools.js';
 import { inParallel } from '../../shared/store/table.js';
@@ -39,17 +39,20 @@ export async function rollup(academicYear: number): Promise<{ schools: number; p
   return { schools: schools.length, pupils: pupils.length, version };
 }
 
-export const handler = async (event: SQSEvent): Promise<SQSBatchResponse> => {
+export const handler = withLambdaContext(async (event: SQSEvent): Promise<SQSBatchResponse> => {
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
   for (const record of event.Records) {
     try {
       const message = JSON.parse(record.body) as RollupMessage;
       const result = await rollup(message.academicYear);
       logger.info('LA rollup', { academicYear: message.academicYear, ...result });
+      // Rollup age: how long the LA-wide figures trailed the return that asked for this rollup.
+      const sent = Number(record.attributes?.SentTimestamp);
+      if (Number.isFinite(sent) && sent > 0) recordMetric(METRIC.rollupAge, Math.max(0, (Date.now() - sent) / 1000));
     } catch (err) {
       logger.error('rollup failed', { messageId: record.messageId, error: errorSummary(err) });
       batchItemFailures.push({ itemIdentifier: record.messageId });
     }
   }
   return { batchItemFailures };
-};
+});

@@ -36,6 +36,8 @@
  *                      reports/returns/<returnId>.json          a return's full row-error report
  *                      imports/<importId>/<file>                raw social-care and calendar uploads
  *                      patterns/<runId>.json.gz                 a patterns run's findings
+ *                      uploads/<uploadId>                       a cohort or registry file sent by presigned PUT
+ *                      exports/<id>.<ext>                       an over-size API response (CSV export), 1 day
  */
 
 export const k = {
@@ -81,6 +83,9 @@ export const k = {
   auditDayPk: (date: string) => `AUDIT#${date}`,
 } as const;
 
+/** Where over-size responses are parked for a presigned GET (registers bucket; lifecycle rule in lib/storage.ts). */
+export const EXPORTS_PREFIX = 'exports/';
+
 export const paths = {
   rawReturn: (urn: string, returnId: string, ext: string) => `returns/${urn}/${returnId}.${ext}`,
   /** Parse a raw return's key back into its URN and return id (the S3 event gives us only the key). */
@@ -99,4 +104,8 @@ export const paths = {
   returnReport: (returnId: string) => `reports/returns/${returnId}.json`,
   importFile: (importId: string, name: string) => `imports/${importId}/${name.replace(/[^A-Za-z0-9._-]/g, '_')}`,
   patternFindings: (runId: string) => `patterns/${runId}.json.gz`,
+  /** An LA list sent by presigned PUT (over the direct limit), read when the import is asked for. */
+  stagedUpload: (uploadId: string) => `uploads/${uploadId}`,
+  /** A response too large for Lambda (an export), fetched once by presigned GET; expires after a day (lib/storage.ts). */
+  responseExport: (id: string, ext: string) => `${EXPORTS_PREFIX}${id}.${ext}`,
 } as const;

@@ -80,6 +80,8 @@ const TABLE: Record<string, { call: () => Call; expect: Record<Who, Outcome> }> 
   'GET /v1/calendars': { call: () => ({ path: '/v1/calendars' }), expect: { school: 'forbidden', la_officer: 'forbidden', vsh: 'forbidden', admin: 'allowed' } },
   'POST /v1/schools': { call: () => ({ path: '/v1/schools', contentType: 'text/csv' }), expect: { school: 'forbidden', la_officer: 'forbidden', vsh: 'forbidden', admin: 'allowed' } },
   'POST /v1/cohorts': { call: () => ({ path: '/v1/cohorts', contentType: 'text/csv' }), expect: { school: 'forbidden', la_officer: 'allowed', vsh: 'forbidden', admin: 'allowed' } },
+  'POST /v1/schools/uploads': { call: () => ({ path: '/v1/schools/uploads', body: {} }), expect: { school: 'forbidden', la_officer: 'forbidden', vsh: 'forbidden', admin: 'allowed' } },
+  'POST /v1/cohorts/uploads': { call: () => ({ path: '/v1/cohorts/uploads', body: {} }), expect: { school: 'forbidden', la_officer: 'allowed', vsh: 'forbidden', admin: 'allowed' } },
   'GET /v1/audit': { call: () => ({ path: '/v1/audit' }), expect: { school: 'forbidden', la_officer: 'forbidden', vsh: 'forbidden', admin: 'allowed' } },
   'GET /v1/virtual-school/pupils': { call: () => ({ path: '/v1/virtual-school/pupils?academicYear=2025' }), expect: { school: 'forbidden', la_officer: 'allowed', vsh: 'allowed', admin: 'forbidden' } },
   'GET /v1/virtual-school/alerts': { call: () => ({ path: '/v1/virtual-school/alerts?date=2025-09-16' }), expect: { school: 'forbidden', la_officer: 'allowed', vsh: 'allowed', admin: 'forbidden' } },
@@ -350,6 +352,8 @@ const WRITES: Record<string, { role: Role; call: () => Promise<Call> | Call }> =
   'POST /v1/calendars': { role: 'admin', call: () => ({ path: '/v1/calendars', body: 'start_date,end_date,label,urn\n2025-10-27,2025-10-31,Half term,\n', contentType: 'text/csv' }) },
   'POST /v1/schools': { role: 'admin', call: () => ({ path: '/v1/schools', contentType: 'text/csv', body: 'URN,LA (code),EstablishmentNumber,EstablishmentName,PhaseOfEducation (name),TypeOfEstablishment (name),EstablishmentStatus (name)\n123456,999,2001,School A,Primary,Community school,Open\n' }) },
   'POST /v1/cohorts': { role: 'la_officer', call: () => ({ path: '/v1/cohorts', body: `upn,cohort,start_date,end_date\n${P1},cla,2025-09-01,\n`, contentType: 'text/csv' }) },
+  'POST /v1/schools/uploads': { role: 'admin', call: () => ({ path: '/v1/schools/uploads', body: { contentType: 'text/csv', bytes: 100 } }) },
+  'POST /v1/cohorts/uploads': { role: 'la_officer', call: () => ({ path: '/v1/cohorts/uploads', body: { contentType: 'text/csv', bytes: 100 } }) },
   'POST /v1/referrals': { role: 'school', call: () => ({ path: '/v1/referrals', body: { upn: P1, urn: A, type: 'other', reason: 'audit test' } }) },
   'POST /v1/patterns/runs': { role: 'admin', call: () => ({ path: '/v1/patterns/runs', body: {} }) },
   'PATCH /v1/referrals/{id}': {

@@ -9,7 +9,7 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_REQUEST_BYTES } from '../../local/http-bridge.js';
+import { LAMBDA_MAX_EVENT_BYTES, MAX_REQUEST_BYTES } from '../../local/http-bridge.js';
 import { DEFAULT_NAMES, LIMITS } from '../../shared/config.js';
 import { getJson, headBlob } from '../../shared/store/blobs.js';
 import { startTestService, type TestService } from '../integration/harness.js';
@@ -55,14 +55,29 @@ describe('body size', () => {
     expect(await statusOf(res.json().returnId)).toMatchObject({ status: 'rejected', rejection: { title: 'Payload too large' } });
   });
 
-  it(`passes a body of exactly the gateway's ${MAX_REQUEST_BYTES} bytes to the route, and refuses one byte more at the gateway with 413`, async () => {
+  it(`refuses a body of exactly the gateway's ${MAX_REQUEST_BYTES} bytes at Lambda's ${LAMBDA_MAX_EVENT_BYTES}-byte event limit, and one byte more at the gateway, both 413 before the route`, async () => {
+    // A CSV body reaches the function base64-encoded, so 10 MB of file is a 13 MB event: Lambda refuses it.
     const atGateway = await post(returnOfSize(MAX_REQUEST_BYTES));
     expect(atGateway.status).toBe(413);
-    expect(atGateway.json().returnId).toEqual(expect.any(String)); // answered by the route: kept
+    expect(problemFault(atGateway)).toBeUndefined();
+    expect(atGateway.json().detail).toContain(String(LAMBDA_MAX_EVENT_BYTES));
+    expect(atGateway.json().returnId).toBeUndefined(); // the route never ran: nothing kept
     const over = await post(returnOfSize(MAX_REQUEST_BYTES + 1));
     expect(over.status).toBe(413);
     expect(problemFault(over)).toBeUndefined();
     expect(over.json().detail).toMatch(/POST \/v1\/returns\/uploads/);
+    expect(over.json().detail).toContain(String(MAX_REQUEST_BYTES));
+  });
+
+  it('passes a file whose base64 event fits Lambda to the route (413 too_large, kept) and refuses one whose event does not before the route', async () => {
+    // 4.4 MiB of CSV is a 5.9 MiB event; 4.6 MiB is 6.1 MiB.
+    const fits = await post(returnOfSize(Math.floor(4.4 * 1024 * 1024)));
+    expect(fits.status).toBe(413);
+    expect(fits.json()).toMatchObject({ code: 'too_large', returnId: expect.any(String) });
+    const tooBig = await post(returnOfSize(Math.floor(4.6 * 1024 * 1024)));
+    expect(tooBig.status).toBe(413);
+    expect(tooBig.json().returnId).toBeUndefined();
+    expect(tooBig.json().detail).toContain(`Lambda's ${LAMBDA_MAX_EVENT_BYTES}-byte invocation payload`);
   });
 
   it(`presigns an upload of exactly LIMITS.maxPresignedUploadBytes (${LIMITS.maxPresignedUploadBytes}) and refuses one byte more with 400 naming bytes`, async () => {
@@ -71,6 +86,94 @@ describe('body size', () => {
     const over = await svc.request('POST', '/v1/returns/uploads', { token: school, body: { urn: URN, format: 'csv', bytes: LIMITS.maxPresignedUploadBytes + 1 } });
     expect(over.status).toBe(400);
     expect(over.json().errors).toEqual([expect.objectContaining({ field: 'bytes' })]);
+  });
+});
+
+describe('large LA lists by presigned PUT (over what a Lambda event can carry)', () => {
+  const GIAS_HEADER = 'URN,LA (code),EstablishmentNumber,EstablishmentName,PhaseOfEducation (name),TypeOfEstablishment (name),EstablishmentStatus (name)';
+
+  it(`imports a 5 MB cohort CSV (413 when sent directly) sent by presigned PUT instead; presigns up to LIMITS.maxCohortUploadBytes (${LIMITS.maxCohortUploadBytes})`, async () => {
+    const row = `${upnFor(60)},cin,2025-09-01,\n`;
+    const csv = Buffer.from(`upn,cohort,start_date,end_date\n${row.repeat(Math.ceil((5 * 1024 * 1024) / row.length))}`);
+    // Directly it cannot reach the function at all.
+    const direct = await svc.request('POST', '/v1/cohorts', { token: officer, body: csv, contentType: 'text/csv' });
+    expect(direct.status).toBe(413);
+    const over = await svc.request('POST', '/v1/cohorts/uploads', { token: officer, body: { contentType: 'text/csv', bytes: LIMITS.maxCohortUploadBytes + 1 } });
+    expect(over.status).toBe(400);
+    expect(over.json().errors).toEqual([expect.objectContaining({ field: 'bytes' })]);
+    const presign = await svc.request('POST', '/v1/cohorts/uploads', { token: officer, body: { contentType: 'text/csv', bytes: csv.length } });
+    expect(presign.status).toBe(201);
+    const { uploadId, uploadUrl, headers, importUrl } = presign.json();
+    expect(importUrl).toBe(`/v1/cohorts?upload=${uploadId}`);
+    expect((await fetch(uploadUrl, { method: 'PUT', headers, body: csv })).status).toBe(200);
+    const imported = await svc.request('POST', importUrl, { token: officer });
+    expect(imported.status).toBe(200);
+    expect(imported.json()).toMatchObject({ format: 'cohort_csv', counts: { records: expect.any(Number), accepted: expect.any(Number) } });
+    expect(imported.json().counts.records).toBeGreaterThan(100_000);
+  });
+
+  it('loads a GIAS registry sent by presigned PUT, and refuses an unknown, malformed or doubled upload with a precise 4xx', async () => {
+    const admin = await svc.token('admin');
+    const csv = Buffer.from(`${GIAS_HEADER}\n${URN},999,2001,School A,Primary,Community school,Open\n`);
+    const presign = await svc.request('POST', '/v1/schools/uploads', { token: admin, body: { contentType: 'text/csv', bytes: csv.length } });
+    expect(presign.status).toBe(201);
+    const { uploadId, uploadUrl, headers } = presign.json();
+    const unsent = await svc.request('POST', `/v1/schools?upload=${uploadId}`, { token: admin });
+    expect(unsent.status).toBe(404);
+    expect(unsent.json().detail).toMatch(/PUT the file/);
+    expect((await fetch(uploadUrl, { method: 'PUT', headers, body: csv })).status).toBe(200);
+    const loaded = await svc.request('POST', `/v1/schools?upload=${uploadId}`, { token: admin });
+    expect(loaded.status).toBe(200);
+    expect(loaded.json()).toMatchObject({ counts: { records: 1, accepted: 1, rejected: 0 } });
+    const both = await svc.request('POST', `/v1/schools?upload=${uploadId}`, { token: admin, body: csv, contentType: 'text/csv' });
+    expect(both.status).toBe(400);
+    const malformed = await svc.request('POST', '/v1/schools?upload=..%2F..%2Fregisters', { token: admin });
+    expect(malformed.status).toBe(400);
+    expect(malformed.json().errors).toEqual([expect.objectContaining({ field: 'upload' })]);
+    const wrongType = await svc.request('POST', '/v1/schools/uploads', { token: admin, body: { contentType: 'application/pdf', bytes: 10 } });
+    expect(wrongType.status).toBe(400);
+  });
+});
+
+describe('large responses (Lambda returns at most 6 MB)', () => {
+  it('answers GET /v1/returns/{id}/file with 303 to a presigned S3 GET valid for LIMITS.presignedGetSeconds, which gives the exact bytes without the token', async () => {
+    const csv = returnOfSize(64 * 1024);
+    const sent = await post(csv);
+    expect(sent.status).toBe(202);
+    const res = await fetch(`${svc.url}/v1/returns/${sent.json().returnId}/file`, { headers: { authorization: `Bearer ${school}` }, redirect: 'manual' });
+    expect(res.status).toBe(303);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    const location = new URL(res.headers.get('location') as string);
+    expect(location.searchParams.get('X-Amz-Expires')).toBe(String(LIMITS.presignedGetSeconds));
+    expect(location.pathname).toContain(`/returns/${URN}/${sent.json().returnId}.csv`);
+    const file = await fetch(location);
+    expect(file.status).toBe(200);
+    expect(Buffer.from(await file.arrayBuffer()).equals(csv)).toBe(true);
+    expect(file.headers.get('content-disposition')).toBe(`attachment; filename="${sent.json().returnId}.csv"`);
+  });
+
+  it('writes a CSV export over LIMITS.maxResponseBodyBytes to S3 and answers 303 to it; one under the limit is answered inline (limit lowered for the test)', async () => {
+    const limits = LIMITS as { maxResponseBodyBytes: number };
+    const real = limits.maxResponseBodyBytes;
+    try {
+      const inline = await fetch(`${svc.url}/v1/schools`, { headers: { authorization: `Bearer ${officer}`, accept: 'text/csv' }, redirect: 'manual' });
+      expect(inline.status).toBe(200);
+      const inlineBytes = Buffer.from(await inline.arrayBuffer());
+      expect(inlineBytes.toString('utf8')).toContain('urn,name');
+      limits.maxResponseBodyBytes = inlineBytes.length - 1;
+      const parked = await fetch(`${svc.url}/v1/schools`, { headers: { authorization: `Bearer ${officer}`, accept: 'text/csv' }, redirect: 'manual' });
+      expect(parked.status).toBe(303);
+      const location = new URL(parked.headers.get('location') as string);
+      expect(location.pathname).toMatch(/\/exports\/[a-z0-9]+\.csv$/);
+      const file = await fetch(location);
+      expect(file.status).toBe(200);
+      expect(file.headers.get('content-type')).toMatch(/^text\/csv/);
+      expect(file.headers.get('content-disposition')).toBe('attachment; filename="schools.csv"');
+      // The same bytes, BOM included, as the inline answer.
+      expect(Buffer.from(await file.arrayBuffer()).equals(inlineBytes)).toBe(true);
+    } finally {
+      limits.maxResponseBodyBytes = real;
+    }
   });
 });
 

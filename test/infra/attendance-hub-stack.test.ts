@@ -4,11 +4,14 @@ import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { STAGE_THROTTLE } from '../../lib/api.js';
+import { allRoutes } from '../../functions/api/routes/index.js';
+import { API_RESERVED_CONCURRENCY, ROUTE_THROTTLES, STAGE_THROTTLE } from '../../lib/api.js';
 import { buildAttendanceHubApp } from '../../lib/attendance-hub-app.js';
 import { ROLE_GROUPS } from '../../lib/auth.js';
 import { PROJECT_ROOT } from '../../lib/function-with-log-group.js';
-import { MAX_RECEIVE_COUNT } from '../../lib/ingest-pipeline.js';
+import { INGEST_MAX_CONCURRENCY, MAX_RECEIVE_COUNT } from '../../lib/ingest-pipeline.js';
+import { METRIC, METRICS_NAMESPACE, SERVICE_NAME } from '../../shared/observability.js';
+import { EXPORTS_PREFIX } from '../../shared/store/keys.js';
 import { ENV, LOCAL_LA_CODE, PUBLIC_ROUTES, ROLLUP_DELAY_SECONDS, TABLE_SCHEMA } from '../../shared/config.js';
 
 /** cdk.json's feature flags, as `cdk synth` would apply them, with esbuild bundling skipped. */
@@ -146,7 +149,10 @@ describe('storage', () => {
       resources[logicalIdOf(prefix, 'AWS::S3::Bucket')].Properties.LifecycleConfiguration?.Rules ?? [];
     expect(rules('StorageRegisters')).toEqual([
       expect.objectContaining({ NoncurrentVersionExpiration: { NoncurrentDays: 35 } }),
+      // Over-size exports parked for a presigned GET: gone after a day, versions too.
+      expect.objectContaining({ Prefix: EXPORTS_PREFIX, ExpirationInDays: 1, NoncurrentVersionExpiration: { NoncurrentDays: 1 } }),
     ]);
+    expect(rules('StorageRegisters')[0].Prefix).toBeUndefined();
     for (const prefix of ['StorageReturns', 'StorageQuarantine']) {
       for (const rule of rules(prefix)) {
         expect(rule.ExpirationInDays).toBeUndefined();
@@ -273,6 +279,10 @@ describe('functions', () => {
     expect(vars[ENV.laSettings]).toBeUndefined();
   });
 
+  it.each(names)('%s maps stack traces to the TypeScript source (NODE_OPTIONS=--enable-source-maps, source map bundled)', (name) => {
+    expect(functions[name].props.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
+  });
+
   it('tells only the api the patterns function name (patterns naming itself would be a cycle)', () => {
     expect(functions.api.props.Environment.Variables[ENV.patternsFunction]).toEqual({ Ref: functions.patterns.logicalId });
     for (const name of ['receive', 'ingest', 'rollup', 'patterns'] as const) {
@@ -317,10 +327,12 @@ describe('least privilege', () => {
     expect(actionsOn(statements, logicalIdOf('IngestPipelineRollupQueue', 'AWS::SQS::Queue'))).toEqual(['sqs:SendMessage']);
   });
 
-  it('lets the api put returns without reading them back, and invoke exactly the patterns function', () => {
+  it('lets the api put returns and read them (the presigned GET of a kept file carries the api\'s permissions), and invoke exactly the patterns function', () => {
     const statements = policyStatementsOfRole(roleOf('api'));
     expect(actionsOn(statements, bucket('StorageReturns'))).toEqual(expect.arrayContaining(['s3:PutObject']));
-    expect(actionsOn(statements, bucket('StorageReturns'))).not.toContain('s3:GetObject');
+    // GET /v1/returns/{id}/file answers 303 to a GET presigned by the api: without GetObject S3 refuses it.
+    expect(actionsOn(statements, bucket('StorageReturns'))).toEqual(expect.arrayContaining(['s3:GetObject']));
+    expect(actionsOn(statements, bucket('StorageReturns'))).not.toContain('s3:DeleteObject');
     for (const b of ['StorageRegisters', 'StorageQuarantine']) {
       expect(actionsOn(statements, bucket(b))).toEqual(expect.arrayContaining(['s3:GetObject', 's3:PutObject']));
     }
@@ -358,7 +370,48 @@ describe('api', () => {
         AuthorizerId: { Ref: authorizer },
       });
     }
-    template.resourceCountIs('AWS::ApiGatewayV2::Route', 2 + PUBLIC_ROUTES.length);
+    template.resourceCountIs('AWS::ApiGatewayV2::Route', 2 + allRoutes.length);
+  });
+
+  it('gives every API route its own route key, behind the JWT authorizer unless public', () => {
+    const authorizer = logicalIdOf('ApiHttpApiCognitoAuthorizer', 'AWS::ApiGatewayV2::Authorizer');
+    for (const def of allRoutes) {
+      const isPublic = PUBLIC_ROUTES.some(([m, p]) => m === def.method && p === def.path);
+      template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+        RouteKey: `${def.method} ${def.path}`,
+        ...(isPublic ? { AuthorizationType: 'NONE', AuthorizerId: Match.absent() } : { AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizer } }),
+      });
+    }
+  });
+
+  it('throttles routes on their own: /health and the documents get a small allowance outside the API\'s, imports and pattern runs a low one', () => {
+    const stage = Object.values(template.findResources('AWS::ApiGatewayV2::Stage'))[0];
+    const settings = stage.Properties.RouteSettings as Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }>;
+    expect(Object.keys(settings).sort()).toEqual(Object.keys(ROUTE_THROTTLES).sort());
+    for (const [method, path] of PUBLIC_ROUTES) {
+      expect(settings[`${method} ${path}`].ThrottlingRateLimit).toBeLessThanOrEqual(10);
+    }
+    expect(settings['POST /v1/patterns/runs']).toEqual({ ThrottlingRateLimit: 1, ThrottlingBurstLimit: 2 });
+    for (const t of Object.values(settings)) {
+      expect(t.ThrottlingRateLimit).toBeLessThan(STAGE_THROTTLE.rateLimit);
+      expect(t.ThrottlingBurstLimit).toBeGreaterThanOrEqual(t.ThrottlingRateLimit);
+    }
+    // CloudFormation creates the stage after the routes its settings name.
+    const routeIds = Object.entries(template.findResources('AWS::ApiGatewayV2::Route'))
+      .filter(([, r]) => r.Properties.RouteKey in settings)
+      .map(([id]) => id);
+    expect(stage.DependsOn).toEqual(expect.arrayContaining(routeIds));
+  });
+
+  it('reserves concurrency for the api and for ingest, so neither can starve the other', () => {
+    expect(functions.api.props.ReservedConcurrentExecutions).toBe(API_RESERVED_CONCURRENCY);
+    expect(functions.ingest.props.ReservedConcurrentExecutions).toBe(INGEST_MAX_CONCURRENCY);
+    const mapping = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')).find(
+      (m) => m.Properties.FunctionName.Ref === functions.ingest.logicalId,
+    );
+    expect(mapping?.Properties.ScalingConfig.MaximumConcurrency).toBe(INGEST_MAX_CONCURRENCY);
+    // What is left unreserved of the standard 1,000 stays above Lambda's minimum of 100.
+    expect(1000 - API_RESERVED_CONCURRENCY - INGEST_MAX_CONCURRENCY).toBeGreaterThanOrEqual(100);
   });
 
   it.each(PUBLIC_ROUTES.map(([method, path]) => `${method} ${path}`))('serves %s without a token', (routeKey) => {
@@ -480,6 +533,40 @@ describe('monitoring', () => {
       });
     },
   );
+
+  it.each([
+    [METRIC.ingestLag, 900],
+    [METRIC.rollupAge, 900],
+  ])('alarms to the topic when the service metric %s (EMF, namespace AttendanceHub) passes %i seconds', (metricName, threshold) => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: metricName,
+      Namespace: METRICS_NAMESPACE,
+      Dimensions: [{ Name: 'service', Value: SERVICE_NAME }],
+      Statistic: 'Maximum',
+      Threshold: threshold,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [topicRef()],
+    });
+  });
+
+  it('alarms when more than half of at least ten returns in an hour are rejected', () => {
+    const alarm = Object.values(template.findResources('AWS::CloudWatch::Alarm')).find((a) =>
+      (a.Properties.Metrics as any[] | undefined)?.some((m) => m.MetricStat?.Metric?.MetricName === METRIC.returnsRejected),
+    );
+    expect(alarm?.Properties).toMatchObject({ Threshold: 50, ComparisonOperator: 'GreaterThanThreshold', AlarmActions: [topicRef()] });
+    const metrics = alarm?.Properties.Metrics as any[];
+    expect(metrics.find((m) => m.Expression)?.Expression).toContain('>= 10');
+    expect(metrics.filter((m) => m.MetricStat).map((m) => [m.MetricStat.Metric.MetricName, m.MetricStat.Metric.Namespace, m.MetricStat.Stat]).sort()).toEqual([
+      [METRIC.returnsAccepted, METRICS_NAMESPACE, 'Sum'],
+      [METRIC.returnsRejected, METRICS_NAMESPACE, 'Sum'],
+    ]);
+  });
+
+  it('names the same metrics namespace and service in every function\'s Powertools environment', () => {
+    for (const { props } of Object.values(functions)) {
+      expect(props.Environment.Variables).toMatchObject({ POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE, POWERTOOLS_SERVICE_NAME: SERVICE_NAME });
+    }
+  });
 
   it('alarms on unhandled errors of each of the five functions', () => {
     for (const { logicalId } of Object.values(functions)) {

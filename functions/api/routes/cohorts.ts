@@ -21,10 +21,12 @@ import { keepImportFile, putImport, type ImportRecord } from '../../../shared/st
 import { getPupilEnrolments } from '../../../shared/store/pupils.js';
 import { sendIngest } from '../../../shared/store/queues.js';
 import { inParallel } from '../../../shared/store/table.js';
-import { defineRoute, header, json, problem, Problem, rawBody, type RouteContext } from '../http.js';
+import { defineRoute, header, json, jsonBody, problem, Problem, rawBody, type RouteContext } from '../http.js';
+import { eventWithStagedBody, presignStagedUpload, StagedUploadResponse, stagedUploadRequest, UploadId } from '../staged-uploads.js';
 import { newId } from './returns.js';
 
 const FORMATS = ['ssda903', 'cin_census', 'cohort_csv'] as const;
+const COHORT_MEDIA_TYPES = ['multipart/form-data', 'application/xml', 'text/csv'] as const;
 type Format = (typeof FORMATS)[number];
 
 const ImportReport = z
@@ -164,7 +166,9 @@ function rawUploadName(contentType: string): string {
   return /^multipart\//i.test(contentType) ? 'request.multipart' : /xml/i.test(contentType) ? 'request.xml' : /csv/i.test(contentType) ? 'request.csv' : 'request.bin';
 }
 
-async function postCohorts(ctx: RouteContext<{ format?: Format }>) {
+async function postCohorts(direct: RouteContext<{ format?: Format; upload?: string }>) {
+  // A file sent by presigned PUT (POST /v1/cohorts/uploads) is imported exactly as a direct upload.
+  const ctx = direct.query.upload ? { ...direct, event: await eventWithStagedBody(direct.event, direct.query.upload) } : direct;
   const { principal, query } = ctx;
   const importId = newId('i');
   let upload: Upload;
@@ -214,9 +218,24 @@ export const cohortRoutes = [
   defineRoute({
     method: 'POST', path: '/v1/cohorts', access: 'import_cohorts', tags: ['cohorts'], successStatus: 200,
     summary: 'Import an LA social-care list (SSDA903 header + episodes as multipart/form-data, CIN census XML, or cohort CSV) with a per-record report',
-    query: z.object({ format: z.enum(FORMATS).optional().describe('skip recognition: ssda903, cin_census or cohort_csv') }),
-    body: { mediaTypes: ['multipart/form-data', 'application/xml', 'text/csv'], description: 'SSDA903: fields "header" and "episodes"; CIN census XML; cohort CSV (upn, cohort, start_date, end_date)' },
+    query: z.object({
+      format: z.enum(FORMATS).optional().describe('skip recognition: ssda903, cin_census or cohort_csv'),
+      upload: UploadId.optional().describe('import the file sent by presigned PUT under this upload id (POST /v1/cohorts/uploads) instead of a body'),
+    }),
+    body: { mediaTypes: [...COHORT_MEDIA_TYPES], description: 'SSDA903: fields "header" and "episodes"; CIN census XML; cohort CSV (upn, cohort, start_date, end_date)' },
     response: ImportReport,
     handler: postCohorts,
+  }),
+  defineRoute({
+    method: 'POST', path: '/v1/cohorts/uploads', access: 'import_cohorts', tags: ['cohorts'],
+    summary: 'Get a presigned S3 PUT for a list too large to send directly (up to 20 MB), then POST /v1/cohorts?upload=<uploadId>',
+    body: stagedUploadRequest(COHORT_MEDIA_TYPES),
+    response: StagedUploadResponse,
+    handler: async ({ event, principal }) => {
+      const body = jsonBody(event, stagedUploadRequest(COHORT_MEDIA_TYPES));
+      const staged = await presignStagedUpload('cohorts', body, '/v1/cohorts');
+      await recordAudit(principal, { action: 'presign_import', target: `upload:${staged.uploadId}`, outcome: 'awaiting_upload' });
+      return json(201, staged);
+    },
   }),
 ];

@@ -12,7 +12,8 @@ import { keepImportFile, putImport } from '../../../shared/store/imports.js';
 import { requestRollup } from '../../../shared/store/queues.js';
 import { upsertSchool } from '../../../shared/store/schools.js';
 import { inParallel } from '../../../shared/store/table.js';
-import { defineRoute, json, problem, Problem, rawBody } from '../http.js';
+import { defineRoute, json, jsonBody, problem, Problem, rawBody } from '../http.js';
+import { presignStagedUpload, StagedUploadResponse, stagedUploadRequest, UploadId, eventWithStagedBody } from '../staged-uploads.js';
 import { newId } from './returns.js';
 
 const RegistryReport = z
@@ -29,8 +30,11 @@ export const registryRoutes = [
     method: 'POST', path: '/v1/schools', access: 'manage_registry', tags: ['schools'], successStatus: 200,
     summary: 'Load or update the school registry from a GIAS extract CSV (per-record report)',
     body: { mediaTypes: ['text/csv'], description: 'GIAS extract: URN, LA (code), EstablishmentNumber, EstablishmentName, PhaseOfEducation (name), TypeOfEstablishment (name), EstablishmentStatus (name)' },
+    query: z.object({ upload: UploadId.optional().describe('import the file sent by presigned PUT under this upload id (POST /v1/schools/uploads) instead of a body') }),
     response: RegistryReport,
-    handler: async ({ event, principal }) => {
+    handler: async ({ event: direct, principal, query }) => {
+      // A file sent by presigned PUT (POST /v1/schools/uploads) is imported exactly as a direct upload.
+      const event = query.upload ? await eventWithStagedBody(direct, query.upload) : direct;
       const body = rawBody(event);
       if (body.length === 0) throw problem(400, 'The request has no body: send the GIAS extract CSV.');
       if (body.length > LIMITS.maxCohortUploadBytes) throw problem(413, `Registry uploads are limited to ${LIMITS.maxCohortUploadBytes} bytes.`);
@@ -58,6 +62,18 @@ export const registryRoutes = [
       await requestRollup(academicYearOf(todayInEngland()));
       await recordAudit(principal, { action: 'import_registry', target: `import:${importId}`, outcome: parsed.errors.length ? 'accepted_with_errors' : 'accepted', count: parsed.schools.length });
       return json(200, { importId, counts, outOfArea: parsed.schools.filter((s) => s.laCode !== la).length, errors: parsed.errors.slice(0, 1000) });
+    },
+  }),
+  defineRoute({
+    method: 'POST', path: '/v1/schools/uploads', access: 'manage_registry', tags: ['schools'],
+    summary: 'Get a presigned S3 PUT for a GIAS extract too large to send directly (up to 20 MB), then POST /v1/schools?upload=<uploadId>',
+    body: stagedUploadRequest(['text/csv']),
+    response: StagedUploadResponse,
+    handler: async ({ event, principal }) => {
+      const body = jsonBody(event, stagedUploadRequest(['text/csv']));
+      const staged = await presignStagedUpload('registry', body, '/v1/schools');
+      await recordAudit(principal, { action: 'presign_import', target: `upload:${staged.uploadId}`, outcome: 'awaiting_upload' });
+      return json(201, staged);
     },
   }),
 ];

@@ -10,14 +10,16 @@ import * as z from 'zod';
 import { LIMITS, runtimeConfig } from '../../../shared/config.js';
 import { mayUploadFor, type Principal } from '../../../shared/domain/access.js';
 import { todayInEngland } from '../../../shared/domain/dates.js';
-import { getBlob, putBlob, putJson } from '../../../shared/store/blobs.js';
+import { getBlob, headBlob, putBlob, putJson } from '../../../shared/store/blobs.js';
 import { s3Client } from '../../../shared/store/clients.js';
 import { paths } from '../../../shared/store/keys.js';
 import { createReturn, getReturn, listReturns, setReturnStatus, type ReturnRecord } from '../../../shared/store/returns.js';
 import { getSchool } from '../../../shared/store/schools.js';
 import { recordAudit } from '../../../shared/store/audit.js';
+import { METRIC, recordMetric } from '../../../shared/observability.js';
 import { parseReturn } from '../../ingest/parse-return.js';
 import { Urn, page, Problem as ProblemSchema } from '../../../shared/schemas/common.js';
+import { redirectToObject } from '../large-responses.js';
 import { defineRoute, header, json, jsonBody, pageQuery, problem, Problem, rawBody, type RouteContext } from '../http.js';
 
 export function newId(prefix: string): string {
@@ -73,6 +75,7 @@ async function quarantineAtDoor(principal: Principal, body: Buffer, format: 'csv
     counts: { rows: 0, accepted: 0, rejected: 0 },
   });
   await recordAudit(principal, { action: 'upload_return', target: `return:${returnId}`, outcome: `rejected:${p.status}` });
+  recordMetric(METRIC.returnsRejected, 1);
   throw new Problem(p.status, p.title, p.detail, p.errors?.slice(0, 100), { returnId, code: p.code });
 }
 
@@ -195,24 +198,17 @@ export const returnRoutes = [
   }),
   defineRoute({
     method: 'GET', path: '/v1/returns/{returnId}/file', access: 'read_return', tags: ['returns'],
-    summary: 'The file exactly as it was received (kept whatever its fate, rejected files included)',
+    summary: 'The file exactly as it was received (kept whatever its fate, rejected files included): 303 to a presigned S3 GET valid for 5 minutes',
+    successStatus: 303,
     handler: async ({ principal, params }) => {
       if (!ReturnId.safeParse(params.returnId).success) throw problem(404, 'No such return.');
       const r = await visibleReturn(principal, params.returnId);
       const config = runtimeConfig();
       const bucket = r.objectKey.startsWith('quarantine/') ? config.quarantineBucket : config.returnsBucket;
-      const blob = await getBlob(bucket, r.objectKey);
-      if (!blob) throw problem(404, r.status === 'awaiting_upload' ? 'The file has not been uploaded yet.' : 'No such file.');
+      // Files run to 200 MB, over Lambda's 6 MB response: the client fetches it from S3 itself.
+      if (!(await headBlob(bucket, r.objectKey))) throw problem(404, r.status === 'awaiting_upload' ? 'The file has not been uploaded yet.' : 'No such file.');
       await recordAudit(principal, { action: 'read_return_file', target: `return:${r.returnId}`, outcome: 'ok', urn: r.urn });
-      return {
-        statusCode: 200,
-        headers: {
-          'content-type': r.format === 'csv' ? 'text/csv' : 'application/xml',
-          'content-disposition': `attachment; filename="${r.returnId}.${EXT[r.format]}"`,
-        },
-        body: blob.body.toString('base64'),
-        isBase64Encoded: true,
-      };
+      return redirectToObject(bucket, r.objectKey, `${r.returnId}.${EXT[r.format]}`, r.format === 'csv' ? 'text/csv' : 'application/xml');
     },
   }),
   defineRoute({
