@@ -87,7 +87,7 @@ function navigation(session: Session | undefined, active: string | undefined): H
         h('a', { class: 'govuk-service-navigation__link', href: n.href, 'aria-current': current ? 'page' : undefined }, current ? h('strong', { class: 'govuk-service-navigation__active-fallback' }, n.label) : n.label));
     }));
   return h('section', { class: 'govuk-service-navigation', 'aria-label': 'Service information' },
-    h('div', { class: 'govuk-width-container' },
+    h('div', { class: 'govuk-width-container app-width' },
       h('div', { class: 'govuk-service-navigation__container' },
         h('span', { class: 'govuk-service-navigation__service-name' }, h('a', { href: '#/', class: 'govuk-service-navigation__link' }, 'Attendance Hub')),
         items.length ? h('nav', { 'aria-label': 'Menu', class: 'govuk-service-navigation__wrapper' }, list) : null,

@@ -40,8 +40,9 @@ function calendar(sessions: Sessions, names: Map<string, string>): HTMLElement {
     byDay.set(s.date, d);
   }
   const months: HTMLElement[] = [];
-  const start = utc(sessions.from);
-  const end = utc(sessions.to);
+  // From the first month with a mark (the year starts on 1 August, the register in September).
+  const start = utc(sessions.sessions[0]?.date ?? sessions.from);
+  const end = utc(sessions.sessions.at(-1)?.date ?? sessions.to);
   for (let m = new Date(Date.UTC(start.getUTCFullYear(), start.getUTCMonth(), 1)); m <= end; m = new Date(Date.UTC(m.getUTCFullYear(), m.getUTCMonth() + 1, 1))) {
     const last = new Date(Date.UTC(m.getUTCFullYear(), m.getUTCMonth() + 1, 0));
     const weeks: Array<Array<string | null>> = [];
@@ -80,7 +81,7 @@ function calendar(sessions: Sessions, names: Map<string, string>): HTMLElement {
       h('tbody', { class: 'govuk-table__body' }, weeks.map((w) => h('tr', { class: 'govuk-table__row' }, w.map(cell))))));
   }
   const legend = h('ul', { class: 'govuk-list app-cal__legend', 'aria-label': 'Key' },
-    ['present', 'approved_activity', 'authorised', 'unauthorised', 'not_possible', 'unmarked'].map((c) => h('li', null, h('span', { class: `app-cal__mark app-cal__mark--${c}`, 'aria-hidden': 'true' }, ' '), ' ', CATEGORY_LABELS[c])));
+    ['present', 'approved_activity', 'authorised', 'unauthorised', 'not_possible', 'unmarked'].map((c) => h('li', null, h('span', { class: `app-cal__mark app-cal__mark--${c}`, 'aria-hidden': 'true' }, '\u00a0'), ' ', CATEGORY_LABELS[c])));
   return h('div', { class: 'app-cal-wrap' }, legend, h('p', { class: 'govuk-body-s' }, 'Each day shows its morning (AM) and afternoon (PM) marks. Hover over or tab to a day for the codes and the school.'), h('div', { class: 'app-cal__months' }, months));
 }
 
