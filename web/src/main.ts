@@ -179,6 +179,8 @@ async function start(): Promise<void> {
   config = (await fetch('config.json').then((r) => (r.ok ? r.json() : { auth: 'local' })).catch(() => ({ auth: 'local' }))) as AppConfig;
   setApiBase(config.apiBase);
   if (config.auth === 'cognito' && config.cognito) {
+    // Back from managed login's sign-out (its logout URL may not carry a fragment).
+    if (new URLSearchParams(location.search).has('signed-out')) history.replaceState(null, '', `${location.pathname}#/sign-in?signed-out=1`);
     try {
       const to = await cognitoCallback(config.cognito);
       if (to) location.hash = to;

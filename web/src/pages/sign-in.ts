@@ -1,8 +1,21 @@
-import { localSchools, localSignIn, ROLE_LABELS, type AppConfig, type Role } from '../auth.js';
+import { cognitoSignIn, localSchools, localSignIn, ROLE_LABELS, type AppConfig, type Role } from '../auth.js';
 import { errorSummary, h, notice, replace } from '../dom.js';
 
 /** The local sign-in page: one button per role; "School" then asks which school, from the registry. */
 export async function signInPage(ctx: { config: AppConfig; query: URLSearchParams; returnTo: string }): Promise<{ title: string; body: Node[] }> {
+  const cognito = ctx.config.auth === 'cognito' ? ctx.config.cognito : undefined;
+  if (cognito) {
+    // In AWS: managed login (after signing out, or when it is offered again).
+    return {
+      title: 'Sign in',
+      body: [
+        ...(ctx.query.get('signed-out') ? [notice('You have signed out.', 'success')] : []),
+        h('h1', { class: 'govuk-heading-l' }, 'Sign in to Attendance Hub'),
+        h('p', { class: 'govuk-body' }, 'Sign in with your account. You will be asked for the code from your authenticator app.'),
+        h('button', { type: 'button', class: 'govuk-button', onclick: () => void cognitoSignIn(cognito, '#/') }, 'Sign in'),
+      ],
+    };
+  }
   const status = h('div');
   const schoolForm = h('div');
   const go = async (role: Role, urn?: string) => {
