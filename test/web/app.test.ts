@@ -85,6 +85,15 @@ describe('the web app', () => {
     const weekRows = page.getByRole('table', { name: 'Weekly rates' }).locator('tbody tr');
     await expect(weekRows.count()).resolves.toBe(weeks.items.length);
     await page.getByRole('img', { name: /Line chart of weekly attendance/ }).waitFor();
+
+    // Beside the DfE's published figures (GET /v1/metrics/reference), ranked in a chosen region.
+    const ref = await svc.api('/v1/metrics/reference', 'la_officer');
+    const england = page.getByRole('table', { name: 'This LA, England and the region' }).getByRole('row', { name: /^England/ });
+    await expect(england.getByRole('cell').allTextContents()).resolves.toEqual([pct(ref.national.attendanceRate), pct(ref.national.absenceRate), pct(ref.national.persistentAbsenceRate)]);
+    await page.getByLabel('Region').selectOption({ label: 'London' });
+    await page.getByRole('button', { name: 'Compare' }).click();
+    await page.getByText(/Absence ranks \d+ of \d+ LAs in London/).waitFor();
+    await page.getByRole('table', { name: 'LAs in London, lowest absence first' }).waitFor();
     await check('overview');
   });
 

@@ -103,3 +103,14 @@ export interface ReturnStatus {
   errors?: Array<{ line: number; field: string; code: string; message: string }>; errorsTruncated?: boolean;
   rejection?: { title: string; detail: string };
 }
+export interface PublishedRow {
+  level: 'national' | 'regional' | 'la'; code: string; laCode: string | null; name: string; regionCode: string | null; regionName: string | null; phase: string;
+  schools: number | null; enrolments: number | null; attendanceRate: number | null; absenceRate: number | null;
+  authorisedAbsenceRate: number | null; unauthorisedAbsenceRate: number | null; persistentAbsenceRate: number | null;
+}
+export interface Reference {
+  source: { title: string; publisher: string; period: string; retrieved: string; url: string; licence: string };
+  phase: string; national: PublishedRow | null; region: PublishedRow | null; la: PublishedRow | null; regionLas: PublishedRow[];
+  regions: Array<{ code: string; name: string }>;
+  characteristics: Array<{ cohort: string; label: string; absenceRate: number | null; persistentAbsenceRate: number | null; severeAbsenceRate: number | null; period: string; source: string }>;
+}

@@ -1,4 +1,4 @@
-import { get, query, type Metrics, type MetricsRow } from '../api.js';
+import { get, query, type Metrics, type MetricsRow, type PublishedRow, type Reference } from '../api.js';
 import { lineChart } from '../chart.js';
 import { h, table } from '../dom.js';
 import { cohortLabel, date, GAP_COHORTS, num, pct } from '../format.js';
@@ -10,11 +10,14 @@ export async function overviewPage(ctx: PageContext): Promise<PageResult> {
   const from = ctx.query.get('from') ?? undefined;
   const to = ctx.query.get('to') ?? undefined;
   const period = { from, to };
-  const [headline, weeks, cohorts] = await Promise.all([
+  const regionAsked = ctx.query.get('region') ?? undefined;
+  const [headline, weeks, cohorts, reference] = await Promise.all([
     get<Metrics>(`/v1/metrics${query(period)}`),
     get<Metrics>(`/v1/metrics${query({ ...period, groupBy: 'week' })}`),
     get<Metrics>(`/v1/metrics${query({ ...period, groupBy: 'cohort' })}`),
+    get<Reference>(`/v1/metrics/reference${query({ region: regionAsked })}`).catch(() => undefined),
   ]);
+  const national = new Map((reference?.characteristics ?? []).map((c) => [c.cohort, c]));
   const all = headline.items[0];
   const byCohort = new Map(cohorts.items.map((r) => [r.key.cohort ?? 'all', r]));
   const weekRows = [...weeks.items].sort((a, b) => ((a.key.week ?? '') < (b.key.week ?? '') ? -1 : 1));
@@ -67,9 +70,45 @@ export async function overviewPage(ctx: PageContext): Promise<PageResult> {
           { header: 'Persistent absence', cell: (g) => pct(g.row?.persistentAbsenceRate), numeric: true },
           { header: 'Complement persistent absence', cell: (g) => pct(g.complement?.persistentAbsenceRate), numeric: true },
           { header: 'Persistent absence gap', cell: (g) => gap(g.row?.persistentAbsenceRate, g.complement?.persistentAbsenceRate), numeric: true },
+          { header: 'National absence', cell: (g) => pct(national.get(g.cohort)?.absenceRate), numeric: true },
+          { header: 'National persistent absence', cell: (g) => pct(national.get(g.cohort)?.persistentAbsenceRate), numeric: true },
         ], gapRows, { captionClass: 'govuk-table__caption--s' })),
+      reference ? h('p', { class: 'govuk-body-s' }, 'National figures by characteristic: ', reference.characteristics.filter((c) => GAP_COHORTS.includes(c.cohort as never)).map((c) => `${c.label}, ${c.period} (${c.source})`).join('; '), '.') : null,
+      reference && all ? comparison(ctx, all, reference, headline.period) : null,
       h('p', { class: 'govuk-body-s' }, 'Rates by the DfE methodology: absence is the share of possible sessions missed; a pupil is persistently absent missing 10% or more, severely absent missing 50% or more. ',
         h('a', { class: 'govuk-link', href: `#/pupils?flag=persistent_absence${from ? `&from=${from}` : ''}${to ? `&to=${to}` : ''}` }, 'Persistently absent pupils')),
     ],
   };
+}
+
+/** This LA beside England, its region and the region's other LAs (the DfE's published year to date). */
+function comparison(ctx: PageContext, all: MetricsRow, ref: Reference, period: { from: string; to: string }): HTMLElement[] {
+  type Line = { name: string; absenceRate: number | null; persistentAbsenceRate: number | null; attendanceRate: number | null; self?: boolean };
+  const self: Line = { name: 'This LA (Attendance Hub)', attendanceRate: all.attendanceRate, absenceRate: all.absenceRate, persistentAbsenceRate: all.persistentAbsenceRate, self: true };
+  const fromRow = (r: PublishedRow): Line => ({ name: r.name, attendanceRate: r.attendanceRate, absenceRate: r.absenceRate, persistentAbsenceRate: r.persistentAbsenceRate });
+  const others = ref.regionLas.filter((r) => r.laCode !== ref.la?.laCode).map(fromRow);
+  const ranked = [...others, self].sort((a, b) => (a.absenceRate ?? Infinity) - (b.absenceRate ?? Infinity));
+  const rank = ranked.indexOf(self) + 1;
+  const regionSelect = h('select', { class: 'govuk-select', id: 'region', name: 'region' },
+    h('option', { value: '' }, ref.la ? `${ref.la.regionName ?? 'Own region'} (this LA’s)` : 'Choose a region'),
+    ref.regions.map((r) => h('option', { value: r.code, selected: r.code === ref.region?.code && !!ctx.query.get('region') }, r.name)));
+  const cols = [
+    { header: 'Area', cell: (l: Line) => (l.self ? h('strong', null, l.name) : l.name) },
+    { header: 'Attendance', cell: (l: Line) => pct(l.attendanceRate), numeric: true },
+    { header: 'Absence', cell: (l: Line) => pct(l.absenceRate), numeric: true },
+    { header: 'Persistent absence', cell: (l: Line) => pct(l.persistentAbsenceRate), numeric: true },
+  ];
+  return [
+    h('h2', { class: 'govuk-heading-m' }, 'Compared with published figures'),
+    h('p', { class: 'govuk-body' }, `This LA from ${date(period.from)} to ${date(period.to)}, beside the DfE’s published figures for ${ref.source.period} (all phases). `,
+      ref.region && rank ? h('strong', null, `Absence ranks ${rank} of ${ranked.length} LAs in ${ref.region.name} (1 = lowest absence).`) : 'Choose a region to see where the LA ranks in it.'),
+    h('form', { class: 'app-filters', 'aria-label': 'Region', onsubmit: (e: Event) => { e.preventDefault(); ctx.setQuery({ from: ctx.query.get('from') ?? undefined, to: ctx.query.get('to') ?? undefined, region: regionSelect.value }); } },
+      h('div', { class: 'govuk-form-group app-filters__item' }, h('label', { class: 'govuk-label', for: 'region' }, 'Region'), regionSelect),
+      h('div', { class: 'app-filters__item' }, h('button', { type: 'submit', class: 'govuk-button govuk-button--secondary' }, 'Compare'))),
+    h('div', { class: 'app-scroll' }, table<Line>('This LA, England and the region', cols,
+      [self, ...(ref.national ? [fromRow(ref.national)] : []), ...(ref.region ? [fromRow(ref.region)] : [])], { captionClass: 'govuk-table__caption--s' })),
+    ref.region ? h('div', { class: 'app-scroll' }, table<Line>(`LAs in ${ref.region.name}, lowest absence first`, [{ header: 'Rank', cell: (l) => String(ranked.indexOf(l) + 1), numeric: true }, ...cols], ranked,
+      { captionClass: 'govuk-table__caption--s', rowClass: (l) => (l.self ? 'app-row--self' : undefined) })) : null,
+    h('p', { class: 'govuk-body-s' }, 'Source: ', h('a', { class: 'govuk-link', href: ref.source.url }, ref.source.title), `, ${ref.source.publisher}, retrieved ${date(ref.source.retrieved)}; ${ref.source.licence}. Suppressed figures show as –.`),
+  ].filter(Boolean) as HTMLElement[];
 }
