@@ -102,7 +102,7 @@ function comparison(ctx: PageContext, all: MetricsRow, ref: Reference, period: {
     h('h2', { class: 'govuk-heading-m' }, 'Compared with published figures'),
     h('p', { class: 'govuk-body' }, `This LA from ${date(period.from)} to ${date(period.to)}, beside the DfE’s published figures for ${ref.source.period} (all phases). `,
       ref.region && rank ? h('strong', null, `Absence ranks ${rank} of ${ranked.length} LAs in ${ref.region.name} (1 = lowest absence).`) : 'Choose a region to see where the LA ranks in it.'),
-    h('form', { class: 'app-filters', 'aria-label': 'Region', onsubmit: (e: Event) => { e.preventDefault(); ctx.setQuery({ from: ctx.query.get('from') ?? undefined, to: ctx.query.get('to') ?? undefined, region: regionSelect.value }); } },
+    h('form', { class: 'app-filters', 'aria-label': 'Compare with a region', onsubmit: (e: Event) => { e.preventDefault(); ctx.setQuery({ from: ctx.query.get('from') ?? undefined, to: ctx.query.get('to') ?? undefined, region: regionSelect.value }); } },
       h('div', { class: 'govuk-form-group app-filters__item' }, h('label', { class: 'govuk-label', for: 'region' }, 'Region'), regionSelect),
       h('div', { class: 'app-filters__item' }, h('button', { type: 'submit', class: 'govuk-button govuk-button--secondary' }, 'Compare'))),
     h('div', { class: 'app-scroll' }, table<Line>('This LA, England and the region', cols,
