@@ -90,8 +90,8 @@ describe('the web app', () => {
     const ref = await svc.api('/v1/metrics/reference', 'la_officer');
     const england = page.getByRole('table', { name: 'This LA, England and the region' }).getByRole('row', { name: /^England/ });
     await expect(england.getByRole('cell').allTextContents()).resolves.toEqual([pct(ref.national.attendanceRate), pct(ref.national.absenceRate), pct(ref.national.persistentAbsenceRate)]);
-    await page.getByLabel('Region').selectOption({ label: 'London' });
-    await page.getByRole('button', { name: 'Compare' }).click();
+    await page.getByLabel('Region', { exact: true }).selectOption({ label: 'London' });
+    await page.getByRole('button', { name: 'Compare', exact: true }).click();
     await page.getByText(/Absence ranks \d+ of \d+ LAs in London/).waitFor();
     await page.getByRole('table', { name: 'LAs in London, lowest absence first' }).waitFor();
     await check('overview');

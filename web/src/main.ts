@@ -40,7 +40,7 @@ interface Route {
 interface NavItem {
   id: string;
   label: string;
-  href: string;
+  href: string | ((s: Session) => string);
   roles: readonly Role[];
 }
 
@@ -54,6 +54,7 @@ const NAV: NavItem[] = [
   { id: 'schools', label: 'Schools', href: '#/schools', roles: LA },
   { id: 'upload', label: 'Upload a return', href: '#/upload', roles: ['school'] },
   { id: 'returns', label: 'Returns', href: '#/returns', roles: ['school'] },
+  { id: 'schools', label: 'Your school', href: (s) => `#/schools/${s.urn}`, roles: ['school'] },
   { id: 'pupils', label: 'Pupils', href: '#/pupils', roles: ['la_officer', 'school', 'vsh'] },
   { id: 'patterns', label: 'Patterns', href: '#/patterns', roles: LA },
 ];
@@ -82,9 +83,10 @@ function navigation(session: Session | undefined, active: string | undefined): H
   const items = session ? NAV.filter((n) => n.roles.includes(session.role)) : [];
   const list = h('ul', { class: 'govuk-service-navigation__list', id: 'navigation' },
     items.map((n) => {
-      const current = n.id === active || (active === 'home' && n.href === '#/');
+      const href = typeof n.href === 'function' ? n.href(session!) : n.href;
+      const current = n.id === active || (active === 'home' && href === '#/');
       return h('li', { class: `govuk-service-navigation__item${current ? ' govuk-service-navigation__item--active' : ''}` },
-        h('a', { class: 'govuk-service-navigation__link', href: n.href, 'aria-current': current ? 'page' : undefined }, current ? h('strong', { class: 'govuk-service-navigation__active-fallback' }, n.label) : n.label));
+        h('a', { class: 'govuk-service-navigation__link', href, 'aria-current': current ? 'page' : undefined }, current ? h('strong', { class: 'govuk-service-navigation__active-fallback' }, n.label) : n.label));
     }));
   return h('section', { class: 'govuk-service-navigation', 'aria-label': 'Service information' },
     h('div', { class: 'govuk-width-container app-width' },
