@@ -89,6 +89,7 @@ function comparison(ctx: PageContext, all: MetricsRow, ref: Reference, period: {
   const others = ref.regionLas.filter((r) => r.laCode !== ref.la?.laCode).map(fromRow);
   const ranked = [...others, self].sort((a, b) => (a.absenceRate ?? Infinity) - (b.absenceRate ?? Infinity));
   const rank = ranked.indexOf(self) + 1;
+  const published = ranked.filter((l) => l.absenceRate !== null).length;
   const regionSelect = h('select', { class: 'govuk-select', id: 'region', name: 'region' },
     h('option', { value: '' }, ref.la ? `${ref.la.regionName ?? 'Own region'} (this LA’s)` : 'Choose a region'),
     ref.regions.map((r) => h('option', { value: r.code, selected: r.code === ref.region?.code && !!ctx.query.get('region') }, r.name)));
@@ -101,13 +102,13 @@ function comparison(ctx: PageContext, all: MetricsRow, ref: Reference, period: {
   return [
     h('h2', { class: 'govuk-heading-m' }, 'Compared with published figures'),
     h('p', { class: 'govuk-body' }, `This LA from ${date(period.from)} to ${date(period.to)}, beside the DfE’s published figures for ${ref.source.period} (all phases). `,
-      ref.region && rank ? h('strong', null, `Absence ranks ${rank} of ${ranked.length} LAs in ${ref.region.name} (1 = lowest absence).`) : 'Choose a region to see where the LA ranks in it.'),
+      ref.region && rank ? h('strong', null, `Absence ranks ${rank} of ${published} LAs in ${ref.region.name} (1 = lowest absence; LAs whose figures are suppressed are not ranked).`) : 'Choose a region to see where the LA ranks in it.'),
     h('form', { class: 'app-filters', 'aria-label': 'Compare with a region', onsubmit: (e: Event) => { e.preventDefault(); ctx.setQuery({ from: ctx.query.get('from') ?? undefined, to: ctx.query.get('to') ?? undefined, region: regionSelect.value }); } },
       h('div', { class: 'govuk-form-group app-filters__item' }, h('label', { class: 'govuk-label', for: 'region' }, 'Region'), regionSelect),
       h('div', { class: 'app-filters__item' }, h('button', { type: 'submit', class: 'govuk-button govuk-button--secondary' }, 'Compare'))),
     h('div', { class: 'app-scroll' }, table<Line>('This LA, England and the region', cols,
       [self, ...(ref.national ? [fromRow(ref.national)] : []), ...(ref.region ? [fromRow(ref.region)] : [])], { captionClass: 'govuk-table__caption--s' })),
-    ref.region ? h('div', { class: 'app-scroll' }, table<Line>(`LAs in ${ref.region.name}, lowest absence first`, [{ header: 'Rank', cell: (l) => String(ranked.indexOf(l) + 1), numeric: true }, ...cols], ranked,
+    ref.region ? h('div', { class: 'app-scroll' }, table<Line>(`LAs in ${ref.region.name}, lowest absence first`, [{ header: 'Rank', cell: (l) => (l.absenceRate === null ? '–' : String(ranked.indexOf(l) + 1)), numeric: true }, ...cols], ranked,
       { captionClass: 'govuk-table__caption--s', rowClass: (l) => (l.self ? 'app-row--self' : undefined) })) : null,
     h('p', { class: 'govuk-body-s' }, 'Source: ', h('a', { class: 'govuk-link', href: ref.source.url }, ref.source.title), `, ${ref.source.publisher}, retrieved ${date(ref.source.retrieved)}; ${ref.source.licence}. Suppressed figures show as –.`),
   ].filter(Boolean) as HTMLElement[];
