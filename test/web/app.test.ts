@@ -191,6 +191,22 @@ describe('the web app', () => {
     await page.getByRole('link', { name: 'Returns', exact: true }).click();
     await page.getByRole('table', { name: 'Returns, newest first' }).waitFor();
     await check('returns');
+    // Its own school: figures, flagged pupils, returns (no other school's).
+    await page.getByRole('link', { name: 'Your school', exact: true }).click();
+    await page.getByRole('heading', { name: school.name, level: 1 }).waitFor();
+    await page.getByRole('table', { name: 'Year groups' }).waitFor();
+    await check('school-own');
+  });
+
+  it('signs the Virtual School Head and the administrator in to their start pages', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await signIn(page, svc.url, 'Virtual School Head');
+    await page.getByRole('heading', { name: 'Signed in as Virtual School Head' }).waitFor();
+    await check('home-vsh');
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await signIn(page, svc.url, 'Administrator');
+    await page.getByRole('heading', { name: 'Signed in as Administrator' }).waitFor();
+    await check('home-admin');
   });
 
   it('finds no serious or critical accessibility violation on any page', () => {
