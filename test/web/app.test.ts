@@ -52,7 +52,7 @@ describe('the web app', () => {
 
   it('shows the sign-in page with a button per role', async () => {
     await page.goto(`${svc.url}/`);
-    await expect(page.getByRole('heading', { name: 'Sign in to Attendance Hub' }).isVisible()).resolves.toBe(true);
+    await page.getByRole('heading', { name: 'Sign in to Attendance Hub' }).waitFor();
     for (const role of ['LA officer', 'Virtual School Head', 'School', 'Administrator']) {
       await page.getByRole('button', { name: role, exact: true }).waitFor();
     }
@@ -158,6 +158,13 @@ describe('the web app', () => {
     await check('pupils-filtered');
     await page.getByRole('link', { name: 'Patterns', exact: true }).click();
     await page.getByRole('heading', { name: 'Threshold-gaming patterns' }).waitFor();
+    const findings = await svc.api('/v1/patterns?limit=200', 'la_officer');
+    await page.getByRole('status').filter({ hasText: `${findings.total} findings.` }).waitFor();
+    if (findings.items.length) {
+      const rows = page.getByRole('table', { name: 'Findings' }).locator('tbody tr');
+      await expect(rows.count()).resolves.toBe(findings.items.length);
+      await expect(rows.first().locator('td').nth(3).textContent()).resolves.toBe(findings.items[0].explanation);
+    }
     await check('patterns');
   });
 
