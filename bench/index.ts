@@ -28,6 +28,7 @@ import { round, seconds } from './measure.js';
 import { csvThroughput, ctfThroughput } from './parsing.js';
 import { printReport } from './report.js';
 import { schoolDay, SCHOOL_DAY_URN } from './school-day.js';
+import { webOverviewFigures } from './web.js';
 
 export const BENCH_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -40,7 +41,7 @@ export interface BenchOptions {
   seed: string;
   /** Reuse an LA already generated in the work directory (generation is then not timed). */
   reuse: boolean;
-  /** Sections to leave out: parsing, bundles, service, load. */
+  /** Sections to leave out: parsing, bundles, service, load, web. */
   skip: ReadonlySet<string>;
   workDir: string;
   log: (line: string) => void;
@@ -113,6 +114,12 @@ export async function runBench(options: BenchOptions): Promise<{ results: Record
   }
 
   if (!options.skip.has('service')) await serviceSections(options, p, laDir, manifest, summary, today, results);
+
+  // The web app: the overview usable after sign-in, on the demo LA (bench/web.ts).
+  if (!options.skip.has('web')) {
+    log('web app: overview after sign-in on the demo LA…');
+    results.web = await webOverviewFigures(join(options.workDir, 'web'), options.quick ? 3 : 7, log);
+  }
 
   results.totalSeconds = round(seconds(started));
   results.finishedAt = new Date().toISOString();

@@ -51,6 +51,12 @@ export function reportLines(results: R): string[][] {
     for (const [kind, k] of Object.entries(l.byKind as Record<string, R>)) add('7 load', `  ${kind}`, `p95 ${n(k.p95, 0)} ms`, `p50 ${n(k.p50, 0)} / p99 ${n(k.p99, 0)} ms, ${k.count} requests, ${k.errors} errors`);
     add('7 load', 'uploads drained', l.drained ? `${n(l.uploadsQueuedDrainSeconds, 1)} s` : 'not within the bound', 'after the last request');
   }
+  const w = results.web;
+  if (w?.skipped) add('8 web', 'overview after sign-in', 'skipped', w.skipped);
+  else if (w) {
+    add('8 web', 'overview usable after sign-in', `${n(w.overviewUsableMs.median, 0)} ms`, `median of ${w.runs} (worst ${n(w.overviewUsableMs.max, 0)} ms) on the demo LA (${w.demo}); Chromium`);
+    add('8 web', 'app JavaScript', kb(w.jsGzipBytes), `gzipped, budget ${kb(w.jsBudgetBytes)} per page`);
+  }
   return rows;
 }
 

@@ -1,12 +1,13 @@
 import { CfnOutput, Duration, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { Api } from './api.js';
-import { Auth } from './auth.js';
+import { Auth, WEB_SCOPES } from './auth.js';
 import { type DeploymentSettings, readDeploymentSettings } from './deployment-settings.js';
 import { IngestPipeline } from './ingest-pipeline.js';
 import { Monitoring } from './monitoring.js';
 import { Schedules } from './schedules.js';
 import { Storage } from './storage.js';
+import { WebHosting } from './web-hosting.js';
 
 /**
  * One LA's Attendance Hub (DESIGN §3), in the LA's own AWS account. Settings come from CDK
@@ -20,6 +21,7 @@ export class AttendanceHubStack extends Stack {
   readonly auth: Auth;
   readonly api: Api;
   readonly monitoring: Monitoring;
+  readonly web: WebHosting;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
@@ -35,13 +37,27 @@ export class AttendanceHubStack extends Stack {
       storage: this.storage,
       environment: this.pipeline.environment,
     });
-    this.auth = new Auth(this, 'Auth');
+    // The web app's hosting comes first: the app client's callback URLs are its address.
+    this.web = new WebHosting(this, 'Web', { accessLogs: this.storage.accessLogs });
+    this.auth = new Auth(this, 'Auth', { web: { url: this.web.url, domainPrefix: settings.authDomainPrefix } });
     this.api = new Api(this, 'Api', {
       storage: this.storage,
       auth: this.auth,
       environment: this.pipeline.environment,
       patterns: this.schedules.patterns,
       webOrigins: settings.webOrigins,
+    });
+
+    this.web.deploy({
+      apiBase: this.api.url.replace(/\/$/, ''),
+      laName: settings.laName,
+      cognito: {
+        domain: this.auth.domainName as string,
+        clientId: this.auth.client.userPoolClientId,
+        redirectUri: `${this.web.url}/`,
+        logoutUri: `${this.web.url}/?signed-out=1`,
+        scopes: [...WEB_SCOPES],
+      },
     });
 
     this.monitoring = new Monitoring(this, 'Monitoring', { alarmEmail: settings.alarmEmail });
@@ -57,6 +73,7 @@ export class AttendanceHubStack extends Stack {
     m.alarmOnServerErrors('ApiServerErrors', this.api.httpApi);
     m.alarmOnServiceMetrics();
 
+    new CfnOutput(this, 'WebUrl', { value: this.web.url, description: 'The web app (sign in with Cognito managed login)' });
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of API v1' });
     new CfnOutput(this, 'UserPoolId', { value: this.auth.userPool.userPoolId });
     new CfnOutput(this, 'UserPoolClientId', { value: this.auth.client.userPoolClientId });

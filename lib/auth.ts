@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
 
@@ -23,12 +23,25 @@ export const CUSTOM_ATTRIBUTES = { la: 'la', urn: 'urn' } as const;
  * MFA required (TOTP), a strong password policy and the Plus feature plan with threat protection
  * enforced, as is proportionate for special-category data about children.
  */
+export interface AuthProps {
+  /**
+   * The web app (issue 18): Cognito managed login on this domain prefix, with the authorization-code
+   * flow and PKCE for the app client, returning to `url` (and to its sign-in page on sign-out).
+   */
+  web?: { url: string; domainPrefix: string };
+}
+
+/** OAuth scopes the web app asks for: the ID token carries the groups and custom:la / custom:urn. */
+export const WEB_SCOPES = ['openid', 'email', 'profile'] as const;
+
 export class Auth extends Construct {
   readonly userPool: cognito.UserPool;
   readonly client: cognito.UserPoolClient;
   readonly groups: Record<(typeof ROLE_GROUPS)[number]['name'], cognito.UserPoolGroup>;
+  /** The managed-login domain, when the web app is hosted. */
+  readonly domain?: cognito.UserPoolDomain;
 
-  constructor(scope: Construct, id: string) {
+  constructor(scope: Construct, id: string, props: AuthProps = {}) {
     super(scope, id);
 
     this.userPool = new cognito.UserPool(this, 'UserPool', {
@@ -80,8 +93,19 @@ export class Auth extends Construct {
       generateSecret: false,
       // SRP for Amplify-style clients; USER_AUTH (choice-based) for passkeys and email OTP on Plus.
       authFlows: { userSrp: true, user: true },
-      // No hosted UI or OAuth redirects in this stack; clients sign in against the pool directly.
-      disableOAuth: true,
+      // The web app signs in through managed login (authorization code + PKCE: a public client, no
+      // secret, no implicit grant); other clients may still sign in against the pool directly (SRP).
+      ...(props.web
+        ? {
+            oAuth: {
+              flows: { authorizationCodeGrant: true, implicitCodeGrant: false, clientCredentials: false },
+              scopes: [cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
+              callbackUrls: [`${props.web.url}/`],
+              logoutUrls: [`${props.web.url}/?signed-out=1`],
+            },
+            supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
+          }
+        : { disableOAuth: true }),
       preventUserExistenceErrors: true,
       enableTokenRevocation: true,
       idTokenValidity: Duration.hours(1),
@@ -93,5 +117,23 @@ export class Auth extends Construct {
         .withCustomAttributes(CUSTOM_ATTRIBUTES.la, CUSTOM_ATTRIBUTES.urn),
       writeAttributes: new cognito.ClientAttributes().withStandardAttributes({ email: true }),
     });
+
+    if (props.web) {
+      // Managed login (the newer pages, MFA as the pool requires it), styled with Cognito's defaults.
+      this.domain = this.userPool.addDomain('ManagedLogin', {
+        cognitoDomain: { domainPrefix: props.web.domainPrefix },
+        managedLoginVersion: cognito.ManagedLoginVersion.NEWER_MANAGED_LOGIN,
+      });
+      new cognito.CfnManagedLoginBranding(this, 'ManagedLoginBranding', {
+        userPoolId: this.userPool.userPoolId,
+        clientId: this.client.userPoolClientId,
+        useCognitoProvidedValues: true,
+      });
+    }
+  }
+
+  /** <prefix>.auth.<region>.amazoncognito.com */
+  get domainName(): string | undefined {
+    return this.domain ? `${this.domain.domainName}.auth.${Stack.of(this).region}.amazoncognito.com` : undefined;
   }
 }

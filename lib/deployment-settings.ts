@@ -17,6 +17,8 @@ export interface DeploymentSettings {
   webOrigins: string[];
   /** Address subscribed to the alarm topic, if given. */
   alarmEmail: string | undefined;
+  /** Prefix of the Cognito managed-login domain (<prefix>.auth.<region>.amazoncognito.com); unique in the Region. */
+  authDomainPrefix: string;
 }
 
 const laSettingsSchema = z
@@ -40,6 +42,9 @@ const contextSchema = z.object({
   laSettings: laSettingsSchema.optional(),
   webOrigins: z.array(z.string().regex(/^(\*|https?:\/\/[^/\s]+)$/, 'an origin such as https://attendance.example.gov.uk, or *')).min(1),
   alarmEmail: z.email().optional(),
+  // Cognito's rule: lower-case letters, digits and hyphens, not starting or ending with a hyphen, no "aws", "amazon" or "cognito".
+  authDomainPrefix: z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'authDomainPrefix: lower-case letters, digits and hyphens, e.g. "attendance-hub-201"')
+    .refine((p) => !/aws|amazon|cognito/.test(p), 'authDomainPrefix may not contain aws, amazon or cognito'),
 });
 
 /** Context values arrive as strings from `-c key=value` and as JSON values from cdk.json: accept both. */
@@ -69,14 +74,15 @@ export function readDeploymentSettings(node: Node): DeploymentSettings {
     laSettings: jsonOrString(node.tryGetContext('laSettings')),
     webOrigins: originList(node.tryGetContext('webOrigins') ?? '*'),
     alarmEmail: node.tryGetContext('alarmEmail') || undefined,
+    authDomainPrefix: node.tryGetContext('authDomainPrefix') ?? `attendance-hub-${String(node.tryGetContext('laCode') ?? LOCAL_LA_CODE)}`,
   };
   const result = contextSchema.safeParse({ ...raw, laCode: String(raw.laCode) });
   if (!result.success) {
     const problems = result.error.issues.map((i) => `${i.path.join('.') || 'context'}: ${i.message}`);
     throw new Error(`invalid CDK context for the Attendance Hub stack:\n  ${problems.join('\n  ')}`);
   }
-  const { laCode, laName, laSettings, webOrigins, alarmEmail } = result.data;
-  return { laCode, laName, laSettings, webOrigins, alarmEmail };
+  const { laCode, laName, laSettings, webOrigins, alarmEmail, authDomainPrefix } = result.data;
+  return { laCode, laName, laSettings, webOrigins, alarmEmail, authDomainPrefix };
 }
 
 /** The settings a Lambda will run with, for the record (outputs and docs). */

@@ -55,6 +55,11 @@ function listen(server: Server): Promise<number> {
 
 const BUCKETS = [DEFAULT_NAMES.returnsBucket, DEFAULT_NAMES.quarantineBucket, DEFAULT_NAMES.registersBucket];
 
+/** Browsers PUT large returns to presigned URLs (the web app's upload page), as lib/storage.ts allows in AWS. */
+const RETURNS_CORS =
+  '<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>PUT</AllowedMethod><AllowedHeader>*</AllowedHeader><ExposeHeader>ETag</ExposeHeader></CORSRule></CORSConfiguration>';
+const BUCKET_CONFIGS = BUCKETS.map((name) => ({ name, configs: name === DEFAULT_NAMES.returnsBucket ? [RETURNS_CORS] : [] }));
+
 /**
  * Start dynalite and s3rver with their data under `dataDir` (`ddb/` and `s3/`). Ports are
  * ephemeral: nothing else on the machine is disturbed. By default the engines run in a child
@@ -81,7 +86,7 @@ async function startEnginesProcess(dataDir: string): Promise<Engines> {
       else if (m.type === 'error') reject(new Error(`engine process: ${m.message}`));
     });
   });
-  child.send({ type: 'start', dataDir, buckets: BUCKETS });
+  child.send({ type: 'start', dataDir, buckets: BUCKET_CONFIGS });
   const { dynamoPort, s3Port } = await ready;
   const dynamoEndpoint = `http://127.0.0.1:${dynamoPort}`;
   await createTable(dynamoEndpoint, DEFAULT_NAMES.table);
@@ -123,7 +128,7 @@ async function startEnginesInProcess(dataDir: string): Promise<Engines> {
     port: 0,
     directory: s3Dir,
     silent: true,
-    configureBuckets: BUCKETS.map((name) => ({ name })),
+    configureBuckets: BUCKET_CONFIGS,
   });
   const s3Address = await s3.run();
   const s3Endpoint = `http://127.0.0.1:${s3Address.port}`;

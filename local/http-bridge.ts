@@ -42,6 +42,8 @@ export interface HttpBridgeOptions {
   port: number;
   signingKey: Uint8Array;
   handler: ApiHandler;
+  /** Answers requests that are not the API's (the local web app and its sign-in); returns false to pass a request on. */
+  before?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 }
 
 class BodyTooLarge extends Error {}
@@ -154,6 +156,7 @@ export async function startHttpBridge(options: HttpBridgeOptions): Promise<{ ser
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (options.before && (await options.before(req, res))) return;
     let body: Buffer;
     try {
       body = await readBody(req);

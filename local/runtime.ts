@@ -30,6 +30,8 @@ export interface LocalRuntimeOptions {
   ingestConcurrency?: number;
   /** Run the pattern detectors once the service is quiet with data, then nightly at 02:00 (npm start); options for tests. */
   patternsTimer?: boolean | Pick<PatternsTimerOptions, 'quietMs' | 'pollMs' | 'nightlyAt'>;
+  /** Serve the web app (built in this directory) at `/`, with the local-only sign-in (web/server.ts). */
+  webApp?: { distDir: string };
 }
 
 export interface LocalRuntime {
@@ -153,7 +155,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
   const api = (await import('../functions/api/handler.js')).handler;
   const key = signingKey(dataDir);
+  const web = options.webApp
+    ? (await import('../web/server.js')).createWebHandler({
+        distDir: options.webApp.distDir,
+        laName: options.laName ?? LOCAL_LA_NAME,
+        mint: (request) => mintToken(dataDir, { ...request, la: laCode }),
+        schools: async () => (await import('../shared/store/schools.js')).listSchools(),
+      })
+    : undefined;
   const bridge = await startHttpBridge({
+    before: web,
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 0,
     signingKey: key,

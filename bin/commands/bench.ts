@@ -5,13 +5,13 @@
  *   npm run bench                   # full: 600 schools, 230,000 pupils, a whole year (an hour or more)
  *
  * Options: --schools N, --pupils M, --from/--to YYYY-MM-DD, --seed S (default 'bench'), --work DIR
- * (default .tmp/bench/<mode>), --reuse (keep an LA already generated there), --skip parsing,bundles,service.
+ * (default .tmp/bench/<mode>), --reuse (keep an LA already generated there), --skip parsing,bundles,service,web.
  * Exit status 1 when the service's figures differ from DuckDB's, or any return is not accepted.
  */
 import { join } from 'node:path';
 import { numberOption, parseArgs, stringOption } from './args.js';
 
-const USAGE = 'usage: bench [--quick] [--schools N] [--pupils M] [--from D] [--to D] [--seed S] [--work DIR] [--reuse] [--skip parsing,bundles,service]';
+const USAGE = 'usage: bench [--quick] [--schools N] [--pupils M] [--from D] [--to D] [--seed S] [--work DIR] [--reuse] [--skip parsing,bundles,service,web]';
 
 export async function run(args: string[]): Promise<number> {
   const parsed = parseArgs(args);

@@ -9,12 +9,15 @@ import { sampleReturnCsv, sampleReturnFromDemo } from '../../local/sample-return
 import { dataDirectory, demoWanted, port } from '../../local/settings.js';
 import { loadDemoIfEmpty } from '../../local/demo.js';
 import { listSchools } from '../../shared/store/schools.js';
+import { buildWeb } from '../../web/build.js';
 
 export async function run(): Promise<number> {
   // The handlers' structured logs are for CloudWatch; on a terminal only warnings and errors show.
   process.env.POWERTOOLS_LOG_LEVEL ??= process.env.LOG_LEVEL ?? 'WARN';
   const dataDir = dataDirectory();
-  const runtime = await startLocalRuntime({ dataDir, port: port(), host: process.env.HOST ?? '127.0.0.1', patternsTimer: true });
+  const web = await buildWeb();
+  const runtime = await startLocalRuntime({ dataDir, port: port(), host: process.env.HOST ?? '127.0.0.1', patternsTimer: true, webApp: { distDir: web.outDir } });
+  process.stdout.write(`Attendance Hub: open ${runtime.url}/ in a browser and sign in\n`);
   const stop = async () => {
     process.stderr.write('\nstopping…\n');
     await runtime.stop();
@@ -39,7 +42,7 @@ export async function run(): Promise<number> {
   };
   const out = [
     '',
-    `Attendance Hub is running at ${runtime.url}  (data in ${dataDir}; LA ${runtime.laCode})`,
+    `Attendance Hub is running at ${runtime.url}/  (open it in a browser; data in ${dataDir}; LA ${runtime.laCode})`,
     `  API docs: ${runtime.url}/docs   OpenAPI: ${runtime.url}/openapi.json   health: ${runtime.url}/health`,
     demo ? `  demo LA: ${demo.summary}` : '  no demo data loaded (DEMO=0 or the store already had data)',
     '',

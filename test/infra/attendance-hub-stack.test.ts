@@ -124,9 +124,9 @@ describe('storage', () => {
     },
   );
 
-  it('denies every non-TLS request to each of the four buckets', () => {
+  it('denies every non-TLS request to each of the four buckets (and the two of the web app)', () => {
     const policies = Object.values(template.findResources('AWS::S3::BucketPolicy'));
-    expect(policies).toHaveLength(4);
+    expect(policies).toHaveLength(4 + 2);
     for (const policy of policies) {
       expect(policy.Properties.PolicyDocument.Statement).toContainEqual(
         expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
