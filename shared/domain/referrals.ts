@@ -37,7 +37,7 @@
  * Public API: constants and types below; `allowedTransitions`, `isOpen`, `newReferral`,
  * `updateReferral`, `recordAction`, `addNote`, `closeWithOutcome`, `penaltyNoticesOf`,
  * `triageDueOn`, `workingDaysAfter`, `isOverdue`, `referralView`, `parentIdOf`, `evidenceSnapshot`,
- * `referralSuggestions`, `mayWithdrawAsReferrer`, `ReferralRuleError`.
+ * `referralSuggestions`, `mayWithdrawAsReferrer`, `raisedBy`, `ReferralRuleError`.
  */
 import type { Role } from './access.js';
 import { addDays } from './dates.js';
@@ -628,10 +628,26 @@ export function referralView(r: Referral, today: string): ReferralView {
   };
 }
 
-/** A referrer who may not work cases (school, VSH) may still withdraw its own case before triage. */
-export function mayWithdrawAsReferrer(r: Pick<Referral, 'status'>, patch: ReferralPatch): boolean {
+/**
+ * Whether `by` raised the case. The referrer is the body that raised it, not one login: a school's
+ * case is its school's (any of its staff), the Virtual School's the Virtual School's. A case an LA
+ * officer raised is nobody else's, even when it is about a school's or the Virtual School's pupil.
+ */
+export function raisedBy(r: Pick<Referral, 'createdBy'>, by: Pick<Actor, 'role' | 'urn' | 'sub'>): boolean {
+  const c = r.createdBy;
+  if (c.role !== by.role) return false;
+  if (by.role === 'school') return c.urn !== undefined && c.urn === by.urn;
+  if (by.role === 'vsh') return true;
+  return c.sub === by.sub;
+}
+
+/**
+ * A referrer who may not work cases (school, VSH) may still withdraw its own case before triage,
+ * and only its own (DESIGN §5; issue 15: never a case the LA or another referrer raised).
+ */
+export function mayWithdrawAsReferrer(r: Pick<Referral, 'status' | 'createdBy'>, patch: ReferralPatch, by: Pick<Actor, 'role' | 'urn' | 'sub'>): boolean {
   const keys = Object.entries(patch).filter(([, v]) => v !== undefined).map(([key]) => key);
-  return r.status === 'submitted' && patch.status === 'withdrawn' && keys.every((key) => ['status', 'reason', 'note'].includes(key));
+  return raisedBy(r, by) && r.status === 'submitted' && patch.status === 'withdrawn' && keys.every((key) => ['status', 'reason', 'note'].includes(key));
 }
 
 // ---- Evidence ----------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@
  * Scope: an LA officer sees every case; a school only cases with its URN; a Virtual School Head only
  * cases about pupils who were ever in its cohorts. Anything else answers 404. Only LA officers
  * (work_referrals) triage, allocate, record actions and close; a referrer (school, VSH) may withdraw
- * its own case while it is still submitted, and add notes.
+ * a case it raised itself while it is still submitted; whoever may see a case may add notes.
  */
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
@@ -371,8 +371,8 @@ export const referralRoutes = [
       const patch = jsonBody(event, PatchReferralBody);
       const expected = expectedVersion(headers);
       const { referral } = await visibleCase(principal, params.id);
-      if (!can(principal, 'work_referrals') && !mayWithdrawAsReferrer(referral, patch)) {
-        throw problem(403, 'Only the LA\'s attendance team works cases; a referrer may only withdraw its own case before it is triaged.');
+      if (!can(principal, 'work_referrals') && !mayWithdrawAsReferrer(referral, patch, actorOf(principal))) {
+        throw problem(403, 'Only the LA\'s attendance team works cases; a referrer may only withdraw a case it raised itself, before it is triaged.');
       }
       if (referral.version !== expected) throw staleProblem(referral.version);
       let change: Change;

@@ -33,15 +33,28 @@ describe('pattern findings as flags on the pupil view', () => {
     expect(flags.get('NT')).toEqual([expect.objectContaining({ type: 'near_threshold_unauthorised', since: NEAR[0] })]);
   });
 
-  it("flags every child of a family finding, each with the household's evidence and only its own sessions", () => {
+  it('flags every child of a family finding, each with only that a household pattern exists and its own evidence', () => {
     const f1 = flags.get('F1')?.find((f) => f.type === 'family_pattern');
     const f2 = flags.get('F2')?.find((f) => f.type === 'family_pattern');
-    expect(f1).toMatchObject({ since: SHARED[0], detail: { household: 'uprn:U1', children: 2, sharedDates: SHARED, child: { urn: '100001' } } });
+    expect(f1).toMatchObject({ since: SHARED[0], detail: { householdPattern: true, child: { urn: '100001' } } });
     expect(f2).toMatchObject({ detail: { child: { urn: '100002' } } });
     // A school reading its own pupil never sees the sibling at the other school.
     expect(JSON.stringify(f1)).not.toContain('F2');
     expect(JSON.stringify(f2)).not.toContain('F1');
     expect((f1?.detail.child as { sessions: unknown[] }).sessions).toHaveLength(12);
+  });
+
+  it("never carries the household key, the sibling's school, the shared dates or the number of children (issue 15)", () => {
+    for (const [own, other] of [['F1', '100002'], ['F2', '100001']] as const) {
+      const flag = flags.get(own)?.find((f) => f.type === 'family_pattern');
+      expect(flag?.detail).not.toHaveProperty('household');
+      expect(flag?.detail).not.toHaveProperty('urns');
+      expect(flag?.detail).not.toHaveProperty('sharedDates');
+      expect(flag?.detail).not.toHaveProperty('children');
+      expect(flag?.detail).not.toHaveProperty('breaks');
+      expect(JSON.stringify(flag)).not.toContain('U1');
+      expect(JSON.stringify(flag)).not.toContain(other);
+    }
   });
 
   it('flags no pupil for a school coding finding, and nobody the run did not find', () => {
