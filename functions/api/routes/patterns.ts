@@ -181,7 +181,7 @@ export const patternRoutes = [
       items = [...items].sort((a, b) => (order.get(a.type) as number) - (order.get(b.type) as number) || strength(a) - strength(b) || (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));
       await recordAudit(principal, { action: 'list_patterns', target: `patterns:${query.type ?? 'all'}`, outcome: 'ok', count: items.length, ...(query.urn ? { urn: query.urn } : {}) });
       if (wantsCsv(event)) return csvResponse(`patterns-${query.type ?? 'all'}.csv`, CSV_COLUMNS, items.map(csvRow));
-      const paged = pageOf(items, query.limit, query.cursor, found?.latest.runId ?? 'none');
+      const paged = pageOf(items, query, found?.latest.runId ?? 'none');
       const run = found ? { runId: found.latest.runId, finishedAt: found.latest.finishedAt, academicYear: found.latest.academicYear, period: found.latest.period } : null;
       return json(200, { items: paged.items, nextCursor: paged.nextCursor, total: items.length, run });
     },

@@ -12,7 +12,7 @@ import type { FlagType, PupilYearSummary } from '../../../shared/domain/pupil-su
 import type { PupilRow } from '../../../shared/domain/school-view.js';
 import { isAtRiskOfPersistentAbsence, isPersistentAbsence, isSevereAbsence, toStats } from '../../../shared/domain/stats.js';
 import { runtimeConfig } from '../../../shared/config.js';
-import { recordAudit } from '../../../shared/store/audit.js';
+import { recordAudit, recordAuditOfPupils } from '../../../shared/store/audit.js';
 import { loadCareIndex } from '../../../shared/store/care.js';
 import { episodesOverlapping } from '../../../shared/domain/cohorts.js';
 import { getPupilEnrolments, getSummary, type PupilSummaryRecord } from '../../../shared/store/pupils.js';
@@ -243,8 +243,8 @@ export const pupilRoutes = [
           (!query.yearGroup || r.yearGroup === query.yearGroup) &&
           (principal.role !== 'vsh' || inVirtualSchool(r.everCohorts)),
       );
-      await recordAudit(principal, { action: 'list_pupils', target: `flag:${query.flag}`, outcome: 'ok', count: filtered.length, urn });
       if (wantsCsv(event)) {
+        await recordAuditOfPupils(principal, { action: 'list_pupils', target: `flag:${query.flag}:csv`, outcome: 'ok', urn }, filtered.map((r) => r.upn));
         return csvResponse(`${query.flag}-${from}-${to}.csv`,
           ['upn', 'forename', 'surname', 'yearGroup', 'urns', 'cohorts', 'possibleSessions', 'absenceSessions', 'unauthorisedAbsenceSessions', 'absenceRate', 'flags'],
           filtered.map((r) => {
@@ -252,7 +252,8 @@ export const pupilRoutes = [
             return { ...item, ...item.stats, flags: r.flags.map((f) => `${f.type} since ${f.since}`).join('; ') };
           }));
       }
-      const paged = pageOf(filtered, query.limit, query.cursor, snapshot);
+      const paged = pageOf(filtered, query, snapshot);
+      await recordAuditOfPupils(principal, { action: 'list_pupils', target: `flag:${query.flag}`, outcome: 'ok', urn }, paged.items.map((r) => r.upn));
       return json(200, { items: paged.items.map(listItem), nextCursor: paged.nextCursor, total: filtered.length });
     },
   }),

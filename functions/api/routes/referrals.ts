@@ -39,7 +39,7 @@ import {
   type SuggestionCandidate,
 } from '../../../shared/domain/referrals.js';
 import { englandAndWalesBankHolidays } from '../../../shared/formats/bank-holidays.js';
-import { recordAudit } from '../../../shared/store/audit.js';
+import { recordAudit, recordAuditOfPupils } from '../../../shared/store/audit.js';
 import { getPupilPatternFlags } from '../../../shared/store/patterns.js';
 import { getPupilEnrolments, getSummaries, type PupilSummaryRecord } from '../../../shared/store/pupils.js';
 import {
@@ -300,14 +300,14 @@ export const referralRoutes = [
         : undefined;
       if (wantsCsv(event)) {
         const all = await listAllReferrals(filter, keep);
-        await recordAudit(principal, { action: 'list_referrals', target: 'referrals:csv', outcome: 'ok', count: all.length, urn: filter.urn });
+        await recordAuditOfPupils(principal, { action: 'list_referrals', target: 'referrals:csv', outcome: 'ok', urn: filter.urn }, all.map((i) => i.upn));
         return csvResponse(`referrals-${today}.csv`, CSV_COLUMNS, all.map((i) => listItemView(i, today)));
       }
       const result = await listReferrals(filter, query.limit ?? 50, query.cursor, keep).catch((err: unknown) => {
         if (err instanceof InvalidCursorError) throw problem(400, 'The cursor is not one this service issued.', [{ field: 'cursor', message: 'unrecognised cursor' }]);
         throw err;
       });
-      await recordAudit(principal, { action: 'list_referrals', target: 'referrals', outcome: 'ok', count: result.items.length, urn: filter.urn });
+      await recordAuditOfPupils(principal, { action: 'list_referrals', target: 'referrals', outcome: 'ok', urn: filter.urn }, result.items.map((i) => i.upn));
       return json(200, { items: result.items.map((i) => listItemView(i, today)), nextCursor: result.nextCursor });
     },
   }),
@@ -339,13 +339,15 @@ export const referralRoutes = [
       }));
       const open = await upnsWithOpenReferrals();
       const suggestions = referralSuggestions(candidates, (upn) => open.has(upn)).filter((s) => !query.type || s.suggestedType === query.type);
-      await recordAudit(principal, { action: 'list_referral_suggestions', target: `suggestions:${year}`, outcome: 'ok', count: suggestions.length, urn });
+      const audit = { action: 'list_referral_suggestions', target: `suggestions:${year}`, outcome: 'ok', urn };
       if (wantsCsv(event)) {
+        await recordAuditOfPupils(principal, audit, suggestions.map((x) => x.upn));
         return csvResponse(`referral-suggestions-${year}.csv`,
           ['upn', 'forename', 'surname', 'yearGroup', 'urns', 'suggestedType', 'reasons', 'absenceRate', 'unauthorisedSessions'],
           suggestions.map((s) => ({ ...s, reasons: s.reasons.map((r) => `${r.flag} since ${r.since}`).join('; ') })));
       }
-      const paged = pageOf(suggestions, query.limit, query.cursor, `${year}:${doc?.version ?? 0}`);
+      const paged = pageOf(suggestions, query, `${year}:${doc?.version ?? 0}`);
+      await recordAuditOfPupils(principal, audit, paged.items.map((x) => x.upn));
       return json(200, { items: paged.items, nextCursor: paged.nextCursor, total: suggestions.length });
     },
   }),
