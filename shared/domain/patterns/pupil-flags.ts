@@ -38,6 +38,28 @@ function familyFlags(f: FamilyFinding): Array<[string, PupilFlag]> {
   });
 }
 
+/**
+ * A family flag as a reader of the pupil may see it, whatever run stored it: a flag stored before
+ * flags were narrowed (it names the household, the shared dates and the number of children) is cut
+ * down to the child's own evidence. Other flags are returned as they are.
+ */
+export function ownEvidenceOnly(flag: PupilFlag): PupilFlag {
+  if (flag.type !== 'family_pattern' || flag.detail.householdPattern === true) return flag;
+  const child = (flag.detail.child ?? {}) as { urn?: string; observed?: number; expected?: number; pValue?: number; sessions?: Array<{ date: string }> };
+  const dates = (child.sessions ?? []).map((x) => x.date).sort();
+  return {
+    type: 'family_pattern',
+    since: flag.since,
+    detail: {
+      householdPattern: true,
+      from: dates[0] ?? flag.since,
+      to: dates[dates.length - 1] ?? flag.since,
+      explanation: 'This child\'s absences next to school breaks coincide with those of another child in the same household.',
+      child: { urn: child.urn, observed: child.observed, expected: child.expected, pValue: child.pValue, sessions: child.sessions ?? [] },
+    },
+  };
+}
+
 /** Each flagged pupil's pattern flags, in the order of the findings. School findings flag no pupil. */
 export function pupilFlagsOf(findings: readonly PatternFinding[]): Map<string, PupilFlag[]> {
   const out = new Map<string, PupilFlag[]>();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pupilFlagsOf } from '../../../shared/domain/patterns/pupil-flags.js';
+import { ownEvidenceOnly, pupilFlagsOf } from '../../../shared/domain/patterns/pupil-flags.js';
 import { detectPatterns } from '../../../shared/domain/patterns/index.js';
 import { ADJ, PERIOD, marksFor, on, schoolOf, termDays } from '../domain/patterns/fixtures.js';
 
@@ -55,6 +55,18 @@ describe('pattern findings as flags on the pupil view', () => {
       expect(JSON.stringify(flag)).not.toContain('U1');
       expect(JSON.stringify(flag)).not.toContain(other);
     }
+  });
+
+  it('narrows a family flag stored by an earlier run to the child\'s own evidence when it is read', () => {
+    const stored = {
+      type: 'family_pattern' as const, since: '2025-10-23',
+      detail: { household: 'uprn:U1', urns: ['100001', '100002'], sharedDates: ['2025-10-23'], children: 2, child: { urn: '100001', observed: 2, expected: 0.1, pValue: 0.01, sessions: [{ date: '2025-10-23', session: 'AM', code: 'I' }] } },
+    };
+    const read = ownEvidenceOnly(stored);
+    expect(read.detail).toMatchObject({ householdPattern: true, from: '2025-10-23', to: '2025-10-23', child: { urn: '100001', observed: 2 } });
+    expect(JSON.stringify(read)).not.toMatch(/U1|100002|sharedDates|household"/);
+    const current = flags.get('F1')!.find((f) => f.type === 'family_pattern')!;
+    expect(ownEvidenceOnly(current)).toBe(current);
   });
 
   it('flags no pupil for a school coding finding, and nobody the run did not find', () => {
