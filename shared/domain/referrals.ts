@@ -39,10 +39,11 @@
  * `triageDueOn`, `workingDaysAfter`, `isOverdue`, `referralView`, `parentIdOf`, `evidenceSnapshot`,
  * `referralSuggestions`, `mayWithdrawAsReferrer`, `raisedBy`, `ReferralRuleError`.
  */
-import type { Role } from './access.js';
+import { flagsForSchool, type Role } from './access.js';
+import { ALL_CODES } from './codes.js';
 import { addDays } from './dates.js';
 import type { PupilFlag, PupilYearSummary } from './pupil-summary.js';
-import { toStats, type Stats } from './stats.js';
+import { CODE_COUNT, isPersistentAbsence, isSevereAbsence, toStats, type Stats } from './stats.js';
 import {
   amountDue,
   nextPenaltyNotice,
@@ -670,6 +671,31 @@ export interface Evidence {
   flags: PupilFlag[];
   /** The penalty-notice threshold flag's evidence (window, sessions by date and code), when met. */
   thresholdWindow: Record<string, unknown> | null;
+}
+
+/**
+ * A case's evidence as a school reads it (issue 15): its own enrolments' figures only, PA and SA on
+ * them, the flags the LA shares (type and date; evidence only its own), and no cohorts (the LA's
+ * social-care lists are in them). When the school was the child's only school that year the
+ * figures are its own already and stay as taken.
+ */
+export function evidenceForSchool(e: Evidence, urn: string, sharedFlags: readonly string[]): Evidence {
+  const own = e.enrolments.filter((x) => x.urn === urn);
+  const sole = own.length === e.enrolments.length;
+  const threshold = sole && sharedFlags.includes('penalty_notice_threshold') ? e.thresholdWindow : null;
+  if (sole) return { ...e, cohorts: [], everCohorts: [], flags: flagsForSchool(e.flags, urn, sharedFlags, true), thresholdWindow: threshold };
+  const counts = new Array<number>(CODE_COUNT).fill(0);
+  for (const x of own) for (const [code, n] of Object.entries(x.stats.codes)) {
+    const i = ALL_CODES.indexOf(code);
+    if (i >= 0) counts[i] += n;
+  }
+  const totals = toStats(counts);
+  return {
+    ...e, cohorts: [], everCohorts: [], totals, enrolments: own,
+    persistentAbsence: isPersistentAbsence(totals.absenceSessions, totals.possibleSessions),
+    severeAbsence: isSevereAbsence(totals.absenceSessions, totals.possibleSessions),
+    flags: flagsForSchool(e.flags, urn, sharedFlags), thresholdWindow: null,
+  };
 }
 
 /** The pupil as the LA saw them when the case was opened: kept unchanged on the case for ever. */

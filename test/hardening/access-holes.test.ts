@@ -168,6 +168,32 @@ describe('a school adding an enrolment to a pupil another school holds', () => {
   });
 });
 
+describe("what a school reads of a pupil another school also has, through referrals", () => {
+  it("shows a school the referral suggestions on its own figures only, never another school's URN", async () => {
+    const res = await get('/v1/referrals/suggestions?academicYear=2025', school[A]);
+    expect(res.status).toBe(200);
+    const item = res.json().items.find((i: any) => i.upn === P);
+    expect(item).toMatchObject({ urns: [A], absenceRate: 100, unauthorisedSessions: 10 });
+    expect(res.text).not.toContain(B);
+    expect(res.text).not.toContain(D);
+  });
+
+  it("shows a school a case's evidence with only its own enrolment's figures; the LA sees every school's", async () => {
+    const created = await svc.request('POST', '/v1/referrals', { token: officer, body: { upn: P, urn: A, type: 'other', reason: 'evidence test' } });
+    expect(created.status).toBe(201);
+    const id = created.json().id;
+    expect(created.json().evidence.enrolments.map((e: any) => e.urn).sort()).toEqual([A, B, D].sort());
+    const asSchool = await get(`/v1/referrals/${id}`, school[A]);
+    expect(asSchool.status).toBe(200);
+    const evidence = asSchool.json().evidence;
+    expect(evidence.enrolments.map((e: any) => e.urn)).toEqual([A]);
+    expect(evidence.totals).toMatchObject({ possibleSessions: 10, unauthorisedAbsenceSessions: 10 });
+    expect(evidence.cohorts).toEqual([]);
+    expect(JSON.stringify(evidence)).not.toContain(B);
+    expect(JSON.stringify(evidence)).not.toContain(D);
+  });
+});
+
 // ---- 2. Withdrawing someone else's referral ----------------------------------------------------------
 
 describe('withdrawing a referral', () => {
