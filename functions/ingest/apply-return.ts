@@ -8,7 +8,8 @@ import { LIMITS, runtimeConfig } from '../../shared/config.js';
 import { mayJoinHeldPupil, mayUploadFor, type Principal } from '../../shared/domain/access.js';
 import { identityOfRows, type PupilIdentity } from '../../shared/domain/pupil-identity.js';
 import { fileIdentityReview, getIdentityReview } from '../../shared/store/identity-reviews.js';
-import { getPupilHeads, getSummaries } from '../../shared/store/pupils.js';
+import { getSummaries } from '../../shared/store/pupils.js';
+import { headsOf } from './pupil-summaries.js';
 import { academicYearOf, academicYearEnd, academicYearStart, todayInEngland } from '../../shared/domain/dates.js';
 import { applyRows, type RegisterRow } from '../../shared/domain/register.js';
 import { episodesOverlapping } from '../../shared/domain/cohorts.js';
@@ -79,7 +80,9 @@ async function holdUnverifiedJoins(principal: Principal, record: ReturnRecord, s
     if (list) list.push(row);
     else byUpn.set(row.upn, [row]);
   }
-  const heads = await getPupilHeads([...byUpn.keys()]);
+  // This process's copies of the heads first (a daily return names pupils the school already has,
+  // which a copy shows for good); a head that lists only other schools is checked on a fresh read.
+  const heads = await headsOf([...byUpn.keys()]);
   const joining = [...heads.values()]
     .filter((h) => h.enrolmentKeys.length > 0 && !h.enrolmentKeys.some((key) => key.slice(key.indexOf('#') + 1) === record.urn))
     .map((h) => h.upn);
@@ -90,7 +93,10 @@ async function holdUnverifiedJoins(principal: Principal, record: ReturnRecord, s
   for (const upn of joining) {
     const rows = byUpn.get(upn) as RegisterRow[];
     const sent = identityOfRows(rows as Array<RegisterRow & { line?: number }>);
-    const held = distinctIdentities((records.get(upn)?.enrolments ?? []).filter((e) => e.urn !== record.urn));
+    const current = records.get(upn);
+    // The fresh read may show this school's enrolment added since the copy was taken: nothing to check.
+    if (!current || current.enrolments.some((e) => e.urn === record.urn)) continue;
+    const held = distinctIdentities(current.enrolments);
     if (mayJoinHeldPupil(principal, sent, held)) continue;
     refused.add(upn);
     const lines = rows.map((r) => (r as { line?: number }).line ?? 0).sort((a, b) => a - b);
