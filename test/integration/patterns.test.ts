@@ -193,6 +193,18 @@ describe('findings with their evidence', () => {
   });
 });
 
+describe('audit of the findings list', () => {
+  it('files the read under every child a returned finding names, siblings included (issue 15)', async () => {
+    const reader = await svc.token('la_officer', { sub: 'patterns-audit-reader' });
+    const res = await svc.request('GET', '/v1/patterns?type=family_pattern', { token: reader });
+    expect(res.status).toBe(200);
+    for (const upn of [F1, F2]) {
+      const entries = (await svc.request('GET', `/v1/audit?upn=${upn}&user=patterns-audit-reader`, { token: admin })).json().items;
+      expect(entries.map((e: any) => e.action)).toEqual(['list_patterns']);
+    }
+  });
+});
+
 describe('flags on the pupil view', () => {
   const flagsOf = async (upn: string, token = officer) => {
     const res = await svc.request('GET', `/v1/pupils/${upn}?academicYear=2025`, { token });
