@@ -82,6 +82,12 @@ export const LIMITS = {
   /** Page size bounds for lists. */
   defaultPageSize: 50,
   maxPageSize: 1000,
+  /** Schools' registers a warm API instance keeps for custom periods (least recently used dropped first). */
+  maxCachedRegisters: 400,
+  /** Schools' materialised views a warm API instance keeps. */
+  maxCachedSchoolViews: 400,
+  /** Academic years of LA-wide views (aggregates, pupil rows) a warm API instance keeps. */
+  maxCachedYears: 3,
 } as const;
 
 /** LA-configurable rules (DESIGN §2 "configurable" items), with the national defaults. */
@@ -102,6 +108,12 @@ export interface LaSettings {
   noticeToImprovePeriodDays: number;
   /** School days within which a referral must be triaged. */
   referralTriageDays: number;
+  /**
+   * Flag types a school is shown on its own pupils (type and date; evidence only its own). Flags
+   * computed on a pupil's figures across schools (PA, SA, at risk, emerging PA) are never shared:
+   * the school sees PA and SA on its own figures instead.
+   */
+  flagsSharedWithSchools: string[];
 }
 
 export const DEFAULT_LA_SETTINGS: LaSettings = {
@@ -113,6 +125,10 @@ export const DEFAULT_LA_SETTINGS: LaSettings = {
   holidayAdjacentDays: 2,
   noticeToImprovePeriodDays: 15,
   referralTriageDays: 5,
+  flagsSharedWithSchools: [
+    'penalty_notice_threshold', 'ten_day_unauthorised', 'twenty_day_unauthorised', 'illness_15_days',
+    'holiday_adjacent_absence', 'near_threshold_unauthorised', 'family_pattern',
+  ],
 };
 
 export interface RuntimeConfig {

@@ -14,18 +14,34 @@ import type { PupilRow } from '../../shared/domain/school-view.js';
 import { loadCareIndex } from '../../shared/store/care.js';
 import { loadRegister } from '../../shared/store/registers.js';
 import { inParallel } from '../../shared/store/table.js';
-import { listSchoolViewPointers } from '../../shared/store/views.js';
+import { getSchoolViewPointer, listSchoolViewPointers, type ViewPointer } from '../../shared/store/views.js';
+import { LIMITS } from '../../shared/config.js';
+import { LruCache } from './lru.js';
 
-const registers = new Map<string, { version: number; register: SchoolRegister }>();
+const registers = new LruCache<string, { version: number; register: SchoolRegister }>(LIMITS.maxCachedRegisters);
 
-/** Every school's register for the year, current as of the schools' view pointers. */
-export async function currentRegisters(year: number): Promise<SchoolRegister[]> {
-  const pointers = await listSchoolViewPointers(year);
-  const stale = pointers.filter((p) => registers.get(`${year}#${p.urn}`)?.version !== p.version);
+/**
+ * The schools' registers for the year (every school's, or only `urns`'), current as of the schools'
+ * view pointers. A caller scoped to one school reads that school's pointer and register only, so a
+ * school's request never costs the LA's work (issue 15).
+ */
+export async function currentRegisters(year: number, urns?: ReadonlySet<string>): Promise<SchoolRegister[]> {
+  const pointers = urns
+    ? (await Promise.all([...urns].map((urn) => getSchoolViewPointer(urn, year)))).filter((p): p is ViewPointer => p !== undefined)
+    : await listSchoolViewPointers(year);
+  const found = new Map<string, SchoolRegister>();
+  const stale: ViewPointer[] = [];
+  for (const p of pointers) {
+    const held = registers.get(`${year}#${p.urn}`);
+    if (held?.version === p.version) found.set(p.urn as string, held.register);
+    else stale.push(p);
+  }
   await inParallel(stale, 8, async (p) => {
-    registers.set(`${year}#${p.urn}`, { version: p.version, register: await loadRegister(p.urn as string, year) });
+    const register = await loadRegister(p.urn as string, year);
+    registers.set(`${year}#${p.urn}`, { version: p.version, register });
+    found.set(p.urn as string, register);
   });
-  return pointers.map((p) => registers.get(`${year}#${p.urn}`)!.register);
+  return pointers.map((p) => found.get(p.urn as string) as SchoolRegister);
 }
 
 export interface SchoolPeriodCells {
@@ -37,7 +53,7 @@ export interface SchoolPeriodCells {
 export async function cellsForPeriod(period: Period, urns?: ReadonlySet<string>): Promise<SchoolPeriodCells[]> {
   const care = await loadCareIndex();
   const careOf = (upn: string): readonly CareEpisodeSpan[] => care.get(upn) ?? [];
-  const regs = (await currentRegisters(period.academicYear)).filter((r) => !urns || urns.has(r.urn));
+  const regs = await currentRegisters(period.academicYear, urns);
   return regs.map((r) => ({ urn: r.urn, cells: aggregateCells(aggregationEnrolments(r, careOf), [period])[0] }));
 }
 
@@ -45,9 +61,13 @@ export async function cellsForPeriod(period: Period, urns?: ReadonlySet<string>)
  * Pupil rows for one period: each pupil's combined counts across schools within the period, and the
  * cohorts they were in at any time in it. Flags are the attendance flags recomputed for the period.
  */
-export async function pupilRowsForPeriod(period: Period): Promise<Array<PupilRow & { periodCounts: number[] }>> {
-  const care = await loadCareIndex();
-  const regs = await currentRegisters(period.academicYear);
+export async function pupilRowsForPeriod(
+  period: Period,
+  options: { urns?: ReadonlySet<string>; withCare?: boolean } = {},
+): Promise<Array<PupilRow & { periodCounts: number[] }>> {
+  // A school's own rows carry the cohorts it stated itself, not the LA's social-care lists.
+  const care = options.withCare === false ? new Map<string, CareEpisodeSpan[]>() : await loadCareIndex();
+  const regs = await currentRegisters(period.academicYear, options.urns);
   const [fromDay, toDay] = dayRange(period);
   const byUpn = new Map<string, PupilRow & { periodCounts: number[] }>();
   for (const r of regs) {

@@ -10,6 +10,7 @@ import * as z from 'zod';
 import { errorSummary, logger, withLambdaContext } from '../../shared/observability.js';
 import { recordAudit } from '../../shared/store/audit.js';
 import { fitForLambda } from './large-responses.js';
+import { InvalidCursorError } from '../../shared/store/table.js';
 import { authorise, principalOf, problem, Problem, problemResponse, validationProblem, type Event, type Result, type RouteDef } from './http.js';
 import { allRoutes } from './routes/index.js';
 
@@ -46,6 +47,8 @@ function runRoute(def: RouteDef) {
 export function errorResponse(err: unknown): Result {
   if (err instanceof Problem) return problemResponse(err);
   if (err instanceof z.ZodError) return problemResponse(validationProblem('body', err));
+  // A cursor a route did not check itself is still the client's fault, never a 500.
+  if (err instanceof InvalidCursorError) return problemResponse(problem(400, 'The cursor is not one this service issued.', [{ field: 'cursor', message: 'unrecognised cursor' }]));
   const status = (err as { statusCode?: number })?.statusCode;
   if (status === 404) return problemResponse(problem(404, 'No such route.'));
   if (status === 405) return problemResponse(problem(405, 'This route does not accept that method.'));

@@ -8,6 +8,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import * as z from 'zod';
 import { runtimeConfig } from '../../shared/config.js';
 import { can, isRole, type Capability, type Principal } from '../../shared/domain/access.js';
+import { canonicalJson, decodeCursor, encodeCursor } from '../../shared/store/table.js';
 
 export type Event = APIGatewayProxyEventV2 & {
   requestContext: APIGatewayProxyEventV2['requestContext'] & { authorizer?: { jwt?: { claims?: Record<string, unknown> } } };
@@ -185,20 +186,30 @@ export const pageQuery = {
   cursor: z.string().max(2000).optional().describe('the nextCursor of the previous page'),
 };
 
-/** Offset cursors over an in-memory ordered list (views are immutable snapshots per version). */
-export function pageOf<T>(items: readonly T[], limit: number | undefined, cursor: string | undefined, snapshot: string): { items: T[]; nextCursor: string | null } {
+/**
+ * Offset cursors over an in-memory ordered list (views are immutable snapshots per version). A
+ * cursor is signed and bound to the query it pages (every parameter but `cursor` and `limit`) and to
+ * the snapshot it came from: a cursor that was changed, made up, used with another query or after
+ * the list moved on is refused with 400 (issue 15), so an offset never lands in another list.
+ */
+export function pageOf<T>(items: readonly T[], query: { limit?: number; cursor?: string } & Record<string, unknown>, snapshot: string): { items: T[]; nextCursor: string | null } {
+  const { limit, cursor, ...rest } = query;
+  const binding = `page:${snapshot}|${canonicalJson(rest)}`;
   let offset = 0;
   if (cursor) {
+    let parsed: Record<string, unknown>;
     try {
-      const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as { o: number; s: string };
-      if (typeof parsed.o !== 'number' || parsed.o < 0) throw new Error('bad');
-      offset = parsed.o;
+      parsed = decodeCursor(cursor, binding);
     } catch {
+      throw problem(400, 'The cursor is not one this service issued for this list as it now stands; start the list again.', [{ field: 'cursor', message: 'unrecognised cursor' }]);
+    }
+    if (typeof parsed.o !== 'number' || !Number.isInteger(parsed.o) || parsed.o < 0) {
       throw problem(400, 'The cursor is not one this service issued.', [{ field: 'cursor', message: 'unrecognised cursor' }]);
     }
+    offset = parsed.o;
   }
   const size = limit ?? 50;
   const page = items.slice(offset, offset + size);
-  const next = offset + size < items.length ? Buffer.from(JSON.stringify({ o: offset + size, s: snapshot })).toString('base64url') : null;
+  const next = offset + size < items.length ? encodeCursor({ o: offset + size }, binding) : null;
   return { items: page, nextCursor: next };
 }

@@ -2,6 +2,7 @@
  * Per-process copies of the materialised views, refreshed when their version pointer moves. A warm
  * API Lambda answers LA-wide reads from memory after one small DynamoDB read.
  */
+import { LIMITS } from '../../shared/config.js';
 import type { LaView } from '../../shared/domain/la-view.js';
 import type { PupilRow, SchoolView } from '../../shared/domain/school-view.js';
 import {
@@ -12,10 +13,12 @@ import {
   getSchoolViewPointer,
   type LaPupils,
 } from '../../shared/store/views.js';
+import { LruCache } from './lru.js';
 
-const la = new Map<number, LaView & { version: number }>();
-const pupils = new Map<number, LaPupils>();
-const schools = new Map<string, SchoolView & { version: number }>();
+// Bounded (issue 15): least recently used dropped first.
+const la = new LruCache<number, LaView & { version: number }>(LIMITS.maxCachedYears);
+const pupils = new LruCache<number, LaPupils>(LIMITS.maxCachedYears);
+const schools = new LruCache<string, SchoolView & { version: number }>(LIMITS.maxCachedSchoolViews);
 
 export async function currentLaView(year: number): Promise<(LaView & { version: number }) | undefined> {
   const pointer = await getLaViewPointer(year);

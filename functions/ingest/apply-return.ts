@@ -5,7 +5,11 @@
  * without applying anything twice.
  */
 import { LIMITS, runtimeConfig } from '../../shared/config.js';
-import { mayUploadFor, type Principal } from '../../shared/domain/access.js';
+import { mayJoinHeldPupil, mayUploadFor, type Principal } from '../../shared/domain/access.js';
+import { identityOfRows, type PupilIdentity } from '../../shared/domain/pupil-identity.js';
+import { fileIdentityReview, getIdentityReview } from '../../shared/store/identity-reviews.js';
+import { getSummaries } from '../../shared/store/pupils.js';
+import { headsOf } from './pupil-summaries.js';
 import { academicYearOf, academicYearEnd, academicYearStart, todayInEngland } from '../../shared/domain/dates.js';
 import { applyRows, type RegisterRow } from '../../shared/domain/register.js';
 import { episodesOverlapping } from '../../shared/domain/cohorts.js';
@@ -58,8 +62,86 @@ export async function processReturn(returnId: string, bucket: string, key: strin
   });
   if (!parsed.ok) return reject(record, bucket, key, parsed.error);
 
-  const { rows, errors } = await restrictToScope(principal, parsed);
+  const { rows, errors } = await holdUnverifiedJoins(principal, record, await restrictToScope(principal, parsed));
   return applyAndDerive(record, rows, errors, parsed.rowCount);
+}
+
+/**
+ * A school's rows for a pupil another school holds, and this school never did, are applied only
+ * when they agree with the record (date of birth, and surname or forename). Otherwise every row of
+ * that pupil is a row error `identity_mismatch` and the rows wait on the LA's review list: applied,
+ * they would give the school the child's record and let its marks raise the child's flags (issue 15).
+ */
+async function holdUnverifiedJoins(principal: Principal, record: ReturnRecord, scoped: { rows: RegisterRow[]; errors: ReturnError[] }): Promise<{ rows: RegisterRow[]; errors: ReturnError[] }> {
+  if (principal.role !== 'school' || scoped.rows.length === 0) return scoped;
+  const byUpn = new Map<string, RegisterRow[]>();
+  for (const row of scoped.rows) {
+    const list = byUpn.get(row.upn);
+    if (list) list.push(row);
+    else byUpn.set(row.upn, [row]);
+  }
+  // This process's copies of the heads first (a daily return names pupils the school already has,
+  // which a copy shows for good); a head that lists only other schools is checked on a fresh read.
+  const heads = await headsOf([...byUpn.keys()]);
+  const joining = [...heads.values()]
+    .filter((h) => h.enrolmentKeys.length > 0 && !h.enrolmentKeys.some((key) => key.slice(key.indexOf('#') + 1) === record.urn))
+    .map((h) => h.upn);
+  if (joining.length === 0) return scoped;
+  const records = await getSummaries(joining);
+  const refused = new Set<string>();
+  const errors = [...scoped.errors];
+  for (const upn of joining) {
+    const rows = byUpn.get(upn) as RegisterRow[];
+    const sent = identityOfRows(rows as Array<RegisterRow & { line?: number }>);
+    const current = records.get(upn);
+    // The fresh read may show this school's enrolment added since the copy was taken: nothing to check.
+    if (!current || current.enrolments.some((e) => e.urn === record.urn)) continue;
+    const held = distinctIdentities(current.enrolments);
+    if (mayJoinHeldPupil(principal, sent, held)) continue;
+    refused.add(upn);
+    const lines = rows.map((r) => (r as { line?: number }).line ?? 0).sort((a, b) => a - b);
+    for (const line of lines) {
+      errors.push({
+        line, field: 'upn', code: 'identity_mismatch',
+        message: 'another school holds a pupil with this UPN, and this row\'s date of birth and names do not agree with that record; the rows are with the LA to review',
+      });
+    }
+    const dates = rows.map((r) => r.date).sort();
+    await fileIdentityReview({ returnId: record.returnId, urn: record.urn, upn, lines, dates: { from: dates[0], to: dates[dates.length - 1] }, sent, held }, rows);
+  }
+  return { rows: scoped.rows.filter((r) => !refused.has(r.upn)), errors };
+}
+
+function distinctIdentities(list: ReadonlyArray<PupilIdentity>): PupilIdentity[] {
+  const out = new Map<string, PupilIdentity>();
+  for (const e of list) {
+    const id: PupilIdentity = { ...(e.forename ? { forename: e.forename } : {}), ...(e.surname ? { surname: e.surname } : {}), ...(e.dob ? { dob: e.dob } : {}) };
+    out.set(JSON.stringify(id), id);
+  }
+  return [...out.values()];
+}
+
+/**
+ * Apply the rows of a review an LA officer accepted, in the school's queue (so after the returns it
+ * received before): as a return of its own (id `review:<reviewId>`), so a repeat applies nothing twice.
+ */
+export async function applyAcceptedReview(reviewId: string): Promise<string> {
+  const found = await getIdentityReview(reviewId);
+  if (!found || found.review.status !== 'accepted') return 'not_accepted';
+  const byYear = new Map<number, RegisterRow[]>();
+  for (const row of found.rows) {
+    const year = academicYearOf(row.date);
+    const list = byYear.get(year);
+    if (list) list.push(row);
+    else byYear.set(year, [row]);
+  }
+  for (const [year, yearRows] of [...byYear.entries()].sort((a, b) => a[0] - b[0])) {
+    const register = await loadRegister(found.review.urn, year);
+    const result = applyRows(register, yearRows, `review:${reviewId}`);
+    if (!result.alreadyApplied) await saveRegister(register);
+    await deriveFromRegister(register, new Set(yearRows.map((r) => r.upn)));
+  }
+  return 'applied';
 }
 
 /**

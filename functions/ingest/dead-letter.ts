@@ -19,6 +19,10 @@ export async function rejectDeadLetter(body: string, reason: string): Promise<vo
     logger.error('dead letter that is not an ingest message');
     return;
   }
+  if (message.kind === 'identity_review') {
+    logger.error('accepted identity review failed on every attempt', { urn: message.urn, reviewId: message.reviewId });
+    return;
+  }
   if (message.kind !== 'return') {
     logger.error('school refresh failed on every attempt', { urn: message.urn, academicYear: message.academicYear });
     return;

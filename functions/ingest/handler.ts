@@ -8,7 +8,7 @@ import { errorSummary, logger, METRIC, recordMetric, withLambdaContext } from '.
 import { getReturn } from '../../shared/store/returns.js';
 import type { IngestMessage } from '../../shared/store/queues.js';
 import { loadRegister } from '../../shared/store/registers.js';
-import { processReturn } from './apply-return.js';
+import { applyAcceptedReview, processReturn } from './apply-return.js';
 import { rejectDeadLetter } from './dead-letter.js';
 import { MAX_RECEIVE_COUNT } from '../../shared/config.js';
 import { deriveFromRegister } from './derive.js';
@@ -18,6 +18,11 @@ export async function handleIngestMessage(message: IngestMessage): Promise<void>
     const outcome = await processReturn(message.returnId, message.bucket, message.key);
     logger.info('return processed', { returnId: outcome.returnId, urn: message.urn, status: outcome.status, skipped: outcome.skipped ?? false });
     if (!outcome.skipped) await recordReturnMetrics(outcome.returnId);
+    return;
+  }
+  if (message.kind === 'identity_review') {
+    const outcome = await applyAcceptedReview(message.reviewId);
+    logger.info('identity review applied', { urn: message.urn, reviewId: message.reviewId, status: outcome });
     return;
   }
   const register = await loadRegister(message.urn, message.academicYear);
@@ -49,7 +54,9 @@ export const handler = withLambdaContext(async (event: SQSEvent): Promise<SQSBat
       await handleIngestMessage(message);
     } catch (err) {
       // Identifiers of the return and school only, and the error with any quoted text masked.
-      const ids = message ? { urn: message.urn, ...(message.kind === 'return' ? { returnId: message.returnId } : { academicYear: message.academicYear }) } : {};
+      const ids = message
+        ? { urn: message.urn, ...(message.kind === 'return' ? { returnId: message.returnId } : message.kind === 'refresh' ? { academicYear: message.academicYear } : { reviewId: message.reviewId }) }
+        : {};
       logger.error('ingest message failed', { messageId: record.messageId, ...ids, error: errorSummary(err) });
       // On the last delivery the message goes to the dead-letter queue (kept there for a redrive and
       // an alarm); the return must not sit at "processing" meanwhile, so it is marked rejected now.

@@ -60,8 +60,11 @@ function remember(head: PupilHead): void {
   headCache.set(head.upn, head);
 }
 
-/** The pupils' heads: from this process's copies, reading the rest (absent: never seen). */
-async function headsOf(upns: string[]): Promise<Map<string, PupilHead>> {
+/**
+ * The pupils' heads: from this process's copies, reading the rest (absent: never seen). A copy may
+ * be behind on enrolments added since, never ahead: enrolments are only ever added to a head.
+ */
+export async function headsOf(upns: string[]): Promise<Map<string, PupilHead>> {
   const store = `${process.env.AWS_ENDPOINT_URL_DYNAMODB ?? ''}|${process.env.TABLE_NAME ?? ''}`;
   if (store !== headCacheStore) {
     headCache.clear();

@@ -4,6 +4,8 @@
  * existence is not revealed).
  */
 import { VIRTUAL_SCHOOL_COHORTS } from './cohorts.js';
+import type { FlagType, PupilFlag } from './pupil-summary.js';
+import { identityAgrees, type PupilIdentity } from './pupil-identity.js';
 
 export const ROLES = ['school', 'la_officer', 'vsh', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -32,7 +34,8 @@ export type Capability =
   | 'read_patterns'
   | 'create_referral'
   | 'read_referrals'
-  | 'work_referrals';
+  | 'work_referrals'
+  | 'review_identities';
 
 /**
  * Capabilities by role. The admin role administers the service (calendars, registry, audit,
@@ -42,7 +45,7 @@ const CAPABILITIES: Readonly<Record<Role, ReadonlySet<Capability>>> = {
   school: new Set<Capability>(['upload_return', 'read_return', 'read_pupil', 'list_pupils', 'read_metrics', 'read_schools', 'create_referral', 'read_referrals']),
   la_officer: new Set<Capability>([
     'upload_return', 'read_return', 'read_pupil', 'list_pupils', 'read_metrics', 'read_schools', 'import_cohorts',
-    'read_patterns', 'create_referral', 'read_referrals', 'work_referrals',
+    'read_patterns', 'create_referral', 'read_referrals', 'work_referrals', 'review_identities',
   ]),
   vsh: new Set<Capability>(['upload_return', 'read_return', 'read_pupil', 'list_pupils', 'read_metrics', 'read_schools', 'read_patterns', 'create_referral', 'read_referrals']),
   // No read_return: a return's row errors name pupils by UPN, and the admin role holds no pupil data.
@@ -96,6 +99,40 @@ export function mayReadPupil(p: Principal, pupil: { urns: readonly string[]; eve
   }
 }
 
+/**
+ * What of a pupil's record for one academic year the principal may read: every school's enrolments
+ * (LA officer; the Virtual School for a child in its cohorts that year), only its own school's (a
+ * school that had the child that year: its own marks and figures, never another school's; issue
+ * 15), or nothing (answered 404). A read spanning years asks this for every year it returns.
+ */
+export type PupilReadScope = { kind: 'all' } | { kind: 'own'; urn: string } | { kind: 'none' };
+
+export function pupilReadScope(p: Principal, pupil: { urns: readonly string[]; everCohorts: readonly string[] }): PupilReadScope {
+  if (!mayReadPupil(p, pupil)) return { kind: 'none' };
+  return p.role === 'school' ? { kind: 'own', urn: p.urn as string } : { kind: 'all' };
+}
+
+/** Flags computed on a pupil's figures across all schools: a school sees its own PA/SA instead. */
+export const COMBINED_ATTENDANCE_FLAGS: readonly FlagType[] = ['persistent_absence', 'severe_absence', 'at_risk_pa', 'emerging_pa'];
+
+/**
+ * The flags a school is shown on its own pupil: only the types the LA shares with schools
+ * (`flagsSharedWithSchools`), and without evidence from other schools (a flag's detail holds marks at
+ * every school the child attended; a family flag keeps the child's own evidence when it is at this
+ * school). Flags computed on combined figures (PA, SA, at risk, emerging PA) are shown only when this
+ * school is the only one with the child that year, when they are its own figures.
+ */
+export function flagsForSchool(flags: readonly PupilFlag[], urn: string, shared: readonly string[], soleSchool = false): PupilFlag[] {
+  return flags
+    .filter((f) => (COMBINED_ATTENDANCE_FLAGS.includes(f.type) ? soleSchool : shared.includes(f.type)))
+    .map((f) => {
+      if (soleSchool) return f;
+      const child = f.type === 'family_pattern' ? (f.detail.child as { urn?: unknown } | undefined) : undefined;
+      if (child?.urn === urn) return f;
+      return { type: f.type, since: f.since, detail: {} };
+    });
+}
+
 /** Cohort filters a Virtual School Head may ask metrics for. */
 export function mayReadCohortMetrics(p: Principal, cohort: string): boolean {
   if (p.role !== 'vsh') return true;
@@ -106,4 +143,15 @@ export function mayReadCohortMetrics(p: Principal, cohort: string): boolean {
 export function mayReadSchoolMetrics(p: Principal, urn: string | undefined, scope: 'la' | 'school'): boolean {
   if (p.role === 'school') return scope === 'school' && urn === p.urn;
   return true;
+}
+
+/**
+ * Whether rows a principal sends for a school may add that school's enrolment to a pupil another
+ * school already holds: only when they agree with the record (DESIGN §4 "reads only pupils with an
+ * enrolment at its URN" would otherwise let any school read any child by naming its UPN; issue 15).
+ * The LA's own uploads are trusted; the Virtual School's are bounded by its cohorts instead.
+ */
+export function mayJoinHeldPupil(p: Principal, sent: PupilIdentity, held: readonly PupilIdentity[]): boolean {
+  if (p.role !== 'school') return true;
+  return identityAgrees(sent, held);
 }

@@ -37,12 +37,13 @@
  * Public API: constants and types below; `allowedTransitions`, `isOpen`, `newReferral`,
  * `updateReferral`, `recordAction`, `addNote`, `closeWithOutcome`, `penaltyNoticesOf`,
  * `triageDueOn`, `workingDaysAfter`, `isOverdue`, `referralView`, `parentIdOf`, `evidenceSnapshot`,
- * `referralSuggestions`, `mayWithdrawAsReferrer`, `ReferralRuleError`.
+ * `referralSuggestions`, `mayWithdrawAsReferrer`, `raisedBy`, `ReferralRuleError`.
  */
-import type { Role } from './access.js';
+import { flagsForSchool, type Role } from './access.js';
+import { ALL_CODES } from './codes.js';
 import { addDays } from './dates.js';
 import type { PupilFlag, PupilYearSummary } from './pupil-summary.js';
-import { toStats, type Stats } from './stats.js';
+import { CODE_COUNT, isPersistentAbsence, isSevereAbsence, toStats, type Stats } from './stats.js';
 import {
   amountDue,
   nextPenaltyNotice,
@@ -628,10 +629,26 @@ export function referralView(r: Referral, today: string): ReferralView {
   };
 }
 
-/** A referrer who may not work cases (school, VSH) may still withdraw its own case before triage. */
-export function mayWithdrawAsReferrer(r: Pick<Referral, 'status'>, patch: ReferralPatch): boolean {
+/**
+ * Whether `by` raised the case. The referrer is the body that raised it, not one login: a school's
+ * case is its school's (any of its staff), the Virtual School's the Virtual School's. A case an LA
+ * officer raised is nobody else's, even when it is about a school's or the Virtual School's pupil.
+ */
+export function raisedBy(r: Pick<Referral, 'createdBy'>, by: Pick<Actor, 'role' | 'urn' | 'sub'>): boolean {
+  const c = r.createdBy;
+  if (c.role !== by.role) return false;
+  if (by.role === 'school') return c.urn !== undefined && c.urn === by.urn;
+  if (by.role === 'vsh') return true;
+  return c.sub === by.sub;
+}
+
+/**
+ * A referrer who may not work cases (school, VSH) may still withdraw its own case before triage,
+ * and only its own (DESIGN §5; issue 15: never a case the LA or another referrer raised).
+ */
+export function mayWithdrawAsReferrer(r: Pick<Referral, 'status' | 'createdBy'>, patch: ReferralPatch, by: Pick<Actor, 'role' | 'urn' | 'sub'>): boolean {
   const keys = Object.entries(patch).filter(([, v]) => v !== undefined).map(([key]) => key);
-  return r.status === 'submitted' && patch.status === 'withdrawn' && keys.every((key) => ['status', 'reason', 'note'].includes(key));
+  return raisedBy(r, by) && r.status === 'submitted' && patch.status === 'withdrawn' && keys.every((key) => ['status', 'reason', 'note'].includes(key));
 }
 
 // ---- Evidence ----------------------------------------------------------------------------------------
@@ -654,6 +671,31 @@ export interface Evidence {
   flags: PupilFlag[];
   /** The penalty-notice threshold flag's evidence (window, sessions by date and code), when met. */
   thresholdWindow: Record<string, unknown> | null;
+}
+
+/**
+ * A case's evidence as a school reads it (issue 15): its own enrolments' figures only, PA and SA on
+ * them, the flags the LA shares (type and date; evidence only its own), and no cohorts (the LA's
+ * social-care lists are in them). When the school was the child's only school that year the
+ * figures are its own already and stay as taken.
+ */
+export function evidenceForSchool(e: Evidence, urn: string, sharedFlags: readonly string[]): Evidence {
+  const own = e.enrolments.filter((x) => x.urn === urn);
+  const sole = own.length === e.enrolments.length;
+  const threshold = sole && sharedFlags.includes('penalty_notice_threshold') ? e.thresholdWindow : null;
+  if (sole) return { ...e, cohorts: [], everCohorts: [], flags: flagsForSchool(e.flags, urn, sharedFlags, true), thresholdWindow: threshold };
+  const counts = new Array<number>(CODE_COUNT).fill(0);
+  for (const x of own) for (const [code, n] of Object.entries(x.stats.codes)) {
+    const i = ALL_CODES.indexOf(code);
+    if (i >= 0) counts[i] += n;
+  }
+  const totals = toStats(counts);
+  return {
+    ...e, cohorts: [], everCohorts: [], totals, enrolments: own,
+    persistentAbsence: isPersistentAbsence(totals.absenceSessions, totals.possibleSessions),
+    severeAbsence: isSevereAbsence(totals.absenceSessions, totals.possibleSessions),
+    flags: flagsForSchool(e.flags, urn, sharedFlags), thresholdWindow: null,
+  };
 }
 
 /** The pupil as the LA saw them when the case was opened: kept unchanged on the case for ever. */

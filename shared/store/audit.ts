@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { Principal } from '../domain/access.js';
 import { addDays } from '../domain/dates.js';
 import { k } from './keys.js';
-import { decodeCursor, encodeCursor, InvalidCursorError, putItem, queryPage } from './table.js';
+import { batchPut, decodeCursor, encodeCursor, InvalidCursorError, putItem, queryFromKey, queryPage } from './table.js';
 
 export interface AuditEntry {
   at: string;
@@ -31,6 +31,23 @@ export async function recordAudit(p: Pick<Principal, 'sub' | 'role'>, e: Omit<Au
   await Promise.all([
     putItem({ ...k.audit(at.slice(0, 10), at, id), gsi1pk: k.auditByUser(p.sub), gsi1sk: `${at}#${id}`, ...entry }, fresh),
     entry.upn ? putItem({ ...k.auditOfPupil(entry.upn, at, id), ...entry }, fresh) : undefined,
+  ]);
+}
+
+/**
+ * A read of a list of pupils: the entry for the read (with the count), and one entry per pupil
+ * returned filed under that pupil, so "who looked at this child" finds list and CSV reads too
+ * (issue 15). The per-pupil entries go in batches of 25; their keys are fresh (time and a random
+ * id), which stands in for the condition a batch write cannot carry.
+ */
+export async function recordAuditOfPupils(p: Pick<Principal, 'sub' | 'role'>, e: Omit<AuditEntry, 'at' | 'sub' | 'role' | 'upn' | 'count'>, upns: Iterable<string>): Promise<void> {
+  const unique = [...new Set(upns)];
+  const at = new Date().toISOString();
+  const entry: AuditEntry = { at, sub: p.sub, role: p.role, ...e, count: unique.length };
+  const id = randomBytes(6).toString('hex');
+  await Promise.all([
+    putItem({ ...k.audit(at.slice(0, 10), at, id), gsi1pk: k.auditByUser(p.sub), gsi1sk: `${at}#${id}`, ...entry }, { expression: 'attribute_not_exists(pk)' }),
+    batchPut(unique.map((upn) => ({ ...k.auditOfPupil(upn, at, `${id}${randomBytes(4).toString('hex')}`), ...entry, upn }))),
   ]);
 }
 
@@ -67,31 +84,33 @@ export async function queryAudit(q: AuditQuery): Promise<{ items: AuditEntry[]; 
     );
     return { items: page.items.map(strip), nextCursor: page.nextCursor };
   }
-  // By day: walk the day partitions from `to` back to `from`; the cursor names the day and the key.
+  // By day: walk the day partitions from `to` back to `from`; the cursor names the day and the key,
+  // signed and bound to the dates asked for.
+  const binding = `audit:${q.from}:${q.to}`;
   let day = q.to;
   let start: Record<string, unknown> | undefined;
   if (q.cursor) {
-    const c = decodeCursor(q.cursor) as { day?: unknown; key?: unknown };
+    const c = decodeCursor(q.cursor, binding) as { day?: unknown; key?: unknown };
     if (typeof c.day !== 'string' || c.day > q.to || c.day < q.from) throw new InvalidCursorError();
     day = c.day;
     start = c.key && typeof c.key === 'object' ? (c.key as Record<string, unknown>) : undefined;
   }
   const items: AuditEntry[] = [];
   while (day >= q.from && items.length < q.limit) {
-    const page = await queryPage<Record<string, unknown>>(
+    const page = await queryFromKey<Record<string, unknown>>(
       { KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': k.auditDayPk(day) }, ScanIndexForward: false, Limit: q.limit - items.length },
-      start ? encodeCursor(start) : undefined,
+      start,
     );
     items.push(...page.items.map(strip));
-    if (page.nextCursor) {
-      start = decodeCursor(page.nextCursor);
-      if (items.length >= q.limit) return { items, nextCursor: encodeCursor({ day, key: start }) };
+    if (page.lastKey) {
+      start = page.lastKey;
+      if (items.length >= q.limit) return { items, nextCursor: encodeCursor({ day, key: start }, binding) };
     } else {
       start = undefined;
       day = addDays(day, -1);
     }
   }
-  return { items, nextCursor: day >= q.from ? encodeCursor({ day }) : null };
+  return { items, nextCursor: day >= q.from ? encodeCursor({ day }, binding) : null };
 }
 
 /** One day's entries, newest first. */

@@ -24,6 +24,8 @@
  *   PATTERNRUN#<id>          RUN                    a patterns run                     gsi1: PATTERNRUNS / <startedAt>
  *   AUDIT#<yyyy-mm-dd>       <at>#<id>              audit log                          gsi1: AUDIT#USER#<sub> / <at>
  *   AUDIT#PUPIL#<upn>        <at>#<id>              the same entry again, for entries about one pupil
+ *   IDREVIEW#<id>            IDREVIEW               a school's rows refused as identity_mismatch, for the LA
+ *                                                   to accept or reject          gsi1: IDREVIEWS / <createdAt>#<id>
  *
  * S3:
  *   returns bucket     returns/<urn>/<returnId>.<ext>           every received file, as received
@@ -75,6 +77,9 @@ export const k = {
 
   patternRun: (id: string) => ({ pk: `PATTERNRUN#${id}`, sk: 'RUN' }),
   patternRunsIndex: 'PATTERNRUNS',
+
+  identityReview: (id: string) => ({ pk: `IDREVIEW#${id}`, sk: 'IDREVIEW' }),
+  identityReviewsIndex: 'IDREVIEWS',
 
   audit: (date: string, at: string, id: string) => ({ pk: `AUDIT#${date}`, sk: `${at}#${id}` }),
   auditByUser: (sub: string) => `AUDIT#USER#${sub}`,

@@ -15,6 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import type { PatternFinding, PatternType } from '../domain/patterns/index.js';
 import type { PupilFlag } from '../domain/pupil-summary.js';
+import { ownEvidenceOnly } from '../domain/patterns/pupil-flags.js';
 import { getJson, putJson } from './blobs.js';
 import { k, paths } from './keys.js';
 import { batchPut, getItem, isConditionFailure, putItem, queryPage, updateItem } from './table.js';
@@ -243,5 +244,6 @@ export async function putPupilPatternFlags(runId: string, flags: ReadonlyMap<str
 export async function getPupilPatternFlags(upn: string, academicYear: number): Promise<PupilFlag[]> {
   const [item, latest] = await Promise.all([getItem<PupilPatternsItem>(k.pupilPatterns(upn), false), getItem<LatestItem>(k.latestPatterns(), false)]);
   if (!item || !latest?.runId || item.runId !== latest.runId || latest.academicYear !== academicYear) return [];
-  return item.flags;
+  // Flags stored by a run before family flags were narrowed are narrowed on the way out (issue 15).
+  return item.flags.map(ownEvidenceOnly);
 }

@@ -9,7 +9,9 @@ import { ROLLUP_DELAY_SECONDS } from '../config.js';
 
 export type IngestMessage =
   | { kind: 'return'; returnId: string; urn: string; bucket: string; key: string }
-  | { kind: 'refresh'; urn: string; academicYear: number; upns?: string[]; reason: string };
+  | { kind: 'refresh'; urn: string; academicYear: number; upns?: string[]; reason: string }
+  /** Rows an LA officer accepted from the identity review list, applied in the school's queue. */
+  | { kind: 'identity_review'; urn: string; reviewId: string };
 
 export interface RollupMessage {
   kind: 'rollup';

@@ -17,7 +17,7 @@ import type { Change, Referral, ReferralEvent, ReferralStatus, ReferralType } fr
 import { OPEN_STATUSES } from '../domain/referrals.js';
 import { documentClient } from './clients.js';
 import { k } from './keys.js';
-import { batchGet, decodeCursor, encodeCursor, getItem, isConditionFailure, putItem, queryAll, tableName, type Key } from './table.js';
+import { batchGet, decodeCursor, encodeCursor, getItem, isConditionFailure, putItem, queryAll, queryBinding, tableName, type Key } from './table.js';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 
 type CaseItem = Referral & { pk: string; sk: string; gsi1pk: string; gsi1sk: string };
@@ -256,7 +256,8 @@ export async function listReferrals(
 ): Promise<{ items: ReferralListItem[]; nextCursor: string | null }> {
   const input = listQuery(filter, limit);
   const out: Array<ReferralListItem & Partial<CaseItem>> = [];
-  let start = cursor ? decodeCursor(cursor) : undefined;
+  const binding = queryBinding(input);
+  let start = cursor ? decodeCursor(cursor, binding) : undefined;
   // A matching case was read but did not fit on this page.
   let leftOver = false;
   for (;;) {
@@ -277,7 +278,7 @@ export async function listReferrals(
     if (leftOver || !start || out.length >= limit) break;
   }
   const last = out[out.length - 1];
-  const nextCursor = last && (leftOver || start) ? encodeCursor({ pk: last.pk, sk: last.sk, gsi1pk: last.gsi1pk, gsi1sk: last.gsi1sk }) : null;
+  const nextCursor = last && (leftOver || start) ? encodeCursor({ pk: last.pk, sk: last.sk, gsi1pk: last.gsi1pk, gsi1sk: last.gsi1sk }, binding) : null;
   return { items: out.map(stripList), nextCursor };
 }
 

@@ -9,6 +9,7 @@ import {
   UpdateCommand,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { documentClient as sharedDocumentClient } from './clients.js';
 
@@ -150,27 +151,85 @@ export async function queryAll<T extends object>(input: Omit<QueryCommandInput, 
   return out;
 }
 
-/** One page of a query, with an opaque cursor for the next. */
+/**
+ * One page of a query, with an opaque cursor for the next. The cursor is signed and bound to the
+ * query it came from (key condition, index, filter, values): a forged key or a cursor of another
+ * query is refused before DynamoDB sees it (issue 15).
+ */
 export async function queryPage<T extends object>(
   input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>,
   cursor?: string,
 ): Promise<{ items: T[]; nextCursor: string | null }> {
+  const binding = queryBinding(input);
   const res = await documentClient().send(
-    new QueryCommand({ ...input, TableName: tableName(), ExclusiveStartKey: cursor ? decodeCursor(cursor) : undefined }),
+    new QueryCommand({ ...input, TableName: tableName(), ExclusiveStartKey: cursor ? decodeCursor(cursor, binding) : undefined }),
   );
-  return { items: (res.Items ?? []) as T[], nextCursor: res.LastEvaluatedKey ? encodeCursor(res.LastEvaluatedKey) : null };
+  return { items: (res.Items ?? []) as T[], nextCursor: res.LastEvaluatedKey ? encodeCursor(res.LastEvaluatedKey, binding) : null };
 }
 
-export function encodeCursor(key: Record<string, unknown>): string {
-  return Buffer.from(JSON.stringify(key)).toString('base64url');
+/** One page of a query from a key this code holds (not from a client's cursor): the items and the key after them. */
+export async function queryFromKey<T extends object>(
+  input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>,
+  start?: Record<string, unknown>,
+): Promise<{ items: T[]; lastKey?: Record<string, unknown> }> {
+  const res = await documentClient().send(new QueryCommand({ ...input, TableName: tableName(), ExclusiveStartKey: start }));
+  return { items: (res.Items ?? []) as T[], ...(res.LastEvaluatedKey ? { lastKey: res.LastEvaluatedKey } : {}) };
 }
 
-export function decodeCursor(cursor: string): Record<string, unknown> {
-  try {
-    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
-  } catch {
-    // fall through
+/** What a query's cursor is bound to: everything that says which items it pages over. */
+export function queryBinding(input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>): string {
+  const { Limit: _limit, ...rest } = input;
+  return `query:${canonicalJson(rest)}`;
+}
+
+/** JSON with object keys sorted at every level, so equal queries bind equally. */
+export function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (v && typeof v === 'object') {
+    return `{${Object.keys(v).sort().filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
+}
+
+let cursorKey: { source: string; key: Buffer } | undefined;
+
+/**
+ * The key cursors are signed with: CURSOR_SIGNING_KEY (set from a secret in AWS; every instance must
+ * share it). Without one, a per-process random key: cursors still cannot be forged, but a cursor
+ * issued by another instance is refused (the client starts the list again).
+ */
+function signingKey(): Buffer {
+  const source = process.env.CURSOR_SIGNING_KEY ?? '';
+  if (!cursorKey || cursorKey.source !== source) cursorKey = { source, key: source ? Buffer.from(source, 'utf8') : randomBytes(32) };
+  return cursorKey.key;
+}
+
+function macOf(body: string, binding: string): string {
+  return createHmac('sha256', signingKey()).update(`${binding}\n${body}`).digest('base64url').slice(0, 32);
+}
+
+/** A signed cursor holding `payload`, valid only with the same `binding` (query and snapshot). */
+export function encodeCursor(payload: Record<string, unknown>, binding = ''): string {
+  const body = Buffer.from(JSON.stringify(payload)).toString('base64url');
+  return `${body}.${macOf(body, binding)}`;
+}
+
+/** The payload of a cursor this service signed for `binding`; anything else is InvalidCursorError. */
+export function decodeCursor(cursor: string, binding = ''): Record<string, unknown> {
+  const dot = cursor.lastIndexOf('.');
+  if (dot > 0) {
+    const body = cursor.slice(0, dot);
+    const given = Buffer.from(cursor.slice(dot + 1));
+    const expected = Buffer.from(macOf(body, binding));
+    if (given.length === expected.length && timingSafeEqual(given, expected)) {
+      try {
+        const v = JSON.parse(Buffer.from(body, 'base64url').toString('utf8')) as unknown;
+        if (v && typeof v === 'object' && !Array.isArray(v)) return v as Record<string, unknown>;
+      } catch {
+        // fall through
+      }
+    }
   }
   throw new InvalidCursorError();
 }

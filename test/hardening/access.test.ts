@@ -356,6 +356,18 @@ const WRITES: Record<string, { role: Role; call: () => Promise<Call> | Call }> =
   'POST /v1/cohorts/uploads': { role: 'la_officer', call: () => ({ path: '/v1/cohorts/uploads', body: { contentType: 'text/csv', bytes: 100 } }) },
   'POST /v1/referrals': { role: 'school', call: () => ({ path: '/v1/referrals', body: { upn: P1, urn: A, type: 'other', reason: 'audit test' } }) },
   'POST /v1/patterns/runs': { role: 'admin', call: () => ({ path: '/v1/patterns/runs', body: {} }) },
+  // School B names A's pupil with a name the record does not hold: the rows wait for the LA, who rejects them.
+  'POST /v1/identity-reviews/{reviewId}': {
+    role: 'la_officer',
+    call: async () => {
+      const sent = await svc.request('POST', '/v1/returns', { token: tokens.schoolB, body: returnCsv([{ urn: B, upn: P2, date: '2025-09-18', am: 'O', pm: 'O', forename: 'Not', surname: 'Them', dob: '2015-01-01' }]) });
+      expect(sent.status).toBe(202);
+      await svc.settle();
+      const pending = (await svc.request('GET', '/v1/identity-reviews?status=pending', { token: tokens.la_officer })).json().items;
+      const review = pending.find((r: { urn: string; upn: string }) => r.urn === B && r.upn === P2);
+      return { path: `/v1/identity-reviews/${review.reviewId}`, body: { decision: 'reject' } };
+    },
+  },
   'PATCH /v1/referrals/{id}': {
     role: 'la_officer',
     call: async () => {

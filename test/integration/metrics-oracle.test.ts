@@ -260,7 +260,7 @@ const EDGE_GIAS = [
   `${AWAY},888,9004,Faraway Primary School,Primary,Community school,Open`,
 ].join('\n');
 const SEPTEMBER = weekdays('2024-09-02', '2024-09-27'); // four weeks, 20 days, 40 sessions
-const EDGE_COLUMNS = ['urn', 'upn', 'date', 'am', 'pm', 'dob', 'sex', 'year_group', 'fsm', 'sen', 'cla', 'plac', 'cin', 'cpp', 'registration'] as const;
+const EDGE_COLUMNS = ['urn', 'upn', 'date', 'am', 'pm', 'dob', 'sex', 'year_group', 'fsm', 'sen', 'cla', 'plac', 'cin', 'cpp', 'registration', 'forename', 'surname'] as const;
 type EdgeRow = Partial<Record<(typeof EDGE_COLUMNS)[number], string>> & { urn: string; upn: string; date: string; am: string; pm: string };
 
 const edgeUpn = (n: number) => upnFor(n, EDGE_LA, '9001', '19');
@@ -283,7 +283,8 @@ const friday = (d: string) => new Date(`${d}T00:00:00Z`).getUTCDay() === 5;
 /** The hand-built registers: each pupil's marks day by day. */
 function edgeRows(): { school: Record<string, EdgeRow[]>; correction: EdgeRow[] } {
   const base = (urn: string, upn: string, yearGroup: string, dob: string, sex: string) => (date: string, am: string, pm: string, extra: Partial<EdgeRow> = {}): EdgeRow =>
-    ({ urn, upn, date, am, pm, year_group: yearGroup, dob, sex, ...extra });
+    // Names as well as the date of birth: the PRU joins the academy's dual-registered pupil only when its rows agree with the record (issue 15).
+    ({ urn, upn, date, am, pm, year_group: yearGroup, dob, sex, forename: 'Edge', surname: `Pupil${upn.slice(-3)}`, ...extra });
   const primary: EdgeRow[] = [];
   const secondary: EdgeRow[] = [];
   const pru: EdgeRow[] = [];

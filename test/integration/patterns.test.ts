@@ -193,6 +193,18 @@ describe('findings with their evidence', () => {
   });
 });
 
+describe('audit of the findings list', () => {
+  it('files the read under every child a returned finding names, siblings included (issue 15)', async () => {
+    const reader = await svc.token('la_officer', { sub: 'patterns-audit-reader' });
+    const res = await svc.request('GET', '/v1/patterns?type=family_pattern', { token: reader });
+    expect(res.status).toBe(200);
+    for (const upn of [F1, F2]) {
+      const entries = (await svc.request('GET', `/v1/audit?upn=${upn}&user=patterns-audit-reader`, { token: admin })).json().items;
+      expect(entries.map((e: any) => e.action)).toEqual(['list_patterns']);
+    }
+  });
+});
+
 describe('flags on the pupil view', () => {
   const flagsOf = async (upn: string, token = officer) => {
     const res = await svc.request('GET', `/v1/pupils/${upn}?academicYear=2025`, { token });
@@ -222,10 +234,13 @@ describe('flags on the pupil view', () => {
     expect((await list('family_pattern', schoolA)).map((p) => p.upn)).toEqual([F1]);
   });
 
-  it("shows a family flag on each child with the household's dates but never the other child (their school reads it)", async () => {
+  it('shows a family flag on each child with its own evidence and that a household pattern exists, never the other child, their school or the shared dates (their school reads it)', async () => {
     const f1 = (await flagsOf(F1, schoolA)).find((f) => f.type === 'family_pattern');
-    expect(f1).toMatchObject({ since: '2025-10-23', detail: { children: 2, sharedDates: FAMILY_DAYS, child: { urn: A } } });
+    expect(f1).toMatchObject({ since: '2025-10-23', detail: { householdPattern: true, child: { urn: A } } });
+    expect(f1?.detail).not.toHaveProperty('sharedDates');
+    expect(f1?.detail).not.toHaveProperty('household');
     expect(JSON.stringify(f1)).not.toContain(F2);
+    expect(JSON.stringify(f1)).not.toContain(B);
     const f2 = (await flagsOf(F2, schoolB)).find((f) => f.type === 'family_pattern');
     expect(f2).toMatchObject({ detail: { child: { urn: B } } });
     expect(JSON.stringify(f2)).not.toContain(F1);

@@ -17,7 +17,7 @@ import { episodesOverlapping } from '../../../shared/domain/cohorts.js';
 import { academicYearEnd, academicYearStart } from '../../../shared/domain/dates.js';
 import { PATTERN_TYPES, type PatternFinding } from '../../../shared/domain/patterns/index.js';
 import { errorSummary, logger } from '../../../shared/observability.js';
-import { recordAudit } from '../../../shared/store/audit.js';
+import { recordAudit, recordAuditOfPupils } from '../../../shared/store/audit.js';
 import { loadCareIndex } from '../../../shared/store/care.js';
 import { lambdaClient } from '../../../shared/store/clients.js';
 import {
@@ -179,9 +179,13 @@ export const patternRoutes = [
       }
       const order = new Map(PATTERN_TYPES.map((t, i) => [t, i]));
       items = [...items].sort((a, b) => (order.get(a.type) as number) - (order.get(b.type) as number) || strength(a) - strength(b) || (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));
-      await recordAudit(principal, { action: 'list_patterns', target: `patterns:${query.type ?? 'all'}`, outcome: 'ok', count: items.length, ...(query.urn ? { urn: query.urn } : {}) });
-      if (wantsCsv(event)) return csvResponse(`patterns-${query.type ?? 'all'}.csv`, CSV_COLUMNS, items.map(csvRow));
-      const paged = pageOf(items, query.limit, query.cursor, found?.latest.runId ?? 'none');
+      const audit = { action: 'list_patterns', target: `patterns:${query.type ?? 'all'}`, outcome: 'ok', ...(query.urn ? { urn: query.urn } : {}) };
+      if (wantsCsv(event)) {
+        await recordAuditOfPupils(principal, audit, items.flatMap((f) => upnsOf(f)));
+        return csvResponse(`patterns-${query.type ?? 'all'}.csv`, CSV_COLUMNS, items.map(csvRow));
+      }
+      const paged = pageOf(items, query, found?.latest.runId ?? 'none');
+      await recordAuditOfPupils(principal, audit, paged.items.flatMap((f) => upnsOf(f)));
       const run = found ? { runId: found.latest.runId, finishedAt: found.latest.finishedAt, academicYear: found.latest.academicYear, period: found.latest.period } : null;
       return json(200, { items: paged.items, nextCursor: paged.nextCursor, total: items.length, run });
     },

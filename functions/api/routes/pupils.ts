@@ -3,19 +3,19 @@
  * (PA, SA, at risk, emerging PA, statutory triggers, threshold-gaming findings), worst first.
  */
 import * as z from 'zod';
-import { mayReadPupil, inVirtualSchool, type Principal } from '../../../shared/domain/access.js';
+import { flagsForSchool, inVirtualSchool, pupilReadScope, type Principal, type PupilReadScope } from '../../../shared/domain/access.js';
 import { CODE_OF_CHAR, NO_MARK } from '../../../shared/domain/codes.js';
 import { academicYearEnd, academicYearOf, academicYearStart, addDays, dayNumber, dayOfAcademicYear, todayInEngland } from '../../../shared/domain/dates.js';
 import { absenceRateOf } from '../../../shared/domain/la-view.js';
 import { customPeriod } from '../../../shared/domain/periods.js';
-import type { FlagType, PupilYearSummary } from '../../../shared/domain/pupil-summary.js';
+import type { FlagType, PupilFlag, PupilYearSummary } from '../../../shared/domain/pupil-summary.js';
 import type { PupilRow } from '../../../shared/domain/school-view.js';
-import { isAtRiskOfPersistentAbsence, isPersistentAbsence, isSevereAbsence, toStats } from '../../../shared/domain/stats.js';
+import { isAtRiskOfPersistentAbsence, isPersistentAbsence, isSevereAbsence, toStats, totalsOf } from '../../../shared/domain/stats.js';
 import { runtimeConfig } from '../../../shared/config.js';
-import { recordAudit } from '../../../shared/store/audit.js';
+import { recordAudit, recordAuditOfPupils } from '../../../shared/store/audit.js';
 import { loadCareIndex } from '../../../shared/store/care.js';
-import { episodesOverlapping } from '../../../shared/domain/cohorts.js';
-import { getPupilEnrolments, getSummary, type PupilSummaryRecord } from '../../../shared/store/pupils.js';
+import { cohortMasksByDay, cohortsEver, episodesOverlapping, positiveCohortsOf } from '../../../shared/domain/cohorts.js';
+import { getSummary, type PupilSummaryRecord } from '../../../shared/store/pupils.js';
 import { getLatestPatterns, getPatternFindings, getPupilPatternFlags } from '../../../shared/store/patterns.js';
 import { pupilFlagsOf } from '../../../shared/domain/patterns/pupil-flags.js';
 import { CohortName, IsoDate, page, Stats, Upn, Urn } from '../../../shared/schemas/common.js';
@@ -65,11 +65,8 @@ function yearOfSummary(record: PupilSummaryRecord, requested?: number): PupilYea
   return years.length ? record.years[String(years[0])] : undefined;
 }
 
-/** Load the pupil the caller may see, or 404 (never revealing whether the pupil exists). */
-export async function readablePupil(principal: Principal, upn: string, academicYear?: number): Promise<{ record: PupilSummaryRecord; year: PupilYearSummary }> {
-  const record = await getSummary(upn);
-  const year = record ? yearOfSummary(record, academicYear) : undefined;
-  if (!record || !year) throw problem(404, 'No such pupil.');
+/** How much of the pupil's record for this year the principal may read (DESIGN §4; issue 15). */
+async function scopeOfYear(principal: Principal, upn: string, year: PupilYearSummary): Promise<PupilReadScope> {
   const urns = year.enrolments.map((e) => e.urn);
   let everCohorts = year.everCohorts;
   if (principal.role === 'vsh' && !inVirtualSchool(everCohorts)) {
@@ -78,8 +75,43 @@ export async function readablePupil(principal: Principal, upn: string, academicY
     const care = (await loadCareIndex()).get(upn) ?? [];
     everCohorts = [...everCohorts, ...episodesOverlapping(care, academicYearStart(year.academicYear), academicYearEnd(year.academicYear)).map((e) => e.cohort)];
   }
-  if (!mayReadPupil(principal, { urns, everCohorts })) throw problem(404, 'No such pupil.');
-  return { record, year };
+  return pupilReadScope(principal, { urns, everCohorts });
+}
+
+/** Load the pupil the caller may see, or 404 (never revealing whether the pupil exists). */
+export async function readablePupil(principal: Principal, upn: string, academicYear?: number): Promise<{ record: PupilSummaryRecord; year: PupilYearSummary; scope: PupilReadScope }> {
+  const record = await getSummary(upn);
+  const year = record ? yearOfSummary(record, academicYear) : undefined;
+  if (!record || !year) throw problem(404, 'No such pupil.');
+  const scope = await scopeOfYear(principal, upn, year);
+  if (scope.kind === 'none') throw problem(404, 'No such pupil.');
+  return { record, year, scope };
+}
+
+/**
+ * The pupil view a school gets: only what its own enrolments hold — its marks and figures, the names
+ * and cohorts it stated — plus the flags the LA shares with schools (issue 15).
+ */
+function ownSchoolView(record: PupilSummaryRecord, year: PupilYearSummary, urn: string, patternFlags: readonly PupilFlag[]) {
+  const own = year.enrolments.filter((e) => e.urn === urn);
+  const counts = own.reduce((acc, e) => acc.map((n, i) => n + (e.counts[i] ?? 0)), new Array<number>(year.counts.length).fill(0));
+  const t = totalsOf(counts);
+  const absence = t.authorised + t.unauthorised;
+  const details = record.enrolments
+    .filter((e) => e.academicYear === year.academicYear && e.urn === urn)
+    .sort((a, b) => (a.lastListed < b.lastListed ? 1 : -1))[0];
+  const lastDay = details ? dayOfAcademicYear(details.lastListed) : 0;
+  const cohorts = details ? positiveCohortsOf(cohortsEver(cohortMasksByDay(year.academicYear, details.stated), lastDay, lastDay)) : [];
+  return {
+    upn: year.upn, forename: details?.forename ?? null, surname: details?.surname ?? null, dob: details?.dob ?? null, yearGroup: details?.yearGroup ?? null,
+    academicYear: year.academicYear, cohorts,
+    enrolments: own.map((e) => ({
+      urn: e.urn, academicYear: e.academicYear, registration: e.registration, admissionDate: e.admissionDate ?? null,
+      leavingDate: e.leavingDate ?? null, stats: toStats(e.counts), persistentAbsence: e.persistentAbsence, severeAbsence: e.severeAbsence,
+    })),
+    totals: toStats(counts), persistentAbsence: isPersistentAbsence(absence, t.possible), severeAbsence: isSevereAbsence(absence, t.possible),
+    flags: flagsForSchool([...year.flags, ...patternFlags], urn, runtimeConfig().settings.flagsSharedWithSchools, own.length === year.enrolments.length),
+  };
 }
 
 function parseUpnParam(raw: string | undefined): string {
@@ -125,6 +157,36 @@ async function patternFlagRows(year: number, flag: FlagType): Promise<{ rows: Pu
   return { rows, snapshot: `patterns:${doc.runId}:${pupils?.version ?? 0}` };
 }
 
+/**
+ * A school's flagged pupils: its own figures from its own register only (never another school's marks,
+ * and never any other school's register read; issue 15). PA, SA and at-risk are judged on its own
+ * figures for the period; other flags only when the LA shares them with schools, and only for pupils
+ * on its register, still on its own figures.
+ */
+async function ownSchoolRows(urn: string, flag: FlagType, year: number, from: string, to: string, standard: boolean): Promise<{ rows: PupilRow[]; snapshot: string }> {
+  const settings = runtimeConfig().settings;
+  const own = await pupilRowsForPeriod(customPeriod(year, from, to), { urns: new Set([urn]), withCare: false });
+  const byRate = (a: PupilRow, b: PupilRow) => absenceRateOf(b) - absenceRateOf(a) || (a.upn < b.upn ? -1 : 1);
+  const snapshot = `school:${urn}:${from}:${to}`;
+  if (ATTENDANCE_FLAGS.has(flag)) {
+    const test = flag === 'persistent_absence' ? isPersistentAbsence : flag === 'severe_absence' ? isSevereAbsence
+      : (a: number, p: number) => isAtRiskOfPersistentAbsence(a, p, settings.atRiskLowerPercent);
+    const rows = own.filter((r) => test(r.authorised + r.unauthorised, r.possible)).map((r) => ({ ...r, flags: [{ type: flag, since: from }] })).sort(byRate);
+    return { rows, snapshot };
+  }
+  if (!flagsForSchool([{ type: flag, since: from, detail: {} }], urn, settings.flagsSharedWithSchools).length) return { rows: [], snapshot };
+  const flagged = PATTERN_FLAGS.has(flag) ? (await patternFlagRows(year, flag)).rows : laPupilsWithFlag((await currentLaPupils(year)) ?? { academicYear: year, version: 0, rows: [] }, flag);
+  const ownByUpn = new Map(own.map((r) => [r.upn, r]));
+  const rows: PupilRow[] = [];
+  for (const r of flagged) {
+    const mine = ownByUpn.get(r.upn);
+    const f = r.flags.find((x) => x.type === flag);
+    if (!mine || !f || (!standard && (f.since < from || f.since > to))) continue;
+    rows.push({ ...mine, flags: [{ type: flag, since: f.since }] });
+  }
+  return { rows: rows.sort(byRate), snapshot: `${snapshot}:${flagged.length}` };
+}
+
 export const pupilRoutes = [
   defineRoute({
     method: 'GET', path: '/v1/pupils/{upn}', access: 'read_pupil', tags: ['pupils'],
@@ -133,12 +195,13 @@ export const pupilRoutes = [
     response: PupilView,
     handler: async ({ principal, params, query }) => {
       const upn = parseUpnParam(params.upn);
-      const { year } = await readablePupil(principal, upn, query.academicYear).catch(async (err: unknown) => {
+      const { record, year, scope } = await readablePupil(principal, upn, query.academicYear).catch(async (err: unknown) => {
         await recordAudit(principal, { action: 'read_pupil', target: 'pupil', upn, outcome: 'not_found' });
         throw err;
       });
       const patternFlags = await getPupilPatternFlags(upn, year.academicYear);
       await recordAudit(principal, { action: 'read_pupil', target: 'pupil', upn, outcome: 'ok' });
+      if (scope.kind === 'own') return json(200, ownSchoolView(record, year, scope.urn, patternFlags));
       return json(200, {
         upn, forename: year.forename ?? null, surname: year.surname ?? null, dob: year.dob ?? null, yearGroup: year.yearGroup ?? null,
         academicYear: year.academicYear, cohorts: year.cohorts,
@@ -164,13 +227,23 @@ export const pupilRoutes = [
       const from = query.from ?? academicYearStart(academicYearOf(to));
       if (from > to) throw problem(400, '`from` is after `to`.', [{ field: 'from', message: 'must not be after to' }]);
       if (dayNumber(to) - dayNumber(from) > 3 * 366) throw problem(400, 'Ask for at most three years of sessions at a time.');
-      await readablePupil(principal, upn, academicYearOf(to))
-        .catch(async () => readablePupil(principal, upn))
-        .catch(async (err: unknown) => {
-          await recordAudit(principal, { action: 'read_sessions', target: 'pupil', upn, outcome: 'not_found' });
-          throw err;
-        });
-      const enrolments = await getPupilEnrolments(upn);
+      // Scope is checked for every academic year the answer would cover, each on its own: a year the
+      // caller may not read is left out, never read on the strength of another year (issue 15).
+      const record = await getSummary(upn);
+      const scopes = new Map<number, PupilReadScope>();
+      for (let y = academicYearOf(from); record && y <= academicYearOf(to); y++) {
+        const summary = record.years[String(y)];
+        const scope = summary ? await scopeOfYear(principal, upn, summary) : undefined;
+        if (scope && scope.kind !== 'none') scopes.set(y, scope);
+      }
+      if (!record || scopes.size === 0) {
+        await recordAudit(principal, { action: 'read_sessions', target: 'pupil', upn, outcome: 'not_found' });
+        throw problem(404, 'No such pupil.');
+      }
+      const enrolments = record.enrolments.filter((e) => {
+        const scope = scopes.get(e.academicYear);
+        return scope !== undefined && (scope.kind === 'all' || (scope.kind === 'own' && e.urn === scope.urn));
+      });
       const sessions: Array<{ date: string; session: 'AM' | 'PM'; code: string | null; urn: string }> = [];
       for (const e of enrolments.sort((a, b) => a.academicYear - b.academicYear || (a.urn < b.urn ? -1 : 1))) {
         const yFrom = from > academicYearStart(e.academicYear) ? from : academicYearStart(e.academicYear);
@@ -215,7 +288,9 @@ export const pupilRoutes = [
       const standard = from <= academicYearStart(year) && to >= (today < academicYearEnd(year) ? today : academicYearEnd(year));
       let rows: PupilRow[];
       let snapshot: string;
-      if (PATTERN_FLAGS.has(query.flag)) {
+      if (principal.role === 'school') {
+        ({ rows, snapshot } = await ownSchoolRows(principal.urn as string, query.flag, year, from, to, standard));
+      } else if (PATTERN_FLAGS.has(query.flag)) {
         const found = await patternFlagRows(year, query.flag);
         rows = found.rows.filter((r) => standard || r.flags.some((f) => f.type === query.flag && f.since >= from && f.since <= to));
         snapshot = found.snapshot;
@@ -243,8 +318,8 @@ export const pupilRoutes = [
           (!query.yearGroup || r.yearGroup === query.yearGroup) &&
           (principal.role !== 'vsh' || inVirtualSchool(r.everCohorts)),
       );
-      await recordAudit(principal, { action: 'list_pupils', target: `flag:${query.flag}`, outcome: 'ok', count: filtered.length, urn });
       if (wantsCsv(event)) {
+        await recordAuditOfPupils(principal, { action: 'list_pupils', target: `flag:${query.flag}:csv`, outcome: 'ok', urn }, filtered.map((r) => r.upn));
         return csvResponse(`${query.flag}-${from}-${to}.csv`,
           ['upn', 'forename', 'surname', 'yearGroup', 'urns', 'cohorts', 'possibleSessions', 'absenceSessions', 'unauthorisedAbsenceSessions', 'absenceRate', 'flags'],
           filtered.map((r) => {
@@ -252,7 +327,8 @@ export const pupilRoutes = [
             return { ...item, ...item.stats, flags: r.flags.map((f) => `${f.type} since ${f.since}`).join('; ') };
           }));
       }
-      const paged = pageOf(filtered, query.limit, query.cursor, snapshot);
+      const paged = pageOf(filtered, query, snapshot);
+      await recordAuditOfPupils(principal, { action: 'list_pupils', target: `flag:${query.flag}`, outcome: 'ok', urn }, paged.items.map((r) => r.upn));
       return json(200, { items: paged.items.map(listItem), nextCursor: paged.nextCursor, total: filtered.length });
     },
   }),

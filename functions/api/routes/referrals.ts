@@ -8,18 +8,23 @@
  * Scope: an LA officer sees every case; a school only cases with its URN; a Virtual School Head only
  * cases about pupils who were ever in its cohorts. Anything else answers 404. Only LA officers
  * (work_referrals) triage, allocate, record actions and close; a referrer (school, VSH) may withdraw
- * its own case while it is still submitted, and add notes.
+ * a case it raised itself while it is still submitted; whoever may see a case may add notes.
  */
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { runtimeConfig } from '../../../shared/config.js';
-import { can, inVirtualSchool, type Principal } from '../../../shared/domain/access.js';
-import { academicYearOf, isWeekend, todayInEngland } from '../../../shared/domain/dates.js';
+import { can, flagsForSchool, inVirtualSchool, type Principal } from '../../../shared/domain/access.js';
+import { customPeriod } from '../../../shared/domain/periods.js';
+import type { FlagType } from '../../../shared/domain/pupil-summary.js';
+import { isSevereAbsence } from '../../../shared/domain/stats.js';
+import { pupilRowsForPeriod } from '../any-period.js';
+import { academicYearEnd, academicYearOf, academicYearStart, isWeekend, todayInEngland } from '../../../shared/domain/dates.js';
 import { noticeToImprove } from '../../../shared/domain/national-framework.js';
 import type { PenaltyNoticeRecord } from '../../../shared/domain/penalty-notices.js';
 import {
   addNote,
   closeWithOutcome,
+  evidenceForSchool,
   evidenceSnapshot,
   isOverdue,
   mayWithdrawAsReferrer,
@@ -39,7 +44,7 @@ import {
   type SuggestionCandidate,
 } from '../../../shared/domain/referrals.js';
 import { englandAndWalesBankHolidays } from '../../../shared/formats/bank-holidays.js';
-import { recordAudit } from '../../../shared/store/audit.js';
+import { recordAudit, recordAuditOfPupils } from '../../../shared/store/audit.js';
 import { getPupilPatternFlags } from '../../../shared/store/patterns.js';
 import { getPupilEnrolments, getSummaries, type PupilSummaryRecord } from '../../../shared/store/pupils.js';
 import {
@@ -165,13 +170,41 @@ async function noticesToImproveOf(r: Referral) {
   });
 }
 
-async function caseBody(r: Referral, events: ReferralEvent[]) {
+/**
+ * Suggestions as a school sees them (issue 15): its own figures from its own register, SA judged on
+ * them, and only the flags the LA shares (no evidence from other schools). A pupil only this school
+ * had that year keeps every flag: they are its own figures.
+ */
+async function ownSchoolCandidates(candidates: SuggestionCandidate[], urn: string, year: number): Promise<SuggestionCandidate[]> {
   const today = todayInEngland();
-  return { ...referralView(r, today), noticesToImprove: await noticesToImproveOf(r), events };
+  const end = academicYearEnd(year) < today ? academicYearEnd(year) : today;
+  if (end < academicYearStart(year)) return [];
+  const own = new Map((await pupilRowsForPeriod(customPeriod(year, academicYearStart(year), end), { urns: new Set([urn]), withCare: false })).map((r) => [r.upn, r]));
+  const shared = runtimeConfig().settings.flagsSharedWithSchools;
+  const out: SuggestionCandidate[] = [];
+  for (const c of candidates) {
+    const mine = own.get(c.upn);
+    if (!mine) continue;
+    const sole = c.urns.length === 1 && c.urns[0] === urn;
+    const flags = sole ? c.flags : [
+      ...flagsForSchool(c.flags.map((f) => ({ type: f.type as FlagType, since: f.since, detail: f.detail ?? {} })), urn, shared),
+      ...(isSevereAbsence(mine.authorised + mine.unauthorised, mine.possible) ? [{ type: 'severe_absence', since: academicYearStart(year) }] : []),
+    ];
+    out.push({ ...c, urns: [urn], possible: mine.possible, authorised: mine.authorised, unauthorised: mine.unauthorised, flags });
+  }
+  return out;
 }
 
-async function caseResponse(status: number, r: Referral, events: ReferralEvent[], headers: Record<string, string> = {}): Promise<Result> {
-  return json(status, await caseBody(r, events), { etag: etag(r.version), ...headers });
+async function caseBody(principal: Principal, r: Referral, events: ReferralEvent[]) {
+  const today = todayInEngland();
+  const view = referralView(r, today);
+  // A school reads the evidence its own enrolments hold, never another school's figures (issue 15).
+  if (principal.role === 'school' && principal.urn) view.evidence = evidenceForSchool(r.evidence, principal.urn, runtimeConfig().settings.flagsSharedWithSchools);
+  return { ...view, noticesToImprove: await noticesToImproveOf(r), events };
+}
+
+async function caseResponse(principal: Principal, status: number, r: Referral, events: ReferralEvent[], headers: Record<string, string> = {}): Promise<Result> {
+  return json(status, await caseBody(principal, r, events), { etag: etag(r.version), ...headers });
 }
 
 function listItemView(i: ReferralListItem, today: string) {
@@ -267,7 +300,7 @@ export const referralRoutes = [
           const existing = await getReferral(claim.referralId);
           if (existing) {
             await recordAudit(principal, { action: 'create_referral', target: `referral:${claim.referralId}`, outcome: 'replayed', upn: body.upn, urn: body.urn });
-            return caseResponse(201, existing.referral, existing.events, { location: `/v1/referrals/${claim.referralId}`, 'idempotent-replayed': 'true' });
+            return caseResponse(principal, 201, existing.referral, existing.events, { location: `/v1/referrals/${claim.referralId}`, 'idempotent-replayed': 'true' });
           }
           // The first request stopped before storing the case: finish it under the recorded id.
           change = build(claim.referralId);
@@ -275,7 +308,7 @@ export const referralRoutes = [
       }
       const stored = await putNewReferral(change);
       await recordAudit(principal, { action: 'create_referral', target: `referral:${stored.referral.id}`, outcome: 'created', upn: body.upn, urn: body.urn });
-      return caseResponse(201, stored.referral, stored.events, { location: `/v1/referrals/${stored.referral.id}` });
+      return caseResponse(principal, 201, stored.referral, stored.events, { location: `/v1/referrals/${stored.referral.id}` });
     },
   }),
   defineRoute({
@@ -300,14 +333,14 @@ export const referralRoutes = [
         : undefined;
       if (wantsCsv(event)) {
         const all = await listAllReferrals(filter, keep);
-        await recordAudit(principal, { action: 'list_referrals', target: 'referrals:csv', outcome: 'ok', count: all.length, urn: filter.urn });
+        await recordAuditOfPupils(principal, { action: 'list_referrals', target: 'referrals:csv', outcome: 'ok', urn: filter.urn }, all.map((i) => i.upn));
         return csvResponse(`referrals-${today}.csv`, CSV_COLUMNS, all.map((i) => listItemView(i, today)));
       }
       const result = await listReferrals(filter, query.limit ?? 50, query.cursor, keep).catch((err: unknown) => {
         if (err instanceof InvalidCursorError) throw problem(400, 'The cursor is not one this service issued.', [{ field: 'cursor', message: 'unrecognised cursor' }]);
         throw err;
       });
-      await recordAudit(principal, { action: 'list_referrals', target: 'referrals', outcome: 'ok', count: result.items.length, urn: filter.urn });
+      await recordAuditOfPupils(principal, { action: 'list_referrals', target: 'referrals', outcome: 'ok', urn: filter.urn }, result.items.map((i) => i.upn));
       return json(200, { items: result.items.map((i) => listItemView(i, today)), nextCursor: result.nextCursor });
     },
   }),
@@ -333,19 +366,22 @@ export const referralRoutes = [
       // The LA list holds flag types only; a continuous-absence flag's detail says whether it is a CME risk.
       const needDetail = rows.filter((r) => r.flags.some((f) => f.type === 'ten_day_unauthorised' || f.type === 'twenty_day_unauthorised'));
       const summaries = needDetail.length ? await getSummaries(needDetail.map((r) => r.upn)) : new Map<string, PupilSummaryRecord>();
-      const candidates: SuggestionCandidate[] = rows.map((r) => ({
+      let candidates: SuggestionCandidate[] = rows.map((r) => ({
         ...r,
         flags: r.flags.map((f) => ({ ...f, detail: summaries.get(r.upn)?.years[String(year)]?.flags.find((g) => g.type === f.type)?.detail })),
       }));
+      if (principal.role === 'school' && urn) candidates = await ownSchoolCandidates(candidates, urn, year);
       const open = await upnsWithOpenReferrals();
       const suggestions = referralSuggestions(candidates, (upn) => open.has(upn)).filter((s) => !query.type || s.suggestedType === query.type);
-      await recordAudit(principal, { action: 'list_referral_suggestions', target: `suggestions:${year}`, outcome: 'ok', count: suggestions.length, urn });
+      const audit = { action: 'list_referral_suggestions', target: `suggestions:${year}`, outcome: 'ok', urn };
       if (wantsCsv(event)) {
+        await recordAuditOfPupils(principal, audit, suggestions.map((x) => x.upn));
         return csvResponse(`referral-suggestions-${year}.csv`,
           ['upn', 'forename', 'surname', 'yearGroup', 'urns', 'suggestedType', 'reasons', 'absenceRate', 'unauthorisedSessions'],
           suggestions.map((s) => ({ ...s, reasons: s.reasons.map((r) => `${r.flag} since ${r.since}`).join('; ') })));
       }
-      const paged = pageOf(suggestions, query.limit, query.cursor, `${year}:${doc?.version ?? 0}`);
+      const paged = pageOf(suggestions, query, `${year}:${doc?.version ?? 0}`);
+      await recordAuditOfPupils(principal, audit, paged.items.map((x) => x.upn));
       return json(200, { items: paged.items, nextCursor: paged.nextCursor, total: suggestions.length });
     },
   }),
@@ -359,7 +395,7 @@ export const referralRoutes = [
         throw err;
       });
       await recordAudit(principal, { action: 'read_referral', target: `referral:${referral.id}`, outcome: 'ok', upn: referral.upn, urn: referral.urn });
-      return caseResponse(200, referral, events);
+      return caseResponse(principal, 200, referral, events);
     },
   }),
   defineRoute({
@@ -371,8 +407,8 @@ export const referralRoutes = [
       const patch = jsonBody(event, PatchReferralBody);
       const expected = expectedVersion(headers);
       const { referral } = await visibleCase(principal, params.id);
-      if (!can(principal, 'work_referrals') && !mayWithdrawAsReferrer(referral, patch)) {
-        throw problem(403, 'Only the LA\'s attendance team works cases; a referrer may only withdraw its own case before it is triaged.');
+      if (!can(principal, 'work_referrals') && !mayWithdrawAsReferrer(referral, patch, actorOf(principal))) {
+        throw problem(403, 'Only the LA\'s attendance team works cases; a referrer may only withdraw a case it raised itself, before it is triaged.');
       }
       if (referral.version !== expected) throw staleProblem(referral.version);
       let change: Change;
@@ -384,7 +420,7 @@ export const referralRoutes = [
       await save(principal, change, expected, 'update_referral');
       const saved = await getReferral(referral.id);
       if (!saved) throw problem(404, 'No such referral.');
-      return caseResponse(200, saved.referral, saved.events);
+      return caseResponse(principal, 200, saved.referral, saved.events);
     },
   }),
   defineRoute({
@@ -419,7 +455,7 @@ export const referralRoutes = [
       await save(principal, change, expected, 'record_referral_event');
       const saved = await getReferral(referral.id);
       if (!saved) throw problem(404, 'No such referral.');
-      return caseResponse(201, saved.referral, saved.events);
+      return caseResponse(principal, 201, saved.referral, saved.events);
     },
   }),
 ];

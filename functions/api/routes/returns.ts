@@ -107,7 +107,9 @@ async function postReturn({ event, principal }: RouteContext): Promise<ReturnTyp
     return quarantineAtDoor(principal, body, format, fallbackUrn, { status: 422, code: 'no_rows', title: 'No usable rows', detail: 'No row of this file has a valid URN.', errors: parsed.errors });
   }
   if (!(await allowed(urn))) {
-    return quarantineAtDoor(principal, body, format, urn, {
+    // Kept and listed under the uploader, never under the school it names (issue 15): that school
+    // would otherwise see, in its own list, a file it never sent.
+    return quarantineAtDoor(principal, body, format, fallbackUrn, {
       status: 403, code: 'urn_not_permitted', title: 'Forbidden',
       detail: principal.role === 'vsh'
         ? `The Virtual School may send returns only for schools outside the LA; ${urn} is not registered as out of area.`

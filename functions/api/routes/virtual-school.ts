@@ -26,7 +26,7 @@ import {
   type VirtualSchoolChild,
 } from '../../../shared/domain/virtual-school.js';
 import { englandAndWalesBankHolidays } from '../../../shared/formats/bank-holidays.js';
-import { recordAudit } from '../../../shared/store/audit.js';
+import { recordAudit, recordAuditOfPupils } from '../../../shared/store/audit.js';
 import { loadCareIndex, type CareIndex } from '../../../shared/store/care.js';
 import { getEnrolmentsByKeys, getPupilEnrolments, getSummary } from '../../../shared/store/pupils.js';
 import { getSchools, type SchoolRecord } from '../../../shared/store/schools.js';
@@ -194,15 +194,17 @@ export const virtualSchoolRoutes = [
           stats: toStats(entry.counts), persistentAbsence: entry.persistentAbsence, severeAbsence: entry.severeAbsence,
         };
       });
-      await recordAudit(principal, { action: 'list_virtual_school', target: `cohort:${query.cohort}:${query.flag ?? '-'}`, outcome: 'ok', count: items.length, urn: query.urn });
+      const audit = { action: 'list_virtual_school', target: `cohort:${query.cohort}:${query.flag ?? '-'}`, outcome: 'ok', urn: query.urn };
       if (wantsCsv(event)) {
+        await recordAuditOfPupils(principal, audit, items.map((i) => i.upn));
         return csvResponse(`virtual-school-${query.cohort}-${from}-${to}.csv`,
           ['upn', 'forename', 'surname', 'yearGroup', 'everCohorts', 'cohortsAtEnd', 'onRegister', 'schools', 'outOfArea', 'daysInCohort',
             'possibleSessions', 'attendedSessions', 'authorisedAbsenceSessions', 'unauthorisedAbsenceSessions', 'absenceSessions', 'attendanceRate',
             'absenceRate', 'persistentAbsence', 'severeAbsence'],
           items.map((i) => ({ ...i, ...i.stats, schools: i.schools.map((s) => s.urn), outOfArea: i.schools.some((s) => s.outOfArea) })));
       }
-      const paged = pageOf(items, query.limit, query.cursor, `${query.cohort}:${from}:${to}`);
+      const paged = pageOf(items, query, `${query.cohort}:${from}:${to}`);
+      await recordAuditOfPupils(principal, audit, paged.items.map((i) => i.upn));
       return json(200, { from, to, cohort: query.cohort, items: paged.items, nextCursor: paged.nextCursor, total: items.length });
     },
   }),
@@ -248,13 +250,15 @@ export const virtualSchoolRoutes = [
           careStart: a.careStart ?? null, reason: a.reason ?? null, lastListed: a.lastListed ?? null,
         };
       });
-      await recordAudit(principal, { action: 'read_virtual_school_alerts', target: `date:${date}`, outcome: 'ok', count: new Set(items.map((i) => i.upn)).size });
+      const audit = { action: 'read_virtual_school_alerts', target: `date:${date}`, outcome: 'ok' };
       if (wantsCsv(event)) {
+        await recordAuditOfPupils(principal, audit, items.map((i) => i.upn));
         return csvResponse(`virtual-school-alerts-${date}.csv`,
           ['type', 'date', 'session', 'code', 'upn', 'forename', 'surname', 'yearGroup', 'cohorts', 'urn', 'schoolName', 'outOfArea', 'careStart', 'reason', 'lastListed'],
           items);
       }
-      const paged = pageOf(items, query.limit, query.cursor, `alerts:${date}`);
+      const paged = pageOf(items, query, `alerts:${date}`);
+      await recordAuditOfPupils(principal, audit, paged.items.map((i) => i.upn));
       return json(200, { date, newInCareDays: query.newInCareDays, counts, items: paged.items, nextCursor: paged.nextCursor, total: items.length });
     },
   }),

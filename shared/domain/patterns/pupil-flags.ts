@@ -3,10 +3,11 @@
  * `near_threshold_unauthorised`, `family_pattern`), each with `since` (the first date in its evidence)
  * and `detail` (the evidence).
  *
- * A family flag on one child's view carries the household's shared dates and breaks, the statistic
- * and this child's own sessions, but not the other children's UPNs or marks: the pupil view is read
- * by the child's school, which must not see a sibling at another school. Officers read the whole
- * finding, every child named, from GET /v1/patterns.
+ * A family flag on one child's view says only that a household pattern exists and gives this child's
+ * own evidence (its school, its test, its sessions): never the household key, the other children's
+ * schools, UPNs or marks, nor the dates they share (issue 15: the pupil view and a referral's
+ * evidence are read by the child's school and the Virtual School, which must not learn about a
+ * sibling). Officers read the whole finding, every child named, from GET /v1/patterns.
  */
 import type { FamilyFinding, PatternFinding } from './index.js';
 import type { PupilFlag } from '../pupil-summary.js';
@@ -18,15 +19,45 @@ function earliest(dates: readonly string[], fallback: string): string {
 }
 
 function familyFlags(f: FamilyFinding): Array<[string, PupilFlag]> {
-  const { type: _type, children, ...shared } = f;
-  return children.map((child) => [
-    child.upn,
-    {
-      type: 'family_pattern',
-      since: earliest(child.sessions.map((s) => s.date), f.from),
-      detail: { ...shared, children: children.length, child: { urn: child.urn, observed: child.observed, expected: child.expected, pValue: child.pValue, sessions: child.sessions } },
+  return f.children.map((child) => {
+    const dates = child.sessions.map((x) => x.date).sort();
+    return [
+      child.upn,
+      {
+        type: 'family_pattern',
+        since: earliest(dates, f.from),
+        detail: {
+          householdPattern: true,
+          from: dates[0] ?? f.from,
+          to: dates[dates.length - 1] ?? f.to,
+          explanation: 'This child\'s absences next to school breaks coincide with those of another child in the same household.',
+          child: { urn: child.urn, observed: child.observed, expected: child.expected, pValue: child.pValue, sessions: child.sessions },
+        },
+      },
+    ];
+  });
+}
+
+/**
+ * A family flag as a reader of the pupil may see it, whatever run stored it: a flag stored before
+ * flags were narrowed (it names the household, the shared dates and the number of children) is cut
+ * down to the child's own evidence. Other flags are returned as they are.
+ */
+export function ownEvidenceOnly(flag: PupilFlag): PupilFlag {
+  if (flag.type !== 'family_pattern' || flag.detail.householdPattern === true) return flag;
+  const child = (flag.detail.child ?? {}) as { urn?: string; observed?: number; expected?: number; pValue?: number; sessions?: Array<{ date: string }> };
+  const dates = (child.sessions ?? []).map((x) => x.date).sort();
+  return {
+    type: 'family_pattern',
+    since: flag.since,
+    detail: {
+      householdPattern: true,
+      from: dates[0] ?? flag.since,
+      to: dates[dates.length - 1] ?? flag.since,
+      explanation: 'This child\'s absences next to school breaks coincide with those of another child in the same household.',
+      child: { urn: child.urn, observed: child.observed, expected: child.expected, pValue: child.pValue, sessions: child.sessions ?? [] },
     },
-  ]);
+  };
 }
 
 /** Each flagged pupil's pattern flags, in the order of the findings. School findings flag no pupil. */

@@ -200,10 +200,25 @@ describe('referral state machine', () => {
   });
 
   it('lets the referrer withdraw only a submitted case, and only withdraw it', () => {
-    expect(mayWithdrawAsReferrer(inStatus('submitted'), { status: 'withdrawn', reason: 'sent in error' })).toBe(true);
-    expect(mayWithdrawAsReferrer(inStatus('triaged'), { status: 'withdrawn', reason: 'sent in error' })).toBe(false);
-    expect(mayWithdrawAsReferrer(inStatus('submitted'), { status: 'withdrawn', reason: 'x', priority: 'high' })).toBe(false);
-    expect(mayWithdrawAsReferrer(inStatus('submitted'), { status: 'triaged' })).toBe(false);
+    const bySchool = (r: Referral): Referral => ({ ...r, createdBy: { sub: 'head@100001', role: 'school', urn: '100001' } });
+    const school = { sub: 'deputy@100001', role: 'school' as const, urn: '100001' };
+    expect(mayWithdrawAsReferrer(bySchool(inStatus('submitted')), { status: 'withdrawn', reason: 'sent in error' }, school)).toBe(true);
+    expect(mayWithdrawAsReferrer(bySchool(inStatus('triaged')), { status: 'withdrawn', reason: 'sent in error' }, school)).toBe(false);
+    expect(mayWithdrawAsReferrer(bySchool(inStatus('submitted')), { status: 'withdrawn', reason: 'x', priority: 'high' }, school)).toBe(false);
+    expect(mayWithdrawAsReferrer(bySchool(inStatus('submitted')), { status: 'triaged' }, school)).toBe(false);
+  });
+
+  it('lets a referrer withdraw only a case it raised: never the LA\'s, another school\'s or the Virtual School\'s', () => {
+    const withdraw = { status: 'withdrawn' as const, reason: 'sent in error' };
+    const byOfficer: Referral = { ...inStatus('submitted'), createdBy: officer };
+    const byVsh: Referral = { ...byOfficer, createdBy: { sub: 'vsh-1', role: 'vsh' } };
+    const bySchool: Referral = { ...byOfficer, createdBy: { sub: 'head', role: 'school', urn: '100001' } };
+    expect(mayWithdrawAsReferrer(byOfficer, withdraw, { sub: 'head', role: 'school', urn: '100001' })).toBe(false);
+    expect(mayWithdrawAsReferrer(byOfficer, withdraw, { sub: 'vsh-1', role: 'vsh' })).toBe(false);
+    expect(mayWithdrawAsReferrer(bySchool, withdraw, { sub: 'head', role: 'school', urn: '100002' })).toBe(false);
+    expect(mayWithdrawAsReferrer(bySchool, withdraw, { sub: 'vsh-1', role: 'vsh' })).toBe(false);
+    expect(mayWithdrawAsReferrer(byVsh, withdraw, { sub: 'head', role: 'school', urn: '100001' })).toBe(false);
+    expect(mayWithdrawAsReferrer(byVsh, withdraw, { sub: 'vsh-2', role: 'vsh' })).toBe(true);
   });
 });
 
