@@ -29,6 +29,7 @@ const laSettingsSchema = z
     holidayAdjacentDays: z.number().int().nonnegative(),
     noticeToImprovePeriodDays: z.number().int().positive(),
     referralTriageDays: z.number().int().positive(),
+    partTimeTimetableReviewWeeks: z.number().int().positive(),
   } satisfies Record<keyof LaSettings, z.ZodType>)
   // A misspelt setting would otherwise be ignored silently and the national default applied.
   .strict()

@@ -93,6 +93,8 @@ export interface LaSettings {
   noticeToImprovePeriodDays: number;
   /** School days within which a referral must be triaged. */
   referralTriageDays: number;
+  /** School weeks a part-time timetable (C2) may run before it is flagged for review. */
+  partTimeTimetableReviewWeeks: number;
 }
 
 export const DEFAULT_LA_SETTINGS: LaSettings = {
@@ -104,6 +106,7 @@ export const DEFAULT_LA_SETTINGS: LaSettings = {
   holidayAdjacentDays: 2,
   noticeToImprovePeriodDays: 15,
   referralTriageDays: 5,
+  partTimeTimetableReviewWeeks: 6,
 };
 
 export interface RuntimeConfig {

@@ -36,6 +36,8 @@
  *                      reports/returns/<returnId>.json          a return's full row-error report
  *                      imports/<importId>/<file>                raw social-care and calendar uploads
  *                      patterns/<runId>.json.gz                 a patterns run's findings
+ *                      duties/<year>/<urn>.json.gz              a school's admission-register notices, new entries,
+ *                                                               deletions and part-time timetables (issue 20)
  */
 
 export const k = {
@@ -99,4 +101,6 @@ export const paths = {
   returnReport: (returnId: string) => `reports/returns/${returnId}.json`,
   importFile: (importId: string, name: string) => `imports/${importId}/${name.replace(/[^A-Za-z0-9._-]/g, '_')}`,
   patternFindings: (runId: string) => `patterns/${runId}.json.gz`,
+  schoolDuties: (year: number, urn: string) => `duties/${year}/${urn}.json.gz`,
+  schoolDutiesPrefix: (year: number) => `duties/${year}/`,
 } as const;

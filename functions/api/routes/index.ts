@@ -4,6 +4,7 @@ import { auditRoutes } from './audit.js';
 import { calendarRoutes } from './calendars.js';
 import { cohortRoutes } from './cohorts.js';
 import { docRoutes } from './docs.js';
+import { dutyRoutes } from './duties.js';
 import { metricsRoutes } from './metrics.js';
 import { patternRoutes } from './patterns.js';
 import { pupilRoutes } from './pupils.js';
@@ -13,4 +14,4 @@ import { returnRoutes } from './returns.js';
 import { schoolRoutes } from './schools.js';
 import { virtualSchoolRoutes } from './virtual-school.js';
 
-export const allRoutes: RouteDef[] = [...docRoutes, ...returnRoutes, ...pupilRoutes, ...metricsRoutes, ...schoolRoutes, ...calendarRoutes, ...registryRoutes, ...cohortRoutes, ...auditRoutes, ...virtualSchoolRoutes, ...referralRoutes, ...patternRoutes];
+export const allRoutes: RouteDef[] = [...docRoutes, ...returnRoutes, ...pupilRoutes, ...metricsRoutes, ...schoolRoutes, ...calendarRoutes, ...registryRoutes, ...cohortRoutes, ...auditRoutes, ...virtualSchoolRoutes, ...referralRoutes, ...patternRoutes, ...dutyRoutes];
