@@ -245,6 +245,13 @@ describe('part-time timetables (C2)', () => {
     expect(items.has(upnFor(52, '999', '4002'))).toBe(false);
   });
 
+  it('shows the part-time timetable on the pupil view', async () => {
+    const res = await get(`/v1/pupils/${upnFor(51, '999', '4002')}?academicYear=2025`);
+    expect(res.status).toBe(200);
+    expect(res.json().partTimeTimetables).toEqual([expect.objectContaining({ urn: PT, start: '2025-09-08', weeks: 7, pastReviewLimit: true })]);
+    expect(res.json().lookedAfter).toBe(false);
+  });
+
   it('takes the review limit from the query when the LA asks for another', async () => {
     const res = await get(`/v1/part-time-timetables?academicYear=2025&urn=${PT}&reviewWeeks=7&pastReviewLimit=true`);
     expect(res.json().items).toEqual([]);
@@ -322,6 +329,9 @@ describe('schools know their looked-after pupils', () => {
     expect(own.status).toBe(200);
     expect(own.json().items).toEqual([{ upn: P1, forename: null, surname: null, yearGroup: '4', lookedAfter: true }]);
     expect((await get(`/v1/schools/${A}/looked-after-pupils`, schoolB)).status).toBe(404);
+    const view = (await get(`/v1/pupils/${P1}`, schoolA)).json();
+    expect(view).toMatchObject({ lookedAfter: true, partTimeTimetables: [] });
+    expect((await get(`/v1/pupils/${P2}`, schoolA)).json().lookedAfter).toBe(false);
   });
 });
 

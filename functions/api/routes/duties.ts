@@ -414,3 +414,28 @@ export const dutyRoutes = [
     },
   }),
 ];
+
+// ---- On the pupil view ------------------------------------------------------------------------------
+
+export const PupilDutyFields = {
+  lookedAfter: z.boolean().describe('the LA looks after the child today (or at the end of a past year), from the LA\'s lists'),
+  partTimeTimetables: z.array(PartTimeItem.omit({ forename: true, surname: true, yearGroup: true, schoolName: true })).describe('C2 part-time timetables at the schools the caller may see'),
+};
+
+/**
+ * What the pupil view adds for these duties: whether the LA looks after the child (nothing more of
+ * the social-care record), and the child's part-time timetables — a school sees its own only.
+ */
+export async function pupilDutyFields(principal: Principal, upn: string, academicYear: number, urns: readonly string[]) {
+  const today = todayInEngland();
+  const onDate = academicYear === academicYearOf(today) ? today : academicYearEnd(academicYear);
+  const visible = principal.role === 'school' ? urns.filter((u) => u === principal.urn) : [...urns];
+  const [care, docs] = await Promise.all([loadCareIndex(), Promise.all(visible.map((u) => listSchoolDuties(academicYear, u)))]);
+  const reviewWeeks = runtimeConfig().settings.partTimeTimetableReviewWeeks;
+  const lookedAfter = (care.get(upn) ?? []).some((e) => e.cohort === 'cla' && e.start <= onDate && (e.end === undefined || e.end >= onDate));
+  const partTimeTimetables = docs.flat().flatMap((d) => d.partTimeTimetables.filter((t) => t.upn === upn)).map((t) => ({
+    upn: t.upn, urn: t.urn, start: t.start, latest: t.latest, weeks: t.weeks, c2Sessions: t.c2Sessions, sessionsLatestWeek: t.sessionsLatestWeek,
+    sessionsPerWeek: t.sessionsPerWeek, current: t.current, pastReviewLimit: pastReviewLimit(t, reviewWeeks),
+  }));
+  return { lookedAfter, partTimeTimetables };
+}
