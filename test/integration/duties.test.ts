@@ -289,6 +289,15 @@ describe('children with a social worker: unexplained absences', () => {
     expect(items.filter((i) => i.upn === protectedUnmarked)).toEqual([expect.objectContaining({ session: 'PM', reason: 'not_marked' })]);
   });
 
+  it('gives the Virtual School Head the social_worker cohort\'s metrics beside the other care cohorts', async () => {
+    const res = await get(`/v1/metrics?groupBy=cohort&from=${DAY}&to=${DAY}`, vsh);
+    expect(res.status).toBe(200);
+    const rows = new Map((res.json().items as Array<{ key: { cohort: string }; enrolments: number; unauthorisedAbsenceSessions: number }>).map((r) => [r.key.cohort, r]));
+    // In need (O and L) and on a plan that day: three enrolments; the one O session is the only unauthorised absence.
+    expect(rows.get('social_worker')).toMatchObject({ enrolments: 3, unauthorisedAbsenceSessions: 1 });
+    expect(rows.get('cin')).toMatchObject({ enrolments: 2, unauthorisedAbsenceSessions: 1 });
+  });
+
   it('is not for schools or the admin role', async () => {
     expect((await get(`/v1/social-worker-absences?date=${DAY}`, schoolA)).status).toBe(403);
     expect((await get(`/v1/social-worker-absences?date=${DAY}`, admin)).status).toBe(403);
