@@ -219,6 +219,18 @@ describe('children missing education after a deletion', () => {
     expect(all.get(MH).cme.status).toBe('elective_home_education');
     expect(all.get(MY).cme.status).toBe('not_compulsory_school_age');
   });
+
+  it('suggests a children_missing_education referral for each flagged child, and not for a child to confirm with another LA', async () => {
+    const res = await get('/v1/referrals/suggestions?type=children_missing_education');
+    expect(res.status).toBe(200);
+    const items = byUpn(res.json().items);
+    expect(items.get(MU)).toMatchObject({ suggestedType: 'children_missing_education', urns: [A], reasons: [{ flag: 'children_missing_education', since: back(1), referralType: 'children_missing_education' }] });
+    expect(items.get(P3)?.suggestedType).toBe('children_missing_education');
+    expect(items.has(MO)).toBe(false);
+    expect(items.has(MH)).toBe(false);
+    // A school's suggestions do not read other schools' rolls.
+    expect(byUpn((await get('/v1/referrals/suggestions', schoolA)).json().items).has(MU)).toBe(false);
+  });
 });
 
 describe('part-time timetables (C2)', () => {

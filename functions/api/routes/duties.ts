@@ -439,3 +439,51 @@ export async function pupilDutyFields(principal: Principal, upn: string, academi
   }));
   return { lookedAfter, partTimeTimetables };
 }
+
+// ---- In the referral suggestions ----------------------------------------------------------------------
+
+interface SuggestionLike {
+  upn: string; forename: string | null; surname: string | null; yearGroup: string | null; urns: string[];
+  suggestedType: string; reasons: Array<{ flag: string; since: string; referralType: string }>;
+  absenceRate: number | null; unauthorisedSessions: number;
+}
+
+/**
+ * The referral suggestions with each child missing education after a deletion added (DESIGN §5 "CME
+ * risk"): a `children_missing_education` reason (since the leaving date, or the day after the
+ * destination school's deadline), first in rank. For LA officers only (it reads other schools' rolls);
+ * children with an open case are left out, as for every suggestion.
+ */
+export async function withChildrenMissingEducation<S extends SuggestionLike>(
+  principal: Principal, suggestions: S[], year: number, hasOpenCase: (upn: string) => boolean, urn?: string,
+): Promise<S[]> {
+  if (principal.role !== 'la_officer') return suggestions;
+  const today = todayInEngland();
+  const deletions = (await listSchoolDuties(year)).flatMap((d) => d.deletions);
+  const cme = await assessDeletions(deletions, year, today);
+  const flagged = new Map<string, { since: string; deletion: Deletion }>();
+  for (const d of deletions) {
+    const c = cme.get(d)!;
+    if (!c.flagged || hasOpenCase(d.upn) || (urn !== undefined && d.urn !== urn)) continue;
+    const since = c.listingDeadline !== undefined ? addDays(c.listingDeadline, 1) : d.leavingDate;
+    const held = flagged.get(d.upn);
+    if (!held || since < held.since) flagged.set(d.upn, { since, deletion: d });
+  }
+  if (flagged.size === 0) return suggestions;
+  const out: S[] = [];
+  for (const s of suggestions) {
+    const f = flagged.get(s.upn);
+    if (!f) continue;
+    flagged.delete(s.upn);
+    out.push({ ...s, suggestedType: 'children_missing_education', reasons: [{ flag: 'children_missing_education', since: f.since, referralType: 'children_missing_education' }, ...s.reasons] });
+  }
+  for (const { since, deletion: d } of [...flagged.values()].sort((a, b) => (a.since < b.since ? -1 : a.since > b.since ? 1 : a.deletion.upn < b.deletion.upn ? -1 : 1))) {
+    out.push({
+      upn: d.upn, forename: d.forename ?? null, surname: d.surname ?? null, yearGroup: d.yearGroup ?? null, urns: [d.urn],
+      suggestedType: 'children_missing_education', reasons: [{ flag: 'children_missing_education', since, referralType: 'children_missing_education' }],
+      absenceRate: null, unauthorisedSessions: 0,
+    } as S);
+  }
+  const merged = new Set(out.map((s) => s.upn));
+  return [...out, ...suggestions.filter((s) => !merged.has(s.upn))];
+}

@@ -69,6 +69,7 @@ import {
 } from '../../../shared/schemas/referrals.js';
 import { csvResponse, defineRoute, header, json, jsonBody, pageOf, pageQuery, Problem, problem, wantsCsv, type Result } from '../http.js';
 import { currentLaPupils } from '../view-cache.js';
+import { withChildrenMissingEducation } from './duties.js';
 import { readablePupil } from './pupils.js';
 import { newId } from './returns.js';
 
@@ -338,7 +339,8 @@ export const referralRoutes = [
         flags: r.flags.map((f) => ({ ...f, detail: summaries.get(r.upn)?.years[String(year)]?.flags.find((g) => g.type === f.type)?.detail })),
       }));
       const open = await upnsWithOpenReferrals();
-      const suggestions = referralSuggestions(candidates, (upn) => open.has(upn)).filter((s) => !query.type || s.suggestedType === query.type);
+      const suggestions = (await withChildrenMissingEducation(principal, referralSuggestions(candidates, (upn) => open.has(upn)), year, (upn) => open.has(upn), urn))
+        .filter((s) => !query.type || s.suggestedType === query.type);
       await recordAudit(principal, { action: 'list_referral_suggestions', target: `suggestions:${year}`, outcome: 'ok', count: suggestions.length, urn });
       if (wantsCsv(event)) {
         return csvResponse(`referral-suggestions-${year}.csv`,
