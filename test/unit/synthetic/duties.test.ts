@@ -7,6 +7,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dutyMeetsTargets, loadGeneratedLa } from '../../../bin/commands/evaluate.js';
+import { evaluateDuties } from '../../../bin/commands/evaluate-duties.js';
 import { generateLa } from '../../../local/synthetic/index.js';
 import type { PlantedDeletion, PlantedLateEntry } from '../../../local/synthetic/duties.js';
 
@@ -73,4 +75,16 @@ describe('the synthetic LA plants the admission-register duties', () => {
       if (d.plant === 'moved') expect(rowsOf(d.upn, d.destination).length, d.upn).toBeGreaterThan(0);
     }
   });
+});
+
+describe('npm run evaluate scores the duties against the ground truth', () => {
+  it('finds every planted late entry, deletion, child missing education and long part-time timetable, and nothing else', () => {
+    const la = loadGeneratedLa(dir);
+    const scores = evaluateDuties(dir, la, la.received);
+    expect(scores.map((s) => s.name)).toEqual(['new_entry_late', 'deletion', 'children_missing_education', 'part_time_past_review']);
+    for (const s of scores) {
+      expect(s.tp, s.name).toBeGreaterThan(0);
+      expect(dutyMeetsTargets(s), `${s.name}: ${JSON.stringify(s)}`).toBe(true);
+    }
+  }, 60_000);
 });
