@@ -60,6 +60,17 @@ async function schoolNames(urns: Iterable<string>): Promise<Map<string, SchoolRe
   return list.length ? getSchools(list) : new Map();
 }
 
+/**
+ * The schools' duties documents for the year: one school's when asked, else every school in the LA
+ * (schools outside it notify their own LA; the Virtual School's returns for them are not notices).
+ */
+async function dutiesOf(year: number, urn: string | undefined): Promise<SchoolDuties[]> {
+  const docs = await listSchoolDuties(year, urn);
+  if (urn !== undefined) return docs;
+  const outside = new Set((await listSchools()).filter((s) => s.outOfArea).map((s) => s.urn));
+  return docs.filter((d) => !outside.has(d.urn));
+}
+
 /** Calendars by URN for school-day arithmetic, built once per request. */
 function calendars(year: number): (urn: string) => Promise<SchoolCalendar> {
   const held = new Map<string, Promise<SchoolCalendar>>();
@@ -218,7 +229,7 @@ export const dutyRoutes = [
     handler: async ({ principal, query, event }) => {
       const urn = scopeUrn(principal, query.urn);
       const year = yearOf(query, todayInEngland());
-      const docs = await listSchoolDuties(year, urn);
+      const docs = await dutiesOf(year, urn);
       const entries = docs.flatMap((d) => d.entries).filter((e) => within(e.entryDate, query.from, query.to) && (!query.timeliness || e.timeliness === query.timeliness));
       entries.sort((a, b) => (a.entryDate < b.entryDate ? -1 : a.entryDate > b.entryDate ? 1 : a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : a.upn < b.upn ? -1 : 1));
       const schools = await schoolNames(entries.map((e) => e.urn));
@@ -245,7 +256,7 @@ export const dutyRoutes = [
       const urn = scopeUrn(principal, query.urn);
       const today = todayInEngland();
       const year = yearOf(query, today);
-      const docs = await listSchoolDuties(year, urn);
+      const docs = await dutiesOf(year, urn);
       const deletions = docs.flatMap((d) => d.deletions).filter((d) => within(d.leavingDate, query.from, query.to) && (!query.timeliness || d.timeliness === query.timeliness));
       deletions.sort((a, b) => (a.leavingDate < b.leavingDate ? -1 : a.leavingDate > b.leavingDate ? 1 : a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : a.upn < b.upn ? -1 : 1));
       // Whether a child is on another school's roll is not the deleting school's to read.
@@ -271,7 +282,7 @@ export const dutyRoutes = [
     handler: async ({ principal, query, event }) => {
       const urn = scopeUrn(principal, query.urn);
       const year = yearOf(query, todayInEngland());
-      const docs = await listSchoolDuties(year, urn);
+      const docs = await dutiesOf(year, urn);
       const schools = await schoolNames(docs.map((d) => d.urn));
       const items = docs.map((d) => ({
         urn: d.urn, schoolName: schools.get(d.urn)?.name ?? null,
@@ -305,7 +316,7 @@ export const dutyRoutes = [
     handler: async ({ principal, query, event }) => {
       const today = todayInEngland();
       const year = yearOf(query, today);
-      const docs = await listSchoolDuties(year, query.urn);
+      const docs = await dutiesOf(year, query.urn);
       const deletions = docs.flatMap((d) => d.deletions);
       const cme = await assessDeletions(deletions, year, today);
       const wanted = (s: string) => (query.status ? s === query.status : s === 'missing' || s === 'confirm_with_other_la');
@@ -340,7 +351,7 @@ export const dutyRoutes = [
       const urn = scopeUrn(principal, query.urn);
       const year = yearOf(query, todayInEngland());
       const reviewWeeks = query.reviewWeeks ?? runtimeConfig().settings.partTimeTimetableReviewWeeks;
-      const docs = await listSchoolDuties(year, urn);
+      const docs = await dutiesOf(year, urn);
       const all = docs.flatMap((d) => d.partTimeTimetables).map((t) => ({ ...t, pastReviewLimit: pastReviewLimit(t, reviewWeeks) }));
       const chosen = all.filter((t) => (query.pastReviewLimit === undefined || String(t.pastReviewLimit) === query.pastReviewLimit) && (query.current === undefined || String(t.current) === query.current));
       chosen.sort((a, b) => b.weeks - a.weeks || (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : a.upn < b.upn ? -1 : 1));
@@ -459,7 +470,7 @@ export async function withChildrenMissingEducation<S extends SuggestionLike>(
 ): Promise<S[]> {
   if (principal.role !== 'la_officer') return suggestions;
   const today = todayInEngland();
-  const deletions = (await listSchoolDuties(year)).flatMap((d) => d.deletions);
+  const deletions = (await dutiesOf(year, undefined)).flatMap((d) => d.deletions);
   const cme = await assessDeletions(deletions, year, today);
   const flagged = new Map<string, { since: string; deletion: Deletion }>();
   for (const d of deletions) {
