@@ -8,7 +8,8 @@
  *   holds a register for the school (so the pupils on the first return ever received are not all
  *   "new"), and not continuing from the school's register of the year before.
  * - A **deletion** is a pupil with a leaving date (stated), or a pupil the school's returns stop
- *   listing while they go on listing others (derived: the leaving date is the last date listed).
+ *   listing while they go on listing others on at least two later days (derived: the leaving date is
+ *   the last date listed).
  * - **Notified**: the date (Europe/London) the LA received the first return that listed the new
  *   pupil, or that first stated the leaving date (for a derived deletion: the first return for a
  *   later date that no longer listed the pupil).
@@ -23,8 +24,9 @@
  * Pure: the calendar is passed in (school days come from it).
  */
 import { schoolLeavingDate } from './compulsory-school-age.js';
-import { academicYearEnd, academicYearStart } from './dates.js';
-import type { RegisterPupil, SchoolRegister } from './register.js';
+import { NO_MARK } from './codes.js';
+import { academicYearEnd, academicYearStart, dayOfAcademicYear, DAYS_PER_YEAR_SLOT } from './dates.js';
+import { rowSpanOf, type RegisterPupil, type SchoolRegister } from './register.js';
 
 /**
  * Grounds for deleting a pupil from the admission register (regulation 9 of the 2024 regulations),
@@ -153,6 +155,13 @@ export type SchoolDayCounter = (from: string, to: string) => number;
 
 export type Timeliness = 'on_time' | 'late' | 'exempt' | 'unknown';
 
+/**
+ * Days the school's returns must go on listing others without the pupil before the pupil counts as
+ * deleted (derived): one return that leaves a child off is more often a slip than a deletion, and a
+ * deletion raises a CME flag.
+ */
+export const DERIVED_DELETION_DAYS = 2;
+
 /** School days after the admission date within which a new entry must be notified. */
 export const NEW_ENTRY_NOTICE_SCHOOL_DAYS = 5;
 
@@ -239,6 +248,17 @@ export function rollChanges(input: RollChangesInput): RollChanges {
   const top = topYearGroup(register);
   let latestListed = '';
   for (const p of register.pupils.values()) if (p.lastListed > latestListed) latestListed = p.lastListed;
+  // Days on which the school's register lists anyone, to tell a pupil left off one return from one who has gone.
+  const listedDays = new Uint8Array(DAYS_PER_YEAR_SLOT);
+  for (const p of register.pupils.values()) {
+    const { lo, hi } = rowSpanOf(p.marks);
+    for (let i = lo; i <= hi; i++) if (p.marks[i] !== NO_MARK) listedDays[i >> 1] = 1;
+  }
+  const schoolDaysListedAfter = (date: string): number => {
+    let n = 0;
+    for (let d = dayOfAcademicYear(date) + 1; d < DAYS_PER_YEAR_SLOT && n < DERIVED_DELETION_DAYS; d++) n += listedDays[d];
+    return n;
+  };
 
   const entries: NewEntry[] = [];
   const deletions: Deletion[] = [];
@@ -264,7 +284,7 @@ export function rollChanges(input: RollChangesInput): RollChanges {
     if (p.leavingDate !== undefined) {
       leavingDate = p.leavingDate;
       notifiedOn = notice?.leaving?.notifiedOn;
-    } else if (p.lastListed < latestListed) {
+    } else if (p.lastListed < latestListed && schoolDaysListedAfter(p.lastListed) >= DERIVED_DELETION_DAYS) {
       leavingDate = p.lastListed;
       source = 'derived';
       notifiedOn = notice?.unlisted?.after === p.lastListed ? notice.unlisted.notifiedOn : undefined;

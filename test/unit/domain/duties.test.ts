@@ -130,6 +130,17 @@ describe('deletions', () => {
     expect(d).toMatchObject({ upn: leaver, leavingDate: '2025-09-05', source: 'derived', notifiedOn: '2025-09-12', timeliness: 'late' });
   });
 
+  it('does not derive a deletion from one day the school left the pupil off, only from two', () => {
+    const notices: RollNotices = { urn: URN, academicYear: 2025, pupils: {} };
+    const derivedUntil = (othersUntil: string) => rollChanges({
+      register: register([...days(stays, '2025-09-01', othersUntil), ...days(leaver, '2025-09-01', '2025-09-05')]),
+      notices, heldFrom: '2025-09-01', schoolDays: weekdaysAfter,
+    }).deletions.map((d) => d.upn);
+    // The leaver is listed to Friday 5th; the school lists others on Monday 8th (one day) or also Tuesday 9th (two).
+    expect(derivedUntil('2025-09-08')).toEqual([]);
+    expect(derivedUntil('2025-09-09')).toEqual([leaver]);
+  });
+
   it('treats the top year group or Year 11 leaving from the last Friday in June as a standard transition, and not the day before', () => {
     // 2026's last Friday in June is 26 June.
     expect(isStandardTransition('6', '2026-06-26', 2025, 6)).toBe(true);
