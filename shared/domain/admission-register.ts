@@ -236,7 +236,7 @@ export function isStandardTransition(yearGroup: string | undefined, leavingDate:
   if (yearGroup === undefined) return false;
   const n = Number(yearGroup);
   if (!Number.isInteger(n) || (n !== top && n !== 11)) return false;
-  return leavingDate >= schoolLeavingDate(academicYear + 1) && leavingDate <= academicYearEnd(academicYear);
+  return leavingDate >= schoolLeavingDate(academicYear + 1) && leavingDate <= `${academicYear + 1}-08-31`;
 }
 
 /** The new entries and deletions of one school's register for its academic year, with their timeliness. */
@@ -245,6 +245,7 @@ export function rollChanges(input: RollChangesInput): RollChanges {
   const year = register.academicYear;
   const yearStart = academicYearStart(year);
   const yearEnd = academicYearEnd(year);
+  const lastLeavingDate = `${year + 1}-08-31`;
   const top = topYearGroup(register);
   let latestListed = '';
   for (const p of register.pupils.values()) if (p.lastListed > latestListed) latestListed = p.lastListed;
@@ -289,7 +290,8 @@ export function rollChanges(input: RollChangesInput): RollChanges {
       source = 'derived';
       notifiedOn = notice?.unlisted?.after === p.lastListed ? notice.unlisted.notifiedOn : undefined;
     }
-    if (leavingDate === undefined || leavingDate < yearStart || leavingDate > yearEnd) continue;
+    // A leaving date in the August after the year (e.g. 31 August) is still this register's deletion.
+    if (leavingDate === undefined || leavingDate < yearStart || leavingDate > lastLeavingDate) continue;
     const standardTransition = isStandardTransition(p.yearGroup, leavingDate, year, top);
     const leaving = source === 'stated' ? notice?.leaving : undefined;
     deletions.push({

@@ -130,6 +130,14 @@ describe('deletions', () => {
     expect(d).toMatchObject({ upn: leaver, leavingDate: '2025-09-05', source: 'derived', notifiedOn: '2025-09-12', timeliness: 'late' });
   });
 
+  it('keeps a leaving date in the August after the year as that year\'s deletion', () => {
+    const reg = register([...days(stays, '2026-07-13', '2026-07-22', { yearGroup: '6' }), ...days(leaver, '2026-07-13', '2026-07-22', { leavingDate: '2026-08-31', yearGroup: '4' })]);
+    const notices: RollNotices = { urn: URN, academicYear: 2025, pupils: {} };
+    noteReturn(notices, reg, days(leaver, '2026-07-22', '2026-07-22'), '2026-07-22');
+    expect(rollChanges({ register: reg, notices, heldFrom: '2026-07-13', schoolDays: weekdaysAfter }).deletions)
+      .toEqual([expect.objectContaining({ upn: leaver, leavingDate: '2026-08-31', standardTransition: false, timeliness: 'on_time' })]);
+  });
+
   it('does not derive a deletion from one day the school left the pupil off, only from two', () => {
     const notices: RollNotices = { urn: URN, academicYear: 2025, pupils: {} };
     const derivedUntil = (othersUntil: string) => rollChanges({
@@ -148,6 +156,8 @@ describe('deletions', () => {
     expect(isStandardTransition('11', '2026-07-17', 2025, 13)).toBe(true);
     expect(isStandardTransition('5', '2026-07-22', 2025, 6)).toBe(false);
     expect(isStandardTransition(undefined, '2026-07-22', 2025, 6)).toBe(false);
+    expect(isStandardTransition('6', '2026-08-31', 2025, 6)).toBe(true);
+    expect(isStandardTransition('6', '2026-09-01', 2025, 6)).toBe(false);
   });
 
   it('figures timeliness as on time over on time and late, leaving exempt and unknown aside', () => {
