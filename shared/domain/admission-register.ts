@@ -18,8 +18,8 @@
  *   deletion notified no later than the leaving date (notified on a later date is "after the pupil
  *   left the register").
  * - **Standard transition** (exempt): the pupil is in the school's top year group (the highest the
- *   register lists, e.g. Year 6 at a primary) or in Year 11, and the leaving date is on or after
- *   the school leaving date (the last Friday in June) of the academic year.
+ *   register lists, e.g. Year 6 at a primary) or in Year 11, and the leaving date is from the school
+ *   leaving date (the last Friday in June) of the academic year to the 31 August after it.
  *
  * Pure: the calendar is passed in (school days come from it).
  */
