@@ -378,3 +378,21 @@ describe('the return columns', () => {
     }
   });
 });
+
+describe('schools outside the LA', () => {
+  it('leaves a school outside the LA out of the LA-wide lists (it notifies its own LA), and shows it when asked by URN', async () => {
+    const child = upnFor(70, '999', '2009');
+    expect((await svc.request('POST', '/v1/cohorts', { token: officer, body: `upn,cohort,start_date,end_date\n${child},cla,2025-01-01,\n`, contentType: 'text/csv' })).status).toBe(200);
+    await svc.settle();
+    // The Virtual School sends the placed child's marks for the out-of-area school; first a baseline day, then the new admission.
+    await upload([row(OUT, child, back(3)), row(OUT, child, back(2))], vsh);
+    const later = upnFor(72, '999', '2009');
+    expect((await svc.request('POST', '/v1/cohorts', { token: officer, body: `upn,cohort,start_date,end_date\n${later},cla,2025-01-01,\n`, contentType: 'text/csv' })).status).toBe(200);
+    await svc.settle();
+    await upload([row(OUT, later, back(1), { admission_date: back(1) }), row(OUT, child, back(1))], vsh);
+    const all = (await get('/v1/admission-register/entries')).json().items as Array<{ urn: string }>;
+    expect(all.some((e) => e.urn === OUT)).toBe(false);
+    const asked = byUpn((await get(`/v1/admission-register/entries?urn=${OUT}`)).json().items);
+    expect(asked.get(later)).toMatchObject({ urn: OUT, entryDate: back(1), timeliness: 'on_time' });
+  });
+});
