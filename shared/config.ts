@@ -114,6 +114,8 @@ export interface LaSettings {
    * the school sees PA and SA on its own figures instead.
    */
   flagsSharedWithSchools: string[];
+  /** School weeks a part-time timetable (C2) may run before it is flagged for review. */
+  partTimeTimetableReviewWeeks: number;
 }
 
 export const DEFAULT_LA_SETTINGS: LaSettings = {
@@ -129,6 +131,7 @@ export const DEFAULT_LA_SETTINGS: LaSettings = {
     'penalty_notice_threshold', 'ten_day_unauthorised', 'twenty_day_unauthorised', 'illness_15_days',
     'holiday_adjacent_absence', 'near_threshold_unauthorised', 'family_pattern',
   ],
+  partTimeTimetableReviewWeeks: 6,
 };
 
 export interface RuntimeConfig {

@@ -46,6 +46,7 @@ import { englandAndWalesBankHolidays } from '../../shared/formats/bank-holidays.
 import { parseCalendarCsv } from '../../shared/formats/calendar-files.js';
 import { parseDailyReturnCsv } from '../../shared/formats/daily-return-csv.js';
 import { generateLa, type Behaviour, type BackgroundEvent } from '../../local/synthetic/index.js';
+import { evaluateDuties, type DutyScore, type ReceivedFile } from './evaluate-duties.js';
 import { numberOption, parseArgs, stringOption } from './args.js';
 
 const USAGE =
@@ -68,7 +69,7 @@ export type ScoredFlag = (typeof PATTERN_FLAGS)[number] | (typeof FRAMEWORK_FLAG
 interface Manifest {
   from: string;
   to: string;
-  files: Array<{ path: string; urn: string; kind: string }>;
+  files: Array<{ path: string; urn: string; kind: string; date?: string; listedAfter?: string }>;
 }
 
 export interface GroundTruth {
@@ -86,6 +87,8 @@ export interface LoadedLa {
   schools: SchoolPatternSource[];
   rows: number;
   rowErrors: number;
+  /** Each file's rows and the day it arrived (a late file: the day it was listed after), for the duties (issue 20). */
+  received: ReceivedFile[];
 }
 
 /**
@@ -101,14 +104,16 @@ export function loadGeneratedLa(dir: string): LoadedLa {
   // One school at a time, its files in upload order, applied as one batch: the same register as
   // applying them one by one (later rows win the same way), without rebuilding each pupil's marks
   // once per file.
-  const filesBySchool = new Map<string, string[]>();
-  for (const file of manifest.files) filesBySchool.set(file.urn, [...(filesBySchool.get(file.urn) ?? []), file.path]);
+  const filesBySchool = new Map<string, Manifest['files']>();
+  for (const file of manifest.files) filesBySchool.set(file.urn, [...(filesBySchool.get(file.urn) ?? []), file]);
+  const received: ReceivedFile[] = [];
   for (const [urn, files] of filesBySchool) {
     const byYear = new Map<number, RegisterRow[]>();
-    for (const path of files) {
+    for (const { path, date, listedAfter } of files) {
       const parsed = parseDailyReturnCsv(readFileSync(join(dir, path)), { today: '2999-12-31' });
       if (!parsed.ok) throw new Error(`${path}: ${parsed.error.detail}`);
       rowErrors += parsed.errors.length;
+      if (date !== undefined) received.push({ urn, receivedOn: listedAfter ?? date, rows: parsed.rows });
       for (const row of parsed.rows) {
         const y = academicYearOf(row.date);
         let list = byYear.get(y);
@@ -141,7 +146,7 @@ export function loadGeneratedLa(dir: string): LoadedLa {
         bankHolidays,
       }),
     }));
-  return { from: manifest.from, to: manifest.to, academicYear, registers: [...registers.values()], schools, rows, rowErrors };
+  return { from: manifest.from, to: manifest.to, academicYear, registers: [...registers.values()], schools, rows, rowErrors, received };
 }
 
 // ---- Flags raised ---------------------------------------------------------------------------------
@@ -318,6 +323,11 @@ export function scoreFlag(truth: GroundTruth, raised: Raised, flag: ScoredFlag, 
   return s;
 }
 
+/** A duty's score meets the same targets (a score with nothing planted and nothing raised passes). */
+export function dutyMeetsTargets(s: DutyScore): boolean {
+  return (s.precision === null || s.precision >= TARGETS.precision) && (s.recall === null || s.recall >= TARGETS.recall);
+}
+
 export function meetsTargets(s: FlagScore): boolean {
   return (s.precision === null || s.precision >= TARGETS.precision) && (s.recall === null || s.recall >= TARGETS.recall) && s.controlsFlagged === 0 && s.breaches === 0;
 }
@@ -402,6 +412,8 @@ export interface Evaluation {
   pupils: number;
   rows: number;
   scores: FlagScore[];
+  /** The LA's other duties (issue 20): entries notified late, deletions, CME, part-time timetables. */
+  duties: DutyScore[];
   seconds: { generate: number; load: number; detect: number; framework: number };
   pass: boolean;
 }
@@ -421,10 +433,11 @@ export async function evaluate(options: { dir: string; settings?: PatternSetting
     ...PATTERN_FLAGS.map((f) => scoreFlag(truth, raised, f)),
     ...FRAMEWORK_FLAGS.map((f) => scoreFlag(truth, raised, f, f === 'illness_15_days' ? undefined : (upn) => check(f, upn))),
   ];
+  const duties = evaluateDuties(options.dir, la, la.received);
   return {
-    dir: options.dir, from: la.from, to: la.to, schools: la.schools.length, pupils: result.pupilsAnalysed, rows: la.rows, scores,
+    dir: options.dir, from: la.from, to: la.to, schools: la.schools.length, pupils: result.pupilsAnalysed, rows: la.rows, scores, duties,
     seconds: { generate: 0, load: (t1 - t0) / 1000, detect: (t2 - t1) / 1000, framework: (t3 - t2) / 1000 },
-    pass: scores.every(meetsTargets),
+    pass: scores.every(meetsTargets) && duties.every(dutyMeetsTargets),
   };
 }
 
@@ -446,6 +459,15 @@ export function report(e: Evaluation): string {
     ...rows.map(line),
     '',
   ];
+  const dutyRows = e.duties.map((s) => [s.name, String(s.tp), String(s.fp), String(s.fn), pct(s.precision), pct(s.recall), dutyMeetsTargets(s) ? 'ok' : 'FAIL']);
+  const dutyHead = ['duty (issue 20)', 'TP', 'FP', 'FN', 'precision', 'recall', ''];
+  const dutyWidths = dutyHead.map((h, i) => Math.max(h.length, ...dutyRows.map((r) => r[i].length)));
+  const dutyLine = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(dutyWidths[i]) : c.padStart(dutyWidths[i]))).join('  ');
+  out.push(dutyLine(dutyHead), ...dutyRows.map(dutyLine), '');
+  for (const s of e.duties) {
+    const ex = [...s.examples.fp.map((x) => `FP ${x}`), ...s.examples.fn.map((x) => `FN ${x}`)];
+    if (ex.length > 0) out.push(`${s.name}: ${ex.join('; ')}`);
+  }
   for (const s of e.scores) {
     const ex = [...s.examples.fp.map((x) => `FP ${x}`), ...s.examples.fn.map((x) => `FN ${x}`), ...s.examples.breaches.map((x) => `must not: ${x}`)];
     if (ex.length > 0) out.push(`${s.flag}: ${ex.join('; ')}`);

@@ -21,6 +21,7 @@ import { getReturn, setReturnStatus, unfinishedBefore, type ReturnError, type Re
 import { logger } from '../../shared/observability.js';
 import { getSchool } from '../../shared/store/schools.js';
 import { deriveFromRegister } from './derive.js';
+import { recordDuties } from './duties.js';
 import { parseReturn, type ParsedReturn } from './parse-return.js';
 
 const FINAL = new Set(['accepted', 'accepted_with_errors', 'rejected']);
@@ -197,6 +198,7 @@ async function applyAndDerive(record: ReturnRecord, rows: RegisterRow[], errors:
     const result = applyRows(register, yearRows, record.returnId);
     if (!result.alreadyApplied) await saveRegister(register);
     await deriveFromRegister(register, new Set(yearRows.map((r) => r.upn)), record.receivedAt);
+    await recordDuties(register, yearRows, record.receivedAt);
   }
 
   errors.sort((a, b) => a.line - b.line || (a.field < b.field ? -1 : 1));

@@ -21,6 +21,7 @@ import { academicYearOf, academicYearStart, dayNumber, fromDayNumber, isIsoDate,
 import { planBehaviours, type Behaviour, type BackgroundEvent } from './behaviours.js';
 import { bankHolidaysCover, calendarCsvRows, calendarIcs, DAY_CLOSED, DAY_INSET, termCalendar, type CalendarVariant, type TermCalendar } from './calendar.js';
 import { DFE_CHARACTERISTICS, DFE_HEADLINES, DFE_REASON_PERCENT, PREVALENCE } from './calibration.js';
+import { planDuties, type DutiesPlan } from './duties.js';
 import type { PupilModel } from './model.js';
 import { buildPopulation, expectedHere, registrationOn, yearGroupName, type Enrolment, type Population, type Pupil, type SchoolRuntime } from './population.js';
 import { fitModels } from './propensity.js';
@@ -123,7 +124,7 @@ export interface GenerateSummary {
 
 export const RETURN_COLUMNS = [
   'urn', 'upn', 'date', 'am', 'pm', 'forename', 'surname', 'dob', 'sex', 'ethnicity', 'year_group', 'fsm', 'sen',
-  'cla', 'plac', 'cin', 'cpp', 'admission_date', 'leaving_date', 'registration', 'uprn',
+  'cla', 'plac', 'cin', 'cpp', 'admission_date', 'leaving_date', 'deletion_ground', 'destination', 'registration', 'uprn',
 ] as const;
 const RETURN_HEADER = `${RETURN_COLUMNS.join(',')}\n`;
 const EMPTY_TAIL = ','.repeat(RETURN_COLUMNS.length - 6);
@@ -150,6 +151,8 @@ export async function generateLa(options: GenerateOptions): Promise<GenerateSumm
   const plan = planBehaviours(pop, timetables, { fromIdx, toIdx, academicYear: o.academicYear, inAreaPupils, inAreaSchools: registry.inArea.length }, root.stream('behaviours'));
   const models = fitModels(pop, plan.plans, timetables, { fromIdx, toIdx }, root.stream('propensity'));
   plan.plans.clear(); // each model now holds its own planned days
+  // Admission-register duties (issue 20): late notifications, grounds and destinations of deletions.
+  const duties = planDuties(pop, timetables, { fromIdx, toIdx }, root.stream('duties'));
 
   await prepareOut(o.out, o.overwrite);
   const files = new FileSink(o.out, o.concurrency);
@@ -189,7 +192,7 @@ export async function generateLa(options: GenerateOptions): Promise<GenerateSumm
   });
 
   // Returns, day by day.
-  const run = new ReturnWriter(pop, models, timetables, o, files, manifest, root.stream('days'), toIdx);
+  const run = new ReturnWriter(pop, models, timetables, o, files, manifest, root.stream('days'), toIdx, duties.deletions);
   const days = toIdx - fromIdx + 1;
   for (let d = fromIdx; d <= toIdx; d++) {
     await run.day(d);
@@ -231,7 +234,7 @@ export async function generateLa(options: GenerateOptions): Promise<GenerateSumm
     },
   };
 
-  await files.write('ground-truth.json', groundTruthJson(o, plan.behaviours, background, plan.skipped, pop, run, registry.inArea.map((s) => s.urn)));
+  await files.write('ground-truth.json', groundTruthJson(o, plan.behaviours, background, plan.skipped, pop, run, registry.inArea.map((s) => s.urn), duties.truth));
   await files.flush();
   summary.bytes = files.bytes;
   // The manifest's copy leaves out the output path, so the files do not depend on where they are written.
@@ -394,6 +397,7 @@ class ReturnWriter {
     private readonly manifest: ManifestWriter,
     private readonly random: Random,
     private readonly toIdx: number,
+    private readonly deletions: ReadonlyMap<Enrolment, { ground: string; destination: string }> = new Map(),
   ) {
     this.yearStart = dayNumber(academicYearStart(o.academicYear));
     // One primary on the LA calendar sends a return late now and then: day D's file after day D+1's.
@@ -527,9 +531,11 @@ class ReturnWriter {
     const key = flags | (leaving ? 16 : 0) | (registration === 'M' ? 32 : registration === 'S' ? 64 : 0);
     if (key === e.tailKey) return e.tail;
     const yn = (bit: number): string => (flags & bit ? 'Y' : 'N');
+    const deletion = leaving ? this.deletions.get(e) : undefined;
     e.tail = [
       p.forename, p.surname, p.dob, p.sex, p.ethnicity, yearGroupName(p.yearGroup), p.fsm ? 'Y' : 'N', p.sen,
-      yn(1), yn(2), yn(4), yn(8), e.admission, leaving ? (e.leaving as string) : '', registration, p.household.uprn,
+      yn(1), yn(2), yn(4), yn(8), e.admission, leaving ? (e.leaving as string) : '', deletion?.ground ?? '', deletion?.destination ?? '',
+      registration, p.household.uprn,
     ].join(',');
     e.tailKey = key;
     return e.tail;
@@ -577,6 +583,7 @@ function groundTruthJson(
   pop: Population,
   run: ReturnWriter,
   inAreaUrns: readonly string[],
+  duties: DutiesPlan['truth'],
 ): string {
   const counts: Record<string, number> = {};
   for (const b of behaviours) counts[b.kind] = (counts[b.kind] ?? 0) + 1;
@@ -604,6 +611,7 @@ function groundTruthJson(
     corrections: { files: run.corrections, rows: run.correctionRows },
     moves: pop.moves,
     joiners: pop.joiners,
+    duties,
     dualRegistrations: pop.dualRegistrations,
     outOfAreaPupils: pop.pupils.filter((p) => p.outOfArea).map((p) => ({ upn: p.upn, urns: p.enrolments.map((e) => e.school.spec.urn) })),
     care,

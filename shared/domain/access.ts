@@ -35,19 +35,21 @@ export type Capability =
   | 'create_referral'
   | 'read_referrals'
   | 'work_referrals'
-  | 'review_identities';
+  | 'review_identities'
+  | 'read_admission_register'
+  | 'read_social_worker_absences';
 
 /**
  * Capabilities by role. The admin role administers the service (calendars, registry, audit,
  * detector runs) and deliberately has no access to pupil-level data.
  */
 const CAPABILITIES: Readonly<Record<Role, ReadonlySet<Capability>>> = {
-  school: new Set<Capability>(['upload_return', 'read_return', 'read_pupil', 'list_pupils', 'read_metrics', 'read_schools', 'create_referral', 'read_referrals']),
+  school: new Set<Capability>(['upload_return', 'read_return', 'read_pupil', 'list_pupils', 'read_metrics', 'read_schools', 'create_referral', 'read_referrals', 'read_admission_register']),
   la_officer: new Set<Capability>([
     'upload_return', 'read_return', 'read_pupil', 'list_pupils', 'read_metrics', 'read_schools', 'import_cohorts',
-    'read_patterns', 'create_referral', 'read_referrals', 'work_referrals', 'review_identities',
+    'read_patterns', 'create_referral', 'read_referrals', 'work_referrals', 'review_identities', 'read_admission_register', 'read_social_worker_absences',
   ]),
-  vsh: new Set<Capability>(['upload_return', 'read_return', 'read_pupil', 'list_pupils', 'read_metrics', 'read_schools', 'read_patterns', 'create_referral', 'read_referrals']),
+  vsh: new Set<Capability>(['upload_return', 'read_return', 'read_pupil', 'list_pupils', 'read_metrics', 'read_schools', 'read_patterns', 'create_referral', 'read_referrals', 'read_social_worker_absences']),
   // No read_return: a return's row errors name pupils by UPN, and the admin role holds no pupil data.
   admin: new Set<Capability>(['read_schools', 'import_cohorts', 'manage_calendars', 'manage_registry', 'read_audit', 'run_patterns']),
 };
@@ -154,4 +156,14 @@ export function mayReadSchoolMetrics(p: Principal, urn: string | undefined, scop
 export function mayJoinHeldPupil(p: Principal, sent: PupilIdentity, held: readonly PupilIdentity[]): boolean {
   if (p.role !== 'school') return true;
   return identityAgrees(sent, held);
+}
+
+/**
+ * A school's admission-register duties (new entries, deletions, part-time timetables; issue 20): a
+ * school sees its own only; LA officers every school's. Children missing education across schools
+ * are for LA officers only.
+ */
+export function mayReadSchoolDuties(p: Principal, urn: string | undefined): boolean {
+  if (p.role === 'school') return urn !== undefined && urn === p.urn;
+  return p.role === 'la_officer';
 }

@@ -24,6 +24,7 @@
  *   back-fill still works.
  */
 import { LIMITS } from '../config.js';
+import { parseDeletionGround, parseDestination, type DeletionGround, type Destination } from '../domain/admission-register.js';
 import { checkMark, CODE_SET_2024_FROM, LEGACY_CODES } from '../domain/codes.js';
 import { isIsoDate } from '../domain/dates.js';
 import { checkUpn, upnCheckLetter } from '../domain/upn.js';
@@ -54,6 +55,10 @@ export interface ReturnRow {
   leavingDate?: string;
   registration?: 'C' | 'M' | 'S';
   uprn?: string;
+  /** Ground for deletion (issue 20): a code of DELETION_GROUNDS; only with a leaving date on the row. */
+  deletionGround?: DeletionGround;
+  /** Where the pupil went: a 6-digit URN, or elective_home_education, another_country, unknown. */
+  destination?: Destination;
 }
 
 export type ReturnParse =
@@ -74,7 +79,7 @@ export interface ReturnParseOptions {
 export const REQUIRED_COLUMNS = ['urn', 'upn', 'date', 'am', 'pm'] as const;
 export const OPTIONAL_COLUMNS = [
   'forename', 'surname', 'dob', 'sex', 'ethnicity', 'year_group', 'fsm', 'sen', 'cla', 'plac', 'cin', 'cpp',
-  'admission_date', 'leaving_date', 'registration', 'uprn',
+  'admission_date', 'leaving_date', 'registration', 'uprn', 'deletion_ground', 'destination',
 ] as const;
 
 type Column = (typeof REQUIRED_COLUMNS)[number] | (typeof OPTIONAL_COLUMNS)[number];
@@ -402,6 +407,19 @@ class ReturnReader {
     }
     if (admission !== undefined) row.admissionDate = admission;
     if (leaving !== undefined) row.leavingDate = leaving;
+    // The deletion's ground and destination (issue 20) belong with the leaving date they explain.
+    if (col.deletion_ground >= 0 && (v = fields[col.deletion_ground].trim()) !== '') {
+      const g = parseDeletionGround(v);
+      if (g === undefined) this.error('deletion_ground', 'deletion_ground_value', `deletion_ground must be one of the codes in docs/duties.md (e.g. registered_at_another_school, elective_home_education), got ${excerpt(v, 40)}`);
+      else if (leaving === undefined) this.error('deletion_ground', 'deletion_without_leaving_date', 'deletion_ground is given without a leaving_date on the same row');
+      else row.deletionGround = g;
+    }
+    if (col.destination >= 0 && (v = fields[col.destination].trim()) !== '') {
+      const d = parseDestination(v);
+      if (d === undefined) this.error('destination', 'destination_value', `destination must be a 6-digit URN, EHE, ABROAD or UNKNOWN, got ${excerpt(v, 20)}`);
+      else if (leaving === undefined) this.error('destination', 'deletion_without_leaving_date', 'destination is given without a leaving_date on the same row');
+      else row.destination = d;
+    }
     return { admission, leaving };
   }
 

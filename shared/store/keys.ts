@@ -40,6 +40,8 @@
  *                      patterns/<runId>.json.gz                 a patterns run's findings
  *                      uploads/<uploadId>                       a cohort or registry file sent by presigned PUT
  *                      exports/<id>.<ext>                       an over-size API response (CSV export), 1 day
+ *                      duties/<year>/<urn>.json.gz              a school's admission-register notices, new entries,
+ *                                                               deletions and part-time timetables (issue 20)
  */
 
 export const k = {
@@ -113,4 +115,6 @@ export const paths = {
   stagedUpload: (uploadId: string) => `uploads/${uploadId}`,
   /** A response too large for Lambda (an export), fetched once by presigned GET; expires after a day (lib/storage.ts). */
   responseExport: (id: string, ext: string) => `${EXPORTS_PREFIX}${id}.${ext}`,
+  schoolDuties: (year: number, urn: string) => `duties/${year}/${urn}.json.gz`,
+  schoolDutiesPrefix: (year: number) => `duties/${year}/`,
 } as const;

@@ -5,6 +5,7 @@ import { calendarRoutes } from './calendars.js';
 import { cohortRoutes } from './cohorts.js';
 import { docRoutes } from './docs.js';
 import { identityReviewRoutes } from './identity-reviews.js';
+import { dutyRoutes } from './duties.js';
 import { metricsRoutes } from './metrics.js';
 import { patternRoutes } from './patterns.js';
 import { pupilRoutes } from './pupils.js';
@@ -15,4 +16,4 @@ import { returnRoutes } from './returns.js';
 import { schoolRoutes } from './schools.js';
 import { virtualSchoolRoutes } from './virtual-school.js';
 
-export const allRoutes: RouteDef[] = [...docRoutes, ...returnRoutes, ...pupilRoutes, ...metricsRoutes, ...schoolRoutes, ...calendarRoutes, ...registryRoutes, ...cohortRoutes, ...auditRoutes, ...virtualSchoolRoutes, ...referralRoutes, ...patternRoutes, ...referenceRoutes, ...identityReviewRoutes];
+export const allRoutes: RouteDef[] = [...docRoutes, ...returnRoutes, ...pupilRoutes, ...metricsRoutes, ...schoolRoutes, ...calendarRoutes, ...registryRoutes, ...cohortRoutes, ...auditRoutes, ...virtualSchoolRoutes, ...referralRoutes, ...patternRoutes, ...referenceRoutes, ...identityReviewRoutes, ...dutyRoutes];

@@ -22,6 +22,7 @@ import { CohortName, IsoDate, page, Stats, Upn, Urn } from '../../../shared/sche
 import { pupilRowsForPeriod } from '../any-period.js';
 import { csvResponse, defineRoute, json, pageOf, pageQuery, problem, wantsCsv } from '../http.js';
 import { currentLaPupils, laPupilsWithFlag } from '../view-cache.js';
+import { pupilDutyFields, PupilDutyFields } from './duties.js';
 
 export const FLAG_TYPES = [
   'persistent_absence', 'severe_absence', 'at_risk_pa', 'emerging_pa', 'penalty_notice_threshold', 'ten_day_unauthorised',
@@ -42,6 +43,7 @@ export const PupilView = z
     yearGroup: z.string().nullable(), academicYear: z.number().int(),
     cohorts: z.array(z.string()), enrolments: z.array(EnrolmentView), totals: Stats,
     persistentAbsence: z.boolean(), severeAbsence: z.boolean(), flags: z.array(Flag),
+    ...PupilDutyFields,
   })
   .meta({ id: 'PupilView' });
 
@@ -200,6 +202,7 @@ export const pupilRoutes = [
         throw err;
       });
       const patternFlags = await getPupilPatternFlags(upn, year.academicYear);
+      const duties = await pupilDutyFields(principal, upn, year.academicYear, year.enrolments.map((e) => e.urn));
       await recordAudit(principal, { action: 'read_pupil', target: 'pupil', upn, outcome: 'ok' });
       if (scope.kind === 'own') return json(200, ownSchoolView(record, year, scope.urn, patternFlags));
       return json(200, {
@@ -211,6 +214,7 @@ export const pupilRoutes = [
         })),
         totals: toStats(year.counts), persistentAbsence: year.persistentAbsence, severeAbsence: year.severeAbsence,
         flags: [...year.flags, ...patternFlags],
+        ...duties,
       });
     },
   }),

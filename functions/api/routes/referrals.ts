@@ -74,6 +74,7 @@ import {
 } from '../../../shared/schemas/referrals.js';
 import { csvResponse, defineRoute, header, json, jsonBody, pageOf, pageQuery, Problem, problem, wantsCsv, type Result } from '../http.js';
 import { currentLaPupils } from '../view-cache.js';
+import { withChildrenMissingEducation } from './duties.js';
 import { readablePupil } from './pupils.js';
 import { newId } from './returns.js';
 
@@ -372,7 +373,8 @@ export const referralRoutes = [
       }));
       if (principal.role === 'school' && urn) candidates = await ownSchoolCandidates(candidates, urn, year);
       const open = await upnsWithOpenReferrals();
-      const suggestions = referralSuggestions(candidates, (upn) => open.has(upn)).filter((s) => !query.type || s.suggestedType === query.type);
+      const suggestions = (await withChildrenMissingEducation(principal, referralSuggestions(candidates, (upn) => open.has(upn)), year, (upn) => open.has(upn), urn))
+        .filter((s) => !query.type || s.suggestedType === query.type);
       const audit = { action: 'list_referral_suggestions', target: `suggestions:${year}`, outcome: 'ok', urn };
       if (wantsCsv(event)) {
         await recordAuditOfPupils(principal, audit, suggestions.map((x) => x.upn));
