@@ -29,6 +29,8 @@ const laSettingsSchema = z
     holidayAdjacentDays: z.number().int().nonnegative(),
     noticeToImprovePeriodDays: z.number().int().positive(),
     referralTriageDays: z.number().int().positive(),
+    unresolvedNSchoolDays: z.number().int().positive(),
+    latenessWarningSessions: z.number().int().positive(),
   } satisfies Record<keyof LaSettings, z.ZodType>)
   // A misspelt setting would otherwise be ignored silently and the national default applied.
   .strict()

@@ -77,7 +77,10 @@ export const LIMITS = {
 
 /** LA-configurable rules (DESIGN §2 "configurable" items), with the national defaults. */
 export interface LaSettings {
-  /** Codes counted towards the penalty-notice threshold. */
+  /**
+   * Codes counted towards the penalty-notice threshold. Default G, O, U: the schools' policies define
+   * it as "any type of unauthorised absence (G, O and/or U coded)"; N is a data-quality matter.
+   */
   penaltyNoticeCodes: string[];
   /** Sessions in the rolling window that meet the threshold. */
   penaltyNoticeSessions: number;
@@ -93,10 +96,17 @@ export interface LaSettings {
   noticeToImprovePeriodDays: number;
   /** School days within which a referral must be triaged. */
   referralTriageDays: number;
+  /**
+   * School days a school has to replace `N` (reason not yet provided) with a reason: an `N` still held
+   * after this many school days is unresolved, a data-quality fact listed for the school and the LA.
+   */
+  unresolvedNSchoolDays: number;
+  /** Sessions coded U (late after the register closed) in a term that put a pupil on the lateness-warning list. */
+  latenessWarningSessions: number;
 }
 
 export const DEFAULT_LA_SETTINGS: LaSettings = {
-  penaltyNoticeCodes: ['G', 'N', 'O', 'U'],
+  penaltyNoticeCodes: ['G', 'O', 'U'],
   penaltyNoticeSessions: 10,
   penaltyNoticeWeeks: 10,
   atRiskLowerPercent: 5,
@@ -104,6 +114,8 @@ export const DEFAULT_LA_SETTINGS: LaSettings = {
   holidayAdjacentDays: 2,
   noticeToImprovePeriodDays: 15,
   referralTriageDays: 5,
+  unresolvedNSchoolDays: 5,
+  latenessWarningSessions: 10,
 };
 
 export interface RuntimeConfig {

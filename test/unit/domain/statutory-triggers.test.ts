@@ -1,0 +1,188 @@
+/**
+ * The statutory triggers exactly as the law and the schools' policies define them (DESIGN §2.5,
+ * issue 22): only sessions of compulsory school age count, the threshold counts G, O and U (not N),
+ * a pupil of unknown age is flagged but marked so, and each flag says which route applies.
+ */
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_LA_SETTINGS } from '../../../shared/config.js';
+import {
+  compulsoryAgeTimeline,
+  nationalFrameworkFlags,
+  penaltyNoticeRoute,
+  pupilDateOfBirth,
+  statutoryAgeOf,
+  type PenaltyNoticeFinding,
+} from '../../../shared/domain/national-framework.js';
+import { summarisePupil } from '../../../shared/domain/pupil-status.js';
+import type { Enrolment, PupilFlag } from '../../../shared/domain/pupil-summary.js';
+import { pupilTimeline } from '../../../shared/domain/school-weeks.js';
+import { onRoll, school, sessionDaysOf, type OnRoll } from './registers-by-hand.js';
+
+const A = school('100001');
+
+function enrolmentsOf(roll: OnRoll, dob?: string): Enrolment[] {
+  return roll.enrolments().map((e) => (dob === undefined ? e : { ...e, dob }));
+}
+
+function flagsFor(roll: OnRoll, dob: string | undefined, academicYear = 2024, settings = DEFAULT_LA_SETTINGS): PupilFlag[] {
+  const enrolments = enrolmentsOf(roll, dob);
+  return nationalFrameworkFlags(pupilTimeline(enrolments, sessionDaysOf(A)), academicYear, settings, statutoryAgeOf(pupilDateOfBirth(enrolments)));
+}
+
+const types = (flags: PupilFlag[]) => flags.map((f) => f.type);
+const penalty = (flags: PupilFlag[]) => flags.find((f) => f.type === 'penalty_notice_threshold');
+
+/** A Year 3 pupil: of compulsory school age throughout 2024/25 and 2025/26. */
+const YEAR_3 = '2016-10-10';
+
+describe('compulsory school age gates the statutory triggers (fifth birthday)', () => {
+  // Ten O sessions on 6–10 January 2025 (the week after the Christmas holiday).
+  const january = () => onRoll(A).sessions('2025-01-06', 10, 'O');
+
+  it('counts sessions from 31 August for a child whose fifth birthday is on 31 August (a prescribed day)', () => {
+    const flags = flagsFor(onRoll(A).sessions('2024-09-16', 10, 'O'), '2019-08-31');
+    expect(penalty(flags)?.since).toBe('2024-09-20');
+    expect(penalty(flags)?.detail).toMatchObject({ compulsorySchoolAge: { from: '2024-08-31' }, ageUnknown: false });
+  });
+
+  it('does not count the autumn term for a child whose fifth birthday is on 1 September (compulsory from 31 December)', () => {
+    expect(penalty(flagsFor(onRoll(A).sessions('2024-09-16', 12, 'O'), '2019-09-01'))).toBeUndefined();
+    expect(penalty(flagsFor(january(), '2019-09-01'))?.since).toBe('2025-01-10');
+  });
+
+  it('counts from 31 December for a child whose fifth birthday is on 31 December, and not the sessions before it', () => {
+    // Six O sessions on 16–18 December and four on 6–7 January: ten in one window of school weeks.
+    const roll = onRoll(A).sessions('2024-12-16', 6, 'O').sessions('2025-01-06', 4, 'O');
+    expect(penalty(flagsFor(roll, YEAR_3))?.since).toBe('2025-01-07');
+    expect(penalty(flagsFor(roll, '2019-12-31'))).toBeUndefined();
+    expect(penalty(flagsFor(january(), '2019-12-31'))?.since).toBe('2025-01-10');
+  });
+
+  it('does not count January for a child whose fifth birthday is on 1 January (compulsory from 31 March)', () => {
+    expect(penalty(flagsFor(january(), '2020-01-01'))).toBeUndefined();
+    expect(penalty(flagsFor(onRoll(A).sessions('2025-04-22', 10, 'O'), '2020-01-01'))?.since).toBe('2025-04-28');
+  });
+
+  it('never flags a four-year-old in Reception, while PA and SA are still reported', () => {
+    const roll = onRoll(A).sessions('2024-09-16', 40, 'O').sessions('2025-01-06', 30, 'I');
+    const dob = '2020-06-01'; // four in September 2024; compulsory from 31 August 2025
+    const summary = summarisePupil({
+      upn: 'A999400124001', academicYear: 2024, enrolments: enrolmentsOf(roll, dob), care: [],
+      sessionDays: sessionDaysOf(A), settings: DEFAULT_LA_SETTINGS, today: '2025-07-31',
+    });
+    expect(types(summary.flags)).not.toContain('penalty_notice_threshold');
+    expect(types(summary.flags)).not.toContain('ten_day_unauthorised');
+    expect(types(summary.flags)).not.toContain('twenty_day_unauthorised');
+    expect(types(summary.flags)).not.toContain('illness_15_days');
+    expect(types(summary.flags)).toContain('persistent_absence');
+    expect(summary.persistentAbsence).toBe(true);
+    // The same marks for a pupil of compulsory school age raise every statutory flag.
+    expect(types(flagsFor(roll, YEAR_3))).toEqual(['penalty_notice_threshold', 'ten_day_unauthorised', 'twenty_day_unauthorised', 'illness_15_days']);
+  });
+});
+
+describe('compulsory school age ends on the last Friday in June of Year 11', () => {
+  // Sixteen on 15 May 2025: compulsory school age ends on Friday 27 June 2025.
+  const dob = '2009-05-15';
+
+  it('counts a session on the last Friday in June and not one on the Monday after', () => {
+    const onFriday = onRoll(A).sessions('2025-06-23', 9, 'O').code('2025-06-27', 'O', 'PM');
+    expect(penalty(flagsFor(onFriday, dob))?.since).toBe('2025-06-27');
+    const onMonday = onRoll(A).sessions('2025-06-23', 9, 'O').code('2025-06-30', 'O', 'AM');
+    expect(penalty(flagsFor(onMonday, dob))).toBeUndefined();
+    expect(penalty(flagsFor(onMonday, YEAR_3))?.since).toBe('2025-06-30');
+  });
+
+  it('ends a run of continuous unauthorised absence at the leaving date: 20 sessions to Friday, 19 when the 20th is on Monday', () => {
+    const toFriday = onRoll(A).sessions('2025-06-16', 20, 'N');
+    expect(types(flagsFor(toFriday, dob))).toContain('ten_day_unauthorised');
+    const toMonday = onRoll(A).sessions('2025-06-17', 20, 'N');
+    expect(types(flagsFor(toMonday, dob))).not.toContain('ten_day_unauthorised');
+    expect(types(flagsFor(toMonday, YEAR_3))).toContain('ten_day_unauthorised');
+  });
+
+  it('never flags a Year 12 student, and does not carry a Year 11 window over into Year 12', () => {
+    const year12 = onRoll(A, { from: '2025-09-03' }).sessions('2025-09-08', 12, 'O');
+    expect(flagsFor(year12, dob, 2025)).toEqual([]);
+    // Met in June of Year 11 and still inside the window in September: flagged for 2024/25 only.
+    const june = onRoll(A, { to: '2025-09-19' }).sessions('2025-06-16', 10, 'O');
+    expect(penalty(flagsFor(june, dob, 2024))?.detail).toMatchObject({ currentlyMet: false });
+    expect(penalty(flagsFor(june, dob, 2025))).toBeUndefined();
+    expect(penalty(flagsFor(june, YEAR_3, 2025))?.detail).toMatchObject({ currentlyMet: true });
+  });
+
+  it('does not count illness after the leaving date towards 15 days', () => {
+    const ill = onRoll(A).sessions('2025-06-16', 30, 'I'); // 16 June – 4 July
+    expect(types(flagsFor(ill, dob))).not.toContain('illness_15_days');
+    expect(types(flagsFor(ill, YEAR_3))).toContain('illness_15_days');
+  });
+});
+
+describe('threshold codes G, O and U (N is not an offence)', () => {
+  it('is met by ten G/O/U sessions and not by nine plus one N', () => {
+    const ten = onRoll(A).sessions('2024-09-16', 4, 'G').sessions('2024-09-18', 4, 'O').sessions('2024-09-20', 2, 'U');
+    expect(penalty(flagsFor(ten, YEAR_3))?.since).toBe('2024-09-20');
+    const nineAndN = onRoll(A).sessions('2024-09-16', 4, 'G').sessions('2024-09-18', 4, 'O').code('2024-09-20', 'U', 'AM').code('2024-09-20', 'N', 'PM');
+    expect(penalty(flagsFor(nineAndN, YEAR_3))).toBeUndefined();
+  });
+
+  it('counts N when the LA configures it', () => {
+    const nineAndN = onRoll(A).sessions('2024-09-16', 9, 'O').code('2024-09-20', 'N', 'PM');
+    const settings = { ...DEFAULT_LA_SETTINGS, penaltyNoticeCodes: ['G', 'N', 'O', 'U'] };
+    expect(penalty(flagsFor(nineAndN, YEAR_3, 2024, settings))?.since).toBe('2024-09-20');
+  });
+
+  it('still counts N towards continuous unauthorised absence, as a children-missing-education risk', () => {
+    const f = flagsFor(onRoll(A).sessions('2024-09-16', 20, 'N'), YEAR_3).find((x) => x.type === 'ten_day_unauthorised');
+    expect(f?.detail).toMatchObject({ missingEducationRisk: true, runs: [{ codes: { N: 20 } }] });
+  });
+});
+
+describe('a pupil with no date of birth', () => {
+  it('is flagged as before and marked "age unknown" on every statutory flag', () => {
+    const flags = flagsFor(onRoll(A).sessions('2024-09-16', 40, 'O').sessions('2025-01-06', 30, 'I'), undefined);
+    expect(types(flags)).toEqual(['penalty_notice_threshold', 'ten_day_unauthorised', 'twenty_day_unauthorised', 'illness_15_days']);
+    for (const f of flags) expect(f.detail).toMatchObject({ ageUnknown: true, compulsorySchoolAge: null });
+  });
+
+  it('treats an invalid date of birth as unknown and uses the latest valid one the schools state', () => {
+    expect(statutoryAgeOf('2019-02-30').ageUnknown).toBe(true);
+    expect(pupilDateOfBirth([
+      { dob: '2016-01-01', lastListed: '2024-07-01' }, { dob: 'not a date', lastListed: '2025-07-01' }, { dob: '2016-02-02', lastListed: '2024-12-01' },
+    ])).toBe('2016-02-02');
+  });
+});
+
+describe('compulsoryAgeTimeline', () => {
+  it('removes the sessions outside compulsory school age and keeps the school weeks', () => {
+    const enrolments = enrolmentsOf(onRoll(A).sessions('2024-09-16', 10, 'O'));
+    const t = pupilTimeline(enrolments, sessionDaysOf(A));
+    const gated = compulsoryAgeTimeline(t, { from: '2024-12-31', to: '2030-06-28' });
+    expect(gated.weeks).toEqual(t.weeks);
+    expect(gated.marks.slice(0, 300).every((m) => m === 0)).toBe(true);
+    expect(gated.lastPossibleSlot).toBe(t.lastPossibleSlot);
+    expect(compulsoryAgeTimeline(t, { from: '2020-01-01', to: '2030-06-28' })).toBe(t);
+  });
+});
+
+describe('the two routes to a penalty notice and lateness in the evidence', () => {
+  it('routes leave in term time (G alone meets the threshold) to a penalty-notice request', () => {
+    const d = penalty(flagsFor(onRoll(A).sessions('2024-09-16', 10, 'G'), YEAR_3))?.detail as unknown as PenaltyNoticeFinding;
+    expect(d.route).toMatchObject({ route: 'leave_in_term_time', firstStep: 'penalty_notice_request' });
+    expect(d.route.why).toContain('10 sessions coded G');
+  });
+
+  it('routes irregular attendance (O, U, or G that alone is under the threshold) to a notice to improve first', () => {
+    const mixed = onRoll(A).sessions('2024-09-16', 9, 'G').code('2024-09-20', 'O', 'PM');
+    const d = penalty(flagsFor(mixed, YEAR_3))?.detail as unknown as PenaltyNoticeFinding;
+    expect(d.route).toMatchObject({ route: 'irregular_attendance', firstStep: 'notice_to_improve' });
+    expect(penaltyNoticeRoute({ sessionsByCode: { O: 6, U: 4 }, sessionCount: 10, lateSessions: 4 }, 10).why).toContain('4 of them U (late after the register closed) are lateness');
+  });
+
+  it('shows U sessions as lateness in the threshold window', () => {
+    const d = penalty(flagsFor(onRoll(A).sessions('2024-09-16', 6, 'O').sessions('2024-09-19', 4, 'U'), YEAR_3))?.detail as unknown as PenaltyNoticeFinding;
+    expect(d.window.lateSessions).toBe(4);
+    expect(d.window.sessions.filter((s) => s.lateness).map((s) => s.code)).toEqual(['U', 'U', 'U', 'U']);
+    expect(d.window.sessions.find((s) => s.code === 'O')?.lateness).toBeUndefined();
+  });
+});
