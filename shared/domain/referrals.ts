@@ -701,6 +701,15 @@ export interface SuggestionReason {
   flag: string;
   since: string;
   referralType: ReferralType;
+  /**
+   * penalty_notice_threshold: the policies' route (national-framework.ts PenaltyNoticeRoute) — leave in
+   * term time → a penalty-notice request; irregular attendance → a notice to improve first — and why.
+   */
+  route?: string;
+  firstStep?: string;
+  why?: string;
+  /** The pupil has no date of birth: whether they are of compulsory school age is for the officer to check. */
+  ageUnknown?: true;
 }
 
 export interface Suggestion {
@@ -712,6 +721,8 @@ export interface Suggestion {
   /** The type a referral should have: the most serious reason's. */
   suggestedType: ReferralType;
   reasons: SuggestionReason[];
+  /** A statutory reason rests on a pupil with no date of birth: check they are of compulsory school age. */
+  ageUnknown: boolean;
   absenceRate: number | null;
   unauthorisedSessions: number;
 }
@@ -752,14 +763,26 @@ function reasonsOf(c: SuggestionCandidate): SuggestionReason[] {
     else if (f.type === 'ten_day_unauthorised' || f.type === 'twenty_day_unauthorised') {
       type = isChildMissingEducationRisk(f.detail) ? 'children_missing_education' : 'ten_day_unauthorised';
     } else if (f.type === 'illness_15_days') type = 'illness_15_days';
-    if (type) out.push({ flag: f.type, since: f.since, referralType: type });
+    if (!type) continue;
+    const reason: SuggestionReason = { flag: f.type, since: f.since, referralType: type };
+    const route = f.detail?.route as { route?: unknown; firstStep?: unknown; why?: unknown } | undefined;
+    if (f.type === 'penalty_notice_threshold' && route && typeof route.route === 'string') {
+      reason.route = route.route;
+      if (typeof route.firstStep === 'string') reason.firstStep = route.firstStep;
+      if (typeof route.why === 'string') reason.why = route.why;
+    }
+    if (f.detail?.ageUnknown === true) reason.ageUnknown = true;
+    out.push(reason);
   }
   return out.sort((a, b) => (SUGGESTION_RANK[a.referralType] ?? 9) - (SUGGESTION_RANK[b.referralType] ?? 9) || (a.since < b.since ? -1 : 1));
 }
 
 /**
  * Pupils whose flags call for a case (every SA pupil, every penalty-notice threshold met, CME risk,
- * 15 days' illness) and who have no open case; worst first: by the most serious reason, then more
+ * 15 days' illness) and who have no open case. The statutory flags are raised only for sessions of
+ * compulsory school age (national-framework.ts), so no suggestion but SA is made for a pupil under
+ * or over it; a reason resting on a pupil of unknown age says so (`ageUnknown`), and a threshold
+ * reason names its route to a penalty notice; worst first: by the most serious reason, then more
  * reasons, then higher absence rate, then UPN.
  */
 export function referralSuggestions(candidates: readonly SuggestionCandidate[], hasOpenCase: (upn: string) => boolean): Suggestion[] {
@@ -770,6 +793,7 @@ export function referralSuggestions(candidates: readonly SuggestionCandidate[], 
     out.push({
       upn: c.upn, forename: c.forename ?? null, surname: c.surname ?? null, yearGroup: c.yearGroup ?? null, urns: [...c.urns],
       suggestedType: reasons[0].referralType, reasons,
+      ageUnknown: reasons.some((r) => r.ageUnknown === true),
       absenceRate: c.possible > 0 ? ((c.authorised + c.unauthorised) / c.possible) * 100 : null,
       unauthorisedSessions: c.unauthorised,
     });

@@ -169,7 +169,15 @@ export const SuggestionSchema = z
   .object({
     upn: z.string(), forename: z.string().nullable(), surname: z.string().nullable(), yearGroup: z.string().nullable(), urns: z.array(z.string()),
     suggestedType: ReferralTypeSchema,
-    reasons: z.array(z.object({ flag: z.string(), since: z.string(), referralType: ReferralTypeSchema })),
+    reasons: z.array(z.object({
+      flag: z.string(), since: z.string(), referralType: ReferralTypeSchema,
+      route: z.enum(['leave_in_term_time', 'irregular_attendance']).optional()
+        .describe('penalty_notice_threshold: the route the policies set (DESIGN §2.5) — leave in term time (G) or irregular attendance (O, U)'),
+      firstStep: z.enum(['penalty_notice_request', 'notice_to_improve']).optional().describe('what the LA does first on this route'),
+      why: z.string().optional().describe('why this route applies, with the window\'s sessions by code'),
+      ageUnknown: z.literal(true).optional().describe('no date of birth: check the pupil is of compulsory school age'),
+    })),
+    ageUnknown: z.boolean().describe('a reason rests on a pupil with no date of birth (compulsory school age unchecked)'),
     absenceRate: z.number().nullable(), unauthorisedSessions: z.number().int(),
   })
   .meta({ id: 'ReferralSuggestion' });

@@ -14,6 +14,7 @@ import {
   type PenaltyNoticeFinding,
 } from '../../../shared/domain/national-framework.js';
 import { summarisePupil } from '../../../shared/domain/pupil-status.js';
+import { referralSuggestions, type SuggestionCandidate } from '../../../shared/domain/referrals.js';
 import type { Enrolment, PupilFlag } from '../../../shared/domain/pupil-summary.js';
 import { pupilTimeline } from '../../../shared/domain/school-weeks.js';
 import { onRoll, school, sessionDaysOf, type OnRoll } from './registers-by-hand.js';
@@ -184,5 +185,31 @@ describe('the two routes to a penalty notice and lateness in the evidence', () =
     expect(d.window.lateSessions).toBe(4);
     expect(d.window.sessions.filter((s) => s.lateness).map((s) => s.code)).toEqual(['U', 'U', 'U', 'U']);
     expect(d.window.sessions.find((s) => s.code === 'O')?.lateness).toBeUndefined();
+  });
+});
+
+describe('referral suggestions from the statutory flags', () => {
+  const candidate = (roll: OnRoll, dob: string | undefined): SuggestionCandidate => ({
+    upn: 'A999400124001', urns: [A.urn], possible: 100, authorised: 0, unauthorised: 12,
+    flags: flagsFor(roll, dob).map((f) => ({ type: f.type, since: f.since, detail: f.detail })),
+  });
+
+  it('suggests no penalty-notice request for a four-year-old or a pupil whose sessions are all N', () => {
+    expect(referralSuggestions([candidate(onRoll(A).sessions('2024-09-16', 12, 'O'), '2020-06-01')], () => false)).toEqual([]);
+    expect(referralSuggestions([candidate(onRoll(A).sessions('2024-09-16', 12, 'N'), YEAR_3)], () => false)).toEqual([]);
+  });
+
+  it('names the route and why on a threshold suggestion: irregular attendance means a notice to improve first', () => {
+    const [s] = referralSuggestions([candidate(onRoll(A).sessions('2024-09-16', 12, 'O'), YEAR_3)], () => false);
+    expect(s.suggestedType).toBe('penalty_notice_request');
+    expect(s.reasons[0]).toMatchObject({ flag: 'penalty_notice_threshold', route: 'irregular_attendance', firstStep: 'notice_to_improve' });
+    expect(s.reasons[0].why).toMatch(/notice to improve first/);
+    expect(s.ageUnknown).toBe(false);
+  });
+
+  it('marks a suggestion for a pupil with no date of birth as age unknown', () => {
+    const [s] = referralSuggestions([candidate(onRoll(A).sessions('2024-09-16', 12, 'G'), undefined)], () => false);
+    expect(s.reasons[0]).toMatchObject({ route: 'leave_in_term_time', firstStep: 'penalty_notice_request', ageUnknown: true });
+    expect(s.ageUnknown).toBe(true);
   });
 });
