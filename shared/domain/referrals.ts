@@ -42,6 +42,7 @@
 import type { Role } from './access.js';
 import { addDays } from './dates.js';
 import type { PupilFlag, PupilYearSummary } from './pupil-summary.js';
+import { statutoryAgeOf } from './national-framework.js';
 import { toStats, type Stats } from './stats.js';
 import {
   amountDue,
@@ -148,7 +149,7 @@ export interface ReferralAction {
   /** penalty_notice_paid / _withdrawn: the id of the penalty_notice_issued action on this case. */
   noticeId?: string;
   /** penalty_notice_issued: what `nextPenaltyNotice` decided. */
-  penaltyNotice?: { sequence: 1 | 2; amount: PenaltyNoticeAmount; period: { start: string; end: string } };
+  penaltyNotice?: { sequence: 1 | 2; amount: PenaltyNoticeAmount; period: { start: string; end: string }; ageUnknown?: true };
   /** penalty_notice_paid: what was due on the payment day. */
   payment?: { amount: number; band: 'reduced' | 'full'; daysAfterIssue: number };
   /** notice_to_improve: the improvement period. */
@@ -497,13 +498,15 @@ export function recordAction(r: Referral, input: ActionInput, ctx: ActionContext
 
   switch (input.type) {
     case 'penalty_notice_issued': {
-      const decision: PenaltyNoticeDecision = nextPenaltyNotice(ctx.penaltyNoticeHistory, { parentId: action.parentId as string, upn: r.upn, on: input.date });
+      // The child's age from the date of birth in the case's evidence (DESIGN §2.5).
+      const age = statutoryAgeOf(r.evidence?.pupil?.dob);
+      const decision: PenaltyNoticeDecision = nextPenaltyNotice(ctx.penaltyNoticeHistory, { parentId: action.parentId as string, upn: r.upn, on: input.date, age });
       if (!decision.allowed) {
         throw new ReferralRuleError('penalty_notice_refused', decision.reason, {
           refusal: decision.code, alternatives: decision.alternatives, period: decision.period, nextAllowedOn: decision.nextAllowedOn, previous: decision.previous,
         });
       }
-      action.penaltyNotice = { sequence: decision.sequence, amount: decision.amount, period: decision.period };
+      action.penaltyNotice = { sequence: decision.sequence, amount: decision.amount, period: decision.period, ...(decision.ageUnknown ? { ageUnknown: true as const } : {}) };
       break;
     }
     case 'penalty_notice_paid':

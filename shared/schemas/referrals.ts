@@ -81,7 +81,10 @@ export const ReferralActionSchema = z
   .object({
     id: z.string(), type: ActionTypeSchema, date: z.string(), recordedAt: z.string(), recordedBy: ActorSchema,
     notes: z.string().optional(), parentId: z.string().optional(), noticeId: z.string().optional(),
-    penaltyNotice: z.object({ sequence: z.number().int(), amount: AmountSchema, period: PeriodSchema }).optional(),
+    penaltyNotice: z.object({
+      sequence: z.number().int(), amount: AmountSchema, period: PeriodSchema,
+      ageUnknown: z.literal(true).optional().describe('issued for a child with no date of birth: check compulsory school age'),
+    }).optional(),
     payment: z.object({ amount: z.number(), band: z.enum(['reduced', 'full']), daysAfterIssue: z.number().int() }).optional(),
     noticeToImprove: z.object({ startDate: z.string(), periodDays: z.number().int() }).optional(),
   })

@@ -13,6 +13,7 @@ import {
   statutoryAgeOf,
   type PenaltyNoticeFinding,
 } from '../../../shared/domain/national-framework.js';
+import { escalationPeriods, nextPenaltyNotice, type PenaltyNoticeRecord } from '../../../shared/domain/penalty-notices.js';
 import { summarisePupil } from '../../../shared/domain/pupil-status.js';
 import { referralSuggestions, type SuggestionCandidate } from '../../../shared/domain/referrals.js';
 import type { Enrolment, PupilFlag } from '../../../shared/domain/pupil-summary.js';
@@ -211,5 +212,28 @@ describe('referral suggestions from the statutory flags', () => {
     const [s] = referralSuggestions([candidate(onRoll(A).sessions('2024-09-16', 12, 'G'), undefined)], () => false);
     expect(s.reasons[0]).toMatchObject({ route: 'leave_in_term_time', firstStep: 'penalty_notice_request', ageUnknown: true });
     expect(s.ageUnknown).toBe(true);
+  });
+});
+
+describe('penalty-notice escalation for a child of compulsory school age', () => {
+  const upn = 'A999400124001';
+  const notice = (id: string, issuedOn: string): PenaltyNoticeRecord => ({ id, parentId: 'P1', upn, issuedOn, status: 'issued' });
+  const reception = statutoryAgeOf('2019-09-01'); // compulsory from 31 December 2024
+
+  it('refuses a notice dated before the child reaches compulsory school age, and allows one on the first day', () => {
+    expect(nextPenaltyNotice([], { parentId: 'P1', upn, on: '2024-12-30', age: reception })).toMatchObject({ allowed: false, code: 'not_compulsory_school_age' });
+    expect(nextPenaltyNotice([], { parentId: 'P1', upn, on: '2024-12-31', age: reception })).toMatchObject({ allowed: true, sequence: 1 });
+  });
+
+  it('does not count a notice recorded for a date before compulsory school age towards the escalation', () => {
+    const history = [notice('n1', '2024-10-01'), notice('n2', '2025-01-20')];
+    expect(escalationPeriods(history, 'P1', upn, reception).map((p) => p.notices.map((n) => n.id))).toEqual([['n2']]);
+    expect(nextPenaltyNotice(history, { parentId: 'P1', upn, on: '2025-03-03', age: reception })).toMatchObject({ allowed: true, sequence: 2 });
+    expect(nextPenaltyNotice(history, { parentId: 'P1', upn, on: '2025-03-03' })).toMatchObject({ allowed: false, code: 'third_within_period' });
+  });
+
+  it('allows a notice after the school leaving date (absence before it) and marks one for a child of unknown age', () => {
+    expect(nextPenaltyNotice([], { parentId: 'P1', upn, on: '2025-07-10', age: statutoryAgeOf('2009-05-15') })).toMatchObject({ allowed: true, sequence: 1 });
+    expect(nextPenaltyNotice([], { parentId: 'P1', upn, on: '2025-07-10', age: statutoryAgeOf(undefined) })).toMatchObject({ allowed: true, ageUnknown: true });
   });
 });
