@@ -20,6 +20,10 @@
  *   nor extend a run, any other possible session breaks it. With N or O it is a children-missing-
  *   education risk.
  * - Illness: 30 sessions coded I in the academic year, consecutive or cumulative (section 19 duty).
+ * - Persistent lateness: 10 (LaSettings.latenessWarningSessions) or more sessions coded U (late after
+ *   the register closed) in a term (the DfE census terms: autumn to 31 December, spring to Easter
+ *   Sunday, summer) put the pupil on the LA's lateness-warning list (`lateness_warning`), as one of
+ *   the schools' policies requires before a penalty notice for lateness.
  * - Notice to improve: whether unauthorised absence occurred in the improvement period.
  *
  * What a flag on an academic year's summary means (the design is silent; decided here):
@@ -37,6 +41,7 @@
  */
 import { DEFAULT_LA_SETTINGS, type LaSettings } from '../config.js';
 import { CODE_OF_CHAR, MARK_CHAR } from './codes.js';
+import { termPeriods } from './periods.js';
 import { compulsorySchoolAge, type CompulsorySchoolAge } from './compulsory-school-age.js';
 import { academicYearEnd, academicYearStart, dayNumber, DAYS_PER_YEAR_SLOT, fromDayNumber, isWeekend, SESSIONS_PER_YEAR_SLOT, type Session } from './dates.js';
 import type { Enrolment, PupilFlag } from './pupil-summary.js';
@@ -78,7 +83,10 @@ export const TWENTY_DAY_SESSIONS = 40;
 /** Illness sessions in the academic year for 15 school days. */
 export const ILLNESS_SESSIONS = 30;
 
-export type PenaltyNoticeSettings = Pick<LaSettings, 'penaltyNoticeCodes' | 'penaltyNoticeSessions' | 'penaltyNoticeWeeks'>;
+export type PenaltyNoticeSettings = Pick<LaSettings, 'penaltyNoticeCodes' | 'penaltyNoticeSessions' | 'penaltyNoticeWeeks'> &
+  Partial<Pick<LaSettings, 'latenessWarningSessions'>>;
+/** Sessions coded U in a term that put a pupil on the lateness-warning list (LaSettings default). */
+export const LATENESS_WARNING_SESSIONS = 10;
 
 // ---- Rolling window of school weeks (shared with the threshold-gaming detectors) -----------------
 
@@ -477,6 +485,47 @@ export function illnessThreshold(t: PupilTimeline, academicYear: number, thresho
   return { sessionsThreshold: threshold, sessionCount: count, metOn: date(metSlot), firstDate: date(firstSlot), lastDate: date(lastSlot), urns };
 }
 
+// ---- Persistent lateness -------------------------------------------------------------------------
+
+export interface LatenessTerm {
+  term: string;
+  label: string;
+  from: string;
+  to: string;
+  /** Sessions coded U in the term. */
+  lateSessions: number;
+  /** Date of the session that reached the threshold. */
+  metOn: string;
+  sessions: ThresholdSession[];
+}
+
+export interface LatenessFinding {
+  sessionsThreshold: number;
+  /** Terms of the academic year in which the pupil was late after the register closed `sessionsThreshold` times or more. */
+  terms: LatenessTerm[];
+}
+
+const LATE_MARK = MARK_CHAR[LATE_AFTER_REGISTER_CLOSED_CODE].charCodeAt(0);
+
+/** Terms of the academic year with ≥ `threshold` sessions coded U across the pupil's schools; null when none. */
+export function latenessWarning(t: PupilTimeline, academicYear: number, threshold: number = LATENESS_WARNING_SESSIONS): LatenessFinding | null {
+  const y = academicYear - t.firstYear;
+  if (y < 0 || y >= t.years) return null;
+  const terms: LatenessTerm[] = [];
+  for (const term of termPeriods(academicYear)) {
+    const lo = y * SLOTS + 2 * (dayNumber(term.from) - t.yearStartDay[y]);
+    const hi = y * SLOTS + 2 * (dayNumber(term.to) - t.yearStartDay[y]) + 1;
+    let count = 0;
+    let metSlot = -1;
+    for (let i = lo; i <= hi; i++) if (t.marks[i] === LATE_MARK && ++count === threshold) metSlot = i;
+    if (metSlot < 0) continue;
+    const sessions: ThresholdSession[] = [];
+    for (let i = lo; i <= hi; i++) if (t.marks[i] === LATE_MARK) sessions.push({ ...sessionEvidence(t, i), lateness: true });
+    terms.push({ term: term.id, label: term.label, from: term.from, to: term.to, lateSessions: count, metOn: fromDayNumber(dayOfSlot(t, metSlot)), sessions });
+  }
+  return terms.length ? { sessionsThreshold: threshold, terms } : null;
+}
+
 // ---- Compulsory school age (DESIGN §2.5) ----------------------------------------------------------
 
 /** Who the statutory triggers apply to, as every statutory flag states it. */
@@ -571,7 +620,7 @@ function firstSchoolDayInYear(t: PupilTimeline, academicYear: number, fromDay: n
 
 /**
  * The statutory-trigger flags for a pupil's academic year: `penalty_notice_threshold`,
- * `ten_day_unauthorised`, `twenty_day_unauthorised`, `illness_15_days` (see the module comment for
+ * `ten_day_unauthorised`, `twenty_day_unauthorised`, `illness_15_days`, `lateness_warning` (see the module comment for
  * what a flag on a year means). `full` is the pupil's timeline over every enrolment held; `age` who
  * the triggers apply to (statutoryAgeOf(dob)): only sessions of compulsory school age count, and a
  * pupil of unknown age is flagged on every session with `ageUnknown: true` in each flag's detail.
@@ -634,6 +683,9 @@ export function nationalFrameworkFlags(
 
   const illness = illnessThreshold(t, academicYear);
   if (illness) flags.push({ type: 'illness_15_days', since: illness.metOn, detail: { ...illness, ...who } });
+
+  const lateness = latenessWarning(t, academicYear, settings.latenessWarningSessions ?? LATENESS_WARNING_SESSIONS);
+  if (lateness) flags.push({ type: 'lateness_warning', since: lateness.terms[0].metOn, detail: { ...lateness, ...who } });
   return flags;
 }
 

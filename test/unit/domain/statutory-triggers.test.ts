@@ -237,3 +237,25 @@ describe('penalty-notice escalation for a child of compulsory school age', () =>
     expect(nextPenaltyNotice([], { parentId: 'P1', upn, on: '2025-07-10', age: statutoryAgeOf(undefined) })).toMatchObject({ allowed: true, ageUnknown: true });
   });
 });
+
+describe('persistent lateness (10 or more U in a term: the LA lateness-warning list)', () => {
+  it('lists a pupil with 10 U in the autumn term, with the sessions as lateness and the date the tenth was reached', () => {
+    const roll = onRoll(A).codes(['2024-09-16', '2024-09-23', '2024-09-30', '2024-10-07', '2024-10-14', '2024-11-04', '2024-11-11', '2024-11-18', '2024-11-25', '2024-12-02'], 'U', 'AM');
+    const f = flagsFor(roll, YEAR_3).find((x) => x.type === 'lateness_warning');
+    expect(f?.since).toBe('2024-12-02');
+    expect(f?.detail).toMatchObject({ sessionsThreshold: 10, terms: [{ term: 'autumn', lateSessions: 10, metOn: '2024-12-02' }] });
+    expect((f?.detail.terms as Array<{ sessions: Array<{ lateness?: true }> }>)[0].sessions.every((s) => s.lateness === true)).toBe(true);
+  });
+
+  it('does not list 9 U in the autumn term and 1 in the spring term, nor L (late before the register closed)', () => {
+    const split = onRoll(A).sessions('2024-12-02', 9, 'U').code('2025-01-06', 'U', 'AM');
+    expect(types(flagsFor(split, YEAR_3))).not.toContain('lateness_warning');
+    expect(types(flagsFor(onRoll(A).sessions('2024-09-16', 12, 'L'), YEAR_3))).not.toContain('lateness_warning');
+  });
+
+  it('uses the LA-configured number of sessions, and only sessions of compulsory school age', () => {
+    const eight = onRoll(A).sessions('2024-09-16', 8, 'U');
+    expect(types(flagsFor(eight, YEAR_3, 2024, { ...DEFAULT_LA_SETTINGS, latenessWarningSessions: 8 }))).toContain('lateness_warning');
+    expect(types(flagsFor(onRoll(A).sessions('2024-09-16', 12, 'U'), '2019-09-01'))).not.toContain('lateness_warning');
+  });
+});
