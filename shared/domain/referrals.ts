@@ -40,7 +40,7 @@
  * `referralSuggestions`, `mayWithdrawAsReferrer`, `ReferralRuleError`.
  */
 import type { Role } from './access.js';
-import { addDays } from './dates.js';
+import { addDays, dayNumber } from './dates.js';
 import type { PupilFlag, PupilYearSummary } from './pupil-summary.js';
 import { statutoryAgeOf } from './national-framework.js';
 import { toStats, type Stats } from './stats.js';
@@ -583,6 +583,55 @@ export function penaltyNoticesOf(r: Pick<Referral, 'id' | 'upn' | 'actions'>): C
     }
   }
   return notices;
+}
+
+// ---- Notices not paid --------------------------------------------------------------------------------
+
+/**
+ * A penalty notice past its payment date (28 days after issue) with no payment or withdrawal recorded,
+ * awaiting the LA's decision: prosecute for the offence (section 444) or withdraw the notice, as the
+ * schools' policies describe the escalation. It leaves the list when the notice is withdrawn or a
+ * prosecution action for its parent is recorded on the case.
+ */
+export interface UnpaidPenaltyNotice {
+  noticeId: string;
+  referralId: string;
+  caseStatus: ReferralStatus;
+  urn: string;
+  child: { upn: string; forename: string | null; surname: string | null; dob: string | null };
+  parent: Parent;
+  issuedOn: string;
+  sequence: number;
+  amount: number;
+  /** Last day it could be paid. */
+  payableUntil: string;
+  /** Days since the last day it could be paid. */
+  daysUnpaid: number;
+  awaiting: 'prosecution_or_withdrawal';
+}
+
+/** Every notice past its payment date awaiting a decision, as at `today`, longest unpaid first. */
+export function unpaidPenaltyNotices(
+  cases: ReadonlyArray<Pick<Referral, 'id' | 'upn' | 'urn' | 'status' | 'parents' | 'actions'> & { evidence?: { pupil?: Evidence['pupil'] } }>,
+  today: string,
+): UnpaidPenaltyNotice[] {
+  const out: UnpaidPenaltyNotice[] = [];
+  for (const r of cases) {
+    for (const n of penaltyNoticesOf(r)) {
+      if (n.status !== 'issued' || today <= n.payableUntil) continue;
+      const prosecuted = r.actions.some((a) => a.type === 'prosecution' && a.date >= n.issuedOn && (a.parentId === undefined || a.parentId === n.parentId));
+      if (prosecuted) continue;
+      const parent = r.parents.find((p) => p.id === n.parentId) ?? { id: n.parentId, name: '', relationship: '' };
+      const pupil = r.evidence?.pupil;
+      out.push({
+        noticeId: n.id, referralId: r.id, caseStatus: r.status, urn: r.urn,
+        child: { upn: r.upn, forename: pupil?.forename ?? null, surname: pupil?.surname ?? null, dob: pupil?.dob ?? null },
+        parent: { ...parent }, issuedOn: n.issuedOn, sequence: n.sequence ?? 1, amount: n.amount.full, payableUntil: n.payableUntil,
+        daysUnpaid: dayNumber(today) - dayNumber(n.payableUntil), awaiting: 'prosecution_or_withdrawal',
+      });
+    }
+  }
+  return out.sort((a, b) => b.daysUnpaid - a.daysUnpaid || (a.noticeId < b.noticeId ? -1 : 1));
 }
 
 // ---- Service level -----------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import { cohortRoutes } from './cohorts.js';
 import { docRoutes } from './docs.js';
 import { metricsRoutes } from './metrics.js';
 import { patternRoutes } from './patterns.js';
+import { penaltyNoticeRoutes } from './penalty-notices.js';
 import { pupilRoutes } from './pupils.js';
 import { referralRoutes } from './referrals.js';
 import { registryRoutes } from './registry.js';
@@ -13,4 +14,4 @@ import { returnRoutes } from './returns.js';
 import { schoolRoutes } from './schools.js';
 import { virtualSchoolRoutes } from './virtual-school.js';
 
-export const allRoutes: RouteDef[] = [...docRoutes, ...returnRoutes, ...pupilRoutes, ...metricsRoutes, ...schoolRoutes, ...calendarRoutes, ...registryRoutes, ...cohortRoutes, ...auditRoutes, ...virtualSchoolRoutes, ...referralRoutes, ...patternRoutes];
+export const allRoutes: RouteDef[] = [...docRoutes, ...returnRoutes, ...pupilRoutes, ...metricsRoutes, ...schoolRoutes, ...calendarRoutes, ...registryRoutes, ...cohortRoutes, ...auditRoutes, ...virtualSchoolRoutes, ...referralRoutes, ...penaltyNoticeRoutes, ...patternRoutes];

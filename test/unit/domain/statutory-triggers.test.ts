@@ -15,7 +15,7 @@ import {
 } from '../../../shared/domain/national-framework.js';
 import { escalationPeriods, nextPenaltyNotice, type PenaltyNoticeRecord } from '../../../shared/domain/penalty-notices.js';
 import { summarisePupil } from '../../../shared/domain/pupil-status.js';
-import { referralSuggestions, type SuggestionCandidate } from '../../../shared/domain/referrals.js';
+import { referralSuggestions, unpaidPenaltyNotices, type Referral, type ReferralAction, type SuggestionCandidate } from '../../../shared/domain/referrals.js';
 import type { Enrolment, PupilFlag } from '../../../shared/domain/pupil-summary.js';
 import { pupilTimeline } from '../../../shared/domain/school-weeks.js';
 import { onRoll, school, sessionDaysOf, type OnRoll } from './registers-by-hand.js';
@@ -257,5 +257,38 @@ describe('persistent lateness (10 or more U in a term: the LA lateness-warning l
     const eight = onRoll(A).sessions('2024-09-16', 8, 'U');
     expect(types(flagsFor(eight, YEAR_3, 2024, { ...DEFAULT_LA_SETTINGS, latenessWarningSessions: 8 }))).toContain('lateness_warning');
     expect(types(flagsFor(onRoll(A).sessions('2024-09-16', 12, 'U'), '2019-09-01'))).not.toContain('lateness_warning');
+  });
+});
+
+describe('penalty notices not paid within 28 days (awaiting prosecution or withdrawal)', () => {
+  const by = { sub: 'officer', role: 'la_officer' as const };
+  const issued = (id: string, parentId: string, date: string): ReferralAction => ({
+    id, type: 'penalty_notice_issued', date, recordedAt: `${date}T10:00:00Z`, recordedBy: by, parentId,
+    penaltyNotice: { sequence: 1, amount: { full: 160, fullPayableWithinDays: 28, reduced: 80, reducedIfPaidWithinDays: 21 }, period: { start: date, end: '2028-01-05' } },
+  });
+  const then = (id: string, type: ReferralAction['type'], noticeId: string | undefined, date: string, parentId?: string): ReferralAction => ({
+    id, type, date, recordedAt: `${date}T10:00:00Z`, recordedBy: by, ...(noticeId ? { noticeId } : {}), ...(parentId ? { parentId } : {}),
+  });
+  const theCase = (actions: ReferralAction[]): Pick<Referral, 'id' | 'upn' | 'urn' | 'status' | 'parents' | 'actions' | 'evidence'> => ({
+    id: 'R1', upn: 'A999400124001', urn: A.urn, status: 'in_progress', actions,
+    parents: [{ id: 'mum', name: 'Ann Smith', relationship: 'mother' }, { id: 'dad', name: 'Bob Smith', relationship: 'father' }],
+    evidence: { pupil: { forename: 'Cara', surname: 'Smith', dob: YEAR_3, yearGroup: '3' } } as Referral['evidence'],
+  });
+
+  it('lists a notice from the day after its 28th day, with the parent and child, and not one that was paid', () => {
+    const r = theCase([issued('A1', 'mum', '2025-01-06'), issued('A2', 'dad', '2025-01-06'), then('A3', 'penalty_notice_paid', 'A2', '2025-01-20')]);
+    expect(unpaidPenaltyNotices([r], '2025-02-03')).toEqual([]); // day 28: still payable
+    expect(unpaidPenaltyNotices([r], '2025-02-04')).toEqual([{
+      noticeId: 'R1/A1', referralId: 'R1', caseStatus: 'in_progress', urn: A.urn,
+      child: { upn: 'A999400124001', forename: 'Cara', surname: 'Smith', dob: YEAR_3 },
+      parent: { id: 'mum', name: 'Ann Smith', relationship: 'mother' },
+      issuedOn: '2025-01-06', sequence: 1, amount: 160, payableUntil: '2025-02-03', daysUnpaid: 1, awaiting: 'prosecution_or_withdrawal',
+    }]);
+  });
+
+  it('drops a notice once it is withdrawn or a prosecution of its parent is recorded', () => {
+    expect(unpaidPenaltyNotices([theCase([issued('A1', 'mum', '2025-01-06'), then('A2', 'penalty_notice_withdrawn', 'A1', '2025-02-10')])], '2025-02-11')).toEqual([]);
+    expect(unpaidPenaltyNotices([theCase([issued('A1', 'mum', '2025-01-06'), then('A2', 'prosecution', undefined, '2025-02-10', 'mum')])], '2025-02-11')).toEqual([]);
+    expect(unpaidPenaltyNotices([theCase([issued('A1', 'mum', '2025-01-06'), then('A2', 'prosecution', undefined, '2025-02-10', 'dad')])], '2025-02-11')).toHaveLength(1);
   });
 });
