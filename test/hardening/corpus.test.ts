@@ -280,6 +280,7 @@ const CSV_REQUESTS: Record<string, { role: 'la_officer' | 'vsh' | 'admin' | 'sch
   'GET /v1/virtual-school/pupils/{upn}/pep-summary': { role: 'vsh', path: `/v1/virtual-school/pupils/${FORMULA_UPNS[0]}/pep-summary?academicYear=2025` },
   'GET /v1/referrals': { role: 'la_officer', path: '/v1/referrals' },
   'GET /v1/referrals/suggestions': { role: 'la_officer', path: '/v1/referrals/suggestions?academicYear=2025' },
+  'GET /v1/schools/{urn}/unresolved-n': { role: 'school', path: `/v1/schools/${URN}/unresolved-n?academicYear=2025` },
 };
 
 describe('formula-injection names in every CSV export (Accept: text/csv)', () => {
