@@ -33,6 +33,8 @@ const laSettingsSchema = z
     referralTriageDays: z.number().int().positive(),
     flagsSharedWithSchools: z.array(z.enum(['penalty_notice_threshold', 'ten_day_unauthorised', 'twenty_day_unauthorised', 'illness_15_days', 'holiday_adjacent_absence', 'near_threshold_unauthorised', 'family_pattern'])),
     partTimeTimetableReviewWeeks: z.number().int().positive(),
+    unresolvedNSchoolDays: z.number().int().positive(),
+    latenessWarningSessions: z.number().int().positive(),
   } satisfies Record<keyof LaSettings, z.ZodType>)
   // A misspelt setting would otherwise be ignored silently and the national default applied.
   .strict()

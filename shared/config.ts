@@ -92,7 +92,10 @@ export const LIMITS = {
 
 /** LA-configurable rules (DESIGN §2 "configurable" items), with the national defaults. */
 export interface LaSettings {
-  /** Codes counted towards the penalty-notice threshold. */
+  /**
+   * Codes counted towards the penalty-notice threshold. Default G, O, U: the schools' policies define
+   * it as "any type of unauthorised absence (G, O and/or U coded)"; N is a data-quality matter.
+   */
   penaltyNoticeCodes: string[];
   /** Sessions in the rolling window that meet the threshold. */
   penaltyNoticeSessions: number;
@@ -116,10 +119,17 @@ export interface LaSettings {
   flagsSharedWithSchools: string[];
   /** School weeks a part-time timetable (C2) may run before it is flagged for review. */
   partTimeTimetableReviewWeeks: number;
+  /**
+   * School days a school has to replace `N` (reason not yet provided) with a reason: an `N` still held
+   * after this many school days is unresolved, a data-quality fact listed for the school and the LA.
+   */
+  unresolvedNSchoolDays: number;
+  /** Sessions coded U (late after the register closed) in a term that put a pupil on the lateness-warning list. */
+  latenessWarningSessions: number;
 }
 
 export const DEFAULT_LA_SETTINGS: LaSettings = {
-  penaltyNoticeCodes: ['G', 'N', 'O', 'U'],
+  penaltyNoticeCodes: ['G', 'O', 'U'],
   penaltyNoticeSessions: 10,
   penaltyNoticeWeeks: 10,
   atRiskLowerPercent: 5,
@@ -132,6 +142,8 @@ export const DEFAULT_LA_SETTINGS: LaSettings = {
     'holiday_adjacent_absence', 'near_threshold_unauthorised', 'family_pattern',
   ],
   partTimeTimetableReviewWeeks: 6,
+  unresolvedNSchoolDays: 5,
+  latenessWarningSessions: 10,
 };
 
 export interface RuntimeConfig {

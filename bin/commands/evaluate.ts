@@ -22,6 +22,10 @@
  * does not list is checked against the definition by an independent count of the marks (a plain
  * rolling window over the pupil's own school weeks) and counted as "incidental" when the count
  * confirms it, a false positive otherwise. The same check confirms the continuous-absence flags.
+ * Both readings count only sessions of compulsory school age (DESIGN §2.5; issue 22): the generator
+ * plants Reception children before it, post-16 students and unresolved N as controls that must
+ * raise no statutory flag. Unresolved N is also scored as data quality: every planted N older than
+ * the LA's limit at the end of the range must be on its school's unresolved-N list.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,7 +34,9 @@ import { DEFAULT_LA_SETTINGS } from '../../shared/config.js';
 import { schoolCalendar, sessionDaysFromMarks, type Closure } from '../../shared/domain/calendar.js';
 import { CODE_OF_CHAR } from '../../shared/domain/codes.js';
 import { academicYearOf, academicYearStart, dayNumber, DAYS_PER_YEAR_SLOT, fromDayNumber } from '../../shared/domain/dates.js';
-import { nationalFrameworkFlagsFor } from '../../shared/domain/national-framework.js';
+import { compulsorySchoolAge } from '../../shared/domain/compulsory-school-age.js';
+import { sessionsCodedN, unresolvedNSessions } from '../../shared/domain/data-quality.js';
+import { nationalFrameworkFlagsFor, UNAUTHORISED_CODES } from '../../shared/domain/national-framework.js';
 import {
   adjacencyKey,
   detectPatterns,
@@ -175,13 +181,13 @@ export function raisedByPatterns(result: PatternsResult): Raised {
 }
 
 /** Each pupil's enrolments across the LA's registers. */
-export function enrolmentsByPupil(registers: readonly SchoolRegister[]): Map<string, TimelineEnrolment[]> {
-  const out = new Map<string, TimelineEnrolment[]>();
+export function enrolmentsByPupil(registers: readonly SchoolRegister[]): Map<string, Array<TimelineEnrolment & { dob?: string }>> {
+  const out = new Map<string, Array<TimelineEnrolment & { dob?: string }>>();
   for (const r of registers) {
     for (const p of r.pupils.values()) {
-      const e: TimelineEnrolment = {
+      const e: TimelineEnrolment & { dob?: string } = {
         urn: r.urn, academicYear: r.academicYear, registration: p.registration, admissionDate: p.admissionDate,
-        leavingDate: p.leavingDate, firstListed: p.firstListed, lastListed: p.lastListed, marks: p.marks,
+        leavingDate: p.leavingDate, firstListed: p.firstListed, lastListed: p.lastListed, marks: p.marks, dob: p.dob,
       };
       const list = out.get(p.upn);
       if (list) list.push(e);
@@ -343,24 +349,33 @@ export function meetsTargets(s: FlagScore): boolean {
  * reading of DESIGN §2.5 (one academic year: the generator writes one).
  */
 export function definitionCheck(registers: readonly SchoolRegister[]): (flag: ScoredFlag, upn: string) => boolean {
-  const byUpn = new Map<string, Array<{ marks: string; days: Uint8Array; start: number; first: number; last: number }>>();
+  const byUpn = new Map<string, Array<{ marks: string; days: Uint8Array; start: number; first: number; last: number; dob?: string }>>();
   for (const r of registers) {
     const days = sessionDays(r);
     const start = dayNumber(academicYearStart(r.academicYear));
     for (const p of r.pupils.values()) {
-      const entry = { marks: p.marks, days, start, first: dayNumber(p.firstListed) - start, last: dayNumber(p.lastListed) - start };
+      const entry = { marks: p.marks, days, start, first: dayNumber(p.firstListed) - start, last: dayNumber(p.lastListed) - start, dob: p.dob };
       byUpn.set(p.upn, [...(byUpn.get(p.upn) ?? []), entry]);
     }
   }
-  const unauthorised = new Set(DEFAULT_LA_SETTINGS.penaltyNoticeCodes);
+  // The threshold counts the LA's code set (G, O, U); continuous absence every unauthorised code (G, N, O, U).
+  const thresholdCodes = new Set(DEFAULT_LA_SETTINGS.penaltyNoticeCodes);
+  const unauthorised = new Set(UNAUTHORISED_CODES);
   const notPossible = new Set(['D', 'Q', 'X', 'Y1', 'Y2', 'Y3', 'Y4', 'Y5', 'Y6', 'Y7', 'Z', '#', 'Y']);
   return (flag, upn) => {
     const list = byUpn.get(upn);
     if (!list || new Set(list.map((e) => e.start)).size !== 1) return false;
     const start = list[0].start;
+    // Compulsory school age from the stated date of birth: sessions outside it are as if unmarked.
+    const dob = list.find((e) => e.dob)?.dob;
+    const span = dob ? compulsorySchoolAge(dob) : undefined;
+    const lo = span ? dayNumber(span.from) - start : -Infinity;
+    const hi = span ? dayNumber(span.to) - start : Infinity;
+    const inAge = (slot: number): boolean => (slot >> 1) >= lo && (slot >> 1) <= hi;
     // One code per session: attendance or authorised absence at any school wins over unauthorised.
     const codes: Array<string | null> = new Array(DAYS_PER_YEAR_SLOT * 2).fill(null);
     for (let i = 0; i < codes.length; i++) {
+      if (!inAge(i)) continue;
       for (const e of list) {
         const c = CODE_OF_CHAR[e.marks[i]] ?? null;
         if (c === null || notPossible.has(c)) {
@@ -375,7 +390,7 @@ export function definitionCheck(registers: readonly SchoolRegister[]): (flag: Sc
       for (let d = 0; d < DAYS_PER_YEAR_SLOT; d++) {
         const n = start + d;
         const monday = n - ((new Date(`${fromDayNumber(n)}T00:00:00Z`).getUTCDay() + 6) % 7);
-        const count = (unauthorised.has(codes[2 * d] ?? '') ? 1 : 0) + (unauthorised.has(codes[2 * d + 1] ?? '') ? 1 : 0);
+        const count = (thresholdCodes.has(codes[2 * d] ?? '') ? 1 : 0) + (thresholdCodes.has(codes[2 * d + 1] ?? '') ? 1 : 0);
         const schoolWeek = list.some((e) => d >= e.first && d <= e.last && e.days[d]);
         if (schoolWeek || count > 0) perWeek.set(monday, (perWeek.get(monday) ?? 0) + count);
       }
@@ -402,6 +417,42 @@ export function definitionCheck(registers: readonly SchoolRegister[]): (flag: Sc
   };
 }
 
+// ---- Unresolved N (data quality) -------------------------------------------------------------------
+
+export interface UnresolvedNScore {
+  /** Planted N sessions older than the LA's limit at the end of the range (they must be listed). */
+  planted: number;
+  /** Of those, on their school's unresolved-N list. */
+  listed: number;
+  /** Unresolved N the lists hold that no behaviour planted (background N not yet corrected). */
+  otherListed: number;
+  missed: string[];
+}
+
+/** Every school's unresolved-N list as at the end of the range, against the planted `unresolved_n`. */
+export function scoreUnresolvedN(la: LoadedLa, truth: GroundTruth): UnresolvedNScore {
+  const limit = DEFAULT_LA_SETTINGS.unresolvedNSchoolDays;
+  const listed = new Set<string>();
+  const calendars = new Map(la.schools.map((s) => [s.urn, s.calendar]));
+  for (const r of la.registers) {
+    const cal = calendars.get(r.urn);
+    if (!cal) continue;
+    for (const n of unresolvedNSessions(sessionsCodedN(r), cal, la.to, limit)) listed.add(`${n.upn} ${n.date} ${n.session}`);
+  }
+  const planted = new Set<string>();
+  for (const b of truth.behaviours) {
+    if (b.kind !== 'unresolved_n' || !b.upn || !b.urn) continue;
+    const cal = calendars.get(b.urn);
+    for (const m of b.marks ?? []) {
+      if (!cal || unresolvedNSessions([{ upn: b.upn, date: m.date, session: 'AM' }], cal, la.to, limit).length === 0) continue;
+      if (m.am === 'N') planted.add(`${b.upn} ${m.date} AM`);
+      if (m.pm === 'N') planted.add(`${b.upn} ${m.date} PM`);
+    }
+  }
+  const missed = [...planted].filter((k) => !listed.has(k));
+  return { planted: planted.size, listed: planted.size - missed.length, otherListed: [...listed].filter((k) => !planted.has(k)).length, missed: missed.slice(0, 5) };
+}
+
 // ---- The command ----------------------------------------------------------------------------------
 
 export interface Evaluation {
@@ -414,6 +465,8 @@ export interface Evaluation {
   scores: FlagScore[];
   /** The LA's other duties (issue 20): entries notified late, deletions, CME, part-time timetables. */
   duties: DutyScore[];
+  /** Planted unresolved N (data quality) against the schools' unresolved-N lists at the end of the range. */
+  unresolvedN: UnresolvedNScore;
   seconds: { generate: number; load: number; detect: number; framework: number };
   pass: boolean;
 }
@@ -434,10 +487,11 @@ export async function evaluate(options: { dir: string; settings?: PatternSetting
     ...FRAMEWORK_FLAGS.map((f) => scoreFlag(truth, raised, f, f === 'illness_15_days' ? undefined : (upn) => check(f, upn))),
   ];
   const duties = evaluateDuties(options.dir, la, la.received);
+  const unresolvedN = scoreUnresolvedN(la, truth);
   return {
-    dir: options.dir, from: la.from, to: la.to, schools: la.schools.length, pupils: result.pupilsAnalysed, rows: la.rows, scores, duties,
+    dir: options.dir, from: la.from, to: la.to, schools: la.schools.length, pupils: result.pupilsAnalysed, rows: la.rows, scores, duties, unresolvedN,
     seconds: { generate: 0, load: (t1 - t0) / 1000, detect: (t2 - t1) / 1000, framework: (t3 - t2) / 1000 },
-    pass: scores.every(meetsTargets) && duties.every(dutyMeetsTargets),
+    pass: scores.every(meetsTargets) && duties.every(dutyMeetsTargets) && unresolvedN.missed.length === 0,
   };
 }
 
@@ -472,6 +526,9 @@ export function report(e: Evaluation): string {
     const ex = [...s.examples.fp.map((x) => `FP ${x}`), ...s.examples.fn.map((x) => `FN ${x}`), ...s.examples.breaches.map((x) => `must not: ${x}`)];
     if (ex.length > 0) out.push(`${s.flag}: ${ex.join('; ')}`);
   }
+  const n = e.unresolvedN;
+  out.push(`unresolved N (data quality, limit ${DEFAULT_LA_SETTINGS.unresolvedNSchoolDays} school days, as at ${e.to}): ${n.listed} of ${n.planted} planted sessions listed` +
+    `${n.missed.length ? ` — missed: ${n.missed.join('; ')}` : ''}; ${n.otherListed} other (background N not yet corrected)`);
   out.push(
     `Times: generate ${e.seconds.generate.toFixed(1)} s, registers ${e.seconds.load.toFixed(1)} s, detectors ${e.seconds.detect.toFixed(1)} s, National Framework flags ${e.seconds.framework.toFixed(1)} s`,
     e.pass ? 'PASS: every detector and flag meets its targets.' : 'FAIL: see the rows marked FAIL.',

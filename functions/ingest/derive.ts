@@ -7,6 +7,7 @@
 import { runtimeConfig } from '../../shared/config.js';
 import { todayInEngland } from '../../shared/domain/dates.js';
 import type { Enrolment } from '../../shared/domain/pupil-summary.js';
+import { nSessionsByDate, sessionsCodedN } from '../../shared/domain/data-quality.js';
 import { sessionDays, unmarkedSessions, type SchoolRegister } from '../../shared/domain/register.js';
 import { markedDaysOf, schoolCells, type PupilRow, type SchoolView } from '../../shared/domain/school-view.js';
 import { toStats } from '../../shared/domain/stats.js';
@@ -70,6 +71,7 @@ export async function deriveFromRegister(register: SchoolRegister, upns: Iterabl
     periods,
     pupils,
     unmarkedSessions: unmarkedSessions(register),
+    nSessions: sessionsCodedN(register),
     markedDays: markedDaysOf(register),
     latestDate,
   };
@@ -88,6 +90,8 @@ export async function deriveFromRegister(register: SchoolRegister, upns: Iterabl
     latestDate,
     lastReturnAt: receivedAt,
     unmarkedSessions: view.unmarkedSessions,
+    nSessionsByDate: nSessionsByDate(view.nSessions ?? []),
+    nSessionsYear: register.academicYear,
     headline: {
       academicYear: register.academicYear,
       enrolments,

@@ -11,6 +11,7 @@
  * of attendance so background absence cannot lengthen them.
  */
 import { DEFAULT_LA_SETTINGS } from '../../shared/config.js';
+import { compulsorySchoolAge } from '../../shared/domain/compulsory-school-age.js';
 import { reasonPercent, MODEL, type Phase } from './calibration.js';
 import { FESTIVALS } from './names.js';
 import type { Enrolment, Population, Pupil } from './population.js';
@@ -120,7 +121,13 @@ export const PLANTED_COUNTS: Readonly<Record<string, { per: 'pupil' | 'school'; 
   part_time_adjacent: { per: 'pupil', rate: 0.001, min: 3 },
   illness_spanning_break: { per: 'pupil', rate: 0.0025, min: 5 },
   ordinary_illness: { per: 'pupil', rate: 0.003, min: 5 },
+  under_five_unauthorised: { per: 'pupil', rate: 0.0008, min: 3 },
+  post_sixteen_unauthorised: { per: 'pupil', rate: 0.0004, min: 3 },
+  unresolved_n: { per: 'pupil', rate: 0.001, min: 4 },
 };
+
+/** The statutory flags (DESIGN §2.5), which apply only to pupils of compulsory school age. */
+const STATUTORY_FLAGS: FlagName[] = ['penalty_notice_threshold', 'ten_day_unauthorised', 'twenty_day_unauthorised', 'illness_15_days'];
 
 export function planBehaviours(pop: Population, timetables: ReadonlyMap<string, Timetable>, o: PlanOptions, random: Random): PlanResult {
   return new Planner(pop, timetables, o, random).run();
@@ -156,6 +163,8 @@ class Planner {
     this.studyLeave();
     this.codingSchoolExtras();
     this.finishCodingSchools();
+    // Last, from its own random stream: the LA planted before issue 22 stays exactly as it was.
+    this.plantOutsideCompulsoryAge();
     this.behaviours.forEach((b, i) => {
       b.id = `B${String(i + 1).padStart(5, '0')}`;
     });
@@ -423,9 +432,12 @@ class Planner {
       if (!this.put(p, e, entries)) return false;
       const plan = this.plan(p);
       plan.adjacentPresent = true;
+      // Only illness of compulsory school age counts towards 15 days (DESIGN §2.5): background illness
+      // may make up a Reception child's shortfall, so that is allowed rather than expected.
+      const ill = this.inCompulsoryAge(p, e, entries).length * 2;
       this.record({
         kind: 'long_illness', class: 'planted', unit: 'pupil',
-        expectFlags: ['illness_15_days'], mayFlag: [], mustNotFlag: ['holiday_adjacent_absence'],
+        expectFlags: ill >= 30 ? ['illness_15_days'] : [], mayFlag: ill >= 30 ? [] : ['illness_15_days'], mustNotFlag: ['holiday_adjacent_absence'],
         upn: p.upn, urn: e.school.spec.urn, marks: this.marks(e, entries),
         detail: `${shape}: ${entries.length * 2} illness sessions (I) in the year, at least 30`,
       });
@@ -560,6 +572,90 @@ class Planner {
     return true;
   }
 
+  /**
+   * Issue 22's controls: twelve unauthorised sessions in two weeks that must raise no statutory flag —
+   * a Reception child before compulsory school age (O), a post-16 student (O; a special school's
+   * pupil aged 16 at the start of the year, taught with Year 10), and a pupil of compulsory school age
+   * whose twelve sessions are all N (reason not yet provided), never resolved: the school's unresolved
+   * N (data quality, not an offence). No other unauthorised absence for any of them.
+   */
+  private plantOutsideCompulsoryAge(): void {
+    const random = this.random.stream('compulsory-school-age');
+    // Years 1–10 are of compulsory school age on every day of the year (Year 11 leave in June).
+    const compulsoryThroughout = (p: Pupil): boolean => p.yearGroup >= 1 && p.yearGroup <= 10;
+    const unplanned = (p: Pupil): boolean => !this.plans.has(p.index);
+    const twelve = (p: Pupil, e: Enrolment, code: string, before: number): Entry[] | undefined => {
+      const t = this.timetable(e);
+      const last = Math.min(this.o.toIdx, before - 1);
+      const starts = t.schoolDaysIn(Math.max(this.o.fromIdx, e.startIdx) + 1, last).filter((d) => {
+        const end = t.shift(d, 5);
+        return end >= 0 && end <= last;
+      });
+      if (starts.length === 0) return undefined;
+      const days: number[] = [];
+      for (let d = random.pick(starts); d >= 0 && days.length < 6; d = t.shift(d, 1)) days.push(d);
+      const entries = this.full(days, code);
+      if (!this.put(p, e, entries, { before: true, after: true })) return undefined;
+      this.plan(p).quietUnauthorised = true;
+      return entries;
+    };
+    const yearStart = (e: Enrolment): number => this.timetable(e).dayOf(`${this.o.academicYear}-08-01`);
+    const compulsoryFrom = (p: Pupil, e: Enrolment): number => {
+      const span = compulsorySchoolAge(p.dob);
+      return span ? this.timetable(e).dayOf(span.from) : yearStart(e);
+    };
+
+    this.plantEach('under_five_unauthorised', (p, e) => {
+      const from = compulsoryFrom(p, e);
+      const entries = twelve(p, e, 'O', from);
+      if (!entries) return false;
+      this.record({
+        kind: 'under_five_unauthorised', class: 'control', unit: 'pupil',
+        expectFlags: [], mayFlag: [], mustNotFlag: STATUTORY_FLAGS,
+        upn: p.upn, urn: e.school.spec.urn, marks: this.marks(e, entries),
+        detail: `a Reception child (born ${p.dob}) not of compulsory school age until ${this.timetable(e).date(from)}: 12 unauthorised sessions (O) in two weeks before it, never a statutory flag`,
+      });
+      return true;
+    }, (p) => unplanned(p) && p.yearGroup === 0 && p.enrolments[0].school.spec.phase === 'primary');
+
+    this.plantEach('post_sixteen_unauthorised', (p, e) => {
+      // Sixteen in the school year before this one: past the school leaving date all year.
+      const dob = `${Number(p.dob.slice(0, 4)) - 2}${p.dob.slice(4)}`.replace(/-02-29$/, '-02-28');
+      const span = compulsorySchoolAge(dob);
+      if (!span || span.to >= `${this.o.academicYear}-08-01`) return false;
+      const entries = twelve(p, e, 'O', this.o.toIdx + 1);
+      if (!entries) return false;
+      p.dob = dob;
+      this.record({
+        kind: 'post_sixteen_unauthorised', class: 'control', unit: 'pupil',
+        expectFlags: [], mayFlag: [], mustNotFlag: STATUTORY_FLAGS,
+        upn: p.upn, urn: e.school.spec.urn, marks: this.marks(e, entries),
+        detail: `a post-16 student (born ${dob}; compulsory school age ended ${span.to}) on a special school's roll: 12 unauthorised sessions (O) in two weeks, never a statutory flag`,
+      });
+      return true;
+    }, (p) => unplanned(p) && p.enrolments[0].school.spec.phase === 'special' && p.yearGroup === 10);
+
+    this.plantEach('unresolved_n', (p, e) => {
+      const entries = twelve(p, e, 'N', this.o.toIdx + 1);
+      if (!entries) return false;
+      this.record({
+        kind: 'unresolved_n', class: 'control', unit: 'pupil',
+        expectFlags: [], mayFlag: [], mustNotFlag: ['penalty_notice_threshold'],
+        upn: p.upn, urn: e.school.spec.urn, marks: this.marks(e, entries),
+        detail: '12 sessions coded N (reason not yet provided) in two weeks, never resolved: the school\'s unresolved N (data quality), not an offence — never the penalty-notice threshold',
+      });
+      return true;
+    }, (p) => unplanned(p) && compulsoryThroughout(p));
+  }
+
+  /** The entries on days the pupil is of compulsory school age (DESIGN §2.5). */
+  private inCompulsoryAge(p: Pupil, e: Enrolment, entries: readonly Entry[]): Entry[] {
+    const span = compulsorySchoolAge(p.dob);
+    if (!span) return [...entries];
+    const t = this.timetable(e);
+    return entries.filter((x) => t.date(x.day) >= span.from && t.date(x.day) <= span.to);
+  }
+
   /** `days` school days of consecutive unauthorised absence: a long holiday, or a child missing (N then O). */
   private unauthorisedRun(p: Pupil, e: Enrolment, days: number): boolean {
     const t = this.timetable(e);
@@ -584,10 +680,19 @@ class Planner {
     });
     if (!this.put(p, e, entries, { before: true, after: true })) return false;
     const kind = days === 10 ? 'ten_day_unauthorised' : 'twenty_day_unauthorised';
-    const expect: FlagName[] = days === 10 ? ['ten_day_unauthorised', 'penalty_notice_threshold'] : ['twenty_day_unauthorised', 'ten_day_unauthorised', 'penalty_notice_threshold'];
+    // Only sessions of compulsory school age count (DESIGN §2.5; a Reception child's run may begin before it).
+    const inAge = this.inCompulsoryAge(p, e, entries);
+    const counted = (codes: readonly string[]) => inAge.reduce((n, x) => n + (codes.includes(x.am ?? '') ? 1 : 0) + (codes.includes(x.pm ?? '') ? 1 : 0), 0);
+    const consecutive = counted(['G', 'N', 'O', 'U']);
+    const expect: FlagName[] = [
+      ...(consecutive >= 40 ? ['twenty_day_unauthorised' as const] : []), ...(consecutive >= 20 ? ['ten_day_unauthorised' as const] : []),
+      ...(counted(DEFAULT_LA_SETTINGS.penaltyNoticeCodes) >= DEFAULT_LA_SETTINGS.penaltyNoticeSessions ? ['penalty_notice_threshold' as const] : []),
+    ];
+    const mustNot: FlagName[] = consecutive < 20 ? ['ten_day_unauthorised', 'twenty_day_unauthorised'] : consecutive < 40 ? ['twenty_day_unauthorised'] : [];
     const story = style === 'holiday' ? 'an unauthorised holiday (G)' : style === 'missing' ? 'a child missing: no reason yet (N), then unauthorised (O)' : 'unauthorised absence mixing N, O and G';
     this.record({
-      kind, class: 'planted', unit: 'pupil', expectFlags: expect, mayFlag: [], mustNotFlag: [],
+      kind, class: 'planted', unit: 'pupil', expectFlags: expect,
+      mayFlag: expect.includes('penalty_notice_threshold') ? [] : ['penalty_notice_threshold'], mustNotFlag: mustNot,
       upn: p.upn, urn: e.school.spec.urn, marks: this.marks(e, entries),
       breaks: across ? [this.breakInfo(e, across)] : undefined,
       detail: `${days} school days (${days * 2} consecutive possible sessions) of ${story}${across ? `, spanning the ${across.label}` : ''}; attended the school day before and after`,
@@ -782,11 +887,18 @@ class Planner {
     }
     const n = sessions(entries, 'G');
     if (long) {
+      // Only sessions of compulsory school age count (DESIGN §2.5): a Reception child's holiday before
+      // the prescribed day after their fifth birthday is not an offence.
+      const span = compulsorySchoolAge(p.dob);
+      const counted = sessions(this.inCompulsoryAge(p, e, entries), 'G');
+      const meets = counted >= DEFAULT_LA_SETTINGS.penaltyNoticeSessions;
       this.record({
         kind: 'term_time_holiday', class: 'planted', unit: 'pupil',
-        expectFlags: ['penalty_notice_threshold'], mayFlag: b ? ['holiday_adjacent_absence'] : [], mustNotFlag: [],
+        expectFlags: meets ? ['penalty_notice_threshold'] : [],
+        mayFlag: [...(b ? ['holiday_adjacent_absence' as const] : []), ...(meets ? [] : ['penalty_notice_threshold' as const])], mustNotFlag: [],
         upn: p.upn, urn: e.school.spec.urn, marks: this.marks(e, entries), breaks: b ? [this.breakInfo(e, b)] : undefined,
-        detail: `a term-time holiday of ${n} unauthorised sessions (G)${b ? ` ${side} the ${b.label}` : ''}: meets the penalty-notice threshold`,
+        detail: `a term-time holiday of ${n} unauthorised sessions (G)${b ? ` ${side} the ${b.label}` : ''}: ` +
+          (meets ? 'meets the penalty-notice threshold' : `only ${counted} of them while of compulsory school age (from ${span?.from}), so not the penalty-notice threshold`),
       });
     } else {
       this.background.push({ kind: 'short_holiday', upn: p.upn, urn: e.school.spec.urn, from: t.date(entries[0].day), to: t.date(entries[entries.length - 1].day), code: 'G', sessions: n });

@@ -17,6 +17,7 @@
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_LA_SETTINGS, LOCAL_LA_CODE, LOCAL_LA_NAME } from '../../shared/config.js';
+import { compulsorySchoolAge } from '../../shared/domain/compulsory-school-age.js';
 import { academicYearOf, academicYearStart, dayNumber, fromDayNumber, isIsoDate, weekdayIndex } from '../../shared/domain/dates.js';
 import { planBehaviours, type Behaviour, type BackgroundEvent } from './behaviours.js';
 import { bankHolidaysCover, calendarCsvRows, calendarIcs, DAY_CLOSED, DAY_INSET, termCalendar, type CalendarVariant, type TermCalendar } from './calendar.js';
@@ -150,6 +151,14 @@ export async function generateLa(options: GenerateOptions): Promise<GenerateSumm
   const inAreaPupils = pop.pupils.filter((p) => !p.outOfArea).length;
   const plan = planBehaviours(pop, timetables, { fromIdx, toIdx, academicYear: o.academicYear, inAreaPupils, inAreaSchools: registry.inArea.length }, root.stream('behaviours'));
   const models = fitModels(pop, plan.plans, timetables, { fromIdx, toIdx }, root.stream('propensity'));
+  // The 15-day illness rule counts only sessions of compulsory school age (DESIGN §2.5), so the
+  // incidental illnesses the ground truth lists are counted the same way.
+  for (const p of pop.pupils) {
+    const span = compulsorySchoolAge(p.dob);
+    if (!span) continue;
+    models[p.index].statutoryFromDay = dayNumber(span.from) - yearStart;
+    models[p.index].statutoryToDay = dayNumber(span.to) - yearStart;
+  }
   plan.plans.clear(); // each model now holds its own planned days
   // Admission-register duties (issue 20): late notifications, grounds and destinations of deletions.
   const duties = planDuties(pop, timetables, { fromIdx, toIdx }, root.stream('duties'));

@@ -78,8 +78,15 @@ export class PupilModel {
   adjacentPresent = false;
   /** Illness stays under 30 sessions (controls that must never raise the 15-day flag). */
   illnessCapped = false;
-  /** Day index on which background illness reached 30 sessions, or −1. */
+  /** Day index on which illness of compulsory school age reached 30 sessions, or −1. */
   illnessReachedOn = -1;
+  /**
+   * Day indexes of the pupil's compulsory school age (DESIGN §2.5): illness counts towards the
+   * 15-day rule only inside it, as the service counts it (a Reception child before the prescribed
+   * day after their fifth birthday, a student past the school leaving date).
+   */
+  statutoryFromDay = Number.NEGATIVE_INFINITY;
+  statutoryToDay = Number.POSITIVE_INFINITY;
   /** Approved-activity codes allowed (W only for Years 10–11). */
   workExperience = false;
 
@@ -88,6 +95,7 @@ export class PupilModel {
   private episodeSessions = 0;
   private unauthorisedRun = 0;
   private illness = 0;
+  private statutoryIllness = 0;
   private plannedIllnessLeft = 0;
   private lastDay = -1;
   private readonly today: DayMarks = { am: '/', pm: '\\', firstAm: '/', firstPm: '\\' };
@@ -226,11 +234,16 @@ export class PupilModel {
     if (NOT_POSSIBLE.has(code)) return;
     if (UNAUTHORISED.has(code)) this.unauthorisedRun++;
     else this.unauthorisedRun = 0;
-    if (code === 'I' && ++this.illness === ILLNESS_DAYS_SESSIONS) this.illnessReachedOn = this.lastDay;
+    if (code !== 'I') return;
+    this.illness++;
+    if (this.lastDay >= this.statutoryFromDay && this.lastDay <= this.statutoryToDay && ++this.statutoryIllness === ILLNESS_DAYS_SESSIONS) {
+      this.illnessReachedOn = this.lastDay;
+    }
   }
 
+  /** Illness sessions of compulsory school age (what the 15-day rule counts). */
   get illnessSessions(): number {
-    return this.illness;
+    return this.statutoryIllness;
   }
 }
 

@@ -37,17 +37,19 @@ export type Capability =
   | 'work_referrals'
   | 'review_identities'
   | 'read_admission_register'
-  | 'read_social_worker_absences';
+  | 'read_social_worker_absences'
+  | 'read_data_quality'
+  | 'read_enforcement';
 
 /**
  * Capabilities by role. The admin role administers the service (calendars, registry, audit,
  * detector runs) and deliberately has no access to pupil-level data.
  */
 const CAPABILITIES: Readonly<Record<Role, ReadonlySet<Capability>>> = {
-  school: new Set<Capability>(['upload_return', 'read_return', 'read_pupil', 'list_pupils', 'read_metrics', 'read_schools', 'create_referral', 'read_referrals', 'read_admission_register']),
+  school: new Set<Capability>(['upload_return', 'read_return', 'read_pupil', 'list_pupils', 'read_metrics', 'read_schools', 'create_referral', 'read_referrals', 'read_admission_register', 'read_data_quality']),
   la_officer: new Set<Capability>([
     'upload_return', 'read_return', 'read_pupil', 'list_pupils', 'read_metrics', 'read_schools', 'import_cohorts',
-    'read_patterns', 'create_referral', 'read_referrals', 'work_referrals', 'review_identities', 'read_admission_register', 'read_social_worker_absences',
+    'read_patterns', 'create_referral', 'read_referrals', 'work_referrals', 'review_identities', 'read_admission_register', 'read_social_worker_absences', 'read_data_quality', 'read_enforcement',
   ]),
   vsh: new Set<Capability>(['upload_return', 'read_return', 'read_pupil', 'list_pupils', 'read_metrics', 'read_schools', 'read_patterns', 'create_referral', 'read_referrals', 'read_social_worker_absences']),
   // No read_return: a return's row errors name pupils by UPN, and the admin role holds no pupil data.
@@ -139,6 +141,15 @@ export function flagsForSchool(flags: readonly PupilFlag[], urn: string, shared:
 export function mayReadCohortMetrics(p: Principal, cohort: string): boolean {
   if (p.role !== 'vsh') return true;
   return (VIRTUAL_SCHOOL_COHORTS as readonly string[]).includes(cohort);
+}
+
+/**
+ * A school's data-quality list (unresolved N, naming pupils): the school sees its own only; an LA
+ * officer every school's (issue 22). Other roles never have `read_data_quality`.
+ */
+export function mayReadSchoolDataQuality(p: Principal, urn: string): boolean {
+  if (p.role === 'school') return p.urn === urn;
+  return p.role === 'la_officer';
 }
 
 /** Metrics scope: a school sees its own school only. */

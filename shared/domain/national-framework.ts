@@ -2,15 +2,28 @@
  * Statutory triggers of the National Framework (DESIGN §2.5, in force from 19 August 2024), across
  * every school and academic year held for the pupil (school-weeks.ts merges them into one timeline):
  *
- * - Penalty-notice threshold: ≥ N sessions (default 10) coded in the LA's code set (default G, N, O, U)
- *   within a rolling window of W school weeks (default 10). Weeks without a school session at a school
- *   where the pupil is on roll are skipped, so a window can span a half term or the summer holiday.
- *   Meeting it means a penalty notice must be considered; it is not automatic.
+ * - Who: only pupils of compulsory school age on the session's date (compulsory-school-age.ts). Every
+ *   trigger below reads the pupil's timeline with the sessions outside that span removed (they neither
+ *   count, break nor extend anything), and a window or run is on a year's summary only while the pupil
+ *   is of compulsory school age. A pupil with no (valid) date of birth is flagged on every session as
+ *   before, and each flag says `ageUnknown: true` so the officer checks.
+ * - Penalty-notice threshold: ≥ N sessions (default 10) coded in the LA's code set (default G, O, U:
+ *   "any type of unauthorised absence (G, O and/or U coded)"; N, reason not yet provided, is a data-
+ *   quality matter, not an offence) within a rolling window of W school weeks (default 10). Weeks
+ *   without a school session at a school where the pupil is on roll are skipped, so a window can span
+ *   a half term or the summer holiday. Meeting it means a penalty notice must be considered; it is not
+ *   automatic. The flag names the route the schools' policies set (`route`): leave in term time (G)
+ *   → a penalty-notice request; irregular attendance (O, U) → a notice to improve first. U sessions
+ *   in the evidence are marked as lateness (late after the register closed).
  * - Continuous unauthorised absence: 20 consecutive possible sessions coded G/N/O/U (10 school days)
  *   and 40 (20 school days); not-possible sessions (D, Q, X, Y1–Y7, Z, #, unmarked, no row) neither break
  *   nor extend a run, any other possible session breaks it. With N or O it is a children-missing-
  *   education risk.
  * - Illness: 30 sessions coded I in the academic year, consecutive or cumulative (section 19 duty).
+ * - Persistent lateness: 10 (LaSettings.latenessWarningSessions) or more sessions coded U (late after
+ *   the register closed) in a term (the DfE census terms: autumn to 31 December, spring to Easter
+ *   Sunday, summer) put the pupil on the LA's lateness-warning list (`lateness_warning`), as one of
+ *   the schools' policies requires before a penalty notice for lateness.
  * - Notice to improve: whether unauthorised absence occurred in the improvement period.
  *
  * What a flag on an academic year's summary means (the design is silent; decided here):
@@ -28,8 +41,10 @@
  */
 import { DEFAULT_LA_SETTINGS, type LaSettings } from '../config.js';
 import { CODE_OF_CHAR, MARK_CHAR } from './codes.js';
-import { academicYearStart, dayNumber, DAYS_PER_YEAR_SLOT, fromDayNumber, isWeekend, SESSIONS_PER_YEAR_SLOT, type Session } from './dates.js';
-import type { PupilFlag } from './pupil-summary.js';
+import { termPeriods } from './periods.js';
+import { compulsorySchoolAge, type CompulsorySchoolAge } from './compulsory-school-age.js';
+import { academicYearEnd, academicYearStart, dayNumber, DAYS_PER_YEAR_SLOT, fromDayNumber, isWeekend, SESSIONS_PER_YEAR_SLOT, type Session } from './dates.js';
+import type { Enrolment, PupilFlag } from './pupil-summary.js';
 import {
   dayOfSlot,
   daySlotOfDay,
@@ -53,6 +68,11 @@ const DAY_SLOTS: number = DAYS_PER_YEAR_SLOT;
 const RANK: Uint8Array = MARK_RANK;
 const POSSIBLE_RANK: number = RANK_UNAUTHORISED;
 
+/** Unauthorised absence for a holiday / leave in term time (DESIGN §2.1). */
+export const LEAVE_IN_TERM_TIME_CODE = 'G';
+/** Late after the register closed: an unauthorised absence that is lateness, not missing the session. */
+export const LATE_AFTER_REGISTER_CLOSED_CODE = 'U';
+
 /** The unauthorised absence codes (DESIGN §2.1), used for continuous absence (not LA-configurable). */
 export const UNAUTHORISED_CODES: readonly string[] = ['G', 'N', 'O', 'U'];
 /** No reason / not known: a run containing one is a children-missing-education risk. */
@@ -63,7 +83,10 @@ export const TWENTY_DAY_SESSIONS = 40;
 /** Illness sessions in the academic year for 15 school days. */
 export const ILLNESS_SESSIONS = 30;
 
-export type PenaltyNoticeSettings = Pick<LaSettings, 'penaltyNoticeCodes' | 'penaltyNoticeSessions' | 'penaltyNoticeWeeks'>;
+export type PenaltyNoticeSettings = Pick<LaSettings, 'penaltyNoticeCodes' | 'penaltyNoticeSessions' | 'penaltyNoticeWeeks'> &
+  Partial<Pick<LaSettings, 'latenessWarningSessions'>>;
+/** Sessions coded U in a term that put a pupil on the lateness-warning list (LaSettings default). */
+export const LATENESS_WARNING_SESSIONS = 10;
 
 // ---- Rolling window of school weeks (shared with the threshold-gaming detectors) -----------------
 
@@ -149,8 +172,32 @@ export interface ThresholdWindow {
   /** School weeks in the window (the window size, or fewer at the start of the pupil's record). */
   schoolWeeks: number;
   sessionCount: number;
+  /** Sessions per code in the window. */
+  sessionsByCode: Record<string, number>;
+  /** Sessions coded U in the window: lateness (late after the register closed), not a missed session. */
+  lateSessions: number;
   /** Sessions coded in the set, in date order, with the school whose mark each is. */
-  sessions: SessionEvidence[];
+  sessions: ThresholdSession[];
+}
+
+/** A session in a threshold window; a U is marked as lateness so the evidence reads as it happened. */
+export type ThresholdSession = SessionEvidence & { lateness?: true };
+
+/**
+ * The two routes of the schools' policies to a penalty notice (DESIGN §2.5):
+ * - `leave_in_term_time`: the threshold is met by leave in term time alone (G sessions): the school
+ *   requests a penalty notice;
+ * - `irregular_attendance`: otherwise (O and U, with or without some G): a notice to improve first,
+ *   then a penalty notice if unauthorised absence continues within the improvement period.
+ */
+export type PenaltyNoticeRouteType = 'leave_in_term_time' | 'irregular_attendance';
+
+export interface PenaltyNoticeRoute {
+  route: PenaltyNoticeRouteType;
+  /** What the LA does first: request the penalty notice, or issue a notice to improve. */
+  firstStep: 'penalty_notice_request' | 'notice_to_improve';
+  /** Why this route applies, in plain words with the window's counts. */
+  why: string;
 }
 
 export interface PenaltyNoticeFinding {
@@ -173,6 +220,25 @@ export interface PenaltyNoticeFinding {
   currentWindow: ThresholdWindow;
   /** Latest date with a possible mark at any of the pupil's schools (null when none). */
   asAt: string | null;
+  /** The policies' route to a penalty notice, decided on the window in which the threshold was first met. */
+  route: PenaltyNoticeRoute;
+}
+
+/** The route to a penalty notice for a window that meets the threshold (see PenaltyNoticeRouteType). */
+export function penaltyNoticeRoute(window: Pick<ThresholdWindow, 'sessionsByCode' | 'sessionCount' | 'lateSessions'>, threshold: number): PenaltyNoticeRoute {
+  const leave = window.sessionsByCode[LEAVE_IN_TERM_TIME_CODE] ?? 0;
+  const counts = Object.entries(window.sessionsByCode).map(([code, n]) => `${n} ${code}`).join(', ');
+  if (leave >= threshold) {
+    return {
+      route: 'leave_in_term_time', firstStep: 'penalty_notice_request',
+      why: `Leave in term time: ${leave} sessions coded G (unauthorised holiday) in the window meet the threshold of ${threshold} on their own; the policies have the school request a penalty notice.`,
+    };
+  }
+  const late = window.lateSessions > 0 ? ` ${window.lateSessions} of them U (late after the register closed) are lateness.` : '';
+  return {
+    route: 'irregular_attendance', firstStep: 'notice_to_improve',
+    why: `Irregular attendance: the window holds ${counts}; leave in term time alone (${leave} G) does not meet the threshold of ${threshold}, so the policies require a notice to improve first, and a penalty notice only if unauthorised absence continues within the improvement period.${late}`,
+  };
 }
 
 /**
@@ -185,10 +251,13 @@ export function penaltyNoticeThreshold(
   settings: PenaltyNoticeSettings = DEFAULT_LA_SETTINGS,
   academicYear?: number,
   counts: RollingWindowCounts = rollingWindowCounts(t, settings.penaltyNoticeCodes, settings.penaltyNoticeWeeks),
+  /** Only windows ending before this school week count (the pupil is past compulsory school age from it). */
+  untilWeek: number = counts.windowSessions.length,
 ): PenaltyNoticeFinding | null {
   const threshold = settings.penaltyNoticeSessions;
   const { windowSessions } = counts;
   const range = academicYear === undefined ? { from: 0, to: windowSessions.length } : schoolWeeksOfYear(t.weeks, academicYear);
+  range.to = Math.min(range.to, untilWeek);
   let first = -1;
   let last = -1;
   let episodes = 0;
@@ -208,18 +277,20 @@ export function penaltyNoticeThreshold(
   const set = markSet(settings.penaltyNoticeCodes);
   const metSlot = nthCountedSlotInWeek(t, set, start, threshold - (windowSessions[start] - counts.weekSessions[start]));
   const latest = t.weeks.length - 1;
+  const window = thresholdWindow(t, set, start, settings.penaltyNoticeWeeks);
   return {
     codes: [...settings.penaltyNoticeCodes],
     sessionsThreshold: threshold,
     windowWeeks: settings.penaltyNoticeWeeks,
     metOn: fromDayNumber(metSlot >= 0 ? dayOfSlot(t, metSlot) : t.weeks[start]),
-    window: thresholdWindow(t, set, start, settings.penaltyNoticeWeeks),
+    window,
     episodes,
     peakSessions: peak,
     lastMetWeek: fromDayNumber(t.weeks[last]),
-    currentlyMet: windowSessions[latest] >= threshold,
+    currentlyMet: latest < untilWeek && windowSessions[latest] >= threshold,
     currentWindow: thresholdWindow(t, set, latest, settings.penaltyNoticeWeeks),
     asAt: t.lastPossibleSlot >= 0 ? fromDayNumber(dayOfSlot(t, t.lastPossibleSlot)) : null,
+    route: penaltyNoticeRoute(window, threshold),
   };
 }
 
@@ -240,14 +311,25 @@ function nthCountedSlotInWeek(t: PupilTimeline, set: Uint8Array, k: number, n: n
 /** The window of `size` school weeks ending with school week `k`, with its sessions in `set`. */
 function thresholdWindow(t: PupilTimeline, set: Uint8Array, k: number, size: number): ThresholdWindow {
   const firstK = Math.max(0, k - size + 1);
-  const sessions: SessionEvidence[] = [];
+  const sessions: ThresholdSession[] = [];
+  const sessionsByCode: Record<string, number> = {};
+  let lateSessions = 0;
+  const add = (slot: number) => {
+    const s: ThresholdSession = sessionEvidence(t, slot);
+    sessionsByCode[s.code] = (sessionsByCode[s.code] ?? 0) + 1;
+    if (s.code === LATE_AFTER_REGISTER_CLOSED_CODE) {
+      s.lateness = true;
+      lateSessions++;
+    }
+    sessions.push(s);
+  };
   for (let w = firstK; w <= k; w++) {
     const monday = t.weeks[w];
     for (let day = monday; day < monday + 7; day++) {
       const slot = sessionSlotOfDay(t, day);
       if (slot < 0) continue;
-      if (set[t.marks[slot]]) sessions.push(sessionEvidence(t, slot));
-      if (set[t.marks[slot + 1]]) sessions.push(sessionEvidence(t, slot + 1));
+      if (set[t.marks[slot]]) add(slot);
+      if (set[t.marks[slot + 1]]) add(slot + 1);
     }
   }
   return {
@@ -255,6 +337,8 @@ function thresholdWindow(t: PupilTimeline, set: Uint8Array, k: number, size: num
     lastWeek: fromDayNumber(t.weeks[k]),
     schoolWeeks: k - firstK + 1,
     sessionCount: sessions.length,
+    sessionsByCode,
+    lateSessions,
     sessions,
   };
 }
@@ -401,6 +485,126 @@ export function illnessThreshold(t: PupilTimeline, academicYear: number, thresho
   return { sessionsThreshold: threshold, sessionCount: count, metOn: date(metSlot), firstDate: date(firstSlot), lastDate: date(lastSlot), urns };
 }
 
+// ---- Persistent lateness -------------------------------------------------------------------------
+
+export interface LatenessTerm {
+  term: string;
+  label: string;
+  from: string;
+  to: string;
+  /** Sessions coded U in the term. */
+  lateSessions: number;
+  /** Date of the session that reached the threshold. */
+  metOn: string;
+  sessions: ThresholdSession[];
+}
+
+export interface LatenessFinding {
+  sessionsThreshold: number;
+  /** Terms of the academic year in which the pupil was late after the register closed `sessionsThreshold` times or more. */
+  terms: LatenessTerm[];
+}
+
+const LATE_MARK = MARK_CHAR[LATE_AFTER_REGISTER_CLOSED_CODE].charCodeAt(0);
+
+/** Terms of the academic year with ≥ `threshold` sessions coded U across the pupil's schools; null when none. */
+export function latenessWarning(t: PupilTimeline, academicYear: number, threshold: number = LATENESS_WARNING_SESSIONS): LatenessFinding | null {
+  const y = academicYear - t.firstYear;
+  if (y < 0 || y >= t.years) return null;
+  const terms: LatenessTerm[] = [];
+  for (const term of termPeriods(academicYear)) {
+    const lo = y * SLOTS + 2 * (dayNumber(term.from) - t.yearStartDay[y]);
+    const hi = y * SLOTS + 2 * (dayNumber(term.to) - t.yearStartDay[y]) + 1;
+    let count = 0;
+    let metSlot = -1;
+    for (let i = lo; i <= hi; i++) if (t.marks[i] === LATE_MARK && ++count === threshold) metSlot = i;
+    if (metSlot < 0) continue;
+    const sessions: ThresholdSession[] = [];
+    for (let i = lo; i <= hi; i++) if (t.marks[i] === LATE_MARK) sessions.push({ ...sessionEvidence(t, i), lateness: true });
+    terms.push({ term: term.id, label: term.label, from: term.from, to: term.to, lateSessions: count, metOn: fromDayNumber(dayOfSlot(t, metSlot)), sessions });
+  }
+  return terms.length ? { sessionsThreshold: threshold, terms } : null;
+}
+
+// ---- Compulsory school age (DESIGN §2.5) ----------------------------------------------------------
+
+/** Who the statutory triggers apply to, as every statutory flag states it. */
+export interface StatutoryAge {
+  /** The pupil's span of compulsory school age; null when the date of birth is unknown or invalid. */
+  compulsorySchoolAge: CompulsorySchoolAge | null;
+  /** No usable date of birth: the pupil is flagged on every session, and the officer checks the age. */
+  ageUnknown: boolean;
+}
+
+export const AGE_UNKNOWN: StatutoryAge = Object.freeze({ compulsorySchoolAge: null, ageUnknown: true });
+
+/** Spans by date of birth: most pupils of a school share a few thousand birth dates. */
+const spanByBirthDate = new Map<string, CompulsorySchoolAge | null>();
+
+/** The statutory age of a pupil from their date of birth (unknown when missing or not a valid date). */
+export function statutoryAgeOf(dob: string | null | undefined): StatutoryAge {
+  if (!dob) return AGE_UNKNOWN;
+  let span = spanByBirthDate.get(dob);
+  if (span === undefined) {
+    if (spanByBirthDate.size >= 20_000) spanByBirthDate.clear();
+    spanByBirthDate.set(dob, (span = compulsorySchoolAge(dob) ?? null));
+  }
+  return span ? { compulsorySchoolAge: span, ageUnknown: false } : AGE_UNKNOWN;
+}
+
+/**
+ * The pupil's date of birth as their schools state it: the valid one on the most recently listed
+ * enrolment that states one (a correction by the school replaces an earlier date).
+ */
+export function pupilDateOfBirth(enrolments: readonly Pick<Enrolment, 'dob' | 'lastListed'>[]): string | undefined {
+  let best: Pick<Enrolment, 'dob' | 'lastListed'> | undefined;
+  for (const e of enrolments) {
+    if (!e.dob || statutoryAgeOf(e.dob).ageUnknown) continue;
+    if (!best || e.lastListed > best.lastListed) best = e;
+  }
+  return best?.dob;
+}
+
+/** Whether the span of compulsory school age overlaps the academic year at all. */
+export function compulsoryInAcademicYear(span: CompulsorySchoolAge, academicYear: number): boolean {
+  return span.from <= academicYearEnd(academicYear) && span.to >= academicYearStart(academicYear);
+}
+
+/**
+ * The timeline with every session outside compulsory school age removed (as if no school held a mark:
+ * it neither counts, breaks nor extends a run). School weeks, school days and the latest possible
+ * session are the pupil's own, unchanged: a window still spans the pupil's real school weeks, and a
+ * run that stops at the school leaving date while the pupil stays on roll is not "ongoing". Returns
+ * the timeline itself when the span covers it (most pupils): one copy of the marks otherwise.
+ */
+export function compulsoryAgeTimeline(t: PupilTimeline, span: CompulsorySchoolAge): PupilTimeline {
+  if (t.years === 0) return t;
+  const from = dayNumber(span.from);
+  const to = dayNumber(span.to);
+  const last = t.yearStartDay[t.years - 1] + t.yearLength[t.years - 1] - 1;
+  if (from <= t.yearStartDay[0] && to >= last) return t;
+  const marks = new Uint8Array(t.marks);
+  for (let y = 0; y < t.years; y++) {
+    const start = t.yearStartDay[y];
+    for (let d = 0, len = t.yearLength[y]; d < len; d++) {
+      const day = start + d;
+      if (day >= from && day <= to) continue;
+      marks[y * SLOTS + 2 * d] = 0;
+      marks[y * SLOTS + 2 * d + 1] = 0;
+    }
+  }
+  return { ...t, marks };
+}
+
+/** School weeks (ordinal, exclusive) whose windows may count: those whose Monday is on or before the leaving date. */
+function weeksUntil(t: PupilTimeline, span: CompulsorySchoolAge | null): number {
+  if (!span) return t.weeks.length;
+  const to = dayNumber(span.to);
+  let k = t.weeks.length;
+  while (k > 0 && t.weeks[k - 1] > to) k--;
+  return k;
+}
+
 // ---- Flags on the pupil's year summary ----------------------------------------------------------
 
 /** The first school day in `academicYear` at or after `fromDay` on which the pupil had a school session. */
@@ -416,21 +620,32 @@ function firstSchoolDayInYear(t: PupilTimeline, academicYear: number, fromDay: n
 
 /**
  * The statutory-trigger flags for a pupil's academic year: `penalty_notice_threshold`,
- * `ten_day_unauthorised`, `twenty_day_unauthorised`, `illness_15_days` (see the module comment for
- * what a flag on a year means). `t` is the pupil's timeline over every enrolment held.
+ * `ten_day_unauthorised`, `twenty_day_unauthorised`, `illness_15_days`, `lateness_warning` (see the module comment for
+ * what a flag on a year means). `full` is the pupil's timeline over every enrolment held; `age` who
+ * the triggers apply to (statutoryAgeOf(dob)): only sessions of compulsory school age count, and a
+ * pupil of unknown age is flagged on every session with `ageUnknown: true` in each flag's detail.
  */
-export function nationalFrameworkFlags(t: PupilTimeline, academicYear: number, settings: PenaltyNoticeSettings = DEFAULT_LA_SETTINGS): PupilFlag[] {
+export function nationalFrameworkFlags(
+  full: PupilTimeline,
+  academicYear: number,
+  settings: PenaltyNoticeSettings = DEFAULT_LA_SETTINGS,
+  age: StatutoryAge = AGE_UNKNOWN,
+): PupilFlag[] {
   const flags: PupilFlag[] = [];
+  const span = age.compulsorySchoolAge;
+  if (span && !compulsoryInAcademicYear(span, academicYear)) return flags;
+  const t = span ? compulsoryAgeTimeline(full, span) : full;
+  const who = { compulsorySchoolAge: span ? { ...span } : null, ageUnknown: age.ageUnknown };
   const yearStart = academicYearStart(academicYear);
 
-  const penalty = penaltyNoticeThreshold(t, settings, academicYear);
+  const penalty = penaltyNoticeThreshold(t, settings, academicYear, undefined, weeksUntil(t, span));
   if (penalty) {
     let since = penalty.metOn;
     if (since < yearStart) {
       const { from } = schoolWeeksOfYear(t.weeks, academicYear);
       since = fromDayNumber(firstSchoolDayInYear(t, academicYear, t.weeks[from]));
     }
-    flags.push({ type: 'penalty_notice_threshold', since, detail: { ...penalty } });
+    flags.push({ type: 'penalty_notice_threshold', since, detail: { ...penalty, ...who } });
   }
 
   const spans = runSpans(t, TEN_DAY_SESSIONS);
@@ -461,12 +676,16 @@ export function nationalFrameworkFlags(t: PupilTimeline, academicYear: number, s
         longestRunSessions: Math.max(...runs.map((r) => r.sessionCount)),
         runs,
         asAt: t.lastPossibleSlot >= 0 ? fromDayNumber(dayOfSlot(t, t.lastPossibleSlot)) : null,
+        ...who,
       },
     });
   }
 
   const illness = illnessThreshold(t, academicYear);
-  if (illness) flags.push({ type: 'illness_15_days', since: illness.metOn, detail: { ...illness } });
+  if (illness) flags.push({ type: 'illness_15_days', since: illness.metOn, detail: { ...illness, ...who } });
+
+  const lateness = latenessWarning(t, academicYear, settings.latenessWarningSessions ?? LATENESS_WARNING_SESSIONS);
+  if (lateness) flags.push({ type: 'lateness_warning', since: lateness.terms[0].metOn, detail: { ...lateness, ...who } });
   return flags;
 }
 
@@ -577,6 +796,7 @@ export function nationalFrameworkFlagsFor(
   sessionDays: SessionDaysByKey,
   academicYear: number,
   settings: PenaltyNoticeSettings = DEFAULT_LA_SETTINGS,
+  age: StatutoryAge = statutoryAgeOf(pupilDateOfBirth(enrolments)),
 ): PupilFlag[] {
-  return nationalFrameworkFlags(pupilTimeline(enrolments, sessionDays), academicYear, settings);
+  return nationalFrameworkFlags(pupilTimeline(enrolments, sessionDays), academicYear, settings, age);
 }

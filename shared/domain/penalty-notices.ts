@@ -22,6 +22,11 @@
  * - Notices are recorded in date order: a notice dated before the latest counted notice for the same
  *   parent and child is refused (`out_of_order`), so no earlier notice's sequence or amount changes
  *   after the fact.
+ * - Only a child of compulsory school age (DESIGN §2.5) can be the subject of a notice: a notice dated
+ *   before the child reaches compulsory school age is refused (`not_compulsory_school_age`: no offence
+ *   under section 444 can have been committed yet), and one recorded before this rule for such a date
+ *   is not counted. A notice dated after the school leaving date is allowed (it concerns absence
+ *   before it). Without a date of birth the notice is allowed and says `ageUnknown` for the officer.
  * - Payment days are counted from the date of issue (day 21 after issue is still "within 21 days");
  *   the service does not model deemed service by post. After day 28 a notice can no longer be paid:
  *   the LA prosecutes for the offence or withdraws the notice.
@@ -31,6 +36,7 @@
  * - `amountDue(notice, paidOn)` → `PaymentDue`.
  * - `escalationPeriods(history, parentId, upn)`, `penaltyNoticePeriodEnd(start)`, `addYears(date, n)`.
  */
+import type { CompulsorySchoolAge } from './compulsory-school-age.js';
 import { dayNumber, addDays } from './dates.js';
 
 /** The National Framework's penalty-notice regime applies to notices issued from this date. */
@@ -79,10 +85,14 @@ export interface EscalationPeriod {
   notices: PenaltyNoticeRecord[];
 }
 
-export type PenaltyNoticeRefusal = 'third_within_period' | 'before_framework' | 'out_of_order';
+export type PenaltyNoticeRefusal = 'third_within_period' | 'before_framework' | 'out_of_order' | 'not_compulsory_school_age';
 
 export type PenaltyNoticeDecision =
-  | { allowed: true; sequence: 1 | 2; amount: PenaltyNoticeAmount; period: { start: string; end: string }; previous: string[] }
+  | {
+      allowed: true; sequence: 1 | 2; amount: PenaltyNoticeAmount; period: { start: string; end: string }; previous: string[];
+      /** The child's date of birth is not known: the officer checks they are of compulsory school age. */
+      ageUnknown?: true;
+    }
   | {
       allowed: false;
       code: PenaltyNoticeRefusal;
@@ -108,16 +118,23 @@ export function penaltyNoticePeriodEnd(start: string): string {
   return addDays(addYears(start, PENALTY_NOTICE_PERIOD_YEARS), -1);
 }
 
-function counted(history: readonly PenaltyNoticeRecord[], parentId: string, upn: string): PenaltyNoticeRecord[] {
+function counted(history: readonly PenaltyNoticeRecord[], parentId: string, upn: string, age?: ChildAge): PenaltyNoticeRecord[] {
+  const from = age?.compulsorySchoolAge?.from ?? PENALTY_NOTICE_FRAMEWORK_FROM;
   return history
-    .filter((n) => n.parentId === parentId && n.upn === upn && n.status !== 'withdrawn' && n.issuedOn >= PENALTY_NOTICE_FRAMEWORK_FROM)
+    .filter((n) => n.parentId === parentId && n.upn === upn && n.status !== 'withdrawn' && n.issuedOn >= PENALTY_NOTICE_FRAMEWORK_FROM && n.issuedOn >= from)
     .sort((a, b) => (a.issuedOn < b.issuedOn ? -1 : a.issuedOn > b.issuedOn ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
+/** The child's compulsory school age (null span: date of birth unknown), as national-framework.ts states it. */
+export interface ChildAge {
+  compulsorySchoolAge: CompulsorySchoolAge | null;
+  ageUnknown: boolean;
+}
+
 /** The parent's 3-year periods for this child, each anchored on its first counted notice. */
-export function escalationPeriods(history: readonly PenaltyNoticeRecord[], parentId: string, upn: string): EscalationPeriod[] {
+export function escalationPeriods(history: readonly PenaltyNoticeRecord[], parentId: string, upn: string, age?: ChildAge): EscalationPeriod[] {
   const periods: EscalationPeriod[] = [];
-  for (const notice of counted(history, parentId, upn)) {
+  for (const notice of counted(history, parentId, upn, age)) {
     const current = periods[periods.length - 1];
     if (current && notice.issuedOn <= current.end) current.notices.push(notice);
     else periods.push({ start: notice.issuedOn, end: penaltyNoticePeriodEnd(notice.issuedOn), notices: [notice] });
@@ -143,9 +160,9 @@ export function penaltyNoticeAmount(sequence: 1 | 2): PenaltyNoticeAmount {
  */
 export function nextPenaltyNotice(
   history: readonly PenaltyNoticeRecord[],
-  request: { parentId: string; upn: string; on: string },
+  request: { parentId: string; upn: string; on: string; age?: ChildAge },
 ): PenaltyNoticeDecision {
-  const { parentId, upn, on } = request;
+  const { parentId, upn, on, age } = request;
   const alternatives = [...PENALTY_NOTICE_ALTERNATIVES];
   if (on < PENALTY_NOTICE_FRAMEWORK_FROM) {
     return {
@@ -153,7 +170,15 @@ export function nextPenaltyNotice(
       reason: `Penalty notices dated before ${PENALTY_NOTICE_FRAMEWORK_FROM} fall under the previous regulations; this service records notices under the National Framework only.`,
     };
   }
-  const notices = counted(history, parentId, upn);
+  const span = age?.compulsorySchoolAge;
+  if (span && on < span.from) {
+    return {
+      allowed: false, code: 'not_compulsory_school_age', alternatives: [], previous: [],
+      reason: `The child is of compulsory school age from ${span.from} (DESIGN §2.5): a penalty notice dated ${on} cannot concern an offence, and this notice is not recorded.`,
+    };
+  }
+  const unknown = age?.ageUnknown ? { ageUnknown: true as const } : {};
+  const notices = counted(history, parentId, upn, age);
   const latest = notices[notices.length - 1];
   if (latest && on < latest.issuedOn) {
     return {
@@ -161,14 +186,14 @@ export function nextPenaltyNotice(
       reason: `A notice to this parent for this child was already issued on ${latest.issuedOn}; notices are recorded in date order, so one dated ${on} cannot be added. Withdraw the later notice first if it was recorded in error.`,
     };
   }
-  const periods = escalationPeriods(history, parentId, upn);
+  const periods = escalationPeriods(history, parentId, upn, age);
   const last = periods[periods.length - 1];
   if (!last || on > last.end) {
-    return { allowed: true, sequence: 1, amount: penaltyNoticeAmount(1), period: { start: on, end: penaltyNoticePeriodEnd(on) }, previous: [] };
+    return { allowed: true, sequence: 1, amount: penaltyNoticeAmount(1), period: { start: on, end: penaltyNoticePeriodEnd(on) }, previous: [], ...unknown };
   }
   const previous = last.notices.map((n) => n.id);
   if (last.notices.length < MAX_NOTICES_PER_PERIOD) {
-    return { allowed: true, sequence: 2, amount: penaltyNoticeAmount(2), period: { start: last.start, end: last.end }, previous };
+    return { allowed: true, sequence: 2, amount: penaltyNoticeAmount(2), period: { start: last.start, end: last.end }, previous, ...unknown };
   }
   const nextAllowedOn = addDays(last.end, 1);
   const dates = last.notices.map((n) => n.issuedOn);

@@ -2,12 +2,14 @@
  * A pupil's status for an academic year across all schools: attendance figures and PA/SA/at-risk/
  * emerging flags (pupil-summary.ts) plus the National Framework's statutory triggers
  * (national-framework.ts: penalty-notice threshold, 10 and 20 days' continuous unauthorised absence,
- * 15 days' illness), all recomputed from the marks whenever they change.
+ * 15 days' illness) for the sessions of compulsory school age by the date of birth the schools state
+ * (DESIGN §2.5), all recomputed from the marks whenever they change. Figures, PA and SA are for every
+ * session, whatever the pupil's age (the DfE reports them for all pupils).
  */
 import type { LaSettings } from '../config.js';
 import type { CareEpisodeSpan } from './cohorts.js';
 import { academicYearEnd, academicYearStart } from './dates.js';
-import { nationalFrameworkFlags } from './national-framework.js';
+import { nationalFrameworkFlags, pupilDateOfBirth, statutoryAgeOf } from './national-framework.js';
 import { summarisePupilYear, type Enrolment, type PupilYearSummary } from './pupil-summary.js';
 import { pupilTimeline, schoolWeekDates } from './school-weeks.js';
 
@@ -31,6 +33,7 @@ export function summarisePupil(input: PupilStatusInput): PupilYearSummary {
     emergingWeeks: input.settings.emergingWeeks,
     schoolWeeks: schoolWeekDates(timeline, academicYearStart(input.academicYear), academicYearEnd(input.academicYear)),
   });
-  summary.flags.push(...nationalFrameworkFlags(timeline, input.academicYear, input.settings));
+  const age = statutoryAgeOf(pupilDateOfBirth(input.enrolments));
+  summary.flags.push(...nationalFrameworkFlags(timeline, input.academicYear, input.settings, age));
   return summary;
 }

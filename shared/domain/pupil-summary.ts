@@ -49,6 +49,7 @@ export type FlagType =
   | 'ten_day_unauthorised'
   | 'twenty_day_unauthorised'
   | 'illness_15_days'
+  | 'lateness_warning'
   | 'holiday_adjacent_absence'
   | 'near_threshold_unauthorised'
   | 'family_pattern';

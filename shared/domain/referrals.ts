@@ -41,7 +41,8 @@
  */
 import { flagsForSchool, type Role } from './access.js';
 import { ALL_CODES } from './codes.js';
-import { addDays } from './dates.js';
+import { addDays, dayNumber } from './dates.js';
+import { statutoryAgeOf } from './national-framework.js';
 import type { PupilFlag, PupilYearSummary } from './pupil-summary.js';
 import { CODE_COUNT, isPersistentAbsence, isSevereAbsence, toStats, type Stats } from './stats.js';
 import {
@@ -149,7 +150,7 @@ export interface ReferralAction {
   /** penalty_notice_paid / _withdrawn: the id of the penalty_notice_issued action on this case. */
   noticeId?: string;
   /** penalty_notice_issued: what `nextPenaltyNotice` decided. */
-  penaltyNotice?: { sequence: 1 | 2; amount: PenaltyNoticeAmount; period: { start: string; end: string } };
+  penaltyNotice?: { sequence: 1 | 2; amount: PenaltyNoticeAmount; period: { start: string; end: string }; ageUnknown?: true };
   /** penalty_notice_paid: what was due on the payment day. */
   payment?: { amount: number; band: 'reduced' | 'full'; daysAfterIssue: number };
   /** notice_to_improve: the improvement period. */
@@ -498,13 +499,15 @@ export function recordAction(r: Referral, input: ActionInput, ctx: ActionContext
 
   switch (input.type) {
     case 'penalty_notice_issued': {
-      const decision: PenaltyNoticeDecision = nextPenaltyNotice(ctx.penaltyNoticeHistory, { parentId: action.parentId as string, upn: r.upn, on: input.date });
+      // The child's age from the date of birth in the case's evidence (DESIGN §2.5).
+      const age = statutoryAgeOf(r.evidence?.pupil?.dob);
+      const decision: PenaltyNoticeDecision = nextPenaltyNotice(ctx.penaltyNoticeHistory, { parentId: action.parentId as string, upn: r.upn, on: input.date, age });
       if (!decision.allowed) {
         throw new ReferralRuleError('penalty_notice_refused', decision.reason, {
           refusal: decision.code, alternatives: decision.alternatives, period: decision.period, nextAllowedOn: decision.nextAllowedOn, previous: decision.previous,
         });
       }
-      action.penaltyNotice = { sequence: decision.sequence, amount: decision.amount, period: decision.period };
+      action.penaltyNotice = { sequence: decision.sequence, amount: decision.amount, period: decision.period, ...(decision.ageUnknown ? { ageUnknown: true as const } : {}) };
       break;
     }
     case 'penalty_notice_paid':
@@ -581,6 +584,55 @@ export function penaltyNoticesOf(r: Pick<Referral, 'id' | 'upn' | 'actions'>): C
     }
   }
   return notices;
+}
+
+// ---- Notices not paid --------------------------------------------------------------------------------
+
+/**
+ * A penalty notice past its payment date (28 days after issue) with no payment or withdrawal recorded,
+ * awaiting the LA's decision: prosecute for the offence (section 444) or withdraw the notice, as the
+ * schools' policies describe the escalation. It leaves the list when the notice is withdrawn or a
+ * prosecution action for its parent is recorded on the case.
+ */
+export interface UnpaidPenaltyNotice {
+  noticeId: string;
+  referralId: string;
+  caseStatus: ReferralStatus;
+  urn: string;
+  child: { upn: string; forename: string | null; surname: string | null; dob: string | null };
+  parent: Parent;
+  issuedOn: string;
+  sequence: number;
+  amount: number;
+  /** Last day it could be paid. */
+  payableUntil: string;
+  /** Days since the last day it could be paid. */
+  daysUnpaid: number;
+  awaiting: 'prosecution_or_withdrawal';
+}
+
+/** Every notice past its payment date awaiting a decision, as at `today`, longest unpaid first. */
+export function unpaidPenaltyNotices(
+  cases: ReadonlyArray<Pick<Referral, 'id' | 'upn' | 'urn' | 'status' | 'parents' | 'actions'> & { evidence?: { pupil?: Evidence['pupil'] } }>,
+  today: string,
+): UnpaidPenaltyNotice[] {
+  const out: UnpaidPenaltyNotice[] = [];
+  for (const r of cases) {
+    for (const n of penaltyNoticesOf(r)) {
+      if (n.status !== 'issued' || today <= n.payableUntil) continue;
+      const prosecuted = r.actions.some((a) => a.type === 'prosecution' && a.date >= n.issuedOn && (a.parentId === undefined || a.parentId === n.parentId));
+      if (prosecuted) continue;
+      const parent = r.parents.find((p) => p.id === n.parentId) ?? { id: n.parentId, name: '', relationship: '' };
+      const pupil = r.evidence?.pupil;
+      out.push({
+        noticeId: n.id, referralId: r.id, caseStatus: r.status, urn: r.urn,
+        child: { upn: r.upn, forename: pupil?.forename ?? null, surname: pupil?.surname ?? null, dob: pupil?.dob ?? null },
+        parent: { ...parent }, issuedOn: n.issuedOn, sequence: n.sequence ?? 1, amount: n.amount.full, payableUntil: n.payableUntil,
+        daysUnpaid: dayNumber(today) - dayNumber(n.payableUntil), awaiting: 'prosecution_or_withdrawal',
+      });
+    }
+  }
+  return out.sort((a, b) => b.daysUnpaid - a.daysUnpaid || (a.noticeId < b.noticeId ? -1 : 1));
 }
 
 // ---- Service level -----------------------------------------------------------------------------------
@@ -743,6 +795,15 @@ export interface SuggestionReason {
   flag: string;
   since: string;
   referralType: ReferralType;
+  /**
+   * penalty_notice_threshold: the policies' route (national-framework.ts PenaltyNoticeRoute) — leave in
+   * term time → a penalty-notice request; irregular attendance → a notice to improve first — and why.
+   */
+  route?: string;
+  firstStep?: string;
+  why?: string;
+  /** The pupil has no date of birth: whether they are of compulsory school age is for the officer to check. */
+  ageUnknown?: true;
 }
 
 export interface Suggestion {
@@ -754,6 +815,8 @@ export interface Suggestion {
   /** The type a referral should have: the most serious reason's. */
   suggestedType: ReferralType;
   reasons: SuggestionReason[];
+  /** A statutory reason rests on a pupil with no date of birth: check they are of compulsory school age. */
+  ageUnknown: boolean;
   absenceRate: number | null;
   unauthorisedSessions: number;
 }
@@ -794,14 +857,26 @@ function reasonsOf(c: SuggestionCandidate): SuggestionReason[] {
     else if (f.type === 'ten_day_unauthorised' || f.type === 'twenty_day_unauthorised') {
       type = isChildMissingEducationRisk(f.detail) ? 'children_missing_education' : 'ten_day_unauthorised';
     } else if (f.type === 'illness_15_days') type = 'illness_15_days';
-    if (type) out.push({ flag: f.type, since: f.since, referralType: type });
+    if (!type) continue;
+    const reason: SuggestionReason = { flag: f.type, since: f.since, referralType: type };
+    const route = f.detail?.route as { route?: unknown; firstStep?: unknown; why?: unknown } | undefined;
+    if (f.type === 'penalty_notice_threshold' && route && typeof route.route === 'string') {
+      reason.route = route.route;
+      if (typeof route.firstStep === 'string') reason.firstStep = route.firstStep;
+      if (typeof route.why === 'string') reason.why = route.why;
+    }
+    if (f.detail?.ageUnknown === true) reason.ageUnknown = true;
+    out.push(reason);
   }
   return out.sort((a, b) => (SUGGESTION_RANK[a.referralType] ?? 9) - (SUGGESTION_RANK[b.referralType] ?? 9) || (a.since < b.since ? -1 : 1));
 }
 
 /**
  * Pupils whose flags call for a case (every SA pupil, every penalty-notice threshold met, CME risk,
- * 15 days' illness) and who have no open case; worst first: by the most serious reason, then more
+ * 15 days' illness) and who have no open case. The statutory flags are raised only for sessions of
+ * compulsory school age (national-framework.ts), so no suggestion but SA is made for a pupil under
+ * or over it; a reason resting on a pupil of unknown age says so (`ageUnknown`), and a threshold
+ * reason names its route to a penalty notice; worst first: by the most serious reason, then more
  * reasons, then higher absence rate, then UPN.
  */
 export function referralSuggestions(candidates: readonly SuggestionCandidate[], hasOpenCase: (upn: string) => boolean): Suggestion[] {
@@ -812,6 +887,7 @@ export function referralSuggestions(candidates: readonly SuggestionCandidate[], 
     out.push({
       upn: c.upn, forename: c.forename ?? null, surname: c.surname ?? null, yearGroup: c.yearGroup ?? null, urns: [...c.urns],
       suggestedType: reasons[0].referralType, reasons,
+      ageUnknown: reasons.some((r) => r.ageUnknown === true),
       absenceRate: c.possible > 0 ? ((c.authorised + c.unauthorised) / c.possible) * 100 : null,
       unauthorisedSessions: c.unauthorised,
     });

@@ -8,6 +8,7 @@ import { cohortMasksByDay, isCompulsorySchoolAge, type CareEpisodeSpan } from '.
 import { standardPeriods, type Period } from './periods.js';
 import { rowSpanOf, type SchoolRegister } from './register.js';
 import type { FlagType, PupilYearSummary } from './pupil-summary.js';
+import type { NSession } from './data-quality.js';
 import { INDEX_OF_CHAR, totalsOf } from './stats.js';
 import { DAYS_PER_YEAR_SLOT } from './dates.js';
 
@@ -40,6 +41,8 @@ export interface SchoolView {
   pupils: PupilRow[];
   /** Sessions listed but not yet marked. */
   unmarkedSessions: number;
+  /** Sessions the register holds coded N (reason not yet provided), for the unresolved-N list (data-quality.ts). */
+  nSessions?: NSession[];
   /** '0'/'1' per day slot: any code recorded that day (decides when a period equals a materialised one). */
   markedDays: string;
   latestDate?: string;

@@ -81,7 +81,10 @@ export const ReferralActionSchema = z
   .object({
     id: z.string(), type: ActionTypeSchema, date: z.string(), recordedAt: z.string(), recordedBy: ActorSchema,
     notes: z.string().optional(), parentId: z.string().optional(), noticeId: z.string().optional(),
-    penaltyNotice: z.object({ sequence: z.number().int(), amount: AmountSchema, period: PeriodSchema }).optional(),
+    penaltyNotice: z.object({
+      sequence: z.number().int(), amount: AmountSchema, period: PeriodSchema,
+      ageUnknown: z.literal(true).optional().describe('issued for a child with no date of birth: check compulsory school age'),
+    }).optional(),
     payment: z.object({ amount: z.number(), band: z.enum(['reduced', 'full']), daysAfterIssue: z.number().int() }).optional(),
     noticeToImprove: z.object({ startDate: z.string(), periodDays: z.number().int() }).optional(),
   })
@@ -169,7 +172,15 @@ export const SuggestionSchema = z
   .object({
     upn: z.string(), forename: z.string().nullable(), surname: z.string().nullable(), yearGroup: z.string().nullable(), urns: z.array(z.string()),
     suggestedType: ReferralTypeSchema,
-    reasons: z.array(z.object({ flag: z.string(), since: z.string(), referralType: ReferralTypeSchema })),
+    reasons: z.array(z.object({
+      flag: z.string(), since: z.string(), referralType: ReferralTypeSchema,
+      route: z.enum(['leave_in_term_time', 'irregular_attendance']).optional()
+        .describe('penalty_notice_threshold: the route the policies set (DESIGN §2.5) — leave in term time (G) or irregular attendance (O, U)'),
+      firstStep: z.enum(['penalty_notice_request', 'notice_to_improve']).optional().describe('what the LA does first on this route'),
+      why: z.string().optional().describe('why this route applies, with the window\'s sessions by code'),
+      ageUnknown: z.literal(true).optional().describe('no date of birth: check the pupil is of compulsory school age'),
+    })),
+    ageUnknown: z.boolean().describe('a reason rests on a pupil with no date of birth (compulsory school age unchecked)'),
     absenceRate: z.number().nullable(), unauthorisedSessions: z.number().int(),
   })
   .meta({ id: 'ReferralSuggestion' });

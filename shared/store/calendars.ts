@@ -199,3 +199,28 @@ export async function calendarSourcesFor(urn: string, academicYear: number): Pro
     held: { la: (la?.closures.length ?? 0) > 0, own: own !== undefined && own.closures.length > 0 },
   };
 }
+
+/**
+ * `calendarSourcesFor` for many schools at once (the schools list's data-quality figures): the
+ * calendars in one query, the registers' session days in batches.
+ */
+export async function calendarSourcesForSchools(urns: readonly string[], academicYear: number): Promise<Map<string, SchoolCalendarSources>> {
+  const years = [academicYear - 1, academicYear, academicYear + 1];
+  const [sessionDays, calendars] = await Promise.all([
+    urns.length ? getSessionDays(urns.flatMap((urn) => years.map((y) => ({ urn, academicYear: y })))) : new Map<string, Uint8Array>(),
+    listCalendars(),
+  ]);
+  const la = calendars.find((c) => c.urn === undefined)?.closures ?? [];
+  const own = new Map(calendars.filter((c) => c.urn !== undefined).map((c) => [c.urn as string, c.closures]));
+  const bankHolidays = englandAndWalesBankHolidays();
+  const out = new Map<string, SchoolCalendarSources>();
+  for (const urn of urns) {
+    const registers: SchoolSessionDays[] = [];
+    for (const y of years) {
+      const flags = sessionDays.get(`${y}#${urn}`);
+      if (flags) registers.push(sessionDaysFromFlags(y, flags));
+    }
+    out.set(urn, { urn, registers, closures: [...la, ...(own.get(urn) ?? [])], bankHolidays });
+  }
+  return out;
+}

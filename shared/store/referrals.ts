@@ -312,3 +312,22 @@ export async function upnsWithOpenReferrals(): Promise<Set<string>> {
   });
   return new Set(items.map((i) => i.upn));
 }
+
+/** A case as the penalty-notice lists need it: its parents, actions and the child's details. */
+export type CaseWithActions = Pick<Referral, 'id' | 'upn' | 'urn' | 'status' | 'parents' | 'actions'> & { evidence?: { pupil?: Referral['evidence']['pupil'] } };
+
+/** Every case on which any action was recorded (penalty notices are actions), across the LA. */
+export async function casesWithActions(): Promise<CaseWithActions[]> {
+  const fields = ['id', 'upn', 'urn', 'status', 'parents', 'actions'];
+  const names: Record<string, string> = { '#ev': 'evidence', '#pu': 'pupil' };
+  for (const f of fields) names[`#f_${f}`] = f;
+  const items = await queryAll<CaseWithActions>({
+    IndexName: 'gsi1',
+    KeyConditionExpression: 'gsi1pk = :pk',
+    FilterExpression: 'size(#f_actions) > :none',
+    ExpressionAttributeNames: names,
+    ExpressionAttributeValues: { ':pk': k.referralsIndex, ':none': 0 },
+    ProjectionExpression: [...fields.map((f) => `#f_${f}`), '#ev.#pu'].join(', '),
+  });
+  return items.map((i) => ({ ...i, parents: i.parents ?? [], actions: i.actions ?? [] }));
+}

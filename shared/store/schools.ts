@@ -18,6 +18,10 @@ export interface SchoolRecord {
   latestDate?: string;
   lastReturnAt?: string;
   unmarkedSessions?: number;
+  /** Sessions the register holds coded N, per date (the unresolved count is worked out as at the day asked). */
+  nSessionsByDate?: Record<string, number>;
+  /** The academic year `nSessionsByDate` is for. */
+  nSessionsYear?: number;
   headline?: Record<string, number | null>;
 }
 

@@ -76,6 +76,10 @@ const TABLE: Record<string, { call: () => Call; expect: Record<Who, Outcome> }> 
   'GET /v1/metrics': { call: () => ({ path: '/v1/metrics?from=2025-08-01&to=2026-07-31' }), expect: { school: 'allowed', la_officer: 'allowed', vsh: 'allowed', admin: 'forbidden' } },
   'GET /v1/schools': { call: () => ({ path: '/v1/schools' }), expect: { school: 'allowed', la_officer: 'allowed', vsh: 'allowed', admin: 'allowed' } },
   'GET /v1/schools/{urn}': { call: () => ({ path: `/v1/schools/${A}` }), expect: { school: 'allowed', la_officer: 'allowed', vsh: 'allowed', admin: 'allowed' } },
+  // Unresolved N names pupils: the school sees its own list, an LA officer any school's (issue 22).
+  'GET /v1/schools/{urn}/unresolved-n': { call: () => ({ path: `/v1/schools/${A}/unresolved-n` }), expect: { school: 'allowed', la_officer: 'allowed', vsh: 'forbidden', admin: 'forbidden' } },
+  // Unpaid penalty notices name parents: LA officers only.
+  'GET /v1/penalty-notices/unpaid': { call: () => ({ path: '/v1/penalty-notices/unpaid' }), expect: { school: 'forbidden', la_officer: 'allowed', vsh: 'forbidden', admin: 'forbidden' } },
   'POST /v1/calendars': { call: () => ({ path: '/v1/calendars', body: '', contentType: 'text/csv' }), expect: { school: 'forbidden', la_officer: 'forbidden', vsh: 'forbidden', admin: 'allowed' } },
   'GET /v1/calendars': { call: () => ({ path: '/v1/calendars' }), expect: { school: 'forbidden', la_officer: 'forbidden', vsh: 'forbidden', admin: 'allowed' } },
   'POST /v1/schools': { call: () => ({ path: '/v1/schools', contentType: 'text/csv' }), expect: { school: 'forbidden', la_officer: 'forbidden', vsh: 'forbidden', admin: 'allowed' } },
@@ -271,6 +275,7 @@ describe('not found, identical whether the thing exists or not', () => {
     ['a note on another school\'s referral', 'schoolB', `POST /v1/referrals/${referralOfA}/events`, `POST /v1/referrals/${NO_REFERRAL}/events`, JSON.stringify({ kind: 'note', text: 'x' })],
     ['a referral outside the Virtual School', 'vsh', `GET /v1/referrals/${referralOfA}`, `GET /v1/referrals/${NO_REFERRAL}`],
     ['another school\'s record', 'schoolB', `GET /v1/schools/${A}`, 'GET /v1/schools/999999'],
+    ['another school\'s unresolved N', 'schoolB', `GET /v1/schools/${A}/unresolved-n`, 'GET /v1/schools/999999/unresolved-n'],
     ['another school\'s returns', 'schoolB', `GET /v1/returns?urn=${A}`, 'GET /v1/returns?urn=999999'],
     ['another school\'s metrics', 'schoolB', `GET /v1/metrics?scope=school&urn=${A}`, 'GET /v1/metrics?scope=school&urn=999999'],
     ['another school\'s flagged pupils', 'schoolB', `GET /v1/pupils?flag=severe_absence&urn=${A}`, 'GET /v1/pupils?flag=severe_absence&urn=999999'],

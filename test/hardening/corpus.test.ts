@@ -281,6 +281,7 @@ const CSV_REQUESTS: Record<string, { role: 'la_officer' | 'vsh' | 'admin' | 'sch
   'GET /v1/referrals': { role: 'la_officer', path: '/v1/referrals' },
   'GET /v1/referrals/suggestions': { role: 'la_officer', path: '/v1/referrals/suggestions?academicYear=2025' },
   'GET /v1/schools/{urn}/looked-after-pupils': { role: 'la_officer', path: `/v1/schools/${URN}/looked-after-pupils?academicYear=2025` },
+  'GET /v1/schools/{urn}/unresolved-n': { role: 'school', path: `/v1/schools/${URN}/unresolved-n?academicYear=2025` },
 };
 
 describe('formula-injection names in every CSV export (Accept: text/csv)', () => {

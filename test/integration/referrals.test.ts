@@ -15,7 +15,7 @@ import { putItem } from '../../shared/store/table.js';
 
 const URN_A = '100001';
 const URN_B = '100002';
-const P1 = upnFor(11); // the referred pupil: 12 G sessions in September, an N during the notice to improve
+const P1 = upnFor(11); // the referred pupil: 12 G sessions in September, an O during the notice to improve (N, reason not yet provided, would not count: DESIGN §2.5)
 const P2 = upnFor(12); // severely absent (all illness), never referred: a suggestion
 const P3 = upnFor(13, '999', '3001'); // at school B
 const DAYS = weekdays('2025-09-01', '2025-11-28');
@@ -56,7 +56,7 @@ beforeAll(async () => {
   await upload(returnCsv([
     ...DAYS.map((date) => ({
       urn: URN_A, upn: P1, date, forename: 'Sam', surname: 'Smith', year_group: '8',
-      am: G_DAYS.has(date) ? 'G' : date === '2025-11-10' ? 'N' : '/', pm: G_DAYS.has(date) ? 'G' : '/',
+      am: G_DAYS.has(date) ? 'G' : date === '2025-11-10' ? 'O' : '/', pm: G_DAYS.has(date) ? 'G' : '/',
     })),
     ...DAYS.map((date) => ({ urn: URN_A, upn: P2, date, am: 'I', pm: 'I', forename: 'Alex', surname: 'Jones', year_group: '9' })),
   ]), schoolA);
@@ -81,7 +81,7 @@ describe('referral lifecycle', () => {
     expect(body).toMatchObject({ status: 'submitted', version: 1, upn: P1, urn: URN_A, type: 'penalty_notice_request', priority: 'normal', assignee: null, open: true, overdue: false });
     expect(body.allowedTransitions).toEqual(['triaged', 'withdrawn']);
     expect(body.evidence.pupil).toMatchObject({ forename: 'Sam', surname: 'Smith', yearGroup: '8' });
-    expect(body.evidence.totals).toMatchObject({ possibleSessions: DAYS.length * 2, unauthorisedAbsenceSessions: 13, codes: { G: 12, N: 1 } });
+    expect(body.evidence.totals).toMatchObject({ possibleSessions: DAYS.length * 2, unauthorisedAbsenceSessions: 13, codes: { G: 12, O: 1 } });
     expect(body.evidence.enrolments).toEqual([expect.objectContaining({ urn: URN_A })]);
     expect(body.triageDueOn > body.createdOn).toBe(true);
     expect(body.parents.map((p: { id: string }) => p.id)).toEqual(['mum-1', 'dad-1']);
@@ -168,7 +168,7 @@ describe('referral lifecycle', () => {
     const nti = body.noticesToImprove[0];
     expect(nti).toMatchObject({ actionId: 'A1', startDate: '2025-11-03', periodDays: 15 });
     expect(nti.evaluation).toMatchObject({ status: 'not_met', firstDay: '2025-11-03', lastDay: '2025-11-21' });
-    expect(nti.evaluation.unauthorisedSessions).toEqual([expect.objectContaining({ date: '2025-11-10', session: 'AM', code: 'N', urn: URN_A })]);
+    expect(nti.evaluation.unauthorisedSessions).toEqual([expect.objectContaining({ date: '2025-11-10', session: 'AM', code: 'O', urn: URN_A })]);
   });
 
   it('issues first and second penalty notices to two parents, with sequence and amounts', async () => {

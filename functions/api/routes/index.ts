@@ -8,6 +8,7 @@ import { identityReviewRoutes } from './identity-reviews.js';
 import { dutyRoutes } from './duties.js';
 import { metricsRoutes } from './metrics.js';
 import { patternRoutes } from './patterns.js';
+import { penaltyNoticeRoutes } from './penalty-notices.js';
 import { pupilRoutes } from './pupils.js';
 import { referenceRoutes } from './reference.js';
 import { referralRoutes } from './referrals.js';
@@ -16,4 +17,4 @@ import { returnRoutes } from './returns.js';
 import { schoolRoutes } from './schools.js';
 import { virtualSchoolRoutes } from './virtual-school.js';
 
-export const allRoutes: RouteDef[] = [...docRoutes, ...returnRoutes, ...pupilRoutes, ...metricsRoutes, ...schoolRoutes, ...calendarRoutes, ...registryRoutes, ...cohortRoutes, ...auditRoutes, ...virtualSchoolRoutes, ...referralRoutes, ...patternRoutes, ...referenceRoutes, ...identityReviewRoutes, ...dutyRoutes];
+export const allRoutes: RouteDef[] = [...docRoutes, ...returnRoutes, ...pupilRoutes, ...metricsRoutes, ...schoolRoutes, ...calendarRoutes, ...registryRoutes, ...cohortRoutes, ...auditRoutes, ...virtualSchoolRoutes, ...referralRoutes, ...patternRoutes, ...referenceRoutes, ...identityReviewRoutes, ...dutyRoutes, ...penaltyNoticeRoutes];

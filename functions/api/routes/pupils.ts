@@ -27,6 +27,7 @@ import { pupilDutyFields, PupilDutyFields } from './duties.js';
 export const FLAG_TYPES = [
   'persistent_absence', 'severe_absence', 'at_risk_pa', 'emerging_pa', 'penalty_notice_threshold', 'ten_day_unauthorised',
   'twenty_day_unauthorised', 'illness_15_days', 'holiday_adjacent_absence', 'near_threshold_unauthorised', 'family_pattern',
+  'lateness_warning',
 ] as const satisfies readonly FlagType[];
 
 const Flag = z.object({ type: z.enum(FLAG_TYPES), since: z.string(), detail: z.record(z.string(), z.unknown()) }).meta({ id: 'Flag' });

@@ -78,6 +78,7 @@ import { withChildrenMissingEducation } from './duties.js';
 import { readablePupil } from './pupils.js';
 import { newId } from './returns.js';
 
+const STATUTORY_FLAGS: ReadonlySet<string> = new Set(['penalty_notice_threshold', 'ten_day_unauthorised', 'twenty_day_unauthorised', 'illness_15_days']);
 const REFERRAL_ID = /^ref[0-9a-z]{9}[0-9a-f]{12}$/;
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 
@@ -364,8 +365,9 @@ export const referralRoutes = [
       const rows = (doc?.rows ?? []).filter(
         (r) => (!urn || r.urns.includes(urn)) && (principal.role !== 'vsh' || inVirtualSchool(r.everCohorts)),
       );
-      // The LA list holds flag types only; a continuous-absence flag's detail says whether it is a CME risk.
-      const needDetail = rows.filter((r) => r.flags.some((f) => f.type === 'ten_day_unauthorised' || f.type === 'twenty_day_unauthorised'));
+      // The LA list holds flag types only; a continuous-absence flag's detail says whether it is a CME risk,
+      // a statutory flag's whether the pupil's age is unknown, and the threshold's which route applies.
+      const needDetail = rows.filter((r) => r.flags.some((f) => STATUTORY_FLAGS.has(f.type)));
       const summaries = needDetail.length ? await getSummaries(needDetail.map((r) => r.upn)) : new Map<string, PupilSummaryRecord>();
       let candidates: SuggestionCandidate[] = rows.map((r) => ({
         ...r,
@@ -379,8 +381,8 @@ export const referralRoutes = [
       if (wantsCsv(event)) {
         await recordAuditOfPupils(principal, audit, suggestions.map((x) => x.upn));
         return csvResponse(`referral-suggestions-${year}.csv`,
-          ['upn', 'forename', 'surname', 'yearGroup', 'urns', 'suggestedType', 'reasons', 'absenceRate', 'unauthorisedSessions'],
-          suggestions.map((s) => ({ ...s, reasons: s.reasons.map((r) => `${r.flag} since ${r.since}`).join('; ') })));
+          ['upn', 'forename', 'surname', 'yearGroup', 'urns', 'suggestedType', 'reasons', 'ageUnknown', 'absenceRate', 'unauthorisedSessions'],
+          suggestions.map((s) => ({ ...s, reasons: s.reasons.map((r) => `${r.flag} since ${r.since}${r.route ? ` (${r.route}: ${r.firstStep})` : ''}`).join('; ') })));
       }
       const paged = pageOf(suggestions, query, `${year}:${doc?.version ?? 0}`);
       await recordAuditOfPupils(principal, audit, paged.items.map((x) => x.upn));

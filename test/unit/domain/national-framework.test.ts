@@ -51,34 +51,35 @@ function firstDaysOfWeeks(s: HandSchool, ks: number[]): string[] {
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
-describe('penalty-notice threshold (10 sessions of G/N/O/U in a rolling 10 school weeks)', () => {
+describe('penalty-notice threshold (10 sessions of G/O/U in a rolling 10 school weeks)', () => {
   it('is not met by 9 sessions in the window', () => {
-    const pupil = onRoll(A).sessions('2024-09-16', 9, 'N');
+    const pupil = onRoll(A).sessions('2024-09-16', 9, 'O');
     expect(flag(flagsOf([pupil]), 'penalty_notice_threshold')).toBeUndefined();
     expect(penaltyNoticeThreshold(timelineOf([pupil]), DEFAULT_LA_SETTINGS, 2024)).toBeNull();
   });
 
   it('is met by the 10th session, on the date of that session', () => {
-    const pupil = onRoll(A).sessions('2024-09-16', 10, 'N'); // 16–20 Sep, AM and PM
+    const pupil = onRoll(A).sessions('2024-09-16', 10, 'O'); // 16–20 Sep, AM and PM
     const f = flag(flagsOf([pupil]), 'penalty_notice_threshold');
     expect(f?.since).toBe('2024-09-20');
     const d = f?.detail as unknown as PenaltyNoticeFinding;
     expect(d.metOn).toBe('2024-09-20');
     expect(d.window.sessionCount).toBe(10);
-    expect(d.window.sessions[0]).toEqual({ date: '2024-09-16', session: 'AM', code: 'N', urn: A.urn });
-    expect(d.window.sessions[9]).toEqual({ date: '2024-09-20', session: 'PM', code: 'N', urn: A.urn });
+    expect(d.window.sessions[0]).toEqual({ date: '2024-09-16', session: 'AM', code: 'O', urn: A.urn });
+    expect(d.window.sessions[9]).toEqual({ date: '2024-09-20', session: 'PM', code: 'O', urn: A.urn });
     expect(d.window.lastWeek).toBe('2024-09-16');
     expect(d.window.firstWeek).toBe('2024-09-02'); // the pupil's first school week: fewer than 10 before
-    expect(d.codes).toEqual(['G', 'N', 'O', 'U']);
+    expect(d.codes).toEqual(['G', 'O', 'U']);
   });
 
-  it('counts any mix of G, N, O and U, not necessarily consecutive', () => {
+  it('counts any mix of G, O and U, not necessarily consecutive', () => {
     const pupil = onRoll(A)
-      .code('2024-09-16', 'G', 'AM').code('2024-09-17', 'N', 'PM').code('2024-09-24', 'O', 'both')
-      .code('2024-10-01', 'U', 'AM').codes(['2024-10-08', '2024-10-09'], 'G', 'both').code('2024-10-10', 'N', 'AM');
+      .code('2024-09-16', 'G', 'AM').code('2024-09-17', 'O', 'PM').code('2024-09-24', 'O', 'both')
+      .code('2024-10-01', 'U', 'AM').codes(['2024-10-08', '2024-10-09'], 'G', 'both').code('2024-10-10', 'O', 'AM');
     const d = flag(flagsOf([pupil]), 'penalty_notice_threshold')?.detail as unknown as PenaltyNoticeFinding;
     expect(d.metOn).toBe('2024-10-10');
-    expect(d.window.sessions.map((s) => s.code)).toEqual(['G', 'N', 'O', 'O', 'U', 'G', 'G', 'G', 'G', 'N']);
+    expect(d.window.sessions.map((s) => s.code)).toEqual(['G', 'O', 'O', 'O', 'U', 'G', 'G', 'G', 'G', 'O']);
+    expect(d.window.sessionsByCode).toEqual({ G: 5, O: 4, U: 1 });
   });
 
   it('counts U (late after registers closed) and not L (late before registers closed)', () => {
@@ -111,10 +112,10 @@ describe('penalty-notice threshold (10 sessions of G/N/O/U in a rolling 10 schoo
     // A's school weeks 0–9 are 2 Sep … 11 Nov; half term (28 Oct) is not a school week.
     const dates = firstDaysOfWeeks(A, range(0, 9));
     expect(dates[9]).toBe('2024-11-11');
-    const d = penaltyNoticeThreshold(timelineOf([onRoll(A).codes(dates, 'N', 'PM')]), DEFAULT_LA_SETTINGS, 2024);
+    const d = penaltyNoticeThreshold(timelineOf([onRoll(A).codes(dates, 'O', 'PM')]), DEFAULT_LA_SETTINGS, 2024);
     expect(d?.window).toMatchObject({ firstWeek: '2024-09-02', lastWeek: '2024-11-11', schoolWeeks: 10, sessionCount: 10 });
     // The same dates at a school open in the half-term week span 11 school weeks.
-    const sameDates = onRoll(LONG_TERM).codes(dates, 'N', 'PM');
+    const sameDates = onRoll(LONG_TERM).codes(dates, 'O', 'PM');
     expect(penaltyNoticeThreshold(timelineOf([sameDates]), DEFAULT_LA_SETTINGS, 2024)).toBeNull();
   });
 
@@ -133,7 +134,7 @@ describe('penalty-notice threshold (10 sessions of G/N/O/U in a rolling 10 schoo
   });
 
   it('carries a window met in July into the new academic year while it is still met, and says whether it still is', () => {
-    const pupil = onRoll(A, { to: '2025-09-12' }).sessions('2025-07-14', 10, 'N'); // met on Fri 18 Jul
+    const pupil = onRoll(A, { to: '2025-09-12' }).sessions('2025-07-14', 10, 'O'); // met on Fri 18 Jul
     expect(flag(flagsOf([pupil], 2024), 'penalty_notice_threshold')?.since).toBe('2025-07-18');
     const f = flag(flagsOf([pupil], 2025), 'penalty_notice_threshold');
     expect(f?.since).toBe('2025-09-03'); // the first school day of 2025/26, still within the window
@@ -145,12 +146,12 @@ describe('penalty-notice threshold (10 sessions of G/N/O/U in a rolling 10 schoo
 
     // Later in the autumn the July sessions have left the window: still flagged for 2025/26 (it was
     // met this year, until the window ending 20 Oct), but no longer currently met.
-    const later = onRoll(A, { to: '2025-11-28' }).sessions('2025-07-14', 10, 'N');
+    const later = onRoll(A, { to: '2025-11-28' }).sessions('2025-07-14', 10, 'O');
     const d2025 = flag(flagsOf([later], 2025), 'penalty_notice_threshold')?.detail as unknown as PenaltyNoticeFinding;
     expect(d2025).toMatchObject({ metOn: '2025-07-18', lastMetWeek: '2025-10-20', currentlyMet: false, currentWindow: { sessionCount: 0 } });
 
     // Sessions in mid-May leave the window (10 school weeks) before the summer holiday ends.
-    const may = onRoll(A).sessions('2025-05-12', 10, 'N');
+    const may = onRoll(A).sessions('2025-05-12', 10, 'O');
     expect(flag(flagsOf([may], 2024), 'penalty_notice_threshold')?.since).toBe('2025-05-16');
     expect(flag(flagsOf([may], 2025), 'penalty_notice_threshold')).toBeUndefined();
   });
@@ -160,7 +161,7 @@ describe('penalty-notice threshold (10 sessions of G/N/O/U in a rolling 10 schoo
     // sessions on 7–18 Oct, but the pupil is on roll at neither, so those weeks are not school weeks.
     const atA = onRoll(A, { to: '2024-10-04', leavingDate: '2024-10-04' }).codes(firstDaysOfWeeks(A, range(0, 4)), 'G', 'AM');
     const atB = onRoll(B, { from: '2024-10-21', admissionDate: '2024-10-21' })
-      .codes(['2024-10-21', '2024-11-04', '2024-11-11', '2024-11-18', '2024-11-25'], 'N', 'AM');
+      .codes(['2024-10-21', '2024-11-04', '2024-11-11', '2024-11-18', '2024-11-25'], 'O', 'AM');
     const d = penaltyNoticeThreshold(timelineOf([atA, atB]), DEFAULT_LA_SETTINGS, 2024);
     expect(d?.metOn).toBe('2024-11-25');
     expect(d?.window).toMatchObject({ firstWeek: '2024-09-02', lastWeek: '2024-11-25', schoolWeeks: 10, sessionCount: 10 });
@@ -171,8 +172,8 @@ describe('penalty-notice threshold (10 sessions of G/N/O/U in a rolling 10 schoo
     expect(penaltyNoticeThreshold(timelineOf([stayed, atB]), DEFAULT_LA_SETTINGS, 2024)).toBeNull();
   });
 
-  it('counts a dual-registered pupil once: N at the main school with D at the subsidiary', () => {
-    const main = onRoll(A, { registration: 'M' }).sessions('2024-09-16', 10, 'N');
+  it('counts a dual-registered pupil once: O at the main school with D at the subsidiary', () => {
+    const main = onRoll(A, { registration: 'M' }).sessions('2024-09-16', 10, 'O');
     const subsidiary = onRoll(B, { registration: 'S', code: 'D' });
     const d = penaltyNoticeThreshold(timelineOf([main, subsidiary]), DEFAULT_LA_SETTINGS, 2024);
     expect(d?.window.sessionCount).toBe(10);
@@ -180,27 +181,27 @@ describe('penalty-notice threshold (10 sessions of G/N/O/U in a rolling 10 schoo
   });
 
   it('counts a session both dual-registration schools mark unauthorised once, not twice', () => {
-    const main = onRoll(A, { registration: 'M' }).sessions('2024-09-16', 5, 'N');
+    const main = onRoll(A, { registration: 'M' }).sessions('2024-09-16', 5, 'O');
     const subsidiary = onRoll(B, { registration: 'S', code: 'D' }).sessions('2024-09-16', 5, 'G');
     const t = timelineOf([main, subsidiary]);
     expect(rollingWindowCounts(t, DEFAULT_LA_SETTINGS.penaltyNoticeCodes, 10).peak).toBe(5);
   });
 
   it('does not count a session marked unauthorised at one school when the other records the pupil attending', () => {
-    const main = onRoll(A, { registration: 'M' }).sessions('2024-09-16', 10, 'N');
+    const main = onRoll(A, { registration: 'M' }).sessions('2024-09-16', 10, 'O');
     const subsidiary = onRoll(B, { registration: 'S', code: 'D' }).sessions('2024-09-16', 10, '/');
     expect(penaltyNoticeThreshold(timelineOf([main, subsidiary]), DEFAULT_LA_SETTINGS, 2024)).toBeNull();
   });
 
-  it('clears the flag when an N is later corrected to I', () => {
-    const pupil = onRoll(A).sessions('2024-09-16', 10, 'N');
+  it('clears the flag when an O is later corrected to I', () => {
+    const pupil = onRoll(A).sessions('2024-09-16', 10, 'O');
     expect(flag(flagsOf([pupil]), 'penalty_notice_threshold')).toBeDefined();
     pupil.code('2024-09-20', 'I', 'PM');
     expect(flag(flagsOf([pupil]), 'penalty_notice_threshold')).toBeUndefined();
   });
 
   it('uses the LA-configured code set, session count and window', () => {
-    const pupil = onRoll(A).sessions('2024-09-16', 6, 'G').sessions('2024-09-19', 4, 'N');
+    const pupil = onRoll(A).sessions('2024-09-16', 6, 'G').sessions('2024-09-19', 4, 'O');
     expect(flag(flagsOf([pupil], 2024, { ...DEFAULT_LA_SETTINGS, penaltyNoticeCodes: ['G'] }), 'penalty_notice_threshold')).toBeUndefined();
     const six = flag(flagsOf([pupil], 2024, { ...DEFAULT_LA_SETTINGS, penaltyNoticeCodes: ['G'], penaltyNoticeSessions: 6 }), 'penalty_notice_threshold');
     expect(six?.since).toBe('2024-09-18');
@@ -210,7 +211,7 @@ describe('penalty-notice threshold (10 sessions of G/N/O/U in a rolling 10 schoo
   });
 
   it('reports separate episodes, the peak and the last week met in the year', () => {
-    const pupil = onRoll(A).sessions('2024-09-16', 10, 'N').sessions('2025-03-03', 12, 'G');
+    const pupil = onRoll(A).sessions('2024-09-16', 10, 'O').sessions('2025-03-03', 12, 'G');
     const d = penaltyNoticeThreshold(timelineOf([pupil]), DEFAULT_LA_SETTINGS, 2024);
     expect(d?.episodes).toBe(2);
     expect(d?.peakSessions).toBe(12);
@@ -224,7 +225,7 @@ describe('penalty-notice threshold (10 sessions of G/N/O/U in a rolling 10 schoo
 
 describe('rolling window counts (shared with the near-threshold detector)', () => {
   it('gives sessions per school week and per window of 10 school weeks, skipping holiday weeks', () => {
-    const pupil = onRoll(A).codes(['2024-10-21', '2024-10-22'], 'G', 'both').codes(['2024-11-04', '2024-11-05'], 'N', 'AM');
+    const pupil = onRoll(A).codes(['2024-10-21', '2024-10-22'], 'G', 'both').codes(['2024-11-04', '2024-11-05'], 'O', 'AM');
     const counts = penaltyNoticeWindowCounts(pupil.enrolments(), sessionDaysOf(A));
     const week = (monday: string) => Array.from(counts.weeks).map(fromDayNumber).indexOf(monday);
     expect(week('2024-10-28')).toBe(-1); // half term is not a school week
@@ -429,7 +430,7 @@ describe('flags on the pupil summary (summarisePupil)', () => {
     });
 
   it('adds the statutory-trigger flags with their dates and evidence, as plain data', () => {
-    const pupil = onRoll(A).sessions('2024-09-16', 40, 'N').sessions('2025-01-06', 30, 'I');
+    const pupil = onRoll(A).sessions('2024-09-16', 40, 'O').sessions('2025-01-06', 30, 'I');
     const summary = summarise([pupil]);
     const byType = Object.fromEntries(summary.flags.map((f) => [f.type, f.since]));
     expect(byType).toMatchObject({
@@ -444,8 +445,8 @@ describe('flags on the pupil summary (summarisePupil)', () => {
     expect(JSON.parse(JSON.stringify(summary.flags))).toEqual(summary.flags);
   });
 
-  it('recomputes from the marks: correcting N to I clears the penalty-notice flag', () => {
-    const pupil = onRoll(A).sessions('2024-09-16', 10, 'N');
+  it('recomputes from the marks: correcting O to I clears the penalty-notice flag', () => {
+    const pupil = onRoll(A).sessions('2024-09-16', 10, 'O');
     expect(summarise([pupil]).flags.map((f) => f.type)).toContain('penalty_notice_threshold');
     pupil.sessions('2024-09-16', 10, 'I');
     expect(summarise([pupil]).flags.map((f) => f.type)).not.toContain('penalty_notice_threshold');

@@ -41,7 +41,8 @@ const TODAY = '2025-06-30';
 const ctx = { actor: officer, at: '2025-06-30T10:00:00.000Z', today: TODAY };
 const actionCtx = (history: PenaltyNoticeRecord[] = []) => ({ ...ctx, penaltyNoticeHistory: history, noticeToImprovePeriodDays: 15 });
 
-const EVIDENCE = { takenAt: '2025-06-02T09:00:00.000Z' } as unknown as Evidence;
+/** A Year 4 pupil in 2024/25: of compulsory school age on every date these cases use. */
+const EVIDENCE = { takenAt: '2025-06-02T09:00:00.000Z', pupil: { forename: null, surname: null, dob: '2015-10-10', yearGroup: '4' } } as unknown as Evidence;
 
 function created(): Referral {
   return newReferral(

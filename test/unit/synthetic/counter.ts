@@ -38,6 +38,8 @@ export interface LaCount {
   marks: Map<string, [string, string]>;
   /** upn → the pupil's rows in date order (then URN), with `keepMarks`. */
   byPupil: Map<string, { date: string; urn: string; am: string; pm: string }[]>;
+  /** upn → the date of birth the returns state (with `keepMarks`). */
+  dobOf: Map<string, string>;
   /** urn → dates on which the school's returns hold a mark other than `#` (its school sessions). */
   sessionDates: Map<string, Set<string>>;
   /** date → possible and absent sessions over primary, secondary and special schools. */
@@ -81,6 +83,7 @@ export function countLa(dir: string, options: { keepMarks?: boolean } = {}): LaC
   const tallies = new Map<string, { group: string[]; possible: number; absent: number; codes: Record<string, number> }>();
   const marks = new Map<string, [string, string]>();
   const byPupil = new Map<string, { date: string; urn: string; am: string; pm: string }[]>();
+  const dobOf = new Map<string, string>();
   const sessionDates = new Map<string, Set<string>>();
   const byDate = new Map<string, Tally>();
   const add = (key: string, groups: string[], code: string): void => {
@@ -97,7 +100,7 @@ export function countLa(dir: string, options: { keepMarks?: boolean } = {}): LaC
     const lines = readFileSync(join(dir, f.path), 'utf8').split('\n');
     const cols = lines[0].split(',');
     const at = (name: string): number => cols.indexOf(name);
-    const [iUrn, iUpn, iDate, iAm, iPm, iFsm, iSen, iCin, iCpp, iCla] = ['urn', 'upn', 'date', 'am', 'pm', 'fsm', 'sen', 'cin', 'cpp', 'cla'].map(at);
+    const [iUrn, iUpn, iDate, iAm, iPm, iFsm, iSen, iCin, iCpp, iCla, iDob] = ['urn', 'upn', 'date', 'am', 'pm', 'fsm', 'sen', 'cin', 'cpp', 'cla', 'dob'].map(at);
     for (let n = 1; n < lines.length; n++) {
       const line = lines[n];
       if (line === '') continue;
@@ -109,6 +112,7 @@ export function countLa(dir: string, options: { keepMarks?: boolean } = {}): LaC
         let list = byPupil.get(c[iUpn]);
         if (!list) byPupil.set(c[iUpn], (list = []));
         list.push({ date: c[iDate], urn: c[iUrn], am: final[0], pm: final[1] });
+        if (iDob >= 0 && c[iDob]) dobOf.set(c[iUpn], c[iDob]);
       }
       if (final[0] !== '#' || final[1] !== '#') {
         let dates = sessionDates.get(c[iUrn]);
@@ -154,7 +158,7 @@ export function countLa(dir: string, options: { keepMarks?: boolean } = {}): LaC
     }
   }
   for (const list of byPupil.values()) list.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : a.urn < b.urn ? -1 : 1));
-  return { phaseOf, groups, marks, byPupil, sessionDates, byDate };
+  return { phaseOf, groups, marks, byPupil, dobOf, sessionDates, byDate };
 }
 
 const NOT_POSSIBLE = new Set(['D', 'Q', 'X', 'Y1', 'Y2', 'Y3', 'Y4', 'Y5', 'Y6', 'Y7', 'Z', '#', '', '-']);
