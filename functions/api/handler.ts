@@ -10,7 +10,7 @@ import * as z from 'zod';
 import { errorSummary, logger, withLambdaContext } from '../../shared/observability.js';
 import { recordAudit } from '../../shared/store/audit.js';
 import { fitForLambda } from './large-responses.js';
-import { InvalidCursorError } from '../../shared/store/table.js';
+import { InvalidCursorError, loadCursorSigningKey } from '../../shared/store/table.js';
 import { authorise, principalOf, problem, Problem, problemResponse, validationProblem, type Event, type Result, type RouteDef } from './http.js';
 import { allRoutes } from './routes/index.js';
 
@@ -27,6 +27,8 @@ function runRoute(def: RouteDef) {
   return async (event: Event): Promise<Result> => {
     try {
       const principal = authorise(def, event);
+      // Once per process: the table's shared cursor key, so any instance accepts any instance's cursors.
+      if (def.access !== 'public') await loadCursorSigningKey().catch((err: unknown) => logger.warn('cursor signing key not loaded; this instance signs with its own', { error: errorSummary(err) }));
       let query: unknown = {};
       if (def.query) {
         const parsed = def.query.safeParse(event.queryStringParameters ?? {});

@@ -26,6 +26,7 @@
  *   AUDIT#PUPIL#<upn>        <at>#<id>              the same entry again, for entries about one pupil
  *   IDREVIEW#<id>            IDREVIEW               a school's rows refused as identity_mismatch, for the LA
  *                                                   to accept or reject          gsi1: IDREVIEWS / <createdAt>#<id>
+ *   CONFIG                   CURSOR_KEY             the key every API instance signs list cursors with
  *
  * S3:
  *   returns bucket     returns/<urn>/<returnId>.<ext>           every received file, as received
@@ -45,6 +46,8 @@
  */
 
 export const k = {
+  cursorSigningKey: { pk: 'CONFIG', sk: 'CURSOR_KEY' },
+
   returnItem: (returnId: string) => ({ pk: `RETURN#${returnId}`, sk: 'RETURN' }),
   returnsBySchool: (urn: string) => `SCHOOL#${urn}#RETURNS`,
 

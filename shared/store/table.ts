@@ -12,6 +12,7 @@ import {
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { documentClient as sharedDocumentClient } from './clients.js';
+import { k } from './keys.js';
 
 /**
  * The SDK's logger middleware runs on every request, and with the default no-op logger it still walks
@@ -193,16 +194,41 @@ export function canonicalJson(v: unknown): string {
 }
 
 let cursorKey: { source: string; key: Buffer } | undefined;
+let sharedKey: Promise<void> | undefined;
 
 /**
- * The key cursors are signed with: CURSOR_SIGNING_KEY (set from a secret in AWS; every instance must
- * share it). Without one, a per-process random key: cursors still cannot be forged, but a cursor
- * issued by another instance is refused (the client starts the list again).
+ * The key cursors are signed with. Every API instance must share it, or a cursor issued by one is
+ * refused by the next: CURSOR_SIGNING_KEY when set, otherwise a random key created once per table
+ * (a conditional put, so concurrent cold starts agree) and read by `loadCursorSigningKey` at start.
+ * Until that has run, a per-process random key: cursors still cannot be forged, but a cursor issued
+ * by another instance is refused (the client starts the list again).
  */
 function signingKey(): Buffer {
-  const source = process.env.CURSOR_SIGNING_KEY ?? '';
+  const source = process.env.CURSOR_SIGNING_KEY ?? cursorKey?.source ?? '';
   if (!cursorKey || cursorKey.source !== source) cursorKey = { source, key: source ? Buffer.from(source, 'utf8') : randomBytes(32) };
   return cursorKey.key;
+}
+
+/** Reads (creating it the first time) the table's shared cursor key; once per process. */
+export function loadCursorSigningKey(): Promise<void> {
+  if (process.env.CURSOR_SIGNING_KEY) return Promise.resolve();
+  sharedKey ??= (async () => {
+    const stored = await getItem<{ key: string }>(k.cursorSigningKey);
+    let key = stored?.key;
+    if (!key) {
+      try {
+        await putItem({ ...k.cursorSigningKey, key: randomBytes(32).toString('base64url') }, { expression: 'attribute_not_exists(pk)' });
+      } catch (err) {
+        if (!isConditionFailure(err)) throw err;
+      }
+      key = (await getItem<{ key: string }>(k.cursorSigningKey))?.key;
+    }
+    if (key) cursorKey = { source: `table:${key}`, key: Buffer.from(key, 'utf8') };
+  })().catch((err: unknown) => {
+    sharedKey = undefined; // try again on the next request
+    throw err;
+  });
+  return sharedKey;
 }
 
 function macOf(body: string, binding: string): string {

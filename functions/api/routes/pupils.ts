@@ -203,9 +203,11 @@ export const pupilRoutes = [
         throw err;
       });
       const patternFlags = await getPupilPatternFlags(upn, year.academicYear);
-      const duties = await pupilDutyFields(principal, upn, year.academicYear, year.enrolments.map((e) => e.urn));
+      // A school is told only of its own part-time timetables, and whether the LA looks after the child.
+      const dutyUrns = scope.kind === 'own' ? [scope.urn] : year.enrolments.map((e) => e.urn);
+      const duties = await pupilDutyFields(principal, upn, year.academicYear, dutyUrns);
       await recordAudit(principal, { action: 'read_pupil', target: 'pupil', upn, outcome: 'ok' });
-      if (scope.kind === 'own') return json(200, ownSchoolView(record, year, scope.urn, patternFlags));
+      if (scope.kind === 'own') return json(200, { ...ownSchoolView(record, year, scope.urn, patternFlags), ...duties });
       return json(200, {
         upn, forename: year.forename ?? null, surname: year.surname ?? null, dob: year.dob ?? null, yearGroup: year.yearGroup ?? null,
         academicYear: year.academicYear, cohorts: year.cohorts,
