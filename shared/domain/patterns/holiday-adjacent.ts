@@ -106,6 +106,7 @@ export function distinctBreaks(ranges: ReadonlyArray<{ start: string; end: strin
 /** Reused buffers: the analysis runs for every pupil of the LA. */
 let unitAdjacent = new Uint8Array(4 * SESSIONS_PER_YEAR_SLOT);
 let unitAbsent = new Uint8Array(4 * SESSIONS_PER_YEAR_SLOT);
+let unitWeight = new Uint8Array(4 * SESSIONS_PER_YEAR_SLOT);
 
 /** The pupil's holiday-adjacency figures over `period` from their merged timeline (all schools). */
 export function analyseHolidayAdjacency(t: PupilTimeline, adjacency: AdjacencyByKey, period: Period): HolidayAdjacencyAnalysis {
@@ -115,6 +116,7 @@ export function analyseHolidayAdjacency(t: PupilTimeline, adjacency: AdjacencyBy
   if (unitAdjacent.length < size) {
     unitAdjacent = new Uint8Array(size);
     unitAbsent = new Uint8Array(size);
+    unitWeight = new Uint8Array(size);
   }
   // Adjacency per (year, school index), looked up once.
   const lookups: Array<SchoolYearAdjacency | null | undefined> = new Array(t.years * Math.max(1, t.urns.length));
@@ -147,6 +149,8 @@ export function analyseHolidayAdjacency(t: PupilTimeline, adjacency: AdjacencyBy
         const adj = lookup(y, t.school[s]);
         const b = adj ? adj.breakOfDay[d] : -1;
         unitAdjacent[n] = b >= 0 ? 1 : 0;
+        // Closer to the break scores more: K + 1 − distance (K = 2: the day next to it 2, the one before 1).
+        unitWeight[n] = b >= 0 && adj ? adj.k + 1 - adj.distanceOfDay[d] : 0;
         unitAbsent[n] = cls === 2 ? 1 : 0;
         n++;
         if (b >= 0) adjacentSessions++;
@@ -172,7 +176,7 @@ export function analyseHolidayAdjacency(t: PupilTimeline, adjacency: AdjacencyBy
   }
   const breaksTouched = distinctBreaks([...perBreak.values()]);
   const breaksWithAbsence = distinctBreaks([...perBreak.values()].filter((b) => b.sessions >= 2));
-  const test = adjacentAbsences.length >= 3 && breaksTouched >= 2 ? placementTest(unitAdjacent, n, spellsOf(unitAbsent, n)) : null;
+  const test = adjacentAbsences.length >= 3 && breaksTouched >= 2 ? placementTest(unitAdjacent, n, spellsOf(unitAbsent, n), unitWeight) : null;
   return { possibleSessions: n, adjacentSessions, absenceSessions, adjacentAbsences, breaksWithAbsence, breaksTouched, test, firstDay, lastDay };
 }
 

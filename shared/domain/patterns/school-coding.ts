@@ -85,9 +85,11 @@ export function schoolCodingCounts(register: SchoolRegister, adjacency: SchoolYe
   let firstDay = -1;
   let lastDay = -1;
   const breakOfDay = adjacency.breakOfDay;
+  const cap = settings.schoolCoding.maxAdjacentIllnessPerPupil ?? Number.POSITIVE_INFINITY;
   for (const pupil of register.pupils.values()) {
     const m = pupil.marks;
     const n = Math.min(m.length, DAYS_PER_YEAR_SLOT * 2);
+    let pupilAdjacentIllness = 0;
     for (let i = 0; i < n; i++) {
       const ch = m.charCodeAt(i);
       if (ch >= 128) continue;
@@ -102,7 +104,10 @@ export function schoolCodingCounts(register: SchoolRegister, adjacency: SchoolYe
       if (day > lastDay) lastDay = day;
       if (breakOfDay[day] >= 0) {
         adjacentPossible++;
-        if (ch === ILLNESS) adjacentIllness++;
+        if (ch === ILLNESS && pupilAdjacentIllness < cap) {
+          adjacentIllness++;
+          pupilAdjacentIllness++;
+        }
         if (cls === 2) {
           adjacentAbsence++;
           if (ch === G) adjacentG++;
@@ -158,7 +163,14 @@ export interface SchoolCodingExclusion {
 }
 
 /** A pupil's contribution to their school-year's coding counts (the same rules as `schoolCodingCounts`). */
-export function schoolCodingExclusion(upn: string, urn: string, academicYear: number, marks: string, adjacency: SchoolYearAdjacency): SchoolCodingExclusion {
+export function schoolCodingExclusion(
+  upn: string,
+  urn: string,
+  academicYear: number,
+  marks: string,
+  adjacency: SchoolYearAdjacency,
+  maxAdjacentIllness: number = Number.POSITIVE_INFINITY,
+): SchoolCodingExclusion {
   const out: SchoolCodingExclusion = { upn, urn, academicYear, adjacentPossible: 0, adjacentIllness: 0, otherPossible: 0, otherIllness: 0, adjacentAbsence: 0, adjacentG: 0 };
   const n = Math.min(marks.length, DAYS_PER_YEAR_SLOT * 2);
   for (let i = 0; i < n; i++) {
@@ -168,7 +180,7 @@ export function schoolCodingExclusion(upn: string, urn: string, academicYear: nu
     if (cls === 0) continue;
     if (adjacency.breakOfDay[i >> 1] >= 0) {
       out.adjacentPossible++;
-      if (ch === ILLNESS) out.adjacentIllness++;
+      if (ch === ILLNESS && out.adjacentIllness < maxAdjacentIllness) out.adjacentIllness++;
       if (cls === 2) {
         out.adjacentAbsence++;
         if (ch === G) out.adjacentG++;
