@@ -7,11 +7,12 @@
  * judged by what it had become by then. What each detector CLAIMS to find (its positives; any other
  * planted behaviour is "may": found or not, it is neither TP nor FP):
  * - holiday_adjacent_absence: a pupil whose planted absence (I, M, G, O, N; any mixture) fell within
- *   K school days of at least 2 different breaks by the date, at least 8 sessions of it (4 days), as
- *   at least 3 separate absences or at least 12 sessions, and made at least 60 % of all their counted absence by then;
+ *   K school days of at least 2 different breaks by the date, on at least 4 sides of breaks (both
+ *   sides of two breaks, or one side of four), at least 8 sessions, and made at least 75 % of all
+ *   their counted absence by then (`claimsHoliday`);
  * - family_pattern: a planted family (children at 2 or 3 different schools, the same days off) with at
- *   least two children who each meet the holiday-adjacent claim and share at least 3 planted days
- *   within K school days of at least 2 breaks;
+ *   least two children at different schools, each absent within K school days of at least 2 breaks
+ *   with that absence at least half their counted absence, sharing at least 3 such days;
  * - school_coding: a coding school once at least 2 breaks have passed with extensions, whose
  *   extensions coded I within K school days total at least 4 % of its pupils' adjacent sessions and at
  *   least 60 sessions (a school of 30 pupils coding for 5 % of them produces one or two pupils' extensions:
@@ -243,7 +244,10 @@ export function scoreVariedAsOf(la: VariedLa, date: string, result: PatternsResu
     const families = result.findings.filter((f) => f.type === 'family_pattern').map((f) => new Set((f as { children: Array<{ upn: string }> }).children.map((c) => c.upn)));
     const names = (b: VariedBehaviour, f: Set<string>) => b.upns.filter((u) => f.has(u)).length >= 2;
     const claims = (b: VariedBehaviour) => {
-      const kids = b.upns.filter((u) => claimsHoliday(truth.get(u)));
+      const kids = b.upns.filter((u) => {
+        const t = truth.get(u);
+        return t !== undefined && t.breaks.size >= 2 && t.plantedAdjacent >= 0.5 * t.counted;
+      });
       if (kids.length < 2 || new Set(kids.map((u) => la.pupils.get(u)?.urn)).size < 2) return false;
       const days = kids.map((u) => new Set([...(truth.get(u)?.adjacentDays ?? [])].map((x) => x >> 1)));
       const shared = [...days[0]].filter((d) => days.slice(1).some((x) => x.has(d)));

@@ -14,8 +14,12 @@
  *   school days that are holiday-adjacent at both their schools,
  * - next to at least `minBreaks` different breaks (siblings catch the same illness: one shared
  *   illness, even one spanning a half term, is one break and never a flag),
- * - on at least `minRatio` (4) times as many such days as expected if their absences next to
- *   holidays were unrelated (two children often off next to holidays share a day or two by chance), and
+ * - on more such days than chance explains if their absences next to holidays were unrelated: each
+ *   child's adjacent absence days placed at random among the holiday-adjacent days, the exact
+ *   (hypergeometric) chance of so many shared days at most `alpha` (10⁻³), and at least `minRatio`
+ *   (1.5) times the expected number (two children often off next to holidays share a day or two by
+ *   chance; two off on most such days share many — a plain ratio of 4, the rule until issue 21, could
+ *   never be met by a family taking every break, whose ratio can be at most 2), and
  * - each child's own absence leans towards holiday-adjacent days: their own exact placement test
  *   (holiday-adjacent.ts) at p ≤ `childAlpha` (0.2: a loose filter, the joint evidence carries the
  *   finding). Children absent together all year (a family in difficulty) are not absent next to
@@ -24,6 +28,7 @@
 import type { PupilTimeline } from '../school-weeks.js';
 import { sessionEvidence } from '../school-weeks.js';
 import type { FamilyChild, FamilyFinding, SessionEvidence } from './findings.js';
+import { hypergeometricUpperTail, oneIn } from './binomial.js';
 import { distinctBreaks, type HolidayAdjacencyAnalysis } from './holiday-adjacent.js';
 import type { PatternSettings } from './settings.js';
 import { about, breakName, listOf, spokenDate } from './wording.js';
@@ -93,6 +98,8 @@ interface PairResult {
   b: HouseholdMember;
   dates: string[];
   expected: number;
+  /** Chance of at least this many shared days if the two children's adjacent absences were unrelated. */
+  pValue: number;
   breaks: Array<{ start: string; end: string; label: string | null }>;
 }
 
@@ -119,11 +126,14 @@ function comparePair(a: HouseholdMember, b: HouseholdMember, settings: PatternSe
     }
   }
   if (distinctBreaks(ranges) < settings.family.minBreaks) return null;
-  // Shared days expected if the two children's adjacent absences were unrelated.
-  const n = Math.max(1, Math.max(a.adjacentSessions, b.adjacentSessions) / 2);
-  const expected = (da.size * db.size) / n;
+  // Shared days expected if the two children's adjacent absences were unrelated: each child's adjacent
+  // absence days placed at random among the holiday-adjacent days (hypergeometric, exact tail).
+  const n = Math.max(da.size, db.size, Math.round(Math.max(a.adjacentSessions, b.adjacentSessions) / 2));
+  const expected = (da.size * db.size) / Math.max(1, n);
   if (dates.length < settings.family.minRatio * expected) return null;
-  return { a, b, dates, expected, breaks: ranges.sort((x, y) => (x.start < y.start ? -1 : 1)) };
+  const pValue = hypergeometricUpperTail(dates.length, n, da.size, db.size);
+  if (pValue > settings.family.alpha) return null;
+  return { a, b, dates, expected, pValue, breaks: ranges.sort((x, y) => (x.start < y.start ? -1 : 1)) };
 }
 
 /** Family findings from the members of every household (any order). */
@@ -185,7 +195,7 @@ function familyFinding(household: string, pairs: PairResult[], settings: Pattern
   const explanation =
     `${children.length} children in this household, at ${urns.length} different schools, were absent together on ${sharedDates.length} school days ` +
     `next to ${breakCount} different holidays (${listOf(names)}) between ${spokenDate(from)} and ${spokenDate(to)}, when about ${about(best.expected)} ` +
-    `such shared days would be expected if their absences next to holidays were unrelated.`;
+    `such shared days would be expected if their absences next to holidays were unrelated (the chance of so many is ${oneIn(best.pValue)}).`;
   return {
     type: 'family_pattern',
     urn: children[0].urn,

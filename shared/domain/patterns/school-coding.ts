@@ -247,6 +247,7 @@ function indicators(
   list: readonly SchoolCodingCounts[],
   own: (c: SchoolCodingCounts) => { value: number; se: number },
   targetWithout: (...out: SchoolCodingCounts[]) => number,
+  winsor = 0.1,
 ): Indicator[] {
   const values = list.map(own);
   return list.map((c, i) => {
@@ -254,8 +255,30 @@ function indicators(
     list.forEach((d, j) => {
       if (j !== i) others.push({ id: d.urn, value: values[j].value, se: values[j].se, target: targetWithout(d, c) });
     });
-    return { counts: c, unit: { id: c.urn, value: values[i].value, se: values[i].se, target: targetWithout(c) }, tau2: overdispersion(others).tau2 };
+    return { counts: c, unit: { id: c.urn, value: values[i].value, se: values[i].se, target: targetWithout(c) }, tau2: overdispersion(others, winsor).tau2 };
   });
+}
+
+/**
+ * The median of the schools' values leaving out the given schools, in O(k) per call from one sort
+ * (the funnel asks for it once per pair of schools).
+ */
+function medianExcluding(list: readonly SchoolCodingCounts[], values: readonly number[]): (...out: SchoolCodingCounts[]) => number {
+  const order = values.map((_, i) => i).sort((a, b) => values[a] - values[b]);
+  const rank = new Map<SchoolCodingCounts, number>();
+  order.forEach((i, r) => rank.set(list[i], r));
+  const sorted = order.map((i) => values[i]);
+  return (...out) => {
+    const removed = [...new Set(out.map((c) => rank.get(c)).filter((r): r is number => r !== undefined))].sort((a, b) => a - b);
+    const m = sorted.length - removed.length;
+    if (m <= 0) return 0;
+    const at = (k: number) => {
+      let idx = k;
+      for (const r of removed) if (r <= idx) idx++;
+      return sorted[idx];
+    };
+    return m % 2 === 1 ? at((m - 1) / 2) : (at(m / 2 - 1) + at(m / 2)) / 2;
+  };
 }
 
 /** Illness ratio on the log scale: log(adjacent rate) − log(other rate). */
@@ -334,10 +357,19 @@ function comparisonsForYear(list: readonly SchoolCodingCounts[], settings: Patte
     const f = (k: keyof SchoolCodingCounts) => out.reduce((a, c) => a - (c[k] as number), 0);
     return illnessLogRatio(tIa + f('adjacentIllness'), tPa + f('adjacentPossible'), tIo + f('otherIllness'), tPo + f('otherPossible')).value;
   };
-  const illness = indicators(withIllness, (c) => {
+  // The centre line is the MEDIAN of the other schools' ratios, not their pooled ratio: pooled, one
+  // large school (a fifth of the LA's sessions) or a few coding schools move it, and with it every
+  // limit (issue 21: a 2,000-pupil school coding for 22 % of its pupils raised the others' centre line
+  // past its own ratio's reach). The pooled value is kept for the finding's wording.
+  void illnessTarget;
+  const illnessOwn = withIllness.map((c) => {
     const own = illnessLogRatio(c.adjacentIllness, c.adjacentPossible, c.otherIllness, c.otherPossible);
     return { value: own.value, se: Math.sqrt(own.variance) };
-  }, illnessTarget);
+  });
+  const medianWithout = medianExcluding(withIllness, illnessOwn.map((o) => o.value));
+  // τ² from z-scores winsorised at 20 % in each tail: several coding schools among a few dozen must not
+  // widen one another's limits (at 10 %, two others in a funnel of 16 hid a 2,000-pupil coding school).
+  const illness = indicators(withIllness, (c) => illnessOwn[withIllness.indexOf(c)], medianWithout, 0.2);
 
   const tG = sum(withAbsence, 'adjacentG');
   const tA = sum(withAbsence, 'adjacentAbsence');

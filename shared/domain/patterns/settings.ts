@@ -70,6 +70,11 @@ export interface FamilySettings {
    * holiday-adjacent days): two children often off next to holidays share some days by chance.
    */
   minRatio: number;
+  /**
+   * Largest exact (hypergeometric) chance of the shared days if the two children's adjacent absences
+   * were unrelated.
+   */
+  alpha: number;
 }
 
 export interface SchoolCodingSettings {
@@ -129,7 +134,7 @@ export const DEFAULT_PATTERN_SETTINGS: PatternSettings = {
   penaltyNoticeWeeks: DEFAULT_LA_SETTINGS.penaltyNoticeWeeks,
   holidayAdjacent: { alpha: 5e-4, minSessions: 6, minBreaks: 2, minRatio: 4 },
   nearThreshold: { margin: 2, minEpisodes: 1, minRunSessions: 8, splitMinRunSessions: 6, holidayCodes: ['G'] },
-  family: { childAlpha: 0.2, minSharedDays: 3, minBreaks: 2, minRatio: 4 },
+  family: { childAlpha: 0.2, minSharedDays: 3, minBreaks: 2, minRatio: 1.5, alpha: 1e-3 },
   schoolCoding: {
     controlLimit: 0.998,
     warningLimit: 0.95,
