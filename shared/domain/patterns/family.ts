@@ -19,7 +19,11 @@
  *   (hypergeometric) chance of so many shared days at most `alpha` (10⁻³), and at least `minRatio`
  *   (1.5) times the expected number (two children often off next to holidays share a day or two by
  *   chance; two off on most such days share many — a plain ratio of 4, the rule until issue 21, could
- *   never be met by a family taking every break, whose ratio can be at most 2), and
+ *   never be met by a family taking every break, whose ratio can be at most 2),
+ * - the days both children were absent at all are concentrated next to breaks: of all their shared
+ *   absence days, the adjacent ones at most a `sharedDaysAlpha` (0.01) binomial chance given the share
+ *   of days that are adjacent — siblings ill together through the year share ordinary days too, and
+ *   those the shared days next to breaks are then no evidence of, and
  * - each child's own absence leans towards holiday-adjacent days: their own exact placement test
  *   (holiday-adjacent.ts) at p ≤ `childAlpha` (0.2: a loose filter, the joint evidence carries the
  *   finding). Children absent together all year (a family in difficulty) are not absent next to
@@ -28,7 +32,7 @@
 import type { PupilTimeline } from '../school-weeks.js';
 import { sessionEvidence } from '../school-weeks.js';
 import type { FamilyChild, FamilyFinding, SessionEvidence } from './findings.js';
-import { hypergeometricUpperTail, oneIn } from './binomial.js';
+import { binomialUpperTail, hypergeometricUpperTail, oneIn } from './binomial.js';
 import { distinctBreaks, type HolidayAdjacencyAnalysis } from './holiday-adjacent.js';
 import type { PatternSettings } from './settings.js';
 import { about, breakName, listOf, spokenDate } from './wording.js';
@@ -49,8 +53,11 @@ export interface HouseholdMember {
   observed: number;
   expected: number;
   pValue: number;
-  /** Sessions in the child's test that were holiday-adjacent (for the expected count of shared days). */
+  /** Sessions in the child's test that were holiday-adjacent (for the expected count of shared days), and all sessions tested. */
   adjacentSessions: number;
+  possibleSessions?: number;
+  /** Day numbers of the child's counted absence on days that are not holiday-adjacent. */
+  otherAbsenceDays?: number[];
   absences: MemberAbsence[];
 }
 
@@ -89,6 +96,8 @@ export function householdMember(
     expected: analysis.test.expected,
     pValue: analysis.test.pValue,
     adjacentSessions: analysis.adjacentSessions,
+    possibleSessions: analysis.possibleSessions,
+    otherAbsenceDays: analysis.otherAbsenceDays,
     absences,
   };
 }
@@ -133,6 +142,14 @@ function comparePair(a: HouseholdMember, b: HouseholdMember, settings: PatternSe
   if (dates.length < settings.family.minRatio * expected) return null;
   const pValue = hypergeometricUpperTail(dates.length, n, da.size, db.size);
   if (pValue > settings.family.alpha) return null;
+  // Children ill together (siblings catch the same illnesses) share absence on ordinary days too: the
+  // shared days must themselves sit next to breaks far more than the share of days that do.
+  if (a.otherAbsenceDays && b.otherAbsenceDays) {
+    const other = new Set(a.otherAbsenceDays);
+    const sharedOther = b.otherAbsenceDays.filter((d) => other.has(d)).length;
+    const share = Math.max(a.adjacentSessions / Math.max(1, a.possibleSessions ?? 1), b.adjacentSessions / Math.max(1, b.possibleSessions ?? 1));
+    if (binomialUpperTail(dates.length, dates.length + sharedOther, Math.min(1, share)) > settings.family.sharedDaysAlpha) return null;
+  }
   return { a, b, dates, expected, pValue, breaks: ranges.sort((x, y) => (x.start < y.start ? -1 : 1)) };
 }
 

@@ -81,6 +81,8 @@ export interface HolidayAdjacencyAnalysis {
   breaksWithAbsence: number;
   /** Different breaks with any adjacent absence session. */
   breaksTouched: number;
+  /** Day numbers with a counted absence session that is NOT holiday-adjacent (for the family pass's shared-days test). */
+  otherAbsenceDays: number[];
   /** The exact test; null when the pupil cannot matter (fewer than 3 adjacent sessions or one break). */
   test: PlacementTest | null;
   firstDay: number;
@@ -136,6 +138,7 @@ export function analyseHolidayAdjacency(t: PupilTimeline, adjacency: AdjacencyBy
   let firstDay = -1;
   let lastDay = -1;
   const adjacentAbsences: AdjacentAbsence[] = [];
+  const otherAbsenceDays: number[] = [];
   for (let y = 0; y < t.years; y++) {
     const base = y * SESSIONS_PER_YEAR_SLOT;
     const len = t.yearLength[y];
@@ -159,6 +162,8 @@ export function analyseHolidayAdjacency(t: PupilTimeline, adjacency: AdjacencyBy
           if (b >= 0 && adj) {
             const br = adj.breaks[b];
             adjacentAbsences.push({ slot: s, day: startDay + d, urn: adj.urn, breakStart: br.start, breakEnd: br.end, breakLabel: br.label });
+          } else if (otherAbsenceDays[otherAbsenceDays.length - 1] !== startDay + d) {
+            otherAbsenceDays.push(startDay + d);
           }
         }
         if (firstDay < 0) firstDay = startDay + d;
@@ -177,7 +182,7 @@ export function analyseHolidayAdjacency(t: PupilTimeline, adjacency: AdjacencyBy
   const breaksTouched = distinctBreaks([...perBreak.values()]);
   const breaksWithAbsence = distinctBreaks([...perBreak.values()].filter((b) => b.sessions >= 2));
   const test = adjacentAbsences.length >= 3 && breaksTouched >= 2 ? placementTest(unitAdjacent, n, spellsOf(unitAbsent, n), unitWeight) : null;
-  return { possibleSessions: n, adjacentSessions, absenceSessions, adjacentAbsences, breaksWithAbsence, breaksTouched, test, firstDay, lastDay };
+  return { possibleSessions: n, adjacentSessions, absenceSessions, adjacentAbsences, otherAbsenceDays, breaksWithAbsence, breaksTouched, test, firstDay, lastDay };
 }
 
 /** Whether the analysis meets every condition of a holiday-adjacent finding. */
