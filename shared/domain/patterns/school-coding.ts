@@ -436,7 +436,7 @@ function schoolFinding(cmp: SchoolCodingComparison, settings: PatternSettings): 
   if (signals.includes('illness_next_to_breaks') || signals.includes('low_unauthorised_holiday_share')) {
     parts.push(
       `On the ${days} either side of its holidays this school recorded illness in ${percent(adjacentRate)} of sessions, ` +
-        `${fixed(illness.value)} times its rate on other days (${percent(otherRate)}), against ${fixed(illness.laValue)} times across the LA's other schools ` +
+        `${fixed(illness.value)} times its rate on other days (${percent(otherRate)}), against a median of ${fixed(illness.laValue)} times at the LA's other schools ` +
         `(${c.adjacentIllness} illness sessions where about ${about(expectedIllness)} would be expected; ` +
         `${signals.includes('illness_next_to_breaks') ? `control limit ${fixed(illness.upper)}` : `warning limit ${fixed(illness.warningUpper)}`} for a school of its size` +
         `${c.excludedPupils ? `, leaving out ${c.excludedPupils === 1 ? 'the 1 pupil' : `the ${c.excludedPupils} pupils`} whose own absence shows the pattern` : ''})`,

@@ -139,7 +139,7 @@ export const DEFAULT_PATTERN_SETTINGS: PatternSettings = {
   penaltyNoticeWeeks: DEFAULT_LA_SETTINGS.penaltyNoticeWeeks,
   holidayAdjacent: { alpha: 5e-4, minSessions: 6, minBreaks: 2, minRatio: 4 },
   nearThreshold: { margin: 2, minEpisodes: 1, minRunSessions: 8, splitMinRunSessions: 6, holidayCodes: ['G'] },
-  family: { childAlpha: 0.2, minSharedDays: 3, minBreaks: 2, minRatio: 1.5, alpha: 1e-2, sharedDaysAlpha: 1e-2 },
+  family: { childAlpha: 0.1, minSharedDays: 3, minBreaks: 2, minRatio: 1.5, alpha: 1e-2, sharedDaysAlpha: 1e-2 },
   schoolCoding: {
     controlLimit: 0.998,
     warningLimit: 0.95,
