@@ -3,7 +3,7 @@
  * schools of the LA:
  * - illness next to breaks: the school's illness rate (I per possible session) on its own
  *   holiday-adjacent days relative to its other days, as a log ratio, is above the funnel's upper
- *   control limit (99.8 % by default) around the other schools' pooled ratio, and at least
+ *   control limit (99.8 % by default) around the median of the other schools' ratios (issue 21: robust to one very large school and to other coding schools), and at least
  *   `minExcessRatio` (1.5) times that ratio — holidays coded as authorised illness;
  * - low unauthorised-holiday share: the illness ratio is above the warning limit (95 %; no minimum
  *   excess, the G share corroborates it) and the share
