@@ -112,3 +112,18 @@ export function oneIn(p: number): string {
   const rounded = digits > 0 ? Math.round(n / 10 ** digits) * 10 ** digits : Math.round(n);
   return `1 in ${rounded.toLocaleString('en-GB')}`;
 }
+
+/**
+ * P(X ≥ k) for X hypergeometric: `draws` items drawn without replacement from `population` items of
+ * which `successes` are marked. Exact (a sum of at most min(draws, successes) terms).
+ */
+export function hypergeometricUpperTail(k: number, population: number, successes: number, draws: number): number {
+  const hi = Math.min(successes, draws);
+  const lo = Math.max(0, draws - (population - successes));
+  if (k <= lo) return 1;
+  if (k > hi) return 0;
+  const denominator = logChoose(population, draws);
+  let p = 0;
+  for (let x = k; x <= hi; x++) p += Math.exp(logChoose(successes, x) + logChoose(population - successes, draws - x) - denominator);
+  return Math.min(1, p);
+}

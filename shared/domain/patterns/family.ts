@@ -14,8 +14,16 @@
  *   school days that are holiday-adjacent at both their schools,
  * - next to at least `minBreaks` different breaks (siblings catch the same illness: one shared
  *   illness, even one spanning a half term, is one break and never a flag),
- * - on at least `minRatio` (4) times as many such days as expected if their absences next to
- *   holidays were unrelated (two children often off next to holidays share a day or two by chance), and
+ * - on more such days than chance explains if their absences next to holidays were unrelated: each
+ *   child's adjacent absence days placed at random among the holiday-adjacent days, the exact
+ *   (hypergeometric) chance of so many shared days at most `alpha` (10⁻³), and at least `minRatio`
+ *   (1.5) times the expected number (two children often off next to holidays share a day or two by
+ *   chance; two off on most such days share many — a plain ratio of 4, the rule until issue 21, could
+ *   never be met by a family taking every break, whose ratio can be at most 2),
+ * - the days both children were absent at all are concentrated next to breaks: of all their shared
+ *   absence days, the adjacent ones at most a `sharedDaysAlpha` (0.01) binomial chance given the share
+ *   of days that are adjacent — siblings ill together through the year share ordinary days too, and
+ *   those the shared days next to breaks are then no evidence of, and
  * - each child's own absence leans towards holiday-adjacent days: their own exact placement test
  *   (holiday-adjacent.ts) at p ≤ `childAlpha` (0.2: a loose filter, the joint evidence carries the
  *   finding). Children absent together all year (a family in difficulty) are not absent next to
@@ -24,6 +32,7 @@
 import type { PupilTimeline } from '../school-weeks.js';
 import { sessionEvidence } from '../school-weeks.js';
 import type { FamilyChild, FamilyFinding, SessionEvidence } from './findings.js';
+import { binomialUpperTail, hypergeometricUpperTail, oneIn } from './binomial.js';
 import { distinctBreaks, type HolidayAdjacencyAnalysis } from './holiday-adjacent.js';
 import type { PatternSettings } from './settings.js';
 import { about, breakName, listOf, spokenDate } from './wording.js';
@@ -44,8 +53,11 @@ export interface HouseholdMember {
   observed: number;
   expected: number;
   pValue: number;
-  /** Sessions in the child's test that were holiday-adjacent (for the expected count of shared days). */
+  /** Sessions in the child's test that were holiday-adjacent (for the expected count of shared days), and all sessions tested. */
   adjacentSessions: number;
+  possibleSessions?: number;
+  /** Day numbers of the child's counted absence on days that are not holiday-adjacent. */
+  otherAbsenceDays?: number[];
   absences: MemberAbsence[];
 }
 
@@ -84,6 +96,8 @@ export function householdMember(
     expected: analysis.test.expected,
     pValue: analysis.test.pValue,
     adjacentSessions: analysis.adjacentSessions,
+    possibleSessions: analysis.possibleSessions,
+    otherAbsenceDays: analysis.otherAbsenceDays,
     absences,
   };
 }
@@ -93,6 +107,8 @@ interface PairResult {
   b: HouseholdMember;
   dates: string[];
   expected: number;
+  /** Chance of at least this many shared days if the two children's adjacent absences were unrelated. */
+  pValue: number;
   breaks: Array<{ start: string; end: string; label: string | null }>;
 }
 
@@ -119,11 +135,22 @@ function comparePair(a: HouseholdMember, b: HouseholdMember, settings: PatternSe
     }
   }
   if (distinctBreaks(ranges) < settings.family.minBreaks) return null;
-  // Shared days expected if the two children's adjacent absences were unrelated.
-  const n = Math.max(1, Math.max(a.adjacentSessions, b.adjacentSessions) / 2);
-  const expected = (da.size * db.size) / n;
+  // Shared days expected if the two children's adjacent absences were unrelated: each child's adjacent
+  // absence days placed at random among the holiday-adjacent days (hypergeometric, exact tail).
+  const n = Math.max(da.size, db.size, Math.round(Math.max(a.adjacentSessions, b.adjacentSessions) / 2));
+  const expected = (da.size * db.size) / Math.max(1, n);
   if (dates.length < settings.family.minRatio * expected) return null;
-  return { a, b, dates, expected, breaks: ranges.sort((x, y) => (x.start < y.start ? -1 : 1)) };
+  const pValue = hypergeometricUpperTail(dates.length, n, da.size, db.size);
+  if (pValue > settings.family.alpha) return null;
+  // Children ill together (siblings catch the same illnesses) share absence on ordinary days too: the
+  // shared days must themselves sit next to breaks far more than the share of days that do.
+  if (a.otherAbsenceDays && b.otherAbsenceDays) {
+    const other = new Set(a.otherAbsenceDays);
+    const sharedOther = b.otherAbsenceDays.filter((d) => other.has(d)).length;
+    const share = Math.max(a.adjacentSessions / Math.max(1, a.possibleSessions ?? 1), b.adjacentSessions / Math.max(1, b.possibleSessions ?? 1));
+    if (binomialUpperTail(dates.length, dates.length + sharedOther, Math.min(1, share)) > settings.family.sharedDaysAlpha) return null;
+  }
+  return { a, b, dates, expected, pValue, breaks: ranges.sort((x, y) => (x.start < y.start ? -1 : 1)) };
 }
 
 /** Family findings from the members of every household (any order). */
@@ -185,7 +212,7 @@ function familyFinding(household: string, pairs: PairResult[], settings: Pattern
   const explanation =
     `${children.length} children in this household, at ${urns.length} different schools, were absent together on ${sharedDates.length} school days ` +
     `next to ${breakCount} different holidays (${listOf(names)}) between ${spokenDate(from)} and ${spokenDate(to)}, when about ${about(best.expected)} ` +
-    `such shared days would be expected if their absences next to holidays were unrelated.`;
+    `such shared days would be expected if their absences next to holidays were unrelated (the chance of so many is ${oneIn(best.pValue)}).`;
   return {
     type: 'family_pattern',
     urn: children[0].urn,

@@ -81,6 +81,8 @@ export interface HolidayAdjacencyAnalysis {
   breaksWithAbsence: number;
   /** Different breaks with any adjacent absence session. */
   breaksTouched: number;
+  /** Day numbers with a counted absence session that is NOT holiday-adjacent (for the family pass's shared-days test). */
+  otherAbsenceDays: number[];
   /** The exact test; null when the pupil cannot matter (fewer than 3 adjacent sessions or one break). */
   test: PlacementTest | null;
   firstDay: number;
@@ -106,6 +108,7 @@ export function distinctBreaks(ranges: ReadonlyArray<{ start: string; end: strin
 /** Reused buffers: the analysis runs for every pupil of the LA. */
 let unitAdjacent = new Uint8Array(4 * SESSIONS_PER_YEAR_SLOT);
 let unitAbsent = new Uint8Array(4 * SESSIONS_PER_YEAR_SLOT);
+let unitWeight = new Uint8Array(4 * SESSIONS_PER_YEAR_SLOT);
 
 /** The pupil's holiday-adjacency figures over `period` from their merged timeline (all schools). */
 export function analyseHolidayAdjacency(t: PupilTimeline, adjacency: AdjacencyByKey, period: Period): HolidayAdjacencyAnalysis {
@@ -115,6 +118,7 @@ export function analyseHolidayAdjacency(t: PupilTimeline, adjacency: AdjacencyBy
   if (unitAdjacent.length < size) {
     unitAdjacent = new Uint8Array(size);
     unitAbsent = new Uint8Array(size);
+    unitWeight = new Uint8Array(size);
   }
   // Adjacency per (year, school index), looked up once.
   const lookups: Array<SchoolYearAdjacency | null | undefined> = new Array(t.years * Math.max(1, t.urns.length));
@@ -134,6 +138,7 @@ export function analyseHolidayAdjacency(t: PupilTimeline, adjacency: AdjacencyBy
   let firstDay = -1;
   let lastDay = -1;
   const adjacentAbsences: AdjacentAbsence[] = [];
+  const otherAbsenceDays: number[] = [];
   for (let y = 0; y < t.years; y++) {
     const base = y * SESSIONS_PER_YEAR_SLOT;
     const len = t.yearLength[y];
@@ -147,6 +152,8 @@ export function analyseHolidayAdjacency(t: PupilTimeline, adjacency: AdjacencyBy
         const adj = lookup(y, t.school[s]);
         const b = adj ? adj.breakOfDay[d] : -1;
         unitAdjacent[n] = b >= 0 ? 1 : 0;
+        // Closer to the break scores more: K + 1 − distance (K = 2: the day next to it 2, the one before 1).
+        unitWeight[n] = b >= 0 && adj ? adj.k + 1 - adj.distanceOfDay[d] : 0;
         unitAbsent[n] = cls === 2 ? 1 : 0;
         n++;
         if (b >= 0) adjacentSessions++;
@@ -155,6 +162,8 @@ export function analyseHolidayAdjacency(t: PupilTimeline, adjacency: AdjacencyBy
           if (b >= 0 && adj) {
             const br = adj.breaks[b];
             adjacentAbsences.push({ slot: s, day: startDay + d, urn: adj.urn, breakStart: br.start, breakEnd: br.end, breakLabel: br.label });
+          } else if (otherAbsenceDays[otherAbsenceDays.length - 1] !== startDay + d) {
+            otherAbsenceDays.push(startDay + d);
           }
         }
         if (firstDay < 0) firstDay = startDay + d;
@@ -172,8 +181,8 @@ export function analyseHolidayAdjacency(t: PupilTimeline, adjacency: AdjacencyBy
   }
   const breaksTouched = distinctBreaks([...perBreak.values()]);
   const breaksWithAbsence = distinctBreaks([...perBreak.values()].filter((b) => b.sessions >= 2));
-  const test = adjacentAbsences.length >= 3 && breaksTouched >= 2 ? placementTest(unitAdjacent, n, spellsOf(unitAbsent, n)) : null;
-  return { possibleSessions: n, adjacentSessions, absenceSessions, adjacentAbsences, breaksWithAbsence, breaksTouched, test, firstDay, lastDay };
+  const test = adjacentAbsences.length >= 3 && breaksTouched >= 2 ? placementTest(unitAdjacent, n, spellsOf(unitAbsent, n), unitWeight) : null;
+  return { possibleSessions: n, adjacentSessions, absenceSessions, adjacentAbsences, otherAbsenceDays, breaksWithAbsence, breaksTouched, test, firstDay, lastDay };
 }
 
 /** Whether the analysis meets every condition of a holiday-adjacent finding. */

@@ -144,11 +144,11 @@ export function pupilPatterns(pupil: PupilPatternInput, ctx: PupilPatternContext
   if (near) findings.push(near);
   const household = householdMember(pupil.upn, householdKey(pupil.familyId, latestUprn(pupil.enrolments)), t, analysis, ctx.settings);
   const codingExclusions: SchoolCodingExclusion[] = [];
-  if (analysis.test && analysis.test.pValue <= ctx.settings.schoolCoding.excludePupilAlpha) {
+  if (analysis.test && ctx.settings.schoolCoding.excludePupilAlpha > 0 && analysis.test.pValue <= ctx.settings.schoolCoding.excludePupilAlpha) {
     const years = new Set(academicYearsOf(ctx.period));
     for (const e of pupil.enrolments) {
       const adj = ctx.adjacency.get(adjacencyKey(e.academicYear, e.urn));
-      if (adj && years.has(e.academicYear)) codingExclusions.push(schoolCodingExclusion(pupil.upn, e.urn, e.academicYear, e.marks, adj));
+      if (adj && years.has(e.academicYear)) codingExclusions.push(schoolCodingExclusion(pupil.upn, e.urn, e.academicYear, e.marks, adj, ctx.settings.schoolCoding.maxAdjacentIllnessPerPupil));
     }
   }
   return { findings, household, codingExclusions };

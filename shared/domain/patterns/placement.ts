@@ -28,7 +28,13 @@ export interface PlacementTest {
   observed: number;
   /** Expected under the null (≈ absence units × share of units that are adjacent). */
   expected: number;
-  /** P(at least `observed`) under the null. */
+  /**
+   * The statistic the tail is taken on: the absence units' scores (`weights`; the adjacent units
+   * themselves when no weights are given), and its expectation under the null.
+   */
+  score: number;
+  expectedScore: number;
+  /** P(score at least the observed score) under the null. */
   pValue: number;
   spells: number;
   /** Spells with at least one adjacent unit. */
@@ -48,39 +54,73 @@ export function spellsOf(absent: Uint8Array, n: number): Spell[] {
   return out;
 }
 
-/** Counts of adjacent units in a window of `length` units at each possible start, as a distribution. */
-function placementDistribution(prefix: Int32Array, n: number, length: number): Float64Array {
-  const dist = new Float64Array(length + 1);
+/** The total score of a window of `length` units at each possible start, as a distribution. */
+function placementDistribution(prefix: Int32Array, n: number, length: number, maxWeight: number): Float64Array {
+  const dist = new Float64Array(length * maxWeight + 1);
   const starts = n - length + 1;
   for (let s = 0; s < starts; s++) dist[prefix[s + length] - prefix[s]] += 1;
-  for (let i = 0; i <= length; i++) dist[i] /= starts;
+  for (let i = 0; i < dist.length; i++) dist[i] /= starts;
   return dist;
+}
+
+/** Mean number of adjacent units in a window of `length` units placed at random. */
+function meanHits(prefix: Int32Array, n: number, length: number): number {
+  const starts = n - length + 1;
+  let total = 0;
+  for (let s = 0; s < starts; s++) total += prefix[s + length] - prefix[s];
+  return total / starts;
 }
 
 /**
  * Exact placement test. `adjacent[i]` = 1 when unit i (a session) is holiday-adjacent, for i < n;
- * `spells` are the pupil's absences in the same sequence.
+ * `spells` are the pupil's absences in the same sequence. `weights` (optional, small non-negative
+ * integers, 0 where not adjacent) score each unit: the tail is then on the total score of the
+ * absence units under the same null (each spell placed at random, its length kept) — e.g. a session
+ * on the school day next to the break scoring more than one two days away. Without weights the
+ * score is the count of adjacent absence units.
  */
-export function placementTest(adjacent: Uint8Array, n: number, spells: readonly Spell[]): PlacementTest {
+export function placementTest(adjacent: Uint8Array, n: number, spells: readonly Spell[], weights?: Uint8Array): PlacementTest {
   const prefix = new Int32Array(n + 1);
   for (let i = 0; i < n; i++) prefix[i + 1] = prefix[i] + (adjacent[i] ? 1 : 0);
+  let wPrefix = prefix;
+  let maxWeight = 1;
+  if (weights) {
+    wPrefix = new Int32Array(n + 1);
+    for (let i = 0; i < n; i++) {
+      wPrefix[i + 1] = wPrefix[i] + weights[i];
+      if (weights[i] > maxWeight) maxWeight = weights[i];
+    }
+  }
   let observed = 0;
+  let score = 0;
   let adjacentSpells = 0;
   for (const s of spells) {
     const hits = prefix[s.start + s.length] - prefix[s.start];
     observed += hits;
+    score += wPrefix[s.start + s.length] - wPrefix[s.start];
     if (hits > 0) adjacentSpells++;
   }
   const byLength = new Map<number, Float64Array>();
+  const meanByLength = new Map<number, number>();
   let dist = new Float64Array([1]);
   let expected = 0;
+  let expectedScore = 0;
   for (const s of spells) {
-    let d = byLength.get(s.length);
+    const length = Math.min(s.length, n);
+    let d = byLength.get(length);
     if (!d) {
-      d = placementDistribution(prefix, n, Math.min(s.length, n));
-      byLength.set(s.length, d);
+      d = placementDistribution(wPrefix, n, length, maxWeight);
+      byLength.set(length, d);
     }
-    for (let i = 0; i < d.length; i++) expected += i * d[i];
+    let mean = meanByLength.get(length);
+    if (mean === undefined) {
+      mean = weights ? meanHits(prefix, n, length) : 0;
+      meanByLength.set(length, mean);
+    }
+    let m = 0;
+    for (let i = 0; i < d.length; i++) m += i * d[i];
+    expectedScore += m;
+    expected += weights ? mean : m;
     const next = new Float64Array(dist.length + d.length - 1);
     for (let a = 0; a < dist.length; a++) {
       const pa = dist[a];
@@ -90,6 +130,6 @@ export function placementTest(adjacent: Uint8Array, n: number, spells: readonly 
     dist = next;
   }
   let pValue = 0;
-  for (let x = dist.length - 1; x >= observed; x--) pValue += dist[x];
-  return { observed, expected, pValue: Math.min(1, pValue), spells: spells.length, adjacentSpells };
+  for (let x = dist.length - 1; x >= score; x--) pValue += dist[x];
+  return { observed, expected, score, expectedScore, pValue: Math.min(1, pValue), spells: spells.length, adjacentSpells };
 }

@@ -3,7 +3,7 @@
  * schools of the LA:
  * - illness next to breaks: the school's illness rate (I per possible session) on its own
  *   holiday-adjacent days relative to its other days, as a log ratio, is above the funnel's upper
- *   control limit (99.8 % by default) around the other schools' pooled ratio, and at least
+ *   control limit (99.8 % by default) around the median of the other schools' ratios (issue 21: robust to one very large school and to other coding schools), and at least
  *   `minExcessRatio` (1.5) times that ratio — holidays coded as authorised illness;
  * - low unauthorised-holiday share: the illness ratio is above the warning limit (95 %; no minimum
  *   excess, the G share corroborates it) and the share
@@ -85,9 +85,11 @@ export function schoolCodingCounts(register: SchoolRegister, adjacency: SchoolYe
   let firstDay = -1;
   let lastDay = -1;
   const breakOfDay = adjacency.breakOfDay;
+  const cap = settings.schoolCoding.maxAdjacentIllnessPerPupil ?? Number.POSITIVE_INFINITY;
   for (const pupil of register.pupils.values()) {
     const m = pupil.marks;
     const n = Math.min(m.length, DAYS_PER_YEAR_SLOT * 2);
+    let pupilAdjacentIllness = 0;
     for (let i = 0; i < n; i++) {
       const ch = m.charCodeAt(i);
       if (ch >= 128) continue;
@@ -102,7 +104,10 @@ export function schoolCodingCounts(register: SchoolRegister, adjacency: SchoolYe
       if (day > lastDay) lastDay = day;
       if (breakOfDay[day] >= 0) {
         adjacentPossible++;
-        if (ch === ILLNESS) adjacentIllness++;
+        if (ch === ILLNESS && pupilAdjacentIllness < cap) {
+          adjacentIllness++;
+          pupilAdjacentIllness++;
+        }
         if (cls === 2) {
           adjacentAbsence++;
           if (ch === G) adjacentG++;
@@ -158,7 +163,14 @@ export interface SchoolCodingExclusion {
 }
 
 /** A pupil's contribution to their school-year's coding counts (the same rules as `schoolCodingCounts`). */
-export function schoolCodingExclusion(upn: string, urn: string, academicYear: number, marks: string, adjacency: SchoolYearAdjacency): SchoolCodingExclusion {
+export function schoolCodingExclusion(
+  upn: string,
+  urn: string,
+  academicYear: number,
+  marks: string,
+  adjacency: SchoolYearAdjacency,
+  maxAdjacentIllness: number = Number.POSITIVE_INFINITY,
+): SchoolCodingExclusion {
   const out: SchoolCodingExclusion = { upn, urn, academicYear, adjacentPossible: 0, adjacentIllness: 0, otherPossible: 0, otherIllness: 0, adjacentAbsence: 0, adjacentG: 0 };
   const n = Math.min(marks.length, DAYS_PER_YEAR_SLOT * 2);
   for (let i = 0; i < n; i++) {
@@ -168,7 +180,7 @@ export function schoolCodingExclusion(upn: string, urn: string, academicYear: nu
     if (cls === 0) continue;
     if (adjacency.breakOfDay[i >> 1] >= 0) {
       out.adjacentPossible++;
-      if (ch === ILLNESS) out.adjacentIllness++;
+      if (ch === ILLNESS && out.adjacentIllness < maxAdjacentIllness) out.adjacentIllness++;
       if (cls === 2) {
         out.adjacentAbsence++;
         if (ch === G) out.adjacentG++;
@@ -235,6 +247,7 @@ function indicators(
   list: readonly SchoolCodingCounts[],
   own: (c: SchoolCodingCounts) => { value: number; se: number },
   targetWithout: (...out: SchoolCodingCounts[]) => number,
+  winsor = 0.1,
 ): Indicator[] {
   const values = list.map(own);
   return list.map((c, i) => {
@@ -242,8 +255,30 @@ function indicators(
     list.forEach((d, j) => {
       if (j !== i) others.push({ id: d.urn, value: values[j].value, se: values[j].se, target: targetWithout(d, c) });
     });
-    return { counts: c, unit: { id: c.urn, value: values[i].value, se: values[i].se, target: targetWithout(c) }, tau2: overdispersion(others).tau2 };
+    return { counts: c, unit: { id: c.urn, value: values[i].value, se: values[i].se, target: targetWithout(c) }, tau2: overdispersion(others, winsor).tau2 };
   });
+}
+
+/**
+ * The median of the schools' values leaving out the given schools, in O(k) per call from one sort
+ * (the funnel asks for it once per pair of schools).
+ */
+function medianExcluding(list: readonly SchoolCodingCounts[], values: readonly number[]): (...out: SchoolCodingCounts[]) => number {
+  const order = values.map((_, i) => i).sort((a, b) => values[a] - values[b]);
+  const rank = new Map<SchoolCodingCounts, number>();
+  order.forEach((i, r) => rank.set(list[i], r));
+  const sorted = order.map((i) => values[i]);
+  return (...out) => {
+    const removed = [...new Set(out.map((c) => rank.get(c)).filter((r): r is number => r !== undefined))].sort((a, b) => a - b);
+    const m = sorted.length - removed.length;
+    if (m <= 0) return 0;
+    const at = (k: number) => {
+      let idx = k;
+      for (const r of removed) if (r <= idx) idx++;
+      return sorted[idx];
+    };
+    return m % 2 === 1 ? at((m - 1) / 2) : (at(m / 2 - 1) + at(m / 2)) / 2;
+  };
 }
 
 /** Illness ratio on the log scale: log(adjacent rate) − log(other rate). */
@@ -322,10 +357,19 @@ function comparisonsForYear(list: readonly SchoolCodingCounts[], settings: Patte
     const f = (k: keyof SchoolCodingCounts) => out.reduce((a, c) => a - (c[k] as number), 0);
     return illnessLogRatio(tIa + f('adjacentIllness'), tPa + f('adjacentPossible'), tIo + f('otherIllness'), tPo + f('otherPossible')).value;
   };
-  const illness = indicators(withIllness, (c) => {
+  // The centre line is the MEDIAN of the other schools' ratios, not their pooled ratio: pooled, one
+  // large school (a fifth of the LA's sessions) or a few coding schools move it, and with it every
+  // limit (issue 21: a 2,000-pupil school coding for 22 % of its pupils raised the others' centre line
+  // past its own ratio's reach). The pooled value is kept for the finding's wording.
+  void illnessTarget;
+  const illnessOwn = withIllness.map((c) => {
     const own = illnessLogRatio(c.adjacentIllness, c.adjacentPossible, c.otherIllness, c.otherPossible);
     return { value: own.value, se: Math.sqrt(own.variance) };
-  }, illnessTarget);
+  });
+  const medianWithout = medianExcluding(withIllness, illnessOwn.map((o) => o.value));
+  // τ² from z-scores winsorised at 20 % in each tail: several coding schools among a few dozen must not
+  // widen one another's limits (at 10 %, two others in a funnel of 16 hid a 2,000-pupil coding school).
+  const illness = indicators(withIllness, (c) => illnessOwn[withIllness.indexOf(c)], medianWithout, 0.2);
 
   const tG = sum(withAbsence, 'adjacentG');
   const tA = sum(withAbsence, 'adjacentAbsence');
@@ -392,7 +436,7 @@ function schoolFinding(cmp: SchoolCodingComparison, settings: PatternSettings): 
   if (signals.includes('illness_next_to_breaks') || signals.includes('low_unauthorised_holiday_share')) {
     parts.push(
       `On the ${days} either side of its holidays this school recorded illness in ${percent(adjacentRate)} of sessions, ` +
-        `${fixed(illness.value)} times its rate on other days (${percent(otherRate)}), against ${fixed(illness.laValue)} times across the LA's other schools ` +
+        `${fixed(illness.value)} times its rate on other days (${percent(otherRate)}), against a median of ${fixed(illness.laValue)} times at the LA's other schools ` +
         `(${c.adjacentIllness} illness sessions where about ${about(expectedIllness)} would be expected; ` +
         `${signals.includes('illness_next_to_breaks') ? `control limit ${fixed(illness.upper)}` : `warning limit ${fixed(illness.warningUpper)}`} for a school of its size` +
         `${c.excludedPupils ? `, leaving out ${c.excludedPupils === 1 ? 'the 1 pupil' : `the ${c.excludedPupils} pupils`} whose own absence shows the pattern` : ''})`,

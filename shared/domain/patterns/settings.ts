@@ -20,10 +20,12 @@ export interface HolidayAdjacentSettings {
   /** Fewest absence sessions on holiday-adjacent days (a sick day is 2 sessions: never enough alone). */
   minSessions: number;
   /**
-   * Fewest different breaks with at least 2 such sessions each. DESIGN §2.6 asks for at least two
-   * (one illness spanning a half term is one); three is the default because two breaks are too often
-   * chance for a pupil with a few absences a year (docs/patterns.md), and "repeated" should mean a
-   * habit an officer can put to a family.
+   * Fewest different breaks with at least 2 such sessions each: 2, DESIGN §2.6's "repeatedly" (one
+   * illness spanning a half term is one break: never a flag). The evidence decides beyond that, not a
+   * count of breaks: the exact test's p-value scores each absence by how close it sits to the break,
+   * so two breaks each taken on both sides are strong evidence by January, while a few sick days that
+   * happen to fall near holidays are not (docs/patterns.md, issue 21). Was 3, which meant nobody
+   * could be flagged before the spring.
    */
   minBreaks: number;
   /** Fewest times the expected count the observed count must be (effect size, not only significance). */
@@ -68,6 +70,16 @@ export interface FamilySettings {
    * holiday-adjacent days): two children often off next to holidays share some days by chance.
    */
   minRatio: number;
+  /**
+   * Largest exact (hypergeometric) chance of the shared days if the two children's adjacent absences
+   * were unrelated.
+   */
+  alpha: number;
+  /**
+   * Largest binomial chance that so many of the days both children were absent (anywhere) are
+   * holiday-adjacent, given the share of days that are: siblings ill together share ordinary days too.
+   */
+  sharedDaysAlpha: number;
 }
 
 export interface SchoolCodingSettings {
@@ -89,10 +101,18 @@ export interface SchoolCodingSettings {
   minNotPossible: number;
   /**
    * Pupils whose own holiday-adjacent test is at or below this p-value are left out of their school's
-   * counts: their pattern is reported per pupil, and a few such families must not make the school an
-   * outlier (coding holidays as illness is a practice across many pupils).
+   * counts; 0 (the default) leaves nobody out. Leaving such pupils out removed exactly the pupils a
+   * coding school produces (issue 21), so the default instead caps each pupil's share
+   * (`maxAdjacentIllnessPerPupil`).
    */
   excludePupilAlpha: number;
+  /**
+   * Most illness sessions on holiday-adjacent days one pupil adds to their school's count (per school
+   * and year; default 6, three days). Coding holidays as illness is a practice across many pupils, each
+   * adding a few sessions; a few families with their own pattern (reported per pupil and per family)
+   * add at most this many each, so they cannot make a school an outlier by themselves.
+   */
+  maxAdjacentIllnessPerPupil: number;
   /**
    * Not-possible codes counted as "shrinking the denominator". D (dual registration) and X
    * (non-compulsory school age) are structural, so they are left out.
@@ -117,9 +137,9 @@ export const DEFAULT_PATTERN_SETTINGS: PatternSettings = {
   penaltyNoticeCodes: [...DEFAULT_LA_SETTINGS.penaltyNoticeCodes],
   penaltyNoticeSessions: DEFAULT_LA_SETTINGS.penaltyNoticeSessions,
   penaltyNoticeWeeks: DEFAULT_LA_SETTINGS.penaltyNoticeWeeks,
-  holidayAdjacent: { alpha: 5e-4, minSessions: 6, minBreaks: 3, minRatio: 4 },
+  holidayAdjacent: { alpha: 5e-4, minSessions: 6, minBreaks: 2, minRatio: 4 },
   nearThreshold: { margin: 2, minEpisodes: 1, minRunSessions: 8, splitMinRunSessions: 6, holidayCodes: ['G'] },
-  family: { childAlpha: 0.2, minSharedDays: 3, minBreaks: 2, minRatio: 4 },
+  family: { childAlpha: 0.1, minSharedDays: 3, minBreaks: 2, minRatio: 1.5, alpha: 1e-2, sharedDaysAlpha: 1e-2 },
   schoolCoding: {
     controlLimit: 0.998,
     warningLimit: 0.95,
@@ -127,7 +147,8 @@ export const DEFAULT_PATTERN_SETTINGS: PatternSettings = {
     minExcessRatio: 1.5,
     minAdjacentIllness: 20,
     minNotPossible: 20,
-    excludePupilAlpha: 0.01,
+    excludePupilAlpha: 0,
+    maxAdjacentIllnessPerPupil: 6,
     notPossibleCodes: ['Q', 'Y1', 'Y2', 'Y3', 'Y4', 'Y5', 'Y6', 'Y7', 'Y'],
   },
 };

@@ -30,11 +30,11 @@ describe('family pattern', () => {
     expect(f.children[0].sessions[0]).toEqual({ date: THREE[0], session: 'AM', code: 'I', urn: '100001' });
     // 3 shared of 3 days each among 28 adjacent days: about 0.3 expected by chance.
     expect(f.expected).toBeCloseTo((3 * 3) / 28, 5);
-    expect(f.statistic).toMatchObject({ threshold: 4, flaggedWhen: 'at_least' });
+    expect(f.statistic).toMatchObject({ threshold: 1.5, flaggedWhen: 'at_least' });
     expect(f.statistic.value).toBeCloseTo(3 / ((3 * 3) / 28), 5);
     expect(f.children.every((c) => c.pValue <= 0.2)).toBe(true);
     expect(f.breaks.map((b) => b.label)).toEqual(['October half term', 'February half term', 'May half term']);
-    expect(f.explanation).toMatch(/^2 children in this household, at 2 different schools, were absent together on 3 school days next to 3 different holidays \(October half term, February half term and May half term\) between 24 October 2025 and 22 May 2026, when about 0\.3 such shared days would be expected if their absences next to holidays were unrelated\.$/);
+    expect(f.explanation).toMatch(/^2 children in this household, at 2 different schools, were absent together on 3 school days next to 3 different holidays \(October half term, February half term and May half term\) between 24 October 2025 and 22 May 2026, when about 0\.3 such shared days would be expected if their absences next to holidays were unrelated \(the chance of so many is 1 in 3,300\)\.$/);
   });
 
   it('names every child of the household in the pattern (three children at three schools)', () => {
@@ -59,17 +59,19 @@ describe('family pattern', () => {
     const two = on(THREE.slice(0, 2), 'I');
     const schools = { '100001': [child('A1', two, 'U1')], '100002': [child('B1', two, 'U1')] };
     expect(familyFindings(schools)).toEqual([]);
-    expect(familyFindings(schools, undefined, patternSettings(DEFAULT_LA_SETTINGS, { family: { minSharedDays: 2 } }))).toHaveLength(1);
+    // (2 days both absent, both next to breaks when a seventh of days are: a chance of 1 in 50, so that test is loosened too.)
+    expect(familyFindings(schools, undefined, patternSettings(DEFAULT_LA_SETTINGS, { family: { minSharedDays: 2, sharedDaysAlpha: 0.05 } }))).toHaveLength(1);
   });
 
-  it('needs the shared days to be 4 times what chance gives: two children off on most days next to holidays share many by chance', () => {
+  it('needs more shared days than chance explains (exact, and 1.5 times the expected): two children off on most days next to holidays share many by chance', () => {
     // Each child off on 12 of the 28 adjacent days, 7 of them shared: chance gives 12 × 12 / 28 ≈ 5.1 (ratio 1.4).
     const adjacent = Object.values(ADJ).flat();
     const a = adjacent.filter((_, i) => i % 7 < 3).slice(0, 12);
     const shared = a.slice(0, 7);
     const b = [...shared, ...adjacent.filter((d) => !a.includes(d)).slice(0, 5)];
     expect(familyFindings({ '100001': [child('A1', on(a, 'I'), 'U1')], '100002': [child('B1', on(b, 'I'), 'U1')] }, undefined, patternSettings(DEFAULT_LA_SETTINGS, { family: { childAlpha: 1 } }))).toEqual([]);
-    expect(familyFindings({ '100001': [child('A1', on(a, 'I'), 'U1')], '100002': [child('B1', on(b, 'I'), 'U1')] }, undefined, patternSettings(DEFAULT_LA_SETTINGS, { family: { childAlpha: 1, minRatio: 1 } }))).toHaveLength(1);
+    expect(familyFindings({ '100001': [child('A1', on(a, 'I'), 'U1')], '100002': [child('B1', on(b, 'I'), 'U1')] }, undefined, patternSettings(DEFAULT_LA_SETTINGS, { family: { childAlpha: 1, minRatio: 1 } }))).toEqual([]);
+    expect(familyFindings({ '100001': [child('A1', on(a, 'I'), 'U1')], '100002': [child('B1', on(b, 'I'), 'U1')] }, undefined, patternSettings(DEFAULT_LA_SETTINGS, { family: { childAlpha: 1, minRatio: 1, alpha: 1 } }))).toHaveLength(1);
   });
 
   it('does not link children of different households', () => {

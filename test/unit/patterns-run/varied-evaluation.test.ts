@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { dayNumber } from '../../../shared/domain/dates.js';
+import type { PatternsResult } from '../../../shared/domain/patterns/index.js';
+import { claimsHoliday, detectAsOf, meetsVariedTargets, pupilTruth, scoreVariedAsOf } from '../../../local/evaluation/varied-evaluation.js';
+import { generateVariedLa, registerAsOf } from '../../../local/evaluation/varied-la.js';
+
+const LA = generateVariedLa({ seed: 'unit', schools: 6, pupils: 1500 });
+
+describe('the varied LA (issue 21)', () => {
+  it('is the same for the same seed and different for another', () => {
+    const again = generateVariedLa({ seed: 'unit', schools: 6, pupils: 1500 });
+    expect(again.behaviours.map((b) => b.detail)).toEqual(LA.behaviours.map((b) => b.detail));
+    expect(generateVariedLa({ seed: 'other', schools: 6, pupils: 1500 }).behaviours.map((b) => b.detail)).not.toEqual(LA.behaviours.map((b) => b.detail));
+  });
+
+  it('varies school sizes from 30 to 2,000 and plants every kind of behaviour and control', () => {
+    const sizes = LA.schools.map((s) => s.size);
+    expect(Math.min(...sizes)).toBe(30);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(2000);
+    const kinds = new Set(LA.behaviours.map((b) => b.kind));
+    for (const k of ['holiday_pupil', 'family', 'coding_extension', 'control_r', 'control_e', 'control_c2', 'control_spanning_illness', 'control_same_school_siblings', 'control_siblings_ill_together']) {
+      expect(kinds.has(k as never)).toBe(true);
+    }
+    for (const b of LA.behaviours.filter((x) => x.kind === 'family')) expect(new Set(b.upns.map((u) => LA.pupils.get(u)?.urn)).size).toBeGreaterThanOrEqual(2);
+    for (const s of LA.schools.filter((x) => x.codingShare > 0)) {
+      expect(s.codingShare).toBeGreaterThanOrEqual(0.05);
+      expect(s.codingShare).toBeLessThanOrEqual(0.3);
+    }
+  });
+
+  it('holds a register as of a date: no sessions after it, the pupil listed up to it at most', () => {
+    const r = registerAsOf(LA.registers[0], '2026-01-31');
+    const cut = (dayNumber('2026-01-31') - dayNumber('2025-08-01') + 1) * 2;
+    for (const p of r.pupils.values()) {
+      expect(/^\.*$/.test(p.marks.slice(cut))).toBe(true);
+      expect(p.lastListed <= '2026-01-31').toBe(true);
+    }
+  });
+
+  it('claims a pupil for the holiday-adjacent detector only with 2 breaks, 4 sides, 8 sessions and 75 % of their absence', () => {
+    const base = { plantedAdjacent: 8, breaks: new Set(['october', 'christmas']), sides: 4, counted: 10, adjacentDays: new Set<number>() };
+    expect(claimsHoliday(base)).toBe(true);
+    expect(claimsHoliday({ ...base, breaks: new Set(['october']) })).toBe(false);
+    expect(claimsHoliday({ ...base, sides: 3 })).toBe(false);
+    expect(claimsHoliday({ ...base, counted: 11 })).toBe(false);
+    expect(claimsHoliday({ ...base, plantedAdjacent: 6, counted: 6 })).toBe(false);
+  });
+
+  it('judges a behaviour by what it had become by the date: fewer claimed pupils at the end of January than in July', () => {
+    const jan = [...pupilTruth(LA, '2026-01-31').values()].filter(claimsHoliday).length;
+    const jul = [...pupilTruth(LA, '2026-07-21').values()].filter(claimsHoliday).length;
+    expect(jul).toBeGreaterThan(jan);
+  });
+
+  it('counts a flag on a pupil with nothing planted as a false positive, and a flagged control as a control', () => {
+    const planted = new Set(LA.behaviours.flatMap((b) => [...b.upns, ...b.planted.keys()]));
+    const unplanted = [...LA.pupils.keys()].find((u) => !planted.has(u)) as string;
+    const control = LA.behaviours.find((b) => b.kind === 'control_r')?.upns[0] as string;
+    const result = { findings: [{ type: 'holiday_adjacent_absence', upn: unplanted }, { type: 'holiday_adjacent_absence', upn: control }] } as unknown as PatternsResult;
+    const [holiday] = scoreVariedAsOf(LA, '2026-07-21', result);
+    expect(holiday).toMatchObject({ flag: 'holiday_adjacent_absence', fp: 1, controls: 1, tp: 0 });
+    expect(meetsVariedTargets(holiday)).toBe(false);
+  });
+
+  it('runs the detectors as of a date and never flags a control', () => {
+    const scores = scoreVariedAsOf(LA, '2026-04-30', detectAsOf(LA, '2026-04-30'));
+    expect(scores.map((s) => s.flag)).toEqual(['holiday_adjacent_absence', 'near_threshold_unauthorised', 'family_pattern', 'school_coding']);
+    expect(scores.every((s) => s.controls === 0)).toBe(true);
+  });
+});
