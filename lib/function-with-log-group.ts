@@ -83,7 +83,7 @@ export class FunctionWithLogGroup extends Construct {
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       onFailure: props.onFailure,
       bundling: {
-        // STACK-NOTES §5/§7: ESM, minified, everything bundled (the SDK too: pinned and faster to
+        // As Powertools for AWS Lambda's example app: ESM, minified, everything bundled (the SDK too: pinned and faster to
         // load than the runtime's copy), with `require` defined for the few CommonJS dependencies.
         format: OutputFormat.ESM,
         target: ESBUILD_TARGET,

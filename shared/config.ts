@@ -37,7 +37,7 @@ export const TABLE_SCHEMA = {
 
 /**
  * Seconds a rollup message waits before delivery (the FIFO queue's delivery delay), and the width of
- * the window whose requests share one deduplication id: see docs/architecture.md. The local runtime
+ * the window whose requests share one deduplication id: see docs/design.md §3. The local runtime
  * overrides it with ROLLUP_DELAY_SECONDS (sender and queue read the same variable).
  */
 export const ROLLUP_DELAY_SECONDS = 10;

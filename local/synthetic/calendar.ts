@@ -10,7 +10,7 @@
  *   Easter is the two weeks around Easter Sunday (Monday of Holy Week to the Friday after Easter);
  * - summer term starts with an INSET day; half term is the week of the Spring bank holiday (last
  *   Monday in May); the term ends when pupils have had 190 days (schools must meet for 380
- *   sessions a year: DfE, "School attendance" guidance; DOMAIN-NOTES §3), within 14–25 July;
+ *   sessions a year: DfE, "School attendance" guidance; docs/design.md, Sources: DFE-METH), within 14–25 July;
  * - five INSET days in all (the two in September, the first day of spring and of summer term, and
  *   Fridays mid-term to make up the number), and every England and Wales bank holiday
  *   (shared/reference/bank-holidays.json, the gov.uk feed) is closed.

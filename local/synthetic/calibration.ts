@@ -9,7 +9,7 @@
  *   reason_l_present_late_before_registers_closed and approved_educational_activity over
  *   possible_sessions.
  * [EES-CHAR] DfE daily attendance data, autumn 2024/25 by characteristic (EES
- *   pupil-attendance-in-schools/2025-week-4; DOMAIN-NOTES §3): FSM 10.0% / PA 31.7%, not FSM
+ *   pupil-attendance-in-schools/2025-week-4; docs/design.md, Sources: DFE-METH): FSM 10.0% / PA 31.7%, not FSM
  *   5.2% / 14.4%, EHC plan 13.1% / 35.1%, SEN support 10.1% / 29.0%, no SEN 5.8% / 17.0%.
  * [CIN] DfE "Outcomes for children in need", 2022/23: CINO overall absence 17.6%, PA 48.8%,
  *   SA 10.4% (EES data set 9f3dd617-…); CPP severe absence 14.8% (communitycare.co.uk, 2024).
@@ -118,14 +118,14 @@ export const MODEL = {
   initialN: 0.12,
 } as const;
 
-/** Relative absence by month (Sep … Jul), shaped on the DfE weekly series [EES-CHAR; DOMAIN-NOTES §4]. */
+/** Relative absence by month (Sep … Jul), shaped on the DfE weekly series [EES-CHAR; docs/design.md, Sources: DFE-METH]. */
 export const MONTH_FACTOR: Readonly<Record<number, number>> = {
   9: 0.78, 10: 0.95, 11: 1.0, 12: 1.08, 1: 1.08, 2: 1.05, 3: 1.0, 4: 0.95, 5: 0.95, 6: 0.98, 7: 1.05, 8: 1.0,
 };
 /**
  * The week before a half term runs ~15% above its neighbours and the last week of the autumn and
  * summer terms ~40% above (7.0% and 9.4% against 4.7% at the start of autumn 2024/25: DfE weekly
- * data, DOMAIN-NOTES §4).
+ * data, docs/design.md, Sources: DFE-METH).
  */
 export const PRE_BREAK_FACTOR = 1.15;
 export const END_OF_TERM_FACTOR = 1.4;

@@ -45,7 +45,7 @@ export interface CharacteristicFigure {
   source: string;
 }
 
-/** National figures by characteristic (DOMAIN-NOTES §3). */
+/** National figures by characteristic (docs/design.md, Sources: DFE-METH). */
 export const CHARACTERISTICS: readonly CharacteristicFigure[] = [
   { cohort: 'fsm', label: 'FSM eligible', absenceRate: 10.0, persistentAbsenceRate: 31.7, severeAbsenceRate: null, period: 'Autumn 2024/25', source: 'DfE, Pupil attendance in schools, 2025 week 4 (daily data)' },
   { cohort: 'non_fsm', label: 'Not FSM eligible', absenceRate: 5.2, persistentAbsenceRate: 14.4, severeAbsenceRate: null, period: 'Autumn 2024/25', source: 'DfE, Pupil attendance in schools, 2025 week 4 (daily data)' },
