@@ -84,11 +84,13 @@ export class Storage extends Construct {
           exposedHeaders: ['ETag'],
           maxAge: 3000,
         },
+        browserDownloads(props.webOrigins),
       ],
       lifecycleRules: [{ abortIncompleteMultipartUploadAfter: Duration.days(7) }],
     });
-    this.quarantine = this.dataBucket('Quarantine', 'quarantine/', {});
+    this.quarantine = this.dataBucket('Quarantine', 'quarantine/', { cors: [browserDownloads(props.webOrigins)] });
     this.registers = this.dataBucket('Registers', 'registers/', {
+      cors: [browserDownloads(props.webOrigins)],
       // Registers are derived from the returns (all kept, every version), and are rewritten by
       // every return. Old versions are kept as long as the table's point-in-time window, so a
       // restore of both lands on matching data, then expire.
@@ -160,4 +162,13 @@ export class Storage extends Construct {
       );
     }
   }
+}
+
+/**
+ * The web app follows the API's 303s (a kept file, a large export) to presigned S3 GETs with
+ * fetch(), which needs CORS on the bucket. The signature in the URL is the credential; the origin
+ * list is defence in depth only.
+ */
+function browserDownloads(webOrigins: string[]): s3.CorsRule {
+  return { allowedMethods: [s3.HttpMethods.GET], allowedOrigins: webOrigins, allowedHeaders: ['*'], maxAge: 3000 };
 }

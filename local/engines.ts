@@ -55,10 +55,16 @@ function listen(server: Server): Promise<number> {
 
 const BUCKETS = [DEFAULT_NAMES.returnsBucket, DEFAULT_NAMES.quarantineBucket, DEFAULT_NAMES.registersBucket];
 
-/** Browsers PUT large returns to presigned URLs (the web app's upload page), as lib/storage.ts allows in AWS. */
-const RETURNS_CORS =
-  '<CORSConfiguration><CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>PUT</AllowedMethod><AllowedHeader>*</AllowedHeader><ExposeHeader>ETag</ExposeHeader></CORSRule></CORSConfiguration>';
-const BUCKET_CONFIGS = BUCKETS.map((name) => ({ name, configs: name === DEFAULT_NAMES.returnsBucket ? [RETURNS_CORS] : [] }));
+/**
+ * As lib/storage.ts allows in AWS: browsers PUT large returns to presigned URLs (the web app's
+ * upload page), and follow the API's 303s to presigned GETs of kept files and large exports.
+ */
+const GET_RULE = '<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod><AllowedHeader>*</AllowedHeader></CORSRule>';
+const PUT_RULE = '<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>PUT</AllowedMethod><AllowedHeader>*</AllowedHeader><ExposeHeader>ETag</ExposeHeader></CORSRule>';
+const BUCKET_CONFIGS = BUCKETS.map((name) => ({
+  name,
+  configs: [`<CORSConfiguration>${name === DEFAULT_NAMES.returnsBucket ? PUT_RULE : ''}${GET_RULE}</CORSConfiguration>`],
+}));
 
 /**
  * Start dynalite and s3rver with their data under `dataDir` (`ddb/` and `s3/`). Ports are

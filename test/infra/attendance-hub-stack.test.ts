@@ -134,13 +134,15 @@ describe('storage', () => {
     }
   });
 
-  it('lets browsers PUT to presigned URLs on the returns bucket only', () => {
+  it('lets browsers PUT to presigned URLs on the returns bucket only, and GET presigned kept files and exports', () => {
+    const get = expect.objectContaining({ AllowedMethods: ['GET'], AllowedOrigins: ['*'] });
     const returns = resources[logicalIdOf('StorageReturns', 'AWS::S3::Bucket')];
     expect(returns.Properties.CorsConfiguration.CorsRules).toEqual([
       expect.objectContaining({ AllowedMethods: ['PUT'], AllowedOrigins: ['*'], ExposedHeaders: ['ETag'] }),
+      get,
     ]);
     for (const other of ['StorageQuarantine', 'StorageRegisters']) {
-      expect(resources[logicalIdOf(other, 'AWS::S3::Bucket')].Properties.CorsConfiguration).toBeUndefined();
+      expect(resources[logicalIdOf(other, 'AWS::S3::Bucket')].Properties.CorsConfiguration.CorsRules).toEqual([get]);
     }
   });
 

@@ -195,6 +195,10 @@ describe('the web app', () => {
     expect(shown).toEqual(status.errors.map((e: { line: number; field: string; message: string }) => [String(e.line), e.field, e.message]));
     expect(shown.map((r) => r[0])).toEqual(expect.arrayContaining(['3', '5']));
     await check('return');
+    // The file exactly as received: the API answers 303 to a presigned S3 GET, which the browser
+    // follows across origins (the bucket's CORS allows the app's GET).
+    const [kept] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download the file as received' }).click()]);
+    expect(readFileSync((await kept.path())!, 'utf8')).toBe(`${lines.join('\n')}\n`);
     await page.getByRole('link', { name: 'Returns', exact: true }).click();
     await page.getByRole('table', { name: 'Returns, newest first' }).waitFor();
     await check('returns');
