@@ -273,6 +273,22 @@ export function mayListPupil(p: Principal, pupil: { everCohorts: readonly string
   return p.role === 'vsh' ? inVirtualSchool(pupil.everCohorts) : true;
 }
 
+/** Whether a child was in a Virtual School cohort in any of the years given (a case's scope for the Virtual School). */
+export function everInVirtualSchool(years: Iterable<{ everCohorts: readonly string[] }>): boolean {
+  for (const y of years) if (inVirtualSchool(y.everCohorts)) return true;
+  return false;
+}
+
+/**
+ * Which threshold-gaming findings the principal may list: the Virtual School only findings about
+ * pupils (never a school's coding) whose every pupil it holds (`held`); other roles with the
+ * capability, every finding.
+ */
+export function mayListFinding(p: Principal, finding: { type: string; upns: readonly string[] }, held: (upn: string) => boolean): boolean {
+  if (p.role !== 'vsh') return true;
+  return finding.type !== 'school_coding' && finding.upns.every(held);
+}
+
 /**
  * Whether a pupil's read must also consult the LA's own care lists before refusing (the Virtual
  * School, for a child whose figures show no cohort of its own: care may have begun after the last

@@ -12,7 +12,7 @@
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import * as z from 'zod';
 import { runtimeConfig } from '../../../shared/config.js';
-import { inVirtualSchool, isVirtualSchool } from '../../../shared/domain/access.js';
+import { inVirtualSchool, isVirtualSchool, mayListFinding } from '../../../shared/domain/access.js';
 import { episodesOverlapping } from '../../../shared/domain/cohorts.js';
 import { academicYearEnd, academicYearStart } from '../../../shared/domain/dates.js';
 import { PATTERN_TYPES, type PatternFinding } from '../../../shared/domain/patterns/index.js';
@@ -174,7 +174,7 @@ export const patternRoutes = [
       );
       if (isVirtualSchool(principal) && found) {
         const held = await virtualSchoolPupils(found.latest.academicYear);
-        items = items.filter((f) => f.type !== 'school_coding' && upnsOf(f).every(held));
+        items = items.filter((f) => mayListFinding(principal, { type: f.type, upns: upnsOf(f) }, held));
       }
       const order = new Map(PATTERN_TYPES.map((t, i) => [t, i]));
       items = [...items].sort((a, b) => (order.get(a.type) as number) - (order.get(b.type) as number) || strength(a) - strength(b) || (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));

@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { runtimeConfig } from '../../../shared/config.js';
-import { can, caseActorOf, caseScope, flagsForSchool, inVirtualSchool, isVirtualSchool, mayListPupil, mayReferFor, ownSchoolOf, schoolScope, type Principal } from '../../../shared/domain/access.js';
+import { can, caseActorOf, caseScope, everInVirtualSchool as everInVirtualSchoolCohorts, flagsForSchool, isVirtualSchool, mayListPupil, mayReferFor, ownSchoolOf, schoolScope, type Principal } from '../../../shared/domain/access.js';
 import { customPeriod } from '../../../shared/domain/periods.js';
 import type { FlagType } from '../../../shared/domain/pupil-summary.js';
 import { isSevereAbsence } from '../../../shared/domain/stats.js';
@@ -98,7 +98,7 @@ function workingDay(): (date: string) => boolean {
 }
 
 function everInVirtualSchool(summary: PupilSummaryRecord | undefined): boolean {
-  return !!summary && Object.values(summary.years).some((y) => inVirtualSchool(y.everCohorts));
+  return !!summary && everInVirtualSchoolCohorts(Object.values(summary.years));
 }
 
 /** Whether the caller may see a case (callers who may not get 404, never 403). */

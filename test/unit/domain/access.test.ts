@@ -1,7 +1,7 @@
 /** The scope rules the API applies, as pure functions of the caller (issue 16: one place for all of them). */
 import { describe, expect, it } from 'vitest';
 import {
-  caseScope, defaultMetricsCohort, mayListPupil, mayListReturnsOf, mayReadReturn, mayReferFor, maySeeSchool, metricsCohortsOf, metricsScope,
+  caseScope, defaultMetricsCohort, everInVirtualSchool, mayListFinding, mayListPupil, mayListReturnsOf, mayReadReturn, mayReferFor, maySeeSchool, metricsCohortsOf, metricsScope,
   needsCareListsForScope, refusalOf, schoolScope, type Principal,
 } from '../../../shared/domain/access.js';
 
@@ -52,5 +52,19 @@ describe('access rules', () => {
     expect([defaultMetricsCohort(vsh), defaultMetricsCohort(officer)]).toEqual(['cla', 'all']);
     expect(metricsCohortsOf(vsh)).toContain('cla');
     expect(metricsCohortsOf(officer)).toBeUndefined();
+  });
+
+  it('lists threshold-gaming findings for the Virtual School only about children it holds, never a school\'s coding', () => {
+    const held = (upn: string) => upn === 'A';
+    expect(mayListFinding(vsh, { type: 'family_pattern', upns: ['A'] }, held)).toBe(true);
+    expect(mayListFinding(vsh, { type: 'family_pattern', upns: ['A', 'B'] }, held)).toBe(false);
+    expect(mayListFinding(vsh, { type: 'school_coding', upns: [] }, held)).toBe(false);
+    expect(mayListFinding(officer, { type: 'school_coding', upns: ['B'] }, held)).toBe(true);
+  });
+
+  it('counts a child as ever in the Virtual School when any year shows one of its cohorts', () => {
+    expect(everInVirtualSchool([{ everCohorts: ['fsm'] }, { everCohorts: ['cin'] }])).toBe(true);
+    expect(everInVirtualSchool([{ everCohorts: ['fsm'] }])).toBe(false);
+    expect(everInVirtualSchool([])).toBe(false);
   });
 });
