@@ -1,6 +1,8 @@
 /**
  * API Lambda: every HTTP route (API Gateway HTTP API v2 → middy router). Handlers in routes/ only
- * translate a request into calls on shared/domain and shared/store and the result back.
+ * translate a request into calls on shared/domain and shared/store and the result back. The router
+ * (`runRoute`) is the one place that enforces each route's declared permission and writes its
+ * declared audit (issue 16); it registers no route that declares neither.
  */
 import middy from '@middy/core';
 import httpRouterHandler from '@middy/http-router';
@@ -96,19 +98,22 @@ export function runRoute(def: RouteDef) {
         const query = parseQuery(def, event);
         audit = 'action' in def.audit ? new RequestAudit(def.audit.action, principal) : undefined;
         result = await def.handler({ ...request(query), principal, audit: audit ?? NO_AUDIT });
-        if (audit && !audit.noted) audit.record({ target: `${def.method} ${event.rawPath ?? def.path}`.slice(0, 200), outcome: result.statusCode !== undefined && result.statusCode >= 400 ? `status:${result.statusCode}` : 'ok' });
+        if (audit && !audit.noted) {
+          const outcome = result.statusCode !== undefined && result.statusCode >= 400 ? `status:${result.statusCode}` : 'ok';
+          audit.record({ target: `${def.method} ${event.rawPath ?? def.path}`.slice(0, 200), outcome });
+        }
         await audit?.write();
       }
       // Over Lambda's 6 MB response limit (a whole LA's CSV export): parked in S3, answered with 303.
       return await fitForLambda(result);
     } catch (err) {
-      if (err instanceof Problem && err.status === 403) await auditDenied(def, event);
       try {
         // What the route noted before it refused (not found, refused, stale…) is recorded all the same.
         await audit?.write();
       } catch (auditErr) {
         return errorResponse(auditErr);
       }
+      if (err instanceof Problem && err.status === 403) await auditDenied(def, event);
       return errorResponse(err);
     }
   };
