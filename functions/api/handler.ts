@@ -1,6 +1,8 @@
 /**
  * API Lambda: every HTTP route (API Gateway HTTP API v2 → middy router). Handlers in routes/ only
- * translate a request into calls on shared/domain and shared/store and the result back.
+ * translate a request into calls on shared/domain and shared/store and the result back. The router
+ * (`runRoute`) is the one place that enforces each route's declared permission and writes its
+ * declared audit (issue 16); it registers no route that declares neither.
  */
 import middy from '@middy/core';
 import httpRouterHandler from '@middy/http-router';
@@ -8,10 +10,11 @@ import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import * as z from 'zod';
 import { errorSummary, logger, withLambdaContext } from '../../shared/observability.js';
-import { recordAudit } from '../../shared/store/audit.js';
+import { recordAudit, recordAuditOfPupils } from '../../shared/store/audit.js';
+import type { Principal } from '../../shared/domain/access.js';
 import { fitForLambda } from './large-responses.js';
 import { InvalidCursorError, loadCursorSigningKey } from '../../shared/store/table.js';
-import { authorise, principalOf, problem, Problem, problemResponse, validationProblem, type Event, type Result, type RouteDef } from './http.js';
+import { authorise, checkRoute, principalOf, problem, Problem, problemResponse, validationProblem, type AuditNote, type Event, type Result, type RouteAudit, type RouteDef } from './http.js';
 import { allRoutes } from './routes/index.js';
 
 /** A refusal by the access rules is an audited event too: who tried what. Best effort: the answer stays 403. */
@@ -23,23 +26,95 @@ async function auditDenied(def: RouteDef, event: Event): Promise<void> {
   });
 }
 
-function runRoute(def: RouteDef) {
+/**
+ * The audit of one request to an audited route (the one path by which routes write the log): the
+ * handler notes what it read or changed, under the action the route declared, and the router writes
+ * the notes when the handler has finished — answered or refused — before anything is sent. An
+ * answer with no note still leaves an entry for the request, so a route cannot forget its audit.
+ */
+class RequestAudit implements RouteAudit {
+  private readonly notes: Array<{ note: AuditNote; upns?: string[] }> = [];
+
+  constructor(
+    private readonly action: string,
+    private readonly principal: Principal,
+  ) {}
+
+  record(note: AuditNote): void {
+    this.notes.push({ note });
+  }
+
+  pupils(note: Omit<AuditNote, 'upn' | 'count'>, upns: Iterable<string>): void {
+    this.notes.push({ note, upns: [...upns] });
+  }
+
+  get noted(): boolean {
+    return this.notes.length > 0;
+  }
+
+  async write(): Promise<void> {
+    const notes = this.notes.splice(0);
+    for (const { note, upns } of notes) {
+      if (upns) await recordAuditOfPupils(this.principal, { ...note, action: this.action }, upns);
+      else await recordAudit(this.principal, { ...note, action: this.action });
+    }
+  }
+}
+
+/** A route declared as auditing nothing that tries to write an entry is a programming error. */
+const NO_AUDIT: RouteAudit = {
+  record: () => {
+    throw new Error('this route declares that it records no audit');
+  },
+  pupils: () => {
+    throw new Error('this route declares that it records no audit');
+  },
+};
+
+function parseQuery(def: RouteDef, event: Event): unknown {
+  if (!def.query) return {};
+  const parsed = def.query.safeParse(event.queryStringParameters ?? {});
+  if (!parsed.success) throw validationProblem('query', parsed.error);
+  return parsed.data;
+}
+
+/** One route as the router runs it: declaration checked, caller authorised, audit recorded. */
+export function runRoute(def: RouteDef) {
+  checkRoute(def);
   return async (event: Event): Promise<Result> => {
+    let audit: RequestAudit | undefined;
     try {
-      const principal = authorise(def, event);
-      // Once per process: the table's shared cursor key, so any instance accepts any instance's cursors.
-      if (def.access !== 'public') await loadCursorSigningKey().catch((err: unknown) => logger.warn('cursor signing key not loaded; this instance signs with its own', { error: errorSummary(err) }));
-      let query: unknown = {};
-      if (def.query) {
-        const parsed = def.query.safeParse(event.queryStringParameters ?? {});
-        if (!parsed.success) throw validationProblem('query', parsed.error);
-        query = parsed.data;
+      const request = (query: unknown) => {
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(event.headers ?? {})) if (v !== undefined) headers[k.toLowerCase()] = v;
+        return { event, query, params: (event.pathParameters ?? {}) as Record<string, string>, headers };
+      };
+      let result: Result;
+      if (def.access === 'public') {
+        // Public routes get no principal (and have nothing to audit).
+        result = await def.handler(request(parseQuery(def, event)));
+      } else {
+        const principal = authorise(def, event);
+        // Once per process: the table's shared cursor key, so any instance accepts any instance's cursors.
+        await loadCursorSigningKey().catch((err: unknown) => logger.warn('cursor signing key not loaded; this instance signs with its own', { error: errorSummary(err) }));
+        const query = parseQuery(def, event);
+        audit = 'action' in def.audit ? new RequestAudit(def.audit.action, principal) : undefined;
+        result = await def.handler({ ...request(query), principal, audit: audit ?? NO_AUDIT });
+        if (audit && !audit.noted) {
+          const outcome = result.statusCode !== undefined && result.statusCode >= 400 ? `status:${result.statusCode}` : 'ok';
+          audit.record({ target: `${def.method} ${event.rawPath ?? def.path}`.slice(0, 200), outcome });
+        }
+        await audit?.write();
       }
-      const headers: Record<string, string> = {};
-      for (const [k, v] of Object.entries(event.headers ?? {})) if (v !== undefined) headers[k.toLowerCase()] = v;
       // Over Lambda's 6 MB response limit (a whole LA's CSV export): parked in S3, answered with 303.
-      return await fitForLambda(await def.handler({ event, principal, query, params: (event.pathParameters ?? {}) as Record<string, string>, headers }));
+      return await fitForLambda(result);
     } catch (err) {
+      try {
+        // What the route noted before it refused (not found, refused, stale…) is recorded all the same.
+        await audit?.write();
+      } catch (auditErr) {
+        return errorResponse(auditErr);
+      }
       if (err instanceof Problem && err.status === 403) await auditDenied(def, event);
       return errorResponse(err);
     }

@@ -1,13 +1,13 @@
 /**
- * The API's HTTP conventions (DESIGN §4) in one place: routes declared with their access rule and
- * zod schemas (from which the OpenAPI document is generated), the caller taken from the JWT claims
+ * The API's HTTP conventions (DESIGN §4) in one place: routes declared with their permission, their
+ * audit action and zod schemas (from which the OpenAPI document is generated), the caller taken from the JWT claims
  * (API Gateway's authorizer in AWS, the local bridge locally), RFC 9457 problem responses, paging,
  * and spreadsheet-safe CSV.
  */
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import * as z from 'zod';
 import { runtimeConfig } from '../../shared/config.js';
-import { can, isRole, type Capability, type Principal } from '../../shared/domain/access.js';
+import { isCapability, isRole, refusalOf, type Capability, type Principal } from '../../shared/domain/access.js';
 import { canonicalJson, decodeCursor, encodeCursor } from '../../shared/store/table.js';
 
 export type Event = APIGatewayProxyEventV2 & {
@@ -15,20 +15,49 @@ export type Event = APIGatewayProxyEventV2 & {
 };
 export type Result = APIGatewayProxyStructuredResultV2;
 
+/** What a route may write to the audit log: its declared action is filled in by the router. */
+export interface AuditNote {
+  target: string;
+  outcome: string;
+  urn?: string;
+  upn?: string;
+  count?: number;
+}
+
+/**
+ * The audit recorder the router hands an audited route: entries are kept under the route's declared
+ * action and written by the router when the handler finishes (answered or refused), before the
+ * response goes out. A route that answers without noting anything gets one entry for the request.
+ */
+export interface RouteAudit {
+  /** One entry (a read of one pupil names it with `upn`; a refusal says so in `outcome`). */
+  record(note: AuditNote): void;
+  /** A list read: the entry (with the count) and one entry per pupil returned, filed under that pupil. */
+  pupils(note: Omit<AuditNote, 'upn' | 'count'>, upns: Iterable<string>): void;
+}
+
 export interface RouteContext<Q = Record<string, never>> {
   event: Event;
   principal: Principal;
   query: Q;
   params: Record<string, string>;
   headers: Record<string, string>;
+  audit: RouteAudit;
 }
 
-export interface RouteDef<Q = unknown> {
+/** A public route's context: no caller, nothing to audit. */
+export type PublicRouteContext<Q = Record<string, never>> = Omit<RouteContext<Q>, 'principal' | 'audit'>;
+
+/**
+ * What a route declares about the audit log: the action its entries are recorded under, or why it
+ * records nothing (aggregates, reference data, public documents). Declared, never left out.
+ */
+export type AuditDeclaration = { action: string } | { none: string };
+
+interface RouteCommon<Q> {
   method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
   path: string;
   summary: string;
-  /** 'public' routes need no token; otherwise the capability the caller's role must have. */
-  access: Capability | 'public' | 'any';
   query?: z.ZodType<Q>;
   /** Documented request body: a zod schema (JSON) or a media type list for files. */
   body?: z.ZodType | { mediaTypes: string[]; description: string };
@@ -38,11 +67,51 @@ export interface RouteDef<Q = unknown> {
   /** The success status when it is not the usual one (GET 200, POST 201; documented in OpenAPI). */
   successStatus?: number;
   tags?: string[];
+}
+
+/** A route anyone may call (no token): it gets no principal and audits nothing. */
+export interface PublicRouteDef<Q = unknown> extends RouteCommon<Q> {
+  access: 'public';
+  audit: { none: string };
+  handler: (ctx: PublicRouteContext<Q>) => Promise<Result>;
+}
+
+/** A route for callers with a token: the capability their role must have ('any': every role) and its audit. */
+export interface CallerRouteDef<Q = unknown> extends RouteCommon<Q> {
+  access: Capability | 'any';
+  audit: AuditDeclaration;
   handler: (ctx: RouteContext<Q>) => Promise<Result>;
 }
 
-export function defineRoute<Q>(def: RouteDef<Q>): RouteDef<unknown> {
-  return def as unknown as RouteDef<unknown>;
+export type RouteDef<Q = unknown> = PublicRouteDef<Q> | CallerRouteDef<Q>;
+
+export class RouteDeclarationError extends Error {}
+
+/**
+ * Refuses a route that does not declare its permission and its audit (issue 16): the router
+ * registers only routes that pass, so a route cannot forget either. Public routes declare that they
+ * audit nothing (they have no caller to audit).
+ */
+export function checkRoute(def: RouteDef): RouteDef {
+  const name = `${String(def?.method)} ${String(def?.path)}`;
+  const access = (def as { access?: unknown }).access;
+  if (access !== 'public' && access !== 'any' && !(typeof access === 'string' && isCapability(access))) {
+    throw new RouteDeclarationError(`${name}: no permission declared (access must be a capability, 'any' or 'public')`);
+  }
+  const audit = (def as { audit?: unknown }).audit as Partial<Record<'action' | 'none', unknown>> | undefined;
+  const action = audit && typeof audit === 'object' ? audit.action : undefined;
+  const none = audit && typeof audit === 'object' ? audit.none : undefined;
+  if (!((typeof action === 'string' && /^[a-z_]+$/.test(action)) !== (typeof none === 'string' && none.length > 0))) {
+    throw new RouteDeclarationError(`${name}: no audit declared (audit must be { action } or { none: reason })`);
+  }
+  if (access === 'public' && action !== undefined) throw new RouteDeclarationError(`${name}: a public route has no caller to audit`);
+  return def;
+}
+
+export function defineRoute<Q>(def: PublicRouteDef<Q>): RouteDef;
+export function defineRoute<Q>(def: CallerRouteDef<Q>): RouteDef;
+export function defineRoute<Q>(def: RouteDef<Q>): RouteDef {
+  return checkRoute(def as unknown as RouteDef);
 }
 
 // ---- Problems ------------------------------------------------------------------------------------
@@ -115,13 +184,13 @@ export function principalOf(event: Event): Principal | undefined {
   return { sub, role, la, ...(urn ? { urn: String(urn) } : {}) };
 }
 
-export function authorise(def: RouteDef, event: Event): Principal {
-  if (def.access === 'public') return { sub: 'anonymous', role: 'admin', la: '' };
+/** The caller of a route that needs one, or the problem (401/403) that refuses the request. */
+export function authorise(def: CallerRouteDef, event: Event): Principal {
   const principal = principalOf(event);
   if (!principal) throw problem(401, 'A valid bearer token is required.');
   if (principal.la !== runtimeConfig().laCode) throw problem(403, 'This token was issued for a different local authority.');
-  if (def.access !== 'any' && !can(principal, def.access)) throw problem(403, `The ${principal.role} role may not do this.`);
-  if (principal.role === 'school' && !principal.urn) throw problem(403, 'A school token must carry the school\'s URN.');
+  const refusal = refusalOf(principal, def.access);
+  if (refusal) throw problem(403, refusal);
   return principal;
 }
 

@@ -5,7 +5,7 @@
  * without applying anything twice.
  */
 import { LIMITS, runtimeConfig } from '../../shared/config.js';
-import { mayJoinHeldPupil, mayUploadFor, type Principal } from '../../shared/domain/access.js';
+import { isVirtualSchool, mayJoinHeldPupil, mayUploadFor, uploadJoinsNeedIdentityCheck, type Principal } from '../../shared/domain/access.js';
 import { identityOfRows, type PupilIdentity } from '../../shared/domain/pupil-identity.js';
 import { fileIdentityReview, getIdentityReview } from '../../shared/store/identity-reviews.js';
 import { getSummaries } from '../../shared/store/pupils.js';
@@ -74,7 +74,7 @@ export async function processReturn(returnId: string, bucket: string, key: strin
  * they would give the school the child's record and let its marks raise the child's flags (issue 15).
  */
 async function holdUnverifiedJoins(principal: Principal, record: ReturnRecord, scoped: { rows: RegisterRow[]; errors: ReturnError[] }): Promise<{ rows: RegisterRow[]; errors: ReturnError[] }> {
-  if (principal.role !== 'school' || scoped.rows.length === 0) return scoped;
+  if (!uploadJoinsNeedIdentityCheck(principal) || scoped.rows.length === 0) return scoped;
   const byUpn = new Map<string, RegisterRow[]>();
   for (const row of scoped.rows) {
     const list = byUpn.get(row.upn);
@@ -163,7 +163,7 @@ async function finishEarlierReturns(record: ReturnRecord, bucket: string): Promi
 
 /** The Virtual School may send rows only for children in its cohorts; other rows are row errors. */
 async function restrictToScope(principal: Principal, parsed: Extract<ParsedReturn, { ok: true }>): Promise<{ rows: RegisterRow[]; errors: ReturnError[] }> {
-  if (principal.role !== 'vsh') return { rows: parsed.rows, errors: parsed.errors };
+  if (!isVirtualSchool(principal)) return { rows: parsed.rows, errors: parsed.errors };
   const care = await loadCareIndex();
   const rows: RegisterRow[] = [];
   const errors = [...parsed.errors];

@@ -3,7 +3,7 @@
  * "no" to 403 (an action the role never has) or 404 (data outside the caller's scope, so that its
  * existence is not revealed).
  */
-import { VIRTUAL_SCHOOL_COHORTS } from './cohorts.js';
+import { VIRTUAL_SCHOOL_COHORTS, type Cohort } from './cohorts.js';
 import type { FlagType, PupilFlag } from './pupil-summary.js';
 import { identityAgrees, type PupilIdentity } from './pupil-identity.js';
 
@@ -19,27 +19,30 @@ export interface Principal {
   urn?: string;
 }
 
-export type Capability =
-  | 'upload_return'
-  | 'read_return'
-  | 'read_pupil'
-  | 'list_pupils'
-  | 'read_metrics'
-  | 'read_schools'
-  | 'import_cohorts'
-  | 'manage_calendars'
-  | 'manage_registry'
-  | 'read_audit'
-  | 'run_patterns'
-  | 'read_patterns'
-  | 'create_referral'
-  | 'read_referrals'
-  | 'work_referrals'
-  | 'review_identities'
-  | 'read_admission_register'
-  | 'read_social_worker_absences'
-  | 'read_data_quality'
-  | 'read_enforcement';
+export const ALL_CAPABILITIES = [
+  'upload_return',
+  'read_return',
+  'read_pupil',
+  'list_pupils',
+  'read_metrics',
+  'read_schools',
+  'import_cohorts',
+  'manage_calendars',
+  'manage_registry',
+  'read_audit',
+  'run_patterns',
+  'read_patterns',
+  'create_referral',
+  'read_referrals',
+  'work_referrals',
+  'review_identities',
+  'read_admission_register',
+  'read_social_worker_absences',
+  'read_data_quality',
+  'read_enforcement',
+] as const;
+
+export type Capability = (typeof ALL_CAPABILITIES)[number];
 
 /**
  * Capabilities by role. The admin role administers the service (calendars, registry, audit,
@@ -58,6 +61,20 @@ const CAPABILITIES: Readonly<Record<Role, ReadonlySet<Capability>>> = {
 
 export function can(p: Principal, capability: Capability): boolean {
   return CAPABILITIES[p.role].has(capability);
+}
+
+export function isCapability(s: unknown): s is Capability {
+  return typeof s === 'string' && (ALL_CAPABILITIES as readonly string[]).includes(s);
+}
+
+/**
+ * Why the caller may not use a route that needs `access` (a 403's detail), or undefined when they
+ * may: the role must have the capability ('any': every role), and a school's token must name it.
+ */
+export function refusalOf(p: Principal, access: Capability | 'any'): string | undefined {
+  if (access !== 'any' && !can(p, access)) return `The ${p.role} role may not do this.`;
+  if (p.role === 'school' && !p.urn) return 'A school token must carry the school\'s URN.';
+  return undefined;
 }
 
 export function isRole(s: unknown): s is Role {
@@ -177,4 +194,163 @@ export function mayJoinHeldPupil(p: Principal, sent: PupilIdentity, held: readon
 export function mayReadSchoolDuties(p: Principal, urn: string | undefined): boolean {
   if (p.role === 'school') return urn !== undefined && urn === p.urn;
   return p.role === 'la_officer';
+}
+
+// ---- Scope rules the API applies (issue 16: every one here, none in the routes) -------------------
+
+/** Who did something, as stored with it (an import, a decision on a review). */
+export function actorOf(p: Principal): { sub: string; role: Role } {
+  return { sub: p.sub, role: p.role };
+}
+
+/** Who sent a return, as stored with it. */
+export function uploaderOf(p: Principal): { sub: string; role: Role; urn: string | undefined } {
+  return { sub: p.sub, role: p.role, urn: p.urn };
+}
+
+/** Who acts on a case, as its history records them (a school's URN with it). */
+export function caseActorOf(p: Principal): { sub: string; role: Role; urn?: string } {
+  return { sub: p.sub, role: p.role, ...(p.urn ? { urn: p.urn } : {}) };
+}
+
+/** Whether the principal is the Virtual School Head (whose uploads and lists are bounded by its cohorts). */
+export function isVirtualSchool(p: Principal): boolean {
+  return p.role === 'vsh';
+}
+
+/** Whether the principal may see a school's own details (a school sees itself only; every other role any). */
+export function maySeeSchool(p: Principal, urn: string): boolean {
+  return p.role === 'school' ? p.urn === urn : true;
+}
+
+/**
+ * The school a request about one or all schools is confined to: a school's token is confined to its
+ * own (naming another is "not found"); other roles get the school they asked for, or every school.
+ */
+export type SchoolScope = { ok: true; urn: string | undefined } | { ok: false };
+
+export function schoolScope(p: Principal, requested: string | undefined): SchoolScope {
+  if (p.role !== 'school') return { ok: true, urn: requested };
+  if (requested !== undefined && requested !== p.urn) return { ok: false };
+  return { ok: true, urn: p.urn };
+}
+
+/** Whether the principal reads only what its own school holds (own enrolments, own evidence, own figures). */
+export function ownSchoolOf(p: Principal): string | undefined {
+  return p.role === 'school' ? p.urn : undefined;
+}
+
+/**
+ * A return is visible to whoever sent it, to the LA's officers and the service's administrators, and
+ * to the school it is for; others are told it does not exist.
+ */
+export function mayReadReturn(p: Principal, record: { urn: string; uploadedBy: { sub: string } }): boolean {
+  if (record.uploadedBy.sub === p.sub) return true;
+  if (p.role === 'la_officer' || p.role === 'admin') return true;
+  return p.role === 'school' && p.urn === record.urn;
+}
+
+/** Whose returns a principal may list: the Virtual School only those of out-of-area schools (which it sends). */
+export function mayListReturnsOf(p: Principal, school: { outOfArea?: boolean } | undefined): boolean {
+  return p.role === 'vsh' ? school?.outOfArea === true : true;
+}
+
+/** Whether rows a principal sends for a pupil another school holds must agree with the record first. */
+export function uploadJoinsNeedIdentityCheck(p: Principal): boolean {
+  return p.role === 'school';
+}
+
+/** The Virtual School's routes are for the Virtual School Head and the LA's officers. */
+export function mayUseVirtualSchool(p: Principal): boolean {
+  return p.role === 'vsh' || p.role === 'la_officer';
+}
+
+/**
+ * Whether a principal's pupil lists are confined to the Virtual School's cohorts: a row is kept when
+ * the pupil was in one of them at any time in the period.
+ */
+export function mayListPupil(p: Principal, pupil: { everCohorts: readonly string[] }): boolean {
+  return p.role === 'vsh' ? inVirtualSchool(pupil.everCohorts) : true;
+}
+
+/** Whether a child was in a Virtual School cohort in any of the years given (a case's scope for the Virtual School). */
+export function everInVirtualSchool(years: Iterable<{ everCohorts: readonly string[] }>): boolean {
+  for (const y of years) if (inVirtualSchool(y.everCohorts)) return true;
+  return false;
+}
+
+/**
+ * Which threshold-gaming findings the principal may list: the Virtual School only findings about
+ * pupils (never a school's coding) whose every pupil it holds (`held`); other roles with the
+ * capability, every finding.
+ */
+export function mayListFinding(p: Principal, finding: { type: string; upns: readonly string[] }, held: (upn: string) => boolean): boolean {
+  if (p.role !== 'vsh') return true;
+  return finding.type !== 'school_coding' && finding.upns.every(held);
+}
+
+/**
+ * Whether a pupil's read must also consult the LA's own care lists before refusing (the Virtual
+ * School, for a child whose figures show no cohort of its own: care may have begun after the last
+ * register row).
+ */
+export function needsCareListsForScope(p: Principal, everCohorts: readonly string[]): boolean {
+  return p.role === 'vsh' && !inVirtualSchool(everCohorts);
+}
+
+/**
+ * Whether the principal may see a case (callers who may not get 404, never 403): LA officers every
+ * case, a school its own, the Virtual School a child who was in its cohorts in any year (which the
+ * caller must look up: `ever_in_virtual_school`).
+ */
+export function caseScope(p: Principal, r: { urn: string }): 'yes' | 'no' | 'ever_in_virtual_school' {
+  switch (p.role) {
+    case 'la_officer':
+      return 'yes';
+    case 'school':
+      return p.urn === r.urn ? 'yes' : 'no';
+    case 'vsh':
+      return 'ever_in_virtual_school';
+    default:
+      return 'no';
+  }
+}
+
+/** Whether the principal may refer a pupil for this school: a school its own pupils only. */
+export function mayReferFor(p: Principal, urn: string): boolean {
+  return p.role === 'school' ? p.urn === urn : true;
+}
+
+/**
+ * Whether the principal may read facts that need other schools' rolls (children missing education
+ * after a deletion, and whether a deleted child is on a roll since): LA officers only.
+ */
+export function mayReadOtherSchoolsRolls(p: Principal): boolean {
+  return p.role === 'la_officer';
+}
+
+/**
+ * The cohorts a principal's metrics are bounded to (the Virtual School's), undefined for no bound;
+ * and the cohort asked for when none is named (the Virtual School's looked-after children).
+ */
+export function metricsCohortsOf(p: Principal): readonly Cohort[] | undefined {
+  return p.role === 'vsh' ? VIRTUAL_SCHOOL_COHORTS : undefined;
+}
+
+export function defaultMetricsCohort(p: Principal): 'cla' | 'all' {
+  return p.role === 'vsh' ? 'cla' : 'all';
+}
+
+/**
+ * The metrics scope a request is about: a school's token always reads its own school (the URN it
+ * names, else its own); other roles the scope and school they asked for (a URN alone means that school).
+ */
+export function metricsScope(p: Principal, asked: { scope?: 'la' | 'school'; urn?: string }): { scope: 'la' | 'school'; urn: string | undefined } {
+  if (p.role === 'school') return { scope: 'school', urn: asked.urn ?? p.urn };
+  return { scope: asked.scope ?? (asked.urn ? 'school' : 'la'), urn: asked.urn };
+}
+
+/** Whether a metrics answer may compare a cohort with everyone outside it (not for the Virtual School, bounded to its cohorts). */
+export function mayCompareWithComplement(p: Principal): boolean {
+  return p.role !== 'vsh';
 }

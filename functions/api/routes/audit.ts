@@ -1,7 +1,7 @@
 /** GET /v1/audit (admin): who read or changed what, when, with what outcome — by pupil, user and date. */
 import * as z from 'zod';
 import { addDays, dayNumber, todayInEngland } from '../../../shared/domain/dates.js';
-import { queryAudit, recordAudit } from '../../../shared/store/audit.js';
+import { queryAudit } from '../../../shared/store/audit.js';
 import { IsoDate, page, Upn } from '../../../shared/schemas/common.js';
 import { csvResponse, defineRoute, json, pageQuery, problem, wantsCsv } from '../http.js';
 
@@ -17,7 +17,7 @@ const MAX_DAYS = 92;
 
 export const auditRoutes = [
   defineRoute({
-    method: 'GET', path: '/v1/audit', access: 'read_audit', tags: ['audit'],
+    method: 'GET', path: '/v1/audit', access: 'read_audit', audit: { action: 'read_audit' }, tags: ['audit'],
     summary: 'The audit log, newest first: every read of pupil-level data and every write; filter by pupil, user and dates',
     query: z.object({
       upn: Upn.optional().describe('entries about one pupil'),
@@ -28,7 +28,7 @@ export const auditRoutes = [
     }),
     response: page(AuditEntrySchema, 'AuditPage'),
     csv: true,
-    handler: async ({ principal, query, event }) => {
+    handler: async ({ audit, principal, query, event }) => {
       const to = query.to ?? todayInEngland();
       const from = query.from ?? addDays(to, -7);
       if (from > to) throw problem(400, '`from` is after `to`.', [{ field: 'from', message: 'must not be after to' }]);
@@ -38,7 +38,7 @@ export const auditRoutes = [
         throw err;
       });
       // Who looked at whom is itself pupil-level: reading the log is recorded too (after the query).
-      await recordAudit(principal, { action: 'read_audit', target: `audit:${from}:${to}${query.user ? `:user=${query.user.slice(0, 60)}` : ''}`, outcome: 'ok', count: result.items.length, ...(query.upn ? { upn: query.upn } : {}) });
+      audit.record({ target: `audit:${from}:${to}${query.user ? `:user=${query.user.slice(0, 60)}` : ''}`, outcome: 'ok', count: result.items.length, ...(query.upn ? { upn: query.upn } : {}) });
       if (wantsCsv(event)) return csvResponse(`audit-${from}-${to}.csv`, ['at', 'sub', 'role', 'action', 'target', 'outcome', 'urn', 'upn', 'count'], result.items as unknown as Array<Record<string, unknown>>);
       return json(200, result);
     },

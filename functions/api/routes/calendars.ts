@@ -13,7 +13,6 @@ import * as z from 'zod';
 import { LIMITS } from '../../../shared/config.js';
 import { parseCalendarFile, type CalendarParse } from '../../../shared/formats/calendar-files.js';
 import { normaliseHeaderName, readCsv, type RowError } from '../../../shared/formats/csv.js';
-import { recordAudit } from '../../../shared/store/audit.js';
 import { keepImportFile } from '../../../shared/store/imports.js';
 import {
   CalendarTooLargeError,
@@ -26,6 +25,7 @@ import {
   type HeldCalendar,
 } from '../../../shared/store/calendars.js';
 import { Urn } from '../../../shared/schemas/common.js';
+import { actorOf } from '../../../shared/domain/access.js';
 import { defineRoute, header, json, Problem, problem, rawBody, type RouteContext } from '../http.js';
 
 type Format = 'ics' | 'csv';
@@ -114,7 +114,7 @@ function byCalendar(parsed: CalendarParse, urn: string | undefined): Map<string 
   return groups;
 }
 
-async function postCalendar({ event, principal, query }: RouteContext<z.infer<typeof PostQuery>>) {
+async function postCalendar({ audit, event, principal, query }: RouteContext<z.infer<typeof PostQuery>>) {
   const body = rawBody(event);
   const contentType = header(event, 'content-type');
   const format = formatOf(contentType, query.format);
@@ -132,13 +132,13 @@ async function postCalendar({ event, principal, query }: RouteContext<z.infer<ty
   const actual: Format = format !== 'unknown' ? format : /^\s*(\uFEFF)?BEGIN:VCALENDAR/i.test(body.subarray(0, 64).toString('latin1')) ? 'ics' : 'csv';
   const file = await keepImportFile(importId, `${query.urn ?? 'la'}-calendar.${actual}`, body, MEDIA[actual]);
   const record = {
-    importId, kind: 'calendar' as const, format: actual, importedAt: at, importedBy: { sub: principal.sub, role: principal.role }, files: [file],
+    importId, kind: 'calendar' as const, format: actual, importedAt: at, importedBy: actorOf(principal), files: [file],
   };
 
   if (parsed.fileError) {
     const e = parsed.fileError;
     await putCalendarImport({ ...record, counts: { records: 0, accepted: 0, rejected: 0, skipped: 0 }, errors: e.errors ?? [], warnings: [], errorsTruncated: false, outcome: `rejected:${e.status}` });
-    await recordAudit(principal, { action: 'import_calendar', target: `import:${importId}`, outcome: `rejected:${e.status}`, urn: query.urn });
+    audit.record({ target: `import:${importId}`, outcome: `rejected:${e.status}`, urn: query.urn });
     throw new Problem(e.status, e.title, e.detail, e.errors, { importId, code: e.code });
   }
 
@@ -153,7 +153,7 @@ async function postCalendar({ event, principal, query }: RouteContext<z.infer<ty
 
   if (imported === 0) {
     await putCalendarImport({ ...record, counts: { ...counts, accepted: 0 }, errors: report.errors, warnings: report.warnings, errorsTruncated: errors.length > report.errors.length, outcome: 'rejected:422' });
-    await recordAudit(principal, { action: 'import_calendar', target: `import:${importId}`, outcome: 'rejected:422', urn: query.urn });
+    audit.record({ target: `import:${importId}`, outcome: 'rejected:422', urn: query.urn });
     throw new Problem(
       422, 'No closures to import',
       counts.records === 0
@@ -181,7 +181,7 @@ async function postCalendar({ event, principal, query }: RouteContext<z.infer<ty
   }
   const outcome = errors.length > 0 ? 'imported_with_errors' : 'imported';
   await putCalendarImport({ ...record, counts: { ...counts, accepted: imported }, errors: report.errors, warnings: report.warnings, errorsTruncated: errors.length > report.errors.length, outcome });
-  await recordAudit(principal, { action: 'import_calendar', target: `import:${importId}`, outcome, urn: query.urn, count: imported });
+  audit.record({ target: `import:${importId}`, outcome, urn: query.urn, count: imported });
   return json(201, { ...report, calendars });
 }
 
@@ -198,7 +198,7 @@ function heldView(c: HeldCalendar, academicYear: number | undefined) {
 
 export const calendarRoutes = [
   defineRoute({
-    method: 'POST', path: '/v1/calendars', access: 'manage_calendars', tags: ['calendars'],
+    method: 'POST', path: '/v1/calendars', access: 'manage_calendars', audit: { action: 'import_calendar' }, tags: ['calendars'],
     summary: "Upload the LA's term dates, or a school's own (?urn=): iCalendar or CSV; answered with a per-record report",
     query: PostQuery,
     body: { mediaTypes: ['text/calendar', 'text/csv'], description: 'an iCalendar file of all-day closures (DTEND exclusive) or a CSV start_date, end_date, label, urn (end inclusive)' },
@@ -206,7 +206,7 @@ export const calendarRoutes = [
     handler: postCalendar,
   }),
   defineRoute({
-    method: 'GET', path: '/v1/calendars', access: 'manage_calendars', tags: ['calendars'],
+    method: 'GET', path: '/v1/calendars', access: 'manage_calendars', audit: { none: 'term dates and closures: nothing about pupils' }, tags: ['calendars'],
     summary: "The calendars held: the LA's and schools' own, with their closures and recent uploads",
     query: z.object({
       urn: Urn.optional().describe("only this school's own calendar"),

@@ -15,12 +15,12 @@ import { importCinCensus } from '../../../shared/formats/cin-census.js';
 import { importCohortCsv } from '../../../shared/formats/cohort-csv.js';
 import { multipartBoundary, parseMultipart, type FormPart } from '../../../shared/formats/multipart.js';
 import { importSsda903 } from '../../../shared/formats/ssda903.js';
-import { recordAudit } from '../../../shared/store/audit.js';
 import { getCareDocument, putCareDocument, resetCareCache, type CareSource } from '../../../shared/store/care.js';
 import { keepImportFile, putImport, type ImportRecord } from '../../../shared/store/imports.js';
 import { getPupilEnrolments } from '../../../shared/store/pupils.js';
 import { sendIngest } from '../../../shared/store/queues.js';
 import { inParallel } from '../../../shared/store/table.js';
+import { actorOf } from '../../../shared/domain/access.js';
 import { defineRoute, header, json, jsonBody, problem, Problem, rawBody, type RouteContext } from '../http.js';
 import { eventWithStagedBody, presignStagedUpload, StagedUploadResponse, stagedUploadRequest, UploadId } from '../staged-uploads.js';
 import { newId } from './returns.js';
@@ -169,7 +169,7 @@ function rawUploadName(contentType: string): string {
 async function postCohorts(direct: RouteContext<{ format?: Format; upload?: string }>) {
   // A file sent by presigned PUT (POST /v1/cohorts/uploads) is imported exactly as a direct upload.
   const ctx = direct.query.upload ? { ...direct, event: await eventWithStagedBody(direct.event, direct.query.upload) } : direct;
-  const { principal, query } = ctx;
+  const { audit, principal, query } = ctx;
   const importId = newId('i');
   let upload: Upload;
   let format: Format;
@@ -186,11 +186,11 @@ async function postCohorts(direct: RouteContext<{ format?: Format; upload?: stri
     if (!(err instanceof Problem)) throw err;
     const body = rawBody(ctx.event);
     if (!kept && body.length > 0) await keepImportFile(importId, rawUploadName(header(ctx.event, 'content-type') ?? ''), body, header(ctx.event, 'content-type') ?? 'application/octet-stream');
-    await recordAudit(principal, { action: 'import_cohorts', target: `import:${importId}`, outcome: `rejected:${err.status}` });
+    audit.record({ target: `import:${importId}`, outcome: `rejected:${err.status}` });
     throw new Problem(err.status, err.title, err.detail, err.errors, { ...err.extra, ...(body.length > 0 ? { importId } : {}) }, err.headers);
   }
   if (result.fileError) {
-    await recordAudit(principal, { action: 'import_cohorts', target: `import:${importId}`, outcome: `rejected:${result.fileError.status}` });
+    audit.record({ target: `import:${importId}`, outcome: `rejected:${result.fileError.status}` });
     throw new Problem(result.fileError.status, result.fileError.title, result.fileError.detail, result.fileError.errors?.slice(0, 100), { importId, code: result.fileError.code });
   }
   const source: CareSource = format;
@@ -201,13 +201,13 @@ async function postCohorts(direct: RouteContext<{ format?: Format; upload?: stri
   const changed = changedPupils(previous?.episodes ?? [], episodes);
   const refreshed = await refreshSchools(importId, changed);
   const record: ImportRecord = {
-    importId, kind: 'cohorts', format, importedAt: new Date().toISOString(), importedBy: { sub: principal.sub, role: principal.role },
+    importId, kind: 'cohorts', format, importedAt: new Date().toISOString(), importedBy: actorOf(principal),
     files: upload.files.map((f) => f.name), counts: result.counts,
     errors: result.errors.slice(0, LIMITS.maxInlineRowErrors), errorsTruncated: result.errors.length > LIMITS.maxInlineRowErrors,
     changedPupils: changed.length, refreshed,
   };
   await putImport(record);
-  await recordAudit(principal, { action: 'import_cohorts', target: `import:${importId}`, outcome: result.errors.length ? 'accepted_with_errors' : 'accepted', count: changed.length });
+  audit.record({ target: `import:${importId}`, outcome: result.errors.length ? 'accepted_with_errors' : 'accepted', count: changed.length });
   return json(200, {
     importId, format, counts: result.counts, episodes: episodes.length, changedPupils: changed.length, refreshed,
     errors: record.errors, errorsTruncated: record.errorsTruncated,
@@ -216,7 +216,7 @@ async function postCohorts(direct: RouteContext<{ format?: Format; upload?: stri
 
 export const cohortRoutes = [
   defineRoute({
-    method: 'POST', path: '/v1/cohorts', access: 'import_cohorts', tags: ['cohorts'], successStatus: 200,
+    method: 'POST', path: '/v1/cohorts', access: 'import_cohorts', audit: { action: 'import_cohorts' }, tags: ['cohorts'], successStatus: 200,
     summary: 'Import an LA social-care list (SSDA903 header + episodes as multipart/form-data, CIN census XML, or cohort CSV) with a per-record report',
     query: z.object({
       format: z.enum(FORMATS).optional().describe('skip recognition: ssda903, cin_census or cohort_csv'),
@@ -227,14 +227,14 @@ export const cohortRoutes = [
     handler: postCohorts,
   }),
   defineRoute({
-    method: 'POST', path: '/v1/cohorts/uploads', access: 'import_cohorts', tags: ['cohorts'],
+    method: 'POST', path: '/v1/cohorts/uploads', access: 'import_cohorts', audit: { action: 'presign_import' }, tags: ['cohorts'],
     summary: 'Get a presigned S3 PUT for a list too large to send directly (up to 20 MB), then POST /v1/cohorts?upload=<uploadId>',
     body: stagedUploadRequest(COHORT_MEDIA_TYPES),
     response: StagedUploadResponse,
-    handler: async ({ event, principal }) => {
+    handler: async ({ audit, event, principal }) => {
       const body = jsonBody(event, stagedUploadRequest(COHORT_MEDIA_TYPES));
       const staged = await presignStagedUpload('cohorts', body, '/v1/cohorts');
-      await recordAudit(principal, { action: 'presign_import', target: `upload:${staged.uploadId}`, outcome: 'awaiting_upload' });
+      audit.record({ target: `upload:${staged.uploadId}`, outcome: 'awaiting_upload' });
       return json(201, staged);
     },
   }),

@@ -9,7 +9,7 @@
  * Every read is audited.
  */
 import * as z from 'zod';
-import { mayReadSchoolDuties, type Principal } from '../../../shared/domain/access.js';
+import { mayReadOtherSchoolsRolls, mayReadSchoolDuties, maySeeSchool, schoolScope, type Principal } from '../../../shared/domain/access.js';
 import { DELETION_GROUNDS, timelinessOf, type Deletion } from '../../../shared/domain/admission-register.js';
 import { countSchoolDays, schoolCalendar, schoolDaysFrom, type SchoolCalendar } from '../../../shared/domain/calendar.js';
 import { assessDeletion, CME_STATUSES, type CmeAssessment, type Listing } from '../../../shared/domain/children-missing-education.js';
@@ -21,7 +21,6 @@ import { socialWorkerAbsences } from '../../../shared/domain/social-worker-absen
 import { defaultAlertDate, type VirtualSchoolChild } from '../../../shared/domain/virtual-school.js';
 import { englandAndWalesBankHolidays } from '../../../shared/formats/bank-holidays.js';
 import { runtimeConfig } from '../../../shared/config.js';
-import { recordAudit, recordAuditOfPupils } from '../../../shared/store/audit.js';
 import { calendarSourcesFor } from '../../../shared/store/calendars.js';
 import { loadCareIndex } from '../../../shared/store/care.js';
 import { listSchoolDuties, type SchoolDuties } from '../../../shared/store/duties.js';
@@ -39,12 +38,10 @@ const AcademicYear = z.coerce.number().int().min(2000).max(2100).optional().desc
 
 /** The school a request is about: a school's own URN (another is "not found"); LA officers any or all. */
 function scopeUrn(principal: Principal, urn: string | undefined): string | undefined {
-  if (principal.role === 'school') {
-    if (urn !== undefined && urn !== principal.urn) throw problem(404, 'No such school.');
-    return principal.urn;
-  }
-  if (!mayReadSchoolDuties(principal, urn)) throw problem(403, 'Admission-register duties are for schools (their own) and LA officers.');
-  return urn;
+  const scope = schoolScope(principal, urn);
+  if (!scope.ok) throw problem(404, 'No such school.');
+  if (!mayReadSchoolDuties(principal, scope.urn)) throw problem(403, 'Admission-register duties are for schools (their own) and LA officers.');
+  return scope.urn;
 }
 
 function yearOf(query: { academicYear?: number }, today: string): number {
@@ -218,7 +215,7 @@ async function socialWorkerChildren(year: number): Promise<VirtualSchoolChild[]>
 
 export const dutyRoutes = [
   defineRoute({
-    method: 'GET', path: '/v1/admission-register/entries', access: 'read_admission_register', tags: ['admission register'],
+    method: 'GET', path: '/v1/admission-register/entries', access: 'read_admission_register', audit: { action: 'list_new_entries' }, tags: ['admission register'],
     summary: 'New entries to schools\' admission registers by school and date, each with when the LA was notified and whether that was within five school days (a school sees its own)',
     query: z.object({
       academicYear: AcademicYear, urn: Urn.optional(), from: IsoDate.optional(), to: IsoDate.optional(),
@@ -226,7 +223,7 @@ export const dutyRoutes = [
     }),
     response: list(NewEntrySchema),
     csv: true,
-    handler: async ({ principal, query, event }) => {
+    handler: async ({ audit, principal, query, event }) => {
       const urn = scopeUrn(principal, query.urn);
       const year = yearOf(query, todayInEngland());
       const docs = await dutiesOf(year, urn);
@@ -234,7 +231,7 @@ export const dutyRoutes = [
       entries.sort((a, b) => (a.entryDate < b.entryDate ? -1 : a.entryDate > b.entryDate ? 1 : a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : a.upn < b.upn ? -1 : 1));
       const schools = await schoolNames(entries.map((e) => e.urn));
       const items = entries.map((e) => entryOut(e, schools));
-      await recordAuditOfPupils(principal, { action: 'list_new_entries', target: `entries:${year}`, outcome: 'ok', urn }, items.map((i) => i.upn));
+      audit.pupils({ target: `entries:${year}`, outcome: 'ok', urn }, items.map((i) => i.upn));
       if (wantsCsv(event)) {
         return csvResponse(`new-entries-${year}.csv`, ['upn', 'forename', 'surname', 'dob', 'yearGroup', 'urn', 'schoolName', 'entryDate', 'source', 'notifiedOn', 'schoolDaysToNotice', 'timeliness'], items);
       }
@@ -244,7 +241,7 @@ export const dutyRoutes = [
   }),
 
   defineRoute({
-    method: 'GET', path: '/v1/admission-register/deletions', access: 'read_admission_register', tags: ['admission register'],
+    method: 'GET', path: '/v1/admission-register/deletions', access: 'read_admission_register', audit: { action: 'list_deletions' }, tags: ['admission register'],
     summary: 'Deletions from schools\' admission registers by school and date: ground, destination, whether the LA was notified no later than the leaving date (standard transitions exempt) and, for LA officers, whether the child is on a roll since',
     query: z.object({
       academicYear: AcademicYear, urn: Urn.optional(), from: IsoDate.optional(), to: IsoDate.optional(),
@@ -252,7 +249,7 @@ export const dutyRoutes = [
     }),
     response: list(DeletionSchema),
     csv: true,
-    handler: async ({ principal, query, event }) => {
+    handler: async ({ audit, principal, query, event }) => {
       const urn = scopeUrn(principal, query.urn);
       const today = todayInEngland();
       const year = yearOf(query, today);
@@ -260,10 +257,10 @@ export const dutyRoutes = [
       const deletions = docs.flatMap((d) => d.deletions).filter((d) => within(d.leavingDate, query.from, query.to) && (!query.timeliness || d.timeliness === query.timeliness));
       deletions.sort((a, b) => (a.leavingDate < b.leavingDate ? -1 : a.leavingDate > b.leavingDate ? 1 : a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : a.upn < b.upn ? -1 : 1));
       // Whether a child is on another school's roll is not the deleting school's to read.
-      const cme = principal.role === 'la_officer' ? await assessDeletions(deletions, year, today) : new Map<Deletion, CmeAssessment>();
+      const cme = mayReadOtherSchoolsRolls(principal) ? await assessDeletions(deletions, year, today) : new Map<Deletion, CmeAssessment>();
       const schools = await schoolNames(deletions.map((d) => d.urn));
       const items = deletions.map((d) => deletionOut(d, schools, cme.get(d)));
-      await recordAuditOfPupils(principal, { action: 'list_deletions', target: `deletions:${year}`, outcome: 'ok', urn }, items.map((i) => i.upn));
+      audit.pupils({ target: `deletions:${year}`, outcome: 'ok', urn }, items.map((i) => i.upn));
       if (wantsCsv(event)) return csvResponse(`deletions-${year}.csv`, DELETION_CSV, items.map(deletionCsvRow));
       const paged = pageOf(items, query, `deletions:${year}:${urn ?? '*'}`);
       return json(200, { academicYear: year, items: paged.items, nextCursor: paged.nextCursor, total: items.length });
@@ -271,7 +268,7 @@ export const dutyRoutes = [
   }),
 
   defineRoute({
-    method: 'GET', path: '/v1/admission-register/timeliness', access: 'read_admission_register', tags: ['admission register'],
+    method: 'GET', path: '/v1/admission-register/timeliness', access: 'read_admission_register', audit: { action: 'read_notification_timeliness' }, tags: ['admission register'],
     summary: 'Per school: new entries notified within five school days and deletions notified by the leaving date, as counts and an on-time rate (a school sees its own)',
     query: z.object({ academicYear: AcademicYear, urn: Urn.optional() }),
     response: z.object({
@@ -279,7 +276,7 @@ export const dutyRoutes = [
       items: z.array(z.object({ urn: z.string(), schoolName: z.string().nullable(), entries: TimelinessFigure, deletions: TimelinessFigure, all: TimelinessFigure }).meta({ id: 'NotificationTimeliness' })),
     }),
     csv: true,
-    handler: async ({ principal, query, event }) => {
+    handler: async ({ audit, principal, query, event }) => {
       const urn = scopeUrn(principal, query.urn);
       const year = yearOf(query, todayInEngland());
       const docs = await dutiesOf(year, urn);
@@ -288,7 +285,7 @@ export const dutyRoutes = [
         urn: d.urn, schoolName: schools.get(d.urn)?.name ?? null,
         entries: timelinessOf(d.entries), deletions: timelinessOf(d.deletions), all: timelinessOf([...d.entries, ...d.deletions]),
       }));
-      await recordAudit(principal, { action: 'read_notification_timeliness', target: `timeliness:${year}`, outcome: 'ok', count: items.length, urn });
+      audit.record({ target: `timeliness:${year}`, outcome: 'ok', count: items.length, urn });
       if (wantsCsv(event)) {
         return csvResponse(`notification-timeliness-${year}.csv`,
           ['urn', 'schoolName', 'entries', 'entriesOnTime', 'entriesLate', 'entriesOnTimeRate', 'deletions', 'deletionsOnTime', 'deletionsLate', 'deletionsExempt', 'deletionsOnTimeRate', 'onTimeRate'],
@@ -303,7 +300,7 @@ export const dutyRoutes = [
   }),
 
   defineRoute({
-    method: 'GET', path: '/v1/children-missing-education', access: 'work_referrals', tags: ['admission register'],
+    method: 'GET', path: '/v1/children-missing-education', access: 'work_referrals', audit: { action: 'list_children_missing_education' }, tags: ['admission register'],
     summary: 'Children missing education after a deletion: compulsory-age children deleted to an unknown destination, or not listed by their destination school in the LA within ten school days (cleared once any school lists them); out-of-LA destinations to confirm with the other LA',
     query: z.object({
       academicYear: AcademicYear,
@@ -313,7 +310,7 @@ export const dutyRoutes = [
     }),
     response: list(CmeItem),
     csv: true,
-    handler: async ({ principal, query, event }) => {
+    handler: async ({ audit, principal, query, event }) => {
       const today = todayInEngland();
       const year = yearOf(query, today);
       const docs = await dutiesOf(year, query.urn);
@@ -328,7 +325,7 @@ export const dutyRoutes = [
         const c = cme.get(d)!;
         return { ...deletionOut(d, schools, c), hasOpenReferral: open.has(d.upn), suggestedReferralType: c.flagged && !open.has(d.upn) ? ('children_missing_education' as const) : null };
       });
-      await recordAuditOfPupils(principal, { action: 'list_children_missing_education', target: `cme:${year}:${query.status ?? 'default'}`, outcome: 'ok', urn: query.urn }, items.map((i) => i.upn));
+      audit.pupils({ target: `cme:${year}:${query.status ?? 'default'}`, outcome: 'ok', urn: query.urn }, items.map((i) => i.upn));
       if (wantsCsv(event)) return csvResponse(`children-missing-education-${year}.csv`, [...DELETION_CSV, 'hasOpenReferral', 'suggestedReferralType'], items.map((i) => ({ ...deletionCsvRow(i), hasOpenReferral: i.hasOpenReferral, suggestedReferralType: i.suggestedReferralType })));
       const paged = pageOf(items, query, `cme:${year}:${today}`);
       return json(200, { academicYear: year, items: paged.items, nextCursor: paged.nextCursor, total: items.length });
@@ -336,7 +333,7 @@ export const dutyRoutes = [
   }),
 
   defineRoute({
-    method: 'GET', path: '/v1/part-time-timetables', access: 'read_admission_register', tags: ['part-time timetables'],
+    method: 'GET', path: '/v1/part-time-timetables', access: 'read_admission_register', audit: { action: 'list_part_time_timetables' }, tags: ['part-time timetables'],
     summary: 'Pupils on a part-time timetable (C2) per school: start, C2 sessions per week, school weeks so far, flagged past the LA\'s review limit (a school sees its own)',
     query: z.object({
       academicYear: AcademicYear, urn: Urn.optional(),
@@ -347,7 +344,7 @@ export const dutyRoutes = [
     }),
     response: list(PartTimeItem).extend({ reviewWeeks: z.number().int() }),
     csv: true,
-    handler: async ({ principal, query, event }) => {
+    handler: async ({ audit, principal, query, event }) => {
       const urn = scopeUrn(principal, query.urn);
       const year = yearOf(query, todayInEngland());
       const reviewWeeks = query.reviewWeeks ?? runtimeConfig().settings.partTimeTimetableReviewWeeks;
@@ -361,7 +358,7 @@ export const dutyRoutes = [
         start: t.start, latest: t.latest, weeks: t.weeks, c2Sessions: t.c2Sessions, sessionsLatestWeek: t.sessionsLatestWeek, sessionsPerWeek: t.sessionsPerWeek,
         current: t.current, pastReviewLimit: t.pastReviewLimit,
       }));
-      await recordAuditOfPupils(principal, { action: 'list_part_time_timetables', target: `c2:${year}`, outcome: 'ok', urn }, items.map((i) => i.upn));
+      audit.pupils({ target: `c2:${year}`, outcome: 'ok', urn }, items.map((i) => i.upn));
       if (wantsCsv(event)) {
         return csvResponse(`part-time-timetables-${year}.csv`, ['upn', 'forename', 'surname', 'yearGroup', 'urn', 'schoolName', 'start', 'latest', 'weeks', 'c2Sessions', 'sessionsLatestWeek', 'sessionsPerWeek', 'current', 'pastReviewLimit'], items);
       }
@@ -371,12 +368,12 @@ export const dutyRoutes = [
   }),
 
   defineRoute({
-    method: 'GET', path: '/v1/social-worker-absences', access: 'read_social_worker_absences', tags: ['children with a social worker'],
+    method: 'GET', path: '/v1/social-worker-absences', access: 'read_social_worker_absences', audit: { action: 'list_social_worker_absences' }, tags: ['children with a social worker'],
     summary: 'A day\'s unexplained absences of children in need and on child protection plans (O, or listed with no mark yet): for the children\'s social care team and the Virtual School Head; each item\'s alertKey identifies it for notifications',
     query: z.object({ date: IsoDate.optional().describe('default: the previous weekday that is not a bank holiday'), urn: Urn.optional(), ...pageQuery }),
     response: z.object({ date: z.string(), items: z.array(SocialWorkerAbsenceItem), nextCursor: z.string().nullable(), total: z.number().int() }),
     csv: true,
-    handler: async ({ principal, query, event }) => {
+    handler: async ({ audit, principal, query, event }) => {
       const today = todayInEngland();
       const date = query.date ?? defaultAlertDate(today, englandAndWalesBankHolidays());
       if (date > today) throw problem(400, 'Absences are about a day that has happened: `date` is after today.', [{ field: 'date', message: 'must not be after today' }]);
@@ -392,7 +389,7 @@ export const dutyRoutes = [
           urn: a.urn, schoolName: schools.get(a.urn)?.name ?? null, date: a.date, session: a.session, code: a.code, reason: a.reason, cohorts: a.cohorts,
         };
       });
-      await recordAuditOfPupils(principal, { action: 'list_social_worker_absences', target: `date:${date}`, outcome: 'ok', urn: query.urn }, items.map((i) => i.upn));
+      audit.pupils({ target: `date:${date}`, outcome: 'ok', urn: query.urn }, items.map((i) => i.upn));
       if (wantsCsv(event)) return csvResponse(`social-worker-absences-${date}.csv`, ['alertKey', 'date', 'session', 'code', 'reason', 'upn', 'forename', 'surname', 'yearGroup', 'cohorts', 'urn', 'schoolName'], items);
       const paged = pageOf(items, query, `swa:${date}`);
       return json(200, { date, items: paged.items, nextCursor: paged.nextCursor, total: items.length });
@@ -400,7 +397,7 @@ export const dutyRoutes = [
   }),
 
   defineRoute({
-    method: 'GET', path: '/v1/schools/{urn}/looked-after-pupils', access: 'read_admission_register', tags: ['virtual school'],
+    method: 'GET', path: '/v1/schools/{urn}/looked-after-pupils', access: 'read_admission_register', audit: { action: 'list_looked_after_pupils' }, tags: ['virtual school'],
     summary: 'Which of a school\'s pupils the LA looks after today (from the LA\'s lists), and nothing more of their social-care record: for the school itself and LA officers',
     query: z.object({ academicYear: AcademicYear }),
     response: z.object({
@@ -408,7 +405,7 @@ export const dutyRoutes = [
       items: z.array(z.object({ upn: z.string(), forename: z.string().nullable(), surname: z.string().nullable(), yearGroup: z.string().nullable(), lookedAfter: z.literal(true) }).meta({ id: 'LookedAfterPupil' })),
     }),
     csv: true,
-    handler: async ({ principal, params, query, event }) => {
+    handler: async ({ audit, principal, params, query, event }) => {
       const urn = Urn.safeParse(params.urn ?? '');
       if (!urn.success) throw problem(404, 'No such school.');
       scopeUrn(principal, urn.data);
@@ -419,7 +416,7 @@ export const dutyRoutes = [
       const items = (view?.pupils ?? [])
         .filter((p) => (care.get(p.upn) ?? []).some((e) => e.cohort === 'cla' && e.start <= onDate && (e.end === undefined || e.end >= onDate)))
         .map((p) => ({ upn: p.upn, forename: p.forename ?? null, surname: p.surname ?? null, yearGroup: p.yearGroup ?? null, lookedAfter: true as const }));
-      await recordAuditOfPupils(principal, { action: 'list_looked_after_pupils', target: `school:${urn.data}`, outcome: 'ok', urn: urn.data }, items.map((i) => i.upn));
+      audit.pupils({ target: `school:${urn.data}`, outcome: 'ok', urn: urn.data }, items.map((i) => i.upn));
       if (wantsCsv(event)) return csvResponse(`looked-after-pupils-${urn.data}.csv`, ['upn', 'forename', 'surname', 'yearGroup', 'lookedAfter'], items);
       return json(200, { urn: urn.data, date: onDate, items });
     },
@@ -440,7 +437,7 @@ export const PupilDutyFields = {
 export async function pupilDutyFields(principal: Principal, upn: string, academicYear: number, urns: readonly string[]) {
   const today = todayInEngland();
   const onDate = academicYear === academicYearOf(today) ? today : academicYearEnd(academicYear);
-  const visible = principal.role === 'school' ? urns.filter((u) => u === principal.urn) : [...urns];
+  const visible = urns.filter((u) => maySeeSchool(principal, u));
   const [care, docs] = await Promise.all([loadCareIndex(), Promise.all(visible.map((u) => listSchoolDuties(academicYear, u)))]);
   const reviewWeeks = runtimeConfig().settings.partTimeTimetableReviewWeeks;
   const lookedAfter = (care.get(upn) ?? []).some((e) => e.cohort === 'cla' && e.start <= onDate && (e.end === undefined || e.end >= onDate));
@@ -468,7 +465,7 @@ interface SuggestionLike {
 export async function withChildrenMissingEducation<S extends SuggestionLike>(
   principal: Principal, suggestions: S[], year: number, hasOpenCase: (upn: string) => boolean, urn?: string,
 ): Promise<S[]> {
-  if (principal.role !== 'la_officer') return suggestions;
+  if (!mayReadOtherSchoolsRolls(principal)) return suggestions;
   const today = todayInEngland();
   const deletions = (await dutiesOf(year, undefined)).flatMap((d) => d.deletions);
   const cme = await assessDeletions(deletions, year, today);

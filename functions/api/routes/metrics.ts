@@ -8,7 +8,7 @@
  * LA). Rows are sums of per-school cells, so each cohort-enrolment counts once, at its school.
  */
 import * as z from 'zod';
-import { mayReadCohortMetrics, mayReadSchoolMetrics } from '../../../shared/domain/access.js';
+import { defaultMetricsCohort, mayCompareWithComplement, mayReadCohortMetrics, mayReadSchoolMetrics, metricsCohortsOf, metricsScope } from '../../../shared/domain/access.js';
 import { VIRTUAL_SCHOOL_COHORTS, complementOf, type Cohort } from '../../../shared/domain/cohorts.js';
 import { academicYearEnd, academicYearOf, academicYearStart, todayInEngland } from '../../../shared/domain/dates.js';
 import { rollupLa, type LaCell, type LaView, type SchoolCell } from '../../../shared/domain/la-view.js';
@@ -16,7 +16,6 @@ import { groupCells, inPopulation, toMetricsRow, type MetricsRow, type PeriodCel
 import { equivalentPeriod, GROUP_BY, metricRows, type MetricsSource } from '../../../shared/domain/metrics-query.js';
 import { customPeriod, standardPeriods, type Period } from '../../../shared/domain/periods.js';
 import type { SchoolView } from '../../../shared/domain/school-view.js';
-import { recordAudit } from '../../../shared/store/audit.js';
 import { getSchool, getSchools, listSchools } from '../../../shared/store/schools.js';
 import { CohortName, IsoDate, Stats, Urn } from '../../../shared/schemas/common.js';
 import { cellsForPeriod } from '../any-period.js';
@@ -107,7 +106,7 @@ async function clipWeeks(source: MetricsSource, range: { from: string; to: strin
 
 export const metricsRoutes = [
   defineRoute({
-    method: 'GET', path: '/v1/metrics', access: 'read_metrics', tags: ['metrics'],
+    method: 'GET', path: '/v1/metrics', access: 'read_metrics', audit: { action: 'read_metrics' }, tags: ['metrics'],
     summary: 'Attendance, absence, PA and SA by the DfE methodology for the LA or a school, by cohort, school, phase, year group, sex, week or placement (in or out of the LA)',
     query: Query,
     response: z.object({
@@ -117,13 +116,12 @@ export const metricsRoutes = [
       comparison: z.object({ complement: MetricsRowSchema.nullable(), la: MetricsRowSchema.nullable() }).optional(),
     }),
     csv: true,
-    handler: async ({ principal, query, event }) => {
+    handler: async ({ audit, principal, query, event }) => {
       const today = todayInEngland();
-      const scope = principal.role === 'school' ? 'school' : (query.scope ?? (query.urn ? 'school' : 'la'));
-      const urn = principal.role === 'school' ? (query.urn ?? principal.urn) : query.urn;
+      const { scope, urn } = metricsScope(principal, query);
       if (scope === 'school' && !urn) throw problem(400, 'scope=school needs ?urn=', [{ field: 'urn', message: 'required with scope=school' }]);
       if (!mayReadSchoolMetrics(principal, urn, scope)) throw problem(404, 'No such school.');
-      const cohort: Cohort = query.cohort ?? (principal.role === 'vsh' ? 'cla' : 'all');
+      const cohort: Cohort = query.cohort ?? defaultMetricsCohort(principal);
       if (!mayReadCohortMetrics(principal, cohort)) {
         throw problem(403, `The Virtual School sees the ${VIRTUAL_SCHOOL_COHORTS.join(', ')} cohorts.`, [{ field: 'cohort', message: 'not a Virtual School cohort' }]);
       }
@@ -136,7 +134,7 @@ export const metricsRoutes = [
       const range = { from, to };
       const byPlacement = query.groupBy === 'placement';
       const groupBy = query.groupBy === 'placement' ? 'school' : query.groupBy;
-      const question = { cohort, groupBy, population: query.population, allowedCohorts: principal.role === 'vsh' ? VIRTUAL_SCHOOL_COHORTS : undefined };
+      const question = { cohort, groupBy, population: query.population, allowedCohorts: metricsCohortsOf(principal) };
       // Week cells are kept by cohort and population only (no school, year group or sex), so a week
       // answers a request as its materialised equivalent only when no such grouping is asked for.
       const weekServes = query.groupBy === undefined || query.groupBy === 'cohort';
@@ -183,11 +181,11 @@ export const metricsRoutes = [
       if (!query.groupBy) {
         const complement = complementOf(cohort);
         comparison = {
-          complement: complement && (principal.role !== 'vsh') ? (metricRows(source, { ...question, cohort: complement })[0] ?? null) : null,
+          complement: complement && mayCompareWithComplement(principal) ? (metricRows(source, { ...question, cohort: complement })[0] ?? null) : null,
           la: laForComparison ? (metricRows(laForComparison, question)[0] ?? null) : null,
         };
       }
-      await recordAudit(principal, { action: 'read_metrics', target: `${scope}:${urn ?? 'la'}:${cohort}:${query.groupBy ?? '-'}`, outcome: 'ok' });
+      audit.record({ target: `${scope}:${urn ?? 'la'}:${cohort}:${query.groupBy ?? '-'}`, outcome: 'ok' });
       if (wantsCsv(event)) {
         const columns = ['cohort', 'urn', 'phase', 'yearGroup', 'sex', 'week', ...(byPlacement ? ['placement'] : []), 'enrolments', 'possibleSessions', 'attendedSessions', 'authorisedAbsenceSessions',
           'unauthorisedAbsenceSessions', 'absenceSessions', 'lateSessions', 'attendanceRate', 'absenceRate', 'authorisedAbsenceRate',

@@ -12,12 +12,11 @@
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import * as z from 'zod';
 import { runtimeConfig } from '../../../shared/config.js';
-import { inVirtualSchool } from '../../../shared/domain/access.js';
+import { inVirtualSchool, isVirtualSchool, mayListFinding } from '../../../shared/domain/access.js';
 import { episodesOverlapping } from '../../../shared/domain/cohorts.js';
 import { academicYearEnd, academicYearStart } from '../../../shared/domain/dates.js';
 import { PATTERN_TYPES, type PatternFinding } from '../../../shared/domain/patterns/index.js';
 import { errorSummary, logger } from '../../../shared/observability.js';
-import { recordAudit, recordAuditOfPupils } from '../../../shared/store/audit.js';
 import { loadCareIndex } from '../../../shared/store/care.js';
 import { lambdaClient } from '../../../shared/store/clients.js';
 import {
@@ -155,7 +154,7 @@ function optionalJson(event: Event): unknown {
 
 export const patternRoutes = [
   defineRoute({
-    method: 'GET', path: '/v1/patterns', access: 'read_patterns', tags: ['patterns'],
+    method: 'GET', path: '/v1/patterns', access: 'read_patterns', audit: { action: 'list_patterns' }, tags: ['patterns'],
     summary: 'Threshold-gaming findings of the latest run, with their evidence, strongest first (the Virtual School: its own pupils only)',
     query: z.object({
       type: PatternType.optional().describe('one detector: holiday_adjacent_absence, near_threshold_unauthorised, family_pattern or school_coding'),
@@ -166,36 +165,36 @@ export const patternRoutes = [
     }),
     response: FindingsPage,
     csv: true,
-    handler: async ({ principal, query, event }) => {
+    handler: async ({ audit, principal, query, event }) => {
       if (query.from && query.to && query.from > query.to) throw problem(400, '`from` is after `to`.', [{ field: 'from', message: 'must not be after to' }]);
       const found = await latestFindings();
       let items: PatternFinding[] = found?.doc.findings ?? [];
       items = items.filter(
         (f) => (!query.type || f.type === query.type) && (!query.urn || urnsOf(f).includes(query.urn)) && (!query.from || f.to >= query.from) && (!query.to || f.from <= query.to),
       );
-      if (principal.role === 'vsh' && found) {
+      if (isVirtualSchool(principal) && found) {
         const held = await virtualSchoolPupils(found.latest.academicYear);
-        items = items.filter((f) => f.type !== 'school_coding' && upnsOf(f).every(held));
+        items = items.filter((f) => mayListFinding(principal, { type: f.type, upns: upnsOf(f) }, held));
       }
       const order = new Map(PATTERN_TYPES.map((t, i) => [t, i]));
       items = [...items].sort((a, b) => (order.get(a.type) as number) - (order.get(b.type) as number) || strength(a) - strength(b) || (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));
-      const audit = { action: 'list_patterns', target: `patterns:${query.type ?? 'all'}`, outcome: 'ok', ...(query.urn ? { urn: query.urn } : {}) };
+      const note = { target: `patterns:${query.type ?? 'all'}`, outcome: 'ok', ...(query.urn ? { urn: query.urn } : {}) };
       if (wantsCsv(event)) {
-        await recordAuditOfPupils(principal, audit, items.flatMap((f) => upnsOf(f)));
+        audit.pupils(note, items.flatMap((f) => upnsOf(f)));
         return csvResponse(`patterns-${query.type ?? 'all'}.csv`, CSV_COLUMNS, items.map(csvRow));
       }
       const paged = pageOf(items, query, found?.latest.runId ?? 'none');
-      await recordAuditOfPupils(principal, audit, paged.items.flatMap((f) => upnsOf(f)));
+      audit.pupils(note, paged.items.flatMap((f) => upnsOf(f)));
       const run = found ? { runId: found.latest.runId, finishedAt: found.latest.finishedAt, academicYear: found.latest.academicYear, period: found.latest.period } : null;
       return json(200, { items: paged.items, nextCursor: paged.nextCursor, total: items.length, run });
     },
   }),
   defineRoute({
-    method: 'POST', path: '/v1/patterns/runs', access: 'run_patterns', tags: ['patterns'],
+    method: 'POST', path: '/v1/patterns/runs', access: 'run_patterns', audit: { action: 'run_patterns' }, tags: ['patterns'],
     summary: 'Run the threshold-gaming detectors now (asynchronously); 202 with the run id to follow',
     body: RunRequest,
     response: z.object({ runId: z.string(), status: z.literal('received') }),
-    handler: async ({ principal, event }) => {
+    handler: async ({ audit, principal, event }) => {
       const parsed = RunRequest.safeParse(optionalJson(event));
       if (!parsed.success) {
         const errors = parsed.error.issues.map((i) => ({ field: i.path.join('.') || 'body', message: i.message }));
@@ -210,21 +209,21 @@ export const patternRoutes = [
       } catch (err) {
         logger.error('patterns run not invoked', { runId, error: errorSummary(err) });
         await updatePatternRun(runId, { status: 'failed', finishedAt: new Date().toISOString(), error: 'the patterns function could not be invoked' });
-        await recordAudit(principal, { action: 'run_patterns', target: `patterns_run:${runId}`, outcome: 'failed' });
+        audit.record({ target: `patterns_run:${runId}`, outcome: 'failed' });
         throw problem(503, 'The detectors could not be started just now; the run is recorded as failed. Try again shortly.', undefined, { runId });
       }
-      await recordAudit(principal, { action: 'run_patterns', target: `patterns_run:${runId}`, outcome: 'accepted' });
+      audit.record({ target: `patterns_run:${runId}`, outcome: 'accepted' });
       return json(202, { runId, status: 'received' }, { location: `/v1/patterns/runs/${runId}` });
     },
   }),
   defineRoute({
-    method: 'GET', path: '/v1/patterns/runs/{runId}', access: 'run_patterns', tags: ['patterns'],
+    method: 'GET', path: '/v1/patterns/runs/{runId}', access: 'run_patterns', audit: { action: 'read_patterns_run' }, tags: ['patterns'],
     summary: 'A run of the detectors: status (received, running, succeeded, failed), timings and counts',
     response: Run,
-    handler: async ({ principal, params }) => {
+    handler: async ({ audit, principal, params }) => {
       const runId = params.runId ?? '';
       const run = isPatternRunId(runId) ? await getPatternRun(runId) : undefined;
-      await recordAudit(principal, { action: 'read_patterns_run', target: `patterns_run:${isPatternRunId(runId) ? runId : 'invalid'}`, outcome: run ? 'ok' : 'not_found' });
+      audit.record({ target: `patterns_run:${isPatternRunId(runId) ? runId : 'invalid'}`, outcome: run ? 'ok' : 'not_found' });
       if (!run) throw problem(404, 'No such patterns run.');
       return json(200, run);
     },

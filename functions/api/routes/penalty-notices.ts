@@ -8,7 +8,6 @@
 import * as z from 'zod';
 import { todayInEngland } from '../../../shared/domain/dates.js';
 import { unpaidPenaltyNotices } from '../../../shared/domain/referrals.js';
-import { recordAuditOfPupils } from '../../../shared/store/audit.js';
 import { casesWithActions } from '../../../shared/store/referrals.js';
 import { page, Urn } from '../../../shared/schemas/common.js';
 import { csvResponse, defineRoute, json, pageOf, pageQuery, wantsCsv } from '../http.js';
@@ -32,15 +31,15 @@ const UnpaidPenaltyNoticeSchema = z
 
 export const penaltyNoticeRoutes = [
   defineRoute({
-    method: 'GET', path: '/v1/penalty-notices/unpaid', access: 'read_enforcement', tags: ['referrals'],
+    method: 'GET', path: '/v1/penalty-notices/unpaid', access: 'read_enforcement', audit: { action: 'list_unpaid_penalty_notices' }, tags: ['referrals'],
     summary: 'Penalty notices past their payment date with no payment or withdrawal recorded, awaiting a decision (prosecution or withdrawal), with parent and child; longest unpaid first',
     query: z.object({ urn: Urn.optional(), ...pageQuery }),
     response: page(UnpaidPenaltyNoticeSchema, 'UnpaidPenaltyNoticeList'),
     csv: true,
-    handler: async ({ principal, query, event }) => {
+    handler: async ({ audit, principal, query, event }) => {
       const today = todayInEngland();
       const items = unpaidPenaltyNotices(await casesWithActions(), today).filter((n) => !query.urn || n.urn === query.urn);
-      await recordAuditOfPupils(principal, { action: 'list_unpaid_penalty_notices', target: 'penalty-notices:unpaid', outcome: 'ok', urn: query.urn }, items.map((n) => n.child.upn));
+      audit.pupils({ target: 'penalty-notices:unpaid', outcome: 'ok', urn: query.urn }, items.map((n) => n.child.upn));
       if (wantsCsv(event)) {
         return csvResponse(`unpaid-penalty-notices-${today}.csv`,
           ['noticeId', 'referralId', 'caseStatus', 'urn', 'upn', 'forename', 'surname', 'dob', 'parentId', 'parentName', 'relationship', 'issuedOn', 'sequence', 'amount', 'payableUntil', 'daysUnpaid', 'awaiting'],

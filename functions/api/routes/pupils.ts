@@ -3,7 +3,7 @@
  * (PA, SA, at risk, emerging PA, statutory triggers, threshold-gaming findings), worst first.
  */
 import * as z from 'zod';
-import { flagsForSchool, inVirtualSchool, pupilReadScope, type Principal, type PupilReadScope } from '../../../shared/domain/access.js';
+import { flagsForSchool, inVirtualSchool, mayListPupil, needsCareListsForScope, ownSchoolOf, pupilReadScope, schoolScope, type Principal, type PupilReadScope } from '../../../shared/domain/access.js';
 import { CODE_OF_CHAR, NO_MARK } from '../../../shared/domain/codes.js';
 import { academicYearEnd, academicYearOf, academicYearStart, addDays, dayNumber, dayOfAcademicYear, todayInEngland } from '../../../shared/domain/dates.js';
 import { absenceRateOf } from '../../../shared/domain/la-view.js';
@@ -12,7 +12,6 @@ import type { FlagType, PupilFlag, PupilYearSummary } from '../../../shared/doma
 import type { PupilRow } from '../../../shared/domain/school-view.js';
 import { isAtRiskOfPersistentAbsence, isPersistentAbsence, isSevereAbsence, toStats, totalsOf } from '../../../shared/domain/stats.js';
 import { runtimeConfig } from '../../../shared/config.js';
-import { recordAudit, recordAuditOfPupils } from '../../../shared/store/audit.js';
 import { loadCareIndex } from '../../../shared/store/care.js';
 import { cohortMasksByDay, cohortsEver, episodesOverlapping, positiveCohortsOf } from '../../../shared/domain/cohorts.js';
 import { getSummary, type PupilSummaryRecord } from '../../../shared/store/pupils.js';
@@ -72,7 +71,7 @@ function yearOfSummary(record: PupilSummaryRecord, requested?: number): PupilYea
 async function scopeOfYear(principal: Principal, upn: string, year: PupilYearSummary): Promise<PupilReadScope> {
   const urns = year.enrolments.map((e) => e.urn);
   let everCohorts = year.everCohorts;
-  if (principal.role === 'vsh' && !inVirtualSchool(everCohorts)) {
+  if (needsCareListsForScope(principal, everCohorts)) {
     // The LA's own care lists count too, even for dates the school did not list the child (care
     // that began after the child's last register row).
     const care = (await loadCareIndex()).get(upn) ?? [];
@@ -192,21 +191,21 @@ async function ownSchoolRows(urn: string, flag: FlagType, year: number, from: st
 
 export const pupilRoutes = [
   defineRoute({
-    method: 'GET', path: '/v1/pupils/{upn}', access: 'read_pupil', tags: ['pupils'],
+    method: 'GET', path: '/v1/pupils/{upn}', access: 'read_pupil', audit: { action: 'read_pupil' }, tags: ['pupils'],
     summary: 'A pupil across all their schools: per-enrolment and combined figures, PA/SA, cohorts and flags',
     query: z.object({ academicYear: z.coerce.number().int().min(2000).max(2100).optional() }),
     response: PupilView,
-    handler: async ({ principal, params, query }) => {
+    handler: async ({ audit, principal, params, query }) => {
       const upn = parseUpnParam(params.upn);
       const { record, year, scope } = await readablePupil(principal, upn, query.academicYear).catch(async (err: unknown) => {
-        await recordAudit(principal, { action: 'read_pupil', target: 'pupil', upn, outcome: 'not_found' });
+        audit.record({ target: 'pupil', upn, outcome: 'not_found' });
         throw err;
       });
       const patternFlags = await getPupilPatternFlags(upn, year.academicYear);
       // A school is told only of its own part-time timetables, and whether the LA looks after the child.
       const dutyUrns = scope.kind === 'own' ? [scope.urn] : year.enrolments.map((e) => e.urn);
       const duties = await pupilDutyFields(principal, upn, year.academicYear, dutyUrns);
-      await recordAudit(principal, { action: 'read_pupil', target: 'pupil', upn, outcome: 'ok' });
+      audit.record({ target: 'pupil', upn, outcome: 'ok' });
       if (scope.kind === 'own') return json(200, { ...ownSchoolView(record, year, scope.urn, patternFlags), ...duties });
       return json(200, {
         upn, forename: year.forename ?? null, surname: year.surname ?? null, dob: year.dob ?? null, yearGroup: year.yearGroup ?? null,
@@ -222,12 +221,12 @@ export const pupilRoutes = [
     },
   }),
   defineRoute({
-    method: 'GET', path: '/v1/pupils/{upn}/sessions', access: 'read_pupil', tags: ['pupils'],
+    method: 'GET', path: '/v1/pupils/{upn}/sessions', access: 'read_pupil', audit: { action: 'read_sessions' }, tags: ['pupils'],
     summary: 'A pupil\'s marks by date and session, with the school that recorded each',
     query: z.object({ from: IsoDate.optional(), to: IsoDate.optional() }),
     response: z.object({ upn: z.string(), from: z.string(), to: z.string(), sessions: z.array(z.object({ date: z.string(), session: z.enum(['AM', 'PM']), code: z.string().nullable(), urn: z.string() })) }),
     csv: true,
-    handler: async ({ principal, params, query, event }) => {
+    handler: async ({ audit, principal, params, query, event }) => {
       const upn = parseUpnParam(params.upn);
       const today = todayInEngland();
       const to = query.to ?? today;
@@ -244,7 +243,7 @@ export const pupilRoutes = [
         if (scope && scope.kind !== 'none') scopes.set(y, scope);
       }
       if (!record || scopes.size === 0) {
-        await recordAudit(principal, { action: 'read_sessions', target: 'pupil', upn, outcome: 'not_found' });
+        audit.record({ target: 'pupil', upn, outcome: 'not_found' });
         throw problem(404, 'No such pupil.');
       }
       const enrolments = record.enrolments.filter((e) => {
@@ -265,13 +264,13 @@ export const pupilRoutes = [
         }
       }
       sessions.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : a.session < b.session ? -1 : a.session > b.session ? 1 : a.urn < b.urn ? -1 : 1));
-      await recordAudit(principal, { action: 'read_sessions', target: 'pupil', upn, outcome: 'ok' });
+      audit.record({ target: 'pupil', upn, outcome: 'ok' });
       if (wantsCsv(event)) return csvResponse(`sessions-${upn}.csv`, ['date', 'session', 'code', 'urn'], sessions);
       return json(200, { upn, from, to, sessions });
     },
   }),
   defineRoute({
-    method: 'GET', path: '/v1/pupils', access: 'list_pupils', tags: ['pupils'],
+    method: 'GET', path: '/v1/pupils', access: 'list_pupils', audit: { action: 'list_pupils' }, tags: ['pupils'],
     summary: 'Flagged pupils across all schools (a pupil who moved or is dual registered counts once, on combined figures), worst first',
     query: z.object({
       flag: z.enum(FLAG_TYPES),
@@ -284,19 +283,21 @@ export const pupilRoutes = [
     }),
     response: page(PupilListItem, 'PupilList'),
     csv: true,
-    handler: async ({ principal, query, event }) => {
+    handler: async ({ audit, principal, query, event }) => {
       const today = todayInEngland();
       const to = query.to ?? today;
       const year = academicYearOf(query.from ?? to);
       if (academicYearOf(to) !== year) throw problem(400, 'A period must lie within one academic year (1 August to 31 July).', [{ field: 'to', message: 'in a different academic year from `from`' }]);
       const from = query.from ?? academicYearStart(year);
       if (from > to) throw problem(400, '`from` is after `to`.', [{ field: 'from', message: 'must not be after to' }]);
-      if (principal.role === 'school' && query.urn && query.urn !== principal.urn) throw problem(404, 'No such school.');
+      const scope = schoolScope(principal, query.urn);
+      if (!scope.ok) throw problem(404, 'No such school.');
+      const own = ownSchoolOf(principal);
       const standard = from <= academicYearStart(year) && to >= (today < academicYearEnd(year) ? today : academicYearEnd(year));
       let rows: PupilRow[];
       let snapshot: string;
-      if (principal.role === 'school') {
-        ({ rows, snapshot } = await ownSchoolRows(principal.urn as string, query.flag, year, from, to, standard));
+      if (own) {
+        ({ rows, snapshot } = await ownSchoolRows(own, query.flag, year, from, to, standard));
       } else if (PATTERN_FLAGS.has(query.flag)) {
         const found = await patternFlagRows(year, query.flag);
         rows = found.rows.filter((r) => standard || r.flags.some((f) => f.type === query.flag && f.since >= from && f.since <= to));
@@ -317,16 +318,16 @@ export const pupilRoutes = [
           .sort((a, b) => absenceRateOf(b) - absenceRateOf(a) || (a.upn < b.upn ? -1 : 1));
         snapshot = `${from}:${to}`;
       }
-      const urn = principal.role === 'school' ? principal.urn : query.urn;
+      const urn = scope.urn;
       const filtered = rows.filter(
         (r) =>
           (!urn || r.urns.includes(urn)) &&
           (!query.cohort || r.everCohorts.includes(query.cohort) || (query.cohort === 'all')) &&
           (!query.yearGroup || r.yearGroup === query.yearGroup) &&
-          (principal.role !== 'vsh' || inVirtualSchool(r.everCohorts)),
+          mayListPupil(principal, r),
       );
       if (wantsCsv(event)) {
-        await recordAuditOfPupils(principal, { action: 'list_pupils', target: `flag:${query.flag}:csv`, outcome: 'ok', urn }, filtered.map((r) => r.upn));
+        audit.pupils({ target: `flag:${query.flag}:csv`, outcome: 'ok', urn }, filtered.map((r) => r.upn));
         return csvResponse(`${query.flag}-${from}-${to}.csv`,
           ['upn', 'forename', 'surname', 'yearGroup', 'urns', 'cohorts', 'possibleSessions', 'absenceSessions', 'unauthorisedAbsenceSessions', 'absenceRate', 'flags'],
           filtered.map((r) => {
@@ -335,7 +336,7 @@ export const pupilRoutes = [
           }));
       }
       const paged = pageOf(filtered, query, snapshot);
-      await recordAuditOfPupils(principal, { action: 'list_pupils', target: `flag:${query.flag}`, outcome: 'ok', urn }, paged.items.map((r) => r.upn));
+      audit.pupils({ target: `flag:${query.flag}`, outcome: 'ok', urn }, paged.items.map((r) => r.upn));
       return json(200, { items: paged.items.map(listItem), nextCursor: paged.nextCursor, total: filtered.length });
     },
   }),

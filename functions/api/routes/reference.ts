@@ -19,7 +19,7 @@ const Row = z.object({
 
 export const referenceRoutes = [
   defineRoute({
-    method: 'GET', path: '/v1/metrics/reference', access: 'read_metrics', tags: ['metrics'],
+    method: 'GET', path: '/v1/metrics/reference', access: 'read_metrics', audit: { none: 'published aggregates only' }, tags: ['metrics'],
     summary: 'Published comparators: national, regional and each LA\'s year-to-date rates by phase (DfE statistics), and national figures by characteristic, with source and period',
     query: z.object({
       phase: z.enum(REFERENCE_PHASES).default('total'),

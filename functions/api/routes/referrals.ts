@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { runtimeConfig } from '../../../shared/config.js';
-import { can, flagsForSchool, inVirtualSchool, type Principal } from '../../../shared/domain/access.js';
+import { can, caseActorOf, caseScope, everInVirtualSchool as everInVirtualSchoolCohorts, flagsForSchool, isVirtualSchool, mayListPupil, mayReferFor, ownSchoolOf, schoolScope, type Principal } from '../../../shared/domain/access.js';
 import { customPeriod } from '../../../shared/domain/periods.js';
 import type { FlagType } from '../../../shared/domain/pupil-summary.js';
 import { isSevereAbsence } from '../../../shared/domain/stats.js';
@@ -44,7 +44,6 @@ import {
   type SuggestionCandidate,
 } from '../../../shared/domain/referrals.js';
 import { englandAndWalesBankHolidays } from '../../../shared/formats/bank-holidays.js';
-import { recordAudit, recordAuditOfPupils } from '../../../shared/store/audit.js';
 import { getPupilPatternFlags } from '../../../shared/store/patterns.js';
 import { getPupilEnrolments, getSummaries, type PupilSummaryRecord } from '../../../shared/store/pupils.js';
 import {
@@ -72,7 +71,7 @@ import {
   ReferralTypeSchema,
   SuggestionSchema,
 } from '../../../shared/schemas/referrals.js';
-import { csvResponse, defineRoute, header, json, jsonBody, pageOf, pageQuery, Problem, problem, wantsCsv, type Result } from '../http.js';
+import { csvResponse, defineRoute, header, json, jsonBody, pageOf, pageQuery, Problem, problem, wantsCsv, type Result, type RouteAudit } from '../http.js';
 import { currentLaPupils } from '../view-cache.js';
 import { withChildrenMissingEducation } from './duties.js';
 import { readablePupil } from './pupils.js';
@@ -85,7 +84,7 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 // ---- Helpers -------------------------------------------------------------------------------------
 
 function actorOf(p: Principal): Actor {
-  return { sub: p.sub, role: p.role, ...(p.urn ? { urn: p.urn } : {}) };
+  return caseActorOf(p);
 }
 
 let workingDayCache: ((date: string) => boolean) | undefined;
@@ -99,21 +98,14 @@ function workingDay(): (date: string) => boolean {
 }
 
 function everInVirtualSchool(summary: PupilSummaryRecord | undefined): boolean {
-  return !!summary && Object.values(summary.years).some((y) => inVirtualSchool(y.everCohorts));
+  return !!summary && everInVirtualSchoolCohorts(Object.values(summary.years));
 }
 
 /** Whether the caller may see a case (callers who may not get 404, never 403). */
 async function mayReadCase(principal: Principal, r: Pick<Referral, 'urn' | 'upn'>): Promise<boolean> {
-  switch (principal.role) {
-    case 'la_officer':
-      return true;
-    case 'school':
-      return principal.urn === r.urn;
-    case 'vsh':
-      return everInVirtualSchool((await getSummaries([r.upn])).get(r.upn));
-    default:
-      return false;
-  }
+  const scope = caseScope(principal, r);
+  if (scope === 'ever_in_virtual_school') return everInVirtualSchool((await getSummaries([r.upn])).get(r.upn));
+  return scope === 'yes';
 }
 
 async function visibleCase(principal: Principal, id: string | undefined): Promise<{ referral: Referral; events: ReferralEvent[] }> {
@@ -201,7 +193,8 @@ async function caseBody(principal: Principal, r: Referral, events: ReferralEvent
   const today = todayInEngland();
   const view = referralView(r, today);
   // A school reads the evidence its own enrolments hold, never another school's figures (issue 15).
-  if (principal.role === 'school' && principal.urn) view.evidence = evidenceForSchool(r.evidence, principal.urn, runtimeConfig().settings.flagsSharedWithSchools);
+  const own = ownSchoolOf(principal);
+  if (own) view.evidence = evidenceForSchool(r.evidence, own, runtimeConfig().settings.flagsSharedWithSchools);
   return { ...view, noticesToImprove: await noticesToImproveOf(r), events };
 }
 
@@ -231,17 +224,17 @@ async function penaltyNoticeHistory(r: Referral): Promise<PenaltyNoticeRecord[]>
   return [...others.flatMap((o) => penaltyNoticesOf(o)), ...penaltyNoticesOf(r)];
 }
 
-async function save(principal: Principal, change: Change, expected: number, action: string): Promise<void> {
+async function save(audit: RouteAudit, change: Change, expected: number): Promise<void> {
   try {
     await appendChange(change, expected);
   } catch (err) {
     if (err instanceof StaleReferralError) {
-      await recordAudit(principal, { action, target: `referral:${change.referral.id}`, outcome: 'stale', upn: change.referral.upn, urn: change.referral.urn });
+      audit.record({ target: `referral:${change.referral.id}`, outcome: 'stale', upn: change.referral.upn, urn: change.referral.urn });
       throw staleProblem(err.currentVersion);
     }
     throw err;
   }
-  await recordAudit(principal, { action, target: `referral:${change.referral.id}`, outcome: `version:${change.referral.version}`, upn: change.referral.upn, urn: change.referral.urn });
+  audit.record({ target: `referral:${change.referral.id}`, outcome: `version:${change.referral.version}`, upn: change.referral.upn, urn: change.referral.urn });
 }
 
 function refuse(err: unknown): never {
@@ -255,13 +248,13 @@ const CSV_COLUMNS = ['id', 'upn', 'forename', 'surname', 'urn', 'type', 'status'
 
 export const referralRoutes = [
   defineRoute({
-    method: 'POST', path: '/v1/referrals', access: 'create_referral', tags: ['referrals'],
+    method: 'POST', path: '/v1/referrals', access: 'create_referral', audit: { action: 'create_referral' }, tags: ['referrals'],
     summary: 'Refer a pupil (a school its own pupils; LA officers and the VSH within their scope). Idempotency-Key makes a retry return the same case',
     body: CreateReferralBody,
     response: ReferralSchema,
-    handler: async ({ event, principal, headers }) => {
+    handler: async ({ audit, event, principal, headers }) => {
       const body = jsonBody(event, CreateReferralBody);
-      if (principal.role === 'school' && body.urn !== principal.urn) {
+      if (!mayReferFor(principal, body.urn)) {
         throw problem(403, `A school refers its own pupils: this token is for URN ${principal.urn}.`, [{ field: 'urn', message: `must be ${principal.urn}` }]);
       }
       const key = header(event, 'idempotency-key');
@@ -269,7 +262,7 @@ export const referralRoutes = [
         throw problem(400, 'Idempotency-Key must be 1–200 visible ASCII characters.', [{ field: 'Idempotency-Key', message: 'invalid' }]);
       }
       const { record, year } = await readablePupil(principal, body.upn).catch(async (err: unknown) => {
-        await recordAudit(principal, { action: 'create_referral', target: 'pupil', upn: body.upn, outcome: 'not_found' });
+        audit.record({ target: 'pupil', upn: body.upn, outcome: 'not_found' });
         throw err;
       });
       const urns = new Set(record.enrolmentKeys.map((k) => k.slice(k.indexOf('#') + 1)));
@@ -301,7 +294,7 @@ export const referralRoutes = [
           }
           const existing = await getReferral(claim.referralId);
           if (existing) {
-            await recordAudit(principal, { action: 'create_referral', target: `referral:${claim.referralId}`, outcome: 'replayed', upn: body.upn, urn: body.urn });
+            audit.record({ target: `referral:${claim.referralId}`, outcome: 'replayed', upn: body.upn, urn: body.urn });
             return caseResponse(principal, 201, existing.referral, existing.events, { location: `/v1/referrals/${claim.referralId}`, 'idempotent-replayed': 'true' });
           }
           // The first request stopped before storing the case: finish it under the recorded id.
@@ -309,25 +302,26 @@ export const referralRoutes = [
         }
       }
       const stored = await putNewReferral(change);
-      await recordAudit(principal, { action: 'create_referral', target: `referral:${stored.referral.id}`, outcome: 'created', upn: body.upn, urn: body.urn });
+      audit.record({ target: `referral:${stored.referral.id}`, outcome: 'created', upn: body.upn, urn: body.urn });
       return caseResponse(principal, 201, stored.referral, stored.events, { location: `/v1/referrals/${stored.referral.id}` });
     },
   }),
   defineRoute({
-    method: 'GET', path: '/v1/referrals', access: 'read_referrals', tags: ['referrals'],
+    method: 'GET', path: '/v1/referrals', access: 'read_referrals', audit: { action: 'list_referrals' }, tags: ['referrals'],
     summary: 'Cases, newest first, by status, type, school (urn), assignee, pupil (upn) and overdue; Accept: text/csv exports every match',
     query: ReferralListQuery.extend(pageQuery),
     response: page(ReferralListItemSchema, 'ReferralList'),
     csv: true,
-    handler: async ({ principal, query, event }) => {
+    handler: async ({ audit, principal, query, event }) => {
       const today = todayInEngland();
-      if (principal.role === 'school' && query.urn && query.urn !== principal.urn) throw problem(404, 'No such school.');
+      const scope = schoolScope(principal, query.urn);
+      if (!scope.ok) throw problem(404, 'No such school.');
       const filter = {
         status: query.status, type: query.type, assignee: query.assignee, upn: query.upn, today,
-        urn: principal.role === 'school' ? principal.urn : query.urn,
+        urn: scope.urn,
         overdue: query.overdue === undefined ? undefined : query.overdue === 'true',
       };
-      const keep = principal.role === 'vsh'
+      const keep = isVirtualSchool(principal)
         ? async (items: ReferralListItem[]) => {
             const summaries = await getSummaries([...new Set(items.map((i) => i.upn))]);
             return items.filter((i) => everInVirtualSchool(summaries.get(i.upn)));
@@ -335,19 +329,19 @@ export const referralRoutes = [
         : undefined;
       if (wantsCsv(event)) {
         const all = await listAllReferrals(filter, keep);
-        await recordAuditOfPupils(principal, { action: 'list_referrals', target: 'referrals:csv', outcome: 'ok', urn: filter.urn }, all.map((i) => i.upn));
+        audit.pupils({ target: 'referrals:csv', outcome: 'ok', urn: filter.urn }, all.map((i) => i.upn));
         return csvResponse(`referrals-${today}.csv`, CSV_COLUMNS, all.map((i) => listItemView(i, today)));
       }
       const result = await listReferrals(filter, query.limit ?? 50, query.cursor, keep).catch((err: unknown) => {
         if (err instanceof InvalidCursorError) throw problem(400, 'The cursor is not one this service issued.', [{ field: 'cursor', message: 'unrecognised cursor' }]);
         throw err;
       });
-      await recordAuditOfPupils(principal, { action: 'list_referrals', target: 'referrals', outcome: 'ok', urn: filter.urn }, result.items.map((i) => i.upn));
+      audit.pupils({ target: 'referrals', outcome: 'ok', urn: filter.urn }, result.items.map((i) => i.upn));
       return json(200, { items: result.items.map((i) => listItemView(i, today)), nextCursor: result.nextCursor });
     },
   }),
   defineRoute({
-    method: 'GET', path: '/v1/referrals/suggestions', access: 'read_referrals', tags: ['referrals'],
+    method: 'GET', path: '/v1/referrals/suggestions', access: 'read_referrals', audit: { action: 'list_referral_suggestions' }, tags: ['referrals'],
     summary: 'Pupils whose flags call for a case and who have none open (every SA pupil, penalty-notice threshold met, CME risk, 15 days of illness), worst first',
     query: z.object({
       academicYear: z.coerce.number().int().min(2000).max(2100).optional(),
@@ -357,13 +351,14 @@ export const referralRoutes = [
     }),
     response: page(SuggestionSchema, 'ReferralSuggestionList'),
     csv: true,
-    handler: async ({ principal, query, event }) => {
+    handler: async ({ audit, principal, query, event }) => {
       const year = query.academicYear ?? academicYearOf(todayInEngland());
-      if (principal.role === 'school' && query.urn && query.urn !== principal.urn) throw problem(404, 'No such school.');
-      const urn = principal.role === 'school' ? principal.urn : query.urn;
+      const scope = schoolScope(principal, query.urn);
+      if (!scope.ok) throw problem(404, 'No such school.');
+      const urn = scope.urn;
       const doc = await currentLaPupils(year);
       const rows = (doc?.rows ?? []).filter(
-        (r) => (!urn || r.urns.includes(urn)) && (principal.role !== 'vsh' || inVirtualSchool(r.everCohorts)),
+        (r) => (!urn || r.urns.includes(urn)) && mayListPupil(principal, r),
       );
       // The LA list holds flag types only; a continuous-absence flag's detail says whether it is a CME risk,
       // a statutory flag's whether the pupil's age is unknown, and the threshold's which route applies.
@@ -373,41 +368,41 @@ export const referralRoutes = [
         ...r,
         flags: r.flags.map((f) => ({ ...f, detail: summaries.get(r.upn)?.years[String(year)]?.flags.find((g) => g.type === f.type)?.detail })),
       }));
-      if (principal.role === 'school' && urn) candidates = await ownSchoolCandidates(candidates, urn, year);
+      if (ownSchoolOf(principal) && urn) candidates = await ownSchoolCandidates(candidates, urn, year);
       const open = await upnsWithOpenReferrals();
       const suggestions = (await withChildrenMissingEducation(principal, referralSuggestions(candidates, (upn) => open.has(upn)), year, (upn) => open.has(upn), urn))
         .filter((s) => !query.type || s.suggestedType === query.type);
-      const audit = { action: 'list_referral_suggestions', target: `suggestions:${year}`, outcome: 'ok', urn };
+      const note = { target: `suggestions:${year}`, outcome: 'ok', urn };
       if (wantsCsv(event)) {
-        await recordAuditOfPupils(principal, audit, suggestions.map((x) => x.upn));
+        audit.pupils(note, suggestions.map((x) => x.upn));
         return csvResponse(`referral-suggestions-${year}.csv`,
           ['upn', 'forename', 'surname', 'yearGroup', 'urns', 'suggestedType', 'reasons', 'ageUnknown', 'absenceRate', 'unauthorisedSessions'],
           suggestions.map((s) => ({ ...s, reasons: s.reasons.map((r) => `${r.flag} since ${r.since}${r.route ? ` (${r.route}: ${r.firstStep})` : ''}`).join('; ') })));
       }
       const paged = pageOf(suggestions, query, `${year}:${doc?.version ?? 0}`);
-      await recordAuditOfPupils(principal, audit, paged.items.map((x) => x.upn));
+      audit.pupils(note, paged.items.map((x) => x.upn));
       return json(200, { items: paged.items, nextCursor: paged.nextCursor, total: suggestions.length });
     },
   }),
   defineRoute({
-    method: 'GET', path: '/v1/referrals/{id}', access: 'read_referrals', tags: ['referrals'],
+    method: 'GET', path: '/v1/referrals/{id}', access: 'read_referrals', audit: { action: 'read_referral' }, tags: ['referrals'],
     summary: 'A case with its evidence, actions, penalty notices, notice-to-improve evaluations and full event history; ETag = version',
     response: ReferralSchema,
-    handler: async ({ principal, params }) => {
+    handler: async ({ audit, principal, params }) => {
       const { referral, events } = await visibleCase(principal, params.id).catch(async (err: unknown) => {
-        await recordAudit(principal, { action: 'read_referral', target: `referral:${String(params.id).slice(0, 40)}`, outcome: 'not_found' });
+        audit.record({ target: `referral:${String(params.id).slice(0, 40)}`, outcome: 'not_found' });
         throw err;
       });
-      await recordAudit(principal, { action: 'read_referral', target: `referral:${referral.id}`, outcome: 'ok', upn: referral.upn, urn: referral.urn });
+      audit.record({ target: `referral:${referral.id}`, outcome: 'ok', upn: referral.upn, urn: referral.urn });
       return caseResponse(principal, 200, referral, events);
     },
   }),
   defineRoute({
-    method: 'PATCH', path: '/v1/referrals/{id}', access: 'read_referrals', tags: ['referrals'],
+    method: 'PATCH', path: '/v1/referrals/{id}', access: 'read_referrals', audit: { action: 'update_referral' }, tags: ['referrals'],
     summary: 'Change status (triage, allocate, start, close with an outcome, withdraw with a reason), priority, assignee or parents. If-Match required',
     body: PatchReferralBody,
     response: ReferralSchema,
-    handler: async ({ event, principal, params, headers }) => {
+    handler: async ({ audit, event, principal, params, headers }) => {
       const patch = jsonBody(event, PatchReferralBody);
       const expected = expectedVersion(headers);
       const { referral } = await visibleCase(principal, params.id);
@@ -421,18 +416,18 @@ export const referralRoutes = [
       } catch (err) {
         refuse(err);
       }
-      await save(principal, change, expected, 'update_referral');
+      await save(audit, change, expected);
       const saved = await getReferral(referral.id);
       if (!saved) throw problem(404, 'No such referral.');
       return caseResponse(principal, 200, saved.referral, saved.events);
     },
   }),
   defineRoute({
-    method: 'POST', path: '/v1/referrals/{id}/events', access: 'read_referrals', tags: ['referrals'],
+    method: 'POST', path: '/v1/referrals/{id}/events', access: 'read_referrals', audit: { action: 'record_referral_event' }, tags: ['referrals'],
     summary: 'Append to the case: an action (letter, meeting, contracts, notice to improve, penalty notice issued/paid/withdrawn, ESO, prosecution), an outcome (closes the case) or a note. If-Match required',
     body: ReferralEventBody,
     response: ReferralSchema,
-    handler: async ({ event, principal, params, headers }) => {
+    handler: async ({ audit, event, principal, params, headers }) => {
       const body = jsonBody(event, ReferralEventBody);
       const expected = expectedVersion(headers);
       const { referral } = await visibleCase(principal, params.id);
@@ -452,11 +447,11 @@ export const referralRoutes = [
         }
       } catch (err) {
         if (err instanceof ReferralRuleError) {
-          await recordAudit(principal, { action: 'record_referral_event', target: `referral:${referral.id}`, outcome: `refused:${err.code}`, upn: referral.upn, urn: referral.urn });
+          audit.record({ target: `referral:${referral.id}`, outcome: `refused:${err.code}`, upn: referral.upn, urn: referral.urn });
         }
         refuse(err);
       }
-      await save(principal, change, expected, 'record_referral_event');
+      await save(audit, change, expected);
       const saved = await getReferral(referral.id);
       if (!saved) throw problem(404, 'No such referral.');
       return caseResponse(principal, 201, saved.referral, saved.events);

@@ -7,11 +7,11 @@ import * as z from 'zod';
 import { LIMITS, runtimeConfig } from '../../../shared/config.js';
 import { academicYearOf, todayInEngland } from '../../../shared/domain/dates.js';
 import { parseGiasCsv } from '../../../shared/formats/gias.js';
-import { recordAudit } from '../../../shared/store/audit.js';
 import { keepImportFile, putImport } from '../../../shared/store/imports.js';
 import { requestRollup } from '../../../shared/store/queues.js';
 import { upsertSchool } from '../../../shared/store/schools.js';
 import { inParallel } from '../../../shared/store/table.js';
+import { actorOf } from '../../../shared/domain/access.js';
 import { defineRoute, json, jsonBody, problem, Problem, rawBody } from '../http.js';
 import { presignStagedUpload, StagedUploadResponse, stagedUploadRequest, UploadId, eventWithStagedBody } from '../staged-uploads.js';
 import { newId } from './returns.js';
@@ -27,12 +27,12 @@ const RegistryReport = z
 
 export const registryRoutes = [
   defineRoute({
-    method: 'POST', path: '/v1/schools', access: 'manage_registry', tags: ['schools'], successStatus: 200,
+    method: 'POST', path: '/v1/schools', access: 'manage_registry', audit: { action: 'import_registry' }, tags: ['schools'], successStatus: 200,
     summary: 'Load or update the school registry from a GIAS extract CSV (per-record report)',
     body: { mediaTypes: ['text/csv'], description: 'GIAS extract: URN, LA (code), EstablishmentNumber, EstablishmentName, PhaseOfEducation (name), TypeOfEstablishment (name), EstablishmentStatus (name)' },
     query: z.object({ upload: UploadId.optional().describe('import the file sent by presigned PUT under this upload id (POST /v1/schools/uploads) instead of a body') }),
     response: RegistryReport,
-    handler: async ({ event: direct, principal, query }) => {
+    handler: async ({ audit, event: direct, principal, query }) => {
       // A file sent by presigned PUT (POST /v1/schools/uploads) is imported exactly as a direct upload.
       const event = query.upload ? await eventWithStagedBody(direct, query.upload) : direct;
       const body = rawBody(event);
@@ -42,7 +42,7 @@ export const registryRoutes = [
       await keepImportFile(importId, 'gias.csv', body, 'text/csv');
       const parsed = parseGiasCsv(body);
       if (parsed.fileError) {
-        await recordAudit(principal, { action: 'import_registry', target: `import:${importId}`, outcome: `rejected:${parsed.fileError.status}` });
+        audit.record({ target: `import:${importId}`, outcome: `rejected:${parsed.fileError.status}` });
         throw new Problem(parsed.fileError.status, parsed.fileError.title, parsed.fileError.detail, parsed.fileError.errors?.slice(0, 100), { importId, code: parsed.fileError.code });
       }
       const la = runtimeConfig().laCode;
@@ -55,24 +55,24 @@ export const registryRoutes = [
       const rejectedLines = new Set(parsed.errors.map((e) => e.line)).size;
       const counts = { records: parsed.schools.length + rejectedLines, accepted: parsed.schools.length, rejected: rejectedLines };
       await putImport({
-        importId, kind: 'registry', format: 'gias', importedAt: new Date().toISOString(), importedBy: { sub: principal.sub, role: principal.role },
+        importId, kind: 'registry', format: 'gias', importedAt: new Date().toISOString(), importedBy: actorOf(principal),
         files: ['gias.csv'], counts, errors: parsed.errors.slice(0, LIMITS.maxInlineRowErrors), errorsTruncated: parsed.errors.length > LIMITS.maxInlineRowErrors,
       });
       // Phase groupings in the LA view follow the registry.
       await requestRollup(academicYearOf(todayInEngland()));
-      await recordAudit(principal, { action: 'import_registry', target: `import:${importId}`, outcome: parsed.errors.length ? 'accepted_with_errors' : 'accepted', count: parsed.schools.length });
+      audit.record({ target: `import:${importId}`, outcome: parsed.errors.length ? 'accepted_with_errors' : 'accepted', count: parsed.schools.length });
       return json(200, { importId, counts, outOfArea: parsed.schools.filter((s) => s.laCode !== la).length, errors: parsed.errors.slice(0, 1000) });
     },
   }),
   defineRoute({
-    method: 'POST', path: '/v1/schools/uploads', access: 'manage_registry', tags: ['schools'],
+    method: 'POST', path: '/v1/schools/uploads', access: 'manage_registry', audit: { action: 'presign_import' }, tags: ['schools'],
     summary: 'Get a presigned S3 PUT for a GIAS extract too large to send directly (up to 20 MB), then POST /v1/schools?upload=<uploadId>',
     body: stagedUploadRequest(['text/csv']),
     response: StagedUploadResponse,
-    handler: async ({ event, principal }) => {
+    handler: async ({ audit, event, principal }) => {
       const body = jsonBody(event, stagedUploadRequest(['text/csv']));
       const staged = await presignStagedUpload('registry', body, '/v1/schools');
-      await recordAudit(principal, { action: 'presign_import', target: `upload:${staged.uploadId}`, outcome: 'awaiting_upload' });
+      audit.record({ target: `upload:${staged.uploadId}`, outcome: 'awaiting_upload' });
       return json(201, staged);
     },
   }),

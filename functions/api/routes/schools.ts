@@ -6,12 +6,11 @@
  */
 import * as z from 'zod';
 import { runtimeConfig } from '../../../shared/config.js';
-import { mayReadSchoolDataQuality } from '../../../shared/domain/access.js';
+import { mayReadSchoolDataQuality, maySeeSchool } from '../../../shared/domain/access.js';
 import { breaksForYear, schoolCalendar, type SchoolCalendar } from '../../../shared/domain/calendar.js';
 import { countUnresolvedN, unresolvedNSessions } from '../../../shared/domain/data-quality.js';
 import { academicYearOf, academicYearStart, addDays, todayInEngland } from '../../../shared/domain/dates.js';
 import { bankHolidayCoverage } from '../../../shared/formats/bank-holidays.js';
-import { recordAudit, recordAuditOfPupils } from '../../../shared/store/audit.js';
 import { calendarSourcesFor, calendarSourcesForSchools } from '../../../shared/store/calendars.js';
 import { listSchools, getSchool, type SchoolRecord } from '../../../shared/store/schools.js';
 import { Urn } from '../../../shared/schemas/common.js';
@@ -97,13 +96,13 @@ async function calendarsForN(schools: readonly SchoolRecord[]): Promise<Map<stri
 
 export const schoolRoutes = [
   defineRoute({
-    method: 'GET', path: '/v1/schools', access: 'read_schools', tags: ['schools'],
+    method: 'GET', path: '/v1/schools', access: 'read_schools', audit: { none: 'registry details, freshness and headline figures: nothing about pupils' }, tags: ['schools'],
     summary: 'Every school: registry details, latest date received, unmarked sessions and headline figures',
     response: z.object({ items: z.array(School), nextCursor: z.null() }),
     csv: true,
     handler: async ({ principal, event }) => {
       let schools = await listSchools();
-      if (principal.role === 'school') schools = schools.filter((s) => s.urn === principal.urn);
+      schools = schools.filter((s) => maySeeSchool(principal, s.urn));
       const today = todayInEngland();
       const calendars = await calendarsForN(schools);
       const items = schools.map((s) => view(s, calendars.get(s.urn), today));
@@ -115,13 +114,13 @@ export const schoolRoutes = [
     },
   }),
   defineRoute({
-    method: 'GET', path: '/v1/schools/{urn}', access: 'read_schools', tags: ['schools'],
+    method: 'GET', path: '/v1/schools/{urn}', access: 'read_schools', audit: { none: 'registry details, breaks and headline figures: nothing about pupils' }, tags: ['schools'],
     summary: 'One school, with its breaks (holidays) for the academic year from its register and calendars',
     query: z.object({ academicYear: z.coerce.number().int().min(2000).max(2100).optional() }),
     response: School.extend({ academicYear: z.number().int(), breaks: z.array(SchoolBreak), calendar: CalendarSources }),
     handler: async ({ principal, params, query }) => {
       const urn = Urn.safeParse(params.urn);
-      if (!urn.success || (principal.role === 'school' && principal.urn !== urn.data)) throw problem(404, 'No such school.');
+      if (!urn.success || !maySeeSchool(principal, urn.data)) throw problem(404, 'No such school.');
       const year = query.academicYear ?? academicYearOf(todayInEngland());
       const [school, sources] = await Promise.all([getSchool(urn.data), calendarSourcesFor(urn.data, year)]);
       // A school known only by the term dates uploaded for it (not yet in the registry, no returns) is still shown.
@@ -142,7 +141,7 @@ export const schoolRoutes = [
     },
   }),
   defineRoute({
-    method: 'GET', path: '/v1/schools/{urn}/unresolved-n', access: 'read_data_quality', tags: ['schools'],
+    method: 'GET', path: '/v1/schools/{urn}/unresolved-n', access: 'read_data_quality', audit: { action: 'read_unresolved_n' }, tags: ['schools'],
     summary: "A school's unresolved N: sessions still coded N (reason not yet provided) more than the LA's limit of school days after their date (data quality, not an offence; DESIGN §2.5)",
     query: z.object({ academicYear: z.coerce.number().int().min(2000).max(2100).optional() }),
     response: z.object({
@@ -150,17 +149,17 @@ export const schoolRoutes = [
       outstandingNSessions: z.number().int(), items: z.array(UnresolvedN), nextCursor: z.null(),
     }),
     csv: true,
-    handler: async ({ principal, params, query, event }) => {
+    handler: async ({ audit, principal, params, query, event }) => {
       const urn = Urn.safeParse(params.urn);
       if (!urn.success || !mayReadSchoolDataQuality(principal, urn.data)) {
-        await recordAudit(principal, { action: 'read_unresolved_n', target: `school:${String(params.urn).slice(0, 20)}`, outcome: 'not_found' });
+        audit.record({ target: `school:${String(params.urn).slice(0, 20)}`, outcome: 'not_found' });
         throw problem(404, 'No such school.');
       }
       const today = todayInEngland();
       const year = query.academicYear ?? academicYearOf(today);
       const [held, sources] = await Promise.all([currentSchoolView(urn.data, year), calendarSourcesFor(urn.data, year)]);
       if (!held && !(await getSchool(urn.data))) {
-        await recordAudit(principal, { action: 'read_unresolved_n', target: `school:${urn.data}`, outcome: 'not_found', urn: urn.data });
+        audit.record({ target: `school:${urn.data}`, outcome: 'not_found', urn: urn.data });
         throw problem(404, 'No such school.');
       }
       const limit = runtimeConfig().settings.unresolvedNSchoolDays;
@@ -170,7 +169,7 @@ export const schoolRoutes = [
         upn: n.upn, forename: names.get(n.upn)?.forename ?? null, surname: names.get(n.upn)?.surname ?? null,
         date: n.date, session: n.session, schoolDaysSince: n.schoolDaysSince,
       }));
-      await recordAuditOfPupils(principal, { action: 'read_unresolved_n', target: `school:${urn.data}:unresolved-n`, outcome: 'ok', urn: urn.data }, items.map((i) => i.upn));
+      audit.pupils({ target: `school:${urn.data}:unresolved-n`, outcome: 'ok', urn: urn.data }, items.map((i) => i.upn));
       if (wantsCsv(event)) return csvResponse(`unresolved-n-${urn.data}-${today}.csv`, ['upn', 'forename', 'surname', 'date', 'session', 'schoolDaysSince'], items);
       return json(200, { urn: urn.data, academicYear: year, asAt: today, limitSchoolDays: limit, outstandingNSessions: outstanding.length, items, nextCursor: null });
     },

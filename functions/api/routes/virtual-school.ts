@@ -8,7 +8,7 @@
  * child is "not found". LA officers see the same routes; schools and admins do not use them.
  */
 import * as z from 'zod';
-import { inVirtualSchool, mayReadPupil, type Principal } from '../../../shared/domain/access.js';
+import { inVirtualSchool, mayReadPupil, mayUseVirtualSchool, type Principal } from '../../../shared/domain/access.js';
 import { episodesOverlapping } from '../../../shared/domain/cohorts.js';
 import { academicYearEnd, academicYearOf, academicYearStart, addDays, todayInEngland } from '../../../shared/domain/dates.js';
 import type { Enrolment } from '../../../shared/domain/pupil-summary.js';
@@ -26,7 +26,6 @@ import {
   type VirtualSchoolChild,
 } from '../../../shared/domain/virtual-school.js';
 import { englandAndWalesBankHolidays } from '../../../shared/formats/bank-holidays.js';
-import { recordAudit, recordAuditOfPupils } from '../../../shared/store/audit.js';
 import { loadCareIndex, type CareIndex } from '../../../shared/store/care.js';
 import { getEnrolmentsByKeys, getPupilEnrolments, getSummary } from '../../../shared/store/pupils.js';
 import { getSchools, type SchoolRecord } from '../../../shared/store/schools.js';
@@ -39,7 +38,7 @@ import { currentLaPupils } from '../view-cache.js';
 
 /** The Virtual School's routes are for the Virtual School Head and the LA's officers. */
 function requireVirtualSchoolRole(principal: Principal): void {
-  if (principal.role !== 'vsh' && principal.role !== 'la_officer') {
+  if (!mayUseVirtualSchool(principal)) {
     throw problem(403, 'The Virtual School routes are for the Virtual School Head and LA officers.');
   }
 }
@@ -152,7 +151,7 @@ const Group = z.enum(VIRTUAL_SCHOOL_GROUPS);
 
 export const virtualSchoolRoutes = [
   defineRoute({
-    method: 'GET', path: '/v1/virtual-school/pupils', access: 'list_pupils', tags: ['virtual school'],
+    method: 'GET', path: '/v1/virtual-school/pupils', access: 'list_pupils', audit: { action: 'list_virtual_school' }, tags: ['virtual school'],
     summary: 'The Virtual School\'s roll: children in the cohort at any time in the period, at any school in or out of the LA (or on no register), with figures for the sessions while in the cohort; worst first',
     query: z.object({
       academicYear: z.coerce.number().int().min(2000).max(2100).optional().describe('the academic year to date, when from/to are not given'),
@@ -165,7 +164,7 @@ export const virtualSchoolRoutes = [
     }),
     response: z.object({ from: z.string(), to: z.string(), cohort: Group, items: z.array(RollItem), nextCursor: z.string().nullable(), total: z.number().int() }),
     csv: true,
-    handler: async ({ principal, query, event }) => {
+    handler: async ({ audit, principal, query, event }) => {
       requireVirtualSchoolRole(principal);
       const { year, from, to } = periodOf(query, todayInEngland());
       const care = await loadCareIndex();
@@ -194,9 +193,9 @@ export const virtualSchoolRoutes = [
           stats: toStats(entry.counts), persistentAbsence: entry.persistentAbsence, severeAbsence: entry.severeAbsence,
         };
       });
-      const audit = { action: 'list_virtual_school', target: `cohort:${query.cohort}:${query.flag ?? '-'}`, outcome: 'ok', urn: query.urn };
+      const note = { target: `cohort:${query.cohort}:${query.flag ?? '-'}`, outcome: 'ok', urn: query.urn };
       if (wantsCsv(event)) {
-        await recordAuditOfPupils(principal, audit, items.map((i) => i.upn));
+        audit.pupils(note, items.map((i) => i.upn));
         return csvResponse(`virtual-school-${query.cohort}-${from}-${to}.csv`,
           ['upn', 'forename', 'surname', 'yearGroup', 'everCohorts', 'cohortsAtEnd', 'onRegister', 'schools', 'outOfArea', 'daysInCohort',
             'possibleSessions', 'attendedSessions', 'authorisedAbsenceSessions', 'unauthorisedAbsenceSessions', 'absenceSessions', 'attendanceRate',
@@ -204,13 +203,13 @@ export const virtualSchoolRoutes = [
           items.map((i) => ({ ...i, ...i.stats, schools: i.schools.map((s) => s.urn), outOfArea: i.schools.some((s) => s.outOfArea) })));
       }
       const paged = pageOf(items, query, `${query.cohort}:${from}:${to}`);
-      await recordAuditOfPupils(principal, audit, paged.items.map((i) => i.upn));
+      audit.pupils(note, paged.items.map((i) => i.upn));
       return json(200, { from, to, cohort: query.cohort, items: paged.items, nextCursor: paged.nextCursor, total: items.length });
     },
   }),
 
   defineRoute({
-    method: 'GET', path: '/v1/virtual-school/alerts', access: 'list_pupils', tags: ['virtual school'],
+    method: 'GET', path: '/v1/virtual-school/alerts', access: 'list_pupils', audit: { action: 'read_virtual_school_alerts' }, tags: ['virtual school'],
     summary: 'Daily alerts: absences of looked-after children (code, school), exclusions (E) in the Virtual School cohorts, sessions not yet marked for looked-after children, and children new in care with no return since care began',
     query: z.object({
       date: IsoDate.optional().describe('the day the alerts are about (default: the previous weekday that is not a bank holiday)'),
@@ -224,7 +223,7 @@ export const virtualSchoolRoutes = [
       items: z.array(Alert), nextCursor: z.string().nullable(), total: z.number().int(),
     }),
     csv: true,
-    handler: async ({ principal, query, event }) => {
+    handler: async ({ audit, principal, query, event }) => {
       requireVirtualSchoolRole(principal);
       const today = todayInEngland();
       const date = query.date ?? defaultAlertDate(today, englandAndWalesBankHolidays());
@@ -250,21 +249,21 @@ export const virtualSchoolRoutes = [
           careStart: a.careStart ?? null, reason: a.reason ?? null, lastListed: a.lastListed ?? null,
         };
       });
-      const audit = { action: 'read_virtual_school_alerts', target: `date:${date}`, outcome: 'ok' };
+      const note = { target: `date:${date}`, outcome: 'ok' };
       if (wantsCsv(event)) {
-        await recordAuditOfPupils(principal, audit, items.map((i) => i.upn));
+        audit.pupils(note, items.map((i) => i.upn));
         return csvResponse(`virtual-school-alerts-${date}.csv`,
           ['type', 'date', 'session', 'code', 'upn', 'forename', 'surname', 'yearGroup', 'cohorts', 'urn', 'schoolName', 'outOfArea', 'careStart', 'reason', 'lastListed'],
           items);
       }
       const paged = pageOf(items, query, `alerts:${date}`);
-      await recordAuditOfPupils(principal, audit, paged.items.map((i) => i.upn));
+      audit.pupils(note, paged.items.map((i) => i.upn));
       return json(200, { date, newInCareDays: query.newInCareDays, counts, items: paged.items, nextCursor: paged.nextCursor, total: items.length });
     },
   }),
 
   defineRoute({
-    method: 'GET', path: '/v1/virtual-school/pupils/{upn}/pep-summary', access: 'read_pupil', tags: ['virtual school'],
+    method: 'GET', path: '/v1/virtual-school/pupils/{upn}/pep-summary', access: 'read_pupil', audit: { action: 'read_pep_summary' }, tags: ['virtual school'],
     summary: 'A child\'s termly attendance for the Personal Education Plan: per census term, only the sessions while looked after (or in the cohort asked for), across schools',
     query: z.object({
       academicYear: z.coerce.number().int().min(2000).max(2100).optional(),
@@ -276,12 +275,12 @@ export const virtualSchoolRoutes = [
       academicYear: z.number().int(), cohort: Group, terms: z.array(PepTerm),
     }),
     csv: true,
-    handler: async ({ principal, params, query, event }) => {
+    handler: async ({ audit, principal, params, query, event }) => {
       requireVirtualSchoolRole(principal);
       const upn = parseUpnParam(params.upn);
       const year = query.academicYear ?? academicYearOf(todayInEngland());
       const notFound = async () => {
-        await recordAudit(principal, { action: 'read_pep_summary', target: 'pupil', upn, outcome: 'not_found' });
+        audit.record({ target: 'pupil', upn, outcome: 'not_found' });
         return problem(404, 'No such pupil.');
       };
       // In scope: a Virtual School cohort at any time in the year, from the child's combined figures
@@ -299,7 +298,7 @@ export const virtualSchoolRoutes = [
       const schools = await schoolsOf(pep.terms.flatMap((t) => t.schools.map((s) => s.urn)));
       const d = detailsOf(child, year);
       const terms = pep.terms.map((t) => ({ ...t, schools: t.schools.map((s) => ({ ...schoolRef(s.urn, schools), ...s })) }));
-      await recordAudit(principal, { action: 'read_pep_summary', target: 'pupil', upn, outcome: 'ok' });
+      audit.record({ target: 'pupil', upn, outcome: 'ok' });
       if (wantsCsv(event)) {
         return csvResponse(`pep-summary-${upn}-${year}.csv`,
           ['upn', 'academicYear', 'cohort', 'term', 'from', 'to', 'daysInCohort', 'inCohort', 'possibleSessions', 'attendedSessions', 'attendanceRate',
