@@ -14,6 +14,7 @@ import { returnPage, returnsPage, uploadPage } from './pages/returns.js';
 import { schoolPage, schoolsPage } from './pages/schools.js';
 import { signInPage } from './pages/sign-in.js';
 import { patternsPage } from './pages/patterns.js';
+import { casePage, casesPage, newCasePage, suggestionsPage } from './pages/cases.js';
 
 export interface PageContext {
   session: Session;
@@ -22,6 +23,8 @@ export interface PageContext {
   config: AppConfig;
   /** Change this page's query (filters) and re-render. */
   setQuery(q: Record<string, string | undefined>): void;
+  /** Read this page again from the API (with this query, default none) and re-render it. */
+  reload(q?: Record<string, string | undefined>): void;
 }
 
 export interface PageResult {
@@ -46,6 +49,7 @@ interface NavItem {
 
 const LA: readonly Role[] = ['la_officer'];
 const ALL: readonly Role[] = ['la_officer', 'vsh', 'school', 'admin'];
+const CASEWORK: readonly Role[] = ['la_officer', 'school', 'vsh'];
 
 /** The navigation, per role. Issue 19 adds: Cases (la_officer, school, vsh), Virtual school (vsh), Calendars / Registry / Audit (admin). */
 const NAV: NavItem[] = [
@@ -57,6 +61,7 @@ const NAV: NavItem[] = [
   { id: 'schools', label: 'Your school', href: (s) => `#/schools/${s.urn}`, roles: ['school'] },
   { id: 'pupils', label: 'Pupils', href: '#/pupils', roles: ['la_officer', 'school', 'vsh'] },
   { id: 'patterns', label: 'Patterns', href: '#/patterns', roles: LA },
+  { id: 'cases', label: 'Cases', href: '#/cases', roles: ['la_officer', 'school', 'vsh'] },
 ];
 
 const ROUTES: Route[] = [
@@ -69,6 +74,10 @@ const ROUTES: Route[] = [
   { path: /^\/pupils$/, roles: ['la_officer', 'school', 'vsh'], nav: 'pupils', page: listsPage },
   { path: /^\/pupils\/([A-Za-z0-9]+)$/, roles: ['la_officer', 'school', 'vsh'], nav: 'pupils', page: pupilPage },
   { path: /^\/patterns$/, roles: LA, nav: 'patterns', page: patternsPage },
+  { path: /^\/cases$/, roles: CASEWORK, nav: 'cases', page: casesPage },
+  { path: /^\/cases\/suggestions$/, roles: CASEWORK, nav: 'cases', page: suggestionsPage },
+  { path: /^\/cases\/new$/, roles: CASEWORK, nav: 'cases', page: newCasePage },
+  { path: /^\/cases\/(ref[0-9a-z]+)$/, roles: CASEWORK, nav: 'cases', page: casePage },
 ];
 
 function parseHash(): { path: string; query: URLSearchParams } {
@@ -140,6 +149,14 @@ async function render(): Promise<void> {
       const s = next.toString();
       location.hash = `#${path}${s ? `?${s}` : ''}`;
     },
+    reload(q = {}) {
+      const next = new URLSearchParams();
+      for (const [k, v] of Object.entries(q)) if (v) next.set(k, v);
+      const s = next.toString();
+      const hash = `#${path}${s ? `?${s}` : ''}`;
+      if (location.hash === hash) void render().then(focusHeading);
+      else { location.hash = hash; }
+    },
   };
   try {
     const page = await route.page(ctx);
@@ -167,12 +184,14 @@ async function onNavigate(): Promise<void> {
   lastPath = path;
   await render();
   // A new page: move focus to it, as a full page load would (filters keep focus where it was).
-  if (moved) {
-    const h1 = document.querySelector<HTMLElement>('#main-content h1');
-    if (h1) {
-      h1.setAttribute('tabindex', '-1');
-      h1.focus({ preventScroll: false });
-    }
+  if (moved) focusHeading();
+}
+
+function focusHeading(): void {
+  const h1 = document.querySelector<HTMLElement>('#main-content h1');
+  if (h1) {
+    h1.setAttribute('tabindex', '-1');
+    h1.focus({ preventScroll: false });
   }
 }
 
