@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { date, pct } from '../../web/src/format.js';
 import { chromiumAvailable, CHROMIUM, launchBrowser, newPage, seriousViolations, signIn, startWebService, type WebService } from './harness.js';
 
 let svc: WebService;
@@ -138,8 +139,48 @@ describe('referral casework in the browser', () => {
     await check(page, 'cases-closed');
   });
 
+});
+
+describe('the Virtual School Head in the browser', () => {
+  it('sees an out-of-area child on the roll with their figures, and the day\'s alerts', async () => {
+    const roll = await svc.api('/v1/virtual-school/pupils?limit=200', 'vsh');
+    type Item = { upn: string; forename: string | null; surname: string | null; schools: Array<{ outOfArea: boolean; name: string | null }>; stats: { attendanceRate: number | null; absenceRate: number | null; unauthorisedAbsenceSessions: number } };
+    const away = (roll.items as Item[]).find((i) => i.schools.some((s) => s.outOfArea));
+    expect(away, 'the generated LA places looked-after children out of area').toBeDefined();
+    const alerts = await svc.api('/v1/virtual-school/alerts', 'vsh');
+
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await signIn(page, svc.url, 'Virtual School Head');
+    await page.getByRole('heading', { name: 'Virtual School', level: 1 }).waitFor();
+    await page.getByRole('status').filter({ hasText: `${roll.total} children` }).waitFor();
+    const childName = [away!.forename, away!.surname].filter(Boolean).join(' ');
+    const row = page.getByRole('table', { name: 'The Virtual School’s roll' }).getByRole('row').filter({ has: page.getByRole('link', { name: childName, exact: true }) });
+    await expect(row.count()).resolves.toBe(1);
+    const cells = (await row.locator('th, td').allTextContents()).map((t) => t.trim());
+    const outName = away!.schools.find((s) => s.outOfArea)!.name!;
+    expect(cells[3]).toContain(outName);
+    expect(cells[3]).toContain('Out of area');
+    expect(cells.slice(5, 8)).toEqual([pct(away!.stats.attendanceRate), pct(away!.stats.absenceRate), String(away!.stats.unauthorisedAbsenceSessions)]);
+    // The day's alerts, as the API counts them.
+    await page.getByRole('heading', { name: `Alerts for ${date(alerts.date)}` }).waitFor();
+    const counts = await page.getByRole('list', { name: 'Alert counts' }).locator('li').allTextContents();
+    expect(counts).toEqual([`${alerts.counts.exclusion} exclusions`, `${alerts.counts.absence} absences`, `${alerts.counts.unmarked} sessions not marked`, `${alerts.counts.new_in_care} new in care`]);
+    if (alerts.total > 0) await expect(page.getByRole('table', { name: 'Alerts' }).locator('tbody tr').count()).resolves.toBe(Math.min(alerts.total, 200));
+    await page.getByRole('table', { name: 'The cohort beside the LA and England' }).waitFor();
+    await check(page, 'virtual-school');
+
+    // The child's PEP attendance, term by term.
+    await row.getByRole('link', { name: childName, exact: true }).click();
+    await page.getByRole('heading', { name: childName, level: 1 }).waitFor();
+    const pep = await svc.api(`/v1/virtual-school/pupils/${away!.upn}/pep-summary`, 'vsh');
+    for (const t of pep.terms as Array<{ label: string; daysInCohort: number }>) await page.getByRole('heading', { name: new RegExp(`^${t.label} `), level: 2 }).waitFor();
+    await check(page, 'virtual-school-pep');
+  });
+});
+
+describe('accessibility', () => {
   it('finds no serious or critical accessibility violation on these pages', () => {
-    expect(Object.keys(axe).length).toBeGreaterThanOrEqual(7);
+    expect(Object.keys(axe).length).toBeGreaterThanOrEqual(9);
     expect(axe).toEqual(Object.fromEntries(Object.keys(axe).map((k) => [k, []])));
   });
 });

@@ -14,6 +14,7 @@ import { returnPage, returnsPage, uploadPage } from './pages/returns.js';
 import { schoolPage, schoolsPage } from './pages/schools.js';
 import { signInPage } from './pages/sign-in.js';
 import { patternsPage } from './pages/patterns.js';
+import { pepPage, virtualSchoolPage } from './pages/virtual-school.js';
 import { casePage, casesPage, newCasePage, suggestionsPage } from './pages/cases.js';
 
 export interface PageContext {
@@ -53,11 +54,12 @@ const CASEWORK: readonly Role[] = ['la_officer', 'school', 'vsh'];
 
 /** The navigation, per role. Issue 19 adds: Cases (la_officer, school, vsh), Virtual school (vsh), Calendars / Registry / Audit (admin). */
 const NAV: NavItem[] = [
-  { id: 'home', label: 'Home', href: '#/', roles: ['vsh', 'admin'] },
+  { id: 'home', label: 'Virtual School', href: '#/', roles: ['vsh'] },
+  { id: 'home', label: 'Home', href: '#/', roles: ['admin'] },
   { id: 'overview', label: 'Overview', href: '#/', roles: LA },
   { id: 'schools', label: 'Schools', href: '#/schools', roles: LA },
-  { id: 'upload', label: 'Upload a return', href: '#/upload', roles: ['school'] },
-  { id: 'returns', label: 'Returns', href: '#/returns', roles: ['school'] },
+  { id: 'upload', label: 'Upload a return', href: '#/upload', roles: ['school', 'vsh'] },
+  { id: 'returns', label: 'Returns', href: '#/returns', roles: ['school', 'vsh'] },
   { id: 'schools', label: 'Your school', href: (s) => `#/schools/${s.urn}`, roles: ['school'] },
   { id: 'pupils', label: 'Pupils', href: '#/pupils', roles: ['la_officer', 'school', 'vsh'] },
   { id: 'patterns', label: 'Patterns', href: '#/patterns', roles: LA },
@@ -65,7 +67,9 @@ const NAV: NavItem[] = [
 ];
 
 const ROUTES: Route[] = [
-  { path: /^\/$/, roles: ALL, nav: 'home', page: (ctx) => (ctx.session.role === 'la_officer' ? overviewPage(ctx) : ctx.session.role === 'school' ? uploadPage(ctx) : homePage(ctx)) },
+  { path: /^\/$/, roles: ALL, nav: 'home', page: (ctx) => (ctx.session.role === 'la_officer' ? overviewPage(ctx) : ctx.session.role === 'school' ? uploadPage(ctx) : ctx.session.role === 'vsh' ? virtualSchoolPage(ctx) : homePage(ctx)) },
+  { path: /^\/virtual-school$/, roles: ['vsh', 'la_officer'], nav: 'home', page: virtualSchoolPage },
+  { path: /^\/virtual-school\/pupils\/([A-Za-z0-9]+)$/, roles: ['vsh', 'la_officer'], nav: 'home', page: pepPage },
   { path: /^\/schools$/, roles: LA, nav: 'schools', page: schoolsPage },
   { path: /^\/schools\/(\d{6})$/, roles: ['la_officer', 'school'], nav: 'schools', page: schoolPage },
   { path: /^\/upload$/, roles: ['school', 'vsh'], nav: 'upload', page: uploadPage },
