@@ -14,6 +14,7 @@ import { returnPage, returnsPage, uploadPage } from './pages/returns.js';
 import { schoolPage, schoolsPage } from './pages/schools.js';
 import { signInPage } from './pages/sign-in.js';
 import { patternsPage } from './pages/patterns.js';
+import { auditPage, calendarsPage, registryPage } from './pages/admin.js';
 import { pepPage, virtualSchoolPage } from './pages/virtual-school.js';
 import { casePage, casesPage, newCasePage, suggestionsPage } from './pages/cases.js';
 
@@ -52,7 +53,7 @@ const LA: readonly Role[] = ['la_officer'];
 const ALL: readonly Role[] = ['la_officer', 'vsh', 'school', 'admin'];
 const CASEWORK: readonly Role[] = ['la_officer', 'school', 'vsh'];
 
-/** The navigation, per role. Issue 19 adds: Cases (la_officer, school, vsh), Virtual school (vsh), Calendars / Registry / Audit (admin). */
+/** The navigation, per role. Cases for la_officer, school and vsh; the Virtual School for vsh; Calendars, Registry and Audit log for admin. */
 const NAV: NavItem[] = [
   { id: 'home', label: 'Virtual School', href: '#/', roles: ['vsh'] },
   { id: 'home', label: 'Home', href: '#/', roles: ['admin'] },
@@ -64,6 +65,9 @@ const NAV: NavItem[] = [
   { id: 'pupils', label: 'Pupils', href: '#/pupils', roles: ['la_officer', 'school', 'vsh'] },
   { id: 'patterns', label: 'Patterns', href: '#/patterns', roles: LA },
   { id: 'cases', label: 'Cases', href: '#/cases', roles: ['la_officer', 'school', 'vsh'] },
+  { id: 'calendars', label: 'Calendars', href: '#/calendars', roles: ['admin'] },
+  { id: 'registry', label: 'Registry', href: '#/registry', roles: ['admin'] },
+  { id: 'audit', label: 'Audit log', href: '#/audit', roles: ['admin'] },
 ];
 
 const ROUTES: Route[] = [
@@ -78,6 +82,9 @@ const ROUTES: Route[] = [
   { path: /^\/pupils$/, roles: ['la_officer', 'school', 'vsh'], nav: 'pupils', page: listsPage },
   { path: /^\/pupils\/([A-Za-z0-9]+)$/, roles: ['la_officer', 'school', 'vsh'], nav: 'pupils', page: pupilPage },
   { path: /^\/patterns$/, roles: LA, nav: 'patterns', page: patternsPage },
+  { path: /^\/calendars$/, roles: ['admin'], nav: 'calendars', page: calendarsPage },
+  { path: /^\/registry$/, roles: ['admin'], nav: 'registry', page: registryPage },
+  { path: /^\/audit$/, roles: ['admin'], nav: 'audit', page: auditPage },
   { path: /^\/cases$/, roles: CASEWORK, nav: 'cases', page: casesPage },
   { path: /^\/cases\/suggestions$/, roles: CASEWORK, nav: 'cases', page: suggestionsPage },
   { path: /^\/cases\/new$/, roles: CASEWORK, nav: 'cases', page: newCasePage },
