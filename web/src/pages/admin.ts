@@ -36,15 +36,14 @@ function recordTable(caption: string, rows: RecordError[]): HTMLElement {
 function uploadForm(opts: { id: string; label: string; hint: string; accept: string; extra?: Child; upload: (file: File, form: FormData) => Promise<Child[]> }): HTMLElement {
   const result = h('div', { 'aria-live': 'polite' });
   const input = h('input', { class: 'govuk-file-upload', id: opts.id, name: 'file', type: 'file', accept: opts.accept, 'aria-describedby': `${opts.id}-hint` });
-  const form = h('form', { novalidate: true, onsubmit: async (e: Event) => {
-    e.preventDefault();
+  const run = async () => {
     const file = input.files?.[0];
     if (!file) {
       replace(result, errorSummary('There is a problem', [{ text: 'Choose a file to upload', href: `#${opts.id}` }]));
       (result.firstElementChild as HTMLElement).focus();
       return;
     }
-    const button = form.querySelector('button[type=submit]') as HTMLButtonElement;
+    const button = form.querySelector<HTMLButtonElement>('button[type=submit]')!;
     button.disabled = true;
     replace(result, h('p', { class: 'govuk-body' }, 'Uploading…'));
     try {
@@ -56,7 +55,8 @@ function uploadForm(opts: { id: string; label: string; hint: string; accept: str
     }
     const heading = result.querySelector<HTMLElement>('h2, .govuk-error-summary');
     if (heading) { heading.setAttribute('tabindex', '-1'); heading.focus(); }
-  } },
+  };
+  const form = h('form', { novalidate: true, onsubmit: (e: Event) => { e.preventDefault(); void run(); } },
     h('div', { class: 'govuk-form-group' },
       h('label', { class: 'govuk-label govuk-label--m', for: opts.id }, opts.label),
       h('div', { class: 'govuk-hint', id: `${opts.id}-hint` }, opts.hint),

@@ -37,7 +37,6 @@ const OUTCOME_LABELS: Record<string, string> = {
   education_supervision_order: 'Education supervision order', prosecution: 'Prosecution', referred_to_other_service: 'Referred to another service',
   pupil_left: 'Pupil left', no_further_action: 'No further action', other: 'Other',
 };
-const TRANSITION_LABELS: Record<string, string> = { triaged: 'Triage', allocated: 'Allocate', in_progress: 'Start work', closed: 'Close', withdrawn: 'Withdraw' };
 
 export interface CaseListItem {
   id: string; upn: string; urn: string; type: string; status: string; priority: string; assignee: string | null; reason: string;
@@ -206,10 +205,9 @@ export async function newCasePage(ctx: PageContext): Promise<PageResult> {
   // One key per form shown: a double submit or a retry after a lost answer returns the same case.
   const idempotencyKey = `web-${Date.now().toString(36)}-${Array.from(crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16).padStart(2, '0')).join('')}`;
   const errors = h('div');
-  const form = h('form', { novalidate: true, onsubmit: async (e: Event) => {
-    e.preventDefault();
+  const create = async (e: Event) => {
     const data = new FormData(e.target as HTMLFormElement);
-    const button = (e.target as HTMLFormElement).querySelector('button[type=submit]') as HTMLButtonElement;
+    const button = (e.target as HTMLFormElement).querySelector<HTMLButtonElement>('button[type=submit]')!;
     button.disabled = true;
     try {
       const created = await send<{ id: string }>('POST', '/v1/referrals', {
@@ -221,7 +219,8 @@ export async function newCasePage(ctx: PageContext): Promise<PageResult> {
       (errors.firstElementChild as HTMLElement | null)?.focus();
       button.disabled = false;
     }
-  } },
+  };
+  const form = h('form', { novalidate: true, onsubmit: (e: Event) => { e.preventDefault(); void create(e); } },
     h('div', { class: 'app-filters' },
       select('urn', 'School', urns.map((u) => [u, names.get(u) ?? `URN ${u}`]), ctx.query.get('urn') ?? urns[0]),
       select('type', 'Type of case', Object.entries(TYPE_LABELS), ctx.query.get('type') ?? 'persistent_absence'),
@@ -271,7 +270,7 @@ function timeline(events: CaseEvent[]): HTMLElement {
 function evidence(c: Case, names: Map<string, string>): Child[] {
   const ev = c.evidence;
   const win = ev.thresholdWindow as { sessions?: Array<{ date: string; session: string; code: string }>; metOn?: string } | null;
-  const sessions = Array.isArray(win?.sessions) ? win!.sessions : [];
+  const sessions = Array.isArray(win?.sessions) ? win.sessions : [];
   return [
     h('h2', { class: 'govuk-heading-m' }, 'Evidence'),
     h('p', { class: 'govuk-body-s' }, `As it stood when the case was opened (${dateTime(ev.takenAt)}), ${ev.academicYear}/${String(ev.academicYear + 1).slice(2)}.`),
@@ -307,12 +306,12 @@ function evidence(c: Case, names: Map<string, string>): Child[] {
 function actions(c: Case, ctx: PageContext, act: (method: 'PATCH' | 'POST', path: string, body: unknown) => Promise<void>): Child[] {
   const isLa = ctx.session.role === 'la_officer';
   const path = `/v1/referrals/${c.id}`;
-  const submit = (handler: (data: FormData) => Promise<void>) => async (e: Event) => {
+  const submit = (handler: (data: FormData) => Promise<void>) => (e: Event) => {
     e.preventDefault();
     const f = e.target as HTMLFormElement;
-    const btn = f.querySelector('button[type=submit]') as HTMLButtonElement | null;
+    const btn = f.querySelector<HTMLButtonElement>('button[type=submit]');
     if (btn) btn.disabled = true;
-    try { await handler(new FormData(f)); } finally { if (btn?.isConnected) btn.disabled = false; }
+    void handler(new FormData(f)).finally(() => { if (btn?.isConnected) btn.disabled = false; });
   };
   const out: Child[] = [];
   const t = c.allowedTransitions;
