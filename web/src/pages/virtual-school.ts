@@ -151,7 +151,8 @@ export async function pepPage(ctx: PageContext): Promise<PageResult> {
       h('button', { type: 'button', class: 'govuk-button govuk-button--secondary', onclick: () => void downloadCsv(`/v1/virtual-school/pupils/${encodeURIComponent(upn)}/pep-summary${query({ cohort })}`, `pep-${upn}.csv`) }, 'Download CSV'),
       pep.terms.map((t) => h('section', { 'aria-labelledby': `term-${t.term}` },
         h('h2', { class: 'govuk-heading-m', id: `term-${t.term}` }, `${t.label} (${date(t.from)} to ${date(t.to)})`),
-        t.daysInCohort === 0 ? h('p', { class: 'govuk-body' }, 'Not in the cohort this term.') : [
+        t.daysInCohort === 0 ? h('p', { class: 'govuk-body' }, 'Not in the cohort this term.')
+          : t.stats.possibleSessions === 0 && t.unmarkedSessions === 0 ? h('p', { class: 'govuk-body' }, 'No school sessions recorded in this term yet.') : [
           summaryList([
             ['Days in the cohort', num(t.daysInCohort)],
             ['Attendance', pct(t.stats.attendanceRate)],
