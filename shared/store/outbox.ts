@@ -36,7 +36,7 @@ export async function enqueue(n: Notification, at: string): Promise<boolean> {
 export async function listOutbox(filter: { status?: OutboxStatus } = {}): Promise<OutboxItem[]> {
   const items = await queryAll<OutboxItem & { pk: string; sk: string }>({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': PK } });
   return items
-    .map(({ pk: _pk, sk: _sk, ...rest }) => rest as OutboxItem)
+    .map(({ pk: _pk, sk: _sk, ...rest }) => rest)
     .filter((i) => !filter.status || i.status === filter.status)
     .sort((a, b) => (a.queuedAt < b.queuedAt ? -1 : a.queuedAt > b.queuedAt ? 1 : a.key < b.key ? -1 : 1));
 }
