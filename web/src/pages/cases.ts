@@ -341,7 +341,7 @@ function actions(c: Case, ctx: PageContext, act: (method: 'PATCH' | 'POST', path
         h('h3', { class: 'govuk-heading-s' }, 'Record an action'),
         h('div', { class: 'app-filters' },
           select('actionType', 'Action', SIMPLE_ACTIONS.map((a) => [a, ACTION_LABELS[a]]), 'letter'),
-          input('actionDate', 'Date', new Date().toISOString().slice(0, 10), { type: 'date' })),
+          input('actionDate', 'Date', new Date().toLocaleDateString('en-CA', { timeZone: 'Europe/London' }), { type: 'date' })),
         textarea('actionNotes', 'Notes (optional)'),
         h('button', { type: 'submit', class: 'govuk-button govuk-button--secondary' }, 'Record the action')));
     }
