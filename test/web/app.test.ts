@@ -212,7 +212,7 @@ describe('the web app', () => {
   it('signs the Virtual School Head and the administrator in to their start pages', async () => {
     await page.getByRole('button', { name: 'Sign out' }).click();
     await signIn(page, svc.url, 'Virtual School Head');
-    await page.getByRole('heading', { name: 'Signed in as Virtual School Head' }).waitFor();
+    await page.getByRole('heading', { name: 'Virtual School', level: 1 }).waitFor();
     await check('home-vsh');
     await page.getByRole('button', { name: 'Sign out' }).click();
     await signIn(page, svc.url, 'Administrator');

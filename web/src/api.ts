@@ -19,9 +19,9 @@ export function query(params: Record<string, string | number | undefined | null>
   return s ? `?${s}` : '';
 }
 
-async function call(method: string, path: string, init: { body?: BodyInit; contentType?: string; accept?: string } = {}): Promise<Response> {
+async function call(method: string, path: string, init: { body?: BodyInit; contentType?: string; accept?: string; headers?: Record<string, string> } = {}): Promise<Response> {
   const s = currentSession();
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...init.headers };
   if (s) headers.authorization = `Bearer ${s.token}`;
   if (init.contentType) headers['content-type'] = init.contentType;
   if (init.accept) headers.accept = init.accept;
@@ -43,6 +43,11 @@ export async function get<T>(path: string): Promise<T> {
 
 export async function post<T>(path: string, body: BodyInit, contentType: string): Promise<T> {
   return (await (await call('POST', path, { body, contentType })).json()) as T;
+}
+
+/** JSON in, JSON out, with extra headers (If-Match, Idempotency-Key). */
+export async function send<T>(method: 'POST' | 'PATCH', path: string, body: unknown, headers: Record<string, string> = {}): Promise<T> {
+  return (await (await call(method, path, { body: JSON.stringify(body), contentType: 'application/json', headers })).json()) as T;
 }
 
 /** Download what a list shows as CSV (the API's own `Accept: text/csv` answer). */

@@ -14,6 +14,9 @@ import { returnPage, returnsPage, uploadPage } from './pages/returns.js';
 import { schoolPage, schoolsPage } from './pages/schools.js';
 import { signInPage } from './pages/sign-in.js';
 import { patternsPage } from './pages/patterns.js';
+import { auditPage, calendarsPage, registryPage } from './pages/admin.js';
+import { pepPage, virtualSchoolPage } from './pages/virtual-school.js';
+import { casePage, casesPage, newCasePage, suggestionsPage } from './pages/cases.js';
 
 export interface PageContext {
   session: Session;
@@ -22,6 +25,8 @@ export interface PageContext {
   config: AppConfig;
   /** Change this page's query (filters) and re-render. */
   setQuery(q: Record<string, string | undefined>): void;
+  /** Read this page again from the API (with this query, default none) and re-render it. */
+  reload(q?: Record<string, string | undefined>): void;
 }
 
 export interface PageResult {
@@ -46,21 +51,29 @@ interface NavItem {
 
 const LA: readonly Role[] = ['la_officer'];
 const ALL: readonly Role[] = ['la_officer', 'vsh', 'school', 'admin'];
+const CASEWORK: readonly Role[] = ['la_officer', 'school', 'vsh'];
 
-/** The navigation, per role. Issue 19 adds: Cases (la_officer, school, vsh), Virtual school (vsh), Calendars / Registry / Audit (admin). */
+/** The navigation, per role. Cases for la_officer, school and vsh; the Virtual School for vsh; Calendars, Registry and Audit log for admin. */
 const NAV: NavItem[] = [
-  { id: 'home', label: 'Home', href: '#/', roles: ['vsh', 'admin'] },
+  { id: 'home', label: 'Virtual School', href: '#/', roles: ['vsh'] },
+  { id: 'home', label: 'Home', href: '#/', roles: ['admin'] },
   { id: 'overview', label: 'Overview', href: '#/', roles: LA },
   { id: 'schools', label: 'Schools', href: '#/schools', roles: LA },
-  { id: 'upload', label: 'Upload a return', href: '#/upload', roles: ['school'] },
-  { id: 'returns', label: 'Returns', href: '#/returns', roles: ['school'] },
+  { id: 'upload', label: 'Upload a return', href: '#/upload', roles: ['school', 'vsh'] },
+  { id: 'returns', label: 'Returns', href: '#/returns', roles: ['school', 'vsh'] },
   { id: 'schools', label: 'Your school', href: (s) => `#/schools/${s.urn}`, roles: ['school'] },
   { id: 'pupils', label: 'Pupils', href: '#/pupils', roles: ['la_officer', 'school', 'vsh'] },
   { id: 'patterns', label: 'Patterns', href: '#/patterns', roles: LA },
+  { id: 'cases', label: 'Cases', href: '#/cases', roles: ['la_officer', 'school', 'vsh'] },
+  { id: 'calendars', label: 'Calendars', href: '#/calendars', roles: ['admin'] },
+  { id: 'registry', label: 'Registry', href: '#/registry', roles: ['admin'] },
+  { id: 'audit', label: 'Audit log', href: '#/audit', roles: ['admin'] },
 ];
 
 const ROUTES: Route[] = [
-  { path: /^\/$/, roles: ALL, nav: 'home', page: (ctx) => (ctx.session.role === 'la_officer' ? overviewPage(ctx) : ctx.session.role === 'school' ? uploadPage(ctx) : homePage(ctx)) },
+  { path: /^\/$/, roles: ALL, nav: 'home', page: (ctx) => (ctx.session.role === 'la_officer' ? overviewPage(ctx) : ctx.session.role === 'school' ? uploadPage(ctx) : ctx.session.role === 'vsh' ? virtualSchoolPage(ctx) : homePage(ctx)) },
+  { path: /^\/virtual-school$/, roles: ['vsh', 'la_officer'], nav: 'home', page: virtualSchoolPage },
+  { path: /^\/virtual-school\/pupils\/([A-Za-z0-9]+)$/, roles: ['vsh', 'la_officer'], nav: 'home', page: pepPage },
   { path: /^\/schools$/, roles: LA, nav: 'schools', page: schoolsPage },
   { path: /^\/schools\/(\d{6})$/, roles: ['la_officer', 'school'], nav: 'schools', page: schoolPage },
   { path: /^\/upload$/, roles: ['school', 'vsh'], nav: 'upload', page: uploadPage },
@@ -69,6 +82,13 @@ const ROUTES: Route[] = [
   { path: /^\/pupils$/, roles: ['la_officer', 'school', 'vsh'], nav: 'pupils', page: listsPage },
   { path: /^\/pupils\/([A-Za-z0-9]+)$/, roles: ['la_officer', 'school', 'vsh'], nav: 'pupils', page: pupilPage },
   { path: /^\/patterns$/, roles: LA, nav: 'patterns', page: patternsPage },
+  { path: /^\/calendars$/, roles: ['admin'], nav: 'calendars', page: calendarsPage },
+  { path: /^\/registry$/, roles: ['admin'], nav: 'registry', page: registryPage },
+  { path: /^\/audit$/, roles: ['admin'], nav: 'audit', page: auditPage },
+  { path: /^\/cases$/, roles: CASEWORK, nav: 'cases', page: casesPage },
+  { path: /^\/cases\/suggestions$/, roles: CASEWORK, nav: 'cases', page: suggestionsPage },
+  { path: /^\/cases\/new$/, roles: CASEWORK, nav: 'cases', page: newCasePage },
+  { path: /^\/cases\/(ref[0-9a-z]+)$/, roles: CASEWORK, nav: 'cases', page: casePage },
 ];
 
 function parseHash(): { path: string; query: URLSearchParams } {
@@ -140,6 +160,14 @@ async function render(): Promise<void> {
       const s = next.toString();
       location.hash = `#${path}${s ? `?${s}` : ''}`;
     },
+    reload(q = {}) {
+      const next = new URLSearchParams();
+      for (const [k, v] of Object.entries(q)) if (v) next.set(k, v);
+      const s = next.toString();
+      const hash = `#${path}${s ? `?${s}` : ''}`;
+      if (location.hash === hash) void render().then(focusHeading);
+      else { location.hash = hash; }
+    },
   };
   try {
     const page = await route.page(ctx);
@@ -167,12 +195,14 @@ async function onNavigate(): Promise<void> {
   lastPath = path;
   await render();
   // A new page: move focus to it, as a full page load would (filters keep focus where it was).
-  if (moved) {
-    const h1 = document.querySelector<HTMLElement>('#main-content h1');
-    if (h1) {
-      h1.setAttribute('tabindex', '-1');
-      h1.focus({ preventScroll: false });
-    }
+  if (moved) focusHeading();
+}
+
+function focusHeading(): void {
+  const h1 = document.querySelector<HTMLElement>('#main-content h1');
+  if (h1) {
+    h1.setAttribute('tabindex', '-1');
+    h1.focus({ preventScroll: false });
   }
 }
 

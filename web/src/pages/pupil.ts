@@ -137,13 +137,14 @@ export async function pupilPage(ctx: PageContext): Promise<PageResult> {
         ? [h('h2', { class: 'govuk-heading-m' }, 'Referrals'),
             referrals.items.length
               ? table('Referrals', [
-                  { header: 'Case', cell: (r) => r.id },
+                  { header: 'Case', cell: (r) => h('a', { class: 'govuk-link', href: `#/cases/${r.id}` }, r.id) },
                   { header: 'Type', cell: (r) => r.type.replace(/_/g, ' ') },
                   { header: 'Status', cell: (r) => r.status.replace(/_/g, ' ') },
                   { header: 'School', cell: (r) => names.get(r.urn) ?? r.urn },
                   { header: 'Opened', cell: (r) => date(r.createdAt) },
                 ], referrals.items, { captionClass: 'govuk-visually-hidden' })
-              : h('p', { class: 'govuk-body' }, 'No referrals.')]
+              : h('p', { class: 'govuk-body' }, 'No referrals.'),
+            h('a', { class: 'govuk-button govuk-button--secondary', href: `#/cases/new?upn=${encodeURIComponent(pupil.upn)}`, role: 'button', draggable: 'false' }, 'Open a case')]
         : null,
     ],
   };

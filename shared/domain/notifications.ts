@@ -1,0 +1,209 @@
+/**
+ * Alerts that reach people (issue 19): which notifications a day's facts call for, to whom, how
+ * often, and with what words. Pure: the job that gathers the facts and the mailer that sends (SES in
+ * AWS, an outbox locally) are elsewhere.
+ *
+ * Rules:
+ * - VSH: a looked-after child's **unexplained absence** today (N, no reason yet; O, unauthorised with
+ *   no other reason) — never a late mark (L, U), an authorised absence or a present mark; a session
+ *   **not marked**; a child **on no register**; **10 school days of continuous absence**.
+ * - LA officer: their cases **past the triage due date** (overdue from the day after it; a case due
+ *   tomorrow or today is not overdue).
+ * - LA (officers): schools that have **not sent today's return** by the cut-off the LA sets.
+ * - School: a **rejected return**.
+ *
+ * Special-category data: no subject line or preview carries a pupil's name or UPN, and neither does
+ * the body or the link (links go to the app's lists or to a case by its id; the app asks for sign-in).
+ * Every notification has a key that names its fact, so sending it twice is detectable: the outbox
+ * accepts a key once.
+ */
+import type { Role } from './access.js';
+
+export const NOTIFICATION_KINDS = [
+  'vsh_unexplained_absence', 'vsh_unmarked', 'vsh_no_register', 'vsh_continuous_absence', 'case_overdue', 'return_missing', 'return_rejected',
+] as const;
+export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
+export type Frequency = 'immediate' | 'daily' | 'off';
+
+/** Who may receive each kind (others never do, whatever they choose). */
+export const KIND_ROLES: Readonly<Record<NotificationKind, readonly Role[]>> = {
+  vsh_unexplained_absence: ['vsh'], vsh_unmarked: ['vsh'], vsh_no_register: ['vsh'], vsh_continuous_absence: ['vsh'],
+  case_overdue: ['la_officer'], return_missing: ['la_officer'], return_rejected: ['school'],
+};
+
+/** What a person gets when they have not chosen: what needs them today at once, the rest in the digest. */
+export const DEFAULT_FREQUENCY: Readonly<Record<NotificationKind, Frequency>> = {
+  vsh_unexplained_absence: 'immediate', vsh_unmarked: 'daily', vsh_no_register: 'immediate', vsh_continuous_absence: 'immediate',
+  case_overdue: 'daily', return_missing: 'immediate', return_rejected: 'immediate',
+};
+
+/** Unexplained absence: no reason yet (N) or unauthorised for no other reason (O). Late (L, U) is not absence here. */
+export const UNEXPLAINED_CODES: ReadonlySet<string> = new Set(['N', 'O']);
+
+export interface Recipient {
+  sub: string;
+  role: Role;
+  email: string;
+  urn?: string;
+  preferences?: Partial<Record<NotificationKind, Frequency>>;
+}
+
+export interface NotificationFacts {
+  /** The day the facts are about (England). */
+  date: string;
+  /** The app's address, for links (no trailing slash). */
+  appUrl: string;
+  /** Looked-after children's marks on `date` (the Virtual School's alerts and register rows). */
+  lookedAfterMarks?: Array<{ upn: string; session: 'AM' | 'PM'; code: string | null; urn: string }>;
+  /** Children in the Virtual School's cohorts on no school's register. */
+  noRegister?: Array<{ upn: string }>;
+  /** Looked-after children with 10 school days of continuous absence (the run's first day). */
+  continuousAbsence?: Array<{ upn: string; since: string }>;
+  /** Open cases: their assignee and triage due date (a case is overdue while submitted after it). */
+  cases?: Array<{ id: string; status: string; assignee: string | null; triageDueOn: string }>;
+  /** In-area schools expected to send a return for `date`, and the latest date each has sent. */
+  schools?: Array<{ urn: string; name: string | null; latestDate: string | null; expected: boolean }>;
+  /** The LA's cut-off for today's return ("HH:MM", England) and the time now in England ("HH:MM"). */
+  returnCutOff?: string;
+  timeNow?: string;
+  /** Returns refused (status rejected) and the school that sent each. */
+  rejectedReturns?: Array<{ returnId: string; urn: string; receivedAt: string }>;
+}
+
+export interface Notification {
+  /** Names the fact and the recipient: the outbox accepts a key once. */
+  key: string;
+  kind: NotificationKind;
+  sub: string;
+  email: string;
+  frequency: Exclude<Frequency, 'off'>;
+  date: string;
+  subject: string;
+  /** The first line a mail client shows. */
+  preview: string;
+  body: string;
+  link: string;
+}
+
+export function frequencyFor(r: Recipient, kind: NotificationKind): Frequency {
+  if (!KIND_ROLES[kind].includes(r.role)) return 'off';
+  return r.preferences?.[kind] ?? DEFAULT_FREQUENCY[kind];
+}
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/** An open case is overdue while still submitted after its triage due date (docs/referrals.md). */
+export function caseOverdue(c: { status: string; triageDueOn: string }, date: string): boolean {
+  return c.status === 'submitted' && date > c.triageDueOn;
+}
+
+interface Draft { kind: NotificationKind; fact: string; subject: string; preview: string; body: string; path: string; for: (r: Recipient) => boolean }
+
+function drafts(f: NotificationFacts): Draft[] {
+  const out: Draft[] = [];
+  const vsh = (r: Recipient) => r.role === 'vsh';
+  const officer = (r: Recipient) => r.role === 'la_officer';
+
+  const unexplained = (f.lookedAfterMarks ?? []).filter((m) => m.code !== null && UNEXPLAINED_CODES.has(m.code));
+  const unexplainedChildren = new Set(unexplained.map((m) => m.upn));
+  if (unexplainedChildren.size) {
+    out.push({
+      kind: 'vsh_unexplained_absence', fact: `${f.date}:${[...unexplainedChildren].sort().join(',')}`, for: vsh, path: `#/virtual-school?date=${f.date}`,
+      subject: `Looked-after children: unexplained absence on ${f.date}`,
+      preview: `${plural(unexplainedChildren.size, 'looked-after child', 'looked-after children')} absent with no reason given (${plural(unexplained.length, 'session')}).`,
+      body: `${plural(unexplainedChildren.size, 'looked-after child', 'looked-after children')} had an absence with no reason given (code N or O) on ${f.date}, ${plural(unexplained.length, 'session')} in all. See who and where in Attendance Hub.`,
+    });
+  }
+  const unmarked = (f.lookedAfterMarks ?? []).filter((m) => m.code === null);
+  if (unmarked.length) {
+    out.push({
+      kind: 'vsh_unmarked', fact: `${f.date}:${unmarked.map((m) => `${m.upn}${m.session}`).sort().join(',')}`, for: vsh, path: `#/virtual-school?date=${f.date}`,
+      subject: `Looked-after children: sessions not marked on ${f.date}`,
+      preview: `${plural(unmarked.length, 'session')} of looked-after children not yet marked.`,
+      body: `${plural(unmarked.length, 'session')} of looked-after children on ${f.date} had no mark in the school's return. See which in Attendance Hub.`,
+    });
+  }
+  for (const c of f.noRegister ?? []) {
+    // One notification per child and day: keyed by the child, but the words never name them.
+    out.push({
+      kind: 'vsh_no_register', fact: `${f.date}:${c.upn}`, for: vsh, path: '#/virtual-school',
+      subject: 'A child in the Virtual School is on no school register',
+      preview: 'A child in the Virtual School’s cohorts is not on any school’s register.',
+      body: `On ${f.date} a child in the Virtual School's cohorts is on no school's register. See the roll in Attendance Hub ("On no register").`,
+    });
+  }
+  for (const c of f.continuousAbsence ?? []) {
+    out.push({
+      kind: 'vsh_continuous_absence', fact: `${c.since}:${c.upn}`, for: vsh, path: '#/virtual-school',
+      subject: 'A looked-after child has been absent for 10 school days',
+      preview: `A looked-after child has been absent every school day since ${c.since}.`,
+      body: `A looked-after child has 10 school days of continuous absence, from ${c.since}. See the roll in Attendance Hub.`,
+    });
+  }
+  for (const c of f.cases ?? []) {
+    if (!c.assignee || !caseOverdue(c, f.date)) continue;
+    out.push({
+      kind: 'case_overdue', fact: `${c.id}:${c.triageDueOn}`, for: (r) => officer(r) && r.sub === c.assignee, path: `#/cases/${c.id}`,
+      subject: `Case ${c.id} is past its triage due date`,
+      preview: `Due for triage on ${c.triageDueOn}; still submitted.`,
+      body: `Case ${c.id} was due for triage on ${c.triageDueOn} and is still submitted. Open it in Attendance Hub.`,
+    });
+  }
+  if (f.returnCutOff && f.timeNow && f.timeNow >= f.returnCutOff) {
+    const missing = (f.schools ?? []).filter((s) => s.expected && (s.latestDate === null || s.latestDate < f.date));
+    if (missing.length) {
+      out.push({
+        kind: 'return_missing', fact: `${f.date}:${missing.map((s) => s.urn).sort().join(',')}`, for: officer, path: '#/schools',
+        subject: `${plural(missing.length, 'school')} without today's return at ${f.returnCutOff}`,
+        preview: missing.map((s) => s.name ?? `URN ${s.urn}`).slice(0, 5).join(', ') + (missing.length > 5 ? ` and ${missing.length - 5} more` : ''),
+        body: `By the cut-off (${f.returnCutOff}) these schools had not sent their return for ${f.date}: ${missing.map((s) => `${s.name ?? 'URN'} (${s.urn})`).join(', ')}.`,
+      });
+    }
+  }
+  for (const r of f.rejectedReturns ?? []) {
+    out.push({
+      kind: 'return_rejected', fact: r.returnId, for: (p) => p.role === 'school' && p.urn === r.urn, path: `#/returns/${r.returnId}`,
+      subject: 'Your attendance return was rejected',
+      preview: `Return ${r.returnId}, received ${r.receivedAt.slice(0, 16).replace('T', ' ')}, was not accepted.`,
+      body: `Return ${r.returnId} was not accepted. See why, line by line, in Attendance Hub, then send it again.`,
+    });
+  }
+  return out;
+}
+
+/** Every notification the facts call for, for each recipient who wants it (immediate or for the digest). */
+export function notificationsFor(facts: NotificationFacts, recipients: readonly Recipient[]): Notification[] {
+  const out: Notification[] = [];
+  for (const d of drafts(facts)) {
+    for (const r of recipients) {
+      if (!d.for(r)) continue;
+      const frequency = frequencyFor(r, d.kind);
+      if (frequency === 'off') continue;
+      out.push({
+        key: `${d.kind}:${r.sub}:${d.fact}`, kind: d.kind, sub: r.sub, email: r.email, frequency, date: facts.date,
+        subject: d.subject, preview: d.preview, body: d.body, link: `${facts.appUrl}/${d.path}`,
+      });
+    }
+  }
+  return out;
+}
+
+/** One digest per person and day from their "daily" notifications (none when there are none). */
+export function dailyDigests(items: readonly Notification[], appUrl: string): Notification[] {
+  const by = new Map<string, Notification[]>();
+  for (const n of items) {
+    if (n.frequency !== 'daily') continue;
+    const k = `${n.sub}\u0000${n.date}`;
+    by.set(k, [...(by.get(k) ?? []), n]);
+  }
+  return [...by.values()].map((list) => {
+    const first = list[0];
+    return {
+      key: `digest:${first.sub}:${first.date}`, kind: first.kind, sub: first.sub, email: first.email, frequency: 'daily', date: first.date,
+      subject: `Attendance Hub: your daily summary for ${first.date}`,
+      preview: `${plural(list.length, 'item')} need${list.length === 1 ? 's' : ''} you.`,
+      body: list.map((n) => `- ${n.subject}: ${n.body} ${n.link}`).join('\n'),
+      link: `${appUrl}/#/`,
+    };
+  });
+}

@@ -1,0 +1,71 @@
+/**
+ * The notification outbox (issue 19): every notification is stored once under its key before it is
+ * sent, so a job that runs twice sends nothing new; a send that fails stays in the outbox as failed
+ * with its error and attempt count, is retried on the next run up to MAX_ATTEMPTS, and is visible
+ * to the administrator (listOutbox). The mailer is SES in AWS and, locally, files that are exactly
+ * the messages SES would receive (functions/notifications/mailer.ts).
+ */
+import type { Notification } from '../domain/notifications.js';
+import { isConditionFailure, putItem, queryAll, updateItem } from './table.js';
+
+export const MAX_ATTEMPTS = 5;
+const PK = 'OUTBOX';
+
+export type OutboxStatus = 'pending' | 'sent' | 'failed';
+
+export interface OutboxItem extends Notification {
+  status: OutboxStatus;
+  attempts: number;
+  queuedAt: string;
+  sentAt?: string;
+  messageId?: string;
+  lastError?: string;
+}
+
+/** Store a notification unless one with its key is already held. True when it is new. */
+export async function enqueue(n: Notification, at: string): Promise<boolean> {
+  try {
+    await putItem({ pk: PK, sk: n.key, ...n, status: 'pending', attempts: 0, queuedAt: at }, { expression: 'attribute_not_exists(pk)' });
+    return true;
+  } catch (err) {
+    if (isConditionFailure(err)) return false;
+    throw err;
+  }
+}
+
+export async function listOutbox(filter: { status?: OutboxStatus } = {}): Promise<OutboxItem[]> {
+  const items = await queryAll<OutboxItem & { pk: string; sk: string }>({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': PK } });
+  return items
+    .map(({ pk: _pk, sk: _sk, ...rest }) => rest)
+    .filter((i) => !filter.status || i.status === filter.status)
+    .sort((a, b) => (a.queuedAt < b.queuedAt ? -1 : a.queuedAt > b.queuedAt ? 1 : a.key < b.key ? -1 : 1));
+}
+
+/** Mark sent, only if not already sent (two senders racing record one send). False when it already was. */
+export async function markSent(key: string, at: string, messageId: string): Promise<boolean> {
+  try {
+    await updateItem({
+      key: { pk: PK, sk: key },
+      update: 'SET #s = :sent, sentAt = :at, messageId = :id, attempts = attempts + :one REMOVE lastError',
+      condition: '#s <> :sent',
+      names: { '#s': 'status' },
+      values: { ':sent': 'sent', ':at': at, ':id': messageId, ':one': 1 },
+    });
+    return true;
+  } catch (err) {
+    if (isConditionFailure(err)) return false;
+    throw err;
+  }
+}
+
+export async function markFailed(key: string, error: string): Promise<void> {
+  await updateItem({
+    key: { pk: PK, sk: key },
+    update: 'SET #s = :failed, lastError = :e, attempts = attempts + :one',
+    condition: '#s <> :sent',
+    names: { '#s': 'status' },
+    values: { ':failed': 'failed', ':sent': 'sent', ':e': error.slice(0, 500), ':one': 1 },
+  }).catch((err: unknown) => {
+    if (!isConditionFailure(err)) throw err;
+  });
+}
