@@ -5,7 +5,7 @@
  *
  * It shares nothing with the service's aggregation (shared/domain metrics, cohorts, registers). The
  * only service code it uses is the social-care parsers (SSDA903, CIN census), whose output is plain
- * dated episodes; every rule after parsing is the SQL below, written from DESIGN §2.1–§2.4:
+ * dated episodes; every rule after parsing is the SQL below, written from docs/design.md §2.1–§2.4:
  *
  * - a later return for the same pupil, date and session replaces the earlier mark; a "not yet
  *   marked" (empty or `-`) never erases a code, and is never a possible session;
@@ -42,7 +42,7 @@ export type CohortName = (typeof COHORT_NAMES)[number];
 /** The cohorts an out-of-area school counts towards in LA figures (the Virtual School's). */
 export const VIRTUAL_SCHOOL_COHORT_NAMES: readonly CohortName[] = ['cla', 'plac', 'cin', 'cpp', 'social_worker'];
 
-/** DfE codes and their category (DESIGN §2.1), written out here so the oracle does not borrow the service's table. */
+/** DfE codes and their category (docs/design.md §2.1), written out here so the oracle does not borrow the service's table. */
 const CODE_CATEGORIES: ReadonlyArray<[string, Category]> = [
   ['/', 'present'], ['\\', 'present'], ['L', 'present'],
   ['K', 'approved'], ['V', 'approved'], ['P', 'approved'], ['W', 'approved'], ['B', 'approved'],
@@ -256,7 +256,7 @@ export class DuckDbLa {
       GROUP BY urn, upn, d, session;
 
       -- What the school stated on each date (the latest return for that date wins), carried forward
-      -- to later dates until restated: characteristics are date-effective (DESIGN §2.4).
+      -- to later dates until restated: characteristics are date-effective (docs/design.md §2.4).
       CREATE OR REPLACE TABLE pupil_day AS
       WITH stated AS (
         SELECT urn, upn, d,
@@ -337,7 +337,7 @@ export class DuckDbLa {
       WHERE m.d BETWEEN DATE ${sqlString(request.from)} AND DATE ${sqlString(request.to)}
       GROUP BY ALL;
 
-      -- Each tally line in every cohort its membership puts it in (DESIGN §2.4), with the
+      -- Each tally line in every cohort its membership puts it in (docs/design.md §2.4), with the
       -- enrolment's details, the school's phase and place, and the code's category.
       CREATE OR REPLACE TEMP TABLE cohort_tally AS
       SELECT t.urn, t.upn, t.week, c.cohort, t.code, k.category, t.n,

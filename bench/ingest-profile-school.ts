@@ -1,5 +1,5 @@
 /**
- * Ingest profile, one large school (DESIGN §7: a school's daily return of up to 2,000 pupils in well
+ * Ingest profile, one large school (docs/design.md §7: a school's daily return of up to 2,000 pupils in well
  * under a second of handler time). Runs the ingest steps the handler runs — load the register, apply
  * the rows, save, derive — against the local engines (child process), timing each, for a term's
  * back-fill and then a week of daily returns; then times the LA rollup. Reports wall time and the

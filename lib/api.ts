@@ -120,7 +120,7 @@ export class Api extends Construct {
       accessLogSettings: {
         destination: new apigw.LogGroupLogDestination(this.accessLogs),
         // The route key, never $context.path: paths carry UPNs (/v1/pupils/{upn}), and pupil
-        // identifiers stay out of logs (DESIGN §3 Security). `sub` is Cognito's opaque user id.
+        // identifiers stay out of logs (docs/design.md §3 Security). `sub` is Cognito's opaque user id.
         format: AccessLogFormat.custom(
           JSON.stringify({
             requestId: '$context.requestId',
@@ -149,7 +149,7 @@ export class Api extends Construct {
 
     // Every route of the API under its own route key (so it can be throttled on its own and the
     // access log's routeKey names it), each to the one function; the catch-alls answer anything
-    // else with the API's own 404/405 problem. Public routes (DESIGN §4) have no authorizer.
+    // else with the API's own 404/405 problem. Public routes (docs/design.md §4) have no authorizer.
     this.routes = {};
     for (const def of allRoutes) {
       const isPublic = PUBLIC_ROUTES.some(([m, p]) => m === def.method && p === def.path);
@@ -163,7 +163,7 @@ export class Api extends Construct {
       if (isPublic) {
         Validations.of(route).acknowledge({
           id: 'AwsSolutions-APIG4',
-          reason: `${def.method} ${def.path} is public by design (DESIGN §4: health, OpenAPI document and docs need no token); it returns no pupil data.`,
+          reason: `${def.method} ${def.path} is public by design (docs/design.md §4: health, OpenAPI document and docs need no token); it returns no pupil data.`,
         });
       }
     }

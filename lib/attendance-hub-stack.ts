@@ -10,7 +10,7 @@ import { Storage } from './storage.js';
 import { WebHosting } from './web-hosting.js';
 
 /**
- * One LA's Attendance Hub (DESIGN §3), in the LA's own AWS account. Settings come from CDK
+ * One LA's Attendance Hub (docs/design.md §3), in the LA's own AWS account. Settings come from CDK
  * context (see deployment-settings.ts and docs/deploying.md).
  */
 export class AttendanceHubStack extends Stack {

@@ -2,7 +2,7 @@ import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
 
-/** The four roles of DESIGN §4, one Cognito group each; a user belongs to exactly one. */
+/** The four roles of docs/design.md §4, one Cognito group each; a user belongs to exactly one. */
 export const ROLE_GROUPS = [
   { name: 'admin', description: 'LA administrators: calendars, school registry, audit log' },
   { name: 'la_officer', description: 'LA attendance specialists: everything in the LA, referrals' },

@@ -23,7 +23,7 @@ export interface DeploymentSettings {
 
 const laSettingsSchema = z
   .object({
-    penaltyNoticeCodes: z.array(z.string().refine(isKnownCode, 'a DfE attendance code (DESIGN §2.1)')).min(1),
+    penaltyNoticeCodes: z.array(z.string().refine(isKnownCode, 'a DfE attendance code (docs/design.md §2.1)')).min(1),
     penaltyNoticeSessions: z.number().int().positive(),
     penaltyNoticeWeeks: z.number().int().positive(),
     atRiskLowerPercent: z.number().min(0).max(10),

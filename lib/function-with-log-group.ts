@@ -10,7 +10,7 @@ import { Construct } from 'constructs';
 /** The repository root: entries, lockfile and tsconfig are resolved from here, not from the cwd. */
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** The Lambdas of DESIGN §3; each is functions/<name>/handler.ts exporting `handler`. */
+/** The Lambdas of docs/design.md §3; each is functions/<name>/handler.ts exporting `handler`. */
 export type FunctionName = 'api' | 'receive' | 'ingest' | 'rollup' | 'patterns';
 
 /**
@@ -53,7 +53,7 @@ export class FunctionWithLogGroup extends Construct {
     super(scope, id);
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
-      // Handlers never log names, UPNs or marks (DESIGN §3 Security), so a quarter is enough to
+      // Handlers never log names, UPNs or marks (docs/design.md §3 Security), so a quarter is enough to
       // investigate an incident; the audit log of who read what lives in DynamoDB, not here.
       retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
       removalPolicy: RemovalPolicy.RETAIN,

@@ -122,7 +122,7 @@ export class IngestPipeline extends Construct {
         // the same batch, and a failure is reported for exactly that message.
         batchSize: 1,
         reportBatchItemFailures: true,
-        // Up to 100 schools at once (DESIGN §7: the LA's day in seconds), leaving the rest of
+        // Up to 100 schools at once (docs/design.md §7: the LA's day in seconds), leaving the rest of
         // the account's default 1,000 concurrency to the API.
         maxConcurrency: INGEST_MAX_CONCURRENCY,
       }),

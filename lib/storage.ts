@@ -17,7 +17,7 @@ export interface StorageProps {
 /**
  * Everything that holds pupil data: one customer-managed KMS key, the single DynamoDB table and
  * the returns / quarantine / registers buckets, plus the bucket their server access logs go to.
- * All of it is retained when the stack is deleted: "nothing lost" (DESIGN §3).
+ * All of it is retained when the stack is deleted: "nothing lost" (docs/design.md §3).
  */
 export class Storage extends Construct {
   readonly key: kms.Key;

@@ -1,5 +1,5 @@
 /**
- * The embedded engines (DESIGN §3 "Local runtime"): dynalite speaks the DynamoDB API over LevelDB and
+ * The embedded engines (docs/design.md §3 "Local runtime"): dynalite speaks the DynamoDB API over LevelDB and
  * s3rver the S3 API over the file system, both on loopback. The table and buckets are created from
  * the same names and key schema the CDK stack uses (shared/config.ts), so the handlers cannot tell
  * them from AWS.

@@ -1,5 +1,5 @@
 /**
- * The whole service on this machine (DESIGN §3 "Local runtime"): the embedded engines, the local SQS
+ * The whole service on this machine (docs/design.md §3 "Local runtime"): the embedded engines, the local SQS
  * FIFO stand-in, the S3-event bridge and the API Gateway bridge, all driving the very handlers that
  * run in Lambda. Handlers find the engines through the standard AWS_ENDPOINT_URL_* variables; there
  * is no local-only branch in them.

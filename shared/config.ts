@@ -90,7 +90,7 @@ export const LIMITS = {
   maxCachedYears: 3,
 } as const;
 
-/** LA-configurable rules (DESIGN §2 "configurable" items), with the national defaults. */
+/** LA-configurable rules (docs/design.md §2 "configurable" items), with the national defaults. */
 export interface LaSettings {
   /**
    * Codes counted towards the penalty-notice threshold. Default G, O, U: the schools' policies define

@@ -1,5 +1,5 @@
 /**
- * `npm run evaluate`: score the threshold-gaming detectors (DESIGN §2.6) and the National Framework
+ * `npm run evaluate`: score the threshold-gaming detectors (docs/design.md §2.6) and the National Framework
  * flags (§2.5) against a synthetic LA's ground truth (docs/synthetic-la.md, docs/patterns.md).
  *
  *   npm run --silent evaluate [-- --schools 40 --pupils 12000 --from 2025-09-01 --to 2026-07-21 --seed eval]
@@ -22,7 +22,7 @@
  * does not list is checked against the definition by an independent count of the marks (a plain
  * rolling window over the pupil's own school weeks) and counted as "incidental" when the count
  * confirms it, a false positive otherwise. The same check confirms the continuous-absence flags.
- * Both readings count only sessions of compulsory school age (DESIGN §2.5; issue 22): the generator
+ * Both readings count only sessions of compulsory school age (docs/design.md §2.5; issue 22): the generator
  * plants Reception children before it, post-16 students and unresolved N as controls that must
  * raise no statutory flag. Unresolved N is also scored as data quality: every planted N older than
  * the LA's limit at the end of the range must be on its school's unresolved-N list.
@@ -349,7 +349,7 @@ export function meetsTargets(s: FlagScore): boolean {
  * plain sliding window of 10 of them, and a plain count of consecutive unauthorised possible sessions.
  * Where two schools mark the same session, a G/N/O/U counts only when no school marks the pupil
  * present or authorised. Written separately from national-framework.ts on purpose, as a second
- * reading of DESIGN §2.5 (one academic year: the generator writes one).
+ * reading of docs/design.md §2.5 (one academic year: the generator writes one).
  */
 export function definitionCheck(registers: readonly SchoolRegister[]): (flag: ScoredFlag, upn: string) => boolean {
   const byUpn = new Map<string, Array<{ marks: string; days: Uint8Array; start: number; first: number; last: number; dob?: string }>>();

@@ -1,5 +1,5 @@
 /**
- * Exact figures for periods that are not materialised (DESIGN §3: "answer any other period exactly
+ * Exact figures for periods that are not materialised (docs/design.md §3: "answer any other period exactly
  * ... never by approximation"): computed from the schools' registers, which a warm instance keeps in
  * memory and refreshes school by school when their versions move.
  */

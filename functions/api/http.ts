@@ -1,5 +1,5 @@
 /**
- * The API's HTTP conventions (DESIGN §4) in one place: routes declared with their permission, their
+ * The API's HTTP conventions (docs/design.md §4) in one place: routes declared with their permission, their
  * audit action and zod schemas (from which the OpenAPI document is generated), the caller taken from the JWT claims
  * (API Gateway's authorizer in AWS, the local bridge locally), RFC 9457 problem responses, paging,
  * and spreadsheet-safe CSV.

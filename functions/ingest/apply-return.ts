@@ -146,7 +146,7 @@ export async function applyAcceptedReview(reviewId: string): Promise<string> {
 }
 
 /**
- * A later return replaces an earlier one's marks (DESIGN §3 "Corrections"), so returns must apply in
+ * A later return replaces an earlier one's marks (docs/design.md §3 "Corrections"), so returns must apply in
  * the order the service received them. S3 notifications may arrive out of order, so before applying
  * a return, any of the school's earlier returns still unfinished are applied first. One that fails
  * is left to its own message (its retries, then the dead-letter path) rather than blocking this one.

@@ -1,5 +1,5 @@
 /**
- * Patterns Lambda: the threshold-gaming detectors over the whole LA (DESIGN §2.6). Invoked
+ * Patterns Lambda: the threshold-gaming detectors over the whole LA (docs/design.md §2.6). Invoked
  * asynchronously by the nightly EventBridge schedule with `{ trigger: 'schedule' }` (lib/schedules.ts
  * NIGHTLY_PATTERNS_INPUT) and by the api's POST /v1/patterns/runs with `{ trigger: 'api', runId }`
  * (the run already recorded as received). The work is run.ts `runPatterns`.

@@ -1,5 +1,5 @@
 /**
- * One run of the threshold-gaming detectors over the whole LA (DESIGN §2.6), as the patterns Lambda
+ * One run of the threshold-gaming detectors over the whole LA (docs/design.md §2.6), as the patterns Lambda
  * does it nightly and on demand, and as `npm run bench` measures it: `runPatterns({ academicYear })`.
  *
  * Partitioned by school so a 230,000-pupil LA fits one invocation (docs/patterns.md has the figures):

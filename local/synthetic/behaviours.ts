@@ -1,7 +1,7 @@
 /**
  * Planned absence: the events that make the LA realistic (term-time holidays, suspensions,
  * part-time timetables, religious festivals, study leave) and the behaviours planted for the
- * detectors of DESIGN §2.5–2.6, each recorded in the ground truth with its dates and codes.
+ * detectors of docs/design.md §2.5–2.6, each recorded in the ground truth with its dates and codes.
  *
  * Planted behaviours go to "stable" pupils (one enrolment covering the whole range, no move, no
  * dual registration), one behaviour per pupil, and are shaped so that the definitions find them and
@@ -41,7 +41,7 @@ export interface GroundTruthMark {
   pm?: string;
 }
 
-/** Flag and finding types a behaviour should, may, or must never raise (DESIGN §4 flag types; `school_coding` the school detector's finding). */
+/** Flag and finding types a behaviour should, may, or must never raise (docs/design.md §4 flag types; `school_coding` the school detector's finding). */
 export type FlagName =
   | 'penalty_notice_threshold'
   | 'ten_day_unauthorised'
@@ -126,7 +126,7 @@ export const PLANTED_COUNTS: Readonly<Record<string, { per: 'pupil' | 'school'; 
   unresolved_n: { per: 'pupil', rate: 0.001, min: 4 },
 };
 
-/** The statutory flags (DESIGN §2.5), which apply only to pupils of compulsory school age. */
+/** The statutory flags (docs/design.md §2.5), which apply only to pupils of compulsory school age. */
 const STATUTORY_FLAGS: FlagName[] = ['penalty_notice_threshold', 'ten_day_unauthorised', 'twenty_day_unauthorised', 'illness_15_days'];
 
 export function planBehaviours(pop: Population, timetables: ReadonlyMap<string, Timetable>, o: PlanOptions, random: Random): PlanResult {
@@ -432,7 +432,7 @@ class Planner {
       if (!this.put(p, e, entries)) return false;
       const plan = this.plan(p);
       plan.adjacentPresent = true;
-      // Only illness of compulsory school age counts towards 15 days (DESIGN §2.5): background illness
+      // Only illness of compulsory school age counts towards 15 days (docs/design.md §2.5): background illness
       // may make up a Reception child's shortfall, so that is allowed rather than expected.
       const ill = this.inCompulsoryAge(p, e, entries).length * 2;
       this.record({
@@ -648,7 +648,7 @@ class Planner {
     }, (p) => unplanned(p) && compulsoryThroughout(p));
   }
 
-  /** The entries on days the pupil is of compulsory school age (DESIGN §2.5). */
+  /** The entries on days the pupil is of compulsory school age (docs/design.md §2.5). */
   private inCompulsoryAge(p: Pupil, e: Enrolment, entries: readonly Entry[]): Entry[] {
     const span = compulsorySchoolAge(p.dob);
     if (!span) return [...entries];
@@ -680,7 +680,7 @@ class Planner {
     });
     if (!this.put(p, e, entries, { before: true, after: true })) return false;
     const kind = days === 10 ? 'ten_day_unauthorised' : 'twenty_day_unauthorised';
-    // Only sessions of compulsory school age count (DESIGN §2.5; a Reception child's run may begin before it).
+    // Only sessions of compulsory school age count (docs/design.md §2.5; a Reception child's run may begin before it).
     const inAge = this.inCompulsoryAge(p, e, entries);
     const counted = (codes: readonly string[]) => inAge.reduce((n, x) => n + (codes.includes(x.am ?? '') ? 1 : 0) + (codes.includes(x.pm ?? '') ? 1 : 0), 0);
     const consecutive = counted(['G', 'N', 'O', 'U']);
@@ -887,7 +887,7 @@ class Planner {
     }
     const n = sessions(entries, 'G');
     if (long) {
-      // Only sessions of compulsory school age count (DESIGN §2.5): a Reception child's holiday before
+      // Only sessions of compulsory school age count (docs/design.md §2.5): a Reception child's holiday before
       // the prescribed day after their fifth birthday is not an offence.
       const span = compulsorySchoolAge(p.dob);
       const counted = sessions(this.inCompulsoryAge(p, e, entries), 'G');

@@ -52,7 +52,7 @@ export interface TermCalendar {
   pupilDays: number;
 }
 
-/** A break (DESIGN §2.3): ≥ 3 consecutive days without sessions containing a weekday. */
+/** A break (docs/design.md §2.3): ≥ 3 consecutive days without sessions containing a weekday. */
 export interface YearBreak {
   /** First and last day index without sessions (the first may be 0: the summer before). */
   from: number;
@@ -197,7 +197,7 @@ export function termCalendar(academicYear: number, variant: CalendarVariant): Te
 }
 
 /**
- * Breaks and their holiday-adjacent days (DESIGN §2.3) from a year's status: a break is a run of
+ * Breaks and their holiday-adjacent days (docs/design.md §2.3) from a year's status: a break is a run of
  * ≥ 3 days without sessions containing a weekday; its adjacent days are the K school days either
  * side, never crossing another break.
  */

@@ -151,7 +151,7 @@ export async function generateLa(options: GenerateOptions): Promise<GenerateSumm
   const inAreaPupils = pop.pupils.filter((p) => !p.outOfArea).length;
   const plan = planBehaviours(pop, timetables, { fromIdx, toIdx, academicYear: o.academicYear, inAreaPupils, inAreaSchools: registry.inArea.length }, root.stream('behaviours'));
   const models = fitModels(pop, plan.plans, timetables, { fromIdx, toIdx }, root.stream('propensity'));
-  // The 15-day illness rule counts only sessions of compulsory school age (DESIGN §2.5), so the
+  // The 15-day illness rule counts only sessions of compulsory school age (docs/design.md §2.5), so the
   // incidental illnesses the ground truth lists are counted the same way.
   for (const p of pop.pupils) {
     const span = compulsorySchoolAge(p.dob);

@@ -14,7 +14,7 @@
 import type { Random } from './random.js';
 
 /**
- * Caps under the statutory figures (DESIGN §2.5): background unauthorised runs stay under 20
+ * Caps under the statutory figures (docs/design.md §2.5): background unauthorised runs stay under 20
  * consecutive sessions (10 school days); capped pupils stay under 30 illness sessions (15 days).
  */
 export const BACKGROUND_CAP = { unauthorisedRun: 18, illness: 29 } as const;
@@ -81,7 +81,7 @@ export class PupilModel {
   /** Day index on which illness of compulsory school age reached 30 sessions, or −1. */
   illnessReachedOn = -1;
   /**
-   * Day indexes of the pupil's compulsory school age (DESIGN §2.5): illness counts towards the
+   * Day indexes of the pupil's compulsory school age (docs/design.md §2.5): illness counts towards the
    * 15-day rule only inside it, as the service counts it (a Reception child before the prescribed
    * day after their fifth birthday, a student past the school leaving date).
    */

@@ -1,5 +1,5 @@
 /**
- * The synthetic LA's schools, written as a GIAS extract (DESIGN §6 "School registry"). The mix
+ * The synthetic LA's schools, written as a GIAS extract (docs/design.md §6 "School registry"). The mix
  * follows England's: about 80% primary, 16% secondary, 4–5% special, a PRU per ~60 schools
  * (DfE "Schools, pupils and their characteristics" 2024/25: 16,700 primary, 3,450 secondary,
  * 1,100 special, 340 AP schools). A few academies keep their own term dates, and a few schools in

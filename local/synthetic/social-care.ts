@@ -1,5 +1,5 @@
 /**
- * The LA's social-care lists in their real formats (DESIGN §6): the SSDA903 children-looked-after
+ * The LA's social-care lists in their real formats (docs/design.md §6): the SSDA903 children-looked-after
  * extract `header.csv` + `episodes.csv` (columns as in the DfE validator's fixtures,
  * test/fixtures/formats/social-care/) and a CIN census XML (`Message/Header`, `Children/Child`
  * with ChildIdentifiers, CINdetails, ChildProtectionPlans). Dates are DD/MM/YYYY in SSDA903 and

@@ -1,6 +1,6 @@
 /**
  * School-day arithmetic for one calendar over one academic year, in the day indexes the generator
- * uses (1 August = 0): the school days in order, breaks with their holiday-adjacent days (DESIGN
+ * uses (1 August = 0): the school days in order, breaks with their holiday-adjacent days (docs/design.md
  * §2.3, K from LaSettings), school weeks, and the seasonal factor of the absence model.
  */
 import { DEFAULT_LA_SETTINGS } from '../../shared/config.js';

@@ -1,5 +1,5 @@
 /**
- * Who may do and see what (DESIGN §4). The one place that decides access; handlers ask it and map
+ * Who may do and see what (docs/design.md §4). The one place that decides access; handlers ask it and map
  * "no" to 403 (an action the role never has) or 404 (data outside the caller's scope, so that its
  * existence is not revealed).
  */
@@ -177,7 +177,7 @@ export function mayReadSchoolMetrics(p: Principal, urn: string | undefined, scop
 
 /**
  * Whether rows a principal sends for a school may add that school's enrolment to a pupil another
- * school already holds: only when they agree with the record (DESIGN §4 "reads only pupils with an
+ * school already holds: only when they agree with the record (docs/design.md §4 "reads only pupils with an
  * enrolment at its URN" would otherwise let any school read any child by naming its UPN; issue 15).
  * The LA's own uploads are trusted; the Virtual School's are bounded by its cohorts instead.
  */

@@ -1,5 +1,5 @@
 /**
- * A school's calendar (DESIGN §2.3): which days hold school sessions, the breaks between them and
+ * A school's calendar (docs/design.md §2.3): which days hold school sessions, the breaks between them and
  * the holiday-adjacent days either side of each break.
  *
  * Public API

@@ -1,5 +1,5 @@
 /**
- * Children missing education after a deletion (issue 20; DESIGN §2.5 for who the duty applies to).
+ * Children missing education after a deletion (issue 20; docs/design.md §2.5 for who the duty applies to).
  *
  * For each deletion (shared/domain/admission-register.ts) the child's status today:
  * - `listed`: a school lists the child since (another school on roll on or after the leaving date,

@@ -1,5 +1,5 @@
 /**
- * DfE attendance codes (DESIGN §2.1): the 2024 code set in force from 19 August 2024, plus the
+ * DfE attendance codes (docs/design.md §2.1): the 2024 code set in force from 19 August 2024, plus the
  * legacy codes accepted only for earlier dates, and their statistical category.
  *
  * Internally every session is one character (see MARK_CHAR) so a pupil's academic year is a

@@ -1,5 +1,5 @@
 /**
- * Cohorts (DESIGN §2.4), date-effective: a session counts towards a cohort only if the pupil was in
+ * Cohorts (docs/design.md §2.4), date-effective: a session counts towards a cohort only if the pupil was in
  * the cohort on that session's date. Membership comes from the school's own statements (held from the
  * date stated until a later row says otherwise) or, for cla / cin / cpp / plac, from the LA's
  * social-care episodes covering the date.
@@ -33,7 +33,7 @@ export function complementOf(c: Cohort): Cohort | undefined {
   return (c.startsWith('non_') ? c.slice(4) : `non_${c}`) as Cohort;
 }
 
-/** The cohorts a Virtual School Head works with (DESIGN §4). */
+/** The cohorts a Virtual School Head works with (docs/design.md §4). */
 export const VIRTUAL_SCHOOL_COHORTS: readonly Cohort[] = ['cla', 'plac', 'cin', 'cpp', 'social_worker'];
 
 export type CareCohort = 'cla' | 'cin' | 'cpp' | 'plac';

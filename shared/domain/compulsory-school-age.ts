@@ -1,5 +1,5 @@
 /**
- * Compulsory school age (DESIGN §2.5; Education Act 1996 s.8 and the Education (Start of
+ * Compulsory school age (docs/design.md §2.5; Education Act 1996 s.8 and the Education (Start of
  * Compulsory School Age) Order 1998; the Education (School Leaving Date) Order 1997).
  *
  * A child is of compulsory school age from the prescribed day — 31 August, 31 December or

@@ -1,6 +1,6 @@
 /**
  * A school's data quality beside its unmarked sessions: `N` (reason not yet provided) that stays
- * unresolved (DESIGN §2.5 as corrected by issue 22; the schools' policies and the statutory guidance
+ * unresolved (docs/design.md §2.5 as corrected by issue 22; the schools' policies and the statutory guidance
  * "Working together to improve school attendance": a school should establish the reason for an absence
  * and replace `N` with the right code within 5 school days).
  *

@@ -1,6 +1,6 @@
 /**
  * Answering a metrics question from cells: filter by cohort and population, group by one dimension,
- * and turn each group's totals into a metrics row (DESIGN §4). Also decides whether a requested
+ * and turn each group's totals into a metrics row (docs/design.md §4). Also decides whether a requested
  * period can be answered from a materialised one: exactly when both contain the same marked days.
  */
 import { COHORTS, type Cohort } from './cohorts.js';

@@ -1,5 +1,5 @@
 /**
- * Group metrics by the DfE methodology (DESIGN §2.2, §2.4): a group's figures are sums of session
+ * Group metrics by the DfE methodology (docs/design.md §2.2, §2.4): a group's figures are sums of session
  * counts, and its PA/SA rates are PA/SA cohort-enrolments over cohort-enrolments with ≥ 1 possible
  * session, where a cohort-enrolment is an enrolment's sessions restricted to the dates the pupil was in
  * the cohort and in the period.
@@ -179,7 +179,7 @@ export function aggregateCells(
 
 // ---- Rows ----------------------------------------------------------------------------------------
 
-/** A metrics row (DESIGN §4): the group key, enrolments, Stats fields and PA/SA counts and rates. */
+/** A metrics row (docs/design.md §4): the group key, enrolments, Stats fields and PA/SA counts and rates. */
 export interface MetricsRow extends Stats {
   key: { cohort?: string; urn?: string; phase?: string; yearGroup?: string; sex?: string; week?: string };
   enrolments: number;

@@ -1,5 +1,5 @@
 /**
- * Statutory triggers of the National Framework (DESIGN §2.5, in force from 19 August 2024), across
+ * Statutory triggers of the National Framework (docs/design.md §2.5, in force from 19 August 2024), across
  * every school and academic year held for the pupil (school-weeks.ts merges them into one timeline):
  *
  * - Who: only pupils of compulsory school age on the session's date (compulsory-school-age.ts). Every
@@ -68,12 +68,12 @@ const DAY_SLOTS: number = DAYS_PER_YEAR_SLOT;
 const RANK: Uint8Array = MARK_RANK;
 const POSSIBLE_RANK: number = RANK_UNAUTHORISED;
 
-/** Unauthorised absence for a holiday / leave in term time (DESIGN §2.1). */
+/** Unauthorised absence for a holiday / leave in term time (docs/design.md §2.1). */
 export const LEAVE_IN_TERM_TIME_CODE = 'G';
 /** Late after the register closed: an unauthorised absence that is lateness, not missing the session. */
 export const LATE_AFTER_REGISTER_CLOSED_CODE = 'U';
 
-/** The unauthorised absence codes (DESIGN §2.1), used for continuous absence (not LA-configurable). */
+/** The unauthorised absence codes (docs/design.md §2.1), used for continuous absence (not LA-configurable). */
 export const UNAUTHORISED_CODES: readonly string[] = ['G', 'N', 'O', 'U'];
 /** No reason / not known: a run containing one is a children-missing-education risk. */
 export const MISSING_EDUCATION_CODES: readonly string[] = ['N', 'O'];
@@ -184,7 +184,7 @@ export interface ThresholdWindow {
 export type ThresholdSession = SessionEvidence & { lateness?: true };
 
 /**
- * The two routes of the schools' policies to a penalty notice (DESIGN §2.5):
+ * The two routes of the schools' policies to a penalty notice (docs/design.md §2.5):
  * - `leave_in_term_time`: the threshold is met by leave in term time alone (G sessions): the school
  *   requests a penalty notice;
  * - `irregular_attendance`: otherwise (O and U, with or without some G): a notice to improve first,
@@ -526,7 +526,7 @@ export function latenessWarning(t: PupilTimeline, academicYear: number, threshol
   return terms.length ? { sessionsThreshold: threshold, terms } : null;
 }
 
-// ---- Compulsory school age (DESIGN §2.5) ----------------------------------------------------------
+// ---- Compulsory school age (docs/design.md §2.5) ----------------------------------------------------------
 
 /** Who the statutory triggers apply to, as every statutory flag states it. */
 export interface StatutoryAge {

@@ -4,7 +4,7 @@
  * once past the review limit the LA sets (default six school weeks).
  *
  * - A **school week** is a calendar week (Monday–Sunday) with at least one school session at the
- *   school (DESIGN §2.3); weeks without one (holidays) are skipped, so a half term neither ends a
+ *   school (docs/design.md §2.3); weeks without one (holidays) are skipped, so a half term neither ends a
  *   timetable nor counts towards it.
  * - A **part-time timetable** is a run of consecutive school weeks in each of which the pupil has
  *   at least one C2 session; a school week without C2 ends it. The latest run is reported.

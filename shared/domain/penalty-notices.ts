@@ -1,5 +1,5 @@
 /**
- * Penalty-notice escalation (DESIGN §2.5, National Framework from 19 August 2024): per parent, per
+ * Penalty-notice escalation (docs/design.md §2.5, National Framework from 19 August 2024): per parent, per
  * child, over a 3-year period that starts with the first notice.
  *
  * Rules, exactly as this module applies them:
@@ -22,7 +22,7 @@
  * - Notices are recorded in date order: a notice dated before the latest counted notice for the same
  *   parent and child is refused (`out_of_order`), so no earlier notice's sequence or amount changes
  *   after the fact.
- * - Only a child of compulsory school age (DESIGN §2.5) can be the subject of a notice: a notice dated
+ * - Only a child of compulsory school age (docs/design.md §2.5) can be the subject of a notice: a notice dated
  *   before the child reaches compulsory school age is refused (`not_compulsory_school_age`: no offence
  *   under section 444 can have been committed yet), and one recorded before this rule for such a date
  *   is not counted. A notice dated after the school leaving date is allowed (it concerns absence
@@ -174,7 +174,7 @@ export function nextPenaltyNotice(
   if (span && on < span.from) {
     return {
       allowed: false, code: 'not_compulsory_school_age', alternatives: [], previous: [],
-      reason: `The child is of compulsory school age from ${span.from} (DESIGN §2.5): a penalty notice dated ${on} cannot concern an offence, and this notice is not recorded.`,
+      reason: `The child is of compulsory school age from ${span.from} (docs/design.md §2.5): a penalty notice dated ${on} cannot concern an offence, and this notice is not recorded.`,
     };
   }
   const unknown = age?.ageUnknown ? { ageUnknown: true as const } : {};

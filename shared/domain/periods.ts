@@ -1,5 +1,5 @@
 /**
- * Reporting periods. The standard periods of an academic year are materialised on ingest (DESIGN §3
+ * Reporting periods. The standard periods of an academic year are materialised on ingest (docs/design.md §3
  * "Periods and PA"): the year, the DfE census terms and each calendar week. PA is a threshold per
  * enrolment, so a period's PA can never be summed from shorter periods; any other period is computed
  * exactly from the marks.

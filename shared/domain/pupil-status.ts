@@ -3,7 +3,7 @@
  * emerging flags (pupil-summary.ts) plus the National Framework's statutory triggers
  * (national-framework.ts: penalty-notice threshold, 10 and 20 days' continuous unauthorised absence,
  * 15 days' illness) for the sessions of compulsory school age by the date of birth the schools state
- * (DESIGN §2.5), all recomputed from the marks whenever they change. Figures, PA and SA are for every
+ * (docs/design.md §2.5), all recomputed from the marks whenever they change. Figures, PA and SA are for every
  * session, whatever the pupil's age (the DfE reports them for all pupils).
  */
 import type { LaSettings } from '../config.js';

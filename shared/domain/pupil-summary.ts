@@ -1,5 +1,5 @@
 /**
- * The LA's view of one pupil across all their schools (DESIGN §2.2 "Across schools"): counts are
+ * The LA's view of one pupil across all their schools (docs/design.md §2.2 "Across schools"): counts are
  * summed over the pupil's enrolments in the academic year, then the PA/SA thresholds are applied to
  * the combined figures. `D` (dual registration) is not a possible session, so a dual-registered pupil
  * is never double-counted.

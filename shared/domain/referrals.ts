@@ -1,5 +1,5 @@
 /**
- * Referral cases (DESIGN §5): the state machine, what may be recorded in which state, the append-only
+ * Referral cases (docs/design.md §5): the state machine, what may be recorded in which state, the append-only
  * event each change produces, the triage service level, the evidence snapshot and the suggestions.
  * Pure: the API loads and stores; this decides.
  *
@@ -499,7 +499,7 @@ export function recordAction(r: Referral, input: ActionInput, ctx: ActionContext
 
   switch (input.type) {
     case 'penalty_notice_issued': {
-      // The child's age from the date of birth in the case's evidence (DESIGN §2.5).
+      // The child's age from the date of birth in the case's evidence (docs/design.md §2.5).
       const age = statutoryAgeOf(r.evidence?.pupil?.dob);
       const decision: PenaltyNoticeDecision = nextPenaltyNotice(ctx.penaltyNoticeHistory, { parentId: action.parentId as string, upn: r.upn, on: input.date, age });
       if (!decision.allowed) {
@@ -696,7 +696,7 @@ export function raisedBy(r: Pick<Referral, 'createdBy'>, by: Pick<Actor, 'role' 
 
 /**
  * A referrer who may not work cases (school, VSH) may still withdraw its own case before triage,
- * and only its own (DESIGN §5; issue 15: never a case the LA or another referrer raised).
+ * and only its own (docs/design.md §5; issue 15: never a case the LA or another referrer raised).
  */
 export function mayWithdrawAsReferrer(r: Pick<Referral, 'status' | 'createdBy'>, patch: ReferralPatch, by: Pick<Actor, 'role' | 'urn' | 'sub'>): boolean {
   const keys = Object.entries(patch).filter(([, v]) => v !== undefined).map(([key]) => key);
@@ -832,7 +832,7 @@ const SUGGESTION_RANK: Partial<Record<ReferralType, number>> = {
 
 /**
  * Whether a continuous-absence flag's detail shows no contact (N or O), which makes it a
- * children-missing-education risk (DESIGN §2.5). Reads `missingEducationRisk` (national-framework.ts
+ * children-missing-education risk (docs/design.md §2.5). Reads `missingEducationRisk` (national-framework.ts
  * states it on ten/twenty-day flags) or `cmeRisk` when given, else the
  * codes of the run (`codes` as a code→count map or list, or `sessions` as [{code}]).
  */

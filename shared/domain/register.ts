@@ -3,7 +3,7 @@
  * details, and their school-reported characteristics by date. It is the canonical record from which
  * every figure is derived, so applying a return is a pure function of (register, rows).
  *
- * Rules applied here (DESIGN §3 "Corrections", §2.3, §2.4):
+ * Rules applied here (docs/design.md §3 "Corrections", §2.3, §2.4):
  * - a later return for the same pupil, date and session replaces the earlier mark;
  * - an empty mark (not yet marked) never erases a code already received for that session;
  * - characteristics stated on a row hold from that date until a later-dated row states otherwise
@@ -244,7 +244,7 @@ type DetailField = (typeof DETAIL_FIELDS)[number];
 
 /**
  * The value of a characteristic in force on each day of the year: the latest statement on or before
- * that day (DESIGN §2.4). Days before the first statement take `fallback`.
+ * that day (docs/design.md §2.4). Days before the first statement take `fallback`.
  */
 export function effectiveByDay(stated: string, fallback: string): string {
   let out = '';
@@ -257,7 +257,7 @@ export function effectiveByDay(stated: string, fallback: string): string {
   return out;
 }
 
-/** Day slots (0..365) on which this register holds any mark other than '#' for any pupil (DESIGN §2.3). */
+/** Day slots (0..365) on which this register holds any mark other than '#' for any pupil (docs/design.md §2.3). */
 export function sessionDays(register: SchoolRegister): Uint8Array {
   const days = new Uint8Array(DAYS_PER_YEAR_SLOT);
   for (const pupil of register.pupils.values()) {

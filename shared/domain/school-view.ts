@@ -1,6 +1,6 @@
 /**
  * A school's materialised figures for one academic year: metric cells for every standard period
- * (DESIGN §3 "Periods and PA") and one row per pupil for the cross-school flag lists. Rebuilt from
+ * (docs/design.md §3 "Periods and PA") and one row per pupil for the cross-school flag lists. Rebuilt from
  * the register on every change, so it is always exactly what the marks say.
  */
 import { aggregateCells, type AggregationEnrolment, type PeriodCells } from './metrics.js';

@@ -1,6 +1,6 @@
 /**
  * A pupil's sessions across every school and academic year held, in date order, and the pupil's
- * school weeks (DESIGN §2.3). The National Framework triggers (national-framework.ts) and the
+ * school weeks (docs/design.md §2.3). The National Framework triggers (national-framework.ts) and the
  * threshold-gaming detectors read this one merged timeline.
  *
  * School week: a calendar week (Monday–Sunday) containing at least one school session at a school

@@ -1,5 +1,5 @@
 /**
- * Attendance statistics by the DfE methodology (DESIGN §2.2): rates over possible sessions, and the
+ * Attendance statistics by the DfE methodology (docs/design.md §2.2): rates over possible sessions, and the
  * persistent (≥ 10 %) and severe (≥ 50 %) absence thresholds, applied per enrolment.
  *
  * Counting happens on compact arrays of per-code counts (`CodeCounts`, indexed by CODE_INDEX) because
@@ -55,7 +55,7 @@ export function totalsOf(counts: CodeCounts): SessionTotals {
   return t;
 }
 
-/** The API's `Stats` (DESIGN §4): integers are session counts, rates are percentages of possible sessions. */
+/** The API's `Stats` (docs/design.md §4): integers are session counts, rates are percentages of possible sessions. */
 export interface Stats {
   possibleSessions: number;
   attendedSessions: number;

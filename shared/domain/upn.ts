@@ -1,5 +1,5 @@
 /**
- * Unique Pupil Number (DESIGN §6): 13 characters. Character 1 is a check letter; 2–4 LA code,
+ * Unique Pupil Number (docs/design.md §6): 13 characters. Character 1 is a check letter; 2–4 LA code,
  * 5–8 establishment, 9–10 year, 11–13 serial, where a temporary UPN ends in a letter.
  * Check letter: letters ABCDEFGHJKLMNPQRTUVWXYZ numbered 0–22; sum (position × value) over
  * positions 2–13; the check letter is the list's letter at (sum mod 23).

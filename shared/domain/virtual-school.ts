@@ -1,5 +1,5 @@
 /**
- * The Virtual School (DESIGN §1, §2.4, §4): looked-after children, previously looked-after children
+ * The Virtual School (docs/design.md §1, §2.4, §4): looked-after children, previously looked-after children
  * and children with a social worker seen as one school, wherever they are educated.
  *
  * Everything here is date-effective. A child is in a cohort on a date when an LA social-care episode
@@ -19,7 +19,7 @@
  *   return covering it, or they are on no register at all this year).
  * - The termly summary for a Personal Education Plan: per census term, only the sessions on days the
  *   child was in the cohort (looked after by default); PA/SA on those sessions combined across
- *   schools (DESIGN §2.2 "Across schools").
+ *   schools (docs/design.md §2.2 "Across schools").
  */
 import { CODE_OF_CHAR, isAbsence, NO_MARK, UNMARKED } from './codes.js';
 import { COHORT_BIT, cohortMasksByDay, type CareEpisodeSpan } from './cohorts.js';

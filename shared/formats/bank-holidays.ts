@@ -1,5 +1,5 @@
 /**
- * Bank holidays in England and Wales (DESIGN §2.3: never school days), from the gov.uk feed snapshot
+ * Bank holidays in England and Wales (docs/design.md §2.3: never school days), from the gov.uk feed snapshot
  * shipped in shared/reference. The JSON is imported (not read from disk) so esbuild inlines it into
  * each Lambda bundle and no file path has to survive bundling.
  */

@@ -1,5 +1,5 @@
 /**
- * LA or school term-date calendars (DESIGN §6): closures (holidays, INSET days, bank holidays)
+ * LA or school term-date calendars (docs/design.md §6): closures (holidays, INSET days, bank holidays)
  * that add future and labelled non-school days to the calendar inferred from registers.
  *
  * (a) iCalendar (RFC 5545): all-day VEVENTs. DTSTART;VALUE=DATE (an 8-digit value without

@@ -4,7 +4,7 @@ import type { FileError } from './csv.js';
 
 /**
  * The common output of the LA social-care importers (SSDA903, CIN census, cohort CSV): dated
- * episodes of cohort membership (DESIGN §2.4), plus per-record errors. A pupil is in the cohort
+ * episodes of cohort membership (docs/design.md §2.4), plus per-record errors. A pupil is in the cohort
  * on every date from `start` to `end` inclusive; an open episode (no `end`) runs to today.
  */
 

@@ -1,5 +1,5 @@
 /**
- * CIN census XML (DESIGN §6): `Message/Children/Child` → `cin` and `cpp` episodes.
+ * CIN census XML (docs/design.md §6): `Message/Children/Child` → `cin` and `cpp` episodes.
  *
  * Records: every `CINdetails` (a referral) and every `ChildProtectionPlans` inside one is a
  * record, with the line its element starts on. Rules and decisions:

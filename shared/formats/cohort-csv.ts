@@ -1,5 +1,5 @@
 /**
- * LA cohort list as CSV (DESIGN §6): `upn, cohort, start_date, end_date`, one episode per row.
+ * LA cohort list as CSV (docs/design.md §6): `upn, cohort, start_date, end_date`, one episode per row.
  *
  * - Header names are case-insensitive, in any order; other columns are ignored.
  * - `cohort` is one of cla, cin, cpp, plac (case-insensitive).

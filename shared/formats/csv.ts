@@ -1,5 +1,5 @@
 /**
- * RFC 4180 CSV reader for uploads up to ~200 MB (DESIGN §6), shared by every CSV format.
+ * RFC 4180 CSV reader for uploads up to ~200 MB (docs/design.md §6), shared by every CSV format.
  *
  * - Input is a Buffer. A UTF-8 BOM is stripped. Line endings CRLF, LF or a lone CR.
  * - Quoted fields may hold commas, doubled quotes and line breaks (kept as written).

@@ -1,5 +1,5 @@
 /**
- * The DfE Common Transfer File (CTF) as a school return (DESIGN §6), and a CTF writer.
+ * The DfE Common Transfer File (CTF) as a school return (docs/design.md §6), and a CTF writer.
  *
  * What is read (element names as in the DfE CTF schema and MIS exporters; see
  * docs/ctf-attendance.md for the sources and the marks layout):
@@ -25,7 +25,7 @@
  * present), sen from the SEN entry in force on the date, cla from InCare (a current flag, applied
  * to every row of the file; SSDA903 episodes remain the dated authority).
  *
- * Checks: each YearData's marks are counted by DESIGN §2.1 categories and compared with the
+ * Checks: each YearData's marks are counted by docs/design.md §2.1 categories and compared with the
  * totals stated in the same YearData (possible = present + approved activity + authorised +
  * unauthorised; attended = present + approved activity). A mismatch rejects every row of that
  * pupil-year with one error per wrong total naming the pupil, the total, stated and counted.
@@ -172,7 +172,7 @@ function categoryOfToken(token: string): Category | undefined {
   return c === 'present' || c === 'approved_activity' || c === 'authorised' || c === 'unauthorised' ? c : undefined;
 }
 
-/** Totals implied by a list of session codes (DESIGN §2.1). */
+/** Totals implied by a list of session codes (docs/design.md §2.1). */
 export function countCtfTotals(codes: readonly string[]): Required<CtfTotals> {
   const t = { possible: 0, authorised: 0, attended: 0, unauthorised: 0 };
   for (const code of codes) {

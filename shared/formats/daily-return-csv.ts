@@ -1,5 +1,5 @@
 /**
- * The daily return CSV (DESIGN §6): one row per pupil per date, header row required, columns in
+ * The daily return CSV (docs/design.md §6): one row per pupil per date, header row required, columns in
  * any order, header names matched case-insensitively (surrounding spaces ignored; spaces or
  * hyphens may stand for underscores). Unknown columns are ignored.
  *
@@ -12,7 +12,7 @@
  * - Records whose fields are all empty (`,,,,` lines left by spreadsheets) are skipped, not counted.
  * - A record with fewer fields than the header, or more (unless the extra fields are empty), is a
  *   row error `field_count`: an unquoted comma in a name shifts every later column.
- * - Dates must be YYYY-MM-DD as DESIGN §6 says; a spreadsheet-reformatted DD/MM/YYYY gets a hint.
+ * - Dates must be YYYY-MM-DD as docs/design.md §6 says; a spreadsheet-reformatted DD/MM/YYYY gets a hint.
  * - Flags fsm/cla/plac/cin/cpp accept Y/N and also Yes/No, True/False, 1/0 (any case): MIS exports
  *   vary and none of these is ambiguous. Empty means "not stated".
  * - Identical duplicate rows (same urn+upn+date and the same marks) are accepted once (the first);
@@ -108,7 +108,7 @@ const EARLIEST_OTHER_DATE = '1900-01-01';
 
 export function parseDailyReturnCsv(input: Buffer, options: ReturnParseOptions): ReturnParse {
   if (!isIsoDate(options.today)) throw new RangeError(`options.today must be an ISO date, got '${options.today}'`);
-  // "Over the size limit" is a file error of the format itself (DESIGN §6), whatever path the file came by.
+  // "Over the size limit" is a file error of the format itself (docs/design.md §6), whatever path the file came by.
   const maxBytes = options.maxBytes ?? LIMITS.maxPresignedUploadBytes;
   if (input.length > maxBytes) {
     return {
@@ -259,7 +259,7 @@ class ReturnReader {
     // Admission and leaving dates given on any row of the pupil apply to the pupil's other rows.
     const clean = this.rowErrors.length === 0;
     // A row rejected for, say, a bad sex value still contradicts another row's marks for that date:
-    // DESIGN §6 rejects both rows of a conflict, so such rows stay in the duplicate check.
+    // docs/design.md §6 rejects both rows of a conflict, so such rows stay in the duplicate check.
     const keyed = urnOk && upn.ok && date.ok && am.ok && pm.ok;
     if (urnOk && upn.ok && (keyed || enrolment.admission !== undefined || enrolment.leaving !== undefined)) {
       let school = this.pupils.get(urn);

@@ -1,5 +1,5 @@
 /**
- * School registry from a GIAS extract (DESIGN §6): the "edubasealldata" CSV from Get Information
+ * School registry from a GIAS extract (docs/design.md §6): the "edubasealldata" CSV from Get Information
  * about Schools. Real extracts have ~130 columns and are published in Windows-1252, so extra
  * columns are ignored and a file that is not valid UTF-8 is read as Windows-1252 (it holds no
  * personal data). Header names are matched case-insensitively after trimming.

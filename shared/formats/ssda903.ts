@@ -1,6 +1,6 @@
 /**
  * SSDA903 (children looked after return) as the LA's CSV extracts `header.csv` + `episodes.csv`
- * (DESIGN §6), turned into `cla` and `plac` episodes.
+ * (docs/design.md §6), turned into `cla` and `plac` episodes.
  *
  * Rules:
  * - Dates are DD/MM/YYYY. Episodes join to children on CHILD; the UPN comes from header.csv.

@@ -1,4 +1,4 @@
-/** zod schemas shared by the API contract (DESIGN §4); the OpenAPI document is generated from them. */
+/** zod schemas shared by the API contract (docs/design.md §4); the OpenAPI document is generated from them. */
 import * as z from 'zod';
 import { COHORTS } from '../domain/cohorts.js';
 import { isIsoDate } from '../domain/dates.js';

@@ -1,4 +1,4 @@
-/** zod schemas of the referral API (DESIGN §5); the OpenAPI document is generated from them. */
+/** zod schemas of the referral API (docs/design.md §5); the OpenAPI document is generated from them. */
 import * as z from 'zod';
 import { ACTION_TYPES, OUTCOMES, PRIORITIES, REFERRAL_STATUSES, REFERRAL_TYPES } from '../domain/referrals.js';
 import { IsoDate, Stats, Upn, Urn } from './common.js';
@@ -175,7 +175,7 @@ export const SuggestionSchema = z
     reasons: z.array(z.object({
       flag: z.string(), since: z.string(), referralType: ReferralTypeSchema,
       route: z.enum(['leave_in_term_time', 'irregular_attendance']).optional()
-        .describe('penalty_notice_threshold: the route the policies set (DESIGN §2.5) — leave in term time (G) or irregular attendance (O, U)'),
+        .describe('penalty_notice_threshold: the route the policies set (docs/design.md §2.5) — leave in term time (G) or irregular attendance (O, U)'),
       firstStep: z.enum(['penalty_notice_request', 'notice_to_improve']).optional().describe('what the LA does first on this route'),
       why: z.string().optional().describe('why this route applies, with the window\'s sessions by code'),
       ageUnknown: z.literal(true).optional().describe('no date of birth: check the pupil is of compulsory school age'),

@@ -1,5 +1,5 @@
 /**
- * The audit log (DESIGN §4): every read of pupil-level data and every write, with who, role, what,
+ * The audit log (docs/design.md §4): every read of pupil-level data and every write, with who, role, what,
  * when and outcome. Append-only: entries are only ever put with a fresh key (conditional on the key
  * not existing), never updated or deleted, and no route can change them. Entries about one pupil are
  * written twice — under the day and under the pupil — so "who looked at this child" is one query.

@@ -1,5 +1,5 @@
 /**
- * Term-date calendars held by the service (DESIGN §2.3, §6): the LA's calendar and each school's own
+ * Term-date calendars held by the service (docs/design.md §2.3, §6): the LA's calendar and each school's own
  * (academies set their own dates), as closures; each upload's report (the raw file itself is kept by
  * shared/store/imports.ts like every LA import); and the sources a
  * school's merged calendar is built from (its register's session days, its own calendar, the LA
@@ -9,7 +9,7 @@
  * condition so two uploads at once never lose one another's closures. A calendar is small (a year
  * of an LA's dates is ~15 closures), so the whole list lives in the item.
  *
- * How an upload changes what is held (a decision: DESIGN is silent on it):
+ * How an upload changes what is held (a decision: the design is silent on it):
  * - mode `replace` (the default): the file is the calendar for every academic year its closures
  *   start in; closures held for those years are dropped, other years are kept. Re-uploading the
  *   same file changes nothing; next year's term dates do not erase this year's.

@@ -1,5 +1,5 @@
 /**
- * Threshold-gaming runs and their results (DESIGN §2.6, §4):
+ * Threshold-gaming runs and their results (docs/design.md §2.6, §4):
  * - a run's record (`k.patternRun`, listed newest first on gsi1 `k.patternRunsIndex`): status
  *   received → running → succeeded | failed, timings and counts;
  * - a run's findings, one gzipped JSON document in the registers bucket (`paths.patternFindings`);

@@ -1,6 +1,6 @@
 /**
  * Messages between the Lambdas. The ingest queue is FIFO with one message group per school, so all
- * writes to one school's register are applied in order by one consumer at a time (DESIGN §3).
+ * writes to one school's register are applied in order by one consumer at a time (docs/design.md §3).
  */
 import { randomBytes } from 'node:crypto';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';

@@ -1,4 +1,4 @@
-/** Received returns: status, counts and row errors (DESIGN §4 GET /v1/returns/{returnId}). */
+/** Received returns: status, counts and row errors (docs/design.md §4 GET /v1/returns/{returnId}). */
 import { k } from './keys.js';
 import { getItem, putItem, queryPage, updateItem } from './table.js';
 

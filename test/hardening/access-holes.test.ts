@@ -230,7 +230,7 @@ describe('withdrawing a referral', () => {
     expect((await withdraw(school[A], byVsh)).status).toBe(403);
   });
 
-  it('lets every role that may see a case add a note in any state (DESIGN §5), and nobody else', async () => {
+  it('lets every role that may see a case add a note in any state (docs/design.md §5), and nobody else', async () => {
     const byLa = await create(officer, V, A);
     const n1 = await note(school[A], byLa, 'school note');
     expect(n1.status).toBe(201);

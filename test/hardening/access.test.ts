@@ -59,7 +59,7 @@ interface Call {
 
 /**
  * For each known route: the request (side-effect free where it can be: bodies that fail validation
- * once past the access check) and the outcome for each role, per DESIGN §4. The school token is
+ * once past the access check) and the outcome for each role, per docs/design.md §4. The school token is
  * school A's; the ids are school A's return, pupil P2 (not looked after) and a referral about P2.
  */
 const TABLE: Record<string, { call: () => Call; expect: Record<Who, Outcome> }> = {
@@ -123,7 +123,7 @@ describe('every role against every route', () => {
   });
 
   for (const role of ROLES) {
-    it(`${role}: allowed where DESIGN §4 allows, 403 where the role may not, 404 for what is outside its scope`, async () => {
+    it(`${role}: allowed where docs/design.md §4 allows, 403 where the role may not, 404 for what is outside its scope`, async () => {
       const faults: string[] = [];
       await inPool(allRoutes, 4, async (def) => {
         const entry: { call: () => Call; expect: Record<Who, Outcome | 'capable'> } = TABLE[key(def)] ?? fallback(def);

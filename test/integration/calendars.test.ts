@@ -1,5 +1,5 @@
 /**
- * Calendars through the API (DESIGN §2.3, §4 POST /v1/calendars, §6): a real LA's published
+ * Calendars through the API (docs/design.md §2.3, §4 POST /v1/calendars, §6): a real LA's published
  * holidays (Sheffield's ICS) imported LA-wide; a school with no register then has exactly those
  * breaks; a school's own register (for the dates it covers) and a school's own calendar win over
  * the LA's; every upload is kept and answered record by record.

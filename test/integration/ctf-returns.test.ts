@@ -1,5 +1,5 @@
 /**
- * CTF returns through the same ingest as the daily CSV (DESIGN §6, issue 6):
+ * CTF returns through the same ingest as the daily CSV (docs/design.md §6, issue 6):
  * - round trip: two school years of a realistic class, sent once as daily-return CSVs by one
  *   school and once as CTFs (written by shared/formats/ctf.ts) by another, give the same figures
  *   for every pupil (GET /v1/pupils/{upn}), code by code;

@@ -1,5 +1,5 @@
 /**
- * Large uploads (DESIGN §4 POST /v1/returns/uploads): a whole-year back-fill of a large secondary
+ * Large uploads (docs/design.md §4 POST /v1/returns/uploads): a whole-year back-fill of a large secondary
  * school (~50 MB of daily-return CSV) goes up through a presigned S3 PUT (s3rver here), and the
  * object goes through exactly the same receive → queue → ingest path as a direct upload, its
  * progress visible in GET /v1/returns/{returnId}.

@@ -222,7 +222,7 @@ describe('a generated LA against DuckDB over the raw CSV files', () => {
   }, 600_000);
 
   // For a period that is not materialised, the weeks the period cuts must count only the period's
-  // own days (DESIGN §2.4: a cohort-enrolment's sessions are restricted to the period).
+  // own days (docs/design.md §2.4: a cohort-enrolment's sessions are restricted to the period).
   it('counts only the period\'s own days in the weeks a custom period cuts, grouped by week', async () => {
     const questions = [questionsFor('la', CUSTOM, { dims: ['week'] }), questionsFor('school', CUSTOM, { urn: urns[0], dims: ['week'] })]
       .flat().filter((q) => q.groupBy === 'week' && (FULL || (q.cohort === 'all' && q.population === 'all')));

@@ -15,7 +15,7 @@ import { putItem } from '../../shared/store/table.js';
 
 const URN_A = '100001';
 const URN_B = '100002';
-const P1 = upnFor(11); // the referred pupil: 12 G sessions in September, an O during the notice to improve (N, reason not yet provided, would not count: DESIGN §2.5)
+const P1 = upnFor(11); // the referred pupil: 12 G sessions in September, an O during the notice to improve (N, reason not yet provided, would not count: docs/design.md §2.5)
 const P2 = upnFor(12); // severely absent (all illness), never referred: a suggestion
 const P3 = upnFor(13, '999', '3001'); // at school B
 const DAYS = weekdays('2025-09-01', '2025-11-28');

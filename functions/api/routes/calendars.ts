@@ -1,5 +1,5 @@
 /**
- * Term-date calendars (DESIGN §4 POST /v1/calendars, §6 "Calendars"): the LA's, or one school's own
+ * Term-date calendars (docs/design.md §4 POST /v1/calendars, §6 "Calendars"): the LA's, or one school's own
  * (`?urn=`), as an iCalendar file (all-day events, DTEND exclusive) or the CSV `start_date, end_date,
  * label, urn` (end inclusive; urn empty = LA-wide). Admin only. Every upload is kept as received and
  * answered with a per-record report; `GET /v1/calendars` lists what is held.

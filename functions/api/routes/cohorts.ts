@@ -1,5 +1,5 @@
 /**
- * POST /v1/cohorts: the LA's social-care lists (DESIGN §6) — SSDA903 header.csv + episodes.csv
+ * POST /v1/cohorts: the LA's social-care lists (docs/design.md §6) — SSDA903 header.csv + episodes.csv
  * (together, as multipart/form-data), a CIN census XML, or a cohort CSV. The format is recognised
  * from the content unless `?format=` says. Good records load while each defective one is reported
  * (file, line, field, what was expected); an import replaces that source's episodes, and the

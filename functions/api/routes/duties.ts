@@ -457,7 +457,7 @@ interface SuggestionLike {
 }
 
 /**
- * The referral suggestions with each child missing education after a deletion added (DESIGN §5 "CME
+ * The referral suggestions with each child missing education after a deletion added (docs/design.md §5 "CME
  * risk"): a `children_missing_education` reason (since the leaving date, or the day after the
  * destination school's deadline), first in rank. For LA officers only (it reads other schools' rolls);
  * children with an open case are left out, as for every suggestion.

@@ -1,5 +1,5 @@
 /**
- * Threshold-gaming patterns (DESIGN §2.6, §4): the latest run's findings with their evidence for the
+ * Threshold-gaming patterns (docs/design.md §2.6, §4): the latest run's findings with their evidence for the
  * LA's officers and (within its scope) the Virtual School, and runs of the detectors on demand for
  * the admin. The detectors run in the patterns Lambda (functions/patterns), invoked asynchronously;
  * locally the same SDK call reaches the local Lambda stand-in (local/lambda.ts).

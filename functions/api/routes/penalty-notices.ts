@@ -1,5 +1,5 @@
 /**
- * Penalty notices not paid (issue 22; DESIGN §2.5 escalation, §5 referrals): an LA-wide list of the
+ * Penalty notices not paid (issue 22; docs/design.md §2.5 escalation, §5 referrals): an LA-wide list of the
  * notices past their payment date (28 days after issue) with no payment or withdrawal recorded, each
  * with its parent and child, awaiting the LA's decision — prosecution or withdrawal — as the schools'
  * policies describe the escalation. The rule is `unpaidPenaltyNotices` in shared/domain/referrals.ts.

@@ -67,7 +67,7 @@ function yearOfSummary(record: PupilSummaryRecord, requested?: number): PupilYea
   return years.length ? record.years[String(years[0])] : undefined;
 }
 
-/** How much of the pupil's record for this year the principal may read (DESIGN §4; issue 15). */
+/** How much of the pupil's record for this year the principal may read (docs/design.md §4; issue 15). */
 async function scopeOfYear(principal: Principal, upn: string, year: PupilYearSummary): Promise<PupilReadScope> {
   const urns = year.enrolments.map((e) => e.urn);
   let everCohorts = year.everCohorts;

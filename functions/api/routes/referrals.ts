@@ -1,5 +1,5 @@
 /**
- * Referrals (DESIGN §5): cases about one pupil, worked by the LA's School Attendance Support Team.
+ * Referrals (docs/design.md §5): cases about one pupil, worked by the LA's School Attendance Support Team.
  * The rules live in shared/domain/referrals.ts (state machine, actions, events, service level) and
  * shared/domain/penalty-notices.ts (escalation); the storage in shared/store/referrals.ts. Here:
  * who may see and do what, HTTP preconditions (If-Match → 428/412, Idempotency-Key), and mapping the

@@ -1,5 +1,5 @@
 /**
- * POST /v1/schools (admin): load the school registry from a GIAS extract (DESIGN §6). Phase drives
+ * POST /v1/schools (admin): load the school registry from a GIAS extract (docs/design.md §6). Phase drives
  * grouping; a school whose LA code is not this LA's is marked out of area (looked-after children
  * placed there; the Virtual School may send its returns).
  */

@@ -142,7 +142,7 @@ export const schoolRoutes = [
   }),
   defineRoute({
     method: 'GET', path: '/v1/schools/{urn}/unresolved-n', access: 'read_data_quality', audit: { action: 'read_unresolved_n' }, tags: ['schools'],
-    summary: "A school's unresolved N: sessions still coded N (reason not yet provided) more than the LA's limit of school days after their date (data quality, not an offence; DESIGN §2.5)",
+    summary: "A school's unresolved N: sessions still coded N (reason not yet provided) more than the LA's limit of school days after their date (data quality, not an offence; docs/design.md §2.5)",
     query: z.object({ academicYear: z.coerce.number().int().min(2000).max(2100).optional() }),
     response: z.object({
       urn: z.string(), academicYear: z.number().int(), asAt: z.string(), limitSchoolDays: z.number().int(),

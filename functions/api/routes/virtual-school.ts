@@ -1,5 +1,5 @@
 /**
- * The Virtual School (DESIGN §1, §4): the looked-after, previously looked-after and social-worker
+ * The Virtual School (docs/design.md §1, §4): the looked-after, previously looked-after and social-worker
  * children as one school, wherever they are educated — the roll with figures while in the cohort, the
  * daily alerts, and the termly summary for a child's Personal Education Plan.
  *

@@ -1,5 +1,5 @@
 /**
- * Exact tail probabilities for the pattern detectors (DESIGN §2.6). Evidence that goes to a case
+ * Exact tail probabilities for the pattern detectors (docs/design.md §2.6). Evidence that goes to a case
  * officer must not rest on a normal approximation in the far tail, so the binomial tail is summed
  * exactly in log space; the normal quantile is only used for funnel-plot limits.
  */

@@ -1,5 +1,5 @@
 /**
- * Detector 3, family pattern (DESIGN §2.6): children of one household at DIFFERENT schools absent on
+ * Detector 3, family pattern (docs/design.md §2.6): children of one household at DIFFERENT schools absent on
  * the same holiday-adjacent dates. No school can see it; the LA can. Penalty notices are per parent
  * per child, so the finding names every child in the pattern.
  *

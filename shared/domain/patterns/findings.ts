@@ -1,5 +1,5 @@
 /**
- * What the threshold-gaming detectors report (DESIGN §2.6, API `GET /v1/patterns`). Every finding
+ * What the threshold-gaming detectors report (docs/design.md §2.6, API `GET /v1/patterns`). Every finding
  * carries its evidence — the dates and codes, observed against expected, the statistic and the
  * threshold it crossed — and one plain-English sentence an officer can read to a parent or a head
  * teacher. No finding holds names: the API joins them when an authorised user reads it.

@@ -1,13 +1,13 @@
 /**
- * Detector 1, holiday-adjacent absence (DESIGN §2.6): a pupil whose absence sessions fall on the
+ * Detector 1, holiday-adjacent absence (docs/design.md §2.6): a pupil whose absence sessions fall on the
  * K school days either side of their school's breaks far more than chance predicts, repeatedly.
  *
- * Sessions in the test (decided here; DESIGN names R, E, C2 and not-possible codes):
+ * Sessions in the test (decided here; the design names R, E, C2 and not-possible codes):
  * - counted absence: I (illness), M (medical), G (holiday), N (no reason yet), O (other unauthorised)
  *   — the codes a holiday can hide behind;
  * - in the test but never absence: attendance, approved activity and U (late after registers closed:
  *   the pupil was in school);
- * - left out entirely (neither a trial nor a hit): R, E, C2 (DESIGN), the other authorised reasons the
+ * - left out entirely (neither a trial nor a hit): R, E, C2 (docs/design.md), the other authorised reasons the
  *   school itself granted or that are no parent's choice (C, C1, J1, S, T, legacy H and F), and every
  *   not-possible or administrative code.
  * Holiday-adjacency comes from the school whose mark it is (each school's own breaks, from its own

@@ -1,5 +1,5 @@
 /**
- * Threshold gaming around holidays (DESIGN §2.6): the four detectors and the passes that run them
+ * Threshold gaming around holidays (docs/design.md §2.6): the four detectors and the passes that run them
  * over a whole LA.
  *
  * Three passes, so the nightly run can be partitioned by school for a 230,000-pupil LA:

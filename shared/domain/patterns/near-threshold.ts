@@ -1,5 +1,5 @@
 /**
- * Detector 2, near-threshold unauthorised absence (DESIGN §2.6): the penalty-notice window (10
+ * Detector 2, near-threshold unauthorised absence (docs/design.md §2.6): the penalty-notice window (10
  * school weeks, codes G/N/O/U by default, across every school and academic year: the rolling window
  * of national-framework.ts, reused here) kept just under the threshold — 8 or 9 sessions with the
  * defaults — or a holiday split into unauthorised days plus "illness".
@@ -12,8 +12,8 @@
  * (default G): the count just under the threshold is one holiday kept there, not a shorter absence
  * topped up with scattered late marks or odd days, nor days off with no reason given — decided here,
  * for precision (ordinary unauthorised absence reaches 8 in a window both ways). An LA that wants
- * DESIGN's wider reading sets `holidayCodes` to the whole penalty-notice code set.
- * Flagged when at least `minEpisodes` qualifying episodes share no session (default 1, DESIGN's
+ * the design's wider reading sets `holidayCodes` to the whole penalty-notice code set.
+ * Flagged when at least `minEpisodes` qualifying episodes share no session (default 1, the design's
  * definition: reason `peaked_under`; two or more: reason `repeated`). An LA that wants only repeated
  * patterns sets `minEpisodes` to 2.
  *

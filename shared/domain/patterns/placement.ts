@@ -11,7 +11,7 @@
  * sessions in their own sequence of sessions) is placed at random among the pupil's own sessions,
  * independently, with its length kept. The statistic is the number of absence sessions that land on
  * holiday-adjacent sessions — exactly the "observed vs expected from the share of the pupil's
- * sessions that are holiday-adjacent" of DESIGN §2.6 (the expectation is the same), with an exact
+ * sessions that are holiday-adjacent" of docs/design.md §2.6 (the expectation is the same), with an exact
  * tail from the convolution of each spell's distribution. It is the binomial test's equivalent for
  * clustered absence: one spell of n sessions carries the evidence of one event, not n.
  */

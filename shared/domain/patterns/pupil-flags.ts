@@ -1,5 +1,5 @@
 /**
- * A run's findings as flags on the pupil view (DESIGN §4 flag types `holiday_adjacent_absence`,
+ * A run's findings as flags on the pupil view (docs/design.md §4 flag types `holiday_adjacent_absence`,
  * `near_threshold_unauthorised`, `family_pattern`), each with `since` (the first date in its evidence)
  * and `detail` (the evidence).
  *

@@ -1,5 +1,5 @@
 /**
- * Detector 4, school coding pattern (DESIGN §2.6), per school and academic year, against the other
+ * Detector 4, school coding pattern (docs/design.md §2.6), per school and academic year, against the other
  * schools of the LA:
  * - illness next to breaks: the school's illness rate (I per possible session) on its own
  *   holiday-adjacent days relative to its other days, as a log ratio, is above the funnel's upper

@@ -1,5 +1,5 @@
 /**
- * Settings of the threshold-gaming detectors (DESIGN §2.6). The LA-configurable rules (K, the
+ * Settings of the threshold-gaming detectors (docs/design.md §2.6). The LA-configurable rules (K, the
  * penalty-notice code set, sessions and weeks) come from LaSettings; the statistical thresholds are
  * detector defaults chosen for precision: a flag sends an officer to a family, so each default keeps
  * the expected number of false flags across a 230,000-pupil LA in single figures (the reasoning is in
@@ -20,7 +20,7 @@ export interface HolidayAdjacentSettings {
   /** Fewest absence sessions on holiday-adjacent days (a sick day is 2 sessions: never enough alone). */
   minSessions: number;
   /**
-   * Fewest different breaks with at least 2 such sessions each: 2, DESIGN §2.6's "repeatedly" (one
+   * Fewest different breaks with at least 2 such sessions each: 2, docs/design.md §2.6's "repeatedly" (one
    * illness spanning a half term is one break: never a flag). The evidence decides beyond that, not a
    * count of breaks: the exact test's p-value scores each absence by how close it sits to the break,
    * so two breaks each taken on both sides are strong evidence by January, while a few sick days that
@@ -36,7 +36,7 @@ export interface NearThresholdSettings {
   /** A window "peaks just under" when its count is at least threshold − margin (default 10 − 2 = 8). */
   margin: number;
   /**
-   * Separate near-threshold windows (no session shared) that make a finding. DESIGN §2.6 defines the
+   * Separate near-threshold windows (no session shared) that make a finding. docs/design.md §2.6 defines the
    * pattern as a window peaking at 8 or 9 ("especially when repeated"), so one is enough by default;
    * the finding's reasons say `repeated` or `peaked_under` so a caseload can be ordered. 2 = only repeated.
    */

@@ -15,7 +15,7 @@ import {
   UNMARKED,
 } from '../../../shared/domain/codes.js';
 
-// DESIGN §2.1, the table of categories, written out here independently of the code under test.
+// docs/design.md §2.1, the table of categories, written out here independently of the code under test.
 const TABLE: Record<string, string[]> = {
   present: ['/', '\\', 'L'],
   approved_activity: ['K', 'V', 'P', 'W', 'B'],
@@ -30,7 +30,7 @@ const POSSIBLE_CATEGORIES = new Set(['present', 'approved_activity', 'authorised
 const BEFORE = '2024-08-18';
 const FROM = '2024-08-19';
 
-describe('DfE code categories (DESIGN §2.1)', () => {
+describe('DfE code categories (docs/design.md §2.1)', () => {
   for (const [category, codes] of Object.entries(TABLE)) {
     for (const code of codes) {
       it(`puts '${code}' in ${category}${POSSIBLE_CATEGORIES.has(category) ? ' (a possible session)' : ' (not a possible session)'}`, () => {

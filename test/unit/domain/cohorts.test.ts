@@ -32,7 +32,7 @@ function stated(spec: Partial<Record<Characteristic, Record<string, string>>> = 
 const inCohort = (masks: Int32Array, date: string, c: Cohort) => (masks[dayOfAcademicYear(date)] & COHORT_BIT[c]) !== 0;
 
 describe('cohort names', () => {
-  it('has every cohort of DESIGN §2.4 with its complement, and all', () => {
+  it('has every cohort of docs/design.md §2.4 with its complement, and all', () => {
     for (const c of ['fsm', 'sen_ehcp', 'sen_support', 'sen_none', 'cin', 'cpp', 'cla', 'plac', 'social_worker'] as const) {
       expect(isCohort(c)).toBe(true);
       expect(complementOf(c)).toBe(`non_${c}`);

@@ -62,7 +62,7 @@ function days(codes: Array<[string, string]>, from = TEN_DAYS): Record<string, [
 }
 
 /**
- * The obviously-correct recomputation (DESIGN §2.2, §2.4): for each enrolment and cohort, take the
+ * The obviously-correct recomputation (docs/design.md §2.2, §2.4): for each enrolment and cohort, take the
  * sessions in the period on dates the pupil was in the cohort; sum their codes; the enrolment counts
  * once when it has ≥ 1 possible session, and is PA / SA by its own absence over its own possible.
  */
@@ -113,7 +113,7 @@ function summed(cells: Cell[], cohort: Cohort, population: 'all' | 'compulsory' 
 
 const SEPT = customPeriod(YEAR, '2025-09-01', '2025-09-12');
 
-describe('aggregateCells: per cohort-enrolment PA and SA (DESIGN §2.4)', () => {
+describe('aggregateCells: per cohort-enrolment PA and SA (docs/design.md §2.4)', () => {
   it('counts a pupil\'s absence before entering care outside the cla cohort (the Virtual School\'s view)', () => {
     // Absent every session of week 1, present every session of week 2; in care from Monday of week 2.
     const e = enrolment(days([...Array(5).fill(['N', 'N']), ...Array(5).fill(['/', '/'])]), { care: [{ cohort: 'cla', start: '2025-09-08' }] });

@@ -111,7 +111,7 @@ describe('summarisePupilYear: PA and SA for one enrolment', () => {
   });
 });
 
-describe('summarisePupilYear: across schools (DESIGN §2.2)', () => {
+describe('summarisePupilYear: across schools (docs/design.md §2.2)', () => {
   it('sums counts over the pupil\'s enrolments, then applies the thresholds to the combined figures', () => {
     // School A: 10 absent of 100 (PA on its own). School B: 0 of 100. Combined 10 of 200 = 5%: not PA.
     const a = enrolment('100001', [...run('2025-09-01', 5, 'N'), ...run('2025-09-08', 45, '/')]);

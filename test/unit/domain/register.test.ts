@@ -224,7 +224,7 @@ describe('applyRows: out-of-order arrival', () => {
   });
 });
 
-describe('school session days and unmarked sessions (DESIGN §2.3)', () => {
+describe('school session days and unmarked sessions (docs/design.md §2.3)', () => {
   it('makes a day a school session day when any pupil has any mark other than #', () => {
     const r = fresh();
     applyRows(r, [

@@ -25,7 +25,7 @@ function counts(...entries: Array<[string, number]>): Int32Array {
 /** Stored marks string from codes (one per session). */
 const marks = (...codes: string[]) => codes.map((c) => MARK_CHAR[c] ?? c).join('');
 
-describe('session totals (DESIGN §2.2)', () => {
+describe('session totals (docs/design.md §2.2)', () => {
   it('counts present, approved activity, authorised and unauthorised as possible sessions, and nothing else', () => {
     const t = totalsOf(counts(['/', 1], ['\\', 1], ['L', 1], ['K', 2], ['B', 1], ['I', 3], ['C1', 1], ['J1', 1], ['N', 2], ['U', 1],
       ['D', 5], ['Y1', 4], ['X', 2], ['Q', 1], ['Z', 3], ['#', 6]));

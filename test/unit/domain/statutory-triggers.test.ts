@@ -1,5 +1,5 @@
 /**
- * The statutory triggers exactly as the law and the schools' policies define them (DESIGN §2.5,
+ * The statutory triggers exactly as the law and the schools' policies define them (docs/design.md §2.5,
  * issue 22): only sessions of compulsory school age count, the threshold counts G, O and U (not N),
  * a pupil of unknown age is flagged but marked so, and each flag says which route applies.
  */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { checkUpn, isValidUpn, makeUpn, upnCheckLetter, UPN_LETTERS } from '../../../shared/domain/upn.js';
 
-// The DESIGN §6 algorithm written out again, as plainly as possible, to check the code against.
+// The docs/design.md §6 algorithm written out again, as plainly as possible, to check the code against.
 const LETTERS = 'ABCDEFGHJKLMNPQRTUVWXYZ';
 function oracleCheckLetter(body12: string): string {
   let sum = 0;
@@ -18,7 +18,7 @@ const digits = (n: number) => fc.array(fc.constantFrom(...'0123456789'), { minLe
 const permanentBody = digits(12);
 const temporaryBody = fc.tuple(digits(11), fc.constantFrom(...LETTERS)).map(([d, l]) => d + l);
 
-describe('UPN check letter (DESIGN §6)', () => {
+describe('UPN check letter (docs/design.md §6)', () => {
   it('accepts the design example B801200005001', () => {
     expect(checkUpn('B801200005001')).toEqual({ ok: true, upn: 'B801200005001', temporary: false });
     expect(upnCheckLetter('801200005001')).toBe('B');

@@ -179,7 +179,7 @@ describe('tokenizeCtfMarks: one code per session', () => {
   });
 });
 
-describe('countCtfTotals uses the DESIGN §2.1 categories', () => {
+describe('countCtfTotals uses the docs/design.md §2.1 categories', () => {
   it('counts possible, attended (present + approved activity), authorised and unauthorised', () => {
     expect(countCtfTotals(['/', '\\', 'L', 'K', 'V', 'P', 'W', 'B', 'C1', 'I', 'J1', 'G', 'N', 'O', 'U', 'D', 'Q', 'X', 'Y1', 'Z', '#', '-'])).toEqual({
       possible: 15,

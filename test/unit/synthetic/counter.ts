@@ -2,7 +2,7 @@
  * A deliberately simple, independent counter over a generated LA's CSV files (no production
  * parsing or aggregation code): it splits lines on commas, applies the correction files over the
  * daily ones (the later row for a pupil, school and date wins), and totals sessions the DfE way
- * (DESIGN §2.2) per enrolment and per cohort-enrolment.
+ * (docs/design.md §2.2) per enrolment and per cohort-enrolment.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -346,7 +346,7 @@ describe('synthetic LA: planted behaviours are in the marks and match the defini
     const allowed = new Set(of('long_illness').filter((b) => b.mayFlag.includes('illness_15_days')).map((b) => b.upn));
     for (const [upn, all] of count.byPupil) {
       if (allowed.has(upn)) continue;
-      // The 15-day rule counts only sessions of compulsory school age (DESIGN §2.5).
+      // The 15-day rule counts only sessions of compulsory school age (docs/design.md §2.5).
       const dob = count.dobOf.get(upn);
       const span = dob ? compulsorySchoolAge(dob) : undefined;
       const s = span ? all.filter((x) => x.date >= span.from && x.date <= span.to) : all;

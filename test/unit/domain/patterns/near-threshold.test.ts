@@ -33,7 +33,7 @@ describe('near-threshold unauthorised absence', () => {
     expect(nearFindings(NINE_BEFORE_OCTOBER, { nearThreshold: { minEpisodes: 2 } })).toEqual([]);
   });
 
-  it('flags one holiday kept at 9 sessions (a window peaking just under the threshold: DESIGN 2.6)', () => {
+  it('flags one holiday kept at 9 sessions (a window peaking just under the threshold: docs/design.md §2.6)', () => {
     const [f] = nearFindings(NINE_BEFORE_OCTOBER);
     expect(f).toMatchObject({ reasons: ['peaked_under'], observed: 1, threshold: 10, windowWeeks: 10, codes: ['G', 'O', 'U'] });
     // The pupil's record starts in September: the first windows hold fewer than 10 school weeks.
