@@ -1,6 +1,6 @@
 /** The benchmark's table on a terminal (the JSON in bench/results/ holds everything). */
 
-type R = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type R = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- report rows are free-form JSON from every bench section
 
 const n = (x: unknown, digits = 0) => (typeof x === 'number' && Number.isFinite(x) ? x.toLocaleString('en-GB', { maximumFractionDigits: digits }) : '–');
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;

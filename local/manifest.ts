@@ -20,7 +20,7 @@ export function readManifest(dir: string): ManifestEntry[] | undefined {
   return list.map((e) => ({
     path: isAbsolute(String(e.path)) ? String(e.path) : join(dir, String(e.path)),
     urn: String(e.urn),
-    role: (e.role === 'vsh' ? 'vsh' : e.role === 'la_officer' ? 'la_officer' : 'school') as ManifestEntry['role'],
+    role: (e.role === 'vsh' ? 'vsh' : e.role === 'la_officer' ? 'la_officer' : 'school'),
     kind: e.kind === undefined ? undefined : String(e.kind),
   }));
 }

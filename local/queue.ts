@@ -109,7 +109,7 @@ class FifoQueue {
         SenderId: 'local',
         ApproximateFirstReceiveTimestamp: String(Date.now()),
         MessageGroupId: groupId,
-      } as SQSRecord['attributes'],
+      },
       messageAttributes: {},
       md5OfBody: createHash('md5').update(message.body).digest('hex'),
       eventSource: 'aws:sqs',

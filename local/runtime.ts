@@ -168,7 +168,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 0,
     signingKey: key,
-    handler: (event, context) => api(event, context) as never,
+    handler: (event, context) => api(event, context),
   });
 
   return {

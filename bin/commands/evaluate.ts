@@ -41,7 +41,6 @@ import {
   adjacencyKey,
   detectPatterns,
   DEFAULT_PATTERN_SETTINGS,
-  type PatternFinding,
   type PatternSettings,
   type PatternsResult,
   type SchoolPatternSource,

@@ -129,7 +129,7 @@ function operation(def: RouteDef, components: Components): Json {
   const parameters: Json[] = [];
   for (const m of def.path.matchAll(/\{(\w+)\}/g)) parameters.push({ name: m[1], in: 'path', required: true, schema: { type: 'string' } });
   if (def.query) {
-    const js = components.schemaOf(def.query as z.ZodType, 'input');
+    const js = components.schemaOf(def.query, 'input');
     const props = (js.properties ?? {}) as Record<string, Json>;
     const required = new Set((js.required as string[] | undefined) ?? []);
     for (const [name, schema] of Object.entries(props)) {
@@ -172,7 +172,7 @@ function operation(def: RouteDef, components: Components): Json {
     op.requestBody =
       'mediaTypes' in def.body
         ? { required: true, description: def.body.description, content: Object.fromEntries(def.body.mediaTypes.map((t) => [t, { schema: { type: 'string' } }])) }
-        : { required: true, content: { 'application/json': { schema: components.schemaOf(def.body as z.ZodType, 'input') } } };
+        : { required: true, content: { 'application/json': { schema: components.schemaOf(def.body, 'input') } } };
   }
   return op;
 }

@@ -93,7 +93,7 @@ async function holdUnverifiedJoins(principal: Principal, record: ReturnRecord, s
   const errors = [...scoped.errors];
   for (const upn of joining) {
     const rows = byUpn.get(upn) as RegisterRow[];
-    const sent = identityOfRows(rows as Array<RegisterRow & { line?: number }>);
+    const sent = identityOfRows(rows);
     const current = records.get(upn);
     // The fresh read may show this school's enrolment added since the copy was taken: nothing to check.
     if (!current || current.enrolments.some((e) => e.urn === record.urn)) continue;

@@ -225,7 +225,7 @@ export async function runPatterns(options: RunPatternsOptions = {}): Promise<Pat
     };
     await updatePatternRun(runId, done);
     logger.info('patterns run succeeded', { runId, ...done.timings, ...done.counts?.findings, pupilsAnalysed, schools, heapUsedMb: mb(usage.heapUsed) });
-    return { ...run, startedAt, academicYear, period, ...done, memory: { heapUsedMb: mb(usage.heapUsed), rssMb: mb(usage.rss) } } as PatternRunOutcome;
+    return { ...run, startedAt, academicYear, period, ...done, memory: { heapUsedMb: mb(usage.heapUsed), rssMb: mb(usage.rss) } };
   } catch (err) {
     const error = errorSummary(err);
     logger.error('patterns run failed', { runId, error });

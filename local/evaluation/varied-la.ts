@@ -399,7 +399,7 @@ export function generateVariedLa(options: VariedOptions): VariedLa {
     for (let k = 0; k < spells; k++) {
       const j = rPlant.int(s.days.length);
       const len = scattered ? 1 : rPlant.between(1, 3);
-      for (let d = j; d < Math.min(s.days.length, j + len); d++) set(p, s.days[d], 0, 'I'), set(p, s.days[d], 1, 'I');
+      for (let d = j; d < Math.min(s.days.length, j + len); d++) { set(p, s.days[d], 0, 'I'); set(p, s.days[d], 1, 'I'); }
     }
     add({ kind: scattered ? 'control_scattered_days' : 'control_spread_illness', unit: 'pupil', upns: [p.upn], planted: new Map(), control: true, detail: scattered ? 'three scattered sick days' : `${spells} illnesses through the year` });
   }
@@ -429,7 +429,7 @@ export function generateVariedLa(options: VariedOptions): VariedLa {
       const j = rPlant.int(sa.days.length);
       const len = rPlant.between(1, 4);
       for (let d = j; d < Math.min(sa.days.length, j + len); d++) {
-        for (const p of [a, b]) set(p, sa.days[d], 0, 'I'), set(p, sa.days[d], 1, 'I');
+        for (const p of [a, b]) { set(p, sa.days[d], 0, 'I'); set(p, sa.days[d], 1, 'I'); }
       }
     }
     add({ kind: 'control_siblings_ill_together', unit: 'family', upns: [a.upn, b.upn], planted: new Map(), control: true, detail: `${spells} shared illnesses` });

@@ -17,7 +17,7 @@
  */
 import { academicYearStart, addDays, dayNumber, fromDayNumber, weekdayIndex } from '../../shared/domain/dates.js';
 import { makeUpn } from '../../shared/domain/upn.js';
-import { PREVALENCE, type Phase } from './calibration.js';
+import { PREVALENCE } from './calibration.js';
 import { DAY_SCHOOL, type TermCalendar } from './calendar.js';
 import { BOYS, ETHNICITIES, GIRLS, SURNAMES, type Observance } from './names.js';
 import type { Random } from './random.js';

@@ -4,7 +4,7 @@
  * from the most recent computation of their combined figures).
  */
 import { VIRTUAL_SCHOOL_COHORTS } from './cohorts.js';
-import type { Cell, PeriodCells } from './metrics.js';
+import type { Cell } from './metrics.js';
 import type { Period } from './periods.js';
 import type { PupilRow, SchoolView } from './school-view.js';
 
@@ -64,7 +64,7 @@ export function rollupLa(
   for (const { view, version, phase, outOfArea } of schools) {
     sources[view.urn] = version;
     for (let d = 0; d < (view.markedDays?.length ?? 0); d++) if (view.markedDays[d] === '1') marked[d] = 1;
-    for (const pc of view.periods as PeriodCells[]) {
+    for (const pc of view.periods) {
       let acc = byPeriod.get(pc.period.id);
       if (!acc) byPeriod.set(pc.period.id, (acc = { period: pc.period, detailed: pc.detailed, cells: new Map(), bySchool: new Map() }));
       for (const cell of pc.cells) {
@@ -90,7 +90,7 @@ export function rollupLa(
     cells: [...p.cells.values()],
     bySchool: [...p.bySchool.values()].map((c) => {
       const { yearGroup: _y, sex: _s, ...rest } = c;
-      return rest as SchoolCell;
+      return rest;
     }),
   }));
   periods.sort((a, b) => (a.period.from < b.period.from ? -1 : a.period.from > b.period.from ? 1 : a.period.kind < b.period.kind ? 1 : -1));

@@ -123,10 +123,6 @@ function newPupil(upn: string, date: string): RegisterPupil {
   };
 }
 
-function setChar(s: string, index: number, ch: string): string {
-  return s[index] === ch ? s : s.slice(0, index) + ch + s.slice(index + 1);
-}
-
 /** Merge an incoming mark with the one held: a code always wins; "not yet marked" only fills a gap. */
 function mergeMark(held: string, incoming: string): string {
   if (incoming === UNMARKED) return held === NO_MARK ? UNMARKED : held;

@@ -195,7 +195,7 @@ function readReferrals(childEl: XmlElement, file: string, record: string | undef
           planBad(plan, 'ChildProtectionPlans', 'referral_rejected', `the plan's referral (line ${cin.line}) is not loaded, so the plan is not loaded either`);
         } else if (nfa) {
           planBad(plan, 'ChildProtectionPlans', 'plan_in_nfa_referral', `a child protection plan from ${start} inside a referral marked no further action (line ${cin.line}): one of them is wrong`);
-        } else if (start < (referral as string) || (closure !== undefined && (end === undefined || end > closure))) {
+        } else if (start < (referral) || (closure !== undefined && (end === undefined || end > closure))) {
           planBad(
             child(plan, 'CPPstartDate') ?? plan,
             'CPPstartDate',

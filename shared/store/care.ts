@@ -48,7 +48,7 @@ export async function loadCareIndex(): Promise<CareIndex> {
   const tags = heads.map((h) => h?.etag ?? '-').join('|');
   if (cached && cached.tags === tags) return cached.index;
   const index = new Map<string, CareEpisodeSpan[]>();
-  const docs = await Promise.all(CARE_SOURCES.map((s, i) => (heads[i] ? getCareDocument(s) : undefined)));
+  const docs = await Promise.all(CARE_SOURCES.map((s, i) => (heads[i] ? getCareDocument(s) : Promise.resolve(undefined))));
   for (const doc of docs) {
     for (const e of doc?.episodes ?? []) {
       let list = index.get(e.upn);

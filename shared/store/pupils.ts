@@ -25,7 +25,7 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { CHARACTERISTICS, decodeRuns, encodeRuns, type Characteristic } from '../domain/register.js';
 import type { Enrolment, PupilYearSummary } from '../domain/pupil-summary.js';
 import { k } from './keys.js';
-import { batchGet, batchPut, isConditionFailure, putItem, type Key } from './table.js';
+import { batchGet, batchPut, isConditionFailure, putItem } from './table.js';
 
 export function enrolmentKeyOf(e: Pick<Enrolment, 'academicYear' | 'urn'>): string {
   return `${e.academicYear}#${e.urn}`;
@@ -108,7 +108,7 @@ function headOf(item: HeadItem): PupilHead {
 
 /** The pupils' heads (consistent reads); pupils never seen are absent. */
 export async function getPupilHeads(upns: string[]): Promise<Map<string, PupilHead>> {
-  const items = await batchGet<HeadItem>(upns.map((u) => k.pupilSummary(u) as Key));
+  const items = await batchGet<HeadItem>(upns.map((u) => k.pupilSummary(u)));
   return new Map(items.map((item) => [item.upn, headOf(item)]));
 }
 

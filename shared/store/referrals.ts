@@ -129,7 +129,7 @@ async function repair(item: CaseItem | undefined, events: EventItem[]): Promise<
     return true;
   }
   if (latest.seq <= item.version) return false;
-  const state = { ...latest.state, evidence: item.evidence } as Referral;
+  const state = { ...latest.state, evidence: item.evidence };
   try {
     await putItem(asItem(caseItem(state)), { expression: '#v = :v', names: { '#v': 'version' }, values: { ':v': item.version } });
   } catch (err) {
@@ -241,7 +241,7 @@ function listQuery(filter: ReferralFilter, limit: number) {
 
 function stripList(item: ReferralListItem & Partial<CaseItem>): ReferralListItem {
   const { pk: _pk, sk: _sk, gsi1pk: _g, gsi1sk: _s, ...rest } = item;
-  return rest as ReferralListItem;
+  return rest;
 }
 
 /**

@@ -101,7 +101,7 @@ export async function batchPut(items: Array<object & Key>, concurrency = 4): Pro
     let requests: Array<Record<string, unknown>> = chunk.map((Item) => ({ PutRequest: { Item } }));
     for (let attempt = 0; requests.length > 0; attempt++) {
       const res = await documentClient().send(new BatchWriteCommand({ RequestItems: { [tableName()]: requests } }));
-      requests = (res.UnprocessedItems?.[tableName()] ?? []) as Array<Record<string, unknown>>;
+      requests = (res.UnprocessedItems?.[tableName()] ?? []);
       if (requests.length > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
     }
   });
@@ -114,7 +114,7 @@ export async function batchDelete(keys: Key[], concurrency = 4): Promise<void> {
     let requests: Array<Record<string, unknown>> = chunk.map((Key) => ({ DeleteRequest: { Key } }));
     for (let attempt = 0; requests.length > 0; attempt++) {
       const res = await documentClient().send(new BatchWriteCommand({ RequestItems: { [tableName()]: requests } }));
-      requests = (res.UnprocessedItems?.[tableName()] ?? []) as Array<Record<string, unknown>>;
+      requests = (res.UnprocessedItems?.[tableName()] ?? []);
       if (requests.length > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
     }
   });

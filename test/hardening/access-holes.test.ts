@@ -200,7 +200,7 @@ describe('withdrawing a referral', () => {
   const create = async (token: string, upn: string, urn: string) => {
     const res = await svc.request('POST', '/v1/referrals', { token, body: { upn, urn, type: 'persistent_absence', reason: 'withdrawal test' } });
     expect(res.status).toBe(201);
-    return res.json() as { id: string; version: number };
+    return res.json<{ id: string; version: number }>();
   };
   const withdraw = (token: string, r: { id: string; version: number }) =>
     svc.request('PATCH', `/v1/referrals/${r.id}`, { token, body: { status: 'withdrawn', reason: 'not needed' }, headers: { 'if-match': `"${r.version}"` } });

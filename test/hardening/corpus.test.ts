@@ -102,7 +102,7 @@ function answerFault(o: Outcome): string | undefined {
 /** What was not kept of one outcome's file, or undefined. */
 async function keepingFault(o: Outcome): Promise<string | undefined> {
   if (o.file.body.length === 0) return undefined; // nothing was received
-  const body = o.res.json() as { returnId?: string; importId?: string };
+  const body = o.res.json<{ returnId?: string; importId?: string }>();
   if (o.entry.keeps === 'return') {
     if (!body.returnId) return 'no returnId in the answer';
     const kept = await keptReturn(body.returnId);

@@ -66,8 +66,8 @@ describe('the Lambda context on every log line of every handler', () => {
   // Each invocation is one that logs without touching any store: an event the handler refuses.
   const invocations: Array<[string, (ctx: Context) => Promise<unknown>]> = [
     ['receive', async (ctx) => (await import('../../functions/receive/handler.js')).handler({ Records: [{ s3: { bucket: { name: 'b' }, object: { key: 'elsewhere/x.csv', size: 1 } } }] } as never, ctx)],
-    ['ingest', async (ctx) => (await import('../../functions/ingest/handler.js')).handler({ Records: [sqsRecord('not json')] } as never, ctx)],
-    ['rollup', async (ctx) => (await import('../../functions/rollup/handler.js')).handler({ Records: [sqsRecord('not json')] } as never, ctx)],
+    ['ingest', async (ctx) => (await import('../../functions/ingest/handler.js')).handler({ Records: [sqsRecord('not json')] }, ctx)],
+    ['rollup', async (ctx) => (await import('../../functions/rollup/handler.js')).handler({ Records: [sqsRecord('not json')] }, ctx)],
     ['patterns', async (ctx) => (await import('../../functions/patterns/handler.js')).handler({ trigger: 'nonsense' }, ctx)],
     ['api', async (ctx) => {
       // A route whose configuration is missing: the handler logs the fault and answers 500.

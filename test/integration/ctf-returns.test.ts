@@ -141,7 +141,7 @@ function csvRow(r: ReturnRow): ReturnRowInput {
     am: r.am === UNMARKED ? '' : CODE_OF_CHAR[r.am], pm: r.pm === UNMARKED ? '' : CODE_OF_CHAR[r.pm],
   };
   for (const [field, column] of [['forename', 'forename'], ['surname', 'surname'], ['dob', 'dob'], ['sex', 'sex'], ['ethnicity', 'ethnicity'], ['yearGroup', 'year_group']] as const) {
-    if (r[field] !== undefined) out[column] = r[field] as string;
+    if (r[field] !== undefined) out[column] = r[field];
   }
   for (const flag of ['fsm', 'cla'] as const) if (r[flag] !== undefined) out[flag] = r[flag] ? 'Y' : 'N';
   if (r.sen !== undefined) out.sen = r.sen;

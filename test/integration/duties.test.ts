@@ -87,7 +87,7 @@ async function get(path: string, token = officer) {
   return res;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- response items are checked field by field
+ 
 const byUpn = (items: Array<{ upn: string }>): Map<string, any> => new Map(items.map((i) => [i.upn, i]));
 
 beforeAll(async () => {

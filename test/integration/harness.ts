@@ -13,7 +13,7 @@ export interface TestResponse {
   status: number;
   headers: Record<string, string>;
   text: string;
-  json<T = any>(): T; // eslint-disable-line @typescript-eslint/no-explicit-any
+  json<T = any>(): T;  
 }
 
 export interface RequestOptions {

@@ -152,7 +152,7 @@ describe('the web app', () => {
     const expected = await svc.api(`/v1/pupils?flag=persistent_absence&urn=${urn}`, 'la_officer');
     await page.getByRole('status').filter({ hasText: `${expected.total} pupil` }).waitFor();
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download CSV' }).click()]);
-    const csv = readFileSync((await download.path())!, 'utf8');
+    const csv = readFileSync((await download.path()), 'utf8');
     const api = await svc.api(`/v1/pupils?flag=persistent_absence&urn=${urn}`, 'la_officer', { accept: 'text/csv' });
     expect(csv.replace(/^\uFEFF/, '')).toBe(api.replace(/^\uFEFF/, ''));
     await check('pupils-filtered');
@@ -198,7 +198,7 @@ describe('the web app', () => {
     // The file exactly as received: the API answers 303 to a presigned S3 GET, which the browser
     // follows across origins (the bucket's CORS allows the app's GET).
     const [kept] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download the file as received' }).click()]);
-    expect(readFileSync((await kept.path())!, 'utf8')).toBe(`${lines.join('\n')}\n`);
+    expect(readFileSync((await kept.path()), 'utf8')).toBe(`${lines.join('\n')}\n`);
     await page.getByRole('link', { name: 'Returns', exact: true }).click();
     await page.getByRole('table', { name: 'Returns, newest first' }).waitFor();
     await check('returns');

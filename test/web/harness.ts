@@ -27,7 +27,7 @@ export interface WebService {
   build: WebBuild;
   sampleUrn: string;
   token(role: Role, urn?: string): Promise<string>;
-  api<T = any>(path: string, role: Role, init?: { urn?: string; accept?: string }): Promise<T>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  api<T = any>(path: string, role: Role, init?: { urn?: string; accept?: string }): Promise<T>;  
   stop(): Promise<void>;
 }
 

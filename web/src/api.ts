@@ -32,7 +32,7 @@ async function call(method: string, path: string, init: { body?: BodyInit; conte
   }
   if (!res.ok) {
     const p = (await res.json().catch(() => ({}))) as { title?: string; detail?: string; errors?: ApiError['errors'] };
-    throw new ApiError(res.status, p.title ?? res.statusText, p.detail, p.errors ?? [], p as Record<string, unknown>);
+    throw new ApiError(res.status, p.title ?? res.statusText, p.detail, p.errors ?? [], p);
   }
   return res;
 }

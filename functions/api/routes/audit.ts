@@ -28,7 +28,7 @@ export const auditRoutes = [
     }),
     response: page(AuditEntrySchema, 'AuditPage'),
     csv: true,
-    handler: async ({ audit, principal, query, event }) => {
+    handler: async ({ audit, query, event }) => {
       const to = query.to ?? todayInEngland();
       const from = query.from ?? addDays(to, -7);
       if (from > to) throw problem(400, '`from` is after `to`.', [{ field: 'from', message: 'must not be after to' }]);

@@ -21,7 +21,6 @@ import {
   newCalendarImportId,
   putCalendarImport,
   storeClosures,
-  type CalendarMode,
   type HeldCalendar,
 } from '../../../shared/store/calendars.js';
 import { Urn } from '../../../shared/schemas/common.js';
@@ -149,7 +148,7 @@ async function postCalendar({ audit, event, principal, query }: RouteContext<z.i
   const imported = [...groups.values()].reduce((n, list) => n + list.length, 0);
   const rejected = new Set(errors.map((e) => e.line)).size;
   const counts = { records: imported + rejected + skipped, imported, rejected, skipped };
-  const report = { importId, format: actual, mode: query.mode as CalendarMode, counts, errors: errors.slice(0, LIMITS.maxInlineRowErrors), warnings: parsed.warnings.slice(0, LIMITS.maxInlineRowErrors) };
+  const report = { importId, format: actual, mode: query.mode, counts, errors: errors.slice(0, LIMITS.maxInlineRowErrors), warnings: parsed.warnings.slice(0, LIMITS.maxInlineRowErrors) };
 
   if (imported === 0) {
     await putCalendarImport({ ...record, counts: { ...counts, accepted: 0 }, errors: report.errors, warnings: report.warnings, errorsTruncated: errors.length > report.errors.length, outcome: 'rejected:422' });
@@ -214,7 +213,7 @@ export const calendarRoutes = [
     }),
     response: z.object({ items: z.array(HeldCalendarSchema), nextCursor: z.null() }),
     handler: async ({ query }) => {
-      const q = query as { urn?: string; academicYear?: number };
+      const q = query;
       const all = await listCalendars();
       const items = all.filter((c) => q.urn === undefined || c.urn === q.urn).map((c) => heldView(c, q.academicYear));
       return json(200, { items, nextCursor: null });

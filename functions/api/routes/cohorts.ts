@@ -231,7 +231,7 @@ export const cohortRoutes = [
     summary: 'Get a presigned S3 PUT for a list too large to send directly (up to 20 MB), then POST /v1/cohorts?upload=<uploadId>',
     body: stagedUploadRequest(COHORT_MEDIA_TYPES),
     response: StagedUploadResponse,
-    handler: async ({ audit, event, principal }) => {
+    handler: async ({ audit, event }) => {
       const body = jsonBody(event, stagedUploadRequest(COHORT_MEDIA_TYPES));
       const staged = await presignStagedUpload('cohorts', body, '/v1/cohorts');
       audit.record({ target: `upload:${staged.uploadId}`, outcome: 'awaiting_upload' });

@@ -310,7 +310,7 @@ export const dutyRoutes = [
     }),
     response: list(CmeItem),
     csv: true,
-    handler: async ({ audit, principal, query, event }) => {
+    handler: async ({ audit, query, event }) => {
       const today = todayInEngland();
       const year = yearOf(query, today);
       const docs = await dutiesOf(year, query.urn);
@@ -373,7 +373,7 @@ export const dutyRoutes = [
     query: z.object({ date: IsoDate.optional().describe('default: the previous weekday that is not a bank holiday'), urn: Urn.optional(), ...pageQuery }),
     response: z.object({ date: z.string(), items: z.array(SocialWorkerAbsenceItem), nextCursor: z.string().nullable(), total: z.number().int() }),
     csv: true,
-    handler: async ({ audit, principal, query, event }) => {
+    handler: async ({ audit, query, event }) => {
       const today = todayInEngland();
       const date = query.date ?? defaultAlertDate(today, englandAndWalesBankHolidays());
       if (date > today) throw problem(400, 'Absences are about a day that has happened: `date` is after today.', [{ field: 'date', message: 'must not be after today' }]);

@@ -32,7 +32,7 @@ export const identityReviewRoutes = [
     summary: 'Rows schools sent for a pupil another school holds that did not agree with the record (identity_mismatch), newest first',
     query: z.object({ status: z.enum(['pending', 'accepted', 'rejected']).optional(), ...pageQuery }),
     response: page(IdentityReviewSchema, 'IdentityReviewList'),
-    handler: async ({ audit, principal, query }) => {
+    handler: async ({ audit, query }) => {
       const result = await listIdentityReviews(query.status, query.limit ?? 50, query.cursor);
       audit.pupils({ target: `identity_reviews:${query.status ?? 'all'}`, outcome: 'ok' }, result.items.map((r) => r.upn));
       return json(200, result);

@@ -220,7 +220,7 @@ export const patternRoutes = [
     method: 'GET', path: '/v1/patterns/runs/{runId}', access: 'run_patterns', audit: { action: 'read_patterns_run' }, tags: ['patterns'],
     summary: 'A run of the detectors: status (received, running, succeeded, failed), timings and counts',
     response: Run,
-    handler: async ({ audit, principal, params }) => {
+    handler: async ({ audit, params }) => {
       const runId = params.runId ?? '';
       const run = isPatternRunId(runId) ? await getPatternRun(runId) : undefined;
       audit.record({ target: `patterns_run:${isPatternRunId(runId) ? runId : 'invalid'}`, outcome: run ? 'ok' : 'not_found' });

@@ -36,7 +36,7 @@ export const penaltyNoticeRoutes = [
     query: z.object({ urn: Urn.optional(), ...pageQuery }),
     response: page(UnpaidPenaltyNoticeSchema, 'UnpaidPenaltyNoticeList'),
     csv: true,
-    handler: async ({ audit, principal, query, event }) => {
+    handler: async ({ audit, query, event }) => {
       const today = todayInEngland();
       const items = unpaidPenaltyNotices(await casesWithActions(), today).filter((n) => !query.urn || n.urn === query.urn);
       audit.pupils({ target: 'penalty-notices:unpaid', outcome: 'ok', urn: query.urn }, items.map((n) => n.child.upn));

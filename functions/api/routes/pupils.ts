@@ -3,7 +3,7 @@
  * (PA, SA, at risk, emerging PA, statutory triggers, threshold-gaming findings), worst first.
  */
 import * as z from 'zod';
-import { flagsForSchool, inVirtualSchool, mayListPupil, needsCareListsForScope, ownSchoolOf, pupilReadScope, schoolScope, type Principal, type PupilReadScope } from '../../../shared/domain/access.js';
+import { flagsForSchool, mayListPupil, needsCareListsForScope, ownSchoolOf, pupilReadScope, schoolScope, type Principal, type PupilReadScope } from '../../../shared/domain/access.js';
 import { CODE_OF_CHAR, NO_MARK } from '../../../shared/domain/codes.js';
 import { academicYearEnd, academicYearOf, academicYearStart, addDays, dayNumber, dayOfAcademicYear, todayInEngland } from '../../../shared/domain/dates.js';
 import { absenceRateOf } from '../../../shared/domain/la-view.js';

@@ -252,7 +252,7 @@ export const referralRoutes = [
     summary: 'Refer a pupil (a school its own pupils; LA officers and the VSH within their scope). Idempotency-Key makes a retry return the same case',
     body: CreateReferralBody,
     response: ReferralSchema,
-    handler: async ({ audit, event, principal, headers }) => {
+    handler: async ({ audit, event, principal }) => {
       const body = jsonBody(event, CreateReferralBody);
       if (!mayReferFor(principal, body.urn)) {
         throw problem(403, `A school refers its own pupils: this token is for URN ${principal.urn}.`, [{ field: 'urn', message: `must be ${principal.urn}` }]);

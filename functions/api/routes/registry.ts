@@ -69,7 +69,7 @@ export const registryRoutes = [
     summary: 'Get a presigned S3 PUT for a GIAS extract too large to send directly (up to 20 MB), then POST /v1/schools?upload=<uploadId>',
     body: stagedUploadRequest(['text/csv']),
     response: StagedUploadResponse,
-    handler: async ({ audit, event, principal }) => {
+    handler: async ({ audit, event }) => {
       const body = jsonBody(event, stagedUploadRequest(['text/csv']));
       const staged = await presignStagedUpload('registry', body, '/v1/schools');
       audit.record({ target: `upload:${staged.uploadId}`, outcome: 'awaiting_upload' });

@@ -10,7 +10,7 @@ import * as z from 'zod';
 import { LIMITS, runtimeConfig } from '../../../shared/config.js';
 import { isVirtualSchool, mayListReturnsOf, mayReadReturn, mayUploadFor, schoolScope, uploaderOf, type Principal } from '../../../shared/domain/access.js';
 import { todayInEngland } from '../../../shared/domain/dates.js';
-import { getBlob, headBlob, putBlob, putJson } from '../../../shared/store/blobs.js';
+import { headBlob, putBlob, putJson } from '../../../shared/store/blobs.js';
 import { s3Client } from '../../../shared/store/clients.js';
 import { paths } from '../../../shared/store/keys.js';
 import { createReturn, getReturn, listReturns, setReturnStatus, type ReturnRecord } from '../../../shared/store/returns.js';

@@ -4,18 +4,18 @@ import { describe, expect, it } from 'vitest';
 import { HEADER_CONTRACT, openApiDocument, renderDocsPage } from '../../../functions/api/openapi.js';
 import { allRoutes } from '../../../functions/api/routes/index.js';
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
 
 describe('OpenAPI document', () => {
   it('is OpenAPI 3.1 and lists every route with its method, once', async () => {
-    const doc = (await openApiDocument()) as Json;
+    const doc: Json = await openApiDocument();
     expect(doc.openapi).toBe('3.1.0');
     const listed = Object.entries(doc.paths as Json).flatMap(([path, ops]) => Object.keys(ops as Json).map((m) => `${m.toUpperCase()} ${path}`));
     expect(listed.sort()).toEqual(allRoutes.map((r) => `${r.method} ${r.path}`).sort());
   });
 
   it('declares each path parameter, a success response and the problem+json default', async () => {
-    const doc = (await openApiDocument()) as Json;
+    const doc: Json = await openApiDocument();
     for (const def of allRoutes) {
       const op = doc.paths[def.path][def.method.toLowerCase()] as Json;
       const declared = (op.parameters as Json[]).filter((p) => p.in === 'path').map((p) => p.name);
@@ -30,7 +30,7 @@ describe('OpenAPI document', () => {
   });
 
   it('documents the query parameters of the metrics route with their allowed values', async () => {
-    const doc = (await openApiDocument()) as Json;
+    const doc: Json = await openApiDocument();
     const params = (doc.paths['/v1/metrics'].get.parameters as Json[]).map((p) => [p.name, p.schema.enum ?? p.schema.type]);
     expect(Object.fromEntries(params)).toMatchObject({ scope: ['la', 'school'], population: ['all', 'compulsory'] });
   });
@@ -49,7 +49,7 @@ describe('OpenAPI document', () => {
   });
 
   it('references every registered schema as #/components/schemas/<id>, each one defined', async () => {
-    const doc = (await openApiDocument()) as Json;
+    const doc: Json = await openApiDocument();
     const refs = [...JSON.stringify(doc).matchAll(/"\$ref":"([^"]+)"/g)].map((m) => m[1]);
     expect(refs.length).toBeGreaterThan(allRoutes.length);
     for (const ref of refs) {
@@ -61,7 +61,7 @@ describe('OpenAPI document', () => {
   });
 
   it('declares If-Match on case changes, Idempotency-Key on case creation, and the ETag and Location headers', async () => {
-    const doc = (await openApiDocument()) as Json;
+    const doc: Json = await openApiDocument();
     const headerParams = (path: string, method: string) =>
       Object.fromEntries((doc.paths[path][method].parameters as Json[]).filter((p) => p.in === 'header').map((p) => [p.name, p.required]));
     expect(headerParams('/v1/referrals/{id}', 'patch')).toEqual({ 'If-Match': true });
@@ -78,7 +78,7 @@ describe('OpenAPI document', () => {
   });
 
   it('declares the 4xx answers of every operation: 400, 401/403/404 behind a token, 413/415 with a body, 429 from the gateway', async () => {
-    const doc = (await openApiDocument()) as Json;
+    const doc: Json = await openApiDocument();
     for (const def of allRoutes) {
       const responses = doc.paths[def.path][def.method.toLowerCase()].responses as Json;
       const want = ['400', '429', ...(def.access !== 'public' ? ['401', '403', '404'] : []), ...(def.body ? ['413', '415'] : [])];

@@ -640,7 +640,7 @@ describe('parseCtf never throws', () => {
       fc.property(fc.integer({ min: 0, max: 9 }), fc.nat(), (digit, pick) => {
         const totals = [...valid.matchAll(/<Sessions\w+>(\d+)</g)];
         const m = totals[pick % totals.length];
-        const at = (m.index as number) + m[0].length - 2;
+        const at = (m.index) + m[0].length - 2;
         const mutated = valid.slice(0, at) + String(digit) + valid.slice(at + 1);
         const r = ok(parseCtf(Buffer.from(mutated), { today: TODAY }));
         if (mutated !== valid) expect(r.errors.map((e) => e.code)).toContain('ctf_totals_mismatch');

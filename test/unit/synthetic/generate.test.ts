@@ -280,7 +280,6 @@ describe('synthetic LA: planted behaviours are in the marks and match the defini
   const of = (kind: string) => gt.behaviours.filter((b) => b.kind === kind);
   const series = (upn: string) => count.byPupil.get(upn) ?? [];
   const members = (b: Behaviour) => b.members ?? [{ upn: b.upn as string, urn: b.urn as string, marks: b.marks ?? [] }];
-  const PENALTY = new Set(['G', 'N', 'O', 'U']);
   const ABSENCE = new Set(['C', 'C1', 'C2', 'E', 'I', 'J1', 'M', 'R', 'S', 'T', 'G', 'N', 'O', 'U']);
 
   it('holds every planted and control mark of the ground truth in the final marks', () => {

@@ -84,8 +84,7 @@ export async function uploadPage(ctx: PageContext): Promise<PageResult> {
     choose(e.dataTransfer?.files?.[0]);
   });
   const submit = h('button', { type: 'submit', class: 'govuk-button' }, 'Upload');
-  const form = h('form', { novalidate: true, onsubmit: async (e: Event) => {
-    e.preventDefault();
+  const upload = async (): Promise<void> => {
     if (!file) {
       replace(status, errorSummary('There is a problem', [{ text: 'Choose a file to upload', href: '#return-file' }]));
       status.querySelector<HTMLElement>('.govuk-error-summary')?.focus();
@@ -103,6 +102,11 @@ export async function uploadPage(ctx: PageContext): Promise<PageResult> {
     } finally {
       submit.removeAttribute('disabled');
     }
+  };
+  // Every failure is shown in the error summary inside upload(); nothing is left to reject.
+  const form = h('form', { novalidate: true, onsubmit: (e: Event) => {
+    e.preventDefault();
+    void upload();
   } },
     drop,
     urnInput ? h('div', { class: 'govuk-form-group' }, h('label', { class: 'govuk-label', for: 'return-urn' }, 'URN of the out-of-area school (for files over 4 MB)'), urnInput) : null,
@@ -174,13 +178,22 @@ export async function returnPage(ctx: PageContext): Promise<PageResult> {
     if (!FINAL.has(r.status)) void poll(Math.min(delay * 1.5, 5000));
   };
   if (!FINAL.has(first.status)) void poll(500);
-  const download = h('button', { type: 'button', class: 'govuk-button govuk-button--secondary', onclick: async () => {
-    const blob = await fetchBlob(`/v1/returns/${encodeURIComponent(id)}/file`);
-    const a = h('a', { href: URL.createObjectURL(blob), download: `${id}.${first.format === 'ctf' ? 'xml' : 'csv'}` });
-    document.body.append(a);
-    a.click();
-    a.remove();
-  } }, 'Download the file as received');
+  const downloadProblem = h('div', {});
+  const fetchKept = async (): Promise<void> => {
+    replace(downloadProblem);
+    try {
+      const blob = await fetchBlob(`/v1/returns/${encodeURIComponent(id)}/file`);
+      const a = h('a', { href: URL.createObjectURL(blob), download: `${id}.${first.format === 'ctf' ? 'xml' : 'csv'}` });
+      document.body.append(a);
+      a.click();
+      a.remove();
+    } catch (err) {
+      const msg = err instanceof ApiError ? `${err.title}: ${err.detail ?? ''}` : (err as Error).message;
+      replace(downloadProblem, errorSummary('The file could not be downloaded', [{ text: msg }]));
+      downloadProblem.querySelector<HTMLElement>('.govuk-error-summary')?.focus();
+    }
+  };
+  const download = [downloadProblem, h('button', { type: 'button', class: 'govuk-button govuk-button--secondary', onclick: () => void fetchKept() }, 'Download the file as received')];
   return {
     title: `Return ${id}`,
     body: [
