@@ -231,9 +231,9 @@ function writtenItems(op: string, body: Record<string, unknown>): Array<Record<s
 export async function installCostMeter(meter: CostMeter, endpoints: { api: string; s3: string }): Promise<() => void> {
   const { documentClient, s3Client, sqsClient } = await import('../shared/store/clients.js');
   const stacks: Array<[Stack, unknown]> = [
-    [documentClient().middlewareStack as unknown as Stack, meter.dynamoMiddleware()],
-    [s3Client().middlewareStack as unknown as Stack, meter.s3Middleware()],
-    [sqsClient().middlewareStack as unknown as Stack, meter.sqsMiddleware()],
+    [documentClient().middlewareStack, meter.dynamoMiddleware()],
+    [s3Client().middlewareStack, meter.s3Middleware()],
+    [sqsClient().middlewareStack, meter.sqsMiddleware()],
   ];
   for (const [stack, mw] of stacks) stack.add(mw, { step: 'build', priority: 'high', name: NAME, override: true });
   const realFetch = globalThis.fetch;
@@ -244,7 +244,7 @@ export async function installCostMeter(meter: CostMeter, endpoints: { api: strin
       meter.countS3('PutObject', new URL(url).pathname.split('/')[1] ?? '', sizeOfBody(init?.body));
     }
     return realFetch(input, init);
-  }) as typeof fetch;
+  });
   return () => {
     for (const [stack] of stacks) stack.remove(NAME);
     globalThis.fetch = realFetch;
