@@ -141,12 +141,15 @@ export class CostMeter {
       const op = (context.commandName ?? 'unknown').replace(/Command$/, '');
       this.bump(this.counts.dynamo.requests, op);
       let body: Record<string, unknown> | undefined;
-      if (args.request && typeof args.request.body === 'string') {
-        body = JSON.parse(args.request.body) as Record<string, unknown>;
+      // The JSON body, a string or (newer SDKs) UTF-8 bytes: ask for ConsumedCapacity in it.
+      const raw = args.request?.body;
+      if (args.request && (typeof raw === 'string' || raw instanceof Uint8Array)) {
+        body = JSON.parse(typeof raw === 'string' ? raw : Buffer.from(raw).toString('utf8')) as Record<string, unknown>;
         body.ReturnConsumedCapacity = 'TOTAL';
-        args.request.body = JSON.stringify(body);
+        const text = JSON.stringify(body);
+        args.request.body = typeof raw === 'string' ? text : new TextEncoder().encode(text);
         const h = Object.keys(args.request.headers).find((x) => x.toLowerCase() === 'content-length');
-        if (h) args.request.headers[h] = String(utf8(args.request.body as string));
+        if (h) args.request.headers[h] = String(utf8(text));
       }
       const written = body ? writtenItems(op, body) : [];
       try {
