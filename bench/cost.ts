@@ -141,10 +141,11 @@ export class CostMeter {
       const op = (context.commandName ?? 'unknown').replace(/Command$/, '');
       this.bump(this.counts.dynamo.requests, op);
       let body: Record<string, unknown> | undefined;
-      // The JSON body, a string or (newer SDKs) UTF-8 bytes: ask for ConsumedCapacity in it.
+      // The JSON body, a string or (newer SDKs) UTF-8 bytes (read through its buffer: the SDK's byte
+      // body warns when read as a string): ask for ConsumedCapacity in it.
       const raw = args.request?.body;
       if (args.request && (typeof raw === 'string' || raw instanceof Uint8Array)) {
-        body = JSON.parse(typeof raw === 'string' ? raw : Buffer.from(raw).toString('utf8')) as Record<string, unknown>;
+        body = JSON.parse(typeof raw === 'string' ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8')) as Record<string, unknown>;
         body.ReturnConsumedCapacity = 'TOTAL';
         const text = JSON.stringify(body);
         args.request.body = typeof raw === 'string' ? text : new TextEncoder().encode(text);
