@@ -423,7 +423,7 @@ export function monthlyBill(m: CostMeasurements, a: CostAssumptions = DEFAULT_AS
   line('S3 storage (current objects and 35 days of register versions)', 's3Storage', { fixed: s3CurrentGb + registerVersionsGb });
   line('Lambda duration (arm64)', 'lambdaArmGbSecond', gbSeconds, false);
   line('Lambda requests', 'lambdaRequests', invocations);
-  line('SQS FIFO requests', 'sqsFifoRequests', { returns: day.sqs * schoolDays, patterns: pat.sqs * nights, fixed: a.sqsIdlePollsPerMonth });
+  line('SQS FIFO requests (idle polling assumed)', 'sqsFifoRequests', { returns: day.sqs * schoolDays, patterns: pat.sqs * nights, fixed: a.sqsIdlePollsPerMonth });
   line('API Gateway HTTP API requests', 'apiGatewayHttpRequests', { returns: day.apiRequests * schoolDays, api: apiRequests });
   const logGb = (n: { returns: number; patterns: number; api: number }) => ({ returns: n.returns / gb, patterns: n.patterns / gb, api: n.api / gb });
   line('CloudWatch Logs ingestion', 'cloudWatchLogsIngestion', logGb({
