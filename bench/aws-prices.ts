@@ -19,7 +19,7 @@ const LIST = 'AWS price list, eu-west-2 (London), as published in 2025; to be ch
 
 export const AWS_PRICES_LONDON = {
   dynamoWriteRequestUnits: { usd: 0.7068, per: 1_000_000, unit: 'write request units (on-demand)', source: `${LIST} (after the November 2024 halving of on-demand prices)` },
-  dynamoReadRequestUnits: { usd: 0.1413, per: 1_000_000, unit: 'read request units (on-demand)', source: `${LIST} (after the November 2024 halving of on-demand prices)` },
+  dynamoReadRequestUnits: { usd: 0.1415, per: 1_000_000, unit: 'read request units (on-demand)', source: `${LIST} (after the November 2024 halving of on-demand prices)` },
   dynamoStorage: { usd: 0.29, per: 1, unit: 'GB-month of table storage (Standard class)', source: LIST },
   dynamoPitr: { usd: 0.232, per: 1, unit: 'GB-month of continuous backup (point-in-time recovery)', source: `${LIST}; least sure of the DynamoDB figures` },
   s3Storage: { usd: 0.024, per: 1, unit: 'GB-month, S3 Standard, first 50 TB', source: LIST },

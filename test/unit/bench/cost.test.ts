@@ -76,7 +76,7 @@ describe('the monthly bill', () => {
     expect(line('DynamoDB writes').usd.returns).toBeCloseTo(46 * 0.7068, 9); // 10,000 × 230 × 20 = 46 m WRU
     expect(line('DynamoDB writes').quantity).toBeCloseTo(46_000_000 + 2_000 * 230 * (365 / 12), 3);
     expect(line('DynamoDB reads').quantity).toBe(18_400_000 + 6_000); // 4,000 × 230 × 20, and 3 per pupil view × 2,000 views
-    expect(line('DynamoDB reads').total).toBeCloseTo(18.406 * 0.1413, 9);
+    expect(line('DynamoDB reads').total).toBeCloseTo(18.406 * 0.1415, 9);
     expect(line('S3 PUT').quantity).toBe(36_000); // 30 × 60 × 20
     expect(line('S3 PUT').total).toBeCloseTo(36 * 0.0053, 9);
     expect(line('S3 GET').quantity).toBeCloseTo(60_000 + 10 * 60 * (365 / 12), 6);
