@@ -11,7 +11,9 @@
  *     first computation and daily update, as ratios — the run FAILS if the figures differ;
  *  6. the patterns run over the whole LA (functions/patterns/run.ts);
  *  7. the load test of issue 10: mixed reads and uploads at a fixed rate;
- *  8. generation throughput of the synthetic LA.
+ *  8. generation throughput of the synthetic LA;
+ *  9. what it would cost in AWS: the requests each operation makes, counted during 2, 3 and 6
+ *     (bench/cost.ts), turned into a monthly bill for a 230,000-pupil LA at London prices.
  * Results: a table on stdout, JSON in bench/results/ (docs/benchmarks.md explains every figure).
  */
 import { cpus, totalmem } from 'node:os';
@@ -26,6 +28,8 @@ import { DuckDbLa, readManifestOf, careSpansOf, type OracleRow } from './duckdb-
 import { metricsDifferences } from './metrics-check.js';
 import { round, seconds } from './measure.js';
 import { csvThroughput, ctfThroughput } from './parsing.js';
+import { CostMeter, installCostMeter, monthlyBill, storedBytes, DEFAULT_ASSUMPTIONS, DOCUMENTED_DURATIONS, LAMBDA_MEMORY_MB, type CostCounts, type CostMeasurements } from './cost.js';
+import { AWS_PRICES_LONDON } from './aws-prices.js';
 import { printReport } from './report.js';
 import { schoolDay, SCHOOL_DAY_URN } from './school-day.js';
 import { webOverviewFigures } from './web.js';
@@ -143,6 +147,15 @@ async function serviceSections(options: BenchOptions, p: Plan, laDir: string, ma
   rmSync(dataDir, { recursive: true, force: true });
   const runtime = await startLocalRuntime({ dataDir, port: 0 });
   const url = runtime.url;
+  // 9. The cost meter: counts what each operation asks of DynamoDB, S3, SQS and the API (bench/cost.ts).
+  const meter = new CostMeter();
+  const removeMeter = await installCostMeter(meter, { api: url, s3: runtime.engines.s3Endpoint });
+  const { DEFAULT_NAMES } = await import('../shared/config.js');
+  let laDayCounts: CostCounts | undefined;
+  let storage: CostMeasurements['storage'] | undefined;
+  const rollupCounts: CostCounts[] = [];
+  const apiCounts: Record<string, { requests: number; counts: CostCounts }> = {};
+  let patternsCounts: CostCounts | undefined;
   const token = (role: 'school' | 'la_officer' | 'vsh' | 'admin', urn?: string) => runtime.token({ role, ...(urn ? { urn } : {}), sub: `bench-${role}${urn ? `-${urn}` : ''}` });
   const officer = await token('la_officer');
   const year = summary.academicYear;
@@ -202,9 +215,11 @@ async function serviceSections(options: BenchOptions, p: Plan, laDir: string, ma
 
     log(`one LA day: ${day.length} files (every school's return for ${lastDay}, then the week's corrections)…`);
     t = performance.now();
+    const beforeDay = meter.snapshot();
     const daily = await loadGeneratedLa({ url, dir: phaseDir('phase-day', false, day), token: (role, urn) => token(role, urn), concurrency: 8 });
     await runtime.settle();
     const daySeconds = seconds(t);
+    laDayCounts = meter.since(beforeDay);
     ensureClean('LA day', daily.uploads);
     ingest.laDay = { date: lastDay, seconds: round(daySeconds), files: daily.uploads.files, rows: daily.uploads.rowsAccepted, rowsPerSecond: Math.round(daily.uploads.rowsAccepted / daySeconds) };
 
@@ -218,12 +233,16 @@ async function serviceSections(options: BenchOptions, p: Plan, laDir: string, ma
     const rollupTimes: number[] = [];
     for (let r = 0; r < 3; r++) {
       forgetSchoolViews();
+      const beforeRollup = meter.snapshot();
       t = performance.now();
       await rollup(year);
       rollupTimes.push(seconds(t));
+      rollupCounts.push(meter.since(beforeRollup));
     }
     const rollupSeconds = [...rollupTimes].sort((a, b) => a - b)[1];
     ingest.laMetricsUpdate = { seconds: round(rollupSeconds, 3), runs: rollupTimes.map((x) => round(x, 3)) };
+    // What the LA's data takes to store, before the 2,000-pupil school of another year is added.
+    storage = await storedBytes(DEFAULT_NAMES.table, [DEFAULT_NAMES.returnsBucket, DEFAULT_NAMES.registersBucket, DEFAULT_NAMES.quarantineBucket]);
 
     log('DuckDB: the daily update (one more day of files, year to date recomputed)…');
     t = performance.now();
@@ -287,8 +306,11 @@ async function serviceSections(options: BenchOptions, p: Plan, laDir: string, ma
     for (const [name, next] of Object.entries(endpoints)) {
       log(`API latency: ${name}…`);
       latency[name] = [];
+      const beforeApi = meter.snapshot();
       await closedLoop(url, next, 2, 10, 5); // warm the views
       for (const c of p.latency.levels) latency[name].push(await closedLoop(url, next, c, p.latency.count, p.latency.maxSeconds));
+      const counts = meter.since(beforeApi);
+      apiCounts[name] = { requests: counts.api.requests, counts };
     }
     results.apiLatency = { referrals: referred.length, pupilsSampled: sample.length, levels: latency };
 
@@ -296,8 +318,10 @@ async function serviceSections(options: BenchOptions, p: Plan, laDir: string, ma
     log('patterns run over the whole LA…');
     try {
       const { runPatterns } = await import('../functions/patterns/run.js');
+      const beforePatterns = meter.snapshot();
       t = performance.now();
       const outcome = await runPatterns({ academicYear: year, trigger: 'api', requestedBy: 'bench' });
+      patternsCounts = meter.since(beforePatterns);
       results.patterns = { seconds: round(seconds(t), 2), status: outcome.status, timings: outcome.timings, counts: outcome.counts, memory: outcome.memory };
     } catch (err) {
       results.patterns = { error: (err as Error).message };
@@ -326,6 +350,21 @@ async function serviceSections(options: BenchOptions, p: Plan, laDir: string, ma
     // The deployed rollup window (returns within it share one LA rollup) rather than the local
     // server's 2 s: under a steady stream of uploads the window decides how often the LA-wide figures
     // are rebuilt and re-read. (Loading the LA above keeps 2 s, so its "until current" waits are short.)
+    // The cost: from what the LA day, the API requests and the patterns run asked for (the load test is not metered).
+    removeMeter();
+    if (laDayCounts && storage && patternsCounts) {
+      const measured: CostMeasurements = {
+        benchPupils: options.pupils, benchSchools: options.schools, daysOfMarks: summary.schoolDays,
+        laDay: laDayCounts, patterns: patternsCounts, api: apiCounts, storage,
+        buckets: { returns: DEFAULT_NAMES.returnsBucket, registers: DEFAULT_NAMES.registersBucket, ingestQueue: DEFAULT_NAMES.ingestQueue, rollupQueue: DEFAULT_NAMES.rollupQueue },
+      };
+      results.cost = {
+        measured: { ...measured, laDayFiles: daily.uploads.files, laDayRows: daily.uploads.rowsAccepted, pupilsTotal: summary.pupils.total, rollupRuns: rollupCounts },
+        assumptions: DEFAULT_ASSUMPTIONS, documentedDurations: DOCUMENTED_DURATIONS, lambdaMemoryMb: LAMBDA_MEMORY_MB,
+        prices: AWS_PRICES_LONDON,
+        bill: monthlyBill(measured),
+      };
+    }
     const { ROLLUP_DELAY_SECONDS } = await import('../shared/config.js');
     runtime.setRollupDelay(ROLLUP_DELAY_SECONDS);
     const load = await openLoop(url, mix, p.load.rate, p.load.seconds, p.load.maxInFlight);
@@ -333,6 +372,7 @@ async function serviceSections(options: BenchOptions, p: Plan, laDir: string, ma
     const drained = await Promise.race([runtime.settle().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), p.drainSeconds * 1000))]);
     results.load = { ...load, uploadsQueuedDrainSeconds: drained ? round(seconds(t)) : null, drained };
   } finally {
+    removeMeter();
     await runtime.stop().catch(() => undefined);
   }
 }

@@ -1,4 +1,5 @@
 /** The benchmark's table on a terminal (the JSON in bench/results/ holds everything). */
+import { billTable } from './cost.js';
 
 type R = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- report rows are free-form JSON from every bench section
 
@@ -51,6 +52,20 @@ export function reportLines(results: R): string[][] {
     for (const [kind, k] of Object.entries(l.byKind as Record<string, R>)) add('7 load', `  ${kind}`, `p95 ${n(k.p95, 0)} ms`, `p50 ${n(k.p50, 0)} / p99 ${n(k.p99, 0)} ms, ${k.count} requests, ${k.errors} errors`);
     add('7 load', 'uploads drained', l.drained ? `${n(l.uploadsQueuedDrainSeconds, 1)} s` : 'not within the bound', 'after the last request');
   }
+  const c = results.cost;
+  if (c?.bill) {
+    const m = c.measured;
+    const d = m.laDay;
+    add('9 cost', 'one LA day (measured)', `${n(d.dynamo.writeUnits + d.dynamo.indexWriteUnits + d.dynamo.failedWriteUnits)} WRU`, `${n(d.dynamo.readUnits, 1)} RRU; S3 ${n(d.s3.putClass)} PUT-class / ${n(d.s3.getClass)} GET-class, ${mb(d.s3.bytesUp)} up, ${mb(d.s3.bytesDown)} down; SQS ${n(d.sqs.sendRequestsBilled)} sends (${n(Object.values(d.sqs.messagesByQueue as Record<string, number>).reduce((a, b) => a + b, 0))} messages); ${n(d.api.requests)} API requests; ${n(m.laDayFiles)} files, ${n(m.laDayRows)} rows`);
+    const pt2 = m.patterns;
+    add('9 cost', 'patterns run (measured)', `${n(pt2.dynamo.writeUnits + pt2.dynamo.indexWriteUnits)} WRU`, `${n(pt2.dynamo.readUnits, 1)} RRU; S3 ${n(pt2.s3.putClass)} PUT-class / ${n(pt2.s3.getClass)} GET-class, ${mb(pt2.s3.bytesDown)} read`);
+    for (const [kind, x] of Object.entries(m.api as Record<string, R>)) {
+      const k = x.counts;
+      add('9 cost', `  API ${kind}, per request`, `${n((k.dynamo.writeUnits + k.dynamo.indexWriteUnits) / x.requests, 2)} WRU`, `${n(k.dynamo.readUnits / x.requests, 2)} RRU, S3 ${n(k.s3.putClass / x.requests, 2)} PUT / ${n(k.s3.getClass / x.requests, 2)} GET (${n(x.requests)} requests)`);
+    }
+    add('9 cost', 'stored', `${mb(m.storage.dynamoBytes)} DynamoDB`, `${n(m.storage.dynamoItems)} items; S3 ${Object.entries(m.storage.s3BytesByBucket as Record<string, number>).map(([b, x]) => `${b} ${mb(x)}`).join(', ')}`);
+    add('9 cost', `monthly bill, ${n(c.assumptions.pupils)} pupils`, `$${n(c.bill.total, 0)}`, `dominated by ${c.bill.dominant}; table below (London on-demand prices, bench/aws-prices.ts)`);
+  }
   const w = results.web;
   if (w?.skipped) add('8 web', 'overview after sign-in', 'skipped', w.skipped);
   else if (w) {
@@ -69,4 +84,11 @@ export function printReport(results: R, out: NodeJS.WritableStream): void {
   const widths = [0, 1, 2].map((c) => Math.max(...rows.map((r) => r[c].length)));
   for (const r of rows) out.write(`${r[0].padEnd(widths[0])}  ${r[1].padEnd(widths[1])}  ${r[2].padStart(widths[2])}  ${r[3]}\n`);
   out.write('\n');
+  if (results.cost?.bill) {
+    const a = results.cost.assumptions;
+    out.write(`What it would cost in AWS a month: ${n(a.pupils)} pupils, ${n(a.schools)} schools, ${a.schoolDaysPerYear} school days a year, the nightly patterns run, API: ${a.apiAssumption}.\n`);
+    out.write('Counts measured in this run and scaled (DynamoDB by pupils, S3/SQS/API/invocations by schools); Lambda time from docs/benchmarks.md; * = assumed, not measured.\n');
+    for (const line of billTable(results.cost.bill)) out.write(`${line}\n`);
+    out.write(`Dominant line: ${results.cost.bill.dominant}. Prices: AWS price list, eu-west-2, to be checked (bench/aws-prices.ts).\n\n`);
+  }
 }
