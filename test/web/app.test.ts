@@ -4,39 +4,27 @@
  * errors, flag lists with filters and CSV, and axe-core on every page visited (no serious or critical
  * violation). Set WEB_SCREENSHOTS=<dir> to keep a screenshot of each page.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleReturnCsv } from '../../local/sample-return.js';
 import { date, pct } from '../../web/src/format.js';
 import { MAX_GZIPPED_JS_BYTES } from '../../web/build.js';
-import { chromiumAvailable, CHROMIUM, launchBrowser, newPage, seriousViolations, signIn, startWebService, type WebService } from './harness.js';
+import { openBrowserSession, signIn, type BrowserSession, type WebService } from './harness.js';
 
+let session: BrowserSession;
 let svc: WebService;
-let browser: Browser;
 let page: Page;
-const axe: Record<string, unknown[]> = {};
-const SHOTS = process.env.WEB_SCREENSHOTS;
-
-async function check(name: string): Promise<void> {
-  await page.locator('#main-content[aria-busy]').waitFor({ state: 'detached' });
-  axe[name] = await seriousViolations(page);
-  if (SHOTS) {
-    mkdirSync(SHOTS, { recursive: true });
-    await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-  }
-}
+let axe: Record<string, unknown[]>;
+const check = (name: string) => session.check(name);
 
 beforeAll(async () => {
-  if (!chromiumAvailable()) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (.ci/run does)`);
-  [svc, browser] = await Promise.all([startWebService(), launchBrowser()]);
-  page = await newPage(browser);
+  session = await openBrowserSession();
+  ({ svc, page, axe } = session);
 }, 300_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await svc?.stop();
+  await session?.close();
 });
 
 describe('the web app', () => {

@@ -4,40 +4,28 @@
  * resolved by reloading, never by overwriting. axe-core on each page (no serious or critical
  * violation). Screenshots go to WEB_SCREENSHOTS=<dir> when set.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { date, pct } from '../../web/src/format.js';
-import { chromiumAvailable, CHROMIUM, launchBrowser, newPage, seriousViolations, signIn, startWebService, type WebService } from './harness.js';
+import { newPage, openBrowserSession, signIn, type BrowserSession, type WebService } from './harness.js';
 
+let session: BrowserSession;
 let svc: WebService;
 let browser: Browser;
 let page: Page;
-const axe: Record<string, unknown[]> = {};
-const SHOTS = process.env.WEB_SCREENSHOTS;
-
-async function check(p: Page, name: string): Promise<void> {
-  await p.locator('#main-content[aria-busy]').waitFor({ state: 'detached' });
-  axe[name] = await seriousViolations(p);
-  if (SHOTS) {
-    mkdirSync(SHOTS, { recursive: true });
-    await p.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-  }
-}
+let axe: Record<string, unknown[]>;
+const check = (p: Page, name: string) => session.check(name, p);
 
 /** A link in the service navigation. */
 const menu = (name: string) => page.getByRole('navigation', { name: 'Menu' }).getByRole('link', { name, exact: true });
 
 beforeAll(async () => {
-  if (!chromiumAvailable()) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (.ci/run does)`);
-  [svc, browser] = await Promise.all([startWebService(), launchBrowser()]);
-  page = await newPage(browser);
+  session = await openBrowserSession();
+  ({ svc, browser, page, axe } = session);
 }, 300_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await svc?.stop();
+  await session?.close();
 });
 
 describe('referral casework in the browser', () => {

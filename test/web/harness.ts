@@ -3,7 +3,7 @@
  * loopback port, loaded with a small generated LA through the public API (as `npm start` loads the
  * demo), and Debian's Chromium driven by playwright-core. Tests act by visible labels and roles.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
@@ -75,6 +75,43 @@ export async function newPage(browser: Browser): Promise<Page> {
   const page = await context.newPage();
   page.setDefaultTimeout(UI_TIMEOUT);
   return page;
+}
+
+/**
+ * One browser test file's world: the local service with a generated LA, Chromium and a page, and
+ * `check(name)`, which waits for the page to settle, runs axe-core on it (kept in `axe` by name)
+ * and, with WEB_SCREENSHOTS=<dir>, keeps a screenshot.
+ */
+export interface BrowserSession {
+  svc: WebService;
+  browser: Browser;
+  page: Page;
+  axe: Record<string, unknown[]>;
+  check(name: string, on?: Page): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function openBrowserSession(): Promise<BrowserSession> {
+  if (!chromiumAvailable()) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (.ci/run does)`);
+  const [svc, browser] = await Promise.all([startWebService(), launchBrowser()]);
+  const page = await newPage(browser);
+  const axe: Record<string, unknown[]> = {};
+  const shots = process.env.WEB_SCREENSHOTS;
+  return {
+    svc, browser, page, axe,
+    async check(name, on = page) {
+      await on.locator('#main-content[aria-busy]').waitFor({ state: 'detached' });
+      axe[name] = await seriousViolations(on);
+      if (shots) {
+        mkdirSync(shots, { recursive: true });
+        await on.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+      }
+    },
+    async close() {
+      await browser.close();
+      await svc.stop();
+    },
+  };
 }
 
 /** axe-core against WCAG 2.2 A and AA: the serious and critical violations (which must be none). */
