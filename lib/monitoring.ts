@@ -122,20 +122,20 @@ export class Monitoring extends Construct {
       evaluationPeriods: 1,
       alarmDescription: 'More than half of at least ten returns in an hour were rejected: a school MIS export or the return format may have changed (see the returns\' row errors).',
     });
-    this.add('IngestLag', {
-      metric: this.serviceMetric(METRIC.ingestLag, 'Maximum', Duration.minutes(5)),
-      threshold: Duration.minutes(15).toSeconds(),
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 2,
-      alarmDescription: 'A return took more than 15 minutes from upload to being applied (ingest is slow or retrying).',
-    });
-    this.add('RollupAge', {
-      metric: this.serviceMetric(METRIC.rollupAge, 'Maximum', Duration.minutes(5)),
-      threshold: Duration.minutes(15).toSeconds(),
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods: 2,
-      alarmDescription: 'The LA-wide figures trailed the schools\' by more than 15 minutes (the rollup is slow or retrying).',
-    });
+    // Two 5-minute periods over 15 minutes: a stuck pipeline, not one slow return.
+    const staleness: Array<[string, MetricName, string]> = [
+      ['IngestLag', METRIC.ingestLag, 'A return took more than 15 minutes from upload to being applied (ingest is slow or retrying).'],
+      ['RollupAge', METRIC.rollupAge, 'The LA-wide figures trailed the schools\' by more than 15 minutes (the rollup is slow or retrying).'],
+    ];
+    for (const [id, metricName, alarmDescription] of staleness) {
+      this.add(id, {
+        metric: this.serviceMetric(metricName, 'Maximum', Duration.minutes(5)),
+        threshold: Duration.minutes(15).toSeconds(),
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 2,
+        alarmDescription,
+      });
+    }
   }
 
   private add(id: string, props: cloudwatch.AlarmProps): void {
