@@ -14,6 +14,9 @@ import { buildWeb } from '../../web/build.js';
 export async function run(): Promise<number> {
   // The handlers' structured logs are for CloudWatch; on a terminal only warnings and errors show.
   process.env.POWERTOOLS_LOG_LEVEL ??= process.env.LOG_LEVEL ?? 'WARN';
+  // The operator metrics are CloudWatch embedded-metric lines; there is no CloudWatch here
+  // (POWERTOOLS_METRICS_DISABLED=false shows them).
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   const dataDir = dataDirectory();
   const web = await buildWeb();
   const runtime = await startLocalRuntime({ dataDir, port: port(), host: process.env.HOST ?? '127.0.0.1', patternsTimer: true, webApp: { distDir: web.outDir } });
