@@ -192,9 +192,10 @@ const COMPULSORY_YEAR_GROUPS = new Set(['1', '2', '3', '4', '5', '6', '7', '8', 
 /**
  * The official statistics' population (`compulsory`): aged 5–15 on 31 August before the academic
  * year. Without a date of birth we fall back on the year group (Y1–Y11), which matches for pupils in
- * their normal cohort.
+ * their normal cohort. Not compulsory school age in law, which decides the statutory triggers
+ * session by session (compulsory-school-age.ts).
  */
-export function isCompulsorySchoolAge(pupil: Pick<RegisterPupil, 'dob' | 'yearGroup'>, academicYear: number): boolean {
+export function inCompulsoryAgePopulation(pupil: Pick<RegisterPupil, 'dob' | 'yearGroup'>, academicYear: number): boolean {
   if (pupil.dob) {
     const key = `${academicYear}|${pupil.dob}`;
     let compulsory = compulsoryByBirthDate.get(key);

@@ -4,7 +4,7 @@
  * the register on every change, so it is always exactly what the marks say.
  */
 import { aggregateCells, type AggregationEnrolment, type PeriodCells } from './metrics.js';
-import { cohortMasksByDay, isCompulsorySchoolAge, type CareEpisodeSpan } from './cohorts.js';
+import { cohortMasksByDay, inCompulsoryAgePopulation, type CareEpisodeSpan } from './cohorts.js';
 import { standardPeriods, type Period } from './periods.js';
 import { rowSpanOf, type SchoolRegister } from './register.js';
 import type { FlagType, PupilYearSummary } from './pupil-summary.js';
@@ -81,7 +81,7 @@ export function* aggregationEnrolments(
       masks: cohortMasksByDay(register.academicYear, p.stated, careOf(p.upn)),
       yearGroup: p.yearGroup ?? 'unknown',
       sex: p.sex ?? 'unknown',
-      compulsory: isCompulsorySchoolAge(p, register.academicYear),
+      compulsory: inCompulsoryAgePopulation(p, register.academicYear),
     };
   }
 }

@@ -8,7 +8,7 @@ import {
   complementOf,
   episodesOverlapping,
   isCohort,
-  isCompulsorySchoolAge,
+  inCompulsoryAgePopulation,
   positiveCohortsOf,
   type CareEpisodeSpan,
   type Cohort,
@@ -255,27 +255,27 @@ describe('cohort unions and episode overlap', () => {
 
 describe('compulsory school age population (aged 5–15 on 31 August before the academic year)', () => {
   it('includes a pupil who turns 5 on 31 August and excludes one who turns 5 on 1 September', () => {
-    expect(isCompulsorySchoolAge({ dob: '2020-08-31' }, 2025)).toBe(true);
-    expect(isCompulsorySchoolAge({ dob: '2020-09-01' }, 2025)).toBe(false);
+    expect(inCompulsoryAgePopulation({ dob: '2020-08-31' }, 2025)).toBe(true);
+    expect(inCompulsoryAgePopulation({ dob: '2020-09-01' }, 2025)).toBe(false);
   });
 
   it('includes a pupil aged 15 on 31 August and excludes one who turned 16 by then', () => {
-    expect(isCompulsorySchoolAge({ dob: '2009-09-01' }, 2025)).toBe(true); // 15 on 2025-08-31
-    expect(isCompulsorySchoolAge({ dob: '2009-08-31' }, 2025)).toBe(false); // 16 on 2025-08-31
+    expect(inCompulsoryAgePopulation({ dob: '2009-09-01' }, 2025)).toBe(true); // 15 on 2025-08-31
+    expect(inCompulsoryAgePopulation({ dob: '2009-08-31' }, 2025)).toBe(false); // 16 on 2025-08-31
   });
 
   it('judges age on 31 August of the academic year\'s first calendar year, not on the day of a session', () => {
     // Turns 16 in October 2025: still in the 2025/26 compulsory population for the whole year.
-    expect(isCompulsorySchoolAge({ dob: '2009-10-10' }, 2025)).toBe(true);
+    expect(inCompulsoryAgePopulation({ dob: '2009-10-10' }, 2025)).toBe(true);
   });
 
   it('falls back on year groups 1–11 when there is no date of birth', () => {
-    for (const yg of ['1', '6', '11']) expect(isCompulsorySchoolAge({ yearGroup: yg }, 2025)).toBe(true);
-    for (const yg of ['N1', 'N2', 'R', '12', '13', '14']) expect(isCompulsorySchoolAge({ yearGroup: yg }, 2025)).toBe(false);
-    expect(isCompulsorySchoolAge({}, 2025)).toBe(false);
+    for (const yg of ['1', '6', '11']) expect(inCompulsoryAgePopulation({ yearGroup: yg }, 2025)).toBe(true);
+    for (const yg of ['N1', 'N2', 'R', '12', '13', '14']) expect(inCompulsoryAgePopulation({ yearGroup: yg }, 2025)).toBe(false);
+    expect(inCompulsoryAgePopulation({}, 2025)).toBe(false);
   });
 
   it('prefers the date of birth over the year group (a pupil outside their normal cohort)', () => {
-    expect(isCompulsorySchoolAge({ dob: '2021-01-01', yearGroup: '1' }, 2025)).toBe(false);
+    expect(inCompulsoryAgePopulation({ dob: '2021-01-01', yearGroup: '1' }, 2025)).toBe(false);
   });
 });
