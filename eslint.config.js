@@ -9,7 +9,7 @@ import tseslint from 'typescript-eslint';
 
 export default defineConfig(
   {
-    ignores: ['node_modules/', 'cdk.out/', 'coverage/', '.data/', '.tmp/', 'bench/results/'],
+    ignores: ['node_modules/', 'cdk.out/', 'coverage/', '.data/', '.tmp/', 'bench/results/', 'web/dist/'],
   },
   {
     linterOptions: {

@@ -8,6 +8,11 @@ export function num(n: number | null | undefined): string {
   return n === null || n === undefined ? '–' : n.toLocaleString('en-GB');
 }
 
+/** A count of sessions in words: "1 session", "12 sessions". */
+export function sessionCount(n: number | null | undefined): string {
+  return `${num(n)} ${n === 1 ? 'session' : 'sessions'}`;
+}
+
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 /** 2026-09-07 → 7 Sep 2026 */

@@ -1,7 +1,7 @@
 import { categoryOf } from '../../../shared/domain/codes.js';
 import { get, query, type Page, type PupilView, type School, type Sessions, type Stats } from '../api.js';
 import { h, summaryList, table, tag } from '../dom.js';
-import { cohortLabel, date, FLAG_EXPLANATIONS, flagLabel, num, pct } from '../format.js';
+import { cohortLabel, date, FLAG_EXPLANATIONS, flagLabel, num, pct, sessionCount } from '../format.js';
 import type { PageContext, PageResult } from '../main.js';
 
 const CATEGORY_LABELS: Record<string, string> = {
@@ -88,10 +88,10 @@ function calendar(sessions: Sessions, names: Map<string, string>): HTMLElement {
 function statsRows(s: Stats): Array<[string, string]> {
   return [
     ['Attendance', pct(s.attendanceRate)],
-    ['Absence', `${pct(s.absenceRate)} (${num(s.absenceSessions)} of ${num(s.possibleSessions)} sessions)`],
+    ['Absence', `${pct(s.absenceRate)} (${num(s.absenceSessions)} of ${sessionCount(s.possibleSessions)})`],
     ['Authorised absence', pct(s.authorisedAbsenceRate)],
-    ['Unauthorised absence', `${pct(s.unauthorisedAbsenceRate)} (${num(s.unauthorisedAbsenceSessions)} sessions)`],
-    ['Late', `${num(s.lateSessions)} sessions`],
+    ['Unauthorised absence', `${pct(s.unauthorisedAbsenceRate)} (${sessionCount(s.unauthorisedAbsenceSessions)})`],
+    ['Late', sessionCount(s.lateSessions)],
   ];
 }
 
@@ -113,7 +113,8 @@ export async function pupilPage(ctx: PageContext): Promise<PageResult> {
         ' ', pupil.cohorts.length ? `Cohorts: ${pupil.cohorts.map(cohortLabel).join(', ')}` : ''),
       h('div', { class: 'govuk-grid-row' },
         h('div', { class: 'govuk-grid-column-one-half' },
-          h('h2', { class: 'govuk-heading-m' }, `Across all schools, ${pupil.academicYear}/${String(pupil.academicYear + 1).slice(2)}`),
+          // A school is given only its own enrolment's figures (docs/security.md), so say so.
+          h('h2', { class: 'govuk-heading-m' }, `${ctx.session.role === 'school' ? 'At your school' : 'Across all schools'}, ${pupil.academicYear}/${String(pupil.academicYear + 1).slice(2)}`),
           summaryList(statsRows(pupil.totals))),
         h('div', { class: 'govuk-grid-column-one-half' },
           h('h2', { class: 'govuk-heading-m' }, 'Flags'),

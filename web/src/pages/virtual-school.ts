@@ -6,7 +6,7 @@
  */
 import { downloadCsv, get, query, type Metrics, type MetricsRow, type Reference, type Stats } from '../api.js';
 import { h, summaryList, table, tag } from '../dom.js';
-import { cohortLabel, date, num, pct } from '../format.js';
+import { cohortLabel, date, num, pct, sessionCount } from '../format.js';
 import type { PageContext, PageResult } from '../main.js';
 
 interface SchoolRef { urn: string; name: string | null; outOfArea: boolean }
@@ -156,8 +156,8 @@ export async function pepPage(ctx: PageContext): Promise<PageResult> {
           summaryList([
             ['Days in the cohort', num(t.daysInCohort)],
             ['Attendance', pct(t.stats.attendanceRate)],
-            ['Absence', `${pct(t.stats.absenceRate)} (${num(t.stats.absenceSessions)} of ${num(t.stats.possibleSessions)} sessions)`],
-            ['Unauthorised absence', `${num(t.stats.unauthorisedAbsenceSessions)} sessions`],
+            ['Absence', `${pct(t.stats.absenceRate)} (${num(t.stats.absenceSessions)} of ${sessionCount(t.stats.possibleSessions)})`],
+            ['Unauthorised absence', sessionCount(t.stats.unauthorisedAbsenceSessions)],
             ['Exclusion sessions', num(t.exclusionSessions)],
             ['Sessions not marked', num(t.unmarkedSessions)],
             ['Persistent / severe absence', t.severeAbsence ? 'Severely absent' : t.persistentAbsence ? 'Persistently absent' : 'Neither'],
