@@ -1,42 +1,100 @@
 /**
- * Rollup Lambda: rebuilds the LA-wide figures and pupil lists from the schools' materialised views.
- * School views are cached per process by version, so a warm instance re-reads only the schools that
- * changed since its last run.
+ * Rollup Lambda: brings the LA figures and lists up to date with the schools' views (docs/design.md §3
+ * "LA-wide rollup"). The LA figures are the sum of per-school contributions: for each school whose
+ * view moved since the aggregate last took it in, the contribution it had is taken out and the new
+ * one put in, and the LA list items of its changed pupil rows are rewritten. The work follows the
+ * schools that changed, not the number of schools.
+ *
+ * One writer per year (the rollup FIFO queue, one message group per year) and idempotent under
+ * at-least-once delivery without transactions: a contribution is stored under its view version and
+ * never overwritten, the aggregate (with the version applied per school) is written last, and the
+ * list rows record what they replaced (shared/store/la-lists.ts). A retried message that finds the
+ * aggregate current changes nothing.
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { mergePupilRows, rollupLa, absenceRateOf } from '../../shared/domain/la-view.js';
-import type { SchoolView } from '../../shared/domain/school-view.js';
+import { createHash } from 'node:crypto';
+import { emptyAggregate, replaceContribution, schoolContribution, type LaAggregate, type SchoolContribution } from '../../shared/domain/la-view.js';
+import type { PupilRow } from '../../shared/domain/school-view.js';
 import { errorSummary, logger, METRIC, recordMetric, withLambdaContext } from '../../shared/observability.js';
+import { applyLaRows } from '../../shared/store/la-lists.js';
 import type { RollupMessage } from '../../shared/store/queues.js';
-import { listSchools } from '../../shared/store/schools.js';
-import { inParallel } from '../../shared/store/table.js';
-import { getLaViewPointer, getSchoolView, listSchoolViewPointers, putLaView } from '../../shared/store/views.js';
+import { getSchools } from '../../shared/store/schools.js';
+import {
+  deleteContribution,
+  getContribution,
+  getLaAggregate,
+  getSchoolView,
+  listSchoolViewPointers,
+  putContribution,
+  putLaAggregate,
+  putSchoolCells,
+} from '../../shared/store/views.js';
 
-const cache = new Map<string, { version: number; view: SchoolView }>();
+/** Nothing is held per process any more (each rollup reads only the schools that changed); kept for the bench. */
+export function forgetSchoolViews(): void {}
 
-/** Drop the held school views, so the next rollup reads every school again (a cold instance). */
-export function forgetSchoolViews(): void {
-  cache.clear();
+const digest = (row: PupilRow) => createHash('sha1').update(JSON.stringify(row)).digest('base64url').slice(0, 16);
+
+export interface RollupResult {
+  /** Schools whose contribution was replaced. */
+  schools: number;
+  /** Pupil rows rewritten in the LA lists. */
+  pupils: number;
+  version: number;
 }
 
-export async function rollup(academicYear: number): Promise<{ schools: number; pupils: number; version: number } | undefined> {
-  const pointers = await listSchoolViewPointers(academicYear);
-  const stale = pointers.filter((p) => cache.get(`${academicYear}#${p.urn}`)?.version !== p.version);
-  await inParallel(stale, 8, async (p) => {
-    const view = await getSchoolView(p.urn as string, academicYear);
-    if (view) cache.set(`${academicYear}#${p.urn}`, { version: view.version, view });
-  });
-  const registry = new Map((await listSchools()).map((s) => [s.urn, s]));
-  const schools = pointers
-    .map((p) => cache.get(`${academicYear}#${p.urn}`))
-    .filter((x): x is { version: number; view: SchoolView } => x !== undefined)
-    .map((x) => ({ ...x, phase: registry.get(x.view.urn)?.phase, outOfArea: registry.get(x.view.urn)?.outOfArea === true }));
-  const la = rollupLa(academicYear, schools);
-  const pupils = mergePupilRows(schools).sort((a, b) => absenceRateOf(b) - absenceRateOf(a) || (a.upn < b.upn ? -1 : 1));
-  const previous = await getLaViewPointer(academicYear);
-  const version = (previous?.version ?? 0) + 1;
-  await putLaView(la, pupils, version);
-  return { schools: schools.length, pupils: pupils.length, version };
+export async function rollup(academicYear: number): Promise<RollupResult> {
+  // The pointers are one small item a school (about 100 bytes): the one read that covers every school.
+  const [pointers, held] = await Promise.all([listSchoolViewPointers(academicYear), getLaAggregate(academicYear)]);
+  const agg: LaAggregate = held ?? emptyAggregate(academicYear);
+  const changed = pointers.filter((p) => agg.sources[p.urn as string] !== p.version).map((p) => p.urn as string).sort();
+  if (changed.length === 0 && held) return { schools: 0, pupils: 0, version: agg.version };
+  const seq = agg.version + 1;
+  const registry = changed.length ? await getSchools(changed) : new Map();
+  const baselines = new Map<string, { parts: string[]; sk?: string; now: string[] }>();
+  const replaced: Array<{ urn: string; version: number }> = [];
+  let pupils = 0;
+  // One school after another: a pupil two of them list is settled in order, and memory holds one view.
+  for (const urn of changed) {
+    const view = await getSchoolView(urn, academicYear);
+    if (!view || view.version === agg.sources[urn]) continue;
+    const school = registry.get(urn);
+    const was = agg.sources[urn];
+    const old = was !== undefined ? await getContribution(academicYear, urn, was) : undefined;
+    if (was !== undefined && !old) throw new Error(`the contribution the LA aggregate holds for a school is missing (version ${was})`);
+    const next = schoolContribution(view, view.version, school?.phase, school?.outOfArea === true, digest);
+    await putContribution(next);
+    await putSchoolCells(academicYear, urn, changedSchoolCells(old, next));
+    const rows = view.pupils.filter((r) => old?.rows[r.upn] !== next.rows[r.upn]);
+    await applyLaRows(academicYear, urn, rows, seq, baselines);
+    pupils += rows.length;
+    replaceContribution(agg, old, next);
+    agg.sources[urn] = view.version;
+    if (was !== undefined) replaced.push({ urn, version: was });
+  }
+  for (const { parts, now } of baselines.values()) {
+    for (const pk of parts) agg.listCounts[pk] = (agg.listCounts[pk] ?? 0) - 1;
+    for (const pk of now) agg.listCounts[pk] = (agg.listCounts[pk] ?? 0) + 1;
+  }
+  for (const pk of Object.keys(agg.listCounts)) if (agg.listCounts[pk] === 0) delete agg.listCounts[pk];
+  agg.version = seq;
+  await putLaAggregate(agg);
+  // Taken out of the sums for good now the aggregate is written (a retry finds the new version applied).
+  for (const { urn, version } of replaced) await deleteContribution(academicYear, urn, version);
+  return { schools: changed.length, pupils, version: seq };
+}
+
+/** The detailed periods whose per-school cells differ between two contributions of a school. */
+function changedSchoolCells(old: SchoolContribution | undefined, next: SchoolContribution) {
+  const before = new Map((old?.periods ?? []).filter((p) => p.detailed).map((p) => [p.period.id, JSON.stringify(p.bySchool)]));
+  const out: Array<{ periodId: string; cells?: SchoolContribution['periods'][number]['bySchool'] }> = [];
+  for (const p of next.periods) {
+    if (!p.detailed) continue;
+    if (before.get(p.period.id) !== JSON.stringify(p.bySchool)) out.push({ periodId: p.period.id, cells: p.bySchool });
+    before.delete(p.period.id);
+  }
+  for (const id of before.keys()) out.push({ periodId: id });
+  return out;
 }
 
 export const handler = withLambdaContext(async (event: SQSEvent): Promise<SQSBatchResponse> => {

@@ -113,3 +113,115 @@ export function mergePupilRows(schools: ReadonlyArray<{ view: SchoolView }>): Pu
 export function absenceRateOf(row: Pick<PupilRow, 'authorised' | 'unauthorised' | 'possible'>): number {
   return row.possible > 0 ? ((row.authorised + row.unauthorised) / row.possible) * 100 : 0;
 }
+
+// ---- Incremental LA figures (docs/design.md §3 "LA-wide rollup") -----------------------------------
+
+/** One school's share of the LA figures, as the rollup applied it (phase and area as they were then). */
+export interface SchoolContribution {
+  urn: string;
+  academicYear: number;
+  /** The school view version it was computed from. */
+  version: number;
+  phase?: string;
+  outOfArea: boolean;
+  /** The school's cells keyed as the LA keeps them, per period (bySchool: its own per-school cells). */
+  periods: LaPeriodCells[];
+  markedDays: string;
+  /** A digest per pupil row of the view, so the next contribution knows which rows changed. */
+  rows: Record<string, string>;
+}
+
+export interface AggregateCell extends LaCell {
+  /** How many schools' contributions hold this cell: removed when the last one goes. */
+  n: number;
+}
+
+/**
+ * The LA figures as the sum of the applied contributions. Its size depends on the cohorts, phases,
+ * year groups and periods, not on the number of schools (apart from `sources`, one number a school).
+ */
+export interface LaAggregate {
+  academicYear: number;
+  version: number;
+  /** The school view version whose contribution is in the sums, per school. */
+  sources: Record<string, number>;
+  periods: Array<{ period: Period; detailed: boolean; n: number; cells: AggregateCell[] }>;
+  /** Per day slot, how many schools have a mark that day. */
+  markedCounts: number[];
+  /** Rows per LA list partition (docs/design.md §7), for the lists' totals. */
+  listCounts: Record<string, number>;
+}
+
+export function emptyAggregate(academicYear: number): LaAggregate {
+  return { academicYear, version: 0, sources: {}, periods: [], markedCounts: new Array<number>(366).fill(0), listCounts: {} };
+}
+
+/** A school's contribution: the LA rollup of that school alone (the same keys, cells and rules). */
+export function schoolContribution(view: SchoolView, version: number, phase: string | undefined, outOfArea: boolean, rowDigest: (row: PupilRow) => string): SchoolContribution {
+  const la = rollupLa(view.academicYear, [{ view, version, phase, outOfArea }]);
+  return {
+    urn: view.urn, academicYear: view.academicYear, version, ...(phase !== undefined ? { phase } : {}), outOfArea,
+    periods: la.periods, markedDays: la.markedDays,
+    rows: Object.fromEntries(view.pupils.map((r) => [r.upn, rowDigest(r)])),
+  };
+}
+
+const cellKey = (c: LaCell, detailed: boolean) =>
+  detailed ? `${c.cohort}|${c.compulsory}|${c.phase}|${c.yearGroup}|${c.sex}` : `${c.cohort}|${c.compulsory}`;
+
+function periodOrder(a: { period: Period }, b: { period: Period }): number {
+  return a.period.from < b.period.from ? -1 : a.period.from > b.period.from ? 1 : a.period.kind < b.period.kind ? 1 : a.period.kind > b.period.kind ? -1 : 0;
+}
+
+/**
+ * Replace one school's contribution in the aggregate: take out `old` (the one it holds, if any) and
+ * put in `next` (if any). Work in proportion to the one school's cells; the aggregate is changed in place.
+ */
+export function replaceContribution(agg: LaAggregate, old: SchoolContribution | undefined, next: SchoolContribution | undefined): void {
+  const byId = new Map(agg.periods.map((p) => [p.period.id, { p, cells: new Map(p.cells.map((c) => [cellKey(c, p.detailed), c])) }]));
+  const apply = (c: SchoolContribution, sign: 1 | -1) => {
+    for (let d = 0; d < c.markedDays.length; d++) if (c.markedDays[d] === '1') agg.markedCounts[d] = (agg.markedCounts[d] ?? 0) + sign;
+    for (const pc of c.periods) {
+      let held = byId.get(pc.period.id);
+      if (!held) {
+        if (sign < 0) throw new Error(`aggregate lacks period ${pc.period.id} it should hold`);
+        held = { p: { period: pc.period, detailed: pc.detailed, n: 0, cells: [] }, cells: new Map() };
+        byId.set(pc.period.id, held);
+      }
+      held.p.n += sign;
+      for (const cell of pc.cells) {
+        const key = cellKey(cell, pc.detailed);
+        const into = held.cells.get(key);
+        if (into) {
+          into.n += sign;
+          into.enrolments += sign * cell.enrolments;
+          into.persistentAbsence += sign * cell.persistentAbsence;
+          into.severeAbsence += sign * cell.severeAbsence;
+          for (let i = 0; i < cell.counts.length; i++) into.counts[i] += sign * cell.counts[i];
+        } else {
+          if (sign < 0) throw new Error(`aggregate lacks a cell it should hold (${pc.period.id})`);
+          held.cells.set(key, { ...cell, counts: [...cell.counts], n: 1 });
+        }
+      }
+    }
+  };
+  if (old) apply(old, -1);
+  if (next) apply(next, 1);
+  agg.periods = [...byId.values()]
+    .filter(({ p }) => p.n > 0)
+    .map(({ p, cells }) => ({ ...p, cells: [...cells.values()].filter((c) => c.n > 0) }))
+    .sort(periodOrder);
+}
+
+/** The aggregate as the LA view the metrics read (per-school cells are kept per school: bySchool empty). */
+export function laViewOf(agg: LaAggregate): LaView {
+  return {
+    academicYear: agg.academicYear,
+    sources: agg.sources,
+    periods: agg.periods.map((p) => ({
+      period: p.period, detailed: p.detailed, bySchool: [],
+      cells: p.cells.map(({ n: _n, ...c }) => c),
+    })),
+    markedDays: agg.markedCounts.map((n) => (n > 0 ? '1' : '0')).join(''),
+  };
+}

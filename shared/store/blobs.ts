@@ -1,5 +1,5 @@
 /** S3 object access: raw bytes and gzipped JSON documents. */
-import { GetObjectCommand, HeadObjectCommand, NoSuchKey, NotFound, PutObjectCommand, CopyObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, NoSuchKey, NotFound, PutObjectCommand, CopyObjectCommand } from '@aws-sdk/client-s3';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { s3Client as sharedS3Client } from './clients.js';
 import { withoutSdkLogger } from './table.js';
@@ -41,6 +41,10 @@ export async function headBlob(bucket: string, key: string): Promise<{ etag?: st
 export async function putBlob(bucket: string, key: string, body: Buffer | string, contentType: string, metadata: Record<string, string> = {}): Promise<string | undefined> {
   const res = await s3Client().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType, Metadata: metadata }));
   return res.ETag;
+}
+
+export async function deleteBlob(bucket: string, key: string): Promise<void> {
+  await s3Client().send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
 }
 
 export async function copyBlob(fromBucket: string, fromKey: string, toBucket: string, toKey: string): Promise<void> {

@@ -14,7 +14,15 @@
  *   PUPIL#<upn>              SUMMARY#<year>#<urn>   (read only) one enrolment, as briefly stored per pupil
  *   PUPIL#<upn>              PATTERNS               threshold-gaming findings from the latest run
  *   PUPIL#<upn>              REFERRAL#<id>          pointer to a referral about the pupil
- *   LA                       VIEW#<year>            pointer to the LA-wide view
+ *   LA                       VIEW#<year>            pointer to the LA-wide figures (version of the aggregate)
+ *   PUPIL#<upn>              LAROW#<year>           the pupil's row in the LA lists (combined figures, flags) and
+ *                                                   the list partitions it is in; written only by the rollup
+ *   LALIST#<year>#<list>[#<scope>]  <rate>#<upn>    a pupil in an LA list, worst first: <list> is a flag type,
+ *                                                   `flagged` (any flag) or `vs` (the Virtual School's roll);
+ *                                                   <scope> is URN#<urn>, COHORT#<cohort>, YG#<year group> or VS;
+ *                                                   <rate> is 100 minus the absence rate, 12 decimals, zero-padded
+ *   LABYSCHOOL#<year>#<periodId>  <urn>             a school's per-school cells for one detailed period
+ *                                                   (LA metrics grouped by school, phase or placement)
  *   LA                       CALENDAR#LA | CALENDAR#<urn>   term-date closures
  *   LA                       PATTERNS               pointer to the latest patterns run
  *   IMPORT#<id>              IMPORT                 a social-care import's report      gsi1: IMPORTS / <at>
@@ -33,8 +41,8 @@
  *   quarantine bucket  quarantine/<urn>/<returnId>.<ext>        rejected files, with .report.json beside them
  *   registers bucket   registers/<year>/<urn>.json.gz           canonical register per school-year
  *                      views/<year>/schools/<urn>.json.gz       a school's materialised aggregates and pupil rows
- *                      views/<year>/la.json.gz                  LA-wide aggregates
- *                      views/<year>/pupils.json.gz              LA-wide pupil rows (flag lists)
+ *                      views/<year>/la.json.gz                  LA-wide aggregate: the sum of the applied contributions
+ *                      views/<year>/contributions/<urn>/<v>.json.gz  a school's contribution to it, from its view version v
  *                      care/<source>.json.gz                    LA social-care episodes by source
  *                      reports/returns/<returnId>.json          a return's full row-error report
  *                      imports/<importId>/<file>                raw social-care and calendar uploads
@@ -44,6 +52,9 @@
  *                      duties/<year>/<urn>.json.gz              a school's admission-register notices, new entries,
  *                                                               deletions and part-time timetables (issue 20)
  */
+
+/** Narrows an LA list to one school, cohort, year group, or the Virtual School's children. */
+export type LaListScope = { kind: 'URN' | 'COHORT' | 'YG'; value: string } | { kind: 'VS'; value: 'all' };
 
 export const k = {
   cursorSigningKey: { pk: 'CONFIG', sk: 'CURSOR_KEY' },
@@ -65,6 +76,13 @@ export const k = {
   pupilReferralPrefix: 'REFERRAL#',
 
   laView: (year: number) => ({ pk: 'LA', sk: `VIEW#${year}` }),
+  laRow: (upn: string, year: number) => ({ pk: `PUPIL#${upn}`, sk: `LAROW#${year}` }),
+  /** An LA list partition: `scope` narrows it to one school, cohort, year group or the Virtual School. */
+  laList: (year: number, list: string, scope?: LaListScope) => `LALIST#${year}#${list}${scope ? `#${scope.kind}#${scope.value}` : ''}`,
+  /** Worst first: 100 minus the absence rate, fixed width, then the UPN. */
+  laListSort: (absenceRate: number, upn: string) => `${(100 - absenceRate).toFixed(12).padStart(16, '0')}#${upn}`,
+  laBySchool: (year: number, periodId: string, urn: string) => ({ pk: `LABYSCHOOL#${year}#${periodId}`, sk: urn }),
+  laBySchoolPk: (year: number, periodId: string) => `LABYSCHOOL#${year}#${periodId}`,
   laCalendar: () => ({ pk: 'LA', sk: 'CALENDAR#LA' }),
   schoolCalendar: (urn: string) => ({ pk: 'LA', sk: `CALENDAR#${urn}` }),
   calendarPrefix: 'CALENDAR#',
@@ -109,7 +127,7 @@ export const paths = {
   registersPrefix: (year: number) => `registers/${year}/`,
   schoolView: (year: number, urn: string) => `views/${year}/schools/${urn}.json.gz`,
   laView: (year: number) => `views/${year}/la.json.gz`,
-  pupilsView: (year: number) => `views/${year}/pupils.json.gz`,
+  contribution: (year: number, urn: string, version: number) => `views/${year}/contributions/${urn}/${version}.json.gz`,
   care: (source: string) => `care/${source}.json.gz`,
   returnReport: (returnId: string) => `reports/returns/${returnId}.json`,
   importFile: (importId: string, name: string) => `imports/${importId}/${name.replace(/[^A-Za-z0-9._-]/g, '_')}`,

@@ -309,7 +309,7 @@ describe('faults in ingest, compared with the clean run', () => {
   it('leaves the LA-wide figures and flagged-pupil lists exactly as the clean run', async () => {
     // The API answering here runs on this service's own module instances (no cache from the clean run).
     const viewCache = await import('../../functions/api/view-cache.js');
-    const reads = vi.spyOn(viewCache, 'currentLaPupils');
+    const reads = vi.spyOn(viewCache, 'currentLaView');
     const la = await laSnapshot(svc, officer);
     expect(reads).toHaveBeenCalled();
     vi.restoreAllMocks();

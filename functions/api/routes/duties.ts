@@ -30,7 +30,8 @@ import { getSchools, listSchools, type SchoolRecord } from '../../../shared/stor
 import { inParallel } from '../../../shared/store/table.js';
 import { IsoDate, Urn } from '../../../shared/schemas/common.js';
 import { csvResponse, defineRoute, json, pageOf, pageQuery, problem, wantsCsv } from '../http.js';
-import { currentLaPupils, currentSchoolView } from '../view-cache.js';
+import { currentSchoolView } from '../view-cache.js';
+import { laListAll } from '../../../shared/store/la-lists.js';
 
 // ---- Helpers ---------------------------------------------------------------------------------------
 
@@ -191,8 +192,9 @@ const deletionCsvRow = (d: ReturnType<typeof deletionOut>) => ({
 
 /** Children with a social worker (cin or cpp at any time in the year), with the year's enrolments. */
 async function socialWorkerChildren(year: number): Promise<VirtualSchoolChild[]> {
-  const [doc, care] = await Promise.all([currentLaPupils(year), loadCareIndex()]);
-  const rows = new Map((doc?.rows ?? []).map((r) => [r.upn, r]));
+  // The Virtual School's roll partitions for cin and cpp: as many rows as those children, not the LA's.
+  const [cin, cpp, care] = await Promise.all([laListAll(year, 'vs', { cohort: 'cin' }), laListAll(year, 'vs', { cohort: 'cpp' }), loadCareIndex()]);
+  const rows = new Map([...cin, ...cpp].map((r) => [r.upn, r]));
   const upns = new Set<string>();
   for (const r of rows.values()) if (r.everCohorts.includes('cin') || r.everCohorts.includes('cpp')) upns.add(r.upn);
   for (const [upn, spans] of care) if (episodesOverlapping(spans.filter((s) => s.cohort === 'cin' || s.cohort === 'cpp'), academicYearStart(year), academicYearEnd(year)).length > 0) upns.add(upn);

@@ -17,6 +17,7 @@ import { equivalentPeriod, GROUP_BY, metricRows, type MetricsSource } from '../.
 import { customPeriod, standardPeriods, type Period } from '../../../shared/domain/periods.js';
 import type { SchoolView } from '../../../shared/domain/school-view.js';
 import { getSchool, getSchools, listSchools } from '../../../shared/store/schools.js';
+import { listSchoolCells } from '../../../shared/store/views.js';
 import { CohortName, IsoDate, Stats, Urn } from '../../../shared/schemas/common.js';
 import { cellsForPeriod } from '../any-period.js';
 import { csvResponse, defineRoute, json, problem, wantsCsv } from '../http.js';
@@ -153,6 +154,8 @@ export const metricsRoutes = [
       if (scope === 'la') {
         materialised = laView ? equivalentPeriod(candidates, requested, laView.markedDays) : undefined;
         source = laView && materialised ? laSource(laView, materialised, range) : laSource(await customLaView(requested, undefined, phases, outOfArea), requested, range);
+        // Per-school cells are kept a school an item (the aggregate does not grow with the schools): read only when rows are per school.
+        if (laView && materialised && (groupBy === 'school' || groupBy === 'phase')) source = { ...source, bySchool: await listSchoolCells(year, materialised.id) };
         if (!materialised && query.groupBy === 'week' && laView) {
           source = await clipWeeks({ ...source, weeks: laSource(laView, requested, range).weeks }, range, (p) => customLaView(p, undefined, phases, outOfArea));
         }

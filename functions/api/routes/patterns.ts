@@ -32,7 +32,7 @@ import {
 } from '../../../shared/store/patterns.js';
 import { IsoDate, Urn } from '../../../shared/schemas/common.js';
 import { csvResponse, defineRoute, header, json, pageOf, pageQuery, problem, rawBody, wantsCsv, type Event } from '../http.js';
-import { currentLaPupils } from '../view-cache.js';
+import { laListAll } from '../../../shared/store/la-lists.js';
 
 const PatternType = z.enum(PATTERN_TYPES as unknown as [string, ...string[]]);
 
@@ -95,9 +95,9 @@ async function latestFindings(): Promise<{ latest: LatestPatterns; doc: PatternF
 
 /** The UPNs the Virtual School holds for the academic year: the year's pupil lists and the LA's care lists. */
 async function virtualSchoolPupils(year: number): Promise<(upn: string) => boolean> {
-  const [doc, care] = await Promise.all([currentLaPupils(year), loadCareIndex()]);
+  const [roll, care] = await Promise.all([laListAll(year, 'vs', {}), loadCareIndex()]);
   const upns = new Set<string>();
-  for (const r of doc?.rows ?? []) if (inVirtualSchool(r.everCohorts)) upns.add(r.upn);
+  for (const r of roll) if (inVirtualSchool(r.everCohorts)) upns.add(r.upn);
   const from = academicYearStart(year);
   const to = academicYearEnd(year);
   for (const [upn, spans] of care) if (episodesOverlapping(spans, from, to).length > 0) upns.add(upn);

@@ -20,7 +20,10 @@ import { pupilFlagsOf } from '../../../shared/domain/patterns/pupil-flags.js';
 import { CohortName, IsoDate, page, Stats, Upn, Urn } from '../../../shared/schemas/common.js';
 import { pupilRowsForPeriod } from '../any-period.js';
 import { csvResponse, defineRoute, json, pageOf, pageQuery, problem, wantsCsv } from '../http.js';
-import { currentLaPupils, laPupilsWithFlag } from '../view-cache.js';
+import { currentLaView } from '../view-cache.js';
+import { getLaRows, laListAll, laListCount, laListPage, laListQuery, type LaListFilter } from '../../../shared/store/la-lists.js';
+import { canonicalJson, decodeCursor, encodeCursor } from '../../../shared/store/table.js';
+import { getLaViewPointer } from '../../../shared/store/views.js';
 import { pupilDutyFields, PupilDutyFields } from './duties.js';
 
 export const FLAG_TYPES = [
@@ -152,11 +155,12 @@ async function patternFlagRows(year: number, flag: FlagType): Promise<{ rows: Pu
     const f = flags.find((x) => x.type === flag);
     if (f) since.set(upn, f.since);
   }
-  const pupils = await currentLaPupils(year);
-  const rows = (pupils?.rows ?? [])
-    .filter((r) => since.has(r.upn))
+  // The LA rows of the pupils found (as many as the findings, never the whole LA), worst first.
+  const [held, pointer] = await Promise.all([getLaRows(year, [...since.keys()]), getLaViewPointer(year)]);
+  const rows = [...held.values()]
+    .sort((a, b) => absenceRateOf(b) - absenceRateOf(a) || (a.upn < b.upn ? -1 : 1))
     .map((r) => ({ ...r, flags: [...r.flags, { type: flag, since: since.get(r.upn) as string }] }));
-  return { rows, snapshot: `patterns:${doc.runId}:${pupils?.version ?? 0}` };
+  return { rows, snapshot: `patterns:${doc.runId}:${pointer?.version ?? 0}` };
 }
 
 /**
@@ -177,7 +181,7 @@ async function ownSchoolRows(urn: string, flag: FlagType, year: number, from: st
     return { rows, snapshot };
   }
   if (!flagsForSchool([{ type: flag, since: from, detail: {} }], urn, settings.flagsSharedWithSchools).length) return { rows: [], snapshot };
-  const flagged = PATTERN_FLAGS.has(flag) ? (await patternFlagRows(year, flag)).rows : laPupilsWithFlag((await currentLaPupils(year)) ?? { academicYear: year, version: 0, rows: [] }, flag);
+  const flagged = PATTERN_FLAGS.has(flag) ? (await patternFlagRows(year, flag)).rows : await laListAll(year, flag, { urn });
   const ownByUpn = new Map(own.map((r) => [r.upn, r]));
   const rows: PupilRow[] = [];
   for (const r of flagged) {
@@ -187,6 +191,37 @@ async function ownSchoolRows(urn: string, flag: FlagType, year: number, from: st
     rows.push({ ...mine, flags: [{ type: flag, since: f.since }] });
   }
   return { rows: rows.sort(byRate), snapshot: `${snapshot}:${flagged.length}` };
+}
+
+/**
+ * One page of an LA list from its DynamoDB partition. The cursor is the signed key of the last row
+ * given, bound to the query; the total is the count the rollup keeps per partition, or (two filters at
+ * once) a count over the narrower partition.
+ */
+async function laFlagPage(
+  year: number, flag: FlagType, filter: LaListFilter, query: { limit?: number; cursor?: string } & Record<string, unknown>,
+): Promise<{ rows: PupilRow[]; nextCursor: string | null; total: number }> {
+  const { limit, cursor, ...rest } = query;
+  const binding = `lalist:${year}|${canonicalJson(rest)}`;
+  const { pk, filter: leftOver } = laListQuery(year, flag, filter);
+  let start: Record<string, unknown> | undefined;
+  if (cursor) {
+    let parsed: Record<string, unknown> | undefined;
+    try {
+      parsed = decodeCursor(cursor, binding);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || parsed.pk !== pk || typeof parsed.sk !== 'string') {
+      throw problem(400, 'The cursor is not one this service issued for this list; start the list again.', [{ field: 'cursor', message: 'unrecognised cursor' }]);
+    }
+    start = { pk, sk: parsed.sk };
+  }
+  const [page, total] = await Promise.all([
+    laListPage(year, flag, filter, limit ?? 50, start),
+    leftOver ? laListCount(year, flag, filter) : currentLaView(year).then((v) => v?.listCounts[pk] ?? 0),
+  ]);
+  return { rows: page.rows, nextCursor: page.lastKey ? encodeCursor({ pk, sk: page.lastKey.sk }, binding) : null, total };
 }
 
 export const pupilRoutes = [
@@ -302,11 +337,26 @@ export const pupilRoutes = [
         const found = await patternFlagRows(year, query.flag);
         rows = found.rows.filter((r) => standard || r.flags.some((f) => f.type === query.flag && f.since >= from && f.since <= to));
         snapshot = found.snapshot;
-      } else if (standard || !ATTENDANCE_FLAGS.has(query.flag)) {
-        const doc = await currentLaPupils(year);
-        rows = !doc ? [] : standard ? laPupilsWithFlag(doc, query.flag)
-          : doc.rows.filter((r) => r.flags.some((f) => f.type === query.flag && f.since >= from && f.since <= to));
-        snapshot = `${year}:${doc?.version ?? 0}`;
+      } else if (standard) {
+        // The LA's list as stored (docs/design.md §7): one Query a page, whatever the size of the LA.
+        const filter: LaListFilter = {
+          ...(scope.urn ? { urn: scope.urn } : {}),
+          ...(query.cohort && query.cohort !== 'all' ? { cohort: query.cohort } : {}),
+          ...(query.yearGroup ? { yearGroup: query.yearGroup } : {}),
+          ...(principal.role === 'vsh' ? { vs: true } : {}),
+        };
+        if (wantsCsv(event)) {
+          rows = (await laListAll(year, query.flag, filter)).filter((r) => mayListPupil(principal, r));
+          snapshot = '';
+        } else {
+          const found = await laFlagPage(year, query.flag, filter, query);
+          audit.pupils({ target: `flag:${query.flag}`, outcome: 'ok', urn: scope.urn }, found.rows.map((r) => r.upn));
+          return json(200, { items: found.rows.map(listItem), nextCursor: found.nextCursor, total: found.total });
+        }
+      } else if (!ATTENDANCE_FLAGS.has(query.flag)) {
+        const filter: LaListFilter = scope.urn ? { urn: scope.urn } : {};
+        rows = (await laListAll(year, query.flag, filter)).filter((r) => r.flags.some((f) => f.type === query.flag && f.since >= from && f.since <= to));
+        snapshot = `${year}:${(await getLaViewPointer(year))?.version ?? 0}`;
       } else {
         const settings = runtimeConfig().settings;
         const computed = await pupilRowsForPeriod(customPeriod(year, from, to));

@@ -72,7 +72,8 @@ import {
   SuggestionSchema,
 } from '../../../shared/schemas/referrals.js';
 import { csvResponse, defineRoute, header, json, jsonBody, pageOf, pageQuery, Problem, problem, wantsCsv, type Result, type RouteAudit } from '../http.js';
-import { currentLaPupils } from '../view-cache.js';
+import { laListAll } from '../../../shared/store/la-lists.js';
+import { getLaViewPointer } from '../../../shared/store/views.js';
 import { withChildrenMissingEducation } from './duties.js';
 import { readablePupil } from './pupils.js';
 import { newId } from './returns.js';
@@ -356,8 +357,12 @@ export const referralRoutes = [
       const scope = schoolScope(principal, query.urn);
       if (!scope.ok) throw problem(404, 'No such school.');
       const urn = scope.urn;
-      const doc = await currentLaPupils(year);
-      const rows = (doc?.rows ?? []).filter(
+      // Only flagged pupils can be suggested: their own partition (per school for a school), worst first.
+      const [flagged, pointer] = await Promise.all([
+        laListAll(year, 'flagged', { ...(urn ? { urn } : {}), ...(principal.role === 'vsh' ? { vs: true } : {}) }),
+        getLaViewPointer(year),
+      ]);
+      const rows = flagged.filter(
         (r) => (!urn || r.urns.includes(urn)) && mayListPupil(principal, r),
       );
       // The LA list holds flag types only; a continuous-absence flag's detail says whether it is a CME risk,
@@ -379,7 +384,7 @@ export const referralRoutes = [
           ['upn', 'forename', 'surname', 'yearGroup', 'urns', 'suggestedType', 'reasons', 'ageUnknown', 'absenceRate', 'unauthorisedSessions'],
           suggestions.map((s) => ({ ...s, reasons: s.reasons.map((r) => `${r.flag} since ${r.since}${r.route ? ` (${r.route}: ${r.firstStep})` : ''}`).join('; ') })));
       }
-      const paged = pageOf(suggestions, query, `${year}:${doc?.version ?? 0}`);
+      const paged = pageOf(suggestions, query, `${year}:${pointer?.version ?? 0}`);
       audit.pupils(note, paged.items.map((x) => x.upn));
       return json(200, { items: paged.items, nextCursor: paged.nextCursor, total: suggestions.length });
     },

@@ -32,7 +32,7 @@ import { getSchools, type SchoolRecord } from '../../../shared/store/schools.js'
 import { inParallel } from '../../../shared/store/table.js';
 import { IsoDate, Stats, Upn, Urn } from '../../../shared/schemas/common.js';
 import { csvResponse, defineRoute, json, pageOf, pageQuery, problem, wantsCsv } from '../http.js';
-import { currentLaPupils } from '../view-cache.js';
+import { laListAll } from '../../../shared/store/la-lists.js';
 
 // ---- Who and whom ----------------------------------------------------------------------------------
 
@@ -50,8 +50,8 @@ function requireVirtualSchoolRole(principal: Principal): void {
  * in `allYears` (every year: entering care may straddle 1 August).
  */
 async function virtualSchoolChildren(year: number, care: CareIndex, allYears: ReadonlySet<string> = new Set()): Promise<VirtualSchoolChild[]> {
-  const doc = await currentLaPupils(year);
-  const rows = new Map((doc?.rows ?? []).map((r) => [r.upn, r]));
+  // The roll's own partition: as many rows as the Virtual School's children, not the LA's pupils.
+  const rows = new Map((await laListAll(year, 'vs', {})).map((r) => [r.upn, r]));
   const from = academicYearStart(year);
   const to = academicYearEnd(year);
   const upns = new Set<string>();
