@@ -1,7 +1,8 @@
 /**
  * LA-wide figures: the sum of the schools' cells (an enrolment belongs to one school, so per-enrolment
- * PA/SA counts add up across schools) and the merged pupil list (a pupil at two schools appears once,
- * from the most recent computation of their combined figures).
+ * PA/SA counts add up across schools), kept as the sum of per-school contributions so one school's
+ * change replaces only its own share. The LA lists (a pupil at two schools appears once, from the most
+ * recent computation of their combined figures) are DynamoDB items: shared/store/la-lists.ts.
  */
 import { VIRTUAL_SCHOOL_COHORTS } from './cohorts.js';
 import type { Cell } from './metrics.js';
@@ -95,18 +96,6 @@ export function rollupLa(
   }));
   periods.sort((a, b) => (a.period.from < b.period.from ? -1 : a.period.from > b.period.from ? 1 : a.period.kind < b.period.kind ? 1 : -1));
   return { academicYear, sources, periods, markedDays: Array.from(marked).join('') };
-}
-
-/** Merge the schools' pupil rows: one row per pupil, the most recently computed (highest version). */
-export function mergePupilRows(schools: ReadonlyArray<{ view: SchoolView }>): PupilRow[] {
-  const best = new Map<string, PupilRow>();
-  for (const { view } of schools) {
-    for (const row of view.pupils) {
-      const held = best.get(row.upn);
-      if (!held || row.v > held.v) best.set(row.upn, row);
-    }
-  }
-  return [...best.values()];
 }
 
 /** Absence as a share of possible sessions, for ordering lists worst first. */

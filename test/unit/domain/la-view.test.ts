@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { ALL_CODES } from '../../../shared/domain/codes.js';
 import { COHORTS, type Cohort } from '../../../shared/domain/cohorts.js';
 import { addDays, dayOfAcademicYear, isWeekend } from '../../../shared/domain/dates.js';
-import { absenceRateOf, mergePupilRows, rollupLa } from '../../../shared/domain/la-view.js';
+import { absenceRateOf, emptyAggregate, laViewOf, replaceContribution, rollupLa, schoolContribution, type LaView } from '../../../shared/domain/la-view.js';
 import { addCell, aggregateCells, emptyTotals, inPopulation, type Cell } from '../../../shared/domain/metrics.js';
 import { metricRows } from '../../../shared/domain/metrics-query.js';
 import { customPeriod, weekPeriods, type Period } from '../../../shared/domain/periods.js';
@@ -159,21 +159,55 @@ describe('rollupLa', () => {
   });
 });
 
-describe('mergePupilRows', () => {
-  const base: PupilRow = {
-    upn: upn(1), v: 1, urns: ['100001'], cohorts: [], everCohorts: [], possible: 10, present: 9, approvedActivity: 0,
-    authorised: 1, unauthorised: 0, late: 0, flags: [],
-  };
+describe('replaceContribution', () => {
+  const digest = (r: PupilRow) => `${r.v}`;
+  /** Cells as a comparable set: order of cells and schools does not matter to any figure. */
+  const canonical = (la: LaView) => la.periods.map((p) => ({
+    id: p.period.id,
+    cells: p.cells.map((c) => JSON.stringify([c.cohort, c.compulsory, c.phase, c.yearGroup, c.sex, c.enrolments, c.persistentAbsence, c.severeAbsence, c.counts])).sort(),
+  }));
 
-  it('lists a pupil at two schools once, from the most recently computed summary', () => {
-    const older = { ...base, v: 3, possible: 10 };
-    const newer = { ...base, v: 4, possible: 20, urns: ['100001', '100002'] };
-    const other = { ...base, upn: upn(2) };
-    const rows = mergePupilRows([{ view: { pupils: [newer, other] } as SchoolView }, { view: { pupils: [older] } as SchoolView }]);
-    expect(rows).toHaveLength(2);
-    expect(rows.find((r) => r.upn === upn(1))).toBe(newer);
+  it('keeps the LA figures equal to a full rollup while schools\' views are replaced one at a time, in any order', () => {
+    const code = fc.constantFrom('/', 'L', 'I', 'N', 'U', '#', '');
+    const rowArb = fc.record({ school: fc.constantFrom('100001', '100002', '100003'), pupil: fc.integer({ min: 1, max: 5 }), day: fc.integer({ min: 0, max: 9 }), am: code, pm: code, yg: fc.constantFrom('3', '9') });
+    fc.assert(
+      fc.property(fc.array(fc.array(rowArb, { minLength: 1, maxLength: 12 }), { minLength: 1, maxLength: 5 }), fc.boolean(), (batches, outside) => {
+        const agg = emptyAggregate(YEAR);
+        const applied = new Map<string, ReturnType<typeof schoolContribution>>();
+        const rows = new Map<string, RegisterRow[]>();
+        let version = 0;
+        for (const batch of batches) {
+          for (const s of batch) rows.set(s.school, [...(rows.get(s.school) ?? []), row(s.school, s.pupil, DAYS[s.day], s.am, s.pm, { yearGroup: s.yg })]);
+          // Only the schools this batch touched are replaced, as the rollup does.
+          for (const urn of new Set(batch.map((s) => s.school))) {
+            const next = schoolContribution(view(register(urn, rows.get(urn)!)), ++version, urn === '100002' ? 'primary' : 'secondary', outside && urn === '100003', digest);
+            replaceContribution(agg, applied.get(urn), next);
+            applied.set(urn, next);
+          }
+        }
+        const full = rollupLa(YEAR, [...rows.entries()].map(([urn, list]) => ({
+          view: view(register(urn, list)), version: 1, phase: urn === '100002' ? 'primary' : 'secondary', outOfArea: outside && urn === '100003',
+        })));
+        const incremental = laViewOf(agg);
+        expect(canonical(incremental)).toEqual(canonical(full));
+        expect(incremental.markedDays).toBe(full.markedDays);
+      }),
+      { numRuns: 60 },
+    );
   });
 
+  it('removes a school\'s cells entirely when its contribution is taken out', () => {
+    const agg = emptyAggregate(YEAR);
+    const a = schoolContribution(view(register('100001', [row('100001', 1, DAYS[0], '/', 'N')])), 1, 'primary', false, digest);
+    replaceContribution(agg, undefined, a);
+    expect(agg.periods.length).toBeGreaterThan(0);
+    replaceContribution(agg, a, undefined);
+    expect(agg.periods).toEqual([]);
+    expect(agg.markedCounts.every((n) => n === 0)).toBe(true);
+  });
+});
+
+describe('absenceRateOf', () => {
   it('orders worst first by absence over possible, 0 when there are no possible sessions', () => {
     expect(absenceRateOf({ authorised: 1, unauthorised: 1, possible: 20 })).toBe(10);
     expect(absenceRateOf({ authorised: 0, unauthorised: 0, possible: 0 })).toBe(0);
