@@ -16,6 +16,7 @@ import { generateLa } from '../../local/synthetic/index.js';
 import { headBlob } from '../../shared/store/blobs.js';
 import { DEFAULT_NAMES } from '../../shared/config.js';
 import { paths } from '../../shared/store/keys.js';
+import { getLaAggregate } from '../../shared/store/views.js';
 import { startTestService } from './harness.js';
 import { returnCsv, upnFor, weekdays } from '../support/returns.js';
 
@@ -38,7 +39,7 @@ interface Measured {
   page: CostCounts;
   listed: number;
   /** Compressed size of the LA aggregate document before and after the day (read once, written once). */
-  aggregate: { before: number; after: number };
+  aggregate: { before: number; after: number; json: number };
 }
 
 async function measure(schools: number): Promise<Measured> {
@@ -68,7 +69,7 @@ async function measure(schools: number): Promise<Measured> {
     } finally {
       remove();
     }
-    const aggregate = { before: aggBefore, after: await aggBytes() };
+    const aggregate = { before: aggBefore, after: await aggBytes(), json: JSON.stringify((await getLaAggregate(2025))!).length };
     const pageMeter = new CostMeter();
     remove = await installCostMeter(pageMeter, { api: svc.url, s3: svc.runtime.engines.s3Endpoint });
     let listed: number;
@@ -115,7 +116,7 @@ describe('the cost of one school\'s day', () => {
     // LA aggregate is read and written once, and its size is bounded by its cells (cohort, phase, year
     // group, sex, period), not by the schools: it fills in as an LA has more pupils to occupy its cells.
     const ownBytes = (m: Measured, t: ReturnType<typeof summary>) => t.s3Bytes - m.aggregate.before - m.aggregate.after;
-    console.log(`LA aggregate (compressed): 4 schools ${small.aggregate.after} bytes; 12 schools ${large.aggregate.after} bytes`);
+    console.log(`LA aggregate: 4 schools ${small.aggregate.after} bytes gzipped (${small.aggregate.json} JSON); 12 schools ${large.aggregate.after} (${large.aggregate.json})`);
     expect(Math.abs(ownBytes(large, l) - ownBytes(small, s))).toBeLessThanOrEqual(500);
     expect(large.aggregate.after).toBeLessThan(64_000);
     const [ps, pl] = [summary(small.page), summary(large.page)];
