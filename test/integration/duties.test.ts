@@ -354,6 +354,18 @@ describe('schools know their looked-after pupils', () => {
     expect(view).toMatchObject({ lookedAfter: true, partTimeTimetables: [] });
     expect((await get(`/v1/pupils/${P2}`, schoolA)).json().lookedAfter).toBe(false);
   });
+
+  it('says on a school\'s pupil list which of its pupils the LA looks after (and only that)', async () => {
+    // Both pupils absent (O) on four school days of their sixteen: persistently absent at school A.
+    await upload([back(2), back(3), back(4), back(5)].flatMap((d) => [row(A, P1, d, { am: 'O', pm: 'O' }), row(A, P2, d, { am: 'O', pm: 'O' })]));
+    const res = await get('/v1/pupils?flag=persistent_absence', schoolA);
+    expect(res.status).toBe(200);
+    const items = byUpn(res.json().items);
+    expect(items.get(P1)).toMatchObject({ lookedAfter: true, cohorts: [] });
+    expect(items.get(P2)).toMatchObject({ lookedAfter: false });
+    const csv = await svc.request('GET', '/v1/pupils?flag=persistent_absence', { token: schoolA, headers: { accept: 'text/csv' } });
+    expect(csv.text.split('\n')[0]).toContain('lookedAfter');
+  });
 });
 
 describe('the return columns', () => {
