@@ -354,7 +354,8 @@ export const pupilRoutes = [
         } else {
           const found = await laFlagPage(year, query.flag, filter, query);
           audit.pupils({ target: `flag:${query.flag}`, outcome: 'ok', urn: scope.urn }, found.rows.map((r) => r.upn));
-          return json(200, { items: found.rows.map(listItem), nextCursor: found.nextCursor, total: found.total });
+          const lookedAfter = await lookedAfterAmong(found.rows.map((r) => r.upn), lookedAfterAsOf(year, today));
+          return json(200, { items: found.rows.map((r) => listItem(r, lookedAfter.has(r.upn))), nextCursor: found.nextCursor, total: found.total });
         }
       } else if (!ATTENDANCE_FLAGS.has(query.flag)) {
         const filter: LaListFilter = scope.urn ? { urn: scope.urn } : {};
