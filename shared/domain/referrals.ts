@@ -848,6 +848,9 @@ export function isChildMissingEducationRisk(detail: Record<string, unknown> | un
   return false;
 }
 
+/** The flags that can make a suggestion (reasonsOf): a pupil with none of them is never suggested. */
+export const SUGGESTION_FLAGS: ReadonlySet<string> = new Set(['severe_absence', 'penalty_notice_threshold', 'ten_day_unauthorised', 'twenty_day_unauthorised', 'illness_15_days']);
+
 function reasonsOf(c: SuggestionCandidate): SuggestionReason[] {
   const out: SuggestionReason[] = [];
   for (const f of c.flags) {

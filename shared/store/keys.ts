@@ -18,7 +18,7 @@
  *   PUPIL#<upn>              LAROW#<year>           the pupil's row in the LA lists (combined figures, flags) and
  *                                                   the list partitions it is in; written only by the rollup
  *   LALIST#<year>#<list>[#<scope>]  <rate>#<upn>    a pupil in an LA list, worst first: <list> is a flag type,
- *                                                   `flagged` (any flag) or `vs` (the Virtual School's roll);
+ *                                                   `suggest` (a flag that can make a referral suggestion) or `vs` (the Virtual School's roll);
  *                                                   <scope> is URN#<urn>, COHORT#<cohort>, YG#<year group> or VS#all;
  *                                                   <rate> is 100 minus the absence rate, 12 decimals, zero-padded
  *   LABYSCHOOL#<year>#<periodId>  <urn>             a school's per-school cells for one detailed period

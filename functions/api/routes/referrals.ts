@@ -72,7 +72,8 @@ import {
   SuggestionSchema,
 } from '../../../shared/schemas/referrals.js';
 import { csvResponse, defineRoute, header, json, jsonBody, pageOf, pageQuery, Problem, problem, wantsCsv, type Result, type RouteAudit } from '../http.js';
-import { laListAll } from '../../../shared/store/la-lists.js';
+import { getLaRows, laListAll } from '../../../shared/store/la-lists.js';
+import { currentSchoolView } from '../view-cache.js';
 import { getLaViewPointer } from '../../../shared/store/views.js';
 import { withChildrenMissingEducation } from './duties.js';
 import { readablePupil } from './pupils.js';
@@ -357,12 +358,15 @@ export const referralRoutes = [
       const scope = schoolScope(principal, query.urn);
       if (!scope.ok) throw problem(404, 'No such school.');
       const urn = scope.urn;
-      // Only flagged pupils can be suggested: their own partition (per school for a school), worst first.
-      const [flagged, pointer] = await Promise.all([
-        laListAll(year, 'flagged', { ...(urn ? { urn } : {}), ...(principal.role === 'vsh' ? { vs: true } : {}) }),
+      // Only a pupil with a flag that makes a suggestion can be suggested: that list's partition. A school
+      // judges SA on its own figures, so it takes every pupil it has (its view's UPNs), as many as it has.
+      const own = ownSchoolOf(principal) && urn ? ((await currentSchoolView(urn, year))?.pupils ?? []).map((p) => p.upn) : undefined;
+      const [listed, pointer] = await Promise.all([
+        own ? getLaRows(year, own).then((m) => [...m.values()])
+          : laListAll(year, 'suggest', { ...(urn ? { urn } : {}), ...(principal.role === 'vsh' ? { vs: true } : {}) }),
         getLaViewPointer(year),
       ]);
-      const rows = flagged.filter(
+      const rows = listed.filter(
         (r) => (!urn || r.urns.includes(urn)) && mayListPupil(principal, r),
       );
       // The LA list holds flag types only; a continuous-absence flag's detail says whether it is a CME risk,
