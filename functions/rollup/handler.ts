@@ -33,6 +33,9 @@ import {
 /** Nothing is held per process any more (each rollup reads only the schools that changed); kept for the bench. */
 export function forgetSchoolViews(): void {}
 
+/** Schools whose view and contribution are read while an earlier one is applied. */
+const READ_AHEAD = 4;
+
 const digest = (row: PupilRow) => createHash('sha1').update(JSON.stringify(row)).digest('base64url').slice(0, 16);
 
 export interface RollupResult {
@@ -54,19 +57,30 @@ export async function rollup(academicYear: number): Promise<RollupResult> {
   const baselines = new Map<string, { parts: string[]; sk?: string; now: string[] }>();
   const replaced: Array<{ urn: string; version: number }> = [];
   let pupils = 0;
-  // One school after another: a pupil two of them list is settled in order, and memory holds one view.
-  for (const urn of changed) {
-    const view = await getSchoolView(urn, academicYear);
+  // Reads run a few schools ahead; the changes apply one school after another, so a pupil two of them
+  // list is settled in order, and memory holds a few views at most.
+  const load = (urn: string) => {
+    const was = agg.sources[urn];
+    const read = Promise.all([getSchoolView(urn, academicYear), was !== undefined ? getContribution(academicYear, urn, was) : undefined]);
+    read.catch(() => undefined); // awaited below; a school not reached (an earlier one failed) must not go unhandled
+    return read;
+  };
+  const ahead = new Map<string, ReturnType<typeof load>>();
+  for (const [i, urn] of changed.entries()) {
+    for (const next of changed.slice(i, i + READ_AHEAD)) if (!ahead.has(next)) ahead.set(next, load(next));
+    const [view, old] = await ahead.get(urn)!;
+    ahead.delete(urn);
     if (!view || view.version === agg.sources[urn]) continue;
     const school = registry.get(urn);
     const was = agg.sources[urn];
-    const old = was !== undefined ? await getContribution(academicYear, urn, was) : undefined;
     if (was !== undefined && !old) throw new Error(`the contribution the LA aggregate holds for a school is missing (version ${was})`);
     const next = schoolContribution(view, view.version, school?.phase, school?.outOfArea === true, digest);
-    await putContribution(next);
-    await putSchoolCells(academicYear, urn, changedSchoolCells(old, next));
     const rows = view.pupils.filter((r) => old?.rows[r.upn] !== next.rows[r.upn]);
-    await applyLaRows(academicYear, urn, rows, seq, baselines);
+    await Promise.all([
+      putContribution(next),
+      putSchoolCells(academicYear, urn, changedSchoolCells(old, next)),
+      applyLaRows(academicYear, urn, rows, seq, baselines),
+    ]);
     pupils += rows.length;
     replaceContribution(agg, old, next);
     agg.sources[urn] = view.version;
