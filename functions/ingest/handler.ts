@@ -16,8 +16,10 @@ import { deriveFromRegister } from './derive.js';
 export async function handleIngestMessage(message: IngestMessage): Promise<void> {
   if (message.kind === 'return') {
     const outcome = await processReturn(message.returnId, message.bucket, message.key);
-    logger.info('return processed', { returnId: outcome.returnId, urn: message.urn, status: outcome.status, skipped: outcome.skipped ?? false });
+    logger.info('return processed', { returnId: outcome.returnId, urn: message.urn, status: outcome.status, skipped: outcome.skipped ?? false, batched: outcome.batched?.length ?? 0 });
     if (!outcome.skipped) await recordReturnMetrics(outcome.returnId);
+    // Returns applied in the same batch: their own messages will find them finished and skip.
+    for (const id of outcome.batched ?? []) await recordReturnMetrics(id);
     return;
   }
   if (message.kind === 'identity_review') {
