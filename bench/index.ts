@@ -55,6 +55,10 @@ export interface BenchOptions {
   workDir: string;
   /** LA sizes (schools) to run the service phases at, for the scaling table; the same pupils per school. */
   scaling?: readonly number[];
+  /** Concurrency levels of the API latency section, instead of the mode's (a scaling run adds 16). */
+  latencyLevels?: readonly number[];
+  /** Write the results here only (not bench/results/): a scaling run's other sizes, run as child processes. */
+  resultsFile?: string;
   log: (line: string) => void;
 }
 
@@ -81,7 +85,8 @@ export class BenchFailure extends Error {}
 
 export async function runBench(options: BenchOptions): Promise<{ results: Record<string, unknown>; file: string }> {
   const log = options.log;
-  const p = plan(options.quick);
+  const base = plan(options.quick);
+  const p: Plan = options.latencyLevels ? { ...base, latency: { ...base.latency, levels: [...options.latencyLevels] } } : base;
   const today = todayInEngland();
   const started = performance.now();
   const results: Record<string, unknown> = {
@@ -123,6 +128,10 @@ export async function runBench(options: BenchOptions): Promise<{ results: Record
 
   results.totalSeconds = round(seconds(started));
   results.finishedAt = new Date().toISOString();
+  if (options.resultsFile) {
+    writeFileSync(options.resultsFile, `${JSON.stringify(results, null, 2)}\n`);
+    return { results, file: options.resultsFile };
+  }
   const dir = join(BENCH_ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${results.mode}-${(results.startedAt as string).replace(/[:.]/g, '-')}.json`);
@@ -161,30 +170,58 @@ function generatedSummary(laDir: string): GenerateSummary {
 }
 
 /**
- * 10. The service phases at each size of `options.scaling` (schools; pupils in proportion), each
- * on its own generated LA and its own engines, one after another. The size equal to the bench's LA
- * reuses it, and its figures are also the run's own (so `--scaling 30,120,600` is the full bench
- * plus two smaller LAs). API latency includes concurrency 16 at every size.
+ * 10. The service phases at each size of `options.scaling` (schools; pupils in proportion), each on
+ * its own generated LA and its own engines. The size equal to the bench's LA runs here, and its
+ * figures are also the run's own (so `--scaling 30,120,600` is the full bench plus two smaller
+ * LAs); the others run as a fresh bench process each (`--skip` all but the service), so no cache
+ * of one size's process outlives into another's. API latency includes concurrency 16 at every size.
  */
 async function scalingSections(options: BenchOptions, p: Plan, laDir: string, today: string, results: Record<string, unknown>): Promise<void> {
   const sizes = options.scaling ?? [];
-  const sized: Plan = { ...p, latency: { ...p.latency, levels: [...new Set([...p.latency.levels, SCALING_CONCURRENCY])].sort((a, b) => a - b) } };
+  const levels = [...new Set([...p.latency.levels, SCALING_CONCURRENCY])].sort((a, b) => a - b);
   const rows = [];
   const runs: Record<string, unknown> = {};
   for (const schools of sizes) {
-    const own = schools === options.schools;
-    const o: BenchOptions = own ? options : { ...options, schools, pupils: pupilsForSize(schools, options), workDir: join(options.workDir, `scale-${schools}`) };
-    const dir = own ? laDir : join(o.workDir, 'la');
-    options.log(`scaling: ${schools} schools, ${o.pupils} pupils…`);
-    const out: Record<string, unknown> = {};
-    if (!own) out.generation = await generate(o, dir);
-    const summary = generatedSummary(dir);
-    await serviceSections(o, sized, dir, readManifestOf(dir), summary, today, out);
-    rows.push(scalingRow(schools, summary.pupils.total, out));
+    const pupils = schools === options.schools ? options.pupils : pupilsForSize(schools, options);
+    options.log(`scaling: ${schools} schools, ${pupils} pupils…`);
+    let out: Record<string, unknown>;
+    let dir: string;
+    if (schools === options.schools) {
+      out = {};
+      dir = laDir;
+      await serviceSections(options, { ...p, latency: { ...p.latency, levels } }, laDir, readManifestOf(laDir), generatedSummary(laDir), today, out);
+      Object.assign(results, out);
+    } else {
+      const workDir = join(options.workDir, `scale-${schools}`);
+      dir = join(workDir, 'la');
+      out = await benchProcess(options, { schools, pupils, workDir, levels });
+    }
+    rows.push(scalingRow(schools, generatedSummary(dir).pupils.total, out));
     runs[String(schools)] = out;
-    if (own) Object.assign(results, out);
   }
   results.scaling = { ...scalingSummary(rows), runs };
+}
+
+/** A bench of one more LA size in a child process (same mode, range and seed; the service phases only). */
+async function benchProcess(options: BenchOptions, size: { schools: number; pupils: number; workDir: string; levels: readonly number[] }): Promise<Record<string, unknown>> {
+  const { spawn } = await import('node:child_process');
+  mkdirSync(size.workDir, { recursive: true });
+  const resultsFile = join(size.workDir, 'results.json');
+  rmSync(resultsFile, { force: true });
+  const skip = [...new Set([...options.skip, 'parsing', 'bundles', 'web'])].join(',');
+  const args = [
+    join(BENCH_ROOT, 'bin', 'attendance-hub.ts'), 'bench', ...(options.quick ? ['--quick'] : []), ...(options.reuse ? ['--reuse'] : []),
+    '--schools', String(size.schools), '--pupils', String(size.pupils), '--from', options.from, '--to', options.to, '--seed', options.seed,
+    '--work', size.workDir, '--skip', skip, '--latency-levels', size.levels.join(','), '--results', resultsFile,
+  ];
+  // The child's table goes to stderr with its progress: stdout keeps this run's own table.
+  const child = spawn(process.execPath, [...process.execArgv, ...args], { cwd: BENCH_ROOT, stdio: ['ignore', process.stderr, process.stderr], env: process.env });
+  const code = await new Promise<number>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (c) => resolve(c ?? 1));
+  });
+  if (code !== 0 || !existsSync(resultsFile)) throw new BenchFailure(`the ${size.schools}-school run of the scaling table failed (exit status ${code}); its output is above`);
+  return JSON.parse(readFileSync(resultsFile, 'utf8')) as Record<string, unknown>;
 }
 
 /** Items 2, 3, 5, 6 and 7: everything that needs the running service. */
@@ -383,7 +420,7 @@ async function serviceSections(options: BenchOptions, p: Plan, laDir: string, ma
     }
 
     // 7. Load: mixed reads and uploads at a fixed rate.
-    log(`load test: ${p.load.rate} requests/s for ${p.load.seconds} s…`);
+    if (!options.skip.has('load')) log(`load test: ${p.load.rate} requests/s for ${p.load.seconds} s…`);
     const uploads = day.filter((f) => f.kind === 'daily' && f.role === 'school').slice(0, 50).map((f) => {
       const lines = readFileSync(join(laDir, f.path), 'utf8').split('\n');
       return { urn: f.urn, csv: `${lines.slice(0, 4).join('\n')}\n` };
@@ -422,10 +459,12 @@ async function serviceSections(options: BenchOptions, p: Plan, laDir: string, ma
     }
     const { ROLLUP_DELAY_SECONDS } = await import('../shared/config.js');
     runtime.setRollupDelay(ROLLUP_DELAY_SECONDS);
-    const load = await openLoop(url, mix, p.load.rate, p.load.seconds, p.load.maxInFlight);
-    t = performance.now();
-    const drained = await Promise.race([runtime.settle().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), p.drainSeconds * 1000))]);
-    results.load = { ...load, uploadsQueuedDrainSeconds: drained ? round(seconds(t)) : null, drained };
+    if (!options.skip.has('load')) {
+      const load = await openLoop(url, mix, p.load.rate, p.load.seconds, p.load.maxInFlight);
+      t = performance.now();
+      const drained = await Promise.race([runtime.settle().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), p.drainSeconds * 1000))]);
+      results.load = { ...load, uploadsQueuedDrainSeconds: drained ? round(seconds(t)) : null, drained };
+    }
   } finally {
     removeMeter();
     await runtime.stop().catch(() => undefined);

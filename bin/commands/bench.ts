@@ -45,6 +45,9 @@ export async function run(args: string[]): Promise<number> {
     reuse: parsed.options.reuse === true,
     skip: new Set((stringOption(parsed, 'skip', '') ?? '').split(',').filter(Boolean)),
     ...(scaling ? { scaling } : {}),
+    // Set by a scaling run for the child process of each other size.
+    ...(typeof parsed.options['latency-levels'] === 'string' ? { latencyLevels: parsed.options['latency-levels'].split(',').map(Number).filter((x) => Number.isInteger(x) && x > 0) } : {}),
+    ...(typeof parsed.options.results === 'string' ? { resultsFile: parsed.options.results } : {}),
     workDir: stringOption(parsed, 'work', join(BENCH_ROOT, '.tmp', 'bench', quick ? 'quick' : 'full'))!,
     log: (line: string) => process.stderr.write(`[bench] ${line}\n`),
   };
