@@ -49,8 +49,9 @@ interface BatchItem {
  * earlier one's marks, docs/design.md §3 "Corrections"), then those received after it and already
  * waiting (a year of daily files sent at once). They are applied in the order received, each under
  * its own return id, to registers held in memory; each school-year register is then written once,
- * its figures derived once, and each return's own outcome recorded. `batch: false` applies this
- * return alone (with its unfinished predecessors first).
+ * its figures derived once, and each return's own outcome recorded. `batch: false` (a redelivery)
+ * applies the unfinished predecessors one at a time, then this return alone, so a return that makes
+ * every batch fail cannot take the others' messages with it to the dead-letter queue.
  */
 export async function processReturn(returnId: string, bucket: string, key: string, options: { predecessors?: boolean; batch?: boolean } = {}): Promise<ProcessOutcome> {
   const record = await getReturn(returnId);
@@ -61,7 +62,17 @@ export async function processReturn(returnId: string, bucket: string, key: strin
   // A return rejected only because processing kept failing is retried when its message is redriven.
   if (FINAL.has(record.status) && !record.deadLettered) return { returnId, status: record.status, skipped: true };
   const earlier = options.predecessors === false ? [] : await unfinishedBefore(record);
-  const later = options.batch === false ? [] : await waitingAfter(record, Math.max(0, LIMITS.maxReturnsPerBatch - earlier.length - 1));
+  if (options.batch === false) {
+    for (const e of earlier) {
+      try {
+        await applyBatch([{ record: e, key: e.objectKey, place: 'this' }], bucket);
+      } catch (err) {
+        logger.warn('an earlier return could not be applied first; it will be retried on its own', { returnId: e.returnId, urn: e.urn, error: err instanceof Error ? err.name : 'Error' });
+      }
+    }
+    return (await applyBatch([{ record, key, place: 'this' }], bucket)).get(returnId) as ProcessOutcome;
+  }
+  const later = await waitingAfter(record, Math.max(0, LIMITS.maxReturnsPerBatch - earlier.length - 1));
   const items: BatchItem[] = [
     ...earlier.map((r) => ({ record: r, key: r.objectKey, place: 'earlier' as const })),
     { record, key, place: 'this' },
@@ -125,6 +136,9 @@ class HeldRegisters {
   async apply(record: ReturnRecord, rows: readonly RegisterRow[]): Promise<void> {
     for (const [year, yearRows] of byAcademicYear(rows)) {
       let held = this.years.get(year);
+      // Pupils in the order the register has when saved and loaded again (by UPN), as this return
+      // alone would find them: the view's cells follow that order.
+      if (held) held.register.pupils = new Map([...held.register.pupils.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
       const register = held?.register ?? (await loadRegister(this.urn, year));
       const result = applyRows(register, yearRows, record.returnId);
       if (!held) {
