@@ -30,8 +30,16 @@ import {
   putSchoolCells,
 } from '../../shared/store/views.js';
 
-/** Nothing is held per process any more (each rollup reads only the schools that changed); kept for the bench. */
-export function forgetSchoolViews(): void {}
+let rebuildNext = false;
+
+/**
+ * Make the next rollup take in every school's view again, as after an LA day when every school sent
+ * a return (the bench's measure of the rollup, cold). The lists' totals carry over: every row is
+ * rewritten, and each moves from the partitions it is in to the same ones.
+ */
+export function forgetSchoolViews(): void {
+  rebuildNext = true;
+}
 
 /** Schools whose view and contribution are read while an earlier one is applied. */
 const READ_AHEAD = 4;
@@ -49,9 +57,11 @@ export interface RollupResult {
 export async function rollup(academicYear: number): Promise<RollupResult> {
   // The pointers are one small item a school (about 100 bytes): the one read that covers every school.
   const [pointers, held] = await Promise.all([listSchoolViewPointers(academicYear), getLaAggregate(academicYear)]);
-  const agg: LaAggregate = held ?? emptyAggregate(academicYear);
+  const rebuild = rebuildNext;
+  rebuildNext = false;
+  const agg: LaAggregate = held && !rebuild ? held : { ...emptyAggregate(academicYear), version: held?.version ?? 0, listCounts: held?.listCounts ?? {} };
   const changed = pointers.filter((p) => agg.sources[p.urn as string] !== p.version).map((p) => p.urn as string).sort();
-  if (changed.length === 0 && held) return { schools: 0, pupils: 0, version: agg.version };
+  if (changed.length === 0 && held && !rebuild) return { schools: 0, pupils: 0, version: agg.version };
   const seq = agg.version + 1;
   const registry = changed.length ? await getSchools(changed) : new Map();
   const baselines = new Map<string, { parts: string[]; sk?: string; now: string[] }>();
