@@ -88,6 +88,16 @@ export interface PupilTruth {
   adjacentDays: Set<number>;
 }
 
+/**
+ * The pupils planted as pupil-level controls, less those who also carry a holiday-type plant: a
+ * coding school draws its pupils afresh at each break, so a control there can also have had real
+ * holiday extensions, and a flag on those is no breach of the control (it is "may").
+ */
+export function pupilControls(la: VariedLa): Set<string> {
+  const holiday = new Set(la.behaviours.filter((b) => HOLIDAY_KINDS.has(b.kind)).flatMap((b) => [...b.planted.keys()]));
+  return new Set(la.behaviours.filter((b) => PUPIL_CONTROLS.has(b.kind)).flatMap((b) => b.upns).filter((u) => !holiday.has(u)));
+}
+
 /** Each planted pupil's holiday-type planting up to `date`. */
 export function pupilTruth(la: VariedLa, date: string): Map<string, PupilTruth> {
   const cut = dayNumber(date);
@@ -223,7 +233,7 @@ export function scoreVariedAsOf(la: VariedLa, date: string, result: PatternsResu
         note(s, `FN ${u} (${la.pupils.get(u)?.background}; ${t.plantedAdjacent} planted of ${t.counted}, ${t.breaks.size} breaks, ${t.sides} sides; ${la.pupils.get(u)?.plants.map((x) => x.kind).join('+')})`);
       }
     }
-    const controls = new Set(la.behaviours.filter((b) => PUPIL_CONTROLS.has(b.kind)).flatMap((b) => b.upns));
+    const controls = pupilControls(la);
     for (const u of got) {
       if (claimed.has(u)) continue;
       if (controls.has(u)) {
@@ -258,7 +268,7 @@ export function scoreVariedAsOf(la: VariedLa, date: string, result: PatternsResu
         note(s, `FN ${u} ${la.behaviours.find((b) => b.upns.includes(u) && (b.kind === 'near_threshold' || b.kind === 'split_holiday'))?.detail}`);
       }
     }
-    const controls = new Set(la.behaviours.filter((b) => PUPIL_CONTROLS.has(b.kind)).flatMap((b) => b.upns));
+    const controls = pupilControls(la);
     for (const u of got) {
       if (claimed.has(u)) continue;
       if (controls.has(u)) s.controls++;
