@@ -19,7 +19,9 @@
  *   half term touches one break: never a flag); a break seen from two schools counts once;
  * - observed ≥ `minRatio` × expected (the excess must be large, not only significant — absence rises
  *   before half terms for everyone);
- * - the exact spell-placement test (placement.ts) at p ≤ `alpha`.
+ * - the exact spell-placement test (placement.ts) at p ≤ `fittedAlpha` when its null is fitted to the
+ *   LA's own rise in absence before breaks (rise.ts: each absence placed with the LA's start rates
+ *   beside breaks, never less cautious than uniform), else at p ≤ `alpha` (the uniform null).
  */
 import { CODE_CATEGORY, MARK_CHAR } from '../codes.js';
 import { dayNumber, fromDayNumber, SESSIONS_PER_YEAR_SLOT } from '../dates.js';

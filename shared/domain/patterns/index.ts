@@ -4,7 +4,8 @@
  *
  * Three passes, so the nightly run can be partitioned by school for a 230,000-pupil LA:
  * 1. per school (`schoolPatternDigest`): from the school's registers and calendar, its holiday
- *    adjacency and session days per academic year (a few hundred bytes each) and its coding counts;
+ *    adjacency and session days per academic year (a few hundred bytes each), its coding counts and
+ *    its spell starts beside breaks (rise.ts; the context fits the LA's rise from them);
  * 2. per pupil (`pupilPatterns`): from the pupil's enrolments at every school (the same marks strings
  *    the registers hold) and the adjacency of those schools, the pupil's holiday-adjacent and
  *    near-threshold findings, and the compact household record the family pass needs (only for a
