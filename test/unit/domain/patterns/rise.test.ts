@@ -65,7 +65,7 @@ describe('the placement test with start weights', () => {
 
 describe('holiday-adjacent absence under the LA-fitted null', () => {
   /** Six schools of 60 pupils with ordinary illness, a third of them also ill on the school day before the October half term; P1 at the first takes both sides of two half terms. */
-  function la() {
+  function la(extra: Codes = {}) {
     const pupils = (urn: string) =>
       Array.from({ length: 60 }, (_, i) => {
         const codes: Codes = on([MID[(i * 7) % MID.length], MID[(i * 11 + 3) % MID.length], MID[(i * 13 + 5) % MID.length]], 'I');
@@ -73,7 +73,7 @@ describe('holiday-adjacent absence under the LA-fitted null', () => {
         return { upn: `${urn}-${i}`, marks: marksFor(DAYS, codes) };
       });
     const schools = ['600001', '600002', '600003', '600004', '600005', '600006'].map((urn, i) =>
-      schoolOf(urn, [...pupils(urn), ...(i === 0 ? [{ upn: 'P1', marks: marksFor(DAYS, on([...ADJ.octBefore, ...ADJ.octAfter, ...ADJ.febBefore, ...ADJ.febAfter], 'I')) }] : [])]),
+      schoolOf(urn, [...pupils(urn), ...(i === 0 ? [{ upn: 'P1', marks: marksFor(DAYS, { ...on([...ADJ.octBefore, ...ADJ.octAfter, ...ADJ.febBefore, ...ADJ.febAfter], 'I'), ...extra }) }] : [])]),
     );
     return detectPatterns({ schools, period: PERIOD, settings: patternSettings(DEFAULT_LA_SETTINGS) });
   }
@@ -83,6 +83,12 @@ describe('holiday-adjacent absence under the LA-fitted null', () => {
     expect(found.map((f) => f.upn)).toEqual(['P1']);
     expect(found[0].statistic.threshold).toBe(1e-3);
     expect(found[0].explanation).toMatch(/how much more often absence starts just before a holiday across the LA \(\d\.\d times as often on the 2 school days before a break as on other days\)/);
+  });
+
+  it('does not flag the same two breaks when they are only a third of the absence (16 more days off spread through the year)', () => {
+    const spread = MID.filter((_, i) => i % 10 === 5).slice(0, 16);
+    const found = la(on(spread, 'I')).findings.filter((f) => f.type === 'holiday_adjacent_absence');
+    expect(found).toEqual([]);
   });
 
   it('uses the uniform null and its threshold (5 × 10⁻⁴) when too few schools hold absence to fit it', () => {
