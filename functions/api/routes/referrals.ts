@@ -75,7 +75,7 @@ import { csvResponse, defineRoute, header, json, jsonBody, pageOf, pageQuery, Pr
 import { currentLaPupils } from '../view-cache.js';
 import { withChildrenMissingEducation } from './duties.js';
 import { readablePupil } from './pupils.js';
-import { newId } from './returns.js';
+import { newId } from '../../../shared/app/ids.js';
 
 const STATUTORY_FLAGS: ReadonlySet<string> = new Set(['penalty_notice_threshold', 'ten_day_unauthorised', 'twenty_day_unauthorised', 'illness_15_days']);
 const REFERRAL_ID = /^ref[0-9a-z]{9}[0-9a-f]{12}$/;
