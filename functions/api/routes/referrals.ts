@@ -71,10 +71,11 @@ import {
   ReferralTypeSchema,
   SuggestionSchema,
 } from '../../../shared/schemas/referrals.js';
-import { csvResponse, defineRoute, header, json, jsonBody, pageOf, pageQuery, Problem, problem, wantsCsv, type Result, type RouteAudit } from '../http.js';
+import { csvResponse, defineRoute, header, json, jsonBody, pageOf, pageQuery, Problem, problem, resultOf, wantsCsv, type Result, type RouteAudit } from '../http.js';
 import { currentLaPupils } from '../view-cache.js';
 import { withChildrenMissingEducation } from './duties.js';
-import { readablePupil } from './pupils.js';
+import { readablePupil } from '../../../shared/app/read-pupil.js';
+import { app } from '../app.js';
 import { newId } from '../../../shared/app/ids.js';
 
 const STATUTORY_FLAGS: ReadonlySet<string> = new Set(['penalty_notice_threshold', 'ten_day_unauthorised', 'twenty_day_unauthorised', 'illness_15_days']);
@@ -261,10 +262,9 @@ export const referralRoutes = [
       if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
         throw problem(400, 'Idempotency-Key must be 1–200 visible ASCII characters.', [{ field: 'Idempotency-Key', message: 'invalid' }]);
       }
-      const { record, year } = await readablePupil(principal, body.upn).catch(async (err: unknown) => {
-        audit.record({ target: 'pupil', upn: body.upn, outcome: 'not_found' });
-        throw err;
-      });
+      const readable = await readablePupil(app, principal, body.upn);
+      if (!readable.ok) audit.record({ target: 'pupil', upn: body.upn, outcome: 'not_found' });
+      const { record, year } = resultOf(readable);
       const urns = new Set(record.enrolmentKeys.map((k) => k.slice(k.indexOf('#') + 1)));
       if (!urns.has(body.urn)) {
         throw problem(422, `The pupil has no enrolment at URN ${body.urn}; refer them for a school they attend or attended.`, [{ field: 'urn', message: 'not one of the pupil\'s schools' }]);
