@@ -3,7 +3,16 @@
  * and to the API's own read models where a use case needs them. Routes hand this to the use cases.
  */
 import { configuredSettings, storedFiles, storedPupils, storedReturns, storedSchools } from '../../shared/app/wiring.js';
+import type { Registers, Views } from '../../shared/app/ports.js';
+import { cellsForPeriod, pupilRowsForPeriod } from './any-period.js';
 import { pupilDutyFields } from './routes/duties.js';
+import { currentLaPupils, currentLaView, currentSchoolView, laPupilsWithFlag } from './view-cache.js';
+
+/** The views as this instance holds them (refreshed when their version pointer moves). */
+const views: Views = { laView: currentLaView, schoolView: currentSchoolView, laPupils: currentLaPupils, laPupilsWithFlag };
+
+/** Any other period, from the registers this instance holds. */
+const registers: Registers = { cellsForPeriod, pupilRowsForPeriod };
 
 export const app = {
   returns: storedReturns,
@@ -12,4 +21,6 @@ export const app = {
   pupils: storedPupils,
   ...configuredSettings,
   duties: { fieldsFor: pupilDutyFields },
+  views,
+  registers,
 };

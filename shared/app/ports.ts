@@ -6,10 +6,15 @@
 import type { LaSettings } from '../config.js';
 import type { Principal } from '../domain/access.js';
 import type { CareEpisodeSpan } from '../domain/cohorts.js';
+import type { LaView } from '../domain/la-view.js';
+import type { PeriodCells } from '../domain/metrics.js';
+import type { Period } from '../domain/periods.js';
 import type { PupilFlag } from '../domain/pupil-summary.js';
+import type { PupilRow, SchoolView } from '../domain/school-view.js';
 import type { PupilSummaryRecord } from '../store/pupils.js';
 import type { ReturnRecord, ReturnStatus } from '../store/returns.js';
 import type { SchoolRecord } from '../store/schools.js';
+import type { LaPupils } from '../store/views.js';
 
 /** Received returns: their status, counts and row errors. */
 export interface Returns {
@@ -31,6 +36,24 @@ export interface Files {
 
 export interface Schools {
   get(urn: string): Promise<SchoolRecord | undefined>;
+  getMany(urns: string[]): Promise<Map<string, SchoolRecord>>;
+  /** Every school the LA knows (the registry and any that sent returns). */
+  list(): Promise<SchoolRecord[]>;
+}
+
+/** The materialised views as currently published (the year to date, census terms, weeks; the LA's pupil list). */
+export interface Views {
+  laView(year: number): Promise<(LaView & { version: number }) | undefined>;
+  schoolView(urn: string, year: number): Promise<(SchoolView & { version: number }) | undefined>;
+  laPupils(year: number): Promise<LaPupils | undefined>;
+  /** The rows of an LA pupil list carrying a flag, worst first as held. */
+  laPupilsWithFlag(doc: LaPupils, flag: string): PupilRow[];
+}
+
+/** Exact figures for a period that is not materialised, computed from the schools' registers. */
+export interface Registers {
+  cellsForPeriod(period: Period, urns?: ReadonlySet<string>): Promise<Array<{ urn: string; cells: PeriodCells }>>;
+  pupilRowsForPeriod(period: Period, options?: { urns?: ReadonlySet<string>; withCare?: boolean }): Promise<Array<PupilRow & { periodCounts: number[] }>>;
 }
 
 /** Pupils as the ingest left them, and what the LA's lists and the patterns run add. */

@@ -12,7 +12,7 @@ import { s3Client } from '../store/clients.js';
 import { getPupilPatternFlags } from '../store/patterns.js';
 import { getSummary } from '../store/pupils.js';
 import { createReturn, getReturn, setReturnStatus } from '../store/returns.js';
-import { getSchool } from '../store/schools.js';
+import { getSchool, getSchools, listSchools } from '../store/schools.js';
 import type { FileArea, Files, PupilRecords, Returns, Schools, Settings } from './ports.js';
 
 /** The bucket an area is kept in. */
@@ -35,7 +35,7 @@ export const storedFiles: Files = {
     getSignedUrl(s3Client(), new PutObjectCommand({ Bucket: bucketOf(area), Key: key, ContentType: contentType, ContentLength: bytes }), { expiresIn }),
 };
 
-export const storedSchools: Schools = { get: getSchool };
+export const storedSchools: Schools = { get: getSchool, getMany: getSchools, list: listSchools };
 
 export const storedPupils: PupilRecords = {
   summary: getSummary,

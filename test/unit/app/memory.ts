@@ -3,9 +3,11 @@
  * handing a port whose method throws (`failing`), never by spying on a store module.
  */
 import type { AuditNote, AuditTrail } from '../../../shared/app/audit.js';
-import type { FileArea, Files, PupilDuties, PupilRecords, Returns, Schools, Settings } from '../../../shared/app/ports.js';
+import type { FileArea, Files, PupilDuties, PupilRecords, Registers, Returns, Schools, Settings, Views } from '../../../shared/app/ports.js';
 import { DEFAULT_LA_SETTINGS, type LaSettings } from '../../../shared/config.js';
 import type { CareEpisodeSpan } from '../../../shared/domain/cohorts.js';
+import { aggregateCells, type AggregationEnrolment } from '../../../shared/domain/metrics.js';
+import type { Period } from '../../../shared/domain/periods.js';
 import type { PupilFlag } from '../../../shared/domain/pupil-summary.js';
 import type { PupilSummaryRecord } from '../../../shared/store/pupils.js';
 import type { ReturnRecord } from '../../../shared/store/returns.js';
@@ -51,6 +53,12 @@ export class MemorySchools implements Schools {
   async get(urn: string) {
     return this.items.get(urn);
   }
+  async getMany(urns: string[]) {
+    return new Map(urns.flatMap((u) => (this.items.has(u) ? [[u, this.items.get(u) as SchoolRecord] as const] : [])));
+  }
+  async list() {
+    return [...this.items.values()];
+  }
 }
 
 export class MemoryPupils implements PupilRecords {
@@ -65,6 +73,20 @@ export class MemoryPupils implements PupilRecords {
   }
   async patternFlags(upn: string, year: number) {
     return this.flags.get(`${upn}#${year}`) ?? [];
+  }
+}
+
+/** No materialised views: every period is answered from the registers. */
+export const noViews: Views = { laView: async () => undefined, schoolView: async () => undefined, laPupils: async () => undefined, laPupilsWithFlag: () => [] };
+
+/** The schools' registers as aggregation enrolments, by URN. */
+export class MemoryRegisters implements Registers {
+  readonly bySchool = new Map<string, AggregationEnrolment[]>();
+  async cellsForPeriod(period: Period, urns?: ReadonlySet<string>) {
+    return [...this.bySchool].filter(([urn]) => !urns || urns.has(urn)).map(([urn, enrolments]) => ({ urn, cells: aggregateCells(enrolments, [period])[0] }));
+  }
+  async pupilRowsForPeriod(): Promise<never[]> {
+    return [];
   }
 }
 
