@@ -10,8 +10,10 @@ import type { LaView } from '../domain/la-view.js';
 import type { PeriodCells } from '../domain/metrics.js';
 import type { Period } from '../domain/periods.js';
 import type { PupilFlag } from '../domain/pupil-summary.js';
+import type { Change, Referral, ReferralEvent } from '../domain/referrals.js';
 import type { PupilRow, SchoolView } from '../domain/school-view.js';
 import type { PupilSummaryRecord } from '../store/pupils.js';
+import type { IdempotencyClaim } from '../store/referrals.js';
 import type { ReturnRecord, ReturnStatus } from '../store/returns.js';
 import type { SchoolRecord } from '../store/schools.js';
 import type { LaPupils } from '../store/views.js';
@@ -39,6 +41,20 @@ export interface Schools {
   getMany(urns: string[]): Promise<Map<string, SchoolRecord>>;
   /** Every school the LA knows (the registry and any that sent returns). */
   list(): Promise<SchoolRecord[]>;
+  /** Each school's inferred session days for a year, keyed `year#urn` (the days it opened). */
+  sessionDays(pairs: Array<{ urn: string; academicYear: number }>): Promise<Map<string, Uint8Array>>;
+}
+
+/** Referral cases and their event history (docs/design.md §5). */
+export interface Referrals {
+  /** Claim an Idempotency-Key for a create, or learn the case and body hash it was first used with. */
+  claimCreateKey(caller: string, key: string, record: { referralId: string; bodyHash: string; at: string }): Promise<IdempotencyClaim>;
+  putNew(change: Change): Promise<{ referral: Referral; events: ReferralEvent[] }>;
+  get(id: string): Promise<{ referral: Referral; events: ReferralEvent[] } | undefined>;
+  /** Append a change made to the case as read at `expectedVersion`; stale when someone else changed it first. */
+  append(change: Change, expectedVersion: number): Promise<{ saved: true } | { saved: false; currentVersion?: number }>;
+  /** Every case about a pupil (penalty-notice history across cases). */
+  ofPupil(upn: string): Promise<Referral[]>;
 }
 
 /** The materialised views as currently published (the year to date, census terms, weeks; the LA's pupil list). */

@@ -12,8 +12,9 @@ import { s3Client } from '../store/clients.js';
 import { getPupilPatternFlags } from '../store/patterns.js';
 import { getSummary } from '../store/pupils.js';
 import { createReturn, getReturn, setReturnStatus } from '../store/returns.js';
-import { getSchool, getSchools, listSchools } from '../store/schools.js';
-import type { FileArea, Files, PupilRecords, Returns, Schools, Settings } from './ports.js';
+import { getSchool, getSchools, getSessionDays, listSchools } from '../store/schools.js';
+import { appendChange, claimCreateKey, getReferral, getReferralsOfPupil, putNewReferral, StaleReferralError } from '../store/referrals.js';
+import type { FileArea, Files, PupilRecords, Referrals, Returns, Schools, Settings } from './ports.js';
 
 /** The bucket an area is kept in. */
 export function bucketOf(area: FileArea): string {
@@ -35,7 +36,7 @@ export const storedFiles: Files = {
     getSignedUrl(s3Client(), new PutObjectCommand({ Bucket: bucketOf(area), Key: key, ContentType: contentType, ContentLength: bytes }), { expiresIn }),
 };
 
-export const storedSchools: Schools = { get: getSchool, getMany: getSchools, list: listSchools };
+export const storedSchools: Schools = { get: getSchool, getMany: getSchools, list: listSchools, sessionDays: getSessionDays };
 
 export const storedPupils: PupilRecords = {
   summary: getSummary,
@@ -44,3 +45,19 @@ export const storedPupils: PupilRecords = {
 };
 
 export const configuredSettings: Settings = { settings: () => runtimeConfig().settings };
+
+export const storedReferrals: Referrals = {
+  claimCreateKey,
+  putNew: putNewReferral,
+  get: getReferral,
+  append: async (change, expected) => {
+    try {
+      await appendChange(change, expected);
+      return { saved: true };
+    } catch (err) {
+      if (err instanceof StaleReferralError) return { saved: false, currentVersion: err.currentVersion };
+      throw err;
+    }
+  },
+  ofPupil: getReferralsOfPupil,
+};

@@ -3,7 +3,9 @@
  * handing a port whose method throws (`failing`), never by spying on a store module.
  */
 import type { AuditNote, AuditTrail } from '../../../shared/app/audit.js';
-import type { FileArea, Files, PupilDuties, PupilRecords, Registers, Returns, Schools, Settings, Views } from '../../../shared/app/ports.js';
+import type { FileArea, Files, PupilDuties, PupilRecords, Referrals, Registers, Returns, Schools, Settings, Views } from '../../../shared/app/ports.js';
+import type { Change, Referral, ReferralEvent } from '../../../shared/domain/referrals.js';
+import type { IdempotencyClaim } from '../../../shared/store/referrals.js';
 import { DEFAULT_LA_SETTINGS, type LaSettings } from '../../../shared/config.js';
 import type { CareEpisodeSpan } from '../../../shared/domain/cohorts.js';
 import { aggregateCells, type AggregationEnrolment } from '../../../shared/domain/metrics.js';
@@ -59,6 +61,9 @@ export class MemorySchools implements Schools {
   async list() {
     return [...this.items.values()];
   }
+  async sessionDays() {
+    return new Map<string, Uint8Array>();
+  }
 }
 
 export class MemoryPupils implements PupilRecords {
@@ -87,6 +92,35 @@ export class MemoryRegisters implements Registers {
   }
   async pupilRowsForPeriod(): Promise<never[]> {
     return [];
+  }
+}
+
+/** Cases as an append-only history of states; a change to an old version is stale, as in the table. */
+export class MemoryReferrals implements Referrals {
+  readonly cases = new Map<string, { referral: Referral; events: ReferralEvent[] }>();
+  readonly keys = new Map<string, { referralId: string; bodyHash: string }>();
+  async claimCreateKey(caller: string, key: string, record: { referralId: string; bodyHash: string }): Promise<IdempotencyClaim> {
+    const held = this.keys.get(`${caller}#${key}`);
+    if (held) return { claimed: false, ...held };
+    this.keys.set(`${caller}#${key}`, { referralId: record.referralId, bodyHash: record.bodyHash });
+    return { claimed: true };
+  }
+  async putNew(change: Change) {
+    if (!this.cases.has(change.referral.id)) this.cases.set(change.referral.id, { referral: structuredClone(change.referral), events: [structuredClone(change.event)] });
+    return structuredClone(this.cases.get(change.referral.id)!);
+  }
+  async get(id: string) {
+    const c = this.cases.get(id);
+    return c && structuredClone(c);
+  }
+  async append(change: Change, expected: number) {
+    const c = this.cases.get(change.referral.id);
+    if (!c || c.referral.version !== expected) return { saved: false as const, currentVersion: c?.referral.version };
+    this.cases.set(change.referral.id, { referral: structuredClone(change.referral), events: [...c.events, structuredClone(change.event)] });
+    return { saved: true as const };
+  }
+  async ofPupil(upn: string) {
+    return [...this.cases.values()].filter((c) => c.referral.upn === upn).map((c) => structuredClone(c.referral));
   }
 }
 
