@@ -35,6 +35,7 @@ const laSettingsSchema = z
     partTimeTimetableReviewWeeks: z.number().int().positive(),
     unresolvedNSchoolDays: z.number().int().positive(),
     latenessWarningSessions: z.number().int().positive(),
+    returnCutOff: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time of day HH:MM (England), e.g. "10:30"'),
   } satisfies Record<keyof LaSettings, z.ZodType>)
   // A misspelt setting would otherwise be ignored silently and the national default applied.
   .strict()

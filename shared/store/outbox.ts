@@ -6,10 +6,10 @@
  * the messages SES would receive (functions/notifications/mailer.ts).
  */
 import type { Notification } from '../domain/notifications.js';
+import { k } from './keys.js';
 import { isConditionFailure, putItem, queryAll, updateItem } from './table.js';
 
 export const MAX_ATTEMPTS = 5;
-const PK = 'OUTBOX';
 
 export type OutboxStatus = 'pending' | 'sent' | 'failed';
 
@@ -25,7 +25,7 @@ export interface OutboxItem extends Notification {
 /** Store a notification unless one with its key is already held. True when it is new. */
 export async function enqueue(n: Notification, at: string): Promise<boolean> {
   try {
-    await putItem({ pk: PK, sk: n.key, ...n, status: 'pending', attempts: 0, queuedAt: at }, { expression: 'attribute_not_exists(pk)' });
+    await putItem({ ...k.outboxItem(n.key), ...n, status: 'pending', attempts: 0, queuedAt: at }, { expression: 'attribute_not_exists(pk)' });
     return true;
   } catch (err) {
     if (isConditionFailure(err)) return false;
@@ -34,7 +34,7 @@ export async function enqueue(n: Notification, at: string): Promise<boolean> {
 }
 
 export async function listOutbox(filter: { status?: OutboxStatus } = {}): Promise<OutboxItem[]> {
-  const items = await queryAll<OutboxItem & { pk: string; sk: string }>({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': PK } });
+  const items = await queryAll<OutboxItem & { pk: string; sk: string }>({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': k.outboxPk } });
   return items
     .map(({ pk: _pk, sk: _sk, ...rest }) => rest)
     .filter((i) => !filter.status || i.status === filter.status)
@@ -45,7 +45,7 @@ export async function listOutbox(filter: { status?: OutboxStatus } = {}): Promis
 export async function markSent(key: string, at: string, messageId: string): Promise<boolean> {
   try {
     await updateItem({
-      key: { pk: PK, sk: key },
+      key: k.outboxItem(key),
       update: 'SET #s = :sent, sentAt = :at, messageId = :id, attempts = attempts + :one REMOVE lastError',
       condition: '#s <> :sent',
       names: { '#s': 'status' },
@@ -60,7 +60,7 @@ export async function markSent(key: string, at: string, messageId: string): Prom
 
 export async function markFailed(key: string, error: string): Promise<void> {
   await updateItem({
-    key: { pk: PK, sk: key },
+    key: k.outboxItem(key),
     update: 'SET #s = :failed, lastError = :e, attempts = attempts + :one',
     condition: '#s <> :sent',
     names: { '#s': 'status' },
