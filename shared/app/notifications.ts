@@ -16,7 +16,7 @@ import { OPEN_STATUSES } from '../domain/referrals.js';
 import type { VirtualSchoolChild } from '../domain/virtual-school.js';
 import { calendarSourcesForSchools } from '../store/calendars.js';
 import { loadCareIndex } from '../store/care.js';
-import { enqueue, listOutbox, markFailed, markSent, MAX_ATTEMPTS } from '../store/outbox.js';
+import { childPseudonym, enqueue, listOutbox, markFailed, markSent, MAX_ATTEMPTS } from '../store/outbox.js';
 import { listPeople, recipientsOf } from '../store/people.js';
 import { getEnrolmentsByKeys, getPupilEnrolments } from '../store/pupils.js';
 import { listAllReferrals } from '../store/referrals.js';
@@ -44,9 +44,20 @@ export interface Mailer {
 
 export interface JobResult { queued: number; alreadyQueued: number; sent: number; failed: number }
 
+/** The facts with every child named by their pseudonym (the rules only tell children apart; keys then hold no UPN). */
+async function pseudonymised(f: NotificationFacts): Promise<NotificationFacts> {
+  const p = childPseudonym;
+  return {
+    ...f,
+    ...(f.lookedAfterMarks ? { lookedAfterMarks: await Promise.all(f.lookedAfterMarks.map(async (m) => ({ ...m, upn: await p(m.upn) }))) } : {}),
+    ...(f.noRegister ? { noRegister: await Promise.all(f.noRegister.map(async (c) => ({ ...c, upn: await p(c.upn) }))) } : {}),
+    ...(f.continuousAbsence ? { continuousAbsence: await Promise.all(f.continuousAbsence.map(async (c) => ({ ...c, upn: await p(c.upn) }))) } : {}),
+  };
+}
+
 export async function runNotificationJob(input: { facts: NotificationFacts; recipients: readonly Recipient[]; mailer: Mailer; digest?: boolean; now?: Date }): Promise<JobResult> {
   const at = (input.now ?? new Date()).toISOString();
-  const all = notificationsFor(input.facts, input.recipients);
+  const all = notificationsFor(await pseudonymised(input.facts), input.recipients);
   const toQueue = [...all.filter((n) => n.frequency === 'immediate'), ...(input.digest ? dailyDigests(all, input.facts.appUrl) : [])];
   const result: JobResult = { queued: 0, alreadyQueued: 0, sent: 0, failed: 0 };
   for (const n of toQueue) {

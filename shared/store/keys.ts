@@ -27,6 +27,7 @@
  *   IDREVIEW#<id>            IDREVIEW               a school's rows refused as identity_mismatch, for the LA
  *                                                   to accept or reject          gsi1: IDREVIEWS / <createdAt>#<id>
  *   CONFIG                   CURSOR_KEY             the key every API instance signs list cursors with
+ *   CONFIG                   NOTIFICATION_KEY       the key notification keys pseudonymise children with
  *   OUTBOX                   <notification key>     a notification: pending, sent or failed (issue 19)
  *   PERSON#<sub>             PERSON                 a person's address, role and alert choices   gsi1: PEOPLE / <sub>
  *
@@ -49,6 +50,8 @@
 
 export const k = {
   cursorSigningKey: { pk: 'CONFIG', sk: 'CURSOR_KEY' },
+  /** The key children are pseudonymised with in notification keys (no UPN in the outbox). */
+  notificationKey: { pk: 'CONFIG', sk: 'NOTIFICATION_KEY' },
 
   returnItem: (returnId: string) => ({ pk: `RETURN#${returnId}`, sk: 'RETURN' }),
   returnsBySchool: (urn: string) => `SCHOOL#${urn}#RETURNS`,

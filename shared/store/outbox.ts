@@ -5,9 +5,10 @@
  * to the administrator (listOutbox). The mailer is SES in AWS and, locally, files that are exactly
  * the messages SES would receive (functions/notifications/mailer.ts).
  */
+import { createHmac, randomBytes } from 'node:crypto';
 import type { Notification } from '../domain/notifications.js';
 import { k } from './keys.js';
-import { isConditionFailure, putItem, queryAll, updateItem } from './table.js';
+import { getItem, isConditionFailure, putItem, queryAll, updateItem } from './table.js';
 
 export const MAX_ATTEMPTS = 5;
 
@@ -68,4 +69,37 @@ export async function markFailed(key: string, error: string): Promise<void> {
   }).catch((err: unknown) => {
     if (!isConditionFailure(err)) throw err;
   });
+}
+
+let pseudonymKey: Promise<Buffer> | undefined;
+
+/**
+ * A child's stable pseudonym for notification keys: HMAC-SHA256 of the UPN under a random key
+ * created once per table. A key names its fact so that it is sent once, but the outbox is read by
+ * the administrator (who holds no pupil data) and the key travels as a mail header: a UPN, or a
+ * plain hash of one (UPNs are few enough to enumerate), must not.
+ */
+export async function childPseudonym(upn: string): Promise<string> {
+  pseudonymKey ??= (async () => {
+    let key = (await getItem<{ key: string }>(k.notificationKey))?.key;
+    if (!key) {
+      try {
+        await putItem({ ...k.notificationKey, key: randomBytes(32).toString('base64url') }, { expression: 'attribute_not_exists(pk)' });
+      } catch (err) {
+        if (!isConditionFailure(err)) throw err;
+      }
+      key = (await getItem<{ key: string }>(k.notificationKey))?.key;
+    }
+    if (!key) throw new Error('the notification key could not be read');
+    return Buffer.from(key, 'utf8');
+  })().catch((err: unknown) => {
+    pseudonymKey = undefined;
+    throw err;
+  });
+  return createHmac('sha256', await pseudonymKey).update(upn).digest('base64url').slice(0, 16);
+}
+
+/** For tests that start a new store in the same process. */
+export function resetPseudonymKey(): void {
+  pseudonymKey = undefined;
 }
