@@ -13,7 +13,10 @@
  *  7. the load test of issue 10: mixed reads and uploads at a fixed rate;
  *  8. generation throughput of the synthetic LA;
  *  9. what it would cost in AWS: the requests each operation makes, counted during 2, 3 and 6
- *     (bench/cost.ts), turned into a monthly bill for a 230,000-pupil LA at London prices.
+ *     (bench/cost.ts), turned into a monthly bill for a 230,000-pupil LA at London prices;
+ * 10. with `--scaling 30,120,600`, the service phases (2, 3, 5, 6, 7) at each LA size, the same
+ *     pupils per school, as a table (bench/scaling.ts): does the cost per pupil stay flat?
+ * Long phases print their progress to stderr (bench/progress.ts).
  * Results: a table on stdout, JSON in bench/results/ (docs/benchmarks.md explains every figure).
  */
 import { cpus, totalmem } from 'node:os';
@@ -32,6 +35,8 @@ import { CostMeter, installCostMeter, monthlyBill, storedBytes, DEFAULT_ASSUMPTI
 import { AWS_PRICES_LONDON } from './aws-prices.js';
 import { printReport } from './report.js';
 import { schoolDay, SCHOOL_DAY_URN } from './school-day.js';
+import { phaseProgress } from './progress.js';
+import { pupilsForSize, scalingRow, scalingSummary, SCALING_CONCURRENCY } from './scaling.js';
 import { webOverviewFigures } from './web.js';
 
 export const BENCH_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -48,6 +53,12 @@ export interface BenchOptions {
   /** Sections to leave out: parsing, bundles, service, load, web. */
   skip: ReadonlySet<string>;
   workDir: string;
+  /** LA sizes (schools) to run the service phases at, for the scaling table; the same pupils per school. */
+  scaling?: readonly number[];
+  /** Concurrency levels of the API latency section, instead of the mode's (a scaling run adds 16). */
+  latencyLevels?: readonly number[];
+  /** Write the results here only (not bench/results/): a scaling run's other sizes, run as child processes. */
+  resultsFile?: string;
   log: (line: string) => void;
 }
 
@@ -55,9 +66,10 @@ export const MODES = {
   // The demo-size LA for one week: within two minutes at today's ingest speed (60 schools' back-fill
   // and day alone took 97 s of it).
   quick: { schools: 30, pupils: 8_000, from: '2025-09-08', to: '2025-09-12' },
-  // The largest LA; three weeks so its back-fill and day stay within the hour (the full-year back-fill
-  // is the 2,000-pupil school's).
-  full: { schools: 600, pupils: 230_000, from: '2025-09-01', to: '2025-09-19' },
+  // The largest LA (docs/design.md §7), a whole academic year: its back-fill (each school's year so far
+  // as one file), then one LA day. The day is 14 July, the last day every generated calendar is in
+  // term (summer terms end within 14–25 July), so the LA day has every school's return.
+  full: { schools: 600, pupils: 230_000, from: '2025-09-01', to: '2026-07-14' },
 } as const;
 
 /** Sizes of each section per mode. */
@@ -73,7 +85,8 @@ export class BenchFailure extends Error {}
 
 export async function runBench(options: BenchOptions): Promise<{ results: Record<string, unknown>; file: string }> {
   const log = options.log;
-  const p = plan(options.quick);
+  const base = plan(options.quick);
+  const p: Plan = options.latencyLevels ? { ...base, latency: { ...base.latency, levels: [...options.latencyLevels] } } : base;
   const today = todayInEngland();
   const started = performance.now();
   const results: Record<string, unknown> = {
@@ -86,22 +99,9 @@ export async function runBench(options: BenchOptions): Promise<{ results: Record
   const laDir = join(options.workDir, 'la');
 
   // 8. Generation.
-  if (options.reuse && existsSync(join(laDir, 'manifest.json'))) {
-    log('reusing the generated LA in ' + laDir);
-    results.generation = { reused: true };
-  } else {
-    log(`generating the LA: ${options.schools} schools, ${options.pupils} pupils, ${options.from} to ${options.to}…`);
-    const t = performance.now();
-    const summary: GenerateSummary = await generateLa({ schools: options.schools, pupils: options.pupils, from: options.from, to: options.to, seed: options.seed, out: laDir, overwrite: true });
-    const s = seconds(t);
-    const rows = summary.rows.daily + summary.rows.corrections;
-    results.generation = {
-      seconds: round(s), rows, files: summary.files.total, bytes: summary.bytes, rowsPerSecond: Math.round(rows / s), mbPerSecond: round(summary.bytes / 1024 / 1024 / s),
-      pupils: summary.pupils.total, schools: { inArea: summary.schools.inArea, outOfArea: summary.schools.outOfArea, byPhase: summary.schools.byPhase }, schoolDays: summary.schoolDays,
-    };
-  }
+  results.generation = await generate(options, laDir);
   const manifest = readManifestOf(laDir);
-  const summary = (JSON.parse(readFileSync(join(laDir, 'manifest.json'), 'utf8')) as { summary: GenerateSummary }).summary;
+  const summary = generatedSummary(laDir);
   (results.la as Record<string, unknown>).pupilsTotal = summary.pupils.total;
   (results.la as Record<string, unknown>).schoolDays = summary.schoolDays;
 
@@ -117,7 +117,8 @@ export async function runBench(options: BenchOptions): Promise<{ results: Record
     results.bundles = await bundleFigures(BENCH_ROOT, join(options.workDir, 'bundles'), p.bundleProcesses);
   }
 
-  if (!options.skip.has('service')) await serviceSections(options, p, laDir, manifest, summary, today, results);
+  if (!options.skip.has('service') && options.scaling) await scalingSections(options, p, laDir, today, results);
+  else if (!options.skip.has('service')) await serviceSections(options, p, laDir, manifest, summary, today, results);
 
   // The web app: the overview usable after sign-in, on the demo LA (bench/web.ts).
   if (!options.skip.has('web')) {
@@ -127,6 +128,10 @@ export async function runBench(options: BenchOptions): Promise<{ results: Record
 
   results.totalSeconds = round(seconds(started));
   results.finishedAt = new Date().toISOString();
+  if (options.resultsFile) {
+    writeFileSync(options.resultsFile, `${JSON.stringify(results, null, 2)}\n`);
+    return { results, file: options.resultsFile };
+  }
   const dir = join(BENCH_ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${results.mode}-${(results.startedAt as string).replace(/[:.]/g, '-')}.json`);
@@ -137,6 +142,87 @@ export async function runBench(options: BenchOptions): Promise<{ results: Record
 }
 
 type Plan = ReturnType<typeof plan>;
+
+/** Generate the LA in `laDir` (or reuse one there): what generation measured. */
+async function generate(options: BenchOptions, laDir: string): Promise<Record<string, unknown>> {
+  const log = options.log;
+  if (options.reuse && existsSync(join(laDir, 'manifest.json'))) {
+    log('reusing the generated LA in ' + laDir);
+    return { reused: true };
+  }
+  log(`generating the LA: ${options.schools} schools, ${options.pupils} pupils, ${options.from} to ${options.to}…`);
+  const t = performance.now();
+  const progress = phaseProgress('generating', log, 'days');
+  const summary: GenerateSummary = await generateLa({
+    schools: options.schools, pupils: options.pupils, from: options.from, to: options.to, seed: options.seed, out: laDir, overwrite: true,
+    onProgress: (g) => g.stage === 'returns' && progress(g.day, g.days),
+  });
+  const s = seconds(t);
+  const rows = summary.rows.daily + summary.rows.corrections;
+  return {
+    seconds: round(s), rows, files: summary.files.total, bytes: summary.bytes, rowsPerSecond: Math.round(rows / s), mbPerSecond: round(summary.bytes / 1024 / 1024 / s),
+    pupils: summary.pupils.total, schools: { inArea: summary.schools.inArea, outOfArea: summary.schools.outOfArea, byPhase: summary.schools.byPhase }, schoolDays: summary.schoolDays,
+  };
+}
+
+function generatedSummary(laDir: string): GenerateSummary {
+  return (JSON.parse(readFileSync(join(laDir, 'manifest.json'), 'utf8')) as { summary: GenerateSummary }).summary;
+}
+
+/**
+ * 10. The service phases at each size of `options.scaling` (schools; pupils in proportion), each on
+ * its own generated LA and its own engines. The size equal to the bench's LA runs here, and its
+ * figures are also the run's own (so `--scaling 30,120,600` is the full bench plus two smaller
+ * LAs); the others run as a fresh bench process each (`--skip` all but the service), so no cache
+ * of one size's process outlives into another's. API latency includes concurrency 16 at every size.
+ */
+async function scalingSections(options: BenchOptions, p: Plan, laDir: string, today: string, results: Record<string, unknown>): Promise<void> {
+  const sizes = options.scaling ?? [];
+  const levels = [...new Set([...p.latency.levels, SCALING_CONCURRENCY])].sort((a, b) => a - b);
+  const rows = [];
+  const runs: Record<string, unknown> = {};
+  for (const schools of sizes) {
+    const pupils = schools === options.schools ? options.pupils : pupilsForSize(schools, options);
+    options.log(`scaling: ${schools} schools, ${pupils} pupils…`);
+    let out: Record<string, unknown>;
+    let dir: string;
+    if (schools === options.schools) {
+      out = {};
+      dir = laDir;
+      await serviceSections(options, { ...p, latency: { ...p.latency, levels } }, laDir, readManifestOf(laDir), generatedSummary(laDir), today, out);
+      Object.assign(results, out);
+    } else {
+      const workDir = join(options.workDir, `scale-${schools}`);
+      dir = join(workDir, 'la');
+      out = await benchProcess(options, { schools, pupils, workDir, levels });
+    }
+    rows.push(scalingRow(schools, generatedSummary(dir).pupils.total, out));
+    runs[String(schools)] = out;
+  }
+  results.scaling = { ...scalingSummary(rows), runs };
+}
+
+/** A bench of one more LA size in a child process (same mode, range and seed; the service phases only). */
+async function benchProcess(options: BenchOptions, size: { schools: number; pupils: number; workDir: string; levels: readonly number[] }): Promise<Record<string, unknown>> {
+  const { spawn } = await import('node:child_process');
+  mkdirSync(size.workDir, { recursive: true });
+  const resultsFile = join(size.workDir, 'results.json');
+  rmSync(resultsFile, { force: true });
+  const skip = [...new Set([...options.skip, 'parsing', 'bundles', 'web'])].join(',');
+  const args = [
+    join(BENCH_ROOT, 'bin', 'attendance-hub.ts'), 'bench', ...(options.quick ? ['--quick'] : []), ...(options.reuse ? ['--reuse'] : []),
+    '--schools', String(size.schools), '--pupils', String(size.pupils), '--from', options.from, '--to', options.to, '--seed', options.seed,
+    '--work', size.workDir, '--skip', skip, '--latency-levels', size.levels.join(','), '--results', resultsFile,
+  ];
+  // The child's table goes to stderr with its progress: stdout keeps this run's own table.
+  const child = spawn(process.execPath, [...process.execArgv, ...args], { cwd: BENCH_ROOT, stdio: ['ignore', process.stderr, process.stderr], env: process.env });
+  const code = await new Promise<number>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (c) => resolve(c ?? 1));
+  });
+  if (code !== 0 || !existsSync(resultsFile)) throw new BenchFailure(`the ${size.schools}-school run of the scaling table failed (exit status ${code}); its output is above`);
+  return JSON.parse(readFileSync(resultsFile, 'utf8')) as Record<string, unknown>;
+}
 
 /** Items 2, 3, 5, 6 and 7: everything that needs the running service. */
 async function serviceSections(options: BenchOptions, p: Plan, laDir: string, manifest: ReturnType<typeof readManifestOf>, summary: GenerateSummary, today: string, results: Record<string, unknown>): Promise<void> {
@@ -161,10 +247,12 @@ async function serviceSections(options: BenchOptions, p: Plan, laDir: string, ma
   const year = summary.academicYear;
   const yearStart = `${year}-08-01`;
   const yearEnd = `${year + 1}-07-31`;
-  const lastDay = summary.to;
+  // The LA day: the range's last day, or the last day before it with daily returns (a holiday `--to`).
+  const lastDay = manifest.files.reduce((d, f) => (f.kind === 'daily' && f.date <= summary.to && f.date > d ? f.date : d), '');
   // The files of the last day: its daily returns, and whatever the manifest sends after them (the
   // week's corrections). Everything before is the year so far, which the LA back-fills.
   const firstOfDay = manifest.files.findIndex((f) => f.kind === 'daily' && f.date === lastDay);
+  if (firstOfDay < 0) throw new BenchFailure(`the generated LA has no daily returns on or before ${summary.to} to time an LA day on`);
   const before = manifest.files.slice(0, firstOfDay);
   const day = manifest.files.slice(firstOfDay);
   const phaseDir = (name: string, setup: boolean, files: typeof manifest.files) => {
@@ -189,7 +277,11 @@ async function serviceSections(options: BenchOptions, p: Plan, laDir: string, ma
     ingest.setupSeconds = round(seconds(t));
     log(`back-filling the year so far (${before.length} files folded into one per school)…`);
     t = performance.now();
-    const backfill = await loadGeneratedLa({ url, dir: phaseDir('phase-backfill', false, before), workDir: join(options.workDir, 'backfill'), token: (role, urn) => token(role, urn), backfillBefore: lastDay, concurrency: 4 });
+    const backfill = await loadGeneratedLa({
+      url, dir: phaseDir('phase-backfill', false, before), workDir: join(options.workDir, 'backfill'), token: (role, urn) => token(role, urn), backfillBefore: lastDay, concurrency: 4,
+      onBackfillWritten: phaseProgress('back-fill files written', log, 'schools'),
+      onProgress: phaseProgress('back-fill applied', log, 'files'),
+    });
     await runtime.settle();
     const backfillSeconds = seconds(t);
     ensureClean('back-fill', backfill.uploads);
@@ -216,7 +308,7 @@ async function serviceSections(options: BenchOptions, p: Plan, laDir: string, ma
     log(`one LA day: ${day.length} files (every school's return for ${lastDay}, then the week's corrections)…`);
     t = performance.now();
     const beforeDay = meter.snapshot();
-    const daily = await loadGeneratedLa({ url, dir: phaseDir('phase-day', false, day), token: (role, urn) => token(role, urn), concurrency: 8 });
+    const daily = await loadGeneratedLa({ url, dir: phaseDir('phase-day', false, day), token: (role, urn) => token(role, urn), concurrency: 8, onProgress: phaseProgress('LA day applied', log, 'files') });
     await runtime.settle();
     const daySeconds = seconds(t);
     laDayCounts = meter.since(beforeDay);
@@ -328,7 +420,7 @@ async function serviceSections(options: BenchOptions, p: Plan, laDir: string, ma
     }
 
     // 7. Load: mixed reads and uploads at a fixed rate.
-    log(`load test: ${p.load.rate} requests/s for ${p.load.seconds} s…`);
+    if (!options.skip.has('load')) log(`load test: ${p.load.rate} requests/s for ${p.load.seconds} s…`);
     const uploads = day.filter((f) => f.kind === 'daily' && f.role === 'school').slice(0, 50).map((f) => {
       const lines = readFileSync(join(laDir, f.path), 'utf8').split('\n');
       return { urn: f.urn, csv: `${lines.slice(0, 4).join('\n')}\n` };
@@ -367,10 +459,12 @@ async function serviceSections(options: BenchOptions, p: Plan, laDir: string, ma
     }
     const { ROLLUP_DELAY_SECONDS } = await import('../shared/config.js');
     runtime.setRollupDelay(ROLLUP_DELAY_SECONDS);
-    const load = await openLoop(url, mix, p.load.rate, p.load.seconds, p.load.maxInFlight);
-    t = performance.now();
-    const drained = await Promise.race([runtime.settle().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), p.drainSeconds * 1000))]);
-    results.load = { ...load, uploadsQueuedDrainSeconds: drained ? round(seconds(t)) : null, drained };
+    if (!options.skip.has('load')) {
+      const load = await openLoop(url, mix, p.load.rate, p.load.seconds, p.load.maxInFlight);
+      t = performance.now();
+      const drained = await Promise.race([runtime.settle().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), p.drainSeconds * 1000))]);
+      results.load = { ...load, uploadsQueuedDrainSeconds: drained ? round(seconds(t)) : null, drained };
+    }
   } finally {
     removeMeter();
     await runtime.stop().catch(() => undefined);

@@ -1,5 +1,6 @@
 /** The benchmark's table on a terminal (the JSON in bench/results/ holds everything). */
 import { billTable } from './cost.js';
+import { scalingTable, type ScalingSummary } from './scaling.js';
 
 type R = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- report rows are free-form JSON from every bench section
 
@@ -84,6 +85,11 @@ export function printReport(results: R, out: NodeJS.WritableStream): void {
   const widths = [0, 1, 2].map((c) => Math.max(...rows.map((r) => r[c].length)));
   for (const r of rows) out.write(`${r[0].padEnd(widths[0])}  ${r[1].padEnd(widths[1])}  ${r[2].padStart(widths[2])}  ${r[3]}\n`);
   out.write('\n');
+  if (results.scaling?.rows) {
+    out.write('Scaling: the service phases at each LA size, the same pupils per school (p95 at concurrency 16; load at 200/s for 60 s).\n');
+    for (const line of scalingTable(results.scaling as ScalingSummary)) out.write(`${line}\n`);
+    out.write('\n');
+  }
   if (results.cost?.bill) {
     const a = results.cost.assumptions;
     out.write(`What it would cost in AWS a month: ${n(a.pupils)} pupils, ${n(a.schools)} schools, ${a.schoolDaysPerYear} school days a year, the nightly patterns run, API: ${a.apiAssumption}.\n`);

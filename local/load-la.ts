@@ -24,7 +24,10 @@ export interface LoadOptions {
   backfillBefore?: string;
   concurrency?: number;
   onSetup?: (step: string) => void;
+  /** Returns whose outcome is known, of all sent. */
   onProgress?: (done: number, total: number) => void;
+  /** Back-fill files written, of all schools' (writing them is a long step for a whole year). */
+  onBackfillWritten?: (done: number, total: number) => void;
 }
 
 export interface LoadSummary {
@@ -96,35 +99,47 @@ async function loadSetup(options: LoadOptions, manifest: Manifest): Promise<Arra
 /**
  * Each school's daily files before `before`, as one back-fill CSV per school (header once), with the
  * corrections of those dates folded in (a school back-filling its year sends the corrected marks).
- * Rows are keyed by pupil and date, so a correction's row replaces the original.
+ * Rows are keyed by pupil and date, so a correction's row replaces the original. One school at a
+ * time, so a whole year for a large LA never sits in memory at once.
  */
-function writeBackfills(dir: string, workDir: string, files: readonly ManifestFile[], before: string): { backfills: Map<string, { path: string; role: ManifestFile['role'] }>; rest: ManifestFile[] } {
+function writeBackfills(
+  dir: string,
+  workDir: string,
+  files: readonly ManifestFile[],
+  before: string,
+  onProgress?: (done: number, total: number) => void,
+): { backfills: Map<string, { path: string; role: ManifestFile['role'] }>; rest: ManifestFile[] } {
   mkdirSync(workDir, { recursive: true });
-  const parts = new Map<string, { role: ManifestFile['role']; header: string; rows: Map<string, string> }>();
+  const folded = new Map<string, ManifestFile[]>();
   const rest: ManifestFile[] = [];
-  const fold = (f: ManifestFile) => {
-    let entry = parts.get(f.urn);
-    const text = readFileSync(join(dir, f.path), 'utf8');
-    const lines = text.split('\n').filter((l) => l.length > 0);
-    if (!entry) parts.set(f.urn, (entry = { role: f.role, header: lines[0], rows: new Map() }));
-    // Generated returns start urn,upn,date (RETURN_COLUMNS), so pupil and date are fields 2 and 3.
-    for (const line of lines.slice(1)) {
-      const [, upn, date] = line.split(',', 3);
-      entry.rows.set(`${date}|${upn}`, line);
-    }
-  };
   for (const f of files) {
     const early = (f.kind === 'daily' || f.kind === 'late') && f.date < before;
-    const earlyCorrection = f.kind === 'correction' && (f.dates ?? [f.date]).every((d) => d < before) && parts.has(f.urn);
-    if (early || earlyCorrection) fold(f);
-    else rest.push(f);
+    const earlyCorrection = f.kind === 'correction' && (f.dates ?? [f.date]).every((d) => d < before) && folded.has(f.urn);
+    if (early || earlyCorrection) {
+      const list = folded.get(f.urn);
+      if (list) list.push(f);
+      else folded.set(f.urn, [f]);
+    } else rest.push(f);
   }
   const backfills = new Map<string, { path: string; role: ManifestFile['role'] }>();
-  for (const [urn, { role, header, rows }] of parts) {
+  let done = 0;
+  for (const [urn, schoolFiles] of folded) {
+    let header = '';
+    const rows = new Map<string, string>();
+    for (const f of schoolFiles) {
+      const lines = readFileSync(join(dir, f.path), 'utf8').split('\n').filter((l) => l.length > 0);
+      header ||= lines[0];
+      // Generated returns start urn,upn,date (RETURN_COLUMNS), so pupil and date are fields 2 and 3.
+      for (const line of lines.slice(1)) {
+        const [, upn, date] = line.split(',', 3);
+        rows.set(`${date}|${upn}`, line);
+      }
+    }
     const path = join(workDir, `${urn}.csv`);
-    const ordered = [...rows.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([, line]) => line);
+    const ordered = [...rows.entries()].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0)).map(([, line]) => line);
     writeFileSync(path, `${header}\n${ordered.join('\n')}\n`);
-    backfills.set(urn, { path, role });
+    backfills.set(urn, { path, role: schoolFiles[0].role });
+    onProgress?.(++done, folded.size);
   }
   return { backfills, rest };
 }
@@ -133,7 +148,7 @@ export async function loadGeneratedLa(options: LoadOptions): Promise<LoadSummary
   const manifest = readGeneratedManifest(options.dir);
   const setup = await loadSetup(options, manifest);
   const { backfills, rest } = options.backfillBefore
-    ? writeBackfills(options.dir, options.workDir ?? join(options.dir, 'backfill'), manifest.files, options.backfillBefore)
+    ? writeBackfills(options.dir, options.workDir ?? join(options.dir, 'backfill'), manifest.files, options.backfillBefore, options.onBackfillWritten)
     : { backfills: new Map<string, { path: string; role: ManifestFile['role'] }>(), rest: manifest.files };
   const tokens = new Map<string, string>();
   const tokenFor = async (role: ManifestFile['role'], urn: string) => {

@@ -11,6 +11,8 @@ import { londonTime } from './patterns-timer.js';
 
 export interface NotificationsTimerOptions {
   run: (run: 'immediate' | 'digest') => Promise<unknown>;
+  /** A run that failed (the next tick runs again). */
+  onError?: (err: unknown) => void;
   /** How often the immediate alerts run (default 60 s). */
   everyMs?: number;
   /** Local time of the digest, HH:MM in Europe/London (default 16:00, as lib/notifications.ts). */
@@ -41,8 +43,9 @@ export function startNotificationsTimer(options: NotificationsTimerOptions): Not
       const digest = londonTime(t) >= at && lastDigest !== todayInEngland(t);
       await options.run(digest ? 'digest' : 'immediate');
       if (digest) lastDigest = todayInEngland(t);
-    } catch {
+    } catch (err) {
       // The next tick retries (engines stopping, a store not yet created).
+      options.onError?.(err);
     } finally {
       running = false;
     }

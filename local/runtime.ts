@@ -185,6 +185,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
           ]);
           return runScheduledNotifications({ run, mailer: fileOutboxMailer(localOutboxDir(dataDir)), appUrl: bridge.url, returnCutOff: runtimeConfig().settings.returnCutOff });
         },
+        onError: (err) => void import('../shared/observability.js').then(({ errorSummary, logger }) => logger.warn('notification run failed', { error: errorSummary(err) })),
       })
     : undefined;
 

@@ -66,6 +66,13 @@ export const LIMITS = {
   maxPresignedUploadBytes: 200 * 1024 * 1024,
   /** Rows in one return (a whole-year back-fill of a 2,000-pupil school is ~400,000). */
   maxRowsPerReturn: 1_000_000,
+  /**
+   * A school's waiting returns applied in one batch by the ingest function (functions/ingest/apply-return.ts):
+   * at most this many, and no more added once their rows reach maxRowsPerBatch (what one whole-year
+   * return may hold, so a batch needs no more memory or time than the largest single return).
+   */
+  maxReturnsPerBatch: 250,
+  maxRowsPerBatch: 1_000_000,
   /** Longest CSV line accepted (a normal row is under 300 bytes). */
   maxLineBytes: 64 * 1024,
   /** XML nesting depth accepted in CTF and CIN census files. */

@@ -2,16 +2,18 @@
  * `bench`: the benchmark (bench/index.ts; docs/benchmarks.md).
  *
  *   npm run bench -- --quick        # under two minutes on a 2-core machine: 60 schools, two weeks
- *   npm run bench                   # full: 600 schools, 230,000 pupils, a whole year (an hour or more)
+ *   npm run bench                   # full: 600 schools, 230,000 pupils, a whole year, then one LA day
  *
  * Options: --schools N, --pupils M, --from/--to YYYY-MM-DD, --seed S (default 'bench'), --work DIR
- * (default .tmp/bench/<mode>), --reuse (keep an LA already generated there), --skip parsing,bundles,service,web.
+ * (default .tmp/bench/<mode>), --reuse (keep an LA already generated there), --skip parsing,bundles,service,web,
+ * --scaling 30,120,600 (the service phases at each number of schools, the same pupils per school: the scaling table).
  * Exit status 1 when the service's figures differ from DuckDB's, or any return is not accepted.
  */
 import { join } from 'node:path';
 import { numberOption, parseArgs, stringOption } from './args.js';
+import { parseScalingSizes } from '../../bench/scaling.js';
 
-const USAGE = 'usage: bench [--quick] [--schools N] [--pupils M] [--from D] [--to D] [--seed S] [--work DIR] [--reuse] [--skip parsing,bundles,service,web]';
+const USAGE = 'usage: bench [--quick] [--schools N] [--pupils M] [--from D] [--to D] [--seed S] [--work DIR] [--reuse] [--skip parsing,bundles,service,web] [--scaling 30,120,600]';
 
 export async function run(args: string[]): Promise<number> {
   const parsed = parseArgs(args);
@@ -24,6 +26,14 @@ export async function run(args: string[]): Promise<number> {
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   const { BenchFailure, BENCH_ROOT, MODES, runBench } = await import('../../bench/index.js');
   const quick = parsed.options.quick === true;
+  const scalingText = stringOption(parsed, 'scaling');
+  let scaling: number[] | undefined;
+  try {
+    scaling = scalingText === undefined ? undefined : parseScalingSizes(scalingText);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
   const mode = quick ? MODES.quick : MODES.full;
   const options = {
     quick,
@@ -34,6 +44,10 @@ export async function run(args: string[]): Promise<number> {
     seed: stringOption(parsed, 'seed', 'bench')!,
     reuse: parsed.options.reuse === true,
     skip: new Set((stringOption(parsed, 'skip', '') ?? '').split(',').filter(Boolean)),
+    ...(scaling ? { scaling } : {}),
+    // Set by a scaling run for the child process of each other size.
+    ...(typeof parsed.options['latency-levels'] === 'string' ? { latencyLevels: parsed.options['latency-levels'].split(',').map(Number).filter((x) => Number.isInteger(x) && x > 0) } : {}),
+    ...(typeof parsed.options.results === 'string' ? { resultsFile: parsed.options.results } : {}),
     workDir: stringOption(parsed, 'work', join(BENCH_ROOT, '.tmp', 'bench', quick ? 'quick' : 'full'))!,
     log: (line: string) => process.stderr.write(`[bench] ${line}\n`),
   };

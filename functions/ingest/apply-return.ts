@@ -1,8 +1,9 @@
 /**
- * Process one received return: parse and validate it, apply its good rows to the school's register,
- * re-derive the figures, and record the outcome. Safe to run any number of times for the same
- * return: a return already finished is skipped, and a half-finished one (a crash) is completed
- * without applying anything twice.
+ * Process a received return: parse and validate it, apply its good rows to the school's register,
+ * re-derive the figures, and record the outcome. The school's other waiting returns go with it in
+ * one batch (a year of daily files sent at once costs one register write and one derivation, not
+ * one per file). Safe to run any number of times for the same return: a return already finished is
+ * skipped, and a half-finished one (a crash) is completed without applying anything twice.
  */
 import { LIMITS, runtimeConfig } from '../../shared/config.js';
 import { isVirtualSchool, mayJoinHeldPupil, mayUploadFor, uploadJoinsNeedIdentityCheck, type Principal } from '../../shared/domain/access.js';
@@ -11,17 +12,18 @@ import { fileIdentityReview, getIdentityReview } from '../../shared/store/identi
 import { getSummaries } from '../../shared/store/pupils.js';
 import { headsOf } from './pupil-summaries.js';
 import { academicYearOf, academicYearEnd, academicYearStart, todayInEngland } from '../../shared/domain/dates.js';
-import { applyRows, type RegisterRow } from '../../shared/domain/register.js';
+import { applyRows, type RegisterRow, type SchoolRegister } from '../../shared/domain/register.js';
 import { episodesOverlapping } from '../../shared/domain/cohorts.js';
 import { getBlob, headBlob, putBlob, putJson } from '../../shared/store/blobs.js';
 import { loadCareIndex } from '../../shared/store/care.js';
 import { paths } from '../../shared/store/keys.js';
 import { loadRegister, saveRegister } from '../../shared/store/registers.js';
-import { getReturn, setReturnStatus, unfinishedBefore, type ReturnError, type ReturnRecord } from '../../shared/store/returns.js';
+import type { SchoolDuties } from '../../shared/store/duties.js';
+import { getReturn, setReturnStatus, unfinishedBefore, waitingAfter, type ReturnError, type ReturnRecord } from '../../shared/store/returns.js';
 import { logger } from '../../shared/observability.js';
 import { getSchool } from '../../shared/store/schools.js';
 import { deriveFromRegister } from './derive.js';
-import { recordDuties } from './duties.js';
+import { closeDuties, noteDuties, openDuties } from './duties.js';
 import { parseReturn, type ParsedReturn } from './parse-return.js';
 
 const FINAL = new Set(['accepted', 'accepted_with_errors', 'rejected']);
@@ -30,10 +32,28 @@ export interface ProcessOutcome {
   returnId: string;
   status: string;
   skipped?: boolean;
+  /** The school's other returns applied in the same batch (their own messages then find them finished). */
+  batched?: string[];
 }
 
-export async function processReturn(returnId: string, bucket: string, key: string, options: { predecessors?: boolean } = {}): Promise<ProcessOutcome> {
-  const config = runtimeConfig();
+/** A return of the batch, and where it stands relative to the one whose message is being processed. */
+interface BatchItem {
+  record: ReturnRecord;
+  key: string;
+  place: 'earlier' | 'this' | 'later';
+}
+
+/**
+ * Process a return, together with the school's other returns that are waiting: those received
+ * before it and unfinished (S3 notifications may arrive out of order, and a later return replaces an
+ * earlier one's marks, docs/design.md §3 "Corrections"), then those received after it and already
+ * waiting (a year of daily files sent at once). They are applied in the order received, each under
+ * its own return id, to registers held in memory; each school-year register is then written once,
+ * its figures derived once, and each return's own outcome recorded. `batch: false` (a redelivery)
+ * applies the unfinished predecessors one at a time, then this return alone, so a return that makes
+ * every batch fail cannot take the others' messages with it to the dead-letter queue.
+ */
+export async function processReturn(returnId: string, bucket: string, key: string, options: { predecessors?: boolean; batch?: boolean } = {}): Promise<ProcessOutcome> {
   const record = await getReturn(returnId);
   if (!record) {
     // An object in returns/ that did not come through the API: keep it, and say why it was not used.
@@ -41,16 +61,47 @@ export async function processReturn(returnId: string, bucket: string, key: strin
   }
   // A return rejected only because processing kept failing is retried when its message is redriven.
   if (FINAL.has(record.status) && !record.deadLettered) return { returnId, status: record.status, skipped: true };
-  if (options.predecessors !== false) await finishEarlierReturns(record, bucket);
-  await setReturnStatus(returnId, 'processing');
+  const earlier = options.predecessors === false ? [] : await unfinishedBefore(record);
+  if (options.batch === false) {
+    for (const e of earlier) {
+      try {
+        await applyBatch([{ record: e, key: e.objectKey, place: 'this' }], bucket);
+      } catch (err) {
+        logger.warn('an earlier return could not be applied first; it will be retried on its own', { returnId: e.returnId, urn: e.urn, error: err instanceof Error ? err.name : 'Error' });
+      }
+    }
+    return (await applyBatch([{ record, key, place: 'this' }], bucket)).get(returnId) as ProcessOutcome;
+  }
+  const later = await waitingAfter(record, Math.max(0, LIMITS.maxReturnsPerBatch - earlier.length - 1));
+  const items: BatchItem[] = [
+    ...earlier.map((r) => ({ record: r, key: r.objectKey, place: 'earlier' as const })),
+    { record, key, place: 'this' },
+    ...later.map((r) => ({ record: r, key: r.objectKey, place: 'later' as const })),
+  ];
+  const outcomes = await applyBatch(items, bucket);
+  const own = outcomes.get(returnId) as ProcessOutcome;
+  const batched = [...outcomes.keys()].filter((id) => id !== returnId);
+  return batched.length > 0 ? { ...own, batched } : own;
+}
 
+/** A return read, parsed and checked: its good rows and row errors, or its whole-file rejection. */
+type Prepared =
+  | { kind: 'rows'; rows: RegisterRow[]; errors: ReturnError[]; rowCount: number }
+  | { kind: 'rejected'; outcome: ProcessOutcome };
+
+async function prepareReturn(record: ReturnRecord, bucket: string, key: string, heldHere: (upn: string) => boolean): Promise<Prepared> {
+  const config = runtimeConfig();
+  await setReturnStatus(record.returnId, 'processing');
   const head = await headBlob(bucket, key);
   if (!head) throw new Error('received object is not readable yet');
   if ((head.size ?? 0) > LIMITS.maxPresignedUploadBytes) {
-    return reject(record, bucket, key, {
-      status: 413, code: 'too_large', title: 'Return too large',
-      detail: `The file is ${head.size} bytes; the limit is ${LIMITS.maxPresignedUploadBytes} bytes. Split it by date range.`,
-    });
+    return {
+      kind: 'rejected',
+      outcome: await reject(record, bucket, key, {
+        status: 413, code: 'too_large', title: 'Return too large',
+        detail: `The file is ${head.size} bytes; the limit is ${LIMITS.maxPresignedUploadBytes} bytes. Split it by date range.`,
+      }),
+    };
   }
   const blob = await getBlob(bucket, key);
   if (!blob) throw new Error('received object disappeared');
@@ -61,10 +112,118 @@ export async function processReturn(returnId: string, bucket: string, key: strin
     today: todayInEngland(),
     urnAllowed: (urn) => urn === record.urn && mayUploadFor(principal, school ?? { urn }),
   });
-  if (!parsed.ok) return reject(record, bucket, key, parsed.error);
+  if (!parsed.ok) return { kind: 'rejected', outcome: await reject(record, bucket, key, parsed.error) };
+  const { rows, errors } = await holdUnverifiedJoins(principal, record, await restrictToScope(principal, parsed), heldHere);
+  return { kind: 'rows', rows, errors, rowCount: parsed.rowCount };
+}
 
-  const { rows, errors } = await holdUnverifiedJoins(principal, record, await restrictToScope(principal, parsed));
-  return applyAndDerive(record, rows, errors, parsed.rowCount);
+/**
+ * The school-year registers a batch changes, held in memory from the first return that touches
+ * them until the batch ends, with the pupils each must re-derive and the duties notes taken.
+ */
+class HeldRegisters {
+  private readonly years = new Map<number, { register: SchoolRegister; changed: boolean; upns: Set<string>; duties: SchoolDuties; receivedAt: string; duty: boolean }>();
+
+  constructor(private readonly urn: string) {}
+
+  /** Whether the school's registers in this batch list the pupil (so the school holds them). */
+  holds(upn: string): boolean {
+    for (const y of this.years.values()) if (y.register.pupils.has(upn)) return true;
+    return false;
+  }
+
+  /** Apply one return's rows (received order), noting what it told the LA as if applied alone. */
+  async apply(record: ReturnRecord, rows: readonly RegisterRow[]): Promise<void> {
+    for (const [year, yearRows] of byAcademicYear(rows)) {
+      let held = this.years.get(year);
+      // Pupils in the order the register has when saved and loaded again (by UPN), as this return
+      // alone would find them: the view's cells follow that order.
+      if (held) held.register.pupils = new Map([...held.register.pupils.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
+      const register = held?.register ?? (await loadRegister(this.urn, year));
+      const result = applyRows(register, yearRows, record.returnId);
+      if (!held) {
+        this.years.set(year, (held = { register, changed: false, upns: new Set(), duties: await openDuties(register, record.receivedAt), receivedAt: record.receivedAt, duty: false }));
+      }
+      held.changed ||= !result.alreadyApplied;
+      held.receivedAt = record.receivedAt;
+      for (const row of yearRows) held.upns.add(row.upn);
+      noteDuties(held.duties, register, yearRows, record.receivedAt);
+    }
+  }
+
+  /** Write each register once, derive its figures once, store its duties once. */
+  async finish(): Promise<void> {
+    for (const year of [...this.years.keys()].sort((a, b) => a - b)) {
+      const held = this.years.get(year)!;
+      if (held.changed) await saveRegister(held.register);
+      await deriveFromRegister(held.register, held.upns, held.receivedAt);
+      await closeDuties(held.duties, held.register);
+    }
+  }
+}
+
+function byAcademicYear(rows: readonly RegisterRow[]): Array<[number, RegisterRow[]]> {
+  const byYear = new Map<number, RegisterRow[]>();
+  for (const row of rows) {
+    const year = academicYearOf(row.date);
+    const list = byYear.get(year);
+    if (list) list.push(row);
+    else byYear.set(year, [row]);
+  }
+  return [...byYear.entries()].sort((a, b) => a[0] - b[0]);
+}
+
+/**
+ * Apply a batch in order. A return received before the one being processed that cannot be read is
+ * left to its own message (its retries, then the dead-letter path) rather than blocking this one;
+ * one received after it ends the batch there, so nothing received later overtakes it. A file
+ * rejected whole is recorded as such and the others go on. A crash anywhere leaves every return
+ * unfinished or finished: a retry applies nothing twice (each register keeps the ids applied) and
+ * derives and records again, so it ends as one clean run would.
+ */
+async function applyBatch(items: readonly BatchItem[], bucket: string): Promise<Map<string, ProcessOutcome>> {
+  const urn = items[0].record.urn;
+  const held = new HeldRegisters(urn);
+  const outcomes = new Map<string, ProcessOutcome>();
+  const applied: Array<{ record: ReturnRecord; rows: number; errors: ReturnError[]; rowCount: number; dates?: { from: string; to: string } }> = [];
+  let rowsHeld = 0;
+  for (const item of items) {
+    if (item.place === 'later' && rowsHeld >= LIMITS.maxRowsPerBatch) break;
+    let prepared: Prepared;
+    try {
+      prepared = await prepareReturn(item.record, bucket, item.key, (upn) => held.holds(upn));
+    } catch (err) {
+      if (item.place === 'this') throw err;
+      const error = err instanceof Error ? err.name : 'Error';
+      if (item.place === 'earlier') {
+        logger.warn('an earlier return could not be applied first; it will be retried on its own', { returnId: item.record.returnId, urn, error });
+        continue;
+      }
+      logger.warn('a later return could not be read; it and the returns after it are left to their own messages', { returnId: item.record.returnId, urn, error });
+      break;
+    }
+    if (prepared.kind === 'rejected') {
+      outcomes.set(item.record.returnId, prepared.outcome);
+      continue;
+    }
+    await held.apply(item.record, prepared.rows);
+    rowsHeld += prepared.rows.length;
+    applied.push({ record: item.record, rows: prepared.rows.length, errors: prepared.errors, rowCount: prepared.rowCount, dates: datesOf(prepared.rows) });
+  }
+  await held.finish();
+  for (const a of applied) outcomes.set(a.record.returnId, await recordOutcome(a.record, a.rows, a.errors, a.rowCount, a.dates));
+  // In received order, as the caller reads them.
+  return new Map(items.filter((i) => outcomes.has(i.record.returnId)).map((i) => [i.record.returnId, outcomes.get(i.record.returnId) as ProcessOutcome]));
+}
+
+function datesOf(rows: readonly RegisterRow[]): { from: string; to: string } | undefined {
+  let from: string | undefined;
+  let to: string | undefined;
+  for (const row of rows) {
+    if (!from || row.date < from) from = row.date;
+    if (!to || row.date > to) to = row.date;
+  }
+  return from && to ? { from, to } : undefined;
 }
 
 /**
@@ -73,7 +232,12 @@ export async function processReturn(returnId: string, bucket: string, key: strin
  * that pupil is a row error `identity_mismatch` and the rows wait on the LA's review list: applied,
  * they would give the school the child's record and let its marks raise the child's flags (issue 15).
  */
-async function holdUnverifiedJoins(principal: Principal, record: ReturnRecord, scoped: { rows: RegisterRow[]; errors: ReturnError[] }): Promise<{ rows: RegisterRow[]; errors: ReturnError[] }> {
+async function holdUnverifiedJoins(
+  principal: Principal,
+  record: ReturnRecord,
+  scoped: { rows: RegisterRow[]; errors: ReturnError[] },
+  heldHere: (upn: string) => boolean,
+): Promise<{ rows: RegisterRow[]; errors: ReturnError[] }> {
   if (!uploadJoinsNeedIdentityCheck(principal) || scoped.rows.length === 0) return scoped;
   const byUpn = new Map<string, RegisterRow[]>();
   for (const row of scoped.rows) {
@@ -86,6 +250,8 @@ async function holdUnverifiedJoins(principal: Principal, record: ReturnRecord, s
   const heads = await headsOf([...byUpn.keys()]);
   const joining = [...heads.values()]
     .filter((h) => h.enrolmentKeys.length > 0 && !h.enrolmentKeys.some((key) => key.slice(key.indexOf('#') + 1) === record.urn))
+    // Listed by an earlier return of the same batch: the school holds them, as it would after that return alone.
+    .filter((h) => !heldHere(h.upn))
     .map((h) => h.upn);
   if (joining.length === 0) return scoped;
   const records = await getSummaries(joining);
@@ -145,22 +311,6 @@ export async function applyAcceptedReview(reviewId: string): Promise<string> {
   return 'applied';
 }
 
-/**
- * A later return replaces an earlier one's marks (docs/design.md §3 "Corrections"), so returns must apply in
- * the order the service received them. S3 notifications may arrive out of order, so before applying
- * a return, any of the school's earlier returns still unfinished are applied first. One that fails
- * is left to its own message (its retries, then the dead-letter path) rather than blocking this one.
- */
-async function finishEarlierReturns(record: ReturnRecord, bucket: string): Promise<void> {
-  for (const earlier of await unfinishedBefore(record)) {
-    try {
-      await processReturn(earlier.returnId, bucket, earlier.objectKey, { predecessors: false });
-    } catch (err) {
-      logger.warn('an earlier return could not be applied first; it will be retried on its own', { returnId: earlier.returnId, urn: earlier.urn, error: err instanceof Error ? err.name : 'Error' });
-    }
-  }
-}
-
 /** The Virtual School may send rows only for children in its cohorts; other rows are row errors. */
 async function restrictToScope(principal: Principal, parsed: Extract<ParsedReturn, { ok: true }>): Promise<{ rows: RegisterRow[]; errors: ReturnError[] }> {
   if (!isVirtualSchool(principal)) return { rows: parsed.rows, errors: parsed.errors };
@@ -181,40 +331,22 @@ async function restrictToScope(principal: Principal, parsed: Extract<ParsedRetur
   return { rows, errors };
 }
 
-async function applyAndDerive(record: ReturnRecord, rows: RegisterRow[], errors: ReturnError[], rowCount: number): Promise<ProcessOutcome> {
-  const byYear = new Map<number, RegisterRow[]>();
-  let from: string | undefined;
-  let to: string | undefined;
-  for (const row of rows) {
-    const year = academicYearOf(row.date);
-    let list = byYear.get(year);
-    if (!list) byYear.set(year, (list = []));
-    list.push(row);
-    if (!from || row.date < from) from = row.date;
-    if (!to || row.date > to) to = row.date;
-  }
-  for (const [year, yearRows] of [...byYear.entries()].sort((a, b) => a[0] - b[0])) {
-    const register = await loadRegister(record.urn, year);
-    const result = applyRows(register, yearRows, record.returnId);
-    if (!result.alreadyApplied) await saveRegister(register);
-    await deriveFromRegister(register, new Set(yearRows.map((r) => r.upn)), record.receivedAt);
-    await recordDuties(register, yearRows, record.receivedAt);
-  }
-
+/** A return's own outcome, once its rows are applied and the figures derived. */
+async function recordOutcome(record: ReturnRecord, accepted: number, errors: ReturnError[], rowCount: number, dates?: { from: string; to: string }): Promise<ProcessOutcome> {
   errors.sort((a, b) => a.line - b.line || (a.field < b.field ? -1 : 1));
   const rejectedLines = new Set(errors.map((e) => e.line)).size;
-  const counts = { rows: rowCount, accepted: rows.length, rejected: rejectedLines };
+  const counts = { rows: rowCount, accepted, rejected: rejectedLines };
   if (errors.length > LIMITS.maxInlineRowErrors) {
     await putJson(process.env.REGISTERS_BUCKET as string, paths.returnReport(record.returnId), { returnId: record.returnId, errors });
   }
-  const status = rows.length === 0 && errors.length > 0 ? 'rejected' : errors.length > 0 ? 'accepted_with_errors' : 'accepted';
+  const status = accepted === 0 && errors.length > 0 ? 'rejected' : errors.length > 0 ? 'accepted_with_errors' : 'accepted';
   await setReturnStatus(record.returnId, status, {
     processedAt: new Date().toISOString(),
     ...(record.deadLettered ? { deadLettered: false } : {}),
     counts,
     errors: errors.slice(0, LIMITS.maxInlineRowErrors),
     errorsTruncated: errors.length > LIMITS.maxInlineRowErrors,
-    dates: from && to ? { from, to } : undefined,
+    dates,
     ...(status === 'rejected' ? { rejection: { title: 'Every row was rejected', detail: `${errors.length} row errors; see errors` } } : {}),
   });
   return { returnId: record.returnId, status };

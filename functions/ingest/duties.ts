@@ -14,24 +14,40 @@ import { getSchoolDuties, putSchoolDuties, type SchoolDuties } from '../../share
 import { loadRegister } from '../../shared/store/registers.js';
 
 export async function recordDuties(register: SchoolRegister, rows: readonly DeletionDetails[], receivedAt: string): Promise<void> {
-  const { urn, academicYear } = register;
-  const receivedOn = todayInEngland(new Date(receivedAt));
-  let doc = await getSchoolDuties(urn, academicYear);
-  if (!doc) {
-    // First return of the year: which pupils continue from last year, and since when the service holds the school.
-    const [before, previousDoc] = await Promise.all([loadRegister(urn, academicYear - 1), getSchoolDuties(urn, academicYear - 1)]);
-    const continuing = [...before.pupils.values()].filter((p) => p.leavingDate === undefined).map((p) => p.upn).sort();
-    let earliest: string | undefined = previousDoc?.heldFrom;
-    for (const p of [...before.pupils.values(), ...register.pupils.values()]) if (earliest === undefined || p.firstListed < earliest) earliest = p.firstListed;
-    doc = {
-      urn, academicYear, heldFrom: earliest ?? receivedOn, continuing,
-      notices: { urn, academicYear, pupils: {} }, entries: [], deletions: [], partTimeTimetables: [], computedAt: receivedAt,
-    } satisfies SchoolDuties;
-  }
-  for (const p of register.pupils.values()) if (p.firstListed < doc.heldFrom) doc.heldFrom = p.firstListed;
-  noteReturn(doc.notices, register, rows, receivedOn);
+  const doc = await openDuties(register, receivedAt);
+  noteDuties(doc, register, rows, receivedAt);
+  await closeDuties(doc, register);
+}
 
-  const calendar = schoolCalendar(await calendarSourcesFor(urn, academicYear));
+/**
+ * The school's duties document for the year, as held or (first return of the year) begun. A batch
+ * of returns (apply-return.ts) opens it once, after applying its first return of the year, notes
+ * each return after applying it, and closes it once: the same document as one return at a time.
+ */
+export async function openDuties(register: SchoolRegister, receivedAt: string): Promise<SchoolDuties> {
+  const { urn, academicYear } = register;
+  const doc = await getSchoolDuties(urn, academicYear);
+  if (doc) return doc;
+  // First return of the year: which pupils continue from last year, and since when the service holds the school.
+  const [before, previousDoc] = await Promise.all([loadRegister(urn, academicYear - 1), getSchoolDuties(urn, academicYear - 1)]);
+  const continuing = [...before.pupils.values()].filter((p) => p.leavingDate === undefined).map((p) => p.upn).sort();
+  let earliest: string | undefined = previousDoc?.heldFrom;
+  for (const p of [...before.pupils.values(), ...register.pupils.values()]) if (earliest === undefined || p.firstListed < earliest) earliest = p.firstListed;
+  return {
+    urn, academicYear, heldFrom: earliest ?? todayInEngland(new Date(receivedAt)), continuing,
+    notices: { urn, academicYear, pupils: {} }, entries: [], deletions: [], partTimeTimetables: [], computedAt: receivedAt,
+  } satisfies SchoolDuties;
+}
+
+/** What one return (its rows just applied to `register`) told the LA, and when. */
+export function noteDuties(doc: SchoolDuties, register: SchoolRegister, rows: readonly DeletionDetails[], receivedAt: string): void {
+  for (const p of register.pupils.values()) if (p.firstListed < doc.heldFrom) doc.heldFrom = p.firstListed;
+  noteReturn(doc.notices, register, rows, todayInEngland(new Date(receivedAt)));
+}
+
+/** The year's new entries, deletions and part-time timetables from the register as it now is; stored. */
+export async function closeDuties(doc: SchoolDuties, register: SchoolRegister): Promise<void> {
+  const calendar = schoolCalendar(await calendarSourcesFor(register.urn, register.academicYear));
   const schoolDays = (from: string, to: string) => (to > from ? countSchoolDays(calendar, addDays(from, 1), to) : 0);
   const changes = rollChanges({ register, continuing: new Set(doc.continuing), notices: doc.notices, heldFrom: doc.heldFrom, schoolDays });
   doc.entries = changes.entries;

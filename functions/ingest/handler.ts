@@ -13,11 +13,18 @@ import { rejectDeadLetter } from './dead-letter.js';
 import { MAX_RECEIVE_COUNT } from '../../shared/config.js';
 import { deriveFromRegister } from './derive.js';
 
-export async function handleIngestMessage(message: IngestMessage): Promise<void> {
+/**
+ * `attempt` is the message's delivery count. A redelivered return is applied without the school's
+ * later returns: should one of them make the batch fail every time, only its own message fails
+ * (the crash a redelivery follows is completed just the same; apply-return.ts).
+ */
+export async function handleIngestMessage(message: IngestMessage, attempt = 1): Promise<void> {
   if (message.kind === 'return') {
-    const outcome = await processReturn(message.returnId, message.bucket, message.key);
-    logger.info('return processed', { returnId: outcome.returnId, urn: message.urn, status: outcome.status, skipped: outcome.skipped ?? false });
+    const outcome = await processReturn(message.returnId, message.bucket, message.key, { batch: attempt <= 1 });
+    logger.info('return processed', { returnId: outcome.returnId, urn: message.urn, status: outcome.status, skipped: outcome.skipped ?? false, batched: outcome.batched?.length ?? 0 });
     if (!outcome.skipped) await recordReturnMetrics(outcome.returnId);
+    // Returns applied in the same batch: their own messages will find them finished and skip.
+    for (const id of outcome.batched ?? []) await recordReturnMetrics(id);
     return;
   }
   if (message.kind === 'identity_review') {
@@ -51,7 +58,7 @@ export const handler = withLambdaContext(async (event: SQSEvent): Promise<SQSBat
     let message: IngestMessage | undefined;
     try {
       message = JSON.parse(record.body) as IngestMessage;
-      await handleIngestMessage(message);
+      await handleIngestMessage(message, Number(record.attributes?.ApproximateReceiveCount ?? 1) || 1);
     } catch (err) {
       // Identifiers of the return and school only, and the error with any quoted text masked.
       const ids = message

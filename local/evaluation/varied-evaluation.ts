@@ -17,18 +17,21 @@
  *   extensions coded I within K school days total at least 4 % of its pupils' adjacent sessions and at
  *   least 60 sessions (a school of 30 pupils coding for 5 % of them produces one or two pupils' extensions:
  *   no school-level detector can tell that from chance);
- * - near_threshold_unauthorised: a planted holiday of 8 or 9 unauthorised sessions (at least half G),
- *   or a split holiday (6–7 G sessions and illness after it that would take it to 10), over by the date,
- *   whose pupil's rolling 10-school-week unauthorised count (an independent count here) never reached 10.
+ * - near_threshold_unauthorised: a planted holiday holding an unbroken run of 8 or 9 sessions in the
+ *   LA's threshold codes (G, O, U since issue 22; at least half G), or a split holiday (an unbroken
+ *   run of 6–7 such sessions and illness after it that would take it to 10), over by the date, whose
+ *   pupil's rolling 10-school-week count of threshold-code sessions (an independent count here) never
+ *   reached 10 (`claimsNearThreshold`).
  * FP: a flag on a pupil, family or school with nothing planted (pure background), or a family finding
  * naming children of no planted cross-school family. Controls: R, E, C2 beside breaks, one illness
  * spanning a break, ordinary illness spread through the year, three scattered sick days (never a
  * pupil flag); siblings at one school off together beside breaks and siblings at different schools
  * ill together through the year (never a family flag).
  */
+import { DEFAULT_LA_SETTINGS } from '../../shared/config.js';
 import { dayNumber } from '../../shared/domain/dates.js';
 import { detectPatterns, DEFAULT_PATTERN_SETTINGS, type PatternSettings, type PatternsResult, type SchoolPatternSource } from '../../shared/domain/patterns/index.js';
-import { COUNTED, generateVariedLa, K, registerAsOf, variedCalendar, type VariedBehaviour, type VariedLa, type VariedOptions } from './varied-la.js';
+import { COUNTED, generateVariedLa, K, registerAsOf, variedCalendar, type PlantedMark, type VariedBehaviour, type VariedLa, type VariedOptions } from './varied-la.js';
 
 export const VARIED_FLAGS = ['holiday_adjacent_absence', 'near_threshold_unauthorised', 'family_pattern', 'school_coding'] as const;
 export type VariedFlag = (typeof VARIED_FLAGS)[number];
@@ -85,6 +88,16 @@ export interface PupilTruth {
   adjacentDays: Set<number>;
 }
 
+/**
+ * The pupils planted as pupil-level controls, less those who also carry a holiday-type plant: a
+ * coding school draws its pupils afresh at each break, so a control there can also have had real
+ * holiday extensions, and a flag on those is no breach of the control (it is "may").
+ */
+export function pupilControls(la: VariedLa): Set<string> {
+  const holiday = new Set(la.behaviours.filter((b) => HOLIDAY_KINDS.has(b.kind)).flatMap((b) => [...b.planted.keys()]));
+  return new Set(la.behaviours.filter((b) => PUPIL_CONTROLS.has(b.kind)).flatMap((b) => b.upns).filter((u) => !holiday.has(u)));
+}
+
 /** Each planted pupil's holiday-type planting up to `date`. */
 export function pupilTruth(la: VariedLa, date: string): Map<string, PupilTruth> {
   const cut = dayNumber(date);
@@ -133,7 +146,37 @@ export function claimsHoliday(t: PupilTruth | undefined): boolean {
   return t.breaks.size >= 2 && t.sides >= 4 && t.plantedAdjacent >= 8 && t.plantedAdjacent >= 0.75 * t.counted;
 }
 
-/** An independent count: the pupil's largest number of unauthorised sessions (G, N, O, U) in any 10 consecutive school weeks up to `date`. */
+/** The LA's penalty-notice codes (G, O, U by default since issue 22: N, no reason yet, is not counted). */
+const THRESHOLD_CODES: readonly string[] = DEFAULT_LA_SETTINGS.penaltyNoticeCodes;
+
+/**
+ * Whether a planted near-threshold or split holiday is what the detector claims, judged on its planted
+ * marks (in session order): an unbroken run of threshold-code sessions, at least half G, of at least 8
+ * (a holiday kept just under), or of at least 6 directly followed by planted illness that takes it to
+ * 10 or more (a split holiday). A planted N inside the holiday breaks the run: N is not a threshold
+ * code, so the LA's own count never sees a holiday of 8 there.
+ */
+export function claimsNearThreshold(kind: 'near_threshold' | 'split_holiday', marks: readonly PlantedMark[]): boolean {
+  let best = 0;
+  let run = 0;
+  let g = 0;
+  let i = 0;
+  for (; i < marks.length && marks[i].code !== 'I'; i++) {
+    if (THRESHOLD_CODES.includes(marks[i].code)) {
+      run++;
+      if (marks[i].code === 'G') g++;
+      if (g * 2 >= run) best = Math.max(best, run);
+    } else {
+      run = 0;
+      g = 0;
+    }
+  }
+  if (kind === 'near_threshold') return best >= 8;
+  const illness = marks.length - i;
+  return run >= 6 && g * 2 >= run && run + illness >= 10;
+}
+
+/** An independent count: the pupil's largest number of threshold-code sessions (G, O, U) in any 10 consecutive school weeks up to `date`. */
 function windowPeak(la: VariedLa, upn: string, date: string): number {
   const p = la.pupils.get(upn);
   const s = p && la.schools.find((x) => x.urn === p.urn);
@@ -142,7 +185,7 @@ function windowPeak(la: VariedLa, upn: string, date: string): number {
   for (let j = 0; j < s.days.length && s.days[j] <= date; j++) {
     const n = dayNumber(s.days[j]);
     const monday = n - ((new Date(`${s.days[j]}T00:00:00Z`).getUTCDay() + 6) % 7);
-    const c = (['G', 'N', 'O', 'U'].includes(p.marks[j * 2]) ? 1 : 0) + (['G', 'N', 'O', 'U'].includes(p.marks[j * 2 + 1]) ? 1 : 0);
+    const c = (THRESHOLD_CODES.includes(p.marks[j * 2]) ? 1 : 0) + (THRESHOLD_CODES.includes(p.marks[j * 2 + 1]) ? 1 : 0);
     weeks.set(monday, (weeks.get(monday) ?? 0) + c);
   }
   const list = [...weeks.keys()].sort((a, b) => a - b).map((w) => weeks.get(w) as number);
@@ -190,7 +233,7 @@ export function scoreVariedAsOf(la: VariedLa, date: string, result: PatternsResu
         note(s, `FN ${u} (${la.pupils.get(u)?.background}; ${t.plantedAdjacent} planted of ${t.counted}, ${t.breaks.size} breaks, ${t.sides} sides; ${la.pupils.get(u)?.plants.map((x) => x.kind).join('+')})`);
       }
     }
-    const controls = new Set(la.behaviours.filter((b) => PUPIL_CONTROLS.has(b.kind)).flatMap((b) => b.upns));
+    const controls = pupilControls(la);
     for (const u of got) {
       if (claimed.has(u)) continue;
       if (controls.has(u)) {
@@ -215,7 +258,7 @@ export function scoreVariedAsOf(la: VariedLa, date: string, result: PatternsResu
       const u = b.upns[0];
       const marks = b.planted.get(u) ?? [];
       if (marks.length === 0 || Math.max(...marks.map((m) => m.day)) > cut) continue;
-      if (windowPeak(la, u, date) >= 10) continue;
+      if (!claimsNearThreshold(b.kind, marks) || windowPeak(la, u, date) >= 10) continue;
       claimed.add(u);
     }
     for (const u of claimed) {
@@ -225,7 +268,7 @@ export function scoreVariedAsOf(la: VariedLa, date: string, result: PatternsResu
         note(s, `FN ${u} ${la.behaviours.find((b) => b.upns.includes(u) && (b.kind === 'near_threshold' || b.kind === 'split_holiday'))?.detail}`);
       }
     }
-    const controls = new Set(la.behaviours.filter((b) => PUPIL_CONTROLS.has(b.kind)).flatMap((b) => b.upns));
+    const controls = pupilControls(la);
     for (const u of got) {
       if (claimed.has(u)) continue;
       if (controls.has(u)) s.controls++;

@@ -13,6 +13,7 @@ import { academicYearEnd, academicYearOf, academicYearStart, addDays, todayInEng
 import { dailyDigests, notificationsFor, virtualSchoolFacts, type NotificationFacts, type Recipient } from '../domain/notifications.js';
 import type { Enrolment } from '../domain/pupil-summary.js';
 import { OPEN_STATUSES } from '../domain/referrals.js';
+import { socialWorkerAbsences } from '../domain/social-worker-absences.js';
 import type { VirtualSchoolChild } from '../domain/virtual-school.js';
 import { calendarSourcesForSchools } from '../store/calendars.js';
 import { loadCareIndex } from '../store/care.js';
@@ -52,6 +53,8 @@ async function pseudonymised(f: NotificationFacts): Promise<NotificationFacts> {
     ...(f.lookedAfterMarks ? { lookedAfterMarks: await Promise.all(f.lookedAfterMarks.map(async (m) => ({ ...m, upn: await p(m.upn) }))) } : {}),
     ...(f.noRegister ? { noRegister: await Promise.all(f.noRegister.map(async (c) => ({ ...c, upn: await p(c.upn) }))) } : {}),
     ...(f.continuousAbsence ? { continuousAbsence: await Promise.all(f.continuousAbsence.map(async (c) => ({ ...c, upn: await p(c.upn) }))) } : {}),
+    // The list's alert keys name the child too (date#session#upn#urn).
+    ...(f.socialWorkerAbsences ? { socialWorkerAbsences: await Promise.all(f.socialWorkerAbsences.map(async (a) => ({ ...a, upn: await p(a.upn), alertKey: await p(a.alertKey) }))) } : {}),
   };
 }
 
@@ -146,8 +149,10 @@ export async function gatherFacts(input: { now: Date; appUrl: string; returnCutO
   const [children, schools, rejectedReturns, cases] = await Promise.all([
     virtualSchoolChildren(academicYearOf(date)), schoolsAndReturns(date), rejectedOn(date), openCases(date),
   ]);
+  // Children in need and on protection plans are in the Virtual School's cohorts too (issue 20's list).
+  const swa = socialWorkerAbsences(date, children).map((a) => ({ alertKey: a.alertKey, upn: a.upn, session: a.session, code: a.code ?? null, urn: a.urn }));
   return {
-    date, appUrl: input.appUrl, ...virtualSchoolFacts(date, children), cases, schools, rejectedReturns,
+    date, appUrl: input.appUrl, ...virtualSchoolFacts(date, children), socialWorkerAbsences: swa, cases, schools, rejectedReturns,
     returnCutOff: input.returnCutOff, timeNow: timeInEngland(input.now),
   };
 }

@@ -12,6 +12,9 @@
  *   (a submitted case always is: triage is the team's queue).
  * - LA (officers): schools that have **not sent today's return** by the cut-off the LA sets.
  * - School: a **rejected return**.
+ * - LA officers (standing in for the children's social care team) and the VSH: the day's
+ *   **unexplained absences of children with a social worker** (issue 20: in need or on a protection
+ *   plan, marked O or not marked where a mark was due; docs/duties.md), as `GET /v1/social-worker-absences` lists them.
  *
  * Special-category data: no subject line or preview carries a pupil's name or UPN, and neither does
  * the body or the link (links go to the app's lists or to a case by its id; the app asks for sign-in).
@@ -26,6 +29,7 @@ import { careMasks, dailyAlerts, DEFAULT_NEW_IN_CARE_DAYS, groupBits, type Virtu
 
 export const NOTIFICATION_KINDS = [
   'vsh_unexplained_absence', 'vsh_unmarked', 'vsh_no_register', 'vsh_continuous_absence', 'case_overdue', 'return_missing', 'return_rejected',
+  'social_worker_absence',
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 export type Frequency = 'immediate' | 'daily' | 'off';
@@ -34,12 +38,14 @@ export type Frequency = 'immediate' | 'daily' | 'off';
 export const KIND_ROLES: Readonly<Record<NotificationKind, readonly Role[]>> = {
   vsh_unexplained_absence: ['vsh'], vsh_unmarked: ['vsh'], vsh_no_register: ['vsh'], vsh_continuous_absence: ['vsh'],
   case_overdue: ['la_officer'], return_missing: ['la_officer'], return_rejected: ['school'],
+  social_worker_absence: ['la_officer', 'vsh'],
 };
 
 /** What a person gets when they have not chosen: what needs them today at once, the rest in the digest. */
 export const DEFAULT_FREQUENCY: Readonly<Record<NotificationKind, Frequency>> = {
   vsh_unexplained_absence: 'immediate', vsh_unmarked: 'daily', vsh_no_register: 'immediate', vsh_continuous_absence: 'immediate',
   case_overdue: 'daily', return_missing: 'immediate', return_rejected: 'immediate',
+  social_worker_absence: 'immediate',
 };
 
 /** Unexplained absence: no reason yet (N) or unauthorised for no other reason (O). Late (L, U) is not absence here. */
@@ -73,6 +79,8 @@ export interface NotificationFacts {
   timeNow?: string;
   /** Returns refused (status rejected) and the school that sent each. */
   rejectedReturns?: Array<{ returnId: string; urn: string; receivedAt: string }>;
+  /** The day's unexplained absences of children with a social worker: the items of `GET /v1/social-worker-absences` (issue 20). */
+  socialWorkerAbsences?: Array<{ alertKey: string; upn: string; session: 'AM' | 'PM'; code: string | null; urn: string }>;
 }
 
 export interface Notification {
@@ -167,6 +175,17 @@ function drafts(f: NotificationFacts): Draft[] {
         body: `By the cut-off (${f.returnCutOff}) these schools had not sent their return for ${f.date}: ${missing.map((s) => `${s.name ?? 'URN'} (${s.urn})`).join(', ')}.`,
       });
     }
+  }
+  const swa = f.socialWorkerAbsences ?? [];
+  if (swa.length) {
+    // Keyed by the list's alert keys: a later return that adds a session sends again; the same list never.
+    const children = new Set(swa.map((a) => a.upn)).size;
+    out.push({
+      kind: 'social_worker_absence', fact: `${f.date}:${swa.map((a) => a.alertKey).sort().join(',')}`, for: (r) => officer(r) || vsh(r), path: `#/duties/social-worker?date=${f.date}`,
+      subject: `Children with a social worker: unexplained absence on ${f.date}`,
+      preview: `${plural(children, 'child', 'children')} in need or on a protection plan absent with no reason known or not marked (${plural(swa.length, 'session')}).`,
+      body: `${plural(children, 'child', 'children')} in need or on a child protection plan had an unexplained absence (code O, or no mark where one was due) on ${f.date}, ${plural(swa.length, 'session')} in all. Their social workers should hear of it. See who and where in Attendance Hub.`,
+    });
   }
   for (const r of f.rejectedReturns ?? []) {
     out.push({

@@ -403,3 +403,18 @@ export function rollEntry(child: VirtualSchoolChild, academicYear: number, group
     daysInCohort: f.daysInCohort,
   };
 }
+
+// ---- Schools know their looked-after pupils (issue 20) -------------------------------------------
+
+/**
+ * The date on which "does the LA look after this child" is asked for an academic year: today for the
+ * current year, else the year's last day (a past year's list says who was looked after as it ended).
+ */
+export function lookedAfterAsOf(academicYear: number, today: string): string {
+  return academicYear === academicYearOf(today) ? today : academicYearEnd(academicYear);
+}
+
+/** Whether the LA's own lists (SSDA903 or cohort CSV episodes) say it looks after the child on `date`. */
+export function isLookedAfterOn(care: readonly CareEpisodeSpan[], date: string): boolean {
+  return care.some((e) => e.cohort === 'cla' && e.start <= date && (e.end === undefined || e.end >= date));
+}

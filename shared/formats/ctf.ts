@@ -3,12 +3,15 @@
  *
  * What is read (element names as in the DfE CTF schema and MIS exporters; see
  * docs/ctf-attendance.md for the sources and the marks layout):
- *   CTfile/Header: CTFversion, DateTime, SourceSchool/{LEA, Estab, URN, SchoolName, AcademicYear}
+ *   CTfile/Header: CTFversion, DateTime, SourceSchool/{LEA, Estab, URN, SchoolName, AcademicYear},
+ *     DestSchool/{LEA, Estab, URN} (where the pupils are going: issue 20)
  *   CTfile/CTFpupilData/Pupil: UPN, Surname, Forename, DOB, Sex (CTF 25) or Gender (earlier),
  *     BasicDetails/{NCyearActual, Ethnicity}, LookedAfter/InCare,
  *     FSMhistory/FSMinstance/{FSMstartDate, FSMendDate}, SENhistory/SEN/{StartDate, SENprovision},
  *     Attendance/YearData/{Year, LEA, Estab, SchoolName, SessionsPossible, SessionsAuthorised,
- *       SessionsAttended, SessionsUnauthorised, AttendSessions/{AttendanceStartDate, AttendanceMarks}}
+ *       SessionsAttended, SessionsUnauthorised, AttendSessions/{AttendanceStartDate, AttendanceMarks}},
+ *     SchoolHistory/School/{LEA, Estab, URN, EntryDate, LeavingDate, LeavingReason} (the source
+ *       school's own entry only: the pupil's admission and leaving dates there, and the ground)
  *
  * Marks layout assumed (pinned by tests): the string runs from AttendanceStartDate over every
  * calendar day, weekends and holidays included, two sessions a day (AM then PM); each session is
@@ -23,7 +26,11 @@
  * or a day after `today` with nothing but `#`/`-`. URN = the source school's. Characteristics as
  * in the daily return: fsm true on dates inside an FSM instance (false outside when FSMhistory is
  * present), sen from the SEN entry in force on the date, cla from InCare (a current flag, applied
- * to every row of the file; SSDA903 episodes remain the dated authority).
+ * to every row of the file; SSDA903 episodes remain the dated authority). From the source school's
+ * own SchoolHistory entry: admission_date (EntryDate), leaving_date (LeavingDate) and, with a
+ * leaving date, deletion_ground (LeavingReason, when it is one of the daily return's ground codes)
+ * and destination (the header's DestSchool: its URN, or `unknown` for the DfE's XXX/XXXX "destination
+ * not known" and MMM/MMMM codes). docs/ctf-attendance.md says where each reading comes from.
  *
  * Checks: each YearData's marks are counted by docs/design.md §2.1 categories and compared with the
  * totals stated in the same YearData (possible = present + approved activity + authorised +
@@ -39,6 +46,7 @@ import { CODE_CATEGORY, CODE_OF_CHAR, LEGACY_CODES, UNMARKED, checkMark } from '
 import { academicYearOf, addDays, dayNumber, fromDayNumber, isIsoDate, isWeekend } from '../domain/dates.js';
 import { checkUpn, upnCheckLetter } from '../domain/upn.js';
 import { excerpt } from './csv.js';
+import { parseDeletionGround, type DeletionGround, type Destination } from '../domain/admission-register.js';
 import { TEXT_LIMITS, normaliseYearGroup, type FileError, type ReturnRow, type RowError } from './daily-return-csv.js';
 import { child, childText, childrenNamed, escapeXmlText, parseXmlDocument, textOf, xmlFileError, type XmlElement } from './xml.js';
 
@@ -57,6 +65,19 @@ export interface CtfHeader {
   dateTime?: string;
   academicYear?: string;
   source: CtfSchool;
+  /** Header/DestSchool as written, and the destination it gives the file's leavers (issue 20). */
+  dest?: { lea?: string; estab?: string; urn?: string; destination?: Destination };
+}
+
+/** The pupil's entry for the source school in SchoolHistory: on its register from/to, and why they left. */
+export interface CtfOwnHistory {
+  line: number;
+  entryDate?: string;
+  leavingDate?: string;
+  /** LeavingReason as written. */
+  leavingReason?: string;
+  /** LeavingReason read as a ground for deletion (the daily return's codes); undefined for any other value. */
+  ground?: DeletionGround;
 }
 
 export interface CtfFsmInstance {
@@ -105,6 +126,7 @@ export interface CtfPupil {
   /** Undefined when the file has no SENhistory for the pupil. */
   sen?: CtfSenEntry[];
   attendance: CtfYearData[];
+  ownHistory?: CtfOwnHistory;
 }
 
 export interface Ctf {
@@ -255,7 +277,7 @@ export function parseCtf(input: Buffer, options: CtfParseOptions): CtfParse {
       pupilErrors.push({ line: pupil.line, field: 'dob', code: 'dob_future', message: `DOB ${pupil.dob} is in the future (today is ${options.today})` });
     }
 
-    const derived = deriveRows(pupil, upn.ok ? upn.upn : pupil.upn.toUpperCase(), source.urn, options.today);
+    const derived = deriveRows(pupil, upn.ok ? upn.upn : pupil.upn.toUpperCase(), source.urn, options.today, header.header.dest?.destination);
     rowCount += derived.candidates;
     if (pupilErrors.length > 0) {
       if (derived.candidates > 0) {
@@ -322,7 +344,34 @@ function readHeader(root: XmlElement): HeaderRead {
   if (dateTime) header.dateTime = dateTime;
   const academicYear = childText(sourceEl, 'AcademicYear');
   if (academicYear) header.academicYear = academicYear;
+  const destEl = child(headerEl, 'DestSchool');
+  if (destEl) {
+    const dest: NonNullable<CtfHeader['dest']> = {};
+    for (const [element, key] of [['LEA', 'lea'], ['Estab', 'estab'], ['URN', 'urn']] as const) {
+      const v = childText(destEl, element);
+      if (v) dest[key] = v;
+    }
+    const destination = destinationOfDestSchool(dest);
+    if (destination !== undefined) dest.destination = destination;
+    header.dest = dest;
+  }
   return { ok: true, header, line: child(sourceEl, 'URN')?.line ?? sourceEl.line };
+}
+
+/**
+ * Where a CTF's DestSchool says its leavers went. A URN names the school. The DfE's school-to-school
+ * guidance has a pupil whose destination is not known sent with XXX as the destination LA and XXXX as
+ * the establishment (a "lost pupil" CTF); MMM/MMMM are read the same way: neither names a school the LA
+ * can see the child on, so the child is `unknown` and, at compulsory school age, for the CME officer
+ * to check (docs/ctf-attendance.md). A DestSchool with only an LA and establishment number gives no
+ * destination: the registry is keyed by URN.
+ */
+export function destinationOfDestSchool(dest: { lea?: string; estab?: string; urn?: string }): Destination | undefined {
+  if (dest.urn !== undefined && /^\d{6}$/.test(dest.urn)) return dest.urn;
+  const lea = dest.lea?.toUpperCase();
+  const estab = dest.estab?.toUpperCase();
+  if (lea === 'XXX' || estab === 'XXXX' || lea === 'MMM' || estab === 'MMMM') return 'unknown';
+  return undefined;
 }
 
 function checkUpnValue(raw: string): { ok: true; upn: string } | { ok: false; code: string; message: string } {
@@ -418,6 +467,30 @@ function readPupil(el: XmlElement, source: CtfSchool): { pupil: CtfPupil; errors
     pupil.sen.sort((a, b) => (a.start ?? '').localeCompare(b.start ?? ''));
   }
 
+  // The source school's own SchoolHistory entry (by URN, or by LEA and Estab): admission and leaving.
+  for (const school of childrenNamed(child(el, 'SchoolHistory'), 'School')) {
+    const urn = childText(school, 'URN');
+    const own = urn ? urn === source.urn : childText(school, 'LEA') === source.lea && childText(school, 'Estab') === source.estab && source.estab !== '';
+    if (!own) continue;
+    const history: CtfOwnHistory = { line: school.line };
+    for (const [element, key, field] of [['EntryDate', 'entryDate', 'admission_date'], ['LeavingDate', 'leavingDate', 'leaving_date']] as const) {
+      const v = childText(school, element);
+      if (!v) continue;
+      if (isIsoDate(v)) history[key] = v;
+      else bad(field, `${field}_format`, `SchoolHistory/School ${element} (line ${school.line}) must be a real date written YYYY-MM-DD, got ${excerpt(v, 12)}`);
+    }
+    if (history.entryDate !== undefined && history.leavingDate !== undefined && history.leavingDate < history.entryDate) {
+      bad('leaving_date', 'leaving_before_admission', `SchoolHistory/School (line ${school.line}) LeavingDate ${history.leavingDate} is before EntryDate ${history.entryDate}`);
+    }
+    const reason = childText(school, 'LeavingReason');
+    if (reason) {
+      history.leavingReason = reason;
+      const ground = parseDeletionGround(reason);
+      if (ground !== undefined) history.ground = ground;
+    }
+    pupil.ownHistory = history;
+  }
+
   for (const yd of childrenNamed(child(el, 'Attendance'), 'YearData')) {
     const data: CtfYearData = { line: yd.line, totals: {}, ownSchool: true };
     const text = (name: string) => childText(yd, name) || undefined;
@@ -449,7 +522,7 @@ interface Derived {
 }
 
 /** The daily rows one pupil's own-school YearData imply, with year- and day-level errors. */
-function deriveRows(pupil: CtfPupil, upn: string, urn: string, today: string): Derived {
+function deriveRows(pupil: CtfPupil, upn: string, urn: string, today: string, destination: Destination | undefined): Derived {
   const out: Derived = { rows: [], errors: [], candidates: 0 };
   const taken = new Map<string, number>(); // date → YearData line that supplied it
   for (const yd of pupil.attendance) {
@@ -520,7 +593,7 @@ function deriveRows(pupil: CtfPupil, upn: string, urn: string, today: string): D
         }
         continue;
       }
-      out.rows.push(buildRow(pupil, yd.line, urn, upn, d.date, am.mark, pm.mark));
+      out.rows.push(buildRow(pupil, yd.line, urn, upn, d.date, am.mark, pm.mark, destination));
     }
   }
   return out;
@@ -552,7 +625,7 @@ function checkTotals(yd: CtfYearData, codes: readonly string[], who: string, not
   return out;
 }
 
-function buildRow(pupil: CtfPupil, line: number, urn: string, upn: string, date: string, am: string, pm: string): ReturnRow {
+function buildRow(pupil: CtfPupil, line: number, urn: string, upn: string, date: string, am: string, pm: string, destination: Destination | undefined): ReturnRow {
   const row: ReturnRow = { line, urn, upn, date, am, pm };
   if (pupil.forename !== undefined) row.forename = pupil.forename;
   if (pupil.surname !== undefined) row.surname = pupil.surname;
@@ -567,6 +640,14 @@ function buildRow(pupil: CtfPupil, line: number, urn: string, upn: string, date:
     if (sen) row.sen = sen.provision;
   }
   if (pupil.inCare !== undefined) row.cla = pupil.inCare;
+  // As the daily return's columns: the ground and destination belong with the leaving date they explain.
+  const history = pupil.ownHistory;
+  if (history?.entryDate !== undefined) row.admissionDate = history.entryDate;
+  if (history?.leavingDate !== undefined) {
+    row.leavingDate = history.leavingDate;
+    if (history.ground !== undefined) row.deletionGround = history.ground;
+    if (destination !== undefined) row.destination = destination;
+  }
   return row;
 }
 

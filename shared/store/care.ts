@@ -4,6 +4,7 @@
  * the CIN census are complete returns, not deltas.
  */
 import type { CareEpisodeSpan } from '../domain/cohorts.js';
+import { isLookedAfterOn } from '../domain/virtual-school.js';
 import { getJson, headBlob, putJson } from './blobs.js';
 import { paths } from './keys.js';
 
@@ -62,4 +63,15 @@ export async function loadCareIndex(): Promise<CareIndex> {
 
 export function resetCareCache(): void {
   cached = undefined;
+}
+
+/**
+ * Which of these pupils the LA looks after on `date`, by its own lists only: what a school is told of
+ * its pupils' social-care record, and nothing more (issue 20; docs/duties.md).
+ */
+export async function lookedAfterAmong(upns: Iterable<string>, date: string): Promise<Set<string>> {
+  const care = await loadCareIndex();
+  const out = new Set<string>();
+  for (const upn of upns) if (isLookedAfterOn(care.get(upn) ?? [], date)) out.add(upn);
+  return out;
 }

@@ -7,6 +7,7 @@
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { Deletion, NewEntry, RollNotices } from '../domain/admission-register.js';
 import type { PartTimeTimetable } from '../domain/part-time-timetables.js';
+import { LIMITS } from '../config.js';
 import { getJson, putJson } from './blobs.js';
 import { s3Client } from './clients.js';
 import { paths } from './keys.js';
@@ -40,26 +41,52 @@ export async function putSchoolDuties(doc: SchoolDuties): Promise<void> {
   await putJson(bucket(), paths.schoolDuties(doc.academicYear, doc.urn), doc);
 }
 
+/**
+ * Per process, each school's document as last read with its ETag, per academic year (at most
+ * LIMITS.maxCachedYears years). An LA-wide read then costs one S3 LIST (a page holds 1,000 schools:
+ * one request for any English LA) plus a GET of each document that changed since, not a GET of every
+ * school's document: the ETag in the listing is the version check, so the ingest writes nothing extra.
+ */
+const held = new Map<number, Map<string, { etag: string; doc: SchoolDuties }>>();
+
+function heldYear(academicYear: number): Map<string, { etag: string; doc: SchoolDuties }> {
+  let year = held.get(academicYear);
+  if (!year) {
+    held.set(academicYear, (year = new Map()));
+    // Oldest year first out (Map keeps insertion order).
+    while (held.size > LIMITS.maxCachedYears) held.delete(held.keys().next().value as number);
+  }
+  return year;
+}
+
 /** Every school's duties for the year (or only `urn`'s). */
 export async function listSchoolDuties(academicYear: number, urn?: string): Promise<SchoolDuties[]> {
   if (urn !== undefined) {
     const one = await getSchoolDuties(urn, academicYear);
     return one ? [one] : [];
   }
-  const urns: string[] = [];
+  const listed = new Map<string, string>();
   let token: string | undefined;
   do {
     const res = await s3Client().send(new ListObjectsV2Command({ Bucket: bucket(), Prefix: paths.schoolDutiesPrefix(academicYear), ContinuationToken: token }));
     for (const o of res.Contents ?? []) {
-      const m = /\/([^/]+)\.json\.gz$/.exec(o.Key ?? '');
-      if (m) urns.push(m[1]);
+      const u = paths.parseSchoolDuties(o.Key ?? '');
+      if (u !== undefined) listed.set(u, o.ETag ?? '');
     }
     token = res.IsTruncated ? res.NextContinuationToken : undefined;
   } while (token);
-  const docs: SchoolDuties[] = [];
-  await inParallel(urns.sort(), 16, async (u) => {
-    const doc = await getSchoolDuties(u, academicYear);
-    if (doc) docs.push(doc);
+  const year = heldYear(academicYear);
+  for (const u of year.keys()) if (!listed.has(u)) year.delete(u);
+  const changed = [...listed].filter(([u, etag]) => etag === '' || year.get(u)?.etag !== etag).map(([u]) => u);
+  await inParallel(changed, 16, async (u) => {
+    const read = await getJson<SchoolDuties>(bucket(), paths.schoolDuties(academicYear, u));
+    if (read) year.set(u, { etag: read.etag ?? '', doc: read.value });
+    else year.delete(u);
   });
-  return docs.sort((a, b) => (a.urn < b.urn ? -1 : 1));
+  return [...year.entries()].filter(([u]) => listed.has(u)).sort(([a], [b]) => (a < b ? -1 : 1)).map(([, h]) => h.doc);
+}
+
+/** For tests: forget the documents held. */
+export function resetSchoolDutiesCache(): void {
+  held.clear();
 }

@@ -132,4 +132,6 @@ export const paths = {
   responseExport: (id: string, ext: string) => `${EXPORTS_PREFIX}${id}.${ext}`,
   schoolDuties: (year: number, urn: string) => `duties/${year}/${urn}.json.gz`,
   schoolDutiesPrefix: (year: number) => `duties/${year}/`,
+  /** The URN of a school's duties document, from its key. */
+  parseSchoolDuties: (key: string): string | undefined => /^duties\/\d{4}\/([^/]+)\.json\.gz$/.exec(key)?.[1],
 } as const;

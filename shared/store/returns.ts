@@ -1,6 +1,6 @@
 /** Received returns: status, counts and row errors (docs/design.md §4 GET /v1/returns/{returnId}). */
 import { k } from './keys.js';
-import { getItem, putItem, queryPage, updateItem } from './table.js';
+import { getItem, putItem, queryFromKey, queryPage, updateItem } from './table.js';
 
 export type ReturnStatus = 'awaiting_upload' | 'received' | 'processing' | 'accepted' | 'accepted_with_errors' | 'rejected';
 
@@ -106,6 +106,33 @@ export async function unfinishedBefore(r: Pick<ReturnRecord, 'urn' | 'receivedAt
     .filter((i) => i.status === 'received' || i.status === 'processing')
     .map(({ pk: _pk, sk: _sk, gsi1pk: _g, gsi1sk: _s, ...rest }) => rest)
     .reverse();
+}
+
+/**
+ * Returns of the same school received after this one and waiting (received, or left at processing
+ * by a crash), oldest first: the run of them up to the first that has not yet arrived (a presigned
+ * upload still awaiting its file), which nothing received after it may overtake. At most `limit`.
+ */
+export async function waitingAfter(r: Pick<ReturnRecord, 'urn' | 'receivedAt' | 'returnId'>, limit: number): Promise<ReturnRecord[]> {
+  const out: ReturnRecord[] = [];
+  let start: Record<string, unknown> | undefined;
+  while (out.length < limit) {
+    const page = await queryFromKey<ReturnItem>({
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk > :me',
+      ExpressionAttributeValues: { ':pk': k.returnsBySchool(r.urn), ':me': `${r.receivedAt}#${r.returnId}` },
+      ScanIndexForward: true,
+      Limit: Math.min(100, limit + 10),
+    }, start);
+    for (const { pk: _pk, sk: _sk, gsi1pk: _g, gsi1sk: _s, ...rest } of page.items) {
+      if (rest.status === 'awaiting_upload') return out;
+      if (rest.status === 'received' || rest.status === 'processing') out.push(rest);
+      if (out.length >= limit) return out;
+    }
+    if (!page.lastKey) return out;
+    start = page.lastKey;
+  }
+  return out;
 }
 
 /** A school's returns received at or after `since` (an ISO instant), newest first: the notification job's rejected returns. */

@@ -354,6 +354,18 @@ describe('schools know their looked-after pupils', () => {
     expect(view).toMatchObject({ lookedAfter: true, partTimeTimetables: [] });
     expect((await get(`/v1/pupils/${P2}`, schoolA)).json().lookedAfter).toBe(false);
   });
+
+  it('says on a school\'s pupil list which of its pupils the LA looks after (and only that)', async () => {
+    // Both pupils absent (O) on four school days of their sixteen: persistently absent at school A.
+    await upload([back(2), back(3), back(4), back(5)].flatMap((d) => [row(A, P1, d, { am: 'O', pm: 'O' }), row(A, P2, d, { am: 'O', pm: 'O' })]));
+    const res = await get('/v1/pupils?flag=persistent_absence', schoolA);
+    expect(res.status).toBe(200);
+    const items = byUpn(res.json().items);
+    expect(items.get(P1)).toMatchObject({ lookedAfter: true, cohorts: [] });
+    expect(items.get(P2)).toMatchObject({ lookedAfter: false });
+    const csv = await svc.request('GET', '/v1/pupils?flag=persistent_absence', { token: schoolA, headers: { accept: 'text/csv' } });
+    expect(csv.text.split('\n')[0]).toContain('lookedAfter');
+  });
 });
 
 describe('the return columns', () => {
@@ -394,5 +406,36 @@ describe('schools outside the LA', () => {
     expect(all.some((e) => e.urn === OUT)).toBe(false);
     const asked = byUpn((await get(`/v1/admission-register/entries?urn=${OUT}`)).json().items);
     expect(asked.get(later)).toMatchObject({ urn: OUT, entryDate: back(1), timeliness: 'on_time' });
+  });
+});
+
+describe('a CTF says the same', () => {
+  it('takes a leaver\'s leaving date from the school\'s own SchoolHistory entry and a lost-pupil DestSchool (XXX) as unknown: a CME flag', async () => {
+    const lost = upnFor(40);
+    const from = back(2);
+    const to = back(1);
+    let marks = '';
+    let days = 0;
+    for (let d = from; d <= to; d = addDays(d, 1)) {
+      if (isSchoolDay(d)) { marks += '/\\'; days++; } else marks += '##';
+    }
+    const xml = [
+      '<?xml version="1.0" encoding="UTF-8"?>', '<CTfile>', '<Header>', '<CTFversion>25.0</CTFversion>',
+      `<SourceSchool><LEA>999</LEA><Estab>2001</Estab><URN>${A}</URN></SourceSchool>`,
+      '<DestSchool><LEA>XXX</LEA><Estab>XXXX</Estab></DestSchool>', '</Header>',
+      '<CTFpupilData>', '<Pupil>', `<UPN>${lost}</UPN>`, `<DOB>${DOB_NINE}</DOB>`, '<BasicDetails><NCyearActual>4</NCyearActual></BasicDetails>',
+      '<Attendance><YearData>', `<SessionsPossible>${2 * days}</SessionsPossible><SessionsAuthorised>0</SessionsAuthorised><SessionsAttended>${2 * days}</SessionsAttended><SessionsUnauthorised>0</SessionsUnauthorised>`,
+      `<AttendSessions><AttendanceStartDate>${from}</AttendanceStartDate><AttendanceMarks>${marks}</AttendanceMarks></AttendSessions>`,
+      '</YearData></Attendance>',
+      `<SchoolHistory><School><LEA>999</LEA><Estab>2001</Estab><EntryDate>${from}</EntryDate><LeavingDate>${to}</LeavingDate><LeavingReason>moved_away</LeavingReason></School></SchoolHistory>`,
+      '</Pupil>', '</CTFpupilData>', '</CTfile>', '',
+    ].join('\n');
+    const res = await svc.request('POST', '/v1/returns', { token: schoolA, body: xml, contentType: 'application/xml' });
+    expect(res.status).toBe(202);
+    await svc.settle();
+    const deletion = byUpn((await get(`/v1/admission-register/deletions?urn=${A}&limit=500`)).json().items).get(lost);
+    expect(deletion).toMatchObject({ leavingDate: to, source: 'stated', ground: 'moved_away', destination: 'unknown', timeliness: 'late' });
+    const cme = byUpn((await get('/v1/children-missing-education?limit=500')).json().items).get(lost);
+    expect(cme).toMatchObject({ destination: 'unknown', cme: { status: 'missing', flagged: true }, suggestedReferralType: 'children_missing_education' });
   });
 });

@@ -90,7 +90,7 @@ describe('people and their choices (API)', () => {
     const t = await svc.token('la_officer', { sub: 'officer-1' });
     const mine = (await svc.request('GET', '/v1/me/notification-preferences', { token: t })).json();
     expect(mine.email).toBe('o1@la.example');
-    expect(mine.kinds.map((k: { kind: string }) => k.kind)).toEqual(['case_overdue', 'return_missing']);
+    expect(mine.kinds.map((k: { kind: string }) => k.kind)).toEqual(['case_overdue', 'return_missing', 'social_worker_absence']);
     expect(mine.kinds[0]).toMatchObject({ frequency: 'daily', default: 'daily', chosen: false });
     const set = await svc.request('PUT', '/v1/me/notification-preferences', { token: t, body: { preferences: { case_overdue: 'immediate' } } });
     expect(set.status).toBe(200);

@@ -93,6 +93,8 @@ export interface PupilListItem {
   upn: string; forename: string | null; surname: string | null; yearGroup: string | null; urns: string[]; cohorts: string[];
   stats: { possibleSessions: number; absenceSessions: number; unauthorisedAbsenceSessions: number; attendanceRate: number | null; absenceRate: number | null };
   flags: Array<{ type: string; since: string }>;
+  /** The LA looks after the child (issue 20): all a school is told of the social-care record. */
+  lookedAfter?: boolean;
 }
 export interface Page<T> { items: T[]; nextCursor: string | null; total?: number }
 export interface PupilView {
@@ -100,6 +102,8 @@ export interface PupilView {
   cohorts: string[]; totals: Stats; persistentAbsence: boolean; severeAbsence: boolean;
   enrolments: Array<{ urn: string; academicYear: number; registration: string; admissionDate: string | null; leavingDate: string | null; stats: Stats; persistentAbsence: boolean; severeAbsence: boolean }>;
   flags: Array<{ type: string; since: string; detail: Record<string, unknown> }>;
+  lookedAfter?: boolean;
+  partTimeTimetables?: Array<{ urn: string; start: string; latest: string; weeks: number; sessionsPerWeek: number; current: boolean; pastReviewLimit: boolean }>;
 }
 export interface Sessions { upn: string; from: string; to: string; sessions: Array<{ date: string; session: 'AM' | 'PM'; code: string | null; urn: string }> }
 export interface ReturnStatus {

@@ -18,6 +18,7 @@ import { auditPage, calendarsPage, registryPage } from './pages/admin.js';
 import { pepPage, virtualSchoolPage } from './pages/virtual-school.js';
 import { casePage, casesPage, newCasePage, suggestionsPage } from './pages/cases.js';
 import { outboxPage, preferencesPage } from './pages/notifications.js';
+import { childrenMissingEducationPage, deletionsPage, dutiesPage, lookedAfterPupilsPage, newEntriesPage, partTimeTimetablesPage, socialWorkerAbsencesPage } from './pages/duties.js';
 
 export interface PageContext {
   session: Session;
@@ -54,7 +55,7 @@ const LA: readonly Role[] = ['la_officer'];
 const ALL: readonly Role[] = ['la_officer', 'vsh', 'school', 'admin'];
 const CASEWORK: readonly Role[] = ['la_officer', 'school', 'vsh'];
 
-/** The navigation, per role. Cases for la_officer, school and vsh; the Virtual School for vsh; Calendars, Registry and Audit log for admin. */
+/** The navigation, per role. Cases and Duties for la_officer, school and vsh; the Virtual School for vsh; Calendars, Registry and Audit log for admin. */
 const NAV: NavItem[] = [
   { id: 'home', label: 'Virtual School', href: '#/', roles: ['vsh'] },
   { id: 'home', label: 'Home', href: '#/', roles: ['admin'] },
@@ -66,6 +67,7 @@ const NAV: NavItem[] = [
   { id: 'pupils', label: 'Pupils', href: '#/pupils', roles: ['la_officer', 'school', 'vsh'] },
   { id: 'patterns', label: 'Patterns', href: '#/patterns', roles: LA },
   { id: 'cases', label: 'Cases', href: '#/cases', roles: ['la_officer', 'school', 'vsh'] },
+  { id: 'duties', label: 'Duties', href: '#/duties', roles: ['la_officer', 'school', 'vsh'] },
   { id: 'calendars', label: 'Calendars', href: '#/calendars', roles: ['admin'] },
   { id: 'registry', label: 'Registry', href: '#/registry', roles: ['admin'] },
   { id: 'audit', label: 'Audit log', href: '#/audit', roles: ['admin'] },
@@ -94,6 +96,13 @@ const ROUTES: Route[] = [
   { path: /^\/cases\/suggestions$/, roles: CASEWORK, nav: 'cases', page: suggestionsPage },
   { path: /^\/cases\/new$/, roles: CASEWORK, nav: 'cases', page: newCasePage },
   { path: /^\/cases\/(ref[0-9a-z]+)$/, roles: CASEWORK, nav: 'cases', page: casePage },
+  { path: /^\/duties$/, roles: CASEWORK, nav: 'duties', page: dutiesPage },
+  { path: /^\/duties\/entries$/, roles: ['la_officer', 'school'], nav: 'duties', page: newEntriesPage },
+  { path: /^\/duties\/deletions$/, roles: ['la_officer', 'school'], nav: 'duties', page: deletionsPage },
+  { path: /^\/duties\/cme$/, roles: LA, nav: 'duties', page: childrenMissingEducationPage },
+  { path: /^\/duties\/part-time$/, roles: ['la_officer', 'school'], nav: 'duties', page: partTimeTimetablesPage },
+  { path: /^\/duties\/social-worker$/, roles: ['la_officer', 'vsh'], nav: 'duties', page: socialWorkerAbsencesPage },
+  { path: /^\/duties\/looked-after$/, roles: ['school'], nav: 'duties', page: lookedAfterPupilsPage },
 ];
 
 function parseHash(): { path: string; query: URLSearchParams } {

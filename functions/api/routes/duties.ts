@@ -18,11 +18,11 @@ import { academicYearEnd, academicYearOf, academicYearStart, addDays, todayInEng
 import { pastReviewLimit } from '../../../shared/domain/part-time-timetables.js';
 import type { Enrolment } from '../../../shared/domain/pupil-summary.js';
 import { socialWorkerAbsences } from '../../../shared/domain/social-worker-absences.js';
-import { defaultAlertDate, type VirtualSchoolChild } from '../../../shared/domain/virtual-school.js';
+import { defaultAlertDate, lookedAfterAsOf, type VirtualSchoolChild } from '../../../shared/domain/virtual-school.js';
 import { englandAndWalesBankHolidays } from '../../../shared/formats/bank-holidays.js';
 import { runtimeConfig } from '../../../shared/config.js';
 import { calendarSourcesFor } from '../../../shared/store/calendars.js';
-import { loadCareIndex } from '../../../shared/store/care.js';
+import { loadCareIndex, lookedAfterAmong } from '../../../shared/store/care.js';
 import { listSchoolDuties, type SchoolDuties } from '../../../shared/store/duties.js';
 import { getEnrolmentsByKeys, getPupilEnrolments } from '../../../shared/store/pupils.js';
 import { upnsWithOpenReferrals } from '../../../shared/store/referrals.js';
@@ -411,10 +411,11 @@ export const dutyRoutes = [
       scopeUrn(principal, urn.data);
       const today = todayInEngland();
       const year = yearOf(query, today);
-      const [view, care] = await Promise.all([currentSchoolView(urn.data, year), loadCareIndex()]);
-      const onDate = year === academicYearOf(today) ? today : academicYearEnd(year);
+      const view = await currentSchoolView(urn.data, year);
+      const onDate = lookedAfterAsOf(year, today);
+      const lookedAfter = await lookedAfterAmong((view?.pupils ?? []).map((p) => p.upn), onDate);
       const items = (view?.pupils ?? [])
-        .filter((p) => (care.get(p.upn) ?? []).some((e) => e.cohort === 'cla' && e.start <= onDate && (e.end === undefined || e.end >= onDate)))
+        .filter((p) => lookedAfter.has(p.upn))
         .map((p) => ({ upn: p.upn, forename: p.forename ?? null, surname: p.surname ?? null, yearGroup: p.yearGroup ?? null, lookedAfter: true as const }));
       audit.pupils({ target: `school:${urn.data}`, outcome: 'ok', urn: urn.data }, items.map((i) => i.upn));
       if (wantsCsv(event)) return csvResponse(`looked-after-pupils-${urn.data}.csv`, ['upn', 'forename', 'surname', 'yearGroup', 'lookedAfter'], items);
@@ -435,12 +436,10 @@ export const PupilDutyFields = {
  * the social-care record), and the child's part-time timetables — a school sees its own only.
  */
 export async function pupilDutyFields(principal: Principal, upn: string, academicYear: number, urns: readonly string[]) {
-  const today = todayInEngland();
-  const onDate = academicYear === academicYearOf(today) ? today : academicYearEnd(academicYear);
   const visible = urns.filter((u) => maySeeSchool(principal, u));
-  const [care, docs] = await Promise.all([loadCareIndex(), Promise.all(visible.map((u) => listSchoolDuties(academicYear, u)))]);
+  const [cared, docs] = await Promise.all([lookedAfterAmong([upn], lookedAfterAsOf(academicYear, todayInEngland())), Promise.all(visible.map((u) => listSchoolDuties(academicYear, u)))]);
   const reviewWeeks = runtimeConfig().settings.partTimeTimetableReviewWeeks;
-  const lookedAfter = (care.get(upn) ?? []).some((e) => e.cohort === 'cla' && e.start <= onDate && (e.end === undefined || e.end >= onDate));
+  const lookedAfter = cared.has(upn);
   const partTimeTimetables = docs.flat().flatMap((d) => d.partTimeTimetables.filter((t) => t.upn === upn)).map((t) => ({
     upn: t.upn, urn: t.urn, start: t.start, latest: t.latest, weeks: t.weeks, c2Sessions: t.c2Sessions, sessionsLatestWeek: t.sessionsLatestWeek,
     sessionsPerWeek: t.sessionsPerWeek, current: t.current, pastReviewLimit: pastReviewLimit(t, reviewWeeks),

@@ -22,6 +22,7 @@ export const KIND_DESCRIPTIONS: Readonly<Record<NotificationKind, string>> = {
   case_overdue: 'A case is past its triage due date',
   return_missing: 'Schools have not sent today\'s return by the LA\'s cut-off',
   return_rejected: 'Your school\'s attendance return was rejected',
+  social_worker_absence: 'A child with a social worker is absent with no reason known, or not marked',
 };
 
 const Kind = z.enum(NOTIFICATION_KINDS);

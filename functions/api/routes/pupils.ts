@@ -12,7 +12,8 @@ import type { FlagType, PupilFlag, PupilYearSummary } from '../../../shared/doma
 import type { PupilRow } from '../../../shared/domain/school-view.js';
 import { isAtRiskOfPersistentAbsence, isPersistentAbsence, isSevereAbsence, toStats, totalsOf } from '../../../shared/domain/stats.js';
 import { runtimeConfig } from '../../../shared/config.js';
-import { loadCareIndex } from '../../../shared/store/care.js';
+import { loadCareIndex, lookedAfterAmong } from '../../../shared/store/care.js';
+import { lookedAfterAsOf } from '../../../shared/domain/virtual-school.js';
 import { cohortMasksByDay, cohortsEver, episodesOverlapping, positiveCohortsOf } from '../../../shared/domain/cohorts.js';
 import { getSummary, type PupilSummaryRecord } from '../../../shared/store/pupils.js';
 import { getLatestPatterns, getPatternFindings, getPupilPatternFlags } from '../../../shared/store/patterns.js';
@@ -57,6 +58,7 @@ const PupilListItem = z
       attendanceRate: z.number().nullable(), absenceRate: z.number().nullable(),
     }),
     flags: z.array(z.object({ type: z.string(), since: z.string() })),
+    lookedAfter: z.boolean().describe('the LA looks after the child (today, or as the year ended), from its own lists; nothing more of the social-care record'),
   })
   .meta({ id: 'PupilListItem' });
 
@@ -122,7 +124,7 @@ function parseUpnParam(raw: string | undefined): string {
   return parsed.data;
 }
 
-function listItem(row: PupilRow) {
+function listItem(row: PupilRow, lookedAfter: boolean) {
   const absence = row.authorised + row.unauthorised;
   const attended = row.present + row.approvedActivity;
   return {
@@ -135,6 +137,7 @@ function listItem(row: PupilRow) {
       absenceRate: row.possible > 0 ? (absence / row.possible) * 100 : null,
     },
     flags: row.flags,
+    lookedAfter,
   };
 }
 
@@ -326,18 +329,20 @@ export const pupilRoutes = [
           (!query.yearGroup || r.yearGroup === query.yearGroup) &&
           mayListPupil(principal, r),
       );
+      // Which of the listed pupils the LA looks after (issue 20: a school is told, and nothing more).
+      const lookedAfter = await lookedAfterAmong(filtered.map((r) => r.upn), lookedAfterAsOf(year, today));
       if (wantsCsv(event)) {
         audit.pupils({ target: `flag:${query.flag}:csv`, outcome: 'ok', urn }, filtered.map((r) => r.upn));
         return csvResponse(`${query.flag}-${from}-${to}.csv`,
-          ['upn', 'forename', 'surname', 'yearGroup', 'urns', 'cohorts', 'possibleSessions', 'absenceSessions', 'unauthorisedAbsenceSessions', 'absenceRate', 'flags'],
+          ['upn', 'forename', 'surname', 'yearGroup', 'urns', 'cohorts', 'possibleSessions', 'absenceSessions', 'unauthorisedAbsenceSessions', 'absenceRate', 'flags', 'lookedAfter'],
           filtered.map((r) => {
-            const item = listItem(r);
+            const item = listItem(r, lookedAfter.has(r.upn));
             return { ...item, ...item.stats, flags: r.flags.map((f) => `${f.type} since ${f.since}`).join('; ') };
           }));
       }
       const paged = pageOf(filtered, query, snapshot);
       audit.pupils({ target: `flag:${query.flag}`, outcome: 'ok', urn }, paged.items.map((r) => r.upn));
-      return json(200, { items: paged.items.map(listItem), nextCursor: paged.nextCursor, total: filtered.length });
+      return json(200, { items: paged.items.map((r) => listItem(r, lookedAfter.has(r.upn))), nextCursor: paged.nextCursor, total: filtered.length });
     },
   }),
 ];

@@ -19,7 +19,9 @@
  *   half term touches one break: never a flag); a break seen from two schools counts once;
  * - observed ≥ `minRatio` × expected (the excess must be large, not only significant — absence rises
  *   before half terms for everyone);
- * - the exact spell-placement test (placement.ts) at p ≤ `alpha`.
+ * - the exact spell-placement test (placement.ts) at p ≤ `fittedAlpha` when its null is fitted to the
+ *   LA's own rise in absence before breaks (rise.ts: each absence placed with the LA's start rates
+ *   beside breaks, never less cautious than uniform), else at p ≤ `alpha` (the uniform null).
  */
 import { CODE_CATEGORY, MARK_CHAR } from '../codes.js';
 import { dayNumber, fromDayNumber, SESSIONS_PER_YEAR_SLOT } from '../dates.js';
@@ -28,6 +30,7 @@ import { sessionEvidence, type PupilTimeline } from '../school-weeks.js';
 import { oneIn } from './binomial.js';
 import type { BreakEvidence, HolidayAdjacentFinding, SessionEvidence } from './findings.js';
 import { placementTest, spellsOf, type PlacementTest } from './placement.js';
+import { positionOfDay } from './rise.js';
 import type { PatternSettings } from './settings.js';
 import { about, breakName, listOf, plural, spokenDate } from './wording.js';
 
@@ -85,6 +88,8 @@ export interface HolidayAdjacencyAnalysis {
   otherAbsenceDays: number[];
   /** The exact test; null when the pupil cannot matter (fewer than 3 adjacent sessions or one break). */
   test: PlacementTest | null;
+  /** The LA's rise in absence starts beside breaks the test's null allowed for (rise.ts), or null (uniform). */
+  rise?: readonly number[] | null;
   firstDay: number;
   lastDay: number;
 }
@@ -109,9 +114,14 @@ export function distinctBreaks(ranges: ReadonlyArray<{ start: string; end: strin
 let unitAdjacent = new Uint8Array(4 * SESSIONS_PER_YEAR_SLOT);
 let unitAbsent = new Uint8Array(4 * SESSIONS_PER_YEAR_SLOT);
 let unitWeight = new Uint8Array(4 * SESSIONS_PER_YEAR_SLOT);
+let unitStart = new Float64Array(4 * SESSIONS_PER_YEAR_SLOT);
 
-/** The pupil's holiday-adjacency figures over `period` from their merged timeline (all schools). */
-export function analyseHolidayAdjacency(t: PupilTimeline, adjacency: AdjacencyByKey, period: Period): HolidayAdjacencyAnalysis {
+/**
+ * The pupil's holiday-adjacency figures over `period` from their merged timeline (all schools).
+ * `rise` (rise.ts `laAdjacencyRise`): the LA's start rate of absence per position beside a break,
+ * relative to other days; the test's null places absences with those rates (null: uniformly).
+ */
+export function analyseHolidayAdjacency(t: PupilTimeline, adjacency: AdjacencyByKey, period: Period, rise: readonly number[] | null = null): HolidayAdjacencyAnalysis {
   const fromDay = dayNumber(period.from);
   const toDay = dayNumber(period.to);
   const size = t.years * SESSIONS_PER_YEAR_SLOT;
@@ -119,6 +129,7 @@ export function analyseHolidayAdjacency(t: PupilTimeline, adjacency: AdjacencyBy
     unitAdjacent = new Uint8Array(size);
     unitAbsent = new Uint8Array(size);
     unitWeight = new Uint8Array(size);
+    unitStart = new Float64Array(size);
   }
   // Adjacency per (year, school index), looked up once.
   const lookups: Array<SchoolYearAdjacency | null | undefined> = new Array(t.years * Math.max(1, t.urns.length));
@@ -130,6 +141,18 @@ export function analyseHolidayAdjacency(t: PupilTimeline, adjacency: AdjacencyBy
       lookups[i] = a;
     }
     return a;
+  };
+
+  // Positions beside breaks (rise.ts) per (year, school index), for the fitted null only.
+  const positions: Array<Uint8Array | undefined> = rise ? new Array(lookups.length) : [];
+  const positionsOf = (y: number, s: number): Uint8Array => {
+    const i = y * t.urns.length + s;
+    let p = positions[i];
+    if (!p) {
+      p = positionOfDay(lookup(y, s) as SchoolYearAdjacency);
+      positions[i] = p;
+    }
+    return p;
   };
 
   let n = 0;
@@ -155,6 +178,7 @@ export function analyseHolidayAdjacency(t: PupilTimeline, adjacency: AdjacencyBy
         // Closer to the break scores more: K + 1 − distance (K = 2: the day next to it 2, the one before 1).
         unitWeight[n] = b >= 0 && adj ? adj.k + 1 - adj.distanceOfDay[d] : 0;
         unitAbsent[n] = cls === 2 ? 1 : 0;
+        if (rise) unitStart[n] = b >= 0 && adj ? (rise[positionsOf(y, t.school[s])[d]] ?? 1) : 1;
         n++;
         if (b >= 0) adjacentSessions++;
         if (cls === 2) {
@@ -181,8 +205,9 @@ export function analyseHolidayAdjacency(t: PupilTimeline, adjacency: AdjacencyBy
   }
   const breaksTouched = distinctBreaks([...perBreak.values()]);
   const breaksWithAbsence = distinctBreaks([...perBreak.values()].filter((b) => b.sessions >= 2));
-  const test = adjacentAbsences.length >= 3 && breaksTouched >= 2 ? placementTest(unitAdjacent, n, spellsOf(unitAbsent, n), unitWeight) : null;
-  return { possibleSessions: n, adjacentSessions, absenceSessions, adjacentAbsences, otherAbsenceDays, breaksWithAbsence, breaksTouched, test, firstDay, lastDay };
+  const test =
+    adjacentAbsences.length >= 3 && breaksTouched >= 2 ? placementTest(unitAdjacent, n, spellsOf(unitAbsent, n), unitWeight, rise ? unitStart : undefined) : null;
+  return { possibleSessions: n, adjacentSessions, absenceSessions, adjacentAbsences, otherAbsenceDays, breaksWithAbsence, breaksTouched, test, rise, firstDay, lastDay };
 }
 
 /** Whether the analysis meets every condition of a holiday-adjacent finding. */
@@ -193,8 +218,13 @@ export function isHolidayAdjacentPattern(a: HolidayAdjacencyAnalysis, settings: 
     a.test.observed >= s.minSessions &&
     a.breaksWithAbsence >= s.minBreaks &&
     a.test.observed >= s.minRatio * a.test.expected &&
-    a.test.pValue <= s.alpha
+    a.test.pValue <= holidayAdjacentAlpha(a, settings)
   );
+}
+
+/** The p-value threshold that applies to the analysis: `fittedAlpha` when its null allowed for the LA's rise, else `alpha`. */
+export function holidayAdjacentAlpha(a: HolidayAdjacencyAnalysis, settings: PatternSettings): number {
+  return a.rise ? settings.holidayAdjacent.fittedAlpha : settings.holidayAdjacent.alpha;
 }
 
 /** The adjacent absence sessions grouped by break (per school calendar), in date order. */
@@ -210,6 +240,12 @@ export function breakEvidence(t: PupilTimeline, absences: readonly AdjacentAbsen
     e.sessions.push(sessionEvidence(t, a.slot));
   }
   return [...byBreak.values()].sort((x, y) => (x.start < y.start ? -1 : x.start > y.start ? 1 : 0));
+}
+
+/** The fitted rise on the K school days before a break (their mean), for the explanation. */
+function riseBefore(rise: readonly number[], k: number): number {
+  const before = rise.slice(1, k + 1);
+  return before.reduce((x, y) => x + y, 0) / Math.max(1, before.length);
 }
 
 /** The finding for a pupil, or null when the pattern is not there (every condition in the module comment). */
@@ -231,7 +267,10 @@ export function holidayAdjacentFinding(
   const explanation =
     `${test.observed} of this pupil's ${plural(analysis.absenceSessions, 'absence session')} between ${spokenDate(from)} and ${spokenDate(to)} ` +
     `fell on the ${k === 1 ? 'school day' : `${k} school days`} either side of a school holiday, next to ${analysis.breaksTouched} different holidays ` +
-    `(${listOf(names)}), when about ${about(test.expected)} would be expected from how many of their school sessions fall on such days; ` +
+    `(${listOf(names)}), when about ${about(test.expected)} would be expected from how many of their school sessions fall on such days` +
+    (analysis.rise && riseBefore(analysis.rise, k) >= 1.05
+      ? ` and how much more often absence starts just before a holiday across the LA (${riseBefore(analysis.rise, k).toFixed(1)} times as often on the ${k === 1 ? 'school day' : `${k} school days`} before a break as on other days); `
+      : '; ') +
     `the chance of so many by coincidence is ${oneIn(test.pValue)}.`;
   return {
     type: 'holiday_adjacent_absence',
@@ -245,7 +284,7 @@ export function holidayAdjacentFinding(
     statistic: {
       name: 'exact p-value: chance of at least this many absence sessions next to holidays if the pupil\'s separate absences fell at random among their school sessions',
       value: test.pValue,
-      threshold: settings.holidayAdjacent.alpha,
+      threshold: holidayAdjacentAlpha(analysis, settings),
       flaggedWhen: 'at_most',
     },
     explanation,

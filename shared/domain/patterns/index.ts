@@ -4,7 +4,8 @@
  *
  * Three passes, so the nightly run can be partitioned by school for a 230,000-pupil LA:
  * 1. per school (`schoolPatternDigest`): from the school's registers and calendar, its holiday
- *    adjacency and session days per academic year (a few hundred bytes each) and its coding counts;
+ *    adjacency and session days per academic year (a few hundred bytes each), its coding counts and
+ *    its spell starts beside breaks (rise.ts; the context fits the LA's rise from them);
  * 2. per pupil (`pupilPatterns`): from the pupil's enrolments at every school (the same marks strings
  *    the registers hold) and the adjacency of those schools, the pupil's holiday-adjacent and
  *    near-threshold findings, and the compact household record the family pass needs (only for a
@@ -30,6 +31,7 @@ import type {
 import { adjacencyKey, analyseHolidayAdjacency, holidayAdjacentFinding, type AdjacencyByKey, type Period } from './holiday-adjacent.js';
 import { nearThresholdFinding } from './near-threshold.js';
 import { schoolCodingCounts, schoolCodingExclusion, schoolCodingFindings, type SchoolCodingCounts, type SchoolCodingExclusion } from './school-coding.js';
+import { adjacencyRiseCounts, laAdjacencyRise, type AdjacencyRiseCounts } from './rise.js';
 import { DEFAULT_PATTERN_SETTINGS, type PatternSettings } from './settings.js';
 
 export * from './findings.js';
@@ -42,6 +44,8 @@ export type { HouseholdMember, MemberAbsence } from './family.js';
 export { schoolCodingComparisons, schoolCodingCounts, schoolCodingExclusion, schoolCodingFindings, withoutExcludedPupils } from './school-coding.js';
 export type { SchoolCodingComparison, SchoolCodingCounts, SchoolCodingExclusion } from './school-coding.js';
 export { placementTest, spellsOf } from './placement.js';
+export { adjacencyRiseCounts, laAdjacencyRise, positionOfDay } from './rise.js';
+export type { AdjacencyRiseCounts } from './rise.js';
 export type { PlacementTest, Spell } from './placement.js';
 
 // ---- Pass 1: per school ------------------------------------------------------------------------
@@ -62,6 +66,8 @@ export interface SchoolPatternDigest {
   sessionDays: Array<{ academicYear: number; days: Uint8Array }>;
   /** Coding counts for each academic year that overlaps the period. */
   coding: SchoolCodingCounts[];
+  /** Spell starts beside breaks for each academic year that overlaps the period (rise.ts: the LA's rise in absence before breaks). */
+  rise?: AdjacencyRiseCounts[];
 }
 
 /** The academic years a period overlaps. */
@@ -76,13 +82,17 @@ export function schoolPatternDigest(source: SchoolPatternSource, period: Period,
   const adjacency: SchoolYearAdjacency[] = [];
   const days: SchoolPatternDigest['sessionDays'] = [];
   const coding: SchoolCodingCounts[] = [];
+  const rise: AdjacencyRiseCounts[] = [];
   for (const register of source.registers) {
     const adj = schoolYearAdjacency(source.calendar, register.academicYear, settings.holidayAdjacentDays);
     adjacency.push(adj);
     days.push({ academicYear: register.academicYear, days: sessionDays(register) });
-    if (years.has(register.academicYear)) coding.push(schoolCodingCounts(register, adj, settings));
+    if (years.has(register.academicYear)) {
+      coding.push(schoolCodingCounts(register, adj, settings));
+      if (settings.holidayAdjacent.fitLaRise) rise.push(adjacencyRiseCounts(register, adj, period.to));
+    }
   }
-  return { urn: source.urn, adjacency, sessionDays: days, coding };
+  return { urn: source.urn, adjacency, sessionDays: days, coding, rise };
 }
 
 /** Lookups over every school's digest, shared by all the pupils of a pass. */
@@ -91,6 +101,8 @@ export interface PupilPatternContext {
   sessionDays: SessionDaysByKey;
   period: Period;
   settings: PatternSettings;
+  /** The LA's rise in absence starts beside breaks (rise.ts), for the holiday-adjacent test's null; null or absent: uniform. */
+  rise?: number[] | null;
 }
 
 export function pupilPatternContext(digests: readonly SchoolPatternDigest[], period: Period, settings: PatternSettings = DEFAULT_PATTERN_SETTINGS): PupilPatternContext {
@@ -100,7 +112,8 @@ export function pupilPatternContext(digests: readonly SchoolPatternDigest[], per
     for (const a of d.adjacency) adjacency.set(adjacencyKey(a.academicYear, d.urn), a);
     for (const s of d.sessionDays) days.set(adjacencyKey(s.academicYear, d.urn), s.days);
   }
-  return { adjacency, sessionDays: days, period, settings };
+  const rise = settings.holidayAdjacent.fitLaRise ? laAdjacencyRise(digests.flatMap((d) => d.rise ?? [])) : null;
+  return { adjacency, sessionDays: days, period, settings, rise };
 }
 
 // ---- Pass 2: per pupil -------------------------------------------------------------------------
@@ -137,7 +150,7 @@ function latestUprn(enrolments: readonly PatternEnrolment[]): string | undefined
 export function pupilPatterns(pupil: PupilPatternInput, ctx: PupilPatternContext): PupilPatternResult {
   const t = pupilTimeline(pupil.enrolments, ctx.sessionDays);
   const findings: PupilPatternResult['findings'] = [];
-  const analysis = analyseHolidayAdjacency(t, ctx.adjacency, ctx.period);
+  const analysis = analyseHolidayAdjacency(t, ctx.adjacency, ctx.period, ctx.rise ?? null);
   const holiday = holidayAdjacentFinding(pupil.upn, t, analysis, ctx.settings);
   if (holiday) findings.push(holiday);
   const near = nearThresholdFinding(pupil.upn, t, ctx.settings, ctx.period);

@@ -54,21 +54,31 @@ export function spellsOf(absent: Uint8Array, n: number): Spell[] {
   return out;
 }
 
-/** The total score of a window of `length` units at each possible start, as a distribution. */
-function placementDistribution(prefix: Int32Array, n: number, length: number, maxWeight: number): Float64Array {
+/** The total score of a window of `length` units at each possible start (each start weighted by `startWeights`, else equally likely), as a distribution. */
+function placementDistribution(prefix: Int32Array, n: number, length: number, maxWeight: number, startWeights?: Float64Array): Float64Array {
   const dist = new Float64Array(length * maxWeight + 1);
   const starts = n - length + 1;
-  for (let s = 0; s < starts; s++) dist[prefix[s + length] - prefix[s]] += 1;
-  for (let i = 0; i < dist.length; i++) dist[i] /= starts;
+  let total = 0;
+  for (let s = 0; s < starts; s++) {
+    const w = startWeights ? startWeights[s] : 1;
+    dist[prefix[s + length] - prefix[s]] += w;
+    total += w;
+  }
+  for (let i = 0; i < dist.length; i++) dist[i] /= total;
   return dist;
 }
 
-/** Mean number of adjacent units in a window of `length` units placed at random. */
-function meanHits(prefix: Int32Array, n: number, length: number): number {
+/** Mean number of adjacent units in a window of `length` units placed at random (starts weighted as above). */
+function meanHits(prefix: Int32Array, n: number, length: number, startWeights?: Float64Array): number {
   const starts = n - length + 1;
   let total = 0;
-  for (let s = 0; s < starts; s++) total += prefix[s + length] - prefix[s];
-  return total / starts;
+  let weights = 0;
+  for (let s = 0; s < starts; s++) {
+    const w = startWeights ? startWeights[s] : 1;
+    total += w * (prefix[s + length] - prefix[s]);
+    weights += w;
+  }
+  return total / weights;
 }
 
 /**
@@ -77,9 +87,11 @@ function meanHits(prefix: Int32Array, n: number, length: number): number {
  * integers, 0 where not adjacent) score each unit: the tail is then on the total score of the
  * absence units under the same null (each spell placed at random, its length kept) — e.g. a session
  * on the school day next to the break scoring more than one two days away. Without weights the
- * score is the count of adjacent absence units.
+ * score is the count of adjacent absence units. `startWeights` (optional, positive) make some starts
+ * likelier than others under the null — the LA's rise in absence before breaks (rise.ts): a spell
+ * starts at unit i with probability proportional to startWeights[i].
  */
-export function placementTest(adjacent: Uint8Array, n: number, spells: readonly Spell[], weights?: Uint8Array): PlacementTest {
+export function placementTest(adjacent: Uint8Array, n: number, spells: readonly Spell[], weights?: Uint8Array, startWeights?: Float64Array): PlacementTest {
   const prefix = new Int32Array(n + 1);
   for (let i = 0; i < n; i++) prefix[i + 1] = prefix[i] + (adjacent[i] ? 1 : 0);
   let wPrefix = prefix;
@@ -109,12 +121,12 @@ export function placementTest(adjacent: Uint8Array, n: number, spells: readonly 
     const length = Math.min(s.length, n);
     let d = byLength.get(length);
     if (!d) {
-      d = placementDistribution(wPrefix, n, length, maxWeight);
+      d = placementDistribution(wPrefix, n, length, maxWeight, startWeights);
       byLength.set(length, d);
     }
     let mean = meanByLength.get(length);
     if (mean === undefined) {
-      mean = weights ? meanHits(prefix, n, length) : 0;
+      mean = weights ? meanHits(prefix, n, length, startWeights) : 0;
       meanByLength.set(length, mean);
     }
     let m = 0;

@@ -106,3 +106,25 @@ describe('preferences, keys and digests', () => {
     expect(new Set(a).size).toBe(a.length);
   });
 });
+
+describe('social-worker absences (issue 20)', () => {
+  const absence = (session: 'AM' | 'PM', code: string | null) => ({ alertKey: `${DATE}#${session}#${UPN}#100001`, upn: UPN, session, code, urn: '100001' });
+
+  it('tells LA officers and the VSH, never a school, and names no child', () => {
+    const list = notificationsFor(facts({ socialWorkerAbsences: [absence('AM', 'O'), absence('PM', null)] }), ALL);
+    expect(list.map((n) => `${n.kind}>${n.sub}`).sort()).toEqual(['social_worker_absence>officer-1', 'social_worker_absence>officer-2', 'social_worker_absence>vsh-1']);
+    for (const n of list) {
+      expect(`${n.subject} ${n.preview} ${n.body} ${n.link}`).not.toContain(UPN);
+      expect(n.link).toBe(`${APP}/#/duties/social-worker?date=${DATE}`);
+      expect(n.preview).toContain('1 child');
+      expect(n.preview).toContain('2 sessions');
+    }
+  });
+
+  it('sends nothing for a day without one, and the same key for the same list', () => {
+    expect(kinds({ socialWorkerAbsences: [] })).toEqual([]);
+    const a = notificationsFor(facts({ socialWorkerAbsences: [absence('AM', 'O')] }), [VSH])[0].key;
+    expect(notificationsFor(facts({ socialWorkerAbsences: [absence('AM', 'O')] }), [VSH])[0].key).toBe(a);
+    expect(notificationsFor(facts({ socialWorkerAbsences: [absence('AM', 'O'), absence('PM', 'O')] }), [VSH])[0].key).not.toBe(a);
+  });
+});

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { dayNumber } from '../../../shared/domain/dates.js';
 import type { PatternsResult } from '../../../shared/domain/patterns/index.js';
-import { claimsHoliday, detectAsOf, meetsVariedTargets, pupilTruth, scoreVariedAsOf } from '../../../local/evaluation/varied-evaluation.js';
-import { generateVariedLa, registerAsOf } from '../../../local/evaluation/varied-la.js';
+import { claimsHoliday, claimsNearThreshold, detectAsOf, meetsVariedTargets, pupilControls, pupilTruth, scoreVariedAsOf } from '../../../local/evaluation/varied-evaluation.js';
+import { generateVariedLa, registerAsOf, type PlantedMark } from '../../../local/evaluation/varied-la.js';
 
 const LA = generateVariedLa({ seed: 'unit', schools: 6, pupils: 1500 });
 
@@ -44,6 +44,23 @@ describe('the varied LA (issue 21)', () => {
     expect(claimsHoliday({ ...base, sides: 3 })).toBe(false);
     expect(claimsHoliday({ ...base, counted: 11 })).toBe(false);
     expect(claimsHoliday({ ...base, plantedAdjacent: 6, counted: 6 })).toBe(false);
+  });
+
+  it("claims a near-threshold holiday only as the LA counts it: an unbroken run of G, O, U (a planted N breaks it, since issue 22)", () => {
+    const marks = (codes: string): PlantedMark[] => [...codes].map((code, i) => ({ day: 20400 + (i >> 1), session: (i & 1) as 0 | 1, code: code as PlantedMark['code'] }));
+    expect(claimsNearThreshold('near_threshold', marks('GGGGGOOO'))).toBe(true);
+    expect(claimsNearThreshold('near_threshold', marks('GGGGGNOOO'))).toBe(false);
+    expect(claimsNearThreshold('near_threshold', marks('GGGOOOOO'))).toBe(false); // under half G
+    expect(claimsNearThreshold('split_holiday', marks('GGGGGGIIII'))).toBe(true);
+    expect(claimsNearThreshold('split_holiday', marks('GGGGGGIII'))).toBe(false); // 9 with the illness
+    expect(claimsNearThreshold('split_holiday', marks('GGGGGGNIIII'))).toBe(false); // N between the holiday and the illness
+  });
+
+  it('does not count as a control a pupil who also had holiday extensions planted (a coding school draws afresh at each break)', () => {
+    const holiday = new Set(LA.behaviours.filter((b) => b.kind === 'coding_extension' || b.kind === 'holiday_pupil' || b.kind === 'family').flatMap((b) => [...b.planted.keys()]));
+    const controls = pupilControls(LA);
+    expect(controls.size).toBeGreaterThan(0);
+    for (const u of controls) expect(holiday.has(u)).toBe(false);
   });
 
   it('judges a behaviour by what it had become by the date: fewer claimed pupils at the end of January than in July', () => {

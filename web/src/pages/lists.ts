@@ -1,5 +1,5 @@
 import { downloadCsv, get, query, type Page, type PupilListItem, type School } from '../api.js';
-import { h, table } from '../dom.js';
+import { h, table, tag } from '../dom.js';
 import { cohortLabel, COHORT_LABELS, date, FLAG_EXPLANATIONS, flagLabel, FLAG_LABELS, num, pct } from '../format.js';
 import type { PageContext, PageResult } from '../main.js';
 
@@ -48,7 +48,7 @@ export async function listsPage(ctx: PageContext): Promise<PageResult> {
       csvButton,
       list.items.length
         ? h('div', { class: 'app-scroll' }, table<PupilListItem>('Flagged pupils', [
-            { header: 'Pupil', cell: (p) => h('a', { class: 'govuk-link', href: `#/pupils/${p.upn}` }, [p.forename, p.surname].filter(Boolean).join(' ') || p.upn) },
+            { header: 'Pupil', cell: (p) => [h('a', { class: 'govuk-link', href: `#/pupils/${p.upn}` }, [p.forename, p.surname].filter(Boolean).join(' ') || p.upn), p.lookedAfter ? [' ', tag('Looked after', 'purple')] : null] },
             { header: 'UPN', cell: (p) => p.upn },
             { header: 'Year', cell: (p) => p.yearGroup ?? '–', sort: (p) => Number(p.yearGroup) || p.yearGroup },
             { header: 'Schools', cell: (p) => p.urns.map((u) => names.get(u) ?? u).join(', ') },

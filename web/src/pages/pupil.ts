@@ -110,6 +110,7 @@ export async function pupilPage(ctx: PageContext): Promise<PageResult> {
       h('h1', { class: 'govuk-heading-l' }, name),
       h('p', { class: 'govuk-body' },
         pupil.severeAbsence ? tag('Severely absent', 'red') : pupil.persistentAbsence ? tag('Persistently absent', 'orange') : tag('Not persistently absent', 'green'),
+        pupil.lookedAfter ? [' ', tag('Looked after by the LA', 'purple')] : null,
         ' ', pupil.cohorts.length ? `Cohorts: ${pupil.cohorts.map(cohortLabel).join(', ')}` : ''),
       h('div', { class: 'govuk-grid-row' },
         h('div', { class: 'govuk-grid-column-one-half' },
@@ -132,6 +133,18 @@ export async function pupilPage(ctx: PageContext): Promise<PageResult> {
           { header: 'Absence', cell: (e) => pct(e.stats.absenceRate), numeric: true },
           { header: 'Unauthorised', cell: (e) => pct(e.stats.unauthorisedAbsenceRate), numeric: true },
         ], pupil.enrolments)),
+      pupil.partTimeTimetables?.length
+        ? [h('h2', { class: 'govuk-heading-m' }, 'Part-time timetables'),
+            table('Part-time timetables (C2)', [
+              { header: 'School', cell: (t) => names.get(t.urn) ?? `URN ${t.urn}` },
+              { header: 'Started', cell: (t) => date(t.start) },
+              { header: 'Latest C2', cell: (t) => date(t.latest) },
+              { header: 'School weeks', cell: (t) => num(t.weeks), numeric: true },
+              { header: 'C2 sessions a week', cell: (t) => t.sessionsPerWeek.toFixed(1), numeric: true },
+              { header: 'Running', cell: (t) => (t.current ? 'Yes' : 'Ended') },
+              { header: 'Review', cell: (t) => (t.pastReviewLimit ? tag('Past the review limit', 'red') : tag('Within the review limit', 'green')) },
+            ], pupil.partTimeTimetables, { captionClass: 'govuk-visually-hidden' })]
+        : null,
       h('h2', { class: 'govuk-heading-m' }, 'Marks'),
       calendar(sessions, names),
       referrals
