@@ -30,7 +30,8 @@ export async function preferencesPage(ctx: PageContext): Promise<PageResult> {
     onsubmit: (e: Event) => {
       e.preventDefault();
       const data = new FormData(e.target as HTMLFormElement);
-      const preferences = Object.fromEntries(mine.kinds.map((k) => [k.kind, String(data.get(k.kind) ?? k.frequency)]));
+      // Only what differs from the default is a choice (a kind left out keeps following the default).
+      const preferences = Object.fromEntries(mine.kinds.map((k) => [k.kind, String(data.get(k.kind) ?? k.frequency)]).filter(([kind, f]) => mine.kinds.find((k) => k.kind === kind)?.default !== f));
       send('PUT', '/v1/me/notification-preferences', { preferences })
         .then(() => ctx.reload({ saved: '1' }))
         .catch((err: unknown) => {
