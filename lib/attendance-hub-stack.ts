@@ -5,6 +5,7 @@ import { Auth, WEB_SCOPES } from './auth.js';
 import { type DeploymentSettings, readDeploymentSettings } from './deployment-settings.js';
 import { IngestPipeline } from './ingest-pipeline.js';
 import { Monitoring } from './monitoring.js';
+import { Notifications } from './notifications.js';
 import { Schedules } from './schedules.js';
 import { Storage } from './storage.js';
 import { WebHosting } from './web-hosting.js';
@@ -22,6 +23,8 @@ export class AttendanceHubStack extends Stack {
   readonly api: Api;
   readonly monitoring: Monitoring;
   readonly web: WebHosting;
+  /** Alerts by e-mail (issue 19): only with context `notificationsFrom` (docs/deploying.md). */
+  readonly notifications: Notifications | undefined;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
@@ -60,6 +63,16 @@ export class AttendanceHubStack extends Stack {
       },
     });
 
+    this.notifications = settings.notifications
+      ? new Notifications(this, 'Notifications', {
+          storage: this.storage,
+          environment: this.pipeline.environment,
+          from: settings.notifications.from,
+          identity: settings.notifications.identity,
+          appUrl: this.web.url,
+        })
+      : undefined;
+
     this.monitoring = new Monitoring(this, 'Monitoring', { alarmEmail: settings.alarmEmail });
     const m = this.monitoring;
     m.alarmOnDeadLetters('IngestDeadLetters', this.pipeline.ingestDeadLetters, 'A return');
@@ -72,6 +85,11 @@ export class AttendanceHubStack extends Stack {
     }
     m.alarmOnServerErrors('ApiServerErrors', this.api.httpApi);
     m.alarmOnServiceMetrics();
+    if (this.notifications) {
+      m.alarmOnErrors('NotificationsErrors', this.notifications.fn);
+      m.alarmOnDeadLetters('NotificationRunFailures', this.notifications.failures, 'A notification run');
+      m.alarmOnNotificationFailures();
+    }
 
     new CfnOutput(this, 'WebUrl', { value: this.web.url, description: 'The web app (sign in with Cognito managed login)' });
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of API v1' });

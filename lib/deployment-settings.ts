@@ -19,6 +19,11 @@ export interface DeploymentSettings {
   alarmEmail: string | undefined;
   /** Prefix of the Cognito managed-login domain (<prefix>.auth.<region>.amazoncognito.com); unique in the Region. */
   authDomainPrefix: string;
+  /**
+   * The From address of notifications (issue 19); without it the stack has no notification job.
+   * `identity` is the SES identity verified and sent as: a domain (context `sesIdentity`) or the address.
+   */
+  notifications: { from: string; identity: string } | undefined;
 }
 
 const laSettingsSchema = z
@@ -35,6 +40,7 @@ const laSettingsSchema = z
     partTimeTimetableReviewWeeks: z.number().int().positive(),
     unresolvedNSchoolDays: z.number().int().positive(),
     latenessWarningSessions: z.number().int().positive(),
+    returnCutOff: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a time of day HH:MM (England), e.g. "10:30"'),
   } satisfies Record<keyof LaSettings, z.ZodType>)
   // A misspelt setting would otherwise be ignored silently and the national default applied.
   .strict()
@@ -47,6 +53,8 @@ const contextSchema = z.object({
   webOrigins: z.array(z.string().regex(/^(\*|https?:\/\/[^/\s]+)$/, 'an origin such as https://attendance.example.gov.uk, or *')).min(1),
   alarmEmail: z.email().optional(),
   // Cognito's rule: lower-case letters, digits and hyphens, not starting or ending with a hyphen, no "aws", "amazon" or "cognito".
+  notificationsFrom: z.email().optional(),
+  sesIdentity: z.string().regex(/^(?!-)[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63})+$/i, 'sesIdentity: a domain such as attendance.example.gov.uk').optional(),
   authDomainPrefix: z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'authDomainPrefix: lower-case letters, digits and hyphens, e.g. "attendance-hub-201"')
     .refine((p) => !/aws|amazon|cognito/.test(p), 'authDomainPrefix may not contain aws, amazon or cognito'),
 });
@@ -79,14 +87,21 @@ export function readDeploymentSettings(node: Node): DeploymentSettings {
     webOrigins: originList(node.tryGetContext('webOrigins') ?? '*'),
     alarmEmail: node.tryGetContext('alarmEmail') || undefined,
     authDomainPrefix: node.tryGetContext('authDomainPrefix') ?? `attendance-hub-${String(node.tryGetContext('laCode') ?? LOCAL_LA_CODE)}`,
+    notificationsFrom: node.tryGetContext('notificationsFrom') || undefined,
+    sesIdentity: node.tryGetContext('sesIdentity') || undefined,
   };
   const result = contextSchema.safeParse({ ...raw, laCode: String(raw.laCode) });
   if (!result.success) {
     const problems = result.error.issues.map((i) => `${i.path.join('.') || 'context'}: ${i.message}`);
     throw new Error(`invalid CDK context for the Attendance Hub stack:\n  ${problems.join('\n  ')}`);
   }
-  const { laCode, laName, laSettings, webOrigins, alarmEmail, authDomainPrefix } = result.data;
-  return { laCode, laName, laSettings, webOrigins, alarmEmail, authDomainPrefix };
+  const { laCode, laName, laSettings, webOrigins, alarmEmail, authDomainPrefix, notificationsFrom, sesIdentity } = result.data;
+  if (sesIdentity && !notificationsFrom) throw new Error('invalid CDK context for the Attendance Hub stack:\n  sesIdentity: given without notificationsFrom (the address sent from)');
+  if (sesIdentity && notificationsFrom && !notificationsFrom.toLowerCase().endsWith(`@${sesIdentity.toLowerCase()}`)) {
+    throw new Error(`invalid CDK context for the Attendance Hub stack:\n  notificationsFrom: ${notificationsFrom} is not an address at the SES identity ${sesIdentity}`);
+  }
+  const notifications = notificationsFrom ? { from: notificationsFrom, identity: sesIdentity ?? notificationsFrom } : undefined;
+  return { laCode, laName, laSettings, webOrigins, alarmEmail, authDomainPrefix, notifications };
 }
 
 /** The settings a Lambda will run with, for the record (outputs and docs). */

@@ -11,7 +11,7 @@ import { Construct } from 'constructs';
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** The Lambdas of docs/design.md §3; each is functions/<name>/handler.ts exporting `handler`. */
-export type FunctionName = 'api' | 'receive' | 'ingest' | 'rollup' | 'patterns';
+export type FunctionName = 'api' | 'receive' | 'ingest' | 'rollup' | 'patterns' | 'notifications';
 
 /**
  * nodejs22.x as the design and CONVENTIONS pin it. Node 22 reaches end of life on 2027-04-30;

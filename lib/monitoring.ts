@@ -138,6 +138,20 @@ export class Monitoring extends Construct {
     }
   }
 
+  /**
+   * Notifications that could not be sent (SES refused or throttled them): each is retried by the next
+   * run and listed in the administrator's outbox, so one is not an alarm; five in an hour are.
+   */
+  alarmOnNotificationFailures(): void {
+    this.add('NotificationsFailing', {
+      metric: this.serviceMetric(METRIC.notificationsFailed, 'Sum', Duration.hours(1)),
+      threshold: 5,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      alarmDescription: 'Five or more notifications failed to send in an hour (SES refused or throttled them): see the outbox (admin: Notifications) for the errors.',
+    });
+  }
+
   private add(id: string, props: cloudwatch.AlarmProps): void {
     const alarm = new cloudwatch.Alarm(this, id, {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,

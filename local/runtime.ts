@@ -9,9 +9,11 @@ import { resolve } from 'node:path';
 import type { S3Event, SQSEvent } from 'aws-lambda';
 import { DEFAULT_NAMES, ENV, LOCAL_LA_CODE, LOCAL_LA_NAME, MAX_RECEIVE_COUNT, resetRuntimeConfig, type LaSettings } from '../shared/config.js';
 import { resetClients } from '../shared/store/clients.js';
+import { resetPseudonymKey } from '../shared/store/outbox.js';
 import { startEngines, LOCAL_CREDENTIALS, LOCAL_REGION, type Engines, type S3rverEvent } from './engines.js';
 import { startHttpBridge } from './http-bridge.js';
 import { startLambda, type LocalLambda } from './lambda.js';
+import { startNotificationsTimer, localOutboxDir, type NotificationsTimerOptions } from './notifications-timer.js';
 import { startPatternsTimer, type PatternsTimerOptions } from './patterns-timer.js';
 import { startQueues, type LocalQueues, type QueueDefinition } from './queue.js';
 import { mintToken, signingKey, type TokenRequest } from './tokens.js';
@@ -30,6 +32,8 @@ export interface LocalRuntimeOptions {
   ingestConcurrency?: number;
   /** Run the pattern detectors once the service is quiet with data, then nightly at 02:00 (npm start); options for tests. */
   patternsTimer?: boolean | Pick<PatternsTimerOptions, 'quietMs' | 'pollMs' | 'nightlyAt'>;
+  /** Run the notification job on a timer into the file outbox (npm start); options for tests. */
+  notificationsTimer?: boolean | Pick<NotificationsTimerOptions, 'everyMs' | 'digestAt'>;
   /** Serve the web app (built in this directory) at `/`, with the local-only sign-in (web/server.ts). */
   webApp?: { distDir: string };
 }
@@ -80,6 +84,7 @@ function configureEnvironment(engines: Engines, queues: LocalQueues, options: Re
   env.POWERTOOLS_SERVICE_NAME ??= 'attendance-hub';
   resetRuntimeConfig();
   resetClients();
+  resetPseudonymKey();
 }
 
 /** s3rver sends keys decoded; S3 sends them URL-encoded with spaces as '+'. Re-encode like S3. */
@@ -171,6 +176,19 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     handler: (event, context) => api(event, context),
   });
 
+  const notificationsTimer = options.notificationsTimer
+    ? startNotificationsTimer({
+        ...(typeof options.notificationsTimer === 'object' ? options.notificationsTimer : {}),
+        run: async (run) => {
+          const [{ runScheduledNotifications }, { fileOutboxMailer }, { runtimeConfig }] = await Promise.all([
+            import('../shared/app/notifications.js'), import('../functions/notifications/mailer.js'), import('../shared/config.js'),
+          ]);
+          return runScheduledNotifications({ run, mailer: fileOutboxMailer(localOutboxDir(dataDir)), appUrl: bridge.url, returnCutOff: runtimeConfig().settings.returnCutOff });
+        },
+        onError: (err) => void import('../shared/observability.js').then(({ errorSummary, logger }) => logger.warn('notification run failed', { error: errorSummary(err) })),
+      })
+    : undefined;
+
   return {
     url: bridge.url,
     dataDir,
@@ -194,6 +212,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     },
     async stop() {
       timer?.stop();
+      notificationsTimer?.stop();
       await bridge.close();
       await lambda.drain();
       await lambda.stop();

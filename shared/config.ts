@@ -15,6 +15,10 @@ export const ENV = {
   laCode: 'LA_CODE',
   laName: 'LA_NAME',
   laSettings: 'LA_SETTINGS',
+  /** The web app's address, for the links in notifications (no trailing slash). */
+  appUrl: 'APP_URL',
+  /** The notifications' From address (an SES-verified identity in AWS). */
+  mailFrom: 'MAIL_FROM',
 } as const;
 
 /** Default resource names (the local runtime uses these; in AWS, CDK generates names and passes them). */
@@ -133,6 +137,11 @@ export interface LaSettings {
   unresolvedNSchoolDays: number;
   /** Sessions coded U (late after the register closed) in a term that put a pupil on the lateness-warning list. */
   latenessWarningSessions: number;
+  /**
+   * Time of day (HH:MM, England) by which schools are to have sent the day's return: after it, the
+   * LA's officers are told which expected schools have not (notification `return_missing`).
+   */
+  returnCutOff: string;
 }
 
 export const DEFAULT_LA_SETTINGS: LaSettings = {
@@ -151,6 +160,8 @@ export const DEFAULT_LA_SETTINGS: LaSettings = {
   partTimeTimetableReviewWeeks: 6,
   unresolvedNSchoolDays: 5,
   latenessWarningSessions: 10,
+  // Registers close by 09:30 at the latest in most schools; an hour for the MIS export to run.
+  returnCutOff: '10:30',
 };
 
 export interface RuntimeConfig {

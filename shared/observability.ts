@@ -17,7 +17,8 @@ const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE
 /**
  * What an LA operator watches (CloudWatch, namespace AttendanceHub, dimension service; alarms in
  * lib/monitoring.ts): returns accepted and rejected, rows rejected, how long a return waits to be
- * applied (ingest lag) and how long the LA-wide figures trail the schools' (rollup age).
+ * applied (ingest lag), how long the LA-wide figures trail the schools' (rollup age), and notifications
+ * sent and failed (a failed send is retried by the next run, and listed for the administrator).
  */
 export const METRIC = {
   returnsAccepted: 'ReturnsAccepted',
@@ -25,6 +26,8 @@ export const METRIC = {
   rowsRejected: 'RowsRejected',
   ingestLag: 'IngestLagSeconds',
   rollupAge: 'RollupAgeSeconds',
+  notificationsSent: 'NotificationsSent',
+  notificationsFailed: 'NotificationsFailed',
 } as const;
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 
@@ -34,6 +37,8 @@ const UNITS: Record<MetricName, (typeof MetricUnit)[keyof typeof MetricUnit]> = 
   RowsRejected: MetricUnit.Count,
   IngestLagSeconds: MetricUnit.Seconds,
   RollupAgeSeconds: MetricUnit.Seconds,
+  NotificationsSent: MetricUnit.Count,
+  NotificationsFailed: MetricUnit.Count,
 };
 
 /**

@@ -8,6 +8,8 @@ import { startLocalRuntime } from '../../local/runtime.js';
 import { sampleReturnCsv, sampleReturnFromDemo } from '../../local/sample-return.js';
 import { dataDirectory, demoWanted, port } from '../../local/settings.js';
 import { loadDemoIfEmpty } from '../../local/demo.js';
+import { demoPeople, localOutboxDir } from '../../local/notifications-timer.js';
+import { listPeople, putPersonAddress } from '../../shared/store/people.js';
 import { listSchools } from '../../shared/store/schools.js';
 import { buildWeb } from '../../web/build.js';
 
@@ -19,7 +21,7 @@ export async function run(): Promise<number> {
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   const dataDir = dataDirectory();
   const web = await buildWeb();
-  const runtime = await startLocalRuntime({ dataDir, port: port(), host: process.env.HOST ?? '127.0.0.1', patternsTimer: true, webApp: { distDir: web.outDir } });
+  const runtime = await startLocalRuntime({ dataDir, port: port(), host: process.env.HOST ?? '127.0.0.1', patternsTimer: true, notificationsTimer: true, webApp: { distDir: web.outDir } });
   process.stdout.write(`Attendance Hub: open ${runtime.url}/ in a browser and sign in\n`);
   const stop = async () => {
     process.stderr.write('\nstopping…\n');
@@ -32,6 +34,10 @@ export async function run(): Promise<number> {
   const demo = demoWanted() ? await loadDemoIfEmpty(runtime) : undefined;
   // On a restart the store is kept: the sample school is then the first school the LA holds.
   const sampleUrn = demo?.sampleUrn ?? (await listSchools()).filter((s) => !s.outOfArea).map((s) => s.urn).sort()[0] ?? '100001';
+  // People to notify: the local sign-in's, once (an administrator changes them on the People page).
+  if ((await listPeople()).length === 0) {
+    for (const p of demoPeople(sampleUrn)) await putPersonAddress(p.sub, p, 'local-setup', new Date().toISOString());
+  }
   const samplePath = join(dataDir, 'sample-return.csv');
   writeFileSync(samplePath, sampleReturnFromDemo(join(dataDir, 'demo-la'), sampleUrn) ?? sampleReturnCsv(sampleUrn, runtime.laCode));
   const rel = relative(process.cwd(), samplePath);
@@ -47,6 +53,7 @@ export async function run(): Promise<number> {
     '',
     `Attendance Hub is running at ${runtime.url}/  (open it in a browser; data in ${dataDir}; LA ${runtime.laCode})`,
     `  API docs: ${runtime.url}/docs   OpenAPI: ${runtime.url}/openapi.json   health: ${runtime.url}/health`,
+    `  alerts: every minute into ${localOutboxDir(dataDir)} (.eml files, exactly what SES would send); the outbox page for admins, "Your alerts" to choose`,
     demo ? `  demo LA: ${demo.summary}` : '  no demo data loaded (DEMO=0 or the store already had data)',
     '',
     'Tokens (valid 12 hours; mint more with: npm run --silent cli -- token --role <role> [--urn <urn>]):',

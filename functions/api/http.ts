@@ -8,6 +8,8 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import * as z from 'zod';
 import { runtimeConfig } from '../../shared/config.js';
 import { isCapability, isRole, refusalOf, type Capability, type Principal } from '../../shared/domain/access.js';
+import type { AuditTrail } from '../../shared/app/audit.js';
+import type { Outcome, Refusal, RefusalKind } from '../../shared/app/outcome.js';
 import { canonicalJson, decodeCursor, encodeCursor } from '../../shared/store/table.js';
 
 export type Event = APIGatewayProxyEventV2 & {
@@ -15,26 +17,9 @@ export type Event = APIGatewayProxyEventV2 & {
 };
 export type Result = APIGatewayProxyStructuredResultV2;
 
-/** What a route may write to the audit log: its declared action is filled in by the router. */
-export interface AuditNote {
-  target: string;
-  outcome: string;
-  urn?: string;
-  upn?: string;
-  count?: number;
-}
-
-/**
- * The audit recorder the router hands an audited route: entries are kept under the route's declared
- * action and written by the router when the handler finishes (answered or refused), before the
- * response goes out. A route that answers without noting anything gets one entry for the request.
- */
-export interface RouteAudit {
-  /** One entry (a read of one pupil names it with `upn`; a refusal says so in `outcome`). */
-  record(note: AuditNote): void;
-  /** A list read: the entry (with the count) and one entry per pupil returned, filed under that pupil. */
-  pupils(note: Omit<AuditNote, 'upn' | 'count'>, upns: Iterable<string>): void;
-}
+/** What a route may write to the audit log (its declared action is filled in by the router): the use cases' trail. */
+export type { AuditNote } from '../../shared/app/audit.js';
+export type RouteAudit = AuditTrail;
 
 export interface RouteContext<Q = Record<string, never>> {
   event: Event;
@@ -153,6 +138,22 @@ export function problemResponse(p: Problem): Result {
     headers: { 'content-type': 'application/problem+json', ...p.headers },
     body: JSON.stringify({ type, title: p.title, status: p.status, detail: p.detail, ...(p.errors ? { errors: p.errors } : {}), ...p.extra }),
   };
+}
+
+const STATUS_OF_REFUSAL: Record<RefusalKind, number> = {
+  not_found: 404, forbidden: 403, invalid: 400, unacceptable: 422, conflict: 409, stale: 412, version_required: 428, too_large: 413, unsupported: 415,
+};
+
+/** A use case's refusal as the problem that answers it (docs/design.md §3: the door presents, the use case decides). */
+export function problemOf(r: Refusal): Problem {
+  const status = STATUS_OF_REFUSAL[r.refused];
+  return new Problem(status, r.title ?? TITLES[status] ?? 'Error', r.detail, r.errors, r.extra ?? {});
+}
+
+/** The use case's result, or its refusal thrown as a problem for the router to answer. */
+export function resultOf<T>(outcome: Outcome<T>): T {
+  if (outcome.ok) return outcome.value;
+  throw problemOf(outcome);
 }
 
 /** zod issues → problem `errors`, naming each parameter and what was expected. */

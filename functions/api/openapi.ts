@@ -142,6 +142,8 @@ function operation(def: RouteDef, components: Components): Json {
   const success: Json =
     status === 303
       ? { description: 'See Other: fetch the content from the Location given (a presigned URL)' }
+      : status === 204
+      ? { description: 'No Content: done' }
       : {
           description: 'Success',
           content: {

@@ -24,7 +24,7 @@ import { logger } from '../../shared/observability.js';
 import { getSchool } from '../../shared/store/schools.js';
 import { deriveFromRegister } from './derive.js';
 import { closeDuties, noteDuties, openDuties } from './duties.js';
-import { parseReturn, type ParsedReturn } from './parse-return.js';
+import { parseReturn, type ParsedReturn } from '../../shared/formats/returns.js';
 
 const FINAL = new Set(['accepted', 'accepted_with_errors', 'rejected']);
 

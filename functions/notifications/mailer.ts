@@ -1,26 +1,14 @@
 /**
- * Mailers for the notification job. In AWS the message goes to Amazon SES; locally it is written as
+ * Mailers for the notification job. In AWS the message goes to Amazon SES (ses-mailer.ts); locally it is written as
  * the raw MIME message SES would be given, one .eml file per message in the data directory's outbox
  * (open it in any mail client), so a developer sees exactly what would be sent.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
+import type { Mailer, OutgoingMessage } from '../../shared/app/notifications.js';
 
-export interface OutgoingMessage {
-  to: string;
-  subject: string;
-  /** Shown by mail clients as the preview: the first line of the body. */
-  preview: string;
-  text: string;
-  link: string;
-  /** Idempotency: the outbox key, sent as a header so a receiving system can de-duplicate too. */
-  key: string;
-}
-
-export interface Mailer {
-  send(message: OutgoingMessage): Promise<{ messageId: string }>;
-}
+export type { Mailer, OutgoingMessage };
 
 /** RFC 5322 header values: no CR/LF (no header injection), non-ASCII as RFC 2047 encoded words. */
 function headerValue(v: string): string {

@@ -40,6 +40,8 @@ export const ALL_CAPABILITIES = [
   'read_social_worker_absences',
   'read_data_quality',
   'read_enforcement',
+  'manage_people',
+  'read_outbox',
 ] as const;
 
 export type Capability = (typeof ALL_CAPABILITIES)[number];
@@ -56,7 +58,8 @@ const CAPABILITIES: Readonly<Record<Role, ReadonlySet<Capability>>> = {
   ]),
   vsh: new Set<Capability>(['upload_return', 'read_return', 'read_pupil', 'list_pupils', 'read_metrics', 'read_schools', 'read_patterns', 'create_referral', 'read_referrals', 'read_social_worker_absences']),
   // No read_return: a return's row errors name pupils by UPN, and the admin role holds no pupil data.
-  admin: new Set<Capability>(['read_schools', 'import_cohorts', 'manage_calendars', 'manage_registry', 'read_audit', 'run_patterns']),
+  // manage_people: who gets notifications (addresses, role, school); read_outbox: what was sent, and failures.
+  admin: new Set<Capability>(['read_schools', 'import_cohorts', 'manage_calendars', 'manage_registry', 'read_audit', 'run_patterns', 'manage_people', 'read_outbox']),
 };
 
 export function can(p: Principal, capability: Capability): boolean {

@@ -7,8 +7,9 @@
  * - VSH: a looked-after child's **unexplained absence** today (N, no reason yet; O, unauthorised with
  *   no other reason) — never a late mark (L, U), an authorised absence or a present mark; a session
  *   **not marked**; a child **on no register**; **10 school days of continuous absence**.
- * - LA officer: their cases **past the triage due date** (overdue from the day after it; a case due
- *   tomorrow or today is not overdue).
+ * - LA officer: cases **past the triage due date** (overdue from the day after it; a case due
+ *   tomorrow or today is not overdue): the assignee's, or every officer's while the case is unassigned
+ *   (a submitted case always is: triage is the team's queue).
  * - LA (officers): schools that have **not sent today's return** by the cut-off the LA sets.
  * - School: a **rejected return**.
  * - LA officers (standing in for the children's social care team) and the VSH: the day's
@@ -21,6 +22,10 @@
  * accepts a key once.
  */
 import type { Role } from './access.js';
+import { CODE_OF_CHAR, isAbsence, isLate, isPossible, NO_MARK, UNMARKED } from './codes.js';
+import { COHORT_BIT } from './cohorts.js';
+import { academicYearOf, addDays, dayOfAcademicYear } from './dates.js';
+import { careMasks, dailyAlerts, DEFAULT_NEW_IN_CARE_DAYS, groupBits, type VirtualSchoolChild } from './virtual-school.js';
 
 export const NOTIFICATION_KINDS = [
   'vsh_unexplained_absence', 'vsh_unmarked', 'vsh_no_register', 'vsh_continuous_absence', 'case_overdue', 'return_missing', 'return_rejected',
@@ -149,9 +154,12 @@ function drafts(f: NotificationFacts): Draft[] {
     });
   }
   for (const c of f.cases ?? []) {
-    if (!c.assignee || !caseOverdue(c, f.date)) continue;
+    if (!caseOverdue(c, f.date)) continue;
+    // A submitted case has no assignee yet (one is given only at allocation, shared/domain/referrals.ts):
+    // its triage is the LA officers' queue, so each is told; a case with an assignee, only them.
+    const assignee = c.assignee;
     out.push({
-      kind: 'case_overdue', fact: `${c.id}:${c.triageDueOn}`, for: (r) => officer(r) && r.sub === c.assignee, path: `#/cases/${c.id}`,
+      kind: 'case_overdue', fact: `${c.id}:${c.triageDueOn}`, for: (r) => officer(r) && (assignee === null || r.sub === assignee), path: `#/cases/${c.id}`,
       subject: `Case ${c.id} is past its triage due date`,
       preview: `Due for triage on ${c.triageDueOn}; still submitted.`,
       body: `Case ${c.id} was due for triage on ${c.triageDueOn} and is still submitted. Open it in Attendance Hub.`,
@@ -225,4 +233,71 @@ export function dailyDigests(items: readonly Notification[], appUrl: string): No
       link: `${appUrl}/#/`,
     };
   });
+}
+
+// ---- The Virtual School's facts ------------------------------------------------------------------
+
+/** School days of continuous absence that call for `vsh_continuous_absence`. */
+export const CONTINUOUS_ABSENCE_DAYS = 10;
+
+/**
+ * The first day of a looked-after child's run of continuous absence that reaches `date`, when it is
+ * at least `days` school days long: every marked session of each school day an absence (late, L or U,
+ * is not absence); a day with no row (weekend, holiday, not on a roll that day) or a non-possible mark
+ * only (X, Z…) neither breaks nor extends the run; a present or unmarked session ends it. Within one
+ * academic year.
+ */
+export function continuousAbsenceSince(child: VirtualSchoolChild, date: string, days = CONTINUOUS_ABSENCE_DAYS): string | undefined {
+  const year = academicYearOf(date);
+  const enrolments = child.enrolments.filter((e) => e.academicYear === year);
+  let count = 0;
+  let since: string | undefined;
+  for (let d = dayOfAcademicYear(date), at = date; d >= 0; d--, at = addDays(at, -1)) {
+    let absent = 0;
+    let broken = false;
+    for (const e of enrolments) {
+      for (const ch of [e.marks[d * 2], e.marks[d * 2 + 1]]) {
+        if (ch === undefined || ch === NO_MARK) continue;
+        const code = ch === UNMARKED ? undefined : CODE_OF_CHAR[ch];
+        if (code !== undefined && isAbsence(code) && !isLate(code)) absent++;
+        else if (code === undefined || isPossible(code)) broken = true;
+      }
+    }
+    if (broken) break;
+    if (absent === 0) {
+      if (at === date) return undefined; // the run must reach the day asked about
+      continue;
+    }
+    count++;
+    since = at;
+  }
+  return count >= days ? since : undefined;
+}
+
+/**
+ * The Virtual School's part of a day's facts, from its children (docs/design.md §1): looked-after
+ * children's marks that day (absences and sessions not marked, from the daily alerts), children in
+ * its cohorts that day on no school's register this year, and looked-after children absent for
+ * CONTINUOUS_ABSENCE_DAYS school days.
+ */
+export function virtualSchoolFacts(date: string, children: readonly VirtualSchoolChild[]): Pick<NotificationFacts, 'lookedAfterMarks' | 'noRegister' | 'continuousAbsence'> {
+  const year = academicYearOf(date);
+  const day = dayOfAcademicYear(date);
+  const lookedAfterMarks: NonNullable<NotificationFacts['lookedAfterMarks']> = [];
+  for (const a of dailyAlerts(date, children, { newInCareDays: DEFAULT_NEW_IN_CARE_DAYS })) {
+    if (!a.urn || !a.session) continue;
+    if (a.type === 'absence' && a.code) lookedAfterMarks.push({ upn: a.upn, session: a.session, code: a.code, urn: a.urn });
+    else if (a.type === 'unmarked') lookedAfterMarks.push({ upn: a.upn, session: a.session, code: null, urn: a.urn });
+  }
+  const noRegister: Array<{ upn: string }> = [];
+  const continuousAbsence: Array<{ upn: string; since: string }> = [];
+  for (const child of children) {
+    const mask = careMasks(child, year)[day];
+    if ((mask & groupBits('any')) === 0) continue;
+    if (!child.enrolments.some((e) => e.academicYear === year)) noRegister.push({ upn: child.upn });
+    if ((mask & COHORT_BIT.cla) === 0) continue;
+    const since = continuousAbsenceSince(child, date);
+    if (since) continuousAbsence.push({ upn: child.upn, since });
+  }
+  return { lookedAfterMarks, noRegister, continuousAbsence };
 }

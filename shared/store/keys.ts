@@ -35,6 +35,9 @@
  *   IDREVIEW#<id>            IDREVIEW               a school's rows refused as identity_mismatch, for the LA
  *                                                   to accept or reject          gsi1: IDREVIEWS / <createdAt>#<id>
  *   CONFIG                   CURSOR_KEY             the key every API instance signs list cursors with
+ *   CONFIG                   NOTIFICATION_KEY       the key notification keys pseudonymise children with
+ *   OUTBOX                   <notification key>     a notification: pending, sent or failed (issue 19)
+ *   PERSON#<sub>             PERSON                 a person's address, role and alert choices   gsi1: PEOPLE / <sub>
  *
  * S3:
  *   returns bucket     returns/<urn>/<returnId>.<ext>           every received file, as received
@@ -58,6 +61,8 @@ export type LaListScope = { kind: 'URN' | 'COHORT' | 'YG'; value: string } | { k
 
 export const k = {
   cursorSigningKey: { pk: 'CONFIG', sk: 'CURSOR_KEY' },
+  /** The key children are pseudonymised with in notification keys (no UPN in the outbox). */
+  notificationKey: { pk: 'CONFIG', sk: 'NOTIFICATION_KEY' },
 
   returnItem: (returnId: string) => ({ pk: `RETURN#${returnId}`, sk: 'RETURN' }),
   returnsBySchool: (urn: string) => `SCHOOL#${urn}#RETURNS`,
@@ -109,6 +114,13 @@ export const k = {
   auditOfPupil: (upn: string, at: string, id: string) => ({ pk: `AUDIT#PUPIL#${upn}`, sk: `${at}#${id}` }),
   auditOfPupilPk: (upn: string) => `AUDIT#PUPIL#${upn}`,
   auditDayPk: (date: string) => `AUDIT#${date}`,
+
+  /** The notification outbox (issue 19): one partition, a notification per key. */
+  outboxPk: 'OUTBOX',
+  outboxItem: (key: string) => ({ pk: 'OUTBOX', sk: key }),
+  /** People who receive notifications: their address and choices, by token subject. */
+  person: (sub: string) => ({ pk: `PERSON#${sub}`, sk: 'PERSON' }),
+  peopleIndex: 'PEOPLE',
 } as const;
 
 /** Where over-size responses are parked for a presigned GET (registers bucket; lifecycle rule in lib/storage.ts). */

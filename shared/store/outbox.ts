@@ -5,11 +5,12 @@
  * to the administrator (listOutbox). The mailer is SES in AWS and, locally, files that are exactly
  * the messages SES would receive (functions/notifications/mailer.ts).
  */
+import { createHmac, randomBytes } from 'node:crypto';
 import type { Notification } from '../domain/notifications.js';
-import { isConditionFailure, putItem, queryAll, updateItem } from './table.js';
+import { k } from './keys.js';
+import { getItem, isConditionFailure, putItem, queryAll, updateItem } from './table.js';
 
 export const MAX_ATTEMPTS = 5;
-const PK = 'OUTBOX';
 
 export type OutboxStatus = 'pending' | 'sent' | 'failed';
 
@@ -25,7 +26,7 @@ export interface OutboxItem extends Notification {
 /** Store a notification unless one with its key is already held. True when it is new. */
 export async function enqueue(n: Notification, at: string): Promise<boolean> {
   try {
-    await putItem({ pk: PK, sk: n.key, ...n, status: 'pending', attempts: 0, queuedAt: at }, { expression: 'attribute_not_exists(pk)' });
+    await putItem({ ...k.outboxItem(n.key), ...n, status: 'pending', attempts: 0, queuedAt: at }, { expression: 'attribute_not_exists(pk)' });
     return true;
   } catch (err) {
     if (isConditionFailure(err)) return false;
@@ -34,7 +35,7 @@ export async function enqueue(n: Notification, at: string): Promise<boolean> {
 }
 
 export async function listOutbox(filter: { status?: OutboxStatus } = {}): Promise<OutboxItem[]> {
-  const items = await queryAll<OutboxItem & { pk: string; sk: string }>({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': PK } });
+  const items = await queryAll<OutboxItem & { pk: string; sk: string }>({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': k.outboxPk } });
   return items
     .map(({ pk: _pk, sk: _sk, ...rest }) => rest)
     .filter((i) => !filter.status || i.status === filter.status)
@@ -45,7 +46,7 @@ export async function listOutbox(filter: { status?: OutboxStatus } = {}): Promis
 export async function markSent(key: string, at: string, messageId: string): Promise<boolean> {
   try {
     await updateItem({
-      key: { pk: PK, sk: key },
+      key: k.outboxItem(key),
       update: 'SET #s = :sent, sentAt = :at, messageId = :id, attempts = attempts + :one REMOVE lastError',
       condition: '#s <> :sent',
       names: { '#s': 'status' },
@@ -60,7 +61,7 @@ export async function markSent(key: string, at: string, messageId: string): Prom
 
 export async function markFailed(key: string, error: string): Promise<void> {
   await updateItem({
-    key: { pk: PK, sk: key },
+    key: k.outboxItem(key),
     update: 'SET #s = :failed, lastError = :e, attempts = attempts + :one',
     condition: '#s <> :sent',
     names: { '#s': 'status' },
@@ -68,4 +69,37 @@ export async function markFailed(key: string, error: string): Promise<void> {
   }).catch((err: unknown) => {
     if (!isConditionFailure(err)) throw err;
   });
+}
+
+let pseudonymKey: Promise<Buffer> | undefined;
+
+/**
+ * A child's stable pseudonym for notification keys: HMAC-SHA256 of the UPN under a random key
+ * created once per table. A key names its fact so that it is sent once, but the outbox is read by
+ * the administrator (who holds no pupil data) and the key travels as a mail header: a UPN, or a
+ * plain hash of one (UPNs are few enough to enumerate), must not.
+ */
+export async function childPseudonym(upn: string): Promise<string> {
+  pseudonymKey ??= (async () => {
+    let key = (await getItem<{ key: string }>(k.notificationKey))?.key;
+    if (!key) {
+      try {
+        await putItem({ ...k.notificationKey, key: randomBytes(32).toString('base64url') }, { expression: 'attribute_not_exists(pk)' });
+      } catch (err) {
+        if (!isConditionFailure(err)) throw err;
+      }
+      key = (await getItem<{ key: string }>(k.notificationKey))?.key;
+    }
+    if (!key) throw new Error('the notification key could not be read');
+    return Buffer.from(key, 'utf8');
+  })().catch((err: unknown) => {
+    pseudonymKey = undefined;
+    throw err;
+  });
+  return createHmac('sha256', await pseudonymKey).update(upn).digest('base64url').slice(0, 16);
+}
+
+/** For tests that start a new store in the same process. */
+export function resetPseudonymKey(): void {
+  pseudonymKey = undefined;
 }

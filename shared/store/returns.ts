@@ -134,3 +134,15 @@ export async function waitingAfter(r: Pick<ReturnRecord, 'urn' | 'receivedAt' | 
   }
   return out;
 }
+
+/** A school's returns received at or after `since` (an ISO instant), newest first: the notification job's rejected returns. */
+export async function returnsReceivedSince(urn: string, since: string, limit = 100): Promise<Array<Pick<ReturnRecord, 'returnId' | 'urn' | 'status' | 'receivedAt'>>> {
+  const page = await queryPage<ReturnItem>({
+    IndexName: 'gsi1',
+    KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk >= :since',
+    ExpressionAttributeValues: { ':pk': k.returnsBySchool(urn), ':since': since },
+    ScanIndexForward: false,
+    Limit: limit,
+  });
+  return page.items.map(({ returnId, urn: u, status, receivedAt }) => ({ returnId, urn: u, status, receivedAt }));
+}

@@ -304,13 +304,15 @@ describe('not found, identical whether the thing exists or not', () => {
 function raw(method: string, path: string, token: string): Promise<{ status: number; text: string; type: string }> {
   const url = new URL(svc.url);
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: url.hostname, port: url.port, method, path, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' } }, (res) => {
+    const body = method === 'GET' ? undefined : '{}';
+    // A length, not chunks: Node's client sends a DELETE body with neither unless told, which no server can frame.
+    const req = httpRequest({ host: url.hostname, port: url.port, method, path, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(body ? { 'content-length': String(body.length) } : {}) } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8'), type: String(res.headers['content-type'] ?? '') }));
     });
     req.on('error', reject);
-    req.end(method === 'GET' ? undefined : '{}');
+    req.end(body);
   });
 }
 
@@ -371,6 +373,15 @@ const WRITES: Record<string, { role: Role; call: () => Promise<Call> | Call }> =
       const pending = (await svc.request('GET', '/v1/identity-reviews?status=pending', { token: tokens.la_officer })).json().items;
       const review = pending.find((r: { urn: string; upn: string }) => r.urn === B && r.upn === P2);
       return { path: `/v1/identity-reviews/${review.reviewId}`, body: { decision: 'reject' } };
+    },
+  },
+  'PUT /v1/me/notification-preferences': { role: 'vsh', call: () => ({ path: '/v1/me/notification-preferences', body: { preferences: { vsh_unmarked: 'off' } } }) },
+  'PUT /v1/people/{sub}': { role: 'admin', call: () => ({ path: '/v1/people/officer-audit', body: { email: 'officer@la.example', role: 'la_officer' } }) },
+  'DELETE /v1/people/{sub}': {
+    role: 'admin',
+    call: async () => {
+      expect((await svc.request('PUT', '/v1/people/to-delete', { token: tokens.admin, body: { email: 'gone@la.example', role: 'vsh' } })).status).toBe(200);
+      return { path: '/v1/people/to-delete' };
     },
   },
   'PATCH /v1/referrals/{id}': {

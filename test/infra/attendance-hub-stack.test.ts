@@ -622,6 +622,78 @@ describe('deployment context', () => {
   });
 });
 
+describe('notifications (issue 19)', () => {
+  const NOTIFY = { notificationsFrom: 'attendance@hub.example.gov.uk', sesIdentity: 'hub.example.gov.uk' };
+  let t: Template;
+  let fnId: string;
+  beforeAll(() => {
+    t = Template.fromStack(build(NOTIFY).stack);
+    const found = Object.keys(t.findResources('AWS::Lambda::Function')).filter((id) => id.startsWith('NotificationsFunction'));
+    expect(found).toHaveLength(1);
+    fnId = found[0];
+  });
+
+  it('is left out without a From address (no function, no identity, no schedule)', () => {
+    expect(Object.keys(template.findResources('AWS::SES::EmailIdentity'))).toEqual([]);
+    expect(Object.keys(template.findResources('AWS::Lambda::Function')).filter((id) => id.startsWith('Notifications'))).toEqual([]);
+  });
+
+  it('verifies the SES identity from context (a domain, or the From address itself)', () => {
+    t.hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: 'hub.example.gov.uk' });
+    Template.fromStack(build({ notificationsFrom: 'attendance@hub.example.gov.uk' }).stack).hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: 'attendance@hub.example.gov.uk' });
+    expect(() => build({ notificationsFrom: 'someone@elsewhere.example', sesIdentity: 'hub.example.gov.uk' })).toThrow(/not an address at the SES identity/);
+  });
+
+  it('lets the function send e-mail as that identity only, and nothing else in SES', () => {
+    const statements = Object.values(t.findResources('AWS::IAM::Policy'))
+      .filter((p) => (p.Properties.Roles as any[]).some((r) => r.Ref?.startsWith('NotificationsRole')))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement as any[]);
+    const ses = statements.filter((st) => [st.Action].flat().some((a: string) => a.startsWith('ses:')));
+    expect(ses).toHaveLength(1);
+    expect(ses[0].Action).toBe('ses:SendEmail');
+    expect(JSON.stringify(ses[0].Resource)).toContain(':identity/hub.example.gov.uk');
+    expect(JSON.stringify(ses[0].Resource)).not.toContain('*');
+  });
+
+  it('runs immediate alerts every 15 minutes in the school day and the digest at 16:00, weekdays, Europe/London', () => {
+    for (const [expression, run] of [['cron(0/15 7-18 ? * MON-FRI *)', 'immediate'], ['cron(0 16 ? * MON-FRI *)', 'digest']]) {
+      t.hasResourceProperties('AWS::Scheduler::Schedule', {
+        ScheduleExpression: expression,
+        ScheduleExpressionTimezone: 'Europe/London',
+        State: 'ENABLED',
+        Target: Match.objectLike({ Arn: { 'Fn::GetAtt': [fnId, 'Arn'] }, Input: JSON.stringify({ run }) }),
+      });
+    }
+  });
+
+  it('serialises runs, keeps failed runs in an encrypted dead-letter queue, logs to its own group, and knows the app and the sender', () => {
+    const props = t.toJSON().Resources[fnId].Properties;
+    expect(props.ReservedConcurrentExecutions).toBe(1);
+    expect(props.LoggingConfig.LogGroup.Ref).toMatch(/^NotificationsLogGroup/);
+    expect(props.Environment.Variables[ENV.mailFrom]).toBe('attendance@hub.example.gov.uk');
+    expect(props.Environment.Variables[ENV.appUrl]).toBeDefined();
+    t.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: { Ref: fnId },
+      MaximumRetryAttempts: 2,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('^NotificationsFailures'), 'Arn'] } } },
+    });
+    t.hasResourceProperties('AWS::SQS::Queue', { KmsMasterKeyId: Match.anyValue(), MessageRetentionPeriod: 1209600 });
+  });
+
+  it('alarms on the function\'s errors, failed runs and repeated send failures', () => {
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Errors', Namespace: 'AWS/Lambda', Dimensions: [{ Name: 'FunctionName', Value: { Ref: fnId } }] });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^NotificationsFailures'), 'QueueName'] } }],
+    });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: METRIC.notificationsFailed, Namespace: METRICS_NAMESPACE, Statistic: 'Sum', Threshold: 5 });
+  });
+
+  it('passes cdk-nag with notifications on', () => {
+    expect(() => build(NOTIFY).app.synth()).not.toThrow();
+  });
+});
+
 describe('cdk-nag AwsSolutions', () => {
   it('finds nothing unacknowledged in the stack', () => {
     const { app } = build();

@@ -60,7 +60,9 @@ let templatePath: string;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'cfn-lint-'));
   const context = JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8')).context as Record<string, unknown>;
-  const { app, stack } = buildAttendanceHubApp({ outdir: join(dir, 'cdk.out'), context: { ...context, 'aws:cdk:bundling-stacks': [] } });
+  // With the optional notifications (SES identity, schedules) on, so every resource the stack can have is linted.
+  const notifications = { notificationsFrom: 'attendance@hub.example.gov.uk', sesIdentity: 'hub.example.gov.uk' };
+  const { app, stack } = buildAttendanceHubApp({ outdir: join(dir, 'cdk.out'), context: { ...context, 'aws:cdk:bundling-stacks': [], ...notifications } });
   templatePath = app.synth().getStackByName(stack.stackName).templateFullPath;
 });
 afterAll(() => {

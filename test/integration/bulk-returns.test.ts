@@ -231,4 +231,24 @@ describe('a school\'s files sent at once', () => {
     const actual = await stateOf(CRASHED);
     expect({ ...actual, view: { ...actual.view, version: undefined } }).toEqual({ ...expected, view: { ...expected.view, version: undefined } });
   });
+
+  it('treats a pupil an earlier file of the batch joined as the school\'s own, as one by one would', async () => {
+    // Another school holds the pupil; this school's first file agrees with the record (so the pupil
+    // joins), its second names nobody. Alone, the second would find the pupil the school's own.
+    const holder: School = { urn: '820001', estab: '3201' };
+    const joiner: School = { urn: '820002', estab: '3202' };
+    const upn = upnOf(holder, 0);
+    const who = { forename: 'Ada', surname: 'Lovelace', dob: '2015-03-04' };
+    await receive(holder, 0, returnCsv([{ urn: holder.urn, upn, date: DAYS[0], am: '/', pm: '/', ...who }]));
+    expect((await deliver(holder, 0)).status).toBe('accepted');
+    await receive(joiner, 0, returnCsv([{ urn: joiner.urn, upn, date: DAYS[1], am: '/', pm: '/', ...who }]));
+    await receive(joiner, 1, returnCsv([{ urn: joiner.urn, upn, date: DAYS[2], am: 'O', pm: '/' }]));
+    const outcome = await deliver(joiner, 0);
+    expect(outcome).toMatchObject({ status: 'accepted', batched: [returnIdOf(joiner, 1)] });
+    await svc.settle();
+    const { getReturn } = await import('../../shared/store/returns.js');
+    expect(await getReturn(returnIdOf(joiner, 1))).toMatchObject({ status: 'accepted', counts: { rows: 1, accepted: 1, rejected: 0 } });
+    const sessions = (await svc.request('GET', `/v1/pupils/${upn}/sessions?from=${DAYS[2]}&to=${DAYS[2]}`, { token: officer })).json().sessions;
+    expect(sessions.find((x: { session: string }) => x.session === 'AM').code).toBe('O');
+  });
 });

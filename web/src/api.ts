@@ -46,7 +46,7 @@ export async function post<T>(path: string, body: BodyInit, contentType: string)
 }
 
 /** JSON in, JSON out, with extra headers (If-Match, Idempotency-Key). */
-export async function send<T>(method: 'POST' | 'PATCH', path: string, body: unknown, headers: Record<string, string> = {}): Promise<T> {
+export async function send<T>(method: 'POST' | 'PATCH' | 'PUT', path: string, body: unknown, headers: Record<string, string> = {}): Promise<T> {
   return (await (await call(method, path, { body: JSON.stringify(body), contentType: 'application/json', headers })).json()) as T;
 }
 

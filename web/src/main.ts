@@ -17,6 +17,7 @@ import { patternsPage } from './pages/patterns.js';
 import { auditPage, calendarsPage, registryPage } from './pages/admin.js';
 import { pepPage, virtualSchoolPage } from './pages/virtual-school.js';
 import { casePage, casesPage, newCasePage, suggestionsPage } from './pages/cases.js';
+import { outboxPage, preferencesPage } from './pages/notifications.js';
 import { childrenMissingEducationPage, deletionsPage, dutiesPage, lookedAfterPupilsPage, newEntriesPage, partTimeTimetablesPage, socialWorkerAbsencesPage } from './pages/duties.js';
 
 export interface PageContext {
@@ -70,6 +71,8 @@ const NAV: NavItem[] = [
   { id: 'calendars', label: 'Calendars', href: '#/calendars', roles: ['admin'] },
   { id: 'registry', label: 'Registry', href: '#/registry', roles: ['admin'] },
   { id: 'audit', label: 'Audit log', href: '#/audit', roles: ['admin'] },
+  { id: 'notifications', label: 'Notifications', href: '#/notifications', roles: ['admin'] },
+  { id: 'alerts', label: 'Your alerts', href: '#/alerts', roles: CASEWORK },
 ];
 
 const ROUTES: Route[] = [
@@ -87,6 +90,8 @@ const ROUTES: Route[] = [
   { path: /^\/calendars$/, roles: ['admin'], nav: 'calendars', page: calendarsPage },
   { path: /^\/registry$/, roles: ['admin'], nav: 'registry', page: registryPage },
   { path: /^\/audit$/, roles: ['admin'], nav: 'audit', page: auditPage },
+  { path: /^\/notifications$/, roles: ['admin'], nav: 'notifications', page: outboxPage },
+  { path: /^\/alerts$/, roles: ALL, nav: 'alerts', page: preferencesPage },
   { path: /^\/cases$/, roles: CASEWORK, nav: 'cases', page: casesPage },
   { path: /^\/cases\/suggestions$/, roles: CASEWORK, nav: 'cases', page: suggestionsPage },
   { path: /^\/cases\/new$/, roles: CASEWORK, nav: 'cases', page: newCasePage },

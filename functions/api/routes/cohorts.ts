@@ -23,7 +23,7 @@ import { inParallel } from '../../../shared/store/table.js';
 import { actorOf } from '../../../shared/domain/access.js';
 import { defineRoute, header, json, jsonBody, problem, Problem, rawBody, type RouteContext } from '../http.js';
 import { eventWithStagedBody, presignStagedUpload, StagedUploadResponse, stagedUploadRequest, UploadId } from '../staged-uploads.js';
-import { newId } from './returns.js';
+import { newId } from '../../../shared/app/ids.js';
 
 const FORMATS = ['ssda903', 'cin_census', 'cohort_csv'] as const;
 const COHORT_MEDIA_TYPES = ['multipart/form-data', 'application/xml', 'text/csv'] as const;

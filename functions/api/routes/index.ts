@@ -7,6 +7,7 @@ import { docRoutes } from './docs.js';
 import { identityReviewRoutes } from './identity-reviews.js';
 import { dutyRoutes } from './duties.js';
 import { metricsRoutes } from './metrics.js';
+import { notificationRoutes } from './notifications.js';
 import { patternRoutes } from './patterns.js';
 import { penaltyNoticeRoutes } from './penalty-notices.js';
 import { pupilRoutes } from './pupils.js';
@@ -17,4 +18,4 @@ import { returnRoutes } from './returns.js';
 import { schoolRoutes } from './schools.js';
 import { virtualSchoolRoutes } from './virtual-school.js';
 
-export const allRoutes: RouteDef[] = [...docRoutes, ...returnRoutes, ...pupilRoutes, ...metricsRoutes, ...schoolRoutes, ...calendarRoutes, ...registryRoutes, ...cohortRoutes, ...auditRoutes, ...virtualSchoolRoutes, ...referralRoutes, ...patternRoutes, ...referenceRoutes, ...identityReviewRoutes, ...dutyRoutes, ...penaltyNoticeRoutes];
+export const allRoutes: RouteDef[] = [...docRoutes, ...returnRoutes, ...pupilRoutes, ...metricsRoutes, ...schoolRoutes, ...calendarRoutes, ...registryRoutes, ...cohortRoutes, ...auditRoutes, ...virtualSchoolRoutes, ...referralRoutes, ...patternRoutes, ...referenceRoutes, ...identityReviewRoutes, ...dutyRoutes, ...penaltyNoticeRoutes, ...notificationRoutes];

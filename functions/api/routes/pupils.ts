@@ -3,29 +3,28 @@
  * (PA, SA, at risk, emerging PA, statutory triggers, threshold-gaming findings), worst first.
  */
 import * as z from 'zod';
-import { flagsForSchool, mayListPupil, needsCareListsForScope, ownSchoolOf, pupilReadScope, schoolScope, type Principal, type PupilReadScope } from '../../../shared/domain/access.js';
-import { CODE_OF_CHAR, NO_MARK } from '../../../shared/domain/codes.js';
-import { academicYearEnd, academicYearOf, academicYearStart, addDays, dayNumber, dayOfAcademicYear, todayInEngland } from '../../../shared/domain/dates.js';
+import { flagsForSchool, mayListPupil, ownSchoolOf, schoolScope } from '../../../shared/domain/access.js';
+import { academicYearEnd, academicYearOf, academicYearStart, todayInEngland } from '../../../shared/domain/dates.js';
 import { absenceRateOf } from '../../../shared/domain/la-view.js';
 import { customPeriod } from '../../../shared/domain/periods.js';
-import type { FlagType, PupilFlag, PupilYearSummary } from '../../../shared/domain/pupil-summary.js';
+import type { FlagType } from '../../../shared/domain/pupil-summary.js';
 import type { PupilRow } from '../../../shared/domain/school-view.js';
-import { isAtRiskOfPersistentAbsence, isPersistentAbsence, isSevereAbsence, toStats, totalsOf } from '../../../shared/domain/stats.js';
+import { isAtRiskOfPersistentAbsence, isPersistentAbsence, isSevereAbsence } from '../../../shared/domain/stats.js';
 import { runtimeConfig } from '../../../shared/config.js';
-import { loadCareIndex, lookedAfterAmong } from '../../../shared/store/care.js';
+import { lookedAfterAmong } from '../../../shared/store/care.js';
 import { lookedAfterAsOf } from '../../../shared/domain/virtual-school.js';
-import { cohortMasksByDay, cohortsEver, episodesOverlapping, positiveCohortsOf } from '../../../shared/domain/cohorts.js';
-import { getSummary, type PupilSummaryRecord } from '../../../shared/store/pupils.js';
-import { getLatestPatterns, getPatternFindings, getPupilPatternFlags } from '../../../shared/store/patterns.js';
+import { getLatestPatterns, getPatternFindings } from '../../../shared/store/patterns.js';
 import { pupilFlagsOf } from '../../../shared/domain/patterns/pupil-flags.js';
 import { CohortName, IsoDate, page, Stats, Upn, Urn } from '../../../shared/schemas/common.js';
 import { pupilRowsForPeriod } from '../any-period.js';
-import { csvResponse, defineRoute, json, pageOf, pageQuery, problem, wantsCsv } from '../http.js';
+import { pupilSessions, readPupil } from '../../../shared/app/read-pupil.js';
+import { app } from '../app.js';
+import { csvResponse, defineRoute, json, pageOf, pageQuery, problem, resultOf, wantsCsv } from '../http.js';
 import { currentLaView } from '../view-cache.js';
 import { getLaRows, laListAll, laListCount, laListPage, laListQuery, type LaListFilter } from '../../../shared/store/la-lists.js';
 import { canonicalJson, decodeCursor, encodeCursor } from '../../../shared/store/table.js';
 import { getLaViewPointer } from '../../../shared/store/views.js';
-import { pupilDutyFields, PupilDutyFields } from './duties.js';
+import { PupilDutyFields } from './duties.js';
 
 export const FLAG_TYPES = [
   'persistent_absence', 'severe_absence', 'at_risk_pa', 'emerging_pa', 'penalty_notice_threshold', 'ten_day_unauthorised',
@@ -64,62 +63,6 @@ const PupilListItem = z
     lookedAfter: z.boolean().describe('the LA looks after the child (today, or as the year ended), from its own lists; nothing more of the social-care record'),
   })
   .meta({ id: 'PupilListItem' });
-
-function yearOfSummary(record: PupilSummaryRecord, requested?: number): PupilYearSummary | undefined {
-  if (requested !== undefined) return record.years[String(requested)];
-  const current = academicYearOf(todayInEngland());
-  const years = Object.keys(record.years).map(Number).filter((y) => y <= current).sort((a, b) => b - a);
-  return years.length ? record.years[String(years[0])] : undefined;
-}
-
-/** How much of the pupil's record for this year the principal may read (docs/design.md §4; issue 15). */
-async function scopeOfYear(principal: Principal, upn: string, year: PupilYearSummary): Promise<PupilReadScope> {
-  const urns = year.enrolments.map((e) => e.urn);
-  let everCohorts = year.everCohorts;
-  if (needsCareListsForScope(principal, everCohorts)) {
-    // The LA's own care lists count too, even for dates the school did not list the child (care
-    // that began after the child's last register row).
-    const care = (await loadCareIndex()).get(upn) ?? [];
-    everCohorts = [...everCohorts, ...episodesOverlapping(care, academicYearStart(year.academicYear), academicYearEnd(year.academicYear)).map((e) => e.cohort)];
-  }
-  return pupilReadScope(principal, { urns, everCohorts });
-}
-
-/** Load the pupil the caller may see, or 404 (never revealing whether the pupil exists). */
-export async function readablePupil(principal: Principal, upn: string, academicYear?: number): Promise<{ record: PupilSummaryRecord; year: PupilYearSummary; scope: PupilReadScope }> {
-  const record = await getSummary(upn);
-  const year = record ? yearOfSummary(record, academicYear) : undefined;
-  if (!record || !year) throw problem(404, 'No such pupil.');
-  const scope = await scopeOfYear(principal, upn, year);
-  if (scope.kind === 'none') throw problem(404, 'No such pupil.');
-  return { record, year, scope };
-}
-
-/**
- * The pupil view a school gets: only what its own enrolments hold — its marks and figures, the names
- * and cohorts it stated — plus the flags the LA shares with schools (issue 15).
- */
-function ownSchoolView(record: PupilSummaryRecord, year: PupilYearSummary, urn: string, patternFlags: readonly PupilFlag[]) {
-  const own = year.enrolments.filter((e) => e.urn === urn);
-  const counts = own.reduce((acc, e) => acc.map((n, i) => n + (e.counts[i] ?? 0)), new Array<number>(year.counts.length).fill(0));
-  const t = totalsOf(counts);
-  const absence = t.authorised + t.unauthorised;
-  const details = record.enrolments
-    .filter((e) => e.academicYear === year.academicYear && e.urn === urn)
-    .sort((a, b) => (a.lastListed < b.lastListed ? 1 : -1))[0];
-  const lastDay = details ? dayOfAcademicYear(details.lastListed) : 0;
-  const cohorts = details ? positiveCohortsOf(cohortsEver(cohortMasksByDay(year.academicYear, details.stated), lastDay, lastDay)) : [];
-  return {
-    upn: year.upn, forename: details?.forename ?? null, surname: details?.surname ?? null, dob: details?.dob ?? null, yearGroup: details?.yearGroup ?? null,
-    academicYear: year.academicYear, cohorts,
-    enrolments: own.map((e) => ({
-      urn: e.urn, academicYear: e.academicYear, registration: e.registration, admissionDate: e.admissionDate ?? null,
-      leavingDate: e.leavingDate ?? null, stats: toStats(e.counts), persistentAbsence: e.persistentAbsence, severeAbsence: e.severeAbsence,
-    })),
-    totals: toStats(counts), persistentAbsence: isPersistentAbsence(absence, t.possible), severeAbsence: isSevereAbsence(absence, t.possible),
-    flags: flagsForSchool([...year.flags, ...patternFlags], urn, runtimeConfig().settings.flagsSharedWithSchools, own.length === year.enrolments.length),
-  };
-}
 
 function parseUpnParam(raw: string | undefined): string {
   const parsed = Upn.safeParse(raw ?? '');
@@ -235,27 +178,7 @@ export const pupilRoutes = [
     response: PupilView,
     handler: async ({ audit, principal, params, query }) => {
       const upn = parseUpnParam(params.upn);
-      const { record, year, scope } = await readablePupil(principal, upn, query.academicYear).catch(async (err: unknown) => {
-        audit.record({ target: 'pupil', upn, outcome: 'not_found' });
-        throw err;
-      });
-      const patternFlags = await getPupilPatternFlags(upn, year.academicYear);
-      // A school is told only of its own part-time timetables, and whether the LA looks after the child.
-      const dutyUrns = scope.kind === 'own' ? [scope.urn] : year.enrolments.map((e) => e.urn);
-      const duties = await pupilDutyFields(principal, upn, year.academicYear, dutyUrns);
-      audit.record({ target: 'pupil', upn, outcome: 'ok' });
-      if (scope.kind === 'own') return json(200, { ...ownSchoolView(record, year, scope.urn, patternFlags), ...duties });
-      return json(200, {
-        upn, forename: year.forename ?? null, surname: year.surname ?? null, dob: year.dob ?? null, yearGroup: year.yearGroup ?? null,
-        academicYear: year.academicYear, cohorts: year.cohorts,
-        enrolments: year.enrolments.map((e) => ({
-          urn: e.urn, academicYear: e.academicYear, registration: e.registration, admissionDate: e.admissionDate ?? null,
-          leavingDate: e.leavingDate ?? null, stats: toStats(e.counts), persistentAbsence: e.persistentAbsence, severeAbsence: e.severeAbsence,
-        })),
-        totals: toStats(year.counts), persistentAbsence: year.persistentAbsence, severeAbsence: year.severeAbsence,
-        flags: [...year.flags, ...patternFlags],
-        ...duties,
-      });
+      return json(200, resultOf(await readPupil(app, { principal, audit }, { upn, academicYear: query.academicYear })));
     },
   }),
   defineRoute({
@@ -266,45 +189,9 @@ export const pupilRoutes = [
     csv: true,
     handler: async ({ audit, principal, params, query, event }) => {
       const upn = parseUpnParam(params.upn);
-      const today = todayInEngland();
-      const to = query.to ?? today;
-      const from = query.from ?? academicYearStart(academicYearOf(to));
-      if (from > to) throw problem(400, '`from` is after `to`.', [{ field: 'from', message: 'must not be after to' }]);
-      if (dayNumber(to) - dayNumber(from) > 3 * 366) throw problem(400, 'Ask for at most three years of sessions at a time.');
-      // Scope is checked for every academic year the answer would cover, each on its own: a year the
-      // caller may not read is left out, never read on the strength of another year (issue 15).
-      const record = await getSummary(upn);
-      const scopes = new Map<number, PupilReadScope>();
-      for (let y = academicYearOf(from); record && y <= academicYearOf(to); y++) {
-        const summary = record.years[String(y)];
-        const scope = summary ? await scopeOfYear(principal, upn, summary) : undefined;
-        if (scope && scope.kind !== 'none') scopes.set(y, scope);
-      }
-      if (!record || scopes.size === 0) {
-        audit.record({ target: 'pupil', upn, outcome: 'not_found' });
-        throw problem(404, 'No such pupil.');
-      }
-      const enrolments = record.enrolments.filter((e) => {
-        const scope = scopes.get(e.academicYear);
-        return scope !== undefined && (scope.kind === 'all' || (scope.kind === 'own' && e.urn === scope.urn));
-      });
-      const sessions: Array<{ date: string; session: 'AM' | 'PM'; code: string | null; urn: string }> = [];
-      for (const e of enrolments.sort((a, b) => a.academicYear - b.academicYear || (a.urn < b.urn ? -1 : 1))) {
-        const yFrom = from > academicYearStart(e.academicYear) ? from : academicYearStart(e.academicYear);
-        const yTo = to < academicYearEnd(e.academicYear) ? to : academicYearEnd(e.academicYear);
-        for (let d = yFrom; d <= yTo; d = addDays(d, 1)) {
-          const i = dayOfAcademicYear(d) * 2;
-          for (const [offset, session] of [[0, 'AM'], [1, 'PM']] as const) {
-            const ch = e.marks[i + offset];
-            if (ch === NO_MARK) continue;
-            sessions.push({ date: d, session, code: CODE_OF_CHAR[ch] ?? null, urn: e.urn });
-          }
-        }
-      }
-      sessions.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : a.session < b.session ? -1 : a.session > b.session ? 1 : a.urn < b.urn ? -1 : 1));
-      audit.record({ target: 'pupil', upn, outcome: 'ok' });
-      if (wantsCsv(event)) return csvResponse(`sessions-${upn}.csv`, ['date', 'session', 'code', 'urn'], sessions);
-      return json(200, { upn, from, to, sessions });
+      const answer = resultOf(await pupilSessions(app, { principal, audit }, { upn, from: query.from, to: query.to }));
+      if (wantsCsv(event)) return csvResponse(`sessions-${upn}.csv`, ['date', 'session', 'code', 'urn'], answer.sessions);
+      return json(200, answer);
     },
   }),
   defineRoute({

@@ -14,7 +14,7 @@ import { inParallel } from '../../../shared/store/table.js';
 import { actorOf } from '../../../shared/domain/access.js';
 import { defineRoute, json, jsonBody, problem, Problem, rawBody } from '../http.js';
 import { presignStagedUpload, StagedUploadResponse, stagedUploadRequest, UploadId, eventWithStagedBody } from '../staged-uploads.js';
-import { newId } from './returns.js';
+import { newId } from '../../../shared/app/ids.js';
 
 const RegistryReport = z
   .object({

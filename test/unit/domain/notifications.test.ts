@@ -54,9 +54,13 @@ describe('an officer\'s overdue cases', () => {
     expect(caseOverdue({ status: 'submitted', triageDueOn: '2026-11-19' }, DATE)).toBe(false);
   });
 
-  it('does not fire once the case is triaged, or for a case with no assignee', () => {
+  it('does not fire once the case is triaged', () => {
     expect(kinds({ cases: [{ ...base, status: 'triaged', triageDueOn: '2026-11-10' }] })).toEqual([]);
-    expect(kinds({ cases: [{ ...base, assignee: null, triageDueOn: '2026-11-10' }] })).toEqual([]);
+  });
+
+  it('tells every LA officer of an overdue case with no assignee (a submitted case has none: triage is the team\'s queue), and nobody else', () => {
+    expect(kinds({ cases: [{ ...base, assignee: null, triageDueOn: '2026-11-10' }] })).toEqual(['case_overdue>officer-1', 'case_overdue>officer-2']);
+    expect(kinds({ cases: [{ ...base, assignee: null, triageDueOn: DATE }] })).toEqual([]);
   });
 });
 

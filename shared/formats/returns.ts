@@ -6,8 +6,8 @@
  * answered there, with the file quarantined) and the ingest Lambda calls it again on the stored
  * object (the only parse a presigned upload gets), so a format cannot behave differently by path.
  */
-import { parseCtf } from '../../shared/formats/ctf.js';
-import { parseDailyReturnCsv, type ReturnParse, type ReturnParseOptions } from '../../shared/formats/daily-return-csv.js';
+import { parseCtf } from './ctf.js';
+import { parseDailyReturnCsv, type ReturnParse, type ReturnParseOptions } from './daily-return-csv.js';
 
 export type ParsedReturn = ReturnParse;
 export type ReturnFormat = 'csv' | 'ctf';

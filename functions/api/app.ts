@@ -1,0 +1,28 @@
+/**
+ * The API Lambda's composition (docs/design.md §3): the use cases' ports wired once, to the stores,
+ * and to the API's own read models where a use case needs them. Routes hand this to the use cases.
+ */
+import { configuredSettings, storedFiles, storedPupils, storedReferrals, storedReturns, storedSchools } from '../../shared/app/wiring.js';
+import type { Registers, Views } from '../../shared/app/ports.js';
+import { cellsForPeriod, pupilRowsForPeriod } from './any-period.js';
+import { pupilDutyFields } from './routes/duties.js';
+import { currentLaView, currentSchoolView } from './view-cache.js';
+import { listSchoolCells } from '../../shared/store/views.js';
+
+/** The views as this instance holds them (refreshed when their version pointer moves). */
+const views: Views = { laView: currentLaView, schoolView: currentSchoolView, schoolCells: listSchoolCells };
+
+/** Any other period, from the registers this instance holds. */
+const registers: Registers = { cellsForPeriod, pupilRowsForPeriod };
+
+export const app = {
+  returns: storedReturns,
+  files: storedFiles,
+  schools: storedSchools,
+  pupils: storedPupils,
+  referrals: storedReferrals,
+  ...configuredSettings,
+  duties: { fieldsFor: pupilDutyFields },
+  views,
+  registers,
+};

@@ -1,0 +1,91 @@
+/**
+ * What the use cases need from the stores (docs/design.md §3), as small interfaces: the DynamoDB and
+ * S3 modules under shared/store are the adapters (shared/app/wiring.ts), and the use-case tests hand
+ * in memory ones, so a fault is injected through the port, not by spying on a module.
+ */
+import type { LaSettings } from '../config.js';
+import type { Principal } from '../domain/access.js';
+import type { CareEpisodeSpan } from '../domain/cohorts.js';
+import type { LaView, SchoolCell } from '../domain/la-view.js';
+import type { PeriodCells } from '../domain/metrics.js';
+import type { Period } from '../domain/periods.js';
+import type { PupilFlag } from '../domain/pupil-summary.js';
+import type { Change, Referral, ReferralEvent } from '../domain/referrals.js';
+import type { PupilRow, SchoolView } from '../domain/school-view.js';
+import type { PupilSummaryRecord } from '../store/pupils.js';
+import type { IdempotencyClaim } from '../store/referrals.js';
+import type { ReturnRecord, ReturnStatus } from '../store/returns.js';
+import type { SchoolRecord } from '../store/schools.js';
+
+/** Received returns: their status, counts and row errors. */
+export interface Returns {
+  create(r: ReturnRecord): Promise<void>;
+  get(returnId: string): Promise<ReturnRecord | undefined>;
+  setStatus(returnId: string, status: ReturnStatus, fields?: Partial<ReturnRecord>): Promise<void>;
+}
+
+/** Where files are kept: accepted returns (whose arrival starts the ingest) and refused ones. */
+export type FileArea = 'returns' | 'quarantine';
+
+export interface Files {
+  put(area: FileArea, key: string, body: Buffer | string, contentType: string, metadata?: Record<string, string>): Promise<void>;
+  putJson(area: FileArea, key: string, value: unknown): Promise<void>;
+  exists(area: FileArea, key: string): Promise<boolean>;
+  /** A presigned PUT for a file too large to send through the API. */
+  uploadUrl(area: FileArea, key: string, contentType: string, bytes: number, expiresInSeconds: number): Promise<string>;
+}
+
+export interface Schools {
+  get(urn: string): Promise<SchoolRecord | undefined>;
+  getMany(urns: string[]): Promise<Map<string, SchoolRecord>>;
+  /** Every school the LA knows (the registry and any that sent returns). */
+  list(): Promise<SchoolRecord[]>;
+  /** Each school's inferred session days for a year, keyed `year#urn` (the days it opened). */
+  sessionDays(pairs: Array<{ urn: string; academicYear: number }>): Promise<Map<string, Uint8Array>>;
+}
+
+/** Referral cases and their event history (docs/design.md §5). */
+export interface Referrals {
+  /** Claim an Idempotency-Key for a create, or learn the case and body hash it was first used with. */
+  claimCreateKey(caller: string, key: string, record: { referralId: string; bodyHash: string; at: string }): Promise<IdempotencyClaim>;
+  putNew(change: Change): Promise<{ referral: Referral; events: ReferralEvent[] }>;
+  get(id: string): Promise<{ referral: Referral; events: ReferralEvent[] } | undefined>;
+  /** Append a change made to the case as read at `expectedVersion`; stale when someone else changed it first. */
+  append(change: Change, expectedVersion: number): Promise<{ saved: true } | { saved: false; currentVersion?: number }>;
+  /** Every case about a pupil (penalty-notice history across cases). */
+  ofPupil(upn: string): Promise<Referral[]>;
+}
+
+/** The materialised views as currently published (the year to date, census terms, weeks). */
+export interface Views {
+  /** The LA figures (per-school cells are not in it: `schoolCells`). */
+  laView(year: number): Promise<(LaView & { version: number }) | undefined>;
+  schoolView(urn: string, year: number): Promise<(SchoolView & { version: number }) | undefined>;
+  /** Every school's per-school cells for one materialised detailed period (rows per school, phase or placement). */
+  schoolCells(year: number, periodId: string): Promise<SchoolCell[]>;
+}
+
+/** Exact figures for a period that is not materialised, computed from the schools' registers. */
+export interface Registers {
+  cellsForPeriod(period: Period, urns?: ReadonlySet<string>): Promise<Array<{ urn: string; cells: PeriodCells }>>;
+  pupilRowsForPeriod(period: Period, options?: { urns?: ReadonlySet<string>; withCare?: boolean }): Promise<Array<PupilRow & { periodCounts: number[] }>>;
+}
+
+/** Pupils as the ingest left them, and what the LA's lists and the patterns run add. */
+export interface PupilRecords {
+  summary(upn: string): Promise<PupilSummaryRecord | undefined>;
+  /** The LA's own care episodes for the pupil (every source). */
+  careEpisodes(upn: string): Promise<readonly CareEpisodeSpan[]>;
+  /** The latest patterns run's flags on the pupil for the year. */
+  patternFlags(upn: string, academicYear: number): Promise<PupilFlag[]>;
+}
+
+/** What the statutory duties add to a pupil view (looked after today; part-time timetables the caller may see). */
+export interface PupilDuties {
+  fieldsFor(principal: Principal, upn: string, academicYear: number, urns: readonly string[]): Promise<Record<string, unknown>>;
+}
+
+/** The LA's settings (thresholds, what is shared with schools), read when a use case runs. */
+export interface Settings {
+  settings(): LaSettings;
+}

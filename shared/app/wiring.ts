@@ -1,0 +1,63 @@
+/**
+ * The ports as the deployed service has them (docs/design.md §3): DynamoDB and S3 through the
+ * modules in shared/store, buckets from the one configuration. Each Lambda composes what it needs from
+ * these once; tests compose in-memory ones instead.
+ */
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { runtimeConfig } from '../config.js';
+import { headBlob, putBlob, putJson } from '../store/blobs.js';
+import { loadCareIndex } from '../store/care.js';
+import { s3Client } from '../store/clients.js';
+import { getPupilPatternFlags } from '../store/patterns.js';
+import { getSummary } from '../store/pupils.js';
+import { createReturn, getReturn, setReturnStatus } from '../store/returns.js';
+import { getSchool, getSchools, getSessionDays, listSchools } from '../store/schools.js';
+import { appendChange, claimCreateKey, getReferral, getReferralsOfPupil, putNewReferral, StaleReferralError } from '../store/referrals.js';
+import type { FileArea, Files, PupilRecords, Referrals, Returns, Schools, Settings } from './ports.js';
+
+/** The bucket an area is kept in. */
+export function bucketOf(area: FileArea): string {
+  const config = runtimeConfig();
+  return area === 'returns' ? config.returnsBucket : config.quarantineBucket;
+}
+
+export const storedReturns: Returns = { create: createReturn, get: getReturn, setStatus: setReturnStatus };
+
+export const storedFiles: Files = {
+  put: async (area, key, body, contentType, metadata) => {
+    await putBlob(bucketOf(area), key, body, contentType, metadata);
+  },
+  putJson: async (area, key, value) => {
+    await putJson(bucketOf(area), key, value);
+  },
+  exists: async (area, key) => (await headBlob(bucketOf(area), key)) !== undefined,
+  uploadUrl: (area, key, contentType, bytes, expiresIn) =>
+    getSignedUrl(s3Client(), new PutObjectCommand({ Bucket: bucketOf(area), Key: key, ContentType: contentType, ContentLength: bytes }), { expiresIn }),
+};
+
+export const storedSchools: Schools = { get: getSchool, getMany: getSchools, list: listSchools, sessionDays: getSessionDays };
+
+export const storedPupils: PupilRecords = {
+  summary: getSummary,
+  careEpisodes: async (upn) => (await loadCareIndex()).get(upn) ?? [],
+  patternFlags: getPupilPatternFlags,
+};
+
+export const configuredSettings: Settings = { settings: () => runtimeConfig().settings };
+
+export const storedReferrals: Referrals = {
+  claimCreateKey,
+  putNew: putNewReferral,
+  get: getReferral,
+  append: async (change, expected) => {
+    try {
+      await appendChange(change, expected);
+      return { saved: true };
+    } catch (err) {
+      if (err instanceof StaleReferralError) return { saved: false, currentVersion: err.currentVersion };
+      throw err;
+    }
+  },
+  ofPupil: getReferralsOfPupil,
+};
