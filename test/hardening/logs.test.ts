@@ -130,19 +130,23 @@ describe('logs hold no pupil data', () => {
   });
 
   it('an API failure whose error quotes a corrupted pupil list is answered 500 without detail and logged masked', async () => {
-    const key = 'views/2025/pupils.json.gz';
+    // The school's materialised view holds its pupil rows (names included); corrupt it so that
+    // parsing it fails with an error that quotes pupil data.
+    const key = `views/2025/schools/${URN}.json.gz`;
     const stored = await getBlob(DEFAULT_NAMES.registersBucket, key);
     const { gunzipSync } = await import('node:zlib');
     const text = gunzipSync(stored!.body).toString('utf8');
     const corrupt = text.replace(/"forename":"([^"]+)"/, '"forename":$1');
     expect(corrupt).not.toBe(text);
     await putBlob(DEFAULT_NAMES.registersBucket, key, gzipSync(corrupt), 'application/json');
-    // The pointer must move for the API to re-read the list: a new LA view version.
-    const { putItem } = await import('../../shared/store/table.js');
+    // The pointer must move for the API to re-read the view: a new school view version.
+    const { getItem, putItem } = await import('../../shared/store/table.js');
     const { k } = await import('../../shared/store/keys.js');
-    await putItem({ ...k.laView(2025), academicYear: 2025, version: 1_000_000, updatedAt: new Date().toISOString() });
-    const res = await svc.request('GET', '/v1/referrals/suggestions?academicYear=2025', { token: officer });
+    const pointer = await getItem<Record<string, unknown>>(k.schoolView(URN, 2025));
+    await putItem({ ...pointer, ...k.schoolView(URN, 2025), version: 1_000_000 });
+    const res = await svc.request('GET', `/v1/schools/${URN}/unresolved-n?academicYear=2025`, { token: officer });
     await putBlob(DEFAULT_NAMES.registersBucket, key, stored!.body, 'application/json');
+    if (pointer) await putItem(pointer);
     expect(res.status).toBe(500);
     expect(res.text).not.toMatch(/forename|SyntaxError|JSON/);
     expect(lines.filter((l) => l.includes('unhandled error')).join('\n')).toContain('[quoted text]');
