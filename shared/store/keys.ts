@@ -29,6 +29,8 @@
  *   CONFIG                   CURSOR_KEY             the key every API instance signs list cursors with
  *   CONFIG                   NOTIFICATION_KEY       the key notification keys pseudonymise children with
  *   OUTBOX                   <notification key>     a notification: pending, sent or failed (issue 19)
+ *                                                   gsi1: OUTBOX#<status> / <queuedAt>#<key>; sent and failed
+ *                                                   ones expire (TTL attribute expiresAt, lib/storage.ts)
  *   PERSON#<sub>             PERSON                 a person's address, role and alert choices   gsi1: PEOPLE / <sub>
  *
  * S3:
@@ -100,6 +102,10 @@ export const k = {
   /** The notification outbox (issue 19): one partition, a notification per key. */
   outboxPk: 'OUTBOX',
   outboxItem: (key: string) => ({ pk: 'OUTBOX', sk: key }),
+  /** The outbox by status (gsi1): a run reads only the pending and failed partitions, never the sent. */
+  outboxByStatus: (status: 'pending' | 'sent' | 'failed') => `OUTBOX#${status}`,
+  /** Newest first by queuing time; the key makes it unique. */
+  outboxByStatusSk: (queuedAt: string, key: string) => `${queuedAt}#${key}`,
   /** People who receive notifications: their address and choices, by token subject. */
   person: (sub: string) => ({ pk: `PERSON#${sub}`, sk: 'PERSON' }),
   peopleIndex: 'PEOPLE',
