@@ -87,7 +87,7 @@ describe('the outbox', () => {
   });
 
   it('retries a failed one by reading only it, once sent never again', async () => {
-    const more: NotificationFacts = { ...facts, noRegister: [{ upn: 'A999200120011' }] };
+    const more: NotificationFacts = { ...facts, noRegister: [{ upn: 'A999200120011', since: '2026-08-01' }] };
     const vsh: Recipient[] = [...recipients, { sub: 'vsh-1', role: 'vsh', email: 'vsh@la.example' }];
     const failing: Mailer = { send: () => Promise.reject(new Error('SES throttled')) };
     expect((await runNotificationJob({ facts: more, recipients: vsh, mailer: failing })).failed).toBe(1);
