@@ -17,7 +17,7 @@ import { socialWorkerAbsences } from '../domain/social-worker-absences.js';
 import type { VirtualSchoolChild } from '../domain/virtual-school.js';
 import { calendarSourcesForSchools } from '../store/calendars.js';
 import { loadCareIndex } from '../store/care.js';
-import { childPseudonym, enqueue, getOutboxItem, isDue, listDue, markFailed, markSent } from '../store/outbox.js';
+import { childPseudonym, enqueue, ensureOutboxIndexed, getOutboxItem, isDue, listDue, markFailed, markSent } from '../store/outbox.js';
 import { listPeople, recipientsOf } from '../store/people.js';
 import { getEnrolmentsByKeys, getPupilEnrolments } from '../store/pupils.js';
 import { listAllReferrals } from '../store/referrals.js';
@@ -171,6 +171,7 @@ export async function loadRecipients(): Promise<Recipient[]> {
 /** One scheduled run: immediate alerts (every run) or those and the daily digest (the digest run). */
 export async function runScheduledNotifications(input: { run: 'immediate' | 'digest'; mailer: Mailer; appUrl: string; returnCutOff: string; now?: Date }): Promise<JobResult & { date: string }> {
   const now = input.now ?? new Date();
+  await ensureOutboxIndexed(); // one read, once the outbox's older items have their index entries
   const [facts, recipients] = await Promise.all([gatherFacts({ now, appUrl: input.appUrl, returnCutOff: input.returnCutOff }), loadRecipients()]);
   const result = await runNotificationJob({ facts, recipients, mailer: input.mailer, digest: input.run === 'digest', now });
   return { ...result, date: facts.date };

@@ -28,6 +28,7 @@
  *                                                   to accept or reject          gsi1: IDREVIEWS / <createdAt>#<id>
  *   CONFIG                   CURSOR_KEY             the key every API instance signs list cursors with
  *   CONFIG                   NOTIFICATION_KEY       the key notification keys pseudonymise children with
+ *   CONFIG                   OUTBOX_INDEXED         marker: outbox items stored before the status index were given theirs
  *   OUTBOX                   <notification key>     a notification: pending, sent or failed (issue 19)
  *                                                   gsi1: OUTBOX#<status> / <queuedAt>#<key>; sent and failed
  *                                                   ones expire (TTL attribute expiresAt, lib/storage.ts)
@@ -54,6 +55,8 @@ export const k = {
   cursorSigningKey: { pk: 'CONFIG', sk: 'CURSOR_KEY' },
   /** The key children are pseudonymised with in notification keys (no UPN in the outbox). */
   notificationKey: { pk: 'CONFIG', sk: 'NOTIFICATION_KEY' },
+  /** Set once the outbox's older items have their status-index entries (shared/store/outbox.ts ensureOutboxIndexed). */
+  outboxIndexed: { pk: 'CONFIG', sk: 'OUTBOX_INDEXED' },
 
   returnItem: (returnId: string) => ({ pk: `RETURN#${returnId}`, sk: 'RETURN' }),
   returnsBySchool: (urn: string) => `SCHOOL#${urn}#RETURNS`,

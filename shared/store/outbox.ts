@@ -161,6 +161,41 @@ export async function markFailed(key: string, error: string, at = new Date().toI
   });
 }
 
+/**
+ * Once per table: give notifications stored before the status index (no gsi1pk) their entry and, if
+ * sent or failed, their expiry, so none is left unsent or kept for ever. Afterwards a marker makes
+ * each call one read; the scheduled run calls it first (runScheduledNotifications). An item whose
+ * status changes meanwhile is left to the update that changed it (markSent and markFailed set the index).
+ */
+export async function ensureOutboxIndexed(at = new Date().toISOString()): Promise<number> {
+  if (await getItem(k.outboxIndexed)) return 0;
+  let start: Record<string, unknown> | undefined;
+  let given = 0;
+  do {
+    const page = await queryFromKey<StoredItem>({
+      KeyConditionExpression: 'pk = :pk', FilterExpression: 'attribute_not_exists(gsi1pk)', ExpressionAttributeValues: { ':pk': k.outboxPk },
+    }, start);
+    for (const item of page.items) {
+      const expires = item.status === 'pending' ? undefined : expiresAt(item.sentAt ?? item.queuedAt);
+      try {
+        await updateItem({
+          key: k.outboxItem(item.key),
+          update: `SET #g = :g, #gs = :gs${expires === undefined ? '' : ', #x = :x'}`,
+          condition: 'attribute_not_exists(#g) AND #s = :s',
+          names: { '#g': 'gsi1pk', '#gs': 'gsi1sk', '#s': 'status', ...(expires === undefined ? {} : { '#x': TABLE_SCHEMA.ttlAttribute }) },
+          values: { ':g': k.outboxByStatus(item.status), ':gs': k.outboxByStatusSk(item.queuedAt, item.key), ':s': item.status, ...(expires === undefined ? {} : { ':x': expires }) },
+        });
+        given++;
+      } catch (err) {
+        if (!isConditionFailure(err)) throw err;
+      }
+    }
+    start = page.lastKey;
+  } while (start);
+  await putItem({ ...k.outboxIndexed, at });
+  return given;
+}
+
 let pseudonymKey: Promise<Buffer> | undefined;
 
 /**

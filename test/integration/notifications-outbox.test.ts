@@ -2,14 +2,17 @@
  * The outbox does not grow into every run's reading (issue 19; docs/notifications.md): with many sent
  * notifications held, a run reads none of them — only the pending and failed partitions of the status
  * index, and each due item again before sending — and still sends nothing twice; the administrator
- * pages the outbox newest first, 50 a page, with signed cursors bound to the status asked for.
+ * pages the outbox newest first, 50 a page, with signed cursors bound to the status asked for; and
+ * notifications stored before the status index are given their entries once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Mailer, OutgoingMessage } from '../../shared/app/notifications.js';
 import { runNotificationJob } from '../../shared/app/notifications.js';
 import type { NotificationFacts, Recipient } from '../../shared/domain/notifications.js';
 import { documentClient } from '../../shared/store/clients.js';
-import { enqueue, listOutbox, markSent } from '../../shared/store/outbox.js';
+import { enqueue, ensureOutboxIndexed, listDue, listOutbox, markSent, pageOutbox } from '../../shared/store/outbox.js';
+import { k } from '../../shared/store/keys.js';
+import { getItem, putItem } from '../../shared/store/table.js';
 import { startTestService, type TestService } from './harness.js';
 
 let svc: TestService;
@@ -129,5 +132,28 @@ describe('the outbox', () => {
     expect((await get('?status=sent&cursor=eyJiZWZvcmUiOiJ6In0.forged')).status).toBe(400);
     expect((await get(`?status=sent&cursor=${encodeURIComponent(sentPage.nextCursor)}`)).status).toBe(200);
     expect((await get('?limit=101')).status).toBe(400);
+  });
+
+  it('gives notifications stored before the status index their entry once, so a pending one is still sent once', async () => {
+    const legacy = (key: string, status: 'pending' | 'sent', at: string) => putItem({
+      ...k.outboxItem(key), key, kind: 'return_rejected', sub: 'school-1', email: 'office@alpha.example', frequency: 'immediate', date: at.slice(0, 10),
+      subject: 'Attendance Hub: a return was rejected', preview: 'A return was rejected.', body: 'A return was rejected.', link: 'http://127.0.0.1:3000/#/returns',
+      status, attempts: status === 'sent' ? 1 : 0, queuedAt: at, ...(status === 'sent' ? { sentAt: at, messageId: 'old' } : {}),
+    });
+    await legacy('return_rejected:school-1:legacy-pending', 'pending', '2026-08-03T08:00:00.000Z');
+    await legacy('return_rejected:school-1:legacy-sent', 'sent', '2026-08-03T08:01:00.000Z');
+    expect((await listDue()).map((i) => i.key)).toEqual([]);
+
+    expect(await ensureOutboxIndexed()).toBe(2);
+    expect((await listDue()).map((i) => i.key)).toEqual(['return_rejected:school-1:legacy-pending']);
+    const sent = await getItem<{ gsi1pk: string; expiresAt: number }>(k.outboxItem('return_rejected:school-1:legacy-sent'));
+    expect(sent).toMatchObject({ gsi1pk: k.outboxByStatus('sent'), expiresAt: Math.floor(Date.parse('2026-08-03T08:01:00.000Z') / 1000) + 400 * 86_400 });
+    expect((await pageOutbox({ status: 'sent', limit: 200 })).items.some((i) => i.key === 'return_rejected:school-1:legacy-sent')).toBe(true);
+    expect(await ensureOutboxIndexed()).toBe(0); // the marker: one read from now on
+
+    const once = recorder();
+    expect((await runNotificationJob({ facts: { date: '2026-11-18', appUrl: facts.appUrl }, recipients, mailer: once.mailer })).sent).toBe(1);
+    expect((await runNotificationJob({ facts: { date: '2026-11-18', appUrl: facts.appUrl }, recipients, mailer: once.mailer })).sent).toBe(0);
+    expect(once.sent.map((m) => m.key)).toEqual(['return_rejected:school-1:legacy-pending']);
   });
 });
