@@ -37,6 +37,8 @@ export const TABLE_SCHEMA = {
   partitionKey: 'pk',
   sortKey: 'sk',
   gsi1: { name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+  /** DynamoDB deletes an item some time after this epoch second (sent notifications, docs/notifications.md). */
+  ttlAttribute: 'expiresAt',
 } as const;
 
 /**

@@ -17,7 +17,7 @@ import { socialWorkerAbsences } from '../domain/social-worker-absences.js';
 import type { VirtualSchoolChild } from '../domain/virtual-school.js';
 import { calendarSourcesForSchools } from '../store/calendars.js';
 import { loadCareIndex } from '../store/care.js';
-import { childPseudonym, enqueue, listOutbox, markFailed, markSent, MAX_ATTEMPTS } from '../store/outbox.js';
+import { childPseudonym, enqueue, ensureOutboxIndexed, getOutboxItem, isDue, listDue, markFailed, markSent } from '../store/outbox.js';
 import { listPeople, recipientsOf } from '../store/people.js';
 import { getEnrolmentsByKeys, getPupilEnrolments } from '../store/pupils.js';
 import { listAllReferrals } from '../store/referrals.js';
@@ -63,12 +63,19 @@ export async function runNotificationJob(input: { facts: NotificationFacts; reci
   const all = notificationsFor(await pseudonymised(input.facts), input.recipients);
   const toQueue = [...all.filter((n) => n.frequency === 'immediate'), ...(input.digest ? dailyDigests(all, input.facts.appUrl) : [])];
   const result: JobResult = { queued: 0, alreadyQueued: 0, sent: 0, failed: 0 };
+  const queued: string[] = [];
   for (const n of toQueue) {
-    if (await enqueue(n, at)) result.queued++;
-    else result.alreadyQueued++;
+    if (await enqueue(n, at)) {
+      result.queued++;
+      queued.push(n.key);
+    } else result.alreadyQueued++;
   }
-  const due = (await listOutbox()).filter((i) => i.status === 'pending' || (i.status === 'failed' && i.attempts < MAX_ATTEMPTS));
-  for (const item of due) {
+  // What earlier runs left pending or failed (oldest first) and what was queued now (the status index
+  // may not show it yet); never the sent. Each is read again, consistently, just before it is sent: the index lags.
+  const keys = [...new Set([...(await listDue()).map((i) => i.key), ...queued])];
+  for (const key of keys) {
+    const item = await getOutboxItem(key);
+    if (!item || !isDue(item)) continue;
     try {
       const { messageId } = await input.mailer.send({ to: item.email, subject: item.subject, preview: item.preview, text: item.body, link: item.link, key: item.key });
       if (await markSent(item.key, new Date().toISOString(), messageId)) result.sent++;
@@ -165,6 +172,7 @@ export async function loadRecipients(): Promise<Recipient[]> {
 /** One scheduled run: immediate alerts (every run) or those and the daily digest (the digest run). */
 export async function runScheduledNotifications(input: { run: 'immediate' | 'digest'; mailer: Mailer; appUrl: string; returnCutOff: string; now?: Date }): Promise<JobResult & { date: string }> {
   const now = input.now ?? new Date();
+  await ensureOutboxIndexed(); // one read, once the outbox's older items have their index entries
   const [facts, recipients] = await Promise.all([gatherFacts({ now, appUrl: input.appUrl, returnCutOff: input.returnCutOff }), loadRecipients()]);
   const result = await runNotificationJob({ facts, recipients, mailer: input.mailer, digest: input.run === 'digest', now });
   return { ...result, date: facts.date };

@@ -24,7 +24,7 @@
 import type { Role } from './access.js';
 import { CODE_OF_CHAR, isAbsence, isLate, isPossible, NO_MARK, UNMARKED } from './codes.js';
 import { COHORT_BIT } from './cohorts.js';
-import { academicYearOf, addDays, dayOfAcademicYear } from './dates.js';
+import { academicYearOf, addDays, dateOfAcademicDay, dayOfAcademicYear } from './dates.js';
 import { careMasks, dailyAlerts, DEFAULT_NEW_IN_CARE_DAYS, groupBits, type VirtualSchoolChild } from './virtual-school.js';
 
 export const NOTIFICATION_KINDS = [
@@ -66,8 +66,8 @@ export interface NotificationFacts {
   appUrl: string;
   /** Looked-after children's marks on `date` (the Virtual School's alerts and register rows). */
   lookedAfterMarks?: Array<{ upn: string; session: 'AM' | 'PM'; code: string | null; urn: string }>;
-  /** Children in the Virtual School's cohorts on no school's register. */
-  noRegister?: Array<{ upn: string }>;
+  /** Children in the Virtual School's cohorts on no school's register (the run's first day: noRegisterSince). */
+  noRegister?: Array<{ upn: string; since: string }>;
   /** Looked-after children with 10 school days of continuous absence (the run's first day). */
   continuousAbsence?: Array<{ upn: string; since: string }>;
   /** Open cases: their assignee and triage due date (a case is overdue while submitted after it). */
@@ -137,12 +137,13 @@ function drafts(f: NotificationFacts): Draft[] {
     });
   }
   for (const c of f.noRegister ?? []) {
-    // One notification per child and day: keyed by the child, but the words never name them.
+    // Once per child and run (keyed by the run's first day, as a continuous absence is), not every
+    // day it lasts: the roll shows who is still on no register; the words never name the child.
     out.push({
-      kind: 'vsh_no_register', fact: `${f.date}:${c.upn}`, for: vsh, path: '#/virtual-school',
+      kind: 'vsh_no_register', fact: `${c.since}:${c.upn}`, for: vsh, path: '#/virtual-school',
       subject: 'A child in the Virtual School is on no school register',
-      preview: 'A child in the Virtual School’s cohorts is not on any school’s register.',
-      body: `On ${f.date} a child in the Virtual School's cohorts is on no school's register. See the roll in Attendance Hub ("On no register").`,
+      preview: `A child in the Virtual School’s cohorts has been on no school’s register since ${c.since}.`,
+      body: `A child in the Virtual School's cohorts has been on no school's register since ${c.since} (as of ${f.date}). You are told once; the roll in Attendance Hub lists everyone still on no register ("On no register").`,
     });
   }
   for (const c of f.continuousAbsence ?? []) {
@@ -275,6 +276,23 @@ export function continuousAbsenceSince(child: VirtualSchoolChild, date: string, 
 }
 
 /**
+ * The first day of the run, reaching `date`, on which a child has been in the Virtual School's cohorts
+ * and on no school's register this school year: the day they came into the cohorts, or the year's
+ * first day. Undefined when they are on a register this year or not in the cohorts on `date`. A child
+ * who leaves the cohorts and comes back still unregistered starts a new run; so does a new school year.
+ */
+export function noRegisterSince(child: VirtualSchoolChild, date: string): string | undefined {
+  const year = academicYearOf(date);
+  if (child.enrolments.some((e) => e.academicYear === year)) return undefined;
+  const masks = careMasks(child, year);
+  const any = groupBits('any');
+  let day = dayOfAcademicYear(date);
+  if ((masks[day] & any) === 0) return undefined;
+  while (day > 0 && (masks[day - 1] & any) !== 0) day--;
+  return dateOfAcademicDay(year, day);
+}
+
+/**
  * The Virtual School's part of a day's facts, from its children (docs/design.md §1): looked-after
  * children's marks that day (absences and sessions not marked, from the daily alerts), children in
  * its cohorts that day on no school's register this year, and looked-after children absent for
@@ -289,12 +307,13 @@ export function virtualSchoolFacts(date: string, children: readonly VirtualSchoo
     if (a.type === 'absence' && a.code) lookedAfterMarks.push({ upn: a.upn, session: a.session, code: a.code, urn: a.urn });
     else if (a.type === 'unmarked') lookedAfterMarks.push({ upn: a.upn, session: a.session, code: null, urn: a.urn });
   }
-  const noRegister: Array<{ upn: string }> = [];
+  const noRegister: NonNullable<NotificationFacts['noRegister']> = [];
   const continuousAbsence: Array<{ upn: string; since: string }> = [];
   for (const child of children) {
     const mask = careMasks(child, year)[day];
     if ((mask & groupBits('any')) === 0) continue;
-    if (!child.enrolments.some((e) => e.academicYear === year)) noRegister.push({ upn: child.upn });
+    const unregistered = noRegisterSince(child, date);
+    if (unregistered) noRegister.push({ upn: child.upn, since: unregistered });
     if ((mask & COHORT_BIT.cla) === 0) continue;
     const since = continuousAbsenceSince(child, date);
     if (since) continuousAbsence.push({ upn: child.upn, since });

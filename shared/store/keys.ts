@@ -36,7 +36,10 @@
  *                                                   to accept or reject          gsi1: IDREVIEWS / <createdAt>#<id>
  *   CONFIG                   CURSOR_KEY             the key every API instance signs list cursors with
  *   CONFIG                   NOTIFICATION_KEY       the key notification keys pseudonymise children with
+ *   CONFIG                   OUTBOX_INDEXED         marker: outbox items stored before the status index were given theirs
  *   OUTBOX                   <notification key>     a notification: pending, sent or failed (issue 19)
+ *                                                   gsi1: OUTBOX#<status> / <queuedAt>#<key>; sent and failed
+ *                                                   ones expire (TTL attribute expiresAt, lib/storage.ts)
  *   PERSON#<sub>             PERSON                 a person's address, role and alert choices   gsi1: PEOPLE / <sub>
  *
  * S3:
@@ -63,6 +66,8 @@ export const k = {
   cursorSigningKey: { pk: 'CONFIG', sk: 'CURSOR_KEY' },
   /** The key children are pseudonymised with in notification keys (no UPN in the outbox). */
   notificationKey: { pk: 'CONFIG', sk: 'NOTIFICATION_KEY' },
+  /** Set once the outbox's older items have their status-index entries (shared/store/outbox.ts ensureOutboxIndexed). */
+  outboxIndexed: { pk: 'CONFIG', sk: 'OUTBOX_INDEXED' },
 
   returnItem: (returnId: string) => ({ pk: `RETURN#${returnId}`, sk: 'RETURN' }),
   returnsBySchool: (urn: string) => `SCHOOL#${urn}#RETURNS`,
@@ -118,6 +123,10 @@ export const k = {
   /** The notification outbox (issue 19): one partition, a notification per key. */
   outboxPk: 'OUTBOX',
   outboxItem: (key: string) => ({ pk: 'OUTBOX', sk: key }),
+  /** The outbox by status (gsi1): a run reads only the pending and failed partitions, never the sent. */
+  outboxByStatus: (status: 'pending' | 'sent' | 'failed') => `OUTBOX#${status}`,
+  /** Newest first by queuing time; the key makes it unique. */
+  outboxByStatusSk: (queuedAt: string, key: string) => `${queuedAt}#${key}`,
   /** People who receive notifications: their address and choices, by token subject. */
   person: (sub: string) => ({ pk: `PERSON#${sub}`, sk: 'PERSON' }),
   peopleIndex: 'PEOPLE',

@@ -152,6 +152,18 @@ export async function queryAll<T extends object>(input: Omit<QueryCommandInput, 
   return out;
 }
 
+/** How many items a query matches (Select COUNT, every page): nothing is returned, though DynamoDB still reads them. */
+export async function queryCount(input: Omit<QueryCommandInput, 'TableName' | 'Select' | 'ExclusiveStartKey'>): Promise<number> {
+  let count = 0;
+  let start: Record<string, unknown> | undefined;
+  do {
+    const res = await documentClient().send(new QueryCommand({ ...input, TableName: tableName(), Select: 'COUNT', ExclusiveStartKey: start }));
+    count += res.Count ?? 0;
+    start = res.LastEvaluatedKey;
+  } while (start);
+  return count;
+}
+
 /**
  * One page of a query, with an opaque cursor for the next. The cursor is signed and bound to the
  * query it came from (key condition, index, filter, values): a forged key or a cursor of another

@@ -121,7 +121,7 @@ describe('facts from the stores', () => {
     // Late is not absence; the 10-day run is found, the 9-day one is not; the care-list child is on no register.
     expect(facts.lookedAfterMarks?.filter((m) => m.code === 'N' || m.code === 'O').map((m) => m.upn)).toEqual([ABSENT]);
     expect(facts.continuousAbsence).toEqual([{ upn: TEN_DAYS, since: '2026-11-05' }]);
-    expect(facts.noRegister).toEqual([{ upn: NO_REGISTER }]);
+    expect(facts.noRegister).toEqual([{ upn: NO_REGISTER, since: '2026-08-01' }]); // in care all year: the run began with the school year
     expect(facts.schools?.find((s) => s.urn === A)).toMatchObject({ latestDate: DATE, expected: true });
     expect(facts.schools?.find((s) => s.urn === B)).toMatchObject({ latestDate: '2026-11-17', expected: true });
     expect(facts.rejectedReturns?.map((r) => r.urn)).toEqual([A]);

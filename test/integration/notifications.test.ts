@@ -87,7 +87,7 @@ describe('the notification job', () => {
 
   it('keeps a failed send visible with its error, and retries it on the next run', async () => {
     const failing: Mailer = { send: () => Promise.reject(new Error('SES throttled')) };
-    const more: NotificationFacts = { ...facts, noRegister: [{ upn: UPN }] };
+    const more: NotificationFacts = { ...facts, noRegister: [{ upn: UPN, since: '2026-08-01' }] };
     const failed = await runNotificationJob({ facts: more, recipients, mailer: failing });
     expect(failed).toEqual({ queued: 1, alreadyQueued: 3, sent: 0, failed: 1 });
     expect((await listOutbox({ status: 'failed' })).map((i) => ({ kind: i.kind, attempts: i.attempts, lastError: i.lastError }))).toEqual([

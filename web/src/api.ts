@@ -50,6 +50,11 @@ export async function send<T>(method: 'POST' | 'PATCH' | 'PUT', path: string, bo
   return (await (await call(method, path, { body: JSON.stringify(body), contentType: 'application/json', headers })).json()) as T;
 }
 
+/** DELETE; the answer (204) has no body. */
+export async function del(path: string): Promise<void> {
+  await call('DELETE', path);
+}
+
 /** Download what a list shows as CSV (the API's own `Accept: text/csv` answer). */
 export async function downloadCsv(path: string, filename: string): Promise<void> {
   const res = await call('GET', path, { accept: 'text/csv' });

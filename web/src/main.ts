@@ -18,6 +18,7 @@ import { auditPage, calendarsPage, registryPage } from './pages/admin.js';
 import { pepPage, virtualSchoolPage } from './pages/virtual-school.js';
 import { casePage, casesPage, newCasePage, suggestionsPage } from './pages/cases.js';
 import { outboxPage, preferencesPage } from './pages/notifications.js';
+import { peoplePage } from './pages/people.js';
 import { childrenMissingEducationPage, deletionsPage, dutiesPage, lookedAfterPupilsPage, newEntriesPage, partTimeTimetablesPage, socialWorkerAbsencesPage } from './pages/duties.js';
 
 export interface PageContext {
@@ -55,7 +56,7 @@ const LA: readonly Role[] = ['la_officer'];
 const ALL: readonly Role[] = ['la_officer', 'vsh', 'school', 'admin'];
 const CASEWORK: readonly Role[] = ['la_officer', 'school', 'vsh'];
 
-/** The navigation, per role. Cases and Duties for la_officer, school and vsh; the Virtual School for vsh; Calendars, Registry and Audit log for admin. */
+/** The navigation, per role. Cases and Duties for la_officer, school and vsh; the Virtual School for vsh; Calendars, Registry, Audit log, People and Notifications for admin. */
 const NAV: NavItem[] = [
   { id: 'home', label: 'Virtual School', href: '#/', roles: ['vsh'] },
   { id: 'home', label: 'Home', href: '#/', roles: ['admin'] },
@@ -71,6 +72,7 @@ const NAV: NavItem[] = [
   { id: 'calendars', label: 'Calendars', href: '#/calendars', roles: ['admin'] },
   { id: 'registry', label: 'Registry', href: '#/registry', roles: ['admin'] },
   { id: 'audit', label: 'Audit log', href: '#/audit', roles: ['admin'] },
+  { id: 'people', label: 'People', href: '#/people', roles: ['admin'] },
   { id: 'notifications', label: 'Notifications', href: '#/notifications', roles: ['admin'] },
   { id: 'alerts', label: 'Your alerts', href: '#/alerts', roles: CASEWORK },
 ];
@@ -90,6 +92,7 @@ const ROUTES: Route[] = [
   { path: /^\/calendars$/, roles: ['admin'], nav: 'calendars', page: calendarsPage },
   { path: /^\/registry$/, roles: ['admin'], nav: 'registry', page: registryPage },
   { path: /^\/audit$/, roles: ['admin'], nav: 'audit', page: auditPage },
+  { path: /^\/people$/, roles: ['admin'], nav: 'people', page: peoplePage },
   { path: /^\/notifications$/, roles: ['admin'], nav: 'notifications', page: outboxPage },
   { path: /^\/alerts$/, roles: ALL, nav: 'alerts', page: preferencesPage },
   { path: /^\/cases$/, roles: CASEWORK, nav: 'cases', page: casesPage },

@@ -8,10 +8,10 @@
 import * as z from 'zod';
 import { ROLES, type Principal } from '../../../shared/domain/access.js';
 import { DEFAULT_FREQUENCY, KIND_ROLES, NOTIFICATION_KINDS, type NotificationKind } from '../../../shared/domain/notifications.js';
-import { listOutbox } from '../../../shared/store/outbox.js';
+import { countOutbox, OUTBOX_PAGE, pageOutbox } from '../../../shared/store/outbox.js';
 import { deletePerson, getPerson, listPeople, putPersonAddress, putPreferences, type Person } from '../../../shared/store/people.js';
 import { Urn } from '../../../shared/schemas/common.js';
-import { defineRoute, json, jsonBody, pageOf, pageQuery, problem } from '../http.js';
+import { defineRoute, json, jsonBody, pageQuery, problem } from '../http.js';
 
 /** What each kind is, in the words the preferences page shows. */
 export const KIND_DESCRIPTIONS: Readonly<Record<NotificationKind, string>> = {
@@ -134,20 +134,20 @@ export const notificationRoutes = [
   }),
   defineRoute({
     method: 'GET', path: '/v1/notifications/outbox', access: 'read_outbox', audit: { action: 'read_outbox' }, tags: ['notifications'],
-    summary: 'Notifications sent, waiting and failed (with the error and attempts; a failed one is retried by the next run up to 5 times), newest first',
-    query: z.object({ status: OutboxStatus.optional(), ...pageQuery }),
+    summary: 'Notifications sent, waiting and failed (with the error and attempts; a failed one is retried by the next run up to 5 times), newest first, 50 a page; sent ones are kept for 400 days',
+    query: z.object({
+      status: OutboxStatus.optional(),
+      limit: z.coerce.number().int().min(1).max(100).optional().describe(`page size (default ${OUTBOX_PAGE}, at most 100)`),
+      cursor: pageQuery.cursor,
+    }),
     response: z.object({ counts: z.object({ pending: z.number().int(), sent: z.number().int(), failed: z.number().int() }), items: z.array(OutboxItemSchema), nextCursor: z.string().nullable(), total: z.number().int() }),
     handler: async ({ query }) => {
-      const all = await listOutbox();
-      const counts = { pending: 0, sent: 0, failed: 0 };
-      for (const i of all) counts[i.status]++;
+      // A page from the status index (never the whole outbox); the counts are count queries.
+      const [counts, page] = await Promise.all([countOutbox(), pageOutbox({ status: query.status, limit: query.limit, cursor: query.cursor })]);
       // The body is left out: a digest's lists it again; the subject, preview and link say what it was.
-      const items = all
-        .filter((i) => !query.status || i.status === query.status)
-        .reverse()
-        .map(({ body: _body, ...i }) => ({ ...i, digest: i.key.startsWith('digest:') }));
-      const paged = pageOf(items, query, `outbox:${all.length}:${all.at(-1)?.key ?? ''}`);
-      return json(200, { counts, items: paged.items, nextCursor: paged.nextCursor, total: items.length });
+      const items = page.items.map(({ body: _body, ...i }) => ({ ...i, digest: i.key.startsWith('digest:') }));
+      const total = query.status ? counts[query.status] : counts.pending + counts.sent + counts.failed;
+      return json(200, { counts, items, nextCursor: page.nextCursor, total });
     },
   }),
 ];

@@ -3,7 +3,9 @@
  * only to whom it concerns and as they chose, carries no pupil name or UPN, and has a stable key.
  */
 import { describe, expect, it } from 'vitest';
-import { caseOverdue, dailyDigests, notificationsFor, type NotificationFacts, type Recipient } from '../../../shared/domain/notifications.js';
+import { caseOverdue, dailyDigests, noRegisterSince, notificationsFor, virtualSchoolFacts, type NotificationFacts, type Recipient } from '../../../shared/domain/notifications.js';
+import type { Enrolment } from '../../../shared/domain/pupil-summary.js';
+import type { VirtualSchoolChild } from '../../../shared/domain/virtual-school.js';
 
 const DATE = '2026-11-18';
 const APP = 'https://hub.example.gov.uk';
@@ -28,7 +30,7 @@ describe('Virtual School alerts', () => {
 
   it('fires for a missing mark, a child on no register and 10 days of continuous absence', () => {
     expect(kinds({ lookedAfterMarks: [{ upn: UPN, session: 'AM', code: null, urn: '100001' }] })).toEqual(['vsh_unmarked>vsh-1']);
-    expect(kinds({ noRegister: [{ upn: UPN }] })).toEqual(['vsh_no_register>vsh-1']);
+    expect(kinds({ noRegister: [{ upn: UPN, since: '2026-08-01' }] })).toEqual(['vsh_no_register>vsh-1']);
     expect(kinds({ continuousAbsence: [{ upn: UPN, since: '2026-11-04' }] })).toEqual(['vsh_continuous_absence>vsh-1']);
     expect(kinds({ noRegister: [], continuousAbsence: [] })).toEqual([]);
   });
@@ -36,11 +38,40 @@ describe('Virtual School alerts', () => {
   it('never puts a pupil\'s name or UPN in a subject, preview, body or link', () => {
     const all = notificationsFor(facts({
       lookedAfterMarks: [{ upn: UPN, session: 'AM', code: 'N', urn: '100001' }, { upn: UPN, session: 'PM', code: null, urn: '100001' }],
-      noRegister: [{ upn: UPN }], continuousAbsence: [{ upn: UPN, since: '2026-11-04' }],
+      noRegister: [{ upn: UPN, since: '2026-08-01' }], continuousAbsence: [{ upn: UPN, since: '2026-11-04' }],
     }), ALL);
     expect(all).toHaveLength(4);
     for (const n of all) for (const text of [n.subject, n.preview, n.body, n.link]) expect(text).not.toContain(UPN);
     expect(all.every((n) => n.link.startsWith(`${APP}/#/`))).toBe(true);
+  });
+});
+
+describe('a child on no register', () => {
+  const child = (care: VirtualSchoolChild['care']): VirtualSchoolChild => ({ upn: UPN, enrolments: [], care });
+  const keysOn = (c: VirtualSchoolChild, date: string) => notificationsFor({ date, appUrl: APP, ...virtualSchoolFacts(date, [c]) }, [VSH])
+    .filter((n) => n.kind === 'vsh_no_register').map((n) => n.key);
+
+  it('is told once per run of days (keyed by its first day), not on every day it lasts', () => {
+    const c = child([{ cohort: 'cla', start: '2026-10-05' }]);
+    expect(noRegisterSince(c, '2026-11-18')).toBe('2026-10-05');
+    const first = keysOn(c, '2026-11-18');
+    expect(first).toHaveLength(1);
+    expect(first[0]).toContain('2026-10-05'); // the run's first day, not the day told
+    for (const later of ['2026-11-19', '2026-11-23', '2027-03-01']) expect(keysOn(c, later), later).toEqual(first);
+  });
+
+  it('starts a new run when the child comes back into the cohorts, or a new school year begins; never while on a register', () => {
+    const back = child([{ cohort: 'cla', start: '2026-09-01', end: '2026-09-30' }, { cohort: 'cla', start: '2026-11-02' }]);
+    expect(noRegisterSince(back, '2026-09-15')).toBe('2026-09-01');
+    expect(noRegisterSince(back, '2026-10-15')).toBeUndefined();
+    expect(noRegisterSince(back, '2026-11-18')).toBe('2026-11-02');
+    expect(keysOn(back, '2026-11-18')).not.toEqual(keysOn(back, '2026-09-15'));
+
+    const always = child([{ cohort: 'cla', start: '2025-09-01' }]);
+    expect(noRegisterSince(always, '2026-11-18')).toBe('2026-08-01');
+    expect(keysOn(always, '2027-09-06')).not.toEqual(keysOn(always, '2027-07-01'));
+    const registered = { ...always, enrolments: [{ academicYear: 2026 } as unknown as Enrolment] };
+    expect(noRegisterSince(registered, '2026-11-18')).toBeUndefined();
   });
 });
 

@@ -68,7 +68,7 @@ const STATUS_TAGS: Record<OutboxItem['status'], [string, 'green' | 'yellow' | 'r
 
 export async function outboxPage(ctx: PageContext): Promise<PageResult> {
   const status = ctx.query.get('status') ?? undefined;
-  const outbox = await get<Outbox>(`/v1/notifications/outbox${query({ status, limit: 100, cursor: ctx.query.get('cursor') })}`);
+  const outbox = await get<Outbox>(`/v1/notifications/outbox${query({ status, cursor: ctx.query.get('cursor') })}`);
   const filter = (label: string, value: string | undefined, count: number) => {
     const current = status === value;
     return h('li', { class: 'app-tabs__item' }, current
