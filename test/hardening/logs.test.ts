@@ -146,7 +146,7 @@ describe('logs hold no pupil data', () => {
     await putItem({ ...pointer, ...k.schoolView(URN, 2025), version: 1_000_000 });
     const res = await svc.request('GET', `/v1/schools/${URN}/unresolved-n?academicYear=2025`, { token: officer });
     await putBlob(DEFAULT_NAMES.registersBucket, key, stored!.body, 'application/json');
-    if (pointer) await putItem(pointer);
+    if (pointer) await putItem({ ...pointer, ...k.schoolView(URN, 2025) });
     expect(res.status).toBe(500);
     expect(res.text).not.toMatch(/forename|SyntaxError|JSON/);
     expect(lines.filter((l) => l.includes('unhandled error')).join('\n')).toContain('[quoted text]');
