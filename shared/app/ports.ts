@@ -13,6 +13,7 @@ import type { PupilFlag } from '../domain/pupil-summary.js';
 import type { Change, Referral, ReferralEvent } from '../domain/referrals.js';
 import type { PupilRow, SchoolView } from '../domain/school-view.js';
 import type { PupilSummaryRecord } from '../store/pupils.js';
+import type { LatestPatterns, PatternFindingsDocument } from '../store/patterns.js';
 import type { IdempotencyClaim } from '../store/referrals.js';
 import type { ReturnRecord, ReturnStatus } from '../store/returns.js';
 import type { SchoolRecord } from '../store/schools.js';
@@ -43,6 +44,12 @@ export interface Schools {
   list(): Promise<SchoolRecord[]>;
   /** Each school's inferred session days for a year, keyed `year#urn` (the days it opened). */
   sessionDays(pairs: Array<{ urn: string; academicYear: number }>): Promise<Map<string, Uint8Array>>;
+}
+
+/** The patterns runs' published findings (docs/design.md §2.6). */
+export interface PatternFindings {
+  latest(): Promise<LatestPatterns | undefined>;
+  findings(runId: string): Promise<PatternFindingsDocument | undefined>;
 }
 
 /** Referral cases and their event history (docs/design.md §5). */

@@ -9,12 +9,12 @@ import { runtimeConfig } from '../config.js';
 import { headBlob, putBlob, putJson } from '../store/blobs.js';
 import { loadCareIndex } from '../store/care.js';
 import { s3Client } from '../store/clients.js';
-import { getPupilPatternFlags } from '../store/patterns.js';
+import { getLatestPatterns, getPatternFindings, getPupilPatternFlags } from '../store/patterns.js';
 import { getSummary } from '../store/pupils.js';
 import { createReturn, getReturn, setReturnStatus } from '../store/returns.js';
 import { getSchool, getSchools, getSessionDays, listSchools } from '../store/schools.js';
 import { appendChange, claimCreateKey, getReferral, getReferralsOfPupil, putNewReferral, StaleReferralError } from '../store/referrals.js';
-import type { FileArea, Files, PupilRecords, Referrals, Returns, Schools, Settings } from './ports.js';
+import type { FileArea, Files, PatternFindings, PupilRecords, Referrals, Returns, Schools, Settings } from './ports.js';
 
 /** The bucket an area is kept in. */
 export function bucketOf(area: FileArea): string {
@@ -61,3 +61,5 @@ export const storedReferrals: Referrals = {
   },
   ofPupil: getReferralsOfPupil,
 };
+
+export const storedPatternFindings: PatternFindings = { latest: getLatestPatterns, findings: getPatternFindings };
