@@ -13,6 +13,9 @@ import type { PupilFlag } from '../domain/pupil-summary.js';
 import type { Change, Referral, ReferralEvent } from '../domain/referrals.js';
 import type { PupilRow, SchoolView } from '../domain/school-view.js';
 import type { PupilSummaryRecord } from '../store/pupils.js';
+import type { CareDocument, CareSource } from '../store/care.js';
+import type { ImportRecord } from '../store/imports.js';
+import type { IngestMessage } from '../store/queues.js';
 import type { LatestPatterns, PatternFindingsDocument } from '../store/patterns.js';
 import type { IdempotencyClaim } from '../store/referrals.js';
 import type { ReturnRecord, ReturnStatus } from '../store/returns.js';
@@ -44,6 +47,24 @@ export interface Schools {
   list(): Promise<SchoolRecord[]>;
   /** Each school's inferred session days for a year, keyed `year#urn` (the days it opened). */
   sessionDays(pairs: Array<{ urn: string; academicYear: number }>): Promise<Map<string, Uint8Array>>;
+}
+
+/** The LA's social-care lists, one document per source (an import replaces its source's episodes). */
+export interface CareLists {
+  get(source: CareSource): Promise<CareDocument | undefined>;
+  /** Store a source's document; what the process held of the lists is read afresh afterwards. */
+  put(doc: CareDocument): Promise<void>;
+}
+
+/** Imports of lists and calendars: the files as received, and each import's report. */
+export interface Imports {
+  keepFile(importId: string, name: string, body: Buffer, contentType: string): Promise<void>;
+  put(record: ImportRecord): Promise<void>;
+}
+
+/** The ingest queue: work for the ingest Lambda, in each school's FIFO lane. */
+export interface IngestQueue {
+  send(message: IngestMessage, deduplicationId: string): Promise<void>;
 }
 
 /** The patterns runs' published findings (docs/design.md §2.6). */

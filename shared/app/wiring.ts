@@ -7,14 +7,16 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { runtimeConfig } from '../config.js';
 import { headBlob, putBlob, putJson } from '../store/blobs.js';
-import { loadCareIndex } from '../store/care.js';
+import { getCareDocument, loadCareIndex, putCareDocument, resetCareCache } from '../store/care.js';
+import { keepImportFile, putImport } from '../store/imports.js';
+import { sendIngest } from '../store/queues.js';
 import { s3Client } from '../store/clients.js';
 import { getLatestPatterns, getPatternFindings, getPupilPatternFlags } from '../store/patterns.js';
 import { getSummary } from '../store/pupils.js';
 import { createReturn, getReturn, setReturnStatus } from '../store/returns.js';
 import { getSchool, getSchools, getSessionDays, listSchools } from '../store/schools.js';
 import { appendChange, claimCreateKey, getReferral, getReferralsOfPupil, putNewReferral, StaleReferralError } from '../store/referrals.js';
-import type { FileArea, Files, PatternFindings, PupilRecords, Referrals, Returns, Schools, Settings } from './ports.js';
+import type { CareLists, FileArea, Files, Imports, IngestQueue, PatternFindings, PupilRecords, Referrals, Returns, Schools, Settings } from './ports.js';
 
 /** The bucket an area is kept in. */
 export function bucketOf(area: FileArea): string {
@@ -63,3 +65,20 @@ export const storedReferrals: Referrals = {
 };
 
 export const storedPatternFindings: PatternFindings = { latest: getLatestPatterns, findings: getPatternFindings };
+
+export const storedCareLists: CareLists = {
+  get: getCareDocument,
+  put: async (doc) => {
+    await putCareDocument(doc);
+    resetCareCache();
+  },
+};
+
+export const storedImports: Imports = {
+  keepFile: async (importId, name, body, contentType) => {
+    await keepImportFile(importId, name, body, contentType);
+  },
+  put: putImport,
+};
+
+export const ingestQueue: IngestQueue = { send: sendIngest };
