@@ -6,6 +6,7 @@
 import type { LaSettings } from '../config.js';
 import type { Principal } from '../domain/access.js';
 import type { CareEpisodeSpan } from '../domain/cohorts.js';
+import type { Closure } from '../domain/calendar.js';
 import type { LaView } from '../domain/la-view.js';
 import type { PeriodCells } from '../domain/metrics.js';
 import type { Period } from '../domain/periods.js';
@@ -13,6 +14,7 @@ import type { PupilFlag } from '../domain/pupil-summary.js';
 import type { Change, Referral, ReferralEvent } from '../domain/referrals.js';
 import type { PupilRow, SchoolView } from '../domain/school-view.js';
 import type { PupilSummaryRecord } from '../store/pupils.js';
+import type { CalendarImportRecord, CalendarImportRef, HeldCalendar } from '../store/calendars.js';
 import type { CareDocument, CareSource } from '../store/care.js';
 import type { ImportRecord } from '../store/imports.js';
 import type { IngestMessage } from '../store/queues.js';
@@ -58,8 +60,17 @@ export interface CareLists {
 
 /** Imports of lists and calendars: the files as received, and each import's report. */
 export interface Imports {
-  keepFile(importId: string, name: string, body: Buffer, contentType: string): Promise<void>;
+  /** Keep a file as received; answers the name it is kept under. */
+  keepFile(importId: string, name: string, body: Buffer, contentType: string): Promise<string>;
   put(record: ImportRecord): Promise<void>;
+}
+
+/** Term-date calendars: the LA's (urn undefined) and schools' own. */
+export interface Calendars {
+  list(): Promise<HeldCalendar[]>;
+  /** Apply an upload's closures to one calendar; refused when it would hold more than the calendar keeps. */
+  store(urn: string | undefined, closures: readonly Closure[], ref: Omit<CalendarImportRef, 'closures' | 'academicYears'>): Promise<HeldCalendar | { tooLarge: string }>;
+  putImport(record: CalendarImportRecord): Promise<void>;
 }
 
 /** The ingest queue: work for the ingest Lambda, in each school's FIFO lane. */

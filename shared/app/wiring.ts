@@ -7,6 +7,7 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { runtimeConfig } from '../config.js';
 import { headBlob, putBlob, putJson } from '../store/blobs.js';
+import { CalendarTooLargeError, listCalendars, putCalendarImport, storeClosures } from '../store/calendars.js';
 import { getCareDocument, loadCareIndex, putCareDocument, resetCareCache } from '../store/care.js';
 import { keepImportFile, putImport } from '../store/imports.js';
 import { sendIngest } from '../store/queues.js';
@@ -16,7 +17,7 @@ import { getSummary } from '../store/pupils.js';
 import { createReturn, getReturn, setReturnStatus } from '../store/returns.js';
 import { getSchool, getSchools, getSessionDays, listSchools } from '../store/schools.js';
 import { appendChange, claimCreateKey, getReferral, getReferralsOfPupil, putNewReferral, StaleReferralError } from '../store/referrals.js';
-import type { CareLists, FileArea, Files, Imports, IngestQueue, PatternFindings, PupilRecords, Referrals, Returns, Schools, Settings } from './ports.js';
+import type { Calendars, CareLists, FileArea, Files, Imports, IngestQueue, PatternFindings, PupilRecords, Referrals, Returns, Schools, Settings } from './ports.js';
 
 /** The bucket an area is kept in. */
 export function bucketOf(area: FileArea): string {
@@ -75,10 +76,21 @@ export const storedCareLists: CareLists = {
 };
 
 export const storedImports: Imports = {
-  keepFile: async (importId, name, body, contentType) => {
-    await keepImportFile(importId, name, body, contentType);
-  },
+  keepFile: keepImportFile,
   put: putImport,
 };
 
 export const ingestQueue: IngestQueue = { send: sendIngest };
+
+export const storedCalendars: Calendars = {
+  list: listCalendars,
+  store: async (urn, closures, ref) => {
+    try {
+      return await storeClosures(urn, closures, ref);
+    } catch (err) {
+      if (err instanceof CalendarTooLargeError) return { tooLarge: err.message };
+      throw err;
+    }
+  },
+  putImport: putCalendarImport,
+};
