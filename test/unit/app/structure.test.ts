@@ -77,6 +77,14 @@ describe('the layers', () => {
     expect(offences).toEqual([]);
   });
 
+  it("bench, CLI and the local runtime reach a Lambda only through its handler (use cases live in shared/app)", () => {
+    // derive.ts is the ingest's per-school derivation, profiled on its own by the bench; it moves with the ingest's use cases.
+    const allowed = new Set(['functions/ingest/derive.js']);
+    const offences = ['bench', 'bin', 'local'].flatMap((dir) => sourceFiles(join(ROOT, dir))).flatMap((file) =>
+      importsOf(file).filter((t) => t.split(sep)[0] === 'functions' && !/\/(handler|dead-letter)\.js$/.test(t) && !allowed.has(t)).map((t) => `${relative(ROOT, file)} → ${t}`));
+    expect(offences).toEqual([]);
+  });
+
   it(`no route handler is longer than ${MAX_HANDLER_LINES} lines`, () => {
     const long = sourceFiles(join(ROOT, 'functions/api/routes')).flatMap(handlerLengths).filter((h) => h.lines > MAX_HANDLER_LINES && !NOT_YET_MOVED.has(h.where.split(/[/:]/)[3] ?? ''));
     expect(long.map((h) => `${h.where} (${h.lines} lines)`)).toEqual([]);
