@@ -121,3 +121,15 @@ export const paths = {
   schoolDuties: (year: number, urn: string) => `duties/${year}/${urn}.json.gz`,
   schoolDutiesPrefix: (year: number) => `duties/${year}/`,
 } as const;
+
+/**
+ * A pupil's enrolment as its record lists it: "year#urn" (the pupil head's `enrolmentKeys`). Built
+ * and read only here.
+ */
+export const enrolmentKeys = {
+  of: (e: { academicYear: number; urn: string }) => `${e.academicYear}#${e.urn}`,
+  parse: (key: string): { academicYear: number; urn: string } => {
+    const i = key.indexOf('#');
+    return { academicYear: Number(key.slice(0, i)), urn: key.slice(i + 1) };
+  },
+} as const;
