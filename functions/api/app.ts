@@ -5,7 +5,7 @@
 import { configuredSettings, ingestQueue, storedCalendars, storedCareLists, storedFiles, storedImports, storedPatternFindings, storedPupils, storedReferrals, storedReturns, storedSchools } from '../../shared/app/wiring.js';
 import type { Registers, Views } from '../../shared/app/ports.js';
 import { cellsForPeriod, pupilRowsForPeriod } from './any-period.js';
-import { pupilDutyFields } from './routes/duties.js';
+import { pupilDutyFields, withChildrenMissingEducation } from './routes/duties.js';
 import { currentLaPupils, currentLaView, currentSchoolView, laPupilsWithFlag } from './view-cache.js';
 
 /** The views as this instance holds them (refreshed when their version pointer moves). */
@@ -27,6 +27,7 @@ export const app = {
   ingest: ingestQueue,
   ...configuredSettings,
   duties: { fieldsFor: pupilDutyFields },
+  missingEducation: { withChildrenMissingEducation },
   views,
   registers,
 };

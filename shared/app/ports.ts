@@ -11,7 +11,7 @@ import type { LaView } from '../domain/la-view.js';
 import type { PeriodCells } from '../domain/metrics.js';
 import type { Period } from '../domain/periods.js';
 import type { PupilFlag } from '../domain/pupil-summary.js';
-import type { Change, Referral, ReferralEvent } from '../domain/referrals.js';
+import type { Change, Referral, ReferralEvent, Suggestion } from '../domain/referrals.js';
 import type { PupilRow, SchoolView } from '../domain/school-view.js';
 import type { PupilSummaryRecord } from '../store/pupils.js';
 import type { CalendarImportRecord, CalendarImportRef, HeldCalendar } from '../store/calendars.js';
@@ -19,7 +19,7 @@ import type { CareDocument, CareSource } from '../store/care.js';
 import type { ImportRecord } from '../store/imports.js';
 import type { IngestMessage } from '../store/queues.js';
 import type { LatestPatterns, PatternFindingsDocument } from '../store/patterns.js';
-import type { IdempotencyClaim } from '../store/referrals.js';
+import type { IdempotencyClaim, ReferralFilter, ReferralListItem } from '../store/referrals.js';
 import type { ReturnRecord, ReturnStatus } from '../store/returns.js';
 import type { SchoolRecord } from '../store/schools.js';
 import type { LaPupils } from '../store/views.js';
@@ -94,6 +94,17 @@ export interface Referrals {
   append(change: Change, expectedVersion: number): Promise<{ saved: true } | { saved: false; currentVersion?: number }>;
   /** Every case about a pupil (penalty-notice history across cases). */
   ofPupil(upn: string): Promise<Referral[]>;
+  /** A page of cases, newest first; `keep` drops those the caller may not see before the page is cut. */
+  list(filter: ReferralFilter, limit: number, cursor: string | undefined, keep?: (items: ReferralListItem[]) => Promise<ReferralListItem[]>): Promise<{ items: ReferralListItem[]; nextCursor: string | null }>;
+  /** Every case matching (an export). */
+  listAll(filter: ReferralFilter, keep?: (items: ReferralListItem[]) => Promise<ReferralListItem[]>): Promise<ReferralListItem[]>;
+  /** Pupils with a case still open. */
+  openUpns(): Promise<Set<string>>;
+}
+
+/** The referral suggestions with each child missing education after a deletion added (the LA's duties, docs/duties.md). */
+export interface MissingEducation {
+  withChildrenMissingEducation(principal: Principal, suggestions: Suggestion[], year: number, hasOpenCase: (upn: string) => boolean, urn?: string): Promise<Suggestion[]>;
 }
 
 /** The materialised views as currently published (the year to date, census terms, weeks; the LA's pupil list). */
@@ -114,6 +125,7 @@ export interface Registers {
 /** Pupils as the ingest left them, and what the LA's lists and the patterns run add. */
 export interface PupilRecords {
   summary(upn: string): Promise<PupilSummaryRecord | undefined>;
+  summaries(upns: string[]): Promise<Map<string, PupilSummaryRecord>>;
   /** The LA's own care episodes for the pupil (every source). */
   careEpisodes(upn: string): Promise<readonly CareEpisodeSpan[]>;
   /** The latest patterns run's flags on the pupil for the year. */

@@ -13,10 +13,10 @@ import { keepImportFile, putImport } from '../store/imports.js';
 import { sendIngest } from '../store/queues.js';
 import { s3Client } from '../store/clients.js';
 import { getLatestPatterns, getPatternFindings, getPupilPatternFlags } from '../store/patterns.js';
-import { getSummary } from '../store/pupils.js';
+import { getSummaries, getSummary } from '../store/pupils.js';
 import { createReturn, getReturn, setReturnStatus } from '../store/returns.js';
 import { getSchool, getSchools, getSessionDays, listSchools } from '../store/schools.js';
-import { appendChange, claimCreateKey, getReferral, getReferralsOfPupil, putNewReferral, StaleReferralError } from '../store/referrals.js';
+import { appendChange, claimCreateKey, getReferral, getReferralsOfPupil, listAllReferrals, listReferrals, putNewReferral, StaleReferralError, upnsWithOpenReferrals } from '../store/referrals.js';
 import type { Calendars, CareLists, FileArea, Files, Imports, IngestQueue, PatternFindings, PupilRecords, Referrals, Returns, Schools, Settings } from './ports.js';
 
 /** The bucket an area is kept in. */
@@ -43,6 +43,7 @@ export const storedSchools: Schools = { get: getSchool, getMany: getSchools, lis
 
 export const storedPupils: PupilRecords = {
   summary: getSummary,
+  summaries: getSummaries,
   careEpisodes: async (upn) => (await loadCareIndex()).get(upn) ?? [],
   patternFlags: getPupilPatternFlags,
 };
@@ -63,6 +64,9 @@ export const storedReferrals: Referrals = {
     }
   },
   ofPupil: getReferralsOfPupil,
+  list: listReferrals,
+  listAll: listAllReferrals,
+  openUpns: upnsWithOpenReferrals,
 };
 
 export const storedPatternFindings: PatternFindings = { latest: getLatestPatterns, findings: getPatternFindings };
