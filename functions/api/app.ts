@@ -2,7 +2,7 @@
  * The API Lambda's composition (docs/design.md §3): the use cases' ports wired once, to the stores,
  * and to the API's own read models where a use case needs them. Routes hand this to the use cases.
  */
-import { configuredSettings, ingestQueue, storedCalendars, storedCareLists, storedFiles, storedImports, storedPatternFindings, storedPupils, storedReferrals, storedReturns, storedSchools } from '../../shared/app/wiring.js';
+import { configuredSettings, ingestQueue, storedCalendars, storedRegistry, storedCareLists, storedFiles, storedImports, storedPatternFindings, storedPupils, storedReferrals, storedReturns, storedSchools } from '../../shared/app/wiring.js';
 import type { Registers, Views } from '../../shared/app/ports.js';
 import { cellsForPeriod, pupilRowsForPeriod } from './any-period.js';
 import { pupilDutyFields, withChildrenMissingEducation } from './routes/duties.js';
@@ -24,6 +24,7 @@ export const app = {
   careLists: storedCareLists,
   imports: storedImports,
   calendars: storedCalendars,
+  registry: storedRegistry,
   ingest: ingestQueue,
   ...configuredSettings,
   duties: { fieldsFor: pupilDutyFields },

@@ -78,6 +78,16 @@ export interface IngestQueue {
   send(message: IngestMessage, deduplicationId: string): Promise<void>;
 }
 
+/** The school registry as loaded from GIAS. */
+export interface Registry {
+  /** Set some fields of a school, creating it if needed, without touching the others. */
+  upsert(urn: string, fields: Partial<SchoolRecord>): Promise<void>;
+  /** Ask for the LA-wide views of a year to be rolled up again (phase groupings follow the registry). */
+  requestRollup(academicYear: number): Promise<void>;
+  /** The LA this service is for (schools of other LAs are out of area). */
+  laCode(): string;
+}
+
 /** The patterns runs' published findings (docs/design.md §2.6). */
 export interface PatternFindings {
   latest(): Promise<LatestPatterns | undefined>;

@@ -10,14 +10,14 @@ import { headBlob, putBlob, putJson } from '../store/blobs.js';
 import { CalendarTooLargeError, listCalendars, putCalendarImport, storeClosures } from '../store/calendars.js';
 import { getCareDocument, loadCareIndex, putCareDocument, resetCareCache } from '../store/care.js';
 import { keepImportFile, putImport } from '../store/imports.js';
-import { sendIngest } from '../store/queues.js';
+import { requestRollup, sendIngest } from '../store/queues.js';
 import { s3Client } from '../store/clients.js';
 import { getLatestPatterns, getPatternFindings, getPupilPatternFlags } from '../store/patterns.js';
 import { getSummaries, getSummary } from '../store/pupils.js';
 import { createReturn, getReturn, setReturnStatus } from '../store/returns.js';
-import { getSchool, getSchools, getSessionDays, listSchools } from '../store/schools.js';
+import { getSchool, getSchools, getSessionDays, listSchools, upsertSchool } from '../store/schools.js';
 import { appendChange, claimCreateKey, getReferral, getReferralsOfPupil, listAllReferrals, listReferrals, putNewReferral, StaleReferralError, upnsWithOpenReferrals } from '../store/referrals.js';
-import type { Calendars, CareLists, FileArea, Files, Imports, IngestQueue, PatternFindings, PupilRecords, Referrals, Returns, Schools, Settings } from './ports.js';
+import type { Calendars, CareLists, Registry, FileArea, Files, Imports, IngestQueue, PatternFindings, PupilRecords, Referrals, Returns, Schools, Settings } from './ports.js';
 
 /** The bucket an area is kept in. */
 export function bucketOf(area: FileArea): string {
@@ -98,3 +98,5 @@ export const storedCalendars: Calendars = {
   },
   putImport: putCalendarImport,
 };
+
+export const storedRegistry: Registry = { upsert: upsertSchool, requestRollup: (year) => requestRollup(year), laCode: () => runtimeConfig().laCode };
