@@ -3,16 +3,33 @@
  * and to the API's own read models where a use case needs them. Routes hand this to the use cases.
  */
 import { configuredSettings, ingestQueue, storedCalendars, storedRegistry, storedCareLists, storedFiles, storedImports, storedPatternFindings, storedPupils, storedReferrals, storedReturns, storedSchools } from '../../shared/app/wiring.js';
-import type { Registers, Views } from '../../shared/app/ports.js';
+import type { MissingEducation, PupilDuties, Registers, Views } from '../../shared/app/ports.js';
 import { cellsForPeriod, pupilRowsForPeriod } from './any-period.js';
 import { pupilDutyFields, withChildrenMissingEducation } from './routes/duties.js';
 import { currentLaPupils, currentLaView, currentSchoolView, laPupilsWithFlag } from './view-cache.js';
 
+// Adapters call the modules' functions when they are called (not references taken at load), so a
+// module's function replaced in a test (a fault injected into a store) is the one the use case reaches.
+
 /** The views as this instance holds them (refreshed when their version pointer moves). */
-const views: Views = { laView: currentLaView, schoolView: currentSchoolView, laPupils: currentLaPupils, laPupilsWithFlag };
+const views: Views = {
+  laView: (year) => currentLaView(year),
+  schoolView: (urn, year) => currentSchoolView(urn, year),
+  laPupils: (year) => currentLaPupils(year),
+  laPupilsWithFlag: (doc, flag) => laPupilsWithFlag(doc, flag),
+};
+
+/** What the statutory duties add to a pupil view and to the referral suggestions (routes/duties.ts). */
+const duties: PupilDuties = { fieldsFor: (principal, upn, year, urns) => pupilDutyFields(principal, upn, year, urns) };
+const missingEducation: MissingEducation = {
+  withChildrenMissingEducation: (principal, suggestions, year, hasOpenCase, urn) => withChildrenMissingEducation(principal, suggestions, year, hasOpenCase, urn),
+};
 
 /** Any other period, from the registers this instance holds. */
-const registers: Registers = { cellsForPeriod, pupilRowsForPeriod };
+const registers: Registers = {
+  cellsForPeriod: (period, urns) => cellsForPeriod(period, urns),
+  pupilRowsForPeriod: (period, options) => pupilRowsForPeriod(period, options),
+};
 
 export const app = {
   returns: storedReturns,
@@ -27,8 +44,8 @@ export const app = {
   registry: storedRegistry,
   ingest: ingestQueue,
   ...configuredSettings,
-  duties: { fieldsFor: pupilDutyFields },
-  missingEducation: { withChildrenMissingEducation },
+  duties,
+  missingEducation,
   views,
   registers,
 };

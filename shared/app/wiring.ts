@@ -1,7 +1,8 @@
 /**
  * The ports as the deployed service has them (docs/design.md §3): DynamoDB and S3 through the
  * modules in shared/store, buckets from the one configuration. Each Lambda composes what it needs from
- * these once; tests compose in-memory ones instead.
+ * these once; tests compose in-memory ones instead. Adapters call the store functions when called
+ * (never references taken at load), so a store function replaced in an engine test is the one used.
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
@@ -25,7 +26,11 @@ export function bucketOf(area: FileArea): string {
   return area === 'returns' ? config.returnsBucket : config.quarantineBucket;
 }
 
-export const storedReturns: Returns = { create: createReturn, get: getReturn, setStatus: setReturnStatus };
+export const storedReturns: Returns = {
+  create: (r) => createReturn(r),
+  get: (id) => getReturn(id),
+  setStatus: (id, status, fields) => setReturnStatus(id, status, fields),
+};
 
 export const storedFiles: Files = {
   put: async (area, key, body, contentType, metadata) => {
@@ -39,21 +44,26 @@ export const storedFiles: Files = {
     getSignedUrl(s3Client(), new PutObjectCommand({ Bucket: bucketOf(area), Key: key, ContentType: contentType, ContentLength: bytes }), { expiresIn }),
 };
 
-export const storedSchools: Schools = { get: getSchool, getMany: getSchools, list: listSchools, sessionDays: getSessionDays };
+export const storedSchools: Schools = {
+  get: (urn) => getSchool(urn),
+  getMany: (urns) => getSchools(urns),
+  list: () => listSchools(),
+  sessionDays: (pairs) => getSessionDays(pairs),
+};
 
 export const storedPupils: PupilRecords = {
-  summary: getSummary,
-  summaries: getSummaries,
+  summary: (upn) => getSummary(upn),
+  summaries: (upns) => getSummaries(upns),
   careEpisodes: async (upn) => (await loadCareIndex()).get(upn) ?? [],
-  patternFlags: getPupilPatternFlags,
+  patternFlags: (upn, year) => getPupilPatternFlags(upn, year),
 };
 
 export const configuredSettings: Settings = { settings: () => runtimeConfig().settings };
 
 export const storedReferrals: Referrals = {
-  claimCreateKey,
-  putNew: putNewReferral,
-  get: getReferral,
+  claimCreateKey: (caller, key, record) => claimCreateKey(caller, key, record),
+  putNew: (change) => putNewReferral(change),
+  get: (id) => getReferral(id),
   append: async (change, expected) => {
     try {
       await appendChange(change, expected);
@@ -63,16 +73,16 @@ export const storedReferrals: Referrals = {
       throw err;
     }
   },
-  ofPupil: getReferralsOfPupil,
-  list: listReferrals,
-  listAll: listAllReferrals,
-  openUpns: upnsWithOpenReferrals,
+  ofPupil: (upn) => getReferralsOfPupil(upn),
+  list: (filter, limit, cursor, keep) => listReferrals(filter, limit, cursor, keep),
+  listAll: (filter, keep) => listAllReferrals(filter, keep),
+  openUpns: () => upnsWithOpenReferrals(),
 };
 
-export const storedPatternFindings: PatternFindings = { latest: getLatestPatterns, findings: getPatternFindings };
+export const storedPatternFindings: PatternFindings = { latest: () => getLatestPatterns(), findings: (runId) => getPatternFindings(runId) };
 
 export const storedCareLists: CareLists = {
-  get: getCareDocument,
+  get: (source) => getCareDocument(source),
   put: async (doc) => {
     await putCareDocument(doc);
     resetCareCache();
@@ -80,14 +90,14 @@ export const storedCareLists: CareLists = {
 };
 
 export const storedImports: Imports = {
-  keepFile: keepImportFile,
-  put: putImport,
+  keepFile: (importId, name, body, contentType) => keepImportFile(importId, name, body, contentType),
+  put: (record) => putImport(record),
 };
 
-export const ingestQueue: IngestQueue = { send: sendIngest };
+export const ingestQueue: IngestQueue = { send: (message, dedup) => sendIngest(message, dedup) };
 
 export const storedCalendars: Calendars = {
-  list: listCalendars,
+  list: () => listCalendars(),
   store: async (urn, closures, ref) => {
     try {
       return await storeClosures(urn, closures, ref);
@@ -96,7 +106,7 @@ export const storedCalendars: Calendars = {
       throw err;
     }
   },
-  putImport: putCalendarImport,
+  putImport: (record) => putCalendarImport(record),
 };
 
-export const storedRegistry: Registry = { upsert: upsertSchool, requestRollup: (year) => requestRollup(year), laCode: () => runtimeConfig().laCode };
+export const storedRegistry: Registry = { upsert: (urn, fields) => upsertSchool(urn, fields), requestRollup: (year) => requestRollup(year), laCode: () => runtimeConfig().laCode };
