@@ -9,7 +9,7 @@
  *  4. per-Lambda bundle size and cold import time (bench/bundles.ts);
  *  5. the same year-to-date LA cohort metrics by DuckDB SQL over the CSV files (bench/duckdb-metrics.ts),
  *     first computation and daily update, as ratios — the run FAILS if the figures differ;
- *  6. the patterns run over the whole LA (functions/patterns/run.ts);
+ *  6. the patterns run over the whole LA (shared/app/run-patterns.ts);
  *  7. the load test of issue 10: mixed reads and uploads at a fixed rate;
  *  8. generation throughput of the synthetic LA;
  *  9. what it would cost in AWS: the requests each operation makes, counted during 2, 3 and 6
@@ -409,7 +409,7 @@ async function serviceSections(options: BenchOptions, p: Plan, laDir: string, ma
     // 6. Patterns over the whole LA.
     log('patterns run over the whole LA…');
     try {
-      const { runPatterns } = await import('../functions/patterns/run.js');
+      const { runPatterns } = await import('../shared/app/run-patterns.js');
       const beforePatterns = meter.snapshot();
       t = performance.now();
       const outcome = await runPatterns({ academicYear: year, trigger: 'api', requestedBy: 'bench' });

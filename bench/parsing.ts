@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseDailyReturnCsv, type ReturnRow } from '../shared/formats/daily-return-csv.js';
-import { parseCtf, writeCtf } from '../shared/formats/ctf.js';
+import { parseCtf } from '../shared/formats/ctf.js';
+import { writeCtf } from '../test/support/ctf-writer.js';
 import { parseGiasCsv } from '../shared/formats/gias.js';
 import { readManifestOf } from './duckdb-metrics.js';
 import { repeatFor, round } from './measure.js';

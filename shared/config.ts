@@ -21,6 +21,22 @@ export const ENV = {
   mailFrom: 'MAIL_FROM',
 } as const;
 
+/**
+ * One resource name, read from the environment each time it is asked for (the stores ask per call:
+ * the local runtime and the tests change the environment between runs). The one way, with
+ * `runtimeConfig`, that code reads the environment.
+ */
+export function resourceName(name: 'table' | 'registersBucket' | 'ingestQueueUrl' | 'rollupQueueUrl'): string {
+  const v = process.env[ENV[name]];
+  if (!v) throw new Error(`environment variable ${ENV[name]} is not set`);
+  return v;
+}
+
+/** Settings for the runtime and its tests that have a default (the rollup's batching delay, a fixed cursor key, a local S3 endpoint). */
+export function optionalSetting(name: 'ROLLUP_DELAY_SECONDS' | 'CURSOR_SIGNING_KEY' | 'AWS_ENDPOINT_URL_S3'): string | undefined {
+  return process.env[name];
+}
+
 /** Default resource names (the local runtime uses these; in AWS, CDK generates names and passes them). */
 export const DEFAULT_NAMES = {
   table: 'attendance-hub',

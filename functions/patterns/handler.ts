@@ -2,12 +2,12 @@
  * Patterns Lambda: the threshold-gaming detectors over the whole LA (docs/design.md §2.6). Invoked
  * asynchronously by the nightly EventBridge schedule with `{ trigger: 'schedule' }` (lib/schedules.ts
  * NIGHTLY_PATTERNS_INPUT) and by the api's POST /v1/patterns/runs with `{ trigger: 'api', runId }`
- * (the run already recorded as received). The work is run.ts `runPatterns`.
+ * (the run already recorded as received). The work is the use case shared/app/run-patterns.ts `runPatterns`.
  */
 import * as z from 'zod';
 import { logger, withLambdaContext } from '../../shared/observability.js';
 import { isPatternRunId } from '../../shared/store/patterns.js';
-import { runPatterns, type PatternRunOutcome } from './run.js';
+import { runPatterns, type PatternRunOutcome } from '../../shared/app/run-patterns.js';
 
 const AcademicYear = z.number().int().min(2000).max(2100);
 

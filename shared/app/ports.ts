@@ -6,14 +6,21 @@
 import type { LaSettings } from '../config.js';
 import type { Principal } from '../domain/access.js';
 import type { CareEpisodeSpan } from '../domain/cohorts.js';
+import type { Closure } from '../domain/calendar.js';
 import type { LaView, SchoolCell } from '../domain/la-view.js';
 import type { PeriodCells } from '../domain/metrics.js';
 import type { Period } from '../domain/periods.js';
 import type { PupilFlag } from '../domain/pupil-summary.js';
-import type { Change, Referral, ReferralEvent } from '../domain/referrals.js';
+import type { Change, Referral, ReferralEvent, Suggestion } from '../domain/referrals.js';
 import type { PupilRow, SchoolView } from '../domain/school-view.js';
 import type { PupilSummaryRecord } from '../store/pupils.js';
-import type { IdempotencyClaim } from '../store/referrals.js';
+import type { CalendarImportRecord, CalendarImportRef, HeldCalendar } from '../store/calendars.js';
+import type { CareDocument, CareSource } from '../store/care.js';
+import type { ImportRecord } from '../store/imports.js';
+import type { IngestMessage } from '../store/queues.js';
+import type { LaListFilter } from '../store/la-lists.js';
+import type { LatestPatterns, PatternFindingsDocument } from '../store/patterns.js';
+import type { IdempotencyClaim, ReferralFilter, ReferralListItem } from '../store/referrals.js';
 import type { ReturnRecord, ReturnStatus } from '../store/returns.js';
 import type { SchoolRecord } from '../store/schools.js';
 
@@ -44,6 +51,49 @@ export interface Schools {
   sessionDays(pairs: Array<{ urn: string; academicYear: number }>): Promise<Map<string, Uint8Array>>;
 }
 
+/** The LA's social-care lists, one document per source (an import replaces its source's episodes). */
+export interface CareLists {
+  get(source: CareSource): Promise<CareDocument | undefined>;
+  /** Store a source's document; what the process held of the lists is read afresh afterwards. */
+  put(doc: CareDocument): Promise<void>;
+}
+
+/** Imports of lists and calendars: the files as received, and each import's report. */
+export interface Imports {
+  /** Keep a file as received; answers the name it is kept under. */
+  keepFile(importId: string, name: string, body: Buffer, contentType: string): Promise<string>;
+  put(record: ImportRecord): Promise<void>;
+}
+
+/** Term-date calendars: the LA's (urn undefined) and schools' own. */
+export interface Calendars {
+  list(): Promise<HeldCalendar[]>;
+  /** Apply an upload's closures to one calendar; refused when it would hold more than the calendar keeps. */
+  store(urn: string | undefined, closures: readonly Closure[], ref: Omit<CalendarImportRef, 'closures' | 'academicYears'>): Promise<HeldCalendar | { tooLarge: string }>;
+  putImport(record: CalendarImportRecord): Promise<void>;
+}
+
+/** The ingest queue: work for the ingest Lambda, in each school's FIFO lane. */
+export interface IngestQueue {
+  send(message: IngestMessage, deduplicationId: string): Promise<void>;
+}
+
+/** The school registry as loaded from GIAS. */
+export interface Registry {
+  /** Set some fields of a school, creating it if needed, without touching the others. */
+  upsert(urn: string, fields: Partial<SchoolRecord>): Promise<void>;
+  /** Ask for the LA-wide views of a year to be rolled up again (phase groupings follow the registry). */
+  requestRollup(academicYear: number): Promise<void>;
+  /** The LA this service is for (schools of other LAs are out of area). */
+  laCode(): string;
+}
+
+/** The patterns runs' published findings (docs/design.md §2.6). */
+export interface PatternFindings {
+  latest(): Promise<LatestPatterns | undefined>;
+  findings(runId: string): Promise<PatternFindingsDocument | undefined>;
+}
+
 /** Referral cases and their event history (docs/design.md §5). */
 export interface Referrals {
   /** Claim an Idempotency-Key for a create, or learn the case and body hash it was first used with. */
@@ -54,6 +104,17 @@ export interface Referrals {
   append(change: Change, expectedVersion: number): Promise<{ saved: true } | { saved: false; currentVersion?: number }>;
   /** Every case about a pupil (penalty-notice history across cases). */
   ofPupil(upn: string): Promise<Referral[]>;
+  /** A page of cases, newest first; `keep` drops those the caller may not see before the page is cut. */
+  list(filter: ReferralFilter, limit: number, cursor: string | undefined, keep?: (items: ReferralListItem[]) => Promise<ReferralListItem[]>): Promise<{ items: ReferralListItem[]; nextCursor: string | null }>;
+  /** Every case matching (an export). */
+  listAll(filter: ReferralFilter, keep?: (items: ReferralListItem[]) => Promise<ReferralListItem[]>): Promise<ReferralListItem[]>;
+  /** Pupils with a case still open. */
+  openUpns(): Promise<Set<string>>;
+}
+
+/** The referral suggestions with each child missing education after a deletion added (the LA's duties, docs/duties.md). */
+export interface MissingEducation {
+  withChildrenMissingEducation(principal: Principal, suggestions: Suggestion[], year: number, hasOpenCase: (upn: string) => boolean, urn?: string): Promise<Suggestion[]>;
 }
 
 /** The materialised views as currently published (the year to date, census terms, weeks). */
@@ -74,6 +135,7 @@ export interface Registers {
 /** Pupils as the ingest left them, and what the LA's lists and the patterns run add. */
 export interface PupilRecords {
   summary(upn: string): Promise<PupilSummaryRecord | undefined>;
+  summaries(upns: string[]): Promise<Map<string, PupilSummaryRecord>>;
   /** The LA's own care episodes for the pupil (every source). */
   careEpisodes(upn: string): Promise<readonly CareEpisodeSpan[]>;
   /** The latest patterns run's flags on the pupil for the year. */
@@ -88,4 +150,34 @@ export interface PupilDuties {
 /** The LA's settings (thresholds, what is shared with schools), read when a use case runs. */
 export interface Settings {
   settings(): LaSettings;
+}
+
+/** A page of a stored LA list, worst first. */
+export interface LaListPage {
+  rows: PupilRow[];
+  nextCursor: string | null;
+  total: number;
+}
+
+/**
+ * The LA's pupil lists as stored (docs/design.md §7): one partition per list (and per school, cohort,
+ * year group, the Virtual School), ordered worst first, so a page is one Query whatever the LA's size.
+ */
+export interface LaLists {
+  /** The LA rows of these pupils (absent: in no school's view this year). */
+  rows(year: number, upns: readonly string[]): Promise<Map<string, PupilRow>>;
+  /** A whole list (an export, or a list bounded by its nature). */
+  all(year: number, list: string, filter: LaListFilter): Promise<PupilRow[]>;
+  /**
+   * The page after `cursor` (signed, bound to `binding`: the query without its paging); undefined when
+   * the cursor is not one this service issued for this list.
+   */
+  page(year: number, list: string, filter: LaListFilter, limit: number, cursor: string | undefined, binding: Record<string, unknown>): Promise<LaListPage | undefined>;
+  /** The version of the LA figures and lists (binds a computed list's cursor to the list as it stands). */
+  version(year: number): Promise<number>;
+}
+
+/** Which of these pupils the LA looks after on a date, from its own lists (a school is told that, and nothing more). */
+export interface LookedAfter {
+  among(upns: readonly string[], asOf: string): Promise<Set<string>>;
 }

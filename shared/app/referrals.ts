@@ -34,6 +34,7 @@ import {
   type ReferralEvent,
 } from '../domain/referrals.js';
 import { englandAndWalesBankHolidays } from '../formats/bank-holidays.js';
+import { enrolmentKeys as keys } from '../store/keys.js';
 import type { CreateReferralBody, PatchReferralBody, ReferralEventBody } from '../schemas/referrals.js';
 import type { AuditTrail } from './audit.js';
 import { newId } from './ids.js';
@@ -135,7 +136,7 @@ function bodyHash(value: unknown): string {
 
 /** The schools a pupil has an enrolment at (any year). */
 function schoolsOf(enrolmentKeys: readonly string[]): Set<string> {
-  return new Set(enrolmentKeys.map((k) => k.slice(k.indexOf('#') + 1)));
+  return new Set(enrolmentKeys.map((key) => keys.parse(key).urn));
 }
 
 /** Refer a pupil; with an Idempotency-Key, a retry answers the case the first request created (`replayed`). */

@@ -1,20 +1,24 @@
 /**
  * The ports as the deployed service has them (docs/design.md §3): DynamoDB and S3 through the
  * modules in shared/store, buckets from the one configuration. Each Lambda composes what it needs from
- * these once; tests compose in-memory ones instead.
+ * these once; tests compose in-memory ones instead. Adapters call the store functions when called
+ * (never references taken at load), so a store function replaced in an engine test is the one used.
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { runtimeConfig } from '../config.js';
 import { headBlob, putBlob, putJson } from '../store/blobs.js';
-import { loadCareIndex } from '../store/care.js';
+import { CalendarTooLargeError, listCalendars, putCalendarImport, storeClosures } from '../store/calendars.js';
+import { getCareDocument, loadCareIndex, putCareDocument, resetCareCache } from '../store/care.js';
+import { keepImportFile, putImport } from '../store/imports.js';
+import { requestRollup, sendIngest } from '../store/queues.js';
 import { s3Client } from '../store/clients.js';
-import { getPupilPatternFlags } from '../store/patterns.js';
-import { getSummary } from '../store/pupils.js';
+import { getLatestPatterns, getPatternFindings, getPupilPatternFlags } from '../store/patterns.js';
+import { getSummaries, getSummary } from '../store/pupils.js';
 import { createReturn, getReturn, setReturnStatus } from '../store/returns.js';
-import { getSchool, getSchools, getSessionDays, listSchools } from '../store/schools.js';
-import { appendChange, claimCreateKey, getReferral, getReferralsOfPupil, putNewReferral, StaleReferralError } from '../store/referrals.js';
-import type { FileArea, Files, PupilRecords, Referrals, Returns, Schools, Settings } from './ports.js';
+import { getSchool, getSchools, getSessionDays, listSchools, upsertSchool } from '../store/schools.js';
+import { appendChange, claimCreateKey, getReferral, getReferralsOfPupil, listAllReferrals, listReferrals, putNewReferral, StaleReferralError, upnsWithOpenReferrals } from '../store/referrals.js';
+import type { Calendars, CareLists, Registry, FileArea, Files, Imports, IngestQueue, PatternFindings, PupilRecords, Referrals, Returns, Schools, Settings } from './ports.js';
 
 /** The bucket an area is kept in. */
 export function bucketOf(area: FileArea): string {
@@ -22,7 +26,11 @@ export function bucketOf(area: FileArea): string {
   return area === 'returns' ? config.returnsBucket : config.quarantineBucket;
 }
 
-export const storedReturns: Returns = { create: createReturn, get: getReturn, setStatus: setReturnStatus };
+export const storedReturns: Returns = {
+  create: (r) => createReturn(r),
+  get: (id) => getReturn(id),
+  setStatus: (id, status, fields) => setReturnStatus(id, status, fields),
+};
 
 export const storedFiles: Files = {
   put: async (area, key, body, contentType, metadata) => {
@@ -36,20 +44,26 @@ export const storedFiles: Files = {
     getSignedUrl(s3Client(), new PutObjectCommand({ Bucket: bucketOf(area), Key: key, ContentType: contentType, ContentLength: bytes }), { expiresIn }),
 };
 
-export const storedSchools: Schools = { get: getSchool, getMany: getSchools, list: listSchools, sessionDays: getSessionDays };
+export const storedSchools: Schools = {
+  get: (urn) => getSchool(urn),
+  getMany: (urns) => getSchools(urns),
+  list: () => listSchools(),
+  sessionDays: (pairs) => getSessionDays(pairs),
+};
 
 export const storedPupils: PupilRecords = {
-  summary: getSummary,
+  summary: (upn) => getSummary(upn),
+  summaries: (upns) => getSummaries(upns),
   careEpisodes: async (upn) => (await loadCareIndex()).get(upn) ?? [],
-  patternFlags: getPupilPatternFlags,
+  patternFlags: (upn, year) => getPupilPatternFlags(upn, year),
 };
 
 export const configuredSettings: Settings = { settings: () => runtimeConfig().settings };
 
 export const storedReferrals: Referrals = {
-  claimCreateKey,
-  putNew: putNewReferral,
-  get: getReferral,
+  claimCreateKey: (caller, key, record) => claimCreateKey(caller, key, record),
+  putNew: (change) => putNewReferral(change),
+  get: (id) => getReferral(id),
   append: async (change, expected) => {
     try {
       await appendChange(change, expected);
@@ -59,5 +73,40 @@ export const storedReferrals: Referrals = {
       throw err;
     }
   },
-  ofPupil: getReferralsOfPupil,
+  ofPupil: (upn) => getReferralsOfPupil(upn),
+  list: (filter, limit, cursor, keep) => listReferrals(filter, limit, cursor, keep),
+  listAll: (filter, keep) => listAllReferrals(filter, keep),
+  openUpns: () => upnsWithOpenReferrals(),
 };
+
+export const storedPatternFindings: PatternFindings = { latest: () => getLatestPatterns(), findings: (runId) => getPatternFindings(runId) };
+
+export const storedCareLists: CareLists = {
+  get: (source) => getCareDocument(source),
+  put: async (doc) => {
+    await putCareDocument(doc);
+    resetCareCache();
+  },
+};
+
+export const storedImports: Imports = {
+  keepFile: (importId, name, body, contentType) => keepImportFile(importId, name, body, contentType),
+  put: (record) => putImport(record),
+};
+
+export const ingestQueue: IngestQueue = { send: (message, dedup) => sendIngest(message, dedup) };
+
+export const storedCalendars: Calendars = {
+  list: () => listCalendars(),
+  store: async (urn, closures, ref) => {
+    try {
+      return await storeClosures(urn, closures, ref);
+    } catch (err) {
+      if (err instanceof CalendarTooLargeError) return { tooLarge: err.message };
+      throw err;
+    }
+  },
+  putImport: (record) => putCalendarImport(record),
+};
+
+export const storedRegistry: Registry = { upsert: (urn, fields) => upsertSchool(urn, fields), requestRollup: (year) => requestRollup(year), laCode: () => runtimeConfig().laCode };

@@ -3,6 +3,7 @@
  * one document per source list. An import of a source replaces that source's episodes: SSDA903 and
  * the CIN census are complete returns, not deltas.
  */
+import { resourceName } from '../config.js';
 import type { CareEpisodeSpan } from '../domain/cohorts.js';
 import { isLookedAfterOn } from '../domain/virtual-school.js';
 import { getJson, headBlob, putJson } from './blobs.js';
@@ -25,9 +26,7 @@ export interface CareDocument {
 }
 
 function bucket(): string {
-  const b = process.env.REGISTERS_BUCKET;
-  if (!b) throw new Error('environment variable REGISTERS_BUCKET is not set');
-  return b;
+  return resourceName('registersBucket');
 }
 
 export async function putCareDocument(doc: CareDocument): Promise<void> {

@@ -3,6 +3,7 @@
  * Endpoints come from the standard AWS_ENDPOINT_URL_* variables, so the local runtime needs no
  * special code path.
  */
+import { optionalSetting } from '../config.js';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -23,7 +24,7 @@ export function documentClient(): DynamoDBDocumentClient {
 
 export function s3Client(): S3Client {
   // Path-style addressing works against both S3 and a loopback S3 endpoint.
-  s3 ??= new S3Client({ forcePathStyle: Boolean(process.env.AWS_ENDPOINT_URL_S3), maxAttempts: 5 });
+  s3 ??= new S3Client({ forcePathStyle: Boolean(optionalSetting('AWS_ENDPOINT_URL_S3')), maxAttempts: 5 });
   return s3;
 }
 

@@ -4,6 +4,7 @@
  * register (new entries, deletions, part-time timetables), recomputed on every return. Written only
  * by the school's ingest, which runs one return at a time per school (the FIFO group is the URN).
  */
+import { resourceName } from '../config.js';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { Deletion, NewEntry, RollNotices } from '../domain/admission-register.js';
 import type { PartTimeTimetable } from '../domain/part-time-timetables.js';
@@ -28,9 +29,7 @@ export interface SchoolDuties {
 }
 
 function bucket(): string {
-  const b = process.env.REGISTERS_BUCKET;
-  if (!b) throw new Error('environment variable REGISTERS_BUCKET is not set');
-  return b;
+  return resourceName('registersBucket');
 }
 
 export async function getSchoolDuties(urn: string, academicYear: number): Promise<SchoolDuties | undefined> {

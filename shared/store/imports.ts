@@ -3,6 +3,7 @@
  * record of each import with its per-record report, so an officer can see what loaded and why
  * other records did not.
  */
+import { resourceName } from '../config.js';
 import { putBlob } from './blobs.js';
 import { k, paths } from './keys.js';
 import { getItem, putItem } from './table.js';
@@ -23,9 +24,7 @@ export interface ImportRecord {
 }
 
 function bucket(): string {
-  const b = process.env.REGISTERS_BUCKET;
-  if (!b) throw new Error('environment variable REGISTERS_BUCKET is not set');
-  return b;
+  return resourceName('registersBucket');
 }
 
 /** Keep an uploaded file exactly as received (nothing received is ever discarded). */

@@ -162,3 +162,15 @@ export const paths = {
   /** The URN of a school's duties document, from its key. */
   parseSchoolDuties: (key: string): string | undefined => /^duties\/\d{4}\/([^/]+)\.json\.gz$/.exec(key)?.[1],
 } as const;
+
+/**
+ * A pupil's enrolment as its record lists it: "year#urn" (the pupil head's `enrolmentKeys`). Built
+ * and read only here.
+ */
+export const enrolmentKeys = {
+  of: (e: { academicYear: number; urn: string }) => `${e.academicYear}#${e.urn}`,
+  parse: (key: string): { academicYear: number; urn: string } => {
+    const i = key.indexOf('#');
+    return { academicYear: Number(key.slice(0, i)), urn: key.slice(i + 1) };
+  },
+} as const;

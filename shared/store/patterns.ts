@@ -12,6 +12,7 @@
  * follow the pointer, so they see the previous run until the new one is complete; a pupil flagged by
  * the previous run but not the new one simply stops showing (their item names the old run).
  */
+import { resourceName } from '../config.js';
 import { randomBytes } from 'node:crypto';
 import type { PatternFinding, PatternType } from '../domain/patterns/index.js';
 import type { PupilFlag } from '../domain/pupil-summary.js';
@@ -86,9 +87,7 @@ export function isPatternRunId(s: string): boolean {
 }
 
 function bucket(): string {
-  const b = process.env.REGISTERS_BUCKET;
-  if (!b) throw new Error('environment variable REGISTERS_BUCKET is not set');
-  return b;
+  return resourceName('registersBucket');
 }
 
 // ---- Runs ------------------------------------------------------------------------------------------

@@ -24,17 +24,14 @@ import { randomUUID } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { CHARACTERISTICS, decodeRuns, encodeRuns, type Characteristic } from '../domain/register.js';
 import type { Enrolment, PupilYearSummary } from '../domain/pupil-summary.js';
-import { k } from './keys.js';
+import { enrolmentKeys, k } from './keys.js';
 import { batchGet, batchPut, isConditionFailure, putItem } from './table.js';
 
 export function enrolmentKeyOf(e: Pick<Enrolment, 'academicYear' | 'urn'>): string {
-  return `${e.academicYear}#${e.urn}`;
+  return enrolmentKeys.of(e);
 }
 
-function parseEnrolmentKey(key: string): { academicYear: number; urn: string } {
-  const i = key.indexOf('#');
-  return { academicYear: Number(key.slice(0, i)), urn: key.slice(i + 1) };
-}
+const parseEnrolmentKey = enrolmentKeys.parse;
 
 /** Enrolments as stored: characteristic statements run-length encoded (mostly long runs). */
 type StoredEnrolment = Omit<Enrolment, 'stated'> & { stated: Record<Characteristic, string> };

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { sqsClient } from './clients.js';
-import { ROLLUP_DELAY_SECONDS } from '../config.js';
+import { optionalSetting, resourceName, ROLLUP_DELAY_SECONDS } from '../config.js';
 
 export type IngestMessage =
   | { kind: 'return'; returnId: string; urn: string; bucket: string; key: string }
@@ -19,9 +19,7 @@ export interface RollupMessage {
 }
 
 function url(name: 'INGEST_QUEUE_URL' | 'ROLLUP_QUEUE_URL'): string {
-  const u = process.env[name];
-  if (!u) throw new Error(`environment variable ${name} is not set`);
-  return u;
+  return resourceName(name === 'INGEST_QUEUE_URL' ? 'ingestQueueUrl' : 'rollupQueueUrl');
 }
 
 export async function sendIngest(message: IngestMessage, deduplicationId: string): Promise<void> {
@@ -40,7 +38,7 @@ export async function sendIngest(message: IngestMessage, deduplicationId: string
  * queue delays delivery by that window, so one rollup follows a burst of ingests and sees them all.
  */
 export async function requestRollup(academicYear: number, now = Date.now()): Promise<void> {
-  const delay = Number(process.env.ROLLUP_DELAY_SECONDS ?? ROLLUP_DELAY_SECONDS);
+  const delay = Number(optionalSetting('ROLLUP_DELAY_SECONDS') ?? ROLLUP_DELAY_SECONDS);
   // No delay means no window to share: each request is its own rollup (a delay of 0 would make every
   // id "Infinity" and deduplicate every rollup after the first for the queue's 5-minute window).
   const bucket = delay > 0 ? String(Math.floor(now / 1000 / delay)) : `${now}-${randomBytes(4).toString('hex')}`;

@@ -1,4 +1,5 @@
 /** School registers in S3: one gzipped JSON object per school per academic year. */
+import { resourceName } from '../config.js';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { deserializeRegister, emptyRegister, serializeRegister, type SchoolRegister, type SerializedRegister } from '../domain/register.js';
 import { getJson, putJson } from './blobs.js';
@@ -6,9 +7,7 @@ import { s3Client } from './clients.js';
 import { paths } from './keys.js';
 
 function bucket(): string {
-  const b = process.env.REGISTERS_BUCKET;
-  if (!b) throw new Error('environment variable REGISTERS_BUCKET is not set');
-  return b;
+  return resourceName('registersBucket');
 }
 
 export async function loadRegister(urn: string, academicYear: number): Promise<SchoolRegister> {

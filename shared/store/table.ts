@@ -1,4 +1,5 @@
 /** Low-level DynamoDB access for the one table: batches with retry of unprocessed items, paging. */
+import { optionalSetting, resourceName } from '../config.js';
 import {
   BatchGetCommand,
   BatchWriteCommand,
@@ -40,9 +41,7 @@ export interface Key {
 }
 
 export function tableName(): string {
-  const t = process.env.TABLE_NAME;
-  if (!t) throw new Error('environment variable TABLE_NAME is not set');
-  return t;
+  return resourceName('table');
 }
 
 export function isConditionFailure(err: unknown): boolean {
@@ -216,14 +215,14 @@ let sharedKey: Promise<void> | undefined;
  * by another instance is refused (the client starts the list again).
  */
 function signingKey(): Buffer {
-  const source = process.env.CURSOR_SIGNING_KEY ?? cursorKey?.source ?? '';
+  const source = optionalSetting('CURSOR_SIGNING_KEY') ?? cursorKey?.source ?? '';
   if (!cursorKey || cursorKey.source !== source) cursorKey = { source, key: source ? Buffer.from(source, 'utf8') : randomBytes(32) };
   return cursorKey.key;
 }
 
 /** Reads (creating it the first time) the table's shared cursor key; once per process. */
 export function loadCursorSigningKey(): Promise<void> {
-  if (process.env.CURSOR_SIGNING_KEY) return Promise.resolve();
+  if (optionalSetting('CURSOR_SIGNING_KEY')) return Promise.resolve();
   sharedKey ??= (async () => {
     const stored = await getItem<{ key: string }>(k.cursorSigningKey);
     let key = stored?.key;

@@ -10,7 +10,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MARK_CHAR } from '../../shared/domain/codes.js';
-import { writeCtf } from '../../shared/formats/ctf.js';
+import { writeCtf } from '../support/ctf-writer.js';
 import type { ReturnRow } from '../../shared/formats/daily-return-csv.js';
 import { DEFAULT_NAMES } from '../../shared/config.js';
 import { getBlob, putBlob } from '../../shared/store/blobs.js';

@@ -9,7 +9,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CODE_OF_CHAR, MARK_CHAR, UNMARKED } from '../../shared/domain/codes.js';
 import { addDays, isWeekend } from '../../shared/domain/dates.js';
-import { writeCtf, type CtfSchool } from '../../shared/formats/ctf.js';
+import type { CtfSchool } from '../../shared/formats/ctf.js';
+import { writeCtf } from '../support/ctf-writer.js';
 import type { ReturnRow } from '../../shared/formats/daily-return-csv.js';
 import { getBlob } from '../../shared/store/blobs.js';
 import { paths } from '../../shared/store/keys.js';

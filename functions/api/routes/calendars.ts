@@ -1,33 +1,19 @@
 /**
  * Term-date calendars (docs/design.md §4 POST /v1/calendars, §6 "Calendars"): the LA's, or one school's own
- * (`?urn=`), as an iCalendar file (all-day events, DTEND exclusive) or the CSV `start_date, end_date,
- * label, urn` (end inclusive; urn empty = LA-wide). Admin only. Every upload is kept as received and
- * answered with a per-record report; `GET /v1/calendars` lists what is held.
- *
- * Outcomes: a file that cannot be read as a calendar at all is a 4xx problem (415 not a calendar,
- * 422 required columns missing, 413 too large); a readable file with no closure to import is a 422
- * with every record's error; otherwise 201 with the report, rejected and skipped records listed by
- * line. In every case the file is kept and the import recorded (its `importId` is in the answer).
+ * (`?urn=`), as iCalendar or CSV, imported by shared/app/import-calendar.ts (415 not a calendar, 422
+ * nothing to import, 413 too large; otherwise 201 with the per-record report). Admin only.
+ * `GET /v1/calendars` lists what is held.
  */
 import * as z from 'zod';
-import { LIMITS } from '../../../shared/config.js';
-import { parseCalendarFile, type CalendarParse } from '../../../shared/formats/calendar-files.js';
-import { normaliseHeaderName, readCsv, type RowError } from '../../../shared/formats/csv.js';
-import { keepImportFile } from '../../../shared/store/imports.js';
 import {
-  CalendarTooLargeError,
   academicYearsOf,
-  listCalendars,
-  newCalendarImportId,
-  putCalendarImport,
-  storeClosures,
   type HeldCalendar,
 } from '../../../shared/store/calendars.js';
 import { Urn } from '../../../shared/schemas/common.js';
-import { actorOf } from '../../../shared/domain/access.js';
-import { defineRoute, header, json, Problem, problem, rawBody, type RouteContext } from '../http.js';
+import { importCalendar } from '../../../shared/app/import-calendar.js';
+import { app } from '../app.js';
+import { defineRoute, header, json, rawBody, resultOf } from '../http.js';
 
-type Format = 'ics' | 'csv';
 
 const ClosureSchema = z.object({ start: z.string(), end: z.string(), label: z.string() });
 const RecordError = z.object({ line: z.number().int(), field: z.string(), code: z.string(), message: z.string() });
@@ -70,120 +56,6 @@ const PostQuery = z.object({
   mode: z.enum(['replace', 'add']).default('replace').describe('replace: the file is the calendar for each academic year it covers; add: its closures are added'),
 });
 
-function formatOf(contentType: string | undefined, explicit: Format | undefined): Format | 'unknown' | undefined {
-  if (explicit) return explicit;
-  const t = (contentType ?? '').toLowerCase();
-  if (/^text\/calendar\b/.test(t)) return 'ics';
-  if (/^(text|application)\/csv\b/.test(t)) return 'csv';
-  // A file sent without a meaningful type is recognised from its first line.
-  if (t === '' || /^(application\/octet-stream|text\/plain)\b/.test(t)) return 'unknown';
-  return undefined;
-}
-
-const MEDIA = { ics: 'text/calendar', csv: 'text/csv' } as const;
-
-/**
- * CSV rows naming another school than the one whose calendar this upload is: found by line here,
- * since a parsed closure does not carry its line.
- */
-function foreignRows(body: Buffer, urn: string): RowError[] {
-  const csv = readCsv(body, { encoding: 'utf-8-or-windows-1252' });
-  if (!csv.ok) return [];
-  const col = csv.header.findIndex((h) => normaliseHeaderName(h) === 'urn');
-  if (col < 0) return [];
-  const errors: RowError[] = [];
-  for (const { line, fields } of csv.records) {
-    const rowUrn = (fields[col] ?? '').trim();
-    if (/^\d{6}$/.test(rowUrn) && rowUrn !== urn) {
-      errors.push({ line, field: 'urn', code: 'urn_mismatch', message: `urn ${rowUrn} is another school: this upload is school ${urn}'s own calendar (leave urn empty, or upload without ?urn=)` });
-    }
-  }
-  return errors;
-}
-
-/** The parsed closures by calendar (undefined = the LA's), without those for another school than `urn`. */
-function byCalendar(parsed: CalendarParse, urn: string | undefined): Map<string | undefined, CalendarParse['closures']> {
-  const groups = new Map<string | undefined, CalendarParse['closures']>();
-  for (const c of parsed.closures) {
-    if (urn !== undefined && c.urn !== urn) continue;
-    const list = groups.get(c.urn) ?? [];
-    list.push(c);
-    groups.set(c.urn, list);
-  }
-  return groups;
-}
-
-async function postCalendar({ audit, event, principal, query }: RouteContext<z.infer<typeof PostQuery>>) {
-  const body = rawBody(event);
-  const contentType = header(event, 'content-type');
-  const format = formatOf(contentType, query.format);
-  if (format === undefined) {
-    throw problem(415, `Send the calendar as text/calendar (iCalendar) or text/csv (start_date, end_date, label, urn); got ${contentType}.`);
-  }
-  if (body.length === 0) throw problem(400, 'The request body is empty: send the calendar file itself.');
-  if (body.length > LIMITS.maxDirectUploadBytes) {
-    throw problem(413, `This file is ${body.length} bytes; a calendar upload may be at most ${LIMITS.maxDirectUploadBytes} bytes.`);
-  }
-
-  const importId = newCalendarImportId();
-  const at = new Date().toISOString();
-  const parsed = parseCalendarFile(body, { format: format === 'unknown' ? undefined : format, urn: query.urn });
-  const actual: Format = format !== 'unknown' ? format : /^\s*(\uFEFF)?BEGIN:VCALENDAR/i.test(body.subarray(0, 64).toString('latin1')) ? 'ics' : 'csv';
-  const file = await keepImportFile(importId, `${query.urn ?? 'la'}-calendar.${actual}`, body, MEDIA[actual]);
-  const record = {
-    importId, kind: 'calendar' as const, format: actual, importedAt: at, importedBy: actorOf(principal), files: [file],
-  };
-
-  if (parsed.fileError) {
-    const e = parsed.fileError;
-    await putCalendarImport({ ...record, counts: { records: 0, accepted: 0, rejected: 0, skipped: 0 }, errors: e.errors ?? [], warnings: [], errorsTruncated: false, outcome: `rejected:${e.status}` });
-    audit.record({ target: `import:${importId}`, outcome: `rejected:${e.status}`, urn: query.urn });
-    throw new Problem(e.status, e.title, e.detail, e.errors, { importId, code: e.code });
-  }
-
-  const groups = byCalendar(parsed, query.urn);
-  const scopeErrors = query.urn !== undefined && actual === 'csv' ? foreignRows(body, query.urn) : [];
-  const errors = [...parsed.errors, ...scopeErrors].sort((a, b) => a.line - b.line);
-  const skipped = parsed.warnings.filter((w) => w.code !== 'recurring_event').length;
-  const imported = [...groups.values()].reduce((n, list) => n + list.length, 0);
-  const rejected = new Set(errors.map((e) => e.line)).size;
-  const counts = { records: imported + rejected + skipped, imported, rejected, skipped };
-  const report = { importId, format: actual, mode: query.mode, counts, errors: errors.slice(0, LIMITS.maxInlineRowErrors), warnings: parsed.warnings.slice(0, LIMITS.maxInlineRowErrors) };
-
-  if (imported === 0) {
-    await putCalendarImport({ ...record, counts: { ...counts, accepted: 0 }, errors: report.errors, warnings: report.warnings, errorsTruncated: errors.length > report.errors.length, outcome: 'rejected:422' });
-    audit.record({ target: `import:${importId}`, outcome: 'rejected:422', urn: query.urn });
-    throw new Problem(
-      422, 'No closures to import',
-      counts.records === 0
-        ? 'The file holds no closures: an iCalendar file needs all-day VEVENTs, a CSV needs data rows under start_date, end_date, label, urn.'
-        : `None of the file's ${counts.records} records could be imported (${counts.rejected} rejected, ${counts.skipped} skipped); see errors and warnings. Nothing held was changed.`,
-      report.errors, { importId, counts, warnings: report.warnings },
-    );
-  }
-
-  const calendars: Array<{ urn: string | null; imported: number; academicYears: number[]; closures: number }> = [];
-  // The LA's calendar (key undefined) first, then schools' by URN.
-  const order = [...groups.keys()].map((urn) => ({ urn })).sort((a, b) => ((a.urn ?? '') < (b.urn ?? '') ? -1 : 1)).map((g) => g.urn);
-  try {
-    for (const urn of order) {
-      const list = groups.get(urn)!;
-      const held = await storeClosures(urn, list, { importId, at, format: actual, mode: query.mode, file });
-      calendars.push({ urn: urn ?? null, imported: list.length, academicYears: academicYearsOf(list), closures: held.closures.length });
-    }
-  } catch (err) {
-    if (err instanceof CalendarTooLargeError) {
-      await putCalendarImport({ ...record, counts: { ...counts, accepted: 0 }, errors: report.errors, warnings: report.warnings, errorsTruncated: false, outcome: 'rejected:413' });
-      throw new Problem(413, 'Calendar too large', `${err.message}; upload with mode=replace to replace whole years rather than add to them.`, undefined, { importId, calendarsUpdated: calendars });
-    }
-    throw err;
-  }
-  const outcome = errors.length > 0 ? 'imported_with_errors' : 'imported';
-  await putCalendarImport({ ...record, counts: { ...counts, accepted: imported }, errors: report.errors, warnings: report.warnings, errorsTruncated: errors.length > report.errors.length, outcome });
-  audit.record({ target: `import:${importId}`, outcome, urn: query.urn, count: imported });
-  return json(201, { ...report, calendars });
-}
-
 function heldView(c: HeldCalendar, academicYear: number | undefined) {
   const closures = c.closures.filter((x) => academicYear === undefined || (x.start <= `${academicYear + 1}-07-31` && x.end >= `${academicYear}-08-01`));
   return {
@@ -202,7 +74,10 @@ export const calendarRoutes = [
     query: PostQuery,
     body: { mediaTypes: ['text/calendar', 'text/csv'], description: 'an iCalendar file of all-day closures (DTEND exclusive) or a CSV start_date, end_date, label, urn (end inclusive)' },
     response: CalendarReport,
-    handler: postCalendar,
+    handler: async ({ audit, event, principal, query }) => {
+      const report = resultOf(await importCalendar(app, { principal, audit }, { body: rawBody(event), contentType: header(event, 'content-type'), query }));
+      return json(201, report);
+    },
   }),
   defineRoute({
     method: 'GET', path: '/v1/calendars', access: 'manage_calendars', audit: { none: 'term dates and closures: nothing about pupils' }, tags: ['calendars'],
@@ -214,7 +89,7 @@ export const calendarRoutes = [
     response: z.object({ items: z.array(HeldCalendarSchema), nextCursor: z.null() }),
     handler: async ({ query }) => {
       const q = query;
-      const all = await listCalendars();
+      const all = await app.calendars.list();
       const items = all.filter((c) => q.urn === undefined || c.urn === q.urn).map((c) => heldView(c, q.academicYear));
       return json(200, { items, nextCursor: null });
     },

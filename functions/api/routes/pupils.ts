@@ -3,27 +3,13 @@
  * (PA, SA, at risk, emerging PA, statutory triggers, threshold-gaming findings), worst first.
  */
 import * as z from 'zod';
-import { flagsForSchool, mayListPupil, ownSchoolOf, schoolScope } from '../../../shared/domain/access.js';
-import { academicYearEnd, academicYearOf, academicYearStart, todayInEngland } from '../../../shared/domain/dates.js';
-import { absenceRateOf } from '../../../shared/domain/la-view.js';
-import { customPeriod } from '../../../shared/domain/periods.js';
 import type { FlagType } from '../../../shared/domain/pupil-summary.js';
 import type { PupilRow } from '../../../shared/domain/school-view.js';
-import { isAtRiskOfPersistentAbsence, isPersistentAbsence, isSevereAbsence } from '../../../shared/domain/stats.js';
-import { runtimeConfig } from '../../../shared/config.js';
-import { lookedAfterAmong } from '../../../shared/store/care.js';
-import { lookedAfterAsOf } from '../../../shared/domain/virtual-school.js';
-import { getLatestPatterns, getPatternFindings } from '../../../shared/store/patterns.js';
-import { pupilFlagsOf } from '../../../shared/domain/patterns/pupil-flags.js';
 import { CohortName, IsoDate, page, Stats, Upn, Urn } from '../../../shared/schemas/common.js';
-import { pupilRowsForPeriod } from '../any-period.js';
+import { listFlaggedPupils } from '../../../shared/app/list-flagged-pupils.js';
 import { pupilSessions, readPupil } from '../../../shared/app/read-pupil.js';
 import { app } from '../app.js';
 import { csvResponse, defineRoute, json, pageOf, pageQuery, problem, resultOf, wantsCsv } from '../http.js';
-import { currentLaView } from '../view-cache.js';
-import { getLaRows, laListAll, laListCount, laListPage, laListQuery, type LaListFilter } from '../../../shared/store/la-lists.js';
-import { canonicalJson, decodeCursor, encodeCursor } from '../../../shared/store/table.js';
-import { getLaViewPointer } from '../../../shared/store/views.js';
 import { PupilDutyFields } from './duties.js';
 
 export const FLAG_TYPES = [
@@ -87,88 +73,7 @@ function listItem(row: PupilRow, lookedAfter: boolean) {
   };
 }
 
-const ATTENDANCE_FLAGS = new Set<FlagType>(['persistent_absence', 'severe_absence', 'at_risk_pa']);
-/** Flags the nightly threshold-gaming run raises (the latest run's findings, not the ingest's pupil rows). */
-const PATTERN_FLAGS = new Set<FlagType>(['holiday_adjacent_absence', 'near_threshold_unauthorised', 'family_pattern']);
-
-/** The LA's pupil rows carrying the latest patterns run's flag of this type (since = first evidence date). */
-async function patternFlagRows(year: number, flag: FlagType): Promise<{ rows: PupilRow[]; snapshot: string }> {
-  const latest = await getLatestPatterns();
-  const doc = latest && latest.academicYear === year ? await getPatternFindings(latest.runId) : undefined;
-  if (!doc) return { rows: [], snapshot: `patterns:none:${year}` };
-  const since = new Map<string, string>();
-  for (const [upn, flags] of pupilFlagsOf(doc.findings)) {
-    const f = flags.find((x) => x.type === flag);
-    if (f) since.set(upn, f.since);
-  }
-  // The LA rows of the pupils found (as many as the findings, never the whole LA), worst first.
-  const [held, pointer] = await Promise.all([getLaRows(year, [...since.keys()]), getLaViewPointer(year)]);
-  const rows = [...held.values()]
-    .sort((a, b) => absenceRateOf(b) - absenceRateOf(a) || (a.upn < b.upn ? -1 : 1))
-    .map((r) => ({ ...r, flags: [...r.flags, { type: flag, since: since.get(r.upn) as string }] }));
-  return { rows, snapshot: `patterns:${doc.runId}:${pointer?.version ?? 0}` };
-}
-
-/**
- * A school's flagged pupils: its own figures from its own register only (never another school's marks,
- * and never any other school's register read; issue 15). PA, SA and at-risk are judged on its own
- * figures for the period; other flags only when the LA shares them with schools, and only for pupils
- * on its register, still on its own figures.
- */
-async function ownSchoolRows(urn: string, flag: FlagType, year: number, from: string, to: string, standard: boolean): Promise<{ rows: PupilRow[]; snapshot: string }> {
-  const settings = runtimeConfig().settings;
-  const own = await pupilRowsForPeriod(customPeriod(year, from, to), { urns: new Set([urn]), withCare: false });
-  const byRate = (a: PupilRow, b: PupilRow) => absenceRateOf(b) - absenceRateOf(a) || (a.upn < b.upn ? -1 : 1);
-  const snapshot = `school:${urn}:${from}:${to}`;
-  if (ATTENDANCE_FLAGS.has(flag)) {
-    const test = flag === 'persistent_absence' ? isPersistentAbsence : flag === 'severe_absence' ? isSevereAbsence
-      : (a: number, p: number) => isAtRiskOfPersistentAbsence(a, p, settings.atRiskLowerPercent);
-    const rows = own.filter((r) => test(r.authorised + r.unauthorised, r.possible)).map((r) => ({ ...r, flags: [{ type: flag, since: from }] })).sort(byRate);
-    return { rows, snapshot };
-  }
-  if (!flagsForSchool([{ type: flag, since: from, detail: {} }], urn, settings.flagsSharedWithSchools).length) return { rows: [], snapshot };
-  const flagged = PATTERN_FLAGS.has(flag) ? (await patternFlagRows(year, flag)).rows : await laListAll(year, flag, { urn });
-  const ownByUpn = new Map(own.map((r) => [r.upn, r]));
-  const rows: PupilRow[] = [];
-  for (const r of flagged) {
-    const mine = ownByUpn.get(r.upn);
-    const f = r.flags.find((x) => x.type === flag);
-    if (!mine || !f || (!standard && (f.since < from || f.since > to))) continue;
-    rows.push({ ...mine, flags: [{ type: flag, since: f.since }] });
-  }
-  return { rows: rows.sort(byRate), snapshot: `${snapshot}:${flagged.length}` };
-}
-
-/**
- * One page of an LA list from its DynamoDB partition. The cursor is the signed key of the last row
- * given, bound to the query; the total is the count the rollup keeps per partition, or (two filters at
- * once) a count over the narrower partition.
- */
-async function laFlagPage(
-  year: number, flag: FlagType, filter: LaListFilter, query: { limit?: number; cursor?: string } & Record<string, unknown>,
-): Promise<{ rows: PupilRow[]; nextCursor: string | null; total: number }> {
-  const { limit, cursor, ...rest } = query;
-  const binding = `lalist:${year}|${canonicalJson(rest)}`;
-  const { pk, filter: leftOver } = laListQuery(year, flag, filter);
-  let start: Record<string, unknown> | undefined;
-  if (cursor) {
-    let parsed: Record<string, unknown> | undefined;
-    try {
-      parsed = decodeCursor(cursor, binding);
-    } catch {
-      parsed = undefined;
-    }
-    if (!parsed || parsed.pk !== pk || typeof parsed.sk !== 'string') {
-      throw problem(400, 'The cursor is not one this service issued for this list; start the list again.', [{ field: 'cursor', message: 'unrecognised cursor' }]);
-    }
-    start = { pk, sk: parsed.sk };
-  }
-  const [page, total] = await Promise.all([
-    laListPage(year, flag, filter, limit ?? 50, start),
-    leftOver ? laListCount(year, flag, filter) : currentLaView(year).then((v) => v?.listCounts[pk] ?? 0),
-  ]);
-  return { rows: page.rows, nextCursor: page.lastKey ? encodeCursor({ pk, sk: page.lastKey.sk }, binding) : null, total };
-}
+const CSV_COLUMNS = ['upn', 'forename', 'surname', 'yearGroup', 'urns', 'cohorts', 'possibleSessions', 'absenceSessions', 'unauthorisedAbsenceSessions', 'absenceRate', 'flags', 'lookedAfter'];
 
 export const pupilRoutes = [
   defineRoute({
@@ -209,78 +114,20 @@ export const pupilRoutes = [
     response: page(PupilListItem, 'PupilList'),
     csv: true,
     handler: async ({ audit, principal, query, event }) => {
-      const today = todayInEngland();
-      const to = query.to ?? today;
-      const year = academicYearOf(query.from ?? to);
-      if (academicYearOf(to) !== year) throw problem(400, 'A period must lie within one academic year (1 August to 31 July).', [{ field: 'to', message: 'in a different academic year from `from`' }]);
-      const from = query.from ?? academicYearStart(year);
-      if (from > to) throw problem(400, '`from` is after `to`.', [{ field: 'from', message: 'must not be after to' }]);
-      const scope = schoolScope(principal, query.urn);
-      if (!scope.ok) throw problem(404, 'No such school.');
-      const own = ownSchoolOf(principal);
-      const standard = from <= academicYearStart(year) && to >= (today < academicYearEnd(year) ? today : academicYearEnd(year));
-      let rows: PupilRow[];
-      let snapshot: string;
-      if (own) {
-        ({ rows, snapshot } = await ownSchoolRows(own, query.flag, year, from, to, standard));
-      } else if (PATTERN_FLAGS.has(query.flag)) {
-        const found = await patternFlagRows(year, query.flag);
-        rows = found.rows.filter((r) => standard || r.flags.some((f) => f.type === query.flag && f.since >= from && f.since <= to));
-        snapshot = found.snapshot;
-      } else if (standard) {
-        // The LA's list as stored (docs/design.md §7): one Query a page, whatever the size of the LA.
-        const filter: LaListFilter = {
-          ...(scope.urn ? { urn: scope.urn } : {}),
-          ...(query.cohort && query.cohort !== 'all' ? { cohort: query.cohort } : {}),
-          ...(query.yearGroup ? { yearGroup: query.yearGroup } : {}),
-          ...(principal.role === 'vsh' ? { vs: true } : {}),
-        };
-        if (wantsCsv(event)) {
-          rows = (await laListAll(year, query.flag, filter)).filter((r) => mayListPupil(principal, r));
-          snapshot = '';
-        } else {
-          const found = await laFlagPage(year, query.flag, filter, query);
-          audit.pupils({ target: `flag:${query.flag}`, outcome: 'ok', urn: scope.urn }, found.rows.map((r) => r.upn));
-          const lookedAfter = await lookedAfterAmong(found.rows.map((r) => r.upn), lookedAfterAsOf(year, today));
-          return json(200, { items: found.rows.map((r) => listItem(r, lookedAfter.has(r.upn))), nextCursor: found.nextCursor, total: found.total });
-        }
-      } else if (!ATTENDANCE_FLAGS.has(query.flag)) {
-        const filter: LaListFilter = scope.urn ? { urn: scope.urn } : {};
-        rows = (await laListAll(year, query.flag, filter)).filter((r) => r.flags.some((f) => f.type === query.flag && f.since >= from && f.since <= to));
-        snapshot = `${year}:${(await getLaViewPointer(year))?.version ?? 0}`;
-      } else {
-        const settings = runtimeConfig().settings;
-        const computed = await pupilRowsForPeriod(customPeriod(year, from, to));
-        const test = query.flag === 'persistent_absence' ? isPersistentAbsence : query.flag === 'severe_absence' ? isSevereAbsence
-          : (a: number, p: number) => isAtRiskOfPersistentAbsence(a, p, settings.atRiskLowerPercent);
-        rows = computed
-          .filter((r) => test(r.authorised + r.unauthorised, r.possible))
-          .map((r) => ({ ...r, flags: [{ type: query.flag, since: from }] }))
-          .sort((a, b) => absenceRateOf(b) - absenceRateOf(a) || (a.upn < b.upn ? -1 : 1));
-        snapshot = `${from}:${to}`;
+      const csv = wantsCsv(event);
+      const { rows, page: stored, snapshot, from, to, urn, lookedAfter } = resultOf(await listFlaggedPupils(app, principal, { ...query, all: csv }));
+      const item = (r: PupilRow) => listItem(r, lookedAfter.has(r.upn));
+      if (csv) {
+        audit.pupils({ target: `flag:${query.flag}:csv`, outcome: 'ok', urn }, rows.map((r) => r.upn));
+        return csvResponse(`${query.flag}-${from}-${to}.csv`, CSV_COLUMNS, rows.map((r) => {
+          const it = item(r);
+          return { ...it, ...it.stats, flags: r.flags.map((f) => `${f.type} since ${f.since}`).join('; ') };
+        }));
       }
-      const urn = scope.urn;
-      const filtered = rows.filter(
-        (r) =>
-          (!urn || r.urns.includes(urn)) &&
-          (!query.cohort || r.everCohorts.includes(query.cohort) || (query.cohort === 'all')) &&
-          (!query.yearGroup || r.yearGroup === query.yearGroup) &&
-          mayListPupil(principal, r),
-      );
-      // Which of the listed pupils the LA looks after (issue 20: a school is told, and nothing more).
-      const lookedAfter = await lookedAfterAmong(filtered.map((r) => r.upn), lookedAfterAsOf(year, today));
-      if (wantsCsv(event)) {
-        audit.pupils({ target: `flag:${query.flag}:csv`, outcome: 'ok', urn }, filtered.map((r) => r.upn));
-        return csvResponse(`${query.flag}-${from}-${to}.csv`,
-          ['upn', 'forename', 'surname', 'yearGroup', 'urns', 'cohorts', 'possibleSessions', 'absenceSessions', 'unauthorisedAbsenceSessions', 'absenceRate', 'flags', 'lookedAfter'],
-          filtered.map((r) => {
-            const item = listItem(r, lookedAfter.has(r.upn));
-            return { ...item, ...item.stats, flags: r.flags.map((f) => `${f.type} since ${f.since}`).join('; ') };
-          }));
-      }
-      const paged = pageOf(filtered, query, snapshot);
-      audit.pupils({ target: `flag:${query.flag}`, outcome: 'ok', urn }, paged.items.map((r) => r.upn));
-      return json(200, { items: paged.items.map((r) => listItem(r, lookedAfter.has(r.upn))), nextCursor: paged.nextCursor, total: filtered.length });
+      const paged = stored ?? { ...pageOf(rows, query, snapshot), total: rows.length };
+      const shown = 'rows' in paged ? paged.rows : paged.items;
+      audit.pupils({ target: `flag:${query.flag}`, outcome: 'ok', urn }, shown.map((r) => r.upn));
+      return json(200, { items: shown.map(item), nextCursor: paged.nextCursor, total: paged.total });
     },
   }),
 ];

@@ -11,26 +11,12 @@
  * a case it raised itself while it is still submitted; whoever may see a case may add notes.
  */
 import * as z from 'zod';
-import { runtimeConfig } from '../../../shared/config.js';
-import { everInVirtualSchool as everInVirtualSchoolCohorts, flagsForSchool, isVirtualSchool, mayListPupil, ownSchoolOf, schoolScope } from '../../../shared/domain/access.js';
-import { customPeriod } from '../../../shared/domain/periods.js';
-import type { FlagType } from '../../../shared/domain/pupil-summary.js';
-import { isSevereAbsence } from '../../../shared/domain/stats.js';
-import { pupilRowsForPeriod } from '../any-period.js';
-import { academicYearEnd, academicYearOf, academicYearStart, todayInEngland } from '../../../shared/domain/dates.js';
 import {
   isOverdue,
-  referralSuggestions,
-  type SuggestionCandidate,
 } from '../../../shared/domain/referrals.js';
-import { getSummaries, type PupilSummaryRecord } from '../../../shared/store/pupils.js';
 import {
-  listAllReferrals,
-  listReferrals,
-  upnsWithOpenReferrals,
   type ReferralListItem,
 } from '../../../shared/store/referrals.js';
-import { InvalidCursorError } from '../../../shared/store/table.js';
 import { page, Urn } from '../../../shared/schemas/common.js';
 import {
   CreateReferralBody,
@@ -43,20 +29,12 @@ import {
   SuggestionSchema,
 } from '../../../shared/schemas/referrals.js';
 import { csvResponse, defineRoute, header, json, jsonBody, pageOf, pageQuery, problem, resultOf, wantsCsv, type Result } from '../http.js';
-import { getLaRows, laListAll } from '../../../shared/store/la-lists.js';
-import { currentSchoolView } from '../view-cache.js';
-import { getLaViewPointer } from '../../../shared/store/views.js';
-import { withChildrenMissingEducation } from './duties.js';
 import { changeReferral, createReferral, readReferral, recordReferralEvent, type CaseAnswer } from '../../../shared/app/referrals.js';
+import { listReferralCases, suggestReferrals } from '../../../shared/app/referral-lists.js';
 import { app } from '../app.js';
 
-const STATUTORY_FLAGS: ReadonlySet<string> = new Set(['penalty_notice_threshold', 'ten_day_unauthorised', 'twenty_day_unauthorised', 'illness_15_days']);
 
 // ---- Helpers -------------------------------------------------------------------------------------
-
-function everInVirtualSchool(summary: PupilSummaryRecord | undefined): boolean {
-  return !!summary && everInVirtualSchoolCohorts(Object.values(summary.years));
-}
 
 /** The version the caller read, from If-Match (`"3"`, `W/"3"` or `3`). */
 function expectedVersion(headers: Record<string, string>): number {
@@ -65,31 +43,6 @@ function expectedVersion(headers: Record<string, string>): number {
   const m = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(raw);
   if (!m) throw problem(400, 'If-Match must be the ETag of the case, e.g. "3".', [{ field: 'If-Match', message: 'expected the case version, e.g. "3"' }]);
   return Number(m[1]);
-}
-
-/**
- * Suggestions as a school sees them (issue 15): its own figures from its own register, SA judged on
- * them, and only the flags the LA shares (no evidence from other schools). A pupil only this school
- * had that year keeps every flag: they are its own figures.
- */
-async function ownSchoolCandidates(candidates: SuggestionCandidate[], urn: string, year: number): Promise<SuggestionCandidate[]> {
-  const today = todayInEngland();
-  const end = academicYearEnd(year) < today ? academicYearEnd(year) : today;
-  if (end < academicYearStart(year)) return [];
-  const own = new Map((await pupilRowsForPeriod(customPeriod(year, academicYearStart(year), end), { urns: new Set([urn]), withCare: false })).map((r) => [r.upn, r]));
-  const shared = runtimeConfig().settings.flagsSharedWithSchools;
-  const out: SuggestionCandidate[] = [];
-  for (const c of candidates) {
-    const mine = own.get(c.upn);
-    if (!mine) continue;
-    const sole = c.urns.length === 1 && c.urns[0] === urn;
-    const flags = sole ? c.flags : [
-      ...flagsForSchool(c.flags.map((f) => ({ type: f.type as FlagType, since: f.since, detail: f.detail ?? {} })), urn, shared),
-      ...(isSevereAbsence(mine.authorised + mine.unauthorised, mine.possible) ? [{ type: 'severe_absence', since: academicYearStart(year) }] : []),
-    ];
-    out.push({ ...c, urns: [urn], possible: mine.possible, authorised: mine.authorised, unauthorised: mine.unauthorised, flags });
-  }
-  return out;
 }
 
 /** A case with its version as the ETag. */
@@ -108,6 +61,7 @@ function listItemView(i: ReferralListItem, today: string) {
 
 // ---- Routes --------------------------------------------------------------------------------------
 
+const SUGGESTION_COLUMNS = ['upn', 'forename', 'surname', 'yearGroup', 'urns', 'suggestedType', 'reasons', 'ageUnknown', 'absenceRate', 'unauthorisedSessions'];
 const CSV_COLUMNS = ['id', 'upn', 'forename', 'surname', 'urn', 'type', 'status', 'priority', 'assignee', 'createdAt', 'triageDueOn', 'overdue', 'triagedAt', 'closedAt', 'outcome', 'reason'];
 
 export const referralRoutes = [
@@ -129,31 +83,11 @@ export const referralRoutes = [
     response: page(ReferralListItemSchema, 'ReferralList'),
     csv: true,
     handler: async ({ audit, principal, query, event }) => {
-      const today = todayInEngland();
-      const scope = schoolScope(principal, query.urn);
-      if (!scope.ok) throw problem(404, 'No such school.');
-      const filter = {
-        status: query.status, type: query.type, assignee: query.assignee, upn: query.upn, today,
-        urn: scope.urn,
-        overdue: query.overdue === undefined ? undefined : query.overdue === 'true',
-      };
-      const keep = isVirtualSchool(principal)
-        ? async (items: ReferralListItem[]) => {
-            const summaries = await getSummaries([...new Set(items.map((i) => i.upn))]);
-            return items.filter((i) => everInVirtualSchool(summaries.get(i.upn)));
-          }
-        : undefined;
-      if (wantsCsv(event)) {
-        const all = await listAllReferrals(filter, keep);
-        audit.pupils({ target: 'referrals:csv', outcome: 'ok', urn: filter.urn }, all.map((i) => i.upn));
-        return csvResponse(`referrals-${today}.csv`, CSV_COLUMNS, all.map((i) => listItemView(i, today)));
-      }
-      const result = await listReferrals(filter, query.limit ?? 50, query.cursor, keep).catch((err: unknown) => {
-        if (err instanceof InvalidCursorError) throw problem(400, 'The cursor is not one this service issued.', [{ field: 'cursor', message: 'unrecognised cursor' }]);
-        throw err;
-      });
-      audit.pupils({ target: 'referrals', outcome: 'ok', urn: filter.urn }, result.items.map((i) => i.upn));
-      return json(200, { items: result.items.map((i) => listItemView(i, today)), nextCursor: result.nextCursor });
+      const all = wantsCsv(event);
+      const { items, nextCursor, urn, today } = resultOf(await listReferralCases(app, principal, { ...query, all }));
+      audit.pupils({ target: all ? 'referrals:csv' : 'referrals', outcome: 'ok', urn }, items.map((i) => i.upn));
+      if (all) return csvResponse(`referrals-${today}.csv`, CSV_COLUMNS, items.map((i) => listItemView(i, today)));
+      return json(200, { items: items.map((i) => listItemView(i, today)), nextCursor });
     },
   }),
   defineRoute({
@@ -168,41 +102,14 @@ export const referralRoutes = [
     response: page(SuggestionSchema, 'ReferralSuggestionList'),
     csv: true,
     handler: async ({ audit, principal, query, event }) => {
-      const year = query.academicYear ?? academicYearOf(todayInEngland());
-      const scope = schoolScope(principal, query.urn);
-      if (!scope.ok) throw problem(404, 'No such school.');
-      const urn = scope.urn;
-      // Only a pupil with a flag that makes a suggestion can be suggested: that list's partition. A school
-      // judges SA on its own figures, so it takes every pupil it has (its view's UPNs), as many as it has.
-      const own = ownSchoolOf(principal) && urn ? ((await currentSchoolView(urn, year))?.pupils ?? []).map((p) => p.upn) : undefined;
-      const [listed, pointer] = await Promise.all([
-        own ? getLaRows(year, own).then((m) => [...m.values()])
-          : laListAll(year, 'suggest', { ...(urn ? { urn } : {}), ...(principal.role === 'vsh' ? { vs: true } : {}) }),
-        getLaViewPointer(year),
-      ]);
-      const rows = listed.filter(
-        (r) => (!urn || r.urns.includes(urn)) && mayListPupil(principal, r),
-      );
-      // The LA list holds flag types only; a continuous-absence flag's detail says whether it is a CME risk,
-      // a statutory flag's whether the pupil's age is unknown, and the threshold's which route applies.
-      const needDetail = rows.filter((r) => r.flags.some((f) => STATUTORY_FLAGS.has(f.type)));
-      const summaries = needDetail.length ? await getSummaries(needDetail.map((r) => r.upn)) : new Map<string, PupilSummaryRecord>();
-      let candidates: SuggestionCandidate[] = rows.map((r) => ({
-        ...r,
-        flags: r.flags.map((f) => ({ ...f, detail: summaries.get(r.upn)?.years[String(year)]?.flags.find((g) => g.type === f.type)?.detail })),
-      }));
-      if (ownSchoolOf(principal) && urn) candidates = await ownSchoolCandidates(candidates, urn, year);
-      const open = await upnsWithOpenReferrals();
-      const suggestions = (await withChildrenMissingEducation(principal, referralSuggestions(candidates, (upn) => open.has(upn)), year, (upn) => open.has(upn), urn))
-        .filter((s) => !query.type || s.suggestedType === query.type);
+      const { suggestions, year, urn, snapshot } = resultOf(await suggestReferrals(app, principal, query));
       const note = { target: `suggestions:${year}`, outcome: 'ok', urn };
       if (wantsCsv(event)) {
         audit.pupils(note, suggestions.map((x) => x.upn));
-        return csvResponse(`referral-suggestions-${year}.csv`,
-          ['upn', 'forename', 'surname', 'yearGroup', 'urns', 'suggestedType', 'reasons', 'ageUnknown', 'absenceRate', 'unauthorisedSessions'],
+        return csvResponse(`referral-suggestions-${year}.csv`, SUGGESTION_COLUMNS,
           suggestions.map((s) => ({ ...s, reasons: s.reasons.map((r) => `${r.flag} since ${r.since}${r.route ? ` (${r.route}: ${r.firstStep})` : ''}`).join('; ') })));
       }
-      const paged = pageOf(suggestions, query, `${year}:${pointer?.version ?? 0}`);
+      const paged = pageOf(suggestions, query, snapshot);
       audit.pupils(note, paged.items.map((x) => x.upn));
       return json(200, { items: paged.items, nextCursor: paged.nextCursor, total: suggestions.length });
     },

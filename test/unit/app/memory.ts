@@ -5,7 +5,7 @@
 import type { AuditNote, AuditTrail } from '../../../shared/app/audit.js';
 import type { FileArea, Files, PupilDuties, PupilRecords, Referrals, Registers, Returns, Schools, Settings, Views } from '../../../shared/app/ports.js';
 import type { Change, Referral, ReferralEvent } from '../../../shared/domain/referrals.js';
-import type { IdempotencyClaim } from '../../../shared/store/referrals.js';
+import type { IdempotencyClaim, ReferralFilter, ReferralListItem } from '../../../shared/store/referrals.js';
 import { DEFAULT_LA_SETTINGS, type LaSettings } from '../../../shared/config.js';
 import type { CareEpisodeSpan } from '../../../shared/domain/cohorts.js';
 import { aggregateCells, type AggregationEnrolment } from '../../../shared/domain/metrics.js';
@@ -73,6 +73,9 @@ export class MemoryPupils implements PupilRecords {
   async summary(upn: string) {
     return this.records.get(upn);
   }
+  async summaries(upns: string[]) {
+    return new Map(upns.flatMap((u) => (this.records.has(u) ? [[u, this.records.get(u) as PupilSummaryRecord] as const] : [])));
+  }
   async careEpisodes(upn: string) {
     return this.care.get(upn) ?? [];
   }
@@ -121,6 +124,16 @@ export class MemoryReferrals implements Referrals {
   }
   async ofPupil(upn: string) {
     return [...this.cases.values()].filter((c) => c.referral.upn === upn).map((c) => structuredClone(c.referral));
+  }
+  async listAll(filter: ReferralFilter, keep?: (items: ReferralListItem[]) => Promise<ReferralListItem[]>) {
+    const items = [...this.cases.values()].map((c) => c.referral).filter((r) => (!filter.urn || r.urn === filter.urn) && (!filter.upn || r.upn === filter.upn) && (!filter.status || r.status === filter.status)).reverse();
+    return keep ? keep(items) : items;
+  }
+  async list(filter: ReferralFilter, limit: number, _cursor: string | undefined, keep?: (items: ReferralListItem[]) => Promise<ReferralListItem[]>) {
+    return { items: (await this.listAll(filter, keep)).slice(0, limit), nextCursor: null };
+  }
+  async openUpns() {
+    return new Set([...this.cases.values()].filter((c) => !['closed', 'withdrawn'].includes(c.referral.status)).map((c) => c.referral.upn));
   }
 }
 

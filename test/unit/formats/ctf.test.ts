@@ -4,7 +4,8 @@ import fc from 'fast-check';
 import { ALL_CODES, CODE_SET_2024_FROM, LEGACY_CODES, MARK_CHAR, UNMARKED } from '../../../shared/domain/codes.js';
 import { addDays, isWeekend } from '../../../shared/domain/dates.js';
 import { makeUpn } from '../../../shared/domain/upn.js';
-import { countCtfTotals, parseCtf, tokenizeCtfMarks, writeCtf, type CtfParse } from '../../../shared/formats/ctf.js';
+import { countCtfTotals, parseCtf, tokenizeCtfMarks, type CtfParse } from '../../../shared/formats/ctf.js';
+import { writeCtf } from '../../support/ctf-writer.js';
 import type { ReturnRow } from '../../../shared/formats/daily-return-csv.js';
 
 const FIXTURE = new URL('../../fixtures/formats/ctf/school-return-ctf25.xml', import.meta.url);

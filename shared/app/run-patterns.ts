@@ -1,5 +1,5 @@
 /**
- * One run of the threshold-gaming detectors over the whole LA (docs/design.md §2.6), as the patterns Lambda
+ * Run the patterns (a use case): the threshold-gaming detectors over the whole LA (docs/design.md §2.6), as the patterns Lambda
  * does it nightly and on demand, and as `npm run bench` measures it: `runPatterns({ academicYear })`.
  *
  * Partitioned by school so a 230,000-pupil LA fits one invocation (docs/patterns.md has the figures):
@@ -14,9 +14,9 @@
  *    counts.
  * Then the results are published (shared/store/patterns.ts): findings, pupils' flags, the latest pointer.
  */
-import { runtimeConfig } from '../../shared/config.js';
-import { schoolCalendar, sessionDaysFromMarks, type SchoolSessionDays } from '../../shared/domain/calendar.js';
-import { academicYearEnd, academicYearOf, academicYearStart, minDate, todayInEngland } from '../../shared/domain/dates.js';
+import { runtimeConfig } from '../config.js';
+import { schoolCalendar, sessionDaysFromMarks, type SchoolSessionDays } from '../domain/calendar.js';
+import { academicYearEnd, academicYearOf, academicYearStart, minDate, todayInEngland } from '../domain/dates.js';
 import {
   laPatterns,
   patternSettings,
@@ -31,10 +31,10 @@ import {
   type PatternType,
   type SchoolCodingExclusion,
   type SchoolPatternDigest,
-} from '../../shared/domain/patterns/index.js';
-import type { SchoolRegister } from '../../shared/domain/register.js';
-import { errorSummary, logger } from '../../shared/observability.js';
-import { calendarSourcesFor } from '../../shared/store/calendars.js';
+} from '../domain/patterns/index.js';
+import type { SchoolRegister } from '../domain/register.js';
+import { errorSummary, logger } from '../observability.js';
+import { calendarSourcesFor } from '../store/calendars.js';
 import {
   acquirePatternsLease,
   createPatternRun,
@@ -47,10 +47,10 @@ import {
   updatePatternRun,
   type PatternRun,
   type PatternRunTrigger,
-} from '../../shared/store/patterns.js';
-import { listRegisterUrns, loadRegister } from '../../shared/store/registers.js';
-import { inParallel } from '../../shared/store/table.js';
-import { pupilFlagsOf } from '../../shared/domain/patterns/pupil-flags.js';
+} from '../store/patterns.js';
+import { listRegisterUrns, loadRegister } from '../store/registers.js';
+import { inParallel } from '../store/table.js';
+import { pupilFlagsOf } from '../domain/patterns/pupil-flags.js';
 
 /** Longest a run may hold the lease: the Lambda's 15-minute limit and a margin. */
 const LEASE_MS = 16 * 60 * 1000;
