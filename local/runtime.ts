@@ -181,7 +181,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         ...(typeof options.notificationsTimer === 'object' ? options.notificationsTimer : {}),
         run: async (run) => {
           const [{ runScheduledNotifications }, { fileOutboxMailer }, { runtimeConfig }] = await Promise.all([
-            import('../shared/app/notifications.js'), import('../functions/notifications/mailer.js'), import('../shared/config.js'),
+            import('../shared/app/notifications.js'), import('../shared/mail/mailer.js'), import('../shared/config.js'),
           ]);
           return runScheduledNotifications({ run, mailer: fileOutboxMailer(localOutboxDir(dataDir)), appUrl: bridge.url, returnCutOff: runtimeConfig().settings.returnCutOff });
         },

@@ -10,7 +10,7 @@ import * as z from 'zod';
 import { runScheduledNotifications } from '../../shared/app/notifications.js';
 import { ENV, runtimeConfig } from '../../shared/config.js';
 import { logger, METRIC, recordMetric, withLambdaContext } from '../../shared/observability.js';
-import { sesMailer } from './ses-mailer.js';
+import { sesMailer } from '../../shared/mail/ses-mailer.js';
 
 export const NotificationsEvent = z.object({ run: z.enum(['immediate', 'digest']) });
 export type NotificationsEvent = z.infer<typeof NotificationsEvent>;

@@ -4,7 +4,7 @@
  * cut-off, rejected returns) and the recipients (the people store), queue what each person chose —
  * immediate alerts on every run, the daily digest on the digest run — in the outbox (once per key),
  * then send whatever is pending or failed (up to MAX_ATTEMPTS). Running it twice sends nothing new.
- * The mailer is given: SES in AWS (functions/notifications/ses-mailer.ts), files locally.
+ * The mailer is given: SES in AWS (shared/mail/ses-mailer.ts), files locally.
  */
 import { inVirtualSchool } from '../domain/access.js';
 import { isSchoolDay, schoolCalendar } from '../domain/calendar.js';

@@ -4,7 +4,7 @@
  * with its error and attempt count, is retried on the next run up to MAX_ATTEMPTS, and is visible
  * to the administrator (pageOutbox). A run reads only the pending and failed (listDue), never the
  * sent, which are kept for RETENTION_DAYS and then dropped by DynamoDB's TTL. The mailer is SES in
- * AWS and, locally, files that are exactly the messages SES would receive (functions/notifications/mailer.ts).
+ * AWS and, locally, files that are exactly the messages SES would receive (shared/mail/mailer.ts).
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Notification } from '../domain/notifications.js';

@@ -7,8 +7,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fileOutboxMailer, type Mailer } from '../../functions/notifications/mailer.js';
-import { runNotificationJob } from '../../functions/notifications/job.js';
+import { fileOutboxMailer, type Mailer } from '../../shared/mail/mailer.js';
+import { runNotificationJob } from '../../shared/app/notifications.js';
 import type { NotificationFacts, Recipient } from '../../shared/domain/notifications.js';
 import { listOutbox } from '../../shared/store/outbox.js';
 import { startTestService, type TestService } from './harness.js';

@@ -8,7 +8,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fileOutboxMailer, type Mailer } from '../../functions/notifications/mailer.js';
+import { fileOutboxMailer, type Mailer } from '../../shared/mail/mailer.js';
 import { runScheduledNotifications } from '../../shared/app/notifications.js';
 import { DEFAULT_LA_SETTINGS } from '../../shared/config.js';
 import { addDays, todayInEngland } from '../../shared/domain/dates.js';

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
-import { withoutSdkLogger } from '../../shared/store/table.js';
+import { withoutSdkLogger } from '../store/table.js';
 import { rawMessage, type Mailer } from './mailer.js';
 
 let client: SESv2Client | undefined;

@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import type { Mailer, OutgoingMessage } from '../../shared/app/notifications.js';
+import type { Mailer, OutgoingMessage } from '../app/notifications.js';
 
 export type { Mailer, OutgoingMessage };
 
