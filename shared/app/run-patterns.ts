@@ -23,6 +23,7 @@ import {
   pupilPatternContext,
   pupilPatterns,
   schoolPatternDigest,
+  addPatternEnrolments,
   PATTERN_TYPES,
   type HouseholdMember,
   type PatternEnrolment,
@@ -32,7 +33,6 @@ import {
   type SchoolCodingExclusion,
   type SchoolPatternDigest,
 } from '../domain/patterns/index.js';
-import type { SchoolRegister } from '../domain/register.js';
 import { errorSummary, logger } from '../observability.js';
 import { calendarSourcesFor } from '../store/calendars.js';
 import {
@@ -78,25 +78,6 @@ export interface PatternRunOutcome extends PatternRun {
 
 type Enrolments = Map<string, PatternEnrolment[]>;
 
-function enrolmentsOf(register: SchoolRegister, into: Enrolments, keep?: ReadonlySet<string>): void {
-  for (const p of register.pupils.values()) {
-    if (keep && !keep.has(p.upn)) continue;
-    const e: PatternEnrolment = {
-      urn: register.urn,
-      academicYear: register.academicYear,
-      registration: p.registration,
-      admissionDate: p.admissionDate,
-      leavingDate: p.leavingDate,
-      firstListed: p.firstListed,
-      lastListed: p.lastListed,
-      marks: p.marks,
-      uprn: p.uprn,
-    };
-    const list = into.get(p.upn);
-    if (list) list.push(e);
-    else into.set(p.upn, [e]);
-  }
-}
 
 /** The year to analyse when none is asked for. */
 async function defaultYear(today: string): Promise<number> {
@@ -125,7 +106,7 @@ async function digestSchools(
     const exact: SchoolSessionDays = sessionDaysFromMarks(academicYear, [...register.pupils.values()].map((p) => p.marks));
     const calendar = schoolCalendar({ ...sources, registers: [exact, ...(sources.registers ?? []).filter((s) => s.academicYear !== academicYear)] });
     into.digests.push(schoolPatternDigest({ urn, registers: [register], calendar }, period, settings));
-    enrolmentsOf(register, into.enrolments, keep);
+    addPatternEnrolments(register, into.enrolments, keep);
     if (into.pupils) for (const upn of register.pupils.keys()) into.pupils.add(upn);
   });
 }

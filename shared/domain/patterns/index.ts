@@ -197,31 +197,33 @@ export interface PatternsResult {
 }
 
 /** Run every detector over an LA's registers (see the module comment for the partitioned passes). */
+/** Each pupil's enrolments on a register, as the detectors read them, added to `into` (by UPN); only `keep`'s pupils when given. */
+export function addPatternEnrolments(register: SchoolRegister, into: Map<string, PatternEnrolment[]>, keep?: ReadonlySet<string>): void {
+  for (const p of register.pupils.values()) {
+    if (keep && !keep.has(p.upn)) continue;
+    const e: PatternEnrolment = {
+      urn: register.urn,
+      academicYear: register.academicYear,
+      registration: p.registration,
+      admissionDate: p.admissionDate,
+      leavingDate: p.leavingDate,
+      firstListed: p.firstListed,
+      lastListed: p.lastListed,
+      marks: p.marks,
+      uprn: p.uprn,
+    };
+    const list = into.get(p.upn);
+    if (list) list.push(e);
+    else into.set(p.upn, [e]);
+  }
+}
+
 export function detectPatterns(input: PatternsInput): PatternsResult {
   const settings = input.settings ?? DEFAULT_PATTERN_SETTINGS;
   const digests = input.schools.map((s) => schoolPatternDigest(s, input.period, settings));
   const ctx = pupilPatternContext(digests, input.period, settings);
   const byUpn = new Map<string, PatternEnrolment[]>();
-  for (const school of input.schools) {
-    for (const register of school.registers) {
-      for (const p of register.pupils.values()) {
-        const e: PatternEnrolment = {
-          urn: register.urn,
-          academicYear: register.academicYear,
-          registration: p.registration,
-          admissionDate: p.admissionDate,
-          leavingDate: p.leavingDate,
-          firstListed: p.firstListed,
-          lastListed: p.lastListed,
-          marks: p.marks,
-          uprn: p.uprn,
-        };
-        const list = byUpn.get(p.upn);
-        if (list) list.push(e);
-        else byUpn.set(p.upn, [e]);
-      }
-    }
-  }
+  for (const school of input.schools) for (const register of school.registers) addPatternEnrolments(register, byUpn);
   const findings: PatternFinding[] = [];
   const households: HouseholdMember[] = [];
   const exclusions: SchoolCodingExclusion[] = [];
