@@ -41,6 +41,11 @@ export const KIND_ROLES: Readonly<Record<NotificationKind, readonly Role[]>> = {
   social_worker_absence: ['la_officer', 'vsh'],
 };
 
+/** The kinds of notification a person in this role receives (whatever they choose, no other kind reaches them). */
+export function kindsReceivedBy(p: { role: Role }): NotificationKind[] {
+  return NOTIFICATION_KINDS.filter((kind) => KIND_ROLES[kind].includes(p.role));
+}
+
 /** What a person gets when they have not chosen: what needs them today at once, the rest in the digest. */
 export const DEFAULT_FREQUENCY: Readonly<Record<NotificationKind, Frequency>> = {
   vsh_unexplained_absence: 'immediate', vsh_unmarked: 'daily', vsh_no_register: 'immediate', vsh_continuous_absence: 'immediate',

@@ -6,8 +6,8 @@
  * person is offered only the kinds for their role.
  */
 import * as z from 'zod';
-import { ROLES, type Principal } from '../../../shared/domain/access.js';
-import { DEFAULT_FREQUENCY, KIND_ROLES, NOTIFICATION_KINDS, type NotificationKind } from '../../../shared/domain/notifications.js';
+import { caseActorOf, ROLES, type Principal } from '../../../shared/domain/access.js';
+import { DEFAULT_FREQUENCY, kindsReceivedBy, NOTIFICATION_KINDS, type NotificationKind } from '../../../shared/domain/notifications.js';
 import { countOutbox, OUTBOX_PAGE, pageOutbox } from '../../../shared/store/outbox.js';
 import { deletePerson, getPerson, listPeople, putPersonAddress, putPreferences, type Person } from '../../../shared/store/people.js';
 import { Urn } from '../../../shared/schemas/common.js';
@@ -63,11 +63,12 @@ const OutboxItemSchema = z
 
 /** The kinds the caller's role may receive, with their choice and the default. */
 function myPreferences(principal: Principal, person: Person | undefined) {
-  const kinds = NOTIFICATION_KINDS.filter((kind) => KIND_ROLES[kind].includes(principal.role)).map((kind) => {
+  const kinds = kindsReceivedBy(principal).map((kind) => {
     const chosen = person?.preferences?.[kind];
     return { kind, description: KIND_DESCRIPTIONS[kind], frequency: chosen ?? DEFAULT_FREQUENCY[kind], default: DEFAULT_FREQUENCY[kind], chosen: chosen !== undefined };
   });
-  return { sub: principal.sub, role: principal.role, email: person?.email ?? null, kinds };
+  const { sub, role } = caseActorOf(principal);
+  return { sub, role, email: person?.email ?? null, kinds };
 }
 
 function subParam(raw: string | undefined): string {
@@ -91,9 +92,10 @@ export const notificationRoutes = [
     successStatus: 200,
     handler: async ({ audit, event, principal }) => {
       const body = jsonBody(event, PreferencesBody);
-      const foreign = Object.keys(body.preferences).filter((kind) => !KIND_ROLES[kind as NotificationKind].includes(principal.role));
+      const received: ReadonlySet<string> = new Set(kindsReceivedBy(principal));
+      const foreign = Object.keys(body.preferences).filter((kind) => !received.has(kind));
       if (foreign.length) {
-        throw problem(400, `The ${principal.role} role does not receive ${foreign.join(', ')}.`, foreign.map((kind) => ({ field: `preferences.${kind}`, message: 'not a kind your role receives' })));
+        throw problem(400, `Your role does not receive ${foreign.join(', ')}.`, foreign.map((kind) => ({ field: `preferences.${kind}`, message: 'not a kind your role receives' })));
       }
       const person = await putPreferences(principal.sub, body.preferences, new Date().toISOString());
       audit.record({ target: `notification_preferences:${principal.sub}`.slice(0, 200), outcome: 'ok' });

@@ -89,4 +89,14 @@ describe('the layers', () => {
     const long = sourceFiles(join(ROOT, 'functions/api/routes')).flatMap(handlerLengths).filter((h) => h.lines > MAX_HANDLER_LINES && !NOT_YET_MOVED.has(h.where.split(/[/:]/)[3] ?? ''));
     expect(long.map((h) => `${h.where} (${h.lines} lines)`)).toEqual([]);
   });
+
+  it('decides by role only in the router and shared/domain/access.ts: no principal.role under functions/ elsewhere', () => {
+    const router = new Set(['functions/api/http.ts', 'functions/api/handler.ts']);
+    const found = sourceFiles(join(ROOT, 'functions'))
+      .filter((file) => !router.has(relative(ROOT, file).split(sep).join('/')))
+      .flatMap((file) => readFileSync(file, 'utf8').split('\n').map((line, i) => ({ line, where: `${relative(ROOT, file)}:${i + 1}` })))
+      .filter(({ line }) => /\bprincipal\.role\b/.test(line))
+      .map(({ where }) => where);
+    expect(found).toEqual([]);
+  });
 });
