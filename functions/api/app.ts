@@ -2,7 +2,7 @@
  * The API Lambda's composition (docs/design.md §3): the use cases' ports wired once, to the stores,
  * and to the API's own read models where a use case needs them. Routes hand this to the use cases.
  */
-import { configuredSettings, ingestQueue, storedCalendars, storedRegistry, storedCareLists, storedFiles, storedImports, storedPatternFindings, storedPupils, storedReferrals, storedReturns, storedSchools } from '../../shared/app/wiring.js';
+import { configuredSettings, ingestQueue, storedCalendars, storedRegistry, storedCareLists, storedFiles, storedImports, storedPatternFindings, storedPupils, storedReferrals, storedReturns, storedSchools, storedVirtualSchool } from '../../shared/app/wiring.js';
 import type { LaLists, LookedAfter, MissingEducation, PupilDuties, Registers, Views } from '../../shared/app/ports.js';
 import { cellsForPeriod, pupilRowsForPeriod } from './any-period.js';
 import { pupilDutyFields, withChildrenMissingEducation } from './routes/duties.js';
@@ -78,6 +78,7 @@ export const app = {
   imports: storedImports,
   calendars: storedCalendars,
   registry: storedRegistry,
+  virtualSchool: storedVirtualSchool,
   ingest: ingestQueue,
   ...configuredSettings,
   duties,

@@ -10,12 +10,12 @@ import type { Closure } from '../domain/calendar.js';
 import type { LaView, SchoolCell } from '../domain/la-view.js';
 import type { PeriodCells } from '../domain/metrics.js';
 import type { Period } from '../domain/periods.js';
-import type { PupilFlag } from '../domain/pupil-summary.js';
+import type { Enrolment, PupilFlag } from '../domain/pupil-summary.js';
 import type { Change, Referral, ReferralEvent, Suggestion } from '../domain/referrals.js';
 import type { PupilRow, SchoolView } from '../domain/school-view.js';
 import type { PupilSummaryRecord } from '../store/pupils.js';
 import type { CalendarImportRecord, CalendarImportRef, HeldCalendar } from '../store/calendars.js';
-import type { CareDocument, CareSource } from '../store/care.js';
+import type { CareDocument, CareIndex, CareSource } from '../store/care.js';
 import type { ImportRecord } from '../store/imports.js';
 import type { IngestMessage } from '../store/queues.js';
 import type { LaListFilter } from '../store/la-lists.js';
@@ -180,4 +180,14 @@ export interface LaLists {
 /** Which of these pupils the LA looks after on a date, from its own lists (a school is told that, and nothing more). */
 export interface LookedAfter {
   among(upns: readonly string[], asOf: string): Promise<Set<string>>;
+}
+
+/** What the Virtual School reads beyond the pupils' summaries: the LA's care lists as one index, and enrolments. */
+export interface VirtualSchoolRecords {
+  /** Every child's care episodes from the LA's lists (every source), by UPN. */
+  careIndex(): Promise<CareIndex>;
+  /** The enrolments with these keys (those held). */
+  enrolmentsByKeys(keys: Array<{ upn: string; academicYear: number; urn: string }>): Promise<Enrolment[]>;
+  /** Every enrolment held for the pupil, in any year. */
+  enrolments(upn: string): Promise<Enrolment[]>;
 }

@@ -14,11 +14,11 @@ import { keepImportFile, putImport } from '../store/imports.js';
 import { requestRollup, sendIngest } from '../store/queues.js';
 import { s3Client } from '../store/clients.js';
 import { getLatestPatterns, getPatternFindings, getPupilPatternFlags } from '../store/patterns.js';
-import { getSummaries, getSummary } from '../store/pupils.js';
+import { getEnrolmentsByKeys, getPupilEnrolments, getSummaries, getSummary } from '../store/pupils.js';
 import { createReturn, getReturn, setReturnStatus } from '../store/returns.js';
 import { getSchool, getSchools, getSessionDays, listSchools, upsertSchool } from '../store/schools.js';
 import { appendChange, claimCreateKey, getReferral, getReferralsOfPupil, listAllReferrals, listReferrals, putNewReferral, StaleReferralError, upnsWithOpenReferrals } from '../store/referrals.js';
-import type { Calendars, CareLists, Registry, FileArea, Files, Imports, IngestQueue, PatternFindings, PupilRecords, Referrals, Returns, Schools, Settings } from './ports.js';
+import type { Calendars, CareLists, Registry, FileArea, Files, Imports, IngestQueue, PatternFindings, PupilRecords, Referrals, Returns, Schools, Settings, VirtualSchoolRecords } from './ports.js';
 
 /** The bucket an area is kept in. */
 export function bucketOf(area: FileArea): string {
@@ -56,6 +56,12 @@ export const storedPupils: PupilRecords = {
   summaries: (upns) => getSummaries(upns),
   careEpisodes: async (upn) => (await loadCareIndex()).get(upn) ?? [],
   patternFlags: (upn, year) => getPupilPatternFlags(upn, year),
+};
+
+export const storedVirtualSchool: VirtualSchoolRecords = {
+  careIndex: () => loadCareIndex(),
+  enrolmentsByKeys: (keys) => getEnrolmentsByKeys(keys),
+  enrolments: (upn) => getPupilEnrolments(upn),
 };
 
 export const configuredSettings: Settings = { settings: () => runtimeConfig().settings };
