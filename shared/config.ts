@@ -33,7 +33,7 @@ export function resourceName(name: 'table' | 'registersBucket' | 'ingestQueueUrl
 }
 
 /** Settings for the runtime and its tests that have a default (the rollup's batching delay, a fixed cursor key, a local S3 endpoint). */
-export function optionalSetting(name: 'ROLLUP_DELAY_SECONDS' | 'CURSOR_SIGNING_KEY' | 'AWS_ENDPOINT_URL_S3'): string | undefined {
+export function optionalSetting(name: 'ROLLUP_DELAY_SECONDS' | 'CURSOR_SIGNING_KEY' | 'AWS_ENDPOINT_URL_S3' | 'AWS_ENDPOINT_URL_DYNAMODB' | 'TABLE_NAME' | 'APP_URL' | 'MAIL_FROM'): string | undefined {
   return process.env[name];
 }
 

@@ -5,7 +5,7 @@
  * one per file). Safe to run any number of times for the same return: a return already finished is
  * skipped, and a half-finished one (a crash) is completed without applying anything twice.
  */
-import { LIMITS, runtimeConfig } from '../../shared/config.js';
+import { LIMITS, resourceName, runtimeConfig } from '../../shared/config.js';
 import { isVirtualSchool, mayJoinHeldPupil, mayUploadFor, uploadJoinsNeedIdentityCheck, type Principal } from '../../shared/domain/access.js';
 import { identityOfRows, type PupilIdentity } from '../../shared/domain/pupil-identity.js';
 import { fileIdentityReview, getIdentityReview } from '../../shared/store/identity-reviews.js';
@@ -337,7 +337,7 @@ async function recordOutcome(record: ReturnRecord, accepted: number, errors: Ret
   const rejectedLines = new Set(errors.map((e) => e.line)).size;
   const counts = { rows: rowCount, accepted, rejected: rejectedLines };
   if (errors.length > LIMITS.maxInlineRowErrors) {
-    await putJson(process.env.REGISTERS_BUCKET as string, paths.returnReport(record.returnId), { returnId: record.returnId, errors });
+    await putJson(resourceName('registersBucket'), paths.returnReport(record.returnId), { returnId: record.returnId, errors });
   }
   const status = accepted === 0 && errors.length > 0 ? 'rejected' : errors.length > 0 ? 'accepted_with_errors' : 'accepted';
   await setReturnStatus(record.returnId, status, {

@@ -15,7 +15,7 @@
  *   again the enrolments it took from this school, and recomputes if one moved. Each writes
  *   before it reads, so at least one of the two sees the other's write.
  */
-import type { LaSettings } from '../../shared/config.js';
+import { optionalSetting, type LaSettings } from '../../shared/config.js';
 import type { SchoolRegister } from '../../shared/domain/register.js';
 import type { Enrolment, PupilYearSummary } from '../../shared/domain/pupil-summary.js';
 import { pupilRow, type PupilRow } from '../../shared/domain/school-view.js';
@@ -65,7 +65,7 @@ function remember(head: PupilHead): void {
  * be behind on enrolments added since, never ahead: enrolments are only ever added to a head.
  */
 export async function headsOf(upns: string[]): Promise<Map<string, PupilHead>> {
-  const store = `${process.env.AWS_ENDPOINT_URL_DYNAMODB ?? ''}|${process.env.TABLE_NAME ?? ''}`;
+  const store = `${optionalSetting('AWS_ENDPOINT_URL_DYNAMODB') ?? ''}|${optionalSetting('TABLE_NAME') ?? ''}`;
   if (store !== headCacheStore) {
     headCache.clear();
     headCacheStore = store;

@@ -8,7 +8,7 @@
  */
 import * as z from 'zod';
 import { runScheduledNotifications } from '../../shared/app/notifications.js';
-import { ENV, runtimeConfig } from '../../shared/config.js';
+import { ENV, optionalSetting, runtimeConfig } from '../../shared/config.js';
 import { logger, METRIC, recordMetric, withLambdaContext } from '../../shared/observability.js';
 import { sesMailer } from '../../shared/mail/ses-mailer.js';
 
@@ -23,8 +23,8 @@ export const handler = withLambdaContext(async (event: unknown) => {
     return { status: 'rejected' as const };
   }
   const config = runtimeConfig();
-  const appUrl = process.env[ENV.appUrl];
-  const from = process.env[ENV.mailFrom];
+  const appUrl = optionalSetting('APP_URL');
+  const from = optionalSetting('MAIL_FROM');
   if (!appUrl || !from) throw new Error(`environment variables ${ENV.appUrl} and ${ENV.mailFrom} must be set`);
   const result = await runScheduledNotifications({ run: parsed.data.run, mailer: sesMailer(from), appUrl: appUrl.replace(/\/$/, ''), returnCutOff: config.settings.returnCutOff });
   recordMetric(METRIC.notificationsSent, result.sent);

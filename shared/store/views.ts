@@ -3,6 +3,7 @@
  * contributions it sums), with small version pointers in DynamoDB so readers can tell cheaply whether
  * the copy they hold is current. The LA lists are DynamoDB items: shared/store/la-lists.ts.
  */
+import { resourceName } from '../config.js';
 import { laViewOf, type LaAggregate, type LaView, type SchoolCell, type SchoolContribution } from '../domain/la-view.js';
 import type { SchoolView } from '../domain/school-view.js';
 import { deleteBlob, getJson, putJson } from './blobs.js';
@@ -10,9 +11,7 @@ import { k, paths } from './keys.js';
 import { batchDelete, batchPut, getItem, putItem, queryAll } from './table.js';
 
 function bucket(): string {
-  const b = process.env.REGISTERS_BUCKET;
-  if (!b) throw new Error('environment variable REGISTERS_BUCKET is not set');
-  return b;
+  return resourceName('registersBucket');
 }
 
 export interface ViewPointer {

@@ -99,4 +99,12 @@ describe('the layers', () => {
       .map(({ where }) => where);
     expect(found).toEqual([]);
   });
+
+  it('reads the environment only in shared/config.ts (one way to read configuration)', () => {
+    const found = [...sourceFiles(join(ROOT, 'functions')), ...sourceFiles(join(ROOT, 'shared'))]
+      .filter((file) => relative(ROOT, file).split(sep).join('/') !== 'shared/config.ts')
+      .filter((file) => /\bprocess\.env\b/.test(readFileSync(file, 'utf8')))
+      .map((file) => relative(ROOT, file));
+    expect(found).toEqual([]);
+  });
 });
