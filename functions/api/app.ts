@@ -8,8 +8,7 @@ import { cellsForPeriod, pupilRowsForPeriod } from './any-period.js';
 import { pupilDutyFields, withChildrenMissingEducation } from './routes/duties.js';
 import { currentLaView, currentSchoolView } from './view-cache.js';
 import { lookedAfterAmong } from '../../shared/store/care.js';
-import { getLaRows, laListAll, laListCount, laListPage, laListQuery } from '../../shared/store/la-lists.js';
-import { canonicalJson, decodeCursor, encodeCursor } from '../../shared/store/table.js';
+import { getLaRows, laListAll, laListPageAfter } from '../../shared/store/la-lists.js';
 import { getLaViewPointer, listSchoolCells } from '../../shared/store/views.js';
 
 // Adapters call the modules' functions when they are called (not references taken at load), so a
@@ -22,35 +21,13 @@ const views: Views = {
   schoolCells: (year, periodId) => listSchoolCells(year, periodId),
 };
 
-/**
- * The LA's stored lists. A page's cursor is the signed key of the last row given, bound to the query;
- * the total is the count the rollup keeps per partition (in the LA view this instance holds), or, with
- * two filters at once, a count over the narrower partition.
- */
+/** The LA's stored lists; a page's total is the count kept in the LA view this instance holds. */
 const laLists: LaLists = {
   rows: (year, upns) => getLaRows(year, upns),
   all: (year, list, filter) => laListAll(year, list, filter),
   version: async (year) => (await getLaViewPointer(year))?.version ?? 0,
-  async page(year, list, filter, limit, cursor, binding) {
-    const bound = `lalist:${year}|${canonicalJson(binding)}`;
-    const { pk, filter: leftOver } = laListQuery(year, list, filter);
-    let start: Record<string, unknown> | undefined;
-    if (cursor) {
-      let parsed: Record<string, unknown> | undefined;
-      try {
-        parsed = decodeCursor(cursor, bound);
-      } catch {
-        parsed = undefined;
-      }
-      if (!parsed || parsed.pk !== pk || typeof parsed.sk !== 'string') return undefined;
-      start = { pk, sk: parsed.sk };
-    }
-    const [page, total] = await Promise.all([
-      laListPage(year, list, filter, limit, start),
-      leftOver ? laListCount(year, list, filter) : currentLaView(year).then((v) => v?.listCounts[pk] ?? 0),
-    ]);
-    return { rows: page.rows, nextCursor: page.lastKey ? encodeCursor({ pk, sk: page.lastKey.sk }, bound) : null, total };
-  },
+  page: (year, list, filter, limit, cursor, binding) =>
+    laListPageAfter(year, list, filter, limit, cursor, binding, async (pk) => (await currentLaView(year))?.listCounts[pk] ?? 0),
 };
 
 const lookedAfter: LookedAfter = { among: (upns, asOf) => lookedAfterAmong(upns, asOf) };

@@ -15,7 +15,7 @@ import { absenceRateOf } from '../domain/la-view.js';
 import { SUGGESTION_FLAGS } from '../domain/referrals.js';
 import type { PupilRow } from '../domain/school-view.js';
 import { k, type LaListScope } from './keys.js';
-import { batchDelete, batchGet, batchPut, queryAll, queryFromKey, type Key } from './table.js';
+import { batchDelete, batchGet, batchPut, canonicalJson, decodeCursor, encodeCursor, queryAll, queryFromKey, type Key } from './table.js';
 
 export interface LaRowItem {
   upn: string;
@@ -188,3 +188,29 @@ export async function laListCount(year: number, list: string, f: LaListFilter): 
   return n;
 }
 
+/**
+ * The page of a list after a client's cursor: the cursor is the signed key of the last row given,
+ * bound to the query (`binding`: the query without its paging), so a cursor from another list,
+ * another caller's partition or a forged one is refused (undefined). The total is `keptCount(pk)`
+ * (the count the rollup keeps per partition) or, with a filter left over, a count of the partition.
+ */
+export async function laListPageAfter(
+  year: number, list: string, f: LaListFilter, limit: number, cursor: string | undefined, binding: Record<string, unknown>,
+  keptCount: (pk: string) => Promise<number>,
+): Promise<{ rows: PupilRow[]; nextCursor: string | null; total: number } | undefined> {
+  const bound = `lalist:${year}|${canonicalJson(binding)}`;
+  const { pk, filter: leftOver } = laListQuery(year, list, f);
+  let start: Record<string, unknown> | undefined;
+  if (cursor) {
+    let parsed: Record<string, unknown> | undefined;
+    try {
+      parsed = decodeCursor(cursor, bound);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || parsed.pk !== pk || typeof parsed.sk !== 'string') return undefined;
+    start = { pk, sk: parsed.sk };
+  }
+  const [page, total] = await Promise.all([laListPage(year, list, f, limit, start), leftOver ? laListCount(year, list, f) : keptCount(pk)]);
+  return { rows: page.rows, nextCursor: page.lastKey ? encodeCursor({ pk, sk: page.lastKey.sk }, bound) : null, total };
+}

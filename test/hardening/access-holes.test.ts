@@ -328,6 +328,14 @@ describe('refused uploads, audit of lists and paging cursors', () => {
     expect(tampered).not.toBe(first.nextCursor);
     expect((await get(`/v1/pupils?flag=persistent_absence&from=2025-09-02&to=2025-09-25&limit=1&cursor=${tampered}`, officer)).status).toBe(400);
     expect((await get(`/v1/pupils?flag=severe_absence&from=2025-09-02&to=2025-09-25&limit=1&cursor=${first.nextCursor}`, officer)).status).toBe(400);
+    // The stored list of the whole year (a DynamoDB page): its cursor names its partition, so neither
+    // another list's query nor another caller's partition (the Virtual School's) accepts it.
+    const year = 'from=2025-08-01&to=2026-07-31&limit=1';
+    const stored = (await get(`/v1/pupils?flag=persistent_absence&${year}`, officer)).json();
+    expect(stored.nextCursor).toEqual(expect.any(String));
+    expect((await get(`/v1/pupils?flag=persistent_absence&${year}&cursor=${stored.nextCursor}`, officer)).status).toBe(200);
+    expect((await get(`/v1/pupils?flag=severe_absence&${year}&cursor=${stored.nextCursor}`, officer)).status).toBe(400);
+    expect((await get(`/v1/pupils?flag=persistent_absence&${year}&cursor=${stored.nextCursor}`, vsh)).status).toBe(400);
     const returnsPage = (await get(`/v1/returns?urn=${A}&limit=1`, officer)).json();
     expect(returnsPage.nextCursor).toEqual(expect.any(String));
     expect((await get(`/v1/returns?urn=${A}&limit=1&cursor=${returnsPage.nextCursor}`, officer)).status).toBe(200);
