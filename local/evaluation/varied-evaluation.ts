@@ -30,8 +30,8 @@
  */
 import { DEFAULT_LA_SETTINGS } from '../../shared/config.js';
 import { dayNumber } from '../../shared/domain/dates.js';
-import { detectPatterns, DEFAULT_PATTERN_SETTINGS, type PatternSettings, type PatternsResult, type SchoolPatternSource } from '../../shared/domain/patterns/index.js';
-import { COUNTED, generateVariedLa, K, registerAsOf, variedCalendar, type PlantedMark, type VariedBehaviour, type VariedLa, type VariedOptions } from './varied-la.js';
+import { analysisWindow, detectPatterns, DEFAULT_PATTERN_SETTINGS, type PatternSettings, type PatternsResult, type SchoolPatternSource } from '../../shared/domain/patterns/index.js';
+import { COUNTED, CURRENT_YEAR_START_DAY, generateVariedLa, K, registerAsOf, VARIED_YEAR, variedCalendar, type PlantedMark, type VariedBehaviour, type VariedLa, type VariedOptions } from './varied-la.js';
 
 export const VARIED_FLAGS = ['holiday_adjacent_absence', 'near_threshold_unauthorised', 'family_pattern', 'school_coding'] as const;
 export type VariedFlag = (typeof VARIED_FLAGS)[number];
@@ -68,6 +68,8 @@ export interface VariedEvaluation {
 
 // ---- Truth as of a date ---------------------------------------------------------------------------
 
+/** Codes the holiday test leaves out (neither absence nor attendance): they do not break a run of absence. */
+const LEFT_OUT = new Set(['R', 'E', 'C2']);
 const HOLIDAY_KINDS = new Set(['holiday_pupil', 'family', 'coding_extension']);
 const PUPIL_CONTROLS = new Set(['control_r', 'control_e', 'control_c2', 'control_spanning_illness', 'control_spread_illness', 'control_scattered_days']);
 const FAMILY_CONTROLS = new Set(['control_same_school_siblings', 'control_siblings_ill_together']);
@@ -86,6 +88,12 @@ export interface PupilTruth {
   /** All the pupil's counted absence sessions (I, M, G, O, N) up to the date, planted or not. */
   counted: number;
   adjacentDays: Set<number>;
+  /**
+   * The pupil's other separate absences in the window: unbroken runs of counted absence (R, E, C2 and
+   * other codes left out of the test skipped, as the test skips them) holding no planted session beside
+   * a break. The holiday test's evidence is in separate absences (placement.ts), not sessions.
+   */
+  otherSpells?: number;
 }
 
 /**
@@ -98,9 +106,17 @@ export function pupilControls(la: VariedLa): Set<string> {
   return new Set(la.behaviours.filter((b) => PUPIL_CONTROLS.has(b.kind)).flatMap((b) => b.upns).filter((u) => !holiday.has(u)));
 }
 
-/** Each planted pupil's holiday-type planting up to `date`. */
-export function pupilTruth(la: VariedLa, date: string): Map<string, PupilTruth> {
+/** The year a planted day belongs to, for naming breaks apart across years ("previous:february"). */
+const yearTag = (day: number) => (day < CURRENT_YEAR_START_DAY ? 'previous' : 'current');
+
+/**
+ * Each planted pupil's holiday-type planting from `from` (default: the start of this academic year) up
+ * to `date`: the detectors' window. A pupil new to the LA this year has only this year's marks, so
+ * they are claimed only once this year's planting meets the claim on its own.
+ */
+export function pupilTruth(la: VariedLa, date: string, from = `${VARIED_YEAR}-08-01`): Map<string, PupilTruth> {
   const cut = dayNumber(date);
+  const start = dayNumber(from);
   const out = new Map<string, PupilTruth>();
   const sides = new Map<string, Set<string>>();
   for (const b of la.behaviours) {
@@ -111,39 +127,70 @@ export function pupilTruth(la: VariedLa, date: string): Map<string, PupilTruth> 
       let set = sides.get(upn);
       if (!set) sides.set(upn, (set = new Set()));
       for (const m of marks) {
-        if (m.day > cut || !m.adjacent || !COUNTED.has(m.code) || t.adjacentDays.has(m.day * 2 + m.session)) continue;
+        if (m.day > cut || m.day < start || !m.adjacent || !COUNTED.has(m.code) || t.adjacentDays.has(m.day * 2 + m.session)) continue;
         t.plantedAdjacent++;
         t.adjacentDays.add(m.day * 2 + m.session);
         if (m.breakName) {
-          t.breaks.add(m.breakName);
-          set.add(`${m.breakName}:${m.side}`);
+          t.breaks.add(`${yearTag(m.day)}:${m.breakName}`);
+          set.add(`${yearTag(m.day)}:${m.breakName}:${m.side}`);
         }
       }
     }
   }
+  const schoolOf = new Map(la.schools.map((s) => [s.urn, s]));
   for (const [upn, t] of out) {
     t.sides = sides.get(upn)?.size ?? 0;
     const p = la.pupils.get(upn);
-    const s = p && la.schools.find((x) => x.urn === p.urn);
-    if (!p || !s) continue;
+    if (!p) continue;
     let counted = 0;
-    for (let j = 0; j < s.days.length && dayNumber(s.days[j]) <= cut; j++) {
-      if (COUNTED.has(p.marks[j * 2])) counted++;
-      if (COUNTED.has(p.marks[j * 2 + 1])) counted++;
+    let otherSpells = 0;
+    const years = [
+      { y: p.previousUrn ? schoolOf.get(p.previousUrn)?.previous : undefined, marks: p.previousMarks },
+      { y: schoolOf.get(p.urn), marks: p.marks },
+    ];
+    for (const { y, marks } of years) {
+      if (!y || !marks) continue;
+      let inSpell = false;
+      let holiday = false;
+      const close = () => {
+        if (inSpell && !holiday) otherSpells++;
+        inSpell = holiday = false;
+      };
+      for (let j = 0; j < y.days.length; j++) {
+        const n = dayNumber(y.days[j]);
+        if (n < start) continue;
+        if (n > cut) break;
+        for (const session of [0, 1]) {
+          const code = marks[j * 2 + session];
+          if (COUNTED.has(code)) {
+            counted++;
+            inSpell = true;
+            if (t.adjacentDays.has(n * 2 + session)) holiday = true;
+          } else if (!LEFT_OUT.has(code)) close();
+        }
+      }
+      close();
     }
     t.counted = counted;
+    t.otherSpells = otherSpells;
   }
   return out;
 }
 
 /**
- * What the holiday-adjacent detector claims (docs/patterns.md): absence beside at least 2 different
- * breaks, on at least 4 sides of breaks (two breaks taken on both sides, or four breaks on one), at
- * least 8 sessions, making at least 75 % of the pupil's counted absence.
+ * What the holiday-adjacent detector claims (docs/patterns.md), over its window (the 12 months to the
+ * date): planted absence beside at least 2 different breaks, on at least **5** sides of breaks
+ * (separate absences: a break taken on both sides counts two), at least 8 sessions, making at least
+ * 75 % of the pupil's counted absence, with at most `sides − 5` other separate absences. The test's
+ * evidence is the number of separate absences beside breaks against the others (placement.ts): over
+ * 12 months (about 10 breaks, 40 adjacent school days of about 190) one absence of 1, 2 or 3 days
+ * touches a break by chance about 1 time in 5, 3 or 2.5, so four such absences and nothing else happen
+ * by chance 1 in 500 to 1 in 40 — as often as the behaviour itself — and five with nothing else 1 in
+ * 2,500 to 1 in 100 (issue 21, second year; until then 4 sides over the academic year to date).
  */
 export function claimsHoliday(t: PupilTruth | undefined): boolean {
   if (!t) return false;
-  return t.breaks.size >= 2 && t.sides >= 4 && t.plantedAdjacent >= 8 && t.plantedAdjacent >= 0.75 * t.counted;
+  return t.breaks.size >= 2 && t.sides >= 5 && t.plantedAdjacent >= 8 && t.plantedAdjacent >= 0.75 * t.counted && (t.otherSpells ?? 0) <= t.sides - 5;
 }
 
 /** The LA's penalty-notice codes (G, O, U by default since issue 22: N, no reason yet, is not counted). */
@@ -208,8 +255,14 @@ function blank(seed: string, date: string, flag: VariedFlag): VariedScore {
   return { seed, date, flag, tp: 0, fp: 0, fn: 0, may: 0, controls: 0, precision: null, recall: null, examples: [] };
 }
 
-export function scoreVariedAsOf(la: VariedLa, date: string, result: PatternsResult): VariedScore[] {
-  const truth = pupilTruth(la, date);
+/**
+ * Score the detectors' result as of `date`. The pupil and family claims are judged over the window the
+ * detectors looked at (settings.holidayAdjacent.windowMonths: the 12 months to the date by default);
+ * near-threshold and school coding over this academic year, as the detectors report them.
+ */
+export function scoreVariedAsOf(la: VariedLa, date: string, result: PatternsResult, settings: PatternSettings = DEFAULT_PATTERN_SETTINGS): VariedScore[] {
+  const window = analysisWindow({ from: `${VARIED_YEAR}-08-01`, to: date }, settings.holidayAdjacent.windowMonths);
+  const truth = pupilTruth(la, date, window.from);
   const cut = dayNumber(date);
   const planted = new Set<string>();
   for (const b of la.behaviours) for (const u of b.upns) planted.add(u);
@@ -230,7 +283,7 @@ export function scoreVariedAsOf(la: VariedLa, date: string, result: PatternsResu
       else {
         s.fn++;
         const t = truth.get(u) as PupilTruth;
-        note(s, `FN ${u} (${la.pupils.get(u)?.background}; ${t.plantedAdjacent} planted of ${t.counted}, ${t.breaks.size} breaks, ${t.sides} sides; ${la.pupils.get(u)?.plants.map((x) => x.kind).join('+')})`);
+        note(s, `FN ${u} (${la.pupils.get(u)?.previousMarks ? '' : 'new this year; '}${la.pupils.get(u)?.background}; ${t.plantedAdjacent} planted of ${t.counted}, ${t.breaks.size} breaks, ${t.sides} sides; ${la.pupils.get(u)?.plants.map((x) => x.kind).join('+')})`);
       }
     }
     const controls = pupilControls(la);
@@ -341,7 +394,7 @@ export function scoreVariedAsOf(la: VariedLa, date: string, result: PatternsResu
       const breaks = new Set<string>();
       for (const marks of b.planted.values()) {
         for (const m of marks) {
-          if (m.day > cut || !m.adjacent) continue;
+          if (m.day > cut || m.day < CURRENT_YEAR_START_DAY || !m.adjacent) continue;
           sessions++;
           if (m.breakName) breaks.add(m.breakName);
         }
@@ -364,11 +417,12 @@ export function scoreVariedAsOf(la: VariedLa, date: string, result: PatternsResu
   return scores;
 }
 
-/** The LA as it stood at `date`, through the detectors. */
+/** The LA as it stood at `date`, through the detectors: this year's registers to the date and last year's (as the nightly run loads them). */
 export function detectAsOf(la: VariedLa, date: string, settings: PatternSettings = DEFAULT_PATTERN_SETTINGS): PatternsResult {
+  const previous = new Map(la.previousRegisters.map((r) => [r.urn, r]));
   const schools: SchoolPatternSource[] = la.registers.map((r) => {
-    const register = registerAsOf(r, date);
-    return { urn: r.urn, registers: [register], calendar: variedCalendar(r.urn, register, la.closures) };
+    const registers = [previous.get(r.urn), registerAsOf(r, date)].filter((x) => x !== undefined);
+    return { urn: r.urn, registers, calendar: variedCalendar(r.urn, registers, la.closures) };
   });
   return detectPatterns({ schools, period: { from: `${la.registers[0].academicYear}-08-01`, to: date }, settings });
 }
@@ -423,7 +477,7 @@ export function runVariedEvaluation(options: VariedRunOptions = {}): VariedEvalu
     pupilsBySeed[seed] = la.pupils.size;
     for (const date of dates) {
       options.onProgress?.(`varied LA ${seed}: detectors as of ${date}…`);
-      scores.push(...scoreVariedAsOf(la, date, detectAsOf(la, date, options.settings)));
+      scores.push(...scoreVariedAsOf(la, date, detectAsOf(la, date, options.settings), options.settings));
     }
   }
   const all = pooled(scores);

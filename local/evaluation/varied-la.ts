@@ -22,8 +22,20 @@
  *   off together beside breaks (never a family flag), siblings at different schools ill together
  *   through the year (never a family flag).
  *
- * The truth is kept as marks per planted source, so scoring can say, as of any date, what a
- * behaviour had become by then (varied-evaluation.ts).
+ * Two academic years (issue 21, second year): 2025/26, scored during the year, and 2024/25 before it,
+ * for the detectors' 12-month window. Year to year: a pupil keeps their school (4 % moved school within
+ * the LA) and background level (fresh spells), 12 % are new to the LA this year (no register last
+ * year: Reception, movers in); a holiday-taking pupil or family keeps its habit — how likely it is to
+ * take a break and how it codes it (kept 80 % of the time) — but draws its breaks, days and sides
+ * afresh each year, and 70 % took holidays last year too, 15 % start this year, 15 % stopped after
+ * last year; a coding school coded last year too (80 %, a share within ±30 % of this year's) or
+ * started this year; near-threshold holidays are this year's only; the pupil-level controls are drawn
+ * afresh each year on different pupils (chance does not repeat), while the sibling controls are
+ * households and keep their habits. Last year's leavers are not generated (the detectors analyse
+ * only pupils on this year's registers).
+ *
+ * The truth is kept as marks per planted source (day numbers, either year), so scoring can say, as of
+ * any date and over any window, what a behaviour had become by then (varied-evaluation.ts).
  */
 import { schoolCalendar, sessionDaysFromMarks, type Closure, type SchoolCalendar } from '../../shared/domain/calendar.js';
 import { MARK_CHAR } from '../../shared/domain/codes.js';
@@ -38,18 +50,44 @@ export interface VariedOptions {
   pupils: number;
 }
 
-/** The academic year the varied LA covers (2025/26: its term dates are below). */
+/** The academic year the varied LA is scored in (2025/26: its term dates are below); 2024/25 is generated before it. */
 export const VARIED_YEAR = 2025;
 export const VARIED_FROM = '2025-09-01';
 export const VARIED_TO = '2026-07-21';
+/** Day number of 1 August 2025: planted marks before it are last year's. */
+export const CURRENT_YEAR_START_DAY = dayNumber('2025-08-01');
 
-/** The LA's breaks in 2025/26 (inclusive). Academies move the half terms by a week. */
-const LA_BREAKS: ReadonlyArray<{ name: BreakName; start: string; end: string }> = [
-  { name: 'october', start: '2025-10-27', end: '2025-10-31' },
-  { name: 'christmas', start: '2025-12-22', end: '2026-01-02' },
-  { name: 'february', start: '2026-02-16', end: '2026-02-20' },
-  { name: 'easter', start: '2026-03-30', end: '2026-04-10' },
-  { name: 'may', start: '2026-05-25', end: '2026-05-29' },
+type LaBreak = { name: BreakName; start: string; end: string };
+/** The LA's term dates per year (breaks inclusive). Academies move the half terms by a week. */
+const LA_YEARS: ReadonlyArray<{ academicYear: number; first: string; last: string; breaks: LaBreak[]; summer: LaBreak; inset: string[] }> = [
+  {
+    academicYear: VARIED_YEAR - 1,
+    first: '2024-09-04',
+    last: '2025-07-22',
+    breaks: [
+      { name: 'october', start: '2024-10-28', end: '2024-11-01' },
+      { name: 'christmas', start: '2024-12-23', end: '2025-01-03' },
+      { name: 'february', start: '2025-02-17', end: '2025-02-21' },
+      { name: 'easter', start: '2025-04-07', end: '2025-04-18' },
+      { name: 'may', start: '2025-05-26', end: '2025-05-30' },
+    ],
+    summer: { name: 'summer', start: '2025-07-23', end: '2025-09-02' },
+    inset: ['2024-11-15', '2025-01-06', '2025-06-09'],
+  },
+  {
+    academicYear: VARIED_YEAR,
+    first: '2025-09-03',
+    last: VARIED_TO,
+    breaks: [
+      { name: 'october', start: '2025-10-27', end: '2025-10-31' },
+      { name: 'christmas', start: '2025-12-22', end: '2026-01-02' },
+      { name: 'february', start: '2026-02-16', end: '2026-02-20' },
+      { name: 'easter', start: '2026-03-30', end: '2026-04-10' },
+      { name: 'may', start: '2026-05-25', end: '2026-05-29' },
+    ],
+    summer: { name: 'summer', start: '2026-07-22', end: '2026-08-31' },
+    inset: ['2025-11-14', '2026-01-05', '2026-06-08'],
+  },
 ];
 export type BreakName = 'october' | 'christmas' | 'february' | 'easter' | 'may' | 'summer';
 export const BREAK_NAMES: readonly BreakName[] = ['october', 'christmas', 'february', 'easter', 'may', 'summer'];
@@ -67,17 +105,26 @@ const BACKGROUND_RATE: Record<BackgroundLevel, [number, number]> = {
 };
 const BACKGROUND_WEIGHTS: Array<[BackgroundLevel, number]> = [['none', 10], ['low', 45], ['moderate', 28], ['high', 12], ['severe', 5]];
 
-export interface VariedSchool {
-  urn: string;
-  size: number;
+/** One school's academic year: its school days and breaks. */
+export interface VariedSchoolYear {
+  academicYear: number;
   /** School days in date order (ISO). */
   days: string[];
   /** Day number → index in `days`. */
   indexOf: Map<number, number>;
   breaks: Array<{ name: BreakName; start: string; end: string }>;
+}
+
+/** A school: this year's days and breaks at the top level (2025/26), last year's in `previous`. */
+export interface VariedSchool extends VariedSchoolYear {
+  urn: string;
+  size: number;
   ownDates: boolean;
   /** Share of pupils a coding school touches at each break (0 when it does not code). */
   codingShare: number;
+  previous: VariedSchoolYear;
+  /** Its share last year (0: it did not code then). */
+  previousCodingShare: number;
 }
 
 export type PlantKind =
@@ -106,6 +153,9 @@ export interface PlantedMark {
   adjacent?: boolean;
 }
 
+/** This year or last year. */
+export type Year = 'current' | 'previous';
+
 /** K: school days either side of a break that are holiday-adjacent (the LA default). */
 export const K = 2;
 
@@ -114,8 +164,12 @@ export interface VariedPupil {
   urn: string;
   uprn: string;
   background: BackgroundLevel;
-  /** Counted-absence marks of the background (for "share of absence planted"). */
+  /** This year's marks, per session of the school's days (background and planted). */
   marks: Code[];
+  /** Last year's school (another school for a pupil who moved within the LA); undefined: new to the LA this year. */
+  previousUrn?: string;
+  /** Last year's marks at `previousUrn`, per session of that school's days last year. */
+  previousMarks?: Code[];
   plants: Array<{ kind: PlantKind; behaviour: string }>;
 }
 
@@ -138,22 +192,23 @@ export interface VariedLa {
   pupils: Map<string, VariedPupil>;
   behaviours: VariedBehaviour[];
   closures: Closure[];
-  /** Full-year registers (one per school). */
+  /** This year's full-year registers (one per school). */
   registers: SchoolRegister[];
+  /** Last year's registers (2024/25; one per school with pupils then). */
+  previousRegisters: SchoolRegister[];
 }
 
 function laClosures(): Closure[] {
   return [
-    { start: '2025-08-01', end: '2025-09-02', label: 'Summer holiday' },
-    ...LA_BREAKS.map((b) => ({ start: b.start, end: b.end, label: `${b.name} holiday` })),
-    { start: '2026-07-22', end: '2026-08-31', label: 'Summer holiday' },
+    { start: '2024-08-01', end: '2024-09-03', label: 'Summer holiday' },
+    ...LA_YEARS.flatMap((y) => [...y.breaks.map((b) => ({ start: b.start, end: b.end, label: `${b.name} holiday` })), { start: y.summer.start, end: y.summer.end, label: 'Summer holiday' }]),
   ];
 }
 
-function schoolDays(breaks: ReadonlyArray<{ start: string; end: string }>, inset: string[]): string[] {
+function schoolDays(first: string, last: string, breaks: ReadonlyArray<{ start: string; end: string }>, inset: string[]): string[] {
   const bank = englandAndWalesBankHolidays();
   const out: string[] = [];
-  for (let d = dayNumber('2025-09-03'); d <= dayNumber(VARIED_TO); d++) {
+  for (let d = dayNumber(first); d <= dayNumber(last); d++) {
     const iso = fromDayNumber(d);
     if (isWeekend(iso) || bank.has(iso) || inset.includes(iso)) continue;
     if (breaks.some((b) => iso >= b.start && iso <= b.end)) continue;
@@ -163,7 +218,7 @@ function schoolDays(breaks: ReadonlyArray<{ start: string; end: string }>, inset
 }
 
 /** The K school days before a break (nearest last) and after it (nearest first), and further days for longer plants. */
-function daysBeside(s: VariedSchool, breakName: BreakName, side: 'before' | 'after', n: number): string[] {
+function daysBeside(s: VariedSchoolYear, breakName: BreakName, side: 'before' | 'after', n: number): string[] {
   const b = s.breaks.find((x) => x.name === breakName);
   if (!b) return [];
   if (side === 'before') {
@@ -193,23 +248,31 @@ export function generateVariedLa(options: VariedOptions): VariedLa {
     const urn = String(700001 + i);
     const ownDates = i >= 2 && rSchools.chance(0.25);
     const shift = ownDates ? (rSchools.chance(0.5) ? -7 : 7) : 0;
-    const breaks: VariedSchool['breaks'] = LA_BREAKS.map((b) =>
-      b.name === 'october' || b.name === 'february' || b.name === 'may'
-        ? { name: b.name, start: addDays(b.start, shift), end: addDays(b.end, shift) }
-        : { ...b },
-    );
-    breaks.push({ name: 'summer', start: '2026-07-22', end: '2026-08-31' });
-    // An academy's own half terms; its register shows it open in the LA's, which the calendar trusts.
-    if (ownDates) for (const b of breaks) if (b.name === 'october' || b.name === 'february' || b.name === 'may') closures.push({ start: b.start, end: b.end, label: `${b.name} holiday`, urn });
-    const inset = rSchools.chance(0.5) ? [rSchools.pick(['2025-11-14', '2026-01-05', '2026-06-08'])] : [];
-    const days = schoolDays(breaks.filter((b) => b.name !== 'summer'), inset);
-    const indexOf = new Map(days.map((d, j) => [dayNumber(d), j]));
-    return { urn, size, days, indexOf, breaks, ownDates, codingShare: 0 };
+    const insetThisYear = rSchools.chance(0.5);
+    const [previous, current] = LA_YEARS.map((y): VariedSchoolYear => {
+      const breaks: VariedSchoolYear['breaks'] = y.breaks.map((b) =>
+        b.name === 'october' || b.name === 'february' || b.name === 'may'
+          ? { name: b.name, start: addDays(b.start, shift), end: addDays(b.end, shift) }
+          : { ...b },
+      );
+      breaks.push({ ...y.summer });
+      // An academy's own half terms; its register shows it open in the LA's, which the calendar trusts.
+      if (ownDates) for (const b of breaks) if (b.name === 'october' || b.name === 'february' || b.name === 'may') closures.push({ start: b.start, end: b.end, label: `${b.name} holiday`, urn });
+      const inset = insetThisYear ? [y.inset[rSchools.int(y.inset.length)]] : [];
+      const days = schoolDays(y.first, y.last, breaks.filter((b) => b.name !== 'summer'), inset);
+      return { academicYear: y.academicYear, days, indexOf: new Map(days.map((d, j) => [dayNumber(d), j])), breaks };
+    });
+    return { urn, size, ...current, ownDates, codingShare: 0, previous, previousCodingShare: 0 };
   });
   // Coding schools: about one in five (at least one), any size, any share 5–30 %.
   const order = rPlant.shuffle(schools.map((_, i) => i));
   const nCoding = Math.max(1, Math.round(schools.length / 5));
-  for (const i of order.slice(0, nCoding)) schools[i].codingShare = 0.05 + rPlant.next() * 0.25;
+  for (const i of order.slice(0, nCoding)) {
+    const share = 0.05 + rPlant.next() * 0.25;
+    schools[i].codingShare = share;
+    // Last year: the same habit, within ±30 % of this year's share (80 %), or it started this year.
+    schools[i].previousCodingShare = rPlant.chance(0.8) ? Math.min(0.3, Math.max(0.05, share * (0.7 + 0.6 * rPlant.next()))) : 0;
+  }
 
   // ---- Pupils and background absence.
   const pupils = new Map<string, VariedPupil>();
@@ -221,7 +284,15 @@ export function generateVariedLa(options: VariedOptions): VariedLa {
       const upn = `V${String(++serial).padStart(8, '0')}${options.seed.length % 10}`;
       const background = BACKGROUND_WEIGHTS[rBackground.weighted(BACKGROUND_WEIGHTS.map(([, w]) => w))][0];
       const p: VariedPupil = { upn, urn: s.urn, uprn: `U${serial}`, background, marks: new Array(s.days.length * 2).fill('/'), plants: [] };
-      backgroundAbsence(p, s, rBackground);
+      backgroundAbsence(p.marks, s, background, rBackground);
+      // Last year: 12 % new to the LA this year, 4 % at another school, the rest here (fresh spells, same level).
+      const history = rBackground.next();
+      if (history >= 0.12) {
+        p.previousUrn = history < 0.16 ? schools[rBackground.int(schools.length)].urn : s.urn;
+        const prev = (schools.find((x) => x.urn === p.previousUrn) as VariedSchool).previous;
+        p.previousMarks = new Array(prev.days.length * 2).fill('/');
+        backgroundAbsence(p.previousMarks, prev, background, rBackground);
+      }
       pupils.set(upn, p);
       list.push(p);
     }
@@ -231,12 +302,19 @@ export function generateVariedLa(options: VariedOptions): VariedLa {
   const behaviours: VariedBehaviour[] = [];
   const taken = new Set<string>();
   const schoolOf = new Map(schools.map((s) => [s.urn, s]));
+  /** The pupil's school-year and marks for a year (null: not on a register that year). */
+  const yearOf = (p: VariedPupil, year: Year): { y: VariedSchoolYear; marks: Code[] } | null => {
+    if (year === 'current') return { y: schoolOf.get(p.urn) as VariedSchool, marks: p.marks };
+    if (!p.previousUrn || !p.previousMarks) return null;
+    return { y: (schoolOf.get(p.previousUrn) as VariedSchool).previous, marks: p.previousMarks };
+  };
   const set = (p: VariedPupil, day: string, session: 0 | 1, code: Code): PlantedMark | null => {
-    const s = schoolOf.get(p.urn) as VariedSchool;
-    const j = s.indexOf.get(dayNumber(day));
-    if (j === undefined) return null;
-    p.marks[j * 2 + session] = code;
-    return { day: dayNumber(day), session, code };
+    const n = dayNumber(day);
+    const at = yearOf(p, n < CURRENT_YEAR_START_DAY ? 'previous' : 'current');
+    const j = at?.y.indexOf.get(n);
+    if (!at || j === undefined) return null;
+    at.marks[j * 2 + session] = code;
+    return { day: n, session, code };
   };
   const free = (list: VariedPupil[]) => {
     for (let tries = 0; tries < 50; tries++) {
@@ -250,16 +328,18 @@ export function generateVariedLa(options: VariedOptions): VariedLa {
   };
   const allPupils = [...pupils.values()];
   const anyPupil = () => free(allPupils);
+  const returning = allPupils.filter((p) => p.previousMarks);
+  const returningPupil = () => free(returning);
   const codeStyle = () => rPlant.pick(['I', 'M', 'unauthorised', 'mixture'] as const);
   const codeFor = (style: ReturnType<typeof codeStyle>): Code =>
     style === 'I' ? 'I' : style === 'M' ? 'M' : style === 'unauthorised' ? rPlant.pick(['G', 'G', 'O', 'N'] as Code[]) : rPlant.pick(['I', 'I', 'M', 'G', 'O', 'N'] as Code[]);
-  /** A holiday plan: which breaks, how many days, which side, which codes. */
-  const holidayPlan = () => {
-    // Each break taken with a probability of its own for the family (40 % to 100 %), at least two.
-    const q = 0.4 + rPlant.next() * 0.6;
+  /** A family's habit: how likely it takes each break (40 % to 100 %), and how it codes the days. */
+  const newHabit = () => ({ q: 0.4 + rPlant.next() * 0.6, style: codeStyle() });
+  /** A year's holiday plan from a habit: which breaks (at least two), how many days, which side. */
+  const holidayPlan = (habit = newHabit()) => {
+    const { q, style } = habit;
     let names = BREAK_NAMES.filter(() => rPlant.chance(q));
     if (names.length < 2) names = rPlant.shuffle([...BREAK_NAMES]).slice(0, 2);
-    const style = codeStyle();
     return names.map((name) => ({
       name,
       days: rPlant.between(1, 3),
@@ -267,9 +347,11 @@ export function generateVariedLa(options: VariedOptions): VariedLa {
       style,
     }));
   };
-  const applyPlan = (p: VariedPupil, plan: ReturnType<typeof holidayPlan>, codes?: Map<string, Code>): PlantedMark[] => {
+  const applyPlan = (p: VariedPupil, plan: ReturnType<typeof holidayPlan>, codes?: Map<string, Code>, year: Year = 'current'): PlantedMark[] => {
     const out: PlantedMark[] = [];
-    const s = schoolOf.get(p.urn) as VariedSchool;
+    const at = yearOf(p, year);
+    if (!at) return out;
+    const s = at.y;
     for (const b of plan) {
       const sides: Array<'before' | 'after'> = b.side === 'both' ? ['before', 'after'] : [b.side];
       for (const side of sides) {
@@ -277,7 +359,7 @@ export function generateVariedLa(options: VariedOptions): VariedLa {
         for (const [idx, day] of days.entries()) {
           const distance = side === 'before' ? days.length - idx : idx + 1;
           for (const session of [0, 1] as const) {
-            const key = `${b.name}:${day}:${session}`;
+            const key = `${year}:${b.name}:${day}:${session}`;
             const code = codes?.get(key) ?? codeFor(b.style);
             codes?.set(key, code);
             const m = set(p, day, session, code);
@@ -297,13 +379,35 @@ export function generateVariedLa(options: VariedOptions): VariedLa {
   const total = allPupils.length;
   const count = (per10k: number, min: number) => Math.max(min, Math.round((total * per10k) / 10_000));
 
+  /**
+   * Which years a holiday habit shows in: both (70 %), this year only (it starts: 15 %), last year only
+   * (it stopped: 15 %). A household with no register last year can only start.
+   */
+  const habitYears = (onRegisterLastYear: boolean): Year[] => {
+    const r = rPlant.next();
+    if (!onRegisterLastYear) return ['current'];
+    return r < 0.7 ? ['previous', 'current'] : r < 0.85 ? ['current'] : ['previous'];
+  };
+  /** The habit kept from last year to this, its code style kept 80 % of the time. */
+  const nextYearHabit = (h: ReturnType<typeof newHabit>) => ({ q: h.q, style: rPlant.chance(0.8) ? h.style : codeStyle() });
+  const describe = (plan: ReturnType<typeof holidayPlan>) => plan.map((b) => `${b.name} ${b.days}d ${b.side} ${b.style}`).join(', ');
+
   // Holiday-taking pupils.
   for (let i = 0; i < count(40, 20); i++) {
     const p = anyPupil();
     if (!p) continue;
-    const plan = holidayPlan();
-    const planted = applyPlan(p, plan);
-    add({ kind: 'holiday_pupil', unit: 'pupil', upns: [p.upn], planted: new Map([[p.upn, planted]]), control: false, detail: plan.map((b) => `${b.name} ${b.days}d ${b.side} ${b.style}`).join(', ') });
+    const years = habitYears(p.previousMarks !== undefined);
+    let habit = newHabit();
+    const planted: PlantedMark[] = [];
+    const details: string[] = [];
+    for (const year of ['previous', 'current'] as const) {
+      if (year === 'current') habit = nextYearHabit(habit);
+      if (!years.includes(year)) continue;
+      const plan = holidayPlan(habit);
+      planted.push(...applyPlan(p, plan, undefined, year));
+      details.push(`${year === 'current' ? 'this year' : 'last year'}: ${describe(plan)}`);
+    }
+    add({ kind: 'holiday_pupil', unit: 'pupil', upns: [p.upn], planted: new Map([[p.upn, planted]]), control: false, detail: `${p.previousMarks ? '' : 'new to the LA; '}${details.join('; ')}` });
   }
 
   // Families at 2 or 3 different schools (the LA's calendar: half terms shared).
@@ -321,24 +425,40 @@ export function generateVariedLa(options: VariedOptions): VariedLa {
     if (new Set(kids.map((k) => k.urn)).size < 2) continue;
     const uprn = `F${i}`;
     for (const k of kids) k.uprn = uprn;
-    const plan = holidayPlan();
+    const years = habitYears(kids.some((k) => k.previousMarks !== undefined));
+    let habit = newHabit();
     const codes = new Map<string, Code>();
-    const planted = new Map(kids.map((k) => [k.upn, applyPlan(k, plan, codes)]));
-    add({ kind: 'family', unit: 'family', upns: kids.map((k) => k.upn), planted, control: false, detail: `${kids.length} children at ${new Set(kids.map((k) => k.urn)).size} schools; ${plan.map((b) => `${b.name} ${b.days}d ${b.side} ${b.style}`).join(', ')}` });
+    const planted = new Map<string, PlantedMark[]>(kids.map((k) => [k.upn, []]));
+    const details: string[] = [];
+    for (const year of ['previous', 'current'] as const) {
+      if (year === 'current') habit = nextYearHabit(habit);
+      if (!years.includes(year)) continue;
+      const plan = holidayPlan(habit);
+      for (const k of kids) (planted.get(k.upn) as PlantedMark[]).push(...applyPlan(k, plan, codes, year));
+      details.push(`${year === 'current' ? 'this year' : 'last year'}: ${describe(plan)}`);
+    }
+    const newKids = kids.filter((k) => !k.previousMarks).length;
+    add({ kind: 'family', unit: 'family', upns: kids.map((k) => k.upn), planted, control: false, detail: `${kids.length} children at ${new Set(kids.map((k) => k.urn)).size} schools${newKids ? ` (${newKids} new to the LA)` : ''}; ${details.join('; ')}` });
   }
 
   // Coding schools: at each break, a fresh share of pupils with a 1–3 day extension coded I.
+  // Last year on that school's register: its pupils then (those who stayed and those who moved away since).
+  const lastYearAt = new Map<string, VariedPupil[]>();
+  for (const p of allPupils) if (p.previousUrn) lastYearAt.set(p.previousUrn, [...(lastYearAt.get(p.previousUrn) ?? []), p]);
   for (const s of schools.filter((x) => x.codingShare > 0)) {
     const planted = new Map<string, PlantedMark[]>();
-    for (const b of s.breaks) {
-      for (const p of bySchool.get(s.urn) as VariedPupil[]) {
-        if (!rPlant.chance(s.codingShare)) continue;
-        const side = b.name === 'summer' ? 'before' : rPlant.pick(['before', 'after'] as const);
-        const marks = applyPlan(p, [{ name: b.name, days: rPlant.between(1, 3), side, style: 'I' }]);
-        planted.set(p.upn, [...(planted.get(p.upn) ?? []), ...marks]);
+    for (const [year, y, share, list] of [['previous', s.previous, s.previousCodingShare, lastYearAt.get(s.urn) ?? []], ['current', s, s.codingShare, bySchool.get(s.urn) as VariedPupil[]]] as const) {
+      for (const b of y.breaks) {
+        for (const p of list) {
+          if (!rPlant.chance(share)) continue;
+          const side = b.name === 'summer' ? 'before' : rPlant.pick(['before', 'after'] as const);
+          const marks = applyPlan(p, [{ name: b.name, days: rPlant.between(1, 3), side, style: 'I' }], undefined, year);
+          planted.set(p.upn, [...(planted.get(p.upn) ?? []), ...marks]);
+        }
       }
     }
-    add({ kind: 'coding_extension', unit: 'school', upns: [...planted.keys()], urn: s.urn, planted, control: false, detail: `size ${s.size}, ${Math.round(s.codingShare * 100)} % of pupils at each break` });
+    const last = s.previousCodingShare > 0 ? `${Math.round(s.previousCodingShare * 100)} % last year` : 'started this year';
+    add({ kind: 'coding_extension', unit: 'school', upns: [...planted.keys()], urn: s.urn, planted, control: false, detail: `size ${s.size}, ${Math.round(s.codingShare * 100)} % of pupils at each break (${last})` });
   }
 
   // Near-threshold and split holidays (any time of the year, on school days).
@@ -367,43 +487,48 @@ export function generateVariedLa(options: VariedOptions): VariedLa {
     add({ kind: split ? 'split_holiday' : 'near_threshold', unit: 'pupil', upns: [p.upn], planted: new Map([[p.upn, planted]]), control: false, detail: `${sessions} unauthorised sessions from ${s.days[start >> 1]}` });
   }
 
-  // Controls.
-  for (const [kind, code] of [['control_r', 'R'], ['control_e', 'E'], ['control_c2', 'C2']] as const) {
-    for (let i = 0; i < count(4, 4); i++) {
-      const p = anyPupil();
-      if (!p) continue;
-      const plan = holidayPlan().map((b) => ({ ...b, style: 'I' as const }));
-      const marks = applyPlan(p, plan);
-      // Re-code the planted days with the control's code (never counted absence).
-      for (const m of marks) {
-        set(p, fromDayNumber(m.day), m.session, code);
-        m.code = code;
+  // Controls: the pupil-level ones drawn afresh each year on different pupils (chance does not repeat).
+  for (const year of ['current', 'previous'] as const) {
+    const pick = year === 'current' ? anyPupil : returningPupil;
+    const when = year === 'current' ? '' : ' (last year)';
+    for (const [kind, code] of [['control_r', 'R'], ['control_e', 'E'], ['control_c2', 'C2']] as const) {
+      for (let i = 0; i < count(4, 4); i++) {
+        const p = pick();
+        if (!p) continue;
+        const plan = holidayPlan().map((b) => ({ ...b, style: 'I' as const }));
+        const marks = applyPlan(p, plan, undefined, year);
+        // Re-code the planted days with the control's code (never counted absence).
+        for (const m of marks) {
+          set(p, fromDayNumber(m.day), m.session, code);
+          m.code = code;
+        }
+        add({ kind, unit: 'pupil', upns: [p.upn], planted: new Map([[p.upn, marks]]), control: true, detail: `${code} beside ${plan.map((b) => b.name).join(', ')}${when}` });
       }
-      add({ kind, unit: 'pupil', upns: [p.upn], planted: new Map([[p.upn, marks]]), control: true, detail: `${code} beside ${plan.map((b) => b.name).join(', ')}` });
+    }
+    for (let i = 0; i < count(4, 4); i++) {
+      const p = pick();
+      if (!p) continue;
+      const name = rPlant.pick(BREAK_NAMES.filter((b) => b !== 'summer'));
+      const plan = [{ name, days: rPlant.between(2, 3), side: 'both' as const, style: 'I' as const }];
+      const planted = applyPlan(p, plan, undefined, year);
+      add({ kind: 'control_spanning_illness', unit: 'pupil', upns: [p.upn], planted: new Map([[p.upn, planted]]), control: true, detail: `one illness spanning ${name}${when}` });
+    }
+    for (let i = 0; i < count(6, 5); i++) {
+      const p = pick();
+      const at = p && yearOf(p, year);
+      if (!p || !at) continue;
+      const days = at.y.days;
+      const scattered = rPlant.chance(0.5);
+      const spells = scattered ? 3 : rPlant.between(6, 10);
+      for (let k = 0; k < spells; k++) {
+        const j = rPlant.int(days.length);
+        const len = scattered ? 1 : rPlant.between(1, 3);
+        for (let d = j; d < Math.min(days.length, j + len); d++) { set(p, days[d], 0, 'I'); set(p, days[d], 1, 'I'); }
+      }
+      add({ kind: scattered ? 'control_scattered_days' : 'control_spread_illness', unit: 'pupil', upns: [p.upn], planted: new Map(), control: true, detail: (scattered ? 'three scattered sick days' : `${spells} illnesses through the year`) + when });
     }
   }
-  for (let i = 0; i < count(4, 4); i++) {
-    const p = anyPupil();
-    if (!p) continue;
-    const name = rPlant.pick(BREAK_NAMES.filter((b) => b !== 'summer'));
-    const plan = [{ name, days: rPlant.between(2, 3), side: 'both' as const, style: 'I' as const }];
-    const planted = applyPlan(p, plan);
-    add({ kind: 'control_spanning_illness', unit: 'pupil', upns: [p.upn], planted: new Map([[p.upn, planted]]), control: true, detail: `one illness spanning ${name}` });
-  }
-  for (let i = 0; i < count(6, 5); i++) {
-    const p = anyPupil();
-    if (!p) continue;
-    const s = schoolOf.get(p.urn) as VariedSchool;
-    const scattered = rPlant.chance(0.5);
-    const spells = scattered ? 3 : rPlant.between(6, 10);
-    for (let k = 0; k < spells; k++) {
-      const j = rPlant.int(s.days.length);
-      const len = scattered ? 1 : rPlant.between(1, 3);
-      for (let d = j; d < Math.min(s.days.length, j + len); d++) { set(p, s.days[d], 0, 'I'); set(p, s.days[d], 1, 'I'); }
-    }
-    add({ kind: scattered ? 'control_scattered_days' : 'control_spread_illness', unit: 'pupil', upns: [p.upn], planted: new Map(), control: true, detail: scattered ? 'three scattered sick days' : `${spells} illnesses through the year` });
-  }
-  // Siblings at the same school off together beside breaks: never a family flag.
+  // Siblings at the same school off together beside breaks: never a family flag (a household: its habit shows in both years, as a family's).
   for (let i = 0; i < count(4, 3); i++) {
     const s = rPlant.pick(schools.filter((x) => x.size >= 60));
     if (!s) break;
@@ -411,12 +536,20 @@ export function generateVariedLa(options: VariedOptions): VariedLa {
     const b = free(bySchool.get(s.urn) as VariedPupil[]);
     if (!a || !b) continue;
     a.uprn = b.uprn = `S${i}`;
-    const plan = holidayPlan();
+    // Last year only when both were at this school then (siblings at two schools would be a real family pattern).
+    const years = habitYears(a.previousUrn === s.urn && b.previousUrn === s.urn);
+    let habit = newHabit();
     const codes = new Map<string, Code>();
-    const planted = new Map([[a.upn, applyPlan(a, plan, codes)], [b.upn, applyPlan(b, plan, codes)]]);
+    const planted = new Map<string, PlantedMark[]>([[a.upn, []], [b.upn, []]]);
+    for (const year of ['previous', 'current'] as const) {
+      if (year === 'current') habit = nextYearHabit(habit);
+      if (!years.includes(year)) continue;
+      const plan = holidayPlan(habit);
+      for (const k of [a, b]) (planted.get(k.upn) as PlantedMark[]).push(...applyPlan(k, plan, codes, year));
+    }
     add({ kind: 'control_same_school_siblings', unit: 'family', upns: [a.upn, b.upn], urn: s.urn, planted, control: true, detail: `same school ${s.urn}` });
   }
-  // Siblings at different schools ill together through the year: never a family flag.
+  // Siblings at different schools ill together through the year (both years when both were on a register): never a family flag.
   for (let i = 0; i < count(4, 3); i++) {
     if (laSchools.length < 2) break;
     const [sa, sb] = rPlant.shuffle([...laSchools]).slice(0, 2);
@@ -424,15 +557,22 @@ export function generateVariedLa(options: VariedOptions): VariedLa {
     const b = free(bySchool.get(sb.urn) as VariedPupil[]);
     if (!a || !b) continue;
     a.uprn = b.uprn = `T${i}`;
-    const spells = rPlant.between(5, 9);
-    for (let k = 0; k < spells; k++) {
-      const j = rPlant.int(sa.days.length);
-      const len = rPlant.between(1, 4);
-      for (let d = j; d < Math.min(sa.days.length, j + len); d++) {
-        for (const p of [a, b]) { set(p, sa.days[d], 0, 'I'); set(p, sa.days[d], 1, 'I'); }
+    let total = 0;
+    for (const year of ['current', 'previous'] as const) {
+      const at = yearOf(a, year);
+      if (!at || !yearOf(b, year)) continue;
+      const days = at.y.days;
+      const spells = rPlant.between(5, 9);
+      total += spells;
+      for (let k = 0; k < spells; k++) {
+        const j = rPlant.int(days.length);
+        const len = rPlant.between(1, 4);
+        for (let d = j; d < Math.min(days.length, j + len); d++) {
+          for (const p of [a, b]) { set(p, days[d], 0, 'I'); set(p, days[d], 1, 'I'); }
+        }
       }
     }
-    add({ kind: 'control_siblings_ill_together', unit: 'family', upns: [a.upn, b.upn], planted: new Map(), control: true, detail: `${spells} shared illnesses` });
+    add({ kind: 'control_siblings_ill_together', unit: 'family', upns: [a.upn, b.upn], planted: new Map(), control: true, detail: `${total} shared illnesses` });
   }
 
   // ---- Registers, with the service's own register code.
@@ -448,15 +588,30 @@ export function generateVariedLa(options: VariedOptions): VariedLa {
     applyRows(register, rows, `varied-${s.urn}`);
     registers.push(register);
   }
-  return { seed: options.seed, schools, pupils, behaviours, closures, registers };
+  const previousRegisters: SchoolRegister[] = [];
+  for (const s of schools) {
+    const list = lastYearAt.get(s.urn) ?? [];
+    if (list.length === 0) continue;
+    const register = emptyRegister(s.urn, VARIED_YEAR - 1);
+    const rows: RegisterRow[] = [];
+    for (const p of list) {
+      const marks = p.previousMarks as Code[];
+      for (let j = 0; j < s.previous.days.length; j++) {
+        rows.push({ urn: s.urn, upn: p.upn, date: s.previous.days[j], am: MARK_CHAR[marks[j * 2]], pm: MARK_CHAR[marks[j * 2 + 1]], uprn: p.uprn });
+      }
+    }
+    applyRows(register, rows, `varied-${s.urn}-previous`);
+    previousRegisters.push(register);
+  }
+  return { seed: options.seed, schools, pupils, behaviours, closures, registers, previousRegisters };
 }
 
-/** Background absence in spells: a rate drawn for the pupil's level, spells of a few days, more likely just before breaks. */
-function backgroundAbsence(p: VariedPupil, s: VariedSchool, r: Random): void {
-  const [lo, hi] = BACKGROUND_RATE[p.background];
+/** Background absence in spells over one school-year's marks: a rate drawn for the pupil's level, spells of a few days, more likely just before breaks. */
+function backgroundAbsence(marks: Code[], s: VariedSchoolYear, level: BackgroundLevel, r: Random): void {
+  const [lo, hi] = BACKGROUND_RATE[level];
   const rate = lo + r.next() * (hi - lo);
   if (rate === 0) return;
-  const meanLength = p.background === 'severe' ? 4 : 1.8;
+  const meanLength = level === 'severe' ? 4 : 1.8;
   const startP = rate / meanLength;
   const beforeBreak = new Set<number>();
   for (const b of s.breaks) for (const d of daysBeside(s, b.name, 'before', 2)) beforeBreak.add(s.indexOf.get(dayNumber(d)) as number);
@@ -465,20 +620,20 @@ function backgroundAbsence(p: VariedPupil, s: VariedSchool, r: Random): void {
     const kind = r.next();
     if (kind < 0.12) {
       // A medical appointment: a half day.
-      p.marks[j * 2 + r.int(2)] = 'M';
+      marks[j * 2 + r.int(2)] = 'M';
       continue;
     }
     const code: Code = kind < 0.85 ? 'I' : r.pick(['O', 'O', 'G', 'N'] as Code[]);
     // Background unauthorised holidays (G) are single days: a planted near-threshold holiday is the only long G run.
     const len = code === 'G' ? 1 : Math.min(10, r.geometric(meanLength));
     for (let d = j; d < Math.min(s.days.length, j + len); d++) {
-      p.marks[d * 2] = code;
-      p.marks[d * 2 + 1] = code;
+      marks[d * 2] = code;
+      marks[d * 2 + 1] = code;
     }
     j += len;
   }
   // Occasional late marks (present).
-  for (let j = 0; j < s.days.length; j++) if (r.chance(0.01)) p.marks[j * 2] = 'L';
+  for (let j = 0; j < s.days.length; j++) if (r.chance(0.01)) marks[j * 2] = 'L';
 }
 
 /** A school's register as it stood at the end of `date` (later sessions not yet received). */
@@ -492,11 +647,12 @@ export function registerAsOf(register: SchoolRegister, date: string): SchoolRegi
   return { ...register, pupils };
 }
 
-/** The school's calendar as the service builds it: its register's sessions, the LA's and its own closures, bank holidays. */
-export function variedCalendar(urn: string, register: SchoolRegister, closures: readonly Closure[]): SchoolCalendar {
+/** The school's calendar as the service builds it: its registers' sessions (each year held), the LA's and its own closures, bank holidays. */
+export function variedCalendar(urn: string, registers: SchoolRegister | readonly SchoolRegister[], closures: readonly Closure[]): SchoolCalendar {
+  const list: readonly SchoolRegister[] = Array.isArray(registers) ? registers : [registers as SchoolRegister];
   return schoolCalendar({
     urn,
-    registers: [sessionDaysFromMarks(register.academicYear, [...register.pupils.values()].map((p) => p.marks))],
+    registers: list.map((register) => sessionDaysFromMarks(register.academicYear, [...register.pupils.values()].map((p) => p.marks))),
     closures,
     bankHolidays: englandAndWalesBankHolidays(),
   });

@@ -13,6 +13,11 @@
  * 3. LA-wide: family findings over the household records, school coding findings over the schools'
  *    counts.
  * Then the results are published (shared/store/patterns.ts): findings, pupils' flags, the latest pointer.
+ *
+ * The period (recorded on the run) is the academic year to date; near-threshold and school coding
+ * findings cover it. The holiday-adjacent test and the family pass look at the 12 months to its last
+ * day (settings.holidayAdjacent.windowMonths, analysisWindow): last year's registers, loaded here for
+ * this year's pupils, are read for their holidays too (issue 21, second year).
  */
 import { runtimeConfig } from '../config.js';
 import { schoolCalendar, sessionDaysFromMarks, type SchoolSessionDays } from '../domain/calendar.js';
@@ -111,7 +116,7 @@ async function digestSchools(
   });
 }
 
-/** Pass 1 for the year and the year before (windows reach back across the summer). */
+/** Pass 1 for the year and the year before (the holiday test's 12-month window and the penalty-notice windows reach back across the summer). */
 async function loadSchools(academicYear: number, period: { from: string; to: string }, settings: PatternSettings, concurrency: number): Promise<{ digests: SchoolPatternDigest[]; enrolments: Enrolments; schools: number }> {
   const gathered = { digests: [] as SchoolPatternDigest[], enrolments: new Map() as Enrolments, pupils: new Set<string>() };
   await digestSchools(academicYear, period, settings, concurrency, gathered);
@@ -178,6 +183,7 @@ export async function runPatterns(options: RunPatternsOptions = {}): Promise<Pat
   try {
     const academicYear = options.academicYear ?? (await defaultYear(today));
     const period = { from: academicYearStart(academicYear), to: minDate(today, academicYearEnd(academicYear)) };
+    // The holiday-adjacent and family detectors read the 12 months to period.to (pupilPatternContext), from last year's registers loaded below.
     const startedAt = new Date(started).toISOString();
     await updatePatternRun(runId, { status: 'running', startedAt, academicYear, period });
     logger.info('patterns run started', { runId, trigger, academicYear });

@@ -35,7 +35,7 @@ import type { FamilyChild, FamilyFinding, SessionEvidence } from './findings.js'
 import { binomialUpperTail, hypergeometricUpperTail, oneIn } from './binomial.js';
 import { distinctBreaks, type HolidayAdjacencyAnalysis } from './holiday-adjacent.js';
 import type { PatternSettings } from './settings.js';
-import { about, breakName, listOf, spokenDate } from './wording.js';
+import { about, breakNames, listOf, spokenDate } from './wording.js';
 
 /** A counted absence session on a holiday-adjacent day, with the break at the child's school. */
 export interface MemberAbsence extends SessionEvidence {
@@ -206,7 +206,7 @@ function familyFinding(household: string, pairs: PairResult[], settings: Pattern
   const best = pairs.reduce((x, y) => (y.dates.length > x.dates.length ? y : x));
   const ratio = best.dates.length / Math.max(best.expected, 1e-9);
   const breakCount = distinctBreaks(breaks);
-  const names = [...new Set(breaks.map(breakName))];
+  const names = breakNames(breaks);
   const from = sharedDates[0];
   const to = sharedDates[sharedDates.length - 1];
   const explanation =

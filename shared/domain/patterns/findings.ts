@@ -69,6 +69,10 @@ export interface HolidayAdjacentFinding extends FindingBase {
   adjacentSpells: number;
   /** The breaks, each with the pupil's counted absence sessions next to it. */
   breaks: BreakEvidence[];
+  /** The dates the test looked at: the 12 months to the run's date (issue 21), or the run's period. */
+  window?: { from: string; to: string };
+  /** Set when the window reaches into last school year but the pupil is on no register before this date (new to the LA): this year's evidence alone. */
+  registersFrom?: string;
 }
 
 export interface NearThresholdEpisode {

@@ -24,7 +24,7 @@
  *   beside breaks, never less cautious than uniform), else at p ≤ `alpha` (the uniform null).
  */
 import { CODE_CATEGORY, MARK_CHAR } from '../codes.js';
-import { dayNumber, fromDayNumber, SESSIONS_PER_YEAR_SLOT } from '../dates.js';
+import { academicYearOf, academicYearStart, addDays, dayNumber, fromDayNumber, minDate, SESSIONS_PER_YEAR_SLOT } from '../dates.js';
 import type { SchoolYearAdjacency } from '../calendar.js';
 import { sessionEvidence, type PupilTimeline } from '../school-weeks.js';
 import { oneIn } from './binomial.js';
@@ -32,7 +32,7 @@ import type { BreakEvidence, HolidayAdjacentFinding, SessionEvidence } from './f
 import { placementTest, spellsOf, type PlacementTest } from './placement.js';
 import { positionOfDay } from './rise.js';
 import type { PatternSettings } from './settings.js';
-import { about, breakName, listOf, plural, spokenDate } from './wording.js';
+import { about, breakNames, listOf, plural, spokenDate } from './wording.js';
 
 /** Codes whose sessions count as absence that could hide a holiday. */
 export const HOLIDAY_SIGNAL_CODES: readonly string[] = ['I', 'M', 'G', 'N', 'O'];
@@ -60,6 +60,21 @@ export function adjacencyKey(academicYear: number, urn: string): string {
 export interface Period {
   from: string;
   to: string;
+}
+
+/**
+ * The dates the holiday-adjacent test looks at for a run over `period`: the `months` months ending on
+ * its last day (`windowMonths`; issue 21), never less than the period itself; 0 months: the period.
+ */
+export function analysisWindow(period: Period, months: number): Period {
+  if (months <= 0) return period;
+  const [y, m, d] = period.to.split('-').map(Number);
+  const back = y * 12 + (m - 1) - months;
+  const year = Math.floor(back / 12);
+  const month = (back % 12) + 1;
+  const lastOfMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  const sameDay = `${year}-${String(month).padStart(2, '0')}-${String(Math.min(d, lastOfMonth)).padStart(2, '0')}`;
+  return { from: minDate(period.from, addDays(sameDay, 1)), to: period.to };
 }
 
 /** One counted absence session on a holiday-adjacent day, with its break. */
@@ -92,6 +107,8 @@ export interface HolidayAdjacencyAnalysis {
   rise?: readonly number[] | null;
   firstDay: number;
   lastDay: number;
+  /** The dates tested (the run's window: analysisWindow). */
+  window?: Period;
 }
 
 /** Number of groups of overlapping [start, end] ranges (ISO dates compare as strings). */
@@ -207,7 +224,7 @@ export function analyseHolidayAdjacency(t: PupilTimeline, adjacency: AdjacencyBy
   const breaksWithAbsence = distinctBreaks([...perBreak.values()].filter((b) => b.sessions >= 2));
   const test =
     adjacentAbsences.length >= 3 && breaksTouched >= 2 ? placementTest(unitAdjacent, n, spellsOf(unitAbsent, n), unitWeight, rise ? unitStart : undefined) : null;
-  return { possibleSessions: n, adjacentSessions, absenceSessions, adjacentAbsences, otherAbsenceDays, breaksWithAbsence, breaksTouched, test, rise, firstDay, lastDay };
+  return { possibleSessions: n, adjacentSessions, absenceSessions, adjacentAbsences, otherAbsenceDays, breaksWithAbsence, breaksTouched, test, rise, firstDay, lastDay, window: period };
 }
 
 /** Whether the analysis meets every condition of a holiday-adjacent finding. */
@@ -262,8 +279,9 @@ export function holidayAdjacentFinding(
   const urns = [...new Set(sessions.map((s) => s.urn))];
   const from = fromDayNumber(analysis.firstDay);
   const to = fromDayNumber(analysis.lastDay);
-  const names = [...new Set(breaks.map(breakName))];
+  const names = breakNames(breaks);
   const k = settings.holidayAdjacentDays;
+  const onlySince = thisYearOnly(t, analysis);
   const explanation =
     `${test.observed} of this pupil's ${plural(analysis.absenceSessions, 'absence session')} between ${spokenDate(from)} and ${spokenDate(to)} ` +
     `fell on the ${k === 1 ? 'school day' : `${k} school days`} either side of a school holiday, next to ${analysis.breaksTouched} different holidays ` +
@@ -271,7 +289,8 @@ export function holidayAdjacentFinding(
     (analysis.rise && riseBefore(analysis.rise, k) >= 1.05
       ? ` and how much more often absence starts just before a holiday across the LA (${riseBefore(analysis.rise, k).toFixed(1)} times as often on the ${k === 1 ? 'school day' : `${k} school days`} before a break as on other days); `
       : '; ') +
-    `the chance of so many by coincidence is ${oneIn(test.pValue)}.`;
+    `the chance of so many by coincidence is ${oneIn(test.pValue)}.` +
+    (onlySince ? ` The LA holds no register for this pupil before ${spokenDate(onlySince)}, so only this school year's absence was tested.` : '');
   return {
     type: 'holiday_adjacent_absence',
     upn,
@@ -294,5 +313,19 @@ export function holidayAdjacentFinding(
     spells: test.spells,
     adjacentSpells: test.adjacentSpells,
     breaks,
+    ...(analysis.window ? { window: analysis.window } : {}),
+    ...(onlySince ? { registersFrom: onlySince } : {}),
   };
+}
+
+/**
+ * When the window reaches back into last school year but the pupil has no register there (new to the
+ * LA this year), the first date they are on a register; else null.
+ */
+export function thisYearOnly(t: PupilTimeline, analysis: HolidayAdjacencyAnalysis): string | null {
+  const w = analysis.window;
+  if (!w || analysis.firstDay < 0) return null;
+  const yearStart = academicYearStart(academicYearOf(w.to));
+  if (w.from >= yearStart || t.firstYear < academicYearOf(w.to)) return null;
+  return fromDayNumber(analysis.firstDay);
 }

@@ -28,7 +28,7 @@ import type {
   PatternType,
   SchoolCodingFinding,
 } from './findings.js';
-import { adjacencyKey, analyseHolidayAdjacency, holidayAdjacentFinding, type AdjacencyByKey, type Period } from './holiday-adjacent.js';
+import { adjacencyKey, analyseHolidayAdjacency, analysisWindow, holidayAdjacentFinding, type AdjacencyByKey, type Period } from './holiday-adjacent.js';
 import { nearThresholdFinding } from './near-threshold.js';
 import { schoolCodingCounts, schoolCodingExclusion, schoolCodingFindings, type SchoolCodingCounts, type SchoolCodingExclusion } from './school-coding.js';
 import { adjacencyRiseCounts, laAdjacencyRise, type AdjacencyRiseCounts } from './rise.js';
@@ -36,7 +36,7 @@ import { DEFAULT_PATTERN_SETTINGS, type PatternSettings } from './settings.js';
 
 export * from './findings.js';
 export * from './settings.js';
-export { adjacencyKey, analyseHolidayAdjacency, holidayAdjacentFinding, isHolidayAdjacentPattern, distinctBreaks, HOLIDAY_SIGNAL_CODES } from './holiday-adjacent.js';
+export { adjacencyKey, analyseHolidayAdjacency, analysisWindow, holidayAdjacentFinding, thisYearOnly, isHolidayAdjacentPattern, distinctBreaks, HOLIDAY_SIGNAL_CODES } from './holiday-adjacent.js';
 export type { AdjacencyByKey, AdjacentAbsence, HolidayAdjacencyAnalysis, Period } from './holiday-adjacent.js';
 export { nearThresholdFinding, nearThresholdEpisodes } from './near-threshold.js';
 export { familyFindings, householdKey, householdMember } from './family.js';
@@ -66,7 +66,7 @@ export interface SchoolPatternDigest {
   sessionDays: Array<{ academicYear: number; days: Uint8Array }>;
   /** Coding counts for each academic year that overlaps the period. */
   coding: SchoolCodingCounts[];
-  /** Spell starts beside breaks for each academic year that overlaps the period (rise.ts: the LA's rise in absence before breaks). */
+  /** Spell starts beside breaks for each academic year that overlaps the holiday test's window (rise.ts: the LA's rise in absence before breaks). */
   rise?: AdjacencyRiseCounts[];
 }
 
@@ -79,6 +79,9 @@ export function academicYearsOf(period: Period): number[] {
 
 export function schoolPatternDigest(source: SchoolPatternSource, period: Period, settings: PatternSettings = DEFAULT_PATTERN_SETTINGS): SchoolPatternDigest {
   const years = new Set(academicYearsOf(period));
+  // The holiday test looks at the 12 months to the period's end (settings.holidayAdjacent.windowMonths): its null is fitted on them.
+  const window = analysisWindow(period, settings.holidayAdjacent.windowMonths);
+  const windowYears = new Set(academicYearsOf(window));
   const adjacency: SchoolYearAdjacency[] = [];
   const days: SchoolPatternDigest['sessionDays'] = [];
   const coding: SchoolCodingCounts[] = [];
@@ -87,10 +90,8 @@ export function schoolPatternDigest(source: SchoolPatternSource, period: Period,
     const adj = schoolYearAdjacency(source.calendar, register.academicYear, settings.holidayAdjacentDays);
     adjacency.push(adj);
     days.push({ academicYear: register.academicYear, days: sessionDays(register) });
-    if (years.has(register.academicYear)) {
-      coding.push(schoolCodingCounts(register, adj, settings));
-      if (settings.holidayAdjacent.fitLaRise) rise.push(adjacencyRiseCounts(register, adj, period.to));
-    }
+    if (years.has(register.academicYear)) coding.push(schoolCodingCounts(register, adj, settings));
+    if (windowYears.has(register.academicYear) && settings.holidayAdjacent.fitLaRise) rise.push(adjacencyRiseCounts(register, adj, period.to));
   }
   return { urn: source.urn, adjacency, sessionDays: days, coding, rise };
 }
@@ -99,7 +100,10 @@ export function schoolPatternDigest(source: SchoolPatternSource, period: Period,
 export interface PupilPatternContext {
   adjacency: AdjacencyByKey;
   sessionDays: SessionDaysByKey;
+  /** The run's period: near-threshold findings and school coding (per academic year) cover it. */
   period: Period;
+  /** The holiday-adjacent test's dates (and so the family pass's): the 12 months to the period's end (analysisWindow). */
+  window: Period;
   settings: PatternSettings;
   /** The LA's rise in absence starts beside breaks (rise.ts), for the holiday-adjacent test's null; null or absent: uniform. */
   rise?: number[] | null;
@@ -113,7 +117,7 @@ export function pupilPatternContext(digests: readonly SchoolPatternDigest[], per
     for (const s of d.sessionDays) days.set(adjacencyKey(s.academicYear, d.urn), s.days);
   }
   const rise = settings.holidayAdjacent.fitLaRise ? laAdjacencyRise(digests.flatMap((d) => d.rise ?? [])) : null;
-  return { adjacency, sessionDays: days, period, settings, rise };
+  return { adjacency, sessionDays: days, period, window: analysisWindow(period, settings.holidayAdjacent.windowMonths), settings, rise };
 }
 
 // ---- Pass 2: per pupil -------------------------------------------------------------------------
@@ -150,7 +154,7 @@ function latestUprn(enrolments: readonly PatternEnrolment[]): string | undefined
 export function pupilPatterns(pupil: PupilPatternInput, ctx: PupilPatternContext): PupilPatternResult {
   const t = pupilTimeline(pupil.enrolments, ctx.sessionDays);
   const findings: PupilPatternResult['findings'] = [];
-  const analysis = analyseHolidayAdjacency(t, ctx.adjacency, ctx.period, ctx.rise ?? null);
+  const analysis = analyseHolidayAdjacency(t, ctx.adjacency, ctx.window ?? ctx.period, ctx.rise ?? null);
   const holiday = holidayAdjacentFinding(pupil.upn, t, analysis, ctx.settings);
   if (holiday) findings.push(holiday);
   const near = nearThresholdFinding(pupil.upn, t, ctx.settings, ctx.period);

@@ -45,6 +45,16 @@ export interface HolidayAdjacentSettings {
    * the uniform test finds at 5 × 10⁻⁴ at every scoring date, with at most as many false flags.
    */
   fittedAlpha: number;
+  /**
+   * Months of registers the holiday-adjacent test (and the family pass, which reads its analysis) looks
+   * at, ending on the run's last day: 12 by default (issue 21, second year), so by January a family's
+   * October and Christmas sit beside last year's February, Easter, May and summer. A family that
+   * extends its holidays does it every year; ordinary illness that happened to fall beside two breaks
+   * does not repeat. Never less than the run's own period; 0 = the run's period only (the academic
+   * year to date). A pupil with no registers before this academic year is judged on this year alone,
+   * and the finding says so.
+   */
+  windowMonths: number;
 }
 
 export interface NearThresholdSettings {
@@ -152,7 +162,7 @@ export const DEFAULT_PATTERN_SETTINGS: PatternSettings = {
   penaltyNoticeCodes: [...DEFAULT_LA_SETTINGS.penaltyNoticeCodes],
   penaltyNoticeSessions: DEFAULT_LA_SETTINGS.penaltyNoticeSessions,
   penaltyNoticeWeeks: DEFAULT_LA_SETTINGS.penaltyNoticeWeeks,
-  holidayAdjacent: { alpha: 5e-4, minSessions: 6, minBreaks: 2, minRatio: 4, fitLaRise: true, fittedAlpha: 1e-3 },
+  holidayAdjacent: { alpha: 5e-4, minSessions: 6, minBreaks: 2, minRatio: 4, fitLaRise: true, fittedAlpha: 1e-3, windowMonths: 12 },
   nearThreshold: { margin: 2, minEpisodes: 1, minRunSessions: 8, splitMinRunSessions: 6, holidayCodes: ['G'] },
   family: { childAlpha: 0.1, minSharedDays: 3, minBreaks: 2, minRatio: 1.5, alpha: 1e-2, sharedDaysAlpha: 1e-2 },
   schoolCoding: {

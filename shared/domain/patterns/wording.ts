@@ -33,3 +33,14 @@ export function percent(x: number): string {
 export function breakName(b: { start: string; end: string; label: string | null }): string {
   return b.label ?? `the break of ${spokenDate(b.start)} to ${spokenDate(b.end)}`;
 }
+
+/** A break named with its year ("February half term 2025"), for evidence that spans two school years. */
+export function datedBreakName(b: { start: string; end: string; label: string | null }): string {
+  return b.label ? `${b.label} ${b.start.slice(0, 4)}` : breakName(b);
+}
+
+/** Break names for a sentence: with their years when the breaks span more than one academic year (a 12-month window). */
+export function breakNames(breaks: ReadonlyArray<{ start: string; end: string; label: string | null }>): string[] {
+  const years = new Set(breaks.map((b) => (b.start.slice(5) >= '08-01' ? Number(b.start.slice(0, 4)) : Number(b.start.slice(0, 4)) - 1)));
+  return [...new Set(breaks.map(years.size > 1 ? datedBreakName : breakName))];
+}

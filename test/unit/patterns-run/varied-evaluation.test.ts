@@ -37,13 +37,40 @@ describe('the varied LA (issue 21)', () => {
     }
   });
 
-  it('claims a pupil for the holiday-adjacent detector only with 2 breaks, 4 sides, 8 sessions and 75 % of their absence', () => {
-    const base = { plantedAdjacent: 8, breaks: new Set(['october', 'christmas']), sides: 4, counted: 10, adjacentDays: new Set<number>() };
+  it('claims a pupil for the holiday-adjacent detector only with 2 breaks, 5 sides, 8 sessions, 75 % of their absence and at most sides − 5 other absences', () => {
+    const base = { plantedAdjacent: 8, breaks: new Set(['october', 'christmas']), sides: 5, counted: 10, adjacentDays: new Set<number>(), otherSpells: 0 };
     expect(claimsHoliday(base)).toBe(true);
     expect(claimsHoliday({ ...base, breaks: new Set(['october']) })).toBe(false);
+    expect(claimsHoliday({ ...base, sides: 4 })).toBe(false); // issue 21, second year: four absences beside breaks are as often chance
     expect(claimsHoliday({ ...base, sides: 3 })).toBe(false);
     expect(claimsHoliday({ ...base, counted: 11 })).toBe(false);
     expect(claimsHoliday({ ...base, plantedAdjacent: 6, counted: 6 })).toBe(false);
+    expect(claimsHoliday({ ...base, otherSpells: 1 })).toBe(false);
+    expect(claimsHoliday({ ...base, sides: 6, otherSpells: 1 })).toBe(true);
+  });
+
+  it('generates last year too: most pupils on a register then, habits kept, a pupil new this year without one', () => {
+    expect(LA.previousRegisters.length).toBeGreaterThan(0);
+    expect(LA.previousRegisters.every((r) => r.academicYear === 2024)).toBe(true);
+    const pupils = [...LA.pupils.values()];
+    const returning = pupils.filter((p) => p.previousMarks).length / pupils.length;
+    expect(returning).toBeGreaterThan(0.8);
+    expect(returning).toBeLessThan(0.95);
+    const lastYear = new Set(LA.previousRegisters.flatMap((r) => [...r.pupils.keys()]));
+    for (const p of pupils) expect(lastYear.has(p.upn)).toBe(p.previousMarks !== undefined);
+    // Some holiday-takers planted in both years, and none planted last year without a register then.
+    const cut = dayNumber('2025-08-01');
+    const both = LA.behaviours.filter((b) => b.kind === 'holiday_pupil' && [...b.planted.values()].some((m) => m.some((x) => x.day < cut)) && [...b.planted.values()].some((m) => m.some((x) => x.day >= cut)));
+    expect(both.length).toBeGreaterThan(0);
+    for (const b of LA.behaviours) for (const [u, m] of b.planted) if (m.some((x) => x.day < cut)) expect(LA.pupils.get(u)?.previousMarks).toBeDefined();
+  });
+
+  it("judges a pupil's claim over the window: last year's planting counts from the window's start, not before", () => {
+    const jan = pupilTruth(LA, '2026-01-31', '2025-02-01');
+    const year = pupilTruth(LA, '2026-01-31');
+    for (const [u, t] of year) expect((jan.get(u)?.plantedAdjacent ?? 0) >= t.plantedAdjacent).toBe(true);
+    const newThisYear = [...LA.pupils.values()].filter((p) => !p.previousMarks).map((p) => p.upn);
+    for (const u of newThisYear) if (jan.has(u)) expect(jan.get(u)?.plantedAdjacent).toBe(year.get(u)?.plantedAdjacent);
   });
 
   it("claims a near-threshold holiday only as the LA counts it: an unbroken run of G, O, U (a planted N breaks it, since issue 22)", () => {
@@ -72,7 +99,8 @@ describe('the varied LA (issue 21)', () => {
   it('counts a flag on a pupil with nothing planted as a false positive, and a flagged control as a control', () => {
     const planted = new Set(LA.behaviours.flatMap((b) => [...b.upns, ...b.planted.keys()]));
     const unplanted = [...LA.pupils.keys()].find((u) => !planted.has(u)) as string;
-    const control = LA.behaviours.find((b) => b.kind === 'control_r')?.upns[0] as string;
+    const clean = pupilControls(LA);
+    const control = LA.behaviours.find((b) => b.kind === 'control_r' && clean.has(b.upns[0]))?.upns[0] as string;
     const result = { findings: [{ type: 'holiday_adjacent_absence', upn: unplanted }, { type: 'holiday_adjacent_absence', upn: control }] } as unknown as PatternsResult;
     const [holiday] = scoreVariedAsOf(LA, '2026-07-21', result);
     expect(holiday).toMatchObject({ flag: 'holiday_adjacent_absence', fp: 1, controls: 1, tp: 0 });
