@@ -33,7 +33,7 @@ import type { PupilTimeline } from '../school-weeks.js';
 import { sessionEvidence } from '../school-weeks.js';
 import type { FamilyChild, FamilyFinding, SessionEvidence } from './findings.js';
 import { binomialUpperTail, hypergeometricUpperTail, oneIn } from './binomial.js';
-import { distinctBreaks, type HolidayAdjacencyAnalysis } from './holiday-adjacent.js';
+import { distinctBreaks, thisYearOnly, type HolidayAdjacencyAnalysis } from './holiday-adjacent.js';
 import type { PatternSettings } from './settings.js';
 import { about, breakNames, listOf, spokenDate } from './wording.js';
 
@@ -59,6 +59,8 @@ export interface HouseholdMember {
   /** Day numbers of the child's counted absence on days that are not holiday-adjacent. */
   otherAbsenceDays?: number[];
   absences: MemberAbsence[];
+  /** The child is on no register before this date although the window reaches into last year (holiday-adjacent.ts `thisYearOnly`). */
+  registersFrom?: string;
 }
 
 /** The household key: the LA's family id, else the UPRN; undefined when neither is known. */
@@ -88,9 +90,11 @@ export function householdMember(
     breakEnd: a.breakEnd,
     breakLabel: a.breakLabel,
   }));
+  const registersFrom = thisYearOnly(t, analysis);
   return {
     upn,
     household,
+    ...(registersFrom ? { registersFrom } : {}),
     urns: [...t.urns],
     observed: analysis.test.observed,
     expected: analysis.test.expected,
@@ -178,6 +182,16 @@ export function familyFindings(members: readonly HouseholdMember[], settings: Pa
   return findings;
 }
 
+/** The sentence for children new to the LA this year (no register before it, though the window reaches back), or ''. */
+function newToLa(children: readonly FamilyChild[]): string {
+  const fresh = children.filter((c) => c.registersFrom);
+  if (fresh.length === 0) return '';
+  const since = fresh.map((c) => c.registersFrom as string).sort()[0];
+  return fresh.length === children.length
+    ? ` The LA holds no register for these children before ${spokenDate(since)}, so only this school year's absence was tested.`
+    : ` The LA holds no register for ${fresh.length === 1 ? 'one of the children' : `${fresh.length} of the children`} before ${spokenDate(since)}, so only this school year's absence was tested for ${fresh.length === 1 ? 'that child' : 'them'}.`;
+}
+
 function familyFinding(household: string, pairs: PairResult[], settings: PatternSettings): FamilyFinding {
   const childDates = new Map<string, Set<string>>();
   const byUpn = new Map<string, HouseholdMember>();
@@ -200,7 +214,7 @@ function familyFinding(household: string, pairs: PairResult[], settings: Pattern
       const sessions = m.absences
         .filter((a) => dates.has(a.date))
         .map(({ date, session, code, urn }) => ({ date, session, code, urn }));
-      return { upn: m.upn, urn: sessions[sessions.length - 1]?.urn ?? m.urns[0], observed: m.observed, expected: m.expected, pValue: m.pValue, sessions };
+      return { upn: m.upn, urn: sessions[sessions.length - 1]?.urn ?? m.urns[0], observed: m.observed, expected: m.expected, pValue: m.pValue, sessions, ...(m.registersFrom ? { registersFrom: m.registersFrom } : {}) };
     });
   const urns = [...new Set(children.flatMap((c) => c.sessions.map((s) => s.urn)))].sort();
   const best = pairs.reduce((x, y) => (y.dates.length > x.dates.length ? y : x));
@@ -212,7 +226,8 @@ function familyFinding(household: string, pairs: PairResult[], settings: Pattern
   const explanation =
     `${children.length} children in this household, at ${urns.length} different schools, were absent together on ${sharedDates.length} school days ` +
     `next to ${breakCount} different holidays (${listOf(names)}) between ${spokenDate(from)} and ${spokenDate(to)}, when about ${about(best.expected)} ` +
-    `such shared days would be expected if their absences next to holidays were unrelated (the chance of so many is ${oneIn(best.pValue)}).`;
+    `such shared days would be expected if their absences next to holidays were unrelated (the chance of so many is ${oneIn(best.pValue)}).` +
+    newToLa(children);
   return {
     type: 'family_pattern',
     urn: children[0].urn,

@@ -112,6 +112,8 @@ export interface FamilyChild {
   pValue: number;
   /** The child's counted absence sessions on the shared dates. */
   sessions: SessionEvidence[];
+  /** Set when the window reaches into last school year but the child is on no register before this date (new to the LA): this year's evidence alone. */
+  registersFrom?: string;
 }
 
 export interface FamilyFinding extends FindingBase {

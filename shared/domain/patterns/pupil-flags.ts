@@ -31,7 +31,7 @@ function familyFlags(f: FamilyFinding): Array<[string, PupilFlag]> {
           from: dates[0] ?? f.from,
           to: dates[dates.length - 1] ?? f.to,
           explanation: 'This child\'s absences next to school breaks coincide with those of another child in the same household.',
-          child: { urn: child.urn, observed: child.observed, expected: child.expected, pValue: child.pValue, sessions: child.sessions },
+          child: { urn: child.urn, observed: child.observed, expected: child.expected, pValue: child.pValue, sessions: child.sessions, ...(child.registersFrom ? { registersFrom: child.registersFrom } : {}) },
         },
       },
     ];

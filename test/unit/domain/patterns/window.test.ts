@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_LA_SETTINGS } from '../../../../shared/config.js';
 import { schoolDays, schoolCalendar, type Closure } from '../../../../shared/domain/calendar.js';
-import { analysisWindow, detectPatterns, patternSettings, type HolidayAdjacentFinding, type SchoolPatternSource } from '../../../../shared/domain/patterns/index.js';
+import { analysisWindow, detectPatterns, patternSettings, type FamilyFinding, type HolidayAdjacentFinding, type SchoolPatternSource } from '../../../../shared/domain/patterns/index.js';
 import { ADJ, BANK_HOLIDAYS, LA_CLOSURES, calendarOf, marksFor, on, registerOf, termDays, type Codes, type HandPupil } from './fixtures.js';
 
 /** 2024/25 on the LA calendar (K = 2 days either side in the comments). */
@@ -25,13 +25,23 @@ const LAST_FEB = ['2025-02-13', '2025-02-14', '2025-02-24', '2025-02-25'];
 const LAST_EASTER = ['2025-04-03', '2025-04-04', '2025-04-22', '2025-04-23'];
 const JAN = '2026-01-31';
 
+type Pupil = { upn: string; codes: Codes; uprn?: string };
+
 /** One school with this year's register to `to` and, for the pupils given, last year's. */
-function school(thisYear: Array<{ upn: string; codes: Codes }>, lastYear: Array<{ upn: string; codes: Codes }>, to: string): SchoolPatternSource {
-  const now: HandPupil[] = thisYear.map((p) => ({ upn: p.upn, marks: marksFor(DAYS, p.codes, { to }) }));
-  const before: HandPupil[] = lastYear.map((p) => ({ upn: p.upn, marks: marksFor(LAST_YEAR_DAYS, p.codes) }));
-  const registers = [registerOf('100001', before, 2024), registerOf('100001', now, 2025)];
-  return { urn: '100001', registers, calendar: calendarOf('100001', registers, CLOSURES) };
+function school(thisYear: Pupil[], lastYear: Pupil[], to: string, urn = '100001'): SchoolPatternSource {
+  const now: HandPupil[] = thisYear.map((p) => ({ upn: p.upn, uprn: p.uprn, marks: marksFor(DAYS, p.codes, { to }) }));
+  const before: HandPupil[] = lastYear.map((p) => ({ upn: p.upn, uprn: p.uprn, marks: marksFor(LAST_YEAR_DAYS, p.codes) }));
+  const registers = [registerOf(urn, before, 2024), registerOf(urn, now, 2025)];
+  return { urn, registers, calendar: calendarOf(urn, registers, CLOSURES) };
 }
+
+function families(schools: SchoolPatternSource[], to: string, windowMonths = 12): FamilyFinding[] {
+  const settings = patternSettings(DEFAULT_LA_SETTINGS, { holidayAdjacent: { windowMonths } });
+  return detectPatterns({ schools, period: { from: '2025-08-01', to }, settings }).findings.filter((f): f is FamilyFinding => f.type === 'family_pattern');
+}
+
+/** Pupils present every day at a school, so it has a register and a calendar of its own. */
+const others = (prefix: string): Pupil[] => Array.from({ length: 3 }, (_, i) => ({ upn: `${prefix}${i}`, codes: {} }));
 
 function holiday(source: SchoolPatternSource, to: string, windowMonths = 12): HolidayAdjacentFinding[] {
   const settings = patternSettings(DEFAULT_LA_SETTINGS, { holidayAdjacent: { windowMonths } });
@@ -81,5 +91,31 @@ describe('the 12-month window', () => {
   it("still never flags one illness spanning a half term when it was last year's and this year has no absence", () => {
     const source = school([{ upn: 'P4', codes: {} }], [{ upn: 'P4', codes: on(LAST_FEB, 'I') }], JAN);
     expect(holiday(source, JAN)).toEqual([]);
+  });
+
+  it("counts last year's shared days for a family: two children at different schools off together beside last year's February and Easter and this year's October and Christmas", () => {
+    const shared = { ...on([ADJ.octBefore[1], ADJ.xmasAfter[0]], 'I') };
+    const last = on([...LAST_FEB, ...LAST_EASTER], 'I');
+    const a = school([{ upn: 'C1', uprn: 'H1', codes: shared }, ...others('A')], [{ upn: 'C1', uprn: 'H1', codes: last }, ...others('A')], JAN, '100001');
+    const b = school([{ upn: 'C2', uprn: 'H1', codes: shared }, ...others('B')], [{ upn: 'C2', uprn: 'H1', codes: last }, ...others('B')], JAN, '100002');
+    const [f] = families([a, b], JAN);
+    expect(f).toBeDefined();
+    expect(f.children.map((c) => c.upn)).toEqual(['C1', 'C2']);
+    expect(f.sharedDates).toHaveLength(10);
+    expect(f.explanation).toMatch(/\(February half term 2025, Easter holiday 2025, October half term 2025 and Christmas holiday 2025\)/);
+    expect(f.explanation).not.toMatch(/no register/);
+    // The academic year alone: two shared days, no finding.
+    expect(families([a, b], JAN, 0)).toEqual([]);
+  });
+
+  it('judges a child new to the LA this year on this year alone, and the family finding says so', () => {
+    const both = on([...ADJ.octBefore, ...ADJ.octAfter, ...ADJ.xmasBefore, ...ADJ.xmasAfter], 'I');
+    const a = school([{ upn: 'C1', uprn: 'H2', codes: both }, ...others('A')], [{ upn: 'C1', uprn: 'H2', codes: {} }, ...others('A')], JAN, '100001');
+    const b = school([{ upn: 'C2', uprn: 'H2', codes: both }, ...others('B')], others('B'), JAN, '100002');
+    const [f] = families([a, b], JAN);
+    expect(f).toBeDefined();
+    expect(f.children.find((c) => c.upn === 'C2')?.registersFrom).toBe('2025-09-03');
+    expect(f.children.find((c) => c.upn === 'C1')?.registersFrom).toBeUndefined();
+    expect(f.explanation).toMatch(/The LA holds no register for one of the children before 3 September 2025, so only this school year's absence was tested for that child\.$/);
   });
 });
