@@ -10,6 +10,9 @@
  * - left out entirely (neither a trial nor a hit): R, E, C2 (docs/design.md), the other authorised reasons the
  *   school itself granted or that are no parent's choice (C, C1, J1, S, T, legacy H and F), and every
  *   not-possible or administrative code.
+ * The test looks at the 12 months to the run's last day (`analysisWindow`, settings `windowMonths`;
+ * issue 21): last year's breaks count, and a pupil with no register before this academic year is
+ * tested on this year alone, which the finding states (`registersFrom`).
  * Holiday-adjacency comes from the school whose mark it is (each school's own breaks, from its own
  * register, enriched by the LA calendar and bank holidays: calendar.ts), so academies keep their dates.
  *
