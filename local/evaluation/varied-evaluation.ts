@@ -2,22 +2,24 @@
  * Scoring the threshold-gaming detectors on the varied LA (varied-la.ts) as of several dates in the
  * year (issue 21). Called by `npm run evaluate` (bin/commands/evaluate.ts).
  *
- * As of each date the registers hold only the sessions up to it (as the nightly run would), the
- * detectors run over 1 August to that date at their default settings, and each planted behaviour is
- * judged by what it had become by then. What each detector CLAIMS to find (its positives; any other
- * planted behaviour is "may": found or not, it is neither TP nor FP):
+ * As of each date the registers hold only the sessions up to it (as the nightly run would), with
+ * last year's registers beside them; the detectors run over 1 August to that date at their default
+ * settings (the holiday test and the family pass over the 12 months to it), and each planted behaviour
+ * is judged by what it had become by then, over the same window (a pupil new to the LA this year has
+ * only this year's planting). What each detector CLAIMS to find (its positives; any other planted
+ * behaviour is "may": found or not, it is neither TP nor FP):
  * - holiday_adjacent_absence: a pupil whose planted absence (I, M, G, O, N; any mixture) fell within
- *   K school days of at least 2 different breaks by the date, on at least 4 sides of breaks (both
- *   sides of two breaks, or one side of four), at least 8 sessions, and made at least 75 % of all
- *   their counted absence by then (`claimsHoliday`);
+ *   K school days of at least 2 different breaks in the window, on at least 5 sides of breaks
+ *   (separate absences), at least 8 sessions, at least 75 % of their counted absence there, and with
+ *   at most sides − 5 other separate absences (`claimsHoliday`, which says why);
  * - family_pattern: a planted family (children at 2 or 3 different schools, the same days off) with at
  *   least two children at different schools, each absent within K school days of at least 2 breaks
  *   with that absence at least half their counted absence, sharing at least 3 such days;
- * - school_coding: a coding school once at least 2 breaks have passed with extensions, whose
+ * - school_coding (this academic year): a coding school once at least 2 breaks have passed with extensions, whose
  *   extensions coded I within K school days total at least 4 % of its pupils' adjacent sessions and at
  *   least 60 sessions (a school of 30 pupils coding for 5 % of them produces one or two pupils' extensions:
  *   no school-level detector can tell that from chance);
- * - near_threshold_unauthorised: a planted holiday holding an unbroken run of 8 or 9 sessions in the
+ * - near_threshold_unauthorised (this academic year): a planted holiday holding an unbroken run of 8 or 9 sessions in the
  *   LA's threshold codes (G, O, U since issue 22; at least half G), or a split holiday (an unbroken
  *   run of 6–7 such sessions and illness after it that would take it to 10), over by the date, whose
  *   pupil's rolling 10-school-week count of threshold-code sessions (an independent count here) never
