@@ -24,8 +24,9 @@ let rebuildNext = false;
 
 /**
  * Make the next rollup take in every school's view again, as after an LA day when every school sent
- * a return (the bench's measure of the rollup, cold). The lists' totals carry over: every row is
- * rewritten, and each moves from the partitions it is in to the same ones.
+ * a return (the bench's measure of the rollup, cold): the LA figures are summed afresh from every
+ * school's contribution. The lists and per-school cells are still rewritten only where a school's
+ * contribution differs from the one they were written from, and the lists' totals carry over.
  */
 export function forgetSchoolViews(): void {
   rebuildNext = true;
@@ -60,8 +61,11 @@ export async function rollup(deps: RollupDeps, academicYear: number): Promise<Ro
   let pupils = 0;
   // Reads run a few schools ahead; the changes apply one school after another, so a pupil two of them
   // list is settled in order, and memory holds a few views at most.
+  // The contribution each school's list rows and cells were last written from: in a rebuild, the one
+  // the held aggregate records (the rows are compared with it, not rewritten for every pupil).
+  const priorOf = (urn: string): number | undefined => (rebuild ? held?.sources[urn] : agg.sources[urn]);
   const load = (urn: string) => {
-    const was = agg.sources[urn];
+    const was = priorOf(urn);
     const read = Promise.all([figures.schoolView(urn, academicYear), was !== undefined ? figures.contribution(academicYear, urn, was) : undefined]);
     read.catch(() => undefined); // awaited below; a school not reached (an earlier one failed) must not go unhandled
     return read;
@@ -73,19 +77,21 @@ export async function rollup(deps: RollupDeps, academicYear: number): Promise<Ro
     ahead.delete(urn);
     if (!view || view.version === agg.sources[urn]) continue;
     const school = registry.get(urn);
-    const was = agg.sources[urn];
-    if (was !== undefined && !old) throw new Error(`the contribution the LA aggregate holds for a school is missing (version ${was})`);
+    const was = priorOf(urn);
+    // (A rebuild without it rewrites the school's rows and cells in full, which is always safe.)
+    if (was !== undefined && !old && !rebuild) throw new Error(`the contribution the LA aggregate holds for a school is missing (version ${was})`);
     const next = schoolContribution(view, view.version, school?.phase, school?.outOfArea === true, digest);
     const rows = view.pupils.filter((r) => old?.rows[r.upn] !== next.rows[r.upn]);
     await Promise.all([
-      figures.putContribution(next),
+      // The same version's contribution is the same document (computed from the same view): kept.
+      was === view.version && old ? undefined : figures.putContribution(next),
       figures.putSchoolCells(academicYear, urn, changedSchoolCells(old, next)),
       figures.applyRows(academicYear, urn, rows, seq, baselines),
     ]);
     pupils += rows.length;
-    replaceContribution(agg, old, next);
+    replaceContribution(agg, rebuild ? undefined : old, next);
     agg.sources[urn] = view.version;
-    if (was !== undefined) replaced.push({ urn, version: was });
+    if (was !== undefined && was !== view.version) replaced.push({ urn, version: was });
   }
   for (const { parts, now } of baselines.values()) {
     for (const pk of parts) agg.listCounts[pk] = (agg.listCounts[pk] ?? 0) - 1;
