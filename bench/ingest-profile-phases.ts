@@ -9,9 +9,11 @@
  *   npm run --silent cli -- generate --schools 30 --pupils 8000 --from 2025-09-08 --to 2025-09-12 --seed s --out /tmp/la30
  *   npx tsx bench/ingest-profile-phases.ts /tmp/la30 [lastDay]
  *
- * ONLY_BACKFILL=1 stops after the back-fill (so a CPU profile is the year path's).
+ * ONLY_BACKFILL=1 stops after the back-fill (so a CPU profile is the year path's). PROFILE=<file>
+ * PROFILE_PHASE=<start of a phase's name> writes a CPU profile of this process during that phase.
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { childCpuMs } from './measure.js';
@@ -85,6 +87,12 @@ function show(name: string, c: CostCounts, wallMs: number, cpuMs: number, engine
 }
 
 async function phase<T>(name: string, fn: () => Promise<T>, rowsOf?: (r: T) => number): Promise<T> {
+  const profiler = process.env.PROFILE && name.startsWith(process.env.PROFILE_PHASE ?? '\u0000') ? new Session() : undefined;
+  if (profiler) {
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
+  }
   const before = meter.snapshot();
   const cpu0 = process.cpuUsage();
   const child0 = childCpuMs();
@@ -92,6 +100,11 @@ async function phase<T>(name: string, fn: () => Promise<T>, rowsOf?: (r: T) => n
   const out = await fn();
   const cpu = process.cpuUsage(cpu0);
   show(name, meter.since(before), performance.now() - t0, (cpu.user + cpu.system) / 1000, childCpuMs() - child0, rowsOf?.(out));
+  if (profiler) {
+    const { profile } = await profiler.post('Profiler.stop');
+    writeFileSync(process.env.PROFILE as string, JSON.stringify(profile));
+    profiler.disconnect();
+  }
   return out;
 }
 
