@@ -17,7 +17,7 @@ import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { childCpuMs } from './measure.js';
-import { CostMeter, installCostMeter, type CostCounts } from './cost.js';
+import { CostMeter, installCostMeter, itemBytes, plainValueBytes, type CostCounts } from './cost.js';
 
 process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
 const { startLocalRuntime } = await import('../local/runtime.js');
@@ -50,8 +50,8 @@ function phaseDir(name: string, setup: boolean, files: File[]): string {
 const rt = await startLocalRuntime({ dataDir: join(work, 'data'), port: 0 });
 const meter = new CostMeter();
 const remove = await installCostMeter(meter, { api: rt.url, s3: rt.engines.s3Endpoint });
-// DynamoDB item writes by kind of item (the pk's and sk's leading words) and their bytes as JSON:
-// which items a phase writes, where the cost meter gives totals only.
+// DynamoDB item writes by kind of item (the pk's leading word, and the sk's for records) and their
+// size by DynamoDB's rules: which items a phase writes, where the cost meter gives totals only.
 const writes = new Map<string, { items: number; bytes: number }>();
 // (Commands reach the client's stack marshalled: a string attribute is { S: … }.)
 const text = (v: unknown) => String((v as { S?: string } | undefined)?.S ?? v);
@@ -60,18 +60,25 @@ const kindOf = (item: Record<string, unknown>) => {
   // Lists' and audit's sort keys are rates and times: the partition's kind says enough.
   return ['LALIST', 'AUDIT', 'LABYSCHOOL'].includes(pk) ? pk : `${pk}/${text(item.sk).split('#')[0]}`;
 };
+// Items reach the client's stack marshalled ({ S: … }, { B: … }), or not yet: sized by DynamoDB's
+// rules either way (bench/cost.ts). Counting must never fail a request.
+const marshalled = (item: Record<string, unknown>) => Object.values(item).every((v) => v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array) && Object.keys(v).length === 1);
 const tally = (item: Record<string, unknown>) => {
-  const w = writes.get(kindOf(item)) ?? { items: 0, bytes: 0 };
-  w.items++;
-  w.bytes += JSON.stringify(item, (_k, v: unknown) => (v instanceof Uint8Array ? 'x'.repeat(v.length) : v)).length; // marshalled: a little over the item's size
-  writes.set(kindOf(item), w);
+  try {
+    const w = writes.get(kindOf(item)) ?? { items: 0, bytes: 0 };
+    w.items++;
+    w.bytes += marshalled(item) ? itemBytes(item as Record<string, Record<string, unknown>>) : plainValueBytes(item);
+    writes.set(kindOf(item), w);
+  } catch {
+    // not counted
+  }
 };
 const { documentClient } = await import('../shared/store/clients.js');
 documentClient().middlewareStack.add((next, context) => async (args) => {
   const input = args.input as { Item?: Record<string, unknown>; RequestItems?: Record<string, Array<{ PutRequest?: { Item: Record<string, unknown> }; DeleteRequest?: { Key: Record<string, unknown> } }>> };
   const name = (context as { commandName?: string }).commandName;
-  if ((name === 'PutCommand' || name === 'PutItemCommand') && input.Item) tally(input.Item);
-  if (name === 'BatchWriteCommand' || name === 'BatchWriteItemCommand') for (const list of Object.values(input.RequestItems ?? {})) for (const r of list) if (r.PutRequest) tally(r.PutRequest.Item);
+  if (name === 'PutItemCommand' && input.Item) tally(input.Item);
+  if (name === 'BatchWriteItemCommand') for (const list of Object.values(input.RequestItems ?? {})) for (const r of list) if (r.PutRequest) tally(r.PutRequest.Item);
   return next(args);
 }, { step: 'initialize', name: 'phaseWriteTally' });
 const token = (role: 'school' | 'la_officer' | 'vsh' | 'admin', urn?: string) => rt.token({ role, ...(urn ? { urn } : {}), sub: `bench-${role}${urn ? `-${urn}` : ''}` });
