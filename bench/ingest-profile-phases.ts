@@ -138,6 +138,7 @@ try {
   }
 } finally {
   remove();
+  documentClient().middlewareStack.remove('phaseWriteTally');
   await rt.stop();
   rmSync(work, { recursive: true, force: true });
 }
