@@ -37,12 +37,13 @@ try {
   console.log(`loaded ${r.uploads.files} files (${r.uploads.rejected} rejected) in ${(wall / 1000).toFixed(1)} s wall;`
     + ` handler process CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s, engine process CPU ${((childCpuMs() - child0) / 1000).toFixed(1)} s`);
   // The LA rollup on its own, every school's view already held by this process (a warm Lambda).
-  const { rollup } = await import('../functions/rollup/handler.js');
+  const { rollup } = await import('../shared/app/rollup.js');
+  const { storedLaFigures } = await import('../shared/app/wiring.js');
   const { academicYearOf } = await import('../shared/domain/dates.js');
   const times: number[] = [];
   for (let i = 0; i < 5; i++) {
     const t = performance.now();
-    await rollup(academicYearOf(backfillBefore));
+    await rollup({ figures: storedLaFigures }, academicYearOf(backfillBefore));
     times.push(performance.now() - t);
   }
   console.log(`LA rollup (warm): ${times.map((t) => t.toFixed(0)).join(', ')} ms`);

@@ -67,8 +67,9 @@ const time = async <T>(into: Record<string, number>, name: string, fn: () => Pro
 };
 
 const rt = await startLocalRuntime({ dataDir, port: 0, rollupDelaySeconds: 3600 });
-const { deriveFromRegister } = await import('../functions/ingest/derive.js');
-const { rollup } = await import('../functions/rollup/handler.js');
+const { deriveFromRegister } = await import('../shared/app/derive-school.js');
+const { rollup } = await import('../shared/app/rollup.js');
+const { storedIngest, storedLaFigures } = await import('../shared/app/wiring.js');
 
 async function ingest(rows: RegisterRow[], returnId: string): Promise<Record<string, number>> {
   const t: Record<string, number> = {};
@@ -78,7 +79,7 @@ async function ingest(rows: RegisterRow[], returnId: string): Promise<Record<str
   const register = await time(t, 'loadRegister', () => loadRegister(URN, 2026));
   await time(t, 'applyRows', () => applyRows(register, rows, returnId));
   await time(t, 'saveRegister', () => saveRegister(register));
-  await time(t, 'derive', () => deriveFromRegister(register, new Set(rows.map((r) => r.upn)), new Date().toISOString()));
+  await time(t, 'derive', () => deriveFromRegister(storedIngest, register, new Set(rows.map((r) => r.upn)), new Date().toISOString()));
   t.total = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   t.handlerCpu = (cpu.user + cpu.system) / 1000;
@@ -111,7 +112,7 @@ try {
   console.log(`daily median: wall ${median('total')} ms, handler CPU ${median('handlerCpu')} ms, engine CPU ${median('engineCpu')} ms`);
   for (let i = 0; i < 2; i++) {
     const t0 = performance.now();
-    await rollup(2026);
+    await rollup({ figures: storedLaFigures }, 2026);
     console.log(`rollup ${(performance.now() - t0).toFixed(0)} ms`);
   }
 } finally {

@@ -85,7 +85,7 @@ export const LIMITS = {
   /** Rows in one return (a whole-year back-fill of a 2,000-pupil school is ~400,000). */
   maxRowsPerReturn: 1_000_000,
   /**
-   * A school's waiting returns applied in one batch by the ingest function (functions/ingest/apply-return.ts):
+   * A school's waiting returns applied in one batch by the ingest function (shared/app/apply-return.ts):
    * at most this many, and no more added once their rows reach maxRowsPerBatch (what one whole-year
    * return may hold, so a batch needs no more memory or time than the largest single return).
    */

@@ -1,26 +1,28 @@
 /**
  * Ingest Lambda: consumes the FIFO ingest queue (one message group per school), one message at a
  * time per school. A failed message is reported back so SQS retries it (and, after the retry limit,
- * moves it to the dead-letter queue) without holding up other schools.
+ * moves it to the dead-letter queue) without holding up other schools. Parse the message, call the
+ * use case (shared/app/apply-return.ts), report.
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { errorSummary, logger, METRIC, recordMetric, withLambdaContext } from '../../shared/observability.js';
-import { getReturn } from '../../shared/store/returns.js';
 import type { IngestMessage } from '../../shared/store/queues.js';
-import { loadRegister } from '../../shared/store/registers.js';
-import { applyAcceptedReview, processReturn } from './apply-return.js';
+import { applyAcceptedReview, processReturn, refreshSchool } from '../../shared/app/apply-return.js';
+import { storedIngest } from '../../shared/app/wiring.js';
 import { rejectDeadLetter } from './dead-letter.js';
 import { MAX_RECEIVE_COUNT } from '../../shared/config.js';
-import { deriveFromRegister } from './derive.js';
+
+/** The ingest's stores, wired once. */
+const app = storedIngest;
 
 /**
  * `attempt` is the message's delivery count. A redelivered return is applied without the school's
  * later returns: should one of them make the batch fail every time, only its own message fails
- * (the crash a redelivery follows is completed just the same; apply-return.ts).
+ * (the crash a redelivery follows is completed just the same; shared/app/apply-return.ts).
  */
 export async function handleIngestMessage(message: IngestMessage, attempt = 1): Promise<void> {
   if (message.kind === 'return') {
-    const outcome = await processReturn(message.returnId, message.bucket, message.key, { batch: attempt <= 1 });
+    const outcome = await processReturn(app, message.returnId, message.bucket, message.key, { batch: attempt <= 1 });
     logger.info('return processed', { returnId: outcome.returnId, urn: message.urn, status: outcome.status, skipped: outcome.skipped ?? false, batched: outcome.batched?.length ?? 0 });
     if (!outcome.skipped) await recordReturnMetrics(outcome.returnId);
     // Returns applied in the same batch: their own messages will find them finished and skip.
@@ -28,18 +30,17 @@ export async function handleIngestMessage(message: IngestMessage, attempt = 1): 
     return;
   }
   if (message.kind === 'identity_review') {
-    const outcome = await applyAcceptedReview(message.reviewId);
+    const outcome = await applyAcceptedReview(app, message.reviewId);
     logger.info('identity review applied', { urn: message.urn, reviewId: message.reviewId, status: outcome });
     return;
   }
-  const register = await loadRegister(message.urn, message.academicYear);
-  const result = await deriveFromRegister(register, message.upns ?? 'all');
+  const result = await refreshSchool(app, message.urn, message.academicYear, message.upns ?? 'all');
   logger.info('school refreshed', { urn: message.urn, academicYear: message.academicYear, reason: message.reason, pupils: result.pupils });
 }
 
 /** Accepted or rejected, rows rejected, and the ingest lag (received → processed) of a return just processed. */
 async function recordReturnMetrics(returnId: string): Promise<void> {
-  const record = await getReturn(returnId);
+  const record = await app.returns.get(returnId);
   if (!record) return;
   recordMetric(record.status === 'rejected' ? METRIC.returnsRejected : METRIC.returnsAccepted, 1);
   recordMetric(METRIC.rowsRejected, record.counts?.rejected ?? 0);

@@ -1,132 +1,22 @@
 /**
- * Rollup Lambda: brings the LA figures and lists up to date with the schools' views (docs/design.md §3
- * "LA-wide rollup"). The LA figures are the sum of per-school contributions: for each school whose
- * view moved since the aggregate last took it in, the contribution it had is taken out and the new
- * one put in, and the LA list items of its changed pupil rows are rewritten. The work follows the
- * schools that changed, not the number of schools.
- *
- * One writer per year (the rollup FIFO queue, one message group per year) and idempotent under
- * at-least-once delivery without transactions: a contribution is stored under its view version and
- * never overwritten, the aggregate (with the version applied per school) is written last, and the
- * list rows record what they replaced (shared/store/la-lists.ts). A retried message that finds the
- * aggregate current changes nothing.
+ * Rollup Lambda: brings the LA figures and lists up to date with the schools' views
+ * (shared/app/rollup.ts; docs/design.md §3 "LA-wide rollup"). Parse the message, call, report.
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { createHash } from 'node:crypto';
-import { emptyAggregate, replaceContribution, schoolContribution, type LaAggregate, type SchoolContribution } from '../../shared/domain/la-view.js';
-import type { PupilRow } from '../../shared/domain/school-view.js';
+import { rollup } from '../../shared/app/rollup.js';
+import { storedLaFigures } from '../../shared/app/wiring.js';
 import { errorSummary, logger, METRIC, recordMetric, withLambdaContext } from '../../shared/observability.js';
-import { applyLaRows } from '../../shared/store/la-lists.js';
 import type { RollupMessage } from '../../shared/store/queues.js';
-import { getSchools } from '../../shared/store/schools.js';
-import {
-  deleteContribution,
-  getContribution,
-  getLaAggregate,
-  getSchoolView,
-  listSchoolViewPointers,
-  putContribution,
-  putLaAggregate,
-  putSchoolCells,
-} from '../../shared/store/views.js';
 
-let rebuildNext = false;
-
-/**
- * Make the next rollup take in every school's view again, as after an LA day when every school sent
- * a return (the bench's measure of the rollup, cold). The lists' totals carry over: every row is
- * rewritten, and each moves from the partitions it is in to the same ones.
- */
-export function forgetSchoolViews(): void {
-  rebuildNext = true;
-}
-
-/** Schools whose view and contribution are read while an earlier one is applied. */
-const READ_AHEAD = 4;
-
-const digest = (row: PupilRow) => createHash('sha1').update(JSON.stringify(row)).digest('base64url').slice(0, 16);
-
-export interface RollupResult {
-  /** Schools whose contribution was replaced. */
-  schools: number;
-  /** Pupil rows rewritten in the LA lists. */
-  pupils: number;
-  version: number;
-}
-
-export async function rollup(academicYear: number): Promise<RollupResult> {
-  // The pointers are one small item a school (about 100 bytes): the one read that covers every school.
-  const [pointers, held] = await Promise.all([listSchoolViewPointers(academicYear), getLaAggregate(academicYear)]);
-  const rebuild = rebuildNext;
-  rebuildNext = false;
-  const agg: LaAggregate = held && !rebuild ? held : { ...emptyAggregate(academicYear), version: held?.version ?? 0, listCounts: held?.listCounts ?? {} };
-  const changed = pointers.filter((p) => agg.sources[p.urn as string] !== p.version).map((p) => p.urn as string).sort();
-  if (changed.length === 0 && held && !rebuild) return { schools: 0, pupils: 0, version: agg.version };
-  const seq = agg.version + 1;
-  const registry = changed.length ? await getSchools(changed) : new Map();
-  const baselines = new Map<string, { parts: string[]; sk?: string; now: string[] }>();
-  const replaced: Array<{ urn: string; version: number }> = [];
-  let pupils = 0;
-  // Reads run a few schools ahead; the changes apply one school after another, so a pupil two of them
-  // list is settled in order, and memory holds a few views at most.
-  const load = (urn: string) => {
-    const was = agg.sources[urn];
-    const read = Promise.all([getSchoolView(urn, academicYear), was !== undefined ? getContribution(academicYear, urn, was) : undefined]);
-    read.catch(() => undefined); // awaited below; a school not reached (an earlier one failed) must not go unhandled
-    return read;
-  };
-  const ahead = new Map<string, ReturnType<typeof load>>();
-  for (const [i, urn] of changed.entries()) {
-    for (const next of changed.slice(i, i + READ_AHEAD)) if (!ahead.has(next)) ahead.set(next, load(next));
-    const [view, old] = await ahead.get(urn)!;
-    ahead.delete(urn);
-    if (!view || view.version === agg.sources[urn]) continue;
-    const school = registry.get(urn);
-    const was = agg.sources[urn];
-    if (was !== undefined && !old) throw new Error(`the contribution the LA aggregate holds for a school is missing (version ${was})`);
-    const next = schoolContribution(view, view.version, school?.phase, school?.outOfArea === true, digest);
-    const rows = view.pupils.filter((r) => old?.rows[r.upn] !== next.rows[r.upn]);
-    await Promise.all([
-      putContribution(next),
-      putSchoolCells(academicYear, urn, changedSchoolCells(old, next)),
-      applyLaRows(academicYear, urn, rows, seq, baselines),
-    ]);
-    pupils += rows.length;
-    replaceContribution(agg, old, next);
-    agg.sources[urn] = view.version;
-    if (was !== undefined) replaced.push({ urn, version: was });
-  }
-  for (const { parts, now } of baselines.values()) {
-    for (const pk of parts) agg.listCounts[pk] = (agg.listCounts[pk] ?? 0) - 1;
-    for (const pk of now) agg.listCounts[pk] = (agg.listCounts[pk] ?? 0) + 1;
-  }
-  for (const pk of Object.keys(agg.listCounts)) if (agg.listCounts[pk] === 0) delete agg.listCounts[pk];
-  agg.version = seq;
-  await putLaAggregate(agg);
-  // Taken out of the sums for good now the aggregate is written (a retry finds the new version applied).
-  for (const { urn, version } of replaced) await deleteContribution(academicYear, urn, version);
-  return { schools: changed.length, pupils, version: seq };
-}
-
-/** The detailed periods whose per-school cells differ between two contributions of a school. */
-function changedSchoolCells(old: SchoolContribution | undefined, next: SchoolContribution) {
-  const before = new Map((old?.periods ?? []).filter((p) => p.detailed).map((p) => [p.period.id, JSON.stringify(p.bySchool)]));
-  const out: Array<{ periodId: string; cells?: SchoolContribution['periods'][number]['bySchool'] }> = [];
-  for (const p of next.periods) {
-    if (!p.detailed) continue;
-    if (before.get(p.period.id) !== JSON.stringify(p.bySchool)) out.push({ periodId: p.period.id, cells: p.bySchool });
-    before.delete(p.period.id);
-  }
-  for (const id of before.keys()) out.push({ periodId: id });
-  return out;
-}
+/** The rollup's stores, wired once. */
+const deps = { figures: storedLaFigures };
 
 export const handler = withLambdaContext(async (event: SQSEvent): Promise<SQSBatchResponse> => {
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
   for (const record of event.Records) {
     try {
       const message = JSON.parse(record.body) as RollupMessage;
-      const result = await rollup(message.academicYear);
+      const result = await rollup(deps, message.academicYear);
       logger.info('LA rollup', { academicYear: message.academicYear, ...result });
       // Rollup age: how long the LA-wide figures trailed the return that asked for this rollup.
       const sent = Number(record.attributes?.SentTimestamp);

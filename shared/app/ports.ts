@@ -191,3 +191,104 @@ export interface VirtualSchoolRecords {
   /** Every enrolment held for the pupil, in any year. */
   enrolments(upn: string): Promise<Enrolment[]>;
 }
+
+// ---- Applying a return and rolling up the LA (the ingest and rollup Lambdas; issue 16) ------------
+// (Their imports are kept with them, so this block and the API's ports change apart.)
+import type { SchoolCalendarSources } from '../domain/calendar.js';
+import type { LaAggregate, SchoolContribution } from '../domain/la-view.js';
+import type { PupilYearSummary } from '../domain/pupil-summary.js';
+import type { RegisterRow, SchoolRegister } from '../domain/register.js';
+import type { SchoolDuties } from '../store/duties.js';
+import type { IdentityReview } from '../store/identity-reviews.js';
+import type { HeldEnrolment, PupilHead, PupilHeadWrite } from '../store/pupils.js';
+import type { ReturnError } from '../store/returns.js';
+
+/** Received returns as the ingest works through them: a school's queue, oldest first. */
+export interface ReceivedReturns extends Returns {
+  /** The school's returns received before this one and not finished (received, or left at processing by a crash), oldest first. */
+  unfinishedBefore(r: Pick<ReturnRecord, 'urn' | 'receivedAt' | 'returnId'>): Promise<ReturnRecord[]>;
+  /** The school's returns received after this one and waiting, oldest first, up to the first still awaiting its upload; at most `limit`. */
+  waitingAfter(r: Pick<ReturnRecord, 'urn' | 'receivedAt' | 'returnId'>, limit: number): Promise<ReturnRecord[]>;
+}
+
+/** The received files (where the S3 event says they are), quarantine, and the full row-error reports. */
+export interface ReceivedFiles {
+  /** The object's size in bytes, or undefined when it cannot be read (yet). */
+  size(bucket: string, key: string): Promise<number | undefined>;
+  read(bucket: string, key: string): Promise<{ body: Buffer; contentType?: string } | undefined>;
+  /** Keep a file rejected whole, with its report, in quarantine. */
+  quarantine(urn: string, returnId: string, ext: string, file: { body: Buffer; contentType?: string } | undefined, report: unknown): Promise<void>;
+  /** The full list of a return's row errors, when more than the return record keeps inline. */
+  putRowErrors(returnId: string, errors: readonly ReturnError[]): Promise<void>;
+}
+
+/** The canonical registers, one per school and academic year. */
+export interface SchoolRegisters {
+  /** The register held, or an empty one. */
+  load(urn: string, academicYear: number): Promise<SchoolRegister>;
+  save(register: SchoolRegister): Promise<void>;
+}
+
+/** Pupils' heads and each school-year's enrolments (shared/store/pupils.ts has the layout). */
+export interface PupilStore {
+  /** Which store this is (a process's copies of heads are kept per store). */
+  where(): string;
+  /** The pupils' heads, read consistently; pupils never seen are absent. */
+  heads(upns: string[]): Promise<Map<string, PupilHead>>;
+  /** Enrolments by pupil and "year#urn", keyed `heldEnrolmentRef(upn, key)`. */
+  enrolments(refs: Array<{ upn: string; key: string }>): Promise<Map<string, HeldEnrolment>>;
+  /** Write a school-year's enrolments (others on the register kept). */
+  putEnrolments(urn: string, academicYear: number, entries: Array<{ enrolment: Enrolment; summary: PupilYearSummary }>, onRegister: Iterable<string>): Promise<unknown>;
+  /** Write a head only if its version is still `expectedVersion` (0: none); false when another got there first. */
+  putHead(head: PupilHeadWrite, expectedVersion: number): Promise<boolean>;
+  /** Whole records (every enrolment held), for the identity check. */
+  summaries(upns: string[]): Promise<Map<string, PupilSummaryRecord>>;
+}
+
+/** What a school's derivation writes besides the pupils: its view, session days, school record, and the request for a rollup. */
+export interface SchoolDerived {
+  view(urn: string, academicYear: number): Promise<(SchoolView & { version: number }) | undefined>;
+  /** The version of the school's view held (0: none). */
+  viewVersion(urn: string, academicYear: number): Promise<number>;
+  putView(view: SchoolView, version: number): Promise<void>;
+  putSessionDays(urn: string, academicYear: number, days: Uint8Array): Promise<void>;
+  sessionDays(pairs: Array<{ urn: string; academicYear: number }>): Promise<Map<string, Uint8Array>>;
+  upsertSchool(urn: string, fields: Partial<SchoolRecord>): Promise<void>;
+  school(urn: string): Promise<SchoolRecord | undefined>;
+  requestRollup(academicYear: number): Promise<void>;
+}
+
+/** A school's admission-register duties document per year, and its calendar's sources. */
+export interface DutiesStore {
+  get(urn: string, academicYear: number): Promise<SchoolDuties | undefined>;
+  put(doc: SchoolDuties): Promise<void>;
+  calendarSources(urn: string, academicYear: number): Promise<SchoolCalendarSources>;
+}
+
+/** The LA's identity review list (issue 15). */
+export interface IdentityReviews {
+  /** File refused rows; filing the same return's pupil again changes nothing. */
+  file(review: Omit<IdentityReview, 'reviewId' | 'status' | 'createdAt'>, rows: RegisterRow[]): Promise<void>;
+  get(reviewId: string): Promise<{ review: IdentityReview; rows: RegisterRow[] } | undefined>;
+}
+
+/** The LA's care lists as one index (every source), by UPN. */
+export interface CareIndexSource {
+  careIndex(): Promise<CareIndex>;
+}
+
+/** The LA aggregate, the school contributions it sums, and the LA lists, as the rollup keeps them. */
+export interface LaFigures {
+  /** Every school's view pointer for the year (one small item a school). */
+  viewPointers(academicYear: number): Promise<Array<{ urn?: string; version: number }>>;
+  schoolView(urn: string, academicYear: number): Promise<(SchoolView & { version: number }) | undefined>;
+  aggregate(academicYear: number): Promise<LaAggregate | undefined>;
+  putAggregate(agg: LaAggregate): Promise<void>;
+  contribution(academicYear: number, urn: string, version: number): Promise<SchoolContribution | undefined>;
+  putContribution(c: SchoolContribution): Promise<void>;
+  deleteContribution(academicYear: number, urn: string, version: number): Promise<void>;
+  putSchoolCells(academicYear: number, urn: string, periods: ReadonlyArray<{ periodId: string; cells?: SchoolCell[] }>): Promise<void>;
+  /** Apply one school's changed rows to the LA lists (shared/store/la-lists.ts `applyLaRows`). */
+  applyRows(academicYear: number, urn: string, rows: readonly PupilRow[], seq: number, baselines: Map<string, { parts: string[]; sk?: string; now: string[] }>): Promise<void>;
+  schools(urns: string[]): Promise<Map<string, SchoolRecord>>;
+}

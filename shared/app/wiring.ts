@@ -116,3 +116,108 @@ export const storedCalendars: Calendars = {
 };
 
 export const storedRegistry: Registry = { upsert: (urn, fields) => upsertSchool(urn, fields), requestRollup: (year) => requestRollup(year), laCode: () => runtimeConfig().laCode };
+
+// ---- Applying a return and rolling up the LA (the ingest and rollup Lambdas; issue 16) ------------
+// (Their imports are kept with them, so this block and the API's adapters change apart.)
+import { optionalSetting, resourceName } from '../config.js';
+import { getBlob } from '../store/blobs.js';
+import { calendarSourcesFor } from '../store/calendars.js';
+import { getSchoolDuties, putSchoolDuties } from '../store/duties.js';
+import { fileIdentityReview, getIdentityReview } from '../store/identity-reviews.js';
+import { paths } from '../store/keys.js';
+import { applyLaRows } from '../store/la-lists.js';
+import { getHeldEnrolments, getPupilHeads, putEnrolments, putSummaryIfUnchanged } from '../store/pupils.js';
+import { loadRegister, saveRegister } from '../store/registers.js';
+import { unfinishedBefore, waitingAfter } from '../store/returns.js';
+import { putSessionDays } from '../store/schools.js';
+import {
+  deleteContribution, getContribution, getLaAggregate, getSchoolView, getSchoolViewPointer, listSchoolViewPointers, putContribution, putLaAggregate, putSchoolCells, putSchoolView,
+} from '../store/views.js';
+import type { ApplyReturnDeps } from './apply-return.js';
+import type { CareIndexSource, DutiesStore, IdentityReviews, LaFigures, PupilStore, ReceivedFiles, ReceivedReturns, SchoolDerived, SchoolRegisters } from './ports.js';
+
+export const storedReceivedReturns: ReceivedReturns = {
+  ...storedReturns,
+  unfinishedBefore: (r) => unfinishedBefore(r),
+  waitingAfter: (r, limit) => waitingAfter(r, limit),
+};
+
+export const storedReceivedFiles: ReceivedFiles = {
+  size: async (bucket, key) => {
+    const head = await headBlob(bucket, key);
+    return head ? (head.size ?? 0) : undefined;
+  },
+  read: (bucket, key) => getBlob(bucket, key),
+  quarantine: async (urn, returnId, ext, file, report) => {
+    const bucket = bucketOf('quarantine');
+    if (file) await putBlob(bucket, paths.quarantined(urn, returnId, ext), file.body, file.contentType ?? 'application/octet-stream');
+    await putJson(bucket, paths.quarantineReport(urn, returnId), report);
+  },
+  putRowErrors: async (returnId, errors) => {
+    await putJson(resourceName('registersBucket'), paths.returnReport(returnId), { returnId, errors });
+  },
+};
+
+export const storedRegisters: SchoolRegisters = { load: (urn, year) => loadRegister(urn, year), save: (register) => saveRegister(register) };
+
+export const storedPupilStore: PupilStore = {
+  where: () => `${optionalSetting('AWS_ENDPOINT_URL_DYNAMODB') ?? ''}|${optionalSetting('TABLE_NAME') ?? ''}`,
+  heads: (upns) => getPupilHeads(upns),
+  enrolments: (refs) => getHeldEnrolments(refs),
+  putEnrolments: (urn, year, entries, onRegister) => putEnrolments(urn, year, entries, onRegister),
+  putHead: (head, expected) => putSummaryIfUnchanged(head, expected),
+  summaries: (upns) => getSummaries(upns),
+};
+
+export const storedSchoolDerived: SchoolDerived = {
+  view: (urn, year) => getSchoolView(urn, year),
+  viewVersion: async (urn, year) => (await getSchoolViewPointer(urn, year))?.version ?? 0,
+  putView: (view, version) => putSchoolView(view, version),
+  putSessionDays: (urn, year, days) => putSessionDays(urn, year, days),
+  sessionDays: (pairs) => getSessionDays(pairs),
+  upsertSchool: (urn, fields) => upsertSchool(urn, fields),
+  school: (urn) => getSchool(urn),
+  requestRollup: (year) => requestRollup(year),
+};
+
+export const storedDuties: DutiesStore = {
+  get: (urn, year) => getSchoolDuties(urn, year),
+  put: (doc) => putSchoolDuties(doc),
+  calendarSources: (urn, year) => calendarSourcesFor(urn, year),
+};
+
+export const storedIdentityReviews: IdentityReviews = {
+  file: async (review, rows) => {
+    await fileIdentityReview(review, rows);
+  },
+  get: (reviewId) => getIdentityReview(reviewId),
+};
+
+export const storedCareIndex: CareIndexSource = { careIndex: () => loadCareIndex() };
+
+/** The ingest Lambda's stores, composed once (also the bench's and the engine tests'). */
+export const storedIngest: ApplyReturnDeps = {
+  returns: storedReceivedReturns,
+  files: storedReceivedFiles,
+  registers: storedRegisters,
+  pupilStore: storedPupilStore,
+  derived: storedSchoolDerived,
+  duties: storedDuties,
+  reviews: storedIdentityReviews,
+  care: storedCareIndex,
+  settings: () => runtimeConfig().settings,
+  laCode: () => runtimeConfig().laCode,
+};
+
+export const storedLaFigures: LaFigures = {
+  viewPointers: (year) => listSchoolViewPointers(year),
+  schoolView: (urn, year) => getSchoolView(urn, year),
+  aggregate: (year) => getLaAggregate(year),
+  putAggregate: (agg) => putLaAggregate(agg),
+  contribution: (year, urn, version) => getContribution(year, urn, version),
+  putContribution: (c) => putContribution(c),
+  deleteContribution: (year, urn, version) => deleteContribution(year, urn, version),
+  putSchoolCells: (year, urn, periods) => putSchoolCells(year, urn, periods),
+  applyRows: (year, urn, rows, seq, baselines) => applyLaRows(year, urn, rows, seq, baselines),
+  schools: (urns) => getSchools(urns),
+};

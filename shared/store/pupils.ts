@@ -15,10 +15,8 @@
  * A pupil known to one school only (nearly every pupil) is "owned" by it: the year's summary is the
  * one in the school's entry, and a daily return writes no head at all. Once a second school lists the
  * pupil the head is "shared": it holds the combined summaries, and every ingest touching the pupil
- * writes the head under the version condition (functions/ingest/pupil-summaries.ts has the protocol).
- * Heads written before enrolments were kept apart hold every enrolment themselves; they are read as
- * shared heads with their enrolments embedded. Enrolments briefly stored one item per pupil
- * (`SUMMARY#<year>#<urn>`) are still read when a school's items have no entry for the pupil.
+ * writes the head under the version condition (shared/app/pupil-summaries.ts has the protocol).
+ * Only this layout is read: a 0.1.0 service holds no data in earlier ones (docs/decisions.md).
  */
 import { randomUUID } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
@@ -75,8 +73,6 @@ type HeadItem = {
   owner?: string;
   /** Shared: the summaries per academic year, computed across schools. */
   years?: string;
-  /** Heads written before enrolments were kept apart: every enrolment, embedded. */
-  enrolments?: string;
 };
 
 /** A pupil's head as read: who holds the pupil and what is listed. */
@@ -88,18 +84,12 @@ export interface PupilHead {
   owner?: string;
   /** Shared heads: summaries per academic year. */
   years?: Record<string, PupilYearSummary>;
-  /** Heads written before enrolments were kept apart: their embedded enrolments by key (raw, for carrying over). */
-  embedded?: { raw: string; byKey: Map<string, Enrolment> };
 }
 
 function headOf(item: HeadItem): PupilHead {
   const head: PupilHead = { upn: item.upn, version: item.version, computedAt: item.computedAt, enrolmentKeys: item.enrolmentKeys ?? [] };
   if (item.owner !== undefined) head.owner = item.owner;
   if (item.years !== undefined) head.years = JSON.parse(item.years) as Record<string, PupilYearSummary>;
-  if (item.enrolments !== undefined) {
-    const list = (JSON.parse(item.enrolments) as StoredEnrolment[]).map(loadEnrolment);
-    head.embedded = { raw: item.enrolments, byKey: new Map(list.map((e) => [enrolmentKeyOf(e), e])) };
-  }
   return head;
 }
 
@@ -116,8 +106,6 @@ export interface PupilHeadWrite {
   enrolmentKeys: string[];
   owner?: string;
   years?: Record<string, PupilYearSummary>;
-  /** Carried over unchanged from a head written before enrolments were kept apart. */
-  embeddedRaw?: string;
 }
 
 /**
@@ -133,7 +121,6 @@ export async function putSummaryIfUnchanged(head: PupilHeadWrite, expectedVersio
     enrolmentKeys: head.enrolmentKeys,
     ...(head.owner !== undefined ? { owner: head.owner } : {}),
     ...(head.years !== undefined ? { years: JSON.stringify(head.years) } : {}),
-    ...(head.embeddedRaw !== undefined ? { enrolments: head.embeddedRaw } : {}),
   };
   try {
     await putItem(
@@ -175,9 +162,6 @@ type BucketEntry = { rev: string; computedAt: string; enrolment: StoredEnrolment
  */
 type BucketItem = { pk: string; sk: string; urn: string; academicYear: number; bucket: number; body: Uint8Array };
 
-/** Enrolments briefly stored one item per pupil: read when a school's items have no entry. */
-type PupilEnrolmentItem = { pk: string; sk: string; upn: string; rev: string; computedAt: string; body?: Uint8Array; enrolment?: string; summary?: string };
-
 /** One enrolment as read. */
 export interface HeldEnrolment {
   enrolment: Enrolment;
@@ -204,13 +188,6 @@ function heldOf(entry: BucketEntry): HeldEnrolment {
   };
 }
 
-function heldOfPupilItem(item: PupilEnrolmentItem): HeldEnrolment {
-  const body = item.body !== undefined
-    ? JSON.parse(inflateRawSync(item.body).toString('utf8')) as { enrolment: StoredEnrolment; summary?: PupilYearSummary }
-    : { enrolment: JSON.parse(item.enrolment as string) as StoredEnrolment, ...(item.summary !== undefined ? { summary: JSON.parse(item.summary) as PupilYearSummary } : {}) };
-  return heldOf({ rev: item.rev, computedAt: item.computedAt, enrolment: body.enrolment, summary: body.summary });
-}
-
 async function readBuckets(ids: Iterable<{ urn: string; academicYear: number; bucket: number }>): Promise<Map<string, Map<string, BucketEntry>>> {
   const wanted = [...new Map([...ids].map((b) => [bucketId(b.urn, b.academicYear, b.bucket), b])).values()];
   const items = wanted.length > 0 ? await batchGet<BucketItem>(wanted.map((b) => k.schoolEnrolments(b.urn, b.academicYear, b.bucket))) : [];
@@ -223,17 +200,9 @@ export async function getHeldEnrolments(refs: Array<{ upn: string; key: string }
   if (refs.length === 0) return out;
   const located = refs.map((r) => ({ ...r, ...parseEnrolmentKey(r.key), bucket: enrolmentBucketOf(r.upn) }));
   const buckets = await readBuckets(located);
-  const missing: typeof located = [];
   for (const r of located) {
     const entry = buckets.get(bucketId(r.urn, r.academicYear, r.bucket))?.get(r.upn);
     if (entry) out.set(refOf(r.upn, r.key), heldOf(entry));
-    else missing.push(r);
-  }
-  if (missing.length > 0) {
-    for (const item of await batchGet<PupilEnrolmentItem>(missing.map((r) => k.pupilEnrolment(r.upn, r.academicYear, r.urn)))) {
-      const held = heldOfPupilItem(item);
-      out.set(refOf(item.upn, enrolmentKeyOf(held.enrolment)), held);
-    }
   }
   return out;
 }
@@ -292,8 +261,7 @@ function recordOf(head: PupilHead, held: (key: string) => HeldEnrolment | undefi
   let computedAt = head.computedAt;
   for (const key of head.enrolmentKeys) {
     const item = held(key);
-    const enrolment = item?.enrolment ?? head.embedded?.byKey.get(key);
-    if (enrolment) enrolments.push(enrolment);
+    if (item) enrolments.push(item.enrolment);
     if (item?.summary && head.years?.[String(item.enrolment.academicYear)] === undefined) years[String(item.enrolment.academicYear)] = item.summary;
     if (item && item.computedAt > computedAt) computedAt = item.computedAt;
   }

@@ -1,5 +1,5 @@
 /**
- * A school's files sent at once take the bulk path (functions/ingest/apply-return.ts): its waiting
+ * A school's files sent at once take the bulk path (shared/app/apply-return.ts): its waiting
  * returns are applied in one batch, in the order received, each under its own return id, with one
  * register write and one derivation. The end state must be exactly that of the files applied one by
  * one: marks, pupil figures, the school view, the duties notes, each return's status and counts;
@@ -76,8 +76,9 @@ async function receive(s: School, i: number, csv: string): Promise<void> {
 
 /** Process file i's queue message; a redelivery (as the ingest handler does it) without the later returns. */
 async function deliver(s: School, i: number, redelivery = false) {
-  const { processReturn } = await import('../../functions/ingest/apply-return.js');
-  return processReturn(returnIdOf(s, i), process.env.RETURNS_BUCKET as string, keyOf(s, i), { batch: !redelivery });
+  const { processReturn } = await import('../../shared/app/apply-return.js');
+  const { storedIngest } = await import('../../shared/app/wiring.js');
+  return processReturn(storedIngest, returnIdOf(s, i), process.env.RETURNS_BUCKET as string, keyOf(s, i), { batch: !redelivery });
 }
 
 /** Every S3 object key written while `work` runs. */

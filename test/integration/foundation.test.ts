@@ -150,7 +150,8 @@ describe('nothing received is lost', () => {
 
 describe('order of returns', () => {
   it('applies a school\'s returns in the order they were received, even when processing sees them out of order', async () => {
-    const { processReturn } = await import('../../functions/ingest/apply-return.js');
+    const { processReturn } = await import('../../shared/app/apply-return.js');
+    const { storedIngest } = await import('../../shared/app/wiring.js');
     const { createReturn } = await import('../../shared/store/returns.js');
     const { putBlob } = await import('../../shared/store/blobs.js');
     const upn = upnFor(31);
@@ -167,8 +168,8 @@ describe('order of returns', () => {
     const second = await make('rorder000002', '2025-10-06T09:05:00.000Z', 'I');
     await svc.settle();
     // The later return's message is processed first: the earlier return must still not win.
-    await processReturn('rorder000002', bucket, second);
-    await processReturn('rorder000001', bucket, first);
+    await processReturn(storedIngest, 'rorder000002', bucket, second);
+    await processReturn(storedIngest, 'rorder000001', bucket, first);
     await svc.settle();
     const sessions = (await svc.request('GET', `/v1/pupils/${upn}/sessions?from=2025-10-06&to=2025-10-06`, { token: school })).json().sessions;
     expect(sessions.find((s: { session: string }) => s.session === 'PM').code).toBe('I');

@@ -1,5 +1,5 @@
 /**
- * Pupil records across schools (shared/store/pupils.ts, functions/ingest/pupil-summaries.ts): a pupil
+ * Pupil records across schools (shared/store/pupils.ts, shared/app/pupil-summaries.ts): a pupil
  * known to one school is written without a condition, so the hand-over to "shared" when a second
  * school lists the pupil must never lose either school's marks, whatever the interleaving. Each test
  * holds one ingest at a chosen step while the other runs, then compares the stored record with the
@@ -15,7 +15,8 @@ const YEAR = 2025;
 describe('pupil records: two schools ingesting one pupil at once', () => {
   let svc: TestService;
   let pupils: typeof import('../../shared/store/pupils.js');
-  let refresh: typeof import('../../functions/ingest/pupil-summaries.js');
+  let refresh: typeof import('../../shared/app/pupil-summaries.js');
+  let stores: typeof import('../../shared/app/wiring.js').storedIngest;
   let domain: typeof import('../../shared/domain/register.js');
   let status: typeof import('../../shared/domain/pupil-status.js');
   let schools: typeof import('../../shared/store/schools.js');
@@ -25,7 +26,8 @@ describe('pupil records: two schools ingesting one pupil at once', () => {
     vi.resetModules();
     svc = await startTestService();
     pupils = await import('../../shared/store/pupils.js');
-    refresh = await import('../../functions/ingest/pupil-summaries.js');
+    refresh = await import('../../shared/app/pupil-summaries.js');
+    stores = (await import('../../shared/app/wiring.js')).storedIngest;
     domain = await import('../../shared/domain/register.js');
     status = await import('../../shared/domain/pupil-status.js');
     schools = await import('../../shared/store/schools.js');
@@ -45,7 +47,7 @@ describe('pupil records: two schools ingesting one pupil at once', () => {
 
   async function derive(r: SchoolRegister, upn: string): Promise<void> {
     await schools.putSessionDays(r.urn, r.academicYear, domain.sessionDays(r));
-    await refresh.refreshPupilSummaries({ register: r, upns: [upn], care: new Map(), settings, today: '2026-07-31' });
+    await refresh.refreshPupilSummaries(stores, { register: r, upns: [upn], care: new Map(), settings, today: '2026-07-31' });
   }
 
   /** What the pupil's summary must be: computed from both schools' final registers. */
@@ -125,10 +127,11 @@ describe('pupil records: two schools ingesting one pupil at once', () => {
 
     // Another process (its own module instances, so its own copies) takes the pupil on.
     vi.resetModules();
-    const other = await import('../../functions/ingest/pupil-summaries.js');
+    const other = await import('../../shared/app/pupil-summaries.js');
+    const otherStores = (await import('../../shared/app/wiring.js')).storedIngest;
     const b = register('610062', upn, [['2025-09-16', '/', '/']], 'b1');
     await schools.putSessionDays(b.urn, YEAR, domain.sessionDays(b));
-    await other.refreshPupilSummaries({ register: b, upns: [upn], care: new Map(), settings, today: '2026-07-31' });
+    await other.refreshPupilSummaries(otherStores, { register: b, upns: [upn], care: new Map(), settings, today: '2026-07-31' });
 
     register('610061', upn, [['2025-09-17', 'G', 'G']], 'a2', a);
     await derive(a, upn);
@@ -152,47 +155,14 @@ describe('pupil records: two schools ingesting one pupil at once', () => {
     const r = domain.emptyRegister(urn, YEAR);
     domain.applyRows(r, upns.map((upn) => ({ urn, upn, date: '2025-09-15', am: '/', pm: '/' })), 'all');
     await schools.putSessionDays(urn, YEAR, domain.sessionDays(r));
-    await refresh.refreshPupilSummaries({ register: r, upns, care: new Map(), settings, today: '2026-07-31' });
+    await refresh.refreshPupilSummaries(stores, { register: r, upns, care: new Map(), settings, today: '2026-07-31' });
     domain.applyRows(r, [{ urn, upn: upns[0], date: '2025-09-16', am: 'N', pm: 'N' }], 'one');
-    await refresh.refreshPupilSummaries({ register: r, upns: [upns[0]], care: new Map(), settings, today: '2026-07-31' });
+    await refresh.refreshPupilSummaries(stores, { register: r, upns: [upns[0]], care: new Map(), settings, today: '2026-07-31' });
     const records = await pupils.getSummaries(upns);
     for (const upn of upns) {
       expect(records.get(upn)?.enrolments.map((e) => e.marks)).toEqual([r.pupils.get(upn)!.marks]);
       expect(records.get(upn)?.years[String(YEAR)]).toEqual(expected(upn, [r]));
     }
-  });
-
-  it('reads pupil records stored by earlier versions: enrolments embedded in the head, or one item per enrolment', async () => {
-    const { putItem } = await import('../../shared/store/table.js');
-    const { k } = await import('../../shared/store/keys.js');
-    const { deflateRawSync } = await import('node:zlib');
-    const stored = (r: SchoolRegister, upn: string) => {
-      const { detailDates: _d, ...p } = r.pupils.get(upn)!;
-      return { ...p, urn: r.urn, academicYear: r.academicYear, stated: Object.fromEntries(Object.entries(p.stated).map(([c, v]) => [c, domain.encodeRuns(v)])) };
-    };
-    // Embedded: the whole record in the head, as first stored. A new school's ingest then shares it.
-    const upn = upnFor(7, '999', '6107');
-    const a = register('610071', upn, [['2025-09-15', 'N', 'N']], 'a1');
-    const old = expected(upn, [a]);
-    await putItem({ ...k.pupilSummary(upn), upn, version: 3, computedAt: '2025-09-15T18:00:00Z', enrolmentKeys: [`${YEAR}#610071`], enrolments: JSON.stringify([stored(a, upn)]), years: JSON.stringify({ [YEAR]: old }) });
-    expect((await pupils.getSummary(upn))?.years[String(YEAR)]).toEqual(old);
-    expect((await pupils.getSummary(upn))?.enrolments.map((e) => e.marks)).toEqual([a.pupils.get(upn)!.marks]);
-    await schools.putSessionDays(a.urn, YEAR, domain.sessionDays(a));
-    const b = register('610072', upn, [['2025-09-16', '/', '/']], 'b1');
-    await derive(b, upn);
-    const record = await pupils.getSummary(upn);
-    expect(record?.years[String(YEAR)]).toEqual(expected(upn, [a, b]));
-    expect(record?.enrolments.map((e) => e.urn).sort()).toEqual(['610071', '610072']);
-
-    // One item per enrolment, as briefly stored: read when the school's items have no entry.
-    const upn2 = upnFor(8, '999', '6107');
-    const c = register('610073', upn2, [['2025-09-15', '/', 'I']], 'c1');
-    const summary = expected(upn2, [c]);
-    await putItem({ ...k.pupilSummary(upn2), upn: upn2, version: 1, computedAt: '2025-09-15T18:00:00Z', enrolmentKeys: [`${YEAR}#610073`], owner: '610073' });
-    await putItem({ ...k.pupilEnrolment(upn2, YEAR, '610073'), upn: upn2, rev: 'r1', computedAt: '2025-09-15T18:00:00Z', body: deflateRawSync(JSON.stringify({ enrolment: stored(c, upn2), summary })) });
-    const second = await pupils.getSummary(upn2);
-    expect(second?.years[String(YEAR)]).toEqual(summary);
-    expect(second?.enrolments.map((e) => e.marks)).toEqual([c.pupils.get(upn2)!.marks]);
   });
 
   it('keeps a pupil at one school owned by it across days and years, with every year\'s summary readable', async () => {

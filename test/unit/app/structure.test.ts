@@ -78,10 +78,8 @@ describe('the layers', () => {
   });
 
   it("bench, CLI and the local runtime reach a Lambda only through its handler (use cases live in shared/app)", () => {
-    // derive.ts is the ingest's per-school derivation, profiled on its own by the bench; it moves with the ingest's use cases.
-    const allowed = new Set(['functions/ingest/derive.js']);
     const offences = ['bench', 'bin', 'local'].flatMap((dir) => sourceFiles(join(ROOT, dir))).flatMap((file) =>
-      importsOf(file).filter((t) => t.split(sep)[0] === 'functions' && !/\/(handler|dead-letter)\.js$/.test(t) && !allowed.has(t)).map((t) => `${relative(ROOT, file)} → ${t}`));
+      importsOf(file).filter((t) => t.split(sep)[0] === 'functions' && !/\/(handler|dead-letter)\.js$/.test(t)).map((t) => `${relative(ROOT, file)} → ${t}`));
     expect(offences).toEqual([]);
   });
 

@@ -5,26 +5,30 @@
  * one per file). Safe to run any number of times for the same return: a return already finished is
  * skipped, and a half-finished one (a crash) is completed without applying anything twice.
  */
-import { LIMITS, resourceName, runtimeConfig } from '../../shared/config.js';
-import { isVirtualSchool, mayJoinHeldPupil, mayUploadFor, uploadJoinsNeedIdentityCheck, type Principal } from '../../shared/domain/access.js';
-import { identityOfRows, type PupilIdentity } from '../../shared/domain/pupil-identity.js';
-import { fileIdentityReview, getIdentityReview } from '../../shared/store/identity-reviews.js';
-import { getSummaries } from '../../shared/store/pupils.js';
+import { LIMITS } from '../config.js';
+import { isVirtualSchool, mayJoinHeldPupil, mayUploadFor, uploadJoinsNeedIdentityCheck, type Principal } from '../domain/access.js';
+import { identityOfRows, type PupilIdentity } from '../domain/pupil-identity.js';
+import { academicYearOf, academicYearEnd, academicYearStart, todayInEngland } from '../domain/dates.js';
+import { applyRows, type RegisterRow, type SchoolRegister } from '../domain/register.js';
+import { episodesOverlapping } from '../domain/cohorts.js';
+import { parseReturn, type ParsedReturn } from '../formats/returns.js';
+import { logger } from '../observability.js';
+import type { CareIndex } from '../store/care.js';
+import type { SchoolDuties } from '../store/duties.js';
+import type { ReturnError, ReturnRecord } from '../store/returns.js';
+import { deriveFromRegister, type DeriveDeps, type DeriveResult } from './derive-school.js';
+import type { IdentityReviews, ReceivedFiles, ReceivedReturns } from './ports.js';
 import { headsOf } from './pupil-summaries.js';
-import { academicYearOf, academicYearEnd, academicYearStart, todayInEngland } from '../../shared/domain/dates.js';
-import { applyRows, type RegisterRow, type SchoolRegister } from '../../shared/domain/register.js';
-import { episodesOverlapping } from '../../shared/domain/cohorts.js';
-import { getBlob, headBlob, putBlob, putJson } from '../../shared/store/blobs.js';
-import { loadCareIndex } from '../../shared/store/care.js';
-import { paths } from '../../shared/store/keys.js';
-import { loadRegister, saveRegister } from '../../shared/store/registers.js';
-import type { SchoolDuties } from '../../shared/store/duties.js';
-import { getReturn, setReturnStatus, unfinishedBefore, waitingAfter, type ReturnError, type ReturnRecord } from '../../shared/store/returns.js';
-import { logger } from '../../shared/observability.js';
-import { getSchool } from '../../shared/store/schools.js';
-import { deriveFromRegister } from './derive.js';
-import { closeDuties, noteDuties, openDuties } from './duties.js';
-import { parseReturn, type ParsedReturn } from '../../shared/formats/returns.js';
+import { closeDuties, noteDuties, openDuties, type DutiesDeps } from './school-duties.js';
+
+/** What applying a return needs: the stores behind ports (shared/app/wiring.ts; in memory in the tests). */
+export interface ApplyReturnDeps extends DeriveDeps, DutiesDeps {
+  returns: ReceivedReturns;
+  files: ReceivedFiles;
+  reviews: IdentityReviews;
+  /** The LA this service is for. */
+  laCode(): string;
+}
 
 const FINAL = new Set(['accepted', 'accepted_with_errors', 'rejected']);
 
@@ -53,32 +57,32 @@ interface BatchItem {
  * applies the unfinished predecessors one at a time, then this return alone, so a return that makes
  * every batch fail cannot take the others' messages with it to the dead-letter queue.
  */
-export async function processReturn(returnId: string, bucket: string, key: string, options: { predecessors?: boolean; batch?: boolean } = {}): Promise<ProcessOutcome> {
-  const record = await getReturn(returnId);
+export async function processReturn(deps: ApplyReturnDeps, returnId: string, bucket: string, key: string, options: { predecessors?: boolean; batch?: boolean } = {}): Promise<ProcessOutcome> {
+  const record = await deps.returns.get(returnId);
   if (!record) {
     // An object in returns/ that did not come through the API: keep it, and say why it was not used.
     return { returnId, status: 'ignored', skipped: true };
   }
   // A return rejected only because processing kept failing is retried when its message is redriven.
   if (FINAL.has(record.status) && !record.deadLettered) return { returnId, status: record.status, skipped: true };
-  const earlier = options.predecessors === false ? [] : await unfinishedBefore(record);
+  const earlier = options.predecessors === false ? [] : await deps.returns.unfinishedBefore(record);
   if (options.batch === false) {
     for (const e of earlier) {
       try {
-        await applyBatch([{ record: e, key: e.objectKey, place: 'this' }], bucket);
+        await applyBatch(deps, [{ record: e, key: e.objectKey, place: 'this' }], bucket);
       } catch (err) {
         logger.warn('an earlier return could not be applied first; it will be retried on its own', { returnId: e.returnId, urn: e.urn, error: err instanceof Error ? err.name : 'Error' });
       }
     }
-    return (await applyBatch([{ record, key, place: 'this' }], bucket)).get(returnId) as ProcessOutcome;
+    return (await applyBatch(deps, [{ record, key, place: 'this' }], bucket)).get(returnId) as ProcessOutcome;
   }
-  const later = await waitingAfter(record, Math.max(0, LIMITS.maxReturnsPerBatch - earlier.length - 1));
+  const later = await deps.returns.waitingAfter(record, Math.max(0, LIMITS.maxReturnsPerBatch - earlier.length - 1));
   const items: BatchItem[] = [
     ...earlier.map((r) => ({ record: r, key: r.objectKey, place: 'earlier' as const })),
     { record, key, place: 'this' },
     ...later.map((r) => ({ record: r, key: r.objectKey, place: 'later' as const })),
   ];
-  const outcomes = await applyBatch(items, bucket);
+  const outcomes = await applyBatch(deps, items, bucket);
   const own = outcomes.get(returnId) as ProcessOutcome;
   const batched = [...outcomes.keys()].filter((id) => id !== returnId);
   return batched.length > 0 ? { ...own, batched } : own;
@@ -89,31 +93,30 @@ type Prepared =
   | { kind: 'rows'; rows: RegisterRow[]; errors: ReturnError[]; rowCount: number }
   | { kind: 'rejected'; outcome: ProcessOutcome };
 
-async function prepareReturn(record: ReturnRecord, bucket: string, key: string, heldHere: (upn: string) => boolean): Promise<Prepared> {
-  const config = runtimeConfig();
-  await setReturnStatus(record.returnId, 'processing');
-  const head = await headBlob(bucket, key);
-  if (!head) throw new Error('received object is not readable yet');
-  if ((head.size ?? 0) > LIMITS.maxPresignedUploadBytes) {
+async function prepareReturn(deps: ApplyReturnDeps, record: ReturnRecord, bucket: string, key: string, heldHere: (upn: string) => boolean, care: () => Promise<CareIndex>): Promise<Prepared> {
+  await deps.returns.setStatus(record.returnId, 'processing');
+  const size = await deps.files.size(bucket, key);
+  if (size === undefined) throw new Error('received object is not readable yet');
+  if (size > LIMITS.maxPresignedUploadBytes) {
     return {
       kind: 'rejected',
-      outcome: await reject(record, bucket, key, {
+      outcome: await reject(deps, record, bucket, key, {
         status: 413, code: 'too_large', title: 'Return too large',
-        detail: `The file is ${head.size} bytes; the limit is ${LIMITS.maxPresignedUploadBytes} bytes. Split it by date range.`,
+        detail: `The file is ${size} bytes; the limit is ${LIMITS.maxPresignedUploadBytes} bytes. Split it by date range.`,
       }),
     };
   }
-  const blob = await getBlob(bucket, key);
+  const blob = await deps.files.read(bucket, key);
   if (!blob) throw new Error('received object disappeared');
 
-  const principal: Principal = { sub: record.uploadedBy.sub, role: record.uploadedBy.role as Principal['role'], la: config.laCode, urn: record.uploadedBy.urn };
-  const school = await getSchool(record.urn);
+  const principal: Principal = { sub: record.uploadedBy.sub, role: record.uploadedBy.role as Principal['role'], la: deps.laCode(), urn: record.uploadedBy.urn };
+  const school = await deps.derived.school(record.urn);
   const parsed = parseReturn(record.format, blob.body, {
     today: todayInEngland(),
     urnAllowed: (urn) => urn === record.urn && mayUploadFor(principal, school ?? { urn }),
   });
-  if (!parsed.ok) return { kind: 'rejected', outcome: await reject(record, bucket, key, parsed.error) };
-  const { rows, errors } = await holdUnverifiedJoins(principal, record, await restrictToScope(principal, parsed), heldHere);
+  if (!parsed.ok) return { kind: 'rejected', outcome: await reject(deps, record, bucket, key, parsed.error) };
+  const { rows, errors } = await holdUnverifiedJoins(deps, principal, record, await restrictToScope(principal, parsed, care), heldHere);
   return { kind: 'rows', rows, errors, rowCount: parsed.rowCount };
 }
 
@@ -124,7 +127,10 @@ async function prepareReturn(record: ReturnRecord, bucket: string, key: string, 
 class HeldRegisters {
   private readonly years = new Map<number, { register: SchoolRegister; changed: boolean; upns: Set<string>; duties: SchoolDuties; receivedAt: string; duty: boolean }>();
 
-  constructor(private readonly urn: string) {}
+  constructor(
+    private readonly deps: ApplyReturnDeps,
+    private readonly urn: string,
+  ) {}
 
   /** Whether the school's registers in this batch list the pupil (so the school holds them). */
   holds(upn: string): boolean {
@@ -139,10 +145,10 @@ class HeldRegisters {
       // Pupils in the order the register has when saved and loaded again (by UPN), as this return
       // alone would find them: the view's cells follow that order.
       if (held) held.register.pupils = new Map([...held.register.pupils.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
-      const register = held?.register ?? (await loadRegister(this.urn, year));
+      const register = held?.register ?? (await this.deps.registers.load(this.urn, year));
       const result = applyRows(register, yearRows, record.returnId);
       if (!held) {
-        this.years.set(year, (held = { register, changed: false, upns: new Set(), duties: await openDuties(register, record.receivedAt), receivedAt: record.receivedAt, duty: false }));
+        this.years.set(year, (held = { register, changed: false, upns: new Set(), duties: await openDuties(this.deps, register, record.receivedAt), receivedAt: record.receivedAt, duty: false }));
       }
       held.changed ||= !result.alreadyApplied;
       held.receivedAt = record.receivedAt;
@@ -152,12 +158,12 @@ class HeldRegisters {
   }
 
   /** Write each register once, derive its figures once, store its duties once. */
-  async finish(): Promise<void> {
+  async finish(care: () => Promise<CareIndex>): Promise<void> {
     for (const year of [...this.years.keys()].sort((a, b) => a - b)) {
       const held = this.years.get(year)!;
-      if (held.changed) await saveRegister(held.register);
-      await deriveFromRegister(held.register, held.upns, held.receivedAt);
-      await closeDuties(held.duties, held.register);
+      if (held.changed) await this.deps.registers.save(held.register);
+      await deriveFromRegister(this.deps, held.register, held.upns, held.receivedAt, await care());
+      await closeDuties(this.deps, held.duties, held.register);
     }
   }
 }
@@ -181,9 +187,12 @@ function byAcademicYear(rows: readonly RegisterRow[]): Array<[number, RegisterRo
  * unfinished or finished: a retry applies nothing twice (each register keeps the ids applied) and
  * derives and records again, so it ends as one clean run would.
  */
-async function applyBatch(items: readonly BatchItem[], bucket: string): Promise<Map<string, ProcessOutcome>> {
+async function applyBatch(deps: ApplyReturnDeps, items: readonly BatchItem[], bucket: string): Promise<Map<string, ProcessOutcome>> {
   const urn = items[0].record.urn;
-  const held = new HeldRegisters(urn);
+  const held = new HeldRegisters(deps, urn);
+  // The LA's care lists, read once for the batch when first needed.
+  let careRead: Promise<CareIndex> | undefined;
+  const care = () => (careRead ??= deps.care.careIndex());
   const outcomes = new Map<string, ProcessOutcome>();
   const applied: Array<{ record: ReturnRecord; rows: number; errors: ReturnError[]; rowCount: number; dates?: { from: string; to: string } }> = [];
   let rowsHeld = 0;
@@ -191,7 +200,7 @@ async function applyBatch(items: readonly BatchItem[], bucket: string): Promise<
     if (item.place === 'later' && rowsHeld >= LIMITS.maxRowsPerBatch) break;
     let prepared: Prepared;
     try {
-      prepared = await prepareReturn(item.record, bucket, item.key, (upn) => held.holds(upn));
+      prepared = await prepareReturn(deps, item.record, bucket, item.key, (upn) => held.holds(upn), care);
     } catch (err) {
       if (item.place === 'this') throw err;
       const error = err instanceof Error ? err.name : 'Error';
@@ -210,8 +219,8 @@ async function applyBatch(items: readonly BatchItem[], bucket: string): Promise<
     rowsHeld += prepared.rows.length;
     applied.push({ record: item.record, rows: prepared.rows.length, errors: prepared.errors, rowCount: prepared.rowCount, dates: datesOf(prepared.rows) });
   }
-  await held.finish();
-  for (const a of applied) outcomes.set(a.record.returnId, await recordOutcome(a.record, a.rows, a.errors, a.rowCount, a.dates));
+  await held.finish(care);
+  for (const a of applied) outcomes.set(a.record.returnId, await recordOutcome(deps, a.record, a.rows, a.errors, a.rowCount, a.dates));
   // In received order, as the caller reads them.
   return new Map(items.filter((i) => outcomes.has(i.record.returnId)).map((i) => [i.record.returnId, outcomes.get(i.record.returnId) as ProcessOutcome]));
 }
@@ -233,6 +242,7 @@ function datesOf(rows: readonly RegisterRow[]): { from: string; to: string } | u
  * they would give the school the child's record and let its marks raise the child's flags (issue 15).
  */
 async function holdUnverifiedJoins(
+  deps: ApplyReturnDeps,
   principal: Principal,
   record: ReturnRecord,
   scoped: { rows: RegisterRow[]; errors: ReturnError[] },
@@ -247,14 +257,14 @@ async function holdUnverifiedJoins(
   }
   // This process's copies of the heads first (a daily return names pupils the school already has,
   // which a copy shows for good); a head that lists only other schools is checked on a fresh read.
-  const heads = await headsOf([...byUpn.keys()]);
+  const heads = await headsOf(deps.pupilStore, [...byUpn.keys()]);
   const joining = [...heads.values()]
     .filter((h) => h.enrolmentKeys.length > 0 && !h.enrolmentKeys.some((key) => key.slice(key.indexOf('#') + 1) === record.urn))
     // Listed by an earlier return of the same batch: the school holds them, as it would after that return alone.
     .filter((h) => !heldHere(h.upn))
     .map((h) => h.upn);
   if (joining.length === 0) return scoped;
-  const records = await getSummaries(joining);
+  const records = await deps.pupilStore.summaries(joining);
   const refused = new Set<string>();
   const errors = [...scoped.errors];
   for (const upn of joining) {
@@ -274,7 +284,7 @@ async function holdUnverifiedJoins(
       });
     }
     const dates = rows.map((r) => r.date).sort();
-    await fileIdentityReview({ returnId: record.returnId, urn: record.urn, upn, lines, dates: { from: dates[0], to: dates[dates.length - 1] }, sent, held }, rows);
+    await deps.reviews.file({ returnId: record.returnId, urn: record.urn, upn, lines, dates: { from: dates[0], to: dates[dates.length - 1] }, sent, held }, rows);
   }
   return { rows: scoped.rows.filter((r) => !refused.has(r.upn)), errors };
 }
@@ -292,8 +302,8 @@ function distinctIdentities(list: ReadonlyArray<PupilIdentity>): PupilIdentity[]
  * Apply the rows of a review an LA officer accepted, in the school's queue (so after the returns it
  * received before): as a return of its own (id `review:<reviewId>`), so a repeat applies nothing twice.
  */
-export async function applyAcceptedReview(reviewId: string): Promise<string> {
-  const found = await getIdentityReview(reviewId);
+export async function applyAcceptedReview(deps: ApplyReturnDeps, reviewId: string): Promise<string> {
+  const found = await deps.reviews.get(reviewId);
   if (!found || found.review.status !== 'accepted') return 'not_accepted';
   const byYear = new Map<number, RegisterRow[]>();
   for (const row of found.rows) {
@@ -303,18 +313,18 @@ export async function applyAcceptedReview(reviewId: string): Promise<string> {
     else byYear.set(year, [row]);
   }
   for (const [year, yearRows] of [...byYear.entries()].sort((a, b) => a[0] - b[0])) {
-    const register = await loadRegister(found.review.urn, year);
+    const register = await deps.registers.load(found.review.urn, year);
     const result = applyRows(register, yearRows, `review:${reviewId}`);
-    if (!result.alreadyApplied) await saveRegister(register);
-    await deriveFromRegister(register, new Set(yearRows.map((r) => r.upn)));
+    if (!result.alreadyApplied) await deps.registers.save(register);
+    await deriveFromRegister(deps, register, new Set(yearRows.map((r) => r.upn)));
   }
   return 'applied';
 }
 
 /** The Virtual School may send rows only for children in its cohorts; other rows are row errors. */
-async function restrictToScope(principal: Principal, parsed: Extract<ParsedReturn, { ok: true }>): Promise<{ rows: RegisterRow[]; errors: ReturnError[] }> {
+async function restrictToScope(principal: Principal, parsed: Extract<ParsedReturn, { ok: true }>, careIndex: () => Promise<CareIndex>): Promise<{ rows: RegisterRow[]; errors: ReturnError[] }> {
   if (!isVirtualSchool(principal)) return { rows: parsed.rows, errors: parsed.errors };
-  const care = await loadCareIndex();
+  const care = await careIndex();
   const rows: RegisterRow[] = [];
   const errors = [...parsed.errors];
   for (const row of parsed.rows) {
@@ -332,15 +342,15 @@ async function restrictToScope(principal: Principal, parsed: Extract<ParsedRetur
 }
 
 /** A return's own outcome, once its rows are applied and the figures derived. */
-async function recordOutcome(record: ReturnRecord, accepted: number, errors: ReturnError[], rowCount: number, dates?: { from: string; to: string }): Promise<ProcessOutcome> {
+async function recordOutcome(deps: ApplyReturnDeps, record: ReturnRecord, accepted: number, errors: ReturnError[], rowCount: number, dates?: { from: string; to: string }): Promise<ProcessOutcome> {
   errors.sort((a, b) => a.line - b.line || (a.field < b.field ? -1 : 1));
   const rejectedLines = new Set(errors.map((e) => e.line)).size;
   const counts = { rows: rowCount, accepted, rejected: rejectedLines };
   if (errors.length > LIMITS.maxInlineRowErrors) {
-    await putJson(resourceName('registersBucket'), paths.returnReport(record.returnId), { returnId: record.returnId, errors });
+    await deps.files.putRowErrors(record.returnId, errors);
   }
   const status = accepted === 0 && errors.length > 0 ? 'rejected' : errors.length > 0 ? 'accepted_with_errors' : 'accepted';
-  await setReturnStatus(record.returnId, status, {
+  await deps.returns.setStatus(record.returnId, status, {
     processedAt: new Date().toISOString(),
     ...(record.deadLettered ? { deadLettered: false } : {}),
     counts,
@@ -353,21 +363,25 @@ async function recordOutcome(record: ReturnRecord, accepted: number, errors: Ret
 }
 
 async function reject(
+  deps: ApplyReturnDeps,
   record: ReturnRecord,
   bucket: string,
   key: string,
   error: { status: number; code: string; title: string; detail: string; errors?: ReturnError[] },
 ): Promise<ProcessOutcome> {
-  const config = runtimeConfig();
-  const raw = await getBlob(bucket, key);
+  const raw = await deps.files.read(bucket, key);
   const ext = key.slice(key.lastIndexOf('.') + 1);
-  if (raw) await putBlob(config.quarantineBucket, paths.quarantined(record.urn, record.returnId, ext), raw.body, raw.contentType ?? 'application/octet-stream');
-  await putJson(config.quarantineBucket, paths.quarantineReport(record.urn, record.returnId), { returnId: record.returnId, error });
-  await setReturnStatus(record.returnId, 'rejected', {
+  await deps.files.quarantine(record.urn, record.returnId, ext, raw, { returnId: record.returnId, error });
+  await deps.returns.setStatus(record.returnId, 'rejected', {
     processedAt: new Date().toISOString(),
     rejection: { title: error.title, detail: error.detail },
     errors: (error.errors ?? []).slice(0, LIMITS.maxInlineRowErrors),
     counts: { rows: 0, accepted: 0, rejected: 0 },
   });
   return { returnId: record.returnId, status: 'rejected' };
+}
+
+/** Re-derive a school-year's figures (a social-care import changed some of its pupils' episodes). */
+export async function refreshSchool(deps: ApplyReturnDeps, urn: string, academicYear: number, upns: string[] | 'all'): Promise<DeriveResult> {
+  return deriveFromRegister(deps, await deps.registers.load(urn, academicYear), upns);
 }

@@ -15,24 +15,20 @@
  *   again the enrolments it took from this school, and recomputes if one moved. Each writes
  *   before it reads, so at least one of the two sees the other's write.
  */
-import { optionalSetting, type LaSettings } from '../../shared/config.js';
-import type { SchoolRegister } from '../../shared/domain/register.js';
-import type { Enrolment, PupilYearSummary } from '../../shared/domain/pupil-summary.js';
-import { pupilRow, type PupilRow } from '../../shared/domain/school-view.js';
-import type { CareIndex } from '../../shared/store/care.js';
-import {
-  enrolmentKeyOf,
-  getHeldEnrolments,
-  getPupilHeads,
-  heldEnrolmentRef,
-  putEnrolments,
-  putSummaryIfUnchanged,
-  type PupilHead,
-  type PupilHeadWrite,
-} from '../../shared/store/pupils.js';
-import { getSessionDays } from '../../shared/store/schools.js';
-import { inParallel } from '../../shared/store/table.js';
-import { summarisePupil } from '../../shared/domain/pupil-status.js';
+import type { LaSettings } from '../config.js';
+import type { SchoolRegister } from '../domain/register.js';
+import type { Enrolment, PupilYearSummary } from '../domain/pupil-summary.js';
+import { pupilRow, type PupilRow } from '../domain/school-view.js';
+import { summarisePupil } from '../domain/pupil-status.js';
+import type { CareIndex } from '../store/care.js';
+import { enrolmentKeyOf, heldEnrolmentRef, type PupilHead, type PupilHeadWrite } from '../store/pupils.js';
+import { inParallel } from '../store/table.js';
+import type { PupilStore, SchoolDerived } from './ports.js';
+
+export interface PupilSummaryDeps {
+  pupilStore: PupilStore;
+  derived: Pick<SchoolDerived, 'sessionDays'>;
+}
 
 export interface RefreshInput {
   register: SchoolRegister;
@@ -45,14 +41,14 @@ export interface RefreshInput {
 const MAX_ATTEMPTS = 8;
 
 /**
- * Heads as this process last read or wrote them. The protocol reads an owned pupil's head after
+ * Heads as this process last read or wrote them, for one store. The protocol reads an owned pupil's head after
  * writing its enrolments anyway, so a school's next return starts from those: a daily return reads
  * the heads once, not twice. A head that moved since fails that same check (or, on the other paths,
  * the write's version condition), and the pupil is recomputed from a fresh read. Bounded; cleared
  * when the process is pointed at another table.
  */
 const headCache = new Map<string, PupilHead>();
-let headCacheStore = '';
+let headCacheStore: string | undefined;
 const HEAD_CACHE_MAX = 250_000;
 
 function remember(head: PupilHead): void {
@@ -64,11 +60,11 @@ function remember(head: PupilHead): void {
  * The pupils' heads: from this process's copies, reading the rest (absent: never seen). A copy may
  * be behind on enrolments added since, never ahead: enrolments are only ever added to a head.
  */
-export async function headsOf(upns: string[]): Promise<Map<string, PupilHead>> {
-  const store = `${optionalSetting('AWS_ENDPOINT_URL_DYNAMODB') ?? ''}|${optionalSetting('TABLE_NAME') ?? ''}`;
-  if (store !== headCacheStore) {
+export async function headsOf(store: PupilStore, upns: string[]): Promise<Map<string, PupilHead>> {
+  const where = store.where();
+  if (where !== headCacheStore) {
     headCache.clear();
-    headCacheStore = store;
+    headCacheStore = where;
   }
   const heads = new Map<string, PupilHead>();
   const unknown: string[] = [];
@@ -78,7 +74,7 @@ export async function headsOf(upns: string[]): Promise<Map<string, PupilHead>> {
     else unknown.push(upn);
   }
   if (unknown.length > 0) {
-    for (const head of (await getPupilHeads(unknown)).values()) {
+    for (const head of (await store.heads(unknown)).values()) {
       heads.set(head.upn, head);
       remember(head);
     }
@@ -95,7 +91,8 @@ interface Computed {
   read: Map<string, string>;
 }
 
-export async function refreshPupilSummaries(input: RefreshInput): Promise<Map<string, PupilRow>> {
+export async function refreshPupilSummaries(deps: PupilSummaryDeps, input: RefreshInput): Promise<Map<string, PupilRow>> {
+  const { pupilStore } = deps;
   const { register } = input;
   const urn = register.urn;
   const ownKey = enrolmentKeyOf(register);
@@ -103,7 +100,7 @@ export async function refreshPupilSummaries(input: RefreshInput): Promise<Map<st
   let pending = input.upns.filter((upn) => register.pupils.has(upn));
   for (let attempt = 0; pending.length > 0; attempt++) {
     if (attempt >= MAX_ATTEMPTS) throw new Error(`pupil summaries kept changing under us after ${MAX_ATTEMPTS} attempts`);
-    const heads = await headsOf(pending);
+    const heads = await headsOf(pupilStore, pending);
     // The pupil's other enrolments (other schools, other years) are the ones their head lists.
     const refs: Array<{ upn: string; key: string }> = [];
     const pairs = new Map<string, { urn: string; academicYear: number }>();
@@ -116,7 +113,7 @@ export async function refreshPupilSummaries(input: RefreshInput): Promise<Map<st
         pairs.set(key, { urn: key.slice(i + 1), academicYear: Number(key.slice(0, i)) });
       }
     }
-    const [held, sessionDays] = await Promise.all([getHeldEnrolments(refs), getSessionDays([...pairs.values()])]);
+    const [held, sessionDays] = await Promise.all([pupilStore.enrolments(refs), deps.derived.sessionDays([...pairs.values()])]);
 
     const computed: Computed[] = pending.map((upn) => {
       const head = heads.get(upn);
@@ -129,9 +126,6 @@ export async function refreshPupilSummaries(input: RefreshInput): Promise<Map<st
         if (item) {
           others.push(item.enrolment);
           read.set(key, item.rev);
-        } else {
-          const embedded = head?.embedded?.byKey.get(key);
-          if (embedded) others.push(embedded);
         }
       }
       const summary = summarisePupil({
@@ -148,7 +142,7 @@ export async function refreshPupilSummaries(input: RefreshInput): Promise<Map<st
 
     // Our own enrolments first: a head never lists an enrolment not yet written, and a school taking
     // a pupil on after this point reads these marks.
-    await putEnrolments(urn, register.academicYear, computed.map((c) => ({ enrolment: c.own, summary: c.summary })), register.pupils.keys());
+    await pupilStore.putEnrolments(urn, register.academicYear, computed.map((c) => ({ enrolment: c.own, summary: c.summary })), register.pupils.keys());
 
     const conflicts: string[] = [];
     const owned = computed.filter((c) => c.head?.owner === urn && c.head.enrolmentKeys.includes(ownKey));
@@ -165,14 +159,12 @@ export async function refreshPupilSummaries(input: RefreshInput): Promise<Map<st
         : {
             upn: c.upn, version, enrolmentKeys,
             years: { ...(head.years ?? {}), [String(register.academicYear)]: c.summary },
-            ...(head.embedded ? { embeddedRaw: head.embedded.raw } : {}),
           };
-      if (await putSummaryIfUnchanged(write, head?.version ?? 0)) {
+      if (await pupilStore.putHead(write, head?.version ?? 0)) {
         remember({
           upn: c.upn, version, computedAt: new Date().toISOString(), enrolmentKeys,
           ...(write.owner !== undefined ? { owner: write.owner } : {}),
           ...(write.years !== undefined ? { years: write.years } : {}),
-          ...(head?.embedded && write.embeddedRaw !== undefined ? { embedded: head.embedded } : {}),
         });
         rows.set(c.upn, pupilRow(c.summary, version));
         if (head?.owner !== undefined && head.owner !== urn) takenOver.push(c);
@@ -183,7 +175,7 @@ export async function refreshPupilSummaries(input: RefreshInput): Promise<Map<st
     });
 
     // Taken over from another school: recompute if that school wrote an enrolment we read since.
-    const reread = await getHeldEnrolments(takenOver.flatMap((c) => [...c.read.keys()].map((key) => ({ upn: c.upn, key }))));
+    const reread = await pupilStore.enrolments(takenOver.flatMap((c) => [...c.read.keys()].map((key) => ({ upn: c.upn, key }))));
     for (const c of takenOver) {
       for (const [key, rev] of c.read) {
         if (reread.get(heldEnrolmentRef(c.upn, key))?.rev !== rev) {
@@ -196,7 +188,7 @@ export async function refreshPupilSummaries(input: RefreshInput): Promise<Map<st
 
     // Owned, written without a condition: recompute if another school took the pupil on meanwhile.
     if (owned.length > 0) {
-      const now = await getPupilHeads(owned.map((c) => c.upn));
+      const now = await pupilStore.heads(owned.map((c) => c.upn));
       for (const c of owned) {
         const current = now.get(c.upn);
         if (current) remember(current);

@@ -4,23 +4,21 @@
  * for the LA-wide rollup. Every write is an overwrite computed from the register, so running this
  * twice (a retry after a crash) ends in the same state as running it once.
  */
-import { runtimeConfig } from '../../shared/config.js';
-import { todayInEngland } from '../../shared/domain/dates.js';
-import type { Enrolment } from '../../shared/domain/pupil-summary.js';
-import { nSessionsByDate, sessionsCodedN } from '../../shared/domain/data-quality.js';
-import { sessionDays, unmarkedSessions, type SchoolRegister } from '../../shared/domain/register.js';
-import { markedDaysOf, schoolCells, type PupilRow, type SchoolView } from '../../shared/domain/school-view.js';
-import { toStats } from '../../shared/domain/stats.js';
-import { loadCareIndex, type CareIndex } from '../../shared/store/care.js';
-import { requestRollup } from '../../shared/store/queues.js';
-import { putSessionDays, upsertSchool } from '../../shared/store/schools.js';
-import { getSchoolView, getSchoolViewPointer, putSchoolView } from '../../shared/store/views.js';
+import type { LaSettings } from '../config.js';
+import { todayInEngland } from '../domain/dates.js';
+import { nSessionsByDate, sessionsCodedN } from '../domain/data-quality.js';
+import { sessionDays, unmarkedSessions, type SchoolRegister } from '../domain/register.js';
+import { markedDaysOf, schoolCells, type PupilRow, type SchoolView } from '../domain/school-view.js';
+import { toStats } from '../domain/stats.js';
+import type { CareIndex } from '../store/care.js';
+import type { CareIndexSource, PupilStore, SchoolDerived } from './ports.js';
 import { refreshPupilSummaries } from './pupil-summaries.js';
 
-export function enrolmentFromRegister(register: SchoolRegister, upn: string): Enrolment {
-  const p = register.pupils.get(upn);
-  if (!p) throw new RangeError(`pupil not on register ${register.urn}/${register.academicYear}`);
-  return { ...p, urn: register.urn, academicYear: register.academicYear };
+export interface DeriveDeps {
+  pupilStore: PupilStore;
+  derived: SchoolDerived;
+  care: CareIndexSource;
+  settings(): LaSettings;
 }
 
 export interface DeriveResult {
@@ -30,24 +28,24 @@ export interface DeriveResult {
 
 /**
  * Re-derive after a change to `register`. `upns` are the pupils whose combined figures must be
- * recomputed (those in the return); 'all' recomputes every pupil on the register.
+ * recomputed (those in the return); 'all' recomputes every pupil on the register. `care`, when
+ * given, is the index already read for this batch.
  */
-export async function deriveFromRegister(register: SchoolRegister, upns: Iterable<string> | 'all', receivedAt?: string): Promise<DeriveResult> {
-  const config = runtimeConfig();
-  const care = await loadCareIndex();
-  const careOf = (upn: string) => care.get(upn) ?? [];
+export async function deriveFromRegister(deps: DeriveDeps, register: SchoolRegister, upns: Iterable<string> | 'all', receivedAt?: string, care?: CareIndex): Promise<DeriveResult> {
+  const careIndex = care ?? (await deps.care.careIndex());
+  const careOf = (upn: string) => careIndex.get(upn) ?? [];
   // Pupils in the return, plus anyone on the register without a row yet (first derivation). The
   // previous view is read only for the rows of pupils not in the return (a daily return lists them all).
   const affected = new Set<string>(upns === 'all' ? register.pupils.keys() : [...upns].filter((u) => register.pupils.has(u)));
-  const previous = affected.size < register.pupils.size ? await getSchoolView(register.urn, register.academicYear) : undefined;
+  const previous = affected.size < register.pupils.size ? await deps.derived.view(register.urn, register.academicYear) : undefined;
   const previousRows = new Map((previous?.pupils ?? []).map((r) => [r.upn, r]));
   for (const upn of register.pupils.keys()) if (!previousRows.has(upn)) affected.add(upn);
 
   const days = sessionDays(register);
-  await putSessionDays(register.urn, register.academicYear, days);
+  await deps.derived.putSessionDays(register.urn, register.academicYear, days);
 
   const today = todayInEngland();
-  const rows = await refreshPupilSummaries({ register, upns: [...affected], care, settings: config.settings, today });
+  const rows = await refreshPupilSummaries(deps, { register, upns: [...affected], care: careIndex, settings: deps.settings(), today });
 
   const pupils: PupilRow[] = [];
   for (const upn of register.pupils.keys()) {
@@ -75,9 +73,8 @@ export async function deriveFromRegister(register: SchoolRegister, upns: Iterabl
     markedDays: markedDaysOf(register),
     latestDate,
   };
-  const pointer = await getSchoolViewPointer(register.urn, register.academicYear);
-  const version = (pointer?.version ?? 0) + 1;
-  await putSchoolView(view, version);
+  const version = (await deps.derived.viewVersion(register.urn, register.academicYear)) + 1;
+  await deps.derived.putView(view, version);
 
   const year = periods.find((p) => p.period.kind === 'year');
   const all = year?.cells.filter((c) => c.cohort === 'all') ?? [];
@@ -86,7 +83,7 @@ export async function deriveFromRegister(register: SchoolRegister, upns: Iterabl
   const pa = all.reduce((n, c) => n + c.persistentAbsence, 0);
   const sa = all.reduce((n, c) => n + c.severeAbsence, 0);
   const stats = toStats(counts);
-  await upsertSchool(register.urn, {
+  await deps.derived.upsertSchool(register.urn, {
     latestDate,
     lastReturnAt: receivedAt,
     unmarkedSessions: view.unmarkedSessions,
@@ -102,8 +99,6 @@ export async function deriveFromRegister(register: SchoolRegister, upns: Iterabl
       severeAbsenceRate: enrolments > 0 ? (sa / enrolments) * 100 : null,
     },
   });
-  await requestRollup(register.academicYear);
+  await deps.derived.requestRollup(register.academicYear);
   return { pupils: affected.size, viewVersion: version };
 }
-
-export type { CareIndex };
