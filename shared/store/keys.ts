@@ -79,7 +79,6 @@ export const k = {
 
   pupilPk: (upn: string) => `PUPIL#${upn}`,
   pupilSummary: (upn: string) => ({ pk: `PUPIL#${upn}`, sk: 'SUMMARY' }),
-  pupilEnrolment: (upn: string, year: number, urn: string) => ({ pk: `PUPIL#${upn}`, sk: `SUMMARY#${year}#${urn}` }),
   schoolEnrolments: (urn: string, year: number, bucket: number) => ({ pk: `SCHOOL#${urn}`, sk: `PUPILS#${year}#${String(bucket).padStart(2, '0')}` }),
   pupilPatterns: (upn: string) => ({ pk: `PUPIL#${upn}`, sk: 'PATTERNS' }),
   pupilReferral: (upn: string, id: string) => ({ pk: `PUPIL#${upn}`, sk: `REFERRAL#${id}` }),
