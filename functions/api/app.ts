@@ -3,9 +3,10 @@
  * and to the API's own read models where a use case needs them. Routes hand this to the use cases.
  */
 import { configuredSettings, ingestQueue, storedCalendars, storedRegistry, storedCareLists, storedFiles, storedImports, storedPatternFindings, storedPupils, storedReferrals, storedReturns, storedSchools, storedVirtualSchool } from '../../shared/app/wiring.js';
+import { storedDuties, storedSchoolCalendars } from '../../shared/app/wiring.js';
 import type { LaLists, LookedAfter, MissingEducation, PupilDuties, Registers, Views } from '../../shared/app/ports.js';
 import { cellsForPeriod, pupilRowsForPeriod } from './any-period.js';
-import { pupilDutyFields, withChildrenMissingEducation } from './routes/duties.js';
+import { pupilDutyFields, withChildrenMissingEducation } from '../../shared/app/duties.js';
 import { currentLaView, currentSchoolView } from './view-cache.js';
 import { lookedAfterAmong } from '../../shared/store/care.js';
 import { getLaRows, laListAll, laListPageAfter } from '../../shared/store/la-lists.js';
@@ -32,10 +33,10 @@ const laLists: LaLists = {
 
 const lookedAfter: LookedAfter = { among: (upns, asOf) => lookedAfterAmong(upns, asOf) };
 
-/** What the statutory duties add to a pupil view and to the referral suggestions (routes/duties.ts). */
-const duties: PupilDuties = { fieldsFor: (principal, upn, year, urns) => pupilDutyFields(principal, upn, year, urns) };
+/** What the statutory duties add to a pupil view and to the referral suggestions (shared/app/duties.ts). */
+const duties: PupilDuties = { fieldsFor: (principal, upn, year, urns) => pupilDutyFields(app, principal, upn, year, urns) };
 const missingEducation: MissingEducation = {
-  withChildrenMissingEducation: (principal, suggestions, year, hasOpenCase, urn) => withChildrenMissingEducation(principal, suggestions, year, hasOpenCase, urn),
+  withChildrenMissingEducation: (principal, suggestions, year, hasOpenCase, urn) => withChildrenMissingEducation(app, principal, suggestions, year, hasOpenCase, urn),
 };
 
 /** Any other period, from the registers this instance holds. */
@@ -64,4 +65,6 @@ export const app = {
   laLists,
   lookedAfter,
   registers,
+  dutyRecords: storedDuties,
+  schoolCalendars: storedSchoolCalendars,
 };

@@ -6,7 +6,7 @@
 import type { LaSettings } from '../config.js';
 import type { Principal } from '../domain/access.js';
 import type { CareEpisodeSpan } from '../domain/cohorts.js';
-import type { Closure } from '../domain/calendar.js';
+import type { Closure, SchoolCalendarSources } from '../domain/calendar.js';
 import type { LaView, SchoolCell } from '../domain/la-view.js';
 import type { PeriodCells } from '../domain/metrics.js';
 import type { Period } from '../domain/periods.js';
@@ -16,6 +16,7 @@ import type { PupilRow, SchoolView } from '../domain/school-view.js';
 import type { PupilSummaryRecord } from '../store/pupils.js';
 import type { CalendarImportRecord, CalendarImportRef, HeldCalendar } from '../store/calendars.js';
 import type { CareDocument, CareIndex, CareSource } from '../store/care.js';
+import type { SchoolDuties } from '../store/duties.js';
 import type { ImportRecord } from '../store/imports.js';
 import type { IngestMessage } from '../store/queues.js';
 import type { LaListFilter } from '../store/la-lists.js';
@@ -35,7 +36,13 @@ export interface Returns {
 export type FileArea = 'returns' | 'quarantine';
 
 export interface Files {
-  put(area: FileArea, key: string, body: Buffer | string, contentType: string, metadata?: Record<string, string>): Promise<void>;
+  put(
+    area: FileArea,
+    key: string,
+    body: Buffer | string,
+    contentType: string,
+    metadata?: Record<string, string>,
+  ): Promise<void>;
   putJson(area: FileArea, key: string, value: unknown): Promise<void>;
   exists(area: FileArea, key: string): Promise<boolean>;
   /** A presigned PUT for a file too large to send through the API. */
@@ -69,7 +76,11 @@ export interface Imports {
 export interface Calendars {
   list(): Promise<HeldCalendar[]>;
   /** Apply an upload's closures to one calendar; refused when it would hold more than the calendar keeps. */
-  store(urn: string | undefined, closures: readonly Closure[], ref: Omit<CalendarImportRef, 'closures' | 'academicYears'>): Promise<HeldCalendar | { tooLarge: string }>;
+  store(
+    urn: string | undefined,
+    closures: readonly Closure[],
+    ref: Omit<CalendarImportRef, 'closures' | 'academicYears'>,
+  ): Promise<HeldCalendar | { tooLarge: string }>;
   putImport(record: CalendarImportRecord): Promise<void>;
 }
 
@@ -97,7 +108,11 @@ export interface PatternFindings {
 /** Referral cases and their event history (docs/design.md §5). */
 export interface Referrals {
   /** Claim an Idempotency-Key for a create, or learn the case and body hash it was first used with. */
-  claimCreateKey(caller: string, key: string, record: { referralId: string; bodyHash: string; at: string }): Promise<IdempotencyClaim>;
+  claimCreateKey(
+    caller: string,
+    key: string,
+    record: { referralId: string; bodyHash: string; at: string },
+  ): Promise<IdempotencyClaim>;
   putNew(change: Change): Promise<{ referral: Referral; events: ReferralEvent[] }>;
   get(id: string): Promise<{ referral: Referral; events: ReferralEvent[] } | undefined>;
   /** Append a change made to the case as read at `expectedVersion`; stale when someone else changed it first. */
@@ -105,16 +120,30 @@ export interface Referrals {
   /** Every case about a pupil (penalty-notice history across cases). */
   ofPupil(upn: string): Promise<Referral[]>;
   /** A page of cases, newest first; `keep` drops those the caller may not see before the page is cut. */
-  list(filter: ReferralFilter, limit: number, cursor: string | undefined, keep?: (items: ReferralListItem[]) => Promise<ReferralListItem[]>): Promise<{ items: ReferralListItem[]; nextCursor: string | null }>;
+  list(
+    filter: ReferralFilter,
+    limit: number,
+    cursor: string | undefined,
+    keep?: (items: ReferralListItem[]) => Promise<ReferralListItem[]>,
+  ): Promise<{ items: ReferralListItem[]; nextCursor: string | null }>;
   /** Every case matching (an export). */
-  listAll(filter: ReferralFilter, keep?: (items: ReferralListItem[]) => Promise<ReferralListItem[]>): Promise<ReferralListItem[]>;
+  listAll(
+    filter: ReferralFilter,
+    keep?: (items: ReferralListItem[]) => Promise<ReferralListItem[]>,
+  ): Promise<ReferralListItem[]>;
   /** Pupils with a case still open. */
   openUpns(): Promise<Set<string>>;
 }
 
 /** The referral suggestions with each child missing education after a deletion added (the LA's duties, docs/duties.md). */
 export interface MissingEducation {
-  withChildrenMissingEducation(principal: Principal, suggestions: Suggestion[], year: number, hasOpenCase: (upn: string) => boolean, urn?: string): Promise<Suggestion[]>;
+  withChildrenMissingEducation(
+    principal: Principal,
+    suggestions: Suggestion[],
+    year: number,
+    hasOpenCase: (upn: string) => boolean,
+    urn?: string,
+  ): Promise<Suggestion[]>;
 }
 
 /** The materialised views as currently published (the year to date, census terms, weeks). */
@@ -129,7 +158,10 @@ export interface Views {
 /** Exact figures for a period that is not materialised, computed from the schools' registers. */
 export interface Registers {
   cellsForPeriod(period: Period, urns?: ReadonlySet<string>): Promise<Array<{ urn: string; cells: PeriodCells }>>;
-  pupilRowsForPeriod(period: Period, options?: { urns?: ReadonlySet<string>; withCare?: boolean }): Promise<Array<PupilRow & { periodCounts: number[] }>>;
+  pupilRowsForPeriod(
+    period: Period,
+    options?: { urns?: ReadonlySet<string>; withCare?: boolean },
+  ): Promise<Array<PupilRow & { periodCounts: number[] }>>;
 }
 
 /** Pupils as the ingest left them, and what the LA's lists and the patterns run add. */
@@ -144,7 +176,12 @@ export interface PupilRecords {
 
 /** What the statutory duties add to a pupil view (looked after today; part-time timetables the caller may see). */
 export interface PupilDuties {
-  fieldsFor(principal: Principal, upn: string, academicYear: number, urns: readonly string[]): Promise<Record<string, unknown>>;
+  fieldsFor(
+    principal: Principal,
+    upn: string,
+    academicYear: number,
+    urns: readonly string[],
+  ): Promise<Record<string, unknown>>;
 }
 
 /** The LA's settings (thresholds, what is shared with schools), read when a use case runs. */
@@ -172,7 +209,14 @@ export interface LaLists {
    * The page after `cursor` (signed, bound to `binding`: the query without its paging); undefined when
    * the cursor is not one this service issued for this list.
    */
-  page(year: number, list: string, filter: LaListFilter, limit: number, cursor: string | undefined, binding: Record<string, unknown>): Promise<LaListPage | undefined>;
+  page(
+    year: number,
+    list: string,
+    filter: LaListFilter,
+    limit: number,
+    cursor: string | undefined,
+    binding: Record<string, unknown>,
+  ): Promise<LaListPage | undefined>;
   /** The version of the LA figures and lists (binds a computed list's cursor to the list as it stands). */
   version(year: number): Promise<number>;
 }
@@ -190,4 +234,20 @@ export interface VirtualSchoolRecords {
   enrolmentsByKeys(keys: Array<{ upn: string; academicYear: number; urn: string }>): Promise<Enrolment[]>;
   /** Every enrolment held for the pupil, in any year. */
   enrolments(upn: string): Promise<Enrolment[]>;
+}
+
+/** The schools' admission-register duties per year (docs/duties.md), as each school's ingest leaves them. */
+export interface DutyRecords {
+  /** One school's document for the year (when held), or every school's. */
+  ofYear(academicYear: number, urn?: string): Promise<SchoolDuties[]>;
+}
+
+/** What a school's calendar for a year is merged from (its registers' session days, term dates, bank holidays). */
+export interface SchoolCalendars {
+  sourcesFor(
+    urn: string,
+    academicYear: number,
+  ): Promise<SchoolCalendarSources & { held: { la: boolean; own: boolean } }>;
+  /** The same for many schools at once (without what is held of each). */
+  sourcesForSchools(urns: readonly string[], academicYear: number): Promise<Map<string, SchoolCalendarSources>>;
 }

@@ -8,8 +8,16 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { runtimeConfig } from '../config.js';
 import { headBlob, putBlob, putJson } from '../store/blobs.js';
-import { CalendarTooLargeError, listCalendars, putCalendarImport, storeClosures } from '../store/calendars.js';
+import {
+  calendarSourcesFor,
+  calendarSourcesForSchools,
+  CalendarTooLargeError,
+  listCalendars,
+  putCalendarImport,
+  storeClosures,
+} from '../store/calendars.js';
 import { getCareDocument, loadCareIndex, putCareDocument, resetCareCache } from '../store/care.js';
+import { listSchoolDuties } from '../store/duties.js';
 import { keepImportFile, putImport } from '../store/imports.js';
 import { requestRollup, sendIngest } from '../store/queues.js';
 import { s3Client } from '../store/clients.js';
@@ -17,8 +25,35 @@ import { getLatestPatterns, getPatternFindings, getPupilPatternFlags } from '../
 import { getEnrolmentsByKeys, getPupilEnrolments, getSummaries, getSummary } from '../store/pupils.js';
 import { createReturn, getReturn, setReturnStatus } from '../store/returns.js';
 import { getSchool, getSchools, getSessionDays, listSchools, upsertSchool } from '../store/schools.js';
-import { appendChange, claimCreateKey, getReferral, getReferralsOfPupil, listAllReferrals, listReferrals, putNewReferral, StaleReferralError, upnsWithOpenReferrals } from '../store/referrals.js';
-import type { Calendars, CareLists, Registry, FileArea, Files, Imports, IngestQueue, PatternFindings, PupilRecords, Referrals, Returns, Schools, Settings, VirtualSchoolRecords } from './ports.js';
+import {
+  appendChange,
+  claimCreateKey,
+  getReferral,
+  getReferralsOfPupil,
+  listAllReferrals,
+  listReferrals,
+  putNewReferral,
+  StaleReferralError,
+  upnsWithOpenReferrals,
+} from '../store/referrals.js';
+import type {
+  Calendars,
+  CareLists,
+  DutyRecords,
+  Registry,
+  FileArea,
+  Files,
+  Imports,
+  IngestQueue,
+  PatternFindings,
+  PupilRecords,
+  Referrals,
+  Returns,
+  SchoolCalendars,
+  Schools,
+  Settings,
+  VirtualSchoolRecords,
+} from './ports.js';
 
 /** The bucket an area is kept in. */
 export function bucketOf(area: FileArea): string {
@@ -41,7 +76,11 @@ export const storedFiles: Files = {
   },
   exists: async (area, key) => (await headBlob(bucketOf(area), key)) !== undefined,
   uploadUrl: (area, key, contentType, bytes, expiresIn) =>
-    getSignedUrl(s3Client(), new PutObjectCommand({ Bucket: bucketOf(area), Key: key, ContentType: contentType, ContentLength: bytes }), { expiresIn }),
+    getSignedUrl(
+      s3Client(),
+      new PutObjectCommand({ Bucket: bucketOf(area), Key: key, ContentType: contentType, ContentLength: bytes }),
+      { expiresIn },
+    ),
 };
 
 export const storedSchools: Schools = {
@@ -85,7 +124,10 @@ export const storedReferrals: Referrals = {
   openUpns: () => upnsWithOpenReferrals(),
 };
 
-export const storedPatternFindings: PatternFindings = { latest: () => getLatestPatterns(), findings: (runId) => getPatternFindings(runId) };
+export const storedPatternFindings: PatternFindings = {
+  latest: () => getLatestPatterns(),
+  findings: (runId) => getPatternFindings(runId),
+};
 
 export const storedCareLists: CareLists = {
   get: (source) => getCareDocument(source),
@@ -115,4 +157,15 @@ export const storedCalendars: Calendars = {
   putImport: (record) => putCalendarImport(record),
 };
 
-export const storedRegistry: Registry = { upsert: (urn, fields) => upsertSchool(urn, fields), requestRollup: (year) => requestRollup(year), laCode: () => runtimeConfig().laCode };
+export const storedRegistry: Registry = {
+  upsert: (urn, fields) => upsertSchool(urn, fields),
+  requestRollup: (year) => requestRollup(year),
+  laCode: () => runtimeConfig().laCode,
+};
+
+export const storedDuties: DutyRecords = { ofYear: (year, urn) => listSchoolDuties(year, urn) };
+
+export const storedSchoolCalendars: SchoolCalendars = {
+  sourcesFor: (urn, year) => calendarSourcesFor(urn, year),
+  sourcesForSchools: (urns, year) => calendarSourcesForSchools(urns, year),
+};
