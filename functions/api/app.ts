@@ -5,6 +5,11 @@
 import { configuredSettings, ingestQueue, storedCalendars, storedRegistry, storedCareLists, storedFiles, storedImports, storedPatternFindings, storedPupils, storedReferrals, storedReturns, storedSchools, storedVirtualSchool } from '../../shared/app/wiring.js';
 import { storedDuties, storedSchoolCalendars } from '../../shared/app/wiring.js';
 import type { LaLists, LookedAfter, MissingEducation, PupilDuties, Registers, Views } from '../../shared/app/ports.js';
+import type { PatternRuns } from '../../shared/app/ports.js';
+import { InvokeCommand } from '@aws-sdk/client-lambda';
+import { runtimeConfig } from '../../shared/config.js';
+import { lambdaClient } from '../../shared/store/clients.js';
+import { createPatternRun, getPatternRun, updatePatternRun } from '../../shared/store/patterns.js';
 import { cellsForPeriod, pupilRowsForPeriod } from './any-period.js';
 import { pupilDutyFields, withChildrenMissingEducation } from '../../shared/app/duties.js';
 import { currentLaView, currentSchoolView } from './view-cache.js';
@@ -45,6 +50,19 @@ const registers: Registers = {
   pupilRowsForPeriod: (period, options) => pupilRowsForPeriod(period, options),
 };
 
+/** Runs asked for through the API: recorded in the table, started by an asynchronous invocation of the patterns Lambda. */
+const patternRuns: PatternRuns = {
+  create: async (run) => {
+    await createPatternRun(run);
+  },
+  get: (runId) => getPatternRun(runId),
+  update: (runId, changes) => updatePatternRun(runId, changes),
+  start: async (request) => {
+    const payload = Buffer.from(JSON.stringify(request));
+    await lambdaClient().send(new InvokeCommand({ FunctionName: runtimeConfig().patternsFunction, InvocationType: 'Event', Payload: payload }));
+  },
+};
+
 export const app = {
   returns: storedReturns,
   files: storedFiles,
@@ -67,4 +85,5 @@ export const app = {
   registers,
   dutyRecords: storedDuties,
   schoolCalendars: storedSchoolCalendars,
+  patternRuns,
 };

@@ -20,7 +20,7 @@ import type { SchoolDuties } from '../store/duties.js';
 import type { ImportRecord } from '../store/imports.js';
 import type { IngestMessage } from '../store/queues.js';
 import type { LaListFilter } from '../store/la-lists.js';
-import type { LatestPatterns, PatternFindingsDocument } from '../store/patterns.js';
+import type { LatestPatterns, PatternFindingsDocument, PatternRun } from '../store/patterns.js';
 import type { IdempotencyClaim, ReferralFilter, ReferralListItem } from '../store/referrals.js';
 import type { ReturnRecord, ReturnStatus } from '../store/returns.js';
 import type { SchoolRecord } from '../store/schools.js';
@@ -250,4 +250,13 @@ export interface SchoolCalendars {
   ): Promise<SchoolCalendarSources & { held: { la: boolean; own: boolean } }>;
   /** The same for many schools at once (without what is held of each). */
   sourcesForSchools(urns: readonly string[], academicYear: number): Promise<Map<string, SchoolCalendarSources>>;
+}
+
+/** Runs of the patterns detectors asked for through the API (docs/design.md §2.6). */
+export interface PatternRuns {
+  create(run: PatternRun): Promise<void>;
+  get(runId: string): Promise<PatternRun | undefined>;
+  update(runId: string, changes: Partial<Omit<PatternRun, 'runId' | 'receivedAt' | 'trigger'>>): Promise<void>;
+  /** Start the detectors on a recorded run, asynchronously; throws when the patterns function cannot be reached. */
+  start(request: { trigger: 'api'; runId: string; requestedBy: string; academicYear?: number }): Promise<void>;
 }
