@@ -3,7 +3,7 @@
  * and to the API's own read models where a use case needs them. Routes hand this to the use cases.
  */
 import { configuredSettings, ingestQueue, storedCalendars, storedRegistry, storedCareLists, storedFiles, storedImports, storedPatternFindings, storedPupils, storedReferrals, storedReturns, storedSchools, storedVirtualSchool } from '../../shared/app/wiring.js';
-import { storedDuties, storedSchoolCalendars } from '../../shared/app/wiring.js';
+import { storedAuditLog, storedDuties, storedSchoolCalendars } from '../../shared/app/wiring.js';
 import type { LaLists, LookedAfter, MissingEducation, PupilDuties, Registers, Views } from '../../shared/app/ports.js';
 import type { PatternRuns } from '../../shared/app/ports.js';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
@@ -86,4 +86,5 @@ export const app = {
   dutyRecords: storedDuties,
   schoolCalendars: storedSchoolCalendars,
   patternRuns,
+  auditLog: storedAuditLog,
 };

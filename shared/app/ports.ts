@@ -15,13 +15,14 @@ import type { Change, Referral, ReferralEvent, Suggestion } from '../domain/refe
 import type { PupilRow, SchoolView } from '../domain/school-view.js';
 import type { PupilSummaryRecord } from '../store/pupils.js';
 import type { CalendarImportRecord, CalendarImportRef, HeldCalendar } from '../store/calendars.js';
+import type { AuditEntry, AuditQuery } from '../store/audit.js';
 import type { CareDocument, CareIndex, CareSource } from '../store/care.js';
 import type { SchoolDuties } from '../store/duties.js';
 import type { ImportRecord } from '../store/imports.js';
 import type { IngestMessage } from '../store/queues.js';
 import type { LaListFilter } from '../store/la-lists.js';
 import type { LatestPatterns, PatternFindingsDocument, PatternRun } from '../store/patterns.js';
-import type { IdempotencyClaim, ReferralFilter, ReferralListItem } from '../store/referrals.js';
+import type { CaseWithActions, IdempotencyClaim, ReferralFilter, ReferralListItem } from '../store/referrals.js';
 import type { ReturnRecord, ReturnStatus } from '../store/returns.js';
 import type { SchoolRecord } from '../store/schools.js';
 
@@ -133,6 +134,8 @@ export interface Referrals {
   ): Promise<ReferralListItem[]>;
   /** Pupils with a case still open. */
   openUpns(): Promise<Set<string>>;
+  /** Every case on which any action was recorded (penalty notices are actions), across the LA. */
+  withActions(): Promise<CaseWithActions[]>;
 }
 
 /** The referral suggestions with each child missing education after a deletion added (the LA's duties, docs/duties.md). */
@@ -259,4 +262,10 @@ export interface PatternRuns {
   update(runId: string, changes: Partial<Omit<PatternRun, 'runId' | 'receivedAt' | 'trigger'>>): Promise<void>;
   /** Start the detectors on a recorded run, asynchronously; throws when the patterns function cannot be reached. */
   start(request: { trigger: 'api'; runId: string; requestedBy: string; academicYear?: number }): Promise<void>;
+}
+
+/** The audit log as written (docs/design.md §4), read newest first. */
+export interface AuditLog {
+  /** A page of entries; undefined when the cursor is not one this service issued for this query. */
+  query(q: AuditQuery): Promise<{ items: AuditEntry[]; nextCursor: string | null } | undefined>;
 }

@@ -7,6 +7,7 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { runtimeConfig } from '../config.js';
+import { queryAudit } from '../store/audit.js';
 import { headBlob, putBlob, putJson } from '../store/blobs.js';
 import {
   calendarSourcesFor,
@@ -27,6 +28,7 @@ import { createReturn, getReturn, setReturnStatus } from '../store/returns.js';
 import { getSchool, getSchools, getSessionDays, listSchools, upsertSchool } from '../store/schools.js';
 import {
   appendChange,
+  casesWithActions,
   claimCreateKey,
   getReferral,
   getReferralsOfPupil,
@@ -37,6 +39,7 @@ import {
   upnsWithOpenReferrals,
 } from '../store/referrals.js';
 import type {
+  AuditLog,
   Calendars,
   CareLists,
   DutyRecords,
@@ -122,6 +125,7 @@ export const storedReferrals: Referrals = {
   list: (filter, limit, cursor, keep) => listReferrals(filter, limit, cursor, keep),
   listAll: (filter, keep) => listAllReferrals(filter, keep),
   openUpns: () => upnsWithOpenReferrals(),
+  withActions: () => casesWithActions(),
 };
 
 export const storedPatternFindings: PatternFindings = {
@@ -168,4 +172,16 @@ export const storedDuties: DutyRecords = { ofYear: (year, urn) => listSchoolDuti
 export const storedSchoolCalendars: SchoolCalendars = {
   sourcesFor: (urn, year) => calendarSourcesFor(urn, year),
   sourcesForSchools: (urns, year) => calendarSourcesForSchools(urns, year),
+};
+
+export const storedAuditLog: AuditLog = {
+  query: async (q) => {
+    try {
+      return await queryAudit(q);
+    } catch (err) {
+      // A cursor this service did not issue (or one for another query) is the caller's mistake, not a fault.
+      if ((err as Error).name === 'InvalidCursorError' || (err as Error).message?.includes('cursor')) return undefined;
+      throw err;
+    }
+  },
 };
