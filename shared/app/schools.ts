@@ -131,7 +131,14 @@ export async function unresolvedNOf(
   { principal, audit }: { principal: Principal; audit: AuditTrail },
   query: { urn: string | undefined; academicYear?: number },
 ): Promise<
-  Outcome<{ urn: string; year: number; today: string; limit: number; outstanding: number; items: UnresolvedN[] }>
+  Outcome<{
+    urn: string;
+    academicYear: number;
+    asAt: string;
+    limitSchoolDays: number;
+    outstandingNSessions: number;
+    items: UnresolvedN[];
+  }>
 > {
   const urn = Urn.safeParse(query.urn);
   if (!urn.success || !mayReadSchoolDataQuality(principal, urn.data)) {
@@ -159,5 +166,12 @@ export async function unresolvedNOf(
     session: n.session,
     schoolDaysSince: n.schoolDaysSince,
   }));
-  return done({ urn: urn.data, year, today, limit, outstanding: outstanding.length, items });
+  return done({
+    urn: urn.data,
+    academicYear: year,
+    asAt: today,
+    limitSchoolDays: limit,
+    outstandingNSessions: outstanding.length,
+    items,
+  });
 }

@@ -69,6 +69,7 @@ const CalendarSources = z
   })
   .meta({ id: 'CalendarSources' });
 
+const UNRESOLVED_N_CSV = ['upn', 'forename', 'surname', 'date', 'session', 'schoolDaysSince'];
 const SCHOOL_CSV = [
   'urn',
   'name',
@@ -147,26 +148,13 @@ export const schoolRoutes = [
       const held = resultOf(
         await unresolvedNOf(app, { principal, audit }, { urn: params.urn, academicYear: query.academicYear }),
       );
-      const { urn, items } = held;
       audit.pupils(
-        { target: `school:${urn}:unresolved-n`, outcome: 'ok', urn },
-        items.map((i) => i.upn),
+        { target: `school:${held.urn}:unresolved-n`, outcome: 'ok', urn: held.urn },
+        held.items.map((i) => i.upn),
       );
       if (wantsCsv(event))
-        return csvResponse(
-          `unresolved-n-${urn}-${held.today}.csv`,
-          ['upn', 'forename', 'surname', 'date', 'session', 'schoolDaysSince'],
-          items,
-        );
-      return json(200, {
-        urn,
-        academicYear: held.year,
-        asAt: held.today,
-        limitSchoolDays: held.limit,
-        outstandingNSessions: held.outstanding,
-        items,
-        nextCursor: null,
-      });
+        return csvResponse(`unresolved-n-${held.urn}-${held.asAt}.csv`, UNRESOLVED_N_CSV, held.items);
+      return json(200, { ...held, nextCursor: null });
     },
   }),
 ];
