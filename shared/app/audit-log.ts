@@ -12,7 +12,7 @@ import type { AuditLog } from './ports.js';
 export type AuditLogDeps = { auditLog: AuditLog };
 
 /** The longest span one query may cover, so a query never walks years of day partitions. */
-export const MAX_AUDIT_DAYS = 92;
+const MAX_AUDIT_DAYS = 92;
 
 export interface AuditLogQuery {
   upn?: string;

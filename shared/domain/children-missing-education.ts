@@ -27,7 +27,7 @@ export const CME_STATUSES = [
 export type CmeStatus = (typeof CME_STATUSES)[number];
 
 /** School days after the leaving date within which the destination school must list the child. */
-export const DESTINATION_LISTING_SCHOOL_DAYS = 10;
+const DESTINATION_LISTING_SCHOOL_DAYS = 10;
 
 /** Where a child is on a register: one enrolment (any school, any year). */
 export interface Listing {
@@ -70,7 +70,7 @@ function compulsoryAge(d: Pick<Deletion, 'dob' | 'yearGroup' | 'leavingDate'>): 
 }
 
 /** The first listing of the child on a roll since the deletion, if any. */
-export function listingSince(deletion: Pick<Deletion, 'urn' | 'leavingDate'>, listings: readonly Listing[]): Listing | undefined {
+function listingSince(deletion: Pick<Deletion, 'urn' | 'leavingDate'>, listings: readonly Listing[]): Listing | undefined {
   let best: Listing | undefined;
   for (const l of listings) {
     const from = l.admissionDate ?? l.firstListed;

@@ -12,7 +12,7 @@ import { app } from '../app.js';
 import { csvResponse, defineRoute, json, pageOf, pageQuery, problem, resultOf, wantsCsv } from '../http.js';
 import { PupilDutyFields } from './duties.js';
 
-export const FLAG_TYPES = [
+const FLAG_TYPES = [
   'persistent_absence',
   'severe_absence',
   'at_risk_pa',
@@ -42,7 +42,7 @@ const EnrolmentView = z.object({
   severeAbsence: z.boolean(),
 });
 
-export const PupilView = z
+const PupilView = z
   .object({
     upn: z.string(),
     forename: z.string().nullable(),
