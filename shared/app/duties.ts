@@ -26,7 +26,7 @@ import {
 import { episodesOverlapping } from '../domain/cohorts.js';
 import { academicYearEnd, academicYearOf, academicYearStart, addDays, todayInEngland } from '../domain/dates.js';
 import { pastReviewLimit, type PartTimeTimetable } from '../domain/part-time-timetables.js';
-import type { Enrolment } from '../domain/pupil-summary.js';
+import type { Enrolment, EnrolmentKey } from '../domain/pupil-summary.js';
 import type { Suggestion } from '../domain/referrals.js';
 import { socialWorkerAbsences, type SocialWorkerAbsence } from '../domain/social-worker-absences.js';
 import { defaultAlertDate, lookedAfterAsOf, type VirtualSchoolChild } from '../domain/virtual-school.js';
@@ -454,7 +454,7 @@ async function socialWorkerChildren(deps: DutiesDeps, year: number): Promise<Vir
       ).length > 0
     )
       upns.add(upn);
-  const keys: Array<{ upn: string; academicYear: number; urn: string }> = [];
+  const keys: EnrolmentKey[] = [];
   const queried: string[] = [];
   for (const upn of upns) {
     const row = rows.get(upn);

@@ -10,7 +10,7 @@ import type { Closure, SchoolCalendarSources } from '../domain/calendar.js';
 import type { LaView, SchoolCell } from '../domain/la-view.js';
 import type { PeriodCells } from '../domain/metrics.js';
 import type { Period } from '../domain/periods.js';
-import type { Enrolment, PupilFlag } from '../domain/pupil-summary.js';
+import type { Enrolment, EnrolmentKey, PupilFlag } from '../domain/pupil-summary.js';
 import type { Change, Referral, ReferralEvent, Suggestion } from '../domain/referrals.js';
 import type { PupilRow, SchoolView } from '../domain/school-view.js';
 import type { PupilSummaryRecord } from '../store/pupils.js';
@@ -234,7 +234,7 @@ export interface VirtualSchoolRecords {
   /** Every child's care episodes from the LA's lists (every source), by UPN. */
   careIndex(): Promise<CareIndex>;
   /** The enrolments with these keys (those held). */
-  enrolmentsByKeys(keys: Array<{ upn: string; academicYear: number; urn: string }>): Promise<Enrolment[]>;
+  enrolmentsByKeys(keys: EnrolmentKey[]): Promise<Enrolment[]>;
   /** Every enrolment held for the pupil, in any year. */
   enrolments(upn: string): Promise<Enrolment[]>;
 }

@@ -18,6 +18,7 @@
  * that the officer checks (`ageUnknown: true`).
  */
 import type { Deletion } from './admission-register.js';
+import type { Enrolment } from './pupil-summary.js';
 import { isOfCompulsorySchoolAge } from './compulsory-school-age.js';
 
 export const CME_STATUSES = [
@@ -30,13 +31,7 @@ export type CmeStatus = (typeof CME_STATUSES)[number];
 const DESTINATION_LISTING_SCHOOL_DAYS = 10;
 
 /** Where a child is on a register: one enrolment (any school, any year). */
-export interface Listing {
-  urn: string;
-  admissionDate?: string;
-  leavingDate?: string;
-  firstListed: string;
-  lastListed: string;
-}
+export type Listing = Pick<Enrolment, 'urn' | 'admissionDate' | 'leavingDate' | 'firstListed' | 'lastListed'>;
 
 export interface CmeContext {
   today: string;
