@@ -38,7 +38,7 @@ export async function redirectToObject(bucket: string, key: string, filename: st
 }
 
 /** The result's size as Lambda counts it: the serialised JSON (escapes and base64 included). */
-function resultBytes(result: Result): number {
+export function resultBytes(result: Result): number {
   return Buffer.byteLength(JSON.stringify(result), 'utf8');
 }
 

@@ -134,7 +134,7 @@ export function laListQuery(year: number, list: string, f: LaListFilter): { pk: 
 }
 
 /** One page of a list, worst first: `limit` rows (fewer only at the end) and the key after them, if more follow. */
-async function laListPage(
+export async function laListPage(
   year: number, list: string, f: LaListFilter, limit: number, start?: Record<string, unknown>,
 ): Promise<{ rows: PupilRow[]; lastKey?: Record<string, unknown> }> {
   const q = laListQuery(year, list, f);
@@ -171,7 +171,7 @@ export async function laListAll(year: number, list: string, f: LaListFilter): Pr
 }
 
 /** How many rows a filtered list holds, when a filter is left over (two at once): reads the narrower partition. */
-async function laListCount(year: number, list: string, f: LaListFilter): Promise<number> {
+export async function laListCount(year: number, list: string, f: LaListFilter): Promise<number> {
   const q = laListQuery(year, list, f);
   let n = 0;
   let start: Record<string, unknown> | undefined;
