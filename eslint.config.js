@@ -66,6 +66,9 @@ export default defineConfig(
       eqeqeq: ['error', 'always', { null: 'ignore' }],
       // The XML reader strips the control characters XML 1.0 forbids, on purpose, and its tests build them.
       'no-control-regex': 'off',
+      // Line breaks are Prettier's: it breaks a long chain before `[index]` (as eslint-config-prettier
+      // notes, this rule then fights it), and with `semi: true` there is no ASI hazard for it to catch.
+      'no-unexpected-multiline': 'off',
     },
   },
   {

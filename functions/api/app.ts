@@ -3,9 +3,15 @@
  * and to the API's own read models where a use case needs them. Routes hand this to the use cases.
  */
 import { configuredSettings, ingestQueue, storedCalendars, storedRegistry, storedCareLists, storedFiles, storedImports, storedPatternFindings, storedPupils, storedReferrals, storedReturns, storedSchools, storedVirtualSchool } from '../../shared/app/wiring.js';
+import { storedAuditLog, storedDutyRecords, storedSchoolCalendars } from '../../shared/app/wiring.js';
 import type { LaLists, LookedAfter, MissingEducation, PupilDuties, Registers, Views } from '../../shared/app/ports.js';
+import type { PatternRuns } from '../../shared/app/ports.js';
+import { InvokeCommand } from '@aws-sdk/client-lambda';
+import { runtimeConfig } from '../../shared/config.js';
+import { lambdaClient } from '../../shared/store/clients.js';
+import { createPatternRun, getPatternRun, updatePatternRun } from '../../shared/store/patterns.js';
 import { cellsForPeriod, pupilRowsForPeriod } from './any-period.js';
-import { pupilDutyFields, withChildrenMissingEducation } from './routes/duties.js';
+import { pupilDutyFields, withChildrenMissingEducation } from '../../shared/app/duties.js';
 import { currentLaView, currentSchoolView } from './view-cache.js';
 import { lookedAfterAmong } from '../../shared/store/care.js';
 import { getLaRows, laListAll, laListPageAfter } from '../../shared/store/la-lists.js';
@@ -32,16 +38,29 @@ const laLists: LaLists = {
 
 const lookedAfter: LookedAfter = { among: (upns, asOf) => lookedAfterAmong(upns, asOf) };
 
-/** What the statutory duties add to a pupil view and to the referral suggestions (routes/duties.ts). */
-const duties: PupilDuties = { fieldsFor: (principal, upn, year, urns) => pupilDutyFields(principal, upn, year, urns) };
+/** What the statutory duties add to a pupil view and to the referral suggestions (shared/app/duties.ts). */
+const duties: PupilDuties = { fieldsFor: (principal, upn, year, urns) => pupilDutyFields(app, principal, upn, year, urns) };
 const missingEducation: MissingEducation = {
-  withChildrenMissingEducation: (principal, suggestions, year, hasOpenCase, urn) => withChildrenMissingEducation(principal, suggestions, year, hasOpenCase, urn),
+  withChildrenMissingEducation: (principal, suggestions, year, hasOpenCase, urn) => withChildrenMissingEducation(app, principal, suggestions, year, hasOpenCase, urn),
 };
 
 /** Any other period, from the registers this instance holds. */
 const registers: Registers = {
   cellsForPeriod: (period, urns) => cellsForPeriod(period, urns),
   pupilRowsForPeriod: (period, options) => pupilRowsForPeriod(period, options),
+};
+
+/** Runs asked for through the API: recorded in the table, started by an asynchronous invocation of the patterns Lambda. */
+const patternRuns: PatternRuns = {
+  create: async (run) => {
+    await createPatternRun(run);
+  },
+  get: (runId) => getPatternRun(runId),
+  update: (runId, changes) => updatePatternRun(runId, changes),
+  start: async (request) => {
+    const payload = Buffer.from(JSON.stringify(request));
+    await lambdaClient().send(new InvokeCommand({ FunctionName: runtimeConfig().patternsFunction, InvocationType: 'Event', Payload: payload }));
+  },
 };
 
 export const app = {
@@ -64,4 +83,8 @@ export const app = {
   laLists,
   lookedAfter,
   registers,
+  dutyRecords: storedDutyRecords,
+  schoolCalendars: storedSchoolCalendars,
+  patternRuns,
+  auditLog: storedAuditLog,
 };

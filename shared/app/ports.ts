@@ -6,21 +6,23 @@
 import type { LaSettings } from '../config.js';
 import type { Principal } from '../domain/access.js';
 import type { CareEpisodeSpan } from '../domain/cohorts.js';
-import type { Closure } from '../domain/calendar.js';
+import type { Closure, SchoolCalendarSources } from '../domain/calendar.js';
 import type { LaView, SchoolCell } from '../domain/la-view.js';
 import type { PeriodCells } from '../domain/metrics.js';
 import type { Period } from '../domain/periods.js';
-import type { Enrolment, PupilFlag } from '../domain/pupil-summary.js';
+import type { Enrolment, EnrolmentKey, PupilFlag } from '../domain/pupil-summary.js';
 import type { Change, Referral, ReferralEvent, Suggestion } from '../domain/referrals.js';
 import type { PupilRow, SchoolView } from '../domain/school-view.js';
 import type { PupilSummaryRecord } from '../store/pupils.js';
 import type { CalendarImportRecord, CalendarImportRef, HeldCalendar } from '../store/calendars.js';
+import type { AuditEntry, AuditQuery } from '../store/audit.js';
 import type { CareDocument, CareIndex, CareSource } from '../store/care.js';
+import type { SchoolDuties } from '../store/duties.js';
 import type { ImportRecord } from '../store/imports.js';
 import type { IngestMessage } from '../store/queues.js';
 import type { LaListFilter } from '../store/la-lists.js';
-import type { LatestPatterns, PatternFindingsDocument } from '../store/patterns.js';
-import type { IdempotencyClaim, ReferralFilter, ReferralListItem } from '../store/referrals.js';
+import type { LatestPatterns, PatternFindingsDocument, PatternRun } from '../store/patterns.js';
+import type { CaseWithActions, IdempotencyClaim, ReferralFilter, ReferralListItem } from '../store/referrals.js';
 import type { ReturnRecord, ReturnStatus } from '../store/returns.js';
 import type { SchoolRecord } from '../store/schools.js';
 
@@ -35,7 +37,13 @@ export interface Returns {
 export type FileArea = 'returns' | 'quarantine';
 
 export interface Files {
-  put(area: FileArea, key: string, body: Buffer | string, contentType: string, metadata?: Record<string, string>): Promise<void>;
+  put(
+    area: FileArea,
+    key: string,
+    body: Buffer | string,
+    contentType: string,
+    metadata?: Record<string, string>,
+  ): Promise<void>;
   putJson(area: FileArea, key: string, value: unknown): Promise<void>;
   exists(area: FileArea, key: string): Promise<boolean>;
   /** A presigned PUT for a file too large to send through the API. */
@@ -69,7 +77,11 @@ export interface Imports {
 export interface Calendars {
   list(): Promise<HeldCalendar[]>;
   /** Apply an upload's closures to one calendar; refused when it would hold more than the calendar keeps. */
-  store(urn: string | undefined, closures: readonly Closure[], ref: Omit<CalendarImportRef, 'closures' | 'academicYears'>): Promise<HeldCalendar | { tooLarge: string }>;
+  store(
+    urn: string | undefined,
+    closures: readonly Closure[],
+    ref: Omit<CalendarImportRef, 'closures' | 'academicYears'>,
+  ): Promise<HeldCalendar | { tooLarge: string }>;
   putImport(record: CalendarImportRecord): Promise<void>;
 }
 
@@ -97,7 +109,11 @@ export interface PatternFindings {
 /** Referral cases and their event history (docs/design.md §5). */
 export interface Referrals {
   /** Claim an Idempotency-Key for a create, or learn the case and body hash it was first used with. */
-  claimCreateKey(caller: string, key: string, record: { referralId: string; bodyHash: string; at: string }): Promise<IdempotencyClaim>;
+  claimCreateKey(
+    caller: string,
+    key: string,
+    record: { referralId: string; bodyHash: string; at: string },
+  ): Promise<IdempotencyClaim>;
   putNew(change: Change): Promise<{ referral: Referral; events: ReferralEvent[] }>;
   get(id: string): Promise<{ referral: Referral; events: ReferralEvent[] } | undefined>;
   /** Append a change made to the case as read at `expectedVersion`; stale when someone else changed it first. */
@@ -105,16 +121,32 @@ export interface Referrals {
   /** Every case about a pupil (penalty-notice history across cases). */
   ofPupil(upn: string): Promise<Referral[]>;
   /** A page of cases, newest first; `keep` drops those the caller may not see before the page is cut. */
-  list(filter: ReferralFilter, limit: number, cursor: string | undefined, keep?: (items: ReferralListItem[]) => Promise<ReferralListItem[]>): Promise<{ items: ReferralListItem[]; nextCursor: string | null }>;
+  list(
+    filter: ReferralFilter,
+    limit: number,
+    cursor: string | undefined,
+    keep?: (items: ReferralListItem[]) => Promise<ReferralListItem[]>,
+  ): Promise<{ items: ReferralListItem[]; nextCursor: string | null }>;
   /** Every case matching (an export). */
-  listAll(filter: ReferralFilter, keep?: (items: ReferralListItem[]) => Promise<ReferralListItem[]>): Promise<ReferralListItem[]>;
+  listAll(
+    filter: ReferralFilter,
+    keep?: (items: ReferralListItem[]) => Promise<ReferralListItem[]>,
+  ): Promise<ReferralListItem[]>;
   /** Pupils with a case still open. */
   openUpns(): Promise<Set<string>>;
+  /** Every case on which any action was recorded (penalty notices are actions), across the LA. */
+  withActions(): Promise<CaseWithActions[]>;
 }
 
 /** The referral suggestions with each child missing education after a deletion added (the LA's duties, docs/duties.md). */
 export interface MissingEducation {
-  withChildrenMissingEducation(principal: Principal, suggestions: Suggestion[], year: number, hasOpenCase: (upn: string) => boolean, urn?: string): Promise<Suggestion[]>;
+  withChildrenMissingEducation(
+    principal: Principal,
+    suggestions: Suggestion[],
+    year: number,
+    hasOpenCase: (upn: string) => boolean,
+    urn?: string,
+  ): Promise<Suggestion[]>;
 }
 
 /** The materialised views as currently published (the year to date, census terms, weeks). */
@@ -129,7 +161,10 @@ export interface Views {
 /** Exact figures for a period that is not materialised, computed from the schools' registers. */
 export interface Registers {
   cellsForPeriod(period: Period, urns?: ReadonlySet<string>): Promise<Array<{ urn: string; cells: PeriodCells }>>;
-  pupilRowsForPeriod(period: Period, options?: { urns?: ReadonlySet<string>; withCare?: boolean }): Promise<Array<PupilRow & { periodCounts: number[] }>>;
+  pupilRowsForPeriod(
+    period: Period,
+    options?: { urns?: ReadonlySet<string>; withCare?: boolean },
+  ): Promise<Array<PupilRow & { periodCounts: number[] }>>;
 }
 
 /** Pupils as the ingest left them, and what the LA's lists and the patterns run add. */
@@ -144,7 +179,12 @@ export interface PupilRecords {
 
 /** What the statutory duties add to a pupil view (looked after today; part-time timetables the caller may see). */
 export interface PupilDuties {
-  fieldsFor(principal: Principal, upn: string, academicYear: number, urns: readonly string[]): Promise<Record<string, unknown>>;
+  fieldsFor(
+    principal: Principal,
+    upn: string,
+    academicYear: number,
+    urns: readonly string[],
+  ): Promise<Record<string, unknown>>;
 }
 
 /** The LA's settings (thresholds, what is shared with schools), read when a use case runs. */
@@ -172,7 +212,14 @@ export interface LaLists {
    * The page after `cursor` (signed, bound to `binding`: the query without its paging); undefined when
    * the cursor is not one this service issued for this list.
    */
-  page(year: number, list: string, filter: LaListFilter, limit: number, cursor: string | undefined, binding: Record<string, unknown>): Promise<LaListPage | undefined>;
+  page(
+    year: number,
+    list: string,
+    filter: LaListFilter,
+    limit: number,
+    cursor: string | undefined,
+    binding: Record<string, unknown>,
+  ): Promise<LaListPage | undefined>;
   /** The version of the LA figures and lists (binds a computed list's cursor to the list as it stands). */
   version(year: number): Promise<number>;
 }
@@ -187,18 +234,16 @@ export interface VirtualSchoolRecords {
   /** Every child's care episodes from the LA's lists (every source), by UPN. */
   careIndex(): Promise<CareIndex>;
   /** The enrolments with these keys (those held). */
-  enrolmentsByKeys(keys: Array<{ upn: string; academicYear: number; urn: string }>): Promise<Enrolment[]>;
+  enrolmentsByKeys(keys: EnrolmentKey[]): Promise<Enrolment[]>;
   /** Every enrolment held for the pupil, in any year. */
   enrolments(upn: string): Promise<Enrolment[]>;
 }
 
 // ---- Applying a return and rolling up the LA (the ingest and rollup Lambdas; issue 16) ------------
 // (Their imports are kept with them, so this block and the API's ports change apart.)
-import type { SchoolCalendarSources } from '../domain/calendar.js';
 import type { LaAggregate, SchoolContribution } from '../domain/la-view.js';
 import type { PupilYearSummary } from '../domain/pupil-summary.js';
 import type { RegisterRow, SchoolRegister } from '../domain/register.js';
-import type { SchoolDuties } from '../store/duties.js';
 import type { IdentityReview } from '../store/identity-reviews.js';
 import type { HeldEnrolment, PupilHead, PupilHeadWrite } from '../store/pupils.js';
 import type { ReturnError } from '../store/returns.js';
@@ -291,4 +336,35 @@ export interface LaFigures {
   /** Apply one school's changed rows to the LA lists (shared/store/la-lists.ts `applyLaRows`). */
   applyRows(academicYear: number, urn: string, rows: readonly PupilRow[], seq: number, baselines: Map<string, { parts: string[]; sk?: string; now: string[] }>): Promise<void>;
   schools(urns: string[]): Promise<Map<string, SchoolRecord>>;
+}
+
+/** The schools' admission-register duties per year (docs/duties.md), as each school's ingest leaves them. */
+export interface DutyRecords {
+  /** One school's document for the year (when held), or every school's. */
+  ofYear(academicYear: number, urn?: string): Promise<SchoolDuties[]>;
+}
+
+/** What a school's calendar for a year is merged from (its registers' session days, term dates, bank holidays). */
+export interface SchoolCalendars {
+  sourcesFor(
+    urn: string,
+    academicYear: number,
+  ): Promise<SchoolCalendarSources & { held: { la: boolean; own: boolean } }>;
+  /** The same for many schools at once (without what is held of each). */
+  sourcesForSchools(urns: readonly string[], academicYear: number): Promise<Map<string, SchoolCalendarSources>>;
+}
+
+/** Runs of the patterns detectors asked for through the API (docs/design.md §2.6). */
+export interface PatternRuns {
+  create(run: PatternRun): Promise<void>;
+  get(runId: string): Promise<PatternRun | undefined>;
+  update(runId: string, changes: Partial<Omit<PatternRun, 'runId' | 'receivedAt' | 'trigger'>>): Promise<void>;
+  /** Start the detectors on a recorded run, asynchronously; throws when the patterns function cannot be reached. */
+  start(request: { trigger: 'api'; runId: string; requestedBy: string; academicYear?: number }): Promise<void>;
+}
+
+/** The audit log as written (docs/design.md §4), read newest first. */
+export interface AuditLog {
+  /** A page of entries; undefined when the cursor is not one this service issued for this query. */
+  query(q: AuditQuery): Promise<{ items: AuditEntry[]; nextCursor: string | null } | undefined>;
 }

@@ -10,7 +10,7 @@
 import { inVirtualSchool, mayReadPupil, mayUseVirtualSchool, type Principal } from '../domain/access.js';
 import { episodesOverlapping } from '../domain/cohorts.js';
 import { academicYearEnd, academicYearOf, academicYearStart, addDays, todayInEngland } from '../domain/dates.js';
-import type { Enrolment } from '../domain/pupil-summary.js';
+import type { Enrolment, EnrolmentKey } from '../domain/pupil-summary.js';
 import { totalsOf, toStats, type Stats } from '../domain/stats.js';
 import {
   ALERT_TYPES,
@@ -34,7 +34,12 @@ import type { AuditTrail } from './audit.js';
 import { done, refuse, type Outcome } from './outcome.js';
 import type { LaLists, PupilRecords, Schools, VirtualSchoolRecords } from './ports.js';
 
-export type VirtualSchoolDeps = { laLists: LaLists; schools: Schools; pupils: PupilRecords; virtualSchool: VirtualSchoolRecords };
+export type VirtualSchoolDeps = {
+  laLists: LaLists;
+  schools: Schools;
+  pupils: PupilRecords;
+  virtualSchool: VirtualSchoolRecords;
+};
 
 // ---- Who and whom ----------------------------------------------------------------------------------
 
@@ -46,7 +51,12 @@ const NOT_FOR_ROLE = 'The Virtual School routes are for the Virtual School Head 
  * lists for the year, on a register or not. Enrolments are those of the year, except for the UPNs
  * in `allYears` (every year: entering care may straddle 1 August).
  */
-async function virtualSchoolChildren(deps: VirtualSchoolDeps, year: number, care: CareIndex, allYears: ReadonlySet<string> = new Set()): Promise<VirtualSchoolChild[]> {
+async function virtualSchoolChildren(
+  deps: VirtualSchoolDeps,
+  year: number,
+  care: CareIndex,
+  allYears: ReadonlySet<string> = new Set(),
+): Promise<VirtualSchoolChild[]> {
   // The roll's own partition: as many rows as the Virtual School's children, not the LA's pupils.
   const rows = new Map((await deps.laLists.all(year, 'vs', {})).map((r) => [r.upn, r]));
   const from = academicYearStart(year);
@@ -56,7 +66,7 @@ async function virtualSchoolChildren(deps: VirtualSchoolDeps, year: number, care
   for (const [upn, spans] of care) if (episodesOverlapping(spans, from, to).length > 0) upns.add(upn);
 
   const enrolments = new Map<string, Enrolment[]>();
-  const keys: Array<{ upn: string; academicYear: number; urn: string }> = [];
+  const keys: EnrolmentKey[] = [];
   const queried: string[] = [];
   for (const upn of upns) {
     const row = rows.get(upn);
@@ -83,11 +93,18 @@ export interface ChildDetails {
 
 /** Name and year group from the enrolment the child was most recently listed on in the year. */
 function detailsOf(child: VirtualSchoolChild, year: number): ChildDetails {
-  const latest = child.enrolments
-    .filter((e) => e.academicYear === year)
-    .sort((a, b) => (a.lastListed < b.lastListed ? 1 : a.lastListed > b.lastListed ? -1 : a.urn < b.urn ? -1 : 1))[0]
-    ?? [...child.enrolments].sort((a, b) => (a.lastListed < b.lastListed ? 1 : -1))[0];
-  return { forename: latest?.forename ?? null, surname: latest?.surname ?? null, dob: latest?.dob ?? null, yearGroup: latest?.yearGroup ?? null };
+  const latest =
+    child.enrolments
+      .filter((e) => e.academicYear === year)
+      .sort((a, b) =>
+        a.lastListed < b.lastListed ? 1 : a.lastListed > b.lastListed ? -1 : a.urn < b.urn ? -1 : 1,
+      )[0] ?? [...child.enrolments].sort((a, b) => (a.lastListed < b.lastListed ? 1 : -1))[0];
+  return {
+    forename: latest?.forename ?? null,
+    surname: latest?.surname ?? null,
+    dob: latest?.dob ?? null,
+    yearGroup: latest?.yearGroup ?? null,
+  };
 }
 
 async function schoolsOf(deps: VirtualSchoolDeps, urns: Iterable<string>): Promise<Map<string, SchoolRecord>> {
@@ -107,13 +124,24 @@ function schoolRef(urn: string, schools: Map<string, SchoolRecord>): SchoolRef {
 }
 
 /** A period within one academic year: explicit from/to, else the academic year to date. */
-function periodOf(query: { academicYear?: number; from?: string; to?: string }, today: string): Outcome<{ year: number; from: string; to: string }> {
-  const year = query.from ? academicYearOf(query.from) : query.to ? academicYearOf(query.to) : (query.academicYear ?? academicYearOf(today));
+function periodOf(
+  query: { academicYear?: number; from?: string; to?: string },
+  today: string,
+): Outcome<{ year: number; from: string; to: string }> {
+  const year = query.from
+    ? academicYearOf(query.from)
+    : query.to
+      ? academicYearOf(query.to)
+      : (query.academicYear ?? academicYearOf(today));
   const yearEnd = academicYearEnd(year);
   const to = query.to ?? (today < yearEnd ? today : yearEnd);
   const from = query.from ?? academicYearStart(year);
-  if (academicYearOf(to) !== year) return refuse('invalid', 'A period must lie within one academic year (1 August to 31 July).', { errors: [{ field: 'to', message: 'in a different academic year from `from`' }] });
-  if (from > to) return refuse('invalid', '`from` is after `to`.', { errors: [{ field: 'from', message: 'must not be after to' }] });
+  if (academicYearOf(to) !== year)
+    return refuse('invalid', 'A period must lie within one academic year (1 August to 31 July).', {
+      errors: [{ field: 'to', message: 'in a different academic year from `from`' }],
+    });
+  if (from > to)
+    return refuse('invalid', '`from` is after `to`.', { errors: [{ field: 'from', message: 'must not be after to' }] });
   return done({ year, from, to });
 }
 
@@ -144,7 +172,11 @@ export interface RollItem {
 }
 
 /** The Virtual School's roll for the period: children in the cohort at any time in it, worst first. */
-export async function virtualSchoolRoll(deps: VirtualSchoolDeps, principal: Principal, query: RollQuery): Promise<Outcome<{ from: string; to: string; items: RollItem[] }>> {
+export async function virtualSchoolRoll(
+  deps: VirtualSchoolDeps,
+  principal: Principal,
+  query: RollQuery,
+): Promise<Outcome<{ from: string; to: string; items: RollItem[] }>> {
   if (!mayUseVirtualSchool(principal)) return refuse('forbidden', NOT_FOR_ROLE);
   const period = periodOf(query, todayInEngland());
   if (!period.ok) return period;
@@ -165,14 +197,25 @@ export async function virtualSchoolRoll(deps: VirtualSchoolDeps, principal: Prin
     return t.possible > 0 ? (t.authorised + t.unauthorised) / t.possible : -1;
   };
   entries.sort((a, b) => rate(b.entry) - rate(a.entry) || (a.entry.upn < b.entry.upn ? -1 : 1));
-  const schools = await schoolsOf(deps, entries.flatMap((x) => x.entry.urns));
+  const schools = await schoolsOf(
+    deps,
+    entries.flatMap((x) => x.entry.urns),
+  );
   const items = entries.map(({ child, entry }) => {
     const d = detailsOf(child, year);
     return {
-      upn: entry.upn, forename: d.forename, surname: d.surname, yearGroup: d.yearGroup,
-      everCohorts: entry.everCohorts, cohortsAtEnd: entry.cohortsAtEnd, onRegister: entry.onRegister,
-      schools: entry.urns.map((u) => schoolRef(u, schools)), daysInCohort: entry.daysInCohort,
-      stats: toStats(entry.counts), persistentAbsence: entry.persistentAbsence, severeAbsence: entry.severeAbsence,
+      upn: entry.upn,
+      forename: d.forename,
+      surname: d.surname,
+      yearGroup: d.yearGroup,
+      everCohorts: entry.everCohorts,
+      cohortsAtEnd: entry.cohortsAtEnd,
+      onRegister: entry.onRegister,
+      schools: entry.urns.map((u) => schoolRef(u, schools)),
+      daysInCohort: entry.daysInCohort,
+      stats: toStats(entry.counts),
+      persistentAbsence: entry.persistentAbsence,
+      severeAbsence: entry.severeAbsence,
     };
   });
   return done({ from, to, items });
@@ -205,11 +248,18 @@ export type AlertItem = {
 };
 
 /** The day's alerts about the Virtual School's children (the previous working day by default). */
-export async function virtualSchoolAlerts(deps: VirtualSchoolDeps, principal: Principal, query: AlertsQuery): Promise<Outcome<{ date: string; counts: Record<AlertType, number>; items: AlertItem[] }>> {
+export async function virtualSchoolAlerts(
+  deps: VirtualSchoolDeps,
+  principal: Principal,
+  query: AlertsQuery,
+): Promise<Outcome<{ date: string; counts: Record<AlertType, number>; items: AlertItem[] }>> {
   if (!mayUseVirtualSchool(principal)) return refuse('forbidden', NOT_FOR_ROLE);
   const today = todayInEngland();
   const date = query.date ?? defaultAlertDate(today, englandAndWalesBankHolidays());
-  if (date > today) return refuse('invalid', 'Alerts are about a day that has happened: `date` is after today.', { errors: [{ field: 'date', message: 'must not be after today' }] });
+  if (date > today)
+    return refuse('invalid', 'Alerts are about a day that has happened: `date` is after today.', {
+      errors: [{ field: 'date', message: 'must not be after today' }],
+    });
   const year = academicYearOf(date);
   const care = await deps.virtualSchool.careIndex();
   const windowFrom = addDays(date, -(query.newInCareDays - 1));
@@ -218,17 +268,34 @@ export async function virtualSchoolAlerts(deps: VirtualSchoolDeps, principal: Pr
   const children = await virtualSchoolChildren(deps, year, care, entering);
   const byUpn = new Map(children.map((c) => [c.upn, c]));
   const all = dailyAlerts(date, children, { newInCareDays: query.newInCareDays });
-  const counts = Object.fromEntries(ALERT_TYPES.map((t) => [t, all.filter((a) => a.type === t).length])) as Record<AlertType, number>;
+  const counts = Object.fromEntries(ALERT_TYPES.map((t) => [t, all.filter((a) => a.type === t).length])) as Record<
+    AlertType,
+    number
+  >;
   const chosen = query.type ? all.filter((a) => a.type === query.type) : all;
-  const schools = await schoolsOf(deps, chosen.flatMap((a) => (a.urn ? [a.urn] : [])));
+  const schools = await schoolsOf(
+    deps,
+    chosen.flatMap((a) => (a.urn ? [a.urn] : [])),
+  );
   const items = chosen.map((a) => {
     const d = detailsOf(byUpn.get(a.upn)!, year);
     const s = a.urn ? schoolRef(a.urn, schools) : undefined;
     return {
-      type: a.type, date: a.date, session: a.session ?? null, code: a.code ?? null,
-      upn: a.upn, forename: d.forename, surname: d.surname, yearGroup: d.yearGroup, cohorts: a.cohorts,
-      urn: a.urn ?? null, schoolName: s?.name ?? null, outOfArea: s ? s.outOfArea : null,
-      careStart: a.careStart ?? null, reason: a.reason ?? null, lastListed: a.lastListed ?? null,
+      type: a.type,
+      date: a.date,
+      session: a.session ?? null,
+      code: a.code ?? null,
+      upn: a.upn,
+      forename: d.forename,
+      surname: d.surname,
+      yearGroup: d.yearGroup,
+      cohorts: a.cohorts,
+      urn: a.urn ?? null,
+      schoolName: s?.name ?? null,
+      outOfArea: s ? s.outOfArea : null,
+      careStart: a.careStart ?? null,
+      reason: a.reason ?? null,
+      lastListed: a.lastListed ?? null,
     };
   });
   return done({ date, counts, items });
@@ -244,14 +311,20 @@ export interface PepQuery {
   cohort: VirtualSchoolGroup;
 }
 
-export type PepTermView = Omit<PepSummary['terms'][number], 'schools'> & { schools: Array<SchoolRef & PepSummary['terms'][number]['schools'][number]> };
+export type PepTermView = Omit<PepSummary['terms'][number], 'schools'> & {
+  schools: Array<SchoolRef & PepSummary['terms'][number]['schools'][number]>;
+};
 
 /**
  * A child's termly attendance for the Personal Education Plan. Refused as not found (existence not
  * revealed) when the child was in no Virtual School cohort in the year or is outside the caller's scope;
  * the read (or the refusal of a well-formed UPN) is noted on the caller's audit trail.
  */
-export async function virtualSchoolPepSummary(deps: VirtualSchoolDeps, { principal, audit }: { principal: Principal; audit: AuditTrail }, query: PepQuery): Promise<Outcome<{ upn: string; year: number; details: ChildDetails; terms: PepTermView[] }>> {
+export async function virtualSchoolPepSummary(
+  deps: VirtualSchoolDeps,
+  { principal, audit }: { principal: Principal; audit: AuditTrail },
+  query: PepQuery,
+): Promise<Outcome<{ upn: string; year: number; details: ChildDetails; terms: PepTermView[] }>> {
   if (!mayUseVirtualSchool(principal)) return refuse('forbidden', NOT_FOR_ROLE);
   const parsed = Upn.safeParse(query.upn ?? '');
   if (!parsed.success) return refuse('not_found', 'No such pupil.');
@@ -269,12 +342,23 @@ export async function virtualSchoolPepSummary(deps: VirtualSchoolDeps, { princip
   const careCohorts = episodesOverlapping(spans, academicYearStart(year), academicYearEnd(year)).map((e) => e.cohort);
   if (!yearSummary && careCohorts.length === 0) return notFound();
   const everCohorts = [...new Set([...(yearSummary?.everCohorts ?? []), ...careCohorts])];
-  if (!mayReadPupil(principal, { urns: yearSummary?.enrolments.map((e) => e.urn) ?? [], everCohorts })) return notFound();
+  if (!mayReadPupil(principal, { urns: yearSummary?.enrolments.map((e) => e.urn) ?? [], everCohorts }))
+    return notFound();
 
-  const child: VirtualSchoolChild = { upn, enrolments: (await deps.virtualSchool.enrolments(upn)).filter((e) => e.academicYear === year), care: spans };
+  const child: VirtualSchoolChild = {
+    upn,
+    enrolments: (await deps.virtualSchool.enrolments(upn)).filter((e) => e.academicYear === year),
+    care: spans,
+  };
   const pep = pepSummary(child, year, { cohort: query.cohort, term: query.term });
-  const schools = await schoolsOf(deps, pep.terms.flatMap((t) => t.schools.map((s) => s.urn)));
-  const terms = pep.terms.map((t) => ({ ...t, schools: t.schools.map((s) => ({ ...schoolRef(s.urn, schools), ...s })) }));
+  const schools = await schoolsOf(
+    deps,
+    pep.terms.flatMap((t) => t.schools.map((s) => s.urn)),
+  );
+  const terms = pep.terms.map((t) => ({
+    ...t,
+    schools: t.schools.map((s) => ({ ...schoolRef(s.urn, schools), ...s })),
+  }));
   audit.record({ target: 'pupil', upn, outcome: 'ok' });
   return done({ upn, year, details: detailsOf(child, year), terms });
 }

@@ -7,9 +7,18 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { runtimeConfig } from '../config.js';
+import { queryAudit } from '../store/audit.js';
 import { headBlob, putBlob, putJson } from '../store/blobs.js';
-import { CalendarTooLargeError, listCalendars, putCalendarImport, storeClosures } from '../store/calendars.js';
+import {
+  calendarSourcesFor,
+  calendarSourcesForSchools,
+  CalendarTooLargeError,
+  listCalendars,
+  putCalendarImport,
+  storeClosures,
+} from '../store/calendars.js';
 import { getCareDocument, loadCareIndex, putCareDocument, resetCareCache } from '../store/care.js';
+import { listSchoolDuties } from '../store/duties.js';
 import { keepImportFile, putImport } from '../store/imports.js';
 import { requestRollup, sendIngest } from '../store/queues.js';
 import { s3Client } from '../store/clients.js';
@@ -17,8 +26,37 @@ import { getLatestPatterns, getPatternFindings, getPupilPatternFlags } from '../
 import { getEnrolmentsByKeys, getPupilEnrolments, getSummaries, getSummary } from '../store/pupils.js';
 import { createReturn, getReturn, setReturnStatus } from '../store/returns.js';
 import { getSchool, getSchools, getSessionDays, listSchools, upsertSchool } from '../store/schools.js';
-import { appendChange, claimCreateKey, getReferral, getReferralsOfPupil, listAllReferrals, listReferrals, putNewReferral, StaleReferralError, upnsWithOpenReferrals } from '../store/referrals.js';
-import type { Calendars, CareLists, Registry, FileArea, Files, Imports, IngestQueue, PatternFindings, PupilRecords, Referrals, Returns, Schools, Settings, VirtualSchoolRecords } from './ports.js';
+import {
+  appendChange,
+  casesWithActions,
+  claimCreateKey,
+  getReferral,
+  getReferralsOfPupil,
+  listAllReferrals,
+  listReferrals,
+  putNewReferral,
+  StaleReferralError,
+  upnsWithOpenReferrals,
+} from '../store/referrals.js';
+import type {
+  AuditLog,
+  Calendars,
+  CareLists,
+  DutyRecords,
+  Registry,
+  FileArea,
+  Files,
+  Imports,
+  IngestQueue,
+  PatternFindings,
+  PupilRecords,
+  Referrals,
+  Returns,
+  SchoolCalendars,
+  Schools,
+  Settings,
+  VirtualSchoolRecords,
+} from './ports.js';
 
 /** The bucket an area is kept in. */
 export function bucketOf(area: FileArea): string {
@@ -41,7 +79,11 @@ export const storedFiles: Files = {
   },
   exists: async (area, key) => (await headBlob(bucketOf(area), key)) !== undefined,
   uploadUrl: (area, key, contentType, bytes, expiresIn) =>
-    getSignedUrl(s3Client(), new PutObjectCommand({ Bucket: bucketOf(area), Key: key, ContentType: contentType, ContentLength: bytes }), { expiresIn }),
+    getSignedUrl(
+      s3Client(),
+      new PutObjectCommand({ Bucket: bucketOf(area), Key: key, ContentType: contentType, ContentLength: bytes }),
+      { expiresIn },
+    ),
 };
 
 export const storedSchools: Schools = {
@@ -83,9 +125,13 @@ export const storedReferrals: Referrals = {
   list: (filter, limit, cursor, keep) => listReferrals(filter, limit, cursor, keep),
   listAll: (filter, keep) => listAllReferrals(filter, keep),
   openUpns: () => upnsWithOpenReferrals(),
+  withActions: () => casesWithActions(),
 };
 
-export const storedPatternFindings: PatternFindings = { latest: () => getLatestPatterns(), findings: (runId) => getPatternFindings(runId) };
+export const storedPatternFindings: PatternFindings = {
+  latest: () => getLatestPatterns(),
+  findings: (runId) => getPatternFindings(runId),
+};
 
 export const storedCareLists: CareLists = {
   get: (source) => getCareDocument(source),
@@ -121,7 +167,6 @@ export const storedRegistry: Registry = { upsert: (urn, fields) => upsertSchool(
 // (Their imports are kept with them, so this block and the API's adapters change apart.)
 import { optionalSetting, resourceName } from '../config.js';
 import { getBlob } from '../store/blobs.js';
-import { calendarSourcesFor } from '../store/calendars.js';
 import { getSchoolDuties, putSchoolDuties } from '../store/duties.js';
 import { fileIdentityReview, getIdentityReview } from '../store/identity-reviews.js';
 import { paths } from '../store/keys.js';
@@ -220,4 +265,23 @@ export const storedLaFigures: LaFigures = {
   putSchoolCells: (year, urn, periods) => putSchoolCells(year, urn, periods),
   applyRows: (year, urn, rows, seq, baselines) => applyLaRows(year, urn, rows, seq, baselines),
   schools: (urns) => getSchools(urns),
+};
+
+export const storedDutyRecords: DutyRecords = { ofYear: (year, urn) => listSchoolDuties(year, urn) };
+
+export const storedSchoolCalendars: SchoolCalendars = {
+  sourcesFor: (urn, year) => calendarSourcesFor(urn, year),
+  sourcesForSchools: (urns, year) => calendarSourcesForSchools(urns, year),
+};
+
+export const storedAuditLog: AuditLog = {
+  query: async (q) => {
+    try {
+      return await queryAudit(q);
+    } catch (err) {
+      // A cursor this service did not issue (or one for another query) is the caller's mistake, not a fault.
+      if ((err as Error).name === 'InvalidCursorError' || (err as Error).message?.includes('cursor')) return undefined;
+      throw err;
+    }
+  },
 };

@@ -19,7 +19,7 @@ export interface Principal {
   urn?: string;
 }
 
-export const ALL_CAPABILITIES = [
+const ALL_CAPABILITIES = [
   'upload_return',
   'read_return',
   'read_pupil',
@@ -100,7 +100,7 @@ export function mayUploadFor(p: Principal, school: { urn: string; outOfArea?: bo
 }
 
 /** Cohorts a pupil must have been in (at any time in the period) for the Virtual School to see them. */
-export const VSH_SCOPE_COHORTS: readonly string[] = ['cla', 'plac', 'cin', 'cpp'];
+const VSH_SCOPE_COHORTS: readonly string[] = ['cla', 'plac', 'cin', 'cpp'];
 
 export function inVirtualSchool(everCohorts: readonly string[]): boolean {
   return everCohorts.some((c) => VSH_SCOPE_COHORTS.includes(c));
@@ -137,7 +137,7 @@ export function pupilReadScope(p: Principal, pupil: { urns: readonly string[]; e
 }
 
 /** Flags computed on a pupil's figures across all schools: a school sees its own PA/SA instead. */
-export const COMBINED_ATTENDANCE_FLAGS: readonly FlagType[] = ['persistent_absence', 'severe_absence', 'at_risk_pa', 'emerging_pa'];
+const COMBINED_ATTENDANCE_FLAGS: readonly FlagType[] = ['persistent_absence', 'severe_absence', 'at_risk_pa', 'emerging_pa'];
 
 /**
  * The flags a school is shown on its own pupil: only the types the LA shares with schools

@@ -51,7 +51,7 @@ export const DELETION_GROUNDS = {
 } as const;
 export type DeletionGround = keyof typeof DELETION_GROUNDS;
 
-export function isDeletionGround(s: string): s is DeletionGround {
+function isDeletionGround(s: string): s is DeletionGround {
   return Object.prototype.hasOwnProperty.call(DELETION_GROUNDS, s);
 }
 
@@ -160,10 +160,10 @@ export type Timeliness = 'on_time' | 'late' | 'exempt' | 'unknown';
  * deleted (derived): one return that leaves a child off is more often a slip than a deletion, and a
  * deletion raises a CME flag.
  */
-export const DERIVED_DELETION_DAYS = 2;
+const DERIVED_DELETION_DAYS = 2;
 
 /** School days after the admission date within which a new entry must be notified. */
-export const NEW_ENTRY_NOTICE_SCHOOL_DAYS = 5;
+const NEW_ENTRY_NOTICE_SCHOOL_DAYS = 5;
 
 export interface RollPupil {
   upn: string;
@@ -222,7 +222,7 @@ function pupilOf(p: RegisterPupil): RollPupil {
 }
 
 /** The highest numbered year group the register lists (e.g. 6 at a primary), if any. */
-export function topYearGroup(register: SchoolRegister): number | undefined {
+function topYearGroup(register: SchoolRegister): number | undefined {
   let top: number | undefined;
   for (const p of register.pupils.values()) {
     const n = Number(p.yearGroup);

@@ -47,7 +47,7 @@ export const PM_SESSION = 2;
 const BOTH_SESSIONS = AM_SESSION | PM_SESSION;
 
 /** Fewest calendar days without sessions that make a break. */
-export const MIN_BREAK_DAYS = 3;
+const MIN_BREAK_DAYS = 3;
 /** Furthest a break's edges are searched for (a longer run without sessions is cut here). */
 const MAX_SCAN_DAYS = 800;
 
@@ -71,7 +71,7 @@ export function emptySessionDays(academicYear: number): SchoolSessionDays {
 }
 
 /** Add one pupil's year of stored marks (SESSIONS_PER_YEAR_SLOT characters). Mutates `days`. */
-export function addMarksToSessionDays(days: SchoolSessionDays, marks: string): SchoolSessionDays {
+function addMarksToSessionDays(days: SchoolSessionDays, marks: string): SchoolSessionDays {
   const sessions = days.sessions;
   const n = Math.min(marks.length, DAYS_PER_YEAR_SLOT * 2);
   for (let i = 0; i < n; i++) {
@@ -249,23 +249,13 @@ export function schoolCalendar(sources: SchoolCalendarSources): SchoolCalendar {
   return new SchoolCalendar(sources);
 }
 
-/** A calendar with no register and no closures but the given bank holidays: weekdays are school days. */
-export function defaultCalendar(urn: string, bankHolidays?: ReadonlyMap<string, string>): SchoolCalendar {
-  return new SchoolCalendar({ urn, bankHolidays });
-}
-
 /** Monday = 0 … Sunday = 6, for a day number. */
-export function weekdayOfDay(day: number): number {
+function weekdayOfDay(day: number): number {
   return (((day + 3) % 7) + 7) % 7;
 }
 
-export function isWeekdayNumber(day: number): boolean {
+function isWeekdayNumber(day: number): boolean {
   return weekdayOfDay(day) < 5;
-}
-
-/** The Monday of the calendar week containing the day number. */
-export function mondayOfDay(day: number): number {
-  return day - weekdayOfDay(day);
 }
 
 // ---- School days ---------------------------------------------------------------------------------

@@ -18,6 +18,7 @@
  * that the officer checks (`ageUnknown: true`).
  */
 import type { Deletion } from './admission-register.js';
+import type { Enrolment } from './pupil-summary.js';
 import { isOfCompulsorySchoolAge } from './compulsory-school-age.js';
 
 export const CME_STATUSES = [
@@ -27,16 +28,10 @@ export const CME_STATUSES = [
 export type CmeStatus = (typeof CME_STATUSES)[number];
 
 /** School days after the leaving date within which the destination school must list the child. */
-export const DESTINATION_LISTING_SCHOOL_DAYS = 10;
+const DESTINATION_LISTING_SCHOOL_DAYS = 10;
 
 /** Where a child is on a register: one enrolment (any school, any year). */
-export interface Listing {
-  urn: string;
-  admissionDate?: string;
-  leavingDate?: string;
-  firstListed: string;
-  lastListed: string;
-}
+export type Listing = Pick<Enrolment, 'urn' | 'admissionDate' | 'leavingDate' | 'firstListed' | 'lastListed'>;
 
 export interface CmeContext {
   today: string;
@@ -70,7 +65,7 @@ function compulsoryAge(d: Pick<Deletion, 'dob' | 'yearGroup' | 'leavingDate'>): 
 }
 
 /** The first listing of the child on a roll since the deletion, if any. */
-export function listingSince(deletion: Pick<Deletion, 'urn' | 'leavingDate'>, listings: readonly Listing[]): Listing | undefined {
+function listingSince(deletion: Pick<Deletion, 'urn' | 'leavingDate'>, listings: readonly Listing[]): Listing | undefined {
   let best: Listing | undefined;
   for (const l of listings) {
     const from = l.admissionDate ?? l.firstListed;

@@ -38,7 +38,7 @@ export const LEGACY_CODES: ReadonlySet<string> = new Set(['H', 'F', 'J', 'Y']);
 export const ALL_CODES: readonly string[] = Object.keys(CODE_CATEGORY);
 
 /** Marks meaning "not yet marked": not a possible session, a data-quality gap for the school. */
-export const UNMARKED_INPUTS: ReadonlySet<string> = new Set(['', '-']);
+const UNMARKED_INPUTS: ReadonlySet<string> = new Set(['', '-']);
 
 /** Character stored for a session with no row at all (the pupil was not in that day's return). */
 export const NO_MARK = '.';

@@ -8,7 +8,7 @@
  * sex) combination for one school. Cells add up across schools (PA is per enrolment, and an enrolment
  * belongs to one school), never across periods.
  */
-import { COHORT_BIT, COHORTS, type Cohort } from './cohorts.js';
+import { COHORTS, type Cohort } from './cohorts.js';
 import { CODE_COUNT, INDEX_OF_CHAR, isPersistentAbsence, isSevereAbsence, totalsOf, toStats, type Stats } from './stats.js';
 import { dayRange, type Period } from './periods.js';
 import { CODE_CATEGORY, ALL_CODES } from './codes.js';
@@ -242,11 +242,6 @@ export function groupCells<C extends Cell>(
     addCell(g, c);
   }
   return groups;
-}
-
-/** Cohort bit for a cohort name (re-exported for readers of cells). */
-export function cohortBit(c: Cohort): number {
-  return COHORT_BIT[c];
 }
 
 export { totalsOf };

@@ -69,24 +69,24 @@ const RANK: Uint8Array = MARK_RANK;
 const POSSIBLE_RANK: number = RANK_UNAUTHORISED;
 
 /** Unauthorised absence for a holiday / leave in term time (docs/design.md §2.1). */
-export const LEAVE_IN_TERM_TIME_CODE = 'G';
+const LEAVE_IN_TERM_TIME_CODE = 'G';
 /** Late after the register closed: an unauthorised absence that is lateness, not missing the session. */
-export const LATE_AFTER_REGISTER_CLOSED_CODE = 'U';
+const LATE_AFTER_REGISTER_CLOSED_CODE = 'U';
 
 /** The unauthorised absence codes (docs/design.md §2.1), used for continuous absence (not LA-configurable). */
 export const UNAUTHORISED_CODES: readonly string[] = ['G', 'N', 'O', 'U'];
 /** No reason / not known: a run containing one is a children-missing-education risk. */
-export const MISSING_EDUCATION_CODES: readonly string[] = ['N', 'O'];
+const MISSING_EDUCATION_CODES: readonly string[] = ['N', 'O'];
 /** Consecutive unauthorised sessions for 10 and 20 school days. */
-export const TEN_DAY_SESSIONS = 20;
-export const TWENTY_DAY_SESSIONS = 40;
+const TEN_DAY_SESSIONS = 20;
+const TWENTY_DAY_SESSIONS = 40;
 /** Illness sessions in the academic year for 15 school days. */
-export const ILLNESS_SESSIONS = 30;
+const ILLNESS_SESSIONS = 30;
 
 export type PenaltyNoticeSettings = Pick<LaSettings, 'penaltyNoticeCodes' | 'penaltyNoticeSessions' | 'penaltyNoticeWeeks'> &
   Partial<Pick<LaSettings, 'latenessWarningSessions'>>;
 /** Sessions coded U in a term that put a pupil on the lateness-warning list (LaSettings default). */
-export const LATENESS_WARNING_SESSIONS = 10;
+const LATENESS_WARNING_SESSIONS = 10;
 
 // ---- Rolling window of school weeks (shared with the threshold-gaming detectors) -----------------
 
@@ -508,7 +508,7 @@ export interface LatenessFinding {
 const LATE_MARK = MARK_CHAR[LATE_AFTER_REGISTER_CLOSED_CODE].charCodeAt(0);
 
 /** Terms of the academic year with ≥ `threshold` sessions coded U across the pupil's schools; null when none. */
-export function latenessWarning(t: PupilTimeline, academicYear: number, threshold: number = LATENESS_WARNING_SESSIONS): LatenessFinding | null {
+function latenessWarning(t: PupilTimeline, academicYear: number, threshold: number = LATENESS_WARNING_SESSIONS): LatenessFinding | null {
   const y = academicYear - t.firstYear;
   if (y < 0 || y >= t.years) return null;
   const terms: LatenessTerm[] = [];
@@ -536,7 +536,7 @@ export interface StatutoryAge {
   ageUnknown: boolean;
 }
 
-export const AGE_UNKNOWN: StatutoryAge = Object.freeze({ compulsorySchoolAge: null, ageUnknown: true });
+const AGE_UNKNOWN: StatutoryAge = Object.freeze({ compulsorySchoolAge: null, ageUnknown: true });
 
 /** Spans by date of birth: most pupils of a school share a few thousand birth dates. */
 const spanByBirthDate = new Map<string, CompulsorySchoolAge | null>();
@@ -566,7 +566,7 @@ export function pupilDateOfBirth(enrolments: readonly Pick<Enrolment, 'dob' | 'l
 }
 
 /** Whether the span of compulsory school age overlaps the academic year at all. */
-export function compulsoryInAcademicYear(span: CompulsorySchoolAge, academicYear: number): boolean {
+function compulsoryInAcademicYear(span: CompulsorySchoolAge, academicYear: number): boolean {
   return span.from <= academicYearEnd(academicYear) && span.to >= academicYearStart(academicYear);
 }
 

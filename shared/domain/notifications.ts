@@ -35,7 +35,7 @@ export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
 export type Frequency = 'immediate' | 'daily' | 'off';
 
 /** Who may receive each kind (others never do, whatever they choose). */
-export const KIND_ROLES: Readonly<Record<NotificationKind, readonly Role[]>> = {
+const KIND_ROLES: Readonly<Record<NotificationKind, readonly Role[]>> = {
   vsh_unexplained_absence: ['vsh'], vsh_unmarked: ['vsh'], vsh_no_register: ['vsh'], vsh_continuous_absence: ['vsh'],
   case_overdue: ['la_officer'], return_missing: ['la_officer'], return_rejected: ['school'],
   social_worker_absence: ['la_officer', 'vsh'],
@@ -54,7 +54,7 @@ export const DEFAULT_FREQUENCY: Readonly<Record<NotificationKind, Frequency>> = 
 };
 
 /** Unexplained absence: no reason yet (N) or unauthorised for no other reason (O). Late (L, U) is not absence here. */
-export const UNEXPLAINED_CODES: ReadonlySet<string> = new Set(['N', 'O']);
+const UNEXPLAINED_CODES: ReadonlySet<string> = new Set(['N', 'O']);
 
 export interface Recipient {
   sub: string;
@@ -103,7 +103,7 @@ export interface Notification {
   link: string;
 }
 
-export function frequencyFor(r: Recipient, kind: NotificationKind): Frequency {
+function frequencyFor(r: Recipient, kind: NotificationKind): Frequency {
   if (!KIND_ROLES[kind].includes(r.role)) return 'off';
   return r.preferences?.[kind] ?? DEFAULT_FREQUENCY[kind];
 }
@@ -244,7 +244,7 @@ export function dailyDigests(items: readonly Notification[], appUrl: string): No
 // ---- The Virtual School's facts ------------------------------------------------------------------
 
 /** School days of continuous absence that call for `vsh_continuous_absence`. */
-export const CONTINUOUS_ABSENCE_DAYS = 10;
+const CONTINUOUS_ABSENCE_DAYS = 10;
 
 /**
  * The first day of a looked-after child's run of continuous absence that reaches `date`, when it is
@@ -253,7 +253,7 @@ export const CONTINUOUS_ABSENCE_DAYS = 10;
  * only (X, Z…) neither breaks nor extends the run; a present or unmarked session ends it. Within one
  * academic year.
  */
-export function continuousAbsenceSince(child: VirtualSchoolChild, date: string, days = CONTINUOUS_ABSENCE_DAYS): string | undefined {
+function continuousAbsenceSince(child: VirtualSchoolChild, date: string, days = CONTINUOUS_ABSENCE_DAYS): string | undefined {
   const year = academicYearOf(date);
   const enrolments = child.enrolments.filter((e) => e.academicYear === year);
   let count = 0;

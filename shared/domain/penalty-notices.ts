@@ -40,16 +40,16 @@ import type { CompulsorySchoolAge } from './compulsory-school-age.js';
 import { dayNumber, addDays } from './dates.js';
 
 /** The National Framework's penalty-notice regime applies to notices issued from this date. */
-export const PENALTY_NOTICE_FRAMEWORK_FROM = '2024-08-19';
-export const PENALTY_NOTICE_PERIOD_YEARS = 3;
+const PENALTY_NOTICE_FRAMEWORK_FROM = '2024-08-19';
+const PENALTY_NOTICE_PERIOD_YEARS = 3;
 /** Notices a parent may receive for one child within one period. */
-export const MAX_NOTICES_PER_PERIOD = 2;
-export const FULL_AMOUNT_POUNDS = 160;
-export const REDUCED_AMOUNT_POUNDS = 80;
-export const REDUCED_WITHIN_DAYS = 21;
-export const PAYABLE_WITHIN_DAYS = 28;
+const MAX_NOTICES_PER_PERIOD = 2;
+const FULL_AMOUNT_POUNDS = 160;
+const REDUCED_AMOUNT_POUNDS = 80;
+const REDUCED_WITHIN_DAYS = 21;
+const PAYABLE_WITHIN_DAYS = 28;
 
-export const PENALTY_NOTICE_ALTERNATIVES = ['prosecution', 'education_supervision_order'] as const;
+const PENALTY_NOTICE_ALTERNATIVES = ['prosecution', 'education_supervision_order'] as const;
 export type PenaltyNoticeAlternative = (typeof PENALTY_NOTICE_ALTERNATIVES)[number];
 
 export type PenaltyNoticeStatus = 'issued' | 'paid' | 'withdrawn';
@@ -150,7 +150,7 @@ const SECOND_AMOUNT: PenaltyNoticeAmount = {
 };
 
 /** The amounts for a notice of this sequence within its period. */
-export function penaltyNoticeAmount(sequence: 1 | 2): PenaltyNoticeAmount {
+function penaltyNoticeAmount(sequence: 1 | 2): PenaltyNoticeAmount {
   return { ...(sequence === 1 ? FIRST_AMOUNT : SECOND_AMOUNT) };
 }
 

@@ -12,7 +12,7 @@ export interface PupilIdentity {
 }
 
 /** A name compared without case, accents, punctuation or spacing ("O'Neil" = "o neil" = "ONEIL"). */
-export function comparableName(name: string | undefined): string {
+function comparableName(name: string | undefined): string {
   return (name ?? '').normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase().replace(/[^\p{L}\p{N}]/gu, '');
 }
 

@@ -19,7 +19,11 @@ import {
 } from './stats.js';
 import { CODE_CATEGORY, ALL_CODES } from './codes.js';
 
-/** One enrolment as stored for a pupil: a school, an academic year, the marks and what the school stated. */
+/**
+ * One enrolment as stored for a pupil: a school, an academic year, the marks and what the school
+ * stated. The one enrolment shape: a register's pupil, an enrolment's summary, a CME listing and the
+ * timeline's enrolment are derived from it (Omit/Pick), so a field is named and typed once.
+ */
 export interface Enrolment {
   upn: string;
   urn: string;
@@ -27,9 +31,12 @@ export interface Enrolment {
   registration: Registration;
   admissionDate?: string;
   leavingDate?: string;
+  /** First and last dates this school's returns list the pupil (on roll when no admission/leaving date). */
   firstListed: string;
   lastListed: string;
+  /** SESSIONS_PER_YEAR_SLOT stored mark characters (NO_MARK where no row). */
   marks: string;
+  /** Per characteristic, DAYS_PER_YEAR_SLOT characters: Y/N (sen: N/K/E) where stated that day, else NOT_STATED. */
   stated: Record<Characteristic, string>;
   forename?: string;
   surname?: string;
@@ -61,14 +68,10 @@ export interface PupilFlag {
   detail: Record<string, unknown>;
 }
 
-export interface EnrolmentSummary {
-  urn: string;
-  academicYear: number;
-  registration: Registration;
-  admissionDate?: string;
-  leavingDate?: string;
-  firstListed: string;
-  lastListed: string;
+/** Which enrolment: a pupil at a school in an academic year. */
+export type EnrolmentKey = Pick<Enrolment, 'upn' | 'academicYear' | 'urn'>;
+
+export interface EnrolmentSummary extends Pick<Enrolment, 'urn' | 'academicYear' | 'registration' | 'admissionDate' | 'leavingDate' | 'firstListed' | 'lastListed'> {
   counts: number[];
   persistentAbsence: boolean;
   severeAbsence: boolean;

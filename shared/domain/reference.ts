@@ -25,7 +25,7 @@ export interface PublishedRow {
   persistentAbsenceRate: number | null;
 }
 
-export const PUBLISHED_SOURCE = {
+const PUBLISHED_SOURCE = {
   title: 'Pupil attendance in schools, 2025/26 academic year to date (DfE official statistics)',
   publisher: 'Department for Education',
   period: '2025/26 year to date',

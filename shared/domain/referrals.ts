@@ -105,7 +105,7 @@ export function allowedTransitions(from: ReferralStatus): ReferralStatus[] {
   return [...TRANSITIONS[from]];
 }
 
-export function isOpen(status: ReferralStatus): boolean {
+function isOpen(status: ReferralStatus): boolean {
   return OPEN_STATUSES.includes(status);
 }
 
@@ -686,7 +686,7 @@ export function referralView(r: Referral, today: string): ReferralView {
  * case is its school's (any of its staff), the Virtual School's the Virtual School's. A case an LA
  * officer raised is nobody else's, even when it is about a school's or the Virtual School's pupil.
  */
-export function raisedBy(r: Pick<Referral, 'createdBy'>, by: Pick<Actor, 'role' | 'urn' | 'sub'>): boolean {
+function raisedBy(r: Pick<Referral, 'createdBy'>, by: Pick<Actor, 'role' | 'urn' | 'sub'>): boolean {
   const c = r.createdBy;
   if (c.role !== by.role) return false;
   if (by.role === 'school') return c.urn !== undefined && c.urn === by.urn;

@@ -19,6 +19,8 @@ import {
   DAYS_PER_YEAR_SLOT,
   SESSIONS_PER_YEAR_SLOT,
 } from './dates.js';
+// Type only (erased): the register's pupils are enrolments, and pupil-summary.ts reads registers.
+import type { Enrolment } from './pupil-summary.js';
 
 export type Registration = 'C' | 'M' | 'S';
 export type SenStatus = 'N' | 'K' | 'E';
@@ -30,25 +32,8 @@ export type Characteristic = (typeof CHARACTERISTICS)[number];
 /** A day on which nothing was stated for a characteristic. */
 export const NOT_STATED = '?';
 
-export interface RegisterPupil {
-  upn: string;
-  forename?: string;
-  surname?: string;
-  dob?: string;
-  sex?: 'M' | 'F';
-  ethnicity?: string;
-  yearGroup?: string;
-  uprn?: string;
-  registration: Registration;
-  admissionDate?: string;
-  leavingDate?: string;
-  /** First and last dates this school's returns list the pupil (on roll when no admission/leaving date). */
-  firstListed: string;
-  lastListed: string;
-  /** SESSIONS_PER_YEAR_SLOT stored mark characters (NO_MARK where no row). */
-  marks: string;
-  /** Per characteristic, DAYS_PER_YEAR_SLOT characters: Y/N (sen: N/K/E) where stated that day, else NOT_STATED. */
-  stated: Record<Characteristic, string>;
+/** A pupil on a school's register for a year: the enrolment, without the school and year the register is for. */
+export interface RegisterPupil extends Omit<Enrolment, 'urn' | 'academicYear'> {
   /**
    * Per detail field, the date of the row its value came from, so a row dated earlier than the one
    * held (a back-fill arriving late) cannot overwrite it. Absent on registers saved before this was kept.

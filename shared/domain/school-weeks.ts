@@ -48,11 +48,11 @@ export type TimelineEnrolment = Pick<
 export type SessionDaysByKey = ReadonlyMap<string, Uint8Array>;
 
 /** Rank of a stored mark character when schools disagree about one session (higher wins). */
-export const RANK_NONE = 0;
-export const RANK_NOT_POSSIBLE = 1;
+const RANK_NONE = 0;
+const RANK_NOT_POSSIBLE = 1;
 export const RANK_UNAUTHORISED = 2;
-export const RANK_AUTHORISED = 3;
-export const RANK_ATTENDED = 4;
+const RANK_AUTHORISED = 3;
+const RANK_ATTENDED = 4;
 
 /** Stored mark char code → rank; 0 for no row, unmarked and anything unknown. */
 export const MARK_RANK: Uint8Array = (() => {
@@ -67,11 +67,6 @@ export const MARK_RANK: Uint8Array = (() => {
   }
   return table;
 })();
-
-/** Whether a stored mark char code is a possible session (present, approved, authorised or unauthorised). */
-export function isPossibleMark(ch: number): boolean {
-  return ch < 128 && MARK_RANK[ch] >= RANK_UNAUTHORISED;
-}
 
 export interface PupilTimeline {
   /** First academic year held; slot i belongs to year `firstYear + floor(i / SESSIONS_PER_YEAR_SLOT)`. */
@@ -256,12 +251,6 @@ export function yearOfSlot(t: PupilTimeline, slot: number): number {
 export function dayOfSlot(t: PupilTimeline, slot: number): number {
   const y = Math.floor(slot / SLOTS);
   return t.yearStartDay[y] + ((slot - y * SLOTS) >> 1);
-}
-
-/** Whether the slot is a real session (not the unused 366th day of a 365-day year). */
-export function isRealSlot(t: PupilTimeline, slot: number): boolean {
-  const y = Math.floor(slot / SLOTS);
-  return y >= 0 && y < t.years && (slot - y * SLOTS) >> 1 < t.yearLength[y];
 }
 
 /** The first slot of an academic year in the timeline (clamped to the timeline's range). */

@@ -14,9 +14,6 @@ import { COHORT_BIT } from './cohorts.js';
 import { academicYearOf, dayOfAcademicYear, type Session } from './dates.js';
 import { careCohortsOf, careMasks, type VirtualSchoolChild } from './virtual-school.js';
 
-/** The cohorts whose unexplained absence the school must tell the social worker about. */
-export const SOCIAL_WORKER_ABSENCE_COHORTS = ['cin', 'cpp'] as const;
-
 export interface SocialWorkerAbsence {
   alertKey: string;
   upn: string;

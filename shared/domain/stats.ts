@@ -130,7 +130,7 @@ export function isSevereAbsence(absence: number, possible: number): boolean {
 }
 
 /** Absence as a percentage in [lowerPercent, upperPercent); e.g. at risk of PA is 5 ≤ rate < 10. */
-export function isAbsenceInBand(absence: number, possible: number, lowerPercent: number, upperPercent: number): boolean {
+function isAbsenceInBand(absence: number, possible: number, lowerPercent: number, upperPercent: number): boolean {
   if (possible <= 0) return false;
   return absence * 100 >= lowerPercent * possible && absence * 100 < upperPercent * possible;
 }

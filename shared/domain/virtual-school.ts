@@ -299,7 +299,7 @@ export function inCohortFigures(
 }
 
 /** Absence and possible sessions of per-code counts, and the PA/SA thresholds on them. */
-export function absenceThresholds(counts: readonly number[]): { persistentAbsence: boolean; severeAbsence: boolean } {
+function absenceThresholds(counts: readonly number[]): { persistentAbsence: boolean; severeAbsence: boolean } {
   const t = totalsOf(counts as number[]);
   const absence = t.authorised + t.unauthorised;
   return { persistentAbsence: isPersistentAbsence(absence, t.possible), severeAbsence: isSevereAbsence(absence, t.possible) };
@@ -339,7 +339,7 @@ export interface PepSummary {
 }
 
 /** Census terms of the year (all, or the one named). */
-export function pepTerms(academicYear: number, term?: string): Period[] {
+function pepTerms(academicYear: number, term?: string): Period[] {
   const all = termPeriods(academicYear);
   return term ? all.filter((p) => p.id === term) : all;
 }

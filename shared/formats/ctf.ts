@@ -51,7 +51,7 @@ import { TEXT_LIMITS, normaliseYearGroup, type FileError, type ReturnRow, type R
 import { child, childText, childrenNamed, parseXmlDocument, textOf, xmlFileError, type XmlElement } from './xml.js';
 
 /** Largest CTF accepted: it is parsed into memory (a 2,000-pupil school's full CTF is ~10 MB). */
-export const CTF_MAX_BYTES = 64 * 1024 * 1024;
+const CTF_MAX_BYTES = 64 * 1024 * 1024;
 
 export interface CtfSchool {
   lea: string;

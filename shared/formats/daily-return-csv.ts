@@ -76,8 +76,8 @@ export interface ReturnParseOptions {
   maxBytes?: number;
 }
 
-export const REQUIRED_COLUMNS = ['urn', 'upn', 'date', 'am', 'pm'] as const;
-export const OPTIONAL_COLUMNS = [
+const REQUIRED_COLUMNS = ['urn', 'upn', 'date', 'am', 'pm'] as const;
+const OPTIONAL_COLUMNS = [
   'forename', 'surname', 'dob', 'sex', 'ethnicity', 'year_group', 'fsm', 'sen', 'cla', 'plac', 'cin', 'cpp',
   'admission_date', 'leaving_date', 'registration', 'uprn', 'deletion_ground', 'destination',
 ] as const;
@@ -103,7 +103,7 @@ const NO_FUTURE_LIMIT = '9999-12-31';
  * Earliest dates accepted: a register date before 2000 (UPNs began in 1999) or any date before 1900
  * is a mistyped year, e.g. 0025 for 2025, which would otherwise land in a register of year 24.
  */
-export const EARLIEST_MARK_DATE = '2000-01-01';
+const EARLIEST_MARK_DATE = '2000-01-01';
 const EARLIEST_OTHER_DATE = '1900-01-01';
 
 export function parseDailyReturnCsv(input: Buffer, options: ReturnParseOptions): ReturnParse {

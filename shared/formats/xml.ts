@@ -199,7 +199,7 @@ function lineAtByte(b: Buffer, offset: number): number {
 }
 
 /** Maps a string offset to its 1-based line (LF, CRLF and lone CR each end a line). */
-export class LineIndex {
+class LineIndex {
   private readonly starts: number[] = [0];
   constructor(s: string) {
     for (let i = 0; i < s.length; i++) {
@@ -513,17 +513,6 @@ export function childText(el: XmlElement | undefined, name: string): string | un
 export function strayText(el: XmlElement): XmlText[] {
   if (el.children.length === 0) return [];
   return el.texts.filter((t) => t.text.trim() !== '');
-}
-
-/** Depth-first search for the first element satisfying a predicate (iterative; trees are shallow). */
-export function findElement(root: XmlElement, test: (el: XmlElement) => boolean): XmlElement | undefined {
-  const stack = [root];
-  while (stack.length) {
-    const el = stack.pop() as XmlElement;
-    if (test(el)) return el;
-    for (let k = el.children.length - 1; k >= 0; k--) stack.push(el.children[k]);
-  }
-  return undefined;
 }
 
 /** Escape text for writing inside an element. */

@@ -4,15 +4,15 @@ import { ACTION_TYPES, OUTCOMES, PRIORITIES, REFERRAL_STATUSES, REFERRAL_TYPES }
 import { IsoDate, Stats, Upn, Urn } from './common.js';
 
 export const ReferralTypeSchema = z.enum(REFERRAL_TYPES).meta({ id: 'ReferralType' });
-export const ReferralStatusSchema = z.enum(REFERRAL_STATUSES).meta({ id: 'ReferralStatus' });
-export const PrioritySchema = z.enum(PRIORITIES).meta({ id: 'ReferralPriority' });
-export const ActionTypeSchema = z.enum(ACTION_TYPES).meta({ id: 'ReferralActionType' });
-export const OutcomeTypeSchema = z.enum(OUTCOMES).meta({ id: 'ReferralOutcomeType' });
+const ReferralStatusSchema = z.enum(REFERRAL_STATUSES).meta({ id: 'ReferralStatus' });
+const PrioritySchema = z.enum(PRIORITIES).meta({ id: 'ReferralPriority' });
+const ActionTypeSchema = z.enum(ACTION_TYPES).meta({ id: 'ReferralActionType' });
+const OutcomeTypeSchema = z.enum(OUTCOMES).meta({ id: 'ReferralOutcomeType' });
 
 const Text = (max: number) => z.string().trim().min(1).max(max);
 const OfficerId = z.string().trim().min(1).max(200);
 
-export const ParentInputSchema = z
+const ParentInputSchema = z
   .strictObject({
     id: z.string().trim().min(1).max(100).optional().describe('the LA\'s own id for the person; derived from the name when omitted'),
     name: Text(200),
@@ -20,7 +20,7 @@ export const ParentInputSchema = z
   })
   .meta({ id: 'ReferralParentInput' });
 
-export const ParentSchema = z.object({ id: z.string(), name: z.string(), relationship: z.string() }).meta({ id: 'ReferralParent' });
+const ParentSchema = z.object({ id: z.string(), name: z.string(), relationship: z.string() }).meta({ id: 'ReferralParent' });
 
 export const CreateReferralBody = z
   .strictObject({
@@ -33,7 +33,7 @@ export const CreateReferralBody = z
   })
   .meta({ id: 'CreateReferral' });
 
-export const OutcomeInputSchema = z
+const OutcomeInputSchema = z
   .strictObject({ type: OutcomeTypeSchema, summary: Text(4000).optional(), date: IsoDate.optional() })
   .meta({ id: 'ReferralOutcomeInput' });
 
@@ -49,7 +49,7 @@ export const PatchReferralBody = z
   })
   .meta({ id: 'PatchReferral', description: 'Send the version you read in If-Match. Events cannot be edited: only these fields.' });
 
-export const ActionEventBody = z
+const ActionEventBody = z
   .strictObject({
     kind: z.literal('action'),
     type: ActionTypeSchema,
@@ -62,9 +62,9 @@ export const ActionEventBody = z
   })
   .meta({ id: 'ReferralActionInput' });
 
-export const NoteEventBody = z.strictObject({ kind: z.literal('note'), text: Text(4000) }).meta({ id: 'ReferralNoteInput' });
+const NoteEventBody = z.strictObject({ kind: z.literal('note'), text: Text(4000) }).meta({ id: 'ReferralNoteInput' });
 
-export const OutcomeEventBody = z
+const OutcomeEventBody = z
   .strictObject({ kind: z.literal('outcome'), type: OutcomeTypeSchema, summary: Text(4000).optional(), date: IsoDate.optional() })
   .meta({ id: 'ReferralOutcomeEventInput', description: 'Records the outcome and closes an in-progress case' });
 
@@ -77,7 +77,7 @@ const AmountSchema = z.object({
 });
 const PeriodSchema = z.object({ start: z.string(), end: z.string() });
 
-export const ReferralActionSchema = z
+const ReferralActionSchema = z
   .object({
     id: z.string(), type: ActionTypeSchema, date: z.string(), recordedAt: z.string(), recordedBy: ActorSchema,
     notes: z.string().optional(), parentId: z.string().optional(), noticeId: z.string().optional(),
@@ -90,7 +90,7 @@ export const ReferralActionSchema = z
   })
   .meta({ id: 'ReferralAction' });
 
-export const ReferralEventSchema = z
+const ReferralEventSchema = z
   .object({
     seq: z.number().int().describe('the case version this event produced'),
     at: z.string(), by: ActorSchema, kind: z.enum(['created', 'updated', 'action', 'note']),
@@ -99,7 +99,7 @@ export const ReferralEventSchema = z
   })
   .meta({ id: 'ReferralEvent' });
 
-export const EvidenceSchema = z
+const EvidenceSchema = z
   .object({
     takenAt: z.string(), academicYear: z.number().int(), summaryVersion: z.number().int(),
     pupil: z.object({ forename: z.string().nullable(), surname: z.string().nullable(), dob: z.string().nullable(), yearGroup: z.string().nullable() }),
@@ -113,7 +113,7 @@ export const EvidenceSchema = z
   })
   .meta({ id: 'ReferralEvidence', description: 'The pupil across schools when the case was opened; never changes' });
 
-export const CasePenaltyNoticeSchema = z
+const CasePenaltyNoticeSchema = z
   .object({
     id: z.string(), referralId: z.string(), actionId: z.string(), parentId: z.string(), upn: z.string(), issuedOn: z.string(),
     status: z.enum(['issued', 'paid', 'withdrawn']), sequence: z.number().int().optional(), amount: AmountSchema, period: PeriodSchema,
@@ -121,7 +121,7 @@ export const CasePenaltyNoticeSchema = z
   })
   .meta({ id: 'ReferralPenaltyNotice' });
 
-export const NoticeToImproveEvaluationSchema = z
+const NoticeToImproveEvaluationSchema = z
   .object({
     actionId: z.string(), startDate: z.string(), periodDays: z.number().int(),
     evaluation: z

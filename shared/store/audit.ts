@@ -113,12 +113,3 @@ export async function queryAudit(q: AuditQuery): Promise<{ items: AuditEntry[]; 
   return { items, nextCursor: day >= q.from ? encodeCursor({ day }, binding) : null };
 }
 
-/** One day's entries, newest first. */
-export async function auditForDate(date: string, limit: number, cursor?: string) {
-  return queryAudit({ from: date, to: date, limit, cursor });
-}
-
-/** One user's entries over all time, newest first. */
-export async function auditForUser(sub: string, limit: number, cursor?: string) {
-  return queryAudit({ from: '0000-00-00', to: '9999-12-31', user: sub, limit, cursor });
-}

@@ -26,7 +26,7 @@ import { getSessionDays } from './schools.js';
 import { getItem, isConditionFailure, putItem, queryAll } from './table.js';
 
 /** Most closures one calendar may hold (a decade of an LA's dates is ~200). */
-export const MAX_CLOSURES_PER_CALENDAR = 2000;
+const MAX_CLOSURES_PER_CALENDAR = 2000;
 /** Uploads remembered on each calendar (the import records themselves are kept for good). */
 const IMPORTS_REMEMBERED = 20;
 
@@ -62,7 +62,7 @@ function strip(item: CalendarItem): HeldCalendar {
   return rest;
 }
 
-export async function getCalendar(urn?: string): Promise<HeldCalendar | undefined> {
+async function getCalendar(urn?: string): Promise<HeldCalendar | undefined> {
   const item = await getItem<CalendarItem>(keyOf(urn));
   return item ? strip(item) : undefined;
 }
@@ -84,7 +84,7 @@ export function academicYearsOf(closures: readonly Closure[]): number[] {
 const sameClosure = (a: Closure, b: Closure) => a.start === b.start && a.end === b.end && a.label === b.label;
 
 /** What a calendar holds after an upload (pure; see the module comment). */
-export function mergeClosures(held: readonly Closure[], incoming: readonly Closure[], mode: CalendarMode): Closure[] {
+function mergeClosures(held: readonly Closure[], incoming: readonly Closure[], mode: CalendarMode): Closure[] {
   const years = new Set(academicYearsOf(incoming));
   const kept = mode === 'replace' ? held.filter((c) => !years.has(academicYearOf(c.start))) : [...held];
   for (const c of incoming) if (!kept.some((h) => sameClosure(h, c))) kept.push(c);

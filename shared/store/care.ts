@@ -9,7 +9,7 @@ import { isLookedAfterOn } from '../domain/virtual-school.js';
 import { getJson, headBlob, putJson } from './blobs.js';
 import { paths } from './keys.js';
 
-export const CARE_SOURCES = ['ssda903', 'cin_census', 'cohort_csv'] as const;
+const CARE_SOURCES = ['ssda903', 'cin_census', 'cohort_csv'] as const;
 export type CareSource = (typeof CARE_SOURCES)[number];
 
 export interface StoredCareEpisode extends CareEpisodeSpan {

@@ -34,7 +34,7 @@ export interface IdentityReview {
 
 type ReviewItem = IdentityReview & { pk: string; sk: string; gsi1pk: string; gsi1sk: string; rows: Uint8Array };
 
-export function reviewIdOf(returnId: string, upn: string): string {
+function reviewIdOf(returnId: string, upn: string): string {
   return `idr${createHash('sha256').update(`${returnId}|${upn}`).digest('hex').slice(0, 24)}`;
 }
 

@@ -6,7 +6,7 @@
 import { resourceName } from '../config.js';
 import { putBlob } from './blobs.js';
 import { k, paths } from './keys.js';
-import { getItem, putItem } from './table.js';
+import { putItem } from './table.js';
 
 export interface ImportRecord {
   importId: string;
@@ -38,11 +38,3 @@ export async function putImport(record: ImportRecord): Promise<void> {
   await putItem({ ...k.importItem(record.importId), gsi1pk: k.importsIndex, gsi1sk: `${record.importedAt}#${record.importId}`, ...record });
 }
 
-export async function getImport(importId: string): Promise<ImportRecord | undefined> {
-  const item = await getItem<ImportRecord & { pk: string; sk: string }>(k.importItem(importId));
-  if (!item) return undefined;
-  const { pk: _pk, sk: _sk, ...rest } = item as ImportRecord & { pk: string; sk: string; gsi1pk?: string; gsi1sk?: string };
-  delete (rest as { gsi1pk?: string }).gsi1pk;
-  delete (rest as { gsi1sk?: string }).gsi1sk;
-  return rest;
-}

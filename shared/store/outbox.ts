@@ -12,14 +12,14 @@ import { k } from './keys.js';
 import { TABLE_SCHEMA } from '../config.js';
 import { decodeCursor, encodeCursor, getItem, InvalidCursorError, isConditionFailure, putItem, queryAll, queryCount, queryFromKey, updateItem } from './table.js';
 
-export const MAX_ATTEMPTS = 5;
+const MAX_ATTEMPTS = 5;
 
 /**
  * How long a sent (or failed) notification is kept before DynamoDB's TTL drops it: longer than a
  * school year, because a key is what stops a fact being sent again — a fact keyed by the first day of
  * a run (a continuous absence, a child on no register) must not come back while the run lasts.
  */
-export const RETENTION_DAYS = 400;
+const RETENTION_DAYS = 400;
 
 /** The administrator's page size (newest first). */
 export const OUTBOX_PAGE = 50;

@@ -212,12 +212,6 @@ export async function getLatestPatterns(): Promise<LatestPatterns | undefined> {
   return { runId: item.runId, finishedAt: item.finishedAt, academicYear: item.academicYear, period: item.period };
 }
 
-/** The run in progress, if any holds an unexpired lease. */
-export async function runningPatternRun(now: Date = new Date()): Promise<string | undefined> {
-  const item = await getItem<LatestItem>(k.latestPatterns());
-  return item?.lease && item.lease.until >= now.toISOString() ? item.lease.runId : undefined;
-}
-
 // ---- Findings and pupils' flags ------------------------------------------------------------------------
 
 export async function putPatternFindings(doc: PatternFindingsDocument): Promise<void> {

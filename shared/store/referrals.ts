@@ -51,7 +51,7 @@ function eventItem(r: Referral, event: ReferralEvent, withEvidence: boolean): Ev
 }
 
 /** The event as the API shows it. */
-export function publicEvent(item: EventItem | ReferralEvent): ReferralEvent {
+function publicEvent(item: EventItem | ReferralEvent): ReferralEvent {
   const { pk: _pk, sk: _sk, referralId: _r, state: _state, ...event } = item as EventItem;
   return event;
 }

@@ -6,14 +6,14 @@
  * Screenshots go to WEB_SCREENSHOTS=<dir> when set (duties-*.png).
  */
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { num } from '../../web/src/format.js';
-import { openBrowserSession, signIn, type BrowserSession, type WebService } from './harness.js';
+import { signIn, useBrowserSession, type WebService } from './harness.js';
 
-let session: BrowserSession;
 let svc: WebService;
 let page: Page;
 let axe: Record<string, unknown[]>;
+const session = useBrowserSession((s) => ({ svc, page, axe } = s));
 const check = (name: string) => session.check(name);
 
 const tab = (name: string) => page.getByRole('navigation', { name: 'Duties' }).getByRole('link', { name, exact: true });
@@ -21,17 +21,8 @@ const status = (text: string | RegExp) => page.getByRole('status').filter({ hasT
 const heading = (name: string) => page.getByRole('heading', { name, level: 1 }).waitFor();
 const count = (n: number, one: string, many: string) => `${num(n)} ${n === 1 ? one : many}`;
 
-beforeAll(async () => {
-  session = await openBrowserSession();
-  ({ svc, page, axe } = session);
-}, 300_000);
-
-afterAll(async () => {
-  await session?.close();
-});
-
 describe('the duties pages', () => {
-  it('shows an LA officer every list with the API\'s counts', async () => {
+  it("shows an LA officer every list with the API's counts", async () => {
     const [timeliness, entries, deletions, cme, partTime, pastLimit, absences] = await Promise.all([
       svc.api('/v1/admission-register/timeliness', 'la_officer'),
       svc.api('/v1/admission-register/entries?limit=1', 'la_officer'),
@@ -89,7 +80,9 @@ describe('the duties pages', () => {
     const schools = await svc.api('/v1/schools', 'la_officer');
     const school = schools.items.find((s: { urn: string }) => s.urn === svc.sampleUrn);
     const own = await svc.api('/v1/admission-register/deletions?limit=1', 'school', { urn: svc.sampleUrn });
-    const lookedAfter = await svc.api(`/v1/schools/${svc.sampleUrn}/looked-after-pupils`, 'school', { urn: svc.sampleUrn });
+    const lookedAfter = await svc.api(`/v1/schools/${svc.sampleUrn}/looked-after-pupils`, 'school', {
+      urn: svc.sampleUrn,
+    });
 
     await signIn(page, svc.url, { school: `${school.name} (URN ${school.urn})` });
     await page.getByRole('navigation', { name: 'Menu' }).getByRole('link', { name: 'Duties', exact: true }).click();

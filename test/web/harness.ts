@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 import { demoRange } from '../../local/demo.js';
 import { loadGeneratedLa } from '../../local/load-la.js';
 import { startLocalRuntime, type LocalRuntime } from '../../local/runtime.js';
@@ -16,7 +17,16 @@ import type { Role } from '../../shared/domain/access.js';
 import { buildWeb, type WebBuild } from '../../web/build.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 /** Generous: two cores shared with other work. Tests wait for visible state, never for time. */
 export const UI_TIMEOUT = 30_000;
@@ -27,31 +37,63 @@ export interface WebService {
   build: WebBuild;
   sampleUrn: string;
   token(role: Role, urn?: string): Promise<string>;
-  api<T = any>(path: string, role: Role, init?: { urn?: string; accept?: string }): Promise<T>;  
+  api<T = any>(path: string, role: Role, init?: { urn?: string; accept?: string }): Promise<T>;
   stop(): Promise<void>;
 }
 
-export async function startWebService(size: { schools: number; pupils: number; days?: number } = { schools: 3, pupils: 360 }): Promise<WebService> {
+export async function startWebService(
+  size: { schools: number; pupils: number; days?: number } = { schools: 3, pupils: 360 },
+): Promise<WebService> {
   const work = mkdtempSync(join(tmpdir(), 'attendance-hub-web-'));
   const build = await buildWeb(join(work, 'dist'));
-  const runtime = await startLocalRuntime({ dataDir: join(work, 'data'), port: 0, rollupDelaySeconds: 0, webApp: { distDir: build.outDir } });
+  const runtime = await startLocalRuntime({
+    dataDir: join(work, 'data'),
+    port: 0,
+    rollupDelaySeconds: 0,
+    webApp: { distDir: build.outDir },
+  });
   const range = demoRange();
   const laDir = join(work, 'la');
-  await generateLa({ schools: size.schools, pupils: size.pupils, from: range.from, to: range.to, seed: 'web-tests', out: laDir, laCode: runtime.laCode });
+  await generateLa({
+    schools: size.schools,
+    pupils: size.pupils,
+    from: range.from,
+    to: range.to,
+    seed: 'web-tests',
+    out: laDir,
+    laCode: runtime.laCode,
+  });
   const loaded = await loadGeneratedLa({
-    url: runtime.url, dir: laDir, workDir: join(work, 'backfill'),
-    token: (role, urn) => runtime.token({ role, urn }), backfillBefore: range.to, concurrency: 2,
+    url: runtime.url,
+    dir: laDir,
+    workDir: join(work, 'backfill'),
+    token: (role, urn) => runtime.token({ role, urn }),
+    backfillBefore: range.to,
+    concurrency: 2,
   });
   await runtime.settle();
   // The threshold-gaming detectors, as the nightly schedule would run them.
-  const run = await fetch(`${runtime.url}/v1/patterns/runs`, { method: 'POST', headers: { authorization: `Bearer ${await runtime.token({ role: 'admin' })}`, 'content-type': 'application/json' }, body: '{}' });
+  const run = await fetch(`${runtime.url}/v1/patterns/runs`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${await runtime.token({ role: 'admin' })}`, 'content-type': 'application/json' },
+    body: '{}',
+  });
   if (run.status !== 202) throw new Error(`patterns run: ${run.status} ${await run.text()}`);
   await runtime.settle();
   const token = (role: Role, urn?: string) => runtime.token({ role, urn, sub: `web-test-${role}` });
   return {
-    url: runtime.url, runtime, build, sampleUrn: loaded.sampleUrn, token,
+    url: runtime.url,
+    runtime,
+    build,
+    sampleUrn: loaded.sampleUrn,
+    token,
     async api(path, role, init = {}) {
-      const res = await fetch(`${runtime.url}${path}`, { headers: { authorization: `Bearer ${await token(role, init.urn)}`, ...(init.accept ? { accept: init.accept } : {}) } });
+      const res = await fetch(`${runtime.url}${path}`, {
+        headers: {
+          authorization: `Bearer ${await token(role, init.urn)}`,
+          ...(init.accept ? { accept: init.accept } : {}),
+        },
+      });
       if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
       return (init.accept === 'text/csv' ? await res.text() : await res.json()) as never;
     },
@@ -71,7 +113,12 @@ export async function launchBrowser(): Promise<Browser> {
 }
 
 export async function newPage(browser: Browser): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true, locale: 'en-GB', timezoneId: 'Europe/London' });
+  const context = await browser.newContext({
+    viewport: { width: 1280, height: 900 },
+    acceptDownloads: true,
+    locale: 'en-GB',
+    timezoneId: 'Europe/London',
+  });
   const page = await context.newPage();
   page.setDefaultTimeout(UI_TIMEOUT);
   return page;
@@ -91,14 +138,18 @@ export interface BrowserSession {
   close(): Promise<void>;
 }
 
-export async function openBrowserSession(): Promise<BrowserSession> {
-  if (!chromiumAvailable()) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (.ci/run does)`);
+async function openBrowserSession(): Promise<BrowserSession> {
+  if (!chromiumAvailable())
+    throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install -y chromium (.ci/run does)`);
   const [svc, browser] = await Promise.all([startWebService(), launchBrowser()]);
   const page = await newPage(browser);
   const axe: Record<string, unknown[]> = {};
   const shots = process.env.WEB_SCREENSHOTS;
   return {
-    svc, browser, page, axe,
+    svc,
+    browser,
+    page,
+    axe,
     async check(name, on = page) {
       await on.locator('#main-content[aria-busy]').waitFor({ state: 'detached' });
       axe[name] = await seriousViolations(on);
@@ -114,16 +165,51 @@ export async function openBrowserSession(): Promise<BrowserSession> {
   };
 }
 
+/**
+ * One browser session for a test file: opened before its tests — handed to `opened`, which keeps
+ * what the file uses (`({ svc, page, axe } = s)`) — and closed after them. Answers the session's
+ * `check`, for use inside the tests.
+ */
+export function useBrowserSession(opened: (session: BrowserSession) => void): Pick<BrowserSession, 'check'> {
+  let session: BrowserSession | undefined;
+  beforeAll(async () => {
+    session = await openBrowserSession();
+    opened(session);
+  }, 300_000);
+  afterAll(async () => {
+    await session?.close();
+  });
+  return {
+    check: (name, on) => {
+      if (!session) throw new Error('The browser session is not open: check from inside a test.');
+      return session.check(name, on);
+    },
+  };
+}
+
 /** axe-core against WCAG 2.2 A and AA: the serious and critical violations (which must be none). */
-export async function seriousViolations(page: Page): Promise<Array<{ id: string; impact: string | null | undefined; help: string; targets: string[] }>> {
-  const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']).analyze();
+export async function seriousViolations(
+  page: Page,
+): Promise<Array<{ id: string; impact: string | null | undefined; help: string; targets: string[] }>> {
+  const result = await new AxeBuilder({ page })
+    .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'])
+    .analyze();
   return result.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => ({ id: v.id, impact: v.impact, help: v.help, targets: v.nodes.slice(0, 5).map((n) => n.target.join(' ')) }));
+    .map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      targets: v.nodes.slice(0, 5).map((n) => n.target.join(' ')),
+    }));
 }
 
 /** Sign in through the local sign-in page as a person would. */
-export async function signIn(page: Page, url: string, role: 'LA officer' | 'Virtual School Head' | 'Administrator' | { school: string }): Promise<void> {
+export async function signIn(
+  page: Page,
+  url: string,
+  role: 'LA officer' | 'Virtual School Head' | 'Administrator' | { school: string },
+): Promise<void> {
   await page.goto(`${url}/`);
   if (typeof role === 'string') {
     await page.getByRole('button', { name: role, exact: true }).click();

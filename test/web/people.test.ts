@@ -5,24 +5,15 @@
  * page (no serious or critical violation). Screenshots go to WEB_SCREENSHOTS=<dir> when set.
  */
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openBrowserSession, signIn, type BrowserSession, type WebService } from './harness.js';
+import { describe, expect, it } from 'vitest';
+import { signIn, useBrowserSession, type WebService } from './harness.js';
 
-let session: BrowserSession;
 let svc: WebService;
 let page: Page;
 let axe: Record<string, unknown[]>;
+const session = useBrowserSession((s) => ({ svc, page, axe } = s));
 const check = (name: string) => session.check(name, page);
 const menu = (name: string) => page.getByRole('navigation', { name: 'Menu' }).getByRole('link', { name, exact: true });
-
-beforeAll(async () => {
-  session = await openBrowserSession();
-  ({ svc, page, axe } = session);
-}, 300_000);
-
-afterAll(async () => {
-  await session?.close();
-});
 
 describe('people in the browser', () => {
   const form = () => page.locator('form', { has: page.getByRole('button', { name: /Add person|Save changes/ }) });
@@ -45,7 +36,9 @@ describe('people in the browser', () => {
     const emailError = page.locator('#person-email-error');
     await expect(emailError.isVisible()).resolves.toBe(true);
     await expect(emailError.textContent()).resolves.toMatch(/^Error: .*email/i);
-    await expect(page.getByLabel('Email address').getAttribute('aria-describedby')).resolves.toContain('person-email-error');
+    await expect(page.getByLabel('Email address').getAttribute('aria-describedby')).resolves.toContain(
+      'person-email-error',
+    );
     await expect(summary.evaluate((el) => el === el.ownerDocument.activeElement)).resolves.toBe(true);
     await check('people-invalid');
 
@@ -53,14 +46,16 @@ describe('people in the browser', () => {
     await page.getByLabel('Email address').fill('pat@la.example');
     await page.getByLabel('School', { exact: true }).check();
     await page.getByRole('button', { name: 'Add person' }).click();
-    await page.locator('#person-urn-error').getByText('Enter the school\'s URN').waitFor();
+    await page.locator('#person-urn-error').getByText("Enter the school's URN").waitFor();
     await expect(emailError.isVisible()).resolves.toBe(false);
 
     await page.getByLabel('Virtual School Head').check();
     await page.getByRole('button', { name: 'Add person' }).click();
     await page.getByText('Pat Virtual is saved.').waitFor();
     const row = page.getByRole('row', { name: /Pat Virtual/ });
-    await expect(row.getByRole('cell').allTextContents()).resolves.toEqual(expect.arrayContaining(['pat@la.example', 'Virtual School Head', '–']));
+    await expect(row.getByRole('cell').allTextContents()).resolves.toEqual(
+      expect.arrayContaining(['pat@la.example', 'Virtual School Head', '–']),
+    );
     await check('people-listed');
   });
 
@@ -73,7 +68,10 @@ describe('people in the browser', () => {
     await page.getByText('Pat Virtual is saved.').waitFor();
     await page.getByRole('cell', { name: 'virtual.school@la.example' }).waitFor();
     const listed = await svc.api<{ items: Array<{ sub: string; email: string; role: string }> }>('/v1/people', 'admin');
-    expect(listed.items.find((p) => p.sub === 'local-vsh')).toMatchObject({ email: 'virtual.school@la.example', role: 'vsh' });
+    expect(listed.items.find((p) => p.sub === 'local-vsh')).toMatchObject({
+      email: 'virtual.school@la.example',
+      role: 'vsh',
+    });
 
     await page.getByRole('link', { name: 'Remove Pat Virtual' }).click();
     await page.getByRole('heading', { name: 'Remove Pat Virtual?' }).waitFor();
@@ -81,7 +79,11 @@ describe('people in the browser', () => {
     await page.getByRole('button', { name: 'Remove' }).click();
     await page.getByText('Pat Virtual is removed').waitFor();
     await expect(page.getByRole('row', { name: /Pat Virtual/ }).count()).resolves.toBe(0);
-    expect((await svc.api<{ items: Array<{ sub: string }> }>('/v1/people', 'admin')).items.some((p) => p.sub === 'local-vsh')).toBe(false);
+    expect(
+      (await svc.api<{ items: Array<{ sub: string }> }>('/v1/people', 'admin')).items.some(
+        (p) => p.sub === 'local-vsh',
+      ),
+    ).toBe(false);
     await check('people-removed');
     await expect(form().count()).resolves.toBe(1);
   });

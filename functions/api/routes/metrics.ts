@@ -9,7 +9,7 @@ import { queryMetrics } from '../../../shared/app/query-metrics.js';
 import { app } from '../app.js';
 import { csvResponse, defineRoute, json, resultOf, wantsCsv } from '../http.js';
 
-export const MetricsRowSchema = Stats.extend({
+const MetricsRowSchema = Stats.extend({
   key: z.object({ cohort: z.string().optional(), urn: z.string().optional(), phase: z.string().optional(), yearGroup: z.string().optional(), sex: z.string().optional(), week: z.string().optional(), placement: z.enum(['in_area', 'out_of_area']).optional() }),
   enrolments: z.number().int(),
   persistentAbsenceCount: z.number().int(),

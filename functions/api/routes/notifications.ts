@@ -14,7 +14,7 @@ import { Urn } from '../../../shared/schemas/common.js';
 import { defineRoute, json, jsonBody, pageQuery, problem } from '../http.js';
 
 /** What each kind is, in the words the preferences page shows. */
-export const KIND_DESCRIPTIONS: Readonly<Record<NotificationKind, string>> = {
+const KIND_DESCRIPTIONS: Readonly<Record<NotificationKind, string>> = {
   vsh_unexplained_absence: 'A looked-after child is absent with no reason given (N or O)',
   vsh_unmarked: 'A looked-after child\'s session is not marked in the school\'s return',
   vsh_no_register: 'A child in the Virtual School is on no school\'s register',

@@ -7,32 +7,29 @@
  * The Virtual School sees a pupil's finding when the pupil was in a Virtual School cohort at any
  * time in the run's academic year (the school's flags or the LA's care lists), a family finding only
  * when every child named was, and no school coding finding (a school-level judgement about every
- * pupil, outside its remit).
+ * pupil, outside its remit). The routes parse, call the use cases (shared/app/pattern-findings.ts,
+ * shared/app/pattern-runs.ts) and present their answers.
  */
-import { InvokeCommand } from '@aws-sdk/client-lambda';
 import * as z from 'zod';
-import { runtimeConfig } from '../../../shared/config.js';
-import { inVirtualSchool, isVirtualSchool, mayListFinding } from '../../../shared/domain/access.js';
-import { episodesOverlapping } from '../../../shared/domain/cohorts.js';
-import { academicYearEnd, academicYearStart } from '../../../shared/domain/dates.js';
+import { listPatternFindings, upnsOf, urnsOf } from '../../../shared/app/pattern-findings.js';
+import { readPatternRun, requestPatternRun } from '../../../shared/app/pattern-runs.js';
+import type { LatestPatterns } from '../../../shared/store/patterns.js';
 import { PATTERN_TYPES, type PatternFinding } from '../../../shared/domain/patterns/index.js';
-import { errorSummary, logger } from '../../../shared/observability.js';
-import { loadCareIndex } from '../../../shared/store/care.js';
-import { lambdaClient } from '../../../shared/store/clients.js';
-import {
-  createPatternRun,
-  getLatestPatterns,
-  getPatternFindings,
-  getPatternRun,
-  isPatternRunId,
-  newPatternRunId,
-  updatePatternRun,
-  type LatestPatterns,
-  type PatternFindingsDocument,
-} from '../../../shared/store/patterns.js';
 import { IsoDate, Urn } from '../../../shared/schemas/common.js';
-import { csvResponse, defineRoute, header, json, pageOf, pageQuery, problem, rawBody, wantsCsv, type Event } from '../http.js';
-import { laListAll } from '../../../shared/store/la-lists.js';
+import { app } from '../app.js';
+import {
+  csvResponse,
+  defineRoute,
+  header,
+  json,
+  pageOf,
+  pageQuery,
+  problem,
+  rawBody,
+  resultOf,
+  wantsCsv,
+  type Event,
+} from '../http.js';
 
 const PatternType = z.enum(PATTERN_TYPES as unknown as [string, ...string[]]);
 
@@ -45,16 +42,35 @@ const Finding = z
     to: z.string(),
     observed: z.number(),
     expected: z.number().nullable(),
-    statistic: z.object({ name: z.string(), value: z.number(), threshold: z.number(), flaggedWhen: z.enum(['at_most', 'at_least']) }),
+    statistic: z.object({
+      name: z.string(),
+      value: z.number(),
+      threshold: z.number(),
+      flaggedWhen: z.enum(['at_most', 'at_least']),
+    }),
     explanation: z.string().describe('one plain-English sentence'),
   })
   .catchall(z.unknown())
-  .meta({ id: 'PatternFinding', description: 'A finding with its evidence: dates and codes, observed vs expected, the statistic and its threshold (fields by type: docs/patterns.md)' });
+  .meta({
+    id: 'PatternFinding',
+    description:
+      'A finding with its evidence: dates and codes, observed vs expected, the statistic and its threshold (fields by type: docs/patterns.md)',
+  });
 
-const RunRef = z.object({ runId: z.string(), finishedAt: z.string(), academicYear: z.number().int(), period: z.object({ from: z.string(), to: z.string() }) });
+const RunRef = z.object({
+  runId: z.string(),
+  finishedAt: z.string(),
+  academicYear: z.number().int(),
+  period: z.object({ from: z.string(), to: z.string() }),
+});
 
 const FindingsPage = z
-  .object({ items: z.array(Finding), nextCursor: z.string().nullable(), total: z.number().int(), run: RunRef.nullable().describe('the run the findings come from (null before any run)') })
+  .object({
+    items: z.array(Finding),
+    nextCursor: z.string().nullable(),
+    total: z.number().int(),
+    run: RunRef.nullable().describe('the run the findings come from (null before any run)'),
+  })
   .meta({ id: 'PatternFindings' });
 
 const Run = z
@@ -68,56 +84,32 @@ const Run = z
     finishedAt: z.string().optional(),
     academicYear: z.number().int().optional(),
     period: z.object({ from: z.string(), to: z.string() }).optional(),
-    timings: z.object({ loadMs: z.number(), detectMs: z.number(), storeMs: z.number(), totalMs: z.number() }).optional(),
+    timings: z
+      .object({ loadMs: z.number(), detectMs: z.number(), storeMs: z.number(), totalMs: z.number() })
+      .optional(),
     counts: z
-      .object({ findings: z.record(z.string(), z.number().int()), pupilsAnalysed: z.number().int(), schoolsAnalysed: z.number().int(), pupilsFlagged: z.number().int() })
+      .object({
+        findings: z.record(z.string(), z.number().int()),
+        pupilsAnalysed: z.number().int(),
+        schoolsAnalysed: z.number().int(),
+        pupilsFlagged: z.number().int(),
+      })
       .optional(),
     error: z.string().optional(),
   })
   .meta({ id: 'PatternRun' });
 
-const RunRequest = z.object({ academicYear: z.number().int().min(2000).max(2100).optional().describe('the academic year to analyse (default: this one)') }).strict();
-
-// ---- Findings of the latest run, cached per process by run id ------------------------------------------
-
-let cachedDoc: PatternFindingsDocument | undefined;
-
-async function latestFindings(): Promise<{ latest: LatestPatterns; doc: PatternFindingsDocument } | undefined> {
-  const latest = await getLatestPatterns();
-  if (!latest) return undefined;
-  if (cachedDoc?.runId !== latest.runId) {
-    const doc = await getPatternFindings(latest.runId);
-    if (!doc) return undefined;
-    cachedDoc = doc;
-  }
-  return { latest, doc: cachedDoc };
-}
-
-/** The UPNs the Virtual School holds for the academic year: the year's pupil lists and the LA's care lists. */
-async function virtualSchoolPupils(year: number): Promise<(upn: string) => boolean> {
-  const [roll, care] = await Promise.all([laListAll(year, 'vs', {}), loadCareIndex()]);
-  const upns = new Set<string>();
-  for (const r of roll) if (inVirtualSchool(r.everCohorts)) upns.add(r.upn);
-  const from = academicYearStart(year);
-  const to = academicYearEnd(year);
-  for (const [upn, spans] of care) if (episodesOverlapping(spans, from, to).length > 0) upns.add(upn);
-  return (upn) => upns.has(upn);
-}
-
-function upnsOf(f: PatternFinding): string[] {
-  if (f.type === 'holiday_adjacent_absence' || f.type === 'near_threshold_unauthorised') return [f.upn];
-  if (f.type === 'family_pattern') return f.children.map((c) => c.upn);
-  return [];
-}
-
-function urnsOf(f: PatternFinding): string[] {
-  return f.type === 'school_coding' ? [f.urn] : [...new Set([f.urn, ...f.urns])];
-}
-
-/** Strongest first within a type: smallest p-value, or largest count or ratio. */
-function strength(f: PatternFinding): number {
-  return f.statistic.flaggedWhen === 'at_most' ? f.statistic.value : -f.statistic.value;
-}
+const RunRequest = z
+  .object({
+    academicYear: z
+      .number()
+      .int()
+      .min(2000)
+      .max(2100)
+      .optional()
+      .describe('the academic year to analyse (default: this one)'),
+  })
+  .strict();
 
 function csvRow(f: PatternFinding): Record<string, unknown> {
   return {
@@ -138,13 +130,29 @@ function csvRow(f: PatternFinding): Record<string, unknown> {
   };
 }
 
-const CSV_COLUMNS = ['type', 'upn', 'urn', 'urns', 'household', 'children', 'from', 'to', 'observed', 'expected', 'statistic', 'statisticValue', 'threshold', 'explanation'];
+const CSV_COLUMNS = [
+  'type',
+  'upn',
+  'urn',
+  'urns',
+  'household',
+  'children',
+  'from',
+  'to',
+  'observed',
+  'expected',
+  'statistic',
+  'statisticValue',
+  'threshold',
+  'explanation',
+];
 
 /** An optional JSON body: empty is `{}`. */
 function optionalJson(event: Event): unknown {
   const body = rawBody(event);
   if (body.length === 0) return {};
-  if (!/^application\/(.+\+)?json\b/i.test(header(event, 'content-type') ?? '')) throw problem(415, 'Send the request body as application/json, or no body.');
+  if (!/^application\/(.+\+)?json\b/i.test(header(event, 'content-type') ?? ''))
+    throw problem(415, 'Send the request body as application/json, or no body.');
   try {
     return JSON.parse(body.toString('utf8')) as unknown;
   } catch {
@@ -152,12 +160,33 @@ function optionalJson(event: Event): unknown {
   }
 }
 
+/** The run request, from an optional JSON body. */
+function runRequestOf(event: Event): z.infer<typeof RunRequest> {
+  const parsed = RunRequest.safeParse(optionalJson(event));
+  if (parsed.success) return parsed.data;
+  const errors = parsed.error.issues.map((i) => ({ field: i.path.join('.') || 'body', message: i.message }));
+  throw problem(400, `Invalid request body: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`, errors);
+}
+
+function runRef(run: LatestPatterns | undefined) {
+  return run
+    ? { runId: run.runId, finishedAt: run.finishedAt, academicYear: run.academicYear, period: run.period }
+    : null;
+}
+
 export const patternRoutes = [
   defineRoute({
-    method: 'GET', path: '/v1/patterns', access: 'read_patterns', audit: { action: 'list_patterns' }, tags: ['patterns'],
-    summary: 'Threshold-gaming findings of the latest run, with their evidence, strongest first (the Virtual School: its own pupils only)',
+    method: 'GET',
+    path: '/v1/patterns',
+    access: 'read_patterns',
+    audit: { action: 'list_patterns' },
+    tags: ['patterns'],
+    summary:
+      'Threshold-gaming findings of the latest run, with their evidence, strongest first (the Virtual School: its own pupils only)',
     query: z.object({
-      type: PatternType.optional().describe('one detector: holiday_adjacent_absence, near_threshold_unauthorised, family_pattern or school_coding'),
+      type: PatternType.optional().describe(
+        'one detector: holiday_adjacent_absence, near_threshold_unauthorised, family_pattern or school_coding',
+      ),
       urn: Urn.optional().describe('findings with evidence at this school'),
       from: IsoDate.optional().describe('findings whose evidence ends on or after this date'),
       to: IsoDate.optional().describe('findings whose evidence starts on or before this date'),
@@ -166,66 +195,56 @@ export const patternRoutes = [
     response: FindingsPage,
     csv: true,
     handler: async ({ audit, principal, query, event }) => {
-      if (query.from && query.to && query.from > query.to) throw problem(400, '`from` is after `to`.', [{ field: 'from', message: 'must not be after to' }]);
-      const found = await latestFindings();
-      let items: PatternFinding[] = found?.doc.findings ?? [];
-      items = items.filter(
-        (f) => (!query.type || f.type === query.type) && (!query.urn || urnsOf(f).includes(query.urn)) && (!query.from || f.to >= query.from) && (!query.to || f.from <= query.to),
-      );
-      if (isVirtualSchool(principal) && found) {
-        const held = await virtualSchoolPupils(found.latest.academicYear);
-        items = items.filter((f) => mayListFinding(principal, { type: f.type, upns: upnsOf(f) }, held));
-      }
-      const order = new Map(PATTERN_TYPES.map((t, i) => [t, i]));
-      items = [...items].sort((a, b) => (order.get(a.type) as number) - (order.get(b.type) as number) || strength(a) - strength(b) || (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : 0));
-      const note = { target: `patterns:${query.type ?? 'all'}`, outcome: 'ok', ...(query.urn ? { urn: query.urn } : {}) };
+      const { items, run } = resultOf(await listPatternFindings(app, principal, query));
+      const note = {
+        target: `patterns:${query.type ?? 'all'}`,
+        outcome: 'ok',
+        ...(query.urn ? { urn: query.urn } : {}),
+      };
       if (wantsCsv(event)) {
-        audit.pupils(note, items.flatMap((f) => upnsOf(f)));
+        audit.pupils(
+          note,
+          items.flatMap((f) => upnsOf(f)),
+        );
         return csvResponse(`patterns-${query.type ?? 'all'}.csv`, CSV_COLUMNS, items.map(csvRow));
       }
-      const paged = pageOf(items, query, found?.latest.runId ?? 'none');
-      audit.pupils(note, paged.items.flatMap((f) => upnsOf(f)));
-      const run = found ? { runId: found.latest.runId, finishedAt: found.latest.finishedAt, academicYear: found.latest.academicYear, period: found.latest.period } : null;
-      return json(200, { items: paged.items, nextCursor: paged.nextCursor, total: items.length, run });
+      const paged = pageOf(items, query, run?.runId ?? 'none');
+      audit.pupils(
+        note,
+        paged.items.flatMap((f) => upnsOf(f)),
+      );
+      return json(200, { items: paged.items, nextCursor: paged.nextCursor, total: items.length, run: runRef(run) });
     },
   }),
   defineRoute({
-    method: 'POST', path: '/v1/patterns/runs', access: 'run_patterns', audit: { action: 'run_patterns' }, tags: ['patterns'],
+    method: 'POST',
+    path: '/v1/patterns/runs',
+    access: 'run_patterns',
+    audit: { action: 'run_patterns' },
+    tags: ['patterns'],
     summary: 'Run the threshold-gaming detectors now (asynchronously); 202 with the run id to follow',
     body: RunRequest,
     response: z.object({ runId: z.string(), status: z.literal('received') }),
     handler: async ({ audit, principal, event }) => {
-      const parsed = RunRequest.safeParse(optionalJson(event));
-      if (!parsed.success) {
-        const errors = parsed.error.issues.map((i) => ({ field: i.path.join('.') || 'body', message: i.message }));
-        throw problem(400, `Invalid request body: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`, errors);
-      }
-      const now = new Date();
-      const runId = newPatternRunId(now);
-      await createPatternRun({ runId, trigger: 'api', status: 'received', requestedBy: principal.sub, receivedAt: now.toISOString(), ...(parsed.data.academicYear ? { academicYear: parsed.data.academicYear } : {}) });
-      const payload = { trigger: 'api', runId, requestedBy: principal.sub, ...(parsed.data.academicYear ? { academicYear: parsed.data.academicYear } : {}) };
-      try {
-        await lambdaClient().send(new InvokeCommand({ FunctionName: runtimeConfig().patternsFunction, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(payload)) }));
-      } catch (err) {
-        logger.error('patterns run not invoked', { runId, error: errorSummary(err) });
-        await updatePatternRun(runId, { status: 'failed', finishedAt: new Date().toISOString(), error: 'the patterns function could not be invoked' });
-        audit.record({ target: `patterns_run:${runId}`, outcome: 'failed' });
-        throw problem(503, 'The detectors could not be started just now; the run is recorded as failed. Try again shortly.', undefined, { runId });
-      }
-      audit.record({ target: `patterns_run:${runId}`, outcome: 'accepted' });
+      const { runId, started } = await requestPatternRun(app, { principal, audit }, runRequestOf(event));
+      if (!started)
+        throw problem(
+          503,
+          'The detectors could not be started just now; the run is recorded as failed. Try again shortly.',
+          undefined,
+          { runId },
+        );
       return json(202, { runId, status: 'received' }, { location: `/v1/patterns/runs/${runId}` });
     },
   }),
   defineRoute({
-    method: 'GET', path: '/v1/patterns/runs/{runId}', access: 'run_patterns', audit: { action: 'read_patterns_run' }, tags: ['patterns'],
+    method: 'GET',
+    path: '/v1/patterns/runs/{runId}',
+    access: 'run_patterns',
+    audit: { action: 'read_patterns_run' },
+    tags: ['patterns'],
     summary: 'A run of the detectors: status (received, running, succeeded, failed), timings and counts',
     response: Run,
-    handler: async ({ audit, params }) => {
-      const runId = params.runId ?? '';
-      const run = isPatternRunId(runId) ? await getPatternRun(runId) : undefined;
-      audit.record({ target: `patterns_run:${isPatternRunId(runId) ? runId : 'invalid'}`, outcome: run ? 'ok' : 'not_found' });
-      if (!run) throw problem(404, 'No such patterns run.');
-      return json(200, run);
-    },
+    handler: async ({ audit, params }) => json(200, resultOf(await readPatternRun(app, audit, params.runId ?? ''))),
   }),
 ];

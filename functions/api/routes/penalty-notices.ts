@@ -6,10 +6,10 @@
  * LA officers only (`read_enforcement`): it names parents.
  */
 import * as z from 'zod';
-import { todayInEngland } from '../../../shared/domain/dates.js';
-import { unpaidPenaltyNotices } from '../../../shared/domain/referrals.js';
-import { casesWithActions } from '../../../shared/store/referrals.js';
+import { listUnpaidPenaltyNotices } from '../../../shared/app/penalty-notices.js';
+import type { UnpaidPenaltyNotice } from '../../../shared/domain/referrals.js';
 import { page, Urn } from '../../../shared/schemas/common.js';
+import { app } from '../app.js';
 import { csvResponse, defineRoute, json, pageOf, pageQuery, wantsCsv } from '../http.js';
 
 const UnpaidPenaltyNoticeSchema = z
@@ -18,7 +18,12 @@ const UnpaidPenaltyNoticeSchema = z
     referralId: z.string(),
     caseStatus: z.enum(['submitted', 'triaged', 'allocated', 'in_progress', 'closed', 'withdrawn']),
     urn: z.string(),
-    child: z.object({ upn: z.string(), forename: z.string().nullable(), surname: z.string().nullable(), dob: z.string().nullable() }),
+    child: z.object({
+      upn: z.string(),
+      forename: z.string().nullable(),
+      surname: z.string().nullable(),
+      dob: z.string().nullable(),
+    }),
     parent: z.object({ id: z.string(), name: z.string(), relationship: z.string() }),
     issuedOn: z.string(),
     sequence: z.number().int().describe('1st or 2nd notice to this parent for this child in its 3-year period'),
@@ -29,25 +34,56 @@ const UnpaidPenaltyNoticeSchema = z
   })
   .meta({ id: 'UnpaidPenaltyNotice' });
 
+const CSV_COLUMNS = [
+  'noticeId',
+  'referralId',
+  'caseStatus',
+  'urn',
+  'upn',
+  'forename',
+  'surname',
+  'dob',
+  'parentId',
+  'parentName',
+  'relationship',
+  'issuedOn',
+  'sequence',
+  'amount',
+  'payableUntil',
+  'daysUnpaid',
+  'awaiting',
+];
+
+const csvRow = (n: UnpaidPenaltyNotice) => ({
+  ...n,
+  upn: n.child.upn,
+  forename: n.child.forename,
+  surname: n.child.surname,
+  dob: n.child.dob,
+  parentId: n.parent.id,
+  parentName: n.parent.name,
+  relationship: n.parent.relationship,
+});
+
 export const penaltyNoticeRoutes = [
   defineRoute({
-    method: 'GET', path: '/v1/penalty-notices/unpaid', access: 'read_enforcement', audit: { action: 'list_unpaid_penalty_notices' }, tags: ['referrals'],
-    summary: 'Penalty notices past their payment date with no payment or withdrawal recorded, awaiting a decision (prosecution or withdrawal), with parent and child; longest unpaid first',
+    method: 'GET',
+    path: '/v1/penalty-notices/unpaid',
+    access: 'read_enforcement',
+    audit: { action: 'list_unpaid_penalty_notices' },
+    tags: ['referrals'],
+    summary:
+      'Penalty notices past their payment date with no payment or withdrawal recorded, awaiting a decision (prosecution or withdrawal), with parent and child; longest unpaid first',
     query: z.object({ urn: Urn.optional(), ...pageQuery }),
     response: page(UnpaidPenaltyNoticeSchema, 'UnpaidPenaltyNoticeList'),
     csv: true,
     handler: async ({ audit, query, event }) => {
-      const today = todayInEngland();
-      const items = unpaidPenaltyNotices(await casesWithActions(), today).filter((n) => !query.urn || n.urn === query.urn);
-      audit.pupils({ target: 'penalty-notices:unpaid', outcome: 'ok', urn: query.urn }, items.map((n) => n.child.upn));
-      if (wantsCsv(event)) {
-        return csvResponse(`unpaid-penalty-notices-${today}.csv`,
-          ['noticeId', 'referralId', 'caseStatus', 'urn', 'upn', 'forename', 'surname', 'dob', 'parentId', 'parentName', 'relationship', 'issuedOn', 'sequence', 'amount', 'payableUntil', 'daysUnpaid', 'awaiting'],
-          items.map((n) => ({
-            ...n, upn: n.child.upn, forename: n.child.forename, surname: n.child.surname, dob: n.child.dob,
-            parentId: n.parent.id, parentName: n.parent.name, relationship: n.parent.relationship,
-          })));
-      }
+      const { today, items } = await listUnpaidPenaltyNotices(app, query);
+      audit.pupils(
+        { target: 'penalty-notices:unpaid', outcome: 'ok', urn: query.urn },
+        items.map((n) => n.child.upn),
+      );
+      if (wantsCsv(event)) return csvResponse(`unpaid-penalty-notices-${today}.csv`, CSV_COLUMNS, items.map(csvRow));
       const paged = pageOf(items, query, `unpaid:${today}:${items.length}`);
       return json(200, { items: paged.items, nextCursor: paged.nextCursor });
     },

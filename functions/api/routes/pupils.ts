@@ -12,41 +12,78 @@ import { app } from '../app.js';
 import { csvResponse, defineRoute, json, pageOf, pageQuery, problem, resultOf, wantsCsv } from '../http.js';
 import { PupilDutyFields } from './duties.js';
 
-export const FLAG_TYPES = [
-  'persistent_absence', 'severe_absence', 'at_risk_pa', 'emerging_pa', 'penalty_notice_threshold', 'ten_day_unauthorised',
-  'twenty_day_unauthorised', 'illness_15_days', 'holiday_adjacent_absence', 'near_threshold_unauthorised', 'family_pattern',
+const FLAG_TYPES = [
+  'persistent_absence',
+  'severe_absence',
+  'at_risk_pa',
+  'emerging_pa',
+  'penalty_notice_threshold',
+  'ten_day_unauthorised',
+  'twenty_day_unauthorised',
+  'illness_15_days',
+  'holiday_adjacent_absence',
+  'near_threshold_unauthorised',
+  'family_pattern',
   'lateness_warning',
 ] as const satisfies readonly FlagType[];
 
-const Flag = z.object({ type: z.enum(FLAG_TYPES), since: z.string(), detail: z.record(z.string(), z.unknown()) }).meta({ id: 'Flag' });
+const Flag = z
+  .object({ type: z.enum(FLAG_TYPES), since: z.string(), detail: z.record(z.string(), z.unknown()) })
+  .meta({ id: 'Flag' });
 
 const EnrolmentView = z.object({
-  urn: z.string(), academicYear: z.number().int(), registration: z.enum(['C', 'M', 'S']),
-  admissionDate: z.string().nullable(), leavingDate: z.string().nullable(),
-  stats: Stats, persistentAbsence: z.boolean(), severeAbsence: z.boolean(),
+  urn: z.string(),
+  academicYear: z.number().int(),
+  registration: z.enum(['C', 'M', 'S']),
+  admissionDate: z.string().nullable(),
+  leavingDate: z.string().nullable(),
+  stats: Stats,
+  persistentAbsence: z.boolean(),
+  severeAbsence: z.boolean(),
 });
 
-export const PupilView = z
+const PupilView = z
   .object({
-    upn: z.string(), forename: z.string().nullable(), surname: z.string().nullable(), dob: z.string().nullable(),
-    yearGroup: z.string().nullable(), academicYear: z.number().int(),
-    cohorts: z.array(z.string()), enrolments: z.array(EnrolmentView), totals: Stats,
-    persistentAbsence: z.boolean(), severeAbsence: z.boolean(), flags: z.array(Flag),
+    upn: z.string(),
+    forename: z.string().nullable(),
+    surname: z.string().nullable(),
+    dob: z.string().nullable(),
+    yearGroup: z.string().nullable(),
+    academicYear: z.number().int(),
+    cohorts: z.array(z.string()),
+    enrolments: z.array(EnrolmentView),
+    totals: Stats,
+    persistentAbsence: z.boolean(),
+    severeAbsence: z.boolean(),
+    flags: z.array(Flag),
     ...PupilDutyFields,
   })
   .meta({ id: 'PupilView' });
 
 const PupilListItem = z
   .object({
-    upn: z.string(), forename: z.string().nullable(), surname: z.string().nullable(), yearGroup: z.string().nullable(),
-    urns: z.array(z.string()), cohorts: z.array(z.string()),
+    upn: z.string(),
+    forename: z.string().nullable(),
+    surname: z.string().nullable(),
+    yearGroup: z.string().nullable(),
+    urns: z.array(z.string()),
+    cohorts: z.array(z.string()),
     stats: z.object({
-      possibleSessions: z.number().int(), attendedSessions: z.number().int(), authorisedAbsenceSessions: z.number().int(),
-      unauthorisedAbsenceSessions: z.number().int(), absenceSessions: z.number().int(), lateSessions: z.number().int(),
-      attendanceRate: z.number().nullable(), absenceRate: z.number().nullable(),
+      possibleSessions: z.number().int(),
+      attendedSessions: z.number().int(),
+      authorisedAbsenceSessions: z.number().int(),
+      unauthorisedAbsenceSessions: z.number().int(),
+      absenceSessions: z.number().int(),
+      lateSessions: z.number().int(),
+      attendanceRate: z.number().nullable(),
+      absenceRate: z.number().nullable(),
     }),
     flags: z.array(z.object({ type: z.string(), since: z.string() })),
-    lookedAfter: z.boolean().describe('the LA looks after the child (today, or as the year ended), from its own lists; nothing more of the social-care record'),
+    lookedAfter: z
+      .boolean()
+      .describe(
+        'the LA looks after the child (today, or as the year ended), from its own lists; nothing more of the social-care record',
+      ),
   })
   .meta({ id: 'PupilListItem' });
 
@@ -60,11 +97,19 @@ function listItem(row: PupilRow, lookedAfter: boolean) {
   const absence = row.authorised + row.unauthorised;
   const attended = row.present + row.approvedActivity;
   return {
-    upn: row.upn, forename: row.forename ?? null, surname: row.surname ?? null, yearGroup: row.yearGroup ?? null,
-    urns: row.urns, cohorts: row.cohorts,
+    upn: row.upn,
+    forename: row.forename ?? null,
+    surname: row.surname ?? null,
+    yearGroup: row.yearGroup ?? null,
+    urns: row.urns,
+    cohorts: row.cohorts,
     stats: {
-      possibleSessions: row.possible, attendedSessions: attended, authorisedAbsenceSessions: row.authorised,
-      unauthorisedAbsenceSessions: row.unauthorised, absenceSessions: absence, lateSessions: row.late,
+      possibleSessions: row.possible,
+      attendedSessions: attended,
+      authorisedAbsenceSessions: row.authorised,
+      unauthorisedAbsenceSessions: row.unauthorised,
+      absenceSessions: absence,
+      lateSessions: row.late,
       attendanceRate: row.possible > 0 ? (attended / row.possible) * 100 : null,
       absenceRate: row.possible > 0 ? (absence / row.possible) * 100 : null,
     },
@@ -73,11 +118,34 @@ function listItem(row: PupilRow, lookedAfter: boolean) {
   };
 }
 
-const CSV_COLUMNS = ['upn', 'forename', 'surname', 'yearGroup', 'urns', 'cohorts', 'possibleSessions', 'absenceSessions', 'unauthorisedAbsenceSessions', 'absenceRate', 'flags', 'lookedAfter'];
+const upnsOf = (rows: readonly PupilRow[]) => rows.map((r) => r.upn);
+
+function csvRow(row: PupilRow, item: ReturnType<typeof listItem>) {
+  return { ...item, ...item.stats, flags: row.flags.map((f) => `${f.type} since ${f.since}`).join('; ') };
+}
+
+const CSV_COLUMNS = [
+  'upn',
+  'forename',
+  'surname',
+  'yearGroup',
+  'urns',
+  'cohorts',
+  'possibleSessions',
+  'absenceSessions',
+  'unauthorisedAbsenceSessions',
+  'absenceRate',
+  'flags',
+  'lookedAfter',
+];
 
 export const pupilRoutes = [
   defineRoute({
-    method: 'GET', path: '/v1/pupils/{upn}', access: 'read_pupil', audit: { action: 'read_pupil' }, tags: ['pupils'],
+    method: 'GET',
+    path: '/v1/pupils/{upn}',
+    access: 'read_pupil',
+    audit: { action: 'read_pupil' },
+    tags: ['pupils'],
     summary: 'A pupil across all their schools: per-enrolment and combined figures, PA/SA, cohorts and flags',
     query: z.object({ academicYear: z.coerce.number().int().min(2000).max(2100).optional() }),
     response: PupilView,
@@ -87,21 +155,38 @@ export const pupilRoutes = [
     },
   }),
   defineRoute({
-    method: 'GET', path: '/v1/pupils/{upn}/sessions', access: 'read_pupil', audit: { action: 'read_sessions' }, tags: ['pupils'],
-    summary: 'A pupil\'s marks by date and session, with the school that recorded each',
+    method: 'GET',
+    path: '/v1/pupils/{upn}/sessions',
+    access: 'read_pupil',
+    audit: { action: 'read_sessions' },
+    tags: ['pupils'],
+    summary: "A pupil's marks by date and session, with the school that recorded each",
     query: z.object({ from: IsoDate.optional(), to: IsoDate.optional() }),
-    response: z.object({ upn: z.string(), from: z.string(), to: z.string(), sessions: z.array(z.object({ date: z.string(), session: z.enum(['AM', 'PM']), code: z.string().nullable(), urn: z.string() })) }),
+    response: z.object({
+      upn: z.string(),
+      from: z.string(),
+      to: z.string(),
+      sessions: z.array(
+        z.object({ date: z.string(), session: z.enum(['AM', 'PM']), code: z.string().nullable(), urn: z.string() }),
+      ),
+    }),
     csv: true,
     handler: async ({ audit, principal, params, query, event }) => {
       const upn = parseUpnParam(params.upn);
       const answer = resultOf(await pupilSessions(app, { principal, audit }, { upn, from: query.from, to: query.to }));
-      if (wantsCsv(event)) return csvResponse(`sessions-${upn}.csv`, ['date', 'session', 'code', 'urn'], answer.sessions);
+      if (wantsCsv(event))
+        return csvResponse(`sessions-${upn}.csv`, ['date', 'session', 'code', 'urn'], answer.sessions);
       return json(200, answer);
     },
   }),
   defineRoute({
-    method: 'GET', path: '/v1/pupils', access: 'list_pupils', audit: { action: 'list_pupils' }, tags: ['pupils'],
-    summary: 'Flagged pupils across all schools (a pupil who moved or is dual registered counts once, on combined figures), worst first',
+    method: 'GET',
+    path: '/v1/pupils',
+    access: 'list_pupils',
+    audit: { action: 'list_pupils' },
+    tags: ['pupils'],
+    summary:
+      'Flagged pupils across all schools (a pupil who moved or is dual registered counts once, on combined figures), worst first',
     query: z.object({
       flag: z.enum(FLAG_TYPES),
       urn: Urn.optional(),
@@ -115,18 +200,20 @@ export const pupilRoutes = [
     csv: true,
     handler: async ({ audit, principal, query, event }) => {
       const csv = wantsCsv(event);
-      const { rows, page: stored, snapshot, from, to, urn, lookedAfter } = resultOf(await listFlaggedPupils(app, principal, { ...query, all: csv }));
-      const item = (r: PupilRow) => listItem(r, lookedAfter.has(r.upn));
+      const listed = resultOf(await listFlaggedPupils(app, principal, { ...query, all: csv }));
+      const { rows, from, to, urn } = listed;
+      const item = (r: PupilRow) => listItem(r, listed.lookedAfter.has(r.upn));
       if (csv) {
-        audit.pupils({ target: `flag:${query.flag}:csv`, outcome: 'ok', urn }, rows.map((r) => r.upn));
-        return csvResponse(`${query.flag}-${from}-${to}.csv`, CSV_COLUMNS, rows.map((r) => {
-          const it = item(r);
-          return { ...it, ...it.stats, flags: r.flags.map((f) => `${f.type} since ${f.since}`).join('; ') };
-        }));
+        audit.pupils({ target: `flag:${query.flag}:csv`, outcome: 'ok', urn }, upnsOf(rows));
+        return csvResponse(
+          `${query.flag}-${from}-${to}.csv`,
+          CSV_COLUMNS,
+          rows.map((r) => csvRow(r, item(r))),
+        );
       }
-      const paged = stored ?? { ...pageOf(rows, query, snapshot), total: rows.length };
+      const paged = listed.page ?? { ...pageOf(rows, query, listed.snapshot), total: rows.length };
       const shown = 'rows' in paged ? paged.rows : paged.items;
-      audit.pupils({ target: `flag:${query.flag}`, outcome: 'ok', urn }, shown.map((r) => r.upn));
+      audit.pupils({ target: `flag:${query.flag}`, outcome: 'ok', urn }, upnsOf(shown));
       return json(200, { items: shown.map(item), nextCursor: paged.nextCursor, total: paged.total });
     },
   }),

@@ -243,12 +243,12 @@ export function isHolidayAdjacentPattern(a: HolidayAdjacencyAnalysis, settings: 
 }
 
 /** The p-value threshold that applies to the analysis: `fittedAlpha` when its null allowed for the LA's rise, else `alpha`. */
-export function holidayAdjacentAlpha(a: HolidayAdjacencyAnalysis, settings: PatternSettings): number {
+function holidayAdjacentAlpha(a: HolidayAdjacencyAnalysis, settings: PatternSettings): number {
   return a.rise ? settings.holidayAdjacent.fittedAlpha : settings.holidayAdjacent.alpha;
 }
 
 /** The adjacent absence sessions grouped by break (per school calendar), in date order. */
-export function breakEvidence(t: PupilTimeline, absences: readonly AdjacentAbsence[]): BreakEvidence[] {
+function breakEvidence(t: PupilTimeline, absences: readonly AdjacentAbsence[]): BreakEvidence[] {
   const byBreak = new Map<string, BreakEvidence>();
   for (const a of absences) {
     const key = `${a.urn}#${a.breakStart}`;

@@ -36,15 +36,15 @@ import { DEFAULT_PATTERN_SETTINGS, type PatternSettings } from './settings.js';
 
 export * from './findings.js';
 export * from './settings.js';
-export { adjacencyKey, analyseHolidayAdjacency, analysisWindow, holidayAdjacentFinding, thisYearOnly, isHolidayAdjacentPattern, distinctBreaks, HOLIDAY_SIGNAL_CODES } from './holiday-adjacent.js';
+export { adjacencyKey, analyseHolidayAdjacency, analysisWindow, thisYearOnly } from './holiday-adjacent.js';
 export type { AdjacencyByKey, AdjacentAbsence, HolidayAdjacencyAnalysis, Period } from './holiday-adjacent.js';
-export { nearThresholdFinding, nearThresholdEpisodes } from './near-threshold.js';
-export { familyFindings, householdKey, householdMember } from './family.js';
+
+export { householdKey } from './family.js';
 export type { HouseholdMember, MemberAbsence } from './family.js';
-export { schoolCodingComparisons, schoolCodingCounts, schoolCodingExclusion, schoolCodingFindings, withoutExcludedPupils } from './school-coding.js';
+export { schoolCodingComparisons, schoolCodingCounts, schoolCodingFindings } from './school-coding.js';
 export type { SchoolCodingComparison, SchoolCodingCounts, SchoolCodingExclusion } from './school-coding.js';
-export { placementTest, spellsOf } from './placement.js';
-export { adjacencyRiseCounts, laAdjacencyRise, positionOfDay } from './rise.js';
+
+
 export type { AdjacencyRiseCounts } from './rise.js';
 export type { PlacementTest, Spell } from './placement.js';
 
@@ -71,7 +71,7 @@ export interface SchoolPatternDigest {
 }
 
 /** The academic years a period overlaps. */
-export function academicYearsOf(period: Period): number[] {
+function academicYearsOf(period: Period): number[] {
   const out: number[] = [];
   for (let y = academicYearOf(period.from); y <= academicYearOf(period.to); y++) out.push(y);
   return out;

@@ -23,9 +23,9 @@ import { HOLIDAY_TEST_CLASS } from './holiday-adjacent.js';
 /** Fewest schools (school-years) holding enough absence for the LA's rise to be fitted. */
 export const MIN_SCHOOLS = 5;
 /** Fewest spells starting on days that are not holiday-adjacent for a school to take part. */
-export const MIN_SCHOOL_SPELLS = 50;
+const MIN_SCHOOL_SPELLS = 50;
 /** Largest rise used (a ceiling against a school calendar gone wrong). */
-export const MAX_RISE = 3;
+const MAX_RISE = 3;
 
 /** Spell starts and the sessions where one could start, per position: 0 not adjacent, d (1..K) d school days before a break, K + d after. */
 export interface AdjacencyRiseCounts {

@@ -3,7 +3,18 @@
  * handing a port whose method throws (`failing`), never by spying on a store module.
  */
 import type { AuditNote, AuditTrail } from '../../../shared/app/audit.js';
-import type { FileArea, Files, PupilDuties, PupilRecords, Referrals, Registers, Returns, Schools, Settings, Views } from '../../../shared/app/ports.js';
+import type {
+  FileArea,
+  Files,
+  PupilDuties,
+  PupilRecords,
+  Referrals,
+  Registers,
+  Returns,
+  Schools,
+  Settings,
+  Views,
+} from '../../../shared/app/ports.js';
 import type { Change, Referral, ReferralEvent } from '../../../shared/domain/referrals.js';
 import type { IdempotencyClaim, ReferralFilter, ReferralListItem } from '../../../shared/store/referrals.js';
 import { DEFAULT_LA_SETTINGS, type LaSettings } from '../../../shared/config.js';
@@ -32,8 +43,17 @@ export class MemoryReturns implements Returns {
 }
 
 export class MemoryFiles implements Files {
-  readonly objects = new Map<string, { body: Buffer | string; contentType?: string; metadata?: Record<string, string> }>();
-  async put(area: FileArea, key: string, body: Buffer | string, contentType: string, metadata?: Record<string, string>) {
+  readonly objects = new Map<
+    string,
+    { body: Buffer | string; contentType?: string; metadata?: Record<string, string> }
+  >();
+  async put(
+    area: FileArea,
+    key: string,
+    body: Buffer | string,
+    contentType: string,
+    metadata?: Record<string, string>,
+  ) {
     this.objects.set(`${area}:${key}`, { body, contentType, metadata });
   }
   async putJson(area: FileArea, key: string, value: unknown) {
@@ -74,7 +94,9 @@ export class MemoryPupils implements PupilRecords {
     return this.records.get(upn);
   }
   async summaries(upns: string[]) {
-    return new Map(upns.flatMap((u) => (this.records.has(u) ? [[u, this.records.get(u) as PupilSummaryRecord] as const] : [])));
+    return new Map(
+      upns.flatMap((u) => (this.records.has(u) ? [[u, this.records.get(u) as PupilSummaryRecord] as const] : [])),
+    );
   }
   async careEpisodes(upn: string) {
     return this.care.get(upn) ?? [];
@@ -85,13 +107,19 @@ export class MemoryPupils implements PupilRecords {
 }
 
 /** No materialised views: every period is answered from the registers. */
-export const noViews: Views = { laView: async () => undefined, schoolView: async () => undefined, schoolCells: async () => [] };
+export const noViews: Views = {
+  laView: async () => undefined,
+  schoolView: async () => undefined,
+  schoolCells: async () => [],
+};
 
 /** The schools' registers as aggregation enrolments, by URN. */
 export class MemoryRegisters implements Registers {
   readonly bySchool = new Map<string, AggregationEnrolment[]>();
   async cellsForPeriod(period: Period, urns?: ReadonlySet<string>) {
-    return [...this.bySchool].filter(([urn]) => !urns || urns.has(urn)).map(([urn, enrolments]) => ({ urn, cells: aggregateCells(enrolments, [period])[0] }));
+    return [...this.bySchool]
+      .filter(([urn]) => !urns || urns.has(urn))
+      .map(([urn, enrolments]) => ({ urn, cells: aggregateCells(enrolments, [period])[0] }));
   }
   async pupilRowsForPeriod(): Promise<never[]> {
     return [];
@@ -102,14 +130,22 @@ export class MemoryRegisters implements Registers {
 export class MemoryReferrals implements Referrals {
   readonly cases = new Map<string, { referral: Referral; events: ReferralEvent[] }>();
   readonly keys = new Map<string, { referralId: string; bodyHash: string }>();
-  async claimCreateKey(caller: string, key: string, record: { referralId: string; bodyHash: string }): Promise<IdempotencyClaim> {
+  async claimCreateKey(
+    caller: string,
+    key: string,
+    record: { referralId: string; bodyHash: string },
+  ): Promise<IdempotencyClaim> {
     const held = this.keys.get(`${caller}#${key}`);
     if (held) return { claimed: false, ...held };
     this.keys.set(`${caller}#${key}`, { referralId: record.referralId, bodyHash: record.bodyHash });
     return { claimed: true };
   }
   async putNew(change: Change) {
-    if (!this.cases.has(change.referral.id)) this.cases.set(change.referral.id, { referral: structuredClone(change.referral), events: [structuredClone(change.event)] });
+    if (!this.cases.has(change.referral.id))
+      this.cases.set(change.referral.id, {
+        referral: structuredClone(change.referral),
+        events: [structuredClone(change.event)],
+      });
     return structuredClone(this.cases.get(change.referral.id)!);
   }
   async get(id: string) {
@@ -119,21 +155,44 @@ export class MemoryReferrals implements Referrals {
   async append(change: Change, expected: number) {
     const c = this.cases.get(change.referral.id);
     if (!c || c.referral.version !== expected) return { saved: false as const, currentVersion: c?.referral.version };
-    this.cases.set(change.referral.id, { referral: structuredClone(change.referral), events: [...c.events, structuredClone(change.event)] });
+    this.cases.set(change.referral.id, {
+      referral: structuredClone(change.referral),
+      events: [...c.events, structuredClone(change.event)],
+    });
     return { saved: true as const };
   }
   async ofPupil(upn: string) {
     return [...this.cases.values()].filter((c) => c.referral.upn === upn).map((c) => structuredClone(c.referral));
   }
   async listAll(filter: ReferralFilter, keep?: (items: ReferralListItem[]) => Promise<ReferralListItem[]>) {
-    const items = [...this.cases.values()].map((c) => c.referral).filter((r) => (!filter.urn || r.urn === filter.urn) && (!filter.upn || r.upn === filter.upn) && (!filter.status || r.status === filter.status)).reverse();
+    const items = [...this.cases.values()]
+      .map((c) => c.referral)
+      .filter(
+        (r) =>
+          (!filter.urn || r.urn === filter.urn) &&
+          (!filter.upn || r.upn === filter.upn) &&
+          (!filter.status || r.status === filter.status),
+      )
+      .reverse();
     return keep ? keep(items) : items;
   }
-  async list(filter: ReferralFilter, limit: number, _cursor: string | undefined, keep?: (items: ReferralListItem[]) => Promise<ReferralListItem[]>) {
+  async list(
+    filter: ReferralFilter,
+    limit: number,
+    _cursor: string | undefined,
+    keep?: (items: ReferralListItem[]) => Promise<ReferralListItem[]>,
+  ) {
     return { items: (await this.listAll(filter, keep)).slice(0, limit), nextCursor: null };
   }
   async openUpns() {
-    return new Set([...this.cases.values()].filter((c) => !['closed', 'withdrawn'].includes(c.referral.status)).map((c) => c.referral.upn));
+    return new Set(
+      [...this.cases.values()]
+        .filter((c) => !['closed', 'withdrawn'].includes(c.referral.status))
+        .map((c) => c.referral.upn),
+    );
+  }
+  async withActions() {
+    return [...this.cases.values()].map((c) => structuredClone(c.referral)).filter((r) => r.actions.length > 0);
   }
 }
 
