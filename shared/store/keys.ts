@@ -25,6 +25,7 @@
  *                                                   (LA metrics grouped by school, phase or placement)
  *   LA                       CALENDAR#LA | CALENDAR#<urn>   term-date closures
  *   LA                       PATTERNS               pointer to the latest patterns run
+ *   LA                       CARE                   the social-care lists' version stamp, moved by every import
  *   IMPORT#<id>              IMPORT                 a social-care import's report      gsi1: IMPORTS / <at>
  *   REFERRAL#<id>            REFERRAL               a referral case                    gsi1: REFERRALS / <createdAt>#<id>
  *   REFERRAL#<id>            EVENT#<seq>            its append-only history
@@ -97,6 +98,7 @@ export const k = {
   schoolCalendar: (urn: string) => ({ pk: 'LA', sk: `CALENDAR#${urn}` }),
   calendarPrefix: 'CALENDAR#',
   latestPatterns: () => ({ pk: 'LA', sk: 'PATTERNS' }),
+  careVersion: { pk: 'LA', sk: 'CARE' },
 
   importItem: (id: string) => ({ pk: `IMPORT#${id}`, sk: 'IMPORT' }),
   importsIndex: 'IMPORTS',
