@@ -116,7 +116,20 @@ try {
       { name: 'la_metrics_by_cohort', weight: 3, next: reads.la_metrics_by_cohort },
       { name: 'school_metrics', weight: 1, next: (i) => ({ path: `/v1/metrics?scope=school&urn=${schools[i % schools.length]}&groupBy=year_group&from=${yearStart}&to=${lastDay}`, token: officer }) },
       { name: 'schools', weight: 2, next: () => ({ path: '/v1/schools', token: officer }) },
+      { name: 'upload', weight: 1, next: (i) => {
+        const u = uploads[i % uploads.length];
+        return { method: 'POST', path: '/v1/returns', token: schoolTokens.get(u.urn)!, body: u.csv, contentType: 'text/csv', expect: 202 };
+      } },
     ];
+    // As the bench's load test: a school re-sending four rows of its last day, the deployed rollup window.
+    const uploads = manifest.files.filter((f) => f.kind === 'daily' && f.date === lastDay && f.role === 'school').slice(0, 50).map((f) => {
+      const lines = readFileSync(join(laDir, f.path), 'utf8').split('\n');
+      return { urn: f.urn, csv: `${lines.slice(0, 4).join('\n')}\n` };
+    });
+    const schoolTokens = new Map<string, string>();
+    for (const u of uploads) schoolTokens.set(u.urn, await rt.token({ role: 'school', urn: u.urn }));
+    const { ROLLUP_DELAY_SECONDS } = await import('../shared/config.js');
+    rt.setRollupDelay(ROLLUP_DELAY_SECONDS);
     const meter = new CostMeter();
     const remove = await installCostMeter(meter, { api: rt.url, s3: rt.engines.s3Endpoint });
     const cpu0 = process.cpuUsage();
@@ -124,9 +137,11 @@ try {
     try {
       const load = await openLoop(rt.url, mix, 200, loadSeconds, 256);
       const cpu = process.cpuUsage(cpu0);
+      await rt.settle();
       const served = meter.counts.api.requests;
       console.log(JSON.stringify({
         load: `${loadSeconds} s at 200/s`, achieved: load.achievedRate, skipped: load.skipped, errors: load.overall.errors, p95: load.overall.p95,
+        byKind: Object.fromEntries(Object.entries(load.byKind).map(([k, v]) => [k, { count: v.count, p95: v.p95 }])),
         cpuMsPerRequest: { api: +((cpu.user + cpu.system) / 1000 / served).toFixed(2), engines: +((childCpuMs() - child0) / served).toFixed(2) },
         perRequest: perRequest(meter.counts, served),
       }));
