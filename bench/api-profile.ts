@@ -7,8 +7,11 @@
  * process and of the engine process (rough: the machine may be shared). With `--load`, the load
  * test's mix (bench/index.ts) at 200/s for a few seconds, for a profile of the process under load.
  *
- *   npx tsx bench/api-profile.ts [--work DIR] [--schools 30] [--pupils 8000] [--requests 200] [--load 15]
- *   NODE_OPTIONS='--cpu-prof --cpu-prof-dir=.tmp/prof' npx tsx bench/api-profile.ts …   # CPU profiles of both processes
+ *   npx tsx bench/api-profile.ts [--work DIR] [--schools 30] [--pupils 8000] [--requests 200] [--load 15 [--no-uploads]] [--trace]
+ *   node --cpu-prof --cpu-prof-dir=.tmp/prof --import tsx bench/api-profile.ts …   # a CPU profile of this process
+ *
+ * (Node 20 refuses --cpu-prof in NODE_OPTIONS; the engine process is not profiled, its CPU time per
+ * request is read from /proc.) `--trace` lists the AWS calls of one request of each read, in order.
  *
  * The generated LA and the engines' data are kept in the work directory (default .tmp/api-profile):
  * a second run reuses them and goes straight to the reads. Not part of `npm run bench`.
@@ -30,6 +33,8 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '16' },
     load: { type: 'string', default: '0' },
     trace: { type: 'boolean', default: false },
+    /** Leave the uploads out of the load mix (what the reads alone cost under load). */
+    'no-uploads': { type: 'boolean', default: false },
   },
 });
 const work = resolve(args.work);
@@ -116,10 +121,10 @@ try {
       { name: 'la_metrics_by_cohort', weight: 3, next: reads.la_metrics_by_cohort },
       { name: 'school_metrics', weight: 1, next: (i) => ({ path: `/v1/metrics?scope=school&urn=${schools[i % schools.length]}&groupBy=year_group&from=${yearStart}&to=${lastDay}`, token: officer }) },
       { name: 'schools', weight: 2, next: () => ({ path: '/v1/schools', token: officer }) },
-      { name: 'upload', weight: 1, next: (i) => {
+      ...(args['no-uploads'] ? [] : [{ name: 'upload', weight: 1, next: (i: number): BenchRequest => {
         const u = uploads[i % uploads.length];
         return { method: 'POST', path: '/v1/returns', token: schoolTokens.get(u.urn)!, body: u.csv, contentType: 'text/csv', expect: 202 };
-      } },
+      } }]),
     ];
     // As the bench's load test: a school re-sending four rows of its last day, the deployed rollup window.
     const uploads = manifest.files.filter((f) => f.kind === 'daily' && f.date === lastDay && f.role === 'school').slice(0, 50).map((f) => {
