@@ -33,6 +33,8 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '16' },
     load: { type: 'string', default: '0' },
     trace: { type: 'boolean', default: false },
+    /** Only these reads (comma-separated names), e.g. for a profile of one. */
+    only: { type: 'string' },
     /** Leave the uploads out of the load mix (what the reads alone cost under load). */
     'no-uploads': { type: 'boolean', default: false },
   },
@@ -94,6 +96,7 @@ try {
   const n = Number(args.requests);
   const c = Number(args.concurrency);
   for (const [name, next] of Object.entries(reads)) {
+    if (args.only && !args.only.split(',').includes(name)) continue;
     await closedLoop(rt.url, next, 2, 10, 5); // warm
     const meter = new CostMeter();
     const remove = await installCostMeter(meter, { api: rt.url, s3: rt.engines.s3Endpoint });

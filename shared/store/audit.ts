@@ -48,9 +48,11 @@ export async function recordAuditOfPupils(p: Pick<Principal, 'sub' | 'role'>, e:
   const at = new Date().toISOString();
   const entry: AuditEntry = { at, sub: p.sub, role: p.role, ...e, count: unique.length };
   const id = randomBytes(6).toString('hex');
+  // Each pupil's entry its own 32 random bits, drawn in one call (one call each was 4 % of a page's CPU).
+  const random = randomBytes(4 * unique.length).toString('hex');
   await Promise.all([
     putItem({ ...k.audit(at.slice(0, 10), at, id), gsi1pk: k.auditByUser(p.sub), gsi1sk: `${at}#${id}`, ...entry }, { expression: 'attribute_not_exists(pk)' }),
-    batchPut(unique.map((upn) => ({ ...k.auditOfPupil(upn, at, `${id}${randomBytes(4).toString('hex')}`), ...entry, upn }))),
+    batchPut(unique.map((upn, i) => ({ ...k.auditOfPupil(upn, at, `${id}${random.slice(8 * i, 8 * i + 8)}`), ...entry, upn }))),
   ]);
 }
 
