@@ -52,6 +52,17 @@ export interface MetricsAnswer {
 
 type Range = { from: string; to: string };
 
+/** A year's standard periods (the year, its terms, its 40-odd weeks): worked out once per process and year, not per request. */
+const periodsOfYear = new Map<number, readonly Period[]>();
+function standardPeriodsOf(year: number): readonly Period[] {
+  let periods = periodsOfYear.get(year);
+  if (!periods) {
+    if (periodsOfYear.size >= 8) periodsOfYear.delete(periodsOfYear.keys().next().value as number);
+    periodsOfYear.set(year, (periods = Object.freeze(standardPeriods(year))));
+  }
+  return periods;
+}
+
 /** One row per placement (schools in the LA, schools outside it), summed from the per-school cells. */
 async function placementRows(deps: MetricsDeps, source: MetricsSource, q: { cohort: Cohort; population: Population }): Promise<MetricsItem[]> {
   const urns = [...new Set(source.bySchool.map((c) => c.urn))];
@@ -158,7 +169,7 @@ async function schoolFigures(deps: MetricsDeps, q: MetricsQuery, plan: Plan, urn
     source = laSource(await ofSchool(requested), requested, range);
     if (q.groupBy === 'week' && view) source = await clipWeeks({ ...source, weeks: schoolSource(view.periods, requested, urn, school?.phase, range).weeks }, range, ofSchool);
   }
-  const laPeriod = laView ? equivalentPeriod(standardPeriods(year), requested, laView.markedDays) : undefined;
+  const laPeriod = laView ? equivalentPeriod(standardPeriodsOf(year), requested, laView.markedDays) : undefined;
   return { source, materialised, laForComparison: laView && laPeriod ? laSource(laView, laPeriod, range) : undefined };
 }
 
@@ -181,7 +192,7 @@ export async function queryMetrics(deps: MetricsDeps, { principal, audit }: { pr
   // Week cells are kept by cohort and population only (no school, year group or sex), so a week
   // answers a request as its materialised equivalent only when no such grouping is asked for.
   const weekServes = q.groupBy === undefined || q.groupBy === 'cohort';
-  const plan: Plan = { year, requested, range: { from, to }, candidates: standardPeriods(year).filter((p) => p.kind !== 'week' || weekServes) };
+  const plan: Plan = { year, requested, range: { from, to }, candidates: standardPeriodsOf(year).filter((p) => p.kind !== 'week' || weekServes) };
   const figures = scope === 'la' ? await laFigures(deps, q, plan, groupBy) : await schoolFigures(deps, q, plan, urn as string);
   if (!figures) return refuse('not_found', 'No such school.');
   const { source, materialised, laForComparison } = figures;
