@@ -65,7 +65,7 @@ export function getItem<T extends object>(key: Key, consistent = true): Promise<
     wanted.waiters.push({ resolve, reject });
     if (!pendingGets.scheduled) {
       pendingGets.scheduled = true;
-      setImmediate(sendPendingGets);
+      soon(sendPendingGets);
     }
   }) as Promise<T | undefined>;
 }
@@ -74,6 +74,9 @@ interface WantedItem {
   key: Key;
   waiters: Array<{ resolve: (item: Item | undefined) => void; reject: (err: unknown) => void }>;
 }
+
+/** After the I/O callbacks of this turn of the event loop (taken at load, so a test's fake timers do not hold reads back). */
+const soon = globalThis.setImmediate;
 
 const pendingGets = { scheduled: false, consistent: new Map<string, WantedItem>(), eventual: new Map<string, WantedItem>() };
 
