@@ -6,6 +6,7 @@
  *   SCHOOL#<urn>             SCHOOL                 registry entry + freshness     gsi1: SCHOOLS / <urn>
  *   SCHOOL#<urn>             SESSIONS#<year>        the school's session days (inferred calendar)
  *   SCHOOL#<urn>             VIEW#<year>            pointer to the school's materialised view
+ *   SCHOOL#<urn>             DUTIES#<year>          the version stamp of the school's duties document (moved by each write of it)
  *   PUPIL#<upn>              SUMMARY                the pupil record's head: the pupil's enrolments (year#urn),
  *                                                   the owning school or the combined figures per year
  *                                                   (versioned; conditional writes)
@@ -77,6 +78,7 @@ export const k = {
   schoolsIndex: 'SCHOOLS',
   schoolSessions: (urn: string, year: number) => ({ pk: `SCHOOL#${urn}`, sk: `SESSIONS#${year}` }),
   schoolView: (urn: string, year: number) => ({ pk: `SCHOOL#${urn}`, sk: `VIEW#${year}` }),
+  schoolDutiesVersion: (urn: string, year: number) => ({ pk: `SCHOOL#${urn}`, sk: `DUTIES#${year}` }),
 
   pupilPk: (upn: string) => `PUPIL#${upn}`,
   pupilSummary: (upn: string) => ({ pk: `PUPIL#${upn}`, sk: 'SUMMARY' }),

@@ -89,11 +89,12 @@ describe('the requests of the API reads issue 17 times', () => {
     // The larger LA's list is longer: the page is read from more pupils.
     expect(large.pa_page.listed).toBeGreaterThan(small.pa_page.listed);
     for (const m of [small, large]) {
-      // The pupil's record (its head, then its enrolments); its pattern flags, the latest run and the
-      // care lists' version stamp in one batch (reads asked together, shared/store/table.ts), with its
-      // school's duties document from S3 meanwhile; the audit's two copies in one batch write.
+      // The pupil's record (its head, then its enrolments); its pattern flags, the latest run, the care
+      // lists' and its school's duties document's version stamps in one batch (reads asked together,
+      // shared/store/table.ts; the documents themselves held by the instance); the audit's two copies
+      // in one batch write. Nothing from S3.
       expect(m.pupil_view.dynamo).toEqual({ BatchGetItem: 3, BatchWriteItem: 1 });
-      expect(m.pupil_view.s3).toEqual({ GetObject: 1 });
+      expect(m.pupil_view.s3).toEqual({});
       // The LA figures' pointer (the list's kept total) and the page (one Query), then the care lists' stamp;
       // the audit: the read's entry, and one entry per pupil shown in batches of 25.
       expect(m.pa_page.dynamo).toEqual({ GetItem: 2, Query: 1, PutItem: 1, BatchWriteItem: Math.ceil(PAGE / 25) });
