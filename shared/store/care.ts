@@ -3,10 +3,10 @@
  * one document per source list. An import of a source replaces that source's episodes: SSDA903 and
  * the CIN census are complete returns, not deltas.
  */
+import { randomBytes } from 'node:crypto';
 import { resourceName } from '../config.js';
 import type { CareEpisodeSpan } from '../domain/cohorts.js';
 import { isLookedAfterOn } from '../domain/virtual-school.js';
-import { randomBytes } from 'node:crypto';
 import { getJson, headBlob, putJson } from './blobs.js';
 import { k, paths } from './keys.js';
 import { getItem, isConditionFailure, putItem } from './table.js';

@@ -4,6 +4,7 @@
  * register (new entries, deletions, part-time timetables), recomputed on every return. Written only
  * by the school's ingest, which runs one return at a time per school (the FIFO group is the URN).
  */
+import { randomBytes } from 'node:crypto';
 import { resourceName } from '../config.js';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { Deletion, NewEntry, RollNotices } from '../domain/admission-register.js';
@@ -11,7 +12,6 @@ import type { PartTimeTimetable } from '../domain/part-time-timetables.js';
 import { LIMITS } from '../config.js';
 import { getJson, putJson } from './blobs.js';
 import { s3Client } from './clients.js';
-import { randomBytes } from 'node:crypto';
 import { k, paths } from './keys.js';
 import { getItem, inParallel, putItem } from './table.js';
 
