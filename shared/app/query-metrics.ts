@@ -52,6 +52,17 @@ export interface MetricsAnswer {
 
 type Range = { from: string; to: string };
 
+/** A year's standard periods (the year, its terms, its 40-odd weeks): worked out once per process and year, not per request. */
+const periodsOfYear = new Map<number, readonly Period[]>();
+function standardPeriodsOf(year: number): readonly Period[] {
+  let periods = periodsOfYear.get(year);
+  if (!periods) {
+    if (periodsOfYear.size >= 8) periodsOfYear.delete(periodsOfYear.keys().next().value as number);
+    periodsOfYear.set(year, (periods = Object.freeze(standardPeriods(year))));
+  }
+  return periods;
+}
+
 /** One row per placement (schools in the LA, schools outside it), summed from the per-school cells. */
 async function placementRows(deps: MetricsDeps, source: MetricsSource, q: { cohort: Cohort; population: Population }): Promise<MetricsItem[]> {
   const urns = [...new Set(source.bySchool.map((c) => c.urn))];
@@ -122,16 +133,22 @@ interface Plan {
 /** The LA's figures: the materialised period when one is equivalent, else computed from every school's register. */
 async function laFigures(deps: MetricsDeps, q: MetricsQuery, plan: Plan, groupBy: GroupBy | undefined) {
   const { year, requested, range, candidates } = plan;
-  // A custom LA period is rolled up from the registers: give it the schools' phases when rows show them.
+  const laView = await deps.views.laView(year);
+  const materialised = laView ? equivalentPeriod(candidates, requested, laView.markedDays) : undefined;
+  if (laView && materialised) {
+    let source = laSource(laView, materialised, range);
+    // Per-school cells are kept a school an item (the LA aggregate does not grow with the schools): read only when rows are per school.
+    if (groupBy === 'school' || groupBy === 'phase') source = { ...source, bySchool: await deps.views.schoolCells(year, materialised.id) };
+    return { source, materialised, laForComparison: undefined };
+  }
+  // A custom LA period is rolled up from the registers: give it the schools' phases when rows show
+  // them, and which schools are out of area. Only here is the registry read: a materialised period
+  // needs nothing of it, so an ordinary LA metrics request reads no list that grows with the LA.
   const registry = await deps.schools.list();
   const phases = groupBy === 'school' || groupBy === 'phase' ? new Map(registry.map((s) => [s.urn, s.phase] as const)) : undefined;
   const outOfArea = new Set(registry.filter((s) => s.outOfArea).map((s) => s.urn));
-  const laView = await deps.views.laView(year);
-  const materialised = laView ? equivalentPeriod(candidates, requested, laView.markedDays) : undefined;
-  let source = laView && materialised ? laSource(laView, materialised, range) : laSource(await customLaView(deps, requested, undefined, phases, outOfArea), requested, range);
-  // Per-school cells are kept a school an item (the LA aggregate does not grow with the schools): read only when rows are per school.
-  if (laView && materialised && (groupBy === 'school' || groupBy === 'phase')) source = { ...source, bySchool: await deps.views.schoolCells(year, materialised.id) };
-  if (!materialised && q.groupBy === 'week' && laView) {
+  let source = laSource(await customLaView(deps, requested, undefined, phases, outOfArea), requested, range);
+  if (q.groupBy === 'week' && laView) {
     source = await clipWeeks({ ...source, weeks: laSource(laView, requested, range).weeks }, range, (p) => customLaView(deps, p, undefined, phases, outOfArea));
   }
   return { source, materialised, laForComparison: undefined };
@@ -140,9 +157,8 @@ async function laFigures(deps: MetricsDeps, q: MetricsQuery, plan: Plan, groupBy
 /** One school's figures, and the LA's for the same period to compare with when it is materialised. */
 async function schoolFigures(deps: MetricsDeps, q: MetricsQuery, plan: Plan, urn: string) {
   const { year, requested, range, candidates } = plan;
-  const laView = await deps.views.laView(year);
-  const school = await deps.schools.get(urn);
-  const view = await deps.views.schoolView(urn, year);
+  // Independent reads: one round trip's wait, not three.
+  const [laView, school, view] = await Promise.all([deps.views.laView(year), deps.schools.get(urn), deps.views.schoolView(urn, year)]);
   if (!view && !school) return undefined;
   const materialised = view ? equivalentPeriod(candidates, requested, view.markedDays) : undefined;
   let source: MetricsSource;
@@ -153,7 +169,7 @@ async function schoolFigures(deps: MetricsDeps, q: MetricsQuery, plan: Plan, urn
     source = laSource(await ofSchool(requested), requested, range);
     if (q.groupBy === 'week' && view) source = await clipWeeks({ ...source, weeks: schoolSource(view.periods, requested, urn, school?.phase, range).weeks }, range, ofSchool);
   }
-  const laPeriod = laView ? equivalentPeriod(standardPeriods(year), requested, laView.markedDays) : undefined;
+  const laPeriod = laView ? equivalentPeriod(standardPeriodsOf(year), requested, laView.markedDays) : undefined;
   return { source, materialised, laForComparison: laView && laPeriod ? laSource(laView, laPeriod, range) : undefined };
 }
 
@@ -176,7 +192,7 @@ export async function queryMetrics(deps: MetricsDeps, { principal, audit }: { pr
   // Week cells are kept by cohort and population only (no school, year group or sex), so a week
   // answers a request as its materialised equivalent only when no such grouping is asked for.
   const weekServes = q.groupBy === undefined || q.groupBy === 'cohort';
-  const plan: Plan = { year, requested, range: { from, to }, candidates: standardPeriods(year).filter((p) => p.kind !== 'week' || weekServes) };
+  const plan: Plan = { year, requested, range: { from, to }, candidates: standardPeriodsOf(year).filter((p) => p.kind !== 'week' || weekServes) };
   const figures = scope === 'la' ? await laFigures(deps, q, plan, groupBy) : await schoolFigures(deps, q, plan, urn as string);
   if (!figures) return refuse('not_found', 'No such school.');
   const { source, materialised, laForComparison } = figures;

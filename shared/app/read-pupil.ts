@@ -127,10 +127,13 @@ export async function readPupil(
     return found;
   }
   const { record, year, scope } = found.value;
-  const patternFlags = await deps.pupils.patternFlags(upn, year.academicYear);
   // A school is told only of its own part-time timetables, and whether the LA looks after the child.
   const dutyUrns = scope.kind === 'own' ? [scope.urn] : year.enrolments.map((e) => e.urn);
-  const duties = await deps.duties.fieldsFor(principal, upn, year.academicYear, dutyUrns);
+  // Asked together: one wait, and their DynamoDB reads go as one batch (shared/store/table.ts).
+  const [patternFlags, duties] = await Promise.all([
+    deps.pupils.patternFlags(upn, year.academicYear),
+    deps.duties.fieldsFor(principal, upn, year.academicYear, dutyUrns),
+  ]);
   audit.record({ target: 'pupil', upn, outcome: 'ok' });
   if (scope.kind === 'own') return done({ ...ownSchoolView(record, year, scope.urn, patternFlags, deps.settings().flagsSharedWithSchools), ...duties });
   return done({

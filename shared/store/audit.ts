@@ -23,15 +23,18 @@ export interface AuditEntry {
   count?: number;
 }
 
+/**
+ * One entry. An entry about one pupil (a pupil view) is its two copies in one batch write: one
+ * request instead of two; like the list entries below, their fresh keys (time and 48 random bits)
+ * stand in for the condition a batch cannot carry. An entry about no one pupil is one conditional put.
+ */
 export async function recordAudit(p: Pick<Principal, 'sub' | 'role'>, e: Omit<AuditEntry, 'at' | 'sub' | 'role'>): Promise<void> {
   const at = new Date().toISOString();
   const id = randomBytes(6).toString('hex');
   const entry: AuditEntry = { at, sub: p.sub, role: p.role, ...e };
-  const fresh = { expression: 'attribute_not_exists(pk)' };
-  await Promise.all([
-    putItem({ ...k.audit(at.slice(0, 10), at, id), gsi1pk: k.auditByUser(p.sub), gsi1sk: `${at}#${id}`, ...entry }, fresh),
-    entry.upn ? putItem({ ...k.auditOfPupil(entry.upn, at, id), ...entry }, fresh) : undefined,
-  ]);
+  const byDay = { ...k.audit(at.slice(0, 10), at, id), gsi1pk: k.auditByUser(p.sub), gsi1sk: `${at}#${id}`, ...entry };
+  if (entry.upn) await batchPut([byDay, { ...k.auditOfPupil(entry.upn, at, id), ...entry }]);
+  else await putItem(byDay, { expression: 'attribute_not_exists(pk)' });
 }
 
 /**
@@ -45,9 +48,11 @@ export async function recordAuditOfPupils(p: Pick<Principal, 'sub' | 'role'>, e:
   const at = new Date().toISOString();
   const entry: AuditEntry = { at, sub: p.sub, role: p.role, ...e, count: unique.length };
   const id = randomBytes(6).toString('hex');
+  // Each pupil's entry its own 32 random bits, drawn in one call (one call each was 4 % of a page's CPU).
+  const random = randomBytes(4 * unique.length).toString('hex');
   await Promise.all([
     putItem({ ...k.audit(at.slice(0, 10), at, id), gsi1pk: k.auditByUser(p.sub), gsi1sk: `${at}#${id}`, ...entry }, { expression: 'attribute_not_exists(pk)' }),
-    batchPut(unique.map((upn) => ({ ...k.auditOfPupil(upn, at, `${id}${randomBytes(4).toString('hex')}`), ...entry, upn }))),
+    batchPut(unique.map((upn, i) => ({ ...k.auditOfPupil(upn, at, `${id}${random.slice(8 * i, 8 * i + 8)}`), ...entry, upn }))),
   ]);
 }
 

@@ -3,11 +3,13 @@
  * one document per source list. An import of a source replaces that source's episodes: SSDA903 and
  * the CIN census are complete returns, not deltas.
  */
+import { randomBytes } from 'node:crypto';
 import { resourceName } from '../config.js';
 import type { CareEpisodeSpan } from '../domain/cohorts.js';
 import { isLookedAfterOn } from '../domain/virtual-school.js';
 import { getJson, headBlob, putJson } from './blobs.js';
-import { paths } from './keys.js';
+import { k, paths } from './keys.js';
+import { getItem, isConditionFailure, putItem } from './table.js';
 
 const CARE_SOURCES = ['ssda903', 'cin_census', 'cohort_csv'] as const;
 export type CareSource = (typeof CARE_SOURCES)[number];
@@ -29,9 +31,13 @@ function bucket(): string {
   return resourceName('registersBucket');
 }
 
+/** The document, then a new version stamp: a reader that sees the new stamp finds the document written. */
 export async function putCareDocument(doc: CareDocument): Promise<void> {
   await putJson(bucket(), paths.care(doc.source), doc);
+  await putItem({ ...k.careVersion, stamp: newStamp(), updatedAt: new Date().toISOString() });
 }
+
+const newStamp = () => randomBytes(9).toString('base64url');
 
 export async function getCareDocument(source: CareSource): Promise<CareDocument | undefined> {
   return (await getJson<CareDocument>(bucket(), paths.care(source)))?.value;
@@ -39,14 +45,26 @@ export async function getCareDocument(source: CareSource): Promise<CareDocument 
 
 export type CareIndex = ReadonlyMap<string, readonly CareEpisodeSpan[]>;
 
-// Cached per process, keyed by the documents' ETags, so a warm Lambda re-reads only after an import.
-let cached: { tags: string; index: Map<string, CareEpisodeSpan[]> } | undefined;
+/**
+ * Cached per process. Whether the copy held is current is one small DynamoDB read of the version
+ * stamp every import moves (a pupil view and a list page ask for it; three S3 HEADs a request
+ * before); the documents' ETags then say which changed. Lists stored before the stamp existed get
+ * one (conditionally: an import's own stamp wins), so a warm Lambda re-reads only after an import.
+ */
+let cached: { stamp?: string; tags: string; index: Map<string, CareEpisodeSpan[]> } | undefined;
 
 /** Every source's episodes, by UPN. */
 export async function loadCareIndex(): Promise<CareIndex> {
+  const version = await getItem<{ stamp?: string }>(k.careVersion);
+  if (version?.stamp && cached?.stamp === version.stamp) return cached.index;
+  // Read after the stamp: what is loaded is at least as new as the stamp it is kept under.
   const heads = await Promise.all(CARE_SOURCES.map((s) => headBlob(bucket(), paths.care(s))));
   const tags = heads.map((h) => h?.etag ?? '-').join('|');
-  if (cached && cached.tags === tags) return cached.index;
+  const stamp = version?.stamp ?? (await firstStamp());
+  if (cached && cached.tags === tags) {
+    cached = { ...cached, stamp };
+    return cached.index;
+  }
   const index = new Map<string, CareEpisodeSpan[]>();
   const docs = await Promise.all(CARE_SOURCES.map((s, i) => (heads[i] ? getCareDocument(s) : Promise.resolve(undefined))));
   for (const doc of docs) {
@@ -56,8 +74,20 @@ export async function loadCareIndex(): Promise<CareIndex> {
       list.push({ cohort: e.cohort, start: e.start, end: e.end });
     }
   }
-  cached = { tags, index };
+  cached = { stamp, tags, index };
   return index;
+}
+
+/** A stamp for lists that have none yet; undefined (nothing kept by stamp) if an import set one meanwhile. */
+async function firstStamp(): Promise<string | undefined> {
+  const stamp = newStamp();
+  try {
+    await putItem({ ...k.careVersion, stamp, updatedAt: new Date().toISOString() }, { expression: 'attribute_not_exists(pk)' });
+    return stamp;
+  } catch (err) {
+    if (isConditionFailure(err)) return undefined;
+    throw err;
+  }
 }
 
 export function resetCareCache(): void {

@@ -4,6 +4,7 @@
  * register (new entries, deletions, part-time timetables), recomputed on every return. Written only
  * by the school's ingest, which runs one return at a time per school (the FIFO group is the URN).
  */
+import { randomBytes } from 'node:crypto';
 import { resourceName } from '../config.js';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { Deletion, NewEntry, RollNotices } from '../domain/admission-register.js';
@@ -11,8 +12,8 @@ import type { PartTimeTimetable } from '../domain/part-time-timetables.js';
 import { LIMITS } from '../config.js';
 import { getJson, putJson } from './blobs.js';
 import { s3Client } from './clients.js';
-import { paths } from './keys.js';
-import { inParallel } from './table.js';
+import { k, paths } from './keys.js';
+import { getItem, inParallel, putItem } from './table.js';
 
 export interface SchoolDuties {
   urn: string;
@@ -36,8 +37,10 @@ export async function getSchoolDuties(urn: string, academicYear: number): Promis
   return (await getJson<SchoolDuties>(bucket(), paths.schoolDuties(academicYear, urn)))?.value;
 }
 
+/** The document, then a new version stamp: a reader that sees the new stamp finds the document written. */
 export async function putSchoolDuties(doc: SchoolDuties): Promise<void> {
   await putJson(bucket(), paths.schoolDuties(doc.academicYear, doc.urn), doc);
+  await putItem({ ...k.schoolDutiesVersion(doc.urn, doc.academicYear), stamp: randomBytes(9).toString('base64url'), updatedAt: new Date().toISOString() });
 }
 
 /**
@@ -46,9 +49,10 @@ export async function putSchoolDuties(doc: SchoolDuties): Promise<void> {
  * one request for any English LA) plus a GET of each document that changed since, not a GET of every
  * school's document: the ETag in the listing is the version check, so the ingest writes nothing extra.
  */
-const held = new Map<number, Map<string, { etag: string; doc: SchoolDuties }>>();
+type Held = { etag: string; doc: SchoolDuties; stamp?: string };
+const held = new Map<number, Map<string, Held>>();
 
-function heldYear(academicYear: number): Map<string, { etag: string; doc: SchoolDuties }> {
+function heldYear(academicYear: number): Map<string, Held> {
   let year = held.get(academicYear);
   if (!year) {
     held.set(academicYear, (year = new Map()));
@@ -60,10 +64,7 @@ function heldYear(academicYear: number): Map<string, { etag: string; doc: School
 
 /** Every school's duties for the year (or only `urn`'s). */
 export async function listSchoolDuties(academicYear: number, urn?: string): Promise<SchoolDuties[]> {
-  if (urn !== undefined) {
-    const one = await getSchoolDuties(urn, academicYear);
-    return one ? [one] : [];
-  }
+  if (urn !== undefined) return oneSchoolDuties(urn, academicYear);
   const listed = new Map<string, string>();
   let token: string | undefined;
   do {
@@ -88,4 +89,25 @@ export async function listSchoolDuties(academicYear: number, urn?: string): Prom
 /** For tests: forget the documents held. */
 export function resetSchoolDutiesCache(): void {
   held.clear();
+}
+
+/**
+ * One school's document (a pupil view asks for each of the pupil's schools): the copy held, when the
+ * version stamp its last write left says it is current — one small DynamoDB read, which goes in the
+ * same batch as the view's other reads (shared/store/table.ts) — else read from S3. Documents
+ * written before the stamp existed are read every time until their school's next return writes one.
+ */
+async function oneSchoolDuties(urn: string, academicYear: number): Promise<SchoolDuties[]> {
+  const year = heldYear(academicYear);
+  const version = await getItem<{ stamp?: string }>(k.schoolDutiesVersion(urn, academicYear));
+  const mine = year.get(urn);
+  if (version?.stamp && mine?.stamp === version.stamp) return [mine.doc];
+  // Read after the stamp: what is held is at least as new as the stamp it is kept under.
+  const read = await getJson<SchoolDuties>(bucket(), paths.schoolDuties(academicYear, urn));
+  if (!read) {
+    year.delete(urn);
+    return [];
+  }
+  year.set(urn, { etag: read.etag ?? '', doc: read.value, ...(version?.stamp ? { stamp: version.stamp } : {}) });
+  return [read.value];
 }

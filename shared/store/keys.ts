@@ -6,6 +6,7 @@
  *   SCHOOL#<urn>             SCHOOL                 registry entry + freshness     gsi1: SCHOOLS / <urn>
  *   SCHOOL#<urn>             SESSIONS#<year>        the school's session days (inferred calendar)
  *   SCHOOL#<urn>             VIEW#<year>            pointer to the school's materialised view
+ *   SCHOOL#<urn>             DUTIES#<year>          the version stamp of the school's duties document (moved by each write of it)
  *   PUPIL#<upn>              SUMMARY                the pupil record's head: the pupil's enrolments (year#urn),
  *                                                   the owning school or the combined figures per year
  *                                                   (versioned; conditional writes)
@@ -25,6 +26,7 @@
  *                                                   (LA metrics grouped by school, phase or placement)
  *   LA                       CALENDAR#LA | CALENDAR#<urn>   term-date closures
  *   LA                       PATTERNS               pointer to the latest patterns run
+ *   LA                       CARE                   the social-care lists' version stamp, moved by every import
  *   IMPORT#<id>              IMPORT                 a social-care import's report      gsi1: IMPORTS / <at>
  *   REFERRAL#<id>            REFERRAL               a referral case                    gsi1: REFERRALS / <createdAt>#<id>
  *   REFERRAL#<id>            EVENT#<seq>            its append-only history
@@ -76,6 +78,7 @@ export const k = {
   schoolsIndex: 'SCHOOLS',
   schoolSessions: (urn: string, year: number) => ({ pk: `SCHOOL#${urn}`, sk: `SESSIONS#${year}` }),
   schoolView: (urn: string, year: number) => ({ pk: `SCHOOL#${urn}`, sk: `VIEW#${year}` }),
+  schoolDutiesVersion: (urn: string, year: number) => ({ pk: `SCHOOL#${urn}`, sk: `DUTIES#${year}` }),
 
   pupilPk: (upn: string) => `PUPIL#${upn}`,
   pupilSummary: (upn: string) => ({ pk: `PUPIL#${upn}`, sk: 'SUMMARY' }),
@@ -96,6 +99,7 @@ export const k = {
   schoolCalendar: (urn: string) => ({ pk: 'LA', sk: `CALENDAR#${urn}` }),
   calendarPrefix: 'CALENDAR#',
   latestPatterns: () => ({ pk: 'LA', sk: 'PATTERNS' }),
+  careVersion: { pk: 'LA', sk: 'CARE' },
 
   importItem: (id: string) => ({ pk: `IMPORT#${id}`, sk: 'IMPORT' }),
   importsIndex: 'IMPORTS',

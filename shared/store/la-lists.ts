@@ -147,6 +147,12 @@ export function laListQuery(year: number, list: string, f: LaListFilter): { pk: 
   return { pk: k.laList(year, list, scope), ...(conditions.length ? { filter: conditions.join(' AND ') } : {}), values };
 }
 
+/**
+ * What a page or a whole list reads of each item: its key and the row. The filter attributes the
+ * item also carries are left in DynamoDB (the units are the same; half the attributes to decode).
+ */
+const ROW_ONLY = { ProjectionExpression: 'pk, sk, #row', ExpressionAttributeNames: { '#row': 'row' } } as const;
+
 /** One page of a list, worst first: `limit` rows (fewer only at the end) and the key after them, if more follow. */
 export async function laListPage(
   year: number, list: string, f: LaListFilter, limit: number, start?: Record<string, unknown>,
@@ -161,6 +167,7 @@ export async function laListPage(
       KeyConditionExpression: 'pk = :pk',
       ...(q.filter ? { FilterExpression: q.filter } : {}),
       ExpressionAttributeValues: q.values,
+      ...ROW_ONLY,
       Limit: q.filter ? Math.max(want, 100) : want,
     }, from);
     for (const item of res.items) {
@@ -180,6 +187,7 @@ export async function laListAll(year: number, list: string, f: LaListFilter): Pr
     KeyConditionExpression: 'pk = :pk',
     ...(q.filter ? { FilterExpression: q.filter } : {}),
     ExpressionAttributeValues: q.values,
+    ...ROW_ONLY,
   });
   return items.map((i) => rowOf(i.row));
 }

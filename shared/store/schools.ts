@@ -79,5 +79,12 @@ export async function putSessionDays(urn: string, academicYear: number, days: Ui
 
 export async function getSessionDays(pairs: Array<{ urn: string; academicYear: number }>): Promise<Map<string, Uint8Array>> {
   const items = await batchGet<{ urn: string; academicYear: number; days: string }>(pairs.map((p) => k.schoolSessions(p.urn, p.academicYear)));
-  return new Map(items.map((i) => [`${i.academicYear}#${i.urn}`, Uint8Array.from(i.days, (ch) => (ch === '1' ? 1 : 0))]));
+  return new Map(items.map((i) => [`${i.academicYear}#${i.urn}`, dayFlags(i.days)]));
+}
+
+/** '0'/'1' characters as 0/1 (a plain loop: a callback per character was 2 % of GET /v1/schools' CPU). */
+function dayFlags(days: string): Uint8Array {
+  const out = new Uint8Array(days.length);
+  for (let d = 0; d < days.length; d++) out[d] = days.charCodeAt(d) === 49 ? 1 : 0;
+  return out;
 }

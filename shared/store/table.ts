@@ -48,9 +48,94 @@ export function isConditionFailure(err: unknown): boolean {
   return err instanceof ConditionalCheckFailedException || (err as { name?: string })?.name === 'ConditionalCheckFailedException';
 }
 
-export async function getItem<T extends object>(key: Key, consistent = true): Promise<T | undefined> {
-  const res = await documentClient().send(new GetCommand({ TableName: tableName(), Key: key, ConsistentRead: consistent }));
-  return res.Item as T | undefined;
+/**
+ * One item. Reads asked for in the same turn of the event loop — a request's reads made together,
+ * and under load other requests' reads of the same pointers — go to DynamoDB as one BatchGetItem of
+ * the distinct keys: one round trip and one SDK call (about a millisecond of CPU each) for all of
+ * them. A read is sent no earlier than it was asked for, so it is at least as fresh; each caller gets
+ * its own copy of an item; a batch that fails is asked again key by key, so an error reaches only the
+ * read it belongs to.
+ */
+export function getItem<T extends object>(key: Key, consistent = true): Promise<T | undefined> {
+  return new Promise<Item | undefined>((resolve, reject) => {
+    const group = consistent ? pendingGets.consistent : pendingGets.eventual;
+    const id = `${key.pk}\u0000${key.sk}`;
+    let wanted = group.get(id);
+    if (!wanted) group.set(id, (wanted = { key, waiters: [] }));
+    wanted.waiters.push({ resolve, reject });
+    if (!pendingGets.scheduled) {
+      pendingGets.scheduled = true;
+      soon(sendPendingGets);
+    }
+  }) as Promise<T | undefined>;
+}
+
+interface WantedItem {
+  key: Key;
+  waiters: Array<{ resolve: (item: Item | undefined) => void; reject: (err: unknown) => void }>;
+}
+
+/** After the I/O callbacks of this turn of the event loop (taken at load, so a test's fake timers do not hold reads back). */
+const soon = globalThis.setImmediate;
+
+const pendingGets = { scheduled: false, consistent: new Map<string, WantedItem>(), eventual: new Map<string, WantedItem>() };
+
+function sendPendingGets(): void {
+  pendingGets.scheduled = false;
+  // Reads that may be eventually consistent ride along with strongly consistent ones when there are
+  // any: fresher, half a read unit more each, and one round trip instead of two.
+  if (pendingGets.consistent.size > 0) {
+    for (const [id, w] of pendingGets.eventual) {
+      const held = pendingGets.consistent.get(id);
+      if (held) held.waiters.push(...w.waiters);
+      else pendingGets.consistent.set(id, w);
+    }
+    pendingGets.eventual.clear();
+  }
+  for (const consistent of [true, false]) {
+    const group = consistent ? pendingGets.consistent : pendingGets.eventual;
+    if (group.size === 0) continue;
+    const wanted = [...group.values()];
+    group.clear();
+    for (let i = 0; i < wanted.length; i += 100) void getTogether(wanted.slice(i, i + 100), consistent);
+  }
+}
+
+function answer(w: WantedItem, item: Item | undefined): void {
+  w.waiters.forEach((x, i) => x.resolve(i === 0 || !item ? item : structuredClone(item)));
+}
+
+async function getOne(w: WantedItem, consistent: boolean): Promise<void> {
+  try {
+    const res = await documentClient().send(new GetCommand({ TableName: tableName(), Key: w.key, ConsistentRead: consistent }));
+    answer(w, res.Item);
+  } catch (err) {
+    for (const x of w.waiters) x.reject(err);
+  }
+}
+
+async function getTogether(wanted: WantedItem[], consistent: boolean): Promise<void> {
+  if (wanted.length === 1) return getOne(wanted[0], consistent);
+  const byId = new Map(wanted.map((w) => [`${w.key.pk}\u0000${w.key.sk}`, w]));
+  try {
+    let keys: Key[] = wanted.map((w) => w.key);
+    for (let attempt = 0; keys.length > 0; attempt++) {
+      const res = await documentClient().send(new BatchGetCommand({ RequestItems: { [tableName()]: { Keys: keys, ConsistentRead: consistent } } }));
+      for (const item of (res.Responses?.[tableName()] ?? []) as Array<Item & Key>) {
+        const id = `${item.pk}\u0000${item.sk}`;
+        const w = byId.get(id);
+        if (w) answer(w, item);
+        byId.delete(id);
+      }
+      keys = (res.UnprocessedKeys?.[tableName()]?.Keys ?? []) as Key[];
+      if (keys.length > 0 && attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
+    }
+    // Every key asked for and not returned does not exist.
+    for (const w of byId.values()) answer(w, undefined);
+  } catch {
+    // Each read on its own: its own answer, or its own error.
+    await Promise.all([...byId.values()].map((w) => getOne(w, consistent)));
+  }
 }
 
 export async function putItem(item: Key & Record<string, unknown>, condition?: { expression: string; names?: Record<string, string>; values?: Record<string, unknown> }): Promise<void> {

@@ -1,0 +1,207 @@
+/**
+ * API profile (issue 17): the three reads the scaling table times — the pupil view, a 50-row PA page,
+ * LA metrics by cohort — each fired at concurrency 16 against the local service as the bench hosts it
+ * (`startLocalRuntime`: the HTTP bridge, the API and the ingest consumer in this process; dynalite and
+ * s3rver in a second). For each read: what one request asks of DynamoDB and S3 (the cost meter,
+ * bench/cost.ts: exact and independent of the machine), and the CPU milliseconds per request of this
+ * process and of the engine process (rough: the machine may be shared). With `--load`, the load
+ * test's mix (bench/index.ts) at 200/s for a few seconds, for a profile of the process under load.
+ *
+ *   npx tsx bench/api-profile.ts [--work DIR] [--schools 30] [--pupils 8000] [--requests 200] [--load 15 [--no-uploads]] [--trace]
+ *   node --cpu-prof --cpu-prof-dir=.tmp/prof --import tsx bench/api-profile.ts …   # a CPU profile of this process
+ *
+ * (Node 20 refuses --cpu-prof in NODE_OPTIONS; the engine process is not profiled, its CPU time per
+ * request is read from /proc.) `--trace` lists the AWS calls of one request of each read, in order.
+ *
+ * The generated LA and the engines' data are kept in the work directory (default .tmp/api-profile):
+ * a second run reuses them and goes straight to the reads. Not part of `npm run bench`.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { closedLoop, openLoop, type BenchRequest, type LoadMixEntry } from './api-load.js';
+import { CostMeter, installCostMeter, type CostCounts } from './cost.js';
+import { childCpuMs } from './measure.js';
+
+process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
+const { values: args } = parseArgs({
+  options: {
+    work: { type: 'string', default: '.tmp/api-profile' },
+    schools: { type: 'string', default: '30' },
+    pupils: { type: 'string', default: '8000' },
+    requests: { type: 'string', default: '200' },
+    concurrency: { type: 'string', default: '16' },
+    load: { type: 'string', default: '0' },
+    trace: { type: 'boolean', default: false },
+    /** Only these reads (comma-separated names), e.g. for a profile of one. */
+    only: { type: 'string' },
+    /** Leave the uploads out of the load mix (what the reads alone cost under load). */
+    'no-uploads': { type: 'boolean', default: false },
+  },
+});
+const work = resolve(args.work);
+const laDir = join(work, 'la');
+const dataDir = join(work, 'service');
+const FROM = '2025-09-08';
+const TO = '2025-09-12';
+
+const { generateLa } = await import('../local/synthetic/index.js');
+const { startLocalRuntime } = await import('../local/runtime.js');
+const { loadGeneratedLa, readGeneratedManifest } = await import('../local/load-la.js');
+
+if (!existsSync(join(laDir, 'manifest.json'))) {
+  console.error(`generating ${args.schools} schools, ${args.pupils} pupils…`);
+  await generateLa({ schools: Number(args.schools), pupils: Number(args.pupils), from: FROM, to: TO, seed: 'bench', out: laDir, overwrite: true });
+}
+const manifest = readGeneratedManifest(laDir);
+const lastDay = manifest.files.reduce((d, f) => (f.kind === 'daily' && f.date > d ? f.date : d), '');
+const year = 2025;
+const rt = await startLocalRuntime({ dataDir, port: 0 });
+const loaded = join(work, 'loaded');
+try {
+  if (!existsSync(loaded)) {
+    console.error('loading the LA (back-fill, then the last day)…');
+    mkdirSync(join(work, 'backfill'), { recursive: true });
+    await loadGeneratedLa({ url: rt.url, dir: laDir, workDir: join(work, 'backfill'), backfillBefore: lastDay, concurrency: 4, token: (role, urn) => rt.token({ role, ...(urn ? { urn } : {}) }) });
+    await rt.settle();
+    writeFileSync(loaded, new Date().toISOString());
+  }
+  const officer = await rt.token({ role: 'la_officer', sub: 'bench-la_officer' });
+  // Pupils and schools from the last day's returns (the bench samples pupils with possible sessions).
+  const upns = new Set<string>();
+  const urns = new Set<string>();
+  for (const f of manifest.files.filter((x) => x.kind === 'daily' && x.date === lastDay && x.role === 'school')) {
+    const [head, ...lines] = readFileSync(join(laDir, f.path), 'utf8').trim().split('\n');
+    const col = head.split(',').indexOf('upn');
+    urns.add(f.urn);
+    for (const line of lines.filter((_, i) => i % 16 === 0)) upns.add(line.split(',')[col]);
+  }
+  const sample = [...upns];
+  const schools = [...urns].sort();
+  const yearStart = `${year}-08-01`;
+  const yearEnd = `${year + 1}-07-31`;
+  const reads: Record<string, (i: number) => BenchRequest> = {
+    pupil_view: (i) => ({ path: `/v1/pupils/${sample[i % sample.length]}?academicYear=${year}`, token: officer }),
+    pa_list: (i) => ({ path: `/v1/pupils?flag=persistent_absence&from=${yearStart}&to=${yearEnd}&limit=50${i % 4 === 3 ? `&urn=${schools[i % schools.length]}` : ''}`, token: officer }),
+    la_metrics_by_cohort: (i) => ({ path: `/v1/metrics?scope=la&groupBy=cohort&from=${yearStart}&to=${lastDay}&population=${i % 2 ? 'compulsory' : 'all'}`, token: officer }),
+    // The load test's other reads: measured only when named with --only.
+    school_metrics: (i) => ({ path: `/v1/metrics?scope=school&urn=${schools[i % schools.length]}&groupBy=year_group&from=${yearStart}&to=${lastDay}`, token: officer }),
+    schools: () => ({ path: '/v1/schools', token: officer }),
+  };
+  const only = (args.only ?? 'pupil_view,pa_list,la_metrics_by_cohort').split(',');
+  const perRequest = (c: CostCounts, n: number) => ({
+    dynamo: Object.fromEntries(Object.entries(c.dynamo.requests).map(([op, x]) => [op, +(x / n).toFixed(2)])),
+    readUnits: +(c.dynamo.readUnits / n).toFixed(2),
+    writeUnits: +((c.dynamo.writeUnits + c.dynamo.indexWriteUnits) / n).toFixed(2),
+    s3: Object.fromEntries(Object.entries(c.s3.requests).map(([op, x]) => [op, +(x / n).toFixed(2)])),
+    s3BytesDown: Math.round(c.s3.bytesDown / n),
+  });
+  if (args.trace) await traceOne(Object.fromEntries(Object.entries(reads).filter(([name]) => only.includes(name))));
+  const n = Number(args.requests);
+  const c = Number(args.concurrency);
+  for (const [name, next] of Object.entries(reads)) {
+    if (!only.includes(name)) continue;
+    await closedLoop(rt.url, next, 2, 10, 5); // warm
+    const meter = new CostMeter();
+    const remove = await installCostMeter(meter, { api: rt.url, s3: rt.engines.s3Endpoint });
+    const cpu0 = process.cpuUsage();
+    const child0 = childCpuMs();
+    let figures;
+    try {
+      figures = await closedLoop(rt.url, next, c, n, 60);
+    } finally {
+      remove();
+    }
+    const cpu = process.cpuUsage(cpu0);
+    const served = meter.counts.api.requests;
+    console.log(JSON.stringify({
+      read: name, requests: served, errors: figures.errors, p50: figures.p50, p95: figures.p95,
+      cpuMsPerRequest: { api: +((cpu.user + cpu.system) / 1000 / served).toFixed(2), engines: +((childCpuMs() - child0) / served).toFixed(2) },
+      perRequest: perRequest(meter.counts, served),
+    }));
+  }
+  const loadSeconds = Number(args.load);
+  if (loadSeconds > 0) {
+    const mix: LoadMixEntry[] = [
+      { name: 'pupil_view', weight: 8, next: reads.pupil_view },
+      { name: 'pa_list', weight: 3, next: reads.pa_list },
+      { name: 'la_metrics_by_cohort', weight: 3, next: reads.la_metrics_by_cohort },
+      { name: 'school_metrics', weight: 1, next: reads.school_metrics },
+      { name: 'schools', weight: 2, next: reads.schools },
+      ...(args['no-uploads'] ? [] : [{ name: 'upload', weight: 1, next: (i: number): BenchRequest => {
+        const u = uploads[i % uploads.length];
+        return { method: 'POST', path: '/v1/returns', token: schoolTokens.get(u.urn)!, body: u.csv, contentType: 'text/csv', expect: 202 };
+      } }]),
+    ];
+    // As the bench's load test: a school re-sending four rows of its last day, the deployed rollup window.
+    const uploads = manifest.files.filter((f) => f.kind === 'daily' && f.date === lastDay && f.role === 'school').slice(0, 50).map((f) => {
+      const lines = readFileSync(join(laDir, f.path), 'utf8').split('\n');
+      return { urn: f.urn, csv: `${lines.slice(0, 4).join('\n')}\n` };
+    });
+    const schoolTokens = new Map<string, string>();
+    for (const u of uploads) schoolTokens.set(u.urn, await rt.token({ role: 'school', urn: u.urn }));
+    const { ROLLUP_DELAY_SECONDS } = await import('../shared/config.js');
+    rt.setRollupDelay(ROLLUP_DELAY_SECONDS);
+    const meter = new CostMeter();
+    const remove = await installCostMeter(meter, { api: rt.url, s3: rt.engines.s3Endpoint });
+    const cpu0 = process.cpuUsage();
+    const child0 = childCpuMs();
+    try {
+      const load = await openLoop(rt.url, mix, 200, loadSeconds, 256);
+      const cpu = process.cpuUsage(cpu0);
+      await rt.settle();
+      const served = meter.counts.api.requests;
+      console.log(JSON.stringify({
+        load: `${loadSeconds} s at 200/s`, achieved: load.achievedRate, skipped: load.skipped, errors: load.overall.errors, p95: load.overall.p95,
+        byKind: Object.fromEntries(Object.entries(load.byKind).map(([k, v]) => [k, { count: v.count, p95: v.p95 }])),
+        cpuMsPerRequest: { api: +((cpu.user + cpu.system) / 1000 / served).toFixed(2), engines: +((childCpuMs() - child0) / served).toFixed(2) },
+        perRequest: perRequest(meter.counts, served),
+      }));
+    } finally {
+      remove();
+    }
+  }
+} finally {
+  await rt.stop();
+}
+
+/**
+ * `--trace`: one request of each read, listing the AWS calls it made in order (the command, the key's
+ * kind — never a pupil's identifier — and any error), to see the round trips a request is made of.
+ */
+async function traceOne(reads: Record<string, (i: number) => BenchRequest>): Promise<void> {
+  const { documentClient, s3Client } = await import('../shared/store/clients.js');
+  const calls: string[] = [];
+  const kind = (input: Record<string, unknown>): string => {
+    const key = (input.Key ?? input.Item) as Record<string, unknown> | string | undefined;
+    if (typeof key === 'string') return key.split('/').slice(0, 2).join('/');
+    if (key && typeof key.pk === 'string') return key.pk.split('#')[0];
+    const values = input.ExpressionAttributeValues as Record<string, unknown> | undefined;
+    if (values?.[':pk']) return String(values[':pk']).split('#').slice(0, 2).join('#');
+    if (input.RequestItems) return 'batch';
+    return String(input.Prefix ?? '');
+  };
+  const mw = (next: (a: { input: Record<string, unknown> }) => Promise<unknown>, context: { commandName?: string }) => async (a: { input: Record<string, unknown> }) => {
+    const started = performance.now();
+    try {
+      const out = await next(a);
+      calls.push(`${context.commandName} ${kind(a.input)} ${(performance.now() - started).toFixed(1)} ms`);
+      return out;
+    } catch (err) {
+      calls.push(`${context.commandName} ${kind(a.input)} → ${(err as Error).name}`);
+      throw err;
+    }
+  };
+  type Stack = { add(mw: unknown, options: Record<string, unknown>): void; remove(name: string): boolean };
+  const stacks = [documentClient().middlewareStack, s3Client().middlewareStack] as unknown as Stack[];
+  for (const stack of stacks) stack.add(mw, { step: 'initialize', name: 'profileTrace', override: true });
+  try {
+    for (const [name, next] of Object.entries(reads)) {
+      calls.length = 0;
+      await closedLoop(rt.url, next, 1, 1, 5);
+      console.log(`${name}:\n  ${calls.join('\n  ')}`);
+    }
+  } finally {
+    for (const stack of stacks) stack.remove('profileTrace');
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * The three reads issue 17 times at full size — the pupil view, a page of the PA list, LA metrics by
+ * cohort — each pinned to the requests it makes of DynamoDB and S3 on a warm API instance, counted
+ * by the cost meter (bench/cost.ts) on the real engines, without timing anything: the same in a
+ * small generated LA and in one three times its size, and the same as the counts written here. A
+ * change that adds a round trip to one of them (or a read that grows with the LA) fails here first;
+ * docs/benchmarks.md "Where the time goes" says what each request is for.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CostMeter, installCostMeter, type CostCounts } from '../../bench/cost.js';
+import { loadGeneratedLa } from '../../local/load-la.js';
+import { generateLa } from '../../local/synthetic/index.js';
+import { startTestService, type TestService } from './harness.js';
+
+const FROM = '2025-09-08';
+const TO = '2025-09-10';
+const PAGE = 5;
+const dirs: string[] = [];
+
+type Read = 'pupil_view' | 'pa_page' | 'la_metrics_by_cohort';
+
+interface Counted {
+  dynamo: Record<string, number>;
+  s3: Record<string, number>;
+  readUnits: number;
+  writeUnits: number;
+  listed: number;
+}
+
+/** One request, metered: what it asked of DynamoDB and S3. */
+async function metered(svc: TestService, path: string, token: string): Promise<{ counts: CostCounts; body: any }> {
+  const meter = new CostMeter();
+  const remove = await installCostMeter(meter, { api: svc.url, s3: svc.runtime.engines.s3Endpoint });
+  try {
+    const res = await svc.request('GET', path, { token });
+    expect(res.status, path).toBe(200);
+    return { counts: meter.counts, body: res.json() };
+  } finally {
+    remove();
+  }
+}
+
+async function measure(schools: number): Promise<Record<Read, Counted>> {
+  const dir = mkdtempSync(join(tmpdir(), 'attendance-hub-read-cost-'));
+  dirs.push(dir);
+  await generateLa({ schools, pupils: schools * 40, from: FROM, to: TO, seed: 17, out: dir, overwrite: true });
+  const svc = await startTestService();
+  try {
+    await loadGeneratedLa({ url: svc.url, dir, token: (role, urn) => svc.token(role, urn ? { urn } : {}) });
+    await svc.settle();
+    const officer = await svc.token('la_officer');
+    const list = `/v1/pupils?flag=persistent_absence&from=2025-08-01&to=2026-07-31&limit=${PAGE}`;
+    const metrics = `/v1/metrics?scope=la&groupBy=cohort&from=2025-08-01&to=${TO}`;
+    // A warm instance: the first request of each kind reads what the instance then holds.
+    const first = (await svc.request('GET', list, { token: officer })).json();
+    expect(first.items).toHaveLength(PAGE);
+    // A pupil at one school (a pupil view reads each visible enrolment's school duties).
+    const upn = (first.items as Array<{ upn: string; urns: string[] }>).find((i) => i.urns.length === 1)?.upn;
+    expect(upn).toBeDefined();
+    const view = `/v1/pupils/${upn}?academicYear=2025`;
+    expect((await svc.request('GET', view, { token: officer })).status).toBe(200);
+    expect((await svc.request('GET', metrics, { token: officer })).status).toBe(200);
+    const out = {} as Record<Read, Counted>;
+    for (const [read, path] of [['pupil_view', view], ['pa_page', list], ['la_metrics_by_cohort', metrics]] as const) {
+      const { counts, body } = await metered(svc, path, officer);
+      out[read] = {
+        dynamo: counts.dynamo.requests, s3: counts.s3.requests, readUnits: counts.dynamo.readUnits,
+        writeUnits: counts.dynamo.writeUnits + counts.dynamo.indexWriteUnits, listed: read === 'pa_page' ? body.total : 0,
+      };
+    }
+    return out;
+  } finally {
+    await svc.stop();
+  }
+}
+
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe('the requests of the API reads issue 17 times', () => {
+  it('are pinned, and the same whatever the size of the LA', async () => {
+    const small = await measure(4);
+    const large = await measure(12);
+    console.log(`4 schools: ${JSON.stringify(small)}\n12 schools: ${JSON.stringify(large)}`);
+    // The larger LA's list is longer: the page is read from more pupils.
+    expect(large.pa_page.listed).toBeGreaterThan(small.pa_page.listed);
+    for (const m of [small, large]) {
+      // The pupil's record (its head, then its enrolments); its pattern flags, the latest run, the care
+      // lists' and its school's duties document's version stamps in one batch (reads asked together,
+      // shared/store/table.ts; the documents themselves held by the instance); the audit's two copies
+      // in one batch write. Nothing from S3.
+      expect(m.pupil_view.dynamo).toEqual({ BatchGetItem: 3, BatchWriteItem: 1 });
+      expect(m.pupil_view.s3).toEqual({});
+      // The LA figures' pointer (the list's kept total) and the page (one Query), then the care lists' stamp;
+      // the audit: the read's entry, and one entry per pupil shown in batches of 25.
+      expect(m.pa_page.dynamo).toEqual({ GetItem: 2, Query: 1, PutItem: 1, BatchWriteItem: Math.ceil(PAGE / 25) });
+      expect(m.pa_page.s3).toEqual({});
+      // The LA figures' pointer (the figures themselves held by the instance) and the audit entry:
+      // no list of schools, nothing that grows with the LA.
+      expect(m.la_metrics_by_cohort.dynamo).toEqual({ GetItem: 1, PutItem: 1 });
+      expect(m.la_metrics_by_cohort.s3).toEqual({});
+    }
+    for (const read of ['pupil_view', 'pa_page', 'la_metrics_by_cohort'] as const) {
+      expect(large[read].readUnits, read).toBeLessThanOrEqual(small[read].readUnits + 1);
+      expect(large[read].writeUnits, read).toBeLessThanOrEqual(small[read].writeUnits + 1);
+    }
+    // One write unit per pupil shown (and the read's own entry, with its index copy): the audit's floor.
+    expect(small.pa_page.writeUnits).toBe(PAGE + 2);
+  }, 240_000);
+});

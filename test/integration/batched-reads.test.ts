@@ -1,0 +1,63 @@
+/**
+ * Reads asked for together go to DynamoDB together (shared/store/table.ts `getItem`): one
+ * BatchGetItem of the distinct keys, each caller its own answer and its own copy, an error only for
+ * the read it belongs to. On the real engine, counted by the cost meter.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CostMeter, installCostMeter } from '../../bench/cost.js';
+import { startTestService, type TestService } from './harness.js';
+
+let svc: TestService;
+let table: typeof import('../../shared/store/table.js');
+
+beforeAll(async () => {
+  svc = await startTestService();
+  table = await import('../../shared/store/table.js');
+  await table.putItem({ pk: 'BATCHED#1', sk: 'A', n: 1, tags: ['x'] });
+  await table.putItem({ pk: 'BATCHED#1', sk: 'B', n: 2 });
+});
+afterAll(async () => {
+  await svc?.stop();
+});
+
+async function counted<T>(work: () => Promise<T>): Promise<{ result: T; requests: Record<string, number> }> {
+  const meter = new CostMeter();
+  const remove = await installCostMeter(meter, { api: svc.url, s3: svc.runtime.engines.s3Endpoint });
+  try {
+    return { result: await work(), requests: meter.counts.dynamo.requests };
+  } finally {
+    remove();
+  }
+}
+
+describe('reads asked together', () => {
+  it('go as one batch of the distinct keys, each caller with its own copy, a missing item undefined', async () => {
+    const { result, requests } = await counted(() => Promise.all([
+      table.getItem<{ n: number; tags?: string[] }>({ pk: 'BATCHED#1', sk: 'A' }),
+      table.getItem<{ n: number }>({ pk: 'BATCHED#1', sk: 'B' }, false),
+      table.getItem({ pk: 'BATCHED#1', sk: 'NONE' }),
+      table.getItem<{ n: number; tags?: string[] }>({ pk: 'BATCHED#1', sk: 'A' }),
+    ]));
+    const [a, b, none, again] = result;
+    expect(requests).toEqual({ BatchGetItem: 1 });
+    expect([a?.n, b?.n, none, again?.n]).toEqual([1, 2, undefined, 1]);
+    expect(again).not.toBe(a);
+    again!.tags!.push('changed by one caller');
+    expect(a!.tags).toEqual(['x']);
+  });
+
+  it('a read on its own is one GetItem', async () => {
+    const { result, requests } = await counted(() => table.getItem<{ n: number }>({ pk: 'BATCHED#1', sk: 'B' }));
+    expect(result?.n).toBe(2);
+    expect(requests).toEqual({ GetItem: 1 });
+  });
+
+  it('an invalid key fails its own read only', async () => {
+    const [good, bad] = await Promise.allSettled([
+      table.getItem<{ n: number }>({ pk: 'BATCHED#1', sk: 'A' }),
+      table.getItem({ pk: 'BATCHED#1', sk: '' }),
+    ]);
+    expect(good.status === 'fulfilled' && good.value?.n).toBe(1);
+    expect(bad.status).toBe('rejected');
+  });
+});
