@@ -30,22 +30,30 @@ async function timed(url: string, r: BenchRequest): Promise<{ ms: number; ok: bo
   }
 }
 
-export async function closedLoop(url: string, next: (i: number) => BenchRequest, concurrency: number, count: number, maxSeconds: number): Promise<Latencies & { concurrency: number; statuses: Record<string, number> }> {
+export async function closedLoop(
+  url: string,
+  next: (i: number) => BenchRequest,
+  concurrency: number,
+  count: number,
+  maxSeconds: number,
+): Promise<Latencies & { concurrency: number; statuses: Record<string, number> }> {
   const ms: number[] = [];
   const statuses: Record<string, number> = {};
   let errors = 0;
   let issued = 0;
   const started = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (issued < count && seconds(started) < maxSeconds) {
-      const r = await timed(url, next(issued++));
-      ms.push(r.ms);
-      if (!r.ok) {
-        errors++;
-        statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (issued < count && seconds(started) < maxSeconds) {
+        const r = await timed(url, next(issued++));
+        ms.push(r.ms);
+        if (!r.ok) {
+          errors++;
+          statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+        }
       }
-    }
-  }));
+    }),
+  );
   return { ...summariseLatencies(ms, errors, seconds(started)), concurrency, statuses };
 }
 
@@ -68,7 +76,13 @@ export interface LoadFigures {
 }
 
 /** Send `rate` requests a second for `durationSeconds`, drawn from the weighted mix in a fixed rotation. */
-export async function openLoop(url: string, mix: readonly LoadMixEntry[], rate: number, durationSeconds: number, maxInFlight: number): Promise<LoadFigures> {
+export async function openLoop(
+  url: string,
+  mix: readonly LoadMixEntry[],
+  rate: number,
+  durationSeconds: number,
+  maxInFlight: number,
+): Promise<LoadFigures> {
   // A fixed rotation honouring the weights (deterministic; no randomness needed).
   const wheel: LoadMixEntry[] = [];
   for (const m of mix) for (let i = 0; i < m.weight; i++) wheel.push(m);

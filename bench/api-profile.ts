@@ -51,7 +51,15 @@ const { loadGeneratedLa, readGeneratedManifest } = await import('../local/load-l
 
 if (!existsSync(join(laDir, 'manifest.json'))) {
   console.error(`generating ${args.schools} schools, ${args.pupils} pupils…`);
-  await generateLa({ schools: Number(args.schools), pupils: Number(args.pupils), from: FROM, to: TO, seed: 'bench', out: laDir, overwrite: true });
+  await generateLa({
+    schools: Number(args.schools),
+    pupils: Number(args.pupils),
+    from: FROM,
+    to: TO,
+    seed: 'bench',
+    out: laDir,
+    overwrite: true,
+  });
 }
 const manifest = readGeneratedManifest(laDir);
 const lastDay = manifest.files.reduce((d, f) => (f.kind === 'daily' && f.date > d ? f.date : d), '');
@@ -62,7 +70,14 @@ try {
   if (!existsSync(loaded)) {
     console.error('loading the LA (back-fill, then the last day)…');
     mkdirSync(join(work, 'backfill'), { recursive: true });
-    await loadGeneratedLa({ url: rt.url, dir: laDir, workDir: join(work, 'backfill'), backfillBefore: lastDay, concurrency: 4, token: (role, urn) => rt.token({ role, ...(urn ? { urn } : {}) }) });
+    await loadGeneratedLa({
+      url: rt.url,
+      dir: laDir,
+      workDir: join(work, 'backfill'),
+      backfillBefore: lastDay,
+      concurrency: 4,
+      token: (role, urn) => rt.token({ role, ...(urn ? { urn } : {}) }),
+    });
     await rt.settle();
     writeFileSync(loaded, new Date().toISOString());
   }
@@ -82,10 +97,19 @@ try {
   const yearEnd = `${year + 1}-07-31`;
   const reads: Record<string, (i: number) => BenchRequest> = {
     pupil_view: (i) => ({ path: `/v1/pupils/${sample[i % sample.length]}?academicYear=${year}`, token: officer }),
-    pa_list: (i) => ({ path: `/v1/pupils?flag=persistent_absence&from=${yearStart}&to=${yearEnd}&limit=50${i % 4 === 3 ? `&urn=${schools[i % schools.length]}` : ''}`, token: officer }),
-    la_metrics_by_cohort: (i) => ({ path: `/v1/metrics?scope=la&groupBy=cohort&from=${yearStart}&to=${lastDay}&population=${i % 2 ? 'compulsory' : 'all'}`, token: officer }),
+    pa_list: (i) => ({
+      path: `/v1/pupils?flag=persistent_absence&from=${yearStart}&to=${yearEnd}&limit=50${i % 4 === 3 ? `&urn=${schools[i % schools.length]}` : ''}`,
+      token: officer,
+    }),
+    la_metrics_by_cohort: (i) => ({
+      path: `/v1/metrics?scope=la&groupBy=cohort&from=${yearStart}&to=${lastDay}&population=${i % 2 ? 'compulsory' : 'all'}`,
+      token: officer,
+    }),
     // The load test's other reads: measured only when named with --only.
-    school_metrics: (i) => ({ path: `/v1/metrics?scope=school&urn=${schools[i % schools.length]}&groupBy=year_group&from=${yearStart}&to=${lastDay}`, token: officer }),
+    school_metrics: (i) => ({
+      path: `/v1/metrics?scope=school&urn=${schools[i % schools.length]}&groupBy=year_group&from=${yearStart}&to=${lastDay}`,
+      token: officer,
+    }),
     schools: () => ({ path: '/v1/schools', token: officer }),
   };
   const only = (args.only ?? 'pupil_view,pa_list,la_metrics_by_cohort').split(',');
@@ -114,11 +138,20 @@ try {
     }
     const cpu = process.cpuUsage(cpu0);
     const served = meter.counts.api.requests;
-    console.log(JSON.stringify({
-      read: name, requests: served, errors: figures.errors, p50: figures.p50, p95: figures.p95,
-      cpuMsPerRequest: { api: +((cpu.user + cpu.system) / 1000 / served).toFixed(2), engines: +((childCpuMs() - child0) / served).toFixed(2) },
-      perRequest: perRequest(meter.counts, served),
-    }));
+    console.log(
+      JSON.stringify({
+        read: name,
+        requests: served,
+        errors: figures.errors,
+        p50: figures.p50,
+        p95: figures.p95,
+        cpuMsPerRequest: {
+          api: +((cpu.user + cpu.system) / 1000 / served).toFixed(2),
+          engines: +((childCpuMs() - child0) / served).toFixed(2),
+        },
+        perRequest: perRequest(meter.counts, served),
+      }),
+    );
   }
   const loadSeconds = Number(args.load);
   if (loadSeconds > 0) {
@@ -128,16 +161,34 @@ try {
       { name: 'la_metrics_by_cohort', weight: 3, next: reads.la_metrics_by_cohort },
       { name: 'school_metrics', weight: 1, next: reads.school_metrics },
       { name: 'schools', weight: 2, next: reads.schools },
-      ...(args['no-uploads'] ? [] : [{ name: 'upload', weight: 1, next: (i: number): BenchRequest => {
-        const u = uploads[i % uploads.length];
-        return { method: 'POST', path: '/v1/returns', token: schoolTokens.get(u.urn)!, body: u.csv, contentType: 'text/csv', expect: 202 };
-      } }]),
+      ...(args['no-uploads']
+        ? []
+        : [
+            {
+              name: 'upload',
+              weight: 1,
+              next: (i: number): BenchRequest => {
+                const u = uploads[i % uploads.length];
+                return {
+                  method: 'POST',
+                  path: '/v1/returns',
+                  token: schoolTokens.get(u.urn)!,
+                  body: u.csv,
+                  contentType: 'text/csv',
+                  expect: 202,
+                };
+              },
+            },
+          ]),
     ];
     // As the bench's load test: a school re-sending four rows of its last day, the deployed rollup window.
-    const uploads = manifest.files.filter((f) => f.kind === 'daily' && f.date === lastDay && f.role === 'school').slice(0, 50).map((f) => {
-      const lines = readFileSync(join(laDir, f.path), 'utf8').split('\n');
-      return { urn: f.urn, csv: `${lines.slice(0, 4).join('\n')}\n` };
-    });
+    const uploads = manifest.files
+      .filter((f) => f.kind === 'daily' && f.date === lastDay && f.role === 'school')
+      .slice(0, 50)
+      .map((f) => {
+        const lines = readFileSync(join(laDir, f.path), 'utf8').split('\n');
+        return { urn: f.urn, csv: `${lines.slice(0, 4).join('\n')}\n` };
+      });
     const schoolTokens = new Map<string, string>();
     for (const u of uploads) schoolTokens.set(u.urn, await rt.token({ role: 'school', urn: u.urn }));
     const { ROLLUP_DELAY_SECONDS } = await import('../shared/config.js');
@@ -151,12 +202,21 @@ try {
       const cpu = process.cpuUsage(cpu0);
       await rt.settle();
       const served = meter.counts.api.requests;
-      console.log(JSON.stringify({
-        load: `${loadSeconds} s at 200/s`, achieved: load.achievedRate, skipped: load.skipped, errors: load.overall.errors, p95: load.overall.p95,
-        byKind: Object.fromEntries(Object.entries(load.byKind).map(([k, v]) => [k, { count: v.count, p95: v.p95 }])),
-        cpuMsPerRequest: { api: +((cpu.user + cpu.system) / 1000 / served).toFixed(2), engines: +((childCpuMs() - child0) / served).toFixed(2) },
-        perRequest: perRequest(meter.counts, served),
-      }));
+      console.log(
+        JSON.stringify({
+          load: `${loadSeconds} s at 200/s`,
+          achieved: load.achievedRate,
+          skipped: load.skipped,
+          errors: load.overall.errors,
+          p95: load.overall.p95,
+          byKind: Object.fromEntries(Object.entries(load.byKind).map(([k, v]) => [k, { count: v.count, p95: v.p95 }])),
+          cpuMsPerRequest: {
+            api: +((cpu.user + cpu.system) / 1000 / served).toFixed(2),
+            engines: +((childCpuMs() - child0) / served).toFixed(2),
+          },
+          perRequest: perRequest(meter.counts, served),
+        }),
+      );
     } finally {
       remove();
     }
@@ -181,17 +241,19 @@ async function traceOne(reads: Record<string, (i: number) => BenchRequest>): Pro
     if (input.RequestItems) return 'batch';
     return String(input.Prefix ?? '');
   };
-  const mw = (next: (a: { input: Record<string, unknown> }) => Promise<unknown>, context: { commandName?: string }) => async (a: { input: Record<string, unknown> }) => {
-    const started = performance.now();
-    try {
-      const out = await next(a);
-      calls.push(`${context.commandName} ${kind(a.input)} ${(performance.now() - started).toFixed(1)} ms`);
-      return out;
-    } catch (err) {
-      calls.push(`${context.commandName} ${kind(a.input)} → ${(err as Error).name}`);
-      throw err;
-    }
-  };
+  const mw =
+    (next: (a: { input: Record<string, unknown> }) => Promise<unknown>, context: { commandName?: string }) =>
+    async (a: { input: Record<string, unknown> }) => {
+      const started = performance.now();
+      try {
+        const out = await next(a);
+        calls.push(`${context.commandName} ${kind(a.input)} ${(performance.now() - started).toFixed(1)} ms`);
+        return out;
+      } catch (err) {
+        calls.push(`${context.commandName} ${kind(a.input)} → ${(err as Error).name}`);
+        throw err;
+      }
+    };
   type Stack = { add(mw: unknown, options: Record<string, unknown>): void; remove(name: string): boolean };
   const stacks = [documentClient().middlewareStack, s3Client().middlewareStack] as unknown as Stack[];
   for (const stack of stacks) stack.add(mw, { step: 'initialize', name: 'profileTrace', override: true });

@@ -18,18 +18,53 @@ export interface Price {
 const LIST = 'AWS price list, eu-west-2 (London), as published in 2025; to be checked';
 
 export const AWS_PRICES_LONDON = {
-  dynamoWriteRequestUnits: { usd: 0.7068, per: 1_000_000, unit: 'write request units (on-demand)', source: `${LIST} (after the November 2024 halving of on-demand prices)` },
-  dynamoReadRequestUnits: { usd: 0.1415, per: 1_000_000, unit: 'read request units (on-demand)', source: `${LIST} (after the November 2024 halving of on-demand prices)` },
+  dynamoWriteRequestUnits: {
+    usd: 0.7068,
+    per: 1_000_000,
+    unit: 'write request units (on-demand)',
+    source: `${LIST} (after the November 2024 halving of on-demand prices)`,
+  },
+  dynamoReadRequestUnits: {
+    usd: 0.1415,
+    per: 1_000_000,
+    unit: 'read request units (on-demand)',
+    source: `${LIST} (after the November 2024 halving of on-demand prices)`,
+  },
   dynamoStorage: { usd: 0.29, per: 1, unit: 'GB-month of table storage (Standard class)', source: LIST },
-  dynamoPitr: { usd: 0.232, per: 1, unit: 'GB-month of continuous backup (point-in-time recovery)', source: `${LIST}; least sure of the DynamoDB figures` },
+  dynamoPitr: {
+    usd: 0.232,
+    per: 1,
+    unit: 'GB-month of continuous backup (point-in-time recovery)',
+    source: `${LIST}; least sure of the DynamoDB figures`,
+  },
   s3Storage: { usd: 0.024, per: 1, unit: 'GB-month, S3 Standard, first 50 TB', source: LIST },
   s3PutCopyPostList: { usd: 0.0053, per: 1_000, unit: 'PUT, COPY, POST, LIST requests (S3 Standard)', source: LIST },
   s3GetAndOther: { usd: 0.00042, per: 1_000, unit: 'GET, HEAD and all other requests (S3 Standard)', source: LIST },
-  lambdaArmGbSecond: { usd: 0.0000133334, per: 1, unit: 'GB-second, arm64 (first 7.5 billion GB-s a month)', source: LIST },
+  lambdaArmGbSecond: {
+    usd: 0.0000133334,
+    per: 1,
+    unit: 'GB-second, arm64 (first 7.5 billion GB-s a month)',
+    source: LIST,
+  },
   lambdaRequests: { usd: 0.2, per: 1_000_000, unit: 'Lambda requests', source: LIST },
-  sqsFifoRequests: { usd: 0.5, per: 1_000_000, unit: 'SQS FIFO requests (each 64 KB chunk of a payload is one request)', source: LIST },
-  apiGatewayHttpRequests: { usd: 1.04, per: 1_000_000, unit: 'HTTP API requests (first 300 million a month; each 512 KB is one request)', source: `${LIST}; London is above us-east-1's $1.00` },
-  cloudWatchLogsIngestion: { usd: 0.5985, per: 1, unit: 'GB of log data ingested (standard class)', source: `${LIST}; least sure of the figures` },
+  sqsFifoRequests: {
+    usd: 0.5,
+    per: 1_000_000,
+    unit: 'SQS FIFO requests (each 64 KB chunk of a payload is one request)',
+    source: LIST,
+  },
+  apiGatewayHttpRequests: {
+    usd: 1.04,
+    per: 1_000_000,
+    unit: 'HTTP API requests (first 300 million a month; each 512 KB is one request)',
+    source: `${LIST}; London is above us-east-1's $1.00`,
+  },
+  cloudWatchLogsIngestion: {
+    usd: 0.5985,
+    per: 1,
+    unit: 'GB of log data ingested (standard class)',
+    source: `${LIST}; least sure of the figures`,
+  },
   cloudWatchLogsStorage: { usd: 0.0315, per: 1, unit: 'GB-month of log storage', source: LIST },
   kmsRequests: { usd: 0.03, per: 10_000, unit: 'KMS API requests (symmetric)', source: LIST },
   kmsKey: { usd: 1, per: 1, unit: 'customer-managed key per month', source: LIST },
@@ -38,7 +73,11 @@ export const AWS_PRICES_LONDON = {
 export type PriceName = keyof typeof AWS_PRICES_LONDON;
 
 /** The price of `quantity` units. */
-export function priceOf(name: PriceName, quantity: number, prices: Record<PriceName, Price> = AWS_PRICES_LONDON): number {
+export function priceOf(
+  name: PriceName,
+  quantity: number,
+  prices: Record<PriceName, Price> = AWS_PRICES_LONDON,
+): number {
   const p = prices[name];
   return (quantity / p.per) * p.usd;
 }

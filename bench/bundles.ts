@@ -34,7 +34,9 @@ const BANNER = "import { createRequire } from 'module';const require = createReq
 
 export async function bundleFigures(root: string, outDir: string, processes: number): Promise<BundleFigures[]> {
   mkdirSync(outDir, { recursive: true });
-  const names = readdirSync(join(root, 'functions')).filter((n) => existsSync(join(root, 'functions', n, 'handler.ts'))).sort();
+  const names = readdirSync(join(root, 'functions'))
+    .filter((n) => existsSync(join(root, 'functions', n, 'handler.ts')))
+    .sort();
   const out: BundleFigures[] = [];
   for (const name of names) {
     const outfile = join(outDir, `${name}.mjs`);
@@ -43,8 +45,17 @@ export async function bundleFigures(root: string, outDir: string, processes: num
     const target = process.versions.node.startsWith('20.') ? 'node20' : 'node22';
     await build({
       entryPoints: [join(root, 'functions', name, 'handler.ts')],
-      outfile, bundle: true, platform: 'node', format: 'esm', target, minify: true,
-      sourcemap: true, sourcesContent: false, mainFields: ['module', 'main'], banner: { js: BANNER }, logLevel: 'silent',
+      outfile,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target,
+      minify: true,
+      sourcemap: true,
+      sourcesContent: false,
+      mainFields: ['module', 'main'],
+      banner: { js: BANNER },
+      logLevel: 'silent',
     });
     const bytes = statSync(outfile).size;
     const gzipBytes = gzipSync(readFileSync(outfile)).length;
@@ -66,7 +77,16 @@ export async function bundleFigures(root: string, outDir: string, processes: num
         break;
       }
     }
-    out.push({ name, bytes, gzipBytes, importMs: round(median(imports)), sinceStartMs: round(median(sinceStart)), processes: imports.length, target, ...(error ? { error } : {}) });
+    out.push({
+      name,
+      bytes,
+      gzipBytes,
+      importMs: round(median(imports)),
+      sinceStartMs: round(median(sinceStart)),
+      processes: imports.length,
+      target,
+      ...(error ? { error } : {}),
+    });
   }
   return out;
 }

@@ -24,16 +24,33 @@ const utf8 = (s: string) => Buffer.byteLength(s, 'utf8');
 export function attributeValueBytes(v: Record<string, unknown>): number {
   const [type, val] = Object.entries(v)[0] ?? ['NULL', true];
   switch (type) {
-    case 'S': return utf8(val as string);
-    case 'N': return numberBytes(val as string);
-    case 'B': return typeof val === 'string' ? Buffer.from(val, 'base64').length : (val as Uint8Array).length;
-    case 'BOOL': case 'NULL': return 1;
-    case 'SS': return (val as string[]).reduce((s, x) => s + utf8(x), 0);
-    case 'NS': return (val as string[]).reduce((s, x) => s + numberBytes(x), 0);
-    case 'BS': return (val as string[]).reduce((s, x) => s + Buffer.from(x, 'base64').length, 0);
-    case 'L': return 3 + (val as Array<Record<string, unknown>>).reduce((s, x) => s + 1 + attributeValueBytes(x), 0);
-    case 'M': return 3 + Object.entries(val as Record<string, Record<string, unknown>>).reduce((s, [k, x]) => s + 1 + utf8(k) + attributeValueBytes(x), 0);
-    default: return 0;
+    case 'S':
+      return utf8(val as string);
+    case 'N':
+      return numberBytes(val as string);
+    case 'B':
+      return typeof val === 'string' ? Buffer.from(val, 'base64').length : (val as Uint8Array).length;
+    case 'BOOL':
+    case 'NULL':
+      return 1;
+    case 'SS':
+      return (val as string[]).reduce((s, x) => s + utf8(x), 0);
+    case 'NS':
+      return (val as string[]).reduce((s, x) => s + numberBytes(x), 0);
+    case 'BS':
+      return (val as string[]).reduce((s, x) => s + Buffer.from(x, 'base64').length, 0);
+    case 'L':
+      return 3 + (val as Array<Record<string, unknown>>).reduce((s, x) => s + 1 + attributeValueBytes(x), 0);
+    case 'M':
+      return (
+        3 +
+        Object.entries(val as Record<string, Record<string, unknown>>).reduce(
+          (s, [k, x]) => s + 1 + utf8(k) + attributeValueBytes(x),
+          0,
+        )
+      );
+    default:
+      return 0;
   }
 }
 
@@ -56,7 +73,9 @@ export function plainValueBytes(v: unknown): number {
   if (v instanceof Uint8Array) return v.length;
   if (v instanceof Set) return [...v].reduce((s: number, x) => s + plainValueBytes(x), 0);
   if (Array.isArray(v)) return 3 + v.reduce((s: number, x) => s + 1 + plainValueBytes(x), 0);
-  return 3 + Object.entries(v as Record<string, unknown>).reduce((s, [k, x]) => s + 1 + utf8(k) + plainValueBytes(x), 0);
+  return (
+    3 + Object.entries(v as Record<string, unknown>).reduce((s, [k, x]) => s + 1 + utf8(k) + plainValueBytes(x), 0)
+  );
 }
 
 /** Write request units of one item write: 1 per KB, at least 1. */
@@ -81,8 +100,23 @@ export const DYNAMO_ITEM_OVERHEAD_BYTES = 100;
 // The counters.
 
 export interface CostCounts {
-  dynamo: { requests: Record<string, number>; readUnits: number; writeUnits: number; indexWriteUnits: number; failedWriteUnits: number };
-  s3: { requests: Record<string, number>; putClass: number; getClass: number; free: number; bytesUp: number; bytesDown: number; putBytesByBucket: Record<string, number>; putsByBucket: Record<string, number> };
+  dynamo: {
+    requests: Record<string, number>;
+    readUnits: number;
+    writeUnits: number;
+    indexWriteUnits: number;
+    failedWriteUnits: number;
+  };
+  s3: {
+    requests: Record<string, number>;
+    putClass: number;
+    getClass: number;
+    free: number;
+    bytesUp: number;
+    bytesDown: number;
+    putBytesByBucket: Record<string, number>;
+    putsByBucket: Record<string, number>;
+  };
   sqs: { messagesByQueue: Record<string, number>; sendRequestsBilled: number; bytes: number };
   /** HTTP requests to the API (API Gateway requests and api Lambda invocations). */
   api: { requests: number };
@@ -91,7 +125,16 @@ export interface CostCounts {
 export function emptyCounts(): CostCounts {
   return {
     dynamo: { requests: {}, readUnits: 0, writeUnits: 0, indexWriteUnits: 0, failedWriteUnits: 0 },
-    s3: { requests: {}, putClass: 0, getClass: 0, free: 0, bytesUp: 0, bytesDown: 0, putBytesByBucket: {}, putsByBucket: {} },
+    s3: {
+      requests: {},
+      putClass: 0,
+      getClass: 0,
+      free: 0,
+      bytesUp: 0,
+      bytesDown: 0,
+      putBytesByBucket: {},
+      putsByBucket: {},
+    },
     sqs: { messagesByQueue: {}, sendRequestsBilled: 0, bytes: 0 },
     api: { requests: 0 },
   };
@@ -102,13 +145,27 @@ export function diffCounts(after: CostCounts, before: CostCounts): CostCounts {
   const sub = (a: unknown, b: unknown): unknown => {
     if (typeof a === 'number') return a - ((b as number) ?? 0);
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(a as Record<string, unknown>)) out[k] = sub(v, (b as Record<string, unknown> | undefined)?.[k] ?? (typeof v === 'number' ? 0 : {}));
+    for (const [k, v] of Object.entries(a as Record<string, unknown>))
+      out[k] = sub(v, (b as Record<string, unknown> | undefined)?.[k] ?? (typeof v === 'number' ? 0 : {}));
     return out;
   };
   return sub(after, before) as CostCounts;
 }
 
-const S3_PUT_CLASS = new Set(['PutObject', 'CopyObject', 'PostObject', 'ListObjects', 'ListObjectsV2', 'ListObjectVersions', 'CreateMultipartUpload', 'UploadPart', 'UploadPartCopy', 'CompleteMultipartUpload', 'ListMultipartUploads', 'ListParts']);
+const S3_PUT_CLASS = new Set([
+  'PutObject',
+  'CopyObject',
+  'PostObject',
+  'ListObjects',
+  'ListObjectsV2',
+  'ListObjectVersions',
+  'CreateMultipartUpload',
+  'UploadPart',
+  'UploadPartCopy',
+  'CompleteMultipartUpload',
+  'ListMultipartUploads',
+  'ListParts',
+]);
 const S3_FREE = new Set(['DeleteObject', 'DeleteObjects', 'AbortMultipartUpload']);
 
 type Stack = { add(mw: unknown, options: Record<string, unknown>): void; remove(name: string): boolean };
@@ -137,53 +194,62 @@ export class CostMeter {
 
   /** DynamoDB: at the build step the request body is the marshalled JSON; ask for ConsumedCapacity and read it back. */
   dynamoMiddleware() {
-    return (next: (a: Args) => Promise<Result>, context: Ctx) => async (args: Args): Promise<Result> => {
-      const op = (context.commandName ?? 'unknown').replace(/Command$/, '');
-      this.bump(this.counts.dynamo.requests, op);
-      let body: Record<string, unknown> | undefined;
-      // The JSON body, a string or (newer SDKs) UTF-8 bytes (read through its buffer: the SDK's byte
-      // body warns when read as a string): ask for ConsumedCapacity in it.
-      const raw = args.request?.body;
-      if (args.request && (typeof raw === 'string' || raw instanceof Uint8Array)) {
-        body = JSON.parse(typeof raw === 'string' ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8')) as Record<string, unknown>;
-        body.ReturnConsumedCapacity = 'TOTAL';
-        const text = JSON.stringify(body);
-        args.request.body = typeof raw === 'string' ? text : new TextEncoder().encode(text);
-        const h = Object.keys(args.request.headers).find((x) => x.toLowerCase() === 'content-length');
-        if (h) args.request.headers[h] = String(utf8(text));
-      }
-      const written = body ? writtenItems(op, body) : [];
-      try {
-        const result = await next(args);
-        const cc = result.output.ConsumedCapacity as { CapacityUnits?: number } | Array<{ CapacityUnits?: number }> | undefined;
-        const units = (Array.isArray(cc) ? cc : cc ? [cc] : []).reduce((s, c) => s + (c.CapacityUnits ?? 0), 0);
-        if (READS.has(op)) this.counts.dynamo.readUnits += units;
-        else this.counts.dynamo.writeUnits += units;
-        // The index: an item written carrying gsi1pk is written to the GSI as well (projection ALL).
-        for (const item of written) if (item.gsi1pk) this.counts.dynamo.indexWriteUnits += writeUnits(itemBytes(item));
-        if (op === 'Update') {
-          const attrs = result.output.Attributes as Record<string, unknown> | undefined;
-          if (attrs?.gsi1pk) this.counts.dynamo.indexWriteUnits += writeUnits(plainValueBytes(attrs) - 3 - Object.keys(attrs).length);
+    return (next: (a: Args) => Promise<Result>, context: Ctx) =>
+      async (args: Args): Promise<Result> => {
+        const op = (context.commandName ?? 'unknown').replace(/Command$/, '');
+        this.bump(this.counts.dynamo.requests, op);
+        let body: Record<string, unknown> | undefined;
+        // The JSON body, a string or (newer SDKs) UTF-8 bytes (read through its buffer: the SDK's byte
+        // body warns when read as a string): ask for ConsumedCapacity in it.
+        const raw = args.request?.body;
+        if (args.request && (typeof raw === 'string' || raw instanceof Uint8Array)) {
+          body = JSON.parse(
+            typeof raw === 'string' ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8'),
+          ) as Record<string, unknown>;
+          body.ReturnConsumedCapacity = 'TOTAL';
+          const text = JSON.stringify(body);
+          args.request.body = typeof raw === 'string' ? text : new TextEncoder().encode(text);
+          const h = Object.keys(args.request.headers).find((x) => x.toLowerCase() === 'content-length');
+          if (h) args.request.headers[h] = String(utf8(text));
         }
-        return result;
-      } catch (err) {
-        // A conditional write that fails still consumes write units (its item's size, at least 1).
-        if ((err as { name?: string }).name === 'ConditionalCheckFailedException') {
-          this.counts.dynamo.failedWriteUnits += written.length ? written.reduce((s, i) => s + writeUnits(itemBytes(i)), 0) : 1;
+        const written = body ? writtenItems(op, body) : [];
+        try {
+          const result = await next(args);
+          const cc = result.output.ConsumedCapacity as
+            { CapacityUnits?: number } | Array<{ CapacityUnits?: number }> | undefined;
+          const units = (Array.isArray(cc) ? cc : cc ? [cc] : []).reduce((s, c) => s + (c.CapacityUnits ?? 0), 0);
+          if (READS.has(op)) this.counts.dynamo.readUnits += units;
+          else this.counts.dynamo.writeUnits += units;
+          // The index: an item written carrying gsi1pk is written to the GSI as well (projection ALL).
+          for (const item of written)
+            if (item.gsi1pk) this.counts.dynamo.indexWriteUnits += writeUnits(itemBytes(item));
+          if (op === 'Update') {
+            const attrs = result.output.Attributes as Record<string, unknown> | undefined;
+            if (attrs?.gsi1pk)
+              this.counts.dynamo.indexWriteUnits += writeUnits(plainValueBytes(attrs) - 3 - Object.keys(attrs).length);
+          }
+          return result;
+        } catch (err) {
+          // A conditional write that fails still consumes write units (its item's size, at least 1).
+          if ((err as { name?: string }).name === 'ConditionalCheckFailedException') {
+            this.counts.dynamo.failedWriteUnits += written.length
+              ? written.reduce((s, i) => s + writeUnits(itemBytes(i)), 0)
+              : 1;
+          }
+          throw err;
         }
-        throw err;
-      }
-    };
+      };
   }
 
   s3Middleware() {
-    return (next: (a: Args) => Promise<Result>, context: Ctx) => async (args: Args): Promise<Result> => {
-      const op = (context.commandName ?? 'unknown').replace(/Command$/, '');
-      this.countS3(op, String(args.input.Bucket ?? ''), sizeOfBody(args.input.Body));
-      const result = await next(args);
-      if (op === 'GetObject') this.counts.s3.bytesDown += Number(result.response?.headers?.['content-length'] ?? 0);
-      return result;
-    };
+    return (next: (a: Args) => Promise<Result>, context: Ctx) =>
+      async (args: Args): Promise<Result> => {
+        const op = (context.commandName ?? 'unknown').replace(/Command$/, '');
+        this.countS3(op, String(args.input.Bucket ?? ''), sizeOfBody(args.input.Body));
+        const result = await next(args);
+        if (op === 'GetObject') this.counts.s3.bytesDown += Number(result.response?.headers?.['content-length'] ?? 0);
+        return result;
+      };
   }
 
   countS3(op: string, bucket: string, bytesUp: number): void {
@@ -197,18 +263,23 @@ export class CostMeter {
   }
 
   sqsMiddleware() {
-    return (next: (a: Args) => Promise<Result>, context: Ctx) => async (args: Args): Promise<Result> => {
-      const op = (context.commandName ?? '').replace(/Command$/, '');
-      const queue = String(args.input.QueueUrl ?? '').split('/').pop() ?? '';
-      if (op === 'SendMessage' || op === 'SendMessageBatch') {
-        const bodies = op === 'SendMessage' ? [args.input] : ((args.input.Entries as Array<Record<string, unknown>>) ?? []);
-        const bytes = bodies.reduce((s, m) => s + utf8(String(m.MessageBody ?? '')), 0);
-        this.bump(this.counts.sqs.messagesByQueue, queue, bodies.length);
-        this.counts.sqs.bytes += bytes;
-        this.counts.sqs.sendRequestsBilled += sqsBilledRequests(bytes);
-      }
-      return next(args);
-    };
+    return (next: (a: Args) => Promise<Result>, context: Ctx) =>
+      async (args: Args): Promise<Result> => {
+        const op = (context.commandName ?? '').replace(/Command$/, '');
+        const queue =
+          String(args.input.QueueUrl ?? '')
+            .split('/')
+            .pop() ?? '';
+        if (op === 'SendMessage' || op === 'SendMessageBatch') {
+          const bodies =
+            op === 'SendMessage' ? [args.input] : ((args.input.Entries as Array<Record<string, unknown>>) ?? []);
+          const bytes = bodies.reduce((s, m) => s + utf8(String(m.MessageBody ?? '')), 0);
+          this.bump(this.counts.sqs.messagesByQueue, queue, bodies.length);
+          this.counts.sqs.bytes += bytes;
+          this.counts.sqs.sendRequestsBilled += sqsBilledRequests(bytes);
+        }
+        return next(args);
+      };
   }
 }
 
@@ -219,7 +290,12 @@ function writtenItems(op: string, body: Record<string, unknown>): Array<Record<s
   if (op === 'Put' || op === 'PutItem') return [body.Item as Record<string, Record<string, unknown>>];
   if (op === 'BatchWrite' || op === 'BatchWriteItem') {
     const out: Array<Record<string, Record<string, unknown>>> = [];
-    for (const reqs of Object.values((body.RequestItems ?? {}) as Record<string, Array<{ PutRequest?: { Item: Record<string, Record<string, unknown>> } }>>)) {
+    for (const reqs of Object.values(
+      (body.RequestItems ?? {}) as Record<
+        string,
+        Array<{ PutRequest?: { Item: Record<string, Record<string, unknown>> } }>
+      >,
+    )) {
       for (const r of reqs) if (r.PutRequest) out.push(r.PutRequest.Item);
     }
     return out;
@@ -241,14 +317,14 @@ export async function installCostMeter(meter: CostMeter, endpoints: { api: strin
   ];
   for (const [stack, mw] of stacks) stack.add(mw, { step: 'build', priority: 'high', name: NAME, override: true });
   const realFetch = globalThis.fetch;
-  globalThis.fetch = (async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
+  globalThis.fetch = async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     if (url.startsWith(endpoints.api)) meter.counts.api.requests++;
     else if (url.startsWith(endpoints.s3) && (init?.method ?? 'GET').toUpperCase() === 'PUT') {
       meter.countS3('PutObject', new URL(url).pathname.split('/')[1] ?? '', sizeOfBody(init?.body));
     }
     return realFetch(input, init);
-  });
+  };
   return () => {
     for (const [stack] of stacks) stack.remove(NAME);
     globalThis.fetch = realFetch;
@@ -275,7 +351,10 @@ export const DOCUMENTED_DURATIONS = {
   /** The patterns run: 19.0 s over 231,976 pupils with 13 school days of marks; taken as proportional to pupils × days of marks. */
   patternsSecondsPerPupilDay: 19.0 / (231_976 * 13),
   /** API p50 at concurrency 1, full size (600 schools), in seconds. */
-  api: { pupil_view: 0.015, pa_list: 0.037, la_metrics_by_cohort: 0.051, referral_search: 0.139 } as Record<string, number>,
+  api: { pupil_view: 0.015, pa_list: 0.037, la_metrics_by_cohort: 0.051, referral_search: 0.139 } as Record<
+    string,
+    number
+  >,
 } as const;
 
 /** The LA and the use the bill is for. */
@@ -307,8 +386,14 @@ export const DEFAULT_ASSUMPTIONS: CostAssumptions = {
   averageDaysOfMarks: SCHOOL_DAYS / 2,
   schoolDaysInRegisterVersionWindow: 25,
   // 50 LA users × 200 requests a school day, and each of 600 schools 20 requests a school day (its own pupils' pages).
-  apiRequestsPerSchoolDay: { pupil_view: 0.5 * 50 * 200 + 0.7 * 600 * 20, pa_list: 0.2 * 50 * 200 + 0.2 * 600 * 20, la_metrics_by_cohort: 0.15 * 50 * 200 + 0.1 * 600 * 20, referral_search: 0.15 * 50 * 200 },
-  apiAssumption: '50 LA users × 200 requests a school day (pupil views 50 %, PA list pages 20 %, LA metrics 15 %, referral searches 15 %) and 600 schools × 20 a school day (pupil views 70 %, PA list pages 20 %, metrics 10 %, counted as LA metrics by cohort)',
+  apiRequestsPerSchoolDay: {
+    pupil_view: 0.5 * 50 * 200 + 0.7 * 600 * 20,
+    pa_list: 0.2 * 50 * 200 + 0.2 * 600 * 20,
+    la_metrics_by_cohort: 0.15 * 50 * 200 + 0.1 * 600 * 20,
+    referral_search: 0.15 * 50 * 200,
+  },
+  apiAssumption:
+    '50 LA users × 200 requests a school day (pupil views 50 %, PA list pages 20 %, LA metrics 15 %, referral searches 15 %) and 600 schools × 20 a school day (pupil views 70 %, PA list pages 20 %, metrics 10 %, counted as LA metrics by cohort)',
   logBytesPerInvocation: 1024,
   logBytesPerApiRequest: 512,
   kmsRequestsPerMonth: 100_000,
@@ -374,7 +459,11 @@ function scaled(c: CostCounts, pupilScale: number, schoolScale: number, m: CostM
   };
 }
 
-export function monthlyBill(m: CostMeasurements, a: CostAssumptions = DEFAULT_ASSUMPTIONS, prices: Record<PriceName, Price> = AWS_PRICES_LONDON): MonthlyBill {
+export function monthlyBill(
+  m: CostMeasurements,
+  a: CostAssumptions = DEFAULT_ASSUMPTIONS,
+  prices: Record<PriceName, Price> = AWS_PRICES_LONDON,
+): MonthlyBill {
   const pupilScale = a.pupils / m.benchPupils;
   const schoolScale = a.schools / m.benchSchools;
   const schoolDays = a.schoolDaysPerYear / 12;
@@ -383,16 +472,30 @@ export function monthlyBill(m: CostMeasurements, a: CostAssumptions = DEFAULT_AS
   // The patterns run reads every school's register (S3, per school) and writes per-pupil flags (DynamoDB, per pupil).
   const pat = scaled(m.patterns, pupilScale, schoolScale, m);
   const apiPerRequest: Record<string, ReturnType<typeof scaled>> = {};
-  for (const [kind, x] of Object.entries(m.api)) apiPerRequest[kind] = scaled(x.counts, 1 / x.requests, 1 / x.requests, m);
-  const apiMonthly: Record<string, number> = Object.fromEntries(Object.entries(a.apiRequestsPerSchoolDay).map(([k, v]) => [k, v * schoolDays]));
+  for (const [kind, x] of Object.entries(m.api))
+    apiPerRequest[kind] = scaled(x.counts, 1 / x.requests, 1 / x.requests, m);
+  const apiMonthly: Record<string, number> = Object.fromEntries(
+    Object.entries(a.apiRequestsPerSchoolDay).map(([k, v]) => [k, v * schoolDays]),
+  );
   const apiRequests = Object.values(apiMonthly).reduce((s, x) => s + x, 0);
   const apiSum = (f: (x: ReturnType<typeof scaled>) => number) =>
     Object.entries(apiMonthly).reduce((s, [k, n]) => s + (apiPerRequest[k] ? f(apiPerRequest[k]) * n : 0), 0);
 
   const gbSeconds = {
-    returns: schoolDays * (DOCUMENTED_DURATIONS.laDaySecondsPerPupil * a.pupils * (LAMBDA_MEMORY_MB.ingest / 1024) + day.receiveInvocations * DOCUMENTED_DURATIONS.receiveSeconds * (LAMBDA_MEMORY_MB.receive / 1024)),
-    patterns: nights * DOCUMENTED_DURATIONS.patternsSecondsPerPupilDay * a.pupils * a.averageDaysOfMarks * (LAMBDA_MEMORY_MB.patterns / 1024),
-    api: Object.entries(apiMonthly).reduce((s, [k, n]) => s + n * (DOCUMENTED_DURATIONS.api[k] ?? 0.05) * (LAMBDA_MEMORY_MB.api / 1024), 0),
+    returns:
+      schoolDays *
+      (DOCUMENTED_DURATIONS.laDaySecondsPerPupil * a.pupils * (LAMBDA_MEMORY_MB.ingest / 1024) +
+        day.receiveInvocations * DOCUMENTED_DURATIONS.receiveSeconds * (LAMBDA_MEMORY_MB.receive / 1024)),
+    patterns:
+      nights *
+      DOCUMENTED_DURATIONS.patternsSecondsPerPupilDay *
+      a.pupils *
+      a.averageDaysOfMarks *
+      (LAMBDA_MEMORY_MB.patterns / 1024),
+    api: Object.entries(apiMonthly).reduce(
+      (s, [k, n]) => s + n * (DOCUMENTED_DURATIONS.api[k] ?? 0.05) * (LAMBDA_MEMORY_MB.api / 1024),
+      0,
+    ),
   };
   const invocations = {
     returns: schoolDays * (day.apiRequests + day.receiveInvocations + day.ingestInvocations + day.rollupInvocations),
@@ -404,39 +507,97 @@ export function monthlyBill(m: CostMeasurements, a: CostAssumptions = DEFAULT_AS
   const gb = 1024 ** 3;
   const dynamoGb = (m.storage.dynamoBytes * pupilScale) / gb;
   const perPupilDay = (bytes: number) => bytes / m.benchPupils / m.daysOfMarks;
-  const s3CurrentGb = (perPupilDay(m.storage.s3BytesByBucket[m.buckets.returns] ?? 0) + perPupilDay(m.storage.s3BytesByBucket[m.buckets.registers] ?? 0)) * a.pupils * a.averageDaysOfMarks / gb;
+  const s3CurrentGb =
+    ((perPupilDay(m.storage.s3BytesByBucket[m.buckets.returns] ?? 0) +
+      perPupilDay(m.storage.s3BytesByBucket[m.buckets.registers] ?? 0)) *
+      a.pupils *
+      a.averageDaysOfMarks) /
+    gb;
   // Old register versions: every register PUT of a day is kept 35 days; a register's size grows with the days it holds.
-  const registerVersionsGb = (day.registerPutBytes / m.daysOfMarks) * a.averageDaysOfMarks * a.schoolDaysInRegisterVersionWindow / gb;
+  const registerVersionsGb =
+    ((day.registerPutBytes / m.daysOfMarks) * a.averageDaysOfMarks * a.schoolDaysInRegisterVersionWindow) / gb;
 
   const lines: BillLine[] = [];
-  const line = (name: string, price: PriceName, q: { returns?: number; patterns?: number; api?: number; fixed?: number }, measured = true) => {
-    const usd = { returns: priceOf(price, q.returns ?? 0, prices), patterns: priceOf(price, q.patterns ?? 0, prices), api: priceOf(price, q.api ?? 0, prices), fixed: priceOf(price, q.fixed ?? 0, prices) };
+  const line = (
+    name: string,
+    price: PriceName,
+    q: { returns?: number; patterns?: number; api?: number; fixed?: number },
+    measured = true,
+  ) => {
+    const usd = {
+      returns: priceOf(price, q.returns ?? 0, prices),
+      patterns: priceOf(price, q.patterns ?? 0, prices),
+      api: priceOf(price, q.api ?? 0, prices),
+      fixed: priceOf(price, q.fixed ?? 0, prices),
+    };
     const quantity = (q.returns ?? 0) + (q.patterns ?? 0) + (q.api ?? 0) + (q.fixed ?? 0);
-    lines.push({ line: name, quantity, unit: prices[price].unit, usd, total: usd.returns + usd.patterns + usd.api + usd.fixed, measured });
+    lines.push({
+      line: name,
+      quantity,
+      unit: prices[price].unit,
+      usd,
+      total: usd.returns + usd.patterns + usd.api + usd.fixed,
+      measured,
+    });
   };
-  line('DynamoDB writes', 'dynamoWriteRequestUnits', { returns: day.writeUnits * schoolDays, patterns: pat.writeUnits * nights, api: apiSum((x) => x.writeUnits) });
-  line('DynamoDB reads', 'dynamoReadRequestUnits', { returns: day.readUnits * schoolDays, patterns: pat.readUnits * nights, api: apiSum((x) => x.readUnits) });
+  line('DynamoDB writes', 'dynamoWriteRequestUnits', {
+    returns: day.writeUnits * schoolDays,
+    patterns: pat.writeUnits * nights,
+    api: apiSum((x) => x.writeUnits),
+  });
+  line('DynamoDB reads', 'dynamoReadRequestUnits', {
+    returns: day.readUnits * schoolDays,
+    patterns: pat.readUnits * nights,
+    api: apiSum((x) => x.readUnits),
+  });
   line('DynamoDB storage', 'dynamoStorage', { fixed: dynamoGb });
   line('DynamoDB point-in-time recovery', 'dynamoPitr', { fixed: dynamoGb });
-  line('S3 PUT/COPY/POST/LIST', 's3PutCopyPostList', { returns: day.s3Put * schoolDays, patterns: pat.s3Put * nights, api: apiSum((x) => x.s3Put) });
-  line('S3 GET and other', 's3GetAndOther', { returns: day.s3Get * schoolDays, patterns: pat.s3Get * nights, api: apiSum((x) => x.s3Get) });
-  line('S3 storage (current objects and 35 days of register versions)', 's3Storage', { fixed: s3CurrentGb + registerVersionsGb });
+  line('S3 PUT/COPY/POST/LIST', 's3PutCopyPostList', {
+    returns: day.s3Put * schoolDays,
+    patterns: pat.s3Put * nights,
+    api: apiSum((x) => x.s3Put),
+  });
+  line('S3 GET and other', 's3GetAndOther', {
+    returns: day.s3Get * schoolDays,
+    patterns: pat.s3Get * nights,
+    api: apiSum((x) => x.s3Get),
+  });
+  line('S3 storage (current objects and 35 days of register versions)', 's3Storage', {
+    fixed: s3CurrentGb + registerVersionsGb,
+  });
   line('Lambda duration (arm64)', 'lambdaArmGbSecond', gbSeconds, false);
   line('Lambda requests', 'lambdaRequests', invocations);
-  line('SQS FIFO requests (idle polling assumed)', 'sqsFifoRequests', { returns: day.sqs * schoolDays, patterns: pat.sqs * nights, fixed: a.sqsIdlePollsPerMonth });
-  line('API Gateway HTTP API requests', 'apiGatewayHttpRequests', { returns: day.apiRequests * schoolDays, api: apiRequests });
-  const logGb = (n: { returns: number; patterns: number; api: number }) => ({ returns: n.returns / gb, patterns: n.patterns / gb, api: n.api / gb });
-  line('CloudWatch Logs ingestion', 'cloudWatchLogsIngestion', logGb({
-    returns: invocations.returns * a.logBytesPerInvocation + day.apiRequests * schoolDays * a.logBytesPerApiRequest,
-    patterns: invocations.patterns * a.logBytesPerInvocation,
-    api: apiRequests * (a.logBytesPerInvocation + a.logBytesPerApiRequest),
-  }), false);
+  line('SQS FIFO requests (idle polling assumed)', 'sqsFifoRequests', {
+    returns: day.sqs * schoolDays,
+    patterns: pat.sqs * nights,
+    fixed: a.sqsIdlePollsPerMonth,
+  });
+  line('API Gateway HTTP API requests', 'apiGatewayHttpRequests', {
+    returns: day.apiRequests * schoolDays,
+    api: apiRequests,
+  });
+  const logGb = (n: { returns: number; patterns: number; api: number }) => ({
+    returns: n.returns / gb,
+    patterns: n.patterns / gb,
+    api: n.api / gb,
+  });
+  line(
+    'CloudWatch Logs ingestion',
+    'cloudWatchLogsIngestion',
+    logGb({
+      returns: invocations.returns * a.logBytesPerInvocation + day.apiRequests * schoolDays * a.logBytesPerApiRequest,
+      patterns: invocations.patterns * a.logBytesPerInvocation,
+      api: apiRequests * (a.logBytesPerInvocation + a.logBytesPerApiRequest),
+    }),
+    false,
+  );
   line('KMS requests', 'kmsRequests', { fixed: a.kmsRequestsPerMonth }, false);
   line('KMS keys (data key, alarm topic key)', 'kmsKey', { fixed: 2 }, false);
 
   const total = lines.reduce((s, l) => s + l.total, 0);
   const dominant = [...lines].sort((x, y) => y.total - x.total)[0].line;
-  const perUnitOf = (x: ReturnType<typeof scaled>, by: number) => Object.fromEntries(Object.entries(x).map(([k, v]) => [k, v / by]));
+  const perUnitOf = (x: ReturnType<typeof scaled>, by: number) =>
+    Object.fromEntries(Object.entries(x).map(([k, v]) => [k, v / by]));
   return {
     lines,
     total,
@@ -454,12 +615,19 @@ const usd = (x: number) => (x >= 100 ? `$${Math.round(x).toLocaleString('en-GB')
 
 /** The bill as a markdown table (the bench prints it; docs/benchmarks.md carries a copy). */
 export function billTable(bill: MonthlyBill): string[] {
-  const rows = ['| line | a month | daily returns | patterns | API | fixed / other | total |', '|---|---|---|---|---|---|---|'];
+  const rows = [
+    '| line | a month | daily returns | patterns | API | fixed / other | total |',
+    '|---|---|---|---|---|---|---|',
+  ];
   for (const l of bill.lines) {
-    rows.push(`| ${l.line}${l.measured ? '' : ' *'} | ${l.quantity.toLocaleString('en-GB', { maximumSignificantDigits: 3 })} ${l.unit} | ${usd(l.usd.returns)} | ${usd(l.usd.patterns)} | ${usd(l.usd.api)} | ${usd(l.usd.fixed)} | ${usd(l.total)} |`);
+    rows.push(
+      `| ${l.line}${l.measured ? '' : ' *'} | ${l.quantity.toLocaleString('en-GB', { maximumSignificantDigits: 3 })} ${l.unit} | ${usd(l.usd.returns)} | ${usd(l.usd.patterns)} | ${usd(l.usd.api)} | ${usd(l.usd.fixed)} | ${usd(l.total)} |`,
+    );
   }
   const sum = (k: keyof BillLine['usd']) => bill.lines.reduce((s, l) => s + l.usd[k], 0);
-  rows.push(`| **total** | | ${usd(sum('returns'))} | ${usd(sum('patterns'))} | ${usd(sum('api'))} | ${usd(sum('fixed'))} | **${usd(bill.total)}** |`);
+  rows.push(
+    `| **total** | | ${usd(sum('returns'))} | ${usd(sum('patterns'))} | ${usd(sum('api'))} | ${usd(sum('fixed'))} | **${usd(bill.total)}** |`,
+  );
   return rows;
 }
 

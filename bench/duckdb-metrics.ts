@@ -34,8 +34,25 @@ import { importSsda903 } from '../shared/formats/ssda903.js';
 import { importCinCensus } from '../shared/formats/cin-census.js';
 
 export const COHORT_NAMES = [
-  'all', 'fsm', 'non_fsm', 'sen_ehcp', 'non_sen_ehcp', 'sen_support', 'non_sen_support', 'sen_none', 'non_sen_none',
-  'cin', 'non_cin', 'cpp', 'non_cpp', 'cla', 'non_cla', 'plac', 'non_plac', 'social_worker', 'non_social_worker',
+  'all',
+  'fsm',
+  'non_fsm',
+  'sen_ehcp',
+  'non_sen_ehcp',
+  'sen_support',
+  'non_sen_support',
+  'sen_none',
+  'non_sen_none',
+  'cin',
+  'non_cin',
+  'cpp',
+  'non_cpp',
+  'cla',
+  'non_cla',
+  'plac',
+  'non_plac',
+  'social_worker',
+  'non_social_worker',
 ] as const;
 export type CohortName = (typeof COHORT_NAMES)[number];
 
@@ -44,17 +61,45 @@ export const VIRTUAL_SCHOOL_COHORT_NAMES: readonly CohortName[] = ['cla', 'plac'
 
 /** DfE codes and their category (docs/design.md §2.1), written out here so the oracle does not borrow the service's table. */
 const CODE_CATEGORIES: ReadonlyArray<[string, Category]> = [
-  ['/', 'present'], ['\\', 'present'], ['L', 'present'],
-  ['K', 'approved'], ['V', 'approved'], ['P', 'approved'], ['W', 'approved'], ['B', 'approved'],
-  ['C', 'authorised'], ['C1', 'authorised'], ['C2', 'authorised'], ['E', 'authorised'], ['I', 'authorised'],
-  ['J1', 'authorised'], ['M', 'authorised'], ['R', 'authorised'], ['S', 'authorised'], ['T', 'authorised'],
-  ['G', 'unauthorised'], ['N', 'unauthorised'], ['O', 'unauthorised'], ['U', 'unauthorised'],
-  ['D', 'not_possible'], ['Q', 'not_possible'], ['X', 'not_possible'],
-  ['Y1', 'not_possible'], ['Y2', 'not_possible'], ['Y3', 'not_possible'], ['Y4', 'not_possible'],
-  ['Y5', 'not_possible'], ['Y6', 'not_possible'], ['Y7', 'not_possible'],
-  ['Z', 'administrative'], ['#', 'administrative'],
+  ['/', 'present'],
+  ['\\', 'present'],
+  ['L', 'present'],
+  ['K', 'approved'],
+  ['V', 'approved'],
+  ['P', 'approved'],
+  ['W', 'approved'],
+  ['B', 'approved'],
+  ['C', 'authorised'],
+  ['C1', 'authorised'],
+  ['C2', 'authorised'],
+  ['E', 'authorised'],
+  ['I', 'authorised'],
+  ['J1', 'authorised'],
+  ['M', 'authorised'],
+  ['R', 'authorised'],
+  ['S', 'authorised'],
+  ['T', 'authorised'],
+  ['G', 'unauthorised'],
+  ['N', 'unauthorised'],
+  ['O', 'unauthorised'],
+  ['U', 'unauthorised'],
+  ['D', 'not_possible'],
+  ['Q', 'not_possible'],
+  ['X', 'not_possible'],
+  ['Y1', 'not_possible'],
+  ['Y2', 'not_possible'],
+  ['Y3', 'not_possible'],
+  ['Y4', 'not_possible'],
+  ['Y5', 'not_possible'],
+  ['Y6', 'not_possible'],
+  ['Y7', 'not_possible'],
+  ['Z', 'administrative'],
+  ['#', 'administrative'],
   // Legacy codes (registers before 19 August 2024).
-  ['H', 'authorised'], ['F', 'authorised'], ['J', 'approved'], ['Y', 'not_possible'],
+  ['H', 'authorised'],
+  ['F', 'authorised'],
+  ['J', 'approved'],
+  ['Y', 'not_possible'],
 ];
 type Category = 'present' | 'approved' | 'authorised' | 'unauthorised' | 'not_possible' | 'administrative';
 
@@ -135,7 +180,14 @@ export class DuckDbLa {
    * An empty database for one LA and academic year (the year starting 1 August `academicYear`).
    * `path` keeps the database on disk (large LAs); `threads` and `memoryLimit` bound DuckDB.
    */
-  static async open(options: { laCode: string; academicYear: number; path?: string; threads?: number; memoryLimit?: string; tempDirectory?: string }): Promise<DuckDbLa> {
+  static async open(options: {
+    laCode: string;
+    academicYear: number;
+    path?: string;
+    threads?: number;
+    memoryLimit?: string;
+    tempDirectory?: string;
+  }): Promise<DuckDbLa> {
     const config: Record<string, string> = {};
     if (options.threads) config.threads = String(options.threads);
     if (options.memoryLimit) config.memory_limit = options.memoryLimit;
@@ -194,8 +246,12 @@ export class DuckDbLa {
 
   async loadCare(spans: readonly CareSpan[]): Promise<void> {
     if (spans.length === 0) return;
-    const values = spans.map((s) => `(${sqlString(s.upn)}, ${sqlString(s.cohort)}, DATE ${sqlString(s.start)}, ${s.end ? `DATE ${sqlString(s.end)}` : 'NULL'})`);
-    for (let i = 0; i < values.length; i += 5000) await this.run(`INSERT INTO care VALUES ${values.slice(i, i + 5000).join(', ')}`);
+    const values = spans.map(
+      (s) =>
+        `(${sqlString(s.upn)}, ${sqlString(s.cohort)}, DATE ${sqlString(s.start)}, ${s.end ? `DATE ${sqlString(s.end)}` : 'NULL'})`,
+    );
+    for (let i = 0; i < values.length; i += 5000)
+      await this.run(`INSERT INTO care VALUES ${values.slice(i, i + 5000).join(', ')}`);
   }
 
   /**
@@ -208,7 +264,12 @@ export class DuckDbLa {
     const abs = paths.map((p) => resolve(p));
     const first = this.files;
     for (let i = 0; i < abs.length; i += 5000) {
-      await this.run(`INSERT INTO return_file VALUES ${abs.slice(i, i + 5000).map((p, j) => `(${first + i + j}, ${sqlString(p)})`).join(', ')}`);
+      await this.run(
+        `INSERT INTO return_file VALUES ${abs
+          .slice(i, i + 5000)
+          .map((p, j) => `(${first + i + j}, ${sqlString(p)})`)
+          .join(', ')}`,
+      );
     }
     this.files += abs.length;
     const yearStart = `${this.academicYear}-08-01`;
@@ -376,7 +437,13 @@ export class DuckDbLa {
     if (withWeeks) await this.run(cohortEnrolments(true));
 
     const keyCols: Record<Dimension, string[]> = {
-      none: [], cohort: [], school: ['urn', 'phase'], phase: ['phase'], year_group: ['year_group'], sex: ['sex'], week: ['week'],
+      none: [],
+      cohort: [],
+      school: ['urn', 'phase'],
+      phase: ['phase'],
+      year_group: ['year_group'],
+      sex: ['sex'],
+      week: ['week'],
     };
     const counts: string[] = [];
     const codes: string[] = [];
@@ -384,8 +451,16 @@ export class DuckDbLa {
       for (const dim of dims) {
         const cols = keyCols[dim];
         // LA figures: the LA's own schools, and out-of-area schools for the Virtual School's cohorts only.
-        const inScope = scope === 'la' ? `(NOT out_of_area OR cohort IN (${VIRTUAL_SCHOOL_COHORT_NAMES.map(sqlString).join(', ')}))` : 'true';
-        const groupBy = [...(scope === 'school' ? ['urn'] : []), 'pop.population', 'cohort', ...cols.filter((c) => scope === 'la' || c !== 'urn')];
+        const inScope =
+          scope === 'la'
+            ? `(NOT out_of_area OR cohort IN (${VIRTUAL_SCHOOL_COHORT_NAMES.map(sqlString).join(', ')}))`
+            : 'true';
+        const groupBy = [
+          ...(scope === 'school' ? ['urn'] : []),
+          'pop.population',
+          'cohort',
+          ...cols.filter((c) => scope === 'la' || c !== 'urn'),
+        ];
         const head = `${scope === 'la' ? `'la'` : 'urn'} AS scope, pop.population, '${dim}' AS dimension, cohort,
             ${['urn', 'phase', 'year_group', 'sex', 'week'].map((c) => `${cols.includes(c) ? c : 'NULL'} AS key_${c}`).join(', ')}`;
         const where = `WHERE ${inScope} AND (pop.population = 'all' OR compulsory)`;
@@ -407,7 +482,10 @@ export class DuckDbLa {
           GROUP BY ${[...groupBy, 'code'].join(', ')}`);
       }
     }
-    const idOf = (r: Record<string, unknown>) => ['scope', 'population', 'dimension', 'cohort', 'key_urn', 'key_phase', 'key_year_group', 'key_sex', 'key_week'].map((k) => String(r[k] ?? '')).join('|');
+    const idOf = (r: Record<string, unknown>) =>
+      ['scope', 'population', 'dimension', 'cohort', 'key_urn', 'key_phase', 'key_year_group', 'key_sex', 'key_week']
+        .map((k) => String(r[k] ?? ''))
+        .join('|');
     const codeCounts = new Map<string, Record<string, number>>();
     for (const r of await this.rows<Record<string, unknown>>(codes.join('\nUNION ALL\n'))) {
       const id = idOf(r);
@@ -415,7 +493,9 @@ export class DuckDbLa {
       if (!c) codeCounts.set(id, (c = {}));
       c[r.code as string] = Number(r.n);
     }
-    return (await this.rows<Record<string, unknown>>(counts.join('\nUNION ALL\n'))).map((r) => toOracleRow(r, codeCounts.get(idOf(r)) ?? {}));
+    return (await this.rows<Record<string, unknown>>(counts.join('\nUNION ALL\n'))).map((r) =>
+      toOracleRow(r, codeCounts.get(idOf(r)) ?? {}),
+    );
   }
 
   /**
@@ -425,7 +505,13 @@ export class DuckDbLa {
   async pupils(from: string, to: string, atRiskLowerPercent = 5): Promise<OraclePupil[]> {
     if (!this.prepared) await this.prepare();
     // `urns`: every school whose returns list the pupil in the academic year.
-    const rows = await this.rows<{ upn: string; urns: string[]; possible: number; absence: number; unauthorised: number }>(`
+    const rows = await this.rows<{
+      upn: string;
+      urns: string[];
+      possible: number;
+      absence: number;
+      unauthorised: number;
+    }>(`
       WITH listed AS (SELECT upn, list_sort(list(DISTINCT urn)) AS urns FROM raw GROUP BY upn),
       counted AS (
         SELECT upn,
@@ -445,7 +531,8 @@ export class DuckDbLa {
       unauthorisedAbsenceSessions: r.unauthorised,
       persistentAbsence: r.possible > 0 && r.absence * 10 >= r.possible,
       severeAbsence: r.possible > 0 && r.absence * 2 >= r.possible,
-      atRiskOfPersistentAbsence: r.possible > 0 && r.absence * 100 >= atRiskLowerPercent * r.possible && r.absence * 10 < r.possible,
+      atRiskOfPersistentAbsence:
+        r.possible > 0 && r.absence * 100 >= atRiskLowerPercent * r.possible && r.absence * 10 < r.possible,
     }));
   }
 
@@ -467,10 +554,21 @@ function toOracleRow(r: Record<string, unknown>, codes: Record<string, number>):
   const prate = (x: number) => (enrolments > 0 ? (x / enrolments) * 100 : null);
   const cohort = r.cohort as CohortName;
   const key: OracleRow['key'] = { cohort };
-  const keys = { urn: 'key_urn', phase: 'key_phase', yearGroup: 'key_year_group', sex: 'key_sex', week: 'key_week' } as const;
-  for (const [k, col] of Object.entries(keys) as Array<[keyof typeof keys, string]>) if (r[col] !== null && r[col] !== undefined) key[k] = String(r[col]);
+  const keys = {
+    urn: 'key_urn',
+    phase: 'key_phase',
+    yearGroup: 'key_year_group',
+    sex: 'key_sex',
+    week: 'key_week',
+  } as const;
+  for (const [k, col] of Object.entries(keys) as Array<[keyof typeof keys, string]>)
+    if (r[col] !== null && r[col] !== undefined) key[k] = String(r[col]);
   return {
-    scope: String(r.scope), population: r.population as Population, dimension: r.dimension as Dimension, cohort, key,
+    scope: String(r.scope),
+    population: r.population as Population,
+    dimension: r.dimension as Dimension,
+    cohort,
+    key,
     enrolments,
     possibleSessions: possible,
     attendedSessions: present + approved,
@@ -507,23 +605,52 @@ export function readManifestOf(dir: string): GeneratedManifest {
 /** The LA's social-care episodes from a generated LA's SSDA903 and CIN census files, by the service's parsers. */
 export function careSpansOf(dir: string, today: string): CareSpan[] {
   const ssda903 = importSsda903(
-    { header: readFileSync(join(dir, 'social-care/header.csv')), episodes: readFileSync(join(dir, 'social-care/episodes.csv')) },
+    {
+      header: readFileSync(join(dir, 'social-care/header.csv')),
+      episodes: readFileSync(join(dir, 'social-care/episodes.csv')),
+    },
     { today },
   );
   const cin = importCinCensus(readFileSync(join(dir, 'social-care/cin-census.xml')), { today });
-  return [...ssda903.episodes, ...cin.episodes].map((e) => ({ upn: e.upn, cohort: e.cohort, start: e.start, ...(e.end ? { end: e.end } : {}) }));
+  return [...ssda903.episodes, ...cin.episodes].map((e) => ({
+    upn: e.upn,
+    cohort: e.cohort,
+    start: e.start,
+    ...(e.end ? { end: e.end } : {}),
+  }));
 }
 
 /**
  * A generated LA's registry, care lists and returns (the first `files` of the manifest, default all,
  * in manifest order) in a DuckDB database.
  */
-export async function openGeneratedLa(dir: string, options: { today: string; files?: number; columns?: readonly string[]; path?: string; threads?: number; memoryLimit?: string; tempDirectory?: string }): Promise<DuckDbLa> {
+export async function openGeneratedLa(
+  dir: string,
+  options: {
+    today: string;
+    files?: number;
+    columns?: readonly string[];
+    path?: string;
+    threads?: number;
+    memoryLimit?: string;
+    tempDirectory?: string;
+  },
+): Promise<DuckDbLa> {
   const manifest = readManifestOf(dir);
   const year = Number(manifest.from.slice(0, 4)) - (manifest.from.slice(5) < '08-01' ? 1 : 0);
-  const la = await DuckDbLa.open({ laCode: manifest.laCode, academicYear: year, path: options.path, threads: options.threads, memoryLimit: options.memoryLimit, tempDirectory: options.tempDirectory });
+  const la = await DuckDbLa.open({
+    laCode: manifest.laCode,
+    academicYear: year,
+    path: options.path,
+    threads: options.threads,
+    memoryLimit: options.memoryLimit,
+    tempDirectory: options.tempDirectory,
+  });
   await la.loadRegistry(join(dir, 'schools.csv'));
   await la.loadCare(careSpansOf(dir, options.today));
-  await la.addReturns(manifest.files.slice(0, options.files ?? manifest.files.length).map((f) => join(dir, f.path)), options.columns);
+  await la.addReturns(
+    manifest.files.slice(0, options.files ?? manifest.files.length).map((f) => join(dir, f.path)),
+    options.columns,
+  );
   return la;
 }

@@ -31,7 +31,17 @@ import { DuckDbLa, readManifestOf, careSpansOf, type OracleRow } from './duckdb-
 import { metricsDifferences } from './metrics-check.js';
 import { round, seconds } from './measure.js';
 import { csvThroughput, ctfThroughput } from './parsing.js';
-import { CostMeter, installCostMeter, monthlyBill, storedBytes, DEFAULT_ASSUMPTIONS, DOCUMENTED_DURATIONS, LAMBDA_MEMORY_MB, type CostCounts, type CostMeasurements } from './cost.js';
+import {
+  CostMeter,
+  installCostMeter,
+  monthlyBill,
+  storedBytes,
+  DEFAULT_ASSUMPTIONS,
+  DOCUMENTED_DURATIONS,
+  LAMBDA_MEMORY_MB,
+  type CostCounts,
+  type CostMeasurements,
+} from './cost.js';
 import { AWS_PRICES_LONDON } from './aws-prices.js';
 import { printReport } from './report.js';
 import { schoolDay, SCHOOL_DAY_URN } from './school-day.js';
@@ -75,10 +85,26 @@ export const MODES = {
 /** Sizes of each section per mode. */
 function plan(quick: boolean) {
   return quick
-    ? { csvBytes: 8 * 1024 * 1024, parseSeconds: 1, bundleProcesses: 2, schoolDay: { pupils: 2000, backfillDays: 10, days: 2 },
-        referrals: 30, latency: { levels: [1, 8], count: 30, maxSeconds: 5 }, load: { rate: 200, seconds: 60, maxInFlight: 256 }, drainSeconds: 30 }
-    : { csvBytes: 64 * 1024 * 1024, parseSeconds: 5, bundleProcesses: 7, schoolDay: { pupils: 2000, backfillDays: 185, days: 5 },
-        referrals: 500, latency: { levels: [1, 4, 16], count: 300, maxSeconds: 30 }, load: { rate: 200, seconds: 60, maxInFlight: 512 }, drainSeconds: 600 };
+    ? {
+        csvBytes: 8 * 1024 * 1024,
+        parseSeconds: 1,
+        bundleProcesses: 2,
+        schoolDay: { pupils: 2000, backfillDays: 10, days: 2 },
+        referrals: 30,
+        latency: { levels: [1, 8], count: 30, maxSeconds: 5 },
+        load: { rate: 200, seconds: 60, maxInFlight: 256 },
+        drainSeconds: 30,
+      }
+    : {
+        csvBytes: 64 * 1024 * 1024,
+        parseSeconds: 5,
+        bundleProcesses: 7,
+        schoolDay: { pupils: 2000, backfillDays: 185, days: 5 },
+        referrals: 500,
+        latency: { levels: [1, 4, 16], count: 300, maxSeconds: 30 },
+        load: { rate: 200, seconds: 60, maxInFlight: 512 },
+        drainSeconds: 600,
+      };
 }
 
 export class BenchFailure extends Error {}
@@ -86,13 +112,21 @@ export class BenchFailure extends Error {}
 export async function runBench(options: BenchOptions): Promise<{ results: Record<string, unknown>; file: string }> {
   const log = options.log;
   const base = plan(options.quick);
-  const p: Plan = options.latencyLevels ? { ...base, latency: { ...base.latency, levels: [...options.latencyLevels] } } : base;
+  const p: Plan = options.latencyLevels
+    ? { ...base, latency: { ...base.latency, levels: [...options.latencyLevels] } }
+    : base;
   const today = todayInEngland();
   const started = performance.now();
   const results: Record<string, unknown> = {
     mode: options.quick ? 'quick' : 'full',
     startedAt: new Date().toISOString(),
-    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 1024 ** 3), node: process.version, platform: `${process.platform}-${process.arch}` },
+    machine: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model,
+      memoryGb: Math.round(totalmem() / 1024 ** 3),
+      node: process.version,
+      platform: `${process.platform}-${process.arch}`,
+    },
     la: { schools: options.schools, pupils: options.pupils, from: options.from, to: options.to, seed: options.seed },
   };
   mkdirSync(options.workDir, { recursive: true });
@@ -108,7 +142,10 @@ export async function runBench(options: BenchOptions): Promise<{ results: Record
   // 1. Parsing.
   if (!options.skip.has('parsing')) {
     log('parsing throughput (CSV, CTF)…');
-    results.parsing = { csv: await csvThroughput(laDir, today, p.csvBytes, p.parseSeconds), ctf: await ctfThroughput(laDir, today, p.parseSeconds) };
+    results.parsing = {
+      csv: await csvThroughput(laDir, today, p.csvBytes, p.parseSeconds),
+      ctf: await ctfThroughput(laDir, today, p.parseSeconds),
+    };
   }
 
   // 4. Bundles.
@@ -154,14 +191,27 @@ async function generate(options: BenchOptions, laDir: string): Promise<Record<st
   const t = performance.now();
   const progress = phaseProgress('generating', log, 'days');
   const summary: GenerateSummary = await generateLa({
-    schools: options.schools, pupils: options.pupils, from: options.from, to: options.to, seed: options.seed, out: laDir, overwrite: true,
+    schools: options.schools,
+    pupils: options.pupils,
+    from: options.from,
+    to: options.to,
+    seed: options.seed,
+    out: laDir,
+    overwrite: true,
     onProgress: (g) => g.stage === 'returns' && progress(g.day, g.days),
   });
   const s = seconds(t);
   const rows = summary.rows.daily + summary.rows.corrections;
   return {
-    seconds: round(s), rows, files: summary.files.total, bytes: summary.bytes, rowsPerSecond: Math.round(rows / s), mbPerSecond: round(summary.bytes / 1024 / 1024 / s),
-    pupils: summary.pupils.total, schools: { inArea: summary.schools.inArea, outOfArea: summary.schools.outOfArea, byPhase: summary.schools.byPhase }, schoolDays: summary.schoolDays,
+    seconds: round(s),
+    rows,
+    files: summary.files.total,
+    bytes: summary.bytes,
+    rowsPerSecond: Math.round(rows / s),
+    mbPerSecond: round(summary.bytes / 1024 / 1024 / s),
+    pupils: summary.pupils.total,
+    schools: { inArea: summary.schools.inArea, outOfArea: summary.schools.outOfArea, byPhase: summary.schools.byPhase },
+    schoolDays: summary.schoolDays,
   };
 }
 
@@ -176,7 +226,13 @@ function generatedSummary(laDir: string): GenerateSummary {
  * LAs); the others run as a fresh bench process each (`--skip` all but the service), so no cache
  * of one size's process outlives into another's. API latency includes concurrency 16 at every size.
  */
-async function scalingSections(options: BenchOptions, p: Plan, laDir: string, today: string, results: Record<string, unknown>): Promise<void> {
+async function scalingSections(
+  options: BenchOptions,
+  p: Plan,
+  laDir: string,
+  today: string,
+  results: Record<string, unknown>,
+): Promise<void> {
   const sizes = options.scaling ?? [];
   const levels = [...new Set([...p.latency.levels, SCALING_CONCURRENCY])].sort((a, b) => a - b);
   const rows = [];
@@ -189,7 +245,15 @@ async function scalingSections(options: BenchOptions, p: Plan, laDir: string, to
     if (schools === options.schools) {
       out = {};
       dir = laDir;
-      await serviceSections(options, { ...p, latency: { ...p.latency, levels } }, laDir, readManifestOf(laDir), generatedSummary(laDir), today, out);
+      await serviceSections(
+        options,
+        { ...p, latency: { ...p.latency, levels } },
+        laDir,
+        readManifestOf(laDir),
+        generatedSummary(laDir),
+        today,
+        out,
+      );
       Object.assign(results, out);
     } else {
       const workDir = join(options.workDir, `scale-${schools}`);
@@ -203,29 +267,66 @@ async function scalingSections(options: BenchOptions, p: Plan, laDir: string, to
 }
 
 /** A bench of one more LA size in a child process (same mode, range and seed; the service phases only). */
-async function benchProcess(options: BenchOptions, size: { schools: number; pupils: number; workDir: string; levels: readonly number[] }): Promise<Record<string, unknown>> {
+async function benchProcess(
+  options: BenchOptions,
+  size: { schools: number; pupils: number; workDir: string; levels: readonly number[] },
+): Promise<Record<string, unknown>> {
   const { spawn } = await import('node:child_process');
   mkdirSync(size.workDir, { recursive: true });
   const resultsFile = join(size.workDir, 'results.json');
   rmSync(resultsFile, { force: true });
   const skip = [...new Set([...options.skip, 'parsing', 'bundles', 'web'])].join(',');
   const args = [
-    join(BENCH_ROOT, 'bin', 'attendance-hub.ts'), 'bench', ...(options.quick ? ['--quick'] : []), ...(options.reuse ? ['--reuse'] : []),
-    '--schools', String(size.schools), '--pupils', String(size.pupils), '--from', options.from, '--to', options.to, '--seed', options.seed,
-    '--work', size.workDir, '--skip', skip, '--latency-levels', size.levels.join(','), '--results', resultsFile,
+    join(BENCH_ROOT, 'bin', 'attendance-hub.ts'),
+    'bench',
+    ...(options.quick ? ['--quick'] : []),
+    ...(options.reuse ? ['--reuse'] : []),
+    '--schools',
+    String(size.schools),
+    '--pupils',
+    String(size.pupils),
+    '--from',
+    options.from,
+    '--to',
+    options.to,
+    '--seed',
+    options.seed,
+    '--work',
+    size.workDir,
+    '--skip',
+    skip,
+    '--latency-levels',
+    size.levels.join(','),
+    '--results',
+    resultsFile,
   ];
   // The child's table goes to stderr with its progress: stdout keeps this run's own table.
-  const child = spawn(process.execPath, [...process.execArgv, ...args], { cwd: BENCH_ROOT, stdio: ['ignore', process.stderr, process.stderr], env: process.env });
+  const child = spawn(process.execPath, [...process.execArgv, ...args], {
+    cwd: BENCH_ROOT,
+    stdio: ['ignore', process.stderr, process.stderr],
+    env: process.env,
+  });
   const code = await new Promise<number>((resolve, reject) => {
     child.on('error', reject);
     child.on('exit', (c) => resolve(c ?? 1));
   });
-  if (code !== 0 || !existsSync(resultsFile)) throw new BenchFailure(`the ${size.schools}-school run of the scaling table failed (exit status ${code}); its output is above`);
+  if (code !== 0 || !existsSync(resultsFile))
+    throw new BenchFailure(
+      `the ${size.schools}-school run of the scaling table failed (exit status ${code}); its output is above`,
+    );
   return JSON.parse(readFileSync(resultsFile, 'utf8')) as Record<string, unknown>;
 }
 
 /** Items 2, 3, 5, 6 and 7: everything that needs the running service. */
-async function serviceSections(options: BenchOptions, p: Plan, laDir: string, manifest: ReturnType<typeof readManifestOf>, summary: GenerateSummary, today: string, results: Record<string, unknown>): Promise<void> {
+async function serviceSections(
+  options: BenchOptions,
+  p: Plan,
+  laDir: string,
+  manifest: ReturnType<typeof readManifestOf>,
+  summary: GenerateSummary,
+  today: string,
+  results: Record<string, unknown>,
+): Promise<void> {
   const log = options.log;
   const { startLocalRuntime } = await import('../local/runtime.js');
   const { loadGeneratedLa } = await import('../local/load-la.js');
@@ -242,29 +343,45 @@ async function serviceSections(options: BenchOptions, p: Plan, laDir: string, ma
   const rollupCounts: CostCounts[] = [];
   const apiCounts: Record<string, { requests: number; counts: CostCounts }> = {};
   let patternsCounts: CostCounts | undefined;
-  const token = (role: 'school' | 'la_officer' | 'vsh' | 'admin', urn?: string) => runtime.token({ role, ...(urn ? { urn } : {}), sub: `bench-${role}${urn ? `-${urn}` : ''}` });
+  const token = (role: 'school' | 'la_officer' | 'vsh' | 'admin', urn?: string) =>
+    runtime.token({ role, ...(urn ? { urn } : {}), sub: `bench-${role}${urn ? `-${urn}` : ''}` });
   const officer = await token('la_officer');
   const year = summary.academicYear;
   const yearStart = `${year}-08-01`;
   const yearEnd = `${year + 1}-07-31`;
   // The LA day: the range's last day, or the last day before it with daily returns (a holiday `--to`).
-  const lastDay = manifest.files.reduce((d, f) => (f.kind === 'daily' && f.date <= summary.to && f.date > d ? f.date : d), '');
+  const lastDay = manifest.files.reduce(
+    (d, f) => (f.kind === 'daily' && f.date <= summary.to && f.date > d ? f.date : d),
+    '',
+  );
   // The files of the last day: its daily returns, and whatever the manifest sends after them (the
   // week's corrections). Everything before is the year so far, which the LA back-fills.
   const firstOfDay = manifest.files.findIndex((f) => f.kind === 'daily' && f.date === lastDay);
-  if (firstOfDay < 0) throw new BenchFailure(`the generated LA has no daily returns on or before ${summary.to} to time an LA day on`);
+  if (firstOfDay < 0)
+    throw new BenchFailure(`the generated LA has no daily returns on or before ${summary.to} to time an LA day on`);
   const before = manifest.files.slice(0, firstOfDay);
   const day = manifest.files.slice(firstOfDay);
   const phaseDir = (name: string, setup: boolean, files: typeof manifest.files) => {
     const d = join(options.workDir, name);
     mkdirSync(d, { recursive: true });
-    const full = JSON.parse(readFileSync(join(laDir, 'manifest.json'), 'utf8')) as { setup: Array<{ path: string; parts?: Record<string, string> }> };
+    const full = JSON.parse(readFileSync(join(laDir, 'manifest.json'), 'utf8')) as {
+      setup: Array<{ path: string; parts?: Record<string, string> }>;
+    };
     const rel = (x: string) => join('..', 'la', x);
-    writeFileSync(join(d, 'manifest.json'), JSON.stringify({
-      laCode: manifest.laCode,
-      setup: setup ? full.setup.map((s) => ({ ...s, path: rel(s.path), ...(s.parts ? { parts: Object.fromEntries(Object.entries(s.parts).map(([k, v]) => [k, rel(v)])) } : {}) })) : [],
-      files: files.map((f) => ({ ...f, path: rel(f.path) })),
-    }));
+    writeFileSync(
+      join(d, 'manifest.json'),
+      JSON.stringify({
+        laCode: manifest.laCode,
+        setup: setup
+          ? full.setup.map((s) => ({
+              ...s,
+              path: rel(s.path),
+              ...(s.parts ? { parts: Object.fromEntries(Object.entries(s.parts).map(([k, v]) => [k, rel(v)])) } : {}),
+            }))
+          : [],
+        files: files.map((f) => ({ ...f, path: rel(f.path) })),
+      }),
+    );
     return d;
   };
   try {
@@ -278,7 +395,12 @@ async function serviceSections(options: BenchOptions, p: Plan, laDir: string, ma
     log(`back-filling the year so far (${before.length} files folded into one per school)…`);
     t = performance.now();
     const backfill = await loadGeneratedLa({
-      url, dir: phaseDir('phase-backfill', false, before), workDir: join(options.workDir, 'backfill'), token: (role, urn) => token(role, urn), backfillBefore: lastDay, concurrency: 4,
+      url,
+      dir: phaseDir('phase-backfill', false, before),
+      workDir: join(options.workDir, 'backfill'),
+      token: (role, urn) => token(role, urn),
+      backfillBefore: lastDay,
+      concurrency: 4,
       onBackfillWritten: phaseProgress('back-fill files written', log, 'schools'),
       onProgress: phaseProgress('back-fill applied', log, 'files'),
     });
@@ -286,8 +408,11 @@ async function serviceSections(options: BenchOptions, p: Plan, laDir: string, ma
     const backfillSeconds = seconds(t);
     ensureClean('back-fill', backfill.uploads);
     ingest.backfill = {
-      seconds: round(backfillSeconds), files: backfill.uploads.files, rows: backfill.uploads.rowsAccepted,
-      rowsPerSecond: Math.round(backfill.uploads.rowsAccepted / backfillSeconds), marksPerSecond: Math.round((2 * backfill.uploads.rowsAccepted) / backfillSeconds),
+      seconds: round(backfillSeconds),
+      files: backfill.uploads.files,
+      rows: backfill.uploads.rowsAccepted,
+      rowsPerSecond: Math.round(backfill.uploads.rowsAccepted / backfillSeconds),
+      marksPerSecond: Math.round((2 * backfill.uploads.rowsAccepted) / backfillSeconds),
       through: addDays(lastDay, -1),
     };
 
@@ -297,10 +422,19 @@ async function serviceSections(options: BenchOptions, p: Plan, laDir: string, ma
     rmSync(duckPath, { force: true });
     rmSync(`${duckPath}.wal`, { force: true });
     t = performance.now();
-    const duck = await DuckDbLa.open({ laCode: manifest.laCode, academicYear: year, path: options.quick ? undefined : duckPath, threads: cpus().length, tempDirectory: join(options.workDir, 'duckdb-tmp') });
+    const duck = await DuckDbLa.open({
+      laCode: manifest.laCode,
+      academicYear: year,
+      path: options.quick ? undefined : duckPath,
+      threads: cpus().length,
+      tempDirectory: join(options.workDir, 'duckdb-tmp'),
+    });
     await duck.loadRegistry(join(laDir, 'schools.csv'));
     await duck.loadCare(careSpansOf(laDir, today));
-    await duck.addReturns(before.map((f) => join(laDir, f.path)), RETURN_COLUMNS);
+    await duck.addReturns(
+      before.map((f) => join(laDir, f.path)),
+      RETURN_COLUMNS,
+    );
     const firstRows = await duck.metricRows({ from: yearStart, to: lastDay, scopes: ['la'], dimensions: ['cohort'] });
     const duckFirst = seconds(t);
     await checkAgainstDuckDb(url, officer, firstRows, { from: yearStart, to: lastDay }, 'after the back-fill');
@@ -308,19 +442,31 @@ async function serviceSections(options: BenchOptions, p: Plan, laDir: string, ma
     log(`one LA day: ${day.length} files (every school's return for ${lastDay}, then the week's corrections)…`);
     t = performance.now();
     const beforeDay = meter.snapshot();
-    const daily = await loadGeneratedLa({ url, dir: phaseDir('phase-day', false, day), token: (role, urn) => token(role, urn), concurrency: 8, onProgress: phaseProgress('LA day applied', log, 'files') });
+    const daily = await loadGeneratedLa({
+      url,
+      dir: phaseDir('phase-day', false, day),
+      token: (role, urn) => token(role, urn),
+      concurrency: 8,
+      onProgress: phaseProgress('LA day applied', log, 'files'),
+    });
     await runtime.settle();
     const daySeconds = seconds(t);
     laDayCounts = meter.since(beforeDay);
     ensureClean('LA day', daily.uploads);
-    ingest.laDay = { date: lastDay, seconds: round(daySeconds), files: daily.uploads.files, rows: daily.uploads.rowsAccepted, rowsPerSecond: Math.round(daily.uploads.rowsAccepted / daySeconds) };
+    ingest.laDay = {
+      date: lastDay,
+      seconds: round(daySeconds),
+      files: daily.uploads.files,
+      rows: daily.uploads.rowsAccepted,
+      rowsPerSecond: Math.round(daily.uploads.rowsAccepted / daySeconds),
+    };
 
     // The service's daily update of the LA metrics: the rollup that follows the day's returns. Each
     // school's return is applied when that school sends it (in AWS, schools in parallel); the LA
     // figures then come from one rollup over every school's view. Measured cold (every school view
     // read again, as after a day on which every school sent), median of three; the figures it writes
     // are the ones checked against DuckDB below.
-    log('the LA metrics update: a rollup over every school\'s view (cold)…');
+    log("the LA metrics update: a rollup over every school's view (cold)…");
     const { rollup, forgetSchoolViews } = await import('../shared/app/rollup.js');
     const { storedLaFigures } = await import('../shared/app/wiring.js');
     const rollupTimes: number[] = [];
@@ -335,11 +481,18 @@ async function serviceSections(options: BenchOptions, p: Plan, laDir: string, ma
     const rollupSeconds = [...rollupTimes].sort((a, b) => a - b)[1];
     ingest.laMetricsUpdate = { seconds: round(rollupSeconds, 3), runs: rollupTimes.map((x) => round(x, 3)) };
     // What the LA's data takes to store, before the 2,000-pupil school of another year is added.
-    storage = await storedBytes(DEFAULT_NAMES.table, [DEFAULT_NAMES.returnsBucket, DEFAULT_NAMES.registersBucket, DEFAULT_NAMES.quarantineBucket]);
+    storage = await storedBytes(DEFAULT_NAMES.table, [
+      DEFAULT_NAMES.returnsBucket,
+      DEFAULT_NAMES.registersBucket,
+      DEFAULT_NAMES.quarantineBucket,
+    ]);
 
     log('DuckDB: the daily update (one more day of files, year to date recomputed)…');
     t = performance.now();
-    await duck.addReturns(day.map((f) => join(laDir, f.path)), RETURN_COLUMNS);
+    await duck.addReturns(
+      day.map((f) => join(laDir, f.path)),
+      RETURN_COLUMNS,
+    );
     const duckAppend = seconds(t);
     const tq = performance.now();
     const dayRows = await duck.metricRows({ from: yearStart, to: lastDay, scopes: ['la'], dimensions: ['cohort'] });
@@ -350,10 +503,14 @@ async function serviceSections(options: BenchOptions, p: Plan, laDir: string, ma
     const pupilsForSampling = (await duck.pupils(yearStart, lastDay)).filter((x) => x.possibleSessions > 0);
     duck.close();
     results.duckdb = {
-      rowsHeld: duckRowsHeld, threads: cpus().length,
-      firstSeconds: round(duckFirst, 2), dailySeconds: round(duckDay, 2),
-      dailyAppendSeconds: round(duckAppend, 3), dailyRecomputeSeconds: round(duckRecompute, 3),
-      serviceBackfillSeconds: round(backfillSeconds, 2), serviceDaySeconds: round(daySeconds, 2),
+      rowsHeld: duckRowsHeld,
+      threads: cpus().length,
+      firstSeconds: round(duckFirst, 2),
+      dailySeconds: round(duckDay, 2),
+      dailyAppendSeconds: round(duckAppend, 3),
+      dailyRecomputeSeconds: round(duckRecompute, 3),
+      serviceBackfillSeconds: round(backfillSeconds, 2),
+      serviceDaySeconds: round(daySeconds, 2),
       serviceMetricsUpdateSeconds: round(rollupSeconds, 3),
       // Ratios are DuckDB's time over the service's: > 1, the service is faster by this factor.
       // dailyRatio: the daily update of the LA metrics (DuckDB: append the day, recompute the year to
@@ -369,29 +526,56 @@ async function serviceSections(options: BenchOptions, p: Plan, laDir: string, ma
 
     // 2a. One 2,000-pupil school day (academic year 2024/25, apart from the LA's figures).
     log('one 2,000-pupil school: back-fill, then single days…');
-    ingest.schoolDay = await schoolDay(url, await token('school', SCHOOL_DAY_URN), { ...p.schoolDay, workDir: options.workDir });
+    ingest.schoolDay = await schoolDay(url, await token('school', SCHOOL_DAY_URN), {
+      ...p.schoolDay,
+      workDir: options.workDir,
+    });
     await runtime.settle();
 
     // Referrals to search: persistent-absence cases for the worst pupils.
     log(`creating ${p.referrals} referrals…`);
-    const pa = [...pupilsForSampling].sort((a, b) => b.absenceSessions / b.possibleSessions - a.absenceSessions / a.possibleSessions).slice(0, p.referrals);
+    const pa = [...pupilsForSampling]
+      .sort((a, b) => b.absenceSessions / b.possibleSessions - a.absenceSessions / a.possibleSessions)
+      .slice(0, p.referrals);
     const referred: Array<{ upn: string; urn: string }> = [];
     for (const x of pa) {
       const urn = x.urns[0];
-      const res = await fetch(`${url}/v1/referrals`, { method: 'POST', headers: { authorization: `Bearer ${officer}`, 'content-type': 'application/json' }, body: JSON.stringify({ upn: x.upn, urn, type: 'persistent_absence', reason: 'Benchmark case: persistent absence this year.' }) });
+      const res = await fetch(`${url}/v1/referrals`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${officer}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          upn: x.upn,
+          urn,
+          type: 'persistent_absence',
+          reason: 'Benchmark case: persistent absence this year.',
+        }),
+      });
       await res.arrayBuffer();
       if (res.status === 201 || res.status === 200) referred.push({ upn: x.upn, urn });
     }
 
     // 3. API latency.
-    const sample = pupilsForSampling.filter((_, i) => i % Math.max(1, Math.floor(pupilsForSampling.length / 500)) === 0).map((x) => x.upn);
+    const sample = pupilsForSampling
+      .filter((_, i) => i % Math.max(1, Math.floor(pupilsForSampling.length / 500)) === 0)
+      .map((x) => x.upn);
     const urns = [...new Set(pupilsForSampling.map((x) => x.urns[0]))].sort();
     const endpoints: Record<string, (i: number) => BenchRequest> = {
       pupil_view: (i) => ({ path: `/v1/pupils/${sample[i % sample.length]}?academicYear=${year}`, token: officer }),
-      pa_list: (i) => ({ path: `/v1/pupils?flag=persistent_absence&from=${yearStart}&to=${yearEnd}&limit=50${i % 4 === 3 ? `&urn=${urns[i % urns.length]}` : ''}`, token: officer }),
-      la_metrics_by_cohort: (i) => ({ path: `/v1/metrics?scope=la&groupBy=cohort&from=${yearStart}&to=${lastDay}&population=${i % 2 ? 'compulsory' : 'all'}`, token: officer }),
+      pa_list: (i) => ({
+        path: `/v1/pupils?flag=persistent_absence&from=${yearStart}&to=${yearEnd}&limit=50${i % 4 === 3 ? `&urn=${urns[i % urns.length]}` : ''}`,
+        token: officer,
+      }),
+      la_metrics_by_cohort: (i) => ({
+        path: `/v1/metrics?scope=la&groupBy=cohort&from=${yearStart}&to=${lastDay}&population=${i % 2 ? 'compulsory' : 'all'}`,
+        token: officer,
+      }),
       referral_search: (i) => ({
-        path: i % 3 === 0 ? '/v1/referrals?status=submitted&limit=50' : i % 3 === 1 ? `/v1/referrals?urn=${referred[i % Math.max(1, referred.length)]?.urn ?? urns[0]}` : `/v1/referrals?upn=${referred[i % Math.max(1, referred.length)]?.upn ?? sample[0]}`,
+        path:
+          i % 3 === 0
+            ? '/v1/referrals?status=submitted&limit=50'
+            : i % 3 === 1
+              ? `/v1/referrals?urn=${referred[i % Math.max(1, referred.length)]?.urn ?? urns[0]}`
+              : `/v1/referrals?upn=${referred[i % Math.max(1, referred.length)]?.upn ?? sample[0]}`,
         token: officer,
       }),
     };
@@ -401,7 +585,8 @@ async function serviceSections(options: BenchOptions, p: Plan, laDir: string, ma
       latency[name] = [];
       const beforeApi = meter.snapshot();
       await closedLoop(url, next, 2, 10, 5); // warm the views
-      for (const c of p.latency.levels) latency[name].push(await closedLoop(url, next, c, p.latency.count, p.latency.maxSeconds));
+      for (const c of p.latency.levels)
+        latency[name].push(await closedLoop(url, next, c, p.latency.count, p.latency.maxSeconds));
       const counts = meter.since(beforeApi);
       apiCounts[name] = { requests: counts.api.requests, counts };
     }
@@ -415,30 +600,57 @@ async function serviceSections(options: BenchOptions, p: Plan, laDir: string, ma
       t = performance.now();
       const outcome = await runPatterns({ academicYear: year, trigger: 'api', requestedBy: 'bench' });
       patternsCounts = meter.since(beforePatterns);
-      results.patterns = { seconds: round(seconds(t), 2), status: outcome.status, timings: outcome.timings, counts: outcome.counts, memory: outcome.memory };
+      results.patterns = {
+        seconds: round(seconds(t), 2),
+        status: outcome.status,
+        timings: outcome.timings,
+        counts: outcome.counts,
+        memory: outcome.memory,
+      };
     } catch (err) {
       results.patterns = { error: (err as Error).message };
     }
 
     // 7. Load: mixed reads and uploads at a fixed rate.
     if (!options.skip.has('load')) log(`load test: ${p.load.rate} requests/s for ${p.load.seconds} s…`);
-    const uploads = day.filter((f) => f.kind === 'daily' && f.role === 'school').slice(0, 50).map((f) => {
-      const lines = readFileSync(join(laDir, f.path), 'utf8').split('\n');
-      return { urn: f.urn, csv: `${lines.slice(0, 4).join('\n')}\n` };
-    });
+    const uploads = day
+      .filter((f) => f.kind === 'daily' && f.role === 'school')
+      .slice(0, 50)
+      .map((f) => {
+        const lines = readFileSync(join(laDir, f.path), 'utf8').split('\n');
+        return { urn: f.urn, csv: `${lines.slice(0, 4).join('\n')}\n` };
+      });
     const schoolTokens = new Map<string, string>();
     for (const u of uploads) schoolTokens.set(u.urn, await token('school', u.urn));
     const mix: LoadMixEntry[] = [
       { name: 'pupil_view', weight: 8, next: endpoints.pupil_view },
       { name: 'pa_list', weight: 3, next: endpoints.pa_list },
       { name: 'la_metrics_by_cohort', weight: 3, next: endpoints.la_metrics_by_cohort },
-      { name: 'school_metrics', weight: 1, next: (i) => ({ path: `/v1/metrics?scope=school&urn=${urns[i % urns.length]}&groupBy=year_group&from=${yearStart}&to=${lastDay}`, token: officer }) },
+      {
+        name: 'school_metrics',
+        weight: 1,
+        next: (i) => ({
+          path: `/v1/metrics?scope=school&urn=${urns[i % urns.length]}&groupBy=year_group&from=${yearStart}&to=${lastDay}`,
+          token: officer,
+        }),
+      },
       { name: 'referral_search', weight: 2, next: endpoints.referral_search },
       { name: 'schools', weight: 2, next: () => ({ path: '/v1/schools', token: officer }) },
-      { name: 'upload', weight: 1, next: (i) => {
-        const u = uploads[i % uploads.length];
-        return { method: 'POST', path: '/v1/returns', token: schoolTokens.get(u.urn)!, body: u.csv, contentType: 'text/csv', expect: 202 };
-      } },
+      {
+        name: 'upload',
+        weight: 1,
+        next: (i) => {
+          const u = uploads[i % uploads.length];
+          return {
+            method: 'POST',
+            path: '/v1/returns',
+            token: schoolTokens.get(u.urn)!,
+            body: u.csv,
+            contentType: 'text/csv',
+            expect: 202,
+          };
+        },
+      },
     ];
     // The deployed rollup window (returns within it share one LA rollup) rather than the local
     // server's 2 s: under a steady stream of uploads the window decides how often the LA-wide figures
@@ -447,13 +659,31 @@ async function serviceSections(options: BenchOptions, p: Plan, laDir: string, ma
     removeMeter();
     if (laDayCounts && storage && patternsCounts) {
       const measured: CostMeasurements = {
-        benchPupils: options.pupils, benchSchools: options.schools, daysOfMarks: summary.schoolDays,
-        laDay: laDayCounts, patterns: patternsCounts, api: apiCounts, storage,
-        buckets: { returns: DEFAULT_NAMES.returnsBucket, registers: DEFAULT_NAMES.registersBucket, ingestQueue: DEFAULT_NAMES.ingestQueue, rollupQueue: DEFAULT_NAMES.rollupQueue },
+        benchPupils: options.pupils,
+        benchSchools: options.schools,
+        daysOfMarks: summary.schoolDays,
+        laDay: laDayCounts,
+        patterns: patternsCounts,
+        api: apiCounts,
+        storage,
+        buckets: {
+          returns: DEFAULT_NAMES.returnsBucket,
+          registers: DEFAULT_NAMES.registersBucket,
+          ingestQueue: DEFAULT_NAMES.ingestQueue,
+          rollupQueue: DEFAULT_NAMES.rollupQueue,
+        },
       };
       results.cost = {
-        measured: { ...measured, laDayFiles: daily.uploads.files, laDayRows: daily.uploads.rowsAccepted, pupilsTotal: summary.pupils.total, rollupRuns: rollupCounts },
-        assumptions: DEFAULT_ASSUMPTIONS, documentedDurations: DOCUMENTED_DURATIONS, lambdaMemoryMb: LAMBDA_MEMORY_MB,
+        measured: {
+          ...measured,
+          laDayFiles: daily.uploads.files,
+          laDayRows: daily.uploads.rowsAccepted,
+          pupilsTotal: summary.pupils.total,
+          rollupRuns: rollupCounts,
+        },
+        assumptions: DEFAULT_ASSUMPTIONS,
+        documentedDurations: DOCUMENTED_DURATIONS,
+        lambdaMemoryMb: LAMBDA_MEMORY_MB,
         prices: AWS_PRICES_LONDON,
         bill: monthlyBill(measured),
       };
@@ -463,7 +693,10 @@ async function serviceSections(options: BenchOptions, p: Plan, laDir: string, ma
     if (!options.skip.has('load')) {
       const load = await openLoop(url, mix, p.load.rate, p.load.seconds, p.load.maxInFlight);
       t = performance.now();
-      const drained = await Promise.race([runtime.settle().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), p.drainSeconds * 1000))]);
+      const drained = await Promise.race([
+        runtime.settle().then(() => true),
+        new Promise<boolean>((r) => setTimeout(() => r(false), p.drainSeconds * 1000)),
+      ]);
       results.load = { ...load, uploadsQueuedDrainSeconds: drained ? round(seconds(t)) : null, drained };
     }
   } finally {
@@ -472,26 +705,54 @@ async function serviceSections(options: BenchOptions, p: Plan, laDir: string, ma
   }
 }
 
-function ensureClean(what: string, uploads: { files: number; rejected: number; acceptedWithErrors: number; rowsRejected: number; outcomes: Array<{ status: string; detail?: string; path: string }> }): void {
+function ensureClean(
+  what: string,
+  uploads: {
+    files: number;
+    rejected: number;
+    acceptedWithErrors: number;
+    rowsRejected: number;
+    outcomes: Array<{ status: string; detail?: string; path: string }>;
+  },
+): void {
   const bad = uploads.outcomes.filter((o) => o.status !== 'accepted');
   if (bad.length > 0 || uploads.rowsRejected > 0) {
-    throw new BenchFailure(`${what}: ${bad.length} of ${uploads.files} returns not accepted cleanly (${uploads.rowsRejected} rows rejected), e.g. ${bad[0]?.path}: ${bad[0]?.status} ${bad[0]?.detail ?? ''}`);
+    throw new BenchFailure(
+      `${what}: ${bad.length} of ${uploads.files} returns not accepted cleanly (${uploads.rowsRejected} rows rejected), e.g. ${bad[0]?.path}: ${bad[0]?.status} ${bad[0]?.detail ?? ''}`,
+    );
   }
 }
 
 /** The service's LA cohort metrics must equal DuckDB's exactly; otherwise the bench fails. */
-async function checkAgainstDuckDb(url: string, officer: string, oracle: readonly OracleRow[], period: { from: string; to: string }, when: string): Promise<void> {
+async function checkAgainstDuckDb(
+  url: string,
+  officer: string,
+  oracle: readonly OracleRow[],
+  period: { from: string; to: string },
+  when: string,
+): Promise<void> {
   const problems: string[] = [];
   for (const population of ['all', 'compulsory'] as const) {
-    const res = await fetch(`${url}/v1/metrics?scope=la&groupBy=cohort&population=${population}&from=${period.from}&to=${period.to}`, { headers: { authorization: `Bearer ${officer}` } });
+    const res = await fetch(
+      `${url}/v1/metrics?scope=la&groupBy=cohort&population=${population}&from=${period.from}&to=${period.to}`,
+      { headers: { authorization: `Bearer ${officer}` } },
+    );
     const body = (await res.json()) as { items?: Array<Record<string, unknown>>; detail?: string };
     if (res.status !== 200 || !body.items) {
       problems.push(`GET /v1/metrics (${population}): HTTP ${res.status} ${body.detail ?? ''}`);
       continue;
     }
-    problems.push(...metricsDifferences(`LA by cohort, ${population}`, body.items as never, oracle.filter((r) => r.population === population && r.dimension === 'cohort')));
+    problems.push(
+      ...metricsDifferences(
+        `LA by cohort, ${population}`,
+        body.items as never,
+        oracle.filter((r) => r.population === population && r.dimension === 'cohort'),
+      ),
+    );
   }
   if (problems.length > 0) {
-    throw new BenchFailure(`the service's figures differ from DuckDB's ${when} (${problems.length} differences):\n  ${problems.slice(0, 20).join('\n  ')}`);
+    throw new BenchFailure(
+      `the service's figures differ from DuckDB's ${when} (${problems.length} differences):\n  ${problems.slice(0, 20).join('\n  ')}`,
+    );
   }
 }

@@ -28,14 +28,20 @@ try {
   const child0 = childCpuMs();
   const t0 = performance.now();
   const r = await loadGeneratedLa({
-    url: rt.url, dir, workDir: join(dataDir, 'backfill'), backfillBefore, concurrency: 4,
+    url: rt.url,
+    dir,
+    workDir: join(dataDir, 'backfill'),
+    backfillBefore,
+    concurrency: 4,
     token: (role, urn) => rt.token({ role, urn }),
   });
   await rt.settle();
   const wall = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
-  console.log(`loaded ${r.uploads.files} files (${r.uploads.rejected} rejected) in ${(wall / 1000).toFixed(1)} s wall;`
-    + ` handler process CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s, engine process CPU ${((childCpuMs() - child0) / 1000).toFixed(1)} s`);
+  console.log(
+    `loaded ${r.uploads.files} files (${r.uploads.rejected} rejected) in ${(wall / 1000).toFixed(1)} s wall;` +
+      ` handler process CPU ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s, engine process CPU ${((childCpuMs() - child0) / 1000).toFixed(1)} s`,
+  );
   // The LA rollup on its own, every school's view already held by this process (a warm Lambda).
   const { rollup } = await import('../shared/app/rollup.js');
   const { storedLaFigures } = await import('../shared/app/wiring.js');

@@ -28,7 +28,11 @@ const { academicYearOf } = await import('../shared/domain/dates.js');
 
 const dir = process.argv[2] ?? '/tmp/la30';
 type File = { kind: string; date: string; path: string; urn: string; role: string };
-const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { laCode: string; setup: Array<{ path: string; parts?: Record<string, string> }>; files: File[] };
+const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as {
+  laCode: string;
+  setup: Array<{ path: string; parts?: Record<string, string> }>;
+  files: File[];
+};
 const lastDay = process.argv[3] ?? manifest.files.reduce((d, f) => (f.kind === 'daily' && f.date > d ? f.date : d), '');
 const firstOfDay = manifest.files.findIndex((f) => f.kind === 'daily' && f.date === lastDay);
 const work = join(tmpdir(), `ingest-phases-${process.pid}`);
@@ -39,11 +43,20 @@ function phaseDir(name: string, setup: boolean, files: File[]): string {
   const d = join(work, name);
   mkdirSync(d, { recursive: true });
   const rel = (x: string) => relative(d, join(dir, x));
-  writeFileSync(join(d, 'manifest.json'), JSON.stringify({
-    laCode: manifest.laCode,
-    setup: setup ? manifest.setup.map((s) => ({ ...s, path: rel(s.path), ...(s.parts ? { parts: Object.fromEntries(Object.entries(s.parts).map(([k, v]) => [k, rel(v)])) } : {}) })) : [],
-    files: files.map((f) => ({ ...f, path: rel(f.path) })),
-  }));
+  writeFileSync(
+    join(d, 'manifest.json'),
+    JSON.stringify({
+      laCode: manifest.laCode,
+      setup: setup
+        ? manifest.setup.map((s) => ({
+            ...s,
+            path: rel(s.path),
+            ...(s.parts ? { parts: Object.fromEntries(Object.entries(s.parts).map(([k, v]) => [k, rel(v)])) } : {}),
+          }))
+        : [],
+      files: files.map((f) => ({ ...f, path: rel(f.path) })),
+    }),
+  );
   return d;
 }
 
@@ -62,7 +75,15 @@ const kindOf = (item: Record<string, unknown>) => {
 };
 // Items reach the client's stack marshalled ({ S: … }, { B: … }), or not yet: sized by DynamoDB's
 // rules either way (bench/cost.ts). Counting must never fail a request.
-const marshalled = (item: Record<string, unknown>) => Object.values(item).every((v) => v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Uint8Array) && Object.keys(v).length === 1);
+const marshalled = (item: Record<string, unknown>) =>
+  Object.values(item).every(
+    (v) =>
+      v !== null &&
+      typeof v === 'object' &&
+      !Array.isArray(v) &&
+      !(v instanceof Uint8Array) &&
+      Object.keys(v).length === 1,
+  );
 const tally = (item: Record<string, unknown>) => {
   try {
     const w = writes.get(kindOf(item)) ?? { items: 0, bytes: 0 };
@@ -74,27 +95,56 @@ const tally = (item: Record<string, unknown>) => {
   }
 };
 const { documentClient } = await import('../shared/store/clients.js');
-documentClient().middlewareStack.add((next, context) => async (args) => {
-  const input = args.input as { Item?: Record<string, unknown>; RequestItems?: Record<string, Array<{ PutRequest?: { Item: Record<string, unknown> }; DeleteRequest?: { Key: Record<string, unknown> } }>> };
-  const name = (context as { commandName?: string }).commandName;
-  if (name === 'PutItemCommand' && input.Item) tally(input.Item);
-  if (name === 'BatchWriteItemCommand') for (const list of Object.values(input.RequestItems ?? {})) for (const r of list) if (r.PutRequest) tally(r.PutRequest.Item);
-  return next(args);
-}, { step: 'initialize', name: 'phaseWriteTally' });
-const token = (role: 'school' | 'la_officer' | 'vsh' | 'admin', urn?: string) => rt.token({ role, ...(urn ? { urn } : {}), sub: `bench-${role}${urn ? `-${urn}` : ''}` });
+documentClient().middlewareStack.add(
+  (next, context) => async (args) => {
+    const input = args.input as {
+      Item?: Record<string, unknown>;
+      RequestItems?: Record<
+        string,
+        Array<{ PutRequest?: { Item: Record<string, unknown> }; DeleteRequest?: { Key: Record<string, unknown> } }>
+      >;
+    };
+    const name = (context as { commandName?: string }).commandName;
+    if (name === 'PutItemCommand' && input.Item) tally(input.Item);
+    if (name === 'BatchWriteItemCommand')
+      for (const list of Object.values(input.RequestItems ?? {}))
+        for (const r of list) if (r.PutRequest) tally(r.PutRequest.Item);
+    return next(args);
+  },
+  { step: 'initialize', name: 'phaseWriteTally' },
+);
+const token = (role: 'school' | 'la_officer' | 'vsh' | 'admin', urn?: string) =>
+  rt.token({ role, ...(urn ? { urn } : {}), sub: `bench-${role}${urn ? `-${urn}` : ''}` });
 
 function show(name: string, c: CostCounts, wallMs: number, cpuMs: number, engineMs: number, rows?: number): void {
-  const top = (r: Record<string, number>) => Object.entries(r).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ');
-  console.log(`\n== ${name}${rows ? ` (${rows} rows)` : ''}: wall ${(wallMs / 1000).toFixed(1)} s, handler CPU ${(cpuMs / 1000).toFixed(1)} s, engine CPU ${(engineMs / 1000).toFixed(1)} s`);
-  console.log(`   DynamoDB: ${top(c.dynamo.requests)}; read units ${c.dynamo.readUnits.toFixed(0)}, write units ${c.dynamo.writeUnits.toFixed(0)} (+${c.dynamo.indexWriteUnits.toFixed(0)} index)`);
-  console.log(`   S3: ${top(c.s3.requests)}; up ${(c.s3.bytesUp / 1e6).toFixed(1)} MB, down ${(c.s3.bytesDown / 1e6).toFixed(1)} MB; PUT bytes by bucket ${JSON.stringify(Object.fromEntries(Object.entries(c.s3.putBytesByBucket).map(([k, v]) => [k, Math.round(v / 1e3) + ' KB'])))}`);
+  const top = (r: Record<string, number>) =>
+    Object.entries(r)
+      .filter(([, n]) => n > 0)
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ');
+  console.log(
+    `\n== ${name}${rows ? ` (${rows} rows)` : ''}: wall ${(wallMs / 1000).toFixed(1)} s, handler CPU ${(cpuMs / 1000).toFixed(1)} s, engine CPU ${(engineMs / 1000).toFixed(1)} s`,
+  );
+  console.log(
+    `   DynamoDB: ${top(c.dynamo.requests)}; read units ${c.dynamo.readUnits.toFixed(0)}, write units ${c.dynamo.writeUnits.toFixed(0)} (+${c.dynamo.indexWriteUnits.toFixed(0)} index)`,
+  );
+  console.log(
+    `   S3: ${top(c.s3.requests)}; up ${(c.s3.bytesUp / 1e6).toFixed(1)} MB, down ${(c.s3.bytesDown / 1e6).toFixed(1)} MB; PUT bytes by bucket ${JSON.stringify(Object.fromEntries(Object.entries(c.s3.putBytesByBucket).map(([k, v]) => [k, Math.round(v / 1e3) + ' KB'])))}`,
+  );
   console.log(`   SQS: ${top(c.sqs.messagesByQueue)}; API requests ${c.api.requests}`);
-  console.log(`   items put (PutItem, BatchWriteItem), by kind: ${[...writes].sort((a, b) => b[1].bytes - a[1].bytes).map(([k, w]) => `${k} ${w.items} (${Math.round(w.bytes / 1e3)} KB)`).join(', ')}`);
+  console.log(
+    `   items put (PutItem, BatchWriteItem), by kind: ${[...writes]
+      .sort((a, b) => b[1].bytes - a[1].bytes)
+      .map(([k, w]) => `${k} ${w.items} (${Math.round(w.bytes / 1e3)} KB)`)
+      .join(', ')}`,
+  );
   writes.clear();
 }
 
 async function phase<T>(name: string, fn: () => Promise<T>, rowsOf?: (r: T) => number): Promise<T> {
-  const profiler = process.env.PROFILE && name.startsWith(process.env.PROFILE_PHASE ?? '\u0000') ? new Session() : undefined;
+  const profiler =
+    process.env.PROFILE && name.startsWith(process.env.PROFILE_PHASE ?? '\u0000') ? new Session() : undefined;
   if (profiler) {
     profiler.connect();
     await profiler.post('Profiler.enable');
@@ -106,7 +156,14 @@ async function phase<T>(name: string, fn: () => Promise<T>, rowsOf?: (r: T) => n
   const t0 = performance.now();
   const out = await fn();
   const cpu = process.cpuUsage(cpu0);
-  show(name, meter.since(before), performance.now() - t0, (cpu.user + cpu.system) / 1000, childCpuMs() - child0, rowsOf?.(out));
+  show(
+    name,
+    meter.since(before),
+    performance.now() - t0,
+    (cpu.user + cpu.system) / 1000,
+    childCpuMs() - child0,
+    rowsOf?.(out),
+  );
   if (profiler) {
     const { profile } = await profiler.post('Profiler.stop');
     writeFileSync(process.env.PROFILE as string, JSON.stringify(profile));
@@ -116,19 +173,40 @@ async function phase<T>(name: string, fn: () => Promise<T>, rowsOf?: (r: T) => n
 }
 
 try {
-  const upload = { url: rt.url, token: (role: 'school' | 'la_officer' | 'vsh' | 'admin', urn?: string) => token(role, urn) };
+  const upload = {
+    url: rt.url,
+    token: (role: 'school' | 'la_officer' | 'vsh' | 'admin', urn?: string) => token(role, urn),
+  };
   await phase('setup (lists, registry)', () => loadGeneratedLa({ ...upload, dir: phaseDir('setup', true, []) }));
-  await phase('back-fill (one file per school)', async () => {
-    const r = await loadGeneratedLa({ ...upload, dir: phaseDir('backfill', false, manifest.files.slice(0, firstOfDay)), workDir: join(work, 'bf'), backfillBefore: lastDay, concurrency: 4 });
-    await rt.settle();
-    return r;
-  }, (r) => r.uploads.rowsAccepted);
-  if (process.env.ONLY_BACKFILL !== '1') {
-    await phase(`LA day ${lastDay}`, async () => {
-      const r = await loadGeneratedLa({ ...upload, dir: phaseDir('day', false, manifest.files.slice(firstOfDay)), concurrency: 8 });
+  await phase(
+    'back-fill (one file per school)',
+    async () => {
+      const r = await loadGeneratedLa({
+        ...upload,
+        dir: phaseDir('backfill', false, manifest.files.slice(0, firstOfDay)),
+        workDir: join(work, 'bf'),
+        backfillBefore: lastDay,
+        concurrency: 4,
+      });
       await rt.settle();
       return r;
-    }, (r) => r.uploads.rowsAccepted);
+    },
+    (r) => r.uploads.rowsAccepted,
+  );
+  if (process.env.ONLY_BACKFILL !== '1') {
+    await phase(
+      `LA day ${lastDay}`,
+      async () => {
+        const r = await loadGeneratedLa({
+          ...upload,
+          dir: phaseDir('day', false, manifest.files.slice(firstOfDay)),
+          concurrency: 8,
+        });
+        await rt.settle();
+        return r;
+      },
+      (r) => r.uploads.rowsAccepted,
+    );
     for (let i = 0; i < 2; i++) {
       await phase('cold rollup', async () => {
         forgetSchoolViews();

@@ -79,7 +79,9 @@ async function ingest(rows: RegisterRow[], returnId: string): Promise<Record<str
   const register = await time(t, 'loadRegister', () => loadRegister(URN, 2026));
   await time(t, 'applyRows', () => applyRows(register, rows, returnId));
   await time(t, 'saveRegister', () => saveRegister(register));
-  await time(t, 'derive', () => deriveFromRegister(storedIngest, register, new Set(rows.map((r) => r.upn)), new Date().toISOString()));
+  await time(t, 'derive', () =>
+    deriveFromRegister(storedIngest, register, new Set(rows.map((r) => r.upn)), new Date().toISOString()),
+  );
   t.total = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   t.handlerCpu = (cpu.user + cpu.system) / 1000;
@@ -87,7 +89,10 @@ async function ingest(rows: RegisterRow[], returnId: string): Promise<Record<str
   return t;
 }
 
-const fmt = (t: Record<string, number>) => Object.entries(t).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ');
+const fmt = (t: Record<string, number>) =>
+  Object.entries(t)
+    .map(([k, v]) => `${k} ${v.toFixed(0)}`)
+    .join(', ');
 try {
   const term = weekdays('2026-09-03', '2026-11-13').filter((d) => d < '2026-10-26' || d > '2026-10-30');
   console.log(`back-fill ${term.length} days x ${PUPILS} pupils:`, fmt(await ingest(rowsFor(term), 'backfill')));
@@ -108,8 +113,14 @@ try {
     const { profile } = await profiler.post('Profiler.stop');
     writeFileSync(process.env.PROFILE as string, JSON.stringify(profile));
   }
-  const median = (k: string) => runs.map((r) => r[k]).sort((a, b) => a - b)[Math.floor(runs.length / 2)].toFixed(0);
-  console.log(`daily median: wall ${median('total')} ms, handler CPU ${median('handlerCpu')} ms, engine CPU ${median('engineCpu')} ms`);
+  const median = (k: string) =>
+    runs
+      .map((r) => r[k])
+      .sort((a, b) => a - b)
+      [Math.floor(runs.length / 2)].toFixed(0);
+  console.log(
+    `daily median: wall ${median('total')} ms, handler CPU ${median('handlerCpu')} ms, engine CPU ${median('engineCpu')} ms`,
+  );
   for (let i = 0; i < 2; i++) {
     const t0 = performance.now();
     await rollup({ figures: storedLaFigures }, 2026);

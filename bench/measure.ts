@@ -47,7 +47,10 @@ export function round(n: number, digits = 1): number {
 }
 
 /** Run `work` repeatedly until at least `minSeconds` have passed (and at least once); seconds per run. */
-export async function repeatFor(minSeconds: number, work: () => unknown | Promise<unknown>): Promise<{ runs: number; secondsPerRun: number }> {
+export async function repeatFor(
+  minSeconds: number,
+  work: () => unknown | Promise<unknown>,
+): Promise<{ runs: number; secondsPerRun: number }> {
   const started = performance.now();
   let runs = 0;
   do {

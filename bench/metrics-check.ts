@@ -2,10 +2,26 @@
 import type { OracleRow } from './duckdb-metrics.js';
 
 export const INTEGER_FIELDS = [
-  'enrolments', 'possibleSessions', 'attendedSessions', 'presentSessions', 'approvedActivitySessions', 'authorisedAbsenceSessions',
-  'unauthorisedAbsenceSessions', 'absenceSessions', 'lateSessions', 'persistentAbsenceCount', 'severeAbsenceCount',
+  'enrolments',
+  'possibleSessions',
+  'attendedSessions',
+  'presentSessions',
+  'approvedActivitySessions',
+  'authorisedAbsenceSessions',
+  'unauthorisedAbsenceSessions',
+  'absenceSessions',
+  'lateSessions',
+  'persistentAbsenceCount',
+  'severeAbsenceCount',
 ] as const;
-export const RATE_FIELDS = ['attendanceRate', 'absenceRate', 'authorisedAbsenceRate', 'unauthorisedAbsenceRate', 'persistentAbsenceRate', 'severeAbsenceRate'] as const;
+export const RATE_FIELDS = [
+  'attendanceRate',
+  'absenceRate',
+  'authorisedAbsenceRate',
+  'unauthorisedAbsenceRate',
+  'persistentAbsenceRate',
+  'severeAbsenceRate',
+] as const;
 
 export type ApiMetricsRow = Record<string, unknown> & { key: Record<string, string>; codes: Record<string, number> };
 
@@ -16,7 +32,11 @@ export const keyId = (k: Record<string, string | undefined>) =>
  * Differences between the API's rows and the oracle's, in words (empty when they agree): the same
  * groups, counts and codes exactly equal, rates within 1e-9.
  */
-export function metricsDifferences(label: string, actual: readonly ApiMetricsRow[], wanted: readonly OracleRow[]): string[] {
+export function metricsDifferences(
+  label: string,
+  actual: readonly ApiMetricsRow[],
+  wanted: readonly OracleRow[],
+): string[] {
   const out: string[] = [];
   const byKey = new Map(wanted.map((r) => [keyId(r.key), r]));
   const seen = new Set<string>();
@@ -28,14 +48,18 @@ export function metricsDifferences(label: string, actual: readonly ApiMetricsRow
       out.push(`${label}: the API has a row the oracle does not: ${id}`);
       continue;
     }
-    for (const f of INTEGER_FIELDS) if (a[f] !== w[f]) out.push(`${label} ${id}: ${f} API ${String(a[f])} oracle ${w[f]}`);
+    for (const f of INTEGER_FIELDS)
+      if (a[f] !== w[f]) out.push(`${label} ${id}: ${f} API ${String(a[f])} oracle ${w[f]}`);
     for (const f of RATE_FIELDS) {
       const x = a[f] as number | null;
       const y = w[f];
-      if (x === null || y === null ? x !== y : Math.abs(x - y) > 1e-9) out.push(`${label} ${id}: ${f} API ${x} oracle ${y}`);
+      if (x === null || y === null ? x !== y : Math.abs(x - y) > 1e-9)
+        out.push(`${label} ${id}: ${f} API ${x} oracle ${y}`);
     }
     const codes = new Set([...Object.keys(a.codes ?? {}), ...Object.keys(w.codes)]);
-    for (const c of codes) if ((a.codes?.[c] ?? 0) !== (w.codes[c] ?? 0)) out.push(`${label} ${id}: code ${c} API ${a.codes?.[c] ?? 0} oracle ${w.codes[c] ?? 0}`);
+    for (const c of codes)
+      if ((a.codes?.[c] ?? 0) !== (w.codes[c] ?? 0))
+        out.push(`${label} ${id}: code ${c} API ${a.codes?.[c] ?? 0} oracle ${w.codes[c] ?? 0}`);
   }
   for (const id of byKey.keys()) if (!seen.has(id)) out.push(`${label}: the oracle has a row the API does not: ${id}`);
   return out;

@@ -26,16 +26,33 @@ export interface ParseThroughput {
 
 const MB = 1024 * 1024;
 
-function throughput(files: number, bytes: number, rows: number, rowErrors: number, runs: number, secondsPerRun: number): ParseThroughput {
+function throughput(
+  files: number,
+  bytes: number,
+  rows: number,
+  rowErrors: number,
+  runs: number,
+  secondsPerRun: number,
+): ParseThroughput {
   return {
-    files, bytes, rows, marks: rows * 2, rowErrors, runs,
+    files,
+    bytes,
+    rows,
+    marks: rows * 2,
+    rowErrors,
+    runs,
     marksPerSecond: Math.round((rows * 2) / secondsPerRun),
     mbPerSecond: round(bytes / MB / secondsPerRun),
   };
 }
 
 /** Parse the LA's daily files (in manifest order, up to `maxBytes`) repeatedly for at least `minSeconds`. */
-export async function csvThroughput(dir: string, today: string, maxBytes: number, minSeconds: number): Promise<ParseThroughput> {
+export async function csvThroughput(
+  dir: string,
+  today: string,
+  maxBytes: number,
+  minSeconds: number,
+): Promise<ParseThroughput> {
   const buffers: Buffer[] = [];
   let bytes = 0;
   for (const f of readManifestOf(dir).files) {
@@ -62,7 +79,17 @@ export async function csvThroughput(dir: string, today: string, maxBytes: number
 
 /** Fields a CTF has no place for (admission, leaving, registration, household, social care other than in care). */
 function forCtf(row: ReturnRow): ReturnRow {
-  const { plac: _p, cin: _ci, cpp: _cp, admissionDate: _a, leavingDate: _l, registration: _r, uprn: _u, cla: _cl, ...rest } = row;
+  const {
+    plac: _p,
+    cin: _ci,
+    cpp: _cp,
+    admissionDate: _a,
+    leavingDate: _l,
+    registration: _r,
+    uprn: _u,
+    cla: _cl,
+    ...rest
+  } = row;
   return rest;
 }
 
@@ -70,7 +97,11 @@ function forCtf(row: ReturnRow): ReturnRow {
  * One school's CTF for the whole range (the school with the most rows among the first `schools`),
  * written from its parsed daily files, then parsed repeatedly.
  */
-export async function ctfThroughput(dir: string, today: string, minSeconds: number): Promise<ParseThroughput & { urn: string; pupils: number }> {
+export async function ctfThroughput(
+  dir: string,
+  today: string,
+  minSeconds: number,
+): Promise<ParseThroughput & { urn: string; pupils: number }> {
   const manifest = readManifestOf(dir);
   const registry = parseGiasCsv(readFileSync(join(dir, 'schools.csv')));
   const inArea = registry.schools.filter((s) => s.laCode === manifest.laCode);
@@ -82,7 +113,12 @@ export async function ctfThroughput(dir: string, today: string, minSeconds: numb
     const parsed = parseDailyReturnCsv(readFileSync(join(dir, f.path)), { today });
     if (parsed.ok) rows.push(...parsed.rows.filter((r) => !(r.am === '#' && r.pm === '#')).map(forCtf));
   }
-  const xml = Buffer.from(writeCtf(rows, { school: { lea: school.laCode, estab: school.establishmentNumber, urn: school.urn, name: school.name }, dateTime: `${today}T00:00:00` }));
+  const xml = Buffer.from(
+    writeCtf(rows, {
+      school: { lea: school.laCode, estab: school.establishmentNumber, urn: school.urn, name: school.name },
+      dateTime: `${today}T00:00:00`,
+    }),
+  );
   let parsedRows = 0;
   let rowErrors = 0;
   let pupils = 0;
@@ -93,6 +129,7 @@ export async function ctfThroughput(dir: string, today: string, minSeconds: numb
     rowErrors = parsed.errors.length;
     pupils = parsed.ctf.pupils.length;
   });
-  if (parsedRows !== rows.length) throw new Error(`bench: the CTF gave ${parsedRows} rows back, ${rows.length} were written`);
+  if (parsedRows !== rows.length)
+    throw new Error(`bench: the CTF gave ${parsedRows} rows back, ${rows.length} were written`);
   return { ...throughput(1, xml.length, parsedRows, rowErrors, runs, secondsPerRun), urn: school.urn, pupils };
 }

@@ -29,7 +29,12 @@ export function duration(seconds: number): string {
 }
 
 /** A reporter for one phase: call it with (done, total); it prints when `everyMs` has passed or at the end. */
-export function phaseProgress(label: string, log: (line: string) => void, unit = 'files', everyMs = 5000): (done: number, total: number) => void {
+export function phaseProgress(
+  label: string,
+  log: (line: string) => void,
+  unit = 'files',
+  everyMs = 5000,
+): (done: number, total: number) => void {
   const started = performance.now();
   let last = started;
   let finished = false;

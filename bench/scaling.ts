@@ -66,14 +66,29 @@ export function scalingSummary(rows: readonly ScalingRow[]): ScalingSummary {
   const small = sorted[0]?.laDayMsPerPupil ?? null;
   const large = sorted.length > 1 ? sorted[sorted.length - 1].laDayMsPerPupil : null;
   const perPupilRatio = small !== null && large !== null && small > 0 ? large / small : null;
-  return { rows: sorted, perPupilRatio, target: SCALING_TARGET_RATIO, meetsTarget: perPupilRatio === null ? null : perPupilRatio <= SCALING_TARGET_RATIO };
+  return {
+    rows: sorted,
+    perPupilRatio,
+    target: SCALING_TARGET_RATIO,
+    meetsTarget: perPupilRatio === null ? null : perPupilRatio <= SCALING_TARGET_RATIO,
+  };
 }
 
-const fmt = (x: number | null, digits = 0) => (x === null ? '–' : x.toLocaleString('en-GB', { minimumFractionDigits: digits, maximumFractionDigits: digits }));
+const fmt = (x: number | null, digits = 0) =>
+  x === null ? '–' : x.toLocaleString('en-GB', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
 export const SCALING_HEADER = [
-  'schools', 'pupils', 'back-fill rows/s', 'LA day s', 'LA day ms/pupil', 'rollup s',
-  'p95 pupil ms', 'p95 PA page ms', 'p95 LA metrics ms', 'load errors', 'load achieved/s',
+  'schools',
+  'pupils',
+  'back-fill rows/s',
+  'LA day s',
+  'LA day ms/pupil',
+  'rollup s',
+  'p95 pupil ms',
+  'p95 PA page ms',
+  'p95 LA metrics ms',
+  'load errors',
+  'load achieved/s',
 ] as const;
 
 /** The table's cells, one array per row (header first), as printed and as docs/benchmarks.md shows it. */
@@ -81,9 +96,17 @@ export function scalingCells(summary: ScalingSummary): string[][] {
   return [
     [...SCALING_HEADER],
     ...summary.rows.map((r) => [
-      fmt(r.schools), fmt(r.pupils), fmt(r.backfillRowsPerSecond), fmt(r.laDaySeconds, 1), fmt(r.laDayMsPerPupil, 3), fmt(r.rollupSeconds, 2),
+      fmt(r.schools),
+      fmt(r.pupils),
+      fmt(r.backfillRowsPerSecond),
+      fmt(r.laDaySeconds, 1),
+      fmt(r.laDayMsPerPupil, 3),
+      fmt(r.rollupSeconds, 2),
       ...SCALING_API_KINDS.map((k) => fmt(r.apiP95[k], 1)),
-      fmt(r.loadErrors), r.loadAchievedRate === null ? '–' : `${fmt(r.loadAchievedRate)}${r.loadTargetRate === null ? '' : ` of ${fmt(r.loadTargetRate)}`}`,
+      fmt(r.loadErrors),
+      r.loadAchievedRate === null
+        ? '–'
+        : `${fmt(r.loadAchievedRate)}${r.loadTargetRate === null ? '' : ` of ${fmt(r.loadTargetRate)}`}`,
     ]),
   ];
 }
@@ -92,17 +115,24 @@ export function scalingCells(summary: ScalingSummary): string[][] {
 export function scalingTable(summary: ScalingSummary): string[] {
   const cells = scalingCells(summary);
   const widths = cells[0].map((_, c) => Math.max(...cells.map((r) => r[c].length)));
-  const lines = cells.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
+  const lines = cells.map((r) =>
+    r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '),
+  );
   lines.splice(1, 0, widths.map((w) => '-'.repeat(w)).join('  '));
-  const ratio = summary.perPupilRatio === null
-    ? 'LA day per pupil, largest over smallest: – (needs two sizes with an LA day)'
-    : `LA day per pupil, largest over smallest: ${fmt(summary.perPupilRatio, 2)} (target ≤ ${fmt(summary.target, 1)}: ${summary.meetsTarget ? 'met' : 'NOT met'})`;
+  const ratio =
+    summary.perPupilRatio === null
+      ? 'LA day per pupil, largest over smallest: – (needs two sizes with an LA day)'
+      : `LA day per pupil, largest over smallest: ${fmt(summary.perPupilRatio, 2)} (target ≤ ${fmt(summary.target, 1)}: ${summary.meetsTarget ? 'met' : 'NOT met'})`;
   return [...lines, ratio];
 }
 
 /** `--scaling 30,120,600`: distinct positive whole numbers of schools, smallest first. */
 export function parseScalingSizes(text: string): number[] {
-  const sizes = text.split(',').map((s) => s.trim()).filter((s) => s.length > 0).map(Number);
+  const sizes = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+    .map(Number);
   if (sizes.length < 2 || sizes.some((n) => !Number.isInteger(n) || n < 1)) {
     throw new RangeError(`--scaling takes two or more numbers of schools, e.g. 30,120,600; got '${text}'`);
   }

@@ -46,7 +46,9 @@ function rowsFor(pupils: number, dates: readonly string[]): string {
       const am = CODES[(p * 7 + day * 13) % CODES.length];
       const pm = CODES[(p * 11 + day * 5) % CODES.length];
       const dob = `${2013 - (p % 5)}-${String((p % 12) + 1).padStart(2, '0')}-${String((p % 28) + 1).padStart(2, '0')}`;
-      lines.push(`${URN},${upn},${date},${am},${pm},Pupil,N${p},${dob},${p % 2 ? 'F' : 'M'},${yg},${p % 4 === 0 ? 'Y' : 'N'},${p % 7 === 0 ? 'K' : 'N'}`);
+      lines.push(
+        `${URN},${upn},${date},${am},${pm},Pupil,N${p},${dob},${p % 2 ? 'F' : 'M'},${yg},${p % 4 === 0 ? 'Y' : 'N'},${p % 7 === 0 ? 'K' : 'N'}`,
+      );
     }
   }
   return `${lines.join('\n')}\n`;
@@ -59,21 +61,39 @@ function upnOf(p: number): string {
 
 export const SCHOOL_DAY_URN = URN;
 
-export async function schoolDay(url: string, token: string, options: { pupils: number; backfillDays: number; days: number; workDir: string }): Promise<SchoolDayFigures> {
+export async function schoolDay(
+  url: string,
+  token: string,
+  options: { pupils: number; backfillDays: number; days: number; workDir: string },
+): Promise<SchoolDayFigures> {
   const all = schoolDays(options.backfillDays + options.days);
   const backfillDates = all.slice(0, options.backfillDays);
   const auth = { authorization: `Bearer ${token}` };
   const send = async (csv: string) => {
     const body = Buffer.from(csv);
     const started = performance.now();
-    const res = await fetch(`${url}/v1/returns`, { method: 'POST', headers: { ...auth, 'content-type': 'text/csv' }, body });
+    const res = await fetch(`${url}/v1/returns`, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'text/csv' },
+      body,
+    });
     const posted = (await res.json()) as { returnId?: string; detail?: string };
-    if (res.status !== 202 || !posted.returnId) throw new Error(`bench: the school's return was refused: HTTP ${res.status} ${posted.detail ?? ''}`);
+    if (res.status !== 202 || !posted.returnId)
+      throw new Error(`bench: the school's return was refused: HTTP ${res.status} ${posted.detail ?? ''}`);
     for (;;) {
       const s = await fetch(`${url}/v1/returns/${posted.returnId}`, { headers: auth });
-      const r = (await s.json()) as { status: string; receivedAt: string; processedAt?: string; counts?: { rejected: number } };
+      const r = (await s.json()) as {
+        status: string;
+        receivedAt: string;
+        processedAt?: string;
+        counts?: { rejected: number };
+      };
       if (['accepted', 'accepted_with_errors', 'rejected'].includes(r.status)) {
-        return { wallMs: performance.now() - started, receivedToProcessedMs: r.processedAt ? Date.parse(r.processedAt) - Date.parse(r.receivedAt) : Number.NaN, status: r.status };
+        return {
+          wallMs: performance.now() - started,
+          receivedToProcessedMs: r.processedAt ? Date.parse(r.processedAt) - Date.parse(r.receivedAt) : Number.NaN,
+          status: r.status,
+        };
       }
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
@@ -83,13 +103,24 @@ export async function schoolDay(url: string, token: string, options: { pupils: n
   const backfillPath = join(options.workDir, `school-${URN}-backfill.csv`);
   writeFileSync(backfillPath, csvFor(backfillDates));
   const started = performance.now();
-  const backfill = await uploadAll([{ path: backfillPath, lane: URN, urn: URN, token }], { url, waitForOutcome: 'each' });
+  const backfill = await uploadAll([{ path: backfillPath, lane: URN, urn: URN, token }], {
+    url,
+    waitForOutcome: 'each',
+  });
   const backfillSeconds = (performance.now() - started) / 1000;
-  if (backfill.accepted !== 1) throw new Error(`bench: the 2,000-pupil back-fill ended ${backfill.outcomes[0]?.status}: ${backfill.outcomes[0]?.detail ?? ''}`);
+  if (backfill.accepted !== 1)
+    throw new Error(
+      `bench: the 2,000-pupil back-fill ended ${backfill.outcomes[0]?.status}: ${backfill.outcomes[0]?.detail ?? ''}`,
+    );
   const days: SchoolDayFigures['days'] = [];
   for (const date of all.slice(options.backfillDays)) {
     const r = await send(csvFor([date]));
-    days.push({ date, wallMs: round(r.wallMs), receivedToProcessedMs: round(r.receivedToProcessedMs), status: r.status });
+    days.push({
+      date,
+      wallMs: round(r.wallMs),
+      receivedToProcessedMs: round(r.receivedToProcessedMs),
+      status: r.status,
+    });
   }
   return {
     pupils: options.pupils,

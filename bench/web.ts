@@ -18,7 +18,11 @@ export interface WebFigures {
   skipped?: string;
 }
 
-export async function webOverviewFigures(workDir: string, runs: number, log: (line: string) => void): Promise<WebFigures | { skipped: string }> {
+export async function webOverviewFigures(
+  workDir: string,
+  runs: number,
+  log: (line: string) => void,
+): Promise<WebFigures | { skipped: string }> {
   const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
   if (!existsSync(executablePath)) return { skipped: `no Chromium at ${executablePath} (apt-get install -y chromium)` };
   const { buildWeb, MAX_GZIPPED_JS_BYTES } = await import('../web/build.js');
@@ -27,10 +31,23 @@ export async function webOverviewFigures(workDir: string, runs: number, log: (li
   const { chromium } = await import('playwright-core');
   mkdirSync(workDir, { recursive: true });
   const built = await buildWeb(join(workDir, 'dist'));
-  const runtime = await startLocalRuntime({ dataDir: join(workDir, 'data'), port: 0, webApp: { distDir: built.outDir } });
+  const runtime = await startLocalRuntime({
+    dataDir: join(workDir, 'data'),
+    port: 0,
+    webApp: { distDir: built.outDir },
+  });
   const browser = await chromium.launch({
     executablePath,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   try {
     log('web: loading the demo LA (once; kept in the work directory)…');
@@ -54,7 +71,11 @@ export async function webOverviewFigures(workDir: string, runs: number, log: (li
     return {
       demo: `${DEMO_SIZE.schools} schools, about ${DEMO_SIZE.pupils} pupils, the year to date`,
       runs,
-      overviewUsableMs: { median: round(median(times)), max: round(Math.max(...times)), all: times.map((t) => round(t)) },
+      overviewUsableMs: {
+        median: round(median(times)),
+        max: round(Math.max(...times)),
+        all: times.map((t) => round(t)),
+      },
       jsGzipBytes: built.jsGzipBytes,
       jsBudgetBytes: MAX_GZIPPED_JS_BYTES,
     };

@@ -6,11 +6,20 @@
  */
 const COMMANDS: Record<string, { module: string; summary: string }> = {
   serve: { module: './commands/serve.js', summary: 'run the whole service locally on embedded engines (npm start)' },
-  token: { module: './commands/token.js', summary: 'print a signed token for the local server: --role <role> [--urn <urn>] [--la <code>]' },
-  generate: { module: './commands/generate.js', summary: 'write a synthetic LA: --schools N --pupils M --from D --to D --seed S --out DIR' },
+  token: {
+    module: './commands/token.js',
+    summary: 'print a signed token for the local server: --role <role> [--urn <urn>] [--la <code>]',
+  },
+  generate: {
+    module: './commands/generate.js',
+    summary: 'write a synthetic LA: --schools N --pupils M --from D --to D --seed S --out DIR',
+  },
   upload: { module: './commands/upload.js', summary: 'upload returns through the API: DIR|FILE --token T [--url U]' },
   bench: { module: './commands/bench.js', summary: 'run the benchmarks (npm run bench [-- --quick])' },
-  evaluate: { module: './commands/evaluate.js', summary: 'score the threshold-gaming detectors against a synthetic LA ground truth' },
+  evaluate: {
+    module: './commands/evaluate.js',
+    summary: 'score the threshold-gaming detectors against a synthetic LA ground truth',
+  },
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -28,17 +28,29 @@ export const STAGE_THROTTLE = { rateLimit: 100, burstLimit: 200 } as const;
  * directly.
  */
 export const ROUTE_THROTTLES: Readonly<Record<string, { rateLimit: number; burstLimit: number; why: string }>> = {
-  'GET /health': { rateLimit: 10, burstLimit: 20, why: 'public: load-balancer and uptime checks only, outside the API\'s allowance' },
+  'GET /health': {
+    rateLimit: 10,
+    burstLimit: 20,
+    why: "public: load-balancer and uptime checks only, outside the API's allowance",
+  },
   'GET /openapi.json': { rateLimit: 5, burstLimit: 10, why: 'public documentation' },
   'GET /docs': { rateLimit: 5, burstLimit: 10, why: 'public documentation' },
-  'POST /v1/returns': { rateLimit: 50, burstLimit: 100, why: 'every school\'s daily upload, most of them within the same hour' },
+  'POST /v1/returns': {
+    rateLimit: 50,
+    burstLimit: 100,
+    why: "every school's daily upload, most of them within the same hour",
+  },
   'POST /v1/returns/uploads': { rateLimit: 20, burstLimit: 40, why: 'large files: back-fills and CTFs' },
   'POST /v1/cohorts': { rateLimit: 2, burstLimit: 5, why: 'an LA list import recomputes every changed pupil' },
   'POST /v1/cohorts/uploads': { rateLimit: 2, burstLimit: 5, why: 'an LA list import' },
   'POST /v1/schools': { rateLimit: 2, burstLimit: 5, why: 'the GIAS registry: a few times a year' },
   'POST /v1/schools/uploads': { rateLimit: 2, burstLimit: 5, why: 'the GIAS registry' },
   'POST /v1/calendars': { rateLimit: 2, burstLimit: 5, why: 'term dates: a few times a year' },
-  'POST /v1/patterns/runs': { rateLimit: 1, burstLimit: 2, why: 'each run reads every register of the LA (8 GB, minutes)' },
+  'POST /v1/patterns/runs': {
+    rateLimit: 1,
+    burstLimit: 2,
+    why: 'each run reads every register of the LA (8 GB, minutes)',
+  },
   'GET /v1/audit': { rateLimit: 10, burstLimit: 20, why: 'administrators only' },
 };
 
@@ -82,13 +94,33 @@ export class Api extends Construct {
     });
     storage.grantTableReadWrite(this.handler);
     storage.grantObjectRead(storage.registers, this.handler, 'pupil session views read any school-year register.');
-    storage.grantObjectWrite(storage.returns, this.handler, 'POST /v1/returns stores the body, and presigned PUTs are signed for, any new return key.');
+    storage.grantObjectWrite(
+      storage.returns,
+      this.handler,
+      'POST /v1/returns stores the body, and presigned PUTs are signed for, any new return key.',
+    );
     // A presigned GET works only if its signer may GetObject (and decrypt): GET /v1/returns/{id}/file
     // answers 303 to one for any kept file, accepted files included.
-    storage.grantObjectRead(storage.returns, this.handler, 'GET /v1/returns/{id}/file presigns a GET of the kept file (303); a presigned URL carries the signer\'s permissions.');
-    storage.grantObjectWrite(storage.registers, this.handler, 'social-care cohort imports (POST /v1/cohorts) are stored beside the registers.');
-    storage.grantObjectRead(storage.quarantine, this.handler, "a school fetches its rejected file's error report by return id.");
-    storage.grantObjectWrite(storage.quarantine, this.handler, 'a whole-file rejection at upload (wrong URN, not CSV/XML) is quarantined with its report.');
+    storage.grantObjectRead(
+      storage.returns,
+      this.handler,
+      "GET /v1/returns/{id}/file presigns a GET of the kept file (303); a presigned URL carries the signer's permissions.",
+    );
+    storage.grantObjectWrite(
+      storage.registers,
+      this.handler,
+      'social-care cohort imports (POST /v1/cohorts) are stored beside the registers.',
+    );
+    storage.grantObjectRead(
+      storage.quarantine,
+      this.handler,
+      "a school fetches its rejected file's error report by return id.",
+    );
+    storage.grantObjectWrite(
+      storage.quarantine,
+      this.handler,
+      'a whole-file rejection at upload (wrong URN, not CSV/XML) is quarantined with its report.',
+    );
     // Exactly the unqualified function ARN: no `:*` versions, unlike Function.grantInvoke.
     this.handler.role.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [patterns.fn.functionArn] }),
@@ -168,7 +200,8 @@ export class Api extends Construct {
       }
     }
     for (const [method, path] of PUBLIC_ROUTES) {
-      if (!this.routes[`${method} ${path}`]) throw new Error(`PUBLIC_ROUTES names ${method} ${path}, which is not an API route`);
+      if (!this.routes[`${method} ${path}`])
+        throw new Error(`PUBLIC_ROUTES names ${method} ${path}, which is not an API route`);
     }
     this.httpApi.addRoutes({ path: '/{proxy+}', methods: [apigw.HttpMethod.ANY], integration, authorizer });
     this.httpApi.addRoutes({ path: '/', methods: [apigw.HttpMethod.ANY], integration, authorizer });

@@ -77,10 +77,20 @@ export class AttendanceHubStack extends Stack {
     const m = this.monitoring;
     m.alarmOnDeadLetters('IngestDeadLetters', this.pipeline.ingestDeadLetters, 'A return');
     m.alarmOnDeadLetters('RollupDeadLetters', this.pipeline.rollupDeadLetters, 'An LA-wide rollup');
-    m.alarmOnDeadLetters('ReceiveFailures', this.pipeline.receiveFailures, 'A stored return that could not be queued for ingest');
+    m.alarmOnDeadLetters(
+      'ReceiveFailures',
+      this.pipeline.receiveFailures,
+      'A stored return that could not be queued for ingest',
+    );
     // A school's return should be applied within seconds; 15 minutes means ingest is stuck.
     m.alarmOnQueueAge('IngestBacklog', this.pipeline.ingestQueue, Duration.minutes(15), 'The ingest queue');
-    for (const fn of [this.pipeline.receive, this.pipeline.ingest, this.pipeline.rollup, this.schedules.patterns, this.api.handler]) {
+    for (const fn of [
+      this.pipeline.receive,
+      this.pipeline.ingest,
+      this.pipeline.rollup,
+      this.schedules.patterns,
+      this.api.handler,
+    ]) {
       m.alarmOnErrors(`${fn.node.id}Errors`, fn);
     }
     m.alarmOnServerErrors('ApiServerErrors', this.api.httpApi);
@@ -91,7 +101,10 @@ export class AttendanceHubStack extends Stack {
       m.alarmOnNotificationFailures();
     }
 
-    new CfnOutput(this, 'WebUrl', { value: this.web.url, description: 'The web app (sign in with Cognito managed login)' });
+    new CfnOutput(this, 'WebUrl', {
+      value: this.web.url,
+      description: 'The web app (sign in with Cognito managed login)',
+    });
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of API v1' });
     new CfnOutput(this, 'UserPoolId', { value: this.auth.userPool.userPoolId });
     new CfnOutput(this, 'UserPoolClientId', { value: this.auth.client.userPoolClientId });

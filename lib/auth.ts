@@ -85,7 +85,11 @@ export class Auth extends Construct {
     this.groups = Object.fromEntries(
       ROLE_GROUPS.map((g) => [
         g.name,
-        this.userPool.addGroup(`Group-${g.name}`, { groupName: g.name, description: g.description, precedence: precedence[g.name] }),
+        this.userPool.addGroup(`Group-${g.name}`, {
+          groupName: g.name,
+          description: g.description,
+          precedence: precedence[g.name],
+        }),
       ]),
     ) as Auth['groups'];
 

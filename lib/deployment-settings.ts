@@ -36,7 +36,17 @@ const laSettingsSchema = z
     holidayAdjacentDays: z.number().int().nonnegative(),
     noticeToImprovePeriodDays: z.number().int().positive(),
     referralTriageDays: z.number().int().positive(),
-    flagsSharedWithSchools: z.array(z.enum(['penalty_notice_threshold', 'ten_day_unauthorised', 'twenty_day_unauthorised', 'illness_15_days', 'holiday_adjacent_absence', 'near_threshold_unauthorised', 'family_pattern'])),
+    flagsSharedWithSchools: z.array(
+      z.enum([
+        'penalty_notice_threshold',
+        'ten_day_unauthorised',
+        'twenty_day_unauthorised',
+        'illness_15_days',
+        'holiday_adjacent_absence',
+        'near_threshold_unauthorised',
+        'family_pattern',
+      ]),
+    ),
     partTimeTimetableReviewWeeks: z.number().int().positive(),
     unresolvedNSchoolDays: z.number().int().positive(),
     latenessWarningSessions: z.number().int().positive(),
@@ -50,12 +60,22 @@ const contextSchema = z.object({
   laCode: z.string().regex(/^\d{3}$/, 'laCode must be the three-digit DfE LA code, e.g. "201"'),
   laName: z.string().min(1).max(200),
   laSettings: laSettingsSchema.optional(),
-  webOrigins: z.array(z.string().regex(/^(\*|https?:\/\/[^/\s]+)$/, 'an origin such as https://attendance.example.gov.uk, or *')).min(1),
+  webOrigins: z
+    .array(z.string().regex(/^(\*|https?:\/\/[^/\s]+)$/, 'an origin such as https://attendance.example.gov.uk, or *'))
+    .min(1),
   alarmEmail: z.email().optional(),
   // Cognito's rule: lower-case letters, digits and hyphens, not starting or ending with a hyphen, no "aws", "amazon" or "cognito".
   notificationsFrom: z.email().optional(),
-  sesIdentity: z.string().regex(/^(?!-)[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63})+$/i, 'sesIdentity: a domain such as attendance.example.gov.uk').optional(),
-  authDomainPrefix: z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'authDomainPrefix: lower-case letters, digits and hyphens, e.g. "attendance-hub-201"')
+  sesIdentity: z
+    .string()
+    .regex(/^(?!-)[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63})+$/i, 'sesIdentity: a domain such as attendance.example.gov.uk')
+    .optional(),
+  authDomainPrefix: z
+    .string()
+    .regex(
+      /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/,
+      'authDomainPrefix: lower-case letters, digits and hyphens, e.g. "attendance-hub-201"',
+    )
     .refine((p) => !/aws|amazon|cognito/.test(p), 'authDomainPrefix may not contain aws, amazon or cognito'),
 });
 
@@ -75,7 +95,12 @@ function jsonOrString(value: unknown): unknown {
 
 function originList(value: unknown): unknown {
   const parsed = jsonOrString(value);
-  return typeof parsed === 'string' ? parsed.split(',').map((o) => o.trim()).filter(Boolean) : parsed;
+  return typeof parsed === 'string'
+    ? parsed
+        .split(',')
+        .map((o) => o.trim())
+        .filter(Boolean)
+    : parsed;
 }
 
 /** Reads and validates the deployment's context; throws one message listing every bad value. */
@@ -86,7 +111,9 @@ export function readDeploymentSettings(node: Node): DeploymentSettings {
     laSettings: jsonOrString(node.tryGetContext('laSettings')),
     webOrigins: originList(node.tryGetContext('webOrigins') ?? '*'),
     alarmEmail: node.tryGetContext('alarmEmail') || undefined,
-    authDomainPrefix: node.tryGetContext('authDomainPrefix') ?? `attendance-hub-${String(node.tryGetContext('laCode') ?? LOCAL_LA_CODE)}`,
+    authDomainPrefix:
+      node.tryGetContext('authDomainPrefix') ??
+      `attendance-hub-${String(node.tryGetContext('laCode') ?? LOCAL_LA_CODE)}`,
     notificationsFrom: node.tryGetContext('notificationsFrom') || undefined,
     sesIdentity: node.tryGetContext('sesIdentity') || undefined,
   };
@@ -95,12 +122,20 @@ export function readDeploymentSettings(node: Node): DeploymentSettings {
     const problems = result.error.issues.map((i) => `${i.path.join('.') || 'context'}: ${i.message}`);
     throw new Error(`invalid CDK context for the Attendance Hub stack:\n  ${problems.join('\n  ')}`);
   }
-  const { laCode, laName, laSettings, webOrigins, alarmEmail, authDomainPrefix, notificationsFrom, sesIdentity } = result.data;
-  if (sesIdentity && !notificationsFrom) throw new Error('invalid CDK context for the Attendance Hub stack:\n  sesIdentity: given without notificationsFrom (the address sent from)');
+  const { laCode, laName, laSettings, webOrigins, alarmEmail, authDomainPrefix, notificationsFrom, sesIdentity } =
+    result.data;
+  if (sesIdentity && !notificationsFrom)
+    throw new Error(
+      'invalid CDK context for the Attendance Hub stack:\n  sesIdentity: given without notificationsFrom (the address sent from)',
+    );
   if (sesIdentity && notificationsFrom && !notificationsFrom.toLowerCase().endsWith(`@${sesIdentity.toLowerCase()}`)) {
-    throw new Error(`invalid CDK context for the Attendance Hub stack:\n  notificationsFrom: ${notificationsFrom} is not an address at the SES identity ${sesIdentity}`);
+    throw new Error(
+      `invalid CDK context for the Attendance Hub stack:\n  notificationsFrom: ${notificationsFrom} is not an address at the SES identity ${sesIdentity}`,
+    );
   }
-  const notifications = notificationsFrom ? { from: notificationsFrom, identity: sesIdentity ?? notificationsFrom } : undefined;
+  const notifications = notificationsFrom
+    ? { from: notificationsFrom, identity: sesIdentity ?? notificationsFrom }
+    : undefined;
   return { laCode, laName, laSettings, webOrigins, alarmEmail, authDomainPrefix, notifications };
 }
 

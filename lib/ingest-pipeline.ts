@@ -82,7 +82,8 @@ export class IngestPipeline extends Construct {
     });
     Validations.of(this.receiveFailures).acknowledge({
       id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the dead-letter store of the receive function (its on-failure destination); nothing consumes it, an alarm watches it.',
+      reason:
+        'This queue is itself the dead-letter store of the receive function (its on-failure destination); nothing consumes it, an alarm watches it.',
     });
     this.receive = new FunctionWithLogGroup(this, 'Receive', {
       name: 'receive',
@@ -109,11 +110,19 @@ export class IngestPipeline extends Construct {
       // As many as the event source may run at once, kept for ingest whatever the API is doing.
       reservedConcurrentExecutions: INGEST_MAX_CONCURRENCY,
     });
-    storage.grantObjectRead(storage.returns, this.ingest, 'the return named by the queued message, any school and return id.');
+    storage.grantObjectRead(
+      storage.returns,
+      this.ingest,
+      'the return named by the queued message, any school and return id.',
+    );
     storage.grantObjectRead(storage.registers, this.ingest, 'the register of the school-year being amended.');
     storage.grantObjectWrite(storage.registers, this.ingest, 'the amended register of any school-year.');
     storage.grantObjectRead(storage.quarantine, this.ingest, 'earlier error reports of the same return, on a retry.');
-    storage.grantObjectWrite(storage.quarantine, this.ingest, 'a rejected file and its error report, keyed by return id.');
+    storage.grantObjectWrite(
+      storage.quarantine,
+      this.ingest,
+      'a rejected file and its error report, keyed by return id.',
+    );
     storage.grantTableReadWrite(this.ingest);
     this.sendTo(this.rollupQueue, this.ingest);
     this.ingest.fn.addEventSource(
@@ -137,7 +146,11 @@ export class IngestPipeline extends Construct {
     });
     storage.grantTableReadWrite(this.rollup);
     storage.grantObjectRead(storage.registers, this.rollup, 'the registers of every school in the LA.');
-    storage.grantObjectWrite(storage.registers, this.rollup, 'compact per-school running totals kept beside the registers.');
+    storage.grantObjectWrite(
+      storage.registers,
+      this.rollup,
+      'compact per-school running totals kept beside the registers.',
+    );
     this.rollup.fn.addEventSource(
       new SqsEventSource(this.rollupQueue, {
         // Up to ten pending triggers in one invocation, so a burst of returns becomes one rollup.

@@ -97,7 +97,13 @@ export class Monitoring extends Construct {
 
   /** One of the service's own metrics (shared/observability.ts METRIC), written by the functions as EMF. */
   serviceMetric(name: MetricName, statistic: string, period: Duration): cloudwatch.Metric {
-    return new cloudwatch.Metric({ namespace: METRICS_NAMESPACE, metricName: name, dimensionsMap: { service: SERVICE_NAME }, statistic, period });
+    return new cloudwatch.Metric({
+      namespace: METRICS_NAMESPACE,
+      metricName: name,
+      dimensionsMap: { service: SERVICE_NAME },
+      statistic,
+      period,
+    });
   }
 
   /**
@@ -120,12 +126,21 @@ export class Monitoring extends Construct {
       threshold: 50,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       evaluationPeriods: 1,
-      alarmDescription: 'More than half of at least ten returns in an hour were rejected: a school MIS export or the return format may have changed (see the returns\' row errors).',
+      alarmDescription:
+        "More than half of at least ten returns in an hour were rejected: a school MIS export or the return format may have changed (see the returns' row errors).",
     });
     // Two 5-minute periods over 15 minutes: a stuck pipeline, not one slow return.
     const staleness: Array<[string, MetricName, string]> = [
-      ['IngestLag', METRIC.ingestLag, 'A return took more than 15 minutes from upload to being applied (ingest is slow or retrying).'],
-      ['RollupAge', METRIC.rollupAge, 'The LA-wide figures trailed the schools\' by more than 15 minutes (the rollup is slow or retrying).'],
+      [
+        'IngestLag',
+        METRIC.ingestLag,
+        'A return took more than 15 minutes from upload to being applied (ingest is slow or retrying).',
+      ],
+      [
+        'RollupAge',
+        METRIC.rollupAge,
+        "The LA-wide figures trailed the schools' by more than 15 minutes (the rollup is slow or retrying).",
+      ],
     ];
     for (const [id, metricName, alarmDescription] of staleness) {
       this.add(id, {
@@ -148,7 +163,8 @@ export class Monitoring extends Construct {
       threshold: 5,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       evaluationPeriods: 1,
-      alarmDescription: 'Five or more notifications failed to send in an hour (SES refused or throttled them): see the outbox (admin: Notifications) for the errors.',
+      alarmDescription:
+        'Five or more notifications failed to send in an hour (SES refused or throttled them): see the outbox (admin: Notifications) for the errors.',
     });
   }
 

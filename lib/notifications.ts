@@ -61,7 +61,8 @@ export class Notifications extends Construct {
     });
     Validations.of(this.failures).acknowledge({
       id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the dead-letter store of the notifications function (its on-failure destination); nothing consumes it, an alarm watches it.',
+      reason:
+        'This queue is itself the dead-letter store of the notifications function (its on-failure destination); nothing consumes it, an alarm watches it.',
     });
 
     this.fn = new FunctionWithLogGroup(this, 'Notifications', {
@@ -76,11 +77,20 @@ export class Notifications extends Construct {
       reservedConcurrentExecutions: 1,
     });
     storage.grantTableReadWrite(this.fn);
-    storage.grantObjectRead(storage.registers, this.fn, "the LA's pupil list and care lists (the Virtual School's children).");
+    storage.grantObjectRead(
+      storage.registers,
+      this.fn,
+      "the LA's pupil list and care lists (the Virtual School's children).",
+    );
 
     // SendEmail as this identity only (SES authorises the From address's identity).
-    const identityArn = Arn.format({ service: 'ses', resource: 'identity', resourceName: props.identity }, Stack.of(this));
-    this.fn.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['ses:SendEmail'], resources: [identityArn] }));
+    const identityArn = Arn.format(
+      { service: 'ses', resource: 'identity', resourceName: props.identity },
+      Stack.of(this),
+    );
+    this.fn.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['ses:SendEmail'], resources: [identityArn] }),
+    );
 
     const role = new iam.Role(this, 'ScheduleRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
@@ -98,17 +108,28 @@ export class Notifications extends Construct {
       });
     this.immediate = new scheduler.Schedule(this, 'Immediate', {
       description: 'Attendance Hub immediate alerts, every 15 minutes 07:00-18:45 on weekdays, Europe/London',
-      schedule: scheduler.ScheduleExpression.cron({ minute: '0/15', hour: '7-18', weekDay: 'MON-FRI', timeZone: TimeZone.EUROPE_LONDON }),
+      schedule: scheduler.ScheduleExpression.cron({
+        minute: '0/15',
+        hour: '7-18',
+        weekDay: 'MON-FRI',
+        timeZone: TimeZone.EUROPE_LONDON,
+      }),
       target: target(IMMEDIATE_INPUT),
     });
     this.digest = new scheduler.Schedule(this, 'Digest', {
       description: 'Attendance Hub daily digest, 16:00 on weekdays, Europe/London',
-      schedule: scheduler.ScheduleExpression.cron({ minute: '0', hour: '16', weekDay: 'MON-FRI', timeZone: TimeZone.EUROPE_LONDON }),
+      schedule: scheduler.ScheduleExpression.cron({
+        minute: '0',
+        hour: '16',
+        weekDay: 'MON-FRI',
+        timeZone: TimeZone.EUROPE_LONDON,
+      }),
       target: target(DIGEST_INPUT),
     });
     Validations.of(role).acknowledge({
       id: anyVersionOf(this.fn.fn),
-      reason: "CDK's LambdaInvoke target grants lambda:InvokeFunction on the notifications function and its versions (<ARN>:*); this one function only.",
+      reason:
+        "CDK's LambdaInvoke target grants lambda:InvokeFunction on the notifications function and its versions (<ARN>:*); this one function only.",
     });
   }
 }

@@ -64,7 +64,8 @@ export class Schedules extends Construct {
     });
     Validations.of(role).acknowledge({
       id: anyVersionOf(this.patterns.fn),
-      reason: "CDK's LambdaInvoke target grants lambda:InvokeFunction on the patterns function and its versions (<ARN>:*); this one function only.",
+      reason:
+        "CDK's LambdaInvoke target grants lambda:InvokeFunction on the patterns function and its versions (<ARN>:*); this one function only.",
     });
   }
 }

@@ -129,9 +129,14 @@ export class Storage extends Construct {
    */
   grantObjectRead(bucket: s3.Bucket, grantee: FunctionWithLogGroup, why: string): void {
     grantee.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [bucket.arnForObjects('*')] }),
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject', 's3:GetObjectVersion'],
+        resources: [bucket.arnForObjects('*')],
+      }),
     );
-    grantee.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }));
+    grantee.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }),
+    );
     this.key.grant(grantee.role, 'kms:Decrypt');
     grantee.acknowledge(wildcardUnder(bucket, '*'), `Reads objects in ${bucket.node.id}: ${why}`);
   }
@@ -139,7 +144,10 @@ export class Storage extends Construct {
   /** PutObject (and abort of an unfinished multipart upload), with the key to encrypt. No delete: versions are kept. */
   grantObjectWrite(bucket: s3.Bucket, grantee: FunctionWithLogGroup, why: string): void {
     grantee.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['s3:PutObject', 's3:AbortMultipartUpload'], resources: [bucket.arnForObjects('*')] }),
+      new iam.PolicyStatement({
+        actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
+        resources: [bucket.arnForObjects('*')],
+      }),
     );
     // Decrypt as well: a multipart upload to an SSE-KMS bucket reads back the data key.
     this.key.grant(grantee.role, 'kms:GenerateDataKey', 'kms:Decrypt');

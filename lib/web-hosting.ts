@@ -103,15 +103,18 @@ export class WebHosting extends Construct {
     Validations.of(this.distribution).acknowledge(
       {
         id: 'AwsSolutions-CFR1',
-        reason: 'The LA’s staff and schools may work from anywhere (home, placements out of area); sign-in is the control, not geography.',
+        reason:
+          'The LA’s staff and schools may work from anywhere (home, placements out of area); sign-in is the control, not geography.',
       },
       {
         id: 'AwsSolutions-CFR2',
-        reason: 'The distribution serves only static files of the app; every data request goes to the API, which throttles and checks a JWT. An LA adds AWS WAF with its own rules where its policy asks (docs/deploying.md).',
+        reason:
+          'The distribution serves only static files of the app; every data request goes to the API, which throttles and checks a JWT. An LA adds AWS WAF with its own rules where its policy asks (docs/deploying.md).',
       },
       {
         id: 'AwsSolutions-CFR4',
-        reason: 'The default *.cloudfront.net certificate cannot pin a minimum TLS version; docs/deploying.md adds the LA’s own domain and ACM certificate with TLSv1.2_2021. The app holds no data: every request for data goes to the API over TLS 1.2.',
+        reason:
+          'The default *.cloudfront.net certificate cannot pin a minimum TLS version; docs/deploying.md adds the LA’s own domain and ACM certificate with TLSv1.2_2021. The app holds no data: every request for data goes to the API over TLS 1.2.',
       },
     );
   }
@@ -130,7 +133,10 @@ export class WebHosting extends Construct {
         image: DockerImage.fromRegistry('none'),
         local: {
           tryBundle(outputDir: string): boolean {
-            execFileSync(process.execPath, ['--import', 'tsx', join(webDir, 'build.ts'), outputDir], { cwd: PROJECT_ROOT, stdio: 'inherit' });
+            execFileSync(process.execPath, ['--import', 'tsx', join(webDir, 'build.ts'), outputDir], {
+              cwd: PROJECT_ROOT,
+              stdio: 'inherit',
+            });
             return true;
           },
         },
@@ -151,14 +157,32 @@ export class WebHosting extends Construct {
 
 /** CDK's BucketDeployment runs a singleton Lambda it defines itself (its role and policy); it runs only while deploying. */
 function acknowledgeDeploymentHandler(stack: StackType, deployment: IConstruct, bucket: s3.IBucket): void {
-  const copy = 'CDK’s BucketDeployment copies the built app from the CDK asset into the web bucket (replacing what was there) and invalidates the distribution; it runs only during deployments.';
+  const copy =
+    'CDK’s BucketDeployment copies the built app from the CDK asset into the web bucket (replacing what was there) and invalidates the distribution; it runs only during deployments.';
   const reasons = [
-    { id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', reason: 'CDK’s BucketDeployment handler writes its own logs with the basic execution role; it runs only during deployments.' },
-    ...['s3:GetBucket*', 's3:GetObject*', 's3:List*', 's3:Abort*', 's3:DeleteObject*'].map((a) => ({ id: wildcardAction(a), reason: copy })),
-    { id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]', reason: `${copy} It reads the CDK asset bucket's objects.` },
+    {
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason:
+        'CDK’s BucketDeployment handler writes its own logs with the basic execution role; it runs only during deployments.',
+    },
+    ...['s3:GetBucket*', 's3:GetObject*', 's3:List*', 's3:Abort*', 's3:DeleteObject*'].map((a) => ({
+      id: wildcardAction(a),
+      reason: copy,
+    })),
+    {
+      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]',
+      reason: `${copy} It reads the CDK asset bucket's objects.`,
+    },
     { id: wildcardUnder(bucket, '*'), reason: `${copy} It writes every object of the web bucket.` },
-    { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'cloudfront:CreateInvalidation and GetInvalidation take no resource narrower than *; CDK’s BucketDeployment uses them to refresh the web app after each deployment.' },
-    { id: 'AwsSolutions-L1', reason: 'The runtime of CDK’s BucketDeployment handler is chosen by aws-cdk-lib and moves with it.' },
+    {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'cloudfront:CreateInvalidation and GetInvalidation take no resource narrower than *; CDK’s BucketDeployment uses them to refresh the web app after each deployment.',
+    },
+    {
+      id: 'AwsSolutions-L1',
+      reason: 'The runtime of CDK’s BucketDeployment handler is chosen by aws-cdk-lib and moves with it.',
+    },
   ];
   Validations.of(deployment).acknowledge(...reasons);
   for (const child of stack.node.children) {

@@ -24,13 +24,20 @@ export function demoRange(today = todayInEngland()): { from: string; to: string 
   return { from: `${year}-09-01`, to };
 }
 
-export async function loadDemoIfEmpty(runtime: LocalRuntime, log: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): Promise<{ sampleUrn: string; summary: string } | undefined> {
+export async function loadDemoIfEmpty(
+  runtime: LocalRuntime,
+  log: (line: string) => void = (l) => process.stderr.write(`${l}\n`),
+): Promise<{ sampleUrn: string; summary: string } | undefined> {
   if ((await listSchools()).length > 0) return undefined;
   const { from, to } = demoRange();
   const dir = join(runtime.dataDir, 'demo-la');
-  log(`Empty store: generating a demo LA (${DEMO_SIZE.schools} schools, about ${DEMO_SIZE.pupils} pupils, ${from} to ${to})…`);
+  log(
+    `Empty store: generating a demo LA (${DEMO_SIZE.schools} schools, about ${DEMO_SIZE.pupils} pupils, ${from} to ${to})…`,
+  );
   const generated = await generateLa({ ...DEMO_SIZE, from, to, out: dir, overwrite: true, laCode: runtime.laCode });
-  log(`Loading it through the API (registry, calendars, social-care lists, then ${generated.files.total} returns; the year so far arrives as one back-fill per school)…`);
+  log(
+    `Loading it through the API (registry, calendars, social-care lists, then ${generated.files.total} returns; the year so far arrives as one back-fill per school)…`,
+  );
   const started = Date.now();
   const loaded = await loadGeneratedLa({
     url: runtime.url,
@@ -44,7 +51,8 @@ export async function loadDemoIfEmpty(runtime: LocalRuntime, log: (line: string)
   });
   await runtime.settle();
   const u = loaded.uploads;
-  const summary = `${generated.schools.inArea} schools (+${generated.schools.outOfArea} out of area), ${generated.pupils.total} pupils, ${from} to ${to}; ` +
+  const summary =
+    `${generated.schools.inArea} schools (+${generated.schools.outOfArea} out of area), ${generated.pupils.total} pupils, ${from} to ${to}; ` +
     `${u.files} uploads (${u.rejected} rejected) in ${((Date.now() - started) / 1000).toFixed(0)} s`;
   return { sampleUrn: loaded.sampleUrn, summary };
 }

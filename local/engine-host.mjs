@@ -31,7 +31,13 @@ process.on('message', async (message) => {
       mkdirSync(s3Dir, { recursive: true });
       ddb = dynalite({ path: ddbDir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
       const dynamoPort = await listen(ddb);
-      s3 = new S3rver({ address: '127.0.0.1', port: 0, directory: s3Dir, silent: true, configureBuckets: message.buckets.map((b) => (typeof b === 'string' ? { name: b } : b)) });
+      s3 = new S3rver({
+        address: '127.0.0.1',
+        port: 0,
+        directory: s3Dir,
+        silent: true,
+        configureBuckets: message.buckets.map((b) => (typeof b === 'string' ? { name: b } : b)),
+      });
       s3.on('event', (event) => process.send({ type: 's3event', event }));
       const address = await s3.run();
       process.send({ type: 'ready', dynamoPort, s3Port: address.port });

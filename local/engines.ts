@@ -4,7 +4,12 @@
  * the same names and key schema the CDK stack uses (shared/config.ts), so the handlers cannot tell
  * them from AWS.
  */
-import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ResourceInUseException,
+} from '@aws-sdk/client-dynamodb';
 import { fork } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -16,7 +21,12 @@ import { DEFAULT_NAMES, TABLE_SCHEMA } from '../shared/config.js';
 
 const require = createRequire(import.meta.url);
 // Both engines are CommonJS without type declarations.
-const dynalite = require('dynalite') as (options: { path?: string; createTableMs?: number; deleteTableMs?: number; updateTableMs?: number }) => Server;
+const dynalite = require('dynalite') as (options: {
+  path?: string;
+  createTableMs?: number;
+  deleteTableMs?: number;
+  updateTableMs?: number;
+}) => Server;
 const S3rver = require('s3rver') as new (options: Record<string, unknown>) => S3rverInstance;
 
 export interface S3rverEvent {
@@ -59,11 +69,15 @@ const BUCKETS = [DEFAULT_NAMES.returnsBucket, DEFAULT_NAMES.quarantineBucket, DE
  * As lib/storage.ts allows in AWS: browsers PUT large returns to presigned URLs (the web app's
  * upload page), and follow the API's 303s to presigned GETs of kept files and large exports.
  */
-const GET_RULE = '<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod><AllowedHeader>*</AllowedHeader></CORSRule>';
-const PUT_RULE = '<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>PUT</AllowedMethod><AllowedHeader>*</AllowedHeader><ExposeHeader>ETag</ExposeHeader></CORSRule>';
+const GET_RULE =
+  '<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>GET</AllowedMethod><AllowedHeader>*</AllowedHeader></CORSRule>';
+const PUT_RULE =
+  '<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>PUT</AllowedMethod><AllowedHeader>*</AllowedHeader><ExposeHeader>ETag</ExposeHeader></CORSRule>';
 const BUCKET_CONFIGS = BUCKETS.map((name) => ({
   name,
-  configs: [`<CORSConfiguration>${name === DEFAULT_NAMES.returnsBucket ? PUT_RULE : ''}${GET_RULE}</CORSConfiguration>`],
+  configs: [
+    `<CORSConfiguration>${name === DEFAULT_NAMES.returnsBucket ? PUT_RULE : ''}${GET_RULE}</CORSConfiguration>`,
+  ],
 }));
 
 /**
@@ -85,7 +99,14 @@ async function startEnginesProcess(dataDir: string): Promise<Engines> {
   const ready = new Promise<{ dynamoPort: number; s3Port: number }>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`the engine process exited (code ${code}) before it was ready`)));
     child.on('message', (raw) => {
-      const m = raw as { type: string; dynamoPort: number; s3Port: number; event: S3rverEvent; id: number; message: string };
+      const m = raw as {
+        type: string;
+        dynamoPort: number;
+        s3Port: number;
+        event: S3rverEvent;
+        id: number;
+        message: string;
+      };
       if (m.type === 'ready') resolve(m);
       else if (m.type === 's3event') for (const l of listeners) l(m.event);
       else if (m.type === 'synced') syncs.get(m.id)?.();
@@ -165,7 +186,10 @@ async function createTable(endpoint: string, tableName: string): Promise<void> {
       new CreateTableCommand({
         TableName: tableName,
         BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [partitionKey, sortKey, gsi1.partitionKey, gsi1.sortKey].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
+        AttributeDefinitions: [partitionKey, sortKey, gsi1.partitionKey, gsi1.sortKey].map((name) => ({
+          AttributeName: name,
+          AttributeType: 'S',
+        })),
         KeySchema: [
           { AttributeName: partitionKey, KeyType: 'HASH' },
           { AttributeName: sortKey, KeyType: 'RANGE' },

@@ -35,7 +35,10 @@ export const MAX_DISCARD_BYTES = 1024 * 1024 * 1024;
 /** Text bodies API Gateway passes through as strings; anything else arrives base64-encoded. */
 const TEXT_TYPES = /^(application\/(json|.+\+json)|application\/x-www-form-urlencoded)\b/i;
 
-export type ApiHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+export type ApiHandler = (
+  event: APIGatewayProxyEventV2,
+  context: Context,
+) => Promise<APIGatewayProxyStructuredResultV2>;
 
 export interface HttpBridgeOptions {
   host: string;
@@ -69,9 +72,24 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-function problemJson(res: ServerResponse, status: number, title: string, detail: string, headers: Record<string, string> = {}): void {
-  const body = JSON.stringify({ type: `https://attendance-hub.example/problems/${title.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`, title, status, detail });
-  res.writeHead(status, { 'content-type': 'application/problem+json', 'content-length': String(Buffer.byteLength(body)), ...headers });
+function problemJson(
+  res: ServerResponse,
+  status: number,
+  title: string,
+  detail: string,
+  headers: Record<string, string> = {},
+): void {
+  const body = JSON.stringify({
+    type: `https://attendance-hub.example/problems/${title.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`,
+    title,
+    status,
+    detail,
+  });
+  res.writeHead(status, {
+    'content-type': 'application/problem+json',
+    'content-length': String(Buffer.byteLength(body)),
+    ...headers,
+  });
   res.end(body);
 }
 
@@ -82,7 +100,14 @@ function isPublic(method: string, path: string): boolean {
 /** What API Gateway itself answers when its authorizer refuses (the Lambda is never called). */
 function unauthorized(res: ServerResponse, detail: string): void {
   res.writeHead(401, { 'content-type': 'application/problem+json', 'www-authenticate': 'Bearer' });
-  res.end(JSON.stringify({ type: 'https://attendance-hub.example/problems/unauthorized', title: 'Unauthorized', status: 401, detail }));
+  res.end(
+    JSON.stringify({
+      type: 'https://attendance-hub.example/problems/unauthorized',
+      title: 'Unauthorized',
+      status: 401,
+      detail,
+    }),
+  );
 }
 
 /** JWT claims as API Gateway passes them to the Lambda: every value a string, arrays as "[a b]". */
@@ -109,10 +134,15 @@ function lambdaContext(requestId: string): Context {
   };
 }
 
-export async function toEvent(req: IncomingMessage, body: Buffer, claims: Record<string, string> | undefined): Promise<APIGatewayProxyEventV2> {
+export async function toEvent(
+  req: IncomingMessage,
+  body: Buffer,
+  claims: Record<string, string> | undefined,
+): Promise<APIGatewayProxyEventV2> {
   const url = new URL(req.url ?? '/', 'http://localhost');
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;
+  for (const [k, v] of Object.entries(req.headers))
+    if (v !== undefined) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(',') : v;
   const query: Record<string, string> = {};
   for (const [k, v] of url.searchParams) query[k] = k in query ? `${query[k]},${v}` : v;
   const now = new Date();
@@ -131,7 +161,13 @@ export async function toEvent(req: IncomingMessage, body: Buffer, claims: Record
       apiId: 'local',
       domainName: headers.host ?? 'localhost',
       domainPrefix: 'local',
-      http: { method, path: url.pathname, protocol: `HTTP/${req.httpVersion}`, sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+      http: {
+        method,
+        path: url.pathname,
+        protocol: `HTTP/${req.httpVersion}`,
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
       requestId,
       routeKey: '$default',
       stage: '$default',
@@ -145,12 +181,20 @@ export async function toEvent(req: IncomingMessage, body: Buffer, claims: Record
   return event;
 }
 
-export async function startHttpBridge(options: HttpBridgeOptions): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+export async function startHttpBridge(
+  options: HttpBridgeOptions,
+): Promise<{ server: Server; url: string; close(): Promise<void> }> {
   const server = createServer((req, res) => {
     void handle(req, res).catch(() => {
       if (!res.headersSent) {
         res.writeHead(500, { 'content-type': 'application/problem+json' });
-        res.end(JSON.stringify({ title: 'Internal error', status: 500, detail: 'The local gateway failed to pass the request on.' }));
+        res.end(
+          JSON.stringify({
+            title: 'Internal error',
+            status: 500,
+            detail: 'The local gateway failed to pass the request on.',
+          }),
+        );
       } else res.end();
     });
   });
@@ -162,9 +206,13 @@ export async function startHttpBridge(options: HttpBridgeOptions): Promise<{ ser
       body = await readBody(req);
     } catch (err) {
       if (!(err instanceof BodyTooLarge)) throw err;
-      return problemJson(res, 413, 'Payload too large',
+      return problemJson(
+        res,
+        413,
+        'Payload too large',
         `Request bodies are limited to ${MAX_REQUEST_BYTES} bytes (API Gateway); send large files through POST /v1/returns/uploads.`,
-        { connection: 'close' });
+        { connection: 'close' },
+      );
     }
     const method = (req.method ?? 'GET').toUpperCase();
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
@@ -180,18 +228,31 @@ export async function startHttpBridge(options: HttpBridgeOptions): Promise<{ ser
     const event = await toEvent(req, body, claims);
     // Lambda refuses an event over its synchronous payload limit; the function never runs.
     if (Buffer.byteLength(JSON.stringify(event)) > LAMBDA_MAX_EVENT_BYTES) {
-      return problemJson(res, 413, 'Payload too large',
+      return problemJson(
+        res,
+        413,
+        'Payload too large',
         `This request (${body.length} bytes of body, base64-encoded unless text) is over Lambda's ${LAMBDA_MAX_EVENT_BYTES}-byte invocation payload; ` +
-        'send large files through a presigned upload (POST /v1/returns/uploads, POST /v1/cohorts/uploads, POST /v1/schools/uploads).');
+          'send large files through a presigned upload (POST /v1/returns/uploads, POST /v1/cohorts/uploads, POST /v1/schools/uploads).',
+      );
     }
     const result = await options.handler(event, lambdaContext(event.requestContext.requestId));
     // Lambda fails an invocation whose result is over its limit; API Gateway answers 500 for it.
     if (Buffer.byteLength(JSON.stringify(result)) > LAMBDA_MAX_RESULT_BYTES) {
-      return problemJson(res, 500, 'Internal error',
-        `The function's response is over Lambda's ${LAMBDA_MAX_RESULT_BYTES}-byte response payload (Function.ResponseSizeTooLarge); in AWS this is a 500 from API Gateway.`);
+      return problemJson(
+        res,
+        500,
+        'Internal error',
+        `The function's response is over Lambda's ${LAMBDA_MAX_RESULT_BYTES}-byte response payload (Function.ResponseSizeTooLarge); in AWS this is a 500 from API Gateway.`,
+      );
     }
     const headers: Record<string, string | number | boolean> = { ...(result.headers ?? {}) };
-    const out = result.body === undefined ? Buffer.alloc(0) : result.isBase64Encoded ? Buffer.from(result.body, 'base64') : Buffer.from(result.body, 'utf8');
+    const out =
+      result.body === undefined
+        ? Buffer.alloc(0)
+        : result.isBase64Encoded
+          ? Buffer.from(result.body, 'base64')
+          : Buffer.from(result.body, 'utf8');
     headers['content-length'] = out.length;
     res.writeHead(result.statusCode ?? 200, headers as Record<string, string>);
     res.end(method === 'HEAD' ? undefined : out);

@@ -86,19 +86,27 @@ export async function startLambda(defs: LocalFunctionDefinition[]): Promise<Loca
     try {
       const m = /^\/2015-03-31\/functions\/([^/]+)\/invocations(?:\?.*)?$/.exec(req.url ?? '');
       if (req.method !== 'POST' || !m) {
-        return reply(400, JSON.stringify({ Type: 'User', message: `${req.method} ${req.url} is not supported locally` }), { 'x-amzn-errortype': 'InvalidRequestContentException' });
+        return reply(
+          400,
+          JSON.stringify({ Type: 'User', message: `${req.method} ${req.url} is not supported locally` }),
+          { 'x-amzn-errortype': 'InvalidRequestContentException' },
+        );
       }
       const name = functionNameOf(m[1]);
       const def = functions.get(name);
       const payload = await readBody(req);
       if (!def) {
-        return reply(404, JSON.stringify({ Type: 'User', message: `Function not found: ${name}` }), { 'x-amzn-errortype': 'ResourceNotFoundException' });
+        return reply(404, JSON.stringify({ Type: 'User', message: `Function not found: ${name}` }), {
+          'x-amzn-errortype': 'ResourceNotFoundException',
+        });
       }
       if (payload) {
         try {
           JSON.parse(payload);
         } catch {
-          return reply(400, JSON.stringify({ Type: 'User', message: 'Could not parse request body into json' }), { 'x-amzn-errortype': 'InvalidRequestContentException' });
+          return reply(400, JSON.stringify({ Type: 'User', message: 'Could not parse request body into json' }), {
+            'x-amzn-errortype': 'InvalidRequestContentException',
+          });
         }
       }
       const type = String(req.headers['x-amz-invocation-type'] ?? 'RequestResponse');
@@ -112,10 +120,15 @@ export async function startLambda(defs: LocalFunctionDefinition[]): Promise<Loca
         return reply(200, JSON.stringify(result ?? null), { 'x-amz-executed-version': '$LATEST' });
       } catch (err) {
         const e = err instanceof Error ? err : new Error(String(err));
-        return reply(200, JSON.stringify({ errorType: e.name, errorMessage: e.message }), { 'x-amz-function-error': 'Unhandled', 'x-amz-executed-version': '$LATEST' });
+        return reply(200, JSON.stringify({ errorType: e.name, errorMessage: e.message }), {
+          'x-amz-function-error': 'Unhandled',
+          'x-amz-executed-version': '$LATEST',
+        });
       }
     } catch (err) {
-      return reply(500, JSON.stringify({ message: err instanceof Error ? err.message : String(err) }), { 'x-amzn-errortype': 'ServiceException' });
+      return reply(500, JSON.stringify({ message: err instanceof Error ? err.message : String(err) }), {
+        'x-amzn-errortype': 'ServiceException',
+      });
     }
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -48,7 +48,11 @@ export function readGeneratedManifest(dir: string): Manifest {
 }
 
 async function post(url: string, token: string, body: Buffer, contentType: string): Promise<number> {
-  const res = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': contentType }, body });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': contentType },
+    body,
+  });
   await res.arrayBuffer();
   return res.status;
 }
@@ -57,7 +61,13 @@ function multipart(parts: Array<{ field: string; name: string; body: Buffer }>):
   const boundary = `attendance-hub-${Date.now().toString(36)}`;
   const chunks: Buffer[] = [];
   for (const p of parts) {
-    chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${p.field}"; filename="${p.name}"\r\nContent-Type: text/csv\r\n\r\n`), p.body, Buffer.from('\r\n'));
+    chunks.push(
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="${p.field}"; filename="${p.name}"\r\nContent-Type: text/csv\r\n\r\n`,
+      ),
+      p.body,
+      Buffer.from('\r\n'),
+    );
   }
   chunks.push(Buffer.from(`--${boundary}--\r\n`));
   return { body: Buffer.concat(chunks), contentType: `multipart/form-data; boundary=${boundary}` };
@@ -90,7 +100,8 @@ async function loadSetup(options: LoadOptions, manifest: Manifest): Promise<Arra
         status = await post(`${options.url}/v1/cohorts?format=cin_census`, token, file(step.path), 'application/xml');
         break;
     }
-    if (status >= 300) throw new Error(`loading the generated LA: ${step.kind} (${step.path}) was refused with HTTP ${status}`);
+    if (status >= 300)
+      throw new Error(`loading the generated LA: ${step.kind} (${step.path}) was refused with HTTP ${status}`);
     out.push({ kind: step.kind, status });
   }
   return out;
@@ -114,7 +125,8 @@ function writeBackfills(
   const rest: ManifestFile[] = [];
   for (const f of files) {
     const early = (f.kind === 'daily' || f.kind === 'late') && f.date < before;
-    const earlyCorrection = f.kind === 'correction' && (f.dates ?? [f.date]).every((d) => d < before) && folded.has(f.urn);
+    const earlyCorrection =
+      f.kind === 'correction' && (f.dates ?? [f.date]).every((d) => d < before) && folded.has(f.urn);
     if (early || earlyCorrection) {
       const list = folded.get(f.urn);
       if (list) list.push(f);
@@ -127,7 +139,9 @@ function writeBackfills(
     let header = '';
     const rows = new Map<string, string>();
     for (const f of schoolFiles) {
-      const lines = readFileSync(join(dir, f.path), 'utf8').split('\n').filter((l) => l.length > 0);
+      const lines = readFileSync(join(dir, f.path), 'utf8')
+        .split('\n')
+        .filter((l) => l.length > 0);
       header ||= lines[0];
       // Generated returns start urn,upn,date (RETURN_COLUMNS), so pupil and date are fields 2 and 3.
       for (const line of lines.slice(1)) {
@@ -136,7 +150,9 @@ function writeBackfills(
       }
     }
     const path = join(workDir, `${urn}.csv`);
-    const ordered = [...rows.entries()].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0)).map(([, line]) => line);
+    const ordered = [...rows.entries()]
+      .sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0))
+      .map(([, line]) => line);
     writeFileSync(path, `${header}\n${ordered.join('\n')}\n`);
     backfills.set(urn, { path, role: schoolFiles[0].role });
     onProgress?.(++done, folded.size);
@@ -148,7 +164,13 @@ export async function loadGeneratedLa(options: LoadOptions): Promise<LoadSummary
   const manifest = readGeneratedManifest(options.dir);
   const setup = await loadSetup(options, manifest);
   const { backfills, rest } = options.backfillBefore
-    ? writeBackfills(options.dir, options.workDir ?? join(options.dir, 'backfill'), manifest.files, options.backfillBefore, options.onBackfillWritten)
+    ? writeBackfills(
+        options.dir,
+        options.workDir ?? join(options.dir, 'backfill'),
+        manifest.files,
+        options.backfillBefore,
+        options.onBackfillWritten,
+      )
     : { backfills: new Map<string, { path: string; role: ManifestFile['role'] }>(), rest: manifest.files };
   const tokens = new Map<string, string>();
   const tokenFor = async (role: ManifestFile['role'], urn: string) => {
@@ -159,8 +181,13 @@ export async function loadGeneratedLa(options: LoadOptions): Promise<LoadSummary
   };
   const items: UploadItem[] = [];
   for (const [urn, b] of backfills) items.push({ path: b.path, lane: urn, urn, token: await tokenFor(b.role, urn) });
-  for (const f of rest) items.push({ path: join(options.dir, f.path), lane: f.urn, urn: f.urn, token: await tokenFor(f.role, f.urn) });
-  const uploads = await uploadAll(items, { url: options.url, concurrency: options.concurrency ?? 4, onProgress: options.onProgress });
+  for (const f of rest)
+    items.push({ path: join(options.dir, f.path), lane: f.urn, urn: f.urn, token: await tokenFor(f.role, f.urn) });
+  const uploads = await uploadAll(items, {
+    url: options.url,
+    concurrency: options.concurrency ?? 4,
+    onProgress: options.onProgress,
+  });
   const sampleUrn = manifest.files.find((f) => f.role === 'school')?.urn ?? '100001';
   return { setup, uploads, backfills: backfills.size, sampleUrn };
 }

@@ -59,10 +59,18 @@ export function startNotificationsTimer(options: NotificationsTimerOptions): Not
  * The demo LA's people: the local sign-in's subjects (local/tokens.ts) with made-up addresses, so
  * that `npm start` shows alerts in the outbox and the preferences page has someone to be.
  */
-export function demoPeople(sampleUrn: string): Array<{ sub: string; email: string; name: string; role: Role; urn?: string }> {
+export function demoPeople(
+  sampleUrn: string,
+): Array<{ sub: string; email: string; name: string; role: Role; urn?: string }> {
   return [
     { sub: 'local-vsh', email: 'virtual.school@la.example', name: 'Virtual School Head', role: 'vsh' },
     { sub: 'local-la_officer', email: 'attendance.team@la.example', name: 'Attendance officer', role: 'la_officer' },
-    { sub: `local-school-${sampleUrn}`, email: `office.${sampleUrn}@school.example`, name: 'School office', role: 'school', urn: sampleUrn },
+    {
+      sub: `local-school-${sampleUrn}`,
+      email: `office.${sampleUrn}@school.example`,
+      name: 'School office',
+      role: 'school',
+      urn: sampleUrn,
+    },
   ];
 }

@@ -30,7 +30,12 @@ export interface PatternsTimer {
 
 /** The time of day in Europe/London as HH:MM. */
 export function londonTime(now: Date): string {
-  return new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(now);
+  return new Intl.DateTimeFormat('en-GB', {
+    timeZone: 'Europe/London',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).format(now);
 }
 
 /**

@@ -41,7 +41,10 @@ class FifoQueue {
   stopped = false;
   deadLetters: Array<{ body: string; error: string }> = [];
 
-  constructor(readonly def: QueueDefinition, readonly url: string) {}
+  constructor(
+    readonly def: QueueDefinition,
+    readonly url: string,
+  ) {}
 
   send(body: string, groupId: string, dedupId: string | undefined): { id: string; sequence: string } {
     const now = Date.now();
@@ -119,7 +122,8 @@ class FifoQueue {
     let error: string | undefined;
     try {
       const result = await this.def.consumer({ Records: [record] });
-      if (result && result.batchItemFailures.some((f) => f.itemIdentifier === message.id)) error = 'reported as a batch item failure';
+      if (result && result.batchItemFailures.some((f) => f.itemIdentifier === message.id))
+        error = 'reported as a batch item failure';
     } catch (err) {
       error = err instanceof Error ? err.message : String(err);
     }
@@ -186,23 +190,40 @@ export async function startQueues(defs: QueueDefinition[]): Promise<LocalQueues>
     try {
       const target = String(req.headers['x-amz-target'] ?? '');
       const input = JSON.parse((await readBody(req)) || '{}') as Record<string, unknown>;
-      const name = String(input.QueueUrl ?? '').split('/').pop() ?? '';
+      const name =
+        String(input.QueueUrl ?? '')
+          .split('/')
+          .pop() ?? '';
       const queue = queues.get(name);
       if (!queue) return reply(400, { __type: 'com.amazonaws.sqs#QueueDoesNotExist', message: `no queue ${name}` });
       const sendOne = (m: Record<string, unknown>) => {
         if (!m.MessageGroupId) throw new Error('MessageGroupId is required for FIFO queues');
         const body = String(m.MessageBody ?? '');
-        const { id, sequence } = queue.send(body, String(m.MessageGroupId), m.MessageDeduplicationId ? String(m.MessageDeduplicationId) : undefined);
-        return { MessageId: id, MD5OfMessageBody: createHash('md5').update(body).digest('hex'), SequenceNumber: sequence };
+        const { id, sequence } = queue.send(
+          body,
+          String(m.MessageGroupId),
+          m.MessageDeduplicationId ? String(m.MessageDeduplicationId) : undefined,
+        );
+        return {
+          MessageId: id,
+          MD5OfMessageBody: createHash('md5').update(body).digest('hex'),
+          SequenceNumber: sequence,
+        };
       };
       if (target.endsWith('.SendMessage')) return reply(200, sendOne(input));
       if (target.endsWith('.SendMessageBatch')) {
         const entries = (input.Entries as Array<Record<string, unknown>>) ?? [];
         return reply(200, { Successful: entries.map((e) => ({ Id: e.Id, ...sendOne(e) })), Failed: [] });
       }
-      return reply(400, { __type: 'com.amazonaws.sqs#UnsupportedOperation', message: `${target} is not supported locally` });
+      return reply(400, {
+        __type: 'com.amazonaws.sqs#UnsupportedOperation',
+        message: `${target} is not supported locally`,
+      });
     } catch (err) {
-      return reply(400, { __type: 'com.amazonaws.sqs#InvalidParameterValue', message: err instanceof Error ? err.message : String(err) });
+      return reply(400, {
+        __type: 'com.amazonaws.sqs#InvalidParameterValue',
+        message: err instanceof Error ? err.message : String(err),
+      });
     }
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

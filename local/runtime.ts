@@ -7,7 +7,15 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { S3Event, SQSEvent } from 'aws-lambda';
-import { DEFAULT_NAMES, ENV, LOCAL_LA_CODE, LOCAL_LA_NAME, MAX_RECEIVE_COUNT, resetRuntimeConfig, type LaSettings } from '../shared/config.js';
+import {
+  DEFAULT_NAMES,
+  ENV,
+  LOCAL_LA_CODE,
+  LOCAL_LA_NAME,
+  MAX_RECEIVE_COUNT,
+  resetRuntimeConfig,
+  type LaSettings,
+} from '../shared/config.js';
 import { resetClients } from '../shared/store/clients.js';
 import { resetPseudonymKey } from '../shared/store/outbox.js';
 import { startEngines, LOCAL_CREDENTIALS, LOCAL_REGION, type Engines, type S3rverEvent } from './engines.js';
@@ -54,9 +62,14 @@ export interface LocalRuntime {
   stop(): Promise<void>;
 }
 
-
 /** Point the AWS SDK and the handlers' configuration at the local engines. */
-function configureEnvironment(engines: Engines, queues: LocalQueues, options: Required<Pick<LocalRuntimeOptions, 'laCode' | 'laName' | 'rollupDelaySeconds'>> & { laSettings?: Partial<LaSettings> }): void {
+function configureEnvironment(
+  engines: Engines,
+  queues: LocalQueues,
+  options: Required<Pick<LocalRuntimeOptions, 'laCode' | 'laName' | 'rollupDelaySeconds'>> & {
+    laSettings?: Partial<LaSettings>;
+  },
+): void {
   const env = process.env;
   env.AWS_REGION = LOCAL_REGION;
   env.AWS_ACCESS_KEY_ID = LOCAL_CREDENTIALS.accessKeyId;
@@ -94,7 +107,10 @@ export function s3EventFromS3rver(event: S3rverEvent): S3Event {
       ...(r as unknown as S3Event['Records'][number]),
       s3: {
         ...(r.s3 as unknown as S3Event['Records'][number]['s3']),
-        object: { ...(r.s3.object as S3Event['Records'][number]['s3']['object']), key: encodeURIComponent(r.s3.object.key).replace(/%20/g, '+').replace(/%2F/g, '/') },
+        object: {
+          ...(r.s3.object as S3Event['Records'][number]['s3']['object']),
+          key: encodeURIComponent(r.s3.object.key).replace(/%20/g, '+').replace(/%2F/g, '/'),
+        },
       },
     })),
   };
@@ -122,14 +138,24 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       maxReceiveCount: MAX_RECEIVE_COUNT,
       concurrency: options.ingestConcurrency ?? 2,
       consumer: async (event: SQSEvent) => (await import('../functions/ingest/handler.js')).handler(event),
-      onDeadLetter: async (record, error) => (await import('../functions/ingest/dead-letter.js')).rejectDeadLetter(record.body, error),
+      onDeadLetter: async (record, error) =>
+        (await import('../functions/ingest/dead-letter.js')).rejectDeadLetter(record.body, error),
     },
     rollupQueue,
   ]);
-  configureEnvironment(engines, queues, { laCode, laName: options.laName ?? LOCAL_LA_NAME, rollupDelaySeconds, laSettings: options.laSettings });
+  configureEnvironment(engines, queues, {
+    laCode,
+    laName: options.laName ?? LOCAL_LA_NAME,
+    rollupDelaySeconds,
+    laSettings: options.laSettings,
+  });
   // Lambda Invoke stand-in: the api's asynchronous invocation of the patterns function (POST /v1/patterns/runs).
   const lambda = await startLambda([
-    { name: DEFAULT_NAMES.patternsFunction, retryAttempts: 1, handler: async (event) => (await import('../functions/patterns/handler.js')).handler(event) },
+    {
+      name: DEFAULT_NAMES.patternsFunction,
+      retryAttempts: 1,
+      handler: async (event) => (await import('../functions/patterns/handler.js')).handler(event),
+    },
   ]);
   process.env.AWS_ENDPOINT_URL_LAMBDA = lambda.endpoint;
 
@@ -137,7 +163,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const inFlight = new Set<Promise<void>>();
   engines.onS3Event((event) => {
     const relevant = event.Records.filter(
-      (r) => r.eventName.startsWith('ObjectCreated') && r.s3.bucket.name === DEFAULT_NAMES.returnsBucket && r.s3.object.key.startsWith('returns/'),
+      (r) =>
+        r.eventName.startsWith('ObjectCreated') &&
+        r.s3.bucket.name === DEFAULT_NAMES.returnsBucket &&
+        r.s3.object.key.startsWith('returns/'),
     );
     if (relevant.length === 0) return;
     const delivery = deliverS3Event(s3EventFromS3rver({ Records: relevant })).finally(() => inFlight.delete(delivery));
@@ -148,7 +177,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     ? startPatternsTimer({
         ...(typeof options.patternsTimer === 'object' ? options.patternsTimer : {}),
         run: () => lambda.invokeAsync(DEFAULT_NAMES.patternsFunction, { trigger: 'schedule' }),
-        isIdle: async () => inFlight.size === 0 && !lambda.busy() && (await Promise.race([queues.drain().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 0))])),
+        isIdle: async () =>
+          inFlight.size === 0 &&
+          !lambda.busy() &&
+          (await Promise.race([
+            queues.drain().then(() => true),
+            new Promise<boolean>((r) => setTimeout(() => r(false), 0)),
+          ])),
         hasData: async () => {
           const { listRegisterUrns } = await import('../shared/store/registers.js');
           const { academicYearOf, todayInEngland } = await import('../shared/domain/dates.js');
@@ -181,11 +216,21 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         ...(typeof options.notificationsTimer === 'object' ? options.notificationsTimer : {}),
         run: async (run) => {
           const [{ runScheduledNotifications }, { fileOutboxMailer }, { runtimeConfig }] = await Promise.all([
-            import('../shared/app/notifications.js'), import('../shared/mail/mailer.js'), import('../shared/config.js'),
+            import('../shared/app/notifications.js'),
+            import('../shared/mail/mailer.js'),
+            import('../shared/config.js'),
           ]);
-          return runScheduledNotifications({ run, mailer: fileOutboxMailer(localOutboxDir(dataDir)), appUrl: bridge.url, returnCutOff: runtimeConfig().settings.returnCutOff });
+          return runScheduledNotifications({
+            run,
+            mailer: fileOutboxMailer(localOutboxDir(dataDir)),
+            appUrl: bridge.url,
+            returnCutOff: runtimeConfig().settings.returnCutOff,
+          });
         },
-        onError: (err) => void import('../shared/observability.js').then(({ errorSummary, logger }) => logger.warn('notification run failed', { error: errorSummary(err) })),
+        onError: (err) =>
+          void import('../shared/observability.js').then(({ errorSummary, logger }) =>
+            logger.warn('notification run failed', { error: errorSummary(err) }),
+          ),
       })
     : undefined;
 

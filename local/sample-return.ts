@@ -7,10 +7,50 @@ import { join } from 'node:path';
 import { upnCheckLetter } from '../shared/domain/upn.js';
 import { addDays, isWeekend, todayInEngland } from '../shared/domain/dates.js';
 
-const FORENAMES = ['Amelia', 'Oliver', 'Isla', 'George', 'Ava', 'Noah', 'Mia', 'Leo', 'Ivy', 'Arthur', 'Freya', 'Muhammad', 'Lily', 'Harry', 'Sophia'];
-const SURNAMES = ['Smith', 'Jones', 'Taylor', 'Brown', 'Williams', 'Wilson', 'Johnson', 'Davies', 'Patel', 'Khan', 'Evans', 'Thomas'];
+const FORENAMES = [
+  'Amelia',
+  'Oliver',
+  'Isla',
+  'George',
+  'Ava',
+  'Noah',
+  'Mia',
+  'Leo',
+  'Ivy',
+  'Arthur',
+  'Freya',
+  'Muhammad',
+  'Lily',
+  'Harry',
+  'Sophia',
+];
+const SURNAMES = [
+  'Smith',
+  'Jones',
+  'Taylor',
+  'Brown',
+  'Williams',
+  'Wilson',
+  'Johnson',
+  'Davies',
+  'Patel',
+  'Khan',
+  'Evans',
+  'Thomas',
+];
 /** AM/PM pairs: mostly present, with late, illness, medical and one unauthorised absence. */
-const MARKS: Array<[string, string]> = [['/', '\\'], ['/', '\\'], ['/', '\\'], ['L', '\\'], ['I', 'I'], ['/', '\\'], ['M', '\\'], ['/', '\\'], ['N', 'N'], ['/', '\\']];
+const MARKS: Array<[string, string]> = [
+  ['/', '\\'],
+  ['/', '\\'],
+  ['/', '\\'],
+  ['L', '\\'],
+  ['I', 'I'],
+  ['/', '\\'],
+  ['M', '\\'],
+  ['/', '\\'],
+  ['N', 'N'],
+  ['/', '\\'],
+];
 
 export function latestWeekday(today = todayInEngland()): string {
   let d = today;
@@ -24,7 +64,20 @@ export function sampleReturnCsv(urn: string, laCode: string, date = latestWeekda
     const body = `${laCode}${urn.slice(-4)}26${String(900 + i).padStart(3, '0')}`;
     const upn = `${upnCheckLetter(body)}${body}`;
     const [am, pm] = MARKS[i % MARKS.length];
-    lines.push([urn, upn, date, am, pm, FORENAMES[i % FORENAMES.length], SURNAMES[(i * 7) % SURNAMES.length], String(1 + (i % 6)), i % 4 === 0 ? 'Y' : 'N', i % 9 === 0 ? 'K' : 'N'].join(','));
+    lines.push(
+      [
+        urn,
+        upn,
+        date,
+        am,
+        pm,
+        FORENAMES[i % FORENAMES.length],
+        SURNAMES[(i * 7) % SURNAMES.length],
+        String(1 + (i % 6)),
+        i % 4 === 0 ? 'Y' : 'N',
+        i % 9 === 0 ? 'K' : 'N',
+      ].join(','),
+    );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -38,10 +91,14 @@ export function sampleReturnCsv(urn: string, laCode: string, date = latestWeekda
 export function sampleReturnFromDemo(demoDir: string, urn: string, date = latestWeekday()): string | undefined {
   const manifestPath = join(demoDir, 'manifest.json');
   if (!existsSync(manifestPath)) return undefined;
-  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { files?: Array<{ path: string; urn: string; role: string; kind: string; date?: string }> };
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as {
+    files?: Array<{ path: string; urn: string; role: string; kind: string; date?: string }>;
+  };
   const last = (manifest.files ?? []).filter((f) => f.kind === 'daily' && f.role === 'school' && f.urn === urn).at(-1);
   if (!last?.date || last.date >= date) return undefined;
-  const lines = readFileSync(join(demoDir, last.path), 'utf8').split(/\r?\n/).filter((l) => l.length > 0);
+  const lines = readFileSync(join(demoDir, last.path), 'utf8')
+    .split(/\r?\n/)
+    .filter((l) => l.length > 0);
   // Plain generated rows only: a quoted field would need the real CSV parser.
   if (lines.length < 2 || lines.some((l) => l.includes('"'))) return undefined;
   const header = lines[0].split(',');

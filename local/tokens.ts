@@ -50,7 +50,12 @@ export async function mintToken(dataDir: string, t: TokenRequest): Promise<strin
  */
 export async function verifyToken(key: Uint8Array, token: string): Promise<Record<string, unknown> | undefined> {
   try {
-    const { payload } = await jwtVerify(token, key, { issuer: LOCAL_ISSUER, audience: LOCAL_AUDIENCE, algorithms: ['HS256'], requiredClaims: ['exp'] });
+    const { payload } = await jwtVerify(token, key, {
+      issuer: LOCAL_ISSUER,
+      audience: LOCAL_AUDIENCE,
+      algorithms: ['HS256'],
+      requiredClaims: ['exp'],
+    });
     return payload;
   } catch {
     return undefined;

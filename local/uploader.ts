@@ -39,7 +39,9 @@ export interface UploadSummary {
 const FINAL = new Set(['accepted', 'accepted_with_errors', 'rejected']);
 
 function contentTypeOf(path: string): { contentType: string; format: 'csv' | 'ctf' } {
-  return /\.xml$/i.test(path) ? { contentType: 'application/xml', format: 'ctf' } : { contentType: 'text/csv', format: 'csv' };
+  return /\.xml$/i.test(path)
+    ? { contentType: 'application/xml', format: 'ctf' }
+    : { contentType: 'text/csv', format: 'csv' };
 }
 
 async function send(url: string, item: UploadItem): Promise<UploadOutcome> {
@@ -53,28 +55,69 @@ async function send(url: string, item: UploadItem): Promise<UploadOutcome> {
       headers: { ...auth, 'content-type': 'application/json' },
       body: JSON.stringify({ urn, format, bytes: size }),
     });
-    const body = (await res.json()) as { returnId?: string; uploadUrl?: string; headers?: Record<string, string>; detail?: string };
-    if (res.status !== 201 || !body.uploadUrl) return { path: item.path, httpStatus: res.status, status: 'rejected', detail: body.detail };
-    const put = await fetch(body.uploadUrl, { method: 'PUT', headers: { ...(body.headers ?? {}), 'content-length': String(size) }, body: readFileSync(item.path) });
-    if (!put.ok) return { path: item.path, returnId: body.returnId, httpStatus: put.status, status: 'rejected', detail: `upload PUT failed: HTTP ${put.status}` };
+    const body = (await res.json()) as {
+      returnId?: string;
+      uploadUrl?: string;
+      headers?: Record<string, string>;
+      detail?: string;
+    };
+    if (res.status !== 201 || !body.uploadUrl)
+      return { path: item.path, httpStatus: res.status, status: 'rejected', detail: body.detail };
+    const put = await fetch(body.uploadUrl, {
+      method: 'PUT',
+      headers: { ...(body.headers ?? {}), 'content-length': String(size) },
+      body: readFileSync(item.path),
+    });
+    if (!put.ok)
+      return {
+        path: item.path,
+        returnId: body.returnId,
+        httpStatus: put.status,
+        status: 'rejected',
+        detail: `upload PUT failed: HTTP ${put.status}`,
+      };
     return { path: item.path, returnId: body.returnId, httpStatus: 202, status: 'received' };
   }
-  const res = await fetch(`${url}/v1/returns`, { method: 'POST', headers: { ...auth, 'content-type': contentType }, body: readFileSync(item.path) });
+  const res = await fetch(`${url}/v1/returns`, {
+    method: 'POST',
+    headers: { ...auth, 'content-type': contentType },
+    body: readFileSync(item.path),
+  });
   const body = (await res.json().catch(() => ({}))) as { returnId?: string; status?: string; detail?: string };
-  if (res.status !== 202) return { path: item.path, returnId: body.returnId, httpStatus: res.status, status: 'rejected', detail: body.detail };
+  if (res.status !== 202)
+    return {
+      path: item.path,
+      returnId: body.returnId,
+      httpStatus: res.status,
+      status: 'rejected',
+      detail: body.detail,
+    };
   return { path: item.path, returnId: body.returnId, httpStatus: 202, status: 'received' };
 }
 
-async function outcomeOf(url: string, item: UploadItem, outcome: UploadOutcome, waitMs: number): Promise<UploadOutcome> {
+async function outcomeOf(
+  url: string,
+  item: UploadItem,
+  outcome: UploadOutcome,
+  waitMs: number,
+): Promise<UploadOutcome> {
   if (!outcome.returnId || FINAL.has(outcome.status)) return outcome;
   const deadline = Date.now() + waitMs;
   for (let delay = 100; ; delay = Math.min(500, delay * 2)) {
-    const res = await fetch(`${url}/v1/returns/${outcome.returnId}`, { headers: { authorization: `Bearer ${item.token}` } });
+    const res = await fetch(`${url}/v1/returns/${outcome.returnId}`, {
+      headers: { authorization: `Bearer ${item.token}` },
+    });
     if (res.ok) {
-      const body = (await res.json()) as { status: string; counts?: UploadOutcome['counts']; rejection?: { detail: string } };
-      if (FINAL.has(body.status)) return { ...outcome, status: body.status, counts: body.counts, detail: body.rejection?.detail };
+      const body = (await res.json()) as {
+        status: string;
+        counts?: UploadOutcome['counts'];
+        rejection?: { detail: string };
+      };
+      if (FINAL.has(body.status))
+        return { ...outcome, status: body.status, counts: body.counts, detail: body.rejection?.detail };
     }
-    if (Date.now() > deadline) return { ...outcome, status: 'processing', detail: 'still processing when the uploader stopped waiting' };
+    if (Date.now() > deadline)
+      return { ...outcome, status: 'processing', detail: 'still processing when the uploader stopped waiting' };
     await new Promise((r) => setTimeout(r, delay));
   }
 }
@@ -136,14 +179,19 @@ export async function uploadAll(items: UploadItem[], options: UploadOptions): Pr
 }
 
 /** A one-line progress bar on a terminal; occasional plain lines otherwise (CI logs). */
-export function progressBar(label: string, stream: NodeJS.WriteStream = process.stderr): (done: number, total: number) => void {
+export function progressBar(
+  label: string,
+  stream: NodeJS.WriteStream = process.stderr,
+): (done: number, total: number) => void {
   let lastPrinted = -1;
   return (done, total) => {
     const pct = total > 0 ? Math.floor((done / total) * 100) : 100;
     if (stream.isTTY) {
       const width = 30;
       const filled = Math.round((pct / 100) * width);
-      stream.write(`\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(pct).padStart(3)}% ${done}/${total}`);
+      stream.write(
+        `\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(pct).padStart(3)}% ${done}/${total}`,
+      );
       if (done === total) stream.write('\n');
     } else if (pct >= lastPrinted + 10 || done === total) {
       lastPrinted = pct;

@@ -33,7 +33,16 @@ export function resourceName(name: 'table' | 'registersBucket' | 'ingestQueueUrl
 }
 
 /** Settings for the runtime and its tests that have a default (the rollup's batching delay, a fixed cursor key, a local S3 endpoint). */
-export function optionalSetting(name: 'ROLLUP_DELAY_SECONDS' | 'CURSOR_SIGNING_KEY' | 'AWS_ENDPOINT_URL_S3' | 'AWS_ENDPOINT_URL_DYNAMODB' | 'TABLE_NAME' | 'APP_URL' | 'MAIL_FROM'): string | undefined {
+export function optionalSetting(
+  name:
+    | 'ROLLUP_DELAY_SECONDS'
+    | 'CURSOR_SIGNING_KEY'
+    | 'AWS_ENDPOINT_URL_S3'
+    | 'AWS_ENDPOINT_URL_DYNAMODB'
+    | 'TABLE_NAME'
+    | 'APP_URL'
+    | 'MAIL_FROM',
+): string | undefined {
   return process.env[name];
 }
 
@@ -172,8 +181,13 @@ export const DEFAULT_LA_SETTINGS: LaSettings = {
   noticeToImprovePeriodDays: 15,
   referralTriageDays: 5,
   flagsSharedWithSchools: [
-    'penalty_notice_threshold', 'ten_day_unauthorised', 'twenty_day_unauthorised', 'illness_15_days',
-    'holiday_adjacent_absence', 'near_threshold_unauthorised', 'family_pattern',
+    'penalty_notice_threshold',
+    'ten_day_unauthorised',
+    'twenty_day_unauthorised',
+    'illness_15_days',
+    'holiday_adjacent_absence',
+    'near_threshold_unauthorised',
+    'family_pattern',
   ],
   partTimeTimetableReviewWeeks: 6,
   unresolvedNSchoolDays: 5,

@@ -56,7 +56,9 @@ export function recordMetric(name: MetricName, value: number): void {
  * Locally, queue consumers are called without a context and log without one; in Lambda one
  * execution environment runs one invocation at a time, so the context is that invocation's.
  */
-export function withLambdaContext<E, R>(handler: (event: E, context: Context) => Promise<R>): (event: E, context?: Context) => Promise<R> {
+export function withLambdaContext<E, R>(
+  handler: (event: E, context: Context) => Promise<R>,
+): (event: E, context?: Context) => Promise<R> {
   return async (event: E, context?: Context) => {
     if (context?.awsRequestId) logger.addContext(context);
     return handler(event, context as Context);
@@ -81,7 +83,11 @@ export function maskPupilData(text: string): string {
   let out = text;
   if (first >= 0) {
     let last = -1;
-    for (let i = text.length - 1; i > first; i--) if (quote.test(text[i])) { last = i; break; }
+    for (let i = text.length - 1; i > first; i--)
+      if (quote.test(text[i])) {
+        last = i;
+        break;
+      }
     out = `${text.slice(0, first)}[quoted text]${last > first ? text.slice(last + 1) : ''}`;
   }
   return out

@@ -26,7 +26,10 @@ export interface WebBuild {
 }
 
 export function govukCss(): string {
-  const css = readFileSync(join(here, '..', 'node_modules', 'govuk-frontend', 'dist', 'govuk', 'govuk-frontend.min.css'), 'utf8');
+  const css = readFileSync(
+    join(here, '..', 'node_modules', 'govuk-frontend', 'dist', 'govuk', 'govuk-frontend.min.css'),
+    'utf8',
+  );
   return css
     .replace(/\/\*# sourceMappingURL=[^*]*\*\//g, '')
     .replace(/@font-face\{font-family:GDS Transport;[^}]*\}/g, '')
@@ -59,7 +62,9 @@ export async function buildWeb(outDir = WEB_DIST, options: { minify?: boolean } 
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const built = await buildWeb(process.argv[2] ?? WEB_DIST);
-  process.stdout.write(`web app built in ${built.outDir}: app.js ${built.jsBytes} bytes (${built.jsGzipBytes} gzipped)\n`);
+  process.stdout.write(
+    `web app built in ${built.outDir}: app.js ${built.jsBytes} bytes (${built.jsGzipBytes} gzipped)\n`,
+  );
   if (built.jsGzipBytes > MAX_GZIPPED_JS_BYTES) {
     process.stderr.write(`app.js is over ${MAX_GZIPPED_JS_BYTES} bytes gzipped\n`);
     process.exitCode = 1;

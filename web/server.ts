@@ -29,17 +29,28 @@ const STATIC: Record<string, string> = {
   '/app.js': 'app.js',
   '/app.css': 'app.css',
 };
-const TYPES: Record<string, string> = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };
+const TYPES: Record<string, string> = {
+  html: 'text/html; charset=utf-8',
+  js: 'text/javascript; charset=utf-8',
+  css: 'text/css; charset=utf-8',
+};
 
 /** Headers every app response carries: no framing, no sniffing, only our own scripts. */
 const SECURITY_HEADERS = {
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
   'referrer-policy': 'no-referrer',
-  'content-security-policy': "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self' http://127.0.0.1:* http://localhost:*; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+  'content-security-policy':
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self' http://127.0.0.1:* http://localhost:*; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
 };
 
-function send(res: ServerResponse, status: number, type: string, body: string | Buffer, extra: Record<string, string> = {}): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  type: string,
+  body: string | Buffer,
+  extra: Record<string, string> = {},
+): void {
   res.writeHead(status, { 'content-type': type, 'cache-control': 'no-cache', ...SECURITY_HEADERS, ...extra });
   res.end(body);
 }
@@ -60,7 +71,9 @@ function problem(res: ServerResponse, status: number, title: string, detail: str
 }
 
 /** A request hook for the local HTTP bridge: answers the app's own paths (true) and lets the rest through (false). */
-export function createWebHandler(options: WebHandlerOptions): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
+export function createWebHandler(
+  options: WebHandlerOptions,
+): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> {
   return async (req, res) => {
     const method = (req.method ?? 'GET').toUpperCase();
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
@@ -75,17 +88,27 @@ export function createWebHandler(options: WebHandlerOptions): (req: IncomingMess
       return true;
     }
     if (path === '/config.json' && method === 'GET') {
-      send(res, 200, 'application/json', JSON.stringify({ auth: 'local', laName: options.laName }), { 'cache-control': 'no-store' });
+      send(res, 200, 'application/json', JSON.stringify({ auth: 'local', laName: options.laName }), {
+        'cache-control': 'no-store',
+      });
       return true;
     }
     if (path === '/local/sign-in/schools' && method === 'GET') {
-      const schools = (await options.schools()).filter((s) => !s.outOfArea).map((s) => ({ urn: s.urn, name: s.name ?? null }));
+      const schools = (await options.schools())
+        .filter((s) => !s.outOfArea)
+        .map((s) => ({ urn: s.urn, name: s.name ?? null }));
       send(res, 200, 'application/json', JSON.stringify({ items: schools }), { 'cache-control': 'no-store' });
       return true;
     }
     if (path === '/local/sign-in') {
-      if (method !== 'POST') { problem(res, 405, 'Method not allowed', 'POST { role, urn? } as JSON.'); return true; }
-      if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) { problem(res, 415, 'Unsupported media type', 'Send JSON.'); return true; }
+      if (method !== 'POST') {
+        problem(res, 405, 'Method not allowed', 'POST { role, urn? } as JSON.');
+        return true;
+      }
+      if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
+        problem(res, 415, 'Unsupported media type', 'Send JSON.');
+        return true;
+      }
       let body: { role?: unknown; urn?: unknown };
       try {
         body = (await readJson(req)) as typeof body;
@@ -95,8 +118,14 @@ export function createWebHandler(options: WebHandlerOptions): (req: IncomingMess
       }
       const role = typeof body.role === 'string' && isRole(body.role) ? body.role : undefined;
       const urn = typeof body.urn === 'string' && /^\d{6}$/.test(body.urn) ? body.urn : undefined;
-      if (!role) { problem(res, 400, 'Bad request', 'role must be school, la_officer, vsh or admin.'); return true; }
-      if (role === 'school' && (!urn || !(await options.schools()).some((s) => s.urn === urn))) { problem(res, 400, 'Bad request', 'Choose a school from the registry.'); return true; }
+      if (!role) {
+        problem(res, 400, 'Bad request', 'role must be school, la_officer, vsh or admin.');
+        return true;
+      }
+      if (role === 'school' && (!urn || !(await options.schools()).some((s) => s.urn === urn))) {
+        problem(res, 400, 'Bad request', 'Choose a school from the registry.');
+        return true;
+      }
       const token = await options.mint({ role, urn: role === 'school' ? urn : undefined });
       send(res, 200, 'application/json', JSON.stringify({ token }), { 'cache-control': 'no-store' });
       return true;

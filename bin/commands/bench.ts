@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { numberOption, parseArgs, stringOption } from './args.js';
 import { parseScalingSizes } from '../../bench/scaling.js';
 
-const USAGE = 'usage: bench [--quick] [--schools N] [--pupils M] [--from D] [--to D] [--seed S] [--work DIR] [--reuse] [--skip parsing,bundles,service,web] [--scaling 30,120,600]';
+const USAGE =
+  'usage: bench [--quick] [--schools N] [--pupils M] [--from D] [--to D] [--seed S] [--work DIR] [--reuse] [--skip parsing,bundles,service,web] [--scaling 30,120,600]';
 
 export async function run(args: string[]): Promise<number> {
   const parsed = parseArgs(args);
@@ -46,7 +47,14 @@ export async function run(args: string[]): Promise<number> {
     skip: new Set((stringOption(parsed, 'skip', '') ?? '').split(',').filter(Boolean)),
     ...(scaling ? { scaling } : {}),
     // Set by a scaling run for the child process of each other size.
-    ...(typeof parsed.options['latency-levels'] === 'string' ? { latencyLevels: parsed.options['latency-levels'].split(',').map(Number).filter((x) => Number.isInteger(x) && x > 0) } : {}),
+    ...(typeof parsed.options['latency-levels'] === 'string'
+      ? {
+          latencyLevels: parsed.options['latency-levels']
+            .split(',')
+            .map(Number)
+            .filter((x) => Number.isInteger(x) && x > 0),
+        }
+      : {}),
     ...(typeof parsed.options.results === 'string' ? { resultsFile: parsed.options.results } : {}),
     workDir: stringOption(parsed, 'work', join(BENCH_ROOT, '.tmp', 'bench', quick ? 'quick' : 'full'))!,
     log: (line: string) => process.stderr.write(`[bench] ${line}\n`),

@@ -17,7 +17,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { rollChanges, type DeletionDetails, type Deletion, type RollNotices } from '../../shared/domain/admission-register.js';
+import {
+  rollChanges,
+  type DeletionDetails,
+  type Deletion,
+  type RollNotices,
+} from '../../shared/domain/admission-register.js';
 import { countSchoolDays, schoolDaysFrom, type SchoolCalendar } from '../../shared/domain/calendar.js';
 import { assessDeletion, type Listing } from '../../shared/domain/children-missing-education.js';
 import { addDays, dayNumber, weekStart } from '../../shared/domain/dates.js';
@@ -27,7 +32,12 @@ import { DEFAULT_LA_SETTINGS } from '../../shared/config.js';
 import type { PlantedDeletion, PlantedLateEntry } from '../../local/synthetic/duties.js';
 import type { BackgroundEvent } from '../../local/synthetic/index.js';
 
-export const DUTY_SCORES = ['new_entry_late', 'deletion', 'children_missing_education', 'part_time_past_review'] as const;
+export const DUTY_SCORES = [
+  'new_entry_late',
+  'deletion',
+  'children_missing_education',
+  'part_time_past_review',
+] as const;
 
 export interface DutyScore {
   name: (typeof DUTY_SCORES)[number];
@@ -75,20 +85,35 @@ export function noticesFromFiles(files: readonly ReceivedFile[]): Map<string, Ro
 
 /** URNs the generated GIAS extract gives another LA's code. */
 function schoolsOutsideLa(dir: string, laCode: string): Set<string> {
-  const [header, ...lines] = readFileSync(join(dir, 'schools.csv'), 'utf8').split(/\r?\n/).filter((l) => l !== '');
+  const [header, ...lines] = readFileSync(join(dir, 'schools.csv'), 'utf8')
+    .split(/\r?\n/)
+    .filter((l) => l !== '');
   const cols = header.split(',');
   const urnAt = cols.indexOf('URN');
   const laAt = cols.indexOf('LA (code)');
-  return new Set(lines.map((l) => l.split(',')).filter((f) => f[laAt] !== laCode).map((f) => f[urnAt]));
+  return new Set(
+    lines
+      .map((l) => l.split(','))
+      .filter((f) => f[laAt] !== laCode)
+      .map((f) => f[urnAt]),
+  );
 }
 
-function score(name: DutyScore['name'], raised: ReadonlySet<string>, positives: ReadonlySet<string>, ignore: ReadonlySet<string> = new Set()): DutyScore {
+function score(
+  name: DutyScore['name'],
+  raised: ReadonlySet<string>,
+  positives: ReadonlySet<string>,
+  ignore: ReadonlySet<string> = new Set(),
+): DutyScore {
   const fp = [...raised].filter((k) => !positives.has(k) && !ignore.has(k));
   const tp = [...raised].filter((k) => positives.has(k));
   const fn = [...positives].filter((k) => !raised.has(k));
   const judged = tp.length + fp.length;
   return {
-    name, tp: tp.length, fp: fp.length, fn: fn.length,
+    name,
+    tp: tp.length,
+    fp: fp.length,
+    fn: fn.length,
     precision: judged > 0 ? tp.length / judged : null,
     recall: positives.size > 0 ? tp.length / positives.size : null,
     examples: { fp: fp.slice(0, 3), fn: fn.slice(0, 3) },
@@ -120,12 +145,20 @@ export function evaluateDuties(
     for (const p of register.pupils.values()) {
       if (p.firstListed < heldFrom) heldFrom = p.firstListed;
       const list = listings.get(p.upn) ?? [];
-      list.push({ urn: register.urn, admissionDate: p.admissionDate, leavingDate: p.leavingDate, firstListed: p.firstListed, lastListed: p.lastListed });
+      list.push({
+        urn: register.urn,
+        admissionDate: p.admissionDate,
+        leavingDate: p.leavingDate,
+        firstListed: p.firstListed,
+        lastListed: p.lastListed,
+      });
       listings.set(p.upn, list);
     }
     const changes = rollChanges({
-      register, notices: notices.get(register.urn) ?? { urn: register.urn, academicYear: register.academicYear, pupils: {} },
-      heldFrom, schoolDays: schoolDays(register.urn),
+      register,
+      notices: notices.get(register.urn) ?? { urn: register.urn, academicYear: register.academicYear, pupils: {} },
+      heldFrom,
+      schoolDays: schoolDays(register.urn),
     });
     entries.push(...changes.entries);
     deletions.push(...changes.deletions);
@@ -164,7 +197,8 @@ export function evaluateDuties(
     if (b.kind !== 'part_time_timetable') continue;
     const cal = calendars.get(b.urn);
     const weeks = new Set<string>();
-    for (let d = b.from; d <= b.to; d = addDays(d, 1)) if (!cal || cal.isSchoolDayNumber(dayNumber(d))) weeks.add(weekStart(d));
+    for (let d = b.from; d <= b.to; d = addDays(d, 1))
+      if (!cal || cal.isSchoolDayNumber(dayNumber(d))) weeks.add(weekStart(d));
     if (weeks.size > DEFAULT_LA_SETTINGS.partTimeTimetableReviewWeeks) pastTruth.add(`${b.upn}@${b.urn}`);
   }
   const past = new Set(c2.filter((t) => t.past).map((t) => `${t.upn}@${t.urn}`));

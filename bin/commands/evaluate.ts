@@ -33,7 +33,13 @@ import { join } from 'node:path';
 import { DEFAULT_LA_SETTINGS } from '../../shared/config.js';
 import { schoolCalendar, sessionDaysFromMarks, type Closure } from '../../shared/domain/calendar.js';
 import { CODE_OF_CHAR } from '../../shared/domain/codes.js';
-import { academicYearOf, academicYearStart, dayNumber, DAYS_PER_YEAR_SLOT, fromDayNumber } from '../../shared/domain/dates.js';
+import {
+  academicYearOf,
+  academicYearStart,
+  dayNumber,
+  DAYS_PER_YEAR_SLOT,
+  fromDayNumber,
+} from '../../shared/domain/dates.js';
 import { compulsorySchoolAge } from '../../shared/domain/compulsory-school-age.js';
 import { sessionsCodedN, unresolvedNSessions } from '../../shared/domain/data-quality.js';
 import { nationalFrameworkFlagsFor, UNAUTHORISED_CODES } from '../../shared/domain/national-framework.js';
@@ -46,13 +52,24 @@ import {
   type PatternsResult,
   type SchoolPatternSource,
 } from '../../shared/domain/patterns/index.js';
-import { applyRows, emptyRegister, sessionDays, type RegisterRow, type SchoolRegister } from '../../shared/domain/register.js';
+import {
+  applyRows,
+  emptyRegister,
+  sessionDays,
+  type RegisterRow,
+  type SchoolRegister,
+} from '../../shared/domain/register.js';
 import type { TimelineEnrolment } from '../../shared/domain/school-weeks.js';
 import { englandAndWalesBankHolidays } from '../../shared/formats/bank-holidays.js';
 import { parseCalendarCsv } from '../../shared/formats/calendar-files.js';
 import { parseDailyReturnCsv } from '../../shared/formats/daily-return-csv.js';
 import { generateLa, type Behaviour, type BackgroundEvent } from '../../local/synthetic/index.js';
-import { runVariedEvaluation, variedReport, VARIED_DATES, VARIED_DEFAULTS } from '../../local/evaluation/varied-evaluation.js';
+import {
+  runVariedEvaluation,
+  variedReport,
+  VARIED_DATES,
+  VARIED_DEFAULTS,
+} from '../../local/evaluation/varied-evaluation.js';
 import { evaluateDuties, type DutyScore, type ReceivedFile } from './evaluate-duties.js';
 import { numberOption, parseArgs, stringOption } from './args.js';
 
@@ -65,13 +82,29 @@ const USAGE =
   '              [--window-months 12]  the holiday-adjacent and family window (0: the academic year to date only)';
 
 /** The evaluation LA (docs/patterns.md): big enough for tens of each planted behaviour, a full year. */
-export const EVALUATION_LA = { schools: 40, pupils: 12_000, from: '2025-09-01', to: '2026-07-21', seed: 'eval' } as const;
+export const EVALUATION_LA = {
+  schools: 40,
+  pupils: 12_000,
+  from: '2025-09-01',
+  to: '2026-07-21',
+  seed: 'eval',
+} as const;
 
 /** Targets of issue 7 (per detector) and issue 5 (the National Framework flags). */
 export const TARGETS = { precision: 0.9, recall: 0.8 } as const;
 
-export const PATTERN_FLAGS = ['holiday_adjacent_absence', 'near_threshold_unauthorised', 'family_pattern', 'school_coding'] as const;
-export const FRAMEWORK_FLAGS = ['penalty_notice_threshold', 'ten_day_unauthorised', 'twenty_day_unauthorised', 'illness_15_days'] as const;
+export const PATTERN_FLAGS = [
+  'holiday_adjacent_absence',
+  'near_threshold_unauthorised',
+  'family_pattern',
+  'school_coding',
+] as const;
+export const FRAMEWORK_FLAGS = [
+  'penalty_notice_threshold',
+  'ten_day_unauthorised',
+  'twenty_day_unauthorised',
+  'illness_15_days',
+] as const;
 export type ScoredFlag = (typeof PATTERN_FLAGS)[number] | (typeof FRAMEWORK_FLAGS)[number];
 
 // ---- The generated LA in memory -------------------------------------------------------------------
@@ -151,12 +184,26 @@ export function loadGeneratedLa(dir: string): LoadedLa {
       registers: list,
       calendar: schoolCalendar({
         urn,
-        registers: list.map((r) => sessionDaysFromMarks(r.academicYear, [...r.pupils.values()].map((p) => p.marks))),
+        registers: list.map((r) =>
+          sessionDaysFromMarks(
+            r.academicYear,
+            [...r.pupils.values()].map((p) => p.marks),
+          ),
+        ),
         closures,
         bankHolidays,
       }),
     }));
-  return { from: manifest.from, to: manifest.to, academicYear, registers: [...registers.values()], schools, rows, rowErrors, received };
+  return {
+    from: manifest.from,
+    to: manifest.to,
+    academicYear,
+    registers: [...registers.values()],
+    schools,
+    rows,
+    rowErrors,
+    received,
+  };
 }
 
 // ---- Flags raised ---------------------------------------------------------------------------------
@@ -177,21 +224,32 @@ export function raisedByPatterns(result: PatternsResult): Raised {
   const families: Raised['families'] = [];
   const schools = new Set<string>();
   for (const f of result.findings) {
-    if (f.type === 'holiday_adjacent_absence' || f.type === 'near_threshold_unauthorised') pupils.get(f.type)?.add(f.upn);
-    else if (f.type === 'family_pattern') families.push({ household: f.household, children: new Set(f.children.map((c) => c.upn)) });
+    if (f.type === 'holiday_adjacent_absence' || f.type === 'near_threshold_unauthorised')
+      pupils.get(f.type)?.add(f.upn);
+    else if (f.type === 'family_pattern')
+      families.push({ household: f.household, children: new Set(f.children.map((c) => c.upn)) });
     else schools.add(f.urn);
   }
   return { pupils, families, schools };
 }
 
 /** Each pupil's enrolments across the LA's registers. */
-export function enrolmentsByPupil(registers: readonly SchoolRegister[]): Map<string, Array<TimelineEnrolment & { dob?: string }>> {
+export function enrolmentsByPupil(
+  registers: readonly SchoolRegister[],
+): Map<string, Array<TimelineEnrolment & { dob?: string }>> {
   const out = new Map<string, Array<TimelineEnrolment & { dob?: string }>>();
   for (const r of registers) {
     for (const p of r.pupils.values()) {
       const e: TimelineEnrolment & { dob?: string } = {
-        urn: r.urn, academicYear: r.academicYear, registration: p.registration, admissionDate: p.admissionDate,
-        leavingDate: p.leavingDate, firstListed: p.firstListed, lastListed: p.lastListed, marks: p.marks, dob: p.dob,
+        urn: r.urn,
+        academicYear: r.academicYear,
+        registration: p.registration,
+        admissionDate: p.admissionDate,
+        leavingDate: p.leavingDate,
+        firstListed: p.firstListed,
+        lastListed: p.lastListed,
+        marks: p.marks,
+        dob: p.dob,
       };
       const list = out.get(p.upn);
       if (list) list.push(e);
@@ -260,8 +318,25 @@ function raisedBy(raised: Raised, b: Behaviour, flag: ScoredFlag): boolean {
  * Confusion counts for one flag. `confirm` (optional) checks a pupil-level flag the ground truth does
  * not list against the rule's definition: true makes it incidental, false a false positive.
  */
-export function scoreFlag(truth: GroundTruth, raised: Raised, flag: ScoredFlag, confirm?: (upn: string) => boolean): FlagScore {
-  const s: FlagScore = { flag, tp: 0, fn: 0, fp: 0, allowed: 0, incidental: 0, controlsFlagged: 0, breaches: 0, precision: null, recall: null, examples: { fp: [], fn: [], breaches: [] } };
+export function scoreFlag(
+  truth: GroundTruth,
+  raised: Raised,
+  flag: ScoredFlag,
+  confirm?: (upn: string) => boolean,
+): FlagScore {
+  const s: FlagScore = {
+    flag,
+    tp: 0,
+    fn: 0,
+    fp: 0,
+    allowed: 0,
+    incidental: 0,
+    controlsFlagged: 0,
+    breaches: 0,
+    precision: null,
+    recall: null,
+    examples: { fp: [], fn: [], breaches: [] },
+  };
   const note = (list: string[], what: string) => {
     if (list.length < 5) list.push(what);
   };
@@ -279,7 +354,10 @@ export function scoreFlag(truth: GroundTruth, raised: Raised, flag: ScoredFlag, 
     else s.breaches++;
     note(s.examples.breaches, `${b.id} ${b.kind} (${b.class}) ${b.unit === 'school' ? b.urn : unitsOf(b).join('+')}`);
   }
-  const incidentalIllness = flag === 'illness_15_days' ? new Set(truth.background.filter((e) => e.kind === 'illness_15_days').map((e) => e.upn)) : new Set<string>();
+  const incidentalIllness =
+    flag === 'illness_15_days'
+      ? new Set(truth.background.filter((e) => e.kind === 'illness_15_days').map((e) => e.upn))
+      : new Set<string>();
 
   if (flag === 'school_coding') {
     const expectedUrns = new Set(expected.map((b) => b.urn));
@@ -335,11 +413,18 @@ export function scoreFlag(truth: GroundTruth, raised: Raised, flag: ScoredFlag, 
 
 /** A duty's score meets the same targets (a score with nothing planted and nothing raised passes). */
 export function dutyMeetsTargets(s: DutyScore): boolean {
-  return (s.precision === null || s.precision >= TARGETS.precision) && (s.recall === null || s.recall >= TARGETS.recall);
+  return (
+    (s.precision === null || s.precision >= TARGETS.precision) && (s.recall === null || s.recall >= TARGETS.recall)
+  );
 }
 
 export function meetsTargets(s: FlagScore): boolean {
-  return (s.precision === null || s.precision >= TARGETS.precision) && (s.recall === null || s.recall >= TARGETS.recall) && s.controlsFlagged === 0 && s.breaches === 0;
+  return (
+    (s.precision === null || s.precision >= TARGETS.precision) &&
+    (s.recall === null || s.recall >= TARGETS.recall) &&
+    s.controlsFlagged === 0 &&
+    s.breaches === 0
+  );
 }
 
 // ---- An independent count for flags the ground truth does not list --------------------------------
@@ -353,12 +438,22 @@ export function meetsTargets(s: FlagScore): boolean {
  * reading of docs/design.md §2.5 (one academic year: the generator writes one).
  */
 export function definitionCheck(registers: readonly SchoolRegister[]): (flag: ScoredFlag, upn: string) => boolean {
-  const byUpn = new Map<string, Array<{ marks: string; days: Uint8Array; start: number; first: number; last: number; dob?: string }>>();
+  const byUpn = new Map<
+    string,
+    Array<{ marks: string; days: Uint8Array; start: number; first: number; last: number; dob?: string }>
+  >();
   for (const r of registers) {
     const days = sessionDays(r);
     const start = dayNumber(academicYearStart(r.academicYear));
     for (const p of r.pupils.values()) {
-      const entry = { marks: p.marks, days, start, first: dayNumber(p.firstListed) - start, last: dayNumber(p.lastListed) - start, dob: p.dob };
+      const entry = {
+        marks: p.marks,
+        days,
+        start,
+        first: dayNumber(p.firstListed) - start,
+        last: dayNumber(p.lastListed) - start,
+        dob: p.dob,
+      };
       byUpn.set(p.upn, [...(byUpn.get(p.upn) ?? []), entry]);
     }
   }
@@ -375,7 +470,7 @@ export function definitionCheck(registers: readonly SchoolRegister[]): (flag: Sc
     const span = dob ? compulsorySchoolAge(dob) : undefined;
     const lo = span ? dayNumber(span.from) - start : -Infinity;
     const hi = span ? dayNumber(span.to) - start : Infinity;
-    const inAge = (slot: number): boolean => (slot >> 1) >= lo && (slot >> 1) <= hi;
+    const inAge = (slot: number): boolean => slot >> 1 >= lo && slot >> 1 <= hi;
     // One code per session: attendance or authorised absence at any school wins over unauthorised.
     const codes: Array<string | null> = new Array(DAYS_PER_YEAR_SLOT * 2).fill(null);
     for (let i = 0; i < codes.length; i++) {
@@ -386,7 +481,8 @@ export function definitionCheck(registers: readonly SchoolRegister[]): (flag: Sc
           if (codes[i] === null && c !== null) codes[i] = c;
           continue;
         }
-        if (codes[i] === null || notPossible.has(codes[i] as string) || unauthorised.has(codes[i] as string)) codes[i] = c;
+        if (codes[i] === null || notPossible.has(codes[i] as string) || unauthorised.has(codes[i] as string))
+          codes[i] = c;
       }
     }
     if (flag === 'penalty_notice_threshold') {
@@ -394,7 +490,8 @@ export function definitionCheck(registers: readonly SchoolRegister[]): (flag: Sc
       for (let d = 0; d < DAYS_PER_YEAR_SLOT; d++) {
         const n = start + d;
         const monday = n - ((new Date(`${fromDayNumber(n)}T00:00:00Z`).getUTCDay() + 6) % 7);
-        const count = (thresholdCodes.has(codes[2 * d] ?? '') ? 1 : 0) + (thresholdCodes.has(codes[2 * d + 1] ?? '') ? 1 : 0);
+        const count =
+          (thresholdCodes.has(codes[2 * d] ?? '') ? 1 : 0) + (thresholdCodes.has(codes[2 * d + 1] ?? '') ? 1 : 0);
         const schoolWeek = list.some((e) => d >= e.first && d <= e.last && e.days[d]);
         if (schoolWeek || count > 0) perWeek.set(monday, (perWeek.get(monday) ?? 0) + count);
       }
@@ -441,20 +538,27 @@ export function scoreUnresolvedN(la: LoadedLa, truth: GroundTruth): UnresolvedNS
   for (const r of la.registers) {
     const cal = calendars.get(r.urn);
     if (!cal) continue;
-    for (const n of unresolvedNSessions(sessionsCodedN(r), cal, la.to, limit)) listed.add(`${n.upn} ${n.date} ${n.session}`);
+    for (const n of unresolvedNSessions(sessionsCodedN(r), cal, la.to, limit))
+      listed.add(`${n.upn} ${n.date} ${n.session}`);
   }
   const planted = new Set<string>();
   for (const b of truth.behaviours) {
     if (b.kind !== 'unresolved_n' || !b.upn || !b.urn) continue;
     const cal = calendars.get(b.urn);
     for (const m of b.marks ?? []) {
-      if (!cal || unresolvedNSessions([{ upn: b.upn, date: m.date, session: 'AM' }], cal, la.to, limit).length === 0) continue;
+      if (!cal || unresolvedNSessions([{ upn: b.upn, date: m.date, session: 'AM' }], cal, la.to, limit).length === 0)
+        continue;
       if (m.am === 'N') planted.add(`${b.upn} ${m.date} AM`);
       if (m.pm === 'N') planted.add(`${b.upn} ${m.date} PM`);
     }
   }
   const missed = [...planted].filter((k) => !listed.has(k));
-  return { planted: planted.size, listed: planted.size - missed.length, otherListed: [...listed].filter((k) => !planted.has(k)).length, missed: missed.slice(0, 5) };
+  return {
+    planted: planted.size,
+    listed: planted.size - missed.length,
+    otherListed: [...listed].filter((k) => !planted.has(k)).length,
+    missed: missed.slice(0, 5),
+  };
 }
 
 // ---- The command ----------------------------------------------------------------------------------
@@ -479,7 +583,11 @@ export async function evaluate(options: { dir: string; settings?: PatternSetting
   const t0 = performance.now();
   const la = loadGeneratedLa(options.dir);
   const t1 = performance.now();
-  const result = detectPatterns({ schools: la.schools, period: { from: la.from, to: la.to }, settings: options.settings ?? DEFAULT_PATTERN_SETTINGS });
+  const result = detectPatterns({
+    schools: la.schools,
+    period: { from: la.from, to: la.to },
+    settings: options.settings ?? DEFAULT_PATTERN_SETTINGS,
+  });
   const t2 = performance.now();
   const raised = raisedByPatterns(result);
   addFrameworkFlags(raised, la.registers, la.academicYear);
@@ -488,12 +596,22 @@ export async function evaluate(options: { dir: string; settings?: PatternSetting
   const check = definitionCheck(la.registers);
   const scores = [
     ...PATTERN_FLAGS.map((f) => scoreFlag(truth, raised, f)),
-    ...FRAMEWORK_FLAGS.map((f) => scoreFlag(truth, raised, f, f === 'illness_15_days' ? undefined : (upn) => check(f, upn))),
+    ...FRAMEWORK_FLAGS.map((f) =>
+      scoreFlag(truth, raised, f, f === 'illness_15_days' ? undefined : (upn) => check(f, upn)),
+    ),
   ];
   const duties = evaluateDuties(options.dir, la, la.received);
   const unresolvedN = scoreUnresolvedN(la, truth);
   return {
-    dir: options.dir, from: la.from, to: la.to, schools: la.schools.length, pupils: result.pupilsAnalysed, rows: la.rows, scores, duties, unresolvedN,
+    dir: options.dir,
+    from: la.from,
+    to: la.to,
+    schools: la.schools.length,
+    pupils: result.pupilsAnalysed,
+    rows: la.rows,
+    scores,
+    duties,
+    unresolvedN,
     seconds: { generate: 0, load: (t1 - t0) / 1000, detect: (t2 - t1) / 1000, framework: (t3 - t2) / 1000 },
     pass: scores.every(meetsTargets) && duties.every(dutyMeetsTargets) && unresolvedN.missed.length === 0,
   };
@@ -504,8 +622,17 @@ const pct = (v: number | null) => (v === null ? '  —  ' : `${(v * 100).toFixed
 export function report(e: Evaluation): string {
   const head = ['flag', 'TP', 'FP', 'FN', 'may', 'incid.', 'controls', 'breaches', 'precision', 'recall', ''];
   const rows = e.scores.map((s) => [
-    s.flag, String(s.tp), String(s.fp), String(s.fn), String(s.allowed), String(s.incidental), String(s.controlsFlagged), String(s.breaches),
-    pct(s.precision), pct(s.recall), meetsTargets(s) ? 'ok' : 'FAIL',
+    s.flag,
+    String(s.tp),
+    String(s.fp),
+    String(s.fn),
+    String(s.allowed),
+    String(s.incidental),
+    String(s.controlsFlagged),
+    String(s.breaches),
+    pct(s.precision),
+    pct(s.recall),
+    meetsTargets(s) ? 'ok' : 'FAIL',
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
@@ -517,22 +644,37 @@ export function report(e: Evaluation): string {
     ...rows.map(line),
     '',
   ];
-  const dutyRows = e.duties.map((s) => [s.name, String(s.tp), String(s.fp), String(s.fn), pct(s.precision), pct(s.recall), dutyMeetsTargets(s) ? 'ok' : 'FAIL']);
+  const dutyRows = e.duties.map((s) => [
+    s.name,
+    String(s.tp),
+    String(s.fp),
+    String(s.fn),
+    pct(s.precision),
+    pct(s.recall),
+    dutyMeetsTargets(s) ? 'ok' : 'FAIL',
+  ]);
   const dutyHead = ['duty (issue 20)', 'TP', 'FP', 'FN', 'precision', 'recall', ''];
   const dutyWidths = dutyHead.map((h, i) => Math.max(h.length, ...dutyRows.map((r) => r[i].length)));
-  const dutyLine = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(dutyWidths[i]) : c.padStart(dutyWidths[i]))).join('  ');
+  const dutyLine = (r: string[]) =>
+    r.map((c, i) => (i === 0 ? c.padEnd(dutyWidths[i]) : c.padStart(dutyWidths[i]))).join('  ');
   out.push(dutyLine(dutyHead), ...dutyRows.map(dutyLine), '');
   for (const s of e.duties) {
     const ex = [...s.examples.fp.map((x) => `FP ${x}`), ...s.examples.fn.map((x) => `FN ${x}`)];
     if (ex.length > 0) out.push(`${s.name}: ${ex.join('; ')}`);
   }
   for (const s of e.scores) {
-    const ex = [...s.examples.fp.map((x) => `FP ${x}`), ...s.examples.fn.map((x) => `FN ${x}`), ...s.examples.breaches.map((x) => `must not: ${x}`)];
+    const ex = [
+      ...s.examples.fp.map((x) => `FP ${x}`),
+      ...s.examples.fn.map((x) => `FN ${x}`),
+      ...s.examples.breaches.map((x) => `must not: ${x}`),
+    ];
     if (ex.length > 0) out.push(`${s.flag}: ${ex.join('; ')}`);
   }
   const n = e.unresolvedN;
-  out.push(`unresolved N (data quality, limit ${DEFAULT_LA_SETTINGS.unresolvedNSchoolDays} school days, as at ${e.to}): ${n.listed} of ${n.planted} planted sessions listed` +
-    `${n.missed.length ? ` — missed: ${n.missed.join('; ')}` : ''}; ${n.otherListed} other (background N not yet corrected)`);
+  out.push(
+    `unresolved N (data quality, limit ${DEFAULT_LA_SETTINGS.unresolvedNSchoolDays} school days, as at ${e.to}): ${n.listed} of ${n.planted} planted sessions listed` +
+      `${n.missed.length ? ` — missed: ${n.missed.join('; ')}` : ''}; ${n.otherListed} other (background N not yet corrected)`,
+  );
   out.push(
     `Times: generate ${e.seconds.generate.toFixed(1)} s, registers ${e.seconds.load.toFixed(1)} s, detectors ${e.seconds.detect.toFixed(1)} s, National Framework flags ${e.seconds.framework.toFixed(1)} s`,
     e.pass ? 'PASS: every detector and flag meets its targets.' : 'FAIL: see the rows marked FAIL.',
@@ -548,14 +690,24 @@ export async function run(args: string[]): Promise<number> {
     return 0;
   }
   // The varied LAs (issue 21): scored as of several dates; exit 1 when they miss their targets.
-  const list = (name: string, fallback: readonly string[]) => (stringOption(parsed, name)?.split(',').map((x) => x.trim()).filter(Boolean)) ?? [...fallback];
+  const list = (name: string, fallback: readonly string[]) =>
+    stringOption(parsed, name)
+      ?.split(',')
+      .map((x) => x.trim())
+      .filter(Boolean) ?? [...fallback];
   const varied = () => {
     const v = runVariedEvaluation({
       seeds: list('varied-seeds', VARIED_DEFAULTS.seeds),
       schools: numberOption(parsed, 'varied-schools', VARIED_DEFAULTS.schools),
       pupils: numberOption(parsed, 'varied-pupils', VARIED_DEFAULTS.pupils),
       dates: list('dates', VARIED_DATES),
-      ...(stringOption(parsed, 'window-months') !== undefined ? { settings: patternSettings(DEFAULT_LA_SETTINGS, { holidayAdjacent: { windowMonths: numberOption(parsed, 'window-months', 12) } }) } : {}),
+      ...(stringOption(parsed, 'window-months') !== undefined
+        ? {
+            settings: patternSettings(DEFAULT_LA_SETTINGS, {
+              holidayAdjacent: { windowMonths: numberOption(parsed, 'window-months', 12) },
+            }),
+          }
+        : {}),
       onProgress: (m) => process.stderr.write(`${m}\n`),
     });
     process.stdout.write(parsed.options.json ? `${JSON.stringify(v, null, 2)}\n` : variedReport(v));
@@ -574,7 +726,9 @@ export async function run(args: string[]): Promise<number> {
       to: stringOption(parsed, 'to', EVALUATION_LA.to) as string,
       seed: stringOption(parsed, 'seed', EVALUATION_LA.seed) as string,
     };
-    process.stderr.write(`generating a synthetic LA (${options.schools} schools, ${options.pupils} pupils, ${options.from} to ${options.to}, seed ${options.seed})…\n`);
+    process.stderr.write(
+      `generating a synthetic LA (${options.schools} schools, ${options.pupils} pupils, ${options.from} to ${options.to}, seed ${options.seed})…\n`,
+    );
     const started = performance.now();
     await generateLa({ ...options, out: dir, characteristics: 'on-change' });
     generateSeconds = (performance.now() - started) / 1000;

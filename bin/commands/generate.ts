@@ -12,7 +12,8 @@ import { academicYearOf, addDays, todayInEngland } from '../../shared/domain/dat
 import { generateLa, type GenerateProgress } from '../../local/synthetic/index.js';
 import { numberOption, parseArgs, stringOption } from './args.js';
 
-const USAGE = 'usage: generate --out DIR [--schools 30] [--pupils 8000] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--seed S] [--la-code 999] [--characteristics every-row|on-change] [--force]';
+const USAGE =
+  'usage: generate --out DIR [--schools 30] [--pupils 8000] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--seed S] [--la-code 999] [--characteristics every-row|on-change] [--force]';
 
 export async function run(args: string[]): Promise<number> {
   const parsed = parseArgs(args);
@@ -54,7 +55,9 @@ export async function run(args: string[]): Promise<number> {
       onProgress: progress,
     });
     const seconds = (performance.now() - started) / 1000;
-    process.stderr.write(`\nwrote ${summary.files.total} returns (${summary.rows.daily.toLocaleString('en-GB')} rows, ${mb(summary.bytes)}) for ${summary.schools.inArea} schools and ${summary.pupils.total} pupils in ${seconds.toFixed(1)} s\n`);
+    process.stderr.write(
+      `\nwrote ${summary.files.total} returns (${summary.rows.daily.toLocaleString('en-GB')} rows, ${mb(summary.bytes)}) for ${summary.schools.inArea} schools and ${summary.pupils.total} pupils in ${seconds.toFixed(1)} s\n`,
+    );
     process.stdout.write(`${JSON.stringify({ ...summary, seconds: Number(seconds.toFixed(1)) }, null, 2)}\n`);
     return 0;
   } catch (err) {

@@ -21,7 +21,14 @@ export async function run(): Promise<number> {
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   const dataDir = dataDirectory();
   const web = await buildWeb();
-  const runtime = await startLocalRuntime({ dataDir, port: port(), host: process.env.HOST ?? '127.0.0.1', patternsTimer: true, notificationsTimer: true, webApp: { distDir: web.outDir } });
+  const runtime = await startLocalRuntime({
+    dataDir,
+    port: port(),
+    host: process.env.HOST ?? '127.0.0.1',
+    patternsTimer: true,
+    notificationsTimer: true,
+    webApp: { distDir: web.outDir },
+  });
   process.stdout.write(`Attendance Hub: open ${runtime.url}/ in a browser and sign in\n`);
   const stop = async () => {
     process.stderr.write('\nstopping…\n');
@@ -33,13 +40,22 @@ export async function run(): Promise<number> {
 
   const demo = demoWanted() ? await loadDemoIfEmpty(runtime) : undefined;
   // On a restart the store is kept: the sample school is then the first school the LA holds.
-  const sampleUrn = demo?.sampleUrn ?? (await listSchools()).filter((s) => !s.outOfArea).map((s) => s.urn).sort()[0] ?? '100001';
+  const sampleUrn =
+    demo?.sampleUrn ??
+    (await listSchools())
+      .filter((s) => !s.outOfArea)
+      .map((s) => s.urn)
+      .sort()[0] ??
+    '100001';
   // People to notify: the local sign-in's, once (an administrator changes them on the People page).
   if ((await listPeople()).length === 0) {
     for (const p of demoPeople(sampleUrn)) await putPersonAddress(p.sub, p, 'local-setup', new Date().toISOString());
   }
   const samplePath = join(dataDir, 'sample-return.csv');
-  writeFileSync(samplePath, sampleReturnFromDemo(join(dataDir, 'demo-la'), sampleUrn) ?? sampleReturnCsv(sampleUrn, runtime.laCode));
+  writeFileSync(
+    samplePath,
+    sampleReturnFromDemo(join(dataDir, 'demo-la'), sampleUrn) ?? sampleReturnCsv(sampleUrn, runtime.laCode),
+  );
   const rel = relative(process.cwd(), samplePath);
   const shownPath = rel && !rel.startsWith('..') ? rel : samplePath;
 

@@ -12,7 +12,9 @@ export async function run(args: string[]): Promise<number> {
   const parsed = parseArgs(args);
   const role = stringOption(parsed, 'role');
   if (!isRole(role)) {
-    process.stderr.write('usage: token --role <school|la_officer|vsh|admin> [--urn <6-digit URN>] [--la <LA code>] [--sub <id>] [--ttl <seconds>]\n');
+    process.stderr.write(
+      'usage: token --role <school|la_officer|vsh|admin> [--urn <6-digit URN>] [--la <LA code>] [--sub <id>] [--ttl <seconds>]\n',
+    );
     return 2;
   }
   const urn = stringOption(parsed, 'urn');

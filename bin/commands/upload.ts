@@ -27,7 +27,11 @@ function urnOf(path: string): string | undefined {
   try {
     const buf = Buffer.alloc(4096);
     const n = readSync(fd, buf, 0, buf.length, 0);
-    const lines = buf.subarray(0, n).toString('utf8').replace(/^\uFEFF/, '').split(/\r?\n/);
+    const lines = buf
+      .subarray(0, n)
+      .toString('utf8')
+      .replace(/^\uFEFF/, '')
+      .split(/\r?\n/);
     const header = lines[0]?.split(',').map((h) => h.trim().toLowerCase()) ?? [];
     const i = header.indexOf('urn');
     return i >= 0 ? lines[1]?.split(',')[i]?.trim() : undefined;
@@ -62,9 +66,15 @@ export async function run(args: string[]): Promise<number> {
     process.stderr.write(`no .csv or .xml files under ${target}\n`);
     return 2;
   }
-  const summary = await uploadAll(items, { url, concurrency: numberOption(parsed, 'concurrency', 4), onProgress: progressBar('uploading') });
+  const summary = await uploadAll(items, {
+    url,
+    concurrency: numberOption(parsed, 'concurrency', 4),
+    onProgress: progressBar('uploading'),
+  });
   for (const o of summary.outcomes.filter((x) => x.status === 'rejected' || x.status === 'processing')) {
-    process.stderr.write(`  ${o.status}: ${relative(process.cwd(), o.path)}${o.returnId ? ` (return ${o.returnId})` : ''} — ${o.detail ?? `HTTP ${o.httpStatus}`}\n`);
+    process.stderr.write(
+      `  ${o.status}: ${relative(process.cwd(), o.path)}${o.returnId ? ` (return ${o.returnId})` : ''} — ${o.detail ?? `HTTP ${o.httpStatus}`}\n`,
+    );
   }
   process.stdout.write(
     `${summary.files} files in ${summary.seconds.toFixed(1)} s: ${summary.accepted} accepted, ${summary.acceptedWithErrors} accepted with row errors, ` +

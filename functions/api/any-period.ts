@@ -27,7 +27,9 @@ const registers = new LruCache<string, { version: number; register: SchoolRegist
  */
 export async function currentRegisters(year: number, urns?: ReadonlySet<string>): Promise<SchoolRegister[]> {
   const pointers = urns
-    ? (await Promise.all([...urns].map((urn) => getSchoolViewPointer(urn, year)))).filter((p): p is ViewPointer => p !== undefined)
+    ? (await Promise.all([...urns].map((urn) => getSchoolViewPointer(urn, year)))).filter(
+        (p): p is ViewPointer => p !== undefined,
+      )
     : await listSchoolViewPointers(year);
   const found = new Map<string, SchoolRegister>();
   const stale: ViewPointer[] = [];
@@ -78,9 +80,23 @@ export async function pupilRowsForPeriod(
       let row = byUpn.get(p.upn);
       if (!row) {
         row = {
-          upn: p.upn, v: 0, forename: p.forename, surname: p.surname, yearGroup: p.yearGroup, sex: p.sex,
-          urns: [], cohorts: [], everCohorts: [], possible: 0, present: 0, approvedActivity: 0, authorised: 0, unauthorised: 0, late: 0,
-          flags: [], periodCounts: Array.from(emptyCounts()),
+          upn: p.upn,
+          v: 0,
+          forename: p.forename,
+          surname: p.surname,
+          yearGroup: p.yearGroup,
+          sex: p.sex,
+          urns: [],
+          cohorts: [],
+          everCohorts: [],
+          possible: 0,
+          present: 0,
+          approvedActivity: 0,
+          authorised: 0,
+          unauthorised: 0,
+          late: 0,
+          flags: [],
+          periodCounts: Array.from(emptyCounts()),
         };
         byUpn.set(p.upn, row);
       }
@@ -91,7 +107,14 @@ export async function pupilRowsForPeriod(
   }
   for (const row of byUpn.values()) {
     const t = totalsOf(row.periodCounts);
-    Object.assign(row, { possible: t.possible, present: t.present, approvedActivity: t.approvedActivity, authorised: t.authorised, unauthorised: t.unauthorised, late: t.late });
+    Object.assign(row, {
+      possible: t.possible,
+      present: t.present,
+      approvedActivity: t.approvedActivity,
+      authorised: t.authorised,
+      unauthorised: t.unauthorised,
+      late: t.late,
+    });
   }
   return [...byUpn.values()];
 }

@@ -2,7 +2,21 @@
  * The API Lambda's composition (docs/design.md §3): the use cases' ports wired once, to the stores,
  * and to the API's own read models where a use case needs them. Routes hand this to the use cases.
  */
-import { configuredSettings, ingestQueue, storedCalendars, storedRegistry, storedCareLists, storedFiles, storedImports, storedPatternFindings, storedPupils, storedReferrals, storedReturns, storedSchools, storedVirtualSchool } from '../../shared/app/wiring.js';
+import {
+  configuredSettings,
+  ingestQueue,
+  storedCalendars,
+  storedRegistry,
+  storedCareLists,
+  storedFiles,
+  storedImports,
+  storedPatternFindings,
+  storedPupils,
+  storedReferrals,
+  storedReturns,
+  storedSchools,
+  storedVirtualSchool,
+} from '../../shared/app/wiring.js';
 import { storedAuditLog, storedDutyRecords, storedSchoolCalendars } from '../../shared/app/wiring.js';
 import type { LaLists, LookedAfter, MissingEducation, PupilDuties, Registers, Views } from '../../shared/app/ports.js';
 import type { PatternRuns } from '../../shared/app/ports.js';
@@ -33,15 +47,26 @@ const laLists: LaLists = {
   all: (year, list, filter) => laListAll(year, list, filter),
   version: async (year) => (await getLaViewPointer(year))?.version ?? 0,
   page: (year, list, filter, limit, cursor, binding) =>
-    laListPageAfter(year, list, filter, limit, cursor, binding, async (pk) => (await currentLaView(year))?.listCounts[pk] ?? 0),
+    laListPageAfter(
+      year,
+      list,
+      filter,
+      limit,
+      cursor,
+      binding,
+      async (pk) => (await currentLaView(year))?.listCounts[pk] ?? 0,
+    ),
 };
 
 const lookedAfter: LookedAfter = { among: (upns, asOf) => lookedAfterAmong(upns, asOf) };
 
 /** What the statutory duties add to a pupil view and to the referral suggestions (shared/app/duties.ts). */
-const duties: PupilDuties = { fieldsFor: (principal, upn, year, urns) => pupilDutyFields(app, principal, upn, year, urns) };
+const duties: PupilDuties = {
+  fieldsFor: (principal, upn, year, urns) => pupilDutyFields(app, principal, upn, year, urns),
+};
 const missingEducation: MissingEducation = {
-  withChildrenMissingEducation: (principal, suggestions, year, hasOpenCase, urn) => withChildrenMissingEducation(app, principal, suggestions, year, hasOpenCase, urn),
+  withChildrenMissingEducation: (principal, suggestions, year, hasOpenCase, urn) =>
+    withChildrenMissingEducation(app, principal, suggestions, year, hasOpenCase, urn),
 };
 
 /** Any other period, from the registers this instance holds. */
@@ -59,7 +84,9 @@ const patternRuns: PatternRuns = {
   update: (runId, changes) => updatePatternRun(runId, changes),
   start: async (request) => {
     const payload = Buffer.from(JSON.stringify(request));
-    await lambdaClient().send(new InvokeCommand({ FunctionName: runtimeConfig().patternsFunction, InvocationType: 'Event', Payload: payload }));
+    await lambdaClient().send(
+      new InvokeCommand({ FunctionName: runtimeConfig().patternsFunction, InvocationType: 'Event', Payload: payload }),
+    );
   },
 };
 

@@ -14,14 +14,32 @@ import { recordAudit, recordAuditOfPupils } from '../../shared/store/audit.js';
 import type { Principal } from '../../shared/domain/access.js';
 import { fitForLambda } from './large-responses.js';
 import { InvalidCursorError, loadCursorSigningKey } from '../../shared/store/table.js';
-import { authorise, checkRoute, principalOf, problem, Problem, problemResponse, validationProblem, type AuditNote, type Event, type Result, type RouteAudit, type RouteDef } from './http.js';
+import {
+  authorise,
+  checkRoute,
+  principalOf,
+  problem,
+  Problem,
+  problemResponse,
+  validationProblem,
+  type AuditNote,
+  type Event,
+  type Result,
+  type RouteAudit,
+  type RouteDef,
+} from './http.js';
 import { allRoutes } from './routes/index.js';
 
 /** A refusal by the access rules is an audited event too: who tried what. Best effort: the answer stays 403. */
 async function auditDenied(def: RouteDef, event: Event): Promise<void> {
   const caller = principalOf(event);
   if (!caller) return;
-  await recordAudit(caller, { action: 'denied', target: `${def.method} ${def.path}`, outcome: 'forbidden', ...(caller.urn ? { urn: caller.urn } : {}) }).catch((err: unknown) => {
+  await recordAudit(caller, {
+    action: 'denied',
+    target: `${def.method} ${def.path}`,
+    outcome: 'forbidden',
+    ...(caller.urn ? { urn: caller.urn } : {}),
+  }).catch((err: unknown) => {
     logger.error('audit of a refusal failed', { error: errorSummary(err) });
   });
 }
@@ -55,8 +73,13 @@ class RequestAudit implements RouteAudit {
   async write(): Promise<void> {
     const notes = this.notes.splice(0);
     // Written together, not one after another: a request waits for its audit once.
-    await Promise.all(notes.map(({ note, upns }) =>
-      upns ? recordAuditOfPupils(this.principal, { ...note, action: this.action }, upns) : recordAudit(this.principal, { ...note, action: this.action })));
+    await Promise.all(
+      notes.map(({ note, upns }) =>
+        upns
+          ? recordAuditOfPupils(this.principal, { ...note, action: this.action }, upns)
+          : recordAudit(this.principal, { ...note, action: this.action }),
+      ),
+    );
   }
 }
 
@@ -95,12 +118,15 @@ export function runRoute(def: RouteDef) {
       } else {
         const principal = authorise(def, event);
         // Once per process: the table's shared cursor key, so any instance accepts any instance's cursors.
-        await loadCursorSigningKey().catch((err: unknown) => logger.warn('cursor signing key not loaded; this instance signs with its own', { error: errorSummary(err) }));
+        await loadCursorSigningKey().catch((err: unknown) =>
+          logger.warn('cursor signing key not loaded; this instance signs with its own', { error: errorSummary(err) }),
+        );
         const query = parseQuery(def, event);
         audit = 'action' in def.audit ? new RequestAudit(def.audit.action, principal) : undefined;
         result = await def.handler({ ...request(query), principal, audit: audit ?? NO_AUDIT });
         if (audit && !audit.noted) {
-          const outcome = result.statusCode !== undefined && result.statusCode >= 400 ? `status:${result.statusCode}` : 'ok';
+          const outcome =
+            result.statusCode !== undefined && result.statusCode >= 400 ? `status:${result.statusCode}` : 'ok';
           audit.record({ target: `${def.method} ${event.rawPath ?? def.path}`.slice(0, 200), outcome });
         }
         await audit?.write();
@@ -124,7 +150,10 @@ export function errorResponse(err: unknown): Result {
   if (err instanceof Problem) return problemResponse(err);
   if (err instanceof z.ZodError) return problemResponse(validationProblem('body', err));
   // A cursor a route did not check itself is still the client's fault, never a 500.
-  if (err instanceof InvalidCursorError) return problemResponse(problem(400, 'The cursor is not one this service issued.', [{ field: 'cursor', message: 'unrecognised cursor' }]));
+  if (err instanceof InvalidCursorError)
+    return problemResponse(
+      problem(400, 'The cursor is not one this service issued.', [{ field: 'cursor', message: 'unrecognised cursor' }]),
+    );
   const status = (err as { statusCode?: number })?.statusCode;
   if (status === 404) return problemResponse(problem(404, 'No such route.'));
   if (status === 405) return problemResponse(problem(405, 'This route does not accept that method.'));
@@ -142,7 +171,14 @@ const ROUTE_PATTERNS = allRoutes.map((def) => ({
 export function noRouteProblem(method: string, path: string): Problem {
   const allowed = [...new Set(ROUTE_PATTERNS.filter((r) => r.pattern.test(path)).map((r) => r.method))];
   if (allowed.length === 0 || allowed.includes(method as never)) return problem(404, 'No such route.');
-  return new Problem(405, 'Method not allowed', `${method} is not allowed here; allowed: ${allowed.join(', ')}.`, undefined, {}, { allow: allowed.join(', ') });
+  return new Problem(
+    405,
+    'Method not allowed',
+    `${method} is not allowed here; allowed: ${allowed.join(', ')}.`,
+    undefined,
+    {},
+    { allow: allowed.join(', ') },
+  );
 }
 
 export function noRouteResponse(method: string, path: string): Result {

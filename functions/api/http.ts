@@ -13,7 +13,9 @@ import type { Outcome, Refusal, RefusalKind } from '../../shared/app/outcome.js'
 import { canonicalJson, decodeCursor, encodeCursor } from '../../shared/store/table.js';
 
 export type Event = APIGatewayProxyEventV2 & {
-  requestContext: APIGatewayProxyEventV2['requestContext'] & { authorizer?: { jwt?: { claims?: Record<string, unknown> } } };
+  requestContext: APIGatewayProxyEventV2['requestContext'] & {
+    authorizer?: { jwt?: { claims?: Record<string, unknown> } };
+  };
 };
 export type Result = APIGatewayProxyStructuredResultV2;
 
@@ -89,7 +91,8 @@ export function checkRoute(def: RouteDef): RouteDef {
   if (!((typeof action === 'string' && /^[a-z_]+$/.test(action)) !== (typeof none === 'string' && none.length > 0))) {
     throw new RouteDeclarationError(`${name}: no audit declared (audit must be { action } or { none: reason })`);
   }
-  if (access === 'public' && action !== undefined) throw new RouteDeclarationError(`${name}: a public route has no caller to audit`);
+  if (access === 'public' && action !== undefined)
+    throw new RouteDeclarationError(`${name}: a public route has no caller to audit`);
   return def;
 }
 
@@ -122,26 +125,59 @@ export class Problem extends Error {
 }
 
 const TITLES: Record<number, string> = {
-  400: 'Bad request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not found', 405: 'Method not allowed',
-  406: 'Not acceptable', 409: 'Conflict', 412: 'Precondition failed', 413: 'Payload too large',
-  415: 'Unsupported media type', 422: 'Unprocessable content', 428: 'Precondition required', 500: 'Internal error',
+  400: 'Bad request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not found',
+  405: 'Method not allowed',
+  406: 'Not acceptable',
+  409: 'Conflict',
+  412: 'Precondition failed',
+  413: 'Payload too large',
+  415: 'Unsupported media type',
+  422: 'Unprocessable content',
+  428: 'Precondition required',
+  500: 'Internal error',
 };
 
-export function problem(status: number, detail: string, errors?: ProblemDetail[], extra?: Record<string, unknown>): Problem {
+export function problem(
+  status: number,
+  detail: string,
+  errors?: ProblemDetail[],
+  extra?: Record<string, unknown>,
+): Problem {
   return new Problem(status, TITLES[status] ?? 'Error', detail, errors, extra);
 }
 
 export function problemResponse(p: Problem): Result {
-  const type = `https://attendance-hub.example/problems/${p.title.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '')}`;
+  const type = `https://attendance-hub.example/problems/${p.title
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')}`;
   return {
     statusCode: p.status,
     headers: { 'content-type': 'application/problem+json', ...p.headers },
-    body: JSON.stringify({ type, title: p.title, status: p.status, detail: p.detail, ...(p.errors ? { errors: p.errors } : {}), ...p.extra }),
+    body: JSON.stringify({
+      type,
+      title: p.title,
+      status: p.status,
+      detail: p.detail,
+      ...(p.errors ? { errors: p.errors } : {}),
+      ...p.extra,
+    }),
   };
 }
 
 const STATUS_OF_REFUSAL: Record<RefusalKind, number> = {
-  not_found: 404, forbidden: 403, invalid: 400, unacceptable: 422, conflict: 409, stale: 412, version_required: 428, too_large: 413, unsupported: 415,
+  not_found: 404,
+  forbidden: 403,
+  invalid: 400,
+  unacceptable: 422,
+  conflict: 409,
+  stale: 412,
+  version_required: 428,
+  too_large: 413,
+  unsupported: 415,
 };
 
 /** A use case's refusal as the problem that answers it (docs/design.md §3: the door presents, the use case decides). */
@@ -159,7 +195,11 @@ export function resultOf<T>(outcome: Outcome<T>): T {
 /** zod issues → problem `errors`, naming each parameter and what was expected. */
 export function validationProblem(where: 'query' | 'body' | 'path', error: z.ZodError): Problem {
   const errors = error.issues.map((i) => ({ field: i.path.join('.') || where, message: i.message }));
-  return problem(400, `Invalid ${where === 'query' ? 'query parameters' : where === 'path' ? 'path' : 'request body'}: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`, errors);
+  return problem(
+    400,
+    `Invalid ${where === 'query' ? 'query parameters' : where === 'path' ? 'path' : 'request body'}: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`,
+    errors,
+  );
 }
 
 // ---- Caller --------------------------------------------------------------------------------------
@@ -174,7 +214,11 @@ export function principalOf(event: Event): Principal | undefined {
   let role: unknown = claims.role;
   if (!role && claims['cognito:groups'] !== undefined) {
     const g = claims['cognito:groups'];
-    const groups = Array.isArray(g) ? g : String(g).replace(/^\[|\]$/g, '').split(/[\s,]+/);
+    const groups = Array.isArray(g)
+      ? g
+      : String(g)
+          .replace(/^\[|\]$/g, '')
+          .split(/[\s,]+/);
     role = groups.find((x) => isRole(x));
   }
   if (!isRole(role)) return undefined;
@@ -189,7 +233,8 @@ export function principalOf(event: Event): Principal | undefined {
 export function authorise(def: CallerRouteDef, event: Event): Principal {
   const principal = principalOf(event);
   if (!principal) throw problem(401, 'A valid bearer token is required.');
-  if (principal.la !== runtimeConfig().laCode) throw problem(403, 'This token was issued for a different local authority.');
+  if (principal.la !== runtimeConfig().laCode)
+    throw problem(403, 'This token was issued for a different local authority.');
   const refusal = refusalOf(principal, def.access);
   if (refusal) throw problem(403, refusal);
   return principal;
@@ -262,7 +307,11 @@ export const pageQuery = {
  * the snapshot it came from: a cursor that was changed, made up, used with another query or after
  * the list moved on is refused with 400 (issue 15), so an offset never lands in another list.
  */
-export function pageOf<T>(items: readonly T[], query: { limit?: number; cursor?: string } & Record<string, unknown>, snapshot: string): { items: T[]; nextCursor: string | null } {
+export function pageOf<T>(
+  items: readonly T[],
+  query: { limit?: number; cursor?: string } & Record<string, unknown>,
+  snapshot: string,
+): { items: T[]; nextCursor: string | null } {
   const { limit, cursor, ...rest } = query;
   const binding = `page:${snapshot}|${canonicalJson(rest)}`;
   let offset = 0;
@@ -271,10 +320,16 @@ export function pageOf<T>(items: readonly T[], query: { limit?: number; cursor?:
     try {
       parsed = decodeCursor(cursor, binding);
     } catch {
-      throw problem(400, 'The cursor is not one this service issued for this list as it now stands; start the list again.', [{ field: 'cursor', message: 'unrecognised cursor' }]);
+      throw problem(
+        400,
+        'The cursor is not one this service issued for this list as it now stands; start the list again.',
+        [{ field: 'cursor', message: 'unrecognised cursor' }],
+      );
     }
     if (typeof parsed.o !== 'number' || !Number.isInteger(parsed.o) || parsed.o < 0) {
-      throw problem(400, 'The cursor is not one this service issued.', [{ field: 'cursor', message: 'unrecognised cursor' }]);
+      throw problem(400, 'The cursor is not one this service issued.', [
+        { field: 'cursor', message: 'unrecognised cursor' },
+      ]);
     }
     offset = parsed.o;
   }

@@ -18,7 +18,12 @@ import { paths } from '../../shared/store/keys.js';
 import type { Result } from './http.js';
 
 /** 303 See Other to a presigned GET of one object, downloaded under `filename` with `contentType`. */
-export async function redirectToObject(bucket: string, key: string, filename: string, contentType: string): Promise<Result> {
+export async function redirectToObject(
+  bucket: string,
+  key: string,
+  filename: string,
+  contentType: string,
+): Promise<Result> {
   const url = await getSignedUrl(
     s3Client(),
     new GetObjectCommand({
@@ -61,7 +66,9 @@ export async function fitForLambda(result: Result): Promise<Result> {
   const id = `${Date.now().toString(36)}${randomBytes(12).toString('hex')}`;
   const key = paths.responseExport(id, ext);
   const bucket = runtimeConfig().registersBucket;
-  const body = result.isBase64Encoded ? Buffer.from(result.body as string, 'base64') : Buffer.from(result.body as string, 'utf8');
+  const body = result.isBase64Encoded
+    ? Buffer.from(result.body as string, 'base64')
+    : Buffer.from(result.body as string, 'utf8');
   await putBlob(bucket, key, body, contentType);
   return redirectToObject(bucket, key, filename, contentType);
 }

@@ -48,7 +48,7 @@ class Components {
     };
     // A definition that differs from the one already held under its id gets its own name; renaming
     // one can change those that refer to it, hence the loop (it ends: each id is renamed at most once).
-    for (let changed = true; changed; ) {
+    for (let changed = true; changed;) {
       changed = false;
       for (const [id, def] of Object.entries(defs)) {
         const name = names.get(id) as string;
@@ -69,30 +69,82 @@ class Components {
  * the routes' own schemas because a header is read from `headers[...]` inside a handler, which the
  * route definition does not declare; test/unit/api/openapi.test.ts checks each against behaviour.
  */
-export const HEADER_CONTRACT: Record<string, { request?: Json[]; response?: Record<string, Json>; status?: Record<number, string> }> = {
-  'POST /v1/returns': { response: { Location: { description: 'The return\'s status URL', schema: { type: 'string' } } } },
-  'POST /v1/patterns/runs': { response: { Location: { description: 'The run\'s status URL', schema: { type: 'string' } } } },
+export const HEADER_CONTRACT: Record<
+  string,
+  { request?: Json[]; response?: Record<string, Json>; status?: Record<number, string> }
+> = {
+  'POST /v1/returns': {
+    response: { Location: { description: "The return's status URL", schema: { type: 'string' } } },
+  },
+  'POST /v1/patterns/runs': {
+    response: { Location: { description: "The run's status URL", schema: { type: 'string' } } },
+  },
   'POST /v1/referrals': {
-    request: [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 200 }, description: 'Repeating a creation with the same key returns the case created the first time (Idempotent-Replayed: true)' }],
+    request: [
+      {
+        name: 'Idempotency-Key',
+        in: 'header',
+        required: false,
+        schema: { type: 'string', maxLength: 200 },
+        description:
+          'Repeating a creation with the same key returns the case created the first time (Idempotent-Replayed: true)',
+      },
+    ],
     response: {
       Location: { description: 'The new case', schema: { type: 'string' } },
       ETag: { description: 'The case version, for If-Match', schema: { type: 'string' } },
-      'Idempotent-Replayed': { description: '"true" when the answer is a replay of an earlier creation with the same key', schema: { type: 'string' } },
+      'Idempotent-Replayed': {
+        description: '"true" when the answer is a replay of an earlier creation with the same key',
+        schema: { type: 'string' },
+      },
     },
   },
-  'GET /v1/referrals/{id}': { response: { ETag: { description: 'The case version, for If-Match', schema: { type: 'string' } } } },
+  'GET /v1/referrals/{id}': {
+    response: { ETag: { description: 'The case version, for If-Match', schema: { type: 'string' } } },
+  },
   'PATCH /v1/referrals/{id}': {
-    request: [{ name: 'If-Match', in: 'header', required: true, schema: { type: 'string' }, description: 'The ETag of the case as read (e.g. "3"); 428 without it, 412 when the case has changed since' }],
+    request: [
+      {
+        name: 'If-Match',
+        in: 'header',
+        required: true,
+        schema: { type: 'string' },
+        description: 'The ETag of the case as read (e.g. "3"); 428 without it, 412 when the case has changed since',
+      },
+    ],
     response: { ETag: { description: 'The new case version', schema: { type: 'string' } } },
-    status: { 409: 'The change conflicts with the case\'s state', 412: 'The case has changed since it was read', 422: 'The change is refused by the case rules', 428: 'If-Match is required' },
+    status: {
+      409: "The change conflicts with the case's state",
+      412: 'The case has changed since it was read',
+      422: 'The change is refused by the case rules',
+      428: 'If-Match is required',
+    },
   },
   'POST /v1/referrals/{id}/events': {
-    request: [{ name: 'If-Match', in: 'header', required: true, schema: { type: 'string' }, description: 'The ETag of the case as read (e.g. "3"); 428 without it, 412 when the case has changed since' }],
+    request: [
+      {
+        name: 'If-Match',
+        in: 'header',
+        required: true,
+        schema: { type: 'string' },
+        description: 'The ETag of the case as read (e.g. "3"); 428 without it, 412 when the case has changed since',
+      },
+    ],
     response: { ETag: { description: 'The new case version', schema: { type: 'string' } } },
-    status: { 409: 'The event conflicts with the case\'s state', 412: 'The case has changed since it was read', 422: 'The event is refused by the case rules', 428: 'If-Match is required' },
+    status: {
+      409: "The event conflicts with the case's state",
+      412: 'The case has changed since it was read',
+      422: 'The event is refused by the case rules',
+      428: 'If-Match is required',
+    },
   },
   'GET /v1/returns/{returnId}/file': {
-    response: { Location: { description: 'A presigned S3 URL of the file, valid for a few minutes', schema: { type: 'string', format: 'uri' } } },
+    response: {
+      Location: {
+        description: 'A presigned S3 URL of the file, valid for a few minutes',
+        schema: { type: 'string', format: 'uri' },
+      },
+    },
   },
 };
 
@@ -102,39 +154,58 @@ const gatewayOrProblem = { ...problemContent, 'application/json': { schema: GATE
 
 function errorResponses(def: RouteDef): Record<string, Json> {
   const out: Record<string, Json> = {};
-  const add = (code: number, description: string, content: Json = problemContent) => (out[String(code)] = { description, content });
+  const add = (code: number, description: string, content: Json = problemContent) =>
+    (out[String(code)] = { description, content });
   const hasParams = /\{\w+\}/.test(def.path);
   add(400, 'The request is malformed: a parameter, header or body fails its schema (the problem names each)');
   if (def.access !== 'public') {
-    add(401, 'No valid bearer token (refused by the gateway\'s JWT authorizer, or by the API for missing claims)', gatewayOrProblem);
+    add(
+      401,
+      "No valid bearer token (refused by the gateway's JWT authorizer, or by the API for missing claims)",
+      gatewayOrProblem,
+    );
     add(403, 'The role may not do this, or the token is for another LA');
   }
-  if (hasParams || def.access !== 'public') add(404, 'No such thing, or none within the caller\'s scope (the same answer either way)');
+  if (hasParams || def.access !== 'public')
+    add(404, "No such thing, or none within the caller's scope (the same answer either way)");
   if (def.body) {
-    add(413, 'The body is over the route\'s limit (or the gateway\'s 10 MB)', gatewayOrProblem);
-    add(415, 'The body\'s media type is not one this route takes');
+    add(413, "The body is over the route's limit (or the gateway's 10 MB)", gatewayOrProblem);
+    add(415, "The body's media type is not one this route takes");
   }
   if (def.csv) add(406, 'The CSV export is over the size a response may have; narrow the query or page through JSON');
-  add(429, 'Too many requests: the gateway\'s throttle for this route', { 'application/json': { schema: GATEWAY_ERROR_REF } });
-  for (const [code, description] of Object.entries(HEADER_CONTRACT[`${def.method} ${def.path}`]?.status ?? {})) add(Number(code), description);
+  add(429, "Too many requests: the gateway's throttle for this route", {
+    'application/json': { schema: GATEWAY_ERROR_REF },
+  });
+  for (const [code, description] of Object.entries(HEADER_CONTRACT[`${def.method} ${def.path}`]?.status ?? {}))
+    add(Number(code), description);
   return out;
 }
 
 function successStatus(def: RouteDef): number {
-  return def.successStatus ?? (def.method === 'POST' ? (def.path === '/v1/returns' || def.path.endsWith('/runs') ? 202 : 201) : 200);
+  return (
+    def.successStatus ??
+    (def.method === 'POST' ? (def.path === '/v1/returns' || def.path.endsWith('/runs') ? 202 : 201) : 200)
+  );
 }
 
 function operation(def: RouteDef, components: Components): Json {
   const contract = HEADER_CONTRACT[`${def.method} ${def.path}`];
   const parameters: Json[] = [];
-  for (const m of def.path.matchAll(/\{(\w+)\}/g)) parameters.push({ name: m[1], in: 'path', required: true, schema: { type: 'string' } });
+  for (const m of def.path.matchAll(/\{(\w+)\}/g))
+    parameters.push({ name: m[1], in: 'path', required: true, schema: { type: 'string' } });
   if (def.query) {
     const js = components.schemaOf(def.query, 'input');
     const props = (js.properties ?? {}) as Record<string, Json>;
     const required = new Set((js.required as string[] | undefined) ?? []);
     for (const [name, schema] of Object.entries(props)) {
       const { description, ...rest } = schema;
-      parameters.push({ name, in: 'query', required: required.has(name), schema: rest, ...(description ? { description } : {}) });
+      parameters.push({
+        name,
+        in: 'query',
+        required: required.has(name),
+        schema: rest,
+        ...(description ? { description } : {}),
+      });
     }
   }
   parameters.push(...(contract?.request ?? []));
@@ -143,23 +214,31 @@ function operation(def: RouteDef, components: Components): Json {
     status === 303
       ? { description: 'See Other: fetch the content from the Location given (a presigned URL)' }
       : status === 204
-      ? { description: 'No Content: done' }
-      : {
-          description: 'Success',
-          content: {
-            'application/json': { schema: def.response ? components.schemaOf(def.response, 'output') : {} },
-            ...(def.csv ? { 'text/csv': { schema: { type: 'string' } } } : {}),
-          },
-        };
+        ? { description: 'No Content: done' }
+        : {
+            description: 'Success',
+            content: {
+              'application/json': { schema: def.response ? components.schemaOf(def.response, 'output') : {} },
+              ...(def.csv ? { 'text/csv': { schema: { type: 'string' } } } : {}),
+            },
+          };
   if (contract?.response) success.headers = contract.response;
   const responses: Json = { [String(status)]: success };
   if (def.csv) {
     responses['303'] = {
-      description: 'With Accept: text/csv, an export too large for a response body is written to S3 and answered with a presigned URL',
-      headers: { Location: { description: 'A presigned S3 URL of the CSV file, valid for a few minutes', schema: { type: 'string', format: 'uri' } } },
+      description:
+        'With Accept: text/csv, an export too large for a response body is written to S3 and answered with a presigned URL',
+      headers: {
+        Location: {
+          description: 'A presigned S3 URL of the CSV file, valid for a few minutes',
+          schema: { type: 'string', format: 'uri' },
+        },
+      },
     };
   }
-  Object.assign(responses, errorResponses(def), { default: { description: 'A problem (RFC 9457)', content: problemContent } });
+  Object.assign(responses, errorResponses(def), {
+    default: { description: 'A problem (RFC 9457)', content: problemContent },
+  });
   const op: Json = {
     summary: def.summary,
     operationId: `${def.method.toLowerCase()}${def.path.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
@@ -173,7 +252,11 @@ function operation(def: RouteDef, components: Components): Json {
   if (def.body) {
     op.requestBody =
       'mediaTypes' in def.body
-        ? { required: true, description: def.body.description, content: Object.fromEntries(def.body.mediaTypes.map((t) => [t, { schema: { type: 'string' } }])) }
+        ? {
+            required: true,
+            description: def.body.description,
+            content: Object.fromEntries(def.body.mediaTypes.map((t) => [t, { schema: { type: 'string' } }])),
+          }
         : { required: true, content: { 'application/json': { schema: components.schemaOf(def.body, 'input') } } };
   }
   return op;
@@ -187,7 +270,8 @@ export async function openApiDocument(): Promise<Json> {
   components.schemaOf(Problem, 'output');
   components.schemas.GatewayError = {
     type: 'object',
-    description: 'An answer from API Gateway itself (JWT authorizer, throttling, body size), which an HTTP API cannot reshape: see docs/security.md',
+    description:
+      'An answer from API Gateway itself (JWT authorizer, throttling, body size), which an HTTP API cannot reshape: see docs/security.md',
     properties: { message: { type: 'string' } },
     required: ['message'],
   };
@@ -203,7 +287,7 @@ export async function openApiDocument(): Promise<Json> {
       version: '1.0.0',
       description:
         'LA-wide school attendance analytics and referrals. Figures follow the DfE methodology: rates over possible sessions; ' +
-        'persistent absence at ≥ 10 % and severe at ≥ 50 % of an enrolment\'s own possible sessions.',
+        "persistent absence at ≥ 10 % and severe at ≥ 50 % of an enrolment's own possible sessions.",
     },
     servers: [{ url: '/' }],
     components: {
@@ -215,7 +299,8 @@ export async function openApiDocument(): Promise<Json> {
   return cached;
 }
 
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+const escapeHtml = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 
 export function renderDocsPage(doc: Json): string {
   const info = doc.info as { title: string; description: string };
@@ -224,9 +309,15 @@ export function renderDocsPage(doc: Json): string {
     .flatMap(([path, ops]) =>
       Object.entries(ops).map(([method, op]) => {
         const params = ((op.parameters as Json[]) ?? [])
-          .map((p) => `<li><code>${escapeHtml(String(p.name))}</code> (${p.in}${p.required ? ', required' : ''})${p.description ? ` — ${escapeHtml(String(p.description))}` : ''}</li>`)
+          .map(
+            (p) =>
+              `<li><code>${escapeHtml(String(p.name))}</code> (${p.in}${p.required ? ', required' : ''})${p.description ? ` — ${escapeHtml(String(p.description))}` : ''}</li>`,
+          )
           .join('');
-        const access = (op.security as unknown[]).length > 0 ? `needs a token${op['x-capability'] ? ` with <code>${escapeHtml(String(op['x-capability']))}</code>` : ''}` : 'no token needed';
+        const access =
+          (op.security as unknown[]).length > 0
+            ? `needs a token${op['x-capability'] ? ` with <code>${escapeHtml(String(op['x-capability']))}</code>` : ''}`
+            : 'no token needed';
         return `<section><h2><span class="m">${method.toUpperCase()}</span> <code>${escapeHtml(path)}</code></h2><p>${escapeHtml(String(op.summary ?? ''))}</p><p class="a">${access}</p>${params ? `<ul>${params}</ul>` : ''}</section>`;
       }),
     )

@@ -24,14 +24,18 @@ const PRESIGNED_PUT_SECONDS = 900;
 export type StagedKind = 'cohorts' | 'registry';
 
 /** `c…` / `g…` like the imports they feed, then base36 time and 96 random bits. */
-export const UploadId = z.string().regex(/^u[cg][0-9a-z]{6,12}[0-9a-f]{24}$/, { message: 'not an upload id this service issued' });
+export const UploadId = z
+  .string()
+  .regex(/^u[cg][0-9a-z]{6,12}[0-9a-f]{24}$/, { message: 'not an upload id this service issued' });
 
 export function stagedUploadRequest(mediaTypes: readonly string[]) {
   return z.object({
     contentType: z
       .string()
       .max(200)
-      .refine((t) => mediaTypes.some((m) => t.toLowerCase().startsWith(m)), { message: `one of ${mediaTypes.join(', ')}` })
+      .refine((t) => mediaTypes.some((m) => t.toLowerCase().startsWith(m)), {
+        message: `one of ${mediaTypes.join(', ')}`,
+      })
       .describe('the Content-Type the file will be PUT with (multipart/form-data with its boundary for SSDA903)'),
     bytes: z.number().int().min(1).max(LIMITS.maxCohortUploadBytes),
   });
@@ -64,7 +68,10 @@ export async function presignStagedUpload(
     { expiresIn: PRESIGNED_PUT_SECONDS },
   );
   return {
-    uploadId, uploadUrl, method: 'PUT', headers,
+    uploadId,
+    uploadUrl,
+    method: 'PUT',
+    headers,
     expiresAt: new Date(Date.now() + PRESIGNED_PUT_SECONDS * 1000).toISOString(),
     importUrl: `${importPath}?upload=${uploadId}`,
   };
@@ -76,11 +83,16 @@ export async function presignStagedUpload(
  * nothing was uploaded under that id; 400 when the request carries a body as well.
  */
 export async function eventWithStagedBody(event: Event, uploadId: string): Promise<Event> {
-  if (rawBody(event).length > 0) throw problem(400, 'Send either the file as the body or ?upload= naming a presigned upload, not both.', [{ field: 'upload', message: 'given with a body' }]);
+  if (rawBody(event).length > 0)
+    throw problem(400, 'Send either the file as the body or ?upload= naming a presigned upload, not both.', [
+      { field: 'upload', message: 'given with a body' },
+    ]);
   const blob = await getBlob(runtimeConfig().registersBucket, paths.stagedUpload(uploadId));
-  if (!blob) throw problem(404, 'Nothing has been uploaded under that upload id (PUT the file to the uploadUrl first).');
+  if (!blob)
+    throw problem(404, 'Nothing has been uploaded under that upload id (PUT the file to the uploadUrl first).');
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(event.headers ?? {})) if (v !== undefined && !/^content-(type|encoding|length)$/i.test(k)) headers[k] = v;
+  for (const [k, v] of Object.entries(event.headers ?? {}))
+    if (v !== undefined && !/^content-(type|encoding|length)$/i.test(k)) headers[k] = v;
   headers['content-type'] = blob.contentType ?? 'application/octet-stream';
   return { ...event, headers, body: blob.body.toString('base64'), isBase64Encoded: true };
 }

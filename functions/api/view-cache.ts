@@ -25,7 +25,10 @@ export async function currentLaView(year: number): Promise<CurrentLaView | undef
   return view;
 }
 
-export async function currentSchoolView(urn: string, year: number): Promise<(SchoolView & { version: number }) | undefined> {
+export async function currentSchoolView(
+  urn: string,
+  year: number,
+): Promise<(SchoolView & { version: number }) | undefined> {
   const pointer = await getSchoolViewPointer(urn, year);
   if (!pointer) return undefined;
   const key = `${year}#${urn}`;

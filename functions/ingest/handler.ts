@@ -23,7 +23,13 @@ const app = storedIngest;
 export async function handleIngestMessage(message: IngestMessage, attempt = 1): Promise<void> {
   if (message.kind === 'return') {
     const outcome = await processReturn(app, message.returnId, message.bucket, message.key, { batch: attempt <= 1 });
-    logger.info('return processed', { returnId: outcome.returnId, urn: message.urn, status: outcome.status, skipped: outcome.skipped ?? false, batched: outcome.batched?.length ?? 0 });
+    logger.info('return processed', {
+      returnId: outcome.returnId,
+      urn: message.urn,
+      status: outcome.status,
+      skipped: outcome.skipped ?? false,
+      batched: outcome.batched?.length ?? 0,
+    });
     if (!outcome.skipped) await recordReturnMetrics(outcome.returnId);
     // Returns applied in the same batch: their own messages will find them finished and skip.
     for (const id of outcome.batched ?? []) await recordReturnMetrics(id);
@@ -35,7 +41,12 @@ export async function handleIngestMessage(message: IngestMessage, attempt = 1): 
     return;
   }
   const result = await refreshSchool(app, message.urn, message.academicYear, message.upns ?? 'all');
-  logger.info('school refreshed', { urn: message.urn, academicYear: message.academicYear, reason: message.reason, pupils: result.pupils });
+  logger.info('school refreshed', {
+    urn: message.urn,
+    academicYear: message.academicYear,
+    reason: message.reason,
+    pupils: result.pupils,
+  });
 }
 
 /** Accepted or rejected, rows rejected, and the ingest lag (received → processed) of a return just processed. */
@@ -63,7 +74,14 @@ export const handler = withLambdaContext(async (event: SQSEvent): Promise<SQSBat
     } catch (err) {
       // Identifiers of the return and school only, and the error with any quoted text masked.
       const ids = message
-        ? { urn: message.urn, ...(message.kind === 'return' ? { returnId: message.returnId } : message.kind === 'refresh' ? { academicYear: message.academicYear } : { reviewId: message.reviewId }) }
+        ? {
+            urn: message.urn,
+            ...(message.kind === 'return'
+              ? { returnId: message.returnId }
+              : message.kind === 'refresh'
+                ? { academicYear: message.academicYear }
+                : { reviewId: message.reviewId }),
+          }
         : {};
       logger.error('ingest message failed', { messageId: record.messageId, ...ids, error: errorSummary(err) });
       // On the last delivery the message goes to the dead-letter queue (kept there for a redrive and

@@ -19,14 +19,21 @@ export const handler = withLambdaContext(async (event: unknown) => {
   const parsed = NotificationsEvent.safeParse(event);
   if (!parsed.success) {
     // An invalid event stays invalid: logged, not retried.
-    logger.error('notifications event rejected', { error: parsed.error.issues.map((i) => `${i.path.join('.') || 'event'}: ${i.message}`).join('; ') });
+    logger.error('notifications event rejected', {
+      error: parsed.error.issues.map((i) => `${i.path.join('.') || 'event'}: ${i.message}`).join('; '),
+    });
     return { status: 'rejected' as const };
   }
   const config = runtimeConfig();
   const appUrl = optionalSetting('APP_URL');
   const from = optionalSetting('MAIL_FROM');
   if (!appUrl || !from) throw new Error(`environment variables ${ENV.appUrl} and ${ENV.mailFrom} must be set`);
-  const result = await runScheduledNotifications({ run: parsed.data.run, mailer: sesMailer(from), appUrl: appUrl.replace(/\/$/, ''), returnCutOff: config.settings.returnCutOff });
+  const result = await runScheduledNotifications({
+    run: parsed.data.run,
+    mailer: sesMailer(from),
+    appUrl: appUrl.replace(/\/$/, ''),
+    returnCutOff: config.settings.returnCutOff,
+  });
   recordMetric(METRIC.notificationsSent, result.sent);
   recordMetric(METRIC.notificationsFailed, result.failed);
   logger.info('notifications run', { run: parsed.data.run, ...result });

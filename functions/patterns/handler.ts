@@ -22,19 +22,23 @@ export const PatternsEvent = z.discriminatedUnion('trigger', [
 ]);
 export type PatternsEvent = z.infer<typeof PatternsEvent>;
 
-export const handler = withLambdaContext(async (event: unknown): Promise<Pick<PatternRunOutcome, 'runId' | 'status'> | { status: 'rejected'; error: string }> => {
-  const parsed = PatternsEvent.safeParse(event);
-  if (!parsed.success) {
-    // Not retried (an invalid event stays invalid): logged, and answered for a synchronous caller.
-    const error = parsed.error.issues.map((i) => `${i.path.join('.') || 'event'}: ${i.message}`).join('; ');
-    logger.error('patterns event rejected', { error });
-    return { status: 'rejected', error };
-  }
-  const e = parsed.data;
-  const outcome = await runPatterns(
-    e.trigger === 'api'
-      ? { trigger: 'api', runId: e.runId, requestedBy: e.requestedBy, academicYear: e.academicYear }
-      : { trigger: 'schedule', academicYear: e.academicYear },
-  );
-  return { runId: outcome.runId, status: outcome.status };
-});
+export const handler = withLambdaContext(
+  async (
+    event: unknown,
+  ): Promise<Pick<PatternRunOutcome, 'runId' | 'status'> | { status: 'rejected'; error: string }> => {
+    const parsed = PatternsEvent.safeParse(event);
+    if (!parsed.success) {
+      // Not retried (an invalid event stays invalid): logged, and answered for a synchronous caller.
+      const error = parsed.error.issues.map((i) => `${i.path.join('.') || 'event'}: ${i.message}`).join('; ');
+      logger.error('patterns event rejected', { error });
+      return { status: 'rejected', error };
+    }
+    const e = parsed.data;
+    const outcome = await runPatterns(
+      e.trigger === 'api'
+        ? { trigger: 'api', runId: e.runId, requestedBy: e.requestedBy, academicYear: e.academicYear }
+        : { trigger: 'schedule', academicYear: e.academicYear },
+    );
+    return { runId: outcome.runId, status: outcome.status };
+  },
+);

@@ -25,7 +25,8 @@ export const handler = withLambdaContext(async (event: S3Event): Promise<void> =
       logger.warn('object with no return record; kept but not processed', { returnId: parsed.returnId });
       continue;
     }
-    if (existing.status === 'awaiting_upload') await setReturnStatus(parsed.returnId, 'received', { bytes: record.s3.object.size });
+    if (existing.status === 'awaiting_upload')
+      await setReturnStatus(parsed.returnId, 'received', { bytes: record.s3.object.size });
     await sendIngest(
       { kind: 'return', returnId: parsed.returnId, urn: parsed.urn, bucket, key },
       `${parsed.returnId}-${record.s3.object.eTag ?? record.s3.object.sequencer ?? ''}`,

@@ -32,10 +32,34 @@
  */
 import { DEFAULT_LA_SETTINGS } from '../../shared/config.js';
 import { dayNumber } from '../../shared/domain/dates.js';
-import { analysisWindow, detectPatterns, DEFAULT_PATTERN_SETTINGS, type PatternSettings, type PatternsResult, type SchoolPatternSource } from '../../shared/domain/patterns/index.js';
-import { COUNTED, CURRENT_YEAR_START_DAY, generateVariedLa, K, registerAsOf, VARIED_YEAR, variedCalendar, type PlantedMark, type VariedBehaviour, type VariedLa, type VariedOptions } from './varied-la.js';
+import {
+  analysisWindow,
+  detectPatterns,
+  DEFAULT_PATTERN_SETTINGS,
+  type PatternSettings,
+  type PatternsResult,
+  type SchoolPatternSource,
+} from '../../shared/domain/patterns/index.js';
+import {
+  COUNTED,
+  CURRENT_YEAR_START_DAY,
+  generateVariedLa,
+  K,
+  registerAsOf,
+  VARIED_YEAR,
+  variedCalendar,
+  type PlantedMark,
+  type VariedBehaviour,
+  type VariedLa,
+  type VariedOptions,
+} from './varied-la.js';
 
-export const VARIED_FLAGS = ['holiday_adjacent_absence', 'near_threshold_unauthorised', 'family_pattern', 'school_coding'] as const;
+export const VARIED_FLAGS = [
+  'holiday_adjacent_absence',
+  'near_threshold_unauthorised',
+  'family_pattern',
+  'school_coding',
+] as const;
 export type VariedFlag = (typeof VARIED_FLAGS)[number];
 
 /** The scoring dates by default: end of January, after the February half term, after Easter, end of the summer term. */
@@ -73,7 +97,14 @@ export interface VariedEvaluation {
 /** Codes the holiday test leaves out (neither absence nor attendance): they do not break a run of absence. */
 const LEFT_OUT = new Set(['R', 'E', 'C2']);
 const HOLIDAY_KINDS = new Set(['holiday_pupil', 'family', 'coding_extension']);
-const PUPIL_CONTROLS = new Set(['control_r', 'control_e', 'control_c2', 'control_spanning_illness', 'control_spread_illness', 'control_scattered_days']);
+const PUPIL_CONTROLS = new Set([
+  'control_r',
+  'control_e',
+  'control_c2',
+  'control_spanning_illness',
+  'control_spread_illness',
+  'control_scattered_days',
+]);
 const FAMILY_CONTROLS = new Set(['control_same_school_siblings', 'control_siblings_ill_together']);
 
 export interface PupilTruth {
@@ -105,7 +136,12 @@ export interface PupilTruth {
  */
 export function pupilControls(la: VariedLa): Set<string> {
   const holiday = new Set(la.behaviours.filter((b) => HOLIDAY_KINDS.has(b.kind)).flatMap((b) => [...b.planted.keys()]));
-  return new Set(la.behaviours.filter((b) => PUPIL_CONTROLS.has(b.kind)).flatMap((b) => b.upns).filter((u) => !holiday.has(u)));
+  return new Set(
+    la.behaviours
+      .filter((b) => PUPIL_CONTROLS.has(b.kind))
+      .flatMap((b) => b.upns)
+      .filter((u) => !holiday.has(u)),
+  );
 }
 
 /** The year a planted day belongs to, for naming breaks apart across years ("previous:february"). */
@@ -125,11 +161,19 @@ export function pupilTruth(la: VariedLa, date: string, from = `${VARIED_YEAR}-08
     if (!HOLIDAY_KINDS.has(b.kind)) continue;
     for (const [upn, marks] of b.planted) {
       let t = out.get(upn);
-      if (!t) out.set(upn, (t = { plantedAdjacent: 0, breaks: new Set(), sides: 0, counted: 0, adjacentDays: new Set() }));
+      if (!t)
+        out.set(upn, (t = { plantedAdjacent: 0, breaks: new Set(), sides: 0, counted: 0, adjacentDays: new Set() }));
       let set = sides.get(upn);
       if (!set) sides.set(upn, (set = new Set()));
       for (const m of marks) {
-        if (m.day > cut || m.day < start || !m.adjacent || !COUNTED.has(m.code) || t.adjacentDays.has(m.day * 2 + m.session)) continue;
+        if (
+          m.day > cut ||
+          m.day < start ||
+          !m.adjacent ||
+          !COUNTED.has(m.code) ||
+          t.adjacentDays.has(m.day * 2 + m.session)
+        )
+          continue;
         t.plantedAdjacent++;
         t.adjacentDays.add(m.day * 2 + m.session);
         if (m.breakName) {
@@ -192,7 +236,13 @@ export function pupilTruth(la: VariedLa, date: string, from = `${VARIED_YEAR}-08
  */
 export function claimsHoliday(t: PupilTruth | undefined): boolean {
   if (!t) return false;
-  return t.breaks.size >= 2 && t.sides >= 5 && t.plantedAdjacent >= 8 && t.plantedAdjacent >= 0.75 * t.counted && (t.otherSpells ?? 0) <= t.sides - 5;
+  return (
+    t.breaks.size >= 2 &&
+    t.sides >= 5 &&
+    t.plantedAdjacent >= 8 &&
+    t.plantedAdjacent >= 0.75 * t.counted &&
+    (t.otherSpells ?? 0) <= t.sides - 5
+  );
 }
 
 /** The LA's penalty-notice codes (G, O, U by default since issue 22: N, no reason yet, is not counted). */
@@ -234,7 +284,8 @@ function windowPeak(la: VariedLa, upn: string, date: string): number {
   for (let j = 0; j < s.days.length && s.days[j] <= date; j++) {
     const n = dayNumber(s.days[j]);
     const monday = n - ((new Date(`${s.days[j]}T00:00:00Z`).getUTCDay() + 6) % 7);
-    const c = (THRESHOLD_CODES.includes(p.marks[j * 2]) ? 1 : 0) + (THRESHOLD_CODES.includes(p.marks[j * 2 + 1]) ? 1 : 0);
+    const c =
+      (THRESHOLD_CODES.includes(p.marks[j * 2]) ? 1 : 0) + (THRESHOLD_CODES.includes(p.marks[j * 2 + 1]) ? 1 : 0);
     weeks.set(monday, (weeks.get(monday) ?? 0) + c);
   }
   const list = [...weeks.keys()].sort((a, b) => a - b).map((w) => weeks.get(w) as number);
@@ -262,17 +313,24 @@ function blank(seed: string, date: string, flag: VariedFlag): VariedScore {
  * detectors looked at (settings.holidayAdjacent.windowMonths: the 12 months to the date by default);
  * near-threshold and school coding over this academic year, as the detectors report them.
  */
-export function scoreVariedAsOf(la: VariedLa, date: string, result: PatternsResult, settings: PatternSettings = DEFAULT_PATTERN_SETTINGS): VariedScore[] {
+export function scoreVariedAsOf(
+  la: VariedLa,
+  date: string,
+  result: PatternsResult,
+  settings: PatternSettings = DEFAULT_PATTERN_SETTINGS,
+): VariedScore[] {
   const window = analysisWindow({ from: `${VARIED_YEAR}-08-01`, to: date }, settings.holidayAdjacent.windowMonths);
   const truth = pupilTruth(la, date, window.from);
   const cut = dayNumber(date);
   const planted = new Set<string>();
   for (const b of la.behaviours) for (const u of b.upns) planted.add(u);
-  for (const b of la.behaviours) for (const [u, marks] of b.planted) if (marks.some((m) => m.day <= cut)) planted.add(u);
+  for (const b of la.behaviours)
+    for (const [u, marks] of b.planted) if (marks.some((m) => m.day <= cut)) planted.add(u);
   const note = (s: VariedScore, what: string) => {
     if (s.examples.length < 6) s.examples.push(what);
   };
-  const flagged = (type: string) => new Set(result.findings.filter((f) => f.type === type).map((f) => (f as { upn: string }).upn));
+  const flagged = (type: string) =>
+    new Set(result.findings.filter((f) => f.type === type).map((f) => (f as { upn: string }).upn));
   const scores: VariedScore[] = [];
 
   // Holiday-adjacent absence.
@@ -285,7 +343,13 @@ export function scoreVariedAsOf(la: VariedLa, date: string, result: PatternsResu
       else {
         s.fn++;
         const t = truth.get(u) as PupilTruth;
-        note(s, `FN ${u} (${la.pupils.get(u)?.previousMarks ? '' : 'new this year; '}${la.pupils.get(u)?.background}; ${t.plantedAdjacent} planted of ${t.counted}, ${t.breaks.size} breaks, ${t.sides} sides; ${la.pupils.get(u)?.plants.map((x) => x.kind).join('+')})`);
+        note(
+          s,
+          `FN ${u} (${la.pupils.get(u)?.previousMarks ? '' : 'new this year; '}${la.pupils.get(u)?.background}; ${t.plantedAdjacent} planted of ${t.counted}, ${t.breaks.size} breaks, ${t.sides} sides; ${la.pupils
+            .get(u)
+            ?.plants.map((x) => x.kind)
+            .join('+')})`,
+        );
       }
     }
     const controls = pupilControls(la);
@@ -293,7 +357,13 @@ export function scoreVariedAsOf(la: VariedLa, date: string, result: PatternsResu
       if (claimed.has(u)) continue;
       if (controls.has(u)) {
         s.controls++;
-        note(s, `control ${u} ${la.pupils.get(u)?.plants.map((x) => x.kind).join('+')}`);
+        note(
+          s,
+          `control ${u} ${la.pupils
+            .get(u)
+            ?.plants.map((x) => x.kind)
+            .join('+')}`,
+        );
       } else if (planted.has(u)) s.may++;
       else {
         s.fp++;
@@ -320,7 +390,10 @@ export function scoreVariedAsOf(la: VariedLa, date: string, result: PatternsResu
       if (got.has(u)) s.tp++;
       else {
         s.fn++;
-        note(s, `FN ${u} ${la.behaviours.find((b) => b.upns.includes(u) && (b.kind === 'near_threshold' || b.kind === 'split_holiday'))?.detail}`);
+        note(
+          s,
+          `FN ${u} ${la.behaviours.find((b) => b.upns.includes(u) && (b.kind === 'near_threshold' || b.kind === 'split_holiday'))?.detail}`,
+        );
       }
     }
     const controls = pupilControls(la);
@@ -339,7 +412,9 @@ export function scoreVariedAsOf(la: VariedLa, date: string, result: PatternsResu
   // Family pattern.
   {
     const s = blank(la.seed, date, 'family_pattern');
-    const families = result.findings.filter((f) => f.type === 'family_pattern').map((f) => new Set((f as { children: Array<{ upn: string }> }).children.map((c) => c.upn)));
+    const families = result.findings
+      .filter((f) => f.type === 'family_pattern')
+      .map((f) => new Set((f as { children: Array<{ upn: string }> }).children.map((c) => c.upn)));
     const names = (b: VariedBehaviour, f: Set<string>) => b.upns.filter((u) => f.has(u)).length >= 2;
     const claims = (b: VariedBehaviour) => {
       const kids = b.upns.filter((u) => {
@@ -420,7 +495,11 @@ export function scoreVariedAsOf(la: VariedLa, date: string, result: PatternsResu
 }
 
 /** The LA as it stood at `date`, through the detectors: this year's registers to the date and last year's (as the nightly run loads them). */
-export function detectAsOf(la: VariedLa, date: string, settings: PatternSettings = DEFAULT_PATTERN_SETTINGS): PatternsResult {
+export function detectAsOf(
+  la: VariedLa,
+  date: string,
+  settings: PatternSettings = DEFAULT_PATTERN_SETTINGS,
+): PatternsResult {
   const previous = new Map(la.previousRegisters.map((r) => [r.urn, r]));
   const schools: SchoolPatternSource[] = la.registers.map((r) => {
     const registers = [previous.get(r.urn), registerAsOf(r, date)].filter((x) => x !== undefined);
@@ -451,7 +530,11 @@ export function pooled(scores: readonly VariedScore[]): VariedScore[] {
 }
 
 export function meetsVariedTargets(s: VariedScore): boolean {
-  return (s.precision === null || s.precision >= VARIED_TARGETS.precision) && (s.recall === null || s.recall >= VARIED_TARGETS.recall) && s.controls === 0;
+  return (
+    (s.precision === null || s.precision >= VARIED_TARGETS.precision) &&
+    (s.recall === null || s.recall >= VARIED_TARGETS.recall) &&
+    s.controls === 0
+  );
 }
 
 export interface VariedRunOptions extends Partial<VariedOptions> {
@@ -483,7 +566,8 @@ export function runVariedEvaluation(options: VariedRunOptions = {}): VariedEvalu
     }
   }
   const all = pooled(scores);
-  const pass = all.every((s) => s.date < '2026-01-31' || meetsVariedTargets(s)) && scores.every((s) => s.controls === 0);
+  const pass =
+    all.every((s) => s.date < '2026-01-31' || meetsVariedTargets(s)) && scores.every((s) => s.controls === 0);
   return { seeds, dates, schools, pupils, scores, pupilsBySeed, pass };
 }
 
@@ -494,13 +578,26 @@ export function variedReport(e: VariedEvaluation): string {
   const totalPupils = Object.values(e.pupilsBySeed).reduce((a, b) => a + b, 0);
   const head = ['as of', 'flag', 'TP', 'FP', 'FN', 'may', 'controls', 'precision', 'recall', 'FP/10k', ''];
   const rows = pooled(e.scores).map((s) => [
-    s.date, s.flag, String(s.tp), String(s.fp), String(s.fn), String(s.may), String(s.controls), pct(s.precision), pct(s.recall),
-    ((s.fp * 10_000) / Math.max(1, totalPupils)).toFixed(2), s.date < '2026-01-31' ? '' : meetsVariedTargets(s) ? 'ok' : 'FAIL',
+    s.date,
+    s.flag,
+    String(s.tp),
+    String(s.fp),
+    String(s.fn),
+    String(s.may),
+    String(s.controls),
+    pct(s.precision),
+    pct(s.recall),
+    ((s.fp * 10_000) / Math.max(1, totalPupils)).toFixed(2),
+    s.date < '2026-01-31' ? '' : meetsVariedTargets(s) ? 'ok' : 'FAIL',
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]) => r.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   const out = [
-    `Varied LAs (issue 21): seeds ${e.seeds.join(', ')}; ${e.schools} schools and about ${e.pupils} pupils each (${Object.entries(e.pupilsBySeed).map(([s, n]) => `${s}: ${n}`).join(', ')})`,
+    `Varied LAs (issue 21): seeds ${e.seeds.join(', ')}; ${e.schools} schools and about ${e.pupils} pupils each (${Object.entries(
+      e.pupilsBySeed,
+    )
+      .map(([s, n]) => `${s}: ${n}`)
+      .join(', ')})`,
     `Pooled over the seeds, per scoring date. Targets from 2026-01-31: precision >= ${VARIED_TARGETS.precision}, recall >= ${VARIED_TARGETS.recall}, no control flagged`,
     '',
     line(head),
@@ -510,9 +607,20 @@ export function variedReport(e: VariedEvaluation): string {
   const perSeed = e.scores.filter((s) => s.tp + s.fp + s.fn + s.controls > 0);
   out.push('Per seed (TP/FP/FN/controls):');
   for (const seed of e.seeds) {
-    out.push(`  ${seed}: ${perSeed.filter((s) => s.seed === seed).map((s) => `${s.date} ${s.flag.split('_')[0]} ${s.tp}/${s.fp}/${s.fn}/${s.controls}`).join('; ')}`);
+    out.push(
+      `  ${seed}: ${perSeed
+        .filter((s) => s.seed === seed)
+        .map((s) => `${s.date} ${s.flag.split('_')[0]} ${s.tp}/${s.fp}/${s.fn}/${s.controls}`)
+        .join('; ')}`,
+    );
   }
-  for (const s of pooled(e.scores)) if (s.examples.length > 0) out.push(`${s.date} ${s.flag}: ${s.examples.slice(0, 6).join('; ')}`);
-  out.push(e.pass ? 'PASS (varied): every detector meets its targets at every date from the end of January.' : 'FAIL (varied): see the rows marked FAIL.', '');
+  for (const s of pooled(e.scores))
+    if (s.examples.length > 0) out.push(`${s.date} ${s.flag}: ${s.examples.slice(0, 6).join('; ')}`);
+  out.push(
+    e.pass
+      ? 'PASS (varied): every detector meets its targets at every date from the end of January.'
+      : 'FAIL (varied): see the rows marked FAIL.',
+    '',
+  );
   return out.join('\n');
 }

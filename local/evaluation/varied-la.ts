@@ -37,10 +37,21 @@
  * The truth is kept as marks per planted source (day numbers, either year), so scoring can say, as of
  * any date and over any window, what a behaviour had become by then (varied-evaluation.ts).
  */
-import { schoolCalendar, sessionDaysFromMarks, type Closure, type SchoolCalendar } from '../../shared/domain/calendar.js';
+import {
+  schoolCalendar,
+  sessionDaysFromMarks,
+  type Closure,
+  type SchoolCalendar,
+} from '../../shared/domain/calendar.js';
 import { MARK_CHAR } from '../../shared/domain/codes.js';
 import { addDays, dayNumber, fromDayNumber, isWeekend } from '../../shared/domain/dates.js';
-import { applyRows, emptyRegister, EMPTY_MARKS, type RegisterRow, type SchoolRegister } from '../../shared/domain/register.js';
+import {
+  applyRows,
+  emptyRegister,
+  EMPTY_MARKS,
+  type RegisterRow,
+  type SchoolRegister,
+} from '../../shared/domain/register.js';
 import { englandAndWalesBankHolidays } from '../../shared/formats/bank-holidays.js';
 import { Random } from '../synthetic/random.js';
 
@@ -59,7 +70,14 @@ export const CURRENT_YEAR_START_DAY = dayNumber('2025-08-01');
 
 type LaBreak = { name: BreakName; start: string; end: string };
 /** The LA's term dates per year (breaks inclusive). Academies move the half terms by a week. */
-const LA_YEARS: ReadonlyArray<{ academicYear: number; first: string; last: string; breaks: LaBreak[]; summer: LaBreak; inset: string[] }> = [
+const LA_YEARS: ReadonlyArray<{
+  academicYear: number;
+  first: string;
+  last: string;
+  breaks: LaBreak[];
+  summer: LaBreak;
+  inset: string[];
+}> = [
   {
     academicYear: VARIED_YEAR - 1,
     first: '2024-09-04',
@@ -103,7 +121,13 @@ const BACKGROUND_RATE: Record<BackgroundLevel, [number, number]> = {
   high: [0.1, 0.2],
   severe: [0.3, 0.5],
 };
-const BACKGROUND_WEIGHTS: Array<[BackgroundLevel, number]> = [['none', 10], ['low', 45], ['moderate', 28], ['high', 12], ['severe', 5]];
+const BACKGROUND_WEIGHTS: Array<[BackgroundLevel, number]> = [
+  ['none', 10],
+  ['low', 45],
+  ['moderate', 28],
+  ['high', 12],
+  ['severe', 5],
+];
 
 /** One school's academic year: its school days and breaks. */
 export interface VariedSchoolYear {
@@ -201,11 +225,19 @@ export interface VariedLa {
 function laClosures(): Closure[] {
   return [
     { start: '2024-08-01', end: '2024-09-03', label: 'Summer holiday' },
-    ...LA_YEARS.flatMap((y) => [...y.breaks.map((b) => ({ start: b.start, end: b.end, label: `${b.name} holiday` })), { start: y.summer.start, end: y.summer.end, label: 'Summer holiday' }]),
+    ...LA_YEARS.flatMap((y) => [
+      ...y.breaks.map((b) => ({ start: b.start, end: b.end, label: `${b.name} holiday` })),
+      { start: y.summer.start, end: y.summer.end, label: 'Summer holiday' },
+    ]),
   ];
 }
 
-function schoolDays(first: string, last: string, breaks: ReadonlyArray<{ start: string; end: string }>, inset: string[]): string[] {
+function schoolDays(
+  first: string,
+  last: string,
+  breaks: ReadonlyArray<{ start: string; end: string }>,
+  inset: string[],
+): string[] {
   const bank = englandAndWalesBankHolidays();
   const out: string[] = [];
   for (let d = dayNumber(first); d <= dayNumber(last); d++) {
@@ -236,7 +268,9 @@ export function generateVariedLa(options: VariedOptions): VariedLa {
   const closures = laClosures();
 
   // ---- Schools: sizes log-uniform in [30, 2000], scaled towards the pupils asked for.
-  const raw = Array.from({ length: options.schools }, () => Math.exp(Math.log(30) + rSchools.next() * (Math.log(2000) - Math.log(30))));
+  const raw = Array.from({ length: options.schools }, () =>
+    Math.exp(Math.log(30) + rSchools.next() * (Math.log(2000) - Math.log(30))),
+  );
   const scale = options.pupils / raw.reduce((a, b) => a + b, 0);
   const sizes = raw.map((x) => Math.max(30, Math.min(2000, Math.round(x * Math.min(Math.max(scale, 0.3), 3)))));
   // Make sure the extremes are there whenever the LA is big enough to hold them.
@@ -257,9 +291,17 @@ export function generateVariedLa(options: VariedOptions): VariedLa {
       );
       breaks.push({ ...y.summer });
       // An academy's own half terms; its register shows it open in the LA's, which the calendar trusts.
-      if (ownDates) for (const b of breaks) if (b.name === 'october' || b.name === 'february' || b.name === 'may') closures.push({ start: b.start, end: b.end, label: `${b.name} holiday`, urn });
+      if (ownDates)
+        for (const b of breaks)
+          if (b.name === 'october' || b.name === 'february' || b.name === 'may')
+            closures.push({ start: b.start, end: b.end, label: `${b.name} holiday`, urn });
       const inset = insetThisYear ? [y.inset[rSchools.int(y.inset.length)]] : [];
-      const days = schoolDays(y.first, y.last, breaks.filter((b) => b.name !== 'summer'), inset);
+      const days = schoolDays(
+        y.first,
+        y.last,
+        breaks.filter((b) => b.name !== 'summer'),
+        inset,
+      );
       return { academicYear: y.academicYear, days, indexOf: new Map(days.map((d, j) => [dayNumber(d), j])), breaks };
     });
     return { urn, size, ...current, ownDates, codingShare: 0, previous, previousCodingShare: 0 };
@@ -271,7 +313,9 @@ export function generateVariedLa(options: VariedOptions): VariedLa {
     const share = 0.05 + rPlant.next() * 0.25;
     schools[i].codingShare = share;
     // Last year: the same habit, within ±30 % of this year's share (80 %), or it started this year.
-    schools[i].previousCodingShare = rPlant.chance(0.8) ? Math.min(0.3, Math.max(0.05, share * (0.7 + 0.6 * rPlant.next()))) : 0;
+    schools[i].previousCodingShare = rPlant.chance(0.8)
+      ? Math.min(0.3, Math.max(0.05, share * (0.7 + 0.6 * rPlant.next())))
+      : 0;
   }
 
   // ---- Pupils and background absence.
@@ -283,7 +327,14 @@ export function generateVariedLa(options: VariedOptions): VariedLa {
     for (let i = 0; i < s.size; i++) {
       const upn = `V${String(++serial).padStart(8, '0')}${options.seed.length % 10}`;
       const background = BACKGROUND_WEIGHTS[rBackground.weighted(BACKGROUND_WEIGHTS.map(([, w]) => w))][0];
-      const p: VariedPupil = { upn, urn: s.urn, uprn: `U${serial}`, background, marks: new Array(s.days.length * 2).fill('/'), plants: [] };
+      const p: VariedPupil = {
+        upn,
+        urn: s.urn,
+        uprn: `U${serial}`,
+        background,
+        marks: new Array(s.days.length * 2).fill('/'),
+        plants: [],
+      };
       backgroundAbsence(p.marks, s, background, rBackground);
       // Last year: 12 % new to the LA this year, 4 % at another school, the rest here (fresh spells, same level).
       const history = rBackground.next();
@@ -332,7 +383,13 @@ export function generateVariedLa(options: VariedOptions): VariedLa {
   const returningPupil = () => free(returning);
   const codeStyle = () => rPlant.pick(['I', 'M', 'unauthorised', 'mixture'] as const);
   const codeFor = (style: ReturnType<typeof codeStyle>): Code =>
-    style === 'I' ? 'I' : style === 'M' ? 'M' : style === 'unauthorised' ? rPlant.pick(['G', 'G', 'O', 'N'] as Code[]) : rPlant.pick(['I', 'I', 'M', 'G', 'O', 'N'] as Code[]);
+    style === 'I'
+      ? 'I'
+      : style === 'M'
+        ? 'M'
+        : style === 'unauthorised'
+          ? rPlant.pick(['G', 'G', 'O', 'N'] as Code[])
+          : rPlant.pick(['I', 'I', 'M', 'G', 'O', 'N'] as Code[]);
   /** A family's habit: how likely it takes each break (40 % to 100 %), and how it codes the days. */
   const newHabit = () => ({ q: 0.4 + rPlant.next() * 0.6, style: codeStyle() });
   /** A year's holiday plan from a habit: which breaks (at least two), how many days, which side. */
@@ -347,7 +404,12 @@ export function generateVariedLa(options: VariedOptions): VariedLa {
       style,
     }));
   };
-  const applyPlan = (p: VariedPupil, plan: ReturnType<typeof holidayPlan>, codes?: Map<string, Code>, year: Year = 'current'): PlantedMark[] => {
+  const applyPlan = (
+    p: VariedPupil,
+    plan: ReturnType<typeof holidayPlan>,
+    codes?: Map<string, Code>,
+    year: Year = 'current',
+  ): PlantedMark[] => {
     const out: PlantedMark[] = [];
     const at = yearOf(p, year);
     if (!at) return out;
@@ -389,8 +451,12 @@ export function generateVariedLa(options: VariedOptions): VariedLa {
     return r < 0.7 ? ['previous', 'current'] : r < 0.85 ? ['current'] : ['previous'];
   };
   /** The habit kept from last year to this, its code style kept 80 % of the time. */
-  const nextYearHabit = (h: ReturnType<typeof newHabit>) => ({ q: h.q, style: rPlant.chance(0.8) ? h.style : codeStyle() });
-  const describe = (plan: ReturnType<typeof holidayPlan>) => plan.map((b) => `${b.name} ${b.days}d ${b.side} ${b.style}`).join(', ');
+  const nextYearHabit = (h: ReturnType<typeof newHabit>) => ({
+    q: h.q,
+    style: rPlant.chance(0.8) ? h.style : codeStyle(),
+  });
+  const describe = (plan: ReturnType<typeof holidayPlan>) =>
+    plan.map((b) => `${b.name} ${b.days}d ${b.side} ${b.style}`).join(', ');
 
   // Holiday-taking pupils.
   for (let i = 0; i < count(40, 20); i++) {
@@ -407,7 +473,14 @@ export function generateVariedLa(options: VariedOptions): VariedLa {
       planted.push(...applyPlan(p, plan, undefined, year));
       details.push(`${year === 'current' ? 'this year' : 'last year'}: ${describe(plan)}`);
     }
-    add({ kind: 'holiday_pupil', unit: 'pupil', upns: [p.upn], planted: new Map([[p.upn, planted]]), control: false, detail: `${p.previousMarks ? '' : 'new to the LA; '}${details.join('; ')}` });
+    add({
+      kind: 'holiday_pupil',
+      unit: 'pupil',
+      upns: [p.upn],
+      planted: new Map([[p.upn, planted]]),
+      control: false,
+      detail: `${p.previousMarks ? '' : 'new to the LA; '}${details.join('; ')}`,
+    });
   }
 
   // Families at 2 or 3 different schools (the LA's calendar: half terms shared).
@@ -438,16 +511,27 @@ export function generateVariedLa(options: VariedOptions): VariedLa {
       details.push(`${year === 'current' ? 'this year' : 'last year'}: ${describe(plan)}`);
     }
     const newKids = kids.filter((k) => !k.previousMarks).length;
-    add({ kind: 'family', unit: 'family', upns: kids.map((k) => k.upn), planted, control: false, detail: `${kids.length} children at ${new Set(kids.map((k) => k.urn)).size} schools${newKids ? ` (${newKids} new to the LA)` : ''}; ${details.join('; ')}` });
+    add({
+      kind: 'family',
+      unit: 'family',
+      upns: kids.map((k) => k.upn),
+      planted,
+      control: false,
+      detail: `${kids.length} children at ${new Set(kids.map((k) => k.urn)).size} schools${newKids ? ` (${newKids} new to the LA)` : ''}; ${details.join('; ')}`,
+    });
   }
 
   // Coding schools: at each break, a fresh share of pupils with a 1–3 day extension coded I.
   // Last year on that school's register: its pupils then (those who stayed and those who moved away since).
   const lastYearAt = new Map<string, VariedPupil[]>();
-  for (const p of allPupils) if (p.previousUrn) lastYearAt.set(p.previousUrn, [...(lastYearAt.get(p.previousUrn) ?? []), p]);
+  for (const p of allPupils)
+    if (p.previousUrn) lastYearAt.set(p.previousUrn, [...(lastYearAt.get(p.previousUrn) ?? []), p]);
   for (const s of schools.filter((x) => x.codingShare > 0)) {
     const planted = new Map<string, PlantedMark[]>();
-    for (const [year, y, share, list] of [['previous', s.previous, s.previousCodingShare, lastYearAt.get(s.urn) ?? []], ['current', s, s.codingShare, bySchool.get(s.urn) as VariedPupil[]]] as const) {
+    for (const [year, y, share, list] of [
+      ['previous', s.previous, s.previousCodingShare, lastYearAt.get(s.urn) ?? []],
+      ['current', s, s.codingShare, bySchool.get(s.urn) as VariedPupil[]],
+    ] as const) {
       for (const b of y.breaks) {
         for (const p of list) {
           if (!rPlant.chance(share)) continue;
@@ -457,8 +541,17 @@ export function generateVariedLa(options: VariedOptions): VariedLa {
         }
       }
     }
-    const last = s.previousCodingShare > 0 ? `${Math.round(s.previousCodingShare * 100)} % last year` : 'started this year';
-    add({ kind: 'coding_extension', unit: 'school', upns: [...planted.keys()], urn: s.urn, planted, control: false, detail: `size ${s.size}, ${Math.round(s.codingShare * 100)} % of pupils at each break (${last})` });
+    const last =
+      s.previousCodingShare > 0 ? `${Math.round(s.previousCodingShare * 100)} % last year` : 'started this year';
+    add({
+      kind: 'coding_extension',
+      unit: 'school',
+      upns: [...planted.keys()],
+      urn: s.urn,
+      planted,
+      control: false,
+      detail: `size ${s.size}, ${Math.round(s.codingShare * 100)} % of pupils at each break (${last})`,
+    });
   }
 
   // Near-threshold and split holidays (any time of the year, on school days).
@@ -484,14 +577,25 @@ export function generateVariedLa(options: VariedOptions): VariedLa {
         if (m) planted.push(m);
       }
     }
-    add({ kind: split ? 'split_holiday' : 'near_threshold', unit: 'pupil', upns: [p.upn], planted: new Map([[p.upn, planted]]), control: false, detail: `${sessions} unauthorised sessions from ${s.days[start >> 1]}` });
+    add({
+      kind: split ? 'split_holiday' : 'near_threshold',
+      unit: 'pupil',
+      upns: [p.upn],
+      planted: new Map([[p.upn, planted]]),
+      control: false,
+      detail: `${sessions} unauthorised sessions from ${s.days[start >> 1]}`,
+    });
   }
 
   // Controls: the pupil-level ones drawn afresh each year on different pupils (chance does not repeat).
   for (const year of ['current', 'previous'] as const) {
     const pick = year === 'current' ? anyPupil : returningPupil;
     const when = year === 'current' ? '' : ' (last year)';
-    for (const [kind, code] of [['control_r', 'R'], ['control_e', 'E'], ['control_c2', 'C2']] as const) {
+    for (const [kind, code] of [
+      ['control_r', 'R'],
+      ['control_e', 'E'],
+      ['control_c2', 'C2'],
+    ] as const) {
       for (let i = 0; i < count(4, 4); i++) {
         const p = pick();
         if (!p) continue;
@@ -502,7 +606,14 @@ export function generateVariedLa(options: VariedOptions): VariedLa {
           set(p, fromDayNumber(m.day), m.session, code);
           m.code = code;
         }
-        add({ kind, unit: 'pupil', upns: [p.upn], planted: new Map([[p.upn, marks]]), control: true, detail: `${code} beside ${plan.map((b) => b.name).join(', ')}${when}` });
+        add({
+          kind,
+          unit: 'pupil',
+          upns: [p.upn],
+          planted: new Map([[p.upn, marks]]),
+          control: true,
+          detail: `${code} beside ${plan.map((b) => b.name).join(', ')}${when}`,
+        });
       }
     }
     for (let i = 0; i < count(4, 4); i++) {
@@ -511,7 +622,14 @@ export function generateVariedLa(options: VariedOptions): VariedLa {
       const name = rPlant.pick(BREAK_NAMES.filter((b) => b !== 'summer'));
       const plan = [{ name, days: rPlant.between(2, 3), side: 'both' as const, style: 'I' as const }];
       const planted = applyPlan(p, plan, undefined, year);
-      add({ kind: 'control_spanning_illness', unit: 'pupil', upns: [p.upn], planted: new Map([[p.upn, planted]]), control: true, detail: `one illness spanning ${name}${when}` });
+      add({
+        kind: 'control_spanning_illness',
+        unit: 'pupil',
+        upns: [p.upn],
+        planted: new Map([[p.upn, planted]]),
+        control: true,
+        detail: `one illness spanning ${name}${when}`,
+      });
     }
     for (let i = 0; i < count(6, 5); i++) {
       const p = pick();
@@ -523,9 +641,19 @@ export function generateVariedLa(options: VariedOptions): VariedLa {
       for (let k = 0; k < spells; k++) {
         const j = rPlant.int(days.length);
         const len = scattered ? 1 : rPlant.between(1, 3);
-        for (let d = j; d < Math.min(days.length, j + len); d++) { set(p, days[d], 0, 'I'); set(p, days[d], 1, 'I'); }
+        for (let d = j; d < Math.min(days.length, j + len); d++) {
+          set(p, days[d], 0, 'I');
+          set(p, days[d], 1, 'I');
+        }
       }
-      add({ kind: scattered ? 'control_scattered_days' : 'control_spread_illness', unit: 'pupil', upns: [p.upn], planted: new Map(), control: true, detail: (scattered ? 'three scattered sick days' : `${spells} illnesses through the year`) + when });
+      add({
+        kind: scattered ? 'control_scattered_days' : 'control_spread_illness',
+        unit: 'pupil',
+        upns: [p.upn],
+        planted: new Map(),
+        control: true,
+        detail: (scattered ? 'three scattered sick days' : `${spells} illnesses through the year`) + when,
+      });
     }
   }
   // Siblings at the same school off together beside breaks: never a family flag (a household: its habit shows in both years, as a family's).
@@ -540,14 +668,25 @@ export function generateVariedLa(options: VariedOptions): VariedLa {
     const years = habitYears(a.previousUrn === s.urn && b.previousUrn === s.urn);
     let habit = newHabit();
     const codes = new Map<string, Code>();
-    const planted = new Map<string, PlantedMark[]>([[a.upn, []], [b.upn, []]]);
+    const planted = new Map<string, PlantedMark[]>([
+      [a.upn, []],
+      [b.upn, []],
+    ]);
     for (const year of ['previous', 'current'] as const) {
       if (year === 'current') habit = nextYearHabit(habit);
       if (!years.includes(year)) continue;
       const plan = holidayPlan(habit);
       for (const k of [a, b]) (planted.get(k.upn) as PlantedMark[]).push(...applyPlan(k, plan, codes, year));
     }
-    add({ kind: 'control_same_school_siblings', unit: 'family', upns: [a.upn, b.upn], urn: s.urn, planted, control: true, detail: `same school ${s.urn}` });
+    add({
+      kind: 'control_same_school_siblings',
+      unit: 'family',
+      upns: [a.upn, b.upn],
+      urn: s.urn,
+      planted,
+      control: true,
+      detail: `same school ${s.urn}`,
+    });
   }
   // Siblings at different schools ill together through the year (both years when both were on a register): never a family flag.
   for (let i = 0; i < count(4, 3); i++) {
@@ -568,11 +707,21 @@ export function generateVariedLa(options: VariedOptions): VariedLa {
         const j = rPlant.int(days.length);
         const len = rPlant.between(1, 4);
         for (let d = j; d < Math.min(days.length, j + len); d++) {
-          for (const p of [a, b]) { set(p, days[d], 0, 'I'); set(p, days[d], 1, 'I'); }
+          for (const p of [a, b]) {
+            set(p, days[d], 0, 'I');
+            set(p, days[d], 1, 'I');
+          }
         }
       }
     }
-    add({ kind: 'control_siblings_ill_together', unit: 'family', upns: [a.upn, b.upn], planted: new Map(), control: true, detail: `${total} shared illnesses` });
+    add({
+      kind: 'control_siblings_ill_together',
+      unit: 'family',
+      upns: [a.upn, b.upn],
+      planted: new Map(),
+      control: true,
+      detail: `${total} shared illnesses`,
+    });
   }
 
   // ---- Registers, with the service's own register code.
@@ -582,7 +731,14 @@ export function generateVariedLa(options: VariedOptions): VariedLa {
     const rows: RegisterRow[] = [];
     for (const p of bySchool.get(s.urn) as VariedPupil[]) {
       for (let j = 0; j < s.days.length; j++) {
-        rows.push({ urn: s.urn, upn: p.upn, date: s.days[j], am: MARK_CHAR[p.marks[j * 2]], pm: MARK_CHAR[p.marks[j * 2 + 1]], uprn: p.uprn });
+        rows.push({
+          urn: s.urn,
+          upn: p.upn,
+          date: s.days[j],
+          am: MARK_CHAR[p.marks[j * 2]],
+          pm: MARK_CHAR[p.marks[j * 2 + 1]],
+          uprn: p.uprn,
+        });
       }
     }
     applyRows(register, rows, `varied-${s.urn}`);
@@ -597,7 +753,14 @@ export function generateVariedLa(options: VariedOptions): VariedLa {
     for (const p of list) {
       const marks = p.previousMarks as Code[];
       for (let j = 0; j < s.previous.days.length; j++) {
-        rows.push({ urn: s.urn, upn: p.upn, date: s.previous.days[j], am: MARK_CHAR[marks[j * 2]], pm: MARK_CHAR[marks[j * 2 + 1]], uprn: p.uprn });
+        rows.push({
+          urn: s.urn,
+          upn: p.upn,
+          date: s.previous.days[j],
+          am: MARK_CHAR[marks[j * 2]],
+          pm: MARK_CHAR[marks[j * 2 + 1]],
+          uprn: p.uprn,
+        });
       }
     }
     applyRows(register, rows, `varied-${s.urn}-previous`);
@@ -614,7 +777,8 @@ function backgroundAbsence(marks: Code[], s: VariedSchoolYear, level: Background
   const meanLength = level === 'severe' ? 4 : 1.8;
   const startP = rate / meanLength;
   const beforeBreak = new Set<number>();
-  for (const b of s.breaks) for (const d of daysBeside(s, b.name, 'before', 2)) beforeBreak.add(s.indexOf.get(dayNumber(d)) as number);
+  for (const b of s.breaks)
+    for (const d of daysBeside(s, b.name, 'before', 2)) beforeBreak.add(s.indexOf.get(dayNumber(d)) as number);
   for (let j = 0; j < s.days.length; j++) {
     if (!r.chance(beforeBreak.has(j) ? startP * 1.4 : startP)) continue;
     const kind = r.next();
@@ -642,17 +806,30 @@ export function registerAsOf(register: SchoolRegister, date: string): SchoolRegi
   const pupils = new Map<string, SchoolRegister['pupils'] extends Map<string, infer P> ? P : never>();
   for (const [upn, p] of register.pupils) {
     if (p.firstListed > date) continue;
-    pupils.set(upn, { ...p, marks: p.marks.slice(0, cut) + EMPTY_MARKS.slice(cut), lastListed: p.lastListed > date ? date : p.lastListed });
+    pupils.set(upn, {
+      ...p,
+      marks: p.marks.slice(0, cut) + EMPTY_MARKS.slice(cut),
+      lastListed: p.lastListed > date ? date : p.lastListed,
+    });
   }
   return { ...register, pupils };
 }
 
 /** The school's calendar as the service builds it: its registers' sessions (each year held), the LA's and its own closures, bank holidays. */
-export function variedCalendar(urn: string, registers: SchoolRegister | readonly SchoolRegister[], closures: readonly Closure[]): SchoolCalendar {
+export function variedCalendar(
+  urn: string,
+  registers: SchoolRegister | readonly SchoolRegister[],
+  closures: readonly Closure[],
+): SchoolCalendar {
   const list: readonly SchoolRegister[] = Array.isArray(registers) ? registers : [registers as SchoolRegister];
   return schoolCalendar({
     urn,
-    registers: list.map((register) => sessionDaysFromMarks(register.academicYear, [...register.pupils.values()].map((p) => p.marks))),
+    registers: list.map((register) =>
+      sessionDaysFromMarks(
+        register.academicYear,
+        [...register.pupils.values()].map((p) => p.marks),
+      ),
+    ),
     closures,
     bankHolidays: englandAndWalesBankHolidays(),
   });

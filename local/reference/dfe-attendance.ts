@@ -19,9 +19,16 @@ function parseCsv(text: string): string[][] {
     for (let i = 0; i < line.length; i++) {
       const ch = line[i];
       if (quoted) {
-        if (ch === '"' && line[i + 1] === '"') { cur += '"'; i++; } else if (ch === '"') quoted = false; else cur += ch;
+        if (ch === '"' && line[i + 1] === '"') {
+          cur += '"';
+          i++;
+        } else if (ch === '"') quoted = false;
+        else cur += ch;
       } else if (ch === '"') quoted = true;
-      else if (ch === ',') { cells.push(cur); cur = ''; } else cur += ch;
+      else if (ch === ',') {
+        cells.push(cur);
+        cur = '';
+      } else cur += ch;
     }
     cells.push(cur);
     rows.push(cells);
@@ -35,27 +42,54 @@ export function convert(csv: string) {
   const [header, ...rows] = parseCsv(csv);
   const col = (name: string) => header.indexOf(name);
   const at = (r: string[], name: string) => r[col(name)];
-  const levels: Record<string, 'national' | 'regional' | 'la'> = { National: 'national', Regional: 'regional', 'Local authority': 'la' };
-  return rows.map((r) => ({
-    level: levels[at(r, 'geographic_level')],
-    code: at(r, 'geographic_level') === 'National' ? at(r, 'country_code') : at(r, 'geographic_level') === 'Regional' ? at(r, 'region_code') : at(r, 'new_la_code'),
-    laCode: at(r, 'old_la_code') || null,
-    name: at(r, 'geographic_level') === 'National' ? at(r, 'country_name') : at(r, 'geographic_level') === 'Regional' ? at(r, 'region_name') : at(r, 'la_name'),
-    regionCode: at(r, 'region_code') || null,
-    regionName: at(r, 'region_name') || null,
-    phase: at(r, 'education_phase').toLowerCase(),
-    schools: round(at(r, 'total_num_schools')),
-    enrolments: round(at(r, 'total_enrolments')),
-    attendanceRate: round(at(r, 'attendance_perc')),
-    absenceRate: round(at(r, 'overall_absence_perc')),
-    authorisedAbsenceRate: round(at(r, 'authorised_absence_perc')),
-    unauthorisedAbsenceRate: round(at(r, 'unauthorised_absence_perc')),
-    persistentAbsenceRate: round(at(r, 'pa_perc')),
-  })).filter((r) => r.level);
+  const levels: Record<string, 'national' | 'regional' | 'la'> = {
+    National: 'national',
+    Regional: 'regional',
+    'Local authority': 'la',
+  };
+  return rows
+    .map((r) => ({
+      level: levels[at(r, 'geographic_level')],
+      code:
+        at(r, 'geographic_level') === 'National'
+          ? at(r, 'country_code')
+          : at(r, 'geographic_level') === 'Regional'
+            ? at(r, 'region_code')
+            : at(r, 'new_la_code'),
+      laCode: at(r, 'old_la_code') || null,
+      name:
+        at(r, 'geographic_level') === 'National'
+          ? at(r, 'country_name')
+          : at(r, 'geographic_level') === 'Regional'
+            ? at(r, 'region_name')
+            : at(r, 'la_name'),
+      regionCode: at(r, 'region_code') || null,
+      regionName: at(r, 'region_name') || null,
+      phase: at(r, 'education_phase').toLowerCase(),
+      schools: round(at(r, 'total_num_schools')),
+      enrolments: round(at(r, 'total_enrolments')),
+      attendanceRate: round(at(r, 'attendance_perc')),
+      absenceRate: round(at(r, 'overall_absence_perc')),
+      authorisedAbsenceRate: round(at(r, 'authorised_absence_perc')),
+      unauthorisedAbsenceRate: round(at(r, 'unauthorised_absence_perc')),
+      persistentAbsenceRate: round(at(r, 'pa_perc')),
+    }))
+    .filter((r) => r.level);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const src = process.argv[2] ?? join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'shared', 'data', 'dfe-statistics', 'EES_ytd_data.csv');
+  const src =
+    process.argv[2] ??
+    join(
+      dirname(fileURLToPath(import.meta.url)),
+      '..',
+      '..',
+      '..',
+      'shared',
+      'data',
+      'dfe-statistics',
+      'EES_ytd_data.csv',
+    );
   const rows = convert(readFileSync(src, 'utf8'));
   const out = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'shared', 'reference', 'dfe-attendance.json');
   writeFileSync(out, `${JSON.stringify({ rows }, null, 0).replace(/\},\{/g, '},\n{')}\n`);

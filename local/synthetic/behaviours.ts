@@ -76,7 +76,8 @@ export interface BackgroundEvent {
    * Realism events, plus `illness_15_days`: a pupil whose ordinary illness reached 30 sessions by
    * chance (`from` = the day it did) — a true positive of the 15-day rule that was not planted.
    */
-  kind: 'short_holiday' | 'exclusion' | 'part_time_timetable' | 'religious_observance' | 'study_leave' | 'illness_15_days';
+  kind:
+    'short_holiday' | 'exclusion' | 'part_time_timetable' | 'religious_observance' | 'study_leave' | 'illness_15_days';
   upn: string;
   urn: string;
   from: string;
@@ -127,9 +128,19 @@ export const PLANTED_COUNTS: Readonly<Record<string, { per: 'pupil' | 'school'; 
 };
 
 /** The statutory flags (docs/design.md §2.5), which apply only to pupils of compulsory school age. */
-const STATUTORY_FLAGS: FlagName[] = ['penalty_notice_threshold', 'ten_day_unauthorised', 'twenty_day_unauthorised', 'illness_15_days'];
+const STATUTORY_FLAGS: FlagName[] = [
+  'penalty_notice_threshold',
+  'ten_day_unauthorised',
+  'twenty_day_unauthorised',
+  'illness_15_days',
+];
 
-export function planBehaviours(pop: Population, timetables: ReadonlyMap<string, Timetable>, o: PlanOptions, random: Random): PlanResult {
+export function planBehaviours(
+  pop: Population,
+  timetables: ReadonlyMap<string, Timetable>,
+  o: PlanOptions,
+  random: Random,
+): PlanResult {
   return new Planner(pop, timetables, o, random).run();
 }
 
@@ -142,7 +153,10 @@ class Planner {
   private pool: Pupil[] = [];
   private poolCursor = 0;
   private readonly codingSchools = new Set<string>();
-  private readonly codingMembers = new Map<string, Map<string, { upn: string; urn: string; marks: GroundTruthMark[] }>>();
+  private readonly codingMembers = new Map<
+    string,
+    Map<string, { upn: string; urn: string; marks: GroundTruthMark[] }>
+  >();
 
   constructor(
     private readonly pop: Population,
@@ -246,7 +260,9 @@ class Planner {
   private breaksWithSide(e: Enrolment, side: Side | 'both', main = true): Timetable['breaks'] {
     const t = this.timetable(e);
     const ok = (days: number[]): boolean => days.length === K && days.every((d) => this.inRange(e, d));
-    const list = t.breaks.filter((b) => (side === 'before' ? ok(b.before) : side === 'after' ? ok(b.after) : ok(b.before) && ok(b.after)));
+    const list = t.breaks.filter((b) =>
+      side === 'before' ? ok(b.before) : side === 'after' ? ok(b.after) : ok(b.before) && ok(b.after),
+    );
     if (!main) return list;
     const long = list.filter((b) => b.to - b.from >= 4);
     return long.length >= 2 ? long : list;
@@ -301,8 +317,10 @@ class Planner {
         failures++;
       }
     }
-    if (planted === 0) this.skipped.push({ kind, reason: 'the range holds no place for it (too short, or too few breaks or pupils)' });
-    else if (planted < wanted) this.skipped.push({ kind, reason: `planted ${planted} of ${wanted}: the range holds no more places for it` });
+    if (planted === 0)
+      this.skipped.push({ kind, reason: 'the range holds no place for it (too short, or too few breaks or pupils)' });
+    else if (planted < wanted)
+      this.skipped.push({ kind, reason: `planted ${planted} of ${wanted}: the range holds no more places for it` });
   }
 
   private full(days: number[], code: string): Entry[] {
@@ -315,41 +333,65 @@ class Planner {
     const mainstream = (p: Pupil): boolean => p.enrolments[0].school.spec.phase !== 'special';
 
     // A family keeps a term-time holiday to 8 or 9 unauthorised sessions, next to a break.
-    this.plantEach('near_threshold_holiday', (p, e) => {
-      const entries = this.nearThresholdEpisode(p, e, this.random.pick(['before', 'after'] as const));
-      if (!entries) return false;
-      this.plan(p).quietUnauthorised = true;
-      const g = sessions(entries.entries, 'G');
-      this.record({
-        kind: 'near_threshold_holiday', class: 'planted', unit: 'pupil',
-        expectFlags: ['near_threshold_unauthorised'], mayFlag: [], mustNotFlag: ['penalty_notice_threshold'],
-        upn: p.upn, urn: e.school.spec.urn, marks: this.marks(e, entries.entries), breaks: [this.breakInfo(e, entries.break)],
-        detail: `${g} unauthorised holiday sessions (G) ${entries.side} the ${entries.break.label}: a rolling 10-school-week window peaks at ${g}, just under the threshold of 10; no other unauthorised absence`,
-      });
-      return true;
-    }, mainstream);
+    this.plantEach(
+      'near_threshold_holiday',
+      (p, e) => {
+        const entries = this.nearThresholdEpisode(p, e, this.random.pick(['before', 'after'] as const));
+        if (!entries) return false;
+        this.plan(p).quietUnauthorised = true;
+        const g = sessions(entries.entries, 'G');
+        this.record({
+          kind: 'near_threshold_holiday',
+          class: 'planted',
+          unit: 'pupil',
+          expectFlags: ['near_threshold_unauthorised'],
+          mayFlag: [],
+          mustNotFlag: ['penalty_notice_threshold'],
+          upn: p.upn,
+          urn: e.school.spec.urn,
+          marks: this.marks(e, entries.entries),
+          breaks: [this.breakInfo(e, entries.break)],
+          detail: `${g} unauthorised holiday sessions (G) ${entries.side} the ${entries.break.label}: a rolling 10-school-week window peaks at ${g}, just under the threshold of 10; no other unauthorised absence`,
+        });
+        return true;
+      },
+      mainstream,
+    );
 
     // The same, twice, more than 10 school weeks apart (so no window holds both).
-    this.plantEach('near_threshold_holiday_repeated', (p, e) => {
-      const t = this.timetable(e);
-      const first = this.nearThresholdEpisode(p, e, 'before');
-      if (!first) return false;
-      const firstWeek = t.week[first.entries[0].day];
-      const lastWeek = t.week[first.entries[first.entries.length - 1].day];
-      const candidates = this.breaksWithSide(e, 'after').filter((b) => t.week[b.after[0]] - lastWeek >= 11 || firstWeek - t.week[b.after[0]] >= 11);
-      if (candidates.length === 0) return false;
-      const second = this.nearThresholdEpisode(p, e, 'after', this.random.pick(candidates));
-      if (!second) return false;
-      this.plan(p).quietUnauthorised = true;
-      const all = [...first.entries, ...second.entries];
-      this.record({
-        kind: 'near_threshold_holiday_repeated', class: 'planted', unit: 'pupil',
-        expectFlags: ['near_threshold_unauthorised'], mayFlag: [], mustNotFlag: ['penalty_notice_threshold'],
-        upn: p.upn, urn: e.school.spec.urn, marks: this.marks(e, all), breaks: [this.breakInfo(e, first.break), this.breakInfo(e, second.break)],
-        detail: `two holidays of ${sessions(first.entries, 'G')} and ${sessions(second.entries, 'G')} unauthorised sessions, next to the ${first.break.label} and the ${second.break.label}, more than 10 school weeks apart: each window peaks just under the threshold`,
-      });
-      return true;
-    }, mainstream);
+    this.plantEach(
+      'near_threshold_holiday_repeated',
+      (p, e) => {
+        const t = this.timetable(e);
+        const first = this.nearThresholdEpisode(p, e, 'before');
+        if (!first) return false;
+        const firstWeek = t.week[first.entries[0].day];
+        const lastWeek = t.week[first.entries[first.entries.length - 1].day];
+        const candidates = this.breaksWithSide(e, 'after').filter(
+          (b) => t.week[b.after[0]] - lastWeek >= 11 || firstWeek - t.week[b.after[0]] >= 11,
+        );
+        if (candidates.length === 0) return false;
+        const second = this.nearThresholdEpisode(p, e, 'after', this.random.pick(candidates));
+        if (!second) return false;
+        this.plan(p).quietUnauthorised = true;
+        const all = [...first.entries, ...second.entries];
+        this.record({
+          kind: 'near_threshold_holiday_repeated',
+          class: 'planted',
+          unit: 'pupil',
+          expectFlags: ['near_threshold_unauthorised'],
+          mayFlag: [],
+          mustNotFlag: ['penalty_notice_threshold'],
+          upn: p.upn,
+          urn: e.school.spec.urn,
+          marks: this.marks(e, all),
+          breaks: [this.breakInfo(e, first.break), this.breakInfo(e, second.break)],
+          detail: `two holidays of ${sessions(first.entries, 'G')} and ${sessions(second.entries, 'G')} unauthorised sessions, next to the ${first.break.label} and the ${second.break.label}, more than 10 school weeks apart: each window peaks just under the threshold`,
+        });
+        return true;
+      },
+      mainstream,
+    );
 
     // A holiday split into unauthorised + illness next to a break: G alone ≤ 9, with the illness ≥ 10.
     this.plantEach('split_holiday_illness', (p, e) => {
@@ -358,7 +400,11 @@ class Planner {
       if (list.length === 0) return false;
       const b = this.random.pick(list);
       // (holiday days, illness days): G = 8, 6 or 8 sessions; with the illness 10, 10 or 12.
-      const [holidayDays, illnessDays] = this.random.pick([[4, 1], [3, 2], [4, 2]] as const);
+      const [holidayDays, illnessDays] = this.random.pick([
+        [4, 1],
+        [3, 2],
+        [4, 2],
+      ] as const);
       const days = this.daysBeside(e, b, side, holidayDays + illnessDays);
       if (days.length === 0) return false;
       // The illness is reported at the break's edge: the last days before it or the first days after.
@@ -369,9 +415,16 @@ class Planner {
       const g = sessions(entries, 'G');
       const i = sessions(entries, 'I');
       this.record({
-        kind: 'split_holiday_illness', class: 'planted', unit: 'pupil',
-        expectFlags: ['near_threshold_unauthorised'], mayFlag: [], mustNotFlag: ['penalty_notice_threshold'],
-        upn: p.upn, urn: e.school.spec.urn, marks: this.marks(e, entries), breaks: [this.breakInfo(e, b)],
+        kind: 'split_holiday_illness',
+        class: 'planted',
+        unit: 'pupil',
+        expectFlags: ['near_threshold_unauthorised'],
+        mayFlag: [],
+        mustNotFlag: ['penalty_notice_threshold'],
+        upn: p.upn,
+        urn: e.school.spec.urn,
+        marks: this.marks(e, entries),
+        breaks: [this.breakInfo(e, b)],
         detail: `${g} unauthorised holiday sessions and ${i} illness sessions contiguous with them, ${side} the ${b.label}: ${g} alone is under the threshold, ${g + i} with the illness meets it`,
       });
       return true;
@@ -390,9 +443,16 @@ class Planner {
       plan.illnessCapped = true;
       plan.rateScale = 0.2;
       this.record({
-        kind: 'holiday_adjacent_illness', class: 'planted', unit: 'pupil',
-        expectFlags: ['holiday_adjacent_absence'], mayFlag: [], mustNotFlag: ['illness_15_days'],
-        upn: p.upn, urn: e.school.spec.urn, marks: this.marks(e, entries), breaks: picked.breaks.map((b) => this.breakInfo(e, b)),
+        kind: 'holiday_adjacent_illness',
+        class: 'planted',
+        unit: 'pupil',
+        expectFlags: ['holiday_adjacent_absence'],
+        mayFlag: [],
+        mustNotFlag: ['illness_15_days'],
+        upn: p.upn,
+        urn: e.school.spec.urn,
+        marks: this.marks(e, entries),
+        breaks: picked.breaks.map((b) => this.breakInfo(e, b)),
         detail: `${entries.length * 2} absence sessions (mostly illness) on holiday-adjacent days next to ${picked.breaks.length} different breaks; little other absence, none on holiday-adjacent days`,
       });
       return true;
@@ -413,7 +473,12 @@ class Planner {
         const n = 15 + this.random.int(8);
         for (let tries = 0; tries < 20 && chosen.length < n; tries++) {
           chosen = [];
-          for (let d = this.random.pick(days); d >= 0 && chosen.length < n && !t.adjacent[d] && this.inRange(e, d); d = t.shift(d, 1)) chosen.push(d);
+          for (
+            let d = this.random.pick(days);
+            d >= 0 && chosen.length < n && !t.adjacent[d] && this.inRange(e, d);
+            d = t.shift(d, 1)
+          )
+            chosen.push(d);
         }
         if (chosen.length < n) return false;
         shape = `one illness of ${n} school days`;
@@ -422,7 +487,8 @@ class Planner {
         const per = Math.ceil(16 / episodes) + 1;
         for (let k = 0; k < episodes; k++) {
           const start = this.random.pick(days);
-          for (let d = start, n = 0; n < per && d >= 0; n++, d = t.shift(d, 1)) if (!t.adjacent[d] && this.inRange(e, d)) chosen.push(d);
+          for (let d = start, n = 0; n < per && d >= 0; n++, d = t.shift(d, 1))
+            if (!t.adjacent[d] && this.inRange(e, d)) chosen.push(d);
         }
         chosen = [...new Set(chosen)].sort((a, b) => a - b);
         if (chosen.length < 15) return false;
@@ -436,19 +502,42 @@ class Planner {
       // may make up a Reception child's shortfall, so that is allowed rather than expected.
       const ill = this.inCompulsoryAge(p, e, entries).length * 2;
       this.record({
-        kind: 'long_illness', class: 'planted', unit: 'pupil',
-        expectFlags: ill >= 30 ? ['illness_15_days'] : [], mayFlag: ill >= 30 ? [] : ['illness_15_days'], mustNotFlag: ['holiday_adjacent_absence'],
-        upn: p.upn, urn: e.school.spec.urn, marks: this.marks(e, entries),
+        kind: 'long_illness',
+        class: 'planted',
+        unit: 'pupil',
+        expectFlags: ill >= 30 ? ['illness_15_days'] : [],
+        mayFlag: ill >= 30 ? [] : ['illness_15_days'],
+        mustNotFlag: ['holiday_adjacent_absence'],
+        upn: p.upn,
+        urn: e.school.spec.urn,
+        marks: this.marks(e, entries),
         detail: `${shape}: ${entries.length * 2} illness sessions (I) in the year, at least 30`,
       });
       return true;
     });
 
     // Controls: absence next to breaks that is not a pattern (must never be flagged as one).
-    this.plantEach('religious_observance_adjacent', (p, e) => this.adjacentControl(p, e, 'R', 'religious_observance_adjacent',
-      'religious observance (R) on holiday-adjacent days of two breaks: authorised for a festival, never a holiday pattern'));
-    this.plantEach('exclusion_adjacent', (p, e) => this.adjacentControl(p, e, 'E', 'exclusion_adjacent',
-      'suspensions (E) on holiday-adjacent days of two breaks: an exclusion is the school\'s decision, never a family pattern'), mainstream);
+    this.plantEach('religious_observance_adjacent', (p, e) =>
+      this.adjacentControl(
+        p,
+        e,
+        'R',
+        'religious_observance_adjacent',
+        'religious observance (R) on holiday-adjacent days of two breaks: authorised for a festival, never a holiday pattern',
+      ),
+    );
+    this.plantEach(
+      'exclusion_adjacent',
+      (p, e) =>
+        this.adjacentControl(
+          p,
+          e,
+          'E',
+          'exclusion_adjacent',
+          "suspensions (E) on holiday-adjacent days of two breaks: an exclusion is the school's decision, never a family pattern",
+        ),
+      mainstream,
+    );
     this.plantEach('part_time_adjacent', (p, e) => {
       const picked = this.adjacentDaysAtBreaks(e, 2, 2);
       if (!picked) return false;
@@ -457,17 +546,26 @@ class Planner {
       const days = new Set<number>();
       for (const b of picked.breaks) {
         const lo = b.before[b.before.length - 1];
-        for (let d = t.shift(lo, -8); d >= 0 && d <= b.after[b.after.length - 1] + 9; d = t.shift(d, 1)) if (this.inRange(e, d)) days.add(d);
+        for (let d = t.shift(lo, -8); d >= 0 && d <= b.after[b.after.length - 1] + 9; d = t.shift(d, 1))
+          if (this.inRange(e, d)) days.add(d);
       }
       const entries = [...days].map((day) => ({ day, am: null, pm: 'C2' }));
       if (!this.put(p, e, entries)) return false;
       const plan = this.plan(p);
       plan.adjacentPresent = true;
       this.record({
-        kind: 'part_time_adjacent', class: 'control', unit: 'pupil',
-        expectFlags: [], mayFlag: [], mustNotFlag: ['holiday_adjacent_absence'],
-        upn: p.upn, urn: e.school.spec.urn, marks: this.marks(e, entries), breaks: picked.breaks.map((b) => this.breakInfo(e, b)),
-        detail: 'a part-time timetable (C2 every afternoon) for a few weeks around two breaks: agreed with the school, never a holiday pattern',
+        kind: 'part_time_adjacent',
+        class: 'control',
+        unit: 'pupil',
+        expectFlags: [],
+        mayFlag: [],
+        mustNotFlag: ['holiday_adjacent_absence'],
+        upn: p.upn,
+        urn: e.school.spec.urn,
+        marks: this.marks(e, entries),
+        breaks: picked.breaks.map((b) => this.breakInfo(e, b)),
+        detail:
+          'a part-time timetable (C2 every afternoon) for a few weeks around two breaks: agreed with the school, never a holiday pattern',
       });
       return true;
     });
@@ -481,9 +579,16 @@ class Planner {
       plan.adjacentPresent = true;
       plan.rateScale = 0.6;
       this.record({
-        kind: 'illness_spanning_break', class: 'control', unit: 'pupil',
-        expectFlags: [], mayFlag: [], mustNotFlag: ['holiday_adjacent_absence'],
-        upn: p.upn, urn: e.school.spec.urn, marks: this.marks(e, entries), breaks: [this.breakInfo(e, b)],
+        kind: 'illness_spanning_break',
+        class: 'control',
+        unit: 'pupil',
+        expectFlags: [],
+        mayFlag: [],
+        mustNotFlag: ['holiday_adjacent_absence'],
+        upn: p.upn,
+        urn: e.school.spec.urn,
+        marks: this.marks(e, entries),
+        breaks: [this.breakInfo(e, b)],
         detail: `one illness spanning the ${b.label} (the ${K} school days before and after it): one break is not a pattern`,
       });
       return true;
@@ -496,18 +601,32 @@ class Planner {
       const episodes = 3 + this.random.int(3);
       for (let k = 0; k < episodes; k++) {
         let d = this.random.pick(days);
-        for (let n = 1 + this.random.int(3); n > 0 && d >= 0 && !t.adjacent[d] && this.inRange(e, d); n--, d = t.shift(d, 1)) chosen.add(d);
+        for (
+          let n = 1 + this.random.int(3);
+          n > 0 && d >= 0 && !t.adjacent[d] && this.inRange(e, d);
+          n--, d = t.shift(d, 1)
+        )
+          chosen.add(d);
       }
-      const entries = this.full([...chosen].sort((a, b) => a - b), 'I');
+      const entries = this.full(
+        [...chosen].sort((a, b) => a - b),
+        'I',
+      );
       if (!this.put(p, e, entries)) return false;
       const plan = this.plan(p);
       plan.adjacentPresent = true;
       plan.illnessCapped = true;
       plan.rateScale = 0.6;
       this.record({
-        kind: 'ordinary_illness', class: 'control', unit: 'pupil',
-        expectFlags: [], mayFlag: [], mustNotFlag: ['holiday_adjacent_absence', 'illness_15_days'],
-        upn: p.upn, urn: e.school.spec.urn, marks: this.marks(e, entries),
+        kind: 'ordinary_illness',
+        class: 'control',
+        unit: 'pupil',
+        expectFlags: [],
+        mayFlag: [],
+        mustNotFlag: ['holiday_adjacent_absence', 'illness_15_days'],
+        upn: p.upn,
+        urn: e.school.spec.urn,
+        marks: this.marks(e, entries),
         detail: `${episodes} ordinary illnesses in term time, none on a holiday-adjacent day`,
       });
       return true;
@@ -515,8 +634,12 @@ class Planner {
   }
 
   /** 8 or 9 G sessions beside a break (4 days, plus the half day further from the break for 9). */
-  private nearThresholdEpisode(p: Pupil, e: Enrolment, side: Side, fixed?: Timetable['breaks'][number]):
-    { entries: Entry[]; break: Timetable['breaks'][number]; side: Side } | undefined {
+  private nearThresholdEpisode(
+    p: Pupil,
+    e: Enrolment,
+    side: Side,
+    fixed?: Timetable['breaks'][number],
+  ): { entries: Entry[]; break: Timetable['breaks'][number]; side: Side } | undefined {
     const list = fixed ? [fixed] : this.breaksWithSide(e, side);
     if (list.length === 0) return undefined;
     const b = fixed ?? this.random.pick(list);
@@ -537,7 +660,11 @@ class Planner {
    * 1–2 adjacent days (one side) at each of `want` breaks (at least `least`), from the breaks with at
    * least one side wholly in the range (main holidays first), and at least 4 days in all.
    */
-  private adjacentDaysAtBreaks(e: Enrolment, want: number, least: number): { days: number[]; breaks: Timetable['breaks'] } | undefined {
+  private adjacentDaysAtBreaks(
+    e: Enrolment,
+    want: number,
+    least: number,
+  ): { days: number[]; breaks: Timetable['breaks'] } | undefined {
     const inRange = (days: number[]): boolean => days.length === K && days.every((d) => this.inRange(e, d));
     const t = this.timetable(e);
     const usable = t.breaks.filter((b) => inRange(b.before) || inRange(b.after));
@@ -552,7 +679,9 @@ class Planner {
       days.push(...side.slice(0, this.random.chance(0.6) ? 2 : 1));
     }
     // At least four days (8 sessions): enough that one sick day is never the pattern.
-    for (const b of chosen) for (const d of [...b.before, ...b.after]) if (days.length < 4 && !days.includes(d) && this.inRange(e, d)) days.push(d);
+    for (const b of chosen)
+      for (const d of [...b.before, ...b.after])
+        if (days.length < 4 && !days.includes(d) && this.inRange(e, d)) days.push(d);
     return { days: [...new Set(days)].sort((a, b) => a - b), breaks: chosen };
   }
 
@@ -565,9 +694,17 @@ class Planner {
     plan.adjacentPresent = true;
     plan.rateScale = 0.6;
     this.record({
-      kind, class: 'control', unit: 'pupil',
-      expectFlags: [], mayFlag: [], mustNotFlag: ['holiday_adjacent_absence', 'family_pattern'],
-      upn: p.upn, urn: e.school.spec.urn, marks: this.marks(e, entries), breaks: picked.breaks.map((b) => this.breakInfo(e, b)), detail,
+      kind,
+      class: 'control',
+      unit: 'pupil',
+      expectFlags: [],
+      mayFlag: [],
+      mustNotFlag: ['holiday_adjacent_absence', 'family_pattern'],
+      upn: p.upn,
+      urn: e.school.spec.urn,
+      marks: this.marks(e, entries),
+      breaks: picked.breaks.map((b) => this.breakInfo(e, b)),
+      detail,
     });
     return true;
   }
@@ -605,47 +742,78 @@ class Planner {
       return span ? this.timetable(e).dayOf(span.from) : yearStart(e);
     };
 
-    this.plantEach('under_five_unauthorised', (p, e) => {
-      const from = compulsoryFrom(p, e);
-      const entries = twelve(p, e, 'O', from);
-      if (!entries) return false;
-      this.record({
-        kind: 'under_five_unauthorised', class: 'control', unit: 'pupil',
-        expectFlags: [], mayFlag: [], mustNotFlag: STATUTORY_FLAGS,
-        upn: p.upn, urn: e.school.spec.urn, marks: this.marks(e, entries),
-        detail: `a Reception child (born ${p.dob}) not of compulsory school age until ${this.timetable(e).date(from)}: 12 unauthorised sessions (O) in two weeks before it, never a statutory flag`,
-      });
-      return true;
-    }, (p) => unplanned(p) && p.yearGroup === 0 && p.enrolments[0].school.spec.phase === 'primary');
+    this.plantEach(
+      'under_five_unauthorised',
+      (p, e) => {
+        const from = compulsoryFrom(p, e);
+        const entries = twelve(p, e, 'O', from);
+        if (!entries) return false;
+        this.record({
+          kind: 'under_five_unauthorised',
+          class: 'control',
+          unit: 'pupil',
+          expectFlags: [],
+          mayFlag: [],
+          mustNotFlag: STATUTORY_FLAGS,
+          upn: p.upn,
+          urn: e.school.spec.urn,
+          marks: this.marks(e, entries),
+          detail: `a Reception child (born ${p.dob}) not of compulsory school age until ${this.timetable(e).date(from)}: 12 unauthorised sessions (O) in two weeks before it, never a statutory flag`,
+        });
+        return true;
+      },
+      (p) => unplanned(p) && p.yearGroup === 0 && p.enrolments[0].school.spec.phase === 'primary',
+    );
 
-    this.plantEach('post_sixteen_unauthorised', (p, e) => {
-      // Sixteen in the school year before this one: past the school leaving date all year.
-      const dob = `${Number(p.dob.slice(0, 4)) - 2}${p.dob.slice(4)}`.replace(/-02-29$/, '-02-28');
-      const span = compulsorySchoolAge(dob);
-      if (!span || span.to >= `${this.o.academicYear}-08-01`) return false;
-      const entries = twelve(p, e, 'O', this.o.toIdx + 1);
-      if (!entries) return false;
-      p.dob = dob;
-      this.record({
-        kind: 'post_sixteen_unauthorised', class: 'control', unit: 'pupil',
-        expectFlags: [], mayFlag: [], mustNotFlag: STATUTORY_FLAGS,
-        upn: p.upn, urn: e.school.spec.urn, marks: this.marks(e, entries),
-        detail: `a post-16 student (born ${dob}; compulsory school age ended ${span.to}) on a special school's roll: 12 unauthorised sessions (O) in two weeks, never a statutory flag`,
-      });
-      return true;
-    }, (p) => unplanned(p) && p.enrolments[0].school.spec.phase === 'special' && p.yearGroup === 10);
+    this.plantEach(
+      'post_sixteen_unauthorised',
+      (p, e) => {
+        // Sixteen in the school year before this one: past the school leaving date all year.
+        const dob = `${Number(p.dob.slice(0, 4)) - 2}${p.dob.slice(4)}`.replace(/-02-29$/, '-02-28');
+        const span = compulsorySchoolAge(dob);
+        if (!span || span.to >= `${this.o.academicYear}-08-01`) return false;
+        const entries = twelve(p, e, 'O', this.o.toIdx + 1);
+        if (!entries) return false;
+        p.dob = dob;
+        this.record({
+          kind: 'post_sixteen_unauthorised',
+          class: 'control',
+          unit: 'pupil',
+          expectFlags: [],
+          mayFlag: [],
+          mustNotFlag: STATUTORY_FLAGS,
+          upn: p.upn,
+          urn: e.school.spec.urn,
+          marks: this.marks(e, entries),
+          detail: `a post-16 student (born ${dob}; compulsory school age ended ${span.to}) on a special school's roll: 12 unauthorised sessions (O) in two weeks, never a statutory flag`,
+        });
+        return true;
+      },
+      (p) => unplanned(p) && p.enrolments[0].school.spec.phase === 'special' && p.yearGroup === 10,
+    );
 
-    this.plantEach('unresolved_n', (p, e) => {
-      const entries = twelve(p, e, 'N', this.o.toIdx + 1);
-      if (!entries) return false;
-      this.record({
-        kind: 'unresolved_n', class: 'control', unit: 'pupil',
-        expectFlags: [], mayFlag: [], mustNotFlag: ['penalty_notice_threshold'],
-        upn: p.upn, urn: e.school.spec.urn, marks: this.marks(e, entries),
-        detail: '12 sessions coded N (reason not yet provided) in two weeks, never resolved: the school\'s unresolved N (data quality), not an offence — never the penalty-notice threshold',
-      });
-      return true;
-    }, (p) => unplanned(p) && compulsoryThroughout(p));
+    this.plantEach(
+      'unresolved_n',
+      (p, e) => {
+        const entries = twelve(p, e, 'N', this.o.toIdx + 1);
+        if (!entries) return false;
+        this.record({
+          kind: 'unresolved_n',
+          class: 'control',
+          unit: 'pupil',
+          expectFlags: [],
+          mayFlag: [],
+          mustNotFlag: ['penalty_notice_threshold'],
+          upn: p.upn,
+          urn: e.school.spec.urn,
+          marks: this.marks(e, entries),
+          detail:
+            "12 sessions coded N (reason not yet provided) in two weeks, never resolved: the school's unresolved N (data quality), not an offence — never the penalty-notice threshold",
+        });
+        return true;
+      },
+      (p) => unplanned(p) && compulsoryThroughout(p),
+    );
   }
 
   /** The entries on days the pupil is of compulsory school age (docs/design.md §2.5). */
@@ -664,7 +832,9 @@ class Planner {
     const across = spanning.length > 0 ? this.random.pick(spanning) : undefined;
     if (across) start = t.shift(across.before[0], -4);
     else {
-      const possible = t.schoolDaysIn(Math.max(this.o.fromIdx, e.startIdx) + 1, this.o.toIdx).filter((d) => t.shift(d, days - 1) >= 0 && t.shift(d, days - 1) <= this.o.toIdx);
+      const possible = t
+        .schoolDaysIn(Math.max(this.o.fromIdx, e.startIdx) + 1, this.o.toIdx)
+        .filter((d) => t.shift(d, days - 1) >= 0 && t.shift(d, days - 1) <= this.o.toIdx);
       if (possible.length === 0) return false;
       start = this.random.pick(possible);
     }
@@ -682,18 +852,38 @@ class Planner {
     const kind = days === 10 ? 'ten_day_unauthorised' : 'twenty_day_unauthorised';
     // Only sessions of compulsory school age count (docs/design.md §2.5; a Reception child's run may begin before it).
     const inAge = this.inCompulsoryAge(p, e, entries);
-    const counted = (codes: readonly string[]) => inAge.reduce((n, x) => n + (codes.includes(x.am ?? '') ? 1 : 0) + (codes.includes(x.pm ?? '') ? 1 : 0), 0);
+    const counted = (codes: readonly string[]) =>
+      inAge.reduce((n, x) => n + (codes.includes(x.am ?? '') ? 1 : 0) + (codes.includes(x.pm ?? '') ? 1 : 0), 0);
     const consecutive = counted(['G', 'N', 'O', 'U']);
     const expect: FlagName[] = [
-      ...(consecutive >= 40 ? ['twenty_day_unauthorised' as const] : []), ...(consecutive >= 20 ? ['ten_day_unauthorised' as const] : []),
-      ...(counted(DEFAULT_LA_SETTINGS.penaltyNoticeCodes) >= DEFAULT_LA_SETTINGS.penaltyNoticeSessions ? ['penalty_notice_threshold' as const] : []),
+      ...(consecutive >= 40 ? ['twenty_day_unauthorised' as const] : []),
+      ...(consecutive >= 20 ? ['ten_day_unauthorised' as const] : []),
+      ...(counted(DEFAULT_LA_SETTINGS.penaltyNoticeCodes) >= DEFAULT_LA_SETTINGS.penaltyNoticeSessions
+        ? ['penalty_notice_threshold' as const]
+        : []),
     ];
-    const mustNot: FlagName[] = consecutive < 20 ? ['ten_day_unauthorised', 'twenty_day_unauthorised'] : consecutive < 40 ? ['twenty_day_unauthorised'] : [];
-    const story = style === 'holiday' ? 'an unauthorised holiday (G)' : style === 'missing' ? 'a child missing: no reason yet (N), then unauthorised (O)' : 'unauthorised absence mixing N, O and G';
+    const mustNot: FlagName[] =
+      consecutive < 20
+        ? ['ten_day_unauthorised', 'twenty_day_unauthorised']
+        : consecutive < 40
+          ? ['twenty_day_unauthorised']
+          : [];
+    const story =
+      style === 'holiday'
+        ? 'an unauthorised holiday (G)'
+        : style === 'missing'
+          ? 'a child missing: no reason yet (N), then unauthorised (O)'
+          : 'unauthorised absence mixing N, O and G';
     this.record({
-      kind, class: 'planted', unit: 'pupil', expectFlags: expect,
-      mayFlag: expect.includes('penalty_notice_threshold') ? [] : ['penalty_notice_threshold'], mustNotFlag: mustNot,
-      upn: p.upn, urn: e.school.spec.urn, marks: this.marks(e, entries),
+      kind,
+      class: 'planted',
+      unit: 'pupil',
+      expectFlags: expect,
+      mayFlag: expect.includes('penalty_notice_threshold') ? [] : ['penalty_notice_threshold'],
+      mustNotFlag: mustNot,
+      upn: p.upn,
+      urn: e.school.spec.urn,
+      marks: this.marks(e, entries),
       breaks: across ? [this.breakInfo(e, across)] : undefined,
       detail: `${days} school days (${days * 2} consecutive possible sessions) of ${story}${across ? `, spanning the ${across.label}` : ''}; attended the school day before and after`,
     });
@@ -704,13 +894,17 @@ class Planner {
   private plantFamilies(): void {
     const kind = 'family_holiday_adjacent';
     const wanted = this.count(kind);
-    const households = this.random.shuffle(this.pop.households.filter((h) => {
-      const kids = h.children.filter((c) => this.stable(c) && !this.used.has(c.index) && !this.codingSchools.has(c.enrolments[0].school.spec.urn));
-      if (kids.length < 2) return false;
-      const urns = new Set(kids.map((c) => c.enrolments[0].school.spec.urn));
-      const calendars = new Set(kids.map((c) => c.enrolments[0].school.spec.calendar));
-      return urns.size >= 2 && calendars.size === 1;
-    }));
+    const households = this.random.shuffle(
+      this.pop.households.filter((h) => {
+        const kids = h.children.filter(
+          (c) => this.stable(c) && !this.used.has(c.index) && !this.codingSchools.has(c.enrolments[0].school.spec.urn),
+        );
+        if (kids.length < 2) return false;
+        const urns = new Set(kids.map((c) => c.enrolments[0].school.spec.urn));
+        const calendars = new Set(kids.map((c) => c.enrolments[0].school.spec.calendar));
+        return urns.size >= 2 && calendars.size === 1;
+      }),
+    );
     let planted = 0;
     for (const h of households) {
       if (planted >= wanted) break;
@@ -720,7 +914,9 @@ class Planner {
       const picked = this.adjacentDaysAtBreaks(lead, 2 + this.random.int(2), 2);
       if (!picked) continue;
       const holiday = this.random.chance(0.3);
-      const entries = picked.days.map((day, i) => (holiday && i < 2 ? { day, am: 'G', pm: 'G' } : { day, am: 'I', pm: 'I' }));
+      const entries = picked.days.map((day, i) =>
+        holiday && i < 2 ? { day, am: 'G', pm: 'G' } : { day, am: 'I', pm: 'I' },
+      );
       if (!kids.every((c) => this.fits(c, c.enrolments[0], entries))) continue;
       const members = kids.map((c) => {
         const e = c.enrolments[0];
@@ -732,22 +928,38 @@ class Planner {
         return { upn: c.upn, urn: e.school.spec.urn, marks: this.marks(e, entries) };
       });
       this.record({
-        kind, class: 'planted', unit: 'family',
-        expectFlags: ['family_pattern'], mayFlag: ['holiday_adjacent_absence'], mustNotFlag: [],
-        uprn: h.uprn, members, breaks: picked.breaks.map((b) => this.breakInfo(lead, b)),
+        kind,
+        class: 'planted',
+        unit: 'family',
+        expectFlags: ['family_pattern'],
+        mayFlag: ['holiday_adjacent_absence'],
+        mustNotFlag: [],
+        uprn: h.uprn,
+        members,
+        breaks: picked.breaks.map((b) => this.breakInfo(lead, b)),
         detail: `${kids.length} children of one household (uprn ${h.uprn}) at ${new Set(members.map((m) => m.urn)).size} schools, absent on the same holiday-adjacent dates next to ${picked.breaks.length} breaks${holiday ? ' (a short holiday coded G, the rest illness)' : ' (reported as illness)'}`,
       });
       planted++;
     }
-    if (planted === 0) this.skipped.push({ kind, reason: 'no household has children at two schools with enough breaks in the range' });
-    else if (planted < wanted) this.skipped.push({ kind, reason: `planted ${planted} of ${wanted}: not enough households with children at two schools` });
+    if (planted === 0)
+      this.skipped.push({ kind, reason: 'no household has children at two schools with enough breaks in the range' });
+    else if (planted < wanted)
+      this.skipped.push({
+        kind,
+        reason: `planted ${planted} of ${wanted}: not enough households with children at two schools`,
+      });
   }
 
   // ---- the school that codes holidays as illness -------------------------------------------
 
   private chooseCodingSchools(): void {
     const kind = 'school_codes_holiday_as_illness';
-    const candidates = this.random.shuffle(this.pop.schools.filter((s) => !s.spec.outOfArea && s.spec.calendar === 'la' && (s.spec.phase === 'primary' || s.spec.phase === 'secondary')));
+    const candidates = this.random.shuffle(
+      this.pop.schools.filter(
+        (s) =>
+          !s.spec.outOfArea && s.spec.calendar === 'la' && (s.spec.phase === 'primary' || s.spec.phase === 'secondary'),
+      ),
+    );
     const wanted = Math.min(this.count(kind), Math.max(0, candidates.length - 2));
     for (const s of candidates.slice(0, wanted)) {
       this.codingSchools.add(s.spec.urn);
@@ -757,7 +969,10 @@ class Planner {
   }
 
   private codingMark(e: Enrolment, entries: Entry[]): void {
-    const members = this.codingMembers.get(e.school.spec.urn) as Map<string, { upn: string; urn: string; marks: GroundTruthMark[] }>;
+    const members = this.codingMembers.get(e.school.spec.urn) as Map<
+      string,
+      { upn: string; urn: string; marks: GroundTruthMark[] }
+    >;
     const p = e.pupil;
     let m = members.get(p.upn);
     if (!m) members.set(p.upn, (m = { upn: p.upn, urn: e.school.spec.urn, marks: [] }));
@@ -785,12 +1000,23 @@ class Planner {
 
   private finishCodingSchools(): void {
     for (const [urn, members] of this.codingMembers) {
-      const list = [...members.values()].map((m) => ({ ...m, marks: m.marks.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0)) }));
-      const sessionsPlanted = list.reduce((n, m) => n + m.marks.reduce((k, x) => k + (x.am ? 1 : 0) + (x.pm ? 1 : 0), 0), 0);
+      const list = [...members.values()].map((m) => ({
+        ...m,
+        marks: m.marks.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0)),
+      }));
+      const sessionsPlanted = list.reduce(
+        (n, m) => n + m.marks.reduce((k, x) => k + (x.am ? 1 : 0) + (x.pm ? 1 : 0), 0),
+        0,
+      );
       this.record({
-        kind: 'school_codes_holiday_as_illness', class: 'planted', unit: 'school',
-        expectFlags: ['school_coding'], mayFlag: [], mustNotFlag: [],
-        urn, members: list,
+        kind: 'school_codes_holiday_as_illness',
+        class: 'planted',
+        unit: 'school',
+        expectFlags: ['school_coding'],
+        mayFlag: [],
+        mustNotFlag: [],
+        urn,
+        members: list,
         detail: `the school codes holiday-adjacent absence as illness (I) instead of G: ${sessionsPlanted} illness sessions on holiday-adjacent days for ${list.length} pupils, including every term-time holiday next to a break`,
       });
     }
@@ -799,7 +1025,12 @@ class Planner {
   // ---- background events -------------------------------------------------------------------
 
   private eligibleForEvents(p: Pupil): boolean {
-    return !this.used.has(p.index) && !p.outOfArea && p.enrolments.length === 1 && p.enrolments[0].school.spec.phase !== 'pru';
+    return (
+      !this.used.has(p.index) &&
+      !p.outOfArea &&
+      p.enrolments.length === 1 &&
+      p.enrolments[0].school.spec.phase !== 'pru'
+    );
   }
 
   /** School days in the range for the LA calendar (the basis of event counts). */
@@ -836,14 +1067,19 @@ class Planner {
       const short = Math.round(((1 - MODEL.longHolidayShare) * total) / 4);
       this.random.shuffle(pupils);
       let k = 0;
-      for (let n = 0; n < long && k < pupils.length; k++) if (!had.has(pupils[k].index) && this.holiday(pupils[k], 5 + (this.random.chance(0.6) ? 0 : 1 + this.random.int(4)), true)) {
-        had.add(pupils[k].index);
-        n++;
-      }
-      for (let n = 0; n < short && k < pupils.length; k++) if (!had.has(pupils[k].index) && this.holiday(pupils[k], 1 + this.random.int(3), false)) {
-        had.add(pupils[k].index);
-        n++;
-      }
+      for (let n = 0; n < long && k < pupils.length; k++)
+        if (
+          !had.has(pupils[k].index) &&
+          this.holiday(pupils[k], 5 + (this.random.chance(0.6) ? 0 : 1 + this.random.int(4)), true)
+        ) {
+          had.add(pupils[k].index);
+          n++;
+        }
+      for (let n = 0; n < short && k < pupils.length; k++)
+        if (!had.has(pupils[k].index) && this.holiday(pupils[k], 1 + this.random.int(3), false)) {
+          had.add(pupils[k].index);
+          n++;
+        }
     }
   }
 
@@ -893,15 +1129,35 @@ class Planner {
       const counted = sessions(this.inCompulsoryAge(p, e, entries), 'G');
       const meets = counted >= DEFAULT_LA_SETTINGS.penaltyNoticeSessions;
       this.record({
-        kind: 'term_time_holiday', class: 'planted', unit: 'pupil',
+        kind: 'term_time_holiday',
+        class: 'planted',
+        unit: 'pupil',
         expectFlags: meets ? ['penalty_notice_threshold'] : [],
-        mayFlag: [...(b ? ['holiday_adjacent_absence' as const] : []), ...(meets ? [] : ['penalty_notice_threshold' as const])], mustNotFlag: [],
-        upn: p.upn, urn: e.school.spec.urn, marks: this.marks(e, entries), breaks: b ? [this.breakInfo(e, b)] : undefined,
-        detail: `a term-time holiday of ${n} unauthorised sessions (G)${b ? ` ${side} the ${b.label}` : ''}: ` +
-          (meets ? 'meets the penalty-notice threshold' : `only ${counted} of them while of compulsory school age (from ${span?.from}), so not the penalty-notice threshold`),
+        mayFlag: [
+          ...(b ? ['holiday_adjacent_absence' as const] : []),
+          ...(meets ? [] : ['penalty_notice_threshold' as const]),
+        ],
+        mustNotFlag: [],
+        upn: p.upn,
+        urn: e.school.spec.urn,
+        marks: this.marks(e, entries),
+        breaks: b ? [this.breakInfo(e, b)] : undefined,
+        detail:
+          `a term-time holiday of ${n} unauthorised sessions (G)${b ? ` ${side} the ${b.label}` : ''}: ` +
+          (meets
+            ? 'meets the penalty-notice threshold'
+            : `only ${counted} of them while of compulsory school age (from ${span?.from}), so not the penalty-notice threshold`),
       });
     } else {
-      this.background.push({ kind: 'short_holiday', upn: p.upn, urn: e.school.spec.urn, from: t.date(entries[0].day), to: t.date(entries[entries.length - 1].day), code: 'G', sessions: n });
+      this.background.push({
+        kind: 'short_holiday',
+        upn: p.upn,
+        urn: e.school.spec.urn,
+        from: t.date(entries[0].day),
+        to: t.date(entries[entries.length - 1].day),
+        code: 'G',
+        sessions: n,
+      });
     }
     return true;
   }
@@ -928,7 +1184,7 @@ class Planner {
   private backgroundExclusions(): void {
     const sessionsInRange = this.rangeSessions();
     for (const [phase, pupils] of this.pupilsByPhase((p) => this.eligibleForEvents(p))) {
-      const events = Math.round((reasonPercent(phase).E / 100) * sessionsInRange * pupils.length / 3.6);
+      const events = Math.round(((reasonPercent(phase).E / 100) * sessionsInRange * pupils.length) / 3.6);
       const pick = this.weightedPicker(pupils, riskProxy);
       for (let n = 0, tries = 0; n < events && tries < events * 3; tries++) {
         const p = pick();
@@ -942,7 +1198,15 @@ class Planner {
         for (let k = 0; k < length && d >= 0; k++, d = t.shift(d, 1)) run.push(d);
         const entries = this.full(run, 'E');
         if (!this.put(p, e, entries)) continue;
-        this.background.push({ kind: 'exclusion', upn: p.upn, urn: e.school.spec.urn, from: t.date(run[0]), to: t.date(run[run.length - 1]), code: 'E', sessions: run.length * 2 });
+        this.background.push({
+          kind: 'exclusion',
+          upn: p.upn,
+          urn: e.school.spec.urn,
+          from: t.date(run[0]),
+          to: t.date(run[run.length - 1]),
+          code: 'E',
+          sessions: run.length * 2,
+        });
         n++;
       }
     }
@@ -952,8 +1216,11 @@ class Planner {
   private backgroundPartTime(): void {
     const sessionsInRange = this.rangeSessions();
     for (const [phase, pupils] of this.pupilsByPhase((p) => this.eligibleForEvents(p))) {
-      const events = Math.round((reasonPercent(phase).C2 / 100) * sessionsInRange * pupils.length / 25);
-      const pick = this.weightedPicker(pupils, (p) => (p.sen === 'E' ? 5 : p.sen === 'K' ? 3 : 0.3) * Math.sqrt(riskProxy(p)));
+      const events = Math.round(((reasonPercent(phase).C2 / 100) * sessionsInRange * pupils.length) / 25);
+      const pick = this.weightedPicker(
+        pupils,
+        (p) => (p.sen === 'E' ? 5 : p.sen === 'K' ? 3 : 0.3) * Math.sqrt(riskProxy(p)),
+      );
       for (let n = 0, tries = 0; n < events && tries < events * 3; tries++) {
         const p = pick();
         if (this.plans.get(p.index)?.days.size) continue;
@@ -966,7 +1233,15 @@ class Planner {
         const run = days.slice(start, start + length);
         const entries = run.map((day) => ({ day, am: null, pm: 'C2' }));
         if (!this.put(p, e, entries)) continue;
-        this.background.push({ kind: 'part_time_timetable', upn: p.upn, urn: e.school.spec.urn, from: t.date(run[0]), to: t.date(run[run.length - 1]), code: 'C2', sessions: run.length });
+        this.background.push({
+          kind: 'part_time_timetable',
+          upn: p.upn,
+          urn: e.school.spec.urn,
+          from: t.date(run[0]),
+          to: t.date(run[run.length - 1]),
+          code: 'C2',
+          sessions: run.length,
+        });
         n++;
       }
     }
@@ -984,7 +1259,15 @@ class Planner {
           const day = t.dayOf(date);
           if (!t.isSchoolDay(day) || !this.inRange(e, day)) continue;
           if (!this.put(c, e, this.full([day], 'R'))) continue;
-          this.background.push({ kind: 'religious_observance', upn: c.upn, urn: e.school.spec.urn, from: date, to: date, code: 'R', sessions: 2 });
+          this.background.push({
+            kind: 'religious_observance',
+            upn: c.upn,
+            urn: e.school.spec.urn,
+            from: date,
+            to: date,
+            code: 'R',
+            sessions: 2,
+          });
         }
       }
     }
@@ -1004,7 +1287,15 @@ class Planner {
       const start = this.random.int(days.length - length + 1);
       const run = days.slice(start, start + length);
       if (!this.put(p, e, this.full(run, 'S'))) continue;
-      this.background.push({ kind: 'study_leave', upn: p.upn, urn: e.school.spec.urn, from: t.date(run[0]), to: t.date(run[run.length - 1]), code: 'S', sessions: run.length * 2 });
+      this.background.push({
+        kind: 'study_leave',
+        upn: p.upn,
+        urn: e.school.spec.urn,
+        from: t.date(run[0]),
+        to: t.date(run[run.length - 1]),
+        code: 'S',
+        sessions: run.length * 2,
+      });
     }
   }
 }

@@ -112,7 +112,8 @@ export function termCalendar(academicYear: number, variant: CalendarVariant): Te
   const holiday = (from: string, to: string, label: string): void => {
     holidays.push({ start: from, end: to, label });
   };
-  const week = (monday: string, label: string, weeks = 1): void => holiday(monday, addDays(monday, weeks * 7 - 3), label);
+  const week = (monday: string, label: string, weeks = 1): void =>
+    holiday(monday, addDays(monday, weeks * 7 - 3), label);
 
   // Autumn.
   const autumnStart = firstWeekdayOnOrAfter(iso(y, 9, 2), 2);
@@ -141,7 +142,8 @@ export function termCalendar(academicYear: number, variant: CalendarVariant): Te
   const status = new Uint8Array(length);
   const firstDay = idx(autumnStart);
   for (let i = firstDay; i < length; i++) status[i] = isWeekday(i) && !isBank(i) ? DAY_SCHOOL : DAY_CLOSED;
-  for (const h of holidays) for (let i = Math.max(0, idx(h.start)); i <= Math.min(length - 1, idx(h.end)); i++) status[i] = DAY_CLOSED;
+  for (const h of holidays)
+    for (let i = Math.max(0, idx(h.start)); i <= Math.min(length - 1, idx(h.end)); i++) status[i] = DAY_CLOSED;
 
   // INSET days.
   const inset: number[] = [];
@@ -152,9 +154,15 @@ export function termCalendar(academicYear: number, variant: CalendarVariant): Te
   const septemberFirst = idx(iso(y, 9, 1));
   for (let i = Math.max(septemberFirst, firstDay - 2); i < firstDay; i++) if (isWeekday(i) && !isBank(i)) inset.push(i);
   // The fixed-Easter academy keeps its INSET days on Fridays instead of the first day of term.
-  if (variant !== 'academy-fixed-easter') for (const s of [springStart, summerStart]) inset.push(firstSchoolDayFrom(idx(s)));
+  if (variant !== 'academy-fixed-easter')
+    for (const s of [springStart, summerStart]) inset.push(firstSchoolDayFrom(idx(s)));
   // Fridays mid-term make up the five: three weeks after each half term in turn.
-  const fridays = [idx(octoberMonday) + 25, idx(februaryMonday) + 25, idx(lastMonday(y + 1, 5)) + 25, idx(octoberMonday) + 39];
+  const fridays = [
+    idx(octoberMonday) + 25,
+    idx(februaryMonday) + 25,
+    idx(lastMonday(y + 1, 5)) + 25,
+    idx(octoberMonday) + 39,
+  ];
   for (const f of fridays) {
     if (inset.length >= INSET_DAYS) break;
     if (f < length && status[f] === DAY_SCHOOL) inset.push(f);
@@ -182,7 +190,8 @@ export function termCalendar(academicYear: number, variant: CalendarVariant): Te
   holiday(addDays(lastDate, 1), `${y + 1}-08-31`, 'Summer holiday');
 
   const closures: TermClosure[] = [...holidays];
-  for (const i of inset) closures.push({ start: fromDayNumber(start + i), end: fromDayNumber(start + i), label: 'INSET day' });
+  for (const i of inset)
+    closures.push({ start: fromDayNumber(start + i), end: fromDayNumber(start + i), label: 'INSET day' });
   // Bank holidays on weekdays in term time (those in holidays are closed anyway).
   for (const [date, title] of bank) {
     const i = dayNumber(date) - start;

@@ -28,9 +28,54 @@ export type ReasonCode = (typeof REASON_CODES)[number];
 
 /** [EES-YTD] percent of possible sessions, national, 2025/26 year to date. */
 export const DFE_REASON_PERCENT: Readonly<Record<Exclude<Phase, 'pru'>, Readonly<Record<ReasonCode, number>>>> = {
-  primary: { I: 2.786, M: 0.272, G: 0.535, O: 0.794, U: 0.169, N: 0.049, R: 0.066, S: 0.0002, T: 0.014, E: 0.037, C1: 0.003, J1: 0.017, C2: 0.167, C: 0.367 },
-  secondary: { I: 3.627, M: 0.376, G: 0.314, O: 2.608, U: 0.296, N: 0.049, R: 0.058, S: 0.100, T: 0.003, E: 0.289, C1: 0.005, J1: 0.016, C2: 0.321, C: 0.426 },
-  special: { I: 5.019, M: 1.015, G: 0.407, O: 2.800, U: 0.323, N: 0.069, R: 0.053, S: 0.023, T: 0.007, E: 0.174, C1: 0.005, J1: 0.010, C2: 1.588, C: 1.675 },
+  primary: {
+    I: 2.786,
+    M: 0.272,
+    G: 0.535,
+    O: 0.794,
+    U: 0.169,
+    N: 0.049,
+    R: 0.066,
+    S: 0.0002,
+    T: 0.014,
+    E: 0.037,
+    C1: 0.003,
+    J1: 0.017,
+    C2: 0.167,
+    C: 0.367,
+  },
+  secondary: {
+    I: 3.627,
+    M: 0.376,
+    G: 0.314,
+    O: 2.608,
+    U: 0.296,
+    N: 0.049,
+    R: 0.058,
+    S: 0.1,
+    T: 0.003,
+    E: 0.289,
+    C1: 0.005,
+    J1: 0.016,
+    C2: 0.321,
+    C: 0.426,
+  },
+  special: {
+    I: 5.019,
+    M: 1.015,
+    G: 0.407,
+    O: 2.8,
+    U: 0.323,
+    N: 0.069,
+    R: 0.053,
+    S: 0.023,
+    T: 0.007,
+    E: 0.174,
+    C1: 0.005,
+    J1: 0.01,
+    C2: 1.588,
+    C: 1.675,
+  },
 };
 
 /**
@@ -47,10 +92,10 @@ export function reasonPercent(phase: Phase): Readonly<Record<ReasonCode, number>
 
 /** [EES-YTD] headline figures, percent. */
 export const DFE_HEADLINES = {
-  overallAbsence: { primary: 5.277, secondary: 8.490, special: 13.169, total: 6.883 },
+  overallAbsence: { primary: 5.277, secondary: 8.49, special: 13.169, total: 6.883 },
   persistentAbsence: { primary: 13.77, secondary: 23.77, special: 36.06, total: 18.78 },
   /** Late before registers closed (L), percent of possible sessions. */
-  lateL: { primary: 1.122, secondary: 2.790, special: 0.767, total: 1.861 },
+  lateL: { primary: 1.122, secondary: 2.79, special: 0.767, total: 1.861 },
   /** Approved educational activity, percent of possible sessions. */
   approvedActivity: { primary: 1.026, secondary: 1.558, special: 1.564, total: 1.276 },
   /** [SA] severe absence. */
@@ -120,7 +165,18 @@ export const MODEL = {
 
 /** Relative absence by month (Sep … Jul), shaped on the DfE weekly series [EES-CHAR; docs/design.md, Sources: DFE-METH]. */
 export const MONTH_FACTOR: Readonly<Record<number, number>> = {
-  9: 0.78, 10: 0.95, 11: 1.0, 12: 1.08, 1: 1.08, 2: 1.05, 3: 1.0, 4: 0.95, 5: 0.95, 6: 0.98, 7: 1.05, 8: 1.0,
+  9: 0.78,
+  10: 0.95,
+  11: 1.0,
+  12: 1.08,
+  1: 1.08,
+  2: 1.05,
+  3: 1.0,
+  4: 0.95,
+  5: 0.95,
+  6: 0.98,
+  7: 1.05,
+  8: 1.0,
 };
 /**
  * The week before a half term runs ~15% above its neighbours and the last week of the autumn and

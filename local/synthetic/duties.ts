@@ -50,7 +50,12 @@ export interface DutiesPlan {
 /** Share of joiners whose admission is notified late. */
 const LATE_ENTRY_SHARE = 0.3;
 
-export function planDuties(pop: Population, timetables: ReadonlyMap<string, Timetable>, o: { fromIdx: number; toIdx: number }, random: Random): DutiesPlan {
+export function planDuties(
+  pop: Population,
+  timetables: ReadonlyMap<string, Timetable>,
+  o: { fromIdx: number; toIdx: number },
+  random: Random,
+): DutiesPlan {
   const deletions = new Map<Enrolment, { ground: string; destination: string }>();
   const truth: DutiesPlan['truth'] = { lateEntries: [], deletions: [] };
   const byUpn = new Map(pop.pupils.map((p) => [p.upn, p]));
@@ -99,7 +104,12 @@ export function planDuties(pop: Population, timetables: ReadonlyMap<string, Time
     const ground = plant === 'unknown_destination' ? 'moved_away' : 'registered_at_another_school';
     deletions.set(e, { ground, destination });
     truth.deletions.push({
-      upn: p.upn, urn: m.from, leaving: m.leaving, ground, destination: destination === 'UNKNOWN' ? 'unknown' : destination, plant,
+      upn: p.upn,
+      urn: m.from,
+      leaving: m.leaving,
+      ground,
+      destination: destination === 'UNKNOWN' ? 'unknown' : destination,
+      plant,
       expect: !compulsory ? 'not_compulsory_school_age' : plant === 'moved' ? 'listed' : 'missing',
     });
   }

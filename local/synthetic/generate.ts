@@ -18,13 +18,38 @@ import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_LA_SETTINGS, LOCAL_LA_CODE, LOCAL_LA_NAME } from '../../shared/config.js';
 import { compulsorySchoolAge } from '../../shared/domain/compulsory-school-age.js';
-import { academicYearOf, academicYearStart, dayNumber, fromDayNumber, isIsoDate, weekdayIndex } from '../../shared/domain/dates.js';
+import {
+  academicYearOf,
+  academicYearStart,
+  dayNumber,
+  fromDayNumber,
+  isIsoDate,
+  weekdayIndex,
+} from '../../shared/domain/dates.js';
 import { planBehaviours, type Behaviour, type BackgroundEvent } from './behaviours.js';
-import { bankHolidaysCover, calendarCsvRows, calendarIcs, DAY_CLOSED, DAY_INSET, termCalendar, type CalendarVariant, type TermCalendar } from './calendar.js';
+import {
+  bankHolidaysCover,
+  calendarCsvRows,
+  calendarIcs,
+  DAY_CLOSED,
+  DAY_INSET,
+  termCalendar,
+  type CalendarVariant,
+  type TermCalendar,
+} from './calendar.js';
 import { DFE_CHARACTERISTICS, DFE_HEADLINES, DFE_REASON_PERCENT, PREVALENCE } from './calibration.js';
 import { planDuties, type DutiesPlan } from './duties.js';
 import type { PupilModel } from './model.js';
-import { buildPopulation, expectedHere, registrationOn, yearGroupName, type Enrolment, type Population, type Pupil, type SchoolRuntime } from './population.js';
+import {
+  buildPopulation,
+  expectedHere,
+  registrationOn,
+  yearGroupName,
+  type Enrolment,
+  type Population,
+  type Pupil,
+  type SchoolRuntime,
+} from './population.js';
 import { fitModels } from './propensity.js';
 import { Random } from './random.js';
 import { buildRegistry, giasCsv } from './registry.js';
@@ -102,8 +127,21 @@ export interface GenerateSummary {
   from: string;
   to: string;
   academicYear: number;
-  schools: { inArea: number; outOfArea: number; byPhase: Record<string, number>; ownCalendars: string[]; insetHash: string[] };
-  pupils: { inArea: number; outOfArea: number; joiners: number; moves: number; dualRegistrations: number; total: number };
+  schools: {
+    inArea: number;
+    outOfArea: number;
+    byPhase: Record<string, number>;
+    ownCalendars: string[];
+    insetHash: string[];
+  };
+  pupils: {
+    inArea: number;
+    outOfArea: number;
+    joiners: number;
+    moves: number;
+    dualRegistrations: number;
+    total: number;
+  };
   /** School days (LA calendar) in the range. */
   schoolDays: number;
   files: { daily: number; corrections: number; late: number; total: number };
@@ -124,14 +162,43 @@ export interface GenerateSummary {
 }
 
 export const RETURN_COLUMNS = [
-  'urn', 'upn', 'date', 'am', 'pm', 'forename', 'surname', 'dob', 'sex', 'ethnicity', 'year_group', 'fsm', 'sen',
-  'cla', 'plac', 'cin', 'cpp', 'admission_date', 'leaving_date', 'deletion_ground', 'destination', 'registration', 'uprn',
+  'urn',
+  'upn',
+  'date',
+  'am',
+  'pm',
+  'forename',
+  'surname',
+  'dob',
+  'sex',
+  'ethnicity',
+  'year_group',
+  'fsm',
+  'sen',
+  'cla',
+  'plac',
+  'cin',
+  'cpp',
+  'admission_date',
+  'leaving_date',
+  'deletion_ground',
+  'destination',
+  'registration',
+  'uprn',
 ] as const;
 const RETURN_HEADER = `${RETURN_COLUMNS.join(',')}\n`;
 const EMPTY_TAIL = ','.repeat(RETURN_COLUMNS.length - 6);
 
 /** Files and directories the generator owns in `out` (the only things `overwrite` removes). */
-const OWN_ENTRIES = ['returns', 'corrections', 'calendar', 'social-care', 'schools.csv', 'manifest.json', 'ground-truth.json'];
+const OWN_ENTRIES = [
+  'returns',
+  'corrections',
+  'calendar',
+  'social-care',
+  'schools.csv',
+  'manifest.json',
+  'ground-truth.json',
+];
 
 export async function generateLa(options: GenerateOptions): Promise<GenerateSummary> {
   const o = checkOptions(options);
@@ -146,10 +213,22 @@ export async function generateLa(options: GenerateOptions): Promise<GenerateSumm
   const registry = buildRegistry({ schools: o.schools, pupils: o.pupils, laCode: o.laCode }, root.stream('registry'));
   const variants = [...new Set<CalendarVariant>(['la', ...registry.schools.map((s) => s.calendar)])];
   const calendars = new Map<string, TermCalendar>(variants.map((v) => [v, termCalendar(o.academicYear, v)]));
-  const timetables = new Map<string, Timetable>(variants.map((v) => [v, new Timetable(calendars.get(v) as TermCalendar)]));
-  const pop = buildPopulation(registry, calendars, { laCode: o.laCode, academicYear: o.academicYear, fromIdx, toIdx }, root.stream('population'));
+  const timetables = new Map<string, Timetable>(
+    variants.map((v) => [v, new Timetable(calendars.get(v) as TermCalendar)]),
+  );
+  const pop = buildPopulation(
+    registry,
+    calendars,
+    { laCode: o.laCode, academicYear: o.academicYear, fromIdx, toIdx },
+    root.stream('population'),
+  );
   const inAreaPupils = pop.pupils.filter((p) => !p.outOfArea).length;
-  const plan = planBehaviours(pop, timetables, { fromIdx, toIdx, academicYear: o.academicYear, inAreaPupils, inAreaSchools: registry.inArea.length }, root.stream('behaviours'));
+  const plan = planBehaviours(
+    pop,
+    timetables,
+    { fromIdx, toIdx, academicYear: o.academicYear, inAreaPupils, inAreaSchools: registry.inArea.length },
+    root.stream('behaviours'),
+  );
   const models = fitModels(pop, plan.plans, timetables, { fromIdx, toIdx }, root.stream('propensity'));
   // The 15-day illness rule counts only sessions of compulsory school age (docs/design.md §2.5), so the
   // incidental illnesses the ground truth lists are counted the same way.
@@ -175,11 +254,27 @@ export async function generateLa(options: GenerateOptions): Promise<GenerateSumm
   for (const s of own) csvRows.push(...calendarCsvRows((calendars.get(s.calendar) as TermCalendar).closures, s.urn));
   await files.write('calendar/calendar.csv', `${csvRows.join('\r\n')}\r\n`);
   const icsPaths = ['calendar/la.ics'];
-  await files.write('calendar/la.ics', calendarIcs(laCalendar.closures, `${o.laName} term dates ${o.academicYear}/${(o.academicYear + 1) % 100}`, `la-${o.laCode}-${o.academicYear}`, o.to));
+  await files.write(
+    'calendar/la.ics',
+    calendarIcs(
+      laCalendar.closures,
+      `${o.laName} term dates ${o.academicYear}/${(o.academicYear + 1) % 100}`,
+      `la-${o.laCode}-${o.academicYear}`,
+      o.to,
+    ),
+  );
   for (const s of own) {
     const path = `calendar/academy-${s.urn}.ics`;
     icsPaths.push(path);
-    await files.write(path, calendarIcs((calendars.get(s.calendar) as TermCalendar).closures, `${s.name} term dates`, `school-${s.urn}-${o.academicYear}`, o.to));
+    await files.write(
+      path,
+      calendarIcs(
+        (calendars.get(s.calendar) as TermCalendar).closures,
+        `${s.name} term dates`,
+        `school-${s.urn}-${o.academicYear}`,
+        o.to,
+      ),
+    );
   }
   const ssda = ssda903Files(pop.pupils);
   await files.write('social-care/header.csv', ssda.header);
@@ -190,22 +285,58 @@ export async function generateLa(options: GenerateOptions): Promise<GenerateSumm
   const setup: ManifestSetup[] = [
     { kind: 'registry', role: 'admin', path: 'schools.csv', contentType: 'text/csv' },
     {
-      kind: 'calendar', role: 'admin', path: 'calendar/calendar.csv', contentType: 'text/csv',
-      alternatives: icsPaths.map((path, i) => (i === 0 ? { path, contentType: 'text/calendar' } : { path, contentType: 'text/calendar', urn: own[i - 1].urn })),
+      kind: 'calendar',
+      role: 'admin',
+      path: 'calendar/calendar.csv',
+      contentType: 'text/csv',
+      alternatives: icsPaths.map((path, i) =>
+        i === 0 ? { path, contentType: 'text/calendar' } : { path, contentType: 'text/calendar', urn: own[i - 1].urn },
+      ),
     },
-    { kind: 'ssda903', role: 'la_officer', path: 'social-care/header.csv', contentType: 'text/csv', parts: { header: 'social-care/header.csv', episodes: 'social-care/episodes.csv' } },
+    {
+      kind: 'ssda903',
+      role: 'la_officer',
+      path: 'social-care/header.csv',
+      contentType: 'text/csv',
+      parts: { header: 'social-care/header.csv', episodes: 'social-care/episodes.csv' },
+    },
     { kind: 'cin_census', role: 'la_officer', path: 'social-care/cin-census.xml', contentType: 'application/xml' },
   ];
   const manifest = new ManifestWriter(files, {
-    format: 'attendance-hub/synthetic-manifest', version: 1, seed: o.seed, laCode: o.laCode, laName: o.laName, from: o.from, to: o.to, setup,
+    format: 'attendance-hub/synthetic-manifest',
+    version: 1,
+    seed: o.seed,
+    laCode: o.laCode,
+    laName: o.laName,
+    from: o.from,
+    to: o.to,
+    setup,
   });
 
   // Returns, day by day.
-  const run = new ReturnWriter(pop, models, timetables, o, files, manifest, root.stream('days'), toIdx, duties.deletions);
+  const run = new ReturnWriter(
+    pop,
+    models,
+    timetables,
+    o,
+    files,
+    manifest,
+    root.stream('days'),
+    toIdx,
+    duties.deletions,
+  );
   const days = toIdx - fromIdx + 1;
   for (let d = fromIdx; d <= toIdx; d++) {
     await run.day(d);
-    report({ stage: 'returns', day: d - fromIdx + 1, days, date: fromDayNumber(yearStart + d), files: run.fileCount(), rows: run.rows + run.correctionRows, bytes: files.bytes });
+    report({
+      stage: 'returns',
+      day: d - fromIdx + 1,
+      days,
+      date: fromDayNumber(yearStart + d),
+      files: run.fileCount(),
+      rows: run.rows + run.correctionRows,
+      bytes: files.bytes,
+    });
   }
   await run.finish();
   const background = [...plan.background, ...incidentalIllness(pop, models, timetables, plan.behaviours, yearStart)];
@@ -224,12 +355,19 @@ export async function generateLa(options: GenerateOptions): Promise<GenerateSumm
     to: o.to,
     academicYear: o.academicYear,
     schools: {
-      inArea: registry.inArea.length, outOfArea: registry.outOfArea.length, byPhase,
-      ownCalendars: own.map((s) => s.urn), insetHash: registry.inArea.filter((s) => s.insetHash).map((s) => s.urn),
+      inArea: registry.inArea.length,
+      outOfArea: registry.outOfArea.length,
+      byPhase,
+      ownCalendars: own.map((s) => s.urn),
+      insetHash: registry.inArea.filter((s) => s.insetHash).map((s) => s.urn),
     },
     pupils: {
-      inArea: inAreaPupils, outOfArea: pop.pupils.length - inAreaPupils, joiners: pop.joiners.length, moves: pop.moves.length,
-      dualRegistrations: pop.dualRegistrations.length, total: pop.pupils.length,
+      inArea: inAreaPupils,
+      outOfArea: pop.pupils.length - inAreaPupils,
+      joiners: pop.joiners.length,
+      moves: pop.moves.length,
+      dualRegistrations: pop.dualRegistrations.length,
+      total: pop.pupils.length,
     },
     schoolDays: la.schoolDaysIn(fromIdx, toIdx).length,
     files: { daily: run.daily, corrections: run.corrections, late: run.late.length, total: run.fileCount() },
@@ -238,12 +376,30 @@ export async function generateLa(options: GenerateOptions): Promise<GenerateSumm
     behaviours: counts,
     skipped: plan.skipped,
     paths: {
-      manifest: 'manifest.json', groundTruth: 'ground-truth.json', registry: 'schools.csv', calendarCsv: 'calendar/calendar.csv',
-      calendarIcs: icsPaths, ssda903Header: 'social-care/header.csv', ssda903Episodes: 'social-care/episodes.csv', cinCensus: 'social-care/cin-census.xml',
+      manifest: 'manifest.json',
+      groundTruth: 'ground-truth.json',
+      registry: 'schools.csv',
+      calendarCsv: 'calendar/calendar.csv',
+      calendarIcs: icsPaths,
+      ssda903Header: 'social-care/header.csv',
+      ssda903Episodes: 'social-care/episodes.csv',
+      cinCensus: 'social-care/cin-census.xml',
     },
   };
 
-  await files.write('ground-truth.json', groundTruthJson(o, plan.behaviours, background, plan.skipped, pop, run, registry.inArea.map((s) => s.urn), duties.truth));
+  await files.write(
+    'ground-truth.json',
+    groundTruthJson(
+      o,
+      plan.behaviours,
+      background,
+      plan.skipped,
+      pop,
+      run,
+      registry.inArea.map((s) => s.urn),
+      duties.truth,
+    ),
+  );
   await files.flush();
   summary.bytes = files.bytes;
   // The manifest's copy leaves out the output path, so the files do not depend on where they are written.
@@ -251,7 +407,14 @@ export async function generateLa(options: GenerateOptions): Promise<GenerateSumm
   await manifest.close(portable);
   await files.flush();
   summary.bytes = files.bytes;
-  report({ stage: 'done', day: days, days, files: run.fileCount(), rows: run.rows + run.correctionRows, bytes: files.bytes });
+  report({
+    stage: 'done',
+    day: days,
+    days,
+    files: run.fileCount(),
+    rows: run.rows + run.correctionRows,
+    bytes: files.bytes,
+  });
   return summary;
 }
 
@@ -272,20 +435,29 @@ interface CheckedOptions {
 
 function checkOptions(options: GenerateOptions): CheckedOptions {
   const whole = (n: number, name: string, min: number, max: number): number => {
-    if (!Number.isInteger(n) || n < min || n > max) throw new RangeError(`${name} must be a whole number from ${min} to ${max}, got ${n}`);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new RangeError(`${name} must be a whole number from ${min} to ${max}, got ${n}`);
     return n;
   };
   const schools = whole(options.schools, 'schools', 1, 5000);
   const pupils = whole(options.pupils, 'pupils', schools * 5, 2_000_000);
-  for (const [name, v] of [['from', options.from], ['to', options.to]] as const) {
+  for (const [name, v] of [
+    ['from', options.from],
+    ['to', options.to],
+  ] as const) {
     if (!isIsoDate(v)) throw new RangeError(`${name} must be a date written YYYY-MM-DD, got '${v}'`);
   }
   if (options.to < options.from) throw new RangeError(`to (${options.to}) is before from (${options.from})`);
   const academicYear = academicYearOf(options.from);
   if (academicYearOf(options.to) !== academicYear) {
-    throw new RangeError(`from and to must lie in one academic year (1 August – 31 July): ${options.from} is in ${academicYear}/${(academicYear + 1) % 100}, ${options.to} is not`);
+    throw new RangeError(
+      `from and to must lie in one academic year (1 August – 31 July): ${options.from} is in ${academicYear}/${(academicYear + 1) % 100}, ${options.to} is not`,
+    );
   }
-  if (!bankHolidaysCover(academicYear)) throw new RangeError(`the bank-holiday snapshot (shared/reference/bank-holidays.json) does not cover ${academicYear}/${(academicYear + 1) % 100}`);
+  if (!bankHolidaysCover(academicYear))
+    throw new RangeError(
+      `the bank-holiday snapshot (shared/reference/bank-holidays.json) does not cover ${academicYear}/${(academicYear + 1) % 100}`,
+    );
   const laCode = options.laCode ?? LOCAL_LA_CODE;
   if (!/^\d{3}$/.test(laCode)) throw new RangeError(`laCode must be three digits, got '${laCode}'`);
   if (!options.out) throw new RangeError('out (the output directory) is required');
@@ -310,7 +482,8 @@ async function prepareOut(out: string, overwrite: boolean): Promise<void> {
   await mkdir(out, { recursive: true });
   const entries = await readdir(out);
   if (entries.length === 0) return;
-  if (!overwrite) throw new Error(`${out} is not empty: choose an empty directory, or overwrite a synthetic LA there (--force)`);
+  if (!overwrite)
+    throw new Error(`${out} is not empty: choose an empty directory, or overwrite a synthetic LA there (--force)`);
   for (const e of entries) if (OWN_ENTRIES.includes(e)) await rm(join(out, e), { recursive: true, force: true });
 }
 
@@ -320,7 +493,10 @@ class FileSink {
   private readonly dirs = new Set<string>();
   private readonly pending: Promise<void>[] = [];
 
-  constructor(private readonly root: string, private readonly concurrency = 8) {}
+  constructor(
+    private readonly root: string,
+    private readonly concurrency = 8,
+  ) {}
 
   async write(path: string, content: string): Promise<void> {
     const slash = path.lastIndexOf('/');
@@ -355,7 +531,10 @@ class ManifestWriter {
   private started = false;
   private count = 0;
 
-  constructor(private readonly files: FileSink, private readonly head: Record<string, unknown>) {}
+  constructor(
+    private readonly files: FileSink,
+    private readonly head: Record<string, unknown>,
+  ) {}
 
   add(entry: ManifestFile): void {
     this.buffer.push(`${this.count++ === 0 ? '' : ',\n'}${JSON.stringify(entry)}`);
@@ -410,8 +589,10 @@ class ReturnWriter {
   ) {
     this.yearStart = dayNumber(academicYearStart(o.academicYear));
     // One primary on the LA calendar sends a return late now and then: day D's file after day D+1's.
-    this.lateSchool = pop.schools.find((s) => !s.spec.outOfArea && s.spec.phase === 'primary' && s.spec.calendar === 'la' && !s.spec.insetHash)
-      ?? pop.schools.find((s) => !s.spec.outOfArea && s.spec.calendar === 'la');
+    this.lateSchool =
+      pop.schools.find(
+        (s) => !s.spec.outOfArea && s.spec.phase === 'primary' && s.spec.calendar === 'la' && !s.spec.insetHash,
+      ) ?? pop.schools.find((s) => !s.spec.outOfArea && s.spec.calendar === 'la');
     if (this.lateSchool) {
       const t = this.timetable(this.lateSchool);
       const days = t.schoolDaysIn(dayNumber(o.from) - this.yearStart, toIdx);
@@ -476,7 +657,14 @@ class ReturnWriter {
     await this.files.flush();
   }
 
-  private schoolDay(school: SchoolRuntime, t: Timetable, d: number, date: string, weekday: number, inset: boolean): string | undefined {
+  private schoolDay(
+    school: SchoolRuntime,
+    t: Timetable,
+    d: number,
+    date: string,
+    weekday: number,
+    inset: boolean,
+  ): string | undefined {
     const urn = school.spec.urn;
     const parts: string[] = [];
     const season = t.season[d];
@@ -526,7 +714,14 @@ class ReturnWriter {
       await this.files.write(path, RETURN_HEADER + c.rows.join(''));
       this.corrections++;
       this.correctionRows += c.rows.length;
-      this.manifest.add({ path, urn: school.spec.urn, role: 'school', kind: 'correction', date, dates: [...c.dates].sort() });
+      this.manifest.add({
+        path,
+        urn: school.spec.urn,
+        role: 'school',
+        kind: 'correction',
+        date,
+        dates: [...c.dates].sort(),
+      });
     }
     this.pendingCorrections.clear();
   }
@@ -542,9 +737,24 @@ class ReturnWriter {
     const yn = (bit: number): string => (flags & bit ? 'Y' : 'N');
     const deletion = leaving ? this.deletions.get(e) : undefined;
     e.tail = [
-      p.forename, p.surname, p.dob, p.sex, p.ethnicity, yearGroupName(p.yearGroup), p.fsm ? 'Y' : 'N', p.sen,
-      yn(1), yn(2), yn(4), yn(8), e.admission, leaving ? (e.leaving as string) : '', deletion?.ground ?? '', deletion?.destination ?? '',
-      registration, p.household.uprn,
+      p.forename,
+      p.surname,
+      p.dob,
+      p.sex,
+      p.ethnicity,
+      yearGroupName(p.yearGroup),
+      p.fsm ? 'Y' : 'N',
+      p.sen,
+      yn(1),
+      yn(2),
+      yn(4),
+      yn(8),
+      e.admission,
+      leaving ? (e.leaving as string) : '',
+      deletion?.ground ?? '',
+      deletion?.destination ?? '',
+      registration,
+      p.household.uprn,
     ].join(',');
     e.tailKey = key;
     return e.tail;
@@ -552,16 +762,33 @@ class ReturnWriter {
 }
 
 /** Pupils whose ordinary illness reached 30 sessions (the 15-day rule) without being planted. */
-function incidentalIllness(pop: Population, models: PupilModel[], timetables: ReadonlyMap<string, Timetable>, behaviours: readonly Behaviour[], yearStart: number): BackgroundEvent[] {
+function incidentalIllness(
+  pop: Population,
+  models: PupilModel[],
+  timetables: ReadonlyMap<string, Timetable>,
+  behaviours: readonly Behaviour[],
+  yearStart: number,
+): BackgroundEvent[] {
   const planted = new Set(behaviours.filter((b) => b.kind === 'long_illness').map((b) => b.upn));
   const out: BackgroundEvent[] = [];
   for (const p of pop.pupils) {
     const m = models[p.index];
     if (m.illnessReachedOn < 0 || planted.has(p.upn)) continue;
     const d = m.illnessReachedOn;
-    const e = p.enrolments.find((x) => d >= x.startIdx && d <= x.endIdx && (timetables.get(x.school.spec.calendar) as Timetable).isSchoolDay(d)) ?? p.enrolments[0];
+    const e =
+      p.enrolments.find(
+        (x) => d >= x.startIdx && d <= x.endIdx && (timetables.get(x.school.spec.calendar) as Timetable).isSchoolDay(d),
+      ) ?? p.enrolments[0];
     const date = fromDayNumber(yearStart + d);
-    out.push({ kind: 'illness_15_days', upn: p.upn, urn: e.school.spec.urn, from: date, to: date, code: 'I', sessions: m.illnessSessions });
+    out.push({
+      kind: 'illness_15_days',
+      upn: p.upn,
+      urn: e.school.spec.urn,
+      from: date,
+      to: date,
+      code: 'I',
+      sessions: m.illnessSessions,
+    });
   }
   return out;
 }
@@ -610,7 +837,12 @@ function groundTruthJson(
       penaltyNoticeSessions: DEFAULT_LA_SETTINGS.penaltyNoticeSessions,
       penaltyNoticeWeeks: DEFAULT_LA_SETTINGS.penaltyNoticeWeeks,
     },
-    calibration: { reasonPercent: DFE_REASON_PERCENT, headlines: DFE_HEADLINES, characteristics: DFE_CHARACTERISTICS, prevalence: PREVALENCE },
+    calibration: {
+      reasonPercent: DFE_REASON_PERCENT,
+      headlines: DFE_HEADLINES,
+      characteristics: DFE_CHARACTERISTICS,
+      prevalence: PREVALENCE,
+    },
     counts,
     skipped,
   };
@@ -622,7 +854,9 @@ function groundTruthJson(
     joiners: pop.joiners,
     duties,
     dualRegistrations: pop.dualRegistrations,
-    outOfAreaPupils: pop.pupils.filter((p) => p.outOfArea).map((p) => ({ upn: p.upn, urns: p.enrolments.map((e) => e.school.spec.urn) })),
+    outOfAreaPupils: pop.pupils
+      .filter((p) => p.outOfArea)
+      .map((p) => ({ upn: p.upn, urns: p.enrolments.map((e) => e.school.spec.urn) })),
     care,
   };
   const lines = (items: readonly unknown[]): string => items.map((x) => JSON.stringify(x)).join(',\n');

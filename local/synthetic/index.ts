@@ -4,6 +4,13 @@
  * seed. See docs/synthetic-la.md.
  */
 export { generateLa, RETURN_COLUMNS } from './generate.js';
-export type { GenerateOptions, GenerateProgress, GenerateSummary, ManifestFile, ManifestSetup, ManifestRole } from './generate.js';
+export type {
+  GenerateOptions,
+  GenerateProgress,
+  GenerateSummary,
+  ManifestFile,
+  ManifestSetup,
+  ManifestRole,
+} from './generate.js';
 export type { Behaviour, BackgroundEvent, FlagName, GroundTruthMark } from './behaviours.js';
 export { PLANTED_COUNTS } from './behaviours.js';

@@ -164,7 +164,10 @@ export class PupilModel {
     am = this.guard(am, '/');
     if (am === '/') {
       const u = random.next();
-      const lateAllowed = !this.quietUnauthorised && !(adjacent && this.adjacentPresent) && this.unauthorisedRun < BACKGROUND_CAP.unauthorisedRun;
+      const lateAllowed =
+        !this.quietUnauthorised &&
+        !(adjacent && this.adjacentPresent) &&
+        this.unauthorisedRun < BACKGROUND_CAP.unauthorisedRun;
       if (u < this.lateU && lateAllowed) am = 'U';
       else if (u < this.lateU + this.lateL) am = 'L';
     }
@@ -236,7 +239,11 @@ export class PupilModel {
     else this.unauthorisedRun = 0;
     if (code !== 'I') return;
     this.illness++;
-    if (this.lastDay >= this.statutoryFromDay && this.lastDay <= this.statutoryToDay && ++this.statutoryIllness === ILLNESS_DAYS_SESSIONS) {
+    if (
+      this.lastDay >= this.statutoryFromDay &&
+      this.lastDay <= this.statutoryToDay &&
+      ++this.statutoryIllness === ILLNESS_DAYS_SESSIONS
+    ) {
       this.illnessReachedOn = this.lastDay;
     }
   }
@@ -270,7 +277,10 @@ export function startProbabilities(rates: readonly number[]): Float64Array {
   const total = p.reduce((a, b) => a + b, 0);
   const cumulative = new Float64Array(HAZARD_CODES.length);
   if (total <= 0) return cumulative;
-  const occupied = Math.min(0.92, HAZARD_CODES.reduce((a, code, r) => a + p[r] * EPISODE_SHAPE[code].days, 0));
+  const occupied = Math.min(
+    0.92,
+    HAZARD_CODES.reduce((a, code, r) => a + p[r] * EPISODE_SHAPE[code].days, 0),
+  );
   const meanDays = occupied / total;
   const corrected = occupied / (meanDays * (1 - occupied) + occupied);
   const scale = corrected / total;

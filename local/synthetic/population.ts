@@ -182,9 +182,15 @@ class Builder {
     private readonly random: Random,
   ) {
     this.yearStart = dayNumber(academicYearStart(o.academicYear));
-    this.schools = registry.schools.map((spec, index) => ({ spec, index, calendar: calendars.get(spec.calendar) as TermCalendar, enrolments: [] }));
+    this.schools = registry.schools.map((spec, index) => ({
+      spec,
+      index,
+      calendar: calendars.get(spec.calendar) as TermCalendar,
+      enrolments: [],
+    }));
     this.primaryNumbers = registry.inArea.filter((s) => s.phase === 'primary').map((s) => s.establishmentNumber);
-    if (this.primaryNumbers.length === 0) this.primaryNumbers.push(...registry.inArea.map((s) => s.establishmentNumber));
+    if (this.primaryNumbers.length === 0)
+      this.primaryNumbers.push(...registry.inArea.map((s) => s.establishmentNumber));
     this.nextUprn = 100_000_000_000 + random.int(900_000_000);
     this.nextChild = 100_000 + random.int(400_000);
   }
@@ -202,8 +208,24 @@ class Builder {
     this.yearElevenLeave();
     this.partTimeReception();
     for (const p of this.pupils) p.enrolments.sort((a, b) => a.startIdx - b.startIdx);
-    for (const s of this.schools) s.enrolments.sort((a, b) => (a.pupil.yearGroup - b.pupil.yearGroup) || (a.pupil.surname < b.pupil.surname ? -1 : a.pupil.surname > b.pupil.surname ? 1 : a.pupil.index - b.pupil.index));
-    return { schools: this.schools, pupils: this.pupils, households: this.households, moves: this.moves, dualRegistrations: this.dual, joiners: this.joiners };
+    for (const s of this.schools)
+      s.enrolments.sort(
+        (a, b) =>
+          a.pupil.yearGroup - b.pupil.yearGroup ||
+          (a.pupil.surname < b.pupil.surname
+            ? -1
+            : a.pupil.surname > b.pupil.surname
+              ? 1
+              : a.pupil.index - b.pupil.index),
+      );
+    return {
+      schools: this.schools,
+      pupils: this.pupils,
+      households: this.households,
+      moves: this.moves,
+      dualRegistrations: this.dual,
+      joiners: this.joiners,
+    };
   }
 
   // ---- dates -------------------------------------------------------------------------------
@@ -219,7 +241,8 @@ class Builder {
   /** A school day of the calendar in [lo, hi], uniformly; -1 when there is none. */
   schoolDayBetween(cal: TermCalendar, lo: number, hi: number): number {
     const days: number[] = [];
-    for (let i = Math.max(0, lo); i <= Math.min(cal.status.length - 1, hi); i++) if (cal.status[i] === DAY_SCHOOL) days.push(i);
+    for (let i = Math.max(0, lo); i <= Math.min(cal.status.length - 1, hi); i++)
+      if (cal.status[i] === DAY_SCHOOL) days.push(i);
     return days.length === 0 ? -1 : this.random.pick(days);
   }
 
@@ -246,7 +269,9 @@ class Builder {
         return makeUpn(`${this.o.laCode}${e}${yy}${String(serial).padStart(3, '0')}`);
       }
       // Serials for this school and year are used up: the pupil came from another of the LA's schools.
-      e = this.primaryNumbers[(this.primaryNumbers.indexOf(e) + 1 + attempt) % this.primaryNumbers.length] ?? String(2000 + attempt);
+      e =
+        this.primaryNumbers[(this.primaryNumbers.indexOf(e) + 1 + attempt) % this.primaryNumbers.length] ??
+        String(2000 + attempt);
     }
   }
 
@@ -259,16 +284,26 @@ class Builder {
 
   /** Admission date of a pupil already on roll: the September they joined this school. */
   pastAdmission(school: SchoolSpec, yearGroup: number): string {
-    const entryGroup = school.phase === 'primary' ? 0 : school.phase === 'secondary' ? 7 : Math.max(school.yearGroups[0], yearGroup - this.random.int(3));
+    const entryGroup =
+      school.phase === 'primary'
+        ? 0
+        : school.phase === 'secondary'
+          ? 7
+          : Math.max(school.yearGroups[0], yearGroup - this.random.int(3));
     const years = yearGroup - entryGroup;
     if (years <= 0) return '';
     return `${this.o.academicYear - years}-09-0${3 + this.random.int(3)}`;
   }
 
   newPupil(school: SchoolSpec, yearGroup: number, outOfArea: boolean): Pupil {
-    const sex: 'M' | 'F' = this.random.chance(school.phase === 'special' ? 0.7 : school.phase === 'pru' ? 0.72 : 0.512) ? 'M' : 'F';
+    const sex: 'M' | 'F' = this.random.chance(school.phase === 'special' ? 0.7 : school.phase === 'pru' ? 0.72 : 0.512)
+      ? 'M'
+      : 'F';
     const entryYear = this.o.academicYear - yearGroup;
-    const estab = school.phase === 'primary' && !school.outOfArea ? school.establishmentNumber : this.random.pick(this.primaryNumbers);
+    const estab =
+      school.phase === 'primary' && !school.outOfArea
+        ? school.establishmentNumber
+        : this.random.pick(this.primaryNumbers);
     const p: Pupil = {
       index: this.pupils.length,
       upn: this.upn(estab, entryYear),
@@ -324,8 +359,10 @@ class Builder {
     const startIdx = Math.max(this.o.fromIdx, 0);
     for (let i = 0; i < spec.roll; i++) {
       // Older year groups are fuller in special schools and PRUs; mainstream cohorts are level.
-      const yg = spec.phase === 'pru' ? groups[Math.min(groups.length - 1, Math.floor(Math.sqrt(this.random.next()) * groups.length))]
-        : groups[i % groups.length];
+      const yg =
+        spec.phase === 'pru'
+          ? groups[Math.min(groups.length - 1, Math.floor(Math.sqrt(this.random.next()) * groups.length))]
+          : groups[i % groups.length];
       const p = this.newPupil(spec, yg, false);
       const past = this.pastAdmission(spec, yg);
       const admission = past !== '' ? past : this.date(first);
@@ -353,7 +390,7 @@ class Builder {
       uprn: String(this.nextUprn),
       area,
       fsm: false,
-      risk: Math.exp(0.35 * this.random.normal() - 0.35 * 0.35 / 2),
+      risk: Math.exp(0.35 * this.random.normal() - (0.35 * 0.35) / 2),
       surname: this.random.pick(SURNAMES),
       ethnicity: ethnic.code,
       observance,
@@ -402,7 +439,13 @@ class Builder {
           const twins = c.yearGroup === head.yearGroup && this.random.chance(0.03);
           if (years.has(c.yearGroup) && !twins) continue;
           // Primary-age siblings usually share a school.
-          if (headSchool.spec.phase === 'primary' && cSchool.spec.phase === 'primary' && cSchool !== headSchool && this.random.chance(0.6)) continue;
+          if (
+            headSchool.spec.phase === 'primary' &&
+            cSchool.spec.phase === 'primary' &&
+            cSchool !== headSchool &&
+            this.random.chance(0.6)
+          )
+            continue;
           taken[j] = 1;
           years.add(c.yearGroup);
           this.join(h, c);
@@ -443,7 +486,17 @@ class Builder {
   careHistory(p: Pupil): CareHistory {
     if (!p.care) {
       this.nextChild += 1 + this.random.int(50);
-      p.care = { child: String(this.nextChild), laChildId: `DfE${String(this.nextChild).padStart(8, '0')}`, episodes: [], referrals: [], cla: [], plac: [], cin: [], cpp: [], events: [] };
+      p.care = {
+        child: String(this.nextChild),
+        laChildId: `DfE${String(this.nextChild).padStart(8, '0')}`,
+        episodes: [],
+        referrals: [],
+        cla: [],
+        plac: [],
+        cin: [],
+        cpp: [],
+        events: [],
+      };
     }
     return p.care;
   }
@@ -462,7 +515,7 @@ class Builder {
 
   assignCare(): void {
     // Status is per household (siblings are on plans and in care together), more often in FSM households.
-    const fsmShare = (0.257 * 2.5 + 0.743);
+    const fsmShare = 0.257 * 2.5 + 0.743;
     for (const h of this.households) {
       const factor = (h.fsm ? 2.5 : 1) / fsmShare;
       const u = this.random.next();
@@ -494,10 +547,18 @@ class Builder {
         const closes = mode > 0.65 ? this.midRangeDay(cal) : -1;
         const closure = closes > this.idx(referral) ? this.date(closes) : undefined;
         care.referrals.push({ referral, closure, nfa: false, primaryNeed: need, plans: [] });
-        if (enters >= 0) care.events.push({ kind: 'cin_referral', date: referral, detail: 'became a child in need during the range' });
+        if (enters >= 0)
+          care.events.push({ kind: 'cin_referral', date: referral, detail: 'became a child in need during the range' });
         if (closure) care.events.push({ kind: 'cin_closure', date: closure, detail: 'case closed during the range' });
         // An earlier referral closed with no further action: a record that yields no cin period.
-        if (this.random.chance(0.15)) care.referrals.unshift({ referral: this.before(2.5), closure: this.before(2.4), nfa: true, primaryNeed: need, plans: [] });
+        if (this.random.chance(0.15))
+          care.referrals.unshift({
+            referral: this.before(2.5),
+            closure: this.before(2.4),
+            nfa: true,
+            primaryNeed: need,
+            plans: [],
+          });
         break;
       }
       case 'cpp': {
@@ -507,8 +568,14 @@ class Builder {
         const ends = mode > 0.6 ? this.midRangeDay(cal) : -1;
         const end = ends > this.idx(start) ? this.date(ends) : undefined;
         care.referrals.push({ referral, nfa: false, primaryNeed: 'N1', plans: [end ? { start, end } : { start }] });
-        if (starts >= 0) care.events.push({ kind: 'cpp_start', date: start, detail: 'child protection plan started during the range' });
-        if (end) care.events.push({ kind: 'cpp_end', date: end, detail: 'child protection plan ended during the range' });
+        if (starts >= 0)
+          care.events.push({
+            kind: 'cpp_start',
+            date: start,
+            detail: 'child protection plan started during the range',
+          });
+        if (end)
+          care.events.push({ kind: 'cpp_end', date: end, detail: 'child protection plan ended during the range' });
         break;
       }
       case 'cla': {
@@ -517,9 +584,19 @@ class Builder {
           const enters = this.midRangeDay(cal);
           if (enters < 0) return this.applyCare(p, 'cin', 1);
           const decom = this.date(enters);
-          care.referrals.push({ referral: this.date(enters - 60 - this.random.int(90)), closure: this.date(enters - 1), nfa: false, primaryNeed: need, plans: [] });
+          care.referrals.push({
+            referral: this.date(enters - 60 - this.random.int(90)),
+            closure: this.date(enters - 1),
+            nfa: false,
+            primaryNeed: need,
+            plans: [],
+          });
           care.episodes.push(this.episode(decom, undefined, 'S', 'V2', need, 'U3', 'PR1', '', '', homePost));
-          care.events.push({ kind: 'cla_start', date: decom, detail: 'became looked after during the range (after a child-in-need referral)' });
+          care.events.push({
+            kind: 'cla_start',
+            date: decom,
+            detail: 'became looked after during the range (after a child-in-need referral)',
+          });
         } else {
           // In care since before the range, with placement changes (contiguous episodes) before it.
           const decomIdx = this.idx(this.before(0.5 + this.random.next() * 5));
@@ -533,12 +610,28 @@ class Builder {
             // Day indexes are negative before 1 August: only "no end" is undefined.
             const endIdx = last ? (leaves >= 0 ? leaves : undefined) : bounds[k + 1];
             const rec = !last ? 'X1' : leaves >= 0 ? this.random.pick(['E4A', 'E4A', 'E45', 'E11']) : '';
-            care.episodes.push(this.episode(this.date(startIdx), endIdx !== undefined ? this.date(endIdx) : undefined, k === 0 ? 'S' : 'P', 'C2', need,
-              this.random.pick(['U1', 'U3', 'U4', 'U5', 'K2']), this.random.pick(['PR1', 'PR4']), rec, k === 0 ? '' : 'CARPL', homePost));
+            care.episodes.push(
+              this.episode(
+                this.date(startIdx),
+                endIdx !== undefined ? this.date(endIdx) : undefined,
+                k === 0 ? 'S' : 'P',
+                'C2',
+                need,
+                this.random.pick(['U1', 'U3', 'U4', 'U5', 'K2']),
+                this.random.pick(['PR1', 'PR4']),
+                rec,
+                k === 0 ? '' : 'CARPL',
+                homePost,
+              ),
+            );
           });
           if (leaves >= 0) {
             const rec = care.episodes[care.episodes.length - 1].rec;
-            care.events.push({ kind: 'cla_end', date: this.date(leaves), detail: `left care during the range (REC ${rec})` });
+            care.events.push({
+              kind: 'cla_end',
+              date: this.date(leaves),
+              detail: `left care during the range (REC ${rec})`,
+            });
           }
         }
         break;
@@ -546,7 +639,20 @@ class Builder {
       case 'plac': {
         const decom = this.before(3 + this.random.next() * 4);
         const dec = this.before(0.3 + this.random.next() * 2.5);
-        care.episodes.push(this.episode(decom, dec > decom ? dec : this.before(0.2), 'S', 'C2', need, 'U3', 'PR1', this.random.pick(['E11', 'E12', 'E45', 'E46', 'E41']), '', homePost));
+        care.episodes.push(
+          this.episode(
+            decom,
+            dec > decom ? dec : this.before(0.2),
+            'S',
+            'C2',
+            need,
+            'U3',
+            'PR1',
+            this.random.pick(['E11', 'E12', 'E45', 'E46', 'E41']),
+            '',
+            homePost,
+          ),
+        );
         break;
       }
       default:
@@ -555,9 +661,29 @@ class Builder {
     this.careIntervals(care);
   }
 
-  episode(decom: string, dec: string | undefined, rne: string, ls: string, need: string, place: string, provider: string, rec: string, reasonChange: string, homePost: string): CareEpisodeRow {
+  episode(
+    decom: string,
+    dec: string | undefined,
+    rne: string,
+    ls: string,
+    need: string,
+    place: string,
+    provider: string,
+    rec: string,
+    reasonChange: string,
+    homePost: string,
+  ): CareEpisodeRow {
     return {
-      decom, dec, rne, ls, cin: need, place, provider, rec, reasonChange, homePost,
+      decom,
+      dec,
+      rne,
+      ls,
+      cin: need,
+      place,
+      provider,
+      rec,
+      reasonChange,
+      homePost,
       placePost: place.startsWith('U') ? `ZZ${1 + this.random.int(9)} ${1 + this.random.int(9)}CD` : '',
       urn: place.startsWith('K') ? `SC${String(100000 + this.random.int(899999))}` : 'XXXXXXX',
     };
@@ -605,13 +731,22 @@ class Builder {
     const prus = this.schools.filter((s) => !s.spec.outOfArea && s.spec.phase === 'pru');
     for (const pru of prus) {
       const wanted = Math.max(1, Math.round(pru.spec.roll * 0.6));
-      const candidates = this.pupils.filter((p) => !p.outOfArea && p.enrolments.length === 1 && p.enrolments[0].school.spec.phase === 'secondary'
-        && p.enrolments[0].school.spec.calendar === pru.spec.calendar && p.yearGroup >= 8 && (p.sen !== 'N' || p.fsm));
+      const candidates = this.pupils.filter(
+        (p) =>
+          !p.outOfArea &&
+          p.enrolments.length === 1 &&
+          p.enrolments[0].school.spec.phase === 'secondary' &&
+          p.enrolments[0].school.spec.calendar === pru.spec.calendar &&
+          p.yearGroup >= 8 &&
+          (p.sen !== 'N' || p.fsm),
+      );
       this.random.shuffle(candidates);
       for (const p of candidates.slice(0, wanted)) {
         const main = p.enrolments[0];
         const startsMid = this.random.chance(0.3);
-        const startIdx = startsMid ? this.midRangeDay(pru.calendar) : Math.max(this.o.fromIdx, this.firstSchoolDayFrom(pru.calendar, 0));
+        const startIdx = startsMid
+          ? this.midRangeDay(pru.calendar)
+          : Math.max(this.o.fromIdx, this.firstSchoolDayFrom(pru.calendar, 0));
         if (startIdx < 0) continue;
         const admission = startsMid ? this.date(startIdx) : this.before(0.1 + this.random.next() * 0.5);
         // Two or three days a week at the PRU.
@@ -623,14 +758,28 @@ class Builder {
         main.expectedWeekdays = 0b11111 & ~pattern;
         main.dualFrom = startIdx;
         p.complex = true;
-        this.dual.push({ upn: p.upn, main: main.school.spec.urn, subsidiary: pru.spec.urn, from: this.date(startIdx), weekdaysAtSubsidiary: weekdayNames(pattern) });
+        this.dual.push({
+          upn: p.upn,
+          main: main.school.spec.urn,
+          subsidiary: pru.spec.urn,
+          from: this.date(startIdx),
+          weekdaysAtSubsidiary: weekdayNames(pattern),
+        });
       }
     }
   }
 
   moveAndLeave(): void {
-    const mainstream = this.schools.filter((s) => !s.spec.outOfArea && (s.spec.phase === 'primary' || s.spec.phase === 'secondary'));
-    const candidates = this.pupils.filter((p) => !p.outOfArea && !p.complex && p.enrolments.length === 1 && (p.enrolments[0].school.spec.phase === 'primary' || p.enrolments[0].school.spec.phase === 'secondary'));
+    const mainstream = this.schools.filter(
+      (s) => !s.spec.outOfArea && (s.spec.phase === 'primary' || s.spec.phase === 'secondary'),
+    );
+    const candidates = this.pupils.filter(
+      (p) =>
+        !p.outOfArea &&
+        !p.complex &&
+        p.enrolments.length === 1 &&
+        (p.enrolments[0].school.spec.phase === 'primary' || p.enrolments[0].school.spec.phase === 'secondary'),
+    );
     this.random.shuffle(candidates);
     const movers = Math.round(candidates.length * 0.02);
     const leavers = Math.round(candidates.length * 0.008);
@@ -640,7 +789,9 @@ class Builder {
       const e = p.enrolments[0];
       const last = this.midRangeDay(e.school.calendar);
       if (last < 0) continue;
-      const targets = mainstream.filter((s) => s !== e.school && s.spec.phase === e.school.spec.phase && s.spec.yearGroups.includes(p.yearGroup));
+      const targets = mainstream.filter(
+        (s) => s !== e.school && s.spec.phase === e.school.spec.phase && s.spec.yearGroups.includes(p.yearGroup),
+      );
       if (targets.length === 0) continue;
       const to = this.random.pick(targets);
       this.leave(e, last);
@@ -652,7 +803,13 @@ class Builder {
       }
       const admission = this.date(first);
       this.enrol(p, to, 'C', admission, first);
-      this.moves.push({ upn: p.upn, from: e.school.spec.urn, to: to.spec.urn, leaving: e.leaving as string, admission });
+      this.moves.push({
+        upn: p.upn,
+        from: e.school.spec.urn,
+        to: to.spec.urn,
+        leaving: e.leaving as string,
+        admission,
+      });
     }
     for (let n = 0; n < leavers && k < candidates.length; n++, k++) {
       const p = candidates[k];
@@ -666,7 +823,9 @@ class Builder {
   }
 
   addJoiners(): void {
-    const mainstream = this.schools.filter((s) => !s.spec.outOfArea && (s.spec.phase === 'primary' || s.spec.phase === 'secondary'));
+    const mainstream = this.schools.filter(
+      (s) => !s.spec.outOfArea && (s.spec.phase === 'primary' || s.spec.phase === 'secondary'),
+    );
     if (mainstream.length === 0) return;
     const n = Math.round(this.pupils.length * 0.008);
     for (let i = 0; i < n; i++) {
@@ -705,23 +864,60 @@ class Builder {
         const need = this.random.pick(['N1', 'N2', 'N4']);
         const decom = this.before(1 + this.random.next() * 5);
         const change = this.before(0.2 + this.random.next() * 0.7);
-        care.episodes.push(this.episode(decom, change, 'S', 'C2', need, 'U3', 'PR1', 'X1', '', `ZZ${1 + (h.id % 9)} 9EF`));
-        care.episodes.push(this.episode(change, undefined, 'P', 'C2', need, this.random.pick(['U1', 'U4', 'K2']), this.random.pick(['PR2', 'PR4']), '', 'CARPL', `ZZ${1 + (h.id % 9)} 9EF`));
+        care.episodes.push(
+          this.episode(decom, change, 'S', 'C2', need, 'U3', 'PR1', 'X1', '', `ZZ${1 + (h.id % 9)} 9EF`),
+        );
+        care.episodes.push(
+          this.episode(
+            change,
+            undefined,
+            'P',
+            'C2',
+            need,
+            this.random.pick(['U1', 'U4', 'K2']),
+            this.random.pick(['PR2', 'PR4']),
+            '',
+            'CARPL',
+            `ZZ${1 + (h.id % 9)} 9EF`,
+          ),
+        );
         this.careIntervals(care);
         const movedMidRange = this.random.chance(0.25);
-        const home = this.schools.filter((s) => !s.spec.outOfArea && s.spec.phase === school.spec.phase && s.spec.yearGroups.includes(yg) && s.spec.calendar === 'la');
+        const home = this.schools.filter(
+          (s) =>
+            !s.spec.outOfArea &&
+            s.spec.phase === school.spec.phase &&
+            s.spec.yearGroups.includes(yg) &&
+            s.spec.calendar === 'la',
+        );
         if (movedMidRange && home.length > 0) {
           const from = this.random.pick(home);
           const last = this.midRangeDay(from.calendar);
           const first = last < 0 ? -1 : this.firstSchoolDayFrom(school.calendar, last + 3);
           if (last >= 0 && first >= 0 && first <= this.o.toIdx) {
-            const e = this.enrol(p, from, 'C', this.pastAdmission(from.spec, yg) || this.date(this.firstSchoolDayFrom(from.calendar, 0)), this.o.fromIdx);
+            const e = this.enrol(
+              p,
+              from,
+              'C',
+              this.pastAdmission(from.spec, yg) || this.date(this.firstSchoolDayFrom(from.calendar, 0)),
+              this.o.fromIdx,
+            );
             e.startIdx = Math.max(this.o.fromIdx, this.idx(e.admission));
             this.leave(e, last);
             const admission = this.date(first);
             this.enrol(p, school, 'C', admission, first);
-            this.moves.push({ upn: p.upn, from: from.spec.urn, to: school.spec.urn, leaving: e.leaving as string, admission });
-            care.events.push({ kind: 'placement_move', date: admission, detail: `placement moved out of area: left ${from.spec.urn}, admitted to out-of-area school ${school.spec.urn}` });
+            this.moves.push({
+              upn: p.upn,
+              from: from.spec.urn,
+              to: school.spec.urn,
+              leaving: e.leaving as string,
+              admission,
+            });
+            care.events.push({
+              kind: 'placement_move',
+              date: admission,
+              detail: `placement moved out of area: left ${from.spec.urn}, admitted to out-of-area school ${school.spec.urn}`,
+            });
             continue;
           }
         }
@@ -750,7 +946,9 @@ class Builder {
 
   /** Reception: some part-time (PM `X`) through the autumn term; half the primaries phase their start. */
   partTimeReception(): void {
-    const phased = new Set(this.schools.filter((s) => s.spec.phase === 'primary' && this.random.chance(0.5)).map((s) => s.index));
+    const phased = new Set(
+      this.schools.filter((s) => s.spec.phase === 'primary' && this.random.chance(0.5)).map((s) => s.index),
+    );
     for (const p of this.pupils) {
       if (p.yearGroup !== 0) continue;
       const e = p.enrolments[0];

@@ -32,7 +32,16 @@ interface Draft {
   late: number;
 }
 
-const TILT: Readonly<Record<string, number>> = { I: MODEL.illnessTilt, M: -0.4, O: MODEL.unauthorisedTilt, N: MODEL.unauthorisedTilt, C: 0, C1: 0, J1: 0, T: 0 };
+const TILT: Readonly<Record<string, number>> = {
+  I: MODEL.illnessTilt,
+  M: -0.4,
+  O: MODEL.unauthorisedTilt,
+  N: MODEL.unauthorisedTilt,
+  C: 0,
+  C1: 0,
+  J1: 0,
+  T: 0,
+};
 
 export function pupilPhase(p: Pupil): Phase {
   const main = p.enrolments.find((e) => e.registration !== 'S') ?? p.enrolments[0];
@@ -65,9 +74,12 @@ export function fitModels(
     const phase = pupilPhase(p);
     const plan = plans.get(p.index);
     const risk = pupilRisk(p);
-    const planted = plan !== undefined && (plan.quietUnauthorised || plan.adjacentPresent || plan.illnessCapped || plan.rateScale !== 1);
+    const planted =
+      plan !== undefined &&
+      (plan.quietUnauthorised || plan.adjacentPresent || plan.illnessCapped || plan.rateScale !== 1);
     const u = random.next();
-    const social = p.socialStatus === 'cin' ? MODEL.severeSocial.cin : p.socialStatus === 'cpp' ? MODEL.severeSocial.cpp : 1;
+    const social =
+      p.socialStatus === 'cin' ? MODEL.severeSocial.cin : p.socialStatus === 'cpp' ? MODEL.severeSocial.cpp : 1;
     const severeP = planted ? 0 : Math.min(0.6, MODEL.severeBase[phase] * risk ** MODEL.severePower * social);
     const persistentP = planted ? 0 : Math.min(0.8 - severeP, MODEL.persistentBase[phase] * risk);
     const severe = u < severeP;
@@ -84,7 +96,18 @@ export function fitModels(
       sessions += 2 * t.schoolDaysIn(Math.max(range.fromIdx, e.startIdx), Math.min(range.toIdx, e.endIdx)).length;
     }
     const late = Math.exp(0.9 * random.normal() - 0.405) * Math.sqrt(risk);
-    return { pupil: p, phase, risk, severe, fixed: severe || persistent, base, rate: 0, sessions: Math.max(2, sessions), quiet: plan?.quietUnauthorised ?? false, late };
+    return {
+      pupil: p,
+      phase,
+      risk,
+      severe,
+      fixed: severe || persistent,
+      base,
+      rate: 0,
+      sessions: Math.max(2, sessions),
+      quiet: plan?.quietUnauthorised ?? false,
+      late,
+    };
   });
 
   const models: PupilModel[] = new Array(pop.pupils.length);
@@ -143,9 +166,9 @@ export function fitModels(
       const l = d.late / lateMean;
       const m = new PupilModel({
         rates: Array.from(shares[i]),
-        lateL: Math.min(0.7, (lateL / 100) * 2 * l / (1 - hazard)),
-        lateU: d.quiet ? 0 : Math.min(0.3, (percent.U / 100) * 2 * l / (1 - hazard)),
-        approved: (approved / 100) * 2 / 1.5 / (1 - hazard),
+        lateL: Math.min(0.7, ((lateL / 100) * 2 * l) / (1 - hazard)),
+        lateU: d.quiet ? 0 : Math.min(0.3, ((percent.U / 100) * 2 * l) / (1 - hazard)),
+        approved: ((approved / 100) * 2) / 1.5 / (1 - hazard),
         initialN: d.pupil.outOfArea ? 0 : MODEL.initialN,
       });
       const plan = plans.get(d.pupil.index);

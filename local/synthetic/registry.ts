@@ -36,8 +36,16 @@ export interface SchoolSpec {
 }
 
 export const GIAS_HEADER = [
-  'URN', 'LA (code)', 'LA (name)', 'EstablishmentNumber', 'EstablishmentName', 'TypeOfEstablishment (name)',
-  'EstablishmentStatus (name)', 'PhaseOfEducation (name)', 'StatutoryLowAge', 'StatutoryHighAge',
+  'URN',
+  'LA (code)',
+  'LA (name)',
+  'EstablishmentNumber',
+  'EstablishmentName',
+  'TypeOfEstablishment (name)',
+  'EstablishmentStatus (name)',
+  'PhaseOfEducation (name)',
+  'StatutoryLowAge',
+  'StatutoryHighAge',
 ];
 
 /** Nominal rolls before scaling to the requested pupil count. */
@@ -93,8 +101,14 @@ export function buildRegistry(options: RegistryOptions, random: Random): Registr
     switch (phase) {
       case 'primary': {
         const faith = random.chance(0.25);
-        name = faith ? `St ${random.pick(SAINTS)}'s ${random.chance(0.6) ? 'C of E' : 'Catholic'} Primary School, ${place}` : `${place} ${random.chance(0.7) ? 'Primary School' : 'Community Primary School'}`;
-        type = academy ? random.pick(['Academy converter', 'Academy sponsor led']) : faith ? random.pick(['Voluntary aided school', 'Voluntary controlled school']) : 'Community school';
+        name = faith
+          ? `St ${random.pick(SAINTS)}'s ${random.chance(0.6) ? 'C of E' : 'Catholic'} Primary School, ${place}`
+          : `${place} ${random.chance(0.7) ? 'Primary School' : 'Community Primary School'}`;
+        type = academy
+          ? random.pick(['Academy converter', 'Academy sponsor led'])
+          : faith
+            ? random.pick(['Voluntary aided school', 'Voluntary controlled school'])
+            : 'Community school';
         if (academy && !faith && random.chance(0.6)) name = `${place} Primary Academy`;
         phaseName = 'Primary';
         number = establishmentNumber(2000, 3999);
@@ -102,8 +116,12 @@ export function buildRegistry(options: RegistryOptions, random: Random): Registr
         break;
       }
       case 'secondary':
-        name = academy ? `${place} ${random.pick(['Academy', 'High School', 'Community College'])}` : `${place} ${random.pick(['High School', 'School', 'Community College'])}`;
-        type = academy ? random.pick(['Academy converter', 'Academy sponsor led', 'Free schools']) : random.pick(['Community school', 'Foundation school']);
+        name = academy
+          ? `${place} ${random.pick(['Academy', 'High School', 'Community College'])}`
+          : `${place} ${random.pick(['High School', 'School', 'Community College'])}`;
+        type = academy
+          ? random.pick(['Academy converter', 'Academy sponsor led', 'Free schools'])
+          : random.pick(['Community school', 'Foundation school']);
         phaseName = 'Secondary';
         number = establishmentNumber(4000, 4999);
         yearGroups = [7, 8, 9, 10, 11];
@@ -141,7 +159,8 @@ export function buildRegistry(options: RegistryOptions, random: Random): Registr
       area: phase === 'secondary' ? index % areas : random.int(areas),
     });
   };
-  for (const phase of ['primary', 'secondary', 'special', 'pru'] as const) for (let i = 0; i < counts[phase]; i++) add(phase, i);
+  for (const phase of ['primary', 'secondary', 'special', 'pru'] as const)
+    for (let i = 0; i < counts[phase]; i++) add(phase, i);
 
   assignRolls(specs, options.pupils, random);
   assignOwnCalendars(specs, random);
@@ -159,8 +178,12 @@ export function buildRegistry(options: RegistryOptions, random: Random): Registr
 function assignRolls(specs: SchoolSpec[], pupils: number, random: Random): void {
   const small = specs.filter((s) => s.phase === 'special' || s.phase === 'pru');
   const mainstream = specs.filter((s) => s.phase === 'primary' || s.phase === 'secondary');
-  const smallTotal = Math.min(Math.floor(pupils * 0.1), small.reduce((n, s) => n + NOMINAL_ROLL[s.phase], 0));
-  const weights = (list: SchoolSpec[]): number[] => list.map((s) => NOMINAL_ROLL[s.phase] * Math.exp(0.35 * random.normal()));
+  const smallTotal = Math.min(
+    Math.floor(pupils * 0.1),
+    small.reduce((n, s) => n + NOMINAL_ROLL[s.phase], 0),
+  );
+  const weights = (list: SchoolSpec[]): number[] =>
+    list.map((s) => NOMINAL_ROLL[s.phase] * Math.exp(0.35 * random.normal()));
   distribute(small, weights(small), smallTotal);
   const rest = pupils - small.reduce((n, s) => n + s.roll, 0);
   const primaries = mainstream.filter((s) => s.phase === 'primary');
@@ -169,7 +192,12 @@ function assignRolls(specs: SchoolSpec[], pupils: number, random: Random): void 
   const primaryPupils = Math.round(rest * primaryShare);
   distribute(primaries, weights(primaries), primaryPupils);
   distribute(secondaries, weights(secondaries), rest - primaryPupils);
-  if (mainstream.length === 0) distribute(small, small.map(() => 1), pupils);
+  if (mainstream.length === 0)
+    distribute(
+      small,
+      small.map(() => 1),
+      pupils,
+    );
 }
 
 /** Largest-remainder split of `total` by weights (deterministic). */
@@ -194,7 +222,9 @@ function distribute(list: SchoolSpec[], weights: number[], total: number): void 
 function assignOwnCalendars(specs: SchoolSpec[], random: Random): void {
   if (specs.length < 3) return;
   const wanted = specs.length >= 10 ? Math.min(6, 2 + Math.floor(specs.length / 150)) : 1;
-  const academies = specs.filter((s) => s.type.startsWith('Academy') && (s.phase === 'primary' || s.phase === 'secondary'));
+  const academies = specs.filter(
+    (s) => s.type.startsWith('Academy') && (s.phase === 'primary' || s.phase === 'secondary'),
+  );
   random.shuffle(academies);
   const variants: CalendarVariant[] = ['academy-early-october', 'academy-fixed-easter'];
   academies.slice(0, wanted).forEach((s, i) => {
@@ -277,10 +307,22 @@ export function giasCsv(registry: Registry, laName: string, neighbourName: (code
   const lines = [GIAS_HEADER.join(',')];
   for (const s of registry.schools) {
     const [low, high] = ageRange(s);
-    lines.push([
-      s.urn, s.laCode, s.outOfArea ? neighbourName(s.laCode) : laName, s.establishmentNumber, s.name, s.type, s.status, s.phaseName,
-      String(low), String(high),
-    ].map(csvCell).join(','));
+    lines.push(
+      [
+        s.urn,
+        s.laCode,
+        s.outOfArea ? neighbourName(s.laCode) : laName,
+        s.establishmentNumber,
+        s.name,
+        s.type,
+        s.status,
+        s.phaseName,
+        String(low),
+        String(high),
+      ]
+        .map(csvCell)
+        .join(','),
+    );
   }
   return `${lines.join('\r\n')}\r\n`;
 }

@@ -18,7 +18,12 @@ function byChild(pupils: readonly Pupil[]): Pupil[] {
   return pupils.filter((p) => p.care).sort((a, b) => Number(a.care?.child) - Number(b.care?.child));
 }
 
-export function ssda903Files(pupils: readonly Pupil[]): { header: string; episodes: string; children: number; episodeCount: number } {
+export function ssda903Files(pupils: readonly Pupil[]): {
+  header: string;
+  episodes: string;
+  children: number;
+  episodeCount: number;
+} {
   const looked = byChild(pupils).filter((p) => (p.care?.episodes.length ?? 0) > 0);
   const header = [HEADER_COLUMNS];
   const episodes = [EPISODE_COLUMNS];
@@ -26,19 +31,41 @@ export function ssda903Files(pupils: readonly Pupil[]): { header: string; episod
     const care = p.care as NonNullable<Pupil['care']>;
     header.push([care.child, p.sex === 'M' ? '1' : '2', uk(p.dob), p.ethnicity, p.upn, '', ''].join(','));
     for (const e of care.episodes) {
-      episodes.push([
-        care.child, uk(e.decom), e.rne, e.ls, e.cin, e.place, e.provider, e.dec ? uk(e.dec) : '', e.rec, e.reasonChange, e.homePost, e.placePost, e.urn,
-      ].join(','));
+      episodes.push(
+        [
+          care.child,
+          uk(e.decom),
+          e.rne,
+          e.ls,
+          e.cin,
+          e.place,
+          e.provider,
+          e.dec ? uk(e.dec) : '',
+          e.rec,
+          e.reasonChange,
+          e.homePost,
+          e.placePost,
+          e.urn,
+        ].join(','),
+      );
     }
   }
-  return { header: `${header.join('\r\n')}\r\n`, episodes: `${episodes.join('\r\n')}\r\n`, children: looked.length, episodeCount: episodes.length - 1 };
+  return {
+    header: `${header.join('\r\n')}\r\n`,
+    episodes: `${episodes.join('\r\n')}\r\n`,
+    children: looked.length,
+    episodeCount: episodes.length - 1,
+  };
 }
 
 function el(name: string, value: string): string {
   return `<${name}>${value.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</${name}>`;
 }
 
-export function cinCensusXml(pupils: readonly Pupil[], o: { laCode: string; academicYear: number; stamp: string }): { xml: string; children: number; referrals: number } {
+export function cinCensusXml(
+  pupils: readonly Pupil[],
+  o: { laCode: string; academicYear: number; stamp: string },
+): { xml: string; children: number; referrals: number } {
   const children = byChild(pupils).filter((p) => (p.care?.referrals.length ?? 0) > 0);
   const lines: string[] = [
     '<?xml version="1.0" encoding="UTF-8"?>',
@@ -53,17 +80,24 @@ export function cinCensusXml(pupils: readonly Pupil[], o: { laCode: string; acad
   for (const p of children) {
     const care = p.care as NonNullable<Pupil['care']>;
     lines.push('    <Child>');
-    lines.push(`      <ChildIdentifiers>${el('LAchildID', care.laChildId)}${el('UPN', p.upn)}${el('PersonBirthDate', p.dob)}${el('Sex', p.sex === 'M' ? '1' : '2')}</ChildIdentifiers>`);
+    lines.push(
+      `      <ChildIdentifiers>${el('LAchildID', care.laChildId)}${el('UPN', p.upn)}${el('PersonBirthDate', p.dob)}${el('Sex', p.sex === 'M' ? '1' : '2')}</ChildIdentifiers>`,
+    );
     lines.push(`      <ChildCharacteristics>${el('Ethnicity', p.ethnicity)}</ChildCharacteristics>`);
     for (const r of care.referrals) {
       referrals++;
       lines.push('      <CINdetails>');
-      lines.push(`        ${el('CINreferralDate', r.referral)}${el('ReferralSource', '1A')}${el('PrimaryNeedCode', r.primaryNeed)}`);
-      if (r.closure) lines.push(`        ${el('CINclosureDate', r.closure)}${el('ReasonForClosure', r.nfa ? 'RC8' : 'RC1')}`);
+      lines.push(
+        `        ${el('CINreferralDate', r.referral)}${el('ReferralSource', '1A')}${el('PrimaryNeedCode', r.primaryNeed)}`,
+      );
+      if (r.closure)
+        lines.push(`        ${el('CINclosureDate', r.closure)}${el('ReasonForClosure', r.nfa ? 'RC8' : 'RC1')}`);
       lines.push(`        ${el('ReferralNFA', r.nfa ? 'true' : 'false')}`);
       for (const plan of r.plans) {
         lines.push('        <ChildProtectionPlans>');
-        lines.push(`          ${el('CPPstartDate', plan.start)}${plan.end ? el('CPPendDate', plan.end) : ''}${el('InitialCategoryOfAbuse', 'NEG')}${el('LatestCategoryOfAbuse', 'NEG')}${el('NumberOfPreviousCPP', '0')}`);
+        lines.push(
+          `          ${el('CPPstartDate', plan.start)}${plan.end ? el('CPPendDate', plan.end) : ''}${el('InitialCategoryOfAbuse', 'NEG')}${el('LatestCategoryOfAbuse', 'NEG')}${el('NumberOfPreviousCPP', '0')}`,
+        );
         lines.push('        </ChildProtectionPlans>');
       }
       lines.push('      </CINdetails>');

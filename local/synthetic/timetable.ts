@@ -21,7 +21,10 @@ export class Timetable {
   readonly season: Float32Array;
   private readonly yearStart: number;
 
-  constructor(readonly calendar: TermCalendar, k: number = DEFAULT_LA_SETTINGS.holidayAdjacentDays) {
+  constructor(
+    readonly calendar: TermCalendar,
+    k: number = DEFAULT_LA_SETTINGS.holidayAdjacentDays,
+  ) {
     const n = calendar.status.length;
     this.yearStart = dayNumber(academicYearStart(calendar.academicYear));
     this.ordinal = new Int32Array(n).fill(-1);
@@ -95,7 +98,8 @@ export class Timetable {
       const month = Number(this.date(b.to).slice(5, 7));
       const endOfTerm = weekdays >= 9 && (month === 1 || month === 7 || month === 8);
       let d = this.previousSchoolDay(b.from);
-      for (let n = 0; n < 5 && d >= 0; n++, d = this.previousSchoolDay(d)) f[d] *= endOfTerm ? END_OF_TERM_FACTOR : PRE_BREAK_FACTOR;
+      for (let n = 0; n < 5 && d >= 0; n++, d = this.previousSchoolDay(d))
+        f[d] *= endOfTerm ? END_OF_TERM_FACTOR : PRE_BREAK_FACTOR;
     }
     let sum = 0;
     for (const d of this.schoolDays) sum += f[d];

@@ -6,7 +6,13 @@
  * skipped, and a half-finished one (a crash) is completed without applying anything twice.
  */
 import { LIMITS } from '../config.js';
-import { isVirtualSchool, mayJoinHeldPupil, mayUploadFor, uploadJoinsNeedIdentityCheck, type Principal } from '../domain/access.js';
+import {
+  isVirtualSchool,
+  mayJoinHeldPupil,
+  mayUploadFor,
+  uploadJoinsNeedIdentityCheck,
+  type Principal,
+} from '../domain/access.js';
 import { identityOfRows, type PupilIdentity } from '../domain/pupil-identity.js';
 import { academicYearOf, academicYearEnd, academicYearStart, todayInEngland } from '../domain/dates.js';
 import { applyRows, type RegisterRow, type SchoolRegister } from '../domain/register.js';
@@ -57,7 +63,13 @@ interface BatchItem {
  * applies the unfinished predecessors one at a time, then this return alone, so a return that makes
  * every batch fail cannot take the others' messages with it to the dead-letter queue.
  */
-export async function processReturn(deps: ApplyReturnDeps, returnId: string, bucket: string, key: string, options: { predecessors?: boolean; batch?: boolean } = {}): Promise<ProcessOutcome> {
+export async function processReturn(
+  deps: ApplyReturnDeps,
+  returnId: string,
+  bucket: string,
+  key: string,
+  options: { predecessors?: boolean; batch?: boolean } = {},
+): Promise<ProcessOutcome> {
   const record = await deps.returns.get(returnId);
   if (!record) {
     // An object in returns/ that did not come through the API: keep it, and say why it was not used.
@@ -71,7 +83,11 @@ export async function processReturn(deps: ApplyReturnDeps, returnId: string, buc
       try {
         await applyBatch(deps, [{ record: e, key: e.objectKey, place: 'this' }], bucket);
       } catch (err) {
-        logger.warn('an earlier return could not be applied first; it will be retried on its own', { returnId: e.returnId, urn: e.urn, error: err instanceof Error ? err.name : 'Error' });
+        logger.warn('an earlier return could not be applied first; it will be retried on its own', {
+          returnId: e.returnId,
+          urn: e.urn,
+          error: err instanceof Error ? err.name : 'Error',
+        });
       }
     }
     return (await applyBatch(deps, [{ record, key, place: 'this' }], bucket)).get(returnId) as ProcessOutcome;
@@ -93,7 +109,14 @@ type Prepared =
   | { kind: 'rows'; rows: RegisterRow[]; errors: ReturnError[]; rowCount: number }
   | { kind: 'rejected'; outcome: ProcessOutcome };
 
-async function prepareReturn(deps: ApplyReturnDeps, record: ReturnRecord, bucket: string, key: string, heldHere: (upn: string) => boolean, care: () => Promise<CareIndex>): Promise<Prepared> {
+async function prepareReturn(
+  deps: ApplyReturnDeps,
+  record: ReturnRecord,
+  bucket: string,
+  key: string,
+  heldHere: (upn: string) => boolean,
+  care: () => Promise<CareIndex>,
+): Promise<Prepared> {
   await deps.returns.setStatus(record.returnId, 'processing');
   const size = await deps.files.size(bucket, key);
   if (size === undefined) throw new Error('received object is not readable yet');
@@ -101,7 +124,9 @@ async function prepareReturn(deps: ApplyReturnDeps, record: ReturnRecord, bucket
     return {
       kind: 'rejected',
       outcome: await reject(deps, record, bucket, key, {
-        status: 413, code: 'too_large', title: 'Return too large',
+        status: 413,
+        code: 'too_large',
+        title: 'Return too large',
         detail: `The file is ${size} bytes; the limit is ${LIMITS.maxPresignedUploadBytes} bytes. Split it by date range.`,
       }),
     };
@@ -109,14 +134,25 @@ async function prepareReturn(deps: ApplyReturnDeps, record: ReturnRecord, bucket
   const blob = await deps.files.read(bucket, key);
   if (!blob) throw new Error('received object disappeared');
 
-  const principal: Principal = { sub: record.uploadedBy.sub, role: record.uploadedBy.role as Principal['role'], la: deps.laCode(), urn: record.uploadedBy.urn };
+  const principal: Principal = {
+    sub: record.uploadedBy.sub,
+    role: record.uploadedBy.role as Principal['role'],
+    la: deps.laCode(),
+    urn: record.uploadedBy.urn,
+  };
   const school = await deps.derived.school(record.urn);
   const parsed = parseReturn(record.format, blob.body, {
     today: todayInEngland(),
     urnAllowed: (urn) => urn === record.urn && mayUploadFor(principal, school ?? { urn }),
   });
   if (!parsed.ok) return { kind: 'rejected', outcome: await reject(deps, record, bucket, key, parsed.error) };
-  const { rows, errors } = await holdUnverifiedJoins(deps, principal, record, await restrictToScope(principal, parsed, care), heldHere);
+  const { rows, errors } = await holdUnverifiedJoins(
+    deps,
+    principal,
+    record,
+    await restrictToScope(principal, parsed, care),
+    heldHere,
+  );
   return { kind: 'rows', rows, errors, rowCount: parsed.rowCount };
 }
 
@@ -125,7 +161,17 @@ async function prepareReturn(deps: ApplyReturnDeps, record: ReturnRecord, bucket
  * them until the batch ends, with the pupils each must re-derive and the duties notes taken.
  */
 class HeldRegisters {
-  private readonly years = new Map<number, { register: SchoolRegister; changed: boolean; upns: Set<string>; duties: SchoolDuties; receivedAt: string; duty: boolean }>();
+  private readonly years = new Map<
+    number,
+    {
+      register: SchoolRegister;
+      changed: boolean;
+      upns: Set<string>;
+      duties: SchoolDuties;
+      receivedAt: string;
+      duty: boolean;
+    }
+  >();
 
   constructor(
     private readonly deps: ApplyReturnDeps,
@@ -144,11 +190,24 @@ class HeldRegisters {
       let held = this.years.get(year);
       // Pupils in the order the register has when saved and loaded again (by UPN), as this return
       // alone would find them: the view's cells follow that order.
-      if (held) held.register.pupils = new Map([...held.register.pupils.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
+      if (held)
+        held.register.pupils = new Map(
+          [...held.register.pupils.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)),
+        );
       const register = held?.register ?? (await this.deps.registers.load(this.urn, year));
       const result = applyRows(register, yearRows, record.returnId);
       if (!held) {
-        this.years.set(year, (held = { register, changed: false, upns: new Set(), duties: await openDuties(this.deps, register, record.receivedAt), receivedAt: record.receivedAt, duty: false }));
+        this.years.set(
+          year,
+          (held = {
+            register,
+            changed: false,
+            upns: new Set(),
+            duties: await openDuties(this.deps, register, record.receivedAt),
+            receivedAt: record.receivedAt,
+            duty: false,
+          }),
+        );
       }
       held.changed ||= !result.alreadyApplied;
       held.receivedAt = record.receivedAt;
@@ -187,14 +246,24 @@ function byAcademicYear(rows: readonly RegisterRow[]): Array<[number, RegisterRo
  * unfinished or finished: a retry applies nothing twice (each register keeps the ids applied) and
  * derives and records again, so it ends as one clean run would.
  */
-async function applyBatch(deps: ApplyReturnDeps, items: readonly BatchItem[], bucket: string): Promise<Map<string, ProcessOutcome>> {
+async function applyBatch(
+  deps: ApplyReturnDeps,
+  items: readonly BatchItem[],
+  bucket: string,
+): Promise<Map<string, ProcessOutcome>> {
   const urn = items[0].record.urn;
   const held = new HeldRegisters(deps, urn);
   // The LA's care lists, read once for the batch when first needed.
   let careRead: Promise<CareIndex> | undefined;
   const care = () => (careRead ??= deps.care.careIndex());
   const outcomes = new Map<string, ProcessOutcome>();
-  const applied: Array<{ record: ReturnRecord; rows: number; errors: ReturnError[]; rowCount: number; dates?: { from: string; to: string } }> = [];
+  const applied: Array<{
+    record: ReturnRecord;
+    rows: number;
+    errors: ReturnError[];
+    rowCount: number;
+    dates?: { from: string; to: string };
+  }> = [];
   let rowsHeld = 0;
   for (const item of items) {
     if (item.place === 'later' && rowsHeld >= LIMITS.maxRowsPerBatch) break;
@@ -205,10 +274,18 @@ async function applyBatch(deps: ApplyReturnDeps, items: readonly BatchItem[], bu
       if (item.place === 'this') throw err;
       const error = err instanceof Error ? err.name : 'Error';
       if (item.place === 'earlier') {
-        logger.warn('an earlier return could not be applied first; it will be retried on its own', { returnId: item.record.returnId, urn, error });
+        logger.warn('an earlier return could not be applied first; it will be retried on its own', {
+          returnId: item.record.returnId,
+          urn,
+          error,
+        });
         continue;
       }
-      logger.warn('a later return could not be read; it and the returns after it are left to their own messages', { returnId: item.record.returnId, urn, error });
+      logger.warn('a later return could not be read; it and the returns after it are left to their own messages', {
+        returnId: item.record.returnId,
+        urn,
+        error,
+      });
       break;
     }
     if (prepared.kind === 'rejected') {
@@ -217,12 +294,23 @@ async function applyBatch(deps: ApplyReturnDeps, items: readonly BatchItem[], bu
     }
     await held.apply(item.record, prepared.rows);
     rowsHeld += prepared.rows.length;
-    applied.push({ record: item.record, rows: prepared.rows.length, errors: prepared.errors, rowCount: prepared.rowCount, dates: datesOf(prepared.rows) });
+    applied.push({
+      record: item.record,
+      rows: prepared.rows.length,
+      errors: prepared.errors,
+      rowCount: prepared.rowCount,
+      dates: datesOf(prepared.rows),
+    });
   }
   await held.finish(care);
-  for (const a of applied) outcomes.set(a.record.returnId, await recordOutcome(deps, a.record, a.rows, a.errors, a.rowCount, a.dates));
+  for (const a of applied)
+    outcomes.set(a.record.returnId, await recordOutcome(deps, a.record, a.rows, a.errors, a.rowCount, a.dates));
   // In received order, as the caller reads them.
-  return new Map(items.filter((i) => outcomes.has(i.record.returnId)).map((i) => [i.record.returnId, outcomes.get(i.record.returnId) as ProcessOutcome]));
+  return new Map(
+    items
+      .filter((i) => outcomes.has(i.record.returnId))
+      .map((i) => [i.record.returnId, outcomes.get(i.record.returnId) as ProcessOutcome]),
+  );
 }
 
 function datesOf(rows: readonly RegisterRow[]): { from: string; to: string } | undefined {
@@ -259,7 +347,10 @@ async function holdUnverifiedJoins(
   // which a copy shows for good); a head that lists only other schools is checked on a fresh read.
   const heads = await headsOf(deps.pupilStore, [...byUpn.keys()]);
   const joining = [...heads.values()]
-    .filter((h) => h.enrolmentKeys.length > 0 && !h.enrolmentKeys.some((key) => key.slice(key.indexOf('#') + 1) === record.urn))
+    .filter(
+      (h) =>
+        h.enrolmentKeys.length > 0 && !h.enrolmentKeys.some((key) => key.slice(key.indexOf('#') + 1) === record.urn),
+    )
     // Listed by an earlier return of the same batch: the school holds them, as it would after that return alone.
     .filter((h) => !heldHere(h.upn))
     .map((h) => h.upn);
@@ -279,12 +370,26 @@ async function holdUnverifiedJoins(
     const lines = rows.map((r) => (r as { line?: number }).line ?? 0).sort((a, b) => a - b);
     for (const line of lines) {
       errors.push({
-        line, field: 'upn', code: 'identity_mismatch',
-        message: 'another school holds a pupil with this UPN, and this row\'s date of birth and names do not agree with that record; the rows are with the LA to review',
+        line,
+        field: 'upn',
+        code: 'identity_mismatch',
+        message:
+          "another school holds a pupil with this UPN, and this row's date of birth and names do not agree with that record; the rows are with the LA to review",
       });
     }
     const dates = rows.map((r) => r.date).sort();
-    await deps.reviews.file({ returnId: record.returnId, urn: record.urn, upn, lines, dates: { from: dates[0], to: dates[dates.length - 1] }, sent, held }, rows);
+    await deps.reviews.file(
+      {
+        returnId: record.returnId,
+        urn: record.urn,
+        upn,
+        lines,
+        dates: { from: dates[0], to: dates[dates.length - 1] },
+        sent,
+        held,
+      },
+      rows,
+    );
   }
   return { rows: scoped.rows.filter((r) => !refused.has(r.upn)), errors };
 }
@@ -292,7 +397,11 @@ async function holdUnverifiedJoins(
 function distinctIdentities(list: ReadonlyArray<PupilIdentity>): PupilIdentity[] {
   const out = new Map<string, PupilIdentity>();
   for (const e of list) {
-    const id: PupilIdentity = { ...(e.forename ? { forename: e.forename } : {}), ...(e.surname ? { surname: e.surname } : {}), ...(e.dob ? { dob: e.dob } : {}) };
+    const id: PupilIdentity = {
+      ...(e.forename ? { forename: e.forename } : {}),
+      ...(e.surname ? { surname: e.surname } : {}),
+      ...(e.dob ? { dob: e.dob } : {}),
+    };
     out.set(JSON.stringify(id), id);
   }
   return [...out.values()];
@@ -322,7 +431,11 @@ export async function applyAcceptedReview(deps: ApplyReturnDeps, reviewId: strin
 }
 
 /** The Virtual School may send rows only for children in its cohorts; other rows are row errors. */
-async function restrictToScope(principal: Principal, parsed: Extract<ParsedReturn, { ok: true }>, careIndex: () => Promise<CareIndex>): Promise<{ rows: RegisterRow[]; errors: ReturnError[] }> {
+async function restrictToScope(
+  principal: Principal,
+  parsed: Extract<ParsedReturn, { ok: true }>,
+  careIndex: () => Promise<CareIndex>,
+): Promise<{ rows: RegisterRow[]; errors: ReturnError[] }> {
   if (!isVirtualSchool(principal)) return { rows: parsed.rows, errors: parsed.errors };
   const care = await careIndex();
   const rows: RegisterRow[] = [];
@@ -333,8 +446,11 @@ async function restrictToScope(principal: Principal, parsed: Extract<ParsedRetur
     if (spans.length > 0) rows.push(row);
     else {
       errors.push({
-        line: (row as { line?: number }).line ?? 0, field: 'upn', code: 'not_in_virtual_school',
-        message: 'pupil is not looked after, previously looked after, in need or on a protection plan in the LA\'s lists for this year, so the Virtual School cannot send their marks',
+        line: (row as { line?: number }).line ?? 0,
+        field: 'upn',
+        code: 'not_in_virtual_school',
+        message:
+          "pupil is not looked after, previously looked after, in need or on a protection plan in the LA's lists for this year, so the Virtual School cannot send their marks",
       });
     }
   }
@@ -342,14 +458,22 @@ async function restrictToScope(principal: Principal, parsed: Extract<ParsedRetur
 }
 
 /** A return's own outcome, once its rows are applied and the figures derived. */
-async function recordOutcome(deps: ApplyReturnDeps, record: ReturnRecord, accepted: number, errors: ReturnError[], rowCount: number, dates?: { from: string; to: string }): Promise<ProcessOutcome> {
+async function recordOutcome(
+  deps: ApplyReturnDeps,
+  record: ReturnRecord,
+  accepted: number,
+  errors: ReturnError[],
+  rowCount: number,
+  dates?: { from: string; to: string },
+): Promise<ProcessOutcome> {
   errors.sort((a, b) => a.line - b.line || (a.field < b.field ? -1 : 1));
   const rejectedLines = new Set(errors.map((e) => e.line)).size;
   const counts = { rows: rowCount, accepted, rejected: rejectedLines };
   if (errors.length > LIMITS.maxInlineRowErrors) {
     await deps.files.putRowErrors(record.returnId, errors);
   }
-  const status = accepted === 0 && errors.length > 0 ? 'rejected' : errors.length > 0 ? 'accepted_with_errors' : 'accepted';
+  const status =
+    accepted === 0 && errors.length > 0 ? 'rejected' : errors.length > 0 ? 'accepted_with_errors' : 'accepted';
   await deps.returns.setStatus(record.returnId, status, {
     processedAt: new Date().toISOString(),
     ...(record.deadLettered ? { deadLettered: false } : {}),
@@ -357,7 +481,9 @@ async function recordOutcome(deps: ApplyReturnDeps, record: ReturnRecord, accept
     errors: errors.slice(0, LIMITS.maxInlineRowErrors),
     errorsTruncated: errors.length > LIMITS.maxInlineRowErrors,
     dates,
-    ...(status === 'rejected' ? { rejection: { title: 'Every row was rejected', detail: `${errors.length} row errors; see errors` } } : {}),
+    ...(status === 'rejected'
+      ? { rejection: { title: 'Every row was rejected', detail: `${errors.length} row errors; see errors` } }
+      : {}),
   });
   return { returnId: record.returnId, status };
 }
@@ -382,6 +508,11 @@ async function reject(
 }
 
 /** Re-derive a school-year's figures (a social-care import changed some of its pupils' episodes). */
-export async function refreshSchool(deps: ApplyReturnDeps, urn: string, academicYear: number, upns: string[] | 'all'): Promise<DeriveResult> {
+export async function refreshSchool(
+  deps: ApplyReturnDeps,
+  urn: string,
+  academicYear: number,
+  upns: string[] | 'all',
+): Promise<DeriveResult> {
   return deriveFromRegister(deps, await deps.registers.load(urn, academicYear), upns);
 }

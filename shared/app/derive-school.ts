@@ -31,13 +31,22 @@ export interface DeriveResult {
  * recomputed (those in the return); 'all' recomputes every pupil on the register. `care`, when
  * given, is the index already read for this batch.
  */
-export async function deriveFromRegister(deps: DeriveDeps, register: SchoolRegister, upns: Iterable<string> | 'all', receivedAt?: string, care?: CareIndex): Promise<DeriveResult> {
+export async function deriveFromRegister(
+  deps: DeriveDeps,
+  register: SchoolRegister,
+  upns: Iterable<string> | 'all',
+  receivedAt?: string,
+  care?: CareIndex,
+): Promise<DeriveResult> {
   const careIndex = care ?? (await deps.care.careIndex());
   const careOf = (upn: string) => careIndex.get(upn) ?? [];
   // Pupils in the return, plus anyone on the register without a row yet (first derivation). The
   // previous view is read only for the rows of pupils not in the return (a daily return lists them all).
-  const affected = new Set<string>(upns === 'all' ? register.pupils.keys() : [...upns].filter((u) => register.pupils.has(u)));
-  const previous = affected.size < register.pupils.size ? await deps.derived.view(register.urn, register.academicYear) : undefined;
+  const affected = new Set<string>(
+    upns === 'all' ? register.pupils.keys() : [...upns].filter((u) => register.pupils.has(u)),
+  );
+  const previous =
+    affected.size < register.pupils.size ? await deps.derived.view(register.urn, register.academicYear) : undefined;
   const previousRows = new Map((previous?.pupils ?? []).map((r) => [r.upn, r]));
   for (const upn of register.pupils.keys()) if (!previousRows.has(upn)) affected.add(upn);
 
@@ -45,7 +54,13 @@ export async function deriveFromRegister(deps: DeriveDeps, register: SchoolRegis
   await deps.derived.putSessionDays(register.urn, register.academicYear, days);
 
   const today = todayInEngland();
-  const rows = await refreshPupilSummaries(deps, { register, upns: [...affected], care: careIndex, settings: deps.settings(), today });
+  const rows = await refreshPupilSummaries(deps, {
+    register,
+    upns: [...affected],
+    care: careIndex,
+    settings: deps.settings(),
+    today,
+  });
 
   const pupils: PupilRow[] = [];
   for (const upn of register.pupils.keys()) {
@@ -78,7 +93,10 @@ export async function deriveFromRegister(deps: DeriveDeps, register: SchoolRegis
 
   const year = periods.find((p) => p.period.kind === 'year');
   const all = year?.cells.filter((c) => c.cohort === 'all') ?? [];
-  const counts = all.reduce((acc, c) => acc.map((n, i) => n + c.counts[i]), new Array<number>(all[0]?.counts.length ?? 0).fill(0));
+  const counts = all.reduce(
+    (acc, c) => acc.map((n, i) => n + c.counts[i]),
+    new Array<number>(all[0]?.counts.length ?? 0).fill(0),
+  );
   const enrolments = all.reduce((n, c) => n + c.enrolments, 0);
   const pa = all.reduce((n, c) => n + c.persistentAbsence, 0);
   const sa = all.reduce((n, c) => n + c.severeAbsence, 0);

@@ -31,7 +31,13 @@ export interface CalendarUpload {
   query: { urn?: string; format?: Format; mode: CalendarMode };
 }
 
-const REFUSAL_OF_STATUS: Record<FileError['status'], RefusalKind> = { 400: 'invalid', 403: 'forbidden', 413: 'too_large', 415: 'unsupported', 422: 'unacceptable' };
+const REFUSAL_OF_STATUS: Record<FileError['status'], RefusalKind> = {
+  400: 'invalid',
+  403: 'forbidden',
+  413: 'too_large',
+  415: 'unsupported',
+  422: 'unacceptable',
+};
 
 function formatOf(contentType: string | undefined, explicit: Format | undefined): Format | 'unknown' | undefined {
   if (explicit) return explicit;
@@ -58,14 +64,22 @@ function foreignRows(body: Buffer, urn: string): RowError[] {
   for (const { line, fields } of csv.records) {
     const rowUrn = (fields[col] ?? '').trim();
     if (/^\d{6}$/.test(rowUrn) && rowUrn !== urn) {
-      errors.push({ line, field: 'urn', code: 'urn_mismatch', message: `urn ${rowUrn} is another school: this upload is school ${urn}'s own calendar (leave urn empty, or upload without ?urn=)` });
+      errors.push({
+        line,
+        field: 'urn',
+        code: 'urn_mismatch',
+        message: `urn ${rowUrn} is another school: this upload is school ${urn}'s own calendar (leave urn empty, or upload without ?urn=)`,
+      });
     }
   }
   return errors;
 }
 
 /** The parsed closures by calendar (undefined = the LA's), without those for another school than `urn`. */
-function byCalendar(parsed: CalendarParse, urn: string | undefined): Map<string | undefined, CalendarParse['closures']> {
+function byCalendar(
+  parsed: CalendarParse,
+  urn: string | undefined,
+): Map<string | undefined, CalendarParse['closures']> {
   const groups = new Map<string | undefined, CalendarParse['closures']>();
   for (const c of parsed.closures) {
     if (urn !== undefined && c.urn !== urn) continue;
@@ -77,32 +91,63 @@ function byCalendar(parsed: CalendarParse, urn: string | undefined): Map<string 
 }
 
 /** Import the calendar file into the calendars it names (the LA's, or `urn`'s own). */
-export async function importCalendar(deps: CalendarDeps, { principal, audit }: { principal: Principal; audit: AuditTrail }, input: CalendarUpload) {
+export async function importCalendar(
+  deps: CalendarDeps,
+  { principal, audit }: { principal: Principal; audit: AuditTrail },
+  input: CalendarUpload,
+) {
   const { query } = input;
   const { body, contentType } = input;
   const format = formatOf(contentType, query.format);
   if (format === undefined) {
-    return refuse('unsupported', `Send the calendar as text/calendar (iCalendar) or text/csv (start_date, end_date, label, urn); got ${contentType}.`);
+    return refuse(
+      'unsupported',
+      `Send the calendar as text/calendar (iCalendar) or text/csv (start_date, end_date, label, urn); got ${contentType}.`,
+    );
   }
   if (body.length === 0) return refuse('invalid', 'The request body is empty: send the calendar file itself.');
   if (body.length > LIMITS.maxDirectUploadBytes) {
-    return refuse('too_large', `This file is ${body.length} bytes; a calendar upload may be at most ${LIMITS.maxDirectUploadBytes} bytes.`);
+    return refuse(
+      'too_large',
+      `This file is ${body.length} bytes; a calendar upload may be at most ${LIMITS.maxDirectUploadBytes} bytes.`,
+    );
   }
 
   const importId = newCalendarImportId();
   const at = new Date().toISOString();
   const parsed = parseCalendarFile(body, { format: format === 'unknown' ? undefined : format, urn: query.urn });
-  const actual: Format = format !== 'unknown' ? format : /^\s*(\uFEFF)?BEGIN:VCALENDAR/i.test(body.subarray(0, 64).toString('latin1')) ? 'ics' : 'csv';
+  const actual: Format =
+    format !== 'unknown'
+      ? format
+      : /^\s*(\uFEFF)?BEGIN:VCALENDAR/i.test(body.subarray(0, 64).toString('latin1'))
+        ? 'ics'
+        : 'csv';
   const file = await deps.imports.keepFile(importId, `${query.urn ?? 'la'}-calendar.${actual}`, body, MEDIA[actual]);
   const record = {
-    importId, kind: 'calendar' as const, format: actual, importedAt: at, importedBy: actorOf(principal), files: [file],
+    importId,
+    kind: 'calendar' as const,
+    format: actual,
+    importedAt: at,
+    importedBy: actorOf(principal),
+    files: [file],
   };
 
   if (parsed.fileError) {
     const e = parsed.fileError;
-    await deps.calendars.putImport({ ...record, counts: { records: 0, accepted: 0, rejected: 0, skipped: 0 }, errors: e.errors ?? [], warnings: [], errorsTruncated: false, outcome: `rejected:${e.status}` });
+    await deps.calendars.putImport({
+      ...record,
+      counts: { records: 0, accepted: 0, rejected: 0, skipped: 0 },
+      errors: e.errors ?? [],
+      warnings: [],
+      errorsTruncated: false,
+      outcome: `rejected:${e.status}`,
+    });
     audit.record({ target: `import:${importId}`, outcome: `rejected:${e.status}`, urn: query.urn });
-    return refuse(REFUSAL_OF_STATUS[e.status], e.detail, { title: e.title, ...(e.errors ? { errors: e.errors } : {}), extra: { importId, code: e.code } });
+    return refuse(REFUSAL_OF_STATUS[e.status], e.detail, {
+      title: e.title,
+      ...(e.errors ? { errors: e.errors } : {}),
+      extra: { importId, code: e.code },
+    });
   }
 
   const groups = byCalendar(parsed, query.urn);
@@ -112,10 +157,24 @@ export async function importCalendar(deps: CalendarDeps, { principal, audit }: {
   const imported = [...groups.values()].reduce((n, list) => n + list.length, 0);
   const rejected = new Set(errors.map((e) => e.line)).size;
   const counts = { records: imported + rejected + skipped, imported, rejected, skipped };
-  const report = { importId, format: actual, mode: query.mode, counts, errors: errors.slice(0, LIMITS.maxInlineRowErrors), warnings: parsed.warnings.slice(0, LIMITS.maxInlineRowErrors) };
+  const report = {
+    importId,
+    format: actual,
+    mode: query.mode,
+    counts,
+    errors: errors.slice(0, LIMITS.maxInlineRowErrors),
+    warnings: parsed.warnings.slice(0, LIMITS.maxInlineRowErrors),
+  };
 
   if (imported === 0) {
-    await deps.calendars.putImport({ ...record, counts: { ...counts, accepted: 0 }, errors: report.errors, warnings: report.warnings, errorsTruncated: errors.length > report.errors.length, outcome: 'rejected:422' });
+    await deps.calendars.putImport({
+      ...record,
+      counts: { ...counts, accepted: 0 },
+      errors: report.errors,
+      warnings: report.warnings,
+      errorsTruncated: errors.length > report.errors.length,
+      outcome: 'rejected:422',
+    });
     audit.record({ target: `import:${importId}`, outcome: 'rejected:422', urn: query.urn });
     return refuse(
       'unacceptable',
@@ -128,18 +187,44 @@ export async function importCalendar(deps: CalendarDeps, { principal, audit }: {
 
   const calendars: Array<{ urn: string | null; imported: number; academicYears: number[]; closures: number }> = [];
   // The LA's calendar (key undefined) first, then schools' by URN.
-  const order = [...groups.keys()].map((urn) => ({ urn })).sort((a, b) => ((a.urn ?? '') < (b.urn ?? '') ? -1 : 1)).map((g) => g.urn);
+  const order = [...groups.keys()]
+    .map((urn) => ({ urn }))
+    .sort((a, b) => ((a.urn ?? '') < (b.urn ?? '') ? -1 : 1))
+    .map((g) => g.urn);
   for (const urn of order) {
     const list = groups.get(urn)!;
     const held = await deps.calendars.store(urn, list, { importId, at, format: actual, mode: query.mode, file });
     if ('tooLarge' in held) {
-      await deps.calendars.putImport({ ...record, counts: { ...counts, accepted: 0 }, errors: report.errors, warnings: report.warnings, errorsTruncated: false, outcome: 'rejected:413' });
-      return refuse('too_large', `${held.tooLarge}; upload with mode=replace to replace whole years rather than add to them.`, { title: 'Calendar too large', extra: { importId, calendarsUpdated: calendars } });
+      await deps.calendars.putImport({
+        ...record,
+        counts: { ...counts, accepted: 0 },
+        errors: report.errors,
+        warnings: report.warnings,
+        errorsTruncated: false,
+        outcome: 'rejected:413',
+      });
+      return refuse(
+        'too_large',
+        `${held.tooLarge}; upload with mode=replace to replace whole years rather than add to them.`,
+        { title: 'Calendar too large', extra: { importId, calendarsUpdated: calendars } },
+      );
     }
-    calendars.push({ urn: urn ?? null, imported: list.length, academicYears: academicYearsOf(list), closures: held.closures.length });
+    calendars.push({
+      urn: urn ?? null,
+      imported: list.length,
+      academicYears: academicYearsOf(list),
+      closures: held.closures.length,
+    });
   }
   const outcome = errors.length > 0 ? 'imported_with_errors' : 'imported';
-  await deps.calendars.putImport({ ...record, counts: { ...counts, accepted: imported }, errors: report.errors, warnings: report.warnings, errorsTruncated: errors.length > report.errors.length, outcome });
+  await deps.calendars.putImport({
+    ...record,
+    counts: { ...counts, accepted: imported },
+    errors: report.errors,
+    warnings: report.warnings,
+    errorsTruncated: errors.length > report.errors.length,
+    outcome,
+  });
   audit.record({ target: `import:${importId}`, outcome, urn: query.urn, count: imported });
   return done({ ...report, calendars });
 }

@@ -69,7 +69,13 @@ function refused(kind: RefusalKind, detail: string): UploadRefused {
   return new UploadRefused(refuse(kind, detail));
 }
 
-const REFUSAL_OF_STATUS: Record<FileError['status'], RefusalKind> = { 400: 'invalid', 403: 'forbidden', 413: 'too_large', 415: 'unsupported', 422: 'unacceptable' };
+const REFUSAL_OF_STATUS: Record<FileError['status'], RefusalKind> = {
+  400: 'invalid',
+  403: 'forbidden',
+  413: 'too_large',
+  415: 'unsupported',
+  422: 'unacceptable',
+};
 
 /**
  * A request body may be gzip-compressed (Content-Encoding: gzip): API Gateway passes at most 10 MB and
@@ -79,11 +85,19 @@ const REFUSAL_OF_STATUS: Record<FileError['status'], RefusalKind> = { 400: 'inva
 function decodedBody(received: CohortUpload): Buffer {
   const encoding = (received.contentEncoding ?? '').trim().toLowerCase();
   if (encoding === '' || encoding === 'identity') return received.body;
-  if (encoding !== 'gzip') throw refused('unsupported', `Content-Encoding '${encoding.slice(0, 20)}' is not supported; send the file as is or gzip-compressed.`);
+  if (encoding !== 'gzip')
+    throw refused(
+      'unsupported',
+      `Content-Encoding '${encoding.slice(0, 20)}' is not supported; send the file as is or gzip-compressed.`,
+    );
   try {
     return gunzipSync(received.body, { maxOutputLength: LIMITS.maxCohortUploadBytes });
   } catch (err) {
-    if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw refused('too_large', `Cohort uploads are limited to ${LIMITS.maxCohortUploadBytes} bytes once decompressed.`);
+    if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE')
+      throw refused(
+        'too_large',
+        `Cohort uploads are limited to ${LIMITS.maxCohortUploadBytes} bytes once decompressed.`,
+      );
     throw refused('invalid', 'The body says Content-Encoding: gzip but is not valid gzip data.');
   }
 }
@@ -91,7 +105,8 @@ function decodedBody(received: CohortUpload): Buffer {
 function readUpload(received: CohortUpload): Upload {
   const body = decodedBody(received);
   if (body.length === 0) throw refused('invalid', 'The request has no body: send the file(s) to import.');
-  if (body.length > LIMITS.maxCohortUploadBytes) throw refused('too_large', `Cohort uploads are limited to ${LIMITS.maxCohortUploadBytes} bytes.`);
+  if (body.length > LIMITS.maxCohortUploadBytes)
+    throw refused('too_large', `Cohort uploads are limited to ${LIMITS.maxCohortUploadBytes} bytes.`);
   const contentType = received.contentType;
   const boundary = multipartBoundary(contentType);
   if (/^multipart\//i.test(contentType)) {
@@ -100,35 +115,71 @@ function readUpload(received: CohortUpload): Upload {
     if (!parsed.ok) throw refused('invalid', `The multipart body could not be read: ${parsed.message}.`);
     const files = parsed.parts.filter((p) => p.body.length > 0);
     if (files.length === 0) throw refused('invalid', 'The multipart body holds no file.');
-    return { files: files.map((p: FormPart) => ({ name: p.filename || p.name, body: p.body, contentType: p.contentType ?? 'application/octet-stream' })) };
+    return {
+      files: files.map((p: FormPart) => ({
+        name: p.filename || p.name,
+        body: p.body,
+        contentType: p.contentType ?? 'application/octet-stream',
+      })),
+    };
   }
-  return { files: [{ name: /xml/i.test(contentType) ? 'cin-census.xml' : 'cohorts.csv', body, contentType: contentType || 'application/octet-stream' }] };
+  return {
+    files: [
+      {
+        name: /xml/i.test(contentType) ? 'cin-census.xml' : 'cohorts.csv',
+        body,
+        contentType: contentType || 'application/octet-stream',
+      },
+    ],
+  };
 }
 
 /** Recognise the list from its content: XML is the CIN census; CSV headers tell SSDA903 from the cohort CSV. */
 function detectFormat(upload: Upload): Format {
   const looksXml = (b: Buffer) => /^\uFEFF?\s*</.test(b.subarray(0, 200).toString('utf8'));
-  const headerLine = (b: Buffer) => b.subarray(0, 2000).toString('utf8').replace(/^\uFEFF/, '').split(/\r?\n/)[0].toLowerCase();
+  const headerLine = (b: Buffer) =>
+    b
+      .subarray(0, 2000)
+      .toString('utf8')
+      .replace(/^\uFEFF/, '')
+      .split(/\r?\n/)[0]
+      .toLowerCase();
   if (upload.files.length >= 2) return 'ssda903';
   const [file] = upload.files;
   if (looksXml(file.body)) return 'cin_census';
   const h = headerLine(file.body);
   if (/\bchild\b/.test(h) && /\bdecom\b/.test(h)) {
-    throw refused('unacceptable', 'This looks like an SSDA903 episodes.csv: send header.csv and episodes.csv together as multipart/form-data (fields "header" and "episodes").');
+    throw refused(
+      'unacceptable',
+      'This looks like an SSDA903 episodes.csv: send header.csv and episodes.csv together as multipart/form-data (fields "header" and "episodes").',
+    );
   }
   if (/\bchild\b/.test(h) && /\bupn\b/.test(h)) {
-    throw refused('unacceptable', 'This looks like an SSDA903 header.csv: send header.csv and episodes.csv together as multipart/form-data (fields "header" and "episodes").');
+    throw refused(
+      'unacceptable',
+      'This looks like an SSDA903 header.csv: send header.csv and episodes.csv together as multipart/form-data (fields "header" and "episodes").',
+    );
   }
   if (/\bupn\b/.test(h) && /\bcohort\b/.test(h)) return 'cohort_csv';
-  throw refused('unsupported', 'Unrecognised list: send SSDA903 header.csv + episodes.csv (multipart/form-data), a CIN census XML, or a cohort CSV (upn, cohort, start_date, end_date); or say which with ?format=.');
+  throw refused(
+    'unsupported',
+    'Unrecognised list: send SSDA903 header.csv + episodes.csv (multipart/form-data), a CIN census XML, or a cohort CSV (upn, cohort, start_date, end_date); or say which with ?format=.',
+  );
 }
 
 function ssda903Files(upload: Upload): { header: Upload['files'][number]; episodes: Upload['files'][number] } {
   const byName = (re: RegExp) => upload.files.find((f) => re.test(f.name));
-  const headerFile = byName(/header/i) ?? upload.files.find((f) => /\bupn\b/i.test(f.body.subarray(0, 500).toString('utf8').split(/\r?\n/)[0]));
-  const episodes = byName(/episode/i) ?? upload.files.find((f) => /\bdecom\b/i.test(f.body.subarray(0, 500).toString('utf8').split(/\r?\n/)[0]));
+  const headerFile =
+    byName(/header/i) ??
+    upload.files.find((f) => /\bupn\b/i.test(f.body.subarray(0, 500).toString('utf8').split(/\r?\n/)[0]));
+  const episodes =
+    byName(/episode/i) ??
+    upload.files.find((f) => /\bdecom\b/i.test(f.body.subarray(0, 500).toString('utf8').split(/\r?\n/)[0]));
   if (!headerFile || !episodes || headerFile === episodes) {
-    throw refused('unacceptable', 'An SSDA903 import needs both header.csv and episodes.csv (multipart/form-data fields "header" and "episodes").');
+    throw refused(
+      'unacceptable',
+      'An SSDA903 import needs both header.csv and episodes.csv (multipart/form-data fields "header" and "episodes").',
+    );
   }
   return { header: headerFile, episodes };
 }
@@ -137,7 +188,10 @@ function runImport(format: Format, upload: Upload, today: string): CareImport {
   switch (format) {
     case 'ssda903': {
       const { header: h, episodes } = ssda903Files(upload);
-      return importSsda903({ header: h.body, episodes: episodes.body }, { today, fileNames: { header: h.name, episodes: episodes.name } });
+      return importSsda903(
+        { header: h.body, episodes: episodes.body },
+        { today, fileNames: { header: h.name, episodes: episodes.name } },
+      );
     }
     case 'cin_census':
       return importCinCensus(upload.files[0].body, { today });
@@ -147,11 +201,17 @@ function runImport(format: Format, upload: Upload, today: string): CareImport {
 }
 
 function episodesKey(list: readonly CareEpisodeSpan[]): string {
-  return list.map((e) => `${e.cohort}:${e.start}:${e.end ?? ''}`).sort().join('|');
+  return list
+    .map((e) => `${e.cohort}:${e.start}:${e.end ?? ''}`)
+    .sort()
+    .join('|');
 }
 
 /** Pupils whose episodes from this source differ between the old and new documents. */
-function changedPupils(before: ReadonlyArray<CareEpisodeSpan & { upn: string }>, after: ReadonlyArray<CareEpisodeSpan & { upn: string }>): string[] {
+function changedPupils(
+  before: ReadonlyArray<CareEpisodeSpan & { upn: string }>,
+  after: ReadonlyArray<CareEpisodeSpan & { upn: string }>,
+): string[] {
   const group = (list: ReadonlyArray<CareEpisodeSpan & { upn: string }>) => {
     const m = new Map<string, CareEpisodeSpan[]>();
     for (const e of list) {
@@ -164,7 +224,8 @@ function changedPupils(before: ReadonlyArray<CareEpisodeSpan & { upn: string }>,
   const a = group(before);
   const b = group(after);
   const out: string[] = [];
-  for (const upn of new Set([...a.keys(), ...b.keys()])) if (episodesKey(a.get(upn) ?? []) !== episodesKey(b.get(upn) ?? [])) out.push(upn);
+  for (const upn of new Set([...a.keys(), ...b.keys()]))
+    if (episodesKey(a.get(upn) ?? []) !== episodesKey(b.get(upn) ?? [])) out.push(upn);
   return out.sort();
 }
 
@@ -180,18 +241,31 @@ async function refreshSchools(deps: CohortDeps, importId: string, upns: string[]
     }
   });
   for (const [key, entry] of bySchoolYear) {
-    await deps.ingest.send({ kind: 'refresh', urn: entry.urn, academicYear: entry.academicYear, upns: entry.upns, reason: 'cohort import' }, `${importId}-${key}`);
+    await deps.ingest.send(
+      { kind: 'refresh', urn: entry.urn, academicYear: entry.academicYear, upns: entry.upns, reason: 'cohort import' },
+      `${importId}-${key}`,
+    );
   }
   return bySchoolYear.size;
 }
 
 /** The request body as received, for an upload refused before its files could be told apart. */
 function rawUploadName(contentType: string): string {
-  return /^multipart\//i.test(contentType) ? 'request.multipart' : /xml/i.test(contentType) ? 'request.xml' : /csv/i.test(contentType) ? 'request.csv' : 'request.bin';
+  return /^multipart\//i.test(contentType)
+    ? 'request.multipart'
+    : /xml/i.test(contentType)
+      ? 'request.xml'
+      : /csv/i.test(contentType)
+        ? 'request.csv'
+        : 'request.bin';
 }
 
 /** Import one of the LA's social-care lists and queue the recomputation of every pupil whose membership changed. */
-export async function importCohorts(deps: CohortDeps, { principal, audit }: { principal: Principal; audit: AuditTrail }, received: CohortUpload): Promise<Outcome<CohortImportReport>> {
+export async function importCohorts(
+  deps: CohortDeps,
+  { principal, audit }: { principal: Principal; audit: AuditTrail },
+  received: CohortUpload,
+): Promise<Outcome<CohortImportReport>> {
   const importId = newId('i');
   let upload: Upload;
   let format: Format;
@@ -207,31 +281,73 @@ export async function importCohorts(deps: CohortDeps, { principal, audit }: { pr
     // Refused before a report: still keep what was received and say under which import id.
     if (!(err instanceof UploadRefused)) throw err;
     const { body, contentType } = received;
-    if (!kept && body.length > 0) await deps.imports.keepFile(importId, rawUploadName(contentType), body, contentType || 'application/octet-stream');
+    if (!kept && body.length > 0)
+      await deps.imports.keepFile(
+        importId,
+        rawUploadName(contentType),
+        body,
+        contentType || 'application/octet-stream',
+      );
     audit.record({ target: `import:${importId}`, outcome: `rejected:${STATUS_OF[err.refusal.refused]}` });
     return { ...err.refusal, extra: { ...err.refusal.extra, ...(body.length > 0 ? { importId } : {}) } };
   }
   if (result.fileError) {
     const e = result.fileError;
     audit.record({ target: `import:${importId}`, outcome: `rejected:${e.status}` });
-    return refuse(REFUSAL_OF_STATUS[e.status], e.detail, { title: e.title, ...(e.errors ? { errors: e.errors.slice(0, 100) } : {}), extra: { importId, code: e.code } });
+    return refuse(REFUSAL_OF_STATUS[e.status], e.detail, {
+      title: e.title,
+      ...(e.errors ? { errors: e.errors.slice(0, 100) } : {}),
+      extra: { importId, code: e.code },
+    });
   }
   const source: CareSource = format;
   const previous = await deps.careLists.get(source);
-  const episodes = result.episodes.map((e) => ({ upn: e.upn, cohort: e.cohort, start: e.start, ...(e.end ? { end: e.end } : {}), source, ref: e.ref }));
+  const episodes = result.episodes.map((e) => ({
+    upn: e.upn,
+    cohort: e.cohort,
+    start: e.start,
+    ...(e.end ? { end: e.end } : {}),
+    source,
+    ref: e.ref,
+  }));
   await deps.careLists.put({ source, importId, importedAt: new Date().toISOString(), episodes });
   const changed = changedPupils(previous?.episodes ?? [], episodes);
   const refreshed = await refreshSchools(deps, importId, changed);
   const record: ImportRecord = {
-    importId, kind: 'cohorts', format, importedAt: new Date().toISOString(), importedBy: actorOf(principal),
-    files: upload.files.map((f) => f.name), counts: result.counts,
-    errors: result.errors.slice(0, LIMITS.maxInlineRowErrors), errorsTruncated: result.errors.length > LIMITS.maxInlineRowErrors,
-    changedPupils: changed.length, refreshed,
+    importId,
+    kind: 'cohorts',
+    format,
+    importedAt: new Date().toISOString(),
+    importedBy: actorOf(principal),
+    files: upload.files.map((f) => f.name),
+    counts: result.counts,
+    errors: result.errors.slice(0, LIMITS.maxInlineRowErrors),
+    errorsTruncated: result.errors.length > LIMITS.maxInlineRowErrors,
+    changedPupils: changed.length,
+    refreshed,
   };
   await deps.imports.put(record);
-  audit.record({ target: `import:${importId}`, outcome: result.errors.length ? 'accepted_with_errors' : 'accepted', count: changed.length });
-  return done({ importId, format, counts: result.counts, episodes: episodes.length, changedPupils: changed.length, refreshed, errors: record.errors, errorsTruncated: record.errorsTruncated });
+  audit.record({
+    target: `import:${importId}`,
+    outcome: result.errors.length ? 'accepted_with_errors' : 'accepted',
+    count: changed.length,
+  });
+  return done({
+    importId,
+    format,
+    counts: result.counts,
+    episodes: episodes.length,
+    changedPupils: changed.length,
+    refreshed,
+    errors: record.errors,
+    errorsTruncated: record.errorsTruncated,
+  });
 }
 
 /** The HTTP status each refusal of an upload is recorded under in the audit (as the API answers it). */
-const STATUS_OF: Partial<Record<RefusalKind, number>> = { invalid: 400, too_large: 413, unsupported: 415, unacceptable: 422 };
+const STATUS_OF: Partial<Record<RefusalKind, number>> = {
+  invalid: 400,
+  too_large: 413,
+  unsupported: 415,
+  unacceptable: 422,
+};

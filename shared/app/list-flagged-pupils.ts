@@ -4,7 +4,14 @@
  * the statutory triggers and the threshold-gaming findings. A school sees its own figures only
  * (issue 15); what each caller may list is asked of access.ts row by row.
  */
-import { flagsForSchool, isVirtualSchool, mayListPupil, ownSchoolOf, schoolScope, type Principal } from '../domain/access.js';
+import {
+  flagsForSchool,
+  isVirtualSchool,
+  mayListPupil,
+  ownSchoolOf,
+  schoolScope,
+  type Principal,
+} from '../domain/access.js';
 import { academicYearEnd, academicYearOf, academicYearStart, todayInEngland } from '../domain/dates.js';
 import { absenceRateOf } from '../domain/la-view.js';
 import { pupilFlagsOf } from '../domain/patterns/pupil-flags.js';
@@ -17,7 +24,12 @@ import type { LaListFilter } from '../store/la-lists.js';
 import { done, refuse, type Outcome } from './outcome.js';
 import type { LaListPage, LaLists, LookedAfter, PatternFindings, Registers, Settings } from './ports.js';
 
-export type FlaggedPupilsDeps = { laLists: LaLists; lookedAfter: LookedAfter; registers: Registers; patterns: PatternFindings } & Settings;
+export type FlaggedPupilsDeps = {
+  laLists: LaLists;
+  lookedAfter: LookedAfter;
+  registers: Registers;
+  patterns: PatternFindings;
+} & Settings;
 
 export interface FlaggedPupilsQuery {
   flag: FlagType;
@@ -53,11 +65,19 @@ const byRate = (a: PupilRow, b: PupilRow) => absenceRateOf(b) - absenceRateOf(a)
 
 /** The attendance flag's test on a period's own figures. */
 function attendanceTest(flag: FlagType, atRiskLowerPercent: number): (absence: number, possible: number) => boolean {
-  return flag === 'persistent_absence' ? isPersistentAbsence : flag === 'severe_absence' ? isSevereAbsence : (a, p) => isAtRiskOfPersistentAbsence(a, p, atRiskLowerPercent);
+  return flag === 'persistent_absence'
+    ? isPersistentAbsence
+    : flag === 'severe_absence'
+      ? isSevereAbsence
+      : (a, p) => isAtRiskOfPersistentAbsence(a, p, atRiskLowerPercent);
 }
 
 /** The LA's pupil rows carrying the latest patterns run's flag of this type (since = first evidence date). */
-async function patternFlagRows(deps: FlaggedPupilsDeps, year: number, flag: FlagType): Promise<{ rows: PupilRow[]; snapshot: string }> {
+async function patternFlagRows(
+  deps: FlaggedPupilsDeps,
+  year: number,
+  flag: FlagType,
+): Promise<{ rows: PupilRow[]; snapshot: string }> {
   const latest = await deps.patterns.latest();
   const doc = latest && latest.academicYear === year ? await deps.patterns.findings(latest.runId) : undefined;
   if (!doc) return { rows: [], snapshot: `patterns:none:${year}` };
@@ -80,17 +100,34 @@ async function patternFlagRows(deps: FlaggedPupilsDeps, year: number, flag: Flag
  * figures for the period; other flags only when the LA shares them with schools, and only for pupils
  * on its register, still on its own figures.
  */
-async function ownSchoolRows(deps: FlaggedPupilsDeps, urn: string, flag: FlagType, year: number, from: string, to: string, standard: boolean): Promise<{ rows: PupilRow[]; snapshot: string }> {
+async function ownSchoolRows(
+  deps: FlaggedPupilsDeps,
+  urn: string,
+  flag: FlagType,
+  year: number,
+  from: string,
+  to: string,
+  standard: boolean,
+): Promise<{ rows: PupilRow[]; snapshot: string }> {
   const settings = deps.settings();
-  const own = await deps.registers.pupilRowsForPeriod(customPeriod(year, from, to), { urns: new Set([urn]), withCare: false });
+  const own = await deps.registers.pupilRowsForPeriod(customPeriod(year, from, to), {
+    urns: new Set([urn]),
+    withCare: false,
+  });
   const snapshot = `school:${urn}:${from}:${to}`;
   if (ATTENDANCE_FLAGS.has(flag)) {
     const test = attendanceTest(flag, settings.atRiskLowerPercent);
-    const rows = own.filter((r) => test(r.authorised + r.unauthorised, r.possible)).map((r) => ({ ...r, flags: [{ type: flag, since: from }] })).sort(byRate);
+    const rows = own
+      .filter((r) => test(r.authorised + r.unauthorised, r.possible))
+      .map((r) => ({ ...r, flags: [{ type: flag, since: from }] }))
+      .sort(byRate);
     return { rows, snapshot };
   }
-  if (!flagsForSchool([{ type: flag, since: from, detail: {} }], urn, settings.flagsSharedWithSchools).length) return { rows: [], snapshot };
-  const flagged = PATTERN_FLAGS.has(flag) ? (await patternFlagRows(deps, year, flag)).rows : await deps.laLists.all(year, flag, { urn });
+  if (!flagsForSchool([{ type: flag, since: from, detail: {} }], urn, settings.flagsSharedWithSchools).length)
+    return { rows: [], snapshot };
+  const flagged = PATTERN_FLAGS.has(flag)
+    ? (await patternFlagRows(deps, year, flag)).rows
+    : await deps.laLists.all(year, flag, { urn });
   const ownByUpn = new Map(own.map((r) => [r.upn, r]));
   const rows: PupilRow[] = [];
   for (const r of flagged) {
@@ -107,12 +144,24 @@ async function ownSchoolRows(deps: FlaggedPupilsDeps, urn: string, flag: FlagTyp
  * one Query, whatever the LA's size; docs/design.md §7), else recomputed.
  */
 async function laRows(
-  deps: FlaggedPupilsDeps, principal: Principal, q: FlaggedPupilsQuery, scopeUrn: string | undefined, year: number, from: string, to: string, standard: boolean,
+  deps: FlaggedPupilsDeps,
+  principal: Principal,
+  q: FlaggedPupilsQuery,
+  scopeUrn: string | undefined,
+  year: number,
+  from: string,
+  to: string,
+  standard: boolean,
 ): Promise<{ rows: PupilRow[]; snapshot: string; page?: LaListPage } | undefined> {
   const flag = q.flag;
   if (PATTERN_FLAGS.has(flag)) {
     const found = await patternFlagRows(deps, year, flag);
-    return { rows: found.rows.filter((r) => standard || r.flags.some((f) => f.type === flag && f.since >= from && f.since <= to)), snapshot: found.snapshot };
+    return {
+      rows: found.rows.filter(
+        (r) => standard || r.flags.some((f) => f.type === flag && f.since >= from && f.since <= to),
+      ),
+      snapshot: found.snapshot,
+    };
   }
   if (standard) {
     const filter: LaListFilter = {
@@ -127,34 +176,64 @@ async function laRows(
     return page ? { rows: page.rows, snapshot: '', page } : undefined;
   }
   if (!ATTENDANCE_FLAGS.has(flag)) {
-    const rows = (await deps.laLists.all(year, flag, scopeUrn ? { urn: scopeUrn } : {})).filter((r) => r.flags.some((f) => f.type === flag && f.since >= from && f.since <= to));
+    const rows = (await deps.laLists.all(year, flag, scopeUrn ? { urn: scopeUrn } : {})).filter((r) =>
+      r.flags.some((f) => f.type === flag && f.since >= from && f.since <= to),
+    );
     return { rows, snapshot: `${year}:${await deps.laLists.version(year)}` };
   }
   const test = attendanceTest(flag, deps.settings().atRiskLowerPercent);
   const computed = await deps.registers.pupilRowsForPeriod(customPeriod(year, from, to));
-  const rows = computed.filter((r) => test(r.authorised + r.unauthorised, r.possible)).map((r) => ({ ...r, flags: [{ type: flag, since: from }] })).sort(byRate);
+  const rows = computed
+    .filter((r) => test(r.authorised + r.unauthorised, r.possible))
+    .map((r) => ({ ...r, flags: [{ type: flag, since: from }] }))
+    .sort(byRate);
   return { rows, snapshot: `${from}:${to}` };
 }
 
 /** Every pupil carrying the flag in the period that the caller may list, worst first (the door pages and audits what it shows). */
-export async function listFlaggedPupils(deps: FlaggedPupilsDeps, principal: Principal, q: FlaggedPupilsQuery): Promise<Outcome<FlaggedPupils>> {
+export async function listFlaggedPupils(
+  deps: FlaggedPupilsDeps,
+  principal: Principal,
+  q: FlaggedPupilsQuery,
+): Promise<Outcome<FlaggedPupils>> {
   const today = todayInEngland();
   const to = q.to ?? today;
   const year = academicYearOf(q.from ?? to);
-  if (academicYearOf(to) !== year) return refuse('invalid', 'A period must lie within one academic year (1 August to 31 July).', { errors: [{ field: 'to', message: 'in a different academic year from `from`' }] });
+  if (academicYearOf(to) !== year)
+    return refuse('invalid', 'A period must lie within one academic year (1 August to 31 July).', {
+      errors: [{ field: 'to', message: 'in a different academic year from `from`' }],
+    });
   const from = q.from ?? academicYearStart(year);
-  if (from > to) return refuse('invalid', '`from` is after `to`.', { errors: [{ field: 'from', message: 'must not be after to' }] });
+  if (from > to)
+    return refuse('invalid', '`from` is after `to`.', { errors: [{ field: 'from', message: 'must not be after to' }] });
   const scope = schoolScope(principal, q.urn);
   if (!scope.ok) return refuse('not_found', 'No such school.');
   const own = ownSchoolOf(principal);
-  const standard = from <= academicYearStart(year) && to >= (today < academicYearEnd(year) ? today : academicYearEnd(year));
-  const found: { rows: PupilRow[]; snapshot: string; page?: LaListPage } | undefined = own ? await ownSchoolRows(deps, own, q.flag, year, from, to, standard) : await laRows(deps, principal, q, scope.urn, year, from, to, standard);
-  if (!found) return refuse('invalid', 'The cursor is not one this service issued for this list; start the list again.', { errors: [{ field: 'cursor', message: 'unrecognised cursor' }] });
+  const standard =
+    from <= academicYearStart(year) && to >= (today < academicYearEnd(year) ? today : academicYearEnd(year));
+  const found: { rows: PupilRow[]; snapshot: string; page?: LaListPage } | undefined = own
+    ? await ownSchoolRows(deps, own, q.flag, year, from, to, standard)
+    : await laRows(deps, principal, q, scope.urn, year, from, to, standard);
+  if (!found)
+    return refuse('invalid', 'The cursor is not one this service issued for this list; start the list again.', {
+      errors: [{ field: 'cursor', message: 'unrecognised cursor' }],
+    });
   const urn = scope.urn;
   const asOf = lookedAfterAsOf(year, today);
   if (found.page) {
     // A stored page: its partition and filter already chose the rows (the Virtual School's by its own partition).
-    return done({ rows: found.page.rows, page: found.page, snapshot: found.snapshot, from, to, urn, lookedAfter: await deps.lookedAfter.among(found.page.rows.map((r) => r.upn), asOf) });
+    return done({
+      rows: found.page.rows,
+      page: found.page,
+      snapshot: found.snapshot,
+      from,
+      to,
+      urn,
+      lookedAfter: await deps.lookedAfter.among(
+        found.page.rows.map((r) => r.upn),
+        asOf,
+      ),
+    });
   }
   const filtered = found.rows.filter(
     (r) =>
@@ -163,5 +242,15 @@ export async function listFlaggedPupils(deps: FlaggedPupilsDeps, principal: Prin
       (!q.yearGroup || r.yearGroup === q.yearGroup) &&
       mayListPupil(principal, r),
   );
-  return done({ rows: filtered, snapshot: found.snapshot, from, to, urn, lookedAfter: await deps.lookedAfter.among(filtered.map((r) => r.upn), asOf) });
+  return done({
+    rows: filtered,
+    snapshot: found.snapshot,
+    from,
+    to,
+    urn,
+    lookedAfter: await deps.lookedAfter.among(
+      filtered.map((r) => r.upn),
+      asOf,
+    ),
+  });
 }

@@ -42,6 +42,10 @@ export function done<T>(value: T): Outcome<T> {
   return { ok: true, value };
 }
 
-export function refuse(refused: RefusalKind, detail: string, more: Omit<Refusal, 'refused' | 'detail'> = {}): { ok: false } & Refusal {
+export function refuse(
+  refused: RefusalKind,
+  detail: string,
+  more: Omit<Refusal, 'refused' | 'detail'> = {},
+): { ok: false } & Refusal {
   return { ok: false, refused, detail, ...more };
 }

@@ -262,7 +262,13 @@ export interface ReceivedFiles {
   size(bucket: string, key: string): Promise<number | undefined>;
   read(bucket: string, key: string): Promise<{ body: Buffer; contentType?: string } | undefined>;
   /** Keep a file rejected whole, with its report, in quarantine. */
-  quarantine(urn: string, returnId: string, ext: string, file: { body: Buffer; contentType?: string } | undefined, report: unknown): Promise<void>;
+  quarantine(
+    urn: string,
+    returnId: string,
+    ext: string,
+    file: { body: Buffer; contentType?: string } | undefined,
+    report: unknown,
+  ): Promise<void>;
   /** The full list of a return's row errors, when more than the return record keeps inline. */
   putRowErrors(returnId: string, errors: readonly ReturnError[]): Promise<void>;
 }
@@ -283,7 +289,12 @@ export interface PupilStore {
   /** Enrolments by pupil and "year#urn", keyed `heldEnrolmentRef(upn, key)`. */
   enrolments(refs: Array<{ upn: string; key: string }>): Promise<Map<string, HeldEnrolment>>;
   /** Write a school-year's enrolments (others on the register kept). */
-  putEnrolments(urn: string, academicYear: number, entries: Array<{ enrolment: Enrolment; summary: PupilYearSummary }>, onRegister: Iterable<string>): Promise<unknown>;
+  putEnrolments(
+    urn: string,
+    academicYear: number,
+    entries: Array<{ enrolment: Enrolment; summary: PupilYearSummary }>,
+    onRegister: Iterable<string>,
+  ): Promise<unknown>;
   /** Write a head only if its version is still `expectedVersion` (0: none); false when another got there first. */
   putHead(head: PupilHeadWrite, expectedVersion: number): Promise<boolean>;
   /** Whole records (every enrolment held), for the identity check. */
@@ -332,9 +343,19 @@ export interface LaFigures {
   contribution(academicYear: number, urn: string, version: number): Promise<SchoolContribution | undefined>;
   putContribution(c: SchoolContribution): Promise<void>;
   deleteContribution(academicYear: number, urn: string, version: number): Promise<void>;
-  putSchoolCells(academicYear: number, urn: string, periods: ReadonlyArray<{ periodId: string; cells?: SchoolCell[] }>): Promise<void>;
+  putSchoolCells(
+    academicYear: number,
+    urn: string,
+    periods: ReadonlyArray<{ periodId: string; cells?: SchoolCell[] }>,
+  ): Promise<void>;
   /** Apply one school's changed rows to the LA lists (shared/store/la-lists.ts `applyLaRows`). */
-  applyRows(academicYear: number, urn: string, rows: readonly PupilRow[], seq: number, baselines: Map<string, { parts: string[]; sk?: string; now: string[] }>): Promise<void>;
+  applyRows(
+    academicYear: number,
+    urn: string,
+    rows: readonly PupilRow[],
+    seq: number,
+    baselines: Map<string, { parts: string[]; sk?: string; now: string[] }>,
+  ): Promise<void>;
   schools(urns: string[]): Promise<Map<string, SchoolRecord>>;
 }
 

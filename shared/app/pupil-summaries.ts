@@ -91,7 +91,10 @@ interface Computed {
   read: Map<string, string>;
 }
 
-export async function refreshPupilSummaries(deps: PupilSummaryDeps, input: RefreshInput): Promise<Map<string, PupilRow>> {
+export async function refreshPupilSummaries(
+  deps: PupilSummaryDeps,
+  input: RefreshInput,
+): Promise<Map<string, PupilRow>> {
   const { pupilStore } = deps;
   const { register } = input;
   const urn = register.urn;
@@ -99,7 +102,8 @@ export async function refreshPupilSummaries(deps: PupilSummaryDeps, input: Refre
   const rows = new Map<string, PupilRow>();
   let pending = input.upns.filter((upn) => register.pupils.has(upn));
   for (let attempt = 0; pending.length > 0; attempt++) {
-    if (attempt >= MAX_ATTEMPTS) throw new Error(`pupil summaries kept changing under us after ${MAX_ATTEMPTS} attempts`);
+    if (attempt >= MAX_ATTEMPTS)
+      throw new Error(`pupil summaries kept changing under us after ${MAX_ATTEMPTS} attempts`);
     const heads = await headsOf(pupilStore, pending);
     // The pupil's other enrolments (other schools, other years) are the ones their head lists.
     const refs: Array<{ upn: string; key: string }> = [];
@@ -113,7 +117,10 @@ export async function refreshPupilSummaries(deps: PupilSummaryDeps, input: Refre
         pairs.set(key, { urn: key.slice(i + 1), academicYear: Number(key.slice(0, i)) });
       }
     }
-    const [held, sessionDays] = await Promise.all([pupilStore.enrolments(refs), deps.derived.sessionDays([...pairs.values()])]);
+    const [held, sessionDays] = await Promise.all([
+      pupilStore.enrolments(refs),
+      deps.derived.sessionDays([...pairs.values()]),
+    ]);
 
     const computed: Computed[] = pending.map((upn) => {
       const head = heads.get(upn);
@@ -142,40 +149,57 @@ export async function refreshPupilSummaries(deps: PupilSummaryDeps, input: Refre
 
     // Our own enrolments first: a head never lists an enrolment not yet written, and a school taking
     // a pupil on after this point reads these marks.
-    await pupilStore.putEnrolments(urn, register.academicYear, computed.map((c) => ({ enrolment: c.own, summary: c.summary })), register.pupils.keys());
+    await pupilStore.putEnrolments(
+      urn,
+      register.academicYear,
+      computed.map((c) => ({ enrolment: c.own, summary: c.summary })),
+      register.pupils.keys(),
+    );
 
     const conflicts: string[] = [];
     const owned = computed.filter((c) => c.head?.owner === urn && c.head.enrolmentKeys.includes(ownKey));
     const ownedSet = new Set(owned);
     const takenOver: Computed[] = [];
-    await inParallel(computed.filter((c) => !ownedSet.has(c)), 16, async (c) => {
-      const head = c.head;
-      const version = (head?.version ?? 0) + 1;
-      const enrolmentKeys = [...new Set([...(head?.enrolmentKeys ?? []), ownKey])].sort();
-      // New to the LA, or a new year at the school that holds the pupil: still owned by this school.
-      // Otherwise the pupil is (or becomes) shared, and the head holds the combined summaries.
-      const write: PupilHeadWrite = !head || head.owner === urn
-        ? { upn: c.upn, version, enrolmentKeys, owner: urn }
-        : {
-            upn: c.upn, version, enrolmentKeys,
-            years: { ...(head.years ?? {}), [String(register.academicYear)]: c.summary },
-          };
-      if (await pupilStore.putHead(write, head?.version ?? 0)) {
-        remember({
-          upn: c.upn, version, computedAt: new Date().toISOString(), enrolmentKeys,
-          ...(write.owner !== undefined ? { owner: write.owner } : {}),
-          ...(write.years !== undefined ? { years: write.years } : {}),
-        });
-        rows.set(c.upn, pupilRow(c.summary, version));
-        if (head?.owner !== undefined && head.owner !== urn) takenOver.push(c);
-      } else {
-        headCache.delete(c.upn);
-        conflicts.push(c.upn);
-      }
-    });
+    await inParallel(
+      computed.filter((c) => !ownedSet.has(c)),
+      16,
+      async (c) => {
+        const head = c.head;
+        const version = (head?.version ?? 0) + 1;
+        const enrolmentKeys = [...new Set([...(head?.enrolmentKeys ?? []), ownKey])].sort();
+        // New to the LA, or a new year at the school that holds the pupil: still owned by this school.
+        // Otherwise the pupil is (or becomes) shared, and the head holds the combined summaries.
+        const write: PupilHeadWrite =
+          !head || head.owner === urn
+            ? { upn: c.upn, version, enrolmentKeys, owner: urn }
+            : {
+                upn: c.upn,
+                version,
+                enrolmentKeys,
+                years: { ...(head.years ?? {}), [String(register.academicYear)]: c.summary },
+              };
+        if (await pupilStore.putHead(write, head?.version ?? 0)) {
+          remember({
+            upn: c.upn,
+            version,
+            computedAt: new Date().toISOString(),
+            enrolmentKeys,
+            ...(write.owner !== undefined ? { owner: write.owner } : {}),
+            ...(write.years !== undefined ? { years: write.years } : {}),
+          });
+          rows.set(c.upn, pupilRow(c.summary, version));
+          if (head?.owner !== undefined && head.owner !== urn) takenOver.push(c);
+        } else {
+          headCache.delete(c.upn);
+          conflicts.push(c.upn);
+        }
+      },
+    );
 
     // Taken over from another school: recompute if that school wrote an enrolment we read since.
-    const reread = await pupilStore.enrolments(takenOver.flatMap((c) => [...c.read.keys()].map((key) => ({ upn: c.upn, key }))));
+    const reread = await pupilStore.enrolments(
+      takenOver.flatMap((c) => [...c.read.keys()].map((key) => ({ upn: c.upn, key }))),
+    );
     for (const c of takenOver) {
       for (const [key, rev] of c.read) {
         if (reread.get(heldEnrolmentRef(c.upn, key))?.rev !== rev) {

@@ -4,10 +4,24 @@
  * caller may read the pupil, and how much, is asked of shared/domain/access.ts for each academic
  * year; a pupil outside the caller's scope is answered as unknown.
  */
-import { flagsForSchool, needsCareListsForScope, pupilReadScope, type Principal, type PupilReadScope } from '../domain/access.js';
+import {
+  flagsForSchool,
+  needsCareListsForScope,
+  pupilReadScope,
+  type Principal,
+  type PupilReadScope,
+} from '../domain/access.js';
 import { CODE_OF_CHAR, NO_MARK } from '../domain/codes.js';
 import { cohortMasksByDay, cohortsEver, episodesOverlapping, positiveCohortsOf } from '../domain/cohorts.js';
-import { academicYearEnd, academicYearOf, academicYearStart, addDays, dayNumber, dayOfAcademicYear, todayInEngland } from '../domain/dates.js';
+import {
+  academicYearEnd,
+  academicYearOf,
+  academicYearStart,
+  addDays,
+  dayNumber,
+  dayOfAcademicYear,
+  todayInEngland,
+} from '../domain/dates.js';
 import type { PupilFlag, PupilYearSummary } from '../domain/pupil-summary.js';
 import { isPersistentAbsence, isSevereAbsence, toStats, totalsOf, type Stats } from '../domain/stats.js';
 import type { PupilSummaryRecord } from '../store/pupils.js';
@@ -25,19 +39,32 @@ export type PupilDeps = { pupils: PupilRecords } & Settings;
 function yearOfSummary(record: PupilSummaryRecord, requested?: number): PupilYearSummary | undefined {
   if (requested !== undefined) return record.years[String(requested)];
   const current = academicYearOf(todayInEngland());
-  const years = Object.keys(record.years).map(Number).filter((y) => y <= current).sort((a, b) => b - a);
+  const years = Object.keys(record.years)
+    .map(Number)
+    .filter((y) => y <= current)
+    .sort((a, b) => b - a);
   return years.length ? record.years[String(years[0])] : undefined;
 }
 
 /** How much of the pupil's record for this year the principal may read (docs/design.md §4; issue 15). */
-async function scopeOfYear(deps: Pick<PupilDeps, 'pupils'>, principal: Principal, upn: string, year: PupilYearSummary): Promise<PupilReadScope> {
+async function scopeOfYear(
+  deps: Pick<PupilDeps, 'pupils'>,
+  principal: Principal,
+  upn: string,
+  year: PupilYearSummary,
+): Promise<PupilReadScope> {
   const urns = year.enrolments.map((e) => e.urn);
   let everCohorts = year.everCohorts;
   if (needsCareListsForScope(principal, everCohorts)) {
     // The LA's own care lists count too, even for dates the school did not list the child (care
     // that began after the child's last register row).
     const care = await deps.pupils.careEpisodes(upn);
-    everCohorts = [...everCohorts, ...episodesOverlapping(care, academicYearStart(year.academicYear), academicYearEnd(year.academicYear)).map((e) => e.cohort)];
+    everCohorts = [
+      ...everCohorts,
+      ...episodesOverlapping(care, academicYearStart(year.academicYear), academicYearEnd(year.academicYear)).map(
+        (e) => e.cohort,
+      ),
+    ];
   }
   return pupilReadScope(principal, { urns, everCohorts });
 }
@@ -49,7 +76,12 @@ export interface ReadablePupil {
 }
 
 /** The pupil the caller may see for the year (the latest by default), or a refusal that never says whether the pupil exists. */
-export async function readablePupil(deps: Pick<PupilDeps, 'pupils'>, principal: Principal, upn: string, academicYear?: number): Promise<Outcome<ReadablePupil>> {
+export async function readablePupil(
+  deps: Pick<PupilDeps, 'pupils'>,
+  principal: Principal,
+  upn: string,
+  academicYear?: number,
+): Promise<Outcome<ReadablePupil>> {
   const record = await deps.pupils.summary(upn);
   const year = record ? yearOfSummary(record, academicYear) : undefined;
   if (!record || !year) return refuse('not_found', 'No such pupil.');
@@ -86,8 +118,14 @@ export interface PupilView {
 
 function enrolmentView(e: PupilYearSummary['enrolments'][number]): EnrolmentView {
   return {
-    urn: e.urn, academicYear: e.academicYear, registration: e.registration, admissionDate: e.admissionDate ?? null,
-    leavingDate: e.leavingDate ?? null, stats: toStats(e.counts), persistentAbsence: e.persistentAbsence, severeAbsence: e.severeAbsence,
+    urn: e.urn,
+    academicYear: e.academicYear,
+    registration: e.registration,
+    admissionDate: e.admissionDate ?? null,
+    leavingDate: e.leavingDate ?? null,
+    stats: toStats(e.counts),
+    persistentAbsence: e.persistentAbsence,
+    severeAbsence: e.severeAbsence,
   };
 }
 
@@ -95,21 +133,39 @@ function enrolmentView(e: PupilYearSummary['enrolments'][number]): EnrolmentView
  * The pupil view a school gets: only what its own enrolments hold — its marks and figures, the names
  * and cohorts it stated — plus the flags the LA shares with schools (issue 15).
  */
-function ownSchoolView(record: PupilSummaryRecord, year: PupilYearSummary, urn: string, patternFlags: readonly PupilFlag[], shared: readonly string[]): PupilView {
+function ownSchoolView(
+  record: PupilSummaryRecord,
+  year: PupilYearSummary,
+  urn: string,
+  patternFlags: readonly PupilFlag[],
+  shared: readonly string[],
+): PupilView {
   const own = year.enrolments.filter((e) => e.urn === urn);
-  const counts = own.reduce((acc, e) => acc.map((n, i) => n + (e.counts[i] ?? 0)), new Array<number>(year.counts.length).fill(0));
+  const counts = own.reduce(
+    (acc, e) => acc.map((n, i) => n + (e.counts[i] ?? 0)),
+    new Array<number>(year.counts.length).fill(0),
+  );
   const t = totalsOf(counts);
   const absence = t.authorised + t.unauthorised;
   const details = record.enrolments
     .filter((e) => e.academicYear === year.academicYear && e.urn === urn)
     .sort((a, b) => (a.lastListed < b.lastListed ? 1 : -1))[0];
   const lastDay = details ? dayOfAcademicYear(details.lastListed) : 0;
-  const cohorts = details ? positiveCohortsOf(cohortsEver(cohortMasksByDay(year.academicYear, details.stated), lastDay, lastDay)) : [];
+  const cohorts = details
+    ? positiveCohortsOf(cohortsEver(cohortMasksByDay(year.academicYear, details.stated), lastDay, lastDay))
+    : [];
   return {
-    upn: year.upn, forename: details?.forename ?? null, surname: details?.surname ?? null, dob: details?.dob ?? null, yearGroup: details?.yearGroup ?? null,
-    academicYear: year.academicYear, cohorts,
+    upn: year.upn,
+    forename: details?.forename ?? null,
+    surname: details?.surname ?? null,
+    dob: details?.dob ?? null,
+    yearGroup: details?.yearGroup ?? null,
+    academicYear: year.academicYear,
+    cohorts,
     enrolments: own.map(enrolmentView),
-    totals: toStats(counts), persistentAbsence: isPersistentAbsence(absence, t.possible), severeAbsence: isSevereAbsence(absence, t.possible),
+    totals: toStats(counts),
+    persistentAbsence: isPersistentAbsence(absence, t.possible),
+    severeAbsence: isSevereAbsence(absence, t.possible),
     flags: flagsForSchool([...year.flags, ...patternFlags], urn, shared, own.length === year.enrolments.length),
   };
 }
@@ -135,12 +191,23 @@ export async function readPupil(
     deps.duties.fieldsFor(principal, upn, year.academicYear, dutyUrns),
   ]);
   audit.record({ target: 'pupil', upn, outcome: 'ok' });
-  if (scope.kind === 'own') return done({ ...ownSchoolView(record, year, scope.urn, patternFlags, deps.settings().flagsSharedWithSchools), ...duties });
+  if (scope.kind === 'own')
+    return done({
+      ...ownSchoolView(record, year, scope.urn, patternFlags, deps.settings().flagsSharedWithSchools),
+      ...duties,
+    });
   return done({
-    upn, forename: year.forename ?? null, surname: year.surname ?? null, dob: year.dob ?? null, yearGroup: year.yearGroup ?? null,
-    academicYear: year.academicYear, cohorts: year.cohorts,
+    upn,
+    forename: year.forename ?? null,
+    surname: year.surname ?? null,
+    dob: year.dob ?? null,
+    yearGroup: year.yearGroup ?? null,
+    academicYear: year.academicYear,
+    cohorts: year.cohorts,
     enrolments: year.enrolments.map(enrolmentView),
-    totals: toStats(year.counts), persistentAbsence: year.persistentAbsence, severeAbsence: year.severeAbsence,
+    totals: toStats(year.counts),
+    persistentAbsence: year.persistentAbsence,
+    severeAbsence: year.severeAbsence,
     flags: [...year.flags, ...patternFlags],
     ...duties,
   });
@@ -161,8 +228,10 @@ export async function pupilSessions(
   const { upn } = input;
   const to = input.to ?? todayInEngland();
   const from = input.from ?? academicYearStart(academicYearOf(to));
-  if (from > to) return refuse('invalid', '`from` is after `to`.', { errors: [{ field: 'from', message: 'must not be after to' }] });
-  if (dayNumber(to) - dayNumber(from) > 3 * 366) return refuse('invalid', 'Ask for at most three years of sessions at a time.');
+  if (from > to)
+    return refuse('invalid', '`from` is after `to`.', { errors: [{ field: 'from', message: 'must not be after to' }] });
+  if (dayNumber(to) - dayNumber(from) > 3 * 366)
+    return refuse('invalid', 'Ask for at most three years of sessions at a time.');
   const record = await deps.pupils.summary(upn);
   const scopes = new Map<number, PupilReadScope>();
   for (let y = academicYearOf(from); record && y <= academicYearOf(to); y++) {
@@ -184,14 +253,29 @@ export async function pupilSessions(
     const yTo = to < academicYearEnd(e.academicYear) ? to : academicYearEnd(e.academicYear);
     for (let d = yFrom; d <= yTo; d = addDays(d, 1)) {
       const i = dayOfAcademicYear(d) * 2;
-      for (const [offset, session] of [[0, 'AM'], [1, 'PM']] as const) {
+      for (const [offset, session] of [
+        [0, 'AM'],
+        [1, 'PM'],
+      ] as const) {
         const ch = e.marks[i + offset];
         if (ch === NO_MARK) continue;
         sessions.push({ date: d, session, code: CODE_OF_CHAR[ch] ?? null, urn: e.urn });
       }
     }
   }
-  sessions.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : a.session < b.session ? -1 : a.session > b.session ? 1 : a.urn < b.urn ? -1 : 1));
+  sessions.sort((a, b) =>
+    a.date < b.date
+      ? -1
+      : a.date > b.date
+        ? 1
+        : a.session < b.session
+          ? -1
+          : a.session > b.session
+            ? 1
+            : a.urn < b.urn
+              ? -1
+              : 1,
+  );
   audit.record({ target: 'pupil', upn, outcome: 'ok' });
   return done({ upn, from, to, sessions });
 }

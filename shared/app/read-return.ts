@@ -11,13 +11,21 @@ import { returnFileName, type Caller, type ReturnDeps } from './submit-return.js
 
 const RETURN_ID = /^[A-Za-z0-9_-]{6,64}$/;
 
-async function visibleReturn(deps: Pick<ReturnDeps, 'returns'>, { principal }: Caller, returnId: string): Promise<ReturnRecord | undefined> {
+async function visibleReturn(
+  deps: Pick<ReturnDeps, 'returns'>,
+  { principal }: Caller,
+  returnId: string,
+): Promise<ReturnRecord | undefined> {
   if (!RETURN_ID.test(returnId)) return undefined;
   const record = await deps.returns.get(returnId);
   return record && mayReadReturn(principal, record) ? record : undefined;
 }
 
-export async function readReturn(deps: Pick<ReturnDeps, 'returns'>, caller: Caller, returnId: string): Promise<Outcome<ReturnRecord>> {
+export async function readReturn(
+  deps: Pick<ReturnDeps, 'returns'>,
+  caller: Caller,
+  returnId: string,
+): Promise<Outcome<ReturnRecord>> {
   const r = await visibleReturn(deps, caller, returnId);
   if (!r) {
     caller.audit.record({ target: `return:${returnId.slice(0, 64)}`, outcome: 'not_found' });
@@ -35,11 +43,19 @@ export interface StoredReturnFile {
 }
 
 /** Where the file is, exactly as it was received (rejected files included), for the door to hand out. */
-export async function returnFile(deps: Pick<ReturnDeps, 'returns' | 'files'>, caller: Caller, returnId: string): Promise<Outcome<StoredReturnFile>> {
+export async function returnFile(
+  deps: Pick<ReturnDeps, 'returns' | 'files'>,
+  caller: Caller,
+  returnId: string,
+): Promise<Outcome<StoredReturnFile>> {
   const r = await visibleReturn(deps, caller, returnId);
   if (!r) return refuse('not_found', 'No such return.');
   const area: FileArea = r.objectKey.startsWith('quarantine/') ? 'quarantine' : 'returns';
-  if (!(await deps.files.exists(area, r.objectKey))) return refuse('not_found', r.status === 'awaiting_upload' ? 'The file has not been uploaded yet.' : 'No such file.');
+  if (!(await deps.files.exists(area, r.objectKey)))
+    return refuse(
+      'not_found',
+      r.status === 'awaiting_upload' ? 'The file has not been uploaded yet.' : 'No such file.',
+    );
   caller.audit.record({ target: `return:${r.returnId}`, outcome: 'ok', urn: r.urn });
   return done({ area, key: r.objectKey, ...returnFileName(r) });
 }

@@ -4,11 +4,25 @@
  * worst first. A school sees its own figures only (issue 15); the Virtual School only children ever
  * in its cohorts; each row's visibility is asked of access.ts.
  */
-import { everInVirtualSchool, flagsForSchool, isVirtualSchool, mayListPupil, ownSchoolOf, schoolScope, type Principal } from '../domain/access.js';
+import {
+  everInVirtualSchool,
+  flagsForSchool,
+  isVirtualSchool,
+  mayListPupil,
+  ownSchoolOf,
+  schoolScope,
+  type Principal,
+} from '../domain/access.js';
 import { academicYearEnd, academicYearOf, academicYearStart, todayInEngland } from '../domain/dates.js';
 import { customPeriod } from '../domain/periods.js';
 import type { FlagType } from '../domain/pupil-summary.js';
-import { referralSuggestions, type ReferralStatus, type ReferralType, type Suggestion, type SuggestionCandidate } from '../domain/referrals.js';
+import {
+  referralSuggestions,
+  type ReferralStatus,
+  type ReferralType,
+  type Suggestion,
+  type SuggestionCandidate,
+} from '../domain/referrals.js';
 import { isSevereAbsence } from '../domain/stats.js';
 import type { PupilSummaryRecord } from '../store/pupils.js';
 import type { ReferralFilter, ReferralListItem } from '../store/referrals.js';
@@ -16,7 +30,12 @@ import { done, refuse, type Outcome } from './outcome.js';
 import type { LaLists, MissingEducation, PupilRecords, Referrals, Registers, Settings, Views } from './ports.js';
 
 export type ReferralListDeps = { referrals: Referrals; pupils: PupilRecords } & Settings;
-export type SuggestionDeps = ReferralListDeps & { views: Views; laLists: LaLists; registers: Registers; missingEducation: MissingEducation };
+export type SuggestionDeps = ReferralListDeps & {
+  views: Views;
+  laLists: LaLists;
+  registers: Registers;
+  missingEducation: MissingEducation;
+};
 
 export interface ReferralListQuery {
   status?: ReferralStatus;
@@ -39,7 +58,11 @@ export async function listReferralCases(
   const scope = schoolScope(principal, q.urn);
   if (!scope.ok) return refuse('not_found', 'No such school.');
   const filter: ReferralFilter = {
-    status: q.status, type: q.type, assignee: q.assignee, upn: q.upn, today,
+    status: q.status,
+    type: q.type,
+    assignee: q.assignee,
+    upn: q.upn,
+    today,
     urn: scope.urn,
     overdue: q.overdue === undefined ? undefined : q.overdue === 'true',
   };
@@ -53,33 +76,67 @@ export async function listReferralCases(
       }
     : undefined;
   // A cursor that is not one this service issued is thrown by the store and answered 400 by the door.
-  const page = q.all ? { items: await deps.referrals.listAll(filter, keep), nextCursor: null } : await deps.referrals.list(filter, q.limit ?? 50, q.cursor, keep);
+  const page = q.all
+    ? { items: await deps.referrals.listAll(filter, keep), nextCursor: null }
+    : await deps.referrals.list(filter, q.limit ?? 50, q.cursor, keep);
   return done({ ...page, urn: filter.urn, today });
 }
 
-const STATUTORY_FLAGS: ReadonlySet<string> = new Set(['penalty_notice_threshold', 'ten_day_unauthorised', 'twenty_day_unauthorised', 'illness_15_days']);
+const STATUTORY_FLAGS: ReadonlySet<string> = new Set([
+  'penalty_notice_threshold',
+  'ten_day_unauthorised',
+  'twenty_day_unauthorised',
+  'illness_15_days',
+]);
 
 /**
  * Suggestions as a school sees them (issue 15): its own figures from its own register, SA judged on
  * them, and only the flags the LA shares (no evidence from other schools). A pupil only this school
  * had that year keeps every flag: they are its own figures.
  */
-async function ownSchoolCandidates(deps: SuggestionDeps, candidates: SuggestionCandidate[], urn: string, year: number): Promise<SuggestionCandidate[]> {
+async function ownSchoolCandidates(
+  deps: SuggestionDeps,
+  candidates: SuggestionCandidate[],
+  urn: string,
+  year: number,
+): Promise<SuggestionCandidate[]> {
   const today = todayInEngland();
   const end = academicYearEnd(year) < today ? academicYearEnd(year) : today;
   if (end < academicYearStart(year)) return [];
-  const own = new Map((await deps.registers.pupilRowsForPeriod(customPeriod(year, academicYearStart(year), end), { urns: new Set([urn]), withCare: false })).map((r) => [r.upn, r]));
+  const own = new Map(
+    (
+      await deps.registers.pupilRowsForPeriod(customPeriod(year, academicYearStart(year), end), {
+        urns: new Set([urn]),
+        withCare: false,
+      })
+    ).map((r) => [r.upn, r]),
+  );
   const shared = deps.settings().flagsSharedWithSchools;
   const out: SuggestionCandidate[] = [];
   for (const c of candidates) {
     const mine = own.get(c.upn);
     if (!mine) continue;
     const sole = c.urns.length === 1 && c.urns[0] === urn;
-    const flags = sole ? c.flags : [
-      ...flagsForSchool(c.flags.map((f) => ({ type: f.type as FlagType, since: f.since, detail: f.detail ?? {} })), urn, shared),
-      ...(isSevereAbsence(mine.authorised + mine.unauthorised, mine.possible) ? [{ type: 'severe_absence', since: academicYearStart(year) }] : []),
-    ];
-    out.push({ ...c, urns: [urn], possible: mine.possible, authorised: mine.authorised, unauthorised: mine.unauthorised, flags });
+    const flags = sole
+      ? c.flags
+      : [
+          ...flagsForSchool(
+            c.flags.map((f) => ({ type: f.type as FlagType, since: f.since, detail: f.detail ?? {} })),
+            urn,
+            shared,
+          ),
+          ...(isSevereAbsence(mine.authorised + mine.unauthorised, mine.possible)
+            ? [{ type: 'severe_absence', since: academicYearStart(year) }]
+            : []),
+        ];
+    out.push({
+      ...c,
+      urns: [urn],
+      possible: mine.possible,
+      authorised: mine.authorised,
+      unauthorised: mine.unauthorised,
+      flags,
+    });
   }
   return out;
 }
@@ -96,24 +153,43 @@ export async function suggestReferrals(
   const urn = scope.urn;
   // Only a pupil with a flag that makes a suggestion can be suggested: that list's partition. A school
   // judges SA on its own figures, so it takes every pupil it has (its view's UPNs), as many as it has.
-  const own = ownSchoolOf(principal) && urn ? ((await deps.views.schoolView(urn, year))?.pupils ?? []).map((p) => p.upn) : undefined;
+  const own =
+    ownSchoolOf(principal) && urn
+      ? ((await deps.views.schoolView(urn, year))?.pupils ?? []).map((p) => p.upn)
+      : undefined;
   const [listed, version] = await Promise.all([
-    own ? deps.laLists.rows(year, own).then((m) => [...m.values()])
-      : deps.laLists.all(year, 'suggest', { ...(urn ? { urn } : {}), ...(isVirtualSchool(principal) ? { vs: true } : {}) }),
+    own
+      ? deps.laLists.rows(year, own).then((m) => [...m.values()])
+      : deps.laLists.all(year, 'suggest', {
+          ...(urn ? { urn } : {}),
+          ...(isVirtualSchool(principal) ? { vs: true } : {}),
+        }),
     deps.laLists.version(year),
   ]);
   const rows = listed.filter((r) => (!urn || r.urns.includes(urn)) && mayListPupil(principal, r));
   // The LA list holds flag types only; a continuous-absence flag's detail says whether it is a CME risk,
   // a statutory flag's whether the pupil's age is unknown, and the threshold's which route applies.
   const needDetail = rows.filter((r) => r.flags.some((f) => STATUTORY_FLAGS.has(f.type)));
-  const summaries = needDetail.length ? await deps.pupils.summaries(needDetail.map((r) => r.upn)) : new Map<string, PupilSummaryRecord>();
+  const summaries = needDetail.length
+    ? await deps.pupils.summaries(needDetail.map((r) => r.upn))
+    : new Map<string, PupilSummaryRecord>();
   let candidates: SuggestionCandidate[] = rows.map((r) => ({
     ...r,
-    flags: r.flags.map((f) => ({ ...f, detail: summaries.get(r.upn)?.years[String(year)]?.flags.find((g) => g.type === f.type)?.detail })),
+    flags: r.flags.map((f) => ({
+      ...f,
+      detail: summaries.get(r.upn)?.years[String(year)]?.flags.find((g) => g.type === f.type)?.detail,
+    })),
   }));
   if (ownSchoolOf(principal) && urn) candidates = await ownSchoolCandidates(deps, candidates, urn, year);
   const open = await deps.referrals.openUpns();
-  const suggestions = (await deps.missingEducation.withChildrenMissingEducation(principal, referralSuggestions(candidates, (upn) => open.has(upn)), year, (upn) => open.has(upn), urn))
-    .filter((s) => !q.type || s.suggestedType === q.type);
+  const suggestions = (
+    await deps.missingEducation.withChildrenMissingEducation(
+      principal,
+      referralSuggestions(candidates, (upn) => open.has(upn)),
+      year,
+      (upn) => open.has(upn),
+      urn,
+    )
+  ).filter((s) => !q.type || s.suggestedType === q.type);
   return done({ suggestions, year, urn, snapshot: `${year}:${version}` });
 }

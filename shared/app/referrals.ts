@@ -11,7 +11,15 @@
  * withdraw a case it raised itself while it is still submitted; whoever may see a case may add notes.
  */
 import { createHash } from 'node:crypto';
-import { can, caseActorOf, caseScope, everInVirtualSchool, mayReferFor, ownSchoolOf, type Principal } from '../domain/access.js';
+import {
+  can,
+  caseActorOf,
+  caseScope,
+  everInVirtualSchool,
+  mayReferFor,
+  ownSchoolOf,
+  type Principal,
+} from '../domain/access.js';
 import { isWeekend, todayInEngland } from '../domain/dates.js';
 import { noticeToImprove } from '../domain/national-framework.js';
 import type { PenaltyNoticeRecord } from '../domain/penalty-notices.js';
@@ -64,21 +72,36 @@ function workingDay(): (date: string) => boolean {
 }
 
 const CONFLICTS: ReadonlySet<ReferralErrorCode> = new Set([
-  'invalid_transition', 'case_final', 'action_not_allowed', 'penalty_notice_refused', 'payment_refused', 'notice_not_outstanding',
+  'invalid_transition',
+  'case_final',
+  'action_not_allowed',
+  'penalty_notice_refused',
+  'payment_refused',
+  'notice_not_outstanding',
 ]);
 
 /** A domain refusal: a conflict with the case's state or history, else unacceptable input; other errors are faults. */
 function ruleRefusal(err: unknown): { ok: false } & Refusal {
   if (!(err instanceof ReferralRuleError)) throw err;
-  return refuse(CONFLICTS.has(err.code) ? 'conflict' : 'unacceptable', err.message, { extra: { code: err.code, ...err.details } });
+  return refuse(CONFLICTS.has(err.code) ? 'conflict' : 'unacceptable', err.message, {
+    extra: { code: err.code, ...err.details },
+  });
 }
 
 function staleRefusal(current: number | undefined): { ok: false } & Refusal {
-  return refuse('stale', `The case has changed since you read it${current ? ` (it is now version ${current})` : ''}: read it again and retry with the new version.`, current ? { extra: { currentVersion: current } } : {});
+  return refuse(
+    'stale',
+    `The case has changed since you read it${current ? ` (it is now version ${current})` : ''}: read it again and retry with the new version.`,
+    current ? { extra: { currentVersion: current } } : {},
+  );
 }
 
 /** Whether the caller may see a case (asked of access.ts; the Virtual School's scope needs the pupil's cohorts). */
-async function mayReadCase(deps: ReferralDeps, principal: Principal, r: Pick<Referral, 'urn' | 'upn'>): Promise<boolean> {
+async function mayReadCase(
+  deps: ReferralDeps,
+  principal: Principal,
+  r: Pick<Referral, 'urn' | 'upn'>,
+): Promise<boolean> {
   const scope = caseScope(principal, r);
   if (scope === 'ever_in_virtual_school') {
     const summary = await deps.pupils.summary(r.upn);
@@ -99,16 +122,27 @@ async function noticesToImproveOf(deps: ReferralDeps, r: Referral) {
   if (notices.length === 0) return [];
   const settings = deps.settings();
   const enrolments = (await deps.pupils.summary(r.upn))?.enrolments ?? [];
-  const sessionDays = await deps.schools.sessionDays(enrolments.map((e) => ({ urn: e.urn, academicYear: e.academicYear })));
+  const sessionDays = await deps.schools.sessionDays(
+    enrolments.map((e) => ({ urn: e.urn, academicYear: e.academicYear })),
+  );
   const bankHolidays = englandAndWalesBankHolidays();
   return notices.map((a) => {
     const { startDate, periodDays } = a.noticeToImprove as { startDate: string; periodDays: number };
-    const result = enrolments.length ? noticeToImprove({ start: startDate, periodDays, enrolments, sessionDays, bankHolidays, settings }) : null;
+    const result = enrolments.length
+      ? noticeToImprove({ start: startDate, periodDays, enrolments, sessionDays, bankHolidays, settings })
+      : null;
     return {
-      actionId: a.id, startDate, periodDays,
+      actionId: a.id,
+      startDate,
+      periodDays,
       evaluation: result && {
-        status: result.status, firstDay: result.firstDay, lastDay: result.lastDay, schoolDays: result.schoolDays,
-        projectedFrom: result.projectedFrom, markedThrough: result.markedThrough, unauthorisedSessions: result.unauthorisedSessions,
+        status: result.status,
+        firstDay: result.firstDay,
+        lastDay: result.lastDay,
+        schoolDays: result.schoolDays,
+        projectedFrom: result.projectedFrom,
+        markedThrough: result.markedThrough,
+        unauthorisedSessions: result.unauthorisedSessions,
       },
     };
   });
@@ -117,10 +151,18 @@ async function noticesToImproveOf(deps: ReferralDeps, r: Referral) {
 /** A case as the caller is shown it: a school reads the evidence its own enrolments hold, never another school's figures (issue 15). */
 export interface CaseAnswer {
   version: number;
-  body: ReturnType<typeof referralView> & { noticesToImprove: Awaited<ReturnType<typeof noticesToImproveOf>>; events: ReferralEvent[] };
+  body: ReturnType<typeof referralView> & {
+    noticesToImprove: Awaited<ReturnType<typeof noticesToImproveOf>>;
+    events: ReferralEvent[];
+  };
 }
 
-async function caseAnswer(deps: ReferralDeps, principal: Principal, r: Referral, events: ReferralEvent[]): Promise<CaseAnswer> {
+async function caseAnswer(
+  deps: ReferralDeps,
+  principal: Principal,
+  r: Referral,
+  events: ReferralEvent[],
+): Promise<CaseAnswer> {
   const view = referralView(r, todayInEngland());
   const own = ownSchoolOf(principal);
   if (own) view.evidence = evidenceForSchool(r.evidence, own, deps.settings().flagsSharedWithSchools);
@@ -130,8 +172,18 @@ async function caseAnswer(deps: ReferralDeps, principal: Principal, r: Referral,
 /** Same body, same hash: keys sorted so that field order does not matter. */
 function bodyHash(value: unknown): string {
   const canonical = (v: unknown): unknown =>
-    Array.isArray(v) ? v.map(canonical) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])])) : v;
-  return createHash('sha256').update(JSON.stringify(canonical(value))).digest('hex');
+    Array.isArray(v)
+      ? v.map(canonical)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+          )
+        : v;
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(value)))
+    .digest('hex');
 }
 
 /** The schools a pupil has an enrolment at (any year). */
@@ -147,10 +199,14 @@ export async function createReferral(
 ): Promise<Outcome<CaseAnswer & { id: string; replayed: boolean }>> {
   const { body, idempotencyKey: key } = input;
   if (!mayReferFor(principal, body.urn)) {
-    return refuse('forbidden', `A school refers its own pupils: this token is for URN ${principal.urn}.`, { errors: [{ field: 'urn', message: `must be ${principal.urn}` }] });
+    return refuse('forbidden', `A school refers its own pupils: this token is for URN ${principal.urn}.`, {
+      errors: [{ field: 'urn', message: `must be ${principal.urn}` }],
+    });
   }
   if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
-    return refuse('invalid', 'Idempotency-Key must be 1–200 visible ASCII characters.', { errors: [{ field: 'Idempotency-Key', message: 'invalid' }] });
+    return refuse('invalid', 'Idempotency-Key must be 1–200 visible ASCII characters.', {
+      errors: [{ field: 'Idempotency-Key', message: 'invalid' }],
+    });
   }
   const readable = await readablePupil(deps, principal, body.upn);
   if (!readable.ok) {
@@ -159,16 +215,38 @@ export async function createReferral(
   }
   const { record, year } = readable.value;
   if (!schoolsOf(record.enrolmentKeys).has(body.urn)) {
-    return refuse('unacceptable', `The pupil has no enrolment at URN ${body.urn}; refer them for a school they attend or attended.`, { errors: [{ field: 'urn', message: 'not one of the pupil\'s schools' }] });
+    return refuse(
+      'unacceptable',
+      `The pupil has no enrolment at URN ${body.urn}; refer them for a school they attend or attended.`,
+      { errors: [{ field: 'urn', message: "not one of the pupil's schools" }] },
+    );
   }
   const now = new Date();
   const at = now.toISOString();
   const today = todayInEngland(now);
-  const evidence = evidenceSnapshot(year, { takenAt: at, summaryVersion: record.version, extraFlags: await deps.pupils.patternFlags(body.upn, year.academicYear) });
+  const evidence = evidenceSnapshot(year, {
+    takenAt: at,
+    summaryVersion: record.version,
+    extraFlags: await deps.pupils.patternFlags(body.upn, year.academicYear),
+  });
   const build = (id: string) =>
     newReferral(
-      { id, upn: body.upn, urn: body.urn, type: body.type, reason: body.reason, priority: body.priority, parents: body.parents, evidence },
-      { actor: caseActorOf(principal), at, today, triageDueOn: triageDueOn(today, deps.settings().referralTriageDays, workingDay()) },
+      {
+        id,
+        upn: body.upn,
+        urn: body.urn,
+        type: body.type,
+        reason: body.reason,
+        priority: body.priority,
+        parents: body.parents,
+        evidence,
+      },
+      {
+        actor: caseActorOf(principal),
+        at,
+        today,
+        triageDueOn: triageDueOn(today, deps.settings().referralTriageDays, workingDay()),
+      },
     );
   let change: Change;
   try {
@@ -178,15 +256,30 @@ export async function createReferral(
   }
   if (key !== undefined) {
     const hash = bodyHash(body);
-    const claim = await deps.referrals.claimCreateKey(principal.sub, key, { referralId: change.referral.id, bodyHash: hash, at });
+    const claim = await deps.referrals.claimCreateKey(principal.sub, key, {
+      referralId: change.referral.id,
+      bodyHash: hash,
+      at,
+    });
     if (!claim.claimed) {
       if (claim.bodyHash !== hash) {
-        return refuse('unacceptable', 'This Idempotency-Key was already used with a different request body. Use a new key for a new referral.', { errors: [{ field: 'Idempotency-Key', message: 'reused with a different body' }], extra: { code: 'idempotency_key_reused' } });
+        return refuse(
+          'unacceptable',
+          'This Idempotency-Key was already used with a different request body. Use a new key for a new referral.',
+          {
+            errors: [{ field: 'Idempotency-Key', message: 'reused with a different body' }],
+            extra: { code: 'idempotency_key_reused' },
+          },
+        );
       }
       const existing = await deps.referrals.get(claim.referralId);
       if (existing) {
         audit.record({ target: `referral:${claim.referralId}`, outcome: 'replayed', upn: body.upn, urn: body.urn });
-        return done({ id: claim.referralId, replayed: true, ...(await caseAnswer(deps, principal, existing.referral, existing.events)) });
+        return done({
+          id: claim.referralId,
+          replayed: true,
+          ...(await caseAnswer(deps, principal, existing.referral, existing.events)),
+        });
       }
       // The first request stopped before storing the case: finish it under the recorded id.
       change = build(claim.referralId);
@@ -194,22 +287,40 @@ export async function createReferral(
   }
   const stored = await deps.referrals.putNew(change);
   audit.record({ target: `referral:${stored.referral.id}`, outcome: 'created', upn: body.upn, urn: body.urn });
-  return done({ id: stored.referral.id, replayed: false, ...(await caseAnswer(deps, principal, stored.referral, stored.events)) });
+  return done({
+    id: stored.referral.id,
+    replayed: false,
+    ...(await caseAnswer(deps, principal, stored.referral, stored.events)),
+  });
 }
 
 /** A case with its evidence, actions, penalty notices, notice-to-improve evaluations and history. */
-export async function readReferral(deps: ReferralDeps, { principal, audit }: Caller, id: string): Promise<Outcome<CaseAnswer>> {
+export async function readReferral(
+  deps: ReferralDeps,
+  { principal, audit }: Caller,
+  id: string,
+): Promise<Outcome<CaseAnswer>> {
   const loaded = await visibleCase(deps, principal, id);
   if (!loaded) {
     audit.record({ target: `referral:${id.slice(0, 40)}`, outcome: 'not_found' });
     return refuse('not_found', 'No such referral.');
   }
-  audit.record({ target: `referral:${loaded.referral.id}`, outcome: 'ok', upn: loaded.referral.upn, urn: loaded.referral.urn });
+  audit.record({
+    target: `referral:${loaded.referral.id}`,
+    outcome: 'ok',
+    upn: loaded.referral.upn,
+    urn: loaded.referral.urn,
+  });
   return done(await caseAnswer(deps, principal, loaded.referral, loaded.events));
 }
 
 /** Save a change made to the version the caller read, and answer the case as it now stands. */
-async function save(deps: ReferralDeps, { principal, audit }: Caller, change: Change, expected: number): Promise<Outcome<CaseAnswer>> {
+async function save(
+  deps: ReferralDeps,
+  { principal, audit }: Caller,
+  change: Change,
+  expected: number,
+): Promise<Outcome<CaseAnswer>> {
   const { id, upn, urn } = change.referral;
   const saved = await deps.referrals.append(change, expected);
   if (!saved.saved) {
@@ -233,12 +344,19 @@ export async function changeReferral(
   if (!loaded) return refuse('not_found', 'No such referral.');
   const { referral } = loaded;
   if (!can(principal, 'work_referrals') && !mayWithdrawAsReferrer(referral, input.patch, caseActorOf(principal))) {
-    return refuse('forbidden', 'Only the LA\'s attendance team works cases; a referrer may only withdraw a case it raised itself, before it is triaged.');
+    return refuse(
+      'forbidden',
+      "Only the LA's attendance team works cases; a referrer may only withdraw a case it raised itself, before it is triaged.",
+    );
   }
   if (referral.version !== input.expectedVersion) return staleRefusal(referral.version);
   let change: Change;
   try {
-    change = updateReferral(referral, input.patch, { actor: caseActorOf(principal), at: new Date().toISOString(), today: todayInEngland() });
+    change = updateReferral(referral, input.patch, {
+      actor: caseActorOf(principal),
+      at: new Date().toISOString(),
+      today: todayInEngland(),
+    });
   } catch (err) {
     return ruleRefusal(err);
   }
@@ -263,21 +381,38 @@ export async function recordReferralEvent(
   if (!loaded) return refuse('not_found', 'No such referral.');
   const { referral } = loaded;
   if (body.kind !== 'note' && !can(principal, 'work_referrals')) {
-    return refuse('forbidden', 'Only the LA\'s attendance team records actions and outcomes; a referrer may add a note.');
+    return refuse(
+      'forbidden',
+      "Only the LA's attendance team records actions and outcomes; a referrer may add a note.",
+    );
   }
   if (referral.version !== input.expectedVersion) return staleRefusal(referral.version);
   const ctx = { actor: caseActorOf(principal), at: new Date().toISOString(), today: todayInEngland() };
   let change: Change;
   try {
     if (body.kind === 'note') change = addNote(referral, body.text, ctx);
-    else if (body.kind === 'outcome') change = closeWithOutcome(referral, { type: body.type, summary: body.summary, date: body.date }, ctx);
+    else if (body.kind === 'outcome')
+      change = closeWithOutcome(referral, { type: body.type, summary: body.summary, date: body.date }, ctx);
     else {
       const { kind: _kind, ...action } = body;
-      const history = action.type === 'penalty_notice_issued' ? await penaltyNoticeHistory(deps, referral) : penaltyNoticesOf(referral);
-      change = recordAction(referral, action, { ...ctx, penaltyNoticeHistory: history, noticeToImprovePeriodDays: deps.settings().noticeToImprovePeriodDays });
+      const history =
+        action.type === 'penalty_notice_issued'
+          ? await penaltyNoticeHistory(deps, referral)
+          : penaltyNoticesOf(referral);
+      change = recordAction(referral, action, {
+        ...ctx,
+        penaltyNoticeHistory: history,
+        noticeToImprovePeriodDays: deps.settings().noticeToImprovePeriodDays,
+      });
     }
   } catch (err) {
-    if (err instanceof ReferralRuleError) audit.record({ target: `referral:${referral.id}`, outcome: `refused:${err.code}`, upn: referral.upn, urn: referral.urn });
+    if (err instanceof ReferralRuleError)
+      audit.record({
+        target: `referral:${referral.id}`,
+        outcome: `refused:${err.code}`,
+        upn: referral.upn,
+        urn: referral.urn,
+      });
     return ruleRefusal(err);
   }
   return save(deps, caller, change, input.expectedVersion);

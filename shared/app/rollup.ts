@@ -12,7 +12,13 @@
  * aggregate current changes nothing.
  */
 import { createHash } from 'node:crypto';
-import { emptyAggregate, replaceContribution, schoolContribution, type LaAggregate, type SchoolContribution } from '../domain/la-view.js';
+import {
+  emptyAggregate,
+  replaceContribution,
+  schoolContribution,
+  type LaAggregate,
+  type SchoolContribution,
+} from '../domain/la-view.js';
 import type { PupilRow } from '../domain/school-view.js';
 import type { LaFigures } from './ports.js';
 
@@ -51,8 +57,14 @@ export async function rollup(deps: RollupDeps, academicYear: number): Promise<Ro
   const [pointers, held] = await Promise.all([figures.viewPointers(academicYear), figures.aggregate(academicYear)]);
   const rebuild = rebuildNext;
   rebuildNext = false;
-  const agg: LaAggregate = held && !rebuild ? held : { ...emptyAggregate(academicYear), version: held?.version ?? 0, listCounts: held?.listCounts ?? {} };
-  const changed = pointers.filter((p) => agg.sources[p.urn as string] !== p.version).map((p) => p.urn as string).sort();
+  const agg: LaAggregate =
+    held && !rebuild
+      ? held
+      : { ...emptyAggregate(academicYear), version: held?.version ?? 0, listCounts: held?.listCounts ?? {} };
+  const changed = pointers
+    .filter((p) => agg.sources[p.urn as string] !== p.version)
+    .map((p) => p.urn as string)
+    .sort();
   if (changed.length === 0 && held && !rebuild) return { schools: 0, pupils: 0, version: agg.version };
   const seq = agg.version + 1;
   const registry = changed.length ? await figures.schools(changed) : new Map();
@@ -66,7 +78,10 @@ export async function rollup(deps: RollupDeps, academicYear: number): Promise<Ro
   const priorOf = (urn: string): number | undefined => (rebuild ? held?.sources[urn] : agg.sources[urn]);
   const load = (urn: string) => {
     const was = priorOf(urn);
-    const read = Promise.all([figures.schoolView(urn, academicYear), was !== undefined ? figures.contribution(academicYear, urn, was) : undefined]);
+    const read = Promise.all([
+      figures.schoolView(urn, academicYear),
+      was !== undefined ? figures.contribution(academicYear, urn, was) : undefined,
+    ]);
     read.catch(() => undefined); // awaited below; a school not reached (an earlier one failed) must not go unhandled
     return read;
   };
@@ -79,7 +94,8 @@ export async function rollup(deps: RollupDeps, academicYear: number): Promise<Ro
     const school = registry.get(urn);
     const was = priorOf(urn);
     // (A rebuild without it rewrites the school's rows and cells in full, which is always safe.)
-    if (was !== undefined && !old && !rebuild) throw new Error(`the contribution the LA aggregate holds for a school is missing (version ${was})`);
+    if (was !== undefined && !old && !rebuild)
+      throw new Error(`the contribution the LA aggregate holds for a school is missing (version ${was})`);
     const next = schoolContribution(view, view.version, school?.phase, school?.outOfArea === true, digest);
     const rows = view.pupils.filter((r) => old?.rows[r.upn] !== next.rows[r.upn]);
     await Promise.all([
@@ -107,7 +123,9 @@ export async function rollup(deps: RollupDeps, academicYear: number): Promise<Ro
 
 /** The detailed periods whose per-school cells differ between two contributions of a school. */
 function changedSchoolCells(old: SchoolContribution | undefined, next: SchoolContribution) {
-  const before = new Map((old?.periods ?? []).filter((p) => p.detailed).map((p) => [p.period.id, JSON.stringify(p.bySchool)]));
+  const before = new Map(
+    (old?.periods ?? []).filter((p) => p.detailed).map((p) => [p.period.id, JSON.stringify(p.bySchool)]),
+  );
   const out: Array<{ periodId: string; cells?: SchoolContribution['periods'][number]['bySchool'] }> = [];
   for (const p of next.periods) {
     if (!p.detailed) continue;

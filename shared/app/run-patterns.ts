@@ -83,7 +83,6 @@ export interface PatternRunOutcome extends PatternRun {
 
 type Enrolments = Map<string, PatternEnrolment[]>;
 
-
 /** The year to analyse when none is asked for. */
 async function defaultYear(today: string): Promise<number> {
   const year = academicYearOf(today);
@@ -106,10 +105,19 @@ async function digestSchools(
 ): Promise<void> {
   const urns = await listRegisterUrns(academicYear);
   await inParallel(urns, concurrency, async (urn) => {
-    const [register, sources] = await Promise.all([loadRegister(urn, academicYear), calendarSourcesFor(urn, academicYear)]);
+    const [register, sources] = await Promise.all([
+      loadRegister(urn, academicYear),
+      calendarSourcesFor(urn, academicYear),
+    ]);
     // The register in hand gives the exact sessions (AM/PM, closures marked #); the stored day flags stand in for other years.
-    const exact: SchoolSessionDays = sessionDaysFromMarks(academicYear, [...register.pupils.values()].map((p) => p.marks));
-    const calendar = schoolCalendar({ ...sources, registers: [exact, ...(sources.registers ?? []).filter((s) => s.academicYear !== academicYear)] });
+    const exact: SchoolSessionDays = sessionDaysFromMarks(
+      academicYear,
+      [...register.pupils.values()].map((p) => p.marks),
+    );
+    const calendar = schoolCalendar({
+      ...sources,
+      registers: [exact, ...(sources.registers ?? []).filter((s) => s.academicYear !== academicYear)],
+    });
     into.digests.push(schoolPatternDigest({ urn, registers: [register], calendar }, period, settings));
     addPatternEnrolments(register, into.enrolments, keep);
     if (into.pupils) for (const upn of register.pupils.keys()) into.pupils.add(upn);
@@ -117,12 +125,30 @@ async function digestSchools(
 }
 
 /** Pass 1 for the year and the year before (the holiday test's 12-month window and the penalty-notice windows reach back across the summer). */
-async function loadSchools(academicYear: number, period: { from: string; to: string }, settings: PatternSettings, concurrency: number): Promise<{ digests: SchoolPatternDigest[]; enrolments: Enrolments; schools: number }> {
-  const gathered = { digests: [] as SchoolPatternDigest[], enrolments: new Map() as Enrolments, pupils: new Set<string>() };
+async function loadSchools(
+  academicYear: number,
+  period: { from: string; to: string },
+  settings: PatternSettings,
+  concurrency: number,
+): Promise<{ digests: SchoolPatternDigest[]; enrolments: Enrolments; schools: number }> {
+  const gathered = {
+    digests: [] as SchoolPatternDigest[],
+    enrolments: new Map() as Enrolments,
+    pupils: new Set<string>(),
+  };
   await digestSchools(academicYear, period, settings, concurrency, gathered);
   const schools = new Set(gathered.digests.map((d) => d.urn)).size;
-  await digestSchools(academicYear - 1, period, settings, concurrency, { digests: gathered.digests, enrolments: gathered.enrolments }, gathered.pupils);
-  gathered.digests.sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : a.adjacency[0]?.academicYear - b.adjacency[0]?.academicYear));
+  await digestSchools(
+    academicYear - 1,
+    period,
+    settings,
+    concurrency,
+    { digests: gathered.digests, enrolments: gathered.enrolments },
+    gathered.pupils,
+  );
+  gathered.digests.sort((a, b) =>
+    a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : a.adjacency[0]?.academicYear - b.adjacency[0]?.academicYear,
+  );
   return { digests: gathered.digests, enrolments: gathered.enrolments, schools };
 }
 
@@ -139,12 +165,22 @@ export function detectFromDigests(
   const households: HouseholdMember[] = [];
   const exclusions: SchoolCodingExclusion[] = [];
   for (const upn of [...enrolments.keys()].sort()) {
-    const r = pupilPatterns({ upn, enrolments: enrolments.get(upn) as PatternEnrolment[], familyId: familyIds?.get(upn) }, ctx);
+    const r = pupilPatterns(
+      { upn, enrolments: enrolments.get(upn) as PatternEnrolment[], familyId: familyIds?.get(upn) },
+      ctx,
+    );
     findings.push(...r.findings);
     if (r.household) households.push(r.household);
     exclusions.push(...r.codingExclusions);
   }
-  findings.push(...laPatterns(households, digests.flatMap((d) => d.coding), settings, exclusions));
+  findings.push(
+    ...laPatterns(
+      households,
+      digests.flatMap((d) => d.coding),
+      settings,
+      exclusions,
+    ),
+  );
   return findings;
 }
 
@@ -167,13 +203,23 @@ export async function runPatterns(options: RunPatternsOptions = {}): Promise<Pat
   const trigger = options.trigger ?? 'schedule';
   const settings = options.settings ?? patternSettings(runtimeConfig().settings);
   const receivedAt = now.toISOString();
-  await createPatternRun({ runId, trigger, status: 'received', receivedAt, ...(options.requestedBy ? { requestedBy: options.requestedBy } : {}) });
+  await createPatternRun({
+    runId,
+    trigger,
+    status: 'received',
+    receivedAt,
+    ...(options.requestedBy ? { requestedBy: options.requestedBy } : {}),
+  });
   const run = (await getPatternRun(runId)) as PatternRun;
 
   const started = Date.now();
   const lease = await acquirePatternsLease(runId, new Date(started), new Date(started + LEASE_MS));
   if (!lease.acquired) {
-    const failed = { status: 'failed' as const, finishedAt: new Date().toISOString(), error: `another patterns run (${lease.heldBy}) was in progress; this one did not start` };
+    const failed = {
+      status: 'failed' as const,
+      finishedAt: new Date().toISOString(),
+      error: `another patterns run (${lease.heldBy}) was in progress; this one did not start`,
+    };
     await updatePatternRun(runId, failed);
     logger.warn('patterns run not started: another run holds the lease', { runId, heldBy: lease.heldBy });
     return { ...run, ...failed };
@@ -188,7 +234,12 @@ export async function runPatterns(options: RunPatternsOptions = {}): Promise<Pat
     await updatePatternRun(runId, { status: 'running', startedAt, academicYear, period });
     logger.info('patterns run started', { runId, trigger, academicYear });
 
-    const { digests, enrolments, schools } = await loadSchools(academicYear, period, settings, options.concurrency ?? 8);
+    const { digests, enrolments, schools } = await loadSchools(
+      academicYear,
+      period,
+      settings,
+      options.concurrency ?? 8,
+    );
     const loaded = Date.now();
     const findings = detectFromDigests(digests, enrolments, period, settings, options.familyIds);
     const usage = process.memoryUsage();
@@ -201,23 +252,48 @@ export async function runPatterns(options: RunPatternsOptions = {}): Promise<Pat
     const flags = pupilFlagsOf(findings);
     await putPupilPatternFlags(runId, flags);
     if (!(await publishLatestPatterns({ runId, finishedAt, academicYear, period }))) {
-      throw new Error('the run lost its lease before publishing (it ran past the lease); its results were not made current');
+      throw new Error(
+        'the run lost its lease before publishing (it ran past the lease); its results were not made current',
+      );
     }
     const stored = Date.now();
     const done: Partial<PatternRun> = {
       status: 'succeeded',
       finishedAt: new Date(stored).toISOString(),
-      timings: { loadMs: loaded - started, detectMs: detected - loaded, storeMs: stored - detected, totalMs: stored - started },
+      timings: {
+        loadMs: loaded - started,
+        detectMs: detected - loaded,
+        storeMs: stored - detected,
+        totalMs: stored - started,
+      },
       counts: { findings: countsOf(findings), pupilsAnalysed, schoolsAnalysed: schools, pupilsFlagged: flags.size },
     };
     await updatePatternRun(runId, done);
-    logger.info('patterns run succeeded', { runId, ...done.timings, ...done.counts?.findings, pupilsAnalysed, schools, heapUsedMb: mb(usage.heapUsed) });
-    return { ...run, startedAt, academicYear, period, ...done, memory: { heapUsedMb: mb(usage.heapUsed), rssMb: mb(usage.rss) } };
+    logger.info('patterns run succeeded', {
+      runId,
+      ...done.timings,
+      ...done.counts?.findings,
+      pupilsAnalysed,
+      schools,
+      heapUsedMb: mb(usage.heapUsed),
+    });
+    return {
+      ...run,
+      startedAt,
+      academicYear,
+      period,
+      ...done,
+      memory: { heapUsedMb: mb(usage.heapUsed), rssMb: mb(usage.rss) },
+    };
   } catch (err) {
     const error = errorSummary(err);
     logger.error('patterns run failed', { runId, error });
     await releasePatternsLease(runId).catch(() => undefined);
-    await updatePatternRun(runId, { status: 'failed', finishedAt: new Date().toISOString(), error: `${error.name}: ${error.message}` }).catch(() => undefined);
+    await updatePatternRun(runId, {
+      status: 'failed',
+      finishedAt: new Date().toISOString(),
+      error: `${error.name}: ${error.message}`,
+    }).catch(() => undefined);
     throw err;
   }
 }

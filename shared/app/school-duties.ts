@@ -22,23 +22,46 @@ export interface DutiesDeps {
  * of returns (apply-return.ts) opens it once, after applying its first return of the year, notes
  * each return after applying it, and closes it once: the same document as one return at a time.
  */
-export async function openDuties(deps: DutiesDeps, register: SchoolRegister, receivedAt: string): Promise<SchoolDuties> {
+export async function openDuties(
+  deps: DutiesDeps,
+  register: SchoolRegister,
+  receivedAt: string,
+): Promise<SchoolDuties> {
   const { urn, academicYear } = register;
   const doc = await deps.duties.get(urn, academicYear);
   if (doc) return doc;
   // First return of the year: which pupils continue from last year, and since when the service holds the school.
-  const [before, previousDoc] = await Promise.all([deps.registers.load(urn, academicYear - 1), deps.duties.get(urn, academicYear - 1)]);
-  const continuing = [...before.pupils.values()].filter((p) => p.leavingDate === undefined).map((p) => p.upn).sort();
+  const [before, previousDoc] = await Promise.all([
+    deps.registers.load(urn, academicYear - 1),
+    deps.duties.get(urn, academicYear - 1),
+  ]);
+  const continuing = [...before.pupils.values()]
+    .filter((p) => p.leavingDate === undefined)
+    .map((p) => p.upn)
+    .sort();
   let earliest: string | undefined = previousDoc?.heldFrom;
-  for (const p of [...before.pupils.values(), ...register.pupils.values()]) if (earliest === undefined || p.firstListed < earliest) earliest = p.firstListed;
+  for (const p of [...before.pupils.values(), ...register.pupils.values()])
+    if (earliest === undefined || p.firstListed < earliest) earliest = p.firstListed;
   return {
-    urn, academicYear, heldFrom: earliest ?? todayInEngland(new Date(receivedAt)), continuing,
-    notices: { urn, academicYear, pupils: {} }, entries: [], deletions: [], partTimeTimetables: [], computedAt: receivedAt,
+    urn,
+    academicYear,
+    heldFrom: earliest ?? todayInEngland(new Date(receivedAt)),
+    continuing,
+    notices: { urn, academicYear, pupils: {} },
+    entries: [],
+    deletions: [],
+    partTimeTimetables: [],
+    computedAt: receivedAt,
   } satisfies SchoolDuties;
 }
 
 /** What one return (its rows just applied to `register`) told the LA, and when. */
-export function noteDuties(doc: SchoolDuties, register: SchoolRegister, rows: readonly DeletionDetails[], receivedAt: string): void {
+export function noteDuties(
+  doc: SchoolDuties,
+  register: SchoolRegister,
+  rows: readonly DeletionDetails[],
+  receivedAt: string,
+): void {
   for (const p of register.pupils.values()) if (p.firstListed < doc.heldFrom) doc.heldFrom = p.firstListed;
   noteReturn(doc.notices, register, rows, todayInEngland(new Date(receivedAt)));
 }
@@ -47,7 +70,13 @@ export function noteDuties(doc: SchoolDuties, register: SchoolRegister, rows: re
 export async function closeDuties(deps: DutiesDeps, doc: SchoolDuties, register: SchoolRegister): Promise<void> {
   const calendar = schoolCalendar(await deps.duties.calendarSources(register.urn, register.academicYear));
   const schoolDays = (from: string, to: string) => (to > from ? countSchoolDays(calendar, addDays(from, 1), to) : 0);
-  const changes = rollChanges({ register, continuing: new Set(doc.continuing), notices: doc.notices, heldFrom: doc.heldFrom, schoolDays });
+  const changes = rollChanges({
+    register,
+    continuing: new Set(doc.continuing),
+    notices: doc.notices,
+    heldFrom: doc.heldFrom,
+    schoolDays,
+  });
   doc.entries = changes.entries;
   doc.deletions = changes.deletions;
   doc.partTimeTimetables = partTimeTimetables(register, sessionDays(register));

@@ -34,7 +34,10 @@ const EXT = { csv: 'csv', ctf: 'xml' } as const;
 const CONTENT_TYPE = { csv: 'text/csv', ctf: 'application/xml' } as const;
 
 /** The file's name in storage, by its format. */
-export function returnFileName(r: Pick<ReturnRecord, 'returnId' | 'format'>): { filename: string; contentType: string } {
+export function returnFileName(r: Pick<ReturnRecord, 'returnId' | 'format'>): {
+  filename: string;
+  contentType: string;
+} {
   return { filename: `${r.returnId}.${EXT[r.format]}`, contentType: CONTENT_TYPE[r.format] };
 }
 
@@ -53,25 +56,49 @@ async function mayUpload(deps: ReturnDeps, principal: Principal, urn: string): P
 /** A file refused at the door, as the parser and the checks here describe it (its report keeps the HTTP status). */
 type DoorRefusal = FileError;
 
-const REFUSAL_OF_STATUS: Record<FileError['status'], RefusalKind> = { 400: 'invalid', 403: 'forbidden', 413: 'too_large', 415: 'unsupported', 422: 'unacceptable' };
+const REFUSAL_OF_STATUS: Record<FileError['status'], RefusalKind> = {
+  400: 'invalid',
+  403: 'forbidden',
+  413: 'too_large',
+  415: 'unsupported',
+  422: 'unacceptable',
+};
 
 /** Keep a file refused at the door, with its report, and refuse with the return id it was kept under. */
-async function quarantine(deps: ReturnDeps, { principal, audit }: Caller, body: Buffer, format: ReturnFormat, urn: string, p: DoorRefusal) {
+async function quarantine(
+  deps: ReturnDeps,
+  { principal, audit }: Caller,
+  body: Buffer,
+  format: ReturnFormat,
+  urn: string,
+  p: DoorRefusal,
+) {
   const returnId = newId('r');
   const receivedAt = new Date().toISOString();
   const objectKey = paths.quarantined(urn, returnId, EXT[format]);
   await deps.files.put('quarantine', objectKey, body, CONTENT_TYPE[format]);
   await deps.files.putJson('quarantine', paths.quarantineReport(urn, returnId), { returnId, error: p });
   await deps.returns.create({
-    returnId, urn, status: 'rejected', format, bytes: body.length, receivedAt, processedAt: receivedAt,
-    uploadedBy: uploaderOf(principal), objectKey,
+    returnId,
+    urn,
+    status: 'rejected',
+    format,
+    bytes: body.length,
+    receivedAt,
+    processedAt: receivedAt,
+    uploadedBy: uploaderOf(principal),
+    objectKey,
     rejection: { title: p.title, detail: p.detail },
     errors: (p.errors ?? []).slice(0, LIMITS.maxInlineRowErrors),
     counts: { rows: 0, accepted: 0, rejected: 0 },
   });
   audit.record({ target: `return:${returnId}`, outcome: `rejected:${p.status}` });
   recordMetric(METRIC.returnsRejected, 1);
-  return refuse(REFUSAL_OF_STATUS[p.status], p.detail, { title: p.title, ...(p.errors ? { errors: p.errors.slice(0, 100) } : {}), extra: { returnId, code: p.code } });
+  return refuse(REFUSAL_OF_STATUS[p.status], p.detail, {
+    title: p.title,
+    ...(p.errors ? { errors: p.errors.slice(0, 100) } : {}),
+    extra: { returnId, code: p.code },
+  });
 }
 
 export interface SubmittedReturn {
@@ -81,14 +108,20 @@ export interface SubmittedReturn {
 }
 
 /** Check a file sent through the API, keep it, and hand it to the ingest. */
-export async function submitReturn(deps: ReturnDeps, caller: Caller, input: { format: ReturnFormat; body: Buffer }): Promise<Outcome<SubmittedReturn>> {
+export async function submitReturn(
+  deps: ReturnDeps,
+  caller: Caller,
+  input: { format: ReturnFormat; body: Buffer },
+): Promise<Outcome<SubmittedReturn>> {
   const { principal, audit } = caller;
   const { format, body } = input;
   const fallbackUrn = principal.urn ?? 'unknown';
   if (body.length > LIMITS.maxDirectUploadBytes) {
     // Kept like any refused file, so the school can see it arrived.
     return quarantine(deps, caller, body, format, fallbackUrn, {
-      status: 413, code: 'too_large', title: 'Payload too large',
+      status: 413,
+      code: 'too_large',
+      title: 'Payload too large',
       detail: `This file is ${body.length} bytes; files over ${LIMITS.maxDirectUploadBytes} bytes go through POST /v1/returns/uploads (a presigned upload).`,
     });
   }
@@ -98,17 +131,28 @@ export async function submitReturn(deps: ReturnDeps, caller: Caller, input: { fo
   if (!parsed.ok) return quarantine(deps, caller, body, format, fallbackUrn, parsed.error);
   if (urns.size > 1) {
     return quarantine(deps, caller, body, format, fallbackUrn, {
-      status: 422, code: 'several_schools', title: 'One school per return',
+      status: 422,
+      code: 'several_schools',
+      title: 'One school per return',
       detail: `A return holds one school's register; this file has rows for ${urns.size} URNs (${[...urns].slice(0, 5).join(', ')}). Send one file per school.`,
     });
   }
   const urn = [...urns][0] ?? parsed.rows[0]?.urn;
-  if (!urn) return quarantine(deps, caller, body, format, fallbackUrn, { status: 422, code: 'no_rows', title: 'No usable rows', detail: 'No row of this file has a valid URN.', errors: parsed.errors });
+  if (!urn)
+    return quarantine(deps, caller, body, format, fallbackUrn, {
+      status: 422,
+      code: 'no_rows',
+      title: 'No usable rows',
+      detail: 'No row of this file has a valid URN.',
+      errors: parsed.errors,
+    });
   if (!(await mayUpload(deps, principal, urn))) {
     // Kept and listed under the uploader, never under the school it names (issue 15): that school
     // would otherwise see, in its own list, a file it never sent.
     return quarantine(deps, caller, body, format, fallbackUrn, {
-      status: 403, code: 'urn_not_permitted', title: 'Forbidden',
+      status: 403,
+      code: 'urn_not_permitted',
+      title: 'Forbidden',
       detail: isVirtualSchool(principal)
         ? `The Virtual School may send returns only for schools outside the LA; ${urn} is not registered as out of area.`
         : `This token may not send returns for URN ${urn}.`,
@@ -116,11 +160,22 @@ export async function submitReturn(deps: ReturnDeps, caller: Caller, input: { fo
   }
   const returnId = newId('r');
   const objectKey = paths.rawReturn(urn, returnId, EXT[format]);
-  await deps.returns.create({ returnId, urn, status: 'received', format, bytes: body.length, receivedAt: new Date().toISOString(), uploadedBy: uploaderOf(principal), objectKey });
+  await deps.returns.create({
+    returnId,
+    urn,
+    status: 'received',
+    format,
+    bytes: body.length,
+    receivedAt: new Date().toISOString(),
+    uploadedBy: uploaderOf(principal),
+    objectKey,
+  });
   try {
     await deps.files.put('returns', objectKey, body, CONTENT_TYPE[format], { 'return-id': returnId });
   } catch (err) {
-    await deps.returns.setStatus(returnId, 'rejected', { rejection: { title: 'Not stored', detail: 'The file could not be stored; send it again.' } });
+    await deps.returns.setStatus(returnId, 'rejected', {
+      rejection: { title: 'Not stored', detail: 'The file could not be stored; send it again.' },
+    });
     throw err;
   }
   audit.record({ target: `return:${returnId}`, outcome: 'received', urn });
@@ -137,7 +192,11 @@ export interface ReturnUpload {
 const UPLOAD_EXPIRES_SECONDS = 900;
 
 /** A presigned upload for a file too large for the API (up to 200 MB); the ingest checks it on arrival. */
-export async function presignReturnUpload(deps: ReturnDeps, { principal, audit }: Caller, input: { urn: string; format: ReturnFormat; bytes: number }): Promise<Outcome<ReturnUpload>> {
+export async function presignReturnUpload(
+  deps: ReturnDeps,
+  { principal, audit }: Caller,
+  input: { urn: string; format: ReturnFormat; bytes: number },
+): Promise<Outcome<ReturnUpload>> {
   if (!(await mayUpload(deps, principal, input.urn))) {
     audit.record({ target: `school:${input.urn}`, outcome: 'rejected:403', urn: input.urn });
     return refuse('forbidden', `This token may not send returns for URN ${input.urn}.`);
@@ -147,9 +206,20 @@ export async function presignReturnUpload(deps: ReturnDeps, { principal, audit }
   const contentType = CONTENT_TYPE[input.format];
   const uploadUrl = await deps.files.uploadUrl('returns', objectKey, contentType, input.bytes, UPLOAD_EXPIRES_SECONDS);
   await deps.returns.create({
-    returnId, urn: input.urn, status: 'awaiting_upload', format: input.format, bytes: input.bytes, receivedAt: new Date().toISOString(),
-    uploadedBy: uploaderOf(principal), objectKey,
+    returnId,
+    urn: input.urn,
+    status: 'awaiting_upload',
+    format: input.format,
+    bytes: input.bytes,
+    receivedAt: new Date().toISOString(),
+    uploadedBy: uploaderOf(principal),
+    objectKey,
   });
   audit.record({ target: `return:${returnId}`, outcome: 'awaiting_upload', urn: input.urn });
-  return done({ returnId, uploadUrl, contentType, expiresAt: new Date(Date.now() + UPLOAD_EXPIRES_SECONDS * 1000).toISOString() });
+  return done({
+    returnId,
+    uploadUrl,
+    contentType,
+    expiresAt: new Date(Date.now() + UPLOAD_EXPIRES_SECONDS * 1000).toISOString(),
+  });
 }

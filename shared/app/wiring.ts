@@ -161,7 +161,11 @@ export const storedCalendars: Calendars = {
   putImport: (record) => putCalendarImport(record),
 };
 
-export const storedRegistry: Registry = { upsert: (urn, fields) => upsertSchool(urn, fields), requestRollup: (year) => requestRollup(year), laCode: () => runtimeConfig().laCode };
+export const storedRegistry: Registry = {
+  upsert: (urn, fields) => upsertSchool(urn, fields),
+  requestRollup: (year) => requestRollup(year),
+  laCode: () => runtimeConfig().laCode,
+};
 
 // ---- Applying a return and rolling up the LA (the ingest and rollup Lambdas; issue 16) ------------
 // (Their imports are kept with them, so this block and the API's adapters change apart.)
@@ -176,10 +180,29 @@ import { loadRegister, saveRegister } from '../store/registers.js';
 import { unfinishedBefore, waitingAfter } from '../store/returns.js';
 import { putSessionDays } from '../store/schools.js';
 import {
-  deleteContribution, getContribution, getLaAggregate, getSchoolView, getSchoolViewPointer, listSchoolViewPointers, putContribution, putLaAggregate, putSchoolCells, putSchoolView,
+  deleteContribution,
+  getContribution,
+  getLaAggregate,
+  getSchoolView,
+  getSchoolViewPointer,
+  listSchoolViewPointers,
+  putContribution,
+  putLaAggregate,
+  putSchoolCells,
+  putSchoolView,
 } from '../store/views.js';
 import type { ApplyReturnDeps } from './apply-return.js';
-import type { CareIndexSource, DutiesStore, IdentityReviews, LaFigures, PupilStore, ReceivedFiles, ReceivedReturns, SchoolDerived, SchoolRegisters } from './ports.js';
+import type {
+  CareIndexSource,
+  DutiesStore,
+  IdentityReviews,
+  LaFigures,
+  PupilStore,
+  ReceivedFiles,
+  ReceivedReturns,
+  SchoolDerived,
+  SchoolRegisters,
+} from './ports.js';
 
 export const storedReceivedReturns: ReceivedReturns = {
   ...storedReturns,
@@ -195,7 +218,13 @@ export const storedReceivedFiles: ReceivedFiles = {
   read: (bucket, key) => getBlob(bucket, key),
   quarantine: async (urn, returnId, ext, file, report) => {
     const bucket = bucketOf('quarantine');
-    if (file) await putBlob(bucket, paths.quarantined(urn, returnId, ext), file.body, file.contentType ?? 'application/octet-stream');
+    if (file)
+      await putBlob(
+        bucket,
+        paths.quarantined(urn, returnId, ext),
+        file.body,
+        file.contentType ?? 'application/octet-stream',
+      );
     await putJson(bucket, paths.quarantineReport(urn, returnId), report);
   },
   putRowErrors: async (returnId, errors) => {
@@ -203,7 +232,10 @@ export const storedReceivedFiles: ReceivedFiles = {
   },
 };
 
-export const storedRegisters: SchoolRegisters = { load: (urn, year) => loadRegister(urn, year), save: (register) => saveRegister(register) };
+export const storedRegisters: SchoolRegisters = {
+  load: (urn, year) => loadRegister(urn, year),
+  save: (register) => saveRegister(register),
+};
 
 export const storedPupilStore: PupilStore = {
   where: () => `${optionalSetting('AWS_ENDPOINT_URL_DYNAMODB') ?? ''}|${optionalSetting('TABLE_NAME') ?? ''}`,

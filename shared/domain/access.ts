@@ -51,15 +51,60 @@ export type Capability = (typeof ALL_CAPABILITIES)[number];
  * detector runs) and deliberately has no access to pupil-level data.
  */
 const CAPABILITIES: Readonly<Record<Role, ReadonlySet<Capability>>> = {
-  school: new Set<Capability>(['upload_return', 'read_return', 'read_pupil', 'list_pupils', 'read_metrics', 'read_schools', 'create_referral', 'read_referrals', 'read_admission_register', 'read_data_quality']),
-  la_officer: new Set<Capability>([
-    'upload_return', 'read_return', 'read_pupil', 'list_pupils', 'read_metrics', 'read_schools', 'import_cohorts',
-    'read_patterns', 'create_referral', 'read_referrals', 'work_referrals', 'review_identities', 'read_admission_register', 'read_social_worker_absences', 'read_data_quality', 'read_enforcement',
+  school: new Set<Capability>([
+    'upload_return',
+    'read_return',
+    'read_pupil',
+    'list_pupils',
+    'read_metrics',
+    'read_schools',
+    'create_referral',
+    'read_referrals',
+    'read_admission_register',
+    'read_data_quality',
   ]),
-  vsh: new Set<Capability>(['upload_return', 'read_return', 'read_pupil', 'list_pupils', 'read_metrics', 'read_schools', 'read_patterns', 'create_referral', 'read_referrals', 'read_social_worker_absences']),
+  la_officer: new Set<Capability>([
+    'upload_return',
+    'read_return',
+    'read_pupil',
+    'list_pupils',
+    'read_metrics',
+    'read_schools',
+    'import_cohorts',
+    'read_patterns',
+    'create_referral',
+    'read_referrals',
+    'work_referrals',
+    'review_identities',
+    'read_admission_register',
+    'read_social_worker_absences',
+    'read_data_quality',
+    'read_enforcement',
+  ]),
+  vsh: new Set<Capability>([
+    'upload_return',
+    'read_return',
+    'read_pupil',
+    'list_pupils',
+    'read_metrics',
+    'read_schools',
+    'read_patterns',
+    'create_referral',
+    'read_referrals',
+    'read_social_worker_absences',
+  ]),
   // No read_return: a return's row errors name pupils by UPN, and the admin role holds no pupil data.
   // manage_people: who gets notifications (addresses, role, school); read_outbox: what was sent, and failures.
-  admin: new Set<Capability>(['read_schools', 'import_cohorts', 'manage_calendars', 'manage_registry', 'read_audit', 'run_patterns', 'manage_people', 'read_outbox']),
+  admin: new Set<Capability>([
+    'read_schools',
+    'import_cohorts',
+    'manage_calendars',
+    'manage_registry',
+    'read_audit',
+    'run_patterns',
+    'manage_people',
+    'read_outbox',
+  ]),
 };
 
 export function can(p: Principal, capability: Capability): boolean {
@@ -76,7 +121,7 @@ export function isCapability(s: unknown): s is Capability {
  */
 export function refusalOf(p: Principal, access: Capability | 'any'): string | undefined {
   if (access !== 'any' && !can(p, access)) return `The ${p.role} role may not do this.`;
-  if (p.role === 'school' && !p.urn) return 'A school token must carry the school\'s URN.';
+  if (p.role === 'school' && !p.urn) return "A school token must carry the school's URN.";
   return undefined;
 }
 
@@ -110,7 +155,10 @@ export function inVirtualSchool(everCohorts: readonly string[]): boolean {
  * Whether the principal may read a pupil, given the URNs of the pupil's enrolments and the cohorts
  * the pupil was in at any time in the period.
  */
-export function mayReadPupil(p: Principal, pupil: { urns: readonly string[]; everCohorts: readonly string[] }): boolean {
+export function mayReadPupil(
+  p: Principal,
+  pupil: { urns: readonly string[]; everCohorts: readonly string[] },
+): boolean {
   switch (p.role) {
     case 'school':
       return p.urn !== undefined && pupil.urns.includes(p.urn);
@@ -131,13 +179,21 @@ export function mayReadPupil(p: Principal, pupil: { urns: readonly string[]; eve
  */
 export type PupilReadScope = { kind: 'all' } | { kind: 'own'; urn: string } | { kind: 'none' };
 
-export function pupilReadScope(p: Principal, pupil: { urns: readonly string[]; everCohorts: readonly string[] }): PupilReadScope {
+export function pupilReadScope(
+  p: Principal,
+  pupil: { urns: readonly string[]; everCohorts: readonly string[] },
+): PupilReadScope {
   if (!mayReadPupil(p, pupil)) return { kind: 'none' };
   return p.role === 'school' ? { kind: 'own', urn: p.urn as string } : { kind: 'all' };
 }
 
 /** Flags computed on a pupil's figures across all schools: a school sees its own PA/SA instead. */
-const COMBINED_ATTENDANCE_FLAGS: readonly FlagType[] = ['persistent_absence', 'severe_absence', 'at_risk_pa', 'emerging_pa'];
+const COMBINED_ATTENDANCE_FLAGS: readonly FlagType[] = [
+  'persistent_absence',
+  'severe_absence',
+  'at_risk_pa',
+  'emerging_pa',
+];
 
 /**
  * The flags a school is shown on its own pupil: only the types the LA shares with schools
@@ -146,7 +202,12 @@ const COMBINED_ATTENDANCE_FLAGS: readonly FlagType[] = ['persistent_absence', 's
  * school). Flags computed on combined figures (PA, SA, at risk, emerging PA) are shown only when this
  * school is the only one with the child that year, when they are its own figures.
  */
-export function flagsForSchool(flags: readonly PupilFlag[], urn: string, shared: readonly string[], soleSchool = false): PupilFlag[] {
+export function flagsForSchool(
+  flags: readonly PupilFlag[],
+  urn: string,
+  shared: readonly string[],
+  soleSchool = false,
+): PupilFlag[] {
   return flags
     .filter((f) => (COMBINED_ATTENDANCE_FLAGS.includes(f.type) ? soleSchool : shared.includes(f.type)))
     .map((f) => {
@@ -287,7 +348,11 @@ export function everInVirtualSchool(years: Iterable<{ everCohorts: readonly stri
  * pupils (never a school's coding) whose every pupil it holds (`held`); other roles with the
  * capability, every finding.
  */
-export function mayListFinding(p: Principal, finding: { type: string; upns: readonly string[] }, held: (upn: string) => boolean): boolean {
+export function mayListFinding(
+  p: Principal,
+  finding: { type: string; upns: readonly string[] },
+  held: (upn: string) => boolean,
+): boolean {
   if (p.role !== 'vsh') return true;
   return finding.type !== 'school_coding' && finding.upns.every(held);
 }
@@ -348,7 +413,10 @@ export function defaultMetricsCohort(p: Principal): 'cla' | 'all' {
  * The metrics scope a request is about: a school's token always reads its own school (the URN it
  * names, else its own); other roles the scope and school they asked for (a URN alone means that school).
  */
-export function metricsScope(p: Principal, asked: { scope?: 'la' | 'school'; urn?: string }): { scope: 'la' | 'school'; urn: string | undefined } {
+export function metricsScope(
+  p: Principal,
+  asked: { scope?: 'la' | 'school'; urn?: string },
+): { scope: 'la' | 'school'; urn: string | undefined } {
   if (p.role === 'school') return { scope: 'school', urn: asked.urn ?? p.urn };
   return { scope: asked.scope ?? (asked.urn ? 'school' : 'la'), urn: asked.urn };
 }

@@ -33,16 +33,22 @@ import { rowSpanOf, type RegisterPupil, type SchoolRegister } from './register.j
  * as codes a return may carry in `deletion_ground`, each with its plain description.
  */
 export const DELETION_GROUNDS = {
-  school_attendance_order: 'registered under a school attendance order that the LA has revoked or amended to name another school',
+  school_attendance_order:
+    'registered under a school attendance order that the LA has revoked or amended to name another school',
   registered_at_another_school: 'registered at another school (not dual registration)',
-  dual_registration_ended: 'dual registration: no longer to attend this school, or the other school ended the arrangement',
-  elective_home_education: 'the parent has told the school in writing that the child is being educated otherwise than at school',
+  dual_registration_ended:
+    'dual registration: no longer to attend this school, or the other school ended the arrangement',
+  elective_home_education:
+    'the parent has told the school in writing that the child is being educated otherwise than at school',
   moved_away: 'has ceased to attend and no longer lives within a reasonable distance of the school',
-  leave_not_returned: 'did not return within 10 school days of the end of a leave of absence, and enquiries have failed',
+  leave_not_returned:
+    'did not return within 10 school days of the end of a leave of absence, and enquiries have failed',
   medically_unfit: 'certified as unlikely to be fit to attend before ceasing to be of compulsory school age',
-  continuous_absence: 'continuously absent for 20 school days or more, and the school and LA jointly cannot find where the child is',
+  continuous_absence:
+    'continuously absent for 20 school days or more, and the school and LA jointly cannot find where the child is',
   died: 'has died',
-  ceased_compulsory_school_age: 'will cease to be of compulsory school age before the school next meets and will not continue at the school',
+  ceased_compulsory_school_age:
+    'will cease to be of compulsory school age before the school next meets and will not continue at the school',
   permanently_excluded: 'permanently excluded',
   nursery_not_continuing: 'admitted to the nursery class and not continuing into reception',
   custody: 'in custody for more than four months and not expected to return',
@@ -62,9 +68,14 @@ export type DestinationKind = (typeof DESTINATION_KINDS)[number];
 export type Destination = string;
 
 const DESTINATION_WORDS: Readonly<Record<string, DestinationKind>> = {
-  EHE: 'elective_home_education', ELECTIVE_HOME_EDUCATION: 'elective_home_education', HOME_EDUCATION: 'elective_home_education',
-  ABROAD: 'another_country', ANOTHER_COUNTRY: 'another_country', OVERSEAS: 'another_country',
-  UNKNOWN: 'unknown', NOT_KNOWN: 'unknown',
+  EHE: 'elective_home_education',
+  ELECTIVE_HOME_EDUCATION: 'elective_home_education',
+  HOME_EDUCATION: 'elective_home_education',
+  ABROAD: 'another_country',
+  ANOTHER_COUNTRY: 'another_country',
+  OVERSEAS: 'another_country',
+  UNKNOWN: 'unknown',
+  NOT_KNOWN: 'unknown',
 };
 
 /**
@@ -72,13 +83,19 @@ const DESTINATION_WORDS: Readonly<Record<string, DestinationKind>> = {
  * country) or UNKNOWN (case-insensitive; spaces and hyphens as underscores). Undefined when invalid.
  */
 export function parseDestination(raw: string): Destination | undefined {
-  const v = raw.trim().toUpperCase().replace(/[\s-]+/g, '_');
+  const v = raw
+    .trim()
+    .toUpperCase()
+    .replace(/[\s-]+/g, '_');
   if (/^\d{6}$/.test(v)) return v;
   return DESTINATION_WORDS[v];
 }
 
 export function parseDeletionGround(raw: string): DeletionGround | undefined {
-  const v = raw.trim().toLowerCase().replace(/[\s-]+/g, '_');
+  const v = raw
+    .trim()
+    .toLowerCase()
+    .replace(/[\s-]+/g, '_');
   return isDeletionGround(v) ? v : undefined;
 }
 
@@ -111,7 +128,12 @@ export interface DeletionDetails {
  * applied to `register`. Idempotent: applying the same return again changes nothing. Mutates and
  * returns `notices`.
  */
-export function noteReturn(notices: RollNotices, register: SchoolRegister, rows: readonly DeletionDetails[], receivedOn: string): RollNotices {
+export function noteReturn(
+  notices: RollNotices,
+  register: SchoolRegister,
+  rows: readonly DeletionDetails[],
+  receivedOn: string,
+): RollNotices {
   const listed = new Set<string>();
   let latestRowDate = '';
   const stated = new Map<string, DeletionDetails>();
@@ -232,7 +254,12 @@ function topYearGroup(register: SchoolRegister): number | undefined {
 }
 
 /** Whether a deletion is at a standard transition point (exempt from the notification duty). */
-export function isStandardTransition(yearGroup: string | undefined, leavingDate: string, academicYear: number, top: number | undefined): boolean {
+export function isStandardTransition(
+  yearGroup: string | undefined,
+  leavingDate: string,
+  academicYear: number,
+  top: number | undefined,
+): boolean {
   if (yearGroup === undefined) return false;
   const n = Number(yearGroup);
   if (!Number.isInteger(n) || (n !== top && n !== 11)) return false;
@@ -257,7 +284,8 @@ export function rollChanges(input: RollChangesInput): RollChanges {
   }
   const schoolDaysListedAfter = (date: string): number => {
     let n = 0;
-    for (let d = dayOfAcademicYear(date) + 1; d < DAYS_PER_YEAR_SLOT && n < DERIVED_DELETION_DAYS; d++) n += listedDays[d];
+    for (let d = dayOfAcademicYear(date) + 1; d < DAYS_PER_YEAR_SLOT && n < DERIVED_DELETION_DAYS; d++)
+      n += listedDays[d];
     return n;
   };
 
@@ -267,13 +295,19 @@ export function rollChanges(input: RollChangesInput): RollChanges {
     const notice = notices.pupils[p.upn];
     // New entries.
     const entryDate = p.admissionDate ?? p.firstListed;
-    const isNew = entryDate >= yearStart && entryDate <= yearEnd && !(p.admissionDate === undefined && continuing?.has(p.upn))
-      && (p.admissionDate !== undefined ? entryDate >= heldFrom : entryDate > heldFrom);
+    const isNew =
+      entryDate >= yearStart &&
+      entryDate <= yearEnd &&
+      !(p.admissionDate === undefined && continuing?.has(p.upn)) &&
+      (p.admissionDate !== undefined ? entryDate >= heldFrom : entryDate > heldFrom);
     if (isNew) {
       const notifiedOn = notice?.listedOn;
       const days = notifiedOn !== undefined ? schoolDays(entryDate, notifiedOn) : undefined;
       entries.push({
-        ...pupilOf(p), urn: register.urn, entryDate, source: p.admissionDate !== undefined ? 'stated' : 'derived',
+        ...pupilOf(p),
+        urn: register.urn,
+        entryDate,
+        source: p.admissionDate !== undefined ? 'stated' : 'derived',
         ...(notifiedOn !== undefined ? { notifiedOn, schoolDaysToNotice: days } : {}),
         timeliness: days === undefined ? 'unknown' : days <= NEW_ENTRY_NOTICE_SCHOOL_DAYS ? 'on_time' : 'late',
       });
@@ -295,15 +329,27 @@ export function rollChanges(input: RollChangesInput): RollChanges {
     const standardTransition = isStandardTransition(p.yearGroup, leavingDate, year, top);
     const leaving = source === 'stated' ? notice?.leaving : undefined;
     deletions.push({
-      ...pupilOf(p), urn: register.urn, leavingDate, source,
+      ...pupilOf(p),
+      urn: register.urn,
+      leavingDate,
+      source,
       ...(leaving?.ground !== undefined ? { ground: leaving.ground } : {}),
       ...(leaving?.destination !== undefined ? { destination: leaving.destination } : {}),
       ...(notifiedOn !== undefined ? { notifiedOn } : {}),
       standardTransition,
-      timeliness: standardTransition ? 'exempt' : notifiedOn === undefined ? 'unknown' : notifiedOn <= leavingDate ? 'on_time' : 'late',
+      timeliness: standardTransition
+        ? 'exempt'
+        : notifiedOn === undefined
+          ? 'unknown'
+          : notifiedOn <= leavingDate
+            ? 'on_time'
+            : 'late',
     });
   }
-  const byDate = <T extends { upn: string }>(date: (t: T) => string) => (a: T, b: T) => (date(a) < date(b) ? -1 : date(a) > date(b) ? 1 : a.upn < b.upn ? -1 : 1);
+  const byDate =
+    <T extends { upn: string }>(date: (t: T) => string) =>
+    (a: T, b: T) =>
+      date(a) < date(b) ? -1 : date(a) > date(b) ? 1 : a.upn < b.upn ? -1 : 1;
   entries.sort(byDate((e) => e.entryDate));
   deletions.sort(byDate((d) => d.leavingDate));
   return { entries, deletions };

@@ -34,13 +34,7 @@
  * weekday: a normal weekend is not a break; a bank-holiday weekend is; a 2-day closure midweek is not.
  */
 import { DEFAULT_LA_SETTINGS } from '../config.js';
-import {
-  academicYearLength,
-  academicYearStart,
-  dayNumber,
-  DAYS_PER_YEAR_SLOT,
-  fromDayNumber,
-} from './dates.js';
+import { academicYearLength, academicYearStart, dayNumber, DAYS_PER_YEAR_SLOT, fromDayNumber } from './dates.js';
 
 export const AM_SESSION = 1;
 export const PM_SESSION = 2;
@@ -170,7 +164,9 @@ export class SchoolCalendar {
     const closures = sources.closures ?? [];
     this.own = closures.filter((c) => c.urn && c.urn === this.urn).map(toDays);
     this.la = closures.filter((c) => !c.urn).map(toDays);
-    this.bankHolidays = new Map([...(sources.bankHolidays ?? new Map<string, string>())].map(([d, t]) => [dayNumber(d), t]));
+    this.bankHolidays = new Map(
+      [...(sources.bankHolidays ?? new Map<string, string>())].map(([d, t]) => [dayNumber(d), t]),
+    );
   }
 
   /** AM_SESSION | PM_SESSION bits for a day number (days since 1970-01-01). */
@@ -272,7 +268,8 @@ export function isSchoolDay(cal: SchoolCalendar, date: string): boolean {
 /** School days in [from, to], inclusive, in order. */
 export function schoolDays(cal: SchoolCalendar, from: string, to: string): string[] {
   const out: string[] = [];
-  for (let d = dayNumber(from), end = dayNumber(to); d <= end; d++) if (cal.isSchoolDayNumber(d)) out.push(fromDayNumber(d));
+  for (let d = dayNumber(from), end = dayNumber(to); d <= end; d++)
+    if (cal.isSchoolDayNumber(d)) out.push(fromDayNumber(d));
   return out;
 }
 
@@ -286,7 +283,8 @@ export function countSchoolDays(cal: SchoolCalendar, from: string, to: string): 
 export function schoolDaysFrom(cal: SchoolCalendar, start: string, n: number): string[] {
   const out: string[] = [];
   const first = dayNumber(start);
-  for (let d = first; out.length < n && d < first + MAX_SCAN_DAYS * 2; d++) if (cal.isSchoolDayNumber(d)) out.push(fromDayNumber(d));
+  for (let d = first; out.length < n && d < first + MAX_SCAN_DAYS * 2; d++)
+    if (cal.isSchoolDayNumber(d)) out.push(fromDayNumber(d));
   return out;
 }
 
@@ -321,7 +319,10 @@ function breakRuns(cal: SchoolCalendar, fromDay: number, toDay: number): DayRun[
   for (let d = lo; d <= hi + 1; d++) {
     const school = d > hi || cal.isSchoolDayNumber(d);
     if (!school) {
-      if (runStart < 0) { runStart = d; weekday = false; }
+      if (runStart < 0) {
+        runStart = d;
+        weekday = false;
+      }
       if (isWeekdayNumber(d)) weekday = true;
     } else if (runStart >= 0) {
       if (d - runStart >= MIN_BREAK_DAYS && weekday) runs.push({ from: runStart, to: d - 1 });
@@ -383,7 +384,13 @@ export interface HolidayAdjacentDay {
 }
 
 /** Walk from `day` in `step` direction collecting up to k school days, never crossing `limit` (exclusive). */
-function collectSchoolDays(cal: SchoolCalendar, day: number, step: 1 | -1, k: number, limit: number | undefined): number[] {
+function collectSchoolDays(
+  cal: SchoolCalendar,
+  day: number,
+  step: 1 | -1,
+  k: number,
+  limit: number | undefined,
+): number[] {
   const out: number[] = [];
   for (let d = day, n = 0; out.length < k && n < MAX_SCAN_DAYS; d += step, n++) {
     if (limit !== undefined && (step === 1 ? d >= limit : d <= limit)) break;
@@ -416,10 +423,12 @@ export function holidayAdjacentDays(
     const before = collectSchoolDays(cal, run.from - 1, -1, k, runs[i - 1]?.to);
     const after = collectSchoolDays(cal, run.to + 1, 1, k, runs[i + 1]?.from);
     before.forEach((d, j) => {
-      if (d >= fromDay && d <= toDay) out.push({ date: fromDayNumber(d), side: 'before', distance: j + 1, break: described });
+      if (d >= fromDay && d <= toDay)
+        out.push({ date: fromDayNumber(d), side: 'before', distance: j + 1, break: described });
     });
     after.forEach((d, j) => {
-      if (d >= fromDay && d <= toDay) out.push({ date: fromDayNumber(d), side: 'after', distance: j + 1, break: described });
+      if (d >= fromDay && d <= toDay)
+        out.push({ date: fromDayNumber(d), side: 'after', distance: j + 1, break: described });
     });
   });
   return out.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : a.side === 'after' ? -1 : 1));
@@ -475,7 +484,17 @@ export function schoolYearAdjacency(
   // Keep `breaks` in date order (indexes were assigned in date order of the days, which may differ).
   const order = breaksOut.map((_, i) => i).sort((x, y) => (breaksOut[x].start < breaksOut[y].start ? -1 : 1));
   const remap = new Int16Array(order.length);
-  order.forEach((old, i) => { remap[old] = i; });
+  order.forEach((old, i) => {
+    remap[old] = i;
+  });
   for (let i = 0; i < DAYS_PER_YEAR_SLOT; i++) if (breakOfDay[i] >= 0) breakOfDay[i] = remap[breakOfDay[i]];
-  return { urn: cal.urn, academicYear, k, breakOfDay, distanceOfDay, schoolDay, breaks: order.map((i) => breaksOut[i]) };
+  return {
+    urn: cal.urn,
+    academicYear,
+    k,
+    breakOfDay,
+    distanceOfDay,
+    schoolDay,
+    breaks: order.map((i) => breaksOut[i]),
+  };
 }

@@ -22,8 +22,14 @@ import type { Enrolment } from './pupil-summary.js';
 import { isOfCompulsorySchoolAge } from './compulsory-school-age.js';
 
 export const CME_STATUSES = [
-  'missing', 'awaiting', 'listed', 'confirm_with_other_la', 'elective_home_education', 'another_country',
-  'standard_transition', 'not_compulsory_school_age',
+  'missing',
+  'awaiting',
+  'listed',
+  'confirm_with_other_la',
+  'elective_home_education',
+  'another_country',
+  'standard_transition',
+  'not_compulsory_school_age',
 ] as const;
 export type CmeStatus = (typeof CME_STATUSES)[number];
 
@@ -56,7 +62,10 @@ export interface CmeAssessment {
   withinTenSchoolDays?: boolean;
 }
 
-function compulsoryAge(d: Pick<Deletion, 'dob' | 'yearGroup' | 'leavingDate'>): { compulsory: boolean; ageUnknown: boolean } {
+function compulsoryAge(d: Pick<Deletion, 'dob' | 'yearGroup' | 'leavingDate'>): {
+  compulsory: boolean;
+  ageUnknown: boolean;
+} {
   const byDob = isOfCompulsorySchoolAge(d.dob, d.leavingDate);
   if (byDob !== undefined) return { compulsory: byDob, ageUnknown: false };
   const n = Number(d.yearGroup);
@@ -65,12 +74,18 @@ function compulsoryAge(d: Pick<Deletion, 'dob' | 'yearGroup' | 'leavingDate'>): 
 }
 
 /** The first listing of the child on a roll since the deletion, if any. */
-function listingSince(deletion: Pick<Deletion, 'urn' | 'leavingDate'>, listings: readonly Listing[]): Listing | undefined {
+function listingSince(
+  deletion: Pick<Deletion, 'urn' | 'leavingDate'>,
+  listings: readonly Listing[],
+): Listing | undefined {
   let best: Listing | undefined;
   for (const l of listings) {
     const from = l.admissionDate ?? l.firstListed;
     const until = l.leavingDate ?? l.lastListed;
-    const since = l.urn === deletion.urn ? from > deletion.leavingDate : until >= deletion.leavingDate && l.lastListed >= deletion.leavingDate;
+    const since =
+      l.urn === deletion.urn
+        ? from > deletion.leavingDate
+        : until >= deletion.leavingDate && l.lastListed >= deletion.leavingDate;
     if (!since) continue;
     if (!best || from < (best.admissionDate ?? best.firstListed)) best = l;
   }
@@ -90,7 +105,11 @@ export function assessDeletion(deletion: Deletion, listings: readonly Listing[],
     const from = listing.admissionDate ?? listing.firstListed;
     const days = from > deletion.leavingDate ? ctx.schoolDays(listing.urn, deletion.leavingDate, from) : 0;
     return {
-      ...base, status: 'listed', listedBy: listing.urn, listedFrom: from, schoolDaysToListing: days,
+      ...base,
+      status: 'listed',
+      listedBy: listing.urn,
+      listedFrom: from,
+      schoolDaysToListing: days,
       withinTenSchoolDays: days <= DESTINATION_LISTING_SCHOOL_DAYS,
     };
   }

@@ -7,29 +7,52 @@
  */
 
 export type CodeCategory =
-  | 'present'
-  | 'approved_activity'
-  | 'authorised'
-  | 'unauthorised'
-  | 'not_possible'
-  | 'administrative';
+  'present' | 'approved_activity' | 'authorised' | 'unauthorised' | 'not_possible' | 'administrative';
 
 /** First date on which the 2024 code set applies; legacy codes are row errors from this date. */
 export const CODE_SET_2024_FROM = '2024-08-19';
 
 export const CODE_CATEGORY: Readonly<Record<string, CodeCategory>> = {
-  '/': 'present', '\\': 'present', L: 'present',
-  K: 'approved_activity', V: 'approved_activity', P: 'approved_activity', W: 'approved_activity', B: 'approved_activity',
-  C: 'authorised', C1: 'authorised', C2: 'authorised', E: 'authorised', I: 'authorised', J1: 'authorised',
-  M: 'authorised', R: 'authorised', S: 'authorised', T: 'authorised',
-  G: 'unauthorised', N: 'unauthorised', O: 'unauthorised', U: 'unauthorised',
-  D: 'not_possible', Q: 'not_possible', X: 'not_possible',
-  Y1: 'not_possible', Y2: 'not_possible', Y3: 'not_possible', Y4: 'not_possible',
-  Y5: 'not_possible', Y6: 'not_possible', Y7: 'not_possible',
-  Z: 'administrative', '#': 'administrative',
+  '/': 'present',
+  '\\': 'present',
+  L: 'present',
+  K: 'approved_activity',
+  V: 'approved_activity',
+  P: 'approved_activity',
+  W: 'approved_activity',
+  B: 'approved_activity',
+  C: 'authorised',
+  C1: 'authorised',
+  C2: 'authorised',
+  E: 'authorised',
+  I: 'authorised',
+  J1: 'authorised',
+  M: 'authorised',
+  R: 'authorised',
+  S: 'authorised',
+  T: 'authorised',
+  G: 'unauthorised',
+  N: 'unauthorised',
+  O: 'unauthorised',
+  U: 'unauthorised',
+  D: 'not_possible',
+  Q: 'not_possible',
+  X: 'not_possible',
+  Y1: 'not_possible',
+  Y2: 'not_possible',
+  Y3: 'not_possible',
+  Y4: 'not_possible',
+  Y5: 'not_possible',
+  Y6: 'not_possible',
+  Y7: 'not_possible',
+  Z: 'administrative',
+  '#': 'administrative',
   // Legacy (before 19 Aug 2024): H authorised holiday, F extended family holiday (authorised),
   // J interview (approved activity in the old set), Y enforced closure (not possible).
-  H: 'authorised', F: 'authorised', J: 'approved_activity', Y: 'not_possible',
+  H: 'authorised',
+  F: 'authorised',
+  J: 'approved_activity',
+  Y: 'not_possible',
 };
 
 export const LEGACY_CODES: ReadonlySet<string> = new Set(['H', 'F', 'J', 'Y']);
@@ -46,7 +69,16 @@ export const NO_MARK = '.';
 export const UNMARKED = '-';
 
 const TWO_CHAR: Readonly<Record<string, string>> = {
-  C1: '1', C2: '2', J1: '3', Y1: 'a', Y2: 'b', Y3: 'c', Y4: 'd', Y5: 'e', Y6: 'f', Y7: 'g',
+  C1: '1',
+  C2: '2',
+  J1: '3',
+  Y1: 'a',
+  Y2: 'b',
+  Y3: 'c',
+  Y4: 'd',
+  Y5: 'e',
+  Y6: 'f',
+  Y7: 'g',
 };
 
 /** code → the single character stored for it. */
@@ -95,10 +127,16 @@ export function checkMark(raw: string, date: string): MarkCheck {
   if (UNMARKED_INPUTS.has(trimmed)) return { ok: true, mark: UNMARKED, code: null };
   const code = trimmed.length <= 2 ? trimmed.toUpperCase() : trimmed;
   if (!isKnownCode(code)) {
-    return { ok: false, message: `unknown attendance code '${truncate(trimmed)}'; expected a DfE code such as /, \\, L, I, M, N, G or empty when not yet marked` };
+    return {
+      ok: false,
+      message: `unknown attendance code '${truncate(trimmed)}'; expected a DfE code such as /, \\, L, I, M, N, G or empty when not yet marked`,
+    };
   }
   if (LEGACY_CODES.has(code) && date >= CODE_SET_2024_FROM) {
-    return { ok: false, message: `legacy code '${code}' is not valid on or after ${CODE_SET_2024_FROM} (2024 code set)` };
+    return {
+      ok: false,
+      message: `legacy code '${code}' is not valid on or after ${CODE_SET_2024_FROM} (2024 code set)`,
+    };
   }
   return { ok: true, mark: MARK_CHAR[code], code };
 }

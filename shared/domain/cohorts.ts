@@ -9,19 +9,30 @@ import { type Characteristic, NOT_STATED, type RegisterPupil } from './register.
 
 export const COHORTS = [
   'all',
-  'fsm', 'non_fsm',
-  'sen_ehcp', 'non_sen_ehcp',
-  'sen_support', 'non_sen_support',
-  'sen_none', 'non_sen_none',
-  'cin', 'non_cin',
-  'cpp', 'non_cpp',
-  'cla', 'non_cla',
-  'plac', 'non_plac',
-  'social_worker', 'non_social_worker',
+  'fsm',
+  'non_fsm',
+  'sen_ehcp',
+  'non_sen_ehcp',
+  'sen_support',
+  'non_sen_support',
+  'sen_none',
+  'non_sen_none',
+  'cin',
+  'non_cin',
+  'cpp',
+  'non_cpp',
+  'cla',
+  'non_cla',
+  'plac',
+  'non_plac',
+  'social_worker',
+  'non_social_worker',
 ] as const;
 export type Cohort = (typeof COHORTS)[number];
 
-export const COHORT_BIT: Readonly<Record<Cohort, number>> = Object.fromEntries(COHORTS.map((c, i) => [c, 1 << i])) as Record<Cohort, number>;
+export const COHORT_BIT: Readonly<Record<Cohort, number>> = Object.fromEntries(
+  COHORTS.map((c, i) => [c, 1 << i]),
+) as Record<Cohort, number>;
 
 export function isCohort(s: string): s is Cohort {
   return (COHORTS as readonly string[]).includes(s);
@@ -60,7 +71,13 @@ export function cohortMasksByDay(
   // An ingest asks for the same pupil's masks twice (the pupil's summary, then the school's cells),
   // with the register's own statements object: the last answer for that object is kept and checked.
   const held = lastMasks.get(stated);
-  if (held !== undefined && held.academicYear === academicYear && sameStatements(held.stated, stated) && sameCare(held.care, care)) return held.masks.slice();
+  if (
+    held !== undefined &&
+    held.academicYear === academicYear &&
+    sameStatements(held.stated, stated) &&
+    sameCare(held.care, care)
+  )
+    return held.masks.slice();
   const masks = computeMasks(academicYear, stated, care);
   lastMasks.set(stated, {
     academicYear,
@@ -71,19 +88,29 @@ export function cohortMasksByDay(
   return masks.slice();
 }
 
-const lastMasks = new WeakMap<object, { academicYear: number; stated: Record<Characteristic, string>; care: CareEpisodeSpan[]; masks: Int32Array }>();
+const lastMasks = new WeakMap<
+  object,
+  { academicYear: number; stated: Record<Characteristic, string>; care: CareEpisodeSpan[]; masks: Int32Array }
+>();
 
 function sameStatements(a: Record<Characteristic, string>, b: Record<Characteristic, string>): boolean {
-  return a.fsm === b.fsm && a.sen === b.sen && a.cla === b.cla && a.plac === b.plac && a.cin === b.cin && a.cpp === b.cpp;
+  return (
+    a.fsm === b.fsm && a.sen === b.sen && a.cla === b.cla && a.plac === b.plac && a.cin === b.cin && a.cpp === b.cpp
+  );
 }
 
 function sameCare(a: readonly CareEpisodeSpan[], b: readonly CareEpisodeSpan[]): boolean {
   if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i].cohort !== b[i].cohort || a[i].start !== b[i].start || a[i].end !== b[i].end) return false;
+  for (let i = 0; i < a.length; i++)
+    if (a[i].cohort !== b[i].cohort || a[i].start !== b[i].start || a[i].end !== b[i].end) return false;
   return true;
 }
 
-function computeMasks(academicYear: number, stated: Record<Characteristic, string>, care: readonly CareEpisodeSpan[]): Int32Array {
+function computeMasks(
+  academicYear: number,
+  stated: Record<Characteristic, string>,
+  care: readonly CareEpisodeSpan[],
+): Int32Array {
   const careDays = care.length > 0 ? careFlagsByDay(academicYear, care) : undefined;
   const sFsm = stated.fsm;
   const sSen = stated.sen;
@@ -103,14 +130,38 @@ function computeMasks(academicYear: number, stated: Record<Characteristic, strin
     // Beyond the end of a statement string nothing is in force (as effectiveByDay's shorter string).
     let ch: number;
     let eFsm = 0;
-    if (d < sFsm.length) { ch = sFsm.charCodeAt(d); if (ch !== CH_NOT_STATED) fsm = ch; eFsm = fsm; }
+    if (d < sFsm.length) {
+      ch = sFsm.charCodeAt(d);
+      if (ch !== CH_NOT_STATED) fsm = ch;
+      eFsm = fsm;
+    }
     let eSen = 0;
-    if (d < sSen.length) { ch = sSen.charCodeAt(d); if (ch !== CH_NOT_STATED) sen = ch; eSen = sen; }
+    if (d < sSen.length) {
+      ch = sSen.charCodeAt(d);
+      if (ch !== CH_NOT_STATED) sen = ch;
+      eSen = sen;
+    }
     let flags = careDays === undefined ? 0 : careDays[d];
-    if (d < sCla.length) { ch = sCla.charCodeAt(d); if (ch !== CH_NOT_STATED) cla = ch; if (cla === CH_Y) flags |= CARE_CLA; }
-    if (d < sPlac.length) { ch = sPlac.charCodeAt(d); if (ch !== CH_NOT_STATED) plac = ch; if (plac === CH_Y) flags |= CARE_PLAC; }
-    if (d < sCin.length) { ch = sCin.charCodeAt(d); if (ch !== CH_NOT_STATED) cin = ch; if (cin === CH_Y) flags |= CARE_CIN; }
-    if (d < sCpp.length) { ch = sCpp.charCodeAt(d); if (ch !== CH_NOT_STATED) cpp = ch; if (cpp === CH_Y) flags |= CARE_CPP; }
+    if (d < sCla.length) {
+      ch = sCla.charCodeAt(d);
+      if (ch !== CH_NOT_STATED) cla = ch;
+      if (cla === CH_Y) flags |= CARE_CLA;
+    }
+    if (d < sPlac.length) {
+      ch = sPlac.charCodeAt(d);
+      if (ch !== CH_NOT_STATED) plac = ch;
+      if (plac === CH_Y) flags |= CARE_PLAC;
+    }
+    if (d < sCin.length) {
+      ch = sCin.charCodeAt(d);
+      if (ch !== CH_NOT_STATED) cin = ch;
+      if (cin === CH_Y) flags |= CARE_CIN;
+    }
+    if (d < sCpp.length) {
+      ch = sCpp.charCodeAt(d);
+      if (ch !== CH_NOT_STATED) cpp = ch;
+      if (cpp === CH_Y) flags |= CARE_CPP;
+    }
     masks[d] = maskOf(eFsm, eSen, flags);
   }
   return masks;
@@ -183,7 +234,8 @@ const compulsoryByBirthDate = new Map<string, boolean>();
 const censusDates = new Map<number, string>();
 function censusDateOf(academicYear: number): string {
   let date = censusDates.get(academicYear);
-  if (date === undefined) censusDates.set(academicYear, (date = fromDayNumber(dayNumber(academicYearStart(academicYear)) + 30)));
+  if (date === undefined)
+    censusDates.set(academicYear, (date = fromDayNumber(dayNumber(academicYearStart(academicYear)) + 30)));
   return date;
 }
 
@@ -195,7 +247,10 @@ const COMPULSORY_YEAR_GROUPS = new Set(['1', '2', '3', '4', '5', '6', '7', '8', 
  * their normal cohort. Not compulsory school age in law, which decides the statutory triggers
  * session by session (compulsory-school-age.ts).
  */
-export function inCompulsoryAgePopulation(pupil: Pick<RegisterPupil, 'dob' | 'yearGroup'>, academicYear: number): boolean {
+export function inCompulsoryAgePopulation(
+  pupil: Pick<RegisterPupil, 'dob' | 'yearGroup'>,
+  academicYear: number,
+): boolean {
   if (pupil.dob) {
     const key = `${academicYear}|${pupil.dob}`;
     let compulsory = compulsoryByBirthDate.get(key);

@@ -38,11 +38,27 @@ export function sessionsCodedN(register: SchoolRegister): NSession[] {
     const m = pupil.marks;
     let i = m.indexOf(N_MARK);
     while (i >= 0) {
-      out.push({ upn: pupil.upn, date: dateOfAcademicDay(register.academicYear, i >> 1), session: i & 1 ? 'PM' : 'AM' });
+      out.push({
+        upn: pupil.upn,
+        date: dateOfAcademicDay(register.academicYear, i >> 1),
+        session: i & 1 ? 'PM' : 'AM',
+      });
       i = m.indexOf(N_MARK, i + 1);
     }
   }
-  return out.sort((a, b) => (a.upn < b.upn ? -1 : a.upn > b.upn ? 1 : a.date < b.date ? -1 : a.date > b.date ? 1 : a.session < b.session ? -1 : 1));
+  return out.sort((a, b) =>
+    a.upn < b.upn
+      ? -1
+      : a.upn > b.upn
+        ? 1
+        : a.date < b.date
+          ? -1
+          : a.date > b.date
+            ? 1
+            : a.session < b.session
+              ? -1
+              : 1,
+  );
 }
 
 /** Sessions coded `N` per date: what a school's record keeps so that any day's count can be given. */
@@ -63,7 +79,12 @@ export interface UnresolvedN extends NSession {
 }
 
 /** The sessions still coded `N` after more than `limit` school days, oldest first. */
-export function unresolvedNSessions(sessions: readonly NSession[], cal: SchoolCalendar, today: string, limit: number): UnresolvedN[] {
+export function unresolvedNSessions(
+  sessions: readonly NSession[],
+  cal: SchoolCalendar,
+  today: string,
+  limit: number,
+): UnresolvedN[] {
   const byDate = new Map<string, number>();
   const out: UnresolvedN[] = [];
   for (const s of sessions) {
@@ -71,11 +92,28 @@ export function unresolvedNSessions(sessions: readonly NSession[], cal: SchoolCa
     if (days === undefined) byDate.set(s.date, (days = schoolDaysSince(cal, s.date, today)));
     if (days > limit) out.push({ ...s, schoolDaysSince: days });
   }
-  return out.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : a.upn < b.upn ? -1 : a.upn > b.upn ? 1 : a.session < b.session ? -1 : 1));
+  return out.sort((a, b) =>
+    a.date < b.date
+      ? -1
+      : a.date > b.date
+        ? 1
+        : a.upn < b.upn
+          ? -1
+          : a.upn > b.upn
+            ? 1
+            : a.session < b.session
+              ? -1
+              : 1,
+  );
 }
 
 /** How many sessions of `byDate` (nSessionsByDate) are unresolved as at `today`. */
-export function countUnresolvedN(byDate: Readonly<Record<string, number>>, cal: SchoolCalendar, today: string, limit: number): number {
+export function countUnresolvedN(
+  byDate: Readonly<Record<string, number>>,
+  cal: SchoolCalendar,
+  today: string,
+  limit: number,
+): number {
   let n = 0;
   for (const [date, count] of Object.entries(byDate)) if (schoolDaysSince(cal, date, today) > limit) n += count;
   return n;

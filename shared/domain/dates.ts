@@ -123,7 +123,12 @@ export function maxDate(a: string, b: string): string {
 
 // Built once: constructing a time-zone formatter costs far more than formatting with it, and every
 // request asks for today.
-const ENGLAND_DATE = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit' });
+const ENGLAND_DATE = new Intl.DateTimeFormat('en-CA', {
+  timeZone: 'Europe/London',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+});
 
 /** Today's date in UK terms (Europe/London), so an upload at 00:30 BST is not "tomorrow" in UTC. */
 export function todayInEngland(now: Date = new Date()): string {

@@ -59,7 +59,10 @@ export function rollupLa(
   academicYear: number,
   schools: ReadonlyArray<{ view: SchoolView; version: number; phase?: string; outOfArea?: boolean }>,
 ): LaView {
-  const byPeriod = new Map<string, { period: Period; detailed: boolean; cells: Map<string, LaCell>; bySchool: Map<string, SchoolCell> }>();
+  const byPeriod = new Map<
+    string,
+    { period: Period; detailed: boolean; cells: Map<string, LaCell>; bySchool: Map<string, SchoolCell> }
+  >();
   const sources: Record<string, number> = {};
   const marked = new Uint8Array(366);
   for (const { view, version, phase, outOfArea } of schools) {
@@ -67,7 +70,11 @@ export function rollupLa(
     for (let d = 0; d < (view.markedDays?.length ?? 0); d++) if (view.markedDays[d] === '1') marked[d] = 1;
     for (const pc of view.periods) {
       let acc = byPeriod.get(pc.period.id);
-      if (!acc) byPeriod.set(pc.period.id, (acc = { period: pc.period, detailed: pc.detailed, cells: new Map(), bySchool: new Map() }));
+      if (!acc)
+        byPeriod.set(
+          pc.period.id,
+          (acc = { period: pc.period, detailed: pc.detailed, cells: new Map(), bySchool: new Map() }),
+        );
       for (const cell of pc.cells) {
         if (outOfArea && !VIRTUAL_SCHOOL_COHORT_SET.has(cell.cohort)) continue;
         const key = pc.detailed
@@ -80,7 +87,11 @@ export function rollupLa(
           const sk = `${cell.cohort}|${cell.compulsory}|${view.urn}`;
           const s = acc.bySchool.get(sk);
           if (s) add(s, cell);
-          else acc.bySchool.set(sk, copy<SchoolCell>({ ...cell, yearGroup: undefined, sex: undefined }, { urn: view.urn, phase }));
+          else
+            acc.bySchool.set(
+              sk,
+              copy<SchoolCell>({ ...cell, yearGroup: undefined, sex: undefined }, { urn: view.urn, phase }),
+            );
         }
       }
     }
@@ -94,7 +105,9 @@ export function rollupLa(
       return rest;
     }),
   }));
-  periods.sort((a, b) => (a.period.from < b.period.from ? -1 : a.period.from > b.period.from ? 1 : a.period.kind < b.period.kind ? 1 : -1));
+  periods.sort((a, b) =>
+    a.period.from < b.period.from ? -1 : a.period.from > b.period.from ? 1 : a.period.kind < b.period.kind ? 1 : -1,
+  );
   return { academicYear, sources, periods, markedDays: Array.from(marked).join('') };
 }
 
@@ -142,15 +155,33 @@ export interface LaAggregate {
 }
 
 export function emptyAggregate(academicYear: number): LaAggregate {
-  return { academicYear, version: 0, sources: {}, periods: [], markedCounts: new Array<number>(366).fill(0), listCounts: {} };
+  return {
+    academicYear,
+    version: 0,
+    sources: {},
+    periods: [],
+    markedCounts: new Array<number>(366).fill(0),
+    listCounts: {},
+  };
 }
 
 /** A school's contribution: the LA rollup of that school alone (the same keys, cells and rules). */
-export function schoolContribution(view: SchoolView, version: number, phase: string | undefined, outOfArea: boolean, rowDigest: (row: PupilRow) => string): SchoolContribution {
+export function schoolContribution(
+  view: SchoolView,
+  version: number,
+  phase: string | undefined,
+  outOfArea: boolean,
+  rowDigest: (row: PupilRow) => string,
+): SchoolContribution {
   const la = rollupLa(view.academicYear, [{ view, version, phase, outOfArea }]);
   return {
-    urn: view.urn, academicYear: view.academicYear, version, ...(phase !== undefined ? { phase } : {}), outOfArea,
-    periods: la.periods, markedDays: la.markedDays,
+    urn: view.urn,
+    academicYear: view.academicYear,
+    version,
+    ...(phase !== undefined ? { phase } : {}),
+    outOfArea,
+    periods: la.periods,
+    markedDays: la.markedDays,
     rows: Object.fromEntries(view.pupils.map((r) => [r.upn, rowDigest(r)])),
   };
 }
@@ -159,17 +190,32 @@ const cellKey = (c: LaCell, detailed: boolean) =>
   detailed ? `${c.cohort}|${c.compulsory}|${c.phase}|${c.yearGroup}|${c.sex}` : `${c.cohort}|${c.compulsory}`;
 
 function periodOrder(a: { period: Period }, b: { period: Period }): number {
-  return a.period.from < b.period.from ? -1 : a.period.from > b.period.from ? 1 : a.period.kind < b.period.kind ? 1 : a.period.kind > b.period.kind ? -1 : 0;
+  return a.period.from < b.period.from
+    ? -1
+    : a.period.from > b.period.from
+      ? 1
+      : a.period.kind < b.period.kind
+        ? 1
+        : a.period.kind > b.period.kind
+          ? -1
+          : 0;
 }
 
 /**
  * Replace one school's contribution in the aggregate: take out `old` (the one it holds, if any) and
  * put in `next` (if any). Work in proportion to the one school's cells; the aggregate is changed in place.
  */
-export function replaceContribution(agg: LaAggregate, old: SchoolContribution | undefined, next: SchoolContribution | undefined): void {
-  const byId = new Map(agg.periods.map((p) => [p.period.id, { p, cells: new Map(p.cells.map((c) => [cellKey(c, p.detailed), c])) }]));
+export function replaceContribution(
+  agg: LaAggregate,
+  old: SchoolContribution | undefined,
+  next: SchoolContribution | undefined,
+): void {
+  const byId = new Map(
+    agg.periods.map((p) => [p.period.id, { p, cells: new Map(p.cells.map((c) => [cellKey(c, p.detailed), c])) }]),
+  );
   const apply = (c: SchoolContribution, sign: 1 | -1) => {
-    for (let d = 0; d < c.markedDays.length; d++) if (c.markedDays[d] === '1') agg.markedCounts[d] = (agg.markedCounts[d] ?? 0) + sign;
+    for (let d = 0; d < c.markedDays.length; d++)
+      if (c.markedDays[d] === '1') agg.markedCounts[d] = (agg.markedCounts[d] ?? 0) + sign;
     for (const pc of c.periods) {
       let held = byId.get(pc.period.id);
       if (!held) {
@@ -208,7 +254,9 @@ export function laViewOf(agg: LaAggregate): LaView {
     academicYear: agg.academicYear,
     sources: agg.sources,
     periods: agg.periods.map((p) => ({
-      period: p.period, detailed: p.detailed, bySchool: [],
+      period: p.period,
+      detailed: p.detailed,
+      bySchool: [],
       cells: p.cells.map(({ n: _n, ...c }) => c),
     })),
     markedDays: agg.markedCounts.map((n) => (n > 0 ? '1' : '0')).join(''),

@@ -30,7 +30,26 @@ export interface MetricsQuestion {
 
 const byKey = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
-const YEAR_GROUP_ORDER = ['N1', 'N2', 'R', '1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12', '13', '14', 'unknown'];
+const YEAR_GROUP_ORDER = [
+  'N1',
+  'N2',
+  'R',
+  '1',
+  '2',
+  '3',
+  '4',
+  '5',
+  '6',
+  '7',
+  '8',
+  '9',
+  '10',
+  '11',
+  '12',
+  '13',
+  '14',
+  'unknown',
+];
 const yearGroupOrder = (a: string, b: string) => {
   const ia = YEAR_GROUP_ORDER.indexOf(a);
   const ib = YEAR_GROUP_ORDER.indexOf(b);
@@ -41,32 +60,73 @@ export function metricRows(source: MetricsSource, q: MetricsQuestion): MetricsRo
   const inScope = (c: Cell) => inPopulation(c, q.population);
   switch (q.groupBy) {
     case undefined:
-      return [...groupCells(source.cells, (c) => inScope(c) && c.cohort === q.cohort, () => '').values()].map((t) => toMetricsRow({ cohort: q.cohort }, t));
+      return [
+        ...groupCells(
+          source.cells,
+          (c) => inScope(c) && c.cohort === q.cohort,
+          () => '',
+        ).values(),
+      ].map((t) => toMetricsRow({ cohort: q.cohort }, t));
     case 'cohort': {
       const allowed = new Set(q.allowedCohorts ?? COHORTS);
-      const groups = groupCells(source.cells, (c) => inScope(c) && allowed.has(c.cohort), (c) => c.cohort);
+      const groups = groupCells(
+        source.cells,
+        (c) => inScope(c) && allowed.has(c.cohort),
+        (c) => c.cohort,
+      );
       return COHORTS.filter((c) => groups.has(c)).map((c) => toMetricsRow({ cohort: c }, groups.get(c)!));
     }
     case 'year_group': {
-      const groups = groupCells(source.cells, (c) => inScope(c) && c.cohort === q.cohort, (c) => c.yearGroup ?? 'unknown');
-      return [...groups.keys()].sort(yearGroupOrder).map((k) => toMetricsRow({ cohort: q.cohort, yearGroup: k }, groups.get(k)!));
+      const groups = groupCells(
+        source.cells,
+        (c) => inScope(c) && c.cohort === q.cohort,
+        (c) => c.yearGroup ?? 'unknown',
+      );
+      return [...groups.keys()]
+        .sort(yearGroupOrder)
+        .map((k) => toMetricsRow({ cohort: q.cohort, yearGroup: k }, groups.get(k)!));
     }
     case 'sex': {
-      const groups = groupCells(source.cells, (c) => inScope(c) && c.cohort === q.cohort, (c) => c.sex ?? 'unknown');
+      const groups = groupCells(
+        source.cells,
+        (c) => inScope(c) && c.cohort === q.cohort,
+        (c) => c.sex ?? 'unknown',
+      );
       return [...groups.keys()].sort(byKey).map((k) => toMetricsRow({ cohort: q.cohort, sex: k }, groups.get(k)!));
     }
     case 'school': {
-      const groups = groupCells(source.bySchool, (c) => inScope(c) && c.cohort === q.cohort, (c) => c.urn);
+      const groups = groupCells(
+        source.bySchool,
+        (c) => inScope(c) && c.cohort === q.cohort,
+        (c) => c.urn,
+      );
       const phase = new Map(source.bySchool.map((c) => [c.urn, c.phase]));
-      return [...groups.keys()].sort(byKey).map((k) => toMetricsRow({ cohort: q.cohort, urn: k, ...(phase.get(k) ? { phase: phase.get(k) } : {}) }, groups.get(k)!));
+      return [...groups.keys()]
+        .sort(byKey)
+        .map((k) =>
+          toMetricsRow({ cohort: q.cohort, urn: k, ...(phase.get(k) ? { phase: phase.get(k) } : {}) }, groups.get(k)!),
+        );
     }
     case 'phase': {
-      const groups = groupCells(source.bySchool, (c) => inScope(c) && c.cohort === q.cohort, (c) => c.phase ?? 'unknown');
+      const groups = groupCells(
+        source.bySchool,
+        (c) => inScope(c) && c.cohort === q.cohort,
+        (c) => c.phase ?? 'unknown',
+      );
       return [...groups.keys()].sort(byKey).map((k) => toMetricsRow({ cohort: q.cohort, phase: k }, groups.get(k)!));
     }
     case 'week':
       return source.weeks
-        .map((w) => ({ week: weekOfPeriod(w.period) ?? w.period.from, totals: [...groupCells(w.cells, (c) => inScope(c) && c.cohort === q.cohort, () => '').values()][0] }))
+        .map((w) => ({
+          week: weekOfPeriod(w.period) ?? w.period.from,
+          totals: [
+            ...groupCells(
+              w.cells,
+              (c) => inScope(c) && c.cohort === q.cohort,
+              () => '',
+            ).values(),
+          ][0],
+        }))
         .filter((w) => w.totals !== undefined)
         .sort((a, b) => byKey(a.week, b.week))
         .map((w) => toMetricsRow({ cohort: q.cohort, week: w.week }, w.totals));
@@ -76,7 +136,8 @@ export function metricRows(source: MetricsSource, q: MetricsQuestion): MetricsRo
 /** Day slots with any mark in [fromDay, toDay], from a '0'/'1' string of marked days. */
 function markedIn(markedDays: string, fromDay: number, toDay: number): number[] {
   const out: number[] = [];
-  for (let d = Math.max(0, fromDay); d <= Math.min(toDay, markedDays.length - 1); d++) if (markedDays[d] === '1') out.push(d);
+  for (let d = Math.max(0, fromDay); d <= Math.min(toDay, markedDays.length - 1); d++)
+    if (markedDays[d] === '1') out.push(d);
   return out;
 }
 
@@ -84,7 +145,11 @@ function markedIn(markedDays: string, fromDay: number, toDay: number): number[] 
  * The materialised period that covers exactly the same marked days as [from, to], if any — then its
  * figures are the requested period's figures, exactly (no mark lies in one and not the other).
  */
-export function equivalentPeriod(candidates: readonly Period[], requested: Period, markedDays: string): Period | undefined {
+export function equivalentPeriod(
+  candidates: readonly Period[],
+  requested: Period,
+  markedDays: string,
+): Period | undefined {
   const [rf, rt] = dayRange(requested);
   const wanted = markedIn(markedDays, rf, rt).join(',');
   for (const p of candidates) {

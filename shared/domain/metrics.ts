@@ -9,7 +9,15 @@
  * belongs to one school), never across periods.
  */
 import { COHORTS, type Cohort } from './cohorts.js';
-import { CODE_COUNT, INDEX_OF_CHAR, isPersistentAbsence, isSevereAbsence, totalsOf, toStats, type Stats } from './stats.js';
+import {
+  CODE_COUNT,
+  INDEX_OF_CHAR,
+  isPersistentAbsence,
+  isSevereAbsence,
+  totalsOf,
+  toStats,
+  type Stats,
+} from './stats.js';
 import { dayRange, type Period } from './periods.js';
 import { CODE_CATEGORY, ALL_CODES } from './codes.js';
 
@@ -43,8 +51,12 @@ export interface PeriodCells {
   cells: Cell[];
 }
 
-const IS_ABSENCE: readonly boolean[] = ALL_CODES.map((c) => CODE_CATEGORY[c] === 'authorised' || CODE_CATEGORY[c] === 'unauthorised');
-const IS_POSSIBLE: readonly boolean[] = ALL_CODES.map((c) => ['present', 'approved_activity', 'authorised', 'unauthorised'].includes(CODE_CATEGORY[c]));
+const IS_ABSENCE: readonly boolean[] = ALL_CODES.map(
+  (c) => CODE_CATEGORY[c] === 'authorised' || CODE_CATEGORY[c] === 'unauthorised',
+);
+const IS_POSSIBLE: readonly boolean[] = ALL_CODES.map((c) =>
+  ['present', 'approved_activity', 'authorised', 'unauthorised'].includes(CODE_CATEGORY[c]),
+);
 
 /**
  * Aggregate enrolments into cells for each period. `detailed(p)` says whether a period's cells are
@@ -80,7 +92,10 @@ export function aggregateCells(
     const masks = e.masks;
     let first = -1;
     for (let s = 0; s < marks.length; s++) {
-      if (INDEX_OF_CHAR[marks.charCodeAt(s)] >= 0) { first = s; break; }
+      if (INDEX_OF_CHAR[marks.charCodeAt(s)] >= 0) {
+        first = s;
+        break;
+      }
     }
     if (first < 0) continue;
     let last = marks.length - 1;
@@ -153,9 +168,13 @@ export function aggregateCells(
         let cell = at[base + c];
         if (cell === undefined) {
           cell = {
-            cohort: COHORTS[c], compulsory: e.compulsory,
+            cohort: COHORTS[c],
+            compulsory: e.compulsory,
             ...(periodDetailed ? { yearGroup: e.yearGroup, sex: e.sex } : {}),
-            enrolments: 0, persistentAbsence: 0, severeAbsence: 0, counts: new Array<number>(CODE_COUNT).fill(0),
+            enrolments: 0,
+            persistentAbsence: 0,
+            severeAbsence: 0,
+            counts: new Array<number>(CODE_COUNT).fill(0),
           };
           at[base + c] = cell;
           cellsOf[p].push(cell);
@@ -200,7 +219,10 @@ export function emptyTotals(): GroupTotals {
   return { enrolments: 0, persistentAbsence: 0, severeAbsence: 0, counts: new Array<number>(CODE_COUNT).fill(0) };
 }
 
-export function addCell(into: GroupTotals, cell: Pick<Cell, 'enrolments' | 'persistentAbsence' | 'severeAbsence' | 'counts'>): GroupTotals {
+export function addCell(
+  into: GroupTotals,
+  cell: Pick<Cell, 'enrolments' | 'persistentAbsence' | 'severeAbsence' | 'counts'>,
+): GroupTotals {
   into.enrolments += cell.enrolments;
   into.persistentAbsence += cell.persistentAbsence;
   into.severeAbsence += cell.severeAbsence;

@@ -43,7 +43,16 @@ import { DEFAULT_LA_SETTINGS, type LaSettings } from '../config.js';
 import { CODE_OF_CHAR, MARK_CHAR } from './codes.js';
 import { termPeriods } from './periods.js';
 import { compulsorySchoolAge, type CompulsorySchoolAge } from './compulsory-school-age.js';
-import { academicYearEnd, academicYearStart, dayNumber, DAYS_PER_YEAR_SLOT, fromDayNumber, isWeekend, SESSIONS_PER_YEAR_SLOT, type Session } from './dates.js';
+import {
+  academicYearEnd,
+  academicYearStart,
+  dayNumber,
+  DAYS_PER_YEAR_SLOT,
+  fromDayNumber,
+  isWeekend,
+  SESSIONS_PER_YEAR_SLOT,
+  type Session,
+} from './dates.js';
 import type { Enrolment, PupilFlag } from './pupil-summary.js';
 import {
   dayOfSlot,
@@ -83,7 +92,10 @@ const TWENTY_DAY_SESSIONS = 40;
 /** Illness sessions in the academic year for 15 school days. */
 const ILLNESS_SESSIONS = 30;
 
-export type PenaltyNoticeSettings = Pick<LaSettings, 'penaltyNoticeCodes' | 'penaltyNoticeSessions' | 'penaltyNoticeWeeks'> &
+export type PenaltyNoticeSettings = Pick<
+  LaSettings,
+  'penaltyNoticeCodes' | 'penaltyNoticeSessions' | 'penaltyNoticeWeeks'
+> &
   Partial<Pick<LaSettings, 'latenessWarningSessions'>>;
 /** Sessions coded U in a term that put a pupil on the lateness-warning list (LaSettings default). */
 const LATENESS_WARNING_SESSIONS = 10;
@@ -112,7 +124,11 @@ export interface RollingWindowCounts {
  * Count sessions coded in `codes` per school week of the timeline and per rolling window of
  * `windowWeeks` school weeks. Linear in the timeline; no allocation per session.
  */
-export function rollingWindowCounts(t: PupilTimeline, codes: readonly string[], windowWeeks: number): RollingWindowCounts {
+export function rollingWindowCounts(
+  t: PupilTimeline,
+  codes: readonly string[],
+  windowWeeks: number,
+): RollingWindowCounts {
   const set = markSet(codes);
   const n = t.weeks.length;
   const weekSessions = new Int32Array(n);
@@ -160,7 +176,11 @@ export function penaltyNoticeWindowCounts(
   sessionDays: SessionDaysByKey,
   settings: PenaltyNoticeSettings = DEFAULT_LA_SETTINGS,
 ): RollingWindowCounts {
-  return rollingWindowCounts(pupilTimeline(enrolments, sessionDays), settings.penaltyNoticeCodes, settings.penaltyNoticeWeeks);
+  return rollingWindowCounts(
+    pupilTimeline(enrolments, sessionDays),
+    settings.penaltyNoticeCodes,
+    settings.penaltyNoticeWeeks,
+  );
 }
 
 // ---- Penalty-notice threshold -------------------------------------------------------------------
@@ -225,18 +245,26 @@ export interface PenaltyNoticeFinding {
 }
 
 /** The route to a penalty notice for a window that meets the threshold (see PenaltyNoticeRouteType). */
-export function penaltyNoticeRoute(window: Pick<ThresholdWindow, 'sessionsByCode' | 'sessionCount' | 'lateSessions'>, threshold: number): PenaltyNoticeRoute {
+export function penaltyNoticeRoute(
+  window: Pick<ThresholdWindow, 'sessionsByCode' | 'sessionCount' | 'lateSessions'>,
+  threshold: number,
+): PenaltyNoticeRoute {
   const leave = window.sessionsByCode[LEAVE_IN_TERM_TIME_CODE] ?? 0;
-  const counts = Object.entries(window.sessionsByCode).map(([code, n]) => `${n} ${code}`).join(', ');
+  const counts = Object.entries(window.sessionsByCode)
+    .map(([code, n]) => `${n} ${code}`)
+    .join(', ');
   if (leave >= threshold) {
     return {
-      route: 'leave_in_term_time', firstStep: 'penalty_notice_request',
+      route: 'leave_in_term_time',
+      firstStep: 'penalty_notice_request',
       why: `Leave in term time: ${leave} sessions coded G (unauthorised holiday) in the window meet the threshold of ${threshold} on their own; the policies have the school request a penalty notice.`,
     };
   }
-  const late = window.lateSessions > 0 ? ` ${window.lateSessions} of them U (late after the register closed) are lateness.` : '';
+  const late =
+    window.lateSessions > 0 ? ` ${window.lateSessions} of them U (late after the register closed) are lateness.` : '';
   return {
-    route: 'irregular_attendance', firstStep: 'notice_to_improve',
+    route: 'irregular_attendance',
+    firstStep: 'notice_to_improve',
     why: `Irregular attendance: the window holds ${counts}; leave in term time alone (${leave} G) does not meet the threshold of ${threshold}, so the policies require a notice to improve first, and a penalty notice only if unauthorised absence continues within the improvement period.${late}`,
   };
 }
@@ -256,7 +284,8 @@ export function penaltyNoticeThreshold(
 ): PenaltyNoticeFinding | null {
   const threshold = settings.penaltyNoticeSessions;
   const { windowSessions } = counts;
-  const range = academicYear === undefined ? { from: 0, to: windowSessions.length } : schoolWeeksOfYear(t.weeks, academicYear);
+  const range =
+    academicYear === undefined ? { from: 0, to: windowSessions.length } : schoolWeeksOfYear(t.weeks, academicYear);
   range.to = Math.min(range.to, untilWeek);
   let first = -1;
   let last = -1;
@@ -443,7 +472,10 @@ function describeRun(t: PupilTimeline, span: RunSpan): UnauthorisedRun {
  * Every run of at least `minSessions` (default 20) consecutive possible sessions coded G/N/O/U across
  * the pupil's schools, in date order.
  */
-export function continuousUnauthorisedRuns(t: PupilTimeline, minSessions: number = TEN_DAY_SESSIONS): UnauthorisedRun[] {
+export function continuousUnauthorisedRuns(
+  t: PupilTimeline,
+  minSessions: number = TEN_DAY_SESSIONS,
+): UnauthorisedRun[] {
   return runSpans(t, minSessions).map((s) => describeRun(t, s));
 }
 
@@ -461,7 +493,11 @@ export interface IllnessFinding {
 }
 
 /** 30 (default) sessions coded I in the academic year, consecutive or cumulative; null below it. */
-export function illnessThreshold(t: PupilTimeline, academicYear: number, threshold: number = ILLNESS_SESSIONS): IllnessFinding | null {
+export function illnessThreshold(
+  t: PupilTimeline,
+  academicYear: number,
+  threshold: number = ILLNESS_SESSIONS,
+): IllnessFinding | null {
   if (academicYear < t.firstYear || academicYear >= t.firstYear + t.years) return null;
   const from = firstSlotOfYear(t, academicYear);
   const to = from + SLOTS;
@@ -482,7 +518,14 @@ export function illnessThreshold(t: PupilTimeline, academicYear: number, thresho
     if (!urns.includes(urn)) urns.push(urn);
   }
   const date = (slot: number) => fromDayNumber(dayOfSlot(t, slot));
-  return { sessionsThreshold: threshold, sessionCount: count, metOn: date(metSlot), firstDate: date(firstSlot), lastDate: date(lastSlot), urns };
+  return {
+    sessionsThreshold: threshold,
+    sessionCount: count,
+    metOn: date(metSlot),
+    firstDate: date(firstSlot),
+    lastDate: date(lastSlot),
+    urns,
+  };
 }
 
 // ---- Persistent lateness -------------------------------------------------------------------------
@@ -508,7 +551,11 @@ export interface LatenessFinding {
 const LATE_MARK = MARK_CHAR[LATE_AFTER_REGISTER_CLOSED_CODE].charCodeAt(0);
 
 /** Terms of the academic year with ≥ `threshold` sessions coded U across the pupil's schools; null when none. */
-function latenessWarning(t: PupilTimeline, academicYear: number, threshold: number = LATENESS_WARNING_SESSIONS): LatenessFinding | null {
+function latenessWarning(
+  t: PupilTimeline,
+  academicYear: number,
+  threshold: number = LATENESS_WARNING_SESSIONS,
+): LatenessFinding | null {
   const y = academicYear - t.firstYear;
   if (y < 0 || y >= t.years) return null;
   const terms: LatenessTerm[] = [];
@@ -520,8 +567,17 @@ function latenessWarning(t: PupilTimeline, academicYear: number, threshold: numb
     for (let i = lo; i <= hi; i++) if (t.marks[i] === LATE_MARK && ++count === threshold) metSlot = i;
     if (metSlot < 0) continue;
     const sessions: ThresholdSession[] = [];
-    for (let i = lo; i <= hi; i++) if (t.marks[i] === LATE_MARK) sessions.push({ ...sessionEvidence(t, i), lateness: true });
-    terms.push({ term: term.id, label: term.label, from: term.from, to: term.to, lateSessions: count, metOn: fromDayNumber(dayOfSlot(t, metSlot)), sessions });
+    for (let i = lo; i <= hi; i++)
+      if (t.marks[i] === LATE_MARK) sessions.push({ ...sessionEvidence(t, i), lateness: true });
+    terms.push({
+      term: term.id,
+      label: term.label,
+      from: term.from,
+      to: term.to,
+      lateSessions: count,
+      metOn: fromDayNumber(dayOfSlot(t, metSlot)),
+      sessions,
+    });
   }
   return terms.length ? { sessionsThreshold: threshold, terms } : null;
 }
@@ -649,7 +705,8 @@ export function nationalFrameworkFlags(
   }
 
   const spans = runSpans(t, TEN_DAY_SESSIONS);
-  const inYear = (metSlot: number, span: RunSpan) => metSlot >= 0 && yearOfSlot(t, metSlot) <= academicYear && yearOfSlot(t, span.last) >= academicYear;
+  const inYear = (metSlot: number, span: RunSpan) =>
+    metSlot >= 0 && yearOfSlot(t, metSlot) <= academicYear && yearOfSlot(t, span.last) >= academicYear;
   for (const [type, sessions, slotOf] of [
     ['ten_day_unauthorised', TEN_DAY_SESSIONS, (s: RunSpan) => s.tenDaysSlot],
     ['twenty_day_unauthorised', TWENTY_DAY_SESSIONS, (s: RunSpan) => s.twentyDaysSlot],
@@ -685,7 +742,8 @@ export function nationalFrameworkFlags(
   if (illness) flags.push({ type: 'illness_15_days', since: illness.metOn, detail: { ...illness, ...who } });
 
   const lateness = latenessWarning(t, academicYear, settings.latenessWarningSessions ?? LATENESS_WARNING_SESSIONS);
-  if (lateness) flags.push({ type: 'lateness_warning', since: lateness.terms[0].metOn, detail: { ...lateness, ...who } });
+  if (lateness)
+    flags.push({ type: 'lateness_warning', since: lateness.terms[0].metOn, detail: { ...lateness, ...who } });
   return flags;
 }
 
@@ -775,7 +833,8 @@ export function noticeToImprove(input: NoticeToImproveInput): NoticeToImproveRes
   }
   const markedThrough = t.lastMarkedSlot >= 0 ? dayOfSlot(t, t.lastMarkedSlot) : null;
   const lastDay = days[days.length - 1];
-  const complete = projectedFrom === null && markedThrough !== null && lastDay !== undefined && markedThrough >= lastDay;
+  const complete =
+    projectedFrom === null && markedThrough !== null && lastDay !== undefined && markedThrough >= lastDay;
   const status: NoticeToImproveStatus = unauthorisedSessions.length > 0 ? 'not_met' : complete ? 'met' : 'in_progress';
   return {
     start: input.start,

@@ -25,10 +25,22 @@ import type { Role } from './access.js';
 import { CODE_OF_CHAR, isAbsence, isLate, isPossible, NO_MARK, UNMARKED } from './codes.js';
 import { COHORT_BIT } from './cohorts.js';
 import { academicYearOf, addDays, dateOfAcademicDay, dayOfAcademicYear } from './dates.js';
-import { careMasks, dailyAlerts, DEFAULT_NEW_IN_CARE_DAYS, groupBits, type VirtualSchoolChild } from './virtual-school.js';
+import {
+  careMasks,
+  dailyAlerts,
+  DEFAULT_NEW_IN_CARE_DAYS,
+  groupBits,
+  type VirtualSchoolChild,
+} from './virtual-school.js';
 
 export const NOTIFICATION_KINDS = [
-  'vsh_unexplained_absence', 'vsh_unmarked', 'vsh_no_register', 'vsh_continuous_absence', 'case_overdue', 'return_missing', 'return_rejected',
+  'vsh_unexplained_absence',
+  'vsh_unmarked',
+  'vsh_no_register',
+  'vsh_continuous_absence',
+  'case_overdue',
+  'return_missing',
+  'return_rejected',
   'social_worker_absence',
 ] as const;
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number];
@@ -36,8 +48,13 @@ export type Frequency = 'immediate' | 'daily' | 'off';
 
 /** Who may receive each kind (others never do, whatever they choose). */
 const KIND_ROLES: Readonly<Record<NotificationKind, readonly Role[]>> = {
-  vsh_unexplained_absence: ['vsh'], vsh_unmarked: ['vsh'], vsh_no_register: ['vsh'], vsh_continuous_absence: ['vsh'],
-  case_overdue: ['la_officer'], return_missing: ['la_officer'], return_rejected: ['school'],
+  vsh_unexplained_absence: ['vsh'],
+  vsh_unmarked: ['vsh'],
+  vsh_no_register: ['vsh'],
+  vsh_continuous_absence: ['vsh'],
+  case_overdue: ['la_officer'],
+  return_missing: ['la_officer'],
+  return_rejected: ['school'],
   social_worker_absence: ['la_officer', 'vsh'],
 };
 
@@ -48,8 +65,13 @@ export function kindsReceivedBy(p: { role: Role }): NotificationKind[] {
 
 /** What a person gets when they have not chosen: what needs them today at once, the rest in the digest. */
 export const DEFAULT_FREQUENCY: Readonly<Record<NotificationKind, Frequency>> = {
-  vsh_unexplained_absence: 'immediate', vsh_unmarked: 'daily', vsh_no_register: 'immediate', vsh_continuous_absence: 'immediate',
-  case_overdue: 'daily', return_missing: 'immediate', return_rejected: 'immediate',
+  vsh_unexplained_absence: 'immediate',
+  vsh_unmarked: 'daily',
+  vsh_no_register: 'immediate',
+  vsh_continuous_absence: 'immediate',
+  case_overdue: 'daily',
+  return_missing: 'immediate',
+  return_rejected: 'immediate',
   social_worker_absence: 'immediate',
 };
 
@@ -85,7 +107,13 @@ export interface NotificationFacts {
   /** Returns refused (status rejected) and the school that sent each. */
   rejectedReturns?: Array<{ returnId: string; urn: string; receivedAt: string }>;
   /** The day's unexplained absences of children with a social worker: the items of `GET /v1/social-worker-absences` (issue 20). */
-  socialWorkerAbsences?: Array<{ alertKey: string; upn: string; session: 'AM' | 'PM'; code: string | null; urn: string }>;
+  socialWorkerAbsences?: Array<{
+    alertKey: string;
+    upn: string;
+    session: 'AM' | 'PM';
+    code: string | null;
+    urn: string;
+  }>;
 }
 
 export interface Notification {
@@ -115,7 +143,15 @@ export function caseOverdue(c: { status: string; triageDueOn: string }, date: st
   return c.status === 'submitted' && date > c.triageDueOn;
 }
 
-interface Draft { kind: NotificationKind; fact: string; subject: string; preview: string; body: string; path: string; for: (r: Recipient) => boolean }
+interface Draft {
+  kind: NotificationKind;
+  fact: string;
+  subject: string;
+  preview: string;
+  body: string;
+  path: string;
+  for: (r: Recipient) => boolean;
+}
 
 function drafts(f: NotificationFacts): Draft[] {
   const out: Draft[] = [];
@@ -126,7 +162,10 @@ function drafts(f: NotificationFacts): Draft[] {
   const unexplainedChildren = new Set(unexplained.map((m) => m.upn));
   if (unexplainedChildren.size) {
     out.push({
-      kind: 'vsh_unexplained_absence', fact: `${f.date}:${[...unexplainedChildren].sort().join(',')}`, for: vsh, path: `#/virtual-school?date=${f.date}`,
+      kind: 'vsh_unexplained_absence',
+      fact: `${f.date}:${[...unexplainedChildren].sort().join(',')}`,
+      for: vsh,
+      path: `#/virtual-school?date=${f.date}`,
       subject: `Looked-after children: unexplained absence on ${f.date}`,
       preview: `${plural(unexplainedChildren.size, 'looked-after child', 'looked-after children')} absent with no reason given (${plural(unexplained.length, 'session')}).`,
       body: `${plural(unexplainedChildren.size, 'looked-after child', 'looked-after children')} had an absence with no reason given (code N or O) on ${f.date}, ${plural(unexplained.length, 'session')} in all. See who and where in Attendance Hub.`,
@@ -135,7 +174,13 @@ function drafts(f: NotificationFacts): Draft[] {
   const unmarked = (f.lookedAfterMarks ?? []).filter((m) => m.code === null);
   if (unmarked.length) {
     out.push({
-      kind: 'vsh_unmarked', fact: `${f.date}:${unmarked.map((m) => `${m.upn}${m.session}`).sort().join(',')}`, for: vsh, path: `#/virtual-school?date=${f.date}`,
+      kind: 'vsh_unmarked',
+      fact: `${f.date}:${unmarked
+        .map((m) => `${m.upn}${m.session}`)
+        .sort()
+        .join(',')}`,
+      for: vsh,
+      path: `#/virtual-school?date=${f.date}`,
       subject: `Looked-after children: sessions not marked on ${f.date}`,
       preview: `${plural(unmarked.length, 'session')} of looked-after children not yet marked.`,
       body: `${plural(unmarked.length, 'session')} of looked-after children on ${f.date} had no mark in the school's return. See which in Attendance Hub.`,
@@ -145,7 +190,10 @@ function drafts(f: NotificationFacts): Draft[] {
     // Once per child and run (keyed by the run's first day, as a continuous absence is), not every
     // day it lasts: the roll shows who is still on no register; the words never name the child.
     out.push({
-      kind: 'vsh_no_register', fact: `${c.since}:${c.upn}`, for: vsh, path: '#/virtual-school',
+      kind: 'vsh_no_register',
+      fact: `${c.since}:${c.upn}`,
+      for: vsh,
+      path: '#/virtual-school',
       subject: 'A child in the Virtual School is on no school register',
       preview: `A child in the Virtual School’s cohorts has been on no school’s register since ${c.since}.`,
       body: `A child in the Virtual School's cohorts has been on no school's register since ${c.since} (as of ${f.date}). You are told once; the roll in Attendance Hub lists everyone still on no register ("On no register").`,
@@ -153,7 +201,10 @@ function drafts(f: NotificationFacts): Draft[] {
   }
   for (const c of f.continuousAbsence ?? []) {
     out.push({
-      kind: 'vsh_continuous_absence', fact: `${c.since}:${c.upn}`, for: vsh, path: '#/virtual-school',
+      kind: 'vsh_continuous_absence',
+      fact: `${c.since}:${c.upn}`,
+      for: vsh,
+      path: '#/virtual-school',
       subject: 'A looked-after child has been absent for 10 school days',
       preview: `A looked-after child has been absent every school day since ${c.since}.`,
       body: `A looked-after child has 10 school days of continuous absence, from ${c.since}. See the roll in Attendance Hub.`,
@@ -165,7 +216,10 @@ function drafts(f: NotificationFacts): Draft[] {
     // its triage is the LA officers' queue, so each is told; a case with an assignee, only them.
     const assignee = c.assignee;
     out.push({
-      kind: 'case_overdue', fact: `${c.id}:${c.triageDueOn}`, for: (r) => officer(r) && (assignee === null || r.sub === assignee), path: `#/cases/${c.id}`,
+      kind: 'case_overdue',
+      fact: `${c.id}:${c.triageDueOn}`,
+      for: (r) => officer(r) && (assignee === null || r.sub === assignee),
+      path: `#/cases/${c.id}`,
       subject: `Case ${c.id} is past its triage due date`,
       preview: `Due for triage on ${c.triageDueOn}; still submitted.`,
       body: `Case ${c.id} was due for triage on ${c.triageDueOn} and is still submitted. Open it in Attendance Hub.`,
@@ -175,9 +229,19 @@ function drafts(f: NotificationFacts): Draft[] {
     const missing = (f.schools ?? []).filter((s) => s.expected && (s.latestDate === null || s.latestDate < f.date));
     if (missing.length) {
       out.push({
-        kind: 'return_missing', fact: `${f.date}:${missing.map((s) => s.urn).sort().join(',')}`, for: officer, path: '#/schools',
+        kind: 'return_missing',
+        fact: `${f.date}:${missing
+          .map((s) => s.urn)
+          .sort()
+          .join(',')}`,
+        for: officer,
+        path: '#/schools',
         subject: `${plural(missing.length, 'school')} without today's return at ${f.returnCutOff}`,
-        preview: missing.map((s) => s.name ?? `URN ${s.urn}`).slice(0, 5).join(', ') + (missing.length > 5 ? ` and ${missing.length - 5} more` : ''),
+        preview:
+          missing
+            .map((s) => s.name ?? `URN ${s.urn}`)
+            .slice(0, 5)
+            .join(', ') + (missing.length > 5 ? ` and ${missing.length - 5} more` : ''),
         body: `By the cut-off (${f.returnCutOff}) these schools had not sent their return for ${f.date}: ${missing.map((s) => `${s.name ?? 'URN'} (${s.urn})`).join(', ')}.`,
       });
     }
@@ -187,7 +251,13 @@ function drafts(f: NotificationFacts): Draft[] {
     // Keyed by the list's alert keys: a later return that adds a session sends again; the same list never.
     const children = new Set(swa.map((a) => a.upn)).size;
     out.push({
-      kind: 'social_worker_absence', fact: `${f.date}:${swa.map((a) => a.alertKey).sort().join(',')}`, for: (r) => officer(r) || vsh(r), path: `#/duties/social-worker?date=${f.date}`,
+      kind: 'social_worker_absence',
+      fact: `${f.date}:${swa
+        .map((a) => a.alertKey)
+        .sort()
+        .join(',')}`,
+      for: (r) => officer(r) || vsh(r),
+      path: `#/duties/social-worker?date=${f.date}`,
       subject: `Children with a social worker: unexplained absence on ${f.date}`,
       preview: `${plural(children, 'child', 'children')} in need or on a protection plan absent with no reason known or not marked (${plural(swa.length, 'session')}).`,
       body: `${plural(children, 'child', 'children')} in need or on a child protection plan had an unexplained absence (code O, or no mark where one was due) on ${f.date}, ${plural(swa.length, 'session')} in all. Their social workers should hear of it. See who and where in Attendance Hub.`,
@@ -195,7 +265,10 @@ function drafts(f: NotificationFacts): Draft[] {
   }
   for (const r of f.rejectedReturns ?? []) {
     out.push({
-      kind: 'return_rejected', fact: r.returnId, for: (p) => p.role === 'school' && p.urn === r.urn, path: `#/returns/${r.returnId}`,
+      kind: 'return_rejected',
+      fact: r.returnId,
+      for: (p) => p.role === 'school' && p.urn === r.urn,
+      path: `#/returns/${r.returnId}`,
       subject: 'Your attendance return was rejected',
       preview: `Return ${r.returnId}, received ${r.receivedAt.slice(0, 16).replace('T', ' ')}, was not accepted.`,
       body: `Return ${r.returnId} was not accepted. See why, line by line, in Attendance Hub, then send it again.`,
@@ -213,8 +286,16 @@ export function notificationsFor(facts: NotificationFacts, recipients: readonly 
       const frequency = frequencyFor(r, d.kind);
       if (frequency === 'off') continue;
       out.push({
-        key: `${d.kind}:${r.sub}:${d.fact}`, kind: d.kind, sub: r.sub, email: r.email, frequency, date: facts.date,
-        subject: d.subject, preview: d.preview, body: d.body, link: `${facts.appUrl}/${d.path}`,
+        key: `${d.kind}:${r.sub}:${d.fact}`,
+        kind: d.kind,
+        sub: r.sub,
+        email: r.email,
+        frequency,
+        date: facts.date,
+        subject: d.subject,
+        preview: d.preview,
+        body: d.body,
+        link: `${facts.appUrl}/${d.path}`,
       });
     }
   }
@@ -232,7 +313,12 @@ export function dailyDigests(items: readonly Notification[], appUrl: string): No
   return [...by.values()].map((list) => {
     const first = list[0];
     return {
-      key: `digest:${first.sub}:${first.date}`, kind: first.kind, sub: first.sub, email: first.email, frequency: 'daily', date: first.date,
+      key: `digest:${first.sub}:${first.date}`,
+      kind: first.kind,
+      sub: first.sub,
+      email: first.email,
+      frequency: 'daily',
+      date: first.date,
       subject: `Attendance Hub: your daily summary for ${first.date}`,
       preview: `${plural(list.length, 'item')} need${list.length === 1 ? 's' : ''} you.`,
       body: list.map((n) => `- ${n.subject}: ${n.body} ${n.link}`).join('\n'),
@@ -253,7 +339,11 @@ const CONTINUOUS_ABSENCE_DAYS = 10;
  * only (X, Z…) neither breaks nor extends the run; a present or unmarked session ends it. Within one
  * academic year.
  */
-function continuousAbsenceSince(child: VirtualSchoolChild, date: string, days = CONTINUOUS_ABSENCE_DAYS): string | undefined {
+function continuousAbsenceSince(
+  child: VirtualSchoolChild,
+  date: string,
+  days = CONTINUOUS_ABSENCE_DAYS,
+): string | undefined {
   const year = academicYearOf(date);
   const enrolments = child.enrolments.filter((e) => e.academicYear === year);
   let count = 0;
@@ -303,13 +393,17 @@ export function noRegisterSince(child: VirtualSchoolChild, date: string): string
  * its cohorts that day on no school's register this year, and looked-after children absent for
  * CONTINUOUS_ABSENCE_DAYS school days.
  */
-export function virtualSchoolFacts(date: string, children: readonly VirtualSchoolChild[]): Pick<NotificationFacts, 'lookedAfterMarks' | 'noRegister' | 'continuousAbsence'> {
+export function virtualSchoolFacts(
+  date: string,
+  children: readonly VirtualSchoolChild[],
+): Pick<NotificationFacts, 'lookedAfterMarks' | 'noRegister' | 'continuousAbsence'> {
   const year = academicYearOf(date);
   const day = dayOfAcademicYear(date);
   const lookedAfterMarks: NonNullable<NotificationFacts['lookedAfterMarks']> = [];
   for (const a of dailyAlerts(date, children, { newInCareDays: DEFAULT_NEW_IN_CARE_DAYS })) {
     if (!a.urn || !a.session) continue;
-    if (a.type === 'absence' && a.code) lookedAfterMarks.push({ upn: a.upn, session: a.session, code: a.code, urn: a.urn });
+    if (a.type === 'absence' && a.code)
+      lookedAfterMarks.push({ upn: a.upn, session: a.session, code: a.code, urn: a.urn });
     else if (a.type === 'unmarked') lookedAfterMarks.push({ upn: a.upn, session: a.session, code: null, urn: a.urn });
   }
   const noRegister: NonNullable<NotificationFacts['noRegister']> = [];

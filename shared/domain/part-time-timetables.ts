@@ -58,9 +58,11 @@ export function partTimeTimetables(register: SchoolRegister, sessionDays: Uint8A
       weekStartSlot = monday;
       // A week is a school week when any of its days (within the year) has sessions.
       let school = false;
-      for (let i = Math.max(0, monday); i < Math.min(sessionDays.length, monday + 7); i++) if (sessionDays[i]) school = true;
+      for (let i = Math.max(0, monday); i < Math.min(sessionDays.length, monday + 7); i++)
+        if (sessionDays[i]) school = true;
       if (school) week++;
-      for (let i = Math.max(0, monday); i < Math.min(sessionDays.length, monday + 7); i++) weekOfDay[i] = school ? week : -1;
+      for (let i = Math.max(0, monday); i < Math.min(sessionDays.length, monday + 7); i++)
+        weekOfDay[i] = school ? week : -1;
     }
   }
 
@@ -90,7 +92,8 @@ export function partTimeTimetables(register: SchoolRegister, sessionDays: Uint8A
     const lastWeek = run[run.length - 1];
     const lastListedWeek = weekOfDay[dayOfAcademicYear(p.lastListed)] ?? -1;
     out.push({
-      upn: p.upn, urn: register.urn,
+      upn: p.upn,
+      urn: register.urn,
       ...(p.forename !== undefined ? { forename: p.forename } : {}),
       ...(p.surname !== undefined ? { surname: p.surname } : {}),
       ...(p.yearGroup !== undefined ? { yearGroup: p.yearGroup } : {}),

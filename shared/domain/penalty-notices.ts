@@ -85,11 +85,16 @@ export interface EscalationPeriod {
   notices: PenaltyNoticeRecord[];
 }
 
-export type PenaltyNoticeRefusal = 'third_within_period' | 'before_framework' | 'out_of_order' | 'not_compulsory_school_age';
+export type PenaltyNoticeRefusal =
+  'third_within_period' | 'before_framework' | 'out_of_order' | 'not_compulsory_school_age';
 
 export type PenaltyNoticeDecision =
   | {
-      allowed: true; sequence: 1 | 2; amount: PenaltyNoticeAmount; period: { start: string; end: string }; previous: string[];
+      allowed: true;
+      sequence: 1 | 2;
+      amount: PenaltyNoticeAmount;
+      period: { start: string; end: string };
+      previous: string[];
       /** The child's date of birth is not known: the officer checks they are of compulsory school age. */
       ageUnknown?: true;
     }
@@ -118,11 +123,25 @@ export function penaltyNoticePeriodEnd(start: string): string {
   return addDays(addYears(start, PENALTY_NOTICE_PERIOD_YEARS), -1);
 }
 
-function counted(history: readonly PenaltyNoticeRecord[], parentId: string, upn: string, age?: ChildAge): PenaltyNoticeRecord[] {
+function counted(
+  history: readonly PenaltyNoticeRecord[],
+  parentId: string,
+  upn: string,
+  age?: ChildAge,
+): PenaltyNoticeRecord[] {
   const from = age?.compulsorySchoolAge?.from ?? PENALTY_NOTICE_FRAMEWORK_FROM;
   return history
-    .filter((n) => n.parentId === parentId && n.upn === upn && n.status !== 'withdrawn' && n.issuedOn >= PENALTY_NOTICE_FRAMEWORK_FROM && n.issuedOn >= from)
-    .sort((a, b) => (a.issuedOn < b.issuedOn ? -1 : a.issuedOn > b.issuedOn ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    .filter(
+      (n) =>
+        n.parentId === parentId &&
+        n.upn === upn &&
+        n.status !== 'withdrawn' &&
+        n.issuedOn >= PENALTY_NOTICE_FRAMEWORK_FROM &&
+        n.issuedOn >= from,
+    )
+    .sort((a, b) =>
+      a.issuedOn < b.issuedOn ? -1 : a.issuedOn > b.issuedOn ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0,
+    );
 }
 
 /** The child's compulsory school age (null span: date of birth unknown), as national-framework.ts states it. */
@@ -132,7 +151,12 @@ export interface ChildAge {
 }
 
 /** The parent's 3-year periods for this child, each anchored on its first counted notice. */
-export function escalationPeriods(history: readonly PenaltyNoticeRecord[], parentId: string, upn: string, age?: ChildAge): EscalationPeriod[] {
+export function escalationPeriods(
+  history: readonly PenaltyNoticeRecord[],
+  parentId: string,
+  upn: string,
+  age?: ChildAge,
+): EscalationPeriod[] {
   const periods: EscalationPeriod[] = [];
   for (const notice of counted(history, parentId, upn, age)) {
     const current = periods[periods.length - 1];
@@ -143,10 +167,16 @@ export function escalationPeriods(history: readonly PenaltyNoticeRecord[], paren
 }
 
 const FIRST_AMOUNT: PenaltyNoticeAmount = {
-  full: FULL_AMOUNT_POUNDS, fullPayableWithinDays: PAYABLE_WITHIN_DAYS, reduced: REDUCED_AMOUNT_POUNDS, reducedIfPaidWithinDays: REDUCED_WITHIN_DAYS,
+  full: FULL_AMOUNT_POUNDS,
+  fullPayableWithinDays: PAYABLE_WITHIN_DAYS,
+  reduced: REDUCED_AMOUNT_POUNDS,
+  reducedIfPaidWithinDays: REDUCED_WITHIN_DAYS,
 };
 const SECOND_AMOUNT: PenaltyNoticeAmount = {
-  full: FULL_AMOUNT_POUNDS, fullPayableWithinDays: PAYABLE_WITHIN_DAYS, reduced: null, reducedIfPaidWithinDays: null,
+  full: FULL_AMOUNT_POUNDS,
+  fullPayableWithinDays: PAYABLE_WITHIN_DAYS,
+  reduced: null,
+  reducedIfPaidWithinDays: null,
 };
 
 /** The amounts for a notice of this sequence within its period. */
@@ -166,14 +196,20 @@ export function nextPenaltyNotice(
   const alternatives = [...PENALTY_NOTICE_ALTERNATIVES];
   if (on < PENALTY_NOTICE_FRAMEWORK_FROM) {
     return {
-      allowed: false, code: 'before_framework', alternatives, previous: [],
+      allowed: false,
+      code: 'before_framework',
+      alternatives,
+      previous: [],
       reason: `Penalty notices dated before ${PENALTY_NOTICE_FRAMEWORK_FROM} fall under the previous regulations; this service records notices under the National Framework only.`,
     };
   }
   const span = age?.compulsorySchoolAge;
   if (span && on < span.from) {
     return {
-      allowed: false, code: 'not_compulsory_school_age', alternatives: [], previous: [],
+      allowed: false,
+      code: 'not_compulsory_school_age',
+      alternatives: [],
+      previous: [],
       reason: `The child is of compulsory school age from ${span.from} (docs/design.md §2.5): a penalty notice dated ${on} cannot concern an offence, and this notice is not recorded.`,
     };
   }
@@ -182,23 +218,44 @@ export function nextPenaltyNotice(
   const latest = notices[notices.length - 1];
   if (latest && on < latest.issuedOn) {
     return {
-      allowed: false, code: 'out_of_order', alternatives: [], previous: notices.map((n) => n.id),
+      allowed: false,
+      code: 'out_of_order',
+      alternatives: [],
+      previous: notices.map((n) => n.id),
       reason: `A notice to this parent for this child was already issued on ${latest.issuedOn}; notices are recorded in date order, so one dated ${on} cannot be added. Withdraw the later notice first if it was recorded in error.`,
     };
   }
   const periods = escalationPeriods(history, parentId, upn, age);
   const last = periods[periods.length - 1];
   if (!last || on > last.end) {
-    return { allowed: true, sequence: 1, amount: penaltyNoticeAmount(1), period: { start: on, end: penaltyNoticePeriodEnd(on) }, previous: [], ...unknown };
+    return {
+      allowed: true,
+      sequence: 1,
+      amount: penaltyNoticeAmount(1),
+      period: { start: on, end: penaltyNoticePeriodEnd(on) },
+      previous: [],
+      ...unknown,
+    };
   }
   const previous = last.notices.map((n) => n.id);
   if (last.notices.length < MAX_NOTICES_PER_PERIOD) {
-    return { allowed: true, sequence: 2, amount: penaltyNoticeAmount(2), period: { start: last.start, end: last.end }, previous, ...unknown };
+    return {
+      allowed: true,
+      sequence: 2,
+      amount: penaltyNoticeAmount(2),
+      period: { start: last.start, end: last.end },
+      previous,
+      ...unknown,
+    };
   }
   const nextAllowedOn = addDays(last.end, 1);
   const dates = last.notices.map((n) => n.issuedOn);
   return {
-    allowed: false, code: 'third_within_period', alternatives, previous, nextAllowedOn,
+    allowed: false,
+    code: 'third_within_period',
+    alternatives,
+    previous,
+    nextAllowedOn,
     period: { start: last.start, end: last.end },
     reason:
       `A third penalty notice cannot be issued to this parent for this child within 3 years of the first: notices were issued on ${dates.join(' and ')}, ` +
@@ -209,19 +266,42 @@ export function nextPenaltyNotice(
 
 export type PaymentDue =
   | { payable: true; amount: number; band: 'reduced' | 'full'; daysAfterIssue: number }
-  | { payable: false; code: 'withdrawn' | 'payment_period_ended' | 'before_issue'; reason: string; daysAfterIssue: number };
+  | {
+      payable: false;
+      code: 'withdrawn' | 'payment_period_ended' | 'before_issue';
+      reason: string;
+      daysAfterIssue: number;
+    };
 
 /** What a payment on `paidOn` must be for this notice, or why it cannot be paid. */
-export function amountDue(notice: Pick<PenaltyNoticeRecord, 'issuedOn' | 'status' | 'sequence'>, paidOn: string): PaymentDue {
+export function amountDue(
+  notice: Pick<PenaltyNoticeRecord, 'issuedOn' | 'status' | 'sequence'>,
+  paidOn: string,
+): PaymentDue {
   const days = dayNumber(paidOn) - dayNumber(notice.issuedOn);
-  if (notice.status === 'withdrawn') return { payable: false, code: 'withdrawn', daysAfterIssue: days, reason: 'The notice was withdrawn; nothing is payable.' };
-  if (days < 0) return { payable: false, code: 'before_issue', daysAfterIssue: days, reason: `A payment cannot precede the notice (issued ${notice.issuedOn}).` };
+  if (notice.status === 'withdrawn')
+    return {
+      payable: false,
+      code: 'withdrawn',
+      daysAfterIssue: days,
+      reason: 'The notice was withdrawn; nothing is payable.',
+    };
+  if (days < 0)
+    return {
+      payable: false,
+      code: 'before_issue',
+      daysAfterIssue: days,
+      reason: `A payment cannot precede the notice (issued ${notice.issuedOn}).`,
+    };
   if (days > PAYABLE_WITHIN_DAYS) {
     return {
-      payable: false, code: 'payment_period_ended', daysAfterIssue: days,
+      payable: false,
+      code: 'payment_period_ended',
+      daysAfterIssue: days,
       reason: `The notice issued on ${notice.issuedOn} could be paid until ${addDays(notice.issuedOn, PAYABLE_WITHIN_DAYS)} (${PAYABLE_WITHIN_DAYS} days); the LA now prosecutes for the offence or withdraws the notice.`,
     };
   }
-  if ((notice.sequence ?? 1) === 1 && days <= REDUCED_WITHIN_DAYS) return { payable: true, amount: REDUCED_AMOUNT_POUNDS, band: 'reduced', daysAfterIssue: days };
+  if ((notice.sequence ?? 1) === 1 && days <= REDUCED_WITHIN_DAYS)
+    return { payable: true, amount: REDUCED_AMOUNT_POUNDS, band: 'reduced', daysAfterIssue: days };
   return { payable: true, amount: FULL_AMOUNT_POUNDS, band: 'full', daysAfterIssue: days };
 }

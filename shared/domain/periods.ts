@@ -7,14 +7,7 @@
  * Census terms (DfE absence statistics): autumn 1 August – 31 December, spring 1 January – Easter
  * Sunday, summer Easter Monday – 31 July.
  */
-import {
-  academicYearEnd,
-  academicYearStart,
-  addDays,
-  dayNumber,
-  dayOfAcademicYear,
-  weekStart,
-} from './dates.js';
+import { academicYearEnd, academicYearStart, addDays, dayNumber, dayOfAcademicYear, weekStart } from './dates.js';
 
 export type PeriodKind = 'year' | 'term' | 'week' | 'custom';
 
@@ -49,8 +42,11 @@ export function easterSunday(year: number): string {
 
 export function yearPeriod(academicYear: number): Period {
   return {
-    id: 'year', kind: 'year', academicYear,
-    from: academicYearStart(academicYear), to: academicYearEnd(academicYear),
+    id: 'year',
+    kind: 'year',
+    academicYear,
+    from: academicYearStart(academicYear),
+    to: academicYearEnd(academicYear),
     label: `${academicYear}/${String((academicYear + 1) % 100).padStart(2, '0')}`,
   };
 }
@@ -58,9 +54,23 @@ export function yearPeriod(academicYear: number): Period {
 export function termPeriods(academicYear: number): Period[] {
   const easter = easterSunday(academicYear + 1);
   return [
-    { id: 'autumn', kind: 'term', academicYear, from: academicYearStart(academicYear), to: `${academicYear}-12-31`, label: 'Autumn term' },
+    {
+      id: 'autumn',
+      kind: 'term',
+      academicYear,
+      from: academicYearStart(academicYear),
+      to: `${academicYear}-12-31`,
+      label: 'Autumn term',
+    },
     { id: 'spring', kind: 'term', academicYear, from: `${academicYear + 1}-01-01`, to: easter, label: 'Spring term' },
-    { id: 'summer', kind: 'term', academicYear, from: addDays(easter, 1), to: academicYearEnd(academicYear), label: 'Summer term' },
+    {
+      id: 'summer',
+      kind: 'term',
+      academicYear,
+      from: addDays(easter, 1),
+      to: academicYearEnd(academicYear),
+      label: 'Summer term',
+    },
   ];
 }
 
@@ -72,8 +82,11 @@ export function weekPeriods(academicYear: number): Period[] {
   for (let monday = weekStart(start); monday <= end; monday = addDays(monday, 7)) {
     const sunday = addDays(monday, 6);
     out.push({
-      id: `week:${monday}`, kind: 'week', academicYear,
-      from: monday < start ? start : monday, to: sunday > end ? end : sunday,
+      id: `week:${monday}`,
+      kind: 'week',
+      academicYear,
+      from: monday < start ? start : monday,
+      to: sunday > end ? end : sunday,
       label: `Week commencing ${monday}`,
     });
   }
@@ -98,8 +111,11 @@ export function customPeriod(academicYear: number, from: string, to: string): Pe
   const yFrom = academicYearStart(academicYear);
   const yTo = academicYearEnd(academicYear);
   return {
-    id: `custom:${from}..${to}`, kind: 'custom', academicYear,
-    from: from < yFrom ? yFrom : from, to: to > yTo ? yTo : to,
+    id: `custom:${from}..${to}`,
+    kind: 'custom',
+    academicYear,
+    from: from < yFrom ? yFrom : from,
+    to: to > yTo ? yTo : to,
     label: `${from} to ${to}`,
   };
 }

@@ -13,7 +13,11 @@ export interface PupilIdentity {
 
 /** A name compared without case, accents, punctuation or spacing ("O'Neil" = "o neil" = "ONEIL"). */
 function comparableName(name: string | undefined): string {
-  return (name ?? '').normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase().replace(/[^\p{L}\p{N}]/gu, '');
+  return (name ?? '')
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]/gu, '');
 }
 
 /**
@@ -26,9 +30,12 @@ export function identityAgrees(sent: PupilIdentity, held: readonly PupilIdentity
   const surname = comparableName(sent.surname);
   const forename = comparableName(sent.forename);
   if (!surname && !forename) return false;
-  return held.some((h) =>
-    h.dob === sent.dob &&
-    ((surname !== '' && surname === comparableName(h.surname)) || (forename !== '' && forename === comparableName(h.forename))));
+  return held.some(
+    (h) =>
+      h.dob === sent.dob &&
+      ((surname !== '' && surname === comparableName(h.surname)) ||
+        (forename !== '' && forename === comparableName(h.forename))),
+  );
 }
 
 /** The identity a return's rows give for one pupil: each field from the first row (by line) that has it. */

@@ -71,7 +71,10 @@ export interface PupilFlag {
 /** Which enrolment: a pupil at a school in an academic year. */
 export type EnrolmentKey = Pick<Enrolment, 'upn' | 'academicYear' | 'urn'>;
 
-export interface EnrolmentSummary extends Pick<Enrolment, 'urn' | 'academicYear' | 'registration' | 'admissionDate' | 'leavingDate' | 'firstListed' | 'lastListed'> {
+export interface EnrolmentSummary extends Pick<
+  Enrolment,
+  'urn' | 'academicYear' | 'registration' | 'admissionDate' | 'leavingDate' | 'firstListed' | 'lastListed'
+> {
   counts: number[];
   persistentAbsence: boolean;
   severeAbsence: boolean;
@@ -102,7 +105,9 @@ export interface PupilYearSummary {
 }
 
 const ABSENT = ALL_CODES.map((c) => CODE_CATEGORY[c] === 'authorised' || CODE_CATEGORY[c] === 'unauthorised');
-const POSSIBLE = ALL_CODES.map((c) => ['present', 'approved_activity', 'authorised', 'unauthorised'].includes(CODE_CATEGORY[c]));
+const POSSIBLE = ALL_CODES.map((c) =>
+  ['present', 'approved_activity', 'authorised', 'unauthorised'].includes(CODE_CATEGORY[c]),
+);
 
 export interface SummaryOptions {
   atRiskLowerPercent: number;
@@ -123,7 +128,9 @@ export function summarisePupilYear(
   care: readonly CareEpisodeSpan[],
   options: SummaryOptions,
 ): PupilYearSummary {
-  const mine = enrolments.filter((e) => e.academicYear === academicYear).sort((a, b) => (a.lastListed < b.lastListed ? -1 : a.lastListed > b.lastListed ? 1 : a.urn < b.urn ? -1 : 1));
+  const mine = enrolments
+    .filter((e) => e.academicYear === academicYear)
+    .sort((a, b) => (a.lastListed < b.lastListed ? -1 : a.lastListed > b.lastListed ? 1 : a.urn < b.urn ? -1 : 1));
   const total = emptyCounts();
   // Cohorts: union over the pupil's schools (school statements) and the LA's care episodes.
   let everMask = 0;
@@ -154,8 +161,13 @@ export function summarisePupilYear(
     for (let i = 0; i < counts.length; i++) total[i] += counts[i];
     const own = absenceOf(counts);
     enrolmentSummaries.push({
-      urn: e.urn, academicYear: e.academicYear, registration: e.registration,
-      admissionDate: e.admissionDate, leavingDate: e.leavingDate, firstListed: e.firstListed, lastListed: e.lastListed,
+      urn: e.urn,
+      academicYear: e.academicYear,
+      registration: e.registration,
+      admissionDate: e.admissionDate,
+      leavingDate: e.leavingDate,
+      firstListed: e.firstListed,
+      lastListed: e.lastListed,
       counts: Array.from(counts),
       persistentAbsence: isPersistentAbsence(own.absence, own.possible),
       severeAbsence: isSevereAbsence(own.absence, own.possible),
@@ -176,10 +188,18 @@ export function summarisePupilYear(
   // Days outside [fromDay, toDay] hold nothing, so the running figures only need that range.
   const flags: PupilFlag[] = [];
   if (isPersistentAbsence(absence, possible)) {
-    flags.push({ type: 'persistent_absence', since: sinceDate(academicYear, fromDay, toDay, isPersistentAbsence, 0), detail: { absenceSessions: absence, possibleSessions: possible } });
+    flags.push({
+      type: 'persistent_absence',
+      since: sinceDate(academicYear, fromDay, toDay, isPersistentAbsence, 0),
+      detail: { absenceSessions: absence, possibleSessions: possible },
+    });
   }
   if (isSevereAbsence(absence, possible)) {
-    flags.push({ type: 'severe_absence', since: sinceDate(academicYear, fromDay, toDay, isSevereAbsence, 0), detail: { absenceSessions: absence, possibleSessions: possible } });
+    flags.push({
+      type: 'severe_absence',
+      since: sinceDate(academicYear, fromDay, toDay, isSevereAbsence, 0),
+      detail: { absenceSessions: absence, possibleSessions: possible },
+    });
   }
   if (isAtRiskOfPersistentAbsence(absence, possible, options.atRiskLowerPercent)) {
     flags.push({
@@ -191,7 +211,10 @@ export function summarisePupilYear(
   const weeks = options.schoolWeeks ?? [];
   if (weeks.length > 0) {
     const recentWeeks = weeks.slice(-options.emergingWeeks);
-    const recentFrom = Math.max(0, dayOf(recentWeeks[0] < `${academicYear}-08-01` ? `${academicYear}-08-01` : recentWeeks[0]));
+    const recentFrom = Math.max(
+      0,
+      dayOf(recentWeeks[0] < `${academicYear}-08-01` ? `${academicYear}-08-01` : recentWeeks[0]),
+    );
     let ra = 0;
     let rp = 0;
     for (let d = Math.max(recentFrom, fromDay); d <= toDay; d++) {
@@ -202,19 +225,32 @@ export function summarisePupilYear(
       flags.push({
         type: 'emerging_pa',
         since: dateOf(academicYear, recentFrom),
-        detail: { recentAbsenceSessions: ra, recentPossibleSessions: rp, weeks: recentWeeks.length, absenceSessions: absence, possibleSessions: possible },
+        detail: {
+          recentAbsenceSessions: ra,
+          recentPossibleSessions: rp,
+          weeks: recentWeeks.length,
+          absenceSessions: absence,
+          possibleSessions: possible,
+        },
       });
     }
   }
 
   return {
-    upn, academicYear,
-    forename: latest?.forename, surname: latest?.surname, dob: latest?.dob, sex: latest?.sex, yearGroup: latest?.yearGroup, uprn: latest?.uprn,
+    upn,
+    academicYear,
+    forename: latest?.forename,
+    surname: latest?.surname,
+    dob: latest?.dob,
+    sex: latest?.sex,
+    yearGroup: latest?.yearGroup,
+    uprn: latest?.uprn,
     cohorts: positiveCohortsOf(currentMask),
     everCohorts: positiveCohortsOf(everMask),
     enrolments: enrolmentSummaries,
     counts: Array.from(total as CodeCounts),
-    absence, possible,
+    absence,
+    possible,
     persistentAbsence: isPersistentAbsence(absence, possible),
     severeAbsence: isSevereAbsence(absence, possible),
     flags,
@@ -227,7 +263,13 @@ export function summarisePupilYear(
  * (so "PA since 3 October" means the pupil has been PA on every school day from 3 October on).
  * Reads the daily scratch figures over [fromDay, toDay], outside which they are all zero.
  */
-function sinceDate(academicYear: number, fromDay: number, toDay: number, test: (a: number, p: number, lowerPercent: number) => boolean, lowerPercent: number): string {
+function sinceDate(
+  academicYear: number,
+  fromDay: number,
+  toDay: number,
+  test: (a: number, p: number, lowerPercent: number) => boolean,
+  lowerPercent: number,
+): string {
   const absent = DAILY_ABSENT;
   const possible = DAILY_POSSIBLE;
   let a = 0;

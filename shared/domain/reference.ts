@@ -47,13 +47,69 @@ export interface CharacteristicFigure {
 
 /** National figures by characteristic (docs/design.md, Sources: DFE-METH). */
 export const CHARACTERISTICS: readonly CharacteristicFigure[] = [
-  { cohort: 'fsm', label: 'FSM eligible', absenceRate: 10.0, persistentAbsenceRate: 31.7, severeAbsenceRate: null, period: 'Autumn 2024/25', source: 'DfE, Pupil attendance in schools, 2025 week 4 (daily data)' },
-  { cohort: 'non_fsm', label: 'Not FSM eligible', absenceRate: 5.2, persistentAbsenceRate: 14.4, severeAbsenceRate: null, period: 'Autumn 2024/25', source: 'DfE, Pupil attendance in schools, 2025 week 4 (daily data)' },
-  { cohort: 'sen_ehcp', label: 'EHC plan', absenceRate: 13.1, persistentAbsenceRate: 35.1, severeAbsenceRate: null, period: 'Autumn 2024/25', source: 'DfE, Pupil attendance in schools, 2025 week 4 (daily data)' },
-  { cohort: 'sen_support', label: 'SEN support', absenceRate: 10.1, persistentAbsenceRate: 29.0, severeAbsenceRate: null, period: 'Autumn 2024/25', source: 'DfE, Pupil attendance in schools, 2025 week 4 (daily data)' },
-  { cohort: 'sen_none', label: 'No SEN', absenceRate: 5.8, persistentAbsenceRate: 17.0, severeAbsenceRate: null, period: 'Autumn 2024/25', source: 'DfE, Pupil attendance in schools, 2025 week 4 (daily data)' },
-  { cohort: 'cin', label: 'Children in need (excluding CPP and CLA)', absenceRate: 17.6, persistentAbsenceRate: 48.8, severeAbsenceRate: 10.4, period: '2022/23', source: 'DfE, Outcomes for children in need, 2022/23 (CINO at 31 March, total)' },
-  { cohort: 'cpp', label: 'Child protection plan', absenceRate: null, persistentAbsenceRate: null, severeAbsenceRate: 14.8, period: '2022/23', source: 'DfE, Outcomes for children in need, 2022/23, as reported by Community Care, 18 April 2024' },
+  {
+    cohort: 'fsm',
+    label: 'FSM eligible',
+    absenceRate: 10.0,
+    persistentAbsenceRate: 31.7,
+    severeAbsenceRate: null,
+    period: 'Autumn 2024/25',
+    source: 'DfE, Pupil attendance in schools, 2025 week 4 (daily data)',
+  },
+  {
+    cohort: 'non_fsm',
+    label: 'Not FSM eligible',
+    absenceRate: 5.2,
+    persistentAbsenceRate: 14.4,
+    severeAbsenceRate: null,
+    period: 'Autumn 2024/25',
+    source: 'DfE, Pupil attendance in schools, 2025 week 4 (daily data)',
+  },
+  {
+    cohort: 'sen_ehcp',
+    label: 'EHC plan',
+    absenceRate: 13.1,
+    persistentAbsenceRate: 35.1,
+    severeAbsenceRate: null,
+    period: 'Autumn 2024/25',
+    source: 'DfE, Pupil attendance in schools, 2025 week 4 (daily data)',
+  },
+  {
+    cohort: 'sen_support',
+    label: 'SEN support',
+    absenceRate: 10.1,
+    persistentAbsenceRate: 29.0,
+    severeAbsenceRate: null,
+    period: 'Autumn 2024/25',
+    source: 'DfE, Pupil attendance in schools, 2025 week 4 (daily data)',
+  },
+  {
+    cohort: 'sen_none',
+    label: 'No SEN',
+    absenceRate: 5.8,
+    persistentAbsenceRate: 17.0,
+    severeAbsenceRate: null,
+    period: 'Autumn 2024/25',
+    source: 'DfE, Pupil attendance in schools, 2025 week 4 (daily data)',
+  },
+  {
+    cohort: 'cin',
+    label: 'Children in need (excluding CPP and CLA)',
+    absenceRate: 17.6,
+    persistentAbsenceRate: 48.8,
+    severeAbsenceRate: 10.4,
+    period: '2022/23',
+    source: 'DfE, Outcomes for children in need, 2022/23 (CINO at 31 March, total)',
+  },
+  {
+    cohort: 'cpp',
+    label: 'Child protection plan',
+    absenceRate: null,
+    persistentAbsenceRate: null,
+    severeAbsenceRate: 14.8,
+    period: '2022/23',
+    source: 'DfE, Outcomes for children in need, 2022/23, as reported by Community Care, 18 April 2024',
+  },
 ];
 
 const ROWS = (published as { rows: PublishedRow[] }).rows;
@@ -77,7 +133,8 @@ export function referenceFor(laCode: string, phase: ReferencePhase, regionCode?:
   const la = inPhase.find((r) => r.level === 'la' && r.laCode === laCode) ?? null;
   const region = inPhase.find((r) => r.level === 'regional' && r.code === (regionCode ?? la?.regionCode)) ?? null;
   const regionLas = region
-    ? inPhase.filter((r) => r.level === 'la' && r.regionCode === region.code)
+    ? inPhase
+        .filter((r) => r.level === 'la' && r.regionCode === region.code)
         .sort((a, b) => (a.absenceRate ?? Infinity) - (b.absenceRate ?? Infinity) || a.name.localeCompare(b.name))
     : [];
   return {
@@ -87,7 +144,10 @@ export function referenceFor(laCode: string, phase: ReferencePhase, regionCode?:
     region,
     la,
     regionLas,
-    regions: inPhase.filter((r) => r.level === 'regional').map((r) => ({ code: r.code, name: r.name })).sort((a, b) => a.name.localeCompare(b.name)),
+    regions: inPhase
+      .filter((r) => r.level === 'regional')
+      .map((r) => ({ code: r.code, name: r.name }))
+      .sort((a, b) => a.name.localeCompare(b.name)),
     characteristics: CHARACTERISTICS,
   };
 }

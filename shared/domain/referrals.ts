@@ -54,8 +54,15 @@ import {
 } from './penalty-notices.js';
 
 export const REFERRAL_TYPES = [
-  'persistent_absence', 'severe_absence', 'penalty_notice_request', 'ten_day_unauthorised', 'children_missing_education',
-  'illness_15_days', 'early_help', 'safeguarding', 'other',
+  'persistent_absence',
+  'severe_absence',
+  'penalty_notice_request',
+  'ten_day_unauthorised',
+  'children_missing_education',
+  'illness_15_days',
+  'early_help',
+  'safeguarding',
+  'other',
 ] as const;
 export type ReferralType = (typeof REFERRAL_TYPES)[number];
 
@@ -67,14 +74,29 @@ export const PRIORITIES = ['low', 'normal', 'high', 'urgent'] as const;
 export type Priority = (typeof PRIORITIES)[number];
 
 export const ACTION_TYPES = [
-  'letter', 'meeting', 'attendance_contract', 'parenting_contract', 'notice_to_improve', 'penalty_notice_issued',
-  'penalty_notice_paid', 'penalty_notice_withdrawn', 'education_supervision_order', 'prosecution',
+  'letter',
+  'meeting',
+  'attendance_contract',
+  'parenting_contract',
+  'notice_to_improve',
+  'penalty_notice_issued',
+  'penalty_notice_paid',
+  'penalty_notice_withdrawn',
+  'education_supervision_order',
+  'prosecution',
 ] as const;
 export type ActionType = (typeof ACTION_TYPES)[number];
 
 export const OUTCOMES = [
-  'attendance_improved', 'support_in_place', 'penalty_notice_paid', 'education_supervision_order', 'prosecution',
-  'referred_to_other_service', 'pupil_left', 'no_further_action', 'other',
+  'attendance_improved',
+  'support_in_place',
+  'penalty_notice_paid',
+  'education_supervision_order',
+  'prosecution',
+  'referred_to_other_service',
+  'pupil_left',
+  'no_further_action',
+  'other',
 ] as const;
 export type OutcomeType = (typeof OUTCOMES)[number];
 
@@ -150,7 +172,12 @@ export interface ReferralAction {
   /** penalty_notice_paid / _withdrawn: the id of the penalty_notice_issued action on this case. */
   noticeId?: string;
   /** penalty_notice_issued: what `nextPenaltyNotice` decided. */
-  penaltyNotice?: { sequence: 1 | 2; amount: PenaltyNoticeAmount; period: { start: string; end: string }; ageUnknown?: true };
+  penaltyNotice?: {
+    sequence: 1 | 2;
+    amount: PenaltyNoticeAmount;
+    period: { start: string; end: string };
+    ageUnknown?: true;
+  };
   /** penalty_notice_paid: what was due on the payment day. */
   payment?: { amount: number; band: 'reduced' | 'full'; daysAfterIssue: number };
   /** notice_to_improve: the improvement period. */
@@ -249,7 +276,11 @@ export class ReferralRuleError extends Error {
  */
 export function parentIdOf(p: ParentInput): string {
   if (p.id && p.id.trim()) return p.id.trim();
-  const normalised = p.name.toLowerCase().normalize('NFKD').replace(/[^a-z]+/g, ' ').trim();
+  const normalised = p.name
+    .toLowerCase()
+    .normalize('NFKD')
+    .replace(/[^a-z]+/g, ' ')
+    .trim();
   let h = 0x811c9dc5;
   for (let i = 0; i < normalised.length; i++) {
     h ^= normalised.charCodeAt(i);
@@ -262,7 +293,8 @@ function toParents(inputs: readonly ParentInput[]): Parent[] {
   const out: Parent[] = [];
   for (const p of inputs) {
     const parent = { id: parentIdOf(p), name: p.name.trim(), relationship: p.relationship.trim() };
-    if (out.some((o) => o.id === parent.id)) throw new ReferralRuleError('duplicate_parent', `Parent ${parent.id} is listed twice.`, { parentId: parent.id });
+    if (out.some((o) => o.id === parent.id))
+      throw new ReferralRuleError('duplicate_parent', `Parent ${parent.id} is listed twice.`, { parentId: parent.id });
     out.push(parent);
   }
   return out;
@@ -364,13 +396,23 @@ export function updateReferral(r: Referral, patch: ReferralPatch, ctx: ChangeCon
   const finalState = !isOpen(r.status);
 
   if (patch.status !== undefined && patch.status === r.status && finalState) refuseTransition(r.status, patch.status);
-  if (finalState && (to || patch.priority !== undefined || patch.assignee !== undefined || patch.parents !== undefined || patch.outcome !== undefined)) {
+  if (
+    finalState &&
+    (to ||
+      patch.priority !== undefined ||
+      patch.assignee !== undefined ||
+      patch.parents !== undefined ||
+      patch.outcome !== undefined)
+  ) {
     refuseTransition(r.status, to ?? r.status);
   }
   if (to && !TRANSITIONS[r.status].includes(to)) refuseTransition(r.status, to);
 
   if (patch.outcome !== undefined && to !== 'closed') {
-    throw new ReferralRuleError('outcome_without_close', 'An outcome is given when closing the case: send status "closed" with it.');
+    throw new ReferralRuleError(
+      'outcome_without_close',
+      'An outcome is given when closing the case: send status "closed" with it.',
+    );
   }
 
   if (patch.priority !== undefined && patch.priority !== r.priority) {
@@ -381,10 +423,17 @@ export function updateReferral(r: Referral, patch: ReferralPatch, ctx: ChangeCon
   if (patch.assignee !== undefined && patch.assignee !== r.assignee) {
     const allocatedAfter = to === 'allocated' || r.status === 'allocated' || r.status === 'in_progress';
     if (patch.assignee === null) {
-      throw new ReferralRuleError('missing_assignee', 'An allocated case keeps an assignee; give the new assignee to re-allocate it.');
+      throw new ReferralRuleError(
+        'missing_assignee',
+        'An allocated case keeps an assignee; give the new assignee to re-allocate it.',
+      );
     }
     if (!allocatedAfter) {
-      throw new ReferralRuleError('assignee_before_allocation', `Assign the case by allocating it (status "allocated" with an assignee); it is ${r.status}.`, { allowed: allowedTransitions(r.status) });
+      throw new ReferralRuleError(
+        'assignee_before_allocation',
+        `Assign the case by allocating it (status "allocated" with an assignee); it is ${r.status}.`,
+        { allowed: allowedTransitions(r.status) },
+      );
     }
     changes.push({ field: 'assignee', from: r.assignee, to: patch.assignee });
     next.assignee = patch.assignee;
@@ -395,7 +444,11 @@ export function updateReferral(r: Referral, patch: ReferralPatch, ctx: ChangeCon
     const noticeParents = new Set(r.actions.filter((a) => a.type === 'penalty_notice_issued').map((a) => a.parentId));
     const removed = r.parents.filter((p) => noticeParents.has(p.id) && !parents.some((q) => q.id === p.id));
     if (removed.length) {
-      throw new ReferralRuleError('parent_in_use', `A penalty notice was issued to ${removed.map((p) => p.id).join(', ')} on this case; that parent cannot be removed.`, { parentIds: removed.map((p) => p.id) });
+      throw new ReferralRuleError(
+        'parent_in_use',
+        `A penalty notice was issued to ${removed.map((p) => p.id).join(', ')} on this case; that parent cannot be removed.`,
+        { parentIds: removed.map((p) => p.id) },
+      );
     }
     if (!same(parents, r.parents)) {
       changes.push({ field: 'parents', from: r.parents, to: parents });
@@ -404,11 +457,21 @@ export function updateReferral(r: Referral, patch: ReferralPatch, ctx: ChangeCon
   }
 
   if (to) {
-    if (to === 'allocated' && !next.assignee) throw new ReferralRuleError('missing_assignee', 'Allocating a case needs an assignee.');
+    if (to === 'allocated' && !next.assignee)
+      throw new ReferralRuleError('missing_assignee', 'Allocating a case needs an assignee.');
     if (to === 'closed') {
-      if (!patch.outcome) throw new ReferralRuleError('missing_outcome', `Closing a case needs an outcome (one of ${OUTCOMES.join(', ')}).`);
-      const outcome: Outcome = { type: patch.outcome.type, date: patch.outcome.date ?? ctx.today, ...(patch.outcome.summary ? { summary: patch.outcome.summary } : {}) };
-      if (outcome.date > ctx.today) throw new ReferralRuleError('future_date', `The outcome date ${outcome.date} is after today.`);
+      if (!patch.outcome)
+        throw new ReferralRuleError(
+          'missing_outcome',
+          `Closing a case needs an outcome (one of ${OUTCOMES.join(', ')}).`,
+        );
+      const outcome: Outcome = {
+        type: patch.outcome.type,
+        date: patch.outcome.date ?? ctx.today,
+        ...(patch.outcome.summary ? { summary: patch.outcome.summary } : {}),
+      };
+      if (outcome.date > ctx.today)
+        throw new ReferralRuleError('future_date', `The outcome date ${outcome.date} is after today.`);
       changes.push({ field: 'outcome', from: null, to: outcome });
       next.outcome = outcome;
       next.closedAt = ctx.at;
@@ -426,16 +489,28 @@ export function updateReferral(r: Referral, patch: ReferralPatch, ctx: ChangeCon
   }
 
   const note = patch.note?.trim();
-  if (changes.length === 0 && !note) throw new ReferralRuleError('no_change', 'The request changes nothing on the case.');
+  if (changes.length === 0 && !note)
+    throw new ReferralRuleError('no_change', 'The request changes nothing on the case.');
   const referral = bump(next, ctx.at);
   return {
     referral,
-    event: { seq: referral.version, at: ctx.at, by: ctx.actor, kind: changes.length ? 'updated' : 'note', changes, ...(note ? { note } : {}) },
+    event: {
+      seq: referral.version,
+      at: ctx.at,
+      by: ctx.actor,
+      kind: changes.length ? 'updated' : 'note',
+      changes,
+      ...(note ? { note } : {}),
+    },
   };
 }
 
 /** Close an in-progress case with its outcome (the events route's `outcome` kind). */
-export function closeWithOutcome(r: Referral, outcome: { type: OutcomeType; summary?: string; date?: string }, ctx: ChangeContext): Change {
+export function closeWithOutcome(
+  r: Referral,
+  outcome: { type: OutcomeType; summary?: string; date?: string },
+  ctx: ChangeContext,
+): Change {
   return updateReferral(r, { status: 'closed', outcome }, ctx);
 }
 
@@ -479,10 +554,15 @@ export function recordAction(r: Referral, input: ActionInput, ctx: ActionContext
       { status: r.status, actionStatuses: statuses, allowed: allowedTransitions(r.status) },
     );
   }
-  if (input.date > ctx.today) throw new ReferralRuleError('future_date', `The action date ${input.date} is after today (${ctx.today}).`);
+  if (input.date > ctx.today)
+    throw new ReferralRuleError('future_date', `The action date ${input.date} is after today (${ctx.today}).`);
   const id = `A${r.actions.length + 1}`;
   const action: ReferralAction = {
-    id, type: input.type, date: input.date, recordedAt: ctx.at, recordedBy: ctx.actor,
+    id,
+    type: input.type,
+    date: input.date,
+    recordedAt: ctx.at,
+    recordedBy: ctx.actor,
     ...(input.notes ? { notes: input.notes.trim() } : {}),
   };
   const changes: FieldChange[] = [];
@@ -490,9 +570,13 @@ export function recordAction(r: Referral, input: ActionInput, ctx: ActionContext
   if (input.parentId !== undefined || input.type === 'penalty_notice_issued') {
     const parent = r.parents.find((p) => p.id === input.parentId);
     if (!parent) {
-      throw new ReferralRuleError('unknown_parent', input.parentId === undefined
-        ? 'A penalty notice is issued to a named parent: give parentId (one of the case\'s parents).'
-        : `No parent ${input.parentId} on this case; add the parent first (PATCH parents).`, { parentIds: r.parents.map((p) => p.id) });
+      throw new ReferralRuleError(
+        'unknown_parent',
+        input.parentId === undefined
+          ? "A penalty notice is issued to a named parent: give parentId (one of the case's parents)."
+          : `No parent ${input.parentId} on this case; add the parent first (PATCH parents).`,
+        { parentIds: r.parents.map((p) => p.id) },
+      );
     }
     action.parentId = parent.id;
   }
@@ -501,26 +585,54 @@ export function recordAction(r: Referral, input: ActionInput, ctx: ActionContext
     case 'penalty_notice_issued': {
       // The child's age from the date of birth in the case's evidence (docs/design.md §2.5).
       const age = statutoryAgeOf(r.evidence?.pupil?.dob);
-      const decision: PenaltyNoticeDecision = nextPenaltyNotice(ctx.penaltyNoticeHistory, { parentId: action.parentId as string, upn: r.upn, on: input.date, age });
+      const decision: PenaltyNoticeDecision = nextPenaltyNotice(ctx.penaltyNoticeHistory, {
+        parentId: action.parentId as string,
+        upn: r.upn,
+        on: input.date,
+        age,
+      });
       if (!decision.allowed) {
         throw new ReferralRuleError('penalty_notice_refused', decision.reason, {
-          refusal: decision.code, alternatives: decision.alternatives, period: decision.period, nextAllowedOn: decision.nextAllowedOn, previous: decision.previous,
+          refusal: decision.code,
+          alternatives: decision.alternatives,
+          period: decision.period,
+          nextAllowedOn: decision.nextAllowedOn,
+          previous: decision.previous,
         });
       }
-      action.penaltyNotice = { sequence: decision.sequence, amount: decision.amount, period: decision.period, ...(decision.ageUnknown ? { ageUnknown: true as const } : {}) };
+      action.penaltyNotice = {
+        sequence: decision.sequence,
+        amount: decision.amount,
+        period: decision.period,
+        ...(decision.ageUnknown ? { ageUnknown: true as const } : {}),
+      };
       break;
     }
     case 'penalty_notice_paid':
     case 'penalty_notice_withdrawn': {
       const notice = penaltyNoticesOf(r).find((n) => n.actionId === input.noticeId);
       if (!notice) {
-        throw new ReferralRuleError('unknown_notice', `Give noticeId: the id of a penalty_notice_issued action on this case (${penaltyNoticesOf(r).map((n) => n.actionId).join(', ') || 'none issued'}).`);
+        throw new ReferralRuleError(
+          'unknown_notice',
+          `Give noticeId: the id of a penalty_notice_issued action on this case (${
+            penaltyNoticesOf(r)
+              .map((n) => n.actionId)
+              .join(', ') || 'none issued'
+          }).`,
+        );
       }
       if (notice.status !== 'issued') {
-        throw new ReferralRuleError('notice_not_outstanding', `Notice ${notice.actionId} is already ${notice.status}.`, { noticeStatus: notice.status });
+        throw new ReferralRuleError(
+          'notice_not_outstanding',
+          `Notice ${notice.actionId} is already ${notice.status}.`,
+          { noticeStatus: notice.status },
+        );
       }
       if (input.date < notice.issuedOn) {
-        throw new ReferralRuleError('invalid_date', `The date ${input.date} is before the notice was issued (${notice.issuedOn}).`);
+        throw new ReferralRuleError(
+          'invalid_date',
+          `The date ${input.date} is before the notice was issued (${notice.issuedOn}).`,
+        );
       }
       if (input.type === 'penalty_notice_paid') {
         const due = amountDue(notice, input.date);
@@ -532,7 +644,10 @@ export function recordAction(r: Referral, input: ActionInput, ctx: ActionContext
       break;
     }
     case 'notice_to_improve': {
-      action.noticeToImprove = { startDate: input.startDate ?? input.date, periodDays: input.periodDays ?? ctx.noticeToImprovePeriodDays };
+      action.noticeToImprove = {
+        startDate: input.startDate ?? input.date,
+        periodDays: input.periodDays ?? ctx.noticeToImprovePeriodDays,
+      };
       break;
     }
     default:
@@ -566,8 +681,16 @@ export function penaltyNoticesOf(r: Pick<Referral, 'id' | 'upn' | 'actions'>): C
   for (const a of r.actions) {
     if (a.type === 'penalty_notice_issued' && a.penaltyNotice && a.parentId) {
       notices.push({
-        id: `${r.id}/${a.id}`, referralId: r.id, actionId: a.id, parentId: a.parentId, upn: r.upn, issuedOn: a.date, status: 'issued',
-        sequence: a.penaltyNotice.sequence, amount: a.penaltyNotice.amount, period: a.penaltyNotice.period,
+        id: `${r.id}/${a.id}`,
+        referralId: r.id,
+        actionId: a.id,
+        parentId: a.parentId,
+        upn: r.upn,
+        issuedOn: a.date,
+        status: 'issued',
+        sequence: a.penaltyNotice.sequence,
+        amount: a.penaltyNotice.amount,
+        period: a.penaltyNotice.period,
         payableUntil: addDays(a.date, a.penaltyNotice.amount.fullPayableWithinDays),
       });
       continue;
@@ -613,22 +736,42 @@ export interface UnpaidPenaltyNotice {
 
 /** Every notice past its payment date awaiting a decision, as at `today`, longest unpaid first. */
 export function unpaidPenaltyNotices(
-  cases: ReadonlyArray<Pick<Referral, 'id' | 'upn' | 'urn' | 'status' | 'parents' | 'actions'> & { evidence?: { pupil?: Evidence['pupil'] } }>,
+  cases: ReadonlyArray<
+    Pick<Referral, 'id' | 'upn' | 'urn' | 'status' | 'parents' | 'actions'> & {
+      evidence?: { pupil?: Evidence['pupil'] };
+    }
+  >,
   today: string,
 ): UnpaidPenaltyNotice[] {
   const out: UnpaidPenaltyNotice[] = [];
   for (const r of cases) {
     for (const n of penaltyNoticesOf(r)) {
       if (n.status !== 'issued' || today <= n.payableUntil) continue;
-      const prosecuted = r.actions.some((a) => a.type === 'prosecution' && a.date >= n.issuedOn && (a.parentId === undefined || a.parentId === n.parentId));
+      const prosecuted = r.actions.some(
+        (a) =>
+          a.type === 'prosecution' && a.date >= n.issuedOn && (a.parentId === undefined || a.parentId === n.parentId),
+      );
       if (prosecuted) continue;
       const parent = r.parents.find((p) => p.id === n.parentId) ?? { id: n.parentId, name: '', relationship: '' };
       const pupil = r.evidence?.pupil;
       out.push({
-        noticeId: n.id, referralId: r.id, caseStatus: r.status, urn: r.urn,
-        child: { upn: r.upn, forename: pupil?.forename ?? null, surname: pupil?.surname ?? null, dob: pupil?.dob ?? null },
-        parent: { ...parent }, issuedOn: n.issuedOn, sequence: n.sequence ?? 1, amount: n.amount.full, payableUntil: n.payableUntil,
-        daysUnpaid: dayNumber(today) - dayNumber(n.payableUntil), awaiting: 'prosecution_or_withdrawal',
+        noticeId: n.id,
+        referralId: r.id,
+        caseStatus: r.status,
+        urn: r.urn,
+        child: {
+          upn: r.upn,
+          forename: pupil?.forename ?? null,
+          surname: pupil?.surname ?? null,
+          dob: pupil?.dob ?? null,
+        },
+        parent: { ...parent },
+        issuedOn: n.issuedOn,
+        sequence: n.sequence ?? 1,
+        amount: n.amount.full,
+        payableUntil: n.payableUntil,
+        daysUnpaid: dayNumber(today) - dayNumber(n.payableUntil),
+        awaiting: 'prosecution_or_withdrawal',
       });
     }
   }
@@ -698,9 +841,20 @@ function raisedBy(r: Pick<Referral, 'createdBy'>, by: Pick<Actor, 'role' | 'urn'
  * A referrer who may not work cases (school, VSH) may still withdraw its own case before triage,
  * and only its own (docs/design.md §5; issue 15: never a case the LA or another referrer raised).
  */
-export function mayWithdrawAsReferrer(r: Pick<Referral, 'status' | 'createdBy'>, patch: ReferralPatch, by: Pick<Actor, 'role' | 'urn' | 'sub'>): boolean {
-  const keys = Object.entries(patch).filter(([, v]) => v !== undefined).map(([key]) => key);
-  return raisedBy(r, by) && r.status === 'submitted' && patch.status === 'withdrawn' && keys.every((key) => ['status', 'reason', 'note'].includes(key));
+export function mayWithdrawAsReferrer(
+  r: Pick<Referral, 'status' | 'createdBy'>,
+  patch: ReferralPatch,
+  by: Pick<Actor, 'role' | 'urn' | 'sub'>,
+): boolean {
+  const keys = Object.entries(patch)
+    .filter(([, v]) => v !== undefined)
+    .map(([key]) => key);
+  return (
+    raisedBy(r, by) &&
+    r.status === 'submitted' &&
+    patch.status === 'withdrawn' &&
+    keys.every((key) => ['status', 'reason', 'note'].includes(key))
+  );
 }
 
 // ---- Evidence ----------------------------------------------------------------------------------------
@@ -717,8 +871,14 @@ export interface Evidence {
   persistentAbsence: boolean;
   severeAbsence: boolean;
   enrolments: Array<{
-    urn: string; academicYear: number; registration: string; admissionDate: string | null; leavingDate: string | null;
-    stats: Stats; persistentAbsence: boolean; severeAbsence: boolean;
+    urn: string;
+    academicYear: number;
+    registration: string;
+    admissionDate: string | null;
+    leavingDate: string | null;
+    stats: Stats;
+    persistentAbsence: boolean;
+    severeAbsence: boolean;
   }>;
   flags: PupilFlag[];
   /** The penalty-notice threshold flag's evidence (window, sessions by date and code), when met. */
@@ -735,18 +895,31 @@ export function evidenceForSchool(e: Evidence, urn: string, sharedFlags: readonl
   const own = e.enrolments.filter((x) => x.urn === urn);
   const sole = own.length === e.enrolments.length;
   const threshold = sole && sharedFlags.includes('penalty_notice_threshold') ? e.thresholdWindow : null;
-  if (sole) return { ...e, cohorts: [], everCohorts: [], flags: flagsForSchool(e.flags, urn, sharedFlags, true), thresholdWindow: threshold };
+  if (sole)
+    return {
+      ...e,
+      cohorts: [],
+      everCohorts: [],
+      flags: flagsForSchool(e.flags, urn, sharedFlags, true),
+      thresholdWindow: threshold,
+    };
   const counts = new Array<number>(CODE_COUNT).fill(0);
-  for (const x of own) for (const [code, n] of Object.entries(x.stats.codes)) {
-    const i = ALL_CODES.indexOf(code);
-    if (i >= 0) counts[i] += n;
-  }
+  for (const x of own)
+    for (const [code, n] of Object.entries(x.stats.codes)) {
+      const i = ALL_CODES.indexOf(code);
+      if (i >= 0) counts[i] += n;
+    }
   const totals = toStats(counts);
   return {
-    ...e, cohorts: [], everCohorts: [], totals, enrolments: own,
+    ...e,
+    cohorts: [],
+    everCohorts: [],
+    totals,
+    enrolments: own,
     persistentAbsence: isPersistentAbsence(totals.absenceSessions, totals.possibleSessions),
     severeAbsence: isSevereAbsence(totals.absenceSessions, totals.possibleSessions),
-    flags: flagsForSchool(e.flags, urn, sharedFlags), thresholdWindow: null,
+    flags: flagsForSchool(e.flags, urn, sharedFlags),
+    thresholdWindow: null,
   };
 }
 
@@ -761,15 +934,26 @@ export function evidenceSnapshot(
     takenAt: opts.takenAt,
     academicYear: year.academicYear,
     summaryVersion: opts.summaryVersion,
-    pupil: { forename: year.forename ?? null, surname: year.surname ?? null, dob: year.dob ?? null, yearGroup: year.yearGroup ?? null },
+    pupil: {
+      forename: year.forename ?? null,
+      surname: year.surname ?? null,
+      dob: year.dob ?? null,
+      yearGroup: year.yearGroup ?? null,
+    },
     cohorts: [...year.cohorts],
     everCohorts: [...year.everCohorts],
     totals: toStats(year.counts),
     persistentAbsence: year.persistentAbsence,
     severeAbsence: year.severeAbsence,
     enrolments: year.enrolments.map((e) => ({
-      urn: e.urn, academicYear: e.academicYear, registration: e.registration, admissionDate: e.admissionDate ?? null,
-      leavingDate: e.leavingDate ?? null, stats: toStats(e.counts), persistentAbsence: e.persistentAbsence, severeAbsence: e.severeAbsence,
+      urn: e.urn,
+      academicYear: e.academicYear,
+      registration: e.registration,
+      admissionDate: e.admissionDate ?? null,
+      leavingDate: e.leavingDate ?? null,
+      stats: toStats(e.counts),
+      persistentAbsence: e.persistentAbsence,
+      severeAbsence: e.severeAbsence,
     })),
     flags,
     thresholdWindow: threshold ? { since: threshold.since, ...threshold.detail } : null,
@@ -843,13 +1027,21 @@ export function isChildMissingEducationRisk(detail: Record<string, unknown> | un
   const noContact = (code: unknown) => code === 'N' || code === 'O';
   const codes = detail.codes;
   if (Array.isArray(codes)) return codes.some(noContact);
-  if (codes && typeof codes === 'object') return Object.entries(codes as Record<string, unknown>).some(([c, n]) => noContact(c) && Number(n) > 0);
-  if (Array.isArray(detail.sessions)) return (detail.sessions as Array<{ code?: unknown }>).some((s) => noContact(s?.code));
+  if (codes && typeof codes === 'object')
+    return Object.entries(codes as Record<string, unknown>).some(([c, n]) => noContact(c) && Number(n) > 0);
+  if (Array.isArray(detail.sessions))
+    return (detail.sessions as Array<{ code?: unknown }>).some((s) => noContact(s?.code));
   return false;
 }
 
 /** The flags that can make a suggestion (reasonsOf): a pupil with none of them is never suggested. */
-export const SUGGESTION_FLAGS: ReadonlySet<string> = new Set(['severe_absence', 'penalty_notice_threshold', 'ten_day_unauthorised', 'twenty_day_unauthorised', 'illness_15_days']);
+export const SUGGESTION_FLAGS: ReadonlySet<string> = new Set([
+  'severe_absence',
+  'penalty_notice_threshold',
+  'ten_day_unauthorised',
+  'twenty_day_unauthorised',
+  'illness_15_days',
+]);
 
 function reasonsOf(c: SuggestionCandidate): SuggestionReason[] {
   const out: SuggestionReason[] = [];
@@ -871,7 +1063,10 @@ function reasonsOf(c: SuggestionCandidate): SuggestionReason[] {
     if (f.detail?.ageUnknown === true) reason.ageUnknown = true;
     out.push(reason);
   }
-  return out.sort((a, b) => (SUGGESTION_RANK[a.referralType] ?? 9) - (SUGGESTION_RANK[b.referralType] ?? 9) || (a.since < b.since ? -1 : 1));
+  return out.sort(
+    (a, b) =>
+      (SUGGESTION_RANK[a.referralType] ?? 9) - (SUGGESTION_RANK[b.referralType] ?? 9) || (a.since < b.since ? -1 : 1),
+  );
 }
 
 /**
@@ -882,19 +1077,33 @@ function reasonsOf(c: SuggestionCandidate): SuggestionReason[] {
  * reason names its route to a penalty notice; worst first: by the most serious reason, then more
  * reasons, then higher absence rate, then UPN.
  */
-export function referralSuggestions(candidates: readonly SuggestionCandidate[], hasOpenCase: (upn: string) => boolean): Suggestion[] {
+export function referralSuggestions(
+  candidates: readonly SuggestionCandidate[],
+  hasOpenCase: (upn: string) => boolean,
+): Suggestion[] {
   const out: Suggestion[] = [];
   for (const c of candidates) {
     const reasons = reasonsOf(c);
     if (reasons.length === 0 || hasOpenCase(c.upn)) continue;
     out.push({
-      upn: c.upn, forename: c.forename ?? null, surname: c.surname ?? null, yearGroup: c.yearGroup ?? null, urns: [...c.urns],
-      suggestedType: reasons[0].referralType, reasons,
+      upn: c.upn,
+      forename: c.forename ?? null,
+      surname: c.surname ?? null,
+      yearGroup: c.yearGroup ?? null,
+      urns: [...c.urns],
+      suggestedType: reasons[0].referralType,
+      reasons,
       ageUnknown: reasons.some((r) => r.ageUnknown === true),
       absenceRate: c.possible > 0 ? ((c.authorised + c.unauthorised) / c.possible) * 100 : null,
       unauthorisedSessions: c.unauthorised,
     });
   }
   const rank = (s: Suggestion) => SUGGESTION_RANK[s.suggestedType] ?? 9;
-  return out.sort((a, b) => rank(a) - rank(b) || b.reasons.length - a.reasons.length || (b.absenceRate ?? 0) - (a.absenceRate ?? 0) || (a.upn < b.upn ? -1 : 1));
+  return out.sort(
+    (a, b) =>
+      rank(a) - rank(b) ||
+      b.reasons.length - a.reasons.length ||
+      (b.absenceRate ?? 0) - (a.absenceRate ?? 0) ||
+      (a.upn < b.upn ? -1 : 1),
+  );
 }

@@ -13,12 +13,7 @@
  * - a return already applied (same return id) changes nothing.
  */
 import { NO_MARK, UNMARKED } from './codes.js';
-import {
-  academicYearOf,
-  dayOfAcademicYear,
-  DAYS_PER_YEAR_SLOT,
-  SESSIONS_PER_YEAR_SLOT,
-} from './dates.js';
+import { academicYearOf, dayOfAcademicYear, DAYS_PER_YEAR_SLOT, SESSIONS_PER_YEAR_SLOT } from './dates.js';
 // Type only (erased): the register's pupils are enrolments, and pupil-summary.ts reads registers.
 import type { Enrolment } from './pupil-summary.js';
 
@@ -104,7 +99,14 @@ function newPupil(upn: string, date: string): RegisterPupil {
     firstListed: date,
     lastListed: date,
     marks: EMPTY_MARKS,
-    stated: { fsm: EMPTY_STATED, sen: EMPTY_STATED, cla: EMPTY_STATED, plac: EMPTY_STATED, cin: EMPTY_STATED, cpp: EMPTY_STATED },
+    stated: {
+      fsm: EMPTY_STATED,
+      sen: EMPTY_STATED,
+      cla: EMPTY_STATED,
+      plac: EMPTY_STATED,
+      cin: EMPTY_STATED,
+      cpp: EMPTY_STATED,
+    },
   };
 }
 
@@ -143,7 +145,10 @@ export function applyRows(register: SchoolRegister, rows: readonly RegisterRow[]
     if (!b) {
       b = {
         marks: Buffer.from(p.marks, 'latin1'),
-        stated: Object.fromEntries(CHARACTERISTICS.map((c) => [c, Buffer.from(p.stated[c], 'latin1')])) as Record<Characteristic, Buffer>,
+        stated: Object.fromEntries(CHARACTERISTICS.map((c) => [c, Buffer.from(p.stated[c], 'latin1')])) as Record<
+          Characteristic,
+          Buffer
+        >,
       };
       editing.set(p, b);
     }
@@ -151,7 +156,9 @@ export function applyRows(register: SchoolRegister, rows: readonly RegisterRow[]
   };
   for (const row of rows) {
     if (row.urn !== register.urn || academicYearOf(row.date) !== register.academicYear) {
-      throw new RangeError(`row for ${row.urn} on ${row.date} does not belong to register ${register.urn}/${register.academicYear}`);
+      throw new RangeError(
+        `row for ${row.urn} on ${row.date} does not belong to register ${register.urn}/${register.academicYear}`,
+      );
     }
     let pupil = register.pupils.get(row.upn);
     let changed = false;
@@ -163,7 +170,10 @@ export function applyRows(register: SchoolRegister, rows: readonly RegisterRow[]
     const p = pupil;
     const buffers = buffersOf(p);
     const day = dayOfAcademicYear(row.date);
-    for (const [slot, incoming] of [[day * 2, row.am], [day * 2 + 1, row.pm]] as const) {
+    for (const [slot, incoming] of [
+      [day * 2, row.am],
+      [day * 2 + 1, row.pm],
+    ] as const) {
       const held = String.fromCharCode(buffers.marks[slot]);
       const merged = mergeMark(held, incoming);
       if (merged !== held) {
@@ -171,8 +181,14 @@ export function applyRows(register: SchoolRegister, rows: readonly RegisterRow[]
         changed = true;
       }
     }
-    if (row.date < p.firstListed) { p.firstListed = row.date; changed = true; }
-    if (row.date > p.lastListed) { p.lastListed = row.date; changed = true; }
+    if (row.date < p.firstListed) {
+      p.firstListed = row.date;
+      changed = true;
+    }
+    if (row.date > p.lastListed) {
+      p.lastListed = row.date;
+      changed = true;
+    }
     // Details follow the latest-dated row that states them (a later return wins for the same date),
     // so days applied out of order give the same register as days applied in order.
     for (const field of DETAIL_FIELDS) {
@@ -191,7 +207,12 @@ export function applyRows(register: SchoolRegister, rows: readonly RegisterRow[]
       }
     }
     const stated: Record<Characteristic, string | undefined> = {
-      fsm: flag(row.fsm), sen: row.sen, cla: flag(row.cla), plac: flag(row.plac), cin: flag(row.cin), cpp: flag(row.cpp),
+      fsm: flag(row.fsm),
+      sen: row.sen,
+      cla: flag(row.cla),
+      plac: flag(row.plac),
+      cin: flag(row.cin),
+      cpp: flag(row.cpp),
     };
     for (const c of CHARACTERISTICS) {
       const v = stated[c];
@@ -219,7 +240,16 @@ interface EditBuffers {
 
 /** Pupil details a row may restate; the latest-dated row stating each wins (ties: the latest return). */
 const DETAIL_FIELDS = [
-  'forename', 'surname', 'dob', 'sex', 'ethnicity', 'yearGroup', 'uprn', 'registration', 'admissionDate', 'leavingDate',
+  'forename',
+  'surname',
+  'dob',
+  'sex',
+  'ethnicity',
+  'yearGroup',
+  'uprn',
+  'registration',
+  'admissionDate',
+  'leavingDate',
 ] as const;
 type DetailField = (typeof DETAIL_FIELDS)[number];
 
@@ -350,7 +380,10 @@ export function serializeRegister(r: SchoolRegister): SerializedRegister {
     .sort((a, b) => (a.upn < b.upn ? -1 : a.upn > b.upn ? 1 : 0))
     .map((p) => ({
       ...p,
-      stated: Object.fromEntries(CHARACTERISTICS.map((c) => [c, encodeRuns(p.stated[c])])) as Record<Characteristic, string>,
+      stated: Object.fromEntries(CHARACTERISTICS.map((c) => [c, encodeRuns(p.stated[c])])) as Record<
+        Characteristic,
+        string
+      >,
     }));
   return { urn: r.urn, academicYear: r.academicYear, version: r.version, appliedReturns: r.appliedReturns, pupils };
 }
@@ -360,8 +393,17 @@ export function deserializeRegister(s: SerializedRegister): SchoolRegister {
   for (const p of s.pupils) {
     pupils.set(p.upn, {
       ...p,
-      stated: Object.fromEntries(CHARACTERISTICS.map((c) => [c, decodeRuns(p.stated[c])])) as Record<Characteristic, string>,
+      stated: Object.fromEntries(CHARACTERISTICS.map((c) => [c, decodeRuns(p.stated[c])])) as Record<
+        Characteristic,
+        string
+      >,
     });
   }
-  return { urn: s.urn, academicYear: s.academicYear, version: s.version, appliedReturns: [...s.appliedReturns], pupils };
+  return {
+    urn: s.urn,
+    academicYear: s.academicYear,
+    version: s.version,
+    appliedReturns: [...s.appliedReturns],
+    pupils,
+  };
 }

@@ -60,10 +60,13 @@ export const MARK_RANK: Uint8Array = (() => {
   for (const [code, category] of Object.entries(CODE_CATEGORY)) {
     const ch = MARK_CHAR[code].charCodeAt(0);
     table[ch] =
-      category === 'present' || category === 'approved_activity' ? RANK_ATTENDED
-      : category === 'authorised' ? RANK_AUTHORISED
-      : category === 'unauthorised' ? RANK_UNAUTHORISED
-      : RANK_NOT_POSSIBLE;
+      category === 'present' || category === 'approved_activity'
+        ? RANK_ATTENDED
+        : category === 'authorised'
+          ? RANK_AUTHORISED
+          : category === 'unauthorised'
+            ? RANK_UNAUTHORISED
+            : RANK_NOT_POSSIBLE;
   }
   return table;
 })();
@@ -104,9 +107,19 @@ export interface PupilTimeline {
 }
 
 const EMPTY_TIMELINE: PupilTimeline = {
-  firstYear: 0, years: 0, yearStartDay: new Int32Array(0), yearLength: new Int32Array(0),
-  marks: new Uint8Array(0), school: new Uint8Array(0), urns: [], firstMonday: 0,
-  weekOrdinal: new Int32Array(0), weeks: new Int32Array(0), schoolDay: new Uint8Array(0), lastPossibleSlot: -1, lastMarkedSlot: -1,
+  firstYear: 0,
+  years: 0,
+  yearStartDay: new Int32Array(0),
+  yearLength: new Int32Array(0),
+  marks: new Uint8Array(0),
+  school: new Uint8Array(0),
+  urns: [],
+  firstMonday: 0,
+  weekOrdinal: new Int32Array(0),
+  weeks: new Int32Array(0),
+  schoolDay: new Uint8Array(0),
+  lastPossibleSlot: -1,
+  lastMarkedSlot: -1,
 };
 
 const NO_ROW = '.'.charCodeAt(0);
@@ -194,7 +207,11 @@ export function pupilTimeline(enrolments: readonly TimelineEnrolment[], sessionD
       for (let d = lo; d <= hi && d * 2 + 1 < m.length; d++) {
         const am = m.charCodeAt(d * 2);
         const pm = m.charCodeAt(d * 2 + 1);
-        if ((am !== NO_ROW && am !== NOT_MARKED && am !== CLOSED) || (pm !== NO_ROW && pm !== NOT_MARKED && pm !== CLOSED)) schoolDay[dayBase + d] = 1;
+        if (
+          (am !== NO_ROW && am !== NOT_MARKED && am !== CLOSED) ||
+          (pm !== NO_ROW && pm !== NOT_MARKED && pm !== CLOSED)
+        )
+          schoolDay[dayBase + d] = 1;
       }
     }
   }
@@ -235,8 +252,19 @@ export function pupilTimeline(enrolments: readonly TimelineEnrolment[], sessionD
   }
 
   return {
-    firstYear, years, yearStartDay, yearLength, marks, school, urns, firstMonday, weekOrdinal, weeks, schoolDay,
-    lastPossibleSlot, lastMarkedSlot,
+    firstYear,
+    years,
+    yearStartDay,
+    yearLength,
+    marks,
+    school,
+    urns,
+    firstMonday,
+    weekOrdinal,
+    weeks,
+    schoolDay,
+    lastPossibleSlot,
+    lastMarkedSlot,
   };
 }
 
@@ -284,7 +312,8 @@ export function schoolWeekDates(t: PupilTimeline, from?: string, to?: string): s
   const lo = from === undefined ? -Infinity : dayNumber(from);
   const hi = to === undefined ? Infinity : dayNumber(to);
   const out: string[] = [];
-  for (let k = 0; k < t.weeks.length; k++) if (t.weeks[k] >= lo && t.weeks[k] <= hi) out.push(fromDayNumber(t.weeks[k]));
+  for (let k = 0; k < t.weeks.length; k++)
+    if (t.weeks[k] >= lo && t.weeks[k] <= hi) out.push(fromDayNumber(t.weeks[k]));
   return out;
 }
 
@@ -323,7 +352,11 @@ export function markSet(codes: readonly string[]): Uint8Array {
 const markSetCache = new Map<string, Uint8Array>();
 
 /** The pupil's school weeks (Monday dates) in one academic year (weeks whose Monday falls in it). */
-export function pupilSchoolWeeks(enrolments: readonly TimelineEnrolment[], sessionDays: SessionDaysByKey, academicYear?: number): string[] {
+export function pupilSchoolWeeks(
+  enrolments: readonly TimelineEnrolment[],
+  sessionDays: SessionDaysByKey,
+  academicYear?: number,
+): string[] {
   const t = pupilTimeline(enrolments, sessionDays);
   if (academicYear === undefined) return schoolWeekDates(t);
   return schoolWeekDates(t, academicYearStart(academicYear), `${academicYear + 1}-07-31`);

@@ -37,7 +37,10 @@ export function socialWorkerAbsences(date: string, children: Iterable<VirtualSch
     const thisYear = child.enrolments.filter((e) => e.academicYear === year);
     const candidates: Array<{ urn: string; session: Session; code: string | null }> = [];
     for (const e of thisYear) {
-      for (const [offset, session] of [[0, 'AM'], [1, 'PM']] as const) {
+      for (const [offset, session] of [
+        [0, 'AM'],
+        [1, 'PM'],
+      ] as const) {
         const ch = e.marks[day * 2 + offset];
         if (ch === UNMARKED) candidates.push({ urn: e.urn, session, code: null });
         else if (CODE_OF_CHAR[ch] === 'O') candidates.push({ urn: e.urn, session, code: 'O' });
@@ -50,10 +53,17 @@ export function socialWorkerAbsences(date: string, children: Iterable<VirtualSch
     for (const c of candidates) {
       out.push({
         alertKey: `${date}#${c.session}#${child.upn}#${c.urn}`,
-        upn: child.upn, urn: c.urn, date, session: c.session, code: c.code,
-        reason: c.code === null ? 'not_marked' : 'unauthorised_no_reason', cohorts,
+        upn: child.upn,
+        urn: c.urn,
+        date,
+        session: c.session,
+        code: c.code,
+        reason: c.code === null ? 'not_marked' : 'unauthorised_no_reason',
+        cohorts,
       });
     }
   }
-  return out.sort((a, b) => (a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : a.upn < b.upn ? -1 : a.upn > b.upn ? 1 : a.session < b.session ? -1 : 1));
+  return out.sort((a, b) =>
+    a.urn < b.urn ? -1 : a.urn > b.urn ? 1 : a.upn < b.upn ? -1 : a.upn > b.upn ? 1 : a.session < b.session ? -1 : 1,
+  );
 }

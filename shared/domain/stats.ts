@@ -43,11 +43,20 @@ export function totalsOf(counts: CodeCounts): SessionTotals {
     const n = counts[i];
     if (!n) continue;
     switch (CATEGORY_OF_INDEX[i]) {
-      case 'present': t.present += n; break;
-      case 'approved_activity': t.approvedActivity += n; break;
-      case 'authorised': t.authorised += n; break;
-      case 'unauthorised': t.unauthorised += n; break;
-      default: break;
+      case 'present':
+        t.present += n;
+        break;
+      case 'approved_activity':
+        t.approvedActivity += n;
+        break;
+      case 'authorised':
+        t.authorised += n;
+        break;
+      case 'unauthorised':
+        t.unauthorised += n;
+        break;
+      default:
+        break;
     }
   }
   t.possible = t.present + t.approvedActivity + t.authorised + t.unauthorised;
@@ -147,5 +156,9 @@ export function isEmergingPersistentAbsence(
   recent: { absence: number; possible: number },
   period: { absence: number; possible: number },
 ): boolean {
-  return isPersistentAbsence(recent.absence, recent.possible) && period.possible > 0 && !isPersistentAbsence(period.absence, period.possible);
+  return (
+    isPersistentAbsence(recent.absence, recent.possible) &&
+    period.possible > 0 &&
+    !isPersistentAbsence(period.absence, period.possible)
+  );
 }

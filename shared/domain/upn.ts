@@ -34,8 +34,10 @@ export function checkUpn(raw: string): UpnCheck {
     return { ok: false, message: 'UPN must be a check letter, 11 digits, then a digit or letter' };
   }
   const expected = upnCheckLetter(upn.slice(1));
-  if (expected === undefined) return { ok: false, message: `UPN's final character '${upn[12]}' is not a permitted letter` };
-  if (expected !== upn[0]) return { ok: false, message: `UPN check letter is '${upn[0]}' but the digits require '${expected}'` };
+  if (expected === undefined)
+    return { ok: false, message: `UPN's final character '${upn[12]}' is not a permitted letter` };
+  if (expected !== upn[0])
+    return { ok: false, message: `UPN check letter is '${upn[0]}' but the digits require '${expected}'` };
   return { ok: true, upn, temporary: /[A-Z]$/.test(upn) };
 }
 

@@ -38,7 +38,15 @@ import {
 import { termPeriods, type Period } from './periods.js';
 import type { Enrolment } from './pupil-summary.js';
 import { CHARACTERISTICS, NOT_STATED, type Characteristic } from './register.js';
-import { emptyCounts, INDEX_OF_CHAR, isPersistentAbsence, isSevereAbsence, totalsOf, toStats, type Stats } from './stats.js';
+import {
+  emptyCounts,
+  INDEX_OF_CHAR,
+  isPersistentAbsence,
+  isSevereAbsence,
+  totalsOf,
+  toStats,
+  type Stats,
+} from './stats.js';
 
 /** The cohorts the Virtual School works with, as accepted by its routes. */
 export const VIRTUAL_SCHOOL_GROUPS = ['cla', 'plac', 'cin', 'cpp', 'social_worker', 'any'] as const;
@@ -146,7 +154,10 @@ export const DEFAULT_NEW_IN_CARE_DAYS = 14;
  * The day the alerts are about when none is asked for: the latest weekday before `today` that is
  * not a bank holiday (on a Monday, the previous Friday).
  */
-export function defaultAlertDate(today: string, bankHolidays: ReadonlyMap<string, string> | ReadonlySet<string> = new Set()): string {
+export function defaultAlertDate(
+  today: string,
+  bankHolidays: ReadonlyMap<string, string> | ReadonlySet<string> = new Set(),
+): string {
   let d = addDays(today, -1);
   for (let i = 0; i < 30 && (isWeekend(d) || bankHolidays.has(d)); i++) d = addDays(d, -1);
   return d;
@@ -167,7 +178,11 @@ function listedBetween(enrolments: readonly Enrolment[], from: string, to: strin
   return false;
 }
 
-export function dailyAlerts(date: string, children: Iterable<VirtualSchoolChild>, options: AlertOptions): VirtualSchoolAlert[] {
+export function dailyAlerts(
+  date: string,
+  children: Iterable<VirtualSchoolChild>,
+  options: AlertOptions,
+): VirtualSchoolAlert[] {
   const year = academicYearOf(date);
   const day = dayOfAcademicYear(date);
   const windowFrom = addDays(date, -(Math.max(1, options.newInCareDays) - 1));
@@ -176,13 +191,17 @@ export function dailyAlerts(date: string, children: Iterable<VirtualSchoolChild>
     const entries = careEntries(child.care, windowFrom, date);
     const thisYear = enrolmentsOf(child, year);
     // Most children have nothing that day: skip the cohort arithmetic for them.
-    if (entries.length === 0 && !thisYear.some((e) => e.marks[day * 2] !== NO_MARK || e.marks[day * 2 + 1] !== NO_MARK)) continue;
+    if (entries.length === 0 && !thisYear.some((e) => e.marks[day * 2] !== NO_MARK || e.marks[day * 2 + 1] !== NO_MARK))
+      continue;
     const mask = careMasks(child, year)[day];
     const cohorts = careCohortsOf(mask);
     const lookedAfter = (mask & COHORT_BIT.cla) !== 0;
     const inVirtualSchool = (mask & groupBits('any')) !== 0;
     for (const e of thisYear) {
-      for (const [offset, session] of [[0, 'AM'], [1, 'PM']] as const) {
+      for (const [offset, session] of [
+        [0, 'AM'],
+        [1, 'PM'],
+      ] as const) {
         const ch = e.marks[day * 2 + offset];
         if (ch === UNMARKED) {
           if (lookedAfter) alerts.push({ type: 'unmarked', upn: child.upn, date, session, urn: e.urn, cohorts });
@@ -191,20 +210,30 @@ export function dailyAlerts(date: string, children: Iterable<VirtualSchoolChild>
         const code = CODE_OF_CHAR[ch];
         if (code === undefined) continue;
         if (code === 'E') {
-          if (inVirtualSchool) alerts.push({ type: 'exclusion', upn: child.upn, date, session, code, urn: e.urn, cohorts });
+          if (inVirtualSchool)
+            alerts.push({ type: 'exclusion', upn: child.upn, date, session, code, urn: e.urn, cohorts });
         } else if (lookedAfter && isAbsence(code)) {
           alerts.push({ type: 'absence', upn: child.upn, date, session, code, urn: e.urn, cohorts });
         }
       }
     }
     // Entering care: only the LA's lists say when care began; the child must still be looked after.
-    const careNow = coveredBy(child.care.filter((e) => e.cohort === 'cla'), date);
+    const careNow = coveredBy(
+      child.care.filter((e) => e.cohort === 'cla'),
+      date,
+    );
     if (entries.length > 0 && careNow) {
       const careStart = entries[entries.length - 1];
       if (!listedBetween(child.enrolments, careStart, date)) {
-        const latest = [...child.enrolments].sort((a, b) => (a.lastListed < b.lastListed ? 1 : a.lastListed > b.lastListed ? -1 : a.urn < b.urn ? -1 : 1))[0];
+        const latest = [...child.enrolments].sort((a, b) =>
+          a.lastListed < b.lastListed ? 1 : a.lastListed > b.lastListed ? -1 : a.urn < b.urn ? -1 : 1,
+        )[0];
         alerts.push({
-          type: 'new_in_care', upn: child.upn, date, cohorts, careStart,
+          type: 'new_in_care',
+          upn: child.upn,
+          date,
+          cohorts,
+          careStart,
           reason: thisYear.length === 0 ? 'not_on_any_register' : 'no_return_since_care_began',
           ...(latest ? { urn: latest.urn, lastListed: latest.lastListed } : {}),
         });
@@ -212,8 +241,11 @@ export function dailyAlerts(date: string, children: Iterable<VirtualSchoolChild>
     }
   }
   return alerts.sort(
-    (a, b) => ORDER[a.type] - ORDER[b.type]
-      || cmp(a.urn ?? '', b.urn ?? '') || cmp(a.upn, b.upn) || cmp(a.session ?? '', b.session ?? ''),
+    (a, b) =>
+      ORDER[a.type] - ORDER[b.type] ||
+      cmp(a.urn ?? '', b.urn ?? '') ||
+      cmp(a.upn, b.upn) ||
+      cmp(a.session ?? '', b.session ?? ''),
   );
 }
 
@@ -289,7 +321,8 @@ export function inCohortFigures(
         if (ix < 0) continue;
         own[ix]++;
         counts[ix]++;
-        if (CODE_OF_CHAR[ch] === 'E') exclusions.push({ date: dateOfAcademicDay(academicYear, d), session: s & 1 ? 'PM' : 'AM', urn: e.urn });
+        if (CODE_OF_CHAR[ch] === 'E')
+          exclusions.push({ date: dateOfAcademicDay(academicYear, d), session: s & 1 ? 'PM' : 'AM', urn: e.urn });
       }
     }
     if (listed) bySchool.push({ urn: e.urn, counts: own });
@@ -302,7 +335,10 @@ export function inCohortFigures(
 function absenceThresholds(counts: readonly number[]): { persistentAbsence: boolean; severeAbsence: boolean } {
   const t = totalsOf(counts as number[]);
   const absence = t.authorised + t.unauthorised;
-  return { persistentAbsence: isPersistentAbsence(absence, t.possible), severeAbsence: isSevereAbsence(absence, t.possible) };
+  return {
+    persistentAbsence: isPersistentAbsence(absence, t.possible),
+    severeAbsence: isSevereAbsence(absence, t.possible),
+  };
 }
 
 // ---- Personal Education Plan: the termly summary ---------------------------------------------------------
@@ -344,17 +380,27 @@ function pepTerms(academicYear: number, term?: string): Period[] {
   return term ? all.filter((p) => p.id === term) : all;
 }
 
-export function pepSummary(child: VirtualSchoolChild, academicYear: number, options: { cohort?: VirtualSchoolGroup; term?: string } = {}): PepSummary {
+export function pepSummary(
+  child: VirtualSchoolChild,
+  academicYear: number,
+  options: { cohort?: VirtualSchoolGroup; term?: string } = {},
+): PepSummary {
   const cohort = options.cohort ?? 'cla';
   const masks = careMasks(child, academicYear);
   const terms = pepTerms(academicYear, options.term).map((p): PepTerm => {
     const f = inCohortFigures(child, academicYear, cohort, p.from, p.to, masks);
     const stats = toStats(f.counts);
     return {
-      term: p.id, label: p.label, from: p.from, to: p.to,
-      daysInCohort: f.daysInCohort, inCohort: f.spans,
-      stats, ...absenceThresholds(f.counts),
-      exclusionSessions: f.exclusions.length, exclusions: f.exclusions,
+      term: p.id,
+      label: p.label,
+      from: p.from,
+      to: p.to,
+      daysInCohort: f.daysInCohort,
+      inCohort: f.spans,
+      stats,
+      ...absenceThresholds(f.counts),
+      exclusionSessions: f.exclusions.length,
+      exclusions: f.exclusions,
       unmarkedSessions: f.unmarkedSessions,
       schools: f.bySchool.map((s) => ({ urn: s.urn, stats: toStats(s.counts), ...absenceThresholds(s.counts) })),
     };
@@ -383,13 +429,22 @@ export interface RollEntry {
  * The child's line on the Virtual School's roll for [from, to] and a group, or undefined when the
  * child was not in the group on any day of the period.
  */
-export function rollEntry(child: VirtualSchoolChild, academicYear: number, group: VirtualSchoolGroup, from: string, to: string): RollEntry | undefined {
+export function rollEntry(
+  child: VirtualSchoolChild,
+  academicYear: number,
+  group: VirtualSchoolGroup,
+  from: string,
+  to: string,
+): RollEntry | undefined {
   const masks = careMasks(child, academicYear);
   const f = inCohortFigures(child, academicYear, group, from, to, masks);
   if (f.daysInCohort === 0) return undefined;
   const yStart = academicYearStart(academicYear);
   const fromDay = Math.max(0, dayNumber(from) - dayNumber(yStart));
-  const toDay = Math.min(DAYS_PER_YEAR_SLOT - 1, dayNumber(to > academicYearEnd(academicYear) ? academicYearEnd(academicYear) : to) - dayNumber(yStart));
+  const toDay = Math.min(
+    DAYS_PER_YEAR_SLOT - 1,
+    dayNumber(to > academicYearEnd(academicYear) ? academicYearEnd(academicYear) : to) - dayNumber(yStart),
+  );
   let ever = 0;
   for (let d = fromDay; d <= toDay; d++) ever |= masks[d];
   return {

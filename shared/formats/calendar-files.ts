@@ -16,7 +16,15 @@
  * data and are often saved from Excel).
  */
 import { addDays, isIsoDate } from '../domain/dates.js';
-import { csvFileError, decodeCsvText, excerpt, normaliseHeaderName, readCsv, type FileError, type RowError } from './csv.js';
+import {
+  csvFileError,
+  decodeCsvText,
+  excerpt,
+  normaliseHeaderName,
+  readCsv,
+  type FileError,
+  type RowError,
+} from './csv.js';
 
 export interface Closure {
   start: string;
@@ -57,7 +65,11 @@ export function parseCalendarFile(input: Buffer, options: CalendarOptions = {}):
 }
 
 function looksLikeIcs(input: Buffer): boolean {
-  const head = input.subarray(0, 64).toString('latin1').replace(/^\uFEFF|^\xEF\xBB\xBF/, '').trimStart();
+  const head = input
+    .subarray(0, 64)
+    .toString('latin1')
+    .replace(/^\uFEFF|^\xEF\xBB\xBF/, '')
+    .trimStart();
   return head.toUpperCase().startsWith('BEGIN:VCALENDAR');
 }
 
@@ -79,9 +91,15 @@ export function parseIcsCalendar(input: Buffer, options: Pick<CalendarOptions, '
   if (!decoded.ok) return rejected(csvFileError(decoded.error));
   const lines = unfold(decoded.text);
   if (!lines.some((l) => l.name === 'BEGIN' && l.value.toUpperCase() === 'VCALENDAR')) {
-    return rejected({ status: 415, code: 'not_icalendar', title: 'Not an iCalendar file', detail: 'the file has no BEGIN:VCALENDAR' });
+    return rejected({
+      status: 415,
+      code: 'not_icalendar',
+      title: 'Not an iCalendar file',
+      detail: 'the file has no BEGIN:VCALENDAR',
+    });
   }
-  if (options.urn !== undefined && !URN_SHAPE.test(options.urn)) throw new RangeError(`urn must be 6 digits, got '${options.urn}'`);
+  if (options.urn !== undefined && !URN_SHAPE.test(options.urn))
+    throw new RangeError(`urn must be 6 digits, got '${options.urn}'`);
 
   const closures: Closure[] = [];
   const errors: RowError[] = [];
@@ -107,7 +125,12 @@ export function parseIcsCalendar(input: Buffer, options: Pick<CalendarOptions, '
     } else if (nested === 0) event.push(l);
   }
   if (event !== undefined) {
-    errors.push({ line: eventLine, field: 'VEVENT', code: 'unterminated_event', message: `the event starting on line ${eventLine} has no END:VEVENT` });
+    errors.push({
+      line: eventLine,
+      field: 'VEVENT',
+      code: 'unterminated_event',
+      message: `the event starting on line ${eventLine} has no END:VEVENT`,
+    });
   }
   return { closures, errors, warnings };
 }
@@ -209,7 +232,12 @@ function readEvent(
   const shown = excerpt(label, 40);
   const status = prop('STATUS')?.value.trim().toUpperCase();
   if (status === 'CANCELLED') {
-    warnings.push({ line, field: 'STATUS', code: 'cancelled_event', message: `event ${shown} is cancelled and was skipped` });
+    warnings.push({
+      line,
+      field: 'STATUS',
+      code: 'cancelled_event',
+      message: `event ${shown} is cancelled and was skipped`,
+    });
     return;
   }
   const dtstart = prop('DTSTART');
@@ -219,11 +247,21 @@ function readEvent(
   }
   const start = icsDate(dtstart);
   if (start.kind === 'timed') {
-    warnings.push({ line, field: 'DTSTART', code: 'timed_event', message: `event ${shown} has a start time, not a whole day; only all-day events are closures, so it was skipped` });
+    warnings.push({
+      line,
+      field: 'DTSTART',
+      code: 'timed_event',
+      message: `event ${shown} has a start time, not a whole day; only all-day events are closures, so it was skipped`,
+    });
     return;
   }
   if (start.kind === 'bad') {
-    errors.push({ line: dtstart.line, field: 'DTSTART', code: 'dtstart_format', message: `DTSTART must be a date (YYYYMMDD), got ${excerpt(dtstart.value, 20)}` });
+    errors.push({
+      line: dtstart.line,
+      field: 'DTSTART',
+      code: 'dtstart_format',
+      message: `DTSTART must be a date (YYYYMMDD), got ${excerpt(dtstart.value, 20)}`,
+    });
     return;
   }
   let end = start.date; // inclusive
@@ -232,11 +270,21 @@ function readEvent(
   if (dtend) {
     const e = icsDate(dtend);
     if (e.kind !== 'date') {
-      errors.push({ line: dtend.line, field: 'DTEND', code: 'dtend_format', message: `DTEND must be a date (YYYYMMDD) like DTSTART, got ${excerpt(dtend.value, 20)}` });
+      errors.push({
+        line: dtend.line,
+        field: 'DTEND',
+        code: 'dtend_format',
+        message: `DTEND must be a date (YYYYMMDD) like DTSTART, got ${excerpt(dtend.value, 20)}`,
+      });
       return;
     }
     if (e.date < start.date) {
-      errors.push({ line: dtend.line, field: 'DTEND', code: 'end_before_start', message: `event ${shown} ends (${e.date}) before it starts (${start.date})` });
+      errors.push({
+        line: dtend.line,
+        field: 'DTEND',
+        code: 'end_before_start',
+        message: `event ${shown} ends (${e.date}) before it starts (${start.date})`,
+      });
       return;
     }
     // DTEND is exclusive; some producers write DTEND = DTSTART for a one-day event.
@@ -244,13 +292,23 @@ function readEvent(
   } else if (duration) {
     const days = durationDays(duration.value);
     if (days === undefined || days < 1) {
-      errors.push({ line: duration.line, field: 'DURATION', code: 'duration_format', message: `DURATION must be whole days or weeks (e.g. P3D), got ${excerpt(duration.value, 20)}` });
+      errors.push({
+        line: duration.line,
+        field: 'DURATION',
+        code: 'duration_format',
+        message: `DURATION must be whole days or weeks (e.g. P3D), got ${excerpt(duration.value, 20)}`,
+      });
       return;
     }
     end = addDays(start.date, days - 1);
   }
   if (TERM_EVENT.test(label) && !BREAK_EVENT.test(label)) {
-    warnings.push({ line, field: 'SUMMARY', code: 'term_event', message: `event ${shown} looks like a term or a term start/end, not a closure, and was skipped` });
+    warnings.push({
+      line,
+      field: 'SUMMARY',
+      code: 'term_event',
+      message: `event ${shown} looks like a term or a term start/end, not a closure, and was skipped`,
+    });
     return;
   }
   const span = spanCheck(start.date, end);
@@ -259,7 +317,12 @@ function readEvent(
     return;
   }
   if (prop('RRULE') || prop('RDATE')) {
-    warnings.push({ line, field: 'RRULE', code: 'recurring_event', message: `event ${shown} repeats; only its first occurrence (${start.date}) was imported` });
+    warnings.push({
+      line,
+      field: 'RRULE',
+      code: 'recurring_event',
+      message: `event ${shown} repeats; only its first occurrence (${start.date}) was imported`,
+    });
   }
   closures.push(urn === undefined ? { start: start.date, end, label } : { start: start.date, end, label, urn });
 }
@@ -271,16 +334,24 @@ function cleanLabel(v: string): string {
 
 function spanCheck(start: string, end: string): string | undefined {
   const days = Math.round((Date.parse(end) - Date.parse(start)) / 86_400_000) + 1;
-  return days > MAX_CLOSURE_DAYS ? `spans ${days} days (${start} to ${end}); at most ${MAX_CLOSURE_DAYS} are accepted` : undefined;
+  return days > MAX_CLOSURE_DAYS
+    ? `spans ${days} days (${start} to ${end}); at most ${MAX_CLOSURE_DAYS} are accepted`
+    : undefined;
 }
 
 // ---------------------------------------------------------------- CSV
 
 export function parseCalendarCsv(input: Buffer, options: Pick<CalendarOptions, 'urn'> = {}): CalendarParse {
-  if (options.urn !== undefined && !URN_SHAPE.test(options.urn)) throw new RangeError(`urn must be 6 digits, got '${options.urn}'`);
+  if (options.urn !== undefined && !URN_SHAPE.test(options.urn))
+    throw new RangeError(`urn must be 6 digits, got '${options.urn}'`);
   const csv = readCsv(input, { encoding: 'utf-8-or-windows-1252' });
   if (!csv.ok) return rejected(csvFileError(csv.error));
-  const col: Record<'start_date' | 'end_date' | 'label' | 'urn', number> = { start_date: -1, end_date: -1, label: -1, urn: -1 };
+  const col: Record<'start_date' | 'end_date' | 'label' | 'urn', number> = {
+    start_date: -1,
+    end_date: -1,
+    label: -1,
+    urn: -1,
+  };
   csv.header.forEach((h, i) => {
     const name = normaliseHeaderName(h);
     if (name in col && col[name as keyof typeof col] < 0) col[name as keyof typeof col] = i;
@@ -292,7 +363,12 @@ export function parseCalendarCsv(input: Buffer, options: Pick<CalendarOptions, '
       code: 'missing_columns',
       title: 'Required columns missing',
       detail: `the header row lacks ${missing.join(', ')} (expected start_date, end_date, label, urn)`,
-      errors: missing.map((c) => ({ line: csv.headerLine, field: c, code: 'missing_column', message: `required column '${c}' is missing` })),
+      errors: missing.map((c) => ({
+        line: csv.headerLine,
+        field: c,
+        code: 'missing_column',
+        message: `required column '${c}' is missing`,
+      })),
     });
   }
   const closures: Closure[] = [];
@@ -303,15 +379,39 @@ export function parseCalendarCsv(input: Buffer, options: Pick<CalendarOptions, '
     const rowErrors: RowError[] = [];
     const start = get(col.start_date);
     const end = get(col.end_date);
-    if (!isIsoDate(start)) rowErrors.push({ line, field: 'start_date', code: 'start_date_format', message: `start_date must be a real date written YYYY-MM-DD, got ${excerpt(start, 12)}` });
-    if (!isIsoDate(end)) rowErrors.push({ line, field: 'end_date', code: 'end_date_format', message: `end_date must be a real date written YYYY-MM-DD, got ${excerpt(end, 12)}` });
-    if (rowErrors.length === 0 && end < start) rowErrors.push({ line, field: 'end_date', code: 'end_before_start', message: `end_date ${end} is before start_date ${start} (end_date is inclusive)` });
+    if (!isIsoDate(start))
+      rowErrors.push({
+        line,
+        field: 'start_date',
+        code: 'start_date_format',
+        message: `start_date must be a real date written YYYY-MM-DD, got ${excerpt(start, 12)}`,
+      });
+    if (!isIsoDate(end))
+      rowErrors.push({
+        line,
+        field: 'end_date',
+        code: 'end_date_format',
+        message: `end_date must be a real date written YYYY-MM-DD, got ${excerpt(end, 12)}`,
+      });
+    if (rowErrors.length === 0 && end < start)
+      rowErrors.push({
+        line,
+        field: 'end_date',
+        code: 'end_before_start',
+        message: `end_date ${end} is before start_date ${start} (end_date is inclusive)`,
+      });
     if (rowErrors.length === 0) {
       const span = spanCheck(start, end);
       if (span) rowErrors.push({ line, field: 'end_date', code: 'closure_too_long', message: `the closure ${span}` });
     }
     const rowUrn = get(col.urn);
-    if (rowUrn !== '' && !URN_SHAPE.test(rowUrn)) rowErrors.push({ line, field: 'urn', code: 'urn_format', message: `urn must be 6 digits or empty (LA-wide), got ${excerpt(rowUrn, 12)}` });
+    if (rowUrn !== '' && !URN_SHAPE.test(rowUrn))
+      rowErrors.push({
+        line,
+        field: 'urn',
+        code: 'urn_format',
+        message: `urn must be 6 digits or empty (LA-wide), got ${excerpt(rowUrn, 12)}`,
+      });
     if (rowErrors.length > 0) {
       errors.push(...rowErrors);
       continue;

@@ -103,9 +103,14 @@ export type CareUpnCheck = { ok: true; upn: string } | { ok: false; code: string
  */
 export function checkCareUpn(raw: string | undefined): CareUpnCheck {
   const value = (raw ?? '').trim();
-  if (value === '') return { ok: false, code: 'upn_missing', message: 'no UPN: the child cannot be matched to school registers' };
+  if (value === '')
+    return { ok: false, code: 'upn_missing', message: 'no UPN: the child cannot be matched to school registers' };
   if (UPN_UNKNOWN.test(value)) {
-    return { ok: false, code: 'upn_unknown', message: `UPN unknown code ${shown(value.toUpperCase())}: the child cannot be matched to school registers` };
+    return {
+      ok: false,
+      code: 'upn_unknown',
+      message: `UPN unknown code ${shown(value.toUpperCase())}: the child cannot be matched to school registers`,
+    };
   }
   const check = checkUpn(value);
   if (check.ok) return { ok: true, upn: check.upn };

@@ -34,7 +34,16 @@ import {
   type CareImportOptions,
   type CareRecordError,
 } from './care-episodes.js';
-import { child, childText, childrenNamed, parseXmlDocument, strayText, textOf, xmlFileError, type XmlElement } from './xml.js';
+import {
+  child,
+  childText,
+  childrenNamed,
+  parseXmlDocument,
+  strayText,
+  textOf,
+  xmlFileError,
+  type XmlElement,
+} from './xml.js';
 
 export interface CinCensusOptions extends CareImportOptions {
   /** Name used in error reports and episode refs (default 'cin-census.xml'). */
@@ -95,7 +104,11 @@ export function importCinCensus(input: Buffer, options: CinCensusOptions): CareI
 }
 
 /** Child-level problems: identity and stray text. */
-function childProblems(childEl: XmlElement, file: string, record: string | undefined): { upn?: string; errors: CareRecordError[] } {
+function childProblems(
+  childEl: XmlElement,
+  file: string,
+  record: string | undefined,
+): { upn?: string; errors: CareRecordError[] } {
   const errors: CareRecordError[] = [];
   const ids = child(childEl, 'ChildIdentifiers');
   for (const { el, text } of strayTextWithin(childEl)) {
@@ -121,11 +134,13 @@ function childProblems(childEl: XmlElement, file: string, record: string | undef
       record,
       field: unknownEl ? 'UPNunknown' : 'UPN',
       code: unknown?.code === 'upn_unknown' ? 'upn_unknown' : 'upn_missing',
-      message: unknown?.code === 'upn_unknown' ? unknown.message : 'no UPN: the child cannot be matched to school registers',
+      message:
+        unknown?.code === 'upn_unknown' ? unknown.message : 'no UPN: the child cannot be matched to school registers',
     });
   } else {
     const check = checkCareUpn(textOf(upnEl));
-    if (!check.ok) errors.unshift({ file, line: upnEl.line, record, field: 'UPN', code: check.code, message: check.message });
+    if (!check.ok)
+      errors.unshift({ file, line: upnEl.line, record, field: 'UPN', code: check.code, message: check.message });
     else if (unknownEl && textOf(unknownEl) !== '') {
       errors.unshift({
         file,
@@ -163,20 +178,32 @@ function readReferrals(childEl: XmlElement, file: string, record: string | undef
     const referral = readDate(cin, 'CINreferralDate', true, today, bad);
     const closure = readDate(cin, 'CINclosureDate', false, today, bad);
     if (referral && closure && closure < referral) {
-      bad(child(cin, 'CINclosureDate'), 'CINclosureDate', 'closure_before_referral', `CINclosureDate ${closure} is before CINreferralDate ${referral}`);
+      bad(
+        child(cin, 'CINclosureDate'),
+        'CINclosureDate',
+        'closure_before_referral',
+        `CINclosureDate ${closure} is before CINreferralDate ${referral}`,
+      );
     }
     const nfaEl = child(cin, 'ReferralNFA');
     const nfaRaw = textOf(nfaEl).toLowerCase();
     let nfa = false;
     if (nfaEl && nfaRaw !== '') {
       if (nfaRaw === 'true' || nfaRaw === '1') nfa = true;
-      else if (nfaRaw !== 'false' && nfaRaw !== '0') bad(nfaEl, 'ReferralNFA', 'invalid_value', `ReferralNFA ${shown(textOf(nfaEl))} is not true, false, 1 or 0`);
+      else if (nfaRaw !== 'false' && nfaRaw !== '0')
+        bad(nfaEl, 'ReferralNFA', 'invalid_value', `ReferralNFA ${shown(textOf(nfaEl))} is not true, false, 1 or 0`);
     }
     const plans = childrenNamed(cin, 'ChildProtectionPlans');
     const referralOk = errs.length === 0 && referral !== undefined;
     out.errors.push(...errs);
     if (referralOk && !nfa) {
-      const ep: CareEpisode = { upn: '', cohort: 'cin', start: referral, source: 'cin_census', ref: `${file} line ${cin.line}` };
+      const ep: CareEpisode = {
+        upn: '',
+        cohort: 'cin',
+        start: referral,
+        source: 'cin_census',
+        ref: `${file} line ${cin.line}`,
+      };
       if (closure) ep.end = closure;
       out.episodes.push(ep);
     }
@@ -189,13 +216,29 @@ function readReferrals(childEl: XmlElement, file: string, record: string | undef
         planErrs.push({ file, line: el?.line ?? plan.line, record, field, code, message });
       const start = readDate(plan, 'CPPstartDate', true, today, planBad);
       const end = readDate(plan, 'CPPendDate', false, today, planBad);
-      if (start && end && end < start) planBad(child(plan, 'CPPendDate'), 'CPPendDate', 'end_before_start', `CPPendDate ${end} is before CPPstartDate ${start}`);
+      if (start && end && end < start)
+        planBad(
+          child(plan, 'CPPendDate'),
+          'CPPendDate',
+          'end_before_start',
+          `CPPendDate ${end} is before CPPstartDate ${start}`,
+        );
       if (planErrs.length === 0 && start) {
         if (!referralOk) {
-          planBad(plan, 'ChildProtectionPlans', 'referral_rejected', `the plan's referral (line ${cin.line}) is not loaded, so the plan is not loaded either`);
+          planBad(
+            plan,
+            'ChildProtectionPlans',
+            'referral_rejected',
+            `the plan's referral (line ${cin.line}) is not loaded, so the plan is not loaded either`,
+          );
         } else if (nfa) {
-          planBad(plan, 'ChildProtectionPlans', 'plan_in_nfa_referral', `a child protection plan from ${start} inside a referral marked no further action (line ${cin.line}): one of them is wrong`);
-        } else if (start < (referral) || (closure !== undefined && (end === undefined || end > closure))) {
+          planBad(
+            plan,
+            'ChildProtectionPlans',
+            'plan_in_nfa_referral',
+            `a child protection plan from ${start} inside a referral marked no further action (line ${cin.line}): one of them is wrong`,
+          );
+        } else if (start < referral || (closure !== undefined && (end === undefined || end > closure))) {
           planBad(
             child(plan, 'CPPstartDate') ?? plan,
             'CPPstartDate',

@@ -80,19 +80,33 @@ export function importCohortCsv(input: Buffer, options: CohortCsvOptions): CareI
     const rawCohort = col(fields, 'cohort').toLowerCase();
     const cohort = (CARE_COHORTS as readonly string[]).includes(rawCohort) ? (rawCohort as CareCohort) : undefined;
     if (!cohort) {
-      bad('cohort', rawCohort === '' ? 'cohort_missing' : 'cohort_unknown', rawCohort === '' ? 'no cohort; expected cla, cin, cpp or plac' : `unknown cohort ${shown(col(fields, 'cohort'))}; expected cla, cin, cpp or plac`);
+      bad(
+        'cohort',
+        rawCohort === '' ? 'cohort_missing' : 'cohort_unknown',
+        rawCohort === ''
+          ? 'no cohort; expected cla, cin, cpp or plac'
+          : `unknown cohort ${shown(col(fields, 'cohort'))}; expected cla, cin, cpp or plac`,
+      );
     }
 
     const rawStart = col(fields, 'start_date');
     const start = rawStart === '' ? undefined : parseCareDate(rawStart);
     if (rawStart === '') bad('start_date', 'date_missing', 'no start_date');
-    else if (!start) bad('start_date', 'invalid_date', `start_date ${shown(rawStart)} is not a date (expected YYYY-MM-DD or DD/MM/YYYY)`);
-    else if (start > options.today) bad('start_date', 'future_date', `start_date ${start} is after today (${options.today})`);
+    else if (!start)
+      bad(
+        'start_date',
+        'invalid_date',
+        `start_date ${shown(rawStart)} is not a date (expected YYYY-MM-DD or DD/MM/YYYY)`,
+      );
+    else if (start > options.today)
+      bad('start_date', 'future_date', `start_date ${start} is after today (${options.today})`);
 
     const rawEnd = col(fields, 'end_date');
     const end = rawEnd === '' ? undefined : parseCareDate(rawEnd);
-    if (rawEnd !== '' && !end) bad('end_date', 'invalid_date', `end_date ${shown(rawEnd)} is not a date (expected YYYY-MM-DD or DD/MM/YYYY)`);
-    else if (end && start && end < start) bad('end_date', 'end_before_start', `end_date ${end} is before start_date ${start}`);
+    if (rawEnd !== '' && !end)
+      bad('end_date', 'invalid_date', `end_date ${shown(rawEnd)} is not a date (expected YYYY-MM-DD or DD/MM/YYYY)`);
+    else if (end && start && end < start)
+      bad('end_date', 'end_before_start', `end_date ${end} is before start_date ${start}`);
 
     if (rowErrors.length > 0 || !upn.ok || !cohort || !start) {
       errors.push(...rowErrors);

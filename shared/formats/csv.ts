@@ -58,12 +58,7 @@ export interface CsvReadOptions {
 }
 
 export type CsvErrorCode =
-  | 'empty'
-  | 'not_csv'
-  | 'invalid_utf8'
-  | 'unterminated_quote'
-  | 'record_too_long'
-  | 'too_many_records';
+  'empty' | 'not_csv' | 'invalid_utf8' | 'unterminated_quote' | 'record_too_long' | 'too_many_records';
 
 export interface CsvError {
   code: CsvErrorCode;
@@ -132,10 +127,17 @@ export function decodeCsvText(input: Buffer, encoding: 'utf-8' | 'utf-8-or-windo
   const bomBytes = input.length >= 3 && input[0] === 0xef && input[1] === 0xbb && input[2] === 0xbf ? 3 : 0;
   const body = bomBytes ? input.subarray(bomBytes) : input;
   const first = firstSignificantByte(body);
-  if (first === 0x3c /* < */) return fail('not_csv', 1, 'not a CSV file: it looks like XML or HTML (send CTF files as application/xml)', bomBytes);
+  if (first === 0x3c /* < */)
+    return fail(
+      'not_csv',
+      1,
+      'not a CSV file: it looks like XML or HTML (send CTF files as application/xml)',
+      bomBytes,
+    );
   if (first === 0x7b /* { */) return fail('not_csv', 1, 'not a CSV file: it looks like JSON', bomBytes);
   if (isUtf8(body)) return { ok: true, text: body.toString('utf8'), encoding: 'utf-8', bomBytes };
-  if (encoding === 'utf-8-or-windows-1252') return { ok: true, text: decodeWindows1252(body), encoding: 'windows-1252', bomBytes };
+  if (encoding === 'utf-8-or-windows-1252')
+    return { ok: true, text: decodeWindows1252(body), encoding: 'windows-1252', bomBytes };
   const bad = firstInvalidUtf8(body) + bomBytes;
   return fail(
     'invalid_utf8',
@@ -232,12 +234,7 @@ export function decodeWindows1252(b: Buffer): string {
   return latin1.replace(/[\u0080-\u009f]/g, (ch) => CP1252_HIGH[ch.charCodeAt(0) - 0x80]);
 }
 
-function scanRecords(
-  s: string,
-  encoding: CsvEncoding,
-  options: CsvReadOptions,
-  visit: CsvVisitor,
-): CsvVisit {
+function scanRecords(s: string, encoding: CsvEncoding, options: CsvReadOptions, visit: CsvVisitor): CsvVisit {
   const maxBytes = options.maxRecordBytes ?? LIMITS.maxLineBytes;
   const maxRecords = options.maxRecords ?? Number.POSITIVE_INFINITY;
   // A UTF-16 code unit is at most 3 UTF-8 bytes, and Windows-1252 is 1 byte per character: only
@@ -390,7 +387,10 @@ function countLineBreaks(s: string, from: number, to: number): number {
  * underscores become one underscore ("Year Group", "year-group", " YEAR_GROUP " → "year_group").
  */
 export function normaliseHeaderName(name: string): string {
-  return name.trim().toLowerCase().replace(/[\s\-_]+/g, '_');
+  return name
+    .trim()
+    .toLowerCase()
+    .replace(/[\s\-_]+/g, '_');
 }
 
 /** A short, safe excerpt of a value for an error message: never more than `max` characters. */

@@ -229,7 +229,13 @@ export function parseCtf(input: Buffer, options: CtfParseOptions): CtfParse {
   }
   const root = xml.root;
   if (root.name !== 'CTfile') {
-    return fileError(422, 'not_ctf', 'Not a Common Transfer File', `expected a CTF document <CTfile>; found <${root.name}> on line ${root.line}`, { line: root.line, field: 'CTfile' });
+    return fileError(
+      422,
+      'not_ctf',
+      'Not a Common Transfer File',
+      `expected a CTF document <CTfile>; found <${root.name}> on line ${root.line}`,
+      { line: root.line, field: 'CTfile' },
+    );
   }
   const header = readHeader(root);
   if (!header.ok) return { ok: false, error: header.error };
@@ -242,7 +248,14 @@ export function parseCtf(input: Buffer, options: CtfParseOptions): CtfParse {
         code: 'urn_not_allowed',
         title: 'URN not allowed',
         detail: `this upload may not send returns for URN ${source.urn} (the CTF's source school)`,
-        errors: [{ line: header.line, field: 'SourceSchool/URN', code: 'urn_not_allowed', message: `URN ${source.urn} is not one this upload may send returns for` }],
+        errors: [
+          {
+            line: header.line,
+            field: 'SourceSchool/URN',
+            code: 'urn_not_allowed',
+            message: `URN ${source.urn} is not one this upload may send returns for`,
+          },
+        ],
       },
     };
   }
@@ -270,18 +283,39 @@ export function parseCtf(input: Buffer, options: CtfParseOptions): CtfParse {
     const upn = checkUpnValue(pupil.upn);
     if (!upn.ok) pupilErrors.unshift({ line: pupil.line, field: 'upn', code: upn.code, message: upn.message });
     if (duplicated.has(pupil.upn.toUpperCase())) {
-      const others = pupils.filter((q) => q !== p && q.pupil.upn.toUpperCase() === pupil.upn.toUpperCase()).map((q) => q.pupil.line);
-      pupilErrors.push({ line: pupil.line, field: 'upn', code: 'duplicate_pupil', message: `UPN ${pupil.upn} has more than one Pupil record (also on line ${others.join(', ')}); none of them is loaded` });
+      const others = pupils
+        .filter((q) => q !== p && q.pupil.upn.toUpperCase() === pupil.upn.toUpperCase())
+        .map((q) => q.pupil.line);
+      pupilErrors.push({
+        line: pupil.line,
+        field: 'upn',
+        code: 'duplicate_pupil',
+        message: `UPN ${pupil.upn} has more than one Pupil record (also on line ${others.join(', ')}); none of them is loaded`,
+      });
     }
     if (pupil.dob !== undefined && pupil.dob > options.today) {
-      pupilErrors.push({ line: pupil.line, field: 'dob', code: 'dob_future', message: `DOB ${pupil.dob} is in the future (today is ${options.today})` });
+      pupilErrors.push({
+        line: pupil.line,
+        field: 'dob',
+        code: 'dob_future',
+        message: `DOB ${pupil.dob} is in the future (today is ${options.today})`,
+      });
     }
 
-    const derived = deriveRows(pupil, upn.ok ? upn.upn : pupil.upn.toUpperCase(), source.urn, options.today, header.header.dest?.destination);
+    const derived = deriveRows(
+      pupil,
+      upn.ok ? upn.upn : pupil.upn.toUpperCase(),
+      source.urn,
+      options.today,
+      header.header.dest?.destination,
+    );
     rowCount += derived.candidates;
     if (pupilErrors.length > 0) {
       if (derived.candidates > 0) {
-        pupilErrors[0] = { ...pupilErrors[0], message: `${pupilErrors[0].message}; the pupil's ${derived.candidates} day${derived.candidates > 1 ? 's' : ''} of marks are not loaded` };
+        pupilErrors[0] = {
+          ...pupilErrors[0],
+          message: `${pupilErrors[0].message}; the pupil's ${derived.candidates} day${derived.candidates > 1 ? 's' : ''} of marks are not loaded`,
+        };
       }
       errors.push(...pupilErrors);
       continue;
@@ -289,7 +323,13 @@ export function parseCtf(input: Buffer, options: CtfParseOptions): CtfParse {
     errors.push(...derived.errors);
     rows.push(...derived.rows);
     if (rowCount > maxRows) {
-      return fileError(413, 'too_many_rows', 'Too many rows', `the CTF implies more than ${maxRows} daily rows (reached at the pupil on line ${pupil.line})`, { line: pupil.line, field: 'Pupil' });
+      return fileError(
+        413,
+        'too_many_rows',
+        'Too many rows',
+        `the CTF implies more than ${maxRows} daily rows (reached at the pupil on line ${pupil.line})`,
+        { line: pupil.line, field: 'Pupil' },
+      );
     }
   }
   if (rowCount > maxRows) {
@@ -308,7 +348,13 @@ export function parseCtf(input: Buffer, options: CtfParseOptions): CtfParse {
   return { ok: true, ctf: { header: header.header, pupils: pupils.map((p) => p.pupil) }, rows, errors, rowCount };
 }
 
-function fileError(status: FileError['status'], code: string, title: string, detail: string, at?: { line: number; field: string }): { ok: false; error: FileError } {
+function fileError(
+  status: FileError['status'],
+  code: string,
+  title: string,
+  detail: string,
+  at?: { line: number; field: string },
+): { ok: false; error: FileError } {
   const error: FileError = { status, code, title, detail };
   if (at) error.errors = [{ line: at.line, field: at.field, code, message: detail }];
   return { ok: false, error };
@@ -320,7 +366,13 @@ function readHeader(root: XmlElement): HeaderRead {
   const headerEl = child(root, 'Header');
   const sourceEl = child(headerEl, 'SourceSchool');
   if (!headerEl || !sourceEl) {
-    return fileError(422, 'ctf_header', 'CTF header incomplete', `the CTF has no Header/SourceSchool (line ${headerEl?.line ?? root.line}): the sending school is unknown`, { line: headerEl?.line ?? root.line, field: 'Header/SourceSchool' });
+    return fileError(
+      422,
+      'ctf_header',
+      'CTF header incomplete',
+      `the CTF has no Header/SourceSchool (line ${headerEl?.line ?? root.line}): the sending school is unknown`,
+      { line: headerEl?.line ?? root.line, field: 'Header/SourceSchool' },
+    );
   }
   const urn = childText(sourceEl, 'URN') ?? '';
   if (!/^\d{6}$/.test(urn)) {
@@ -347,7 +399,11 @@ function readHeader(root: XmlElement): HeaderRead {
   const destEl = child(headerEl, 'DestSchool');
   if (destEl) {
     const dest: NonNullable<CtfHeader['dest']> = {};
-    for (const [element, key] of [['LEA', 'lea'], ['Estab', 'estab'], ['URN', 'urn']] as const) {
+    for (const [element, key] of [
+      ['LEA', 'lea'],
+      ['Estab', 'estab'],
+      ['URN', 'urn'],
+    ] as const) {
       const v = childText(destEl, element);
       if (v) dest[key] = v;
     }
@@ -380,7 +436,11 @@ function checkUpnValue(raw: string): { ok: true; upn: string } | { ok: false; co
   if (result.ok) return { ok: true, upn: result.upn };
   const upper = raw.toUpperCase();
   const wrongLetter = /^[A-Z]\d{11}[0-9A-Z]$/.test(upper) && upnCheckLetter(upper.slice(1)) !== undefined;
-  return { ok: false, code: wrongLetter ? 'upn_check_letter' : 'upn_format', message: `UPN ${excerpt(raw, 15)}: ${result.message}` };
+  return {
+    ok: false,
+    code: wrongLetter ? 'upn_check_letter' : 'upn_format',
+    message: `UPN ${excerpt(raw, 15)}: ${result.message}`,
+  };
 }
 
 /** Read a Pupil element; problems with its characteristics reject the pupil. */
@@ -395,7 +455,8 @@ function readPupil(el: XmlElement, source: CtfSchool): { pupil: CtfPupil; errors
   ] as const) {
     const v = childText(el, element);
     if (v === undefined || v === '') continue;
-    if (v.length > TEXT_LIMITS.name) bad(key, `${key}_length`, `${element} is longer than ${TEXT_LIMITS.name} characters`);
+    if (v.length > TEXT_LIMITS.name)
+      bad(key, `${key}_length`, `${element} is longer than ${TEXT_LIMITS.name} characters`);
     else pupil[key] = v;
   }
   const dob = childText(el, 'DOB');
@@ -416,7 +477,8 @@ function readPupil(el: XmlElement, source: CtfSchool): { pupil: CtfPupil; errors
   }
   const ethnicity = childText(basic, 'Ethnicity');
   if (ethnicity) {
-    if (ethnicity.length > TEXT_LIMITS.ethnicity) bad('ethnicity', 'ethnicity_length', `Ethnicity is longer than ${TEXT_LIMITS.ethnicity} characters`);
+    if (ethnicity.length > TEXT_LIMITS.ethnicity)
+      bad('ethnicity', 'ethnicity_length', `Ethnicity is longer than ${TEXT_LIMITS.ethnicity} characters`);
     else pupil.ethnicity = ethnicity;
   }
 
@@ -435,11 +497,19 @@ function readPupil(el: XmlElement, source: CtfSchool): { pupil: CtfPupil; errors
       const start = childText(inst, 'FSMstartDate') ?? '';
       const end = childText(inst, 'FSMendDate') ?? '';
       if (!isIsoDate(start)) {
-        bad('fsm', 'fsm_dates', `FSMinstance (line ${inst.line}) needs an FSMstartDate written YYYY-MM-DD, got ${excerpt(start, 12)}`);
+        bad(
+          'fsm',
+          'fsm_dates',
+          `FSMinstance (line ${inst.line}) needs an FSMstartDate written YYYY-MM-DD, got ${excerpt(start, 12)}`,
+        );
         continue;
       }
       if (end !== '' && (!isIsoDate(end) || end < start)) {
-        bad('fsm', 'fsm_dates', `FSMinstance (line ${inst.line}) FSMendDate ${excerpt(end, 12)} is not a date on or after ${start}`);
+        bad(
+          'fsm',
+          'fsm_dates',
+          `FSMinstance (line ${inst.line}) FSMendDate ${excerpt(end, 12)} is not a date on or after ${start}`,
+        );
         continue;
       }
       pupil.fsm.push(end === '' ? { start } : { start, end });
@@ -459,7 +529,11 @@ function readPupil(el: XmlElement, source: CtfSchool): { pupil: CtfPupil; errors
         continue;
       }
       if (start !== '' && !isIsoDate(start)) {
-        bad('sen', 'sen_dates', `SEN StartDate (line ${sen.line}) must be written YYYY-MM-DD, got ${excerpt(start, 12)}`);
+        bad(
+          'sen',
+          'sen_dates',
+          `SEN StartDate (line ${sen.line}) must be written YYYY-MM-DD, got ${excerpt(start, 12)}`,
+        );
         continue;
       }
       pupil.sen.push(start === '' ? { provision } : { start, provision });
@@ -470,17 +544,35 @@ function readPupil(el: XmlElement, source: CtfSchool): { pupil: CtfPupil; errors
   // The source school's own SchoolHistory entry (by URN, or by LEA and Estab): admission and leaving.
   for (const school of childrenNamed(child(el, 'SchoolHistory'), 'School')) {
     const urn = childText(school, 'URN');
-    const own = urn ? urn === source.urn : childText(school, 'LEA') === source.lea && childText(school, 'Estab') === source.estab && source.estab !== '';
+    const own = urn
+      ? urn === source.urn
+      : childText(school, 'LEA') === source.lea && childText(school, 'Estab') === source.estab && source.estab !== '';
     if (!own) continue;
     const history: CtfOwnHistory = { line: school.line };
-    for (const [element, key, field] of [['EntryDate', 'entryDate', 'admission_date'], ['LeavingDate', 'leavingDate', 'leaving_date']] as const) {
+    for (const [element, key, field] of [
+      ['EntryDate', 'entryDate', 'admission_date'],
+      ['LeavingDate', 'leavingDate', 'leaving_date'],
+    ] as const) {
       const v = childText(school, element);
       if (!v) continue;
       if (isIsoDate(v)) history[key] = v;
-      else bad(field, `${field}_format`, `SchoolHistory/School ${element} (line ${school.line}) must be a real date written YYYY-MM-DD, got ${excerpt(v, 12)}`);
+      else
+        bad(
+          field,
+          `${field}_format`,
+          `SchoolHistory/School ${element} (line ${school.line}) must be a real date written YYYY-MM-DD, got ${excerpt(v, 12)}`,
+        );
     }
-    if (history.entryDate !== undefined && history.leavingDate !== undefined && history.leavingDate < history.entryDate) {
-      bad('leaving_date', 'leaving_before_admission', `SchoolHistory/School (line ${school.line}) LeavingDate ${history.leavingDate} is before EntryDate ${history.entryDate}`);
+    if (
+      history.entryDate !== undefined &&
+      history.leavingDate !== undefined &&
+      history.leavingDate < history.entryDate
+    ) {
+      bad(
+        'leaving_date',
+        'leaving_before_admission',
+        `SchoolHistory/School (line ${school.line}) LeavingDate ${history.leavingDate} is before EntryDate ${history.entryDate}`,
+      );
     }
     const reason = childText(school, 'LeavingReason');
     if (reason) {
@@ -507,7 +599,8 @@ function readPupil(el: XmlElement, source: CtfSchool): { pupil: CtfPupil; errors
     data.startDate = childText(sessions, 'AttendanceStartDate') || undefined;
     const marksEl = child(sessions, 'AttendanceMarks');
     if (marksEl) data.marks = textOf(marksEl);
-    data.ownSchool = (data.lea === undefined || data.lea === source.lea) && (data.estab === undefined || data.estab === source.estab);
+    data.ownSchool =
+      (data.lea === undefined || data.lea === source.lea) && (data.estab === undefined || data.estab === source.estab);
     for (const k of Object.keys(data) as (keyof CtfYearData)[]) if (data[k] === undefined) delete data[k];
     pupil.attendance.push(data);
   }
@@ -522,16 +615,27 @@ interface Derived {
 }
 
 /** The daily rows one pupil's own-school YearData imply, with year- and day-level errors. */
-function deriveRows(pupil: CtfPupil, upn: string, urn: string, today: string, destination: Destination | undefined): Derived {
+function deriveRows(
+  pupil: CtfPupil,
+  upn: string,
+  urn: string,
+  today: string,
+  destination: Destination | undefined,
+): Derived {
   const out: Derived = { rows: [], errors: [], candidates: 0 };
   const taken = new Map<string, number>(); // date → YearData line that supplied it
   for (const yd of pupil.attendance) {
     if (!yd.ownSchool || yd.marks === undefined) continue;
-    const err = (field: string, code: string, message: string) => out.errors.push({ line: yd.line, field, code, message });
+    const err = (field: string, code: string, message: string) =>
+      out.errors.push({ line: yd.line, field, code, message });
     const who = `pupil ${upn} (Pupil line ${pupil.line}, YearData line ${yd.line})`;
 
     if (!yd.startDate || !isIsoDate(yd.startDate)) {
-      err('AttendanceStartDate', 'ctf_start_date', `${who}: AttendanceStartDate ${excerpt(yd.startDate ?? '', 12)} is not a date written YYYY-MM-DD, so the marks cannot be placed on dates; the year is not loaded`);
+      err(
+        'AttendanceStartDate',
+        'ctf_start_date',
+        `${who}: AttendanceStartDate ${excerpt(yd.startDate ?? '', 12)} is not a date written YYYY-MM-DD, so the marks cannot be placed on dates; the year is not loaded`,
+      );
       out.candidates += 1;
       continue;
     }
@@ -572,7 +676,11 @@ function deriveRows(pupil: CtfPupil, upn: string, urn: string, today: string, de
     }
     const overlap = days.find((d) => taken.has(d.date));
     if (overlap) {
-      err('YearData', 'ctf_overlapping_years', `${who}: marks for ${overlap.date} are also given by the YearData on line ${taken.get(overlap.date)}; ${notLoaded}`);
+      err(
+        'YearData',
+        'ctf_overlapping_years',
+        `${who}: marks for ${overlap.date} are also given by the YearData on line ${taken.get(overlap.date)}; ${notLoaded}`,
+      );
       continue;
     }
     for (const d of days) taken.set(d.date, yd.line);
@@ -589,7 +697,12 @@ function deriveRows(pupil: CtfPupil, upn: string, urn: string, today: string, de
           ['am', d.am, am],
           ['pm', d.pm, pm],
         ] as const) {
-          if (!result.ok) err(field, LEGACY_CODES.has(raw.toUpperCase()) ? 'legacy_code' : 'unknown_code', `${who}, ${d.date} ${field.toUpperCase()}: ${result.message}`);
+          if (!result.ok)
+            err(
+              field,
+              LEGACY_CODES.has(raw.toUpperCase()) ? 'legacy_code' : 'unknown_code',
+              `${who}, ${d.date} ${field.toUpperCase()}: ${result.message}`,
+            );
         }
         continue;
       }
@@ -605,11 +718,20 @@ function countTokensBefore(marks: string, index: number): number {
   return t.ok ? t.codes.length : 0;
 }
 
-function checkTotals(yd: CtfYearData, codes: readonly string[], who: string, notLoaded: string): { field: string; code: string; message: string }[] {
+function checkTotals(
+  yd: CtfYearData,
+  codes: readonly string[],
+  who: string,
+  notLoaded: string,
+): { field: string; code: string; message: string }[] {
   const out: { field: string; code: string; message: string }[] = [];
   const stated = yd.totals;
   if (stated.possible === undefined) {
-    out.push({ field: 'SessionsPossible', code: 'ctf_totals_missing', message: `${who}: SessionsPossible is not stated, so the marks cannot be checked; ${notLoaded}` });
+    out.push({
+      field: 'SessionsPossible',
+      code: 'ctf_totals_missing',
+      message: `${who}: SessionsPossible is not stated, so the marks cannot be checked; ${notLoaded}`,
+    });
     return out;
   }
   const counted = countCtfTotals(codes);
@@ -617,15 +739,32 @@ function checkTotals(yd: CtfYearData, codes: readonly string[], who: string, not
     const s = stated[key];
     if (s === undefined) continue;
     if (Number.isNaN(s)) {
-      out.push({ field: element, code: 'ctf_totals_value', message: `${who}: ${element} is not a whole number; ${notLoaded}` });
+      out.push({
+        field: element,
+        code: 'ctf_totals_value',
+        message: `${who}: ${element} is not a whole number; ${notLoaded}`,
+      });
     } else if (s !== counted[key]) {
-      out.push({ field: element, code: 'ctf_totals_mismatch', message: `${who}: ${element} is stated as ${s} but the marks count ${counted[key]}; ${notLoaded}` });
+      out.push({
+        field: element,
+        code: 'ctf_totals_mismatch',
+        message: `${who}: ${element} is stated as ${s} but the marks count ${counted[key]}; ${notLoaded}`,
+      });
     }
   }
   return out;
 }
 
-function buildRow(pupil: CtfPupil, line: number, urn: string, upn: string, date: string, am: string, pm: string, destination: Destination | undefined): ReturnRow {
+function buildRow(
+  pupil: CtfPupil,
+  line: number,
+  urn: string,
+  upn: string,
+  date: string,
+  am: string,
+  pm: string,
+  destination: Destination | undefined,
+): ReturnRow {
   const row: ReturnRow = { line, urn, upn, date, am, pm };
   if (pupil.forename !== undefined) row.forename = pupil.forename;
   if (pupil.surname !== undefined) row.surname = pupil.surname;
@@ -633,7 +772,8 @@ function buildRow(pupil: CtfPupil, line: number, urn: string, upn: string, date:
   if (pupil.sex !== undefined) row.sex = pupil.sex;
   if (pupil.ethnicity !== undefined) row.ethnicity = pupil.ethnicity;
   if (pupil.yearGroup !== undefined) row.yearGroup = pupil.yearGroup;
-  if (pupil.fsm !== undefined) row.fsm = pupil.fsm.some((f) => f.start <= date && (f.end === undefined || date <= f.end));
+  if (pupil.fsm !== undefined)
+    row.fsm = pupil.fsm.some((f) => f.start <= date && (f.end === undefined || date <= f.end));
   if (pupil.sen !== undefined) {
     let sen: CtfSenEntry | undefined;
     for (const entry of pupil.sen) if (entry.start === undefined || entry.start <= date) sen = entry;

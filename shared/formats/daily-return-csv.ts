@@ -24,7 +24,12 @@
  *   back-fill still works.
  */
 import { LIMITS } from '../config.js';
-import { parseDeletionGround, parseDestination, type DeletionGround, type Destination } from '../domain/admission-register.js';
+import {
+  parseDeletionGround,
+  parseDestination,
+  type DeletionGround,
+  type Destination,
+} from '../domain/admission-register.js';
 import { checkMark, CODE_SET_2024_FROM, LEGACY_CODES } from '../domain/codes.js';
 import { isIsoDate } from '../domain/dates.js';
 import { checkUpn, upnCheckLetter } from '../domain/upn.js';
@@ -78,8 +83,24 @@ export interface ReturnParseOptions {
 
 const REQUIRED_COLUMNS = ['urn', 'upn', 'date', 'am', 'pm'] as const;
 const OPTIONAL_COLUMNS = [
-  'forename', 'surname', 'dob', 'sex', 'ethnicity', 'year_group', 'fsm', 'sen', 'cla', 'plac', 'cin', 'cpp',
-  'admission_date', 'leaving_date', 'registration', 'uprn', 'deletion_ground', 'destination',
+  'forename',
+  'surname',
+  'dob',
+  'sex',
+  'ethnicity',
+  'year_group',
+  'fsm',
+  'sen',
+  'cla',
+  'plac',
+  'cin',
+  'cpp',
+  'admission_date',
+  'leaving_date',
+  'registration',
+  'uprn',
+  'deletion_ground',
+  'destination',
 ] as const;
 
 type Column = (typeof REQUIRED_COLUMNS)[number] | (typeof OPTIONAL_COLUMNS)[number];
@@ -204,7 +225,11 @@ class ReturnReader {
     this.rowErrors.length = 0;
     const width = this.headerWidth;
     if (fields.length < width || (fields.length > width && !extraFieldsEmpty(fields, width))) {
-      this.error('*', 'field_count', `expected ${width} fields as in the header, found ${fields.length} (an unquoted comma, or a truncated row?)`);
+      this.error(
+        '*',
+        'field_count',
+        `expected ${width} fields as in the header, found ${fields.length} (an unquoted comma, or a truncated row?)`,
+      );
       this.errors.push(...this.rowErrors);
       return true;
     }
@@ -219,12 +244,23 @@ class ReturnReader {
           code: 'urn_not_allowed',
           title: 'URN not permitted',
           detail: `the file holds rows for URN ${urn} (first on line ${line}), which this upload may not send returns for`,
-          errors: [{ line, field: 'urn', code: 'urn_not_allowed', message: `URN ${urn} is not one this upload may send returns for` }],
+          errors: [
+            {
+              line,
+              field: 'urn',
+              code: 'urn_not_allowed',
+              message: `URN ${urn} is not one this upload may send returns for`,
+            },
+          ],
         };
         return false;
       }
     } else {
-      this.error('urn', urn === '' ? 'urn_missing' : 'urn_format', `URN must be 6 digits, got ${urn === '' ? 'nothing' : excerpt(urn, 12)}`);
+      this.error(
+        'urn',
+        urn === '' ? 'urn_missing' : 'urn_format',
+        `URN must be 6 digits, got ${urn === '' ? 'nothing' : excerpt(urn, 12)}`,
+      );
     }
 
     const upnRaw = fields[col.upn].trim();
@@ -353,10 +389,22 @@ class ReturnReader {
   private optionalFields(row: ReturnRow, fields: string[], col: ColumnIndex): { admission?: string; leaving?: string } {
     let v: string;
     let t: string | undefined;
-    if (col.forename >= 0 && (v = fields[col.forename].trim()) !== '' && (t = this.text(v, 'forename', TEXT_LIMITS.name))) row.forename = t;
-    if (col.surname >= 0 && (v = fields[col.surname].trim()) !== '' && (t = this.text(v, 'surname', TEXT_LIMITS.name))) row.surname = t;
-    if (col.ethnicity >= 0 && (v = fields[col.ethnicity].trim()) !== '' && (t = this.text(v, 'ethnicity', TEXT_LIMITS.ethnicity))) row.ethnicity = t;
-    if (col.uprn >= 0 && (v = fields[col.uprn].trim()) !== '' && (t = this.text(v, 'uprn', TEXT_LIMITS.uprn))) row.uprn = t;
+    if (
+      col.forename >= 0 &&
+      (v = fields[col.forename].trim()) !== '' &&
+      (t = this.text(v, 'forename', TEXT_LIMITS.name))
+    )
+      row.forename = t;
+    if (col.surname >= 0 && (v = fields[col.surname].trim()) !== '' && (t = this.text(v, 'surname', TEXT_LIMITS.name)))
+      row.surname = t;
+    if (
+      col.ethnicity >= 0 &&
+      (v = fields[col.ethnicity].trim()) !== '' &&
+      (t = this.text(v, 'ethnicity', TEXT_LIMITS.ethnicity))
+    )
+      row.ethnicity = t;
+    if (col.uprn >= 0 && (v = fields[col.uprn].trim()) !== '' && (t = this.text(v, 'uprn', TEXT_LIMITS.uprn)))
+      row.uprn = t;
 
     if (col.dob >= 0 && (v = fields[col.dob].trim()) !== '') {
       const d = this.date(v, 'dob', this.today, false);
@@ -374,11 +422,17 @@ class ReturnReader {
     }
     if (col.sen >= 0 && (v = fields[col.sen].trim().toUpperCase()) !== '') {
       if (v === 'N' || v === 'K' || v === 'E') row.sen = v;
-      else this.error('sen', 'sen_value', `sen must be N (no SEN), K (SEN support) or E (EHC plan), got ${excerpt(v, 8)}`);
+      else
+        this.error('sen', 'sen_value', `sen must be N (no SEN), K (SEN support) or E (EHC plan), got ${excerpt(v, 8)}`);
     }
     if (col.registration >= 0 && (v = fields[col.registration].trim().toUpperCase()) !== '') {
       if (v === 'C' || v === 'M' || v === 'S') row.registration = v;
-      else this.error('registration', 'registration_value', `registration must be C (single), M (dual main) or S (dual subsidiary), got ${excerpt(v, 8)}`);
+      else
+        this.error(
+          'registration',
+          'registration_value',
+          `registration must be C (single), M (dual main) or S (dual subsidiary), got ${excerpt(v, 8)}`,
+        );
     }
     let f: boolean | undefined;
     if (col.fsm >= 0 && (f = this.flag(fields[col.fsm], 'fsm')) !== undefined) row.fsm = f;
@@ -402,7 +456,11 @@ class ReturnReader {
       else this.error('leaving_date', d.code, d.message);
     }
     if (admission !== undefined && leaving !== undefined && leaving < admission) {
-      this.error('leaving_date', 'leaving_before_admission', `leaving_date ${leaving} is before admission_date ${admission}`);
+      this.error(
+        'leaving_date',
+        'leaving_before_admission',
+        `leaving_date ${leaving} is before admission_date ${admission}`,
+      );
       return {};
     }
     if (admission !== undefined) row.admissionDate = admission;
@@ -410,14 +468,34 @@ class ReturnReader {
     // The deletion's ground and destination (issue 20) belong with the leaving date they explain.
     if (col.deletion_ground >= 0 && (v = fields[col.deletion_ground].trim()) !== '') {
       const g = parseDeletionGround(v);
-      if (g === undefined) this.error('deletion_ground', 'deletion_ground_value', `deletion_ground must be one of the codes in docs/duties.md (e.g. registered_at_another_school, elective_home_education), got ${excerpt(v, 40)}`);
-      else if (leaving === undefined) this.error('deletion_ground', 'deletion_without_leaving_date', 'deletion_ground is given without a leaving_date on the same row');
+      if (g === undefined)
+        this.error(
+          'deletion_ground',
+          'deletion_ground_value',
+          `deletion_ground must be one of the codes in docs/duties.md (e.g. registered_at_another_school, elective_home_education), got ${excerpt(v, 40)}`,
+        );
+      else if (leaving === undefined)
+        this.error(
+          'deletion_ground',
+          'deletion_without_leaving_date',
+          'deletion_ground is given without a leaving_date on the same row',
+        );
       else row.deletionGround = g;
     }
     if (col.destination >= 0 && (v = fields[col.destination].trim()) !== '') {
       const d = parseDestination(v);
-      if (d === undefined) this.error('destination', 'destination_value', `destination must be a 6-digit URN, EHE, ABROAD or UNKNOWN, got ${excerpt(v, 20)}`);
-      else if (leaving === undefined) this.error('destination', 'deletion_without_leaving_date', 'destination is given without a leaving_date on the same row');
+      if (d === undefined)
+        this.error(
+          'destination',
+          'destination_value',
+          `destination must be a 6-digit URN, EHE, ABROAD or UNKNOWN, got ${excerpt(v, 20)}`,
+        );
+      else if (leaving === undefined)
+        this.error(
+          'destination',
+          'deletion_without_leaving_date',
+          'destination is given without a leaving_date on the same row',
+        );
       else row.destination = d;
     }
     return { admission, leaving };
@@ -439,7 +517,10 @@ class ReturnReader {
   }
 }
 
-function resolveHeader(fields: string[], line: number): { ok: true; columns: ColumnIndex } | { ok: false; error: FileError } {
+function resolveHeader(
+  fields: string[],
+  line: number,
+): { ok: true; columns: ColumnIndex } | { ok: false; error: FileError } {
   const columns = Object.fromEntries([...KNOWN_COLUMNS].map((c) => [c, -1])) as ColumnIndex;
   const duplicates: RowError[] = [];
   for (let i = 0; i < fields.length; i++) {
@@ -447,7 +528,12 @@ function resolveHeader(fields: string[], line: number): { ok: true; columns: Col
     if (!KNOWN_COLUMNS.has(name)) continue;
     const c = name as Column;
     if (columns[c] >= 0) {
-      duplicates.push({ line, field: c, code: 'duplicate_column', message: `column '${c}' appears more than once (columns ${columns[c] + 1} and ${i + 1})` });
+      duplicates.push({
+        line,
+        field: c,
+        code: 'duplicate_column',
+        message: `column '${c}' appears more than once (columns ${columns[c] + 1} and ${i + 1})`,
+      });
     } else columns[c] = i;
   }
   const missing = REQUIRED_COLUMNS.filter((c) => columns[c] < 0);
@@ -459,7 +545,12 @@ function resolveHeader(fields: string[], line: number): { ok: true; columns: Col
         code: 'missing_columns',
         title: 'Required columns missing',
         detail: `the header row lacks the required column${missing.length > 1 ? 's' : ''} ${missing.join(', ')} (required: ${REQUIRED_COLUMNS.join(', ')})`,
-        errors: missing.map((c) => ({ line, field: c, code: 'missing_column', message: `required column '${c}' is missing` })),
+        errors: missing.map((c) => ({
+          line,
+          field: c,
+          code: 'missing_column',
+          message: `required column '${c}' is missing`,
+        })),
       },
     };
   }
@@ -501,14 +592,22 @@ function checkUpnField(raw: string): Checked<string> {
 function checkDateField(raw: string, field: string, notAfter: string, required: boolean): Checked<string> {
   const notBefore = field === 'date' ? EARLIEST_MARK_DATE : EARLIEST_OTHER_DATE;
   if (raw === '') {
-    return required ? { ok: false, code: `${field}_missing`, message: `${field} is required (YYYY-MM-DD)` } : { ok: true, value: '' };
+    return required
+      ? { ok: false, code: `${field}_missing`, message: `${field} is required (YYYY-MM-DD)` }
+      : { ok: true, value: '' };
   }
   if (!isIsoDate(raw)) {
     const hint = UK_DATE.test(raw) ? ' (it looks like a spreadsheet reformatted it as DD/MM/YYYY)' : '';
-    return { ok: false, code: `${field}_format`, message: `${field} must be a real date written YYYY-MM-DD, got ${excerpt(raw, 12)}${hint}` };
+    return {
+      ok: false,
+      code: `${field}_format`,
+      message: `${field} must be a real date written YYYY-MM-DD, got ${excerpt(raw, 12)}${hint}`,
+    };
   }
-  if (raw > notAfter) return { ok: false, code: `${field}_future`, message: `${field} ${raw} is in the future (today is ${notAfter})` };
-  if (raw < notBefore) return { ok: false, code: `${field}_too_early`, message: `${field} ${raw} is before ${notBefore}; check the year` };
+  if (raw > notAfter)
+    return { ok: false, code: `${field}_future`, message: `${field} ${raw} is in the future (today is ${notAfter})` };
+  if (raw < notBefore)
+    return { ok: false, code: `${field}_too_early`, message: `${field} ${raw} is before ${notBefore}; check the year` };
   return { ok: true, value: raw };
 }
 
@@ -549,7 +648,8 @@ function checkEnrolmentDates(p: PupilDates, rows: ReturnRow[], rejected: Uint8Ar
     const row = rows[idx];
     // The spell the row's date falls in. (Taking the earliest admission and the latest leaving for
     // every row rejected the days after a re-admission as "after the leaving date".)
-    let admission: Stated | undefined = row.admissionDate !== undefined ? { date: row.admissionDate, line: row.line } : undefined;
+    let admission: Stated | undefined =
+      row.admissionDate !== undefined ? { date: row.admissionDate, line: row.line } : undefined;
     if (admission === undefined) {
       let earliest: Stated | undefined;
       for (const a of admissions) {
@@ -558,13 +658,23 @@ function checkEnrolmentDates(p: PupilDates, rows: ReturnRow[], rejected: Uint8Ar
       }
       // No admission on or before the date: the earliest one rejects it, unless the row's own leaving
       // date shows that admission starts a later spell.
-      if (admission === undefined && earliest !== undefined && !(row.leavingDate !== undefined && row.leavingDate < earliest.date)) admission = earliest;
+      if (
+        admission === undefined &&
+        earliest !== undefined &&
+        !(row.leavingDate !== undefined && row.leavingDate < earliest.date)
+      )
+        admission = earliest;
     }
-    let leaving: Stated | undefined = row.leavingDate !== undefined ? { date: row.leavingDate, line: row.line } : undefined;
+    let leaving: Stated | undefined =
+      row.leavingDate !== undefined ? { date: row.leavingDate, line: row.line } : undefined;
     if (leaving === undefined) {
       let nextAdmission: string | undefined;
       for (const a of admissions) {
-        if ((admission === undefined || a.date > admission.date) && (nextAdmission === undefined || a.date < nextAdmission)) nextAdmission = a.date;
+        if (
+          (admission === undefined || a.date > admission.date) &&
+          (nextAdmission === undefined || a.date < nextAdmission)
+        )
+          nextAdmission = a.date;
       }
       for (const l of leavings) {
         if (admission !== undefined && l.date < admission.date) continue; // ends an earlier spell at the school

@@ -11,15 +11,7 @@
 import { csvFileError, excerpt, readCsv, type FileError, type RowError } from './csv.js';
 
 export type SchoolPhase =
-  | 'nursery'
-  | 'primary'
-  | 'middle'
-  | 'secondary'
-  | 'all_through'
-  | 'special'
-  | 'pru'
-  | 'post16'
-  | 'other';
+  'nursery' | 'primary' | 'middle' | 'secondary' | 'all_through' | 'special' | 'pru' | 'post16' | 'other';
 
 export interface School {
   urn: string;
@@ -91,7 +83,10 @@ export function schoolPhase(phaseName: string, typeName: string): SchoolPhase {
   // Type first: special schools and AP are reported apart whatever phase they state.
   if (SPECIAL_TYPES.has(type) || /\bspecial\b/.test(type)) return 'special';
   if (PRU_TYPES.has(type) || /pupil referral|alternative provision/.test(type)) return 'pru';
-  const phase = phaseName.trim().toLowerCase().replace(/[\s-]+/g, ' ');
+  const phase = phaseName
+    .trim()
+    .toLowerCase()
+    .replace(/[\s-]+/g, ' ');
   switch (phase) {
     case 'nursery':
       return 'nursery';
@@ -137,7 +132,12 @@ export function parseGiasCsv(input: Buffer): GiasParse {
         code: 'missing_columns',
         title: 'Required columns missing',
         detail: `not a GIAS extract: the header lacks ${missing.map((m) => `'${m}'`).join(', ')}`,
-        errors: missing.map((m) => ({ line: csv.headerLine, field: m, code: 'missing_column', message: `required column '${m}' is missing` })),
+        errors: missing.map((m) => ({
+          line: csv.headerLine,
+          field: m,
+          code: 'missing_column',
+          message: `required column '${m}' is missing`,
+        })),
       },
     };
   }
@@ -150,21 +150,56 @@ export function parseGiasCsv(input: Buffer): GiasParse {
     const get = (f: GiasField): string => (fields[col[f]] ?? '').trim();
     const rowErrors: RowError[] = [];
     const urn = get('urn');
-    if (!/^\d{6}$/.test(urn)) rowErrors.push({ line, field: GIAS_COLUMNS.urn, code: 'urn_format', message: `URN must be 6 digits, got ${excerpt(urn, 12)}` });
+    if (!/^\d{6}$/.test(urn))
+      rowErrors.push({
+        line,
+        field: GIAS_COLUMNS.urn,
+        code: 'urn_format',
+        message: `URN must be 6 digits, got ${excerpt(urn, 12)}`,
+      });
     const laCode = get('laCode');
-    if (!/^\d{3}$/.test(laCode)) rowErrors.push({ line, field: GIAS_COLUMNS.laCode, code: 'la_code_format', message: `LA code must be 3 digits, got ${excerpt(laCode, 12)}` });
+    if (!/^\d{3}$/.test(laCode))
+      rowErrors.push({
+        line,
+        field: GIAS_COLUMNS.laCode,
+        code: 'la_code_format',
+        message: `LA code must be 3 digits, got ${excerpt(laCode, 12)}`,
+      });
     const establishmentNumber = get('establishmentNumber');
     if (establishmentNumber !== '' && !/^\d{4}$/.test(establishmentNumber)) {
-      rowErrors.push({ line, field: GIAS_COLUMNS.establishmentNumber, code: 'establishment_number_format', message: `EstablishmentNumber must be 4 digits or empty, got ${excerpt(establishmentNumber, 12)}` });
+      rowErrors.push({
+        line,
+        field: GIAS_COLUMNS.establishmentNumber,
+        code: 'establishment_number_format',
+        message: `EstablishmentNumber must be 4 digits or empty, got ${excerpt(establishmentNumber, 12)}`,
+      });
     }
     const name = get('name');
-    if (name === '') rowErrors.push({ line, field: GIAS_COLUMNS.name, code: 'name_missing', message: 'EstablishmentName is empty' });
-    else if (name.length > 200) rowErrors.push({ line, field: GIAS_COLUMNS.name, code: 'name_too_long', message: `EstablishmentName is ${name.length} characters; at most 200 are accepted` });
+    if (name === '')
+      rowErrors.push({ line, field: GIAS_COLUMNS.name, code: 'name_missing', message: 'EstablishmentName is empty' });
+    else if (name.length > 200)
+      rowErrors.push({
+        line,
+        field: GIAS_COLUMNS.name,
+        code: 'name_too_long',
+        message: `EstablishmentName is ${name.length} characters; at most 200 are accepted`,
+      });
     const status = get('status');
-    if (status === '') rowErrors.push({ line, field: GIAS_COLUMNS.status, code: 'status_missing', message: 'EstablishmentStatus (name) is empty' });
+    if (status === '')
+      rowErrors.push({
+        line,
+        field: GIAS_COLUMNS.status,
+        code: 'status_missing',
+        message: 'EstablishmentStatus (name) is empty',
+      });
     const earlier = seen.get(urn);
     if (rowErrors.length === 0 && earlier !== undefined) {
-      rowErrors.push({ line, field: GIAS_COLUMNS.urn, code: 'duplicate_urn', message: `URN ${urn} already appears on line ${earlier}; this row is ignored` });
+      rowErrors.push({
+        line,
+        field: GIAS_COLUMNS.urn,
+        code: 'duplicate_urn',
+        message: `URN ${urn} already appears on line ${earlier}; this row is ignored`,
+      });
     }
     if (rowErrors.length > 0) {
       errors.push(...rowErrors);

@@ -25,7 +25,8 @@ export function multipartBoundary(contentType: string | undefined): string | und
 export function parseMultipart(body: Buffer, boundary: string, maxParts = 20): MultipartParse {
   const delimiter = Buffer.from(`--${boundary}`);
   let pos = body.indexOf(delimiter);
-  if (pos < 0) return { ok: false, message: `the body does not contain the boundary '${boundary}' its Content-Type names` };
+  if (pos < 0)
+    return { ok: false, message: `the body does not contain the boundary '${boundary}' its Content-Type names` };
   const parts: FormPart[] = [];
   // The body's line break (CRLF as RFC 7578 says, or bare LF), from its first delimiter line: only
   // that is trimmed before the next delimiter, so a file ending in CR keeps it under LF framing.
@@ -44,7 +45,8 @@ export function parseMultipart(body: Buffer, boundary: string, maxParts = 20): M
     const next = body.indexOf(delimiter, pos);
     if (next < 0) return { ok: false, message: 'the body ends before its closing boundary (truncated upload?)' };
     const headerEnd = indexOfBlankLine(body, pos, next);
-    if (headerEnd === undefined) return { ok: false, message: 'a part has no blank line between its headers and its content' };
+    if (headerEnd === undefined)
+      return { ok: false, message: 'a part has no blank line between its headers and its content' };
     const headers = body.subarray(pos, headerEnd.start).toString('latin1').split(/\r?\n/);
     let end = next;
     if (body[end - 1] === 0x0a) end -= 1;

@@ -94,7 +94,13 @@ export function importSsda903(input: Ssda903Input, options: Ssda903Options): Car
   for (const row of header.rows) {
     const child = row.get('CHILD');
     if (child === '') {
-      errors.push({ file: headerFile, line: row.line, field: 'CHILD', code: 'child_missing', message: 'no CHILD identifier: the row cannot be joined to episodes' });
+      errors.push({
+        file: headerFile,
+        line: row.line,
+        field: 'CHILD',
+        code: 'child_missing',
+        message: 'no CHILD identifier: the row cannot be joined to episodes',
+      });
       continue;
     }
     const previous = children.get(child);
@@ -104,7 +110,12 @@ export function importSsda903(input: Ssda903Input, options: Ssda903Options): Car
       continue;
     }
     const upn = checkCareUpn(row.get('UPN'));
-    children.set(child, upn.ok ? { line: row.line, upn: upn.upn } : { line: row.line, problem: { field: 'UPN', code: upn.code, message: upn.message } });
+    children.set(
+      child,
+      upn.ok
+        ? { line: row.line, upn: upn.upn }
+        : { line: row.line, problem: { field: 'UPN', code: upn.code, message: upn.message } },
+    );
   }
 
   // episodes.csv: validate each row on its own.
@@ -131,7 +142,11 @@ export function importSsda903(input: Ssda903Input, options: Ssda903Options): Car
     if (child === '') bad('CHILD', 'child_missing', 'no CHILD identifier');
     const known = child === '' ? undefined : children.get(child);
     if (child !== '' && !known) {
-      bad('CHILD', 'child_not_in_header', `CHILD ${shown(child)} is not in ${headerFile}: no UPN to match the episode to`);
+      bad(
+        'CHILD',
+        'child_not_in_header',
+        `CHILD ${shown(child)} is not in ${headerFile}: no UPN to match the episode to`,
+      );
     }
     if (rowErrors.length > 0 || !decom) {
       errors.push(...rowErrors);
@@ -154,8 +169,18 @@ export function importSsda903(input: Ssda903Input, options: Ssda903Options): Car
   for (const [child, info] of children) {
     if (!info.problem) continue;
     const skipped = skippedByChild.get(child) ?? [];
-    const tail = skipped.length === 0 ? '' : `; ${skipped.length} episode${skipped.length > 1 ? 's' : ''} not loaded (${lineRef(episodesFile, skipped)})`;
-    errors.push({ file: headerFile, line: info.line, record: child, field: info.problem.field, code: info.problem.code, message: info.problem.message + tail });
+    const tail =
+      skipped.length === 0
+        ? ''
+        : `; ${skipped.length} episode${skipped.length > 1 ? 's' : ''} not loaded (${lineRef(episodesFile, skipped)})`;
+    errors.push({
+      file: headerFile,
+      line: info.line,
+      record: child,
+      field: info.problem.field,
+      code: info.problem.code,
+      message: info.problem.message + tail,
+    });
   }
 
   // Per child: order, reject overlaps, merge contiguous episodes into periods of care.
@@ -190,7 +215,10 @@ export function importSsda903(input: Ssda903Input, options: Ssda903Options): Car
     periods.forEach((period, k) => {
       const first = period[0];
       const last = period[period.length - 1];
-      const ref = lineRef(episodesFile, period.map((r) => r.line));
+      const ref = lineRef(
+        episodesFile,
+        period.map((r) => r.line),
+      );
       // DEC is the first day no longer looked after; a same-day episode covers no date.
       if (last.dec === undefined || last.dec > first.decom) {
         const cla: CareEpisode = { upn, cohort: 'cla', start: first.decom, source: 'ssda903', ref };
@@ -198,7 +226,13 @@ export function importSsda903(input: Ssda903Input, options: Ssda903Options): Car
         episodes.push(cla);
       }
       if (last.dec !== undefined && PLAC_REASONS.has(last.rec)) {
-        const plac: CareEpisode = { upn, cohort: 'plac', start: last.dec, source: 'ssda903', ref: `${ref} (REC ${last.rec})` };
+        const plac: CareEpisode = {
+          upn,
+          cohort: 'plac',
+          start: last.dec,
+          source: 'ssda903',
+          ref: `${ref} (REC ${last.rec})`,
+        };
         const next = periods[k + 1];
         if (next) plac.end = addDays(next[0].decom, -1);
         if (plac.end === undefined || plac.end >= plac.start) episodes.push(plac);
@@ -212,7 +246,12 @@ export function importSsda903(input: Ssda903Input, options: Ssda903Options): Car
 }
 
 function tooLarge(bytes: number): FileError {
-  return { status: 413, code: 'file_too_large', title: 'File too large', detail: `the file is ${bytes} bytes; the limit is ${LIMITS.maxCohortUploadBytes} bytes` };
+  return {
+    status: 413,
+    code: 'file_too_large',
+    title: 'File too large',
+    detail: `the file is ${bytes} bytes; the limit is ${LIMITS.maxCohortUploadBytes} bytes`,
+  };
 }
 
 interface TableRow {

@@ -88,7 +88,11 @@ export function parseXmlDocument(input: Buffer, limits: XmlLimits = {}): XmlPars
 
   const valid = XMLValidator.validate(text, { allowBooleanAttributes: false });
   if (valid !== true) {
-    return fail('xml_not_well_formed', valid.err.line ?? 1, `not well-formed XML: ${valid.err.msg} (line ${valid.err.line})`);
+    return fail(
+      'xml_not_well_formed',
+      valid.err.line ?? 1,
+      `not well-formed XML: ${valid.err.msg} (line ${valid.err.line})`,
+    );
   }
 
   let ordered: OrderedNode[];
@@ -161,13 +165,21 @@ function decodeXmlText(input: Buffer): DecodedText {
     text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bom ? input.subarray(bom) : input);
   } catch {
     const at = firstNonUtf8(input, bom);
-    return fail('xml_not_text', lineAtByte(input, at), `not a UTF-8 text file: invalid byte 0x${input[at].toString(16).padStart(2, '0')} at byte offset ${at} (binary content?)`);
+    return fail(
+      'xml_not_text',
+      lineAtByte(input, at),
+      `not a UTF-8 text file: invalid byte 0x${input[at].toString(16).padStart(2, '0')} at byte offset ${at} (binary content?)`,
+    );
   }
   // XML 1.0 Char production: no C0 controls except tab, LF, CR; no U+FFFE / U+FFFF.
   const bad = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/.exec(text);
   if (bad) {
     const code = bad[0].charCodeAt(0).toString(16).padStart(4, '0');
-    return fail('xml_not_text', new LineIndex(text).lineOf(bad.index), `not an XML text file: control character U+${code} on line ${new LineIndex(text).lineOf(bad.index)} (binary content?)`);
+    return fail(
+      'xml_not_text',
+      new LineIndex(text).lineOf(bad.index),
+      `not an XML text file: control character U+${code} on line ${new LineIndex(text).lineOf(bad.index)} (binary content?)`,
+    );
   }
   if (text.trim() === '') return fail('xml_empty', 1, 'the file holds no XML element');
   return { ok: true, text };
@@ -243,7 +255,11 @@ function lexicalGuard(s: string, lines: LineIndex, maxDepth: number): XmlError |
   let rootClosed = false;
   let rootSeen = false;
   let i = 0;
-  const err = (code: XmlErrorCode, at: number, message: string): XmlError => ({ code, line: lines.lineOf(at), message });
+  const err = (code: XmlErrorCode, at: number, message: string): XmlError => ({
+    code,
+    line: lines.lineOf(at),
+    message,
+  });
   // Next '&' at or after a position, cached so the whole scan stays linear (positions only grow).
   let amp = -1;
   const hasAmpersand = (from: number, to: number): boolean => {
@@ -258,7 +274,12 @@ function lexicalGuard(s: string, lines: LineIndex, maxDepth: number): XmlError |
     const lt = s.indexOf('<', i);
     const textEnd = lt < 0 ? n : lt;
     if (textEnd > i) {
-      const e = stack.length === 0 ? checkOutsideRoot(s, i, textEnd, lines) : hasAmpersand(i, textEnd) ? checkReferences(s, i, textEnd, lines) : undefined;
+      const e =
+        stack.length === 0
+          ? checkOutsideRoot(s, i, textEnd, lines)
+          : hasAmpersand(i, textEnd)
+            ? checkReferences(s, i, textEnd, lines)
+            : undefined;
       if (e) return e;
     }
     if (lt < 0) break;
@@ -267,35 +288,68 @@ function lexicalGuard(s: string, lines: LineIndex, maxDepth: number): XmlError |
     if (c1 === '!') {
       if (s.startsWith('<!--', i)) {
         const end = s.indexOf('-->', i + 4);
-        if (end < 0) return err('xml_truncated', n, `the document ends (line ${lines.lineOf(n)}) inside a comment opened on line ${lines.lineOf(i)}: the file looks truncated`);
+        if (end < 0)
+          return err(
+            'xml_truncated',
+            n,
+            `the document ends (line ${lines.lineOf(n)}) inside a comment opened on line ${lines.lineOf(i)}: the file looks truncated`,
+          );
         i = end + 3;
         continue;
       }
       if (s.startsWith('<![CDATA[', i)) {
-        if (stack.length === 0) return err('xml_not_well_formed', i, `CDATA section outside the root element on line ${lines.lineOf(i)}`);
+        if (stack.length === 0)
+          return err('xml_not_well_formed', i, `CDATA section outside the root element on line ${lines.lineOf(i)}`);
         const end = s.indexOf(']]>', i + 9);
-        if (end < 0) return err('xml_truncated', n, `the document ends (line ${lines.lineOf(n)}) inside a CDATA section opened on line ${lines.lineOf(i)}: the file looks truncated`);
+        if (end < 0)
+          return err(
+            'xml_truncated',
+            n,
+            `the document ends (line ${lines.lineOf(n)}) inside a CDATA section opened on line ${lines.lineOf(i)}: the file looks truncated`,
+          );
         i = end + 3;
         continue;
       }
       const word = /^<!([A-Za-z]*)/.exec(s.slice(i, i + 20))?.[1] ?? '';
       if (word.toUpperCase() === 'DOCTYPE') {
-        return err('xml_doctype', i, `a DOCTYPE declaration (DTD) on line ${lines.lineOf(i)} is not accepted: DTDs and entity declarations are refused for security`);
+        return err(
+          'xml_doctype',
+          i,
+          `a DOCTYPE declaration (DTD) on line ${lines.lineOf(i)} is not accepted: DTDs and entity declarations are refused for security`,
+        );
       }
-      return err('xml_doctype', i, `the markup declaration <!${word}…> on line ${lines.lineOf(i)} is not accepted: DTDs and entity declarations are refused for security`);
+      return err(
+        'xml_doctype',
+        i,
+        `the markup declaration <!${word}…> on line ${lines.lineOf(i)} is not accepted: DTDs and entity declarations are refused for security`,
+      );
     }
     if (c1 === '?') {
       const end = s.indexOf('?>', i + 2);
-      if (end < 0) return err('xml_truncated', n, `the document ends (line ${lines.lineOf(n)}) inside a processing instruction opened on line ${lines.lineOf(i)}`);
+      if (end < 0)
+        return err(
+          'xml_truncated',
+          n,
+          `the document ends (line ${lines.lineOf(n)}) inside a processing instruction opened on line ${lines.lineOf(i)}`,
+        );
       const target = /^<\?([^\s?]*)/.exec(s.slice(i, Math.min(end + 2, i + 64)))?.[1] ?? '';
       if (target.toLowerCase() === 'xml') {
-        if (i !== 0) return err('xml_declaration', i, `the XML declaration on line ${lines.lineOf(i)} must be the very first thing in the file`);
+        if (i !== 0)
+          return err(
+            'xml_declaration',
+            i,
+            `the XML declaration on line ${lines.lineOf(i)} must be the very first thing in the file`,
+          );
         const enc = /encoding\s*=\s*["']([^"']*)["']/.exec(s.slice(i, end))?.[1];
         if (enc !== undefined && !/^(utf-?8|us-ascii|ascii)$/i.test(enc.trim())) {
           return err('xml_encoding', i, `the file declares encoding "${enc.slice(0, 30)}"; XML uploads must be UTF-8`);
         }
       } else {
-        return err('xml_processing_instruction', i, `the processing instruction <?${target.slice(0, 30)}…?> on line ${lines.lineOf(i)} is not accepted`);
+        return err(
+          'xml_processing_instruction',
+          i,
+          `the processing instruction <?${target.slice(0, 30)}…?> on line ${lines.lineOf(i)} is not accepted`,
+        );
       }
       i = end + 2;
       continue;
@@ -306,11 +360,21 @@ function lexicalGuard(s: string, lines: LineIndex, maxDepth: number): XmlError |
       const name = s.slice(nameStart, j);
       while (j < n && isSpace(s.charCodeAt(j))) j++;
       if (j >= n) return truncatedAt(s, n, lines, stack);
-      if (s[j] !== '>' || name === '') return err('xml_not_well_formed', i, `malformed closing tag on line ${lines.lineOf(i)}`);
+      if (s[j] !== '>' || name === '')
+        return err('xml_not_well_formed', i, `malformed closing tag on line ${lines.lineOf(i)}`);
       const open = stack.pop();
-      if (!open) return err('xml_not_well_formed', i, `closing tag </${name}> on line ${lines.lineOf(i)} has no matching start tag`);
+      if (!open)
+        return err(
+          'xml_not_well_formed',
+          i,
+          `closing tag </${name}> on line ${lines.lineOf(i)} has no matching start tag`,
+        );
       if (open.name !== name) {
-        return err('xml_not_well_formed', i, `closing tag </${name}> on line ${lines.lineOf(i)} does not match <${open.name}> opened on line ${lines.lineOf(open.at)}`);
+        return err(
+          'xml_not_well_formed',
+          i,
+          `closing tag </${name}> on line ${lines.lineOf(i)} does not match <${open.name}> opened on line ${lines.lineOf(open.at)}`,
+        );
       }
       if (stack.length === 0) rootClosed = true;
       i = j + 1;
@@ -318,7 +382,8 @@ function lexicalGuard(s: string, lines: LineIndex, maxDepth: number): XmlError |
     }
     // Start tag.
     if (i + 1 >= n) return truncatedAt(s, n, lines, stack);
-    if (!NAME_START.test(s[i + 1])) return err('xml_not_well_formed', i, `'<' on line ${lines.lineOf(i)} does not start a tag (write &lt; in text)`);
+    if (!NAME_START.test(s[i + 1]))
+      return err('xml_not_well_formed', i, `'<' on line ${lines.lineOf(i)} does not start a tag (write &lt; in text)`);
     let j = nameEnd(s, i + 1);
     const name = s.slice(i + 1, j);
     // Attributes: skip to the closing '>' honouring quotes; references in values are checked.
@@ -330,7 +395,8 @@ function lexicalGuard(s: string, lines: LineIndex, maxDepth: number): XmlError |
         const close = s.indexOf(c, j + 1);
         if (close < 0) return truncatedAt(s, n, lines, [...stack, { name, at: i }]);
         const value = s.slice(j + 1, close);
-        if (value.includes('<')) return err('xml_not_well_formed', j, `'<' inside an attribute value on line ${lines.lineOf(j)}`);
+        if (value.includes('<'))
+          return err('xml_not_well_formed', j, `'<' inside an attribute value on line ${lines.lineOf(j)}`);
         const e = hasAmpersand(j + 1, close) ? checkReferences(s, j + 1, close, lines) : undefined;
         if (e) return e;
         j = close + 1;
@@ -342,15 +408,25 @@ function lexicalGuard(s: string, lines: LineIndex, maxDepth: number): XmlError |
         j++;
         break;
       }
-      if (c === '<') return err('xml_not_well_formed', j, `tag <${name}> opened on line ${lines.lineOf(i)} is not closed with '>'`);
+      if (c === '<')
+        return err('xml_not_well_formed', j, `tag <${name}> opened on line ${lines.lineOf(i)} is not closed with '>'`);
       j++;
     }
-    if (rootClosed) return err('xml_not_well_formed', i, `a second root element <${name}> on line ${lines.lineOf(i)}: an XML document has exactly one root`);
+    if (rootClosed)
+      return err(
+        'xml_not_well_formed',
+        i,
+        `a second root element <${name}> on line ${lines.lineOf(i)}: an XML document has exactly one root`,
+      );
     rootSeen = true;
     if (!selfClosing) {
       stack.push({ name, at: i });
       if (stack.length > maxDepth) {
-        return err('xml_too_deep', i, `elements are nested more than ${maxDepth} deep (at <${name}> on line ${lines.lineOf(i)})`);
+        return err(
+          'xml_too_deep',
+          i,
+          `elements are nested more than ${maxDepth} deep (at <${name}> on line ${lines.lineOf(i)})`,
+        );
       }
     } else if (stack.length === 0) rootClosed = true;
     i = j + 1;
@@ -380,7 +456,11 @@ function isSpace(c: number): boolean {
 function checkOutsideRoot(s: string, from: number, to: number, lines: LineIndex): XmlError | undefined {
   for (let k = from; k < to; k++) {
     if (!isSpace(s.charCodeAt(k))) {
-      return { code: 'xml_not_well_formed', line: lines.lineOf(k), message: `text outside the root element on line ${lines.lineOf(k)}` };
+      return {
+        code: 'xml_not_well_formed',
+        line: lines.lineOf(k),
+        message: `text outside the root element on line ${lines.lineOf(k)}`,
+      };
     }
   }
   return undefined;
@@ -397,12 +477,24 @@ function checkReferences(s: string, from: number, to: number, lines: LineIndex):
       return { code: 'xml_not_well_formed', line, message: `a bare '&' on line ${line} (write &amp;)` };
     }
     if (body.startsWith('#')) {
-      const cp = /^#x[0-9a-fA-F]{1,6}$/.test(body) ? parseInt(body.slice(2), 16) : /^#[0-9]{1,7}$/.test(body) ? parseInt(body.slice(1), 10) : NaN;
+      const cp = /^#x[0-9a-fA-F]{1,6}$/.test(body)
+        ? parseInt(body.slice(2), 16)
+        : /^#[0-9]{1,7}$/.test(body)
+          ? parseInt(body.slice(1), 10)
+          : NaN;
       if (!isXmlChar(cp)) {
-        return { code: 'xml_entity', line, message: `the character reference &${body.slice(0, 10)}; on line ${line} is not a legal XML character` };
+        return {
+          code: 'xml_entity',
+          line,
+          message: `the character reference &${body.slice(0, 10)}; on line ${line} is not a legal XML character`,
+        };
       }
     } else if (!PREDEFINED.has(body)) {
-      return { code: 'xml_entity', line, message: `the entity reference &${body.slice(0, 12)}; on line ${line} is not accepted: only &lt; &gt; &amp; &quot; &apos; and numeric references are allowed` };
+      return {
+        code: 'xml_entity',
+        line,
+        message: `the entity reference &${body.slice(0, 12)}; on line ${line} is not accepted: only &lt; &gt; &amp; &quot; &apos; and numeric references are allowed`,
+      };
     }
     k = s.indexOf('&', semi + 1);
   }
@@ -411,7 +503,14 @@ function checkReferences(s: string, from: number, to: number, lines: LineIndex):
 
 function isXmlChar(cp: number): boolean {
   if (!Number.isFinite(cp)) return false;
-  return cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
+  return (
+    cp === 0x9 ||
+    cp === 0xa ||
+    cp === 0xd ||
+    (cp >= 0x20 && cp <= 0xd7ff) ||
+    (cp >= 0xe000 && cp <= 0xfffd) ||
+    (cp >= 0x10000 && cp <= 0x10ffff)
+  );
 }
 
 /** Resolve the references the guard allowed. */
@@ -500,7 +599,10 @@ export function childrenNamed(el: XmlElement | undefined, name: string): XmlElem
 /** Element's own text, joined and trimmed ('' when none). */
 export function textOf(el: XmlElement | undefined): string {
   if (!el) return '';
-  return el.texts.map((t) => t.text).join('').trim();
+  return el.texts
+    .map((t) => t.text)
+    .join('')
+    .trim();
 }
 
 /** Trimmed text of the first child with that name, or undefined when the child is absent. */

@@ -20,9 +20,18 @@ function headerValue(v: string): string {
 export function rawMessage(m: OutgoingMessage, from: string, messageId: string, date = new Date()): string {
   const body = `${m.preview}\r\n\r\n${m.text}\r\n\r\nOpen Attendance Hub: ${m.link}\r\n\r\nYou get this because of the alerts you chose in Attendance Hub.\r\n`;
   return [
-    `From: ${headerValue(from)}`, `To: ${headerValue(m.to)}`, `Subject: ${headerValue(m.subject)}`, `Date: ${date.toUTCString()}`,
-    `Message-ID: <${messageId}>`, `X-Attendance-Hub-Key: ${headerValue(m.key)}`, 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=UTF-8',
-    'Content-Transfer-Encoding: base64', '', Buffer.from(body, 'utf8').toString('base64').replace(/.{76}/g, '$&\r\n'), '',
+    `From: ${headerValue(from)}`,
+    `To: ${headerValue(m.to)}`,
+    `Subject: ${headerValue(m.subject)}`,
+    `Date: ${date.toUTCString()}`,
+    `Message-ID: <${messageId}>`,
+    `X-Attendance-Hub-Key: ${headerValue(m.key)}`,
+    'MIME-Version: 1.0',
+    'Content-Type: text/plain; charset=UTF-8',
+    'Content-Transfer-Encoding: base64',
+    '',
+    Buffer.from(body, 'utf8').toString('base64').replace(/.{76}/g, '$&\r\n'),
+    '',
   ].join('\r\n');
 }
 
@@ -33,7 +42,10 @@ export function fileOutboxMailer(dir: string, from = 'Attendance Hub <no-reply@a
     async send(m) {
       const hash = createHash('sha256').update(m.key).digest('hex').slice(0, 20);
       const messageId = `${hash}@attendance-hub.local`;
-      writeFileSync(join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${hash}.eml`), rawMessage(m, from, messageId));
+      writeFileSync(
+        join(dir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${hash}.eml`),
+        rawMessage(m, from, messageId),
+      );
       return { messageId };
     },
   };

@@ -18,12 +18,14 @@ export function sesMailer(from: string, configurationSet?: string): Mailer {
     async send(m) {
       // SES replaces the Message-ID with its own; ours names the message until then.
       const raw = rawMessage(m, from, `${randomUUID()}@attendance-hub`);
-      const res = await ses.send(new SendEmailCommand({
-        FromEmailAddress: from,
-        Destination: { ToAddresses: [m.to] },
-        Content: { Raw: { Data: Buffer.from(raw, 'utf8') } },
-        ...(configurationSet ? { ConfigurationSetName: configurationSet } : {}),
-      }));
+      const res = await ses.send(
+        new SendEmailCommand({
+          FromEmailAddress: from,
+          Destination: { ToAddresses: [m.to] },
+          Content: { Raw: { Data: Buffer.from(raw, 'utf8') } },
+          ...(configurationSet ? { ConfigurationSetName: configurationSet } : {}),
+        }),
+      );
       if (!res.MessageId) throw new Error('SES accepted the message but returned no message id');
       return { messageId: res.MessageId };
     },

@@ -4,8 +4,14 @@ import { COHORTS } from '../domain/cohorts.js';
 import { isIsoDate } from '../domain/dates.js';
 import { checkUpn } from '../domain/upn.js';
 
-export const IsoDate = z.string().refine(isIsoDate, { message: 'expected a date as YYYY-MM-DD' }).meta({ description: 'ISO date, YYYY-MM-DD' });
-export const Urn = z.string().regex(/^\d{6}$/, { message: 'expected a 6-digit URN' }).meta({ description: 'Unique Reference Number of a school (6 digits)' });
+export const IsoDate = z
+  .string()
+  .refine(isIsoDate, { message: 'expected a date as YYYY-MM-DD' })
+  .meta({ description: 'ISO date, YYYY-MM-DD' });
+export const Urn = z
+  .string()
+  .regex(/^\d{6}$/, { message: 'expected a 6-digit URN' })
+  .meta({ description: 'Unique Reference Number of a school (6 digits)' });
 export const Upn = z
   .string()
   .transform((s) => s.trim().toUpperCase())
@@ -29,7 +35,10 @@ export const Stats = z
     unauthorisedAbsenceRate: z.number().nullable(),
     codes: z.record(z.string(), z.number().int()),
   })
-  .meta({ id: 'Stats', description: 'Session counts and rates by the DfE methodology; rates are null with no possible sessions' });
+  .meta({
+    id: 'Stats',
+    description: 'Session counts and rates by the DfE methodology; rates are null with no possible sessions',
+  });
 
 export const Problem = z
   .object({
@@ -37,7 +46,16 @@ export const Problem = z
     title: z.string(),
     status: z.number().int(),
     detail: z.string(),
-    errors: z.array(z.object({ field: z.string().optional(), line: z.number().int().optional(), code: z.string().optional(), message: z.string() })).optional(),
+    errors: z
+      .array(
+        z.object({
+          field: z.string().optional(),
+          line: z.number().int().optional(),
+          code: z.string().optional(),
+          message: z.string(),
+        }),
+      )
+      .optional(),
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem details' });
 

@@ -28,7 +28,10 @@ export interface AuditEntry {
  * request instead of two; like the list entries below, their fresh keys (time and 48 random bits)
  * stand in for the condition a batch cannot carry. An entry about no one pupil is one conditional put.
  */
-export async function recordAudit(p: Pick<Principal, 'sub' | 'role'>, e: Omit<AuditEntry, 'at' | 'sub' | 'role'>): Promise<void> {
+export async function recordAudit(
+  p: Pick<Principal, 'sub' | 'role'>,
+  e: Omit<AuditEntry, 'at' | 'sub' | 'role'>,
+): Promise<void> {
   const at = new Date().toISOString();
   const id = randomBytes(6).toString('hex');
   const entry: AuditEntry = { at, sub: p.sub, role: p.role, ...e };
@@ -43,7 +46,11 @@ export async function recordAudit(p: Pick<Principal, 'sub' | 'role'>, e: Omit<Au
  * (issue 15). The per-pupil entries go in batches of 25; their keys are fresh (time and a random
  * id), which stands in for the condition a batch write cannot carry.
  */
-export async function recordAuditOfPupils(p: Pick<Principal, 'sub' | 'role'>, e: Omit<AuditEntry, 'at' | 'sub' | 'role' | 'upn' | 'count'>, upns: Iterable<string>): Promise<void> {
+export async function recordAuditOfPupils(
+  p: Pick<Principal, 'sub' | 'role'>,
+  e: Omit<AuditEntry, 'at' | 'sub' | 'role' | 'upn' | 'count'>,
+  upns: Iterable<string>,
+): Promise<void> {
   const unique = [...new Set(upns)];
   const at = new Date().toISOString();
   const entry: AuditEntry = { at, sub: p.sub, role: p.role, ...e, count: unique.length };
@@ -51,8 +58,13 @@ export async function recordAuditOfPupils(p: Pick<Principal, 'sub' | 'role'>, e:
   // Each pupil's entry its own 32 random bits, drawn in one call (one call each was 4 % of a page's CPU).
   const random = randomBytes(4 * unique.length).toString('hex');
   await Promise.all([
-    putItem({ ...k.audit(at.slice(0, 10), at, id), gsi1pk: k.auditByUser(p.sub), gsi1sk: `${at}#${id}`, ...entry }, { expression: 'attribute_not_exists(pk)' }),
-    batchPut(unique.map((upn, i) => ({ ...k.auditOfPupil(upn, at, `${id}${random.slice(8 * i, 8 * i + 8)}`), ...entry, upn }))),
+    putItem(
+      { ...k.audit(at.slice(0, 10), at, id), gsi1pk: k.auditByUser(p.sub), gsi1sk: `${at}#${id}`, ...entry },
+      { expression: 'attribute_not_exists(pk)' },
+    ),
+    batchPut(
+      unique.map((upn, i) => ({ ...k.auditOfPupil(upn, at, `${id}${random.slice(8 * i, 8 * i + 8)}`), ...entry, upn })),
+    ),
   ]);
 }
 
@@ -79,8 +91,14 @@ export async function queryAudit(q: AuditQuery): Promise<{ items: AuditEntry[]; 
     const page = await queryPage<Record<string, unknown>>(
       {
         ...(byPupil ? {} : { IndexName: 'gsi1' }),
-        KeyConditionExpression: byPupil ? 'pk = :pk AND sk BETWEEN :from AND :to' : 'gsi1pk = :pk AND gsi1sk BETWEEN :from AND :to',
-        ExpressionAttributeValues: { ':pk': byPupil ? k.auditOfPupilPk(q.upn as string) : k.auditByUser(q.user as string), ...range, ...(byPupil && q.user ? { ':sub': q.user } : {}) },
+        KeyConditionExpression: byPupil
+          ? 'pk = :pk AND sk BETWEEN :from AND :to'
+          : 'gsi1pk = :pk AND gsi1sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: {
+          ':pk': byPupil ? k.auditOfPupilPk(q.upn as string) : k.auditByUser(q.user as string),
+          ...range,
+          ...(byPupil && q.user ? { ':sub': q.user } : {}),
+        },
         ...(byPupil && q.user ? { FilterExpression: '#sub = :sub', ExpressionAttributeNames: { '#sub': 'sub' } } : {}),
         ScanIndexForward: false,
         Limit: q.limit,
@@ -103,7 +121,12 @@ export async function queryAudit(q: AuditQuery): Promise<{ items: AuditEntry[]; 
   const items: AuditEntry[] = [];
   while (day >= q.from && items.length < q.limit) {
     const page = await queryFromKey<Record<string, unknown>>(
-      { KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': k.auditDayPk(day) }, ScanIndexForward: false, Limit: q.limit - items.length },
+      {
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': k.auditDayPk(day) },
+        ScanIndexForward: false,
+        Limit: q.limit - items.length,
+      },
       start,
     );
     items.push(...page.items.map(strip));
@@ -117,4 +140,3 @@ export async function queryAudit(q: AuditQuery): Promise<{ items: AuditEntry[]; 
   }
   return { items, nextCursor: day >= q.from ? encodeCursor({ day }, binding) : null };
 }
-

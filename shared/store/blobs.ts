@@ -1,5 +1,13 @@
 /** S3 object access: raw bytes and gzipped JSON documents. */
-import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, NoSuchKey, NotFound, PutObjectCommand, CopyObjectCommand } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  NoSuchKey,
+  NotFound,
+  PutObjectCommand,
+  CopyObjectCommand,
+} from '@aws-sdk/client-s3';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { s3Client as sharedS3Client } from './clients.js';
 import { withoutSdkLogger } from './table.js';
@@ -14,7 +22,12 @@ export interface Blob {
 }
 
 function isMissing(err: unknown): boolean {
-  return err instanceof NoSuchKey || err instanceof NotFound || (err as { name?: string })?.name === 'NoSuchKey' || (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode === 404;
+  return (
+    err instanceof NoSuchKey ||
+    err instanceof NotFound ||
+    (err as { name?: string })?.name === 'NoSuchKey' ||
+    (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode === 404
+  );
 }
 
 export async function getBlob(bucket: string, key: string): Promise<Blob | undefined> {
@@ -28,7 +41,10 @@ export async function getBlob(bucket: string, key: string): Promise<Blob | undef
   }
 }
 
-export async function headBlob(bucket: string, key: string): Promise<{ etag?: string; size?: number; metadata: Record<string, string> } | undefined> {
+export async function headBlob(
+  bucket: string,
+  key: string,
+): Promise<{ etag?: string; size?: number; metadata: Record<string, string> } | undefined> {
   try {
     const res = await s3Client().send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
     return { etag: res.ETag, size: res.ContentLength, metadata: res.Metadata ?? {} };
@@ -38,8 +54,16 @@ export async function headBlob(bucket: string, key: string): Promise<{ etag?: st
   }
 }
 
-export async function putBlob(bucket: string, key: string, body: Buffer | string, contentType: string, metadata: Record<string, string> = {}): Promise<string | undefined> {
-  const res = await s3Client().send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType, Metadata: metadata }));
+export async function putBlob(
+  bucket: string,
+  key: string,
+  body: Buffer | string,
+  contentType: string,
+  metadata: Record<string, string> = {},
+): Promise<string | undefined> {
+  const res = await s3Client().send(
+    new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType, Metadata: metadata }),
+  );
   return res.ETag;
 }
 
@@ -48,7 +72,13 @@ export async function deleteBlob(bucket: string, key: string): Promise<void> {
 }
 
 export async function copyBlob(fromBucket: string, fromKey: string, toBucket: string, toKey: string): Promise<void> {
-  await s3Client().send(new CopyObjectCommand({ CopySource: `${fromBucket}/${encodeURIComponent(fromKey).replace(/%2F/g, '/')}`, Bucket: toBucket, Key: toKey }));
+  await s3Client().send(
+    new CopyObjectCommand({
+      CopySource: `${fromBucket}/${encodeURIComponent(fromKey).replace(/%2F/g, '/')}`,
+      Bucket: toBucket,
+      Key: toKey,
+    }),
+  );
 }
 
 export async function getJson<T>(bucket: string, key: string): Promise<{ value: T; etag?: string } | undefined> {

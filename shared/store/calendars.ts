@@ -88,12 +88,19 @@ function mergeClosures(held: readonly Closure[], incoming: readonly Closure[], m
   const years = new Set(academicYearsOf(incoming));
   const kept = mode === 'replace' ? held.filter((c) => !years.has(academicYearOf(c.start))) : [...held];
   for (const c of incoming) if (!kept.some((h) => sameClosure(h, c))) kept.push(c);
-  return kept.sort((a, b) => (a.start < b.start ? -1 : a.start > b.start ? 1 : a.end < b.end ? -1 : a.end > b.end ? 1 : 0));
+  return kept.sort((a, b) =>
+    a.start < b.start ? -1 : a.start > b.start ? 1 : a.end < b.end ? -1 : a.end > b.end ? 1 : 0,
+  );
 }
 
 export class CalendarTooLargeError extends Error {
-  constructor(readonly urn: string | undefined, readonly closures: number) {
-    super(`the ${urn === undefined ? 'LA' : `school ${urn}`} calendar would hold ${closures} closures; at most ${MAX_CLOSURES_PER_CALENDAR} are kept`);
+  constructor(
+    readonly urn: string | undefined,
+    readonly closures: number,
+  ) {
+    super(
+      `the ${urn === undefined ? 'LA' : `school ${urn}`} calendar would hold ${closures} closures; at most ${MAX_CLOSURES_PER_CALENDAR} are kept`,
+    );
     this.name = 'CalendarTooLargeError';
   }
 }
@@ -102,8 +109,16 @@ export class CalendarTooLargeError extends Error {
  * Apply an upload's closures for one calendar (the LA's when urn is undefined). Retries on a
  * concurrent write. Closures carry their urn for a school calendar and none for the LA's.
  */
-export async function storeClosures(urn: string | undefined, incoming: readonly Closure[], ref: Omit<CalendarImportRef, 'closures' | 'academicYears'>): Promise<HeldCalendar> {
-  const tagged = incoming.map((c) => (urn === undefined ? { start: c.start, end: c.end, label: c.label } : { start: c.start, end: c.end, label: c.label, urn }));
+export async function storeClosures(
+  urn: string | undefined,
+  incoming: readonly Closure[],
+  ref: Omit<CalendarImportRef, 'closures' | 'academicYears'>,
+): Promise<HeldCalendar> {
+  const tagged = incoming.map((c) =>
+    urn === undefined
+      ? { start: c.start, end: c.end, label: c.label }
+      : { start: c.start, end: c.end, label: c.label, urn },
+  );
   for (let attempt = 0; ; attempt++) {
     const held = await getCalendar(urn);
     const closures = mergeClosures(held?.closures ?? [], tagged, ref.mode);
@@ -113,7 +128,10 @@ export async function storeClosures(urn: string | undefined, incoming: readonly 
       closures,
       updatedAt: ref.at,
       version: (held?.version ?? 0) + 1,
-      imports: [{ ...ref, closures: tagged.length, academicYears: academicYearsOf(tagged) }, ...(held?.imports ?? [])].slice(0, IMPORTS_REMEMBERED),
+      imports: [
+        { ...ref, closures: tagged.length, academicYears: academicYearsOf(tagged) },
+        ...(held?.imports ?? []),
+      ].slice(0, IMPORTS_REMEMBERED),
     };
     try {
       await putItem(
@@ -152,7 +170,12 @@ export interface CalendarImportRecord {
 }
 
 export async function putCalendarImport(record: CalendarImportRecord): Promise<void> {
-  await putItem({ ...k.importItem(record.importId), gsi1pk: k.importsIndex, gsi1sk: `${record.importedAt}#${record.importId}`, ...record });
+  await putItem({
+    ...k.importItem(record.importId),
+    gsi1pk: k.importsIndex,
+    gsi1sk: `${record.importedAt}#${record.importId}`,
+    ...record,
+  });
 }
 
 // ---- Sources of a school's merged calendar ---------------------------------------------------------
@@ -179,7 +202,10 @@ function sessionDaysFromFlags(academicYear: number, flags: Uint8Array): SchoolSe
  * makes an earlier one authoritative for its whole year), its own and the LA's closures, and the
  * England and Wales bank holidays.
  */
-export async function calendarSourcesFor(urn: string, academicYear: number): Promise<SchoolCalendarSources & { held: { la: boolean; own: boolean } }> {
+export async function calendarSourcesFor(
+  urn: string,
+  academicYear: number,
+): Promise<SchoolCalendarSources & { held: { la: boolean; own: boolean } }> {
   const years = [academicYear - 1, academicYear, academicYear + 1];
   const [sessionDays, la, own] = await Promise.all([
     getSessionDays(years.map((y) => ({ urn, academicYear: y }))),
@@ -204,10 +230,15 @@ export async function calendarSourcesFor(urn: string, academicYear: number): Pro
  * `calendarSourcesFor` for many schools at once (the schools list's data-quality figures): the
  * calendars in one query, the registers' session days in batches.
  */
-export async function calendarSourcesForSchools(urns: readonly string[], academicYear: number): Promise<Map<string, SchoolCalendarSources>> {
+export async function calendarSourcesForSchools(
+  urns: readonly string[],
+  academicYear: number,
+): Promise<Map<string, SchoolCalendarSources>> {
   const years = [academicYear - 1, academicYear, academicYear + 1];
   const [sessionDays, calendars] = await Promise.all([
-    urns.length ? getSessionDays(urns.flatMap((urn) => years.map((y) => ({ urn, academicYear: y })))) : new Map<string, Uint8Array>(),
+    urns.length
+      ? getSessionDays(urns.flatMap((urn) => years.map((y) => ({ urn, academicYear: y }))))
+      : new Map<string, Uint8Array>(),
     listCalendars(),
   ]);
   const la = calendars.find((c) => c.urn === undefined)?.closures ?? [];

@@ -66,7 +66,9 @@ export async function loadCareIndex(): Promise<CareIndex> {
     return cached.index;
   }
   const index = new Map<string, CareEpisodeSpan[]>();
-  const docs = await Promise.all(CARE_SOURCES.map((s, i) => (heads[i] ? getCareDocument(s) : Promise.resolve(undefined))));
+  const docs = await Promise.all(
+    CARE_SOURCES.map((s, i) => (heads[i] ? getCareDocument(s) : Promise.resolve(undefined))),
+  );
   for (const doc of docs) {
     for (const e of doc?.episodes ?? []) {
       let list = index.get(e.upn);
@@ -82,7 +84,10 @@ export async function loadCareIndex(): Promise<CareIndex> {
 async function firstStamp(): Promise<string | undefined> {
   const stamp = newStamp();
   try {
-    await putItem({ ...k.careVersion, stamp, updatedAt: new Date().toISOString() }, { expression: 'attribute_not_exists(pk)' });
+    await putItem(
+      { ...k.careVersion, stamp, updatedAt: new Date().toISOString() },
+      { expression: 'attribute_not_exists(pk)' },
+    );
     return stamp;
   } catch (err) {
     if (isConditionFailure(err)) return undefined;

@@ -40,7 +40,11 @@ export async function getSchoolDuties(urn: string, academicYear: number): Promis
 /** The document, then a new version stamp: a reader that sees the new stamp finds the document written. */
 export async function putSchoolDuties(doc: SchoolDuties): Promise<void> {
   await putJson(bucket(), paths.schoolDuties(doc.academicYear, doc.urn), doc);
-  await putItem({ ...k.schoolDutiesVersion(doc.urn, doc.academicYear), stamp: randomBytes(9).toString('base64url'), updatedAt: new Date().toISOString() });
+  await putItem({
+    ...k.schoolDutiesVersion(doc.urn, doc.academicYear),
+    stamp: randomBytes(9).toString('base64url'),
+    updatedAt: new Date().toISOString(),
+  });
 }
 
 /**
@@ -68,7 +72,13 @@ export async function listSchoolDuties(academicYear: number, urn?: string): Prom
   const listed = new Map<string, string>();
   let token: string | undefined;
   do {
-    const res = await s3Client().send(new ListObjectsV2Command({ Bucket: bucket(), Prefix: paths.schoolDutiesPrefix(academicYear), ContinuationToken: token }));
+    const res = await s3Client().send(
+      new ListObjectsV2Command({
+        Bucket: bucket(),
+        Prefix: paths.schoolDutiesPrefix(academicYear),
+        ContinuationToken: token,
+      }),
+    );
     for (const o of res.Contents ?? []) {
       const u = paths.parseSchoolDuties(o.Key ?? '');
       if (u !== undefined) listed.set(u, o.ETag ?? '');
@@ -83,7 +93,10 @@ export async function listSchoolDuties(academicYear: number, urn?: string): Prom
     if (read) year.set(u, { etag: read.etag ?? '', doc: read.value });
     else year.delete(u);
   });
-  return [...year.entries()].filter(([u]) => listed.has(u)).sort(([a], [b]) => (a < b ? -1 : 1)).map(([, h]) => h.doc);
+  return [...year.entries()]
+    .filter(([u]) => listed.has(u))
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([, h]) => h.doc);
 }
 
 /** For tests: forget the documents held. */

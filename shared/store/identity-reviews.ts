@@ -44,12 +44,20 @@ function strip(item: ReviewItem): IdentityReview {
 }
 
 /** File refused rows for review; filing the same return's pupil again (a retry) changes nothing. */
-export async function fileIdentityReview(review: Omit<IdentityReview, 'reviewId' | 'status' | 'createdAt'>, rows: RegisterRow[]): Promise<IdentityReview> {
+export async function fileIdentityReview(
+  review: Omit<IdentityReview, 'reviewId' | 'status' | 'createdAt'>,
+  rows: RegisterRow[],
+): Promise<IdentityReview> {
   const reviewId = reviewIdOf(review.returnId, review.upn);
   const createdAt = new Date().toISOString();
   const item: ReviewItem = {
-    ...k.identityReview(reviewId), gsi1pk: k.identityReviewsIndex, gsi1sk: `${createdAt}#${reviewId}`,
-    ...review, reviewId, status: 'pending', createdAt,
+    ...k.identityReview(reviewId),
+    gsi1pk: k.identityReviewsIndex,
+    gsi1sk: `${createdAt}#${reviewId}`,
+    ...review,
+    reviewId,
+    status: 'pending',
+    createdAt,
     rows: deflateRawSync(JSON.stringify(rows)),
   };
   try {
@@ -60,14 +68,20 @@ export async function fileIdentityReview(review: Omit<IdentityReview, 'reviewId'
   return strip(item);
 }
 
-export async function getIdentityReview(reviewId: string): Promise<{ review: IdentityReview; rows: RegisterRow[] } | undefined> {
+export async function getIdentityReview(
+  reviewId: string,
+): Promise<{ review: IdentityReview; rows: RegisterRow[] } | undefined> {
   const item = await getItem<ReviewItem>(k.identityReview(reviewId));
   if (!item) return undefined;
   return { review: strip(item), rows: JSON.parse(inflateRawSync(item.rows).toString('utf8')) as RegisterRow[] };
 }
 
 /** Reviews newest first, optionally of one status. */
-export async function listIdentityReviews(status: ReviewStatus | undefined, limit: number, cursor?: string): Promise<{ items: IdentityReview[]; nextCursor: string | null }> {
+export async function listIdentityReviews(
+  status: ReviewStatus | undefined,
+  limit: number,
+  cursor?: string,
+): Promise<{ items: IdentityReview[]; nextCursor: string | null }> {
   const page = await queryPage<ReviewItem>(
     {
       IndexName: 'gsi1',
@@ -83,13 +97,24 @@ export async function listIdentityReviews(status: ReviewStatus | undefined, limi
 }
 
 /** Decide a pending review; false when it was already decided (by anyone). */
-export async function decideIdentityReview(reviewId: string, status: 'accepted' | 'rejected', by: { sub: string; role: string }, note?: string): Promise<boolean> {
+export async function decideIdentityReview(
+  reviewId: string,
+  status: 'accepted' | 'rejected',
+  by: { sub: string; role: string },
+  note?: string,
+): Promise<boolean> {
   try {
     await updateItem({
       key: k.identityReview(reviewId),
       update: `SET #st = :st, decidedBy = :by, decidedAt = :at${note ? ', note = :note' : ''}`,
       names: { '#st': 'status' },
-      values: { ':st': status, ':by': by, ':at': new Date().toISOString(), ':pending': 'pending', ...(note ? { ':note': note } : {}) },
+      values: {
+        ':st': status,
+        ':by': by,
+        ':at': new Date().toISOString(),
+        ':pending': 'pending',
+        ...(note ? { ':note': note } : {}),
+      },
       condition: '#st = :pending',
     });
     return true;

@@ -28,13 +28,22 @@ function bucket(): string {
 }
 
 /** Keep an uploaded file exactly as received (nothing received is ever discarded). */
-export async function keepImportFile(importId: string, name: string, body: Buffer, contentType: string): Promise<string> {
+export async function keepImportFile(
+  importId: string,
+  name: string,
+  body: Buffer,
+  contentType: string,
+): Promise<string> {
   const key = paths.importFile(importId, name);
   await putBlob(bucket(), key, body, contentType);
   return key;
 }
 
 export async function putImport(record: ImportRecord): Promise<void> {
-  await putItem({ ...k.importItem(record.importId), gsi1pk: k.importsIndex, gsi1sk: `${record.importedAt}#${record.importId}`, ...record });
+  await putItem({
+    ...k.importItem(record.importId),
+    gsi1pk: k.importsIndex,
+    gsi1sk: `${record.importedAt}#${record.importId}`,
+    ...record,
+  });
 }
-

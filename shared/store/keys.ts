@@ -82,7 +82,10 @@ export const k = {
 
   pupilPk: (upn: string) => `PUPIL#${upn}`,
   pupilSummary: (upn: string) => ({ pk: `PUPIL#${upn}`, sk: 'SUMMARY' }),
-  schoolEnrolments: (urn: string, year: number, bucket: number) => ({ pk: `SCHOOL#${urn}`, sk: `PUPILS#${year}#${String(bucket).padStart(2, '0')}` }),
+  schoolEnrolments: (urn: string, year: number, bucket: number) => ({
+    pk: `SCHOOL#${urn}`,
+    sk: `PUPILS#${year}#${String(bucket).padStart(2, '0')}`,
+  }),
   pupilPatterns: (upn: string) => ({ pk: `PUPIL#${upn}`, sk: 'PATTERNS' }),
   pupilReferral: (upn: string, id: string) => ({ pk: `PUPIL#${upn}`, sk: `REFERRAL#${id}` }),
   pupilReferralPrefix: 'REFERRAL#',
@@ -90,7 +93,8 @@ export const k = {
   laView: (year: number) => ({ pk: 'LA', sk: `VIEW#${year}` }),
   laRow: (upn: string, year: number) => ({ pk: `PUPIL#${upn}`, sk: `LAROW#${year}` }),
   /** An LA list partition: `scope` narrows it to one school, cohort, year group or the Virtual School. */
-  laList: (year: number, list: string, scope?: LaListScope) => `LALIST#${year}#${list}${scope ? `#${scope.kind}#${scope.value}` : ''}`,
+  laList: (year: number, list: string, scope?: LaListScope) =>
+    `LALIST#${year}#${list}${scope ? `#${scope.kind}#${scope.value}` : ''}`,
   /** Worst first: 100 minus the absence rate, fixed width, then the UPN. */
   laListSort: (absenceRate: number, upn: string) => `${(100 - absenceRate).toFixed(12).padStart(16, '0')}#${upn}`,
   laBySchool: (year: number, periodId: string, urn: string) => ({ pk: `LABYSCHOOL#${year}#${periodId}`, sk: urn }),

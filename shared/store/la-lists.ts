@@ -18,7 +18,17 @@ import { absenceRateOf } from '../domain/la-view.js';
 import { SUGGESTION_FLAGS } from '../domain/referrals.js';
 import type { PupilRow } from '../domain/school-view.js';
 import { k, type LaListScope } from './keys.js';
-import { batchDelete, batchGet, batchPut, canonicalJson, decodeCursor, encodeCursor, queryAll, queryFromKey, type Key } from './table.js';
+import {
+  batchDelete,
+  batchGet,
+  batchPut,
+  canonicalJson,
+  decodeCursor,
+  encodeCursor,
+  queryAll,
+  queryFromKey,
+  type Key,
+} from './table.js';
 
 export interface LaRowItem {
   upn: string;
@@ -61,7 +71,16 @@ function laRowOf(item: StoredLaRow): LaRowItem {
 
 /** A list item: the row as JSON, and beside it what a filter left over (two at once) reads. */
 function listItem(pk: string, sk: string, row: PupilRow, json: string) {
-  return { pk, sk, upn: row.upn, urns: row.urns, everCohorts: row.everCohorts, yearGroup: row.yearGroup, vs: inVirtualSchool(row.everCohorts), row: json };
+  return {
+    pk,
+    sk,
+    upn: row.upn,
+    urns: row.urns,
+    everCohorts: row.everCohorts,
+    yearGroup: row.yearGroup,
+    vs: inVirtualSchool(row.everCohorts),
+    row: json,
+  };
 }
 
 /** Whether `row` from school `urn` replaces the row held (the highest version wins, as in the merge it replaces). */
@@ -74,11 +93,16 @@ function replaces(held: LaRowItem | undefined, row: PupilRow, urn: string): bool
  * rollup, each pupil's partitions as they stood before it; the caller turns them into count changes.
  */
 export async function applyLaRows(
-  year: number, urn: string, rows: readonly PupilRow[], seq: number,
+  year: number,
+  urn: string,
+  rows: readonly PupilRow[],
+  seq: number,
   baselines: Map<string, { parts: string[]; sk?: string; now: string[] }>,
 ): Promise<void> {
   if (rows.length === 0) return;
-  const held = new Map((await batchGet<StoredLaRow & Key>(rows.map((r) => k.laRow(r.upn, year)))).map((i) => [i.upn, laRowOf(i)]));
+  const held = new Map(
+    (await batchGet<StoredLaRow & Key>(rows.map((r) => k.laRow(r.upn, year)))).map((i) => [i.upn, laRowOf(i)]),
+  );
   const puts: Array<Key & object> = [];
   const deletes: Key[] = [];
   const rowItems: Array<Key & StoredLaRow> = [];
@@ -88,8 +112,9 @@ export async function applyLaRows(
     const parts = laListPartitions(year, row);
     const rowSk = k.laListSort(absenceRateOf(row), row.upn);
     // Before this rollup: from an earlier school in it, or from the item a crashed attempt of it wrote.
-    const before = baselines.get(row.upn)
-      ?? (old && old.seq === seq ? { parts: old.prevParts, sk: old.prevSk } : { parts: old?.parts ?? [], sk: old?.rowSk });
+    const before =
+      baselines.get(row.upn) ??
+      (old && old.seq === seq ? { parts: old.prevParts, sk: old.prevSk } : { parts: old?.parts ?? [], sk: old?.rowSk });
     baselines.set(row.upn, { parts: before.parts, sk: before.sk, now: parts });
     const keep = new Set(parts.map((pk) => `${pk}\u0000${rowSk}`));
     // What may be listed: the held item's partitions, and (after a crash between the two) the earlier ones.
@@ -99,7 +124,17 @@ export async function applyLaRows(
     for (const [id, key] of stale) if (!keep.has(id)) deletes.push(key);
     const json = JSON.stringify(row);
     for (const pk of parts) puts.push(listItem(pk, rowSk, row, json));
-    rowItems.push({ ...k.laRow(row.upn, year), upn: row.upn, row: json, src: urn, parts, rowSk, seq, prevParts: before.parts, ...(before.sk ? { prevSk: before.sk } : {}) });
+    rowItems.push({
+      ...k.laRow(row.upn, year),
+      upn: row.upn,
+      row: json,
+      src: urn,
+      parts,
+      rowSk,
+      seq,
+      prevParts: before.parts,
+      ...(before.sk ? { prevSk: before.sk } : {}),
+    });
   }
   // The list items first, then the rows that record them: a retry finds the row as it was, or as written.
   await batchDelete(deletes);
@@ -125,11 +160,20 @@ export interface LaListFilter {
  * The partition that answers a filter (the narrowest key it names) and what is left to filter: one
  * school, else one cohort, else one year group, else the Virtual School's children, else the whole LA.
  */
-export function laListQuery(year: number, list: string, f: LaListFilter): { pk: string; filter?: string; values: Record<string, unknown> } {
-  const scope: LaListScope | undefined = f.urn ? { kind: 'URN', value: f.urn }
-    : f.cohort ? { kind: 'COHORT', value: f.cohort }
-    : f.yearGroup ? { kind: 'YG', value: f.yearGroup }
-    : f.vs ? { kind: 'VS', value: 'all' } : undefined;
+export function laListQuery(
+  year: number,
+  list: string,
+  f: LaListFilter,
+): { pk: string; filter?: string; values: Record<string, unknown> } {
+  const scope: LaListScope | undefined = f.urn
+    ? { kind: 'URN', value: f.urn }
+    : f.cohort
+      ? { kind: 'COHORT', value: f.cohort }
+      : f.yearGroup
+        ? { kind: 'YG', value: f.yearGroup }
+        : f.vs
+          ? { kind: 'VS', value: 'all' }
+          : undefined;
   const conditions: string[] = [];
   const values: Record<string, unknown> = { ':pk': k.laList(year, list, scope) };
   if (f.cohort && scope?.kind !== 'COHORT') {
@@ -144,7 +188,11 @@ export function laListQuery(year: number, list: string, f: LaListFilter): { pk: 
     conditions.push('vs = :vs');
     values[':vs'] = true;
   }
-  return { pk: k.laList(year, list, scope), ...(conditions.length ? { filter: conditions.join(' AND ') } : {}), values };
+  return {
+    pk: k.laList(year, list, scope),
+    ...(conditions.length ? { filter: conditions.join(' AND ') } : {}),
+    values,
+  };
 }
 
 /**
@@ -155,7 +203,11 @@ const ROW_ONLY = { ProjectionExpression: 'pk, sk, #row', ExpressionAttributeName
 
 /** One page of a list, worst first: `limit` rows (fewer only at the end) and the key after them, if more follow. */
 export async function laListPage(
-  year: number, list: string, f: LaListFilter, limit: number, start?: Record<string, unknown>,
+  year: number,
+  list: string,
+  f: LaListFilter,
+  limit: number,
+  start?: Record<string, unknown>,
 ): Promise<{ rows: PupilRow[]; lastKey?: Record<string, unknown> }> {
   const q = laListQuery(year, list, f);
   const rows: PupilRow[] = [];
@@ -163,13 +215,16 @@ export async function laListPage(
   for (;;) {
     // One more than needed, so the last page says so. Without a filter left over this is one Query.
     const want = limit - rows.length + 1;
-    const res = await queryFromKey<{ pk: string; sk: string; row: string }>({
-      KeyConditionExpression: 'pk = :pk',
-      ...(q.filter ? { FilterExpression: q.filter } : {}),
-      ExpressionAttributeValues: q.values,
-      ...ROW_ONLY,
-      Limit: q.filter ? Math.max(want, 100) : want,
-    }, from);
+    const res = await queryFromKey<{ pk: string; sk: string; row: string }>(
+      {
+        KeyConditionExpression: 'pk = :pk',
+        ...(q.filter ? { FilterExpression: q.filter } : {}),
+        ExpressionAttributeValues: q.values,
+        ...ROW_ONLY,
+        Limit: q.filter ? Math.max(want, 100) : want,
+      },
+      from,
+    );
     for (const item of res.items) {
       if (rows.length === limit) return { rows, lastKey: from };
       rows.push(rowOf(item.row));
@@ -198,12 +253,15 @@ export async function laListCount(year: number, list: string, f: LaListFilter): 
   let n = 0;
   let start: Record<string, unknown> | undefined;
   do {
-    const res = await queryFromKey<Record<string, unknown>>({
-      KeyConditionExpression: 'pk = :pk',
-      ...(q.filter ? { FilterExpression: q.filter } : {}),
-      ExpressionAttributeValues: q.values,
-      ProjectionExpression: 'pk',
-    }, start);
+    const res = await queryFromKey<Record<string, unknown>>(
+      {
+        KeyConditionExpression: 'pk = :pk',
+        ...(q.filter ? { FilterExpression: q.filter } : {}),
+        ExpressionAttributeValues: q.values,
+        ProjectionExpression: 'pk',
+      },
+      start,
+    );
     n += res.items.length;
     start = res.lastKey;
   } while (start);
@@ -217,7 +275,12 @@ export async function laListCount(year: number, list: string, f: LaListFilter): 
  * (the count the rollup keeps per partition) or, with a filter left over, a count of the partition.
  */
 export async function laListPageAfter(
-  year: number, list: string, f: LaListFilter, limit: number, cursor: string | undefined, binding: Record<string, unknown>,
+  year: number,
+  list: string,
+  f: LaListFilter,
+  limit: number,
+  cursor: string | undefined,
+  binding: Record<string, unknown>,
   keptCount: (pk: string) => Promise<number>,
 ): Promise<{ rows: PupilRow[]; nextCursor: string | null; total: number } | undefined> {
   const bound = `lalist:${year}|${canonicalJson(binding)}`;
@@ -233,6 +296,9 @@ export async function laListPageAfter(
     if (!parsed || parsed.pk !== pk || typeof parsed.sk !== 'string') return undefined;
     start = { pk, sk: parsed.sk };
   }
-  const [page, total] = await Promise.all([laListPage(year, list, f, limit, start), leftOver ? laListCount(year, list, f) : keptCount(pk)]);
+  const [page, total] = await Promise.all([
+    laListPage(year, list, f, limit, start),
+    leftOver ? laListCount(year, list, f) : keptCount(pk),
+  ]);
   return { rows: page.rows, nextCursor: page.lastKey ? encodeCursor({ pk, sk: page.lastKey.sk }, bound) : null, total };
 }

@@ -10,7 +10,18 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { Notification } from '../domain/notifications.js';
 import { k } from './keys.js';
 import { TABLE_SCHEMA } from '../config.js';
-import { decodeCursor, encodeCursor, getItem, InvalidCursorError, isConditionFailure, putItem, queryAll, queryCount, queryFromKey, updateItem } from './table.js';
+import {
+  decodeCursor,
+  encodeCursor,
+  getItem,
+  InvalidCursorError,
+  isConditionFailure,
+  putItem,
+  queryAll,
+  queryCount,
+  queryFromKey,
+  updateItem,
+} from './table.js';
 
 const MAX_ATTEMPTS = 5;
 
@@ -49,7 +60,15 @@ const expiresAt = (at: string) => Math.floor(Date.parse(at) / 1000) + RETENTION_
 export async function enqueue(n: Notification, at: string): Promise<boolean> {
   try {
     await putItem(
-      { ...k.outboxItem(n.key), gsi1pk: k.outboxByStatus('pending'), gsi1sk: k.outboxByStatusSk(at, n.key), ...n, status: 'pending', attempts: 0, queuedAt: at },
+      {
+        ...k.outboxItem(n.key),
+        gsi1pk: k.outboxByStatus('pending'),
+        gsi1sk: k.outboxByStatusSk(at, n.key),
+        ...n,
+        status: 'pending',
+        attempts: 0,
+        queuedAt: at,
+      },
       { expression: 'attribute_not_exists(pk)' },
     );
     return true;
@@ -72,13 +91,22 @@ export async function getOutboxItem(key: string): Promise<OutboxItem | undefined
  */
 export async function listDue(): Promise<OutboxItem[]> {
   const [pending, failed] = await Promise.all([
-    queryAll<StoredItem>({ IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :pk', ExpressionAttributeValues: { ':pk': k.outboxByStatus('pending') } }),
     queryAll<StoredItem>({
-      IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :pk', FilterExpression: 'attempts < :max',
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :pk',
+      ExpressionAttributeValues: { ':pk': k.outboxByStatus('pending') },
+    }),
+    queryAll<StoredItem>({
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :pk',
+      FilterExpression: 'attempts < :max',
       ExpressionAttributeValues: { ':pk': k.outboxByStatus('failed'), ':max': MAX_ATTEMPTS },
     }),
   ]);
-  return [...pending, ...failed].map(strip).filter(isDue).sort((a, b) => (a.queuedAt < b.queuedAt ? -1 : a.queuedAt > b.queuedAt ? 1 : a.key < b.key ? -1 : 1));
+  return [...pending, ...failed]
+    .map(strip)
+    .filter(isDue)
+    .sort((a, b) => (a.queuedAt < b.queuedAt ? -1 : a.queuedAt > b.queuedAt ? 1 : a.key < b.key ? -1 : 1));
 }
 
 export function isDue(i: OutboxItem): boolean {
@@ -87,7 +115,10 @@ export function isDue(i: OutboxItem): boolean {
 
 /** The whole outbox, oldest first: for tests and tools only (a run reads listDue, the page pageOutbox). */
 export async function listOutbox(filter: { status?: OutboxStatus } = {}): Promise<OutboxItem[]> {
-  const items = await queryAll<StoredItem>({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': k.outboxPk } });
+  const items = await queryAll<StoredItem>({
+    KeyConditionExpression: 'pk = :pk',
+    ExpressionAttributeValues: { ':pk': k.outboxPk },
+  });
   return items
     .map(strip)
     .filter((i) => !filter.status || i.status === filter.status)
@@ -96,7 +127,15 @@ export async function listOutbox(filter: { status?: OutboxStatus } = {}): Promis
 
 /** How many are held of each status (a count query per status: nothing is returned, though DynamoDB reads the partition). */
 export async function countOutbox(): Promise<Record<OutboxStatus, number>> {
-  const counts = await Promise.all(STATUSES.map((s) => queryCount({ IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :pk', ExpressionAttributeValues: { ':pk': k.outboxByStatus(s) } })));
+  const counts = await Promise.all(
+    STATUSES.map((s) =>
+      queryCount({
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :pk',
+        ExpressionAttributeValues: { ':pk': k.outboxByStatus(s) },
+      }),
+    ),
+  );
   return { pending: counts[0], sent: counts[1], failed: counts[2] };
 }
 
@@ -106,7 +145,11 @@ export async function countOutbox(): Promise<Record<OutboxStatus, number>> {
  * cursor is the last item's sort key, signed and bound to the status asked for (a forged or foreign
  * cursor is InvalidCursorError, a 400).
  */
-export async function pageOutbox(input: { status?: OutboxStatus; limit?: number; cursor?: string }): Promise<{ items: OutboxItem[]; nextCursor: string | null }> {
+export async function pageOutbox(input: {
+  status?: OutboxStatus;
+  limit?: number;
+  cursor?: string;
+}): Promise<{ items: OutboxItem[]; nextCursor: string | null }> {
   const limit = input.limit ?? OUTBOX_PAGE;
   const binding = `outbox:${input.status ?? 'all'}`;
   let before: string | undefined;
@@ -115,13 +158,20 @@ export async function pageOutbox(input: { status?: OutboxStatus; limit?: number;
     if (typeof parsed.before !== 'string') throw new InvalidCursorError();
     before = parsed.before;
   }
-  const pages = await Promise.all((input.status ? [input.status] : STATUSES).map(async (status) => (await queryFromKey<StoredItem>({
-    IndexName: 'gsi1',
-    KeyConditionExpression: before ? 'gsi1pk = :pk AND gsi1sk < :before' : 'gsi1pk = :pk',
-    ExpressionAttributeValues: { ':pk': k.outboxByStatus(status), ...(before ? { ':before': before } : {}) },
-    ScanIndexForward: false,
-    Limit: limit + 1,
-  })).items));
+  const pages = await Promise.all(
+    (input.status ? [input.status] : STATUSES).map(
+      async (status) =>
+        (
+          await queryFromKey<StoredItem>({
+            IndexName: 'gsi1',
+            KeyConditionExpression: before ? 'gsi1pk = :pk AND gsi1sk < :before' : 'gsi1pk = :pk',
+            ExpressionAttributeValues: { ':pk': k.outboxByStatus(status), ...(before ? { ':before': before } : {}) },
+            ScanIndexForward: false,
+            Limit: limit + 1,
+          })
+        ).items,
+    ),
+  );
   const merged = pages.flat().sort((a, b) => (a.gsi1sk < b.gsi1sk ? 1 : a.gsi1sk > b.gsi1sk ? -1 : 0));
   const page = merged.slice(0, limit);
   const nextCursor = merged.length > limit ? encodeCursor({ before: page[page.length - 1].gsi1sk }, binding) : null;
@@ -136,10 +186,18 @@ export async function markSent(key: string, at: string, messageId: string): Prom
   try {
     await updateItem({
       key: k.outboxItem(key),
-      update: 'SET #s = :sent, sentAt = :at, messageId = :id, attempts = attempts + :one, #g = :g, #x = :x REMOVE lastError',
+      update:
+        'SET #s = :sent, sentAt = :at, messageId = :id, attempts = attempts + :one, #g = :g, #x = :x REMOVE lastError',
       condition: '#s <> :sent',
       names: { '#s': 'status', '#g': 'gsi1pk', '#x': TABLE_SCHEMA.ttlAttribute },
-      values: { ':sent': 'sent', ':at': at, ':id': messageId, ':one': 1, ':g': k.outboxByStatus('sent'), ':x': expiresAt(at) },
+      values: {
+        ':sent': 'sent',
+        ':at': at,
+        ':id': messageId,
+        ':one': 1,
+        ':g': k.outboxByStatus('sent'),
+        ':x': expiresAt(at),
+      },
     });
     return true;
   } catch (err) {
@@ -155,7 +213,14 @@ export async function markFailed(key: string, error: string, at = new Date().toI
     update: 'SET #s = :failed, lastError = :e, attempts = attempts + :one, #g = :g, #x = :x',
     condition: '#s <> :sent',
     names: { '#s': 'status', '#g': 'gsi1pk', '#x': TABLE_SCHEMA.ttlAttribute },
-    values: { ':failed': 'failed', ':sent': 'sent', ':e': error.slice(0, 500), ':one': 1, ':g': k.outboxByStatus('failed'), ':x': expiresAt(at) },
+    values: {
+      ':failed': 'failed',
+      ':sent': 'sent',
+      ':e': error.slice(0, 500),
+      ':one': 1,
+      ':g': k.outboxByStatus('failed'),
+      ':x': expiresAt(at),
+    },
   }).catch((err: unknown) => {
     if (!isConditionFailure(err)) throw err;
   });
@@ -172,9 +237,14 @@ export async function ensureOutboxIndexed(at = new Date().toISOString()): Promis
   let start: Record<string, unknown> | undefined;
   let given = 0;
   do {
-    const page = await queryFromKey<StoredItem>({
-      KeyConditionExpression: 'pk = :pk', FilterExpression: 'attribute_not_exists(gsi1pk)', ExpressionAttributeValues: { ':pk': k.outboxPk },
-    }, start);
+    const page = await queryFromKey<StoredItem>(
+      {
+        KeyConditionExpression: 'pk = :pk',
+        FilterExpression: 'attribute_not_exists(gsi1pk)',
+        ExpressionAttributeValues: { ':pk': k.outboxPk },
+      },
+      start,
+    );
     for (const item of page.items) {
       const expires = item.status === 'pending' ? undefined : expiresAt(item.sentAt ?? item.queuedAt);
       try {
@@ -182,8 +252,18 @@ export async function ensureOutboxIndexed(at = new Date().toISOString()): Promis
           key: k.outboxItem(item.key),
           update: `SET #g = :g, #gs = :gs${expires === undefined ? '' : ', #x = :x'}`,
           condition: 'attribute_not_exists(#g) AND #s = :s',
-          names: { '#g': 'gsi1pk', '#gs': 'gsi1sk', '#s': 'status', ...(expires === undefined ? {} : { '#x': TABLE_SCHEMA.ttlAttribute }) },
-          values: { ':g': k.outboxByStatus(item.status), ':gs': k.outboxByStatusSk(item.queuedAt, item.key), ':s': item.status, ...(expires === undefined ? {} : { ':x': expires }) },
+          names: {
+            '#g': 'gsi1pk',
+            '#gs': 'gsi1sk',
+            '#s': 'status',
+            ...(expires === undefined ? {} : { '#x': TABLE_SCHEMA.ttlAttribute }),
+          },
+          values: {
+            ':g': k.outboxByStatus(item.status),
+            ':gs': k.outboxByStatusSk(item.queuedAt, item.key),
+            ':s': item.status,
+            ...(expires === undefined ? {} : { ':x': expires }),
+          },
         });
         given++;
       } catch (err) {
@@ -209,7 +289,10 @@ export async function childPseudonym(upn: string): Promise<string> {
     let key = (await getItem<{ key: string }>(k.notificationKey))?.key;
     if (!key) {
       try {
-        await putItem({ ...k.notificationKey, key: randomBytes(32).toString('base64url') }, { expression: 'attribute_not_exists(pk)' });
+        await putItem(
+          { ...k.notificationKey, key: randomBytes(32).toString('base64url') },
+          { expression: 'attribute_not_exists(pk)' },
+        );
       } catch (err) {
         if (!isConditionFailure(err)) throw err;
       }
@@ -221,7 +304,10 @@ export async function childPseudonym(upn: string): Promise<string> {
     pseudonymKey = undefined;
     throw err;
   });
-  return createHmac('sha256', await pseudonymKey).update(upn).digest('base64url').slice(0, 16);
+  return createHmac('sha256', await pseudonymKey)
+    .update(upn)
+    .digest('base64url')
+    .slice(0, 16);
 }
 
 /** For tests that start a new store in the same process. */

@@ -119,7 +119,10 @@ export async function getPatternRun(runId: string): Promise<PatternRun | undefin
 }
 
 /** Set fields of an existing run. */
-export async function updatePatternRun(runId: string, changes: Partial<Omit<PatternRun, 'runId' | 'receivedAt' | 'trigger'>>): Promise<void> {
+export async function updatePatternRun(
+  runId: string,
+  changes: Partial<Omit<PatternRun, 'runId' | 'receivedAt' | 'trigger'>>,
+): Promise<void> {
   const entries = Object.entries(changes).filter(([, v]) => v !== undefined);
   if (entries.length === 0) return;
   const names: Record<string, string> = {};
@@ -129,11 +132,20 @@ export async function updatePatternRun(runId: string, changes: Partial<Omit<Patt
     values[`:v${i}`] = v;
     return `#f${i} = :v${i}`;
   });
-  await updateItem({ key: k.patternRun(runId), update: `SET ${sets.join(', ')}`, names, values, condition: 'attribute_exists(pk)' });
+  await updateItem({
+    key: k.patternRun(runId),
+    update: `SET ${sets.join(', ')}`,
+    names,
+    values,
+    condition: 'attribute_exists(pk)',
+  });
 }
 
 /** Runs newest first. */
-export async function listPatternRuns(limit: number, cursor?: string): Promise<{ items: PatternRun[]; nextCursor: string | null }> {
+export async function listPatternRuns(
+  limit: number,
+  cursor?: string,
+): Promise<{ items: PatternRun[]; nextCursor: string | null }> {
   const page = await queryPage<RunItem>(
     {
       IndexName: 'gsi1',
@@ -157,7 +169,11 @@ interface LatestItem extends Partial<LatestPatterns> {
  * Take the lease for `runId` until `until` (ISO time): true when no other run holds an unexpired one.
  * A run that dies without giving the lease up blocks others only until it expires.
  */
-export async function acquirePatternsLease(runId: string, now: Date, until: Date): Promise<{ acquired: true } | { acquired: false; heldBy: string }> {
+export async function acquirePatternsLease(
+  runId: string,
+  now: Date,
+  until: Date,
+): Promise<{ acquired: true } | { acquired: false; heldBy: string }> {
   try {
     await updateItem({
       key: k.latestPatterns(),
@@ -195,8 +211,19 @@ export async function publishLatestPatterns(latest: LatestPatterns): Promise<boo
     await updateItem({
       key: k.latestPatterns(),
       update: 'SET #run = :run, #finished = :finished, #year = :year, #period = :period REMOVE #lease',
-      names: { '#lease': 'lease', '#run': 'runId', '#finished': 'finishedAt', '#year': 'academicYear', '#period': 'period' },
-      values: { ':run': latest.runId, ':finished': latest.finishedAt, ':year': latest.academicYear, ':period': latest.period },
+      names: {
+        '#lease': 'lease',
+        '#run': 'runId',
+        '#finished': 'finishedAt',
+        '#year': 'academicYear',
+        '#period': 'period',
+      },
+      values: {
+        ':run': latest.runId,
+        ':finished': latest.finishedAt,
+        ':year': latest.academicYear,
+        ':period': latest.period,
+      },
       condition: '#lease.#run = :run',
     });
     return true;
@@ -235,7 +262,10 @@ export async function putPupilPatternFlags(runId: string, flags: ReadonlyMap<str
 
 /** The latest run's flags for the pupil, when that run looked at `academicYear` (none for another year). */
 export async function getPupilPatternFlags(upn: string, academicYear: number): Promise<PupilFlag[]> {
-  const [item, latest] = await Promise.all([getItem<PupilPatternsItem>(k.pupilPatterns(upn), false), getItem<LatestItem>(k.latestPatterns(), false)]);
+  const [item, latest] = await Promise.all([
+    getItem<PupilPatternsItem>(k.pupilPatterns(upn), false),
+    getItem<LatestItem>(k.latestPatterns(), false),
+  ]);
   if (!item || !latest?.runId || item.runId !== latest.runId || latest.academicYear !== academicYear) return [];
   // Flags stored by a run before family flags were narrowed are narrowed on the way out (issue 15).
   return item.flags.map(ownEvidenceOnly);

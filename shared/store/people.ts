@@ -34,7 +34,11 @@ export async function getPerson(sub: string): Promise<Person | undefined> {
 }
 
 export async function listPeople(): Promise<Person[]> {
-  const items = await queryAll<PersonItem>({ IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :pk', ExpressionAttributeValues: { ':pk': k.peopleIndex } });
+  const items = await queryAll<PersonItem>({
+    IndexName: 'gsi1',
+    KeyConditionExpression: 'gsi1pk = :pk',
+    ExpressionAttributeValues: { ':pk': k.peopleIndex },
+  });
   return items.map(strip).sort((a, b) => (a.sub < b.sub ? -1 : a.sub > b.sub ? 1 : 0));
 }
 
@@ -53,18 +57,36 @@ async function upsert(sub: string, fields: Partial<Person>, remove: readonly str
     names[`#${name}`] = name;
     return `#${name}`;
   });
-  const item = await updateItem({ key: k.person(sub), update: `SET ${sets.join(', ')}${removals.length ? ` REMOVE ${removals.join(', ')}` : ''}`, names, values });
+  const item = await updateItem({
+    key: k.person(sub),
+    update: `SET ${sets.join(', ')}${removals.length ? ` REMOVE ${removals.join(', ')}` : ''}`,
+    names,
+    values,
+  });
   return strip(item as unknown as PersonItem);
 }
 
 /** The administrator's part: address, name, role and school (a school's URN only for the school role). */
-export async function putPersonAddress(sub: string, fields: { email: string; name?: string; role: Role; urn?: string }, by: string, at: string): Promise<Person> {
+export async function putPersonAddress(
+  sub: string,
+  fields: { email: string; name?: string; role: Role; urn?: string },
+  by: string,
+  at: string,
+): Promise<Person> {
   const remove = [...(fields.name === undefined ? ['name'] : []), ...(fields.urn === undefined ? ['urn'] : [])];
-  return upsert(sub, { email: fields.email, name: fields.name, role: fields.role, urn: fields.urn, updatedAt: at, updatedBy: by }, remove);
+  return upsert(
+    sub,
+    { email: fields.email, name: fields.name, role: fields.role, urn: fields.urn, updatedAt: at, updatedBy: by },
+    remove,
+  );
 }
 
 /** The person's own part: how often each kind reaches them (kinds not named fall back to the defaults). */
-export async function putPreferences(sub: string, preferences: Partial<Record<NotificationKind, Frequency>>, at: string): Promise<Person> {
+export async function putPreferences(
+  sub: string,
+  preferences: Partial<Record<NotificationKind, Frequency>>,
+  at: string,
+): Promise<Person> {
   return upsert(sub, { preferences, updatedAt: at, updatedBy: sub });
 }
 
@@ -76,5 +98,11 @@ export async function deletePerson(sub: string): Promise<void> {
 export function recipientsOf(people: readonly Person[]): Recipient[] {
   return people
     .filter((p): p is Person & { email: string; role: Role } => Boolean(p.email && p.role))
-    .map((p) => ({ sub: p.sub, role: p.role, email: p.email, ...(p.urn ? { urn: p.urn } : {}), ...(p.preferences ? { preferences: p.preferences } : {}) }));
+    .map((p) => ({
+      sub: p.sub,
+      role: p.role,
+      email: p.email,
+      ...(p.urn ? { urn: p.urn } : {}),
+      ...(p.preferences ? { preferences: p.preferences } : {}),
+    }));
 }

@@ -37,11 +37,23 @@ type StoredEnrolment = Omit<Enrolment, 'stated'> & { stated: Record<Characterist
 function storeEnrolment(e: Enrolment): StoredEnrolment {
   // The register's per-field statement dates are its own bookkeeping, not part of the enrolment.
   const { detailDates: _d, ...rest } = e as Enrolment & { detailDates?: unknown };
-  return { ...rest, stated: Object.fromEntries(CHARACTERISTICS.map((c) => [c, encodeRuns(e.stated[c])])) as Record<Characteristic, string> };
+  return {
+    ...rest,
+    stated: Object.fromEntries(CHARACTERISTICS.map((c) => [c, encodeRuns(e.stated[c])])) as Record<
+      Characteristic,
+      string
+    >,
+  };
 }
 
 function loadEnrolment(e: StoredEnrolment): Enrolment {
-  return { ...e, stated: Object.fromEntries(CHARACTERISTICS.map((c) => [c, decodeRuns(e.stated[c])])) as Record<Characteristic, string> };
+  return {
+    ...e,
+    stated: Object.fromEntries(CHARACTERISTICS.map((c) => [c, decodeRuns(e.stated[c])])) as Record<
+      Characteristic,
+      string
+    >,
+  };
 }
 
 /** The pupil across schools: per academic year summaries, and every enrolment held. */
@@ -87,7 +99,12 @@ export interface PupilHead {
 }
 
 function headOf(item: HeadItem): PupilHead {
-  const head: PupilHead = { upn: item.upn, version: item.version, computedAt: item.computedAt, enrolmentKeys: item.enrolmentKeys ?? [] };
+  const head: PupilHead = {
+    upn: item.upn,
+    version: item.version,
+    computedAt: item.computedAt,
+    enrolmentKeys: item.enrolmentKeys ?? [],
+  };
   if (item.owner !== undefined) head.owner = item.owner;
   if (item.years !== undefined) head.years = JSON.parse(item.years) as Record<string, PupilYearSummary>;
   return head;
@@ -188,14 +205,21 @@ function heldOf(entry: BucketEntry): HeldEnrolment {
   };
 }
 
-async function readBuckets(ids: Iterable<{ urn: string; academicYear: number; bucket: number }>): Promise<Map<string, Map<string, BucketEntry>>> {
+async function readBuckets(
+  ids: Iterable<{ urn: string; academicYear: number; bucket: number }>,
+): Promise<Map<string, Map<string, BucketEntry>>> {
   const wanted = [...new Map([...ids].map((b) => [bucketId(b.urn, b.academicYear, b.bucket), b])).values()];
-  const items = wanted.length > 0 ? await batchGet<BucketItem>(wanted.map((b) => k.schoolEnrolments(b.urn, b.academicYear, b.bucket))) : [];
+  const items =
+    wanted.length > 0
+      ? await batchGet<BucketItem>(wanted.map((b) => k.schoolEnrolments(b.urn, b.academicYear, b.bucket)))
+      : [];
   return new Map(items.map((item) => [bucketId(item.urn, item.academicYear, item.bucket), entriesOf(item)]));
 }
 
 /** Enrolments by pupil and "year#urn" (consistent reads), keyed `${upn}|${key}`; missing ones are absent. */
-export async function getHeldEnrolments(refs: Array<{ upn: string; key: string }>): Promise<Map<string, HeldEnrolment>> {
+export async function getHeldEnrolments(
+  refs: Array<{ upn: string; key: string }>,
+): Promise<Map<string, HeldEnrolment>> {
   const out = new Map<string, HeldEnrolment>();
   if (refs.length === 0) return out;
   const located = refs.map((r) => ({ ...r, ...parseEnrolmentKey(r.key), bucket: enrolmentBucketOf(r.upn) }));
@@ -223,7 +247,8 @@ export async function putEnrolments(
   const computedAt = new Date().toISOString();
   const byBucket = new Map<number, Map<string, BucketEntry>>();
   for (const { enrolment, summary } of entries) {
-    if (enrolment.urn !== urn || enrolment.academicYear !== academicYear) throw new RangeError(`enrolment of ${enrolment.academicYear}#${enrolment.urn} given for ${academicYear}#${urn}`);
+    if (enrolment.urn !== urn || enrolment.academicYear !== academicYear)
+      throw new RangeError(`enrolment of ${enrolment.academicYear}#${enrolment.urn} given for ${academicYear}#${urn}`);
     const bucket = enrolmentBucketOf(enrolment.upn);
     let list = byBucket.get(bucket);
     if (!list) byBucket.set(bucket, (list = new Map()));
@@ -243,7 +268,8 @@ export async function putEnrolments(
     const merged = new Map(held.get(bucketId(urn, academicYear, bucket)) ?? []);
     for (const [upn, entry] of fresh) merged.set(upn, entry);
     const body = deflateRawSync(JSON.stringify(Object.fromEntries(merged)), DEFLATE);
-    if (body.length > MAX_BUCKET_BYTES) throw new Error(`enrolments of ${academicYear}#${urn} item ${bucket} exceed ${MAX_BUCKET_BYTES} bytes`);
+    if (body.length > MAX_BUCKET_BYTES)
+      throw new Error(`enrolments of ${academicYear}#${urn} item ${bucket} exceed ${MAX_BUCKET_BYTES} bytes`);
     items.push({ ...k.schoolEnrolments(urn, academicYear, bucket), urn, academicYear, bucket, body });
   }
   await batchPut(items, 4);
@@ -262,7 +288,8 @@ function recordOf(head: PupilHead, held: (key: string) => HeldEnrolment | undefi
   for (const key of head.enrolmentKeys) {
     const item = held(key);
     if (item) enrolments.push(item.enrolment);
-    if (item?.summary && head.years?.[String(item.enrolment.academicYear)] === undefined) years[String(item.enrolment.academicYear)] = item.summary;
+    if (item?.summary && head.years?.[String(item.enrolment.academicYear)] === undefined)
+      years[String(item.enrolment.academicYear)] = item.summary;
     if (item && item.computedAt > computedAt) computedAt = item.computedAt;
   }
   Object.assign(years, head.years ?? {});
@@ -278,15 +305,20 @@ export async function getSummaries(upns: string[]): Promise<Map<string, PupilSum
   const refs: Array<{ upn: string; key: string }> = [];
   for (const head of heads.values()) for (const key of head.enrolmentKeys) refs.push({ upn: head.upn, key });
   const held = await getHeldEnrolments(refs);
-  return new Map([...heads.values()].map((head) => [head.upn, recordOf(head, (key) => held.get(refOf(head.upn, key)))]));
+  return new Map(
+    [...heads.values()].map((head) => [head.upn, recordOf(head, (key) => held.get(refOf(head.upn, key)))]),
+  );
 }
 
 /** The given enrolments of the given pupils (missing ones are simply absent). */
-export async function getEnrolmentsByKeys(keys: Array<{ upn: string; academicYear: number; urn: string }>): Promise<Enrolment[]> {
+export async function getEnrolmentsByKeys(
+  keys: Array<{ upn: string; academicYear: number; urn: string }>,
+): Promise<Enrolment[]> {
   const records = await getSummaries([...new Set(keys.map((x) => x.upn))]);
   const wanted = new Set(keys.map((x) => `${x.upn}#${x.academicYear}#${x.urn}`));
   const out: Enrolment[] = [];
-  for (const r of records.values()) for (const e of r.enrolments) if (wanted.has(`${e.upn}#${e.academicYear}#${e.urn}`)) out.push(e);
+  for (const r of records.values())
+    for (const e of r.enrolments) if (wanted.has(`${e.upn}#${e.academicYear}#${e.urn}`)) out.push(e);
   return out;
 }
 

@@ -17,12 +17,28 @@ import type { Change, Referral, ReferralEvent, ReferralStatus, ReferralType } fr
 import { OPEN_STATUSES } from '../domain/referrals.js';
 import { documentClient } from './clients.js';
 import { k } from './keys.js';
-import { batchGet, decodeCursor, encodeCursor, getItem, isConditionFailure, putItem, queryAll, queryBinding, tableName, type Key } from './table.js';
+import {
+  batchGet,
+  decodeCursor,
+  encodeCursor,
+  getItem,
+  isConditionFailure,
+  putItem,
+  queryAll,
+  queryBinding,
+  tableName,
+  type Key,
+} from './table.js';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 
 type CaseItem = Referral & { pk: string; sk: string; gsi1pk: string; gsi1sk: string };
 /** An event as stored: what the API shows, plus the case state it produced (internal). */
-type EventItem = ReferralEvent & { pk: string; sk: string; referralId: string; state: Omit<Referral, 'evidence'> & { evidence?: Referral['evidence'] } };
+type EventItem = ReferralEvent & {
+  pk: string;
+  sk: string;
+  referralId: string;
+  state: Omit<Referral, 'evidence'> & { evidence?: Referral['evidence'] };
+};
 
 const IDEMPOTENCY_SCOPE = 'referral-create';
 
@@ -47,7 +63,12 @@ function fromCaseItem(item: CaseItem): Referral {
 
 function eventItem(r: Referral, event: ReferralEvent, withEvidence: boolean): EventItem {
   const { evidence, ...state } = r;
-  return { ...k.referralEvent(r.id, event.seq), referralId: r.id, ...event, state: withEvidence ? { ...state, evidence } : state };
+  return {
+    ...k.referralEvent(r.id, event.seq),
+    referralId: r.id,
+    ...event,
+    state: withEvidence ? { ...state, evidence } : state,
+  };
 }
 
 /** The event as the API shows it. */
@@ -64,7 +85,11 @@ export type IdempotencyClaim = { claimed: true } | { claimed: false; referralId:
  * Claim an Idempotency-Key for a create: the first claim maps caller + key to the new case id; a
  * repeat learns the case id and the hash of the body first sent with the key.
  */
-export async function claimCreateKey(caller: string, key: string, record: { referralId: string; bodyHash: string; at: string }): Promise<IdempotencyClaim> {
+export async function claimCreateKey(
+  caller: string,
+  key: string,
+  record: { referralId: string; bodyHash: string; at: string },
+): Promise<IdempotencyClaim> {
   const itemKey = k.idempotency(IDEMPOTENCY_SCOPE, `${caller}#${key}`);
   try {
     await putItem({ ...itemKey, ...record }, { expression: 'attribute_not_exists(pk)' });
@@ -99,7 +124,11 @@ export async function putNewReferral(change: Change): Promise<{ referral: Referr
   } catch (err) {
     if (!isConditionFailure(err)) throw err;
   }
-  await putItem({ ...k.pupilReferral(referral.upn, referral.id), referralId: referral.id, createdAt: referral.createdAt });
+  await putItem({
+    ...k.pupilReferral(referral.upn, referral.id),
+    referralId: referral.id,
+    createdAt: referral.createdAt,
+  });
   const loaded = await getReferral(referral.id);
   if (!loaded) throw new Error('referral not found after create');
   return loaded;
@@ -131,7 +160,11 @@ async function repair(item: CaseItem | undefined, events: EventItem[]): Promise<
   if (latest.seq <= item.version) return false;
   const state = { ...latest.state, evidence: item.evidence };
   try {
-    await putItem(asItem(caseItem(state)), { expression: '#v = :v', names: { '#v': 'version' }, values: { ':v': item.version } });
+    await putItem(asItem(caseItem(state)), {
+      expression: '#v = :v',
+      names: { '#v': 'version' },
+      values: { ':v': item.version },
+    });
   } catch (err) {
     if (!isConditionFailure(err)) throw err;
   }
@@ -142,7 +175,8 @@ async function repair(item: CaseItem | undefined, events: EventItem[]): Promise<
 export async function getReferral(id: string): Promise<{ referral: Referral; events: ReferralEvent[] } | undefined> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const [item, events] = await Promise.all([getItem<CaseItem>(k.referral(id)), eventsOf(id)]);
-    if ((!item || events.length === 0 || events[events.length - 1].seq > item.version) && (await repair(item, events))) continue;
+    if ((!item || events.length === 0 || events[events.length - 1].seq > item.version) && (await repair(item, events)))
+      continue;
     if (!item) return undefined;
     return { referral: fromCaseItem(item), events: events.filter((e) => e.seq <= item.version).map(publicEvent) };
   }
@@ -155,7 +189,8 @@ export async function getReferral(id: string): Promise<{ referral: Referral; eve
  */
 export async function appendChange(change: Change, expectedVersion: number): Promise<void> {
   const { referral, event } = change;
-  if (event.seq !== expectedVersion + 1 || referral.version !== event.seq) throw new Error('a change must produce the next version');
+  if (event.seq !== expectedVersion + 1 || referral.version !== event.seq)
+    throw new Error('a change must produce the next version');
   try {
     await putItem(asItem(eventItem(referral, event, false)), { expression: 'attribute_not_exists(pk)' });
   } catch (err) {
@@ -164,7 +199,11 @@ export async function appendChange(change: Change, expectedVersion: number): Pro
     throw new StaleReferralError(current?.referral.version);
   }
   try {
-    await putItem(asItem(caseItem(referral)), { expression: '#v = :v', names: { '#v': 'version' }, values: { ':v': expectedVersion } });
+    await putItem(asItem(caseItem(referral)), {
+      expression: '#v = :v',
+      names: { '#v': 'version' },
+      values: { ':v': expectedVersion },
+    });
   } catch (err) {
     if (!isConditionFailure(err)) throw err;
     // Only a reader repairing from our own event can have moved the case to our version.
@@ -199,10 +238,43 @@ export interface ReferralFilter {
 
 export type ReferralListItem = Pick<
   Referral,
-  'id' | 'upn' | 'urn' | 'type' | 'status' | 'priority' | 'assignee' | 'reason' | 'createdAt' | 'updatedAt' | 'triageDueOn' | 'triagedAt' | 'closedAt' | 'version'
+  | 'id'
+  | 'upn'
+  | 'urn'
+  | 'type'
+  | 'status'
+  | 'priority'
+  | 'assignee'
+  | 'reason'
+  | 'createdAt'
+  | 'updatedAt'
+  | 'triageDueOn'
+  | 'triagedAt'
+  | 'closedAt'
+  | 'version'
 > & { evidence?: { pupil?: Referral['evidence']['pupil'] }; outcome?: Referral['outcome'] };
 
-const LIST_FIELDS = ['id', 'upn', 'urn', 'type', 'status', 'priority', 'assignee', 'reason', 'createdAt', 'updatedAt', 'triageDueOn', 'triagedAt', 'closedAt', 'version', 'outcome', 'pk', 'sk', 'gsi1pk', 'gsi1sk'];
+const LIST_FIELDS = [
+  'id',
+  'upn',
+  'urn',
+  'type',
+  'status',
+  'priority',
+  'assignee',
+  'reason',
+  'createdAt',
+  'updatedAt',
+  'triageDueOn',
+  'triagedAt',
+  'closedAt',
+  'version',
+  'outcome',
+  'pk',
+  'sk',
+  'gsi1pk',
+  'gsi1sk',
+];
 
 function listQuery(filter: ReferralFilter, limit: number) {
   const names: Record<string, string> = { '#ev': 'evidence', '#pu': 'pupil' };
@@ -261,7 +333,9 @@ export async function listReferrals(
   // A matching case was read but did not fit on this page.
   let leftOver = false;
   for (;;) {
-    const res = await documentClient().send(new QueryCommand({ ...input, TableName: tableName(), ExclusiveStartKey: start }));
+    const res = await documentClient().send(
+      new QueryCommand({ ...input, TableName: tableName(), ExclusiveStartKey: start }),
+    );
     let items = (res.Items ?? []) as Array<ReferralListItem & Partial<CaseItem>>;
     if (keep && items.length) {
       const kept = new Set((await keep(items)).map((i) => i.id));
@@ -278,7 +352,10 @@ export async function listReferrals(
     if (leftOver || !start || out.length >= limit) break;
   }
   const last = out[out.length - 1];
-  const nextCursor = last && (leftOver || start) ? encodeCursor({ pk: last.pk, sk: last.sk, gsi1pk: last.gsi1pk, gsi1sk: last.gsi1sk }, binding) : null;
+  const nextCursor =
+    last && (leftOver || start)
+      ? encodeCursor({ pk: last.pk, sk: last.sk, gsi1pk: last.gsi1pk, gsi1sk: last.gsi1sk }, binding)
+      : null;
   return { items: out.map(stripList), nextCursor };
 }
 
@@ -314,7 +391,9 @@ export async function upnsWithOpenReferrals(): Promise<Set<string>> {
 }
 
 /** A case as the penalty-notice lists need it: its parents, actions and the child's details. */
-export type CaseWithActions = Pick<Referral, 'id' | 'upn' | 'urn' | 'status' | 'parents' | 'actions'> & { evidence?: { pupil?: Referral['evidence']['pupil'] } };
+export type CaseWithActions = Pick<Referral, 'id' | 'upn' | 'urn' | 'status' | 'parents' | 'actions'> & {
+  evidence?: { pupil?: Referral['evidence']['pupil'] };
+};
 
 /** Every case on which any action was recorded (penalty notices are actions), across the LA. */
 export async function casesWithActions(): Promise<CaseWithActions[]> {

@@ -1,7 +1,13 @@
 /** School registers in S3: one gzipped JSON object per school per academic year. */
 import { resourceName } from '../config.js';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { deserializeRegister, emptyRegister, serializeRegister, type SchoolRegister, type SerializedRegister } from '../domain/register.js';
+import {
+  deserializeRegister,
+  emptyRegister,
+  serializeRegister,
+  type SchoolRegister,
+  type SerializedRegister,
+} from '../domain/register.js';
 import { getJson, putJson } from './blobs.js';
 import { s3Client } from './clients.js';
 import { paths } from './keys.js';
@@ -24,7 +30,13 @@ export async function listRegisterUrns(academicYear: number): Promise<string[]> 
   const urns: string[] = [];
   let token: string | undefined;
   do {
-    const res = await s3Client().send(new ListObjectsV2Command({ Bucket: bucket(), Prefix: paths.registersPrefix(academicYear), ContinuationToken: token }));
+    const res = await s3Client().send(
+      new ListObjectsV2Command({
+        Bucket: bucket(),
+        Prefix: paths.registersPrefix(academicYear),
+        ContinuationToken: token,
+      }),
+    );
     for (const o of res.Contents ?? []) {
       const m = /\/([^/]+)\.json\.gz$/.exec(o.Key ?? '');
       if (m) urns.push(m[1]);

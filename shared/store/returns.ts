@@ -2,7 +2,8 @@
 import { k } from './keys.js';
 import { getItem, putItem, queryFromKey, queryPage, updateItem } from './table.js';
 
-export type ReturnStatus = 'awaiting_upload' | 'received' | 'processing' | 'accepted' | 'accepted_with_errors' | 'rejected';
+export type ReturnStatus =
+  'awaiting_upload' | 'received' | 'processing' | 'accepted' | 'accepted_with_errors' | 'rejected';
 
 export interface ReturnError {
   line: number;
@@ -36,7 +37,12 @@ export interface ReturnRecord {
 type ReturnItem = ReturnRecord & { pk: string; sk: string; gsi1pk: string; gsi1sk: string };
 
 export async function createReturn(r: ReturnRecord): Promise<void> {
-  await putItem({ ...k.returnItem(r.returnId), gsi1pk: k.returnsBySchool(r.urn), gsi1sk: `${r.receivedAt}#${r.returnId}`, ...r });
+  await putItem({
+    ...k.returnItem(r.returnId),
+    gsi1pk: k.returnsBySchool(r.urn),
+    gsi1sk: `${r.receivedAt}#${r.returnId}`,
+    ...r,
+  });
 }
 
 /** Create only if absent (the S3 event may arrive for a presigned upload or a re-delivered object). */
@@ -60,7 +66,11 @@ export async function getReturn(returnId: string): Promise<ReturnRecord | undefi
   return rest;
 }
 
-export async function setReturnStatus(returnId: string, status: ReturnStatus, fields: Partial<ReturnRecord> = {}): Promise<void> {
+export async function setReturnStatus(
+  returnId: string,
+  status: ReturnStatus,
+  fields: Partial<ReturnRecord> = {},
+): Promise<void> {
   const names: Record<string, string> = { '#status': 'status' };
   const values: Record<string, unknown> = { ':status': status };
   const sets = ['#status = :status'];
@@ -70,7 +80,13 @@ export async function setReturnStatus(returnId: string, status: ReturnStatus, fi
     values[`:${name}`] = value;
     sets.push(`#${name} = :${name}`);
   }
-  await updateItem({ key: k.returnItem(returnId), update: `SET ${sets.join(', ')}`, names, values, condition: 'attribute_exists(pk)' });
+  await updateItem({
+    key: k.returnItem(returnId),
+    update: `SET ${sets.join(', ')}`,
+    names,
+    values,
+    condition: 'attribute_exists(pk)',
+  });
 }
 
 export async function listReturns(urn: string, limit: number, cursor?: string) {
@@ -85,7 +101,15 @@ export async function listReturns(urn: string, limit: number, cursor?: string) {
     cursor,
   );
   return {
-    items: page.items.map(({ returnId, urn: u, status, format, receivedAt, processedAt, counts }) => ({ returnId, urn: u, status, format, receivedAt, processedAt, counts })),
+    items: page.items.map(({ returnId, urn: u, status, format, receivedAt, processedAt, counts }) => ({
+      returnId,
+      urn: u,
+      status,
+      format,
+      receivedAt,
+      processedAt,
+      counts,
+    })),
     nextCursor: page.nextCursor,
   };
 }
@@ -94,7 +118,10 @@ export async function listReturns(urn: string, limit: number, cursor?: string) {
  * Returns of the same school received before this one and not yet finished (received, or left at
  * processing by a crash), oldest first. At most `limit` of the most recent are considered.
  */
-export async function unfinishedBefore(r: Pick<ReturnRecord, 'urn' | 'receivedAt' | 'returnId'>, limit = 25): Promise<ReturnRecord[]> {
+export async function unfinishedBefore(
+  r: Pick<ReturnRecord, 'urn' | 'receivedAt' | 'returnId'>,
+  limit = 25,
+): Promise<ReturnRecord[]> {
   const page = await queryPage<ReturnItem>({
     IndexName: 'gsi1',
     KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk < :me',
@@ -113,17 +140,23 @@ export async function unfinishedBefore(r: Pick<ReturnRecord, 'urn' | 'receivedAt
  * by a crash), oldest first: the run of them up to the first that has not yet arrived (a presigned
  * upload still awaiting its file), which nothing received after it may overtake. At most `limit`.
  */
-export async function waitingAfter(r: Pick<ReturnRecord, 'urn' | 'receivedAt' | 'returnId'>, limit: number): Promise<ReturnRecord[]> {
+export async function waitingAfter(
+  r: Pick<ReturnRecord, 'urn' | 'receivedAt' | 'returnId'>,
+  limit: number,
+): Promise<ReturnRecord[]> {
   const out: ReturnRecord[] = [];
   let start: Record<string, unknown> | undefined;
   while (out.length < limit) {
-    const page = await queryFromKey<ReturnItem>({
-      IndexName: 'gsi1',
-      KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk > :me',
-      ExpressionAttributeValues: { ':pk': k.returnsBySchool(r.urn), ':me': `${r.receivedAt}#${r.returnId}` },
-      ScanIndexForward: true,
-      Limit: Math.min(100, limit + 10),
-    }, start);
+    const page = await queryFromKey<ReturnItem>(
+      {
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk > :me',
+        ExpressionAttributeValues: { ':pk': k.returnsBySchool(r.urn), ':me': `${r.receivedAt}#${r.returnId}` },
+        ScanIndexForward: true,
+        Limit: Math.min(100, limit + 10),
+      },
+      start,
+    );
     for (const { pk: _pk, sk: _sk, gsi1pk: _g, gsi1sk: _s, ...rest } of page.items) {
       if (rest.status === 'awaiting_upload') return out;
       if (rest.status === 'received' || rest.status === 'processing') out.push(rest);
@@ -136,7 +169,11 @@ export async function waitingAfter(r: Pick<ReturnRecord, 'urn' | 'receivedAt' | 
 }
 
 /** A school's returns received at or after `since` (an ISO instant), newest first: the notification job's rejected returns. */
-export async function returnsReceivedSince(urn: string, since: string, limit = 100): Promise<Array<Pick<ReturnRecord, 'returnId' | 'urn' | 'status' | 'receivedAt'>>> {
+export async function returnsReceivedSince(
+  urn: string,
+  since: string,
+  limit = 100,
+): Promise<Array<Pick<ReturnRecord, 'returnId' | 'urn' | 'status' | 'receivedAt'>>> {
   const page = await queryPage<ReturnItem>({
     IndexName: 'gsi1',
     KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk >= :since',

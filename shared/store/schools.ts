@@ -77,8 +77,12 @@ export async function putSessionDays(urn: string, academicYear: number, days: Ui
   });
 }
 
-export async function getSessionDays(pairs: Array<{ urn: string; academicYear: number }>): Promise<Map<string, Uint8Array>> {
-  const items = await batchGet<{ urn: string; academicYear: number; days: string }>(pairs.map((p) => k.schoolSessions(p.urn, p.academicYear)));
+export async function getSessionDays(
+  pairs: Array<{ urn: string; academicYear: number }>,
+): Promise<Map<string, Uint8Array>> {
+  const items = await batchGet<{ urn: string; academicYear: number; days: string }>(
+    pairs.map((p) => k.schoolSessions(p.urn, p.academicYear)),
+  );
   return new Map(items.map((i) => [`${i.academicYear}#${i.urn}`, dayFlags(i.days)]));
 }
 

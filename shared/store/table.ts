@@ -45,7 +45,10 @@ export function tableName(): string {
 }
 
 export function isConditionFailure(err: unknown): boolean {
-  return err instanceof ConditionalCheckFailedException || (err as { name?: string })?.name === 'ConditionalCheckFailedException';
+  return (
+    err instanceof ConditionalCheckFailedException ||
+    (err as { name?: string })?.name === 'ConditionalCheckFailedException'
+  );
 }
 
 /**
@@ -78,7 +81,11 @@ interface WantedItem {
 /** After the I/O callbacks of this turn of the event loop (taken at load, so a test's fake timers do not hold reads back). */
 const soon = globalThis.setImmediate;
 
-const pendingGets = { scheduled: false, consistent: new Map<string, WantedItem>(), eventual: new Map<string, WantedItem>() };
+const pendingGets = {
+  scheduled: false,
+  consistent: new Map<string, WantedItem>(),
+  eventual: new Map<string, WantedItem>(),
+};
 
 function sendPendingGets(): void {
   pendingGets.scheduled = false;
@@ -107,7 +114,9 @@ function answer(w: WantedItem, item: Item | undefined): void {
 
 async function getOne(w: WantedItem, consistent: boolean): Promise<void> {
   try {
-    const res = await documentClient().send(new GetCommand({ TableName: tableName(), Key: w.key, ConsistentRead: consistent }));
+    const res = await documentClient().send(
+      new GetCommand({ TableName: tableName(), Key: w.key, ConsistentRead: consistent }),
+    );
     answer(w, res.Item);
   } catch (err) {
     for (const x of w.waiters) x.reject(err);
@@ -120,7 +129,9 @@ async function getTogether(wanted: WantedItem[], consistent: boolean): Promise<v
   try {
     let keys: Key[] = wanted.map((w) => w.key);
     for (let attempt = 0; keys.length > 0; attempt++) {
-      const res = await documentClient().send(new BatchGetCommand({ RequestItems: { [tableName()]: { Keys: keys, ConsistentRead: consistent } } }));
+      const res = await documentClient().send(
+        new BatchGetCommand({ RequestItems: { [tableName()]: { Keys: keys, ConsistentRead: consistent } } }),
+      );
       for (const item of (res.Responses?.[tableName()] ?? []) as Array<Item & Key>) {
         const id = `${item.pk}\u0000${item.sk}`;
         const w = byId.get(id);
@@ -138,7 +149,10 @@ async function getTogether(wanted: WantedItem[], consistent: boolean): Promise<v
   }
 }
 
-export async function putItem(item: Key & Record<string, unknown>, condition?: { expression: string; names?: Record<string, string>; values?: Record<string, unknown> }): Promise<void> {
+export async function putItem(
+  item: Key & Record<string, unknown>,
+  condition?: { expression: string; names?: Record<string, string>; values?: Record<string, unknown> },
+): Promise<void> {
   await documentClient().send(
     new PutCommand({
       TableName: tableName(),
@@ -185,7 +199,7 @@ export async function batchPut(items: Array<object & Key>, concurrency = 4): Pro
     let requests: Array<Record<string, unknown>> = chunk.map((Item) => ({ PutRequest: { Item } }));
     for (let attempt = 0; requests.length > 0; attempt++) {
       const res = await documentClient().send(new BatchWriteCommand({ RequestItems: { [tableName()]: requests } }));
-      requests = (res.UnprocessedItems?.[tableName()] ?? []);
+      requests = res.UnprocessedItems?.[tableName()] ?? [];
       if (requests.length > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
     }
   });
@@ -198,7 +212,7 @@ export async function batchDelete(keys: Key[], concurrency = 4): Promise<void> {
     let requests: Array<Record<string, unknown>> = chunk.map((Key) => ({ DeleteRequest: { Key } }));
     for (let attempt = 0; requests.length > 0; attempt++) {
       const res = await documentClient().send(new BatchWriteCommand({ RequestItems: { [tableName()]: requests } }));
-      requests = (res.UnprocessedItems?.[tableName()] ?? []);
+      requests = res.UnprocessedItems?.[tableName()] ?? [];
       if (requests.length > 0) await sleep(Math.min(1000, 25 * 2 ** attempt));
     }
   });
@@ -229,7 +243,9 @@ export async function queryAll<T extends object>(input: Omit<QueryCommandInput, 
   const out: T[] = [];
   let start: Record<string, unknown> | undefined;
   do {
-    const res = await documentClient().send(new QueryCommand({ ...input, TableName: tableName(), ExclusiveStartKey: start }));
+    const res = await documentClient().send(
+      new QueryCommand({ ...input, TableName: tableName(), ExclusiveStartKey: start }),
+    );
     out.push(...((res.Items ?? []) as T[]));
     start = res.LastEvaluatedKey;
   } while (start);
@@ -237,11 +253,15 @@ export async function queryAll<T extends object>(input: Omit<QueryCommandInput, 
 }
 
 /** How many items a query matches (Select COUNT, every page): nothing is returned, though DynamoDB still reads them. */
-export async function queryCount(input: Omit<QueryCommandInput, 'TableName' | 'Select' | 'ExclusiveStartKey'>): Promise<number> {
+export async function queryCount(
+  input: Omit<QueryCommandInput, 'TableName' | 'Select' | 'ExclusiveStartKey'>,
+): Promise<number> {
   let count = 0;
   let start: Record<string, unknown> | undefined;
   do {
-    const res = await documentClient().send(new QueryCommand({ ...input, TableName: tableName(), Select: 'COUNT', ExclusiveStartKey: start }));
+    const res = await documentClient().send(
+      new QueryCommand({ ...input, TableName: tableName(), Select: 'COUNT', ExclusiveStartKey: start }),
+    );
     count += res.Count ?? 0;
     start = res.LastEvaluatedKey;
   } while (start);
@@ -259,9 +279,16 @@ export async function queryPage<T extends object>(
 ): Promise<{ items: T[]; nextCursor: string | null }> {
   const binding = queryBinding(input);
   const res = await documentClient().send(
-    new QueryCommand({ ...input, TableName: tableName(), ExclusiveStartKey: cursor ? decodeCursor(cursor, binding) : undefined }),
+    new QueryCommand({
+      ...input,
+      TableName: tableName(),
+      ExclusiveStartKey: cursor ? decodeCursor(cursor, binding) : undefined,
+    }),
   );
-  return { items: (res.Items ?? []) as T[], nextCursor: res.LastEvaluatedKey ? encodeCursor(res.LastEvaluatedKey, binding) : null };
+  return {
+    items: (res.Items ?? []) as T[],
+    nextCursor: res.LastEvaluatedKey ? encodeCursor(res.LastEvaluatedKey, binding) : null,
+  };
 }
 
 /** One page of a query from a key this code holds (not from a client's cursor): the items and the key after them. */
@@ -269,7 +296,9 @@ export async function queryFromKey<T extends object>(
   input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>,
   start?: Record<string, unknown>,
 ): Promise<{ items: T[]; lastKey?: Record<string, unknown> }> {
-  const res = await documentClient().send(new QueryCommand({ ...input, TableName: tableName(), ExclusiveStartKey: start }));
+  const res = await documentClient().send(
+    new QueryCommand({ ...input, TableName: tableName(), ExclusiveStartKey: start }),
+  );
   return { items: (res.Items ?? []) as T[], ...(res.LastEvaluatedKey ? { lastKey: res.LastEvaluatedKey } : {}) };
 }
 
@@ -283,8 +312,11 @@ export function queryBinding(input: Omit<QueryCommandInput, 'TableName' | 'Exclu
 export function canonicalJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
   if (v && typeof v === 'object') {
-    return `{${Object.keys(v).sort().filter((k) => (v as Record<string, unknown>)[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`).join(',')}}`;
+    return `{${Object.keys(v)
+      .sort()
+      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
   }
   return JSON.stringify(v) ?? 'null';
 }
@@ -301,7 +333,8 @@ let sharedKey: Promise<void> | undefined;
  */
 function signingKey(): Buffer {
   const source = optionalSetting('CURSOR_SIGNING_KEY') ?? cursorKey?.source ?? '';
-  if (!cursorKey || cursorKey.source !== source) cursorKey = { source, key: source ? Buffer.from(source, 'utf8') : randomBytes(32) };
+  if (!cursorKey || cursorKey.source !== source)
+    cursorKey = { source, key: source ? Buffer.from(source, 'utf8') : randomBytes(32) };
   return cursorKey.key;
 }
 
@@ -313,7 +346,10 @@ export function loadCursorSigningKey(): Promise<void> {
     let key = stored?.key;
     if (!key) {
       try {
-        await putItem({ ...k.cursorSigningKey, key: randomBytes(32).toString('base64url') }, { expression: 'attribute_not_exists(pk)' });
+        await putItem(
+          { ...k.cursorSigningKey, key: randomBytes(32).toString('base64url') },
+          { expression: 'attribute_not_exists(pk)' },
+        );
       } catch (err) {
         if (!isConditionFailure(err)) throw err;
       }
@@ -363,7 +399,11 @@ export class InvalidCursorError extends Error {
   }
 }
 
-export async function inParallel<T>(items: readonly T[], concurrency: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {
+export async function inParallel<T>(
+  items: readonly T[],
+  concurrency: number,
+  fn: (item: T, index: number) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const workers = Array.from({ length: Math.min(concurrency, items.length) }, async () => {
     while (next < items.length) {

@@ -4,7 +4,13 @@
  * the copy they hold is current. The LA lists are DynamoDB items: shared/store/la-lists.ts.
  */
 import { resourceName } from '../config.js';
-import { laViewOf, type LaAggregate, type LaView, type SchoolCell, type SchoolContribution } from '../domain/la-view.js';
+import {
+  laViewOf,
+  type LaAggregate,
+  type LaView,
+  type SchoolCell,
+  type SchoolContribution,
+} from '../domain/la-view.js';
 import type { SchoolView } from '../domain/school-view.js';
 import { deleteBlob, getJson, putJson } from './blobs.js';
 import { k, paths } from './keys.js';
@@ -48,7 +54,10 @@ export async function listSchoolViewPointers(year: number): Promise<ViewPointer[
   });
 }
 
-export async function getSchoolView(urn: string, year: number): Promise<(SchoolView & { version: number }) | undefined> {
+export async function getSchoolView(
+  urn: string,
+  year: number,
+): Promise<(SchoolView & { version: number }) | undefined> {
   return (await getJson<SchoolView & { version: number }>(bucket(), paths.schoolView(year, urn)))?.value;
 }
 
@@ -61,7 +70,12 @@ export async function getLaAggregate(year: number): Promise<LaAggregate | undefi
 /** The aggregate, then its pointer: a reader that sees the new version finds the document written. */
 export async function putLaAggregate(agg: LaAggregate): Promise<void> {
   await putJson(bucket(), paths.laView(agg.academicYear), agg);
-  await putItem({ ...k.laView(agg.academicYear), academicYear: agg.academicYear, version: agg.version, updatedAt: new Date().toISOString() });
+  await putItem({
+    ...k.laView(agg.academicYear),
+    academicYear: agg.academicYear,
+    version: agg.version,
+    updatedAt: new Date().toISOString(),
+  });
 }
 
 export async function getLaViewPointer(year: number): Promise<ViewPointer | undefined> {
@@ -69,12 +83,18 @@ export async function getLaViewPointer(year: number): Promise<ViewPointer | unde
 }
 
 /** The LA figures as the metrics read them (per-school cells: `listSchoolCells`). */
-export async function getLaView(year: number): Promise<(LaView & { version: number; listCounts: Record<string, number> }) | undefined> {
+export async function getLaView(
+  year: number,
+): Promise<(LaView & { version: number; listCounts: Record<string, number> }) | undefined> {
   const agg = await getLaAggregate(year);
   return agg ? { ...laViewOf(agg), version: agg.version, listCounts: agg.listCounts } : undefined;
 }
 
-export async function getContribution(year: number, urn: string, version: number): Promise<SchoolContribution | undefined> {
+export async function getContribution(
+  year: number,
+  urn: string,
+  version: number,
+): Promise<SchoolContribution | undefined> {
   return (await getJson<SchoolContribution>(bucket(), paths.contribution(year, urn, version)))?.value;
 }
 
@@ -88,7 +108,11 @@ export async function deleteContribution(year: number, urn: string, version: num
 }
 
 /** A school's per-school cells for the detailed periods that changed (`cells` undefined: remove). */
-export async function putSchoolCells(year: number, urn: string, periods: ReadonlyArray<{ periodId: string; cells?: SchoolCell[] }>): Promise<void> {
+export async function putSchoolCells(
+  year: number,
+  urn: string,
+  periods: ReadonlyArray<{ periodId: string; cells?: SchoolCell[] }>,
+): Promise<void> {
   const puts = periods.filter((p) => p.cells).map((p) => ({ ...k.laBySchool(year, p.periodId, urn), cells: p.cells }));
   const deletes = periods.filter((p) => !p.cells).map((p) => k.laBySchool(year, p.periodId, urn));
   if (puts.length) await batchPut(puts);

@@ -38,7 +38,17 @@ function schoolReturns(urn: string, estab: string, weeks: Array<{ days: string[]
       for (const [i, date] of days.entries()) {
         const am = p === 1 && i % 2 === 0 ? 'N' : p === 2 && i === 1 ? 'L' : '/';
         const pm = p === 1 ? 'O' : p === 3 && i === 0 ? 'I' : '/';
-        rows.push({ urn, upn: upnFor(p, '999', estab), date, am, pm, forename: `F${p}`, surname: `S${urn}`, year_group: '7', cla: p === 4 ? 'Y' : 'N' });
+        rows.push({
+          urn,
+          upn: upnFor(p, '999', estab),
+          date,
+          am,
+          pm,
+          forename: `F${p}`,
+          surname: `S${urn}`,
+          year_group: '7',
+          cla: p === 4 ? 'Y' : 'N',
+        });
       }
     }
     return returnCsv(rows);
@@ -47,19 +57,66 @@ function schoolReturns(urn: string, estab: string, weeks: Array<{ days: string[]
 
 const wk = (from: string, to: string) => weekdays(from, to);
 const SCENARIOS = {
-  crashAfterRegister: { urn: '510001', returns: schoolReturns('510001', '5101', [{ days: wk('2025-09-15', '2025-09-19') }]) },
-  crashInPupilRecords: { urn: '510002', returns: schoolReturns('510002', '5102', [{ days: wk('2025-09-15', '2025-09-19') }]) },
-  crashBeforeSchoolRecord: { urn: '510003', returns: schoolReturns('510003', '5103', [{ days: wk('2025-09-15', '2025-09-19') }]) },
-  crashBetweenYears: { urn: '510004', returns: schoolReturns('510004', '5104', [{ days: [...wk('2025-07-14', '2025-07-18'), ...wk('2025-09-15', '2025-09-19')] }]) },
-  readFailsOnce: { urn: '510005', returns: schoolReturns('510005', '5105', [{ days: wk('2025-09-15', '2025-09-19') }]) },
-  duplicateDelivery: { urn: '510006', returns: schoolReturns('510006', '5106', [{ days: wk('2025-09-15', '2025-09-19') }]) },
-  processedTwiceAtOnce: { urn: '510007', returns: schoolReturns('510007', '5107', [{ days: wk('2025-09-15', '2025-09-19') }]) },
-  outOfOrder: { urn: '510008', returns: schoolReturns('510008', '5108', [{ days: wk('2025-09-15', '2025-09-16') }, { days: wk('2025-09-17', '2025-09-17') }, { days: wk('2025-09-18', '2025-09-19'), pupils: 5 }]) },
-  twoAtOnce: { urn: '510009', returns: schoolReturns('510009', '5109', [{ days: wk('2025-09-15', '2025-09-17') }, { days: wk('2025-09-18', '2025-09-19'), pupils: 5 }]) },
+  crashAfterRegister: {
+    urn: '510001',
+    returns: schoolReturns('510001', '5101', [{ days: wk('2025-09-15', '2025-09-19') }]),
+  },
+  crashInPupilRecords: {
+    urn: '510002',
+    returns: schoolReturns('510002', '5102', [{ days: wk('2025-09-15', '2025-09-19') }]),
+  },
+  crashBeforeSchoolRecord: {
+    urn: '510003',
+    returns: schoolReturns('510003', '5103', [{ days: wk('2025-09-15', '2025-09-19') }]),
+  },
+  crashBetweenYears: {
+    urn: '510004',
+    returns: schoolReturns('510004', '5104', [
+      { days: [...wk('2025-07-14', '2025-07-18'), ...wk('2025-09-15', '2025-09-19')] },
+    ]),
+  },
+  readFailsOnce: {
+    urn: '510005',
+    returns: schoolReturns('510005', '5105', [{ days: wk('2025-09-15', '2025-09-19') }]),
+  },
+  duplicateDelivery: {
+    urn: '510006',
+    returns: schoolReturns('510006', '5106', [{ days: wk('2025-09-15', '2025-09-19') }]),
+  },
+  processedTwiceAtOnce: {
+    urn: '510007',
+    returns: schoolReturns('510007', '5107', [{ days: wk('2025-09-15', '2025-09-19') }]),
+  },
+  outOfOrder: {
+    urn: '510008',
+    returns: schoolReturns('510008', '5108', [
+      { days: wk('2025-09-15', '2025-09-16') },
+      { days: wk('2025-09-17', '2025-09-17') },
+      { days: wk('2025-09-18', '2025-09-19'), pupils: 5 },
+    ]),
+  },
+  twoAtOnce: {
+    urn: '510009',
+    returns: schoolReturns('510009', '5109', [
+      { days: wk('2025-09-15', '2025-09-17') },
+      { days: wk('2025-09-18', '2025-09-19'), pupils: 5 },
+    ]),
+  },
 } satisfies Record<string, Scenario>;
 const POISON = { urn: '510010', returns: schoolReturns('510010', '5110', [{ days: wk('2025-09-15', '2025-09-19') }]) };
 
-const upnsOf = (s: Scenario) => [...new Set(s.returns.flatMap((csv) => csv.split('\n').slice(1).filter(Boolean).map((l) => l.split(',')[1])))].sort();
+const upnsOf = (s: Scenario) =>
+  [
+    ...new Set(
+      s.returns.flatMap((csv) =>
+        csv
+          .split('\n')
+          .slice(1)
+          .filter(Boolean)
+          .map((l) => l.split(',')[1]),
+      ),
+    ),
+  ].sort();
 
 type Snapshot = Record<string, unknown>;
 
@@ -73,12 +130,17 @@ async function schoolSnapshot(svc: TestService, token: string, s: Scenario): Pro
   const { serializeRegister } = await import('../../shared/domain/register.js');
   const { getSchoolView } = await import('../../shared/store/views.js');
   const out: Snapshot = {};
-  await Promise.all(upnsOf(s).map(async (upn) => {
-    out[`pupil ${upn}`] = await get(`/v1/pupils/${upn}?academicYear=${YEAR}`);
-    out[`sessions ${upn}`] = await get(`/v1/pupils/${upn}/sessions?from=2024-08-01&to=2026-07-31`);
-  }));
+  await Promise.all(
+    upnsOf(s).map(async (upn) => {
+      out[`pupil ${upn}`] = await get(`/v1/pupils/${upn}?academicYear=${YEAR}`);
+      out[`sessions ${upn}`] = await get(`/v1/pupils/${upn}/sessions?from=2024-08-01&to=2026-07-31`);
+    }),
+  );
   // The school's own rows (the LA comparison beside them is compared once every school is in).
-  const schoolOnly = (r: { status: number; body?: { comparison?: unknown } }) => ({ status: r.status, body: { ...r.body, comparison: undefined } });
+  const schoolOnly = (r: { status: number; body?: { comparison?: unknown } }) => ({
+    status: r.status,
+    body: { ...r.body, comparison: undefined },
+  });
   out.metrics = schoolOnly(await get(`/v1/metrics?scope=school&urn=${s.urn}&${PERIOD}`));
   out.weeks = schoolOnly(await get(`/v1/metrics?scope=school&urn=${s.urn}&groupBy=week&${PERIOD}`));
   const school = await get(`/v1/schools/${s.urn}?academicYear=${YEAR}`);
@@ -110,14 +172,15 @@ async function laSnapshot(svc: TestService, token: string): Promise<Snapshot> {
   };
 }
 
-const post = (svc: TestService, token: string, csv: string) => svc.request('POST', '/v1/returns', { token, body: csv, contentType: 'text/csv' });
+const post = (svc: TestService, token: string, csv: string) =>
+  svc.request('POST', '/v1/returns', { token, body: csv, contentType: 'text/csv' });
 
 // ---- The clean run ------------------------------------------------------------------------------
 
 const expected = new Map<string, Snapshot>();
 let expectedLa: Snapshot;
 
-describe('a clean run of every scenario\'s returns, in order, one at a time', () => {
+describe("a clean run of every scenario's returns, in order, one at a time", () => {
   it('is recorded as the expected state', async () => {
     const svc = await startTestService();
     try {
@@ -125,11 +188,17 @@ describe('a clean run of every scenario\'s returns, in order, one at a time', ()
       // Schools are independent: each round sends every school's next return, then waits for ingest.
       const rounds = Math.max(...Object.values(SCENARIOS).map((s) => s.returns.length));
       for (let r = 0; r < rounds; r++) {
-        const sent = await Promise.all(Object.values(SCENARIOS).filter((s) => s.returns[r]).map((s) => post(svc, officer, s.returns[r])));
+        const sent = await Promise.all(
+          Object.values(SCENARIOS)
+            .filter((s) => s.returns[r])
+            .map((s) => post(svc, officer, s.returns[r])),
+        );
         expect(sent.map((res) => res.status)).toEqual(sent.map(() => 202));
         await svc.settle();
       }
-      await Promise.all(Object.entries(SCENARIOS).map(async ([name, s]) => expected.set(name, await schoolSnapshot(svc, officer, s))));
+      await Promise.all(
+        Object.entries(SCENARIOS).map(async ([name, s]) => expected.set(name, await schoolSnapshot(svc, officer, s))),
+      );
       expectedLa = await laSnapshot(svc, officer);
     } finally {
       await svc.stop();
@@ -180,7 +249,12 @@ describe('faults in ingest, compared with the clean run', () => {
    * Make `fn` of `mod` fail once, on the first call `when` accepts: before doing its work, or after
    * it (the work is done, then the process "dies"). Returns how many times it failed.
    */
-  function failOnce<M extends object, K extends keyof M>(mod: M, name: K, when: (...args: never[]) => boolean, timing: 'before' | 'after'): () => number {
+  function failOnce<M extends object, K extends keyof M>(
+    mod: M,
+    name: K,
+    when: (...args: never[]) => boolean,
+    timing: 'before' | 'after',
+  ): () => number {
     const real = mod[name] as unknown as (...args: unknown[]) => Promise<unknown>;
     let failures = 0;
     vi.spyOn(mod, name as never).mockImplementation((async (...args: never[]) => {
@@ -222,7 +296,12 @@ describe('faults in ingest, compared with the clean run', () => {
     const s = SCENARIOS.crashInPupilRecords;
     const ours = new Set(upnsOf(s));
     let written = 0;
-    const failures = failOnce(pupils, 'putSummaryIfUnchanged', (r: { upn: string }) => ours.has(r.upn) && ++written > 2, 'before');
+    const failures = failOnce(
+      pupils,
+      'putSummaryIfUnchanged',
+      (r: { upn: string }) => ours.has(r.upn) && ++written > 2,
+      'before',
+    );
     await uploadAll(s);
     vi.restoreAllMocks();
     expect(failures()).toBe(1);
@@ -240,7 +319,12 @@ describe('faults in ingest, compared with the clean run', () => {
 
   it('a crash after the second academic year of a two-year return is saved, retried, applies neither year twice', async () => {
     const s = SCENARIOS.crashBetweenYears;
-    const failures = failOnce(registers, 'saveRegister', (r: { urn: string; academicYear: number }) => r.urn === s.urn && r.academicYear === 2025, 'after');
+    const failures = failOnce(
+      registers,
+      'saveRegister',
+      (r: { urn: string; academicYear: number }) => r.urn === s.urn && r.academicYear === 2025,
+      'after',
+    );
     await uploadAll(s);
     vi.restoreAllMocks();
     expect(failures()).toBe(1);
@@ -249,7 +333,12 @@ describe('faults in ingest, compared with the clean run', () => {
 
   it('a read of the received file failing once is retried and the return is applied once', async () => {
     const s = SCENARIOS.readFailsOnce;
-    const failures = failOnce(blobs, 'getBlob', (_bucket: string, key: string) => key.startsWith(`returns/${s.urn}/`), 'before');
+    const failures = failOnce(
+      blobs,
+      'getBlob',
+      (_bucket: string, key: string) => key.startsWith(`returns/${s.urn}/`),
+      'before',
+    );
     await uploadAll(s);
     vi.restoreAllMocks();
     expect(failures()).toBe(1);
@@ -261,9 +350,15 @@ describe('faults in ingest, compared with the clean run', () => {
     const [returnId] = await uploadAll(s);
     const key = `returns/${s.urn}/${returnId}.csv`;
     const head = await blobs.headBlob('attendance-hub-returns', key);
-    const event = (eTag: string) => ({
-      Records: [{ eventName: 'ObjectCreated:Put', s3: { bucket: { name: 'attendance-hub-returns' }, object: { key, size: head!.size, eTag } } }],
-    }) as never;
+    const event = (eTag: string) =>
+      ({
+        Records: [
+          {
+            eventName: 'ObjectCreated:Put',
+            s3: { bucket: { name: 'attendance-hub-returns' }, object: { key, size: head!.size, eTag } },
+          },
+        ],
+      }) as never;
     await receive.handler(event(head!.etag!.replace(/"/g, '')));
     await receive.handler(event(head!.etag!.replace(/"/g, '')));
     await receive.handler(event('redelivered-after-the-deduplication-window'));
@@ -281,11 +376,20 @@ describe('faults in ingest, compared with the clean run', () => {
     const key = `staging/${s.urn}/${returnId}.csv`;
     await blobs.putBlob('attendance-hub-returns', key, s.returns[0], 'text/csv');
     await returnsStore.createReturn({
-      returnId, urn: s.urn, status: 'received', format: 'csv', bytes: s.returns[0].length, receivedAt: new Date().toISOString(),
-      uploadedBy: { sub: 'officer', role: 'la_officer' }, objectKey: key,
+      returnId,
+      urn: s.urn,
+      status: 'received',
+      format: 'csv',
+      bytes: s.returns[0].length,
+      receivedAt: new Date().toISOString(),
+      uploadedBy: { sub: 'officer', role: 'la_officer' },
+      objectKey: key,
     });
     const message: IngestMessage = { kind: 'return', returnId, urn: s.urn, bucket: 'attendance-hub-returns', key };
-    const results = await Promise.allSettled([ingest.handleIngestMessage(message), ingest.handleIngestMessage(message)]);
+    const results = await Promise.allSettled([
+      ingest.handleIngestMessage(message),
+      ingest.handleIngestMessage(message),
+    ]);
     // A delivery that lost a race fails like any other and SQS delivers it again.
     if (results.some((r) => r.status === 'rejected')) await ingest.handleIngestMessage(message);
     await svc.settle();
@@ -335,12 +439,16 @@ describe('faults in ingest, compared with the clean run', () => {
     vi.restoreAllMocks();
 
     expect(attempts).toBe(5); // the queue's maxReceiveCount
-    expect(svc.runtime.queues.deadLetters('attendance-hub-ingest.fifo').map((d) => JSON.parse(d.body).returnId)).toContain(returnId);
+    expect(
+      svc.runtime.queues.deadLetters('attendance-hub-ingest.fifo').map((d) => JSON.parse(d.body).returnId),
+    ).toContain(returnId);
     const st = (await svc.request('GET', `/v1/returns/${returnId}`, { token: officer })).json();
     expect(st).toMatchObject({ status: 'rejected', rejection: { title: 'Processing failed' } });
     expect(st.rejection.detail).toMatch(/could not be processed after repeated attempts/);
     expect(st.rejection.detail).toMatch(/kept/);
-    expect((await blobs.getBlob('attendance-hub-returns', `returns/${POISON.urn}/${returnId}.csv`))?.body.toString('utf8')).toBe(body);
+    expect(
+      (await blobs.getBlob('attendance-hub-returns', `returns/${POISON.urn}/${returnId}.csv`))?.body.toString('utf8'),
+    ).toBe(body);
     // Nothing of it was applied.
     expect((await registers.loadRegister(POISON.urn, YEAR)).pupils.size).toBe(0);
   });
@@ -358,6 +466,8 @@ describe('faults in ingest, compared with the clean run', () => {
     await svc.settle();
     vi.restoreAllMocks();
     expect(failed).toBeGreaterThanOrEqual(2);
-    expect((await svc.request('GET', `/v1/returns/${res.json().returnId}`, { token: officer })).json().status).toBe('accepted');
+    expect((await svc.request('GET', `/v1/returns/${res.json().returnId}`, { token: officer })).json().status).toBe(
+      'accepted',
+    );
   });
 });

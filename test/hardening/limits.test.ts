@@ -33,8 +33,10 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-const post = (body: string | Buffer, contentType = 'text/csv', token = school) => svc.request('POST', '/v1/returns', { token, body, contentType });
-const statusOf = async (returnId: string) => (await svc.request('GET', `/v1/returns/${returnId}`, { token: school })).json();
+const post = (body: string | Buffer, contentType = 'text/csv', token = school) =>
+  svc.request('POST', '/v1/returns', { token, body, contentType });
+const statusOf = async (returnId: string) =>
+  (await svc.request('GET', `/v1/returns/${returnId}`, { token: school })).json();
 
 /** A valid one-row return padded with blank lines (which the reader skips) to exactly `bytes`. */
 function returnOfSize(bytes: number): Buffer {
@@ -50,9 +52,15 @@ describe('body size', () => {
     const res = await post(over);
     expect(res.status).toBe(413);
     expect(problemFault(res)).toBeUndefined();
-    expect(res.json()).toMatchObject({ code: 'too_large', detail: expect.stringContaining('POST /v1/returns/uploads') });
+    expect(res.json()).toMatchObject({
+      code: 'too_large',
+      detail: expect.stringContaining('POST /v1/returns/uploads'),
+    });
     expect((await keptReturn(res.json().returnId))?.body.equals(over)).toBe(true);
-    expect(await statusOf(res.json().returnId)).toMatchObject({ status: 'rejected', rejection: { title: 'Payload too large' } });
+    expect(await statusOf(res.json().returnId)).toMatchObject({
+      status: 'rejected',
+      rejection: { title: 'Payload too large' },
+    });
   });
 
   it(`refuses a body of exactly the gateway's ${MAX_REQUEST_BYTES} bytes at Lambda's ${LAMBDA_MAX_EVENT_BYTES}-byte event limit, and one byte more at the gateway, both 413 before the route`, async () => {
@@ -81,16 +89,23 @@ describe('body size', () => {
   });
 
   it(`presigns an upload of exactly LIMITS.maxPresignedUploadBytes (${LIMITS.maxPresignedUploadBytes}) and refuses one byte more with 400 naming bytes`, async () => {
-    const ok = await svc.request('POST', '/v1/returns/uploads', { token: school, body: { urn: URN, format: 'csv', bytes: LIMITS.maxPresignedUploadBytes } });
+    const ok = await svc.request('POST', '/v1/returns/uploads', {
+      token: school,
+      body: { urn: URN, format: 'csv', bytes: LIMITS.maxPresignedUploadBytes },
+    });
     expect(ok.status).toBe(201);
-    const over = await svc.request('POST', '/v1/returns/uploads', { token: school, body: { urn: URN, format: 'csv', bytes: LIMITS.maxPresignedUploadBytes + 1 } });
+    const over = await svc.request('POST', '/v1/returns/uploads', {
+      token: school,
+      body: { urn: URN, format: 'csv', bytes: LIMITS.maxPresignedUploadBytes + 1 },
+    });
     expect(over.status).toBe(400);
     expect(over.json().errors).toEqual([expect.objectContaining({ field: 'bytes' })]);
   });
 });
 
 describe('large LA lists by presigned PUT (over what a Lambda event can carry)', () => {
-  const GIAS_HEADER = 'URN,LA (code),EstablishmentNumber,EstablishmentName,PhaseOfEducation (name),TypeOfEstablishment (name),EstablishmentStatus (name)';
+  const GIAS_HEADER =
+    'URN,LA (code),EstablishmentNumber,EstablishmentName,PhaseOfEducation (name),TypeOfEstablishment (name),EstablishmentStatus (name)';
 
   it(`imports a 5 MB cohort CSV (413 when sent directly) sent by presigned PUT instead; presigns up to LIMITS.maxCohortUploadBytes (${LIMITS.maxCohortUploadBytes})`, async () => {
     const row = `${upnFor(60)},cin,2025-09-01,\n`;
@@ -98,24 +113,36 @@ describe('large LA lists by presigned PUT (over what a Lambda event can carry)',
     // Directly it cannot reach the function at all.
     const direct = await svc.request('POST', '/v1/cohorts', { token: officer, body: csv, contentType: 'text/csv' });
     expect(direct.status).toBe(413);
-    const over = await svc.request('POST', '/v1/cohorts/uploads', { token: officer, body: { contentType: 'text/csv', bytes: LIMITS.maxCohortUploadBytes + 1 } });
+    const over = await svc.request('POST', '/v1/cohorts/uploads', {
+      token: officer,
+      body: { contentType: 'text/csv', bytes: LIMITS.maxCohortUploadBytes + 1 },
+    });
     expect(over.status).toBe(400);
     expect(over.json().errors).toEqual([expect.objectContaining({ field: 'bytes' })]);
-    const presign = await svc.request('POST', '/v1/cohorts/uploads', { token: officer, body: { contentType: 'text/csv', bytes: csv.length } });
+    const presign = await svc.request('POST', '/v1/cohorts/uploads', {
+      token: officer,
+      body: { contentType: 'text/csv', bytes: csv.length },
+    });
     expect(presign.status).toBe(201);
     const { uploadId, uploadUrl, headers, importUrl } = presign.json();
     expect(importUrl).toBe(`/v1/cohorts?upload=${uploadId}`);
     expect((await fetch(uploadUrl, { method: 'PUT', headers, body: csv })).status).toBe(200);
     const imported = await svc.request('POST', importUrl, { token: officer });
     expect(imported.status).toBe(200);
-    expect(imported.json()).toMatchObject({ format: 'cohort_csv', counts: { records: expect.any(Number), accepted: expect.any(Number) } });
+    expect(imported.json()).toMatchObject({
+      format: 'cohort_csv',
+      counts: { records: expect.any(Number), accepted: expect.any(Number) },
+    });
     expect(imported.json().counts.records).toBeGreaterThan(100_000);
   });
 
   it('loads a GIAS registry sent by presigned PUT, and refuses an unknown, malformed or doubled upload with a precise 4xx', async () => {
     const admin = await svc.token('admin');
     const csv = Buffer.from(`${GIAS_HEADER}\n${URN},999,2001,School A,Primary,Community school,Open\n`);
-    const presign = await svc.request('POST', '/v1/schools/uploads', { token: admin, body: { contentType: 'text/csv', bytes: csv.length } });
+    const presign = await svc.request('POST', '/v1/schools/uploads', {
+      token: admin,
+      body: { contentType: 'text/csv', bytes: csv.length },
+    });
     expect(presign.status).toBe(201);
     const { uploadId, uploadUrl, headers } = presign.json();
     const unsent = await svc.request('POST', `/v1/schools?upload=${uploadId}`, { token: admin });
@@ -125,12 +152,19 @@ describe('large LA lists by presigned PUT (over what a Lambda event can carry)',
     const loaded = await svc.request('POST', `/v1/schools?upload=${uploadId}`, { token: admin });
     expect(loaded.status).toBe(200);
     expect(loaded.json()).toMatchObject({ counts: { records: 1, accepted: 1, rejected: 0 } });
-    const both = await svc.request('POST', `/v1/schools?upload=${uploadId}`, { token: admin, body: csv, contentType: 'text/csv' });
+    const both = await svc.request('POST', `/v1/schools?upload=${uploadId}`, {
+      token: admin,
+      body: csv,
+      contentType: 'text/csv',
+    });
     expect(both.status).toBe(400);
     const malformed = await svc.request('POST', '/v1/schools?upload=..%2F..%2Fregisters', { token: admin });
     expect(malformed.status).toBe(400);
     expect(malformed.json().errors).toEqual([expect.objectContaining({ field: 'upload' })]);
-    const wrongType = await svc.request('POST', '/v1/schools/uploads', { token: admin, body: { contentType: 'application/pdf', bytes: 10 } });
+    const wrongType = await svc.request('POST', '/v1/schools/uploads', {
+      token: admin,
+      body: { contentType: 'application/pdf', bytes: 10 },
+    });
     expect(wrongType.status).toBe(400);
   });
 });
@@ -140,7 +174,10 @@ describe('large responses (Lambda returns at most 6 MB)', () => {
     const csv = returnOfSize(64 * 1024);
     const sent = await post(csv);
     expect(sent.status).toBe(202);
-    const res = await fetch(`${svc.url}/v1/returns/${sent.json().returnId}/file`, { headers: { authorization: `Bearer ${school}` }, redirect: 'manual' });
+    const res = await fetch(`${svc.url}/v1/returns/${sent.json().returnId}/file`, {
+      headers: { authorization: `Bearer ${school}` },
+      redirect: 'manual',
+    });
     expect(res.status).toBe(303);
     expect(res.headers.get('cache-control')).toBe('no-store');
     const location = new URL(res.headers.get('location') as string);
@@ -156,12 +193,18 @@ describe('large responses (Lambda returns at most 6 MB)', () => {
     const limits = LIMITS as { maxResponseBodyBytes: number };
     const real = limits.maxResponseBodyBytes;
     try {
-      const inline = await fetch(`${svc.url}/v1/schools`, { headers: { authorization: `Bearer ${officer}`, accept: 'text/csv' }, redirect: 'manual' });
+      const inline = await fetch(`${svc.url}/v1/schools`, {
+        headers: { authorization: `Bearer ${officer}`, accept: 'text/csv' },
+        redirect: 'manual',
+      });
       expect(inline.status).toBe(200);
       const inlineBytes = Buffer.from(await inline.arrayBuffer());
       expect(inlineBytes.toString('utf8')).toContain('urn,name');
       limits.maxResponseBodyBytes = inlineBytes.length - 1;
-      const parked = await fetch(`${svc.url}/v1/schools`, { headers: { authorization: `Bearer ${officer}`, accept: 'text/csv' }, redirect: 'manual' });
+      const parked = await fetch(`${svc.url}/v1/schools`, {
+        headers: { authorization: `Bearer ${officer}`, accept: 'text/csv' },
+        redirect: 'manual',
+      });
       expect(parked.status).toBe(303);
       const location = new URL(parked.headers.get('location') as string);
       expect(location.pathname).toMatch(/\/exports\/[a-z0-9]+\.csv$/);
@@ -192,7 +235,9 @@ describe('line length', () => {
     await svc.settle();
     const st = await statusOf(atLimit.json().returnId);
     expect(st.status).toBe('accepted_with_errors');
-    expect(st.errors.map((e: { line: number; field: string; code: string }) => [e.line, e.field, e.code])).toEqual([[3, 'forename', 'forename_too_long']]);
+    expect(st.errors.map((e: { line: number; field: string; code: string }) => [e.line, e.field, e.code])).toEqual([
+      [3, 'forename', 'forename_too_long'],
+    ]);
 
     const over = await post(withRecordOf(LIMITS.maxLineBytes + 1));
     expect(over.status).toBe(400);
@@ -208,7 +253,16 @@ describe('rows per return', () => {
     const real = limits.maxRowsPerReturn;
     limits.maxRowsPerReturn = 3;
     try {
-      const rows = (n: number) => returnCsv(Array.from({ length: n }, (_, i) => ({ urn: URN, upn: upnFor(50 + i), date: '2025-09-16', am: '/', pm: '/' })));
+      const rows = (n: number) =>
+        returnCsv(
+          Array.from({ length: n }, (_, i) => ({
+            urn: URN,
+            upn: upnFor(50 + i),
+            date: '2025-09-16',
+            am: '/',
+            pm: '/',
+          })),
+        );
       const atLimit = await post(rows(3));
       expect(atLimit.status).toBe(202);
       const over = await post(rows(4));
@@ -227,12 +281,15 @@ describe('XML nesting depth', () => {
   /** A CTF whose Header holds a chain of elements, so the deepest element is at `depth`. */
   function ctfOfDepth(depth: number): string {
     const chain = depth - 2; // CTfile (1) > Header (2) > Extra…
-    return `<?xml version="1.0" encoding="UTF-8"?>\n<CTfile><Header>${'<Extra>'.repeat(chain)}x${'</Extra>'.repeat(chain)}` +
+    return (
+      `<?xml version="1.0" encoding="UTF-8"?>\n<CTfile><Header>${'<Extra>'.repeat(chain)}x${'</Extra>'.repeat(chain)}` +
       `<SourceSchool><LEA>999</LEA><Estab>2001</Estab><URN>${URN}</URN><SchoolName>S</SchoolName><AcademicYear>2025</AcademicYear></SourceSchool></Header>` +
-      `<CTFpupilData/></CTfile>\n`;
+      `<CTFpupilData/></CTfile>\n`
+    );
   }
   /** A CIN census with the same chain under its Header. */
-  const censusOfDepth = (depth: number) => `<?xml version="1.0"?>\n<Message><Header>${'<X>'.repeat(depth - 2)}${'</X>'.repeat(depth - 2)}</Header><Children/></Message>\n`;
+  const censusOfDepth = (depth: number) =>
+    `<?xml version="1.0"?>\n<Message><Header>${'<X>'.repeat(depth - 2)}${'</X>'.repeat(depth - 2)}</Header><Children/></Message>\n`;
 
   it(`reads a CTF nested exactly LIMITS.maxXmlDepth (${LIMITS.maxXmlDepth}) deep and refuses one level more with 400 xml_too_deep`, async () => {
     const atLimit = await post(ctfOfDepth(LIMITS.maxXmlDepth), 'application/xml');
@@ -240,7 +297,10 @@ describe('XML nesting depth', () => {
     expect(atLimit.status).toBeLessThan(500);
     const over = await post(ctfOfDepth(LIMITS.maxXmlDepth + 1), 'application/xml');
     expect(over.status).toBe(400);
-    expect(over.json()).toMatchObject({ code: 'xml_too_deep', detail: expect.stringContaining(String(LIMITS.maxXmlDepth)) });
+    expect(over.json()).toMatchObject({
+      code: 'xml_too_deep',
+      detail: expect.stringContaining(String(LIMITS.maxXmlDepth)),
+    });
   });
 
   it('refuses 10,000 levels of nesting at once, in CTF returns and CIN census imports alike', async () => {
@@ -248,17 +308,29 @@ describe('XML nesting depth', () => {
     const ret = await post(deep, 'application/xml');
     expect(ret.status).toBe(400);
     expect(ret.json().code).toBe('xml_too_deep');
-    const census = await svc.request('POST', '/v1/cohorts', { token: officer, body: deep, contentType: 'application/xml' });
+    const census = await svc.request('POST', '/v1/cohorts', {
+      token: officer,
+      body: deep,
+      contentType: 'application/xml',
+    });
     expect(census.status).toBe(400);
     expect(census.json().code).toBe('xml_too_deep');
     expect(census.json().importId).toEqual(expect.any(String));
   });
 
   it(`reads a CIN census nested exactly ${LIMITS.maxXmlDepth} deep and refuses one level more`, async () => {
-    const atLimit = await svc.request('POST', '/v1/cohorts', { token: officer, body: censusOfDepth(LIMITS.maxXmlDepth), contentType: 'application/xml' });
+    const atLimit = await svc.request('POST', '/v1/cohorts', {
+      token: officer,
+      body: censusOfDepth(LIMITS.maxXmlDepth),
+      contentType: 'application/xml',
+    });
     expect(atLimit.json().code).not.toBe('xml_too_deep');
     expect(atLimit.status).toBeLessThan(500);
-    const over = await svc.request('POST', '/v1/cohorts', { token: officer, body: censusOfDepth(LIMITS.maxXmlDepth + 1), contentType: 'application/xml' });
+    const over = await svc.request('POST', '/v1/cohorts', {
+      token: officer,
+      body: censusOfDepth(LIMITS.maxXmlDepth + 1),
+      contentType: 'application/xml',
+    });
     expect(over.status).toBe(400);
     expect(over.json().code).toBe('xml_too_deep');
   });
@@ -266,10 +338,18 @@ describe('XML nesting depth', () => {
 
 describe('row errors on a status', () => {
   /** A return of one good row and `n` rows with an unknown code. */
-  const withErrors = (n: number) => returnCsv([
-    { urn: URN, upn: upnFor(60), date: '2025-09-17', am: '/', pm: '/' },
-    ...Array.from({ length: n }, (_, i) => ({ urn: URN, upn: upnFor(60), date: '2025-09-17', am: 'Q9', pm: '/', note: String(i) })),
-  ]);
+  const withErrors = (n: number) =>
+    returnCsv([
+      { urn: URN, upn: upnFor(60), date: '2025-09-17', am: '/', pm: '/' },
+      ...Array.from({ length: n }, (_, i) => ({
+        urn: URN,
+        upn: upnFor(60),
+        date: '2025-09-17',
+        am: 'Q9',
+        pm: '/',
+        note: String(i),
+      })),
+    ]);
 
   it(`keeps exactly LIMITS.maxInlineRowErrors (${LIMITS.maxInlineRowErrors}) errors inline; one more truncates the list and the full report is kept in S3`, async () => {
     const atLimit = await post(withErrors(LIMITS.maxInlineRowErrors));
@@ -281,7 +361,10 @@ describe('row errors on a status', () => {
     const b = await statusOf(over.json().returnId);
     expect(b.errors).toHaveLength(LIMITS.maxInlineRowErrors);
     expect(b.errorsTruncated).toBe(true);
-    const report = await getJson<{ errors: unknown[] }>(DEFAULT_NAMES.registersBucket, `reports/returns/${over.json().returnId}.json`);
+    const report = await getJson<{ errors: unknown[] }>(
+      DEFAULT_NAMES.registersBucket,
+      `reports/returns/${over.json().returnId}.json`,
+    );
     expect(report?.value.errors).toHaveLength(LIMITS.maxInlineRowErrors + 1);
   });
 });
@@ -305,7 +388,8 @@ function hundredMbLine(): Promise<string> {
   hundredMbFile ??= (async () => {
     const path = join(dir, 'hundred-mb-line.csv');
     const out = createWriteStream(path);
-    const write = (chunk: string | Buffer) => (out.write(chunk) ? Promise.resolve() : new Promise<void>((r) => out.once('drain', () => r())));
+    const write = (chunk: string | Buffer) =>
+      out.write(chunk) ? Promise.resolve() : new Promise<void>((r) => out.once('drain', () => r()));
     await write(`urn,upn,date,am,pm,forename\n${URN},${upnFor(70)},2025-09-18,/,/,`);
     const mb = Buffer.alloc(1024 * 1024, 'A');
     for (let i = 0; i < HUNDRED_MB / mb.length; i++) await write(mb);
@@ -317,7 +401,12 @@ function hundredMbLine(): Promise<string> {
 }
 
 /** Stream a file as a request body; resolves with the status and body of the answer. */
-function streamFile(url: string, method: string, path: string, headers: Record<string, string>): Promise<{ status: number; text: string }> {
+function streamFile(
+  url: string,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const size = statSync(path).size;
     const req = httpRequest(url, { method, headers: { ...headers, 'content-length': String(size) } }, (res) => {
@@ -327,7 +416,9 @@ function streamFile(url: string, method: string, path: string, headers: Record<s
       res.on('error', reject);
     });
     // The gateway may answer (413) before the whole body is sent; what it does not read is dropped.
-    req.on('error', (err: NodeJS.ErrnoException) => (err.code === 'EPIPE' || err.code === 'ECONNRESET' ? undefined : reject(err)));
+    req.on('error', (err: NodeJS.ErrnoException) =>
+      err.code === 'EPIPE' || err.code === 'ECONNRESET' ? undefined : reject(err),
+    );
     createReadStream(path).pipe(req);
   });
 }
@@ -335,7 +426,10 @@ function streamFile(url: string, method: string, path: string, headers: Record<s
 describe('a 100 MB line', () => {
   it('is refused at the gateway (413) when sent directly, naming the presigned upload', async () => {
     const path = await hundredMbLine();
-    const res = await streamFile(`${svc.url}/v1/returns`, 'POST', path, { authorization: `Bearer ${school}`, 'content-type': 'text/csv' });
+    const res = await streamFile(`${svc.url}/v1/returns`, 'POST', path, {
+      authorization: `Bearer ${school}`,
+      'content-type': 'text/csv',
+    });
     expect(res.status).toBe(413);
     expect(JSON.parse(res.text).detail).toMatch(/POST \/v1\/returns\/uploads/);
   });
@@ -343,7 +437,10 @@ describe('a 100 MB line', () => {
   it('sent by presigned upload, ends rejected with the line and the limit named, the file kept and quarantined', async () => {
     const path = await hundredMbLine();
     const size = statSync(path).size;
-    const presign = await svc.request('POST', '/v1/returns/uploads', { token: school, body: { urn: URN, format: 'csv', bytes: size } });
+    const presign = await svc.request('POST', '/v1/returns/uploads', {
+      token: school,
+      body: { urn: URN, format: 'csv', bytes: size },
+    });
     expect(presign.status).toBe(201);
     const { returnId, uploadUrl, headers } = presign.json();
     expect((await streamFile(uploadUrl, 'PUT', path, headers)).status).toBe(200);

@@ -21,7 +21,15 @@ const P = [1, 2, 3, 4].map((n) => upnFor(n, '999', '4242'));
 const BAD_UPN = `A${P[0].slice(1)}` === P[0] ? `B${P[0].slice(1)}` : `A${P[0].slice(1)}`;
 const CTF_UPN = upnFor(5, '999', '4242');
 const CARE_UPN = upnFor(6, '999', '4242');
-const NAMES = ['Quintessa', 'Marchbanks-Oyelaran', 'Zebulon', 'Thistlewood', 'Ottoline', 'Featherstonehaugh', 'Perpetua Fairweather'];
+const NAMES = [
+  'Quintessa',
+  'Marchbanks-Oyelaran',
+  'Zebulon',
+  'Thistlewood',
+  'Ottoline',
+  'Featherstonehaugh',
+  'Perpetua Fairweather',
+];
 const DOBS = ['2014-03-17', '2013-11-02', '17/03/2014', '2012-06-29'];
 /** A CTF marks string no log line could hold by chance. */
 const CTF_MARKS = '/\\NNC1/\\II/\\LU';
@@ -58,13 +66,33 @@ beforeAll(async () => {
   const rows: ReturnRowInput[] = [
     { urn: URN, upn: P[0], date: '2025-09-15', am: 'N', pm: 'N', forename: NAMES[0], surname: NAMES[1], dob: DOBS[0] },
     { urn: URN, upn: P[1], date: '2025-09-15', am: '/', pm: 'Q9', forename: NAMES[2], surname: NAMES[3], dob: DOBS[1] },
-    { urn: URN, upn: BAD_UPN, date: '2025-09-15', am: '/', pm: '/', forename: NAMES[4], surname: NAMES[5], dob: DOBS[3] },
+    {
+      urn: URN,
+      upn: BAD_UPN,
+      date: '2025-09-15',
+      am: '/',
+      pm: '/',
+      forename: NAMES[4],
+      surname: NAMES[5],
+      dob: DOBS[3],
+    },
     { urn: URN, upn: P[2], date: '2099-01-01', am: '/', pm: '/', forename: NAMES[4], surname: NAMES[5], dob: DOBS[3] },
-    { urn: URN, upn: P[3], date: '2025-09-15', am: 'N', pm: 'N', forename: NAMES[4], surname: NAMES[5], dob: DOBS[3], cla: 'Y' },
+    {
+      urn: URN,
+      upn: P[3],
+      date: '2025-09-15',
+      am: 'N',
+      pm: 'N',
+      forename: NAMES[4],
+      surname: NAMES[5],
+      dob: DOBS[3],
+      cla: 'Y',
+    },
   ];
   await svc.request('POST', '/v1/returns', { token: school, body: returnCsv(rows) });
   // A CTF whose stated totals disagree with its marks (the row errors name the pupil).
-  const ctf = `<?xml version="1.0" encoding="UTF-8"?>\n<CTfile><Header><SourceSchool><LEA>999</LEA><Estab>4242</Estab><URN>${URN}</URN><SchoolName>S</SchoolName><AcademicYear>2025</AcademicYear></SourceSchool></Header>` +
+  const ctf =
+    `<?xml version="1.0" encoding="UTF-8"?>\n<CTfile><Header><SourceSchool><LEA>999</LEA><Estab>4242</Estab><URN>${URN}</URN><SchoolName>S</SchoolName><AcademicYear>2025</AcademicYear></SourceSchool></Header>` +
     `<CTFpupilData><Pupil><UPN>${CTF_UPN}</UPN><Surname>${NAMES[3]}</Surname><Forename>${NAMES[2]}</Forename><DOB>${DOBS[1]}</DOB><Gender>M</Gender>` +
     `<Attendance><YearData><Year>2025</Year><LEA>999</LEA><Estab>4242</Estab><SessionsPossible>99</SessionsPossible><SessionsAuthorised>0</SessionsAuthorised><SessionsAttended>0</SessionsAttended><SessionsUnauthorised>0</SessionsUnauthorised>` +
     `<AttendSessions><AttendanceStartDate>2025-09-15</AttendanceStartDate><AttendanceMarks>${CTF_MARKS}</AttendanceMarks></AttendSessions></YearData></Attendance></Pupil></CTFpupilData></CTfile>\n`;
@@ -84,29 +112,59 @@ describe('logs hold no pupil data', () => {
   it('the service logged structured lines while it worked (the capture is not empty)', async () => {
     await svc.request('GET', `/v1/pupils/${P[0]}?academicYear=2025`, { token: officer });
     await svc.request('GET', `/v1/pupils/${P[0]}/sessions?from=2025-09-01&to=2025-09-30`, { token: school });
-    await svc.request('GET', '/v1/pupils?flag=severe_absence&from=2025-08-01&to=2026-07-31', { token: officer, headers: { accept: 'text/csv' } });
+    await svc.request('GET', '/v1/pupils?flag=severe_absence&from=2025-08-01&to=2026-07-31', {
+      token: officer,
+      headers: { accept: 'text/csv' },
+    });
 
     // Cohort imports: a cohort CSV with a bad row, and SSDA903 with dates of birth.
-    await svc.request('POST', '/v1/cohorts', { token: officer, body: `upn,cohort,start_date,end_date\n${CARE_UPN},cla,2025-09-01,\n${BAD_UPN},cla,2025-09-01,\n`, contentType: 'text/csv' });
-    const header = Buffer.from(`CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\n7001,1,${DOBS[2]},WBRI,${P[1]},,\n`);
-    const episodes = Buffer.from('CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN\n7001,01/09/2025,S,C2,N1,U1,PR1,,X1,,,,\n');
     await svc.request('POST', '/v1/cohorts', {
-      token: officer, contentType: 'multipart/form-data; boundary=XBOUNDARY',
-      body: multipartBody([{ name: 'header', filename: 'header.csv', body: header }, { name: 'episodes', filename: 'episodes.csv', body: episodes }]),
+      token: officer,
+      body: `upn,cohort,start_date,end_date\n${CARE_UPN},cla,2025-09-01,\n${BAD_UPN},cla,2025-09-01,\n`,
+      contentType: 'text/csv',
+    });
+    const header = Buffer.from(`CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\n7001,1,${DOBS[2]},WBRI,${P[1]},,\n`);
+    const episodes = Buffer.from(
+      'CHILD,DECOM,RNE,LS,CIN,PLACE,PLACE_PROVIDER,DEC,REC,REASON_PLACE_CHANGE,HOME_POST,PL_POST,URN\n7001,01/09/2025,S,C2,N1,U1,PR1,,X1,,,,\n',
+    );
+    await svc.request('POST', '/v1/cohorts', {
+      token: officer,
+      contentType: 'multipart/form-data; boundary=XBOUNDARY',
+      body: multipartBody([
+        { name: 'header', filename: 'header.csv', body: header },
+        { name: 'episodes', filename: 'episodes.csv', body: episodes },
+      ]),
     });
     await svc.settle();
 
     // A referral with free text and a parent's name, then a change to it.
     const created = await svc.request('POST', '/v1/referrals', {
-      token: officer, body: { upn: P[0], urn: URN, type: 'severe_absence', reason: REASON, parents: [{ name: NAMES[6], relationship: 'mother' }] },
+      token: officer,
+      body: {
+        upn: P[0],
+        urn: URN,
+        type: 'severe_absence',
+        reason: REASON,
+        parents: [{ name: NAMES[6], relationship: 'mother' }],
+      },
     });
     expect(created.status).toBe(201);
     const ref = created.json();
-    await svc.request('PATCH', `/v1/referrals/${ref.id}`, { token: officer, body: { status: 'triaged', note: REASON }, headers: { 'if-match': `"${ref.version}"` } });
+    await svc.request('PATCH', `/v1/referrals/${ref.id}`, {
+      token: officer,
+      body: { status: 'triaged', note: REASON },
+      headers: { 'if-match': `"${ref.version}"` },
+    });
 
     const structured = lines.filter((l) => l.trimStart().startsWith('{')).map((l) => JSON.parse(l));
-    expect(structured.map((l) => l.message)).toEqual(expect.arrayContaining(['return processed', 'return queued', 'LA rollup']));
-    expect(structured.every((l) => typeof l.level === 'string' && l.service === 'attendance-hub' && typeof l.timestamp === 'string')).toBe(true);
+    expect(structured.map((l) => l.message)).toEqual(
+      expect.arrayContaining(['return processed', 'return queued', 'LA rollup']),
+    );
+    expect(
+      structured.every(
+        (l) => typeof l.level === 'string' && l.service === 'attendance-hub' && typeof l.timestamp === 'string',
+      ),
+    ).toBe(true);
   });
 
   it('an ingest failure whose error quotes a corrupted register is logged with the quote masked', async () => {
@@ -115,13 +173,20 @@ describe('logs hold no pupil data', () => {
     const { gunzipSync } = await import('node:zlib');
     const text = gunzipSync(stored!.body).toString('utf8');
     // A byte gone wrong: an unquoted name makes JSON.parse quote the text around it in its message.
-    const corrupt = text.includes(`"${NAMES[0]}"`) ? text.replace(`"${NAMES[0]}"`, `${NAMES[0]}`) : text.replace(`"${P[0]}"`, P[0]);
+    const corrupt = text.includes(`"${NAMES[0]}"`)
+      ? text.replace(`"${NAMES[0]}"`, `${NAMES[0]}`)
+      : text.replace(`"${P[0]}"`, P[0]);
     expect(corrupt).not.toBe(text);
     await putBlob(DEFAULT_NAMES.registersBucket, key, gzipSync(corrupt), 'application/json');
-    const res = await svc.request('POST', '/v1/returns', { token: school, body: returnCsv([{ urn: URN, upn: P[0], date: '2025-09-16', am: '/', pm: '/' }]) });
+    const res = await svc.request('POST', '/v1/returns', {
+      token: school,
+      body: returnCsv([{ urn: URN, upn: P[0], date: '2025-09-16', am: '/', pm: '/' }]),
+    });
     await svc.settle();
     await putBlob(DEFAULT_NAMES.registersBucket, key, stored!.body, 'application/json');
-    expect((await svc.request('GET', `/v1/returns/${res.json().returnId}`, { token: school })).json().status).toBe('rejected');
+    expect((await svc.request('GET', `/v1/returns/${res.json().returnId}`, { token: school })).json().status).toBe(
+      'rejected',
+    );
     const failures = lines.filter((l) => l.includes('ingest message failed'));
     expect(failures.length).toBeGreaterThan(0);
     // JSON.parse quoted the text around the fault; the line keeps the error class, not the quote.
@@ -154,11 +219,32 @@ describe('logs hold no pupil data', () => {
 
   it('contains no name, UPN, date of birth, marks or referral text anywhere in what was written', () => {
     const all = lines.join('\n');
-    const leaks = [...NAMES, ...NAMES.flatMap((n) => n.split(' ')), ...P, BAD_UPN, CTF_UPN, CARE_UPN, ...DOBS, CTF_MARKS, REASON, '"am":', '"pm":', '"marks":', '"forename":', '"surname":', '"dob":']
-      .filter((value) => all.includes(value));
+    const leaks = [
+      ...NAMES,
+      ...NAMES.flatMap((n) => n.split(' ')),
+      ...P,
+      BAD_UPN,
+      CTF_UPN,
+      CARE_UPN,
+      ...DOBS,
+      CTF_MARKS,
+      REASON,
+      '"am":',
+      '"pm":',
+      '"marks":',
+      '"forename":',
+      '"surname":',
+      '"dob":',
+    ].filter((value) => all.includes(value));
     expect(leaks).toEqual([]);
     // What was searched includes every kind of line: ingest, API errors, dead letters, rollups.
-    for (const message of ['return processed', 'ingest message failed', 'return moved to dead letters', 'unhandled error', 'LA rollup']) {
+    for (const message of [
+      'return processed',
+      'ingest message failed',
+      'return moved to dead letters',
+      'unhandled error',
+      'LA rollup',
+    ]) {
       expect([message, all.includes(message)]).toEqual([message, true]);
     }
   });

@@ -32,13 +32,14 @@ async function captured(run: () => Promise<unknown>): Promise<string[]> {
   return out;
 }
 
-const jsonLines = (out: string[]) => out.flatMap((l) => {
-  try {
-    return [JSON.parse(l) as Record<string, unknown>];
-  } catch {
-    return [];
-  }
-});
+const jsonLines = (out: string[]) =>
+  out.flatMap((l) => {
+    try {
+      return [JSON.parse(l) as Record<string, unknown>];
+    } catch {
+      return [];
+    }
+  });
 
 function contextFor(name: string, requestId: string): Context {
   return {
@@ -59,35 +60,75 @@ function contextFor(name: string, requestId: string): Context {
 
 describe('the Lambda context on every log line of every handler', () => {
   const sqsRecord = (body: string) => ({
-    messageId: 'm-1', receiptHandle: 'r', body, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn:aws:sqs:eu-west-2:1:q.fifo', awsRegion: 'eu-west-2',
-    attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()), SenderId: 's', ApproximateFirstReceiveTimestamp: String(Date.now()) },
+    messageId: 'm-1',
+    receiptHandle: 'r',
+    body,
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:eu-west-2:1:q.fifo',
+    awsRegion: 'eu-west-2',
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: String(Date.now()),
+      SenderId: 's',
+      ApproximateFirstReceiveTimestamp: String(Date.now()),
+    },
     messageAttributes: {},
   });
   // Each invocation is one that logs without touching any store: an event the handler refuses.
   const invocations: Array<[string, (ctx: Context) => Promise<unknown>]> = [
-    ['receive', async (ctx) => (await import('../../functions/receive/handler.js')).handler({ Records: [{ s3: { bucket: { name: 'b' }, object: { key: 'elsewhere/x.csv', size: 1 } } }] } as never, ctx)],
-    ['ingest', async (ctx) => (await import('../../functions/ingest/handler.js')).handler({ Records: [sqsRecord('not json')] }, ctx)],
-    ['rollup', async (ctx) => (await import('../../functions/rollup/handler.js')).handler({ Records: [sqsRecord('not json')] }, ctx)],
-    ['patterns', async (ctx) => (await import('../../functions/patterns/handler.js')).handler({ trigger: 'nonsense' }, ctx)],
-    ['api', async (ctx) => {
-      // A route whose configuration is missing: the handler logs the fault and answers 500.
-      const { handler } = await import('../../functions/api/handler.js');
-      const event = {
-        version: '2.0', routeKey: '$default', rawPath: '/v1/schools', rawQueryString: '', headers: {},
-        requestContext: { http: { method: 'GET', path: '/v1/schools' }, requestId: 'gw-1', authorizer: { jwt: { claims: { sub: 'u1', role: 'la_officer', la: '999' } } } },
-        isBase64Encoded: false,
-      };
-      const saved = process.env.LA_CODE;
-      delete process.env.LA_CODE;
-      try {
-        return await handler(event as never, ctx);
-      } finally {
-        if (saved !== undefined) process.env.LA_CODE = saved;
-      }
-    }],
+    [
+      'receive',
+      async (ctx) =>
+        (await import('../../functions/receive/handler.js')).handler(
+          { Records: [{ s3: { bucket: { name: 'b' }, object: { key: 'elsewhere/x.csv', size: 1 } } }] } as never,
+          ctx,
+        ),
+    ],
+    [
+      'ingest',
+      async (ctx) =>
+        (await import('../../functions/ingest/handler.js')).handler({ Records: [sqsRecord('not json')] }, ctx),
+    ],
+    [
+      'rollup',
+      async (ctx) =>
+        (await import('../../functions/rollup/handler.js')).handler({ Records: [sqsRecord('not json')] }, ctx),
+    ],
+    [
+      'patterns',
+      async (ctx) => (await import('../../functions/patterns/handler.js')).handler({ trigger: 'nonsense' }, ctx),
+    ],
+    [
+      'api',
+      async (ctx) => {
+        // A route whose configuration is missing: the handler logs the fault and answers 500.
+        const { handler } = await import('../../functions/api/handler.js');
+        const event = {
+          version: '2.0',
+          routeKey: '$default',
+          rawPath: '/v1/schools',
+          rawQueryString: '',
+          headers: {},
+          requestContext: {
+            http: { method: 'GET', path: '/v1/schools' },
+            requestId: 'gw-1',
+            authorizer: { jwt: { claims: { sub: 'u1', role: 'la_officer', la: '999' } } },
+          },
+          isBase64Encoded: false,
+        };
+        const saved = process.env.LA_CODE;
+        delete process.env.LA_CODE;
+        try {
+          return await handler(event as never, ctx);
+        } finally {
+          if (saved !== undefined) process.env.LA_CODE = saved;
+        }
+      },
+    ],
   ];
 
-  it('adds the request id, cold start (true once, then false), function name and ARN to each handler\'s lines', async () => {
+  it("adds the request id, cold start (true once, then false), function name and ARN to each handler's lines", async () => {
     let first = true;
     for (const [name, invoke] of invocations) {
       const requestId = `req-${name}`;
@@ -119,17 +160,39 @@ describe('operator metrics (CloudWatch EMF)', () => {
   });
 
   /** The EMF records written, by metric name: value and the record's namespace and dimensions. */
-  function emf(out: string[]): Array<{ name: string; value: number; unit: string; namespace: string; dimensions: string[][]; service: unknown }> {
+  function emf(
+    out: string[],
+  ): Array<{ name: string; value: number; unit: string; namespace: string; dimensions: string[][]; service: unknown }> {
     return jsonLines(out).flatMap((l) => {
-      const aws = l._aws as { CloudWatchMetrics?: Array<{ Namespace: string; Dimensions: string[][]; Metrics: Array<{ Name: string; Unit: string }> }> } | undefined;
-      return (aws?.CloudWatchMetrics ?? []).flatMap((d) => d.Metrics.map((m) => ({ name: m.Name, value: l[m.Name] as number, unit: m.Unit, namespace: d.Namespace, dimensions: d.Dimensions, service: l.service })));
+      const aws = l._aws as
+        | {
+            CloudWatchMetrics?: Array<{
+              Namespace: string;
+              Dimensions: string[][];
+              Metrics: Array<{ Name: string; Unit: string }>;
+            }>;
+          }
+        | undefined;
+      return (aws?.CloudWatchMetrics ?? []).flatMap((d) =>
+        d.Metrics.map((m) => ({
+          name: m.Name,
+          value: l[m.Name] as number,
+          unit: m.Unit,
+          namespace: d.Namespace,
+          dimensions: d.Dimensions,
+          service: l.service,
+        })),
+      );
     });
   }
 
   it('writes nothing while POWERTOOLS_METRICS_DISABLED is true (the test default)', async () => {
     const school = await svc.token('school', { urn: URN });
     const out = await captured(async () => {
-      await svc.request('POST', '/v1/returns', { token: school, body: returnCsv([{ urn: URN, upn: upnFor(70), date: '2025-09-15', am: '/', pm: 'O' }]) });
+      await svc.request('POST', '/v1/returns', {
+        token: school,
+        body: returnCsv([{ urn: URN, upn: upnFor(70), date: '2025-09-15', am: '/', pm: 'O' }]),
+      });
       await svc.settle();
     });
     expect(emf(out)).toEqual([]);
@@ -144,7 +207,9 @@ describe('operator metrics (CloudWatch EMF)', () => {
     ]);
     const out = await captured(async () => {
       expect((await svc.request('POST', '/v1/returns', { token: school, body: good })).status).toBe(202);
-      expect((await svc.request('POST', '/v1/returns', { token: school, body: 'urn,upn,date\nnot,a,return\n' })).status).toBe(422);
+      expect(
+        (await svc.request('POST', '/v1/returns', { token: school, body: 'urn,upn,date\nnot,a,return\n' })).status,
+      ).toBe(422);
       await svc.settle();
     });
     const records = emf(out);

@@ -25,7 +25,12 @@ const ISO = /^\d{4}-\d{2}-\d{2}$/;
 /** Arbitrary bytes, biased towards text, line breaks, quotes and commas. */
 const bytes = fc.oneof(
   fc.uint8Array({ maxLength: 400 }).map((a) => Buffer.from(a)),
-  fc.array(fc.constantFrom('a', ',', '"', '\n', '\r\n', '\r', ' ', '0', '9', '/', '-', 'é', '\uFEFF', '<', '>', '\u0000'), { maxLength: 200 }).map((a) => Buffer.from(a.join(''))),
+  fc
+    .array(
+      fc.constantFrom('a', ',', '"', '\n', '\r\n', '\r', ' ', '0', '9', '/', '-', 'é', '\uFEFF', '<', '>', '\u0000'),
+      { maxLength: 200 },
+    )
+    .map((a) => Buffer.from(a.join(''))),
 );
 
 function expectFileError(e: FileError): void {
@@ -35,7 +40,9 @@ function expectFileError(e: FileError): void {
   expect(e.detail.length).toBeGreaterThan(5);
 }
 
-function expectRecordErrors(errors: ReadonlyArray<{ line: number; field: string; code: string; message: string }>): void {
+function expectRecordErrors(
+  errors: ReadonlyArray<{ line: number; field: string; code: string; message: string }>,
+): void {
   for (const e of errors) {
     expect(Number.isInteger(e.line) && e.line >= 1).toBe(true);
     expect(e.field.length).toBeGreaterThan(0);
@@ -63,18 +70,41 @@ function expectCareImport(r: CareImport): void {
 
 describe('cohort CSV (upn, cohort, start_date, end_date)', () => {
   it('never throws on arbitrary bytes: a 4xx file error or a full account of every row', () => {
-    fc.assert(fc.property(bytes, (b) => expectCareImport(importCohortCsv(b, { today: TODAY }))), RUNS);
+    fc.assert(
+      fc.property(bytes, (b) => expectCareImport(importCohortCsv(b, { today: TODAY }))),
+      RUNS,
+    );
   });
 
   it('loads only valid episodes from any table of good and bad cells, in any column order', () => {
-    const cell = fc.constantFrom(upnFor(1), upnFor(2), `A${upnFor(1).slice(1)}`, 'cla', 'CIN', 'cpp', 'plac', 'xyz', '2025-09-01', '01/09/2025', '31/02/2025', '2024-01-01', '', ' ', '"', 'upn');
+    const cell = fc.constantFrom(
+      upnFor(1),
+      upnFor(2),
+      `A${upnFor(1).slice(1)}`,
+      'cla',
+      'CIN',
+      'cpp',
+      'plac',
+      'xyz',
+      '2025-09-01',
+      '01/09/2025',
+      '31/02/2025',
+      '2024-01-01',
+      '',
+      ' ',
+      '"',
+      'upn',
+    );
     const table = fc.tuple(
       fc.shuffledSubarray(['upn', 'cohort', 'start_date', 'end_date', 'note'], { minLength: 2 }),
       fc.array(fc.array(cell, { minLength: 0, maxLength: 6 }), { maxLength: 12 }),
     );
     fc.assert(
       fc.property(table, ([header, rows]) => {
-        const csv = [header.join(','), ...rows.map((r) => r.map((c) => (/[",]/.test(c) ? `"${c.replace(/"/g, '""')}"` : c)).join(','))].join('\n');
+        const csv = [
+          header.join(','),
+          ...rows.map((r) => r.map((c) => (/[",]/.test(c) ? `"${c.replace(/"/g, '""')}"` : c)).join(',')),
+        ].join('\n');
         expectCareImport(importCohortCsv(Buffer.from(csv), { today: TODAY }));
       }),
       RUNS,
@@ -94,14 +124,35 @@ describe('GIAS registry extract', () => {
   };
 
   it('never throws on arbitrary bytes', () => {
-    fc.assert(fc.property(bytes, (b) => expectGias(parseGiasCsv(b))), RUNS);
+    fc.assert(
+      fc.property(bytes, (b) => expectGias(parseGiasCsv(b))),
+      RUNS,
+    );
   });
 
   it('reads any table under the GIAS header into valid schools and per-line errors', () => {
-    const cell = fc.constantFrom('100001', '10000X', '999', '2001', 'Open', 'Closed', 'Primary', 'Secondary', 'Community school', 'Academy converter', '', '=1+1', 'Zoë', '"');
+    const cell = fc.constantFrom(
+      '100001',
+      '10000X',
+      '999',
+      '2001',
+      'Open',
+      'Closed',
+      'Primary',
+      'Secondary',
+      'Community school',
+      'Academy converter',
+      '',
+      '=1+1',
+      'Zoë',
+      '"',
+    );
     fc.assert(
       fc.property(fc.array(fc.array(cell, { minLength: 0, maxLength: 8 }), { maxLength: 10 }), (rows) => {
-        const csv = [Object.values(GIAS_COLUMNS).join(','), ...rows.map((r) => r.map((c) => (/[",]/.test(c) ? `"${c.replace(/"/g, '""')}"` : c)).join(','))].join('\r\n');
+        const csv = [
+          Object.values(GIAS_COLUMNS).join(','),
+          ...rows.map((r) => r.map((c) => (/[",]/.test(c) ? `"${c.replace(/"/g, '""')}"` : c)).join(',')),
+        ].join('\r\n');
         expectGias(parseGiasCsv(Buffer.from(csv, 'latin1')));
       }),
       RUNS,
@@ -135,10 +186,19 @@ describe('multipart/form-data', () => {
       fc.property(fc.array(file, { minLength: 1, maxLength: 5 }), fc.constantFrom('\r\n', '\n'), (files, eol) => {
         const boundary = 'b0undary-7f3a9c';
         fc.pre(files.every((f) => !f.body.includes(`--${boundary}`)));
-        const chunks = files.flatMap((f) => [Buffer.from(`--${boundary}${eol}Content-Disposition: form-data; name="${f.name}"; filename="${f.filename}"${eol}${eol}`), f.body, Buffer.from(eol)]);
+        const chunks = files.flatMap((f) => [
+          Buffer.from(
+            `--${boundary}${eol}Content-Disposition: form-data; name="${f.name}"; filename="${f.filename}"${eol}${eol}`,
+          ),
+          f.body,
+          Buffer.from(eol),
+        ]);
         const r = parseMultipart(Buffer.concat([...chunks, Buffer.from(`--${boundary}--${eol}`)]), boundary);
         expect(r.ok).toBe(true);
-        if (r.ok) expect(r.parts.map((p) => [p.name, p.filename, p.body.toString('hex')])).toEqual(files.map((f) => [f.name, f.filename, f.body.toString('hex')]));
+        if (r.ok)
+          expect(r.parts.map((p) => [p.name, p.filename, p.body.toString('hex')])).toEqual(
+            files.map((f) => [f.name, f.filename, f.body.toString('hex')]),
+          );
       }),
       RUNS,
     );
@@ -177,13 +237,44 @@ describe('calendar files (ICS and CSV) on arbitrary bytes', () => {
 
 describe('SSDA903 and CIN census on arbitrary bytes', () => {
   it('SSDA903: never throws whatever the two files hold', () => {
-    fc.assert(fc.property(bytes, bytes, (header, episodes) => expectCareImport(importSsda903({ header, episodes }, { today: TODAY }))), RUNS);
+    fc.assert(
+      fc.property(bytes, bytes, (header, episodes) =>
+        expectCareImport(importSsda903({ header, episodes }, { today: TODAY })),
+      ),
+      RUNS,
+    );
   });
 
   it('CIN census: never throws on arbitrary bytes or arbitrary text inside <Message>', () => {
-    const inside = fc.array(fc.constantFrom('<Child>', '</Child>', '<UPN>', '</UPN>', upnFor(3), '<CINdetails>', '</CINdetails>', '<CINreferralDate>', '</CINreferralDate>', '2025-09-01', '&amp;', '&', '<', 'x'), { maxLength: 40 });
+    const inside = fc.array(
+      fc.constantFrom(
+        '<Child>',
+        '</Child>',
+        '<UPN>',
+        '</UPN>',
+        upnFor(3),
+        '<CINdetails>',
+        '</CINdetails>',
+        '<CINreferralDate>',
+        '</CINreferralDate>',
+        '2025-09-01',
+        '&amp;',
+        '&',
+        '<',
+        'x',
+      ),
+      { maxLength: 40 },
+    );
     fc.assert(
-      fc.property(fc.oneof(bytes, inside.map((parts) => Buffer.from(`<?xml version="1.0"?><Message><Children>${parts.join('')}</Children></Message>`))), (b) => expectCareImport(importCinCensus(b, { today: TODAY }))),
+      fc.property(
+        fc.oneof(
+          bytes,
+          inside.map((parts) =>
+            Buffer.from(`<?xml version="1.0"?><Message><Children>${parts.join('')}</Children></Message>`),
+          ),
+        ),
+        (b) => expectCareImport(importCinCensus(b, { today: TODAY })),
+      ),
       RUNS,
     );
   });
@@ -191,7 +282,10 @@ describe('SSDA903 and CIN census on arbitrary bytes', () => {
 
 describe('masking pupil data in logged error messages', () => {
   it('leaves no UPN, date or quoted text from any message', () => {
-    const piece = fc.oneof(fc.string({ maxLength: 10 }), fc.constantFrom(upnFor(7), '2014-03-17', '17/03/2014', '"Quintessa"', "'Q'", '`x`', '..."forename":Zoë}"'));
+    const piece = fc.oneof(
+      fc.string({ maxLength: 10 }),
+      fc.constantFrom(upnFor(7), '2014-03-17', '17/03/2014', '"Quintessa"', "'Q'", '`x`', '..."forename":Zoë}"'),
+    );
     fc.assert(
       fc.property(fc.array(piece, { maxLength: 8 }), (pieces) => {
         const masked = maskPupilData(pieces.join(' '));
@@ -206,6 +300,8 @@ describe('masking pupil data in logged error messages', () => {
 
   it('keeps a message without quotes or identifiers readable', () => {
     expect(maskPupilData('Unexpected end of JSON input')).toBe('Unexpected end of JSON input');
-    expect(maskPupilData(`Unexpected token 'Q', ..."forename":Quintessa}" is not valid JSON`)).toBe('Unexpected token [quoted text] is not valid JSON');
+    expect(maskPupilData(`Unexpected token 'Q', ..."forename":Quintessa}" is not valid JSON`)).toBe(
+      'Unexpected token [quoted text] is not valid JSON',
+    );
   });
 });

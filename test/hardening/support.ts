@@ -26,7 +26,8 @@ export interface CorpusFile {
 export function loadCorpus(): CorpusFile[] {
   const out: CorpusFile[] = [];
   for (const dir of ['returns', 'xml', 'cohorts', 'registry', 'calendars']) {
-    for (const f of readdirSync(join(HOSTILE_DIR, dir)).sort()) out.push({ name: `${dir}/${f}`, body: readFileSync(join(HOSTILE_DIR, dir, f)) });
+    for (const f of readdirSync(join(HOSTILE_DIR, dir)).sort())
+      out.push({ name: `${dir}/${f}`, body: readFileSync(join(HOSTILE_DIR, dir, f)) });
   }
   return out;
 }
@@ -40,7 +41,8 @@ const INTERNALS = /(\n\s+at\s|\bat\s+\S+\s+\(|\.(ts|js|mjs|cjs):\d+|node_modules
  */
 export function problemFault(res: TestResponse): string | undefined {
   if (res.status >= 500) return `status ${res.status}: ${res.text.slice(0, 200)}`;
-  if (!res.headers['content-type']?.startsWith('application/problem+json')) return `content-type ${res.headers['content-type']}`;
+  if (!res.headers['content-type']?.startsWith('application/problem+json'))
+    return `content-type ${res.headers['content-type']}`;
   let p: { type?: unknown; title?: unknown; status?: unknown; detail?: unknown };
   try {
     p = res.json();
@@ -49,7 +51,8 @@ export function problemFault(res: TestResponse): string | undefined {
   }
   if (p.status !== res.status) return `body status ${String(p.status)} differs from ${res.status}`;
   if (typeof p.title !== 'string' || typeof p.type !== 'string') return 'no title or type';
-  if (typeof p.detail !== 'string' || p.detail.length < 10 || p.detail === p.title) return `detail is not precise: ${JSON.stringify(p.detail)}`;
+  if (typeof p.detail !== 'string' || p.detail.length < 10 || p.detail === p.title)
+    return `detail is not precise: ${JSON.stringify(p.detail)}`;
   if (INTERNALS.test(res.text)) return `internals in the body: ${res.text.slice(0, 300)}`;
   return undefined;
 }
@@ -60,7 +63,8 @@ export function rowErrorsFault(errors: unknown): string | undefined {
   for (const e of errors as Array<Record<string, unknown>>) {
     if (!Number.isInteger(e.line) || (e.line as number) < 1) return `row error without a line: ${JSON.stringify(e)}`;
     if (typeof e.field !== 'string' || e.field === '') return `row error without a field: ${JSON.stringify(e)}`;
-    if (typeof e.code !== 'string' || typeof e.message !== 'string' || e.message.length < 5) return `row error without a message: ${JSON.stringify(e)}`;
+    if (typeof e.code !== 'string' || typeof e.message !== 'string' || e.message.length < 5)
+      return `row error without a message: ${JSON.stringify(e)}`;
     if (INTERNALS.test(String(e.message))) return `internals in a row error: ${String(e.message)}`;
   }
   return undefined;
@@ -84,7 +88,9 @@ export async function quarantinedReturn(urn: string, returnId: string, ext: stri
 
 /** Every object kept for an import (imports/<importId>/…, registers bucket). */
 export async function keptImport(importId: string): Promise<Buffer[]> {
-  const res = await s3Client().send(new ListObjectsV2Command({ Bucket: DEFAULT_NAMES.registersBucket, Prefix: `imports/${importId}/` }));
+  const res = await s3Client().send(
+    new ListObjectsV2Command({ Bucket: DEFAULT_NAMES.registersBucket, Prefix: `imports/${importId}/` }),
+  );
   const out: Buffer[] = [];
   for (const o of res.Contents ?? []) {
     const blob = await getBlob(DEFAULT_NAMES.registersBucket, o.Key!);
@@ -106,7 +112,11 @@ export function csvCells(text: string): string[][] {
 }
 
 /** Run `work` over `items` with at most `limit` at once, keeping order in the results. */
-export async function inPool<T, R>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function inPool<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
   await Promise.all(
@@ -122,10 +132,19 @@ export async function inPool<T, R>(items: readonly T[], limit: number, work: (it
 }
 
 /** A multipart/form-data body with the given parts (boundary XBOUNDARY, as in the corpus). */
-export function multipartBody(parts: Array<{ name: string; filename: string; body: Buffer }>, boundary = 'XBOUNDARY'): Buffer {
+export function multipartBody(
+  parts: Array<{ name: string; filename: string; body: Buffer }>,
+  boundary = 'XBOUNDARY',
+): Buffer {
   const chunks: Buffer[] = [];
   for (const p of parts) {
-    chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${p.name}"; filename="${p.filename}"\r\nContent-Type: application/octet-stream\r\n\r\n`), p.body, Buffer.from('\r\n'));
+    chunks.push(
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="${p.name}"; filename="${p.filename}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+      ),
+      p.body,
+      Buffer.from('\r\n'),
+    );
   }
   chunks.push(Buffer.from(`--${boundary}--\r\n`));
   return Buffer.concat(chunks);

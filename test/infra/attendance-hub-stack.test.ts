@@ -15,7 +15,10 @@ import { EXPORTS_PREFIX } from '../../shared/store/keys.js';
 import { ENV, LOCAL_LA_CODE, PUBLIC_ROUTES, ROLLUP_DELAY_SECONDS, TABLE_SCHEMA } from '../../shared/config.js';
 
 /** cdk.json's feature flags, as `cdk synth` would apply them, with esbuild bundling skipped. */
-const CDK_JSON_CONTEXT = JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8')).context as Record<string, unknown>;
+const CDK_JSON_CONTEXT = JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8')).context as Record<
+  string,
+  unknown
+>;
 function build(context: Record<string, unknown> = {}) {
   return buildAttendanceHubApp({ context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [], ...context } });
 }
@@ -26,7 +29,10 @@ let template: Template;
 let resources: Resources;
 
 /** The five application functions by name (the sixth Lambda is CDK's bucket-notification handler). */
-let functions: Record<'api' | 'receive' | 'ingest' | 'rollup' | 'patterns', { logicalId: string; props: Record<string, any> }>;
+let functions: Record<
+  'api' | 'receive' | 'ingest' | 'rollup' | 'patterns',
+  { logicalId: string; props: Record<string, any> }
+>;
 
 function logicalIdOf(pathFragment: string, type: string): string {
   const found = Object.entries(template.findResources(type)).filter(([id]) => id.startsWith(pathFragment));
@@ -153,7 +159,11 @@ describe('storage', () => {
     expect(rules('StorageRegisters')).toEqual([
       expect.objectContaining({ NoncurrentVersionExpiration: { NoncurrentDays: 35 } }),
       // Over-size exports parked for a presigned GET: gone after a day, versions too.
-      expect.objectContaining({ Prefix: EXPORTS_PREFIX, ExpirationInDays: 1, NoncurrentVersionExpiration: { NoncurrentDays: 1 } }),
+      expect.objectContaining({
+        Prefix: EXPORTS_PREFIX,
+        ExpirationInDays: 1,
+        NoncurrentVersionExpiration: { NoncurrentDays: 1 },
+      }),
     ]);
     expect(rules('StorageRegisters')[0].Prefix).toBeUndefined();
     for (const prefix of ['StorageReturns', 'StorageQuarantine']) {
@@ -172,7 +182,9 @@ describe('ingest pipeline', () => {
     expect(queues).toHaveLength(4);
     for (const [, q] of queues) {
       expect(q.Properties).toMatchObject({ FifoQueue: true, ContentBasedDeduplication: false });
-      expect(q.Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [logicalIdOf('StorageDataKey', 'AWS::KMS::Key'), 'Arn'] });
+      expect(q.Properties.KmsMasterKeyId).toEqual({
+        'Fn::GetAtt': [logicalIdOf('StorageDataKey', 'AWS::KMS::Key'), 'Arn'],
+      });
     }
     for (const [main, dlq] of [
       ['IngestPipelineIngestQueue', 'IngestPipelineIngestDeadLetters'],
@@ -189,12 +201,16 @@ describe('ingest pipeline', () => {
     expect(resources[logicalIdOf('IngestPipelineRollupQueue', 'AWS::SQS::Queue')].Properties.DelaySeconds).toBe(
       ROLLUP_DELAY_SECONDS,
     );
-    expect(resources[logicalIdOf('IngestPipelineIngestQueue', 'AWS::SQS::Queue')].Properties.DelaySeconds).toBeUndefined();
+    expect(
+      resources[logicalIdOf('IngestPipelineIngestQueue', 'AWS::SQS::Queue')].Properties.DelaySeconds,
+    ).toBeUndefined();
   });
 
   it('keeps S3 notifications the receive function could not hand on, encrypted, with an alarm', () => {
     const id = logicalIdOf('IngestPipelineReceiveFailures', 'AWS::SQS::Queue');
-    expect(resources[id].Properties.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': [logicalIdOf('StorageDataKey', 'AWS::KMS::Key'), 'Arn'] });
+    expect(resources[id].Properties.KmsMasterKeyId).toEqual({
+      'Fn::GetAtt': [logicalIdOf('StorageDataKey', 'AWS::KMS::Key'), 'Arn'],
+    });
     template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
       FunctionName: { Ref: functions.receive.logicalId },
       MaximumRetryAttempts: 2,
@@ -282,12 +298,17 @@ describe('functions', () => {
     expect(vars[ENV.laSettings]).toBeUndefined();
   });
 
-  it.each(names)('%s maps stack traces to the TypeScript source (NODE_OPTIONS=--enable-source-maps, source map bundled)', (name) => {
-    expect(functions[name].props.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
-  });
+  it.each(names)(
+    '%s maps stack traces to the TypeScript source (NODE_OPTIONS=--enable-source-maps, source map bundled)',
+    (name) => {
+      expect(functions[name].props.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
+    },
+  );
 
   it('tells only the api the patterns function name (patterns naming itself would be a cycle)', () => {
-    expect(functions.api.props.Environment.Variables[ENV.patternsFunction]).toEqual({ Ref: functions.patterns.logicalId });
+    expect(functions.api.props.Environment.Variables[ENV.patternsFunction]).toEqual({
+      Ref: functions.patterns.logicalId,
+    });
     for (const name of ['receive', 'ingest', 'rollup', 'patterns'] as const) {
       expect(functions[name].props.Environment.Variables[ENV.patternsFunction]).toBeUndefined();
     }
@@ -313,7 +334,9 @@ describe('least privilege', () => {
 
   it('lets receive send to the ingest queue and read and write the table, and touch no bucket', () => {
     const statements = policyStatementsOfRole(roleOf('receive'));
-    expect(actionsOn(statements, logicalIdOf('IngestPipelineIngestQueue', 'AWS::SQS::Queue'))).toEqual(['sqs:SendMessage']);
+    expect(actionsOn(statements, logicalIdOf('IngestPipelineIngestQueue', 'AWS::SQS::Queue'))).toEqual([
+      'sqs:SendMessage',
+    ]);
     expect(actionsOn(statements, logicalIdOf('StorageTable', 'AWS::DynamoDB::Table'))).toEqual(
       expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:UpdateItem']),
     );
@@ -327,10 +350,12 @@ describe('least privilege', () => {
     for (const b of ['StorageRegisters', 'StorageQuarantine']) {
       expect(actionsOn(statements, bucket(b))).toEqual(expect.arrayContaining(['s3:GetObject', 's3:PutObject']));
     }
-    expect(actionsOn(statements, logicalIdOf('IngestPipelineRollupQueue', 'AWS::SQS::Queue'))).toEqual(['sqs:SendMessage']);
+    expect(actionsOn(statements, logicalIdOf('IngestPipelineRollupQueue', 'AWS::SQS::Queue'))).toEqual([
+      'sqs:SendMessage',
+    ]);
   });
 
-  it('lets the api put returns and read them (the presigned GET of a kept file carries the api\'s permissions), and invoke exactly the patterns function', () => {
+  it("lets the api put returns and read them (the presigned GET of a kept file carries the api's permissions), and invoke exactly the patterns function", () => {
     const statements = policyStatementsOfRole(roleOf('api'));
     expect(actionsOn(statements, bucket('StorageReturns'))).toEqual(expect.arrayContaining(['s3:PutObject']));
     // GET /v1/returns/{id}/file answers 303 to a GET presigned by the api: without GetObject S3 refuses it.
@@ -382,14 +407,19 @@ describe('api', () => {
       const isPublic = PUBLIC_ROUTES.some(([m, p]) => m === def.method && p === def.path);
       template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
         RouteKey: `${def.method} ${def.path}`,
-        ...(isPublic ? { AuthorizationType: 'NONE', AuthorizerId: Match.absent() } : { AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizer } }),
+        ...(isPublic
+          ? { AuthorizationType: 'NONE', AuthorizerId: Match.absent() }
+          : { AuthorizationType: 'JWT', AuthorizerId: { Ref: authorizer } }),
       });
     }
   });
 
-  it('throttles routes on their own: /health and the documents get a small allowance outside the API\'s, imports and pattern runs a low one', () => {
+  it("throttles routes on their own: /health and the documents get a small allowance outside the API's, imports and pattern runs a low one", () => {
     const stage = Object.values(template.findResources('AWS::ApiGatewayV2::Stage'))[0];
-    const settings = stage.Properties.RouteSettings as Record<string, { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }>;
+    const settings = stage.Properties.RouteSettings as Record<
+      string,
+      { ThrottlingRateLimit: number; ThrottlingBurstLimit: number }
+    >;
     expect(Object.keys(settings).sort()).toEqual(Object.keys(ROUTE_THROTTLES).sort());
     for (const [method, path] of PUBLIC_ROUTES) {
       expect(settings[`${method} ${path}`].ThrottlingRateLimit).toBeLessThanOrEqual(10);
@@ -443,9 +473,14 @@ describe('api', () => {
     expect(props).toMatchObject({
       StageName: '$default',
       AutoDeploy: true,
-      DefaultRouteSettings: { ThrottlingRateLimit: STAGE_THROTTLE.rateLimit, ThrottlingBurstLimit: STAGE_THROTTLE.burstLimit },
+      DefaultRouteSettings: {
+        ThrottlingRateLimit: STAGE_THROTTLE.rateLimit,
+        ThrottlingBurstLimit: STAGE_THROTTLE.burstLimit,
+      },
     });
-    expect(props.AccessLogSettings.DestinationArn).toEqual({ 'Fn::GetAtt': [logicalIdOf('ApiAccessLogs', 'AWS::Logs::LogGroup'), 'Arn'] });
+    expect(props.AccessLogSettings.DestinationArn).toEqual({
+      'Fn::GetAtt': [logicalIdOf('ApiAccessLogs', 'AWS::Logs::LogGroup'), 'Arn'],
+    });
     const format = JSON.parse(props.AccessLogSettings.Format) as Record<string, string>;
     expect(format.requestId).toBe('$context.requestId');
     expect(Object.values(format)).not.toContain('$context.path');
@@ -454,7 +489,9 @@ describe('api', () => {
 
 describe('auth', () => {
   it('creates the four role groups', () => {
-    const groups = Object.values(template.findResources('AWS::Cognito::UserPoolGroup')).map((g) => g.Properties.GroupName);
+    const groups = Object.values(template.findResources('AWS::Cognito::UserPoolGroup')).map(
+      (g) => g.Properties.GroupName,
+    );
     expect(groups.sort()).toEqual(['admin', 'la_officer', 'school', 'vsh']);
     expect(ROLE_GROUPS.map((g) => g.name).sort()).toEqual(groups);
   });
@@ -482,10 +519,18 @@ describe('auth', () => {
     const pool = Object.values(template.findResources('AWS::Cognito::UserPool'))[0];
     const schema = pool.Properties.Schema as any[];
     expect(schema).toContainEqual(
-      expect.objectContaining({ Name: 'la', AttributeDataType: 'String', StringAttributeConstraints: { MinLength: '3', MaxLength: '3' } }),
+      expect.objectContaining({
+        Name: 'la',
+        AttributeDataType: 'String',
+        StringAttributeConstraints: { MinLength: '3', MaxLength: '3' },
+      }),
     );
     expect(schema).toContainEqual(
-      expect.objectContaining({ Name: 'urn', AttributeDataType: 'String', StringAttributeConstraints: { MinLength: '6', MaxLength: '6' } }),
+      expect.objectContaining({
+        Name: 'urn',
+        AttributeDataType: 'String',
+        StringAttributeConstraints: { MinLength: '6', MaxLength: '6' },
+      }),
     );
   });
 
@@ -495,7 +540,9 @@ describe('auth', () => {
     expect(client.ReadAttributes).toEqual(expect.arrayContaining(['custom:la', 'custom:urn']));
     expect(client.WriteAttributes).not.toContain('custom:la');
     expect(client.WriteAttributes).not.toContain('custom:urn');
-    expect(client.ExplicitAuthFlows).toEqual(expect.arrayContaining(['ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH']));
+    expect(client.ExplicitAuthFlows).toEqual(
+      expect.arrayContaining(['ALLOW_USER_SRP_AUTH', 'ALLOW_REFRESH_TOKEN_AUTH']),
+    );
   });
 });
 
@@ -529,7 +576,9 @@ describe('monitoring', () => {
     (dlq) => {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         MetricName: 'ApproximateNumberOfMessagesVisible',
-        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalIdOf(dlq, 'AWS::SQS::Queue'), 'QueueName'] } }],
+        Dimensions: [
+          { Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalIdOf(dlq, 'AWS::SQS::Queue'), 'QueueName'] } },
+        ],
         Threshold: 1,
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
         AlarmActions: [topicRef()],
@@ -540,34 +589,51 @@ describe('monitoring', () => {
   it.each([
     [METRIC.ingestLag, 900],
     [METRIC.rollupAge, 900],
-  ])('alarms to the topic when the service metric %s (EMF, namespace AttendanceHub) passes %i seconds', (metricName, threshold) => {
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: metricName,
-      Namespace: METRICS_NAMESPACE,
-      Dimensions: [{ Name: 'service', Value: SERVICE_NAME }],
-      Statistic: 'Maximum',
-      Threshold: threshold,
-      ComparisonOperator: 'GreaterThanThreshold',
-      AlarmActions: [topicRef()],
-    });
-  });
+  ])(
+    'alarms to the topic when the service metric %s (EMF, namespace AttendanceHub) passes %i seconds',
+    (metricName, threshold) => {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: metricName,
+        Namespace: METRICS_NAMESPACE,
+        Dimensions: [{ Name: 'service', Value: SERVICE_NAME }],
+        Statistic: 'Maximum',
+        Threshold: threshold,
+        ComparisonOperator: 'GreaterThanThreshold',
+        AlarmActions: [topicRef()],
+      });
+    },
+  );
 
   it('alarms when more than half of at least ten returns in an hour are rejected', () => {
     const alarm = Object.values(template.findResources('AWS::CloudWatch::Alarm')).find((a) =>
-      (a.Properties.Metrics as any[] | undefined)?.some((m) => m.MetricStat?.Metric?.MetricName === METRIC.returnsRejected),
+      (a.Properties.Metrics as any[] | undefined)?.some(
+        (m) => m.MetricStat?.Metric?.MetricName === METRIC.returnsRejected,
+      ),
     );
-    expect(alarm?.Properties).toMatchObject({ Threshold: 50, ComparisonOperator: 'GreaterThanThreshold', AlarmActions: [topicRef()] });
+    expect(alarm?.Properties).toMatchObject({
+      Threshold: 50,
+      ComparisonOperator: 'GreaterThanThreshold',
+      AlarmActions: [topicRef()],
+    });
     const metrics = alarm?.Properties.Metrics as any[];
     expect(metrics.find((m) => m.Expression)?.Expression).toContain('>= 10');
-    expect(metrics.filter((m) => m.MetricStat).map((m) => [m.MetricStat.Metric.MetricName, m.MetricStat.Metric.Namespace, m.MetricStat.Stat]).sort()).toEqual([
+    expect(
+      metrics
+        .filter((m) => m.MetricStat)
+        .map((m) => [m.MetricStat.Metric.MetricName, m.MetricStat.Metric.Namespace, m.MetricStat.Stat])
+        .sort(),
+    ).toEqual([
       [METRIC.returnsAccepted, METRICS_NAMESPACE, 'Sum'],
       [METRIC.returnsRejected, METRICS_NAMESPACE, 'Sum'],
     ]);
   });
 
-  it('names the same metrics namespace and service in every function\'s Powertools environment', () => {
+  it("names the same metrics namespace and service in every function's Powertools environment", () => {
     for (const { props } of Object.values(functions)) {
-      expect(props.Environment.Variables).toMatchObject({ POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE, POWERTOOLS_SERVICE_NAME: SERVICE_NAME });
+      expect(props.Environment.Variables).toMatchObject({
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+      });
     }
   });
 
@@ -629,20 +695,29 @@ describe('notifications (issue 19)', () => {
   let fnId: string;
   beforeAll(() => {
     t = Template.fromStack(build(NOTIFY).stack);
-    const found = Object.keys(t.findResources('AWS::Lambda::Function')).filter((id) => id.startsWith('NotificationsFunction'));
+    const found = Object.keys(t.findResources('AWS::Lambda::Function')).filter((id) =>
+      id.startsWith('NotificationsFunction'),
+    );
     expect(found).toHaveLength(1);
     fnId = found[0];
   });
 
   it('is left out without a From address (no function, no identity, no schedule)', () => {
     expect(Object.keys(template.findResources('AWS::SES::EmailIdentity'))).toEqual([]);
-    expect(Object.keys(template.findResources('AWS::Lambda::Function')).filter((id) => id.startsWith('Notifications'))).toEqual([]);
+    expect(
+      Object.keys(template.findResources('AWS::Lambda::Function')).filter((id) => id.startsWith('Notifications')),
+    ).toEqual([]);
   });
 
   it('verifies the SES identity from context (a domain, or the From address itself)', () => {
     t.hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: 'hub.example.gov.uk' });
-    Template.fromStack(build({ notificationsFrom: 'attendance@hub.example.gov.uk' }).stack).hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: 'attendance@hub.example.gov.uk' });
-    expect(() => build({ notificationsFrom: 'someone@elsewhere.example', sesIdentity: 'hub.example.gov.uk' })).toThrow(/not an address at the SES identity/);
+    Template.fromStack(build({ notificationsFrom: 'attendance@hub.example.gov.uk' }).stack).hasResourceProperties(
+      'AWS::SES::EmailIdentity',
+      { EmailIdentity: 'attendance@hub.example.gov.uk' },
+    );
+    expect(() => build({ notificationsFrom: 'someone@elsewhere.example', sesIdentity: 'hub.example.gov.uk' })).toThrow(
+      /not an address at the SES identity/,
+    );
   });
 
   it('lets the function send e-mail as that identity only, and nothing else in SES', () => {
@@ -657,7 +732,10 @@ describe('notifications (issue 19)', () => {
   });
 
   it('runs immediate alerts every 15 minutes in the school day and the digest at 16:00, weekdays, Europe/London', () => {
-    for (const [expression, run] of [['cron(0/15 7-18 ? * MON-FRI *)', 'immediate'], ['cron(0 16 ? * MON-FRI *)', 'digest']]) {
+    for (const [expression, run] of [
+      ['cron(0/15 7-18 ? * MON-FRI *)', 'immediate'],
+      ['cron(0 16 ? * MON-FRI *)', 'digest'],
+    ]) {
       t.hasResourceProperties('AWS::Scheduler::Schedule', {
         ScheduleExpression: expression,
         ScheduleExpressionTimezone: 'Europe/London',
@@ -676,18 +754,31 @@ describe('notifications (issue 19)', () => {
     t.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
       FunctionName: { Ref: fnId },
       MaximumRetryAttempts: 2,
-      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('^NotificationsFailures'), 'Arn'] } } },
+      DestinationConfig: {
+        OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('^NotificationsFailures'), 'Arn'] } },
+      },
     });
     t.hasResourceProperties('AWS::SQS::Queue', { KmsMasterKeyId: Match.anyValue(), MessageRetentionPeriod: 1209600 });
   });
 
-  it('alarms on the function\'s errors, failed runs and repeated send failures', () => {
-    t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'Errors', Namespace: 'AWS/Lambda', Dimensions: [{ Name: 'FunctionName', Value: { Ref: fnId } }] });
+  it("alarms on the function's errors, failed runs and repeated send failures", () => {
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Errors',
+      Namespace: 'AWS/Lambda',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: fnId } }],
+    });
     t.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'ApproximateNumberOfMessagesVisible',
-      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^NotificationsFailures'), 'QueueName'] } }],
+      Dimensions: [
+        { Name: 'QueueName', Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^NotificationsFailures'), 'QueueName'] } },
+      ],
     });
-    t.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: METRIC.notificationsFailed, Namespace: METRICS_NAMESPACE, Statistic: 'Sum', Threshold: 5 });
+    t.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: METRIC.notificationsFailed,
+      Namespace: METRICS_NAMESPACE,
+      Statistic: 'Sum',
+      Threshold: 5,
+    });
   });
 
   it('passes cdk-nag with notifications on', () => {

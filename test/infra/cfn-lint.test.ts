@@ -32,7 +32,9 @@ let found: string | undefined;
 
 function cfnLintBinary(): string {
   if (found) return found;
-  const candidates = [process.env.CFN_LINT, 'cfn-lint', '/root/.pyenv/shims/cfn-lint'].filter((c): c is string => Boolean(c));
+  const candidates = [process.env.CFN_LINT, 'cfn-lint', '/root/.pyenv/shims/cfn-lint'].filter((c): c is string =>
+    Boolean(c),
+  );
   for (const c of candidates) {
     const r = spawnSync(c, ['--version'], { encoding: 'utf8' });
     if (r.status === 0) return (found = c);
@@ -52,7 +54,8 @@ function lint(templatePath: string): Finding[] {
   return JSON.parse(out) as Finding[];
 }
 
-const errorsOf = (findings: Finding[]) => findings.filter((f) => f.Level === 'Error').map((f) => `${f.Rule.Id} ${f.Location.Path.join('/')}: ${f.Message}`);
+const errorsOf = (findings: Finding[]) =>
+  findings.filter((f) => f.Level === 'Error').map((f) => `${f.Rule.Id} ${f.Location.Path.join('/')}: ${f.Message}`);
 
 let dir: string;
 let templatePath: string;
@@ -62,7 +65,10 @@ beforeAll(() => {
   const context = JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8')).context as Record<string, unknown>;
   // With the optional notifications (SES identity, schedules) on, so every resource the stack can have is linted.
   const notifications = { notificationsFrom: 'attendance@hub.example.gov.uk', sesIdentity: 'hub.example.gov.uk' };
-  const { app, stack } = buildAttendanceHubApp({ outdir: join(dir, 'cdk.out'), context: { ...context, 'aws:cdk:bundling-stacks': [], ...notifications } });
+  const { app, stack } = buildAttendanceHubApp({
+    outdir: join(dir, 'cdk.out'),
+    context: { ...context, 'aws:cdk:bundling-stacks': [], ...notifications },
+  });
   templatePath = app.synth().getStackByName(stack.stackName).templateFullPath;
 });
 afterAll(() => {
@@ -71,7 +77,9 @@ afterAll(() => {
 
 describe('cfn-lint', () => {
   it(`is installed at the pinned version ${CFN_LINT_VERSION}`, () => {
-    expect(execFileSync(cfnLintBinary(), ['--version'], { encoding: 'utf8' }).trim()).toBe(`cfn-lint ${CFN_LINT_VERSION}`);
+    expect(execFileSync(cfnLintBinary(), ['--version'], { encoding: 'utf8' }).trim()).toBe(
+      `cfn-lint ${CFN_LINT_VERSION}`,
+    );
   });
 
   it(`finds 0 errors in the synthesised stack (${REGIONS.join(', ')})`, () => {
@@ -79,8 +87,12 @@ describe('cfn-lint', () => {
   }, 120_000);
 
   it('is active: a Lambda runtime and a stage property CloudFormation does not know are errors', () => {
-    const template = JSON.parse(readFileSync(templatePath, 'utf8')) as { Resources: Record<string, { Type: string; Properties: Record<string, any> }> };
-    const fn = Object.values(template.Resources).find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Runtime?.startsWith('nodejs'));
+    const template = JSON.parse(readFileSync(templatePath, 'utf8')) as {
+      Resources: Record<string, { Type: string; Properties: Record<string, any> }>;
+    };
+    const fn = Object.values(template.Resources).find(
+      (r) => r.Type === 'AWS::Lambda::Function' && r.Properties.Runtime?.startsWith('nodejs'),
+    );
     const stage = Object.values(template.Resources).find((r) => r.Type === 'AWS::ApiGatewayV2::Stage');
     if (!fn || !stage) throw new Error('the stack has no Node.js function or no HTTP API stage');
     fn.Properties.Runtime = 'nodejs99.x';

@@ -13,10 +13,16 @@ import { ESBUILD_TARGET, PROJECT_ROOT, RUNTIME } from '../../lib/function-with-l
 
 const pkg = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { engines: { node: string } };
 const lock = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package-lock.json'), 'utf8')) as {
-  packages: Record<string, { version?: string; engines?: { node?: string } | string[]; optional?: boolean; os?: string[]; cpu?: string[] }>;
+  packages: Record<
+    string,
+    { version?: string; engines?: { node?: string } | string[]; optional?: boolean; os?: string[]; cpu?: string[] }
+  >;
 };
 const engines = pkg.engines.node;
-const supported = [...engines.split('||').map((r) => semver.minVersion(r.trim())?.version as string), process.versions.node];
+const supported = [
+  ...engines.split('||').map((r) => semver.minVersion(r.trim())?.version as string),
+  process.versions.node,
+];
 
 describe('one Node line', () => {
   it(`declares engines ${engines}: a Node 20 line (local, CI) and the Lambda runtime's line`, () => {
@@ -25,8 +31,16 @@ describe('one Node line', () => {
     expect(ESBUILD_TARGET).toBe(`node${lambdaMajor}`);
     expect(semver.intersects(engines, `${lambdaMajor}.x`)).toBe(true);
     expect(semver.intersects(engines, '20.x')).toBe(true);
-    expect(supported.slice(0, 2).map((v) => semver.major(v)).sort()).toEqual([20, lambdaMajor]);
-    expect(semver.satisfies(process.versions.node, engines), `this Node (${process.versions.node}) is not one the project supports`).toBe(true);
+    expect(
+      supported
+        .slice(0, 2)
+        .map((v) => semver.major(v))
+        .sort(),
+    ).toEqual([20, lambdaMajor]);
+    expect(
+      semver.satisfies(process.versions.node, engines),
+      `this Node (${process.versions.node}) is not one the project supports`,
+    ).toBe(true);
   });
 
   it.each(supported)('every locked dependency accepts Node %s (no EBADENGINE from npm ci)', (version) => {
@@ -35,7 +49,8 @@ describe('one Node line', () => {
       const range = info.engines && !Array.isArray(info.engines) ? info.engines.node : undefined;
       // Optional platform packages (wasm, other CPUs) are never installed here, so never checked by npm.
       if (!path || !range || (info.optional && (info.cpu || info.os))) continue;
-      if (!semver.satisfies(version, range, { includePrerelease: true })) refused.push(`${path.replace(/^.*node_modules\//, '')}@${info.version} wants node ${range}`);
+      if (!semver.satisfies(version, range, { includePrerelease: true }))
+        refused.push(`${path.replace(/^.*node_modules\//, '')}@${info.version} wants node ${range}`);
     }
     expect(refused).toEqual([]);
   });

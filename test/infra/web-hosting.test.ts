@@ -10,11 +10,16 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildAttendanceHubApp } from '../../lib/attendance-hub-app.js';
 import { PROJECT_ROOT } from '../../lib/function-with-log-group.js';
 
-const CDK_JSON_CONTEXT = JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8')).context as Record<string, unknown>;
+const CDK_JSON_CONTEXT = JSON.parse(readFileSync(join(PROJECT_ROOT, 'cdk.json'), 'utf8')).context as Record<
+  string,
+  unknown
+>;
 let template: Template;
 
 beforeAll(() => {
-  const { stack } = buildAttendanceHubApp({ context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [], laCode: '201' } });
+  const { stack } = buildAttendanceHubApp({
+    context: { ...CDK_JSON_CONTEXT, 'aws:cdk:bundling-stacks': [], laCode: '201' },
+  });
   template = Template.fromStack(stack);
 });
 
@@ -32,7 +37,8 @@ describe('web hosting', () => {
   });
 
   it('sends a content security policy allowing only its own scripts, HSTS and no framing', () => {
-    const policy = Object.values(template.findResources('AWS::CloudFront::ResponseHeadersPolicy'))[0].Properties.ResponseHeadersPolicyConfig.SecurityHeadersConfig;
+    const policy = Object.values(template.findResources('AWS::CloudFront::ResponseHeadersPolicy'))[0].Properties
+      .ResponseHeadersPolicyConfig.SecurityHeadersConfig;
     expect(policy.ContentSecurityPolicy.ContentSecurityPolicy).toMatch(/script-src 'self';/);
     expect(policy.FrameOptions.FrameOption).toBe('DENY');
     expect(policy.StrictTransportSecurity.AccessControlMaxAgeSec).toBeGreaterThanOrEqual(31_536_000);
@@ -45,7 +51,8 @@ describe('web hosting', () => {
     // The app's files and config.json (a JSON source whose markers are the deployed values).
     expect(props.SourceObjectKeys).toHaveLength(2);
     const markers = JSON.stringify(props.SourceMarkers);
-    for (const value of ['ApiEndpoint', 'AuthUserPoolManagedLogin', 'AuthUserPoolApiClient', 'WebDistribution']) expect(markers).toContain(value);
+    for (const value of ['ApiEndpoint', 'AuthUserPoolManagedLogin', 'AuthUserPoolApiClient', 'WebDistribution'])
+      expect(markers).toContain(value);
     expect(props.DistributionPaths).toEqual(['/*']);
     expect(props.SystemMetadata).toEqual({ 'cache-control': 'no-cache' });
   });
@@ -53,7 +60,10 @@ describe('web hosting', () => {
 
 describe('Cognito managed login', () => {
   it('has a managed-login domain (the newer pages) with branding', () => {
-    template.hasResourceProperties('AWS::Cognito::UserPoolDomain', { Domain: 'attendance-hub-201', ManagedLoginVersion: 2 });
+    template.hasResourceProperties('AWS::Cognito::UserPoolDomain', {
+      Domain: 'attendance-hub-201',
+      ManagedLoginVersion: 2,
+    });
     template.resourceCountIs('AWS::Cognito::ManagedLoginBranding', 1);
   });
 

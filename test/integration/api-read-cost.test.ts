@@ -64,11 +64,18 @@ async function measure(schools: number): Promise<Record<Read, Counted>> {
     expect((await svc.request('GET', view, { token: officer })).status).toBe(200);
     expect((await svc.request('GET', metrics, { token: officer })).status).toBe(200);
     const out = {} as Record<Read, Counted>;
-    for (const [read, path] of [['pupil_view', view], ['pa_page', list], ['la_metrics_by_cohort', metrics]] as const) {
+    for (const [read, path] of [
+      ['pupil_view', view],
+      ['pa_page', list],
+      ['la_metrics_by_cohort', metrics],
+    ] as const) {
       const { counts, body } = await metered(svc, path, officer);
       out[read] = {
-        dynamo: counts.dynamo.requests, s3: counts.s3.requests, readUnits: counts.dynamo.readUnits,
-        writeUnits: counts.dynamo.writeUnits + counts.dynamo.indexWriteUnits, listed: read === 'pa_page' ? body.total : 0,
+        dynamo: counts.dynamo.requests,
+        s3: counts.s3.requests,
+        readUnits: counts.dynamo.readUnits,
+        writeUnits: counts.dynamo.writeUnits + counts.dynamo.indexWriteUnits,
+        listed: read === 'pa_page' ? body.total : 0,
       };
     }
     return out;

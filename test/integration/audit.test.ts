@@ -15,7 +15,10 @@ beforeAll(async () => {
   admin = await svc.token('admin', { sub: 'admin-1' });
   officer = await svc.token('la_officer', { sub: 'officer-1' });
   school = await svc.token('school', { urn: URN, sub: 'school-office-1' });
-  await svc.request('POST', '/v1/returns', { token: school, body: returnCsv([{ urn: URN, upn, date: '2025-09-01', am: '/', pm: 'N' }]) });
+  await svc.request('POST', '/v1/returns', {
+    token: school,
+    body: returnCsv([{ urn: URN, upn, date: '2025-09-01', am: '/', pm: 'N' }]),
+  });
   await svc.settle();
   await svc.request('GET', `/v1/pupils/${upn}?academicYear=2025`, { token: officer });
   await svc.request('GET', `/v1/pupils/${upnFor(8)}?academicYear=2025`, { token: officer });
@@ -27,11 +30,19 @@ describe('audit log', () => {
     const res = await svc.request('GET', '/v1/audit', { token: admin });
     expect(res.status).toBe(200);
     const items = res.json().items as Array<Record<string, unknown>>;
-    expect(items).toEqual(expect.arrayContaining([
-      expect.objectContaining({ sub: 'school-office-1', role: 'school', action: 'upload_return', outcome: 'received', urn: URN }),
-      expect.objectContaining({ sub: 'officer-1', role: 'la_officer', action: 'read_pupil', upn, outcome: 'ok' }),
-      expect.objectContaining({ sub: 'officer-1', action: 'read_pupil', upn: upnFor(8), outcome: 'not_found' }),
-    ]));
+    expect(items).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          sub: 'school-office-1',
+          role: 'school',
+          action: 'upload_return',
+          outcome: 'received',
+          urn: URN,
+        }),
+        expect.objectContaining({ sub: 'officer-1', role: 'la_officer', action: 'read_pupil', upn, outcome: 'ok' }),
+        expect.objectContaining({ sub: 'officer-1', action: 'read_pupil', upn: upnFor(8), outcome: 'not_found' }),
+      ]),
+    );
     expect(items.every((e) => typeof e.at === 'string')).toBe(true);
   });
 

@@ -32,12 +32,14 @@ async function counted<T>(work: () => Promise<T>): Promise<{ result: T; requests
 
 describe('reads asked together', () => {
   it('go as one batch of the distinct keys, each caller with its own copy, a missing item undefined', async () => {
-    const { result, requests } = await counted(() => Promise.all([
-      table.getItem<{ n: number; tags?: string[] }>({ pk: 'BATCHED#1', sk: 'A' }),
-      table.getItem<{ n: number }>({ pk: 'BATCHED#1', sk: 'B' }, false),
-      table.getItem({ pk: 'BATCHED#1', sk: 'NONE' }),
-      table.getItem<{ n: number; tags?: string[] }>({ pk: 'BATCHED#1', sk: 'A' }),
-    ]));
+    const { result, requests } = await counted(() =>
+      Promise.all([
+        table.getItem<{ n: number; tags?: string[] }>({ pk: 'BATCHED#1', sk: 'A' }),
+        table.getItem<{ n: number }>({ pk: 'BATCHED#1', sk: 'B' }, false),
+        table.getItem({ pk: 'BATCHED#1', sk: 'NONE' }),
+        table.getItem<{ n: number; tags?: string[] }>({ pk: 'BATCHED#1', sk: 'A' }),
+      ]),
+    );
     const [a, b, none, again] = result;
     expect(requests).toEqual({ BatchGetItem: 1 });
     expect([a?.n, b?.n, none, again?.n]).toEqual([1, 2, undefined, 1]);

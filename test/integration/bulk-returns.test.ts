@@ -35,9 +35,14 @@ const upnOf = (s: School, p: number) => upnFor(p + 1, '999', s.estab);
 
 function dayRows(s: School, d: number): ReturnRowInput[] {
   return Array.from({ length: PUPILS }, (_, p) => ({
-    urn: s.urn, upn: upnOf(s, p), date: DAYS[d],
-    am: (p + d) % 7 === 0 ? 'I' : '/', pm: (p * (d + 1)) % 11 === 3 ? 'N' : '/',
-    forename: `Pupil${p}`, surname: 'Tester', year_group: String(3 + (p % 4)),
+    urn: s.urn,
+    upn: upnOf(s, p),
+    date: DAYS[d],
+    am: (p + d) % 7 === 0 ? 'I' : '/',
+    pm: (p * (d + 1)) % 11 === 3 ? 'N' : '/',
+    forename: `Pupil${p}`,
+    surname: 'Tester',
+    year_group: String(3 + (p % 4)),
   }));
 }
 
@@ -49,10 +54,12 @@ function files(s: School): string[] {
   const out: string[] = [];
   for (let d = 0; d < 5; d++) out.push(returnCsv(dayRows(s, d)));
   // The correction: pupil 3's morning of day 2 was an unauthorised absence, pupil 4's afternoon illness.
-  out.push(returnCsv([
-    { urn: s.urn, upn: upnOf(s, 3), date: DAYS[1], am: 'O', pm: '/' },
-    { urn: s.urn, upn: upnOf(s, 4), date: DAYS[1], am: '/', pm: 'I' },
-  ]));
+  out.push(
+    returnCsv([
+      { urn: s.urn, upn: upnOf(s, 3), date: DAYS[1], am: 'O', pm: '/' },
+      { urn: s.urn, upn: upnOf(s, 4), date: DAYS[1], am: '/', pm: 'I' },
+    ]),
+  );
   out.push('urn,upn,date\nnot,a,return\n');
   for (let d = 5; d < 10; d++) {
     const rows = dayRows(s, d);
@@ -71,14 +78,24 @@ async function receive(s: School, i: number, csv: string): Promise<void> {
   const { putBlob } = await import('../../shared/store/blobs.js');
   const receivedAt = new Date(Date.UTC(2025, 8, 8, 16, i)).toISOString();
   await putBlob(process.env.RETURNS_BUCKET as string, keyOf(s, i), csv, 'text/csv');
-  await createReturn({ returnId: returnIdOf(s, i), urn: s.urn, status: 'received', format: 'csv', receivedAt, uploadedBy: { sub: `school-${s.urn}`, role: 'school', urn: s.urn }, objectKey: keyOf(s, i) });
+  await createReturn({
+    returnId: returnIdOf(s, i),
+    urn: s.urn,
+    status: 'received',
+    format: 'csv',
+    receivedAt,
+    uploadedBy: { sub: `school-${s.urn}`, role: 'school', urn: s.urn },
+    objectKey: keyOf(s, i),
+  });
 }
 
 /** Process file i's queue message; a redelivery (as the ingest handler does it) without the later returns. */
 async function deliver(s: School, i: number, redelivery = false) {
   const { processReturn } = await import('../../shared/app/apply-return.js');
   const { storedIngest } = await import('../../shared/app/wiring.js');
-  return processReturn(storedIngest, returnIdOf(s, i), process.env.RETURNS_BUCKET as string, keyOf(s, i), { batch: !redelivery });
+  return processReturn(storedIngest, returnIdOf(s, i), process.env.RETURNS_BUCKET as string, keyOf(s, i), {
+    batch: !redelivery,
+  });
 }
 
 /** Every S3 object key written while `work` runs. */
@@ -122,16 +139,33 @@ async function stateOf(s: School) {
     expect(res.status).toBe(200);
     pupils.push(res.json());
   }
-  const sessions = (await svc.request('GET', `/v1/pupils/${upnOf(s, 3)}/sessions?from=${DAYS[1]}&to=${DAYS[1]}`, { token: officer })).json();
-  const metrics = (await svc.request('GET', `/v1/metrics?scope=school&urn=${s.urn}&groupBy=year_group&from=2025-08-01&to=2026-07-31`, { token: officer })).json();
+  const sessions = (
+    await svc.request('GET', `/v1/pupils/${upnOf(s, 3)}/sessions?from=${DAYS[1]}&to=${DAYS[1]}`, { token: officer })
+  ).json();
+  const metrics = (
+    await svc.request('GET', `/v1/metrics?scope=school&urn=${s.urn}&groupBy=year_group&from=2025-08-01&to=2026-07-31`, {
+      token: officer,
+    })
+  ).json();
   const register = await loadRegister(s.urn, 2025);
   const { computedAt: _c, ...duties } = (await getSchoolDuties(s.urn, 2025)) ?? { computedAt: '' };
   const view = await getSchoolView(s.urn, 2025);
   const state = {
-    returns, pupils, sessions, metrics, duties, view,
-    register: { version: register.version, applied: register.appliedReturns.length, pupils: [...register.pupils.values()] },
+    returns,
+    pupils,
+    sessions,
+    metrics,
+    duties,
+    view,
+    register: {
+      version: register.version,
+      applied: register.appliedReturns.length,
+      pupils: [...register.pupils.values()],
+    },
   };
-  let text = JSON.stringify(state).replaceAll(s.urn, ONE_BY_ONE.urn).replaceAll(returnIdOf(s, 0).slice(0, -2), returnIdOf(ONE_BY_ONE, 0).slice(0, -2));
+  let text = JSON.stringify(state)
+    .replaceAll(s.urn, ONE_BY_ONE.urn)
+    .replaceAll(returnIdOf(s, 0).slice(0, -2), returnIdOf(ONE_BY_ONE, 0).slice(0, -2));
   for (let p = 0; p <= PUPILS; p++) text = text.replaceAll(upnOf(s, p), upnOf(ONE_BY_ONE, p));
   // Lists of records in a canonical order: rows ordered by UPN (and cells built in that order) come
   // out in another order once renamed, since the UPNs' check letters differ.
@@ -143,14 +177,16 @@ async function stateOf(s: School) {
 function canonical(x: unknown): unknown {
   if (Array.isArray(x)) {
     const items = x.map(canonical);
-    if (items.every((i) => i !== null && typeof i === 'object')) items.sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
+    if (items.every((i) => i !== null && typeof i === 'object'))
+      items.sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
     return items;
   }
-  if (x !== null && typeof x === 'object') return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, canonical(v)]));
+  if (x !== null && typeof x === 'object')
+    return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, canonical(v)]));
   return x;
 }
 
-describe('a school\'s files sent at once', () => {
+describe("a school's files sent at once", () => {
   it('end in exactly the state of sending them one by one, with one register write and one derivation', async () => {
     const oneByOne = files(ONE_BY_ONE);
     const byOnePuts = await putsDuring(async () => {
@@ -189,20 +225,33 @@ describe('a school\'s files sent at once', () => {
     expect((expected.view as { pupils?: unknown[] }).pupils).toHaveLength(PUPILS);
     expect(expected.register.pupils).toHaveLength(PUPILS);
     // The school view's version counts derivations; everything else must be the same.
-    expect({ ...actual, view: { ...actual.view, version: undefined } }).toEqual({ ...expected, view: { ...expected.view, version: undefined } });
+    expect({ ...actual, view: { ...actual.view, version: undefined } }).toEqual({
+      ...expected,
+      view: { ...expected.view, version: undefined },
+    });
 
     // The correction inside the batch wins over day 2's file; the broken file is rejected whole and
     // the files after it apply; the bad row is a row error of its own file only.
     expect(actual.sessions.sessions.find((x: { session: string }) => x.session === 'AM').code).toBe('O');
     expect(actual.returns.map((r: { status?: string }) => r.status)).toEqual([
-      'accepted', 'accepted', 'accepted', 'accepted', 'accepted', 'accepted', 'rejected',
-      'accepted', 'accepted_with_errors', 'accepted', 'accepted', 'accepted',
+      'accepted',
+      'accepted',
+      'accepted',
+      'accepted',
+      'accepted',
+      'accepted',
+      'rejected',
+      'accepted',
+      'accepted_with_errors',
+      'accepted',
+      'accepted',
+      'accepted',
     ]);
     expect(actual.returns[8].counts).toEqual({ rows: PUPILS + 1, accepted: PUPILS, rejected: 1 });
     expect(actual.register.applied).toBe(11);
   });
 
-  it('converges after a crash half-way through the batch and the queue\'s redelivery', async () => {
+  it("converges after a crash half-way through the batch and the queue's redelivery", async () => {
     const sent = files(CRASHED);
     for (let i = 0; i < sent.length; i++) await receive(CRASHED, i, sent[i]);
     // The fault: the third return's outcome cannot be recorded (the process dies there).
@@ -212,7 +261,12 @@ describe('a school\'s files sent at once', () => {
     stack.add(
       (next) => async (args) => {
         const text = JSON.stringify(args.input);
-        if (text.includes('"#status"') && /"accepted(_with_errors)?"/.test(text) && text.includes('processedAt') && ++outcomes === 3) {
+        if (
+          text.includes('"#status"') &&
+          /"accepted(_with_errors)?"/.test(text) &&
+          text.includes('processedAt') &&
+          ++outcomes === 3
+        ) {
           throw new Error('injected crash');
         }
         return next(args);
@@ -230,10 +284,13 @@ describe('a school\'s files sent at once', () => {
 
     const expected = await stateOf(ONE_BY_ONE);
     const actual = await stateOf(CRASHED);
-    expect({ ...actual, view: { ...actual.view, version: undefined } }).toEqual({ ...expected, view: { ...expected.view, version: undefined } });
+    expect({ ...actual, view: { ...actual.view, version: undefined } }).toEqual({
+      ...expected,
+      view: { ...expected.view, version: undefined },
+    });
   });
 
-  it('treats a pupil an earlier file of the batch joined as the school\'s own, as one by one would', async () => {
+  it("treats a pupil an earlier file of the batch joined as the school's own, as one by one would", async () => {
     // Another school holds the pupil; this school's first file agrees with the record (so the pupil
     // joins), its second names nobody. Alone, the second would find the pupil the school's own.
     const holder: School = { urn: '820001', estab: '3201' };
@@ -248,8 +305,13 @@ describe('a school\'s files sent at once', () => {
     expect(outcome).toMatchObject({ status: 'accepted', batched: [returnIdOf(joiner, 1)] });
     await svc.settle();
     const { getReturn } = await import('../../shared/store/returns.js');
-    expect(await getReturn(returnIdOf(joiner, 1))).toMatchObject({ status: 'accepted', counts: { rows: 1, accepted: 1, rejected: 0 } });
-    const sessions = (await svc.request('GET', `/v1/pupils/${upn}/sessions?from=${DAYS[2]}&to=${DAYS[2]}`, { token: officer })).json().sessions;
+    expect(await getReturn(returnIdOf(joiner, 1))).toMatchObject({
+      status: 'accepted',
+      counts: { rows: 1, accepted: 1, rejected: 0 },
+    });
+    const sessions = (
+      await svc.request('GET', `/v1/pupils/${upn}/sessions?from=${DAYS[2]}&to=${DAYS[2]}`, { token: officer })
+    ).json().sessions;
     expect(sessions.find((x: { session: string }) => x.session === 'AM').code).toBe('O');
   });
 });

@@ -15,8 +15,14 @@ import { returnCsv, upnFor, weekdays } from '../support/returns.js';
 import { startTestService, type TestService } from './harness.js';
 
 const ICS = readFileSync(new URL('../fixtures/formats/sheffield_school_holidays.ics', import.meta.url));
-const PUBLISHED = JSON.parse(readFileSync(new URL('../fixtures/formats/sheffield_term_dates.json', import.meta.url), 'utf8')) as {
-  academic_years: Array<{ name: string; bank_holidays: string[]; school_holidays: Array<{ start: string; end: string; label: string }> }>;
+const PUBLISHED = JSON.parse(
+  readFileSync(new URL('../fixtures/formats/sheffield_term_dates.json', import.meta.url), 'utf8'),
+) as {
+  academic_years: Array<{
+    name: string;
+    bank_holidays: string[];
+    school_holidays: Array<{ start: string; end: string; label: string }>;
+  }>;
 };
 
 const NO_REGISTER = '400001'; // in the registry, no returns yet
@@ -35,7 +41,9 @@ beforeAll(async () => {
     `${NO_REGISTER},999,2101,Brook Primary School,Primary,Community school,Open`,
     `${WITH_REGISTER},999,2102,Dale Primary School,Primary,Community school,Open`,
   ].join('\n');
-  expect((await svc.request('POST', '/v1/schools', { token: admin, body: gias, contentType: 'text/csv' })).status).toBe(200);
+  expect((await svc.request('POST', '/v1/schools', { token: admin, body: gias, contentType: 'text/csv' })).status).toBe(
+    200,
+  );
 });
 afterAll(async () => svc?.stop());
 
@@ -49,7 +57,7 @@ async function schoolBreaks(urn: string, year: number): Promise<Break[]> {
 
 const span = (b: Break) => [b.start, b.end, b.label];
 
-describe('the LA calendar: a real LA\'s ICS', () => {
+describe("the LA calendar: a real LA's ICS", () => {
   let importId: string;
 
   it('imports every event of the shipped Sheffield ICS, reporting the academic years it covers', async () => {
@@ -58,7 +66,11 @@ describe('the LA calendar: a real LA\'s ICS', () => {
     const report = res.json();
     importId = report.importId;
     expect(report).toMatchObject({
-      format: 'ics', mode: 'replace', counts: { records: 45, imported: 45, rejected: 0, skipped: 0 }, errors: [], warnings: [],
+      format: 'ics',
+      mode: 'replace',
+      counts: { records: 45, imported: 45, rejected: 0, skipped: 0 },
+      errors: [],
+      warnings: [],
       calendars: [{ urn: null, imported: 45, academicYears: [2025, 2026, 2027], closures: 45 }],
     });
   });
@@ -88,13 +100,19 @@ describe('the LA calendar: a real LA\'s ICS', () => {
       const year = Number(published.name.slice(0, 4));
       const breaks = await schoolBreaks(NO_REGISTER, year);
       for (const h of published.school_holidays) {
-        expect(breaks.filter((b) => b.start <= h.start && h.end <= b.end), `${published.name} ${h.label} ${h.start}`).toHaveLength(1);
+        expect(
+          breaks.filter((b) => b.start <= h.start && h.end <= b.end),
+          `${published.name} ${h.label} ${h.start}`,
+        ).toHaveLength(1);
       }
       const closed = (d: string) =>
-        isWeekend(d) || bankHolidays.has(d) || published.bank_holidays.includes(d)
-        || PUBLISHED.academic_years.some((y) => y.school_holidays.some((h) => h.start <= d && d <= h.end));
+        isWeekend(d) ||
+        bankHolidays.has(d) ||
+        published.bank_holidays.includes(d) ||
+        PUBLISHED.academic_years.some((y) => y.school_holidays.some((h) => h.start <= d && d <= h.end));
       for (const b of breaks) {
-        for (let d = b.start; d <= b.end; d = addDays(d, 1)) expect(closed(d), `${published.name}: ${d} in break ${b.start}..${b.end}`).toBe(true);
+        for (let d = b.start; d <= b.end; d = addDays(d, 1))
+          expect(closed(d), `${published.name}: ${d} in break ${b.start}..${b.end}`).toBe(true);
       }
     }
   });
@@ -103,7 +121,9 @@ describe('the LA calendar: a real LA\'s ICS', () => {
     const before = await schoolBreaks(NO_REGISTER, 2026);
     const res = await svc.request('POST', '/v1/calendars', { token: admin, body: ICS, contentType: 'text/calendar' });
     expect(res.status).toBe(201);
-    expect(res.json().calendars).toEqual([{ urn: null, imported: 45, academicYears: [2025, 2026, 2027], closures: 45 }]);
+    expect(res.json().calendars).toEqual([
+      { urn: null, imported: 45, academicYears: [2025, 2026, 2027], closures: 45 },
+    ]);
     expect(await schoolBreaks(NO_REGISTER, 2026)).toEqual(before);
   });
 });
@@ -125,7 +145,7 @@ describe('a school with registers: its own closures win for the dates its regist
     await svc.settle();
   });
 
-  it('shows its own half term and INSET day, not the LA\'s half term, and the LA\'s dates after its register ends', async () => {
+  it("shows its own half term and INSET day, not the LA's half term, and the LA's dates after its register ends", async () => {
     const res = await svc.request('GET', `/v1/schools/${WITH_REGISTER}?academicYear=2025`, { token: admin });
     const school = res.json();
     expect(school.calendar).toMatchObject({ registerCoversTo: '2025-12-19', ownCalendar: false, laCalendar: true });
@@ -142,9 +162,11 @@ describe('a school with registers: its own closures win for the dates its regist
     ]);
   });
 
-  it('lets the school itself read its breaks, but not another school\'s', async () => {
+  it("lets the school itself read its breaks, but not another school's", async () => {
     const token = await svc.token('school', { urn: WITH_REGISTER });
-    expect((await svc.request('GET', `/v1/schools/${WITH_REGISTER}?academicYear=2025`, { token })).json().breaks).toHaveLength(9);
+    expect(
+      (await svc.request('GET', `/v1/schools/${WITH_REGISTER}?academicYear=2025`, { token })).json().breaks,
+    ).toHaveLength(9);
     expect((await svc.request('GET', `/v1/schools/${NO_REGISTER}?academicYear=2025`, { token })).status).toBe(404);
   });
 });
@@ -157,11 +179,23 @@ describe("a school's own calendar", () => {
       '2025-12-13,2026-01-04,Christmas,',
       '2026-02-07,2026-02-15,February half term,',
     ].join('\n');
-    const res = await svc.request('POST', `/v1/calendars?urn=${ACADEMY}`, { token: admin, body: csv, contentType: 'text/csv' });
+    const res = await svc.request('POST', `/v1/calendars?urn=${ACADEMY}`, {
+      token: admin,
+      body: csv,
+      contentType: 'text/csv',
+    });
     expect(res.status, res.text).toBe(201);
-    expect(res.json()).toMatchObject({ format: 'csv', counts: { records: 3, imported: 3, rejected: 0, skipped: 0 }, calendars: [{ urn: ACADEMY, imported: 3, academicYears: [2025], closures: 3 }] });
+    expect(res.json()).toMatchObject({
+      format: 'csv',
+      counts: { records: 3, imported: 3, rejected: 0, skipped: 0 },
+      calendars: [{ urn: ACADEMY, imported: 3, academicYears: [2025], closures: 3 }],
+    });
     const school = (await svc.request('GET', `/v1/schools/${ACADEMY}?academicYear=2025`, { token: admin })).json();
-    expect(school).toMatchObject({ urn: ACADEMY, inRegistry: false, calendar: { ownCalendar: true, laCalendar: true, registerCoversTo: null } });
+    expect(school).toMatchObject({
+      urn: ACADEMY,
+      inRegistry: false,
+      calendar: { ownCalendar: true, laCalendar: true, registerCoversTo: null },
+    });
     // Its own three holidays in 2025/26; the summer and bank-holiday weekends still come from the bank holidays alone.
     expect(school.breaks.map(span)).toEqual([
       ['2025-08-23', '2025-08-25', 'Summer bank holiday'],
@@ -179,19 +213,34 @@ describe("a school's own calendar", () => {
 
   it("adds an INSET day to the LA's dates when it holds no holiday for the year", async () => {
     const csv = 'start_date,end_date,label\n2025-11-28,2025-11-28,INSET day\n';
-    const res = await svc.request('POST', `/v1/calendars?urn=${INSET_ONLY}`, { token: admin, body: csv, contentType: 'text/csv' });
+    const res = await svc.request('POST', `/v1/calendars?urn=${INSET_ONLY}`, {
+      token: admin,
+      body: csv,
+      contentType: 'text/csv',
+    });
     expect(res.status).toBe(201);
     const breaks = await schoolBreaks(INSET_ONLY, 2025);
     expect(breaks.map(span)).toContainEqual(['2025-11-28', '2025-11-30', 'INSET day']);
     expect(breaks.map(span)).toContainEqual(['2025-10-25', '2025-11-02', 'Sheffield: School holiday']);
   });
 
-  it('rejects a row naming another school when the upload is one school\'s calendar, by line', async () => {
+  it("rejects a row naming another school when the upload is one school's calendar, by line", async () => {
     const csv = 'start_date,end_date,label,urn\n2026-10-19,2026-10-23,Half term,\n2026-11-06,2026-11-06,INSET,400009\n';
-    const res = await svc.request('POST', `/v1/calendars?urn=${INSET_ONLY}&mode=add`, { token: admin, body: csv, contentType: 'text/csv' });
+    const res = await svc.request('POST', `/v1/calendars?urn=${INSET_ONLY}&mode=add`, {
+      token: admin,
+      body: csv,
+      contentType: 'text/csv',
+    });
     expect(res.status).toBe(201);
     expect(res.json().counts).toEqual({ records: 2, imported: 1, rejected: 1, skipped: 0 });
-    expect(res.json().errors).toEqual([{ line: 3, field: 'urn', code: 'urn_mismatch', message: expect.stringMatching(/400009 is another school.*400004/) }]);
+    expect(res.json().errors).toEqual([
+      {
+        line: 3,
+        field: 'urn',
+        code: 'urn_mismatch',
+        message: expect.stringMatching(/400009 is another school.*400004/),
+      },
+    ]);
   });
 });
 
@@ -225,7 +274,11 @@ describe('calendar uploads: records, modes, bad input', () => {
     const res = await svc.request('POST', '/v1/calendars', { token: admin, body: replace, contentType: 'text/csv' });
     expect(res.json().calendars).toEqual([{ urn: null, imported: 1, academicYears: [2028], closures: 46 }]);
     const add = 'start_date,end_date,label\n2028-11-17,2028-11-17,Polling day\n';
-    const added = await svc.request('POST', '/v1/calendars?mode=add', { token: admin, body: add, contentType: 'text/csv' });
+    const added = await svc.request('POST', '/v1/calendars?mode=add', {
+      token: admin,
+      body: add,
+      contentType: 'text/csv',
+    });
     expect(added.json().calendars).toEqual([{ urn: null, imported: 1, academicYears: [2028], closures: 47 }]);
     const list = (await svc.request('GET', '/v1/calendars?academicYear=2028', { token: admin })).json();
     const la = list.items.find((c: { urn: string | null }) => c.urn === null);
@@ -260,40 +313,83 @@ describe('calendar uploads: records, modes, bad input', () => {
   });
 
   it('refuses a CSV without end_date (422, naming the column) and one whose every record is bad (422, by line)', async () => {
-    const missing = await svc.request('POST', '/v1/calendars', { token: admin, body: 'start_date,label\n2025-10-27,Half term\n', contentType: 'text/csv' });
+    const missing = await svc.request('POST', '/v1/calendars', {
+      token: admin,
+      body: 'start_date,label\n2025-10-27,Half term\n',
+      contentType: 'text/csv',
+    });
     expect(missing.status).toBe(422);
-    expect(missing.json().errors).toEqual([{ line: 1, field: 'end_date', code: 'missing_column', message: expect.any(String) }]);
-    const allBad = await svc.request('POST', '/v1/calendars', { token: admin, body: 'start_date,end_date\n27/10/2025,31/10/2025\n', contentType: 'text/csv' });
+    expect(missing.json().errors).toEqual([
+      { line: 1, field: 'end_date', code: 'missing_column', message: expect.any(String) },
+    ]);
+    const allBad = await svc.request('POST', '/v1/calendars', {
+      token: admin,
+      body: 'start_date,end_date\n27/10/2025,31/10/2025\n',
+      contentType: 'text/csv',
+    });
     expect(allBad.status).toBe(422);
-    expect(allBad.json().errors.map((e: { line: number; field: string }) => [e.line, e.field])).toEqual([[2, 'start_date'], [2, 'end_date']]);
+    expect(allBad.json().errors.map((e: { line: number; field: string }) => [e.line, e.field])).toEqual([
+      [2, 'start_date'],
+      [2, 'end_date'],
+    ]);
     expect(allBad.json().detail).toMatch(/Nothing held was changed/);
   });
 
   it('skips timed and term events with a warning, by line', async () => {
     const ics = [
-      'BEGIN:VCALENDAR', 'VERSION:2.0',
-      'BEGIN:VEVENT', 'DTSTART;VALUE=DATE:20290101', 'DTEND;VALUE=DATE:20290102', 'SUMMARY:New Year closure', 'END:VEVENT',
-      'BEGIN:VEVENT', 'DTSTART:20290105T090000Z', 'DTEND:20290105T100000Z', 'SUMMARY:Parents evening', 'END:VEVENT',
-      'BEGIN:VEVENT', 'DTSTART;VALUE=DATE:20290107', 'DTEND;VALUE=DATE:20290108', 'SUMMARY:Spring term starts', 'END:VEVENT',
+      'BEGIN:VCALENDAR',
+      'VERSION:2.0',
+      'BEGIN:VEVENT',
+      'DTSTART;VALUE=DATE:20290101',
+      'DTEND;VALUE=DATE:20290102',
+      'SUMMARY:New Year closure',
+      'END:VEVENT',
+      'BEGIN:VEVENT',
+      'DTSTART:20290105T090000Z',
+      'DTEND:20290105T100000Z',
+      'SUMMARY:Parents evening',
+      'END:VEVENT',
+      'BEGIN:VEVENT',
+      'DTSTART;VALUE=DATE:20290107',
+      'DTEND;VALUE=DATE:20290108',
+      'SUMMARY:Spring term starts',
+      'END:VEVENT',
       'END:VCALENDAR',
     ].join('\r\n');
-    const res = await svc.request('POST', `/v1/calendars?urn=${INSET_ONLY}&mode=add`, { token: admin, body: ics, contentType: 'text/calendar' });
+    const res = await svc.request('POST', `/v1/calendars?urn=${INSET_ONLY}&mode=add`, {
+      token: admin,
+      body: ics,
+      contentType: 'text/calendar',
+    });
     expect(res.status).toBe(201);
     expect(res.json().counts).toEqual({ records: 3, imported: 1, rejected: 0, skipped: 2 });
-    expect(res.json().warnings.map((w: { line: number; code: string }) => [w.line, w.code])).toEqual([[8, 'timed_event'], [13, 'term_event']]);
+    expect(res.json().warnings.map((w: { line: number; code: string }) => [w.line, w.code])).toEqual([
+      [8, 'timed_event'],
+      [13, 'term_event'],
+    ]);
   });
 
   it('recognises the format from the content when sent as application/octet-stream', async () => {
-    const res = await svc.request('POST', `/v1/calendars?urn=${INSET_ONLY}&mode=add`, { token: admin, body: Buffer.from('start_date,end_date,label\n2029-02-01,2029-02-01,INSET\n'), contentType: 'application/octet-stream' });
+    const res = await svc.request('POST', `/v1/calendars?urn=${INSET_ONLY}&mode=add`, {
+      token: admin,
+      body: Buffer.from('start_date,end_date,label\n2029-02-01,2029-02-01,INSET\n'),
+      contentType: 'application/octet-stream',
+    });
     expect(res.status).toBe(201);
     expect(res.json().format).toBe('csv');
   });
 
   it('refuses JSON (415), an empty body (400), and any role but admin (403)', async () => {
-    expect((await svc.request('POST', '/v1/calendars', { token: admin, body: { start: '2025-10-27' } })).status).toBe(415);
-    expect((await svc.request('POST', '/v1/calendars', { token: admin, body: '', contentType: 'text/csv' })).status).toBe(400);
+    expect((await svc.request('POST', '/v1/calendars', { token: admin, body: { start: '2025-10-27' } })).status).toBe(
+      415,
+    );
+    expect(
+      (await svc.request('POST', '/v1/calendars', { token: admin, body: '', contentType: 'text/csv' })).status,
+    ).toBe(400);
     const officer = await svc.token('la_officer');
-    expect((await svc.request('POST', '/v1/calendars', { token: officer, body: ICS, contentType: 'text/calendar' })).status).toBe(403);
+    expect(
+      (await svc.request('POST', '/v1/calendars', { token: officer, body: ICS, contentType: 'text/calendar' })).status,
+    ).toBe(403);
     expect((await svc.request('GET', '/v1/calendars', { token: officer })).status).toBe(403);
   });
 

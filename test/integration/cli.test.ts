@@ -61,7 +61,9 @@ describe('upload', () => {
     const { code, out } = await capture(() => run([dir, '--token', token, '--url', svc.url]));
     expect(code).toBe(0);
     expect(out).toMatch(/2 files in .* 2 accepted, 0 accepted with row errors, 0 rejected; 2 rows accepted/);
-    const sessions = (await svc.request('GET', `/v1/pupils/${upn}/sessions?from=2025-09-01&to=2025-09-01`, { token })).json().sessions;
+    const sessions = (
+      await svc.request('GET', `/v1/pupils/${upn}/sessions?from=2025-09-01&to=2025-09-01`, { token })
+    ).json().sessions;
     expect(sessions.map((s: { code: string }) => s.code)).toEqual(['I', 'I']);
   });
 

@@ -25,14 +25,20 @@ function multipart(files: Array<{ field: string; name: string; body: Buffer }>):
   const boundary = 'attendance-hub-test-boundary';
   const chunks: Buffer[] = [];
   for (const f of files) {
-    chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${f.field}"; filename="${f.name}"\r\nContent-Type: text/csv\r\n\r\n`), f.body, Buffer.from('\r\n'));
+    chunks.push(
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="${f.field}"; filename="${f.name}"\r\nContent-Type: text/csv\r\n\r\n`,
+      ),
+      f.body,
+      Buffer.from('\r\n'),
+    );
   }
   chunks.push(Buffer.from(`--${boundary}--\r\n`));
   return { body: Buffer.concat(chunks), contentType: `multipart/form-data; boundary=${boundary}` };
 }
 
 describe('school registry from GIAS', () => {
-  it('loads schools with their phase and marks other LAs\' schools out of area', async () => {
+  it("loads schools with their phase and marks other LAs' schools out of area", async () => {
     const gias = [
       'URN,LA (code),EstablishmentNumber,EstablishmentName,PhaseOfEducation (name),TypeOfEstablishment (name),EstablishmentStatus (name)',
       `${URN},999,2001,Brook Primary School,Primary,Community school,Open`,
@@ -62,7 +68,11 @@ describe('social-care lists', () => {
       { field: 'header', name: 'header.csv', body: readFileSync(`${FIXTURES}/header.csv`) },
       { field: 'episodes', name: 'episodes.csv', body: readFileSync(`${FIXTURES}/episodes.csv`) },
     ]);
-    const res = await svc.request('POST', '/v1/cohorts', { token: officer, body: form.body, contentType: form.contentType });
+    const res = await svc.request('POST', '/v1/cohorts', {
+      token: officer,
+      body: form.body,
+      contentType: form.contentType,
+    });
     expect(res.status).toBe(200);
     const report = res.json();
     expect(report.format).toBe('ssda903');
@@ -73,22 +83,36 @@ describe('social-care lists', () => {
   });
 
   it('recognises the deliberately malformed CIN census and loads its good records', async () => {
-    const res = await svc.request('POST', '/v1/cohorts', { token: officer, body: readFileSync(`${FIXTURES}/CIN_Census_2026.xml`), contentType: 'application/xml' });
+    const res = await svc.request('POST', '/v1/cohorts', {
+      token: officer,
+      body: readFileSync(`${FIXTURES}/CIN_Census_2026.xml`),
+      contentType: 'application/xml',
+    });
     expect(res.status).toBe(200);
     const report = res.json();
     expect(report.format).toBe('cin_census');
     expect(report.counts.rejected).toBeGreaterThan(0);
-    expect(report.errors.every((e: { line: number; message: string }) => e.line >= 1 && e.message.length > 10)).toBe(true);
+    expect(report.errors.every((e: { line: number; message: string }) => e.line >= 1 && e.message.length > 10)).toBe(
+      true,
+    );
   });
 
   it('asks for both SSDA903 files when only episodes.csv is sent', async () => {
-    const res = await svc.request('POST', '/v1/cohorts', { token: officer, body: readFileSync(`${FIXTURES}/episodes.csv`), contentType: 'text/csv' });
+    const res = await svc.request('POST', '/v1/cohorts', {
+      token: officer,
+      body: readFileSync(`${FIXTURES}/episodes.csv`),
+      contentType: 'text/csv',
+    });
     expect(res.status).toBe(422);
     expect(res.json().detail).toMatch(/header\.csv and episodes\.csv/);
   });
 
   it('rejects an unrecognisable list with 415', async () => {
-    const res = await svc.request('POST', '/v1/cohorts', { token: officer, body: 'a,b\n1,2\n', contentType: 'text/csv' });
+    const res = await svc.request('POST', '/v1/cohorts', {
+      token: officer,
+      body: 'a,b\n1,2\n',
+      contentType: 'text/csv',
+    });
     expect(res.status).toBe(415);
   });
 
@@ -98,14 +122,32 @@ describe('social-care lists', () => {
     const upn = upnFor(42, '999', '2001');
     const days = weekdays('2025-09-01', '2025-09-12');
     // Absent (illness) the first week, present the second; care begins on Monday 8 September.
-    const rows = days.map((date) => ({ urn: URN, upn, date, am: date < '2025-09-08' ? 'I' : '/', pm: date < '2025-09-08' ? 'I' : '/' }));
-    expect((await svc.request('POST', '/v1/returns', { token: school, body: returnCsv(rows), contentType: 'text/csv' })).status).toBe(202);
+    const rows = days.map((date) => ({
+      urn: URN,
+      upn,
+      date,
+      am: date < '2025-09-08' ? 'I' : '/',
+      pm: date < '2025-09-08' ? 'I' : '/',
+    }));
+    expect(
+      (await svc.request('POST', '/v1/returns', { token: school, body: returnCsv(rows), contentType: 'text/csv' }))
+        .status,
+    ).toBe(202);
     await svc.settle();
     expect((await svc.request('GET', `/v1/pupils/${upn}?academicYear=2025`, { token: vsh })).status).toBe(404);
 
-    const res = await svc.request('POST', '/v1/cohorts', { token: officer, body: `upn,cohort,start_date,end_date\n${upn},cla,2025-09-08,\n`, contentType: 'text/csv' });
+    const res = await svc.request('POST', '/v1/cohorts', {
+      token: officer,
+      body: `upn,cohort,start_date,end_date\n${upn},cla,2025-09-08,\n`,
+      contentType: 'text/csv',
+    });
     expect(res.status).toBe(200);
-    expect(res.json()).toMatchObject({ format: 'cohort_csv', counts: { records: 1, accepted: 1, rejected: 0 }, changedPupils: 1, refreshed: 1 });
+    expect(res.json()).toMatchObject({
+      format: 'cohort_csv',
+      counts: { records: 1, accepted: 1, rejected: 0 },
+      changedPupils: 1,
+      refreshed: 1,
+    });
     await svc.settle();
 
     const view = await svc.request('GET', `/v1/pupils/${upn}?academicYear=2025`, { token: vsh });
@@ -118,10 +160,20 @@ describe('large lists', () => {
   it('accepts a gzip-compressed CIN census and refuses a body that claims gzip but is not', async () => {
     const { gzipSync } = await import('node:zlib');
     const xml = readFileSync(`${FIXTURES}/CIN_Census_2026.xml`);
-    const res = await svc.request('POST', '/v1/cohorts', { token: officer, body: gzipSync(xml), contentType: 'application/xml', headers: { 'content-encoding': 'gzip' } });
+    const res = await svc.request('POST', '/v1/cohorts', {
+      token: officer,
+      body: gzipSync(xml),
+      contentType: 'application/xml',
+      headers: { 'content-encoding': 'gzip' },
+    });
     expect(res.status).toBe(200);
     expect(res.json().format).toBe('cin_census');
-    const bad = await svc.request('POST', '/v1/cohorts', { token: officer, body: xml, contentType: 'application/xml', headers: { 'content-encoding': 'gzip' } });
+    const bad = await svc.request('POST', '/v1/cohorts', {
+      token: officer,
+      body: xml,
+      contentType: 'application/xml',
+      headers: { 'content-encoding': 'gzip' },
+    });
     expect(bad.status).toBe(400);
     expect(bad.json().detail).toMatch(/not valid gzip/);
   });

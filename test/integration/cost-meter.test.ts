@@ -30,7 +30,15 @@ describe('the cost meter', () => {
       await getItem({ pk: 'COST#1', sk: 'X' });
       await putBlob(DEFAULT_NAMES.registersBucket, 'cost/a.bin', Buffer.alloc(1000, 1), 'application/octet-stream');
       await getBlob(DEFAULT_NAMES.registersBucket, 'cost/a.bin');
-      await sqsClient().send(new SendMessageCommand({ QueueUrl: service.runtime.queues.urlOf('no-such-queue.fifo'), MessageBody: 'y'.repeat(70_000), MessageGroupId: 'g' })).catch(() => undefined);
+      await sqsClient()
+        .send(
+          new SendMessageCommand({
+            QueueUrl: service.runtime.queues.urlOf('no-such-queue.fifo'),
+            MessageBody: 'y'.repeat(70_000),
+            MessageGroupId: 'g',
+          }),
+        )
+        .catch(() => undefined);
       await (await fetch(`${service.url}/v1/schools`)).arrayBuffer();
     } finally {
       remove();

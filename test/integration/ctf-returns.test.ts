@@ -28,12 +28,24 @@ const PUPILS = 30;
 /** Holidays and INSET days (no rows at all), inclusive ranges. */
 const CLOSED: Record<number, Array<[string, string]>> = {
   2023: [
-    ['2023-08-01', '2023-09-04'], ['2023-10-30', '2023-11-03'], ['2023-12-21', '2024-01-03'], ['2024-02-12', '2024-02-16'],
-    ['2024-03-29', '2024-04-12'], ['2024-05-06', '2024-05-06'], ['2024-05-27', '2024-05-31'], ['2024-07-22', '2024-07-31'],
+    ['2023-08-01', '2023-09-04'],
+    ['2023-10-30', '2023-11-03'],
+    ['2023-12-21', '2024-01-03'],
+    ['2024-02-12', '2024-02-16'],
+    ['2024-03-29', '2024-04-12'],
+    ['2024-05-06', '2024-05-06'],
+    ['2024-05-27', '2024-05-31'],
+    ['2024-07-22', '2024-07-31'],
   ],
   2024: [
-    ['2024-08-01', '2024-09-02'], ['2024-10-28', '2024-11-01'], ['2024-12-23', '2025-01-06'], ['2025-02-17', '2025-02-21'],
-    ['2025-04-07', '2025-04-21'], ['2025-05-05', '2025-05-05'], ['2025-05-26', '2025-05-30'], ['2025-07-23', '2025-07-31'],
+    ['2024-08-01', '2024-09-02'],
+    ['2024-10-28', '2024-11-01'],
+    ['2024-12-23', '2025-01-06'],
+    ['2025-02-17', '2025-02-21'],
+    ['2025-04-07', '2025-04-21'],
+    ['2025-05-05', '2025-05-05'],
+    ['2025-05-26', '2025-05-30'],
+    ['2025-07-23', '2025-07-31'],
   ],
 };
 
@@ -66,19 +78,75 @@ function pick<T>(rand: () => number, weighted: Array<[T, number]>): T {
 }
 
 const ABSENCE_2024: Array<[string, number]> = [
-  ['I', 40], ['M', 10], ['C', 4], ['C1', 2], ['C2', 3], ['J1', 1], ['E', 2], ['R', 2], ['S', 1], ['T', 1],
-  ['G', 8], ['N', 8], ['O', 8], ['U', 5],
+  ['I', 40],
+  ['M', 10],
+  ['C', 4],
+  ['C1', 2],
+  ['C2', 3],
+  ['J1', 1],
+  ['E', 2],
+  ['R', 2],
+  ['S', 1],
+  ['T', 1],
+  ['G', 8],
+  ['N', 8],
+  ['O', 8],
+  ['U', 5],
 ];
 const ABSENCE_2023: Array<[string, number]> = [
-  ['I', 40], ['M', 10], ['C', 4], ['H', 3], ['F', 2], ['E', 2], ['R', 2], ['S', 1], ['T', 1], ['G', 8], ['N', 8], ['O', 8], ['U', 5],
+  ['I', 40],
+  ['M', 10],
+  ['C', 4],
+  ['H', 3],
+  ['F', 2],
+  ['E', 2],
+  ['R', 2],
+  ['S', 1],
+  ['T', 1],
+  ['G', 8],
+  ['N', 8],
+  ['O', 8],
+  ['U', 5],
 ];
 const OTHER_2024: Array<[string, number]> = [
-  ['K', 2], ['V', 2], ['P', 1], ['W', 1], ['B', 1], ['D', 1], ['Q', 1], ['X', 1],
-  ['Y1', 1], ['Y2', 1], ['Y3', 1], ['Y4', 1], ['Y5', 1], ['Y6', 1], ['Y7', 1], ['L', 6],
+  ['K', 2],
+  ['V', 2],
+  ['P', 1],
+  ['W', 1],
+  ['B', 1],
+  ['D', 1],
+  ['Q', 1],
+  ['X', 1],
+  ['Y1', 1],
+  ['Y2', 1],
+  ['Y3', 1],
+  ['Y4', 1],
+  ['Y5', 1],
+  ['Y6', 1],
+  ['Y7', 1],
+  ['L', 6],
 ];
-const OTHER_2023: Array<[string, number]> = [['V', 2], ['P', 1], ['W', 1], ['B', 1], ['D', 1], ['X', 1], ['J', 2], ['Y', 2], ['L', 6]];
+const OTHER_2023: Array<[string, number]> = [
+  ['V', 2],
+  ['P', 1],
+  ['W', 1],
+  ['B', 1],
+  ['D', 1],
+  ['X', 1],
+  ['J', 2],
+  ['Y', 2],
+  ['L', 6],
+];
 const YEAR_GROUPS = ['R', '1', '2', '3', '4', '5', '6'];
-const PREVIOUS_YEAR_GROUP: Record<string, string> = { R: 'N2', '1': 'R', '2': '1', '3': '2', '4': '3', '5': '4', '6': '5' };
+const PREVIOUS_YEAR_GROUP: Record<string, string> = {
+  R: 'N2',
+  '1': 'R',
+  '2': '1',
+  '3': '2',
+  '4': '3',
+  '5': '4',
+  '6': '5',
+};
 
 /** Marks and details of pupil `i` (0-based) for one academic year, as daily-return rows (stored mark characters). */
 function pupilYear(i: number, year: number, school: CtfSchool): ReturnRow[] {
@@ -112,9 +180,18 @@ function pupilYear(i: number, year: number, school: CtfSchool): ReturnRow[] {
     const am = session(false);
     const pm = session(true);
     const row: ReturnRow = {
-      line: 0, urn: school.urn, upn, date, am: am === '-' ? UNMARKED : MARK_CHAR[am], pm: pm === '-' ? UNMARKED : MARK_CHAR[pm],
-      forename: `Pupil${i + 1}`, surname: i === 4 ? "O'Neil & Sons" : `Family${i + 1}`, dob: `${2018 - (i % 7)}-0${1 + (i % 9)}-1${i % 10}`,
-      sex: i % 2 === 0 ? 'F' : 'M', ethnicity: i % 3 === 0 ? 'WBRI' : 'ASIA', yearGroup,
+      line: 0,
+      urn: school.urn,
+      upn,
+      date,
+      am: am === '-' ? UNMARKED : MARK_CHAR[am],
+      pm: pm === '-' ? UNMARKED : MARK_CHAR[pm],
+      forename: `Pupil${i + 1}`,
+      surname: i === 4 ? "O'Neil & Sons" : `Family${i + 1}`,
+      dob: `${2018 - (i % 7)}-0${1 + (i % 9)}-1${i % 10}`,
+      sex: i % 2 === 0 ? 'F' : 'M',
+      ethnicity: i % 3 === 0 ? 'WBRI' : 'ASIA',
+      yearGroup,
     };
     if (i % 4 === 0) row.fsm = i === 4 ? date >= `${year + 1}-01-07` : true;
     if (i % 3 === 0) row.sen = i === 6 && date >= `${year + 1}-03-01` ? 'E' : i === 6 ? 'K' : 'N';
@@ -138,10 +215,20 @@ function schoolRows(year: number, school: CtfSchool): ReturnRow[] {
 /** A daily-return CSV row (codes as written by a school, flags Y/N). */
 function csvRow(r: ReturnRow): ReturnRowInput {
   const out: ReturnRowInput = {
-    urn: r.urn, upn: r.upn, date: r.date,
-    am: r.am === UNMARKED ? '' : CODE_OF_CHAR[r.am], pm: r.pm === UNMARKED ? '' : CODE_OF_CHAR[r.pm],
+    urn: r.urn,
+    upn: r.upn,
+    date: r.date,
+    am: r.am === UNMARKED ? '' : CODE_OF_CHAR[r.am],
+    pm: r.pm === UNMARKED ? '' : CODE_OF_CHAR[r.pm],
   };
-  for (const [field, column] of [['forename', 'forename'], ['surname', 'surname'], ['dob', 'dob'], ['sex', 'sex'], ['ethnicity', 'ethnicity'], ['yearGroup', 'year_group']] as const) {
+  for (const [field, column] of [
+    ['forename', 'forename'],
+    ['surname', 'surname'],
+    ['dob', 'dob'],
+    ['sex', 'sex'],
+    ['ethnicity', 'ethnicity'],
+    ['yearGroup', 'year_group'],
+  ] as const) {
     if (r[field] !== undefined) out[column] = r[field];
   }
   for (const flag of ['fsm', 'cla'] as const) if (r[flag] !== undefined) out[flag] = r[flag] ? 'Y' : 'N';
@@ -188,16 +275,30 @@ describe('CTF round trip: the same school years as daily CSVs and as CTFs give t
         batches.set(key, [...(batches.get(key) ?? []), r]);
       }
       for (const rows of batches.values()) {
-        const res = await svc.request('POST', '/v1/returns', { token: csvToken, body: returnCsv(rows.map(csvRow)), contentType: 'text/csv' });
+        const res = await svc.request('POST', '/v1/returns', {
+          token: csvToken,
+          body: returnCsv(rows.map(csvRow)),
+          contentType: 'text/csv',
+        });
         expect(res.status).toBe(202);
       }
     }
     // The CTF school sends each year once, as a CTF.
     for (const year of [2023, 2024]) {
-      const xml = writeCtf(schoolRows(year, CTF_SCHOOL), { school: CTF_SCHOOL, dateTime: `${year + 1}-07-31T16:00:00` });
-      const res = await svc.request('POST', '/v1/returns', { token: ctfToken, body: xml, contentType: 'application/xml' });
+      const xml = writeCtf(schoolRows(year, CTF_SCHOOL), {
+        school: CTF_SCHOOL,
+        dateTime: `${year + 1}-07-31T16:00:00`,
+      });
+      const res = await svc.request('POST', '/v1/returns', {
+        token: ctfToken,
+        body: xml,
+        contentType: 'application/xml',
+      });
       expect(res.status).toBe(202);
-      const st = await (async () => { await svc.settle(); return returnStatus(res.json().returnId, ctfToken); })();
+      const st = await (async () => {
+        await svc.settle();
+        return returnStatus(res.json().returnId, ctfToken);
+      })();
       expect(st).toMatchObject({ status: 'accepted', format: 'ctf', errors: [] });
       expect(st.counts.accepted).toBe(schoolRows(year, CTF_SCHOOL).length);
     }
@@ -219,7 +320,9 @@ describe('CTF round trip: the same school years as daily CSVs and as CTFs give t
   it('has figures worth comparing: severe absence, persistent absence and statutory flags occur', async () => {
     const sa = await pupilView(1, CTF_SCHOOL, ctfToken, 2024);
     expect(sa.severeAbsence).toBe(true);
-    const views = await Promise.all(Array.from({ length: PUPILS }, (_, i) => pupilView(i + 1, CTF_SCHOOL, ctfToken, 2024)));
+    const views = await Promise.all(
+      Array.from({ length: PUPILS }, (_, i) => pupilView(i + 1, CTF_SCHOOL, ctfToken, 2024)),
+    );
     const pa = views.filter((v) => v.persistentAbsence).length;
     expect(pa).toBeGreaterThan(3);
     expect(pa).toBeLessThan(PUPILS);
@@ -234,7 +337,8 @@ describe('CTF round trip: the same school years as daily CSVs and as CTFs give t
       const v = await pupilView(n, CTF_SCHOOL, ctfToken, 2024);
       for (const [c, k] of Object.entries(v.totals?.codes ?? {})) codes[c] = (codes[c] ?? 0) + (k as number);
     }
-    for (const c of ['C1', 'C2', 'J1', 'Y1', 'Y2', 'Y3', 'Y4', 'Y5', 'Y6', 'Y7']) expect(codes[c], c).toBeGreaterThan(0);
+    for (const c of ['C1', 'C2', 'J1', 'Y1', 'Y2', 'Y3', 'Y4', 'Y5', 'Y6', 'Y7'])
+      expect(codes[c], c).toBeGreaterThan(0);
     for (const c of ['H', 'F', 'J', 'Y']) expect(codes[c], c).toBeUndefined();
   });
 
@@ -247,9 +351,11 @@ describe('CTF round trip: the same school years as daily CSVs and as CTFs give t
     for (const c of ['H', 'F', 'J', 'Y']) expect(codes[c], c).toBeGreaterThan(0);
   });
 
-  it('shows a CTF pupil\'s sessions day by day with the two-character codes written in full', async () => {
+  it("shows a CTF pupil's sessions day by day with the two-character codes written in full", async () => {
     const upn = upnFor(2, CTF_SCHOOL.lea, CTF_SCHOOL.estab);
-    const res = await svc.request('GET', `/v1/pupils/${upn}/sessions?from=2024-09-01&to=2025-07-31`, { token: ctfToken });
+    const res = await svc.request('GET', `/v1/pupils/${upn}/sessions?from=2024-09-01&to=2025-07-31`, {
+      token: ctfToken,
+    });
     expect(res.status).toBe(200);
     const expected = pupilYear(1, 2024, CTF_SCHOOL).flatMap((r) => [
       { date: r.date, session: 'AM', code: r.am === UNMARKED ? null : CODE_OF_CHAR[r.am], urn: CTF_SCHOOL.urn },
@@ -301,16 +407,28 @@ describe('CTF rejections are precise and the raw file is kept', () => {
     const days = pupilYear(1, 2024, BAD_SCHOOL).filter((r) => r.date <= '2024-10-25').length;
     expect(st.status).toBe('accepted_with_errors');
     expect(st.counts).toEqual({ rows: 2 * days, accepted: days, rejected: 1 });
-    expect(st.errors).toEqual([{
-      line: lineOf(bad, '<YearData>', 1), field: 'SessionsPossible', code: 'ctf_totals_mismatch',
-      message: expect.stringMatching(new RegExp(`pupil ${upnFor(3, '999', '4001')} .*SessionsPossible is stated as ${stated + 1} but the marks count ${stated}; the year's ${days} days of marks are not loaded`)),
-    }]);
+    expect(st.errors).toEqual([
+      {
+        line: lineOf(bad, '<YearData>', 1),
+        field: 'SessionsPossible',
+        code: 'ctf_totals_mismatch',
+        message: expect.stringMatching(
+          new RegExp(
+            `pupil ${upnFor(3, '999', '4001')} .*SessionsPossible is stated as ${stated + 1} but the marks count ${stated}; the year's ${days} days of marks are not loaded`,
+          ),
+        ),
+      },
+    ]);
     // The file is kept as received, beside the other returns.
     const kept = await getBlob(DEFAULT_NAMES.returnsBucket, paths.rawReturn(BAD_SCHOOL.urn, returnId, 'xml'));
     expect(kept?.body.toString('utf8')).toBe(bad);
     // The good pupil is loaded; the other is not.
-    expect((await svc.request('GET', `/v1/pupils/${upnFor(2, '999', '4001')}?academicYear=2024`, { token })).status).toBe(200);
-    expect((await svc.request('GET', `/v1/pupils/${upnFor(3, '999', '4001')}?academicYear=2024`, { token })).status).toBe(404);
+    expect(
+      (await svc.request('GET', `/v1/pupils/${upnFor(2, '999', '4001')}?academicYear=2024`, { token })).status,
+    ).toBe(200);
+    expect(
+      (await svc.request('GET', `/v1/pupils/${upnFor(3, '999', '4001')}?academicYear=2024`, { token })).status,
+    ).toBe(404);
   });
 
   it('marks the return rejected when every pupil-year disagrees with its totals (SessionsAttended here)', async () => {
@@ -322,26 +440,42 @@ describe('CTF rejections are precise and the raw file is kept', () => {
     expect(st.status).toBe('rejected');
     expect(st.counts.accepted).toBe(0);
     expect(st.errors).toHaveLength(1);
-    expect(st.errors[0]).toMatchObject({ field: 'SessionsAttended', code: 'ctf_totals_mismatch', line: lineOf(bad, '<YearData>') });
+    expect(st.errors[0]).toMatchObject({
+      field: 'SessionsAttended',
+      code: 'ctf_totals_mismatch',
+      line: lineOf(bad, '<YearData>'),
+    });
     const kept = await getBlob(DEFAULT_NAMES.returnsBucket, paths.rawReturn(BAD_SCHOOL.urn, st.returnId, 'xml'));
     expect(kept?.body.toString('utf8')).toBe(bad);
   });
 
-  const doorCases: Array<{ name: string; make: (good: string) => string; status: number; code: string; detail: RegExp }> = [
+  const doorCases: Array<{
+    name: string;
+    make: (good: string) => string;
+    status: number;
+    code: string;
+    detail: RegExp;
+  }> = [
     {
       name: 'a DOCTYPE with an external entity',
       make: (g) => g.replace('<CTfile>', '<!DOCTYPE CTfile [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n<CTfile>'),
-      status: 400, code: 'xml_doctype', detail: /line 2/,
+      status: 400,
+      code: 'xml_doctype',
+      detail: /line 2/,
     },
     {
       name: 'an entity reference other than the five predefined ones',
       make: (g) => g.replace(/<Surname>[^<]*<\/Surname>/, '<Surname>&xxe;</Surname>'),
-      status: 400, code: 'xml_entity', detail: /&xxe;.*line \d+/,
+      status: 400,
+      code: 'xml_entity',
+      detail: /&xxe;.*line \d+/,
     },
     {
       name: 'a file truncated in the middle of a pupil',
       make: (g) => g.slice(0, g.indexOf('</AttendanceMarks>') - 10),
-      status: 400, code: 'xml_truncated', detail: /before <\w+> opened on line \d+ is closed/,
+      status: 400,
+      code: 'xml_truncated',
+      detail: /before <\w+> opened on line \d+ is closed/,
     },
   ];
 
@@ -366,7 +500,10 @@ describe('CTF rejections are precise and the raw file is kept', () => {
   it('gives a truncated CTF sent by presigned upload the same rejection in ingest, and quarantines it', async () => {
     const body = smallCtf([7]);
     const truncated = body.slice(0, body.indexOf('</Pupil>'));
-    const presign = await svc.request('POST', '/v1/returns/uploads', { token, body: { urn: BAD_SCHOOL.urn, format: 'ctf', bytes: Buffer.byteLength(truncated) } });
+    const presign = await svc.request('POST', '/v1/returns/uploads', {
+      token,
+      body: { urn: BAD_SCHOOL.urn, format: 'ctf', bytes: Buffer.byteLength(truncated) },
+    });
     expect(presign.status).toBe(201);
     const { returnId, uploadUrl, headers } = presign.json();
     const put = await fetch(uploadUrl, { method: 'PUT', headers, body: truncated });
@@ -379,8 +516,11 @@ describe('CTF rejections are precise and the raw file is kept', () => {
     expect(kept?.body.toString('utf8')).toBe(truncated);
   });
 
-  it('refuses a CTF whose source school is not the uploader\'s with 403, quarantined', async () => {
-    const other = writeCtf(pupilYear(8, 2024, CSV_SCHOOL).filter((r) => r.date <= '2024-09-30'), { school: CSV_SCHOOL });
+  it("refuses a CTF whose source school is not the uploader's with 403, quarantined", async () => {
+    const other = writeCtf(
+      pupilYear(8, 2024, CSV_SCHOOL).filter((r) => r.date <= '2024-09-30'),
+      { school: CSV_SCHOOL },
+    );
     const res = await post(other);
     expect(res.status).toBe(403);
     expect(res.json().detail).toMatch(/200001/);

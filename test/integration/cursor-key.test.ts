@@ -31,14 +31,18 @@ describe('the cursor signing key shared through the table', () => {
     await second.loadCursorSigningKey();
     expect(second.decodeCursor(cursor, 'page:pupils|{"flag":"persistent_absence"}')).toEqual({ o: 50 });
     // Bound to its query: the same cursor for another list is refused.
-    expect(() => second.decodeCursor(cursor, 'page:pupils|{"flag":"severe_absence"}')).toThrow(second.InvalidCursorError);
+    expect(() => second.decodeCursor(cursor, 'page:pupils|{"flag":"severe_absence"}')).toThrow(
+      second.InvalidCursorError,
+    );
     // A payload changed by the client is refused.
     const [, mac] = cursor.split('.');
     const forged = `${Buffer.from(JSON.stringify({ o: 0 })).toString('base64url')}.${mac}`;
-    expect(() => second.decodeCursor(forged, 'page:pupils|{"flag":"persistent_absence"}')).toThrow(second.InvalidCursorError);
+    expect(() => second.decodeCursor(forged, 'page:pupils|{"flag":"persistent_absence"}')).toThrow(
+      second.InvalidCursorError,
+    );
   });
 
-  it('without the shared key, an instance refuses another instance\'s cursor', async () => {
+  it("without the shared key, an instance refuses another instance's cursor", async () => {
     const first = await freshInstance();
     const cursor = first.encodeCursor({ o: 50 }, 'b');
     const second = await freshInstance();

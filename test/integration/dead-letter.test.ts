@@ -20,11 +20,24 @@ afterAll(async () => svc?.stop());
 
 function delivery(body: object, receiveCount: number): SQSEvent {
   return {
-    Records: [{
-      messageId: `m${receiveCount}`, receiptHandle: 'h', body: JSON.stringify(body),
-      attributes: { ApproximateReceiveCount: String(receiveCount), SentTimestamp: '0', SenderId: 'x', ApproximateFirstReceiveTimestamp: '0' },
-      messageAttributes: {}, md5OfBody: '', eventSource: 'aws:sqs', eventSourceARN: 'arn', awsRegion: 'local',
-    }],
+    Records: [
+      {
+        messageId: `m${receiveCount}`,
+        receiptHandle: 'h',
+        body: JSON.stringify(body),
+        attributes: {
+          ApproximateReceiveCount: String(receiveCount),
+          SentTimestamp: '0',
+          SenderId: 'x',
+          ApproximateFirstReceiveTimestamp: '0',
+        },
+        messageAttributes: {},
+        md5OfBody: '',
+        eventSource: 'aws:sqs',
+        eventSourceARN: 'arn',
+        awsRegion: 'local',
+      },
+    ],
   };
 }
 
@@ -36,7 +49,15 @@ describe('dead-letter path', () => {
     const returnId = 'rpoison00001';
     const key = `held/${URN}/${returnId}.csv`; // outside returns/, so only this test drives it
     const bucket = process.env.RETURNS_BUCKET as string;
-    await createReturn({ returnId, urn: URN, status: 'received', format: 'csv', receivedAt: new Date().toISOString(), uploadedBy: { sub: 's', role: 'school', urn: URN }, objectKey: key });
+    await createReturn({
+      returnId,
+      urn: URN,
+      status: 'received',
+      format: 'csv',
+      receivedAt: new Date().toISOString(),
+      uploadedBy: { sub: 's', role: 'school', urn: URN },
+      objectKey: key,
+    });
     const message = { kind: 'return', returnId, urn: URN, bucket, key };
 
     // The object is missing, so every delivery fails.
@@ -51,7 +72,12 @@ describe('dead-letter path', () => {
     expect(rejected.rejection.detail).toMatch(/repeated attempts/);
 
     // The fault is fixed and the message redriven from the dead-letter queue.
-    await putBlob(bucket, key, returnCsv([{ urn: URN, upn: upnFor(50), date: '2025-09-01', am: '/', pm: '/' }]), 'text/csv');
+    await putBlob(
+      bucket,
+      key,
+      returnCsv([{ urn: URN, upn: upnFor(50), date: '2025-09-01', am: '/', pm: '/' }]),
+      'text/csv',
+    );
     const redrive = await handler(delivery(message, 1));
     expect(redrive.batchItemFailures).toEqual([]);
     await svc.settle();

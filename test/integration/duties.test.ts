@@ -72,8 +72,18 @@ const MH = upnFor(17); // left yesterday for elective home education
 const MY = upnFor(18); // four years old, left yesterday, destination unknown
 const Q1 = upnFor(30, '999', '2002'); // B's own pupil
 
-const row = (urn: string, upn: string, date: string, extra: Record<string, string> = {}): ReturnRowInput => ({ urn, upn, date, am: '/', pm: '/', year_group: '4', dob: DOB_NINE, ...extra });
-const rows = (urn: string, upn: string, from: string, to: string, extra: Record<string, string> = {}) => between(from, to).map((d) => row(urn, upn, d, extra));
+const row = (urn: string, upn: string, date: string, extra: Record<string, string> = {}): ReturnRowInput => ({
+  urn,
+  upn,
+  date,
+  am: '/',
+  pm: '/',
+  year_group: '4',
+  dob: DOB_NINE,
+  ...extra,
+});
+const rows = (urn: string, upn: string, from: string, to: string, extra: Record<string, string> = {}) =>
+  between(from, to).map((d) => row(urn, upn, d, extra));
 
 async function upload(rowsIn: ReturnRowInput[], token = officer): Promise<string> {
   const res = await svc.request('POST', '/v1/returns', { token, body: returnCsv(rowsIn), contentType: 'text/csv' });
@@ -87,36 +97,59 @@ async function get(path: string, token = officer) {
   return res;
 }
 
- 
 const byUpn = (items: Array<{ upn: string }>): Map<string, any> => new Map(items.map((i) => [i.upn, i]));
 
 beforeAll(async () => {
   svc = await startTestService();
   [officer, schoolA, schoolB, vsh, admin] = await Promise.all([
-    svc.token('la_officer'), svc.token('school', { urn: A }), svc.token('school', { urn: B }), svc.token('vsh'), svc.token('admin'),
+    svc.token('la_officer'),
+    svc.token('school', { urn: A }),
+    svc.token('school', { urn: B }),
+    svc.token('vsh'),
+    svc.token('admin'),
   ]);
-  expect((await svc.request('POST', '/v1/schools', { token: admin, body: GIAS, contentType: 'text/csv' })).status).toBe(200);
+  expect((await svc.request('POST', '/v1/schools', { token: admin, body: GIAS, contentType: 'text/csv' })).status).toBe(
+    200,
+  );
 
   // School A, first return: its register up to yesterday (nobody's leaving date yet).
   const yesterday = back(1);
   await upload([
-    ...rows(A, P1, FIRST, yesterday), ...rows(A, P2, FIRST, yesterday), ...rows(A, P3, FIRST, back(3)),
-    ...rows(A, X, FIRST, yesterday), ...rows(A, Y, FIRST, yesterday),
-    ...rows(A, M10, FIRST, back(11)), ...rows(A, M11, FIRST, back(11)), ...rows(A, MW, FIRST, back(10)),
-    ...rows(A, MU, FIRST, yesterday), ...rows(A, MO, FIRST, yesterday), ...rows(A, MH, FIRST, yesterday),
+    ...rows(A, P1, FIRST, yesterday),
+    ...rows(A, P2, FIRST, yesterday),
+    ...rows(A, P3, FIRST, back(3)),
+    ...rows(A, X, FIRST, yesterday),
+    ...rows(A, Y, FIRST, yesterday),
+    ...rows(A, M10, FIRST, back(11)),
+    ...rows(A, M11, FIRST, back(11)),
+    ...rows(A, MW, FIRST, back(10)),
+    ...rows(A, MU, FIRST, yesterday),
+    ...rows(A, MO, FIRST, yesterday),
+    ...rows(A, MH, FIRST, yesterday),
     ...rows(A, MY, FIRST, yesterday, { year_group: 'R', dob: DOB_FOUR }),
   ]);
   // School A, today's return: the latest day, the new pupils, and the leavers with their leaving dates.
-  const leaving = (upn: string, date: string, destination: string, ground = 'registered_at_another_school', extra: Record<string, string> = {}) =>
-    row(A, upn, date, { leaving_date: date, deletion_ground: ground, destination, ...extra });
+  const leaving = (
+    upn: string,
+    date: string,
+    destination: string,
+    ground = 'registered_at_another_school',
+    extra: Record<string, string> = {},
+  ) => row(A, upn, date, { leaving_date: date, deletion_ground: ground, destination, ...extra });
   await upload([
-    row(A, P1, LATEST), row(A, P2, LATEST),
+    row(A, P1, LATEST),
+    row(A, P2, LATEST),
     ...rows(A, E5, back(5), LATEST, { admission_date: back(5) }),
     ...rows(A, E6, back(6), LATEST, { admission_date: back(6) }),
     ...rows(A, E0, back(3), LATEST),
-    leaving(X, LATEST, B), leaving(Y, back(1), B),
-    leaving(M10, back(11), B), leaving(M11, back(11), B), leaving(MW, back(10), B),
-    leaving(MU, back(1), 'UNKNOWN', 'other'), leaving(MO, back(1), OUT), leaving(MH, back(1), 'EHE', 'elective_home_education'),
+    leaving(X, LATEST, B),
+    leaving(Y, back(1), B),
+    leaving(M10, back(11), B),
+    leaving(M11, back(11), B),
+    leaving(MW, back(10), B),
+    leaving(MU, back(1), 'UNKNOWN', 'other'),
+    leaving(MO, back(1), OUT),
+    leaving(MH, back(1), 'EHE', 'elective_home_education'),
     leaving(MY, back(1), 'UNKNOWN', 'other', { year_group: 'R', dob: DOB_FOUR }),
   ]);
   // School B: its own pupil on every school day, and M10 from the tenth school day after M10 left A.
@@ -129,14 +162,40 @@ describe('new entries (notified within five school days of admission)', () => {
   it('counts a new entry notified on the fifth school day after admission as on time, and on the sixth as late', async () => {
     const res = await get(`/v1/admission-register/entries?urn=${A}`);
     expect(res.status).toBe(200);
-    const items = byUpn(res.json().items as Array<{ upn: string; entryDate: string; source: string; notifiedOn: string; schoolDaysToNotice: number; timeliness: string }>);
-    expect(items.get(E5)).toMatchObject({ entryDate: back(5), source: 'stated', notifiedOn: TODAY, schoolDaysToNotice: 5, timeliness: 'on_time' });
-    expect(items.get(E6)).toMatchObject({ entryDate: back(6), source: 'stated', notifiedOn: TODAY, schoolDaysToNotice: 6, timeliness: 'late' });
+    const items = byUpn(
+      res.json().items as Array<{
+        upn: string;
+        entryDate: string;
+        source: string;
+        notifiedOn: string;
+        schoolDaysToNotice: number;
+        timeliness: string;
+      }>,
+    );
+    expect(items.get(E5)).toMatchObject({
+      entryDate: back(5),
+      source: 'stated',
+      notifiedOn: TODAY,
+      schoolDaysToNotice: 5,
+      timeliness: 'on_time',
+    });
+    expect(items.get(E6)).toMatchObject({
+      entryDate: back(6),
+      source: 'stated',
+      notifiedOn: TODAY,
+      schoolDaysToNotice: 6,
+      timeliness: 'late',
+    });
   });
 
   it('derives a new entry from a pupil who first appears on the register, and not from the pupils of the first register held', async () => {
     const items = byUpn((await get(`/v1/admission-register/entries?urn=${A}`)).json().items);
-    expect(items.get(E0)).toMatchObject({ entryDate: back(3), source: 'derived', schoolDaysToNotice: 3, timeliness: 'on_time' });
+    expect(items.get(E0)).toMatchObject({
+      entryDate: back(3),
+      source: 'derived',
+      schoolDaysToNotice: 3,
+      timeliness: 'on_time',
+    });
     expect([...items.keys()].sort()).toEqual([E5, E6, E0].sort());
   });
 });
@@ -144,13 +203,27 @@ describe('new entries (notified within five school days of admission)', () => {
 describe('deletions (notified no later than the leaving date)', () => {
   it('counts a deletion notified on the leaving date as on time and one notified the day after as late, with its ground and destination', async () => {
     const items = byUpn((await get(`/v1/admission-register/deletions?urn=${A}`)).json().items);
-    expect(items.get(X)).toMatchObject({ leavingDate: LATEST, source: 'stated', ground: 'registered_at_another_school', destination: B, timeliness: LATEST === TODAY ? 'on_time' : 'late', standardTransition: false });
+    expect(items.get(X)).toMatchObject({
+      leavingDate: LATEST,
+      source: 'stated',
+      ground: 'registered_at_another_school',
+      destination: B,
+      timeliness: LATEST === TODAY ? 'on_time' : 'late',
+      standardTransition: false,
+    });
     expect(items.get(Y)).toMatchObject({ leavingDate: back(1), notifiedOn: TODAY, timeliness: 'late' });
   });
 
   it('derives a deletion from a pupil the school stops listing: the leaving date is the last date listed and the notice the next return', async () => {
     const items = byUpn((await get(`/v1/admission-register/deletions?urn=${A}`)).json().items);
-    expect(items.get(P3)).toMatchObject({ leavingDate: back(3), source: 'derived', ground: null, destination: null, notifiedOn: TODAY, timeliness: 'late' });
+    expect(items.get(P3)).toMatchObject({
+      leavingDate: back(3),
+      source: 'derived',
+      ground: null,
+      destination: null,
+      notifiedOn: TODAY,
+      timeliness: 'late',
+    });
     expect(items.get(P3).cme).toMatchObject({ status: 'missing', flagged: true });
   });
 
@@ -160,8 +233,18 @@ describe('deletions (notified no later than the leaving date)', () => {
     const t5 = upnFor(41, '999', '2003');
     const k5 = upnFor(42, '999', '2003');
     await upload([
-      ...days.map((d) => row(C, t6, d, { year_group: '6', ...(d === '2026-07-22' ? { leaving_date: d, deletion_ground: 'registered_at_another_school' } : {}) })),
-      ...days.map((d) => row(C, t5, d, { year_group: '5', ...(d === '2026-07-22' ? { leaving_date: d, deletion_ground: 'moved_away' } : {}) })),
+      ...days.map((d) =>
+        row(C, t6, d, {
+          year_group: '6',
+          ...(d === '2026-07-22' ? { leaving_date: d, deletion_ground: 'registered_at_another_school' } : {}),
+        }),
+      ),
+      ...days.map((d) =>
+        row(C, t5, d, {
+          year_group: '5',
+          ...(d === '2026-07-22' ? { leaving_date: d, deletion_ground: 'moved_away' } : {}),
+        }),
+      ),
       ...days.map((d) => row(C, k5, d, { year_group: '5' })),
     ]);
     const res = await get(`/v1/admission-register/deletions?urn=${C}&academicYear=2025`);
@@ -174,10 +257,18 @@ describe('deletions (notified no later than the leaving date)', () => {
 
   it('gives each school a timeliness figure: on time over on time and late, exemptions apart', async () => {
     const res = await get('/v1/admission-register/timeliness');
-    const a = (res.json().items as Array<{ urn: string; entries: { total: number; onTime: number; late: number; onTimeRate: number } }>).find((i) => i.urn === A)!;
+    const a = (
+      res.json().items as Array<{
+        urn: string;
+        entries: { total: number; onTime: number; late: number; onTimeRate: number };
+      }>
+    ).find((i) => i.urn === A)!;
     expect(a.entries).toMatchObject({ total: 3, onTime: 2, late: 1 });
     expect(a.entries.onTimeRate).toBeCloseTo((2 / 3) * 100, 6);
-    const csv = await svc.request('GET', '/v1/admission-register/timeliness', { token: officer, headers: { accept: 'text/csv' } });
+    const csv = await svc.request('GET', '/v1/admission-register/timeliness', {
+      token: officer,
+      headers: { accept: 'text/csv' },
+    });
     expect(csv.headers['content-type']).toMatch(/text\/csv/);
     expect(csv.text.split('\n')[0]).toContain('entriesOnTimeRate');
   });
@@ -186,12 +277,23 @@ describe('deletions (notified no later than the leaving date)', () => {
 describe('children missing education after a deletion', () => {
   it('clears a child whose destination school lists them on the tenth school day after they left, within ten days', async () => {
     const items = byUpn((await get(`/v1/admission-register/deletions?urn=${A}`)).json().items);
-    expect(items.get(M10).cme).toMatchObject({ status: 'listed', flagged: false, listedBy: B, listedFrom: back(1), schoolDaysToListing: 10, withinTenSchoolDays: true });
+    expect(items.get(M10).cme).toMatchObject({
+      status: 'listed',
+      flagged: false,
+      listedBy: B,
+      listedFrom: back(1),
+      schoolDaysToListing: 10,
+      withinTenSchoolDays: true,
+    });
   });
 
   it('flags a child their destination school has not listed by the tenth school day, and clears them when it lists them on the eleventh', async () => {
     const before = byUpn((await get('/v1/children-missing-education')).json().items);
-    expect(before.get(M11)).toMatchObject({ cme: { status: 'missing', flagged: true, listingDeadline: back(1) }, suggestedReferralType: 'children_missing_education', hasOpenReferral: false });
+    expect(before.get(M11)).toMatchObject({
+      cme: { status: 'missing', flagged: true, listingDeadline: back(1) },
+      suggestedReferralType: 'children_missing_education',
+      hasOpenReferral: false,
+    });
     expect(before.has(M10)).toBe(false);
     expect(before.has(MW)).toBe(false);
 
@@ -199,20 +301,31 @@ describe('children missing education after a deletion', () => {
     const after = byUpn((await get('/v1/children-missing-education')).json().items);
     expect(after.has(M11)).toBe(false);
     const deletion = byUpn((await get(`/v1/admission-register/deletions?urn=${A}`)).json().items).get(M11);
-    expect(deletion.cme).toMatchObject({ status: 'listed', listedBy: B, schoolDaysToListing: 11, withinTenSchoolDays: false });
+    expect(deletion.cme).toMatchObject({
+      status: 'listed',
+      listedBy: B,
+      schoolDaysToListing: 11,
+      withinTenSchoolDays: false,
+    });
   });
 
   it('waits for the destination school up to and including the tenth school day', async () => {
     // MW left ten school days before the latest school day: today is the deadline (on a weekend it has passed).
     const status = LATEST === TODAY ? 'awaiting' : 'missing';
     const res = await get(`/v1/children-missing-education?status=${status}`);
-    expect(byUpn(res.json().items).get(MW)).toMatchObject({ cme: { status, flagged: status === 'missing', listingDeadline: LATEST } });
+    expect(byUpn(res.json().items).get(MW)).toMatchObject({
+      cme: { status, flagged: status === 'missing', listingDeadline: LATEST },
+    });
   });
 
   it('flags a compulsory-age child deleted to an unknown destination at once, lists an out-of-LA destination to confirm, and never flags home education or a four-year-old', async () => {
     const items = byUpn((await get('/v1/children-missing-education')).json().items);
     expect(items.get(MU)).toMatchObject({ destination: 'unknown', cme: { status: 'missing', flagged: true } });
-    expect(items.get(MO)).toMatchObject({ destination: OUT, cme: { status: 'confirm_with_other_la', flagged: false }, suggestedReferralType: null });
+    expect(items.get(MO)).toMatchObject({
+      destination: OUT,
+      cme: { status: 'confirm_with_other_la', flagged: false },
+      suggestedReferralType: null,
+    });
     expect(items.has(MH)).toBe(false);
     expect(items.has(MY)).toBe(false);
     const all = byUpn((await get(`/v1/admission-register/deletions?urn=${A}`)).json().items);
@@ -224,7 +337,11 @@ describe('children missing education after a deletion', () => {
     const res = await get('/v1/referrals/suggestions?type=children_missing_education');
     expect(res.status).toBe(200);
     const items = byUpn(res.json().items);
-    expect(items.get(MU)).toMatchObject({ suggestedType: 'children_missing_education', urns: [A], reasons: [{ flag: 'children_missing_education', since: back(1), referralType: 'children_missing_education' }] });
+    expect(items.get(MU)).toMatchObject({
+      suggestedType: 'children_missing_education',
+      urns: [A],
+      reasons: [{ flag: 'children_missing_education', since: back(1), referralType: 'children_missing_education' }],
+    });
     expect(items.get(P3)?.suggestedType).toBe('children_missing_education');
     expect(items.has(MO)).toBe(false);
     expect(items.has(MH)).toBe(false);
@@ -252,15 +369,33 @@ describe('part-time timetables (C2)', () => {
     expect(res.status).toBe(200);
     expect(res.json().reviewWeeks).toBe(6);
     const items = byUpn(res.json().items);
-    expect(items.get(upnFor(50, '999', '4002'))).toMatchObject({ start: '2025-09-08', latest: '2025-10-17', weeks: 6, c2Sessions: 30, sessionsPerWeek: 5, current: false, pastReviewLimit: false });
-    expect(items.get(upnFor(51, '999', '4002'))).toMatchObject({ start: '2025-09-08', latest: '2025-10-20', weeks: 7, c2Sessions: 31, sessionsLatestWeek: 1, current: true, pastReviewLimit: true });
+    expect(items.get(upnFor(50, '999', '4002'))).toMatchObject({
+      start: '2025-09-08',
+      latest: '2025-10-17',
+      weeks: 6,
+      c2Sessions: 30,
+      sessionsPerWeek: 5,
+      current: false,
+      pastReviewLimit: false,
+    });
+    expect(items.get(upnFor(51, '999', '4002'))).toMatchObject({
+      start: '2025-09-08',
+      latest: '2025-10-20',
+      weeks: 7,
+      c2Sessions: 31,
+      sessionsLatestWeek: 1,
+      current: true,
+      pastReviewLimit: true,
+    });
     expect(items.has(upnFor(52, '999', '4002'))).toBe(false);
   });
 
   it('shows the part-time timetable on the pupil view', async () => {
     const res = await get(`/v1/pupils/${upnFor(51, '999', '4002')}?academicYear=2025`);
     expect(res.status).toBe(200);
-    expect(res.json().partTimeTimetables).toEqual([expect.objectContaining({ urn: PT, start: '2025-09-08', weeks: 7, pastReviewLimit: true })]);
+    expect(res.json().partTimeTimetables).toEqual([
+      expect.objectContaining({ urn: PT, start: '2025-09-08', weeks: 7, pastReviewLimit: true }),
+    ]);
     expect(res.json().lookedAfter).toBe(false);
   });
 
@@ -288,23 +423,46 @@ describe('children with a social worker: unexplained absences', () => {
   it('lists a child in need marked O, and not one marked L (late is present)', async () => {
     const res = await get(`/v1/social-worker-absences?date=${DAY}`);
     expect(res.status).toBe(200);
-    const items = res.json().items as Array<{ upn: string; session: string; code: string | null; reason: string; cohorts: string[]; alertKey: string }>;
+    const items = res.json().items as Array<{
+      upn: string;
+      session: string;
+      code: string | null;
+      reason: string;
+      cohorts: string[];
+      alertKey: string;
+    }>;
     expect(items.filter((i) => i.upn === inNeedO)).toEqual([
-      expect.objectContaining({ session: 'AM', code: 'O', reason: 'unauthorised_no_reason', cohorts: ['cin'], alertKey: `${DAY}#AM#${inNeedO}#${SW}` }),
+      expect.objectContaining({
+        session: 'AM',
+        code: 'O',
+        reason: 'unauthorised_no_reason',
+        cohorts: ['cin'],
+        alertKey: `${DAY}#AM#${inNeedO}#${SW}`,
+      }),
     ]);
     expect(items.some((i) => i.upn === inNeedL)).toBe(false);
     expect(items.some((i) => i.upn === noSocialWorker)).toBe(false);
   });
 
   it('lists a child on a protection plan with no mark where one was due', async () => {
-    const items = (await get(`/v1/social-worker-absences?date=${DAY}`, vsh)).json().items as Array<{ upn: string; session: string; reason: string }>;
-    expect(items.filter((i) => i.upn === protectedUnmarked)).toEqual([expect.objectContaining({ session: 'PM', reason: 'not_marked' })]);
+    const items = (await get(`/v1/social-worker-absences?date=${DAY}`, vsh)).json().items as Array<{
+      upn: string;
+      session: string;
+      reason: string;
+    }>;
+    expect(items.filter((i) => i.upn === protectedUnmarked)).toEqual([
+      expect.objectContaining({ session: 'PM', reason: 'not_marked' }),
+    ]);
   });
 
-  it('gives the Virtual School Head the social_worker cohort\'s metrics beside the other care cohorts', async () => {
+  it("gives the Virtual School Head the social_worker cohort's metrics beside the other care cohorts", async () => {
     const res = await get(`/v1/metrics?groupBy=cohort&from=${DAY}&to=${DAY}`, vsh);
     expect(res.status).toBe(200);
-    const rows = new Map((res.json().items as Array<{ key: { cohort: string }; enrolments: number; unauthorisedAbsenceSessions: number }>).map((r) => [r.key.cohort, r]));
+    const rows = new Map(
+      (
+        res.json().items as Array<{ key: { cohort: string }; enrolments: number; unauthorisedAbsenceSessions: number }>
+      ).map((r) => [r.key.cohort, r]),
+    );
     // In need (O and L) and on a plan that day: three enrolments; the one O session is the only unauthorised absence.
     expect(rows.get('social_worker')).toMatchObject({ enrolments: 3, unauthorisedAbsenceSessions: 1 });
     expect(rows.get('cin')).toMatchObject({ enrolments: 2, unauthorisedAbsenceSessions: 1 });
@@ -337,13 +495,24 @@ describe('who sees what', () => {
   it('audits each read', async () => {
     const res = await get(`/v1/audit?from=${addDays(TODAY, -1)}&to=${TODAY}&limit=500`, admin);
     const actions = new Set((res.json().items as Array<{ action: string }>).map((e) => e.action));
-    for (const a of ['list_new_entries', 'list_deletions', 'list_children_missing_education', 'list_part_time_timetables', 'list_social_worker_absences']) expect(actions).toContain(a);
+    for (const a of [
+      'list_new_entries',
+      'list_deletions',
+      'list_children_missing_education',
+      'list_part_time_timetables',
+      'list_social_worker_absences',
+    ])
+      expect(actions).toContain(a);
   });
 });
 
 describe('schools know their looked-after pupils', () => {
   it('tells a school which of its pupils the LA looks after, and nothing of anyone else', async () => {
-    const res = await svc.request('POST', '/v1/cohorts', { token: officer, body: `upn,cohort,start_date,end_date\n${P1},cla,2025-01-01,\n${Q1},cla,2025-01-01,\n${P2},cin,2025-01-01,\n`, contentType: 'text/csv' });
+    const res = await svc.request('POST', '/v1/cohorts', {
+      token: officer,
+      body: `upn,cohort,start_date,end_date\n${P1},cla,2025-01-01,\n${Q1},cla,2025-01-01,\n${P2},cin,2025-01-01,\n`,
+      contentType: 'text/csv',
+    });
     expect(res.status).toBe(200);
     await svc.settle();
     const own = await get(`/v1/schools/${A}/looked-after-pupils`, schoolA);
@@ -355,15 +524,23 @@ describe('schools know their looked-after pupils', () => {
     expect((await get(`/v1/pupils/${P2}`, schoolA)).json().lookedAfter).toBe(false);
   });
 
-  it('says on a school\'s pupil list which of its pupils the LA looks after (and only that)', async () => {
+  it("says on a school's pupil list which of its pupils the LA looks after (and only that)", async () => {
     // Both pupils absent (O) on four school days of their sixteen: persistently absent at school A.
-    await upload([back(2), back(3), back(4), back(5)].flatMap((d) => [row(A, P1, d, { am: 'O', pm: 'O' }), row(A, P2, d, { am: 'O', pm: 'O' })]));
+    await upload(
+      [back(2), back(3), back(4), back(5)].flatMap((d) => [
+        row(A, P1, d, { am: 'O', pm: 'O' }),
+        row(A, P2, d, { am: 'O', pm: 'O' }),
+      ]),
+    );
     const res = await get('/v1/pupils?flag=persistent_absence', schoolA);
     expect(res.status).toBe(200);
     const items = byUpn(res.json().items);
     expect(items.get(P1)).toMatchObject({ lookedAfter: true, cohorts: [] });
     expect(items.get(P2)).toMatchObject({ lookedAfter: false });
-    const csv = await svc.request('GET', '/v1/pupils?flag=persistent_absence', { token: schoolA, headers: { accept: 'text/csv' } });
+    const csv = await svc.request('GET', '/v1/pupils?flag=persistent_absence', {
+      token: schoolA,
+      headers: { accept: 'text/csv' },
+    });
     expect(csv.text.split('\n')[0]).toContain('lookedAfter');
   });
 });
@@ -385,7 +562,15 @@ describe('the return columns', () => {
 
   it('documents the routes in the OpenAPI document', async () => {
     const doc = (await svc.request('GET', '/openapi.json')).json();
-    for (const p of ['/v1/admission-register/entries', '/v1/admission-register/deletions', '/v1/admission-register/timeliness', '/v1/children-missing-education', '/v1/part-time-timetables', '/v1/social-worker-absences', '/v1/schools/{urn}/looked-after-pupils']) {
+    for (const p of [
+      '/v1/admission-register/entries',
+      '/v1/admission-register/deletions',
+      '/v1/admission-register/timeliness',
+      '/v1/children-missing-education',
+      '/v1/part-time-timetables',
+      '/v1/social-worker-absences',
+      '/v1/schools/{urn}/looked-after-pupils',
+    ]) {
       expect(Object.keys(doc.paths)).toContain(p);
     }
   });
@@ -394,12 +579,28 @@ describe('the return columns', () => {
 describe('schools outside the LA', () => {
   it('leaves a school outside the LA out of the LA-wide lists (it notifies its own LA), and shows it when asked by URN', async () => {
     const child = upnFor(70, '999', '2009');
-    expect((await svc.request('POST', '/v1/cohorts', { token: officer, body: `upn,cohort,start_date,end_date\n${child},cla,2025-01-01,\n`, contentType: 'text/csv' })).status).toBe(200);
+    expect(
+      (
+        await svc.request('POST', '/v1/cohorts', {
+          token: officer,
+          body: `upn,cohort,start_date,end_date\n${child},cla,2025-01-01,\n`,
+          contentType: 'text/csv',
+        })
+      ).status,
+    ).toBe(200);
     await svc.settle();
     // The Virtual School sends the placed child's marks for the out-of-area school; first a baseline day, then the new admission.
     await upload([row(OUT, child, back(3)), row(OUT, child, back(2))], vsh);
     const later = upnFor(72, '999', '2009');
-    expect((await svc.request('POST', '/v1/cohorts', { token: officer, body: `upn,cohort,start_date,end_date\n${later},cla,2025-01-01,\n`, contentType: 'text/csv' })).status).toBe(200);
+    expect(
+      (
+        await svc.request('POST', '/v1/cohorts', {
+          token: officer,
+          body: `upn,cohort,start_date,end_date\n${later},cla,2025-01-01,\n`,
+          contentType: 'text/csv',
+        })
+      ).status,
+    ).toBe(200);
     await svc.settle();
     await upload([row(OUT, later, back(1), { admission_date: back(1) }), row(OUT, child, back(1))], vsh);
     const all = (await get('/v1/admission-register/entries')).json().items as Array<{ urn: string }>;
@@ -410,32 +611,57 @@ describe('schools outside the LA', () => {
 });
 
 describe('a CTF says the same', () => {
-  it('takes a leaver\'s leaving date from the school\'s own SchoolHistory entry and a lost-pupil DestSchool (XXX) as unknown: a CME flag', async () => {
+  it("takes a leaver's leaving date from the school's own SchoolHistory entry and a lost-pupil DestSchool (XXX) as unknown: a CME flag", async () => {
     const lost = upnFor(40);
     const from = back(2);
     const to = back(1);
     let marks = '';
     let days = 0;
     for (let d = from; d <= to; d = addDays(d, 1)) {
-      if (isSchoolDay(d)) { marks += '/\\'; days++; } else marks += '##';
+      if (isSchoolDay(d)) {
+        marks += '/\\';
+        days++;
+      } else marks += '##';
     }
     const xml = [
-      '<?xml version="1.0" encoding="UTF-8"?>', '<CTfile>', '<Header>', '<CTFversion>25.0</CTFversion>',
+      '<?xml version="1.0" encoding="UTF-8"?>',
+      '<CTfile>',
+      '<Header>',
+      '<CTFversion>25.0</CTFversion>',
       `<SourceSchool><LEA>999</LEA><Estab>2001</Estab><URN>${A}</URN></SourceSchool>`,
-      '<DestSchool><LEA>XXX</LEA><Estab>XXXX</Estab></DestSchool>', '</Header>',
-      '<CTFpupilData>', '<Pupil>', `<UPN>${lost}</UPN>`, `<DOB>${DOB_NINE}</DOB>`, '<BasicDetails><NCyearActual>4</NCyearActual></BasicDetails>',
-      '<Attendance><YearData>', `<SessionsPossible>${2 * days}</SessionsPossible><SessionsAuthorised>0</SessionsAuthorised><SessionsAttended>${2 * days}</SessionsAttended><SessionsUnauthorised>0</SessionsUnauthorised>`,
+      '<DestSchool><LEA>XXX</LEA><Estab>XXXX</Estab></DestSchool>',
+      '</Header>',
+      '<CTFpupilData>',
+      '<Pupil>',
+      `<UPN>${lost}</UPN>`,
+      `<DOB>${DOB_NINE}</DOB>`,
+      '<BasicDetails><NCyearActual>4</NCyearActual></BasicDetails>',
+      '<Attendance><YearData>',
+      `<SessionsPossible>${2 * days}</SessionsPossible><SessionsAuthorised>0</SessionsAuthorised><SessionsAttended>${2 * days}</SessionsAttended><SessionsUnauthorised>0</SessionsUnauthorised>`,
       `<AttendSessions><AttendanceStartDate>${from}</AttendanceStartDate><AttendanceMarks>${marks}</AttendanceMarks></AttendSessions>`,
       '</YearData></Attendance>',
       `<SchoolHistory><School><LEA>999</LEA><Estab>2001</Estab><EntryDate>${from}</EntryDate><LeavingDate>${to}</LeavingDate><LeavingReason>moved_away</LeavingReason></School></SchoolHistory>`,
-      '</Pupil>', '</CTFpupilData>', '</CTfile>', '',
+      '</Pupil>',
+      '</CTFpupilData>',
+      '</CTfile>',
+      '',
     ].join('\n');
     const res = await svc.request('POST', '/v1/returns', { token: schoolA, body: xml, contentType: 'application/xml' });
     expect(res.status).toBe(202);
     await svc.settle();
     const deletion = byUpn((await get(`/v1/admission-register/deletions?urn=${A}&limit=500`)).json().items).get(lost);
-    expect(deletion).toMatchObject({ leavingDate: to, source: 'stated', ground: 'moved_away', destination: 'unknown', timeliness: 'late' });
+    expect(deletion).toMatchObject({
+      leavingDate: to,
+      source: 'stated',
+      ground: 'moved_away',
+      destination: 'unknown',
+      timeliness: 'late',
+    });
     const cme = byUpn((await get('/v1/children-missing-education?limit=500')).json().items).get(lost);
-    expect(cme).toMatchObject({ destination: 'unknown', cme: { status: 'missing', flagged: true }, suggestedReferralType: 'children_missing_education' });
+    expect(cme).toMatchObject({
+      destination: 'unknown',
+      cme: { status: 'missing', flagged: true },
+      suggestedReferralType: 'children_missing_education',
+    });
   });
 });

@@ -41,7 +41,16 @@ describe('foundation: daily return to pupil view', () => {
     const days = weekdays('2025-09-01', '2025-09-05');
     const upn = upnFor(1);
     // 10 sessions: 9 present, 1 authorised illness → 10% absence → persistently absent.
-    const rows = days.map((date, i) => ({ urn: URN, upn, date, am: '/', pm: i === 4 ? 'I' : '/', forename: 'Ada', surname: 'Lovelace', year_group: '5' }));
+    const rows = days.map((date, i) => ({
+      urn: URN,
+      upn,
+      date,
+      am: '/',
+      pm: i === 4 ? 'I' : '/',
+      forename: 'Ada',
+      surname: 'Lovelace',
+      year_group: '5',
+    }));
     const res = await upload(returnCsv(rows));
     expect(res.status).toBe(202);
     const { returnId, status } = res.json();
@@ -53,7 +62,13 @@ describe('foundation: daily return to pupil view', () => {
     const pupil = await svc.request('GET', `/v1/pupils/${upn}?academicYear=2025`, { token: school });
     expect(pupil.status).toBe(200);
     const view = pupil.json();
-    expect(view.totals).toMatchObject({ possibleSessions: 10, attendedSessions: 9, authorisedAbsenceSessions: 1, absenceSessions: 1, absenceRate: 10 });
+    expect(view.totals).toMatchObject({
+      possibleSessions: 10,
+      attendedSessions: 9,
+      authorisedAbsenceSessions: 1,
+      absenceSessions: 1,
+      absenceRate: 10,
+    });
     expect(view.persistentAbsence).toBe(true);
     expect(view.severeAbsence).toBe(false);
     expect(view.enrolments).toHaveLength(1);
@@ -64,7 +79,16 @@ describe('foundation: daily return to pupil view', () => {
     const upn = upnFor(1);
     const before = (await svc.request('GET', `/v1/pupils/${upn}?academicYear=2025`, { token: school })).json();
     const days = weekdays('2025-09-01', '2025-09-05');
-    const rows = days.map((date, i) => ({ urn: URN, upn, date, am: '/', pm: i === 4 ? 'I' : '/', forename: 'Ada', surname: 'Lovelace', year_group: '5' }));
+    const rows = days.map((date, i) => ({
+      urn: URN,
+      upn,
+      date,
+      am: '/',
+      pm: i === 4 ? 'I' : '/',
+      forename: 'Ada',
+      surname: 'Lovelace',
+      year_group: '5',
+    }));
     expect((await upload(returnCsv(rows))).status).toBe(202);
     const after = (await svc.request('GET', `/v1/pupils/${upn}?academicYear=2025`, { token: school })).json();
     expect(after.totals).toEqual(before.totals);
@@ -76,19 +100,30 @@ describe('foundation: daily return to pupil view', () => {
     const res = await upload(returnCsv([{ urn: URN, upn, date: '2025-09-05', am: '/', pm: '/' }]));
     expect(res.status).toBe(202);
     const view = (await svc.request('GET', `/v1/pupils/${upn}?academicYear=2025`, { token: school })).json();
-    expect(view.totals).toMatchObject({ possibleSessions: 10, attendedSessions: 10, absenceSessions: 0, authorisedAbsenceSessions: 0 });
+    expect(view.totals).toMatchObject({
+      possibleSessions: 10,
+      attendedSessions: 10,
+      absenceSessions: 0,
+      authorisedAbsenceSessions: 0,
+    });
     expect(view.persistentAbsence).toBe(false);
   });
 
   it('refuses a school token uploading for another URN with 403', async () => {
-    const res = await svc.request('POST', '/v1/returns', { token: school, body: returnCsv([{ urn: OTHER_URN, upn: upnFor(2), date: '2025-09-01', am: '/', pm: '/' }]), contentType: 'text/csv' });
+    const res = await svc.request('POST', '/v1/returns', {
+      token: school,
+      body: returnCsv([{ urn: OTHER_URN, upn: upnFor(2), date: '2025-09-01', am: '/', pm: '/' }]),
+      contentType: 'text/csv',
+    });
     expect(res.status).toBe(403);
   });
 
   it('answers 404 to a school reading a pupil never enrolled there', async () => {
     const other = await svc.token('school', { urn: OTHER_URN });
     const upn = upnFor(3, '999', '3001');
-    expect((await upload(returnCsv([{ urn: OTHER_URN, upn, date: '2025-09-01', am: '/', pm: '/' }]), other)).status).toBe(202);
+    expect(
+      (await upload(returnCsv([{ urn: OTHER_URN, upn, date: '2025-09-01', am: '/', pm: '/' }]), other)).status,
+    ).toBe(202);
     expect((await svc.request('GET', `/v1/pupils/${upn}?academicYear=2025`, { token: other })).status).toBe(200);
     const res = await svc.request('GET', `/v1/pupils/${upn}?academicYear=2025`, { token: school });
     expect(res.status).toBe(404);
@@ -106,17 +141,24 @@ describe('foundation: daily return to pupil view', () => {
     const st = (await svc.request('GET', `/v1/returns/${res.json().returnId}`, { token: school })).json();
     expect(st.status).toBe('accepted_with_errors');
     expect(st.counts).toEqual({ rows: 3, accepted: 1, rejected: 2 });
-    expect(st.errors.map((e: { line: number; field: string }) => [e.line, e.field])).toEqual([[3, 'upn'], [4, 'am']]);
+    expect(st.errors.map((e: { line: number; field: string }) => [e.line, e.field])).toEqual([
+      [3, 'upn'],
+      [4, 'am'],
+    ]);
   });
 
   it('rejects a file missing a required column with a 4xx naming the column', async () => {
-    const res = await svc.request('POST', '/v1/returns', { token: school, body: `urn,upn,date,am\n${URN},${upnFor(6)},2025-09-01,/\n`, contentType: 'text/csv' });
+    const res = await svc.request('POST', '/v1/returns', {
+      token: school,
+      body: `urn,upn,date,am\n${URN},${upnFor(6)},2025-09-01,/\n`,
+      contentType: 'text/csv',
+    });
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect(res.status).toBeLessThan(500);
     expect(res.json().detail).toMatch(/pm/);
   });
 
-  it('shows a pupil\'s sessions by date with the school', async () => {
+  it("shows a pupil's sessions by date with the school", async () => {
     const upn = upnFor(1);
     const res = await svc.request('GET', `/v1/pupils/${upn}/sessions?from=2025-09-01&to=2025-09-02`, { token: school });
     expect(res.status).toBe(200);
@@ -149,7 +191,7 @@ describe('nothing received is lost', () => {
 });
 
 describe('order of returns', () => {
-  it('applies a school\'s returns in the order they were received, even when processing sees them out of order', async () => {
+  it("applies a school's returns in the order they were received, even when processing sees them out of order", async () => {
     const { processReturn } = await import('../../shared/app/apply-return.js');
     const { storedIngest } = await import('../../shared/app/wiring.js');
     const { createReturn } = await import('../../shared/store/returns.js');
@@ -160,7 +202,15 @@ describe('order of returns', () => {
     const make = async (returnId: string, receivedAt: string, pm: string) => {
       // Outside returns/, so the S3 notification path leaves them alone and the test drives ingest.
       const key = `held/${URN}/${returnId}.csv`;
-      await createReturn({ returnId, urn: URN, status: 'received', format: 'csv', receivedAt, uploadedBy: { sub: 'x', role: 'school', urn: URN }, objectKey: key });
+      await createReturn({
+        returnId,
+        urn: URN,
+        status: 'received',
+        format: 'csv',
+        receivedAt,
+        uploadedBy: { sub: 'x', role: 'school', urn: URN },
+        objectKey: key,
+      });
       await putBlob(bucket, key, returnCsv([{ urn: URN, upn, date: '2025-10-06', am: '/', pm }]), 'text/csv');
       return key;
     };
@@ -171,7 +221,9 @@ describe('order of returns', () => {
     await processReturn(storedIngest, 'rorder000002', bucket, second);
     await processReturn(storedIngest, 'rorder000001', bucket, first);
     await svc.settle();
-    const sessions = (await svc.request('GET', `/v1/pupils/${upn}/sessions?from=2025-10-06&to=2025-10-06`, { token: school })).json().sessions;
+    const sessions = (
+      await svc.request('GET', `/v1/pupils/${upn}/sessions?from=2025-10-06&to=2025-10-06`, { token: school })
+    ).json().sessions;
     expect(sessions.find((s: { session: string }) => s.session === 'PM').code).toBe('I');
     for (const id of ['rorder000001', 'rorder000002']) {
       expect((await svc.request('GET', `/v1/returns/${id}`, { token: school })).json().status).toBe('accepted');
@@ -184,15 +236,37 @@ describe('a whole school at once', () => {
   it('accepts a 1,000-pupil day, reflects it in every pupil, and a re-post changes nothing', async () => {
     const big = await svc.token('school', { urn: BIG });
     const upns = Array.from({ length: 1000 }, (_, i) => upnFor(i, '999', String(4000 + Math.floor(i / 500))));
-    const rows = upns.map((upn, i) => ({ urn: BIG, upn, date: '2025-09-08', am: i % 10 === 0 ? 'I' : '/', pm: i % 25 === 0 ? 'N' : '/' }));
+    const rows = upns.map((upn, i) => ({
+      urn: BIG,
+      upn,
+      date: '2025-09-08',
+      am: i % 10 === 0 ? 'I' : '/',
+      pm: i % 25 === 0 ? 'N' : '/',
+    }));
     const res = await upload(returnCsv(rows), big);
-    expect((await svc.request('GET', `/v1/returns/${res.json().returnId}`, { token: big })).json()).toMatchObject({ status: 'accepted', counts: { rows: 1000, accepted: 1000, rejected: 0 } });
-    const view = async (i: number) => (await svc.request('GET', `/v1/pupils/${upns[i]}?academicYear=2025`, { token: big })).json();
-    expect((await view(0)).totals).toMatchObject({ possibleSessions: 2, authorisedAbsenceSessions: 1, unauthorisedAbsenceSessions: 1 });
+    expect((await svc.request('GET', `/v1/returns/${res.json().returnId}`, { token: big })).json()).toMatchObject({
+      status: 'accepted',
+      counts: { rows: 1000, accepted: 1000, rejected: 0 },
+    });
+    const view = async (i: number) =>
+      (await svc.request('GET', `/v1/pupils/${upns[i]}?academicYear=2025`, { token: big })).json();
+    expect((await view(0)).totals).toMatchObject({
+      possibleSessions: 2,
+      authorisedAbsenceSessions: 1,
+      unauthorisedAbsenceSessions: 1,
+    });
     expect((await view(1)).totals).toMatchObject({ possibleSessions: 2, absenceSessions: 0 });
-    const school = async () => (await svc.request('GET', `/v1/metrics?scope=school&urn=${BIG}&from=2025-08-01&to=2026-07-31`, { token: big })).json().items[0];
+    const school = async () =>
+      (
+        await svc.request('GET', `/v1/metrics?scope=school&urn=${BIG}&from=2025-08-01&to=2026-07-31`, { token: big })
+      ).json().items[0];
     const before = await school();
-    expect(before).toMatchObject({ enrolments: 1000, possibleSessions: 2000, authorisedAbsenceSessions: 100, unauthorisedAbsenceSessions: 40 });
+    expect(before).toMatchObject({
+      enrolments: 1000,
+      possibleSessions: 2000,
+      authorisedAbsenceSessions: 100,
+      unauthorisedAbsenceSessions: 40,
+    });
     await upload(returnCsv(rows), big);
     expect(await school()).toEqual(before);
   });
@@ -200,9 +274,15 @@ describe('a whole school at once', () => {
   it('applies a multi-day back-fill in one file', async () => {
     const days = weekdays('2025-09-15', '2025-09-26');
     const upns = [upnFor(60), upnFor(61)];
-    const rows = days.flatMap((date, d) => upns.map((upn, p) => ({ urn: URN, upn, date, am: p === 1 && d < 5 ? 'G' : '/', pm: '/' })));
+    const rows = days.flatMap((date, d) =>
+      upns.map((upn, p) => ({ urn: URN, upn, date, am: p === 1 && d < 5 ? 'G' : '/', pm: '/' })),
+    );
     const res = await upload(returnCsv(rows));
-    expect((await svc.request('GET', `/v1/returns/${res.json().returnId}`, { token: school })).json()).toMatchObject({ status: 'accepted', counts: { rows: 20, accepted: 20 }, dates: { from: '2025-09-15', to: '2025-09-26' } });
+    expect((await svc.request('GET', `/v1/returns/${res.json().returnId}`, { token: school })).json()).toMatchObject({
+      status: 'accepted',
+      counts: { rows: 20, accepted: 20 },
+      dates: { from: '2025-09-15', to: '2025-09-26' },
+    });
     const second = (await svc.request('GET', `/v1/pupils/${upns[1]}?academicYear=2025`, { token: school })).json();
     expect(second.totals).toMatchObject({ possibleSessions: 20, unauthorisedAbsenceSessions: 5, absenceRate: 25 });
     expect(second.severeAbsence).toBe(false);

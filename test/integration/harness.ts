@@ -13,7 +13,7 @@ export interface TestResponse {
   status: number;
   headers: Record<string, string>;
   text: string;
-  json<T = any>(): T;  
+  json<T = any>(): T;
 }
 
 export interface RequestOptions {
@@ -34,9 +34,17 @@ export interface TestService {
   stop(): Promise<void>;
 }
 
-export async function startTestService(options: { laSettings?: Partial<LaSettings>; laCode?: string } = {}): Promise<TestService> {
+export async function startTestService(
+  options: { laSettings?: Partial<LaSettings>; laCode?: string } = {},
+): Promise<TestService> {
   const dataDir = mkdtempSync(join(tmpdir(), 'attendance-hub-test-'));
-  const runtime = await startLocalRuntime({ dataDir, port: 0, rollupDelaySeconds: 0, laSettings: options.laSettings, laCode: options.laCode });
+  const runtime = await startLocalRuntime({
+    dataDir,
+    port: 0,
+    rollupDelaySeconds: 0,
+    laSettings: options.laSettings,
+    laCode: options.laCode,
+  });
   return {
     url: runtime.url,
     runtime,

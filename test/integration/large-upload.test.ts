@@ -19,8 +19,12 @@ const URN = '300001';
 const PUPILS = 2000;
 /** 2025/26 holidays (Sheffield's published dates): no rows on these days. */
 const HOLIDAYS: Array<[string, string]> = [
-  ['2025-10-25', '2025-11-02'], ['2025-12-20', '2026-01-04'], ['2026-02-14', '2026-02-22'],
-  ['2026-03-28', '2026-04-12'], ['2026-05-02', '2026-05-04'], ['2026-05-23', '2026-05-31'],
+  ['2025-10-25', '2025-11-02'],
+  ['2025-12-20', '2026-01-04'],
+  ['2026-02-14', '2026-02-22'],
+  ['2026-03-28', '2026-04-12'],
+  ['2026-05-02', '2026-05-04'],
+  ['2026-05-23', '2026-05-31'],
 ];
 const BAD_ROWS = 3;
 
@@ -52,8 +56,11 @@ const days = schoolDays();
 /** Write the back-fill: one row per pupil per school day, every DfE daily-data column, a few bad UPNs. */
 async function writeBackfill(path: string): Promise<void> {
   const out = createWriteStream(path);
-  const write = (s: string) => (out.write(s) ? Promise.resolve() : new Promise<void>((r) => out.once('drain', () => r())));
-  await write('urn,upn,date,am,pm,forename,surname,dob,sex,ethnicity,year_group,fsm,sen,cla,plac,cin,cpp,admission_date,registration,uprn\n');
+  const write = (s: string) =>
+    out.write(s) ? Promise.resolve() : new Promise<void>((r) => out.once('drain', () => r()));
+  await write(
+    'urn,upn,date,am,pm,forename,surname,dob,sex,ethnicity,year_group,fsm,sen,cla,plac,cin,cpp,admission_date,registration,uprn\n',
+  );
   let line = 1;
   let chunk = '';
   for (let k = 0; k < days.length; k++) {
@@ -93,7 +100,11 @@ describe('a 50 MB back-fill through a presigned upload', () => {
   let returnId: string;
 
   it('is refused on POST /v1/returns (over 4 MB) with a pointer to the presigned upload', async () => {
-    const res = await svc.request('POST', '/v1/returns', { token, body: readFileSync(file).subarray(0, 4 * 1024 * 1024 + 1), contentType: 'text/csv' });
+    const res = await svc.request('POST', '/v1/returns', {
+      token,
+      body: readFileSync(file).subarray(0, 4 * 1024 * 1024 + 1),
+      contentType: 'text/csv',
+    });
     expect(res.status).toBe(413);
     expect(res.json().detail).toMatch(/\/v1\/returns\/uploads/);
   });
@@ -101,7 +112,10 @@ describe('a 50 MB back-fill through a presigned upload', () => {
   it('goes up through the presigned PUT and is applied by the same ingest, its status visible throughout', async () => {
     const bytes = statSync(file).size;
     expect(bytes).toBeGreaterThan(50_000_000);
-    const presign = await svc.request('POST', '/v1/returns/uploads', { token, body: { urn: URN, format: 'csv', bytes } });
+    const presign = await svc.request('POST', '/v1/returns/uploads', {
+      token,
+      body: { urn: URN, format: 'csv', bytes },
+    });
     expect(presign.status).toBe(201);
     const body = presign.json();
     returnId = body.returnId;
@@ -109,15 +123,27 @@ describe('a 50 MB back-fill through a presigned upload', () => {
     expect((await svc.request('GET', `/v1/returns/${returnId}`, { token })).json().status).toBe('awaiting_upload');
 
     const started = Date.now();
-    const put = await fetch(body.uploadUrl, { method: 'PUT', headers: { ...body.headers, 'content-length': String(bytes) }, body: readFileSync(file) });
+    const put = await fetch(body.uploadUrl, {
+      method: 'PUT',
+      headers: { ...body.headers, 'content-length': String(bytes) },
+      body: readFileSync(file),
+    });
     expect(put.status).toBe(200);
     const uploaded = Date.now();
     await svc.settle();
-    console.log(`large upload: ${(bytes / 1024 / 1024).toFixed(1)} MB, ${rows} rows; PUT ${uploaded - started} ms, PUT to final status ${Date.now() - started} ms`);
+    console.log(
+      `large upload: ${(bytes / 1024 / 1024).toFixed(1)} MB, ${rows} rows; PUT ${uploaded - started} ms, PUT to final status ${Date.now() - started} ms`,
+    );
 
     const st = (await svc.request('GET', `/v1/returns/${returnId}`, { token })).json();
-    expect(st).toMatchObject({ status: 'accepted_with_errors', format: 'csv', counts: { rows, accepted: rows - BAD_ROWS, rejected: BAD_ROWS } });
-    expect(st.errors.map((e: { line: number; field: string; code: string }) => [e.line, e.field, e.code])).toEqual(badLines.map((l) => [l, 'upn', 'upn_check_letter']));
+    expect(st).toMatchObject({
+      status: 'accepted_with_errors',
+      format: 'csv',
+      counts: { rows, accepted: rows - BAD_ROWS, rejected: BAD_ROWS },
+    });
+    expect(st.errors.map((e: { line: number; field: string; code: string }) => [e.line, e.field, e.code])).toEqual(
+      badLines.map((l) => [l, 'upn', 'upn_check_letter']),
+    );
   });
 
   it('gives a pupil from the back-fill the figures its rows imply', async () => {
@@ -126,11 +152,14 @@ describe('a 50 MB back-fill through a presigned upload', () => {
     const absences = days.filter((_, k) => absent(0, k)).length;
     // Pupil 0's last-day row had a bad UPN and was rejected.
     const possible = 2 * (days.length - 1);
-    expect(res.json().totals).toMatchObject({ possibleSessions: possible, authorisedAbsenceSessions: 2 * absences - (absent(0, days.length - 1) ? 2 : 0) });
+    expect(res.json().totals).toMatchObject({
+      possibleSessions: possible,
+      authorisedAbsenceSessions: 2 * absences - (absent(0, days.length - 1) ? 2 : 0),
+    });
     expect(res.json().persistentAbsence).toBe(true);
   });
 
-  it('lists the back-fill among the school\'s returns', async () => {
+  it("lists the back-fill among the school's returns", async () => {
     const res = await svc.request('GET', '/v1/returns', { token });
     expect(res.json().items.map((r: { returnId: string }) => r.returnId)).toContain(returnId);
   });

@@ -13,7 +13,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadGeneratedLa, type LoadSummary } from '../../local/load-la.js';
 import { generateLa } from '../../local/synthetic/index.js';
 import { todayInEngland } from '../../shared/domain/dates.js';
-import { COHORT_NAMES, DuckDbLa, openGeneratedLa, type CareSpan, type Dimension, type OraclePupil, type OracleRow, type Population } from '../../bench/duckdb-metrics.js';
+import {
+  COHORT_NAMES,
+  DuckDbLa,
+  openGeneratedLa,
+  type CareSpan,
+  type Dimension,
+  type OraclePupil,
+  type OracleRow,
+  type Population,
+} from '../../bench/duckdb-metrics.js';
 import { metricsDifferences, type ApiMetricsRow } from '../../bench/metrics-check.js';
 import { startTestService, type TestService } from './harness.js';
 import { upnFor, weekdays } from '../support/returns.js';
@@ -47,9 +56,11 @@ const differences = metricsDifferences;
 
 async function inPool<T>(items: readonly T[], size: number, work: (item: T) => Promise<void>): Promise<void> {
   const queue = [...items];
-  await Promise.all(Array.from({ length: size }, async () => {
-    for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item);
-  }));
+  await Promise.all(
+    Array.from({ length: size }, async () => {
+      for (let item = queue.shift(); item !== undefined; item = queue.shift()) await work(item);
+    }),
+  );
 }
 
 interface Question {
@@ -62,11 +73,19 @@ interface Question {
 }
 
 /** Ask the API each question and compare its rows with the oracle's; returns every difference. */
-async function compareAll(questions: readonly Question[], rowsOf: (q: Question) => readonly OracleRow[]): Promise<{ differences: string[]; rows: number }> {
+async function compareAll(
+  questions: readonly Question[],
+  rowsOf: (q: Question) => readonly OracleRow[],
+): Promise<{ differences: string[]; rows: number }> {
   const found: string[] = [];
   let rows = 0;
   await inPool(questions, 4, async (q) => {
-    const params = new URLSearchParams({ scope: q.scope, population: q.population, from: q.period.from, to: q.period.to });
+    const params = new URLSearchParams({
+      scope: q.scope,
+      population: q.population,
+      from: q.period.from,
+      to: q.period.to,
+    });
     if (q.urn) params.set('urn', q.urn);
     if (q.cohort) params.set('cohort', q.cohort);
     if (q.groupBy) params.set('groupBy', q.groupBy);
@@ -88,15 +107,26 @@ async function compareAll(questions: readonly Question[], rowsOf: (q: Question) 
  * prime asks every spread-th (offset by `offset`), which still covers every cohort, grouping and
  * population — the whole cross product runs with ORACLE_FULL=1.
  */
-function questionsFor(scope: 'la' | 'school', period: { from: string; to: string }, options: { urn?: string; spread?: number; offset?: number; dims?: readonly Exclude<Dimension, 'cohort'>[] } = {}): Question[] {
+function questionsFor(
+  scope: 'la' | 'school',
+  period: { from: string; to: string },
+  options: { urn?: string; spread?: number; offset?: number; dims?: readonly Exclude<Dimension, 'cohort'>[] } = {},
+): Question[] {
   const { urn, offset = 0, dims = PER_COHORT } = options;
   const spread = FULL ? 1 : (options.spread ?? 1);
-  const out: Question[] = POPULATIONS.map((population) => ({ scope, urn, groupBy: 'cohort' as const, population, period }));
+  const out: Question[] = POPULATIONS.map((population) => ({
+    scope,
+    urn,
+    groupBy: 'cohort' as const,
+    population,
+    period,
+  }));
   let n = offset;
   for (const cohort of COHORT_NAMES) {
     for (const dim of dims) {
       for (const population of POPULATIONS) {
-        if (n++ % spread === 0) out.push({ scope, urn, cohort, groupBy: dim === 'none' ? undefined : dim, population, period });
+        if (n++ % spread === 0)
+          out.push({ scope, urn, cohort, groupBy: dim === 'none' ? undefined : dim, population, period });
       }
     }
   }
@@ -111,16 +141,34 @@ function oracleRowsFor(rows: readonly OracleRow[]): (q: Question) => OracleRow[]
     if (!list) index.set(k, (list = []));
     list.push(r);
   }
-  return (q) => index.get(`${q.scope === 'la' ? 'la' : q.urn}|${q.population}|${q.groupBy ?? 'none'}|${q.groupBy === 'cohort' ? '*' : q.cohort ?? 'all'}`) ?? [];
+  return (q) =>
+    index.get(
+      `${q.scope === 'la' ? 'la' : q.urn}|${q.population}|${q.groupBy ?? 'none'}|${q.groupBy === 'cohort' ? '*' : (q.cohort ?? 'all')}`,
+    ) ?? [];
 }
 
-interface ApiPupil { upn: string; urns: string[]; stats: { possibleSessions: number; absenceSessions: number; unauthorisedAbsenceSessions: number; absenceRate: number | null } }
+interface ApiPupil {
+  upn: string;
+  urns: string[];
+  stats: {
+    possibleSessions: number;
+    absenceSessions: number;
+    unauthorisedAbsenceSessions: number;
+    absenceRate: number | null;
+  };
+}
 
 async function flagList(flag: string, period: { from: string; to: string }): Promise<ApiPupil[]> {
   const items: ApiPupil[] = [];
   let cursor: string | null = null;
   do {
-    const params = new URLSearchParams({ flag, from: period.from, to: period.to, limit: '1000', ...(cursor ? { cursor } : {}) });
+    const params = new URLSearchParams({
+      flag,
+      from: period.from,
+      to: period.to,
+      limit: '1000',
+      ...(cursor ? { cursor } : {}),
+    });
     const res = await svc.request('GET', `/v1/pupils?${params}`, { token: officer });
     expect(res.status, res.text).toBe(200);
     items.push(...(res.json().items as ApiPupil[]));
@@ -129,9 +177,17 @@ async function flagList(flag: string, period: { from: string; to: string }): Pro
   return items;
 }
 
-function flagDifferences(flag: (typeof FLAGS)[number], actual: readonly ApiPupil[], pupils: readonly OraclePupil[]): string[] {
-  const test = flag === 'persistent_absence' ? (p: OraclePupil) => p.persistentAbsence
-    : flag === 'severe_absence' ? (p: OraclePupil) => p.severeAbsence : (p: OraclePupil) => p.atRiskOfPersistentAbsence;
+function flagDifferences(
+  flag: (typeof FLAGS)[number],
+  actual: readonly ApiPupil[],
+  pupils: readonly OraclePupil[],
+): string[] {
+  const test =
+    flag === 'persistent_absence'
+      ? (p: OraclePupil) => p.persistentAbsence
+      : flag === 'severe_absence'
+        ? (p: OraclePupil) => p.severeAbsence
+        : (p: OraclePupil) => p.atRiskOfPersistentAbsence;
   const wanted = new Map(pupils.filter(test).map((p) => [p.upn, p]));
   const out: string[] = [];
   const seen = new Set<string>();
@@ -143,10 +199,17 @@ function flagDifferences(flag: (typeof FLAGS)[number], actual: readonly ApiPupil
       out.push(`${flag}: the API lists ${a.upn}, the oracle does not`);
       continue;
     }
-    if (a.stats.possibleSessions !== w.possibleSessions || a.stats.absenceSessions !== w.absenceSessions || a.stats.unauthorisedAbsenceSessions !== w.unauthorisedAbsenceSessions) {
-      out.push(`${flag} ${a.upn}: API ${a.stats.absenceSessions}/${a.stats.possibleSessions} (${a.stats.unauthorisedAbsenceSessions} unauthorised), oracle ${w.absenceSessions}/${w.possibleSessions} (${w.unauthorisedAbsenceSessions})`);
+    if (
+      a.stats.possibleSessions !== w.possibleSessions ||
+      a.stats.absenceSessions !== w.absenceSessions ||
+      a.stats.unauthorisedAbsenceSessions !== w.unauthorisedAbsenceSessions
+    ) {
+      out.push(
+        `${flag} ${a.upn}: API ${a.stats.absenceSessions}/${a.stats.possibleSessions} (${a.stats.unauthorisedAbsenceSessions} unauthorised), oracle ${w.absenceSessions}/${w.possibleSessions} (${w.unauthorisedAbsenceSessions})`,
+      );
     }
-    if ([...a.urns].sort().join(',') !== w.urns.join(',')) out.push(`${flag} ${a.upn}: schools API ${a.urns} oracle ${w.urns}`);
+    if ([...a.urns].sort().join(',') !== w.urns.join(','))
+      out.push(`${flag} ${a.upn}: schools API ${a.urns} oracle ${w.urns}`);
   }
   for (const upn of wanted.keys()) if (!seen.has(upn)) out.push(`${flag}: the oracle lists ${upn}, the API does not`);
   return out;
@@ -166,16 +229,27 @@ beforeAll(async () => {
   // DuckDB works on its own threads while the service ingests.
   const recomputed = (async () => {
     oracle = await openGeneratedLa(generatedDir, { today: todayInEngland(), threads: 2 });
-    for (const [name, period] of Object.entries({ year: YEAR, custom: CUSTOM })) expected.set(name, await oracle.metricRows(period));
+    for (const [name, period] of Object.entries({ year: YEAR, custom: CUSTOM }))
+      expected.set(name, await oracle.metricRows(period));
   })();
   loaded = await loadGeneratedLa({
-    url: svc.url, dir: generatedDir, workDir: join(work, 'backfill'),
+    url: svc.url,
+    dir: generatedDir,
+    workDir: join(work, 'backfill'),
     token: (role, urn) => svc.token(role, urn ? { urn } : {}),
-    backfillBefore: GENERATED.to, concurrency: 4,
+    backfillBefore: GENERATED.to,
+    concurrency: 4,
   });
   await svc.settle();
   await recomputed;
-  urns = [...new Set(expected.get('year')!.filter((r) => r.scope !== 'la').map((r) => r.scope))].sort();
+  urns = [
+    ...new Set(
+      expected
+        .get('year')!
+        .filter((r) => r.scope !== 'la')
+        .map((r) => r.scope),
+    ),
+  ].sort();
 }, 240_000);
 
 afterAll(async () => {
@@ -194,12 +268,15 @@ describe('a generated LA against DuckDB over the raw CSV files', () => {
   });
 
   it('gives LA figures equal to the recomputation for every cohort, grouping and population over the materialised year', async () => {
-    const { differences: found, rows } = await compareAll(questionsFor('la', YEAR), oracleRowsFor(expected.get('year')!));
+    const { differences: found, rows } = await compareAll(
+      questionsFor('la', YEAR),
+      oracleRowsFor(expected.get('year')!),
+    );
     expect(found.slice(0, 30)).toEqual([]);
     expect(rows).toBeGreaterThan(1000);
   }, 300_000);
 
-  it('gives each school\'s figures equal to the recomputation for every cohort, grouping and population over the materialised year', async () => {
+  it("gives each school's figures equal to the recomputation for every cohort, grouping and population over the materialised year", async () => {
     const questions = urns.flatMap((urn, i) => questionsFor('school', YEAR, { urn, spread: 7, offset: i }));
     const { differences: found, rows } = await compareAll(questions, oracleRowsFor(expected.get('year')!));
     expect(found.slice(0, 30)).toEqual([]);
@@ -209,13 +286,18 @@ describe('a generated LA against DuckDB over the raw CSV files', () => {
   // Custom periods are computed from the registers on each request (the slow path), so by default a
   // covering sample; weeks are checked on their own below.
   it('gives LA figures equal to the recomputation for every cohort, grouping and population over a custom period', async () => {
-    const { differences: found, rows } = await compareAll(questionsFor('la', CUSTOM, { spread: 11, dims: NOT_WEEK }), oracleRowsFor(expected.get('custom')!));
+    const { differences: found, rows } = await compareAll(
+      questionsFor('la', CUSTOM, { spread: 11, dims: NOT_WEEK }),
+      oracleRowsFor(expected.get('custom')!),
+    );
     expect(found.slice(0, 30)).toEqual([]);
     expect(rows).toBeGreaterThan(100);
   }, 300_000);
 
-  it('gives each school\'s figures equal to the recomputation for every cohort, grouping and population over a custom period', async () => {
-    const questions = urns.flatMap((urn, i) => questionsFor('school', CUSTOM, { urn, spread: 11, offset: i, dims: NOT_WEEK }));
+  it("gives each school's figures equal to the recomputation for every cohort, grouping and population over a custom period", async () => {
+    const questions = urns.flatMap((urn, i) =>
+      questionsFor('school', CUSTOM, { urn, spread: 11, offset: i, dims: NOT_WEEK }),
+    );
     const { differences: found, rows } = await compareAll(questions, oracleRowsFor(expected.get('custom')!));
     expect(found.slice(0, 30)).toEqual([]);
     expect(rows).toBeGreaterThan(100);
@@ -223,14 +305,21 @@ describe('a generated LA against DuckDB over the raw CSV files', () => {
 
   // For a period that is not materialised, the weeks the period cuts must count only the period's
   // own days (docs/design.md §2.4: a cohort-enrolment's sessions are restricted to the period).
-  it('counts only the period\'s own days in the weeks a custom period cuts, grouped by week', async () => {
-    const questions = [questionsFor('la', CUSTOM, { dims: ['week'] }), questionsFor('school', CUSTOM, { urn: urns[0], dims: ['week'] })]
-      .flat().filter((q) => q.groupBy === 'week' && (FULL || (q.cohort === 'all' && q.population === 'all')));
+  it("counts only the period's own days in the weeks a custom period cuts, grouped by week", async () => {
+    const questions = [
+      questionsFor('la', CUSTOM, { dims: ['week'] }),
+      questionsFor('school', CUSTOM, { urn: urns[0], dims: ['week'] }),
+    ]
+      .flat()
+      .filter((q) => q.groupBy === 'week' && (FULL || (q.cohort === 'all' && q.population === 'all')));
     const { differences: found } = await compareAll(questions, oracleRowsFor(expected.get('custom')!));
     expect(found.slice(0, 10)).toEqual([]);
   }, 300_000);
 
-  for (const [name, period] of [['the materialised year', YEAR], ['a custom period', CUSTOM]] as const) {
+  for (const [name, period] of [
+    ['the materialised year', YEAR],
+    ['a custom period', CUSTOM],
+  ] as const) {
     it(`lists exactly the pupils PA, SA and at risk on their combined figures across schools over ${name}`, async () => {
       const pupils = await oracle.pupils(period.from, period.to);
       const found: string[] = [];
@@ -260,8 +349,32 @@ const EDGE_GIAS = [
   `${AWAY},888,9004,Faraway Primary School,Primary,Community school,Open`,
 ].join('\n');
 const SEPTEMBER = weekdays('2024-09-02', '2024-09-27'); // four weeks, 20 days, 40 sessions
-const EDGE_COLUMNS = ['urn', 'upn', 'date', 'am', 'pm', 'dob', 'sex', 'year_group', 'fsm', 'sen', 'cla', 'plac', 'cin', 'cpp', 'registration', 'forename', 'surname'] as const;
-type EdgeRow = Partial<Record<(typeof EDGE_COLUMNS)[number], string>> & { urn: string; upn: string; date: string; am: string; pm: string };
+const EDGE_COLUMNS = [
+  'urn',
+  'upn',
+  'date',
+  'am',
+  'pm',
+  'dob',
+  'sex',
+  'year_group',
+  'fsm',
+  'sen',
+  'cla',
+  'plac',
+  'cin',
+  'cpp',
+  'registration',
+  'forename',
+  'surname',
+] as const;
+type EdgeRow = Partial<Record<(typeof EDGE_COLUMNS)[number], string>> & {
+  urn: string;
+  upn: string;
+  date: string;
+  am: string;
+  pm: string;
+};
 
 const edgeUpn = (n: number) => upnFor(n, EDGE_LA, '9001', '19');
 const CARE = edgeUpn(1); // enters care on Monday 16 September; absent (N) every session before
@@ -282,9 +395,23 @@ const friday = (d: string) => new Date(`${d}T00:00:00Z`).getUTCDay() === 5;
 
 /** The hand-built registers: each pupil's marks day by day. */
 function edgeRows(): { school: Record<string, EdgeRow[]>; correction: EdgeRow[] } {
-  const base = (urn: string, upn: string, yearGroup: string, dob: string, sex: string) => (date: string, am: string, pm: string, extra: Partial<EdgeRow> = {}): EdgeRow =>
-    // Names as well as the date of birth: the PRU joins the academy's dual-registered pupil only when its rows agree with the record (issue 15).
-    ({ urn, upn, date, am, pm, year_group: yearGroup, dob, sex, forename: 'Edge', surname: `Pupil${upn.slice(-3)}`, ...extra });
+  const base =
+    (urn: string, upn: string, yearGroup: string, dob: string, sex: string) =>
+    (date: string, am: string, pm: string, extra: Partial<EdgeRow> = {}): EdgeRow =>
+      // Names as well as the date of birth: the PRU joins the academy's dual-registered pupil only when its rows agree with the record (issue 15).
+      ({
+        urn,
+        upn,
+        date,
+        am,
+        pm,
+        year_group: yearGroup,
+        dob,
+        sex,
+        forename: 'Edge',
+        surname: `Pupil${upn.slice(-3)}`,
+        ...extra,
+      });
   const primary: EdgeRow[] = [];
   const secondary: EdgeRow[] = [];
   const pru: EdgeRow[] = [];
@@ -294,21 +421,52 @@ function edgeRows(): { school: Record<string, EdgeRow[]>; correction: EdgeRow[] 
     primary.push(date < '2024-09-16' ? care(date, 'N', 'N') : care(date, '/', '/'));
     // The school states FSM only when it changes: N from the start, Y from the 9th, N again from the 23rd.
     const fsm = base(PRIMARY, FSM, '3', '2017-01-10', 'M');
-    const stated = date === '2024-09-02' ? { fsm: 'N' } : date === '2024-09-09' ? { fsm: 'Y' } : date === '2024-09-23' ? { fsm: 'N' } : {};
-    primary.push(fsm(date, ['2024-09-10', '2024-09-11'].includes(date) ? 'I' : '/', ['2024-09-10', '2024-09-11'].includes(date) ? 'I' : '/', stated));
+    const stated =
+      date === '2024-09-02'
+        ? { fsm: 'N' }
+        : date === '2024-09-09'
+          ? { fsm: 'Y' }
+          : date === '2024-09-23'
+            ? { fsm: 'N' }
+            : {};
+    primary.push(
+      fsm(
+        date,
+        ['2024-09-10', '2024-09-11'].includes(date) ? 'I' : '/',
+        ['2024-09-10', '2024-09-11'].includes(date) ? 'I' : '/',
+        stated,
+      ),
+    );
     primary.push(base(PRIMARY, RECEPTION, 'R', '2020-05-01', 'F')(date, i < 5 ? 'I' : '/', i < 5 ? 'I' : '/'));
     secondary.push(base(SECONDARY, TEN, '8', '2012-02-02', 'M')(date, i < 2 ? 'N' : '/', i < 2 ? 'N' : '/'));
     secondary.push(base(SECONDARY, FIFTY, '9', '2011-04-04', 'F')(date, i < 10 ? 'O' : '/', i < 10 ? 'O' : '/'));
     // 9 sessions X (not required to attend), 3 of the other 31 absent.
     const under = base(SECONDARY, UNDER, '10', '2010-06-06', 'M');
-    secondary.push(i < 4 ? under(date, 'X', 'X') : i === 4 ? under(date, 'X', 'M') : i < 7 ? under(date, i === 5 ? 'I' : '/', i === 6 ? 'I' : '/') : under(date, '/', '/'));
+    secondary.push(
+      i < 4
+        ? under(date, 'X', 'X')
+        : i === 4
+          ? under(date, 'X', 'M')
+          : i < 7
+            ? under(date, i === 5 ? 'I' : '/', i === 6 ? 'I' : '/')
+            : under(date, '/', '/'),
+    );
     const dualMain = base(SECONDARY, DUAL, '9', '2011-07-07', 'F');
     const dualSub = base(PRU, DUAL, '9', '2011-07-07', 'F');
     if (friday(date)) {
       secondary.push(dualMain(date, 'D', 'D', { registration: 'M' }));
-      pru.push(dualSub(date, ['2024-09-06', '2024-09-13'].includes(date) ? 'U' : '/', ['2024-09-06', '2024-09-13'].includes(date) ? 'O' : '/', { registration: 'S' }));
+      pru.push(
+        dualSub(
+          date,
+          ['2024-09-06', '2024-09-13'].includes(date) ? 'U' : '/',
+          ['2024-09-06', '2024-09-13'].includes(date) ? 'O' : '/',
+          { registration: 'S' },
+        ),
+      );
     } else {
-      secondary.push(dualMain(date, date === '2024-09-03' ? 'I' : '/', date === '2024-09-04' ? 'I' : '/', { registration: 'M' }));
+      secondary.push(
+        dualMain(date, date === '2024-09-03' ? 'I' : '/', date === '2024-09-04' ? 'I' : '/', { registration: 'M' }),
+      );
       pru.push(dualSub(date, 'D', 'D', { registration: 'S' }));
     }
     secondary.push(base(SECONDARY, NONE_POSSIBLE, '11', '2009-01-01', 'M')(date, 'X', 'X'));
@@ -330,16 +488,27 @@ describe('the edges of the rules, on a hand-built LA', () => {
   const edgeExpected = new Map<string, OracleRow[]>();
 
   const laRow = async (params: Record<string, string>) => {
-    const res = await svc.request('GET', `/v1/metrics?${new URLSearchParams({ scope: 'la', ...EDGE_YEAR, ...params })}`, { token: officer });
+    const res = await svc.request(
+      'GET',
+      `/v1/metrics?${new URLSearchParams({ scope: 'la', ...EDGE_YEAR, ...params })}`,
+      { token: officer },
+    );
     expect(res.status, res.text).toBe(200);
     return res.json().items as ApiRow[];
   };
 
   beforeAll(async () => {
     const admin = await svc.token('admin');
-    expect((await svc.request('POST', '/v1/schools', { token: admin, body: EDGE_GIAS, contentType: 'text/csv' })).status).toBe(200);
-    const cohortCsv = ['upn,cohort,start_date,end_date', ...EDGE_CARE.map((c) => `${c.upn},${c.cohort},${c.start},${c.end ?? ''}`)].join('\n');
-    expect((await svc.request('POST', '/v1/cohorts', { token: officer, body: cohortCsv, contentType: 'text/csv' })).status).toBe(200);
+    expect(
+      (await svc.request('POST', '/v1/schools', { token: admin, body: EDGE_GIAS, contentType: 'text/csv' })).status,
+    ).toBe(200);
+    const cohortCsv = [
+      'upn,cohort,start_date,end_date',
+      ...EDGE_CARE.map((c) => `${c.upn},${c.cohort},${c.start},${c.end ?? ''}`),
+    ].join('\n');
+    expect(
+      (await svc.request('POST', '/v1/cohorts', { token: officer, body: cohortCsv, contentType: 'text/csv' })).status,
+    ).toBe(200);
     const dir = join(work, 'edges');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'schools.csv'), EDGE_GIAS);
@@ -378,14 +547,28 @@ describe('the edges of the rules, on a hand-built LA', () => {
   it('moves a pupil between fsm and non_fsm on the dates the school states, judging PA on each part alone', async () => {
     const fsm = (await laRow({ cohort: 'fsm', groupBy: 'school' })).find((r) => r.key.urn === PRIMARY)!;
     // 9–20 September: 20 sessions, 4 ill — 20%, persistently absent within the cohort.
-    expect(fsm).toMatchObject({ enrolments: 1, possibleSessions: 20, absenceSessions: 4, persistentAbsenceCount: 1, severeAbsenceCount: 0 });
+    expect(fsm).toMatchObject({
+      enrolments: 1,
+      possibleSessions: 20,
+      absenceSessions: 4,
+      persistentAbsenceCount: 1,
+      severeAbsenceCount: 0,
+    });
     const nonFsm = (await laRow({ cohort: 'non_fsm', groupBy: 'school' })).find((r) => r.key.urn === PRIMARY)!;
     // CARE 20 of 40 (PA, SA), FSM's other 20 sessions with none absent, RECEPTION 10 of 40 (PA).
-    expect(nonFsm).toMatchObject({ enrolments: 3, possibleSessions: 100, absenceSessions: 30, persistentAbsenceCount: 2, severeAbsenceCount: 1 });
+    expect(nonFsm).toMatchObject({
+      enrolments: 3,
+      possibleSessions: 100,
+      absenceSessions: 30,
+      persistentAbsenceCount: 2,
+      severeAbsenceCount: 1,
+    });
   });
 
   it('counts exactly 10% absence as PA and exactly 50% as SA, and 3 in 31 as at risk but not PA', async () => {
-    const lists = Object.fromEntries(await Promise.all(FLAGS.map(async (f) => [f, (await flagList(f, EDGE_YEAR)).map((p) => p.upn)] as const)));
+    const lists = Object.fromEntries(
+      await Promise.all(FLAGS.map(async (f) => [f, (await flagList(f, EDGE_YEAR)).map((p) => p.upn)] as const)),
+    );
     expect(lists.persistent_absence).toEqual(expect.arrayContaining([TEN, FIFTY, FSM]));
     expect(lists.at_risk_pa).not.toContain(TEN);
     expect(lists.severe_absence).toContain(FIFTY);
@@ -394,7 +577,7 @@ describe('the edges of the rules, on a hand-built LA', () => {
     expect(lists.persistent_absence).not.toContain(UNDER);
   });
 
-  it('applies a later return\'s marks over the earlier ones for the same pupil, date and session', async () => {
+  it("applies a later return's marks over the earlier ones for the same pupil, date and session", async () => {
     const [row] = (await laRow({ cohort: 'all', groupBy: 'school' })).filter((r) => r.key.urn === SECONDARY);
     // TEN's corrected day is I, I: 2 of the academy's unauthorised sessions became authorised.
     const unauthorised = 2 + 20; // TEN's other N day, FIFTY's O
@@ -404,7 +587,13 @@ describe('the edges of the rules, on a hand-built LA', () => {
   it('counts a dual-registered pupil as one enrolment at each school, and once, on combined figures, in the lists', async () => {
     const bySchool = await laRow({ cohort: 'all', groupBy: 'school' });
     // At the PRU: 4 of 8 absent — persistently and severely absent there.
-    expect(bySchool.find((r) => r.key.urn === PRU)).toMatchObject({ enrolments: 1, possibleSessions: 8, absenceSessions: 4, persistentAbsenceCount: 1, severeAbsenceCount: 1 });
+    expect(bySchool.find((r) => r.key.urn === PRU)).toMatchObject({
+      enrolments: 1,
+      possibleSessions: 8,
+      absenceSessions: 4,
+      persistentAbsenceCount: 1,
+      severeAbsenceCount: 1,
+    });
     // Across both schools: 6 of 40 (15%): PA, not SA.
     const pa = (await flagList('persistent_absence', EDGE_YEAR)).filter((p) => p.upn === DUAL);
     expect(pa).toHaveLength(1);
@@ -422,7 +611,7 @@ describe('the edges of the rules, on a hand-built LA', () => {
     expect(academy.severeAbsenceCount).toBe(1); // FIFTY (exactly 50%)
   });
 
-  it('counts an out-of-area school towards the LA\'s looked-after figures only', async () => {
+  it("counts an out-of-area school towards the LA's looked-after figures only", async () => {
     const [cla] = await laRow({ cohort: 'cla' });
     // CARE from 16 September (20 sessions, none absent) and PLACED (40 sessions, 8 absent).
     expect(cla).toMatchObject({ enrolments: 2, possibleSessions: 60, absenceSessions: 8, persistentAbsenceCount: 1 });
@@ -432,16 +621,28 @@ describe('the edges of the rules, on a hand-built LA', () => {
 
   it('leaves pupils not aged 5–15 on 31 August out of the compulsory population', async () => {
     const all = (await laRow({ cohort: 'all', groupBy: 'year_group' })).map((r) => r.key.yearGroup);
-    const compulsory = (await laRow({ cohort: 'all', groupBy: 'year_group', population: 'compulsory' })).map((r) => r.key.yearGroup);
+    const compulsory = (await laRow({ cohort: 'all', groupBy: 'year_group', population: 'compulsory' })).map(
+      (r) => r.key.yearGroup,
+    );
     expect(all).toContain('R');
     expect(compulsory).not.toContain('R');
   });
 
   it('agrees with DuckDB on every metrics row of the hand-built LA, over the year and a custom period', async () => {
     const found: string[] = [];
-    for (const [name, period] of [['year', EDGE_YEAR], ['custom', EDGE_CUSTOM]] as const) {
+    for (const [name, period] of [
+      ['year', EDGE_YEAR],
+      ['custom', EDGE_CUSTOM],
+    ] as const) {
       const dims = name === 'year' ? PER_COHORT : NOT_WEEK;
-      const schools = [...new Set(edgeExpected.get(name)!.filter((r) => r.scope !== 'la').map((r) => r.scope))].sort();
+      const schools = [
+        ...new Set(
+          edgeExpected
+            .get(name)!
+            .filter((r) => r.scope !== 'la')
+            .map((r) => r.scope),
+        ),
+      ].sort();
       const questions = [
         ...questionsFor('la', period, { spread: name === 'year' ? 5 : 7, dims }),
         ...schools.flatMap((urn, i) => questionsFor('school', period, { urn, spread: 11, offset: i, dims })),
@@ -451,8 +652,10 @@ describe('the edges of the rules, on a hand-built LA', () => {
     expect(found.slice(0, 30)).toEqual([]);
   }, 300_000);
 
-  it('counts only the period\'s own days in the weeks a custom period cuts', async () => {
-    const questions = questionsFor('la', EDGE_CUSTOM, { dims: ['week'] }).filter((q) => q.groupBy === 'week' && q.cohort === 'all' && q.population === 'all');
+  it("counts only the period's own days in the weeks a custom period cuts", async () => {
+    const questions = questionsFor('la', EDGE_CUSTOM, { dims: ['week'] }).filter(
+      (q) => q.groupBy === 'week' && q.cohort === 'all' && q.population === 'all',
+    );
     const { differences: found } = await compareAll(questions, oracleRowsFor(edgeExpected.get('custom')!));
     expect(found).toEqual([]);
   });

@@ -40,9 +40,24 @@ let outboxDir: string;
 let caseId: string;
 let triageDueOn: string;
 
-const row = (urn: string, upn: string, date: string, am: string, pm: string) => ({ urn, upn, date, am, pm, cla: 'Y', forename: 'Test', surname: 'Child' });
-const files = () => readdirSync(outboxDir).filter((f) => f.endsWith('.eml')).sort();
-const kindsOf = async (now: Date) => notificationsFor(await gatherFacts({ now, appUrl: APP, returnCutOff: CUT_OFF }), await loadRecipients()).map((n) => `${n.kind}>${n.sub}`).sort();
+const row = (urn: string, upn: string, date: string, am: string, pm: string) => ({
+  urn,
+  upn,
+  date,
+  am,
+  pm,
+  cla: 'Y',
+  forename: 'Test',
+  surname: 'Child',
+});
+const files = () =>
+  readdirSync(outboxDir)
+    .filter((f) => f.endsWith('.eml'))
+    .sort();
+const kindsOf = async (now: Date) =>
+  notificationsFor(await gatherFacts({ now, appUrl: APP, returnCutOff: CUT_OFF }), await loadRecipients())
+    .map((n) => `${n.kind}>${n.sub}`)
+    .sort();
 
 beforeAll(async () => {
   svc = await startTestService();
@@ -57,18 +72,40 @@ beforeAll(async () => {
     ...days.map((d) => row(A, TEN_DAYS, d, 'I', 'I')),
     ...days.map((d, i) => (i === 0 ? row(A, NINE_DAYS, d, '/', '/') : row(A, NINE_DAYS, d, 'I', 'I'))),
   ];
-  const sentA = await svc.request('POST', '/v1/returns', { token: await svc.token('school', { urn: A }), body: returnCsv(rowsA) });
+  const sentA = await svc.request('POST', '/v1/returns', {
+    token: await svc.token('school', { urn: A }),
+    body: returnCsv(rowsA),
+  });
   expect(sentA.status).toBe(202);
   // School B's latest return is the day before: missing at the cut-off.
-  const sentB = await svc.request('POST', '/v1/returns', { token: await svc.token('school', { urn: B }), body: returnCsv([{ urn: B, upn: upnFor(21, '999', '3001'), date: '2026-11-17', am: '/', pm: '/' }]) });
+  const sentB = await svc.request('POST', '/v1/returns', {
+    token: await svc.token('school', { urn: B }),
+    body: returnCsv([{ urn: B, upn: upnFor(21, '999', '3001'), date: '2026-11-17', am: '/', pm: '/' }]),
+  });
   expect(sentB.status).toBe(202);
-  const care = await svc.request('POST', '/v1/cohorts', { token: officer, body: `upn,cohort,start_date,end_date\n${NO_REGISTER},cla,2025-09-01,\n`, contentType: 'text/csv' });
+  const care = await svc.request('POST', '/v1/cohorts', {
+    token: officer,
+    body: `upn,cohort,start_date,end_date\n${NO_REGISTER},cla,2025-09-01,\n`,
+    contentType: 'text/csv',
+  });
   expect(care.status).toBeLessThan(300);
   await svc.settle();
   // A return of school A refused on DATE (a whole-file rejection, as ingest records one).
-  await createReturn({ returnId: 'r0000000000000000000rej', urn: A, status: 'rejected', format: 'csv', receivedAt: `${DATE}T08:15:00.000Z`, uploadedBy: { sub: 'school-a', role: 'school', urn: A }, objectKey: 'returns/x', rejection: { title: 'Unreadable', detail: 'not a CSV' } });
+  await createReturn({
+    returnId: 'r0000000000000000000rej',
+    urn: A,
+    status: 'rejected',
+    format: 'csv',
+    receivedAt: `${DATE}T08:15:00.000Z`,
+    uploadedBy: { sub: 'school-a', role: 'school', urn: A },
+    objectKey: 'returns/x',
+    rejection: { title: 'Unreadable', detail: 'not a CSV' },
+  });
 
-  const ref = await svc.request('POST', '/v1/referrals', { token: officer, body: { upn: ABSENT, urn: A, type: 'persistent_absence', reason: 'notifications test' } });
+  const ref = await svc.request('POST', '/v1/referrals', {
+    token: officer,
+    body: { upn: ABSENT, urn: A, type: 'persistent_absence', reason: 'notifications test' },
+  });
   expect(ref.status).toBe(201);
   caseId = ref.json().id;
   triageDueOn = ref.json().triageDueOn;
@@ -90,24 +127,46 @@ describe('people and their choices (API)', () => {
     const t = await svc.token('la_officer', { sub: 'officer-1' });
     const mine = (await svc.request('GET', '/v1/me/notification-preferences', { token: t })).json();
     expect(mine.email).toBe('o1@la.example');
-    expect(mine.kinds.map((k: { kind: string }) => k.kind)).toEqual(['case_overdue', 'return_missing', 'social_worker_absence']);
+    expect(mine.kinds.map((k: { kind: string }) => k.kind)).toEqual([
+      'case_overdue',
+      'return_missing',
+      'social_worker_absence',
+    ]);
     expect(mine.kinds[0]).toMatchObject({ frequency: 'daily', default: 'daily', chosen: false });
-    const set = await svc.request('PUT', '/v1/me/notification-preferences', { token: t, body: { preferences: { case_overdue: 'immediate' } } });
+    const set = await svc.request('PUT', '/v1/me/notification-preferences', {
+      token: t,
+      body: { preferences: { case_overdue: 'immediate' } },
+    });
     expect(set.status).toBe(200);
     expect(set.json().kinds[0]).toMatchObject({ kind: 'case_overdue', frequency: 'immediate', chosen: true });
-    const foreign = await svc.request('PUT', '/v1/me/notification-preferences', { token: t, body: { preferences: { vsh_unmarked: 'immediate' } } });
+    const foreign = await svc.request('PUT', '/v1/me/notification-preferences', {
+      token: t,
+      body: { preferences: { vsh_unmarked: 'immediate' } },
+    });
     expect(foreign.status).toBe(400);
     expect(foreign.json().errors).toEqual([expect.objectContaining({ field: 'preferences.vsh_unmarked' })]);
-    const bad = await svc.request('PUT', '/v1/me/notification-preferences', { token: t, body: { preferences: { case_overdue: 'hourly' } } });
+    const bad = await svc.request('PUT', '/v1/me/notification-preferences', {
+      token: t,
+      body: { preferences: { case_overdue: 'hourly' } },
+    });
     expect(bad.status).toBe(400);
     // The person's own PUT never changes the address or role the administrator set.
     const people = (await svc.request('GET', '/v1/people', { token: await svc.token('admin') })).json().items;
-    expect(people.find((p: { sub: string }) => p.sub === 'officer-1')).toMatchObject({ email: 'o1@la.example', role: 'la_officer', preferences: { case_overdue: 'immediate' } });
+    expect(people.find((p: { sub: string }) => p.sub === 'officer-1')).toMatchObject({
+      email: 'o1@la.example',
+      role: 'la_officer',
+      preferences: { case_overdue: 'immediate' },
+    });
   });
 
   it('refuses a person record that does not fit its role, and an address that is not one', async () => {
     const admin = await svc.token('admin');
-    for (const body of [{ email: 'x@la.example', role: 'school' }, { email: 'x@la.example', role: 'vsh', urn: A }, { email: 'not an address', role: 'vsh' }, { email: 'x@la.example', role: 'vsh', extra: 1 }]) {
+    for (const body of [
+      { email: 'x@la.example', role: 'school' },
+      { email: 'x@la.example', role: 'vsh', urn: A },
+      { email: 'not an address', role: 'vsh' },
+      { email: 'x@la.example', role: 'vsh', extra: 1 },
+    ]) {
       const res = await svc.request('PUT', '/v1/people/someone', { token: admin, body });
       expect([JSON.stringify(body), res.status]).toEqual([JSON.stringify(body), 400]);
     }
@@ -127,8 +186,13 @@ describe('facts from the stores', () => {
     expect(facts.rejectedReturns?.map((r) => r.urn)).toEqual([A]);
 
     expect(await kindsOf(AFTER_CUT_OFF)).toEqual([
-      'return_missing>officer-1', 'return_missing>officer-2', 'return_rejected>school-a',
-      'vsh_continuous_absence>vsh-1', 'vsh_no_register>vsh-1', 'vsh_unexplained_absence>vsh-1', 'vsh_unmarked>vsh-1',
+      'return_missing>officer-1',
+      'return_missing>officer-2',
+      'return_rejected>school-a',
+      'vsh_continuous_absence>vsh-1',
+      'vsh_no_register>vsh-1',
+      'vsh_unexplained_absence>vsh-1',
+      'vsh_unmarked>vsh-1',
     ]);
     const missing = notificationsFor(facts, await loadRecipients()).find((n) => n.kind === 'return_missing')!;
     expect(missing.body).toContain(B);
@@ -139,43 +203,78 @@ describe('facts from the stores', () => {
 
   it('tells the officers of a case the day after its triage due date, not on it and not the day before', async () => {
     const at = (date: string) => new Date(`${date}T12:00:00Z`);
-    const day = (iso: string, n: number) => new Date(Date.parse(`${iso}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
+    const day = (iso: string, n: number) =>
+      new Date(Date.parse(`${iso}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
     const overdue = async (date: string) => (await kindsOf(at(date))).filter((k) => k.startsWith('case_overdue'));
     expect(await overdue(day(triageDueOn, -1))).toEqual([]);
     expect(await overdue(triageDueOn)).toEqual([]);
     expect(await overdue(day(triageDueOn, 1))).toEqual(['case_overdue>officer-1', 'case_overdue>officer-2']);
-    const n = notificationsFor(await gatherFacts({ now: at(day(triageDueOn, 1)), appUrl: APP, returnCutOff: CUT_OFF }), await loadRecipients()).find((x) => x.kind === 'case_overdue')!;
+    const n = notificationsFor(
+      await gatherFacts({ now: at(day(triageDueOn, 1)), appUrl: APP, returnCutOff: CUT_OFF }),
+      await loadRecipients(),
+    ).find((x) => x.kind === 'case_overdue')!;
     expect(n.link).toBe(`${APP}/#/cases/${caseId}`);
   });
 });
 
 describe('the scheduled job', () => {
   it('sends once, sends nothing new when run again, and keeps failures visible to the administrator', async () => {
-    const first = await runScheduledNotifications({ run: 'immediate', mailer: fileOutboxMailer(outboxDir), appUrl: APP, returnCutOff: CUT_OFF, now: AFTER_CUT_OFF });
+    const first = await runScheduledNotifications({
+      run: 'immediate',
+      mailer: fileOutboxMailer(outboxDir),
+      appUrl: APP,
+      returnCutOff: CUT_OFF,
+      now: AFTER_CUT_OFF,
+    });
     expect(first).toMatchObject({ date: DATE, queued: 6, sent: 6, failed: 0 });
-    const again = await runScheduledNotifications({ run: 'immediate', mailer: fileOutboxMailer(outboxDir), appUrl: APP, returnCutOff: CUT_OFF, now: AFTER_CUT_OFF });
+    const again = await runScheduledNotifications({
+      run: 'immediate',
+      mailer: fileOutboxMailer(outboxDir),
+      appUrl: APP,
+      returnCutOff: CUT_OFF,
+      now: AFTER_CUT_OFF,
+    });
     expect(again).toMatchObject({ queued: 0, alreadyQueued: 6, sent: 0, failed: 0 });
     expect(files()).toHaveLength(6);
     // No UPN anywhere in what SES would be given: headers (the key travels as one) or body.
     for (const f of files()) {
       const raw = readFileSync(join(outboxDir, f), 'utf8');
       const [headers, b64] = raw.split('\r\n\r\n');
-      for (const text of [headers, Buffer.from(b64.replace(/\r\n/g, ''), 'base64').toString('utf8')]) for (const upn of UPNS) expect(text).not.toContain(upn);
+      for (const text of [headers, Buffer.from(b64.replace(/\r\n/g, ''), 'base64').toString('utf8')])
+        for (const upn of UPNS) expect(text).not.toContain(upn);
     }
 
     // The digest: one per person with "daily" items — the VSH's, for the afternoon not marked. SES refuses it.
-    const failing: Mailer = { send: () => Promise.reject(new Error('MessageRejected: Email address is not verified.')) };
-    const digest = await runScheduledNotifications({ run: 'digest', mailer: failing, appUrl: APP, returnCutOff: CUT_OFF, now: new Date(`${DATE}T16:00:00Z`) });
+    const failing: Mailer = {
+      send: () => Promise.reject(new Error('MessageRejected: Email address is not verified.')),
+    };
+    const digest = await runScheduledNotifications({
+      run: 'digest',
+      mailer: failing,
+      appUrl: APP,
+      returnCutOff: CUT_OFF,
+      now: new Date(`${DATE}T16:00:00Z`),
+    });
     expect(digest).toMatchObject({ queued: 1, sent: 0, failed: 1 });
 
     const admin = await svc.token('admin');
     const outbox = (await svc.request('GET', '/v1/notifications/outbox', { token: admin })).json();
     expect(outbox.counts).toEqual({ pending: 0, sent: 6, failed: 1 });
     const failed = (await svc.request('GET', '/v1/notifications/outbox?status=failed', { token: admin })).json();
-    expect(failed.items).toEqual([expect.objectContaining({ key: `digest:vsh-1:${DATE}`, digest: true, status: 'failed', attempts: 1, lastError: expect.stringContaining('not verified') })]);
+    expect(failed.items).toEqual([
+      expect.objectContaining({
+        key: `digest:vsh-1:${DATE}`,
+        digest: true,
+        status: 'failed',
+        attempts: 1,
+        lastError: expect.stringContaining('not verified'),
+      }),
+    ]);
     expect(outbox.items.every((i: { body?: string }) => i.body === undefined)).toBe(true);
     for (const i of outbox.items) for (const upn of UPNS) expect(JSON.stringify(i)).not.toContain(upn);
-    expect((await svc.request('GET', '/v1/notifications/outbox', { token: await svc.token('la_officer') })).status).toBe(403);
+    expect(
+      (await svc.request('GET', '/v1/notifications/outbox', { token: await svc.token('la_officer') })).status,
+    ).toBe(403);
     expect((await svc.request('GET', '/v1/notifications/outbox?status=lost', { token: admin })).status).toBe(400);
   });
 
@@ -186,9 +285,21 @@ describe('the scheduled job', () => {
       return { MessageId: 'ses-message-1' } as never;
     });
     try {
-      const message = { to: 'vsh@la.example', subject: 'Looked-after children: unexplained absence on 2026-11-18', preview: '1 looked-after child absent with no reason given (1 session).', text: 'body', link: `${APP}/#/virtual-school`, key: 'k1' };
-      expect(await sesMailer('Attendance Hub <attendance@hub.example.gov.uk>').send(message)).toEqual({ messageId: 'ses-message-1' });
-      const local = fileOutboxMailer(join(svc.dataDir, 'outbox-compare'), 'Attendance Hub <attendance@hub.example.gov.uk>');
+      const message = {
+        to: 'vsh@la.example',
+        subject: 'Looked-after children: unexplained absence on 2026-11-18',
+        preview: '1 looked-after child absent with no reason given (1 session).',
+        text: 'body',
+        link: `${APP}/#/virtual-school`,
+        key: 'k1',
+      };
+      expect(await sesMailer('Attendance Hub <attendance@hub.example.gov.uk>').send(message)).toEqual({
+        messageId: 'ses-message-1',
+      });
+      const local = fileOutboxMailer(
+        join(svc.dataDir, 'outbox-compare'),
+        'Attendance Hub <attendance@hub.example.gov.uk>',
+      );
       await local.send(message);
       const file = readdirSync(join(svc.dataDir, 'outbox-compare'))[0];
       const onDisk = readFileSync(join(svc.dataDir, 'outbox-compare', file), 'utf8');
@@ -197,7 +308,8 @@ describe('the scheduled job', () => {
       expect(given.FromEmailAddress).toBe('Attendance Hub <attendance@hub.example.gov.uk>');
       const raw = Buffer.from(given.Content.Raw.Data).toString('utf8');
       // The same message but for the moment it was written and the id SES replaces.
-      const comparable = (m: string) => m.replace(/^Date: .*$/m, 'Date: -').replace(/^Message-ID: .*$/m, 'Message-ID: -');
+      const comparable = (m: string) =>
+        m.replace(/^Date: .*$/m, 'Date: -').replace(/^Message-ID: .*$/m, 'Message-ID: -');
       expect(comparable(raw)).toBe(comparable(onDisk));
     } finally {
       spy.mockRestore();

@@ -17,29 +17,38 @@ import { startTestService, type TestService } from './harness.js';
 
 let svc: TestService;
 const SENT = 130;
-const recipients: Recipient[] = [{ sub: 'officer-1', role: 'la_officer', email: 'o1@la.example', preferences: { case_overdue: 'immediate' } }];
+const recipients: Recipient[] = [
+  { sub: 'officer-1', role: 'la_officer', email: 'o1@la.example', preferences: { case_overdue: 'immediate' } },
+];
 const facts: NotificationFacts = {
-  date: '2026-11-18', appUrl: 'http://127.0.0.1:3000',
+  date: '2026-11-18',
+  appUrl: 'http://127.0.0.1:3000',
   cases: [{ id: 'ref0000000001aaaaaaaaaaaa', status: 'submitted', assignee: 'officer-1', triageDueOn: '2026-11-17' }],
 };
 
 /** What DynamoDB hands back while `fn` runs: items read (by status) and items a query looked at. */
-async function reading<T>(fn: () => Promise<T>): Promise<{ result: T; statuses: string[]; scanned: number; requests: string[] }> {
+async function reading<T>(
+  fn: () => Promise<T>,
+): Promise<{ result: T; statuses: string[]; scanned: number; requests: string[] }> {
   const seen = { statuses: [] as string[], scanned: 0, requests: [] as string[] };
   const stack = documentClient().middlewareStack;
   const name = 'outbox-test-reads';
-  stack.add(((next: (a: unknown) => Promise<{ output: Record<string, unknown> }>, context: { commandName?: string }) => async (args: unknown) => {
-    const res = await next(args);
-    type Read = Record<string, string | { S?: string }>; // plain or marshalled, whichever this step sees
-    const out = res.output as { Items?: Read[]; Item?: Read; ScannedCount?: number };
-    seen.requests.push(context.commandName ?? '?');
-    for (const item of [...(out.Items ?? []), ...(out.Item ? [out.Item] : [])]) {
-      const status = typeof item.status === 'string' ? item.status : item.status?.S;
-      if (status) seen.statuses.push(status);
-    }
-    seen.scanned += out.ScannedCount ?? 0;
-    return res;
-  }) as never, { step: 'build', name, override: true });
+  stack.add(
+    ((next: (a: unknown) => Promise<{ output: Record<string, unknown> }>, context: { commandName?: string }) =>
+      async (args: unknown) => {
+        const res = await next(args);
+        type Read = Record<string, string | { S?: string }>; // plain or marshalled, whichever this step sees
+        const out = res.output as { Items?: Read[]; Item?: Read; ScannedCount?: number };
+        seen.requests.push(context.commandName ?? '?');
+        for (const item of [...(out.Items ?? []), ...(out.Item ? [out.Item] : [])]) {
+          const status = typeof item.status === 'string' ? item.status : item.status?.S;
+          if (status) seen.statuses.push(status);
+        }
+        seen.scanned += out.ScannedCount ?? 0;
+        return res;
+      }) as never,
+    { step: 'build', name, override: true },
+  );
   try {
     return { result: await fn(), ...seen };
   } finally {
@@ -49,7 +58,12 @@ async function reading<T>(fn: () => Promise<T>): Promise<{ result: T; statuses: 
 
 const recorder = () => {
   const sent: OutgoingMessage[] = [];
-  const mailer: Mailer = { send: (m) => { sent.push(m); return Promise.resolve({ messageId: `m${sent.length}` }); } };
+  const mailer: Mailer = {
+    send: (m) => {
+      sent.push(m);
+      return Promise.resolve({ messageId: `m${sent.length}` });
+    },
+  };
   return { sent, mailer };
 };
 
@@ -59,10 +73,21 @@ beforeAll(async () => {
   for (let i = 0; i < SENT; i++) {
     const at = new Date(Date.UTC(2026, 8, 1, 8, i)).toISOString();
     const key = `return_rejected:school-1:r${String(i).padStart(10, '0')}`;
-    await enqueue({
-      key, kind: 'return_rejected', sub: 'school-1', email: 'office@alpha.example', frequency: 'immediate', date: at.slice(0, 10),
-      subject: 'Attendance Hub: a return was rejected', preview: 'A return was rejected.', body: 'A return was rejected.', link: 'http://127.0.0.1:3000/#/returns',
-    }, at);
+    await enqueue(
+      {
+        key,
+        kind: 'return_rejected',
+        sub: 'school-1',
+        email: 'office@alpha.example',
+        frequency: 'immediate',
+        date: at.slice(0, 10),
+        subject: 'Attendance Hub: a return was rejected',
+        preview: 'A return was rejected.',
+        body: 'A return was rejected.',
+        link: 'http://127.0.0.1:3000/#/returns',
+      },
+      at,
+    );
     await markSent(key, at, `old${i}`);
   }
 });
@@ -112,7 +137,12 @@ describe('the outbox', () => {
     do {
       const res = await get(cursor ? `?cursor=${encodeURIComponent(cursor)}` : '');
       expect(res.status).toBe(200);
-      const body = res.json<{ items: Array<{ key: string; queuedAt: string }>; nextCursor: string | null; total: number; counts: Record<string, number> }>();
+      const body = res.json<{
+        items: Array<{ key: string; queuedAt: string }>;
+        nextCursor: string | null;
+        total: number;
+        counts: Record<string, number>;
+      }>();
       expect(body.counts).toEqual({ pending: 0, sent: SENT + 2, failed: 0 });
       expect(body.total).toBe(SENT + 2);
       expect(body.items.length).toBe(body.nextCursor ? 50 : (SENT + 2) % 50);
@@ -135,25 +165,63 @@ describe('the outbox', () => {
   });
 
   it('gives notifications stored before the status index their entry once, so a pending one is still sent once', async () => {
-    const legacy = (key: string, status: 'pending' | 'sent', at: string) => putItem({
-      ...k.outboxItem(key), key, kind: 'return_rejected', sub: 'school-1', email: 'office@alpha.example', frequency: 'immediate', date: at.slice(0, 10),
-      subject: 'Attendance Hub: a return was rejected', preview: 'A return was rejected.', body: 'A return was rejected.', link: 'http://127.0.0.1:3000/#/returns',
-      status, attempts: status === 'sent' ? 1 : 0, queuedAt: at, ...(status === 'sent' ? { sentAt: at, messageId: 'old' } : {}),
-    });
+    const legacy = (key: string, status: 'pending' | 'sent', at: string) =>
+      putItem({
+        ...k.outboxItem(key),
+        key,
+        kind: 'return_rejected',
+        sub: 'school-1',
+        email: 'office@alpha.example',
+        frequency: 'immediate',
+        date: at.slice(0, 10),
+        subject: 'Attendance Hub: a return was rejected',
+        preview: 'A return was rejected.',
+        body: 'A return was rejected.',
+        link: 'http://127.0.0.1:3000/#/returns',
+        status,
+        attempts: status === 'sent' ? 1 : 0,
+        queuedAt: at,
+        ...(status === 'sent' ? { sentAt: at, messageId: 'old' } : {}),
+      });
     await legacy('return_rejected:school-1:legacy-pending', 'pending', '2026-08-03T08:00:00.000Z');
     await legacy('return_rejected:school-1:legacy-sent', 'sent', '2026-08-03T08:01:00.000Z');
     expect((await listDue()).map((i) => i.key)).toEqual([]);
 
     expect(await ensureOutboxIndexed()).toBe(2);
     expect((await listDue()).map((i) => i.key)).toEqual(['return_rejected:school-1:legacy-pending']);
-    const sent = await getItem<{ gsi1pk: string; expiresAt: number }>(k.outboxItem('return_rejected:school-1:legacy-sent'));
-    expect(sent).toMatchObject({ gsi1pk: k.outboxByStatus('sent'), expiresAt: Math.floor(Date.parse('2026-08-03T08:01:00.000Z') / 1000) + 400 * 86_400 });
-    expect((await pageOutbox({ status: 'sent', limit: 200 })).items.some((i) => i.key === 'return_rejected:school-1:legacy-sent')).toBe(true);
+    const sent = await getItem<{ gsi1pk: string; expiresAt: number }>(
+      k.outboxItem('return_rejected:school-1:legacy-sent'),
+    );
+    expect(sent).toMatchObject({
+      gsi1pk: k.outboxByStatus('sent'),
+      expiresAt: Math.floor(Date.parse('2026-08-03T08:01:00.000Z') / 1000) + 400 * 86_400,
+    });
+    expect(
+      (await pageOutbox({ status: 'sent', limit: 200 })).items.some(
+        (i) => i.key === 'return_rejected:school-1:legacy-sent',
+      ),
+    ).toBe(true);
     expect(await ensureOutboxIndexed()).toBe(0); // the marker: one read from now on
 
     const once = recorder();
-    expect((await runNotificationJob({ facts: { date: '2026-11-18', appUrl: facts.appUrl }, recipients, mailer: once.mailer })).sent).toBe(1);
-    expect((await runNotificationJob({ facts: { date: '2026-11-18', appUrl: facts.appUrl }, recipients, mailer: once.mailer })).sent).toBe(0);
+    expect(
+      (
+        await runNotificationJob({
+          facts: { date: '2026-11-18', appUrl: facts.appUrl },
+          recipients,
+          mailer: once.mailer,
+        })
+      ).sent,
+    ).toBe(1);
+    expect(
+      (
+        await runNotificationJob({
+          facts: { date: '2026-11-18', appUrl: facts.appUrl },
+          recipients,
+          mailer: once.mailer,
+        })
+      ).sent,
+    ).toBe(0);
     expect(once.sent.map((m) => m.key)).toEqual(['return_rejected:school-1:legacy-pending']);
   });
 });

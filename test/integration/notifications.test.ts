@@ -24,7 +24,8 @@ const recipients: Recipient[] = [
   { sub: 'school-100001', role: 'school', urn: '100001', email: 'office@alpha.example' },
 ];
 const facts: NotificationFacts = {
-  date: DATE, appUrl: 'http://127.0.0.1:3000',
+  date: DATE,
+  appUrl: 'http://127.0.0.1:3000',
   lookedAfterMarks: [
     { upn: UPN, session: 'AM', code: 'N', urn: '100001' },
     { upn: LATE_UPN, session: 'AM', code: 'L', urn: '100001' }, // late: not unexplained absence
@@ -36,7 +37,10 @@ const facts: NotificationFacts = {
   rejectedReturns: [{ returnId: 'r0000000001', urn: '100001', receivedAt: '2026-11-18T08:00:00Z' }],
 };
 
-const files = () => readdirSync(outboxDir).filter((f) => f.endsWith('.eml')).sort();
+const files = () =>
+  readdirSync(outboxDir)
+    .filter((f) => f.endsWith('.eml'))
+    .sort();
 function decoded(file: string): { headers: string; body: string } {
   const raw = readFileSync(join(outboxDir, file), 'utf8');
   const [headers, b64] = raw.split('\r\n\r\n');
@@ -57,7 +61,9 @@ describe('the notification job', () => {
     expect(first).toEqual({ queued: 3, alreadyQueued: 0, sent: 3, failed: 0 });
     const held = await listOutbox();
     expect(held.map((i) => `${i.kind}>${i.sub}:${i.status}`).sort()).toEqual([
-      'case_overdue>officer-1:sent', 'return_rejected>school-100001:sent', 'vsh_unexplained_absence>vsh-1:sent',
+      'case_overdue>officer-1:sent',
+      'return_rejected>school-100001:sent',
+      'vsh_unexplained_absence>vsh-1:sent',
     ]);
     expect(held.find((i) => i.kind === 'case_overdue')!.link).toContain('ref0000000001aaaaaaaaaaaa');
   });
@@ -66,7 +72,9 @@ describe('the notification job', () => {
     const sent = files().map(decoded);
     expect(sent).toHaveLength(3);
     for (const m of sent) {
-      expect(m.headers).toMatch(/^From: Attendance Hub <no-reply@attendance-hub\.local>\r\nTo: \S+@\S+\r\nSubject: .+\r\nDate: .+\r\nMessage-ID: <[0-9a-f]+@attendance-hub\.local>/);
+      expect(m.headers).toMatch(
+        /^From: Attendance Hub <no-reply@attendance-hub\.local>\r\nTo: \S+@\S+\r\nSubject: .+\r\nDate: .+\r\nMessage-ID: <[0-9a-f]+@attendance-hub\.local>/,
+      );
       const subject = /Subject: (.*)/.exec(m.headers)![1];
       const preview = m.body.split('\r\n')[0];
       for (const text of [subject, preview, m.body]) {
@@ -75,7 +83,11 @@ describe('the notification job', () => {
       }
       expect(m.body).toMatch(/Open Attendance Hub: http:\/\/127\.0\.0\.1:3000\/#\//);
     }
-    expect(sent.map((m) => /To: (.*)/.exec(m.headers)![1]).sort()).toEqual(['o1@la.example', 'office@alpha.example', 'vsh@la.example']);
+    expect(sent.map((m) => /To: (.*)/.exec(m.headers)![1]).sort()).toEqual([
+      'o1@la.example',
+      'office@alpha.example',
+      'vsh@la.example',
+    ]);
   });
 
   it('sends nothing new when run again', async () => {
@@ -90,9 +102,13 @@ describe('the notification job', () => {
     const more: NotificationFacts = { ...facts, noRegister: [{ upn: UPN, since: '2026-08-01' }] };
     const failed = await runNotificationJob({ facts: more, recipients, mailer: failing });
     expect(failed).toEqual({ queued: 1, alreadyQueued: 3, sent: 0, failed: 1 });
-    expect((await listOutbox({ status: 'failed' })).map((i) => ({ kind: i.kind, attempts: i.attempts, lastError: i.lastError }))).toEqual([
-      { kind: 'vsh_no_register', attempts: 1, lastError: 'SES throttled' },
-    ]);
+    expect(
+      (await listOutbox({ status: 'failed' })).map((i) => ({
+        kind: i.kind,
+        attempts: i.attempts,
+        lastError: i.lastError,
+      })),
+    ).toEqual([{ kind: 'vsh_no_register', attempts: 1, lastError: 'SES throttled' }]);
     const retried = await runNotificationJob({ facts: more, recipients, mailer: fileOutboxMailer(outboxDir) });
     expect(retried).toEqual({ queued: 0, alreadyQueued: 4, sent: 1, failed: 0 });
     expect(await listOutbox({ status: 'failed' })).toEqual([]);
@@ -102,9 +118,19 @@ describe('the notification job', () => {
   it('sends the daily digest once per person and day', async () => {
     const daily: Recipient[] = recipients.map((r) => ({ ...r, preferences: { case_overdue: 'daily' } }));
     const tomorrow: NotificationFacts = { date: '2026-11-19', appUrl: facts.appUrl, cases: facts.cases };
-    const digest = await runNotificationJob({ facts: tomorrow, recipients: daily, mailer: fileOutboxMailer(outboxDir), digest: true });
+    const digest = await runNotificationJob({
+      facts: tomorrow,
+      recipients: daily,
+      mailer: fileOutboxMailer(outboxDir),
+      digest: true,
+    });
     expect(digest).toEqual({ queued: 1, alreadyQueued: 0, sent: 1, failed: 0 });
-    const again = await runNotificationJob({ facts: tomorrow, recipients: daily, mailer: fileOutboxMailer(outboxDir), digest: true });
+    const again = await runNotificationJob({
+      facts: tomorrow,
+      recipients: daily,
+      mailer: fileOutboxMailer(outboxDir),
+      digest: true,
+    });
     expect(again.sent).toBe(0);
     const mail = decoded(files().at(-1)!);
     expect(mail.headers).toContain('Subject: Attendance Hub: your daily summary for 2026-11-19');

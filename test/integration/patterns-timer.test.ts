@@ -15,7 +15,12 @@ let dataDir: string;
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'attendance-hub-timer-'));
-  runtime = await startLocalRuntime({ dataDir, port: 0, rollupDelaySeconds: 0, patternsTimer: { quietMs: 300, pollMs: 100 } });
+  runtime = await startLocalRuntime({
+    dataDir,
+    port: 0,
+    rollupDelaySeconds: 0,
+    patternsTimer: { quietMs: 300, pollMs: 100 },
+  });
 }, 60_000);
 afterAll(async () => {
   await runtime?.stop();
@@ -25,8 +30,18 @@ afterAll(async () => {
 it('runs the detectors by itself once the service has data and is quiet, with the trigger the nightly schedule sends', async () => {
   expect(await listPatternRuns(10)).toMatchObject({ items: [] });
   const token = await runtime.token({ role: 'school', urn: '100001' });
-  const rows = weekdays('2025-09-03', '2025-09-30').map((date) => ({ urn: '100001', upn: upnFor(1), date, am: '/', pm: '/' }));
-  const res = await fetch(`${runtime.url}/v1/returns`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' }, body: returnCsv(rows) });
+  const rows = weekdays('2025-09-03', '2025-09-30').map((date) => ({
+    urn: '100001',
+    upn: upnFor(1),
+    date,
+    am: '/',
+    pm: '/',
+  }));
+  const res = await fetch(`${runtime.url}/v1/returns`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'text/csv' },
+    body: returnCsv(rows),
+  });
   expect(res.status).toBe(202);
   await runtime.settle();
   // Wait for the timer (a condition, not a duration: the test fails only if it never happens).
@@ -37,6 +52,10 @@ it('runs the detectors by itself once the service has data and is quiet, with th
     latest = await getLatestPatterns();
   }
   expect(latest).toMatchObject({ academicYear: 2025 });
-  expect(await getPatternRun(latest!.runId)).toMatchObject({ trigger: 'schedule', status: 'succeeded', counts: { pupilsAnalysed: 1, schoolsAnalysed: 1 } });
+  expect(await getPatternRun(latest!.runId)).toMatchObject({
+    trigger: 'schedule',
+    status: 'succeeded',
+    counts: { pupilsAnalysed: 1, schoolsAnalysed: 1 },
+  });
   expect((await listPatternRuns(10)).items).toHaveLength(1);
 }, 60_000);

@@ -26,8 +26,12 @@ const PLAIN_B = [upnFor(9, '999', '2002'), upnFor(10, '999', '2002')];
 
 /** Weekdays the schools are closed (half terms, holidays, bank holidays) in 2025/26. */
 const CLOSED = new Set([
-  ...weekdays('2025-10-27', '2025-10-31'), ...weekdays('2025-12-22', '2026-01-02'), ...weekdays('2026-02-16', '2026-02-20'),
-  ...weekdays('2026-03-30', '2026-04-10'), '2026-05-04', ...weekdays('2026-05-25', '2026-05-29'),
+  ...weekdays('2025-10-27', '2025-10-31'),
+  ...weekdays('2025-12-22', '2026-01-02'),
+  ...weekdays('2026-02-16', '2026-02-20'),
+  ...weekdays('2026-03-30', '2026-04-10'),
+  '2026-05-04',
+  ...weekdays('2026-05-25', '2026-05-29'),
 ]);
 const SCHOOL_DAYS = weekdays('2025-09-03', '2026-07-17').filter((d) => !CLOSED.has(d));
 
@@ -35,7 +39,12 @@ const FIVE_BREAKS = ['2025-10-24', '2026-01-05', '2026-02-13', '2026-04-13', '20
 const FAMILY_DAYS = ['2025-10-23', '2025-10-24', '2026-01-05', '2026-01-06', '2026-02-12', '2026-02-13'];
 const NT_DAYS = ['2025-10-21', '2025-10-22', '2025-10-23', '2025-10-24'];
 
-function rowsFor(urn: string, upn: string, codes: Record<string, string>, extra: Record<string, string> = {}): ReturnRowInput[] {
+function rowsFor(
+  urn: string,
+  upn: string,
+  codes: Record<string, string>,
+  extra: Record<string, string> = {},
+): ReturnRowInput[] {
   return SCHOOL_DAYS.map((date) => ({ urn, upn, date, am: codes[date] ?? '/', pm: codes[date] ?? '/', ...extra }));
 }
 const on = (dates: readonly string[], code: string) => Object.fromEntries(dates.map((d) => [d, code]));
@@ -59,7 +68,11 @@ async function runNow(body?: unknown): Promise<{ runId: string; run: any }> {
 beforeAll(async () => {
   svc = await startTestService();
   [admin, officer, vsh, schoolA, schoolB] = await Promise.all([
-    svc.token('admin'), svc.token('la_officer'), svc.token('vsh'), svc.token('school', { urn: A }), svc.token('school', { urn: B }),
+    svc.token('admin'),
+    svc.token('la_officer'),
+    svc.token('vsh'),
+    svc.token('school', { urn: A }),
+    svc.token('school', { urn: B }),
   ]);
   const a = [
     ...rowsFor(A, HA, on(FIVE_BREAKS, 'I'), { cla: 'Y' }),
@@ -68,8 +81,14 @@ beforeAll(async () => {
     ...rowsFor(A, F1, on(FAMILY_DAYS, 'I'), { uprn: '100012345678' }),
     ...PLAIN.flatMap((upn) => rowsFor(A, upn, {})),
   ];
-  const b = [...rowsFor(B, F2, on(FAMILY_DAYS, 'I'), { uprn: '100012345678' }), ...PLAIN_B.flatMap((upn) => rowsFor(B, upn, {}))];
-  for (const [token, rows] of [[schoolA, a], [schoolB, b]] as const) {
+  const b = [
+    ...rowsFor(B, F2, on(FAMILY_DAYS, 'I'), { uprn: '100012345678' }),
+    ...PLAIN_B.flatMap((upn) => rowsFor(B, upn, {})),
+  ];
+  for (const [token, rows] of [
+    [schoolA, a],
+    [schoolB, b],
+  ] as const) {
     const res = await svc.request('POST', '/v1/returns', { token, body: returnCsv(rows) });
     expect(res.status).toBe(202);
   }
@@ -89,11 +108,16 @@ describe('a run on demand', () => {
     await svc.settle();
     const run = (await svc.request('GET', `/v1/patterns/runs/${runId}`, { token: admin })).json();
     expect(run).toMatchObject({
-      runId, trigger: 'api', status: 'succeeded', academicYear: 2025,
+      runId,
+      trigger: 'api',
+      status: 'succeeded',
+      academicYear: 2025,
       period: { from: '2025-08-01', to: '2026-07-31' },
       counts: {
         findings: { holiday_adjacent_absence: 1, near_threshold_unauthorised: 1, family_pattern: 1, school_coding: 0 },
-        pupilsAnalysed: 10, schoolsAnalysed: 2, pupilsFlagged: 4,
+        pupilsAnalysed: 10,
+        schoolsAnalysed: 2,
+        pupilsFlagged: 4,
       },
     });
     expect(run.requestedBy).toBeTruthy();
@@ -107,7 +131,9 @@ describe('a run on demand', () => {
     const bad = await svc.request('POST', '/v1/patterns/runs', { token: admin, body: { academicYear: 'last' } });
     expect(bad.status).toBe(400);
     expect(bad.json().errors[0].field).toBe('academicYear');
-    expect((await svc.request('POST', '/v1/patterns/runs', { token: admin, body: 'x', contentType: 'text/plain' })).status).toBe(415);
+    expect(
+      (await svc.request('POST', '/v1/patterns/runs', { token: admin, body: 'x', contentType: 'text/plain' })).status,
+    ).toBe(415);
   });
 
   it('records a run that finds another in progress as failed, saying which, and publishes nothing', async () => {
@@ -130,7 +156,8 @@ describe('a run on demand', () => {
       expect((await svc.request('POST', '/v1/patterns/runs', { token })).status).toBe(403);
       expect((await svc.request('GET', '/v1/patterns/runs/pr000000000bbbbbbbbbbbb', { token })).status).toBe(403);
     }
-    for (const token of [admin, schoolA]) expect((await svc.request('GET', '/v1/patterns', { token })).status).toBe(403);
+    for (const token of [admin, schoolA])
+      expect((await svc.request('GET', '/v1/patterns', { token })).status).toBe(403);
   });
 });
 
@@ -141,15 +168,26 @@ describe('findings with their evidence', () => {
     const body = res.json();
     expect(body.run).toMatchObject({ academicYear: 2025, period: { from: '2025-08-01', to: '2026-07-31' } });
     expect(body.total).toBe(3);
-    expect(body.items.map((f: any) => f.type)).toEqual(['holiday_adjacent_absence', 'near_threshold_unauthorised', 'family_pattern']);
+    expect(body.items.map((f: any) => f.type)).toEqual([
+      'holiday_adjacent_absence',
+      'near_threshold_unauthorised',
+      'family_pattern',
+    ]);
     const [holiday, near, family] = body.items;
-    expect(holiday).toMatchObject({ upn: HA, urn: A, observed: 10, statistic: { threshold: 5e-4, flaggedWhen: 'at_most' } });
+    expect(holiday).toMatchObject({
+      upn: HA,
+      urn: A,
+      observed: 10,
+      statistic: { threshold: 5e-4, flaggedWhen: 'at_most' },
+    });
     expect(holiday.expected).toBeGreaterThan(0);
     expect(holiday.statistic.value).toBeLessThanOrEqual(5e-4);
     expect(holiday.breaks.flatMap((b: any) => b.sessions.map((s: any) => `${s.date} ${s.session} ${s.code}`))).toEqual(
       FIVE_BREAKS.flatMap((d) => [`${d} AM I`, `${d} PM I`]),
     );
-    expect(holiday.explanation).toMatch(/^10 of this pupil's 10 absence sessions .* next to 5 different holidays .*\.$/);
+    expect(holiday.explanation).toMatch(
+      /^10 of this pupil's 10 absence sessions .* next to 5 different holidays .*\.$/,
+    );
     expect(near).toMatchObject({ upn: NT, urn: A, reasons: ['peaked_under'] });
     expect(near.episodes[0].sessions.map((s: any) => s.code)).toEqual(Array(8).fill('G'));
     expect(near.explanation).toMatch(/just under the penalty-notice threshold of 10/);
@@ -164,25 +202,35 @@ describe('findings with their evidence', () => {
   });
 
   it('filters by type, school and dates (a finding whose evidence overlaps them), and checks them', async () => {
-    const get = async (q: string) => (await svc.request('GET', `/v1/patterns?${q}`, { token: officer })).json().items.map((f: any) => f.type);
+    const get = async (q: string) =>
+      (await svc.request('GET', `/v1/patterns?${q}`, { token: officer })).json().items.map((f: any) => f.type);
     expect(await get('type=near_threshold_unauthorised')).toEqual(['near_threshold_unauthorised']);
     expect(await get(`urn=${B}`)).toEqual(['family_pattern']);
     expect(await get('from=2025-10-25')).toEqual(['holiday_adjacent_absence', 'family_pattern']);
     expect(await get('from=2026-02-14&to=2026-03-31')).toEqual(['holiday_adjacent_absence']);
     expect((await svc.request('GET', '/v1/patterns?type=holidays', { token: officer })).status).toBe(400);
-    expect((await svc.request('GET', '/v1/patterns?from=2026-03-01&to=2026-02-01', { token: officer })).status).toBe(400);
+    expect((await svc.request('GET', '/v1/patterns?from=2026-03-01&to=2026-02-01', { token: officer })).status).toBe(
+      400,
+    );
   });
 
   it('pages with limit and cursor, and answers text/csv with one row per finding', async () => {
     const first = (await svc.request('GET', '/v1/patterns?limit=2', { token: officer })).json();
     expect(first.items).toHaveLength(2);
-    const second = (await svc.request('GET', `/v1/patterns?limit=2&cursor=${first.nextCursor}`, { token: officer })).json();
+    const second = (
+      await svc.request('GET', `/v1/patterns?limit=2&cursor=${first.nextCursor}`, { token: officer })
+    ).json();
     expect(second).toMatchObject({ nextCursor: null, total: 3 });
     expect(second.items.map((f: any) => f.type)).toEqual(['family_pattern']);
     const csv = await svc.request('GET', '/v1/patterns', { token: officer, headers: { accept: 'text/csv' } });
     expect(csv.headers['content-type']).toMatch(/^text\/csv/);
-    const lines = csv.text.replace(/^\uFEFF/, '').trim().split('\r\n');
-    expect(lines[0]).toBe('type,upn,urn,urns,household,children,from,to,observed,expected,statistic,statisticValue,threshold,explanation');
+    const lines = csv.text
+      .replace(/^\uFEFF/, '')
+      .trim()
+      .split('\r\n');
+    expect(lines[0]).toBe(
+      'type,upn,urn,urns,household,children,from,to,observed,expected,statistic,statisticValue,threshold,explanation',
+    );
     expect(lines).toHaveLength(4);
     expect(lines[1].startsWith(`holiday_adjacent_absence,${HA},${A},`)).toBe(true);
   });
@@ -199,7 +247,9 @@ describe('audit of the findings list', () => {
     const res = await svc.request('GET', '/v1/patterns?type=family_pattern', { token: reader });
     expect(res.status).toBe(200);
     for (const upn of [F1, F2]) {
-      const entries = (await svc.request('GET', `/v1/audit?upn=${upn}&user=patterns-audit-reader`, { token: admin })).json().items;
+      const entries = (
+        await svc.request('GET', `/v1/audit?upn=${upn}&user=patterns-audit-reader`, { token: admin })
+      ).json().items;
       expect(entries.map((e: any) => e.action)).toEqual(['list_patterns']);
     }
   });
@@ -216,15 +266,21 @@ describe('flags on the pupil view', () => {
     const ha = (await flagsOf(HA)).find((f) => f.type === 'holiday_adjacent_absence');
     expect(ha).toMatchObject({ since: '2025-10-24', detail: { observed: 10, urn: A } });
     expect(ha?.detail.breaks).toHaveLength(5);
-    expect((await flagsOf(NT)).find((f) => f.type === 'near_threshold_unauthorised')).toMatchObject({ since: '2025-10-21' });
-    expect((await flagsOf(RC)).filter((f) => ['holiday_adjacent_absence', 'near_threshold_unauthorised', 'family_pattern'].includes(f.type))).toEqual([]);
+    expect((await flagsOf(NT)).find((f) => f.type === 'near_threshold_unauthorised')).toMatchObject({
+      since: '2025-10-21',
+    });
+    expect(
+      (await flagsOf(RC)).filter((f) =>
+        ['holiday_adjacent_absence', 'near_threshold_unauthorised', 'family_pattern'].includes(f.type),
+      ),
+    ).toEqual([]);
   });
 
   it('lists the flagged pupils across schools for each pattern flag, and a school only its own', async () => {
     const list = async (flag: string, token = officer) => {
       const res = await svc.request('GET', `/v1/pupils?flag=${flag}&from=2025-08-01&to=2026-07-31`, { token });
       expect(res.status).toBe(200);
-      return (res.json().items as Array<{ upn: string; flags: Array<{ type: string; since: string }> }>);
+      return res.json().items as Array<{ upn: string; flags: Array<{ type: string; since: string }> }>;
     };
     const ha = await list('holiday_adjacent_absence');
     expect(ha.map((p) => p.upn)).toEqual([HA]);
@@ -262,23 +318,40 @@ describe('flags on the pupil view', () => {
 });
 
 describe('the local Lambda stand-in', () => {
-  const client = () => new LambdaClient({ endpoint: svc.runtime.lambda.endpoint, region: 'local', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+  const client = () =>
+    new LambdaClient({
+      endpoint: svc.runtime.lambda.endpoint,
+      region: 'local',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    });
 
   it('answers an unknown function with ResourceNotFoundException, as Lambda does', async () => {
-    await expect(client().send(new InvokeCommand({ FunctionName: 'no-such-function', InvocationType: 'Event', Payload: Buffer.from('{}') }))).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
+    await expect(
+      client().send(
+        new InvokeCommand({ FunctionName: 'no-such-function', InvocationType: 'Event', Payload: Buffer.from('{}') }),
+      ),
+    ).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
   });
 
-  it('runs a synchronous invocation in-process and returns the handler\'s answer (an event it cannot use is rejected, not retried)', async () => {
-    const res = await client().send(new InvokeCommand({ FunctionName: 'attendance-hub-patterns', Payload: Buffer.from(JSON.stringify({ trigger: 'sometimes' })) }));
+  it("runs a synchronous invocation in-process and returns the handler's answer (an event it cannot use is rejected, not retried)", async () => {
+    const res = await client().send(
+      new InvokeCommand({
+        FunctionName: 'attendance-hub-patterns',
+        Payload: Buffer.from(JSON.stringify({ trigger: 'sometimes' })),
+      }),
+    );
     expect(res.StatusCode).toBe(200);
     expect(JSON.parse(Buffer.from(res.Payload as Uint8Array).toString('utf8'))).toMatchObject({ status: 'rejected' });
   });
 });
 
 describe('flags of another academic year', () => {
-  it('the latest run\'s pattern flags show only on the view of the year it looked at', async () => {
+  it("the latest run's pattern flags show only on the view of the year it looked at", async () => {
     // NT also has a register in 2024/25 (one day); the latest run looked at 2025/26.
-    const res = await svc.request('POST', '/v1/returns', { token: schoolA, body: returnCsv([{ urn: A, upn: NT, date: '2025-07-01', am: '/', pm: '/' }]) });
+    const res = await svc.request('POST', '/v1/returns', {
+      token: schoolA,
+      body: returnCsv([{ urn: A, upn: NT, date: '2025-07-01', am: '/', pm: '/' }]),
+    });
     expect(res.status).toBe(202);
     await svc.settle();
     const flagTypes = async (year: number) => {

@@ -38,23 +38,53 @@ describe('pupil records: two schools ingesting one pupil at once', () => {
     await svc?.stop();
   });
 
-  function register(urn: string, upn: string, days: Array<[string, string, string]>, returnId: string, into?: SchoolRegister): SchoolRegister {
+  function register(
+    urn: string,
+    upn: string,
+    days: Array<[string, string, string]>,
+    returnId: string,
+    into?: SchoolRegister,
+  ): SchoolRegister {
     const r = into ?? domain.emptyRegister(urn, YEAR);
-    const rows: RegisterRow[] = days.map(([date, am, pm]) => ({ urn, upn, date, am, pm, forename: 'A', surname: 'B', yearGroup: '8', registration: urn.endsWith('2') ? 'S' : 'C' }));
+    const rows: RegisterRow[] = days.map(([date, am, pm]) => ({
+      urn,
+      upn,
+      date,
+      am,
+      pm,
+      forename: 'A',
+      surname: 'B',
+      yearGroup: '8',
+      registration: urn.endsWith('2') ? 'S' : 'C',
+    }));
     domain.applyRows(r, rows, returnId);
     return r;
   }
 
   async function derive(r: SchoolRegister, upn: string): Promise<void> {
     await schools.putSessionDays(r.urn, r.academicYear, domain.sessionDays(r));
-    await refresh.refreshPupilSummaries(stores, { register: r, upns: [upn], care: new Map(), settings, today: '2026-07-31' });
+    await refresh.refreshPupilSummaries(stores, {
+      register: r,
+      upns: [upn],
+      care: new Map(),
+      settings,
+      today: '2026-07-31',
+    });
   }
 
   /** What the pupil's summary must be: computed from both schools' final registers. */
   function expected(upn: string, regs: SchoolRegister[]) {
     const enrolments = regs.map((r) => ({ ...r.pupils.get(upn)!, urn: r.urn, academicYear: r.academicYear }));
     const sessionDays = new Map(regs.map((r) => [`${r.academicYear}#${r.urn}`, domain.sessionDays(r)]));
-    return status.summarisePupil({ upn, academicYear: YEAR, enrolments, care: [], sessionDays, settings, today: '2026-07-31' });
+    return status.summarisePupil({
+      upn,
+      academicYear: YEAR,
+      enrolments,
+      care: [],
+      sessionDays,
+      settings,
+      today: '2026-07-31',
+    });
   }
 
   /** Hold the first putEnrolments call for `urn` until `release` resolves. */
@@ -74,9 +104,17 @@ describe('pupil records: two schools ingesting one pupil at once', () => {
     return { reached: at };
   }
 
-  it('keeps the owning school\'s new marks when another school takes the pupil on from marks read just before them', async () => {
+  it("keeps the owning school's new marks when another school takes the pupil on from marks read just before them", async () => {
     const upn = upnFor(1, '999', '6101');
-    const a = register('610011', upn, [['2025-09-15', '/', '/'], ['2025-09-16', '/', '/']], 'a1');
+    const a = register(
+      '610011',
+      upn,
+      [
+        ['2025-09-15', '/', '/'],
+        ['2025-09-16', '/', '/'],
+      ],
+      'a1',
+    );
     await derive(a, upn);
     expect((await pupils.getPupilHeads([upn])).get(upn)?.owner).toBe('610011');
 
@@ -98,7 +136,7 @@ describe('pupil records: two schools ingesting one pupil at once', () => {
     expect(record?.years[String(YEAR)].counts).toEqual(expected(upn, [a, b]).counts);
   });
 
-  it('recomputes the owning school\'s pupil when another school took it on while its marks were being written', async () => {
+  it("recomputes the owning school's pupil when another school took it on while its marks were being written", async () => {
     const upn = upnFor(2, '999', '6102');
     const a = register('610021', upn, [['2025-09-15', '/', '/']], 'a1');
     await derive(a, upn);
@@ -106,7 +144,16 @@ describe('pupil records: two schools ingesting one pupil at once', () => {
     // A reads the head (owned by A) and waits before writing; B takes the pupil on from A's old marks.
     let release!: () => void;
     const gate = holdEnrolmentWrite('610021', new Promise<void>((r) => (release = r)));
-    register('610021', upn, [['2025-09-16', 'I', 'I'], ['2025-09-17', 'I', 'I']], 'a2', a);
+    register(
+      '610021',
+      upn,
+      [
+        ['2025-09-16', 'I', 'I'],
+        ['2025-09-17', 'I', 'I'],
+      ],
+      'a2',
+      a,
+    );
     const writing = derive(a, upn);
     await gate.reached;
     const b = register('610022', upn, [['2025-09-18', '/', 'O']], 'b1');
@@ -131,7 +178,13 @@ describe('pupil records: two schools ingesting one pupil at once', () => {
     const otherStores = (await import('../../shared/app/wiring.js')).storedIngest;
     const b = register('610062', upn, [['2025-09-16', '/', '/']], 'b1');
     await schools.putSessionDays(b.urn, YEAR, domain.sessionDays(b));
-    await other.refreshPupilSummaries(otherStores, { register: b, upns: [upn], care: new Map(), settings, today: '2026-07-31' });
+    await other.refreshPupilSummaries(otherStores, {
+      register: b,
+      upns: [upn],
+      care: new Map(),
+      settings,
+      today: '2026-07-31',
+    });
 
     register('610061', upn, [['2025-09-17', 'G', 'G']], 'a2', a);
     await derive(a, upn);
@@ -142,22 +195,40 @@ describe('pupil records: two schools ingesting one pupil at once', () => {
   it('two schools listing a new pupil at the same moment both end in the one record', async () => {
     const upn = upnFor(3, '999', '6103');
     const a = register('610031', upn, [['2025-09-15', '/', 'N']], 'a1');
-    const b = register('610032', upn, [['2025-09-15', 'D', 'D'], ['2025-09-16', '/', '/']], 'b1');
+    const b = register(
+      '610032',
+      upn,
+      [
+        ['2025-09-15', 'D', 'D'],
+        ['2025-09-16', '/', '/'],
+      ],
+      'b1',
+    );
     await Promise.all([derive(a, upn), derive(b, upn)]);
     const record = await pupils.getSummary(upn);
     expect(record?.years[String(YEAR)]).toEqual(expected(upn, [a, b]));
     expect(record?.enrolmentKeys).toEqual([`${YEAR}#610031`, `${YEAR}#610032`]);
   });
 
-  it('keeps every other pupil\'s enrolment when a return lists only some of the school\'s pupils', async () => {
+  it("keeps every other pupil's enrolment when a return lists only some of the school's pupils", async () => {
     const urn = '610051';
     const upns = Array.from({ length: 80 }, (_, i) => upnFor(100 + i, '999', '6105'));
     const r = domain.emptyRegister(urn, YEAR);
-    domain.applyRows(r, upns.map((upn) => ({ urn, upn, date: '2025-09-15', am: '/', pm: '/' })), 'all');
+    domain.applyRows(
+      r,
+      upns.map((upn) => ({ urn, upn, date: '2025-09-15', am: '/', pm: '/' })),
+      'all',
+    );
     await schools.putSessionDays(urn, YEAR, domain.sessionDays(r));
     await refresh.refreshPupilSummaries(stores, { register: r, upns, care: new Map(), settings, today: '2026-07-31' });
     domain.applyRows(r, [{ urn, upn: upns[0], date: '2025-09-16', am: 'N', pm: 'N' }], 'one');
-    await refresh.refreshPupilSummaries(stores, { register: r, upns: [upns[0]], care: new Map(), settings, today: '2026-07-31' });
+    await refresh.refreshPupilSummaries(stores, {
+      register: r,
+      upns: [upns[0]],
+      care: new Map(),
+      settings,
+      today: '2026-07-31',
+    });
     const records = await pupils.getSummaries(upns);
     for (const upn of upns) {
       expect(records.get(upn)?.enrolments.map((e) => e.marks)).toEqual([r.pupils.get(upn)!.marks]);
@@ -165,7 +236,7 @@ describe('pupil records: two schools ingesting one pupil at once', () => {
     }
   });
 
-  it('keeps a pupil at one school owned by it across days and years, with every year\'s summary readable', async () => {
+  it("keeps a pupil at one school owned by it across days and years, with every year's summary readable", async () => {
     const upn = upnFor(4, '999', '6104');
     const a = register('610041', upn, [['2025-09-15', '/', '/']], 'a1');
     await derive(a, upn);
@@ -175,7 +246,11 @@ describe('pupil records: two schools ingesting one pupil at once', () => {
     domain.applyRows(next, [{ urn: '610041', upn, date: '2026-09-07', am: '/', pm: '/', yearGroup: '9' }], 'a3');
     await derive(next, upn);
     const head = (await pupils.getPupilHeads([upn])).get(upn);
-    expect(head).toMatchObject({ owner: '610041', version: 2, enrolmentKeys: [`${YEAR}#610041`, `${YEAR + 1}#610041`] });
+    expect(head).toMatchObject({
+      owner: '610041',
+      version: 2,
+      enrolmentKeys: [`${YEAR}#610041`, `${YEAR + 1}#610041`],
+    });
     const record = await pupils.getSummary(upn);
     expect(record?.years[String(YEAR)]).toEqual(expected(upn, [a]));
     expect(Object.keys(record?.years ?? {}).sort()).toEqual([String(YEAR), String(YEAR + 1)]);

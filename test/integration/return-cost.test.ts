@@ -27,11 +27,19 @@ const DAYS = weekdays('2025-09-08', '2025-09-10');
 const dirs: string[] = [];
 
 function day(date: string, absentFrom: number) {
-  return returnCsv(Array.from({ length: PUPILS }, (_, i) => ({
-    urn: URN, upn: upnFor(i + 1, '999', '8888'), date,
-    am: i >= absentFrom ? 'I' : '/', pm: i >= absentFrom + 5 ? 'O' : '/',
-    forename: `F${i}`, surname: `S${i}`, year_group: String(7 + (i % 5)), sex: i % 2 ? 'F' : 'M',
-  })));
+  return returnCsv(
+    Array.from({ length: PUPILS }, (_, i) => ({
+      urn: URN,
+      upn: upnFor(i + 1, '999', '8888'),
+      date,
+      am: i >= absentFrom ? 'I' : '/',
+      pm: i >= absentFrom + 5 ? 'O' : '/',
+      forename: `F${i}`,
+      surname: `S${i}`,
+      year_group: String(7 + (i % 5)),
+      sex: i % 2 ? 'F' : 'M',
+    })),
+  );
 }
 
 interface Measured {
@@ -45,7 +53,15 @@ interface Measured {
 async function measure(schools: number): Promise<Measured> {
   const dir = mkdtempSync(join(tmpdir(), 'attendance-hub-cost-'));
   dirs.push(dir);
-  await generateLa({ schools, pupils: schools * 40, from: DAYS[0], to: DAYS[DAYS.length - 1], seed: 17, out: dir, overwrite: true });
+  await generateLa({
+    schools,
+    pupils: schools * 40,
+    from: DAYS[0],
+    to: DAYS[DAYS.length - 1],
+    seed: 17,
+    out: dir,
+    overwrite: true,
+  });
   const svc = await startTestService();
   try {
     await loadGeneratedLa({ url: svc.url, dir, token: (role, urn) => svc.token(role, urn ? { urn } : {}) });
@@ -53,7 +69,9 @@ async function measure(schools: number): Promise<Measured> {
     const school = await svc.token('school', { urn: URN });
     const officer = await svc.token('la_officer');
     for (const [i, date] of DAYS.slice(0, -1).entries()) {
-      expect((await svc.request('POST', '/v1/returns', { token: school, body: day(date, 50 - i * 5) })).status).toBe(202);
+      expect((await svc.request('POST', '/v1/returns', { token: school, body: day(date, 50 - i * 5) })).status).toBe(
+        202,
+      );
       await svc.settle();
     }
     const aggBytes = async () => (await headBlob(DEFAULT_NAMES.registersBucket, paths.laView(2025)))?.size ?? 0;
@@ -69,12 +87,20 @@ async function measure(schools: number): Promise<Measured> {
     } finally {
       remove();
     }
-    const aggregate = { before: aggBefore, after: await aggBytes(), json: JSON.stringify((await getLaAggregate(2025))!).length };
+    const aggregate = {
+      before: aggBefore,
+      after: await aggBytes(),
+      json: JSON.stringify((await getLaAggregate(2025))!).length,
+    };
     const pageMeter = new CostMeter();
     remove = await installCostMeter(pageMeter, { api: svc.url, s3: svc.runtime.engines.s3Endpoint });
     let listed: number;
     try {
-      const list = await svc.request('GET', '/v1/pupils?flag=persistent_absence&from=2025-08-01&to=2026-07-31&limit=5', { token: officer });
+      const list = await svc.request(
+        'GET',
+        '/v1/pupils?flag=persistent_absence&from=2025-08-01&to=2026-07-31&limit=5',
+        { token: officer },
+      );
       expect(list.status).toBe(200);
       listed = list.json().total;
       expect(list.json().items).toHaveLength(5);
@@ -82,7 +108,9 @@ async function measure(schools: number): Promise<Measured> {
       remove();
     }
     // The day was applied, and the LA figures took it in.
-    const metrics = await svc.request('GET', `/v1/metrics?scope=school&urn=${URN}&from=2025-08-01&to=2026-07-31`, { token: officer });
+    const metrics = await svc.request('GET', `/v1/metrics?scope=school&urn=${URN}&from=2025-08-01&to=2026-07-31`, {
+      token: officer,
+    });
     expect(metrics.json().items[0].enrolments).toBe(PUPILS);
     return { day: dayCounts, page: pageMeter.counts, listed, aggregate };
   } finally {
@@ -94,13 +122,14 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-describe('the cost of one school\'s day', () => {
+describe("the cost of one school's day", () => {
   it('does not grow with the number of schools in the LA, nor does a page of an LA list', async () => {
     const small = await measure(4);
     const large = await measure(12);
     const summary = (c: CostCounts) => ({
       dynamoRequests: Object.values(c.dynamo.requests).reduce((a, b) => a + b, 0),
-      readUnits: c.dynamo.readUnits, writeUnits: c.dynamo.writeUnits + c.dynamo.indexWriteUnits,
+      readUnits: c.dynamo.readUnits,
+      writeUnits: c.dynamo.writeUnits + c.dynamo.indexWriteUnits,
       s3Requests: Object.values(c.s3.requests).reduce((a, b) => a + b, 0),
       s3Bytes: c.s3.bytesUp + c.s3.bytesDown,
     });
@@ -116,7 +145,9 @@ describe('the cost of one school\'s day', () => {
     // LA aggregate is read and written once, and its size is bounded by its cells (cohort, phase, year
     // group, sex, period), not by the schools: it fills in as an LA has more pupils to occupy its cells.
     const ownBytes = (m: Measured, t: ReturnType<typeof summary>) => t.s3Bytes - m.aggregate.before - m.aggregate.after;
-    console.log(`LA aggregate: 4 schools ${small.aggregate.after} bytes gzipped (${small.aggregate.json} JSON); 12 schools ${large.aggregate.after} (${large.aggregate.json})`);
+    console.log(
+      `LA aggregate: 4 schools ${small.aggregate.after} bytes gzipped (${small.aggregate.json} JSON); 12 schools ${large.aggregate.after} (${large.aggregate.json})`,
+    );
     expect(Math.abs(ownBytes(large, l) - ownBytes(small, s))).toBeLessThanOrEqual(500);
     expect(large.aggregate.after).toBeLessThan(64_000);
     const [ps, pl] = [summary(small.page), summary(large.page)];

@@ -16,10 +16,18 @@ let svc: TestService;
 
 /** Ten pupils a school, pupil 1 at both; `absent` of them off ill for the days given. */
 function days(urn: string, dates: string[], absent: number) {
-  return returnCsv(dates.flatMap((date) => Array.from({ length: 10 }, (_, i) => ({
-    urn, upn: i === 0 ? upnFor(1, '999', '7777') : upnFor(i + 1, '999', urn === A ? '7001' : '7002'), date,
-    am: i < absent ? 'I' : '/', pm: i < absent ? 'I' : '/', year_group: String(3 + (i % 3)),
-  }))));
+  return returnCsv(
+    dates.flatMap((date) =>
+      Array.from({ length: 10 }, (_, i) => ({
+        urn,
+        upn: i === 0 ? upnFor(1, '999', '7777') : upnFor(i + 1, '999', urn === A ? '7001' : '7002'),
+        date,
+        am: i < absent ? 'I' : '/',
+        pm: i < absent ? 'I' : '/',
+        year_group: String(3 + (i % 3)),
+      })),
+    ),
+  );
 }
 
 async function send(urn: string, csv: string) {
@@ -32,7 +40,9 @@ async function laState() {
   const lists: Record<string, unknown> = {};
   for (const flag of ['persistent_absence', 'severe_absence']) {
     for (const filter of ['', `&urn=${A}`, `&urn=${B}`, '&yearGroup=4']) {
-      const res = await svc.request('GET', `/v1/pupils?flag=${flag}&${YEAR_RANGE}&limit=1000${filter}`, { token: officer });
+      const res = await svc.request('GET', `/v1/pupils?flag=${flag}&${YEAR_RANGE}&limit=1000${filter}`, {
+        token: officer,
+      });
       const body = res.json();
       // The total kept by the rollup is the number of rows listed.
       expect(body.total).toBe(body.items.length);

@@ -17,7 +17,15 @@ export interface CtfWriteOptions {
   version?: string;
 }
 
-const UNSUPPORTED: readonly (keyof ReturnRow)[] = ['plac', 'cin', 'cpp', 'admissionDate', 'leavingDate', 'registration', 'uprn'];
+const UNSUPPORTED: readonly (keyof ReturnRow)[] = [
+  'plac',
+  'cin',
+  'cpp',
+  'admissionDate',
+  'leavingDate',
+  'registration',
+  'uprn',
+];
 const PER_PUPIL: readonly (keyof ReturnRow)[] = ['forename', 'surname', 'dob', 'sex', 'ethnicity', 'yearGroup', 'cla'];
 
 /**
@@ -33,13 +41,16 @@ export function writeCtf(rows: readonly ReturnRow[], options: CtfWriteOptions): 
   for (const row of rows) {
     const where = `row for ${row.upn} on ${row.date} (line ${row.line})`;
     if (row.urn !== school.urn) throw new RangeError(`${where}: URN ${row.urn} is not the CTF's school ${school.urn}`);
-    for (const f of UNSUPPORTED) if (row[f] !== undefined) throw new RangeError(`${where}: a CTF has no place for ${f}`);
-    if (row.am === '#' && row.pm === '#') throw new RangeError(`${where}: a day with both sessions '#' is not a school day and has no row in a CTF`);
+    for (const f of UNSUPPORTED)
+      if (row[f] !== undefined) throw new RangeError(`${where}: a CTF has no place for ${f}`);
+    if (row.am === '#' && row.pm === '#')
+      throw new RangeError(`${where}: a day with both sessions '#' is not a school day and has no row in a CTF`);
     if (isWeekend(row.date) && isBlankMark(row.am) && isBlankMark(row.pm)) {
       throw new RangeError(`${where}: a weekend day with no code has no row in a CTF`);
     }
     for (const m of [row.am, row.pm]) {
-      if (m !== UNMARKED && CODE_OF_CHAR[m] === undefined) throw new RangeError(`${where}: '${m}' is not a stored mark character`);
+      if (m !== UNMARKED && CODE_OF_CHAR[m] === undefined)
+        throw new RangeError(`${where}: '${m}' is not a stored mark character`);
     }
     const list = byPupil.get(row.upn) ?? [];
     list.push(row);
@@ -79,17 +90,22 @@ function isBlankMark(m: string): boolean {
 function writePupil(out: string[], upn: string, list: ReturnRow[], school: CtfSchool): void {
   list.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
   for (let k = 1; k < list.length; k++) {
-    if (list[k].date === list[k - 1].date) throw new RangeError(`two rows for ${upn} on ${list[k].date} (lines ${list[k - 1].line} and ${list[k].line})`);
+    if (list[k].date === list[k - 1].date)
+      throw new RangeError(`two rows for ${upn} on ${list[k].date} (lines ${list[k - 1].line} and ${list[k].line})`);
   }
   const first = list[0];
   for (const f of PER_PUPIL) {
     for (const r of list) {
-      if (r[f] !== first[f]) throw new RangeError(`${upn}: ${f} changes between ${first.date} and ${r.date}; a CTF holds one value per pupil`);
+      if (r[f] !== first[f])
+        throw new RangeError(
+          `${upn}: ${f} changes between ${first.date} and ${r.date}; a CTF holds one value per pupil`,
+        );
     }
   }
   for (const f of ['fsm', 'sen'] as const) {
     const defined = list.filter((r) => r[f] !== undefined).length;
-    if (defined !== 0 && defined !== list.length) throw new RangeError(`${upn}: ${f} is given on some rows and not others; a CTF history covers every day or none`);
+    if (defined !== 0 && defined !== list.length)
+      throw new RangeError(`${upn}: ${f} is given on some rows and not others; a CTF history covers every day or none`);
   }
 
   out.push('    <Pupil>');
@@ -100,7 +116,8 @@ function writePupil(out: string[], upn: string, list: ReturnRow[], school: CtfSc
   if (first.sex !== undefined) out.push(`      <Sex>${first.sex}</Sex>`);
   if (first.yearGroup !== undefined || first.ethnicity !== undefined) {
     out.push('      <BasicDetails>');
-    if (first.yearGroup !== undefined) out.push(`        <NCyearActual>${escapeXmlText(first.yearGroup)}</NCyearActual>`);
+    if (first.yearGroup !== undefined)
+      out.push(`        <NCyearActual>${escapeXmlText(first.yearGroup)}</NCyearActual>`);
     if (first.ethnicity !== undefined) out.push(`        <Ethnicity>${escapeXmlText(first.ethnicity)}</Ethnicity>`);
     out.push('      </BasicDetails>');
   }

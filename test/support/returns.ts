@@ -21,7 +21,8 @@ export function returnCsv(rows: ReturnRowInput[]): string {
   const required = ['urn', 'upn', 'date', 'am', 'pm'];
   const extra = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter((c) => !required.includes(c));
   const columns = [...required, ...extra];
-  const cell = (v: string | undefined) => (v === undefined ? '' : /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+  const cell = (v: string | undefined) =>
+    v === undefined ? '' : /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
   return [columns.join(','), ...rows.map((r) => columns.map((c) => cell(r[c])).join(','))].join('\n') + '\n';
 }
 

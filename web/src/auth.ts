@@ -25,11 +25,21 @@ export interface Session {
 
 const KEY = 'attendance-hub.session';
 
-export const ROLE_LABELS: Record<Role, string> = { la_officer: 'LA officer', vsh: 'Virtual School Head', school: 'School', admin: 'Administrator' };
+export const ROLE_LABELS: Record<Role, string> = {
+  la_officer: 'LA officer',
+  vsh: 'Virtual School Head',
+  school: 'School',
+  admin: 'Administrator',
+};
 
 function decodeJwt(token: string): Record<string, unknown> {
   const part = token.split('.')[1] ?? '';
-  const json = atob(part.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(part.length / 4) * 4, '='));
+  const json = atob(
+    part
+      .replace(/-/g, '+')
+      .replace(/_/g, '/')
+      .padEnd(Math.ceil(part.length / 4) * 4, '='),
+  );
   return JSON.parse(new TextDecoder().decode(Uint8Array.from(json, (c) => c.charCodeAt(0)))) as Record<string, unknown>;
 }
 
@@ -41,7 +51,8 @@ export function sessionFromToken(token: string, refreshToken?: string): Session 
   const groups = Array.isArray(c['cognito:groups']) ? (c['cognito:groups'] as string[]) : [];
   const role = (typeof c.role === 'string' ? c.role : ROLES.find((r) => groups.includes(r))) as Role;
   return {
-    token, role,
+    token,
+    role,
     la: String(c.la ?? c['custom:la'] ?? ''),
     urn: (c.urn ?? c['custom:urn']) as string | undefined,
     sub: String(c.sub ?? ''),
@@ -71,8 +82,15 @@ export function clearSession(): void {
 
 /** Local only: ask the local runtime to mint a token for this role (and school). */
 export async function localSignIn(role: Role, urn?: string): Promise<Session> {
-  const res = await fetch('/local/sign-in', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ role, urn }) });
-  if (!res.ok) throw new Error(((await res.json().catch(() => ({}))) as { detail?: string }).detail ?? `Sign-in failed (${res.status})`);
+  const res = await fetch('/local/sign-in', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ role, urn }),
+  });
+  if (!res.ok)
+    throw new Error(
+      ((await res.json().catch(() => ({}))) as { detail?: string }).detail ?? `Sign-in failed (${res.status})`,
+    );
   const { token } = (await res.json()) as { token: string };
   const s = sessionFromToken(token);
   saveSession(s);
@@ -86,20 +104,29 @@ export async function localSchools(): Promise<Array<{ urn: string; name: string 
 }
 
 function base64url(bytes: Uint8Array): string {
-  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_')
+    .replace(/=+$/, '');
 }
 
 /** Cognito managed login: authorization code with PKCE (S256). */
 export async function cognitoSignIn(config: NonNullable<AppConfig['cognito']>, returnTo: string): Promise<void> {
   const verifier = base64url(crypto.getRandomValues(new Uint8Array(32)));
   const state = base64url(crypto.getRandomValues(new Uint8Array(16)));
-  const challenge = base64url(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier))));
+  const challenge = base64url(
+    new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier))),
+  );
   sessionStorage.setItem('attendance-hub.pkce', JSON.stringify({ verifier, state, returnTo }));
   const url = new URL(`https://${config.domain}/oauth2/authorize`);
   url.search = new URLSearchParams({
-    response_type: 'code', client_id: config.clientId, redirect_uri: config.redirectUri,
+    response_type: 'code',
+    client_id: config.clientId,
+    redirect_uri: config.redirectUri,
     scope: (config.scopes ?? ['openid', 'email', 'profile']).join(' '),
-    state, code_challenge_method: 'S256', code_challenge: challenge,
+    state,
+    code_challenge_method: 'S256',
+    code_challenge: challenge,
   }).toString();
   location.assign(url.toString());
 }
@@ -109,14 +136,25 @@ export async function cognitoCallback(config: NonNullable<AppConfig['cognito']>)
   const params = new URLSearchParams(location.search);
   const code = params.get('code');
   if (!code) return undefined;
-  const pending = JSON.parse(sessionStorage.getItem('attendance-hub.pkce') ?? 'null') as { verifier: string; state: string; returnTo: string } | null;
+  const pending = JSON.parse(sessionStorage.getItem('attendance-hub.pkce') ?? 'null') as {
+    verifier: string;
+    state: string;
+    returnTo: string;
+  } | null;
   sessionStorage.removeItem('attendance-hub.pkce');
   history.replaceState(null, '', location.pathname + (pending?.returnTo ?? '#/'));
-  if (!pending || pending.state !== params.get('state')) throw new Error('The sign-in response did not match this browser’s request; sign in again.');
+  if (!pending || pending.state !== params.get('state'))
+    throw new Error('The sign-in response did not match this browser’s request; sign in again.');
   const res = await fetch(`https://${config.domain}/oauth2/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'authorization_code', client_id: config.clientId, code, redirect_uri: config.redirectUri, code_verifier: pending.verifier }),
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      client_id: config.clientId,
+      code,
+      redirect_uri: config.redirectUri,
+      code_verifier: pending.verifier,
+    }),
   });
   if (!res.ok) throw new Error('Sign-in could not be completed; sign in again.');
   // The ID token carries the groups and custom attributes the API's authorizer passes on.
@@ -132,12 +170,16 @@ export async function signOut(config: AppConfig): Promise<void> {
   if (config.auth === 'cognito' && config.cognito) {
     if (s?.refreshToken) {
       await fetch(`https://${config.cognito.domain}/oauth2/revoke`, {
-        method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams({ token: s.refreshToken, client_id: config.cognito.clientId }),
       }).catch(() => undefined);
     }
     const url = new URL(`https://${config.cognito.domain}/logout`);
-    url.search = new URLSearchParams({ client_id: config.cognito.clientId, logout_uri: config.cognito.logoutUri }).toString();
+    url.search = new URLSearchParams({
+      client_id: config.cognito.clientId,
+      logout_uri: config.cognito.logoutUri,
+    }).toString();
     location.assign(url.toString());
     return;
   }

@@ -2,7 +2,11 @@
 export type Child = Node | string | number | null | undefined | false | Child[];
 export type Attrs = Record<string, string | number | boolean | null | undefined | EventListener> & { class?: string };
 
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs | null = null, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Attrs | null = null,
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   if (attrs) {
     for (const [k, v] of Object.entries(attrs)) {
@@ -43,13 +47,38 @@ export interface Column<T> {
 }
 
 /** A GOV.UK table; columns with `sort` get header buttons that sort it (announced with aria-sort). */
-export function table<T>(caption: string, columns: Column<T>[], rows: T[], options: { captionClass?: string; initialSort?: { column: number; descending?: boolean }; rowClass?: (row: T) => string | undefined } = {}): HTMLTableElement {
+export function table<T>(
+  caption: string,
+  columns: Column<T>[],
+  rows: T[],
+  options: {
+    captionClass?: string;
+    initialSort?: { column: number; descending?: boolean };
+    rowClass?: (row: T) => string | undefined;
+  } = {},
+): HTMLTableElement {
   const tbody = h('tbody', { class: 'govuk-table__body' });
   let sortState = options.initialSort;
   const ths = columns.map((c, i) => {
-    const th = h('th', { scope: 'col', class: `govuk-table__header${c.numeric ? ' govuk-table__header--numeric' : ''}` });
+    const th = h('th', {
+      scope: 'col',
+      class: `govuk-table__header${c.numeric ? ' govuk-table__header--numeric' : ''}`,
+    });
     if (c.sort) {
-      th.append(h('button', { type: 'button', class: 'app-sort-button', onclick: () => { sortState = { column: i, descending: sortState?.column === i ? !sortState.descending : false }; render(); } }, c.header));
+      th.append(
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'app-sort-button',
+            onclick: () => {
+              sortState = { column: i, descending: sortState?.column === i ? !sortState.descending : false };
+              render();
+            },
+          },
+          c.header,
+        ),
+      );
     } else th.append(c.header);
     return th;
   });
@@ -59,7 +88,8 @@ export function table<T>(caption: string, columns: Column<T>[], rows: T[], optio
       const key = columns[sortState.column].sort!;
       const dir = sortState.descending ? -1 : 1;
       sorted = [...rows].sort((a, b) => {
-        const x = key(a), y = key(b);
+        const x = key(a),
+          y = key(b);
         if (x === y) return 0;
         if (x === null) return 1;
         if (y === null) return -1;
@@ -68,40 +98,112 @@ export function table<T>(caption: string, columns: Column<T>[], rows: T[], optio
     }
     ths.forEach((th, i) => {
       if (!columns[i].sort) return;
-      th.setAttribute('aria-sort', sortState?.column === i ? (sortState.descending ? 'descending' : 'ascending') : 'none');
+      th.setAttribute(
+        'aria-sort',
+        sortState?.column === i ? (sortState.descending ? 'descending' : 'ascending') : 'none',
+      );
     });
-    replace(tbody, sorted.map((r) => h('tr', { class: `govuk-table__row ${options.rowClass?.(r) ?? ''}`.trim() },
-      columns.map((c, i) => (i === 0 ? h('th', { scope: 'row', class: `govuk-table__header${c.numeric ? ' govuk-table__header--numeric' : ''}` }, c.cell(r)) : h('td', { class: `govuk-table__cell${c.numeric ? ' govuk-table__cell--numeric' : ''}` }, c.cell(r)))))));
+    replace(
+      tbody,
+      sorted.map((r) =>
+        h(
+          'tr',
+          { class: `govuk-table__row ${options.rowClass?.(r) ?? ''}`.trim() },
+          columns.map((c, i) =>
+            i === 0
+              ? h(
+                  'th',
+                  { scope: 'row', class: `govuk-table__header${c.numeric ? ' govuk-table__header--numeric' : ''}` },
+                  c.cell(r),
+                )
+              : h('td', { class: `govuk-table__cell${c.numeric ? ' govuk-table__cell--numeric' : ''}` }, c.cell(r)),
+          ),
+        ),
+      ),
+    );
   };
   render();
-  return h('table', { class: 'govuk-table' },
+  return h(
+    'table',
+    { class: 'govuk-table' },
     h('caption', { class: `govuk-table__caption ${options.captionClass ?? 'govuk-table__caption--m'}` }, caption),
     h('thead', { class: 'govuk-table__head' }, h('tr', { class: 'govuk-table__row' }, ths)),
-    tbody);
+    tbody,
+  );
 }
 
 export function summaryList(rows: Array<[string, Child]>): HTMLElement {
-  return h('dl', { class: 'govuk-summary-list' }, rows.map(([k, v]) => h('div', { class: 'govuk-summary-list__row' }, h('dt', { class: 'govuk-summary-list__key' }, k), h('dd', { class: 'govuk-summary-list__value' }, v))));
+  return h(
+    'dl',
+    { class: 'govuk-summary-list' },
+    rows.map(([k, v]) =>
+      h(
+        'div',
+        { class: 'govuk-summary-list__row' },
+        h('dt', { class: 'govuk-summary-list__key' }, k),
+        h('dd', { class: 'govuk-summary-list__value' }, v),
+      ),
+    ),
+  );
 }
 
 export function heading(text: string, caption?: string): HTMLElement[] {
-  return [caption ? h('span', { class: 'govuk-caption-l' }, caption) : null, h('h1', { class: 'govuk-heading-l' }, text)].filter(Boolean) as HTMLElement[];
+  return [
+    caption ? h('span', { class: 'govuk-caption-l' }, caption) : null,
+    h('h1', { class: 'govuk-heading-l' }, text),
+  ].filter(Boolean) as HTMLElement[];
 }
 
-export function tag(text: string, colour?: 'red' | 'orange' | 'green' | 'grey' | 'blue' | 'yellow' | 'purple'): HTMLElement {
+export function tag(
+  text: string,
+  colour?: 'red' | 'orange' | 'green' | 'grey' | 'blue' | 'yellow' | 'purple',
+): HTMLElement {
   return h('strong', { class: `govuk-tag${colour ? ` govuk-tag--${colour}` : ''}` }, text);
 }
 
 export function errorSummary(title: string, items: Array<{ text: string; href?: string }>): HTMLElement {
-  const box = h('div', { class: 'govuk-error-summary', 'data-module': 'govuk-error-summary', tabindex: '-1' },
-    h('div', { role: 'alert' },
+  const box = h(
+    'div',
+    { class: 'govuk-error-summary', 'data-module': 'govuk-error-summary', tabindex: '-1' },
+    h(
+      'div',
+      { role: 'alert' },
       h('h2', { class: 'govuk-error-summary__title' }, title),
-      h('div', { class: 'govuk-error-summary__body' }, h('ul', { class: 'govuk-list govuk-error-summary__list' }, items.map((i) => h('li', null, i.href ? h('a', { href: i.href }, i.text) : i.text))))));
+      h(
+        'div',
+        { class: 'govuk-error-summary__body' },
+        h(
+          'ul',
+          { class: 'govuk-list govuk-error-summary__list' },
+          items.map((i) => h('li', null, i.href ? h('a', { href: i.href }, i.text) : i.text)),
+        ),
+      ),
+    ),
+  );
   return box;
 }
 
 export function notice(text: Child, kind: 'info' | 'success' = 'info'): HTMLElement {
-  return h('div', { class: `govuk-notification-banner${kind === 'success' ? ' govuk-notification-banner--success' : ''}`, role: kind === 'success' ? 'alert' : 'region', 'aria-labelledby': `nb-title-${kind}` },
-    h('div', { class: 'govuk-notification-banner__header' }, h('h2', { class: 'govuk-notification-banner__title', id: `nb-title-${kind}` }, kind === 'success' ? 'Success' : 'Important')),
-    h('div', { class: 'govuk-notification-banner__content' }, h('p', { class: 'govuk-notification-banner__heading' }, text)));
+  return h(
+    'div',
+    {
+      class: `govuk-notification-banner${kind === 'success' ? ' govuk-notification-banner--success' : ''}`,
+      role: kind === 'success' ? 'alert' : 'region',
+      'aria-labelledby': `nb-title-${kind}`,
+    },
+    h(
+      'div',
+      { class: 'govuk-notification-banner__header' },
+      h(
+        'h2',
+        { class: 'govuk-notification-banner__title', id: `nb-title-${kind}` },
+        kind === 'success' ? 'Success' : 'Important',
+      ),
+    ),
+    h(
+      'div',
+      { class: 'govuk-notification-banner__content' },
+      h('p', { class: 'govuk-notification-banner__heading' }, text),
+    ),
+  );
 }

@@ -32,15 +32,24 @@ export function dateTime(iso: string | null | undefined): string {
 
 export const COHORT_LABELS: Record<string, string> = {
   all: 'All pupils',
-  fsm: 'Free school meals', non_fsm: 'Not free school meals',
-  sen_support: 'SEN support', non_sen_support: 'Not SEN support',
-  sen_ehcp: 'EHC plan', non_sen_ehcp: 'No EHC plan',
-  sen_none: 'No SEN', non_sen_none: 'Any SEN',
-  cin: 'Child in need', non_cin: 'Not child in need',
-  cpp: 'Child protection plan', non_cpp: 'No child protection plan',
-  cla: 'Looked after', non_cla: 'Not looked after',
-  plac: 'Previously looked after', non_plac: 'Not previously looked after',
-  social_worker: 'Has a social worker', non_social_worker: 'No social worker',
+  fsm: 'Free school meals',
+  non_fsm: 'Not free school meals',
+  sen_support: 'SEN support',
+  non_sen_support: 'Not SEN support',
+  sen_ehcp: 'EHC plan',
+  non_sen_ehcp: 'No EHC plan',
+  sen_none: 'No SEN',
+  non_sen_none: 'Any SEN',
+  cin: 'Child in need',
+  non_cin: 'Not child in need',
+  cpp: 'Child protection plan',
+  non_cpp: 'No child protection plan',
+  cla: 'Looked after',
+  non_cla: 'Not looked after',
+  plac: 'Previously looked after',
+  non_plac: 'Not previously looked after',
+  social_worker: 'Has a social worker',
+  non_social_worker: 'No social worker',
 };
 
 /** The cohorts the overview sets beside their complements (issue 18), in order. */
@@ -65,7 +74,8 @@ export const FLAG_EXPLANATIONS: Record<string, string> = {
   severe_absence: 'Missed 50% or more of possible sessions this year (DfE definition).',
   at_risk_pa: 'Absence just below the persistent absence line.',
   emerging_pa: 'Absence rising towards persistent absence in recent weeks.',
-  penalty_notice_threshold: 'National Framework: 10 unauthorised sessions within a rolling 10 school weeks, across schools.',
+  penalty_notice_threshold:
+    'National Framework: 10 unauthorised sessions within a rolling 10 school weeks, across schools.',
   ten_day_unauthorised: 'National Framework: 10 school days of continuous unauthorised absence.',
   twenty_day_unauthorised: 'National Framework: 20 school days of continuous unauthorised absence.',
   illness_15_days: 'National Framework: 15 school days of illness absence in the year.',
@@ -74,7 +84,12 @@ export const FLAG_EXPLANATIONS: Record<string, string> = {
   family_pattern: 'Siblings absent on the same days.',
 };
 
-export const PHASE_LABELS: Record<string, string> = { primary: 'Primary', secondary: 'Secondary', special: 'Special', all: 'All' };
+export const PHASE_LABELS: Record<string, string> = {
+  primary: 'Primary',
+  secondary: 'Secondary',
+  special: 'Special',
+  all: 'All',
+};
 
 export function cohortLabel(c: string | undefined): string {
   return (c && COHORT_LABELS[c]) || c || '';

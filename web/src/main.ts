@@ -4,7 +4,17 @@
  * they sit under, so the Virtual School, casework and admin screens are added as more entries.
  */
 import { ApiError, setApiBase } from './api.js';
-import { clearSession, cognitoCallback, cognitoSignIn, currentSession, ROLE_LABELS, signOut, type AppConfig, type Role, type Session } from './auth.js';
+import {
+  clearSession,
+  cognitoCallback,
+  cognitoSignIn,
+  currentSession,
+  ROLE_LABELS,
+  signOut,
+  type AppConfig,
+  type Role,
+  type Session,
+} from './auth.js';
 import { errorSummary, h, replace, type Child } from './dom.js';
 import { listsPage } from './pages/lists.js';
 import { overviewPage } from './pages/overview.js';
@@ -19,7 +29,15 @@ import { pepPage, virtualSchoolPage } from './pages/virtual-school.js';
 import { casePage, casesPage, newCasePage, suggestionsPage } from './pages/cases.js';
 import { outboxPage, preferencesPage } from './pages/notifications.js';
 import { peoplePage } from './pages/people.js';
-import { childrenMissingEducationPage, deletionsPage, dutiesPage, lookedAfterPupilsPage, newEntriesPage, partTimeTimetablesPage, socialWorkerAbsencesPage } from './pages/duties.js';
+import {
+  childrenMissingEducationPage,
+  deletionsPage,
+  dutiesPage,
+  lookedAfterPupilsPage,
+  newEntriesPage,
+  partTimeTimetablesPage,
+  socialWorkerAbsencesPage,
+} from './pages/duties.js';
 
 export interface PageContext {
   session: Session;
@@ -78,7 +96,19 @@ const NAV: NavItem[] = [
 ];
 
 const ROUTES: Route[] = [
-  { path: /^\/$/, roles: ALL, nav: 'home', page: (ctx) => (ctx.session.role === 'la_officer' ? overviewPage(ctx) : ctx.session.role === 'school' ? uploadPage(ctx) : ctx.session.role === 'vsh' ? virtualSchoolPage(ctx) : homePage(ctx)) },
+  {
+    path: /^\/$/,
+    roles: ALL,
+    nav: 'home',
+    page: (ctx) =>
+      ctx.session.role === 'la_officer'
+        ? overviewPage(ctx)
+        : ctx.session.role === 'school'
+          ? uploadPage(ctx)
+          : ctx.session.role === 'vsh'
+            ? virtualSchoolPage(ctx)
+            : homePage(ctx),
+  },
   { path: /^\/virtual-school$/, roles: ['vsh', 'la_officer'], nav: 'home', page: virtualSchoolPage },
   { path: /^\/virtual-school\/pupils\/([A-Za-z0-9]+)$/, roles: ['vsh', 'la_officer'], nav: 'home', page: pepPage },
   { path: /^\/schools$/, roles: LA, nav: 'schools', page: schoolsPage },
@@ -118,21 +148,61 @@ let config: AppConfig = { auth: 'local' };
 
 function navigation(session: Session | undefined, active: string | undefined): HTMLElement {
   const items = session ? NAV.filter((n) => n.roles.includes(session.role)) : [];
-  const list = h('ul', { class: 'govuk-service-navigation__list', id: 'navigation' },
+  const list = h(
+    'ul',
+    { class: 'govuk-service-navigation__list', id: 'navigation' },
     items.map((n) => {
       const href = typeof n.href === 'function' ? n.href(session!) : n.href;
       const current = n.id === active || (active === 'home' && href === '#/');
-      return h('li', { class: `govuk-service-navigation__item${current ? ' govuk-service-navigation__item--active' : ''}` },
-        h('a', { class: 'govuk-service-navigation__link', href, 'aria-current': current ? 'page' : undefined }, current ? h('strong', { class: 'govuk-service-navigation__active-fallback' }, n.label) : n.label));
-    }));
-  return h('section', { class: 'govuk-service-navigation', 'aria-label': 'Service information' },
-    h('div', { class: 'govuk-width-container app-width' },
-      h('div', { class: 'govuk-service-navigation__container' },
-        h('span', { class: 'govuk-service-navigation__service-name' }, h('a', { href: '#/', class: 'govuk-service-navigation__link' }, 'Attendance Hub')),
+      return h(
+        'li',
+        { class: `govuk-service-navigation__item${current ? ' govuk-service-navigation__item--active' : ''}` },
+        h(
+          'a',
+          { class: 'govuk-service-navigation__link', href, 'aria-current': current ? 'page' : undefined },
+          current ? h('strong', { class: 'govuk-service-navigation__active-fallback' }, n.label) : n.label,
+        ),
+      );
+    }),
+  );
+  return h(
+    'section',
+    { class: 'govuk-service-navigation', 'aria-label': 'Service information' },
+    h(
+      'div',
+      { class: 'govuk-width-container app-width' },
+      h(
+        'div',
+        { class: 'govuk-service-navigation__container' },
+        h(
+          'span',
+          { class: 'govuk-service-navigation__service-name' },
+          h('a', { href: '#/', class: 'govuk-service-navigation__link' }, 'Attendance Hub'),
+        ),
         items.length ? h('nav', { 'aria-label': 'Menu', class: 'govuk-service-navigation__wrapper' }, list) : null,
-        session ? h('div', { class: 'app-account' },
-          h('span', { class: 'govuk-body-s app-account__who' }, `${ROLE_LABELS[session.role]}${session.urn ? ` · URN ${session.urn}` : ''}`),
-          h('button', { type: 'button', class: 'govuk-button govuk-button--secondary app-account__sign-out', onclick: () => void signOut(config) }, 'Sign out')) : null)));
+        session
+          ? h(
+              'div',
+              { class: 'app-account' },
+              h(
+                'span',
+                { class: 'govuk-body-s app-account__who' },
+                `${ROLE_LABELS[session.role]}${session.urn ? ` · URN ${session.urn}` : ''}`,
+              ),
+              h(
+                'button',
+                {
+                  type: 'button',
+                  class: 'govuk-button govuk-button--secondary app-account__sign-out',
+                  onclick: () => void signOut(config),
+                },
+                'Sign out',
+              ),
+            )
+          : null,
+      ),
+    ),
+  );
 }
 
 let renderSeq = 0;
@@ -145,14 +215,21 @@ async function render(): Promise<void> {
   let session = currentSession();
 
   if (path === '/sign-in' || !session) {
-    if (session && path === '/sign-in') { location.hash = '#/'; return; }
+    if (session && path === '/sign-in') {
+      location.hash = '#/';
+      return;
+    }
     if (config.auth === 'cognito' && config.cognito && !query.get('signed-out')) {
       replace(main, h('p', { class: 'govuk-body' }, 'Taking you to sign in…'));
       await cognitoSignIn(config.cognito, path === '/sign-in' ? '#/' : location.hash || '#/');
       return;
     }
     replace(header, navigation(undefined, undefined));
-    const page = await signInPage({ config, query, returnTo: path === '/sign-in' ? (query.get('to') ?? '#/') : `#${path}${query.size ? `?${query}` : ''}` });
+    const page = await signInPage({
+      config,
+      query,
+      returnTo: path === '/sign-in' ? (query.get('to') ?? '#/') : `#${path}${query.size ? `?${query}` : ''}`,
+    });
     if (seq !== renderSeq) return;
     document.title = `${page.title} – Attendance Hub`;
     replace(main, page.body);
@@ -164,13 +241,25 @@ async function render(): Promise<void> {
   replace(header, navigation(session, route?.nav));
   if (!route || !route.roles.includes(session.role)) {
     document.title = 'Page not found – Attendance Hub';
-    replace(main, h('h1', { class: 'govuk-heading-l' }, 'Page not found'), h('p', { class: 'govuk-body' }, 'There is no such page for your role. ', h('a', { class: 'govuk-link', href: '#/' }, 'Go to the start')));
+    replace(
+      main,
+      h('h1', { class: 'govuk-heading-l' }, 'Page not found'),
+      h(
+        'p',
+        { class: 'govuk-body' },
+        'There is no such page for your role. ',
+        h('a', { class: 'govuk-link', href: '#/' }, 'Go to the start'),
+      ),
+    );
     return;
   }
   main.setAttribute('aria-busy', 'true');
   replace(main, h('p', { class: 'govuk-body app-loading' }, 'Loading…'));
   const ctx: PageContext = {
-    session, params, query, config,
+    session,
+    params,
+    query,
+    config,
     setQuery(q) {
       const next = new URLSearchParams();
       for (const [k, v] of Object.entries(q)) if (v) next.set(k, v);
@@ -183,7 +272,9 @@ async function render(): Promise<void> {
       const s = next.toString();
       const hash = `#${path}${s ? `?${s}` : ''}`;
       if (location.hash === hash) void render().then(focusHeading);
-      else { location.hash = hash; }
+      else {
+        location.hash = hash;
+      }
     },
   };
   try {
@@ -197,9 +288,13 @@ async function render(): Promise<void> {
     if (!session) return;
     const e = err instanceof ApiError ? err : undefined;
     document.title = `Error – Attendance Hub`;
-    replace(main,
-      errorSummary(e?.status === 404 ? 'Not found' : 'There is a problem', [{ text: e ? `${e.title}: ${e.detail ?? ''}` : String((err as Error).message ?? err) }]),
-      h('p', { class: 'govuk-body' }, h('a', { class: 'govuk-link', href: '#/' }, 'Go to the start')));
+    replace(
+      main,
+      errorSummary(e?.status === 404 ? 'Not found' : 'There is a problem', [
+        { text: e ? `${e.title}: ${e.detail ?? ''}` : String((err as Error).message ?? err) },
+      ]),
+      h('p', { class: 'govuk-body' }, h('a', { class: 'govuk-link', href: '#/' }, 'Go to the start')),
+    );
   } finally {
     main.removeAttribute('aria-busy');
   }
@@ -225,17 +320,23 @@ function focusHeading(): void {
 
 async function start(): Promise<void> {
   document.body.classList.add('js-enabled', 'govuk-frontend-supported');
-  config = (await fetch('config.json').then((r) => (r.ok ? r.json() : { auth: 'local' })).catch(() => ({ auth: 'local' }))) as AppConfig;
+  config = (await fetch('config.json')
+    .then((r) => (r.ok ? r.json() : { auth: 'local' }))
+    .catch(() => ({ auth: 'local' }))) as AppConfig;
   setApiBase(config.apiBase);
   if (config.auth === 'cognito' && config.cognito) {
     // Back from managed login's sign-out (its logout URL may not carry a fragment).
-    if (new URLSearchParams(location.search).has('signed-out')) history.replaceState(null, '', `${location.pathname}#/sign-in?signed-out=1`);
+    if (new URLSearchParams(location.search).has('signed-out'))
+      history.replaceState(null, '', `${location.pathname}#/sign-in?signed-out=1`);
     try {
       const to = await cognitoCallback(config.cognito);
       if (to) location.hash = to;
     } catch (err) {
       clearSession();
-      replace(document.getElementById('main-content')!, errorSummary('Sign-in failed', [{ text: (err as Error).message }]));
+      replace(
+        document.getElementById('main-content')!,
+        errorSummary('Sign-in failed', [{ text: (err as Error).message }]),
+      );
       return;
     }
   }

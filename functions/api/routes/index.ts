@@ -18,4 +18,22 @@ import { returnRoutes } from './returns.js';
 import { schoolRoutes } from './schools.js';
 import { virtualSchoolRoutes } from './virtual-school.js';
 
-export const allRoutes: RouteDef[] = [...docRoutes, ...returnRoutes, ...pupilRoutes, ...metricsRoutes, ...schoolRoutes, ...calendarRoutes, ...registryRoutes, ...cohortRoutes, ...auditRoutes, ...virtualSchoolRoutes, ...referralRoutes, ...patternRoutes, ...referenceRoutes, ...identityReviewRoutes, ...dutyRoutes, ...penaltyNoticeRoutes, ...notificationRoutes];
+export const allRoutes: RouteDef[] = [
+  ...docRoutes,
+  ...returnRoutes,
+  ...pupilRoutes,
+  ...metricsRoutes,
+  ...schoolRoutes,
+  ...calendarRoutes,
+  ...registryRoutes,
+  ...cohortRoutes,
+  ...auditRoutes,
+  ...virtualSchoolRoutes,
+  ...referralRoutes,
+  ...patternRoutes,
+  ...referenceRoutes,
+  ...identityReviewRoutes,
+  ...dutyRoutes,
+  ...penaltyNoticeRoutes,
+  ...notificationRoutes,
+];

@@ -10,7 +10,15 @@ import { app } from '../app.js';
 import { csvResponse, defineRoute, json, resultOf, wantsCsv } from '../http.js';
 
 const MetricsRowSchema = Stats.extend({
-  key: z.object({ cohort: z.string().optional(), urn: z.string().optional(), phase: z.string().optional(), yearGroup: z.string().optional(), sex: z.string().optional(), week: z.string().optional(), placement: z.enum(['in_area', 'out_of_area']).optional() }),
+  key: z.object({
+    cohort: z.string().optional(),
+    urn: z.string().optional(),
+    phase: z.string().optional(),
+    yearGroup: z.string().optional(),
+    sex: z.string().optional(),
+    week: z.string().optional(),
+    placement: z.enum(['in_area', 'out_of_area']).optional(),
+  }),
   enrolments: z.number().int(),
   persistentAbsenceCount: z.number().int(),
   persistentAbsenceRate: z.number().nullable(),
@@ -28,17 +36,39 @@ const Query = z.object({
   population: z.enum(['all', 'compulsory']).default('all'),
 });
 
-const CSV_COLUMNS = ['enrolments', 'possibleSessions', 'attendedSessions', 'authorisedAbsenceSessions',
-  'unauthorisedAbsenceSessions', 'absenceSessions', 'lateSessions', 'attendanceRate', 'absenceRate', 'authorisedAbsenceRate',
-  'unauthorisedAbsenceRate', 'persistentAbsenceCount', 'persistentAbsenceRate', 'severeAbsenceCount', 'severeAbsenceRate'];
+const CSV_COLUMNS = [
+  'enrolments',
+  'possibleSessions',
+  'attendedSessions',
+  'authorisedAbsenceSessions',
+  'unauthorisedAbsenceSessions',
+  'absenceSessions',
+  'lateSessions',
+  'attendanceRate',
+  'absenceRate',
+  'authorisedAbsenceRate',
+  'unauthorisedAbsenceRate',
+  'persistentAbsenceCount',
+  'persistentAbsenceRate',
+  'severeAbsenceCount',
+  'severeAbsenceRate',
+];
 
 export const metricsRoutes = [
   defineRoute({
-    method: 'GET', path: '/v1/metrics', access: 'read_metrics', audit: { action: 'read_metrics' }, tags: ['metrics'],
-    summary: 'Attendance, absence, PA and SA by the DfE methodology for the LA or a school, by cohort, school, phase, year group, sex, week or placement (in or out of the LA)',
+    method: 'GET',
+    path: '/v1/metrics',
+    access: 'read_metrics',
+    audit: { action: 'read_metrics' },
+    tags: ['metrics'],
+    summary:
+      'Attendance, absence, PA and SA by the DfE methodology for the LA or a school, by cohort, school, phase, year group, sex, week or placement (in or out of the LA)',
     query: Query,
     response: z.object({
-      scope: z.enum(['la', 'school']), urn: z.string().nullable(), cohort: z.string(), population: z.enum(['all', 'compulsory']),
+      scope: z.enum(['la', 'school']),
+      urn: z.string().nullable(),
+      cohort: z.string(),
+      population: z.enum(['all', 'compulsory']),
       period: z.object({ from: z.string(), to: z.string(), materialised: z.string().nullable() }),
       items: z.array(MetricsRowSchema),
       comparison: z.object({ complement: MetricsRowSchema.nullable(), la: MetricsRowSchema.nullable() }).optional(),
@@ -48,8 +78,21 @@ export const metricsRoutes = [
       const answer = resultOf(await queryMetrics(app, { principal, audit }, query));
       if (wantsCsv(event)) {
         const { scope, cohort, period, items } = answer;
-        const columns = ['cohort', 'urn', 'phase', 'yearGroup', 'sex', 'week', ...(query.groupBy === 'placement' ? ['placement'] : []), ...CSV_COLUMNS];
-        return csvResponse(`metrics-${scope}-${cohort}-${period.from}-${period.to}.csv`, columns, items.map((r) => ({ ...r.key, ...r })));
+        const columns = [
+          'cohort',
+          'urn',
+          'phase',
+          'yearGroup',
+          'sex',
+          'week',
+          ...(query.groupBy === 'placement' ? ['placement'] : []),
+          ...CSV_COLUMNS,
+        ];
+        return csvResponse(
+          `metrics-${scope}-${cohort}-${period.from}-${period.to}.csv`,
+          columns,
+          items.map((r) => ({ ...r.key, ...r })),
+        );
       }
       return json(200, answer);
     },

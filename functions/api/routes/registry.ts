@@ -5,7 +5,13 @@
  */
 import * as z from 'zod';
 import { defineRoute, json, jsonBody, rawBody, resultOf } from '../http.js';
-import { presignStagedUpload, StagedUploadResponse, stagedUploadRequest, UploadId, eventWithStagedBody } from '../staged-uploads.js';
+import {
+  presignStagedUpload,
+  StagedUploadResponse,
+  stagedUploadRequest,
+  UploadId,
+  eventWithStagedBody,
+} from '../staged-uploads.js';
 import { importRegistry } from '../../../shared/app/import-registry.js';
 import { app } from '../app.js';
 
@@ -20,10 +26,23 @@ const RegistryReport = z
 
 export const registryRoutes = [
   defineRoute({
-    method: 'POST', path: '/v1/schools', access: 'manage_registry', audit: { action: 'import_registry' }, tags: ['schools'], successStatus: 200,
+    method: 'POST',
+    path: '/v1/schools',
+    access: 'manage_registry',
+    audit: { action: 'import_registry' },
+    tags: ['schools'],
+    successStatus: 200,
     summary: 'Load or update the school registry from a GIAS extract CSV (per-record report)',
-    body: { mediaTypes: ['text/csv'], description: 'GIAS extract: URN, LA (code), EstablishmentNumber, EstablishmentName, PhaseOfEducation (name), TypeOfEstablishment (name), EstablishmentStatus (name)' },
-    query: z.object({ upload: UploadId.optional().describe('import the file sent by presigned PUT under this upload id (POST /v1/schools/uploads) instead of a body') }),
+    body: {
+      mediaTypes: ['text/csv'],
+      description:
+        'GIAS extract: URN, LA (code), EstablishmentNumber, EstablishmentName, PhaseOfEducation (name), TypeOfEstablishment (name), EstablishmentStatus (name)',
+    },
+    query: z.object({
+      upload: UploadId.optional().describe(
+        'import the file sent by presigned PUT under this upload id (POST /v1/schools/uploads) instead of a body',
+      ),
+    }),
     response: RegistryReport,
     handler: async ({ audit, event: direct, principal, query }) => {
       // A file sent by presigned PUT (POST /v1/schools/uploads) is imported exactly as a direct upload.
@@ -32,8 +51,13 @@ export const registryRoutes = [
     },
   }),
   defineRoute({
-    method: 'POST', path: '/v1/schools/uploads', access: 'manage_registry', audit: { action: 'presign_import' }, tags: ['schools'],
-    summary: 'Get a presigned S3 PUT for a GIAS extract too large to send directly (up to 20 MB), then POST /v1/schools?upload=<uploadId>',
+    method: 'POST',
+    path: '/v1/schools/uploads',
+    access: 'manage_registry',
+    audit: { action: 'presign_import' },
+    tags: ['schools'],
+    summary:
+      'Get a presigned S3 PUT for a GIAS extract too large to send directly (up to 20 MB), then POST /v1/schools?upload=<uploadId>',
     body: stagedUploadRequest(['text/csv']),
     response: StagedUploadResponse,
     handler: async ({ audit, event }) => {

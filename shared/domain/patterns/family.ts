@@ -135,7 +135,8 @@ function comparePair(a: HouseholdMember, b: HouseholdMember, settings: PatternSe
   const ranges: Array<{ start: string; end: string; label: string | null }> = [];
   for (const d of dates) {
     for (const x of [...(da.get(d) ?? []), ...(db.get(d) ?? [])]) {
-      if (!ranges.some((r) => r.start === x.breakStart && r.end === x.breakEnd)) ranges.push({ start: x.breakStart, end: x.breakEnd, label: x.breakLabel });
+      if (!ranges.some((r) => r.start === x.breakStart && r.end === x.breakEnd))
+        ranges.push({ start: x.breakStart, end: x.breakEnd, label: x.breakLabel });
     }
   }
   if (distinctBreaks(ranges) < settings.family.minBreaks) return null;
@@ -151,8 +152,14 @@ function comparePair(a: HouseholdMember, b: HouseholdMember, settings: PatternSe
   if (a.otherAbsenceDays && b.otherAbsenceDays) {
     const other = new Set(a.otherAbsenceDays);
     const sharedOther = b.otherAbsenceDays.filter((d) => other.has(d)).length;
-    const share = Math.max(a.adjacentSessions / Math.max(1, a.possibleSessions ?? 1), b.adjacentSessions / Math.max(1, b.possibleSessions ?? 1));
-    if (binomialUpperTail(dates.length, dates.length + sharedOther, Math.min(1, share)) > settings.family.sharedDaysAlpha) return null;
+    const share = Math.max(
+      a.adjacentSessions / Math.max(1, a.possibleSessions ?? 1),
+      b.adjacentSessions / Math.max(1, b.possibleSessions ?? 1),
+    );
+    if (
+      binomialUpperTail(dates.length, dates.length + sharedOther, Math.min(1, share)) > settings.family.sharedDaysAlpha
+    )
+      return null;
   }
   return { a, b, dates, expected, pValue, breaks: ranges.sort((x, y) => (x.start < y.start ? -1 : 1)) };
 }
@@ -205,7 +212,8 @@ function familyFinding(household: string, pairs: PairResult[], settings: Pattern
   }
   const sharedDates = [...new Set(pairs.flatMap((p) => p.dates))].sort();
   const breaks: PairResult['breaks'] = [];
-  for (const p of pairs) for (const b of p.breaks) if (!breaks.some((x) => x.start === b.start && x.end === b.end)) breaks.push(b);
+  for (const p of pairs)
+    for (const b of p.breaks) if (!breaks.some((x) => x.start === b.start && x.end === b.end)) breaks.push(b);
   breaks.sort((x, y) => (x.start < y.start ? -1 : 1));
   const children: FamilyChild[] = [...byUpn.values()]
     .sort((x, y) => (x.upn < y.upn ? -1 : 1))
@@ -214,7 +222,15 @@ function familyFinding(household: string, pairs: PairResult[], settings: Pattern
       const sessions = m.absences
         .filter((a) => dates.has(a.date))
         .map(({ date, session, code, urn }) => ({ date, session, code, urn }));
-      return { upn: m.upn, urn: sessions[sessions.length - 1]?.urn ?? m.urns[0], observed: m.observed, expected: m.expected, pValue: m.pValue, sessions, ...(m.registersFrom ? { registersFrom: m.registersFrom } : {}) };
+      return {
+        upn: m.upn,
+        urn: sessions[sessions.length - 1]?.urn ?? m.urns[0],
+        observed: m.observed,
+        expected: m.expected,
+        pValue: m.pValue,
+        sessions,
+        ...(m.registersFrom ? { registersFrom: m.registersFrom } : {}),
+      };
     });
   const urns = [...new Set(children.flatMap((c) => c.sessions.map((s) => s.urn)))].sort();
   const best = pairs.reduce((x, y) => (y.dates.length > x.dates.length ? y : x));

@@ -8,7 +8,8 @@ import type { SessionEvidence } from '../school-weeks.js';
 
 export type { SessionEvidence };
 
-export type PatternType = 'holiday_adjacent_absence' | 'near_threshold_unauthorised' | 'family_pattern' | 'school_coding';
+export type PatternType =
+  'holiday_adjacent_absence' | 'near_threshold_unauthorised' | 'family_pattern' | 'school_coding';
 
 export const PATTERN_TYPES: readonly PatternType[] = [
   'holiday_adjacent_absence',

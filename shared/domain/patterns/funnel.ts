@@ -64,7 +64,11 @@ export function overdispersion(units: readonly FunnelUnit[], winsor = 0.1): Over
 }
 
 /** Control limits on the analysis scale and the adjusted z-score for one unit. */
-export function funnelPosition(unit: FunnelUnit, tau2: number, coverage: number): { lower: number; upper: number; z: number } {
+export function funnelPosition(
+  unit: FunnelUnit,
+  tau2: number,
+  coverage: number,
+): { lower: number; upper: number; z: number } {
   const sd = Math.sqrt(unit.se * unit.se + tau2);
   const zc = limitZ(coverage);
   return { lower: unit.target - zc * sd, upper: unit.target + zc * sd, z: (unit.value - unit.target) / sd };

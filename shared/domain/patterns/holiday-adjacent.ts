@@ -27,7 +27,15 @@
  *   beside breaks, never less cautious than uniform), else at p ≤ `alpha` (the uniform null).
  */
 import { CODE_CATEGORY, MARK_CHAR } from '../codes.js';
-import { academicYearOf, academicYearStart, addDays, dayNumber, fromDayNumber, minDate, SESSIONS_PER_YEAR_SLOT } from '../dates.js';
+import {
+  academicYearOf,
+  academicYearStart,
+  addDays,
+  dayNumber,
+  fromDayNumber,
+  minDate,
+  SESSIONS_PER_YEAR_SLOT,
+} from '../dates.js';
 import type { SchoolYearAdjacency } from '../calendar.js';
 import { sessionEvidence, type PupilTimeline } from '../school-weeks.js';
 import { oneIn } from './binomial.js';
@@ -141,7 +149,12 @@ let unitStart = new Float64Array(4 * SESSIONS_PER_YEAR_SLOT);
  * `rise` (rise.ts `laAdjacencyRise`): the LA's start rate of absence per position beside a break,
  * relative to other days; the test's null places absences with those rates (null: uniformly).
  */
-export function analyseHolidayAdjacency(t: PupilTimeline, adjacency: AdjacencyByKey, period: Period, rise: readonly number[] | null = null): HolidayAdjacencyAnalysis {
+export function analyseHolidayAdjacency(
+  t: PupilTimeline,
+  adjacency: AdjacencyByKey,
+  period: Period,
+  rise: readonly number[] | null = null,
+): HolidayAdjacencyAnalysis {
   const fromDay = dayNumber(period.from);
   const toDay = dayNumber(period.to);
   const size = t.years * SESSIONS_PER_YEAR_SLOT;
@@ -205,7 +218,14 @@ export function analyseHolidayAdjacency(t: PupilTimeline, adjacency: AdjacencyBy
           absenceSessions++;
           if (b >= 0 && adj) {
             const br = adj.breaks[b];
-            adjacentAbsences.push({ slot: s, day: startDay + d, urn: adj.urn, breakStart: br.start, breakEnd: br.end, breakLabel: br.label });
+            adjacentAbsences.push({
+              slot: s,
+              day: startDay + d,
+              urn: adj.urn,
+              breakStart: br.start,
+              breakEnd: br.end,
+              breakLabel: br.label,
+            });
           } else if (otherAbsenceDays[otherAbsenceDays.length - 1] !== startDay + d) {
             otherAbsenceDays.push(startDay + d);
           }
@@ -226,8 +246,23 @@ export function analyseHolidayAdjacency(t: PupilTimeline, adjacency: AdjacencyBy
   const breaksTouched = distinctBreaks([...perBreak.values()]);
   const breaksWithAbsence = distinctBreaks([...perBreak.values()].filter((b) => b.sessions >= 2));
   const test =
-    adjacentAbsences.length >= 3 && breaksTouched >= 2 ? placementTest(unitAdjacent, n, spellsOf(unitAbsent, n), unitWeight, rise ? unitStart : undefined) : null;
-  return { possibleSessions: n, adjacentSessions, absenceSessions, adjacentAbsences, otherAbsenceDays, breaksWithAbsence, breaksTouched, test, rise, firstDay, lastDay, window: period };
+    adjacentAbsences.length >= 3 && breaksTouched >= 2
+      ? placementTest(unitAdjacent, n, spellsOf(unitAbsent, n), unitWeight, rise ? unitStart : undefined)
+      : null;
+  return {
+    possibleSessions: n,
+    adjacentSessions,
+    absenceSessions,
+    adjacentAbsences,
+    otherAbsenceDays,
+    breaksWithAbsence,
+    breaksTouched,
+    test,
+    rise,
+    firstDay,
+    lastDay,
+    window: period,
+  };
 }
 
 /** Whether the analysis meets every condition of a holiday-adjacent finding. */
@@ -293,7 +328,9 @@ export function holidayAdjacentFinding(
       ? ` and how much more often absence starts just before a holiday across the LA (${riseBefore(analysis.rise, k).toFixed(1)} times as often on the ${k === 1 ? 'school day' : `${k} school days`} before a break as on other days); `
       : '; ') +
     `the chance of so many by coincidence is ${oneIn(test.pValue)}.` +
-    (onlySince ? ` The LA holds no register for this pupil before ${spokenDate(onlySince)}, so only this school year's absence was tested.` : '');
+    (onlySince
+      ? ` The LA holds no register for this pupil before ${spokenDate(onlySince)}, so only this school year's absence was tested.`
+      : '');
   return {
     type: 'holiday_adjacent_absence',
     upn,
@@ -304,7 +341,7 @@ export function holidayAdjacentFinding(
     observed: test.observed,
     expected: test.expected,
     statistic: {
-      name: 'exact p-value: chance of at least this many absence sessions next to holidays if the pupil\'s separate absences fell at random among their school sessions',
+      name: "exact p-value: chance of at least this many absence sessions next to holidays if the pupil's separate absences fell at random among their school sessions",
       value: test.pValue,
       threshold: holidayAdjacentAlpha(analysis, settings),
       flaggedWhen: 'at_most',

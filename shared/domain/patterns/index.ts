@@ -28,9 +28,22 @@ import type {
   PatternType,
   SchoolCodingFinding,
 } from './findings.js';
-import { adjacencyKey, analyseHolidayAdjacency, analysisWindow, holidayAdjacentFinding, type AdjacencyByKey, type Period } from './holiday-adjacent.js';
+import {
+  adjacencyKey,
+  analyseHolidayAdjacency,
+  analysisWindow,
+  holidayAdjacentFinding,
+  type AdjacencyByKey,
+  type Period,
+} from './holiday-adjacent.js';
 import { nearThresholdFinding } from './near-threshold.js';
-import { schoolCodingCounts, schoolCodingExclusion, schoolCodingFindings, type SchoolCodingCounts, type SchoolCodingExclusion } from './school-coding.js';
+import {
+  schoolCodingCounts,
+  schoolCodingExclusion,
+  schoolCodingFindings,
+  type SchoolCodingCounts,
+  type SchoolCodingExclusion,
+} from './school-coding.js';
 import { adjacencyRiseCounts, laAdjacencyRise, type AdjacencyRiseCounts } from './rise.js';
 import { DEFAULT_PATTERN_SETTINGS, type PatternSettings } from './settings.js';
 
@@ -43,7 +56,6 @@ export { householdKey } from './family.js';
 export type { HouseholdMember, MemberAbsence } from './family.js';
 export { schoolCodingComparisons, schoolCodingCounts, schoolCodingFindings } from './school-coding.js';
 export type { SchoolCodingComparison, SchoolCodingCounts, SchoolCodingExclusion } from './school-coding.js';
-
 
 export type { AdjacencyRiseCounts } from './rise.js';
 export type { PlacementTest, Spell } from './placement.js';
@@ -77,7 +89,11 @@ function academicYearsOf(period: Period): number[] {
   return out;
 }
 
-export function schoolPatternDigest(source: SchoolPatternSource, period: Period, settings: PatternSettings = DEFAULT_PATTERN_SETTINGS): SchoolPatternDigest {
+export function schoolPatternDigest(
+  source: SchoolPatternSource,
+  period: Period,
+  settings: PatternSettings = DEFAULT_PATTERN_SETTINGS,
+): SchoolPatternDigest {
   const years = new Set(academicYearsOf(period));
   // The holiday test looks at the 12 months to the period's end (settings.holidayAdjacent.windowMonths): its null is fitted on them.
   const window = analysisWindow(period, settings.holidayAdjacent.windowMonths);
@@ -91,7 +107,8 @@ export function schoolPatternDigest(source: SchoolPatternSource, period: Period,
     adjacency.push(adj);
     days.push({ academicYear: register.academicYear, days: sessionDays(register) });
     if (years.has(register.academicYear)) coding.push(schoolCodingCounts(register, adj, settings));
-    if (windowYears.has(register.academicYear) && settings.holidayAdjacent.fitLaRise) rise.push(adjacencyRiseCounts(register, adj, period.to));
+    if (windowYears.has(register.academicYear) && settings.holidayAdjacent.fitLaRise)
+      rise.push(adjacencyRiseCounts(register, adj, period.to));
   }
   return { urn: source.urn, adjacency, sessionDays: days, coding, rise };
 }
@@ -109,7 +126,11 @@ export interface PupilPatternContext {
   rise?: number[] | null;
 }
 
-export function pupilPatternContext(digests: readonly SchoolPatternDigest[], period: Period, settings: PatternSettings = DEFAULT_PATTERN_SETTINGS): PupilPatternContext {
+export function pupilPatternContext(
+  digests: readonly SchoolPatternDigest[],
+  period: Period,
+  settings: PatternSettings = DEFAULT_PATTERN_SETTINGS,
+): PupilPatternContext {
   const adjacency = new Map<string, SchoolYearAdjacency>();
   const days = new Map<string, Uint8Array>();
   for (const d of digests) {
@@ -117,7 +138,14 @@ export function pupilPatternContext(digests: readonly SchoolPatternDigest[], per
     for (const s of d.sessionDays) days.set(adjacencyKey(s.academicYear, d.urn), s.days);
   }
   const rise = settings.holidayAdjacent.fitLaRise ? laAdjacencyRise(digests.flatMap((d) => d.rise ?? [])) : null;
-  return { adjacency, sessionDays: days, period, window: analysisWindow(period, settings.holidayAdjacent.windowMonths), settings, rise };
+  return {
+    adjacency,
+    sessionDays: days,
+    period,
+    window: analysisWindow(period, settings.holidayAdjacent.windowMonths),
+    settings,
+    rise,
+  };
 }
 
 // ---- Pass 2: per pupil -------------------------------------------------------------------------
@@ -146,7 +174,12 @@ function latestUprn(enrolments: readonly PatternEnrolment[]): string | undefined
   let best: PatternEnrolment | undefined;
   for (const e of enrolments) {
     if (!e.uprn) continue;
-    if (!best || e.academicYear > best.academicYear || (e.academicYear === best.academicYear && e.lastListed > best.lastListed)) best = e;
+    if (
+      !best ||
+      e.academicYear > best.academicYear ||
+      (e.academicYear === best.academicYear && e.lastListed > best.lastListed)
+    )
+      best = e;
   }
   return best?.uprn;
 }
@@ -159,13 +192,33 @@ export function pupilPatterns(pupil: PupilPatternInput, ctx: PupilPatternContext
   if (holiday) findings.push(holiday);
   const near = nearThresholdFinding(pupil.upn, t, ctx.settings, ctx.period);
   if (near) findings.push(near);
-  const household = householdMember(pupil.upn, householdKey(pupil.familyId, latestUprn(pupil.enrolments)), t, analysis, ctx.settings);
+  const household = householdMember(
+    pupil.upn,
+    householdKey(pupil.familyId, latestUprn(pupil.enrolments)),
+    t,
+    analysis,
+    ctx.settings,
+  );
   const codingExclusions: SchoolCodingExclusion[] = [];
-  if (analysis.test && ctx.settings.schoolCoding.excludePupilAlpha > 0 && analysis.test.pValue <= ctx.settings.schoolCoding.excludePupilAlpha) {
+  if (
+    analysis.test &&
+    ctx.settings.schoolCoding.excludePupilAlpha > 0 &&
+    analysis.test.pValue <= ctx.settings.schoolCoding.excludePupilAlpha
+  ) {
     const years = new Set(academicYearsOf(ctx.period));
     for (const e of pupil.enrolments) {
       const adj = ctx.adjacency.get(adjacencyKey(e.academicYear, e.urn));
-      if (adj && years.has(e.academicYear)) codingExclusions.push(schoolCodingExclusion(pupil.upn, e.urn, e.academicYear, e.marks, adj, ctx.settings.schoolCoding.maxAdjacentIllnessPerPupil));
+      if (adj && years.has(e.academicYear))
+        codingExclusions.push(
+          schoolCodingExclusion(
+            pupil.upn,
+            e.urn,
+            e.academicYear,
+            e.marks,
+            adj,
+            ctx.settings.schoolCoding.maxAdjacentIllnessPerPupil,
+          ),
+        );
     }
   }
   return { findings, household, codingExclusions };
@@ -202,7 +255,11 @@ export interface PatternsResult {
 
 /** Run every detector over an LA's registers (see the module comment for the partitioned passes). */
 /** Each pupil's enrolments on a register, as the detectors read them, added to `into` (by UPN); only `keep`'s pupils when given. */
-export function addPatternEnrolments(register: SchoolRegister, into: Map<string, PatternEnrolment[]>, keep?: ReadonlySet<string>): void {
+export function addPatternEnrolments(
+  register: SchoolRegister,
+  into: Map<string, PatternEnrolment[]>,
+  keep?: ReadonlySet<string>,
+): void {
   for (const p of register.pupils.values()) {
     if (keep && !keep.has(p.upn)) continue;
     const e: PatternEnrolment = {
@@ -232,13 +289,28 @@ export function detectPatterns(input: PatternsInput): PatternsResult {
   const households: HouseholdMember[] = [];
   const exclusions: SchoolCodingExclusion[] = [];
   for (const upn of [...byUpn.keys()].sort()) {
-    const r = pupilPatterns({ upn, enrolments: byUpn.get(upn) as PatternEnrolment[], familyId: input.familyIds?.get(upn) }, ctx);
+    const r = pupilPatterns(
+      { upn, enrolments: byUpn.get(upn) as PatternEnrolment[], familyId: input.familyIds?.get(upn) },
+      ctx,
+    );
     findings.push(...r.findings);
     if (r.household) households.push(r.household);
     exclusions.push(...r.codingExclusions);
   }
-  findings.push(...laPatterns(households, digests.flatMap((d) => d.coding), settings, exclusions));
-  const counts = { holiday_adjacent_absence: 0, near_threshold_unauthorised: 0, family_pattern: 0, school_coding: 0 } as Record<PatternType, number>;
+  findings.push(
+    ...laPatterns(
+      households,
+      digests.flatMap((d) => d.coding),
+      settings,
+      exclusions,
+    ),
+  );
+  const counts = {
+    holiday_adjacent_absence: 0,
+    near_threshold_unauthorised: 0,
+    family_pattern: 0,
+    school_coding: 0,
+  } as Record<PatternType, number>;
   for (const f of findings) counts[f.type]++;
   return { findings, counts, pupilsAnalysed: byUpn.size, schoolsAnalysed: input.schools.length };
 }

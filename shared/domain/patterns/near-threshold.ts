@@ -26,7 +26,16 @@
 import { MARK_CHAR } from '../codes.js';
 import { dayNumber, fromDayNumber, SESSIONS_PER_YEAR_SLOT } from '../dates.js';
 import { rollingWindowCounts } from '../national-framework.js';
-import { dayOfSlot, markSet, MARK_RANK, RANK_UNAUTHORISED, schoolWeekOfDay, sessionEvidence, sessionSlotOfDay, type PupilTimeline } from '../school-weeks.js';
+import {
+  dayOfSlot,
+  markSet,
+  MARK_RANK,
+  RANK_UNAUTHORISED,
+  schoolWeekOfDay,
+  sessionEvidence,
+  sessionSlotOfDay,
+  type PupilTimeline,
+} from '../school-weeks.js';
 import type { NearThresholdEpisode, NearThresholdFinding, NearThresholdReason } from './findings.js';
 import type { Period } from './holiday-adjacent.js';
 import type { PatternSettings } from './settings.js';
@@ -102,7 +111,15 @@ function windowSlots(t: PupilTimeline, set: Uint8Array, holiday: Uint8Array, k0:
     }
   }
   closeRun();
-  return { weekFrom: k0, weekTo: k1, count: slots.length, slots, longestRun, longestHolidayRun, illness: [...illness].sort((a, b) => a - b) };
+  return {
+    weekFrom: k0,
+    weekTo: k1,
+    count: slots.length,
+    slots,
+    longestRun,
+    longestHolidayRun,
+    illness: [...illness].sort((a, b) => a - b),
+  };
 }
 
 function toEpisode(t: PupilTimeline, e: EpisodeSlots): NearThresholdEpisode {
@@ -118,12 +135,22 @@ function toEpisode(t: PupilTimeline, e: EpisodeSlots): NearThresholdEpisode {
 }
 
 /** Qualifying near-threshold episodes of the timeline whose peak week starts in `period`, in date order. */
-export function nearThresholdEpisodes(t: PupilTimeline, settings: PatternSettings, period: Period): NearThresholdEpisode[] {
+export function nearThresholdEpisodes(
+  t: PupilTimeline,
+  settings: PatternSettings,
+  period: Period,
+): NearThresholdEpisode[] {
   const counts = rollingWindowCounts(t, settings.penaltyNoticeCodes, settings.penaltyNoticeWeeks);
   return qualifyingEpisodes(t, settings, period, counts.windowSessions, counts.peak).map((e) => toEpisode(t, e));
 }
 
-function qualifyingEpisodes(t: PupilTimeline, settings: PatternSettings, period: Period, windowSessions: Int32Array, peak: number): EpisodeSlots[] {
+function qualifyingEpisodes(
+  t: PupilTimeline,
+  settings: PatternSettings,
+  period: Period,
+  windowSessions: Int32Array,
+  peak: number,
+): EpisodeSlots[] {
   const threshold = settings.penaltyNoticeSessions;
   const low = threshold - settings.nearThreshold.margin;
   const windowWeeks = settings.penaltyNoticeWeeks;
@@ -154,7 +181,12 @@ function qualifyingEpisodes(t: PupilTimeline, settings: PatternSettings, period:
 }
 
 /** Holidays split into unauthorised days plus contiguous illness that would reach the threshold (module comment). */
-function splitEpisodes(t: PupilTimeline, settings: PatternSettings, period: Period, windowSessions: Int32Array): EpisodeSlots[] {
+function splitEpisodes(
+  t: PupilTimeline,
+  settings: PatternSettings,
+  period: Period,
+  windowSessions: Int32Array,
+): EpisodeSlots[] {
   const threshold = settings.penaltyNoticeSessions;
   const W = settings.penaltyNoticeWeeks;
   const set = markSet(settings.penaltyNoticeCodes);
@@ -178,7 +210,8 @@ function splitEpisodes(t: PupilTimeline, settings: PatternSettings, period: Peri
     const k1 = schoolWeekOfDay(t, lastDay);
     if (k0 < 0 || k1 < 0) return;
     // Every window holding the run stays under the threshold (else the threshold itself was met).
-    for (let k = k0; k <= Math.min(windowSessions.length - 1, k1 + W - 1); k++) if (windowSessions[k] >= threshold) return;
+    for (let k = k0; k <= Math.min(windowSessions.length - 1, k1 + W - 1); k++)
+      if (windowSessions[k] >= threshold) return;
     const e = windowSlots(t, set, holiday, Math.max(0, k1 - W + 1), k1);
     e.illness = illness;
     out.push(e);
@@ -193,7 +226,12 @@ function splitEpisodes(t: PupilTimeline, settings: PatternSettings, period: Peri
 }
 
 /** The finding for a pupil over `period`, or null (conditions in the module comment). */
-export function nearThresholdFinding(upn: string, t: PupilTimeline, settings: PatternSettings, period: Period): NearThresholdFinding | null {
+export function nearThresholdFinding(
+  upn: string,
+  t: PupilTimeline,
+  settings: PatternSettings,
+  period: Period,
+): NearThresholdFinding | null {
   const threshold = settings.penaltyNoticeSessions;
   const counts = rollingWindowCounts(t, settings.penaltyNoticeCodes, settings.penaltyNoticeWeeks);
   const kept = qualifyingEpisodes(t, settings, period, counts.windowSessions, counts.peak);
@@ -227,9 +265,12 @@ export function nearThresholdFinding(upn: string, t: PupilTimeline, settings: Pa
   const all = [...new Set([...flaggedKept, ...toppedUp])].sort((a, b) => a.slots[0] - b.slots[0]);
 
   const episodes = all.map((e) => toEpisode(t, e));
-  const sessions = episodes.flatMap((e) => [...e.sessions, ...e.contiguousIllness]).sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
+  const sessions = episodes
+    .flatMap((e) => [...e.sessions, ...e.contiguousIllness])
+    .sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
   const urns = [...new Set(sessions.map((s) => s.urn))];
-  const weeksText = (e: NearThresholdEpisode) => `the week of ${spokenDate(e.firstWeek)} to the week of ${spokenDate(e.lastWeek)}`;
+  const weeksText = (e: NearThresholdEpisode) =>
+    `the week of ${spokenDate(e.firstWeek)} to the week of ${spokenDate(e.lastWeek)}`;
   let statistic: NearThresholdFinding['statistic'];
   let observed: number;
   let explanation: string;

@@ -55,7 +55,13 @@ export function spellsOf(absent: Uint8Array, n: number): Spell[] {
 }
 
 /** The total score of a window of `length` units at each possible start (each start weighted by `startWeights`, else equally likely), as a distribution. */
-function placementDistribution(prefix: Int32Array, n: number, length: number, maxWeight: number, startWeights?: Float64Array): Float64Array {
+function placementDistribution(
+  prefix: Int32Array,
+  n: number,
+  length: number,
+  maxWeight: number,
+  startWeights?: Float64Array,
+): Float64Array {
   const dist = new Float64Array(length * maxWeight + 1);
   const starts = n - length + 1;
   let total = 0;
@@ -91,7 +97,13 @@ function meanHits(prefix: Int32Array, n: number, length: number, startWeights?: 
  * likelier than others under the null — the LA's rise in absence before breaks (rise.ts): a spell
  * starts at unit i with probability proportional to startWeights[i].
  */
-export function placementTest(adjacent: Uint8Array, n: number, spells: readonly Spell[], weights?: Uint8Array, startWeights?: Float64Array): PlacementTest {
+export function placementTest(
+  adjacent: Uint8Array,
+  n: number,
+  spells: readonly Spell[],
+  weights?: Uint8Array,
+  startWeights?: Float64Array,
+): PlacementTest {
   const prefix = new Int32Array(n + 1);
   for (let i = 0; i < n; i++) prefix[i + 1] = prefix[i] + (adjacent[i] ? 1 : 0);
   let wPrefix = prefix;
@@ -143,5 +155,13 @@ export function placementTest(adjacent: Uint8Array, n: number, spells: readonly 
   }
   let pValue = 0;
   for (let x = dist.length - 1; x >= score; x--) pValue += dist[x];
-  return { observed, expected, score, expectedScore, pValue: Math.min(1, pValue), spells: spells.length, adjacentSpells };
+  return {
+    observed,
+    expected,
+    score,
+    expectedScore,
+    pValue: Math.min(1, pValue),
+    spells: spells.length,
+    adjacentSpells,
+  };
 }

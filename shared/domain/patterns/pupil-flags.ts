@@ -30,8 +30,16 @@ function familyFlags(f: FamilyFinding): Array<[string, PupilFlag]> {
           householdPattern: true,
           from: dates[0] ?? f.from,
           to: dates[dates.length - 1] ?? f.to,
-          explanation: 'This child\'s absences next to school breaks coincide with those of another child in the same household.',
-          child: { urn: child.urn, observed: child.observed, expected: child.expected, pValue: child.pValue, sessions: child.sessions, ...(child.registersFrom ? { registersFrom: child.registersFrom } : {}) },
+          explanation:
+            "This child's absences next to school breaks coincide with those of another child in the same household.",
+          child: {
+            urn: child.urn,
+            observed: child.observed,
+            expected: child.expected,
+            pValue: child.pValue,
+            sessions: child.sessions,
+            ...(child.registersFrom ? { registersFrom: child.registersFrom } : {}),
+          },
         },
       },
     ];
@@ -45,7 +53,13 @@ function familyFlags(f: FamilyFinding): Array<[string, PupilFlag]> {
  */
 export function ownEvidenceOnly(flag: PupilFlag): PupilFlag {
   if (flag.type !== 'family_pattern' || flag.detail.householdPattern === true) return flag;
-  const child = (flag.detail.child ?? {}) as { urn?: string; observed?: number; expected?: number; pValue?: number; sessions?: Array<{ date: string }> };
+  const child = (flag.detail.child ?? {}) as {
+    urn?: string;
+    observed?: number;
+    expected?: number;
+    pValue?: number;
+    sessions?: Array<{ date: string }>;
+  };
   const dates = (child.sessions ?? []).map((x) => x.date).sort();
   return {
     type: 'family_pattern',
@@ -54,8 +68,15 @@ export function ownEvidenceOnly(flag: PupilFlag): PupilFlag {
       householdPattern: true,
       from: dates[0] ?? flag.since,
       to: dates[dates.length - 1] ?? flag.since,
-      explanation: 'This child\'s absences next to school breaks coincide with those of another child in the same household.',
-      child: { urn: child.urn, observed: child.observed, expected: child.expected, pValue: child.pValue, sessions: child.sessions ?? [] },
+      explanation:
+        "This child's absences next to school breaks coincide with those of another child in the same household.",
+      child: {
+        urn: child.urn,
+        observed: child.observed,
+        expected: child.expected,
+        pValue: child.pValue,
+        sessions: child.sessions ?? [],
+      },
     },
   };
 }
@@ -71,10 +92,24 @@ export function pupilFlagsOf(findings: readonly PatternFinding[]): Map<string, P
   for (const f of findings) {
     if (f.type === 'holiday_adjacent_absence') {
       const { type, upn, ...detail } = f;
-      add(upn, { type, since: earliest(f.breaks.flatMap((b) => b.sessions.map((s) => s.date)), f.from), detail });
+      add(upn, {
+        type,
+        since: earliest(
+          f.breaks.flatMap((b) => b.sessions.map((s) => s.date)),
+          f.from,
+        ),
+        detail,
+      });
     } else if (f.type === 'near_threshold_unauthorised') {
       const { type, upn, ...detail } = f;
-      add(upn, { type, since: earliest(f.episodes.flatMap((e) => e.sessions.map((s) => s.date)), f.from), detail });
+      add(upn, {
+        type,
+        since: earliest(
+          f.episodes.flatMap((e) => e.sessions.map((s) => s.date)),
+          f.from,
+        ),
+        detail,
+      });
     } else if (f.type === 'family_pattern') {
       for (const [upn, flag] of familyFlags(f)) add(upn, flag);
     }

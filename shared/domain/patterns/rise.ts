@@ -54,7 +54,11 @@ export function positionOfDay(adj: SchoolYearAdjacency): Uint8Array {
 }
 
 /** A school-year's spell starts per position, from its register's marks up to `to` (pass 1). */
-export function adjacencyRiseCounts(register: SchoolRegister, adj: SchoolYearAdjacency, to: string): AdjacencyRiseCounts {
+export function adjacencyRiseCounts(
+  register: SchoolRegister,
+  adj: SchoolYearAdjacency,
+  to: string,
+): AdjacencyRiseCounts {
   const positions = positionOfDay(adj);
   const sessions = new Array<number>(2 * adj.k + 1).fill(0);
   const starts = new Array<number>(2 * adj.k + 1).fill(0);

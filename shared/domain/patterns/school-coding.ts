@@ -71,10 +71,16 @@ const POSSIBLE_CLASS: Uint8Array = (() => {
 })();
 
 /** The coding counts of one school-year from its register and its holiday adjacency. */
-export function schoolCodingCounts(register: SchoolRegister, adjacency: SchoolYearAdjacency, settings: PatternSettings): SchoolCodingCounts {
+export function schoolCodingCounts(
+  register: SchoolRegister,
+  adjacency: SchoolYearAdjacency,
+  settings: PatternSettings,
+): SchoolCodingCounts {
   const notPossibleIndex = new Int8Array(128).fill(-1);
   const npCodes = settings.schoolCoding.notPossibleCodes.filter((c) => MARK_CHAR[c] !== undefined);
-  npCodes.forEach((c, i) => { notPossibleIndex[MARK_CHAR[c].charCodeAt(0)] = i; });
+  npCodes.forEach((c, i) => {
+    notPossibleIndex[MARK_CHAR[c].charCodeAt(0)] = i;
+  });
   const npCounts = new Int32Array(npCodes.length);
   let adjacentPossible = 0;
   let adjacentIllness = 0;
@@ -119,12 +125,18 @@ export function schoolCodingCounts(register: SchoolRegister, adjacency: SchoolYe
     }
   }
   const notPossibleByCode: Record<string, number> = {};
-  npCodes.forEach((c, i) => { if (npCounts[i] > 0) notPossibleByCode[c] = npCounts[i]; });
+  npCodes.forEach((c, i) => {
+    if (npCounts[i] > 0) notPossibleByCode[c] = npCounts[i];
+  });
   const adjacentDates: SchoolCodingCounts['adjacentDates'] = [];
   for (let d = 0; d < DAYS_PER_YEAR_SLOT; d++) {
     const b = breakOfDay[d];
     if (b < 0) continue;
-    adjacentDates.push({ date: dateOfAcademicDay(register.academicYear, d), breakStart: adjacency.breaks[b].start, breakEnd: adjacency.breaks[b].end });
+    adjacentDates.push({
+      date: dateOfAcademicDay(register.academicYear, d),
+      breakStart: adjacency.breaks[b].start,
+      breakEnd: adjacency.breaks[b].end,
+    });
   }
   return {
     urn: register.urn,
@@ -171,7 +183,17 @@ export function schoolCodingExclusion(
   adjacency: SchoolYearAdjacency,
   maxAdjacentIllness: number = Number.POSITIVE_INFINITY,
 ): SchoolCodingExclusion {
-  const out: SchoolCodingExclusion = { upn, urn, academicYear, adjacentPossible: 0, adjacentIllness: 0, otherPossible: 0, otherIllness: 0, adjacentAbsence: 0, adjacentG: 0 };
+  const out: SchoolCodingExclusion = {
+    upn,
+    urn,
+    academicYear,
+    adjacentPossible: 0,
+    adjacentIllness: 0,
+    otherPossible: 0,
+    otherIllness: 0,
+    adjacentAbsence: 0,
+    adjacentG: 0,
+  };
   const n = Math.min(marks.length, DAYS_PER_YEAR_SLOT * 2);
   for (let i = 0; i < n; i++) {
     const ch = marks.charCodeAt(i);
@@ -255,7 +277,11 @@ function indicators(
     list.forEach((d, j) => {
       if (j !== i) others.push({ id: d.urn, value: values[j].value, se: values[j].se, target: targetWithout(d, c) });
     });
-    return { counts: c, unit: { id: c.urn, value: values[i].value, se: values[i].se, target: targetWithout(c) }, tau2: overdispersion(others, winsor).tau2 };
+    return {
+      counts: c,
+      unit: { id: c.urn, value: values[i].value, se: values[i].se, target: targetWithout(c) },
+      tau2: overdispersion(others, winsor).tau2,
+    };
   });
 }
 
@@ -263,13 +289,18 @@ function indicators(
  * The median of the schools' values leaving out the given schools, in O(k) per call from one sort
  * (the funnel asks for it once per pair of schools).
  */
-function medianExcluding(list: readonly SchoolCodingCounts[], values: readonly number[]): (...out: SchoolCodingCounts[]) => number {
+function medianExcluding(
+  list: readonly SchoolCodingCounts[],
+  values: readonly number[],
+): (...out: SchoolCodingCounts[]) => number {
   const order = values.map((_, i) => i).sort((a, b) => values[a] - values[b]);
   const rank = new Map<SchoolCodingCounts, number>();
   order.forEach((i, r) => rank.set(list[i], r));
   const sorted = order.map((i) => values[i]);
   return (...out) => {
-    const removed = [...new Set(out.map((c) => rank.get(c)).filter((r): r is number => r !== undefined))].sort((a, b) => a - b);
+    const removed = [...new Set(out.map((c) => rank.get(c)).filter((r): r is number => r !== undefined))].sort(
+      (a, b) => a - b,
+    );
     const m = sorted.length - removed.length;
     if (m <= 0) return 0;
     const at = (k: number) => {
@@ -289,9 +320,23 @@ function illnessLogRatio(ia: number, pa: number, io: number, po: number): { valu
   };
 }
 
-function comparison(unit: FunnelUnit, tau2: number, control: number, back: (x: number) => number, outlier: boolean, warning?: number): FunnelComparison {
+function comparison(
+  unit: FunnelUnit,
+  tau2: number,
+  control: number,
+  back: (x: number) => number,
+  outlier: boolean,
+  warning?: number,
+): FunnelComparison {
   const c = funnelPosition(unit, tau2, control);
-  const out: FunnelComparison = { value: back(unit.value), laValue: back(unit.target), lower: back(c.lower), upper: back(c.upper), z: c.z, outlier };
+  const out: FunnelComparison = {
+    value: back(unit.value),
+    laValue: back(unit.target),
+    lower: back(c.lower),
+    upper: back(c.upper),
+    z: c.z,
+    outlier,
+  };
   if (warning !== undefined) {
     const w = funnelPosition(unit, tau2, warning);
     out.warningLower = back(w.lower);
@@ -326,7 +371,9 @@ export function schoolCodingComparisons(
   settings: PatternSettings,
   exclusions: readonly SchoolCodingExclusion[] = [],
 ): SchoolCodingComparison[] {
-  return byAcademicYear(withoutExcludedPupils(counts, exclusions)).flatMap((list) => comparisonsForYear(list, settings));
+  return byAcademicYear(withoutExcludedPupils(counts, exclusions)).flatMap((list) =>
+    comparisonsForYear(list, settings),
+  );
 }
 
 /** School coding findings for every school-year in `counts`: the comparisons that raise a signal. */
@@ -355,7 +402,12 @@ function comparisonsForYear(list: readonly SchoolCodingCounts[], settings: Patte
   // The pooled value of every school but those excluded: the centre line a school is judged against.
   const illnessTarget = (...out: SchoolCodingCounts[]) => {
     const f = (k: keyof SchoolCodingCounts) => out.reduce((a, c) => a - (c[k] as number), 0);
-    return illnessLogRatio(tIa + f('adjacentIllness'), tPa + f('adjacentPossible'), tIo + f('otherIllness'), tPo + f('otherPossible')).value;
+    return illnessLogRatio(
+      tIa + f('adjacentIllness'),
+      tPa + f('adjacentPossible'),
+      tIo + f('otherIllness'),
+      tPo + f('otherPossible'),
+    ).value;
   };
   // The centre line is the MEDIAN of the other schools' ratios, not their pooled ratio: pooled, one
   // large school (a fifth of the LA's sessions) or a few coding schools move it, and with it every
@@ -366,7 +418,10 @@ function comparisonsForYear(list: readonly SchoolCodingCounts[], settings: Patte
     const own = illnessLogRatio(c.adjacentIllness, c.adjacentPossible, c.otherIllness, c.otherPossible);
     return { value: own.value, se: Math.sqrt(own.variance) };
   });
-  const medianWithout = medianExcluding(withIllness, illnessOwn.map((o) => o.value));
+  const medianWithout = medianExcluding(
+    withIllness,
+    illnessOwn.map((o) => o.value),
+  );
   // τ² from z-scores winsorised at 20 % in each tail: several coding schools among a few dozen must not
   // widen one another's limits (at 10 %, two others in a funnel of 16 hid a 2,000-pupil coding school).
   const illness = indicators(withIllness, (c) => illnessOwn[withIllness.indexOf(c)], medianWithout, 0.2);
@@ -375,22 +430,40 @@ function comparisonsForYear(list: readonly SchoolCodingCounts[], settings: Patte
   const tA = sum(withAbsence, 'adjacentAbsence');
   const gShare = indicators(
     withAbsence,
-    (c) => ({ value: logitShare(c.adjacentG, c.adjacentAbsence), se: Math.sqrt(logitShareVariance(c.adjacentG, c.adjacentAbsence)) }),
-    (...out) => logitShare(tG - out.reduce((a, c) => a + c.adjacentG, 0), tA - out.reduce((a, c) => a + c.adjacentAbsence, 0)),
+    (c) => ({
+      value: logitShare(c.adjacentG, c.adjacentAbsence),
+      se: Math.sqrt(logitShareVariance(c.adjacentG, c.adjacentAbsence)),
+    }),
+    (...out) =>
+      logitShare(tG - out.reduce((a, c) => a + c.adjacentG, 0), tA - out.reduce((a, c) => a + c.adjacentAbsence, 0)),
   );
 
   const tNp = sum(withSessions, 'notPossible');
   const tAll = sum(withSessions, 'possible') + tNp;
   const notPossible = indicators(
     withSessions,
-    (c) => ({ value: logitShare(c.notPossible, c.possible + c.notPossible), se: Math.sqrt(logitShareVariance(c.notPossible, c.possible + c.notPossible)) }),
-    (...out) => logitShare(tNp - out.reduce((a, c) => a + c.notPossible, 0), tAll - out.reduce((a, c) => a + c.possible + c.notPossible, 0)),
+    (c) => ({
+      value: logitShare(c.notPossible, c.possible + c.notPossible),
+      se: Math.sqrt(logitShareVariance(c.notPossible, c.possible + c.notPossible)),
+    }),
+    (...out) =>
+      logitShare(
+        tNp - out.reduce((a, c) => a + c.notPossible, 0),
+        tAll - out.reduce((a, c) => a + c.possible + c.notPossible, 0),
+      ),
   );
 
   const enough = (list: Indicator[]) => list.length >= s.minSchools;
   const illnessOf = new Map(enough(illness) ? illness.map((i) => [i.counts.urn, i]) : []);
   const gOf = new Map(enough(gShare) ? gShare.map((i) => [i.counts.urn, i]) : []);
-  const blank = (): FunnelComparison => ({ value: null, laValue: null, lower: null, upper: null, z: null, outlier: false });
+  const blank = (): FunnelComparison => ({
+    value: null,
+    laValue: null,
+    lower: null,
+    upper: null,
+    z: null,
+    outlier: false,
+  });
 
   return notPossible.map((np) => {
     const c = np.counts;
@@ -400,9 +473,14 @@ function comparisonsForYear(list: readonly SchoolCodingCounts[], settings: Patte
     const gCmp = g ? comparison(g.unit, g.tau2, s.controlLimit, expit, false) : blank();
     const npCmp = comparison(np.unit, np.tau2, s.controlLimit, expit, false);
     const enoughIllness = c.adjacentIllness >= s.minAdjacentIllness;
-    const largeExcess = illnessCmp.value !== null && illnessCmp.laValue !== null && illnessCmp.value >= s.minExcessRatio * illnessCmp.laValue;
-    const above = (x: FunnelComparison, limit: number | null | undefined) => x.value !== null && limit !== null && limit !== undefined && x.value > limit;
-    const below = (x: FunnelComparison, limit: number | null | undefined) => x.value !== null && limit !== null && limit !== undefined && x.value < limit;
+    const largeExcess =
+      illnessCmp.value !== null &&
+      illnessCmp.laValue !== null &&
+      illnessCmp.value >= s.minExcessRatio * illnessCmp.laValue;
+    const above = (x: FunnelComparison, limit: number | null | undefined) =>
+      x.value !== null && limit !== null && limit !== undefined && x.value > limit;
+    const below = (x: FunnelComparison, limit: number | null | undefined) =>
+      x.value !== null && limit !== null && limit !== undefined && x.value < limit;
     const signals: SchoolCodingSignal[] = [];
     if (enoughIllness && largeExcess && above(illnessCmp, illnessCmp.upper)) {
       signals.push('illness_next_to_breaks');
@@ -449,7 +527,9 @@ function schoolFinding(cmp: SchoolCodingComparison, settings: PatternSettings): 
     );
   }
   if (signals.includes('not_possible_share')) {
-    const codes = Object.entries(c.notPossibleByCode).map(([code, n]) => `${code} ${n}`).join(', ');
+    const codes = Object.entries(c.notPossibleByCode)
+      .map(([code, n]) => `${code} ${n}`)
+      .join(', ');
     parts.push(
       `${pct(notPossible.value)} of its sessions were coded as not possible (${codes}), against ${pct(notPossible.laValue)} at the other schools ` +
         `(upper limit ${pct(notPossible.upper)}), which shrinks the sessions its absence rates are measured against`,
@@ -463,15 +543,30 @@ function schoolFinding(cmp: SchoolCodingComparison, settings: PatternSettings): 
   let observed: number;
   let expected: number;
   if (primary === 'illness_next_to_breaks') {
-    statistic = { name: 'z-score of the illness ratio (holiday-adjacent days vs other days) against the other schools, overdispersion-adjusted', value: illness.z ?? 0, threshold: zc(s.controlLimit), flaggedWhen: 'at_least' };
+    statistic = {
+      name: 'z-score of the illness ratio (holiday-adjacent days vs other days) against the other schools, overdispersion-adjusted',
+      value: illness.z ?? 0,
+      threshold: zc(s.controlLimit),
+      flaggedWhen: 'at_least',
+    };
     observed = c.adjacentIllness;
     expected = expectedIllness;
   } else if (primary === 'low_unauthorised_holiday_share') {
-    statistic = { name: 'z-score of the G share of absence on holiday-adjacent days against the other schools, overdispersion-adjusted', value: gShare.z ?? 0, threshold: -zc(s.controlLimit), flaggedWhen: 'at_most' };
+    statistic = {
+      name: 'z-score of the G share of absence on holiday-adjacent days against the other schools, overdispersion-adjusted',
+      value: gShare.z ?? 0,
+      threshold: -zc(s.controlLimit),
+      flaggedWhen: 'at_most',
+    };
     observed = c.adjacentG;
     expected = c.adjacentAbsence * (gShare.laValue ?? 0);
   } else {
-    statistic = { name: 'z-score of the share of not-possible sessions against the other schools, overdispersion-adjusted', value: notPossible.z ?? 0, threshold: zc(s.controlLimit), flaggedWhen: 'at_least' };
+    statistic = {
+      name: 'z-score of the share of not-possible sessions against the other schools, overdispersion-adjusted',
+      value: notPossible.z ?? 0,
+      threshold: zc(s.controlLimit),
+      flaggedWhen: 'at_least',
+    };
     observed = c.notPossible;
     expected = (c.possible + c.notPossible) * (notPossible.laValue ?? 0);
   }
@@ -486,9 +581,20 @@ function schoolFinding(cmp: SchoolCodingComparison, settings: PatternSettings): 
     statistic,
     explanation,
     signals,
-    illness: { ...illness, adjacentIllness: c.adjacentIllness, adjacentPossible: c.adjacentPossible, otherIllness: c.otherIllness, otherPossible: c.otherPossible },
+    illness: {
+      ...illness,
+      adjacentIllness: c.adjacentIllness,
+      adjacentPossible: c.adjacentPossible,
+      otherIllness: c.otherIllness,
+      otherPossible: c.otherPossible,
+    },
     unauthorisedHolidayShare: { ...gShare, gSessions: c.adjacentG, absenceSessions: c.adjacentAbsence },
-    notPossible: { ...notPossible, sessions: c.notPossible, ofSessions: c.possible + c.notPossible, codes: c.notPossibleByCode },
+    notPossible: {
+      ...notPossible,
+      sessions: c.notPossible,
+      ofSessions: c.possible + c.notPossible,
+      codes: c.notPossibleByCode,
+    },
     adjacentDates: c.adjacentDates,
     excludedPupils: c.excludedPupils ?? 0,
   };

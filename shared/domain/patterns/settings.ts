@@ -162,7 +162,15 @@ export const DEFAULT_PATTERN_SETTINGS: PatternSettings = {
   penaltyNoticeCodes: [...DEFAULT_LA_SETTINGS.penaltyNoticeCodes],
   penaltyNoticeSessions: DEFAULT_LA_SETTINGS.penaltyNoticeSessions,
   penaltyNoticeWeeks: DEFAULT_LA_SETTINGS.penaltyNoticeWeeks,
-  holidayAdjacent: { alpha: 5e-4, minSessions: 6, minBreaks: 2, minRatio: 4, fitLaRise: true, fittedAlpha: 1e-3, windowMonths: 12 },
+  holidayAdjacent: {
+    alpha: 5e-4,
+    minSessions: 6,
+    minBreaks: 2,
+    minRatio: 4,
+    fitLaRise: true,
+    fittedAlpha: 1e-3,
+    windowMonths: 12,
+  },
   nearThreshold: { margin: 2, minEpisodes: 1, minRunSessions: 8, splitMinRunSessions: 6, holidayCodes: ['G'] },
   family: { childAlpha: 0.1, minSharedDays: 3, minBreaks: 2, minRatio: 1.5, alpha: 1e-2, sharedDaysAlpha: 1e-2 },
   schoolCoding: {
@@ -186,7 +194,10 @@ export interface PatternSettingsOverrides {
 }
 
 /** The detectors' settings for an LA: its LaSettings plus any detector overrides. */
-export function patternSettings(la: LaSettings = DEFAULT_LA_SETTINGS, overrides: PatternSettingsOverrides = {}): PatternSettings {
+export function patternSettings(
+  la: LaSettings = DEFAULT_LA_SETTINGS,
+  overrides: PatternSettingsOverrides = {},
+): PatternSettings {
   const d = DEFAULT_PATTERN_SETTINGS;
   return {
     holidayAdjacentDays: la.holidayAdjacentDays,

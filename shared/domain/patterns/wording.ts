@@ -1,6 +1,19 @@
 /** Words for the officer-facing sentences: dates, counts and lists as a person would say them. */
 
-const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+const MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
 
 /** 2025-10-24 → "24 October 2025". */
 export function spokenDate(iso: string): string {
@@ -41,6 +54,8 @@ export function datedBreakName(b: { start: string; end: string; label: string | 
 
 /** Break names for a sentence: with their years when the breaks span more than one academic year (a 12-month window). */
 export function breakNames(breaks: ReadonlyArray<{ start: string; end: string; label: string | null }>): string[] {
-  const years = new Set(breaks.map((b) => (b.start.slice(5) >= '08-01' ? Number(b.start.slice(0, 4)) : Number(b.start.slice(0, 4)) - 1)));
+  const years = new Set(
+    breaks.map((b) => (b.start.slice(5) >= '08-01' ? Number(b.start.slice(0, 4)) : Number(b.start.slice(0, 4)) - 1)),
+  );
   return [...new Set(breaks.map(years.size > 1 ? datedBreakName : breakName))];
 }

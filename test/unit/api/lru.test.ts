@@ -1,12 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { LruCache } from '../../../functions/api/lru.js';
 
-describe('the API\'s per-instance caches (issue 15)', () => {
+describe("the API's per-instance caches (issue 15)", () => {
   it('never holds more entries than its capacity, dropping the least recently used first', () => {
     const cache = new LruCache<string, number>(3);
     for (const [i, key] of ['a', 'b', 'c', 'd', 'e'].entries()) cache.set(key, i);
     expect(cache.size).toBe(3);
-    expect([cache.has('a'), cache.has('b'), cache.get('c'), cache.get('d'), cache.get('e')]).toEqual([false, false, 2, 3, 4]);
+    expect([cache.has('a'), cache.has('b'), cache.get('c'), cache.get('d'), cache.get('e')]).toEqual([
+      false,
+      false,
+      2,
+      3,
+      4,
+    ]);
   });
 
   it('counts a read as a use: the entry read last survives the next insertion', () => {

@@ -29,7 +29,12 @@ const { defineRoute, json, problem } = await import('../../../functions/api/http
 
 const officer = { sub: 'officer-1', role: 'la_officer', la: '999' };
 const eventAs = (claims: Record<string, unknown> | undefined, path = '/v1/test/P1') =>
-  ({ rawPath: path, headers: {}, pathParameters: { id: 'P1' }, requestContext: claims ? { authorizer: { jwt: { claims } } } : {} }) as never;
+  ({
+    rawPath: path,
+    headers: {},
+    pathParameters: { id: 'P1' },
+    requestContext: claims ? { authorizer: { jwt: { claims } } } : {},
+  }) as never;
 
 beforeEach(() => {
   written.length = 0;
@@ -37,44 +42,72 @@ beforeEach(() => {
 });
 
 describe('the audit the router records', () => {
-  it('writes a route\'s note under its declared action, with the caller', async () => {
+  it("writes a route's note under its declared action, with the caller", async () => {
     const def = defineRoute({
-      method: 'GET', path: '/v1/test/{id}', summary: 'test', access: 'read_pupil', audit: { action: 'read_test' },
+      method: 'GET',
+      path: '/v1/test/{id}',
+      summary: 'test',
+      access: 'read_pupil',
+      audit: { action: 'read_test' },
       handler: async ({ audit, params }) => {
         audit.record({ target: 'pupil', upn: params.id, outcome: 'ok' });
         return json(200, {});
       },
     });
     expect((await runRoute(def)(eventAs(officer))).statusCode).toBe(200);
-    expect(written).toEqual([{ who: expect.objectContaining({ sub: 'officer-1', role: 'la_officer' }), entry: { action: 'read_test', target: 'pupil', upn: 'P1', outcome: 'ok' } }]);
+    expect(written).toEqual([
+      {
+        who: expect.objectContaining({ sub: 'officer-1', role: 'la_officer' }),
+        entry: { action: 'read_test', target: 'pupil', upn: 'P1', outcome: 'ok' },
+      },
+    ]);
   });
 
   it('writes a list read once per pupil returned', async () => {
     const def = defineRoute({
-      method: 'GET', path: '/v1/test', summary: 'test', access: 'list_pupils', audit: { action: 'list_test' },
+      method: 'GET',
+      path: '/v1/test',
+      summary: 'test',
+      access: 'list_pupils',
+      audit: { action: 'list_test' },
       handler: async ({ audit }) => {
         audit.pupils({ target: 'list', outcome: 'ok' }, ['P1', 'P2']);
         return json(200, {});
       },
     });
     await runRoute(def)(eventAs(officer, '/v1/test'));
-    expect(written).toEqual([{ who: expect.anything(), entry: { action: 'list_test', target: 'list', outcome: 'ok' }, upns: ['P1', 'P2'] }]);
+    expect(written).toEqual([
+      { who: expect.anything(), entry: { action: 'list_test', target: 'list', outcome: 'ok' }, upns: ['P1', 'P2'] },
+    ]);
   });
 
   it('writes what a route noted before it refused (not found)', async () => {
     const def = defineRoute({
-      method: 'GET', path: '/v1/test/{id}', summary: 'test', access: 'read_pupil', audit: { action: 'read_test' },
+      method: 'GET',
+      path: '/v1/test/{id}',
+      summary: 'test',
+      access: 'read_pupil',
+      audit: { action: 'read_test' },
       handler: async ({ audit, params }) => {
         audit.record({ target: 'pupil', upn: params.id, outcome: 'not_found' });
         throw problem(404, 'No such pupil.');
       },
     });
     expect((await runRoute(def)(eventAs(officer))).statusCode).toBe(404);
-    expect(written.map((w) => w.entry)).toEqual([{ action: 'read_test', target: 'pupil', upn: 'P1', outcome: 'not_found' }]);
+    expect(written.map((w) => w.entry)).toEqual([
+      { action: 'read_test', target: 'pupil', upn: 'P1', outcome: 'not_found' },
+    ]);
   });
 
   it('leaves an entry for an audited answer the route noted nothing about', async () => {
-    const def = defineRoute({ method: 'GET', path: '/v1/test/{id}', summary: 'test', access: 'read_pupil', audit: { action: 'read_test' }, handler: async () => json(200, {}) });
+    const def = defineRoute({
+      method: 'GET',
+      path: '/v1/test/{id}',
+      summary: 'test',
+      access: 'read_pupil',
+      audit: { action: 'read_test' },
+      handler: async () => json(200, {}),
+    });
     await runRoute(def)(eventAs(officer));
     expect(written.map((w) => w.entry)).toEqual([{ action: 'read_test', target: 'GET /v1/test/P1', outcome: 'ok' }]);
   });
@@ -82,7 +115,11 @@ describe('the audit the router records', () => {
   it('fails the request (500, no data) when the audit cannot be written', async () => {
     failWrites = true;
     const def = defineRoute({
-      method: 'GET', path: '/v1/test/{id}', summary: 'test', access: 'read_pupil', audit: { action: 'read_test' },
+      method: 'GET',
+      path: '/v1/test/{id}',
+      summary: 'test',
+      access: 'read_pupil',
+      audit: { action: 'read_test' },
       handler: async ({ audit }) => {
         audit.record({ target: 'pupil', outcome: 'ok' });
         return json(200, { secret: 'pupil data' });
@@ -95,18 +132,38 @@ describe('the audit the router records', () => {
 
   it('records a refusal by the permission as denied, without running the handler', async () => {
     const handler = vi.fn(async () => json(200, {}));
-    const def = defineRoute({ method: 'GET', path: '/v1/test/{id}', summary: 'test', access: 'read_pupil', audit: { action: 'read_test' }, handler });
+    const def = defineRoute({
+      method: 'GET',
+      path: '/v1/test/{id}',
+      summary: 'test',
+      access: 'read_pupil',
+      audit: { action: 'read_test' },
+      handler,
+    });
     const res = await runRoute(def)(eventAs({ sub: 'admin-1', role: 'admin', la: '999' }));
     expect(res.statusCode).toBe(403);
     expect(handler).not.toHaveBeenCalled();
-    expect(written.map((w) => w.entry)).toEqual([{ action: 'denied', target: 'GET /v1/test/{id}', outcome: 'forbidden' }]);
+    expect(written.map((w) => w.entry)).toEqual([
+      { action: 'denied', target: 'GET /v1/test/{id}', outcome: 'forbidden' },
+    ]);
   });
 
   it('writes nothing for a route declared as auditing nothing, and refuses one that tries', async () => {
-    const quiet = defineRoute({ method: 'GET', path: '/v1/test', summary: 'test', access: 'read_schools', audit: { none: 'aggregates' }, handler: async () => json(200, {}) });
+    const quiet = defineRoute({
+      method: 'GET',
+      path: '/v1/test',
+      summary: 'test',
+      access: 'read_schools',
+      audit: { none: 'aggregates' },
+      handler: async () => json(200, {}),
+    });
     expect((await runRoute(quiet)(eventAs(officer, '/v1/test'))).statusCode).toBe(200);
     const noisy = defineRoute({
-      method: 'GET', path: '/v1/test', summary: 'test', access: 'read_schools', audit: { none: 'aggregates' },
+      method: 'GET',
+      path: '/v1/test',
+      summary: 'test',
+      access: 'read_schools',
+      audit: { none: 'aggregates' },
       handler: async ({ audit }) => {
         audit.record({ target: 'x', outcome: 'ok' });
         return json(200, {});

@@ -14,7 +14,16 @@ const DAYS = weekdays('2025-09-08', '2025-09-12');
 const upn = (p: number) => upnFor(p + 1, '999', '1001');
 
 function day(d: number, pupils = 6): ReturnRowInput[] {
-  return Array.from({ length: pupils }, (_, p) => ({ urn: URN, upn: upn(p), date: DAYS[d], am: (p + d) % 5 === 0 ? 'I' : '/', pm: p === 2 ? 'O' : '/', forename: `P${p}`, surname: 'Test', year_group: '7' }));
+  return Array.from({ length: pupils }, (_, p) => ({
+    urn: URN,
+    upn: upn(p),
+    date: DAYS[d],
+    am: (p + d) % 5 === 0 ? 'I' : '/',
+    pm: p === 2 ? 'O' : '/',
+    forename: `P${p}`,
+    surname: 'Test',
+    year_group: '7',
+  }));
 }
 
 const idOf = (i: number) => `r${String(i).padStart(4, '0')}`;
@@ -24,12 +33,18 @@ const keyOf = (i: number) => `returns/${URN}/${idOf(i)}.csv`;
 async function receive(d: MemoryIngest, i: number, csv: string): Promise<void> {
   d.files.put(BUCKET, keyOf(i), csv);
   await d.returns.create({
-    returnId: idOf(i), urn: URN, status: 'received', format: 'csv', receivedAt: new Date(Date.UTC(2025, 8, 12, 16, i)).toISOString(),
-    uploadedBy: { sub: `school-${URN}`, role: 'school', urn: URN }, objectKey: keyOf(i),
+    returnId: idOf(i),
+    urn: URN,
+    status: 'received',
+    format: 'csv',
+    receivedAt: new Date(Date.UTC(2025, 8, 12, 16, i)).toISOString(),
+    uploadedBy: { sub: `school-${URN}`, role: 'school', urn: URN },
+    objectKey: keyOf(i),
   });
 }
 
-const deliver = (d: MemoryIngest, i: number, options: { batch?: boolean } = {}) => processReturn(d, idOf(i), BUCKET, keyOf(i), options);
+const deliver = (d: MemoryIngest, i: number, options: { batch?: boolean } = {}) =>
+  processReturn(d, idOf(i), BUCKET, keyOf(i), options);
 
 /** What the returns decided: the register's marks and applied ids, the view's rows, the pupils' heads and the returns' outcomes. */
 async function stateOf(d: MemoryIngest) {
@@ -38,11 +53,19 @@ async function stateOf(d: MemoryIngest) {
   return {
     applied: [...register.appliedReturns].sort(),
     marks: [...register.pupils.values()].map((p) => [p.upn, p.marks]),
-    view: view && { pupils: view.pupils.map(({ v: _v, ...row }) => row), periods: view.periods, latestDate: view.latestDate },
+    view: view && {
+      pupils: view.pupils.map(({ v: _v, ...row }) => row),
+      periods: view.periods,
+      latestDate: view.latestDate,
+    },
     heads: [...d.pupilStore.headItems.values()].map((h) => [h.upn, h.owner, h.enrolmentKeys]).sort(),
     summaries: [...(await d.pupilStore.summaries([0, 1, 2, 3, 4, 5].map(upn))).values()].map((r) => r.years),
-    returns: [...d.returns.items.values()].sort((a, b) => (a.returnId < b.returnId ? -1 : 1)).map((r) => [r.returnId, r.status, r.counts, r.errors, r.dates]),
-    duties: await d.duties.get(URN, 2025).then((doc) => doc && { notices: doc.notices, entries: doc.entries, deletions: doc.deletions }),
+    returns: [...d.returns.items.values()]
+      .sort((a, b) => (a.returnId < b.returnId ? -1 : 1))
+      .map((r) => [r.returnId, r.status, r.counts, r.errors, r.dates]),
+    duties: await d.duties
+      .get(URN, 2025)
+      .then((doc) => doc && { notices: doc.notices, entries: doc.entries, deletions: doc.deletions }),
   };
 }
 
@@ -107,7 +130,14 @@ describe('applying a return', () => {
 
   it('rejects a return whose every row is refused, with its row errors, and applies none of it', async () => {
     const d = memoryIngest();
-    await receive(d, 1, returnCsv([{ urn: URN, upn: upn(0), date: DAYS[0], am: 'ZZ', pm: '/' }, { urn: URN, upn: upn(1), date: DAYS[0], am: '/', pm: 'QQ' }]));
+    await receive(
+      d,
+      1,
+      returnCsv([
+        { urn: URN, upn: upn(0), date: DAYS[0], am: 'ZZ', pm: '/' },
+        { urn: URN, upn: upn(1), date: DAYS[0], am: '/', pm: 'QQ' },
+      ]),
+    );
     expect(await deliver(d, 1)).toEqual({ returnId: idOf(1), status: 'rejected' });
     const record = await d.returns.get(idOf(1));
     expect(record?.counts).toEqual({ rows: 2, accepted: 0, rejected: 2 });
@@ -118,7 +148,13 @@ describe('applying a return', () => {
   it("applies a school's waiting returns as one batch, in the order received: one register write, the same end state as one at a time", async () => {
     const batch = memoryIngest();
     const oneByOne = memoryIngest();
-    const files = [returnCsv(day(0)), returnCsv(day(1)), 'not a return\n', returnCsv([{ urn: URN, upn: upn(4), date: DAYS[0], am: 'N', pm: 'N' }]), returnCsv(day(2))];
+    const files = [
+      returnCsv(day(0)),
+      returnCsv(day(1)),
+      'not a return\n',
+      returnCsv([{ urn: URN, upn: upn(4), date: DAYS[0], am: 'N', pm: 'N' }]),
+      returnCsv(day(2)),
+    ];
     for (const d of [batch, oneByOne]) for (const [i, csv] of files.entries()) await receive(d, i + 1, csv);
 
     for (let i = 1; i <= files.length; i++) await deliver(oneByOne, i, { batch: false });
@@ -133,7 +169,9 @@ describe('applying a return', () => {
     expect(await stateOf(batch)).toEqual(await stateOf(oneByOne));
     expect((await batch.returns.get(idOf(3)))?.status).toBe('rejected');
     // The correction (received after day 0) won.
-    expect((await batch.registers.load(URN, 2025)).pupils.get(upn(4))?.marks).toBe((await oneByOne.registers.load(URN, 2025)).pupils.get(upn(4))?.marks);
+    expect((await batch.registers.load(URN, 2025)).pupils.get(upn(4))?.marks).toBe(
+      (await oneByOne.registers.load(URN, 2025)).pupils.get(upn(4))?.marks,
+    );
   });
 
   it('a fault in a store fails the delivery (the queue retries it) and leaves the return unfinished, never accepted', async () => {

@@ -16,16 +16,36 @@ export function enrolment(urn: string, from: string, days: number, code: string)
   const dates: string[] = [];
   for (let d = from; dates.length < days; d = addDays(d, 1)) if (!isWeekend(d)) dates.push(d);
   for (const d of dates) for (const s of ['AM', 'PM'] as const) marks[sessionIndex(d, s)] = MARK_CHAR[code];
-  const stated = Object.fromEntries(CHARACTERISTICS.map((c) => [c, NOT_STATED.repeat(366)])) as Record<Characteristic, string>;
-  return { upn: UPN, urn, academicYear: YEAR, registration: 'C', firstListed: dates[0], lastListed: dates[dates.length - 1], marks: marks.join(''), stated, forename: 'Ada', surname: 'Lovelace' };
+  const stated = Object.fromEntries(CHARACTERISTICS.map((c) => [c, NOT_STATED.repeat(366)])) as Record<
+    Characteristic,
+    string
+  >;
+  return {
+    upn: UPN,
+    urn,
+    academicYear: YEAR,
+    registration: 'C',
+    firstListed: dates[0],
+    lastListed: dates[dates.length - 1],
+    marks: marks.join(''),
+    stated,
+    forename: 'Ada',
+    surname: 'Lovelace',
+  };
 }
-
 
 /** A child who was 10 days present at A, then 10 days absent (unauthorised) at B. */
 export function pupilAtTwoSchools(): MemoryPupils {
   const pupils = new MemoryPupils();
   const enrolments = [enrolment(A, '2025-09-01', 10, '/'), enrolment(B, '2025-09-15', 10, 'O')];
   const summary = summarisePupilYear(UPN, YEAR, enrolments, [], { atRiskLowerPercent: 5, emergingWeeks: 4 });
-  pupils.records.set(UPN, { upn: UPN, version: 1, computedAt: '2025-10-01T00:00:00Z', enrolmentKeys: [`${YEAR}#${A}`, `${YEAR}#${B}`], enrolments, years: { [YEAR]: summary } });
+  pupils.records.set(UPN, {
+    upn: UPN,
+    version: 1,
+    computedAt: '2025-10-01T00:00:00Z',
+    enrolmentKeys: [`${YEAR}#${A}`, `${YEAR}#${B}`],
+    enrolments,
+    years: { [YEAR]: summary },
+  });
   return pupils;
 }

@@ -3,15 +3,38 @@
  * Everything is copied in and out, as a store would, so a use case cannot reach into what it wrote.
  */
 import type { ApplyReturnDeps } from '../../../shared/app/apply-return.js';
-import type { CareIndexSource, DutiesStore, IdentityReviews, PupilStore, ReceivedFiles, ReceivedReturns, SchoolDerived, SchoolRegisters } from '../../../shared/app/ports.js';
+import type {
+  CareIndexSource,
+  DutiesStore,
+  IdentityReviews,
+  PupilStore,
+  ReceivedFiles,
+  ReceivedReturns,
+  SchoolDerived,
+  SchoolRegisters,
+} from '../../../shared/app/ports.js';
 import { DEFAULT_LA_SETTINGS } from '../../../shared/config.js';
 import type { CareEpisodeSpan } from '../../../shared/domain/cohorts.js';
 import type { Enrolment, PupilYearSummary } from '../../../shared/domain/pupil-summary.js';
-import { deserializeRegister, emptyRegister, serializeRegister, type RegisterRow, type SchoolRegister, type SerializedRegister } from '../../../shared/domain/register.js';
+import {
+  deserializeRegister,
+  emptyRegister,
+  serializeRegister,
+  type RegisterRow,
+  type SchoolRegister,
+  type SerializedRegister,
+} from '../../../shared/domain/register.js';
 import type { SchoolView } from '../../../shared/domain/school-view.js';
 import type { SchoolDuties } from '../../../shared/store/duties.js';
 import type { IdentityReview } from '../../../shared/store/identity-reviews.js';
-import { enrolmentKeyOf, heldEnrolmentRef, type HeldEnrolment, type PupilHead, type PupilHeadWrite, type PupilSummaryRecord } from '../../../shared/store/pupils.js';
+import {
+  enrolmentKeyOf,
+  heldEnrolmentRef,
+  type HeldEnrolment,
+  type PupilHead,
+  type PupilHeadWrite,
+  type PupilSummaryRecord,
+} from '../../../shared/store/pupils.js';
 import type { ReturnError, ReturnRecord } from '../../../shared/store/returns.js';
 import type { SchoolRecord } from '../../../shared/store/schools.js';
 import { MemoryReturns } from './memory.js';
@@ -21,10 +44,15 @@ const order = (r: Pick<ReturnRecord, 'receivedAt' | 'returnId'>) => `${r.receive
 
 export class MemoryReceivedReturns extends MemoryReturns implements ReceivedReturns {
   private ofSchool(urn: string): ReturnRecord[] {
-    return [...this.items.values()].filter((r) => r.urn === urn).sort((a, b) => (order(a) < order(b) ? -1 : 1)).map(copy);
+    return [...this.items.values()]
+      .filter((r) => r.urn === urn)
+      .sort((a, b) => (order(a) < order(b) ? -1 : 1))
+      .map(copy);
   }
   async unfinishedBefore(r: Pick<ReturnRecord, 'urn' | 'receivedAt' | 'returnId'>) {
-    return this.ofSchool(r.urn).filter((x) => order(x) < order(r) && (x.status === 'received' || x.status === 'processing'));
+    return this.ofSchool(r.urn).filter(
+      (x) => order(x) < order(r) && (x.status === 'received' || x.status === 'processing'),
+    );
   }
   async waitingAfter(r: Pick<ReturnRecord, 'urn' | 'receivedAt' | 'returnId'>, limit: number) {
     const out: ReturnRecord[] = [];
@@ -81,7 +109,9 @@ export class MemoryPupilStore implements PupilStore {
     return this.id;
   }
   async heads(upns: string[]) {
-    return new Map(upns.flatMap((u) => (this.headItems.has(u) ? [[u, copy(this.headItems.get(u) as PupilHead)] as const] : [])));
+    return new Map(
+      upns.flatMap((u) => (this.headItems.has(u) ? [[u, copy(this.headItems.get(u) as PupilHead)] as const] : [])),
+    );
   }
   async enrolments(refs: Array<{ upn: string; key: string }>) {
     const out = new Map<string, HeldEnrolment>();
@@ -91,10 +121,17 @@ export class MemoryPupilStore implements PupilStore {
     }
     return out;
   }
-  async putEnrolments(_urn: string, _year: number, entries: Array<{ enrolment: Enrolment; summary: PupilYearSummary }>) {
+  async putEnrolments(
+    _urn: string,
+    _year: number,
+    entries: Array<{ enrolment: Enrolment; summary: PupilYearSummary }>,
+  ) {
     const computedAt = new Date().toISOString();
     for (const { enrolment, summary } of entries) {
-      this.entries.set(heldEnrolmentRef(enrolment.upn, enrolmentKeyOf(enrolment)), copy({ enrolment, summary, rev: `rev${++this.revs}`, computedAt }));
+      this.entries.set(
+        heldEnrolmentRef(enrolment.upn, enrolmentKeyOf(enrolment)),
+        copy({ enrolment, summary, rev: `rev${++this.revs}`, computedAt }),
+      );
     }
   }
   async putHead(head: PupilHeadWrite, expected: number) {
@@ -107,10 +144,24 @@ export class MemoryPupilStore implements PupilStore {
     for (const upn of upns) {
       const head = this.headItems.get(upn);
       if (!head) continue;
-      const held = head.enrolmentKeys.flatMap((key) => (this.entries.has(heldEnrolmentRef(upn, key)) ? [this.entries.get(heldEnrolmentRef(upn, key)) as HeldEnrolment] : []));
+      const held = head.enrolmentKeys.flatMap((key) =>
+        this.entries.has(heldEnrolmentRef(upn, key))
+          ? [this.entries.get(heldEnrolmentRef(upn, key)) as HeldEnrolment]
+          : [],
+      );
       const years: Record<string, PupilYearSummary> = {};
       for (const h of held) if (h.summary) years[String(h.enrolment.academicYear)] = h.summary;
-      out.set(upn, copy({ upn, version: head.version, computedAt: head.computedAt, enrolmentKeys: head.enrolmentKeys, enrolments: held.map((h) => h.enrolment), years: { ...years, ...(head.years ?? {}) } }));
+      out.set(
+        upn,
+        copy({
+          upn,
+          version: head.version,
+          computedAt: head.computedAt,
+          enrolmentKeys: head.enrolmentKeys,
+          enrolments: held.map((h) => h.enrolment),
+          years: { ...years, ...(head.years ?? {}) },
+        }),
+      );
     }
     return out;
   }
@@ -137,7 +188,13 @@ export class MemoryDerived implements SchoolDerived {
     this.days.set(`${year}#${urn}`, Uint8Array.from(days));
   }
   async sessionDays(pairs: Array<{ urn: string; academicYear: number }>) {
-    return new Map(pairs.flatMap((p) => (this.days.has(`${p.academicYear}#${p.urn}`) ? [[`${p.academicYear}#${p.urn}`, this.days.get(`${p.academicYear}#${p.urn}`) as Uint8Array] as const] : [])));
+    return new Map(
+      pairs.flatMap((p) =>
+        this.days.has(`${p.academicYear}#${p.urn}`)
+          ? [[`${p.academicYear}#${p.urn}`, this.days.get(`${p.academicYear}#${p.urn}`) as Uint8Array] as const]
+          : [],
+      ),
+    );
   }
   async upsertSchool(urn: string, fields: Partial<SchoolRecord>) {
     this.schools.set(urn, copy({ ...(this.schools.get(urn) ?? { urn }), ...fields }));
@@ -168,7 +225,11 @@ export class MemoryIdentityReviews implements IdentityReviews {
   readonly items = new Map<string, { review: IdentityReview; rows: RegisterRow[] }>();
   async file(review: Omit<IdentityReview, 'reviewId' | 'status' | 'createdAt'>, rows: RegisterRow[]) {
     const reviewId = `idr-${review.returnId}-${review.upn}`;
-    if (!this.items.has(reviewId)) this.items.set(reviewId, copy({ review: { ...review, reviewId, status: 'pending', createdAt: new Date().toISOString() }, rows }));
+    if (!this.items.has(reviewId))
+      this.items.set(
+        reviewId,
+        copy({ review: { ...review, reviewId, status: 'pending', createdAt: new Date().toISOString() }, rows }),
+      );
   }
   async get(reviewId: string) {
     const r = this.items.get(reviewId);

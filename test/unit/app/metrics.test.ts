@@ -29,18 +29,34 @@ function pupil(present: number, cla = false): AggregationEnrolment {
     for (const s of ['AM', 'PM'] as const) marks[sessionIndex(d, s)] = MARK_CHAR[n < present ? '/' : 'O'];
     n++;
   }
-  const stated = Object.fromEntries(CHARACTERISTICS.map((c) => [c, (c === 'cla' && cla ? 'Y' : NOT_STATED).repeat(366)])) as Record<Characteristic, string>;
-  return { marks: marks.join(''), masks: cohortMasksByDay(YEAR, stated, []), yearGroup: '7', sex: 'F', compulsory: true };
+  const stated = Object.fromEntries(
+    CHARACTERISTICS.map((c) => [c, (c === 'cla' && cla ? 'Y' : NOT_STATED).repeat(366)]),
+  ) as Record<Characteristic, string>;
+  return {
+    marks: marks.join(''),
+    masks: cohortMasksByDay(YEAR, stated, []),
+    yearGroup: '7',
+    sex: 'F',
+    compulsory: true,
+  };
 }
 
 function deps() {
   const registers = new MemoryRegisters();
   registers.bySchool.set(IN, [pupil(10), pupil(5)]);
   registers.bySchool.set(OUT, [pupil(8, true)]);
-  return { views: noViews, registers, schools: new MemorySchools([{ urn: IN, phase: 'Primary' }, { urn: OUT, outOfArea: true }]) };
+  return {
+    views: noViews,
+    registers,
+    schools: new MemorySchools([
+      { urn: IN, phase: 'Primary' },
+      { urn: OUT, outOfArea: true },
+    ]),
+  };
 }
 
-const ask = (principal: Principal, q: Partial<MetricsQuery>, d = deps()) => queryMetrics(d, { principal, audit: new Trail() }, { ...PERIOD, ...q });
+const ask = (principal: Principal, q: Partial<MetricsQuery>, d = deps()) =>
+  queryMetrics(d, { principal, audit: new Trail() }, { ...PERIOD, ...q });
 
 describe('querying metrics', () => {
   it("computes the LA's figures for a custom period from the registers (a school outside the LA counts only for the Virtual School's cohorts)", async () => {
@@ -48,7 +64,12 @@ describe('querying metrics', () => {
     if (!out.ok) throw new Error(out.detail);
     expect(out.value.period).toEqual({ from: '2025-09-01', to: '2025-09-12', materialised: null });
     expect(out.value.items).toHaveLength(1);
-    expect(out.value.items[0]).toMatchObject({ enrolments: 2, possibleSessions: 40, unauthorisedAbsenceSessions: 10, persistentAbsenceCount: 1 });
+    expect(out.value.items[0]).toMatchObject({
+      enrolments: 2,
+      possibleSessions: 40,
+      unauthorisedAbsenceSessions: 10,
+      persistentAbsenceCount: 1,
+    });
   });
 
   it('groups by school and by placement (in the LA or outside it)', async () => {
@@ -57,7 +78,9 @@ describe('querying metrics', () => {
     const inCare = await ask(officer, { groupBy: 'school', cohort: 'cla' });
     expect(inCare.ok && inCare.value.items.map((r) => r.key.urn)).toEqual([OUT]);
     const byPlacement = await ask(officer, { groupBy: 'placement', cohort: 'cla' });
-    expect(byPlacement.ok && byPlacement.value.items.map((r) => [r.key.placement, r.enrolments])).toEqual([['out_of_area', 1]]);
+    expect(byPlacement.ok && byPlacement.value.items.map((r) => [r.key.placement, r.enrolments])).toEqual([
+      ['out_of_area', 1],
+    ]);
   });
 
   it("gives a school its own figures only, and another school's as unknown", async () => {
@@ -70,17 +93,29 @@ describe('querying metrics', () => {
   it('keeps the Virtual School to its cohorts', async () => {
     expect(await ask(vsh, { cohort: 'all' })).toMatchObject({ ok: false, refused: 'forbidden' });
     const cla = await ask(vsh, {});
-    expect(cla.ok && cla.value).toMatchObject({ cohort: 'cla', items: [{ enrolments: 1 }], comparison: { complement: null } });
+    expect(cla.ok && cla.value).toMatchObject({
+      cohort: 'cla',
+      items: [{ enrolments: 1 }],
+      comparison: { complement: null },
+    });
   });
 
   it('refuses periods that run backwards or cross academic years', async () => {
-    expect(await ask(officer, { from: '2025-09-12', to: '2025-09-01' })).toMatchObject({ ok: false, refused: 'invalid' });
-    expect(await ask(officer, { from: '2025-07-01', to: '2025-09-01' })).toMatchObject({ ok: false, refused: 'invalid' });
+    expect(await ask(officer, { from: '2025-09-12', to: '2025-09-01' })).toMatchObject({
+      ok: false,
+      refused: 'invalid',
+    });
+    expect(await ask(officer, { from: '2025-07-01', to: '2025-09-01' })).toMatchObject({
+      ok: false,
+      refused: 'invalid',
+    });
     expect(await ask(officer, { scope: 'school' })).toMatchObject({ ok: false, refused: 'invalid' });
   });
 
   it('fails (not refuses) when the registers cannot be read', async () => {
     const d = deps();
-    await expect(ask(officer, {}, { ...d, registers: failing(d.registers, 'cellsForPeriod') })).rejects.toThrow('store unavailable');
+    await expect(ask(officer, {}, { ...d, registers: failing(d.registers, 'cellsForPeriod') })).rejects.toThrow(
+      'store unavailable',
+    );
   });
 });

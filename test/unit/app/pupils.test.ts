@@ -41,36 +41,73 @@ describe('reading a pupil', () => {
 
   it('answers a school that never had the child, and an unknown pupil, alike: no such pupil (audited)', async () => {
     const audit = new Trail();
-    expect(await readPupil(deps(), { principal: schoolC, audit }, { upn: UPN })).toMatchObject({ ok: false, refused: 'not_found', detail: 'No such pupil.' });
-    expect(await readPupil(deps(), { principal: officer, audit }, { upn: makeUpn('999400125099') })).toMatchObject({ ok: false, refused: 'not_found', detail: 'No such pupil.' });
+    expect(await readPupil(deps(), { principal: schoolC, audit }, { upn: UPN })).toMatchObject({
+      ok: false,
+      refused: 'not_found',
+      detail: 'No such pupil.',
+    });
+    expect(await readPupil(deps(), { principal: officer, audit }, { upn: makeUpn('999400125099') })).toMatchObject({
+      ok: false,
+      refused: 'not_found',
+      detail: 'No such pupil.',
+    });
     expect(audit.notes.map((n) => n.outcome)).toEqual(['not_found', 'not_found']);
   });
 
   it("lets the Virtual School read a child only once the LA's care lists put the child in its cohorts", async () => {
     const d = deps();
-    expect(await readPupil(d, { principal: vsh, audit: new Trail() }, { upn: UPN })).toMatchObject({ ok: false, refused: 'not_found' });
+    expect(await readPupil(d, { principal: vsh, audit: new Trail() }, { upn: UPN })).toMatchObject({
+      ok: false,
+      refused: 'not_found',
+    });
     d.pupils.care.set(UPN, [{ cohort: 'cla', start: '2025-10-01' }]);
     expect((await readPupil(d, { principal: vsh, audit: new Trail() }, { upn: UPN })).ok).toBe(true);
   });
 
   it('fails (not refuses) when the store fails', async () => {
     const d = deps();
-    await expect(readPupil({ ...d, pupils: failing(d.pupils, 'summary') }, { principal: officer, audit: new Trail() }, { upn: UPN })).rejects.toThrow('store unavailable');
+    await expect(
+      readPupil(
+        { ...d, pupils: failing(d.pupils, 'summary') },
+        { principal: officer, audit: new Trail() },
+        { upn: UPN },
+      ),
+    ).rejects.toThrow('store unavailable');
   });
 });
 
 describe("a pupil's sessions", () => {
-  it("gives a school its own marks only", async () => {
-    const out = await pupilSessions(deps(), { principal: schoolA, audit: new Trail() }, { upn: UPN, from: '2025-09-01', to: '2025-10-31' });
+  it('gives a school its own marks only', async () => {
+    const out = await pupilSessions(
+      deps(),
+      { principal: schoolA, audit: new Trail() },
+      { upn: UPN, from: '2025-09-01', to: '2025-10-31' },
+    );
     if (!out.ok) throw new Error(out.detail);
     expect(new Set(out.value.sessions.map((s) => s.urn))).toEqual(new Set([A]));
     expect(out.value.sessions).toHaveLength(20);
-    const all = await pupilSessions(deps(), { principal: officer, audit: new Trail() }, { upn: UPN, from: '2025-09-01', to: '2025-10-31' });
+    const all = await pupilSessions(
+      deps(),
+      { principal: officer, audit: new Trail() },
+      { upn: UPN, from: '2025-09-01', to: '2025-10-31' },
+    );
     expect(all.ok && all.value.sessions.filter((s) => s.code === 'O')).toHaveLength(20);
   });
 
   it('refuses a period that runs backwards or spans more than three years', async () => {
-    expect(await pupilSessions(deps(), { principal: officer, audit: new Trail() }, { upn: UPN, from: '2025-10-02', to: '2025-10-01' })).toMatchObject({ ok: false, refused: 'invalid' });
-    expect(await pupilSessions(deps(), { principal: officer, audit: new Trail() }, { upn: UPN, from: '2020-09-01', to: '2025-10-01' })).toMatchObject({ ok: false, refused: 'invalid' });
+    expect(
+      await pupilSessions(
+        deps(),
+        { principal: officer, audit: new Trail() },
+        { upn: UPN, from: '2025-10-02', to: '2025-10-01' },
+      ),
+    ).toMatchObject({ ok: false, refused: 'invalid' });
+    expect(
+      await pupilSessions(
+        deps(),
+        { principal: officer, audit: new Trail() },
+        { upn: UPN, from: '2020-09-01', to: '2025-10-01' },
+      ),
+    ).toMatchObject({ ok: false, refused: 'invalid' });
   });
 });

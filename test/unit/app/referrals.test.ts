@@ -4,7 +4,13 @@
  * domain's refusals as conflicts.
  */
 import { describe, expect, it } from 'vitest';
-import { changeReferral, createReferral, readReferral, recordReferralEvent, type ReferralDeps } from '../../../shared/app/referrals.js';
+import {
+  changeReferral,
+  createReferral,
+  readReferral,
+  recordReferralEvent,
+  type ReferralDeps,
+} from '../../../shared/app/referrals.js';
 import type { Principal } from '../../../shared/domain/access.js';
 import { A, B, pupilAtTwoSchools, UPN } from './fixtures.js';
 import { failing, MemoryReferrals, MemorySchools, settingsOf, Trail } from './memory.js';
@@ -16,7 +22,12 @@ const vsh: Principal = { sub: 'v1', role: 'vsh', la: '999' };
 const body = { upn: UPN, urn: A, type: 'persistent_absence' as const, reason: 'Absent since half term' };
 
 function deps(): ReferralDeps & { referrals: MemoryReferrals } {
-  return { referrals: new MemoryReferrals(), pupils: pupilAtTwoSchools(), schools: new MemorySchools(), ...settingsOf() };
+  return {
+    referrals: new MemoryReferrals(),
+    pupils: pupilAtTwoSchools(),
+    schools: new MemorySchools(),
+    ...settingsOf(),
+  };
 }
 
 async function created(d: ReturnType<typeof deps>, principal: Principal = schoolA) {
@@ -36,9 +47,20 @@ describe('creating a referral', () => {
   });
 
   it("refuses a school referring for another school, and a pupil outside the caller's scope as unknown", async () => {
-    expect(await createReferral(deps(), { principal: schoolB, audit: new Trail() }, { body })).toMatchObject({ ok: false, refused: 'forbidden' });
-    expect(await createReferral(deps(), { principal: { ...schoolA, urn: '100003' }, audit: new Trail() }, { body: { ...body, urn: '100003' } })).toMatchObject({ ok: false, refused: 'not_found' });
-    expect(await createReferral(deps(), { principal: officer, audit: new Trail() }, { body: { ...body, urn: '100003' } })).toMatchObject({ ok: false, refused: 'unacceptable' });
+    expect(await createReferral(deps(), { principal: schoolB, audit: new Trail() }, { body })).toMatchObject({
+      ok: false,
+      refused: 'forbidden',
+    });
+    expect(
+      await createReferral(
+        deps(),
+        { principal: { ...schoolA, urn: '100003' }, audit: new Trail() },
+        { body: { ...body, urn: '100003' } },
+      ),
+    ).toMatchObject({ ok: false, refused: 'not_found' });
+    expect(
+      await createReferral(deps(), { principal: officer, audit: new Trail() }, { body: { ...body, urn: '100003' } }),
+    ).toMatchObject({ ok: false, refused: 'unacceptable' });
   });
 
   it('replays a retry with the same Idempotency-Key, and refuses the key with another body', async () => {
@@ -47,8 +69,16 @@ describe('creating a referral', () => {
     const again = await createReferral(d, { principal: officer, audit: new Trail() }, { body, idempotencyKey: 'k1' });
     expect(first.ok && again.ok && again.value.id === first.value.id && again.value.replayed).toBe(true);
     expect(d.referrals.cases.size).toBe(1);
-    expect(await createReferral(d, { principal: officer, audit: new Trail() }, { body: { ...body, reason: 'other' }, idempotencyKey: 'k1' })).toMatchObject({ ok: false, refused: 'unacceptable', extra: { code: 'idempotency_key_reused' } });
-    expect(await createReferral(d, { principal: officer, audit: new Trail() }, { body, idempotencyKey: 'bad key' })).toMatchObject({ ok: false, refused: 'invalid' });
+    expect(
+      await createReferral(
+        d,
+        { principal: officer, audit: new Trail() },
+        { body: { ...body, reason: 'other' }, idempotencyKey: 'k1' },
+      ),
+    ).toMatchObject({ ok: false, refused: 'unacceptable', extra: { code: 'idempotency_key_reused' } });
+    expect(
+      await createReferral(d, { principal: officer, audit: new Trail() }, { body, idempotencyKey: 'bad key' }),
+    ).toMatchObject({ ok: false, refused: 'invalid' });
   });
 });
 
@@ -56,41 +86,96 @@ describe('changing a referral', () => {
   it('triages the version read, and refuses a stale version with the current one (412-style)', async () => {
     const d = deps();
     const { id } = await created(d);
-    const triaged = await changeReferral(d, { principal: officer, audit: new Trail() }, { id, expectedVersion: 1, patch: { status: 'triaged' } });
+    const triaged = await changeReferral(
+      d,
+      { principal: officer, audit: new Trail() },
+      { id, expectedVersion: 1, patch: { status: 'triaged' } },
+    );
     expect(triaged).toMatchObject({ ok: true, value: { version: 2, body: { status: 'triaged' } } });
     const audit = new Trail();
-    expect(await changeReferral(d, { principal: officer, audit }, { id, expectedVersion: 1, patch: { priority: 'high' } })).toMatchObject({ ok: false, refused: 'stale', extra: { currentVersion: 2 } });
+    expect(
+      await changeReferral(d, { principal: officer, audit }, { id, expectedVersion: 1, patch: { priority: 'high' } }),
+    ).toMatchObject({ ok: false, refused: 'stale', extra: { currentVersion: 2 } });
   });
 
   it('refuses a change that loses a race in the store as stale, not as a fault', async () => {
     const d = deps();
     const { id } = await created(d);
-    const racing = { ...d, referrals: Object.assign(Object.create(d.referrals) as MemoryReferrals, { append: async () => ({ saved: false as const, currentVersion: 2 }) }) };
+    const racing = {
+      ...d,
+      referrals: Object.assign(Object.create(d.referrals) as MemoryReferrals, {
+        append: async () => ({ saved: false as const, currentVersion: 2 }),
+      }),
+    };
     const audit = new Trail();
-    expect(await changeReferral(racing, { principal: officer, audit }, { id, expectedVersion: 1, patch: { status: 'triaged' } })).toMatchObject({ ok: false, refused: 'stale', extra: { currentVersion: 2 } });
+    expect(
+      await changeReferral(
+        racing,
+        { principal: officer, audit },
+        { id, expectedVersion: 1, patch: { status: 'triaged' } },
+      ),
+    ).toMatchObject({ ok: false, refused: 'stale', extra: { currentVersion: 2 } });
     expect(audit.notes.map((n) => n.outcome)).toEqual(['stale']);
   });
 
   it('lets a referrer only withdraw its own submitted case, and refuses a transition the status lacks as a conflict', async () => {
     const d = deps();
     const { id } = await created(d);
-    expect(await changeReferral(d, { principal: schoolA, audit: new Trail() }, { id, expectedVersion: 1, patch: { status: 'triaged' } })).toMatchObject({ ok: false, refused: 'forbidden' });
-    expect(await changeReferral(d, { principal: officer, audit: new Trail() }, { id, expectedVersion: 1, patch: { status: 'in_progress' } })).toMatchObject({ ok: false, refused: 'conflict' });
-    expect(await changeReferral(d, { principal: schoolA, audit: new Trail() }, { id, expectedVersion: 1, patch: { status: 'withdrawn', reason: 'raised in error' } })).toMatchObject({ ok: true, value: { body: { status: 'withdrawn' } } });
+    expect(
+      await changeReferral(
+        d,
+        { principal: schoolA, audit: new Trail() },
+        { id, expectedVersion: 1, patch: { status: 'triaged' } },
+      ),
+    ).toMatchObject({ ok: false, refused: 'forbidden' });
+    expect(
+      await changeReferral(
+        d,
+        { principal: officer, audit: new Trail() },
+        { id, expectedVersion: 1, patch: { status: 'in_progress' } },
+      ),
+    ).toMatchObject({ ok: false, refused: 'conflict' });
+    expect(
+      await changeReferral(
+        d,
+        { principal: schoolA, audit: new Trail() },
+        { id, expectedVersion: 1, patch: { status: 'withdrawn', reason: 'raised in error' } },
+      ),
+    ).toMatchObject({ ok: true, value: { body: { status: 'withdrawn' } } });
   });
 
   it('keeps cases out of sight of callers outside their scope', async () => {
     const d = deps();
     const { id } = await created(d);
-    expect(await readReferral(d, { principal: schoolB, audit: new Trail() }, id)).toMatchObject({ ok: false, refused: 'not_found' });
-    expect(await readReferral(d, { principal: vsh, audit: new Trail() }, id)).toMatchObject({ ok: false, refused: 'not_found' });
-    expect(await recordReferralEvent(d, { principal: schoolB, audit: new Trail() }, { id, expectedVersion: 1, event: { kind: 'note', text: 'hello' } })).toMatchObject({ ok: false, refused: 'not_found' });
-    expect(await recordReferralEvent(d, { principal: schoolA, audit: new Trail() }, { id, expectedVersion: 1, event: { kind: 'note', text: 'hello' } })).toMatchObject({ ok: true, value: { version: 2 } });
+    expect(await readReferral(d, { principal: schoolB, audit: new Trail() }, id)).toMatchObject({
+      ok: false,
+      refused: 'not_found',
+    });
+    expect(await readReferral(d, { principal: vsh, audit: new Trail() }, id)).toMatchObject({
+      ok: false,
+      refused: 'not_found',
+    });
+    expect(
+      await recordReferralEvent(
+        d,
+        { principal: schoolB, audit: new Trail() },
+        { id, expectedVersion: 1, event: { kind: 'note', text: 'hello' } },
+      ),
+    ).toMatchObject({ ok: false, refused: 'not_found' });
+    expect(
+      await recordReferralEvent(
+        d,
+        { principal: schoolA, audit: new Trail() },
+        { id, expectedVersion: 1, event: { kind: 'note', text: 'hello' } },
+      ),
+    ).toMatchObject({ ok: true, value: { version: 2 } });
   });
 
   it('fails (not refuses) when the store fails', async () => {
     const d = deps();
     const { id } = await created(d);
-    await expect(readReferral({ ...d, referrals: failing(d.referrals, 'get') }, { principal: officer, audit: new Trail() }, id)).rejects.toThrow('store unavailable');
+    await expect(
+      readReferral({ ...d, referrals: failing(d.referrals, 'get') }, { principal: officer, audit: new Trail() }, id),
+    ).rejects.toThrow('store unavailable');
   });
 });

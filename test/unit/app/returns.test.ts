@@ -18,10 +18,18 @@ const officer: Principal = { sub: 'o1', role: 'la_officer', la: '999' };
 const vsh: Principal = { sub: 'v1', role: 'vsh', la: '999' };
 
 function deps(): ReturnDeps & { returns: MemoryReturns; files: MemoryFiles } {
-  return { returns: new MemoryReturns(), files: new MemoryFiles(), schools: new MemorySchools([{ urn: URN }, { urn: OTHER }, { urn: OUT_OF_AREA, outOfArea: true }]) };
+  return {
+    returns: new MemoryReturns(),
+    files: new MemoryFiles(),
+    schools: new MemorySchools([{ urn: URN }, { urn: OTHER }, { urn: OUT_OF_AREA, outOfArea: true }]),
+  };
 }
 
-const csv = (...urns: string[]) => Buffer.from(['urn,upn,date,am,pm', ...urns.map((u, i) => `${u},${makeUpn(`99940012500${i}`)},2026-11-30,/,\\`)].join('\n') + '\n');
+const csv = (...urns: string[]) =>
+  Buffer.from(
+    ['urn,upn,date,am,pm', ...urns.map((u, i) => `${u},${makeUpn(`99940012500${i}`)},2026-11-30,/,\\`)].join('\n') +
+      '\n',
+  );
 
 describe('submitting a return', () => {
   it('keeps an accepted file where the ingest picks it up, as received, listed under its school', async () => {
@@ -31,7 +39,12 @@ describe('submitting a return', () => {
     if (!out.ok) throw new Error(out.detail);
     expect(out.value).toMatchObject({ urn: URN, status: 'received' });
     const stored = d.returns.items.get(out.value.returnId);
-    expect(stored).toMatchObject({ urn: URN, status: 'received', format: 'csv', uploadedBy: { sub: 's1', role: 'school', urn: URN } });
+    expect(stored).toMatchObject({
+      urn: URN,
+      status: 'received',
+      format: 'csv',
+      uploadedBy: { sub: 's1', role: 'school', urn: URN },
+    });
     expect(d.files.objects.get(`returns:${stored?.objectKey}`)?.metadata).toEqual({ 'return-id': out.value.returnId });
     expect(audit.notes).toEqual([{ target: `return:${out.value.returnId}`, outcome: 'received', urn: URN }]);
   });
@@ -51,7 +64,9 @@ describe('submitting a return', () => {
 
   it('lets the Virtual School send only for schools outside the LA', async () => {
     const d = deps();
-    expect((await submitReturn(d, { principal: vsh, audit: new Trail() }, { format: 'csv', body: csv(OUT_OF_AREA) })).ok).toBe(true);
+    expect(
+      (await submitReturn(d, { principal: vsh, audit: new Trail() }, { format: 'csv', body: csv(OUT_OF_AREA) })).ok,
+    ).toBe(true);
     const refused = await submitReturn(d, { principal: vsh, audit: new Trail() }, { format: 'csv', body: csv(URN) });
     expect(refused).toMatchObject({ ok: false, refused: 'forbidden' });
     if (!refused.ok) expect(refused.detail).toMatch(/outside the LA/);
@@ -59,25 +74,37 @@ describe('submitting a return', () => {
 
   it('refuses a file with several schools (422) and a file over the direct limit (413), keeping both', async () => {
     const d = deps();
-    expect(await submitReturn(d, { principal: officer, audit: new Trail() }, { format: 'csv', body: csv(URN, OTHER) })).toMatchObject({ ok: false, refused: 'unacceptable', extra: { code: 'several_schools' } });
+    expect(
+      await submitReturn(d, { principal: officer, audit: new Trail() }, { format: 'csv', body: csv(URN, OTHER) }),
+    ).toMatchObject({ ok: false, refused: 'unacceptable', extra: { code: 'several_schools' } });
     const big = Buffer.alloc(LIMITS.maxDirectUploadBytes + 1, 'a');
-    expect(await submitReturn(d, { principal: school, audit: new Trail() }, { format: 'csv', body: big })).toMatchObject({ ok: false, refused: 'too_large', extra: { code: 'too_large' } });
+    expect(
+      await submitReturn(d, { principal: school, audit: new Trail() }, { format: 'csv', body: big }),
+    ).toMatchObject({ ok: false, refused: 'too_large', extra: { code: 'too_large' } });
     expect([...d.returns.items.values()].map((r) => r.status)).toEqual(['rejected', 'rejected']);
   });
 
   it('marks the return rejected when the file cannot be stored, and fails', async () => {
     const d = deps();
     const broken = { ...d, files: failing(d.files, 'put') };
-    await expect(submitReturn(broken, { principal: school, audit: new Trail() }, { format: 'csv', body: csv(URN) })).rejects.toThrow('store unavailable');
+    await expect(
+      submitReturn(broken, { principal: school, audit: new Trail() }, { format: 'csv', body: csv(URN) }),
+    ).rejects.toThrow('store unavailable');
     expect([...d.returns.items.values()]).toMatchObject([{ status: 'rejected', rejection: { title: 'Not stored' } }]);
   });
 
   it('presigns an upload only for a school the caller may send for', async () => {
     const d = deps();
-    const ok = await presignReturnUpload(d, { principal: school, audit: new Trail() }, { urn: URN, format: 'ctf', bytes: 10 });
+    const ok = await presignReturnUpload(
+      d,
+      { principal: school, audit: new Trail() },
+      { urn: URN, format: 'ctf', bytes: 10 },
+    );
     expect(ok).toMatchObject({ ok: true, value: { contentType: 'application/xml' } });
     expect([...d.returns.items.values()]).toMatchObject([{ status: 'awaiting_upload', urn: URN, format: 'ctf' }]);
-    expect(await presignReturnUpload(d, { principal: school, audit: new Trail() }, { urn: OTHER, format: 'csv', bytes: 10 })).toMatchObject({ ok: false, refused: 'forbidden' });
+    expect(
+      await presignReturnUpload(d, { principal: school, audit: new Trail() }, { urn: OTHER, format: 'csv', bytes: 10 }),
+    ).toMatchObject({ ok: false, refused: 'forbidden' });
   });
 });
 
@@ -92,16 +119,30 @@ describe('reading a return', () => {
     const other: Principal = { sub: 's2', role: 'school', la: '999', urn: OTHER };
     expect(await readReturn(d, { principal: other, audit }, id)).toMatchObject({ ok: false, refused: 'not_found' });
     expect(audit.notes).toEqual([{ target: `return:${id}`, outcome: 'not_found' }]);
-    expect(await readReturn(d, { principal: officer, audit: new Trail() }, '../etc')).toMatchObject({ ok: false, refused: 'not_found' });
+    expect(await readReturn(d, { principal: officer, audit: new Trail() }, '../etc')).toMatchObject({
+      ok: false,
+      refused: 'not_found',
+    });
   });
 
-  it("hands out the file as received, or says it has not been uploaded yet", async () => {
+  it('hands out the file as received, or says it has not been uploaded yet', async () => {
     const d = deps();
     const sent = await submitReturn(d, { principal: school, audit: new Trail() }, { format: 'csv', body: csv(URN) });
     if (!sent.ok) throw new Error(sent.detail);
-    expect(await returnFile(d, { principal: school, audit: new Trail() }, sent.value.returnId)).toMatchObject({ ok: true, value: { area: 'returns', filename: `${sent.value.returnId}.csv` } });
-    const up = await presignReturnUpload(d, { principal: school, audit: new Trail() }, { urn: URN, format: 'csv', bytes: 10 });
+    expect(await returnFile(d, { principal: school, audit: new Trail() }, sent.value.returnId)).toMatchObject({
+      ok: true,
+      value: { area: 'returns', filename: `${sent.value.returnId}.csv` },
+    });
+    const up = await presignReturnUpload(
+      d,
+      { principal: school, audit: new Trail() },
+      { urn: URN, format: 'csv', bytes: 10 },
+    );
     if (!up.ok) throw new Error(up.detail);
-    expect(await returnFile(d, { principal: school, audit: new Trail() }, up.value.returnId)).toMatchObject({ ok: false, refused: 'not_found', detail: 'The file has not been uploaded yet.' });
+    expect(await returnFile(d, { principal: school, audit: new Trail() }, up.value.returnId)).toMatchObject({
+      ok: false,
+      refused: 'not_found',
+      detail: 'The file has not been uploaded yet.',
+    });
   });
 });

@@ -27,7 +27,9 @@ class MemoryLaFigures implements LaFigures {
   readonly registry = new Map<string, SchoolRecord>(SCHOOLS.map((urn) => [urn, { urn, phase: 'Primary' }]));
   constructor(private readonly ingest: MemoryIngest) {}
   async viewPointers(year: number) {
-    return [...this.ingest.derived.views.values()].filter((v) => v.academicYear === year).map((v) => ({ urn: v.urn, version: v.version }));
+    return [...this.ingest.derived.views.values()]
+      .filter((v) => v.academicYear === year)
+      .map((v) => ({ urn: v.urn, version: v.version }));
   }
   schoolView(urn: string, year: number) {
     return this.ingest.derived.view(urn, year);
@@ -58,7 +60,9 @@ class MemoryLaFigures implements LaFigures {
     if (rows.length > 0) this.applied.push({ urn, upns: rows.map((r) => r.upn) });
   }
   async schools(urns: string[]) {
-    return new Map(urns.flatMap((u) => (this.registry.has(u) ? [[u, this.registry.get(u) as SchoolRecord] as const] : [])));
+    return new Map(
+      urns.flatMap((u) => (this.registry.has(u) ? [[u, this.registry.get(u) as SchoolRecord] as const] : [])),
+    );
   }
 }
 
@@ -67,9 +71,24 @@ let sent = 0;
 async function send(d: MemoryIngest, urn: string, day: number, absent = 0): Promise<void> {
   const returnId = `r${String(++sent).padStart(5, '0')}`;
   const key = `returns/${urn}/${returnId}.csv`;
-  const rows = Array.from({ length: 5 }, (_, p) => ({ urn, upn: upnFor(p + 1, '999', urn.slice(2)), date: DAYS[day], am: p < absent ? 'O' : '/', pm: '/', year_group: '4' }));
+  const rows = Array.from({ length: 5 }, (_, p) => ({
+    urn,
+    upn: upnFor(p + 1, '999', urn.slice(2)),
+    date: DAYS[day],
+    am: p < absent ? 'O' : '/',
+    pm: '/',
+    year_group: '4',
+  }));
   d.files.put('b', key, returnCsv(rows));
-  await d.returns.create({ returnId, urn, status: 'received', format: 'csv', receivedAt: new Date(Date.UTC(2025, 8, 12, 0, 0, sent)).toISOString(), uploadedBy: { sub: `s-${urn}`, role: 'school', urn }, objectKey: key });
+  await d.returns.create({
+    returnId,
+    urn,
+    status: 'received',
+    format: 'csv',
+    receivedAt: new Date(Date.UTC(2025, 8, 12, 0, 0, sent)).toISOString(),
+    uploadedBy: { sub: `s-${urn}`, role: 'school', urn },
+    objectKey: key,
+  });
   await processReturn(d, returnId, 'b', key);
 }
 
@@ -88,14 +107,16 @@ describe('the LA rollup', () => {
     expect(await rollup({ figures }, YEAR)).toEqual({ schools: 0, pupils: 0, version: 1 });
   });
 
-  it("replaces only the school whose view moved, its old contribution deleted once the aggregate is written, and equals a rollup from scratch", async () => {
+  it('replaces only the school whose view moved, its old contribution deleted once the aggregate is written, and equals a rollup from scratch', async () => {
     const { ingest, figures } = await twoSchools();
     await rollup({ figures }, YEAR);
     figures.applied.length = 0;
     await send(ingest, SCHOOLS[1], 3, 1);
     expect(await rollup({ figures }, YEAR)).toMatchObject({ schools: 1, pupils: 5, version: 2 });
     expect(figures.applied.map((a) => a.urn)).toEqual([SCHOOLS[1]]);
-    expect([...figures.contributions.keys()].filter((k) => k.includes(SCHOOLS[1]))).toEqual([`${YEAR}/${SCHOOLS[1]}/${figures.agg?.sources[SCHOOLS[1]]}`]);
+    expect([...figures.contributions.keys()].filter((k) => k.includes(SCHOOLS[1]))).toEqual([
+      `${YEAR}/${SCHOOLS[1]}/${figures.agg?.sources[SCHOOLS[1]]}`,
+    ]);
 
     const fresh = new MemoryLaFigures(ingest);
     await rollup({ figures: fresh }, YEAR);

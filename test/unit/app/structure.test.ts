@@ -27,8 +27,19 @@ function importsOf(file: string): string[] {
   const src = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.ES2022, true);
   const specs: string[] = [];
   const visit = (node: ts.Node) => {
-    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) specs.push(node.moduleSpecifier.text);
-    if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && node.arguments[0] && ts.isStringLiteral(node.arguments[0])) specs.push(node.arguments[0].text);
+    if (
+      (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) &&
+      node.moduleSpecifier &&
+      ts.isStringLiteral(node.moduleSpecifier)
+    )
+      specs.push(node.moduleSpecifier.text);
+    if (
+      ts.isCallExpression(node) &&
+      node.expression.kind === ts.SyntaxKind.ImportKeyword &&
+      node.arguments[0] &&
+      ts.isStringLiteral(node.arguments[0])
+    )
+      specs.push(node.arguments[0].text);
     ts.forEachChild(node, visit);
   };
   visit(src);
@@ -43,7 +54,13 @@ function handlerLengths(file: string): Array<{ where: string; lines: number }> {
   const found: Array<{ where: string; node: ts.Node }> = [];
   const visit = (node: ts.Node) => {
     if (ts.isFunctionDeclaration(node) && node.name) functions.set(node.name.text, node);
-    if (ts.isVariableDeclaration(node) && ts.isIdentifier(node.name) && node.initializer && (ts.isArrowFunction(node.initializer) || ts.isFunctionExpression(node.initializer))) functions.set(node.name.text, node.initializer);
+    if (
+      ts.isVariableDeclaration(node) &&
+      ts.isIdentifier(node.name) &&
+      node.initializer &&
+      (ts.isArrowFunction(node.initializer) || ts.isFunctionExpression(node.initializer))
+    )
+      functions.set(node.name.text, node.initializer);
     if (ts.isPropertyAssignment(node) && ts.isIdentifier(node.name) && node.name.text === 'handler') {
       const line = src.getLineAndCharacterOfPosition(node.getStart()).line + 1;
       found.push({ where: `${relative(ROOT, file)}:${line}`, node: node.initializer });
@@ -73,18 +90,29 @@ describe('the layers', () => {
   });
 
   it('shared code (use cases included) imports nothing from a Lambda folder', () => {
-    const offences = sourceFiles(join(ROOT, 'shared')).flatMap((file) => importsOf(file).filter((t) => t.split(sep)[0] === 'functions').map((t) => `${relative(ROOT, file)} → ${t}`));
+    const offences = sourceFiles(join(ROOT, 'shared')).flatMap((file) =>
+      importsOf(file)
+        .filter((t) => t.split(sep)[0] === 'functions')
+        .map((t) => `${relative(ROOT, file)} → ${t}`),
+    );
     expect(offences).toEqual([]);
   });
 
-  it("bench, CLI and the local runtime reach a Lambda only through its handler (use cases live in shared/app)", () => {
-    const offences = ['bench', 'bin', 'local'].flatMap((dir) => sourceFiles(join(ROOT, dir))).flatMap((file) =>
-      importsOf(file).filter((t) => t.split(sep)[0] === 'functions' && !/\/(handler|dead-letter)\.js$/.test(t)).map((t) => `${relative(ROOT, file)} → ${t}`));
+  it('bench, CLI and the local runtime reach a Lambda only through its handler (use cases live in shared/app)', () => {
+    const offences = ['bench', 'bin', 'local']
+      .flatMap((dir) => sourceFiles(join(ROOT, dir)))
+      .flatMap((file) =>
+        importsOf(file)
+          .filter((t) => t.split(sep)[0] === 'functions' && !/\/(handler|dead-letter)\.js$/.test(t))
+          .map((t) => `${relative(ROOT, file)} → ${t}`),
+      );
     expect(offences).toEqual([]);
   });
 
   it(`no route handler is longer than ${MAX_HANDLER_LINES} lines`, () => {
-    const long = sourceFiles(join(ROOT, 'functions/api/routes')).flatMap(handlerLengths).filter((h) => h.lines > MAX_HANDLER_LINES && !NOT_YET_MOVED.has(h.where.split(/[/:]/)[3] ?? ''));
+    const long = sourceFiles(join(ROOT, 'functions/api/routes'))
+      .flatMap(handlerLengths)
+      .filter((h) => h.lines > MAX_HANDLER_LINES && !NOT_YET_MOVED.has(h.where.split(/[/:]/)[3] ?? ''));
     expect(long.map((h) => `${h.where} (${h.lines} lines)`)).toEqual([]);
   });
 
@@ -92,7 +120,11 @@ describe('the layers', () => {
     const router = new Set(['functions/api/http.ts', 'functions/api/handler.ts']);
     const found = sourceFiles(join(ROOT, 'functions'))
       .filter((file) => !router.has(relative(ROOT, file).split(sep).join('/')))
-      .flatMap((file) => readFileSync(file, 'utf8').split('\n').map((line, i) => ({ line, where: `${relative(ROOT, file)}:${i + 1}` })))
+      .flatMap((file) =>
+        readFileSync(file, 'utf8')
+          .split('\n')
+          .map((line, i) => ({ line, where: `${relative(ROOT, file)}:${i + 1}` })),
+      )
       .filter(({ line }) => /\bprincipal\.role\b/.test(line))
       .map(({ where }) => where);
     expect(found).toEqual([]);

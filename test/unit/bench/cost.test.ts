@@ -2,18 +2,39 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
-  DEFAULT_ASSUMPTIONS, LAMBDA_MEMORY_MB, diffCounts, emptyCounts, itemBytes, monthlyBill, plainValueBytes, readUnits, sqsBilledRequests, writeUnits,
-  type CostCounts, type CostMeasurements,
+  DEFAULT_ASSUMPTIONS,
+  LAMBDA_MEMORY_MB,
+  diffCounts,
+  emptyCounts,
+  itemBytes,
+  monthlyBill,
+  plainValueBytes,
+  readUnits,
+  sqsBilledRequests,
+  writeUnits,
+  type CostCounts,
+  type CostMeasurements,
 } from '../../../bench/cost.js';
 
 describe('units from sizes (DynamoDB and SQS billing rules)', () => {
   it('writes 1 unit per KB, reads 1 per 4 KB, half when eventually consistent, at least one', () => {
     expect([writeUnits(0), writeUnits(1024), writeUnits(1025), writeUnits(10 * 1024)]).toEqual([1, 1, 2, 10]);
-    expect([readUnits(100, true), readUnits(4096, true), readUnits(4097, true), readUnits(4097, false), readUnits(100, false)]).toEqual([1, 1, 2, 1, 0.5]);
+    expect([
+      readUnits(100, true),
+      readUnits(4096, true),
+      readUnits(4097, true),
+      readUnits(4097, false),
+      readUnits(100, false),
+    ]).toEqual([1, 1, 2, 1, 0.5]);
   });
 
   it('bills SQS per 64 KB chunk of a request', () => {
-    expect([sqsBilledRequests(10), sqsBilledRequests(65_536), sqsBilledRequests(65_537), sqsBilledRequests(256 * 1024)]).toEqual([1, 1, 2, 4]);
+    expect([
+      sqsBilledRequests(10),
+      sqsBilledRequests(65_536),
+      sqsBilledRequests(65_537),
+      sqsBilledRequests(256 * 1024),
+    ]).toEqual([1, 1, 2, 4]);
   });
 
   it('sizes an item as names plus values, marshalled or not', () => {
@@ -62,13 +83,25 @@ describe('the monthly bill', () => {
       c.dynamo.writeUnits = 2_000;
       c.s3.getClass = 10;
     }),
-    api: { pupil_view: { requests: 10, counts: counts((c) => { c.dynamo.readUnits = 30; c.api.requests = 10; }) } },
+    api: {
+      pupil_view: {
+        requests: 10,
+        counts: counts((c) => {
+          c.dynamo.readUnits = 30;
+          c.api.requests = 10;
+        }),
+      },
+    },
     storage: { dynamoBytes: 1024 ** 3, dynamoItems: 1, s3BytesByBucket: { returns: 1024 ** 3 } },
     buckets: { returns: 'returns', registers: 'registers', ingestQueue: 'ingest.fifo', rollupQueue: 'rollup.fifo' },
   };
   // 20 school days a month; 230,000 pupils (×230) and 600 schools (×60); 100 pupil views a school day.
   const bill = monthlyBill(measured, {
-    ...DEFAULT_ASSUMPTIONS, schoolDaysPerYear: 240, averageDaysOfMarks: 5, apiRequestsPerSchoolDay: { pupil_view: 100 }, sqsIdlePollsPerMonth: 1_000_000,
+    ...DEFAULT_ASSUMPTIONS,
+    schoolDaysPerYear: 240,
+    averageDaysOfMarks: 5,
+    apiRequestsPerSchoolDay: { pupil_view: 100 },
+    sqsIdlePollsPerMonth: 1_000_000,
   });
   const line = (name: string) => bill.lines.find((l) => l.line.startsWith(name))!;
 
@@ -101,13 +134,18 @@ describe('the monthly bill', () => {
     expect(line('DynamoDB storage').total).toBeCloseTo(230 * 0.29, 9);
     expect(line('S3 storage').quantity).toBeCloseTo(230, 9); // 1 GiB per 1,000 pupils × 5 days, at 230,000 pupils × 5 days
     expect(bill.dominant).toBe('DynamoDB storage');
-    expect(bill.total).toBeCloseTo(bill.lines.reduce((s, x) => s + x.total, 0), 9);
+    expect(bill.total).toBeCloseTo(
+      bill.lines.reduce((s, x) => s + x.total, 0),
+      9,
+    );
   });
 });
 
 describe('the memory sizes the bill uses', () => {
   it('are those configured in lib/', () => {
-    const lib = ['api', 'ingest-pipeline', 'schedules'].map((f) => readFileSync(new URL(`../../../lib/${f}.ts`, import.meta.url), 'utf8')).join('\n');
+    const lib = ['api', 'ingest-pipeline', 'schedules']
+      .map((f) => readFileSync(new URL(`../../../lib/${f}.ts`, import.meta.url), 'utf8'))
+      .join('\n');
     for (const [name, mb] of Object.entries(LAMBDA_MEMORY_MB)) {
       const m = new RegExp(`name: '${name}',[\\s\\S]*?memorySize: (\\d+)`).exec(lib);
       expect(Number(m?.[1]), name).toBe(mb);

@@ -1,24 +1,60 @@
 /** The bench's scaling table (bench/scaling.ts) and progress lines (bench/progress.ts): arithmetic and formatting. */
 import { describe, expect, it } from 'vitest';
-import { parseScalingSizes, pupilsForSize, scalingCells, scalingRow, scalingSummary, scalingTable, SCALING_HEADER, type ScalingRow } from '../../../bench/scaling.js';
+import {
+  parseScalingSizes,
+  pupilsForSize,
+  scalingCells,
+  scalingRow,
+  scalingSummary,
+  scalingTable,
+  SCALING_HEADER,
+  type ScalingRow,
+} from '../../../bench/scaling.js';
 import { duration, phaseProgress, progressText } from '../../../bench/progress.js';
 
 /** A size's results as serviceSections writes them (only what the table reads). */
 function results(laDaySeconds: number, p95 = 20) {
-  const level = (concurrency: number, ms: number) => ({ concurrency, p50: ms / 2, p95: ms, p99: ms * 2, count: 300, errors: 0, throughput: 100 });
+  const level = (concurrency: number, ms: number) => ({
+    concurrency,
+    p50: ms / 2,
+    p95: ms,
+    p99: ms * 2,
+    count: 300,
+    errors: 0,
+    throughput: 100,
+  });
   return {
-    ingest: { backfill: { rowsPerSecond: 12_345 }, laDay: { seconds: laDaySeconds }, laMetricsUpdate: { seconds: 0.25 } },
-    apiLatency: { levels: Object.fromEntries(['pupil_view', 'pa_list', 'la_metrics_by_cohort', 'referral_search'].map((k) => [k, [level(1, 5), level(16, p95)]])) },
+    ingest: {
+      backfill: { rowsPerSecond: 12_345 },
+      laDay: { seconds: laDaySeconds },
+      laMetricsUpdate: { seconds: 0.25 },
+    },
+    apiLatency: {
+      levels: Object.fromEntries(
+        ['pupil_view', 'pa_list', 'la_metrics_by_cohort', 'referral_search'].map((k) => [
+          k,
+          [level(1, 5), level(16, p95)],
+        ]),
+      ),
+    },
     load: { targetRate: 200, achievedRate: 199.6, overall: { errors: 0 } },
   };
 }
 
 describe('scaling rows', () => {
-  it('takes each figure from a size\'s results, and the LA day per pupil in milliseconds', () => {
+  it("takes each figure from a size's results, and the LA day per pupil in milliseconds", () => {
     const row = scalingRow(30, 8_000, results(12));
     expect(row).toEqual({
-      schools: 30, pupils: 8_000, backfillRowsPerSecond: 12_345, laDaySeconds: 12, laDayMsPerPupil: 1.5, rollupSeconds: 0.25,
-      apiP95: { pupil_view: 20, pa_list: 20, la_metrics_by_cohort: 20 }, loadErrors: 0, loadAchievedRate: 199.6, loadTargetRate: 200,
+      schools: 30,
+      pupils: 8_000,
+      backfillRowsPerSecond: 12_345,
+      laDaySeconds: 12,
+      laDayMsPerPupil: 1.5,
+      rollupSeconds: 0.25,
+      apiP95: { pupil_view: 20, pa_list: 20, la_metrics_by_cohort: 20 },
+      loadErrors: 0,
+      loadAchievedRate: 199.6,
+      loadTargetRate: 200,
     });
   });
 
@@ -38,9 +74,10 @@ describe('scaling rows', () => {
 });
 
 describe('the per-pupil ratio', () => {
-  const row = (schools: number, pupils: number, laDaySeconds: number): ScalingRow => scalingRow(schools, pupils, results(laDaySeconds));
+  const row = (schools: number, pupils: number, laDaySeconds: number): ScalingRow =>
+    scalingRow(schools, pupils, results(laDaySeconds));
 
-  it('is the largest size\'s LA day per pupil over the smallest\'s, rows ordered by size', () => {
+  it("is the largest size's LA day per pupil over the smallest's, rows ordered by size", () => {
     // 30 schools: 12 s / 8,000 = 1.5 ms; 600 schools: 414 s / 230,000 = 1.8 ms; ratio 1.2.
     const s = scalingSummary([row(600, 230_000, 414), row(30, 8_000, 12), row(120, 46_000, 60)]);
     expect(s.rows.map((r) => r.schools)).toEqual([30, 120, 600]);
@@ -64,7 +101,19 @@ describe('the table', () => {
     const s = scalingSummary([scalingRow(30, 8_123, results(12.34, 18.26)), scalingRow(600, 231_987, results(400))]);
     const cells = scalingCells(s);
     expect(cells[0]).toEqual([...SCALING_HEADER]);
-    expect(cells[1]).toEqual(['30', '8,123', '12,345', '12.3', '1.519', '0.25', '18.3', '18.3', '18.3', '0', '200 of 200']);
+    expect(cells[1]).toEqual([
+      '30',
+      '8,123',
+      '12,345',
+      '12.3',
+      '1.519',
+      '0.25',
+      '18.3',
+      '18.3',
+      '18.3',
+      '0',
+      '200 of 200',
+    ]);
     expect(cells).toHaveLength(3);
   });
 
@@ -86,7 +135,7 @@ describe('--scaling and sizes', () => {
     for (const bad of ['30', '30,abc', '30,0', '30,1.5', '']) expect(() => parseScalingSizes(bad)).toThrow(RangeError);
   });
 
-  it('keeps the pupils per school of the bench\'s LA', () => {
+  it("keeps the pupils per school of the bench's LA", () => {
     expect(pupilsForSize(30, { schools: 600, pupils: 230_000 })).toBe(11_500);
     expect(pupilsForSize(600, { schools: 600, pupils: 230_000 })).toBe(230_000);
   });
@@ -94,8 +143,12 @@ describe('--scaling and sizes', () => {
 
 describe('progress lines', () => {
   it('say done of total, the rate and the time left at that rate', () => {
-    expect(progressText('back-fill applied', { done: 150, total: 600, elapsedSeconds: 60, unit: 'files' })).toBe('back-fill applied: 150/600 files (25%), 2.5 files/s, ~3 min 00 s left');
-    expect(progressText('generating', { done: 190, total: 190, elapsedSeconds: 95, unit: 'days' })).toBe('generating: 190/190 days (100%), 2.0 days/s, done');
+    expect(progressText('back-fill applied', { done: 150, total: 600, elapsedSeconds: 60, unit: 'files' })).toBe(
+      'back-fill applied: 150/600 files (25%), 2.5 files/s, ~3 min 00 s left',
+    );
+    expect(progressText('generating', { done: 190, total: 190, elapsedSeconds: 95, unit: 'days' })).toBe(
+      'generating: 190/190 days (100%), 2.0 days/s, done',
+    );
     expect(progressText('x', { done: 0, total: 10, elapsedSeconds: 5, unit: 'files' })).toMatch(/~\? left$/);
     expect([duration(42), duration(3 * 3600 + 5 * 60)]).toEqual(['42 s', '3 h 05 min']);
   });

@@ -72,7 +72,16 @@ describe('DfE code categories (docs/design.md §2.1)', () => {
 describe('stored mark characters', () => {
   it('stores each two-character code as its own single character', () => {
     expect(MARK_CHAR).toMatchObject({
-      C1: '1', C2: '2', J1: '3', Y1: 'a', Y2: 'b', Y3: 'c', Y4: 'd', Y5: 'e', Y6: 'f', Y7: 'g',
+      C1: '1',
+      C2: '2',
+      J1: '3',
+      Y1: 'a',
+      Y2: 'b',
+      Y3: 'c',
+      Y4: 'd',
+      Y5: 'e',
+      Y6: 'f',
+      Y7: 'g',
     });
   });
 
@@ -132,14 +141,16 @@ describe('checkMark', () => {
   });
 
   it('reads empty and "-" as not yet marked (stored "-", no code)', () => {
-    for (const raw of ['', '-', '  ', ' - ']) expect(checkMark(raw, FROM)).toEqual({ ok: true, mark: UNMARKED, code: null });
+    for (const raw of ['', '-', '  ', ' - '])
+      expect(checkMark(raw, FROM)).toEqual({ ok: true, mark: UNMARKED, code: null });
   });
 
   it('rejects an unknown code with a message naming it and what was expected', () => {
     const r = checkMark('A', FROM);
     expect(r).toEqual({
       ok: false,
-      message: "unknown attendance code 'A'; expected a DfE code such as /, \\, L, I, M, N, G or empty when not yet marked",
+      message:
+        "unknown attendance code 'A'; expected a DfE code such as /, \\, L, I, M, N, G or empty when not yet marked",
     });
   });
 

@@ -13,7 +13,13 @@ import {
   type CareEpisodeSpan,
   type Cohort,
 } from '../../../shared/domain/cohorts.js';
-import { academicYearLength, academicYearStart, dayNumber, dayOfAcademicYear, fromDayNumber } from '../../../shared/domain/dates.js';
+import {
+  academicYearLength,
+  academicYearStart,
+  dayNumber,
+  dayOfAcademicYear,
+  fromDayNumber,
+} from '../../../shared/domain/dates.js';
 import { CHARACTERISTICS, effectiveByDay, NOT_STATED, type Characteristic } from '../../../shared/domain/register.js';
 
 const YEAR = 2025;
@@ -33,7 +39,17 @@ const inCohort = (masks: Int32Array, date: string, c: Cohort) => (masks[dayOfAca
 
 describe('cohort names', () => {
   it('has every cohort of docs/design.md §2.4 with its complement, and all', () => {
-    for (const c of ['fsm', 'sen_ehcp', 'sen_support', 'sen_none', 'cin', 'cpp', 'cla', 'plac', 'social_worker'] as const) {
+    for (const c of [
+      'fsm',
+      'sen_ehcp',
+      'sen_support',
+      'sen_none',
+      'cin',
+      'cpp',
+      'cla',
+      'plac',
+      'social_worker',
+    ] as const) {
       expect(isCohort(c)).toBe(true);
       expect(complementOf(c)).toBe(`non_${c}`);
       expect(complementOf(`non_${c}` as Cohort)).toBe(c);
@@ -52,7 +68,10 @@ describe('cohort names', () => {
 
 describe('cohortMasksByDay: school statements (date-effective)', () => {
   it('puts every day in exactly one of each cohort and its complement, and in all', () => {
-    const masks = cohortMasksByDay(YEAR, stated({ fsm: { '2025-10-01': 'Y' }, sen: { '2025-09-01': 'K' }, cin: { '2025-11-01': 'Y' } }));
+    const masks = cohortMasksByDay(
+      YEAR,
+      stated({ fsm: { '2025-10-01': 'Y' }, sen: { '2025-09-01': 'K' }, cin: { '2025-11-01': 'Y' } }),
+    );
     for (let d = 0; d < 366; d++) {
       expect(masks[d] & COHORT_BIT.all).not.toBe(0);
       for (const c of COHORTS) {
@@ -141,11 +160,9 @@ describe('cohortMasksByDay: LA care episodes', () => {
   });
 
   it('puts a pupil in a care cohort when either the LA episode or the school flag covers the date', () => {
-    const masks = cohortMasksByDay(
-      YEAR,
-      stated({ cla: { '2025-09-01': 'Y', '2025-10-01': 'N' } }),
-      [{ cohort: 'cla', start: '2025-12-01', end: '2025-12-31' }],
-    );
+    const masks = cohortMasksByDay(YEAR, stated({ cla: { '2025-09-01': 'Y', '2025-10-01': 'N' } }), [
+      { cohort: 'cla', start: '2025-12-01', end: '2025-12-31' },
+    ]);
     expect(inCohort(masks, '2025-09-15', 'cla')).toBe(true); // school flag
     expect(inCohort(masks, '2025-11-15', 'cla')).toBe(false); // neither
     expect(inCohort(masks, '2025-12-15', 'cla')).toBe(true); // LA episode, despite the school's N
@@ -162,17 +179,35 @@ describe('cohortMasksByDay: LA care episodes', () => {
  * The definition spelled out day by day: the statement in force per characteristic (effectiveByDay,
  * "no" where nothing was ever stated or beyond the statements), or an LA episode covering the day.
  */
-function masksByDefinition(year: number, st: Record<Characteristic, string>, care: readonly CareEpisodeSpan[]): number[] {
-  const eff = Object.fromEntries(CHARACTERISTICS.map((c) => [c, effectiveByDay(st[c], 'N')])) as Record<Characteristic, string>;
+function masksByDefinition(
+  year: number,
+  st: Record<Characteristic, string>,
+  care: readonly CareEpisodeSpan[],
+): number[] {
+  const eff = Object.fromEntries(CHARACTERISTICS.map((c) => [c, effectiveByDay(st[c], 'N')])) as Record<
+    Characteristic,
+    string
+  >;
   const start = dayNumber(academicYearStart(year));
-  const inCare = (c: string, d: number) => d < academicYearLength(year) && care.some((e) => e.cohort === c && dayNumber(e.start) - start <= d && (e.end === undefined || dayNumber(e.end) - start >= d));
+  const inCare = (c: string, d: number) =>
+    d < academicYearLength(year) &&
+    care.some(
+      (e) =>
+        e.cohort === c && dayNumber(e.start) - start <= d && (e.end === undefined || dayNumber(e.end) - start >= d),
+    );
   return Array.from({ length: 366 }, (_, d) => {
     const on: Cohort[] = ['all'];
     const sen = eff.sen[d];
     const flag = (c: 'cla' | 'cin' | 'cpp' | 'plac') => eff[c][d] === 'Y' || inCare(c, d);
     const pairs: Array<[Cohort, boolean]> = [
-      ['fsm', eff.fsm[d] === 'Y'], ['sen_ehcp', sen === 'E'], ['sen_support', sen === 'K'], ['sen_none', sen !== 'E' && sen !== 'K'],
-      ['cin', flag('cin')], ['cpp', flag('cpp')], ['cla', flag('cla')], ['plac', flag('plac')],
+      ['fsm', eff.fsm[d] === 'Y'],
+      ['sen_ehcp', sen === 'E'],
+      ['sen_support', sen === 'K'],
+      ['sen_none', sen !== 'E' && sen !== 'K'],
+      ['cin', flag('cin')],
+      ['cpp', flag('cpp')],
+      ['cla', flag('cla')],
+      ['plac', flag('plac')],
       ['social_worker', flag('cin') || flag('cpp') || flag('cla')],
     ];
     for (const [c, yes] of pairs) on.push(yes ? c : complementOf(c)!);
@@ -182,19 +217,33 @@ function masksByDefinition(year: number, st: Record<Characteristic, string>, car
 
 describe('cohortMasksByDay: the definition', () => {
   it('equals the day-by-day definition for any statements and episodes, in leap and ordinary years', () => {
-    const statement = (values: string[]) => fc.array(fc.tuple(fc.integer({ min: 0, max: 365 }), fc.constantFrom(...values)), { maxLength: 6 })
-      .map((points) => {
-        const days = NOT_STATED.repeat(366).split('');
-        for (const [d, v] of points) days[d] = v;
-        return days.join('');
-      });
+    const statement = (values: string[]) =>
+      fc
+        .array(fc.tuple(fc.integer({ min: 0, max: 365 }), fc.constantFrom(...values)), { maxLength: 6 })
+        .map((points) => {
+          const days = NOT_STATED.repeat(366).split('');
+          for (const [d, v] of points) days[d] = v;
+          return days.join('');
+        });
     const date = fc.integer({ min: dayNumber('2023-06-01'), max: dayNumber('2024-09-30') }).map(fromDayNumber);
-    const episode = fc.record({ cohort: fc.constantFrom('cla', 'cin', 'cpp', 'plac' as const), start: date, end: fc.option(date, { nil: undefined }) })
+    const episode = fc
+      .record({
+        cohort: fc.constantFrom('cla', 'cin', 'cpp', 'plac' as const),
+        start: date,
+        end: fc.option(date, { nil: undefined }),
+      })
       .map((e) => (e.end !== undefined && e.end < e.start ? { ...e, end: e.start } : e));
     fc.assert(
       fc.property(
         fc.constantFrom(2023, 2024),
-        fc.record({ fsm: statement(['Y', 'N']), sen: statement(['N', 'K', 'E']), cla: statement(['Y', 'N']), plac: statement(['Y', 'N']), cin: statement(['Y', 'N']), cpp: statement(['Y', 'N']) }),
+        fc.record({
+          fsm: statement(['Y', 'N']),
+          sen: statement(['N', 'K', 'E']),
+          cla: statement(['Y', 'N']),
+          plac: statement(['Y', 'N']),
+          cin: statement(['Y', 'N']),
+          cpp: statement(['Y', 'N']),
+        }),
         fc.array(episode, { maxLength: 4 }),
         (year, st, care) => {
           expect(Array.from(cohortMasksByDay(year, st, care))).toEqual(masksByDefinition(year, st, care));
@@ -264,14 +313,15 @@ describe('compulsory school age population (aged 5–15 on 31 August before the 
     expect(inCompulsoryAgePopulation({ dob: '2009-08-31' }, 2025)).toBe(false); // 16 on 2025-08-31
   });
 
-  it('judges age on 31 August of the academic year\'s first calendar year, not on the day of a session', () => {
+  it("judges age on 31 August of the academic year's first calendar year, not on the day of a session", () => {
     // Turns 16 in October 2025: still in the 2025/26 compulsory population for the whole year.
     expect(inCompulsoryAgePopulation({ dob: '2009-10-10' }, 2025)).toBe(true);
   });
 
   it('falls back on year groups 1–11 when there is no date of birth', () => {
     for (const yg of ['1', '6', '11']) expect(inCompulsoryAgePopulation({ yearGroup: yg }, 2025)).toBe(true);
-    for (const yg of ['N1', 'N2', 'R', '12', '13', '14']) expect(inCompulsoryAgePopulation({ yearGroup: yg }, 2025)).toBe(false);
+    for (const yg of ['N1', 'N2', 'R', '12', '13', '14'])
+      expect(inCompulsoryAgePopulation({ yearGroup: yg }, 2025)).toBe(false);
     expect(inCompulsoryAgePopulation({}, 2025)).toBe(false);
   });
 

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { compulsorySchoolAge, isOfCompulsorySchoolAge, schoolLeavingDate } from '../../../shared/domain/compulsory-school-age.js';
+import {
+  compulsorySchoolAge,
+  isOfCompulsorySchoolAge,
+  schoolLeavingDate,
+} from '../../../shared/domain/compulsory-school-age.js';
 
 describe('compulsory school age starts on the prescribed day on or after the fifth birthday', () => {
   it('starts on the fifth birthday itself when it is 31 August', () => {

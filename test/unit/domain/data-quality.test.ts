@@ -34,13 +34,23 @@ function pupil(upn: string, codes: Record<string, [string, string]>): RegisterPu
   }
   const dates = Object.keys(codes).sort();
   return {
-    upn, registration: 'C', firstListed: dates[0], lastListed: dates[dates.length - 1], marks: m.join(''),
+    upn,
+    registration: 'C',
+    firstListed: dates[0],
+    lastListed: dates[dates.length - 1],
+    marks: m.join(''),
     stated: { fsm: '', sen: '', cla: '', plac: '', cin: '', cpp: '' },
   };
 }
 
 function register(...pupils: RegisterPupil[]): SchoolRegister {
-  return { urn: URN, academicYear: 2024, version: 1, appliedReturns: [], pupils: new Map(pupils.map((p) => [p.upn, p])) };
+  return {
+    urn: URN,
+    academicYear: 2024,
+    version: 1,
+    appliedReturns: [],
+    pupils: new Map(pupils.map((p) => [p.upn, p])),
+  };
 }
 
 describe('unresolved N (limit 5 school days)', () => {
@@ -78,7 +88,7 @@ describe('unresolved N (limit 5 school days)', () => {
     expect(unresolvedNSessions(sessionsCodedN(withN()), cal, '2024-09-18', 2)).toEqual([]);
   });
 
-  it('counts a school\'s unresolved sessions from its N sessions by date', () => {
+  it("counts a school's unresolved sessions from its N sessions by date", () => {
     const reg = register(
       pupil('A999400124001', { '2024-09-16': ['N', 'N'], '2024-09-23': ['N', '/'] }),
       pupil('A999400124002', { '2024-09-16': ['/', 'N'] }),

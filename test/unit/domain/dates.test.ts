@@ -29,7 +29,18 @@ describe('ISO dates', () => {
   });
 
   it('rejects impossible or differently written dates', () => {
-    for (const d of ['2025-02-29', '1900-02-29', '2025-04-31', '2025-13-01', '2025-00-10', '2025-01-00', '2025-1-5', '01/09/2025', '2025-09-01T00:00', '']) {
+    for (const d of [
+      '2025-02-29',
+      '1900-02-29',
+      '2025-04-31',
+      '2025-13-01',
+      '2025-00-10',
+      '2025-01-00',
+      '2025-1-5',
+      '01/09/2025',
+      '2025-09-01T00:00',
+      '',
+    ]) {
       expect(isIsoDate(d)).toBe(false);
     }
   });
@@ -85,7 +96,11 @@ describe('academic years (1 August – 31 July)', () => {
   });
 
   it('runs from 1 August to 31 July with a label like 2025/26', () => {
-    expect([academicYearStart(2025), academicYearEnd(2025), academicYearLabel(2025)]).toEqual(['2025-08-01', '2026-07-31', '2025/26']);
+    expect([academicYearStart(2025), academicYearEnd(2025), academicYearLabel(2025)]).toEqual([
+      '2025-08-01',
+      '2026-07-31',
+      '2025/26',
+    ]);
     expect(academicYearLabel(2099)).toBe('2099/00');
   });
 

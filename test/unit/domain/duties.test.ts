@@ -5,14 +5,26 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  isStandardTransition, noteReturn, parseDeletionGround, parseDestination, rollChanges, timelinessOf,
-  type DeletionDetails, type RollNotices,
+  isStandardTransition,
+  noteReturn,
+  parseDeletionGround,
+  parseDestination,
+  rollChanges,
+  timelinessOf,
+  type DeletionDetails,
+  type RollNotices,
 } from '../../../shared/domain/admission-register.js';
 import { assessDeletion, type CmeContext, type Listing } from '../../../shared/domain/children-missing-education.js';
 import { MARK_CHAR } from '../../../shared/domain/codes.js';
 import { addDays, isWeekend } from '../../../shared/domain/dates.js';
 import { partTimeTimetables, pastReviewLimit } from '../../../shared/domain/part-time-timetables.js';
-import { applyRows, emptyRegister, sessionDays, type RegisterRow, type SchoolRegister } from '../../../shared/domain/register.js';
+import {
+  applyRows,
+  emptyRegister,
+  sessionDays,
+  type RegisterRow,
+  type SchoolRegister,
+} from '../../../shared/domain/register.js';
 import { socialWorkerAbsences } from '../../../shared/domain/social-worker-absences.js';
 import type { Enrolment } from '../../../shared/domain/pupil-summary.js';
 import { upnFor } from '../../support/returns.js';
@@ -70,8 +82,12 @@ describe('new entries', () => {
 
   it('is on time notified on the fifth school day after admission, late on the sixth (weekends are not school days)', () => {
     // Admitted Wednesday 10 September: Thu 11, Fri 12, Mon 15, Tue 16, Wed 17 is the fifth school day.
-    expect(entryTiming('2025-09-10', '2025-09-17')).toEqual([expect.objectContaining({ upn: newcomer, schoolDaysToNotice: 5, timeliness: 'on_time' })]);
-    expect(entryTiming('2025-09-10', '2025-09-18')).toEqual([expect.objectContaining({ upn: newcomer, schoolDaysToNotice: 6, timeliness: 'late' })]);
+    expect(entryTiming('2025-09-10', '2025-09-17')).toEqual([
+      expect.objectContaining({ upn: newcomer, schoolDaysToNotice: 5, timeliness: 'on_time' }),
+    ]);
+    expect(entryTiming('2025-09-10', '2025-09-18')).toEqual([
+      expect.objectContaining({ upn: newcomer, schoolDaysToNotice: 6, timeliness: 'late' }),
+    ]);
     // Admitted Friday 5 September, notified Saturday 13th, the day after the fifth school day: still five.
     expect(entryTiming('2025-09-05', '2025-09-13')[0]).toMatchObject({ schoolDaysToNotice: 5, timeliness: 'on_time' });
   });
@@ -84,9 +100,17 @@ describe('new entries', () => {
     const reg = register([...days(first, '2025-09-03', '2025-09-10'), ...days(newcomer, '2025-09-03', '2025-09-10')]);
     const notices: RollNotices = { urn: URN, academicYear: 2025, pupils: {} };
     noteReturn(notices, reg, [], '2025-09-10');
-    expect(rollChanges({ register: reg, notices, heldFrom: '2025-09-03', schoolDays: weekdaysAfter }).entries).toEqual([]);
+    expect(rollChanges({ register: reg, notices, heldFrom: '2025-09-03', schoolDays: weekdaysAfter }).entries).toEqual(
+      [],
+    );
     const continuing = new Set([first]);
-    const entries = rollChanges({ register: reg, notices, heldFrom: '2024-09-04', continuing, schoolDays: weekdaysAfter }).entries;
+    const entries = rollChanges({
+      register: reg,
+      notices,
+      heldFrom: '2024-09-04',
+      continuing,
+      schoolDays: weekdaysAfter,
+    }).entries;
     expect(entries.map((e) => e.upn)).toEqual([newcomer]);
     expect(entries[0]).toMatchObject({ source: 'derived', timeliness: 'unknown' });
   });
@@ -98,7 +122,9 @@ describe('deletions', () => {
 
   function deletionOf(leaving: string, receivedOn: string) {
     const reg = register([...days(stays, '2025-09-01', '2025-09-30'), ...days(leaver, '2025-09-01', leaving)]);
-    const rows: DeletionDetails[] = [{ upn: leaver, date: leaving, deletionGround: 'moved_away', destination: 'unknown' }];
+    const rows: DeletionDetails[] = [
+      { upn: leaver, date: leaving, deletionGround: 'moved_away', destination: 'unknown' },
+    ];
     applyRows(reg, [{ urn: URN, upn: leaver, date: leaving, am: '/', pm: '/', leavingDate: leaving }], 'r2');
     const notices: RollNotices = { urn: URN, academicYear: 2025, pupils: {} };
     noteReturn(notices, reg, rows, receivedOn);
@@ -106,7 +132,9 @@ describe('deletions', () => {
   }
 
   it('is on time notified on the leaving date and late the day after', () => {
-    expect(deletionOf('2025-09-19', '2025-09-19')).toEqual([expect.objectContaining({ upn: leaver, ground: 'moved_away', destination: 'unknown', timeliness: 'on_time' })]);
+    expect(deletionOf('2025-09-19', '2025-09-19')).toEqual([
+      expect.objectContaining({ upn: leaver, ground: 'moved_away', destination: 'unknown', timeliness: 'on_time' }),
+    ]);
     expect(deletionOf('2025-09-19', '2025-09-20')[0].timeliness).toBe('late');
   });
 
@@ -119,7 +147,11 @@ describe('deletions', () => {
     noteReturn(notices, reg, rows, '2025-09-19');
     expect(JSON.stringify(notices)).toBe(once);
     noteReturn(notices, reg, rows, '2025-09-25');
-    expect(notices.pupils[leaver].leaving).toEqual({ date: '2025-09-19', notifiedOn: '2025-09-19', destination: '100002' });
+    expect(notices.pupils[leaver].leaving).toEqual({
+      date: '2025-09-19',
+      notifiedOn: '2025-09-19',
+      destination: '100002',
+    });
   });
 
   it('derives a deletion when the school goes on listing others but not the pupil, notified by the next return', () => {
@@ -127,23 +159,43 @@ describe('deletions', () => {
     const notices: RollNotices = { urn: URN, academicYear: 2025, pupils: {} };
     noteReturn(notices, reg, days(stays, '2025-09-08', '2025-09-12'), '2025-09-12');
     const [d] = rollChanges({ register: reg, notices, heldFrom: '2025-09-01', schoolDays: weekdaysAfter }).deletions;
-    expect(d).toMatchObject({ upn: leaver, leavingDate: '2025-09-05', source: 'derived', notifiedOn: '2025-09-12', timeliness: 'late' });
+    expect(d).toMatchObject({
+      upn: leaver,
+      leavingDate: '2025-09-05',
+      source: 'derived',
+      notifiedOn: '2025-09-12',
+      timeliness: 'late',
+    });
   });
 
-  it('keeps a leaving date in the August after the year as that year\'s deletion', () => {
-    const reg = register([...days(stays, '2026-07-13', '2026-07-22', { yearGroup: '6' }), ...days(leaver, '2026-07-13', '2026-07-22', { leavingDate: '2026-08-31', yearGroup: '4' })]);
+  it("keeps a leaving date in the August after the year as that year's deletion", () => {
+    const reg = register([
+      ...days(stays, '2026-07-13', '2026-07-22', { yearGroup: '6' }),
+      ...days(leaver, '2026-07-13', '2026-07-22', { leavingDate: '2026-08-31', yearGroup: '4' }),
+    ]);
     const notices: RollNotices = { urn: URN, academicYear: 2025, pupils: {} };
     noteReturn(notices, reg, days(leaver, '2026-07-22', '2026-07-22'), '2026-07-22');
-    expect(rollChanges({ register: reg, notices, heldFrom: '2026-07-13', schoolDays: weekdaysAfter }).deletions)
-      .toEqual([expect.objectContaining({ upn: leaver, leavingDate: '2026-08-31', standardTransition: false, timeliness: 'on_time' })]);
+    expect(
+      rollChanges({ register: reg, notices, heldFrom: '2026-07-13', schoolDays: weekdaysAfter }).deletions,
+    ).toEqual([
+      expect.objectContaining({
+        upn: leaver,
+        leavingDate: '2026-08-31',
+        standardTransition: false,
+        timeliness: 'on_time',
+      }),
+    ]);
   });
 
   it('does not derive a deletion from one day the school left the pupil off, only from two', () => {
     const notices: RollNotices = { urn: URN, academicYear: 2025, pupils: {} };
-    const derivedUntil = (othersUntil: string) => rollChanges({
-      register: register([...days(stays, '2025-09-01', othersUntil), ...days(leaver, '2025-09-01', '2025-09-05')]),
-      notices, heldFrom: '2025-09-01', schoolDays: weekdaysAfter,
-    }).deletions.map((d) => d.upn);
+    const derivedUntil = (othersUntil: string) =>
+      rollChanges({
+        register: register([...days(stays, '2025-09-01', othersUntil), ...days(leaver, '2025-09-01', '2025-09-05')]),
+        notices,
+        heldFrom: '2025-09-01',
+        schoolDays: weekdaysAfter,
+      }).deletions.map((d) => d.upn);
     // The leaver is listed to Friday 5th; the school lists others on Monday 8th (one day) or also Tuesday 9th (two).
     expect(derivedUntil('2025-09-08')).toEqual([]);
     expect(derivedUntil('2025-09-09')).toEqual([leaver]);
@@ -161,7 +213,13 @@ describe('deletions', () => {
   });
 
   it('figures timeliness as on time over on time and late, leaving exempt and unknown aside', () => {
-    const f = timelinessOf([{ timeliness: 'on_time' }, { timeliness: 'late' }, { timeliness: 'exempt' }, { timeliness: 'unknown' }, { timeliness: 'on_time' }]);
+    const f = timelinessOf([
+      { timeliness: 'on_time' },
+      { timeliness: 'late' },
+      { timeliness: 'exempt' },
+      { timeliness: 'unknown' },
+      { timeliness: 'on_time' },
+    ]);
     expect(f).toMatchObject({ total: 5, onTime: 2, late: 1, exempt: 1, unknown: 1 });
     expect(f.onTimeRate).toBeCloseTo(200 / 3, 9);
     expect(timelinessOf([{ timeliness: 'exempt' }]).onTimeRate).toBeNull();
@@ -170,8 +228,15 @@ describe('deletions', () => {
 
 describe('children missing education', () => {
   const deletion = {
-    upn: upnFor(3), urn: URN, leavingDate: '2025-09-19', source: 'stated' as const, destination: '100002',
-    dob: '2016-05-01', yearGroup: '4', standardTransition: false, timeliness: 'on_time' as const,
+    upn: upnFor(3),
+    urn: URN,
+    leavingDate: '2025-09-19',
+    source: 'stated' as const,
+    destination: '100002',
+    dob: '2016-05-01',
+    yearGroup: '4',
+    standardTransition: false,
+    timeliness: 'on_time' as const,
   };
   const ctx = (today: string): CmeContext => ({
     today,
@@ -179,31 +244,69 @@ describe('children missing education', () => {
     schoolDays: (_urn, from, to) => weekdaysAfter(from, to),
     nthSchoolDayAfter: (_urn, from, n) => weekdaysBetween(addDays(from, 1), addDays(from, 30))[n - 1],
   });
-  const at = (from: string): Listing => ({ urn: '100002', admissionDate: from, firstListed: from, lastListed: '2025-10-31' });
+  const at = (from: string): Listing => ({
+    urn: '100002',
+    admissionDate: from,
+    firstListed: from,
+    lastListed: '2025-10-31',
+  });
 
   it('waits until the tenth school day after the leaving date and flags from the eleventh', () => {
     // Leaving Friday 19 September: the tenth school day after is Friday 3 October.
-    expect(assessDeletion(deletion, [], ctx('2025-10-03'))).toMatchObject({ status: 'awaiting', flagged: false, listingDeadline: '2025-10-03' });
+    expect(assessDeletion(deletion, [], ctx('2025-10-03'))).toMatchObject({
+      status: 'awaiting',
+      flagged: false,
+      listingDeadline: '2025-10-03',
+    });
     expect(assessDeletion(deletion, [], ctx('2025-10-06'))).toMatchObject({ status: 'missing', flagged: true });
   });
 
   it('counts a listing on the tenth school day as in time and on the eleventh as late, and clears the flag either way', () => {
-    expect(assessDeletion(deletion, [at('2025-10-03')], ctx('2025-10-20'))).toMatchObject({ status: 'listed', flagged: false, schoolDaysToListing: 10, withinTenSchoolDays: true });
-    expect(assessDeletion(deletion, [at('2025-10-06')], ctx('2025-10-20'))).toMatchObject({ status: 'listed', flagged: false, schoolDaysToListing: 11, withinTenSchoolDays: false });
+    expect(assessDeletion(deletion, [at('2025-10-03')], ctx('2025-10-20'))).toMatchObject({
+      status: 'listed',
+      flagged: false,
+      schoolDaysToListing: 10,
+      withinTenSchoolDays: true,
+    });
+    expect(assessDeletion(deletion, [at('2025-10-06')], ctx('2025-10-20'))).toMatchObject({
+      status: 'listed',
+      flagged: false,
+      schoolDaysToListing: 11,
+      withinTenSchoolDays: false,
+    });
   });
 
-  it('does not count the deleting school\'s own earlier listing, but does count a re-admission there', () => {
+  it("does not count the deleting school's own earlier listing, but does count a re-admission there", () => {
     const own: Listing = { urn: URN, firstListed: '2025-09-01', lastListed: '2025-09-19', leavingDate: '2025-09-19' };
     expect(assessDeletion({ ...deletion, destination: 'unknown' }, [own], ctx('2025-09-22')).status).toBe('missing');
-    const back: Listing = { urn: URN, admissionDate: '2025-09-29', firstListed: '2025-09-01', lastListed: '2025-10-01' };
-    expect(assessDeletion({ ...deletion, destination: 'unknown' }, [back], ctx('2025-10-02'))).toMatchObject({ status: 'listed', listedBy: URN });
+    const back: Listing = {
+      urn: URN,
+      admissionDate: '2025-09-29',
+      firstListed: '2025-09-01',
+      lastListed: '2025-10-01',
+    };
+    expect(assessDeletion({ ...deletion, destination: 'unknown' }, [back], ctx('2025-10-02'))).toMatchObject({
+      status: 'listed',
+      listedBy: URN,
+    });
   });
 
   it('flags an unknown destination at once, never a child below compulsory school age, and flags an unknown age in Years 1–11 saying so', () => {
-    expect(assessDeletion({ ...deletion, destination: 'unknown' }, [], ctx('2025-09-20'))).toMatchObject({ status: 'missing', flagged: true, ageUnknown: false });
-    expect(assessDeletion({ ...deletion, destination: 'unknown', dob: '2021-05-01', yearGroup: 'R' }, [], ctx('2025-09-20')).status).toBe('not_compulsory_school_age');
-    expect(assessDeletion({ ...deletion, destination: 'unknown', dob: undefined }, [], ctx('2025-09-20'))).toMatchObject({ status: 'missing', ageUnknown: true });
-    expect(assessDeletion({ ...deletion, destination: '300001' }, [], ctx('2025-12-20')).status).toBe('confirm_with_other_la');
+    expect(assessDeletion({ ...deletion, destination: 'unknown' }, [], ctx('2025-09-20'))).toMatchObject({
+      status: 'missing',
+      flagged: true,
+      ageUnknown: false,
+    });
+    expect(
+      assessDeletion({ ...deletion, destination: 'unknown', dob: '2021-05-01', yearGroup: 'R' }, [], ctx('2025-09-20'))
+        .status,
+    ).toBe('not_compulsory_school_age');
+    expect(
+      assessDeletion({ ...deletion, destination: 'unknown', dob: undefined }, [], ctx('2025-09-20')),
+    ).toMatchObject({ status: 'missing', ageUnknown: true });
+    expect(assessDeletion({ ...deletion, destination: '300001' }, [], ctx('2025-12-20')).status).toBe(
+      'confirm_with_other_la',
+    );
   });
 });
 
@@ -219,7 +322,9 @@ describe('part-time timetables', () => {
     // 13 Oct – 7 Nov with a half term 27–31 Oct: four school weeks with C2 afternoons, then on.
     const rows = [
       ...days(other, '2025-10-13', '2025-11-21').filter((r) => r.date < '2025-10-27' || r.date > '2025-10-31'),
-      ...days(c2, '2025-10-13', '2025-11-21', { pm: MARK_CHAR.C2 }).filter((r) => (r.date < '2025-10-27' || r.date > '2025-10-31') && r.date <= '2025-11-14'),
+      ...days(c2, '2025-10-13', '2025-11-21', { pm: MARK_CHAR.C2 }).filter(
+        (r) => (r.date < '2025-10-27' || r.date > '2025-10-31') && r.date <= '2025-11-14',
+      ),
     ];
     const t = timetableOf(rows)!;
     expect(t).toMatchObject({ start: '2025-10-13', latest: '2025-11-14', weeks: 4, c2Sessions: 20, current: true });
@@ -227,8 +332,14 @@ describe('part-time timetables', () => {
   });
 
   it('is past a limit of six at six weeks and a day, not at exactly six', () => {
-    const six = timetableOf([...days(other, '2025-09-08', '2025-10-24'), ...days(c2, '2025-09-08', '2025-10-17', { pm: MARK_CHAR.C2 })])!;
-    const sixAndADay = timetableOf([...days(other, '2025-09-08', '2025-10-24'), ...days(c2, '2025-09-08', '2025-10-20', { pm: MARK_CHAR.C2 })])!;
+    const six = timetableOf([
+      ...days(other, '2025-09-08', '2025-10-24'),
+      ...days(c2, '2025-09-08', '2025-10-17', { pm: MARK_CHAR.C2 }),
+    ])!;
+    const sixAndADay = timetableOf([
+      ...days(other, '2025-09-08', '2025-10-24'),
+      ...days(c2, '2025-09-08', '2025-10-20', { pm: MARK_CHAR.C2 }),
+    ])!;
     expect(six.weeks).toBe(6);
     expect(pastReviewLimit(six, 6)).toBe(false);
     expect(sixAndADay.weeks).toBe(7);
@@ -257,18 +368,41 @@ describe('social-worker absences', () => {
     const o = upnFor(6);
     const l = upnFor(7);
     const children = [
-      { upn: o, enrolments: [enrolment(o, [{ urn: URN, upn: o, date: DAY, am: 'O', pm: '/' }])], care: [{ cohort: 'cin' as const, start: '2025-09-01' }] },
-      { upn: l, enrolments: [enrolment(l, [{ urn: URN, upn: l, date: DAY, am: 'L', pm: '/' }])], care: [{ cohort: 'cin' as const, start: '2025-09-01' }] },
+      {
+        upn: o,
+        enrolments: [enrolment(o, [{ urn: URN, upn: o, date: DAY, am: 'O', pm: '/' }])],
+        care: [{ cohort: 'cin' as const, start: '2025-09-01' }],
+      },
+      {
+        upn: l,
+        enrolments: [enrolment(l, [{ urn: URN, upn: l, date: DAY, am: 'L', pm: '/' }])],
+        care: [{ cohort: 'cin' as const, start: '2025-09-01' }],
+      },
     ];
     expect(socialWorkerAbsences(DAY, children)).toEqual([
-      { alertKey: `${DAY}#AM#${o}#${URN}`, upn: o, urn: URN, date: DAY, session: 'AM', code: 'O', reason: 'unauthorised_no_reason', cohorts: ['cin'] },
+      {
+        alertKey: `${DAY}#AM#${o}#${URN}`,
+        upn: o,
+        urn: URN,
+        date: DAY,
+        session: 'AM',
+        code: 'O',
+        reason: 'unauthorised_no_reason',
+        cohorts: ['cin'],
+      },
     ]);
   });
 
   it('counts only the days the child is in need or on a plan (an episode starting the next day does not)', () => {
     const o = upnFor(8);
-    const child = { upn: o, enrolments: [enrolment(o, [{ urn: URN, upn: o, date: DAY, am: 'O', pm: 'O' }])], care: [{ cohort: 'cpp' as const, start: addDays(DAY, 1) }] };
+    const child = {
+      upn: o,
+      enrolments: [enrolment(o, [{ urn: URN, upn: o, date: DAY, am: 'O', pm: 'O' }])],
+      care: [{ cohort: 'cpp' as const, start: addDays(DAY, 1) }],
+    };
     expect(socialWorkerAbsences(DAY, [child])).toEqual([]);
-    expect(socialWorkerAbsences(DAY, [{ ...child, care: [{ cohort: 'cla' as const, start: '2025-09-01' }] }])).toEqual([]);
+    expect(socialWorkerAbsences(DAY, [{ ...child, care: [{ cohort: 'cla' as const, start: '2025-09-01' }] }])).toEqual(
+      [],
+    );
   });
 });

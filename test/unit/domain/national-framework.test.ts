@@ -33,7 +33,10 @@ const B = school('100002');
 const LONG_TERM = school('100009', [['2024-09-02', '2024-12-20']]);
 
 function timelineOf(rolls: OnRoll[], schools: HandSchool[] = [A, B, LONG_TERM]) {
-  return pupilTimeline(rolls.flatMap((r) => r.enrolments()), sessionDaysOf(...schools));
+  return pupilTimeline(
+    rolls.flatMap((r) => r.enrolments()),
+    sessionDaysOf(...schools),
+  );
 }
 
 function flagsOf(rolls: OnRoll[], year = 2024, settings = DEFAULT_LA_SETTINGS, schools?: HandSchool[]): PupilFlag[] {
@@ -74,8 +77,12 @@ describe('penalty-notice threshold (10 sessions of G/O/U in a rolling 10 school 
 
   it('counts any mix of G, O and U, not necessarily consecutive', () => {
     const pupil = onRoll(A)
-      .code('2024-09-16', 'G', 'AM').code('2024-09-17', 'O', 'PM').code('2024-09-24', 'O', 'both')
-      .code('2024-10-01', 'U', 'AM').codes(['2024-10-08', '2024-10-09'], 'G', 'both').code('2024-10-10', 'O', 'AM');
+      .code('2024-09-16', 'G', 'AM')
+      .code('2024-09-17', 'O', 'PM')
+      .code('2024-09-24', 'O', 'both')
+      .code('2024-10-01', 'U', 'AM')
+      .codes(['2024-10-08', '2024-10-09'], 'G', 'both')
+      .code('2024-10-10', 'O', 'AM');
     const d = flag(flagsOf([pupil]), 'penalty_notice_threshold')?.detail as unknown as PenaltyNoticeFinding;
     expect(d.metOn).toBe('2024-10-10');
     expect(d.window.sessions.map((s) => s.code)).toEqual(['G', 'O', 'O', 'O', 'U', 'G', 'G', 'G', 'G', 'O']);
@@ -83,13 +90,23 @@ describe('penalty-notice threshold (10 sessions of G/O/U in a rolling 10 school 
   });
 
   it('counts U (late after registers closed) and not L (late before registers closed)', () => {
-    expect(flag(flagsOf([onRoll(A).sessions('2024-09-16', 10, 'U')]), 'penalty_notice_threshold')?.since).toBe('2024-09-20');
+    expect(flag(flagsOf([onRoll(A).sessions('2024-09-16', 10, 'U')]), 'penalty_notice_threshold')?.since).toBe(
+      '2024-09-20',
+    );
     expect(flag(flagsOf([onRoll(A).sessions('2024-09-16', 10, 'L')]), 'penalty_notice_threshold')).toBeUndefined();
-    expect(flag(flagsOf([onRoll(A).sessions('2024-09-16', 9, 'L').code('2024-09-20', 'U', 'PM')]), 'penalty_notice_threshold')).toBeUndefined();
+    expect(
+      flag(
+        flagsOf([onRoll(A).sessions('2024-09-16', 9, 'L').code('2024-09-20', 'U', 'PM')]),
+        'penalty_notice_threshold',
+      ),
+    ).toBeUndefined();
   });
 
   it('does not count authorised absence or not-possible sessions', () => {
-    const pupil = onRoll(A).sessions('2024-09-16', 4, 'I').sessions('2024-09-18', 2, 'D').sessions('2024-09-19', 4, 'M');
+    const pupil = onRoll(A)
+      .sessions('2024-09-16', 4, 'I')
+      .sessions('2024-09-18', 2, 'D')
+      .sessions('2024-09-19', 4, 'M');
     expect(penaltyNoticeThreshold(timelineOf([pupil]), DEFAULT_LA_SETTINGS, 2024)).toBeNull();
   });
 
@@ -98,7 +115,12 @@ describe('penalty-notice threshold (10 sessions of G/O/U in a rolling 10 school 
     const pupil = onRoll(LONG_TERM).codes(dates, 'G', 'AM');
     const d = penaltyNoticeThreshold(timelineOf([pupil]), DEFAULT_LA_SETTINGS, 2024);
     expect(d?.metOn).toBe(dates[9]);
-    expect(d?.window).toMatchObject({ firstWeek: '2024-09-02', lastWeek: '2024-11-04', schoolWeeks: 10, sessionCount: 10 });
+    expect(d?.window).toMatchObject({
+      firstWeek: '2024-09-02',
+      lastWeek: '2024-11-04',
+      schoolWeeks: 10,
+      sessionCount: 10,
+    });
   });
 
   it('is not met by 10 sessions spread over 11 school weeks', () => {
@@ -113,7 +135,12 @@ describe('penalty-notice threshold (10 sessions of G/O/U in a rolling 10 school 
     const dates = firstDaysOfWeeks(A, range(0, 9));
     expect(dates[9]).toBe('2024-11-11');
     const d = penaltyNoticeThreshold(timelineOf([onRoll(A).codes(dates, 'O', 'PM')]), DEFAULT_LA_SETTINGS, 2024);
-    expect(d?.window).toMatchObject({ firstWeek: '2024-09-02', lastWeek: '2024-11-11', schoolWeeks: 10, sessionCount: 10 });
+    expect(d?.window).toMatchObject({
+      firstWeek: '2024-09-02',
+      lastWeek: '2024-11-11',
+      schoolWeeks: 10,
+      sessionCount: 10,
+    });
     // The same dates at a school open in the half-term week span 11 school weeks.
     const sameDates = onRoll(LONG_TERM).codes(dates, 'O', 'PM');
     expect(penaltyNoticeThreshold(timelineOf([sameDates]), DEFAULT_LA_SETTINGS, 2024)).toBeNull();
@@ -129,7 +156,12 @@ describe('penalty-notice threshold (10 sessions of G/O/U in a rolling 10 school 
     const f = flag(flagsOf([pupil], 2025), 'penalty_notice_threshold');
     expect(f?.since).toBe('2025-09-29');
     const d = f?.detail as unknown as PenaltyNoticeFinding;
-    expect(d.window).toMatchObject({ firstWeek: '2025-06-23', lastWeek: '2025-09-29', schoolWeeks: 10, sessionCount: 10 });
+    expect(d.window).toMatchObject({
+      firstWeek: '2025-06-23',
+      lastWeek: '2025-09-29',
+      schoolWeeks: 10,
+      sessionCount: 10,
+    });
     expect(d.window.sessions.slice(4, 6).map((s) => s.date)).toEqual(['2025-07-21', '2025-09-03']);
   });
 
@@ -148,7 +180,12 @@ describe('penalty-notice threshold (10 sessions of G/O/U in a rolling 10 school 
     // met this year, until the window ending 20 Oct), but no longer currently met.
     const later = onRoll(A, { to: '2025-11-28' }).sessions('2025-07-14', 10, 'O');
     const d2025 = flag(flagsOf([later], 2025), 'penalty_notice_threshold')?.detail as unknown as PenaltyNoticeFinding;
-    expect(d2025).toMatchObject({ metOn: '2025-07-18', lastMetWeek: '2025-10-20', currentlyMet: false, currentWindow: { sessionCount: 0 } });
+    expect(d2025).toMatchObject({
+      metOn: '2025-07-18',
+      lastMetWeek: '2025-10-20',
+      currentlyMet: false,
+      currentWindow: { sessionCount: 0 },
+    });
 
     // Sessions in mid-May leave the window (10 school weeks) before the summer holiday ends.
     const may = onRoll(A).sessions('2025-05-12', 10, 'O');
@@ -159,16 +196,32 @@ describe('penalty-notice threshold (10 sessions of G/O/U in a rolling 10 school 
   it('counts a pupil who moves school mid-window across both schools, skipping weeks on roll at neither', () => {
     // At A until Fri 4 Oct (school weeks 2 Sep – 30 Sep); at B from Mon 21 Oct. A and B both hold
     // sessions on 7–18 Oct, but the pupil is on roll at neither, so those weeks are not school weeks.
-    const atA = onRoll(A, { to: '2024-10-04', leavingDate: '2024-10-04' }).codes(firstDaysOfWeeks(A, range(0, 4)), 'G', 'AM');
-    const atB = onRoll(B, { from: '2024-10-21', admissionDate: '2024-10-21' })
-      .codes(['2024-10-21', '2024-11-04', '2024-11-11', '2024-11-18', '2024-11-25'], 'O', 'AM');
+    const atA = onRoll(A, { to: '2024-10-04', leavingDate: '2024-10-04' }).codes(
+      firstDaysOfWeeks(A, range(0, 4)),
+      'G',
+      'AM',
+    );
+    const atB = onRoll(B, { from: '2024-10-21', admissionDate: '2024-10-21' }).codes(
+      ['2024-10-21', '2024-11-04', '2024-11-11', '2024-11-18', '2024-11-25'],
+      'O',
+      'AM',
+    );
     const d = penaltyNoticeThreshold(timelineOf([atA, atB]), DEFAULT_LA_SETTINGS, 2024);
     expect(d?.metOn).toBe('2024-11-25');
-    expect(d?.window).toMatchObject({ firstWeek: '2024-09-02', lastWeek: '2024-11-25', schoolWeeks: 10, sessionCount: 10 });
+    expect(d?.window).toMatchObject({
+      firstWeek: '2024-09-02',
+      lastWeek: '2024-11-25',
+      schoolWeeks: 10,
+      sessionCount: 10,
+    });
     expect(new Set(d?.window.sessions.map((s) => s.urn))).toEqual(new Set([A.urn, B.urn]));
 
     // Still on roll at A until 18 Oct: two more school weeks, so the 10 sessions span 12 school weeks.
-    const stayed = onRoll(A, { to: '2024-10-18', leavingDate: '2024-10-18' }).codes(firstDaysOfWeeks(A, range(0, 4)), 'G', 'AM');
+    const stayed = onRoll(A, { to: '2024-10-18', leavingDate: '2024-10-18' }).codes(
+      firstDaysOfWeeks(A, range(0, 4)),
+      'G',
+      'AM',
+    );
     expect(penaltyNoticeThreshold(timelineOf([stayed, atB]), DEFAULT_LA_SETTINGS, 2024)).toBeNull();
   });
 
@@ -202,12 +255,19 @@ describe('penalty-notice threshold (10 sessions of G/O/U in a rolling 10 school 
 
   it('uses the LA-configured code set, session count and window', () => {
     const pupil = onRoll(A).sessions('2024-09-16', 6, 'G').sessions('2024-09-19', 4, 'O');
-    expect(flag(flagsOf([pupil], 2024, { ...DEFAULT_LA_SETTINGS, penaltyNoticeCodes: ['G'] }), 'penalty_notice_threshold')).toBeUndefined();
-    const six = flag(flagsOf([pupil], 2024, { ...DEFAULT_LA_SETTINGS, penaltyNoticeCodes: ['G'], penaltyNoticeSessions: 6 }), 'penalty_notice_threshold');
+    expect(
+      flag(flagsOf([pupil], 2024, { ...DEFAULT_LA_SETTINGS, penaltyNoticeCodes: ['G'] }), 'penalty_notice_threshold'),
+    ).toBeUndefined();
+    const six = flag(
+      flagsOf([pupil], 2024, { ...DEFAULT_LA_SETTINGS, penaltyNoticeCodes: ['G'], penaltyNoticeSessions: 6 }),
+      'penalty_notice_threshold',
+    );
     expect(six?.since).toBe('2024-09-18');
     // A window of 1 school week: 10 sessions in one week meet it, 10 over two weeks do not.
     const twoWeeks = onRoll(A).sessions('2024-09-20', 10, 'G'); // Fri 20 Sep, then 23–26 Sep
-    expect(flag(flagsOf([twoWeeks], 2024, { ...DEFAULT_LA_SETTINGS, penaltyNoticeWeeks: 1 }), 'penalty_notice_threshold')).toBeUndefined();
+    expect(
+      flag(flagsOf([twoWeeks], 2024, { ...DEFAULT_LA_SETTINGS, penaltyNoticeWeeks: 1 }), 'penalty_notice_threshold'),
+    ).toBeUndefined();
   });
 
   it('reports separate episodes, the peak and the last week met in the year', () => {
@@ -225,7 +285,9 @@ describe('penalty-notice threshold (10 sessions of G/O/U in a rolling 10 school 
 
 describe('rolling window counts (shared with the near-threshold detector)', () => {
   it('gives sessions per school week and per window of 10 school weeks, skipping holiday weeks', () => {
-    const pupil = onRoll(A).codes(['2024-10-21', '2024-10-22'], 'G', 'both').codes(['2024-11-04', '2024-11-05'], 'O', 'AM');
+    const pupil = onRoll(A)
+      .codes(['2024-10-21', '2024-10-22'], 'G', 'both')
+      .codes(['2024-11-04', '2024-11-05'], 'O', 'AM');
     const counts = penaltyNoticeWindowCounts(pupil.enrolments(), sessionDaysOf(A));
     const week = (monday: string) => Array.from(counts.weeks).map(fromDayNumber).indexOf(monday);
     expect(week('2024-10-28')).toBe(-1); // half term is not a school week
@@ -241,7 +303,11 @@ describe('rolling window counts (shared with the near-threshold detector)', () =
   });
 
   it('peaks at 9 for a pupil just under the threshold', () => {
-    const counts = rollingWindowCounts(timelineOf([onRoll(A).sessions('2024-09-16', 9, 'O')]), ['G', 'N', 'O', 'U'], 10);
+    const counts = rollingWindowCounts(
+      timelineOf([onRoll(A).sessions('2024-09-16', 9, 'O')]),
+      ['G', 'N', 'O', 'U'],
+      10,
+    );
     expect(counts.peak).toBe(9);
     expect(fromDayNumber(counts.weeks[counts.peakWeek])).toBe('2024-09-16');
   });
@@ -266,8 +332,17 @@ describe('continuous unauthorised absence (10 and 20 school days)', () => {
     const f = flag(flagsOf([onRoll(A).sessions('2024-09-16', 20, 'N')]), 'ten_day_unauthorised');
     expect(f?.since).toBe('2024-09-27');
     expect(runOf(f)).toEqual({
-      firstDate: '2024-09-16', firstSession: 'AM', lastDate: '2024-09-27', lastSession: 'PM', sessionCount: 20,
-      tenDaysOn: '2024-09-27', twentyDaysOn: null, ongoing: false, missingEducationRisk: true, codes: { N: 20 }, urns: [A.urn],
+      firstDate: '2024-09-16',
+      firstSession: 'AM',
+      lastDate: '2024-09-27',
+      lastSession: 'PM',
+      sessionCount: 20,
+      tenDaysOn: '2024-09-27',
+      twentyDaysOn: null,
+      ongoing: false,
+      missingEducationRisk: true,
+      codes: { N: 20 },
+      urns: [A.urn],
     });
     expect(f?.detail.missingEducationRisk).toBe(true);
   });
@@ -289,19 +364,37 @@ describe('continuous unauthorised absence (10 and 20 school days)', () => {
     // 10 G sessions 21–25 Oct, half term, then D, X, Q, Y1, Z, #, unmarked and no row on 4–7 Nov, then 10 G.
     const pupil = onRoll(A)
       .sessions('2024-10-21', 10, 'G')
-      .code('2024-11-04', 'D', 'AM').code('2024-11-04', 'X', 'PM').code('2024-11-05', 'Q', 'AM').code('2024-11-05', 'Y1', 'PM')
-      .code('2024-11-06', 'Z', 'AM').code('2024-11-06', '#', 'PM').code('2024-11-07', '-', 'both').code('2024-11-08', '.', 'both')
+      .code('2024-11-04', 'D', 'AM')
+      .code('2024-11-04', 'X', 'PM')
+      .code('2024-11-05', 'Q', 'AM')
+      .code('2024-11-05', 'Y1', 'PM')
+      .code('2024-11-06', 'Z', 'AM')
+      .code('2024-11-06', '#', 'PM')
+      .code('2024-11-07', '-', 'both')
+      .code('2024-11-08', '.', 'both')
       .sessions('2024-11-11', 10, 'G');
     const f = flag(flagsOf([pupil]), 'ten_day_unauthorised');
     expect(f?.since).toBe('2024-11-15');
-    expect(runOf(f)).toMatchObject({ firstDate: '2024-10-21', lastDate: '2024-11-15', sessionCount: 20, missingEducationRisk: false, codes: { G: 20 } });
+    expect(runOf(f)).toMatchObject({
+      firstDate: '2024-10-21',
+      lastDate: '2024-11-15',
+      sessionCount: 20,
+      missingEducationRisk: false,
+      codes: { G: 20 },
+    });
   });
 
-  it('runs across the pupil\'s schools in date order', () => {
+  it("runs across the pupil's schools in date order", () => {
     const atA = onRoll(A, { to: '2024-10-04', leavingDate: '2024-10-04' }).sessions('2024-09-30', 10, 'N');
     const atB = onRoll(B, { from: '2024-10-07', admissionDate: '2024-10-07' }).sessions('2024-10-07', 10, 'O');
     const f = flag(flagsOf([atA, atB]), 'ten_day_unauthorised');
-    expect(runOf(f)).toMatchObject({ firstDate: '2024-09-30', lastDate: '2024-10-11', sessionCount: 20, urns: [A.urn, B.urn], codes: { N: 10, O: 10 } });
+    expect(runOf(f)).toMatchObject({
+      firstDate: '2024-09-30',
+      lastDate: '2024-10-11',
+      sessionCount: 20,
+      urns: [A.urn, B.urn],
+      codes: { N: 10, O: 10 },
+    });
   });
 
   it('reports a run that continues to the latest marked session as ongoing', () => {
@@ -332,7 +425,11 @@ describe('continuous unauthorised absence (10 and 20 school days)', () => {
     const flags = flagsOf([onRoll(A).sessions('2024-09-16', 40, 'N')]);
     expect(flag(flags, 'twenty_day_unauthorised')?.since).toBe('2024-10-11');
     expect(flag(flags, 'ten_day_unauthorised')?.since).toBe('2024-09-27');
-    expect(runOf(flag(flags, 'twenty_day_unauthorised'))).toMatchObject({ sessionCount: 40, tenDaysOn: '2024-09-27', twentyDaysOn: '2024-10-11' });
+    expect(runOf(flag(flags, 'twenty_day_unauthorised'))).toMatchObject({
+      sessionCount: 40,
+      tenDaysOn: '2024-09-27',
+      twentyDaysOn: '2024-10-11',
+    });
   });
 
   it('clears when a code in the run is corrected to an authorised absence', () => {
@@ -347,14 +444,31 @@ describe('illness (30 sessions coded I in the academic year)', () => {
     expect(flag(flagsOf([onRoll(A).sessions('2024-09-16', 29, 'I')]), 'illness_15_days')).toBeUndefined();
     const f = flag(flagsOf([onRoll(A).sessions('2024-09-16', 30, 'I')]), 'illness_15_days');
     expect(f?.since).toBe('2024-10-04');
-    expect(f?.detail).toMatchObject({ sessionCount: 30, sessionsThreshold: 30, firstDate: '2024-09-16', lastDate: '2024-10-04' });
+    expect(f?.detail).toMatchObject({
+      sessionCount: 30,
+      sessionsThreshold: 30,
+      firstDate: '2024-09-16',
+      lastDate: '2024-10-04',
+    });
   });
 
   it('counts cumulative sessions across terms and schools in the year', () => {
-    const atA = onRoll(A, { to: '2024-12-20', leavingDate: '2024-12-20' }).codes(firstDaysOfWeeks(A, range(0, 14)), 'I', 'AM');
-    const atB = onRoll(B, { from: '2025-01-06', admissionDate: '2025-01-06' }).codes(firstDaysOfWeeks(B, range(15, 29)), 'I', 'PM');
+    const atA = onRoll(A, { to: '2024-12-20', leavingDate: '2024-12-20' }).codes(
+      firstDaysOfWeeks(A, range(0, 14)),
+      'I',
+      'AM',
+    );
+    const atB = onRoll(B, { from: '2025-01-06', admissionDate: '2025-01-06' }).codes(
+      firstDaysOfWeeks(B, range(15, 29)),
+      'I',
+      'PM',
+    );
     const t = timelineOf([atA, atB]);
-    expect(illnessThreshold(t, 2024)).toMatchObject({ sessionCount: 30, metOn: daysOfSchoolWeek(B, 29)[0], urns: [A.urn, B.urn] });
+    expect(illnessThreshold(t, 2024)).toMatchObject({
+      sessionCount: 30,
+      metOn: daysOfSchoolWeek(B, 29)[0],
+      urns: [A.urn, B.urn],
+    });
   });
 
   it('does not carry illness over from the previous academic year', () => {
@@ -367,13 +481,24 @@ describe('illness (30 sessions coded I in the academic year)', () => {
 
 describe('notice to improve (15 school days)', () => {
   const evaluate = (pupil: OnRoll, start: string, schools: HandSchool[] = [A], periodDays?: number) =>
-    noticeToImprove({ start, periodDays, enrolments: pupil.enrolments(), sessionDays: sessionDaysOf(...schools), bankHolidays: BANK_HOLIDAYS });
+    noticeToImprove({
+      start,
+      periodDays,
+      enrolments: pupil.enrolments(),
+      sessionDays: sessionDaysOf(...schools),
+      bankHolidays: BANK_HOLIDAYS,
+    });
 
   it('is met when the whole period is marked without unauthorised absence', () => {
     const r = evaluate(onRoll(A).code('2024-11-01', 'N').code('2024-11-11', 'I', 'AM'), '2024-11-04');
     expect(r.status).toBe('met');
     expect(r.schoolDays).toHaveLength(15);
-    expect(r).toMatchObject({ firstDay: '2024-11-04', lastDay: '2024-11-22', projectedFrom: null, unauthorisedSessions: [] });
+    expect(r).toMatchObject({
+      firstDay: '2024-11-04',
+      lastDay: '2024-11-22',
+      projectedFrom: null,
+      unauthorisedSessions: [],
+    });
   });
 
   it('counts only school days: a half term inside the period lengthens it', () => {
@@ -394,7 +519,18 @@ describe('notice to improve (15 school days)', () => {
     const r = evaluate(onRoll(soFar), '2024-12-16', [soFar]);
     expect(r.status).toBe('in_progress');
     expect(r.projectedFrom).toBe('2024-12-23');
-    expect(r.schoolDays.slice(5)).toEqual(['2024-12-23', '2024-12-24', '2024-12-27', '2024-12-30', '2024-12-31', '2025-01-02', '2025-01-03', '2025-01-06', '2025-01-07', '2025-01-08']);
+    expect(r.schoolDays.slice(5)).toEqual([
+      '2024-12-23',
+      '2024-12-24',
+      '2024-12-27',
+      '2024-12-30',
+      '2024-12-31',
+      '2025-01-02',
+      '2025-01-03',
+      '2025-01-06',
+      '2025-01-07',
+      '2025-01-08',
+    ]);
   });
 
   it('is not met as soon as unauthorised absence occurs, even while in progress', () => {
@@ -402,7 +538,7 @@ describe('notice to improve (15 school days)', () => {
     expect(evaluate(onRoll(soFar).code('2024-11-06', 'U', 'AM'), '2024-11-04', [soFar]).status).toBe('not_met');
   });
 
-  it('stays in progress until the pupil\'s marks reach the last day of the period', () => {
+  it("stays in progress until the pupil's marks reach the last day of the period", () => {
     // The school has sessions on the period's last day (22 Nov); the pupil is listed but not yet marked.
     const pupil = onRoll(A, { to: '2024-11-22' }).code('2024-11-22', '-', 'both');
     expect(evaluate(pupil, '2024-11-04').status).toBe('in_progress');
@@ -410,7 +546,9 @@ describe('notice to improve (15 school days)', () => {
 
   it('uses the LA-configured period length', () => {
     const r = noticeToImprove({
-      start: '2024-11-04', enrolments: onRoll(A).enrolments(), sessionDays: sessionDaysOf(A),
+      start: '2024-11-04',
+      enrolments: onRoll(A).enrolments(),
+      sessionDays: sessionDaysOf(A),
       settings: { ...DEFAULT_LA_SETTINGS, noticeToImprovePeriodDays: 5 },
     });
     expect(r).toMatchObject({ periodDays: 5, lastDay: '2024-11-08', status: 'met' });
@@ -452,7 +590,7 @@ describe('flags on the pupil summary (summarisePupil)', () => {
     expect(summarise([pupil]).flags.map((f) => f.type)).not.toContain('penalty_notice_threshold');
   });
 
-  it('uses sessions from the previous academic year\'s enrolment at another school', () => {
+  it("uses sessions from the previous academic year's enrolment at another school", () => {
     const lastYear = onRoll(A, { to: '2025-07-22' }).codes(firstDaysOfWeeks(A, range(35, 39)), 'G', 'AM');
     const thisYear = onRoll(B, { from: '2025-09-03' }).codes(firstDaysOfWeeks(B, range(40, 44)), 'G', 'AM');
     const summary = summarise([lastYear, thisYear], 2025);

@@ -3,7 +3,15 @@
  * only to whom it concerns and as they chose, carries no pupil name or UPN, and has a stable key.
  */
 import { describe, expect, it } from 'vitest';
-import { caseOverdue, dailyDigests, noRegisterSince, notificationsFor, virtualSchoolFacts, type NotificationFacts, type Recipient } from '../../../shared/domain/notifications.js';
+import {
+  caseOverdue,
+  dailyDigests,
+  noRegisterSince,
+  notificationsFor,
+  virtualSchoolFacts,
+  type NotificationFacts,
+  type Recipient,
+} from '../../../shared/domain/notifications.js';
 import type { Enrolment } from '../../../shared/domain/pupil-summary.js';
 import type { VirtualSchoolChild } from '../../../shared/domain/virtual-school.js';
 
@@ -17,29 +25,43 @@ const ALL = [VSH, OFFICER, OTHER_OFFICER, SCHOOL];
 const UPN = 'A999200120011';
 
 const facts = (f: Partial<NotificationFacts>): NotificationFacts => ({ date: DATE, appUrl: APP, ...f });
-const kinds = (f: Partial<NotificationFacts>, recipients: Recipient[] = ALL) => notificationsFor(facts(f), recipients).map((n) => `${n.kind}>${n.sub}`);
+const kinds = (f: Partial<NotificationFacts>, recipients: Recipient[] = ALL) =>
+  notificationsFor(facts(f), recipients).map((n) => `${n.kind}>${n.sub}`);
 
 describe('Virtual School alerts', () => {
   it('fires for unexplained absence (N, O) and never for a late mark, authorised absence or presence', () => {
-    expect(kinds({ lookedAfterMarks: [{ upn: UPN, session: 'AM', code: 'N', urn: '100001' }] })).toEqual(['vsh_unexplained_absence>vsh-1']);
-    expect(kinds({ lookedAfterMarks: [{ upn: UPN, session: 'PM', code: 'O', urn: '100001' }] })).toEqual(['vsh_unexplained_absence>vsh-1']);
+    expect(kinds({ lookedAfterMarks: [{ upn: UPN, session: 'AM', code: 'N', urn: '100001' }] })).toEqual([
+      'vsh_unexplained_absence>vsh-1',
+    ]);
+    expect(kinds({ lookedAfterMarks: [{ upn: UPN, session: 'PM', code: 'O', urn: '100001' }] })).toEqual([
+      'vsh_unexplained_absence>vsh-1',
+    ]);
     for (const code of ['L', 'U', '/', '\\', 'I', 'M', 'G', 'B']) {
       expect(kinds({ lookedAfterMarks: [{ upn: UPN, session: 'AM', code, urn: '100001' }] }), code).toEqual([]);
     }
   });
 
   it('fires for a missing mark, a child on no register and 10 days of continuous absence', () => {
-    expect(kinds({ lookedAfterMarks: [{ upn: UPN, session: 'AM', code: null, urn: '100001' }] })).toEqual(['vsh_unmarked>vsh-1']);
+    expect(kinds({ lookedAfterMarks: [{ upn: UPN, session: 'AM', code: null, urn: '100001' }] })).toEqual([
+      'vsh_unmarked>vsh-1',
+    ]);
     expect(kinds({ noRegister: [{ upn: UPN, since: '2026-08-01' }] })).toEqual(['vsh_no_register>vsh-1']);
     expect(kinds({ continuousAbsence: [{ upn: UPN, since: '2026-11-04' }] })).toEqual(['vsh_continuous_absence>vsh-1']);
     expect(kinds({ noRegister: [], continuousAbsence: [] })).toEqual([]);
   });
 
-  it('never puts a pupil\'s name or UPN in a subject, preview, body or link', () => {
-    const all = notificationsFor(facts({
-      lookedAfterMarks: [{ upn: UPN, session: 'AM', code: 'N', urn: '100001' }, { upn: UPN, session: 'PM', code: null, urn: '100001' }],
-      noRegister: [{ upn: UPN, since: '2026-08-01' }], continuousAbsence: [{ upn: UPN, since: '2026-11-04' }],
-    }), ALL);
+  it("never puts a pupil's name or UPN in a subject, preview, body or link", () => {
+    const all = notificationsFor(
+      facts({
+        lookedAfterMarks: [
+          { upn: UPN, session: 'AM', code: 'N', urn: '100001' },
+          { upn: UPN, session: 'PM', code: null, urn: '100001' },
+        ],
+        noRegister: [{ upn: UPN, since: '2026-08-01' }],
+        continuousAbsence: [{ upn: UPN, since: '2026-11-04' }],
+      }),
+      ALL,
+    );
     expect(all).toHaveLength(4);
     for (const n of all) for (const text of [n.subject, n.preview, n.body, n.link]) expect(text).not.toContain(UPN);
     expect(all.every((n) => n.link.startsWith(`${APP}/#/`))).toBe(true);
@@ -48,8 +70,10 @@ describe('Virtual School alerts', () => {
 
 describe('a child on no register', () => {
   const child = (care: VirtualSchoolChild['care']): VirtualSchoolChild => ({ upn: UPN, enrolments: [], care });
-  const keysOn = (c: VirtualSchoolChild, date: string) => notificationsFor({ date, appUrl: APP, ...virtualSchoolFacts(date, [c]) }, [VSH])
-    .filter((n) => n.kind === 'vsh_no_register').map((n) => n.key);
+  const keysOn = (c: VirtualSchoolChild, date: string) =>
+    notificationsFor({ date, appUrl: APP, ...virtualSchoolFacts(date, [c]) }, [VSH])
+      .filter((n) => n.kind === 'vsh_no_register')
+      .map((n) => n.key);
 
   it('is told once per run of days (keyed by its first day), not on every day it lasts', () => {
     const c = child([{ cohort: 'cla', start: '2026-10-05' }]);
@@ -61,7 +85,10 @@ describe('a child on no register', () => {
   });
 
   it('starts a new run when the child comes back into the cohorts, or a new school year begins; never while on a register', () => {
-    const back = child([{ cohort: 'cla', start: '2026-09-01', end: '2026-09-30' }, { cohort: 'cla', start: '2026-11-02' }]);
+    const back = child([
+      { cohort: 'cla', start: '2026-09-01', end: '2026-09-30' },
+      { cohort: 'cla', start: '2026-11-02' },
+    ]);
     expect(noRegisterSince(back, '2026-09-15')).toBe('2026-09-01');
     expect(noRegisterSince(back, '2026-10-15')).toBeUndefined();
     expect(noRegisterSince(back, '2026-11-18')).toBe('2026-11-02');
@@ -75,7 +102,7 @@ describe('a child on no register', () => {
   });
 });
 
-describe('an officer\'s overdue cases', () => {
+describe("an officer's overdue cases", () => {
   const base = { id: 'ref0000000001aaaaaaaaaaaa', status: 'submitted', assignee: 'officer-1' };
 
   it('fires the day after the due date, to the assignee only; not on the due date, not when due tomorrow', () => {
@@ -89,8 +116,11 @@ describe('an officer\'s overdue cases', () => {
     expect(kinds({ cases: [{ ...base, status: 'triaged', triageDueOn: '2026-11-10' }] })).toEqual([]);
   });
 
-  it('tells every LA officer of an overdue case with no assignee (a submitted case has none: triage is the team\'s queue), and nobody else', () => {
-    expect(kinds({ cases: [{ ...base, assignee: null, triageDueOn: '2026-11-10' }] })).toEqual(['case_overdue>officer-1', 'case_overdue>officer-2']);
+  it("tells every LA officer of an overdue case with no assignee (a submitted case has none: triage is the team's queue), and nobody else", () => {
+    expect(kinds({ cases: [{ ...base, assignee: null, triageDueOn: '2026-11-10' }] })).toEqual([
+      'case_overdue>officer-1',
+      'case_overdue>officer-2',
+    ]);
     expect(kinds({ cases: [{ ...base, assignee: null, triageDueOn: DATE }] })).toEqual([]);
   });
 });
@@ -102,7 +132,7 @@ describe('returns', () => {
     { urn: '100003', name: 'Out of area', latestDate: null, expected: false },
   ];
 
-  it('names the schools without today\'s return once the cut-off has passed, and not before it', () => {
+  it("names the schools without today's return once the cut-off has passed, and not before it", () => {
     const after = notificationsFor(facts({ schools, returnCutOff: '10:00', timeNow: '10:00' }), ALL);
     expect(after.map((n) => `${n.kind}>${n.sub}`)).toEqual(['return_missing>officer-1', 'return_missing>officer-2']);
     expect(after[0].body).toContain('Alpha Primary (100001)');
@@ -118,10 +148,17 @@ describe('returns', () => {
 });
 
 describe('preferences, keys and digests', () => {
-  const f = facts({ lookedAfterMarks: [{ upn: UPN, session: 'AM', code: 'N', urn: '100001' }, { upn: UPN, session: 'PM', code: null, urn: '100001' }] });
+  const f = facts({
+    lookedAfterMarks: [
+      { upn: UPN, session: 'AM', code: 'N', urn: '100001' },
+      { upn: UPN, session: 'PM', code: null, urn: '100001' },
+    ],
+  });
 
-  it('follows each person\'s choice: off sends nothing, daily goes to the digest', () => {
-    expect(notificationsFor(f, [{ ...VSH, preferences: { vsh_unexplained_absence: 'off', vsh_unmarked: 'off' } }])).toEqual([]);
+  it("follows each person's choice: off sends nothing, daily goes to the digest", () => {
+    expect(
+      notificationsFor(f, [{ ...VSH, preferences: { vsh_unexplained_absence: 'off', vsh_unmarked: 'off' } }]),
+    ).toEqual([]);
     const daily = notificationsFor(f, [{ ...VSH, preferences: { vsh_unexplained_absence: 'daily' } }]);
     expect(daily.map((n) => n.frequency)).toEqual(['daily', 'daily']);
     const digests = dailyDigests(daily, APP);
@@ -139,11 +176,21 @@ describe('preferences, keys and digests', () => {
 });
 
 describe('social-worker absences (issue 20)', () => {
-  const absence = (session: 'AM' | 'PM', code: string | null) => ({ alertKey: `${DATE}#${session}#${UPN}#100001`, upn: UPN, session, code, urn: '100001' });
+  const absence = (session: 'AM' | 'PM', code: string | null) => ({
+    alertKey: `${DATE}#${session}#${UPN}#100001`,
+    upn: UPN,
+    session,
+    code,
+    urn: '100001',
+  });
 
   it('tells LA officers and the VSH, never a school, and names no child', () => {
     const list = notificationsFor(facts({ socialWorkerAbsences: [absence('AM', 'O'), absence('PM', null)] }), ALL);
-    expect(list.map((n) => `${n.kind}>${n.sub}`).sort()).toEqual(['social_worker_absence>officer-1', 'social_worker_absence>officer-2', 'social_worker_absence>vsh-1']);
+    expect(list.map((n) => `${n.kind}>${n.sub}`).sort()).toEqual([
+      'social_worker_absence>officer-1',
+      'social_worker_absence>officer-2',
+      'social_worker_absence>vsh-1',
+    ]);
     for (const n of list) {
       expect(`${n.subject} ${n.preview} ${n.body} ${n.link}`).not.toContain(UPN);
       expect(n.link).toBe(`${APP}/#/duties/social-worker?date=${DATE}`);
@@ -156,6 +203,8 @@ describe('social-worker absences (issue 20)', () => {
     expect(kinds({ socialWorkerAbsences: [] })).toEqual([]);
     const a = notificationsFor(facts({ socialWorkerAbsences: [absence('AM', 'O')] }), [VSH])[0].key;
     expect(notificationsFor(facts({ socialWorkerAbsences: [absence('AM', 'O')] }), [VSH])[0].key).toBe(a);
-    expect(notificationsFor(facts({ socialWorkerAbsences: [absence('AM', 'O'), absence('PM', 'O')] }), [VSH])[0].key).not.toBe(a);
+    expect(
+      notificationsFor(facts({ socialWorkerAbsences: [absence('AM', 'O'), absence('PM', 'O')] }), [VSH])[0].key,
+    ).not.toBe(a);
   });
 });

@@ -16,7 +16,8 @@ function notice(issuedOn: string, extra: Partial<PenaltyNoticeRecord> = {}): Pen
   seq += 1;
   return { id: `n${seq}`, parentId: 'mum', upn: UPN, issuedOn, status: 'issued', ...extra };
 }
-const next = (history: PenaltyNoticeRecord[], on: string, parentId = 'mum', upn = UPN) => nextPenaltyNotice(history, { parentId, upn, on });
+const next = (history: PenaltyNoticeRecord[], on: string, parentId = 'mum', upn = UPN) =>
+  nextPenaltyNotice(history, { parentId, upn, on });
 
 describe('penalty-notice escalation (per parent, per child, 3 years from the first notice)', () => {
   it('makes the first notice £160, reduced to £80 if paid within 21 days, opening a 3-year period', () => {
@@ -30,10 +31,16 @@ describe('penalty-notice escalation (per parent, per child, 3 years from the fir
     });
   });
 
-  it('makes a second notice within 3 years of the first £160 flat, in the first notice\'s period', () => {
+  it("makes a second notice within 3 years of the first £160 flat, in the first notice's period", () => {
     const first = notice('2024-09-10');
     const d = next([first], '2027-09-09');
-    expect(d).toMatchObject({ allowed: true, sequence: 2, amount: { full: 160, reduced: null, reducedIfPaidWithinDays: null }, period: { start: '2024-09-10', end: '2027-09-09' }, previous: [first.id] });
+    expect(d).toMatchObject({
+      allowed: true,
+      sequence: 2,
+      amount: { full: 160, reduced: null, reducedIfPaidWithinDays: null },
+      period: { start: '2024-09-10', end: '2027-09-09' },
+      previous: [first.id],
+    });
   });
 
   it('refuses a third notice on the last day of the 3 years, naming the alternatives and the next date allowed', () => {
@@ -51,14 +58,26 @@ describe('penalty-notice escalation (per parent, per child, 3 years from the fir
 
   it('allows a notice one day after the 3 years as a new first notice (£80/£160) opening a new period', () => {
     const history = [notice('2024-09-10'), notice('2025-02-03')];
-    expect(next(history, '2027-09-10')).toMatchObject({ allowed: true, sequence: 1, amount: { reduced: 80 }, period: { start: '2027-09-10', end: '2030-09-09' } });
+    expect(next(history, '2027-09-10')).toMatchObject({
+      allowed: true,
+      sequence: 1,
+      amount: { reduced: 80 },
+      period: { start: '2027-09-10', end: '2030-09-09' },
+    });
   });
 
   it('anchors the period on its first notice: after it lapses, a recent second notice does not carry into the new period', () => {
     const history = [notice('2024-09-10'), notice('2027-06-01'), notice('2027-09-10')];
-    expect(escalationPeriods(history, 'mum', UPN).map((p) => [p.start, p.notices.length])).toEqual([['2024-09-10', 2], ['2027-09-10', 1]]);
+    expect(escalationPeriods(history, 'mum', UPN).map((p) => [p.start, p.notices.length])).toEqual([
+      ['2024-09-10', 2],
+      ['2027-09-10', 1],
+    ]);
     expect(next(history, '2028-01-05')).toMatchObject({ allowed: true, sequence: 2, period: { start: '2027-09-10' } });
-    expect(next([...history, notice('2028-01-05')], '2028-06-01')).toMatchObject({ allowed: false, code: 'third_within_period', nextAllowedOn: '2030-09-10' });
+    expect(next([...history, notice('2028-01-05')], '2028-06-01')).toMatchObject({
+      allowed: false,
+      code: 'third_within_period',
+      nextAllowedOn: '2030-09-10',
+    });
   });
 
   it('counts unpaid notices towards the limit', () => {
@@ -68,7 +87,10 @@ describe('penalty-notice escalation (per parent, per child, 3 years from the fir
   });
 
   it('counts paid notices towards the limit too', () => {
-    const history = [notice('2024-10-01', { status: 'paid', paidOn: '2024-10-10' }), notice('2024-12-01', { status: 'paid', paidOn: '2024-12-20' })];
+    const history = [
+      notice('2024-10-01', { status: 'paid', paidOn: '2024-10-10' }),
+      notice('2024-12-01', { status: 'paid', paidOn: '2024-12-20' }),
+    ];
     expect(next(history, '2025-03-01').allowed).toBe(false);
   });
 
@@ -79,7 +101,11 @@ describe('penalty-notice escalation (per parent, per child, 3 years from the fir
 
   it('does not let a withdrawn first notice open the period: the first counted notice does', () => {
     const history = [notice('2024-09-10', { status: 'withdrawn' }), notice('2025-01-06'), notice('2026-01-05')];
-    expect(next(history, '2027-09-20')).toMatchObject({ allowed: false, nextAllowedOn: '2028-01-06', period: { start: '2025-01-06', end: '2028-01-05' } });
+    expect(next(history, '2027-09-20')).toMatchObject({
+      allowed: false,
+      nextAllowedOn: '2028-01-06',
+      period: { start: '2025-01-06', end: '2028-01-05' },
+    });
     expect(next(history, '2028-01-06')).toMatchObject({ allowed: true, sequence: 1 });
   });
 
@@ -132,7 +158,11 @@ describe('amountDue', () => {
 
   it('still takes £160 on the 28th day and nothing from the 29th', () => {
     expect(amountDue(first, '2025-02-03')).toMatchObject({ payable: true, amount: 160, daysAfterIssue: 28 });
-    expect(amountDue(first, '2025-02-04')).toMatchObject({ payable: false, code: 'payment_period_ended', daysAfterIssue: 29 });
+    expect(amountDue(first, '2025-02-04')).toMatchObject({
+      payable: false,
+      code: 'payment_period_ended',
+      daysAfterIssue: 29,
+    });
   });
 
   it('charges a second notice £160 even when paid within 21 days', () => {
@@ -140,7 +170,10 @@ describe('amountDue', () => {
   });
 
   it('takes nothing for a withdrawn notice, or before the notice was issued', () => {
-    expect(amountDue({ ...first, status: 'withdrawn' }, '2025-01-10')).toMatchObject({ payable: false, code: 'withdrawn' });
+    expect(amountDue({ ...first, status: 'withdrawn' }, '2025-01-10')).toMatchObject({
+      payable: false,
+      code: 'withdrawn',
+    });
     expect(amountDue(first, '2025-01-05')).toMatchObject({ payable: false, code: 'before_issue' });
   });
 });

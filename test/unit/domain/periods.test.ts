@@ -14,7 +14,13 @@ import {
 describe('Easter Sunday', () => {
   it('matches published dates', () => {
     const known: Record<number, string> = {
-      2019: '2019-04-21', 2024: '2024-03-31', 2025: '2025-04-20', 2026: '2026-04-05', 2027: '2027-03-28', 2038: '2038-04-25', 2285: '2285-03-22',
+      2019: '2019-04-21',
+      2024: '2024-03-31',
+      2025: '2025-04-20',
+      2026: '2026-04-05',
+      2027: '2027-03-28',
+      2038: '2038-04-25',
+      2285: '2285-03-22',
     };
     for (const [year, date] of Object.entries(known)) expect(easterSunday(Number(year))).toBe(date);
   });
@@ -37,7 +43,7 @@ describe('census terms (DfE absence statistics)', () => {
     ]);
   });
 
-  it('uses the Easter of the academic year\'s second calendar year (early Easter 2024 in 2023/24)', () => {
+  it("uses the Easter of the academic year's second calendar year (early Easter 2024 in 2023/24)", () => {
     const [, spring, summer] = termPeriods(2023);
     expect(spring.to).toBe('2024-03-31');
     expect(summer.from).toBe('2024-04-01');
@@ -90,6 +96,9 @@ describe('period day ranges', () => {
   it('clips a custom period to the academic year', () => {
     const p = customPeriod(2025, '2025-06-01', '2026-09-30');
     expect([p.from, p.to]).toEqual(['2025-08-01', '2026-07-31']);
-    expect(dayRange(customPeriod(2025, '2025-09-01', '2025-09-07'))).toEqual([dayOfAcademicYear('2025-09-01'), dayOfAcademicYear('2025-09-07')]);
+    expect(dayRange(customPeriod(2025, '2025-09-01', '2025-09-07'))).toEqual([
+      dayOfAcademicYear('2025-09-01'),
+      dayOfAcademicYear('2025-09-07'),
+    ]);
   });
 });

@@ -1,13 +1,43 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ALL_CODES, CODE_CATEGORY, MARK_CHAR } from '../../../shared/domain/codes.js';
-import { cohortMasksByDay, cohortsEver, positiveCohortsOf, type CareEpisodeSpan } from '../../../shared/domain/cohorts.js';
-import { addDays, dateOfAcademicDay, dayOfAcademicYear, DAYS_PER_YEAR_SLOT, isWeekend, sessionIndex, weekdayIndex, weekStart } from '../../../shared/domain/dates.js';
-import { EMPTY_MARKS, NOT_STATED, CHARACTERISTICS, type Characteristic } from '../../../shared/domain/register.js';
-import { summarisePupilYear, type Enrolment, type EnrolmentSummary, type PupilFlag, type PupilYearSummary, type SummaryOptions } from '../../../shared/domain/pupil-summary.js';
 import {
-  absenceOf, countMarks, emptyCounts, INDEX_OF_CHAR, isAtRiskOfPersistentAbsence, isEmergingPersistentAbsence, isPersistentAbsence, isSevereAbsence,
-  CODE_INDEX, toStats, type CodeCounts,
+  cohortMasksByDay,
+  cohortsEver,
+  positiveCohortsOf,
+  type CareEpisodeSpan,
+} from '../../../shared/domain/cohorts.js';
+import {
+  addDays,
+  dateOfAcademicDay,
+  dayOfAcademicYear,
+  DAYS_PER_YEAR_SLOT,
+  isWeekend,
+  sessionIndex,
+  weekdayIndex,
+  weekStart,
+} from '../../../shared/domain/dates.js';
+import { EMPTY_MARKS, NOT_STATED, CHARACTERISTICS, type Characteristic } from '../../../shared/domain/register.js';
+import {
+  summarisePupilYear,
+  type Enrolment,
+  type EnrolmentSummary,
+  type PupilFlag,
+  type PupilYearSummary,
+  type SummaryOptions,
+} from '../../../shared/domain/pupil-summary.js';
+import {
+  absenceOf,
+  countMarks,
+  emptyCounts,
+  INDEX_OF_CHAR,
+  isAtRiskOfPersistentAbsence,
+  isEmergingPersistentAbsence,
+  isPersistentAbsence,
+  isSevereAbsence,
+  CODE_INDEX,
+  toStats,
+  type CodeCounts,
 } from '../../../shared/domain/stats.js';
 import { makeUpn } from '../../../shared/domain/upn.js';
 
@@ -39,14 +69,21 @@ function noStatements(): Record<Characteristic, string> {
 function enrolment(urn: string, days: Array<[string, string, string]>, extra: Partial<Enrolment> = {}): Enrolment {
   const dates = days.map((d) => d[0]).sort();
   return {
-    upn: UPN, urn, academicYear: YEAR, registration: 'C',
-    firstListed: dates[0], lastListed: dates[dates.length - 1],
-    marks: marksOf(days), stated: noStatements(), ...extra,
+    upn: UPN,
+    urn,
+    academicYear: YEAR,
+    registration: 'C',
+    firstListed: dates[0],
+    lastListed: dates[dates.length - 1],
+    marks: marksOf(days),
+    stated: noStatements(),
+    ...extra,
   };
 }
 
 /** `n` school days from `from`, each day coded `code` in both sessions. */
-const run = (from: string, n: number, code: string) => schoolDays(from, n).map((d): [string, string, string] => [d, code, code]);
+const run = (from: string, n: number, code: string) =>
+  schoolDays(from, n).map((d): [string, string, string] => [d, code, code]);
 
 /** 95 school days = 190 sessions, `absent` of them coded I (absent days first, whole days). */
 function year190(absentSessions: number): Array<[string, string, string]> {
@@ -82,13 +119,23 @@ describe('summarisePupilYear: PA and SA for one enrolment', () => {
   });
 
   it('starts at risk at exactly 5% (10 of 200) and not at 9 of 200', () => {
-    const days = (absent: number) => schoolDays('2025-09-01', 100).map((d, i): [string, string, string] => [d, i * 2 < absent ? 'N' : '/', i * 2 + 1 < absent ? 'N' : '/']);
-    expect(summarisePupilYear(UPN, YEAR, [enrolment('100001', days(10))], [], OPTIONS).flags.map((f) => f.type)).toEqual(['at_risk_pa']);
+    const days = (absent: number) =>
+      schoolDays('2025-09-01', 100).map((d, i): [string, string, string] => [
+        d,
+        i * 2 < absent ? 'N' : '/',
+        i * 2 + 1 < absent ? 'N' : '/',
+      ]);
+    expect(
+      summarisePupilYear(UPN, YEAR, [enrolment('100001', days(10))], [], OPTIONS).flags.map((f) => f.type),
+    ).toEqual(['at_risk_pa']);
     expect(summarisePupilYear(UPN, YEAR, [enrolment('100001', days(9))], [], OPTIONS).flags).toEqual([]);
   });
 
   it('uses the LA-configured at-risk lower bound', () => {
-    const s = summarisePupilYear(UPN, YEAR, [enrolment('100001', year190(12))], [], { ...OPTIONS, atRiskLowerPercent: 7 });
+    const s = summarisePupilYear(UPN, YEAR, [enrolment('100001', year190(12))], [], {
+      ...OPTIONS,
+      atRiskLowerPercent: 7,
+    });
     expect(s.flags).toEqual([]); // 6.3% < 7%
   });
 
@@ -99,7 +146,18 @@ describe('summarisePupilYear: PA and SA for one enrolment', () => {
   });
 
   it('does not count not-yet-marked sessions as possible', () => {
-    const s = summarisePupilYear(UPN, YEAR, [enrolment('100001', [['2025-09-01', '', 'N'], ['2025-09-02', '/', '']])], [], OPTIONS);
+    const s = summarisePupilYear(
+      UPN,
+      YEAR,
+      [
+        enrolment('100001', [
+          ['2025-09-01', '', 'N'],
+          ['2025-09-02', '/', ''],
+        ]),
+      ],
+      [],
+      OPTIONS,
+    );
     expect([s.possible, s.absence]).toEqual([2, 1]);
   });
 
@@ -112,12 +170,15 @@ describe('summarisePupilYear: PA and SA for one enrolment', () => {
 });
 
 describe('summarisePupilYear: across schools (docs/design.md §2.2)', () => {
-  it('sums counts over the pupil\'s enrolments, then applies the thresholds to the combined figures', () => {
+  it("sums counts over the pupil's enrolments, then applies the thresholds to the combined figures", () => {
     // School A: 10 absent of 100 (PA on its own). School B: 0 of 100. Combined 10 of 200 = 5%: not PA.
     const a = enrolment('100001', [...run('2025-09-01', 5, 'N'), ...run('2025-09-08', 45, '/')]);
     const b = enrolment('100002', run('2026-01-05', 50, '/'));
     const s = summarisePupilYear(UPN, YEAR, [a, b], [], OPTIONS);
-    expect(s.enrolments.map((e) => [e.urn, e.persistentAbsence])).toEqual([['100001', true], ['100002', false]]);
+    expect(s.enrolments.map((e) => [e.urn, e.persistentAbsence])).toEqual([
+      ['100001', true],
+      ['100002', false],
+    ]);
     expect([s.absence, s.possible, s.persistentAbsence]).toEqual([10, 200, false]);
   });
 
@@ -125,8 +186,16 @@ describe('summarisePupilYear: across schools (docs/design.md §2.2)', () => {
     // Main school (M) Mon–Wed, subsidiary (S) Thu–Fri; each codes D when the pupil is at the other.
     const days = schoolDays('2025-09-01', 20);
     const atMain = (d: string) => weekdayIndex(d) <= 2;
-    const main = enrolment('100001', days.map((d): [string, string, string] => (atMain(d) ? [d, '/', 'N'] : [d, 'D', 'D'])), { registration: 'M' });
-    const sub = enrolment('100002', days.map((d): [string, string, string] => (atMain(d) ? [d, 'D', 'D'] : [d, '/', '/'])), { registration: 'S' });
+    const main = enrolment(
+      '100001',
+      days.map((d): [string, string, string] => (atMain(d) ? [d, '/', 'N'] : [d, 'D', 'D'])),
+      { registration: 'M' },
+    );
+    const sub = enrolment(
+      '100002',
+      days.map((d): [string, string, string] => (atMain(d) ? [d, 'D', 'D'] : [d, '/', '/'])),
+      { registration: 'S' },
+    );
     const s = summarisePupilYear(UPN, YEAR, [main, sub], [], OPTIONS);
     // 20 days = 40 sessions in all, each attended or absent at exactly one school.
     expect(s.possible).toBe(40);
@@ -144,7 +213,7 @@ describe('summarisePupilYear: across schools (docs/design.md §2.2)', () => {
     expect(s.absence).toBe(0);
   });
 
-  it('takes the pupil\'s details and current cohorts from the most recent enrolment', () => {
+  it("takes the pupil's details and current cohorts from the most recent enrolment", () => {
     const stated = noStatements();
     stated.fsm = 'Y'.repeat(366);
     const a = enrolment('100001', run('2025-09-01', 5, '/'), { forename: 'Old', yearGroup: '6' });
@@ -159,7 +228,16 @@ describe('summarisePupilYear: across schools (docs/design.md §2.2)', () => {
 describe('summarisePupilYear: cohorts', () => {
   it('lists cohorts held on the latest listed date, and every cohort held while on roll in the year', () => {
     const e = enrolment('100001', run('2025-09-01', 30, '/'));
-    const s = summarisePupilYear(UPN, YEAR, [e], [{ cohort: 'cla', start: '2025-09-10', end: '2025-09-20' }, { cohort: 'cin', start: '2025-10-01' }], OPTIONS);
+    const s = summarisePupilYear(
+      UPN,
+      YEAR,
+      [e],
+      [
+        { cohort: 'cla', start: '2025-09-10', end: '2025-09-20' },
+        { cohort: 'cin', start: '2025-10-01' },
+      ],
+      OPTIONS,
+    );
     expect(s.everCohorts).toEqual(expect.arrayContaining(['cla', 'cin', 'social_worker']));
     expect(s.cohorts).toEqual(expect.arrayContaining(['cin', 'social_worker']));
     expect(s.cohorts).not.toContain('cla');
@@ -176,7 +254,11 @@ describe('summarisePupilYear: emerging PA (last 4 school weeks ≥ 10 % while th
   // 16 school weeks: 12 fully present, then the last 4 weeks with 4 of 40 sessions absent (exactly 10%).
   const days: Array<[string, string, string]> = [
     ...run('2025-09-01', 60, '/'),
-    ...schoolDays(addDays('2025-09-01', 12 * 7), 20).map((d, i): [string, string, string] => [d, i < 4 ? 'N' : '/', '/']),
+    ...schoolDays(addDays('2025-09-01', 12 * 7), 20).map((d, i): [string, string, string] => [
+      d,
+      i < 4 ? 'N' : '/',
+      '/',
+    ]),
   ];
   const weeks = [...new Set(days.map((d) => weekStart(d[0])))].sort();
 
@@ -185,16 +267,21 @@ describe('summarisePupilYear: emerging PA (last 4 school weeks ≥ 10 % while th
     expect(weeks).toHaveLength(16);
     expect([s.absence, s.possible]).toEqual([4, 160]);
     const emerging = s.flags.find((f) => f.type === 'emerging_pa');
-    expect(emerging).toMatchObject({ since: weeks[12], detail: { recentAbsenceSessions: 4, recentPossibleSessions: 40, weeks: 4 } });
+    expect(emerging).toMatchObject({
+      since: weeks[12],
+      detail: { recentAbsenceSessions: 4, recentPossibleSessions: 40, weeks: 4 },
+    });
   });
 
   it('does not flag when the last 4 school weeks are just below 10%', () => {
-    const fewer = days.map((d): [string, string, string] => (d[0] === days[days.length - 20 + 3][0] ? [d[0], '/', '/'] : d));
+    const fewer = days.map((d): [string, string, string] =>
+      d[0] === days[days.length - 20 + 3][0] ? [d[0], '/', '/'] : d,
+    );
     const s = summarisePupilYear(UPN, YEAR, [enrolment('100001', fewer)], [], { ...OPTIONS, schoolWeeks: weeks });
     expect(s.flags.find((f) => f.type === 'emerging_pa')).toBeUndefined();
   });
 
-  it('does not flag without the pupil\'s school weeks', () => {
+  it("does not flag without the pupil's school weeks", () => {
     const s = summarisePupilYear(UPN, YEAR, [enrolment('100001', days)], [], OPTIONS);
     expect(s.flags.find((f) => f.type === 'emerging_pa')).toBeUndefined();
   });
@@ -209,7 +296,9 @@ describe('summarisePupilYear: emerging PA (last 4 school weeks ≥ 10 % while th
 // ---- The single-pass summary against the straightforward full scans it replaced ---------------------
 
 const ABSENT = ALL_CODES.map((c) => CODE_CATEGORY[c] === 'authorised' || CODE_CATEGORY[c] === 'unauthorised');
-const POSSIBLE = ALL_CODES.map((c) => ['present', 'approved_activity', 'authorised', 'unauthorised'].includes(CODE_CATEGORY[c]));
+const POSSIBLE = ALL_CODES.map((c) =>
+  ['present', 'approved_activity', 'authorised', 'unauthorised'].includes(CODE_CATEGORY[c]),
+);
 
 function summaryByFullScan(
   upn: string,
@@ -218,15 +307,22 @@ function summaryByFullScan(
   care: readonly CareEpisodeSpan[],
   options: SummaryOptions,
 ): PupilYearSummary {
-  const mine = enrolments.filter((e) => e.academicYear === academicYear).sort((a, b) => (a.lastListed < b.lastListed ? -1 : a.lastListed > b.lastListed ? 1 : a.urn < b.urn ? -1 : 1));
+  const mine = enrolments
+    .filter((e) => e.academicYear === academicYear)
+    .sort((a, b) => (a.lastListed < b.lastListed ? -1 : a.lastListed > b.lastListed ? 1 : a.urn < b.urn ? -1 : 1));
   const total = emptyCounts();
   const enrolmentSummaries: EnrolmentSummary[] = mine.map((e) => {
     const counts = countMarks(e.marks, emptyCounts());
     for (let i = 0; i < counts.length; i++) total[i] += counts[i];
     const { absence, possible } = absenceOf(counts);
     return {
-      urn: e.urn, academicYear: e.academicYear, registration: e.registration,
-      admissionDate: e.admissionDate, leavingDate: e.leavingDate, firstListed: e.firstListed, lastListed: e.lastListed,
+      urn: e.urn,
+      academicYear: e.academicYear,
+      registration: e.registration,
+      admissionDate: e.admissionDate,
+      leavingDate: e.leavingDate,
+      firstListed: e.firstListed,
+      lastListed: e.lastListed,
       counts: Array.from(counts),
       persistentAbsence: isPersistentAbsence(absence, possible),
       severeAbsence: isSevereAbsence(absence, possible),
@@ -259,12 +355,21 @@ function summaryByFullScan(
   }
 
   const flags: PupilFlag[] = [];
-  const since = (test: (a: number, p: number) => boolean) => sinceDateByFullScan(academicYear, dailyAbsent, dailyPossible, test);
+  const since = (test: (a: number, p: number) => boolean) =>
+    sinceDateByFullScan(academicYear, dailyAbsent, dailyPossible, test);
   if (isPersistentAbsence(absence, possible)) {
-    flags.push({ type: 'persistent_absence', since: since(isPersistentAbsence), detail: { absenceSessions: absence, possibleSessions: possible } });
+    flags.push({
+      type: 'persistent_absence',
+      since: since(isPersistentAbsence),
+      detail: { absenceSessions: absence, possibleSessions: possible },
+    });
   }
   if (isSevereAbsence(absence, possible)) {
-    flags.push({ type: 'severe_absence', since: since(isSevereAbsence), detail: { absenceSessions: absence, possibleSessions: possible } });
+    flags.push({
+      type: 'severe_absence',
+      since: since(isSevereAbsence),
+      detail: { absenceSessions: absence, possibleSessions: possible },
+    });
   }
   if (isAtRiskOfPersistentAbsence(absence, possible, options.atRiskLowerPercent)) {
     flags.push({
@@ -276,7 +381,10 @@ function summaryByFullScan(
   const weeks = options.schoolWeeks ?? [];
   if (weeks.length > 0) {
     const recentWeeks = weeks.slice(-options.emergingWeeks);
-    const fromDay = Math.max(0, dayOfAcademicYear(recentWeeks[0] < `${academicYear}-08-01` ? `${academicYear}-08-01` : recentWeeks[0]));
+    const fromDay = Math.max(
+      0,
+      dayOfAcademicYear(recentWeeks[0] < `${academicYear}-08-01` ? `${academicYear}-08-01` : recentWeeks[0]),
+    );
     let ra = 0;
     let rp = 0;
     for (let d = fromDay; d < DAYS_PER_YEAR_SLOT; d++) {
@@ -287,19 +395,32 @@ function summaryByFullScan(
       flags.push({
         type: 'emerging_pa',
         since: dateOfAcademicDay(academicYear, fromDay),
-        detail: { recentAbsenceSessions: ra, recentPossibleSessions: rp, weeks: recentWeeks.length, absenceSessions: absence, possibleSessions: possible },
+        detail: {
+          recentAbsenceSessions: ra,
+          recentPossibleSessions: rp,
+          weeks: recentWeeks.length,
+          absenceSessions: absence,
+          possibleSessions: possible,
+        },
       });
     }
   }
 
   return {
-    upn, academicYear,
-    forename: latest?.forename, surname: latest?.surname, dob: latest?.dob, sex: latest?.sex, yearGroup: latest?.yearGroup, uprn: latest?.uprn,
+    upn,
+    academicYear,
+    forename: latest?.forename,
+    surname: latest?.surname,
+    dob: latest?.dob,
+    sex: latest?.sex,
+    yearGroup: latest?.yearGroup,
+    uprn: latest?.uprn,
     cohorts: positiveCohortsOf(currentMask),
     everCohorts: positiveCohortsOf(everMask),
     enrolments: enrolmentSummaries,
     counts: Array.from(total as CodeCounts),
-    absence, possible,
+    absence,
+    possible,
     persistentAbsence: isPersistentAbsence(absence, possible),
     severeAbsence: isSevereAbsence(absence, possible),
     flags,
@@ -311,7 +432,12 @@ function summaryByFullScan(
  * (Reference) The first date from which the running year-to-date figures have met `test` on every day since
  * (so "PA since 3 October" means the pupil has been PA on every school day from 3 October on).
  */
-function sinceDateByFullScan(academicYear: number, absent: Int32Array, possible: Int32Array, test: (a: number, p: number) => boolean): string {
+function sinceDateByFullScan(
+  academicYear: number,
+  absent: Int32Array,
+  possible: Int32Array,
+  test: (a: number, p: number) => boolean,
+): string {
   let a = 0;
   let p = 0;
   let since = -1;
@@ -331,7 +457,12 @@ function sinceDateByFullScan(academicYear: number, absent: Int32Array, possible:
 describe('summarisePupilYear: the same summary as full scans of every slot and day', () => {
   it('for any enrolments, statements, care episodes and school weeks', () => {
     const code = fc.constantFrom('/', '/', 'L', 'V', 'I', 'M', 'N', 'U', 'G', 'O', 'D', 'Z', '#', '-');
-    const runArb = fc.record({ from: fc.integer({ min: 0, max: 364 }), length: fc.integer({ min: 1, max: 90 }), am: code, pm: code });
+    const runArb = fc.record({
+      from: fc.integer({ min: 0, max: 364 }),
+      length: fc.integer({ min: 1, max: 90 }),
+      am: code,
+      pm: code,
+    });
     const dayArb = fc.integer({ min: 0, max: 364 });
     const enrolmentArb = fc.record({
       urn: fc.constantFrom('100001', '100002', '100003'),
@@ -341,31 +472,55 @@ describe('summarisePupilYear: the same summary as full scans of every slot and d
       listedFrom: dayArb,
       listedDays: fc.integer({ min: 0, max: 200 }),
     });
-    const careArb = fc.array(fc.record({ cohort: fc.constantFrom('cla', 'cin', 'cpp', 'plac' as const), start: dayArb, days: fc.integer({ min: 0, max: 120 }) }), { maxLength: 2 });
-    fc.assert(
-      fc.property(fc.uniqueArray(enrolmentArb, { selector: (e) => e.urn, minLength: 1, maxLength: 3 }), careArb, fc.integer({ min: 0, max: 30 }), fc.integer({ min: 1, max: 6 }), (specs, careSpecs, weekCount, emergingWeeks) => {
-        const enrolments: Enrolment[] = specs.map((sp) => {
-          const m = EMPTY_MARKS.split('');
-          for (const r of sp.runs) {
-            for (let d = r.from; d < Math.min(365, r.from + r.length); d++) {
-              m[d * 2] = MARK_CHAR[r.am] ?? r.am;
-              m[d * 2 + 1] = MARK_CHAR[r.pm] ?? r.pm;
-            }
-          }
-          const st = noStatements();
-          const fsm = st.fsm.split('');
-          for (const [d, v] of sp.fsm) fsm[d] = v;
-          return {
-            upn: UPN, urn: sp.urn, academicYear: YEAR, registration: sp.registration,
-            firstListed: dateOfAcademicDay(YEAR, sp.listedFrom), lastListed: dateOfAcademicDay(YEAR, Math.min(364, sp.listedFrom + sp.listedDays)),
-            marks: m.join(''), stated: { ...st, fsm: fsm.join('') },
-          };
-        });
-        const care: CareEpisodeSpan[] = careSpecs.map((c) => ({ cohort: c.cohort, start: dateOfAcademicDay(YEAR, c.start), end: dateOfAcademicDay(YEAR, Math.min(364, c.start + c.days)) }));
-        const weeks = Array.from({ length: weekCount }, (_, i) => weekStart(addDays('2025-09-01', i * 7)));
-        const options: SummaryOptions = { atRiskLowerPercent: 5, emergingWeeks, schoolWeeks: weeks };
-        expect(summarisePupilYear(UPN, YEAR, enrolments, care, options)).toEqual(summaryByFullScan(UPN, YEAR, enrolments, care, options));
+    const careArb = fc.array(
+      fc.record({
+        cohort: fc.constantFrom('cla', 'cin', 'cpp', 'plac' as const),
+        start: dayArb,
+        days: fc.integer({ min: 0, max: 120 }),
       }),
+      { maxLength: 2 },
+    );
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(enrolmentArb, { selector: (e) => e.urn, minLength: 1, maxLength: 3 }),
+        careArb,
+        fc.integer({ min: 0, max: 30 }),
+        fc.integer({ min: 1, max: 6 }),
+        (specs, careSpecs, weekCount, emergingWeeks) => {
+          const enrolments: Enrolment[] = specs.map((sp) => {
+            const m = EMPTY_MARKS.split('');
+            for (const r of sp.runs) {
+              for (let d = r.from; d < Math.min(365, r.from + r.length); d++) {
+                m[d * 2] = MARK_CHAR[r.am] ?? r.am;
+                m[d * 2 + 1] = MARK_CHAR[r.pm] ?? r.pm;
+              }
+            }
+            const st = noStatements();
+            const fsm = st.fsm.split('');
+            for (const [d, v] of sp.fsm) fsm[d] = v;
+            return {
+              upn: UPN,
+              urn: sp.urn,
+              academicYear: YEAR,
+              registration: sp.registration,
+              firstListed: dateOfAcademicDay(YEAR, sp.listedFrom),
+              lastListed: dateOfAcademicDay(YEAR, Math.min(364, sp.listedFrom + sp.listedDays)),
+              marks: m.join(''),
+              stated: { ...st, fsm: fsm.join('') },
+            };
+          });
+          const care: CareEpisodeSpan[] = careSpecs.map((c) => ({
+            cohort: c.cohort,
+            start: dateOfAcademicDay(YEAR, c.start),
+            end: dateOfAcademicDay(YEAR, Math.min(364, c.start + c.days)),
+          }));
+          const weeks = Array.from({ length: weekCount }, (_, i) => weekStart(addDays('2025-09-01', i * 7)));
+          const options: SummaryOptions = { atRiskLowerPercent: 5, emergingWeeks, schoolWeeks: weeks };
+          expect(summarisePupilYear(UPN, YEAR, enrolments, care, options)).toEqual(
+            summaryByFullScan(UPN, YEAR, enrolments, care, options),
+          );
+        },
+      ),
       { numRuns: 300 },
     );
   });

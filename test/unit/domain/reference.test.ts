@@ -9,7 +9,11 @@ describe('published comparators (DfE 2025/26 year to date)', () => {
   it('ships exactly what the DfE file holds (the conversion is reproducible)', () => {
     const shipped = JSON.parse(readFileSync('shared/reference/dfe-attendance.json', 'utf8')).rows;
     let source: string | undefined;
-    try { source = readFileSync(CSV, 'utf8'); } catch { /* the shared copy is outside the repository: skip when absent */ }
+    try {
+      source = readFileSync(CSV, 'utf8');
+    } catch {
+      /* the shared copy is outside the repository: skip when absent */
+    }
     if (source) expect(convert(source)).toEqual(shipped);
     expect(shipped.filter((r: { level: string }) => r.level === 'national')).toHaveLength(4);
   });

@@ -39,16 +39,30 @@ const officer = { sub: 'officer-1', role: 'la_officer' as const };
 const school = { sub: 'school-1', role: 'school' as const, urn: '100001' };
 const TODAY = '2025-06-30';
 const ctx = { actor: officer, at: '2025-06-30T10:00:00.000Z', today: TODAY };
-const actionCtx = (history: PenaltyNoticeRecord[] = []) => ({ ...ctx, penaltyNoticeHistory: history, noticeToImprovePeriodDays: 15 });
+const actionCtx = (history: PenaltyNoticeRecord[] = []) => ({
+  ...ctx,
+  penaltyNoticeHistory: history,
+  noticeToImprovePeriodDays: 15,
+});
 
 /** A Year 4 pupil in 2024/25: of compulsory school age on every date these cases use. */
-const EVIDENCE = { takenAt: '2025-06-02T09:00:00.000Z', pupil: { forename: null, surname: null, dob: '2015-10-10', yearGroup: '4' } } as unknown as Evidence;
+const EVIDENCE = {
+  takenAt: '2025-06-02T09:00:00.000Z',
+  pupil: { forename: null, surname: null, dob: '2015-10-10', yearGroup: '4' },
+} as unknown as Evidence;
 
 function created(): Referral {
   return newReferral(
     {
-      id: 'R1', upn: UPN, urn: '100001', type: 'penalty_notice_request', reason: '12 unauthorised sessions in 6 weeks',
-      parents: [{ id: 'mum', name: 'Ann Smith', relationship: 'mother' }, { id: 'dad', name: 'Bob Smith', relationship: 'father' }],
+      id: 'R1',
+      upn: UPN,
+      urn: '100001',
+      type: 'penalty_notice_request',
+      reason: '12 unauthorised sessions in 6 weeks',
+      parents: [
+        { id: 'mum', name: 'Ann Smith', relationship: 'mother' },
+        { id: 'dad', name: 'Bob Smith', relationship: 'father' },
+      ],
       evidence: EVIDENCE,
     },
     { actor: school, at: '2025-06-02T09:00:00.000Z', today: '2025-06-02', triageDueOn: '2025-06-09' },
@@ -64,7 +78,8 @@ function inStatus(status: ReferralStatus): Referral {
     ['in_progress', { status: 'in_progress' }],
     ['closed', { status: 'closed', outcome: { type: 'attendance_improved' } }],
   ];
-  if (status === 'withdrawn') return updateReferral(r, { status: 'withdrawn', reason: 'pupil moved away' }, ctx).referral;
+  if (status === 'withdrawn')
+    return updateReferral(r, { status: 'withdrawn', reason: 'pupil moved away' }, ctx).referral;
   for (const [s, patch] of path) {
     if (r.status === status) break;
     r = updateReferral(r, patch, ctx).referral;
@@ -98,8 +113,26 @@ describe('referral state machine', () => {
       { id: 'R9', upn: UPN, urn: '100001', type: 'severe_absence', reason: 'x', evidence: EVIDENCE },
       { actor: school, at: '2025-06-02T09:00:00.000Z', today: '2025-06-02', triageDueOn: '2025-06-09' },
     );
-    expect(referral).toMatchObject({ status: 'submitted', version: 1, priority: 'normal', assignee: null, outcome: null, actions: [], createdOn: '2025-06-02', triageDueOn: '2025-06-09' });
-    expect(event).toMatchObject({ seq: 1, kind: 'created', by: school, changes: [{ field: 'status', from: null, to: 'submitted' }, { field: 'type', from: null, to: 'severe_absence' }, { field: 'priority', from: null, to: 'normal' }] });
+    expect(referral).toMatchObject({
+      status: 'submitted',
+      version: 1,
+      priority: 'normal',
+      assignee: null,
+      outcome: null,
+      actions: [],
+      createdOn: '2025-06-02',
+      triageDueOn: '2025-06-09',
+    });
+    expect(event).toMatchObject({
+      seq: 1,
+      kind: 'created',
+      by: school,
+      changes: [
+        { field: 'status', from: null, to: 'submitted' },
+        { field: 'type', from: null, to: 'severe_absence' },
+        { field: 'priority', from: null, to: 'normal' },
+      ],
+    });
   });
 
   const allowed: Record<ReferralStatus, ReferralStatus[]> = {
@@ -136,8 +169,16 @@ describe('referral state machine', () => {
 
   for (const from of OPEN_STATUSES) {
     it(`withdraws from ${from} with a reason, kept on the case and the event`, () => {
-      const { referral, event } = updateReferral(inStatus(from), { status: 'withdrawn', reason: 'family moved out of area' }, ctx);
-      expect(referral).toMatchObject({ status: 'withdrawn', withdrawalReason: 'family moved out of area', withdrawnAt: ctx.at });
+      const { referral, event } = updateReferral(
+        inStatus(from),
+        { status: 'withdrawn', reason: 'family moved out of area' },
+        ctx,
+      );
+      expect(referral).toMatchObject({
+        status: 'withdrawn',
+        withdrawalReason: 'family moved out of area',
+        withdrawnAt: ctx.at,
+      });
       expect(event.changes).toContainEqual({ field: 'withdrawalReason', from: null, to: 'family moved out of area' });
     });
   }
@@ -149,20 +190,37 @@ describe('referral state machine', () => {
   });
 
   it('refuses withdrawal without a reason', () => {
-    expect(ruleError(() => updateReferral(inStatus('triaged'), { status: 'withdrawn' }, ctx)).code).toBe('missing_reason');
-    expect(ruleError(() => updateReferral(inStatus('triaged'), { status: 'withdrawn', reason: '  ' }, ctx)).code).toBe('missing_reason');
+    expect(ruleError(() => updateReferral(inStatus('triaged'), { status: 'withdrawn' }, ctx)).code).toBe(
+      'missing_reason',
+    );
+    expect(ruleError(() => updateReferral(inStatus('triaged'), { status: 'withdrawn', reason: '  ' }, ctx)).code).toBe(
+      'missing_reason',
+    );
   });
 
   it('refuses allocation without an assignee, and accepts one given in the same update', () => {
-    expect(ruleError(() => updateReferral(inStatus('triaged'), { status: 'allocated' }, ctx)).code).toBe('missing_assignee');
-    const { referral, event } = updateReferral(inStatus('triaged'), { status: 'allocated', assignee: 'officer-7' }, ctx);
+    expect(ruleError(() => updateReferral(inStatus('triaged'), { status: 'allocated' }, ctx)).code).toBe(
+      'missing_assignee',
+    );
+    const { referral, event } = updateReferral(
+      inStatus('triaged'),
+      { status: 'allocated', assignee: 'officer-7' },
+      ctx,
+    );
     expect(referral.assignee).toBe('officer-7');
-    expect(event.changes).toEqual([{ field: 'status', from: 'triaged', to: 'allocated' }, { field: 'assignee', from: null, to: 'officer-7' }]);
+    expect(event.changes).toEqual([
+      { field: 'status', from: 'triaged', to: 'allocated' },
+      { field: 'assignee', from: null, to: 'officer-7' },
+    ]);
   });
 
   it('refuses an assignee before allocation, and removing the assignee of an allocated case', () => {
-    expect(ruleError(() => updateReferral(inStatus('submitted'), { assignee: 'officer-7' }, ctx)).code).toBe('assignee_before_allocation');
-    expect(ruleError(() => updateReferral(inStatus('allocated'), { assignee: null }, ctx)).code).toBe('missing_assignee');
+    expect(ruleError(() => updateReferral(inStatus('submitted'), { assignee: 'officer-7' }, ctx)).code).toBe(
+      'assignee_before_allocation',
+    );
+    expect(ruleError(() => updateReferral(inStatus('allocated'), { assignee: null }, ctx)).code).toBe(
+      'missing_assignee',
+    );
   });
 
   it('re-allocates an in-progress case to another officer without a status change', () => {
@@ -172,13 +230,25 @@ describe('referral state machine', () => {
   });
 
   it('refuses closing without an outcome, and an outcome without closing', () => {
-    expect(ruleError(() => updateReferral(inStatus('in_progress'), { status: 'closed' }, ctx)).code).toBe('missing_outcome');
-    expect(ruleError(() => updateReferral(inStatus('in_progress'), { outcome: { type: 'prosecution' } }, ctx)).code).toBe('outcome_without_close');
+    expect(ruleError(() => updateReferral(inStatus('in_progress'), { status: 'closed' }, ctx)).code).toBe(
+      'missing_outcome',
+    );
+    expect(
+      ruleError(() => updateReferral(inStatus('in_progress'), { outcome: { type: 'prosecution' } }, ctx)).code,
+    ).toBe('outcome_without_close');
   });
 
   it('closes with the outcome dated today unless given, through PATCH or the outcome event alike', () => {
-    const a = updateReferral(inStatus('in_progress'), { status: 'closed', outcome: { type: 'prosecution', summary: 'Magistrates 2025-06-20' } }, ctx).referral;
-    const b = closeWithOutcome(inStatus('in_progress'), { type: 'prosecution', summary: 'Magistrates 2025-06-20' }, ctx).referral;
+    const a = updateReferral(
+      inStatus('in_progress'),
+      { status: 'closed', outcome: { type: 'prosecution', summary: 'Magistrates 2025-06-20' } },
+      ctx,
+    ).referral;
+    const b = closeWithOutcome(
+      inStatus('in_progress'),
+      { type: 'prosecution', summary: 'Magistrates 2025-06-20' },
+      ctx,
+    ).referral;
     expect(a.outcome).toEqual({ type: 'prosecution', summary: 'Magistrates 2025-06-20', date: TODAY });
     expect(b.outcome).toEqual(a.outcome);
     expect(a.closedAt).toBe(ctx.at);
@@ -201,15 +271,28 @@ describe('referral state machine', () => {
   });
 
   it('lets the referrer withdraw only a submitted case, and only withdraw it', () => {
-    const bySchool = (r: Referral): Referral => ({ ...r, createdBy: { sub: 'head@100001', role: 'school', urn: '100001' } });
+    const bySchool = (r: Referral): Referral => ({
+      ...r,
+      createdBy: { sub: 'head@100001', role: 'school', urn: '100001' },
+    });
     const school = { sub: 'deputy@100001', role: 'school' as const, urn: '100001' };
-    expect(mayWithdrawAsReferrer(bySchool(inStatus('submitted')), { status: 'withdrawn', reason: 'sent in error' }, school)).toBe(true);
-    expect(mayWithdrawAsReferrer(bySchool(inStatus('triaged')), { status: 'withdrawn', reason: 'sent in error' }, school)).toBe(false);
-    expect(mayWithdrawAsReferrer(bySchool(inStatus('submitted')), { status: 'withdrawn', reason: 'x', priority: 'high' }, school)).toBe(false);
+    expect(
+      mayWithdrawAsReferrer(bySchool(inStatus('submitted')), { status: 'withdrawn', reason: 'sent in error' }, school),
+    ).toBe(true);
+    expect(
+      mayWithdrawAsReferrer(bySchool(inStatus('triaged')), { status: 'withdrawn', reason: 'sent in error' }, school),
+    ).toBe(false);
+    expect(
+      mayWithdrawAsReferrer(
+        bySchool(inStatus('submitted')),
+        { status: 'withdrawn', reason: 'x', priority: 'high' },
+        school,
+      ),
+    ).toBe(false);
     expect(mayWithdrawAsReferrer(bySchool(inStatus('submitted')), { status: 'triaged' }, school)).toBe(false);
   });
 
-  it('lets a referrer withdraw only a case it raised: never the LA\'s, another school\'s or the Virtual School\'s', () => {
+  it("lets a referrer withdraw only a case it raised: never the LA's, another school's or the Virtual School's", () => {
     const withdraw = { status: 'withdrawn' as const, reason: 'sent in error' };
     const byOfficer: Referral = { ...inStatus('submitted'), createdBy: officer };
     const byVsh: Referral = { ...byOfficer, createdBy: { sub: 'vsh-1', role: 'vsh' } };
@@ -245,24 +328,48 @@ describe('actions on a case', () => {
     const { referral, event } = recordAction(inStatus('allocated'), letter, actionCtx());
     expect(referral.status).toBe('in_progress');
     expect(referral.actions).toHaveLength(1);
-    expect(referral.actions[0]).toMatchObject({ id: 'A1', type: 'letter', date: '2025-06-10', recordedBy: officer, notes: 'first warning letter' });
-    expect(event).toMatchObject({ kind: 'action', seq: referral.version, changes: [{ field: 'status', from: 'allocated', to: 'in_progress' }, { field: 'actions', from: null, to: 'A1' }] });
+    expect(referral.actions[0]).toMatchObject({
+      id: 'A1',
+      type: 'letter',
+      date: '2025-06-10',
+      recordedBy: officer,
+      notes: 'first warning letter',
+    });
+    expect(event).toMatchObject({
+      kind: 'action',
+      seq: referral.version,
+      changes: [
+        { field: 'status', from: 'allocated', to: 'in_progress' },
+        { field: 'actions', from: null, to: 'A1' },
+      ],
+    });
   });
 
   it('records further actions on an in-progress case without a status change', () => {
-    const { referral, event } = recordAction(inStatus('in_progress'), { type: 'meeting', date: '2025-06-11' }, actionCtx());
+    const { referral, event } = recordAction(
+      inStatus('in_progress'),
+      { type: 'meeting', date: '2025-06-11' },
+      actionCtx(),
+    );
     expect(referral.status).toBe('in_progress');
     expect(event.changes).toEqual([{ field: 'actions', from: null, to: 'A1' }]);
   });
 
   it('refuses an action dated after today', () => {
-    expect(ruleError(() => recordAction(inStatus('in_progress'), { type: 'meeting', date: '2025-07-01' }, actionCtx())).code).toBe('future_date');
+    expect(
+      ruleError(() => recordAction(inStatus('in_progress'), { type: 'meeting', date: '2025-07-01' }, actionCtx())).code,
+    ).toBe('future_date');
   });
 
-  it('records a notice to improve with its start and period, defaulting to the LA\'s period from the action date', () => {
-    const a = recordAction(inStatus('in_progress'), { type: 'notice_to_improve', date: '2025-06-02' }, actionCtx()).referral.actions[0];
+  it("records a notice to improve with its start and period, defaulting to the LA's period from the action date", () => {
+    const a = recordAction(inStatus('in_progress'), { type: 'notice_to_improve', date: '2025-06-02' }, actionCtx())
+      .referral.actions[0];
     expect(a.noticeToImprove).toEqual({ startDate: '2025-06-02', periodDays: 15 });
-    const b = recordAction(inStatus('in_progress'), { type: 'notice_to_improve', date: '2025-06-02', startDate: '2025-06-09', periodDays: 30 }, actionCtx()).referral.actions[0];
+    const b = recordAction(
+      inStatus('in_progress'),
+      { type: 'notice_to_improve', date: '2025-06-02', startDate: '2025-06-09', periodDays: 30 },
+      actionCtx(),
+    ).referral.actions[0];
     expect(b.noticeToImprove).toEqual({ startDate: '2025-06-09', periodDays: 30 });
   });
 
@@ -277,14 +384,21 @@ describe('actions on a case', () => {
 
   it('allows work actions only on allocated or in-progress cases, and notice payments or withdrawals in every state', () => {
     for (const type of ACTION_TYPES) {
-      const expected = type === 'penalty_notice_paid' || type === 'penalty_notice_withdrawn' ? REFERRAL_STATUSES : ['allocated', 'in_progress'];
+      const expected =
+        type === 'penalty_notice_paid' || type === 'penalty_notice_withdrawn'
+          ? REFERRAL_STATUSES
+          : ['allocated', 'in_progress'];
       expect([type, ACTION_STATUSES[type]]).toEqual([type, expected]);
     }
   });
 });
 
 describe('penalty notices on a case', () => {
-  const issue = (parentId: string | undefined, date: string): ActionInput => ({ type: 'penalty_notice_issued', date, parentId });
+  const issue = (parentId: string | undefined, date: string): ActionInput => ({
+    type: 'penalty_notice_issued',
+    date,
+    parentId,
+  });
 
   /** Notices from other cases plus this one's, as the API gathers them. */
   function historyOf(r: Referral, other: PenaltyNoticeRecord[] = []): PenaltyNoticeRecord[] {
@@ -298,14 +412,30 @@ describe('penalty notices on a case', () => {
   it('issues a first notice to a named parent with its sequence and amounts', () => {
     const r = issueOn(inStatus('in_progress'), 'mum', '2025-01-06');
     expect(r.actions[0].penaltyNotice).toEqual({
-      sequence: 1, amount: { full: 160, fullPayableWithinDays: 28, reduced: 80, reducedIfPaidWithinDays: 21 }, period: { start: '2025-01-06', end: '2028-01-05' },
+      sequence: 1,
+      amount: { full: 160, fullPayableWithinDays: 28, reduced: 80, reducedIfPaidWithinDays: 21 },
+      period: { start: '2025-01-06', end: '2028-01-05' },
     });
-    expect(penaltyNoticesOf(r)).toEqual([expect.objectContaining({ id: 'R1/A1', actionId: 'A1', parentId: 'mum', upn: UPN, status: 'issued', sequence: 1, payableUntil: '2025-02-03' })]);
+    expect(penaltyNoticesOf(r)).toEqual([
+      expect.objectContaining({
+        id: 'R1/A1',
+        actionId: 'A1',
+        parentId: 'mum',
+        upn: UPN,
+        status: 'issued',
+        sequence: 1,
+        payableUntil: '2025-02-03',
+      }),
+    ]);
   });
 
   it('refuses a notice without a parent or to a parent not on the case', () => {
-    expect(ruleError(() => recordAction(inStatus('in_progress'), issue(undefined, '2025-01-06'), actionCtx())).code).toBe('unknown_parent');
-    expect(ruleError(() => recordAction(inStatus('in_progress'), issue('aunt', '2025-01-06'), actionCtx())).code).toBe('unknown_parent');
+    expect(
+      ruleError(() => recordAction(inStatus('in_progress'), issue(undefined, '2025-01-06'), actionCtx())).code,
+    ).toBe('unknown_parent');
+    expect(ruleError(() => recordAction(inStatus('in_progress'), issue('aunt', '2025-01-06'), actionCtx())).code).toBe(
+      'unknown_parent',
+    );
   });
 
   it('issues first and second notices to two parents, then refuses a third to one of them with the reason and alternatives', () => {
@@ -314,69 +444,145 @@ describe('penalty notices on a case', () => {
     r = issueOn(r, 'dad', '2025-01-06');
     r = issueOn(r, 'mum', '2025-03-03');
     r = issueOn(r, 'dad', '2025-03-03');
-    expect(penaltyNoticesOf(r).map((n) => [n.parentId, n.sequence, n.amount.reduced])).toEqual([['mum', 1, 80], ['dad', 1, 80], ['mum', 2, null], ['dad', 2, null]]);
+    expect(penaltyNoticesOf(r).map((n) => [n.parentId, n.sequence, n.amount.reduced])).toEqual([
+      ['mum', 1, 80],
+      ['dad', 1, 80],
+      ['mum', 2, null],
+      ['dad', 2, null],
+    ]);
     const err = ruleError(() => recordAction(r, issue('mum', '2025-06-02'), actionCtx(historyOf(r))));
     expect(err.code).toBe('penalty_notice_refused');
     expect(err.message).toContain('third penalty notice cannot be issued');
-    expect(err.details).toMatchObject({ refusal: 'third_within_period', alternatives: ['prosecution', 'education_supervision_order'], nextAllowedOn: '2028-01-06', previous: ['R1/A1', 'R1/A3'] });
+    expect(err.details).toMatchObject({
+      refusal: 'third_within_period',
+      alternatives: ['prosecution', 'education_supervision_order'],
+      nextAllowedOn: '2028-01-06',
+      previous: ['R1/A1', 'R1/A3'],
+    });
   });
 
-  it('counts notices issued on the pupil\'s other cases', () => {
+  it("counts notices issued on the pupil's other cases", () => {
     const earlier: PenaltyNoticeRecord[] = [
       { id: 'R0/A1', parentId: 'mum', upn: UPN, issuedOn: '2024-10-01', status: 'paid', paidOn: '2024-10-10' },
       { id: 'R0/A2', parentId: 'mum', upn: UPN, issuedOn: '2024-12-02', status: 'issued' },
     ];
-    expect(ruleError(() => recordAction(inStatus('in_progress'), issue('mum', '2025-01-06'), actionCtx(earlier))).code).toBe('penalty_notice_refused');
+    expect(
+      ruleError(() => recordAction(inStatus('in_progress'), issue('mum', '2025-01-06'), actionCtx(earlier))).code,
+    ).toBe('penalty_notice_refused');
   });
 
   it('records a payment on the 21st day as £80 and on the 22nd as £160', () => {
     const base = issueOn(inStatus('in_progress'), 'mum', '2025-01-06');
-    const on21 = recordAction(base, { type: 'penalty_notice_paid', date: '2025-01-27', noticeId: 'A1' }, actionCtx()).referral;
-    const on22 = recordAction(base, { type: 'penalty_notice_paid', date: '2025-01-28', noticeId: 'A1' }, actionCtx()).referral;
+    const on21 = recordAction(
+      base,
+      { type: 'penalty_notice_paid', date: '2025-01-27', noticeId: 'A1' },
+      actionCtx(),
+    ).referral;
+    const on22 = recordAction(
+      base,
+      { type: 'penalty_notice_paid', date: '2025-01-28', noticeId: 'A1' },
+      actionCtx(),
+    ).referral;
     expect(penaltyNoticesOf(on21)[0]).toMatchObject({ status: 'paid', paidOn: '2025-01-27', amountPaid: 80 });
     expect(penaltyNoticesOf(on22)[0]).toMatchObject({ status: 'paid', amountPaid: 160 });
-    expect(on21.actions[1]).toMatchObject({ parentId: 'mum', noticeId: 'A1', payment: { amount: 80, band: 'reduced', daysAfterIssue: 21 } });
+    expect(on21.actions[1]).toMatchObject({
+      parentId: 'mum',
+      noticeId: 'A1',
+      payment: { amount: 80, band: 'reduced', daysAfterIssue: 21 },
+    });
   });
 
   it('refuses a payment after 28 days, a second payment, and a payment of a withdrawn notice', () => {
     const base = issueOn(inStatus('in_progress'), 'mum', '2025-01-06');
-    expect(ruleError(() => recordAction(base, { type: 'penalty_notice_paid', date: '2025-02-04', noticeId: 'A1' }, actionCtx())).code).toBe('payment_refused');
-    const paid = recordAction(base, { type: 'penalty_notice_paid', date: '2025-01-20', noticeId: 'A1' }, actionCtx()).referral;
-    expect(ruleError(() => recordAction(paid, { type: 'penalty_notice_paid', date: '2025-01-21', noticeId: 'A1' }, actionCtx())).code).toBe('notice_not_outstanding');
-    const withdrawn = recordAction(base, { type: 'penalty_notice_withdrawn', date: '2025-01-20', noticeId: 'A1' }, actionCtx()).referral;
-    expect(ruleError(() => recordAction(withdrawn, { type: 'penalty_notice_paid', date: '2025-01-21', noticeId: 'A1' }, actionCtx())).code).toBe('notice_not_outstanding');
+    expect(
+      ruleError(() =>
+        recordAction(base, { type: 'penalty_notice_paid', date: '2025-02-04', noticeId: 'A1' }, actionCtx()),
+      ).code,
+    ).toBe('payment_refused');
+    const paid = recordAction(
+      base,
+      { type: 'penalty_notice_paid', date: '2025-01-20', noticeId: 'A1' },
+      actionCtx(),
+    ).referral;
+    expect(
+      ruleError(() =>
+        recordAction(paid, { type: 'penalty_notice_paid', date: '2025-01-21', noticeId: 'A1' }, actionCtx()),
+      ).code,
+    ).toBe('notice_not_outstanding');
+    const withdrawn = recordAction(
+      base,
+      { type: 'penalty_notice_withdrawn', date: '2025-01-20', noticeId: 'A1' },
+      actionCtx(),
+    ).referral;
+    expect(
+      ruleError(() =>
+        recordAction(withdrawn, { type: 'penalty_notice_paid', date: '2025-01-21', noticeId: 'A1' }, actionCtx()),
+      ).code,
+    ).toBe('notice_not_outstanding');
   });
 
   it('refuses a payment or withdrawal that names no notice issued on the case', () => {
-    expect(ruleError(() => recordAction(inStatus('in_progress'), { type: 'penalty_notice_paid', date: '2025-01-20', noticeId: 'A1' }, actionCtx())).code).toBe('unknown_notice');
+    expect(
+      ruleError(() =>
+        recordAction(
+          inStatus('in_progress'),
+          { type: 'penalty_notice_paid', date: '2025-01-20', noticeId: 'A1' },
+          actionCtx(),
+        ),
+      ).code,
+    ).toBe('unknown_notice');
   });
 
   it('does not count a withdrawn notice: after withdrawing one of two, a further notice is allowed as the second', () => {
     let r = issueOn(inStatus('in_progress'), 'mum', '2025-01-06');
     r = issueOn(r, 'mum', '2025-02-03');
-    r = recordAction(r, { type: 'penalty_notice_withdrawn', date: '2025-02-10', noticeId: 'A2', notes: 'issued in error' }, actionCtx()).referral;
+    r = recordAction(
+      r,
+      { type: 'penalty_notice_withdrawn', date: '2025-02-10', noticeId: 'A2', notes: 'issued in error' },
+      actionCtx(),
+    ).referral;
     r = issueOn(r, 'mum', '2025-03-03');
-    expect(penaltyNoticesOf(r).map((n) => [n.actionId, n.status, n.sequence])).toEqual([['A1', 'issued', 1], ['A2', 'withdrawn', 2], ['A4', 'issued', 2]]);
+    expect(penaltyNoticesOf(r).map((n) => [n.actionId, n.status, n.sequence])).toEqual([
+      ['A1', 'issued', 1],
+      ['A2', 'withdrawn', 2],
+      ['A4', 'issued', 2],
+    ]);
   });
 
   it('records payment and withdrawal of its notices after the case is closed', () => {
     let r = issueOn(inStatus('in_progress'), 'mum', '2025-06-02');
     r = closeWithOutcome(r, { type: 'no_further_action' }, ctx).referral;
-    const { referral } = recordAction(r, { type: 'penalty_notice_paid', date: '2025-06-20', noticeId: 'A1' }, actionCtx());
+    const { referral } = recordAction(
+      r,
+      { type: 'penalty_notice_paid', date: '2025-06-20', noticeId: 'A1' },
+      actionCtx(),
+    );
     expect(referral.status).toBe('closed');
     expect(penaltyNoticesOf(referral)[0]).toMatchObject({ status: 'paid', amountPaid: 80 });
   });
 
   it('keeps a parent with a notice on the case: removing them is refused, renaming is allowed', () => {
     const r = issueOn(inStatus('in_progress'), 'mum', '2025-06-02');
-    expect(ruleError(() => updateReferral(r, { parents: [{ id: 'dad', name: 'Bob Smith', relationship: 'father' }] }, ctx)).code).toBe('parent_in_use');
-    const renamed = updateReferral(r, { parents: [{ id: 'mum', name: 'Ann Jones', relationship: 'mother' }, { id: 'dad', name: 'Bob Smith', relationship: 'father' }] }, ctx);
+    expect(
+      ruleError(() => updateReferral(r, { parents: [{ id: 'dad', name: 'Bob Smith', relationship: 'father' }] }, ctx))
+        .code,
+    ).toBe('parent_in_use');
+    const renamed = updateReferral(
+      r,
+      {
+        parents: [
+          { id: 'mum', name: 'Ann Jones', relationship: 'mother' },
+          { id: 'dad', name: 'Bob Smith', relationship: 'father' },
+        ],
+      },
+      ctx,
+    );
     expect(renamed.referral.parents[0].name).toBe('Ann Jones');
   });
 });
 
 describe('parents', () => {
-  it('keeps the caller\'s parent id and derives one from the name otherwise, ignoring case and punctuation', () => {
+  it("keeps the caller's parent id and derives one from the name otherwise, ignoring case and punctuation", () => {
     expect(parentIdOf({ id: 'LA-123', name: 'x', relationship: 'mother' })).toBe('LA-123');
     const a = parentIdOf({ name: 'Ann  Smith', relationship: 'mother' });
     expect(a).toMatch(/^P[0-9a-f]{8}$/);
@@ -385,10 +591,25 @@ describe('parents', () => {
   });
 
   it('refuses the same parent listed twice', () => {
-    expect(ruleError(() => newReferral(
-      { id: 'R2', upn: UPN, urn: '100001', type: 'other', reason: 'x', evidence: EVIDENCE, parents: [{ name: 'Ann Smith', relationship: 'mother' }, { name: 'ANN SMITH', relationship: 'mother' }] },
-      { ...ctx, triageDueOn: TODAY },
-    )).code).toBe('duplicate_parent');
+    expect(
+      ruleError(() =>
+        newReferral(
+          {
+            id: 'R2',
+            upn: UPN,
+            urn: '100001',
+            type: 'other',
+            reason: 'x',
+            evidence: EVIDENCE,
+            parents: [
+              { name: 'Ann Smith', relationship: 'mother' },
+              { name: 'ANN SMITH', relationship: 'mother' },
+            ],
+          },
+          { ...ctx, triageDueOn: TODAY },
+        ),
+      ).code,
+    ).toBe('duplicate_parent');
   });
 });
 
@@ -424,7 +645,7 @@ describe('triage service level (overdue)', () => {
     expect(triageDueOn('2025-03-08', 5, working)).toBe('2025-03-14');
   });
 
-  it('follows the LA\'s service level (3 days)', () => {
+  it("follows the LA's service level (3 days)", () => {
     expect(triageDueOn('2025-03-03', 3, working)).toBe('2025-03-06');
   });
 
@@ -438,7 +659,12 @@ describe('triage service level (overdue)', () => {
     const r = created(); // due 2025-06-09
     const late = updateReferral(r, { status: 'triaged' }, { ...ctx, at: '2025-06-10T08:00:00.000Z' }).referral;
     const onTime = updateReferral(r, { status: 'triaged' }, { ...ctx, at: '2025-06-09T16:00:00.000Z' }).referral;
-    expect(referralView(late, '2025-06-30')).toMatchObject({ overdue: false, triagedLate: true, open: true, allowedTransitions: ['allocated', 'withdrawn'] });
+    expect(referralView(late, '2025-06-30')).toMatchObject({
+      overdue: false,
+      triagedLate: true,
+      open: true,
+      allowedTransitions: ['allocated', 'withdrawn'],
+    });
     expect(referralView(onTime, '2025-06-30').triagedLate).toBe(false);
     expect(referralView(r, '2025-06-10')).toMatchObject({ overdue: true, triagedLate: null });
   });
@@ -448,56 +674,118 @@ describe('evidence snapshot', () => {
   it('keeps the stats, flags, cohorts and the penalty-notice window of the pupil summary', () => {
     const counts = Array.from(emptyCounts());
     const year = {
-      upn: UPN, academicYear: 2024, forename: 'Sam', surname: 'Smith', yearGroup: '8', cohorts: ['fsm'], everCohorts: ['fsm', 'cin'],
-      enrolments: [{ urn: '100001', academicYear: 2024, registration: 'C', firstListed: '2024-09-02', lastListed: '2025-06-27', counts, persistentAbsence: true, severeAbsence: false }],
-      counts, absence: 0, possible: 0, persistentAbsence: true, severeAbsence: false,
-      flags: [{ type: 'penalty_notice_threshold', since: '2025-03-14', detail: { firstWeek: '2025-01-06', lastWeek: '2025-03-10', sessionCount: 10 } }],
+      upn: UPN,
+      academicYear: 2024,
+      forename: 'Sam',
+      surname: 'Smith',
+      yearGroup: '8',
+      cohorts: ['fsm'],
+      everCohorts: ['fsm', 'cin'],
+      enrolments: [
+        {
+          urn: '100001',
+          academicYear: 2024,
+          registration: 'C',
+          firstListed: '2024-09-02',
+          lastListed: '2025-06-27',
+          counts,
+          persistentAbsence: true,
+          severeAbsence: false,
+        },
+      ],
+      counts,
+      absence: 0,
+      possible: 0,
+      persistentAbsence: true,
+      severeAbsence: false,
+      flags: [
+        {
+          type: 'penalty_notice_threshold',
+          since: '2025-03-14',
+          detail: { firstWeek: '2025-01-06', lastWeek: '2025-03-10', sessionCount: 10 },
+        },
+      ],
     } as unknown as PupilYearSummary;
     const e = evidenceSnapshot(year, { takenAt: '2025-06-02T09:00:00.000Z', summaryVersion: 7 });
     expect(e).toMatchObject({
-      academicYear: 2024, summaryVersion: 7, pupil: { forename: 'Sam', surname: 'Smith', dob: null, yearGroup: '8' }, cohorts: ['fsm'], everCohorts: ['fsm', 'cin'],
-      persistentAbsence: true, thresholdWindow: { since: '2025-03-14', firstWeek: '2025-01-06', lastWeek: '2025-03-10', sessionCount: 10 },
+      academicYear: 2024,
+      summaryVersion: 7,
+      pupil: { forename: 'Sam', surname: 'Smith', dob: null, yearGroup: '8' },
+      cohorts: ['fsm'],
+      everCohorts: ['fsm', 'cin'],
+      persistentAbsence: true,
+      thresholdWindow: { since: '2025-03-14', firstWeek: '2025-01-06', lastWeek: '2025-03-10', sessionCount: 10 },
     });
     expect(e.enrolments[0]).toMatchObject({ urn: '100001', admissionDate: null, stats: { possibleSessions: 0 } });
   });
 });
 
 describe('referral suggestions', () => {
-  const row = (upn: string, flags: SuggestionCandidate['flags'], absence = 10, possible = 100): SuggestionCandidate => ({
-    upn, urns: ['100001'], possible, authorised: absence / 2, unauthorised: absence / 2, flags,
+  const row = (
+    upn: string,
+    flags: SuggestionCandidate['flags'],
+    absence = 10,
+    possible = 100,
+  ): SuggestionCandidate => ({
+    upn,
+    urns: ['100001'],
+    possible,
+    authorised: absence / 2,
+    unauthorised: absence / 2,
+    flags,
   });
 
   it('suggests every SA pupil, threshold met, CME risk and 15 days of illness, but not PA alone', () => {
-    const s = referralSuggestions([
-      row('U1', [{ type: 'persistent_absence', since: '2025-01-01' }]),
-      row('U2', [{ type: 'severe_absence', since: '2025-01-01' }]),
-      row('U3', [{ type: 'penalty_notice_threshold', since: '2025-01-01' }]),
-      row('U4', [{ type: 'ten_day_unauthorised', since: '2025-01-01', detail: { missingEducationRisk: true } }]),
-      row('U5', [{ type: 'illness_15_days', since: '2025-01-01' }]),
-      row('U6', [{ type: 'ten_day_unauthorised', since: '2025-01-01', detail: { missingEducationRisk: false } }]),
-    ], () => false);
+    const s = referralSuggestions(
+      [
+        row('U1', [{ type: 'persistent_absence', since: '2025-01-01' }]),
+        row('U2', [{ type: 'severe_absence', since: '2025-01-01' }]),
+        row('U3', [{ type: 'penalty_notice_threshold', since: '2025-01-01' }]),
+        row('U4', [{ type: 'ten_day_unauthorised', since: '2025-01-01', detail: { missingEducationRisk: true } }]),
+        row('U5', [{ type: 'illness_15_days', since: '2025-01-01' }]),
+        row('U6', [{ type: 'ten_day_unauthorised', since: '2025-01-01', detail: { missingEducationRisk: false } }]),
+      ],
+      () => false,
+    );
     expect(s.map((x) => [x.upn, x.suggestedType])).toEqual([
-      ['U4', 'children_missing_education'], ['U2', 'severe_absence'], ['U6', 'ten_day_unauthorised'], ['U3', 'penalty_notice_request'], ['U5', 'illness_15_days'],
+      ['U4', 'children_missing_education'],
+      ['U2', 'severe_absence'],
+      ['U6', 'ten_day_unauthorised'],
+      ['U3', 'penalty_notice_request'],
+      ['U5', 'illness_15_days'],
     ]);
   });
 
   it('leaves out pupils with an open case', () => {
-    const s = referralSuggestions([row('U2', [{ type: 'severe_absence', since: '2025-01-01' }])], (upn) => upn === 'U2');
+    const s = referralSuggestions(
+      [row('U2', [{ type: 'severe_absence', since: '2025-01-01' }])],
+      (upn) => upn === 'U2',
+    );
     expect(s).toEqual([]);
   });
 
   it('orders pupils with the same most serious reason by number of reasons, then absence rate', () => {
-    const s = referralSuggestions([
-      row('U1', [{ type: 'severe_absence', since: '2025-01-01' }], 60),
-      row('U2', [{ type: 'severe_absence', since: '2025-01-01' }], 80),
-      row('U3', [{ type: 'severe_absence', since: '2025-01-01' }, { type: 'penalty_notice_threshold', since: '2025-02-01' }], 55),
-    ], () => false);
+    const s = referralSuggestions(
+      [
+        row('U1', [{ type: 'severe_absence', since: '2025-01-01' }], 60),
+        row('U2', [{ type: 'severe_absence', since: '2025-01-01' }], 80),
+        row(
+          'U3',
+          [
+            { type: 'severe_absence', since: '2025-01-01' },
+            { type: 'penalty_notice_threshold', since: '2025-02-01' },
+          ],
+          55,
+        ),
+      ],
+      () => false,
+    );
     expect(s.map((x) => x.upn)).toEqual(['U3', 'U2', 'U1']);
     expect(s[0].reasons.map((r) => r.referralType)).toEqual(['severe_absence', 'penalty_notice_request']);
     expect(s[1].absenceRate).toBe(80);
   });
 
-  it('reads a CME risk from N or O in a run\'s codes when the flag does not state it', () => {
+  it("reads a CME risk from N or O in a run's codes when the flag does not state it", () => {
     expect(isChildMissingEducationRisk({ codes: { G: 18, N: 2 } })).toBe(true);
     expect(isChildMissingEducationRisk({ codes: { G: 20 } })).toBe(false);
     expect(isChildMissingEducationRisk({ sessions: [{ code: 'O' }] })).toBe(true);

@@ -210,15 +210,30 @@ describe('applyRows: out-of-order arrival', () => {
 
   it('gives the same register when one-day returns arrive in any order (one return per day)', () => {
     fc.assert(
-      fc.property(fc.uniqueArray(rowArb, { selector: (x) => `${x.upn}|${x.date}`, minLength: 1, maxLength: 12 }), fc.func(fc.nat()), (rows, rank) => {
-        const make = (x: (typeof rows)[number]) =>
-          row(x.date, x.am, x.pm, { ...(x.fsm === undefined ? {} : { fsm: x.fsm }), ...(x.yearGroup === undefined ? {} : { yearGroup: x.yearGroup }) }, x.upn);
-        const inOrder = fresh();
-        for (const x of [...rows].sort((p, q) => (p.date < q.date ? -1 : p.date > q.date ? 1 : 0))) applyRows(inOrder, [make(x)], `day-${x.upn}-${x.date}`);
-        const shuffled = fresh();
-        for (const x of [...rows].sort((p, q) => rank(p.date + p.upn) - rank(q.date + q.upn))) applyRows(shuffled, [make(x)], `day-${x.upn}-${x.date}`);
-        expect(content(shuffled)).toEqual(content(inOrder));
-      }),
+      fc.property(
+        fc.uniqueArray(rowArb, { selector: (x) => `${x.upn}|${x.date}`, minLength: 1, maxLength: 12 }),
+        fc.func(fc.nat()),
+        (rows, rank) => {
+          const make = (x: (typeof rows)[number]) =>
+            row(
+              x.date,
+              x.am,
+              x.pm,
+              {
+                ...(x.fsm === undefined ? {} : { fsm: x.fsm }),
+                ...(x.yearGroup === undefined ? {} : { yearGroup: x.yearGroup }),
+              },
+              x.upn,
+            );
+          const inOrder = fresh();
+          for (const x of [...rows].sort((p, q) => (p.date < q.date ? -1 : p.date > q.date ? 1 : 0)))
+            applyRows(inOrder, [make(x)], `day-${x.upn}-${x.date}`);
+          const shuffled = fresh();
+          for (const x of [...rows].sort((p, q) => rank(p.date + p.upn) - rank(q.date + q.upn)))
+            applyRows(shuffled, [make(x)], `day-${x.upn}-${x.date}`);
+          expect(content(shuffled)).toEqual(content(inOrder));
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -227,19 +242,25 @@ describe('applyRows: out-of-order arrival', () => {
 describe('school session days and unmarked sessions (docs/design.md §2.3)', () => {
   it('makes a day a school session day when any pupil has any mark other than #', () => {
     const r = fresh();
-    applyRows(r, [
-      row('2025-09-01', '/', '/'),
-      row('2025-09-02', '#', '#'),
-      row('2025-09-03', '', ''),
-      row('2025-09-04', 'Z', '#'),
-      row('2025-09-05', '#', 'D', {}, UPN2),
-    ], 'r1');
+    applyRows(
+      r,
+      [
+        row('2025-09-01', '/', '/'),
+        row('2025-09-02', '#', '#'),
+        row('2025-09-03', '', ''),
+        row('2025-09-04', 'Z', '#'),
+        row('2025-09-05', '#', 'D', {}, UPN2),
+      ],
+      'r1',
+    );
     const days = sessionDays(r);
     const on = (d: string) => days[dayOfAcademicYear(d)];
-    expect(['2025-09-01', '2025-09-02', '2025-09-03', '2025-09-04', '2025-09-05', '2025-09-06'].map(on)).toEqual([1, 0, 0, 1, 1, 0]);
+    expect(['2025-09-01', '2025-09-02', '2025-09-03', '2025-09-04', '2025-09-05', '2025-09-06'].map(on)).toEqual([
+      1, 0, 0, 1, 1, 0,
+    ]);
   });
 
-  it('counts listed-but-unmarked sessions across pupils as the school\'s data-quality gap', () => {
+  it("counts listed-but-unmarked sessions across pupils as the school's data-quality gap", () => {
     const r = fresh();
     applyRows(r, [row('2025-09-01', '', '/'), row('2025-09-01', '', '', {}, UPN2)], 'r1');
     expect(unmarkedSessions(r)).toBe(3);
@@ -250,13 +271,24 @@ describe('serialisation', () => {
   it('run-length encodes characteristic strings and decodes them back', () => {
     expect(encodeRuns('???YYN')).toBe('?3Y2N1');
     expect(decodeRuns('?3Y2N1')).toBe('???YYN');
-    fc.assert(fc.property(fc.string({ unit: fc.constantFrom('?', 'Y', 'N', 'K', 'E'), maxLength: 400 }), (s) => decodeRuns(encodeRuns(s)) === s));
+    fc.assert(
+      fc.property(
+        fc.string({ unit: fc.constantFrom('?', 'Y', 'N', 'K', 'E'), maxLength: 400 }),
+        (s) => decodeRuns(encodeRuns(s)) === s,
+      ),
+    );
   });
 
   it('decodes any stored text as every (non-digit, count) pair in it, well formed or not, and the same on a second read', () => {
-    const byPairs = (encoded: string) => [...encoded.matchAll(/(\D)(\d+)/g)].map((m) => m[1].repeat(Number(m[2]))).join('');
+    const byPairs = (encoded: string) =>
+      [...encoded.matchAll(/(\D)(\d+)/g)].map((m) => m[1].repeat(Number(m[2]))).join('');
     const text = fc.string({ unit: fc.constantFrom('?', 'Y', 'N', 'K', '1', '2', '0', '9', 'x'), maxLength: 30 });
-    fc.assert(fc.property(text, (encoded) => decodeRuns(encoded) === byPairs(encoded) && decodeRuns(encoded) === byPairs(encoded)));
+    fc.assert(
+      fc.property(
+        text,
+        (encoded) => decodeRuns(encoded) === byPairs(encoded) && decodeRuns(encoded) === byPairs(encoded),
+      ),
+    );
     expect(decodeRuns('Y2N')).toBe('YY');
     expect(decodeRuns('12Y3')).toBe('YYY');
     expect(encodeRuns('')).toBe('');
@@ -265,7 +297,14 @@ describe('serialisation', () => {
 
   it('round-trips a register through its serialised form', () => {
     const r = fresh();
-    applyRows(r, [row('2025-09-01', '/', 'N', { fsm: true, sen: 'K', forename: 'Ann', admissionDate: '2025-09-01' }), row('2025-09-02', 'C2', '', {}, UPN2)], 'r1');
+    applyRows(
+      r,
+      [
+        row('2025-09-01', '/', 'N', { fsm: true, sen: 'K', forename: 'Ann', admissionDate: '2025-09-01' }),
+        row('2025-09-02', 'C2', '', {}, UPN2),
+      ],
+      'r1',
+    );
     const back = deserializeRegister(JSON.parse(JSON.stringify(serializeRegister(r))));
     expect(back).toEqual(r);
     expect(back.pupils.get(UPN2)!.marks).not.toBe(EMPTY_MARKS);

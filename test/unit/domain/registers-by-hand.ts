@@ -3,14 +3,35 @@
  * and a pupil on roll there is marked present on every school day unless a test writes other codes.
  */
 import { MARK_CHAR } from '../../../shared/domain/codes.js';
-import { academicYearOf, addDays, dayOfAcademicYear, DAYS_PER_YEAR_SLOT, isWeekend, weekStart } from '../../../shared/domain/dates.js';
+import {
+  academicYearOf,
+  addDays,
+  dayOfAcademicYear,
+  DAYS_PER_YEAR_SLOT,
+  isWeekend,
+  weekStart,
+} from '../../../shared/domain/dates.js';
 import type { Enrolment } from '../../../shared/domain/pupil-summary.js';
 import { EMPTY_MARKS, type Registration } from '../../../shared/domain/register.js';
 
 /** Bank holidays (England and Wales) in the years the tests use. */
 export const BANK_HOLIDAYS: ReadonlySet<string> = new Set([
-  '2024-08-26', '2024-12-25', '2024-12-26', '2025-01-01', '2025-04-18', '2025-04-21', '2025-05-05', '2025-05-26',
-  '2025-08-25', '2025-12-25', '2025-12-26', '2026-01-01', '2026-04-03', '2026-04-06', '2026-05-04', '2026-05-25',
+  '2024-08-26',
+  '2024-12-25',
+  '2024-12-26',
+  '2025-01-01',
+  '2025-04-18',
+  '2025-04-21',
+  '2025-05-05',
+  '2025-05-26',
+  '2025-08-25',
+  '2025-12-25',
+  '2025-12-26',
+  '2026-01-01',
+  '2026-04-03',
+  '2026-04-06',
+  '2026-05-04',
+  '2026-05-25',
 ]);
 
 /** A typical English calendar: 2024/25 and 2025/26 terms (half terms and holidays between). */
@@ -76,7 +97,15 @@ export class OnRoll {
 
   constructor(
     readonly school: HandSchool,
-    options: { from?: string; to?: string; registration?: Registration; admissionDate?: string; leavingDate?: string; upn?: string; code?: string } = {},
+    options: {
+      from?: string;
+      to?: string;
+      registration?: Registration;
+      admissionDate?: string;
+      leavingDate?: string;
+      upn?: string;
+      code?: string;
+    } = {},
   ) {
     this.from = options.from ?? school.days[0];
     this.to = options.to ?? school.days[school.days.length - 1];
@@ -127,7 +156,14 @@ export class OnRoll {
         firstListed: listed[0] ?? `${year}-08-01`,
         lastListed: listed[listed.length - 1] ?? `${year}-08-01`,
         marks,
-        stated: { fsm: '?'.repeat(366), sen: '?'.repeat(366), cla: '?'.repeat(366), plac: '?'.repeat(366), cin: '?'.repeat(366), cpp: '?'.repeat(366) },
+        stated: {
+          fsm: '?'.repeat(366),
+          sen: '?'.repeat(366),
+          cla: '?'.repeat(366),
+          plac: '?'.repeat(366),
+          cin: '?'.repeat(366),
+          cpp: '?'.repeat(366),
+        },
       });
     }
     return out;

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { fromDayNumber } from '../../../shared/domain/dates.js';
-import { pupilSchoolWeeks, pupilTimeline, schoolWeekDates, sessionEvidence, sessionSlotOfDay } from '../../../shared/domain/school-weeks.js';
+import {
+  pupilSchoolWeeks,
+  pupilTimeline,
+  schoolWeekDates,
+  sessionEvidence,
+  sessionSlotOfDay,
+} from '../../../shared/domain/school-weeks.js';
 import { dayNumber } from '../../../shared/domain/dates.js';
 import { onRoll, school, schoolWeeks, sessionDaysOf } from './registers-by-hand.js';
 
@@ -8,7 +14,7 @@ const A = school('100001');
 const B = school('100002');
 
 describe('school weeks of a pupil', () => {
-  it('are the calendar weeks with a school session at the pupil\'s school; holiday weeks are skipped', () => {
+  it("are the calendar weeks with a school session at the pupil's school; holiday weeks are skipped", () => {
     const pupil = onRoll(A);
     const weeks = pupilSchoolWeeks(pupil.enrolments(), sessionDaysOf(A), 2024);
     expect(weeks).toEqual(schoolWeeks(A).filter((w) => w < '2025-08-01'));
@@ -38,8 +44,16 @@ describe('school weeks of a pupil', () => {
 
   it('exclude weeks before the admission date and after the leaving date', () => {
     // Listed (coded Z, not on roll) from 4 Sep to 20 Dec; admitted 16 Sep, left 8 Nov.
-    const pupil = onRoll(A, { from: '2024-09-04', to: '2024-12-20', admissionDate: '2024-09-16', leavingDate: '2024-11-08', code: 'Z' })
-      .codes(A.days.filter((d) => d >= '2024-09-16' && d <= '2024-11-08'), '/');
+    const pupil = onRoll(A, {
+      from: '2024-09-04',
+      to: '2024-12-20',
+      admissionDate: '2024-09-16',
+      leavingDate: '2024-11-08',
+      code: 'Z',
+    }).codes(
+      A.days.filter((d) => d >= '2024-09-16' && d <= '2024-11-08'),
+      '/',
+    );
     const weeks = pupilSchoolWeeks(pupil.enrolments(), sessionDaysOf(A), 2024);
     expect(weeks[0]).toBe('2024-09-16');
     expect(weeks[weeks.length - 1]).toBe('2024-11-04');
@@ -47,7 +61,11 @@ describe('school weeks of a pupil', () => {
 
   it('are bounded by the first and last dates the school listed the pupil when no admission or leaving date is given', () => {
     const pupil = onRoll(A, { from: '2024-09-23', to: '2024-10-09' });
-    expect(pupilSchoolWeeks(pupil.enrolments(), sessionDaysOf(A), 2024)).toEqual(['2024-09-23', '2024-09-30', '2024-10-07']);
+    expect(pupilSchoolWeeks(pupil.enrolments(), sessionDaysOf(A), 2024)).toEqual([
+      '2024-09-23',
+      '2024-09-30',
+      '2024-10-07',
+    ]);
   });
 
   it('combine every school the pupil is on roll at, each within its own dates', () => {
@@ -57,8 +75,11 @@ describe('school weeks of a pupil', () => {
     expect(weeks).toEqual(['2024-09-02', '2024-09-09', '2024-09-16', '2024-09-23', '2024-10-14', '2024-10-21']);
   });
 
-  it('fall back to the pupil\'s own marks when the school\'s session days are not supplied; # is no session', () => {
-    const pupil = onRoll(A, { from: '2024-09-04', to: '2024-09-20' }).codes(['2024-09-16', '2024-09-17', '2024-09-18', '2024-09-19', '2024-09-20'], '#');
+  it("fall back to the pupil's own marks when the school's session days are not supplied; # is no session", () => {
+    const pupil = onRoll(A, { from: '2024-09-04', to: '2024-09-20' }).codes(
+      ['2024-09-16', '2024-09-17', '2024-09-18', '2024-09-19', '2024-09-20'],
+      '#',
+    );
     expect(pupilSchoolWeeks(pupil.enrolments(), new Map(), 2024)).toEqual(['2024-09-02', '2024-09-09']);
   });
 
@@ -97,7 +118,7 @@ describe('one mark per session across schools', () => {
     expect(effective('N', 'G', 'C', 'C')).toMatchObject({ code: 'N', urn: A.urn });
   });
 
-  it('lists the timeline\'s school weeks as Monday dates', () => {
+  it("lists the timeline's school weeks as Monday dates", () => {
     const t = pupilTimeline(onRoll(A, { to: '2024-09-20' }).enrolments(), sessionDaysOf(A));
     expect(schoolWeekDates(t)).toEqual(['2024-09-02', '2024-09-09', '2024-09-16']);
   });

@@ -27,8 +27,26 @@ const marks = (...codes: string[]) => codes.map((c) => MARK_CHAR[c] ?? c).join('
 
 describe('session totals (docs/design.md §2.2)', () => {
   it('counts present, approved activity, authorised and unauthorised as possible sessions, and nothing else', () => {
-    const t = totalsOf(counts(['/', 1], ['\\', 1], ['L', 1], ['K', 2], ['B', 1], ['I', 3], ['C1', 1], ['J1', 1], ['N', 2], ['U', 1],
-      ['D', 5], ['Y1', 4], ['X', 2], ['Q', 1], ['Z', 3], ['#', 6]));
+    const t = totalsOf(
+      counts(
+        ['/', 1],
+        ['\\', 1],
+        ['L', 1],
+        ['K', 2],
+        ['B', 1],
+        ['I', 3],
+        ['C1', 1],
+        ['J1', 1],
+        ['N', 2],
+        ['U', 1],
+        ['D', 5],
+        ['Y1', 4],
+        ['X', 2],
+        ['Q', 1],
+        ['Z', 3],
+        ['#', 6],
+      ),
+    );
     expect(t).toEqual({ possible: 14, present: 3, approvedActivity: 3, authorised: 5, unauthorised: 3, late: 2 });
   });
 
@@ -81,18 +99,29 @@ describe('toStats', () => {
 
   it('gives null rates (not 0 %) when there are no possible sessions', () => {
     const s = toStats(counts(['D', 4], ['#', 2]));
-    expect(s).toMatchObject({ possibleSessions: 0, attendanceRate: null, absenceRate: null, authorisedAbsenceRate: null, unauthorisedAbsenceRate: null });
+    expect(s).toMatchObject({
+      possibleSessions: 0,
+      attendanceRate: null,
+      absenceRate: null,
+      authorisedAbsenceRate: null,
+      unauthorisedAbsenceRate: null,
+    });
     expect(s.codes).toEqual({ D: 4, '#': 2 });
   });
 
   it('makes attendance and absence rates sum to 100 for any counts with a possible session', () => {
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.constantFrom('/', 'L', 'K', 'I', 'C2', 'N', 'U', 'D', 'Y3', 'Z', '#'), fc.nat(50))), (entries) => {
-        const s = toStats(counts(...entries));
-        if (s.possibleSessions === 0) return s.attendanceRate === null;
-        return Math.abs((s.attendanceRate ?? 0) + (s.absenceRate ?? 0) - 100) < 1e-9
-          && s.attendedSessions + s.absenceSessions === s.possibleSessions;
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.constantFrom('/', 'L', 'K', 'I', 'C2', 'N', 'U', 'D', 'Y3', 'Z', '#'), fc.nat(50))),
+        (entries) => {
+          const s = toStats(counts(...entries));
+          if (s.possibleSessions === 0) return s.attendanceRate === null;
+          return (
+            Math.abs((s.attendanceRate ?? 0) + (s.absenceRate ?? 0) - 100) < 1e-9 &&
+            s.attendedSessions + s.absenceSessions === s.possibleSessions
+          );
+        },
+      ),
     );
   });
 });

@@ -14,7 +14,8 @@ function oracleCheckLetter(body12: string): string {
   return LETTERS[sum % 23];
 }
 
-const digits = (n: number) => fc.array(fc.constantFrom(...'0123456789'), { minLength: n, maxLength: n }).map((a) => a.join(''));
+const digits = (n: number) =>
+  fc.array(fc.constantFrom(...'0123456789'), { minLength: n, maxLength: n }).map((a) => a.join(''));
 const permanentBody = digits(12);
 const temporaryBody = fc.tuple(digits(11), fc.constantFrom(...LETTERS)).map(([d, l]) => d + l);
 
@@ -33,7 +34,7 @@ describe('UPN check letter (docs/design.md §6)', () => {
     fc.assert(fc.property(permanentBody, (body) => upnCheckLetter(body) === oracleCheckLetter(body)));
   });
 
-  it('values a temporary UPN\'s final letter by its number in the letter list', () => {
+  it("values a temporary UPN's final letter by its number in the letter list", () => {
     fc.assert(fc.property(temporaryBody, (body) => upnCheckLetter(body) === oracleCheckLetter(body)));
     // 'A' is worth 0, so it checks like a final '0'; 'B' like a final '1'.
     expect(upnCheckLetter('80120000500A')).toBe(upnCheckLetter('801200005000'));
@@ -60,7 +61,10 @@ describe('UPN check letter (docs/design.md §6)', () => {
   });
 
   it('rejects a wrong check letter naming the letter the digits require', () => {
-    expect(checkUpn('A801200005001')).toEqual({ ok: false, message: "UPN check letter is 'A' but the digits require 'B'" });
+    expect(checkUpn('A801200005001')).toEqual({
+      ok: false,
+      message: "UPN check letter is 'A' but the digits require 'B'",
+    });
   });
 
   it('rejects the wrong length with the length found', () => {
@@ -78,7 +82,10 @@ describe('UPN check letter (docs/design.md §6)', () => {
 
   it('rejects a temporary UPN ending in I, O or S (letters UPNs never use)', () => {
     for (const last of ['I', 'O', 'S']) {
-      expect(checkUpn(`A80120000500${last}`)).toEqual({ ok: false, message: `UPN's final character '${last}' is not a permitted letter` });
+      expect(checkUpn(`A80120000500${last}`)).toEqual({
+        ok: false,
+        message: `UPN's final character '${last}' is not a permitted letter`,
+      });
       expect(upnCheckLetter(`80120000500${last}`)).toBeUndefined();
     }
   });

@@ -39,7 +39,16 @@ function enrolment(
     st[c] = chars.join('');
   }
   const dates = Object.keys(days).sort();
-  return { upn, urn, academicYear, registration: 'C', firstListed: dates[0], lastListed: dates[dates.length - 1], marks: marks.join(''), stated: st };
+  return {
+    upn,
+    urn,
+    academicYear,
+    registration: 'C',
+    firstListed: dates[0],
+    lastListed: dates[dates.length - 1],
+    marks: marks.join(''),
+    stated: st,
+  };
 }
 
 function child(upn: string, enrolments: Enrolment[], care: CareEpisodeSpan[] = []): VirtualSchoolChild {
@@ -73,7 +82,16 @@ describe('entering care', () => {
   });
 
   it('ignores the start of a child-in-need or protection-plan episode', () => {
-    expect(careEntries([{ cohort: 'cin', start: '2025-09-22' }, { cohort: 'cpp', start: '2025-09-22' }], '2025-09-01', '2025-09-30')).toEqual([]);
+    expect(
+      careEntries(
+        [
+          { cohort: 'cin', start: '2025-09-22' },
+          { cohort: 'cpp', start: '2025-09-22' },
+        ],
+        '2025-09-01',
+        '2025-09-30',
+      ),
+    ).toEqual([]);
   });
 });
 
@@ -93,8 +111,13 @@ describe('default alert date', () => {
 });
 
 describe('care cohorts by day', () => {
-  it('takes a school\'s looked-after flag only on the days that school lists the child', () => {
-    const e = enrolment('A', '100001', { '2025-09-10': ['/', '/'], '2025-09-12': ['/', '/'] }, { cla: { '2025-09-10': 'Y' } });
+  it("takes a school's looked-after flag only on the days that school lists the child", () => {
+    const e = enrolment(
+      'A',
+      '100001',
+      { '2025-09-10': ['/', '/'], '2025-09-12': ['/', '/'] },
+      { cla: { '2025-09-10': 'Y' } },
+    );
     const masks = careMasks(child('A', [e]), YEAR);
     expect(careCohortsOf(masks[dayOfAcademicYear('2025-09-09')])).toEqual([]);
     expect(careCohortsOf(masks[dayOfAcademicYear('2025-09-10')])).toEqual(['cla']);
@@ -102,7 +125,7 @@ describe('care cohorts by day', () => {
     expect(careCohortsOf(masks[dayOfAcademicYear('2025-09-13')])).toEqual([]);
   });
 
-  it('takes the LA\'s episodes on every day they cover, listed or not', () => {
+  it("takes the LA's episodes on every day they cover, listed or not", () => {
     const masks = careMasks(child('A', [], [{ cohort: 'cin', start: '2025-09-10', end: '2025-09-11' }]), YEAR);
     expect(careCohortsOf(masks[dayOfAcademicYear('2025-09-09')])).toEqual([]);
     expect(careCohortsOf(masks[dayOfAcademicYear('2025-09-10')])).toEqual(['cin']);
@@ -116,7 +139,11 @@ describe('daily alerts', () => {
   const opts = { newInCareDays: 14 };
 
   it('lists each absence of a looked-after child on the date, with its code, session and school', () => {
-    const c = child('A', [enrolment('A', '100001', { [D]: ['N', 'I'], '2025-09-23': ['G', 'G'] })], [{ cohort: 'cla', start: '2025-06-01' }]);
+    const c = child(
+      'A',
+      [enrolment('A', '100001', { [D]: ['N', 'I'], '2025-09-23': ['G', 'G'] })],
+      [{ cohort: 'cla', start: '2025-06-01' }],
+    );
     expect(dailyAlerts(D, [c], opts)).toEqual([
       { type: 'absence', upn: 'A', date: D, session: 'AM', code: 'N', urn: '100001', cohorts: ['cla'] },
       { type: 'absence', upn: 'A', date: D, session: 'PM', code: 'I', urn: '100001', cohorts: ['cla'] },
@@ -124,12 +151,20 @@ describe('daily alerts', () => {
   });
 
   it('does not alert on present, approved-activity or not-possible codes', () => {
-    const c = child('A', [enrolment('A', '100001', { [D]: ['/', 'X'] }), enrolment('A', '100002', { [D]: ['K', 'D'] })], [{ cohort: 'cla', start: '2025-06-01' }]);
+    const c = child(
+      'A',
+      [enrolment('A', '100001', { [D]: ['/', 'X'] }), enrolment('A', '100002', { [D]: ['K', 'D'] })],
+      [{ cohort: 'cla', start: '2025-06-01' }],
+    );
     expect(dailyAlerts(D, [c], opts)).toEqual([]);
   });
 
   it('does not alert on the absence of a child whose care ended the day before', () => {
-    const c = child('A', [enrolment('A', '100001', { [D]: ['N', 'N'] })], [{ cohort: 'cla', start: '2025-06-01', end: '2025-09-23' }]);
+    const c = child(
+      'A',
+      [enrolment('A', '100001', { [D]: ['N', 'N'] })],
+      [{ cohort: 'cla', start: '2025-06-01', end: '2025-09-23' }],
+    );
     expect(dailyAlerts(D, [c], opts)).toEqual([]);
   });
 
@@ -139,8 +174,12 @@ describe('daily alerts', () => {
   });
 
   it('alerts on the absence of a child the school itself reports as looked after', () => {
-    const c = child('A', [enrolment('A', '100001', { '2025-09-22': ['/', '/'], [D]: ['G', '/'] }, { cla: { '2025-09-22': 'Y' } })]);
-    expect(dailyAlerts(D, [c], opts)).toEqual([{ type: 'absence', upn: 'A', date: D, session: 'AM', code: 'G', urn: '100001', cohorts: ['cla'] }]);
+    const c = child('A', [
+      enrolment('A', '100001', { '2025-09-22': ['/', '/'], [D]: ['G', '/'] }, { cla: { '2025-09-22': 'Y' } }),
+    ]);
+    expect(dailyAlerts(D, [c], opts)).toEqual([
+      { type: 'absence', upn: 'A', date: D, session: 'AM', code: 'G', urn: '100001', cohorts: ['cla'] },
+    ]);
   });
 
   it('lists an exclusion (E) of any child in a Virtual School cohort, once, as an exclusion', () => {
@@ -156,39 +195,80 @@ describe('daily alerts', () => {
   });
 
   it('lists sessions listed but not yet marked for a looked-after child, and not a day with no row', () => {
-    const c = child('A', [
-      enrolment('A', '100001', { [D]: ['/', '-'] }),
-      enrolment('A', '100002', { '2025-09-23': ['-', '-'] }),
-    ], [{ cohort: 'cla', start: '2025-06-01' }]);
-    expect(dailyAlerts(D, [c], opts)).toEqual([{ type: 'unmarked', upn: 'A', date: D, session: 'PM', urn: '100001', cohorts: ['cla'] }]);
+    const c = child(
+      'A',
+      [enrolment('A', '100001', { [D]: ['/', '-'] }), enrolment('A', '100002', { '2025-09-23': ['-', '-'] })],
+      [{ cohort: 'cla', start: '2025-06-01' }],
+    );
+    expect(dailyAlerts(D, [c], opts)).toEqual([
+      { type: 'unmarked', upn: 'A', date: D, session: 'PM', urn: '100001', cohorts: ['cla'] },
+    ]);
   });
 
   it('alerts on a child who entered care in the last N days and has no register row since care began', () => {
-    const c = child('A', [enrolment('A', '100003', presentDays(['2025-09-18', '2025-09-19']))], [{ cohort: 'cla', start: '2025-09-22' }]);
+    const c = child(
+      'A',
+      [enrolment('A', '100003', presentDays(['2025-09-18', '2025-09-19']))],
+      [{ cohort: 'cla', start: '2025-09-22' }],
+    );
     expect(dailyAlerts(D, [c], opts)).toEqual([
-      { type: 'new_in_care', upn: 'A', date: D, cohorts: ['cla'], careStart: '2025-09-22', reason: 'no_return_since_care_began', urn: '100003', lastListed: '2025-09-19' },
+      {
+        type: 'new_in_care',
+        upn: 'A',
+        date: D,
+        cohorts: ['cla'],
+        careStart: '2025-09-22',
+        reason: 'no_return_since_care_began',
+        urn: '100003',
+        lastListed: '2025-09-19',
+      },
     ]);
   });
 
   it('clears the entering-care alert once any school sends a row dated on or after the day care began', () => {
-    const c = child('A', [enrolment('A', '100003', presentDays(['2025-09-19', '2025-09-22']))], [{ cohort: 'cla', start: '2025-09-22' }]);
+    const c = child(
+      'A',
+      [enrolment('A', '100003', presentDays(['2025-09-19', '2025-09-22']))],
+      [{ cohort: 'cla', start: '2025-09-22' }],
+    );
     expect(dailyAlerts(D, [c], opts)).toEqual([]);
-    const unmarkedOnly = child('A', [enrolment('A', '100003', { '2025-09-19': ['/', '/'], '2025-09-23': ['-', '-'] })], [{ cohort: 'cla', start: '2025-09-22' }]);
+    const unmarkedOnly = child(
+      'A',
+      [enrolment('A', '100003', { '2025-09-19': ['/', '/'], '2025-09-23': ['-', '-'] })],
+      [{ cohort: 'cla', start: '2025-09-22' }],
+    );
     expect(dailyAlerts(D, [unmarkedOnly], opts).map((a) => a.type)).toEqual([]);
   });
 
   it('says a newly looked-after child on no register this year is on no register', () => {
     const lastYear = enrolment('A', '100009', presentDays(['2025-07-10']), {}, 2024);
     expect(dailyAlerts(D, [child('A', [], [{ cohort: 'cla', start: '2025-09-23' }])], opts)).toEqual([
-      { type: 'new_in_care', upn: 'A', date: D, cohorts: ['cla'], careStart: '2025-09-23', reason: 'not_on_any_register' },
+      {
+        type: 'new_in_care',
+        upn: 'A',
+        date: D,
+        cohorts: ['cla'],
+        careStart: '2025-09-23',
+        reason: 'not_on_any_register',
+      },
     ]);
     expect(dailyAlerts(D, [child('A', [lastYear], [{ cohort: 'cla', start: '2025-09-23' }])], opts)).toEqual([
-      { type: 'new_in_care', upn: 'A', date: D, cohorts: ['cla'], careStart: '2025-09-23', reason: 'not_on_any_register', urn: '100009', lastListed: '2025-07-10' },
+      {
+        type: 'new_in_care',
+        upn: 'A',
+        date: D,
+        cohorts: ['cla'],
+        careStart: '2025-09-23',
+        reason: 'not_on_any_register',
+        urn: '100009',
+        lastListed: '2025-07-10',
+      },
     ]);
   });
 
   it('treats care that began N − 1 days before the date as new, and N days before as not', () => {
-    const at = (start: string) => dailyAlerts(D, [child('A', [], [{ cohort: 'cla', start }])], { newInCareDays: 14 }).length;
+    const at = (start: string) =>
+      dailyAlerts(D, [child('A', [], [{ cohort: 'cla', start }])], { newInCareDays: 14 }).length;
     expect(at('2025-09-11')).toBe(1); // 13 days before the 24th: the 14th day of the window
     expect(at('2025-09-10')).toBe(0); // 14 days before
     expect(at(D)).toBe(1);
@@ -196,12 +276,17 @@ describe('daily alerts', () => {
   });
 
   it('does not treat a placement change as entering care', () => {
-    const care: CareEpisodeSpan[] = [{ cohort: 'cla', start: '2025-06-01', end: '2025-09-21' }, { cohort: 'cla', start: '2025-09-22' }];
+    const care: CareEpisodeSpan[] = [
+      { cohort: 'cla', start: '2025-06-01', end: '2025-09-21' },
+      { cohort: 'cla', start: '2025-09-22' },
+    ];
     expect(dailyAlerts(D, [child('A', [], care)], opts)).toEqual([]);
   });
 
   it('does not alert on a short period of care that has already ended', () => {
-    expect(dailyAlerts(D, [child('A', [], [{ cohort: 'cla', start: '2025-09-20', end: '2025-09-21' }])], opts)).toEqual([]);
+    expect(dailyAlerts(D, [child('A', [], [{ cohort: 'cla', start: '2025-09-20', end: '2025-09-21' }])], opts)).toEqual(
+      [],
+    );
   });
 
   it('orders exclusions, absences, unmarked sessions, then children new in care', () => {
@@ -210,12 +295,18 @@ describe('daily alerts', () => {
       child('Y', [enrolment('Y', '100001', { [D]: ['-', 'N'] })], [{ cohort: 'cla', start: '2025-06-01' }]),
       child('X', [enrolment('X', '100001', { [D]: ['E', '/'] })], [{ cohort: 'cla', start: '2025-06-01' }]),
     ];
-    expect(dailyAlerts(D, children, opts).map((a) => `${a.type}:${a.upn}`)).toEqual(['exclusion:X', 'absence:Y', 'unmarked:Y', 'new_in_care:Z']);
+    expect(dailyAlerts(D, children, opts).map((a) => `${a.type}:${a.upn}`)).toEqual([
+      'exclusion:X',
+      'absence:Y',
+      'unmarked:Y',
+      'new_in_care:Z',
+    ]);
   });
 });
 
 describe('sessions while in the cohort', () => {
-  const days = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `2025-09-${String(from + i).padStart(2, '0')}`);
+  const days = (from: number, to: number) =>
+    Array.from({ length: to - from + 1 }, (_, i) => `2025-09-${String(from + i).padStart(2, '0')}`);
 
   it('counts only the sessions on or after the day care began', () => {
     // Unauthorised absence the week before care; present after.
@@ -234,13 +325,22 @@ describe('sessions while in the cohort', () => {
   it('leaves a child off the roll when they were not in the group on any day of the period', () => {
     const c = child('A', [enrolment('A', '100001', presentDays(days(1, 5)))], [{ cohort: 'cla', start: '2025-09-15' }]);
     expect(rollEntry(c, YEAR, 'cla', '2025-09-01', '2025-09-14')).toBeUndefined();
-    expect(rollEntry(c, YEAR, 'cla', '2025-09-01', '2025-09-15')).toMatchObject({ daysInCohort: 1, urns: [], onRegister: true });
+    expect(rollEntry(c, YEAR, 'cla', '2025-09-01', '2025-09-15')).toMatchObject({
+      daysInCohort: 1,
+      urns: [],
+      onRegister: true,
+    });
     expect(rollEntry(c, YEAR, 'cin', '2025-09-01', '2025-09-30')).toBeUndefined();
   });
 
   it('puts a looked-after child on no register on the roll with no sessions', () => {
     const c = child('A', [], [{ cohort: 'cla', start: '2025-09-01' }]);
-    expect(rollEntry(c, YEAR, 'any', '2025-09-01', '2025-09-30')).toMatchObject({ onRegister: false, urns: [], daysInCohort: 30, persistentAbsence: false });
+    expect(rollEntry(c, YEAR, 'any', '2025-09-01', '2025-09-30')).toMatchObject({
+      onRegister: false,
+      urns: [],
+      daysInCohort: 30,
+      persistentAbsence: false,
+    });
   });
 });
 
@@ -249,9 +349,24 @@ describe('Personal Education Plan summary', () => {
     // Autumn: 10 sessions at school 1 before care (all N, not the Virtual School's), then in care from
     // 15 Sept: 18 present + 2 absent (I, E) at school 1 = 10% → PA. Spring (after a move): school 2.
     const s1: Record<string, [string, string]> = {
-      '2025-09-08': ['N', 'N'], '2025-09-09': ['N', 'N'], '2025-09-10': ['N', 'N'], '2025-09-11': ['N', 'N'], '2025-09-12': ['N', 'N'],
+      '2025-09-08': ['N', 'N'],
+      '2025-09-09': ['N', 'N'],
+      '2025-09-10': ['N', 'N'],
+      '2025-09-11': ['N', 'N'],
+      '2025-09-12': ['N', 'N'],
     };
-    const after = ['2025-09-15', '2025-09-16', '2025-09-17', '2025-09-18', '2025-09-19', '2025-09-22', '2025-09-23', '2025-09-24', '2025-09-25', '2025-09-26'];
+    const after = [
+      '2025-09-15',
+      '2025-09-16',
+      '2025-09-17',
+      '2025-09-18',
+      '2025-09-19',
+      '2025-09-22',
+      '2025-09-23',
+      '2025-09-24',
+      '2025-09-25',
+      '2025-09-26',
+    ];
     after.forEach((d, i) => (s1[d] = i === 0 ? ['I', '/'] : i === 1 ? ['/', 'E'] : ['/', '/']));
     const s2 = enrolment('A', '200002', { '2026-01-05': ['/', '/'], '2026-01-06': ['G', '/'] });
     const c = child('A', [enrolment('A', '100001', s1), s2], [{ cohort: 'cla', start: '2025-09-15' }]);
@@ -264,7 +379,13 @@ describe('Personal Education Plan summary', () => {
     ]);
     const [autumn, spring, summer] = pep.terms;
     expect(autumn.inCohort).toEqual([{ from: '2025-09-15', to: '2025-12-31' }]);
-    expect(autumn.stats).toMatchObject({ possibleSessions: 20, attendedSessions: 18, authorisedAbsenceSessions: 2, unauthorisedAbsenceSessions: 0, codes: { '/': 18, I: 1, E: 1 } });
+    expect(autumn.stats).toMatchObject({
+      possibleSessions: 20,
+      attendedSessions: 18,
+      authorisedAbsenceSessions: 2,
+      unauthorisedAbsenceSessions: 0,
+      codes: { '/': 18, I: 1, E: 1 },
+    });
     expect(autumn.persistentAbsence).toBe(true);
     expect(autumn.severeAbsence).toBe(false);
     expect(autumn.exclusions).toEqual([{ date: '2025-09-16', session: 'PM', urn: '100001' }]);
@@ -277,15 +398,29 @@ describe('Personal Education Plan summary', () => {
   });
 
   it('gives one term when asked, and nothing for a child never looked after in it', () => {
-    const c = child('A', [enrolment('A', '100001', { '2025-09-08': ['N', 'N'] })], [{ cohort: 'cin', start: '2025-09-01' }]);
+    const c = child(
+      'A',
+      [enrolment('A', '100001', { '2025-09-08': ['N', 'N'] })],
+      [{ cohort: 'cin', start: '2025-09-01' }],
+    );
     const pep = pepSummary(c, YEAR, { term: 'autumn' });
     expect(pep.terms).toHaveLength(1);
-    expect(pep.terms[0]).toMatchObject({ term: 'autumn', daysInCohort: 0, inCohort: [], schools: [], persistentAbsence: false });
+    expect(pep.terms[0]).toMatchObject({
+      term: 'autumn',
+      daysInCohort: 0,
+      inCohort: [],
+      schools: [],
+      persistentAbsence: false,
+    });
     expect(pepSummary(c, YEAR, { term: 'autumn', cohort: 'cin' }).terms[0].stats.absenceSessions).toBe(2);
   });
 
   it('counts sessions listed but not yet marked while in care as unmarked, not as possible', () => {
-    const c = child('A', [enrolment('A', '100001', { '2025-09-15': ['-', '/'] })], [{ cohort: 'cla', start: '2025-09-15' }]);
+    const c = child(
+      'A',
+      [enrolment('A', '100001', { '2025-09-15': ['-', '/'] })],
+      [{ cohort: 'cla', start: '2025-09-15' }],
+    );
     const [autumn] = pepSummary(c, YEAR, { term: 'autumn' }).terms;
     expect(autumn.unmarkedSessions).toBe(1);
     expect(autumn.stats.possibleSessions).toBe(1);

@@ -44,7 +44,9 @@ describe('England and Wales bank holidays (gov.uk snapshot)', () => {
   });
 
   it('agrees with the bank holidays in the Sheffield term-dates fixture', () => {
-    const json = JSON.parse(readFileSync(new URL('../../fixtures/formats/sheffield_term_dates.json', import.meta.url), 'utf8')) as {
+    const json = JSON.parse(
+      readFileSync(new URL('../../fixtures/formats/sheffield_term_dates.json', import.meta.url), 'utf8'),
+    ) as {
       academic_years: Array<{ bank_holidays: string[] }>;
     };
     const listed = json.academic_years.flatMap((y) => y.bank_holidays);

@@ -26,14 +26,21 @@ function census(children: { ids?: string; referrals: Referral[] }[]): Buffer {
           .map(
             (r) =>
               `<CINdetails>\n${el('CINreferralDate', r.referral)}\n${el('CINclosureDate', r.closure)}\n${el('ReferralNFA', r.nfa)}\n` +
-              (r.plans ?? []).map((p) => `<ChildProtectionPlans>\n${el('CPPstartDate', p.start)}\n${el('CPPendDate', p.end)}\n</ChildProtectionPlans>`).join('\n') +
+              (r.plans ?? [])
+                .map(
+                  (p) =>
+                    `<ChildProtectionPlans>\n${el('CPPstartDate', p.start)}\n${el('CPPendDate', p.end)}\n</ChildProtectionPlans>`,
+                )
+                .join('\n') +
               '\n</CINdetails>',
           )
           .join('\n') +
         '\n</Child>',
     )
     .join('\n');
-  return Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>\n<Message>\n<Header/>\n<Children>\n${kids}\n</Children>\n</Message>\n`);
+  return Buffer.from(
+    `<?xml version="1.0" encoding="UTF-8"?>\n<Message>\n<Header/>\n<Children>\n${kids}\n</Children>\n</Message>\n`,
+  );
 }
 const run = (b: Buffer) => importCinCensus(b, { today: TODAY });
 
@@ -82,14 +89,25 @@ describe('importCinCensus on the DfE validator fixtures', () => {
     const text = readFileSync(new URL('fake_CIN_data.xml', FIXTURES), 'utf8');
     const upns = [...text.matchAll(/<UPN>([^<]*)<\/UPN>/g)].map((m) => m[1]);
     expect(upns.filter((u) => checkUpn(u).ok)).toHaveLength(12);
-    expect(fixture('fake_CIN_data.xml').errors.filter((e) => e.code === 'upn_check_letter')).toHaveLength(upns.length - 12);
+    expect(fixture('fake_CIN_data.xml').errors.filter((e) => e.code === 'upn_check_letter')).toHaveLength(
+      upns.length - 12,
+    );
   });
 });
 
 describe('importCinCensus: periods in need and child protection plans', () => {
   it('makes a referral a cin episode from referral to closure, inclusive', () => {
     const r = run(census([{ referrals: [{ referral: '2024-01-10', closure: '2024-06-30', nfa: 'false' }] }]));
-    expect(r.episodes).toEqual([{ upn: UPN, cohort: 'cin', start: '2024-01-10', end: '2024-06-30', source: 'cin_census', ref: 'cin-census.xml line 10' }]);
+    expect(r.episodes).toEqual([
+      {
+        upn: UPN,
+        cohort: 'cin',
+        start: '2024-01-10',
+        end: '2024-06-30',
+        source: 'cin_census',
+        ref: 'cin-census.xml line 10',
+      },
+    ]);
     expect(r.counts).toEqual({ records: 1, accepted: 1, rejected: 0 });
   });
 
@@ -100,7 +118,9 @@ describe('importCinCensus: periods in need and child protection plans', () => {
   });
 
   it('accepts a closure on the referral day (a one-day period)', () => {
-    expect(run(census([{ referrals: [{ referral: '2024-01-10', closure: '2024-01-10', nfa: '0' }] }])).episodes).toHaveLength(1);
+    expect(
+      run(census([{ referrals: [{ referral: '2024-01-10', closure: '2024-01-10', nfa: '0' }] }])).episodes,
+    ).toHaveLength(1);
   });
 
   it('accepts a no-further-action referral (true or 1) but makes no period in need of it', () => {
@@ -113,7 +133,20 @@ describe('importCinCensus: periods in need and child protection plans', () => {
   });
 
   it('makes each child protection plan inside its referral a cpp episode, inclusive', () => {
-    const r = run(census([{ referrals: [{ referral: '2024-01-10', closure: '2024-12-31', nfa: 'false', plans: [{ start: '2024-01-10', end: '2024-12-31' }, { start: '2024-03-01' }] }] }]));
+    const r = run(
+      census([
+        {
+          referrals: [
+            {
+              referral: '2024-01-10',
+              closure: '2024-12-31',
+              nfa: 'false',
+              plans: [{ start: '2024-01-10', end: '2024-12-31' }, { start: '2024-03-01' }],
+            },
+          ],
+        },
+      ]),
+    );
     expect(r.episodes.map((e) => [e.cohort, e.start, e.end])).toEqual([
       ['cin', '2024-01-10', '2024-12-31'],
       ['cpp', '2024-01-10', '2024-12-31'],
@@ -148,7 +181,10 @@ describe('importCinCensus: periods in need and child protection plans', () => {
     for (const [referral, code] of cases) {
       const r = run(census([{ referrals: [{ ...referral, plans: [{ start: '2024-02-01' }] }] }]));
       expect(r.episodes, code).toEqual([]);
-      expect(r.errors.map((e) => e.code), code).toEqual([code, 'referral_rejected']);
+      expect(
+        r.errors.map((e) => e.code),
+        code,
+      ).toEqual([code, 'referral_rejected']);
       expect(r.counts, code).toEqual({ records: 2, accepted: 0, rejected: 2 });
     }
   });
@@ -158,7 +194,9 @@ describe('importCinCensus: periods in need and child protection plans', () => {
   });
 
   it('rejects a plan whose end is before its start', () => {
-    const r = run(census([{ referrals: [{ referral: '2024-01-10', plans: [{ start: '2024-03-01', end: '2024-02-01' }] }] }]));
+    const r = run(
+      census([{ referrals: [{ referral: '2024-01-10', plans: [{ start: '2024-03-01', end: '2024-02-01' }] }] }]),
+    );
     expect(r.errors.map((e) => [e.field, e.code])).toEqual([['CPPendDate', 'end_before_start']]);
   });
 });
@@ -168,7 +206,14 @@ describe('importCinCensus: identity', () => {
 
   it('rejects all records of a child with no UPN, naming how many', () => {
     const r = run(census([{ ids: '<LAchildID>X9</LAchildID>', referrals }]));
-    expect(r.errors).toEqual([expect.objectContaining({ record: 'X9', field: 'UPN', code: 'upn_missing', message: expect.stringContaining('2 records of this child not loaded') })]);
+    expect(r.errors).toEqual([
+      expect.objectContaining({
+        record: 'X9',
+        field: 'UPN',
+        code: 'upn_missing',
+        message: expect.stringContaining('2 records of this child not loaded'),
+      }),
+    ]);
     expect(r.counts).toEqual({ records: 2, accepted: 0, rejected: 2 });
   });
 
@@ -199,7 +244,11 @@ describe('importCinCensus: file errors', () => {
 
   it('rejects a DTD, a truncated file and binary junk before reading any child', () => {
     const good = census([{ referrals: [{ referral: '2024-01-10' }] }]).toString();
-    expect(run(Buffer.from(good.replace('<Message>', '<!DOCTYPE Message [<!ENTITY x SYSTEM "file:///etc/passwd">]><Message>'))).fileError).toMatchObject({ status: 400, code: 'xml_doctype' });
+    expect(
+      run(
+        Buffer.from(good.replace('<Message>', '<!DOCTYPE Message [<!ENTITY x SYSTEM "file:///etc/passwd">]><Message>')),
+      ).fileError,
+    ).toMatchObject({ status: 400, code: 'xml_doctype' });
     const cut = run(Buffer.from(good.slice(0, good.length - 40)));
     expect(cut.fileError).toMatchObject({ status: 400, code: 'xml_truncated' });
     expect(cut.errors[0].line).toBeGreaterThan(1);
@@ -217,7 +266,15 @@ describe('importCinCensus: file errors', () => {
     const date = fc.constantFrom(undefined, '2024-01-10', '2024-06-30', '2030-01-01', 'x');
     fc.assert(
       fc.property(
-        fc.array(fc.record({ referral: date, closure: date, nfa: fc.constantFrom(undefined, 'true', 'false', '?'), plans: fc.array(fc.record({ start: date, end: date }), { maxLength: 2 }) }), { maxLength: 4 }),
+        fc.array(
+          fc.record({
+            referral: date,
+            closure: date,
+            nfa: fc.constantFrom(undefined, 'true', 'false', '?'),
+            plans: fc.array(fc.record({ start: date, end: date }), { maxLength: 2 }),
+          }),
+          { maxLength: 4 },
+        ),
         (referrals) => {
           const r = run(census([{ referrals }]));
           expect(r.counts.accepted + r.counts.rejected).toBe(r.counts.records);

@@ -14,14 +14,23 @@ describe('importCohortCsv', () => {
     expect(r.counts).toEqual({ records: 2, accepted: 2, rejected: 0 });
     expect(r.errors).toEqual([]);
     expect(r.episodes).toEqual([
-      { upn: UPN, cohort: 'cla', start: '2024-09-01', end: '2024-12-31', source: 'cohort_csv', ref: 'cohort.csv line 2' },
+      {
+        upn: UPN,
+        cohort: 'cla',
+        start: '2024-09-01',
+        end: '2024-12-31',
+        source: 'cohort_csv',
+        ref: 'cohort.csv line 2',
+      },
       { upn: UPN2, cohort: 'cin', start: '2024-10-01', source: 'cohort_csv', ref: 'cohort.csv line 3' },
     ]);
   });
 
   it('matches header names in any case and order, and ignores other columns', () => {
     const r = run(`Notes,End Date,COHORT,Start_Date,UPN\nx,,plac,2024-09-01,${UPN.toLowerCase()}\n`);
-    expect(r.episodes).toEqual([{ upn: UPN, cohort: 'plac', start: '2024-09-01', source: 'cohort_csv', ref: 'cohort.csv line 2' }]);
+    expect(r.episodes).toEqual([
+      { upn: UPN, cohort: 'plac', start: '2024-09-01', source: 'cohort_csv', ref: 'cohort.csv line 2' },
+    ]);
   });
 
   it('works without an end_date column at all', () => {
@@ -85,12 +94,26 @@ describe('importCohortCsv', () => {
   });
 
   it('names its file as told', () => {
-    const r = importCohortCsv(Buffer.from(`upn,cohort,start_date\n${UPN},cla,2024-09-01\n`), { today: TODAY, fileName: 'vsh-list.csv' });
+    const r = importCohortCsv(Buffer.from(`upn,cohort,start_date\n${UPN},cla,2024-09-01\n`), {
+      today: TODAY,
+      fileName: 'vsh-list.csv',
+    });
     expect(r.episodes[0].ref).toBe('vsh-list.csv line 2');
   });
 
   it('never throws, and accounts for every data row (property)', () => {
-    const cell = fc.constantFrom('', UPN, 'UN1', 'cla', 'cin', 'x', '2024-09-01', '31/12/2024', '"q,uoted"', '2025-13-01');
+    const cell = fc.constantFrom(
+      '',
+      UPN,
+      'UN1',
+      'cla',
+      'cin',
+      'x',
+      '2024-09-01',
+      '31/12/2024',
+      '"q,uoted"',
+      '2025-13-01',
+    );
     fc.assert(
       fc.property(fc.array(fc.array(cell, { minLength: 0, maxLength: 5 }), { maxLength: 8 }), (rows) => {
         const text = ['upn,cohort,start_date,end_date', ...rows.map((r) => r.join(','))].join('\n');

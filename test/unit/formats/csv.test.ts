@@ -1,8 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { csvFileError, decodeWindows1252, excerpt, normaliseHeaderName, readCsv, visitCsv, type CsvError } from '../../../shared/formats/csv.js';
+import {
+  csvFileError,
+  decodeWindows1252,
+  excerpt,
+  normaliseHeaderName,
+  readCsv,
+  visitCsv,
+  type CsvError,
+} from '../../../shared/formats/csv.js';
 
-const read = (text: string | Buffer, options = {}) => readCsv(typeof text === 'string' ? Buffer.from(text, 'utf8') : text, options);
+const read = (text: string | Buffer, options = {}) =>
+  readCsv(typeof text === 'string' ? Buffer.from(text, 'utf8') : text, options);
 
 function records(text: string | Buffer, options = {}) {
   const r = read(text, options);
@@ -24,7 +33,10 @@ describe('readCsv: records and line numbers', () => {
     const r = records('a,b\n1,2\n3,4\n');
     expect(r.header).toEqual(['a', 'b']);
     expect(r.headerLine).toBe(1);
-    expect(r.records).toEqual([{ line: 2, fields: ['1', '2'] }, { line: 3, fields: ['3', '4'] }]);
+    expect(r.records).toEqual([
+      { line: 2, fields: ['1', '2'] },
+      { line: 3, fields: ['3', '4'] },
+    ]);
   });
 
   it('strips a UTF-8 BOM so the first header name is clean', () => {
@@ -34,13 +46,19 @@ describe('readCsv: records and line numbers', () => {
 
   it('reads CRLF, LF and lone CR line endings alike', () => {
     for (const eol of ['\r\n', '\n', '\r']) {
-      expect(records(['a,b', '1,2', '3,4'].join(eol)).records).toEqual([{ line: 2, fields: ['1', '2'] }, { line: 3, fields: ['3', '4'] }]);
+      expect(records(['a,b', '1,2', '3,4'].join(eol)).records).toEqual([
+        { line: 2, fields: ['1', '2'] },
+        { line: 3, fields: ['3', '4'] },
+      ]);
     }
   });
 
   it('keeps commas, doubled quotes and line breaks inside quoted fields', () => {
     const r = records('name,note\n"Smith, Ann","said ""hi"""\n"x","two\nlines"\n');
-    expect(r.records.map((x) => x.fields)).toEqual([['Smith, Ann', 'said "hi"'], ['x', 'two\nlines']]);
+    expect(r.records.map((x) => x.fields)).toEqual([
+      ['Smith, Ann', 'said "hi"'],
+      ['x', 'two\nlines'],
+    ]);
   });
 
   it('numbers a record after a quoted line break by the physical line it starts on', () => {
@@ -50,11 +68,17 @@ describe('readCsv: records and line numbers', () => {
 
   it('skips empty lines but still counts them', () => {
     const r = records('a,b\n\n1,2\r\n\r\n\r\n3,4\n\n');
-    expect(r.records).toEqual([{ line: 3, fields: ['1', '2'] }, { line: 6, fields: ['3', '4'] }]);
+    expect(r.records).toEqual([
+      { line: 3, fields: ['1', '2'] },
+      { line: 6, fields: ['3', '4'] },
+    ]);
   });
 
   it('treats a line of "" or a lone comma as a record of empty fields', () => {
-    expect(records('a,b\n""\n,\n').records).toEqual([{ line: 2, fields: [''] }, { line: 3, fields: ['', ''] }]);
+    expect(records('a,b\n""\n,\n').records).toEqual([
+      { line: 2, fields: [''] },
+      { line: 3, fields: ['', ''] },
+    ]);
   });
 
   it('reads a trailing comma as a final empty field, with or without a line break after it', () => {
@@ -89,7 +113,11 @@ describe('readCsv: rejected input', () => {
   });
 
   it('rejects an unterminated quote naming the line it opened on', () => {
-    expect(error('a,b\n1,2\n3,"never closed\n4,5\n')).toEqual({ code: 'unterminated_quote', line: 3, message: 'a quoted field opened on line 3 is never closed' });
+    expect(error('a,b\n1,2\n3,"never closed\n4,5\n')).toEqual({
+      code: 'unterminated_quote',
+      line: 3,
+      message: 'a quoted field opened on line 3 is never closed',
+    });
   });
 
   it('names spreadsheets, PDFs, archives and UTF-16 as not CSV', () => {
@@ -109,7 +137,12 @@ describe('readCsv: rejected input', () => {
   });
 
   it('rejects binary content at its NUL byte, with line and offset', () => {
-    expect(error(Buffer.from('a,b\n1,\u00002\n'))).toEqual({ code: 'not_csv', line: 2, byteOffset: 6, message: 'not a CSV file: binary content (a NUL byte at byte 6)' });
+    expect(error(Buffer.from('a,b\n1,\u00002\n'))).toEqual({
+      code: 'not_csv',
+      line: 2,
+      byteOffset: 6,
+      message: 'not a CSV file: binary content (a NUL byte at byte 6)',
+    });
   });
 
   it('rejects XML and JSON sent as CSV', () => {
@@ -118,9 +151,18 @@ describe('readCsv: rejected input', () => {
   });
 
   it('rejects invalid UTF-8 with the line and byte offset, counted from the start of the file', () => {
-    const e = error(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('name\nJos'), Buffer.from([0xe9]), Buffer.from('\n')]));
+    const e = error(
+      Buffer.concat([
+        Buffer.from([0xef, 0xbb, 0xbf]),
+        Buffer.from('name\nJos'),
+        Buffer.from([0xe9]),
+        Buffer.from('\n'),
+      ]),
+    );
     expect(e).toMatchObject({ code: 'invalid_utf8', line: 2, byteOffset: 11 });
-    expect(e.message).toBe('the file is not valid UTF-8: invalid byte 0xe9 at byte offset 11 on line 2; save it as "CSV UTF-8"');
+    expect(e.message).toBe(
+      'the file is not valid UTF-8: invalid byte 0xe9 at byte offset 11 on line 2; save it as "CSV UTF-8"',
+    );
   });
 
   it('rejects overlong encodings and UTF-16 surrogates as invalid UTF-8', () => {
@@ -136,11 +178,17 @@ describe('readCsv: rejected input', () => {
   });
 
   it('still reads valid UTF-8 as UTF-8 when the fallback is allowed', () => {
-    expect(records('n\n£5\n', { encoding: 'utf-8-or-windows-1252' })).toMatchObject({ encoding: 'utf-8', records: [{ fields: ['£5'] }] });
+    expect(records('n\n£5\n', { encoding: 'utf-8-or-windows-1252' })).toMatchObject({
+      encoding: 'utf-8',
+      records: [{ fields: ['£5'] }],
+    });
   });
 
   it('rejects a record over the byte limit, naming the line it starts on', () => {
-    expect(error(`a\nshort\n${'x'.repeat(101)}\n`, { maxRecordBytes: 100 })).toMatchObject({ code: 'record_too_long', line: 3 });
+    expect(error(`a\nshort\n${'x'.repeat(101)}\n`, { maxRecordBytes: 100 })).toMatchObject({
+      code: 'record_too_long',
+      line: 3,
+    });
     expect(records(`a\n${'x'.repeat(100)}\n`, { maxRecordBytes: 100 }).records).toHaveLength(1);
   });
 
@@ -150,7 +198,10 @@ describe('readCsv: rejected input', () => {
   });
 
   it('catches a runaway quoted field by the byte limit before reading the whole file', () => {
-    expect(error(`a\n"${'x\n'.repeat(200)}"\n`, { maxRecordBytes: 100 })).toMatchObject({ code: 'record_too_long', line: 2 });
+    expect(error(`a\n"${'x\n'.repeat(200)}"\n`, { maxRecordBytes: 100 })).toMatchObject({
+      code: 'record_too_long',
+      line: 2,
+    });
   });
 
   it('rejects more data records than allowed, at the first one over', () => {
@@ -173,7 +224,12 @@ describe('file errors', () => {
 
 describe('header names and excerpts', () => {
   it('normalises header names: trimmed, lower case, spaces/hyphens/underscores to one underscore', () => {
-    expect(['Year Group', 'year-group', ' YEAR_GROUP ', 'Year _ Group'].map(normaliseHeaderName)).toEqual(['year_group', 'year_group', 'year_group', 'year_group']);
+    expect(['Year Group', 'year-group', ' YEAR_GROUP ', 'Year _ Group'].map(normaliseHeaderName)).toEqual([
+      'year_group',
+      'year_group',
+      'year_group',
+      'year_group',
+    ]);
   });
 
   it('cuts excerpts short and flattens line breaks', () => {
@@ -187,7 +243,9 @@ describe('properties', () => {
   it('never throws, and either reads records or names a CSV error with a message', () => {
     const bytes = fc.oneof(
       fc.uint8Array({ maxLength: 200 }),
-      fc.string({ unit: fc.constantFrom('a', ',', '"', '\n', '\r', ' ', 'é', '\u0000'), maxLength: 80 }).map((s) => Buffer.from(s, 'utf8')),
+      fc
+        .string({ unit: fc.constantFrom('a', ',', '"', '\n', '\r', ' ', 'é', '\u0000'), maxLength: 80 })
+        .map((s) => Buffer.from(s, 'utf8')),
     );
     fc.assert(
       fc.property(bytes, (b) => {
@@ -201,7 +259,9 @@ describe('properties', () => {
 
   it('reads back exactly the fields and lines of any RFC 4180 file it is given', () => {
     const text = fc.string({ unit: fc.constantFrom('a', 'b', ' ', ',', '"', '\n', '\r\n', 'é', '£'), maxLength: 8 });
-    const table = fc.integer({ min: 1, max: 4 }).chain((w) => fc.array(fc.array(text, { minLength: w, maxLength: w }), { minLength: 2, maxLength: 6 }));
+    const table = fc
+      .integer({ min: 1, max: 4 })
+      .chain((w) => fc.array(fc.array(text, { minLength: w, maxLength: w }), { minLength: 2, maxLength: 6 }));
     fc.assert(
       fc.property(table, fc.constantFrom('\n', '\r\n'), (rows, eol) => {
         const csv = rows.map((r) => r.map(field).join(',')).join(eol) + eol;

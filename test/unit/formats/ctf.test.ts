@@ -34,11 +34,17 @@ interface YearSpec {
 }
 
 /** A CTF with one pupil per spec; totals default to the counted figures. */
-function ctf(pupils: { upn?: string; extra?: string; years: YearSpec[] }[], header = `<URN>${SCHOOL.urn}</URN>`): Buffer {
+function ctf(
+  pupils: { upn?: string; extra?: string; years: YearSpec[] }[],
+  header = `<URN>${SCHOOL.urn}</URN>`,
+): Buffer {
   const years = (ys: YearSpec[]) =>
     ys
       .map((y) => {
-        const counted = y.marks !== undefined && tokenizeCtfMarks(y.marks).ok ? countCtfTotals((tokenizeCtfMarks(y.marks) as { codes: string[] }).codes) : undefined;
+        const counted =
+          y.marks !== undefined && tokenizeCtfMarks(y.marks).ok
+            ? countCtfTotals((tokenizeCtfMarks(y.marks) as { codes: string[] }).codes)
+            : undefined;
         const total = (name: string, v: string | number | undefined, c: number | undefined) =>
           v === 'omit' ? '' : `<${name}>${v ?? c ?? 0}</${name}>`;
         return [
@@ -58,7 +64,10 @@ function ctf(pupils: { upn?: string; extra?: string; years: YearSpec[] }[], head
       })
       .join('\n');
   const body = pupils
-    .map((p) => `<Pupil>\n<UPN>${p.upn ?? UPN1}</UPN>\n${p.extra ?? ''}\n<Attendance>\n${years(p.years)}\n</Attendance>\n</Pupil>`)
+    .map(
+      (p) =>
+        `<Pupil>\n<UPN>${p.upn ?? UPN1}</UPN>\n${p.extra ?? ''}\n<Attendance>\n${years(p.years)}\n</Attendance>\n</Pupil>`,
+    )
     .join('\n');
   return Buffer.from(
     `<?xml version="1.0" encoding="UTF-8"?>\n<CTfile>\n<Header>\n<CTFversion>25.0</CTFversion>\n<SourceSchool>\n<LEA>${SCHOOL.lea}</LEA>\n<Estab>${SCHOOL.estab}</Estab>\n${header}\n</SourceSchool>\n</Header>\n<CTFpupilData>\n${body}\n</CTFpupilData>\n</CTfile>\n`,
@@ -116,7 +125,14 @@ describe('parseCtf on a realistic CTF 25 school return', () => {
       '12:-EC',
       '13:-EC',
     ]);
-    expect(first[0]).toMatchObject({ forename: 'Zoë', surname: "O'Brien & Sons", dob: '2013-05-17', sex: 'F', yearGroup: '7', ethnicity: 'WBRI' });
+    expect(first[0]).toMatchObject({
+      forename: 'Zoë',
+      surname: "O'Brien & Sons",
+      dob: '2013-05-17',
+      sex: 'F',
+      yearGroup: '7',
+      ethnicity: 'WBRI',
+    });
   });
 
   it("keeps another school's YearData in the parsed file but derives no rows from it", () => {
@@ -135,11 +151,14 @@ describe('parseCtf on a realistic CTF 25 school return', () => {
   });
 
   it('rejects the days of a pupil with a wrong UPN check letter, counting them', () => {
-    expect(r.errors[1].message).toContain("2 days of marks are not loaded");
+    expect(r.errors[1].message).toContain('2 days of marks are not loaded');
   });
 
   it('rejects only the day with a legacy code after 2024-08-19, keeping the rest of the year', () => {
-    expect(marksOf({ rows: r.rows.filter((x) => x.upn === 'N999400124004') })).toEqual(['2024-09-02 /\\', '2024-09-04 /\\']);
+    expect(marksOf({ rows: r.rows.filter((x) => x.upn === 'N999400124004') })).toEqual([
+      '2024-09-02 /\\',
+      '2024-09-04 /\\',
+    ]);
   });
 
   it('reads the header', () => {
@@ -158,7 +177,10 @@ describe('tokenizeCtfMarks: one code per session', () => {
   });
 
   it('keeps each 2024 two-character code as one session', () => {
-    expect(tokenizeCtfMarks('C1C2J1Y1Y2Y3Y4Y5Y6Y7')).toEqual({ ok: true, codes: ['C1', 'C2', 'J1', 'Y1', 'Y2', 'Y3', 'Y4', 'Y5', 'Y6', 'Y7'] });
+    expect(tokenizeCtfMarks('C1C2J1Y1Y2Y3Y4Y5Y6Y7')).toEqual({
+      ok: true,
+      codes: ['C1', 'C2', 'J1', 'Y1', 'Y2', 'Y3', 'Y4', 'Y5', 'Y6', 'Y7'],
+    });
   });
 
   it('tells C1 from C followed by another code', () => {
@@ -182,7 +204,32 @@ describe('tokenizeCtfMarks: one code per session', () => {
 
 describe('countCtfTotals uses the docs/design.md §2.1 categories', () => {
   it('counts possible, attended (present + approved activity), authorised and unauthorised', () => {
-    expect(countCtfTotals(['/', '\\', 'L', 'K', 'V', 'P', 'W', 'B', 'C1', 'I', 'J1', 'G', 'N', 'O', 'U', 'D', 'Q', 'X', 'Y1', 'Z', '#', '-'])).toEqual({
+    expect(
+      countCtfTotals([
+        '/',
+        '\\',
+        'L',
+        'K',
+        'V',
+        'P',
+        'W',
+        'B',
+        'C1',
+        'I',
+        'J1',
+        'G',
+        'N',
+        'O',
+        'U',
+        'D',
+        'Q',
+        'X',
+        'Y1',
+        'Z',
+        '#',
+        '-',
+      ]),
+    ).toEqual({
       possible: 15,
       attended: 8,
       authorised: 3,
@@ -285,7 +332,9 @@ describe('parseCtf: marks checked against the stated totals', () => {
           line: expect.any(Number),
           field: element,
           code: 'ctf_totals_mismatch',
-          message: expect.stringContaining(`${element} is stated as ${counted + 1} but the marks count ${counted}; the year's 3 days of marks are not loaded`),
+          message: expect.stringContaining(
+            `${element} is stated as ${counted + 1} but the marks count ${counted}; the year's 3 days of marks are not loaded`,
+          ),
         },
       ]);
       expect(r.errors[0].message).toContain(UPN1);
@@ -347,7 +396,11 @@ describe('parseCtf: dates after today', () => {
 
 describe('parseCtf: pupils', () => {
   it('rejects both records of a UPN that appears twice, naming the other line', () => {
-    const r = ok(parse(ctf([{ years: [{ start: '2024-09-02', marks: '/\\' }] }, { years: [{ start: '2024-09-03', marks: '/\\' }] }])));
+    const r = ok(
+      parse(
+        ctf([{ years: [{ start: '2024-09-02', marks: '/\\' }] }, { years: [{ start: '2024-09-03', marks: '/\\' }] }]),
+      ),
+    );
     expect(r.rows).toEqual([]);
     expect(r.errors.map((e) => e.code)).toEqual(['duplicate_pupil', 'duplicate_pupil']);
     expect(r.errors[0].message).toContain(`also on line ${r.ctf.pupils[1].line}`);
@@ -366,35 +419,70 @@ describe('parseCtf: pupils', () => {
       ['<BasicDetails><NCyearActual>15</NCyearActual></BasicDetails>', 'year_group_value'],
       ['<LookedAfter><InCare>maybe</InCare></LookedAfter>', 'cla_value'],
       ['<FSMhistory><FSMinstance><FSMstartDate>2024-13-01</FSMstartDate></FSMinstance></FSMhistory>', 'fsm_dates'],
-      ['<FSMhistory><FSMinstance><FSMstartDate>2024-09-05</FSMstartDate><FSMendDate>2024-09-04</FSMendDate></FSMinstance></FSMhistory>', 'fsm_dates'],
+      [
+        '<FSMhistory><FSMinstance><FSMstartDate>2024-09-05</FSMstartDate><FSMendDate>2024-09-04</FSMendDate></FSMinstance></FSMhistory>',
+        'fsm_dates',
+      ],
       ['<SENhistory><SEN><SENprovision>Q</SENprovision></SEN></SENhistory>', 'sen_value'],
     ];
     for (const [extra, code] of cases) {
       const r = ok(parse(ctf([{ extra, years: [{ start: '2024-09-02', marks: '/\\' }] }])));
       expect(r.rows, extra).toEqual([]);
-      expect(r.errors.map((e) => e.code), extra).toEqual([code]);
+      expect(
+        r.errors.map((e) => e.code),
+        extra,
+      ).toEqual([code]);
     }
   });
 
   it('accepts NCyearActual X (not following the national curriculum) as no year group, and pre-2014 SEN codes', () => {
-    const r = ok(parse(ctf([{ extra: '<BasicDetails><NCyearActual>X</NCyearActual></BasicDetails><SENhistory><SEN><SENprovision>S</SENprovision></SEN></SENhistory>', years: [{ start: '2024-09-02', marks: '/\\' }] }])));
+    const r = ok(
+      parse(
+        ctf([
+          {
+            extra:
+              '<BasicDetails><NCyearActual>X</NCyearActual></BasicDetails><SENhistory><SEN><SENprovision>S</SENprovision></SEN></SENhistory>',
+            years: [{ start: '2024-09-02', marks: '/\\' }],
+          },
+        ]),
+      ),
+    );
     expect(r.rows[0].yearGroup).toBeUndefined();
     expect(r.rows[0].sen).toBe('E');
   });
 
   it('leaves fsm, sen and cla unset when the file has no FSM, SEN or looked-after section', () => {
     const r = ok(parse(ctf([{ years: [{ start: '2024-09-02', marks: '/\\' }] }])));
-    expect(r.rows[0]).toEqual({ line: expect.any(Number), urn: SCHOOL.urn, upn: UPN1, date: '2024-09-02', am: '/', pm: '\\' });
+    expect(r.rows[0]).toEqual({
+      line: expect.any(Number),
+      urn: SCHOOL.urn,
+      upn: UPN1,
+      date: '2024-09-02',
+      am: '/',
+      pm: '\\',
+    });
   });
 
   it('sets fsm false outside every instance when FSMhistory is present, and true on its first and last day', () => {
-    const extra = '<FSMhistory><FSMinstance><FSMstartDate>2024-09-03</FSMstartDate><FSMendDate>2024-09-04</FSMendDate></FSMinstance></FSMhistory>';
+    const extra =
+      '<FSMhistory><FSMinstance><FSMstartDate>2024-09-03</FSMstartDate><FSMendDate>2024-09-04</FSMendDate></FSMinstance></FSMhistory>';
     const r = ok(parse(ctf([{ extra, years: [{ start: '2024-09-02', marks: '/\\/\\/\\/\\' }] }])));
     expect(r.rows.map((x) => x.fsm)).toEqual([false, true, true, false]);
   });
 
   it('rejects the later of two YearData that give marks for the same day', () => {
-    const r = ok(parse(ctf([{ years: [{ start: '2024-09-02', marks: '/\\/\\' }, { start: '2024-09-03', marks: 'NN' }] }])));
+    const r = ok(
+      parse(
+        ctf([
+          {
+            years: [
+              { start: '2024-09-02', marks: '/\\/\\' },
+              { start: '2024-09-03', marks: 'NN' },
+            ],
+          },
+        ]),
+      ),
+    );
     expect(marksOf(r)).toEqual(['2024-09-02 /\\', '2024-09-03 /\\']);
     expect(r.errors.map((e) => e.code)).toEqual(['ctf_overlapping_years']);
   });
@@ -424,12 +512,23 @@ describe('parseCtf: file errors', () => {
   });
 
   it('rejects a CTF whose header has no source school URN (422)', () => {
-    expect(fileErr(parse(ctf([{ years: [{ start: '2024-09-02', marks: '/\\' }] }], '')))).toMatchObject({ status: 422, code: 'ctf_source_urn' });
-    expect(fileErr(parse(ctf([{ years: [] }], '<URN>12345</URN>')))).toMatchObject({ status: 422, code: 'ctf_source_urn' });
+    expect(fileErr(parse(ctf([{ years: [{ start: '2024-09-02', marks: '/\\' }] }], '')))).toMatchObject({
+      status: 422,
+      code: 'ctf_source_urn',
+    });
+    expect(fileErr(parse(ctf([{ years: [] }], '<URN>12345</URN>')))).toMatchObject({
+      status: 422,
+      code: 'ctf_source_urn',
+    });
   });
 
   it('rejects a return for a URN the uploader may not send (403)', () => {
-    const e = fileErr(parseCtf(ctf([{ years: [{ start: '2024-09-02', marks: '/\\' }] }]), { today: TODAY, urnAllowed: (urn) => urn === '999999' }));
+    const e = fileErr(
+      parseCtf(ctf([{ years: [{ start: '2024-09-02', marks: '/\\' }] }]), {
+        today: TODAY,
+        urnAllowed: (urn) => urn === '999999',
+      }),
+    );
     expect(e).toMatchObject({ status: 403, code: 'urn_not_allowed' });
     expect(e.errors?.[0].field).toBe('SourceSchool/URN');
   });
@@ -454,9 +553,19 @@ describe('parseCtf: file errors', () => {
     const good = ctf([{ years: [{ start: '2024-09-02', marks: '/\\' }] }]).toString();
     const cases: Array<[string, number, string, string]> = [
       [good.replace('<CTfile>', '<!DOCTYPE CTfile>\n<CTfile>'), 2, 'file', 'xml_doctype'],
-      [good.replace('<UPN>', '<Surname>&xxe;</Surname>\n<UPN>'), good.slice(0, good.indexOf('<UPN>')).split('\n').length, 'file', 'xml_entity'],
+      [
+        good.replace('<UPN>', '<Surname>&xxe;</Surname>\n<UPN>'),
+        good.slice(0, good.indexOf('<UPN>')).split('\n').length,
+        'file',
+        'xml_entity',
+      ],
       // A truncation is reported on the last line that holds anything.
-      [good.slice(0, good.indexOf('</Pupil>')), good.slice(0, good.indexOf('</Pupil>')).trimEnd().split('\n').length, 'file', 'xml_truncated'],
+      [
+        good.slice(0, good.indexOf('</Pupil>')),
+        good.slice(0, good.indexOf('</Pupil>')).trimEnd().split('\n').length,
+        'file',
+        'xml_truncated',
+      ],
       [good.replace(/<Header>[\s\S]*<\/Header>/, ''), 2, 'Header/SourceSchool', 'ctf_header'],
       [good.replace(`<URN>${SCHOOL.urn}</URN>`, '<URN>12345</URN>'), 8, 'Header/SourceSchool/URN', 'ctf_source_urn'],
     ];
@@ -469,7 +578,10 @@ describe('parseCtf: file errors', () => {
 
   it('rejects a file over the byte limit (413) and one implying too many rows (413)', () => {
     const b = ctf([{ years: [{ start: '2024-09-02', marks: '/\\/\\/\\' }] }]);
-    expect(fileErr(parseCtf(b, { today: TODAY, maxBytes: b.length - 1 }))).toMatchObject({ status: 413, code: 'xml_too_large' });
+    expect(fileErr(parseCtf(b, { today: TODAY, maxBytes: b.length - 1 }))).toMatchObject({
+      status: 413,
+      code: 'xml_too_large',
+    });
     expect(ok(parseCtf(b, { today: TODAY, maxBytes: b.length })).rows).toHaveLength(3);
     expect(fileErr(parseCtf(b, { today: TODAY, maxRows: 2 }))).toMatchObject({ status: 413, code: 'too_many_rows' });
     expect(ok(parseCtf(b, { today: TODAY, maxRows: 3 })).rows).toHaveLength(3);
@@ -503,7 +615,12 @@ const arbPupil: fc.Arbitrary<PupilSpec> = fc.record({
   withSen: fc.boolean(),
   cla: fc.option(fc.boolean(), { nil: undefined }),
   yearGroup: fc.option(fc.constantFrom('N1', 'R', '1', '7', '11', '14'), { nil: undefined }),
-  surname: fc.option(fc.string({ minLength: 1, maxLength: 12 }).filter((s) => s.trim() === s && s.length > 0 && !/[\u0000-\u001f<>&\uFFFE\uFFFF\uD800-\uDFFF]/.test(s)), { nil: undefined }),
+  surname: fc.option(
+    fc
+      .string({ minLength: 1, maxLength: 12 })
+      .filter((s) => s.trim() === s && s.length > 0 && !/[\u0000-\u001f<>&\uFFFE\uFFFF\uD800-\uDFFF]/.test(s)),
+    { nil: undefined },
+  ),
   seed: fc.integer({ min: 0, max: 1_000_000 }),
 });
 
@@ -538,7 +655,9 @@ function rowsFor(pupils: PupilSpec[]): ReturnRow[] {
 }
 
 const withoutLine = (rows: ReturnRow[]) =>
-  rows.map(({ line: _line, ...rest }) => rest).sort((a, b) => (a.upn === b.upn ? a.date.localeCompare(b.date) : a.upn.localeCompare(b.upn)));
+  rows
+    .map(({ line: _line, ...rest }) => rest)
+    .sort((a, b) => (a.upn === b.upn ? a.date.localeCompare(b.date) : a.upn.localeCompare(b.upn)));
 
 describe('writeCtf', () => {
   it('writes a CTF that parses back to exactly the same rows (property)', () => {
@@ -571,7 +690,8 @@ describe('writeCtf', () => {
 
   it('refuses rows a CTF cannot carry, naming the row', () => {
     const row: ReturnRow = { line: 7, urn: SCHOOL.urn, upn: UPN1, date: '2024-09-02', am: '/', pm: '\\' };
-    const refuse = (rows: ReturnRow[], message: RegExp) => expect(() => writeCtf(rows, { school: SCHOOL })).toThrow(message);
+    const refuse = (rows: ReturnRow[], message: RegExp) =>
+      expect(() => writeCtf(rows, { school: SCHOOL })).toThrow(message);
     refuse([{ ...row, urn: '100002' }], /URN 100002/);
     refuse([{ ...row, cin: true }], /no place for cin/);
     refuse([row, { ...row, line: 8 }], /two rows for .* on 2024-09-02/);
@@ -588,7 +708,19 @@ describe('writeCtf', () => {
 
 describe('parseCtf never throws', () => {
   const valid = writeCtf(
-    rowsFor([{ upn: UPN1, offsets: [60, 61, 62, 65, 66, 70], withFsm: true, withSen: true, cla: true, yearGroup: '7', surname: 'Ng', seed: 7 }, { upn: UPN2, offsets: [60, 61], withFsm: false, withSen: false, seed: 3 }]),
+    rowsFor([
+      {
+        upn: UPN1,
+        offsets: [60, 61, 62, 65, 66, 70],
+        withFsm: true,
+        withSen: true,
+        cla: true,
+        yearGroup: '7',
+        surname: 'Ng',
+        seed: 7,
+      },
+      { upn: UPN2, offsets: [60, 61], withFsm: false, withSen: false, seed: 3 },
+    ]),
     { school: SCHOOL, dateTime: '2025-01-01T00:00:00' },
   );
 
@@ -608,7 +740,9 @@ describe('parseCtf never throws', () => {
 
   it('on random bytes', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 400 }), (bytes) => expectPrecise(parseCtf(Buffer.from(bytes), { today: TODAY }))),
+      fc.property(fc.uint8Array({ maxLength: 400 }), (bytes) =>
+        expectPrecise(parseCtf(Buffer.from(bytes), { today: TODAY })),
+      ),
       { numRuns: 200 },
     );
   });
@@ -616,8 +750,31 @@ describe('parseCtf never throws', () => {
   it('on random mutations of a valid CTF (deletions, insertions, replacements, truncation)', () => {
     const mutation = fc.oneof(
       fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), len: fc.integer({ min: 1, max: 30 }) }),
-      fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), text: fc.constantFrom('<', '>', '&', '&x;', '</Pupil>', '<Pupil>', '9', 'C', '#', '-', 'ÿ', '<!DOCTYPE x>', '\u0000', '<![CDATA[') }),
-      fc.record({ kind: fc.constant('replace' as const), at: fc.nat(), ch: fc.string({ minLength: 1, maxLength: 1, unit: 'binary' }) }),
+      fc.record({
+        kind: fc.constant('insert' as const),
+        at: fc.nat(),
+        text: fc.constantFrom(
+          '<',
+          '>',
+          '&',
+          '&x;',
+          '</Pupil>',
+          '<Pupil>',
+          '9',
+          'C',
+          '#',
+          '-',
+          'ÿ',
+          '<!DOCTYPE x>',
+          '\u0000',
+          '<![CDATA[',
+        ),
+      }),
+      fc.record({
+        kind: fc.constant('replace' as const),
+        at: fc.nat(),
+        ch: fc.string({ minLength: 1, maxLength: 1, unit: 'binary' }),
+      }),
       fc.record({ kind: fc.constant('truncate' as const), at: fc.nat() }),
     );
     fc.assert(
@@ -641,7 +798,7 @@ describe('parseCtf never throws', () => {
       fc.property(fc.integer({ min: 0, max: 9 }), fc.nat(), (digit, pick) => {
         const totals = [...valid.matchAll(/<Sessions\w+>(\d+)</g)];
         const m = totals[pick % totals.length];
-        const at = (m.index) + m[0].length - 2;
+        const at = m.index + m[0].length - 2;
         const mutated = valid.slice(0, at) + String(digit) + valid.slice(at + 1);
         const r = ok(parseCtf(Buffer.from(mutated), { today: TODAY }));
         if (mutated !== valid) expect(r.errors.map((e) => e.code)).toContain('ctf_totals_mismatch');

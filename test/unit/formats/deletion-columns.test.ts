@@ -12,9 +12,16 @@ const parse = (lines: string[]) => {
 
 describe('deletion ground and destination columns', () => {
   it('reads a ground code and a destination given with a leaving date', () => {
-    const r = parse(['urn,upn,date,am,pm,leaving_date,Deletion Ground,destination', `100001,${UPN},2025-09-19,/,/,2025-09-19,Moved away,ehe`]);
+    const r = parse([
+      'urn,upn,date,am,pm,leaving_date,Deletion Ground,destination',
+      `100001,${UPN},2025-09-19,/,/,2025-09-19,Moved away,ehe`,
+    ]);
     expect(r.errors).toEqual([]);
-    expect(r.rows[0]).toMatchObject({ leavingDate: '2025-09-19', deletionGround: 'moved_away', destination: 'elective_home_education' });
+    expect(r.rows[0]).toMatchObject({
+      leavingDate: '2025-09-19',
+      deletionGround: 'moved_away',
+      destination: 'elective_home_education',
+    });
   });
 
   it('takes a 6-digit URN as a destination school', () => {

@@ -3,7 +3,8 @@ import { multipartBoundary, parseMultipart } from '../../../shared/formats/multi
 
 function form(boundary: string, parts: Array<{ name: string; filename?: string; body: string }>, eol = '\r\n'): Buffer {
   const chunks = parts.map(
-    (p) => `--${boundary}${eol}Content-Disposition: form-data; name="${p.name}"${p.filename ? `; filename="${p.filename}"` : ''}${eol}Content-Type: text/csv${eol}${eol}${p.body}${eol}`,
+    (p) =>
+      `--${boundary}${eol}Content-Disposition: form-data; name="${p.name}"${p.filename ? `; filename="${p.filename}"` : ''}${eol}Content-Type: text/csv${eol}${eol}${p.body}${eol}`,
   );
   return Buffer.from(`${chunks.join('')}--${boundary}--${eol}`);
 }
@@ -16,10 +17,13 @@ describe('multipart/form-data', () => {
   });
 
   it('splits two files and keeps their bytes exactly, including line breaks inside them', () => {
-    const parsed = parseMultipart(form('XyZ', [
-      { name: 'header', filename: 'header.csv', body: 'CHILD,UPN\r\n1,A\r\n' },
-      { name: 'episodes', filename: 'episodes.csv', body: 'CHILD,DECOM\n1,01/01/2025' },
-    ]), 'XyZ');
+    const parsed = parseMultipart(
+      form('XyZ', [
+        { name: 'header', filename: 'header.csv', body: 'CHILD,UPN\r\n1,A\r\n' },
+        { name: 'episodes', filename: 'episodes.csv', body: 'CHILD,DECOM\n1,01/01/2025' },
+      ]),
+      'XyZ',
+    );
     expect(parsed.ok).toBe(true);
     if (!parsed.ok) return;
     expect(parsed.parts.map((p) => [p.name, p.filename, p.body.toString()])).toEqual([
@@ -39,7 +43,10 @@ describe('multipart/form-data', () => {
   });
 
   it('reports a body without the named boundary', () => {
-    expect(parseMultipart(Buffer.from('hello'), 'b')).toEqual({ ok: false, message: expect.stringMatching(/boundary/) });
+    expect(parseMultipart(Buffer.from('hello'), 'b')).toEqual({
+      ok: false,
+      message: expect.stringMatching(/boundary/),
+    });
   });
 
   it('reports a part without a form-data name', () => {

@@ -13,7 +13,8 @@ import {
   type XmlParse,
 } from '../../../shared/formats/xml.js';
 
-const parse = (s: string, limits?: Parameters<typeof parseXmlDocument>[1]): XmlParse => parseXmlDocument(Buffer.from(s, 'utf8'), limits);
+const parse = (s: string, limits?: Parameters<typeof parseXmlDocument>[1]): XmlParse =>
+  parseXmlDocument(Buffer.from(s, 'utf8'), limits);
 
 function failure(r: XmlParse) {
   if (r.ok) throw new Error('expected a failure');
@@ -47,7 +48,9 @@ describe('parseXmlDocument: well-formed input', () => {
   });
 
   it('accepts a UTF-8 byte order mark and non-ASCII text', () => {
-    const r = parseXmlDocument(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('<a>Zoë Ó Súilleabháin</a>', 'utf8')]));
+    const r = parseXmlDocument(
+      Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('<a>Zoë Ó Súilleabháin</a>', 'utf8')]),
+    );
     if (!r.ok) throw new Error(r.error.message);
     expect(textOf(r.root)).toBe('Zoë Ó Súilleabháin');
   });
@@ -84,7 +87,9 @@ describe('parseXmlDocument: hostile and broken input is rejected precisely', () 
   });
 
   it('rejects an external entity before anything could read the file it names', () => {
-    const e = failure(parse('<?xml version="1.0"?>\n<!DOCTYPE a [\n<!ENTITY x SYSTEM "file:///etc/passwd">\n]>\n<a>&x;</a>'));
+    const e = failure(
+      parse('<?xml version="1.0"?>\n<!DOCTYPE a [\n<!ENTITY x SYSTEM "file:///etc/passwd">\n]>\n<a>&x;</a>'),
+    );
     expect(e.code).toBe('xml_doctype');
     expect(e.line).toBe(2);
     expect(e.message).not.toContain('root:');
@@ -93,7 +98,9 @@ describe('parseXmlDocument: hostile and broken input is rejected precisely', () 
   it('rejects billion laughs at the DTD, without expanding anything', () => {
     const lol =
       '<?xml version="1.0"?>\n<!DOCTYPE lolz [\n <!ENTITY lol "lol">\n' +
-      Array.from({ length: 9 }, (_, k) => ` <!ENTITY lol${k + 1} "${`&lol${k === 0 ? '' : k};`.repeat(10)}">`).join('\n') +
+      Array.from({ length: 9 }, (_, k) => ` <!ENTITY lol${k + 1} "${`&lol${k === 0 ? '' : k};`.repeat(10)}">`).join(
+        '\n',
+      ) +
       '\n]>\n<lolz>&lol9;</lolz>';
     const e = failure(parse(lol));
     expect(e).toMatchObject({ code: 'xml_doctype', line: 2 });
@@ -119,7 +126,10 @@ describe('parseXmlDocument: hostile and broken input is rejected precisely', () 
   });
 
   it('rejects processing instructions other than the XML declaration', () => {
-    expect(failure(parse('<?xml version="1.0"?>\n<a>\n<?xml-stylesheet href="x"?></a>'))).toMatchObject({ code: 'xml_processing_instruction', line: 3 });
+    expect(failure(parse('<?xml version="1.0"?>\n<a>\n<?xml-stylesheet href="x"?></a>'))).toMatchObject({
+      code: 'xml_processing_instruction',
+      line: 3,
+    });
     expect(failure(parse('<a/>\n<?php echo 1; ?>')).code).toBe('xml_processing_instruction');
   });
 
@@ -165,10 +175,14 @@ describe('parseXmlDocument: hostile and broken input is rejected precisely', () 
   });
 
   it('rejects binary junk: NUL bytes, invalid UTF-8, UTF-16', () => {
-    expect(failure(parseXmlDocument(Buffer.from([0x3c, 0x61, 0x3e, 0x00, 0x3c, 0x2f, 0x61, 0x3e]))).code).toBe('xml_not_text');
+    expect(failure(parseXmlDocument(Buffer.from([0x3c, 0x61, 0x3e, 0x00, 0x3c, 0x2f, 0x61, 0x3e]))).code).toBe(
+      'xml_not_text',
+    );
     expect(failure(parseXmlDocument(Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10]))).code).toBe('xml_not_text'); // JPEG
     expect(failure(parseXmlDocument(Buffer.from('\ufeff<a/>', 'utf16le'))).code).toBe('xml_encoding');
-    const e = failure(parseXmlDocument(Buffer.concat([Buffer.from('<a>\n'), Buffer.from([0xc3, 0x28]), Buffer.from('</a>')])));
+    const e = failure(
+      parseXmlDocument(Buffer.concat([Buffer.from('<a>\n'), Buffer.from([0xc3, 0x28]), Buffer.from('</a>')])),
+    );
     expect(e).toMatchObject({ code: 'xml_not_text', line: 2 });
     expect(failure(parseXmlDocument(Buffer.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0x00]))).code).toBe('xml_not_text');
   });
@@ -207,7 +221,27 @@ describe('parseXmlDocument: any input ends in a tree or a precise error', () => 
   });
 
   it('never throws on random markup-like text', () => {
-    const piece = fc.constantFrom('<a>', '</a>', '<b/>', '<!--', '-->', '<![CDATA[', ']]>', '&amp;', '&x;', '&#65;', '<?x?>', '<!DOCTYPE', 'text', '\n', '"', "'", '>', '<', '&');
+    const piece = fc.constantFrom(
+      '<a>',
+      '</a>',
+      '<b/>',
+      '<!--',
+      '-->',
+      '<![CDATA[',
+      ']]>',
+      '&amp;',
+      '&x;',
+      '&#65;',
+      '<?x?>',
+      '<!DOCTYPE',
+      'text',
+      '\n',
+      '"',
+      "'",
+      '>',
+      '<',
+      '&',
+    );
     fc.assert(
       fc.property(fc.array(piece, { maxLength: 40 }), (parts) => {
         const r = parse(parts.join(''));
@@ -220,11 +254,16 @@ describe('parseXmlDocument: any input ends in a tree or a precise error', () => 
 
   it('escapeXmlText output always reads back as the same text', () => {
     fc.assert(
-      fc.property(fc.string({ maxLength: 50 }).filter((s) => !/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF\uD800-\uDFFF]/.test(s)), (s) => {
-        const r = parse(`<a>${escapeXmlText(s)}</a>`);
-        if (!r.ok) throw new Error(r.error.message);
-        expect(r.root.texts.map((t) => t.text).join('')).toBe(s.replace(/\r\n?/g, '\n'));
-      }),
+      fc.property(
+        fc
+          .string({ maxLength: 50 })
+          .filter((s) => !/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF\uD800-\uDFFF]/.test(s)),
+        (s) => {
+          const r = parse(`<a>${escapeXmlText(s)}</a>`);
+          if (!r.ok) throw new Error(r.error.message);
+          expect(r.root.texts.map((t) => t.text).join('')).toBe(s.replace(/\r\n?/g, '\n'));
+        },
+      ),
       { numRuns: 200 },
     );
   });

@@ -8,7 +8,13 @@ import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LAMBDA_MAX_EVENT_BYTES, LAMBDA_MAX_RESULT_BYTES, MAX_REQUEST_BYTES, startHttpBridge, type ApiHandler } from '../../../local/http-bridge.js';
+import {
+  LAMBDA_MAX_EVENT_BYTES,
+  LAMBDA_MAX_RESULT_BYTES,
+  MAX_REQUEST_BYTES,
+  startHttpBridge,
+  type ApiHandler,
+} from '../../../local/http-bridge.js';
 import { mintToken, signingKey } from '../../../local/tokens.js';
 
 let bridge: Awaited<ReturnType<typeof startHttpBridge>>;
@@ -36,15 +42,32 @@ afterAll(async () => {
 });
 
 /** A raw HTTP request that writes `total` bytes in 1 MiB chunks, noting when the last byte was handed over. */
-function send(path: string, total: number, contentType = 'text/csv'): Promise<{ status: number; body: string; sentAll: boolean; error?: string }> {
+function send(
+  path: string,
+  total: number,
+  contentType = 'text/csv',
+): Promise<{ status: number; body: string; sentAll: boolean; error?: string }> {
   return new Promise((resolve) => {
     let sentAll = false;
-    const req = httpRequest(`${bridge.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': contentType, 'content-length': String(total) } }, (res) => {
-      const answeredAfterSending = sentAll;
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), sentAll: answeredAfterSending }));
-    });
+    const req = httpRequest(
+      `${bridge.url}${path}`,
+      {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': contentType, 'content-length': String(total) },
+      },
+      (res) => {
+        const answeredAfterSending = sentAll;
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            body: Buffer.concat(chunks).toString('utf8'),
+            sentAll: answeredAfterSending,
+          }),
+        );
+      },
+    );
     req.on('error', (err) => resolve({ status: 0, body: '', sentAll, error: err.message }));
     const chunk = Buffer.alloc(1024 * 1024, 'a');
     let left = total;
@@ -70,11 +93,15 @@ describe('local gateway limits (API Gateway HTTP API and Lambda)', () => {
     expect(res.error).toBeUndefined();
     expect(res.status).toBe(413);
     expect(res.sentAll).toBe(true);
-    expect(JSON.parse(res.body)).toMatchObject({ status: 413, title: 'Payload too large', detail: expect.stringContaining(String(MAX_REQUEST_BYTES)) });
+    expect(JSON.parse(res.body)).toMatchObject({
+      status: 413,
+      title: 'Payload too large',
+      detail: expect.stringContaining(String(MAX_REQUEST_BYTES)),
+    });
     expect(calls).toBe(before);
   });
 
-  it('refuses an event over Lambda\'s 6 MB invocation payload with 413 and never calls the function', async () => {
+  it("refuses an event over Lambda's 6 MB invocation payload with 413 and never calls the function", async () => {
     const before = calls;
     // JSON bodies are passed as text: 6 MiB of body is an event just over 6 MiB.
     const res = await send('/v1/cohorts', LAMBDA_MAX_EVENT_BYTES, 'application/json');
@@ -86,12 +113,23 @@ describe('local gateway limits (API Gateway HTTP API and Lambda)', () => {
     expect(calls).toBe(before + 1);
   });
 
-  it('answers 500 for a function result over Lambda\'s 6 MB response payload, as API Gateway would, and passes one under it', async () => {
-    nextResult = { statusCode: 200, headers: { 'content-type': 'text/csv' }, body: 'x'.repeat(LAMBDA_MAX_RESULT_BYTES) };
+  it("answers 500 for a function result over Lambda's 6 MB response payload, as API Gateway would, and passes one under it", async () => {
+    nextResult = {
+      statusCode: 200,
+      headers: { 'content-type': 'text/csv' },
+      body: 'x'.repeat(LAMBDA_MAX_RESULT_BYTES),
+    };
     const over = await fetch(`${bridge.url}/health`);
     expect(over.status).toBe(500);
-    expect(await over.json()).toMatchObject({ status: 500, detail: expect.stringContaining(String(LAMBDA_MAX_RESULT_BYTES)) });
-    nextResult = { statusCode: 200, headers: { 'content-type': 'text/csv' }, body: 'x'.repeat(LAMBDA_MAX_RESULT_BYTES - 1024) };
+    expect(await over.json()).toMatchObject({
+      status: 500,
+      detail: expect.stringContaining(String(LAMBDA_MAX_RESULT_BYTES)),
+    });
+    nextResult = {
+      statusCode: 200,
+      headers: { 'content-type': 'text/csv' },
+      body: 'x'.repeat(LAMBDA_MAX_RESULT_BYTES - 1024),
+    };
     const under = await fetch(`${bridge.url}/health`);
     expect(under.status).toBe(200);
     expect((await under.text()).length).toBe(LAMBDA_MAX_RESULT_BYTES - 1024);

@@ -6,14 +6,26 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { evaluate, meetsTargets, scoreFlag, type Evaluation, type GroundTruth, type Raised, type ScoredFlag } from '../../../bin/commands/evaluate.js';
+import {
+  evaluate,
+  meetsTargets,
+  scoreFlag,
+  type Evaluation,
+  type GroundTruth,
+  type Raised,
+  type ScoredFlag,
+} from '../../../bin/commands/evaluate.js';
 import { generateLa, type Behaviour } from '../../../local/synthetic/index.js';
 
 function behaviour(b: Partial<Behaviour> & Pick<Behaviour, 'id' | 'kind'>): Behaviour {
   return { class: 'planted', unit: 'pupil', expectFlags: [], mayFlag: [], mustNotFlag: [], detail: '', ...b };
 }
 
-function raised(pupils: Partial<Record<ScoredFlag, string[]>>, families: string[][] = [], schools: string[] = []): Raised {
+function raised(
+  pupils: Partial<Record<ScoredFlag, string[]>>,
+  families: string[][] = [],
+  schools: string[] = [],
+): Raised {
   return {
     pupils: new Map(Object.entries(pupils).map(([f, upns]) => [f as ScoredFlag, new Set(upns)])),
     families: families.map((children) => ({ household: 'uprn:x', children: new Set(children) })),
@@ -27,24 +39,67 @@ const TRUTH: GroundTruth = {
   behaviours: [
     behaviour({ id: 'B1', kind: 'holiday_adjacent_illness', upn: 'P1', expectFlags: ['holiday_adjacent_absence'] }),
     behaviour({ id: 'B2', kind: 'holiday_adjacent_illness', upn: 'P2', expectFlags: ['holiday_adjacent_absence'] }),
-    behaviour({ id: 'B3', kind: 'family_holiday_adjacent', unit: 'family', members: [{ upn: 'F1', urn: 'A', marks: [] }, { upn: 'F2', urn: 'B', marks: [] }], expectFlags: ['family_pattern'], mayFlag: ['holiday_adjacent_absence'] }),
-    behaviour({ id: 'B4', kind: 'religious_observance_adjacent', class: 'control', upn: 'C1', mustNotFlag: ['holiday_adjacent_absence', 'family_pattern'] }),
-    behaviour({ id: 'B5', kind: 'near_threshold_holiday', upn: 'N1', expectFlags: ['near_threshold_unauthorised'], mustNotFlag: ['penalty_notice_threshold'] }),
-    behaviour({ id: 'B6', kind: 'school_codes_holiday_as_illness', unit: 'school', urn: '100009', expectFlags: ['school_coding'] }),
+    behaviour({
+      id: 'B3',
+      kind: 'family_holiday_adjacent',
+      unit: 'family',
+      members: [
+        { upn: 'F1', urn: 'A', marks: [] },
+        { upn: 'F2', urn: 'B', marks: [] },
+      ],
+      expectFlags: ['family_pattern'],
+      mayFlag: ['holiday_adjacent_absence'],
+    }),
+    behaviour({
+      id: 'B4',
+      kind: 'religious_observance_adjacent',
+      class: 'control',
+      upn: 'C1',
+      mustNotFlag: ['holiday_adjacent_absence', 'family_pattern'],
+    }),
+    behaviour({
+      id: 'B5',
+      kind: 'near_threshold_holiday',
+      upn: 'N1',
+      expectFlags: ['near_threshold_unauthorised'],
+      mustNotFlag: ['penalty_notice_threshold'],
+    }),
+    behaviour({
+      id: 'B6',
+      kind: 'school_codes_holiday_as_illness',
+      unit: 'school',
+      urn: '100009',
+      expectFlags: ['school_coding'],
+    }),
     behaviour({ id: 'B7', kind: 'long_illness', upn: 'L1', expectFlags: ['illness_15_days'] }),
   ],
-  background: [{ kind: 'illness_15_days', upn: 'L2', urn: 'A', from: '2026-01-01', to: '2026-01-01', code: 'I', sessions: 30 }],
+  background: [
+    { kind: 'illness_15_days', upn: 'L2', urn: 'A', from: '2026-01-01', to: '2026-01-01', code: 'I', sessions: 30 },
+  ],
 };
 
 describe('scoring a flag against the ground truth', () => {
   it('counts expected behaviours found (TP) and missed (FN), and flags nobody expects or allows (FP); allowed ones are neither', () => {
     const s = scoreFlag(TRUTH, raised({ holiday_adjacent_absence: ['P1', 'F1', 'X9'] }), 'holiday_adjacent_absence');
-    expect(s).toMatchObject({ tp: 1, fn: 1, fp: 1, allowed: 1, controlsFlagged: 0, breaches: 0, precision: 0.5, recall: 0.5 });
+    expect(s).toMatchObject({
+      tp: 1,
+      fn: 1,
+      fp: 1,
+      allowed: 1,
+      controlsFlagged: 0,
+      breaches: 0,
+      precision: 0.5,
+      recall: 0.5,
+    });
     expect(meetsTargets(s)).toBe(false);
   });
 
   it('counts a control flagged, and a planted behaviour raising a flag it must not, as failures whatever the rates', () => {
-    const control = scoreFlag(TRUTH, raised({ holiday_adjacent_absence: ['P1', 'P2', 'C1'] }), 'holiday_adjacent_absence');
+    const control = scoreFlag(
+      TRUTH,
+      raised({ holiday_adjacent_absence: ['P1', 'P2', 'C1'] }),
+      'holiday_adjacent_absence',
+    );
     expect(control).toMatchObject({ tp: 2, fp: 1, controlsFlagged: 1 });
     expect(meetsTargets(control)).toBe(false);
     const breach = scoreFlag(TRUTH, raised({ penalty_notice_threshold: ['N1'] }), 'penalty_notice_threshold');
@@ -53,18 +108,32 @@ describe('scoring a flag against the ground truth', () => {
   });
 
   it('finds a family when a finding names at least two of its members, and a school by its URN', () => {
-    expect(scoreFlag(TRUTH, raised({}, [['F1', 'F2']]), 'family_pattern')).toMatchObject({ tp: 1, fp: 0, precision: 1, recall: 1 });
+    expect(scoreFlag(TRUTH, raised({}, [['F1', 'F2']]), 'family_pattern')).toMatchObject({
+      tp: 1,
+      fp: 0,
+      precision: 1,
+      recall: 1,
+    });
     expect(scoreFlag(TRUTH, raised({}, [['F1', 'Z1']]), 'family_pattern')).toMatchObject({ tp: 0, fn: 1, fp: 1 });
     expect(scoreFlag(TRUTH, raised({}, [], ['100009', '100010']), 'school_coding')).toMatchObject({ tp: 1, fp: 1 });
   });
 
   it("counts the background's incidental 15-day illnesses as positives of that rule", () => {
-    expect(scoreFlag(TRUTH, raised({ illness_15_days: ['L1', 'L2'] }), 'illness_15_days')).toMatchObject({ tp: 2, fn: 0, fp: 0 });
+    expect(scoreFlag(TRUTH, raised({ illness_15_days: ['L1', 'L2'] }), 'illness_15_days')).toMatchObject({
+      tp: 2,
+      fn: 0,
+      fp: 0,
+    });
     expect(scoreFlag(TRUTH, raised({ illness_15_days: ['L1'] }), 'illness_15_days')).toMatchObject({ tp: 1, fn: 1 });
   });
 
   it('counts an unlisted flag the definition confirms as incidental, and one it does not as a false positive', () => {
-    const s = scoreFlag(TRUTH, raised({ penalty_notice_threshold: ['Q1', 'Q2'] }), 'penalty_notice_threshold', (upn) => upn === 'Q1');
+    const s = scoreFlag(
+      TRUTH,
+      raised({ penalty_notice_threshold: ['Q1', 'Q2'] }),
+      'penalty_notice_threshold',
+      (upn) => upn === 'Q1',
+    );
     expect(s).toMatchObject({ incidental: 1, fp: 1 });
   });
 });
@@ -75,15 +144,34 @@ describe('the National Framework flags on a generated LA (issue 5)', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'attendance-hub-evaluate-test-'));
-    await generateLa({ schools: 8, pupils: 2000, from: '2025-09-01', to: '2025-12-19', seed: 'flags', out: dir, characteristics: 'on-change' });
+    await generateLa({
+      schools: 8,
+      pupils: 2000,
+      from: '2025-09-01',
+      to: '2025-12-19',
+      seed: 'flags',
+      out: dir,
+      characteristics: 'on-change',
+    });
     result = await evaluate({ dir });
   }, 120_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('raises penalty_notice_threshold, ten_day_unauthorised, twenty_day_unauthorised and illness_15_days for every planted case and incidental illness, and nowhere the definition does not confirm', () => {
-    for (const flag of ['penalty_notice_threshold', 'ten_day_unauthorised', 'twenty_day_unauthorised', 'illness_15_days']) {
+    for (const flag of [
+      'penalty_notice_threshold',
+      'ten_day_unauthorised',
+      'twenty_day_unauthorised',
+      'illness_15_days',
+    ]) {
       const s = result.scores.find((x) => x.flag === flag);
-      expect(s && { flag, fn: s.fn, fp: s.fp, breaches: s.breaches, controls: s.controlsFlagged }).toEqual({ flag, fn: 0, fp: 0, breaches: 0, controls: 0 });
+      expect(s && { flag, fn: s.fn, fp: s.fp, breaches: s.breaches, controls: s.controlsFlagged }).toEqual({
+        flag,
+        fn: 0,
+        fp: 0,
+        breaches: 0,
+        controls: 0,
+      });
       expect(s?.tp).toBeGreaterThan(0);
     }
   });

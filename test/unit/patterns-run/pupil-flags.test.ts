@@ -26,9 +26,18 @@ describe('pattern findings as flags on the pupil view', () => {
   const flags = pupilFlagsOf(all);
 
   it('gives each pupil finding one flag, dated from the first session in its evidence, with the evidence as detail', () => {
-    expect(all.map((f) => f.type).sort()).toEqual(['family_pattern', 'holiday_adjacent_absence', 'near_threshold_unauthorised']);
+    expect(all.map((f) => f.type).sort()).toEqual([
+      'family_pattern',
+      'holiday_adjacent_absence',
+      'near_threshold_unauthorised',
+    ]);
     expect(flags.get('HA')).toEqual([expect.objectContaining({ type: 'holiday_adjacent_absence', since: FIVE[0] })]);
-    expect(flags.get('HA')?.[0].detail).toMatchObject({ urn: '100001', observed: 10, breaks: expect.any(Array), explanation: expect.any(String) });
+    expect(flags.get('HA')?.[0].detail).toMatchObject({
+      urn: '100001',
+      observed: 10,
+      breaks: expect.any(Array),
+      explanation: expect.any(String),
+    });
     expect(flags.get('HA')?.[0].detail).not.toHaveProperty('upn');
     expect(flags.get('NT')).toEqual([expect.objectContaining({ type: 'near_threshold_unauthorised', since: NEAR[0] })]);
   });
@@ -45,7 +54,10 @@ describe('pattern findings as flags on the pupil view', () => {
   });
 
   it("never carries the household key, the sibling's school, the shared dates or the number of children (issue 15)", () => {
-    for (const [own, other] of [['F1', '100002'], ['F2', '100001']] as const) {
+    for (const [own, other] of [
+      ['F1', '100002'],
+      ['F2', '100001'],
+    ] as const) {
       const flag = flags.get(own)?.find((f) => f.type === 'family_pattern');
       expect(flag?.detail).not.toHaveProperty('household');
       expect(flag?.detail).not.toHaveProperty('urns');
@@ -57,13 +69,31 @@ describe('pattern findings as flags on the pupil view', () => {
     }
   });
 
-  it('narrows a family flag stored by an earlier run to the child\'s own evidence when it is read', () => {
+  it("narrows a family flag stored by an earlier run to the child's own evidence when it is read", () => {
     const stored = {
-      type: 'family_pattern' as const, since: '2025-10-23',
-      detail: { household: 'uprn:U1', urns: ['100001', '100002'], sharedDates: ['2025-10-23'], children: 2, child: { urn: '100001', observed: 2, expected: 0.1, pValue: 0.01, sessions: [{ date: '2025-10-23', session: 'AM', code: 'I' }] } },
+      type: 'family_pattern' as const,
+      since: '2025-10-23',
+      detail: {
+        household: 'uprn:U1',
+        urns: ['100001', '100002'],
+        sharedDates: ['2025-10-23'],
+        children: 2,
+        child: {
+          urn: '100001',
+          observed: 2,
+          expected: 0.1,
+          pValue: 0.01,
+          sessions: [{ date: '2025-10-23', session: 'AM', code: 'I' }],
+        },
+      },
     };
     const read = ownEvidenceOnly(stored);
-    expect(read.detail).toMatchObject({ householdPattern: true, from: '2025-10-23', to: '2025-10-23', child: { urn: '100001', observed: 2 } });
+    expect(read.detail).toMatchObject({
+      householdPattern: true,
+      from: '2025-10-23',
+      to: '2025-10-23',
+      child: { urn: '100001', observed: 2 },
+    });
     expect(JSON.stringify(read)).not.toMatch(/U1|100002|sharedDates|household"/);
     const current = flags.get('F1')!.find((f) => f.type === 'family_pattern')!;
     expect(ownEvidenceOnly(current)).toBe(current);

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { dayNumber } from '../../../shared/domain/dates.js';
 import type { PatternsResult } from '../../../shared/domain/patterns/index.js';
-import { claimsHoliday, claimsNearThreshold, detectAsOf, meetsVariedTargets, pupilControls, pupilTruth, scoreVariedAsOf } from '../../../local/evaluation/varied-evaluation.js';
+import {
+  claimsHoliday,
+  claimsNearThreshold,
+  detectAsOf,
+  meetsVariedTargets,
+  pupilControls,
+  pupilTruth,
+  scoreVariedAsOf,
+} from '../../../local/evaluation/varied-evaluation.js';
 import { generateVariedLa, registerAsOf, type PlantedMark } from '../../../local/evaluation/varied-la.js';
 
 const LA = generateVariedLa({ seed: 'unit', schools: 6, pupils: 1500 });
@@ -10,7 +18,9 @@ describe('the varied LA (issue 21)', () => {
   it('is the same for the same seed and different for another', () => {
     const again = generateVariedLa({ seed: 'unit', schools: 6, pupils: 1500 });
     expect(again.behaviours.map((b) => b.detail)).toEqual(LA.behaviours.map((b) => b.detail));
-    expect(generateVariedLa({ seed: 'other', schools: 6, pupils: 1500 }).behaviours.map((b) => b.detail)).not.toEqual(LA.behaviours.map((b) => b.detail));
+    expect(generateVariedLa({ seed: 'other', schools: 6, pupils: 1500 }).behaviours.map((b) => b.detail)).not.toEqual(
+      LA.behaviours.map((b) => b.detail),
+    );
   });
 
   it('varies school sizes from 30 to 2,000 and plants every kind of behaviour and control', () => {
@@ -18,10 +28,21 @@ describe('the varied LA (issue 21)', () => {
     expect(Math.min(...sizes)).toBe(30);
     expect(Math.max(...sizes)).toBeLessThanOrEqual(2000);
     const kinds = new Set(LA.behaviours.map((b) => b.kind));
-    for (const k of ['holiday_pupil', 'family', 'coding_extension', 'control_r', 'control_e', 'control_c2', 'control_spanning_illness', 'control_same_school_siblings', 'control_siblings_ill_together']) {
+    for (const k of [
+      'holiday_pupil',
+      'family',
+      'coding_extension',
+      'control_r',
+      'control_e',
+      'control_c2',
+      'control_spanning_illness',
+      'control_same_school_siblings',
+      'control_siblings_ill_together',
+    ]) {
       expect(kinds.has(k as never)).toBe(true);
     }
-    for (const b of LA.behaviours.filter((x) => x.kind === 'family')) expect(new Set(b.upns.map((u) => LA.pupils.get(u)?.urn)).size).toBeGreaterThanOrEqual(2);
+    for (const b of LA.behaviours.filter((x) => x.kind === 'family'))
+      expect(new Set(b.upns.map((u) => LA.pupils.get(u)?.urn)).size).toBeGreaterThanOrEqual(2);
     for (const s of LA.schools.filter((x) => x.codingShare > 0)) {
       expect(s.codingShare).toBeGreaterThanOrEqual(0.05);
       expect(s.codingShare).toBeLessThanOrEqual(0.3);
@@ -38,7 +59,14 @@ describe('the varied LA (issue 21)', () => {
   });
 
   it('claims a pupil for the holiday-adjacent detector only with 2 breaks, 5 sides, 8 sessions, 75 % of their absence and at most sides − 5 other absences', () => {
-    const base = { plantedAdjacent: 8, breaks: new Set(['october', 'christmas']), sides: 5, counted: 10, adjacentDays: new Set<number>(), otherSpells: 0 };
+    const base = {
+      plantedAdjacent: 8,
+      breaks: new Set(['october', 'christmas']),
+      sides: 5,
+      counted: 10,
+      adjacentDays: new Set<number>(),
+      otherSpells: 0,
+    };
     expect(claimsHoliday(base)).toBe(true);
     expect(claimsHoliday({ ...base, breaks: new Set(['october']) })).toBe(false);
     expect(claimsHoliday({ ...base, sides: 4 })).toBe(false); // issue 21, second year: four absences beside breaks are as often chance
@@ -60,9 +88,16 @@ describe('the varied LA (issue 21)', () => {
     for (const p of pupils) expect(lastYear.has(p.upn)).toBe(p.previousMarks !== undefined);
     // Some holiday-takers planted in both years, and none planted last year without a register then.
     const cut = dayNumber('2025-08-01');
-    const both = LA.behaviours.filter((b) => b.kind === 'holiday_pupil' && [...b.planted.values()].some((m) => m.some((x) => x.day < cut)) && [...b.planted.values()].some((m) => m.some((x) => x.day >= cut)));
+    const both = LA.behaviours.filter(
+      (b) =>
+        b.kind === 'holiday_pupil' &&
+        [...b.planted.values()].some((m) => m.some((x) => x.day < cut)) &&
+        [...b.planted.values()].some((m) => m.some((x) => x.day >= cut)),
+    );
     expect(both.length).toBeGreaterThan(0);
-    for (const b of LA.behaviours) for (const [u, m] of b.planted) if (m.some((x) => x.day < cut)) expect(LA.pupils.get(u)?.previousMarks).toBeDefined();
+    for (const b of LA.behaviours)
+      for (const [u, m] of b.planted)
+        if (m.some((x) => x.day < cut)) expect(LA.pupils.get(u)?.previousMarks).toBeDefined();
   });
 
   it("judges a pupil's claim over the window: last year's planting counts from the window's start, not before", () => {
@@ -73,8 +108,13 @@ describe('the varied LA (issue 21)', () => {
     for (const u of newThisYear) if (jan.has(u)) expect(jan.get(u)?.plantedAdjacent).toBe(year.get(u)?.plantedAdjacent);
   });
 
-  it("claims a near-threshold holiday only as the LA counts it: an unbroken run of G, O, U (a planted N breaks it, since issue 22)", () => {
-    const marks = (codes: string): PlantedMark[] => [...codes].map((code, i) => ({ day: 20400 + (i >> 1), session: (i & 1) as 0 | 1, code: code as PlantedMark['code'] }));
+  it('claims a near-threshold holiday only as the LA counts it: an unbroken run of G, O, U (a planted N breaks it, since issue 22)', () => {
+    const marks = (codes: string): PlantedMark[] =>
+      [...codes].map((code, i) => ({
+        day: 20400 + (i >> 1),
+        session: (i & 1) as 0 | 1,
+        code: code as PlantedMark['code'],
+      }));
     expect(claimsNearThreshold('near_threshold', marks('GGGGGOOO'))).toBe(true);
     expect(claimsNearThreshold('near_threshold', marks('GGGGGNOOO'))).toBe(false);
     expect(claimsNearThreshold('near_threshold', marks('GGGOOOOO'))).toBe(false); // under half G
@@ -84,7 +124,11 @@ describe('the varied LA (issue 21)', () => {
   });
 
   it('does not count as a control a pupil who also had holiday extensions planted (a coding school draws afresh at each break)', () => {
-    const holiday = new Set(LA.behaviours.filter((b) => b.kind === 'coding_extension' || b.kind === 'holiday_pupil' || b.kind === 'family').flatMap((b) => [...b.planted.keys()]));
+    const holiday = new Set(
+      LA.behaviours
+        .filter((b) => b.kind === 'coding_extension' || b.kind === 'holiday_pupil' || b.kind === 'family')
+        .flatMap((b) => [...b.planted.keys()]),
+    );
     const controls = pupilControls(LA);
     expect(controls.size).toBeGreaterThan(0);
     for (const u of controls) expect(holiday.has(u)).toBe(false);
@@ -101,7 +145,12 @@ describe('the varied LA (issue 21)', () => {
     const unplanted = [...LA.pupils.keys()].find((u) => !planted.has(u)) as string;
     const clean = pupilControls(LA);
     const control = LA.behaviours.find((b) => b.kind === 'control_r' && clean.has(b.upns[0]))?.upns[0] as string;
-    const result = { findings: [{ type: 'holiday_adjacent_absence', upn: unplanted }, { type: 'holiday_adjacent_absence', upn: control }] } as unknown as PatternsResult;
+    const result = {
+      findings: [
+        { type: 'holiday_adjacent_absence', upn: unplanted },
+        { type: 'holiday_adjacent_absence', upn: control },
+      ],
+    } as unknown as PatternsResult;
     const [holiday] = scoreVariedAsOf(LA, '2026-07-21', result);
     expect(holiday).toMatchObject({ flag: 'holiday_adjacent_absence', fp: 1, controls: 1, tp: 0 });
     expect(meetsVariedTargets(holiday)).toBe(false);
@@ -109,7 +158,12 @@ describe('the varied LA (issue 21)', () => {
 
   it('runs the detectors as of a date and never flags a control', () => {
     const scores = scoreVariedAsOf(LA, '2026-04-30', detectAsOf(LA, '2026-04-30'));
-    expect(scores.map((s) => s.flag)).toEqual(['holiday_adjacent_absence', 'near_threshold_unauthorised', 'family_pattern', 'school_coding']);
+    expect(scores.map((s) => s.flag)).toEqual([
+      'holiday_adjacent_absence',
+      'near_threshold_unauthorised',
+      'family_pattern',
+      'school_coding',
+    ]);
     expect(scores.every((s) => s.controls === 0)).toBe(true);
   });
 });

@@ -6,19 +6,39 @@ import { k } from '../../../shared/store/keys.js';
 import { laListPartitions, laListQuery } from '../../../shared/store/la-lists.js';
 
 const row = (over: Partial<PupilRow> = {}): PupilRow => ({
-  upn: 'A999200120001', v: 1, urns: ['100001'], cohorts: [], everCohorts: [], possible: 20, present: 17, approvedActivity: 0,
-  authorised: 1, unauthorised: 2, late: 0, flags: [], yearGroup: '7', ...over,
+  upn: 'A999200120001',
+  v: 1,
+  urns: ['100001'],
+  cohorts: [],
+  everCohorts: [],
+  possible: 20,
+  present: 17,
+  approvedActivity: 0,
+  authorised: 1,
+  unauthorised: 2,
+  late: 0,
+  flags: [],
+  yearGroup: '7',
+  ...over,
 });
 
 describe('LA list partitions', () => {
   it('lists a pupil under each of its flags, for the LA and for each school, cohort, year group and the Virtual School', () => {
-    const parts = laListPartitions(2025, row({
-      urns: ['100001', '100002'], everCohorts: ['fsm', 'cla'],
-      flags: [{ type: 'persistent_absence', since: '2025-09-10' }, { type: 'severe_absence', since: '2025-09-12' }],
-    }));
+    const parts = laListPartitions(
+      2025,
+      row({
+        urns: ['100001', '100002'],
+        everCohorts: ['fsm', 'cla'],
+        flags: [
+          { type: 'persistent_absence', since: '2025-09-10' },
+          { type: 'severe_absence', since: '2025-09-12' },
+        ],
+      }),
+    );
     for (const list of ['persistent_absence', 'severe_absence', 'suggest', 'vs']) {
       expect(parts).toContain(`LALIST#2025#${list}`);
-      for (const scope of ['URN#100001', 'URN#100002', 'COHORT#fsm', 'COHORT#cla', 'YG#7', 'VS#all']) expect(parts).toContain(`LALIST#2025#${list}#${scope}`);
+      for (const scope of ['URN#100001', 'URN#100002', 'COHORT#fsm', 'COHORT#cla', 'YG#7', 'VS#all'])
+        expect(parts).toContain(`LALIST#2025#${list}#${scope}`);
     }
     expect(new Set(parts).size).toBe(parts.length);
   });
@@ -28,18 +48,41 @@ describe('LA list partitions', () => {
   });
 
   it('orders the sort keys exactly as worst first, then UPN', () => {
-    const arb = fc.record({ possible: fc.integer({ min: 0, max: 400 }), a: fc.integer({ min: 0, max: 400 }), u: fc.integer({ min: 0, max: 400 }), n: fc.integer({ min: 10000, max: 10099 }) })
-      .map(({ possible, a, u, n }) => row({ upn: `A9992001${n}`, possible, authorised: Math.min(a, possible), unauthorised: Math.min(u, possible - Math.min(a, possible)) }));
-    fc.assert(fc.property(fc.array(arb, { minLength: 2, maxLength: 30 }), (rows) => {
-      const unique = [...new Map(rows.map((r) => [r.upn, r])).values()];
-      const byRate = [...unique].sort((x, y) => absenceRateOf(y) - absenceRateOf(x) || (x.upn < y.upn ? -1 : 1)).map((r) => r.upn);
-      const bySk = [...unique].sort((x, y) => (k.laListSort(absenceRateOf(x), x.upn) < k.laListSort(absenceRateOf(y), y.upn) ? -1 : 1)).map((r) => r.upn);
-      expect(bySk).toEqual(byRate);
-    }), { numRuns: 200 });
+    const arb = fc
+      .record({
+        possible: fc.integer({ min: 0, max: 400 }),
+        a: fc.integer({ min: 0, max: 400 }),
+        u: fc.integer({ min: 0, max: 400 }),
+        n: fc.integer({ min: 10000, max: 10099 }),
+      })
+      .map(({ possible, a, u, n }) =>
+        row({
+          upn: `A9992001${n}`,
+          possible,
+          authorised: Math.min(a, possible),
+          unauthorised: Math.min(u, possible - Math.min(a, possible)),
+        }),
+      );
+    fc.assert(
+      fc.property(fc.array(arb, { minLength: 2, maxLength: 30 }), (rows) => {
+        const unique = [...new Map(rows.map((r) => [r.upn, r])).values()];
+        const byRate = [...unique]
+          .sort((x, y) => absenceRateOf(y) - absenceRateOf(x) || (x.upn < y.upn ? -1 : 1))
+          .map((r) => r.upn);
+        const bySk = [...unique]
+          .sort((x, y) => (k.laListSort(absenceRateOf(x), x.upn) < k.laListSort(absenceRateOf(y), y.upn) ? -1 : 1))
+          .map((r) => r.upn);
+        expect(bySk).toEqual(byRate);
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it('answers a filter from the narrowest partition it names, filtering only what is left', () => {
-    expect(laListQuery(2025, 'severe_absence', { yearGroup: '9' })).toEqual({ pk: 'LALIST#2025#severe_absence#YG#9', values: { ':pk': 'LALIST#2025#severe_absence#YG#9' } });
+    expect(laListQuery(2025, 'severe_absence', { yearGroup: '9' })).toEqual({
+      pk: 'LALIST#2025#severe_absence#YG#9',
+      values: { ':pk': 'LALIST#2025#severe_absence#YG#9' },
+    });
     const both = laListQuery(2025, 'severe_absence', { urn: '100001', cohort: 'fsm', vs: true });
     expect(both.pk).toBe('LALIST#2025#severe_absence#URN#100001');
     expect(both.filter).toBe('contains(everCohorts, :cohort) AND vs = :vs');

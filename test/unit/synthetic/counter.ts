@@ -64,7 +64,10 @@ export function countLa(dir: string, options: { keepMarks?: boolean } = {}): LaC
   for (const line of registry.slice(1)) {
     const f = splitQuoted(line);
     const type = f[typeCol].toLowerCase();
-    phaseOf.set(f[urnCol], type.includes('special') ? 'special' : type.includes('referral') ? 'pru' : f[phaseCol].toLowerCase());
+    phaseOf.set(
+      f[urnCol],
+      type.includes('special') ? 'special' : type.includes('referral') ? 'pru' : f[phaseCol].toLowerCase(),
+    );
   }
 
   const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Manifest;
@@ -80,7 +83,10 @@ export function countLa(dir: string, options: { keepMarks?: boolean } = {}): LaC
   }
 
   // Per enrolment (and per cohort-enrolment): possible and absent sessions, codes.
-  const tallies = new Map<string, { group: string[]; possible: number; absent: number; codes: Record<string, number> }>();
+  const tallies = new Map<
+    string,
+    { group: string[]; possible: number; absent: number; codes: Record<string, number> }
+  >();
   const marks = new Map<string, [string, string]>();
   const byPupil = new Map<string, { date: string; urn: string; am: string; pm: string }[]>();
   const dobOf = new Map<string, string>();
@@ -100,7 +106,19 @@ export function countLa(dir: string, options: { keepMarks?: boolean } = {}): LaC
     const lines = readFileSync(join(dir, f.path), 'utf8').split('\n');
     const cols = lines[0].split(',');
     const at = (name: string): number => cols.indexOf(name);
-    const [iUrn, iUpn, iDate, iAm, iPm, iFsm, iSen, iCin, iCpp, iCla, iDob] = ['urn', 'upn', 'date', 'am', 'pm', 'fsm', 'sen', 'cin', 'cpp', 'cla', 'dob'].map(at);
+    const [iUrn, iUpn, iDate, iAm, iPm, iFsm, iSen, iCin, iCpp, iCla, iDob] = [
+      'urn',
+      'upn',
+      'date',
+      'am',
+      'pm',
+      'fsm',
+      'sen',
+      'cin',
+      'cpp',
+      'cla',
+      'dob',
+    ].map(at);
     for (let n = 1; n < lines.length; n++) {
       const line = lines[n];
       if (line === '') continue;
@@ -136,10 +154,15 @@ export function countLa(dir: string, options: { keepMarks?: boolean } = {}): LaC
       }
       for (const code of final) add(enrolment, groups, code);
       // Date-effective cohorts: only the sessions on rows that state membership.
-      for (const [col, name] of [[iCin, 'cin'], [iCpp, 'cpp'], [iCla, 'cla']] as const) {
+      for (const [col, name] of [
+        [iCin, 'cin'],
+        [iCpp, 'cpp'],
+        [iCla, 'cla'],
+      ] as const) {
         if (c[col] === 'Y') for (const code of final) add(`${enrolment}|${name}`, [name], code);
       }
-      if (c[iCin] === 'Y' || c[iCpp] === 'Y') for (const code of final) add(`${enrolment}|cin_or_cpp`, ['cin_or_cpp'], code);
+      if (c[iCin] === 'Y' || c[iCpp] === 'Y')
+        for (const code of final) add(`${enrolment}|cin_or_cpp`, ['cin_or_cpp'], code);
     }
   }
 
@@ -157,7 +180,8 @@ export function countLa(dir: string, options: { keepMarks?: boolean } = {}): LaC
       for (const [code, n] of Object.entries(t.codes)) g.codes[code] = (g.codes[code] ?? 0) + n;
     }
   }
-  for (const list of byPupil.values()) list.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : a.urn < b.urn ? -1 : 1));
+  for (const list of byPupil.values())
+    list.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : a.urn < b.urn ? -1 : 1));
   return { phaseOf, groups, marks, byPupil, dobOf, sessionDates, byDate };
 }
 
@@ -197,7 +221,12 @@ function monday(date: string): string {
  * Highest count of sessions with `codes` in any 10 consecutive school weeks (weeks holding a
  * session at the pupil's schools).
  */
-export function peakTenWeekWindow(series: Series, sessionDates: Map<string, Set<string>>, codes: ReadonlySet<string> = PENALTY, weeks = 10): number {
+export function peakTenWeekWindow(
+  series: Series,
+  sessionDates: Map<string, Set<string>>,
+  codes: ReadonlySet<string> = PENALTY,
+  weeks = 10,
+): number {
   const urns = new Set(series.map((r) => r.urn));
   const schoolWeeks = new Set<string>();
   for (const urn of urns) for (const d of sessionDates.get(urn) ?? []) schoolWeeks.add(monday(d));
@@ -222,7 +251,11 @@ export function percent(n: number, d: number): number {
 
 /** Headline figures of a group, percent. */
 export function figures(g: Group): { absence: number; pa: number; sa: number } {
-  return { absence: percent(g.absent, g.possible), pa: percent(g.persistent, g.enrolments), sa: percent(g.severe, g.enrolments) };
+  return {
+    absence: percent(g.absent, g.possible),
+    pa: percent(g.persistent, g.enrolments),
+    sa: percent(g.severe, g.enrolments),
+  };
 }
 
 /** Fields of one CSV line with RFC 4180 quotes (school names may hold commas). */

@@ -32,7 +32,14 @@ function rowsOf(upn: string, urn: string): string[][] {
     const at = (name: string) => cols.indexOf(name);
     for (const l of lines) {
       const f = l.split(',');
-      if (f[1] === upn) out.push([f[at('date')], f[at('admission_date')], f[at('leaving_date')], f[at('deletion_ground')], f[at('destination')]]);
+      if (f[1] === upn)
+        out.push([
+          f[at('date')],
+          f[at('admission_date')],
+          f[at('leaving_date')],
+          f[at('deletion_ground')],
+          f[at('destination')],
+        ]);
     }
   }
   return out;
@@ -61,11 +68,13 @@ describe('the synthetic LA plants the admission-register duties', () => {
     }
   });
 
-  it('states the ground and destination on every move\'s leaving row, and plants leavers to unknown and children who never arrive', () => {
+  it("states the ground and destination on every move's leaving row, and plants leavers to unknown and children who never arrive", () => {
     const kinds = new Set(duties.deletions.map((d) => d.plant));
     expect(kinds).toEqual(new Set(['moved', 'unknown_destination', 'never_arrives']));
     // Every move of a child the LA's schools hold (placements out of area are the Virtual School's).
-    expect(new Set(duties.deletions.map((d) => `${d.upn}@${d.urn}`))).toEqual(new Set(moves.filter((m) => !outOfAreaPupils.has(m.upn)).map((m) => `${m.upn}@${m.from}`)));
+    expect(new Set(duties.deletions.map((d) => `${d.upn}@${d.urn}`))).toEqual(
+      new Set(moves.filter((m) => !outOfAreaPupils.has(m.upn)).map((m) => `${m.upn}@${m.from}`)),
+    );
     for (const d of duties.deletions) {
       const last = rowsOf(d.upn, d.urn).at(-1)!;
       expect(last[2], d.upn).toBe(d.leaving);
@@ -81,7 +90,12 @@ describe('npm run evaluate scores the duties against the ground truth', () => {
   it('finds every planted late entry, deletion, child missing education and long part-time timetable, and nothing else', () => {
     const la = loadGeneratedLa(dir);
     const scores = evaluateDuties(dir, la, la.received);
-    expect(scores.map((s) => s.name)).toEqual(['new_entry_late', 'deletion', 'children_missing_education', 'part_time_past_review']);
+    expect(scores.map((s) => s.name)).toEqual([
+      'new_entry_late',
+      'deletion',
+      'children_missing_education',
+      'part_time_past_review',
+    ]);
     for (const s of scores) {
       expect(s.tp, s.name).toBeGreaterThan(0);
       expect(dutyMeetsTargets(s), `${s.name}: ${JSON.stringify(s)}`).toBe(true);

@@ -11,9 +11,23 @@ import { importCinCensus } from '../../../shared/formats/cin-census.js';
 import { parseDailyReturnCsv } from '../../../shared/formats/daily-return-csv.js';
 import { parseGiasCsv } from '../../../shared/formats/gias.js';
 import { importSsda903 } from '../../../shared/formats/ssda903.js';
-import { generateLa, PLANTED_COUNTS, type Behaviour, type GenerateSummary, type ManifestFile } from '../../../local/synthetic/index.js';
+import {
+  generateLa,
+  PLANTED_COUNTS,
+  type Behaviour,
+  type GenerateSummary,
+  type ManifestFile,
+} from '../../../local/synthetic/index.js';
 import { compulsorySchoolAge } from '../../../shared/domain/compulsory-school-age.js';
-import { countLa, figures, longestUnauthorisedRun, peakTenWeekWindow, percent, sessionsCoded, type LaCount } from './counter.js';
+import {
+  countLa,
+  figures,
+  longestUnauthorisedRun,
+  peakTenWeekWindow,
+  percent,
+  sessionsCoded,
+  type LaCount,
+} from './counter.js';
 
 const root = mkdtempSync(join(tmpdir(), 'synthetic-la-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -25,7 +39,14 @@ function files(dir: string, prefix = ''): string[] {
 }
 
 function digests(dir: string): Map<string, string> {
-  return new Map(files(dir).map((f) => [f, createHash('sha256').update(readFileSync(join(dir, f))).digest('hex')]));
+  return new Map(
+    files(dir).map((f) => [
+      f,
+      createHash('sha256')
+        .update(readFileSync(join(dir, f)))
+        .digest('hex'),
+    ]),
+  );
 }
 
 interface Manifest {
@@ -59,7 +80,11 @@ describe('synthetic LA: determinism', () => {
   let b: Map<string, string>;
   let c: Map<string, string>;
   beforeAll(async () => {
-    for (const [dir, seed] of [['a', 'alpha'], ['b', 'alpha'], ['c', 'beta']] as const) {
+    for (const [dir, seed] of [
+      ['a', 'alpha'],
+      ['b', 'alpha'],
+      ['c', 'beta'],
+    ] as const) {
       await generateLa({ ...TINY, seed, out: join(root, dir) });
     }
     a = digests(join(root, 'a'));
@@ -74,7 +99,8 @@ describe('synthetic LA: determinism', () => {
   });
 
   it('writes a different LA for a different seed', () => {
-    for (const path of ['schools.csv', 'ground-truth.json', 'social-care/header.csv']) expect(c.get(path), path).not.toBe(a.get(path));
+    for (const path of ['schools.csv', 'ground-truth.json', 'social-care/header.csv'])
+      expect(c.get(path), path).not.toBe(a.get(path));
     const shared = [...a.keys()].filter((p) => p.startsWith('returns/') && c.has(p));
     expect(shared.filter((p) => c.get(p) === a.get(p))).toEqual([]);
   });
@@ -89,7 +115,9 @@ describe('synthetic LA: determinism', () => {
   });
 
   it('rejects a range that crosses 1 August', async () => {
-    await expect(generateLa({ ...TINY, from: '2025-07-01', to: '2025-09-30', seed: 'x', out: join(root, 'bad') })).rejects.toThrow(/one academic year/);
+    await expect(
+      generateLa({ ...TINY, from: '2025-07-01', to: '2025-09-30', seed: 'x', out: join(root, 'bad') }),
+    ).rejects.toThrow(/one academic year/);
   });
 });
 
@@ -120,7 +148,15 @@ describe('synthetic LA: every file parses with the project parsers', () => {
       const fromCsv = csv.closures.filter((c) => (c.urn ?? '') === (alt.urn ?? ''));
       expect(ics.closures).toEqual(fromCsv);
     }
-    expect(csv.closures.map((c) => c.label)).toEqual(expect.arrayContaining(['Autumn half term', 'Christmas holiday', 'Easter holiday', 'INSET day', 'Early May bank holiday']));
+    expect(csv.closures.map((c) => c.label)).toEqual(
+      expect.arrayContaining([
+        'Autumn half term',
+        'Christmas holiday',
+        'Easter holiday',
+        'INSET day',
+        'Early May bank holiday',
+      ]),
+    );
   });
 
   it('every daily return and correction parses with zero row errors, and every UPN is valid with the LA code', () => {
@@ -130,13 +166,20 @@ describe('synthetic LA: every file parses with the project parsers', () => {
       if (!r.ok) throw new Error(`${f.path}: ${r.error.detail}`);
       expect(r.errors, f.path).toEqual([]);
       rows += r.rows.length;
-      for (const row of r.rows) if (row.line === 2) expect(checkUpn(row.upn).ok && row.upn.slice(1, 4) === '999').toBe(true);
+      for (const row of r.rows)
+        if (row.line === 2) expect(checkUpn(row.upn).ok && row.upn.slice(1, 4) === '999').toBe(true);
     }
     expect(rows).toBeGreaterThan(10_000);
   });
 
   it('the SSDA903 extract and the CIN census load with no rejected records', () => {
-    const s = importSsda903({ header: readFileSync(join(dir, 'social-care/header.csv')), episodes: readFileSync(join(dir, 'social-care/episodes.csv')) }, { today: manifest.to });
+    const s = importSsda903(
+      {
+        header: readFileSync(join(dir, 'social-care/header.csv')),
+        episodes: readFileSync(join(dir, 'social-care/episodes.csv')),
+      },
+      { today: manifest.to },
+    );
     expect(s.errors).toEqual([]);
     expect(s.counts.records).toBeGreaterThan(0);
     const c = importCinCensus(readFileSync(join(dir, 'social-care/cin-census.xml')), { today: manifest.to });
@@ -165,7 +208,10 @@ const MODERATE = { schools: 16, pupils: 4000, from: '2025-09-01', to: '2026-02-1
 let moderate: Promise<{ summary: GenerateSummary; count: LaCount }> | undefined;
 /** Generated and counted once, shared by the describe blocks below. */
 function moderateLa(): Promise<{ summary: GenerateSummary; count: LaCount }> {
-  moderate ??= generateLa({ ...MODERATE, out: join(root, 'moderate') }).then((summary) => ({ summary, count: countLa(join(root, 'moderate'), { keepMarks: true }) }));
+  moderate ??= generateLa({ ...MODERATE, out: join(root, 'moderate') }).then((summary) => ({
+    summary,
+    count: countLa(join(root, 'moderate'), { keepMarks: true }),
+  }));
   return moderate;
 }
 
@@ -234,10 +280,11 @@ describe('synthetic LA: calibrated to the DfE figures', () => {
     const rate = (from: string, to: string) => {
       let possible = 0;
       let absent = 0;
-      for (const [date, t] of count.byDate) if (date >= from && date <= to) {
-        possible += t.possible;
-        absent += t.absent;
-      }
+      for (const [date, t] of count.byDate)
+        if (date >= from && date <= to) {
+          possible += t.possible;
+          absent += t.absent;
+        }
       return absent / possible;
     };
     const start = rate('2025-09-03', '2025-09-12');
@@ -248,7 +295,8 @@ describe('synthetic LA: calibrated to the DfE figures', () => {
   it('plants at least the minimum of every behaviour at this size, and skips none', () => {
     const gt = json<GroundTruth>(dir, 'ground-truth.json');
     expect(gt.skipped).toEqual([]);
-    for (const [kind, c] of Object.entries(PLANTED_COUNTS)) expect(summary.behaviours[kind] ?? 0, kind).toBeGreaterThanOrEqual(c.min);
+    for (const [kind, c] of Object.entries(PLANTED_COUNTS))
+      expect(summary.behaviours[kind] ?? 0, kind).toBeGreaterThanOrEqual(c.min);
   });
 });
 
@@ -301,8 +349,10 @@ describe('synthetic LA: planted behaviours are in the marks and match the defini
   it('keeps near-threshold holidays at a peak of 8 or 9 unauthorised sessions in any 10 school weeks', () => {
     const planted = [...of('near_threshold_holiday'), ...of('near_threshold_holiday_repeated')];
     expect(planted.length).toBeGreaterThan(0);
-    for (const b of planted) expect([8, 9], b.id).toContain(peakTenWeekWindow(series(b.upn as string), count.sessionDates));
-    for (const b of of('near_threshold_holiday_repeated')) expect(sessionsCoded(series(b.upn as string), new Set(['G']))).toBeGreaterThanOrEqual(16);
+    for (const b of planted)
+      expect([8, 9], b.id).toContain(peakTenWeekWindow(series(b.upn as string), count.sessionDates));
+    for (const b of of('near_threshold_holiday_repeated'))
+      expect(sessionsCoded(series(b.upn as string), new Set(['G']))).toBeGreaterThanOrEqual(16);
   });
 
   it('splits holidays so the unauthorised part stays under 10 and the contiguous illness takes it to 10 or more', () => {
@@ -322,7 +372,8 @@ describe('synthetic LA: planted behaviours are in the marks and match the defini
   it('makes every term-time holiday meet the penalty-notice threshold', () => {
     const holidays = of('term_time_holiday');
     expect(holidays.length).toBeGreaterThan(50);
-    for (const b of holidays) expect(peakTenWeekWindow(series(b.upn as string), count.sessionDates), b.id).toBeGreaterThanOrEqual(10);
+    for (const b of holidays)
+      expect(peakTenWeekWindow(series(b.upn as string), count.sessionDates), b.id).toBeGreaterThanOrEqual(10);
   });
 
   it('plants 10- and 20-school-day unauthorised runs and lets no other pupil reach 20 consecutive sessions', () => {
@@ -334,15 +385,25 @@ describe('synthetic LA: planted behaviours are in the marks and match the defini
       else if (ten.has(upn)) expect(run >= 20 && run < 40, `${upn} ${run}`).toBe(true);
       else expect(run, upn).toBeLessThan(20);
     }
-    expect(of('ten_day_unauthorised').some((b) => (b.marks ?? []).some((m) => m.am === 'N' || m.am === 'O'))).toBe(true);
+    expect(of('ten_day_unauthorised').some((b) => (b.marks ?? []).some((m) => m.am === 'N' || m.am === 'O'))).toBe(
+      true,
+    );
   });
 
   it('lists every pupil with 30 or more illness sessions of compulsory school age as planted long illness or as incidental', () => {
-    const planted = new Set(of('long_illness').filter((b) => b.expectFlags.includes('illness_15_days')).map((b) => b.upn));
+    const planted = new Set(
+      of('long_illness')
+        .filter((b) => b.expectFlags.includes('illness_15_days'))
+        .map((b) => b.upn),
+    );
     const incidental = new Set(gt.background.filter((e) => e.kind === 'illness_15_days').map((e) => e.upn));
     const capped = new Set([...of('ordinary_illness'), ...of('holiday_adjacent_illness')].map((b) => b.upn));
     // A long illness planted partly before compulsory school age may or may not reach 30 sessions with background illness.
-    const allowed = new Set(of('long_illness').filter((b) => b.mayFlag.includes('illness_15_days')).map((b) => b.upn));
+    const allowed = new Set(
+      of('long_illness')
+        .filter((b) => b.mayFlag.includes('illness_15_days'))
+        .map((b) => b.upn),
+    );
     for (const [upn, all] of count.byPupil) {
       if (allowed.has(upn)) continue;
       // The 15-day rule counts only sessions of compulsory school age (docs/design.md §2.5).
@@ -371,20 +432,33 @@ describe('synthetic LA: planted behaviours are in the marks and match the defini
   });
 
   it('gives the pupils of adjacency behaviours and controls no absence on holiday-adjacent days except what was planted', () => {
-    const kinds = ['holiday_adjacent_illness', 'religious_observance_adjacent', 'exclusion_adjacent', 'part_time_adjacent', 'illness_spanning_break', 'ordinary_illness', 'long_illness'];
+    const kinds = [
+      'holiday_adjacent_illness',
+      'religious_observance_adjacent',
+      'exclusion_adjacent',
+      'part_time_adjacent',
+      'illness_spanning_break',
+      'ordinary_illness',
+      'long_illness',
+    ];
     for (const b of gt.behaviours.filter((x) => kinds.includes(x.kind))) {
       const planted = new Set((b.marks ?? []).map((m) => m.date));
       const adj = adjacency(b.urn as string);
       for (const row of series(b.upn as string)) {
         if (!adj.has(row.date) || planted.has(row.date)) continue;
-        expect(ABSENCE.has(row.am) || ABSENCE.has(row.pm), `${b.id} ${b.kind} ${row.date} ${row.am}${row.pm}`).toBe(false);
+        expect(ABSENCE.has(row.am) || ABSENCE.has(row.pm), `${b.id} ${b.kind} ${row.date} ${row.am}${row.pm}`).toBe(
+          false,
+        );
       }
     }
     for (const b of of('illness_spanning_break')) {
-      const breaks = new Set((b.marks ?? []).flatMap((m) => (adjacency(b.urn as string).get(m.date) ?? []).map((d) => d.break.start)));
+      const breaks = new Set(
+        (b.marks ?? []).flatMap((m) => (adjacency(b.urn as string).get(m.date) ?? []).map((d) => d.break.start)),
+      );
       expect(breaks.size, b.id).toBe(1);
     }
-    for (const b of of('religious_observance_adjacent')) expect((b.marks ?? []).every((m) => m.am === 'R' && m.pm === 'R')).toBe(true);
+    for (const b of of('religious_observance_adjacent'))
+      expect((b.marks ?? []).every((m) => m.am === 'R' && m.pm === 'R')).toBe(true);
   });
 
   it('plants siblings sharing a household key at different schools, absent together on the same holiday-adjacent dates', () => {
@@ -398,7 +472,9 @@ describe('synthetic LA: planted behaviours are in the marks and match the defini
       expect(new Set(dates).size, f.id).toBe(1);
       for (const x of m) {
         for (const mark of x.marks) expect(adjacency(x.urn).has(mark.date), `${f.id} ${mark.date}`).toBe(true);
-        const uprnRow = readFileSync(join(dir, `returns/${x.marks[0].date}/${x.urn}.csv`), 'utf8').split('\n').find((l) => l.includes(x.upn));
+        const uprnRow = readFileSync(join(dir, `returns/${x.marks[0].date}/${x.urn}.csv`), 'utf8')
+          .split('\n')
+          .find((l) => l.includes(x.upn));
         expect(uprnRow?.endsWith(`,${f.uprn}`), f.id).toBe(true);
       }
     }
@@ -431,7 +507,7 @@ describe('synthetic LA: planted behaviours are in the marks and match the defini
     }
   });
 
-  it('lists corrections after the day they correct and a late return after the next day\'s returns', () => {
+  it("lists corrections after the day they correct and a late return after the next day's returns", () => {
     const position = new Map<string, number>();
     manifest.files.forEach((f, i) => {
       if (f.kind !== 'correction') position.set(`${f.urn}|${f.date}`, i);
@@ -455,7 +531,7 @@ describe('synthetic LA: planted behaviours are in the marks and match the defini
     expect(gt.operations.lateReturns).toHaveLength(late.length);
   });
 
-  it('has the Virtual School send the out-of-area schools\' returns, holding only looked-after children', () => {
+  it("has the Virtual School send the out-of-area schools' returns, holding only looked-after children", () => {
     const vsh = manifest.files.filter((f) => f.role === 'vsh');
     expect(vsh.length).toBeGreaterThan(0);
     for (const f of vsh.slice(0, 50)) {
@@ -478,8 +554,12 @@ describe('synthetic LA: planted behaviours are in the marks and match the defini
         if (date < d.from || rows.every((r) => r[0] === '#')) continue;
         expect(rows.length, `${d.upn} ${date}`).toBe(2);
         both++;
-        for (const s of [0, 1]) expect(rows.filter((r) => !NOT_POSSIBLE.has(r[s])).length, `${d.upn} ${date}`).toBeLessThanOrEqual(1);
-        expect(rows.some((r) => r[0] === 'D' && r[1] === 'D'), `${d.upn} ${date}`).toBe(true);
+        for (const s of [0, 1])
+          expect(rows.filter((r) => !NOT_POSSIBLE.has(r[s])).length, `${d.upn} ${date}`).toBeLessThanOrEqual(1);
+        expect(
+          rows.some((r) => r[0] === 'D' && r[1] === 'D'),
+          `${d.upn} ${date}`,
+        ).toBe(true);
       }
       expect(both).toBeGreaterThan(0);
     }
@@ -519,7 +599,13 @@ describe('synthetic LA: planted behaviours are in the marks and match the defini
     const kinds = new Set(gt.operations.care.map((c) => c.kind));
     expect(kinds.has('cla_start') || kinds.has('cla_end')).toBe(true);
     expect(kinds.has('cin_referral') || kinds.has('cpp_start')).toBe(true);
-    const s = importSsda903({ header: readFileSync(join(dir, 'social-care/header.csv')), episodes: readFileSync(join(dir, 'social-care/episodes.csv')) }, { today: gt.to });
+    const s = importSsda903(
+      {
+        header: readFileSync(join(dir, 'social-care/header.csv')),
+        episodes: readFileSync(join(dir, 'social-care/episodes.csv')),
+      },
+      { today: gt.to },
+    );
     expect(s.errors).toEqual([]);
     const inRange = (d?: string) => d !== undefined && d >= gt.from && d <= gt.to;
     expect(s.episodes.some((e) => e.cohort === 'cla' && (inRange(e.start) || inRange(e.end)))).toBe(true);

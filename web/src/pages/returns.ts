@@ -6,7 +6,12 @@ import type { PageContext, PageResult } from '../main.js';
 /** LIMITS.maxDirectUploadBytes (shared/config.ts, which reads the Node environment): larger files go through a presigned upload. */
 export const MAX_DIRECT_UPLOAD_BYTES = 4 * 1024 * 1024;
 
-export interface ReturnItem { returnId: string; urn: string; status: string; receivedAt: string }
+export interface ReturnItem {
+  returnId: string;
+  urn: string;
+  status: string;
+  receivedAt: string;
+}
 
 const STATUS: Record<string, { text: string; colour: 'green' | 'orange' | 'red' | 'grey' | 'blue' }> = {
   awaiting_upload: { text: 'Awaiting upload', colour: 'grey' },
@@ -25,12 +30,24 @@ function statusTag(s: string): HTMLElement {
 
 export function returnsTable(items: ReturnItem[]): HTMLElement {
   if (!items.length) return h('p', { class: 'govuk-body' }, 'No returns yet.');
-  return h('div', { class: 'app-scroll' }, table<ReturnItem>('Returns, newest first', [
-    { header: 'Received', cell: (r) => h('a', { class: 'govuk-link', href: `#/returns/${r.returnId}` }, dateTime(r.receivedAt)) },
-    { header: 'Return', cell: (r) => r.returnId },
-    { header: 'URN', cell: (r) => r.urn },
-    { header: 'Status', cell: (r) => statusTag(r.status) },
-  ], items, { captionClass: 'govuk-visually-hidden' }));
+  return h(
+    'div',
+    { class: 'app-scroll' },
+    table<ReturnItem>(
+      'Returns, newest first',
+      [
+        {
+          header: 'Received',
+          cell: (r) => h('a', { class: 'govuk-link', href: `#/returns/${r.returnId}` }, dateTime(r.receivedAt)),
+        },
+        { header: 'Return', cell: (r) => r.returnId },
+        { header: 'URN', cell: (r) => r.urn },
+        { header: 'Status', cell: (r) => statusTag(r.status) },
+      ],
+      items,
+      { captionClass: 'govuk-visually-hidden' },
+    ),
+  );
 }
 
 function formatOf(file: File): 'csv' | 'ctf' {
@@ -51,7 +68,11 @@ async function send(file: File, urn: string | undefined): Promise<string> {
     }
   }
   if (!urn) throw new Error('Say which school this file is for.');
-  const presigned = await post<{ returnId: string; uploadUrl: string; headers: Record<string, string> }>('/v1/returns/uploads', JSON.stringify({ urn, format, bytes: file.size }), 'application/json');
+  const presigned = await post<{ returnId: string; uploadUrl: string; headers: Record<string, string> }>(
+    '/v1/returns/uploads',
+    JSON.stringify({ urn, format, bytes: file.size }),
+    'application/json',
+  );
   const put = await fetch(presigned.uploadUrl, { method: 'PUT', headers: presigned.headers, body: file });
   if (!put.ok) throw new Error(`The file could not be uploaded (${put.status}); try again.`);
   return presigned.returnId;
@@ -60,8 +81,17 @@ async function send(file: File, urn: string | undefined): Promise<string> {
 export async function uploadPage(ctx: PageContext): Promise<PageResult> {
   const role = ctx.session.role;
   const status = h('div', { 'aria-live': 'polite' });
-  const input = h('input', { class: 'govuk-file-upload', id: 'return-file', name: 'file', type: 'file', accept: '.csv,.xml,text/csv,application/xml' });
-  const urnInput = role === 'vsh' ? h('input', { class: 'govuk-input govuk-input--width-10', id: 'return-urn', name: 'urn', inputmode: 'numeric' }) : undefined;
+  const input = h('input', {
+    class: 'govuk-file-upload',
+    id: 'return-file',
+    name: 'file',
+    type: 'file',
+    accept: '.csv,.xml,text/csv,application/xml',
+  });
+  const urnInput =
+    role === 'vsh'
+      ? h('input', { class: 'govuk-input govuk-input--width-10', id: 'return-urn', name: 'urn', inputmode: 'numeric' })
+      : undefined;
   const chosen = h('p', { class: 'govuk-body app-drop__chosen' });
   let file: File | undefined;
   const choose = (f: File | undefined) => {
@@ -69,14 +99,27 @@ export async function uploadPage(ctx: PageContext): Promise<PageResult> {
     chosen.textContent = f ? `Chosen: ${f.name} (${num(f.size)} bytes)` : '';
   };
   input.addEventListener('change', () => choose(input.files?.[0]));
-  const drop = h('div', { class: 'app-drop' },
-    h('div', { class: 'govuk-form-group' },
+  const drop = h(
+    'div',
+    { class: 'app-drop' },
+    h(
+      'div',
+      { class: 'govuk-form-group' },
       h('label', { class: 'govuk-label govuk-label--m', for: 'return-file' }, 'Choose a CSV or CTF file'),
-      h('div', { class: 'govuk-hint', id: 'return-file-hint' }, 'Or drag and drop it here. A daily register as CSV, or a Common Transfer File (XML). Large files are fine.'),
-      input),
-    chosen);
+      h(
+        'div',
+        { class: 'govuk-hint', id: 'return-file-hint' },
+        'Or drag and drop it here. A daily register as CSV, or a Common Transfer File (XML). Large files are fine.',
+      ),
+      input,
+    ),
+    chosen,
+  );
   input.setAttribute('aria-describedby', 'return-file-hint');
-  drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('app-drop--over'); });
+  drop.addEventListener('dragover', (e) => {
+    e.preventDefault();
+    drop.classList.add('app-drop--over');
+  });
   drop.addEventListener('dragleave', () => drop.classList.remove('app-drop--over'));
   drop.addEventListener('drop', (e) => {
     e.preventDefault();
@@ -104,39 +147,81 @@ export async function uploadPage(ctx: PageContext): Promise<PageResult> {
     }
   };
   // Every failure is shown in the error summary inside upload(); nothing is left to reject.
-  const form = h('form', { novalidate: true, onsubmit: (e: Event) => {
-    e.preventDefault();
-    void upload();
-  } },
+  const form = h(
+    'form',
+    {
+      novalidate: true,
+      onsubmit: (e: Event) => {
+        e.preventDefault();
+        void upload();
+      },
+    },
     drop,
-    urnInput ? h('div', { class: 'govuk-form-group' }, h('label', { class: 'govuk-label', for: 'return-urn' }, 'URN of the out-of-area school (for files over 4 MB)'), urnInput) : null,
-    submit);
-  const recent = role === 'school'
-    ? await get<Page<ReturnItem>>(`/v1/returns${query({ limit: 5 })}`).catch(() => ({ items: [] as ReturnItem[], nextCursor: null }))
-    : { items: [] as ReturnItem[], nextCursor: null };
+    urnInput
+      ? h(
+          'div',
+          { class: 'govuk-form-group' },
+          h(
+            'label',
+            { class: 'govuk-label', for: 'return-urn' },
+            'URN of the out-of-area school (for files over 4 MB)',
+          ),
+          urnInput,
+        )
+      : null,
+    submit,
+  );
+  const recent =
+    role === 'school'
+      ? await get<Page<ReturnItem>>(`/v1/returns${query({ limit: 5 })}`).catch(() => ({
+          items: [] as ReturnItem[],
+          nextCursor: null,
+        }))
+      : { items: [] as ReturnItem[], nextCursor: null };
   return {
     title: 'Upload a return',
     body: [
       status,
       h('h1', { class: 'govuk-heading-l' }, 'Upload a return'),
-      h('p', { class: 'govuk-body' }, 'Send today’s register, a correction, or a back-fill. You will see what was accepted and every row that needs fixing.'),
+      h(
+        'p',
+        { class: 'govuk-body' },
+        'Send today’s register, a correction, or a back-fill. You will see what was accepted and every row that needs fixing.',
+      ),
       form,
-      role === 'school' ? [h('h2', { class: 'govuk-heading-m' }, 'Recent returns'), returnsTable(recent.items), h('p', { class: 'govuk-body' }, h('a', { class: 'govuk-link', href: '#/returns' }, 'All returns'))] : null,
+      role === 'school'
+        ? [
+            h('h2', { class: 'govuk-heading-m' }, 'Recent returns'),
+            returnsTable(recent.items),
+            h('p', { class: 'govuk-body' }, h('a', { class: 'govuk-link', href: '#/returns' }, 'All returns')),
+          ]
+        : null,
     ],
   };
 }
 
 export async function returnsPage(ctx: PageContext): Promise<PageResult> {
-  const urn = ctx.session.role === 'school' ? undefined : ctx.query.get('urn') ?? undefined;
-  const list = ctx.session.role === 'school' || urn
-    ? await get<Page<ReturnItem>>(`/v1/returns${query({ urn, limit: 50, cursor: ctx.query.get('cursor') })}`)
-    : { items: [] as ReturnItem[], nextCursor: null };
+  const urn = ctx.session.role === 'school' ? undefined : (ctx.query.get('urn') ?? undefined);
+  const list =
+    ctx.session.role === 'school' || urn
+      ? await get<Page<ReturnItem>>(`/v1/returns${query({ urn, limit: 50, cursor: ctx.query.get('cursor') })}`)
+      : { items: [] as ReturnItem[], nextCursor: null };
   return {
     title: 'Returns',
     body: [
       h('h1', { class: 'govuk-heading-l' }, 'Returns'),
       returnsTable(list.items),
-      list.nextCursor ? h('p', { class: 'govuk-body' }, h('a', { class: 'govuk-link', href: `#/returns${query({ urn, cursor: list.nextCursor })}` }, 'Older returns')) : null,
+      list.nextCursor
+        ? h(
+            'p',
+            { class: 'govuk-body' },
+            h(
+              'a',
+              { class: 'govuk-link', href: `#/returns${query({ urn, cursor: list.nextCursor })}` },
+              'Older returns',
+            ),
+          )
+        : null,
     ],
   };
 }
@@ -149,18 +234,49 @@ function statusBody(r: ReturnStatus): HTMLElement[] {
       ['Format', r.format === 'ctf' ? 'Common Transfer File' : 'CSV'],
       ['Received', dateTime(r.receivedAt)],
       ['Processed', r.processedAt ? dateTime(r.processedAt) : 'Not yet'],
-      ...(r.counts ? ([['Rows', `${num(r.counts.rows)} rows: ${num(r.counts.accepted)} accepted, ${num(r.counts.rejected)} with errors`]] as Array<[string, string]>) : []),
+      ...(r.counts
+        ? ([
+            [
+              'Rows',
+              `${num(r.counts.rows)} rows: ${num(r.counts.accepted)} accepted, ${num(r.counts.rejected)} with errors`,
+            ],
+          ] as Array<[string, string]>)
+        : []),
     ]),
   ];
   if (r.rejection) out.push(errorSummary(`Rejected: ${r.rejection.title}`, [{ text: r.rejection.detail }]));
   if (r.errors?.length) {
-    out.push(h('h2', { class: 'govuk-heading-m' }, `${num(r.errors.length)} ${r.errors.length === 1 ? 'row error' : 'row errors'}`));
-    out.push(h('p', { class: 'govuk-body' }, 'Correct these rows in your register and send them again. The header is line 1.', r.errorsTruncated ? ' Only the first errors are shown.' : ''));
-    out.push(h('div', { class: 'app-scroll' }, table('Row errors', [
-      { header: 'Line', cell: (e) => String(e.line), numeric: true },
-      { header: 'Field', cell: (e) => e.field },
-      { header: 'Message', cell: (e) => e.message },
-    ], r.errors, { captionClass: 'govuk-visually-hidden' })));
+    out.push(
+      h(
+        'h2',
+        { class: 'govuk-heading-m' },
+        `${num(r.errors.length)} ${r.errors.length === 1 ? 'row error' : 'row errors'}`,
+      ),
+    );
+    out.push(
+      h(
+        'p',
+        { class: 'govuk-body' },
+        'Correct these rows in your register and send them again. The header is line 1.',
+        r.errorsTruncated ? ' Only the first errors are shown.' : '',
+      ),
+    );
+    out.push(
+      h(
+        'div',
+        { class: 'app-scroll' },
+        table(
+          'Row errors',
+          [
+            { header: 'Line', cell: (e) => String(e.line), numeric: true },
+            { header: 'Field', cell: (e) => e.field },
+            { header: 'Message', cell: (e) => e.message },
+          ],
+          r.errors,
+          { captionClass: 'govuk-visually-hidden' },
+        ),
+      ),
+    );
   }
   return out;
 }
@@ -183,7 +299,10 @@ export async function returnPage(ctx: PageContext): Promise<PageResult> {
     replace(downloadProblem);
     try {
       const blob = await fetchBlob(`/v1/returns/${encodeURIComponent(id)}/file`);
-      const a = h('a', { href: URL.createObjectURL(blob), download: `${id}.${first.format === 'ctf' ? 'xml' : 'csv'}` });
+      const a = h('a', {
+        href: URL.createObjectURL(blob),
+        download: `${id}.${first.format === 'ctf' ? 'xml' : 'csv'}`,
+      });
       document.body.append(a);
       a.click();
       a.remove();
@@ -193,7 +312,14 @@ export async function returnPage(ctx: PageContext): Promise<PageResult> {
       downloadProblem.querySelector<HTMLElement>('.govuk-error-summary')?.focus();
     }
   };
-  const download = [downloadProblem, h('button', { type: 'button', class: 'govuk-button govuk-button--secondary', onclick: () => void fetchKept() }, 'Download the file as received')];
+  const download = [
+    downloadProblem,
+    h(
+      'button',
+      { type: 'button', class: 'govuk-button govuk-button--secondary', onclick: () => void fetchKept() },
+      'Download the file as received',
+    ),
+  ];
   return {
     title: `Return ${id}`,
     body: [
@@ -201,7 +327,11 @@ export async function returnPage(ctx: PageContext): Promise<PageResult> {
       h('h1', { class: 'govuk-heading-l' }, id),
       live,
       download,
-      h('p', { class: 'govuk-body' }, ctx.session.role === 'school' ? h('a', { class: 'govuk-link', href: '#/upload' }, 'Upload another file') : null),
+      h(
+        'p',
+        { class: 'govuk-body' },
+        ctx.session.role === 'school' ? h('a', { class: 'govuk-link', href: '#/upload' }, 'Upload another file') : null,
+      ),
     ],
   };
 }

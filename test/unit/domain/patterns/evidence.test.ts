@@ -6,7 +6,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_LA_SETTINGS } from '../../../../shared/config.js';
-import { detectPatterns, patternSettings, type HolidayAdjacentFinding, type SchoolCodingFinding } from '../../../../shared/domain/patterns/index.js';
+import {
+  detectPatterns,
+  patternSettings,
+  type HolidayAdjacentFinding,
+  type SchoolCodingFinding,
+} from '../../../../shared/domain/patterns/index.js';
 import { ADJ, PERIOD, marksFor, on, schoolOf, termDays, type Codes } from './fixtures.js';
 
 const DAYS = termDays();
@@ -15,7 +20,11 @@ const ADJACENT: string[] = Object.values(ADJ).flat();
 const MID = DAYS.filter((d) => !ADJACENT.includes(d));
 
 function holidayFindings(codes: Codes): HolidayAdjacentFinding[] {
-  const result = detectPatterns({ schools: [schoolOf('100001', [{ upn: 'P1', marks: marksFor(DAYS, codes) }])], period: PERIOD, settings: patternSettings(DEFAULT_LA_SETTINGS) });
+  const result = detectPatterns({
+    schools: [schoolOf('100001', [{ upn: 'P1', marks: marksFor(DAYS, codes) }])],
+    period: PERIOD,
+    settings: patternSettings(DEFAULT_LA_SETTINGS),
+  });
   return result.findings.filter((f): f is HolidayAdjacentFinding => f.type === 'holiday_adjacent_absence');
 }
 
@@ -28,7 +37,9 @@ describe('holiday-adjacent absence decides on evidence, not on a count of breaks
     expect(f).toMatchObject({ observed: 16, absenceSessions: 16 });
     expect(f.breaks.map((b) => b.label)).toEqual(['October half term', 'February half term']);
     expect(f.statistic.value).toBeLessThanOrEqual(5e-4);
-    expect(f.explanation).toMatch(/^16 of this pupil's 16 absence sessions .* next to 2 different holidays \(October half term and February half term\)/);
+    expect(f.explanation).toMatch(
+      /^16 of this pupil's 16 absence sessions .* next to 2 different holidays \(October half term and February half term\)/,
+    );
   });
 
   it('does not flag the same two breaks when they are only a third of the absence (16 more days off spread through the year)', () => {
@@ -53,17 +64,23 @@ describe('holiday-adjacent absence decides on evidence, not on a count of breaks
   });
 });
 
-describe('school coding is robust to the pupils who carry the school\'s signal', () => {
+describe("school coding is robust to the pupils who carry the school's signal", () => {
   /** Six schools of 60 pupils, each with ordinary illness spread through the year; the first may code. */
   function la(coding: boolean) {
     const pupils = (urn: string, coded: boolean) =>
       Array.from({ length: 60 }, (_, i) => {
-        const codes: Codes = on([MID[(i * 7) % MID.length], MID[(i * 11 + 3) % MID.length], MID[(i * 13 + 5) % MID.length]], 'I');
+        const codes: Codes = on(
+          [MID[(i * 7) % MID.length], MID[(i * 11 + 3) % MID.length], MID[(i * 13 + 5) % MID.length]],
+          'I',
+        );
         // A quarter of the pupils: a one-day "illness" next to one or two breaks — each pupil borderline at most.
-        if (coded && i % 4 === 0) Object.assign(codes, on(i % 8 === 0 ? [ADJ.octBefore[1], ADJ.mayAfter[0]] : [ADJ.febAfter[0]], 'I'));
+        if (coded && i % 4 === 0)
+          Object.assign(codes, on(i % 8 === 0 ? [ADJ.octBefore[1], ADJ.mayAfter[0]] : [ADJ.febAfter[0]], 'I'));
         return { upn: `${urn}-${i}`, marks: marksFor(DAYS, codes) };
       });
-    const schools = ['600001', '600002', '600003', '600004', '600005', '600006'].map((urn, i) => schoolOf(urn, pupils(urn, coding && i === 0)));
+    const schools = ['600001', '600002', '600003', '600004', '600005', '600006'].map((urn, i) =>
+      schoolOf(urn, pupils(urn, coding && i === 0)),
+    );
     return detectPatterns({ schools, period: PERIOD, settings: patternSettings(DEFAULT_LA_SETTINGS) });
   }
 
@@ -74,22 +91,45 @@ describe('school coding is robust to the pupils who carry the school\'s signal',
     // No pupil carries the pattern alone (and no pupil is left out of the school's counts).
     expect(result.counts.holiday_adjacent_absence).toBe(0);
     expect(coding[0].excludedPupils).toBe(0);
-    expect(coding[0].explanation).toMatch(/^On the 2 school days either side of its holidays this school recorded illness in/);
+    expect(coding[0].explanation).toMatch(
+      /^On the 2 school days either side of its holidays this school recorded illness in/,
+    );
   });
 
   it('does not flag the same school without the coding', () => {
     expect(la(false).findings.filter((f) => f.type === 'school_coding')).toEqual([]);
   });
 
-  it('caps what one pupil adds to the school\'s adjacent illness (6 sessions), so a few families cannot make a school an outlier', () => {
+  it("caps what one pupil adds to the school's adjacent illness (6 sessions), so a few families cannot make a school an outlier", () => {
     const pupils = (urn: string, families: boolean) =>
       Array.from({ length: 60 }, (_, i) => {
-        const codes: Codes = on([MID[(i * 7) % MID.length], MID[(i * 11 + 3) % MID.length], MID[(i * 13 + 5) % MID.length]], 'I');
+        const codes: Codes = on(
+          [MID[(i * 7) % MID.length], MID[(i * 11 + 3) % MID.length], MID[(i * 13 + 5) % MID.length]],
+          'I',
+        );
         // Three pupils ill on both days either side of five breaks: 40 adjacent sessions each.
-        if (families && i < 3) Object.assign(codes, on([...ADJ.octBefore, ...ADJ.octAfter, ...ADJ.xmasBefore, ...ADJ.febAfter, ...ADJ.easterBefore, ...ADJ.mayBefore, ...ADJ.mayAfter, ...ADJ.summerBefore], 'I'));
+        if (families && i < 3)
+          Object.assign(
+            codes,
+            on(
+              [
+                ...ADJ.octBefore,
+                ...ADJ.octAfter,
+                ...ADJ.xmasBefore,
+                ...ADJ.febAfter,
+                ...ADJ.easterBefore,
+                ...ADJ.mayBefore,
+                ...ADJ.mayAfter,
+                ...ADJ.summerBefore,
+              ],
+              'I',
+            ),
+          );
         return { upn: `${urn}-${i}`, marks: marksFor(DAYS, codes) };
       });
-    const schools = ['600001', '600002', '600003', '600004', '600005', '600006'].map((urn, i) => schoolOf(urn, pupils(urn, i === 0)));
+    const schools = ['600001', '600002', '600003', '600004', '600005', '600006'].map((urn, i) =>
+      schoolOf(urn, pupils(urn, i === 0)),
+    );
     const result = detectPatterns({ schools, period: PERIOD, settings: patternSettings(DEFAULT_LA_SETTINGS) });
     expect(result.findings.filter((f) => f.type === 'school_coding')).toEqual([]);
     expect(result.counts.holiday_adjacent_absence).toBe(3);

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { weekdayIndex } from '../../../../shared/domain/dates.js';
 import { DEFAULT_LA_SETTINGS } from '../../../../shared/config.js';
-import { detectPatterns, householdKey, patternSettings, type FamilyFinding, type PatternSettings } from '../../../../shared/domain/patterns/index.js';
+import {
+  detectPatterns,
+  householdKey,
+  patternSettings,
+  type FamilyFinding,
+  type PatternSettings,
+} from '../../../../shared/domain/patterns/index.js';
 import { ADJ, PERIOD, marksFor, on, schoolOf, termDays, type Codes, type HandPupil } from './fixtures.js';
 
 const DAYS = termDays();
@@ -12,17 +18,32 @@ function child(upn: string, codes: Codes, uprn?: string): HandPupil {
   return { upn, marks: marksFor(DAYS, codes), uprn };
 }
 
-function familyFindings(schools: Record<string, HandPupil[]>, familyIds?: Map<string, string>, settings?: PatternSettings): FamilyFinding[] {
-  const result = detectPatterns({ schools: Object.entries(schools).map(([urn, pupils]) => schoolOf(urn, pupils)), period: PERIOD, familyIds, settings });
+function familyFindings(
+  schools: Record<string, HandPupil[]>,
+  familyIds?: Map<string, string>,
+  settings?: PatternSettings,
+): FamilyFinding[] {
+  const result = detectPatterns({
+    schools: Object.entries(schools).map(([urn, pupils]) => schoolOf(urn, pupils)),
+    period: PERIOD,
+    familyIds,
+    settings,
+  });
   return result.findings.filter((f): f is FamilyFinding => f.type === 'family_pattern');
 }
 
 describe('family pattern', () => {
   it('flags two children of one household at different schools absent together next to three breaks, naming both', () => {
-    const [f] = familyFindings({ '100001': [child('A1', on(THREE, 'I'), 'U1')], '100002': [child('B1', on(THREE, 'I'), 'U1')] });
+    const [f] = familyFindings({
+      '100001': [child('A1', on(THREE, 'I'), 'U1')],
+      '100002': [child('B1', on(THREE, 'I'), 'U1')],
+    });
     expect(f).toBeDefined();
     expect(f.household).toBe('uprn:U1');
-    expect(f.children.map((c) => [c.upn, c.urn])).toEqual([['A1', '100001'], ['B1', '100002']]);
+    expect(f.children.map((c) => [c.upn, c.urn])).toEqual([
+      ['A1', '100001'],
+      ['B1', '100002'],
+    ]);
     expect(f.sharedDates).toEqual([...THREE]);
     expect(f.urns).toEqual(['100001', '100002']);
     expect(f.observed).toBe(3);
@@ -34,7 +55,9 @@ describe('family pattern', () => {
     expect(f.statistic.value).toBeCloseTo(3 / ((3 * 3) / 28), 5);
     expect(f.children.every((c) => c.pValue <= 0.2)).toBe(true);
     expect(f.breaks.map((b) => b.label)).toEqual(['October half term', 'February half term', 'May half term']);
-    expect(f.explanation).toMatch(/^2 children in this household, at 2 different schools, were absent together on 3 school days next to 3 different holidays \(October half term, February half term and May half term\) between 24 October 2025 and 22 May 2026, when about 0\.3 such shared days would be expected if their absences next to holidays were unrelated \(the chance of so many is 1 in 3,300\)\.$/);
+    expect(f.explanation).toMatch(
+      /^2 children in this household, at 2 different schools, were absent together on 3 school days next to 3 different holidays \(October half term, February half term and May half term\) between 24 October 2025 and 22 May 2026, when about 0\.3 such shared days would be expected if their absences next to holidays were unrelated \(the chance of so many is 1 in 3,300\)\.$/,
+    );
   });
 
   it('names every child of the household in the pattern (three children at three schools)', () => {
@@ -47,12 +70,16 @@ describe('family pattern', () => {
   });
 
   it('does not flag children at the same school (the school sees that itself)', () => {
-    expect(familyFindings({ '100001': [child('A1', on(THREE, 'I'), 'U1'), child('B1', on(THREE, 'I'), 'U1')] })).toEqual([]);
+    expect(
+      familyFindings({ '100001': [child('A1', on(THREE, 'I'), 'U1'), child('B1', on(THREE, 'I'), 'U1')] }),
+    ).toEqual([]);
   });
 
   it('never flags one shared illness spanning a half term (one break)', () => {
     const spanning = on([...ADJ.octBefore, ...ADJ.octAfter], 'I');
-    expect(familyFindings({ '100001': [child('A1', spanning, 'U1')], '100002': [child('B1', spanning, 'U1')] })).toEqual([]);
+    expect(
+      familyFindings({ '100001': [child('A1', spanning, 'U1')], '100002': [child('B1', spanning, 'U1')] }),
+    ).toEqual([]);
   });
 
   it('needs 3 shared days: 2 are not enough', () => {
@@ -60,7 +87,13 @@ describe('family pattern', () => {
     const schools = { '100001': [child('A1', two, 'U1')], '100002': [child('B1', two, 'U1')] };
     expect(familyFindings(schools)).toEqual([]);
     // (2 days both absent, both next to breaks when a seventh of days are: a chance of 1 in 50, so that test is loosened too.)
-    expect(familyFindings(schools, undefined, patternSettings(DEFAULT_LA_SETTINGS, { family: { minSharedDays: 2, sharedDaysAlpha: 0.05 } }))).toHaveLength(1);
+    expect(
+      familyFindings(
+        schools,
+        undefined,
+        patternSettings(DEFAULT_LA_SETTINGS, { family: { minSharedDays: 2, sharedDaysAlpha: 0.05 } }),
+      ),
+    ).toHaveLength(1);
   });
 
   it('needs more shared days than chance explains (exact, and 1.5 times the expected): two children off on most days next to holidays share many by chance', () => {
@@ -69,19 +102,42 @@ describe('family pattern', () => {
     const a = adjacent.filter((_, i) => i % 7 < 3).slice(0, 12);
     const shared = a.slice(0, 7);
     const b = [...shared, ...adjacent.filter((d) => !a.includes(d)).slice(0, 5)];
-    expect(familyFindings({ '100001': [child('A1', on(a, 'I'), 'U1')], '100002': [child('B1', on(b, 'I'), 'U1')] }, undefined, patternSettings(DEFAULT_LA_SETTINGS, { family: { childAlpha: 1 } }))).toEqual([]);
-    expect(familyFindings({ '100001': [child('A1', on(a, 'I'), 'U1')], '100002': [child('B1', on(b, 'I'), 'U1')] }, undefined, patternSettings(DEFAULT_LA_SETTINGS, { family: { childAlpha: 1, minRatio: 1 } }))).toEqual([]);
-    expect(familyFindings({ '100001': [child('A1', on(a, 'I'), 'U1')], '100002': [child('B1', on(b, 'I'), 'U1')] }, undefined, patternSettings(DEFAULT_LA_SETTINGS, { family: { childAlpha: 1, minRatio: 1, alpha: 1 } }))).toHaveLength(1);
+    expect(
+      familyFindings(
+        { '100001': [child('A1', on(a, 'I'), 'U1')], '100002': [child('B1', on(b, 'I'), 'U1')] },
+        undefined,
+        patternSettings(DEFAULT_LA_SETTINGS, { family: { childAlpha: 1 } }),
+      ),
+    ).toEqual([]);
+    expect(
+      familyFindings(
+        { '100001': [child('A1', on(a, 'I'), 'U1')], '100002': [child('B1', on(b, 'I'), 'U1')] },
+        undefined,
+        patternSettings(DEFAULT_LA_SETTINGS, { family: { childAlpha: 1, minRatio: 1 } }),
+      ),
+    ).toEqual([]);
+    expect(
+      familyFindings(
+        { '100001': [child('A1', on(a, 'I'), 'U1')], '100002': [child('B1', on(b, 'I'), 'U1')] },
+        undefined,
+        patternSettings(DEFAULT_LA_SETTINGS, { family: { childAlpha: 1, minRatio: 1, alpha: 1 } }),
+      ),
+    ).toHaveLength(1);
   });
 
   it('does not link children of different households', () => {
-    expect(familyFindings({ '100001': [child('A1', on(THREE, 'I'), 'U1')], '100002': [child('B1', on(THREE, 'I'), 'U2')] })).toEqual([]);
+    expect(
+      familyFindings({ '100001': [child('A1', on(THREE, 'I'), 'U1')], '100002': [child('B1', on(THREE, 'I'), 'U2')] }),
+    ).toEqual([]);
   });
 
   it("links children by the LA's family id before the UPRN", () => {
     const [f] = familyFindings(
       { '100001': [child('A1', on(THREE, 'I'), 'U1')], '100002': [child('B1', on(THREE, 'I'))] },
-      new Map([['A1', 'F7'], ['B1', 'F7']]),
+      new Map([
+        ['A1', 'F7'],
+        ['B1', 'F7'],
+      ]),
     );
     expect(f?.household).toBe('family:F7');
     expect(householdKey(undefined, 'U9')).toBe('uprn:U9');
@@ -89,11 +145,21 @@ describe('family pattern', () => {
   });
 
   it("does not flag when one child's own absence is not concentrated next to holidays (absent together all year)", () => {
-    const mostDays = on(DAYS.filter((d) => weekdayIndex(d) <= 2), 'N');
-    expect(familyFindings({ '100001': [child('A1', { ...mostDays, ...on(THREE, 'I') }, 'U1')], '100002': [child('B1', on(THREE, 'I'), 'U1')] })).toEqual([]);
+    const mostDays = on(
+      DAYS.filter((d) => weekdayIndex(d) <= 2),
+      'N',
+    );
+    expect(
+      familyFindings({
+        '100001': [child('A1', { ...mostDays, ...on(THREE, 'I') }, 'U1')],
+        '100002': [child('B1', on(THREE, 'I'), 'U1')],
+      }),
+    ).toEqual([]);
   });
 
   it('never counts religious observance (R) on the shared dates', () => {
-    expect(familyFindings({ '100001': [child('A1', on(THREE, 'R'), 'U1')], '100002': [child('B1', on(THREE, 'R'), 'U1')] })).toEqual([]);
+    expect(
+      familyFindings({ '100001': [child('A1', on(THREE, 'R'), 'U1')], '100002': [child('B1', on(THREE, 'R'), 'U1')] }),
+    ).toEqual([]);
   });
 });

@@ -12,10 +12,22 @@
  * - May half term 25–29 May (before: 21, 22 May; after: 1, 2 Jun)
  * - summer from Wed 22 Jul (before: 20, 21 Jul)
  */
-import { bankHolidayMap, schoolCalendar, schoolDays, sessionDaysFromMarks, type Closure, type SchoolCalendar } from '../../../../shared/domain/calendar.js';
+import {
+  bankHolidayMap,
+  schoolCalendar,
+  schoolDays,
+  sessionDaysFromMarks,
+  type Closure,
+  type SchoolCalendar,
+} from '../../../../shared/domain/calendar.js';
 import { MARK_CHAR } from '../../../../shared/domain/codes.js';
 import { dayOfAcademicYear } from '../../../../shared/domain/dates.js';
-import { EMPTY_MARKS, NOT_STATED, type RegisterPupil, type SchoolRegister } from '../../../../shared/domain/register.js';
+import {
+  EMPTY_MARKS,
+  NOT_STATED,
+  type RegisterPupil,
+  type SchoolRegister,
+} from '../../../../shared/domain/register.js';
 import { DAYS_PER_YEAR_SLOT } from '../../../../shared/domain/dates.js';
 import { englandAndWalesBankHolidays } from '../../../../shared/formats/bank-holidays.js';
 import type { SchoolPatternSource } from '../../../../shared/domain/patterns/index.js';
@@ -38,7 +50,9 @@ export const LA_CLOSURES: Closure[] = [
 
 /** An academy with its own dates: October half term a week earlier (20–24 Oct), otherwise the LA's. */
 export function academyClosures(urn: string): Closure[] {
-  return LA_CLOSURES.map((c) => (c.label === 'October half term' ? { ...c, start: '2025-10-20', end: '2025-10-24', urn } : { ...c, urn }));
+  return LA_CLOSURES.map((c) =>
+    c.label === 'October half term' ? { ...c, start: '2025-10-20', end: '2025-10-24', urn } : { ...c, urn },
+  );
 }
 
 /** The school days of a calendar built from closures alone (before any register exists). */
@@ -49,7 +63,11 @@ export function termDays(closures: readonly Closure[] = LA_CLOSURES, urn = '1000
 export type Codes = Record<string, string | readonly [am: string, pm: string]>;
 
 /** A year of stored marks: present ('/') on every school day in [from, to], the coded days as given. */
-export function marksFor(days: readonly string[], codes: Codes = {}, range: { from?: string; to?: string } = {}): string {
+export function marksFor(
+  days: readonly string[],
+  codes: Codes = {},
+  range: { from?: string; to?: string } = {},
+): string {
   const chars = EMPTY_MARKS.split('');
   for (const d of days) {
     if ((range.from && d < range.from) || (range.to && d > range.to)) continue;
@@ -99,24 +117,44 @@ export function registerOf(urn: string, pupils: readonly HandPupil[], academicYe
       firstListed: date(Math.max(0, first)),
       lastListed: date(Math.max(0, last)),
       marks: p.marks,
-      stated: { fsm: EMPTY_STATED, sen: EMPTY_STATED, cla: EMPTY_STATED, plac: EMPTY_STATED, cin: EMPTY_STATED, cpp: EMPTY_STATED },
+      stated: {
+        fsm: EMPTY_STATED,
+        sen: EMPTY_STATED,
+        cla: EMPTY_STATED,
+        plac: EMPTY_STATED,
+        cin: EMPTY_STATED,
+        cpp: EMPTY_STATED,
+      },
     });
   }
   return { urn, academicYear, version: 1, appliedReturns: [], pupils: map };
 }
 
 /** A school's calendar from its register(s), the closures in force and the bank holidays. */
-export function calendarOf(urn: string, registers: readonly SchoolRegister[], closures: readonly Closure[] = LA_CLOSURES): SchoolCalendar {
+export function calendarOf(
+  urn: string,
+  registers: readonly SchoolRegister[],
+  closures: readonly Closure[] = LA_CLOSURES,
+): SchoolCalendar {
   return schoolCalendar({
     urn,
-    registers: registers.map((r) => sessionDaysFromMarks(r.academicYear, [...r.pupils.values()].map((p) => p.marks))),
+    registers: registers.map((r) =>
+      sessionDaysFromMarks(
+        r.academicYear,
+        [...r.pupils.values()].map((p) => p.marks),
+      ),
+    ),
     closures,
     bankHolidays: BANK_HOLIDAYS,
   });
 }
 
 /** A school for `detectPatterns`: its register of the given pupils, on the given closures. */
-export function schoolOf(urn: string, pupils: readonly HandPupil[], closures: readonly Closure[] = LA_CLOSURES): SchoolPatternSource {
+export function schoolOf(
+  urn: string,
+  pupils: readonly HandPupil[],
+  closures: readonly Closure[] = LA_CLOSURES,
+): SchoolPatternSource {
   const register = registerOf(urn, pupils);
   return { urn, registers: [register], calendar: calendarOf(urn, [register], closures) };
 }
@@ -141,6 +179,18 @@ export const ADJ = {
 
 /** Ordinary school days well away from every break (mid-week, mid-term). */
 export const MID_TERM = [
-  '2025-09-17', '2025-10-01', '2025-10-08', '2025-11-19', '2025-12-03', '2026-01-21', '2026-01-28',
-  '2026-03-04', '2026-03-11', '2026-04-22', '2026-05-13', '2026-06-17', '2026-06-24', '2026-07-08',
+  '2025-09-17',
+  '2025-10-01',
+  '2025-10-08',
+  '2025-11-19',
+  '2025-12-03',
+  '2026-01-21',
+  '2026-01-28',
+  '2026-03-04',
+  '2026-03-11',
+  '2026-04-22',
+  '2026-05-13',
+  '2026-06-17',
+  '2026-06-24',
+  '2026-07-08',
 ] as const;

@@ -11,7 +11,18 @@ import {
 } from '../../../../shared/domain/patterns/index.js';
 import { pupilTimeline } from '../../../../shared/domain/school-weeks.js';
 import { DEFAULT_LA_SETTINGS } from '../../../../shared/config.js';
-import { ADJ, MID_TERM, PERIOD, academyClosures, marksFor, on, schoolOf, termDays, type Codes, type HandPupil } from './fixtures.js';
+import {
+  ADJ,
+  MID_TERM,
+  PERIOD,
+  academyClosures,
+  marksFor,
+  on,
+  schoolOf,
+  termDays,
+  type Codes,
+  type HandPupil,
+} from './fixtures.js';
 
 const URN = '100001';
 const DAYS = termDays();
@@ -22,15 +33,27 @@ function pupil(codes: Codes, upn = 'P1'): HandPupil {
   return { upn, marks: marksFor(DAYS, codes) };
 }
 
-function holidayFindings(pupils: HandPupil[], overrides: PatternSettingsOverrides = {}, closures?: Parameters<typeof schoolOf>[2]): HolidayAdjacentFinding[] {
-  const result = detectPatterns({ schools: [schoolOf(URN, pupils, closures)], period: PERIOD, settings: patternSettings(DEFAULT_LA_SETTINGS, overrides) });
+function holidayFindings(
+  pupils: HandPupil[],
+  overrides: PatternSettingsOverrides = {},
+  closures?: Parameters<typeof schoolOf>[2],
+): HolidayAdjacentFinding[] {
+  const result = detectPatterns({
+    schools: [schoolOf(URN, pupils, closures)],
+    period: PERIOD,
+    settings: patternSettings(DEFAULT_LA_SETTINGS, overrides),
+  });
   return result.findings.filter((f): f is HolidayAdjacentFinding => f.type === 'holiday_adjacent_absence');
 }
 
 /** Every condition off but the one under test. */
 const ONLY = {
-  minSessions: (n: number): PatternSettingsOverrides => ({ holidayAdjacent: { alpha: 1, minRatio: 0, minBreaks: 1, minSessions: n } }),
-  minBreaks: (n: number): PatternSettingsOverrides => ({ holidayAdjacent: { alpha: 1, minRatio: 0, minBreaks: n, minSessions: 1 } }),
+  minSessions: (n: number): PatternSettingsOverrides => ({
+    holidayAdjacent: { alpha: 1, minRatio: 0, minBreaks: 1, minSessions: n },
+  }),
+  minBreaks: (n: number): PatternSettingsOverrides => ({
+    holidayAdjacent: { alpha: 1, minRatio: 0, minBreaks: n, minSessions: 1 },
+  }),
 };
 
 function analyse(codes: Codes, closures?: Parameters<typeof schoolOf>[2], days = DAYS) {
@@ -38,7 +61,19 @@ function analyse(codes: Codes, closures?: Parameters<typeof schoolOf>[2], days =
   const ctx = pupilPatternContext([schoolPatternDigest(school, PERIOD)], PERIOD);
   const p = school.registers[0].pupils.get('P1');
   if (!p) throw new Error('no pupil');
-  const t = pupilTimeline([{ urn: URN, academicYear: 2025, registration: 'C', firstListed: p.firstListed, lastListed: p.lastListed, marks: p.marks }], ctx.sessionDays);
+  const t = pupilTimeline(
+    [
+      {
+        urn: URN,
+        academicYear: 2025,
+        registration: 'C',
+        firstListed: p.firstListed,
+        lastListed: p.lastListed,
+        marks: p.marks,
+      },
+    ],
+    ctx.sessionDays,
+  );
   return analyseHolidayAdjacency(t, ctx.adjacency, PERIOD);
 }
 
@@ -47,7 +82,13 @@ describe('holiday-adjacent absence: the pattern', () => {
     const [f] = holidayFindings([pupil(on(FIVE_BREAKS, 'I'))]);
     expect(f).toBeDefined();
     expect(f).toMatchObject({ upn: 'P1', urn: URN, observed: 10, absenceSessions: 10, spells: 5, adjacentSpells: 5 });
-    expect(f.breaks.map((b) => b.label)).toEqual(['October half term', 'Christmas holiday', 'February half term', 'Easter holiday', 'May half term']);
+    expect(f.breaks.map((b) => b.label)).toEqual([
+      'October half term',
+      'Christmas holiday',
+      'February half term',
+      'Easter holiday',
+      'May half term',
+    ]);
     expect(f.breaks[0].sessions).toEqual([
       { date: '2025-10-24', session: 'AM', code: 'I', urn: URN },
       { date: '2025-10-24', session: 'PM', code: 'I', urn: URN },
@@ -58,7 +99,9 @@ describe('holiday-adjacent absence: the pattern', () => {
     expect(f.expected).toBeCloseTo((10 * 56) / 388, 0);
     expect(f.statistic.value).toBeLessThanOrEqual(5e-4);
     expect(f.statistic).toMatchObject({ threshold: 5e-4, flaggedWhen: 'at_most' });
-    expect(f.explanation).toMatch(/^10 of this pupil's 10 absence sessions between 3 September 2025 and 21 July 2026 fell on the 2 school days either side of a school holiday, next to 5 different holidays \(October half term, .* and May half term\), when about 1\.\d would be expected .*; the chance of so many by coincidence is 1 in [\d,]+\.$/);
+    expect(f.explanation).toMatch(
+      /^10 of this pupil's 10 absence sessions between 3 September 2025 and 21 July 2026 fell on the 2 school days either side of a school holiday, next to 5 different holidays \(October half term, .* and May half term\), when about 1\.\d would be expected .*; the chance of so many by coincidence is 1 in [\d,]+\.$/,
+    );
     expect(f.explanation.split('. ').length).toBe(1);
   });
 
@@ -78,8 +121,12 @@ describe('holiday-adjacent absence: the pattern', () => {
     // Until issue 21 every adjacent session weighed the same (this was p 1.9e-3) and three breaks were needed.
     expect(analyse(on(FIVE_BREAKS.slice(0, 3), 'I')).test!.pValue).toBeCloseTo(1.38e-4, 6);
     expect(holidayFindings([pupil(on(FIVE_BREAKS.slice(0, 3), 'I'))])).toHaveLength(1);
-    expect(analyse({ ...on(FIVE_BREAKS.slice(0, 3), 'I'), ...on(MID_TERM.slice(0, 1), 'I') }).test!.pValue).toBeGreaterThan(5e-4);
-    expect(holidayFindings([pupil({ ...on(FIVE_BREAKS.slice(0, 3), 'I'), ...on(MID_TERM.slice(0, 1), 'I') })])).toEqual([]);
+    expect(
+      analyse({ ...on(FIVE_BREAKS.slice(0, 3), 'I'), ...on(MID_TERM.slice(0, 1), 'I') }).test!.pValue,
+    ).toBeGreaterThan(5e-4);
+    expect(holidayFindings([pupil({ ...on(FIVE_BREAKS.slice(0, 3), 'I'), ...on(MID_TERM.slice(0, 1), 'I') })])).toEqual(
+      [],
+    );
   });
 
   it('needs two different breaks by default (was three until issue 21): both sides of two breaks are a finding, the evidence decides', () => {
@@ -92,7 +139,13 @@ describe('holiday-adjacent absence: the pattern', () => {
   });
 
   it('counts M, G, N and O like illness', () => {
-    const codes: Codes = { [FIVE_BREAKS[0]]: 'M', [FIVE_BREAKS[1]]: 'G', [FIVE_BREAKS[2]]: 'N', [FIVE_BREAKS[3]]: 'O', [FIVE_BREAKS[4]]: 'I' };
+    const codes: Codes = {
+      [FIVE_BREAKS[0]]: 'M',
+      [FIVE_BREAKS[1]]: 'G',
+      [FIVE_BREAKS[2]]: 'N',
+      [FIVE_BREAKS[3]]: 'O',
+      [FIVE_BREAKS[4]]: 'I',
+    };
     expect(holidayFindings([pupil(codes)])).toHaveLength(1);
   });
 });
@@ -123,7 +176,9 @@ describe('holiday-adjacent absence: the 2-school-day adjacency', () => {
 
   it('counts the days either side of a bank-holiday weekend (Friday before, Tuesday after)', () => {
     const a = analyse(on([ADJ.mayDayBefore[1], ADJ.mayDayAfter[0]], 'I'));
-    expect(a.adjacentAbsences.map((x) => [x.breakStart, x.breakLabel])).toEqual(Array(4).fill(['2026-05-02', 'Early May bank holiday']));
+    expect(a.adjacentAbsences.map((x) => [x.breakStart, x.breakLabel])).toEqual(
+      Array(4).fill(['2026-05-02', 'Early May bank holiday']),
+    );
   });
 
   it('does not count the days either side of an ordinary weekend', () => {
@@ -153,10 +208,19 @@ describe('holiday-adjacent absence: repeated next to at least two breaks', () =>
 });
 
 describe('holiday-adjacent absence: controls never flagged', () => {
-  for (const [code, what] of [['R', 'religious observance'], ['E', 'exclusion'], ['C2', 'part-time timetable'], ['C', 'leave the school granted']] as const) {
+  for (const [code, what] of [
+    ['R', 'religious observance'],
+    ['E', 'exclusion'],
+    ['C2', 'part-time timetable'],
+    ['C', 'leave the school granted'],
+  ] as const) {
     it(`never counts ${code} (${what}) next to breaks, and leaves it out of the sessions tested`, () => {
       expect(holidayFindings([pupil(on(FIVE_BREAKS, code))])).toEqual([]);
-      expect(holidayFindings([pupil(on(FIVE_BREAKS, code))], { holidayAdjacent: { alpha: 1, minRatio: 0, minBreaks: 1, minSessions: 1 } })).toEqual([]);
+      expect(
+        holidayFindings([pupil(on(FIVE_BREAKS, code))], {
+          holidayAdjacent: { alpha: 1, minRatio: 0, minBreaks: 1, minSessions: 1 },
+        }),
+      ).toEqual([]);
       const a = analyse(on(FIVE_BREAKS, code));
       expect(a.absenceSessions).toBe(0);
       expect(a.possibleSessions).toBe(378);

@@ -21,7 +21,10 @@ function nearFindings(codes: Codes, overrides: PatternSettingsOverrides = {}): N
 }
 
 /** 9 G sessions: Monday afternoon to Friday of the week before October half term. */
-const NINE_BEFORE_OCTOBER: Codes = { '2025-10-20': ['/', 'G'], ...on(['2025-10-21', '2025-10-22', '2025-10-23', '2025-10-24'], 'G') };
+const NINE_BEFORE_OCTOBER: Codes = {
+  '2025-10-20': ['/', 'G'],
+  ...on(['2025-10-21', '2025-10-22', '2025-10-23', '2025-10-24'], 'G'),
+};
 /** 8 G sessions: Monday to Thursday of the week after Easter. */
 const EIGHT_AFTER_EASTER: Codes = on(['2026-04-13', '2026-04-14', '2026-04-15', '2026-04-16'], 'G');
 const SINGLE = { nearThreshold: { minEpisodes: 1 } };
@@ -35,9 +38,21 @@ describe('near-threshold unauthorised absence', () => {
 
   it('flags one holiday kept at 9 sessions (a window peaking just under the threshold: docs/design.md §2.6)', () => {
     const [f] = nearFindings(NINE_BEFORE_OCTOBER);
-    expect(f).toMatchObject({ reasons: ['peaked_under'], observed: 1, threshold: 10, windowWeeks: 10, codes: ['G', 'O', 'U'] });
+    expect(f).toMatchObject({
+      reasons: ['peaked_under'],
+      observed: 1,
+      threshold: 10,
+      windowWeeks: 10,
+      codes: ['G', 'O', 'U'],
+    });
     // The pupil's record starts in September: the first windows hold fewer than 10 school weeks.
-    expect(f.episodes[0]).toMatchObject({ unauthorisedSessions: 9, longestRun: 9, firstWeek: '2025-09-01', lastWeek: '2025-10-20', schoolWeeks: 8 });
+    expect(f.episodes[0]).toMatchObject({
+      unauthorisedSessions: 9,
+      longestRun: 9,
+      firstWeek: '2025-09-01',
+      lastWeek: '2025-10-20',
+      schoolWeeks: 8,
+    });
     expect(f.episodes[0].sessions[0]).toEqual({ date: '2025-10-20', session: 'PM', code: 'G', urn: URN });
     expect(f.explanation).toBe(
       "This pupil's unauthorised absence reached 9 sessions in the 8 school weeks from the week of 1 September 2025 to the week of 20 October 2025, just under the penalty-notice threshold of 10.",
@@ -45,9 +60,14 @@ describe('near-threshold unauthorised absence', () => {
   });
 
   it('reads a run of O (no holiday code) as a holiday only when the LA widens the holiday codes', () => {
-    const nineO: Codes = { '2025-10-20': ['/', 'O'], ...on(['2025-10-21', '2025-10-22', '2025-10-23', '2025-10-24'], 'O') };
+    const nineO: Codes = {
+      '2025-10-20': ['/', 'O'],
+      ...on(['2025-10-21', '2025-10-22', '2025-10-23', '2025-10-24'], 'O'),
+    };
     expect(nearFindings(nineO, SINGLE)).toEqual([]);
-    expect(nearFindings(nineO, { nearThreshold: { minEpisodes: 1, holidayCodes: ['G', 'N', 'O', 'U'] } })).toHaveLength(1);
+    expect(nearFindings(nineO, { nearThreshold: { minEpisodes: 1, holidayCodes: ['G', 'N', 'O', 'U'] } })).toHaveLength(
+      1,
+    );
   });
 
   it('flags two holidays each kept just under the threshold, more than 10 school weeks apart', () => {
@@ -59,7 +79,9 @@ describe('near-threshold unauthorised absence', () => {
     expect(f.expected).toBeNull();
     expect(f.from).toBe('2025-10-20');
     expect(f.to).toBe('2026-04-16');
-    expect(f.explanation).toMatch(/^This pupil's unauthorised absence reached 9 and 8 sessions in 2 separate 10-school-week periods .*, each time just under the penalty-notice threshold of 10\.$/);
+    expect(f.explanation).toMatch(
+      /^This pupil's unauthorised absence reached 9 and 8 sessions in 2 separate 10-school-week periods .*, each time just under the penalty-notice threshold of 10\.$/,
+    );
   });
 
   it('does not flag two holidays within 10 school weeks: together they meet the threshold (flagged as such elsewhere)', () => {
@@ -73,12 +95,18 @@ describe('near-threshold unauthorised absence', () => {
   });
 
   it('flags 8 unauthorised sessions with illness straight after that takes the window to 10', () => {
-    const [f] = nearFindings({ ...on(['2026-02-09', '2026-02-10', '2026-02-11', '2026-02-12'], 'G'), '2026-02-13': 'I' }, REPEATED_ONLY);
+    const [f] = nearFindings(
+      { ...on(['2026-02-09', '2026-02-10', '2026-02-11', '2026-02-12'], 'G'), '2026-02-13': 'I' },
+      REPEATED_ONLY,
+    );
     expect(f).toBeDefined();
     expect(f.reasons).toEqual(['illness_tops_up']);
     expect(f.observed).toBe(10);
     expect(f.statistic).toMatchObject({ value: 10, threshold: 10, flaggedWhen: 'at_least' });
-    expect(f.episodes[0].contiguousIllness.map((s) => `${s.date} ${s.session} ${s.code}`)).toEqual(['2026-02-13 AM I', '2026-02-13 PM I']);
+    expect(f.episodes[0].contiguousIllness.map((s) => `${s.date} ${s.session} ${s.code}`)).toEqual([
+      '2026-02-13 AM I',
+      '2026-02-13 PM I',
+    ]);
     expect(f.explanation).toBe(
       'In the 10 school weeks from the week of 24 November 2025 to the week of 9 February 2026 this pupil had 8 unauthorised sessions, under the penalty-notice threshold of 10, ' +
         'including 8 sessions of unauthorised holiday in a row, and the 2 illness sessions immediately before or after those days would take it to 10.',
@@ -86,53 +114,102 @@ describe('near-threshold unauthorised absence', () => {
   });
 
   it('reports one episode with both reasons when a holiday kept at 8 is also topped up by illness', () => {
-    const [f] = nearFindings({ ...on(['2026-02-09', '2026-02-10', '2026-02-11', '2026-02-12'], 'G'), '2026-02-13': 'I' });
+    const [f] = nearFindings({
+      ...on(['2026-02-09', '2026-02-10', '2026-02-11', '2026-02-12'], 'G'),
+      '2026-02-13': 'I',
+    });
     expect(f.reasons).toEqual(['peaked_under', 'illness_tops_up']);
     expect(f.episodes).toHaveLength(1);
     expect(f.episodes[0].contiguousIllness).toHaveLength(2);
-    expect(f.explanation).toMatch(/just under the penalty-notice threshold of 10, and the illness sessions immediately around the unauthorised days would take one of them to 10\.$/);
+    expect(f.explanation).toMatch(
+      /just under the penalty-notice threshold of 10, and the illness sessions immediately around the unauthorised days would take one of them to 10\.$/,
+    );
   });
 
   it('does not flag when the contiguous illness takes the window only to 9', () => {
-    expect(nearFindings({ ...on(['2026-02-09', '2026-02-10', '2026-02-11', '2026-02-12'], 'G'), '2026-02-13': ['I', '/'] }, REPEATED_ONLY)).toEqual([]);
+    expect(
+      nearFindings(
+        { ...on(['2026-02-09', '2026-02-10', '2026-02-11', '2026-02-12'], 'G'), '2026-02-13': ['I', '/'] },
+        REPEATED_ONLY,
+      ),
+    ).toEqual([]);
   });
 
   it('counts illness on the first day after a half term as contiguous with unauthorised days before it', () => {
-    const [f] = nearFindings({ ...on(['2026-02-10', '2026-02-11', '2026-02-12', '2026-02-13'], 'G'), '2026-02-23': 'I' }, REPEATED_ONLY);
+    const [f] = nearFindings(
+      { ...on(['2026-02-10', '2026-02-11', '2026-02-12', '2026-02-13'], 'G'), '2026-02-23': 'I' },
+      REPEATED_ONLY,
+    );
     expect(f?.reasons).toEqual(['illness_tops_up']);
   });
 
   it('does not count illness separated from the unauthorised days by a day in school', () => {
-    expect(nearFindings({ ...on(['2026-02-02', '2026-02-03', '2026-02-04', '2026-02-05'], 'G'), '2026-02-09': 'I' }, REPEATED_ONLY)).toEqual([]);
+    expect(
+      nearFindings(
+        { ...on(['2026-02-02', '2026-02-03', '2026-02-04', '2026-02-05'], 'G'), '2026-02-09': 'I' },
+        REPEATED_ONLY,
+      ),
+    ).toEqual([]);
   });
 
   it('flags a 3-day unauthorised holiday with 2 days of illness straight after (6 + 4 sessions), though the window peaks at only 6', () => {
-    const [f] = nearFindings({ ...on(['2026-02-09', '2026-02-10', '2026-02-11'], 'G'), ...on(['2026-02-12', '2026-02-13'], 'I') });
+    const [f] = nearFindings({
+      ...on(['2026-02-09', '2026-02-10', '2026-02-11'], 'G'),
+      ...on(['2026-02-12', '2026-02-13'], 'I'),
+    });
     expect(f?.reasons).toEqual(['illness_tops_up']);
     expect(f?.observed).toBe(10);
   });
 
   it('needs the unauthorised run of a split holiday to be a holiday (mostly G): O + illness is not flagged', () => {
-    expect(nearFindings({ ...on(['2026-02-09', '2026-02-10', '2026-02-11'], 'O'), ...on(['2026-02-12', '2026-02-13'], 'I') })).toEqual([]);
+    expect(
+      nearFindings({
+        ...on(['2026-02-09', '2026-02-10', '2026-02-11'], 'O'),
+        ...on(['2026-02-12', '2026-02-13'], 'I'),
+      }),
+    ).toEqual([]);
   });
 
   it('needs a split holiday of at least 6 unauthorised sessions: 5 with 5 of illness are not flagged', () => {
-    const five: Codes = { ...on(['2026-02-09', '2026-02-10'], 'G'), '2026-02-11': ['G', 'I'], ...on(['2026-02-12', '2026-02-13'], 'I') };
+    const five: Codes = {
+      ...on(['2026-02-09', '2026-02-10'], 'G'),
+      '2026-02-11': ['G', 'I'],
+      ...on(['2026-02-12', '2026-02-13'], 'I'),
+    };
     expect(nearFindings(five)).toEqual([]);
   });
 
   it('does not count a window kept at 8 by a 3-day absence plus scattered days (the 8 is not one holiday)', () => {
-    const codes: Codes = { ...on(['2026-01-14', '2026-01-28'], ['N', '/']), ...on(['2026-02-09', '2026-02-10', '2026-02-11'], 'G') };
+    const codes: Codes = {
+      ...on(['2026-01-14', '2026-01-28'], ['N', '/']),
+      ...on(['2026-02-09', '2026-02-10', '2026-02-11'], 'G'),
+    };
     expect(nearFindings(codes, SINGLE)).toEqual([]);
   });
 
   it('does not flag scattered single unauthorised sessions (no holiday-like run), even when they reach 9', () => {
-    const scattered = on(['2025-10-06', '2025-10-07', '2025-10-08', '2025-10-09', '2025-10-10', '2025-10-13', '2025-10-14', '2025-10-15', '2025-10-16'], ['N', '/']);
+    const scattered = on(
+      [
+        '2025-10-06',
+        '2025-10-07',
+        '2025-10-08',
+        '2025-10-09',
+        '2025-10-10',
+        '2025-10-13',
+        '2025-10-14',
+        '2025-10-15',
+        '2025-10-16',
+      ],
+      ['N', '/'],
+    );
     expect(nearFindings(scattered, SINGLE)).toEqual([]);
   });
 
   it('counts late after registers closed (U) in the window like the threshold does', () => {
-    const [f] = nearFindings({ ...on(['2026-02-09', '2026-02-10', '2026-02-11'], 'G'), '2026-02-12': 'U', '2026-02-13': 'I' }, SINGLE);
+    const [f] = nearFindings(
+      { ...on(['2026-02-09', '2026-02-10', '2026-02-11'], 'G'), '2026-02-12': 'U', '2026-02-13': 'I' },
+      SINGLE,
+    );
     expect(f?.episodes[0].unauthorisedSessions).toBe(8);
   });
 });

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_LA_SETTINGS } from '../../../../shared/config.js';
-import { detectPatterns, patternSettings, type HolidayAdjacentFinding } from '../../../../shared/domain/patterns/index.js';
+import {
+  detectPatterns,
+  patternSettings,
+  type HolidayAdjacentFinding,
+} from '../../../../shared/domain/patterns/index.js';
 import { placementTest, spellsOf } from '../../../../shared/domain/patterns/placement.js';
 import { laAdjacencyRise, MIN_SCHOOLS, type AdjacencyRiseCounts } from '../../../../shared/domain/patterns/rise.js';
 import { ADJ, PERIOD, marksFor, on, schoolOf, termDays, type Codes } from './fixtures.js';
@@ -11,18 +15,26 @@ const MID = DAYS.filter((d) => !ADJACENT.includes(d));
 
 /** A school-year's counts: 1,000 sessions per position, `other` starts on other days, `before`/`after` at distances 1 and 2. */
 function school(urn: string, other: number, before: [number, number], after: [number, number]): AdjacencyRiseCounts {
-  return { academicYear: 2025, urn, sessions: [10_000, 1_000, 1_000, 1_000, 1_000], starts: [other, before[0], before[1], after[0], after[1]] };
+  return {
+    academicYear: 2025,
+    urn,
+    sessions: [10_000, 1_000, 1_000, 1_000, 1_000],
+    starts: [other, before[0], before[1], after[0], after[1]],
+  };
 }
 
 describe("the LA's rise in absence beside breaks (the holiday-adjacent test's fitted null)", () => {
-  it('is the median over schools of each position\'s start rate relative to other days', () => {
+  it("is the median over schools of each position's start rate relative to other days", () => {
     // Other days: 1 start per 100 sessions; 1.4 times that on the 2 days before a break, no rise after.
     const counts = ['1', '2', '3', '4', '5'].map((u) => school(u, 100, [14, 14], [10, 10]));
     expect(laAdjacencyRise(counts)).toEqual([1, 1.4, 1.4, 1, 1]);
   });
 
   it('is not moved by a school coding holidays as illness (the median)', () => {
-    const counts = [...['1', '2', '3', '4'].map((u) => school(u, 100, [14, 14], [10, 10])), school('coding', 100, [60, 60], [60, 60])];
+    const counts = [
+      ...['1', '2', '3', '4'].map((u) => school(u, 100, [14, 14], [10, 10])),
+      school('coding', 100, [60, 60], [60, 60]),
+    ];
     expect(laAdjacencyRise(counts)).toEqual([1, 1.4, 1.4, 1, 1]);
   });
 
@@ -33,7 +45,9 @@ describe("the LA's rise in absence beside breaks (the holiday-adjacent test's fi
 
   it(`is not fitted with fewer than ${MIN_SCHOOLS} schools holding 50 or more spells on other days (the uniform null)`, () => {
     expect(laAdjacencyRise(['1', '2', '3', '4'].map((u) => school(u, 100, [14, 14], [10, 10])))).toBeNull();
-    expect(laAdjacencyRise(['1', '2', '3', '4', '5'].map((u, i) => school(u, i === 0 ? 49 : 100, [14, 14], [10, 10])))).toBeNull();
+    expect(
+      laAdjacencyRise(['1', '2', '3', '4', '5'].map((u, i) => school(u, i === 0 ? 49 : 100, [14, 14], [10, 10]))),
+    ).toBeNull();
   });
 });
 
@@ -68,12 +82,28 @@ describe('holiday-adjacent absence under the LA-fitted null', () => {
   function la(extra: Codes = {}) {
     const pupils = (urn: string) =>
       Array.from({ length: 60 }, (_, i) => {
-        const codes: Codes = on([MID[(i * 7) % MID.length], MID[(i * 11 + 3) % MID.length], MID[(i * 13 + 5) % MID.length]], 'I');
+        const codes: Codes = on(
+          [MID[(i * 7) % MID.length], MID[(i * 11 + 3) % MID.length], MID[(i * 13 + 5) % MID.length]],
+          'I',
+        );
         if (i % 3 === 0) Object.assign(codes, on([ADJ.octBefore[1]], 'I'));
         return { upn: `${urn}-${i}`, marks: marksFor(DAYS, codes) };
       });
     const schools = ['600001', '600002', '600003', '600004', '600005', '600006'].map((urn, i) =>
-      schoolOf(urn, [...pupils(urn), ...(i === 0 ? [{ upn: 'P1', marks: marksFor(DAYS, { ...on([...ADJ.octBefore, ...ADJ.octAfter, ...ADJ.febBefore, ...ADJ.febAfter], 'I'), ...extra }) }] : [])]),
+      schoolOf(urn, [
+        ...pupils(urn),
+        ...(i === 0
+          ? [
+              {
+                upn: 'P1',
+                marks: marksFor(DAYS, {
+                  ...on([...ADJ.octBefore, ...ADJ.octAfter, ...ADJ.febBefore, ...ADJ.febAfter], 'I'),
+                  ...extra,
+                }),
+              },
+            ]
+          : []),
+      ]),
     );
     return detectPatterns({ schools, period: PERIOD, settings: patternSettings(DEFAULT_LA_SETTINGS) });
   }
@@ -82,7 +112,9 @@ describe('holiday-adjacent absence under the LA-fitted null', () => {
     const found = la().findings.filter((f): f is HolidayAdjacentFinding => f.type === 'holiday_adjacent_absence');
     expect(found.map((f) => f.upn)).toEqual(['P1']);
     expect(found[0].statistic.threshold).toBe(1e-3);
-    expect(found[0].explanation).toMatch(/how much more often absence starts just before a holiday across the LA \(\d\.\d times as often on the 2 school days before a break as on other days\)/);
+    expect(found[0].explanation).toMatch(
+      /how much more often absence starts just before a holiday across the LA \(\d\.\d times as often on the 2 school days before a break as on other days\)/,
+    );
   });
 
   it('does not flag the same two breaks when they are only a third of the absence (16 more days off spread through the year)', () => {
@@ -92,8 +124,16 @@ describe('holiday-adjacent absence under the LA-fitted null', () => {
   });
 
   it('uses the uniform null and its threshold (5 × 10⁻⁴) when too few schools hold absence to fit it', () => {
-    const schools = [schoolOf('100001', [{ upn: 'P1', marks: marksFor(DAYS, on([...ADJ.octBefore, ...ADJ.octAfter, ...ADJ.febBefore, ...ADJ.febAfter], 'I')) }])];
-    const [f] = detectPatterns({ schools, period: PERIOD, settings: patternSettings(DEFAULT_LA_SETTINGS) }).findings as HolidayAdjacentFinding[];
+    const schools = [
+      schoolOf('100001', [
+        {
+          upn: 'P1',
+          marks: marksFor(DAYS, on([...ADJ.octBefore, ...ADJ.octAfter, ...ADJ.febBefore, ...ADJ.febAfter], 'I')),
+        },
+      ]),
+    ];
+    const [f] = detectPatterns({ schools, period: PERIOD, settings: patternSettings(DEFAULT_LA_SETTINGS) })
+      .findings as HolidayAdjacentFinding[];
     expect(f.statistic.threshold).toBe(5e-4);
     expect(f.explanation).not.toMatch(/across the LA/);
   });

@@ -41,7 +41,13 @@ function school(urn: string, o: Partial<SchoolCodingCounts> = {}): SchoolCodingC
 /** Twelve ordinary schools: illness 3.5 % everywhere (a little chance variation), G 28 % of adjacent absence. */
 function ordinaryLa(): SchoolCodingCounts[] {
   const wobble = [0, 12, -9, 5, -14, 8, -3, 15, -6, 10, -11, 2];
-  return wobble.map((w, i) => school(`2000${String(i).padStart(2, '0')}`, { adjacentIllness: 350 + w, otherIllness: 2_100 - w, adjacentG: 196 + w }));
+  return wobble.map((w, i) =>
+    school(`2000${String(i).padStart(2, '0')}`, {
+      adjacentIllness: 350 + w,
+      otherIllness: 2_100 - w,
+      adjacentG: 196 + w,
+    }),
+  );
 }
 
 function signalsOf(findings: SchoolCodingFinding[], urn: string): string[] {
@@ -54,7 +60,7 @@ describe('school coding: illness next to breaks', () => {
     expect(findings.map((f) => f.urn)).toEqual(['300001']);
     const [f] = findings;
     expect(f.signals).toEqual(['illness_next_to_breaks']);
-    expect(f.illness.value).toBeCloseTo((700 / 10_000) / (2_100 / 60_000), 2);
+    expect(f.illness.value).toBeCloseTo(700 / 10_000 / (2_100 / 60_000), 2);
     expect(f.illness.laValue).toBeCloseTo(1, 1);
     expect(f.illness.value as number).toBeGreaterThan(f.illness.upper as number);
     expect(f.observed).toBe(700);
@@ -62,7 +68,9 @@ describe('school coding: illness next to breaks', () => {
     expect(f.statistic).toMatchObject({ flaggedWhen: 'at_least' });
     expect(f.statistic.threshold).toBeCloseTo(3.09, 2);
     expect(f.statistic.value).toBeGreaterThan(3.09);
-    expect(f.explanation).toMatch(/^On the 2 school days either side of its holidays this school recorded illness in 7\.0% of sessions, 2\.00 times its rate on other days \(3\.5%\), against a median of 1\.00 times at the LA's other schools \(700 illness sessions where about 35\d would be expected; control limit \d\.\d\d for a school of its size\)\.$/);
+    expect(f.explanation).toMatch(
+      /^On the 2 school days either side of its holidays this school recorded illness in 7\.0% of sessions, 2\.00 times its rate on other days \(3\.5%\), against a median of 1\.00 times at the LA's other schools \(700 illness sessions where about 35\d would be expected; control limit \d\.\d\d for a school of its size\)\.$/,
+    );
   });
 
   it('flags exactly when the ratio passes the upper control limit (one session either side of it)', () => {
@@ -70,7 +78,9 @@ describe('school coding: illness next to breaks', () => {
     let previous: ReturnType<typeof schoolCodingComparisons>[number] | undefined;
     let crossings = 0;
     for (let x = 350; x <= 700; x++) {
-      const cmp = schoolCodingComparisons([...ordinaryLa(), school('300001', { adjacentIllness: x })], S).find((c) => c.counts.urn === '300001');
+      const cmp = schoolCodingComparisons([...ordinaryLa(), school('300001', { adjacentIllness: x })], S).find(
+        (c) => c.counts.urn === '300001',
+      );
       if (!cmp) throw new Error('missing school');
       const flagged = cmp.signals.includes('illness_next_to_breaks');
       expect(flagged).toBe((cmp.illness.value as number) > (cmp.illness.upper as number));
@@ -83,35 +93,70 @@ describe('school coding: illness next to breaks', () => {
     expect(crossings).toBe(1);
   });
 
-  it('needs the ratio to be at least 1.5 times the other schools\' ratio, however significant', () => {
+  it("needs the ratio to be at least 1.5 times the other schools' ratio, however significant", () => {
     // A ratio of 1.4 at a large school is far outside its limits, yet not an excess to act on.
-    const big = school('300001', { adjacentPossible: 100_000, adjacentIllness: 4_900, otherPossible: 600_000, otherIllness: 21_000 });
+    const big = school('300001', {
+      adjacentPossible: 100_000,
+      adjacentIllness: 4_900,
+      otherPossible: 600_000,
+      otherIllness: 21_000,
+    });
     const cmp = schoolCodingComparisons([...ordinaryLa(), big], S).find((c) => c.counts.urn === '300001');
     expect(cmp?.illness.value as number).toBeGreaterThan(cmp?.illness.upper as number);
     expect(cmp?.signals).toEqual([]);
-    const bigger = school('300001', { adjacentPossible: 100_000, adjacentIllness: 5_300, otherPossible: 600_000, otherIllness: 21_000 });
+    const bigger = school('300001', {
+      adjacentPossible: 100_000,
+      adjacentIllness: 5_300,
+      otherPossible: 600_000,
+      otherIllness: 21_000,
+    });
     expect(signalsOf(schoolCodingFindings([...ordinaryLa(), bigger], S), '300001')).toEqual(['illness_next_to_breaks']);
   });
 
   it('leaves out the pupils whose own absence shows the pattern, so a few families cannot make their school an outlier', () => {
     const counts = [...ordinaryLa(), school('300001', { adjacentIllness: 700 })];
-    const families = Array.from({ length: 10 }, (_, i) => ({ upn: `F${i}`, urn: '300001', academicYear: 2025, adjacentPossible: 56, adjacentIllness: 35, otherPossible: 330, otherIllness: 4, adjacentAbsence: 35, adjacentG: 0 }));
+    const families = Array.from({ length: 10 }, (_, i) => ({
+      upn: `F${i}`,
+      urn: '300001',
+      academicYear: 2025,
+      adjacentPossible: 56,
+      adjacentIllness: 35,
+      otherPossible: 330,
+      otherIllness: 4,
+      adjacentAbsence: 35,
+      adjacentG: 0,
+    }));
     expect(schoolCodingFindings(counts, S).map((f) => f.urn)).toEqual(['300001']);
     expect(schoolCodingFindings(counts, S, families)).toEqual([]);
   });
 
   it('widens the limits for small schools: the same ratio is an outlier at 10,000 sessions and not at 500', () => {
     const big = school('300001', { adjacentIllness: 560 }); // ratio 1.6
-    const small = school('300002', { adjacentPossible: 500, adjacentIllness: 28, otherPossible: 3_000, otherIllness: 105, notPossible: 7 }); // ratio 1.6
+    const small = school('300002', {
+      adjacentPossible: 500,
+      adjacentIllness: 28,
+      otherPossible: 3_000,
+      otherIllness: 105,
+      notPossible: 7,
+    }); // ratio 1.6
     const findings = schoolCodingFindings([...ordinaryLa(), big, small], S);
     expect(signalsOf(findings, '300001')).toEqual(['illness_next_to_breaks']);
     expect(signalsOf(findings, '300002')).toEqual([]);
   });
 
   it('needs 20 illness sessions on adjacent days: 19 are not enough, 20 are', () => {
-    const tiny = (n: number) => school('300003', { adjacentPossible: 100, adjacentIllness: n, otherPossible: 600, otherIllness: 21, notPossible: 1 });
+    const tiny = (n: number) =>
+      school('300003', {
+        adjacentPossible: 100,
+        adjacentIllness: n,
+        otherPossible: 600,
+        otherIllness: 21,
+        notPossible: 1,
+      });
     expect(signalsOf(schoolCodingFindings([...ordinaryLa(), tiny(19)], S), '300003')).toEqual([]);
-    expect(signalsOf(schoolCodingFindings([...ordinaryLa(), tiny(20)], S), '300003')).toEqual(['illness_next_to_breaks']);
+    expect(signalsOf(schoolCodingFindings([...ordinaryLa(), tiny(20)], S), '300003')).toEqual([
+      'illness_next_to_breaks',
+    ]);
   });
 
   it('draws no funnel with fewer than 5 schools: 4 give no finding, 5 do', () => {
@@ -122,13 +167,22 @@ describe('school coding: illness next to breaks', () => {
 
   it('allows for real differences between large schools (overdispersion): a spread that plain binomial limits would call outliers', () => {
     const ratios = [0.85, 0.9, 0.95, 1, 1.05, 1.1, 1.15, 0.88, 1.12, 0.97, 1.03, 1.08];
-    const la = ratios.map((r, i) => school(`4000${String(i).padStart(2, '0')}`, { adjacentPossible: 100_000, adjacentIllness: Math.round(3_500 * r), otherPossible: 600_000, otherIllness: 21_000 }));
+    const la = ratios.map((r, i) =>
+      school(`4000${String(i).padStart(2, '0')}`, {
+        adjacentPossible: 100_000,
+        adjacentIllness: Math.round(3_500 * r),
+        otherPossible: 600_000,
+        otherIllness: 21_000,
+      }),
+    );
     const cmps = schoolCodingComparisons(la, S);
     expect(cmps.filter((c) => c.signals.length > 0)).toEqual([]);
     const top = cmps.find((c) => c.counts.urn === '400006');
     // The 1.15 school is more than 3.09 binomial standard errors from the others' ratio…
     const se = Math.sqrt(1 / 4025.5 - 1 / 100_000.5 + 1 / 21_000.5 - 1 / 600_000.5);
-    expect(Math.log(top?.illness.value as number) - Math.log(top?.illness.laValue as number)).toBeGreaterThan(3.09 * se);
+    expect(Math.log(top?.illness.value as number) - Math.log(top?.illness.laValue as number)).toBeGreaterThan(
+      3.09 * se,
+    );
     // …but within the limits once the between-school variance is allowed for.
     expect(top?.illness.z as number).toBeLessThan(3.09);
   });
@@ -144,7 +198,9 @@ describe('school coding: unauthorised-holiday share', () => {
     // Find an illness count between the 95 % warning limit and the 99.8 % control limit.
     let x = 350;
     for (; x < 700; x++) {
-      const c = schoolCodingComparisons([...ordinaryLa(), school('300001', { adjacentIllness: x })], S).find((y) => y.counts.urn === '300001');
+      const c = schoolCodingComparisons([...ordinaryLa(), school('300001', { adjacentIllness: x })], S).find(
+        (y) => y.counts.urn === '300001',
+      );
       if ((c?.illness.value as number) > (c?.illness.warningUpper as number)) break;
     }
     const lowG = schoolCodingFindings([...ordinaryLa(), school('300001', { adjacentIllness: x, adjacentG: 20 })], S);
@@ -152,9 +208,13 @@ describe('school coding: unauthorised-holiday share', () => {
     const f = lowG[0];
     expect(f.unauthorisedHolidayShare.value as number).toBeLessThan(f.unauthorisedHolidayShare.lower as number);
     expect(f.statistic).toMatchObject({ flaggedWhen: 'at_most' });
-    expect(f.explanation).toMatch(/warning limit .*; and only 2\.9% of its absence on those days was coded as an unauthorised holiday \(G\), against 28\.\d% at the other schools/);
+    expect(f.explanation).toMatch(
+      /warning limit .*; and only 2\.9% of its absence on those days was coded as an unauthorised holiday \(G\), against 28\.\d% at the other schools/,
+    );
     // The same illness excess with an ordinary G share is not a finding.
-    expect(signalsOf(schoolCodingFindings([...ordinaryLa(), school('300001', { adjacentIllness: x })], S), '300001')).toEqual([]);
+    expect(
+      signalsOf(schoolCodingFindings([...ordinaryLa(), school('300001', { adjacentIllness: x })], S), '300001'),
+    ).toEqual([]);
   });
 
   it('does not flag a low G share without an illness excess', () => {
@@ -164,14 +224,30 @@ describe('school coding: unauthorised-holiday share', () => {
 
 describe('school coding: not-possible share', () => {
   it('flags an unusual share of not-possible sessions as its own signal, naming the codes', () => {
-    const findings = schoolCodingFindings([...ordinaryLa(), school('300001', { notPossible: 2_000, notPossibleByCode: { Y7: 1_500, Q: 500 } })], S);
+    const findings = schoolCodingFindings(
+      [...ordinaryLa(), school('300001', { notPossible: 2_000, notPossibleByCode: { Y7: 1_500, Q: 500 } })],
+      S,
+    );
     expect(findings.map((f) => [f.urn, f.signals])).toEqual([['300001', ['not_possible_share']]]);
-    expect(findings[0].notPossible).toMatchObject({ sessions: 2_000, ofSessions: 72_000, codes: { Y7: 1_500, Q: 500 } });
-    expect(findings[0].explanation).toMatch(/^2\.8% of its sessions were coded as not possible \(Y7 1500, Q 500\), against 0\.2% at the other schools \(upper limit .*\), which shrinks the sessions its absence rates are measured against\.$/);
+    expect(findings[0].notPossible).toMatchObject({
+      sessions: 2_000,
+      ofSessions: 72_000,
+      codes: { Y7: 1_500, Q: 500 },
+    });
+    expect(findings[0].explanation).toMatch(
+      /^2\.8% of its sessions were coded as not possible \(Y7 1500, Q 500\), against 0\.2% at the other schools \(upper limit .*\), which shrinks the sessions its absence rates are measured against\.$/,
+    );
   });
 
   it('needs 20 not-possible sessions', () => {
-    const small = (n: number) => school('300004', { adjacentPossible: 100, adjacentIllness: 3, otherPossible: 600, otherIllness: 21, notPossible: n });
+    const small = (n: number) =>
+      school('300004', {
+        adjacentPossible: 100,
+        adjacentIllness: 3,
+        otherPossible: 600,
+        otherIllness: 21,
+        notPossible: n,
+      });
     expect(signalsOf(schoolCodingFindings([...ordinaryLa(), small(19)], S), '300004')).toEqual([]);
     expect(signalsOf(schoolCodingFindings([...ordinaryLa(), small(20)], S), '300004')).toEqual(['not_possible_share']);
   });
@@ -180,7 +256,18 @@ describe('school coding: not-possible share', () => {
 describe('school coding counts from a register', () => {
   const days = termDays();
   const register = registerOf('100001', [
-    { upn: 'P1', marks: marksFor(days, { [ADJ.octBefore[1]]: 'I', '2025-10-08': 'I', '2025-10-09': 'Q', '2025-10-10': 'D', '2025-10-13': 'X', [ADJ.febAfter[0]]: 'G', [ADJ.febAfter[1]]: 'R' }) },
+    {
+      upn: 'P1',
+      marks: marksFor(days, {
+        [ADJ.octBefore[1]]: 'I',
+        '2025-10-08': 'I',
+        '2025-10-09': 'Q',
+        '2025-10-10': 'D',
+        '2025-10-13': 'X',
+        [ADJ.febAfter[0]]: 'G',
+        [ADJ.febAfter[1]]: 'R',
+      }),
+    },
     { upn: 'P2', marks: marksFor(days, { '2025-10-14': 'Y7' }) },
   ]);
   const counts = schoolCodingCounts(register, schoolYearAdjacency(calendarOf('100001', [register]), 2025, 2), S);
@@ -202,7 +289,11 @@ describe('school coding counts from a register', () => {
 
   it('lists the holiday-adjacent dates with their breaks', () => {
     expect(counts.adjacentDates).toHaveLength(28);
-    expect(counts.adjacentDates.find((d) => d.date === ADJ.octBefore[1])).toEqual({ date: ADJ.octBefore[1], breakStart: '2025-10-25', breakEnd: '2025-11-02' });
+    expect(counts.adjacentDates.find((d) => d.date === ADJ.octBefore[1])).toEqual({
+      date: ADJ.octBefore[1],
+      breakStart: '2025-10-25',
+      breakEnd: '2025-11-02',
+    });
   });
 });
 
@@ -218,7 +309,9 @@ describe('school coding end to end', () => {
         if (coded && i % 5 === 0) Object.assign(codes, on([ADJ.octBefore[1], ADJ.febAfter[0], ADJ.mayBefore[1]], 'I'));
         return { upn: `${urn}-${i}`, marks: marksFor(days, codes) };
       });
-    const schools = ['500001', '500002', '500003', '500004', '500005', '500006'].map((urn, i) => schoolOf(urn, pupils(urn, i === 0)));
+    const schools = ['500001', '500002', '500003', '500004', '500005', '500006'].map((urn, i) =>
+      schoolOf(urn, pupils(urn, i === 0)),
+    );
     const result = detectPatterns({ schools, period: PERIOD, settings: patternSettings(DEFAULT_LA_SETTINGS) });
     const coding = result.findings.filter((f): f is SchoolCodingFinding => f.type === 'school_coding');
     expect(coding.map((f) => [f.urn, f.signals])).toEqual([['500001', ['illness_next_to_breaks']]]);

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { binomialPmf, binomialUpperTail, logFactorial, normalCdf, normalQuantile, oneIn } from '../../../../shared/domain/patterns/binomial.js';
+import {
+  binomialPmf,
+  binomialUpperTail,
+  logFactorial,
+  normalCdf,
+  normalQuantile,
+  oneIn,
+} from '../../../../shared/domain/patterns/binomial.js';
 import { funnelPosition, limitZ, overdispersion, type FunnelUnit } from '../../../../shared/domain/patterns/funnel.js';
 import { placementTest, spellsOf } from '../../../../shared/domain/patterns/placement.js';
 
@@ -81,7 +88,11 @@ describe('spell placement test', () => {
 
   it('finds the spells of an absence sequence', () => {
     const absent = Uint8Array.from([1, 1, 0, 1, 0, 0, 1, 1, 1]);
-    expect(spellsOf(absent, absent.length)).toEqual([{ start: 0, length: 2 }, { start: 3, length: 1 }, { start: 6, length: 3 }]);
+    expect(spellsOf(absent, absent.length)).toEqual([
+      { start: 0, length: 2 },
+      { start: 3, length: 1 },
+      { start: 6, length: 3 },
+    ]);
   });
 });
 

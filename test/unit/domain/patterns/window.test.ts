@@ -6,8 +6,26 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_LA_SETTINGS } from '../../../../shared/config.js';
 import { schoolDays, schoolCalendar, type Closure } from '../../../../shared/domain/calendar.js';
-import { analysisWindow, detectPatterns, patternSettings, type FamilyFinding, type HolidayAdjacentFinding, type SchoolPatternSource } from '../../../../shared/domain/patterns/index.js';
-import { ADJ, BANK_HOLIDAYS, LA_CLOSURES, calendarOf, marksFor, on, registerOf, termDays, type Codes, type HandPupil } from './fixtures.js';
+import {
+  analysisWindow,
+  detectPatterns,
+  patternSettings,
+  type FamilyFinding,
+  type HolidayAdjacentFinding,
+  type SchoolPatternSource,
+} from '../../../../shared/domain/patterns/index.js';
+import {
+  ADJ,
+  BANK_HOLIDAYS,
+  LA_CLOSURES,
+  calendarOf,
+  marksFor,
+  on,
+  registerOf,
+  termDays,
+  type Codes,
+  type HandPupil,
+} from './fixtures.js';
 
 /** 2024/25 on the LA calendar (K = 2 days either side in the comments). */
 const LAST_YEAR_CLOSURES: Closure[] = [
@@ -19,7 +37,11 @@ const LAST_YEAR_CLOSURES: Closure[] = [
   { start: '2025-05-26', end: '2025-05-30', label: 'May half term' },
 ];
 const CLOSURES = [...LAST_YEAR_CLOSURES, ...LA_CLOSURES];
-const LAST_YEAR_DAYS = schoolDays(schoolCalendar({ urn: '100001', closures: CLOSURES, bankHolidays: BANK_HOLIDAYS }), '2024-08-01', '2025-07-31');
+const LAST_YEAR_DAYS = schoolDays(
+  schoolCalendar({ urn: '100001', closures: CLOSURES, bankHolidays: BANK_HOLIDAYS }),
+  '2024-08-01',
+  '2025-07-31',
+);
 const DAYS = termDays(CLOSURES);
 const LAST_FEB = ['2025-02-13', '2025-02-14', '2025-02-24', '2025-02-25'];
 const LAST_EASTER = ['2025-04-03', '2025-04-04', '2025-04-22', '2025-04-23'];
@@ -30,14 +52,20 @@ type Pupil = { upn: string; codes: Codes; uprn?: string };
 /** One school with this year's register to `to` and, for the pupils given, last year's. */
 function school(thisYear: Pupil[], lastYear: Pupil[], to: string, urn = '100001'): SchoolPatternSource {
   const now: HandPupil[] = thisYear.map((p) => ({ upn: p.upn, uprn: p.uprn, marks: marksFor(DAYS, p.codes, { to }) }));
-  const before: HandPupil[] = lastYear.map((p) => ({ upn: p.upn, uprn: p.uprn, marks: marksFor(LAST_YEAR_DAYS, p.codes) }));
+  const before: HandPupil[] = lastYear.map((p) => ({
+    upn: p.upn,
+    uprn: p.uprn,
+    marks: marksFor(LAST_YEAR_DAYS, p.codes),
+  }));
   const registers = [registerOf(urn, before, 2024), registerOf(urn, now, 2025)];
   return { urn, registers, calendar: calendarOf(urn, registers, CLOSURES) };
 }
 
 function families(schools: SchoolPatternSource[], to: string, windowMonths = 12): FamilyFinding[] {
   const settings = patternSettings(DEFAULT_LA_SETTINGS, { holidayAdjacent: { windowMonths } });
-  return detectPatterns({ schools, period: { from: '2025-08-01', to }, settings }).findings.filter((f): f is FamilyFinding => f.type === 'family_pattern');
+  return detectPatterns({ schools, period: { from: '2025-08-01', to }, settings }).findings.filter(
+    (f): f is FamilyFinding => f.type === 'family_pattern',
+  );
 }
 
 /** Pupils present every day at a school, so it has a register and a calendar of its own. */
@@ -52,10 +80,22 @@ function holiday(source: SchoolPatternSource, to: string, windowMonths = 12): Ho
 
 describe('the 12-month window', () => {
   it('runs over the 12 months to the last day, never less than the period', () => {
-    expect(analysisWindow({ from: '2025-08-01', to: '2026-01-31' }, 12)).toEqual({ from: '2025-02-01', to: '2026-01-31' });
-    expect(analysisWindow({ from: '2025-08-01', to: '2026-07-31' }, 12)).toEqual({ from: '2025-08-01', to: '2026-07-31' });
-    expect(analysisWindow({ from: '2025-08-01', to: '2026-03-31' }, 1)).toEqual({ from: '2025-08-01', to: '2026-03-31' });
-    expect(analysisWindow({ from: '2025-08-01', to: '2026-01-31' }, 0)).toEqual({ from: '2025-08-01', to: '2026-01-31' });
+    expect(analysisWindow({ from: '2025-08-01', to: '2026-01-31' }, 12)).toEqual({
+      from: '2025-02-01',
+      to: '2026-01-31',
+    });
+    expect(analysisWindow({ from: '2025-08-01', to: '2026-07-31' }, 12)).toEqual({
+      from: '2025-08-01',
+      to: '2026-07-31',
+    });
+    expect(analysisWindow({ from: '2025-08-01', to: '2026-03-31' }, 1)).toEqual({
+      from: '2025-08-01',
+      to: '2026-03-31',
+    });
+    expect(analysisWindow({ from: '2025-08-01', to: '2026-01-31' }, 0)).toEqual({
+      from: '2025-08-01',
+      to: '2026-01-31',
+    });
   });
 
   // This year to 31 January: the school day before October half term and the one after Christmas — too little alone.
@@ -68,8 +108,15 @@ describe('the 12-month window', () => {
     expect(f).toBeDefined();
     expect(f).toMatchObject({ upn: 'P1', observed: 20, absenceSessions: 20, window: { from: '2025-02-01', to: JAN } });
     expect(f.registersFrom).toBeUndefined();
-    expect(f.breaks.map((b) => `${b.label} ${b.start.slice(0, 4)}`)).toEqual(['February half term 2025', 'Easter holiday 2025', 'October half term 2025', 'Christmas holiday 2025']);
-    expect(f.explanation).toMatch(/next to 4 different holidays \(February half term 2025, Easter holiday 2025, October half term 2025 and Christmas holiday 2025\)/);
+    expect(f.breaks.map((b) => `${b.label} ${b.start.slice(0, 4)}`)).toEqual([
+      'February half term 2025',
+      'Easter holiday 2025',
+      'October half term 2025',
+      'Christmas holiday 2025',
+    ]);
+    expect(f.explanation).toMatch(
+      /next to 4 different holidays \(February half term 2025, Easter holiday 2025, October half term 2025 and Christmas holiday 2025\)/,
+    );
     expect(f.explanation).toMatch(/between 3 February 2025 and 30 January 2026/);
     // The same registers with the academic year alone: no finding.
     expect(holiday(source, JAN, 0)).toEqual([]);
@@ -77,14 +124,35 @@ describe('the 12-month window', () => {
 
   it('judges a pupil new to the LA this year on this year alone, and says so', () => {
     // P2 has the same year as P1 but no register last year: nothing to add, no finding.
-    const p2 = school([{ upn: 'P2', codes: thisYear }, { upn: 'OLD', codes: {} }], [{ upn: 'OLD', codes: {} }], JAN);
+    const p2 = school(
+      [
+        { upn: 'P2', codes: thisYear },
+        { upn: 'OLD', codes: {} },
+      ],
+      [{ upn: 'OLD', codes: {} }],
+      JAN,
+    );
     expect(holiday(p2, JAN)).toEqual([]);
     // P3, new this year, both sides of October and February half terms and nothing else: a finding on this year's evidence, which it states.
     const to = '2026-06-30';
-    const p3 = school([{ upn: 'P3', codes: on([...ADJ.octBefore, ...ADJ.octAfter, ...ADJ.febBefore, ...ADJ.febAfter], 'I') }, { upn: 'OLD', codes: {} }], [{ upn: 'OLD', codes: {} }], to);
+    const p3 = school(
+      [
+        { upn: 'P3', codes: on([...ADJ.octBefore, ...ADJ.octAfter, ...ADJ.febBefore, ...ADJ.febAfter], 'I') },
+        { upn: 'OLD', codes: {} },
+      ],
+      [{ upn: 'OLD', codes: {} }],
+      to,
+    );
     const [f] = holiday(p3, to);
-    expect(f).toMatchObject({ upn: 'P3', observed: 16, registersFrom: '2025-09-03', window: { from: '2025-07-01', to } });
-    expect(f.explanation).toMatch(/The LA holds no register for this pupil before 3 September 2025, so only this school year's absence was tested\.$/);
+    expect(f).toMatchObject({
+      upn: 'P3',
+      observed: 16,
+      registersFrom: '2025-09-03',
+      window: { from: '2025-07-01', to },
+    });
+    expect(f.explanation).toMatch(
+      /The LA holds no register for this pupil before 3 September 2025, so only this school year's absence was tested\.$/,
+    );
     expect(f.explanation).toMatch(/\(October half term and February half term\)/);
   });
 
@@ -96,13 +164,25 @@ describe('the 12-month window', () => {
   it("counts last year's shared days for a family: two children at different schools off together beside last year's February and Easter and this year's October and Christmas", () => {
     const shared = { ...on([ADJ.octBefore[1], ADJ.xmasAfter[0]], 'I') };
     const last = on([...LAST_FEB, ...LAST_EASTER], 'I');
-    const a = school([{ upn: 'C1', uprn: 'H1', codes: shared }, ...others('A')], [{ upn: 'C1', uprn: 'H1', codes: last }, ...others('A')], JAN, '100001');
-    const b = school([{ upn: 'C2', uprn: 'H1', codes: shared }, ...others('B')], [{ upn: 'C2', uprn: 'H1', codes: last }, ...others('B')], JAN, '100002');
+    const a = school(
+      [{ upn: 'C1', uprn: 'H1', codes: shared }, ...others('A')],
+      [{ upn: 'C1', uprn: 'H1', codes: last }, ...others('A')],
+      JAN,
+      '100001',
+    );
+    const b = school(
+      [{ upn: 'C2', uprn: 'H1', codes: shared }, ...others('B')],
+      [{ upn: 'C2', uprn: 'H1', codes: last }, ...others('B')],
+      JAN,
+      '100002',
+    );
     const [f] = families([a, b], JAN);
     expect(f).toBeDefined();
     expect(f.children.map((c) => c.upn)).toEqual(['C1', 'C2']);
     expect(f.sharedDates).toHaveLength(10);
-    expect(f.explanation).toMatch(/\(February half term 2025, Easter holiday 2025, October half term 2025 and Christmas holiday 2025\)/);
+    expect(f.explanation).toMatch(
+      /\(February half term 2025, Easter holiday 2025, October half term 2025 and Christmas holiday 2025\)/,
+    );
     expect(f.explanation).not.toMatch(/no register/);
     // The academic year alone: two shared days, no finding.
     expect(families([a, b], JAN, 0)).toEqual([]);
@@ -110,12 +190,19 @@ describe('the 12-month window', () => {
 
   it('judges a child new to the LA this year on this year alone, and the family finding says so', () => {
     const both = on([...ADJ.octBefore, ...ADJ.octAfter, ...ADJ.xmasBefore, ...ADJ.xmasAfter], 'I');
-    const a = school([{ upn: 'C1', uprn: 'H2', codes: both }, ...others('A')], [{ upn: 'C1', uprn: 'H2', codes: {} }, ...others('A')], JAN, '100001');
+    const a = school(
+      [{ upn: 'C1', uprn: 'H2', codes: both }, ...others('A')],
+      [{ upn: 'C1', uprn: 'H2', codes: {} }, ...others('A')],
+      JAN,
+      '100001',
+    );
     const b = school([{ upn: 'C2', uprn: 'H2', codes: both }, ...others('B')], others('B'), JAN, '100002');
     const [f] = families([a, b], JAN);
     expect(f).toBeDefined();
     expect(f.children.find((c) => c.upn === 'C2')?.registersFrom).toBe('2025-09-03');
     expect(f.children.find((c) => c.upn === 'C1')?.registersFrom).toBeUndefined();
-    expect(f.explanation).toMatch(/The LA holds no register for one of the children before 3 September 2025, so only this school year's absence was tested for that child\.$/);
+    expect(f.explanation).toMatch(
+      /The LA holds no register for one of the children before 3 September 2025, so only this school year's absence was tested for that child\.$/,
+    );
   });
 });
