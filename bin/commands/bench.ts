@@ -72,6 +72,13 @@ export async function run(args: string[]): Promise<number> {
       leave(1);
       return 1;
     }
-    throw err;
+    // An engine's fault at full size (e.g. s3rver's InternalError during the 600-school cold rollup)
+    // says little by its message alone: name the call and where it came from.
+    const e = err as Error & { $metadata?: unknown; Code?: string };
+    process.stderr.write(
+      `\nBENCH FAILED: ${e.name}: ${e.message}\n${e.stack ?? ''}\n${JSON.stringify(e.$metadata ?? {})}\n`,
+    );
+    leave(1);
+    return 1;
   }
 }
