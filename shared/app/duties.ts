@@ -245,19 +245,7 @@ export async function newEntries(
     .filter(
       (e) => within(e.entryDate, query.from, query.to) && (!query.timeliness || e.timeliness === query.timeliness),
     );
-  entries.sort((a, b) =>
-    a.entryDate < b.entryDate
-      ? -1
-      : a.entryDate > b.entryDate
-        ? 1
-        : a.urn < b.urn
-          ? -1
-          : a.urn > b.urn
-            ? 1
-            : a.upn < b.upn
-              ? -1
-              : 1,
-  );
+  entries.sort(byDateSchoolPupil((e) => e.entryDate));
   const schools = await schoolNames(
     deps,
     entries.map((e) => e.urn),
@@ -282,19 +270,7 @@ export async function deletions(
     .filter(
       (d) => within(d.leavingDate, query.from, query.to) && (!query.timeliness || d.timeliness === query.timeliness),
     );
-  chosen.sort((a, b) =>
-    a.leavingDate < b.leavingDate
-      ? -1
-      : a.leavingDate > b.leavingDate
-        ? 1
-        : a.urn < b.urn
-          ? -1
-          : a.urn > b.urn
-            ? 1
-            : a.upn < b.upn
-              ? -1
-              : 1,
-  );
+  chosen.sort(byDateSchoolPupil((d) => d.leavingDate));
   // Whether a child is on another school's roll is not the deleting school's to read.
   const cme = mayReadOtherSchoolsRolls(principal)
     ? await assessDeletions(deps, chosen, year, today)
@@ -635,4 +611,10 @@ export async function withChildrenMissingEducation(
   }
   const merged = new Set(out.map((s) => s.upn));
   return [...out, ...suggestions.filter((s) => !merged.has(s.upn))];
+}
+
+/** Date order, then school, then pupil: the order an officer reads a register's entries or deletions in. */
+function byDateSchoolPupil<T extends { urn: string; upn: string }>(dateOf: (x: T) => string) {
+  const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+  return (a: T, b: T) => cmp(dateOf(a), dateOf(b)) || cmp(a.urn, b.urn) || cmp(a.upn, b.upn);
 }
