@@ -246,7 +246,15 @@ export class CostMeter {
       async (args: Args): Promise<Result> => {
         const op = (context.commandName ?? 'unknown').replace(/Command$/, '');
         this.countS3(op, String(args.input.Bucket ?? ''), sizeOfBody(args.input.Body));
-        const result = await next(args);
+        let result: Result;
+        try {
+          result = await next(args);
+        } catch (err) {
+          // An engine's 500 names no call in its stack (the 600-school cold rollup): say which one.
+          if (err instanceof Error)
+            err.message += ` (S3 ${op} ${String(args.input.Bucket ?? '')}/${String(args.input.Key ?? '')})`;
+          throw err;
+        }
         if (op === 'GetObject') this.counts.s3.bytesDown += Number(result.response?.headers?.['content-length'] ?? 0);
         return result;
       };
