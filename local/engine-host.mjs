@@ -7,8 +7,10 @@
 import { createRequire } from 'node:module';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { applyEngineFixes, logEngineFault } from './engine-fixes.mjs';
 
 const require = createRequire(import.meta.url);
+applyEngineFixes();
 const dynalite = require('dynalite');
 const S3rver = require('s3rver');
 
@@ -39,6 +41,7 @@ process.on('message', async (message) => {
         configureBuckets: message.buckets.map((b) => (typeof b === 'string' ? { name: b } : b)),
       });
       s3.on('event', (event) => process.send({ type: 's3event', event }));
+      s3.on('error', logEngineFault);
       const address = await s3.run();
       process.send({ type: 'ready', dynamoPort, s3Port: address.port });
     } else if (message.type === 'sync') {

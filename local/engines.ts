@@ -18,6 +18,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { DEFAULT_NAMES, TABLE_SCHEMA } from '../shared/config.js';
+import { applyEngineFixes, logEngineFault } from './engine-fixes.mjs';
 
 const require = createRequire(import.meta.url);
 // Both engines are CommonJS without type declarations.
@@ -40,6 +41,7 @@ interface S3rverInstance {
   run(): Promise<AddressInfo>;
   close(): Promise<void>;
   on(event: 'event', listener: (event: S3rverEvent) => void): void;
+  on(event: 'error', listener: typeof logEngineFault): void;
 }
 
 export interface Engines {
@@ -141,6 +143,7 @@ async function startEnginesProcess(dataDir: string): Promise<Engines> {
 }
 
 async function startEnginesInProcess(dataDir: string): Promise<Engines> {
+  applyEngineFixes();
   const ddbDir = join(dataDir, 'ddb');
   const s3Dir = join(dataDir, 's3');
   mkdirSync(ddbDir, { recursive: true });
@@ -157,6 +160,7 @@ async function startEnginesInProcess(dataDir: string): Promise<Engines> {
     silent: true,
     configureBuckets: BUCKET_CONFIGS,
   });
+  s3.on('error', logEngineFault);
   const s3Address = await s3.run();
   const s3Endpoint = `http://127.0.0.1:${s3Address.port}`;
 

@@ -1,0 +1,131 @@
+/**
+ * The embedded engines' work-arounds (local/engine-fixes.mjs), each on the condition that failed
+ * before it: a listing longer than one page (s3rver's DES continuation token, a 500 on every retry
+ * under OpenSSL 3: the 600-school bench's stop), and dynalite's LevelDB iterators, one left open by
+ * every Query and Scan (the data directory grew with every byte written: 32 GB in a week at 600
+ * schools).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DynamoDBClient, PutItemCommand, QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, startEngines, type Engines } from '../../local/engines.js';
+import { DEFAULT_NAMES } from '../../shared/config.js';
+
+const dirs: string[] = [];
+const running: Engines[] = [];
+async function engines(inProcess: boolean): Promise<Engines> {
+  const dir = mkdtempSync(join(tmpdir(), 'attendance-hub-engines-'));
+  dirs.push(dir);
+  const e = await startEngines(dir, { inProcess });
+  running.push(e);
+  return e;
+}
+afterAll(async () => {
+  for (const e of running) await e.stop();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe('the local engines', () => {
+  it('list a bucket page by page (the engine process, as npm start runs it)', async () => {
+    const e = await engines(false);
+    const s3 = new S3Client({
+      endpoint: e.s3Endpoint,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+      forcePathStyle: true,
+      maxAttempts: 1,
+    });
+    try {
+      const bucket = DEFAULT_NAMES.returnsBucket;
+      const keys = ['returns/100001/a.csv', 'returns/100001/b.csv', 'returns/100002/c.csv'];
+      for (const Key of keys) await s3.send(new PutObjectCommand({ Bucket: bucket, Key, Body: 'x' }));
+      // Two keys a page: the first page carries a continuation token, as any listing over 1,000 keys does.
+      const listed: string[] = [];
+      let token: string | undefined;
+      let pages = 0;
+      do {
+        const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, MaxKeys: 2, ContinuationToken: token }));
+        listed.push(...(page.Contents ?? []).map((o) => o.Key!));
+        token = page.NextContinuationToken;
+        pages++;
+      } while (token);
+      expect(pages).toBe(2);
+      expect(listed).toEqual(keys);
+    } finally {
+      s3.destroy();
+    }
+  });
+
+  it('close the LevelDB iterator of every Query and Scan', async () => {
+    const e = await engines(true);
+    // Count the iterators dynalite's LevelDB opens and closes (the abstract-level it loads).
+    const fromDynalite = createRequire(createRequire(import.meta.url).resolve('dynalite'));
+    const fromLevel = createRequire(fromDynalite.resolve('level'));
+    const { ClassicLevel } = fromLevel('classic-level') as {
+      ClassicLevel: { prototype: Record<string, (...a: unknown[]) => { close(): Promise<void> }> };
+    };
+    let open = 0;
+    const originals = new Map<string, (...a: unknown[]) => { close(): Promise<void> }>();
+    for (const name of ['iterator', 'keys', 'values']) {
+      const original = ClassicLevel.prototype[name];
+      originals.set(name, original);
+      ClassicLevel.prototype[name] = function (this: unknown, ...a: unknown[]) {
+        const it = original.apply(this, a);
+        open++;
+        const close = it.close.bind(it);
+        let closed = false;
+        it.close = async () => {
+          if (!closed) open--;
+          closed = true;
+          return close();
+        };
+        return it;
+      };
+    }
+    const ddb = new DynamoDBClient({
+      endpoint: e.dynamoEndpoint,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    try {
+      const TableName = DEFAULT_NAMES.table;
+      for (let i = 0; i < 5; i++) {
+        await ddb.send(
+          new PutItemCommand({
+            TableName,
+            Item: { pk: { S: 'ITER' }, sk: { S: String(i) }, gsi1pk: { S: 'ITER' }, gsi1sk: { S: String(i) } },
+          }),
+        );
+      }
+      const pk = { ':p': { S: 'ITER' } };
+      const all = await ddb.send(
+        new QueryCommand({ TableName, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: pk }),
+      );
+      const page = await ddb.send(
+        new QueryCommand({ TableName, KeyConditionExpression: 'pk = :p', ExpressionAttributeValues: pk, Limit: 2 }),
+      );
+      const index = await ddb.send(
+        new QueryCommand({
+          TableName,
+          IndexName: 'gsi1',
+          KeyConditionExpression: 'gsi1pk = :p',
+          ExpressionAttributeValues: pk,
+          Limit: 3,
+        }),
+      );
+      await ddb.send(new ScanCommand({ TableName, Limit: 1 }));
+      await ddb.send(new ScanCommand({ TableName }));
+      expect([all.Items?.length, page.Items?.length, index.Items?.length]).toEqual([5, 2, 3]);
+      // Closing is asynchronous (the stream's destroy): give it a turn of the event loop.
+      await new Promise((r) => setTimeout(r, 50));
+      expect(open).toBe(0);
+    } finally {
+      for (const [name, original] of originals) ClassicLevel.prototype[name] = original;
+      ddb.destroy();
+    }
+  });
+});
