@@ -46,7 +46,14 @@ import { AWS_PRICES_LONDON } from './aws-prices.js';
 import { printReport } from './report.js';
 import { schoolDay, SCHOOL_DAY_URN } from './school-day.js';
 import { phaseProgress } from './progress.js';
-import { pupilsForSize, scalingRow, scalingSummary, SCALING_CONCURRENCY } from './scaling.js';
+import {
+  pupilsForSize,
+  scalingRow,
+  scalingSummary,
+  scalingTable,
+  SCALING_CONCURRENCY,
+  type ScalingRow,
+} from './scaling.js';
 import { webOverviewFigures } from './web.js';
 
 export const BENCH_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -110,7 +117,6 @@ function plan(quick: boolean) {
 export class BenchFailure extends Error {}
 
 export async function runBench(options: BenchOptions): Promise<{ results: Record<string, unknown>; file: string }> {
-  const log = options.log;
   const base = plan(options.quick);
   const p: Plan = options.latencyLevels
     ? { ...base, latency: { ...base.latency, levels: [...options.latencyLevels] } }
@@ -130,6 +136,53 @@ export async function runBench(options: BenchOptions): Promise<{ results: Record
     la: { schools: options.schools, pupils: options.pupils, from: options.from, to: options.to, seed: options.seed },
   };
   mkdirSync(options.workDir, { recursive: true });
+  try {
+    await benchSections(options, p, today, results);
+  } catch (err) {
+    // A size of a scaling run (a child process): keep what it measured before it stopped, so the
+    // parent's table still has its back-fill and LA day when a later phase fails.
+    if (options.resultsFile) {
+      results.error = failureText(err);
+      results.finishedAt = new Date().toISOString();
+      writeFileSync(options.resultsFile, `${JSON.stringify(results, null, 2)}\n`);
+    }
+    throw err;
+  }
+
+  results.totalSeconds = round(seconds(started));
+  results.finishedAt = new Date().toISOString();
+  if (options.resultsFile) {
+    writeFileSync(options.resultsFile, `${JSON.stringify(results, null, 2)}\n`);
+    return { results, file: options.resultsFile };
+  }
+  const dir = join(BENCH_ROOT, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${results.mode}-${(results.startedAt as string).replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(dir, `latest-${results.mode}.json`), `${JSON.stringify(results, null, 2)}\n`);
+  printReport(results, process.stdout);
+  const failed = ((results.scaling as { rows?: ScalingRow[] } | undefined)?.rows ?? []).filter((r) => r.failed);
+  if (failed.length > 0)
+    throw new BenchFailure(
+      `the scaling table's ${failed.map((r) => r.schools).join(', ')}-school run stopped early (${failed.map((r) => r.failed).join('; ')}); the other sizes' rows are in the table above and in ${file}`,
+    );
+  return { results, file };
+}
+
+/** What went wrong, on one line (an engine fault's message names its call: bench/cost.ts). */
+function failureText(err: unknown): string {
+  const e = err as Error;
+  return `${e?.name ?? 'Error'}: ${e?.message ?? String(err)}`.replace(/\s+/g, ' ').slice(0, 400);
+}
+
+/** Sections 8, 1, 4, the service (or the scaling table) and the web app, filling `results` as they go. */
+async function benchSections(
+  options: BenchOptions,
+  p: Plan,
+  today: string,
+  results: Record<string, unknown>,
+): Promise<void> {
+  const log = options.log;
   const laDir = join(options.workDir, 'la');
 
   // 8. Generation.
@@ -162,20 +215,6 @@ export async function runBench(options: BenchOptions): Promise<{ results: Record
     log('web app: overview after sign-in on the demo LA…');
     results.web = await webOverviewFigures(join(options.workDir, 'web'), options.quick ? 3 : 7, log);
   }
-
-  results.totalSeconds = round(seconds(started));
-  results.finishedAt = new Date().toISOString();
-  if (options.resultsFile) {
-    writeFileSync(options.resultsFile, `${JSON.stringify(results, null, 2)}\n`);
-    return { results, file: options.resultsFile };
-  }
-  const dir = join(BENCH_ROOT, 'bench', 'results');
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${results.mode}-${(results.startedAt as string).replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
-  writeFileSync(join(dir, `latest-${results.mode}.json`), `${JSON.stringify(results, null, 2)}\n`);
-  printReport(results, process.stdout);
-  return { results, file };
 }
 
 type Plan = ReturnType<typeof plan>;
@@ -225,6 +264,9 @@ function generatedSummary(laDir: string): GenerateSummary {
  * figures are also the run's own (so `--scaling 30,120,600` is the full bench plus two smaller
  * LAs); the others run as a fresh bench process each (`--skip` all but the service), so no cache
  * of one size's process outlives into another's. API latency includes concurrency 16 at every size.
+ * Each size's row is printed (stderr) and the table so far written to `scaling.json` in the work
+ * directory as soon as that size is done; a size that fails keeps the figures it measured before
+ * it stopped, and the next size still runs (the bench then fails, naming it).
  */
 async function scalingSections(
   options: BenchOptions,
@@ -235,35 +277,49 @@ async function scalingSections(
 ): Promise<void> {
   const sizes = options.scaling ?? [];
   const levels = [...new Set([...p.latency.levels, SCALING_CONCURRENCY])].sort((a, b) => a - b);
-  const rows = [];
+  const rows: ScalingRow[] = [];
   const runs: Record<string, unknown> = {};
   for (const schools of sizes) {
     const pupils = schools === options.schools ? options.pupils : pupilsForSize(schools, options);
     options.log(`scaling: ${schools} schools, ${pupils} pupils…`);
-    let out: Record<string, unknown>;
+    let out: Record<string, unknown> = {};
     let dir: string;
     if (schools === options.schools) {
-      out = {};
       dir = laDir;
-      await serviceSections(
-        options,
-        { ...p, latency: { ...p.latency, levels } },
-        laDir,
-        readManifestOf(laDir),
-        generatedSummary(laDir),
-        today,
-        out,
-      );
+      try {
+        await serviceSections(
+          options,
+          { ...p, latency: { ...p.latency, levels } },
+          laDir,
+          readManifestOf(laDir),
+          generatedSummary(laDir),
+          today,
+          out,
+        );
+      } catch (err) {
+        options.log(`the ${schools}-school run: ${(err as Error)?.stack ?? String(err)}`);
+        out.error = failureText(err);
+      }
       Object.assign(results, out);
     } else {
       const workDir = join(options.workDir, `scale-${schools}`);
       dir = join(workDir, 'la');
-      out = await benchProcess(options, { schools, pupils, workDir, levels });
+      try {
+        out = await benchProcess(options, { schools, pupils, workDir, levels });
+      } catch (err) {
+        out = { error: failureText(err) };
+      }
     }
-    rows.push(scalingRow(schools, generatedSummary(dir).pupils.total, out));
+    if (typeof out.error === 'string') options.log(`scaling: the ${schools}-school run stopped early: ${out.error}`);
+    const generated = existsSync(join(dir, 'manifest.json')) ? generatedSummary(dir).pupils.total : pupils;
+    rows.push(scalingRow(schools, generated, out));
     runs[String(schools)] = out;
+    const summary = { ...scalingSummary(rows), runs };
+    results.scaling = summary;
+    writeFileSync(join(options.workDir, 'scaling.json'), `${JSON.stringify(summary, null, 2)}\n`);
+    options.log(`scaling table so far (also in ${join(options.workDir, 'scaling.json')}):`);
+    for (const line of scalingTable(summary)) options.log(`  ${line}`);
   }
-  results.scaling = { ...scalingSummary(rows), runs };
 }
 
 /** A bench of one more LA size in a child process (same mode, range and seed; the service phases only). */
@@ -310,11 +366,14 @@ async function benchProcess(
     child.on('error', reject);
     child.on('exit', (c) => resolve(c ?? 1));
   });
-  if (code !== 0 || !existsSync(resultsFile))
+  if (!existsSync(resultsFile))
     throw new BenchFailure(
       `the ${size.schools}-school run of the scaling table failed (exit status ${code}); its output is above`,
     );
-  return JSON.parse(readFileSync(resultsFile, 'utf8')) as Record<string, unknown>;
+  // A child that failed wrote what it measured before it stopped, with its error.
+  const out = JSON.parse(readFileSync(resultsFile, 'utf8')) as Record<string, unknown>;
+  if (code !== 0 && typeof out.error !== 'string') out.error = `exit status ${code}; its output is above`;
+  return out;
 }
 
 /** Items 2, 3, 5, 6 and 7: everything that needs the running service. */

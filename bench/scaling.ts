@@ -26,6 +26,8 @@ export interface ScalingRow {
   loadErrors: number | null;
   loadAchievedRate: number | null;
   loadTargetRate: number | null;
+  /** Why the size's run stopped early (its figures so far are kept; the rest are null). */
+  failed?: string;
 }
 
 export interface ScalingSummary {
@@ -57,6 +59,7 @@ export function scalingRow(schools: number, pupils: number, results: R): Scaling
     loadErrors: num(results.load?.overall?.errors),
     loadAchievedRate: num(results.load?.achievedRate),
     loadTargetRate: num(results.load?.targetRate),
+    ...(typeof results.error === 'string' ? { failed: results.error } : {}),
   };
 }
 
@@ -96,7 +99,7 @@ export function scalingCells(summary: ScalingSummary): string[][] {
   return [
     [...SCALING_HEADER],
     ...summary.rows.map((r) => [
-      fmt(r.schools),
+      r.failed === undefined ? fmt(r.schools) : `${fmt(r.schools)} (failed)`,
       fmt(r.pupils),
       fmt(r.backfillRowsPerSecond),
       fmt(r.laDaySeconds, 1),
@@ -123,7 +126,10 @@ export function scalingTable(summary: ScalingSummary): string[] {
     summary.perPupilRatio === null
       ? 'LA day per pupil, largest over smallest: – (needs two sizes with an LA day)'
       : `LA day per pupil, largest over smallest: ${fmt(summary.perPupilRatio, 2)} (target ≤ ${fmt(summary.target, 1)}: ${summary.meetsTarget ? 'met' : 'NOT met'})`;
-  return [...lines, ratio];
+  const failures = summary.rows
+    .filter((r) => r.failed !== undefined)
+    .map((r) => `${fmt(r.schools)} schools: stopped early: ${r.failed}`);
+  return [...lines, ratio, ...failures];
 }
 
 /** `--scaling 30,120,600`: distinct positive whole numbers of schools, smallest first. */

@@ -128,6 +128,21 @@ describe('the table', () => {
   });
 });
 
+describe('a size that stopped early', () => {
+  it('keeps the figures it measured, marks its row and says why under the table', () => {
+    // The 600-school run measured its back-fill and LA day, then failed at the storage count.
+    const partial = { ingest: { backfill: { rowsPerSecond: 2_200 }, laDay: { seconds: 322 } } };
+    const failed = scalingRow(600, 230_000, { ...partial, error: 'InternalError: (S3 ListObjectsV2 returns/)' });
+    expect(failed.failed).toBe('InternalError: (S3 ListObjectsV2 returns/)');
+    expect([failed.backfillRowsPerSecond, failed.laDaySeconds, failed.rollupSeconds]).toEqual([2_200, 322, null]);
+    expect(scalingRow(30, 8_000, results(12))).not.toHaveProperty('failed');
+    const lines = scalingTable(scalingSummary([scalingRow(30, 8_000, results(12)), failed]));
+    expect(lines[3]).toMatch(/^600 \(failed\) +230,000 +2,200 +322\.0 /);
+    expect(lines.at(-1)).toBe('600 schools: stopped early: InternalError: (S3 ListObjectsV2 returns/)');
+    expect(lines).toHaveLength(6); // header, rule, two sizes, ratio, the failure
+  });
+});
+
 describe('--scaling and sizes', () => {
   it('takes two or more whole numbers of schools, smallest first, each once', () => {
     expect(parseScalingSizes('600,30,120')).toEqual([30, 120, 600]);
