@@ -20,7 +20,7 @@
  * Results: a table on stdout, JSON in bench/results/ (docs/benchmarks.md explains every figure).
  */
 import { cpus, totalmem } from 'node:os';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { addDays, todayInEngland } from '../shared/domain/dates.js';
@@ -167,6 +167,17 @@ export async function runBench(options: BenchOptions): Promise<{ results: Record
       `the scaling table's ${failed.map((r) => r.schools).join(', ')}-school run stopped early (${failed.map((r) => r.failed).join('; ')}); the other sizes' rows are in the table above and in ${file}`,
     );
   return { results, file };
+}
+
+/** Bytes of the files under `dir` (0 when it does not exist). */
+function diskBytes(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  let bytes = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    bytes += entry.isDirectory() ? diskBytes(path) : entry.isFile() ? statSync(path).size : 0;
+  }
+  return bytes;
 }
 
 /** What went wrong, on one line (an engine fault's message names its call: bench/cost.ts). */
@@ -539,6 +550,10 @@ async function serviceSections(
     }
     const rollupSeconds = [...rollupTimes].sort((a, b) => a - b)[1];
     ingest.laMetricsUpdate = { seconds: round(rollupSeconds, 3), runs: rollupTimes.map((x) => round(x, 3)) };
+    // The local engines' data on disk (dynalite's LevelDB, s3rver's files) after the LA day: what one
+    // machine needs to hold the LA (32 GB after a week at 600 schools while dynalite leaked
+    // iterators; docs/benchmarks.md).
+    ingest.engineDisk = { dynaliteBytes: diskBytes(join(dataDir, 'ddb')), s3rverBytes: diskBytes(join(dataDir, 's3')) };
     // What the LA's data takes to store, before the 2,000-pupil school of another year is added.
     storage = await storedBytes(DEFAULT_NAMES.table, [
       DEFAULT_NAMES.returnsBucket,

@@ -67,6 +67,13 @@ export function reportLines(results: R): string[][] {
       `${n(i.laMetricsUpdate.seconds * 1000, 0)} ms`,
       `every school's view read again, merged, LA view written; median of ${i.laMetricsUpdate.runs.length}`,
     );
+  if (i?.engineDisk)
+    add(
+      '2 ingest',
+      "local engines' data on disk",
+      mb(i.engineDisk.dynaliteBytes + i.engineDisk.s3rverBytes),
+      `dynalite (LevelDB) ${mb(i.engineDisk.dynaliteBytes)}, s3rver ${mb(i.engineDisk.s3rverBytes)}, after the LA day and the rollups`,
+    );
   const d = results.duckdb;
   if (d) {
     add(
