@@ -182,37 +182,51 @@ async function startEnginesInProcess(dataDir: string): Promise<Engines> {
 /** The one table with its GSI, as lib/storage.ts defines it (on-demand; PITR and KMS are AWS-only). */
 async function createTable(endpoint: string, tableName: string): Promise<void> {
   const client = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  const status = () =>
+    client
+      .send(new DescribeTableCommand({ TableName: tableName }))
+      .then((d) => d.Table?.TableStatus)
+      .catch(() => undefined);
   try {
-    const existing = await client.send(new DescribeTableCommand({ TableName: tableName })).catch(() => undefined);
-    if (existing?.Table) return;
-    const { partitionKey, sortKey, gsi1 } = TABLE_SCHEMA;
-    await client.send(
-      new CreateTableCommand({
-        TableName: tableName,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [partitionKey, sortKey, gsi1.partitionKey, gsi1.sortKey].map((name) => ({
-          AttributeName: name,
-          AttributeType: 'S',
-        })),
-        KeySchema: [
-          { AttributeName: partitionKey, KeyType: 'HASH' },
-          { AttributeName: sortKey, KeyType: 'RANGE' },
-        ],
-        GlobalSecondaryIndexes: [
-          {
-            IndexName: gsi1.name,
-            KeySchema: [
-              { AttributeName: gsi1.partitionKey, KeyType: 'HASH' },
-              { AttributeName: gsi1.sortKey, KeyType: 'RANGE' },
-            ],
-            Projection: { ProjectionType: 'ALL' },
-          },
-        ],
-      }),
-    );
-  } catch (err) {
-    if (!(err instanceof ResourceInUseException)) throw err;
+    if (!(await status())) await client.send(tableDefinition(tableName)).catch(ignoreAlreadyCreated);
+    // dynalite answers CreateTable with the table CREATING and turns it ACTIVE on a later tick (even at
+    // createTableMs 0); a write before then is ResourceNotFound. Under load that tick came late.
+    for (let i = 0; i < 200; i++) {
+      if ((await status()) === 'ACTIVE') return;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    throw new Error(`local table ${tableName} did not become ACTIVE`);
   } finally {
     client.destroy();
   }
+}
+
+function ignoreAlreadyCreated(err: unknown): void {
+  if (!(err instanceof ResourceInUseException)) throw err;
+}
+
+function tableDefinition(tableName: string): CreateTableCommand {
+  const { partitionKey, sortKey, gsi1 } = TABLE_SCHEMA;
+  return new CreateTableCommand({
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [partitionKey, sortKey, gsi1.partitionKey, gsi1.sortKey].map((name) => ({
+      AttributeName: name,
+      AttributeType: 'S',
+    })),
+    KeySchema: [
+      { AttributeName: partitionKey, KeyType: 'HASH' },
+      { AttributeName: sortKey, KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: gsi1.name,
+        KeySchema: [
+          { AttributeName: gsi1.partitionKey, KeyType: 'HASH' },
+          { AttributeName: gsi1.sortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ],
+  });
 }
