@@ -92,13 +92,15 @@ const STATUTORY_FLAGS: ReadonlySet<string> = new Set([
 /**
  * Suggestions as a school sees them (issue 15): its own figures from its own register, SA judged on
  * them, and only the flags the LA shares (no evidence from other schools). A pupil only this school
- * had that year keeps every flag: they are its own figures.
+ * had that year keeps every flag: they are its own figures. A pupil of the school the LA lists nowhere
+ * (`unlisted`: no LA row) has no flag to share, and is judged on SA alone.
  */
 async function ownSchoolCandidates(
   deps: SuggestionDeps,
   candidates: SuggestionCandidate[],
   urn: string,
   year: number,
+  unlisted: readonly string[],
 ): Promise<SuggestionCandidate[]> {
   const today = todayInEngland();
   const end = academicYearEnd(year) < today ? academicYearEnd(year) : today;
@@ -113,6 +115,11 @@ async function ownSchoolCandidates(
   );
   const shared = deps.settings().flagsSharedWithSchools;
   const out: SuggestionCandidate[] = [];
+  for (const upn of unlisted) {
+    const mine = own.get(upn);
+    if (mine && isSevereAbsence(mine.authorised + mine.unauthorised, mine.possible))
+      out.push({ ...mine, urns: [urn], flags: [{ type: 'severe_absence', since: academicYearStart(year) }] });
+  }
   for (const c of candidates) {
     const mine = own.get(c.upn);
     if (!mine) continue;
@@ -166,6 +173,9 @@ export async function suggestReferrals(
         }),
     deps.laLists.version(year),
   ]);
+  // The school's pupils the LA lists nowhere (no LA row): judged on the school's own figures below.
+  const held = new Set(listed.map((r) => r.upn));
+  const unlisted = (own ?? []).filter((upn) => !held.has(upn));
   const rows = listed.filter((r) => (!urn || r.urns.includes(urn)) && mayListPupil(principal, r));
   // The LA list holds flag types only; a continuous-absence flag's detail says whether it is a CME risk,
   // a statutory flag's whether the pupil's age is unknown, and the threshold's which route applies.
@@ -180,7 +190,7 @@ export async function suggestReferrals(
       detail: summaries.get(r.upn)?.years[String(year)]?.flags.find((g) => g.type === f.type)?.detail,
     })),
   }));
-  if (ownSchoolOf(principal) && urn) candidates = await ownSchoolCandidates(deps, candidates, urn, year);
+  if (ownSchoolOf(principal) && urn) candidates = await ownSchoolCandidates(deps, candidates, urn, year, unlisted);
   const open = await deps.referrals.openUpns();
   const suggestions = (
     await deps.missingEducation.withChildrenMissingEducation(
