@@ -91,8 +91,17 @@ const marshalled = (item: Record<string, unknown>) =>
       !(v instanceof Uint8Array) &&
       Object.keys(v).length === 1,
   );
+// LA list items written (put or deleted) by list and by scope (the partitions' fan-out, docs/decisions.md).
+const listItems = { byList: new Map<string, number>(), byScope: new Map<string, number>() };
+const tallyList = (key: Record<string, unknown>) => {
+  const [kind, , list, scope] = text(key.pk).split('#');
+  if (kind !== 'LALIST') return;
+  listItems.byList.set(list, (listItems.byList.get(list) ?? 0) + 1);
+  listItems.byScope.set(scope ?? 'LA', (listItems.byScope.get(scope ?? 'LA') ?? 0) + 1);
+};
 const tallyDelete = (key: Record<string, unknown>) => {
   try {
+    tallyList(key);
     deletes.set(kindOf(key), (deletes.get(kindOf(key)) ?? 0) + 1);
   } catch {
     // not counted
@@ -100,6 +109,7 @@ const tallyDelete = (key: Record<string, unknown>) => {
 };
 const tally = (item: Record<string, unknown>) => {
   try {
+    tallyList(item);
     const w = writes.get(kindOf(item)) ?? { items: 0, bytes: 0 };
     w.items++;
     w.bytes += marshalled(item) ? itemBytes(item as Record<string, Record<string, unknown>>) : plainValueBytes(item);
@@ -225,9 +235,20 @@ function show(
       .map(([k, n]) => `${k} ${n}`)
       .join(', ')}`,
   );
+  const byCount = (m: Map<string, number>) =>
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ');
+  if (listItems.byList.size)
+    console.log(
+      `   LA list items put or deleted, by list: ${byCount(listItems.byList)}; by scope: ${byCount(listItems.byScope)}`,
+    );
   if (pupils) perPupil(c, pupils);
   writes.clear();
   deletes.clear();
+  listItems.byList.clear();
+  listItems.byScope.clear();
 }
 
 async function phase<T>(

@@ -17,6 +17,7 @@ import { academicYearEnd, academicYearOf, academicYearStart, todayInEngland } fr
 import { customPeriod } from '../domain/periods.js';
 import type { FlagType } from '../domain/pupil-summary.js';
 import {
+  SUGGESTION_FLAGS,
   referralSuggestions,
   type ReferralStatus,
   type ReferralType,
@@ -158,19 +159,20 @@ export async function suggestReferrals(
   const scope = schoolScope(principal, q.urn);
   if (!scope.ok) return refuse('not_found', 'No such school.');
   const urn = scope.urn;
-  // Only a pupil with a flag that makes a suggestion can be suggested: that list's partition. A school
-  // judges SA on its own figures, so it takes every pupil it has (its view's UPNs), as many as it has.
+  // Only a pupil with a flag that makes a suggestion can be suggested: those flags' lists (a pupil in two
+  // of them once). A school judges SA on its own figures, so it takes every pupil it has (its view's
+  // UPNs), as many as it has.
   const own =
     ownSchoolOf(principal) && urn
       ? ((await deps.views.schoolView(urn, year))?.pupils ?? []).map((p) => p.upn)
       : undefined;
+  const filter = { ...(urn ? { urn } : {}), ...(isVirtualSchool(principal) ? { vs: true } : {}) };
   const [listed, version] = await Promise.all([
     own
       ? deps.laLists.rows(year, own).then((m) => [...m.values()])
-      : deps.laLists.all(year, 'suggest', {
-          ...(urn ? { urn } : {}),
-          ...(isVirtualSchool(principal) ? { vs: true } : {}),
-        }),
+      : Promise.all([...SUGGESTION_FLAGS].map((flag) => deps.laLists.all(year, flag, filter))).then((lists) => [
+          ...new Map(lists.flat().map((r) => [r.upn, r])).values(),
+        ]),
     deps.laLists.version(year),
   ]);
   // The school's pupils the LA lists nowhere (no LA row): judged on the school's own figures below.

@@ -19,8 +19,8 @@
  *   PUPIL#<upn>              LAROW#<year>           the pupil's row in the LA lists (combined figures, flags) and
  *                                                   the list partitions it is in, only while it is listed somewhere;
  *                                                   written only by the rollup
- *   LALIST#<year>#<list>[#<scope>]  <rate>#<upn>    a pupil in an LA list, worst first: <list> is a flag type,
- *                                                   `suggest` (a flag that can make a referral suggestion) or `vs` (the Virtual School's roll);
+ *   LALIST#<year>#<list>[#<scope>]  <rate>#<upn>    a pupil in an LA list, worst first: <list> is a flag type
+ *                                                   or `vs` (the Virtual School's roll);
  *                                                   <scope> is URN#<urn>, COHORT#<cohort>, YG#<year group> or VS#all;
  *                                                   <rate> is 100 minus the absence rate as shown (1 decimal), zero-padded;
  *                                                   the item holds the keys and filter attributes, the row is its LAROW

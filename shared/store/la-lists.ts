@@ -1,7 +1,7 @@
 /**
  * The LA lists as DynamoDB items (docs/design.md §7): one item per pupil per list partition, sorted
  * worst first, so "worst first, 50 a page" is one Query whatever the size of the LA. A list is a flag
- * type, `suggest` (a flag that can make a referral suggestion) or `vs` (the Virtual School's roll); each has a
+ * type or `vs` (the Virtual School's roll); each has a
  * partition for the whole LA and one per school, cohort (ever in it this year), year group and for
  * the Virtual School's children, so every filter the list routes take is a key, not a scan.
  *
@@ -22,7 +22,6 @@
  */
 import { inVirtualSchool } from '../domain/access.js';
 import { absenceRateOf } from '../domain/la-view.js';
-import { SUGGESTION_FLAGS } from '../domain/referrals.js';
 import type { PupilRow } from '../domain/school-view.js';
 import { k, type LaListScope } from './keys.js';
 import {
@@ -71,7 +70,6 @@ export interface LaRowBaseline {
 /** The partitions a row belongs in. */
 export function laListPartitions(year: number, row: PupilRow): string[] {
   const lists = [...new Set(row.flags.map((f) => f.type as string))];
-  if (row.flags.some((f) => SUGGESTION_FLAGS.has(f.type))) lists.push('suggest');
   const vs = inVirtualSchool(row.everCohorts);
   if (vs) lists.push('vs');
   const scopes: Array<LaListScope | undefined> = [

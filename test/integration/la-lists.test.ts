@@ -106,6 +106,33 @@ describe('the LA lists, written as they change', () => {
     expect(item.stats.absenceRate.toFixed(1)).toBe('49.0');
   }, 60_000);
 
+  it("suggests to a school a pupil the LA lists nowhere but who is severely absent on the school's own figures", async () => {
+    // Absent two days at one school, then present for fifty at another: 4 of 104 sessions in all (3.8 %,
+    // not lately: listed nowhere, no LA row), but every session at the first school.
+    const [first, second] = ['178011', '178012'];
+    const upn = upnFor(3, '999', '7801');
+    const row = (urn: string, date: string, mark: string) => ({ urn, upn, date, am: mark, pm: mark, year_group: '6' });
+    for (const [urn, csv] of [
+      [second, returnCsv(DAYS.slice(0, 2).map((date) => row(second, date, 'O')))],
+      [first, returnCsv(DAYS.slice(2, 52).map((date) => row(first, date, '/')))],
+    ] as const) {
+      const res = await svc.request('POST', '/v1/returns', { token: await svc.token('school', { urn }), body: csv });
+      expect(res.status).toBe(202);
+    }
+    await svc.settle();
+    expect(await itemsOf(upn)).toEqual([]);
+    const res = await svc.request('GET', '/v1/referrals/suggestions?academicYear=2025', {
+      token: await svc.token('school', { urn: second }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.json().items).toContainEqual(expect.objectContaining({ upn, suggestedType: 'severe_absence' }));
+    // The first school sees its own figures: nothing to suggest.
+    const own = await svc.request('GET', '/v1/referrals/suggestions?academicYear=2025', {
+      token: await svc.token('school', { urn: first }),
+    });
+    expect(own.json().items.map((i: { upn: string }) => i.upn)).not.toContain(upn);
+  }, 60_000);
+
   it('leaves no item once a pupil leaves every list, and moves the totals once when the rollup is retried', async () => {
     // A correction: every morning marked present after all. The first rollup to see it fails as it
     // writes the aggregate, after writing the lists; it is delivered again.

@@ -35,12 +35,15 @@ describe('LA list partitions', () => {
         ],
       }),
     );
-    for (const list of ['persistent_absence', 'severe_absence', 'suggest', 'vs']) {
+    for (const list of ['persistent_absence', 'severe_absence', 'vs']) {
       expect(parts).toContain(`LALIST#2025#${list}`);
       for (const scope of ['URN#100001', 'URN#100002', 'COHORT#fsm', 'COHORT#cla', 'YG#7', 'VS#all'])
         expect(parts).toContain(`LALIST#2025#${list}#${scope}`);
     }
     expect(new Set(parts).size).toBe(parts.length);
+    // The referral suggestions read the lists of the flags that make one: no list of their own to move.
+    expect(parts.filter((pk) => pk.startsWith('LALIST#2025#suggest'))).toEqual([]);
+    expect(parts).toHaveLength(3 * 7);
   });
 
   it('lists an unflagged pupil outside the Virtual School nowhere', () => {
