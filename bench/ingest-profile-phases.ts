@@ -3,7 +3,8 @@
  * its lists, the year so far as one back-fill file per school, then one LA day (every file of the
  * last day, the week's corrections), then a cold rollup — printing for each phase what it asked of
  * the engines (DynamoDB requests and units, S3 requests and bytes; bench/cost.ts) and the CPU time of
- * this process (handlers) and of the engine process. Counts are exact whatever else the machine does;
+ * this process (handlers) and of the engine process, the items put and deleted by kind, and for the LA
+ * day the write units and LA-row items per pupil of the LA. Counts are exact whatever else the machine does;
  * times are for comparing two runs back to back only. Run under `node --cpu-prof` for proportions.
  *
  *   npm run --silent cli -- generate --schools 30 --pupils 8000 --from 2025-09-08 --to 2025-09-12 --seed s --out /tmp/la30
@@ -18,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { childCpuMs } from './measure.js';
 import { CostMeter, installCostMeter, itemBytes, plainValueBytes, type CostCounts } from './cost.js';
+import type { PupilRow } from '../shared/domain/school-view.js';
 
 process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
 const { startLocalRuntime } = await import('../local/runtime.js');
@@ -25,6 +27,9 @@ const { loadGeneratedLa } = await import('../local/load-la.js');
 const { rollup, forgetSchoolViews } = await import('../shared/app/rollup.js');
 const { storedLaFigures } = await import('../shared/app/wiring.js');
 const { academicYearOf } = await import('../shared/domain/dates.js');
+const { absenceRateOf } = await import('../shared/domain/la-view.js');
+const { laListPartitions } = await import('../shared/store/la-lists.js');
+const { canonicalJson } = await import('../shared/store/table.js');
 
 const dir = process.argv[2] ?? '/tmp/la30';
 type File = { kind: string; date: string; path: string; urn: string; role: string };
@@ -66,6 +71,8 @@ const remove = await installCostMeter(meter, { api: rt.url, s3: rt.engines.s3End
 // DynamoDB item writes by kind of item (the pk's leading word, and the sk's for records) and their
 // size by DynamoDB's rules: which items a phase writes, where the cost meter gives totals only.
 const writes = new Map<string, { items: number; bytes: number }>();
+// …and item deletes by kind (a delete costs a write unit as a put does; list items moved are a delete and a put).
+const deletes = new Map<string, number>();
 // (Commands reach the client's stack marshalled: a string attribute is { S: … }.)
 const text = (v: unknown) => String((v as { S?: string } | undefined)?.S ?? v);
 const kindOf = (item: Record<string, unknown>) => {
@@ -84,8 +91,25 @@ const marshalled = (item: Record<string, unknown>) =>
       !(v instanceof Uint8Array) &&
       Object.keys(v).length === 1,
   );
+// LA list items written (put or deleted) by list and by scope (the partitions' fan-out, docs/decisions.md).
+const listItems = { byList: new Map<string, number>(), byScope: new Map<string, number>() };
+const tallyList = (key: Record<string, unknown>) => {
+  const [kind, , list, scope] = text(key.pk).split('#');
+  if (kind !== 'LALIST') return;
+  listItems.byList.set(list, (listItems.byList.get(list) ?? 0) + 1);
+  listItems.byScope.set(scope ?? 'LA', (listItems.byScope.get(scope ?? 'LA') ?? 0) + 1);
+};
+const tallyDelete = (key: Record<string, unknown>) => {
+  try {
+    tallyList(key);
+    deletes.set(kindOf(key), (deletes.get(kindOf(key)) ?? 0) + 1);
+  } catch {
+    // not counted
+  }
+};
 const tally = (item: Record<string, unknown>) => {
   try {
+    tallyList(item);
     const w = writes.get(kindOf(item)) ?? { items: 0, bytes: 0 };
     w.items++;
     w.bytes += marshalled(item) ? itemBytes(item as Record<string, Record<string, unknown>>) : plainValueBytes(item);
@@ -99,6 +123,7 @@ documentClient().middlewareStack.add(
   (next, context) => async (args) => {
     const input = args.input as {
       Item?: Record<string, unknown>;
+      Key?: Record<string, unknown>;
       RequestItems?: Record<
         string,
         Array<{ PutRequest?: { Item: Record<string, unknown> }; DeleteRequest?: { Key: Record<string, unknown> } }>
@@ -106,9 +131,13 @@ documentClient().middlewareStack.add(
     };
     const name = (context as { commandName?: string }).commandName;
     if (name === 'PutItemCommand' && input.Item) tally(input.Item);
+    if (name === 'DeleteItemCommand' && input.Key) tallyDelete(input.Key);
     if (name === 'BatchWriteItemCommand')
       for (const list of Object.values(input.RequestItems ?? {}))
-        for (const r of list) if (r.PutRequest) tally(r.PutRequest.Item);
+        for (const r of list) {
+          if (r.PutRequest) tally(r.PutRequest.Item);
+          if (r.DeleteRequest) tallyDelete(r.DeleteRequest.Key);
+        }
     return next(args);
   },
   { step: 'initialize', name: 'phaseWriteTally' },
@@ -116,7 +145,68 @@ documentClient().middlewareStack.add(
 const token = (role: 'school' | 'la_officer' | 'vsh' | 'admin', urn?: string) =>
   rt.token({ role, ...(urn ? { urn } : {}), sub: `bench-${role}${urn ? `-${urn}` : ''}` });
 
-function show(name: string, c: CostCounts, wallMs: number, cpuMs: number, engineMs: number, rows?: number): void {
+/** The LA's rows as the lists take them (each pupil's highest version across the schools' views). */
+async function rowsOfLa(year: number): Promise<Map<string, PupilRow>> {
+  const rows = new Map<string, PupilRow>();
+  for (const p of await storedLaFigures.viewPointers(year)) {
+    const view = p.urn ? await storedLaFigures.schoolView(p.urn, year) : undefined;
+    for (const r of view?.pupils ?? []) if (!rows.has(r.upn) || r.v > rows.get(r.upn)!.v) rows.set(r.upn, r);
+  }
+  return rows;
+}
+
+/**
+ * What the LA day would write of list items at coarser sort keys (docs/decisions.md): for each pupil
+ * listed in the same partitions before and after the day, its items move when its rate's bucket does
+ * (a delete and a put each). Exact counts from the views, not from the writes.
+ */
+function bucketWhatIf(before: Map<string, PupilRow>, after: Map<string, PupilRow>, year: number): void {
+  const widths = [0, 0.1, 0.5, 1, 2, 5];
+  const moved = widths.map(() => 0);
+  let listed = 0;
+  let repartitioned = 0;
+  for (const [upn, row] of after) {
+    const parts = laListPartitions(year, row);
+    if (parts.length === 0) continue;
+    listed++;
+    const was = before.get(upn);
+    if (!was || canonicalJson(laListPartitions(year, was)) !== canonicalJson(parts)) {
+      repartitioned += parts.length;
+      continue;
+    }
+    const [a, b] = [absenceRateOf(was), absenceRateOf(row)];
+    widths.forEach((w, i) => {
+      // In tenths of a point as shown (0.1 pt is the sort key as built), then buckets of w points.
+      const bucket = (r: number) => (w === 0 ? r : Math.floor(Math.round(Number(r.toFixed(1)) * 10) / (w * 10)));
+      if (bucket(a) !== bucket(b)) moved[i] += parts.length;
+    });
+  }
+  console.log(
+    `   list items moved by the rate alone, by sort-key width (${listed} pupils listed; ${repartitioned} items of pupils whose partitions changed move anyway): ${widths
+      .map((w, i) => `${w === 0 ? 'exact' : `${w} pt`} ${moved[i]}`)
+      .join(', ')}`,
+  );
+}
+
+/** Per pupil of the LA: write units, and the LA rows' items put and deleted (the figures docs/benchmarks.md compares). */
+function perPupil(c: CostCounts, pupils: number): void {
+  const per = (n: number) => (n / pupils).toFixed(2);
+  const put = (kind: string) => writes.get(kind)?.items ?? 0;
+  const del = (kind: string) => deletes.get(kind) ?? 0;
+  console.log(
+    `   per pupil (${pupils} pupils): write units ${per(c.dynamo.writeUnits + c.dynamo.indexWriteUnits)}; LALIST put ${per(put('LALIST'))}, deleted ${per(del('LALIST'))}; LAROW put ${per(put('PUPIL/LAROW'))}, deleted ${per(del('PUPIL/LAROW'))}`,
+  );
+}
+
+function show(
+  name: string,
+  c: CostCounts,
+  wallMs: number,
+  cpuMs: number,
+  engineMs: number,
+  rows?: number,
+  pupils?: number,
+): void {
   const top = (r: Record<string, number>) =>
     Object.entries(r)
       .filter(([, n]) => n > 0)
@@ -139,10 +229,34 @@ function show(name: string, c: CostCounts, wallMs: number, cpuMs: number, engine
       .map(([k, w]) => `${k} ${w.items} (${Math.round(w.bytes / 1e3)} KB)`)
       .join(', ')}`,
   );
+  console.log(
+    `   items deleted, by kind: ${[...deletes]
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ')}`,
+  );
+  const byCount = (m: Map<string, number>) =>
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ');
+  if (listItems.byList.size)
+    console.log(
+      `   LA list items put or deleted, by list: ${byCount(listItems.byList)}; by scope: ${byCount(listItems.byScope)}`,
+    );
+  if (pupils) perPupil(c, pupils);
   writes.clear();
+  deletes.clear();
+  listItems.byList.clear();
+  listItems.byScope.clear();
 }
 
-async function phase<T>(name: string, fn: () => Promise<T>, rowsOf?: (r: T) => number): Promise<T> {
+async function phase<T>(
+  name: string,
+  fn: () => Promise<T>,
+  rowsOf?: (r: T) => number,
+  pupils?: () => Promise<number>,
+): Promise<T> {
   const profiler =
     process.env.PROFILE && name.startsWith(process.env.PROFILE_PHASE ?? '\u0000') ? new Session() : undefined;
   if (profiler) {
@@ -156,14 +270,12 @@ async function phase<T>(name: string, fn: () => Promise<T>, rowsOf?: (r: T) => n
   const t0 = performance.now();
   const out = await fn();
   const cpu = process.cpuUsage(cpu0);
-  show(
-    name,
-    meter.since(before),
-    performance.now() - t0,
-    (cpu.user + cpu.system) / 1000,
-    childCpuMs() - child0,
-    rowsOf?.(out),
-  );
+  const counts = meter.since(before);
+  const wall = performance.now() - t0;
+  const child = childCpuMs() - child0;
+  // Counted after the phase's meter is read: the count's own reads are not the phase's.
+  const n = pupils ? await pupils() : undefined;
+  show(name, counts, wall, (cpu.user + cpu.system) / 1000, child, rowsOf?.(out), n);
   if (profiler) {
     const { profile } = await profiler.post('Profiler.stop');
     writeFileSync(process.env.PROFILE as string, JSON.stringify(profile));
@@ -194,6 +306,9 @@ try {
     (r) => r.uploads.rowsAccepted,
   );
   if (process.env.ONLY_BACKFILL !== '1') {
+    const year = academicYearOf(lastDay);
+    const before = await rowsOfLa(year);
+    let after = before;
     await phase(
       `LA day ${lastDay}`,
       async () => {
@@ -206,7 +321,9 @@ try {
         return r;
       },
       (r) => r.uploads.rowsAccepted,
+      async () => (after = await rowsOfLa(year)).size,
     );
+    bucketWhatIf(before, after, year);
     for (let i = 0; i < 2; i++) {
       await phase('cold rollup', async () => {
         forgetSchoolViews();

@@ -17,15 +17,16 @@ import { absenceRateOf } from '../domain/la-view.js';
 import { pupilFlagsOf } from '../domain/patterns/pupil-flags.js';
 import { customPeriod } from '../domain/periods.js';
 import type { FlagType } from '../domain/pupil-summary.js';
-import type { PupilRow } from '../domain/school-view.js';
+import { pupilRow, type PupilRow } from '../domain/school-view.js';
 import { isAtRiskOfPersistentAbsence, isPersistentAbsence, isSevereAbsence } from '../domain/stats.js';
 import { lookedAfterAsOf } from '../domain/virtual-school.js';
 import type { LaListFilter } from '../store/la-lists.js';
 import { done, refuse, type Outcome } from './outcome.js';
-import type { LaListPage, LaLists, LookedAfter, PatternFindings, Registers, Settings } from './ports.js';
+import type { LaListPage, LaLists, LookedAfter, PatternFindings, PupilRecords, Registers, Settings } from './ports.js';
 
 export type FlaggedPupilsDeps = {
   laLists: LaLists;
+  pupils: PupilRecords;
   lookedAfter: LookedAfter;
   registers: Registers;
   patterns: PatternFindings;
@@ -86,8 +87,15 @@ async function patternFlagRows(
     const f = flags.find((x) => x.type === flag);
     if (f) since.set(upn, f.since);
   }
-  // The LA rows of the pupils found (as many as the findings, never the whole LA), worst first.
+  // The LA rows of the pupils found (as many as the findings, never the whole LA), worst first. A pupil
+  // listed nowhere else has no LA row: its combined row is its record's, as its schools' views have it.
   const [held, version] = await Promise.all([deps.laLists.rows(year, [...since.keys()]), deps.laLists.version(year)]);
+  const unlisted = [...since.keys()].filter((upn) => !held.has(upn));
+  if (unlisted.length)
+    for (const [upn, record] of await deps.pupils.summaries(unlisted)) {
+      const ofYear = record.years[String(year)];
+      if (ofYear) held.set(upn, pupilRow(ofYear, record.version));
+    }
   const rows = [...held.values()]
     .sort(byRate)
     .map((r) => ({ ...r, flags: [...r.flags, { type: flag, since: since.get(r.upn) as string }] }));

@@ -20,7 +20,7 @@ import type { CareDocument, CareIndex, CareSource } from '../store/care.js';
 import type { SchoolDuties } from '../store/duties.js';
 import type { ImportRecord } from '../store/imports.js';
 import type { IngestMessage } from '../store/queues.js';
-import type { LaListFilter } from '../store/la-lists.js';
+import type { LaListFilter, LaRowBaseline } from '../store/la-lists.js';
 import type { LatestPatterns, PatternFindingsDocument, PatternRun } from '../store/patterns.js';
 import type { CaseWithActions, IdempotencyClaim, ReferralFilter, ReferralListItem } from '../store/referrals.js';
 import type { ReturnRecord, ReturnStatus } from '../store/returns.js';
@@ -354,9 +354,11 @@ export interface LaFigures {
     urn: string,
     rows: readonly PupilRow[],
     seq: number,
-    baselines: Map<string, { parts: string[]; sk?: string; now: string[] }>,
+    baselines: Map<string, LaRowBaseline>,
   ): Promise<void>;
   schools(urns: string[]): Promise<Map<string, SchoolRecord>>;
+  /** Delete the LA rows of pupils who left every list, once the rollup's aggregate is written (`dropLaRows`). */
+  dropRows(academicYear: number, upns: readonly string[]): Promise<void>;
 }
 
 /** The schools' admission-register duties per year (docs/duties.md), as each school's ingest leaves them. */

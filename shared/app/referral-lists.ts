@@ -17,6 +17,7 @@ import { academicYearEnd, academicYearOf, academicYearStart, todayInEngland } fr
 import { customPeriod } from '../domain/periods.js';
 import type { FlagType } from '../domain/pupil-summary.js';
 import {
+  SUGGESTION_FLAGS,
   referralSuggestions,
   type ReferralStatus,
   type ReferralType,
@@ -92,13 +93,15 @@ const STATUTORY_FLAGS: ReadonlySet<string> = new Set([
 /**
  * Suggestions as a school sees them (issue 15): its own figures from its own register, SA judged on
  * them, and only the flags the LA shares (no evidence from other schools). A pupil only this school
- * had that year keeps every flag: they are its own figures.
+ * had that year keeps every flag: they are its own figures. A pupil of the school the LA lists nowhere
+ * (`unlisted`: no LA row) has no flag to share, and is judged on SA alone.
  */
 async function ownSchoolCandidates(
   deps: SuggestionDeps,
   candidates: SuggestionCandidate[],
   urn: string,
   year: number,
+  unlisted: readonly string[],
 ): Promise<SuggestionCandidate[]> {
   const today = todayInEngland();
   const end = academicYearEnd(year) < today ? academicYearEnd(year) : today;
@@ -113,6 +116,11 @@ async function ownSchoolCandidates(
   );
   const shared = deps.settings().flagsSharedWithSchools;
   const out: SuggestionCandidate[] = [];
+  for (const upn of unlisted) {
+    const mine = own.get(upn);
+    if (mine && isSevereAbsence(mine.authorised + mine.unauthorised, mine.possible))
+      out.push({ ...mine, urns: [urn], flags: [{ type: 'severe_absence', since: academicYearStart(year) }] });
+  }
   for (const c of candidates) {
     const mine = own.get(c.upn);
     if (!mine) continue;
@@ -151,21 +159,25 @@ export async function suggestReferrals(
   const scope = schoolScope(principal, q.urn);
   if (!scope.ok) return refuse('not_found', 'No such school.');
   const urn = scope.urn;
-  // Only a pupil with a flag that makes a suggestion can be suggested: that list's partition. A school
-  // judges SA on its own figures, so it takes every pupil it has (its view's UPNs), as many as it has.
+  // Only a pupil with a flag that makes a suggestion can be suggested: those flags' lists (a pupil in two
+  // of them once). A school judges SA on its own figures, so it takes every pupil it has (its view's
+  // UPNs), as many as it has.
   const own =
     ownSchoolOf(principal) && urn
       ? ((await deps.views.schoolView(urn, year))?.pupils ?? []).map((p) => p.upn)
       : undefined;
+  const filter = { ...(urn ? { urn } : {}), ...(isVirtualSchool(principal) ? { vs: true } : {}) };
   const [listed, version] = await Promise.all([
     own
       ? deps.laLists.rows(year, own).then((m) => [...m.values()])
-      : deps.laLists.all(year, 'suggest', {
-          ...(urn ? { urn } : {}),
-          ...(isVirtualSchool(principal) ? { vs: true } : {}),
-        }),
+      : Promise.all([...SUGGESTION_FLAGS].map((flag) => deps.laLists.all(year, flag, filter))).then((lists) => [
+          ...new Map(lists.flat().map((r) => [r.upn, r])).values(),
+        ]),
     deps.laLists.version(year),
   ]);
+  // The school's pupils the LA lists nowhere (no LA row): judged on the school's own figures below.
+  const held = new Set(listed.map((r) => r.upn));
+  const unlisted = (own ?? []).filter((upn) => !held.has(upn));
   const rows = listed.filter((r) => (!urn || r.urns.includes(urn)) && mayListPupil(principal, r));
   // The LA list holds flag types only; a continuous-absence flag's detail says whether it is a CME risk,
   // a statutory flag's whether the pupil's age is unknown, and the threshold's which route applies.
@@ -180,7 +192,7 @@ export async function suggestReferrals(
       detail: summaries.get(r.upn)?.years[String(year)]?.flags.find((g) => g.type === f.type)?.detail,
     })),
   }));
-  if (ownSchoolOf(principal) && urn) candidates = await ownSchoolCandidates(deps, candidates, urn, year);
+  if (ownSchoolOf(principal) && urn) candidates = await ownSchoolCandidates(deps, candidates, urn, year, unlisted);
   const open = await deps.referrals.openUpns();
   const suggestions = (
     await deps.missingEducation.withChildrenMissingEducation(

@@ -20,6 +20,7 @@ import {
   type SchoolContribution,
 } from '../domain/la-view.js';
 import type { PupilRow } from '../domain/school-view.js';
+import type { LaRowBaseline } from '../store/la-lists.js';
 import type { LaFigures } from './ports.js';
 
 export interface RollupDeps {
@@ -68,7 +69,7 @@ export async function rollup(deps: RollupDeps, academicYear: number): Promise<Ro
   if (changed.length === 0 && held && !rebuild) return { schools: 0, pupils: 0, version: agg.version };
   const seq = agg.version + 1;
   const registry = changed.length ? await figures.schools(changed) : new Map();
-  const baselines = new Map<string, { parts: string[]; sk?: string; now: string[] }>();
+  const baselines = new Map<string, LaRowBaseline>();
   const replaced: Array<{ urn: string; version: number }> = [];
   let pupils = 0;
   // Reads run a few schools ahead; the changes apply one school after another, so a pupil two of them
@@ -116,8 +117,11 @@ export async function rollup(deps: RollupDeps, academicYear: number): Promise<Ro
   for (const pk of Object.keys(agg.listCounts)) if (agg.listCounts[pk] === 0) delete agg.listCounts[pk];
   agg.version = seq;
   await figures.putAggregate(agg);
-  // Taken out of the sums for good now the aggregate is written (a retry finds the new version applied).
+  // Taken out of the sums for good now the aggregate is written (a retry finds the new version applied),
+  // and so are the LA rows of pupils who left every list (what they recorded is counted).
   for (const { urn, version } of replaced) await figures.deleteContribution(academicYear, urn, version);
+  const left = [...baselines].filter(([, b]) => b.tombstone).map(([upn]) => upn);
+  if (left.length) await figures.dropRows(academicYear, left);
   return { schools: changed.length, pupils, version: seq };
 }
 

@@ -174,7 +174,7 @@ import { getBlob } from '../store/blobs.js';
 import { getSchoolDuties, putSchoolDuties } from '../store/duties.js';
 import { fileIdentityReview, getIdentityReview } from '../store/identity-reviews.js';
 import { paths } from '../store/keys.js';
-import { applyLaRows } from '../store/la-lists.js';
+import { applyLaRows, dropLaRows } from '../store/la-lists.js';
 import { getHeldEnrolments, getPupilHeads, putEnrolments, putSummaryIfUnchanged } from '../store/pupils.js';
 import { loadRegister, saveRegister } from '../store/registers.js';
 import { unfinishedBefore, waitingAfter } from '../store/returns.js';
@@ -297,6 +297,7 @@ export const storedLaFigures: LaFigures = {
   putSchoolCells: (year, urn, periods) => putSchoolCells(year, urn, periods),
   applyRows: (year, urn, rows, seq, baselines) => applyLaRows(year, urn, rows, seq, baselines),
   schools: (urns) => getSchools(urns),
+  dropRows: (year, upns) => dropLaRows(year, upns),
 };
 
 export const storedDutyRecords: DutyRecords = { ofYear: (year, urn) => listSchoolDuties(year, urn) };

@@ -17,11 +17,13 @@
  *   PUPIL#<upn>              REFERRAL#<id>          pointer to a referral about the pupil
  *   LA                       VIEW#<year>            pointer to the LA-wide figures (version of the aggregate)
  *   PUPIL#<upn>              LAROW#<year>           the pupil's row in the LA lists (combined figures, flags) and
- *                                                   the list partitions it is in; written only by the rollup
- *   LALIST#<year>#<list>[#<scope>]  <rate>#<upn>    a pupil in an LA list, worst first: <list> is a flag type,
- *                                                   `suggest` (a flag that can make a referral suggestion) or `vs` (the Virtual School's roll);
+ *                                                   the list partitions it is in, only while it is listed somewhere;
+ *                                                   written only by the rollup
+ *   LALIST#<year>#<list>[#<scope>]  <rate>#<upn>    a pupil in an LA list, worst first: <list> is a flag type
+ *                                                   or `vs` (the Virtual School's roll);
  *                                                   <scope> is URN#<urn>, COHORT#<cohort>, YG#<year group> or VS#all;
- *                                                   <rate> is 100 minus the absence rate, 12 decimals, zero-padded
+ *                                                   <rate> is 100 minus the absence rate as shown (1 decimal), zero-padded;
+ *                                                   the item holds the keys and filter attributes, the row is its LAROW
  *   LABYSCHOOL#<year>#<periodId>  <urn>             a school's per-school cells for one detailed period
  *                                                   (LA metrics grouped by school, phase or placement)
  *   LA                       CALENDAR#LA | CALENDAR#<urn>   term-date closures
@@ -95,8 +97,12 @@ export const k = {
   /** An LA list partition: `scope` narrows it to one school, cohort, year group or the Virtual School. */
   laList: (year: number, list: string, scope?: LaListScope) =>
     `LALIST#${year}#${list}${scope ? `#${scope.kind}#${scope.value}` : ''}`,
-  /** Worst first: 100 minus the absence rate, fixed width, then the UPN. */
-  laListSort: (absenceRate: number, upn: string) => `${(100 - absenceRate).toFixed(12).padStart(16, '0')}#${upn}`,
+  /**
+   * Worst first as shown: 100 minus the absence rate to one decimal place (as the lists show it, so an
+   * item moves only when the rate shown does), fixed width, then the UPN.
+   */
+  laListSort: (absenceRate: number, upn: string) =>
+    `${(100 - Number(absenceRate.toFixed(1))).toFixed(1).padStart(5, '0')}#${upn}`,
   laBySchool: (year: number, periodId: string, urn: string) => ({ pk: `LABYSCHOOL#${year}#${periodId}`, sk: urn }),
   laBySchoolPk: (year: number, periodId: string) => `LABYSCHOOL#${year}#${periodId}`,
   laCalendar: () => ({ pk: 'LA', sk: 'CALENDAR#LA' }),

@@ -1,21 +1,27 @@
 /**
  * The LA lists as DynamoDB items (docs/design.md §7): one item per pupil per list partition, sorted
  * worst first, so "worst first, 50 a page" is one Query whatever the size of the LA. A list is a flag
- * type, `suggest` (a flag that can make a referral suggestion) or `vs` (the Virtual School's roll); each has a
+ * type or `vs` (the Virtual School's roll); each has a
  * partition for the whole LA and one per school, cohort (ever in it this year), year group and for
  * the Virtual School's children, so every filter the list routes take is a key, not a scan.
+ *
+ * A day's writes follow what changed for the reader. The pupil's row (figures, flags) is held once, in
+ * its LAROW item, and only while the pupil is listed somewhere: a pupil listed nowhere has no LAROW.
+ * A list item holds the keys and the few attributes a filter left over reads, not the row; its sort key
+ * is the absence rate as shown (one decimal place), so it is rewritten only when the pupil's place as
+ * shown, its partitions or those attributes change. A page reads its rows' LAROWs in one batch.
  *
  * Written only by the rollup (one ordered writer per year, the rollup FIFO group), only for the pupils
  * whose row changed. A pupil's LAROW item records the partitions it is listed in; under a retry
  * (at-least-once delivery, no transactions) it also records those it was in before the rollup that
- * wrote it (`seq`), so the lists' totals move exactly once.
+ * wrote it (`seq`), so the lists' totals move exactly once. A pupil who leaves every list keeps a LAROW
+ * without a row (a tombstone: what a retry needs) until the rollup's aggregate is written.
  *
- * The row copies are stored as JSON strings, not maps: every changed row is written to several
- * items a day, and a string costs the SDK's marshalling and the engine a fraction of a deep map.
+ * The rows are stored as JSON strings, not maps: a string costs the SDK's marshalling and the engine
+ * a fraction of a deep map.
  */
 import { inVirtualSchool } from '../domain/access.js';
 import { absenceRateOf } from '../domain/la-view.js';
-import { SUGGESTION_FLAGS } from '../domain/referrals.js';
 import type { PupilRow } from '../domain/school-view.js';
 import { k, type LaListScope } from './keys.js';
 import {
@@ -25,6 +31,7 @@ import {
   canonicalJson,
   decodeCursor,
   encodeCursor,
+  getItem,
   queryAll,
   queryFromKey,
   type Key,
@@ -32,22 +39,37 @@ import {
 
 export interface LaRowItem {
   upn: string;
-  row: PupilRow;
-  /** The school whose view the row came from (rows of equal version from the same school replace). */
+  /** The row while the pupil is listed (as stored, JSON); absent in a tombstone. */
+  row?: string;
+  /** The version of the row applied (the highest wins when schools disagree), and the school it came from. */
+  v: number;
   src: string;
   /** The list partitions it is listed in, and its sort key in each. */
   parts: string[];
-  rowSk: string;
+  rowSk?: string;
   /** The rollup (aggregate version) that wrote it, and the partitions it was in before that rollup. */
   seq: number;
   prevParts: string[];
   prevSk?: string;
 }
 
+/** What one rollup carries per pupil across its schools (shared/app/rollup.ts turns it into count changes). */
+export interface LaRowBaseline {
+  /** The partitions (and sort key) before this rollup. */
+  parts: string[];
+  sk?: string;
+  /** The partitions now. */
+  now: string[];
+  /** The version and school of the row applied in this rollup (a pupil listed nowhere has no LAROW to say so). */
+  v?: number;
+  src?: string;
+  /** A tombstone was written: delete the LAROW once the rollup's aggregate is written. */
+  tombstone?: boolean;
+}
+
 /** The partitions a row belongs in. */
 export function laListPartitions(year: number, row: PupilRow): string[] {
   const lists = [...new Set(row.flags.map((f) => f.type as string))];
-  if (row.flags.some((f) => SUGGESTION_FLAGS.has(f.type))) lists.push('suggest');
   const vs = inVirtualSchool(row.everCohorts);
   if (vs) lists.push('vs');
   const scopes: Array<LaListScope | undefined> = [
@@ -60,44 +82,64 @@ export function laListPartitions(year: number, row: PupilRow): string[] {
   return lists.flatMap((list) => scopes.map((scope) => k.laList(year, list, scope)));
 }
 
-/** A LAROW item as stored: the row as JSON. */
-type StoredLaRow = Omit<LaRowItem, 'row'> & { row: string };
+/**
+ * A LAROW item as stored: `prevParts` only when they differ from `parts` (mostly they do not, and they
+ * are most of the item's bytes: under 1 KB it is one write unit); items written before tombstones have
+ * no `v` (their row's).
+ */
+type StoredLaRow = Omit<LaRowItem, 'v' | 'prevParts'> & { v?: number; prevParts?: string[] };
 
 const rowOf = (stored: string): PupilRow => JSON.parse(stored) as PupilRow;
 
 function laRowOf(item: StoredLaRow): LaRowItem {
-  return { ...item, row: rowOf(item.row) };
-}
-
-/** A list item: the row as JSON, and beside it what a filter left over (two at once) reads. */
-function listItem(pk: string, sk: string, row: PupilRow, json: string) {
   return {
-    pk,
-    sk,
-    upn: row.upn,
-    urns: row.urns,
-    everCohorts: row.everCohorts,
-    yearGroup: row.yearGroup,
-    vs: inVirtualSchool(row.everCohorts),
-    row: json,
+    ...item,
+    v: item.v ?? (item.row ? rowOf(item.row).v : 0),
+    prevParts: item.prevParts ?? item.parts,
   };
 }
 
-/** Whether `row` from school `urn` replaces the row held (the highest version wins, as in the merge it replaces). */
-function replaces(held: LaRowItem | undefined, row: PupilRow, urn: string): boolean {
-  return !held || row.v > held.row.v || (row.v === held.row.v && held.src === urn);
+/** The partitions before, as stored: only when they differ from those now. */
+const prevPartsOf = (before: string[], parts: string[]) =>
+  canonicalJson(before) === canonicalJson(parts) ? {} : { prevParts: before };
+
+/** What a filter left over (two at once) reads of a list item: the same for every partition of a pupil. */
+function filterAttributes(row: PupilRow) {
+  return {
+    upn: row.upn,
+    everCohorts: row.everCohorts,
+    ...(row.yearGroup ? { yearGroup: row.yearGroup } : {}),
+    vs: inVirtualSchool(row.everCohorts),
+  };
+}
+
+/** Whether a list item written from `before` reads the same as one written from `row` under a filter. */
+const sameFilterAttributes = (before: PupilRow, row: PupilRow) =>
+  canonicalJson(filterAttributes(before)) === canonicalJson(filterAttributes(row));
+
+/**
+ * Whether `row` from school `urn` replaces the row held (the highest version wins, as in the merge it
+ * replaces): the one applied earlier in this rollup, else the LAROW (a tombstone too).
+ */
+function replaces(held: { v?: number; src?: string } | undefined, row: PupilRow, urn: string): boolean {
+  return held?.v === undefined || row.v > held.v || (row.v === held.v && held.src === urn);
 }
 
 /**
  * Apply one school's changed rows to the LA lists. `baselines` carries, across the schools of one
- * rollup, each pupil's partitions as they stood before it; the caller turns them into count changes.
+ * rollup, each pupil's partitions as they stood before it; the caller turns them into count changes,
+ * and deletes the tombstones once its aggregate is written.
+ *
+ * Order: list items put, then the LAROWs that record them, then the items they no longer claim
+ * deleted. So the items a LAROW claims always exist (an item it claims unchanged is not written
+ * again), and a retry finds each LAROW as it was or as written.
  */
 export async function applyLaRows(
   year: number,
   urn: string,
   rows: readonly PupilRow[],
   seq: number,
-  baselines: Map<string, { parts: string[]; sk?: string; now: string[] }>,
+  baselines: Map<string, LaRowBaseline>,
 ): Promise<void> {
   if (rows.length === 0) return;
   const held = new Map(
@@ -106,46 +148,79 @@ export async function applyLaRows(
   const puts: Array<Key & object> = [];
   const deletes: Key[] = [];
   const rowItems: Array<Key & StoredLaRow> = [];
+  const dropNow: Key[] = [];
   for (const row of rows) {
     const old = held.get(row.upn);
-    if (!replaces(old, row, urn)) continue;
+    const seen = baselines.get(row.upn);
+    if (!replaces(seen ?? old, row, urn)) continue;
     const parts = laListPartitions(year, row);
-    const rowSk = k.laListSort(absenceRateOf(row), row.upn);
+    const rowSk = parts.length ? k.laListSort(absenceRateOf(row), row.upn) : undefined;
     // Before this rollup: from an earlier school in it, or from the item a crashed attempt of it wrote.
     const before =
-      baselines.get(row.upn) ??
+      seen ??
       (old && old.seq === seq ? { parts: old.prevParts, sk: old.prevSk } : { parts: old?.parts ?? [], sk: old?.rowSk });
-    baselines.set(row.upn, { parts: before.parts, sk: before.sk, now: parts });
+    const baseline: LaRowBaseline = { parts: before.parts, sk: before.sk, now: parts, v: row.v, src: urn };
+    baselines.set(row.upn, baseline);
     const keep = new Set(parts.map((pk) => `${pk}\u0000${rowSk}`));
     // What may be listed: the held item's partitions, and (after a crash between the two) the earlier ones.
     const stale = new Map<string, Key>();
-    for (const pk of old?.parts ?? []) stale.set(`${pk}\u0000${old!.rowSk}`, { pk, sk: old!.rowSk });
+    if (old?.rowSk) for (const pk of old.parts) stale.set(`${pk}\u0000${old.rowSk}`, { pk, sk: old.rowSk });
     if (before.sk) for (const pk of before.parts) stale.set(`${pk}\u0000${before.sk}`, { pk, sk: before.sk });
     for (const [id, key] of stale) if (!keep.has(id)) deletes.push(key);
+    if (!rowSk) {
+      // Listed nowhere: no LAROW, except a tombstone while a retry of this rollup may need what it records.
+      if (old && (old.parts.length > 0 || old.seq === seq || before.parts.length > 0)) {
+        rowItems.push({
+          ...k.laRow(row.upn, year),
+          upn: row.upn,
+          v: row.v,
+          src: urn,
+          parts: [],
+          seq,
+          ...prevPartsOf(before.parts, []),
+          ...(before.sk ? { prevSk: before.sk } : {}),
+        });
+        baseline.tombstone = true;
+      } else if (old) {
+        // A tombstone of an earlier rollup (its aggregate is written: nothing in it is needed now).
+        dropNow.push(k.laRow(row.upn, year));
+      }
+      continue;
+    }
+    // A list item the held LAROW claims, with the same sort key and filter attributes, is there already.
+    const was = old?.row && old.rowSk === rowSk ? rowOf(old.row) : undefined;
+    const unchanged = was && sameFilterAttributes(was, row) ? new Set(old!.parts) : new Set<string>();
+    const attrs = filterAttributes(row);
+    for (const pk of parts) if (!unchanged.has(pk)) puts.push({ pk, sk: rowSk, ...attrs });
     const json = JSON.stringify(row);
-    for (const pk of parts) puts.push(listItem(pk, rowSk, row, json));
+    if (old?.row === json && old.rowSk === rowSk && canonicalJson(old.parts) === canonicalJson(parts)) continue;
     rowItems.push({
       ...k.laRow(row.upn, year),
       upn: row.upn,
       row: json,
+      v: row.v,
       src: urn,
       parts,
       rowSk,
       seq,
-      prevParts: before.parts,
+      ...prevPartsOf(before.parts, parts),
       ...(before.sk ? { prevSk: before.sk } : {}),
     });
   }
-  // The list items first, then the rows that record them: a retry finds the row as it was, or as written.
-  await batchDelete(deletes);
   await batchPut(puts);
   await batchPut(rowItems);
+  await batchDelete([...deletes, ...dropNow]);
 }
 
-/** The LA rows of these pupils (absent: in no school's view this year). */
+/** Delete the tombstones of pupils who left every list, once the rollup that wrote them has written its aggregate. */
+export async function dropLaRows(year: number, upns: readonly string[]): Promise<void> {
+  await batchDelete(upns.map((u) => k.laRow(u, year)));
+}
+
+/** The LA rows of these pupils (absent: listed in no LA list this year). */
 export async function getLaRows(year: number, upns: readonly string[]): Promise<Map<string, PupilRow>> {
   const items = await batchGet<StoredLaRow & Key>(upns.map((u) => k.laRow(u, year)));
-  return new Map(items.map((i) => [i.upn, rowOf(i.row)]));
+  return new Map(items.flatMap((i) => (i.row ? [[i.upn, rowOf(i.row)] as const] : [])));
 }
 
 export interface LaListFilter {
@@ -195,11 +270,26 @@ export function laListQuery(
   };
 }
 
+/** What a page or a whole list reads of each item: its key and whose it is (the row is the pupil's LAROW). */
+const KEY_ONLY = { ProjectionExpression: 'pk, sk, upn' } as const;
+
 /**
- * What a page or a whole list reads of each item: its key and the row. The filter attributes the
- * item also carries are left in DynamoDB (the units are the same; half the attributes to decode).
+ * The rows of listed pupils, in the order given: one batch of their LAROWs. A pupil whose LAROW holds
+ * no row (a rollup between writing its list items and its LAROW) is left out.
  */
-const ROW_ONLY = { ProjectionExpression: 'pk, sk, #row', ExpressionAttributeNames: { '#row': 'row' } } as const;
+async function rowsInOrder(year: number, upns: readonly string[], read: 'page' | 'all'): Promise<PupilRow[]> {
+  const keys = upns.map((u) => k.laRow(u, year));
+  // A page's reads go with whatever else is being read in the same turn (shared/store/table.ts getItem);
+  // a whole list in batches of 100, a few at a time.
+  const items =
+    read === 'page'
+      ? await Promise.all(keys.map((key) => getItem<StoredLaRow>(key, false)))
+      : await batchGet<StoredLaRow>(keys).then((got) => {
+          const byUpn = new Map(got.map((i) => [i.upn, i]));
+          return upns.map((u) => byUpn.get(u));
+        });
+  return items.flatMap((i) => (i?.row ? [rowOf(i.row)] : []));
+}
 
 /** One page of a list, worst first: `limit` rows (fewer only at the end) and the key after them, if more follow. */
 export async function laListPage(
@@ -210,27 +300,27 @@ export async function laListPage(
   start?: Record<string, unknown>,
 ): Promise<{ rows: PupilRow[]; lastKey?: Record<string, unknown> }> {
   const q = laListQuery(year, list, f);
-  const rows: PupilRow[] = [];
+  const upns: string[] = [];
   let from = start;
   for (;;) {
     // One more than needed, so the last page says so. Without a filter left over this is one Query.
-    const want = limit - rows.length + 1;
-    const res = await queryFromKey<{ pk: string; sk: string; row: string }>(
+    const want = limit - upns.length + 1;
+    const res = await queryFromKey<{ pk: string; sk: string; upn: string }>(
       {
         KeyConditionExpression: 'pk = :pk',
         ...(q.filter ? { FilterExpression: q.filter } : {}),
         ExpressionAttributeValues: q.values,
-        ...ROW_ONLY,
+        ...KEY_ONLY,
         Limit: q.filter ? Math.max(want, 100) : want,
       },
       from,
     );
     for (const item of res.items) {
-      if (rows.length === limit) return { rows, lastKey: from };
-      rows.push(rowOf(item.row));
+      if (upns.length === limit) return { rows: await rowsInOrder(year, upns, 'page'), lastKey: from };
+      upns.push(item.upn);
       from = { pk: item.pk, sk: item.sk };
     }
-    if (!res.lastKey) return { rows };
+    if (!res.lastKey) return { rows: await rowsInOrder(year, upns, 'page') };
     from = res.lastKey;
   }
 }
@@ -238,13 +328,17 @@ export async function laListPage(
 /** A whole list (a CSV export, or a list bounded by its nature: the Virtual School's roll). */
 export async function laListAll(year: number, list: string, f: LaListFilter): Promise<PupilRow[]> {
   const q = laListQuery(year, list, f);
-  const items = await queryAll<{ row: string }>({
+  const items = await queryAll<{ upn: string }>({
     KeyConditionExpression: 'pk = :pk',
     ...(q.filter ? { FilterExpression: q.filter } : {}),
     ExpressionAttributeValues: q.values,
-    ...ROW_ONLY,
+    ...KEY_ONLY,
   });
-  return items.map((i) => rowOf(i.row));
+  return rowsInOrder(
+    year,
+    items.map((i) => i.upn),
+    'all',
+  );
 }
 
 /** How many rows a filtered list holds, when a filter is left over (two at once): reads the narrower partition. */

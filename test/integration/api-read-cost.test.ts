@@ -102,9 +102,17 @@ describe('the requests of the API reads issue 17 times', () => {
       // in one batch write. Nothing from S3.
       expect(m.pupil_view.dynamo).toEqual({ BatchGetItem: 3, BatchWriteItem: 1 });
       expect(m.pupil_view.s3).toEqual({});
-      // The LA figures' pointer (the list's kept total) and the page (one Query), then the care lists' stamp;
-      // the audit: the read's entry, and one entry per pupil shown in batches of 25.
-      expect(m.pa_page.dynamo).toEqual({ GetItem: 2, Query: 1, PutItem: 1, BatchWriteItem: Math.ceil(PAGE / 25) });
+      // The LA figures' pointer (the list's kept total) and the page (one Query of the list items' keys),
+      // then the page's rows (one BatchGetItem of their LAROWs: list items carry no copy of the row, so
+      // a day's rates rewrite one item a pupil, not one a partition), then the care lists' stamp; the
+      // audit: the read's entry, and one entry per pupil shown in batches of 25.
+      expect(m.pa_page.dynamo).toEqual({
+        GetItem: 2,
+        Query: 1,
+        BatchGetItem: 1,
+        PutItem: 1,
+        BatchWriteItem: Math.ceil(PAGE / 25),
+      });
       expect(m.pa_page.s3).toEqual({});
       // The LA figures' pointer (the figures themselves held by the instance) and the audit entry:
       // no list of schools, nothing that grows with the LA.

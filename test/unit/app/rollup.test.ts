@@ -59,6 +59,8 @@ class MemoryLaFigures implements LaFigures {
   async applyRows(_year: number, urn: string, rows: readonly PupilRow[]) {
     if (rows.length > 0) this.applied.push({ urn, upns: rows.map((r) => r.upn) });
   }
+  /** The rows applied here carry no partitions, so no pupil leaves a list. */
+  async dropRows() {}
   async schools(urns: string[]) {
     return new Map(
       urns.flatMap((u) => (this.registry.has(u) ? [[u, this.registry.get(u) as SchoolRecord] as const] : [])),
