@@ -22,6 +22,10 @@
  *   half term touches one break: never a flag); a break seen from two schools counts once;
  * - observed ≥ `minRatio` × expected (the excess must be large, not only significant — absence rises
  *   before half terms for everyone);
+ * - at least `minAbsencesBeside` (4) separate absences beside breaks more than the pupil's other
+ *   separate absences (`netAbsencesBeside`; issue 21, third pass): one illness spanning a break is one
+ *   absence, and a pupil with two or three absences in 12 months that all happen to fall beside breaks
+ *   is as common by chance as a family that extends its holidays — no p-value can tell them apart;
  * - the exact spell-placement test (placement.ts) at p ≤ `fittedAlpha` when its null is fitted to the
  *   LA's own rise in absence before breaks (rise.ts: each absence placed with the LA's start rates
  *   beside breaks, never less cautious than uniform), else at p ≤ `alpha` (the uniform null).
@@ -40,7 +44,7 @@ import type { SchoolYearAdjacency } from '../calendar.js';
 import { sessionEvidence, type PupilTimeline } from '../school-weeks.js';
 import { oneIn } from './binomial.js';
 import type { BreakEvidence, HolidayAdjacentFinding, SessionEvidence } from './findings.js';
-import { placementTest, spellsOf, type PlacementTest } from './placement.js';
+import { placementTest, spellsOf, type PlacementTest, type Spell } from './placement.js';
 import { positionOfDay } from './rise.js';
 import type { PatternSettings } from './settings.js';
 import { about, breakNames, listOf, plural, spokenDate } from './wording.js';
@@ -91,6 +95,8 @@ export function analysisWindow(period: Period, months: number): Period {
 /** One counted absence session on a holiday-adjacent day, with its break. */
 export interface AdjacentAbsence {
   slot: number;
+  /** Index of the session among the pupil's tested sessions (the test's sequence), to find its separate absence. */
+  unit?: number;
   day: number;
   urn: string;
   breakStart: string;
@@ -112,6 +118,12 @@ export interface HolidayAdjacencyAnalysis {
   breaksTouched: number;
   /** Day numbers with a counted absence session that is NOT holiday-adjacent (for the family pass's shared-days test). */
   otherAbsenceDays: number[];
+  /**
+   * The pupil's separate absences (runs of counted absence in their own tested sessions) that touch a
+   * break, one entry each: its length in sessions and the sides of breaks it sits on (before, after; a
+   * run on both sides of one break — an illness spanning it or an extension both ways — has two).
+   */
+  besideBreaks: Array<{ sessions: number; sides: number }>;
   /** The exact test; null when the pupil cannot matter (fewer than 3 adjacent sessions or one break). */
   test: PlacementTest | null;
   /** The LA's rise in absence starts beside breaks the test's null allowed for (rise.ts), or null (uniform). */
@@ -220,6 +232,7 @@ export function analyseHolidayAdjacency(
             const br = adj.breaks[b];
             adjacentAbsences.push({
               slot: s,
+              unit: n - 1,
               day: startDay + d,
               urn: adj.urn,
               breakStart: br.start,
@@ -245,9 +258,10 @@ export function analyseHolidayAdjacency(
   }
   const breaksTouched = distinctBreaks([...perBreak.values()]);
   const breaksWithAbsence = distinctBreaks([...perBreak.values()].filter((b) => b.sessions >= 2));
+  const spells = spellsOf(unitAbsent, n);
   const test =
     adjacentAbsences.length >= 3 && breaksTouched >= 2
-      ? placementTest(unitAdjacent, n, spellsOf(unitAbsent, n), unitWeight, rise ? unitStart : undefined)
+      ? placementTest(unitAdjacent, n, spells, unitWeight, rise ? unitStart : undefined)
       : null;
   return {
     possibleSessions: n,
@@ -257,12 +271,33 @@ export function analyseHolidayAdjacency(
     otherAbsenceDays,
     breaksWithAbsence,
     breaksTouched,
+    besideBreaks: absencesBesideBreaks(spells, adjacentAbsences),
     test,
     rise,
     firstDay,
     lastDay,
     window: period,
   };
+}
+
+/** Each separate absence touching a break: its length and the sides of breaks it sits on (both in unit order). */
+function absencesBesideBreaks(
+  spells: readonly Spell[],
+  absences: readonly AdjacentAbsence[],
+): HolidayAdjacencyAnalysis['besideBreaks'] {
+  const out: HolidayAdjacencyAnalysis['besideBreaks'] = [];
+  let i = 0;
+  for (const spell of spells) {
+    const end = spell.start + spell.length;
+    while (i < absences.length && (absences[i].unit ?? 0) < spell.start) i++;
+    const sides = new Set<string>();
+    for (; i < absences.length && (absences[i].unit ?? 0) < end; i++) {
+      const a = absences[i];
+      sides.add(`${a.urn}#${a.breakStart}#${a.day < dayNumber(a.breakStart) ? 'before' : 'after'}`);
+    }
+    if (sides.size > 0) out.push({ sessions: spell.length, sides: sides.size });
+  }
+  return out;
 }
 
 /** Whether the analysis meets every condition of a holiday-adjacent finding. */
@@ -273,8 +308,18 @@ export function isHolidayAdjacentPattern(a: HolidayAdjacencyAnalysis, settings: 
     a.test.observed >= s.minSessions &&
     a.breaksWithAbsence >= s.minBreaks &&
     a.test.observed >= s.minRatio * a.test.expected &&
+    netAbsencesBeside(a) >= s.minAbsencesBeside &&
     a.test.pValue <= holidayAdjacentAlpha(a, settings)
   );
+}
+
+/**
+ * The pupil's separate absences beside breaks less their other separate absences (each absence away
+ * from the breaks cancels one beside them): the count of independent events the evidence rests on.
+ */
+export function netAbsencesBeside(a: HolidayAdjacencyAnalysis): number {
+  const spells = a.test?.spells ?? a.besideBreaks.length;
+  return a.besideBreaks.length - (spells - a.besideBreaks.length);
 }
 
 /** The p-value threshold that applies to the analysis: `fittedAlpha` when its null allowed for the LA's rise, else `alpha`. */

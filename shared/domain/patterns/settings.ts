@@ -9,12 +9,13 @@ import { DEFAULT_LA_SETTINGS, type LaSettings } from '../../config.js';
 
 export interface HolidayAdjacentSettings {
   /**
-   * Largest p-value flagged under the uniform null (no LA rise fitted; `fittedAlpha` otherwise). The test is exact under its null (the pupil's separate absences placed
-   * at random among their own school sessions). Absence really is higher before holidays for
-   * everyone, so the null is a little optimistic and the other conditions carry part of the
-   * precision: on the synthetic LAs (docs/patterns.md) the defaults give about one unplanted flag
-   * per 12,000 pupils (~20 in a 230,000-pupil LA), while 1e-4 missed a pupil ill next to four
-   * different breaks and nowhere else.
+   * Largest p-value flagged under the uniform null (no LA rise fitted; `fittedAlpha` otherwise). The
+   * test is exact under its null (the pupil's separate absences placed at random among their own
+   * school sessions). Absence really is higher before holidays for everyone, so this null is a little
+   * optimistic: half `fittedAlpha`. Since issue 21's third pass the count of separate absences beside
+   * breaks (`minAbsencesBeside`) carries the precision, so the p-value can be looser than the 5 × 10⁻⁴
+   * it was: on the varied LAs under the uniform null (docs/patterns.md) the count with p ≤ 10⁻³ to
+   * 3 × 10⁻³ gave the same false flags, and 1.5 × 10⁻³ finds the claimed pupils with 2–3-day extensions.
    */
   alpha: number;
   /** Fewest absence sessions on holiday-adjacent days (a sick day is 2 sessions: never enough alone). */
@@ -31,6 +32,18 @@ export interface HolidayAdjacentSettings {
   /** Fewest times the expected count the observed count must be (effect size, not only significance). */
   minRatio: number;
   /**
+   * Fewest separate absences beside breaks, net of the pupil's other separate absences (each absence
+   * away from the breaks cancels one beside them; one illness spanning a break is one absence): 4 by
+   * default (issue 21, third pass). The test's evidence is the number of independent events beside
+   * breaks, not sessions; over 12 months a pupil with 2–3 absences that all happen to fall beside
+   * breaks reaches p 1–9 × 10⁻⁴ by chance, as often as a family extending its holidays does, so the
+   * p-value cannot separate them, while four or more separate absences beside breaks are rare by
+   * chance and carry the claim (docs/patterns.md). A fixed count, not one scaled by absence lengths:
+   * the exact test already weighs each absence by its length (a longer one touches a break more easily),
+   * and a length-weighted count measured worse on the varied LAs.
+   */
+  minAbsencesBeside: number;
+  /**
    * Fit the test's null to the LA's own rise in absence before breaks (rise.ts; issue 21): absence
    * starts more often on the days before a break for everyone, so the uniform null is optimistic.
    * The rise is the median over schools, floored at 1 (never less cautious than uniform); false: the
@@ -39,10 +52,12 @@ export interface HolidayAdjacentSettings {
   fitLaRise: boolean;
   /**
    * Largest p-value flagged when the null is fitted to the LA's rise (`fitLaRise` and enough schools
-   * to fit it). `alpha` applies to the uniform null, whose optimism about absence before breaks it
-   * has to absorb; the fitted p-value is not optimistic in that way, so it needs less margin. On the
-   * varied LAs (seeds varied-1..3, docs/patterns.md) the fitted test at 10⁻³ finds at least the pupils
-   * the uniform test finds at 5 × 10⁻⁴ at every scoring date, with at most as many false flags.
+   * to fit it): 3 × 10⁻³ since issue 21's third pass (was 10⁻³). `alpha` applies to the uniform null,
+   * whose optimism about absence before breaks it has to absorb; the fitted p-value is not optimistic
+   * in that way, so it needs less margin. With the count (`minAbsencesBeside`) the chance look-alikes
+   * with 2–3 absences are out whatever the p-value, and the claimed pupils with five 2–3-day extensions
+   * (p 1–3 × 10⁻³: longer absences touch a break by chance more easily) are in; on the tuned varied LAs
+   * 3 × 10⁻³ and 5 × 10⁻³ flagged the same pupils, 2 × 10⁻³ missed two more (docs/patterns.md).
    */
   fittedAlpha: number;
   /**
@@ -163,12 +178,13 @@ export const DEFAULT_PATTERN_SETTINGS: PatternSettings = {
   penaltyNoticeSessions: DEFAULT_LA_SETTINGS.penaltyNoticeSessions,
   penaltyNoticeWeeks: DEFAULT_LA_SETTINGS.penaltyNoticeWeeks,
   holidayAdjacent: {
-    alpha: 5e-4,
+    alpha: 1.5e-3,
     minSessions: 6,
     minBreaks: 2,
     minRatio: 4,
+    minAbsencesBeside: 4,
     fitLaRise: true,
-    fittedAlpha: 1e-3,
+    fittedAlpha: 3e-3,
     windowMonths: 12,
   },
   nearThreshold: { margin: 2, minEpisodes: 1, minRunSessions: 8, splitMinRunSessions: 6, holidayCodes: ['G'] },
