@@ -43,8 +43,8 @@ export interface HolidayCandidate {
   absenceSessions: number;
   spells: number;
   breaksWithAbsence: number;
-  /** Separate absences beside breaks: their lengths (sessions) and sides. */
-  beside: Array<{ sessions: number; sides: number }>;
+  /** Separate absences beside breaks: their lengths (sessions), sides, and what each counts for (2: fills both sides). */
+  beside: Array<{ sessions: number; sides: number; counts: number }>;
   /** What the ground truth says (claimed pupils: sides, planted sessions, other absences). */
   planted?: string;
 }
@@ -103,7 +103,7 @@ function candidates(la: VariedLa, date: string, settings = DEFAULT_PATTERN_SETTI
 }
 
 const describe = (c: HolidayCandidate) =>
-  `${c.upn} p ${c.pValue.toExponential(1)}; ${c.beside.length} beside breaks (${c.beside.map((b) => `${b.sessions}${b.sides > 1 ? '×2' : ''}`).join(' ')}), ${c.spells - c.beside.length} others; ${c.observed}/${c.absenceSessions} sessions, ${c.breaksWithAbsence} breaks${c.planted ? `; truth: ${c.planted}` : ''}`;
+  `${c.upn} p ${c.pValue.toExponential(1)}; ${c.beside.length} beside breaks (${c.beside.map((b) => `${b.sessions}${b.counts > 1 ? '×2' : b.sides > 1 ? '(2 sides)' : ''}`).join(' ')}), ${c.spells - c.beside.length} others; ${c.observed}/${c.absenceSessions} sessions, ${c.breaksWithAbsence} breaks${c.planted ? `; truth: ${c.planted}` : ''}`;
 
 function main(): void {
   const { values } = parseArgs({

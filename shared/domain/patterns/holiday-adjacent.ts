@@ -23,9 +23,11 @@
  * - observed ≥ `minRatio` × expected (the excess must be large, not only significant — absence rises
  *   before half terms for everyone);
  * - at least `minAbsencesBeside` (4) separate absences beside breaks more than the pupil's other
- *   separate absences (`netAbsencesBeside`; issue 21, third pass): one illness spanning a break is one
- *   absence, and a pupil with two or three absences in 12 months that all happen to fall beside breaks
- *   is as common by chance as a family that extends its holidays — no p-value can tell them apart;
+ *   separate absences (`netAbsencesBeside`; issue 21, third pass): an absence that fills the K school
+ *   days on both sides of a break counts two (a holiday taken both sides; fourth pass), any other
+ *   absence beside breaks one, so one illness spanning a break is at most two; a pupil with two or
+ *   three short absences in 12 months that all happen to fall beside breaks is as common by chance as
+ *   a family that extends its holidays — no p-value can tell them apart;
  * - the exact spell-placement test (placement.ts) at p ≤ `fittedAlpha` when its null is fitted to the
  *   LA's own rise in absence before breaks (rise.ts: each absence placed with the LA's start rates
  *   beside breaks, never less cautious than uniform), else at p ≤ `alpha` (the uniform null).
@@ -104,6 +106,13 @@ export interface AdjacentAbsence {
   breakLabel: string | null;
 }
 
+/** One separate absence touching a break (HolidayAdjacencyAnalysis.besideBreaks). */
+export interface BesideBreak {
+  sessions: number;
+  sides: number;
+  counts: 1 | 2;
+}
+
 /** A pupil's holiday-adjacency figures for a period, whether or not they make a finding. */
 export interface HolidayAdjacencyAnalysis {
   /** Sessions in the test, of which holiday-adjacent, and counted absence sessions. */
@@ -120,10 +129,12 @@ export interface HolidayAdjacencyAnalysis {
   otherAbsenceDays: number[];
   /**
    * The pupil's separate absences (runs of counted absence in their own tested sessions) that touch a
-   * break, one entry each: its length in sessions and the sides of breaks it sits on (before, after; a
-   * run on both sides of one break — an illness spanning it or an extension both ways — has two).
+   * break, one entry each: its length in sessions, the sides of breaks it sits on (before, after; a
+   * run on both sides of one break — an illness spanning it or an extension both ways — has two), and
+   * the evidence it counts for (`counts`): 2 when it fills the K school days on both sides of a break
+   * (every session of them: the shape of a holiday taken both sides), else 1.
    */
-  besideBreaks: Array<{ sessions: number; sides: number }>;
+  besideBreaks: BesideBreak[];
   /** The exact test; null when the pupil cannot matter (fewer than 3 adjacent sessions or one break). */
   test: PlacementTest | null;
   /** The LA's rise in absence starts beside breaks the test's null allowed for (rise.ts), or null (uniform). */
@@ -207,6 +218,8 @@ export function analyseHolidayAdjacency(
   let lastDay = -1;
   const adjacentAbsences: AdjacentAbsence[] = [];
   const otherAbsenceDays: number[] = [];
+  // K of the schools' adjacency (the LA's setting, the same for every school).
+  let k = 0;
   for (let y = 0; y < t.years; y++) {
     const base = y * SESSIONS_PER_YEAR_SLOT;
     const len = t.yearLength[y];
@@ -230,6 +243,7 @@ export function analyseHolidayAdjacency(
           absenceSessions++;
           if (b >= 0 && adj) {
             const br = adj.breaks[b];
+            k = adj.k;
             adjacentAbsences.push({
               slot: s,
               unit: n - 1,
@@ -271,7 +285,7 @@ export function analyseHolidayAdjacency(
     otherAbsenceDays,
     breaksWithAbsence,
     breaksTouched,
-    besideBreaks: absencesBesideBreaks(spells, adjacentAbsences),
+    besideBreaks: absencesBesideBreaks(spells, adjacentAbsences, k),
     test,
     rise,
     firstDay,
@@ -280,22 +294,40 @@ export function analyseHolidayAdjacency(
   };
 }
 
-/** Each separate absence touching a break: its length and the sides of breaks it sits on (both in unit order). */
+/**
+ * Each separate absence touching a break: its length, the sides of breaks it sits on, and what it
+ * counts for (both in unit order). It counts 2 only when it holds every session of the K school days
+ * before a break and of the K after it (2K sessions each side): an extension taken whole on both sides.
+ * A run that merely touches both sides (a day before and a day after, or one side interrupted by a
+ * session left out of the test) counts 1, as one illness spanning the break does.
+ */
 function absencesBesideBreaks(
   spells: readonly Spell[],
   absences: readonly AdjacentAbsence[],
-): HolidayAdjacencyAnalysis['besideBreaks'] {
-  const out: HolidayAdjacencyAnalysis['besideBreaks'] = [];
+  k: number,
+): BesideBreak[] {
+  const out: BesideBreak[] = [];
   let i = 0;
   for (const spell of spells) {
     const end = spell.start + spell.length;
     while (i < absences.length && (absences[i].unit ?? 0) < spell.start) i++;
-    const sides = new Set<string>();
+    // Sessions per side of each break (`${urn}#${breakStart}` → [before, after]).
+    const sides = new Map<string, [number, number]>();
     for (; i < absences.length && (absences[i].unit ?? 0) < end; i++) {
       const a = absences[i];
-      sides.add(`${a.urn}#${a.breakStart}#${a.day < dayNumber(a.breakStart) ? 'before' : 'after'}`);
+      const key = `${a.urn}#${a.breakStart}`;
+      const s = sides.get(key) ?? [0, 0];
+      s[a.day < dayNumber(a.breakStart) ? 0 : 1]++;
+      sides.set(key, s);
     }
-    if (sides.size > 0) out.push({ sessions: spell.length, sides: sides.size });
+    if (sides.size === 0) continue;
+    let sideCount = 0;
+    let filled = false;
+    for (const [before, after] of sides.values()) {
+      sideCount += (before > 0 ? 1 : 0) + (after > 0 ? 1 : 0);
+      if (k > 0 && before >= 2 * k && after >= 2 * k) filled = true;
+    }
+    out.push({ sessions: spell.length, sides: sideCount, counts: filled ? 2 : 1 });
   }
   return out;
 }
@@ -314,12 +346,15 @@ export function isHolidayAdjacentPattern(a: HolidayAdjacencyAnalysis, settings: 
 }
 
 /**
- * The pupil's separate absences beside breaks less their other separate absences (each absence away
- * from the breaks cancels one beside them): the count of independent events the evidence rests on.
+ * The evidence beside breaks less the pupil's other separate absences (each absence away from the
+ * breaks cancels one beside them): each separate absence beside a break counts 1, or 2 when it fills
+ * the K school days on both sides of one (`counts`: a holiday taken both sides is two sides of
+ * evidence; one illness spanning a break counts at most 2, never the 4 a finding needs).
  */
 export function netAbsencesBeside(a: HolidayAdjacencyAnalysis): number {
   const spells = a.test?.spells ?? a.besideBreaks.length;
-  return a.besideBreaks.length - (spells - a.besideBreaks.length);
+  const beside = a.besideBreaks.reduce((sum, b) => sum + b.counts, 0);
+  return beside - (spells - a.besideBreaks.length);
 }
 
 /** The p-value threshold that applies to the analysis: `fittedAlpha` when its null allowed for the LA's rise, else `alpha`. */

@@ -190,14 +190,14 @@ describe('holiday-adjacent absence: separate absences beside breaks (issue 21, t
     );
   });
 
-  it('counts one illness spanning a break as one absence, however many sides it touches', () => {
-    // Both sides of the October half term (one unbroken absence), the day next to Christmas and February: three.
-    const spanning = on([...ADJ.octBefore, ...ADJ.octAfter, ADJ.xmasAfter[0], ADJ.febBefore[1]], 'I');
+  it('counts an absence touching both sides of a break without filling them once: a day either side of October is one', () => {
+    // A day either side of the October half term (one unbroken absence), the day next to Christmas and February: three.
+    const spanning = on([ADJ.octBefore[1], ADJ.octAfter[0], ADJ.xmasAfter[0], ADJ.febBefore[1]], 'I');
     const a = analyse(spanning);
     expect(a.besideBreaks).toEqual([
-      { sessions: 8, sides: 2 },
-      { sessions: 2, sides: 1 },
-      { sessions: 2, sides: 1 },
+      { sessions: 4, sides: 2, counts: 1 },
+      { sessions: 2, sides: 1, counts: 1 },
+      { sessions: 2, sides: 1, counts: 1 },
     ]);
     expect(holidayFindings([pupil(spanning)], ONLY.minAbsencesBeside(4))).toEqual([]);
     // A fourth separate absence, the day after Easter, makes four.
@@ -206,9 +206,42 @@ describe('holiday-adjacent absence: separate absences beside breaks (issue 21, t
     ).toHaveLength(1);
   });
 
+  it('counts an absence filling the 2 school days on both sides of a break as two (a holiday taken both sides; fourth pass)', () => {
+    const both = on([...ADJ.octBefore, ...ADJ.octAfter, ADJ.xmasAfter[0], ADJ.febBefore[1]], 'I');
+    const a = analyse(both);
+    expect(a.besideBreaks).toEqual([
+      { sessions: 8, sides: 2, counts: 2 },
+      { sessions: 2, sides: 1, counts: 1 },
+      { sessions: 2, sides: 1, counts: 1 },
+    ]);
+    expect(holidayFindings([pupil(both)], ONLY.minAbsencesBeside(4))).toHaveLength(1);
+    expect(holidayFindings([pupil(both)], ONLY.minAbsencesBeside(5))).toEqual([]);
+    // Two school days before and only one after: not filled, one.
+    expect(analyse(on([...ADJ.octBefore, ADJ.octAfter[0]], 'I')).besideBreaks).toEqual([
+      { sessions: 6, sides: 2, counts: 1 },
+    ]);
+    // Present the morning of the second school day before: three sessions of that side's four, one.
+    const halfDay = analyse({ ...on([...ADJ.octBefore, ...ADJ.octAfter], 'I'), [ADJ.octBefore[0]]: ['/', 'I'] });
+    expect(halfDay.besideBreaks).toEqual([{ sessions: 7, sides: 2, counts: 1 }]);
+  });
+
+  it('never flags one illness spanning a break on its own, however long: it counts two at most (every other condition off)', () => {
+    const around = DAYS.filter((d) => d >= '2025-10-13' && d <= '2025-11-14');
+    for (const days of [
+      [...ADJ.octBefore, ...ADJ.octAfter],
+      ['2025-10-22', ...ADJ.octBefore, ...ADJ.octAfter],
+      around,
+    ]) {
+      const a = analyse(on(days, 'I'));
+      expect(a.besideBreaks.map((b) => b.counts)).toEqual([2]);
+      expect(holidayFindings([pupil(on(days, 'I'))], ONLY.minAbsencesBeside(4))).toEqual([]);
+      expect(holidayFindings([pupil(on(days, 'I'))])).toEqual([]);
+    }
+  });
+
   it('does not split an absence at R, E or C2 (left out of the test): illness either side of an R day is one absence', () => {
     const a = analyse({ ...on([ADJ.octBefore[0], ADJ.octAfter[0]], 'I'), [ADJ.octBefore[1]]: 'R' });
-    expect(a.besideBreaks).toEqual([{ sessions: 4, sides: 2 }]);
+    expect(a.besideBreaks).toEqual([{ sessions: 4, sides: 2, counts: 1 }]);
   });
 });
 
