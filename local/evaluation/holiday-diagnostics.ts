@@ -45,6 +45,8 @@ export interface HolidayCandidate {
   breaksWithAbsence: number;
   /** Separate absences beside breaks: their lengths (sessions), sides, and what each counts for (2: fills both sides). */
   beside: Array<{ sessions: number; sides: number; counts: number }>;
+  /** Whether every condition but the count of absences beside breaks and the p-value holds (sessions, breaks, ratio). */
+  otherConditions: boolean;
   /** What the ground truth says (claimed pupils: sides, planted sessions, other absences). */
   planted?: string;
 }
@@ -89,6 +91,10 @@ function candidates(la: VariedLa, date: string, settings = DEFAULT_PATTERN_SETTI
       spells: a.test.spells,
       breaksWithAbsence: a.breaksWithAbsence,
       beside: a.besideBreaks,
+      otherConditions:
+        a.test.observed >= settings.holidayAdjacent.minSessions &&
+        a.breaksWithAbsence >= settings.holidayAdjacent.minBreaks &&
+        a.test.observed >= settings.holidayAdjacent.minRatio * a.test.expected,
       ...(tr
         ? {
             planted: `${tr.sides} sides, ${tr.breaks.size} breaks, ${tr.plantedAdjacent} of ${tr.counted} sessions, ${tr.otherSpells ?? 0} others; ${la.pupils

@@ -25,7 +25,7 @@
  * - at least `minAbsencesBeside` (4) separate absences beside breaks more than the pupil's other
  *   separate absences (`netAbsencesBeside`; issue 21, third pass): an absence that fills the K school
  *   days on both sides of a break counts two (a holiday taken both sides; fourth pass), any other
- *   absence beside breaks one, so one illness spanning a break is at most two; a pupil with two or
+ *   absence beside breaks one (a lone half day none), so one illness spanning a break is at most two; a pupil with two or
  *   three short absences in 12 months that all happen to fall beside breaks is as common by chance as
  *   a family that extends its holidays — no p-value can tell them apart;
  * - the exact spell-placement test (placement.ts) at p ≤ `fittedAlpha` when its null is fitted to the
@@ -110,7 +110,8 @@ export interface AdjacentAbsence {
 export interface BesideBreak {
   sessions: number;
   sides: number;
-  counts: 1 | 2;
+  /** Evidence it counts for: 2 fills both sides of a break, 1 any other absence of a day or more, 0 a half day. */
+  counts: 0 | 1 | 2;
 }
 
 /** A pupil's holiday-adjacency figures for a period, whether or not they make a finding. */
@@ -299,7 +300,8 @@ export function analyseHolidayAdjacency(
  * counts for (both in unit order). It counts 2 only when it holds every session of the K school days
  * before a break and of the K after it (2K sessions each side): an extension taken whole on both sides.
  * A run that merely touches both sides (a day before and a day after, or one side interrupted by a
- * session left out of the test) counts 1, as one illness spanning the break does.
+ * session left out of the test) counts 1, as one illness spanning the break does; a single session
+ * (half a day) counts 0 — neither evidence beside a break nor another absence.
  */
 function absencesBesideBreaks(
   spells: readonly Spell[],
@@ -327,7 +329,8 @@ function absencesBesideBreaks(
       sideCount += (before > 0 ? 1 : 0) + (after > 0 ? 1 : 0);
       if (k > 0 && before >= 2 * k && after >= 2 * k) filled = true;
     }
-    out.push({ sessions: spell.length, sides: sideCount, counts: filled ? 2 : 1 });
+    // A lone session (half a day: an appointment) is no evidence either way; an extension is whole days.
+    out.push({ sessions: spell.length, sides: sideCount, counts: filled ? 2 : spell.length > 1 ? 1 : 0 });
   }
   return out;
 }
@@ -347,9 +350,10 @@ export function isHolidayAdjacentPattern(a: HolidayAdjacencyAnalysis, settings: 
 
 /**
  * The evidence beside breaks less the pupil's other separate absences (each absence away from the
- * breaks cancels one beside them): each separate absence beside a break counts 1, or 2 when it fills
+ * breaks cancels one beside them): each separate absence beside a break counts 1, 2 when it fills
  * the K school days on both sides of one (`counts`: a holiday taken both sides is two sides of
- * evidence; one illness spanning a break counts at most 2, never the 4 a finding needs).
+ * evidence; one illness spanning a break counts at most 2, never the 4 a finding needs), 0 when it
+ * is a single session (a half-day appointment beside a break is not an extension).
  */
 export function netAbsencesBeside(a: HolidayAdjacencyAnalysis): number {
   const spells = a.test?.spells ?? a.besideBreaks.length;

@@ -12,10 +12,10 @@ export interface HolidayAdjacentSettings {
    * Largest p-value flagged under the uniform null (no LA rise fitted; `fittedAlpha` otherwise). The
    * test is exact under its null (the pupil's separate absences placed at random among their own
    * school sessions). Absence really is higher before holidays for everyone, so this null is a little
-   * optimistic: half `fittedAlpha`. Since issue 21's third pass the count of separate absences beside
-   * breaks (`minAbsencesBeside`) carries the precision, so the p-value can be looser than the 5 × 10⁻⁴
-   * it was: on the varied LAs under the uniform null (docs/patterns.md) the count with p ≤ 10⁻³ to
-   * 3 × 10⁻³ gave the same false flags, and 1.5 × 10⁻³ finds the claimed pupils with 2–3-day extensions.
+   * optimistic: half `fittedAlpha`, 7.5 × 10⁻⁴ since issue 21's fourth pass (1.5 × 10⁻³ in the third,
+   * 5 × 10⁻⁴ before). The count of evidence beside breaks (`minAbsencesBeside`) carries most of the
+   * precision; on the tuned varied LAs under the uniform null no threshold met the April precision
+   * target (docs/patterns.md), and 7.5 × 10⁻⁴ came nearest while keeping recall.
    */
   alpha: number;
   /** Fewest absence sessions on holiday-adjacent days (a sick day is 2 sessions: never enough alone). */
@@ -32,15 +32,16 @@ export interface HolidayAdjacentSettings {
   /** Fewest times the expected count the observed count must be (effect size, not only significance). */
   minRatio: number;
   /**
-   * Fewest separate absences beside breaks, net of the pupil's other separate absences (each absence
-   * away from the breaks cancels one beside them; one illness spanning a break is one absence): 4 by
-   * default (issue 21, third pass). The test's evidence is the number of independent events beside
-   * breaks, not sessions; over 12 months a pupil with 2–3 absences that all happen to fall beside
-   * breaks reaches p 1–9 × 10⁻⁴ by chance, as often as a family extending its holidays does, so the
-   * p-value cannot separate them, while four or more separate absences beside breaks are rare by
-   * chance and carry the claim (docs/patterns.md). A fixed count, not one scaled by absence lengths:
-   * the exact test already weighs each absence by its length (a longer one touches a break more easily),
-   * and a length-weighted count measured worse on the varied LAs.
+   * Fewest pieces of evidence beside breaks, net of the pupil's other separate absences (each absence
+   * away from the breaks cancels one): 4 by default (issue 21, third and fourth passes). Each separate
+   * absence beside a break counts 1; one that fills the K school days on both sides of a break counts 2
+   * (a holiday taken both sides: the register holds it as one unbroken absence); a lone half day 0.
+   * One illness spanning a break is therefore at most 2, never a finding alone, while two breaks each
+   * taken both sides are 4. The test's evidence is the number of independent events beside breaks,
+   * not sessions; over 12 months a pupil with 2–3 short absences that all happen to fall beside breaks
+   * reaches p 1–9 × 10⁻⁴ by chance, as often as a family extending its holidays does, so the p-value
+   * cannot separate them (docs/patterns.md). A fixed count, not one scaled by absence lengths: the
+   * exact test already weighs each absence by its length, and a length-weighted count measured worse.
    */
   minAbsencesBeside: number;
   /**
@@ -52,12 +53,12 @@ export interface HolidayAdjacentSettings {
   fitLaRise: boolean;
   /**
    * Largest p-value flagged when the null is fitted to the LA's rise (`fitLaRise` and enough schools
-   * to fit it): 3 × 10⁻³ since issue 21's third pass (was 10⁻³). `alpha` applies to the uniform null,
-   * whose optimism about absence before breaks it has to absorb; the fitted p-value is not optimistic
-   * in that way, so it needs less margin. With the count (`minAbsencesBeside`) the chance look-alikes
-   * with 2–3 absences are out whatever the p-value, and the claimed pupils with five 2–3-day extensions
-   * (p 1–3 × 10⁻³: longer absences touch a break by chance more easily) are in; on the tuned varied LAs
-   * 3 × 10⁻³ and 5 × 10⁻³ flagged the same pupils, 2 × 10⁻³ missed two more (docs/patterns.md).
+   * to fit it): 1.5 × 10⁻³ since issue 21's fourth pass (3 × 10⁻³ in the third, 10⁻³ before). `alpha`
+   * applies to the uniform null, whose optimism about absence before breaks it has to absorb. Counting
+   * an absence that fills both sides of a break twice admits chance look-alikes the third pass's
+   * count kept out (one such illness plus two or three short absences beside other breaks, at p 4 ×
+   * 10⁻⁵ to 1.7 × 10⁻³); on the tuned varied LAs 1.5 × 10⁻³ met every target, 2–3 × 10⁻³ gave one
+   * false flag too many in April (docs/patterns.md).
    */
   fittedAlpha: number;
   /**
@@ -178,13 +179,13 @@ export const DEFAULT_PATTERN_SETTINGS: PatternSettings = {
   penaltyNoticeSessions: DEFAULT_LA_SETTINGS.penaltyNoticeSessions,
   penaltyNoticeWeeks: DEFAULT_LA_SETTINGS.penaltyNoticeWeeks,
   holidayAdjacent: {
-    alpha: 1.5e-3,
+    alpha: 7.5e-4,
     minSessions: 6,
     minBreaks: 2,
     minRatio: 4,
     minAbsencesBeside: 4,
     fitLaRise: true,
-    fittedAlpha: 3e-3,
+    fittedAlpha: 1.5e-3,
     windowMonths: 12,
   },
   nearThreshold: { margin: 2, minEpisodes: 1, minRunSessions: 8, splitMinRunSessions: 6, holidayCodes: ['G'] },

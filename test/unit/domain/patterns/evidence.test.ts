@@ -10,6 +10,7 @@ import {
   detectPatterns,
   patternSettings,
   type HolidayAdjacentFinding,
+  type PatternSettingsOverrides,
   type SchoolCodingFinding,
 } from '../../../../shared/domain/patterns/index.js';
 import { ADJ, PERIOD, marksFor, on, schoolOf, termDays, type Codes } from './fixtures.js';
@@ -19,11 +20,11 @@ const ADJACENT: string[] = Object.values(ADJ).flat();
 /** School days that are not within 2 school days of any break. */
 const MID = DAYS.filter((d) => !ADJACENT.includes(d));
 
-function holidayFindings(codes: Codes): HolidayAdjacentFinding[] {
+function holidayFindings(codes: Codes, overrides: PatternSettingsOverrides = {}): HolidayAdjacentFinding[] {
   const result = detectPatterns({
     schools: [schoolOf('100001', [{ upn: 'P1', marks: marksFor(DAYS, codes) }])],
     period: PERIOD,
-    settings: patternSettings(DEFAULT_LA_SETTINGS),
+    settings: patternSettings(DEFAULT_LA_SETTINGS, overrides),
   });
   return result.findings.filter((f): f is HolidayAdjacentFinding => f.type === 'holiday_adjacent_absence');
 }
@@ -49,8 +50,10 @@ describe('holiday-adjacent absence decides on evidence, not on a count of breaks
     );
   });
 
-  it('flags three days at one side of a break and two at the others (p 1.3e-3): the exact test weighs the longer absence', () => {
-    const [f] = holidayFindings({ ...twoBreaks, ...on(['2025-10-22', '2025-11-05'], 'I') });
+  it('three days at one side of a break and two at the others: the same evidence beside breaks, p 1.3e-3 (the exact test weighs the longer absence), a finding at the fitted threshold, not the uniform one', () => {
+    const longer = { ...twoBreaks, ...on(['2025-10-22', '2025-11-05'], 'I') };
+    expect(holidayFindings(longer)).toEqual([]);
+    const [f] = holidayFindings(longer, { holidayAdjacent: { alpha: 1.5e-3 } });
     expect(f).toMatchObject({ observed: 16, absenceSessions: 20, spells: 2 });
     expect(f.statistic.value).toBeCloseTo(1.25e-3, 4);
   });

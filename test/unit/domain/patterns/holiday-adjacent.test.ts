@@ -101,7 +101,7 @@ describe('holiday-adjacent absence: the pattern', () => {
     expect(f.possibleSessions).toBe(388);
     expect(f.expected).toBeCloseTo((10 * 56) / 388, 0);
     expect(f.statistic.value).toBeLessThanOrEqual(5e-4);
-    expect(f.statistic).toMatchObject({ threshold: 1.5e-3, flaggedWhen: 'at_most' });
+    expect(f.statistic).toMatchObject({ threshold: 7.5e-4, flaggedWhen: 'at_most' });
     expect(f.explanation).toMatch(
       /^10 of this pupil's 10 absence sessions between 3 September 2025 and 21 July 2026 fell on the 2 school days either side of a school holiday, next to 5 different holidays \(October half term, .* and May half term\), when about 1\.\d would be expected .*; the chance of so many by coincidence is 1 in [\d,]+\.$/,
     );
@@ -237,6 +237,19 @@ describe('holiday-adjacent absence: separate absences beside breaks (issue 21, t
       expect(holidayFindings([pupil(on(days, 'I'))], ONLY.minAbsencesBeside(4))).toEqual([]);
       expect(holidayFindings([pupil(on(days, 'I'))])).toEqual([]);
     }
+  });
+
+  it('counts a lone half day beside a break as nothing: one illness spanning a break, a day beside Christmas and a half day beside February are three', () => {
+    const codes: Codes = {
+      ...on([...ADJ.octBefore, ...ADJ.octAfter, ADJ.xmasAfter[0]], 'I'),
+      [ADJ.febBefore[1]]: ['/', 'M'],
+    };
+    const a = analyse(codes);
+    expect(a.besideBreaks.map((b) => b.counts)).toEqual([2, 1, 0]);
+    expect(holidayFindings([pupil(codes)], ONLY.minAbsencesBeside(4))).toEqual([]);
+    expect(holidayFindings([pupil(codes)])).toEqual([]);
+    // A whole day beside February instead: four.
+    expect(holidayFindings([pupil({ ...codes, [ADJ.febBefore[1]]: 'M' })], ONLY.minAbsencesBeside(4))).toHaveLength(1);
   });
 
   it('does not split an absence at R, E or C2 (left out of the test): illness either side of an R day is one absence', () => {

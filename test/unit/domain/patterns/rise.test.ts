@@ -121,10 +121,10 @@ describe('holiday-adjacent absence under the LA-fitted null', () => {
     return detectPatterns({ schools, period: PERIOD, settings: patternSettings(DEFAULT_LA_SETTINGS) });
   }
 
-  it("flags at the fitted threshold (3 × 10⁻³) and says how the LA's rise before holidays was allowed for", () => {
+  it("flags at the fitted threshold (1.5 × 10⁻³) and says how the LA's rise before holidays was allowed for", () => {
     const found = la().findings.filter((f): f is HolidayAdjacentFinding => f.type === 'holiday_adjacent_absence');
     expect(found.map((f) => f.upn)).toEqual(['P1']);
-    expect(found[0].statistic.threshold).toBe(3e-3);
+    expect(found[0].statistic.threshold).toBe(1.5e-3);
     expect(found[0].explanation).toMatch(
       /how much more often absence starts just before a holiday across the LA \(\d\.\d times as often on the 2 school days before a break as on other days\)/,
     );
@@ -136,11 +136,11 @@ describe('holiday-adjacent absence under the LA-fitted null', () => {
     expect(found).toEqual([]);
   });
 
-  it('uses the uniform null and its threshold (1.5 × 10⁻³) when too few schools hold absence to fit it', () => {
+  it('uses the uniform null and its threshold (7.5 × 10⁻⁴) when too few schools hold absence to fit it', () => {
     const schools = [schoolOf('100001', [{ upn: 'P1', marks: marksFor(DAYS, on(HOLIDAYS, 'I')) }])];
     const [f] = detectPatterns({ schools, period: PERIOD, settings: patternSettings(DEFAULT_LA_SETTINGS) })
       .findings as HolidayAdjacentFinding[];
-    expect(f.statistic.threshold).toBe(1.5e-3);
+    expect(f.statistic.threshold).toBe(7.5e-4);
     expect(f.explanation).not.toMatch(/across the LA/);
   });
 });
