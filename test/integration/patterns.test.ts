@@ -178,7 +178,7 @@ describe('findings with their evidence', () => {
       upn: HA,
       urn: A,
       observed: 10,
-      statistic: { threshold: 5e-4, flaggedWhen: 'at_most' },
+      statistic: { threshold: 7.5e-4, flaggedWhen: 'at_most' },
     });
     expect(holiday.expected).toBeGreaterThan(0);
     expect(holiday.statistic.value).toBeLessThanOrEqual(5e-4);

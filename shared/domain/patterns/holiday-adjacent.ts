@@ -22,6 +22,12 @@
  *   half term touches one break: never a flag); a break seen from two schools counts once;
  * - observed ≥ `minRatio` × expected (the excess must be large, not only significant — absence rises
  *   before half terms for everyone);
+ * - at least `minAbsencesBeside` (4) separate absences beside breaks more than the pupil's other
+ *   separate absences (`netAbsencesBeside`; issue 21, third pass): an absence that fills the K school
+ *   days on both sides of a break counts two (a holiday taken both sides; fourth pass), any other
+ *   absence beside breaks one (a lone half day none), so one illness spanning a break is at most two; a pupil with two or
+ *   three short absences in 12 months that all happen to fall beside breaks is as common by chance as
+ *   a family that extends its holidays — no p-value can tell them apart;
  * - the exact spell-placement test (placement.ts) at p ≤ `fittedAlpha` when its null is fitted to the
  *   LA's own rise in absence before breaks (rise.ts: each absence placed with the LA's start rates
  *   beside breaks, never less cautious than uniform), else at p ≤ `alpha` (the uniform null).
@@ -40,7 +46,7 @@ import type { SchoolYearAdjacency } from '../calendar.js';
 import { sessionEvidence, type PupilTimeline } from '../school-weeks.js';
 import { oneIn } from './binomial.js';
 import type { BreakEvidence, HolidayAdjacentFinding, SessionEvidence } from './findings.js';
-import { placementTest, spellsOf, type PlacementTest } from './placement.js';
+import { placementTest, spellsOf, type PlacementTest, type Spell } from './placement.js';
 import { positionOfDay } from './rise.js';
 import type { PatternSettings } from './settings.js';
 import { about, breakNames, listOf, plural, spokenDate } from './wording.js';
@@ -91,11 +97,21 @@ export function analysisWindow(period: Period, months: number): Period {
 /** One counted absence session on a holiday-adjacent day, with its break. */
 export interface AdjacentAbsence {
   slot: number;
+  /** Index of the session among the pupil's tested sessions (the test's sequence), to find its separate absence. */
+  unit?: number;
   day: number;
   urn: string;
   breakStart: string;
   breakEnd: string;
   breakLabel: string | null;
+}
+
+/** One separate absence touching a break (HolidayAdjacencyAnalysis.besideBreaks). */
+export interface BesideBreak {
+  sessions: number;
+  sides: number;
+  /** Evidence it counts for: 2 fills both sides of a break, 1 any other absence of a day or more, 0 a half day. */
+  counts: 0 | 1 | 2;
 }
 
 /** A pupil's holiday-adjacency figures for a period, whether or not they make a finding. */
@@ -112,6 +128,14 @@ export interface HolidayAdjacencyAnalysis {
   breaksTouched: number;
   /** Day numbers with a counted absence session that is NOT holiday-adjacent (for the family pass's shared-days test). */
   otherAbsenceDays: number[];
+  /**
+   * The pupil's separate absences (runs of counted absence in their own tested sessions) that touch a
+   * break, one entry each: its length in sessions, the sides of breaks it sits on (before, after; a
+   * run on both sides of one break — an illness spanning it or an extension both ways — has two), and
+   * the evidence it counts for (`counts`): 2 when it fills the K school days on both sides of a break
+   * (every session of them: the shape of a holiday taken both sides), else 1.
+   */
+  besideBreaks: BesideBreak[];
   /** The exact test; null when the pupil cannot matter (fewer than 3 adjacent sessions or one break). */
   test: PlacementTest | null;
   /** The LA's rise in absence starts beside breaks the test's null allowed for (rise.ts), or null (uniform). */
@@ -195,6 +219,8 @@ export function analyseHolidayAdjacency(
   let lastDay = -1;
   const adjacentAbsences: AdjacentAbsence[] = [];
   const otherAbsenceDays: number[] = [];
+  // K of the schools' adjacency (the LA's setting, the same for every school).
+  let k = 0;
   for (let y = 0; y < t.years; y++) {
     const base = y * SESSIONS_PER_YEAR_SLOT;
     const len = t.yearLength[y];
@@ -218,8 +244,10 @@ export function analyseHolidayAdjacency(
           absenceSessions++;
           if (b >= 0 && adj) {
             const br = adj.breaks[b];
+            k = adj.k;
             adjacentAbsences.push({
               slot: s,
+              unit: n - 1,
               day: startDay + d,
               urn: adj.urn,
               breakStart: br.start,
@@ -245,9 +273,10 @@ export function analyseHolidayAdjacency(
   }
   const breaksTouched = distinctBreaks([...perBreak.values()]);
   const breaksWithAbsence = distinctBreaks([...perBreak.values()].filter((b) => b.sessions >= 2));
+  const spells = spellsOf(unitAbsent, n);
   const test =
     adjacentAbsences.length >= 3 && breaksTouched >= 2
-      ? placementTest(unitAdjacent, n, spellsOf(unitAbsent, n), unitWeight, rise ? unitStart : undefined)
+      ? placementTest(unitAdjacent, n, spells, unitWeight, rise ? unitStart : undefined)
       : null;
   return {
     possibleSessions: n,
@@ -257,12 +286,53 @@ export function analyseHolidayAdjacency(
     otherAbsenceDays,
     breaksWithAbsence,
     breaksTouched,
+    besideBreaks: absencesBesideBreaks(spells, adjacentAbsences, k),
     test,
     rise,
     firstDay,
     lastDay,
     window: period,
   };
+}
+
+/**
+ * Each separate absence touching a break: its length, the sides of breaks it sits on, and what it
+ * counts for (both in unit order). It counts 2 only when it holds every session of the K school days
+ * before a break and of the K after it (2K sessions each side): an extension taken whole on both sides.
+ * A run that merely touches both sides (a day before and a day after, or one side interrupted by a
+ * session left out of the test) counts 1, as one illness spanning the break does; a single session
+ * (half a day) counts 0 — neither evidence beside a break nor another absence.
+ */
+function absencesBesideBreaks(
+  spells: readonly Spell[],
+  absences: readonly AdjacentAbsence[],
+  k: number,
+): BesideBreak[] {
+  const out: BesideBreak[] = [];
+  let i = 0;
+  for (const spell of spells) {
+    const end = spell.start + spell.length;
+    while (i < absences.length && (absences[i].unit ?? 0) < spell.start) i++;
+    // Sessions per side of each break (`${urn}#${breakStart}` → [before, after]).
+    const sides = new Map<string, [number, number]>();
+    for (; i < absences.length && (absences[i].unit ?? 0) < end; i++) {
+      const a = absences[i];
+      const key = `${a.urn}#${a.breakStart}`;
+      const s = sides.get(key) ?? [0, 0];
+      s[a.day < dayNumber(a.breakStart) ? 0 : 1]++;
+      sides.set(key, s);
+    }
+    if (sides.size === 0) continue;
+    let sideCount = 0;
+    let filled = false;
+    for (const [before, after] of sides.values()) {
+      sideCount += (before > 0 ? 1 : 0) + (after > 0 ? 1 : 0);
+      if (k > 0 && before >= 2 * k && after >= 2 * k) filled = true;
+    }
+    // A lone session (half a day: an appointment) is no evidence either way; an extension is whole days.
+    out.push({ sessions: spell.length, sides: sideCount, counts: filled ? 2 : spell.length > 1 ? 1 : 0 });
+  }
+  return out;
 }
 
 /** Whether the analysis meets every condition of a holiday-adjacent finding. */
@@ -273,8 +343,22 @@ export function isHolidayAdjacentPattern(a: HolidayAdjacencyAnalysis, settings: 
     a.test.observed >= s.minSessions &&
     a.breaksWithAbsence >= s.minBreaks &&
     a.test.observed >= s.minRatio * a.test.expected &&
+    netAbsencesBeside(a) >= s.minAbsencesBeside &&
     a.test.pValue <= holidayAdjacentAlpha(a, settings)
   );
+}
+
+/**
+ * The evidence beside breaks less the pupil's other separate absences (each absence away from the
+ * breaks cancels one beside them): each separate absence beside a break counts 1, 2 when it fills
+ * the K school days on both sides of one (`counts`: a holiday taken both sides is two sides of
+ * evidence; one illness spanning a break counts at most 2, never the 4 a finding needs), 0 when it
+ * is a single session (a half-day appointment beside a break is not an extension).
+ */
+export function netAbsencesBeside(a: HolidayAdjacencyAnalysis): number {
+  const spells = a.test?.spells ?? a.besideBreaks.length;
+  const beside = a.besideBreaks.reduce((sum, b) => sum + b.counts, 0);
+  return beside - (spells - a.besideBreaks.length);
 }
 
 /** The p-value threshold that applies to the analysis: `fittedAlpha` when its null allowed for the LA's rise, else `alpha`. */

@@ -50,7 +50,13 @@ import { DEFAULT_PATTERN_SETTINGS, type PatternSettings } from './settings.js';
 export * from './findings.js';
 export * from './settings.js';
 export { adjacencyKey, analyseHolidayAdjacency, analysisWindow, thisYearOnly } from './holiday-adjacent.js';
-export type { AdjacencyByKey, AdjacentAbsence, HolidayAdjacencyAnalysis, Period } from './holiday-adjacent.js';
+export type {
+  AdjacencyByKey,
+  AdjacentAbsence,
+  BesideBreak,
+  HolidayAdjacencyAnalysis,
+  Period,
+} from './holiday-adjacent.js';
 
 export { householdKey } from './family.js';
 export type { HouseholdMember, MemberAbsence } from './family.js';

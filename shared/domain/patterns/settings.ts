@@ -9,12 +9,13 @@ import { DEFAULT_LA_SETTINGS, type LaSettings } from '../../config.js';
 
 export interface HolidayAdjacentSettings {
   /**
-   * Largest p-value flagged under the uniform null (no LA rise fitted; `fittedAlpha` otherwise). The test is exact under its null (the pupil's separate absences placed
-   * at random among their own school sessions). Absence really is higher before holidays for
-   * everyone, so the null is a little optimistic and the other conditions carry part of the
-   * precision: on the synthetic LAs (docs/patterns.md) the defaults give about one unplanted flag
-   * per 12,000 pupils (~20 in a 230,000-pupil LA), while 1e-4 missed a pupil ill next to four
-   * different breaks and nowhere else.
+   * Largest p-value flagged under the uniform null (no LA rise fitted; `fittedAlpha` otherwise). The
+   * test is exact under its null (the pupil's separate absences placed at random among their own
+   * school sessions). Absence really is higher before holidays for everyone, so this null is a little
+   * optimistic: half `fittedAlpha`, 7.5 × 10⁻⁴ since issue 21's fourth pass (1.5 × 10⁻³ in the third,
+   * 5 × 10⁻⁴ before). The count of evidence beside breaks (`minAbsencesBeside`) carries most of the
+   * precision; on the tuned varied LAs under the uniform null no threshold met the April precision
+   * target (docs/patterns.md), and 7.5 × 10⁻⁴ came nearest while keeping recall.
    */
   alpha: number;
   /** Fewest absence sessions on holiday-adjacent days (a sick day is 2 sessions: never enough alone). */
@@ -31,6 +32,19 @@ export interface HolidayAdjacentSettings {
   /** Fewest times the expected count the observed count must be (effect size, not only significance). */
   minRatio: number;
   /**
+   * Fewest pieces of evidence beside breaks, net of the pupil's other separate absences (each absence
+   * away from the breaks cancels one): 4 by default (issue 21, third and fourth passes). Each separate
+   * absence beside a break counts 1; one that fills the K school days on both sides of a break counts 2
+   * (a holiday taken both sides: the register holds it as one unbroken absence); a lone half day 0.
+   * One illness spanning a break is therefore at most 2, never a finding alone, while two breaks each
+   * taken both sides are 4. The test's evidence is the number of independent events beside breaks,
+   * not sessions; over 12 months a pupil with 2–3 short absences that all happen to fall beside breaks
+   * reaches p 1–9 × 10⁻⁴ by chance, as often as a family extending its holidays does, so the p-value
+   * cannot separate them (docs/patterns.md). A fixed count, not one scaled by absence lengths: the
+   * exact test already weighs each absence by its length, and a length-weighted count measured worse.
+   */
+  minAbsencesBeside: number;
+  /**
    * Fit the test's null to the LA's own rise in absence before breaks (rise.ts; issue 21): absence
    * starts more often on the days before a break for everyone, so the uniform null is optimistic.
    * The rise is the median over schools, floored at 1 (never less cautious than uniform); false: the
@@ -39,10 +53,12 @@ export interface HolidayAdjacentSettings {
   fitLaRise: boolean;
   /**
    * Largest p-value flagged when the null is fitted to the LA's rise (`fitLaRise` and enough schools
-   * to fit it). `alpha` applies to the uniform null, whose optimism about absence before breaks it
-   * has to absorb; the fitted p-value is not optimistic in that way, so it needs less margin. On the
-   * varied LAs (seeds varied-1..3, docs/patterns.md) the fitted test at 10⁻³ finds at least the pupils
-   * the uniform test finds at 5 × 10⁻⁴ at every scoring date, with at most as many false flags.
+   * to fit it): 1.5 × 10⁻³ since issue 21's fourth pass (3 × 10⁻³ in the third, 10⁻³ before). `alpha`
+   * applies to the uniform null, whose optimism about absence before breaks it has to absorb. Counting
+   * an absence that fills both sides of a break twice admits chance look-alikes the third pass's
+   * count kept out (one such illness plus two or three short absences beside other breaks, at p 4 ×
+   * 10⁻⁵ to 1.7 × 10⁻³); on the tuned varied LAs 1.5 × 10⁻³ met every target, 2–3 × 10⁻³ gave one
+   * false flag too many in April (docs/patterns.md).
    */
   fittedAlpha: number;
   /**
@@ -163,12 +179,13 @@ export const DEFAULT_PATTERN_SETTINGS: PatternSettings = {
   penaltyNoticeSessions: DEFAULT_LA_SETTINGS.penaltyNoticeSessions,
   penaltyNoticeWeeks: DEFAULT_LA_SETTINGS.penaltyNoticeWeeks,
   holidayAdjacent: {
-    alpha: 5e-4,
+    alpha: 7.5e-4,
     minSessions: 6,
     minBreaks: 2,
     minRatio: 4,
+    minAbsencesBeside: 4,
     fitLaRise: true,
-    fittedAlpha: 1e-3,
+    fittedAlpha: 1.5e-3,
     windowMonths: 12,
   },
   nearThreshold: { margin: 2, minEpisodes: 1, minRunSessions: 8, splitMinRunSessions: 6, holidayCodes: ['G'] },

@@ -10,11 +10,14 @@ import {
   evaluate,
   meetsTargets,
   scoreFlag,
+  withHolidayClaim,
   type Evaluation,
   type GroundTruth,
+  type LoadedLa,
   type Raised,
   type ScoredFlag,
 } from '../../../bin/commands/evaluate.js';
+import { ADJ, MID_TERM, marksFor, on, schoolOf, termDays } from '../domain/patterns/fixtures.js';
 import { generateLa, type Behaviour } from '../../../local/synthetic/index.js';
 
 function behaviour(b: Partial<Behaviour> & Pick<Behaviour, 'id' | 'kind'>): Behaviour {
@@ -135,6 +138,56 @@ describe('scoring a flag against the ground truth', () => {
       (upn) => upn === 'Q1',
     );
     expect(s).toMatchObject({ incidental: 1, fp: 1 });
+  });
+});
+
+describe("the holiday-adjacent claim on the generator's LA (issue 21, third pass)", () => {
+  const five = [ADJ.octBefore[1], ADJ.xmasAfter[0], ADJ.febBefore[1], ADJ.easterAfter[0], ADJ.mayBefore[1]];
+  const spanning = [...ADJ.octBefore, ...ADJ.octAfter, ADJ.xmasAfter[0], ADJ.febBefore[1], ADJ.easterAfter[0]];
+  const planted = (dates: readonly string[]) => dates.map((date) => ({ date, am: 'I', pm: 'I' }));
+  const days = termDays();
+  const school = schoolOf('100001', [
+    { upn: 'P1', marks: marksFor(days, on(five, 'I')) },
+    { upn: 'P2', marks: marksFor(days, on([...five.slice(0, 4), MID_TERM[0]], 'I')) },
+    { upn: 'P3', marks: marksFor(days, on(spanning, 'I')) },
+  ]);
+  const la: LoadedLa = {
+    from: '2025-09-01',
+    to: '2026-07-21',
+    academicYear: 2025,
+    registers: [...school.registers],
+    schools: [school],
+    rows: 0,
+    rowErrors: 0,
+    received: [],
+  };
+  const plant = (id: string, upn: string, dates: readonly string[]) =>
+    behaviour({
+      id,
+      kind: 'holiday_adjacent_illness',
+      upn,
+      urn: '100001',
+      marks: planted(dates),
+      expectFlags: ['holiday_adjacent_absence'],
+    });
+
+  it('keeps a plant that meets the claim as a positive and makes one below it "may"', () => {
+    const truth = withHolidayClaim(
+      {
+        from: la.from,
+        to: la.to,
+        background: [],
+        behaviours: [plant('H1', 'P1', five), plant('H2', 'P2', five.slice(0, 4)), plant('H3', 'P3', spanning)],
+      },
+      la,
+    );
+    const [h1, h2, h3] = truth.behaviours;
+    // Five sides of five breaks, nothing else: claimed.
+    expect(h1).toMatchObject({ expectFlags: ['holiday_adjacent_absence'], mayFlag: [] });
+    // Four sides and an ordinary sick day: below the claim, may be flagged.
+    expect(h2).toMatchObject({ expectFlags: [], mayFlag: ['holiday_adjacent_absence'] });
+    // Both sides of October count two sides in the claim: five sides of four breaks, claimed.
+    expect(h3).toMatchObject({ expectFlags: ['holiday_adjacent_absence'], mayFlag: [] });
   });
 });
 

@@ -43,7 +43,7 @@ describe('the three passes', () => {
           }),
         },
       ]),
-      schoolOf('100002', [{ upn: 'B1', marks: marksFor(DAYS, on(FIVE.slice(0, 3), 'I')), uprn: 'U1' }]),
+      schoolOf('100002', [{ upn: 'B1', marks: marksFor(DAYS, on(FIVE.slice(0, 4), 'I')), uprn: 'U1' }]),
       ...['100003', '100004', '100005'].map((urn) =>
         schoolOf(urn, [{ upn: `${urn}-1`, marks: marksFor(DAYS, on(MID_TERM.slice(0, 4), 'I')) }]),
       ),
@@ -90,7 +90,7 @@ describe('the three passes', () => {
     );
 
     expect(findings).toEqual(whole.findings);
-    // A1 (five breaks) and, since issue 21, B1 (the day next to each of three breaks and no other absence).
+    // A1 (five breaks) and B1 (the day next to each of four breaks and no other absence: four separate absences).
     expect(whole.counts).toEqual({
       holiday_adjacent_absence: 2,
       near_threshold_unauthorised: 1,

@@ -78,7 +78,20 @@ describe('the placement test with start weights', () => {
 });
 
 describe('holiday-adjacent absence under the LA-fitted null', () => {
-  /** Six schools of 60 pupils with ordinary illness, a third of them also ill on the school day before the October half term; P1 at the first takes both sides of two half terms. */
+  /** Both sides of the October and February half terms, the day after Christmas and after Easter. */
+  const HOLIDAYS = [
+    ...ADJ.octBefore,
+    ...ADJ.octAfter,
+    ADJ.xmasAfter[0],
+    ...ADJ.febBefore,
+    ...ADJ.febAfter,
+    ADJ.easterAfter[0],
+  ];
+  /**
+   * Six schools of 60 pupils with ordinary illness, a third of them also ill on the school day before
+   * the October half term; P1 at the first takes both sides of two half terms and the day after
+   * Christmas and Easter (four separate absences beside breaks).
+   */
   function la(extra: Codes = {}) {
     const pupils = (urn: string) =>
       Array.from({ length: 60 }, (_, i) => {
@@ -97,7 +110,7 @@ describe('holiday-adjacent absence under the LA-fitted null', () => {
               {
                 upn: 'P1',
                 marks: marksFor(DAYS, {
-                  ...on([...ADJ.octBefore, ...ADJ.octAfter, ...ADJ.febBefore, ...ADJ.febAfter], 'I'),
+                  ...on(HOLIDAYS, 'I'),
                   ...extra,
                 }),
               },
@@ -108,10 +121,10 @@ describe('holiday-adjacent absence under the LA-fitted null', () => {
     return detectPatterns({ schools, period: PERIOD, settings: patternSettings(DEFAULT_LA_SETTINGS) });
   }
 
-  it("flags at the fitted threshold (10⁻³) and says how the LA's rise before holidays was allowed for", () => {
+  it("flags at the fitted threshold (1.5 × 10⁻³) and says how the LA's rise before holidays was allowed for", () => {
     const found = la().findings.filter((f): f is HolidayAdjacentFinding => f.type === 'holiday_adjacent_absence');
     expect(found.map((f) => f.upn)).toEqual(['P1']);
-    expect(found[0].statistic.threshold).toBe(1e-3);
+    expect(found[0].statistic.threshold).toBe(1.5e-3);
     expect(found[0].explanation).toMatch(
       /how much more often absence starts just before a holiday across the LA \(\d\.\d times as often on the 2 school days before a break as on other days\)/,
     );
@@ -123,18 +136,11 @@ describe('holiday-adjacent absence under the LA-fitted null', () => {
     expect(found).toEqual([]);
   });
 
-  it('uses the uniform null and its threshold (5 × 10⁻⁴) when too few schools hold absence to fit it', () => {
-    const schools = [
-      schoolOf('100001', [
-        {
-          upn: 'P1',
-          marks: marksFor(DAYS, on([...ADJ.octBefore, ...ADJ.octAfter, ...ADJ.febBefore, ...ADJ.febAfter], 'I')),
-        },
-      ]),
-    ];
+  it('uses the uniform null and its threshold (7.5 × 10⁻⁴) when too few schools hold absence to fit it', () => {
+    const schools = [schoolOf('100001', [{ upn: 'P1', marks: marksFor(DAYS, on(HOLIDAYS, 'I')) }])];
     const [f] = detectPatterns({ schools, period: PERIOD, settings: patternSettings(DEFAULT_LA_SETTINGS) })
       .findings as HolidayAdjacentFinding[];
-    expect(f.statistic.threshold).toBe(5e-4);
+    expect(f.statistic.threshold).toBe(7.5e-4);
     expect(f.explanation).not.toMatch(/across the LA/);
   });
 });

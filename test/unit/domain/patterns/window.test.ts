@@ -133,11 +133,25 @@ describe('the 12-month window', () => {
       JAN,
     );
     expect(holiday(p2, JAN)).toEqual([]);
-    // P3, new this year, both sides of October and February half terms and nothing else: a finding on this year's evidence, which it states.
+    // P3, new this year, both sides of the October and February half terms and the day after Christmas
+    // and Easter (four separate absences), nothing else: a finding on this year's evidence, which it states.
     const to = '2026-06-30';
     const p3 = school(
       [
-        { upn: 'P3', codes: on([...ADJ.octBefore, ...ADJ.octAfter, ...ADJ.febBefore, ...ADJ.febAfter], 'I') },
+        {
+          upn: 'P3',
+          codes: on(
+            [
+              ...ADJ.octBefore,
+              ...ADJ.octAfter,
+              ADJ.xmasAfter[0],
+              ...ADJ.febBefore,
+              ...ADJ.febAfter,
+              ADJ.easterAfter[0],
+            ],
+            'I',
+          ),
+        },
         { upn: 'OLD', codes: {} },
       ],
       [{ upn: 'OLD', codes: {} }],
@@ -146,14 +160,14 @@ describe('the 12-month window', () => {
     const [f] = holiday(p3, to);
     expect(f).toMatchObject({
       upn: 'P3',
-      observed: 16,
+      observed: 20,
       registersFrom: '2025-09-03',
       window: { from: '2025-07-01', to },
     });
     expect(f.explanation).toMatch(
       /The LA holds no register for this pupil before 3 September 2025, so only this school year's absence was tested\.$/,
     );
-    expect(f.explanation).toMatch(/\(October half term and February half term\)/);
+    expect(f.explanation).toMatch(/\(October half term, Christmas holiday, February half term and Easter holiday\)/);
   });
 
   it("still never flags one illness spanning a half term when it was last year's and this year has no absence", () => {

@@ -1,0 +1,147 @@
+/**
+ * Diagnostics for the holiday-adjacent detector on the varied LAs (issue 21): every pupil who is
+ * claimed, flagged, or whose exact test comes anywhere near a flag, as of each scoring date, with the
+ * evidence the rule can read (separate absences beside breaks, their lengths and sides, other
+ * absences, the p-value) and what the pupil is in the ground truth. For settling the flag rule on the
+ * tuned seeds only; never run it on a holdout seed before the rule is fixed.
+ *
+ *   npx tsx local/evaluation/holiday-diagnostics.ts --seeds varied-1 [--dates 2026-01-31,...] [--out FILE] [--uniform]
+ *
+ * Prints the flagged-but-unclaimed (FP, may, control) and claimed-but-missed (FN) pupils per date;
+ * `--out` writes every candidate as JSON lines for trying rules offline; `--uniform` tests under the
+ * uniform null (no LA rise fitted).
+ */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { DEFAULT_LA_SETTINGS } from '../../shared/config.js';
+import { pupilTimeline } from '../../shared/domain/school-weeks.js';
+import {
+  addPatternEnrolments,
+  analyseHolidayAdjacency,
+  analysisWindow,
+  DEFAULT_PATTERN_SETTINGS,
+  pupilPatternContext,
+  schoolPatternDigest,
+  patternSettings,
+  type PatternEnrolment,
+  type SchoolPatternSource,
+} from '../../shared/domain/patterns/index.js';
+import { isHolidayAdjacentPattern } from '../../shared/domain/patterns/holiday-adjacent.js';
+import { claimsHoliday, pupilControls, pupilTruth, VARIED_DATES } from './varied-evaluation.js';
+import { generateVariedLa, registerAsOf, VARIED_YEAR, variedCalendar, type VariedLa } from './varied-la.js';
+
+export interface HolidayCandidate {
+  seed: string;
+  date: string;
+  upn: string;
+  /** claimed (a positive), planted (other holiday-type planting or a non-control plant: "may"), control, none (an FP if flagged). */
+  truth: 'claimed' | 'planted' | 'control' | 'none';
+  flagged: boolean;
+  pValue: number;
+  observed: number;
+  expected: number;
+  absenceSessions: number;
+  spells: number;
+  breaksWithAbsence: number;
+  /** Separate absences beside breaks: their lengths (sessions), sides, and what each counts for (2: fills both sides). */
+  beside: Array<{ sessions: number; sides: number; counts: number }>;
+  /** Whether every condition but the count of absences beside breaks and the p-value holds (sessions, breaks, ratio). */
+  otherConditions: boolean;
+  /** What the ground truth says (claimed pupils: sides, planted sessions, other absences). */
+  planted?: string;
+}
+
+function candidates(la: VariedLa, date: string, settings = DEFAULT_PATTERN_SETTINGS): HolidayCandidate[] {
+  const previous = new Map(la.previousRegisters.map((r) => [r.urn, r]));
+  const schools: SchoolPatternSource[] = la.registers.map((r) => {
+    const registers = [previous.get(r.urn), registerAsOf(r, date)].filter((x) => x !== undefined);
+    return { urn: r.urn, registers, calendar: variedCalendar(r.urn, registers, la.closures) };
+  });
+  const period = { from: `${VARIED_YEAR}-08-01`, to: date };
+  const ctx = pupilPatternContext(
+    schools.map((s) => schoolPatternDigest(s, period, settings)),
+    period,
+    settings,
+  );
+  const byUpn = new Map<string, PatternEnrolment[]>();
+  for (const s of schools) for (const r of s.registers) addPatternEnrolments(r, byUpn);
+  const window = analysisWindow(period, settings.holidayAdjacent.windowMonths);
+  const truth = pupilTruth(la, date, window.from);
+  const controls = pupilControls(la);
+  const planted = new Set<string>();
+  for (const b of la.behaviours) for (const u of b.upns) planted.add(u);
+  const out: HolidayCandidate[] = [];
+  for (const [upn, enrolments] of byUpn) {
+    const t = pupilTimeline(enrolments, ctx.sessionDays);
+    const a = analyseHolidayAdjacency(t, ctx.adjacency, ctx.window, ctx.rise ?? null);
+    const tr = truth.get(upn);
+    const claimed = claimsHoliday(tr);
+    const flagged = isHolidayAdjacentPattern(a, settings);
+    if (!a.test || (!claimed && !flagged && a.test.pValue > 0.02)) continue;
+    out.push({
+      seed: la.seed,
+      date,
+      upn,
+      truth: claimed ? 'claimed' : controls.has(upn) ? 'control' : planted.has(upn) || tr ? 'planted' : 'none',
+      flagged,
+      pValue: a.test.pValue,
+      observed: a.test.observed,
+      expected: a.test.expected,
+      absenceSessions: a.absenceSessions,
+      spells: a.test.spells,
+      breaksWithAbsence: a.breaksWithAbsence,
+      beside: a.besideBreaks,
+      otherConditions:
+        a.test.observed >= settings.holidayAdjacent.minSessions &&
+        a.breaksWithAbsence >= settings.holidayAdjacent.minBreaks &&
+        a.test.observed >= settings.holidayAdjacent.minRatio * a.test.expected,
+      ...(tr
+        ? {
+            planted: `${tr.sides} sides, ${tr.breaks.size} breaks, ${tr.plantedAdjacent} of ${tr.counted} sessions, ${tr.otherSpells ?? 0} others; ${la.pupils
+              .get(upn)
+              ?.plants.map((x) => x.kind)
+              .join('+')}`,
+          }
+        : {}),
+    });
+  }
+  return out;
+}
+
+const describe = (c: HolidayCandidate) =>
+  `${c.upn} p ${c.pValue.toExponential(1)}; ${c.beside.length} beside breaks (${c.beside.map((b) => `${b.sessions}${b.counts > 1 ? '×2' : b.sides > 1 ? '(2 sides)' : ''}`).join(' ')}), ${c.spells - c.beside.length} others; ${c.observed}/${c.absenceSessions} sessions, ${c.breaksWithAbsence} breaks${c.planted ? `; truth: ${c.planted}` : ''}`;
+
+function main(): void {
+  const { values } = parseArgs({
+    options: {
+      seeds: { type: 'string' },
+      dates: { type: 'string' },
+      out: { type: 'string' },
+      uniform: { type: 'boolean' },
+    },
+  });
+  const seeds = (values.seeds ?? 'varied-1').split(',');
+  const dates = values.dates?.split(',') ?? [...VARIED_DATES];
+  const all: HolidayCandidate[] = [];
+  for (const seed of seeds) {
+    process.stderr.write(`${seed}: generating…\n`);
+    const la = generateVariedLa({ seed, schools: 24, pupils: 8_000 });
+    for (const date of dates) {
+      const list = candidates(
+        la,
+        date,
+        values.uniform ? patternSettings(DEFAULT_LA_SETTINGS, { holidayAdjacent: { fitLaRise: false } }) : undefined,
+      );
+      all.push(...list);
+      const fp = list.filter((c) => c.flagged && c.truth !== 'claimed');
+      const fn = list.filter((c) => !c.flagged && c.truth === 'claimed');
+      const tp = list.filter((c) => c.flagged && c.truth === 'claimed');
+      process.stdout.write(`\n${seed} ${date}: ${tp.length} TP, ${fp.length} flagged unclaimed, ${fn.length} FN\n`);
+      for (const c of fp) process.stdout.write(`  flagged ${c.truth}: ${describe(c)}\n`);
+      for (const c of fn) process.stdout.write(`  FN: ${describe(c)}\n`);
+    }
+  }
+  if (values.out) writeFileSync(values.out, all.map((c) => JSON.stringify(c)).join('\n') + '\n');
+}
+
+main();
