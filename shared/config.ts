@@ -126,6 +126,8 @@ export const LIMITS = {
   maxCachedSchoolViews: 400,
   /** Academic years of LA-wide views (aggregates, pupil rows) a warm API instance keeps. */
   maxCachedYears: 3,
+  /** Schools whose documents (duties, merged calendars) a warm instance keeps: more than any English LA has. */
+  maxCachedSchools: 2000,
 } as const;
 
 /** LA-configurable rules (docs/design.md §2 "configurable" items), with the national defaults. */

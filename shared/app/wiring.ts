@@ -12,6 +12,7 @@ import { headBlob, putBlob, putJson } from '../store/blobs.js';
 import {
   calendarSourcesFor,
   calendarSourcesForSchools,
+  calendarsVersion,
   CalendarTooLargeError,
   listCalendars,
   putCalendarImport,
@@ -304,6 +305,7 @@ export const storedDutyRecords: DutyRecords = { ofYear: (year, urn) => listSchoo
 export const storedSchoolCalendars: SchoolCalendars = {
   sourcesFor: (urn, year) => calendarSourcesFor(urn, year),
   sourcesForSchools: (urns, year) => calendarSourcesForSchools(urns, year),
+  version: () => calendarsVersion(),
 };
 
 export const storedAuditLog: AuditLog = {

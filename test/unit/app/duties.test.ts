@@ -79,6 +79,7 @@ function deps(): DutiesDeps {
         held: { la: false, own: false },
       }),
       sourcesForSchools: async () => new Map(),
+      version: async () => 'v1',
     },
     virtualSchool: { careIndex: async () => new Map(), enrolmentsByKeys: async () => [], enrolments: async () => [] },
     referrals: new MemoryReferrals(),
