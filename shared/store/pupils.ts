@@ -31,8 +31,8 @@ export function enrolmentKeyOf(e: Pick<Enrolment, 'academicYear' | 'urn'>): stri
 
 const parseEnrolmentKey = enrolmentKeys.parse;
 
-/** Enrolments as stored: characteristic statements run-length encoded (mostly long runs). */
-type StoredEnrolment = Omit<Enrolment, 'stated'> & { stated: Record<Characteristic, string> };
+/** Enrolments as stored: the one Enrolment, its characteristic statements run-length encoded (mostly long runs). */
+type StoredEnrolment = Enrolment;
 
 function storeEnrolment(e: Enrolment): StoredEnrolment {
   // The register's per-field statement dates are its own bookkeeping, not part of the enrolment.

@@ -5,9 +5,9 @@
 import * as z from 'zod';
 import type { FlagType } from '../../../shared/domain/pupil-summary.js';
 import type { PupilRow } from '../../../shared/domain/school-view.js';
-import { CohortName, IsoDate, page, Stats, Upn, Urn } from '../../../shared/schemas/common.js';
+import { CohortName, IsoDate, page, Stats, Upn, Urn, exactly } from '../../../shared/schemas/common.js';
 import { listFlaggedPupils } from '../../../shared/app/list-flagged-pupils.js';
-import { pupilSessions, readPupil } from '../../../shared/app/read-pupil.js';
+import { pupilSessions, readPupil, type EnrolmentView as EnrolmentViewOf } from '../../../shared/app/read-pupil.js';
 import { app } from '../app.js';
 import { csvResponse, defineRoute, json, pageOf, pageQuery, problem, resultOf, wantsCsv } from '../http.js';
 import { PupilDutyFields } from './duties.js';
@@ -31,16 +31,19 @@ const Flag = z
   .object({ type: z.enum(FLAG_TYPES), since: z.string(), detail: z.record(z.string(), z.unknown()) })
   .meta({ id: 'Flag' });
 
-const EnrolmentView = z.object({
-  urn: z.string(),
-  academicYear: z.number().int(),
-  registration: z.enum(['C', 'M', 'S']),
-  admissionDate: z.string().nullable(),
-  leavingDate: z.string().nullable(),
-  stats: Stats,
-  persistentAbsence: z.boolean(),
-  severeAbsence: z.boolean(),
-});
+// Typed against the use case's EnrolmentView (itself derived from the one Enrolment): they cannot drift.
+const EnrolmentView = exactly<EnrolmentViewOf>()(
+  z.object({
+    urn: z.string(),
+    academicYear: z.number().int(),
+    registration: z.enum(['C', 'M', 'S']),
+    admissionDate: z.string().nullable(),
+    leavingDate: z.string().nullable(),
+    stats: Stats,
+    persistentAbsence: z.boolean(),
+    severeAbsence: z.boolean(),
+  }),
+);
 
 const PupilView = z
   .object({
