@@ -1,6 +1,6 @@
 import type { Node } from 'constructs';
 import * as z from 'zod';
-import { DEFAULT_LA_SETTINGS, LOCAL_LA_CODE, LOCAL_LA_NAME, type LaSettings } from '../shared/config.js';
+import { LOCAL_LA_CODE, LOCAL_LA_NAME, type LaSettings } from '../shared/config.js';
 import { isKnownCode } from '../shared/domain/codes.js';
 
 /**
@@ -137,9 +137,4 @@ export function readDeploymentSettings(node: Node): DeploymentSettings {
     ? { from: notificationsFrom, identity: sesIdentity ?? notificationsFrom }
     : undefined;
   return { laCode, laName, laSettings, webOrigins, alarmEmail, authDomainPrefix, notifications };
-}
-
-/** The settings a Lambda will run with, for the record (outputs and docs). */
-export function effectiveLaSettings(settings: DeploymentSettings): LaSettings {
-  return { ...DEFAULT_LA_SETTINGS, ...settings.laSettings };
 }

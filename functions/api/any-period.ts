@@ -25,7 +25,7 @@ const registers = new VersionedCache<string, SchoolRegister, number>({ capacity:
  * view pointers. A caller scoped to one school reads that school's pointer and register only, so a
  * school's request never costs the LA's work (issue 15).
  */
-export async function currentRegisters(year: number, urns?: ReadonlySet<string>): Promise<SchoolRegister[]> {
+async function currentRegisters(year: number, urns?: ReadonlySet<string>): Promise<SchoolRegister[]> {
   const pointers = urns
     ? (await Promise.all([...urns].map((urn) => getSchoolViewPointer(urn, year)))).filter(
         (p): p is ViewPointer => p !== undefined,

@@ -1,6 +1,6 @@
 /** A small DOM builder: h('p', { class: 'govuk-body' }, 'text', child). No framework, no innerHTML. */
 export type Child = Node | string | number | null | undefined | false | Child[];
-export type Attrs = Record<string, string | number | boolean | null | undefined | EventListener> & { class?: string };
+type Attrs = Record<string, string | number | boolean | null | undefined | EventListener> & { class?: string };
 
 export function h<K extends keyof HTMLElementTagNameMap>(
   tag: K,
@@ -38,7 +38,7 @@ export function link(href: string, text: Child, attrs: Attrs = {}): HTMLAnchorEl
   return h('a', { class: 'govuk-link', href, ...attrs }, text);
 }
 
-export interface Column<T> {
+interface Column<T> {
   header: string;
   cell: (row: T) => Child;
   numeric?: boolean;

@@ -13,7 +13,7 @@ import type { PageContext, PageResult } from '../main.js';
 import { schoolNames } from './pupil.js';
 
 // The referral API's vocabularies (shared/domain/referrals.ts), with what a person reads.
-export const STATUS_LABELS: Record<string, string> = {
+const STATUS_LABELS: Record<string, string> = {
   submitted: 'Submitted',
   triaged: 'Triaged',
   allocated: 'Allocated',
@@ -29,7 +29,7 @@ const STATUS_COLOURS: Record<string, 'blue' | 'yellow' | 'purple' | 'orange' | '
   closed: 'green',
   withdrawn: 'grey',
 };
-export const TYPE_LABELS: Record<string, string> = {
+const TYPE_LABELS: Record<string, string> = {
   persistent_absence: 'Persistent absence',
   severe_absence: 'Severe absence',
   penalty_notice_request: 'Penalty notice request',
@@ -75,7 +75,7 @@ const OUTCOME_LABELS: Record<string, string> = {
   other: 'Other',
 };
 
-export interface CaseListItem {
+interface CaseListItem {
   id: string;
   upn: string;
   urn: string;

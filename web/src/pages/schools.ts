@@ -7,7 +7,7 @@ import { periodPicker } from './period.js';
 import { returnsTable, type ReturnItem } from './returns.js';
 
 /** Red/amber/green thresholds; the LA sets them here and they are kept in this browser. */
-export interface Thresholds {
+interface Thresholds {
   attendanceGreen: number;
   attendanceAmber: number;
   paGreen: number;
@@ -16,7 +16,7 @@ export interface Thresholds {
 const DEFAULT_THRESHOLDS: Thresholds = { attendanceGreen: 94, attendanceAmber: 92, paGreen: 15, paAmber: 20 };
 const THRESHOLDS_KEY = 'attendance-hub.rag-thresholds';
 
-export function thresholds(): Thresholds {
+function thresholds(): Thresholds {
   try {
     return {
       ...DEFAULT_THRESHOLDS,
@@ -28,7 +28,7 @@ export function thresholds(): Thresholds {
 }
 
 type Rag = 'green' | 'amber' | 'red' | 'none';
-export function ragOf(s: School, t: Thresholds): Rag {
+function ragOf(s: School, t: Thresholds): Rag {
   const att = s.headline?.attendanceRate;
   const pa = s.headline?.persistentAbsenceRate;
   if (att === null || att === undefined) return 'none';
