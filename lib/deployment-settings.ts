@@ -1,6 +1,6 @@
 import type { Node } from 'constructs';
 import * as z from 'zod';
-import { LOCAL_LA_CODE, LOCAL_LA_NAME, type LaSettings } from '../shared/config.js';
+import { FLAGS_SHAREABLE_WITH_SCHOOLS, LOCAL_LA_CODE, LOCAL_LA_NAME, type LaSettings } from '../shared/config.js';
 import { isKnownCode } from '../shared/domain/codes.js';
 
 /**
@@ -36,17 +36,7 @@ const laSettingsSchema = z
     holidayAdjacentDays: z.number().int().nonnegative(),
     noticeToImprovePeriodDays: z.number().int().positive(),
     referralTriageDays: z.number().int().positive(),
-    flagsSharedWithSchools: z.array(
-      z.enum([
-        'penalty_notice_threshold',
-        'ten_day_unauthorised',
-        'twenty_day_unauthorised',
-        'illness_15_days',
-        'holiday_adjacent_absence',
-        'near_threshold_unauthorised',
-        'family_pattern',
-      ]),
-    ),
+    flagsSharedWithSchools: z.array(z.enum(FLAGS_SHAREABLE_WITH_SCHOOLS)),
     partTimeTimetableReviewWeeks: z.number().int().positive(),
     unresolvedNSchoolDays: z.number().int().positive(),
     latenessWarningSessions: z.number().int().positive(),

@@ -173,6 +173,17 @@ export interface LaSettings {
   returnCutOff: string;
 }
 
+/** The flags an LA may share with schools (and shares by default): the statutory and pattern flags. */
+export const FLAGS_SHAREABLE_WITH_SCHOOLS = [
+  'penalty_notice_threshold',
+  'ten_day_unauthorised',
+  'twenty_day_unauthorised',
+  'illness_15_days',
+  'holiday_adjacent_absence',
+  'near_threshold_unauthorised',
+  'family_pattern',
+] as const;
+
 export const DEFAULT_LA_SETTINGS: LaSettings = {
   penaltyNoticeCodes: ['G', 'O', 'U'],
   penaltyNoticeSessions: 10,
@@ -182,15 +193,7 @@ export const DEFAULT_LA_SETTINGS: LaSettings = {
   holidayAdjacentDays: 2,
   noticeToImprovePeriodDays: 15,
   referralTriageDays: 5,
-  flagsSharedWithSchools: [
-    'penalty_notice_threshold',
-    'ten_day_unauthorised',
-    'twenty_day_unauthorised',
-    'illness_15_days',
-    'holiday_adjacent_absence',
-    'near_threshold_unauthorised',
-    'family_pattern',
-  ],
+  flagsSharedWithSchools: [...FLAGS_SHAREABLE_WITH_SCHOOLS],
   partTimeTimetableReviewWeeks: 6,
   unresolvedNSchoolDays: 5,
   latenessWarningSessions: 10,

@@ -1,4 +1,6 @@
 /** A small DOM builder: h('p', { class: 'govuk-body' }, 'text', child). No framework, no innerHTML. */
+import { num, pct } from './format.js';
+
 export type Child = Node | string | number | null | undefined | false | Child[];
 type Attrs = Record<string, string | number | boolean | null | undefined | EventListener> & { class?: string };
 
@@ -206,4 +208,32 @@ export function notice(text: Child, kind: 'info' | 'success' = 'info'): HTMLElem
       h('p', { class: 'govuk-notification-banner__heading' }, text),
     ),
   );
+}
+
+/** The "Next page" link under a paged list (none on the last page). */
+export function nextPage(href: string | null): HTMLElement | null {
+  if (!href) return null;
+  return h(
+    'nav',
+    { class: 'govuk-pagination', 'aria-label': 'Pages' },
+    h(
+      'div',
+      { class: 'govuk-pagination__next' },
+      h(
+        'a',
+        { class: 'govuk-link govuk-pagination__link', href, rel: 'next' },
+        h('span', { class: 'govuk-pagination__link-title' }, 'Next page'),
+      ),
+    ),
+  );
+}
+
+/** A sortable column of counts. */
+export function countColumn<T>(header: string, value: (row: T) => number | null): Column<T> {
+  return { header, cell: (row) => num(value(row)), numeric: true, sort: value };
+}
+
+/** A sortable column of rates, as percentages ("–" where there is none). */
+export function rateColumn<T>(header: string, value: (row: T) => number | null): Column<T> {
+  return { header, cell: (row) => pct(value(row)), numeric: true, sort: value };
 }

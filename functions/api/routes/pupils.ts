@@ -3,7 +3,7 @@
  * (PA, SA, at risk, emerging PA, statutory triggers, threshold-gaming findings), worst first.
  */
 import * as z from 'zod';
-import type { FlagType } from '../../../shared/domain/pupil-summary.js';
+import { FLAG_TYPES } from '../../../shared/domain/pupil-summary.js';
 import type { PupilRow } from '../../../shared/domain/school-view.js';
 import { CohortName, IsoDate, page, Stats, Upn, Urn, exactly } from '../../../shared/schemas/common.js';
 import { listFlaggedPupils } from '../../../shared/app/list-flagged-pupils.js';
@@ -11,21 +11,6 @@ import { pupilSessions, readPupil, type EnrolmentView as EnrolmentViewOf } from 
 import { app } from '../app.js';
 import { csvResponse, defineRoute, json, pageOf, pageQuery, problem, resultOf, wantsCsv } from '../http.js';
 import { PupilDutyFields } from './duties.js';
-
-const FLAG_TYPES = [
-  'persistent_absence',
-  'severe_absence',
-  'at_risk_pa',
-  'emerging_pa',
-  'penalty_notice_threshold',
-  'ten_day_unauthorised',
-  'twenty_day_unauthorised',
-  'illness_15_days',
-  'holiday_adjacent_absence',
-  'near_threshold_unauthorised',
-  'family_pattern',
-  'lateness_warning',
-] as const satisfies readonly FlagType[];
 
 const Flag = z
   .object({ type: z.enum(FLAG_TYPES), since: z.string(), detail: z.record(z.string(), z.unknown()) })

@@ -11,7 +11,7 @@ import type { Principal } from '../../../shared/domain/access.js';
 import type { AuditQuery } from '../../../shared/store/audit.js';
 import type { SchoolRecord } from '../../../shared/store/schools.js';
 import { A, B, YEAR } from './fixtures.js';
-import { MemorySchools, noViews, settingsOf, Trail } from './memory.js';
+import { MemorySchools, noViews, settingsOf, Trail, noCalendars } from './memory.js';
 
 const officer: Principal = { sub: 'o1', role: 'la_officer', la: '999' };
 const schoolA: Principal = { sub: 'a1', role: 'school', la: '999', urn: A };
@@ -22,17 +22,7 @@ function deps(): SchoolsDeps {
       { urn: A, name: 'Alpha' },
       { urn: B, name: 'Beta' },
     ]),
-    schoolCalendars: {
-      sourcesFor: async (urn) => ({
-        urn,
-        registers: [],
-        closures: [],
-        bankHolidays: new Map(),
-        held: { la: false, own: false },
-      }),
-      sourcesForSchools: async () => new Map(),
-      version: async () => 'v1',
-    },
+    schoolCalendars: noCalendars(),
     views: noViews,
     ...settingsOf({ unresolvedNSchoolDays: 7 }),
   };

@@ -4,7 +4,7 @@
  * audit log, searchable by pupil, user and dates. All through the public API with the admin's token.
  */
 import { ApiError, downloadCsv, get, post, query, type Page, type School } from '../api.js';
-import { errorSummary, h, replace, summaryList, table, type Child } from '../dom.js';
+import { errorSummary, h, nextPage, replace, summaryList, table, type Child } from '../dom.js';
 import { date, dateTime, num } from '../format.js';
 import type { PageContext, PageResult } from '../main.js';
 
@@ -569,25 +569,7 @@ export async function auditPage(ctx: PageContext): Promise<PageResult> {
                   ),
                 )
               : h('p', { class: 'govuk-body' }, 'No entries match.'),
-            list.nextCursor
-              ? h(
-                  'nav',
-                  { class: 'govuk-pagination', 'aria-label': 'Pages' },
-                  h(
-                    'div',
-                    { class: 'govuk-pagination__next' },
-                    h(
-                      'a',
-                      {
-                        class: 'govuk-link govuk-pagination__link',
-                        href: `#/audit${query({ ...filters, cursor: list.nextCursor })}`,
-                        rel: 'next',
-                      },
-                      h('span', { class: 'govuk-pagination__link-title' }, 'Next page'),
-                    ),
-                  ),
-                )
-              : null,
+            nextPage(list.nextCursor && `#/audit${query({ ...filters, cursor: list.nextCursor })}`),
           ]
         : null,
     ],

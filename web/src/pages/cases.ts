@@ -7,7 +7,7 @@
  * explained and resolved by reloading the case: the app never re-sends over someone else's change.
  */
 import { ApiError, downloadCsv, get, query, send, type Page, type PupilView } from '../api.js';
-import { errorSummary, h, summaryList, table, tag, type Child } from '../dom.js';
+import { errorSummary, h, nextPage, summaryList, table, tag, type Child } from '../dom.js';
 import { date, dateTime, FLAG_EXPLANATIONS, flagLabel, num, pct } from '../format.js';
 import type { PageContext, PageResult } from '../main.js';
 import { schoolNames } from './pupil.js';
@@ -354,25 +354,7 @@ export async function casesPage(ctx: PageContext): Promise<PageResult> {
             ),
           )
         : h('p', { class: 'govuk-body' }, 'No cases match.'),
-      list.nextCursor
-        ? h(
-            'nav',
-            { class: 'govuk-pagination', 'aria-label': 'Pages' },
-            h(
-              'div',
-              { class: 'govuk-pagination__next' },
-              h(
-                'a',
-                {
-                  class: 'govuk-link govuk-pagination__link',
-                  href: `#/cases${query({ ...filters, cursor: list.nextCursor })}`,
-                  rel: 'next',
-                },
-                h('span', { class: 'govuk-pagination__link-title' }, 'Next page'),
-              ),
-            ),
-          )
-        : null,
+      nextPage(list.nextCursor && `#/cases${query({ ...filters, cursor: list.nextCursor })}`),
     ],
   };
 }
@@ -454,25 +436,7 @@ export async function suggestionsPage(ctx: PageContext): Promise<PageResult> {
             ),
           )
         : h('p', { class: 'govuk-body' }, 'No suggestions.'),
-      list.nextCursor
-        ? h(
-            'nav',
-            { class: 'govuk-pagination', 'aria-label': 'Pages' },
-            h(
-              'div',
-              { class: 'govuk-pagination__next' },
-              h(
-                'a',
-                {
-                  class: 'govuk-link govuk-pagination__link',
-                  href: `#/cases/suggestions${query({ type, cursor: list.nextCursor })}`,
-                  rel: 'next',
-                },
-                h('span', { class: 'govuk-pagination__link-title' }, 'Next page'),
-              ),
-            ),
-          )
-        : null,
+      nextPage(list.nextCursor && `#/cases/suggestions${query({ type, cursor: list.nextCursor })}`),
     ],
   };
 }

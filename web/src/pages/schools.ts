@@ -1,6 +1,6 @@
 import { get, query, type Metrics, type MetricsRow, type Page, type PupilListItem, type School } from '../api.js';
 import { lineChart } from '../chart.js';
-import { h, summaryList, table, tag } from '../dom.js';
+import { h, summaryList, table, tag, countColumn } from '../dom.js';
 import { cohortLabel, date, dateTime, GAP_COHORTS, num, pct, PHASE_LABELS } from '../format.js';
 import type { PageContext, PageResult } from '../main.js';
 import { periodPicker } from './period.js';
@@ -151,12 +151,7 @@ export async function schoolsPage(ctx: PageContext): Promise<PageResult> {
             },
             { header: 'Last return received', cell: (s) => dateTime(s.lastReturnAt), sort: (s) => s.lastReturnAt },
             { header: 'Latest date', cell: (s) => date(s.latestDate), sort: (s) => s.latestDate },
-            {
-              header: 'Unmarked sessions',
-              cell: (s) => num(s.unmarkedSessions),
-              numeric: true,
-              sort: (s) => s.unmarkedSessions,
-            },
+            countColumn('Unmarked sessions', (s) => s.unmarkedSessions),
           ],
           rows,
           { captionClass: 'govuk-table__caption--s', initialSort: { column: 2 } },
