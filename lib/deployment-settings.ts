@@ -1,7 +1,8 @@
 import type { Node } from 'constructs';
 import * as z from 'zod';
-import { FLAGS_SHAREABLE_WITH_SCHOOLS, LOCAL_LA_CODE, LOCAL_LA_NAME, type LaSettings } from '../shared/config.js';
+import { LOCAL_LA_CODE, LOCAL_LA_NAME, type LaSettings } from '../shared/config.js';
 import { isKnownCode } from '../shared/domain/codes.js';
+import { FLAGS_SHAREABLE_WITH_SCHOOLS } from '../shared/domain/pupil-summary.js';
 
 /**
  * What one LA's deployment is told through CDK context (`cdk deploy -c laCode=… -c laName=…`, or

@@ -2,6 +2,7 @@
  * Names and settings shared by the CDK stack (lib/), the Lambdas and the local runtime, so the
  * three never drift. Runtime values come from environment variables that lib/ and local/ both set.
  */
+import { FLAGS_SHAREABLE_WITH_SCHOOLS } from './domain/pupil-summary.js';
 
 /** Environment variable names, set by lib/ on each Lambda and by local/ for the embedded runtime. */
 export const ENV = {
@@ -172,17 +173,6 @@ export interface LaSettings {
    */
   returnCutOff: string;
 }
-
-/** The flags an LA may share with schools (and shares by default): the statutory and pattern flags. */
-export const FLAGS_SHAREABLE_WITH_SCHOOLS = [
-  'penalty_notice_threshold',
-  'ten_day_unauthorised',
-  'twenty_day_unauthorised',
-  'illness_15_days',
-  'holiday_adjacent_absence',
-  'near_threshold_unauthorised',
-  'family_pattern',
-] as const;
 
 export const DEFAULT_LA_SETTINGS: LaSettings = {
   penaltyNoticeCodes: ['G', 'O', 'U'],

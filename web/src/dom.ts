@@ -237,3 +237,20 @@ export function countColumn<T>(header: string, value: (row: T) => number | null)
 export function rateColumn<T>(header: string, value: (row: T) => number | null): Column<T> {
   return { header, cell: (row) => pct(value(row)), numeric: true, sort: value };
 }
+
+/** A filter form: submitting it sets the page's query to the form's values. */
+export function filterForm(setQuery: (q: Record<string, string>) => void, ...controls: Child[]): HTMLFormElement {
+  return h(
+    'form',
+    {
+      class: 'app-filters',
+      'aria-label': 'Filters',
+      onsubmit: (e: Event) => {
+        e.preventDefault();
+        const data = new FormData(e.target as HTMLFormElement);
+        setQuery(Object.fromEntries([...data.entries()].map(([k, v]) => [k, String(v)])));
+      },
+    },
+    ...controls,
+  );
+}

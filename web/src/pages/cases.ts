@@ -7,7 +7,7 @@
  * explained and resolved by reloading the case: the app never re-sends over someone else's change.
  */
 import { ApiError, downloadCsv, get, query, send, type Page, type PupilView } from '../api.js';
-import { errorSummary, h, nextPage, summaryList, table, tag, type Child } from '../dom.js';
+import { errorSummary, h, nextPage, summaryList, table, tag, type Child, filterForm } from '../dom.js';
 import { date, dateTime, FLAG_EXPLANATIONS, flagLabel, num, pct } from '../format.js';
 import type { PageContext, PageResult } from '../main.js';
 import { schoolNames } from './pupil.js';
@@ -251,18 +251,8 @@ export async function casesPage(ctx: PageContext): Promise<PageResult> {
     schoolNames(),
   ]);
   const isLa = ctx.session.role === 'la_officer';
-  const form = h(
-    'form',
-    {
-      class: 'app-filters',
-      'aria-label': 'Filters',
-      onsubmit: (e: Event) => {
-        e.preventDefault();
-        ctx.setQuery(
-          Object.fromEntries([...new FormData(e.target as HTMLFormElement).entries()].map(([k, v]) => [k, String(v)])),
-        );
-      },
-    },
+  const form = filterForm(
+    (q) => ctx.setQuery(q),
     select('status', 'Status', [['', 'Any status'], ...Object.entries(STATUS_LABELS)], filters.status),
     select('type', 'Type', [['', 'Any type'], ...Object.entries(TYPE_LABELS)], filters.type),
     ctx.session.role !== 'school'
@@ -367,18 +357,8 @@ export async function suggestionsPage(ctx: PageContext): Promise<PageResult> {
     get<Page<Suggestion>>(`/v1/referrals/suggestions${query({ type, limit: 100, cursor: ctx.query.get('cursor') })}`),
     schoolNames(),
   ]);
-  const form = h(
-    'form',
-    {
-      class: 'app-filters',
-      'aria-label': 'Filters',
-      onsubmit: (e: Event) => {
-        e.preventDefault();
-        ctx.setQuery(
-          Object.fromEntries([...new FormData(e.target as HTMLFormElement).entries()].map(([k, v]) => [k, String(v)])),
-        );
-      },
-    },
+  const form = filterForm(
+    (q) => ctx.setQuery(q),
     select('type', 'Suggested type', [['', 'Any type'], ...Object.entries(TYPE_LABELS)], type),
     h('div', { class: 'app-filters__item' }, h('button', { type: 'submit', class: 'govuk-button' }, 'Apply filters')),
   );

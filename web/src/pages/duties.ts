@@ -7,7 +7,7 @@
  */
 import { downloadCsv, get, query, type Page, type School } from '../api.js';
 import type { Role } from '../auth.js';
-import { h, table, tag, type Child, countColumn } from '../dom.js';
+import { h, table, tag, type Child, countColumn, filterForm } from '../dom.js';
 import { date, num, pct } from '../format.js';
 import type { PageContext, PageResult } from '../main.js';
 
@@ -135,17 +135,8 @@ function select(id: string, options: Array<[string, string]>, value: string | un
 
 /** A filter form: its named controls become the page's query. */
 function filters(ctx: PageContext, controls: Array<HTMLElement | null>): HTMLElement {
-  return h(
-    'form',
-    {
-      class: 'app-filters',
-      'aria-label': 'Filters',
-      onsubmit: (e: Event) => {
-        e.preventDefault();
-        const data = new FormData(e.target as HTMLFormElement);
-        ctx.setQuery(Object.fromEntries([...data.entries()].map(([k, v]) => [k, String(v)])));
-      },
-    },
+  return filterForm(
+    (q) => ctx.setQuery(q),
     ...controls,
     h('div', { class: 'app-filters__item' }, h('button', { type: 'submit', class: 'govuk-button' }, 'Apply filters')),
   );

@@ -1,5 +1,5 @@
 import { downloadCsv, get, query, type Page, type PupilListItem, type School } from '../api.js';
-import { h, nextPage, table, tag, countColumn, rateColumn } from '../dom.js';
+import { h, nextPage, table, tag, countColumn, rateColumn, filterForm } from '../dom.js';
 import { cohortLabel, COHORT_LABELS, date, FLAG_EXPLANATIONS, flagLabel, FLAG_LABELS, num } from '../format.js';
 import type { PageContext, PageResult } from '../main.js';
 
@@ -36,17 +36,8 @@ export async function listsPage(ctx: PageContext): Promise<PageResult> {
     isLa ? get<Page<School>>('/v1/schools') : Promise.resolve({ items: [] as School[], nextCursor: null }),
   ]);
   const names = new Map(schools.items.map((s) => [s.urn, s.name ?? `URN ${s.urn}`]));
-  const form = h(
-    'form',
-    {
-      class: 'app-filters',
-      'aria-label': 'Filters',
-      onsubmit: (e: Event) => {
-        e.preventDefault();
-        const data = new FormData(e.target as HTMLFormElement);
-        ctx.setQuery(Object.fromEntries([...data.entries()].map(([k, v]) => [k, String(v)])));
-      },
-    },
+  const form = filterForm(
+    (q) => ctx.setQuery(q),
     select('flag', 'Flag', Object.entries(FLAG_LABELS), flag),
     isLa
       ? select(

@@ -5,7 +5,7 @@
  * /v1/metrics with the VSH's token.
  */
 import { downloadCsv, get, query, type Metrics, type MetricsRow, type Reference, type Stats } from '../api.js';
-import { h, nextPage, summaryList, table, tag, countColumn, rateColumn } from '../dom.js';
+import { h, nextPage, summaryList, table, tag, countColumn, rateColumn, filterForm } from '../dom.js';
 import { cohortLabel, date, num, pct, sessionCount } from '../format.js';
 import type { PageContext, PageResult } from '../main.js';
 
@@ -224,18 +224,8 @@ export async function virtualSchoolPage(ctx: PageContext): Promise<PageResult> {
   ]);
   const outOfArea = roll.items.filter((i) => i.schools.some((s) => s.outOfArea)).length;
   const noRegister = roll.items.filter((i) => !i.onRegister).length;
-  const form = h(
-    'form',
-    {
-      class: 'app-filters',
-      'aria-label': 'Filters',
-      onsubmit: (e: Event) => {
-        e.preventDefault();
-        ctx.setQuery(
-          Object.fromEntries([...new FormData(e.target as HTMLFormElement).entries()].map(([k, v]) => [k, String(v)])),
-        );
-      },
-    },
+  const form = filterForm(
+    (q) => ctx.setQuery(q),
     h(
       'div',
       { class: 'govuk-form-group app-filters__item' },
