@@ -150,28 +150,11 @@ const list = <T extends z.ZodType>(item: T) =>
     total: z.number().int(),
   });
 
-const ENTRY_CSV = [
-  'upn',
-  'forename',
-  'surname',
-  'dob',
-  'yearGroup',
-  'urn',
-  'schoolName',
-  'entryDate',
-  'source',
-  'notifiedOn',
-  'schoolDaysToNotice',
-  'timeliness',
-];
+/** The pupil columns every duty list's CSV starts with (PupilFields' order). */
+const PUPIL_CSV = ['upn', 'forename', 'surname', 'dob', 'yearGroup', 'urn', 'schoolName'];
+const ENTRY_CSV = [...PUPIL_CSV, 'entryDate', 'source', 'notifiedOn', 'schoolDaysToNotice', 'timeliness'];
 const DELETION_CSV = [
-  'upn',
-  'forename',
-  'surname',
-  'dob',
-  'yearGroup',
-  'urn',
-  'schoolName',
+  ...PUPIL_CSV,
   'leavingDate',
   'source',
   'ground',

@@ -5,7 +5,7 @@
 import * as z from 'zod';
 import { FLAG_TYPES } from '../../../shared/domain/pupil-summary.js';
 import type { PupilRow } from '../../../shared/domain/school-view.js';
-import { CohortName, IsoDate, page, Stats, Upn, Urn, exactly } from '../../../shared/schemas/common.js';
+import { CohortName, IsoDate, page, PupilNames, Stats, Upn, Urn, exactly } from '../../../shared/schemas/common.js';
 import { listFlaggedPupils } from '../../../shared/app/list-flagged-pupils.js';
 import { pupilSessions, readPupil, type EnrolmentView as EnrolmentViewOf } from '../../../shared/app/read-pupil.js';
 import { app } from '../app.js';
@@ -32,11 +32,7 @@ const EnrolmentView = exactly<EnrolmentViewOf>()(
 
 const PupilView = z
   .object({
-    upn: z.string(),
-    forename: z.string().nullable(),
-    surname: z.string().nullable(),
-    dob: z.string().nullable(),
-    yearGroup: z.string().nullable(),
+    ...PupilNames,
     academicYear: z.number().int(),
     cohorts: z.array(z.string()),
     enrolments: z.array(EnrolmentView),
@@ -56,15 +52,15 @@ const PupilListItem = z
     yearGroup: z.string().nullable(),
     urns: z.array(z.string()),
     cohorts: z.array(z.string()),
-    stats: z.object({
-      possibleSessions: z.number().int(),
-      attendedSessions: z.number().int(),
-      authorisedAbsenceSessions: z.number().int(),
-      unauthorisedAbsenceSessions: z.number().int(),
-      absenceSessions: z.number().int(),
-      lateSessions: z.number().int(),
-      attendanceRate: z.number().nullable(),
-      absenceRate: z.number().nullable(),
+    stats: Stats.pick({
+      possibleSessions: true,
+      attendedSessions: true,
+      authorisedAbsenceSessions: true,
+      unauthorisedAbsenceSessions: true,
+      absenceSessions: true,
+      lateSessions: true,
+      attendanceRate: true,
+      absenceRate: true,
     }),
     flags: z.array(z.object({ type: z.string(), since: z.string() })),
     lookedAfter: z
