@@ -254,3 +254,13 @@ export function filterForm(setQuery: (q: Record<string, string>) => void, ...con
     ...controls,
   );
 }
+
+/** A chart with the table of its figures beside it (the table scrolls on a narrow screen). */
+export function chartBesideTable(chart: Child, figures: Child): HTMLElement {
+  return h(
+    'div',
+    { class: 'govuk-grid-row' },
+    h('div', { class: 'govuk-grid-column-one-half' }, chart),
+    h('div', { class: 'govuk-grid-column-one-half app-scroll' }, figures),
+  );
+}

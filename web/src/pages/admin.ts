@@ -57,6 +57,19 @@ interface AuditEntry {
 
 const years = (ys: number[]) => ys.map((y) => `${y}/${String(y + 1).slice(2)}`).join(', ') || '–';
 
+/** A file refused whole, with the problems the API gave (anything else is rethrown). */
+function nothingImported(err: unknown): Child[] {
+  if (!(err instanceof ApiError && err.errors.length)) throw err;
+  return [
+    h('h2', { class: 'govuk-heading-m' }, 'Nothing was imported'),
+    h('p', { class: 'govuk-body' }, `${err.title}: ${err.detail ?? ''}`),
+    recordTable(
+      'Problems',
+      err.errors.map((e) => ({ line: e.line ?? 0, field: e.field ?? '', code: '', message: e.message })),
+    ),
+  ];
+}
+
 function recordTable(caption: string, rows: RecordError[]): HTMLElement {
   return h(
     'div',
@@ -292,17 +305,7 @@ export async function calendarsPage(ctx: PageContext): Promise<PageResult> {
             err,
           );
         }
-        if (err instanceof ApiError && err.errors.length) {
-          return [
-            h('h2', { class: 'govuk-heading-m' }, 'Nothing was imported'),
-            h('p', { class: 'govuk-body' }, `${err.title}: ${err.detail ?? ''}`),
-            recordTable(
-              'Problems',
-              err.errors.map((e) => ({ line: e.line ?? 0, field: e.field ?? '', code: '', message: e.message })),
-            ),
-          ];
-        }
-        throw err;
+        return nothingImported(err);
       }
     },
   });
@@ -388,17 +391,7 @@ export async function registryPage(_ctx: PageContext): Promise<PageResult> {
             : h('p', { class: 'govuk-body' }, 'Every record was read.'),
         ];
       } catch (err) {
-        if (err instanceof ApiError && err.errors.length) {
-          return [
-            h('h2', { class: 'govuk-heading-m' }, 'Nothing was imported'),
-            h('p', { class: 'govuk-body' }, `${err.title}: ${err.detail ?? ''}`),
-            recordTable(
-              'Problems',
-              err.errors.map((e) => ({ line: e.line ?? 0, field: e.field ?? '', code: '', message: e.message })),
-            ),
-          ];
-        }
-        throw err;
+        return nothingImported(err);
       }
     },
   });

@@ -1,6 +1,6 @@
 import { get, query, type Metrics, type MetricsRow, type Page, type PupilListItem, type School } from '../api.js';
 import { lineChart } from '../chart.js';
-import { h, summaryList, table, tag, countColumn } from '../dom.js';
+import { h, summaryList, table, tag, countColumn, chartBesideTable } from '../dom.js';
 import { cohortLabel, date, dateTime, GAP_COHORTS, num, pct, PHASE_LABELS } from '../format.js';
 import type { PageContext, PageResult } from '../main.js';
 import { periodPicker } from './period.js';
@@ -208,31 +208,21 @@ export async function schoolPage(ctx: PageContext): Promise<PageResult> {
       ]),
       h('h2', { class: 'govuk-heading-m' }, 'Week by week'),
       weekRows.length
-        ? h(
-            'div',
-            { class: 'govuk-grid-row' },
-            h(
-              'div',
-              { class: 'govuk-grid-column-one-half' },
-              lineChart(
-                `Line chart of this school's weekly attendance rate, ${weekRows.length} weeks; the figures are in the table beside it.`,
-                weekRows.map((r) => date(r.key.week)),
-                [{ label: 'Attendance', values: weekRows.map((r) => r.attendanceRate) }],
-              ),
+        ? chartBesideTable(
+            lineChart(
+              `Line chart of this school's weekly attendance rate, ${weekRows.length} weeks; the figures are in the table beside it.`,
+              weekRows.map((r) => date(r.key.week)),
+              [{ label: 'Attendance', values: weekRows.map((r) => r.attendanceRate) }],
             ),
-            h(
-              'div',
-              { class: 'govuk-grid-column-one-half app-scroll' },
-              table<MetricsRow>(
-                'Weekly rates',
-                [
-                  { header: 'Week beginning', cell: (r) => date(r.key.week) },
-                  { header: 'Attendance', cell: (r) => pct(r.attendanceRate), numeric: true },
-                  { header: 'Absence', cell: (r) => pct(r.absenceRate), numeric: true },
-                ],
-                weekRows,
-                { captionClass: 'govuk-table__caption--s' },
-              ),
+            table<MetricsRow>(
+              'Weekly rates',
+              [
+                { header: 'Week beginning', cell: (r) => date(r.key.week) },
+                { header: 'Attendance', cell: (r) => pct(r.attendanceRate), numeric: true },
+                { header: 'Absence', cell: (r) => pct(r.absenceRate), numeric: true },
+              ],
+              weekRows,
+              { captionClass: 'govuk-table__caption--s' },
             ),
           )
         : h('p', { class: 'govuk-body' }, 'No weeks in this period.'),
