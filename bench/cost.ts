@@ -21,7 +21,7 @@ import { AWS_PRICES_LONDON, priceOf, type Price, type PriceName } from './aws-pr
 const utf8 = (s: string) => Buffer.byteLength(s, 'utf8');
 
 /** Bytes of one DynamoDB attribute value in the wire (marshalled) form, by DynamoDB's size rules. */
-export function attributeValueBytes(v: Record<string, unknown>): number {
+function attributeValueBytes(v: Record<string, unknown>): number {
   const [type, val] = Object.entries(v)[0] ?? ['NULL', true];
   switch (type) {
     case 'S':
@@ -94,7 +94,7 @@ export function sqsBilledRequests(payloadBytes: number): number {
 }
 
 /** Bytes DynamoDB bills for storing an item: its size plus 100 bytes of index overhead. */
-export const DYNAMO_ITEM_OVERHEAD_BYTES = 100;
+const DYNAMO_ITEM_OVERHEAD_BYTES = 100;
 
 // ---------------------------------------------------------------------------------------------
 // The counters.

@@ -57,7 +57,7 @@ export const COHORT_NAMES = [
 export type CohortName = (typeof COHORT_NAMES)[number];
 
 /** The cohorts an out-of-area school counts towards in LA figures (the Virtual School's). */
-export const VIRTUAL_SCHOOL_COHORT_NAMES: readonly CohortName[] = ['cla', 'plac', 'cin', 'cpp', 'social_worker'];
+const VIRTUAL_SCHOOL_COHORT_NAMES: readonly CohortName[] = ['cla', 'plac', 'cin', 'cpp', 'social_worker'];
 
 /** DfE codes and their category (docs/design.md §2.1), written out here so the oracle does not borrow the service's table. */
 const CODE_CATEGORIES: ReadonlyArray<[string, Category]> = [
@@ -104,7 +104,7 @@ const CODE_CATEGORIES: ReadonlyArray<[string, Category]> = [
 type Category = 'present' | 'approved' | 'authorised' | 'unauthorised' | 'not_possible' | 'administrative';
 
 export type Dimension = 'none' | 'cohort' | 'school' | 'phase' | 'year_group' | 'sex' | 'week';
-export const DIMENSIONS: readonly Dimension[] = ['none', 'cohort', 'school', 'phase', 'year_group', 'sex', 'week'];
+const DIMENSIONS: readonly Dimension[] = ['none', 'cohort', 'school', 'phase', 'year_group', 'sex', 'week'];
 export type Population = 'all' | 'compulsory';
 
 export interface OracleRow {

@@ -1,7 +1,7 @@
 /** Comparing the API's metrics rows with DuckDB's (bench item 5 and the metrics oracle test). */
 import type { OracleRow } from './duckdb-metrics.js';
 
-export const INTEGER_FIELDS = [
+const INTEGER_FIELDS = [
   'enrolments',
   'possibleSessions',
   'attendedSessions',
@@ -14,7 +14,7 @@ export const INTEGER_FIELDS = [
   'persistentAbsenceCount',
   'severeAbsenceCount',
 ] as const;
-export const RATE_FIELDS = [
+const RATE_FIELDS = [
   'attendanceRate',
   'absenceRate',
   'authorisedAbsenceRate',
@@ -25,7 +25,7 @@ export const RATE_FIELDS = [
 
 export type ApiMetricsRow = Record<string, unknown> & { key: Record<string, string>; codes: Record<string, number> };
 
-export const keyId = (k: Record<string, string | undefined>) =>
+const keyId = (k: Record<string, string | undefined>) =>
   ['cohort', 'urn', 'phase', 'yearGroup', 'sex', 'week'].map((f) => `${f}=${k[f] ?? ''}`).join('|');
 
 /**

@@ -9,7 +9,7 @@ const n = (x: unknown, digits = 0) =>
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} KB`;
 
-export function reportLines(results: R): string[][] {
+function reportLines(results: R): string[][] {
   const rows: string[][] = [];
   const add = (section: string, what: string, figure: string, detail = '') =>
     rows.push([section, what, figure, detail]);

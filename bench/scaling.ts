@@ -7,10 +7,10 @@
 type R = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- a size's results are the bench's free-form JSON
 
 /** The API kinds whose p95 at concurrency 16 the issue names. */
-export const SCALING_API_KINDS = ['pupil_view', 'pa_list', 'la_metrics_by_cohort'] as const;
+const SCALING_API_KINDS = ['pupil_view', 'pa_list', 'la_metrics_by_cohort'] as const;
 export const SCALING_CONCURRENCY = 16;
 /** The issue's target: LA-day time per pupil at the largest size at most this times the smallest's. */
-export const SCALING_TARGET_RATIO = 1.5;
+const SCALING_TARGET_RATIO = 1.5;
 
 export interface ScalingRow {
   schools: number;

@@ -3,7 +3,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { AttendanceHubStack } from './attendance-hub-stack.js';
 
 /** The stack's id (and CloudFormation name unless `-c stackName=…` is given). */
-export const DEFAULT_STACK_NAME = 'AttendanceHub';
+const DEFAULT_STACK_NAME = 'AttendanceHub';
 
 export interface AttendanceHubApp {
   app: App;

@@ -16,7 +16,7 @@ export const ROLE_GROUPS = [
  * users cannot change their own LA or school. A pool's attribute schema can never be changed after
  * creation, hence "mutable" here: an immutable attribute could not even be corrected by an admin.
  */
-export const CUSTOM_ATTRIBUTES = { la: 'la', urn: 'urn' } as const;
+const CUSTOM_ATTRIBUTES = { la: 'la', urn: 'urn' } as const;
 
 /**
  * Cognito user pool for LA staff and schools: no self sign-up (the LA creates every account),

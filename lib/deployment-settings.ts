@@ -1,7 +1,8 @@
 import type { Node } from 'constructs';
 import * as z from 'zod';
-import { DEFAULT_LA_SETTINGS, LOCAL_LA_CODE, LOCAL_LA_NAME, type LaSettings } from '../shared/config.js';
+import { LOCAL_LA_CODE, LOCAL_LA_NAME, type LaSettings } from '../shared/config.js';
 import { isKnownCode } from '../shared/domain/codes.js';
+import { FLAGS_SHAREABLE_WITH_SCHOOLS } from '../shared/domain/pupil-summary.js';
 
 /**
  * What one LA's deployment is told through CDK context (`cdk deploy -c laCode=… -c laName=…`, or
@@ -36,17 +37,7 @@ const laSettingsSchema = z
     holidayAdjacentDays: z.number().int().nonnegative(),
     noticeToImprovePeriodDays: z.number().int().positive(),
     referralTriageDays: z.number().int().positive(),
-    flagsSharedWithSchools: z.array(
-      z.enum([
-        'penalty_notice_threshold',
-        'ten_day_unauthorised',
-        'twenty_day_unauthorised',
-        'illness_15_days',
-        'holiday_adjacent_absence',
-        'near_threshold_unauthorised',
-        'family_pattern',
-      ]),
-    ),
+    flagsSharedWithSchools: z.array(z.enum(FLAGS_SHAREABLE_WITH_SCHOOLS)),
     partTimeTimetableReviewWeeks: z.number().int().positive(),
     unresolvedNSchoolDays: z.number().int().positive(),
     latenessWarningSessions: z.number().int().positive(),
@@ -137,9 +128,4 @@ export function readDeploymentSettings(node: Node): DeploymentSettings {
     ? { from: notificationsFrom, identity: sesIdentity ?? notificationsFrom }
     : undefined;
   return { laCode, laName, laSettings, webOrigins, alarmEmail, authDomainPrefix, notifications };
-}
-
-/** The settings a Lambda will run with, for the record (outputs and docs). */
-export function effectiveLaSettings(settings: DeploymentSettings): LaSettings {
-  return { ...DEFAULT_LA_SETTINGS, ...settings.laSettings };
 }

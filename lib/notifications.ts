@@ -23,8 +23,8 @@ export interface NotificationsProps {
 }
 
 /** What each schedule sends the function (functions/notifications/handler.ts NotificationsEvent). */
-export const IMMEDIATE_INPUT = { run: 'immediate' } as const;
-export const DIGEST_INPUT = { run: 'digest' } as const;
+const IMMEDIATE_INPUT = { run: 'immediate' } as const;
+const DIGEST_INPUT = { run: 'digest' } as const;
 
 /**
  * Alerts that reach people (issue 19; docs/notifications.md): the notifications function, the SES

@@ -23,7 +23,7 @@ export interface WebConfig {
 }
 
 /** Only our own scripts and styles; the API and Cognito are the only other origins the app talks to. */
-export const WEB_CONTENT_SECURITY_POLICY = [
+const WEB_CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
   "script-src 'self'",
   "style-src 'self'",

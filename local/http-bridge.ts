@@ -30,7 +30,7 @@ export const LAMBDA_MAX_RESULT_BYTES = 6 * 1024 * 1024;
  * An over-size body is read to its end and thrown away before the 413 is written, so a client still
  * sending sees the answer instead of a reset connection. Past this much the connection is closed.
  */
-export const MAX_DISCARD_BYTES = 1024 * 1024 * 1024;
+const MAX_DISCARD_BYTES = 1024 * 1024 * 1024;
 
 /** Text bodies API Gateway passes through as strings; anything else arrives base64-encoded. */
 const TEXT_TYPES = /^(application\/(json|.+\+json)|application\/x-www-form-urlencoded)\b/i;
@@ -134,7 +134,7 @@ function lambdaContext(requestId: string): Context {
   };
 }
 
-export async function toEvent(
+async function toEvent(
   req: IncomingMessage,
   body: Buffer,
   claims: Record<string, string> | undefined,

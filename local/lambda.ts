@@ -43,7 +43,7 @@ async function readBody(req: IncomingMessage): Promise<string> {
 }
 
 /** The function name from a name, a full or partial ARN (`…:function:name[:qualifier]`). */
-export function functionNameOf(raw: string): string {
+function functionNameOf(raw: string): string {
   const decoded = decodeURIComponent(raw);
   const m = /(?:^|:)function:([^:]+)/.exec(decoded);
   return m ? m[1] : decoded.split(':')[0];

@@ -101,7 +101,7 @@ function configureEnvironment(
 }
 
 /** s3rver sends keys decoded; S3 sends them URL-encoded with spaces as '+'. Re-encode like S3. */
-export function s3EventFromS3rver(event: S3rverEvent): S3Event {
+function s3EventFromS3rver(event: S3rverEvent): S3Event {
   return {
     Records: event.Records.map((r) => ({
       ...(r as unknown as S3Event['Records'][number]),

@@ -52,7 +52,7 @@ const MARKS: Array<[string, string]> = [
   ['/', '\\'],
 ];
 
-export function latestWeekday(today = todayInEngland()): string {
+function latestWeekday(today = todayInEngland()): string {
   let d = today;
   while (isWeekend(d)) d = addDays(d, -1);
   return d;

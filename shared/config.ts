@@ -2,6 +2,7 @@
  * Names and settings shared by the CDK stack (lib/), the Lambdas and the local runtime, so the
  * three never drift. Runtime values come from environment variables that lib/ and local/ both set.
  */
+import { FLAGS_SHAREABLE_WITH_SCHOOLS } from './domain/pupil-summary.js';
 
 /** Environment variable names, set by lib/ on each Lambda and by local/ for the embedded runtime. */
 export const ENV = {
@@ -126,6 +127,8 @@ export const LIMITS = {
   maxCachedSchoolViews: 400,
   /** Academic years of LA-wide views (aggregates, pupil rows) a warm API instance keeps. */
   maxCachedYears: 3,
+  /** Schools whose documents (duties, merged calendars) a warm instance keeps: more than any English LA has. */
+  maxCachedSchools: 2000,
 } as const;
 
 /** LA-configurable rules (docs/design.md §2 "configurable" items), with the national defaults. */
@@ -180,15 +183,7 @@ export const DEFAULT_LA_SETTINGS: LaSettings = {
   holidayAdjacentDays: 2,
   noticeToImprovePeriodDays: 15,
   referralTriageDays: 5,
-  flagsSharedWithSchools: [
-    'penalty_notice_threshold',
-    'ten_day_unauthorised',
-    'twenty_day_unauthorised',
-    'illness_15_days',
-    'holiday_adjacent_absence',
-    'near_threshold_unauthorised',
-    'family_pattern',
-  ],
+  flagsSharedWithSchools: [...FLAGS_SHAREABLE_WITH_SCHOOLS],
   partTimeTimetableReviewWeeks: 6,
   unresolvedNSchoolDays: 5,
   latenessWarningSessions: 10,

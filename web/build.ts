@@ -13,8 +13,8 @@ import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 
 const here = dirname(fileURLToPath(import.meta.url));
-export const WEB_SRC = join(here, 'src');
-export const WEB_DIST = join(here, 'dist');
+const WEB_SRC = join(here, 'src');
+const WEB_DIST = join(here, 'dist');
 
 /** Each page loads app.js: the whole app's JavaScript must stay under this, gzipped (CONVENTIONS "Web"). */
 export const MAX_GZIPPED_JS_BYTES = 250 * 1024;
@@ -25,7 +25,7 @@ export interface WebBuild {
   jsGzipBytes: number;
 }
 
-export function govukCss(): string {
+function govukCss(): string {
   const css = readFileSync(
     join(here, '..', 'node_modules', 'govuk-frontend', 'dist', 'govuk', 'govuk-frontend.min.css'),
     'utf8',

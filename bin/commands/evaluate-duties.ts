@@ -67,7 +67,7 @@ export interface ReceivedFile {
 }
 
 /** What each return told the LA, kept as ingest keeps it (first listing, first leaving date, ground, destination). */
-export function noticesFromFiles(files: readonly ReceivedFile[]): Map<string, RollNotices> {
+function noticesFromFiles(files: readonly ReceivedFile[]): Map<string, RollNotices> {
   const out = new Map<string, RollNotices>();
   for (const f of files) {
     let n = out.get(f.urn);

@@ -90,7 +90,7 @@ const USAGE =
   '              [--window-months 12]  the holiday-adjacent and family window (0: the academic year to date only)';
 
 /** The evaluation LA (docs/patterns.md): big enough for tens of each planted behaviour, a full year. */
-export const EVALUATION_LA = {
+const EVALUATION_LA = {
   schools: 40,
   pupils: 12_000,
   from: '2025-09-01',
@@ -99,7 +99,7 @@ export const EVALUATION_LA = {
 } as const;
 
 /** Targets of issue 7 (per detector) and issue 5 (the National Framework flags). */
-export const TARGETS = { precision: 0.9, recall: 0.8 } as const;
+const TARGETS = { precision: 0.9, recall: 0.8 } as const;
 
 export const PATTERN_FLAGS = [
   'holiday_adjacent_absence',
@@ -107,7 +107,7 @@ export const PATTERN_FLAGS = [
   'family_pattern',
   'school_coding',
 ] as const;
-export const FRAMEWORK_FLAGS = [
+const FRAMEWORK_FLAGS = [
   'penalty_notice_threshold',
   'ten_day_unauthorised',
   'twenty_day_unauthorised',
@@ -226,7 +226,7 @@ export interface Raised {
   schools: Set<string>;
 }
 
-export function raisedByPatterns(result: PatternsResult): Raised {
+function raisedByPatterns(result: PatternsResult): Raised {
   const pupils = new Map<ScoredFlag, Set<string>>();
   for (const f of [...PATTERN_FLAGS, ...FRAMEWORK_FLAGS]) pupils.set(f, new Set());
   const families: Raised['families'] = [];
@@ -242,7 +242,7 @@ export function raisedByPatterns(result: PatternsResult): Raised {
 }
 
 /** Each pupil's enrolments across the LA's registers. */
-export function enrolmentsByPupil(
+function enrolmentsByPupil(
   registers: readonly SchoolRegister[],
 ): Map<string, Array<TimelineEnrolment & { dob?: string }>> {
   const out = new Map<string, Array<TimelineEnrolment & { dob?: string }>>();
@@ -268,7 +268,7 @@ export function enrolmentsByPupil(
 }
 
 /** The National Framework flags (nationalFrameworkFlagsFor) of every pupil, added to `raised`. */
-export function addFrameworkFlags(raised: Raised, registers: readonly SchoolRegister[], academicYear: number): void {
+function addFrameworkFlags(raised: Raised, registers: readonly SchoolRegister[], academicYear: number): void {
   const days = new Map<string, Uint8Array>();
   for (const r of registers) days.set(adjacencyKey(r.academicYear, r.urn), sessionDays(r));
   for (const [upn, enrolments] of enrolmentsByPupil(registers)) {
@@ -520,7 +520,7 @@ export function meetsTargets(s: FlagScore): boolean {
  * present or authorised. Written separately from national-framework.ts on purpose, as a second
  * reading of docs/design.md §2.5 (one academic year: the generator writes one).
  */
-export function definitionCheck(registers: readonly SchoolRegister[]): (flag: ScoredFlag, upn: string) => boolean {
+function definitionCheck(registers: readonly SchoolRegister[]): (flag: ScoredFlag, upn: string) => boolean {
   const byUpn = new Map<
     string,
     Array<{ marks: string; days: Uint8Array; start: number; first: number; last: number; dob?: string }>
@@ -614,7 +614,7 @@ export interface UnresolvedNScore {
 }
 
 /** Every school's unresolved-N list as at the end of the range, against the planted `unresolved_n`. */
-export function scoreUnresolvedN(la: LoadedLa, truth: GroundTruth): UnresolvedNScore {
+function scoreUnresolvedN(la: LoadedLa, truth: GroundTruth): UnresolvedNScore {
   const limit = DEFAULT_LA_SETTINGS.unresolvedNSchoolDays;
   const listed = new Set<string>();
   const calendars = new Map(la.schools.map((s) => [s.urn, s.calendar]));

@@ -16,32 +16,29 @@ import { loadRegister } from '../../shared/store/registers.js';
 import { inParallel } from '../../shared/store/table.js';
 import { getSchoolViewPointer, listSchoolViewPointers, type ViewPointer } from '../../shared/store/views.js';
 import { LIMITS } from '../../shared/config.js';
-import { LruCache } from './lru.js';
+import { VersionedCache } from '../../shared/lib/versioned-cache.js';
 
-const registers = new LruCache<string, { version: number; register: SchoolRegister }>(LIMITS.maxCachedRegisters);
+const registers = new VersionedCache<string, SchoolRegister, number>({ capacity: LIMITS.maxCachedRegisters });
 
 /**
  * The schools' registers for the year (every school's, or only `urns`'), current as of the schools'
  * view pointers. A caller scoped to one school reads that school's pointer and register only, so a
  * school's request never costs the LA's work (issue 15).
  */
-export async function currentRegisters(year: number, urns?: ReadonlySet<string>): Promise<SchoolRegister[]> {
+async function currentRegisters(year: number, urns?: ReadonlySet<string>): Promise<SchoolRegister[]> {
   const pointers = urns
     ? (await Promise.all([...urns].map((urn) => getSchoolViewPointer(urn, year)))).filter(
         (p): p is ViewPointer => p !== undefined,
       )
     : await listSchoolViewPointers(year);
   const found = new Map<string, SchoolRegister>();
-  const stale: ViewPointer[] = [];
-  for (const p of pointers) {
-    const held = registers.get(`${year}#${p.urn}`);
-    if (held?.version === p.version) found.set(p.urn as string, held.register);
-    else stale.push(p);
-  }
-  await inParallel(stale, 8, async (p) => {
-    const register = await loadRegister(p.urn as string, year);
-    registers.set(`${year}#${p.urn}`, { version: p.version, register });
-    found.set(p.urn as string, register);
+  await inParallel(pointers, 8, async (p) => {
+    const urn = p.urn as string;
+    const register = await registers.get(`${year}#${urn}`, p.version, async () => ({
+      value: await loadRegister(urn, year),
+      version: p.version,
+    }));
+    found.set(urn, register as SchoolRegister);
   });
   return pointers.map((p) => found.get(p.urn as string) as SchoolRegister);
 }

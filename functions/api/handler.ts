@@ -146,7 +146,7 @@ export function runRoute(def: RouteDef) {
   };
 }
 
-export function errorResponse(err: unknown): Result {
+function errorResponse(err: unknown): Result {
   if (err instanceof Problem) return problemResponse(err);
   if (err instanceof z.ZodError) return problemResponse(validationProblem('body', err));
   // A cursor a route did not check itself is still the client's fault, never a 500.
@@ -168,7 +168,7 @@ const ROUTE_PATTERNS = allRoutes.map((def) => ({
 }));
 
 /** 404 for a path no route has; 405 (with Allow) for a route that exists with other methods. */
-export function noRouteProblem(method: string, path: string): Problem {
+function noRouteProblem(method: string, path: string): Problem {
   const allowed = [...new Set(ROUTE_PATTERNS.filter((r) => r.pattern.test(path)).map((r) => r.method))];
   if (allowed.length === 0 || allowed.includes(method as never)) return problem(404, 'No such route.');
   return new Problem(
@@ -179,10 +179,6 @@ export function noRouteProblem(method: string, path: string): Problem {
     {},
     { allow: allowed.join(', ') },
   );
-}
-
-export function noRouteResponse(method: string, path: string): Result {
-  return problemResponse(noRouteProblem(method, path));
 }
 
 const router = httpRouterHandler<APIGatewayProxyEventV2, Result>({

@@ -181,7 +181,7 @@ const STATUS_OF_REFUSAL: Record<RefusalKind, number> = {
 };
 
 /** A use case's refusal as the problem that answers it (docs/design.md §3: the door presents, the use case decides). */
-export function problemOf(r: Refusal): Problem {
+function problemOf(r: Refusal): Problem {
   const status = STATUS_OF_REFUSAL[r.refused];
   return new Problem(status, r.title ?? TITLES[status] ?? 'Error', r.detail, r.errors, r.extra ?? {});
 }

@@ -43,7 +43,7 @@ export async function redirectToObject(
 }
 
 /** The result's size as Lambda counts it: the serialised JSON (escapes and base64 included). */
-export function resultBytes(result: Result): number {
+function resultBytes(result: Result): number {
   return Buffer.byteLength(JSON.stringify(result), 'utf8');
 }
 

@@ -69,6 +69,15 @@ class Components {
  * the routes' own schemas because a header is read from `headers[...]` inside a handler, which the
  * route definition does not declare; test/unit/api/openapi.test.ts checks each against behaviour.
  */
+/** A change to a referral case names the version it was made to. */
+const IF_MATCH_CASE = {
+  name: 'If-Match',
+  in: 'header',
+  required: true,
+  schema: { type: 'string' },
+  description: 'The ETag of the case as read (e.g. "3"); 428 without it, 412 when the case has changed since',
+} as const;
+
 export const HEADER_CONTRACT: Record<
   string,
   { request?: Json[]; response?: Record<string, Json>; status?: Record<number, string> }
@@ -103,15 +112,7 @@ export const HEADER_CONTRACT: Record<
     response: { ETag: { description: 'The case version, for If-Match', schema: { type: 'string' } } },
   },
   'PATCH /v1/referrals/{id}': {
-    request: [
-      {
-        name: 'If-Match',
-        in: 'header',
-        required: true,
-        schema: { type: 'string' },
-        description: 'The ETag of the case as read (e.g. "3"); 428 without it, 412 when the case has changed since',
-      },
-    ],
+    request: [IF_MATCH_CASE],
     response: { ETag: { description: 'The new case version', schema: { type: 'string' } } },
     status: {
       409: "The change conflicts with the case's state",
@@ -121,15 +122,7 @@ export const HEADER_CONTRACT: Record<
     },
   },
   'POST /v1/referrals/{id}/events': {
-    request: [
-      {
-        name: 'If-Match',
-        in: 'header',
-        required: true,
-        schema: { type: 'string' },
-        description: 'The ETag of the case as read (e.g. "3"); 428 without it, 412 when the case has changed since',
-      },
-    ],
+    request: [IF_MATCH_CASE],
     response: { ETag: { description: 'The new case version', schema: { type: 'string' } } },
     status: {
       409: "The event conflicts with the case's state",

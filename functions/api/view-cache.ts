@@ -6,23 +6,26 @@
 import { LIMITS } from '../../shared/config.js';
 import type { LaView } from '../../shared/domain/la-view.js';
 import type { SchoolView } from '../../shared/domain/school-view.js';
+import { VersionedCache } from '../../shared/lib/versioned-cache.js';
 import { getLaView, getLaViewPointer, getSchoolView, getSchoolViewPointer } from '../../shared/store/views.js';
-import { LruCache } from './lru.js';
 
-export type CurrentLaView = LaView & { version: number; listCounts: Record<string, number> };
+type CurrentLaView = LaView & { version: number; listCounts: Record<string, number> };
 
-// Bounded (issue 15): least recently used dropped first.
-const la = new LruCache<number, CurrentLaView>(LIMITS.maxCachedYears);
-const schools = new LruCache<string, SchoolView & { version: number }>(LIMITS.maxCachedSchoolViews);
+// A view read after its pointer may be newer than the pointer said: it answers any pointer up to its own version.
+const newEnough = (held: number, wanted: number) => held >= wanted;
+const la = new VersionedCache<number, CurrentLaView, number>({ capacity: LIMITS.maxCachedYears, current: newEnough });
+const schools = new VersionedCache<string, SchoolView & { version: number }, number>({
+  capacity: LIMITS.maxCachedSchoolViews,
+  current: newEnough,
+});
+
+const asLoaded = <V extends { version: number }>(view: V | undefined) =>
+  view ? { value: view, version: view.version } : undefined;
 
 export async function currentLaView(year: number): Promise<CurrentLaView | undefined> {
   const pointer = await getLaViewPointer(year);
   if (!pointer) return undefined;
-  const held = la.get(year);
-  if (held && held.version >= pointer.version) return held;
-  const view = await getLaView(year);
-  if (view) la.set(year, view);
-  return view;
+  return la.get(year, pointer.version, async () => asLoaded(await getLaView(year)));
 }
 
 export async function currentSchoolView(
@@ -31,10 +34,5 @@ export async function currentSchoolView(
 ): Promise<(SchoolView & { version: number }) | undefined> {
   const pointer = await getSchoolViewPointer(urn, year);
   if (!pointer) return undefined;
-  const key = `${year}#${urn}`;
-  const held = schools.get(key);
-  if (held && held.version >= pointer.version) return held;
-  const view = await getSchoolView(urn, year);
-  if (view) schools.set(key, view);
-  return view;
+  return schools.get(`${year}#${urn}`, pointer.version, async () => asLoaded(await getSchoolView(urn, year)));
 }

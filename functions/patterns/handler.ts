@@ -11,7 +11,7 @@ import { runPatterns, type PatternRunOutcome } from '../../shared/app/run-patter
 
 const AcademicYear = z.number().int().min(2000).max(2100);
 
-export const PatternsEvent = z.discriminatedUnion('trigger', [
+const PatternsEvent = z.discriminatedUnion('trigger', [
   z.object({ trigger: z.literal('schedule'), academicYear: AcademicYear.optional() }),
   z.object({
     trigger: z.literal('api'),

@@ -1305,7 +1305,7 @@ function sessions(entries: Entry[], code: string): number {
 }
 
 /** A rough risk for choosing who is suspended: phase, FSM, SEN, social care. */
-export function riskProxy(p: Pupil): number {
+function riskProxy(p: Pupil): number {
   const phase = p.enrolments[0].school.spec.phase;
   let r = phase === 'secondary' ? 3 : phase === 'special' ? 1.5 : phase === 'pru' ? 6 : 0.3;
   if (p.fsm) r *= 2;

@@ -23,7 +23,7 @@
 export type Phase = 'primary' | 'secondary' | 'special' | 'pru';
 
 /** Reason codes in the order the model keeps them. */
-export const REASON_CODES = ['I', 'M', 'G', 'O', 'U', 'N', 'R', 'S', 'T', 'E', 'C1', 'J1', 'C2', 'C'] as const;
+const REASON_CODES = ['I', 'M', 'G', 'O', 'U', 'N', 'R', 'S', 'T', 'E', 'C1', 'J1', 'C2', 'C'] as const;
 export type ReasonCode = (typeof REASON_CODES)[number];
 
 /** [EES-YTD] percent of possible sessions, national, 2025/26 year to date. */
@@ -82,7 +82,7 @@ export const DFE_REASON_PERCENT: Readonly<Record<Exclude<Phase, 'pru'>, Readonly
  * Pupil referral units / alternative provision are not in [EES-YTD]; AP absence runs at roughly
  * a third of sessions (UNCONFIRMED). Modelled as the special-school mix scaled to ~30%.
  */
-export const PRU_SCALE = 2.3;
+const PRU_SCALE = 2.3;
 
 export function reasonPercent(phase: Phase): Readonly<Record<ReasonCode, number>> {
   if (phase !== 'pru') return DFE_REASON_PERCENT[phase];

@@ -17,8 +17,8 @@ import type { Random } from './random.js';
  * Caps under the statutory figures (docs/design.md §2.5): background unauthorised runs stay under 20
  * consecutive sessions (10 school days); capped pupils stay under 30 illness sessions (15 days).
  */
-export const BACKGROUND_CAP = { unauthorisedRun: 18, illness: 29 } as const;
-export const ILLNESS_DAYS_SESSIONS = 30;
+const BACKGROUND_CAP = { unauthorisedRun: 18, illness: 29 } as const;
+const ILLNESS_DAYS_SESSIONS = 30;
 
 /** Reasons drawn by the model (the rest come from planned events). */
 export const HAZARD_CODES = ['I', 'M', 'O', 'C', 'N', 'C1', 'J1', 'T'] as const;
@@ -27,7 +27,7 @@ const UNAUTHORISED = new Set(['G', 'N', 'O', 'U']);
 const NOT_POSSIBLE = new Set(['D', 'X', 'Q', '#', 'Y1', 'Y2', 'Y3', 'Y4', 'Y5', 'Y6', 'Y7', 'Z']);
 
 /** Episode shapes: expected sessions and days occupied per episode (see `startEpisode`). */
-export const EPISODE_SHAPE: Readonly<Record<HazardCode, { sessions: number; days: number }>> = {
+const EPISODE_SHAPE: Readonly<Record<HazardCode, { sessions: number; days: number }>> = {
   I: { sessions: 0.15 * 1 + 0.85 * 2 * 1.8, days: 0.15 + 0.85 * 1.8 },
   M: { sessions: 1, days: 1 },
   O: { sessions: 0.45 + 0.55 * 2 * 1.3, days: 0.45 + 0.55 * 1.3 },
@@ -272,7 +272,7 @@ function approvedCode(random: Random, workExperience: boolean): string {
  * rates: p_r = 2ρ_r / sessions_r, scaled for the days already taken by running episodes (renewal:
  * a day fraction f of absence with mean episode length L days needs P = f / (L(1 − f) + f)).
  */
-export function startProbabilities(rates: readonly number[]): Float64Array {
+function startProbabilities(rates: readonly number[]): Float64Array {
   const p = HAZARD_CODES.map((code, r) => (2 * rates[r]) / EPISODE_SHAPE[code].sessions);
   const total = p.reduce((a, b) => a + b, 0);
   const cumulative = new Float64Array(HAZARD_CODES.length);

@@ -43,12 +43,12 @@ const TILT: Readonly<Record<string, number>> = {
   T: 0,
 };
 
-export function pupilPhase(p: Pupil): Phase {
+function pupilPhase(p: Pupil): Phase {
   const main = p.enrolments.find((e) => e.registration !== 'S') ?? p.enrolments[0];
   return main.school.spec.phase;
 }
 
-export function pupilRisk(p: Pupil): number {
+function pupilRisk(p: Pupil): number {
   const r = MODEL.risk;
   let risk = p.household.risk;
   if (p.fsm) risk *= r.fsm;

@@ -63,7 +63,7 @@ export interface Registry {
   outOfArea: SchoolSpec[];
 }
 
-export function phaseCounts(n: number): Record<Phase, number> {
+function phaseCounts(n: number): Record<Phase, number> {
   if (n <= 0) throw new RangeError('at least one school is needed');
   if (n === 1) return { primary: 1, secondary: 0, special: 0, pru: 0 };
   if (n === 2) return { primary: 1, secondary: 1, special: 0, pru: 0 };

@@ -12,10 +12,10 @@
 import { LIMITS } from '../config.js';
 import { actorOf, type Principal } from '../domain/access.js';
 import { parseCalendarFile, type CalendarParse } from '../formats/calendar-files.js';
-import { normaliseHeaderName, readCsv, type FileError, type RowError } from '../formats/csv.js';
+import { normaliseHeaderName, readCsv, type RowError } from '../formats/csv.js';
 import { academicYearsOf, newCalendarImportId, type CalendarMode } from '../store/calendars.js';
 import type { AuditTrail } from './audit.js';
-import { done, refuse, type RefusalKind } from './outcome.js';
+import { done, refuse, refuseFile } from './outcome.js';
 import type { Calendars, Imports } from './ports.js';
 
 type Format = 'ics' | 'csv';
@@ -30,14 +30,6 @@ export interface CalendarUpload {
   contentType: string | undefined;
   query: { urn?: string; format?: Format; mode: CalendarMode };
 }
-
-const REFUSAL_OF_STATUS: Record<FileError['status'], RefusalKind> = {
-  400: 'invalid',
-  403: 'forbidden',
-  413: 'too_large',
-  415: 'unsupported',
-  422: 'unacceptable',
-};
 
 function formatOf(contentType: string | undefined, explicit: Format | undefined): Format | 'unknown' | undefined {
   if (explicit) return explicit;
@@ -143,11 +135,7 @@ export async function importCalendar(
       outcome: `rejected:${e.status}`,
     });
     audit.record({ target: `import:${importId}`, outcome: `rejected:${e.status}`, urn: query.urn });
-    return refuse(REFUSAL_OF_STATUS[e.status], e.detail, {
-      title: e.title,
-      ...(e.errors ? { errors: e.errors } : {}),
-      extra: { importId, code: e.code },
-    });
+    return refuseFile(e, { importId }, Number.POSITIVE_INFINITY);
   }
 
   const groups = byCalendar(parsed, query.urn);

@@ -14,7 +14,6 @@ import { todayInEngland } from '../domain/dates.js';
 import type { CareImport } from '../formats/care-episodes.js';
 import { importCinCensus } from '../formats/cin-census.js';
 import { importCohortCsv } from '../formats/cohort-csv.js';
-import type { FileError } from '../formats/csv.js';
 import { multipartBoundary, parseMultipart, type FormPart } from '../formats/multipart.js';
 import { importSsda903 } from '../formats/ssda903.js';
 import type { CareSource } from '../store/care.js';
@@ -22,7 +21,7 @@ import type { ImportRecord } from '../store/imports.js';
 import { inParallel } from '../store/table.js';
 import type { AuditTrail } from './audit.js';
 import { newId } from './ids.js';
-import { done, refuse, type Outcome, type Refusal, type RefusalKind } from './outcome.js';
+import { done, refuse, refuseFile, type Outcome, type Refusal, type RefusalKind } from './outcome.js';
 import type { CareLists, Imports, IngestQueue, PupilRecords } from './ports.js';
 
 export const COHORT_FORMATS = ['ssda903', 'cin_census', 'cohort_csv'] as const;
@@ -68,14 +67,6 @@ class UploadRefused extends Error {
 function refused(kind: RefusalKind, detail: string): UploadRefused {
   return new UploadRefused(refuse(kind, detail));
 }
-
-const REFUSAL_OF_STATUS: Record<FileError['status'], RefusalKind> = {
-  400: 'invalid',
-  403: 'forbidden',
-  413: 'too_large',
-  415: 'unsupported',
-  422: 'unacceptable',
-};
 
 /**
  * A request body may be gzip-compressed (Content-Encoding: gzip): API Gateway passes at most 10 MB and
@@ -294,11 +285,7 @@ export async function importCohorts(
   if (result.fileError) {
     const e = result.fileError;
     audit.record({ target: `import:${importId}`, outcome: `rejected:${e.status}` });
-    return refuse(REFUSAL_OF_STATUS[e.status], e.detail, {
-      title: e.title,
-      ...(e.errors ? { errors: e.errors.slice(0, 100) } : {}),
-      extra: { importId, code: e.code },
-    });
+    return refuseFile(e, { importId });
   }
   const source: CareSource = format;
   const previous = await deps.careLists.get(source);

@@ -7,21 +7,12 @@
 import { LIMITS } from '../config.js';
 import { actorOf, type Principal } from '../domain/access.js';
 import { academicYearOf, todayInEngland } from '../domain/dates.js';
-import type { FileError } from '../formats/csv.js';
 import { parseGiasCsv } from '../formats/gias.js';
 import { inParallel } from '../store/table.js';
 import type { AuditTrail } from './audit.js';
 import { newId } from './ids.js';
-import { done, refuse, type RefusalKind } from './outcome.js';
+import { done, refuse, refuseFile } from './outcome.js';
 import type { Imports, Registry } from './ports.js';
-
-const REFUSAL_OF_STATUS: Record<FileError['status'], RefusalKind> = {
-  400: 'invalid',
-  403: 'forbidden',
-  413: 'too_large',
-  415: 'unsupported',
-  422: 'unacceptable',
-};
 
 export async function importRegistry(
   deps: { imports: Imports; registry: Registry },
@@ -37,11 +28,7 @@ export async function importRegistry(
   if (parsed.fileError) {
     const e = parsed.fileError;
     audit.record({ target: `import:${importId}`, outcome: `rejected:${e.status}` });
-    return refuse(REFUSAL_OF_STATUS[e.status], e.detail, {
-      title: e.title,
-      ...(e.errors ? { errors: e.errors.slice(0, 100) } : {}),
-      extra: { importId, code: e.code },
-    });
+    return refuseFile(e, { importId });
   }
   const la = deps.registry.laCode();
   await inParallel(parsed.schools, 8, async (s) => {

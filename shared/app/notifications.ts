@@ -145,7 +145,7 @@ const LONDON_TIME = new Intl.DateTimeFormat('en-GB', {
 });
 
 /** The time of day in England, HH:MM. */
-export function timeInEngland(now: Date): string {
+function timeInEngland(now: Date): string {
   return LONDON_TIME.format(now);
 }
 

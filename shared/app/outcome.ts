@@ -3,6 +3,7 @@
  * terms. The API maps refusals to problems (404, 403, 409, 412…); other doors (CLI, bench) read them
  * as they are. Use cases never throw for a refusal: a throw is a fault.
  */
+import type { FileError } from '../formats/csv.js';
 
 /** Why a use case refused, in terms a caller can act on. */
 export type RefusalKind =
@@ -48,4 +49,21 @@ export function refuse(
   more: Omit<Refusal, 'refused' | 'detail'> = {},
 ): { ok: false } & Refusal {
   return { ok: false, refused, detail, ...more };
+}
+
+const REFUSAL_OF_STATUS: Record<FileError['status'], RefusalKind> = {
+  400: 'invalid',
+  403: 'forbidden',
+  413: 'too_large',
+  415: 'unsupported',
+  422: 'unacceptable',
+};
+
+/** A file refused whole (its status, title, code and at most `errorsKept` row errors) as a refusal. */
+export function refuseFile(e: FileError, extra: Record<string, unknown>, errorsKept = 100): { ok: false } & Refusal {
+  return refuse(REFUSAL_OF_STATUS[e.status], e.detail, {
+    title: e.title,
+    ...(e.errors ? { errors: e.errors.slice(0, errorsKept) } : {}),
+    extra: { ...extra, code: e.code },
+  });
 }

@@ -12,6 +12,7 @@ import { episodesOverlapping } from '../domain/cohorts.js';
 import { academicYearEnd, academicYearStart } from '../domain/dates.js';
 import { PATTERN_TYPES, type PatternFinding, type PatternType } from '../domain/patterns/index.js';
 import type { LatestPatterns, PatternFindingsDocument } from '../store/patterns.js';
+import { cachePerSource, VersionedCache } from '../lib/versioned-cache.js';
 import { done, refuse, type Outcome } from './outcome.js';
 import type { LaLists, PatternFindings, VirtualSchoolRecords } from './ports.js';
 
@@ -21,21 +22,24 @@ export type PatternFindingsDeps = {
   virtualSchool: Pick<VirtualSchoolRecords, 'careIndex'>;
 };
 
-/** The latest run's findings document, per process and per store: a run's findings never change once published. */
-const held = new WeakMap<PatternFindings, PatternFindingsDocument>();
+/**
+ * The latest run's findings document, per process and per store (shared/lib/versioned-cache.ts),
+ * under its run id: a run's findings never change once published.
+ */
+const heldFor = cachePerSource<PatternFindings, VersionedCache<'latest', PatternFindingsDocument, string>>(
+  () => new VersionedCache({ capacity: 1 }),
+);
 
 async function latestFindings(
   patterns: PatternFindings,
 ): Promise<{ latest: LatestPatterns; doc: PatternFindingsDocument } | undefined> {
   const latest = await patterns.latest();
   if (!latest) return undefined;
-  let doc = held.get(patterns);
-  if (doc?.runId !== latest.runId) {
-    doc = await patterns.findings(latest.runId);
-    if (!doc) return undefined;
-    held.set(patterns, doc);
-  }
-  return { latest, doc };
+  const doc = await heldFor(patterns).get('latest', latest.runId, async () => {
+    const found = await patterns.findings(latest.runId);
+    return found && { value: found, version: found.runId };
+  });
+  return doc && { latest, doc };
 }
 
 /** The UPNs the Virtual School holds for the academic year: the year's pupil lists and the LA's care lists. */

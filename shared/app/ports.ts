@@ -375,6 +375,8 @@ export interface SchoolCalendars {
   ): Promise<SchoolCalendarSources & { held: { la: boolean; own: boolean } }>;
   /** The same for many schools at once (without what is held of each). */
   sourcesForSchools(urns: readonly string[], academicYear: number): Promise<Map<string, SchoolCalendarSources>>;
+  /** The term-date calendars' version: it moves with every calendar upload. */
+  version(): Promise<string>;
 }
 
 /** Runs of the patterns detectors asked for through the API (docs/design.md §2.6). */

@@ -22,7 +22,7 @@ import {
   dayOfAcademicYear,
   todayInEngland,
 } from '../domain/dates.js';
-import type { PupilFlag, PupilYearSummary } from '../domain/pupil-summary.js';
+import type { Enrolment, EnrolmentSummary, PupilFlag, PupilYearSummary } from '../domain/pupil-summary.js';
 import { isPersistentAbsence, isSevereAbsence, toStats, totalsOf, type Stats } from '../domain/stats.js';
 import type { PupilSummaryRecord } from '../store/pupils.js';
 import type { AuditTrail } from './audit.js';
@@ -90,15 +90,14 @@ export async function readablePupil(
   return done({ record, year, scope });
 }
 
-export interface EnrolmentView {
-  urn: string;
-  academicYear: number;
-  registration: 'C' | 'M' | 'S';
-  admissionDate: string | null;
-  leavingDate: string | null;
+/** An enrolment as a pupil view shows it: the one Enrolment's identity and dates (absent: null), and its figures. */
+export interface EnrolmentView
+  extends
+    Pick<Enrolment, 'urn' | 'academicYear' | 'registration'>,
+    Pick<EnrolmentSummary, 'persistentAbsence' | 'severeAbsence'> {
+  admissionDate: NonNullable<Enrolment['admissionDate']> | null;
+  leavingDate: NonNullable<Enrolment['leavingDate']> | null;
   stats: Stats;
-  persistentAbsence: boolean;
-  severeAbsence: boolean;
 }
 
 export interface PupilView {
@@ -116,7 +115,7 @@ export interface PupilView {
   flags: PupilFlag[];
 }
 
-function enrolmentView(e: PupilYearSummary['enrolments'][number]): EnrolmentView {
+function enrolmentView(e: EnrolmentSummary): EnrolmentView {
   return {
     urn: e.urn,
     academicYear: e.academicYear,

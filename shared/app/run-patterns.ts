@@ -153,7 +153,7 @@ async function loadSchools(
 }
 
 /** Passes 2 and 3 over what pass 1 gathered (pure; exported for the benchmark and tests). */
-export function detectFromDigests(
+function detectFromDigests(
   digests: readonly SchoolPatternDigest[],
   enrolments: ReadonlyMap<string, PatternEnrolment[]>,
   period: { from: string; to: string },

@@ -12,6 +12,8 @@ import { breaksForYear, schoolCalendar, type SchoolCalendar, type SchoolCalendar
 import { countUnresolvedN, unresolvedNSessions } from '../domain/data-quality.js';
 import { academicYearOf, academicYearStart, addDays, todayInEngland } from '../domain/dates.js';
 import { bankHolidayCoverage } from '../formats/bank-holidays.js';
+import { LIMITS } from '../config.js';
+import { cachePerSource, VersionedCache } from '../lib/versioned-cache.js';
 import { Urn } from '../schemas/common.js';
 import type { SchoolRecord } from '../store/schools.js';
 import type { AuditTrail } from './audit.js';
@@ -51,22 +53,49 @@ function schoolView(deps: SchoolsDeps, s: SchoolRecord, calendar: SchoolCalendar
 
 export type SchoolView = ReturnType<typeof schoolView>;
 
+/**
+ * Merged calendars held per process and per store (shared/lib/versioned-cache.ts), by school and
+ * year. A school's calendar moves only with a calendar upload (the calendars' version) or a return
+ * it sends (its register's session days): its record's lastReturnAt and latestDate are written
+ * after the session days, so a calendar built after reading them is at least as new as they say.
+ */
+const heldCalendars = cachePerSource<SchoolCalendars, VersionedCache<string, SchoolCalendar, string>>(
+  () => new VersionedCache({ capacity: LIMITS.maxCachedSchools }),
+);
+
 /** Each school's calendar for the year its N sessions are in (only schools holding any N). */
 async function calendarsForN(
   deps: SchoolsDeps,
   schools: readonly SchoolRecord[],
 ): Promise<Map<string, SchoolCalendar>> {
   const out = new Map<string, SchoolCalendar>();
-  const byYear = new Map<number, string[]>();
-  for (const s of schools) {
-    if (!s.nSessionsByDate || Object.keys(s.nSessionsByDate).length === 0 || s.nSessionsYear === undefined) continue;
-    const list = byYear.get(s.nSessionsYear) ?? [];
-    list.push(s.urn);
-    byYear.set(s.nSessionsYear, list);
+  const withN = schools.filter(
+    (s) => s.nSessionsByDate && Object.keys(s.nSessionsByDate).length > 0 && s.nSessionsYear !== undefined,
+  );
+  if (withN.length === 0) return out;
+  const held = heldCalendars(deps.schoolCalendars);
+  const calendars = await deps.schoolCalendars.version();
+  const byYear = new Map<number, Array<{ urn: string; key: string; version: string }>>();
+  for (const s of withN) {
+    const year = s.nSessionsYear as number;
+    const key = `${year}#${s.urn}`;
+    const version = `${calendars}|${s.lastReturnAt ?? ''}|${s.latestDate ?? ''}`;
+    const calendar = held.peek(key, version);
+    if (calendar) out.set(s.urn, calendar);
+    else byYear.set(year, [...(byYear.get(year) ?? []), { urn: s.urn, key, version }]);
   }
-  for (const [year, urns] of byYear) {
-    for (const [urn, sources] of await deps.schoolCalendars.sourcesForSchools(urns, year))
-      out.set(urn, schoolCalendar(sources));
+  for (const [year, missing] of byYear) {
+    const sources = await deps.schoolCalendars.sourcesForSchools(
+      missing.map((m) => m.urn),
+      year,
+    );
+    for (const m of missing) {
+      const found = sources.get(m.urn);
+      if (!found) continue;
+      const calendar = schoolCalendar(found);
+      held.set(m.key, m.version, calendar);
+      out.set(m.urn, calendar);
+    }
   }
   return out;
 }

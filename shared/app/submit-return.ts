@@ -14,7 +14,7 @@ import { paths } from '../store/keys.js';
 import type { ReturnRecord } from '../store/returns.js';
 import type { AuditTrail } from './audit.js';
 import { newId } from './ids.js';
-import { done, refuse, type Outcome, type RefusalKind } from './outcome.js';
+import { done, refuse, refuseFile, type Outcome } from './outcome.js';
 import type { Files, Returns, Schools } from './ports.js';
 
 export type { ReturnFormat };
@@ -56,14 +56,6 @@ async function mayUpload(deps: ReturnDeps, principal: Principal, urn: string): P
 /** A file refused at the door, as the parser and the checks here describe it (its report keeps the HTTP status). */
 type DoorRefusal = FileError;
 
-const REFUSAL_OF_STATUS: Record<FileError['status'], RefusalKind> = {
-  400: 'invalid',
-  403: 'forbidden',
-  413: 'too_large',
-  415: 'unsupported',
-  422: 'unacceptable',
-};
-
 /** Keep a file refused at the door, with its report, and refuse with the return id it was kept under. */
 async function quarantine(
   deps: ReturnDeps,
@@ -94,11 +86,7 @@ async function quarantine(
   });
   audit.record({ target: `return:${returnId}`, outcome: `rejected:${p.status}` });
   recordMetric(METRIC.returnsRejected, 1);
-  return refuse(REFUSAL_OF_STATUS[p.status], p.detail, {
-    title: p.title,
-    ...(p.errors ? { errors: p.errors.slice(0, 100) } : {}),
-    extra: { returnId, code: p.code },
-  });
+  return refuseFile(p, { returnId });
 }
 
 export interface SubmittedReturn {

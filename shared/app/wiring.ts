@@ -12,6 +12,7 @@ import { headBlob, putBlob, putJson } from '../store/blobs.js';
 import {
   calendarSourcesFor,
   calendarSourcesForSchools,
+  calendarsVersion,
   CalendarTooLargeError,
   listCalendars,
   putCalendarImport,
@@ -204,13 +205,13 @@ import type {
   SchoolRegisters,
 } from './ports.js';
 
-export const storedReceivedReturns: ReceivedReturns = {
+const storedReceivedReturns: ReceivedReturns = {
   ...storedReturns,
   unfinishedBefore: (r) => unfinishedBefore(r),
   waitingAfter: (r, limit) => waitingAfter(r, limit),
 };
 
-export const storedReceivedFiles: ReceivedFiles = {
+const storedReceivedFiles: ReceivedFiles = {
   size: async (bucket, key) => {
     const head = await headBlob(bucket, key);
     return head ? (head.size ?? 0) : undefined;
@@ -232,12 +233,12 @@ export const storedReceivedFiles: ReceivedFiles = {
   },
 };
 
-export const storedRegisters: SchoolRegisters = {
+const storedRegisters: SchoolRegisters = {
   load: (urn, year) => loadRegister(urn, year),
   save: (register) => saveRegister(register),
 };
 
-export const storedPupilStore: PupilStore = {
+const storedPupilStore: PupilStore = {
   where: () => `${optionalSetting('AWS_ENDPOINT_URL_DYNAMODB') ?? ''}|${optionalSetting('TABLE_NAME') ?? ''}`,
   heads: (upns) => getPupilHeads(upns),
   enrolments: (refs) => getHeldEnrolments(refs),
@@ -246,7 +247,7 @@ export const storedPupilStore: PupilStore = {
   summaries: (upns) => getSummaries(upns),
 };
 
-export const storedSchoolDerived: SchoolDerived = {
+const storedSchoolDerived: SchoolDerived = {
   view: (urn, year) => getSchoolView(urn, year),
   viewVersion: async (urn, year) => (await getSchoolViewPointer(urn, year))?.version ?? 0,
   putView: (view, version) => putSchoolView(view, version),
@@ -257,20 +258,20 @@ export const storedSchoolDerived: SchoolDerived = {
   requestRollup: (year) => requestRollup(year),
 };
 
-export const storedDuties: DutiesStore = {
+const storedDuties: DutiesStore = {
   get: (urn, year) => getSchoolDuties(urn, year),
   put: (doc) => putSchoolDuties(doc),
   calendarSources: (urn, year) => calendarSourcesFor(urn, year),
 };
 
-export const storedIdentityReviews: IdentityReviews = {
+const storedIdentityReviews: IdentityReviews = {
   file: async (review, rows) => {
     await fileIdentityReview(review, rows);
   },
   get: (reviewId) => getIdentityReview(reviewId),
 };
 
-export const storedCareIndex: CareIndexSource = { careIndex: () => loadCareIndex() };
+const storedCareIndex: CareIndexSource = { careIndex: () => loadCareIndex() };
 
 /** The ingest Lambda's stores, composed once (also the bench's and the engine tests'). */
 export const storedIngest: ApplyReturnDeps = {
@@ -305,6 +306,7 @@ export const storedDutyRecords: DutyRecords = { ofYear: (year, urn) => listSchoo
 export const storedSchoolCalendars: SchoolCalendars = {
   sourcesFor: (urn, year) => calendarSourcesFor(urn, year),
   sourcesForSchools: (urns, year) => calendarSourcesForSchools(urns, year),
+  version: () => calendarsVersion(),
 };
 
 export const storedAuditLog: AuditLog = {

@@ -63,7 +63,7 @@ function isDeletionGround(s: string): s is DeletionGround {
 
 /** Where a deleted pupil went: a school's URN, or one of these. */
 export const DESTINATION_KINDS = ['elective_home_education', 'another_country', 'unknown'] as const;
-export type DestinationKind = (typeof DESTINATION_KINDS)[number];
+type DestinationKind = (typeof DESTINATION_KINDS)[number];
 /** A destination as stored: a 6-digit URN or one of DESTINATION_KINDS. */
 export type Destination = string;
 

@@ -117,10 +117,6 @@ export function minDate(a: string, b: string): string {
   return a <= b ? a : b;
 }
 
-export function maxDate(a: string, b: string): string {
-  return a >= b ? a : b;
-}
-
 // Built once: constructing a time-zone formatter costs far more than formatting with it, and every
 // request asks for today.
 const ENGLAND_DATE = new Intl.DateTimeFormat('en-CA', {

@@ -542,7 +542,7 @@ export interface LatenessTerm {
   sessions: ThresholdSession[];
 }
 
-export interface LatenessFinding {
+interface LatenessFinding {
   sessionsThreshold: number;
   /** Terms of the academic year in which the pupil was late after the register closed `sessionsThreshold` times or more. */
   terms: LatenessTerm[];

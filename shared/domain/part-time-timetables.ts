@@ -19,8 +19,6 @@ import { MARK_CHAR } from './codes.js';
 import { dateOfAcademicDay, dayOfAcademicYear, weekdayIndex } from './dates.js';
 import type { SchoolRegister } from './register.js';
 
-export const DEFAULT_PART_TIME_REVIEW_WEEKS = 6;
-
 const C2 = MARK_CHAR.C2;
 
 export interface PartTimeTimetable {

@@ -47,19 +47,27 @@ export interface Enrolment {
   uprn?: string;
 }
 
-export type FlagType =
-  | 'persistent_absence'
-  | 'severe_absence'
-  | 'at_risk_pa'
-  | 'emerging_pa'
-  | 'penalty_notice_threshold'
-  | 'ten_day_unauthorised'
-  | 'twenty_day_unauthorised'
-  | 'illness_15_days'
-  | 'lateness_warning'
-  | 'holiday_adjacent_absence'
-  | 'near_threshold_unauthorised'
-  | 'family_pattern';
+/** The flags an LA may share with schools (and shares by default, shared/config.ts): the statutory and pattern flags. */
+export const FLAGS_SHAREABLE_WITH_SCHOOLS = [
+  'penalty_notice_threshold',
+  'ten_day_unauthorised',
+  'twenty_day_unauthorised',
+  'illness_15_days',
+  'holiday_adjacent_absence',
+  'near_threshold_unauthorised',
+  'family_pattern',
+] as const;
+
+/** Every flag a pupil can carry (in the order the API lists them). */
+export const FLAG_TYPES = [
+  'persistent_absence',
+  'severe_absence',
+  'at_risk_pa',
+  'emerging_pa',
+  ...FLAGS_SHAREABLE_WITH_SCHOOLS,
+  'lateness_warning',
+] as const;
+export type FlagType = (typeof FLAG_TYPES)[number];
 
 export interface PupilFlag {
   type: FlagType;

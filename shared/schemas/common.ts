@@ -19,6 +19,24 @@ export const Upn = z
   .meta({ description: 'Unique Pupil Number' });
 export const CohortName = z.enum(COHORTS);
 
+/** Who a pupil is, as a pupil's views name them (null where no return stated it). */
+export const PupilNames = {
+  upn: z.string(),
+  forename: z.string().nullable(),
+  surname: z.string().nullable(),
+  dob: z.string().nullable(),
+  yearGroup: z.string().nullable(),
+};
+
+/**
+ * A schema checked to describe exactly the type `T` the code answers: `exactly<T>()(z.object(...))`
+ * compiles only when the schema's output and `T` are one shape, so the contract cannot drift from it.
+ */
+export const exactly =
+  <T>() =>
+  <S extends z.ZodType<T>>(schema: S & ([T] extends [z.output<S>] ? unknown : never)): S =>
+    schema;
+
 export const Stats = z
   .object({
     possibleSessions: z.number().int(),

@@ -6,7 +6,6 @@ import {
   NoSuchKey,
   NotFound,
   PutObjectCommand,
-  CopyObjectCommand,
 } from '@aws-sdk/client-s3';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { s3Client as sharedS3Client } from './clients.js';
@@ -69,16 +68,6 @@ export async function putBlob(
 
 export async function deleteBlob(bucket: string, key: string): Promise<void> {
   await s3Client().send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
-}
-
-export async function copyBlob(fromBucket: string, fromKey: string, toBucket: string, toKey: string): Promise<void> {
-  await s3Client().send(
-    new CopyObjectCommand({
-      CopySource: `${fromBucket}/${encodeURIComponent(fromKey).replace(/%2F/g, '/')}`,
-      Bucket: toBucket,
-      Key: toKey,
-    }),
-  );
 }
 
 export async function getJson<T>(bucket: string, key: string): Promise<{ value: T; etag?: string } | undefined> {

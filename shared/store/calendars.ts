@@ -76,6 +76,20 @@ export async function listCalendars(): Promise<HeldCalendar[]> {
   return items.map(strip).sort((a, b) => (a.urn === undefined ? -1 : b.urn === undefined ? 1 : a.urn < b.urn ? -1 : 1));
 }
 
+/**
+ * Every calendar's version in one string (a Query of the small items' keys and versions): it moves
+ * with every upload, so a merged calendar held under it is current while it stands.
+ */
+export async function calendarsVersion(): Promise<string> {
+  const items = await queryAll<{ sk: string; version: number }>({
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+    ExpressionAttributeValues: { ':pk': k.laCalendar().pk, ':prefix': k.calendarPrefix },
+    ProjectionExpression: '#s, #v',
+    ExpressionAttributeNames: { '#s': 'sk', '#v': 'version' },
+  });
+  return items.map((i) => `${i.sk}:${i.version}`).join('|');
+}
+
 /** The academic years whose closures an upload of `closures` replaces (the years they start in). */
 export function academicYearsOf(closures: readonly Closure[]): number[] {
   return [...new Set(closures.map((c) => academicYearOf(c.start)))].sort((a, b) => a - b);

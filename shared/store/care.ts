@@ -7,9 +7,10 @@ import { randomBytes } from 'node:crypto';
 import { resourceName } from '../config.js';
 import type { CareEpisodeSpan } from '../domain/cohorts.js';
 import { isLookedAfterOn } from '../domain/virtual-school.js';
-import { getJson, headBlob, putJson } from './blobs.js';
+import { VersionedCache } from '../lib/versioned-cache.js';
+import { getJson, putJson } from './blobs.js';
 import { k, paths } from './keys.js';
-import { getItem, isConditionFailure, putItem } from './table.js';
+import { getItem, putItem } from './table.js';
 
 const CARE_SOURCES = ['ssda903', 'cin_census', 'cohort_csv'] as const;
 export type CareSource = (typeof CARE_SOURCES)[number];
@@ -46,57 +47,33 @@ export async function getCareDocument(source: CareSource): Promise<CareDocument 
 export type CareIndex = ReadonlyMap<string, readonly CareEpisodeSpan[]>;
 
 /**
- * Cached per process. Whether the copy held is current is one small DynamoDB read of the version
- * stamp every import moves (a pupil view and a list page ask for it; three S3 HEADs a request
- * before); the documents' ETags then say which changed. Lists stored before the stamp existed get
- * one (conditionally: an import's own stamp wins), so a warm Lambda re-reads only after an import.
+ * Held per process (shared/lib/versioned-cache.ts) under the version stamp every import moves:
+ * whether the copy held is current is one small DynamoDB read (a pupil view and a list page ask for
+ * it). Lists never imported have no stamp, and are held as none until the first import writes one.
  */
-let cached: { stamp?: string; tags: string; index: Map<string, CareEpisodeSpan[]> } | undefined;
+const held = new VersionedCache<'index', Map<string, CareEpisodeSpan[]>, string>({ capacity: 1 });
 
 /** Every source's episodes, by UPN. */
 export async function loadCareIndex(): Promise<CareIndex> {
-  const version = await getItem<{ stamp?: string }>(k.careVersion);
-  if (version?.stamp && cached?.stamp === version.stamp) return cached.index;
-  // Read after the stamp: what is loaded is at least as new as the stamp it is kept under.
-  const heads = await Promise.all(CARE_SOURCES.map((s) => headBlob(bucket(), paths.care(s))));
-  const tags = heads.map((h) => h?.etag ?? '-').join('|');
-  const stamp = version?.stamp ?? (await firstStamp());
-  if (cached && cached.tags === tags) {
-    cached = { ...cached, stamp };
-    return cached.index;
-  }
-  const index = new Map<string, CareEpisodeSpan[]>();
-  const docs = await Promise.all(
-    CARE_SOURCES.map((s, i) => (heads[i] ? getCareDocument(s) : Promise.resolve(undefined))),
-  );
-  for (const doc of docs) {
-    for (const e of doc?.episodes ?? []) {
-      let list = index.get(e.upn);
-      if (!list) index.set(e.upn, (list = []));
-      list.push({ cohort: e.cohort, start: e.start, end: e.end });
+  const stamp = (await getItem<{ stamp?: string }>(k.careVersion))?.stamp ?? 'none';
+  const index = await held.get('index', stamp, async () => {
+    // Read after the stamp: what is loaded is at least as new as the stamp it is kept under.
+    const docs = await Promise.all(CARE_SOURCES.map((s) => getCareDocument(s)));
+    const byUpn = new Map<string, CareEpisodeSpan[]>();
+    for (const doc of docs) {
+      for (const e of doc?.episodes ?? []) {
+        let list = byUpn.get(e.upn);
+        if (!list) byUpn.set(e.upn, (list = []));
+        list.push({ cohort: e.cohort, start: e.start, end: e.end });
+      }
     }
-  }
-  cached = { stamp, tags, index };
-  return index;
-}
-
-/** A stamp for lists that have none yet; undefined (nothing kept by stamp) if an import set one meanwhile. */
-async function firstStamp(): Promise<string | undefined> {
-  const stamp = newStamp();
-  try {
-    await putItem(
-      { ...k.careVersion, stamp, updatedAt: new Date().toISOString() },
-      { expression: 'attribute_not_exists(pk)' },
-    );
-    return stamp;
-  } catch (err) {
-    if (isConditionFailure(err)) return undefined;
-    throw err;
-  }
+    return { value: byUpn, version: stamp };
+  });
+  return index as CareIndex;
 }
 
 export function resetCareCache(): void {
-  cached = undefined;
+  held.clear();
 }
 
 /**

@@ -10,6 +10,7 @@ import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { Deletion, NewEntry, RollNotices } from '../domain/admission-register.js';
 import type { PartTimeTimetable } from '../domain/part-time-timetables.js';
 import { LIMITS } from '../config.js';
+import { LruCache, VersionedCache } from '../lib/versioned-cache.js';
 import { getJson, putJson } from './blobs.js';
 import { s3Client } from './clients.js';
 import { k, paths } from './keys.js';
@@ -48,22 +49,30 @@ export async function putSchoolDuties(doc: SchoolDuties): Promise<void> {
 }
 
 /**
- * Per process, each school's document as last read with its ETag, per academic year (at most
- * LIMITS.maxCachedYears years). An LA-wide read then costs one S3 LIST (a page holds 1,000 schools:
- * one request for any English LA) plus a GET of each document that changed since, not a GET of every
- * school's document: the ETag in the listing is the version check, so the ingest writes nothing extra.
+ * Per process (shared/lib/versioned-cache.ts), each school's document as last read, per academic year
+ * (at most LIMITS.maxCachedYears years), under two versions: the ETag it was read with and the
+ * version stamp its write left. An LA-wide read costs one S3 LIST (a page holds 1,000 schools: one
+ * request for any English LA) plus a GET of each document whose listed ETag moved, not a GET of every
+ * school's document, so the ingest writes nothing extra for it. One school's read (a pupil view asks
+ * for each of the pupil's schools) checks the stamp: one small DynamoDB read, which goes in the same
+ * batch as the view's other reads (shared/store/table.ts).
  */
-type Held = { etag: string; doc: SchoolDuties; stamp?: string };
-const held = new Map<number, Map<string, Held>>();
+type Seen = { etag?: string; stamp?: string };
+const sameDocument = (held: Seen, wanted: Seen) =>
+  (wanted.stamp !== undefined && held.stamp === wanted.stamp) ||
+  (wanted.etag !== undefined && wanted.etag !== '' && held.etag === wanted.etag);
+const held = new LruCache<number, VersionedCache<string, SchoolDuties, Seen>>(LIMITS.maxCachedYears);
 
-function heldYear(academicYear: number): Map<string, Held> {
+function heldYear(academicYear: number): VersionedCache<string, SchoolDuties, Seen> {
   let year = held.get(academicYear);
-  if (!year) {
-    held.set(academicYear, (year = new Map()));
-    // Oldest year first out (Map keeps insertion order).
-    while (held.size > LIMITS.maxCachedYears) held.delete(held.keys().next().value as number);
-  }
+  if (!year)
+    held.set(academicYear, (year = new VersionedCache({ capacity: LIMITS.maxCachedSchools, current: sameDocument })));
   return year;
+}
+
+async function readDuties(urn: string, academicYear: number, stamp?: string) {
+  const read = await getJson<SchoolDuties>(bucket(), paths.schoolDuties(academicYear, urn));
+  return read ? { value: read.value, version: { etag: read.etag ?? '', stamp } } : undefined;
 }
 
 /** Every school's duties for the year (or only `urn`'s). */
@@ -86,17 +95,13 @@ export async function listSchoolDuties(academicYear: number, urn?: string): Prom
     token = res.IsTruncated ? res.NextContinuationToken : undefined;
   } while (token);
   const year = heldYear(academicYear);
-  for (const u of year.keys()) if (!listed.has(u)) year.delete(u);
-  const changed = [...listed].filter(([u, etag]) => etag === '' || year.get(u)?.etag !== etag).map(([u]) => u);
-  await inParallel(changed, 16, async (u) => {
-    const read = await getJson<SchoolDuties>(bucket(), paths.schoolDuties(academicYear, u));
-    if (read) year.set(u, { etag: read.etag ?? '', doc: read.value });
-    else year.delete(u);
+  for (const u of [...year.keys()]) if (!listed.has(u)) year.delete(u);
+  const docs = new Map<string, SchoolDuties>();
+  await inParallel([...listed], 16, async ([u, etag]) => {
+    const doc = await year.get(u, { etag }, () => readDuties(u, academicYear));
+    if (doc) docs.set(u, doc);
   });
-  return [...year.entries()]
-    .filter(([u]) => listed.has(u))
-    .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([, h]) => h.doc);
+  return [...docs.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, doc]) => doc);
 }
 
 /** For tests: forget the documents held. */
@@ -104,23 +109,9 @@ export function resetSchoolDutiesCache(): void {
   held.clear();
 }
 
-/**
- * One school's document (a pupil view asks for each of the pupil's schools): the copy held, when the
- * version stamp its last write left says it is current — one small DynamoDB read, which goes in the
- * same batch as the view's other reads (shared/store/table.ts) — else read from S3. Documents
- * written before the stamp existed are read every time until their school's next return writes one.
- */
+/** One school's document: the copy held when its stamp is current, else read from S3 (read after the stamp). */
 async function oneSchoolDuties(urn: string, academicYear: number): Promise<SchoolDuties[]> {
-  const year = heldYear(academicYear);
-  const version = await getItem<{ stamp?: string }>(k.schoolDutiesVersion(urn, academicYear));
-  const mine = year.get(urn);
-  if (version?.stamp && mine?.stamp === version.stamp) return [mine.doc];
-  // Read after the stamp: what is held is at least as new as the stamp it is kept under.
-  const read = await getJson<SchoolDuties>(bucket(), paths.schoolDuties(academicYear, urn));
-  if (!read) {
-    year.delete(urn);
-    return [];
-  }
-  year.set(urn, { etag: read.etag ?? '', doc: read.value, ...(version?.stamp ? { stamp: version.stamp } : {}) });
-  return [read.value];
+  const stamp = (await getItem<{ stamp?: string }>(k.schoolDutiesVersion(urn, academicYear)))?.stamp;
+  const doc = await heldYear(academicYear).get(urn, { stamp }, () => readDuties(urn, academicYear, stamp));
+  return doc ? [doc] : [];
 }

@@ -31,8 +31,8 @@ export function enrolmentKeyOf(e: Pick<Enrolment, 'academicYear' | 'urn'>): stri
 
 const parseEnrolmentKey = enrolmentKeys.parse;
 
-/** Enrolments as stored: characteristic statements run-length encoded (mostly long runs). */
-type StoredEnrolment = Omit<Enrolment, 'stated'> & { stated: Record<Characteristic, string> };
+/** Enrolments as stored: the one Enrolment, its characteristic statements run-length encoded (mostly long runs). */
+type StoredEnrolment = Enrolment;
 
 function storeEnrolment(e: Enrolment): StoredEnrolment {
   // The register's per-field statement dates are its own bookkeeping, not part of the enrolment.
@@ -156,12 +156,12 @@ export async function putSummaryIfUnchanged(head: PupilHeadWrite, expectedVersio
 // ---- Enrolments, by school and year ---------------------------------------------------------------
 
 /** Items a school-year's enrolments are spread over. Fixed: a pupil's item follows from the UPN alone. */
-export const ENROLMENT_BUCKETS = 32;
+const ENROLMENT_BUCKETS = 32;
 /** DynamoDB's item limit is 400 KB; a deflated entry is about 0.3-0.6 KB, so this is ~600 pupils per item. */
 const MAX_BUCKET_BYTES = 350_000;
 
 /** The item (0..31) holding a pupil's enrolment at any school (FNV-1a of the UPN). */
-export function enrolmentBucketOf(upn: string): number {
+function enrolmentBucketOf(upn: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < upn.length; i++) {
     h ^= upn.charCodeAt(i);

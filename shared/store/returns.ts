@@ -45,20 +45,6 @@ export async function createReturn(r: ReturnRecord): Promise<void> {
   });
 }
 
-/** Create only if absent (the S3 event may arrive for a presigned upload or a re-delivered object). */
-export async function createReturnIfAbsent(r: ReturnRecord): Promise<boolean> {
-  try {
-    await putItem(
-      { ...k.returnItem(r.returnId), gsi1pk: k.returnsBySchool(r.urn), gsi1sk: `${r.receivedAt}#${r.returnId}`, ...r },
-      { expression: 'attribute_not_exists(pk)' },
-    );
-    return true;
-  } catch (err) {
-    if ((err as { name?: string }).name === 'ConditionalCheckFailedException') return false;
-    throw err;
-  }
-}
-
 export async function getReturn(returnId: string): Promise<ReturnRecord | undefined> {
   const item = await getItem<ReturnItem>(k.returnItem(returnId));
   if (!item) return undefined;

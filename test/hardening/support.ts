@@ -14,7 +14,7 @@ import { s3Client } from '../../shared/store/clients.js';
 import { getReturn } from '../../shared/store/returns.js';
 import type { TestResponse } from '../integration/harness.js';
 
-export const HOSTILE_DIR = fileURLToPath(new URL('../fixtures/hostile/', import.meta.url));
+const HOSTILE_DIR = fileURLToPath(new URL('../fixtures/hostile/', import.meta.url));
 
 export interface CorpusFile {
   /** Path under test/fixtures/hostile, e.g. 'returns/crlf.csv'. */

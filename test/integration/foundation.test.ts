@@ -24,6 +24,20 @@ async function upload(csv: string, token = school) {
   return res;
 }
 
+/** Ada's first week: 10 sessions, 9 present and 1 authorised illness → 10% absence → persistently absent. */
+function adasWeek(upn: string) {
+  return weekdays('2025-09-01', '2025-09-05').map((date, i) => ({
+    urn: URN,
+    upn,
+    date,
+    am: '/',
+    pm: i === 4 ? 'I' : '/',
+    forename: 'Ada',
+    surname: 'Lovelace',
+    year_group: '5',
+  }));
+}
+
 describe('foundation: daily return to pupil view', () => {
   it('answers /health without a token', async () => {
     const res = await svc.request('GET', '/health');
@@ -38,19 +52,8 @@ describe('foundation: daily return to pupil view', () => {
   });
 
   it('accepts a return, applies it, and shows the pupil with DfE figures', async () => {
-    const days = weekdays('2025-09-01', '2025-09-05');
     const upn = upnFor(1);
-    // 10 sessions: 9 present, 1 authorised illness → 10% absence → persistently absent.
-    const rows = days.map((date, i) => ({
-      urn: URN,
-      upn,
-      date,
-      am: '/',
-      pm: i === 4 ? 'I' : '/',
-      forename: 'Ada',
-      surname: 'Lovelace',
-      year_group: '5',
-    }));
+    const rows = adasWeek(upn);
     const res = await upload(returnCsv(rows));
     expect(res.status).toBe(202);
     const { returnId, status } = res.json();
@@ -78,17 +81,7 @@ describe('foundation: daily return to pupil view', () => {
   it('re-posting the same file changes nothing in the pupil figures', async () => {
     const upn = upnFor(1);
     const before = (await svc.request('GET', `/v1/pupils/${upn}?academicYear=2025`, { token: school })).json();
-    const days = weekdays('2025-09-01', '2025-09-05');
-    const rows = days.map((date, i) => ({
-      urn: URN,
-      upn,
-      date,
-      am: '/',
-      pm: i === 4 ? 'I' : '/',
-      forename: 'Ada',
-      surname: 'Lovelace',
-      year_group: '5',
-    }));
+    const rows = adasWeek(upn);
     expect((await upload(returnCsv(rows))).status).toBe(202);
     const after = (await svc.request('GET', `/v1/pupils/${upn}?academicYear=2025`, { token: school })).json();
     expect(after.totals).toEqual(before.totals);

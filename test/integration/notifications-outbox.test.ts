@@ -56,6 +56,19 @@ async function reading<T>(
   }
 }
 
+/** An immediate mail to a school that a return was rejected, as queued at `at`. */
+const rejectedReturnMail = (at: string) => ({
+  kind: 'return_rejected' as const,
+  sub: 'school-1',
+  email: 'office@alpha.example',
+  frequency: 'immediate' as const,
+  date: at.slice(0, 10),
+  subject: 'Attendance Hub: a return was rejected',
+  preview: 'A return was rejected.',
+  body: 'A return was rejected.',
+  link: 'http://127.0.0.1:3000/#/returns',
+});
+
 const recorder = () => {
   const sent: OutgoingMessage[] = [];
   const mailer: Mailer = {
@@ -76,15 +89,7 @@ beforeAll(async () => {
     await enqueue(
       {
         key,
-        kind: 'return_rejected',
-        sub: 'school-1',
-        email: 'office@alpha.example',
-        frequency: 'immediate',
-        date: at.slice(0, 10),
-        subject: 'Attendance Hub: a return was rejected',
-        preview: 'A return was rejected.',
-        body: 'A return was rejected.',
-        link: 'http://127.0.0.1:3000/#/returns',
+        ...rejectedReturnMail(at),
       },
       at,
     );
@@ -169,15 +174,7 @@ describe('the outbox', () => {
       putItem({
         ...k.outboxItem(key),
         key,
-        kind: 'return_rejected',
-        sub: 'school-1',
-        email: 'office@alpha.example',
-        frequency: 'immediate',
-        date: at.slice(0, 10),
-        subject: 'Attendance Hub: a return was rejected',
-        preview: 'A return was rejected.',
-        body: 'A return was rejected.',
-        link: 'http://127.0.0.1:3000/#/returns',
+        ...rejectedReturnMail(at),
         status,
         attempts: status === 'sent' ? 1 : 0,
         queuedAt: at,

@@ -16,8 +16,8 @@ import { generateLa } from '../../local/synthetic/index.js';
 import type { Role } from '../../shared/domain/access.js';
 import { buildWeb, type WebBuild } from '../../web/build.js';
 
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const CHROMIUM_ARGS = [
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
@@ -29,7 +29,7 @@ export const CHROMIUM_ARGS = [
 ];
 
 /** Generous: two cores shared with other work. Tests wait for visible state, never for time. */
-export const UI_TIMEOUT = 30_000;
+const UI_TIMEOUT = 30_000;
 
 export interface WebService {
   url: string;
@@ -41,7 +41,7 @@ export interface WebService {
   stop(): Promise<void>;
 }
 
-export async function startWebService(
+async function startWebService(
   size: { schools: number; pupils: number; days?: number } = { schools: 3, pupils: 360 },
 ): Promise<WebService> {
   const work = mkdtempSync(join(tmpdir(), 'attendance-hub-web-'));
@@ -104,11 +104,11 @@ export async function startWebService(
   };
 }
 
-export function chromiumAvailable(): boolean {
+function chromiumAvailable(): boolean {
   return existsSync(CHROMIUM);
 }
 
-export async function launchBrowser(): Promise<Browser> {
+async function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 120_000 });
 }
 
@@ -188,7 +188,7 @@ export function useBrowserSession(opened: (session: BrowserSession) => void): Pi
 }
 
 /** axe-core against WCAG 2.2 A and AA: the serious and critical violations (which must be none). */
-export async function seriousViolations(
+async function seriousViolations(
   page: Page,
 ): Promise<Array<{ id: string; impact: string | null | undefined; help: string; targets: string[] }>> {
   const result = await new AxeBuilder({ page })

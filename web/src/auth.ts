@@ -46,7 +46,7 @@ function decodeJwt(token: string): Record<string, unknown> {
 const ROLES: Role[] = ['admin', 'la_officer', 'vsh', 'school'];
 
 /** The same claims the API reads: `role` locally; Cognito groups, custom:la and custom:urn in AWS. */
-export function sessionFromToken(token: string, refreshToken?: string): Session {
+function sessionFromToken(token: string, refreshToken?: string): Session {
   const c = decodeJwt(token);
   const groups = Array.isArray(c['cognito:groups']) ? (c['cognito:groups'] as string[]) : [];
   const role = (typeof c.role === 'string' ? c.role : ROLES.find((r) => groups.includes(r))) as Role;
@@ -72,7 +72,7 @@ export function currentSession(): Session | undefined {
   return s;
 }
 
-export function saveSession(s: Session): void {
+function saveSession(s: Session): void {
   sessionStorage.setItem(KEY, JSON.stringify(s));
 }
 

@@ -31,7 +31,7 @@ Chart.register(
 // GOV.UK colours with enough contrast on white.
 const COLOURS = ['#1d70b8', '#d4351c', '#00703c', '#4c2c92', '#f47738', '#505a5f'];
 
-export interface Series {
+interface Series {
   label: string;
   values: Array<number | null>;
 }

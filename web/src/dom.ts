@@ -1,6 +1,8 @@
 /** A small DOM builder: h('p', { class: 'govuk-body' }, 'text', child). No framework, no innerHTML. */
+import { num, pct } from './format.js';
+
 export type Child = Node | string | number | null | undefined | false | Child[];
-export type Attrs = Record<string, string | number | boolean | null | undefined | EventListener> & { class?: string };
+type Attrs = Record<string, string | number | boolean | null | undefined | EventListener> & { class?: string };
 
 export function h<K extends keyof HTMLElementTagNameMap>(
   tag: K,
@@ -38,7 +40,7 @@ export function link(href: string, text: Child, attrs: Attrs = {}): HTMLAnchorEl
   return h('a', { class: 'govuk-link', href, ...attrs }, text);
 }
 
-export interface Column<T> {
+interface Column<T> {
   header: string;
   cell: (row: T) => Child;
   numeric?: boolean;
@@ -205,5 +207,60 @@ export function notice(text: Child, kind: 'info' | 'success' = 'info'): HTMLElem
       { class: 'govuk-notification-banner__content' },
       h('p', { class: 'govuk-notification-banner__heading' }, text),
     ),
+  );
+}
+
+/** The "Next page" link under a paged list (none on the last page). */
+export function nextPage(href: string | null): HTMLElement | null {
+  if (!href) return null;
+  return h(
+    'nav',
+    { class: 'govuk-pagination', 'aria-label': 'Pages' },
+    h(
+      'div',
+      { class: 'govuk-pagination__next' },
+      h(
+        'a',
+        { class: 'govuk-link govuk-pagination__link', href, rel: 'next' },
+        h('span', { class: 'govuk-pagination__link-title' }, 'Next page'),
+      ),
+    ),
+  );
+}
+
+/** A sortable column of counts. */
+export function countColumn<T>(header: string, value: (row: T) => number | null): Column<T> {
+  return { header, cell: (row) => num(value(row)), numeric: true, sort: value };
+}
+
+/** A sortable column of rates, as percentages ("–" where there is none). */
+export function rateColumn<T>(header: string, value: (row: T) => number | null): Column<T> {
+  return { header, cell: (row) => pct(value(row)), numeric: true, sort: value };
+}
+
+/** A filter form: submitting it sets the page's query to the form's values. */
+export function filterForm(setQuery: (q: Record<string, string>) => void, ...controls: Child[]): HTMLFormElement {
+  return h(
+    'form',
+    {
+      class: 'app-filters',
+      'aria-label': 'Filters',
+      onsubmit: (e: Event) => {
+        e.preventDefault();
+        const data = new FormData(e.target as HTMLFormElement);
+        setQuery(Object.fromEntries([...data.entries()].map(([k, v]) => [k, String(v)])));
+      },
+    },
+    ...controls,
+  );
+}
+
+/** A chart with the table of its figures beside it (the table scrolls on a narrow screen). */
+export function chartBesideTable(chart: Child, figures: Child): HTMLElement {
+  return h(
+    'div',
+    { class: 'govuk-grid-row' },
+    h('div', { class: 'govuk-grid-column-one-half' }, chart),
+    h('div', { class: 'govuk-grid-column-one-half app-scroll' }, figures),
   );
 }

@@ -57,15 +57,17 @@ const Timeliness = z.enum(['on_time', 'late', 'exempt', 'unknown']);
 const Ground = z.enum(
   Object.keys(DELETION_GROUNDS) as [keyof typeof DELETION_GROUNDS, ...(keyof typeof DELETION_GROUNDS)[]],
 );
-const PupilFields = {
+/** A pupil at a school, as each duty list names them (with the date of birth where the list needs it). */
+const PupilAtSchool = {
   upn: z.string(),
   forename: z.string().nullable(),
   surname: z.string().nullable(),
-  dob: z.string().nullable(),
   yearGroup: z.string().nullable(),
   urn: z.string(),
   schoolName: z.string().nullable(),
 };
+const { upn, forename, surname, ...atSchool } = PupilAtSchool;
+const PupilFields = { upn, forename, surname, dob: z.string().nullable(), ...atSchool };
 const NewEntrySchema = z
   .object({
     ...PupilFields,
@@ -117,12 +119,7 @@ const CmeItem = DeletionSchema.extend({
 }).meta({ id: 'ChildMissingEducation' });
 const PartTimeItem = z
   .object({
-    upn: z.string(),
-    forename: z.string().nullable(),
-    surname: z.string().nullable(),
-    yearGroup: z.string().nullable(),
-    urn: z.string(),
-    schoolName: z.string().nullable(),
+    ...PupilAtSchool,
     start: z.string(),
     latest: z.string(),
     weeks: z.number().int(),
@@ -136,12 +133,7 @@ const PartTimeItem = z
 const SocialWorkerAbsenceItem = z
   .object({
     alertKey: z.string(),
-    upn: z.string(),
-    forename: z.string().nullable(),
-    surname: z.string().nullable(),
-    yearGroup: z.string().nullable(),
-    urn: z.string(),
-    schoolName: z.string().nullable(),
+    ...PupilAtSchool,
     date: z.string(),
     session: z.enum(['AM', 'PM']),
     code: z.string().nullable(),
@@ -158,28 +150,11 @@ const list = <T extends z.ZodType>(item: T) =>
     total: z.number().int(),
   });
 
-const ENTRY_CSV = [
-  'upn',
-  'forename',
-  'surname',
-  'dob',
-  'yearGroup',
-  'urn',
-  'schoolName',
-  'entryDate',
-  'source',
-  'notifiedOn',
-  'schoolDaysToNotice',
-  'timeliness',
-];
+/** The pupil columns every duty list's CSV starts with (PupilFields' order). */
+const PUPIL_CSV = ['upn', 'forename', 'surname', 'dob', 'yearGroup', 'urn', 'schoolName'];
+const ENTRY_CSV = [...PUPIL_CSV, 'entryDate', 'source', 'notifiedOn', 'schoolDaysToNotice', 'timeliness'];
 const DELETION_CSV = [
-  'upn',
-  'forename',
-  'surname',
-  'dob',
-  'yearGroup',
-  'urn',
-  'schoolName',
+  ...PUPIL_CSV,
   'leavingDate',
   'source',
   'ground',

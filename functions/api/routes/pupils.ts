@@ -3,52 +3,36 @@
  * (PA, SA, at risk, emerging PA, statutory triggers, threshold-gaming findings), worst first.
  */
 import * as z from 'zod';
-import type { FlagType } from '../../../shared/domain/pupil-summary.js';
+import { FLAG_TYPES } from '../../../shared/domain/pupil-summary.js';
 import type { PupilRow } from '../../../shared/domain/school-view.js';
-import { CohortName, IsoDate, page, Stats, Upn, Urn } from '../../../shared/schemas/common.js';
+import { CohortName, IsoDate, page, PupilNames, Stats, Upn, Urn, exactly } from '../../../shared/schemas/common.js';
 import { listFlaggedPupils } from '../../../shared/app/list-flagged-pupils.js';
-import { pupilSessions, readPupil } from '../../../shared/app/read-pupil.js';
+import { pupilSessions, readPupil, type EnrolmentView as EnrolmentViewOf } from '../../../shared/app/read-pupil.js';
 import { app } from '../app.js';
 import { csvResponse, defineRoute, json, pageOf, pageQuery, problem, resultOf, wantsCsv } from '../http.js';
 import { PupilDutyFields } from './duties.js';
-
-const FLAG_TYPES = [
-  'persistent_absence',
-  'severe_absence',
-  'at_risk_pa',
-  'emerging_pa',
-  'penalty_notice_threshold',
-  'ten_day_unauthorised',
-  'twenty_day_unauthorised',
-  'illness_15_days',
-  'holiday_adjacent_absence',
-  'near_threshold_unauthorised',
-  'family_pattern',
-  'lateness_warning',
-] as const satisfies readonly FlagType[];
 
 const Flag = z
   .object({ type: z.enum(FLAG_TYPES), since: z.string(), detail: z.record(z.string(), z.unknown()) })
   .meta({ id: 'Flag' });
 
-const EnrolmentView = z.object({
-  urn: z.string(),
-  academicYear: z.number().int(),
-  registration: z.enum(['C', 'M', 'S']),
-  admissionDate: z.string().nullable(),
-  leavingDate: z.string().nullable(),
-  stats: Stats,
-  persistentAbsence: z.boolean(),
-  severeAbsence: z.boolean(),
-});
+// Typed against the use case's EnrolmentView (itself derived from the one Enrolment): they cannot drift.
+const EnrolmentView = exactly<EnrolmentViewOf>()(
+  z.object({
+    urn: z.string(),
+    academicYear: z.number().int(),
+    registration: z.enum(['C', 'M', 'S']),
+    admissionDate: z.string().nullable(),
+    leavingDate: z.string().nullable(),
+    stats: Stats,
+    persistentAbsence: z.boolean(),
+    severeAbsence: z.boolean(),
+  }),
+);
 
 const PupilView = z
   .object({
-    upn: z.string(),
-    forename: z.string().nullable(),
-    surname: z.string().nullable(),
-    dob: z.string().nullable(),
-    yearGroup: z.string().nullable(),
+    ...PupilNames,
     academicYear: z.number().int(),
     cohorts: z.array(z.string()),
     enrolments: z.array(EnrolmentView),
@@ -68,15 +52,15 @@ const PupilListItem = z
     yearGroup: z.string().nullable(),
     urns: z.array(z.string()),
     cohorts: z.array(z.string()),
-    stats: z.object({
-      possibleSessions: z.number().int(),
-      attendedSessions: z.number().int(),
-      authorisedAbsenceSessions: z.number().int(),
-      unauthorisedAbsenceSessions: z.number().int(),
-      absenceSessions: z.number().int(),
-      lateSessions: z.number().int(),
-      attendanceRate: z.number().nullable(),
-      absenceRate: z.number().nullable(),
+    stats: Stats.pick({
+      possibleSessions: true,
+      attendedSessions: true,
+      authorisedAbsenceSessions: true,
+      unauthorisedAbsenceSessions: true,
+      absenceSessions: true,
+      lateSessions: true,
+      attendanceRate: true,
+      absenceRate: true,
     }),
     flags: z.array(z.object({ type: z.string(), since: z.string() })),
     lookedAfter: z

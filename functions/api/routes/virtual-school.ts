@@ -16,7 +16,7 @@ import {
   type RollItem as RollItemView,
 } from '../../../shared/app/virtual-school.js';
 import { ALERT_TYPES, DEFAULT_NEW_IN_CARE_DAYS, VIRTUAL_SCHOOL_GROUPS } from '../../../shared/domain/virtual-school.js';
-import { IsoDate, Stats, Urn } from '../../../shared/schemas/common.js';
+import { IsoDate, PupilNames, Stats, Urn } from '../../../shared/schemas/common.js';
 import { app } from '../app.js';
 import { csvResponse, defineRoute, json, pageOf, pageQuery, resultOf, wantsCsv } from '../http.js';
 
@@ -293,11 +293,7 @@ export const virtualSchoolRoutes = [
       cohort: Group.default('cla'),
     }),
     response: z.object({
-      upn: z.string(),
-      forename: z.string().nullable(),
-      surname: z.string().nullable(),
-      dob: z.string().nullable(),
-      yearGroup: z.string().nullable(),
+      ...PupilNames,
       academicYear: z.number().int(),
       cohort: Group,
       terms: z.array(PepTerm),

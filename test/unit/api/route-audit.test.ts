@@ -4,6 +4,7 @@
  * still leaves an entry. The store is replaced so the entries the router writes can be read back.
  */
 import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type { CallerRouteDef } from '../../../functions/api/http.js';
 
 const written: Array<{ who: unknown; entry: Record<string, unknown>; upns?: string[] }> = [];
 let failWrites = false;
@@ -27,6 +28,23 @@ vi.mock('../../../shared/config.js', async (original) => ({
 const { runRoute } = await import('../../../functions/api/handler.js');
 const { defineRoute, json, problem } = await import('../../../functions/api/http.js');
 
+type Handler = CallerRouteDef<unknown>['handler'];
+
+/** A test route: GET /v1/test/{id}, reading a pupil, audited as `read_test` (or at `path`, with other declarations). */
+const testRoute = (
+  handler: Handler,
+  declared: Partial<Pick<CallerRouteDef<unknown>, 'path' | 'access' | 'audit'>> = {},
+) =>
+  defineRoute({
+    method: 'GET',
+    path: '/v1/test/{id}',
+    summary: 'test',
+    access: 'read_pupil',
+    audit: { action: 'read_test' },
+    ...declared,
+    handler,
+  });
+
 const officer = { sub: 'officer-1', role: 'la_officer', la: '999' };
 const eventAs = (claims: Record<string, unknown> | undefined, path = '/v1/test/P1') =>
   ({
@@ -43,16 +61,9 @@ beforeEach(() => {
 
 describe('the audit the router records', () => {
   it("writes a route's note under its declared action, with the caller", async () => {
-    const def = defineRoute({
-      method: 'GET',
-      path: '/v1/test/{id}',
-      summary: 'test',
-      access: 'read_pupil',
-      audit: { action: 'read_test' },
-      handler: async ({ audit, params }) => {
-        audit.record({ target: 'pupil', upn: params.id, outcome: 'ok' });
-        return json(200, {});
-      },
+    const def = testRoute(async ({ audit, params }) => {
+      audit.record({ target: 'pupil', upn: params.id, outcome: 'ok' });
+      return json(200, {});
     });
     expect((await runRoute(def)(eventAs(officer))).statusCode).toBe(200);
     expect(written).toEqual([
@@ -64,17 +75,13 @@ describe('the audit the router records', () => {
   });
 
   it('writes a list read once per pupil returned', async () => {
-    const def = defineRoute({
-      method: 'GET',
-      path: '/v1/test',
-      summary: 'test',
-      access: 'list_pupils',
-      audit: { action: 'list_test' },
-      handler: async ({ audit }) => {
+    const def = testRoute(
+      async ({ audit }) => {
         audit.pupils({ target: 'list', outcome: 'ok' }, ['P1', 'P2']);
         return json(200, {});
       },
-    });
+      { path: '/v1/test', access: 'list_pupils', audit: { action: 'list_test' } },
+    );
     await runRoute(def)(eventAs(officer, '/v1/test'));
     expect(written).toEqual([
       { who: expect.anything(), entry: { action: 'list_test', target: 'list', outcome: 'ok' }, upns: ['P1', 'P2'] },
@@ -82,16 +89,9 @@ describe('the audit the router records', () => {
   });
 
   it('writes what a route noted before it refused (not found)', async () => {
-    const def = defineRoute({
-      method: 'GET',
-      path: '/v1/test/{id}',
-      summary: 'test',
-      access: 'read_pupil',
-      audit: { action: 'read_test' },
-      handler: async ({ audit, params }) => {
-        audit.record({ target: 'pupil', upn: params.id, outcome: 'not_found' });
-        throw problem(404, 'No such pupil.');
-      },
+    const def = testRoute(async ({ audit, params }) => {
+      audit.record({ target: 'pupil', upn: params.id, outcome: 'not_found' });
+      throw problem(404, 'No such pupil.');
     });
     expect((await runRoute(def)(eventAs(officer))).statusCode).toBe(404);
     expect(written.map((w) => w.entry)).toEqual([
@@ -100,30 +100,16 @@ describe('the audit the router records', () => {
   });
 
   it('leaves an entry for an audited answer the route noted nothing about', async () => {
-    const def = defineRoute({
-      method: 'GET',
-      path: '/v1/test/{id}',
-      summary: 'test',
-      access: 'read_pupil',
-      audit: { action: 'read_test' },
-      handler: async () => json(200, {}),
-    });
+    const def = testRoute(async () => json(200, {}));
     await runRoute(def)(eventAs(officer));
     expect(written.map((w) => w.entry)).toEqual([{ action: 'read_test', target: 'GET /v1/test/P1', outcome: 'ok' }]);
   });
 
   it('fails the request (500, no data) when the audit cannot be written', async () => {
     failWrites = true;
-    const def = defineRoute({
-      method: 'GET',
-      path: '/v1/test/{id}',
-      summary: 'test',
-      access: 'read_pupil',
-      audit: { action: 'read_test' },
-      handler: async ({ audit }) => {
-        audit.record({ target: 'pupil', outcome: 'ok' });
-        return json(200, { secret: 'pupil data' });
-      },
+    const def = testRoute(async ({ audit }) => {
+      audit.record({ target: 'pupil', outcome: 'ok' });
+      return json(200, { secret: 'pupil data' });
     });
     const res = await runRoute(def)(eventAs(officer));
     expect(res.statusCode).toBe(500);
@@ -132,14 +118,7 @@ describe('the audit the router records', () => {
 
   it('records a refusal by the permission as denied, without running the handler', async () => {
     const handler = vi.fn(async () => json(200, {}));
-    const def = defineRoute({
-      method: 'GET',
-      path: '/v1/test/{id}',
-      summary: 'test',
-      access: 'read_pupil',
-      audit: { action: 'read_test' },
-      handler,
-    });
+    const def = testRoute(handler);
     const res = await runRoute(def)(eventAs({ sub: 'admin-1', role: 'admin', la: '999' }));
     expect(res.statusCode).toBe(403);
     expect(handler).not.toHaveBeenCalled();
@@ -149,26 +128,19 @@ describe('the audit the router records', () => {
   });
 
   it('writes nothing for a route declared as auditing nothing, and refuses one that tries', async () => {
-    const quiet = defineRoute({
-      method: 'GET',
+    const quiet = testRoute(async () => json(200, {}), {
       path: '/v1/test',
-      summary: 'test',
       access: 'read_schools',
       audit: { none: 'aggregates' },
-      handler: async () => json(200, {}),
     });
     expect((await runRoute(quiet)(eventAs(officer, '/v1/test'))).statusCode).toBe(200);
-    const noisy = defineRoute({
-      method: 'GET',
-      path: '/v1/test',
-      summary: 'test',
-      access: 'read_schools',
-      audit: { none: 'aggregates' },
-      handler: async ({ audit }) => {
+    const noisy = testRoute(
+      async ({ audit }) => {
         audit.record({ target: 'x', outcome: 'ok' });
         return json(200, {});
       },
-    });
+      { path: '/v1/test', access: 'read_schools', audit: { none: 'aggregates' } },
+    );
     expect((await runRoute(noisy)(eventAs(officer, '/v1/test'))).statusCode).toBe(500);
     expect(written).toEqual([]);
   });

@@ -17,7 +17,7 @@ import type { Deletion, NewEntry } from '../../../shared/domain/admission-regist
 import { addDays, todayInEngland } from '../../../shared/domain/dates.js';
 import type { SchoolDuties } from '../../../shared/store/duties.js';
 import { A, B, YEAR } from './fixtures.js';
-import { MemoryReferrals, MemorySchools, noViews, settingsOf } from './memory.js';
+import { MemoryReferrals, MemorySchools, noViews, settingsOf, noCalendars } from './memory.js';
 
 const OUTSIDE = '200001';
 const officer: Principal = { sub: 'o1', role: 'la_officer', la: '999' };
@@ -70,16 +70,7 @@ function deps(): DutiesDeps {
       { urn: B, name: 'Beta' },
       { urn: OUTSIDE, name: 'Elsewhere', outOfArea: true },
     ]),
-    schoolCalendars: {
-      sourcesFor: async (urn) => ({
-        urn,
-        registers: [],
-        closures: [],
-        bankHolidays: new Map(),
-        held: { la: false, own: false },
-      }),
-      sourcesForSchools: async () => new Map(),
-    },
+    schoolCalendars: noCalendars(),
     virtualSchool: { careIndex: async () => new Map(), enrolmentsByKeys: async () => [], enrolments: async () => [] },
     referrals: new MemoryReferrals(),
     laLists: { rows: async () => new Map(), all: async () => [], page: async () => undefined, version: async () => 0 },

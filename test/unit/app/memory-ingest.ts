@@ -42,7 +42,7 @@ import { MemoryReturns } from './memory.js';
 const copy = <T>(v: T): T => structuredClone(v);
 const order = (r: Pick<ReturnRecord, 'receivedAt' | 'returnId'>) => `${r.receivedAt}#${r.returnId}`;
 
-export class MemoryReceivedReturns extends MemoryReturns implements ReceivedReturns {
+class MemoryReceivedReturns extends MemoryReturns implements ReceivedReturns {
   private ofSchool(urn: string): ReturnRecord[] {
     return [...this.items.values()]
       .filter((r) => r.urn === urn)
@@ -64,7 +64,7 @@ export class MemoryReceivedReturns extends MemoryReturns implements ReceivedRetu
   }
 }
 
-export class MemoryReceivedFiles implements ReceivedFiles {
+class MemoryReceivedFiles implements ReceivedFiles {
   readonly objects = new Map<string, { body: Buffer; contentType?: string }>();
   readonly quarantined = new Map<string, { file?: Buffer; report: unknown }>();
   readonly rowErrorReports = new Map<string, ReturnError[]>();
@@ -99,7 +99,7 @@ export class MemoryRegisters implements SchoolRegisters {
   }
 }
 
-export class MemoryPupilStore implements PupilStore {
+class MemoryPupilStore implements PupilStore {
   private static stores = 0;
   private readonly id = `memory-${++MemoryPupilStore.stores}`;
   readonly headItems = new Map<string, PupilHead>();
@@ -167,7 +167,7 @@ export class MemoryPupilStore implements PupilStore {
   }
 }
 
-export class MemoryDerived implements SchoolDerived {
+class MemoryDerived implements SchoolDerived {
   readonly views = new Map<string, SchoolView & { version: number }>();
   readonly days = new Map<string, Uint8Array>();
   readonly schools = new Map<string, SchoolRecord>();
@@ -221,7 +221,7 @@ export class MemoryDuties implements DutiesStore {
   }
 }
 
-export class MemoryIdentityReviews implements IdentityReviews {
+class MemoryIdentityReviews implements IdentityReviews {
   readonly items = new Map<string, { review: IdentityReview; rows: RegisterRow[] }>();
   async file(review: Omit<IdentityReview, 'reviewId' | 'status' | 'createdAt'>, rows: RegisterRow[]) {
     const reviewId = `idr-${review.returnId}-${review.upn}`;
@@ -237,7 +237,7 @@ export class MemoryIdentityReviews implements IdentityReviews {
   }
 }
 
-export class MemoryCare implements CareIndexSource {
+class MemoryCare implements CareIndexSource {
   readonly index = new Map<string, CareEpisodeSpan[]>();
   async careIndex() {
     return this.index;

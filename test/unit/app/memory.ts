@@ -11,6 +11,7 @@ import type {
   Referrals,
   Registers,
   Returns,
+  SchoolCalendars,
   Schools,
   Settings,
   Views,
@@ -107,6 +108,19 @@ export class MemoryPupils implements PupilRecords {
 }
 
 /** No materialised views: every period is answered from the registers. */
+/** Calendars with no term dates, registers or bank holidays held (a new object each time: the use cases cache per store). */
+export const noCalendars = (): SchoolCalendars => ({
+  sourcesFor: async (urn) => ({
+    urn,
+    registers: [],
+    closures: [],
+    bankHolidays: new Map(),
+    held: { la: false, own: false },
+  }),
+  sourcesForSchools: async () => new Map(),
+  version: async () => 'v1',
+});
+
 export const noViews: Views = {
   laView: async () => undefined,
   schoolView: async () => undefined,

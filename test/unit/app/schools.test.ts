@@ -9,8 +9,9 @@ import type { AuditLog } from '../../../shared/app/ports.js';
 import { schoolDetail, schoolList, unresolvedNOf, type SchoolsDeps } from '../../../shared/app/schools.js';
 import type { Principal } from '../../../shared/domain/access.js';
 import type { AuditQuery } from '../../../shared/store/audit.js';
+import type { SchoolRecord } from '../../../shared/store/schools.js';
 import { A, B, YEAR } from './fixtures.js';
-import { MemorySchools, noViews, settingsOf, Trail } from './memory.js';
+import { MemorySchools, noViews, settingsOf, Trail, noCalendars } from './memory.js';
 
 const officer: Principal = { sub: 'o1', role: 'la_officer', la: '999' };
 const schoolA: Principal = { sub: 'a1', role: 'school', la: '999', urn: A };
@@ -21,16 +22,7 @@ function deps(): SchoolsDeps {
       { urn: A, name: 'Alpha' },
       { urn: B, name: 'Beta' },
     ]),
-    schoolCalendars: {
-      sourcesFor: async (urn) => ({
-        urn,
-        registers: [],
-        closures: [],
-        bankHolidays: new Map(),
-        held: { la: false, own: false },
-      }),
-      sourcesForSchools: async () => new Map(),
-    },
+    schoolCalendars: noCalendars(),
     views: noViews,
     ...settingsOf({ unresolvedNSchoolDays: 7 }),
   };
@@ -63,6 +55,38 @@ describe('schools', () => {
     expect(audit.notes).toEqual([{ target: `school:${B}`, outcome: 'not_found' }]);
     const own = await unresolvedNOf(deps(), { principal: schoolA, audit }, { urn: A, academicYear: YEAR });
     expect(own).toMatchObject({ ok: true, value: { urn: A, limitSchoolDays: 7, outstandingNSessions: 0, items: [] } });
+  });
+});
+
+describe("the schools list's merged calendars", () => {
+  it("builds a school's calendar once, and again only after a calendar upload or a return from the school", async () => {
+    const d = deps();
+    const schools = d.schools as MemorySchools;
+    schools.items.set(A, {
+      urn: A,
+      nSessionsByDate: { [`${YEAR}-09-10`]: 2 },
+      nSessionsYear: YEAR,
+      lastReturnAt: 't1',
+    });
+    let calendars = 'v1';
+    const built: string[][] = [];
+    d.schoolCalendars = {
+      ...d.schoolCalendars,
+      version: async () => calendars,
+      sourcesForSchools: async (urns) => {
+        built.push([...urns]);
+        return new Map(urns.map((urn) => [urn, { urn, registers: [], closures: [], bankHolidays: new Map() }]));
+      },
+    };
+    const listed = await schoolList(d, officer);
+    await schoolList(d, officer);
+    expect(built).toEqual([[A]]);
+    calendars = 'v2';
+    await schoolList(d, officer);
+    schools.items.set(A, { ...(schools.items.get(A) as SchoolRecord), lastReturnAt: 't2' });
+    const unresolved = (list: typeof listed) => list.map((s) => [s.urn, s.unresolvedNSessions]);
+    expect(unresolved(await schoolList(d, officer))).toEqual(unresolved(listed));
+    expect(built).toEqual([[A], [A], [A]]);
   });
 });
 

@@ -35,7 +35,7 @@ export const BANK_HOLIDAYS: ReadonlySet<string> = new Set([
 ]);
 
 /** A typical English calendar: 2024/25 and 2025/26 terms (half terms and holidays between). */
-export const TERMS: ReadonlyArray<readonly [string, string]> = [
+const TERMS: ReadonlyArray<readonly [string, string]> = [
   ['2024-09-04', '2024-10-25'], // half term 28 Oct – 1 Nov
   ['2024-11-04', '2024-12-20'],
   ['2025-01-06', '2025-02-14'], // half term 17–21 Feb

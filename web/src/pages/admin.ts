@@ -4,7 +4,7 @@
  * audit log, searchable by pupil, user and dates. All through the public API with the admin's token.
  */
 import { ApiError, downloadCsv, get, post, query, type Page, type School } from '../api.js';
-import { errorSummary, h, replace, summaryList, table, type Child } from '../dom.js';
+import { errorSummary, h, nextPage, replace, summaryList, table, type Child } from '../dom.js';
 import { date, dateTime, num } from '../format.js';
 import type { PageContext, PageResult } from '../main.js';
 
@@ -56,6 +56,19 @@ interface AuditEntry {
 }
 
 const years = (ys: number[]) => ys.map((y) => `${y}/${String(y + 1).slice(2)}`).join(', ') || '–';
+
+/** A file refused whole, with the problems the API gave (anything else is rethrown). */
+function nothingImported(err: unknown): Child[] {
+  if (!(err instanceof ApiError && err.errors.length)) throw err;
+  return [
+    h('h2', { class: 'govuk-heading-m' }, 'Nothing was imported'),
+    h('p', { class: 'govuk-body' }, `${err.title}: ${err.detail ?? ''}`),
+    recordTable(
+      'Problems',
+      err.errors.map((e) => ({ line: e.line ?? 0, field: e.field ?? '', code: '', message: e.message })),
+    ),
+  ];
+}
 
 function recordTable(caption: string, rows: RecordError[]): HTMLElement {
   return h(
@@ -292,17 +305,7 @@ export async function calendarsPage(ctx: PageContext): Promise<PageResult> {
             err,
           );
         }
-        if (err instanceof ApiError && err.errors.length) {
-          return [
-            h('h2', { class: 'govuk-heading-m' }, 'Nothing was imported'),
-            h('p', { class: 'govuk-body' }, `${err.title}: ${err.detail ?? ''}`),
-            recordTable(
-              'Problems',
-              err.errors.map((e) => ({ line: e.line ?? 0, field: e.field ?? '', code: '', message: e.message })),
-            ),
-          ];
-        }
-        throw err;
+        return nothingImported(err);
       }
     },
   });
@@ -388,17 +391,7 @@ export async function registryPage(_ctx: PageContext): Promise<PageResult> {
             : h('p', { class: 'govuk-body' }, 'Every record was read.'),
         ];
       } catch (err) {
-        if (err instanceof ApiError && err.errors.length) {
-          return [
-            h('h2', { class: 'govuk-heading-m' }, 'Nothing was imported'),
-            h('p', { class: 'govuk-body' }, `${err.title}: ${err.detail ?? ''}`),
-            recordTable(
-              'Problems',
-              err.errors.map((e) => ({ line: e.line ?? 0, field: e.field ?? '', code: '', message: e.message })),
-            ),
-          ];
-        }
-        throw err;
+        return nothingImported(err);
       }
     },
   });
@@ -569,25 +562,7 @@ export async function auditPage(ctx: PageContext): Promise<PageResult> {
                   ),
                 )
               : h('p', { class: 'govuk-body' }, 'No entries match.'),
-            list.nextCursor
-              ? h(
-                  'nav',
-                  { class: 'govuk-pagination', 'aria-label': 'Pages' },
-                  h(
-                    'div',
-                    { class: 'govuk-pagination__next' },
-                    h(
-                      'a',
-                      {
-                        class: 'govuk-link govuk-pagination__link',
-                        href: `#/audit${query({ ...filters, cursor: list.nextCursor })}`,
-                        rel: 'next',
-                      },
-                      h('span', { class: 'govuk-pagination__link-title' }, 'Next page'),
-                    ),
-                  ),
-                )
-              : null,
+            nextPage(list.nextCursor && `#/audit${query({ ...filters, cursor: list.nextCursor })}`),
           ]
         : null,
     ],

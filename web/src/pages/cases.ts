@@ -7,13 +7,13 @@
  * explained and resolved by reloading the case: the app never re-sends over someone else's change.
  */
 import { ApiError, downloadCsv, get, query, send, type Page, type PupilView } from '../api.js';
-import { errorSummary, h, summaryList, table, tag, type Child } from '../dom.js';
+import { errorSummary, h, nextPage, summaryList, table, tag, type Child, filterForm } from '../dom.js';
 import { date, dateTime, FLAG_EXPLANATIONS, flagLabel, num, pct } from '../format.js';
 import type { PageContext, PageResult } from '../main.js';
 import { schoolNames } from './pupil.js';
 
 // The referral API's vocabularies (shared/domain/referrals.ts), with what a person reads.
-export const STATUS_LABELS: Record<string, string> = {
+const STATUS_LABELS: Record<string, string> = {
   submitted: 'Submitted',
   triaged: 'Triaged',
   allocated: 'Allocated',
@@ -29,7 +29,7 @@ const STATUS_COLOURS: Record<string, 'blue' | 'yellow' | 'purple' | 'orange' | '
   closed: 'green',
   withdrawn: 'grey',
 };
-export const TYPE_LABELS: Record<string, string> = {
+const TYPE_LABELS: Record<string, string> = {
   persistent_absence: 'Persistent absence',
   severe_absence: 'Severe absence',
   penalty_notice_request: 'Penalty notice request',
@@ -75,7 +75,7 @@ const OUTCOME_LABELS: Record<string, string> = {
   other: 'Other',
 };
 
-export interface CaseListItem {
+interface CaseListItem {
   id: string;
   upn: string;
   urn: string;
@@ -251,18 +251,8 @@ export async function casesPage(ctx: PageContext): Promise<PageResult> {
     schoolNames(),
   ]);
   const isLa = ctx.session.role === 'la_officer';
-  const form = h(
-    'form',
-    {
-      class: 'app-filters',
-      'aria-label': 'Filters',
-      onsubmit: (e: Event) => {
-        e.preventDefault();
-        ctx.setQuery(
-          Object.fromEntries([...new FormData(e.target as HTMLFormElement).entries()].map(([k, v]) => [k, String(v)])),
-        );
-      },
-    },
+  const form = filterForm(
+    (q) => ctx.setQuery(q),
     select('status', 'Status', [['', 'Any status'], ...Object.entries(STATUS_LABELS)], filters.status),
     select('type', 'Type', [['', 'Any type'], ...Object.entries(TYPE_LABELS)], filters.type),
     ctx.session.role !== 'school'
@@ -354,25 +344,7 @@ export async function casesPage(ctx: PageContext): Promise<PageResult> {
             ),
           )
         : h('p', { class: 'govuk-body' }, 'No cases match.'),
-      list.nextCursor
-        ? h(
-            'nav',
-            { class: 'govuk-pagination', 'aria-label': 'Pages' },
-            h(
-              'div',
-              { class: 'govuk-pagination__next' },
-              h(
-                'a',
-                {
-                  class: 'govuk-link govuk-pagination__link',
-                  href: `#/cases${query({ ...filters, cursor: list.nextCursor })}`,
-                  rel: 'next',
-                },
-                h('span', { class: 'govuk-pagination__link-title' }, 'Next page'),
-              ),
-            ),
-          )
-        : null,
+      nextPage(list.nextCursor && `#/cases${query({ ...filters, cursor: list.nextCursor })}`),
     ],
   };
 }
@@ -385,18 +357,8 @@ export async function suggestionsPage(ctx: PageContext): Promise<PageResult> {
     get<Page<Suggestion>>(`/v1/referrals/suggestions${query({ type, limit: 100, cursor: ctx.query.get('cursor') })}`),
     schoolNames(),
   ]);
-  const form = h(
-    'form',
-    {
-      class: 'app-filters',
-      'aria-label': 'Filters',
-      onsubmit: (e: Event) => {
-        e.preventDefault();
-        ctx.setQuery(
-          Object.fromEntries([...new FormData(e.target as HTMLFormElement).entries()].map(([k, v]) => [k, String(v)])),
-        );
-      },
-    },
+  const form = filterForm(
+    (q) => ctx.setQuery(q),
     select('type', 'Suggested type', [['', 'Any type'], ...Object.entries(TYPE_LABELS)], type),
     h('div', { class: 'app-filters__item' }, h('button', { type: 'submit', class: 'govuk-button' }, 'Apply filters')),
   );
@@ -454,25 +416,7 @@ export async function suggestionsPage(ctx: PageContext): Promise<PageResult> {
             ),
           )
         : h('p', { class: 'govuk-body' }, 'No suggestions.'),
-      list.nextCursor
-        ? h(
-            'nav',
-            { class: 'govuk-pagination', 'aria-label': 'Pages' },
-            h(
-              'div',
-              { class: 'govuk-pagination__next' },
-              h(
-                'a',
-                {
-                  class: 'govuk-link govuk-pagination__link',
-                  href: `#/cases/suggestions${query({ type, cursor: list.nextCursor })}`,
-                  rel: 'next',
-                },
-                h('span', { class: 'govuk-pagination__link-title' }, 'Next page'),
-              ),
-            ),
-          )
-        : null,
+      nextPage(list.nextCursor && `#/cases/suggestions${query({ type, cursor: list.nextCursor })}`),
     ],
   };
 }

@@ -7,7 +7,7 @@
  */
 import { downloadCsv, get, query, type Page, type School } from '../api.js';
 import type { Role } from '../auth.js';
-import { h, table, tag, type Child } from '../dom.js';
+import { h, table, tag, type Child, countColumn, filterForm } from '../dom.js';
 import { date, num, pct } from '../format.js';
 import type { PageContext, PageResult } from '../main.js';
 
@@ -135,17 +135,8 @@ function select(id: string, options: Array<[string, string]>, value: string | un
 
 /** A filter form: its named controls become the page's query. */
 function filters(ctx: PageContext, controls: Array<HTMLElement | null>): HTMLElement {
-  return h(
-    'form',
-    {
-      class: 'app-filters',
-      'aria-label': 'Filters',
-      onsubmit: (e: Event) => {
-        e.preventDefault();
-        const data = new FormData(e.target as HTMLFormElement);
-        ctx.setQuery(Object.fromEntries([...data.entries()].map(([k, v]) => [k, String(v)])));
-      },
-    },
+  return filterForm(
+    (q) => ctx.setQuery(q),
     ...controls,
     h('div', { class: 'app-filters__item' }, h('button', { type: 'submit', class: 'govuk-button' }, 'Apply filters')),
   );
@@ -268,30 +259,15 @@ export async function dutiesPage(ctx: PageContext): Promise<PageResult> {
                   numeric: true,
                   sort: (s) => s.entries.onTime,
                 },
-                {
-                  header: 'Entries late',
-                  cell: (s) => num(s.entries.late),
-                  numeric: true,
-                  sort: (s) => s.entries.late,
-                },
+                countColumn('Entries late', (s) => s.entries.late),
                 {
                   header: 'Deletions on time',
                   cell: (s) => cell(s.deletions),
                   numeric: true,
                   sort: (s) => s.deletions.onTime,
                 },
-                {
-                  header: 'Deletions late',
-                  cell: (s) => num(s.deletions.late),
-                  numeric: true,
-                  sort: (s) => s.deletions.late,
-                },
-                {
-                  header: 'Exempt',
-                  cell: (s) => num(s.deletions.exempt),
-                  numeric: true,
-                  sort: (s) => s.deletions.exempt,
-                },
+                countColumn('Deletions late', (s) => s.deletions.late),
+                countColumn('Exempt', (s) => s.deletions.exempt),
                 { header: 'On time', cell: (s) => pct(s.all.onTimeRate), numeric: true, sort: (s) => s.all.onTimeRate },
               ],
               res.items,
@@ -334,12 +310,7 @@ export async function newEntriesPage(ctx: PageContext): Promise<PageResult> {
                 { header: 'Admitted', cell: (e) => date(e.entryDate), sort: (e) => e.entryDate },
                 { header: 'Source', cell: (e) => (e.source === 'stated' ? 'Admission date' : 'First listed') },
                 { header: 'Notified', cell: (e) => date(e.notifiedOn), sort: (e) => e.notifiedOn },
-                {
-                  header: 'School days',
-                  cell: (e) => num(e.schoolDaysToNotice),
-                  numeric: true,
-                  sort: (e) => e.schoolDaysToNotice,
-                },
+                countColumn('School days', (e) => e.schoolDaysToNotice),
                 { header: 'Timing', cell: (e) => timelinessTag(e.timeliness), sort: (e) => e.timeliness },
               ],
               res.items,

@@ -1,6 +1,6 @@
 import { downloadCsv, get, query, type Page, type PupilListItem, type School } from '../api.js';
-import { h, table, tag } from '../dom.js';
-import { cohortLabel, COHORT_LABELS, date, FLAG_EXPLANATIONS, flagLabel, FLAG_LABELS, num, pct } from '../format.js';
+import { h, nextPage, table, tag, countColumn, rateColumn, filterForm } from '../dom.js';
+import { cohortLabel, COHORT_LABELS, date, FLAG_EXPLANATIONS, flagLabel, FLAG_LABELS, num } from '../format.js';
 import type { PageContext, PageResult } from '../main.js';
 
 const PAGE_SIZE = 100;
@@ -36,17 +36,8 @@ export async function listsPage(ctx: PageContext): Promise<PageResult> {
     isLa ? get<Page<School>>('/v1/schools') : Promise.resolve({ items: [] as School[], nextCursor: null }),
   ]);
   const names = new Map(schools.items.map((s) => [s.urn, s.name ?? `URN ${s.urn}`]));
-  const form = h(
-    'form',
-    {
-      class: 'app-filters',
-      'aria-label': 'Filters',
-      onsubmit: (e: Event) => {
-        e.preventDefault();
-        const data = new FormData(e.target as HTMLFormElement);
-        ctx.setQuery(Object.fromEntries([...data.entries()].map(([k, v]) => [k, String(v)])));
-      },
-    },
+  const form = filterForm(
+    (q) => ctx.setQuery(q),
     select('flag', 'Flag', Object.entries(FLAG_LABELS), flag),
     isLa
       ? select(
@@ -146,18 +137,8 @@ export async function listsPage(ctx: PageContext): Promise<PageResult> {
                       .map(cohortLabel)
                       .join(', ') || '–',
                 },
-                {
-                  header: 'Absence',
-                  cell: (p) => pct(p.stats.absenceRate),
-                  numeric: true,
-                  sort: (p) => p.stats.absenceRate,
-                },
-                {
-                  header: 'Unauthorised sessions',
-                  cell: (p) => num(p.stats.unauthorisedAbsenceSessions),
-                  numeric: true,
-                  sort: (p) => p.stats.unauthorisedAbsenceSessions,
-                },
+                rateColumn('Absence', (p) => p.stats.absenceRate),
+                countColumn('Unauthorised sessions', (p) => p.stats.unauthorisedAbsenceSessions),
                 {
                   header: 'Since',
                   cell: (p) => date(p.flags.find((f) => f.type === flag)?.since),
@@ -169,25 +150,7 @@ export async function listsPage(ctx: PageContext): Promise<PageResult> {
             ),
           )
         : h('p', { class: 'govuk-body' }, 'No pupils match.'),
-      list.nextCursor
-        ? h(
-            'nav',
-            { class: 'govuk-pagination', 'aria-label': 'Pages' },
-            h(
-              'div',
-              { class: 'govuk-pagination__next' },
-              h(
-                'a',
-                {
-                  class: 'govuk-link govuk-pagination__link',
-                  href: `#/pupils${query({ ...filters, cursor: list.nextCursor })}`,
-                  rel: 'next',
-                },
-                h('span', { class: 'govuk-pagination__link-title' }, 'Next page'),
-              ),
-            ),
-          )
-        : null,
+      nextPage(list.nextCursor && `#/pupils${query({ ...filters, cursor: list.nextCursor })}`),
     ],
   };
 }

@@ -3,7 +3,7 @@
  * administrator, the outbox: what was sent, what waits and what failed, with the error and attempts.
  */
 import { ApiError, get, query, send } from '../api.js';
-import { errorSummary, h, notice, table, tag } from '../dom.js';
+import { errorSummary, h, nextPage, notice, table, tag } from '../dom.js';
 import { dateTime, num } from '../format.js';
 import type { PageContext, PageResult } from '../main.js';
 
@@ -234,25 +234,7 @@ export async function outboxPage(ctx: PageContext): Promise<PageResult> {
             ),
           )
         : h('p', { class: 'govuk-body' }, 'Nothing here.'),
-      outbox.nextCursor
-        ? h(
-            'nav',
-            { class: 'govuk-pagination', 'aria-label': 'Pages' },
-            h(
-              'div',
-              { class: 'govuk-pagination__next' },
-              h(
-                'a',
-                {
-                  class: 'govuk-link govuk-pagination__link',
-                  href: `#/notifications${query({ status, cursor: outbox.nextCursor })}`,
-                  rel: 'next',
-                },
-                h('span', { class: 'govuk-pagination__link-title' }, 'Next page'),
-              ),
-            ),
-          )
-        : null,
+      nextPage(outbox.nextCursor && `#/notifications${query({ status, cursor: outbox.nextCursor })}`),
     ],
   };
 }

@@ -1,6 +1,6 @@
 import { get, query, type Metrics, type MetricsRow, type PublishedRow, type Reference } from '../api.js';
 import { lineChart } from '../chart.js';
-import { h, table } from '../dom.js';
+import { h, table, chartBesideTable } from '../dom.js';
 import { cohortLabel, date, GAP_COHORTS, num, pct } from '../format.js';
 import type { PageContext, PageResult } from '../main.js';
 import { periodPicker } from './period.js';
@@ -71,35 +71,25 @@ export async function overviewPage(ctx: PageContext): Promise<PageResult> {
         : h('p', { class: 'govuk-body' }, 'No registers have been received for this period yet.'),
       h('h2', { class: 'govuk-heading-m' }, 'Week by week'),
       weekRows.length
-        ? h(
-            'div',
-            { class: 'govuk-grid-row' },
-            h(
-              'div',
-              { class: 'govuk-grid-column-one-half' },
-              lineChart(
-                `Line chart of weekly attendance and absence rates, ${weekRows.length} weeks; the figures are in the table beside it.`,
-                weekRows.map((r) => date(r.key.week)),
-                [
-                  { label: 'Attendance', values: weekRows.map((r) => r.attendanceRate) },
-                  { label: 'Absence', values: weekRows.map((r) => r.absenceRate) },
-                ],
-              ),
+        ? chartBesideTable(
+            lineChart(
+              `Line chart of weekly attendance and absence rates, ${weekRows.length} weeks; the figures are in the table beside it.`,
+              weekRows.map((r) => date(r.key.week)),
+              [
+                { label: 'Attendance', values: weekRows.map((r) => r.attendanceRate) },
+                { label: 'Absence', values: weekRows.map((r) => r.absenceRate) },
+              ],
             ),
-            h(
-              'div',
-              { class: 'govuk-grid-column-one-half app-scroll' },
-              table<MetricsRow>(
-                'Weekly rates',
-                [
-                  { header: 'Week beginning', cell: (r) => date(r.key.week) },
-                  { header: 'Attendance', cell: (r) => pct(r.attendanceRate), numeric: true },
-                  { header: 'Absence', cell: (r) => pct(r.absenceRate), numeric: true },
-                  { header: 'Unauthorised', cell: (r) => pct(r.unauthorisedAbsenceRate), numeric: true },
-                ],
-                weekRows,
-                { captionClass: 'govuk-table__caption--s' },
-              ),
+            table<MetricsRow>(
+              'Weekly rates',
+              [
+                { header: 'Week beginning', cell: (r) => date(r.key.week) },
+                { header: 'Attendance', cell: (r) => pct(r.attendanceRate), numeric: true },
+                { header: 'Absence', cell: (r) => pct(r.absenceRate), numeric: true },
+                { header: 'Unauthorised', cell: (r) => pct(r.unauthorisedAbsenceRate), numeric: true },
+              ],
+              weekRows,
+              { captionClass: 'govuk-table__caption--s' },
             ),
           )
         : h('p', { class: 'govuk-body' }, 'No weeks in this period.'),

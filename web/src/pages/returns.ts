@@ -4,7 +4,7 @@ import { dateTime, num } from '../format.js';
 import type { PageContext, PageResult } from '../main.js';
 
 /** LIMITS.maxDirectUploadBytes (shared/config.ts, which reads the Node environment): larger files go through a presigned upload. */
-export const MAX_DIRECT_UPLOAD_BYTES = 4 * 1024 * 1024;
+const MAX_DIRECT_UPLOAD_BYTES = 4 * 1024 * 1024;
 
 export interface ReturnItem {
   returnId: string;

@@ -1,13 +1,13 @@
 import { get, query, type Metrics, type MetricsRow, type Page, type PupilListItem, type School } from '../api.js';
 import { lineChart } from '../chart.js';
-import { h, summaryList, table, tag } from '../dom.js';
+import { h, summaryList, table, tag, countColumn, chartBesideTable } from '../dom.js';
 import { cohortLabel, date, dateTime, GAP_COHORTS, num, pct, PHASE_LABELS } from '../format.js';
 import type { PageContext, PageResult } from '../main.js';
 import { periodPicker } from './period.js';
 import { returnsTable, type ReturnItem } from './returns.js';
 
 /** Red/amber/green thresholds; the LA sets them here and they are kept in this browser. */
-export interface Thresholds {
+interface Thresholds {
   attendanceGreen: number;
   attendanceAmber: number;
   paGreen: number;
@@ -16,7 +16,7 @@ export interface Thresholds {
 const DEFAULT_THRESHOLDS: Thresholds = { attendanceGreen: 94, attendanceAmber: 92, paGreen: 15, paAmber: 20 };
 const THRESHOLDS_KEY = 'attendance-hub.rag-thresholds';
 
-export function thresholds(): Thresholds {
+function thresholds(): Thresholds {
   try {
     return {
       ...DEFAULT_THRESHOLDS,
@@ -28,7 +28,7 @@ export function thresholds(): Thresholds {
 }
 
 type Rag = 'green' | 'amber' | 'red' | 'none';
-export function ragOf(s: School, t: Thresholds): Rag {
+function ragOf(s: School, t: Thresholds): Rag {
   const att = s.headline?.attendanceRate;
   const pa = s.headline?.persistentAbsenceRate;
   if (att === null || att === undefined) return 'none';
@@ -151,12 +151,7 @@ export async function schoolsPage(ctx: PageContext): Promise<PageResult> {
             },
             { header: 'Last return received', cell: (s) => dateTime(s.lastReturnAt), sort: (s) => s.lastReturnAt },
             { header: 'Latest date', cell: (s) => date(s.latestDate), sort: (s) => s.latestDate },
-            {
-              header: 'Unmarked sessions',
-              cell: (s) => num(s.unmarkedSessions),
-              numeric: true,
-              sort: (s) => s.unmarkedSessions,
-            },
+            countColumn('Unmarked sessions', (s) => s.unmarkedSessions),
           ],
           rows,
           { captionClass: 'govuk-table__caption--s', initialSort: { column: 2 } },
@@ -213,31 +208,21 @@ export async function schoolPage(ctx: PageContext): Promise<PageResult> {
       ]),
       h('h2', { class: 'govuk-heading-m' }, 'Week by week'),
       weekRows.length
-        ? h(
-            'div',
-            { class: 'govuk-grid-row' },
-            h(
-              'div',
-              { class: 'govuk-grid-column-one-half' },
-              lineChart(
-                `Line chart of this school's weekly attendance rate, ${weekRows.length} weeks; the figures are in the table beside it.`,
-                weekRows.map((r) => date(r.key.week)),
-                [{ label: 'Attendance', values: weekRows.map((r) => r.attendanceRate) }],
-              ),
+        ? chartBesideTable(
+            lineChart(
+              `Line chart of this school's weekly attendance rate, ${weekRows.length} weeks; the figures are in the table beside it.`,
+              weekRows.map((r) => date(r.key.week)),
+              [{ label: 'Attendance', values: weekRows.map((r) => r.attendanceRate) }],
             ),
-            h(
-              'div',
-              { class: 'govuk-grid-column-one-half app-scroll' },
-              table<MetricsRow>(
-                'Weekly rates',
-                [
-                  { header: 'Week beginning', cell: (r) => date(r.key.week) },
-                  { header: 'Attendance', cell: (r) => pct(r.attendanceRate), numeric: true },
-                  { header: 'Absence', cell: (r) => pct(r.absenceRate), numeric: true },
-                ],
-                weekRows,
-                { captionClass: 'govuk-table__caption--s' },
-              ),
+            table<MetricsRow>(
+              'Weekly rates',
+              [
+                { header: 'Week beginning', cell: (r) => date(r.key.week) },
+                { header: 'Attendance', cell: (r) => pct(r.attendanceRate), numeric: true },
+                { header: 'Absence', cell: (r) => pct(r.absenceRate), numeric: true },
+              ],
+              weekRows,
+              { captionClass: 'govuk-table__caption--s' },
             ),
           )
         : h('p', { class: 'govuk-body' }, 'No weeks in this period.'),

@@ -5,7 +5,7 @@
  * /v1/metrics with the VSH's token.
  */
 import { downloadCsv, get, query, type Metrics, type MetricsRow, type Reference, type Stats } from '../api.js';
-import { h, summaryList, table, tag } from '../dom.js';
+import { h, nextPage, summaryList, table, tag, countColumn, rateColumn, filterForm } from '../dom.js';
 import { cohortLabel, date, num, pct, sessionCount } from '../format.js';
 import type { PageContext, PageResult } from '../main.js';
 
@@ -224,18 +224,8 @@ export async function virtualSchoolPage(ctx: PageContext): Promise<PageResult> {
   ]);
   const outOfArea = roll.items.filter((i) => i.schools.some((s) => s.outOfArea)).length;
   const noRegister = roll.items.filter((i) => !i.onRegister).length;
-  const form = h(
-    'form',
-    {
-      class: 'app-filters',
-      'aria-label': 'Filters',
-      onsubmit: (e: Event) => {
-        e.preventDefault();
-        ctx.setQuery(
-          Object.fromEntries([...new FormData(e.target as HTMLFormElement).entries()].map(([k, v]) => [k, String(v)])),
-        );
-      },
-    },
+  const form = filterForm(
+    (q) => ctx.setQuery(q),
     h(
       'div',
       { class: 'govuk-form-group app-filters__item' },
@@ -342,30 +332,10 @@ export async function virtualSchoolPage(ctx: PageContext): Promise<PageResult> {
                 { header: 'Year', cell: (c) => c.yearGroup ?? '–', sort: (c) => Number(c.yearGroup) || c.yearGroup },
                 { header: 'Cohorts', cell: (c) => c.everCohorts.map(cohortLabel).join(', ') },
                 { header: 'Schools', cell: (c) => schoolsCell(c.schools, c.onRegister) },
-                {
-                  header: 'Days in cohort',
-                  cell: (c) => num(c.daysInCohort),
-                  numeric: true,
-                  sort: (c) => c.daysInCohort,
-                },
-                {
-                  header: 'Attendance',
-                  cell: (c) => pct(c.stats.attendanceRate),
-                  numeric: true,
-                  sort: (c) => c.stats.attendanceRate,
-                },
-                {
-                  header: 'Absence',
-                  cell: (c) => pct(c.stats.absenceRate),
-                  numeric: true,
-                  sort: (c) => c.stats.absenceRate,
-                },
-                {
-                  header: 'Unauthorised sessions',
-                  cell: (c) => num(c.stats.unauthorisedAbsenceSessions),
-                  numeric: true,
-                  sort: (c) => c.stats.unauthorisedAbsenceSessions,
-                },
+                countColumn('Days in cohort', (c) => c.daysInCohort),
+                rateColumn('Attendance', (c) => c.stats.attendanceRate),
+                rateColumn('Absence', (c) => c.stats.absenceRate),
+                countColumn('Unauthorised sessions', (c) => c.stats.unauthorisedAbsenceSessions),
                 {
                   header: 'PA / SA',
                   cell: (c) =>
@@ -376,25 +346,7 @@ export async function virtualSchoolPage(ctx: PageContext): Promise<PageResult> {
             ),
           )
         : h('p', { class: 'govuk-body' }, 'No children in this cohort.'),
-      roll.nextCursor
-        ? h(
-            'nav',
-            { class: 'govuk-pagination', 'aria-label': 'Pages' },
-            h(
-              'div',
-              { class: 'govuk-pagination__next' },
-              h(
-                'a',
-                {
-                  class: 'govuk-link govuk-pagination__link',
-                  href: `#/virtual-school${query({ cohort, cursor: roll.nextCursor })}`,
-                  rel: 'next',
-                },
-                h('span', { class: 'govuk-pagination__link-title' }, 'Next page'),
-              ),
-            ),
-          )
-        : null,
+      nextPage(roll.nextCursor && `#/virtual-school${query({ cohort, cursor: roll.nextCursor })}`),
     ],
   };
 }
