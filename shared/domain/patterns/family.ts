@@ -23,7 +23,13 @@
  * - the days both children were absent at all are concentrated next to breaks: of all their shared
  *   absence days, the adjacent ones at most a `sharedDaysAlpha` (0.01) binomial chance given the share
  *   of days that are adjacent — siblings ill together through the year share ordinary days too, and
- *   those the shared days next to breaks are then no evidence of, and
+ *   those the shared days next to breaks are then no evidence of,
+ * - judged on separate shared absences rather than days, the breaks with a shared absence beside them
+ *   outnumber the shared absences elsewhere by at least `minNetSharedBreaks` (2; issue 21, fifth pass):
+ *   each shared absence away from the breaks cancels one break (`sharedBreaksNet`). Shared illness
+ *   elsewhere is evidence against a holiday, so siblings ill together through the year, whose shared
+ *   illnesses fall beside breaks only by chance, are held out unless chance puts most of them beside breaks; the day test alone
+ *   passed two illnesses that happened to span half terms among four elsewhere, and
  * - each child's own absence leans towards holiday-adjacent days: their own exact placement test
  *   (holiday-adjacent.ts) at p ≤ `childAlpha` (0.2: a loose filter, the joint evidence carries the
  *   finding). Children absent together all year (a family in difficulty) are not absent next to

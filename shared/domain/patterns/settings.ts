@@ -125,8 +125,8 @@ export interface FamilySettings {
    * Fewest breaks with a shared absence beside them, net of the two children's shared absences
    * elsewhere (each cancels one; family.ts `sharedBreaksNet`): 2 by default (issue 21, fifth pass).
    * Shared illness away from the breaks is evidence against a holiday, so siblings ill together
-   * through the year are held out by construction, not only by the chance their shared days fall
-   * next to breaks (two illnesses that happened to span half terms, among four elsewhere, passed that).
+   * through the year are held out unless most of their shared illnesses fall beside breaks; the test
+   * on days alone passed two illnesses that happened to span half terms among four elsewhere.
    */
   minNetSharedBreaks: number;
 }
