@@ -47,6 +47,13 @@ export interface HolidayCandidate {
   beside: Array<{ sessions: number; sides: number; counts: number }>;
   /** Whether every condition but the count of absences beside breaks and the p-value holds (sessions, breaks, ratio). */
   otherConditions: boolean;
+  /** The sessions and breaks conditions alone (without the ratio), for trying ratio rules offline. */
+  sessionsAndBreaks: boolean;
+  /** Separate absences touching a break, and the number expected under the test's null. */
+  adjacentSpells: number;
+  expectedAdjacentSpells: number;
+  /** Whether the analysis used the fitted null (fittedAlpha applies). */
+  fitted: boolean;
   /** What the ground truth says (claimed pupils: sides, planted sessions, other absences). */
   planted?: string;
 }
@@ -91,6 +98,12 @@ function candidates(la: VariedLa, date: string, settings = DEFAULT_PATTERN_SETTI
       spells: a.test.spells,
       breaksWithAbsence: a.breaksWithAbsence,
       beside: a.besideBreaks,
+      sessionsAndBreaks:
+        a.test.observed >= settings.holidayAdjacent.minSessions &&
+        a.breaksWithAbsence >= settings.holidayAdjacent.minBreaks,
+      adjacentSpells: a.test.adjacentSpells,
+      expectedAdjacentSpells: a.test.expectedAdjacentSpells,
+      fitted: a.rise !== null && a.rise !== undefined,
       otherConditions:
         a.test.observed >= settings.holidayAdjacent.minSessions &&
         a.breaksWithAbsence >= settings.holidayAdjacent.minBreaks &&

@@ -23,7 +23,13 @@
  * - the days both children were absent at all are concentrated next to breaks: of all their shared
  *   absence days, the adjacent ones at most a `sharedDaysAlpha` (0.01) binomial chance given the share
  *   of days that are adjacent — siblings ill together through the year share ordinary days too, and
- *   those the shared days next to breaks are then no evidence of, and
+ *   those the shared days next to breaks are then no evidence of,
+ * - judged on separate shared absences rather than days, the breaks with a shared absence beside them
+ *   outnumber the shared absences elsewhere by at least `minNetSharedBreaks` (2; issue 21, fifth pass):
+ *   each shared absence away from the breaks cancels one break (`sharedBreaksNet`). Shared illness
+ *   elsewhere is evidence against a holiday, so siblings ill together through the year, whose shared
+ *   illnesses fall beside breaks only by chance, are held out unless chance puts most of them beside breaks; the day test alone
+ *   passed two illnesses that happened to span half terms among four elsewhere, and
  * - each child's own absence leans towards holiday-adjacent days: their own exact placement test
  *   (holiday-adjacent.ts) at p ≤ `childAlpha` (0.2: a loose filter, the joint evidence carries the
  *   finding). Children absent together all year (a family in difficulty) are not absent next to
@@ -32,6 +38,7 @@
 import type { PupilTimeline } from '../school-weeks.js';
 import { sessionEvidence } from '../school-weeks.js';
 import type { FamilyChild, FamilyFinding, SessionEvidence } from './findings.js';
+import { dayNumber } from '../dates.js';
 import { binomialUpperTail, hypergeometricUpperTail, oneIn } from './binomial.js';
 import { distinctBreaks, thisYearOnly, type HolidayAdjacencyAnalysis } from './holiday-adjacent.js';
 import type { PatternSettings } from './settings.js';
@@ -151,7 +158,13 @@ function comparePair(a: HouseholdMember, b: HouseholdMember, settings: PatternSe
   // shared days must themselves sit next to breaks far more than the share of days that do.
   if (a.otherAbsenceDays && b.otherAbsenceDays) {
     const other = new Set(a.otherAbsenceDays);
-    const sharedOther = b.otherAbsenceDays.filter((d) => other.has(d)).length;
+    const sharedOtherDays = b.otherAbsenceDays.filter((d) => other.has(d));
+    const sharedOther = sharedOtherDays.length;
+    // And on the evidence, not on days: each shared absence away from the breaks is evidence AGAINST a
+    // holiday and cancels one break with shared absence beside it. Siblings ill together through the
+    // year share several illnesses, only some of them (by chance) beside breaks; a family taking its
+    // holidays together shares absences beside breaks and next to nothing elsewhere.
+    if (sharedBreaksNet(dates, sharedOtherDays, da, db) < settings.family.minNetSharedBreaks) return null;
     const share = Math.max(
       a.adjacentSessions / Math.max(1, a.possibleSessions ?? 1),
       b.adjacentSessions / Math.max(1, b.possibleSessions ?? 1),
@@ -162,6 +175,46 @@ function comparePair(a: HouseholdMember, b: HouseholdMember, settings: PatternSe
       return null;
   }
   return { a, b, dates, expected, pValue, breaks: ranges.sort((x, y) => (x.start < y.start ? -1 : 1)) };
+}
+
+const isFriday = (day: number): boolean => (day + 4) % 7 === 5; // day 0, 1 January 1970, was a Thursday
+
+/**
+ * Breaks with a shared absence beside them, less the shared absences elsewhere: the two children's
+ * shared days (beside breaks and elsewhere) joined into separate absences (consecutive school days,
+ * a weekend bridged); one touching a holiday-adjacent day is beside that break (however many such
+ * absences one break has, it is one break: an illness spanning a half term stays one), any other is
+ * one absence elsewhere.
+ */
+export function sharedBreaksNet(
+  adjacentDates: readonly string[],
+  otherDays: readonly number[],
+  da: ReadonlyMap<string, MemberAbsence[]>,
+  db: ReadonlyMap<string, MemberAbsence[]>,
+): number {
+  const breakOf = new Map<number, string>();
+  for (const d of adjacentDates) {
+    const x = (da.get(d) ?? db.get(d) ?? [])[0];
+    breakOf.set(dayNumber(d), x ? x.breakStart : d);
+  }
+  const days = [...new Set([...breakOf.keys(), ...otherDays])].sort((x, y) => x - y);
+  const breaks = new Set<string>();
+  let elsewhere = 0;
+  let spell: number[] = [];
+  const close = () => {
+    if (spell.length === 0) return;
+    const beside = spell.filter((d) => breakOf.has(d)).map((d) => breakOf.get(d) as string);
+    if (beside.length > 0) for (const b of beside) breaks.add(b);
+    else elsewhere++;
+    spell = [];
+  };
+  for (const d of days) {
+    const prev = spell[spell.length - 1];
+    if (prev !== undefined && !(d - prev === 1 || (d - prev === 3 && isFriday(prev)))) close();
+    spell.push(d);
+  }
+  close();
+  return breaks.size - elsewhere;
 }
 
 /** Family findings from the members of every household (any order). */

@@ -39,6 +39,8 @@ export interface PlacementTest {
   spells: number;
   /** Spells with at least one adjacent unit. */
   adjacentSpells: number;
+  /** Expected spells with at least one adjacent unit under the null (each spell's chance of touching one, summed). */
+  expectedAdjacentSpells: number;
 }
 
 /** Maximal runs of `absent[i] = 1` in a sequence of n units. */
@@ -129,6 +131,7 @@ export function placementTest(
   let dist = new Float64Array([1]);
   let expected = 0;
   let expectedScore = 0;
+  let expectedAdjacentSpells = 0;
   for (const s of spells) {
     const length = Math.min(s.length, n);
     let d = byLength.get(length);
@@ -145,6 +148,8 @@ export function placementTest(
     for (let i = 0; i < d.length; i++) m += i * d[i];
     expectedScore += m;
     expected += weights ? mean : m;
+    // Score 0 exactly when the spell touches no adjacent unit (weights are positive on adjacent units).
+    expectedAdjacentSpells += 1 - d[0];
     const next = new Float64Array(dist.length + d.length - 1);
     for (let a = 0; a < dist.length; a++) {
       const pa = dist[a];
@@ -163,5 +168,6 @@ export function placementTest(
     pValue: Math.min(1, pValue),
     spells: spells.length,
     adjacentSpells,
+    expectedAdjacentSpells,
   };
 }

@@ -121,6 +121,14 @@ export interface FamilySettings {
    * holiday-adjacent, given the share of days that are: siblings ill together share ordinary days too.
    */
   sharedDaysAlpha: number;
+  /**
+   * Fewest breaks with a shared absence beside them, net of the two children's shared absences
+   * elsewhere (each cancels one; family.ts `sharedBreaksNet`): 2 by default (issue 21, fifth pass).
+   * Shared illness away from the breaks is evidence against a holiday, so siblings ill together
+   * through the year are held out unless most of their shared illnesses fall beside breaks; the test
+   * on days alone passed two illnesses that happened to span half terms among four elsewhere.
+   */
+  minNetSharedBreaks: number;
 }
 
 export interface SchoolCodingSettings {
@@ -189,7 +197,15 @@ export const DEFAULT_PATTERN_SETTINGS: PatternSettings = {
     windowMonths: 12,
   },
   nearThreshold: { margin: 2, minEpisodes: 1, minRunSessions: 8, splitMinRunSessions: 6, holidayCodes: ['G'] },
-  family: { childAlpha: 0.1, minSharedDays: 3, minBreaks: 2, minRatio: 1.5, alpha: 1e-2, sharedDaysAlpha: 1e-2 },
+  family: {
+    childAlpha: 0.1,
+    minSharedDays: 3,
+    minBreaks: 2,
+    minRatio: 1.5,
+    alpha: 1e-2,
+    sharedDaysAlpha: 1e-2,
+    minNetSharedBreaks: 2,
+  },
   schoolCoding: {
     controlLimit: 0.998,
     warningLimit: 0.95,

@@ -8,7 +8,7 @@ import {
   type FamilyFinding,
   type PatternSettings,
 } from '../../../../shared/domain/patterns/index.js';
-import { ADJ, PERIOD, marksFor, on, schoolOf, termDays, type Codes, type HandPupil } from './fixtures.js';
+import { ADJ, MID_TERM, PERIOD, marksFor, on, schoolOf, termDays, type Codes, type HandPupil } from './fixtures.js';
 
 const DAYS = termDays();
 /** One adjacent day at each of three breaks. */
@@ -161,5 +161,24 @@ describe('family pattern', () => {
     expect(
       familyFindings({ '100001': [child('A1', on(THREE, 'R'), 'U1')], '100002': [child('B1', on(THREE, 'R'), 'U1')] }),
     ).toEqual([]);
+  });
+  it('never flags siblings ill together through the year: shared illness away from breaks cancels the breaks', () => {
+    // Two shared illnesses that happened to span the October and May half terms, and four shared
+    // sick days elsewhere (issue 21's fifth pass: fresh-12's control). Every test on days passes it;
+    // on the absences it is 2 breaks less 4 absences elsewhere.
+    const together = on(
+      [...ADJ.octBefore, ...ADJ.octAfter, ...ADJ.mayBefore, ...ADJ.mayAfter, ...MID_TERM.slice(0, 4)],
+      'I',
+    );
+    const schools = { '100001': [child('A1', together, 'U1')], '100002': [child('B1', together, 'U1')] };
+    expect(familyFindings(schools)).toEqual([]);
+    expect(
+      familyFindings(schools, undefined, patternSettings(DEFAULT_LA_SETTINGS, { family: { minNetSharedBreaks: -4 } })),
+    ).toHaveLength(1);
+    // A family off together beside four breaks and sharing one sick day elsewhere: 4 − 1 = 3, still flagged.
+    const family = on([...THREE, ADJ.easterAfter[0], MID_TERM[0]], 'I');
+    expect(
+      familyFindings({ '100001': [child('A1', family, 'U1')], '100002': [child('B1', family, 'U1')] }),
+    ).toHaveLength(1);
   });
 });

@@ -94,6 +94,16 @@ describe('spell placement test', () => {
       { start: 6, length: 3 },
     ]);
   });
+  it("expects separate absences touching an adjacent unit from each one's chance of touching one (issue 21, fifth pass)", () => {
+    // 10 units, the first 2 adjacent: a 1-unit spell touches them at 2 of 10 starts, a 2-unit spell at 2 of 9.
+    const adjacent = new Uint8Array([1, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
+    const t = placementTest(adjacent, 10, [
+      { start: 0, length: 1 },
+      { start: 5, length: 2 },
+    ]);
+    expect(t.adjacentSpells).toBe(1);
+    expect(t.expectedAdjacentSpells).toBeCloseTo(2 / 10 + 2 / 9, 10);
+  });
 });
 
 describe('funnel with overdispersion', () => {
