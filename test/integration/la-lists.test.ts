@@ -111,7 +111,17 @@ describe('the LA lists, written as they change', () => {
     // not lately: listed nowhere, no LA row), but every session at the first school.
     const [first, second] = ['178011', '178012'];
     const upn = upnFor(3, '999', '7801');
-    const row = (urn: string, date: string, mark: string) => ({ urn, upn, date, am: mark, pm: mark, year_group: '6' });
+    // The same child at both (names and date of birth agree), so whichever return lands second is no identity clash.
+    const who = { forename: 'Ada', surname: 'Lovelace', dob: '2015-03-04' };
+    const row = (urn: string, date: string, mark: string) => ({
+      urn,
+      upn,
+      date,
+      am: mark,
+      pm: mark,
+      year_group: '6',
+      ...who,
+    });
     for (const [urn, csv] of [
       [second, returnCsv(DAYS.slice(0, 2).map((date) => row(second, date, 'O')))],
       [first, returnCsv(DAYS.slice(2, 52).map((date) => row(first, date, '/')))],
