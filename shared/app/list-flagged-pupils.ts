@@ -13,7 +13,7 @@ import {
   type Principal,
 } from '../domain/access.js';
 import { academicYearEnd, academicYearOf, academicYearStart, todayInEngland } from '../domain/dates.js';
-import { absenceRateOf } from '../domain/la-view.js';
+import { shownAbsenceRate } from '../domain/la-view.js';
 import { pupilFlagsOf } from '../domain/patterns/pupil-flags.js';
 import { customPeriod } from '../domain/periods.js';
 import type { FlagType } from '../domain/pupil-summary.js';
@@ -62,7 +62,8 @@ const ATTENDANCE_FLAGS = new Set<FlagType>(['persistent_absence', 'severe_absenc
 /** Flags the nightly threshold-gaming run raises (the latest run's findings, not the ingest's pupil rows). */
 const PATTERN_FLAGS = new Set<FlagType>(['holiday_adjacent_absence', 'near_threshold_unauthorised', 'family_pattern']);
 
-const byRate = (a: PupilRow, b: PupilRow) => absenceRateOf(b) - absenceRateOf(a) || (a.upn < b.upn ? -1 : 1);
+/** Worst first as shown, as the stored lists are ordered (shared/store/keys.ts laListSort). */
+const byRate = (a: PupilRow, b: PupilRow) => shownAbsenceRate(b) - shownAbsenceRate(a) || (a.upn < b.upn ? -1 : 1);
 
 /** The attendance flag's test on a period's own figures. */
 function attendanceTest(flag: FlagType, atRiskLowerPercent: number): (absence: number, possible: number) => boolean {

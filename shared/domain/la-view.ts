@@ -116,6 +116,14 @@ export function absenceRateOf(row: Pick<PupilRow, 'authorised' | 'unauthorised' 
   return row.possible > 0 ? ((row.authorised + row.unauthorised) / row.possible) * 100 : 0;
 }
 
+/**
+ * The absence rate as the lists show it (one decimal place): the lists' order is worst first by this,
+ * then by UPN (docs/decisions.md, "The sort key is the rate as shown").
+ */
+export function shownAbsenceRate(row: Pick<PupilRow, 'authorised' | 'unauthorised' | 'possible'>): number {
+  return Number(absenceRateOf(row).toFixed(1));
+}
+
 // ---- Incremental LA figures (docs/design.md §3 "LA-wide rollup") -----------------------------------
 
 /** One school's share of the LA figures, as the rollup applied it (phase and area as they were then). */

@@ -215,9 +215,15 @@ function flagDifferences(
   return out;
 }
 
-/** Worst first: absence rates never rise down the list. */
+/**
+ * Worst first as an officer reads it: absence rates as shown (one decimal place) never rise down the
+ * list, and pupils shown at the same rate come in UPN order (docs/decisions.md, "The sort key is the rate as shown").
+ */
 function worstFirst(list: readonly ApiPupil[]): boolean {
-  return list.every((p, i) => i === 0 || (p.stats.absenceRate ?? 0) <= (list[i - 1].stats.absenceRate ?? 0));
+  const shown = (p: ApiPupil) => Number((p.stats.absenceRate ?? 0).toFixed(1));
+  return list.every(
+    (p, i) => i === 0 || shown(p) < shown(list[i - 1]) || (shown(p) === shown(list[i - 1]) && p.upn > list[i - 1].upn),
+  );
 }
 
 beforeAll(async () => {

@@ -170,7 +170,7 @@ export const pupilRoutes = [
     audit: { action: 'list_pupils' },
     tags: ['pupils'],
     summary:
-      'Flagged pupils across all schools (a pupil who moved or is dual registered counts once, on combined figures), worst first',
+      'Flagged pupils across all schools (a pupil who moved or is dual registered counts once, on combined figures), worst first (the absence rate as shown, to one decimal place, then UPN)',
     query: z.object({
       flag: z.enum(FLAG_TYPES),
       urn: Urn.optional(),
