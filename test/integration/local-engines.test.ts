@@ -29,16 +29,19 @@ afterAll(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
+/** A client of the engines' S3 that shows a 500 rather than retrying it away. */
+const s3Of = (e: Engines) =>
+  new S3Client({
+    endpoint: e.s3Endpoint,
+    region: LOCAL_REGION,
+    credentials: LOCAL_CREDENTIALS,
+    forcePathStyle: true,
+    maxAttempts: 1,
+  });
+
 describe('the local engines', () => {
   it('list a bucket page by page (the engine process, as npm start runs it)', async () => {
-    const e = await engines(false);
-    const s3 = new S3Client({
-      endpoint: e.s3Endpoint,
-      region: LOCAL_REGION,
-      credentials: LOCAL_CREDENTIALS,
-      forcePathStyle: true,
-      maxAttempts: 1,
-    });
+    const s3 = s3Of(await engines(false));
     try {
       const bucket = DEFAULT_NAMES.returnsBucket;
       const keys = ['returns/100001/a.csv', 'returns/100001/b.csv', 'returns/100002/c.csv'];
@@ -61,14 +64,7 @@ describe('the local engines', () => {
   });
 
   it('replace an object whole: a read racing a write sees the old body or the new, never a mixture or a 500', async () => {
-    const e = await engines(false);
-    const s3 = new S3Client({
-      endpoint: e.s3Endpoint,
-      region: LOCAL_REGION,
-      credentials: LOCAL_CREDENTIALS,
-      forcePathStyle: true,
-      maxAttempts: 1, // a 500 must show, not be retried away
-    });
+    const s3 = s3Of(await engines(false));
     try {
       const Bucket = DEFAULT_NAMES.registersBucket;
       const Key = 'views/2025/la.json.gz';

@@ -177,6 +177,19 @@ export const ADJ = {
   summerBefore: ['2026-07-20', '2026-07-21'],
 } as const;
 
+/**
+ * A holiday taker's year: both sides of the October and February half terms, the day after Christmas
+ * and the day after Easter — six separate absences beside four breaks.
+ */
+export const BESIDE_FOUR_BREAKS = [
+  ...ADJ.octBefore,
+  ...ADJ.octAfter,
+  ADJ.xmasAfter[0],
+  ...ADJ.febBefore,
+  ...ADJ.febAfter,
+  ADJ.easterAfter[0],
+];
+
 /** Ordinary school days well away from every break (mid-week, mid-term). */
 export const MID_TERM = [
   '2025-09-17',

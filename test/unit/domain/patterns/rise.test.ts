@@ -7,7 +7,7 @@ import {
 } from '../../../../shared/domain/patterns/index.js';
 import { placementTest, spellsOf } from '../../../../shared/domain/patterns/placement.js';
 import { laAdjacencyRise, MIN_SCHOOLS, type AdjacencyRiseCounts } from '../../../../shared/domain/patterns/rise.js';
-import { ADJ, PERIOD, marksFor, on, schoolOf, termDays, type Codes } from './fixtures.js';
+import { ADJ, BESIDE_FOUR_BREAKS, PERIOD, marksFor, on, schoolOf, termDays, type Codes } from './fixtures.js';
 
 const DAYS = termDays();
 const ADJACENT: string[] = Object.values(ADJ).flat();
@@ -79,14 +79,7 @@ describe('the placement test with start weights', () => {
 
 describe('holiday-adjacent absence under the LA-fitted null', () => {
   /** Both sides of the October and February half terms, the day after Christmas and after Easter. */
-  const HOLIDAYS = [
-    ...ADJ.octBefore,
-    ...ADJ.octAfter,
-    ADJ.xmasAfter[0],
-    ...ADJ.febBefore,
-    ...ADJ.febAfter,
-    ADJ.easterAfter[0],
-  ];
+  const HOLIDAYS = BESIDE_FOUR_BREAKS;
   /**
    * Six schools of 60 pupils with ordinary illness, a third of them also ill on the school day before
    * the October half term; P1 at the first takes both sides of two half terms and the day after

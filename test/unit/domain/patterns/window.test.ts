@@ -17,6 +17,7 @@ import {
 import {
   ADJ,
   BANK_HOLIDAYS,
+  BESIDE_FOUR_BREAKS,
   LA_CLOSURES,
   calendarOf,
   marksFor,
@@ -140,17 +141,7 @@ describe('the 12-month window', () => {
       [
         {
           upn: 'P3',
-          codes: on(
-            [
-              ...ADJ.octBefore,
-              ...ADJ.octAfter,
-              ADJ.xmasAfter[0],
-              ...ADJ.febBefore,
-              ...ADJ.febAfter,
-              ADJ.easterAfter[0],
-            ],
-            'I',
-          ),
+          codes: on(BESIDE_FOUR_BREAKS, 'I'),
         },
         { upn: 'OLD', codes: {} },
       ],
