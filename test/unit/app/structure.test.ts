@@ -89,6 +89,14 @@ describe('the layers', () => {
     expect(offences).toEqual([]);
   });
 
+  it('the web app imports nothing from the service: it is a client of the public API only', () => {
+    const offences: string[] = [];
+    for (const file of sourceFiles(join(ROOT, 'web', 'src')))
+      for (const target of importsOf(file))
+        if (!target.startsWith(`web${sep}`)) offences.push(`${relative(ROOT, file)} → ${target}`);
+    expect(offences).toEqual([]);
+  });
+
   it('shared code (use cases included) imports nothing from a Lambda folder', () => {
     const offences = sourceFiles(join(ROOT, 'shared')).flatMap((file) =>
       importsOf(file)

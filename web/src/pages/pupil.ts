@@ -1,4 +1,4 @@
-import { categoryOf } from '../../../shared/domain/codes.js';
+import { categoryOf } from '../codes.js';
 import { get, query, type Page, type PupilView, type School, type Sessions, type Stats } from '../api.js';
 import { h, summaryList, table, tag } from '../dom.js';
 import { cohortLabel, date, FLAG_EXPLANATIONS, flagLabel, num, pct, sessionCount } from '../format.js';
