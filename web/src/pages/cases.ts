@@ -11,48 +11,8 @@ import { errorSummary, h, nextPage, summaryList, table, tag, type Child, filterF
 import { date, dateTime, FLAG_EXPLANATIONS, flagLabel, num, pct } from '../format.js';
 import type { PageContext, PageResult } from '../main.js';
 import { schoolNames } from './pupil.js';
+import { ACTION_LABELS, PRIORITY_LABELS, STATUS_COLOURS, STATUS_LABELS, TYPE_LABELS } from '../referral-labels.js';
 
-// The referral API's vocabularies (shared/domain/referrals.ts), with what a person reads.
-const STATUS_LABELS: Record<string, string> = {
-  submitted: 'Submitted',
-  triaged: 'Triaged',
-  allocated: 'Allocated',
-  in_progress: 'In progress',
-  closed: 'Closed',
-  withdrawn: 'Withdrawn',
-};
-const STATUS_COLOURS: Record<string, 'blue' | 'yellow' | 'purple' | 'orange' | 'green' | 'grey'> = {
-  submitted: 'blue',
-  triaged: 'yellow',
-  allocated: 'purple',
-  in_progress: 'orange',
-  closed: 'green',
-  withdrawn: 'grey',
-};
-const TYPE_LABELS: Record<string, string> = {
-  persistent_absence: 'Persistent absence',
-  severe_absence: 'Severe absence',
-  penalty_notice_request: 'Penalty notice request',
-  ten_day_unauthorised: '10 days’ continuous unauthorised absence',
-  children_missing_education: 'Children missing education',
-  illness_15_days: '15 days’ illness',
-  early_help: 'Early help',
-  safeguarding: 'Safeguarding',
-  other: 'Other',
-};
-const PRIORITY_LABELS: Record<string, string> = { low: 'Low', normal: 'Normal', high: 'High', urgent: 'Urgent' };
-const ACTION_LABELS: Record<string, string> = {
-  letter: 'Letter',
-  meeting: 'Meeting',
-  attendance_contract: 'Attendance contract',
-  parenting_contract: 'Parenting contract',
-  notice_to_improve: 'Notice to improve',
-  penalty_notice_issued: 'Penalty notice issued',
-  penalty_notice_paid: 'Penalty notice paid',
-  penalty_notice_withdrawn: 'Penalty notice withdrawn',
-  education_supervision_order: 'Education supervision order',
-  prosecution: 'Prosecution',
-};
 /** Actions recorded from the case page (notices to parents need a named parent: see below). */
 const SIMPLE_ACTIONS = [
   'letter',
