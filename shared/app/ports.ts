@@ -206,8 +206,8 @@ export interface LaListPage {
 export interface LaLists {
   /** The LA rows of these pupils (absent: in no school's view this year). */
   rows(year: number, upns: readonly string[]): Promise<Map<string, PupilRow>>;
-  /** A whole list (an export, or a list bounded by its nature). */
-  all(year: number, list: string, filter: LaListFilter): Promise<PupilRow[]>;
+  /** A whole list (an export, or a list bounded by its nature), or several as one (a pupil in two once). */
+  all(year: number, list: string | readonly string[], filter: LaListFilter): Promise<PupilRow[]>;
   /**
    * The page after `cursor` (signed, bound to `binding`: the query without its paging); undefined when
    * the cursor is not one this service issued for this list.

@@ -170,9 +170,7 @@ export async function suggestReferrals(
   const [listed, version] = await Promise.all([
     own
       ? deps.laLists.rows(year, own).then((m) => [...m.values()])
-      : Promise.all([...SUGGESTION_FLAGS].map((flag) => deps.laLists.all(year, flag, filter))).then((lists) => [
-          ...new Map(lists.flat().map((r) => [r.upn, r])).values(),
-        ]),
+      : deps.laLists.all(year, [...SUGGESTION_FLAGS], filter),
     deps.laLists.version(year),
   ]);
   // The school's pupils the LA lists nowhere (no LA row): judged on the school's own figures below.

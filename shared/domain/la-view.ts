@@ -121,8 +121,11 @@ export function absenceRateOf(row: Pick<PupilRow, 'authorised' | 'unauthorised' 
  * then by UPN (docs/decisions.md, "The sort key is the rate as shown").
  */
 export function shownAbsenceRate(row: Pick<PupilRow, 'authorised' | 'unauthorised' | 'possible'>): number {
-  return Number(absenceRateOf(row).toFixed(1));
+  return rateAsShown(absenceRateOf(row));
 }
+
+/** A rate (per cent) to the one decimal place the lists show. */
+export const rateAsShown = (rate: number): number => Number(rate.toFixed(1));
 
 // ---- Incremental LA figures (docs/design.md §3 "LA-wide rollup") -----------------------------------
 

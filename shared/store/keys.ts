@@ -62,6 +62,7 @@
  *                      duties/<year>/<urn>.json.gz              a school's admission-register notices, new entries,
  *                                                               deletions and part-time timetables (issue 20)
  */
+import { rateAsShown } from '../domain/la-view.js';
 
 /** Narrows an LA list to one school, cohort, year group, or the Virtual School's children. */
 export type LaListScope = { kind: 'URN' | 'COHORT' | 'YG'; value: string } | { kind: 'VS'; value: 'all' };
@@ -102,7 +103,7 @@ export const k = {
    * item moves only when the rate shown does), fixed width, then the UPN.
    */
   laListSort: (absenceRate: number, upn: string) =>
-    `${(100 - Number(absenceRate.toFixed(1))).toFixed(1).padStart(5, '0')}#${upn}`,
+    `${(100 - rateAsShown(absenceRate)).toFixed(1).padStart(5, '0')}#${upn}`,
   laBySchool: (year: number, periodId: string, urn: string) => ({ pk: `LABYSCHOOL#${year}#${periodId}`, sk: urn }),
   laBySchoolPk: (year: number, periodId: string) => `LABYSCHOOL#${year}#${periodId}`,
   laCalendar: () => ({ pk: 'LA', sk: 'CALENDAR#LA' }),

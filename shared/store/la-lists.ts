@@ -325,20 +325,24 @@ export async function laListPage(
   }
 }
 
-/** A whole list (a CSV export, or a list bounded by its nature: the Virtual School's roll). */
-export async function laListAll(year: number, list: string, f: LaListFilter): Promise<PupilRow[]> {
-  const q = laListQuery(year, list, f);
-  const items = await queryAll<{ upn: string }>({
-    KeyConditionExpression: 'pk = :pk',
-    ...(q.filter ? { FilterExpression: q.filter } : {}),
-    ExpressionAttributeValues: q.values,
-    ...KEY_ONLY,
-  });
-  return rowsInOrder(
-    year,
-    items.map((i) => i.upn),
-    'all',
-  );
+/**
+ * A whole list (a CSV export, or a list bounded by its nature: the Virtual School's roll), or several
+ * lists as one (a pupil in two of them once, at its first place): each list's keys, then every row in
+ * one batched read, so a pupil in several lists is read once.
+ */
+export async function laListAll(year: number, lists: string | readonly string[], f: LaListFilter): Promise<PupilRow[]> {
+  const upns = new Set<string>();
+  for (const list of typeof lists === 'string' ? [lists] : lists) {
+    const q = laListQuery(year, list, f);
+    const items = await queryAll<{ upn: string }>({
+      KeyConditionExpression: 'pk = :pk',
+      ...(q.filter ? { FilterExpression: q.filter } : {}),
+      ExpressionAttributeValues: q.values,
+      ...KEY_ONLY,
+    });
+    for (const i of items) upns.add(i.upn);
+  }
+  return rowsInOrder(year, [...upns], 'all');
 }
 
 /** How many rows a filtered list holds, when a filter is left over (two at once): reads the narrower partition. */
