@@ -42,3 +42,14 @@ export const ACTION_LABELS: Record<string, string> = {
   education_supervision_order: 'Education supervision order',
   prosecution: 'Prosecution',
 };
+export const OUTCOME_LABELS: Record<string, string> = {
+  attendance_improved: 'Attendance improved',
+  support_in_place: 'Support in place',
+  penalty_notice_paid: 'Penalty notice paid',
+  education_supervision_order: 'Education supervision order',
+  prosecution: 'Prosecution',
+  referred_to_other_service: 'Referred to another service',
+  pupil_left: 'Pupil left',
+  no_further_action: 'No further action',
+  other: 'Other',
+};

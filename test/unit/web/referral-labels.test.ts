@@ -4,9 +4,16 @@
  * the API does not have.
  */
 import { describe, expect, it } from 'vitest';
-import { ACTION_TYPES, PRIORITIES, REFERRAL_STATUSES, REFERRAL_TYPES } from '../../../shared/domain/referrals.js';
+import {
+  ACTION_TYPES,
+  OUTCOMES,
+  PRIORITIES,
+  REFERRAL_STATUSES,
+  REFERRAL_TYPES,
+} from '../../../shared/domain/referrals.js';
 import {
   ACTION_LABELS,
+  OUTCOME_LABELS,
   PRIORITY_LABELS,
   STATUS_COLOURS,
   STATUS_LABELS,
@@ -22,6 +29,7 @@ describe("the case pages' labels", () => {
     ['type', TYPE_LABELS, REFERRAL_TYPES],
     ['priority', PRIORITY_LABELS, PRIORITIES],
     ['action', ACTION_LABELS, ACTION_TYPES],
+    ['outcome', OUTCOME_LABELS, OUTCOMES],
   ] as const)('label every referral %s the API has, and nothing else', (_kind, labels, values) => {
     expect(sorted(Object.keys(labels))).toEqual(sorted(values));
   });

@@ -11,7 +11,14 @@ import { errorSummary, h, nextPage, summaryList, table, tag, type Child, filterF
 import { date, dateTime, FLAG_EXPLANATIONS, flagLabel, num, pct } from '../format.js';
 import type { PageContext, PageResult } from '../main.js';
 import { schoolNames } from './pupil.js';
-import { ACTION_LABELS, PRIORITY_LABELS, STATUS_COLOURS, STATUS_LABELS, TYPE_LABELS } from '../referral-labels.js';
+import {
+  ACTION_LABELS,
+  OUTCOME_LABELS,
+  PRIORITY_LABELS,
+  STATUS_COLOURS,
+  STATUS_LABELS,
+  TYPE_LABELS,
+} from '../referral-labels.js';
 
 /** Actions recorded from the case page (notices to parents need a named parent: see below). */
 const SIMPLE_ACTIONS = [
@@ -23,18 +30,6 @@ const SIMPLE_ACTIONS = [
   'education_supervision_order',
   'prosecution',
 ];
-const OUTCOME_LABELS: Record<string, string> = {
-  attendance_improved: 'Attendance improved',
-  support_in_place: 'Support in place',
-  penalty_notice_paid: 'Penalty notice paid',
-  education_supervision_order: 'Education supervision order',
-  prosecution: 'Prosecution',
-  referred_to_other_service: 'Referred to another service',
-  pupil_left: 'Pupil left',
-  no_further_action: 'No further action',
-  other: 'Other',
-};
-
 interface CaseListItem {
   id: string;
   upn: string;
