@@ -26,7 +26,7 @@ import { s3Client } from '../store/clients.js';
 import { getLatestPatterns, getPatternFindings, getPupilPatternFlags } from '../store/patterns.js';
 import { getEnrolmentsByKeys, getPupilEnrolments, getSummaries, getSummary } from '../store/pupils.js';
 import { createReturn, getReturn, setReturnStatus } from '../store/returns.js';
-import { getSchool, getSchools, getSessionDays, listSchools, upsertSchool } from '../store/schools.js';
+import { getSchool, getSchools, getSessionDays, listSchools, listSchoolsPage, upsertSchool } from '../store/schools.js';
 import {
   appendChange,
   casesWithActions,
@@ -91,6 +91,7 @@ export const storedSchools: Schools = {
   get: (urn) => getSchool(urn),
   getMany: (urns) => getSchools(urns),
   list: () => listSchools(),
+  page: (limit, cursor) => listSchoolsPage(limit, cursor),
   sessionDays: (pairs) => getSessionDays(pairs),
 };
 
