@@ -96,8 +96,9 @@ export const storedSchools: Schools = {
 };
 
 export const storedPupils: PupilRecords = {
-  summary: (upn) => getSummary(upn),
-  summaries: (upns) => getSummaries(upns),
+  // The API's reads of pupils go with the other reads of the same turn (shared/store/table.ts getTogether).
+  summary: (upn) => getSummary(upn, { together: true }),
+  summaries: (upns) => getSummaries(upns, upns.length <= 100 ? { together: true } : {}),
   careEpisodes: async (upn) => (await loadCareIndex()).get(upn) ?? [],
   patternFlags: (upn, year) => getPupilPatternFlags(upn, year),
 };
