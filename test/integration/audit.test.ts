@@ -95,6 +95,33 @@ describe('audit log', () => {
     ]);
   });
 
+  it("files a list of more than a thousand pupils under each of them (an export's membership in parts)", async () => {
+    const store = await import('../../shared/store/audit.js');
+    const upns = Array.from({ length: 2 * store.AUDIT_LIST_PART + 5 }, (_, i) => upnFor(10_000 + i));
+    const reader = { sub: 'officer-export', role: 'la_officer' } as const;
+    await store.recordAuditOfPupils(
+      reader,
+      { action: 'list_pupils', target: 'flag:persistent_absence:csv', outcome: 'ok' },
+      upns,
+    );
+    const today = new Date().toISOString().slice(0, 10);
+    for (const upn of [upns[0], upns[store.AUDIT_LIST_PART], upns[upns.length - 1]]) {
+      const found = await store.queryAudit({ from: today, to: today, upn, user: 'officer-export', limit: 10 });
+      expect(found.items).toEqual([
+        expect.objectContaining({ upn, count: upns.length, target: 'flag:persistent_absence:csv' }),
+      ]);
+    }
+    // A pupil the export did not return finds nothing of it (a UPN is matched whole).
+    const other = await store.queryAudit({
+      from: today,
+      to: today,
+      upn: upnFor(9_999),
+      user: 'officer-export',
+      limit: 10,
+    });
+    expect(other.items).toEqual([]);
+  });
+
   it('pages newest first with a cursor, and refuses a forged cursor', async () => {
     const first = (await svc.request('GET', '/v1/audit?limit=1', { token: admin })).json();
     expect(first.items).toHaveLength(1);
