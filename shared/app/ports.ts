@@ -55,6 +55,8 @@ export interface Schools {
   getMany(urns: string[]): Promise<Map<string, SchoolRecord>>;
   /** Every school the LA knows (the registry and any that sent returns). */
   list(): Promise<SchoolRecord[]>;
+  /** A page of them in URN order, `limit` at a time (a cursor this service did not issue: InvalidCursorError). */
+  page(limit: number, cursor?: string): Promise<{ items: SchoolRecord[]; nextCursor: string | null }>;
   /** Each school's inferred session days for a year, keyed `year#urn` (the days it opened). */
   sessionDays(pairs: Array<{ urn: string; academicYear: number }>): Promise<Map<string, Uint8Array>>;
 }

@@ -7,7 +7,7 @@
  *
  * Scope (shared/domain/access.ts): a school sees itself only; another school is "not found".
  */
-import { mayReadSchoolDataQuality, maySeeSchool, type Principal } from '../domain/access.js';
+import { mayReadSchoolDataQuality, maySeeSchool, ownSchoolOf, type Principal } from '../domain/access.js';
 import { breaksForYear, schoolCalendar, type SchoolCalendar, type SchoolCalendarSources } from '../domain/calendar.js';
 import { countUnresolvedN, unresolvedNSessions } from '../domain/data-quality.js';
 import { academicYearOf, academicYearStart, addDays, todayInEngland } from '../domain/dates.js';
@@ -100,13 +100,48 @@ async function calendarsForN(
   return out;
 }
 
-/** Every school the caller may see, with its freshness and headline figures. */
-export async function schoolList(deps: SchoolsDeps, principal: Principal): Promise<SchoolView[]> {
-  const schools = (await deps.schools.list()).filter((s) => maySeeSchool(principal, s.urn));
+async function viewsOf(deps: SchoolsDeps, schools: readonly SchoolRecord[]): Promise<SchoolView[]> {
   const today = todayInEngland();
   const calendars = await calendarsForN(deps, schools);
   return schools.map((s) => schoolView(deps, s, calendars.get(s.urn), today));
 }
+
+/** Every school the caller may see, with its freshness and headline figures (the CSV export). */
+export async function schoolList(deps: SchoolsDeps, principal: Principal): Promise<SchoolView[]> {
+  const own = ownSchoolOf(principal);
+  const schools = own ? [await deps.schools.get(own)].filter((s) => s !== undefined) : await deps.schools.list();
+  return viewsOf(
+    deps,
+    schools.filter((s) => maySeeSchool(principal, s.urn)),
+  );
+}
+
+/**
+ * A page of the schools the caller may see, in URN order (issue 17): what one request reads and
+ * builds is a page, not the LA, however many schools it has. A school sees a page of one: itself.
+ */
+export async function schoolPage(
+  deps: SchoolsDeps,
+  principal: Principal,
+  q: { limit?: number; cursor?: string },
+): Promise<{ items: SchoolView[]; nextCursor: string | null }> {
+  const own = ownSchoolOf(principal);
+  if (own) {
+    const school = q.cursor ? undefined : await deps.schools.get(own);
+    return { items: await viewsOf(deps, school ? [school] : []), nextCursor: null };
+  }
+  const page = await deps.schools.page(q.limit ?? DEFAULT_SCHOOLS_PAGE, q.cursor);
+  return {
+    items: await viewsOf(
+      deps,
+      page.items.filter((s) => maySeeSchool(principal, s.urn)),
+    ),
+    nextCursor: page.nextCursor,
+  };
+}
+
+/** Schools a page when the caller does not say (the API's page size). */
+const DEFAULT_SCHOOLS_PAGE = 50;
 
 /** One school (`urn` as given in the path), with its breaks for the academic year and where its calendar comes from. */
 export async function schoolDetail(

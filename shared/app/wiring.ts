@@ -26,7 +26,7 @@ import { s3Client } from '../store/clients.js';
 import { getLatestPatterns, getPatternFindings, getPupilPatternFlags } from '../store/patterns.js';
 import { getEnrolmentsByKeys, getPupilEnrolments, getSummaries, getSummary } from '../store/pupils.js';
 import { createReturn, getReturn, setReturnStatus } from '../store/returns.js';
-import { getSchool, getSchools, getSessionDays, listSchools, upsertSchool } from '../store/schools.js';
+import { getSchool, getSchools, getSessionDays, listSchools, listSchoolsPage, upsertSchool } from '../store/schools.js';
 import {
   appendChange,
   casesWithActions,
@@ -91,12 +91,14 @@ export const storedSchools: Schools = {
   get: (urn) => getSchool(urn),
   getMany: (urns) => getSchools(urns),
   list: () => listSchools(),
+  page: (limit, cursor) => listSchoolsPage(limit, cursor),
   sessionDays: (pairs) => getSessionDays(pairs),
 };
 
 export const storedPupils: PupilRecords = {
-  summary: (upn) => getSummary(upn),
-  summaries: (upns) => getSummaries(upns),
+  // The API's reads of pupils go with the other reads of the same turn (shared/store/table.ts getTogether).
+  summary: (upn) => getSummary(upn, { together: true }),
+  summaries: (upns) => getSummaries(upns, upns.length <= 100 ? { together: true } : {}),
   careEpisodes: async (upn) => (await loadCareIndex()).get(upn) ?? [],
   patternFlags: (upn, year) => getPupilPatternFlags(upn, year),
 };

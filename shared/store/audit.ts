@@ -8,7 +8,17 @@ import { randomBytes } from 'node:crypto';
 import type { Principal } from '../domain/access.js';
 import { addDays } from '../domain/dates.js';
 import { k } from './keys.js';
-import { batchPut, decodeCursor, encodeCursor, InvalidCursorError, putItem, queryFromKey, queryPage } from './table.js';
+import {
+  batchPut,
+  decodeCursor,
+  encodeCursor,
+  inParallel,
+  InvalidCursorError,
+  putItem,
+  queryAll,
+  queryFromKey,
+  queryPage,
+} from './table.js';
 
 export interface AuditEntry {
   at: string;
@@ -40,11 +50,22 @@ export async function recordAudit(
   else await putItem(byDay, { expression: 'attribute_not_exists(pk)' });
 }
 
+/** At most this many pupils in one item of a list read's membership (about 14 KB, under DynamoDB's 400 KB item limit). */
+export const AUDIT_LIST_PART = 1000;
+/** How many (user, day, pupil) marks a process remembers having written before it starts again. */
+const MARKS_HELD = 200_000;
+const marksWritten = new Set<string>();
+
 /**
- * A read of a list of pupils: the entry for the read (with the count), and one entry per pupil
- * returned filed under that pupil, so "who looked at this child" finds list and CSV reads too
- * (issue 15). The per-pupil entries go in batches of 25; their keys are fresh (time and a random
- * id), which stands in for the condition a batch write cannot carry.
+ * A read of a list of pupils (issue 15; the cost per page, issue 17): the entry for the read (with the
+ * count, under the day and the user, as any entry), the pupils it returned (one item a thousand pupils,
+ * under the user and day), and under each pupil a mark that this user's list reads of this day
+ * returned them — so "who looked at this child" finds every list and CSV read, with its time and
+ * target, by the mark and then the day's membership items (queryAudit). A mark says only user and
+ * day, so it is the same item for every read of that day: written the first time, and again only by
+ * a process that does not remember writing it (a put of the same item; nothing it said changes).
+ * Everything goes in one batch write; the keys are fresh (time and random bits) or the same mark,
+ * which stands in for the condition a batch write cannot carry. Marks are remembered only once written.
  */
 export async function recordAuditOfPupils(
   p: Pick<Principal, 'sub' | 'role'>,
@@ -53,19 +74,24 @@ export async function recordAuditOfPupils(
 ): Promise<void> {
   const unique = [...new Set(upns)];
   const at = new Date().toISOString();
+  const day = at.slice(0, 10);
   const entry: AuditEntry = { at, sub: p.sub, role: p.role, ...e, count: unique.length };
   const id = randomBytes(6).toString('hex');
-  // Each pupil's entry its own 32 random bits, drawn in one call (one call each was 4 % of a page's CPU).
-  const random = randomBytes(4 * unique.length).toString('hex');
-  await Promise.all([
-    putItem(
-      { ...k.audit(at.slice(0, 10), at, id), gsi1pk: k.auditByUser(p.sub), gsi1sk: `${at}#${id}`, ...entry },
-      { expression: 'attribute_not_exists(pk)' },
-    ),
-    batchPut(
-      unique.map((upn, i) => ({ ...k.auditOfPupil(upn, at, `${id}${random.slice(8 * i, 8 * i + 8)}`), ...entry, upn })),
-    ),
-  ]);
+  const items: Array<Record<string, unknown> & { pk: string; sk: string }> = [
+    { ...k.audit(day, at, id), gsi1pk: k.auditByUser(p.sub), gsi1sk: `${at}#${id}`, ...entry },
+  ];
+  for (let i = 0, part = 0; i < unique.length; i += AUDIT_LIST_PART, part++)
+    items.push({
+      ...k.auditListRead(p.sub, day, at, id, part),
+      ...entry,
+      // Space-delimited so that contains(upns, ' <upn> ') matches one whole UPN only.
+      upns: ` ${unique.slice(i, i + AUDIT_LIST_PART).join(' ')} `,
+    });
+  const marks = unique.filter((upn) => !marksWritten.has(`${p.sub}\u0000${day}\u0000${upn}`));
+  for (const upn of marks) items.push({ ...k.auditListMark(upn, day, p.sub), mark: 'list', day, sub: p.sub, upn });
+  await batchPut(items);
+  if (marksWritten.size + marks.length > MARKS_HELD) marksWritten.clear();
+  for (const upn of marks) marksWritten.add(`${p.sub}\u0000${day}\u0000${upn}`);
 }
 
 export interface AuditQuery {
@@ -86,20 +112,13 @@ function strip(item: Record<string, unknown>): AuditEntry {
 /** Entries newest first, by pupil, by user, or by day; a pupil or user query may also filter by the other. */
 export async function queryAudit(q: AuditQuery): Promise<{ items: AuditEntry[]; nextCursor: string | null }> {
   const range = { ':from': q.from, ':to': `${q.to}~` };
-  if (q.upn || q.user) {
-    const byPupil = Boolean(q.upn);
+  if (q.upn) return queryAuditOfPupil(q as AuditQuery & { upn: string });
+  if (q.user) {
     const page = await queryPage<Record<string, unknown>>(
       {
-        ...(byPupil ? {} : { IndexName: 'gsi1' }),
-        KeyConditionExpression: byPupil
-          ? 'pk = :pk AND sk BETWEEN :from AND :to'
-          : 'gsi1pk = :pk AND gsi1sk BETWEEN :from AND :to',
-        ExpressionAttributeValues: {
-          ':pk': byPupil ? k.auditOfPupilPk(q.upn as string) : k.auditByUser(q.user as string),
-          ...range,
-          ...(byPupil && q.user ? { ':sub': q.user } : {}),
-        },
-        ...(byPupil && q.user ? { FilterExpression: '#sub = :sub', ExpressionAttributeNames: { '#sub': 'sub' } } : {}),
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: { ':pk': k.auditByUser(q.user), ...range },
         ScanIndexForward: false,
         Limit: q.limit,
       },
@@ -139,4 +158,60 @@ export async function queryAudit(q: AuditQuery): Promise<{ items: AuditEntry[]; 
     }
   }
   return { items, nextCursor: day >= q.from ? encodeCursor({ day }, binding) : null };
+}
+
+/**
+ * A pupil's entries, newest first: those filed under the pupil (a read of the pupil itself), and each
+ * list read that returned them, found by the pupil's marks (a user and a day each) in that user's
+ * list reads of that day. The span is at most 92 days (shared/app/audit-log.ts), so the pupil's
+ * partition and the marked days are read whole and merged; the cursor is the key of the last entry
+ * given, signed and bound to the query.
+ */
+async function queryAuditOfPupil(
+  q: AuditQuery & { upn: string },
+): Promise<{ items: AuditEntry[]; nextCursor: string | null }> {
+  const binding = `audit-pupil:${q.upn}:${q.user ?? ''}:${q.from}:${q.to}`;
+  let before: string | undefined;
+  if (q.cursor) {
+    const c = decodeCursor(q.cursor, binding) as { before?: unknown };
+    if (typeof c.before !== 'string') throw new InvalidCursorError();
+    before = c.before;
+  }
+  const filed = await queryAll<Record<string, unknown> & { sk: string }>({
+    KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+    ExpressionAttributeValues: {
+      ':pk': k.auditOfPupilPk(q.upn),
+      ':from': q.from,
+      ':to': `${q.to}~`,
+      ...(q.user ? { ':sub': q.user } : {}),
+    },
+    ...(q.user ? { FilterExpression: '#sub = :sub', ExpressionAttributeNames: { '#sub': 'sub' } } : {}),
+  });
+  const found: Array<{ key: string; entry: AuditEntry }> = [];
+  const marks: Array<{ sub: string; day: string }> = [];
+  for (const item of filed) {
+    if (item.mark === 'list') marks.push({ sub: item.sub as string, day: item.day as string });
+    else found.push({ key: item.sk, entry: strip(item) });
+  }
+  await inParallel(marks, 4, async ({ sub, day }) => {
+    const reads = await queryAll<Record<string, unknown> & { sk: string }>({
+      KeyConditionExpression: 'pk = :pk',
+      FilterExpression: 'contains(#upns, :upn)',
+      ExpressionAttributeNames: { '#upns': 'upns' },
+      ExpressionAttributeValues: { ':pk': k.auditListReadPk(sub, day), ':upn': ` ${q.upn} ` },
+    });
+    for (const read of reads) {
+      const { upns: _upns, ...entry } = strip(read) as AuditEntry & { upns?: string };
+      found.push({ key: read.sk.slice(0, read.sk.lastIndexOf('#')), entry: { ...entry, upn: q.upn } });
+    }
+  });
+  const newestFirst = found
+    .filter((f) => before === undefined || f.key < before)
+    .sort((a, b) => (a.key < b.key ? 1 : -1));
+  const items = newestFirst.slice(0, q.limit);
+  const more = newestFirst.length > q.limit;
+  return {
+    items: items.map((f) => f.entry),
+    nextCursor: more ? encodeCursor({ before: items[items.length - 1].key }, binding) : null,
+  };
 }

@@ -133,6 +133,14 @@ export const k = {
   auditOfPupil: (upn: string, at: string, id: string) => ({ pk: `AUDIT#PUPIL#${upn}`, sk: `${at}#${id}` }),
   auditOfPupilPk: (upn: string) => `AUDIT#PUPIL#${upn}`,
   auditDayPk: (date: string) => `AUDIT#${date}`,
+  /** The pupils one list read returned (a part of at most AUDIT_LIST_PART of them), by user and day. */
+  auditListRead: (sub: string, date: string, at: string, id: string, part: number) => ({
+    pk: `AUDIT#LIST#${sub}#${date}`,
+    sk: `${at}#${id}#${String(part).padStart(4, '0')}`,
+  }),
+  auditListReadPk: (sub: string, date: string) => `AUDIT#LIST#${sub}#${date}`,
+  /** Under the pupil: that this user's list reads of this day returned the pupil (the pointer to the above). */
+  auditListMark: (upn: string, date: string, sub: string) => ({ pk: `AUDIT#PUPIL#${upn}`, sk: `${date}#LIST#${sub}` }),
 
   /** The notification outbox (issue 19): one partition, a notification per key. */
   outboxPk: 'OUTBOX',

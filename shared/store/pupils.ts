@@ -23,7 +23,7 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { CHARACTERISTICS, decodeRuns, encodeRuns, type Characteristic } from '../domain/register.js';
 import type { Enrolment, PupilYearSummary } from '../domain/pupil-summary.js';
 import { enrolmentKeys, k } from './keys.js';
-import { batchGet, batchPut, isConditionFailure, putItem } from './table.js';
+import { batchGet, batchPut, getTogether, isConditionFailure, putItem } from './table.js';
 
 export function enrolmentKeyOf(e: Pick<Enrolment, 'academicYear' | 'urn'>): string {
   return enrolmentKeys.of(e);
@@ -110,9 +110,23 @@ function headOf(item: HeadItem): PupilHead {
   return head;
 }
 
+/**
+ * How a read of pupils goes: on its own (the ingest's, in batches of 100), or `together` with the
+ * other reads asked in the same turn (the API's: concurrent pupil views share round trips).
+ */
+export interface PupilReadOptions {
+  together?: boolean;
+}
+
+const readItems = <T extends object>(keys: Array<{ pk: string; sk: string }>, options: PupilReadOptions) =>
+  options.together ? getTogether<T>(keys) : batchGet<T>(keys);
+
 /** The pupils' heads (consistent reads); pupils never seen are absent. */
-export async function getPupilHeads(upns: string[]): Promise<Map<string, PupilHead>> {
-  const items = await batchGet<HeadItem>(upns.map((u) => k.pupilSummary(u)));
+export async function getPupilHeads(upns: string[], options: PupilReadOptions = {}): Promise<Map<string, PupilHead>> {
+  const items = await readItems<HeadItem>(
+    upns.map((u) => k.pupilSummary(u)),
+    options,
+  );
   return new Map(items.map((item) => [item.upn, headOf(item)]));
 }
 
@@ -207,11 +221,15 @@ function heldOf(entry: BucketEntry): HeldEnrolment {
 
 async function readBuckets(
   ids: Iterable<{ urn: string; academicYear: number; bucket: number }>,
+  options: PupilReadOptions = {},
 ): Promise<Map<string, Map<string, BucketEntry>>> {
   const wanted = [...new Map([...ids].map((b) => [bucketId(b.urn, b.academicYear, b.bucket), b])).values()];
   const items =
     wanted.length > 0
-      ? await batchGet<BucketItem>(wanted.map((b) => k.schoolEnrolments(b.urn, b.academicYear, b.bucket)))
+      ? await readItems<BucketItem>(
+          wanted.map((b) => k.schoolEnrolments(b.urn, b.academicYear, b.bucket)),
+          options,
+        )
       : [];
   return new Map(items.map((item) => [bucketId(item.urn, item.academicYear, item.bucket), entriesOf(item)]));
 }
@@ -219,11 +237,12 @@ async function readBuckets(
 /** Enrolments by pupil and "year#urn" (consistent reads), keyed `${upn}|${key}`; missing ones are absent. */
 export async function getHeldEnrolments(
   refs: Array<{ upn: string; key: string }>,
+  options: PupilReadOptions = {},
 ): Promise<Map<string, HeldEnrolment>> {
   const out = new Map<string, HeldEnrolment>();
   if (refs.length === 0) return out;
   const located = refs.map((r) => ({ ...r, ...parseEnrolmentKey(r.key), bucket: enrolmentBucketOf(r.upn) }));
-  const buckets = await readBuckets(located);
+  const buckets = await readBuckets(located, options);
   for (const r of located) {
     const entry = buckets.get(bucketId(r.urn, r.academicYear, r.bucket))?.get(r.upn);
     if (entry) out.set(refOf(r.upn, r.key), heldOf(entry));
@@ -296,15 +315,18 @@ function recordOf(head: PupilHead, held: (key: string) => HeldEnrolment | undefi
   return { upn: head.upn, version: head.version, computedAt, enrolmentKeys: head.enrolmentKeys, enrolments, years };
 }
 
-export async function getSummary(upn: string): Promise<PupilSummaryRecord | undefined> {
-  return (await getSummaries([upn])).get(upn);
+export async function getSummary(upn: string, options: PupilReadOptions = {}): Promise<PupilSummaryRecord | undefined> {
+  return (await getSummaries([upn], options)).get(upn);
 }
 
-export async function getSummaries(upns: string[]): Promise<Map<string, PupilSummaryRecord>> {
-  const heads = await getPupilHeads(upns);
+export async function getSummaries(
+  upns: string[],
+  options: PupilReadOptions = {},
+): Promise<Map<string, PupilSummaryRecord>> {
+  const heads = await getPupilHeads(upns, options);
   const refs: Array<{ upn: string; key: string }> = [];
   for (const head of heads.values()) for (const key of head.enrolmentKeys) refs.push({ upn: head.upn, key });
-  const held = await getHeldEnrolments(refs);
+  const held = await getHeldEnrolments(refs, options);
   return new Map(
     [...heads.values()].map((head) => [head.upn, recordOf(head, (key) => held.get(refOf(head.upn, key)))]),
   );

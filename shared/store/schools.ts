@@ -1,6 +1,6 @@
 /** Schools: registry entries (from GIAS), data freshness, and each school's inferred session days. */
 import { k } from './keys.js';
-import { batchGet, getItem, queryAll, updateItem } from './table.js';
+import { batchGet, getItem, queryAll, queryPage, updateItem } from './table.js';
 
 export interface SchoolRecord {
   urn: string;
@@ -58,6 +58,26 @@ export async function listSchools(): Promise<SchoolRecord[]> {
     ExpressionAttributeValues: { ':pk': k.schoolsIndex },
   });
   return items.map(strip).sort((a, b) => (a.urn < b.urn ? -1 : 1));
+}
+
+/**
+ * One page of the schools, in URN order (the registry's index is keyed by URN): one Query of `limit`
+ * items, whatever the number of schools. The cursor is signed and bound to this index.
+ */
+export async function listSchoolsPage(
+  limit: number,
+  cursor?: string,
+): Promise<{ items: SchoolRecord[]; nextCursor: string | null }> {
+  const page = await queryPage<SchoolItem>(
+    {
+      IndexName: 'gsi1',
+      KeyConditionExpression: 'gsi1pk = :pk',
+      ExpressionAttributeValues: { ':pk': k.schoolsIndex },
+      Limit: limit,
+    },
+    cursor,
+  );
+  return { items: page.items.map(strip), nextCursor: page.nextCursor };
 }
 
 function strip(item: SchoolItem): SchoolRecord {

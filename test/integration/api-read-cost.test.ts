@@ -18,9 +18,10 @@ import { startTestService, type TestService } from './harness.js';
 const FROM = '2025-09-08';
 const TO = '2025-09-10';
 const PAGE = 5;
+const SCHOOLS_PAGE = 3;
 const dirs: string[] = [];
 
-type Read = 'pupil_view' | 'pa_page' | 'la_metrics_by_cohort';
+type Read = 'pupil_view' | 'pa_page' | 'pa_page_first_today' | 'la_metrics_by_cohort' | 'schools_page';
 
 interface Counted {
   dynamo: Record<string, number>;
@@ -52,6 +53,8 @@ async function measure(schools: number): Promise<Record<Read, Counted>> {
     await loadGeneratedLa({ url: svc.url, dir, token: (role, urn) => svc.token(role, urn ? { urn } : {}) });
     await svc.settle();
     const officer = await svc.token('la_officer');
+    // Another officer, whose first read of the page today marks each pupil shown (the audit, below).
+    const newcomer = await svc.token('la_officer', { sub: 'officer-new-today' });
     const list = `/v1/pupils?flag=persistent_absence&from=2025-08-01&to=2026-07-31&limit=${PAGE}`;
     const metrics = `/v1/metrics?scope=la&groupBy=cohort&from=2025-08-01&to=${TO}`;
     // A warm instance: the first request of each kind reads what the instance then holds.
@@ -64,18 +67,20 @@ async function measure(schools: number): Promise<Record<Read, Counted>> {
     expect((await svc.request('GET', view, { token: officer })).status).toBe(200);
     expect((await svc.request('GET', metrics, { token: officer })).status).toBe(200);
     const out = {} as Record<Read, Counted>;
-    for (const [read, path] of [
-      ['pupil_view', view],
-      ['pa_page', list],
-      ['la_metrics_by_cohort', metrics],
+    for (const [read, path, token] of [
+      ['pupil_view', view, officer],
+      ['pa_page', list, officer],
+      ['pa_page_first_today', list, newcomer],
+      ['la_metrics_by_cohort', metrics, officer],
+      ['schools_page', `/v1/schools?limit=${SCHOOLS_PAGE}`, officer],
     ] as const) {
-      const { counts, body } = await metered(svc, path, officer);
+      const { counts, body } = await metered(svc, path, token);
       out[read] = {
         dynamo: counts.dynamo.requests,
         s3: counts.s3.requests,
         readUnits: counts.dynamo.readUnits,
         writeUnits: counts.dynamo.writeUnits + counts.dynamo.indexWriteUnits,
-        listed: read === 'pa_page' ? body.total : 0,
+        listed: read === 'pa_page' ? body.total : read === 'schools_page' ? body.items.length : 0,
       };
     }
     return out;
@@ -96,34 +101,40 @@ describe('the requests of the API reads issue 17 times', () => {
     // The larger LA's list is longer: the page is read from more pupils.
     expect(large.pa_page.listed).toBeGreaterThan(small.pa_page.listed);
     for (const m of [small, large]) {
-      // The pupil's record (its head, then its enrolments); its pattern flags, the latest run, the care
-      // lists' and its school's duties document's version stamps in one batch (reads asked together,
-      // shared/store/table.ts; the documents themselves held by the instance); the audit's two copies
-      // in one batch write. Nothing from S3.
-      expect(m.pupil_view.dynamo).toEqual({ BatchGetItem: 3, BatchWriteItem: 1 });
+      // The pupil's record (its head, then the item holding its enrolment); its pattern flags, the latest
+      // run, the care lists' and its school's duties document's version stamps in one batch (reads asked
+      // together, shared/store/table.ts; the documents themselves held by the instance); the audit's two
+      // copies in one batch write. Nothing from S3. The head and the enrolments go with the other reads
+      // of their turn too (issue 17: they were BatchGetItems of their own): alone, a GetItem each;
+      // under load, shared with concurrent requests (bench/api-profile.ts: 0.6 reads a view at c16).
+      expect(m.pupil_view.dynamo).toEqual({ GetItem: 2, BatchGetItem: 1, BatchWriteItem: 1 });
       expect(m.pupil_view.s3).toEqual({});
       // The LA figures' pointer (the list's kept total) and the page (one Query of the list items' keys),
       // then the page's rows (one BatchGetItem of their LAROWs: list items carry no copy of the row, so
       // a day's rates rewrite one item a pupil, not one a partition), then the care lists' stamp; the
-      // audit: the read's entry, and one entry per pupil shown in batches of 25.
-      expect(m.pa_page.dynamo).toEqual({
-        GetItem: 2,
-        Query: 1,
-        BatchGetItem: 1,
-        PutItem: 1,
-        BatchWriteItem: Math.ceil(PAGE / 25),
-      });
+      // audit in one batch write: the read's entry and the pupils it returned (one item), the pupils'
+      // marks already written by this officer's first read of the page today (issue 17: was a PutItem
+      // and an entry per pupil shown, in batches of 25).
+      expect(m.pa_page.dynamo).toEqual({ GetItem: 2, Query: 1, BatchGetItem: 1, BatchWriteItem: 1 });
       expect(m.pa_page.s3).toEqual({});
+      // Another officer's first read of the page today: the same, and a mark under each pupil shown.
+      expect(m.pa_page_first_today.dynamo).toEqual({ GetItem: 2, Query: 1, BatchGetItem: 1, BatchWriteItem: 1 });
+      // A page of schools: one Query of the page, whatever the number of schools (issue 17: was every school).
+      expect(m.schools_page.dynamo).toEqual({ Query: 1 });
+      expect(m.schools_page.listed).toBe(SCHOOLS_PAGE);
       // The LA figures' pointer (the figures themselves held by the instance) and the audit entry:
       // no list of schools, nothing that grows with the LA.
       expect(m.la_metrics_by_cohort.dynamo).toEqual({ GetItem: 1, PutItem: 1 });
       expect(m.la_metrics_by_cohort.s3).toEqual({});
     }
-    for (const read of ['pupil_view', 'pa_page', 'la_metrics_by_cohort'] as const) {
+    for (const read of ['pupil_view', 'pa_page', 'la_metrics_by_cohort', 'schools_page'] as const) {
       expect(large[read].readUnits, read).toBeLessThanOrEqual(small[read].readUnits + 1);
       expect(large[read].writeUnits, read).toBeLessThanOrEqual(small[read].writeUnits + 1);
     }
-    // One write unit per pupil shown (and the read's own entry, with its index copy): the audit's floor.
-    expect(small.pa_page.writeUnits).toBe(PAGE + 2);
+    // The read's entry with its index copy, and the pupils it returned: three write units whatever the
+    // page's size (was one per pupil shown, and those two); a user's first read of a pupil in the day
+    // adds the pupil's mark, one unit each.
+    expect(small.pa_page.writeUnits).toBe(3);
+    expect(small.pa_page_first_today.writeUnits).toBe(3 + PAGE);
   }, 240_000);
 });

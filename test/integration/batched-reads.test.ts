@@ -48,6 +48,25 @@ describe('reads asked together', () => {
     expect(a!.tags).toEqual(['x']);
   });
 
+  it("getTogether's reads join the turn's batch: two callers' items and a getItem, one BatchGetItem (issue 17)", async () => {
+    const { result, requests } = await counted(() =>
+      Promise.all([
+        table.getTogether<{ n: number }>([
+          { pk: 'BATCHED#1', sk: 'A' },
+          { pk: 'BATCHED#1', sk: 'NONE' },
+          { pk: 'BATCHED#1', sk: 'A' },
+        ]),
+        table.getTogether<{ n: number }>([{ pk: 'BATCHED#1', sk: 'B' }]),
+        table.getItem<{ n: number }>({ pk: 'BATCHED#1', sk: 'A' }, false),
+      ]),
+    );
+    expect(requests).toEqual({ BatchGetItem: 1 });
+    const [first, second, single] = result;
+    expect(first.map((i) => i.n)).toEqual([1]);
+    expect(second.map((i) => i.n)).toEqual([2]);
+    expect(single?.n).toBe(1);
+  });
+
   it('a read on its own is one GetItem', async () => {
     const { result, requests } = await counted(() => table.getItem<{ n: number }>({ pk: 'BATCHED#1', sk: 'B' }));
     expect(result?.n).toBe(2);

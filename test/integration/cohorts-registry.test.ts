@@ -56,6 +56,26 @@ describe('school registry from GIAS', () => {
     expect(far).toMatchObject({ urn: '333333', outOfArea: true, phase: 'primary', inRegistry: true });
   });
 
+  it('lists the schools a page at a time in URN order, with a signed cursor (issue 17)', async () => {
+    const all: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res = await svc.request('GET', `/v1/schools?limit=2${cursor ? `&cursor=${cursor}` : ''}`, {
+        token: officer,
+      });
+      expect(res.status).toBe(200);
+      const page: { items: Array<{ urn: string }>; nextCursor: string | null } = res.json();
+      expect(page.items.length).toBeLessThanOrEqual(2);
+      all.push(...page.items.map((s) => s.urn));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(all).toEqual([URN, '222222', '333333']);
+    const forged = Buffer.from(JSON.stringify({ gsi1pk: 'SCHOOLS', gsi1sk: URN })).toString('base64url');
+    expect((await svc.request('GET', `/v1/schools?cursor=${forged}`, { token: officer })).status).toBe(400);
+    const csv = await svc.request('GET', '/v1/schools', { token: officer, headers: { accept: 'text/csv' } });
+    expect(csv.text.trim().split('\n')).toHaveLength(4);
+  });
+
   it('refuses the registry upload to an LA officer (admin only)', async () => {
     const res = await svc.request('POST', '/v1/schools', { token: officer, body: 'URN\n1\n', contentType: 'text/csv' });
     expect(res.status).toBe(403);

@@ -51,6 +51,22 @@ export async function get<T>(path: string): Promise<T> {
   return (await (await call('GET', path)).json()) as T;
 }
 
+/**
+ * Every item of a list the API pages (the schools: a page at a time, so that no one request reads the
+ * whole LA), following nextCursor page by page.
+ */
+export async function getAll<T>(path: string, pageSize = 500): Promise<Page<T>> {
+  const items: T[] = [];
+  let cursor: string | null = null;
+  do {
+    const params = query({ limit: pageSize, cursor }).slice(1);
+    const page: Page<T> = await get<Page<T>>(`${path}${path.includes('?') ? '&' : '?'}${params}`);
+    items.push(...page.items);
+    cursor = page.nextCursor;
+  } while (cursor);
+  return { items, nextCursor: null };
+}
+
 export async function post<T>(path: string, body: BodyInit, contentType: string): Promise<T> {
   return (await (await call('POST', path, { body, contentType })).json()) as T;
 }

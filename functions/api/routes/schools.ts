@@ -5,9 +5,9 @@
  * calendar and the bank holidays, in that order of authority (shared/domain/calendar.ts).
  */
 import * as z from 'zod';
-import { schoolDetail, schoolList, unresolvedNOf } from '../../../shared/app/schools.js';
+import { schoolDetail, schoolList, schoolPage, unresolvedNOf } from '../../../shared/app/schools.js';
 import { app } from '../app.js';
-import { csvResponse, defineRoute, json, resultOf, wantsCsv } from '../http.js';
+import { csvResponse, defineRoute, json, pageQuery, resultOf, wantsCsv } from '../http.js';
 
 const School = z
   .object({
@@ -95,18 +95,21 @@ export const schoolRoutes = [
     access: 'read_schools',
     audit: { none: 'registry details, freshness and headline figures: nothing about pupils' },
     tags: ['schools'],
-    summary: 'Every school: registry details, latest date received, unmarked sessions and headline figures',
-    response: z.object({ items: z.array(School), nextCursor: z.null() }),
+    summary:
+      'The schools, a page at a time in URN order (follow nextCursor for the rest): registry details, latest date received, unmarked sessions and headline figures; the CSV has every school',
+    query: z.object(pageQuery),
+    response: z.object({ items: z.array(School), nextCursor: z.string().nullable() }),
     csv: true,
-    handler: async ({ principal, event }) => {
-      const items = await schoolList(app, principal);
-      if (wantsCsv(event))
+    handler: async ({ principal, event, query }) => {
+      if (wantsCsv(event)) {
+        const items = await schoolList(app, principal);
         return csvResponse(
           'schools.csv',
           SCHOOL_CSV,
           items.map((s) => ({ ...s, ...(s.headline ?? {}) })),
         );
-      return json(200, { items, nextCursor: null });
+      }
+      return json(200, await schoolPage(app, principal, query));
     },
   }),
   defineRoute({

@@ -82,6 +82,13 @@ export class MemorySchools implements Schools {
   async list() {
     return [...this.items.values()];
   }
+  /** URN order; the cursor is the last URN given (the memory store signs nothing). */
+  async page(limit: number, cursor?: string) {
+    const sorted = [...this.items.values()].sort((a, b) => (a.urn < b.urn ? -1 : 1));
+    const rest = cursor ? sorted.filter((s) => s.urn > cursor) : sorted;
+    const items = rest.slice(0, limit);
+    return { items, nextCursor: rest.length > limit ? items[items.length - 1].urn : null };
+  }
   async sessionDays() {
     return new Map<string, Uint8Array>();
   }

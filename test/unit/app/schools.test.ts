@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { readAuditLog } from '../../../shared/app/audit-log.js';
 import type { AuditLog } from '../../../shared/app/ports.js';
-import { schoolDetail, schoolList, unresolvedNOf, type SchoolsDeps } from '../../../shared/app/schools.js';
+import { schoolDetail, schoolList, schoolPage, unresolvedNOf, type SchoolsDeps } from '../../../shared/app/schools.js';
 import type { Principal } from '../../../shared/domain/access.js';
 import type { AuditQuery } from '../../../shared/store/audit.js';
 import type { SchoolRecord } from '../../../shared/store/schools.js';
@@ -34,6 +34,18 @@ describe('schools', () => {
     expect(await schoolList(deps(), schoolA)).toEqual([
       expect.objectContaining({ urn: A, name: 'Alpha', unresolvedNLimitSchoolDays: 7 }),
     ]);
+  });
+
+  it('pages the schools in URN order for an officer, and gives a school a page of itself (issue 17)', async () => {
+    const first = await schoolPage(deps(), officer, { limit: 1 });
+    expect(first.items.map((s) => s.urn)).toEqual([A]);
+    expect(first.nextCursor).not.toBeNull();
+    const second = await schoolPage(deps(), officer, { limit: 1, cursor: first.nextCursor as string });
+    expect(second).toEqual({ items: [expect.objectContaining({ urn: B, name: 'Beta' })], nextCursor: null });
+    expect(await schoolPage(deps(), schoolA, { limit: 50 })).toEqual({
+      items: [expect.objectContaining({ urn: A, name: 'Alpha', unresolvedNLimitSchoolDays: 7 })],
+      nextCursor: null,
+    });
   });
 
   it('answers another school, an unknown one or a malformed URN as not found', async () => {

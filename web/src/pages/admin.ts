@@ -3,7 +3,7 @@
  * read (counts, calendars or schools changed) and every rejected record and warning by line — and the
  * audit log, searchable by pupil, user and dates. All through the public API with the admin's token.
  */
-import { ApiError, downloadCsv, get, post, query, type Page, type School } from '../api.js';
+import { ApiError, downloadCsv, get, post, query, type Page, type School, getAll } from '../api.js';
 import { errorSummary, h, nextPage, replace, summaryList, table, type Child } from '../dom.js';
 import { date, dateTime, num } from '../format.js';
 import type { PageContext, PageResult } from '../main.js';
@@ -368,7 +368,7 @@ export async function calendarsPage(ctx: PageContext): Promise<PageResult> {
 // ---- Registry -------------------------------------------------------------------------------------
 
 export async function registryPage(_ctx: PageContext): Promise<PageResult> {
-  const schools = await get<Page<School>>('/v1/schools');
+  const schools = await getAll<School>('/v1/schools');
   const upload = uploadForm({
     id: 'registry-file',
     label: 'Upload a GIAS extract',

@@ -5,7 +5,7 @@
  * role sees are the routes it may read (a school its own, LA officers every school, the VSH the
  * social-worker absences).
  */
-import { downloadCsv, get, query, type Page, type School } from '../api.js';
+import { downloadCsv, get, query, type Page, type School, getAll } from '../api.js';
 import type { Role } from '../auth.js';
 import { h, table, tag, type Child, countColumn, filterForm } from '../dom.js';
 import { date, num, pct } from '../format.js';
@@ -144,7 +144,7 @@ function filters(ctx: PageContext, controls: Array<HTMLElement | null>): HTMLEle
 
 async function schoolOptions(ctx: PageContext): Promise<Array<[string, string]> | undefined> {
   if (ctx.session.role !== 'la_officer') return undefined;
-  const schools = await get<Page<School>>('/v1/schools');
+  const schools = await getAll<School>('/v1/schools');
   return [
     ['', 'All schools'],
     ...schools.items

@@ -1,4 +1,4 @@
-import { downloadCsv, get, query, type Page, type PupilListItem, type School } from '../api.js';
+import { downloadCsv, get, query, type Page, type PupilListItem, type School, getAll } from '../api.js';
 import { h, nextPage, table, tag, countColumn, rateColumn, filterForm } from '../dom.js';
 import { cohortLabel, COHORT_LABELS, date, FLAG_EXPLANATIONS, flagLabel, FLAG_LABELS, num } from '../format.js';
 import type { PageContext, PageResult } from '../main.js';
@@ -33,7 +33,7 @@ export async function listsPage(ctx: PageContext): Promise<PageResult> {
   const isLa = ctx.session.role === 'la_officer';
   const [list, schools] = await Promise.all([
     get<Page<PupilListItem>>(`/v1/pupils${query({ ...filters, limit: PAGE_SIZE, cursor: q.get('cursor') })}`),
-    isLa ? get<Page<School>>('/v1/schools') : Promise.resolve({ items: [] as School[], nextCursor: null }),
+    isLa ? getAll<School>('/v1/schools') : Promise.resolve({ items: [] as School[], nextCursor: null }),
   ]);
   const names = new Map(schools.items.map((s) => [s.urn, s.name ?? `URN ${s.urn}`]));
   const form = filterForm(

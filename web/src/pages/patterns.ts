@@ -1,4 +1,4 @@
-import { downloadCsv, get, query, type Page, type School } from '../api.js';
+import { downloadCsv, get, query, type Page, type School, getAll } from '../api.js';
 import { h, table } from '../dom.js';
 import { date, num } from '../format.js';
 import type { PageContext, PageResult } from '../main.js';
@@ -35,7 +35,7 @@ export async function patternsPage(ctx: PageContext): Promise<PageResult> {
     get<Page<Finding> & { run: { finishedAt: string; period: { from: string; to: string } } | null }>(
       `/v1/patterns${query({ ...filters, limit: 200 })}`,
     ),
-    get<Page<School>>('/v1/schools'),
+    getAll<School>('/v1/schools'),
   ]);
   const names = new Map(schools.items.map((s) => [s.urn, s.name ?? `URN ${s.urn}`]));
   const typeSelect = h(

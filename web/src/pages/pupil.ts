@@ -1,5 +1,5 @@
 import { categoryOf } from '../codes.js';
-import { get, query, type Page, type PupilView, type School, type Sessions, type Stats } from '../api.js';
+import { get, query, type Page, type PupilView, type School, type Sessions, type Stats, getAll } from '../api.js';
 import { h, summaryList, table, tag } from '../dom.js';
 import { cohortLabel, date, FLAG_EXPLANATIONS, flagLabel, num, pct, sessionCount } from '../format.js';
 import type { PageContext, PageResult } from '../main.js';
@@ -16,7 +16,7 @@ const CATEGORY_LABELS: Record<string, string> = {
 
 /** Known schools' names (whatever the caller may read); a URN alone where not. */
 export async function schoolNames(): Promise<Map<string, string>> {
-  const list = await get<Page<School>>('/v1/schools').catch(() => ({ items: [] as School[] }));
+  const list = await getAll<School>('/v1/schools').catch(() => ({ items: [] as School[] }));
   return new Map(list.items.map((s) => [s.urn, s.name ?? `URN ${s.urn}`]));
 }
 

@@ -1,4 +1,13 @@
-import { get, query, type Metrics, type MetricsRow, type Page, type PupilListItem, type School } from '../api.js';
+import {
+  get,
+  query,
+  type Metrics,
+  type MetricsRow,
+  type Page,
+  type PupilListItem,
+  type School,
+  getAll,
+} from '../api.js';
 import { lineChart } from '../chart.js';
 import { h, summaryList, table, tag, countColumn, chartBesideTable } from '../dom.js';
 import { cohortLabel, date, dateTime, GAP_COHORTS, num, pct, PHASE_LABELS } from '../format.js';
@@ -105,7 +114,7 @@ function thresholdForm(ctx: PageContext, t: Thresholds): HTMLElement {
 }
 
 export async function schoolsPage(ctx: PageContext): Promise<PageResult> {
-  const list = await get<Page<School>>('/v1/schools');
+  const list = await getAll<School>('/v1/schools');
   const t = thresholds();
   const rows = list.items.filter((s) => !s.outOfArea);
   const counts = { red: 0, amber: 0, green: 0, none: 0 };
