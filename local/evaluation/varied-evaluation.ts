@@ -285,6 +285,22 @@ export function claimsSchoolCoding(
   };
 }
 
+/**
+ * What the family detector claims, over its window (`truth` from `pupilTruth`): a planted family with
+ * at least two children at different schools, each absent within K school days of at least 2 breaks
+ * with that absence at least half their counted absence, sharing at least 3 such days.
+ */
+export function claimsFamily(la: VariedLa, b: VariedBehaviour, truth: ReadonlyMap<string, PupilTruth>): boolean {
+  const kids = b.upns.filter((u) => {
+    const t = truth.get(u);
+    return t !== undefined && t.breaks.size >= 2 && t.plantedAdjacent >= 0.5 * t.counted;
+  });
+  if (kids.length < 2 || new Set(kids.map((u) => la.pupils.get(u)?.urn)).size < 2) return false;
+  const days = kids.map((u) => new Set([...(truth.get(u)?.adjacentDays ?? [])].map((x) => x >> 1)));
+  const shared = [...days[0]].filter((d) => days.slice(1).some((x) => x.has(d)));
+  return shared.length >= 3;
+}
+
 /** The LA's penalty-notice codes (G, O, U by default since issue 22: N, no reason yet, is not counted). */
 const THRESHOLD_CODES: readonly string[] = DEFAULT_LA_SETTINGS.penaltyNoticeCodes;
 
@@ -456,16 +472,7 @@ export function scoreVariedAsOf(
       .filter((f) => f.type === 'family_pattern')
       .map((f) => new Set((f as { children: Array<{ upn: string }> }).children.map((c) => c.upn)));
     const names = (b: VariedBehaviour, f: Set<string>) => b.upns.filter((u) => f.has(u)).length >= 2;
-    const claims = (b: VariedBehaviour) => {
-      const kids = b.upns.filter((u) => {
-        const t = truth.get(u);
-        return t !== undefined && t.breaks.size >= 2 && t.plantedAdjacent >= 0.5 * t.counted;
-      });
-      if (kids.length < 2 || new Set(kids.map((u) => la.pupils.get(u)?.urn)).size < 2) return false;
-      const days = kids.map((u) => new Set([...(truth.get(u)?.adjacentDays ?? [])].map((x) => x >> 1)));
-      const shared = [...days[0]].filter((d) => days.slice(1).some((x) => x.has(d)));
-      return shared.length >= 3;
-    };
+    const claims = (b: VariedBehaviour) => claimsFamily(la, b, truth);
     const planted = la.behaviours.filter((b) => b.kind === 'family');
     const controls = la.behaviours.filter((b) => FAMILY_CONTROLS.has(b.kind));
     for (const b of planted) {
