@@ -15,10 +15,10 @@
  * - family_pattern: a planted family (children at 2 or 3 different schools, the same days off) with at
  *   least two children at different schools, each absent within K school days of at least 2 breaks
  *   with that absence at least half their counted absence, sharing at least 3 such days;
- * - school_coding (this academic year): a coding school once at least 2 breaks have passed with extensions, whose
- *   extensions coded I within K school days total at least 4 % of its pupils' adjacent sessions and at
- *   least 60 sessions (a school of 30 pupils coding for 5 % of them produces one or two pupils' extensions:
- *   no school-level detector can tell that from chance);
+ * - school_coding (this academic year): a coding school of at least 100 pupils once at least 2 breaks
+ *   have passed with extensions, whose extensions coded I within K school days total at least 4 % of its
+ *   pupils' adjacent sessions and at least 60 sessions (`claimsSchoolCoding`: below 100 pupils chance
+ *   alone gives the ratios coding gives);
  * - near_threshold_unauthorised (this academic year): a planted holiday holding an unbroken run of 8 or 9 sessions in the
  *   LA's threshold codes (G, O, U since issue 22; at least half G), or a split holiday (an unbroken
  *   run of 6–7 such sessions and illness after it that would take it to 10), over by the date, whose
@@ -52,6 +52,7 @@ import {
   type VariedBehaviour,
   type VariedLa,
   type VariedOptions,
+  type VariedSchool,
 } from './varied-la.js';
 
 export const VARIED_FLAGS = [
@@ -245,6 +246,61 @@ export function claimsHoliday(t: PupilTruth | undefined): boolean {
   );
 }
 
+/**
+ * What the school-coding detector claims (this academic year, up to day `cut`): a school of at least
+ * **100 pupils** whose extensions coded I sit within K school days of at least 2 breaks, at least 60
+ * such sessions, and at least 4 % of the school's pupils' adjacent sessions so far (K days each side
+ * of each break with an extension). A school of 30 pupils coding for 5 % of them produces one or two
+ * pupils' extensions: no school-level test can tell that from chance. Below 100 pupils (issue 21,
+ * sixth pass) chance alone gives schools with nothing planted the ratios coding gives (a 30-pupil
+ * school 1.92 times the others' median, a 62-pupil one 1.67, while schools of 30–95 pupils coding for
+ * 10–17 % range 1.26–2.1): such a school is "may". Read from the planted marks and the school's size,
+ * never from the detector's counts.
+ */
+/** The smallest school whose coding the school-coding detector claims to find. */
+export const MIN_CLAIMED_SCHOOL_SIZE = 100;
+
+export function claimsSchoolCoding(
+  school: VariedSchool,
+  coding: VariedBehaviour,
+  cut: number,
+): { claimed: boolean; sessions: number; breaks: number; share: number } {
+  let sessions = 0;
+  const breaks = new Set<string>();
+  for (const marks of coding.planted.values()) {
+    for (const m of marks) {
+      if (m.day > cut || m.day < CURRENT_YEAR_START_DAY || !m.adjacent) continue;
+      sessions++;
+      if (m.breakName) breaks.add(m.breakName);
+    }
+  }
+  const schoolDaysSoFar = school.days.filter((d) => dayNumber(d) <= cut).length;
+  const adjacentSessions = school.size * 2 * Math.min(schoolDaysSoFar, 2 * K * Math.max(1, breaks.size));
+  const share = sessions / Math.max(1, adjacentSessions);
+  return {
+    claimed: school.size >= MIN_CLAIMED_SCHOOL_SIZE && breaks.size >= 2 && sessions >= 60 && share >= 0.04,
+    sessions,
+    breaks: breaks.size,
+    share,
+  };
+}
+
+/**
+ * What the family detector claims, over its window (`truth` from `pupilTruth`): a planted family with
+ * at least two children at different schools, each absent within K school days of at least 2 breaks
+ * with that absence at least half their counted absence, sharing at least 3 such days.
+ */
+export function claimsFamily(la: VariedLa, b: VariedBehaviour, truth: ReadonlyMap<string, PupilTruth>): boolean {
+  const kids = b.upns.filter((u) => {
+    const t = truth.get(u);
+    return t !== undefined && t.breaks.size >= 2 && t.plantedAdjacent >= 0.5 * t.counted;
+  });
+  if (kids.length < 2 || new Set(kids.map((u) => la.pupils.get(u)?.urn)).size < 2) return false;
+  const days = kids.map((u) => new Set([...(truth.get(u)?.adjacentDays ?? [])].map((x) => x >> 1)));
+  const shared = [...days[0]].filter((d) => days.slice(1).some((x) => x.has(d)));
+  return shared.length >= 3;
+}
+
 /** The LA's penalty-notice codes (G, O, U by default since issue 22: N, no reason yet, is not counted). */
 const THRESHOLD_CODES: readonly string[] = DEFAULT_LA_SETTINGS.penaltyNoticeCodes;
 
@@ -416,16 +472,7 @@ export function scoreVariedAsOf(
       .filter((f) => f.type === 'family_pattern')
       .map((f) => new Set((f as { children: Array<{ upn: string }> }).children.map((c) => c.upn)));
     const names = (b: VariedBehaviour, f: Set<string>) => b.upns.filter((u) => f.has(u)).length >= 2;
-    const claims = (b: VariedBehaviour) => {
-      const kids = b.upns.filter((u) => {
-        const t = truth.get(u);
-        return t !== undefined && t.breaks.size >= 2 && t.plantedAdjacent >= 0.5 * t.counted;
-      });
-      if (kids.length < 2 || new Set(kids.map((u) => la.pupils.get(u)?.urn)).size < 2) return false;
-      const days = kids.map((u) => new Set([...(truth.get(u)?.adjacentDays ?? [])].map((x) => x >> 1)));
-      const shared = [...days[0]].filter((d) => days.slice(1).some((x) => x.has(d)));
-      return shared.length >= 3;
-    };
+    const claims = (b: VariedBehaviour) => claimsFamily(la, b, truth);
     const planted = la.behaviours.filter((b) => b.kind === 'family');
     const controls = la.behaviours.filter((b) => FAMILY_CONTROLS.has(b.kind));
     for (const b of planted) {
@@ -467,18 +514,7 @@ export function scoreVariedAsOf(
         }
         continue;
       }
-      let sessions = 0;
-      const breaks = new Set<string>();
-      for (const marks of b.planted.values()) {
-        for (const m of marks) {
-          if (m.day > cut || m.day < CURRENT_YEAR_START_DAY || !m.adjacent) continue;
-          sessions++;
-          if (m.breakName) breaks.add(m.breakName);
-        }
-      }
-      const schoolDaysSoFar = school.days.filter((d) => dayNumber(d) <= cut).length;
-      const adjacentSessions = school.size * 2 * Math.min(schoolDaysSoFar, 2 * K * Math.max(1, breaks.size));
-      const claimed = breaks.size >= 2 && sessions >= 60 && sessions >= 0.04 * adjacentSessions;
+      const { claimed, sessions } = claimsSchoolCoding(school, b, cut);
       if (claimed && got.has(school.urn)) s.tp++;
       else if (claimed) {
         s.fn++;

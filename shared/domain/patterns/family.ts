@@ -113,7 +113,7 @@ export function householdMember(
   };
 }
 
-interface PairResult {
+export interface PairResult {
   a: HouseholdMember;
   b: HouseholdMember;
   dates: string[];
@@ -133,12 +133,31 @@ function absenceDays(m: HouseholdMember): Map<string, MemberAbsence[]> {
   return out;
 }
 
+/** Why a pair of children is not a finding: the first condition it fails, with the figures so far. */
+export interface PairRejection {
+  failed: 'same_school' | 'shared_days' | 'breaks' | 'ratio' | 'chance' | 'net_breaks' | 'shared_days_elsewhere';
+  sharedDays: number;
+  expected?: number;
+  pValue?: number;
+  netBreaks?: number;
+}
+
 function comparePair(a: HouseholdMember, b: HouseholdMember, settings: PatternSettings): PairResult | null {
-  if (a.urns.some((u) => b.urns.includes(u))) return null; // same school: the school sees it itself
+  const r = pairEvidence(a, b, settings);
+  return 'failed' in r ? null : r;
+}
+
+/** Two children of one household: the pair's evidence, or the first condition it fails (for diagnostics too). */
+export function pairEvidence(
+  a: HouseholdMember,
+  b: HouseholdMember,
+  settings: PatternSettings,
+): PairResult | PairRejection {
+  if (a.urns.some((u) => b.urns.includes(u))) return { failed: 'same_school', sharedDays: 0 }; // the school sees it itself
   const da = absenceDays(a);
   const db = absenceDays(b);
   const dates = [...da.keys()].filter((d) => db.has(d)).sort();
-  if (dates.length < settings.family.minSharedDays) return null;
+  if (dates.length < settings.family.minSharedDays) return { failed: 'shared_days', sharedDays: dates.length };
   const ranges: Array<{ start: string; end: string; label: string | null }> = [];
   for (const d of dates) {
     for (const x of [...(da.get(d) ?? []), ...(db.get(d) ?? [])]) {
@@ -146,14 +165,15 @@ function comparePair(a: HouseholdMember, b: HouseholdMember, settings: PatternSe
         ranges.push({ start: x.breakStart, end: x.breakEnd, label: x.breakLabel });
     }
   }
-  if (distinctBreaks(ranges) < settings.family.minBreaks) return null;
+  if (distinctBreaks(ranges) < settings.family.minBreaks) return { failed: 'breaks', sharedDays: dates.length };
   // Shared days expected if the two children's adjacent absences were unrelated: each child's adjacent
   // absence days placed at random among the holiday-adjacent days (hypergeometric, exact tail).
   const n = Math.max(da.size, db.size, Math.round(Math.max(a.adjacentSessions, b.adjacentSessions) / 2));
   const expected = (da.size * db.size) / Math.max(1, n);
-  if (dates.length < settings.family.minRatio * expected) return null;
+  if (dates.length < settings.family.minRatio * expected)
+    return { failed: 'ratio', sharedDays: dates.length, expected };
   const pValue = hypergeometricUpperTail(dates.length, n, da.size, db.size);
-  if (pValue > settings.family.alpha) return null;
+  if (pValue > settings.family.alpha) return { failed: 'chance', sharedDays: dates.length, expected, pValue };
   // Children ill together (siblings catch the same illnesses) share absence on ordinary days too: the
   // shared days must themselves sit next to breaks far more than the share of days that do.
   if (a.otherAbsenceDays && b.otherAbsenceDays) {
@@ -164,7 +184,9 @@ function comparePair(a: HouseholdMember, b: HouseholdMember, settings: PatternSe
     // holiday and cancels one break with shared absence beside it. Siblings ill together through the
     // year share several illnesses, only some of them (by chance) beside breaks; a family taking its
     // holidays together shares absences beside breaks and next to nothing elsewhere.
-    if (sharedBreaksNet(dates, sharedOtherDays, da, db) < settings.family.minNetSharedBreaks) return null;
+    const netBreaks = sharedBreaksNet(dates, sharedOtherDays, da, db);
+    if (netBreaks < settings.family.minNetSharedBreaks)
+      return { failed: 'net_breaks', sharedDays: dates.length, expected, pValue, netBreaks };
     const share = Math.max(
       a.adjacentSessions / Math.max(1, a.possibleSessions ?? 1),
       b.adjacentSessions / Math.max(1, b.possibleSessions ?? 1),
@@ -172,7 +194,7 @@ function comparePair(a: HouseholdMember, b: HouseholdMember, settings: PatternSe
     if (
       binomialUpperTail(dates.length, dates.length + sharedOther, Math.min(1, share)) > settings.family.sharedDaysAlpha
     )
-      return null;
+      return { failed: 'shared_days_elsewhere', sharedDays: dates.length, expected, pValue, netBreaks };
   }
   return { a, b, dates, expected, pValue, breaks: ranges.sort((x, y) => (x.start < y.start ? -1 : 1)) };
 }

@@ -61,7 +61,7 @@ export type {
 export { householdKey } from './family.js';
 export type { HouseholdMember, MemberAbsence } from './family.js';
 export { schoolCodingComparisons, schoolCodingCounts, schoolCodingFindings } from './school-coding.js';
-export type { SchoolCodingComparison, SchoolCodingCounts, SchoolCodingExclusion } from './school-coding.js';
+export type { PupilSums, SchoolCodingComparison, SchoolCodingCounts, SchoolCodingExclusion } from './school-coding.js';
 
 export type { AdjacencyRiseCounts } from './rise.js';
 export type { PlacementTest, Spell } from './placement.js';

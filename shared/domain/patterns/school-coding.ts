@@ -4,7 +4,7 @@
  * - illness next to breaks: the school's illness rate (I per possible session) on its own
  *   holiday-adjacent days relative to its other days, as a log ratio, is above the funnel's upper
  *   control limit (99.8 % by default) around the median of the other schools' ratios (issue 21: robust to one very large school and to other coding schools), and at least
- *   `minExcessRatio` (1.5) times that ratio — holidays coded as authorised illness;
+ *   `minExcessRatio` (1.3) times that ratio — holidays coded as authorised illness;
  * - low unauthorised-holiday share: the illness ratio is above the warning limit (95 %; no minimum
  *   excess, the G share corroborates it) and the share
  *   of the school's absence on holiday-adjacent days coded G is below the lower control limit of its
@@ -55,6 +55,70 @@ export interface SchoolCodingCounts {
   firstDate: string | null;
   lastDate: string | null;
   adjacentDates: Array<{ date: string; breakStart: string; breakEnd: string }>;
+  /**
+   * Sums over the school's pupils for the illness ratio's cluster-robust variance (pupils as clusters):
+   * absent, the ratio's variance is the plain binomial one.
+   */
+  pupilSums?: PupilSums;
+}
+
+/**
+ * Per-pupil sums of squares and products of (a) capped adjacent illness, (na) adjacent possible, (o)
+ * other illness and (no) other possible sessions: enough to compute the illness log ratio's variance
+ * with pupils as clusters (illness comes in spells of several sessions, and some pupils are ill far
+ * more than others, so a school's sessions are not independent draws).
+ */
+export interface PupilSums {
+  pupils: number;
+  aa: number;
+  ana: number;
+  nana: number;
+  oo: number;
+  ono: number;
+  nono: number;
+  ao: number;
+  ano: number;
+  nao: number;
+  nano: number;
+}
+
+function emptySums(): PupilSums {
+  return { pupils: 0, aa: 0, ana: 0, nana: 0, oo: 0, ono: 0, nono: 0, ao: 0, ano: 0, nao: 0, nano: 0 };
+}
+
+/** Add (sign 1) or take out (sign −1) one pupil's figures. */
+function addPupil(sums: PupilSums, a: number, na: number, o: number, no: number, sign = 1): void {
+  if (na + no === 0) return;
+  sums.pupils += sign;
+  sums.aa += sign * a * a;
+  sums.ana += sign * a * na;
+  sums.nana += sign * na * na;
+  sums.oo += sign * o * o;
+  sums.ono += sign * o * no;
+  sums.nono += sign * no * no;
+  sums.ao += sign * a * o;
+  sums.ano += sign * a * no;
+  sums.nao += sign * na * o;
+  sums.nano += sign * na * no;
+}
+
+/**
+ * The cluster-robust (sandwich) variance of log(Ia/Pa) − log(Io/Po) with pupils as clusters: each
+ * pupil's influence u = (a − ra·na)/Ia − (o − ro·no)/Io, variance m/(m − 1)·Σu². Null without sums or
+ * with fewer than 2 pupils.
+ */
+function clusterVariance(c: SchoolCodingCounts): number | null {
+  const s = c.pupilSums;
+  if (!s || s.pupils < 2 || c.adjacentPossible <= 0 || c.otherPossible <= 0) return null;
+  const ra = c.adjacentIllness / c.adjacentPossible;
+  const ro = c.otherIllness / c.otherPossible;
+  const A = c.adjacentIllness + 0.5;
+  const O = c.otherIllness + 0.5;
+  const xx = s.aa - 2 * ra * s.ana + ra * ra * s.nana;
+  const yy = s.oo - 2 * ro * s.ono + ro * ro * s.nono;
+  const xy = s.ao - ro * s.ano - ra * s.nao + ra * ro * s.nano;
+  const sum = xx / (A * A) - (2 * xy) / (A * O) + yy / (O * O);
+  return Math.max(0, (sum * s.pupils) / (s.pupils - 1));
 }
 
 const ILLNESS = MARK_CHAR.I.charCodeAt(0);
@@ -92,10 +156,12 @@ export function schoolCodingCounts(
   let lastDay = -1;
   const breakOfDay = adjacency.breakOfDay;
   const cap = settings.schoolCoding.maxAdjacentIllnessPerPupil ?? Number.POSITIVE_INFINITY;
+  const pupilSums = emptySums();
   for (const pupil of register.pupils.values()) {
     const m = pupil.marks;
     const n = Math.min(m.length, DAYS_PER_YEAR_SLOT * 2);
     let pupilAdjacentIllness = 0;
+    const before = [adjacentPossible, otherIllness, otherPossible];
     for (let i = 0; i < n; i++) {
       const ch = m.charCodeAt(i);
       if (ch >= 128) continue;
@@ -123,6 +189,13 @@ export function schoolCodingCounts(
         if (ch === ILLNESS) otherIllness++;
       }
     }
+    addPupil(
+      pupilSums,
+      pupilAdjacentIllness,
+      adjacentPossible - before[0],
+      otherIllness - before[1],
+      otherPossible - before[2],
+    );
   }
   const notPossibleByCode: Record<string, number> = {};
   npCodes.forEach((c, i) => {
@@ -153,6 +226,7 @@ export function schoolCodingCounts(
     firstDate: firstDay >= 0 ? dateOfAcademicDay(register.academicYear, firstDay) : null,
     lastDate: lastDay >= 0 ? dateOfAcademicDay(register.academicYear, lastDay) : null,
     adjacentDates,
+    pupilSums,
   };
 }
 
@@ -232,8 +306,15 @@ export function withoutExcludedPupils(
     const minus = (k: keyof SchoolCodingExclusion) => list.reduce((a, x) => a + (x[k] as number), 0);
     const adjacentPossible = c.adjacentPossible - minus('adjacentPossible');
     const otherPossible = c.otherPossible - minus('otherPossible');
+    let pupilSums = c.pupilSums;
+    if (pupilSums && list.length > 0) {
+      pupilSums = { ...pupilSums };
+      for (const x of list)
+        addPupil(pupilSums, x.adjacentIllness, x.adjacentPossible, x.otherIllness, x.otherPossible, -1);
+    }
     return {
       ...c,
+      pupilSums,
       adjacentPossible,
       adjacentIllness: c.adjacentIllness - minus('adjacentIllness'),
       otherPossible,
@@ -310,6 +391,14 @@ function medianExcluding(
     };
     return m % 2 === 1 ? at((m - 1) / 2) : (at(m / 2 - 1) + at(m / 2)) / 2;
   };
+}
+
+/** The median of a list (null when empty). */
+function median(values: readonly number[]): number | null {
+  if (values.length === 0) return null;
+  const v = [...values].sort((a, b) => a - b);
+  const m = v.length;
+  return m % 2 === 1 ? v[(m - 1) / 2] : (v[m / 2 - 1] + v[m / 2]) / 2;
 }
 
 /** Illness ratio on the log scale: log(adjacent rate) − log(other rate). */
@@ -414,10 +503,24 @@ function comparisonsForYear(list: readonly SchoolCodingCounts[], settings: Patte
   // limit (issue 21: a 2,000-pupil school coding for 22 % of its pupils raised the others' centre line
   // past its own ratio's reach). The pooled value is kept for the finding's wording.
   void illnessTarget;
-  const illnessOwn = withIllness.map((c) => {
-    const own = illnessLogRatio(c.adjacentIllness, c.adjacentPossible, c.otherIllness, c.otherPossible);
-    return { value: own.value, se: Math.sqrt(own.variance) };
-  });
+  // The ratio's sampling variance allows for illness coming in spells, per pupil (issue 21, sixth
+  // pass): a school's sessions are not independent draws, so the binomial variance understated a small
+  // school's chance spread (a 30-pupil and a 62-pupil school with nothing planted were flagged). Each
+  // school's variance is the larger of the LA's design effect (the median, over the schools, of the
+  // cluster-robust variance with pupils as clusters over the binomial one; at least 1) times its binomial
+  // variance, and its own cluster-robust variance (a school whose illness sits on a few pupils).
+  const binomial = withIllness.map((c) =>
+    illnessLogRatio(c.adjacentIllness, c.adjacentPossible, c.otherIllness, c.otherPossible),
+  );
+  const robust = withIllness.map(clusterVariance);
+  const designEffect = Math.max(
+    1,
+    median(robust.flatMap((r, i) => (r === null ? [] : [r / binomial[i].variance]))) ?? 1,
+  );
+  const illnessOwn = binomial.map((own, i) => ({
+    value: own.value,
+    se: Math.sqrt(Math.max(designEffect * own.variance, robust[i] ?? 0)),
+  }));
   const medianWithout = medianExcluding(
     withIllness,
     illnessOwn.map((o) => o.value),

@@ -141,7 +141,9 @@ export interface SchoolCodingSettings {
   /**
    * Smallest illness ratio, as a multiple of the other schools' ratio, for an illness signal: a large
    * school can be a statistical outlier for an excess no head teacher could act on, and a few families
-   * with their own pattern can push a school past the limit; coding holidays as illness doubles it.
+   * with their own pattern can push a school past the limit. 1.3 since issue 21's sixth pass (1.5
+   * before): with each pupil's adjacent illness capped, coding for 10–12 % of a large school's pupils
+   * gives 1.44–1.5 by July, and the limits now allow for illness coming in spells per pupil.
    */
   minExcessRatio: number;
   /** Fewest illness sessions on the school's holiday-adjacent days for an illness finding. */
@@ -210,7 +212,7 @@ export const DEFAULT_PATTERN_SETTINGS: PatternSettings = {
     controlLimit: 0.998,
     warningLimit: 0.95,
     minSchools: 5,
-    minExcessRatio: 1.5,
+    minExcessRatio: 1.3,
     minAdjacentIllness: 20,
     minNotPossible: 20,
     excludePupilAlpha: 0,

@@ -4,6 +4,7 @@ import type { PatternsResult } from '../../../shared/domain/patterns/index.js';
 import {
   claimsHoliday,
   claimsNearThreshold,
+  claimsSchoolCoding,
   detectAsOf,
   meetsVariedTargets,
   pupilControls,
@@ -47,6 +48,19 @@ describe('the varied LA (issue 21)', () => {
       expect(s.codingShare).toBeGreaterThanOrEqual(0.05);
       expect(s.codingShare).toBeLessThanOrEqual(0.3);
     }
+  });
+
+  it('claims a coding school only from 100 pupils, 2 breaks, 60 sessions and 4 % of its adjacent sessions', () => {
+    const b = LA.behaviours.find((x) => x.kind === 'coding_extension');
+    const school = LA.schools.find((s) => s.urn === b?.urn);
+    if (!b || !school) throw new Error('the unit LA has a coding school');
+    const july = dayNumber('2026-07-21');
+    const got = claimsSchoolCoding(school, b, july);
+    expect(got.breaks).toBeGreaterThanOrEqual(2);
+    expect(got.claimed).toBe(school.size >= 100 && got.sessions >= 60 && got.share >= 0.04);
+    // The same planting at a school of 99 pupils is not claimed; nothing is claimed before any extension.
+    expect(claimsSchoolCoding({ ...school, size: 99 }, b, july).claimed).toBe(false);
+    expect(claimsSchoolCoding(school, b, dayNumber('2025-09-01')).claimed).toBe(false);
   });
 
   it('holds a register as of a date: no sessions after it, the pupil listed up to it at most', () => {

@@ -8,6 +8,7 @@ import {
   schoolCodingComparisons,
   schoolCodingCounts,
   schoolCodingFindings,
+  type PupilSums,
   type SchoolCodingCounts,
   type SchoolCodingFinding,
 } from '../../../../shared/domain/patterns/index.js';
@@ -93,11 +94,11 @@ describe('school coding: illness next to breaks', () => {
     expect(crossings).toBe(1);
   });
 
-  it("needs the ratio to be at least 1.5 times the other schools' ratio, however significant", () => {
-    // A ratio of 1.4 at a large school is far outside its limits, yet not an excess to act on.
+  it("needs the ratio to be at least 1.3 times the other schools' ratio, however significant", () => {
+    // A ratio of 1.25 at a large school is far outside its limits, yet not an excess to act on.
     const big = school('300001', {
       adjacentPossible: 100_000,
-      adjacentIllness: 4_900,
+      adjacentIllness: 4_375,
       otherPossible: 600_000,
       otherIllness: 21_000,
     });
@@ -106,7 +107,7 @@ describe('school coding: illness next to breaks', () => {
     expect(cmp?.signals).toEqual([]);
     const bigger = school('300001', {
       adjacentPossible: 100_000,
-      adjacentIllness: 5_300,
+      adjacentIllness: 4_725,
       otherPossible: 600_000,
       otherIllness: 21_000,
     });
@@ -142,6 +143,61 @@ describe('school coding: illness next to breaks', () => {
     const findings = schoolCodingFindings([...ordinaryLa(), big, small], S);
     expect(signalsOf(findings, '300001')).toEqual(['illness_next_to_breaks']);
     expect(signalsOf(findings, '300002')).toEqual([]);
+  });
+
+  it("allows for illness coming in spells per pupil: the same counts are an outlier spread one day a pupil, not in a few pupils' 3-day spells", () => {
+    // A school of 100 pupils (20 adjacent and 120 other possible sessions each), illness 3.5 % on other
+    // days (60 pupils, 7 sessions each) and 7.0 % on adjacent days: 140 sessions.
+    const pupils = (adjacent: number[]): Array<[number, number, number, number]> =>
+      Array.from({ length: 100 }, (_, i) => [adjacent[i] ?? 0, 20, i >= 40 ? 7 : 0, 120]);
+    const sums = (list: Array<[number, number, number, number]>): PupilSums => {
+      const s: PupilSums = {
+        pupils: 0,
+        aa: 0,
+        ana: 0,
+        nana: 0,
+        oo: 0,
+        ono: 0,
+        nono: 0,
+        ao: 0,
+        ano: 0,
+        nao: 0,
+        nano: 0,
+      };
+      for (const [a, na, o, no] of list) {
+        s.pupils++;
+        s.aa += a * a;
+        s.ana += a * na;
+        s.nana += na * na;
+        s.oo += o * o;
+        s.ono += o * no;
+        s.nono += no * no;
+        s.ao += a * o;
+        s.ano += a * no;
+        s.nao += na * o;
+        s.nano += na * no;
+      }
+      return s;
+    };
+    const counts = (adjacent: number[]) =>
+      school('300005', {
+        adjacentPossible: 2_000,
+        adjacentIllness: 140,
+        otherPossible: 12_000,
+        otherIllness: 420,
+        notPossible: 4,
+        pupilSums: sums(pupils(adjacent)),
+      });
+    const spread = Array.from({ length: 70 }, () => 2); // 70 pupils, one day each
+    const spells = [...Array.from({ length: 23 }, () => 6), 2]; // 24 pupils, mostly 3-day spells
+    const at = (adjacent: number[]) =>
+      schoolCodingComparisons([...ordinaryLa(), counts(adjacent)], S).find((c) => c.counts.urn === '300005');
+    const a = at(spread);
+    const b = at(spells);
+    expect(a?.illness.value).toBeCloseTo(b?.illness.value as number, 10);
+    expect(a?.signals).toEqual(['illness_next_to_breaks']);
+    expect(b?.signals).toEqual([]);
+    expect(b?.illness.upper as number).toBeGreaterThan(a?.illness.upper as number);
   });
 
   it('needs 20 illness sessions on adjacent days: 19 are not enough, 20 are', () => {
