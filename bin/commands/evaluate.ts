@@ -72,6 +72,7 @@ import { parseDailyReturnCsv } from '../../shared/formats/daily-return-csv.js';
 import { generateLa, type Behaviour, type BackgroundEvent } from '../../local/synthetic/index.js';
 import {
   claimsHoliday,
+  evidencePieces,
   plantedEvidenceChance,
   runVariedEvaluation,
   variedReport,
@@ -484,8 +485,11 @@ export function plantedHolidayTruth(b: Behaviour, la: LoadedLa): PupilTruth | un
     if (inSpell && !holiday) otherSpells++;
     inSpell = holiday = false;
   }
-  const chance = breaks.size >= 2 ? plantedEvidenceChance({ side: Int32Array.from(side), absences }) : undefined;
+  const record = { side: Int32Array.from(side), absences };
+  const chance = breaks.size >= 2 ? plantedEvidenceChance(record) : undefined;
+  const pieces = breaks.size >= 2 ? evidencePieces(record, adj.k) : undefined;
   return {
+    pieces,
     plantedAdjacent: planted.size,
     breaks,
     sides: sides.size,

@@ -64,9 +64,8 @@ export interface HolidayCandidate {
     counted: number;
     otherSpells: number;
     chance: number | null;
+    pieces: number | null;
   };
-  /** Whether the pupil is a control, whatever else was planted on them, and carries a holiday-type plant. */
-  holidayPlant?: boolean;
 }
 
 function candidates(la: VariedLa, date: string, settings = DEFAULT_PATTERN_SETTINGS): HolidayCandidate[] {
@@ -128,6 +127,7 @@ function candidates(la: VariedLa, date: string, settings = DEFAULT_PATTERN_SETTI
               counted: tr.counted,
               otherSpells: tr.otherSpells ?? 0,
               chance: tr.chance ?? null,
+              pieces: tr.pieces ?? null,
             },
             planted: `${tr.sides} sides, ${tr.breaks.size} breaks, ${tr.plantedAdjacent} of ${tr.counted} sessions, ${tr.otherSpells ?? 0} others; ${la.pupils
               .get(upn)

@@ -11,8 +11,8 @@
  * - holiday_adjacent_absence: a pupil whose planted absence (I, M, G, O, N; any mixture) fell within
  *   K school days of at least 2 different breaks in the window, strong as evidence (the chance of as
  *   many sessions beside breaks with their absences placed at random at most 10⁻⁴:
- *   `plantedEvidenceChance`), on at least 4 more sides of breaks than their other separate absences
- *   (`claimsHoliday`, which says why);
+ *   `plantedEvidenceChance`), with at least 4 more pieces of planted evidence (each absence 1, 2 when
+ *   it covers the K days on both sides of a break) than other separate absences (`claimsHoliday`);
  * - family_pattern: a planted family (children at 2 or 3 different schools, the same days off) with at
  *   least two children at different schools, each absent within K school days of at least 2 breaks
  *   with that absence at least half their counted absence, sharing at least 3 such days;
@@ -135,6 +135,11 @@ export interface PupilTruth {
    * planted ones do. Undefined when the pupil cannot be claimed anyway (fewer than 2 breaks).
    */
   chance?: number;
+  /**
+   * The planted absences as pieces of evidence (`evidencePieces`): each 1, or 2 when it covers the K
+   * school days on both sides of a break (a holiday taken both sides). Undefined with `chance`.
+   */
+  pieces?: number;
 }
 
 /**
@@ -186,6 +191,27 @@ export function plantedEvidenceChance(r: EvidenceRecord): number {
   let p = 0;
   for (let x = observed; x < dist.length; x++) p += dist[x];
   return Math.min(1, p);
+}
+
+/**
+ * The planted absences as pieces of evidence (issue 21, sixth pass, after fresh-16..18): each counts
+ * 1, or 2 when it covers every session of the `k` school days on both sides of one break (a holiday
+ * taken whole on both sides). An absence that only touches both sides — a day either side — counts 1:
+ * that is what one illness spanning the break looks like, and no register can tell the two apart.
+ * Sides are ids in pairs (2b before break b, 2b + 1 after it).
+ */
+export function evidencePieces(r: EvidenceRecord, k: number): number {
+  let pieces = 0;
+  for (const a of r.absences) {
+    if (!a.planted) continue;
+    const perSide = new Map<number, number>();
+    for (let i = a.start; i < a.start + a.length; i++)
+      if (r.side[i] >= 0) perSide.set(r.side[i], (perSide.get(r.side[i]) ?? 0) + 1);
+    let both = false;
+    for (const [id, n] of perSide) if (id % 2 === 0 && n >= 2 * k && (perSide.get(id + 1) ?? 0) >= 2 * k) both = true;
+    pieces += both ? 2 : 1;
+  }
+  return pieces;
 }
 
 /**
@@ -318,7 +344,11 @@ export function pupilTruth(la: VariedLa, date: string, from = `${VARIED_YEAR}-08
     }
     t.counted = counted;
     t.otherSpells = otherSpells;
-    if (t.breaks.size >= 2) t.chance = plantedEvidenceChance({ side: Int32Array.from(side), absences });
+    if (t.breaks.size >= 2) {
+      const record = { side: Int32Array.from(side), absences };
+      t.chance = plantedEvidenceChance(record);
+      t.pieces = evidencePieces(record, K);
+    }
   }
   return out;
 }
@@ -336,7 +366,8 @@ export const HOLIDAY_CLAIM_LEVEL = 1e-4;
  * months to the date): planted absence beside at least 2 different breaks, whose strength as evidence
  * (`plantedEvidenceChance`: the chance of as many sessions beside breaks with the pupil's absences,
  * their lengths kept, placed at random) is at most HOLIDAY_CLAIM_LEVEL, and with at least 4 more
- * sides of breaks taken (a break taken both sides counts two) than other separate absences — ordinary
+ * pieces of planted evidence (`evidencePieces`: each planted absence 1, or 2 when it covers the K
+ * school days on both sides of a break) than other separate absences — ordinary
  * absence elsewhere counts against a holiday pattern, as the LA asked (a pupil who is often ill is
  * not claimed for a few days that also fall beside breaks). Until the sixth pass the claim was in
  * counts alone (5 sides, 8 sessions, 75 % of the absence, at most sides − 5 others), which claimed
@@ -345,7 +376,7 @@ export const HOLIDAY_CLAIM_LEVEL = 1e-4;
  */
 export function claimsHoliday(t: PupilTruth | undefined): boolean {
   if (!t || t.chance === undefined) return false;
-  return t.breaks.size >= 2 && t.chance <= HOLIDAY_CLAIM_LEVEL && t.sides - (t.otherSpells ?? 0) >= 4;
+  return t.breaks.size >= 2 && t.chance <= HOLIDAY_CLAIM_LEVEL && (t.pieces ?? t.sides) - (t.otherSpells ?? 0) >= 4;
 }
 
 /** The LA's penalty-notice codes (G, O, U by default since issue 22: N, no reason yet, is not counted). */

@@ -5,6 +5,7 @@ import {
   claimsHoliday,
   claimsNearThreshold,
   detectAsOf,
+  evidencePieces,
   meetsVariedTargets,
   pupilControls,
   plantedEvidenceChance,
@@ -59,11 +60,12 @@ describe('the varied LA (issue 21)', () => {
     }
   });
 
-  it('claims a pupil for the holiday-adjacent detector by the strength of the planted evidence: 2 breaks, chance at most 1e-4, at least 4 more sides than other absences', () => {
+  it('claims a pupil for the holiday-adjacent detector by the strength of the planted evidence: 2 breaks, chance at most 1e-4, at least 4 more pieces of evidence than other absences', () => {
     const base = {
       plantedAdjacent: 8,
       breaks: new Set(['october', 'christmas']),
       sides: 4,
+      pieces: 4,
       counted: 10,
       adjacentDays: new Set<number>(),
       otherSpells: 0,
@@ -71,11 +73,26 @@ describe('the varied LA (issue 21)', () => {
     };
     expect(claimsHoliday(base)).toBe(true);
     expect(claimsHoliday({ ...base, breaks: new Set(['october']) })).toBe(false);
-    expect(claimsHoliday({ ...base, chance: 1.1e-4 })).toBe(false); // weak evidence, however many sides
-    expect(claimsHoliday({ ...base, sides: 9, chance: 3e-3 })).toBe(false);
+    expect(claimsHoliday({ ...base, chance: 1.1e-4 })).toBe(false); // weak evidence, however many pieces
+    expect(claimsHoliday({ ...base, pieces: 9, chance: 3e-3 })).toBe(false);
     expect(claimsHoliday({ ...base, chance: undefined })).toBe(false);
     expect(claimsHoliday({ ...base, otherSpells: 1 })).toBe(false); // ordinary absence elsewhere counts against
-    expect(claimsHoliday({ ...base, sides: 5, otherSpells: 1 })).toBe(true);
+    expect(claimsHoliday({ ...base, pieces: 5, otherSpells: 1 })).toBe(true);
+    // A day either side of a break touches two sides but is one piece, as one spanning illness would be.
+    expect(claimsHoliday({ ...base, sides: 5, pieces: 3 })).toBe(false);
+  });
+
+  it('counts a planted absence as two pieces of evidence only when it covers the K days on both sides of a break', () => {
+    const side = new Int32Array(40).fill(-1);
+    for (let i = 10; i < 14; i++) side[i] = 0; // K = 2 school days (4 sessions) before break 0
+    for (let i = 14; i < 18; i++) side[i] = 1; // and after it
+    const pieces = (start: number, length: number, planted = true) =>
+      evidencePieces({ side, absences: [{ start, length, planted }] }, 2);
+    expect(pieces(10, 8)).toBe(2); // both sides whole: a holiday taken both sides
+    expect(pieces(8, 12)).toBe(2);
+    expect(pieces(12, 4)).toBe(1); // a day either side: what one illness spanning the break looks like
+    expect(pieces(10, 4)).toBe(1);
+    expect(pieces(10, 8, false)).toBe(0); // not planted
   });
 
   it('measures the planted evidence exactly, apart from the detector: each absence placed at random, its length kept', () => {
