@@ -72,10 +72,13 @@ import { parseDailyReturnCsv } from '../../shared/formats/daily-return-csv.js';
 import { generateLa, type Behaviour, type BackgroundEvent } from '../../local/synthetic/index.js';
 import {
   claimsHoliday,
+  evidencePieces,
+  plantedEvidenceChance,
   runVariedEvaluation,
   variedReport,
   VARIED_DATES,
   VARIED_DEFAULTS,
+  type EvidenceRecord,
   type PupilTruth,
 } from '../../local/evaluation/varied-evaluation.js';
 import { evaluateDuties, type DutyScore, type ReceivedFile } from './evaluate-duties.js';
@@ -427,7 +430,8 @@ export function scoreFlag(
  * school days of a break on the pupil's school calendar, the breaks and sides (before, after) they
  * sit on, the pupil's counted absence in the year, and their other separate absences (runs of counted
  * absence holding no planted session beside a break; R, E, C2 and the other codes the test leaves out
- * do not break a run). Undefined when the pupil is not on the behaviour's school's register.
+ * do not break a run), and the strength of the planted evidence over the year (`plantedEvidenceChance`,
+ * on the school's own days and breaks). Undefined when the pupil is not on the behaviour's school's register.
  */
 export function plantedHolidayTruth(b: Behaviour, la: LoadedLa): PupilTruth | undefined {
   const register = la.registers.find((r) => r.urn === b.urn);
@@ -458,29 +462,50 @@ export function plantedHolidayTruth(b: Behaviour, la: LoadedLa): PupilTruth | un
   let otherSpells = 0;
   let inSpell = false;
   let holiday = false;
+  // The claim's record (plantedEvidenceChance): per session of the school's days, its side of a break; the separate absences.
+  const side: number[] = [];
+  const absences: EvidenceRecord['absences'] = [];
   for (let s = 0; s <= pupil.marks.length; s++) {
     const cls = s < pupil.marks.length ? HOLIDAY_TEST_CLASS[pupil.marks.charCodeAt(s)] : 1;
+    const d = s >> 1;
+    if (s < pupil.marks.length && adj.schoolDay[d] === 1) {
+      const b = adj.breakOfDay[d];
+      side.push(b < 0 ? -1 : b * 2 + (d + start < dayNumber(adj.breaks[b].start) ? 0 : 1));
+    }
     if (cls === 0) continue;
     if (cls === 2) {
       counted++;
+      if (!inSpell) absences.push({ start: Math.max(0, side.length - 1), length: 1, planted: false });
+      const a = absences[absences.length - 1];
+      a.length = side.length - a.start;
       inSpell = true;
-      if (planted.has(s)) holiday = true;
+      if (planted.has(s)) holiday = a.planted = true;
       continue;
     }
     if (inSpell && !holiday) otherSpells++;
     inSpell = holiday = false;
   }
-  return { plantedAdjacent: planted.size, breaks, sides: sides.size, counted, adjacentDays: planted, otherSpells };
+  const record = { side: Int32Array.from(side), absences };
+  const chance = breaks.size >= 2 ? plantedEvidenceChance(record) : undefined;
+  const pieces = breaks.size >= 2 ? evidencePieces(record, adj.k) : undefined;
+  return {
+    pieces,
+    plantedAdjacent: planted.size,
+    breaks,
+    sides: sides.size,
+    counted,
+    adjacentDays: planted,
+    otherSpells,
+    chance,
+  };
 }
 
 /**
- * The ground truth with the holiday-adjacent detector's claim applied (issue 21, third pass): a
+ * The ground truth with the holiday-adjacent detector's claim applied (issue 21; sixth pass): a
  * planted pupil expecting `holiday_adjacent_absence` whose planting does not meet the claim stated in
- * docs/patterns.md (`claimsHoliday`: at least 5 sides of at least 2 breaks, 8 sessions, 75 % of the
- * pupil's counted absence, at most sides − 5 other separate absences) may be flagged but is not a
- * positive, as on the varied LAs: one claim per detector. The generator plants 4–6 days beside 3–6
- * breaks on pupils with a little ordinary illness, so some of its plants are four absences beside
- * breaks and one elsewhere — on the varied LAs, as common by chance as by design.
+ * docs/patterns.md (`claimsHoliday`: at least 2 breaks, planted evidence at most 10⁻⁴ likely by
+ * chance, at least 4 more sides of breaks than other separate absences) may be flagged but is not a
+ * positive, as on the varied LAs: one claim per detector.
  */
 export function withHolidayClaim(truth: GroundTruth, la: LoadedLa): GroundTruth {
   const flag = 'holiday_adjacent_absence';

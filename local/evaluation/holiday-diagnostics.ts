@@ -56,6 +56,16 @@ export interface HolidayCandidate {
   fitted: boolean;
   /** What the ground truth says (claimed pupils: sides, planted sessions, other absences). */
   planted?: string;
+  /** The ground truth's figures, for trying claims offline (varied-evaluation.ts PupilTruth). */
+  claim?: {
+    sides: number;
+    breaks: number;
+    plantedAdjacent: number;
+    counted: number;
+    otherSpells: number;
+    chance: number | null;
+    pieces: number | null;
+  };
 }
 
 function candidates(la: VariedLa, date: string, settings = DEFAULT_PATTERN_SETTINGS): HolidayCandidate[] {
@@ -84,7 +94,7 @@ function candidates(la: VariedLa, date: string, settings = DEFAULT_PATTERN_SETTI
     const tr = truth.get(upn);
     const claimed = claimsHoliday(tr);
     const flagged = isHolidayAdjacentPattern(a, settings);
-    if (!a.test || (!claimed && !flagged && a.test.pValue > 0.02)) continue;
+    if (!a.test || (!claimed && !flagged && a.test.pValue > 0.02 && !((tr?.chance ?? 1) <= 0.01))) continue;
     out.push({
       seed: la.seed,
       date,
@@ -110,6 +120,15 @@ function candidates(la: VariedLa, date: string, settings = DEFAULT_PATTERN_SETTI
         a.test.observed >= settings.holidayAdjacent.minRatio * a.test.expected,
       ...(tr
         ? {
+            claim: {
+              sides: tr.sides,
+              breaks: tr.breaks.size,
+              plantedAdjacent: tr.plantedAdjacent,
+              counted: tr.counted,
+              otherSpells: tr.otherSpells ?? 0,
+              chance: tr.chance ?? null,
+              pieces: tr.pieces ?? null,
+            },
             planted: `${tr.sides} sides, ${tr.breaks.size} breaks, ${tr.plantedAdjacent} of ${tr.counted} sessions, ${tr.otherSpells ?? 0} others; ${la.pupils
               .get(upn)
               ?.plants.map((x) => x.kind)

@@ -9,9 +9,10 @@
  * only this year's planting). What each detector CLAIMS to find (its positives; any other planted
  * behaviour is "may": found or not, it is neither TP nor FP):
  * - holiday_adjacent_absence: a pupil whose planted absence (I, M, G, O, N; any mixture) fell within
- *   K school days of at least 2 different breaks in the window, on at least 5 sides of breaks
- *   (separate absences), at least 8 sessions, at least 75 % of their counted absence there, and with
- *   at most sides − 5 other separate absences (`claimsHoliday`, which says why);
+ *   K school days of at least 2 different breaks in the window, strong as evidence (the chance of as
+ *   many sessions beside breaks with their absences placed at random at most 10⁻⁴:
+ *   `plantedEvidenceChance`), with at least 4 more pieces of planted evidence (each absence 1, 2 when
+ *   it covers the K days on both sides of a break) than other separate absences (`claimsHoliday`);
  * - family_pattern: a planted family (children at 2 or 3 different schools, the same days off) with at
  *   least two children at different schools, each absent within K school days of at least 2 breaks
  *   with that absence at least half their counted absence, sharing at least 3 such days;
@@ -128,6 +129,116 @@ export interface PupilTruth {
    * a break. The holiday test's evidence is in separate absences (placement.ts), not sessions.
    */
   otherSpells?: number;
+  /**
+   * The strength of the planted evidence (`plantedEvidenceChance`): the chance that the pupil's
+   * separate absences in the window, their lengths kept, placed uniformly at random over the window's
+   * school sessions, would put at least as many sessions within K school days of a break as the
+   * planted ones do. Undefined when the pupil cannot be claimed anyway (fewer than 2 breaks).
+   */
+  chance?: number;
+  /**
+   * The planted absences as pieces of evidence (`evidencePieces`): each 1, or 2 when it covers the K
+   * school days on both sides of a break (a holiday taken both sides). Undefined with `chance`.
+   */
+  pieces?: number;
+}
+
+/**
+ * A pupil's window as the claim reads it: per session of the window's school days in order, the side
+ * of a break it lies within K school days of (an id per break and side), or −1; and the pupil's
+ * separate absences (unbroken runs of counted absence; codes the test leaves out skipped), each with
+ * its first session, the sessions it spans, and whether it holds planted absence beside a break.
+ */
+export interface EvidenceRecord {
+  side: Int32Array;
+  absences: Array<{ start: number; length: number; planted: boolean }>;
+}
+
+/**
+ * The claim's own measure of evidence (issue 21, sixth pass), computed here apart from the detector:
+ * P(S ≥ s), where s is the number of the planted absences' sessions that lie within K school days of
+ * a break, and S the same count when each of the pupil's separate absences in the window — planted
+ * and other — is placed uniformly at random among the window's sessions, independently, its length
+ * kept. Exact: each absence's distribution over its possible starts, convolved. A holiday extension
+ * fills the days next to the break; an illness that happens to fall there usually only grazes them.
+ * Other absences add nothing to s but spread S: ordinary illness dilutes the evidence.
+ */
+export function plantedEvidenceChance(r: EvidenceRecord): number {
+  const n = r.side.length;
+  // Adjacent sessions before each session, for a window's count in O(1) per start.
+  const before = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) before[i + 1] = before[i] + (r.side[i] >= 0 ? 1 : 0);
+  const byLength = new Map<number, number[]>();
+  const distribution = (length: number): number[] => {
+    let d = byLength.get(length);
+    if (d) return d;
+    const starts = n - length + 1;
+    d = new Array<number>(length + 1).fill(0);
+    if (starts <= 0) d[0] = 1;
+    for (let s = 0; s < starts; s++) d[before[s + length] - before[s]] += 1 / starts;
+    byLength.set(length, d);
+    return d;
+  };
+  let observed = 0;
+  let dist = [1];
+  for (const a of r.absences) {
+    if (a.planted) observed += before[a.start + a.length] - before[a.start];
+    const d = distribution(Math.min(a.length, n));
+    const next = new Array<number>(dist.length + d.length - 1).fill(0);
+    for (let x = 0; x < dist.length; x++)
+      if (dist[x] > 0) for (let y = 0; y < d.length; y++) next[x + y] += dist[x] * d[y];
+    dist = next;
+  }
+  let p = 0;
+  for (let x = observed; x < dist.length; x++) p += dist[x];
+  return Math.min(1, p);
+}
+
+/**
+ * The planted absences as pieces of evidence (issue 21, sixth pass, after fresh-16..18): each counts
+ * 1, or 2 when it covers every session of the `k` school days on both sides of one break (a holiday
+ * taken whole on both sides). An absence that only touches both sides — a day either side — counts 1:
+ * that is what one illness spanning the break looks like, and no register can tell the two apart.
+ * Sides are ids in pairs (2b before break b, 2b + 1 after it).
+ */
+export function evidencePieces(r: EvidenceRecord, k: number): number {
+  let pieces = 0;
+  for (const a of r.absences) {
+    if (!a.planted) continue;
+    const perSide = new Map<number, number>();
+    for (let i = a.start; i < a.start + a.length; i++)
+      if (r.side[i] >= 0) perSide.set(r.side[i], (perSide.get(r.side[i]) ?? 0) + 1);
+    let both = false;
+    for (const [id, n] of perSide) if (id % 2 === 0 && n >= 2 * k && (perSide.get(id + 1) ?? 0) >= 2 * k) both = true;
+    pieces += both ? 2 : 1;
+  }
+  return pieces;
+}
+
+/**
+ * Per day number, the side of a break it is within K school days of, on the pupil's own sequence of
+ * school days over both years (`days` in date order): the K days before each break's first day and
+ * the K after its last day. Ids are per break and side.
+ */
+function sideOfDays(
+  days: readonly number[],
+  breaks: ReadonlyArray<{ start: string; end: string }>,
+): Map<number, number> {
+  const out = new Map<number, number>();
+  const seen = new Set<string>();
+  let id = 0;
+  for (const b of breaks) {
+    if (seen.has(b.start)) continue;
+    seen.add(b.start);
+    const start = dayNumber(b.start);
+    const end = dayNumber(b.end);
+    const before = days.filter((d) => d < start).slice(-K);
+    const after = days.filter((d) => d > end).slice(0, K);
+    for (const d of before) out.set(d, id);
+    for (const d of after) out.set(d, id + 1);
+    id += 2;
+  }
+  return out;
 }
 
 /**
@@ -191,16 +302,27 @@ export function pupilTruth(la: VariedLa, date: string, from = `${VARIED_YEAR}-08
     if (!p) continue;
     let counted = 0;
     let otherSpells = 0;
+    const current = schoolOf.get(p.urn);
     const years = [
       { y: p.previousUrn ? schoolOf.get(p.previousUrn)?.previous : undefined, marks: p.previousMarks },
-      { y: schoolOf.get(p.urn), marks: p.marks },
+      { y: current, marks: p.marks },
     ];
+    // The claim's record (plantedEvidenceChance): sides per session, the separate absences.
+    const allDays = years.flatMap(({ y, marks }) => (y && marks ? y.days.map(dayNumber) : []));
+    const breaks = [
+      ...(current?.previous.breaks ?? []),
+      ...years.flatMap(({ y, marks }) => (y && marks ? y.breaks : [])),
+    ];
+    const sideOf = sideOfDays(allDays, breaks);
+    const side: number[] = [];
+    const absences: EvidenceRecord['absences'] = [];
     for (const { y, marks } of years) {
       if (!y || !marks) continue;
       let inSpell = false;
       let holiday = false;
       const close = () => {
         if (inSpell && !holiday) otherSpells++;
+        if (inSpell) absences[absences.length - 1].planted = holiday;
         inSpell = holiday = false;
       };
       for (let j = 0; j < y.days.length; j++) {
@@ -211,39 +333,51 @@ export function pupilTruth(la: VariedLa, date: string, from = `${VARIED_YEAR}-08
           const code = marks[j * 2 + session];
           if (COUNTED.has(code)) {
             counted++;
+            if (!inSpell) absences.push({ start: side.length, length: 1, planted: false });
             inSpell = true;
             if (t.adjacentDays.has(n * 2 + session)) holiday = true;
+            absences[absences.length - 1].length = side.length + 1 - absences[absences.length - 1].start;
           } else if (!LEFT_OUT.has(code)) close();
+          side.push(sideOf.get(n) ?? -1);
         }
       }
       close();
     }
     t.counted = counted;
     t.otherSpells = otherSpells;
+    if (t.breaks.size >= 2) {
+      const record = { side: Int32Array.from(side), absences };
+      t.chance = plantedEvidenceChance(record);
+      t.pieces = evidencePieces(record, K);
+    }
   }
   return out;
 }
 
 /**
- * What the holiday-adjacent detector claims (docs/patterns.md), over its window (the 12 months to the
- * date): planted absence beside at least 2 different breaks, on at least **5** sides of breaks
- * (separate absences: a break taken on both sides counts two), at least 8 sessions, making at least
- * 75 % of the pupil's counted absence, with at most `sides − 5` other separate absences. The test's
- * evidence is the number of separate absences beside breaks against the others (placement.ts): over
- * 12 months (about 10 breaks, 40 adjacent school days of about 190) one absence of 1, 2 or 3 days
- * touches a break by chance about 1 time in 5, 3 or 2.5, so four such absences and nothing else happen
- * by chance 1 in 500 to 1 in 40 — as often as the behaviour itself — and five with nothing else 1 in
- * 2,500 to 1 in 100 (issue 21, second year; until then 4 sides over the academic year to date).
+ * The level under which the planted evidence is claimed (`PupilTruth.chance`; issue 21, sixth pass):
+ * one pupil in 10,000 would show evidence this strong by chance — 15 times under the detector's own
+ * threshold (1.5 × 10⁻³ on its more cautious p-value), so a claimed pupil is one the registers
+ * clearly tell from chance, whatever the count or length of their absences (docs/patterns.md).
+ */
+export const HOLIDAY_CLAIM_LEVEL = 1e-4;
+
+/**
+ * What the holiday-adjacent detector claims (docs/patterns.md, "Sixth pass"), over its window (the 12
+ * months to the date): planted absence beside at least 2 different breaks, whose strength as evidence
+ * (`plantedEvidenceChance`: the chance of as many sessions beside breaks with the pupil's absences,
+ * their lengths kept, placed at random) is at most HOLIDAY_CLAIM_LEVEL, and with at least 4 more
+ * pieces of planted evidence (`evidencePieces`: each planted absence 1, or 2 when it covers the K
+ * school days on both sides of a break) than other separate absences — ordinary
+ * absence elsewhere counts against a holiday pattern, as the LA asked (a pupil who is often ill is
+ * not claimed for a few days that also fall beside breaks). Until the sixth pass the claim was in
+ * counts alone (5 sides, 8 sessions, 75 % of the absence, at most sides − 5 others), which claimed
+ * weak patterns (five 3-day absences beside breaks happen by chance about 1 in 100) and left out
+ * strong ones (six single days beside six breaks).
  */
 export function claimsHoliday(t: PupilTruth | undefined): boolean {
-  if (!t) return false;
-  return (
-    t.breaks.size >= 2 &&
-    t.sides >= 5 &&
-    t.plantedAdjacent >= 8 &&
-    t.plantedAdjacent >= 0.75 * t.counted &&
-    (t.otherSpells ?? 0) <= t.sides - 5
-  );
+  if (!t || t.chance === undefined) return false;
+  return t.breaks.size >= 2 && t.chance <= HOLIDAY_CLAIM_LEVEL && (t.pieces ?? t.sides) - (t.otherSpells ?? 0) >= 4;
 }
 
 /**

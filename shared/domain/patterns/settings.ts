@@ -29,7 +29,12 @@ export interface HolidayAdjacentSettings {
    * could be flagged before the spring.
    */
   minBreaks: number;
-  /** Fewest times the expected count the observed count must be (effect size, not only significance). */
+  /**
+   * Fewest times the expected count the observed count must be (effect size, not only significance):
+   * 3 (issue 21, sixth pass; was 4). Over the 12-month window about a fifth of school days are beside a
+   * break, so no pupil can exceed about 5, and a family taking three days at a break (the third day
+   * outside the K) sits at 3.4–4: at 4 the ratio stopped the clearest patterns, not chance ones.
+   */
   minRatio: number;
   /**
    * Fewest pieces of evidence beside breaks, net of the pupil's other separate absences (each absence
@@ -192,7 +197,7 @@ export const DEFAULT_PATTERN_SETTINGS: PatternSettings = {
     alpha: 7.5e-4,
     minSessions: 6,
     minBreaks: 2,
-    minRatio: 4,
+    minRatio: 3,
     minAbsencesBeside: 4,
     fitLaRise: true,
     fittedAlpha: 1.5e-3,

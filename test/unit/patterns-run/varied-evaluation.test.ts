@@ -6,8 +6,10 @@ import {
   claimsNearThreshold,
   claimsSchoolCoding,
   detectAsOf,
+  evidencePieces,
   meetsVariedTargets,
   pupilControls,
+  plantedEvidenceChance,
   pupilTruth,
   scoreVariedAsOf,
 } from '../../../local/evaluation/varied-evaluation.js';
@@ -72,23 +74,81 @@ describe('the varied LA (issue 21)', () => {
     }
   });
 
-  it('claims a pupil for the holiday-adjacent detector only with 2 breaks, 5 sides, 8 sessions, 75 % of their absence and at most sides − 5 other absences', () => {
+  it('claims a pupil for the holiday-adjacent detector by the strength of the planted evidence: 2 breaks, chance at most 1e-4, at least 4 more pieces of evidence than other absences', () => {
     const base = {
       plantedAdjacent: 8,
       breaks: new Set(['october', 'christmas']),
-      sides: 5,
+      sides: 4,
+      pieces: 4,
       counted: 10,
       adjacentDays: new Set<number>(),
       otherSpells: 0,
+      chance: 1e-4,
     };
     expect(claimsHoliday(base)).toBe(true);
     expect(claimsHoliday({ ...base, breaks: new Set(['october']) })).toBe(false);
-    expect(claimsHoliday({ ...base, sides: 4 })).toBe(false); // issue 21, second year: four absences beside breaks are as often chance
-    expect(claimsHoliday({ ...base, sides: 3 })).toBe(false);
-    expect(claimsHoliday({ ...base, counted: 11 })).toBe(false);
-    expect(claimsHoliday({ ...base, plantedAdjacent: 6, counted: 6 })).toBe(false);
-    expect(claimsHoliday({ ...base, otherSpells: 1 })).toBe(false);
-    expect(claimsHoliday({ ...base, sides: 6, otherSpells: 1 })).toBe(true);
+    expect(claimsHoliday({ ...base, chance: 1.1e-4 })).toBe(false); // weak evidence, however many pieces
+    expect(claimsHoliday({ ...base, pieces: 9, chance: 3e-3 })).toBe(false);
+    expect(claimsHoliday({ ...base, chance: undefined })).toBe(false);
+    expect(claimsHoliday({ ...base, otherSpells: 1 })).toBe(false); // ordinary absence elsewhere counts against
+    expect(claimsHoliday({ ...base, pieces: 5, otherSpells: 1 })).toBe(true);
+    // A day either side of a break touches two sides but is one piece, as one spanning illness would be.
+    expect(claimsHoliday({ ...base, sides: 5, pieces: 3 })).toBe(false);
+  });
+
+  it('counts a planted absence as two pieces of evidence only when it covers the K days on both sides of a break', () => {
+    const side = new Int32Array(40).fill(-1);
+    for (let i = 10; i < 14; i++) side[i] = 0; // K = 2 school days (4 sessions) before break 0
+    for (let i = 14; i < 18; i++) side[i] = 1; // and after it
+    const pieces = (start: number, length: number, planted = true) =>
+      evidencePieces({ side, absences: [{ start, length, planted }] }, 2);
+    expect(pieces(10, 8)).toBe(2); // both sides whole: a holiday taken both sides
+    expect(pieces(8, 12)).toBe(2);
+    expect(pieces(12, 4)).toBe(1); // a day either side: what one illness spanning the break looks like
+    expect(pieces(10, 4)).toBe(1);
+    expect(pieces(10, 8, false)).toBe(0); // not planted
+  });
+
+  it('measures the planted evidence exactly, apart from the detector: each absence placed at random, its length kept', () => {
+    // 100 sessions; two breaks, each with 4 sessions before and 4 after (10–17 and 50–57).
+    const side = new Int32Array(100).fill(-1);
+    for (const [from, id] of [
+      [10, 0],
+      [14, 1],
+      [50, 2],
+      [54, 3],
+    ])
+      for (let i = from; i < from + 4; i++) side[i] = id;
+    // One planted day (2 sessions) beside a break: 16 of the 99 starts put both sessions there, 2 more one of them.
+    const day = { start: 12, length: 2, planted: true };
+    expect(plantedEvidenceChance({ side, absences: [day] })).toBeCloseTo(14 / 99, 12);
+    // A 4-day run filling both sides of a break (8 sessions): 2 of the 93 starts fill 8 adjacent sessions.
+    expect(plantedEvidenceChance({ side, absences: [{ start: 10, length: 8, planted: true }] })).toBeCloseTo(
+      2 / 93,
+      12,
+    );
+    // Two such days: the product; an ordinary absence elsewhere dilutes (the chance grows), never strengthens.
+    const two = plantedEvidenceChance({ side, absences: [day, { start: 52, length: 2, planted: true }] });
+    expect(two).toBeCloseTo((14 / 99) ** 2, 12);
+    const diluted = plantedEvidenceChance({
+      side,
+      absences: [day, { start: 52, length: 2, planted: true }, { start: 30, length: 6, planted: false }],
+    });
+    expect(diluted).toBeGreaterThan(two);
+    // Not planted: no evidence at all.
+    expect(plantedEvidenceChance({ side, absences: [{ ...day, planted: false }] })).toBeCloseTo(1, 12);
+  });
+
+  it("computes each claimed pupil's chance over the window, and claims no pupil whose evidence is weak", () => {
+    const truth = pupilTruth(LA, '2026-07-21', '2025-07-22');
+    const withChance = [...truth.values()].filter((t) => t.chance !== undefined);
+    expect(withChance.length).toBeGreaterThan(0);
+    for (const t of withChance) {
+      expect(t.chance).toBeGreaterThan(0);
+      expect(t.chance).toBeLessThanOrEqual(1);
+      if (claimsHoliday(t)) expect(t.chance).toBeLessThanOrEqual(1e-4);
+    }
+    expect(withChance.some((t) => claimsHoliday(t))).toBe(true);
   });
 
   it('generates last year too: most pupils on a register then, habits kept, a pupil new this year without one', () => {
