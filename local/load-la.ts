@@ -175,7 +175,7 @@ function writeBackfills(
  * One school's back-fill: every row of its files in date order, then pupil order, the last row
  * given for a pupil and date kept (files in manifest order, so a correction replaces the day's row).
  */
-function backfillOf(dir: string, schoolFiles: readonly ManifestFile[]): string {
+export function backfillOf(dir: string, schoolFiles: readonly ManifestFile[]): string {
   let header = '';
   const byDate = new Map<string, Map<string, string>>();
   for (const f of schoolFiles) {
