@@ -10,7 +10,8 @@
  *   npm run --silent cli -- generate --schools 30 --pupils 8000 --from 2025-09-08 --to 2025-09-12 --seed s --out /tmp/la30
  *   npx tsx bench/ingest-profile-phases.ts /tmp/la30 [lastDay]
  *
- * ONLY_BACKFILL=1 stops after the back-fill (so a CPU profile is the year path's). PROFILE=<file>
+ * ONLY_BACKFILL=1 stops after the back-fill (so a CPU profile is the year path's). INGEST_CONCURRENCY=<n>
+ * applies n schools at once (the local runtime's default, 2, otherwise). PROFILE=<file>
  * PROFILE_PHASE=<start of a phase's name> writes a CPU profile of this process during that phase.
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -65,7 +66,9 @@ function phaseDir(name: string, setup: boolean, files: File[]): string {
   return d;
 }
 
-const rt = await startLocalRuntime({ dataDir: join(work, 'data'), port: 0 });
+// INGEST_CONCURRENCY: schools applied at once (the local runtime's default otherwise).
+const ingestConcurrency = process.env.INGEST_CONCURRENCY ? Number(process.env.INGEST_CONCURRENCY) : undefined;
+const rt = await startLocalRuntime({ dataDir: join(work, 'data'), port: 0, ingestConcurrency });
 const meter = new CostMeter();
 const remove = await installCostMeter(meter, { api: rt.url, s3: rt.engines.s3Endpoint });
 // DynamoDB item writes by kind of item (the pk's leading word, and the sk's for records) and their

@@ -8,7 +8,8 @@
  * school (a school joining the service part-way through the year sends its year so far at once);
  * later days, late files and corrections still go one by one, in order.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Role } from '../shared/domain/access.js';
 import type { ManifestFile, ManifestSetup } from './synthetic/index.js';
@@ -107,11 +108,20 @@ async function loadSetup(options: LoadOptions, manifest: Manifest): Promise<Arra
   return out;
 }
 
+/** A school's back-fill file, and when it is on disk. */
+interface Backfill {
+  path: string;
+  role: ManifestFile['role'];
+  written: Promise<void>;
+}
+
 /**
  * Each school's daily files before `before`, as one back-fill CSV per school (header once), with the
  * corrections of those dates folded in (a school back-filling its year sends the corrected marks).
- * Rows are keyed by pupil and date, so a correction's row replaces the original. One school at a
- * time, so a whole year for a large LA never sits in memory at once.
+ * Rows are keyed by pupil and date, so a correction's row replaces the original. The files are
+ * written one school at a time in the background (so a whole year for a large LA never sits in
+ * memory at once), each school's `written` resolving when its file is on disk: the first schools'
+ * back-fills are sent, and applied, while the later ones are still being written.
  */
 function writeBackfills(
   dir: string,
@@ -119,7 +129,7 @@ function writeBackfills(
   files: readonly ManifestFile[],
   before: string,
   onProgress?: (done: number, total: number) => void,
-): { backfills: Map<string, { path: string; role: ManifestFile['role'] }>; rest: ManifestFile[] } {
+): { backfills: Map<string, Backfill>; rest: ManifestFile[]; allWritten: Promise<void> } {
   mkdirSync(workDir, { recursive: true });
   const folded = new Map<string, ManifestFile[]>();
   const rest: ManifestFile[] = [];
@@ -133,37 +143,86 @@ function writeBackfills(
       else folded.set(f.urn, [f]);
     } else rest.push(f);
   }
-  const backfills = new Map<string, { path: string; role: ManifestFile['role'] }>();
-  let done = 0;
+  const backfills = new Map<string, Backfill>();
+  const done = new Map<string, { resolve: () => void; reject: (err: unknown) => void }>();
   for (const [urn, schoolFiles] of folded) {
-    let header = '';
-    const rows = new Map<string, string>();
-    for (const f of schoolFiles) {
-      const lines = readFileSync(join(dir, f.path), 'utf8')
-        .split('\n')
-        .filter((l) => l.length > 0);
-      header ||= lines[0];
-      // Generated returns start urn,upn,date (RETURN_COLUMNS), so pupil and date are fields 2 and 3.
-      for (const line of lines.slice(1)) {
-        const [, upn, date] = line.split(',', 3);
-        rows.set(`${date}|${upn}`, line);
-      }
-    }
-    const path = join(workDir, `${urn}.csv`);
-    const ordered = [...rows.entries()]
-      .sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0))
-      .map(([, line]) => line);
-    writeFileSync(path, `${header}\n${ordered.join('\n')}\n`);
-    backfills.set(urn, { path, role: schoolFiles[0].role });
-    onProgress?.(++done, folded.size);
+    let settle: { resolve: () => void; reject: (err: unknown) => void } | undefined;
+    const written = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+    // Sent only once written; a failure reaches the uploader through `allWritten` as well.
+    written.catch(() => undefined);
+    backfills.set(urn, { path: join(workDir, `${urn}.csv`), role: schoolFiles[0].role, written });
+    done.set(urn, settle!);
   }
-  return { backfills, rest };
+  const allWritten = (async () => {
+    let n = 0;
+    for (const [urn, schoolFiles] of folded) {
+      // Let the uploads and the service's work for the schools already written run in between.
+      await new Promise((r) => setImmediate(r));
+      try {
+        await writeFile(backfills.get(urn)!.path, backfillOf(dir, schoolFiles));
+        done.get(urn)!.resolve();
+      } catch (err) {
+        for (const d of done.values()) d.reject(err);
+        throw err;
+      }
+      onProgress?.(++n, folded.size);
+    }
+  })();
+  return { backfills, rest, allWritten };
+}
+
+/**
+ * One school's back-fill: every row of its files in date order, then pupil order, the last row
+ * given for a pupil and date kept (files in manifest order, so a correction replaces the day's row).
+ */
+export function backfillOf(dir: string, schoolFiles: readonly ManifestFile[]): string {
+  let header = '';
+  const byDate = new Map<string, Map<string, string>>();
+  for (const f of schoolFiles) {
+    const text = readFileSync(join(dir, f.path), 'utf8');
+    let start = 0;
+    while (start < text.length) {
+      let end = text.indexOf('\n', start);
+      if (end < 0) end = text.length;
+      if (end > start) {
+        const line = text.slice(start, end);
+        if (start === 0) header ||= line;
+        else {
+          // Generated returns start urn,upn,date (RETURN_COLUMNS), so pupil and date are fields 2 and 3.
+          const a = line.indexOf(',');
+          const b = a < 0 ? -1 : line.indexOf(',', a + 1);
+          const c = b < 0 ? -1 : line.indexOf(',', b + 1);
+          const upn = a < 0 ? '' : line.slice(a + 1, b < 0 ? line.length : b);
+          const date = b < 0 ? '' : line.slice(b + 1, c < 0 ? line.length : c);
+          let day = byDate.get(date);
+          if (!day) byDate.set(date, (day = new Map()));
+          day.set(upn, line);
+        }
+      }
+      start = end + 1;
+    }
+  }
+  const out: string[] = [header];
+  for (const date of [...byDate.keys()].sort()) {
+    const day = byDate.get(date)!;
+    // A day's file lists its pupils in order already; a correction replaces a row in place.
+    let upns = [...day.keys()];
+    if (!isAscending(upns)) upns = upns.sort();
+    for (const upn of upns) out.push(day.get(upn)!);
+  }
+  out.push('');
+  return out.join('\n');
+}
+
+function isAscending(keys: readonly string[]): boolean {
+  for (let i = 1; i < keys.length; i++) if (keys[i - 1] > keys[i]) return false;
+  return true;
 }
 
 export async function loadGeneratedLa(options: LoadOptions): Promise<LoadSummary> {
   const manifest = readGeneratedManifest(options.dir);
   const setup = await loadSetup(options, manifest);
-  const { backfills, rest } = options.backfillBefore
+  const { backfills, rest, allWritten } = options.backfillBefore
     ? writeBackfills(
         options.dir,
         options.workDir ?? join(options.dir, 'backfill'),
@@ -171,7 +230,7 @@ export async function loadGeneratedLa(options: LoadOptions): Promise<LoadSummary
         options.backfillBefore,
         options.onBackfillWritten,
       )
-    : { backfills: new Map<string, { path: string; role: ManifestFile['role'] }>(), rest: manifest.files };
+    : { backfills: new Map<string, Backfill>(), rest: manifest.files, allWritten: Promise.resolve() };
   const tokens = new Map<string, string>();
   const tokenFor = async (role: ManifestFile['role'], urn: string) => {
     const key = role === 'vsh' ? 'vsh' : `school:${urn}`;
@@ -180,14 +239,14 @@ export async function loadGeneratedLa(options: LoadOptions): Promise<LoadSummary
     return t;
   };
   const items: UploadItem[] = [];
-  for (const [urn, b] of backfills) items.push({ path: b.path, lane: urn, urn, token: await tokenFor(b.role, urn) });
+  for (const [urn, b] of backfills)
+    items.push({ path: b.path, lane: urn, urn, token: await tokenFor(b.role, urn), ready: b.written });
   for (const f of rest)
     items.push({ path: join(options.dir, f.path), lane: f.urn, urn: f.urn, token: await tokenFor(f.role, f.urn) });
-  const uploads = await uploadAll(items, {
-    url: options.url,
-    concurrency: options.concurrency ?? 4,
-    onProgress: options.onProgress,
-  });
+  const [uploads] = await Promise.all([
+    uploadAll(items, { url: options.url, concurrency: options.concurrency ?? 4, onProgress: options.onProgress }),
+    allWritten,
+  ]);
   const sampleUrn = manifest.files.find((f) => f.role === 'school')?.urn ?? '100001';
   return { setup, uploads, backfills: backfills.size, sampleUrn };
 }

@@ -14,6 +14,8 @@ export interface UploadItem {
   token: string;
   /** Needed for a presigned upload of a large file. */
   urn?: string;
+  /** Resolves when the file may be read (a back-fill still being written); sent after it. */
+  ready?: Promise<unknown>;
 }
 
 export interface UploadOutcome {
@@ -152,6 +154,7 @@ export async function uploadAll(items: UploadItem[], options: UploadOptions): Pr
   const worker = async () => {
     for (let lane = queue.shift(); lane; lane = queue.shift()) {
       for (const item of lane) {
+        await item.ready;
         const outcome = await send(options.url, item);
         if (each) {
           outcomes.push(await outcomeOf(options.url, item, outcome, options.waitMs ?? 10 * 60_000));

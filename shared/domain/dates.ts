@@ -36,13 +36,33 @@ function utcMs(y: number, monthIndex: number, d: number): number {
 }
 
 export function dayNumber(iso: string): number {
+  const held = dayNumbers.get(iso);
+  if (held !== undefined) return held;
   const m = ISO_DATE.exec(iso);
   if (!m) throw new RangeError(`not an ISO date: ${iso}`);
-  return utcMs(Number(m[1]), Number(m[2]) - 1, Number(m[3])) / MS_PER_DAY;
+  const n = utcMs(Number(m[1]), Number(m[2]) - 1, Number(m[3])) / MS_PER_DAY;
+  if (dayNumbers.size >= DATES_HELD) dayNumbers.clear();
+  dayNumbers.set(iso, n);
+  return n;
 }
 
+/**
+ * Day numbers by date, dates by day number and days of the academic year by date: a whole year's back-fill asks for the
+ * same couple of hundred dates tens of thousands of times each (parsing, applying, deriving).
+ * Bounded: cleared when full.
+ */
+const dayNumbers = new Map<string, number>();
+const academicDays = new Map<string, number>();
+const dates = new Map<number, string>();
+const DATES_HELD = 8192;
+
 export function fromDayNumber(n: number): string {
-  return new Date(n * MS_PER_DAY).toISOString().slice(0, 10);
+  const held = dates.get(n);
+  if (held !== undefined) return held;
+  const iso = new Date(n * MS_PER_DAY).toISOString().slice(0, 10);
+  if (dates.size >= DATES_HELD) dates.clear();
+  dates.set(n, iso);
+  return iso;
 }
 
 export function addDays(iso: string, days: number): string {
@@ -83,7 +103,12 @@ export function academicYearLabel(year: number): string {
 
 /** Index of the date within its academic year: 1 August = 0. */
 export function dayOfAcademicYear(iso: string): number {
-  return dayNumber(iso) - dayNumber(academicYearStart(academicYearOf(iso)));
+  const held = academicDays.get(iso);
+  if (held !== undefined) return held;
+  const day = dayNumber(iso) - dayNumber(academicYearStart(academicYearOf(iso)));
+  if (academicDays.size >= DATES_HELD) academicDays.clear();
+  academicDays.set(iso, day);
+  return day;
 }
 
 export function dateOfAcademicDay(year: number, dayIndex: number): string {

@@ -116,10 +116,6 @@ function mergeMark(held: string, incoming: string): string {
   return incoming;
 }
 
-function flag(v: boolean | undefined): string | undefined {
-  return v === undefined ? undefined : v ? 'Y' : 'N';
-}
-
 export interface ApplyResult {
   /** Whether the register changed (false for an already-applied return or a return that repeats what is held). */
   changed: boolean;
@@ -154,12 +150,22 @@ export function applyRows(register: SchoolRegister, rows: readonly RegisterRow[]
     }
     return b;
   };
+  // The marks merged by character code: a code always wins, "not yet marked" only fills a gap (mergeMark).
+  const unmarked = UNMARKED.charCodeAt(0);
+  const merge = (held: number, incoming: string): number => {
+    if (incoming === UNMARKED) return held === NO_ROW ? unmarked : held;
+    return incoming.length === 1 ? incoming.charCodeAt(0) : -1;
+  };
+  // Consecutive rows are mostly one pupil's days (a back-fill) or one day's pupils (a daily file).
+  let lastDate = '';
+  let lastDay = 0;
   for (const row of rows) {
-    if (row.urn !== register.urn || academicYearOf(row.date) !== register.academicYear) {
-      throw new RangeError(
-        `row for ${row.urn} on ${row.date} does not belong to register ${register.urn}/${register.academicYear}`,
-      );
-    }
+    if (row.date !== lastDate) {
+      if (row.urn !== register.urn || academicYearOf(row.date) !== register.academicYear)
+        throw notThisRegister(register, row);
+      lastDate = row.date;
+      lastDay = dayOfAcademicYear(row.date);
+    } else if (row.urn !== register.urn) throw notThisRegister(register, row);
     let pupil = register.pupils.get(row.upn);
     let changed = false;
     if (!pupil) {
@@ -169,15 +175,22 @@ export function applyRows(register: SchoolRegister, rows: readonly RegisterRow[]
     }
     const p = pupil;
     const buffers = buffersOf(p);
-    const day = dayOfAcademicYear(row.date);
-    for (const [slot, incoming] of [
-      [day * 2, row.am],
-      [day * 2 + 1, row.pm],
-    ] as const) {
-      const held = String.fromCharCode(buffers.marks[slot]);
-      const merged = mergeMark(held, incoming);
-      if (merged !== held) {
-        buffers.marks[slot] = merged.charCodeAt(0);
+    const day = lastDay;
+    const marks = buffers.marks;
+    for (let session = 0; session < 2; session++) {
+      const slot = day * 2 + session;
+      const incoming = session === 0 ? row.am : row.pm;
+      const held = marks[slot];
+      const merged = merge(held, incoming);
+      if (merged === -1) {
+        // Not a single character: kept as mergeMark would, as the string's first character.
+        const code = mergeMark(String.fromCharCode(held), incoming).charCodeAt(0);
+        if (code !== held) {
+          marks[slot] = code;
+          changed = true;
+        }
+      } else if (merged !== held) {
+        marks[slot] = merged;
         changed = true;
       }
     }
@@ -206,21 +219,13 @@ export function applyRows(register: SchoolRegister, rows: readonly RegisterRow[]
         changed = true;
       }
     }
-    const stated: Record<Characteristic, string | undefined> = {
-      fsm: flag(row.fsm),
-      sen: row.sen,
-      cla: flag(row.cla),
-      plac: flag(row.plac),
-      cin: flag(row.cin),
-      cpp: flag(row.cpp),
-    };
-    for (const c of CHARACTERISTICS) {
-      const v = stated[c];
-      if (v !== undefined && buffers.stated[c][day] !== v.charCodeAt(0)) {
-        buffers.stated[c][day] = v.charCodeAt(0);
-        changed = true;
-      }
-    }
+    const stated = buffers.stated;
+    changed = state(stated.fsm, day, flagCode(row.fsm)) || changed;
+    changed = state(stated.sen, day, row.sen === undefined ? -1 : row.sen.charCodeAt(0)) || changed;
+    changed = state(stated.cla, day, flagCode(row.cla)) || changed;
+    changed = state(stated.plac, day, flagCode(row.plac)) || changed;
+    changed = state(stated.cin, day, flagCode(row.cin)) || changed;
+    changed = state(stated.cpp, day, flagCode(row.cpp)) || changed;
     if (changed) changedUpns.add(row.upn);
   }
   for (const [p, b] of editing) {
@@ -231,6 +236,27 @@ export function applyRows(register: SchoolRegister, rows: readonly RegisterRow[]
   const changed = changedUpns.size > 0;
   if (changed) register.version += 1;
   return { changed, changedUpns, alreadyApplied: false };
+}
+
+const YES = 'Y'.charCodeAt(0);
+const NO = 'N'.charCodeAt(0);
+
+/** A characteristic flag as the character stored for the day; -1 when the row does not state it. */
+function flagCode(v: boolean | undefined): number {
+  return v === undefined ? -1 : v ? YES : NO;
+}
+
+/** Store a statement for the day (code -1: nothing stated); whether it changed. */
+function state(days: Buffer, day: number, code: number): boolean {
+  if (code === -1 || days[day] === code) return false;
+  days[day] = code;
+  return true;
+}
+
+function notThisRegister(register: SchoolRegister, row: RegisterRow): RangeError {
+  return new RangeError(
+    `row for ${row.urn} on ${row.date} does not belong to register ${register.urn}/${register.academicYear}`,
+  );
 }
 
 interface EditBuffers {

@@ -198,6 +198,8 @@ class ReturnReader {
   /** Per field: a file holds few distinct dates, so each is validated once. */
   private readonly dateCaches = new Map<string, Map<string, Checked<string>>>();
   private readonly markCache = new Map<string, Checked<string>>();
+  /** Year groups as written → as normalised (undefined: not a year group). */
+  private readonly yearGroups = new Map<string, string | undefined>();
   /** Errors of the record being read. */
   private readonly rowErrors: RowError[] = [];
   private line = 0;
@@ -416,7 +418,8 @@ class ReturnReader {
       else this.error('sex', 'sex_value', `sex must be M or F, got ${excerpt(v, 8)}`);
     }
     if (col.year_group >= 0 && (v = fields[col.year_group].trim()) !== '') {
-      const yg = normaliseYearGroup(v);
+      let yg = this.yearGroups.get(v);
+      if (yg === undefined && !this.yearGroups.has(v)) this.yearGroups.set(v, (yg = normaliseYearGroup(v)));
       if (yg) row.yearGroup = yg;
       else this.error('year_group', 'year_group_value', `year_group must be N1, N2, R or 1–14, got ${excerpt(v, 10)}`);
     }
@@ -612,6 +615,9 @@ function checkDateField(raw: string, field: string, notAfter: string, required: 
 }
 
 function parseFlag(v: string): boolean | undefined {
+  // Nearly every cell is one of these two.
+  if (v === 'Y') return true;
+  if (v === 'N') return false;
   switch (v.length <= 5 ? v.toUpperCase() : '') {
     case 'Y':
     case 'YES':
