@@ -297,6 +297,10 @@ export interface PupilStore {
   ): Promise<unknown>;
   /** Write a head only if its version is still `expectedVersion` (0: none); false when another got there first. */
   putHead(head: PupilHeadWrite, expectedVersion: number): Promise<boolean>;
+  /** The epoch of the heads a school owns (read consistently; 0: never moved). */
+  headEpoch(urn: string): Promise<number>;
+  /** Move the epoch of the heads a school owns (before and after changing the version of one of them). */
+  moveHeadEpoch(urn: string): Promise<void>;
   /** Whole records (every enrolment held), for the identity check. */
   summaries(upns: string[]): Promise<Map<string, PupilSummaryRecord>>;
 }

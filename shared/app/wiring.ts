@@ -176,7 +176,14 @@ import { getSchoolDuties, putSchoolDuties } from '../store/duties.js';
 import { fileIdentityReview, getIdentityReview } from '../store/identity-reviews.js';
 import { paths } from '../store/keys.js';
 import { applyLaRows, dropLaRows } from '../store/la-lists.js';
-import { getHeldEnrolments, getPupilHeads, putEnrolments, putSummaryIfUnchanged } from '../store/pupils.js';
+import {
+  getHeadEpoch,
+  getHeldEnrolments,
+  getPupilHeads,
+  moveHeadEpoch,
+  putEnrolments,
+  putSummaryIfUnchanged,
+} from '../store/pupils.js';
 import { loadRegister, saveRegister } from '../store/registers.js';
 import { unfinishedBefore, waitingAfter } from '../store/returns.js';
 import { putSessionDays } from '../store/schools.js';
@@ -244,6 +251,8 @@ const storedPupilStore: PupilStore = {
   enrolments: (refs) => getHeldEnrolments(refs),
   putEnrolments: (urn, year, entries, onRegister) => putEnrolments(urn, year, entries, onRegister),
   putHead: (head, expected) => putSummaryIfUnchanged(head, expected),
+  headEpoch: (urn) => getHeadEpoch(urn),
+  moveHeadEpoch: (urn) => moveHeadEpoch(urn),
   summaries: (upns) => getSummaries(upns),
 };
 

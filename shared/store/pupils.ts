@@ -23,7 +23,7 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { CHARACTERISTICS, decodeRuns, encodeRuns, type Characteristic } from '../domain/register.js';
 import type { Enrolment, PupilYearSummary } from '../domain/pupil-summary.js';
 import { enrolmentKeys, k } from './keys.js';
-import { batchGet, batchPut, isConditionFailure, putItem } from './table.js';
+import { batchGet, batchPut, getItem, isConditionFailure, putItem, updateItem } from './table.js';
 
 export function enrolmentKeyOf(e: Pick<Enrolment, 'academicYear' | 'urn'>): string {
   return enrolmentKeys.of(e);
@@ -151,6 +151,19 @@ export async function putSummaryIfUnchanged(head: PupilHeadWrite, expectedVersio
     if (isConditionFailure(err)) return false;
     throw err;
   }
+}
+
+/**
+ * The epoch of the heads a school owns: moved (before and after) by whoever changes the version of a
+ * head that school owns, so the school's ingest can tell with one read whether any head it holds a
+ * copy of may have moved (shared/app/pupil-summaries.ts). 0 when never moved.
+ */
+export async function getHeadEpoch(urn: string): Promise<number> {
+  return (await getItem<{ epoch?: number }>(k.schoolHeadEpoch(urn)))?.epoch ?? 0;
+}
+
+export async function moveHeadEpoch(urn: string): Promise<void> {
+  await updateItem({ key: k.schoolHeadEpoch(urn), update: 'ADD epoch :one', values: { ':one': 1 } });
 }
 
 // ---- Enrolments, by school and year ---------------------------------------------------------------

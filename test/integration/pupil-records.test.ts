@@ -256,4 +256,35 @@ describe('pupil records: two schools ingesting one pupil at once', () => {
     expect(Object.keys(record?.years ?? {}).sort()).toEqual([String(YEAR), String(YEAR + 1)]);
     expect((await pupils.getSummaries([upn])).get(upn)).toEqual(record);
   });
+
+  it("reads no head for a school's next return while its head epoch stands, and its pupils' heads again once another school moves it", async () => {
+    const [upn, leaver] = [upnFor(7, '999', '6107'), upnFor(8, '999', '6107')];
+    const a = register('610071', upn, [['2025-09-15', '/', '/']], 'a1');
+    register('610071', leaver, [['2025-09-15', '/', '/']], 'a1-leaver', a);
+    const refreshA = (upns: string[]) =>
+      refresh.refreshPupilSummaries(stores, { register: a, upns, care: new Map(), settings, today: '2026-07-31' });
+    await schools.putSessionDays(a.urn, YEAR, domain.sessionDays(a));
+    await refreshA([upn, leaver]);
+
+    const reads = vi.spyOn(pupils, 'getPupilHeads');
+    register('610071', upn, [['2025-09-16', 'N', 'N']], 'a2', a);
+    await schools.putSessionDays(a.urn, YEAR, domain.sessionDays(a));
+    const quiet = await refreshA([upn, leaver]);
+    expect(reads).not.toHaveBeenCalled();
+    expect(quiet.get(upn)?.v).toBe(1);
+
+    // Another school takes one pupil on: the owner's epoch moves, so its next return reads its heads again.
+    const b = register('610072', leaver, [['2025-09-16', '/', '/']], 'b1');
+    await derive(b, leaver);
+    register('610071', upn, [['2025-09-17', '/', '/']], 'a3', a);
+    await schools.putSessionDays(a.urn, YEAR, domain.sessionDays(a));
+    const after = await refreshA([upn, leaver]);
+    expect(reads.mock.calls.flatMap(([upns]) => upns)).toContain(upn);
+    vi.restoreAllMocks();
+    const heads = await pupils.getPupilHeads([upn, leaver]);
+    expect(after.get(upn)?.v).toBe(heads.get(upn)?.version);
+    expect(after.get(leaver)?.v).toBe(heads.get(leaver)?.version);
+    expect(heads.get(leaver)?.owner).toBeUndefined();
+    expect((await pupils.getSummary(leaver))?.years[String(YEAR)]).toEqual(expected(leaver, [a, b]));
+  });
 });

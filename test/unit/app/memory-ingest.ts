@@ -139,6 +139,13 @@ class MemoryPupilStore implements PupilStore {
     this.headItems.set(head.upn, copy({ ...head, computedAt: new Date().toISOString() }));
     return true;
   }
+  readonly epochs = new Map<string, number>();
+  async headEpoch(urn: string) {
+    return this.epochs.get(urn) ?? 0;
+  }
+  async moveHeadEpoch(urn: string) {
+    this.epochs.set(urn, (this.epochs.get(urn) ?? 0) + 1);
+  }
   async summaries(upns: string[]) {
     const out = new Map<string, PupilSummaryRecord>();
     for (const upn of upns) {
