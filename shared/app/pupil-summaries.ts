@@ -17,11 +17,12 @@
  *
  * The check is one read, not one per pupil: whoever changes the version of a head a school owns
  * (another school taking the pupil on, the school itself starting a new year) first and last moves
- * that school's head epoch. A head this process read after it last read the school's epoch, with the
- * epoch unchanged at the check, has not moved since it was read (a writer that moved the epoch before
- * that read and had not yet written the head at the check is still to move it after: its own re-read
- * of this school's enrolments keeps the head right, and the next check sees the epoch move). Heads
- * read before that, or all of them when the epoch moved, are read again as before.
+ * that school's head epoch for the pupil's group (1/32 of its pupils). A head this process read after
+ * it last read the group's epoch, with the epoch unchanged at the check, has not moved since it was
+ * read (a writer that moved the epoch before that read and had not yet written the head at the check
+ * is still to move it after: its own re-read of this school's enrolments keeps the head right, and
+ * the next check sees the epoch move). Heads read before that, or all of a group's when its epoch
+ * moved, are read again as before.
  */
 import type { LaSettings } from '../config.js';
 import type { SchoolRegister } from '../domain/register.js';
@@ -68,8 +69,17 @@ interface HeldHead {
 }
 let tick = 0;
 
-/** Per school: its head epoch as this process last read it, and when (every copy read after is checked by it). */
-const epochs = new Map<string, { epoch: number; at: number }>();
+/**
+ * Per school: its head epochs as this process last read them, and when (every copy of a head in a
+ * group read after it is checked by the group's epoch): `at` for the first read, `movedAt` for a
+ * group seen to move since.
+ */
+interface KnownEpochs {
+  epochs: Map<string, number>;
+  at: number;
+  movedAt: Map<string, number>;
+}
+const epochs = new Map<string, KnownEpochs>();
 
 function remember(head: PupilHead, at: number): void {
   if (headCache.size >= HEAD_CACHE_MAX) headCache.clear();
@@ -138,8 +148,8 @@ export async function refreshPupilSummaries(
   useStore(pupilStore);
   // The school's head epoch, the first time this process works for it: copies read from now on are checked by it.
   if (pending.length > 0 && !epochs.has(urn)) {
-    const epoch = await pupilStore.headEpoch(urn);
-    epochs.set(urn, { epoch, at: ++tick });
+    const read = await pupilStore.headEpochs(urn);
+    epochs.set(urn, { epochs: read, at: ++tick, movedAt: new Map() });
   }
   for (let attempt = 0; pending.length > 0; attempt++) {
     if (attempt >= MAX_ATTEMPTS)
@@ -202,10 +212,15 @@ export async function refreshPupilSummaries(
     const ownedSet = new Set(owned);
     const takenOver: Computed[] = [];
     const headWrites = computed.filter((c) => !ownedSet.has(c));
-    // The schools owning heads about to change version (taken on here, or a new year at their owner):
-    // their epochs move before and after the writes.
-    const owners = [...new Set(headWrites.flatMap((c) => (c.head?.owner !== undefined ? [c.head.owner] : [])))];
-    await Promise.all(owners.map((o) => pupilStore.moveHeadEpoch(o)));
+    // Heads owned by a school about to change version (taken on here, or a new year at their owner):
+    // the owner's epochs for them move before and after the writes.
+    const ownersOf = new Map<string, string[]>();
+    for (const c of headWrites) {
+      const owner = c.head?.owner;
+      if (owner !== undefined) ownersOf.set(owner, [...(ownersOf.get(owner) ?? []), c.upn]);
+    }
+    const moveEpochs = () => Promise.all([...ownersOf].map(([owner, upns]) => pupilStore.moveHeadEpochs(owner, upns)));
+    await moveEpochs();
     await inParallel(headWrites, 16, async (c) => {
       const head = c.head;
       const version = (head?.version ?? 0) + 1;
@@ -241,7 +256,7 @@ export async function refreshPupilSummaries(
         conflicts.push(c.upn);
       }
     });
-    await Promise.all(owners.map((o) => pupilStore.moveHeadEpoch(o)));
+    await moveEpochs();
 
     // Taken over from another school: recompute if that school wrote an enrolment we read since.
     const reread = await pupilStore.enrolments(
@@ -258,22 +273,28 @@ export async function refreshPupilSummaries(
     }
 
     // Owned, written without a condition: recompute if another school took the pupil on meanwhile.
-    // Only the heads the school's epoch does not vouch for are read again (all of them if it moved).
+    // Only the heads the school's epochs do not vouch for are read again (all of a group's if its epoch moved).
     if (owned.length > 0) {
-      const epoch = await pupilStore.headEpoch(urn);
+      const now = await pupilStore.headEpochs(urn);
       const known = epochs.get(urn)!;
-      const moved = epoch !== known.epoch;
-      const recheck = moved ? owned : owned.filter((c) => c.at <= known.at);
-      if (moved) epochs.set(urn, { epoch, at: ++tick });
+      const movedAt = ++tick;
+      for (const group of new Set([...now.keys(), ...known.epochs.keys()])) {
+        if ((now.get(group) ?? 0) === (known.epochs.get(group) ?? 0)) continue;
+        known.epochs.set(group, now.get(group) ?? 0);
+        known.movedAt.set(group, movedAt);
+      }
+      const vouchedAfter = (upn: string) => known.movedAt.get(pupilStore.headEpochGroup(upn)) ?? known.at;
+      const recheck = owned.filter((c) => c.at <= vouchedAfter(c.upn));
       const at = ++tick;
-      const now = recheck.length > 0 ? await pupilStore.heads(recheck.map((c) => c.upn)) : new Map<string, PupilHead>();
+      const fresh =
+        recheck.length > 0 ? await pupilStore.heads(recheck.map((c) => c.upn)) : new Map<string, PupilHead>();
       const rechecked = new Set(recheck);
       for (const c of owned) {
         if (!rechecked.has(c)) {
           rows.set(c.upn, pupilRow(c.summary, c.head!.version));
           continue;
         }
-        const current = now.get(c.upn);
+        const current = fresh.get(c.upn);
         if (current) remember(current, at);
         else headCache.delete(c.upn);
         if (current?.version === c.head!.version) rows.set(c.upn, pupilRow(c.summary, c.head!.version));

@@ -177,10 +177,11 @@ import { fileIdentityReview, getIdentityReview } from '../store/identity-reviews
 import { paths } from '../store/keys.js';
 import { applyLaRows, dropLaRows } from '../store/la-lists.js';
 import {
-  getHeadEpoch,
+  getHeadEpochs,
   getHeldEnrolments,
   getPupilHeads,
-  moveHeadEpoch,
+  headEpochGroup,
+  moveHeadEpochs,
   putEnrolments,
   putSummaryIfUnchanged,
 } from '../store/pupils.js';
@@ -251,8 +252,9 @@ const storedPupilStore: PupilStore = {
   enrolments: (refs) => getHeldEnrolments(refs),
   putEnrolments: (urn, year, entries, onRegister) => putEnrolments(urn, year, entries, onRegister),
   putHead: (head, expected) => putSummaryIfUnchanged(head, expected),
-  headEpoch: (urn) => getHeadEpoch(urn),
-  moveHeadEpoch: (urn) => moveHeadEpoch(urn),
+  headEpochs: (urn) => getHeadEpochs(urn),
+  headEpochGroup: (upn) => headEpochGroup(upn),
+  moveHeadEpochs: (urn, upns) => moveHeadEpochs(urn, upns),
   summaries: (upns) => getSummaries(upns),
 };
 

@@ -154,16 +154,31 @@ export async function putSummaryIfUnchanged(head: PupilHeadWrite, expectedVersio
 }
 
 /**
- * The epoch of the heads a school owns: moved (before and after) by whoever changes the version of a
- * head that school owns, so the school's ingest can tell with one read whether any head it holds a
- * copy of may have moved (shared/app/pupil-summaries.ts). 0 when never moved.
+ * The epochs of the heads a school owns, one per group of pupils (the group is the pupil's enrolment
+ * item number, so a pupil taken on moves 1/32 of the school's heads' epochs): moved, before and after,
+ * by whoever changes the version of a head that school owns, so the school's ingest can tell with one
+ * read which heads it holds a copy of may have moved (shared/app/pupil-summaries.ts). 0 when never moved.
  */
-export async function getHeadEpoch(urn: string): Promise<number> {
-  return (await getItem<{ epoch?: number }>(k.schoolHeadEpoch(urn)))?.epoch ?? 0;
+export async function getHeadEpochs(urn: string): Promise<Map<string, number>> {
+  const item = await getItem<Record<string, unknown>>(k.schoolHeadEpoch(urn));
+  return new Map(
+    Object.entries(item ?? {}).flatMap(([name, n]) =>
+      name.startsWith('e') && typeof n === 'number' ? [[name.slice(1), n] as const] : [],
+    ),
+  );
 }
 
-export async function moveHeadEpoch(urn: string): Promise<void> {
-  await updateItem({ key: k.schoolHeadEpoch(urn), update: 'ADD epoch :one', values: { ':one': 1 } });
+/** The group of a pupil's head epoch. */
+export const headEpochGroup = (upn: string): string => String(enrolmentBucketOf(upn));
+
+export async function moveHeadEpochs(urn: string, upns: readonly string[]): Promise<void> {
+  const groups = [...new Set(upns.map(headEpochGroup))];
+  if (groups.length === 0) return;
+  await updateItem({
+    key: k.schoolHeadEpoch(urn),
+    update: `ADD ${groups.map((g) => `e${g} :one`).join(', ')}`,
+    values: { ':one': 1 },
+  });
 }
 
 // ---- Enrolments, by school and year ---------------------------------------------------------------

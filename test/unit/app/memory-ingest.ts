@@ -139,12 +139,18 @@ class MemoryPupilStore implements PupilStore {
     this.headItems.set(head.upn, copy({ ...head, computedAt: new Date().toISOString() }));
     return true;
   }
-  readonly epochs = new Map<string, number>();
-  async headEpoch(urn: string) {
-    return this.epochs.get(urn) ?? 0;
+  /** Head epochs by school, one group per pupil. */
+  readonly epochs = new Map<string, Map<string, number>>();
+  async headEpochs(urn: string) {
+    return new Map(this.epochs.get(urn) ?? []);
   }
-  async moveHeadEpoch(urn: string) {
-    this.epochs.set(urn, (this.epochs.get(urn) ?? 0) + 1);
+  headEpochGroup(upn: string) {
+    return upn;
+  }
+  async moveHeadEpochs(urn: string, upns: readonly string[]) {
+    const held = this.epochs.get(urn) ?? new Map<string, number>();
+    for (const upn of new Set(upns)) held.set(upn, (held.get(upn) ?? 0) + 1);
+    this.epochs.set(urn, held);
   }
   async summaries(upns: string[]) {
     const out = new Map<string, PupilSummaryRecord>();
