@@ -41,6 +41,8 @@ export interface PupilSummaryDeps {
 
 export interface RefreshInput {
   register: SchoolRegister;
+  /** The school-year's session days as just stored (then not read back); other schools' are read. */
+  sessionDays?: Uint8Array;
   upns: string[];
   care: CareIndex;
   settings: LaSettings;
@@ -159,7 +161,7 @@ export async function refreshPupilSummaries(
     // The pupil's other enrolments (other schools, other years) are the ones their head lists.
     const refs: Array<{ upn: string; key: string }> = [];
     const pairs = new Map<string, { urn: string; academicYear: number }>();
-    pairs.set(ownKey, { urn, academicYear: register.academicYear });
+    if (!input.sessionDays) pairs.set(ownKey, { urn, academicYear: register.academicYear });
     for (const upn of pending) {
       for (const key of heads.get(upn)?.enrolmentKeys ?? []) {
         if (key === ownKey) continue;
@@ -170,8 +172,9 @@ export async function refreshPupilSummaries(
     }
     const [enrolments, sessionDays] = await Promise.all([
       pupilStore.enrolments(refs),
-      deps.derived.sessionDays([...pairs.values()]),
+      pairs.size > 0 ? deps.derived.sessionDays([...pairs.values()]) : new Map<string, Uint8Array>(),
     ]);
+    if (input.sessionDays) sessionDays.set(ownKey, input.sessionDays);
 
     const computed: Computed[] = pending.map((upn) => {
       const head = heads.get(upn);
