@@ -192,27 +192,22 @@ export class CostMeter {
     map[key] = (map[key] ?? 0) + by;
   }
 
-  /** DynamoDB: at the build step the request body is the marshalled JSON; ask for ConsumedCapacity and read it back. */
+  /** DynamoDB, before the request is built: ask for ConsumedCapacity in the input (no re-serialising of the body). */
+  dynamoCapacityMiddleware() {
+    return (next: (a: Args) => Promise<Result>) =>
+      async (args: Args): Promise<Result> => {
+        args.input.ReturnConsumedCapacity = 'TOTAL';
+        return next(args);
+      };
+  }
+
+  /** DynamoDB: count the request and read back the ConsumedCapacity asked for (dynamoCapacityMiddleware). */
   dynamoMiddleware() {
     return (next: (a: Args) => Promise<Result>, context: Ctx) =>
       async (args: Args): Promise<Result> => {
         const op = (context.commandName ?? 'unknown').replace(/Command$/, '');
         this.bump(this.counts.dynamo.requests, op);
-        let body: Record<string, unknown> | undefined;
-        // The JSON body, a string or (newer SDKs) UTF-8 bytes (read through its buffer: the SDK's byte
-        // body warns when read as a string): ask for ConsumedCapacity in it.
-        const raw = args.request?.body;
-        if (args.request && (typeof raw === 'string' || raw instanceof Uint8Array)) {
-          body = JSON.parse(
-            typeof raw === 'string' ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString('utf8'),
-          ) as Record<string, unknown>;
-          body.ReturnConsumedCapacity = 'TOTAL';
-          const text = JSON.stringify(body);
-          args.request.body = typeof raw === 'string' ? text : new TextEncoder().encode(text);
-          const h = Object.keys(args.request.headers).find((x) => x.toLowerCase() === 'content-length');
-          if (h) args.request.headers[h] = String(utf8(text));
-        }
-        const written = body ? writtenItems(op, body) : [];
+        const written = writtenItems(op, args.input);
         try {
           const result = await next(args);
           const cc = result.output.ConsumedCapacity as
@@ -324,6 +319,11 @@ export async function installCostMeter(meter: CostMeter, endpoints: { api: strin
     [sqsClient().middlewareStack, meter.sqsMiddleware()],
   ];
   for (const [stack, mw] of stacks) stack.add(mw, { step: 'build', priority: 'high', name: NAME, override: true });
+  (documentClient().middlewareStack as unknown as Stack).add(meter.dynamoCapacityMiddleware(), {
+    step: 'initialize',
+    name: `${NAME}-capacity`,
+    override: true,
+  });
   const realFetch = globalThis.fetch;
   globalThis.fetch = async (input: Parameters<typeof fetch>[0], init?: Parameters<typeof fetch>[1]) => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
@@ -335,6 +335,7 @@ export async function installCostMeter(meter: CostMeter, endpoints: { api: strin
   };
   return () => {
     for (const [stack] of stacks) stack.remove(NAME);
+    documentClient().middlewareStack.remove(`${NAME}-capacity`);
     globalThis.fetch = realFetch;
   };
 }

@@ -11,15 +11,18 @@
  *   npx tsx bench/ingest-profile-phases.ts /tmp/la30 [lastDay]
  *
  * ONLY_BACKFILL=1 stops after the back-fill (so a CPU profile is the year path's). INGEST_CONCURRENCY=<n>
- * applies n schools at once (the local runtime's default, 2, otherwise). PROFILE=<file>
- * PROFILE_PHASE=<start of a phase's name> writes a CPU profile of this process during that phase.
+ * applies n schools at once (the local runtime's default otherwise). PROFILE=<file>
+ * PROFILE_PHASE=<start of a phase's name> writes a CPU profile of this process during that phase;
+ * ENGINE_EXEC_ARGV='--cpu-prof --cpu-prof-dir=<dir>' one of the engine process, for the whole run.
+ * Besides the items written, each phase lists the items read by kind (with the read units they
+ * account for) and the DynamoDB requests by command and the kind of item they name first.
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { childCpuMs } from './measure.js';
-import { CostMeter, installCostMeter, itemBytes, plainValueBytes, type CostCounts } from './cost.js';
+import { CostMeter, installCostMeter, itemBytes, plainValueBytes, readUnits, type CostCounts } from './cost.js';
 import type { PupilRow } from '../shared/domain/school-view.js';
 
 process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
@@ -121,6 +124,62 @@ const tally = (item: Record<string, unknown>) => {
     // not counted
   }
 };
+// Items read by kind, and the read units they account for by DynamoDB's rules (a query's by its total).
+type Item = Record<string, unknown>;
+const reads = new Map<string, { items: number; units: number }>();
+const sizeOf = (item: Item) =>
+  marshalled(item) ? itemBytes(item as Record<string, Record<string, unknown>>) : plainValueBytes(item);
+const tallyReads = (command: string, items: Item[], consistent: boolean) => {
+  try {
+    if (command === 'QueryCommand') {
+      const kind = items.length ? `${kindOf(items[0])} (query)` : 'empty query';
+      const r = reads.get(kind) ?? { items: 0, units: 0 };
+      r.items += items.length;
+      r.units += readUnits(
+        items.reduce((s, i) => s + sizeOf(i), 0),
+        consistent,
+      );
+      reads.set(kind, r);
+      return;
+    }
+    for (const item of items) {
+      const r = reads.get(kindOf(item)) ?? { items: 0, units: 0 };
+      r.items++;
+      r.units += readUnits(sizeOf(item), consistent);
+      reads.set(kindOf(item), r);
+    }
+  } catch {
+    // not counted
+  }
+};
+// DynamoDB requests by command and the kind of item they name first: which use sends them.
+const calls = new Map<string, number>();
+const tallyCall = (command: string, input: Record<string, unknown>) => {
+  try {
+    const i = input as {
+      Key?: Item;
+      Item?: Item;
+      ExpressionAttributeValues?: Item;
+      RequestItems?: Record<
+        string,
+        { Keys?: Item[] } | Array<{ PutRequest?: { Item: Item }; DeleteRequest?: { Key: Item } }>
+      >;
+    };
+    let first: Item | undefined = i.Key ?? i.Item;
+    const batch = Object.values(i.RequestItems ?? {})[0];
+    if (Array.isArray(batch)) first = batch[0]?.PutRequest?.Item ?? batch[0]?.DeleteRequest?.Key;
+    else if (batch?.Keys) first = batch.Keys[0];
+    const kind = first
+      ? kindOf(first)
+      : i.ExpressionAttributeValues
+        ? `${text(Object.values(i.ExpressionAttributeValues)[0]).split('#')[0]} (query)`
+        : '?';
+    const key = `${command.replace(/Command$/, '')} ${kind}`;
+    calls.set(key, (calls.get(key) ?? 0) + 1);
+  } catch {
+    // not counted
+  }
+};
 const { documentClient } = await import('../shared/store/clients.js');
 documentClient().middlewareStack.add(
   (next, context) => async (args) => {
@@ -133,6 +192,7 @@ documentClient().middlewareStack.add(
       >;
     };
     const name = (context as { commandName?: string }).commandName;
+    tallyCall(name ?? '?', input);
     if (name === 'PutItemCommand' && input.Item) tally(input.Item);
     if (name === 'DeleteItemCommand' && input.Key) tallyDelete(input.Key);
     if (name === 'BatchWriteItemCommand')
@@ -141,7 +201,21 @@ documentClient().middlewareStack.add(
           if (r.PutRequest) tally(r.PutRequest.Item);
           if (r.DeleteRequest) tallyDelete(r.DeleteRequest.Key);
         }
-    return next(args);
+    const out = await next(args);
+    if (name === 'GetItemCommand' || name === 'BatchGetItemCommand' || name === 'QueryCommand') {
+      const o = out.output as { Item?: Item; Items?: Item[]; Responses?: Record<string, Item[]> };
+      const consistent =
+        name === 'QueryCommand'
+          ? (input as { ConsistentRead?: boolean }).ConsistentRead === true
+          : name === 'GetItemCommand'
+            ? (input as { ConsistentRead?: boolean }).ConsistentRead === true
+            : Object.values(
+                (input as { RequestItems?: Record<string, { ConsistentRead?: boolean }> }).RequestItems ?? {},
+              ).some((r) => r.ConsistentRead === true);
+      const items = o.Item ? [o.Item] : (o.Items ?? Object.values(o.Responses ?? {}).flat());
+      tallyReads(name, items, consistent);
+    }
+    return out;
   },
   { step: 'initialize', name: 'phaseWriteTally' },
 );
@@ -238,6 +312,18 @@ function show(
       .map(([k, n]) => `${k} ${n}`)
       .join(', ')}`,
   );
+  console.log(
+    `   items read, by kind (items, read units): ${[...reads]
+      .sort((a, b) => b[1].units - a[1].units)
+      .map(([k, r]) => `${k} ${r.items} (${r.units.toFixed(0)})`)
+      .join(', ')}`,
+  );
+  console.log(
+    `   DynamoDB requests, by command and the kind of item they name first: ${[...calls]
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ')}`,
+  );
   const byCount = (m: Map<string, number>) =>
     [...m]
       .sort((a, b) => b[1] - a[1])
@@ -250,6 +336,8 @@ function show(
   if (pupils) perPupil(c, pupils);
   writes.clear();
   deletes.clear();
+  reads.clear();
+  calls.clear();
   listItems.byList.clear();
   listItems.byScope.clear();
 }

@@ -94,7 +94,10 @@ export async function startEngines(dataDir: string, options: { inProcess?: boole
 
 async function startEnginesProcess(dataDir: string): Promise<Engines> {
   const host = join(dirname(fileURLToPath(import.meta.url)), 'engine-host.mjs');
-  const child = fork(host, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
+  // ENGINE_EXEC_ARGV (e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof'): node options for the engine process alone,
+  // to profile it (bench/ingest-profile-phases.ts).
+  const execArgv = process.env.ENGINE_EXEC_ARGV?.split(' ').filter(Boolean) ?? [];
+  const child = fork(host, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
   const listeners: Array<(event: S3rverEvent) => void> = [];
   const syncs = new Map<number, () => void>();
   let nextSync = 0;

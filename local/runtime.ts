@@ -36,7 +36,11 @@ export interface LocalRuntimeOptions {
   laSettings?: Partial<LaSettings>;
   /** Seconds the LA-wide rollup waits to gather a burst of returns (default 2; tests use 0). */
   rollupDelaySeconds?: number;
-  /** Schools processed at once (Lambda concurrency stand-in). */
+  /**
+   * Schools processed at once (Lambda concurrency stand-in; default 4): each school its own FIFO
+   * group, in order within it, as in AWS. The handlers wait on the engine process for much of a
+   * return, so several schools at once keep both processes (both cores) busy.
+   */
   ingestConcurrency?: number;
   /** Run the pattern detectors once the service is quiet with data, then nightly at 02:00 (npm start); options for tests. */
   patternsTimer?: boolean | Pick<PatternsTimerOptions, 'quietMs' | 'pollMs' | 'nightlyAt'>;
@@ -136,7 +140,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       name: DEFAULT_NAMES.ingestQueue,
       delaySeconds: 0,
       maxReceiveCount: MAX_RECEIVE_COUNT,
-      concurrency: options.ingestConcurrency ?? 2,
+      concurrency: options.ingestConcurrency ?? 4,
       consumer: async (event: SQSEvent) => (await import('../functions/ingest/handler.js')).handler(event),
       onDeadLetter: async (record, error) =>
         (await import('../functions/ingest/dead-letter.js')).rejectDeadLetter(record.body, error),

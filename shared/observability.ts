@@ -51,6 +51,18 @@ export function recordMetric(name: MetricName, value: number): void {
 }
 
 /**
+ * Several metrics of one event (a return processed: its outcome, rows rejected, lag) as one
+ * embedded-metric-format line, from a record of their own (so concurrent invocations in one process
+ * never flush each other's): one line, not one a metric.
+ */
+export function recordMetrics(values: ReadonlyArray<readonly [MetricName, number]>): void {
+  if (values.length === 0) return;
+  const record = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+  for (const [name, value] of values) record.addMetric(name, UNITS[name], value);
+  record.publishStoredMetrics();
+}
+
+/**
  * The handler with the Lambda context (request id, cold start, function name and version, memory)
  * on every log line it writes: Powertools' injectLambdaContext, for plain and middy handlers alike.
  * Locally, queue consumers are called without a context and log without one; in Lambda one

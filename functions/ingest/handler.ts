@@ -5,7 +5,7 @@
  * use case (shared/app/apply-return.ts), report.
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { errorSummary, logger, METRIC, recordMetric, withLambdaContext } from '../../shared/observability.js';
+import { errorSummary, logger, METRIC, recordMetrics, withLambdaContext } from '../../shared/observability.js';
 import type { IngestMessage } from '../../shared/store/queues.js';
 import { applyAcceptedReview, processReturn, refreshSchool } from '../../shared/app/apply-return.js';
 import { storedIngest } from '../../shared/app/wiring.js';
@@ -53,10 +53,12 @@ export async function handleIngestMessage(message: IngestMessage, attempt = 1): 
 async function recordReturnMetrics(returnId: string): Promise<void> {
   const record = await app.returns.get(returnId);
   if (!record) return;
-  recordMetric(record.status === 'rejected' ? METRIC.returnsRejected : METRIC.returnsAccepted, 1);
-  recordMetric(METRIC.rowsRejected, record.counts?.rejected ?? 0);
   const lag = record.processedAt ? (Date.parse(record.processedAt) - Date.parse(record.receivedAt)) / 1000 : NaN;
-  if (Number.isFinite(lag)) recordMetric(METRIC.ingestLag, Math.max(0, lag));
+  recordMetrics([
+    [record.status === 'rejected' ? METRIC.returnsRejected : METRIC.returnsAccepted, 1],
+    [METRIC.rowsRejected, record.counts?.rejected ?? 0],
+    ...(Number.isFinite(lag) ? [[METRIC.ingestLag, Math.max(0, lag)] as const] : []),
+  ]);
 }
 
 export const handler = withLambdaContext(async (event: SQSEvent): Promise<SQSBatchResponse> => {

@@ -56,6 +56,7 @@ export async function deriveFromRegister(
   const today = todayInEngland();
   const rows = await refreshPupilSummaries(deps, {
     register,
+    sessionDays: days,
     upns: [...affected],
     care: careIndex,
     settings: deps.settings(),

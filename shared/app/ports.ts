@@ -299,6 +299,12 @@ export interface PupilStore {
   ): Promise<unknown>;
   /** Write a head only if its version is still `expectedVersion` (0: none); false when another got there first. */
   putHead(head: PupilHeadWrite, expectedVersion: number): Promise<boolean>;
+  /** The epochs of the heads a school owns, by group (read consistently; a group absent: never moved). */
+  headEpochs(urn: string): Promise<Map<string, number>>;
+  /** The group of a pupil's head epoch. */
+  headEpochGroup(upn: string): string;
+  /** Move the epochs of these pupils' heads a school owns (before and after changing their versions). */
+  moveHeadEpochs(urn: string, upns: readonly string[]): Promise<void>;
   /** Whole records (every enrolment held), for the identity check. */
   summaries(upns: string[]): Promise<Map<string, PupilSummaryRecord>>;
 }

@@ -14,6 +14,7 @@
 import { createHash } from 'node:crypto';
 import {
   emptyAggregate,
+  listedInLaLists,
   replaceContribution,
   schoolContribution,
   type LaAggregate,
@@ -42,7 +43,18 @@ export function forgetSchoolViews(): void {
 /** Schools whose view and contribution are read while an earlier one is applied. */
 const READ_AHEAD = 4;
 
-const digest = (row: PupilRow) => createHash('sha1').update(JSON.stringify(row)).digest('base64url').slice(0, 16);
+/**
+ * A row's digest, marked when the pupil is listed nowhere and at this school alone: then no LA row can
+ * hold the pupil (only this school's rows could have put one there, and the one before was listed
+ * nowhere too, so its LAROW is gone or a tombstone), and a changed row that is still so is not
+ * looked up in the lists at all (most pupils, every day).
+ */
+const UNLISTED_HERE = '~';
+const unlistedHere = (row: PupilRow, urn: string) =>
+  !listedInLaLists(row) && row.urns.length === 1 && row.urns[0] === urn;
+const digestAt = (urn: string) => (row: PupilRow) =>
+  createHash('sha1').update(JSON.stringify(row)).digest('base64url').slice(0, 16) +
+  (unlistedHere(row, urn) ? UNLISTED_HERE : '');
 
 export interface RollupResult {
   /** Schools whose contribution was replaced. */
@@ -97,15 +109,19 @@ export async function rollup(deps: RollupDeps, academicYear: number): Promise<Ro
     // (A rebuild without it rewrites the school's rows and cells in full, which is always safe.)
     if (was !== undefined && !old && !rebuild)
       throw new Error(`the contribution the LA aggregate holds for a school is missing (version ${was})`);
-    const next = schoolContribution(view, view.version, school?.phase, school?.outOfArea === true, digest);
+    const next = schoolContribution(view, view.version, school?.phase, school?.outOfArea === true, digestAt(urn));
     const rows = view.pupils.filter((r) => old?.rows[r.upn] !== next.rows[r.upn]);
+    // Listed nowhere, here alone, before and now: nothing in the lists to read or change.
+    const listRows = rows.filter(
+      (r) => !(next.rows[r.upn].endsWith(UNLISTED_HERE) && old?.rows[r.upn]?.endsWith(UNLISTED_HERE)),
+    );
     await Promise.all([
       // The same version's contribution is the same document (computed from the same view): kept.
       was === view.version && old ? undefined : figures.putContribution(next),
       figures.putSchoolCells(academicYear, urn, changedSchoolCells(old, next)),
-      figures.applyRows(academicYear, urn, rows, seq, baselines),
+      figures.applyRows(academicYear, urn, listRows, seq, baselines),
     ]);
-    pupils += rows.length;
+    pupils += listRows.length;
     replaceContribution(agg, rebuild ? undefined : old, next);
     agg.sources[urn] = view.version;
     if (was !== undefined && was !== view.version) replaced.push({ urn, version: was });

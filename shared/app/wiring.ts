@@ -178,7 +178,15 @@ import { getSchoolDuties, putSchoolDuties } from '../store/duties.js';
 import { fileIdentityReview, getIdentityReview } from '../store/identity-reviews.js';
 import { paths } from '../store/keys.js';
 import { applyLaRows, dropLaRows } from '../store/la-lists.js';
-import { getHeldEnrolments, getPupilHeads, putEnrolments, putSummaryIfUnchanged } from '../store/pupils.js';
+import {
+  getHeadEpochs,
+  getHeldEnrolments,
+  getPupilHeads,
+  headEpochGroup,
+  moveHeadEpochs,
+  putEnrolments,
+  putSummaryIfUnchanged,
+} from '../store/pupils.js';
 import { loadRegister, saveRegister } from '../store/registers.js';
 import { unfinishedBefore, waitingAfter } from '../store/returns.js';
 import { putSessionDays } from '../store/schools.js';
@@ -246,6 +254,9 @@ const storedPupilStore: PupilStore = {
   enrolments: (refs) => getHeldEnrolments(refs),
   putEnrolments: (urn, year, entries, onRegister) => putEnrolments(urn, year, entries, onRegister),
   putHead: (head, expected) => putSummaryIfUnchanged(head, expected),
+  headEpochs: (urn) => getHeadEpochs(urn),
+  headEpochGroup: (upn) => headEpochGroup(upn),
+  moveHeadEpochs: (urn, upns) => moveHeadEpochs(urn, upns),
   summaries: (upns) => getSummaries(upns),
 };
 

@@ -4,6 +4,7 @@
  * change replaces only its own share. The LA lists (a pupil at two schools appears once, from the most
  * recent computation of their combined figures) are DynamoDB items: shared/store/la-lists.ts.
  */
+import { inVirtualSchool } from './access.js';
 import { VIRTUAL_SCHOOL_COHORTS } from './cohorts.js';
 import type { Cell } from './metrics.js';
 import type { Period } from './periods.js';
@@ -112,6 +113,11 @@ export function rollupLa(
 }
 
 /** Absence as a share of possible sessions, for ordering lists worst first. */
+/** Whether a pupil's row is in any LA list: flagged, or on the Virtual School's roll. */
+export function listedInLaLists(row: Pick<PupilRow, 'flags' | 'everCohorts'>): boolean {
+  return row.flags.length > 0 || inVirtualSchool(row.everCohorts);
+}
+
 export function absenceRateOf(row: Pick<PupilRow, 'authorised' | 'unauthorised' | 'possible'>): number {
   return row.possible > 0 ? ((row.authorised + row.unauthorised) / row.possible) * 100 : 0;
 }

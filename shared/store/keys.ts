@@ -12,6 +12,8 @@
  *                                                   (versioned; conditional writes)
  *   SCHOOL#<urn>             PUPILS#<year>#<nn>     the school's enrolments for the year, its pupils spread over
  *                                                   32 items by UPN: marks, details and the summary it computed
+ *   SCHOOL#<urn>             HEADEPOCH              a counter moved before and after any head the school owns
+ *                                                   changes version (another school takes the pupil on, a new year)
  *   PUPIL#<upn>              SUMMARY#<year>#<urn>   (read only) one enrolment, as briefly stored per pupil
  *   PUPIL#<upn>              PATTERNS               threshold-gaming findings from the latest run
  *   PUPIL#<upn>              REFERRAL#<id>          pointer to a referral about the pupil
@@ -89,6 +91,7 @@ export const k = {
     pk: `SCHOOL#${urn}`,
     sk: `PUPILS#${year}#${String(bucket).padStart(2, '0')}`,
   }),
+  schoolHeadEpoch: (urn: string) => ({ pk: `SCHOOL#${urn}`, sk: 'HEADEPOCH' }),
   pupilPatterns: (upn: string) => ({ pk: `PUPIL#${upn}`, sk: 'PATTERNS' }),
   pupilReferral: (upn: string, id: string) => ({ pk: `PUPIL#${upn}`, sk: `REFERRAL#${id}` }),
   pupilReferralPrefix: 'REFERRAL#',

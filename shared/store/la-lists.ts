@@ -69,6 +69,7 @@ export interface LaRowBaseline {
 
 /** The partitions a row belongs in. */
 export function laListPartitions(year: number, row: PupilRow): string[] {
+  // (Empty exactly when listedInLaLists(row) is false: shared/app/rollup.ts relies on it.)
   const lists = [...new Set(row.flags.map((f) => f.type as string))];
   const vs = inVirtualSchool(row.everCohorts);
   if (vs) lists.push('vs');

@@ -23,7 +23,7 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { CHARACTERISTICS, decodeRuns, encodeRuns, type Characteristic } from '../domain/register.js';
 import type { Enrolment, PupilYearSummary } from '../domain/pupil-summary.js';
 import { enrolmentKeys, k } from './keys.js';
-import { batchGet, batchPut, getTogether, isConditionFailure, putItem } from './table.js';
+import { batchGet, batchPut, getItem, getTogether, isConditionFailure, putItem, updateItem } from './table.js';
 
 export function enrolmentKeyOf(e: Pick<Enrolment, 'academicYear' | 'urn'>): string {
   return enrolmentKeys.of(e);
@@ -165,6 +165,34 @@ export async function putSummaryIfUnchanged(head: PupilHeadWrite, expectedVersio
     if (isConditionFailure(err)) return false;
     throw err;
   }
+}
+
+/**
+ * The epochs of the heads a school owns, one per group of pupils (the group is the pupil's enrolment
+ * item number, so a pupil taken on moves 1/32 of the school's heads' epochs): moved, before and after,
+ * by whoever changes the version of a head that school owns, so the school's ingest can tell with one
+ * read which heads it holds a copy of may have moved (shared/app/pupil-summaries.ts). 0 when never moved.
+ */
+export async function getHeadEpochs(urn: string): Promise<Map<string, number>> {
+  const item = await getItem<Record<string, unknown>>(k.schoolHeadEpoch(urn));
+  return new Map(
+    Object.entries(item ?? {}).flatMap(([name, n]) =>
+      name.startsWith('e') && typeof n === 'number' ? [[name.slice(1), n] as const] : [],
+    ),
+  );
+}
+
+/** The group of a pupil's head epoch. */
+export const headEpochGroup = (upn: string): string => String(enrolmentBucketOf(upn));
+
+export async function moveHeadEpochs(urn: string, upns: readonly string[]): Promise<void> {
+  const groups = [...new Set(upns.map(headEpochGroup))];
+  if (groups.length === 0) return;
+  await updateItem({
+    key: k.schoolHeadEpoch(urn),
+    update: `ADD ${groups.map((g) => `e${g} :one`).join(', ')}`,
+    values: { ':one': 1 },
+  });
 }
 
 // ---- Enrolments, by school and year ---------------------------------------------------------------

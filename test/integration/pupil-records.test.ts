@@ -256,4 +256,53 @@ describe('pupil records: two schools ingesting one pupil at once', () => {
     expect(Object.keys(record?.years ?? {}).sort()).toEqual([String(YEAR), String(YEAR + 1)]);
     expect((await pupils.getSummaries([upn])).get(upn)).toEqual(record);
   });
+
+  it("reads no head for a school's next return while its head epochs stand, and a pupil's head again once another school moves its epoch", async () => {
+    const [upn, leaver] = [upnFor(7, '999', '6107'), upnFor(8, '999', '6107')];
+    const a = register('610071', upn, [['2025-09-15', '/', '/']], 'a1');
+    register('610071', leaver, [['2025-09-15', '/', '/']], 'a1-leaver', a);
+    const refreshA = async (upns: string[]) => {
+      await schools.putSessionDays(a.urn, YEAR, domain.sessionDays(a));
+      return refresh.refreshPupilSummaries(stores, {
+        register: a,
+        upns,
+        care: new Map(),
+        settings,
+        today: '2026-07-31',
+      });
+    };
+    await refreshA([upn, leaver]);
+
+    const reads = vi.spyOn(pupils, 'getPupilHeads');
+    register('610071', upn, [['2025-09-16', 'N', 'N']], 'a2', a);
+    const quiet = await refreshA([upn, leaver]);
+    expect(reads).not.toHaveBeenCalled();
+    expect(quiet.get(upn)?.v).toBe(1);
+
+    // Another process takes one pupil on: the owner's epoch for that pupil's group moves, so the
+    // owner's next return reads that head again (this process's copy still says it owns the pupil).
+    vi.resetModules();
+    const other = await import('../../shared/app/pupil-summaries.js');
+    const otherStores = (await import('../../shared/app/wiring.js')).storedIngest;
+    const b = register('610072', leaver, [['2025-09-16', '/', '/']], 'b1');
+    await schools.putSessionDays(b.urn, YEAR, domain.sessionDays(b));
+    await other.refreshPupilSummaries(otherStores, {
+      register: b,
+      upns: [leaver],
+      care: new Map(),
+      settings,
+      today: '2026-07-31',
+    });
+    register('610071', upn, [['2025-09-17', '/', '/']], 'a3', a);
+    const after = await refreshA([upn, leaver]);
+    const reread = reads.mock.calls.flatMap(([upns]) => upns);
+    expect(reread).toContain(leaver);
+    if (pupils.headEpochGroup(upn) !== pupils.headEpochGroup(leaver)) expect(reread).not.toContain(upn);
+    vi.restoreAllMocks();
+    const heads = await pupils.getPupilHeads([upn, leaver]);
+    expect(after.get(upn)?.v).toBe(heads.get(upn)?.version);
+    expect(after.get(leaver)?.v).toBe(heads.get(leaver)?.version);
+    expect(heads.get(leaver)?.owner).toBeUndefined();
+    expect((await pupils.getSummary(leaver))?.years[String(YEAR)]).toEqual(expected(leaver, [a, b]));
+  });
 });

@@ -139,6 +139,19 @@ class MemoryPupilStore implements PupilStore {
     this.headItems.set(head.upn, copy({ ...head, computedAt: new Date().toISOString() }));
     return true;
   }
+  /** Head epochs by school, one group per pupil. */
+  readonly epochs = new Map<string, Map<string, number>>();
+  async headEpochs(urn: string) {
+    return new Map(this.epochs.get(urn) ?? []);
+  }
+  headEpochGroup(upn: string) {
+    return upn;
+  }
+  async moveHeadEpochs(urn: string, upns: readonly string[]) {
+    const held = this.epochs.get(urn) ?? new Map<string, number>();
+    for (const upn of new Set(upns)) held.set(upn, (held.get(upn) ?? 0) + 1);
+    this.epochs.set(urn, held);
+  }
   async summaries(upns: string[]) {
     const out = new Map<string, PupilSummaryRecord>();
     for (const upn of upns) {
