@@ -290,11 +290,18 @@ export function generateVariedLa(options: VariedOptions): VariedLa {
           : { ...b },
       );
       breaks.push({ ...y.summer });
-      // An academy's own half terms; its register shows it open in the LA's, which the calendar trusts.
+      // An academy's own term dates: every holiday of its year, its half terms shifted (its register
+      // shows it open in the LA's, which the calendar trusts). They replace the LA calendar for the year
+      // (calendar.ts), so they must hold the summer too: published in advance, it is what tells the
+      // detectors that the last school days of July are beside a break before the register reaches it.
       if (ownDates)
         for (const b of breaks)
-          if (b.name === 'october' || b.name === 'february' || b.name === 'may')
-            closures.push({ start: b.start, end: b.end, label: `${b.name} holiday`, urn });
+          closures.push({
+            start: b.start,
+            end: b.end,
+            label: b.name === 'summer' ? 'Summer holiday' : `${b.name} holiday`,
+            urn,
+          });
       const inset = insetThisYear ? [y.inset[rSchools.int(y.inset.length)]] : [];
       const days = schoolDays(
         y.first,

@@ -13,7 +13,13 @@ import {
   pupilTruth,
   scoreVariedAsOf,
 } from '../../../local/evaluation/varied-evaluation.js';
-import { generateVariedLa, registerAsOf, type PlantedMark } from '../../../local/evaluation/varied-la.js';
+import {
+  generateVariedLa,
+  registerAsOf,
+  variedCalendar,
+  type PlantedMark,
+} from '../../../local/evaluation/varied-la.js';
+import { schoolYearAdjacency } from '../../../shared/domain/calendar.js';
 
 const LA = generateVariedLa({ seed: 'unit', schools: 6, pupils: 1500 });
 
@@ -71,6 +77,22 @@ describe('the varied LA (issue 21)', () => {
     for (const p of r.pupils.values()) {
       expect(/^\.*$/.test(p.marks.slice(cut))).toBe(true);
       expect(p.lastListed <= '2026-01-31').toBe(true);
+    }
+  });
+
+  it("gives every school's calendar the summer before the register reaches it: the last two school days of July are beside it, an academy with its own term dates too", () => {
+    // Issue 21, sixth pass, second part: an academy's own term dates replace the LA calendar (calendar.ts),
+    // so they hold its summer; as of 21 July (the last school day) the summer is known only from them.
+    const previous = new Map(LA.previousRegisters.map((r) => [r.urn, r]));
+    expect(LA.schools.some((s) => s.ownDates)).toBe(true);
+    for (const r of LA.registers) {
+      const registers = [previous.get(r.urn), registerAsOf(r, '2026-07-21')].filter((x) => x !== undefined);
+      const adj = schoolYearAdjacency(variedCalendar(r.urn, registers, LA.closures), 2025, 2);
+      const slot = (d: string) => dayNumber(d) - dayNumber('2025-08-01');
+      for (const d of ['2026-07-20', '2026-07-21']) {
+        const b = adj.breaks[adj.breakOfDay[slot(d)]];
+        expect(b?.start, `${r.urn} ${d}`).toBe('2026-07-22');
+      }
     }
   });
 
