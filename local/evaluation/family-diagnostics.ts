@@ -6,9 +6,10 @@
  * reading the recall margin on the tuned and seen seeds only; never run it on an unseen seed before
  * the rule is fixed.
  *
- *   npx tsx local/evaluation/family-diagnostics.ts --seeds varied-1 [--dates 2026-01-31,...] [--all]
+ *   npx tsx local/evaluation/family-diagnostics.ts --seeds varied-1 [--dates 2026-01-31,...] [--all | --pairs]
  *
- * Prints the claimed families that are missed (`--all`: every claimed family).
+ * Prints the claimed families that are missed (`--all`: every claimed family; `--pairs`: every pair of
+ * every household, planted or control, as JSON lines with all the pair rules' figures).
  */
 import { parseArgs } from 'node:util';
 import { pupilTimeline } from '../../shared/domain/school-weeks.js';
@@ -21,7 +22,14 @@ import {
   type PatternEnrolment,
   type SchoolPatternSource,
 } from '../../shared/domain/patterns/index.js';
-import { householdMember, pairEvidence, type HouseholdMember } from '../../shared/domain/patterns/family.js';
+import {
+  householdMember,
+  pairEvidence,
+  type HouseholdMember,
+  type MemberAbsence,
+} from '../../shared/domain/patterns/family.js';
+import { binomialUpperTail } from '../../shared/domain/patterns/binomial.js';
+import { distinctBreaks } from '../../shared/domain/patterns/holiday-adjacent.js';
 import { analysisWindow } from '../../shared/domain/patterns/index.js';
 import { claimsFamily, pupilTruth, VARIED_DATES } from './varied-evaluation.js';
 import { generateVariedLa, registerAsOf, VARIED_YEAR, variedCalendar, type VariedLa } from './varied-la.js';
@@ -87,16 +95,146 @@ function diagnoseFamilies(la: VariedLa, date: string, all: boolean, settings = D
   return [`${la.seed} ${date}: ${found} of ${claimed} claimed families found`, ...out];
 }
 
+/**
+ * Every household of two or more children (planted families, claimed or not, and the sibling
+ * controls) as JSON lines, one per pair of children, with every figure the pair rules read computed
+ * whatever the rules decide (for offline rule checks): each child's own test, the pair's shared days,
+ * breaks, expected shared days, hypergeometric chance, net shared breaks, the binomial chance of the
+ * shared days' concentration beside breaks; and the claim's view of each child.
+ */
+function dumpPairs(la: VariedLa, date: string, settings = DEFAULT_PATTERN_SETTINGS): string[] {
+  const previous = new Map(la.previousRegisters.map((r) => [r.urn, r]));
+  const schools: SchoolPatternSource[] = la.registers.map((r) => {
+    const registers = [previous.get(r.urn), registerAsOf(r, date)].filter((x) => x !== undefined);
+    return { urn: r.urn, registers, calendar: variedCalendar(r.urn, registers, la.closures) };
+  });
+  const period = { from: `${VARIED_YEAR}-08-01`, to: date };
+  const ctx = pupilPatternContext(
+    schools.map((s) => schoolPatternDigest(s, period, settings)),
+    period,
+    settings,
+  );
+  const byUpn = new Map<string, PatternEnrolment[]>();
+  for (const s of schools) for (const r of s.registers) addPatternEnrolments(r, byUpn);
+  const truth = pupilTruth(la, date, analysisWindow(period, settings.holidayAdjacent.windowMonths).from);
+  // Every child compared, whatever their own test says (the filter is read from `p`).
+  const open = {
+    ...settings,
+    family: { ...settings.family, childAlpha: 1, minBreaks: 0 },
+  };
+  const loose = {
+    ...settings,
+    family: {
+      ...settings.family,
+      minSharedDays: 0,
+      minBreaks: 0,
+      minRatio: 0,
+      alpha: 1,
+      sharedDaysAlpha: 1,
+      minNetSharedBreaks: Number.POSITIVE_INFINITY,
+    },
+  };
+  const out: string[] = [];
+  for (const b of la.behaviours.filter((x) => x.unit === 'family')) {
+    const claimed = b.kind === 'family' && claimsFamily(la, b, truth);
+    const members: Array<{ m: HouseholdMember; breaks: number }> = [];
+    for (const upn of b.upns) {
+      const enrolments = byUpn.get(upn);
+      if (!enrolments) continue;
+      const t = pupilTimeline(enrolments, ctx.sessionDays);
+      const a = analyseHolidayAdjacency(t, ctx.adjacency, ctx.window, ctx.rise ?? null);
+      const m = householdMember(upn, b.id, t, a, open);
+      if (m) members.push({ m, breaks: a.breaksTouched });
+    }
+    const child = (x: { m: HouseholdMember; breaks: number }) => {
+      const tr = truth.get(x.m.upn);
+      return {
+        upn: x.m.upn,
+        urn: la.pupils.get(x.m.upn)?.urn,
+        isNew: !la.pupils.get(x.m.upn)?.previousMarks,
+        p: x.m.pValue,
+        breaksTouched: x.breaks,
+        adjacentDays: new Set(x.m.absences.map((s) => s.date)).size,
+        truth: tr
+          ? {
+              breaks: tr.breaks.size,
+              plantedAdjacent: tr.plantedAdjacent,
+              counted: tr.counted,
+              chance: tr.chance,
+              pieces: tr.pieces,
+              otherSpells: tr.otherSpells,
+            }
+          : null,
+      };
+    };
+    for (let i = 0; i < members.length; i++)
+      for (let j = i + 1; j < members.length; j++) {
+        const [x, y] = [members[i], members[j]];
+        const r = pairEvidence(x.m, y.m, loose);
+        if (!('failed' in r) || r.failed !== 'net_breaks') {
+          out.push(JSON.stringify({ seed: la.seed, date, id: b.id, kind: b.kind, claimed, sameSchool: true }));
+          continue;
+        }
+        const found = !('failed' in pairEvidence(x.m, y.m, settings));
+        const other = new Set(x.m.otherAbsenceDays ?? []);
+        const sharedOther = (y.m.otherAbsenceDays ?? []).filter((d) => other.has(d)).length;
+        const share = Math.max(
+          x.m.adjacentSessions / Math.max(1, x.m.possibleSessions ?? 1),
+          y.m.adjacentSessions / Math.max(1, y.m.possibleSessions ?? 1),
+        );
+        const da = new Map<string, MemberAbsence[]>();
+        for (const s of [...x.m.absences, ...y.m.absences]) da.set(s.date, [...(da.get(s.date) ?? []), s]);
+        const yd = new Set(y.m.absences.map((s) => s.date));
+        const dates = [...new Set(x.m.absences.map((s) => s.date))].filter((d) => yd.has(d));
+        const breaks = distinctBreaks(
+          dates.map((d) => {
+            const s = (da.get(d) as MemberAbsence[])[0];
+            return { start: s.breakStart, end: s.breakEnd };
+          }),
+        );
+        out.push(
+          JSON.stringify({
+            seed: la.seed,
+            date,
+            id: b.id,
+            kind: b.kind,
+            detail: b.detail,
+            claimed,
+            found,
+            a: child(x),
+            b: child(y),
+            shared: r.sharedDays,
+            breaks,
+            expected: r.expected,
+            pPair: r.pValue,
+            net: r.netBreaks,
+            sharedOther,
+            pElsewhere: binomialUpperTail(r.sharedDays, r.sharedDays + sharedOther, Math.min(1, share)),
+          }),
+        );
+      }
+  }
+  return out;
+}
+
 function main(): void {
   const { values } = parseArgs({
-    options: { seeds: { type: 'string' }, dates: { type: 'string' }, all: { type: 'boolean' } },
+    options: {
+      seeds: { type: 'string' },
+      dates: { type: 'string' },
+      all: { type: 'boolean' },
+      pairs: { type: 'boolean' },
+    },
   });
   const seeds = (values.seeds ?? 'varied-1').split(',');
   const dates = values.dates?.split(',') ?? [...VARIED_DATES];
   for (const seed of seeds) {
     process.stderr.write(`${seed}: generating…\n`);
     const la = generateVariedLa({ seed, schools: 24, pupils: 8_000 });
-    for (const date of dates) process.stdout.write(`${diagnoseFamilies(la, date, values.all === true).join('\n')}\n`);
+    for (const date of dates)
+      process.stdout.write(
+        `${(values.pairs ? dumpPairs(la, date) : diagnoseFamilies(la, date, values.all === true)).join('\n')}\n`,
+      );
   }
 }
 

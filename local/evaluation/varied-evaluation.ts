@@ -13,9 +13,10 @@
  *   many sessions beside breaks with their absences placed at random at most 10⁻⁴:
  *   `plantedEvidenceChance`), with at least 4 more pieces of planted evidence (each absence 1, 2 when
  *   it covers the K days on both sides of a break) than other separate absences (`claimsHoliday`);
- * - family_pattern: a planted family (children at 2 or 3 different schools, the same days off) with at
- *   least two children at different schools, each absent within K school days of at least 2 breaks
- *   with that absence at least half their counted absence, sharing at least 3 such days;
+ * - family_pattern: a planted family (children at 2 or 3 different schools, the same days off) with
+ *   two children at different schools, each absent within K school days of at least 2 breaks with
+ *   that absence at least half their counted absence, sharing at least 3 such days, their planted
+ *   evidence multiplied (each child's `chance`) at most 10⁻⁴ (`claimsFamily`);
  * - school_coding (this academic year): a coding school of at least 100 pupils once at least 2 breaks
  *   have passed with extensions, whose extensions coded I within K school days total at least 4 % of its
  *   pupils' adjacent sessions and at least 60 sessions (`claimsSchoolCoding`: below 100 pupils chance
@@ -421,19 +422,38 @@ export function claimsSchoolCoding(
 
 /**
  * What the family detector claims, over its window (`truth` from `pupilTruth`): a planted family with
- * at least two children at different schools, each absent within K school days of at least 2 breaks
- * with that absence at least half their counted absence, sharing at least 3 such days.
+ * two children at different schools, each absent within K school days of at least 2 breaks with that
+ * absence at least half their counted absence, sharing at least 3 such days, whose planted evidence
+ * together is strong: the product of the two children's `chance` (the holiday claim's measure) at
+ * most FAMILY_CLAIM_LEVEL (issue 21, sixth pass, family; computed here, apart from the detector).
  */
 export function claimsFamily(la: VariedLa, b: VariedBehaviour, truth: ReadonlyMap<string, PupilTruth>): boolean {
   const kids = b.upns.filter((u) => {
     const t = truth.get(u);
     return t !== undefined && t.breaks.size >= 2 && t.plantedAdjacent >= 0.5 * t.counted;
   });
-  if (kids.length < 2 || new Set(kids.map((u) => la.pupils.get(u)?.urn)).size < 2) return false;
-  const days = kids.map((u) => new Set([...(truth.get(u)?.adjacentDays ?? [])].map((x) => x >> 1)));
-  const shared = [...days[0]].filter((d) => days.slice(1).some((x) => x.has(d)));
-  return shared.length >= 3;
+  const days = new Map(kids.map((u) => [u, new Set([...(truth.get(u)?.adjacentDays ?? [])].map((x) => x >> 1))]));
+  for (let i = 0; i < kids.length; i++)
+    for (let j = i + 1; j < kids.length; j++) {
+      const [x, y] = [kids[i], kids[j]];
+      if (la.pupils.get(x)?.urn === la.pupils.get(y)?.urn) continue;
+      const shared = [...(days.get(x) as Set<number>)].filter((d) => days.get(y)?.has(d)).length;
+      // The family's evidence: two unrelated children would show planted evidence this strong together
+      // (the holiday claim's own measure, each child's chance multiplied) at most 1 time in 10,000.
+      const joint = (truth.get(x)?.chance ?? 1) * (truth.get(y)?.chance ?? 1);
+      if (shared >= 3 && joint <= FAMILY_CLAIM_LEVEL) return true;
+    }
+  return false;
 }
+
+/**
+ * The level under which a family's planted evidence is claimed (issue 21, sixth pass, family): the
+ * product of two children's `PupilTruth.chance` (their own planted evidence, measured as the holiday
+ * claim measures it, each child's absences placed at random). Until then any two children sharing 3
+ * planted days at 2 breaks were claimed, however weak: three shared days, one of them at Christmas and
+ * two at February (each child's chance about 0.05), are as often two children's chance as a habit.
+ */
+export const FAMILY_CLAIM_LEVEL = 1e-4;
 
 /** The LA's penalty-notice codes (G, O, U by default since issue 22: N, no reason yet, is not counted). */
 const THRESHOLD_CODES: readonly string[] = DEFAULT_LA_SETTINGS.penaltyNoticeCodes;

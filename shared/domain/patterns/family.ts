@@ -14,7 +14,10 @@
  *   school days that are holiday-adjacent at both their schools,
  * - next to at least `minBreaks` different breaks (siblings catch the same illness: one shared
  *   illness, even one spanning a half term, is one break and never a flag),
- * - on more such days than chance explains if their absences next to holidays were unrelated: each
+ * - on more such days than chance explains if their absences next to holidays were unrelated (or, the
+ *   second way in since issue 21's sixth pass, the two children's own tests multiply to at most
+ *   `jointChildAlpha`, 10⁻⁴: children off on most of a few adjacent days share them nearly by force,
+ *   so only their own patterns can speak; `PairResult.basis`): each
  *   child's adjacent absence days placed at random among the holiday-adjacent days, the exact
  *   (hypergeometric) chance of so many shared days at most `alpha` (10⁻³), and at least `minRatio`
  *   (1.5) times the expected number (two children often off next to holidays share a day or two by
@@ -120,6 +123,13 @@ export interface PairResult {
   expected: number;
   /** Chance of at least this many shared days if the two children's adjacent absences were unrelated. */
   pValue: number;
+  /**
+   * What carries the pair: 'shared', more shared days than chance explains; 'each', the two children's
+   * own tests together (their p-values' product at most `jointChildAlpha`), the shared days then fewer
+   * than a coincidence test can tell from chance (e.g. children new to the LA off on most of this
+   * year's adjacent days).
+   */
+  basis: 'shared' | 'each';
   breaks: Array<{ start: string; end: string; label: string | null }>;
 }
 
@@ -170,10 +180,18 @@ export function pairEvidence(
   // absence days placed at random among the holiday-adjacent days (hypergeometric, exact tail).
   const n = Math.max(da.size, db.size, Math.round(Math.max(a.adjacentSessions, b.adjacentSessions) / 2));
   const expected = (da.size * db.size) / Math.max(1, n);
-  if (dates.length < settings.family.minRatio * expected)
-    return { failed: 'ratio', sharedDays: dates.length, expected };
   const pValue = hypergeometricUpperTail(dates.length, n, da.size, db.size);
-  if (pValue > settings.family.alpha) return { failed: 'chance', sharedDays: dates.length, expected, pValue };
+  // Two ways in (issue 21, sixth pass): the shared days are more than chance explains, or each child's
+  // own absence is strong evidence by itself. Children new to the LA, off on most of this year's few
+  // adjacent days, share them nearly by force: the coincidence test cannot speak, each child's test can.
+  const eachStrong = a.pValue * b.pValue <= settings.family.jointChildAlpha;
+  if (!eachStrong) {
+    if (dates.length < settings.family.minRatio * expected)
+      return { failed: 'ratio', sharedDays: dates.length, expected };
+    if (pValue > settings.family.alpha) return { failed: 'chance', sharedDays: dates.length, expected, pValue };
+  }
+  const basis: PairResult['basis'] =
+    dates.length >= settings.family.minRatio * expected && pValue <= settings.family.alpha ? 'shared' : 'each';
   // Children ill together (siblings catch the same illnesses) share absence on ordinary days too: the
   // shared days must themselves sit next to breaks far more than the share of days that do.
   if (a.otherAbsenceDays && b.otherAbsenceDays) {
@@ -196,7 +214,7 @@ export function pairEvidence(
     )
       return { failed: 'shared_days_elsewhere', sharedDays: dates.length, expected, pValue, netBreaks };
   }
-  return { a, b, dates, expected, pValue, breaks: ranges.sort((x, y) => (x.start < y.start ? -1 : 1)) };
+  return { a, b, dates, expected, pValue, basis, breaks: ranges.sort((x, y) => (x.start < y.start ? -1 : 1)) };
 }
 
 const isFriday = (day: number): boolean => (day + 4) % 7 === 5; // day 0, 1 January 1970, was a Thursday
@@ -308,16 +326,24 @@ function familyFinding(household: string, pairs: PairResult[], settings: Pattern
       };
     });
   const urns = [...new Set(children.flatMap((c) => c.sessions.map((s) => s.urn)))].sort();
-  const best = pairs.reduce((x, y) => (y.dates.length > x.dates.length ? y : x));
+  // The pair the finding is stated by: one whose shared days are beyond chance if any (the most shared
+  // days), else one carried by each child's own evidence.
+  const byShared = pairs.filter((p) => p.basis === 'shared');
+  const best = (byShared.length > 0 ? byShared : pairs).reduce((x, y) => (y.dates.length > x.dates.length ? y : x));
   const ratio = best.dates.length / Math.max(best.expected, 1e-9);
+  const eachP = best.a.pValue * best.b.pValue;
   const breakCount = distinctBreaks(breaks);
   const names = breakNames(breaks);
   const from = sharedDates[0];
   const to = sharedDates[sharedDates.length - 1];
-  const explanation =
+  const together =
     `${children.length} children in this household, at ${urns.length} different schools, were absent together on ${sharedDates.length} school days ` +
-    `next to ${breakCount} different holidays (${listOf(names)}) between ${spokenDate(from)} and ${spokenDate(to)}, when about ${about(best.expected)} ` +
-    `such shared days would be expected if their absences next to holidays were unrelated (the chance of so many is ${oneIn(best.pValue)}).` +
+    `next to ${breakCount} different holidays (${listOf(names)}) between ${spokenDate(from)} and ${spokenDate(to)}`;
+  const explanation =
+    (best.basis === 'shared'
+      ? `${together}, when about ${about(best.expected)} such shared days would be expected if their absences next to holidays were unrelated (the chance of so many is ${oneIn(best.pValue)}).`
+      : `${together}. Each child's own absence sits next to holidays more than chance explains (chances of ${oneIn(best.a.pValue)} and ${oneIn(best.b.pValue)}; ` +
+        `both by chance, ${oneIn(eachP)}); they were off on so many of the days next to these holidays that about ${about(best.expected)} shared days would be expected anyway, so it is the children's own patterns, kept together, that are the evidence.`) +
     newToLa(children);
   return {
     type: 'family_pattern',
@@ -326,12 +352,20 @@ function familyFinding(household: string, pairs: PairResult[], settings: Pattern
     to,
     observed: sharedDates.length,
     expected: best.expected,
-    statistic: {
-      name: 'school days two children at different schools were both absent next to a break, as a multiple of the number expected if their absences next to holidays were unrelated',
-      value: ratio,
-      threshold: settings.family.minRatio,
-      flaggedWhen: 'at_least',
-    },
+    statistic:
+      best.basis === 'shared'
+        ? {
+            name: 'school days two children at different schools were both absent next to a break, as a multiple of the number expected if their absences next to holidays were unrelated',
+            value: ratio,
+            threshold: settings.family.minRatio,
+            flaggedWhen: 'at_least',
+          }
+        : {
+            name: "the two children's own chances of so much absence next to holidays (each child's holiday-adjacent test), multiplied, for two children at different schools absent together next to breaks",
+            value: eachP,
+            threshold: settings.family.jointChildAlpha,
+            flaggedWhen: 'at_most',
+          },
     explanation,
     household,
     children,

@@ -134,6 +134,16 @@ export interface FamilySettings {
    * on days alone passed two illnesses that happened to span half terms among four elsewhere.
    */
   minNetSharedBreaks: number;
+  /**
+   * The second way in (issue 21, sixth pass): a pair whose two children's own holiday-adjacent p-values
+   * MULTIPLY to at most this (each still within `childAlpha`) needs no coincidence beyond chance (the
+   * ratio and `alpha` are waived); every other condition holds (3 shared days, 2 breaks, the net shared
+   * breaks, the concentration of the shared days). 10⁻⁴: two children whose patterns were unrelated
+   * would be this extreme together 1 time in 10,000 (the holiday claim's level). Children off on most
+   * of a few adjacent days (new to the LA: two breaks of data) share them nearly by force, so the pair
+   * test cannot tell; the children's own patterns can.
+   */
+  jointChildAlpha: number;
 }
 
 export interface SchoolCodingSettings {
@@ -212,6 +222,7 @@ export const DEFAULT_PATTERN_SETTINGS: PatternSettings = {
     alpha: 1e-2,
     sharedDaysAlpha: 1e-2,
     minNetSharedBreaks: 2,
+    jointChildAlpha: 1e-4,
   },
   schoolCoding: {
     controlLimit: 0.998,

@@ -2,8 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { dayNumber } from '../../../shared/domain/dates.js';
 import type { PatternsResult } from '../../../shared/domain/patterns/index.js';
 import {
+  claimsFamily,
   claimsHoliday,
   claimsNearThreshold,
+  FAMILY_CLAIM_LEVEL,
   claimsSchoolCoding,
   detectAsOf,
   evidencePieces,
@@ -56,6 +58,18 @@ describe('the varied LA (issue 21)', () => {
       expect(s.codingShare).toBeGreaterThanOrEqual(0.05);
       expect(s.codingShare).toBeLessThanOrEqual(0.3);
     }
+  });
+
+  it("claims a family only when two children's planted evidence multiplies to at most 10⁻⁴ (issue 21, sixth pass, family)", () => {
+    const truth = pupilTruth(LA, '2026-07-21', '2025-07-22');
+    const b = LA.behaviours.find((x) => x.kind === 'family' && claimsFamily(LA, x, truth));
+    if (!b) throw new Error('the unit LA has a claimed family by July');
+    // Every child's evidence set to 0.01: 10⁻⁴ together, at the level; a little weaker is not claimed.
+    const withChance = (chance: number) =>
+      new Map([...truth].map(([u, t]) => [u, b.upns.includes(u) ? { ...t, chance } : t]));
+    expect(FAMILY_CLAIM_LEVEL).toBe(1e-4);
+    expect(claimsFamily(LA, b, withChance(0.01))).toBe(true);
+    expect(claimsFamily(LA, b, withChance(0.0101))).toBe(false);
   });
 
   it('claims a coding school only from 100 pupils, 2 breaks, 60 sessions and 4 % of its adjacent sessions', () => {

@@ -96,33 +96,65 @@ describe('family pattern', () => {
     ).toHaveLength(1);
   });
 
-  it('needs more shared days than chance explains (exact, and 1.5 times the expected): two children off on most days next to holidays share many by chance', () => {
-    // Each child off on 12 of the 28 adjacent days, 7 of them shared: chance gives 12 × 12 / 28 ≈ 5.1 (ratio 1.4).
-    const adjacent = Object.values(ADJ).flat();
-    const a = adjacent.filter((_, i) => i % 7 < 3).slice(0, 12);
-    const shared = a.slice(0, 7);
-    const b = [...shared, ...adjacent.filter((d) => !a.includes(d)).slice(0, 5)];
+  // Each child off on 12 of the 28 adjacent days, 7 of them shared: chance gives 12 × 12 / 28 ≈ 5.1 (ratio 1.4).
+  const adjacent = Object.values(ADJ).flat();
+  const offMost = adjacent.filter((_, i) => i % 7 < 3).slice(0, 12);
+  const offMostToo = [...offMost.slice(0, 7), ...adjacent.filter((d) => !offMost.includes(d)).slice(0, 5)];
+  const offMostSchools = {
+    '100001': [child('A1', on(offMost, 'I'), 'U1')],
+    '100002': [child('B1', on(offMostToo, 'I'), 'U1')],
+  };
+
+  it('on the shared days alone, needs more than chance explains (exact, and 1.5 times the expected): two children off on most days next to holidays share many by chance', () => {
+    // The second way in (each child's own test) closed, to pin the coincidence test.
+    const shared = (family: Partial<PatternSettings['family']>) =>
+      familyFindings(
+        offMostSchools,
+        undefined,
+        patternSettings(DEFAULT_LA_SETTINGS, { family: { childAlpha: 1, jointChildAlpha: 0, ...family } }),
+      );
+    expect(shared({})).toEqual([]);
+    expect(shared({ minRatio: 1 })).toEqual([]);
+    const [f] = shared({ minRatio: 1, alpha: 1 });
+    expect(f.statistic).toMatchObject({ threshold: 1, flaggedWhen: 'at_least' });
+  });
+
+  it("flags children off on most days next to holidays when their own tests multiply to at most 10⁻⁴, and says the evidence is each child's own (issue 21, sixth pass)", () => {
+    const [f] = familyFindings(offMostSchools);
+    expect(f).toBeDefined();
+    expect(f.observed).toBe(7);
+    expect(f.expected).toBeCloseTo((12 * 12) / 28, 5);
+    const product = f.children[0].pValue * f.children[1].pValue;
+    expect(product).toBeLessThanOrEqual(1e-4);
+    expect(f.statistic).toMatchObject({ value: product, threshold: 1e-4, flaggedWhen: 'at_most' });
+    expect(f.explanation).toMatch(
+      /^2 children in this household, at 2 different schools, were absent together on 7 school days next to \d+ different holidays \(.*\) between .*\. Each child's own absence sits next to holidays more than chance explains \(chances of .* and .*; both by chance, .*\); they were off on so many of the days next to these holidays that about 5\.1 shared days would be expected anyway, so it is the children's own patterns, kept together, that are the evidence\.$/,
+    );
+    // The boundary: the product just over the level is not enough, the product at it is.
+    const at = (jointChildAlpha: number) =>
+      familyFindings(offMostSchools, undefined, patternSettings(DEFAULT_LA_SETTINGS, { family: { jointChildAlpha } }));
+    expect(at(product * 0.999)).toEqual([]);
+    expect(at(product)).toHaveLength(1);
+  });
+
+  it('the second way in still needs 3 shared days at 2 breaks and no shared illness elsewhere outweighing them', () => {
+    // Strong children (every absence beside a break) sharing 2 days, or sharing days at one break only.
+    const a = [...ADJ.octBefore, ...ADJ.octAfter, ...ADJ.febAfter, ...ADJ.mayBefore, ...ADJ.easterAfter];
+    const twoShared = [ADJ.octBefore[0], ADJ.febAfter[0], ...ADJ.xmasBefore, ...ADJ.summerBefore, ...ADJ.mayAfter];
+    const oneBreak = [...ADJ.octBefore, ...ADJ.octAfter, ...ADJ.xmasBefore, ...ADJ.summerBefore, ...ADJ.mayAfter];
+    for (const b of [twoShared, oneBreak])
+      expect(
+        familyFindings({ '100001': [child('A1', on(a, 'I'), 'U1')], '100002': [child('B1', on(b, 'I'), 'U1')] }),
+      ).toEqual([]);
+    // Siblings off together beside two breaks, ill together on four ordinary days: 2 − 4, however strong.
+    const ill = on([...ADJ.octBefore, ...ADJ.mayBefore, ...MID_TERM.slice(0, 4)], 'I');
     expect(
       familyFindings(
-        { '100001': [child('A1', on(a, 'I'), 'U1')], '100002': [child('B1', on(b, 'I'), 'U1')] },
+        { '100001': [child('A1', ill, 'U1')], '100002': [child('B1', ill, 'U1')] },
         undefined,
-        patternSettings(DEFAULT_LA_SETTINGS, { family: { childAlpha: 1 } }),
+        patternSettings(DEFAULT_LA_SETTINGS, { family: { jointChildAlpha: 1 } }),
       ),
     ).toEqual([]);
-    expect(
-      familyFindings(
-        { '100001': [child('A1', on(a, 'I'), 'U1')], '100002': [child('B1', on(b, 'I'), 'U1')] },
-        undefined,
-        patternSettings(DEFAULT_LA_SETTINGS, { family: { childAlpha: 1, minRatio: 1 } }),
-      ),
-    ).toEqual([]);
-    expect(
-      familyFindings(
-        { '100001': [child('A1', on(a, 'I'), 'U1')], '100002': [child('B1', on(b, 'I'), 'U1')] },
-        undefined,
-        patternSettings(DEFAULT_LA_SETTINGS, { family: { childAlpha: 1, minRatio: 1, alpha: 1 } }),
-      ),
-    ).toHaveLength(1);
   });
 
   it('does not link children of different households', () => {
