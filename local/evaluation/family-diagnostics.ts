@@ -12,16 +12,9 @@
  * every household, planted or control, as JSON lines with all the pair rules' figures).
  */
 import { parseArgs } from 'node:util';
+import { pupilInputsAsOf } from './as-of.js';
 import { pupilTimeline } from '../../shared/domain/school-weeks.js';
-import {
-  addPatternEnrolments,
-  analyseHolidayAdjacency,
-  DEFAULT_PATTERN_SETTINGS,
-  pupilPatternContext,
-  schoolPatternDigest,
-  type PatternEnrolment,
-  type SchoolPatternSource,
-} from '../../shared/domain/patterns/index.js';
+import { analyseHolidayAdjacency, DEFAULT_PATTERN_SETTINGS } from '../../shared/domain/patterns/index.js';
 import {
   householdMember,
   pairEvidence,
@@ -32,22 +25,10 @@ import { binomialUpperTail } from '../../shared/domain/patterns/binomial.js';
 import { distinctBreaks } from '../../shared/domain/patterns/holiday-adjacent.js';
 import { analysisWindow } from '../../shared/domain/patterns/index.js';
 import { claimsFamily, pupilTruth, VARIED_DATES } from './varied-evaluation.js';
-import { generateVariedLa, registerAsOf, VARIED_YEAR, variedCalendar, type VariedLa } from './varied-la.js';
+import { generateVariedLa, type VariedLa } from './varied-la.js';
 
 function diagnoseFamilies(la: VariedLa, date: string, all: boolean, settings = DEFAULT_PATTERN_SETTINGS): string[] {
-  const previous = new Map(la.previousRegisters.map((r) => [r.urn, r]));
-  const schools: SchoolPatternSource[] = la.registers.map((r) => {
-    const registers = [previous.get(r.urn), registerAsOf(r, date)].filter((x) => x !== undefined);
-    return { urn: r.urn, registers, calendar: variedCalendar(r.urn, registers, la.closures) };
-  });
-  const period = { from: `${VARIED_YEAR}-08-01`, to: date };
-  const ctx = pupilPatternContext(
-    schools.map((s) => schoolPatternDigest(s, period, settings)),
-    period,
-    settings,
-  );
-  const byUpn = new Map<string, PatternEnrolment[]>();
-  for (const s of schools) for (const r of s.registers) addPatternEnrolments(r, byUpn);
+  const { period, ctx, byUpn } = pupilInputsAsOf(la, date, settings);
   const truth = pupilTruth(la, date, analysisWindow(period, settings.holidayAdjacent.windowMonths).from);
   const out: string[] = [];
   let claimed = 0;
@@ -103,19 +84,7 @@ function diagnoseFamilies(la: VariedLa, date: string, all: boolean, settings = D
  * shared days' concentration beside breaks; and the claim's view of each child.
  */
 function dumpPairs(la: VariedLa, date: string, settings = DEFAULT_PATTERN_SETTINGS): string[] {
-  const previous = new Map(la.previousRegisters.map((r) => [r.urn, r]));
-  const schools: SchoolPatternSource[] = la.registers.map((r) => {
-    const registers = [previous.get(r.urn), registerAsOf(r, date)].filter((x) => x !== undefined);
-    return { urn: r.urn, registers, calendar: variedCalendar(r.urn, registers, la.closures) };
-  });
-  const period = { from: `${VARIED_YEAR}-08-01`, to: date };
-  const ctx = pupilPatternContext(
-    schools.map((s) => schoolPatternDigest(s, period, settings)),
-    period,
-    settings,
-  );
-  const byUpn = new Map<string, PatternEnrolment[]>();
-  for (const s of schools) for (const r of s.registers) addPatternEnrolments(r, byUpn);
+  const { period, ctx, byUpn } = pupilInputsAsOf(la, date, settings);
   const truth = pupilTruth(la, date, analysisWindow(period, settings.holidayAdjacent.windowMonths).from);
   // Every child compared, whatever their own test says (the filter is read from `p`).
   const open = {

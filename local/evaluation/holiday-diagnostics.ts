@@ -13,22 +13,18 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { pupilInputsAsOf } from './as-of.js';
 import { DEFAULT_LA_SETTINGS } from '../../shared/config.js';
 import { pupilTimeline } from '../../shared/domain/school-weeks.js';
 import {
-  addPatternEnrolments,
   analyseHolidayAdjacency,
   analysisWindow,
   DEFAULT_PATTERN_SETTINGS,
-  pupilPatternContext,
-  schoolPatternDigest,
   patternSettings,
-  type PatternEnrolment,
-  type SchoolPatternSource,
 } from '../../shared/domain/patterns/index.js';
 import { isHolidayAdjacentPattern } from '../../shared/domain/patterns/holiday-adjacent.js';
 import { claimsHoliday, pupilControls, pupilTruth, VARIED_DATES } from './varied-evaluation.js';
-import { generateVariedLa, registerAsOf, VARIED_YEAR, variedCalendar, type VariedLa } from './varied-la.js';
+import { generateVariedLa, type VariedLa } from './varied-la.js';
 
 export interface HolidayCandidate {
   seed: string;
@@ -69,19 +65,7 @@ export interface HolidayCandidate {
 }
 
 function candidates(la: VariedLa, date: string, settings = DEFAULT_PATTERN_SETTINGS): HolidayCandidate[] {
-  const previous = new Map(la.previousRegisters.map((r) => [r.urn, r]));
-  const schools: SchoolPatternSource[] = la.registers.map((r) => {
-    const registers = [previous.get(r.urn), registerAsOf(r, date)].filter((x) => x !== undefined);
-    return { urn: r.urn, registers, calendar: variedCalendar(r.urn, registers, la.closures) };
-  });
-  const period = { from: `${VARIED_YEAR}-08-01`, to: date };
-  const ctx = pupilPatternContext(
-    schools.map((s) => schoolPatternDigest(s, period, settings)),
-    period,
-    settings,
-  );
-  const byUpn = new Map<string, PatternEnrolment[]>();
-  for (const s of schools) for (const r of s.registers) addPatternEnrolments(r, byUpn);
+  const { period, ctx, byUpn } = pupilInputsAsOf(la, date, settings);
   const window = analysisWindow(period, settings.holidayAdjacent.windowMonths);
   const truth = pupilTruth(la, date, window.from);
   const controls = pupilControls(la);

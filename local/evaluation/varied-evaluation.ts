@@ -32,6 +32,7 @@
  * pupil flag); siblings at one school off together beside breaks and siblings at different schools
  * ill together through the year (never a family flag).
  */
+import { schoolSourcesAsOf } from './as-of.js';
 import { DEFAULT_LA_SETTINGS } from '../../shared/config.js';
 import { dayNumber } from '../../shared/domain/dates.js';
 import {
@@ -40,16 +41,13 @@ import {
   DEFAULT_PATTERN_SETTINGS,
   type PatternSettings,
   type PatternsResult,
-  type SchoolPatternSource,
 } from '../../shared/domain/patterns/index.js';
 import {
   COUNTED,
   CURRENT_YEAR_START_DAY,
   generateVariedLa,
   K,
-  registerAsOf,
   VARIED_YEAR,
-  variedCalendar,
   type PlantedMark,
   type VariedBehaviour,
   type VariedLa,
@@ -690,11 +688,7 @@ export function detectAsOf(
   date: string,
   settings: PatternSettings = DEFAULT_PATTERN_SETTINGS,
 ): PatternsResult {
-  const previous = new Map(la.previousRegisters.map((r) => [r.urn, r]));
-  const schools: SchoolPatternSource[] = la.registers.map((r) => {
-    const registers = [previous.get(r.urn), registerAsOf(r, date)].filter((x) => x !== undefined);
-    return { urn: r.urn, registers, calendar: variedCalendar(r.urn, registers, la.closures) };
-  });
+  const schools = schoolSourcesAsOf(la, date);
   return detectPatterns({ schools, period: { from: `${la.registers[0].academicYear}-08-01`, to: date }, settings });
 }
 
