@@ -32,9 +32,9 @@ import { generateVariedLa, registerAsOf, VARIED_YEAR, variedCalendar, type Varie
 
 /**
  * One pupil's figures: [adjacent I, adjacent possible, other I, other possible, sides with I, sides on
- * roll, other windows of K school days on roll, of them with I].
+ * roll, other windows of K school days on roll, of them with I, adjacent G, adjacent absence].
  */
-export type PupilFigures = [number, number, number, number, number, number, number, number];
+export type PupilFigures = [number, number, number, number, number, number, number, number, number, number];
 
 export interface SchoolDiagnosis {
   seed: string;
@@ -55,6 +55,13 @@ export interface SchoolDiagnosis {
 }
 
 const ILLNESS = MARK_CHAR.I.charCodeAt(0);
+const G = MARK_CHAR.G.charCodeAt(0);
+const ABSENCE: Uint8Array = (() => {
+  const t = new Uint8Array(128);
+  for (const [code, cat] of Object.entries(CODE_CATEGORY))
+    if (cat === 'authorised' || cat === 'unauthorised') t[MARK_CHAR[code].charCodeAt(0)] = 1;
+  return t;
+})();
 const POSSIBLE: Uint8Array = (() => {
   const t = new Uint8Array(128);
   for (const [code, cat] of Object.entries(CODE_CATEGORY)) {
@@ -73,7 +80,7 @@ function pupilFigures(register: SchoolRegister, adj: SchoolYearAdjacency): Pupil
     return b * 2 + (day < start ? 0 : 1);
   };
   for (const p of register.pupils.values()) {
-    const f: PupilFigures = [0, 0, 0, 0, 0, 0, 0, 0];
+    const f: PupilFigures = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
     const ill = new Set<number>();
     const roll = new Set<number>();
     const n = Math.min(p.marks.length, DAYS_PER_YEAR_SLOT * 2);
@@ -90,6 +97,8 @@ function pupilFigures(register: SchoolRegister, adj: SchoolYearAdjacency): Pupil
         if (adj.breakOfDay[day] >= 0) {
           f[1]++;
           roll.add(sideOf(day));
+          if (ABSENCE[ch]) f[9]++;
+          if (ch === G) f[8]++;
           if (ch === ILLNESS) {
             f[0]++;
             ill.add(sideOf(day));

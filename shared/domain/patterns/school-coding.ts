@@ -80,16 +80,44 @@ export interface PupilSums {
   ano: number;
   nao: number;
   nano: number;
+  /**
+   * Sums of squares and products of (g) adjacent G and (d) adjacent absence sessions, for the G share's
+   * cluster-robust variance (a holiday is a run of sessions of one pupil). Absent in counts stored
+   * before issue 21's sixth pass: the G share's variance is then the plain binomial one.
+   */
+  gg?: number;
+  gd?: number;
+  dd?: number;
 }
 
 function emptySums(): PupilSums {
-  return { pupils: 0, aa: 0, ana: 0, nana: 0, oo: 0, ono: 0, nono: 0, ao: 0, ano: 0, nao: 0, nano: 0 };
+  return {
+    pupils: 0,
+    aa: 0,
+    ana: 0,
+    nana: 0,
+    oo: 0,
+    ono: 0,
+    nono: 0,
+    ao: 0,
+    ano: 0,
+    nao: 0,
+    nano: 0,
+    gg: 0,
+    gd: 0,
+    dd: 0,
+  };
 }
 
-/** Add (sign 1) or take out (sign −1) one pupil's figures. */
-function addPupil(sums: PupilSums, a: number, na: number, o: number, no: number, sign = 1): void {
+/** Add (sign 1) or take out (sign −1) one pupil's figures (g, d: adjacent G and adjacent absence). */
+function addPupil(sums: PupilSums, a: number, na: number, o: number, no: number, g: number, d: number, sign = 1): void {
   if (na + no === 0) return;
   sums.pupils += sign;
+  if (sums.gg !== undefined && sums.gd !== undefined && sums.dd !== undefined) {
+    sums.gg += sign * g * g;
+    sums.gd += sign * g * d;
+    sums.dd += sign * d * d;
+  }
   sums.aa += sign * a * a;
   sums.ana += sign * a * na;
   sums.nana += sign * na * na;
@@ -119,6 +147,21 @@ function clusterVariance(c: SchoolCodingCounts): number | null {
   const xy = s.ao - ro * s.ano - ra * s.nao + ra * ro * s.nano;
   const sum = xx / (A * A) - (2 * xy) / (A * O) + yy / (O * O);
   return Math.max(0, (sum * s.pupils) / (s.pupils - 1));
+}
+
+/**
+ * The cluster-robust variance of the G share's logit, log(G) − log(D − G), with pupils as clusters:
+ * each pupil's influence (g − p·d)·(1/(G + ½) + 1/(D − G + ½)), p = G/D, variance m/(m − 1)·Σ. Null
+ * without the G sums, with fewer than 2 pupils or with no G (no holiday to measure the clustering on).
+ */
+function gShareClusterVariance(c: SchoolCodingCounts): number | null {
+  const s = c.pupilSums;
+  if (!s || s.gg === undefined || s.gd === undefined || s.dd === undefined) return null;
+  if (s.pupils < 2 || c.adjacentG <= 0 || c.adjacentAbsence <= 0) return null;
+  const p = c.adjacentG / c.adjacentAbsence;
+  const spread = s.gg - 2 * p * s.gd + p * p * s.dd;
+  const scale = 1 / (c.adjacentG + 0.5) + 1 / (c.adjacentAbsence - c.adjacentG + 0.5);
+  return Math.max(0, (spread * scale * scale * s.pupils) / (s.pupils - 1));
 }
 
 const ILLNESS = MARK_CHAR.I.charCodeAt(0);
@@ -161,7 +204,7 @@ export function schoolCodingCounts(
     const m = pupil.marks;
     const n = Math.min(m.length, DAYS_PER_YEAR_SLOT * 2);
     let pupilAdjacentIllness = 0;
-    const before = [adjacentPossible, otherIllness, otherPossible];
+    const before = [adjacentPossible, otherIllness, otherPossible, adjacentG, adjacentAbsence];
     for (let i = 0; i < n; i++) {
       const ch = m.charCodeAt(i);
       if (ch >= 128) continue;
@@ -195,6 +238,8 @@ export function schoolCodingCounts(
       adjacentPossible - before[0],
       otherIllness - before[1],
       otherPossible - before[2],
+      adjacentG - before[3],
+      adjacentAbsence - before[4],
     );
   }
   const notPossibleByCode: Record<string, number> = {};
@@ -310,7 +355,16 @@ export function withoutExcludedPupils(
     if (pupilSums && list.length > 0) {
       pupilSums = { ...pupilSums };
       for (const x of list)
-        addPupil(pupilSums, x.adjacentIllness, x.adjacentPossible, x.otherIllness, x.otherPossible, -1);
+        addPupil(
+          pupilSums,
+          x.adjacentIllness,
+          x.adjacentPossible,
+          x.otherIllness,
+          x.otherPossible,
+          x.adjacentG,
+          x.adjacentAbsence,
+          -1,
+        );
     }
     return {
       ...c,
@@ -531,12 +585,25 @@ function comparisonsForYear(list: readonly SchoolCodingCounts[], settings: Patte
 
   const tG = sum(withAbsence, 'adjacentG');
   const tA = sum(withAbsence, 'adjacentAbsence');
+  // The G share's variance allows for holidays coming as runs of one pupil's sessions, as the illness
+  // ratio's does (issue 21, sixth pass: an 852-pupil school with 10 G sessions, one or two holidays,
+  // where 35 were expected, was flagged on the binomial variance). The LA's design effect is the
+  // median over the schools with any G (a school without G says nothing about how G clusters).
+  const gBinomial = withAbsence.map((c) => logitShareVariance(c.adjacentG, c.adjacentAbsence));
+  const gRobust = withAbsence.map(gShareClusterVariance);
+  const gDesignEffect = Math.max(1, median(gRobust.flatMap((r, i) => (r === null ? [] : [r / gBinomial[i]]))) ?? 1);
+  const gOwn = new Map(
+    withAbsence.map((c, i) => [
+      c,
+      {
+        value: logitShare(c.adjacentG, c.adjacentAbsence),
+        se: Math.sqrt(Math.max(gDesignEffect * gBinomial[i], gRobust[i] ?? 0)),
+      },
+    ]),
+  );
   const gShare = indicators(
     withAbsence,
-    (c) => ({
-      value: logitShare(c.adjacentG, c.adjacentAbsence),
-      se: Math.sqrt(logitShareVariance(c.adjacentG, c.adjacentAbsence)),
-    }),
+    (c) => gOwn.get(c) ?? { value: 0, se: 1 },
     (...out) =>
       logitShare(tG - out.reduce((a, c) => a + c.adjacentG, 0), tA - out.reduce((a, c) => a + c.adjacentAbsence, 0)),
   );

@@ -273,6 +273,59 @@ describe('school coding: unauthorised-holiday share', () => {
     ).toEqual([]);
   });
 
+  it("allows for holidays coming as runs of one pupil's G sessions: a low G share spread over 100 pupils is flagged, the same share in 10 pupils' holidays is not", () => {
+    let x = 350;
+    for (; x < 700; x++) {
+      const c = schoolCodingComparisons([...ordinaryLa(), school('300001', { adjacentIllness: x })], S).find(
+        (y) => y.counts.urn === '300001',
+      );
+      if ((c?.illness.value as number) > (c?.illness.warningUpper as number)) break;
+    }
+    // 100 G sessions of 700 adjacent absences (14 % against the others' 28 %); each pupil's [G, absence].
+    const sums = (list: Array<[number, number]>): PupilSums => {
+      const s: PupilSums = {
+        pupils: 0,
+        aa: 0,
+        ana: 0,
+        nana: 0,
+        oo: 0,
+        ono: 0,
+        nono: 0,
+        ao: 0,
+        ano: 0,
+        nao: 0,
+        nano: 0,
+      };
+      s.gg = 0;
+      s.gd = 0;
+      s.dd = 0;
+      for (const [g, d] of list) {
+        s.pupils++;
+        s.gg += g * g;
+        s.gd += g * d;
+        s.dd += d * d;
+      }
+      return s;
+    };
+    const spread = Array.from({ length: 100 }, (): [number, number] => [1, 7]);
+    const holidays: Array<[number, number]> = [
+      ...Array.from({ length: 10 }, (): [number, number] => [10, 10]),
+      ...Array.from({ length: 60 }, (): [number, number] => [0, 7]),
+      ...Array.from({ length: 30 }, (): [number, number] => [0, 6]),
+    ];
+    const at = (pupils: Array<[number, number]>) =>
+      schoolCodingComparisons(
+        [...ordinaryLa(), school('300001', { adjacentIllness: x, adjacentG: 100, pupilSums: sums(pupils) })],
+        S,
+      ).find((c) => c.counts.urn === '300001');
+    const a = at(spread);
+    const b = at(holidays);
+    expect(a?.unauthorisedHolidayShare.value).toBeCloseTo(b?.unauthorisedHolidayShare.value as number, 10);
+    expect(a?.signals).toEqual(['low_unauthorised_holiday_share']);
+    expect(b?.signals).toEqual([]);
+    expect(b?.unauthorisedHolidayShare.lower as number).toBeLessThan(a?.unauthorisedHolidayShare.lower as number);
+  });
+
   it('does not flag a low G share without an illness excess', () => {
     expect(schoolCodingFindings([...ordinaryLa(), school('300001', { adjacentG: 10 })], S)).toEqual([]);
   });
