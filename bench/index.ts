@@ -139,6 +139,19 @@ export async function runBench(options: BenchOptions): Promise<{ results: Record
     la: { schools: options.schools, pupils: options.pupils, from: options.from, to: options.to, seed: options.seed },
   };
   mkdirSync(options.workDir, { recursive: true });
+  // A long run cut short (a session's end, a killed process) still leaves what it measured so far.
+  const partialFile = join(
+    BENCH_ROOT,
+    'bench',
+    'results',
+    `partial-${results.mode}-${(results.startedAt as string).replace(/[:.]/g, '-')}.json`,
+  );
+  const checkpoint = options.resultsFile
+    ? undefined
+    : setInterval(() => {
+        mkdirSync(dirname(partialFile), { recursive: true });
+        writeFileSync(partialFile, `${JSON.stringify({ ...results, partial: true }, null, 2)}\n`);
+      }, 30_000).unref();
   try {
     await benchSections(options, p, today, results);
   } catch (err) {
@@ -150,7 +163,10 @@ export async function runBench(options: BenchOptions): Promise<{ results: Record
       writeFileSync(options.resultsFile, `${JSON.stringify(results, null, 2)}\n`);
     }
     throw err;
+  } finally {
+    if (checkpoint) clearInterval(checkpoint);
   }
+  rmSync(partialFile, { force: true });
 
   results.totalSeconds = round(seconds(started));
   results.finishedAt = new Date().toISOString();
