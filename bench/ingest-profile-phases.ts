@@ -265,6 +265,38 @@ function bucketWhatIf(before: Map<string, PupilRow>, after: Map<string, PupilRow
   );
 }
 
+/**
+ * What a page filtered on the LA partition instead of its own would read (issue 17): for each cohort and
+ * year group, its share of each list, and the list items a 50-row page would then read (51 over the
+ * share), at its smallest and largest over the lists that hold it. Exact counts from the views.
+ */
+function shareWhatIf(after: Map<string, PupilRow>, year: number): void {
+  const counts = new Map<string, Map<string, number>>();
+  for (const row of after.values())
+    for (const pk of laListPartitions(year, row)) {
+      const [, , list, kind, value] = pk.split('#');
+      const scope = kind ? `${kind}#${value}` : 'LA';
+      const m = counts.get(list) ?? new Map<string, number>();
+      counts.set(list, m);
+      m.set(scope, (m.get(scope) ?? 0) + 1);
+    }
+  const reads = new Map<string, number[]>();
+  for (const m of counts.values()) {
+    const total = m.get('LA') ?? 0;
+    for (const [scope, n] of m)
+      if (scope.startsWith('COHORT#') || scope.startsWith('YG#'))
+        reads.set(scope, [...(reads.get(scope) ?? []), Math.round((51 * total) / n)]);
+  }
+  console.log(
+    `   items a 50-row page would read filtering the LA partition, least and most over the lists (${[...counts]
+      .map(([l, m]) => `${l} ${m.get('LA') ?? 0}`)
+      .join(', ')} listed): ${[...reads]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([scope, r]) => `${scope} ${Math.min(...r)}–${Math.max(...r)}`)
+      .join(', ')}`,
+  );
+}
+
 /** Per pupil of the LA: write units, and the LA rows' items put and deleted (the figures docs/benchmarks.md compares). */
 function perPupil(c: CostCounts, pupils: number): void {
   const per = (n: number) => (n / pupils).toFixed(2);
@@ -415,6 +447,7 @@ try {
       async () => (after = await rowsOfLa(year)).size,
     );
     bucketWhatIf(before, after, year);
+    shareWhatIf(after, year);
     for (let i = 0; i < 2; i++) {
       await phase('cold rollup', async () => {
         forgetSchoolViews();
