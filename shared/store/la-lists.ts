@@ -399,8 +399,9 @@ export async function laListPage(
 ): Promise<{ rows: PupilRow[]; lastKey?: Record<string, unknown>; matched?: number }> {
   const q = laListQuery(year, list, f);
   if (q.byUpn) {
-    // A school's share of the list (bounded by its roll): every row it lists, sorted, cut after the key given.
-    const rows = worstFirst(await rowsInOrder(year, await partitionUpns(q), 'all'));
+    // A school's share of the list (bounded by its roll): every row it lists (eventually consistent, as a
+    // page's rows are), sorted, cut after the key given.
+    const rows = worstFirst(await rowsInOrder(year, await partitionUpns(q), 'page'));
     const after = typeof start?.sk === 'string' ? start.sk : undefined;
     const rest = after === undefined ? rows : rows.filter((r) => placeOf(r) > after);
     const page = rest.slice(0, limit);
