@@ -32,7 +32,8 @@ const { rollup, forgetSchoolViews } = await import('../shared/app/rollup.js');
 const { storedLaFigures } = await import('../shared/app/wiring.js');
 const { academicYearOf } = await import('../shared/domain/dates.js');
 const { absenceRateOf } = await import('../shared/domain/la-view.js');
-const { laListPartitions } = await import('../shared/store/la-lists.js');
+const { laListPartitions, COUNTED_COHORTS } = await import('../shared/store/la-lists.js');
+const { k } = await import('../shared/store/keys.js');
 const { canonicalJson } = await import('../shared/store/table.js');
 
 const dir = process.argv[2] ?? '/tmp/la30';
@@ -252,10 +253,15 @@ function bucketWhatIf(before: Map<string, PupilRow>, after: Map<string, PupilRow
       continue;
     }
     const [a, b] = [absenceRateOf(was), absenceRateOf(row)];
+    // Only the partitions sorted by rate move with it (a school's is by UPN; a counted cohort has none).
+    const sorted = parts.filter((pk) => {
+      const { scope } = k.parseLaList(pk);
+      return scope?.kind !== 'URN' && !(scope?.kind === 'COHORT' && COUNTED_COHORTS.has(scope.value));
+    }).length;
     widths.forEach((w, i) => {
       // In tenths of a point as shown (0.1 pt is the sort key as built), then buckets of w points.
       const bucket = (r: number) => (w === 0 ? r : Math.floor(Math.round(Number(r.toFixed(1)) * 10) / (w * 10)));
-      if (bucket(a) !== bucket(b)) moved[i] += parts.length;
+      if (bucket(a) !== bucket(b)) moved[i] += sorted;
     });
   }
   console.log(
