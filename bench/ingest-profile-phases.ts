@@ -32,7 +32,8 @@ const { rollup, forgetSchoolViews } = await import('../shared/app/rollup.js');
 const { storedLaFigures } = await import('../shared/app/wiring.js');
 const { academicYearOf } = await import('../shared/domain/dates.js');
 const { absenceRateOf } = await import('../shared/domain/la-view.js');
-const { laListPartitions } = await import('../shared/store/la-lists.js');
+const { laListPartitions, COUNTED_COHORTS } = await import('../shared/store/la-lists.js');
+const { k } = await import('../shared/store/keys.js');
 const { canonicalJson } = await import('../shared/store/table.js');
 
 const dir = process.argv[2] ?? '/tmp/la30';
@@ -252,15 +253,52 @@ function bucketWhatIf(before: Map<string, PupilRow>, after: Map<string, PupilRow
       continue;
     }
     const [a, b] = [absenceRateOf(was), absenceRateOf(row)];
+    // Only the partitions sorted by rate move with it (a school's is by UPN; a counted cohort has none).
+    const sorted = parts.filter((pk) => {
+      const { scope } = k.parseLaList(pk);
+      return scope?.kind !== 'URN' && !(scope?.kind === 'COHORT' && COUNTED_COHORTS.has(scope.value));
+    }).length;
     widths.forEach((w, i) => {
       // In tenths of a point as shown (0.1 pt is the sort key as built), then buckets of w points.
       const bucket = (r: number) => (w === 0 ? r : Math.floor(Math.round(Number(r.toFixed(1)) * 10) / (w * 10)));
-      if (bucket(a) !== bucket(b)) moved[i] += parts.length;
+      if (bucket(a) !== bucket(b)) moved[i] += sorted;
     });
   }
   console.log(
     `   list items moved by the rate alone, by sort-key width (${listed} pupils listed; ${repartitioned} items of pupils whose partitions changed move anyway): ${widths
       .map((w, i) => `${w === 0 ? 'exact' : `${w} pt`} ${moved[i]}`)
+      .join(', ')}`,
+  );
+}
+
+/**
+ * What a page filtered on the LA partition instead of its own would read (issue 17): for each cohort and
+ * year group, its share of each list, and the list items a 50-row page would then read (51 over the
+ * share), at its smallest and largest over the lists that hold it. Exact counts from the views.
+ */
+function shareWhatIf(after: Map<string, PupilRow>, year: number): void {
+  const counts = new Map<string, Map<string, number>>();
+  for (const row of after.values())
+    for (const pk of laListPartitions(year, row)) {
+      const [, , list, kind, value] = pk.split('#');
+      const scope = kind ? `${kind}#${value}` : 'LA';
+      const m = counts.get(list) ?? new Map<string, number>();
+      counts.set(list, m);
+      m.set(scope, (m.get(scope) ?? 0) + 1);
+    }
+  const reads = new Map<string, number[]>();
+  for (const m of counts.values()) {
+    const total = m.get('LA') ?? 0;
+    for (const [scope, n] of m)
+      if (scope.startsWith('COHORT#') || scope.startsWith('YG#'))
+        reads.set(scope, [...(reads.get(scope) ?? []), Math.round((51 * total) / n)]);
+  }
+  console.log(
+    `   items a 50-row page would read filtering the LA partition, least and most over the lists (${[...counts]
+      .map(([l, m]) => `${l} ${m.get('LA') ?? 0}`)
+      .join(', ')} listed): ${[...reads]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([scope, r]) => `${scope} ${Math.min(...r)}–${Math.max(...r)}`)
       .join(', ')}`,
   );
 }
@@ -415,6 +453,7 @@ try {
       async () => (after = await rowsOfLa(year)).size,
     );
     bucketWhatIf(before, after, year);
+    shareWhatIf(after, year);
     for (let i = 0; i < 2; i++) {
       await phase('cold rollup', async () => {
         forgetSchoolViews();

@@ -21,7 +21,7 @@ import {
   type SchoolContribution,
 } from '../domain/la-view.js';
 import type { PupilRow } from '../domain/school-view.js';
-import type { LaRowBaseline } from '../store/la-lists.js';
+import { laListCountKeys, type LaRowBaseline } from '../store/la-lists.js';
 import type { LaFigures } from './ports.js';
 
 export interface RollupDeps {
@@ -126,9 +126,10 @@ export async function rollup(deps: RollupDeps, academicYear: number): Promise<Ro
     agg.sources[urn] = view.version;
     if (was !== undefined && was !== view.version) replaced.push({ urn, version: was });
   }
+  // Each partition's count, and the counts kept instead of partitions (a counted cohort with a year group).
   for (const { parts, now } of baselines.values()) {
-    for (const pk of parts) agg.listCounts[pk] = (agg.listCounts[pk] ?? 0) - 1;
-    for (const pk of now) agg.listCounts[pk] = (agg.listCounts[pk] ?? 0) + 1;
+    for (const pk of laListCountKeys(parts)) agg.listCounts[pk] = (agg.listCounts[pk] ?? 0) - 1;
+    for (const pk of laListCountKeys(now)) agg.listCounts[pk] = (agg.listCounts[pk] ?? 0) + 1;
   }
   for (const pk of Object.keys(agg.listCounts)) if (agg.listCounts[pk] === 0) delete agg.listCounts[pk];
   agg.version = seq;

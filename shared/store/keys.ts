@@ -23,9 +23,13 @@
  *                                                   written only by the rollup
  *   LALIST#<year>#<list>[#<scope>]  <rate>#<upn>    a pupil in an LA list, worst first: <list> is a flag type
  *                                                   or `vs` (the Virtual School's roll);
- *                                                   <scope> is URN#<urn>, COHORT#<cohort>, YG#<year group> or VS#all;
- *                                                   <rate> is 100 minus the absence rate as shown (1 decimal), zero-padded;
- *                                                   the item holds the keys and filter attributes, the row is its LAROW
+ *                                                   <scope> is COHORT#<cohort> (the rarer cohorts only), YG#<year group>
+ *                                                   or VS#all; <rate> is 100 minus the absence rate as shown (1 decimal),
+ *                                                   zero-padded; the item holds the keys and filter attributes, the row is
+ *                                                   its LAROW
+ *   LALIST#<year>#<list>#URN#<urn>  <upn>           a pupil in a school's share of a list, by UPN (a page sorts the
+ *                                                   school's rows by rate); the commoner cohorts have no partition, only
+ *                                                   counts in the LA aggregate (shared/store/la-lists.ts)
  *   LABYSCHOOL#<year>#<periodId>  <urn>             a school's per-school cells for one detailed period
  *                                                   (LA metrics grouped by school, phase or placement)
  *   LA                       CALENDAR#LA | CALENDAR#<urn>   term-date closures
@@ -107,6 +111,19 @@ export const k = {
    */
   laListSort: (absenceRate: number, upn: string) =>
     `${(100 - rateAsShown(absenceRate)).toFixed(1).padStart(5, '0')}#${upn}`,
+  /** A school partition's sort key: the UPN alone (its pages sort the school's rows by rate when read). */
+  laListSchoolSort: (upn: string) => upn,
+  /**
+   * The key a list's count is kept under for a counted cohort and a year group at once (a count in the
+   * rollup's aggregate, never a partition: the two-filter total without reading a partition).
+   */
+  laListPairCount: (year: number, list: string, cohort: string, yearGroup: string) =>
+    `LALIST#${year}#${list}#COHORT#${cohort}#YG#${yearGroup}`,
+  /** The list and scope of a list partition's key (the inverse of `laList`). */
+  parseLaList: (pk: string): { list: string; scope?: LaListScope } => {
+    const [, , list, kind, ...value] = pk.split('#');
+    return kind ? { list, scope: { kind, value: value.join('#') } as LaListScope } : { list };
+  },
   laBySchool: (year: number, periodId: string, urn: string) => ({ pk: `LABYSCHOOL#${year}#${periodId}`, sk: urn }),
   laBySchoolPk: (year: number, periodId: string) => `LABYSCHOOL#${year}#${periodId}`,
   laCalendar: () => ({ pk: 'LA', sk: 'CALENDAR#LA' }),

@@ -1,15 +1,25 @@
 /**
- * The LA lists as DynamoDB items (docs/design.md §7): one item per pupil per list partition, sorted
- * worst first, so "worst first, 50 a page" is one Query whatever the size of the LA. A list is a flag
- * type or `vs` (the Virtual School's roll); each has a
- * partition for the whole LA and one per school, cohort (ever in it this year), year group and for
- * the Virtual School's children, so every filter the list routes take is a key, not a scan.
+ * The LA lists as DynamoDB items (docs/design.md §7), so "worst first, 50 a page" costs the same
+ * whatever the size of the LA. A list is a flag type or `vs` (the Virtual School's roll). A pupil's
+ * memberships (its `parts`) are the list's partition for the whole LA and one per school, cohort (ever
+ * in it this year), year group and the Virtual School's children; what each holds (issue 17: items
+ * written only where a page needs them):
+ * - the LA, the rarer cohorts, year groups and the Virtual School: an item per pupil, sorted worst
+ *   first (the rate as shown, then the UPN), so a page is one Query;
+ * - a school: an item per pupil sorted by UPN, so it does not move when the rate does. A school's list
+ *   is bounded by its roll: a page reads the school's listed pupils' rows and sorts them;
+ * - the commoner cohorts (`COUNTED_COHORTS`, each holding a large share of every list): no items, only a
+ *   count in the rollup's aggregate. A page filters the LA partition (a large share matches, so a page
+ *   reads a few times its rows' keys); the count of each of them with a year group is kept too, so every
+ *   total the routes give is a kept count or a count of a partition bounded by a school, a rarer cohort
+ *   or the Virtual School.
  *
  * A day's writes follow what changed for the reader. The pupil's row (figures, flags) is held once, in
  * its LAROW item, and only while the pupil is listed somewhere: a pupil listed nowhere has no LAROW.
- * A list item holds the keys and the few attributes a filter left over reads, not the row; its sort key
- * is the absence rate as shown (one decimal place), so it is rewritten only when the pupil's place as
- * shown, its partitions or those attributes change. A page reads its rows' LAROWs in one batch.
+ * A list item holds the keys and the few attributes a filter left over reads, not the row; in a sorted
+ * partition its sort key is the absence rate as shown (one decimal place), so it is rewritten only when
+ * the pupil's place as shown, its partitions or those attributes change. A page reads its rows' LAROWs
+ * in one batch.
  *
  * Written only by the rollup (one ordered writer per year, the rollup FIFO group), only for the pupils
  * whose row changed. A pupil's LAROW item records the partitions it is listed in; under a retry
@@ -81,6 +91,46 @@ export function laListPartitions(year: number, row: PupilRow): string[] {
     ...(vs ? [{ kind: 'VS', value: 'all' } as const] : []),
   ];
   return lists.flatMap((list) => scopes.map((scope) => k.laList(year, list, scope)));
+}
+
+/**
+ * The cohorts whose partitions would hold a large share of every list (docs/decisions.md, issue 17):
+ * counted, not written. The others (EHCP, children in need, on a protection plan, looked after,
+ * previously looked after, with a social worker) keep partitions, so their pages stay one Query.
+ */
+export const COUNTED_COHORTS: ReadonlySet<string> = new Set(['fsm', 'sen_support', 'sen_none']);
+
+/** Whether a partition holds items, and in which order: none (a count only), by UPN (a school), else worst first. */
+function partitionKind(pk: string): 'counted' | 'byUpn' | 'worstFirst' {
+  const { scope } = k.parseLaList(pk);
+  if (scope?.kind === 'URN') return 'byUpn';
+  if (scope?.kind === 'COHORT' && COUNTED_COHORTS.has(scope.value)) return 'counted';
+  return 'worstFirst';
+}
+
+/** The item a pupil has in partition `pk` (none in a counted one). */
+function listItemKey(pk: string, rowSk: string, upn: string): Key | undefined {
+  const kind = partitionKind(pk);
+  return kind === 'counted' ? undefined : { pk, sk: kind === 'byUpn' ? k.laListSchoolSort(upn) : rowSk };
+}
+
+/**
+ * The counts a pupil's partitions move in the aggregate: each partition, and each counted cohort with
+ * the year group, of the same list (the total of a page filtered by both).
+ */
+export function laListCountKeys(parts: readonly string[]): string[] {
+  const byList = new Map<string, { year: string; cohorts: string[]; yg?: string }>();
+  for (const pk of parts) {
+    const { list, scope } = k.parseLaList(pk);
+    const at = byList.get(list) ?? { year: pk.split('#')[1], cohorts: [] };
+    byList.set(list, at);
+    if (scope?.kind === 'COHORT' && COUNTED_COHORTS.has(scope.value)) at.cohorts.push(scope.value);
+    if (scope?.kind === 'YG') at.yg = scope.value;
+  }
+  const pairs: string[] = [];
+  for (const [list, { year, cohorts, yg }] of byList)
+    if (yg) for (const c of cohorts) pairs.push(k.laListPairCount(Number(year), list, c, yg));
+  return [...parts, ...pairs];
 }
 
 /**
@@ -162,12 +212,12 @@ export async function applyLaRows(
       (old && old.seq === seq ? { parts: old.prevParts, sk: old.prevSk } : { parts: old?.parts ?? [], sk: old?.rowSk });
     const baseline: LaRowBaseline = { parts: before.parts, sk: before.sk, now: parts, v: row.v, src: urn };
     baselines.set(row.upn, baseline);
-    const keep = new Set(parts.map((pk) => `${pk}\u0000${rowSk}`));
+    const items = rowSk ? itemsOf(parts, rowSk, row.upn) : new Map<string, Key>();
     // What may be listed: the held item's partitions, and (after a crash between the two) the earlier ones.
     const stale = new Map<string, Key>();
-    if (old?.rowSk) for (const pk of old.parts) stale.set(`${pk}\u0000${old.rowSk}`, { pk, sk: old.rowSk });
-    if (before.sk) for (const pk of before.parts) stale.set(`${pk}\u0000${before.sk}`, { pk, sk: before.sk });
-    for (const [id, key] of stale) if (!keep.has(id)) deletes.push(key);
+    if (old?.rowSk) for (const [id, key] of itemsOf(old.parts, old.rowSk, row.upn)) stale.set(id, key);
+    if (before.sk) for (const [id, key] of itemsOf(before.parts, before.sk, row.upn)) stale.set(id, key);
+    for (const [id, key] of stale) if (!items.has(id)) deletes.push(key);
     if (!rowSk) {
       // Listed nowhere: no LAROW, except a tombstone while a retry of this rollup may need what it records.
       if (old && (old.parts.length > 0 || old.seq === seq || before.parts.length > 0)) {
@@ -188,11 +238,12 @@ export async function applyLaRows(
       }
       continue;
     }
-    // A list item the held LAROW claims, with the same sort key and filter attributes, is there already.
-    const was = old?.row && old.rowSk === rowSk ? rowOf(old.row) : undefined;
-    const unchanged = was && sameFilterAttributes(was, row) ? new Set(old!.parts) : new Set<string>();
+    // A list item the held LAROW claims, with the same key and filter attributes, is there already (a
+    // school's item whatever the rate: its key is the UPN).
+    const was = old?.row && old.rowSk ? rowOf(old.row) : undefined;
+    const unchanged = was && sameFilterAttributes(was, row) ? itemsOf(old!.parts, old!.rowSk!, row.upn) : new Map();
     const attrs = filterAttributes(row);
-    for (const pk of parts) if (!unchanged.has(pk)) puts.push({ pk, sk: rowSk, ...attrs });
+    for (const [id, key] of items) if (!unchanged.has(id)) puts.push({ ...key, ...attrs });
     const json = JSON.stringify(row);
     if (old?.row === json && old.rowSk === rowSk && canonicalJson(old.parts) === canonicalJson(parts)) continue;
     rowItems.push({
@@ -211,6 +262,16 @@ export async function applyLaRows(
   await batchPut(puts);
   await batchPut(rowItems);
   await batchDelete([...deletes, ...dropNow]);
+}
+
+/** The items of a pupil's partitions, by an id of their key. */
+function itemsOf(parts: readonly string[], rowSk: string, upn: string): Map<string, Key> {
+  const out = new Map<string, Key>();
+  for (const pk of parts) {
+    const key = listItemKey(pk, rowSk, upn);
+    if (key) out.set(`${key.pk}\u0000${key.sk}`, key);
+  }
+  return out;
 }
 
 /** Delete the tombstones of pupils who left every list, once the rollup that wrote them has written its aggregate. */
@@ -233,25 +294,30 @@ export interface LaListFilter {
 }
 
 /**
- * The partition that answers a filter (the narrowest key it names) and what is left to filter: one
- * school, else one cohort, else one year group, else the Virtual School's children, else the whole LA.
+ * The partition that answers a filter and what is left to filter: one school, else one of the rarer
+ * cohorts, else the Virtual School's children, else one year group, else the whole LA (a counted
+ * cohort is always a filter left over). `count` is the key of the count the rollup keeps for exactly
+ * this filter, when there is one (else the total is a count of the partition, which is then bounded:
+ * a school's, a rarer cohort's or the Virtual School's). `byUpn`: the partition is a school's, by UPN.
  */
 export function laListQuery(
   year: number,
   list: string,
   f: LaListFilter,
-): { pk: string; filter?: string; values: Record<string, unknown> } {
+): { pk: string; filter?: string; values: Record<string, unknown>; count?: string; byUpn?: boolean } {
+  const counted = f.cohort !== undefined && COUNTED_COHORTS.has(f.cohort);
   const scope: LaListScope | undefined = f.urn
     ? { kind: 'URN', value: f.urn }
-    : f.cohort
+    : f.cohort && !counted
       ? { kind: 'COHORT', value: f.cohort }
-      : f.yearGroup
-        ? { kind: 'YG', value: f.yearGroup }
-        : f.vs
-          ? { kind: 'VS', value: 'all' }
+      : f.vs
+        ? { kind: 'VS', value: 'all' }
+        : f.yearGroup
+          ? { kind: 'YG', value: f.yearGroup }
           : undefined;
+  const pk = k.laList(year, list, scope);
   const conditions: string[] = [];
-  const values: Record<string, unknown> = { ':pk': k.laList(year, list, scope) };
+  const values: Record<string, unknown> = { ':pk': pk };
   if (f.cohort && scope?.kind !== 'COHORT') {
     conditions.push('contains(everCohorts, :cohort)');
     values[':cohort'] = f.cohort;
@@ -264,10 +330,20 @@ export function laListQuery(
     conditions.push('vs = :vs');
     values[':vs'] = true;
   }
+  const count =
+    conditions.length === 0
+      ? pk
+      : counted && !f.urn && !f.vs
+        ? f.yearGroup
+          ? k.laListPairCount(year, list, f.cohort!, f.yearGroup)
+          : k.laList(year, list, { kind: 'COHORT', value: f.cohort! })
+        : undefined;
   return {
-    pk: k.laList(year, list, scope),
+    pk,
     ...(conditions.length ? { filter: conditions.join(' AND ') } : {}),
     values,
+    ...(count ? { count } : {}),
+    ...(scope?.kind === 'URN' ? { byUpn: true } : {}),
   };
 }
 
@@ -292,6 +368,27 @@ async function rowsInOrder(year: number, upns: readonly string[], read: 'page' |
   return items.flatMap((i) => (i?.row ? [rowOf(i.row)] : []));
 }
 
+/** A row's place in a list sorted worst first (the sort key its items have there). */
+const placeOf = (row: PupilRow) => k.laListSort(absenceRateOf(row), row.upn);
+
+/** Rows worst first, as the sorted partitions hold them. */
+const worstFirst = (rows: PupilRow[]) =>
+  rows
+    .map((r) => [placeOf(r), r] as const)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, r]) => r);
+
+/** Every item of a partition that passes the filter left over (its UPNs, in the partition's order). */
+async function partitionUpns(q: ReturnType<typeof laListQuery>): Promise<string[]> {
+  const items = await queryAll<{ upn: string }>({
+    KeyConditionExpression: 'pk = :pk',
+    ...(q.filter ? { FilterExpression: q.filter } : {}),
+    ExpressionAttributeValues: q.values,
+    ...KEY_ONLY,
+  });
+  return items.map((i) => i.upn);
+}
+
 /** One page of a list, worst first: `limit` rows (fewer only at the end) and the key after them, if more follow. */
 export async function laListPage(
   year: number,
@@ -299,8 +396,21 @@ export async function laListPage(
   f: LaListFilter,
   limit: number,
   start?: Record<string, unknown>,
-): Promise<{ rows: PupilRow[]; lastKey?: Record<string, unknown> }> {
+): Promise<{ rows: PupilRow[]; lastKey?: Record<string, unknown>; matched?: number }> {
   const q = laListQuery(year, list, f);
+  if (q.byUpn) {
+    // A school's share of the list (bounded by its roll): every row it lists (eventually consistent, as a
+    // page's rows are), sorted, cut after the key given.
+    const rows = worstFirst(await rowsInOrder(year, await partitionUpns(q), 'page'));
+    const after = typeof start?.sk === 'string' ? start.sk : undefined;
+    const rest = after === undefined ? rows : rows.filter((r) => placeOf(r) > after);
+    const page = rest.slice(0, limit);
+    return {
+      rows: page,
+      ...(rest.length > limit ? { lastKey: { pk: q.pk, sk: placeOf(page[page.length - 1]) } } : {}),
+      matched: rows.length,
+    };
+  }
   const upns: string[] = [];
   let from = start;
   for (;;) {
@@ -329,24 +439,28 @@ export async function laListPage(
 /**
  * A whole list (a CSV export, or a list bounded by its nature: the Virtual School's roll), or several
  * lists as one (a pupil in two of them once, at its first place): each list's keys, then every row in
- * one batched read, so a pupil in several lists is read once.
+ * one batched read, so a pupil in several lists is read once; each list worst first.
  */
 export async function laListAll(year: number, lists: string | readonly string[], f: LaListFilter): Promise<PupilRow[]> {
-  const upns = new Set<string>();
+  const perList: Array<{ upns: string[]; byUpn: boolean }> = [];
   for (const list of typeof lists === 'string' ? [lists] : lists) {
     const q = laListQuery(year, list, f);
-    const items = await queryAll<{ upn: string }>({
-      KeyConditionExpression: 'pk = :pk',
-      ...(q.filter ? { FilterExpression: q.filter } : {}),
-      ExpressionAttributeValues: q.values,
-      ...KEY_ONLY,
-    });
-    for (const i of items) upns.add(i.upn);
+    perList.push({ upns: await partitionUpns(q), byUpn: q.byUpn === true });
   }
-  return rowsInOrder(year, [...upns], 'all');
+  const upns = new Set(perList.flatMap((l) => l.upns));
+  const rows = await rowsInOrder(year, [...upns], 'all');
+  if (!perList.some((l) => l.byUpn)) return rows;
+  // A school's partitions are by UPN: each list's rows are put worst first here.
+  const byUpn = new Map(rows.map((r) => [r.upn, r]));
+  const out = new Map<string, PupilRow>();
+  for (const l of perList) {
+    const held = l.upns.flatMap((u) => (byUpn.has(u) ? [byUpn.get(u)!] : []));
+    for (const r of l.byUpn ? worstFirst(held) : held) if (!out.has(r.upn)) out.set(r.upn, r);
+  }
+  return [...out.values()];
 }
 
-/** How many rows a filtered list holds, when a filter is left over (two at once): reads the narrower partition. */
+/** How many rows a filtered list holds, when no count is kept for the filter: reads the (bounded) partition. */
 export async function laListCount(year: number, list: string, f: LaListFilter): Promise<number> {
   const q = laListQuery(year, list, f);
   let n = 0;
@@ -368,10 +482,12 @@ export async function laListCount(year: number, list: string, f: LaListFilter): 
 }
 
 /**
- * The page of a list after a client's cursor: the cursor is the signed key of the last row given,
- * bound to the query (`binding`: the query without its paging), so a cursor from another list,
- * another caller's partition or a forged one is refused (undefined). The total is `keptCount(pk)`
- * (the count the rollup keeps per partition) or, with a filter left over, a count of the partition.
+ * The page of a list after a client's cursor: the cursor is the signed key of the last row given
+ * (its place worst first), bound to the query (`binding`: the query without its paging), so a cursor
+ * from another list, another caller's partition or a forged one is refused (undefined). The total is
+ * `keptCount` of the filter's count (the counts the rollup keeps), else a count of the bounded
+ * partition (a school's page counts the rows it read). A filter whose kept count is 0 reads nothing:
+ * a counted cohort's page filters the LA partition, which it must not scan for nothing.
  */
 export async function laListPageAfter(
   year: number,
@@ -383,7 +499,7 @@ export async function laListPageAfter(
   keptCount: (pk: string) => Promise<number>,
 ): Promise<{ rows: PupilRow[]; nextCursor: string | null; total: number } | undefined> {
   const bound = `lalist:${year}|${canonicalJson(binding)}`;
-  const { pk, filter: leftOver } = laListQuery(year, list, f);
+  const { pk, count, byUpn } = laListQuery(year, list, f);
   let start: Record<string, unknown> | undefined;
   if (cursor) {
     let parsed: Record<string, unknown> | undefined;
@@ -395,9 +511,25 @@ export async function laListPageAfter(
     if (!parsed || parsed.pk !== pk || typeof parsed.sk !== 'string') return undefined;
     start = { pk, sk: parsed.sk };
   }
+  if (byUpn) {
+    const page = await laListPage(year, list, f, limit, start);
+    const next = page.lastKey ? encodeCursor({ pk, sk: page.lastKey.sk }, bound) : null;
+    return { rows: page.rows, nextCursor: next, total: page.matched ?? page.rows.length };
+  }
+  if (count && count !== pk) {
+    // A counted cohort: the count first, so an empty one reads no list item.
+    const total = await keptCount(count);
+    if (total === 0) return { rows: [], nextCursor: null, total };
+    const page = await laListPage(year, list, f, limit, start);
+    return {
+      rows: page.rows,
+      nextCursor: page.lastKey ? encodeCursor({ pk, sk: page.lastKey.sk }, bound) : null,
+      total,
+    };
+  }
   const [page, total] = await Promise.all([
     laListPage(year, list, f, limit, start),
-    leftOver ? laListCount(year, list, f) : keptCount(pk),
+    count ? keptCount(count) : laListCount(year, list, f),
   ]);
   return { rows: page.rows, nextCursor: page.lastKey ? encodeCursor({ pk, sk: page.lastKey.sk }, bound) : null, total };
 }

@@ -21,7 +21,14 @@ const PAGE = 5;
 const SCHOOLS_PAGE = 3;
 const dirs: string[] = [];
 
-type Read = 'pupil_view' | 'pa_page' | 'pa_page_first_today' | 'la_metrics_by_cohort' | 'schools_page';
+type Read =
+  | 'pupil_view'
+  | 'pa_page'
+  | 'pa_page_first_today'
+  | 'pa_page_fsm'
+  | 'pa_page_school'
+  | 'la_metrics_by_cohort'
+  | 'schools_page';
 
 interface Counted {
   dynamo: Record<string, number>;
@@ -64,6 +71,9 @@ async function measure(schools: number): Promise<Record<Read, Counted>> {
     const upn = (first.items as Array<{ upn: string; urns: string[] }>).find((i) => i.urns.length === 1)?.upn;
     expect(upn).toBeDefined();
     const view = `/v1/pupils/${upn}?academicYear=2025`;
+    const school = (first.items as Array<{ urns: string[] }>)[0].urns[0];
+    // Each of the two filtered pages once first, as the plain page (the instance's cursor key, the figures).
+    expect((await svc.request('GET', `${list}&cohort=fsm`, { token: officer })).status).toBe(200);
     expect((await svc.request('GET', view, { token: officer })).status).toBe(200);
     expect((await svc.request('GET', metrics, { token: officer })).status).toBe(200);
     const out = {} as Record<Read, Counted>;
@@ -71,6 +81,10 @@ async function measure(schools: number): Promise<Record<Read, Counted>> {
       ['pupil_view', view, officer],
       ['pa_page', list, officer],
       ['pa_page_first_today', list, newcomer],
+      // A commoner cohort (no partition: the LA's, filtered; the total a kept count) and one school's
+      // share (its partition by UPN: every row it lists, sorted).
+      ['pa_page_fsm', `${list}&cohort=fsm`, officer],
+      ['pa_page_school', `${list}&urn=${school}`, officer],
       ['la_metrics_by_cohort', metrics, officer],
       ['schools_page', `/v1/schools?limit=${SCHOOLS_PAGE}`, officer],
     ] as const) {
@@ -80,7 +94,7 @@ async function measure(schools: number): Promise<Record<Read, Counted>> {
         s3: counts.s3.requests,
         readUnits: counts.dynamo.readUnits,
         writeUnits: counts.dynamo.writeUnits + counts.dynamo.indexWriteUnits,
-        listed: read === 'pa_page' ? body.total : read === 'schools_page' ? body.items.length : 0,
+        listed: read.startsWith('pa_page') ? body.total : read === 'schools_page' ? body.items.length : 0,
       };
     }
     return out;
@@ -100,6 +114,7 @@ describe('the requests of the API reads issue 17 times', () => {
     console.log(`4 schools: ${JSON.stringify(small)}\n12 schools: ${JSON.stringify(large)}`);
     // The larger LA's list is longer: the page is read from more pupils.
     expect(large.pa_page.listed).toBeGreaterThan(small.pa_page.listed);
+    expect(large.pa_page_fsm.listed).toBeGreaterThan(small.pa_page_fsm.listed);
     for (const m of [small, large]) {
       // The pupil's record (its head, then the item holding its enrolment); its pattern flags, the latest
       // run, the care lists' and its school's duties document's version stamps in one batch (reads asked
@@ -119,6 +134,15 @@ describe('the requests of the API reads issue 17 times', () => {
       expect(m.pa_page.s3).toEqual({});
       // Another officer's first read of the page today: the same, and a mark under each pupil shown.
       expect(m.pa_page_first_today.dynamo).toEqual({ GetItem: 2, Query: 1, BatchGetItem: 1, BatchWriteItem: 1 });
+      // A commoner cohort's page (FSM has no partition, docs/decisions.md): the same requests as the
+      // plain page; the Query filters the LA partition and the total is the count the aggregate keeps.
+      expect(m.pa_page_fsm.dynamo).toEqual({ GetItem: 2, Query: 1, BatchGetItem: 1, BatchWriteItem: 1 });
+      // One school's page: its partition's keys (one Query, by UPN), every row it lists in one batch
+      // (sorted worst first here), the care lists' stamp and the audit. No kept total is read (the rows
+      // read are the total): a GetItem fewer, and read units that follow the school's listed pupils
+      // (half a unit a row), not the LA's.
+      expect(m.pa_page_school.dynamo).toEqual({ GetItem: 1, Query: 1, BatchGetItem: 1, BatchWriteItem: 1 });
+      expect(m.pa_page_school.readUnits).toBeLessThanOrEqual(2 + 0.5 * m.pa_page_school.listed);
       // A page of schools: one Query of the page, whatever the number of schools (issue 17: was every school).
       expect(m.schools_page.dynamo).toEqual({ Query: 1 });
       expect(m.schools_page.listed).toBe(SCHOOLS_PAGE);
@@ -127,7 +151,7 @@ describe('the requests of the API reads issue 17 times', () => {
       expect(m.la_metrics_by_cohort.dynamo).toEqual({ GetItem: 1, PutItem: 1 });
       expect(m.la_metrics_by_cohort.s3).toEqual({});
     }
-    for (const read of ['pupil_view', 'pa_page', 'la_metrics_by_cohort', 'schools_page'] as const) {
+    for (const read of ['pupil_view', 'pa_page', 'pa_page_fsm', 'la_metrics_by_cohort', 'schools_page'] as const) {
       expect(large[read].readUnits, read).toBeLessThanOrEqual(small[read].readUnits + 1);
       expect(large[read].writeUnits, read).toBeLessThanOrEqual(small[read].writeUnits + 1);
     }

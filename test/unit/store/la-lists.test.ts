@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { absenceRateOf } from '../../../shared/domain/la-view.js';
 import type { PupilRow } from '../../../shared/domain/school-view.js';
 import { k } from '../../../shared/store/keys.js';
-import { laListPartitions, laListQuery } from '../../../shared/store/la-lists.js';
+import { laListCountKeys, laListPartitions, laListQuery } from '../../../shared/store/la-lists.js';
 
 const row = (over: Partial<PupilRow> = {}): PupilRow => ({
   upn: 'A999200120001',
@@ -95,9 +95,61 @@ describe('LA list partitions', () => {
     expect(laListQuery(2025, 'severe_absence', { yearGroup: '9' })).toEqual({
       pk: 'LALIST#2025#severe_absence#YG#9',
       values: { ':pk': 'LALIST#2025#severe_absence#YG#9' },
+      count: 'LALIST#2025#severe_absence#YG#9',
     });
+    // A school's partition is by UPN, and a filter left over is counted by reading it (bounded by its roll).
     const both = laListQuery(2025, 'severe_absence', { urn: '100001', cohort: 'fsm', vs: true });
     expect(both.pk).toBe('LALIST#2025#severe_absence#URN#100001');
     expect(both.filter).toBe('contains(everCohorts, :cohort) AND vs = :vs');
+    expect(both.byUpn).toBe(true);
+    expect(both.count).toBeUndefined();
+    // A rarer cohort has its partition; the Virtual School's is narrower than a year group's.
+    expect(laListQuery(2025, 'severe_absence', { cohort: 'cla', yearGroup: '9' })).toMatchObject({
+      pk: 'LALIST#2025#severe_absence#COHORT#cla',
+      filter: 'yearGroup = :yg',
+    });
+    expect(laListQuery(2025, 'severe_absence', { vs: true, yearGroup: '9' }).pk).toBe(
+      'LALIST#2025#severe_absence#VS#all',
+    );
+  });
+
+  it('answers a commoner cohort from the LA (or year group) partition, with a count kept for it', () => {
+    expect(laListQuery(2025, 'persistent_absence', { cohort: 'fsm' })).toEqual({
+      pk: 'LALIST#2025#persistent_absence',
+      filter: 'contains(everCohorts, :cohort)',
+      values: { ':pk': 'LALIST#2025#persistent_absence', ':cohort': 'fsm' },
+      count: 'LALIST#2025#persistent_absence#COHORT#fsm',
+    });
+    expect(laListQuery(2025, 'persistent_absence', { cohort: 'sen_support', yearGroup: '9' })).toMatchObject({
+      pk: 'LALIST#2025#persistent_absence#YG#9',
+      filter: 'contains(everCohorts, :cohort)',
+      count: 'LALIST#2025#persistent_absence#COHORT#sen_support#YG#9',
+    });
+    // With the Virtual School's children: its partition, counted by reading it.
+    const vs = laListQuery(2025, 'persistent_absence', { cohort: 'fsm', vs: true });
+    expect(vs.pk).toBe('LALIST#2025#persistent_absence#VS#all');
+    expect(vs.count).toBeUndefined();
+  });
+
+  it('counts each partition, and each commoner cohort with the year group, of the same list', () => {
+    const parts = laListPartitions(
+      2025,
+      row({
+        everCohorts: ['fsm', 'sen_none', 'cin'],
+        flags: [{ type: 'persistent_absence', since: '2025-09-10' }],
+      }),
+    );
+    const keys = laListCountKeys(parts);
+    expect(keys.slice(0, parts.length)).toEqual(parts);
+    expect(keys.slice(parts.length).sort()).toEqual(
+      [
+        // cin is in the Virtual School's scope: the vs list too.
+        'LALIST#2025#persistent_absence#COHORT#fsm#YG#7',
+        'LALIST#2025#persistent_absence#COHORT#sen_none#YG#7',
+        'LALIST#2025#vs#COHORT#fsm#YG#7',
+        'LALIST#2025#vs#COHORT#sen_none#YG#7',
+      ].sort(),
+    );
+    expect(laListCountKeys([])).toEqual([]);
   });
 });
