@@ -253,6 +253,24 @@ describe('ids of things another caller owns', () => {
     }
   });
 
+  it('answers 404 to a user whose token now names another school (or role) for the returns they sent for their old one', async () => {
+    // The same sign-in subject, moved from school A to school B, then made the VSH (Cognito keeps `sub`).
+    const atA = await svc.token('school', { urn: A, sub: 'moved-user' });
+    const res = await svc.request('POST', '/v1/returns', {
+      token: atA,
+      body: returnCsv(rows(A, Q, ['2025-09-29'], {})),
+    });
+    expect(res.status).toBe(202);
+    const id = res.json().returnId;
+    await svc.settle();
+    expect((await get(`/v1/returns/${id}`, atA)).status).toBe(200);
+    const atB = await svc.token('school', { urn: B, sub: 'moved-user' });
+    const asVsh = await svc.token('vsh', { sub: 'moved-user' });
+    for (const token of [atB, asVsh])
+      for (const path of [`/v1/returns/${id}`, `/v1/returns/${id}/file`])
+        expect((await get(path, token)).status).toBe(404);
+  });
+
   it('imports a staged upload only on the route it was presigned for (a registry upload id is unknown to /v1/cohorts)', async () => {
     const staged = await svc.request('POST', '/v1/schools/uploads', {
       token: admin,
