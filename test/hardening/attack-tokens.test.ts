@@ -120,6 +120,8 @@ describe("a school filtering lists to see other schools' pupils", () => {
       `/v1/admission-register/entries?urn=${B}`,
       `/v1/admission-register/deletions?urn=${B}`,
       `/v1/part-time-timetables?urn=${B}`,
+      `/v1/admission-register/timeliness?urn=${B}`,
+      `/v1/schools/${B}/looked-after-pupils`,
     ]) {
       for (const accept of ['application/json', 'text/csv']) {
         const res = await get(path, school[A], { accept });
