@@ -251,6 +251,30 @@ describe('the Virtual School reaching a child outside its cohorts through a case
     expect((await get(`/v1/referrals/${caseOfQ}`, school[B])).status).toBe(404);
   });
 
+  it("gives a school and the VSH nothing outside their scope from an LA officer's case-list cursors", async () => {
+    const caseOfR = await svc.request('POST', '/v1/referrals', {
+      token: officer,
+      body: { upn: R, urn: B, type: 'persistent_absence', reason: 'Attendance below 50 per cent this term.' },
+    });
+    expect(caseOfR.status).toBe(201);
+    const cursors: string[] = [];
+    let page = (await get('/v1/referrals?limit=1', officer)).json();
+    while (page.nextCursor) {
+      cursors.push(page.nextCursor);
+      page = (await get(`/v1/referrals?limit=1&cursor=${encodeURIComponent(page.nextCursor)}`, officer)).json();
+    }
+    expect(cursors.length).toBeGreaterThanOrEqual(2);
+    for (const cursor of cursors) {
+      // A school's scope is part of the query its cursor is bound to: another caller's cursor is 400.
+      const asSchool = await get(`/v1/referrals?limit=1&cursor=${encodeURIComponent(cursor)}`, school[A]);
+      expect(asSchool.status).toBe(400);
+      // The VSH asks the same query as the officer: the cursor is accepted, each page kept to its scope.
+      const asVsh = await get(`/v1/referrals?limit=1&cursor=${encodeURIComponent(cursor)}`, vsh);
+      expect(asVsh.status).toBe(200);
+      for (const c of asVsh.json().items as Array<{ upn: string }>) expect(c.upn).toBe(L);
+    }
+  });
+
   it('refuses the VSH raising a case about a child never in its cohorts (404, nothing created)', async () => {
     const before = (await get('/v1/referrals?limit=1000', officer)).json().items.length;
     const res = await svc.request('POST', '/v1/referrals', {
