@@ -80,14 +80,17 @@ export async function presignStagedUpload(
 /**
  * The request as if the staged file had been its body: the same headers (Content-Type as signed;
  * a staged file is sent uncompressed, up to LIMITS.maxCohortUploadBytes), the body base64-encoded as API Gateway passes a file. 404 when
- * nothing was uploaded under that id; 400 when the request carries a body as well.
+ * nothing was uploaded under that id for this kind of import; 400 when the request carries a body as well.
  */
-export async function eventWithStagedBody(event: Event, uploadId: string): Promise<Event> {
+export async function eventWithStagedBody(event: Event, uploadId: string, kind: StagedKind): Promise<Event> {
   if (rawBody(event).length > 0)
     throw problem(400, 'Send either the file as the body or ?upload= naming a presigned upload, not both.', [
       { field: 'upload', message: 'given with a body' },
     ]);
-  const blob = await getBlob(runtimeConfig().registersBucket, paths.stagedUpload(uploadId));
+  // An upload is imported only by the route it was presigned for: a GIAS file staged for the registry
+  // (manage_registry) is not a cohort list (import_cohorts), nor the other way round; unknown here.
+  const staged = uploadId.startsWith(kind === 'cohorts' ? 'uc' : 'ug');
+  const blob = staged ? await getBlob(runtimeConfig().registersBucket, paths.stagedUpload(uploadId)) : undefined;
   if (!blob)
     throw problem(404, 'Nothing has been uploaded under that upload id (PUT the file to the uploadUrl first).');
   const headers: Record<string, string> = {};

@@ -305,13 +305,26 @@ export function ownSchoolOf(p: Principal): string | undefined {
 }
 
 /**
- * A return is visible to whoever sent it, to the LA's officers and the service's administrators, and
- * to the school it is for; others are told it does not exist.
+ * A return is visible to the LA's officers and the service's administrators, to the school it is
+ * kept under, and to the Virtual School user who sent it; others are told it does not exist. Who sent
+ * it counts only in the role and school they sent it as: a sign-in subject keeps its `sub` when moved
+ * to another school or role, and must not keep reading the old school's row errors (which name pupils).
  */
-export function mayReadReturn(p: Principal, record: { urn: string; uploadedBy: { sub: string } }): boolean {
-  if (record.uploadedBy.sub === p.sub) return true;
-  if (p.role === 'la_officer' || p.role === 'admin') return true;
-  return p.role === 'school' && p.urn === record.urn;
+export function mayReadReturn(
+  p: Principal,
+  record: { urn: string; uploadedBy: { sub: string; role?: string } },
+): boolean {
+  switch (p.role) {
+    case 'la_officer':
+    case 'admin':
+      return true;
+    case 'school':
+      return p.urn === record.urn;
+    case 'vsh':
+      return record.uploadedBy.sub === p.sub && record.uploadedBy.role === 'vsh';
+    default:
+      return false;
+  }
 }
 
 /** Whose returns a principal may list: the Virtual School only those of out-of-area schools (which it sends). */

@@ -155,3 +155,12 @@ const ENGLAND_DATE = new Intl.DateTimeFormat('en-CA', {
 export function todayInEngland(now: Date = new Date()): string {
   return ENGLAND_DATE.format(now);
 }
+
+/**
+ * The instant (ISO, UTC) a day in England begins: midnight in Europe/London, which is 23:00 UTC the
+ * day before in British Summer Time (the clocks change at 01:00 UTC, never at midnight).
+ */
+export function startOfDayInEngland(iso: string): string {
+  const bst = `${addDays(iso, -1)}T23:00:00.000Z`;
+  return todayInEngland(new Date(bst)) === iso ? bst : `${iso}T00:00:00.000Z`;
+}

@@ -4,10 +4,16 @@ import { COHORTS } from '../domain/cohorts.js';
 import { isIsoDate } from '../domain/dates.js';
 import { checkUpn } from '../domain/upn.js';
 
+/**
+ * A date the API takes, in the years it serves (as `academicYear`, 2000–2100): year 0000 is a valid
+ * ISO date, but a default derived from it (seven days earlier) is not one, and answered 500.
+ */
 export const IsoDate = z
   .string()
-  .refine(isIsoDate, { message: 'expected a date as YYYY-MM-DD' })
-  .meta({ description: 'ISO date, YYYY-MM-DD' });
+  .refine((s) => isIsoDate(s) && s >= '2000-01-01' && s <= '2100-12-31', {
+    message: 'expected a date as YYYY-MM-DD, from 2000 to 2100',
+  })
+  .meta({ description: 'ISO date, YYYY-MM-DD (2000–2100)' });
 export const Urn = z
   .string()
   .regex(/^\d{6}$/, { message: 'expected a 6-digit URN' })

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Principal } from '../domain/access.js';
-import { addDays } from '../domain/dates.js';
+import { addDays, startOfDayInEngland } from '../domain/dates.js';
 import { k } from './keys.js';
 import {
   batchPut,
@@ -95,7 +95,10 @@ export async function recordAuditOfPupils(
 }
 
 export interface AuditQuery {
-  /** Inclusive ISO dates. */
+  /**
+   * Inclusive ISO dates in England (as `todayInEngland`): entries are keyed by their UTC instant and
+   * filed under their UTC day, so a read at 00:30 BST is found on its own English day, not the day before.
+   */
   from: string;
   to: string;
   upn?: string;
@@ -110,8 +113,22 @@ function strip(item: Record<string, unknown>): AuditEntry {
 }
 
 /** Entries newest first, by pupil, by user, or by day; a pupil or user query may also filter by the other. */
+/** The entries' instants an English date range covers: [since, until) as ISO strings, and the UTC days they fall on. */
+function instantsOf(q: Pick<AuditQuery, 'from' | 'to'>) {
+  const since = startOfDayInEngland(q.from);
+  const until = startOfDayInEngland(addDays(q.to, 1));
+  // The last UTC day holding an instant before `until`.
+  const lastDay = until.endsWith('T00:00:00.000Z') ? addDays(until.slice(0, 10), -1) : until.slice(0, 10);
+  return { since, until, firstDay: since.slice(0, 10), lastDay };
+}
+
+/** Whether a key starting with its entry's instant (`<at>#…`) lies in [since, until). */
+const within = (key: string, r: { since: string; until: string }) => key >= r.since && key < r.until;
+
 export async function queryAudit(q: AuditQuery): Promise<{ items: AuditEntry[]; nextCursor: string | null }> {
-  const range = { ':from': q.from, ':to': `${q.to}~` };
+  const r = instantsOf(q);
+  // Keys are `<at>#<id>`: every one in [since, until) sorts between the two (`until#…` sorts after `until`).
+  const range = { ':from': r.since, ':to': r.until };
   if (q.upn) return queryAuditOfPupil(q as AuditQuery & { upn: string });
   if (q.user) {
     const page = await queryPage<Record<string, unknown>>(
@@ -129,20 +146,20 @@ export async function queryAudit(q: AuditQuery): Promise<{ items: AuditEntry[]; 
   // By day: walk the day partitions from `to` back to `from`; the cursor names the day and the key,
   // signed and bound to the dates asked for.
   const binding = `audit:${q.from}:${q.to}`;
-  let day = q.to;
+  let day = r.lastDay;
   let start: Record<string, unknown> | undefined;
   if (q.cursor) {
     const c = decodeCursor(q.cursor, binding) as { day?: unknown; key?: unknown };
-    if (typeof c.day !== 'string' || c.day > q.to || c.day < q.from) throw new InvalidCursorError();
+    if (typeof c.day !== 'string' || c.day > r.lastDay || c.day < r.firstDay) throw new InvalidCursorError();
     day = c.day;
     start = c.key && typeof c.key === 'object' ? (c.key as Record<string, unknown>) : undefined;
   }
   const items: AuditEntry[] = [];
-  while (day >= q.from && items.length < q.limit) {
+  while (day >= r.firstDay && items.length < q.limit) {
     const page = await queryFromKey<Record<string, unknown>>(
       {
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': k.auditDayPk(day) },
+        KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: { ':pk': k.auditDayPk(day), ...range },
         ScanIndexForward: false,
         Limit: q.limit - items.length,
       },
@@ -157,7 +174,7 @@ export async function queryAudit(q: AuditQuery): Promise<{ items: AuditEntry[]; 
       day = addDays(day, -1);
     }
   }
-  return { items, nextCursor: day >= q.from ? encodeCursor({ day }, binding) : null };
+  return { items, nextCursor: day >= r.firstDay ? encodeCursor({ day }, binding) : null };
 }
 
 /**
@@ -177,12 +194,14 @@ async function queryAuditOfPupil(
     if (typeof c.before !== 'string') throw new InvalidCursorError();
     before = c.before;
   }
+  const r = instantsOf(q);
+  // The whole UTC days: the list marks (`<day>#LIST#<sub>`) sort before that day's instants.
   const filed = await queryAll<Record<string, unknown> & { sk: string }>({
     KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
     ExpressionAttributeValues: {
       ':pk': k.auditOfPupilPk(q.upn),
-      ':from': q.from,
-      ':to': `${q.to}~`,
+      ':from': r.firstDay,
+      ':to': `${r.lastDay}~`,
       ...(q.user ? { ':sub': q.user } : {}),
     },
     ...(q.user ? { FilterExpression: '#sub = :sub', ExpressionAttributeNames: { '#sub': 'sub' } } : {}),
@@ -191,7 +210,7 @@ async function queryAuditOfPupil(
   const marks: Array<{ sub: string; day: string }> = [];
   for (const item of filed) {
     if (item.mark === 'list') marks.push({ sub: item.sub as string, day: item.day as string });
-    else found.push({ key: item.sk, entry: strip(item) });
+    else if (within(item.sk, r)) found.push({ key: item.sk, entry: strip(item) });
   }
   await inParallel(marks, 4, async ({ sub, day }) => {
     const reads = await queryAll<Record<string, unknown> & { sk: string }>({
@@ -201,6 +220,7 @@ async function queryAuditOfPupil(
       ExpressionAttributeValues: { ':pk': k.auditListReadPk(sub, day), ':upn': ` ${q.upn} ` },
     });
     for (const read of reads) {
+      if (!within(read.sk, r)) continue;
       const { upns: _upns, ...entry } = strip(read) as AuditEntry & { upns?: string };
       found.push({ key: read.sk.slice(0, read.sk.lastIndexOf('#')), entry: { ...entry, upn: q.upn } });
     }

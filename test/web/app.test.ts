@@ -234,6 +234,21 @@ describe('the web app', () => {
     await signIn(page, svc.url, 'Virtual School Head');
     await page.getByRole('heading', { name: 'Virtual School', level: 1 }).waitFor();
     await check('home-vsh');
+    // Its returns: it chooses among the out-of-area schools it sends for (not "No returns yet").
+    await page.getByRole('link', { name: 'Returns', exact: true }).click();
+    await page.getByText('Choose a school to see its returns.').waitFor();
+    const outOfArea = (
+      await svc.api<{ items: Array<{ urn: string; outOfArea: boolean }> }>('/v1/schools?limit=1000', 'vsh')
+    ).items
+      .filter((s) => s.outOfArea)
+      .map((s) => s.urn);
+    const offered = outOfArea.length
+      ? await page
+          .locator('#returns-urn option')
+          .evaluateAll((os) => os.map((o) => (o as unknown as { value: string }).value))
+      : [''];
+    expect(offered.filter(Boolean).sort()).toEqual([...outOfArea].sort());
+    await check('returns-vsh');
     await page.getByRole('button', { name: 'Sign out' }).click();
     await signIn(page, svc.url, 'Administrator');
     await page.getByRole('heading', { name: 'Signed in as Administrator' }).waitFor();

@@ -44,7 +44,7 @@ const ImportReport = z
 /** The import: the file sent by presigned PUT (POST /v1/cohorts/uploads) is imported exactly as a direct upload. */
 async function postCohorts(direct: RouteContext<{ format?: Format; upload?: string }>) {
   const { audit, principal, query } = direct;
-  const event = query.upload ? await eventWithStagedBody(direct.event, query.upload) : direct.event;
+  const event = query.upload ? await eventWithStagedBody(direct.event, query.upload, 'cohorts') : direct.event;
   const received = {
     body: rawBody(event),
     contentType: header(event, 'content-type') ?? '',

@@ -46,7 +46,7 @@ export const registryRoutes = [
     response: RegistryReport,
     handler: async ({ audit, event: direct, principal, query }) => {
       // A file sent by presigned PUT (POST /v1/schools/uploads) is imported exactly as a direct upload.
-      const event = query.upload ? await eventWithStagedBody(direct, query.upload) : direct;
+      const event = query.upload ? await eventWithStagedBody(direct, query.upload, 'registry') : direct;
       return json(200, resultOf(await importRegistry(app, { principal, audit }, rawBody(event))));
     },
   }),

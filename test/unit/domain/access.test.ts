@@ -43,11 +43,14 @@ describe('access rules', () => {
     ]);
   });
 
-  it('shows a return to its sender, its school, LA officers and admins only', () => {
+  it('shows a return to its school, its Virtual School sender, LA officers and admins only', () => {
     const record = { urn: '100002', uploadedBy: { sub: 'other' } };
     expect([school, officer, vsh, admin].map((p) => mayReadReturn(p, record))).toEqual([false, true, false, true]);
-    expect(mayReadReturn(vsh, { urn: '100002', uploadedBy: { sub: 'v1' } })).toBe(true);
+    expect(mayReadReturn(vsh, { urn: '100002', uploadedBy: { sub: 'v1', role: 'vsh' } })).toBe(true);
     expect(mayReadReturn(school, { urn: '100001', uploadedBy: { sub: 'other' } })).toBe(true);
+    // The sender counts only as what they sent it as: moved to another school or role, the old return is hidden.
+    expect(mayReadReturn(school, { urn: '100002', uploadedBy: { sub: school.sub, role: 'school' } })).toBe(false);
+    expect(mayReadReturn(vsh, { urn: '100001', uploadedBy: { sub: 'v1', role: 'school' } })).toBe(false);
     expect([
       mayListReturnsOf(vsh, { outOfArea: false }),
       mayListReturnsOf(vsh, { outOfArea: true }),

@@ -18,6 +18,7 @@ import {
   SESSIONS_PER_YEAR_SLOT,
   sessionIndex,
   sessionOfIndex,
+  startOfDayInEngland,
   todayInEngland,
   weekdayIndex,
   weekStart,
@@ -150,5 +151,25 @@ describe('todayInEngland', () => {
 
   it('uses GMT in winter', () => {
     expect(todayInEngland(new Date('2025-12-01T23:30:00Z'))).toBe('2025-12-01');
+  });
+});
+
+describe('startOfDayInEngland', () => {
+  it('is 23:00 UTC the day before in summer time and 00:00 UTC in winter, on each side of both clock changes', () => {
+    // Clocks go forward at 01:00 UTC on 29 March 2026 and back at 01:00 UTC on 25 October 2026.
+    expect(startOfDayInEngland('2026-03-29')).toBe('2026-03-29T00:00:00.000Z');
+    expect(startOfDayInEngland('2026-03-30')).toBe('2026-03-29T23:00:00.000Z');
+    expect(startOfDayInEngland('2026-10-25')).toBe('2026-10-24T23:00:00.000Z');
+    expect(startOfDayInEngland('2026-10-26')).toBe('2026-10-26T00:00:00.000Z');
+    expect(startOfDayInEngland('2026-06-01')).toBe('2026-05-31T23:00:00.000Z');
+    expect(startOfDayInEngland('2026-01-01')).toBe('2026-01-01T00:00:00.000Z');
+  });
+
+  it('is the first instant todayInEngland calls that day', () => {
+    for (const day of ['2026-03-29', '2026-03-30', '2026-10-25', '2026-10-26', '2026-07-01']) {
+      const start = new Date(startOfDayInEngland(day));
+      expect(todayInEngland(start)).toBe(day);
+      expect(todayInEngland(new Date(start.getTime() - 1))).toBe(addDays(day, -1));
+    }
   });
 });

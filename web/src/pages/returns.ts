@@ -1,5 +1,5 @@
-import { ApiError, fetchBlob, get, post, query, type Page, type ReturnStatus } from '../api.js';
-import { errorSummary, h, replace, summaryList, table, tag } from '../dom.js';
+import { ApiError, fetchBlob, get, getAll, post, query, type Page, type ReturnStatus, type School } from '../api.js';
+import { errorSummary, filterForm, h, replace, summaryList, table, tag } from '../dom.js';
 import { dateTime, num } from '../format.js';
 import type { PageContext, PageResult } from '../main.js';
 
@@ -200,18 +200,50 @@ export async function uploadPage(ctx: PageContext): Promise<PageResult> {
   };
 }
 
+/**
+ * Which school's returns (LA officers: any school; the Virtual School: the out-of-area schools it
+ * sends for, the only ones the API lists for it). A school sees its own and is never asked.
+ */
+async function schoolChooser(ctx: PageContext, urn: string | undefined): Promise<HTMLElement> {
+  const schools = (await getAll<School>('/v1/schools')).items
+    .filter((s) => ctx.session.role !== 'vsh' || s.outOfArea)
+    .sort((a, b) => (a.name ?? a.urn).localeCompare(b.name ?? b.urn));
+  if (!schools.length)
+    return h('p', { class: 'govuk-body' }, 'No out-of-area schools are registered, so there are no returns to show.');
+  return filterForm(
+    (q) => ctx.setQuery({ urn: q.urn }),
+    h(
+      'div',
+      { class: 'govuk-form-group app-filters__item' },
+      h('label', { class: 'govuk-label', for: 'returns-urn' }, 'School'),
+      h('select', { class: 'govuk-select', id: 'returns-urn', name: 'urn' }, [
+        h('option', { value: '', selected: !urn }, 'Choose a school'),
+        ...schools.map((s) =>
+          h('option', { value: s.urn, selected: s.urn === urn }, `${s.name ?? 'Unnamed school'} (URN ${s.urn})`),
+        ),
+      ]),
+    ),
+    h('div', { class: 'app-filters__item' }, h('button', { type: 'submit', class: 'govuk-button' }, 'Show returns')),
+  );
+}
+
 export async function returnsPage(ctx: PageContext): Promise<PageResult> {
-  const urn = ctx.session.role === 'school' ? undefined : (ctx.query.get('urn') ?? undefined);
-  const list =
-    ctx.session.role === 'school' || urn
-      ? await get<Page<ReturnItem>>(`/v1/returns${query({ urn, limit: 50, cursor: ctx.query.get('cursor') })}`)
-      : { items: [] as ReturnItem[], nextCursor: null };
+  const school = ctx.session.role === 'school';
+  const urn = school ? undefined : (ctx.query.get('urn') ?? undefined);
+  const [list, chooser] = await Promise.all([
+    school || urn
+      ? get<Page<ReturnItem>>(`/v1/returns${query({ urn, limit: 50, cursor: ctx.query.get('cursor') })}`)
+      : undefined,
+    school ? undefined : schoolChooser(ctx, urn),
+  ]);
   return {
     title: 'Returns',
     body: [
       h('h1', { class: 'govuk-heading-l' }, 'Returns'),
-      returnsTable(list.items),
-      list.nextCursor
+      chooser ?? null,
+      // Without a school chosen there is nothing to list yet (not "no returns").
+      list ? returnsTable(list.items) : h('p', { class: 'govuk-body' }, 'Choose a school to see its returns.'),
+      list?.nextCursor
         ? h(
             'p',
             { class: 'govuk-body' },
