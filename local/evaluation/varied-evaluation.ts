@@ -222,7 +222,7 @@ export function evidencePieces(r: EvidenceRecord, k: number): number {
 
 /**
  * What a planted absence of exactly one school day (2 sessions) counts for as evidence (issue 21,
- * seventh pass; was 1): four lone days beside breaks are by the claim's own measure about 1 in 600 by
+ * seventh pass; was 1): four lone days beside breaks are by the claim's own measure about 1 in 500 by
  * chance — never claimed on strength — and the commonest chance look-alike; five are 4 pieces.
  */
 export const SINGLE_DAY_PIECE = 0.8;

@@ -54,11 +54,11 @@ export interface HolidayAdjacentSettings {
    * `minAbsencesBeside`: 0.8 since issue 21's seventh pass (was 1), so four single days beside breaks
    * and nothing else are 3.2, not a finding, and five are 4. A single day is the commonest chance
    * event beside a break (absence starts more often there for everyone) and the weakest evidence:
-   * the claim's own measure puts four lone days beside breaks at about 1 in 600 and five at about 1
-   * in 3,000 — never claimed — yet at 1 each they made three quarters of the false flags on the seen
-   * varied LAs (32 of 42 had exactly 4; docs/patterns.md, "Seventh pass"). Longer absences and a
-   * holiday taken both sides count as before, so the issue's case (two breaks taken 2–3 days each
-   * side, nothing else) is unchanged.
+   * the claim's own measure puts four lone days beside breaks at about 1 in 500 and five at about 1
+   * in 2,500 — never claimed — yet at 1 each they were in most false flags on the seen varied LAs
+   * (32 of 42 had exactly 4 pieces; at 0.8, 30 of the 42 go; docs/patterns.md, "Seventh pass").
+   * Longer absences and a holiday taken both sides count as before, so the issue's case (two breaks
+   * taken 2–3 days each side, nothing else) is unchanged.
    */
   singleDayCounts: number;
   /**

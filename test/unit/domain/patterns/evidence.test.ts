@@ -59,7 +59,7 @@ describe('holiday-adjacent absence decides on evidence, not on a count of breaks
   });
 
   it('does not flag four lone days beside two breaks and nothing else (seventh pass: a lone school day counts 0.8, four are 3.2); they were a finding when a lone day counted 1', () => {
-    // By the claim's own measure four lone days beside breaks are about 1 in 600 by chance: as common as a
+    // By the claim's own measure four lone days beside breaks are about 1 in 500 by chance: as common as a
     // habit in an LA, and three quarters of the false flags on the seen varied LAs (docs/patterns.md).
     expect(holidayFindings(fourSeparate)).toEqual([]);
     const [f] = holidayFindings(fourSeparate, { holidayAdjacent: { singleDayCounts: 1 } });
