@@ -11,7 +11,6 @@
  * Prints the claimed families that are missed (`--all`: every claimed family; `--pairs`: every pair of
  * every household, planted or control, as JSON lines with all the pair rules' figures).
  */
-import { parseArgs } from 'node:util';
 import { pupilInputsAsOf } from './as-of.js';
 import { pupilTimeline } from '../../shared/domain/school-weeks.js';
 import { analyseHolidayAdjacency, DEFAULT_PATTERN_SETTINGS } from '../../shared/domain/patterns/index.js';
@@ -24,8 +23,9 @@ import {
 import { binomialUpperTail } from '../../shared/domain/patterns/binomial.js';
 import { distinctBreaks } from '../../shared/domain/patterns/holiday-adjacent.js';
 import { analysisWindow } from '../../shared/domain/patterns/index.js';
-import { claimsFamily, pupilTruth, VARIED_DATES } from './varied-evaluation.js';
-import { generateVariedLa, type VariedLa } from './varied-la.js';
+import { runDiagnostics } from './run-diagnostics.js';
+import { claimsFamily, pupilTruth } from './varied-evaluation.js';
+import type { VariedLa } from './varied-la.js';
 
 function diagnoseFamilies(la: VariedLa, date: string, all: boolean, settings = DEFAULT_PATTERN_SETTINGS): string[] {
   const { period, ctx, byUpn } = pupilInputsAsOf(la, date, settings);
@@ -186,25 +186,7 @@ function dumpPairs(la: VariedLa, date: string, settings = DEFAULT_PATTERN_SETTIN
   return out;
 }
 
-function main(): void {
-  const { values } = parseArgs({
-    options: {
-      seeds: { type: 'string' },
-      dates: { type: 'string' },
-      all: { type: 'boolean' },
-      pairs: { type: 'boolean' },
-    },
-  });
-  const seeds = (values.seeds ?? 'varied-1').split(',');
-  const dates = values.dates?.split(',') ?? [...VARIED_DATES];
-  for (const seed of seeds) {
-    process.stderr.write(`${seed}: generating…\n`);
-    const la = generateVariedLa({ seed, schools: 24, pupils: 8_000 });
-    for (const date of dates)
-      process.stdout.write(
-        `${(values.pairs ? dumpPairs(la, date) : diagnoseFamilies(la, date, values.all === true)).join('\n')}\n`,
-      );
-  }
-}
-
-main();
+runDiagnostics(['all', 'pairs'], (la, date, { all, pairs }) => {
+  process.stdout.write(`${(pairs ? dumpPairs(la, date) : diagnoseFamilies(la, date, all)).join('\n')}\n`);
+  return [];
+});

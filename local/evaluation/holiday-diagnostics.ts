@@ -11,8 +11,6 @@
  * `--out` writes every candidate as JSON lines for trying rules offline; `--uniform` tests under the
  * uniform null (no LA rise fitted).
  */
-import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { pupilInputsAsOf } from './as-of.js';
 import { DEFAULT_LA_SETTINGS } from '../../shared/config.js';
 import { pupilTimeline } from '../../shared/domain/school-weeks.js';
@@ -23,8 +21,9 @@ import {
   patternSettings,
 } from '../../shared/domain/patterns/index.js';
 import { isHolidayAdjacentPattern } from '../../shared/domain/patterns/holiday-adjacent.js';
-import { claimsHoliday, pupilControls, pupilTruth, VARIED_DATES } from './varied-evaluation.js';
-import { generateVariedLa, type VariedLa } from './varied-la.js';
+import { runDiagnostics } from './run-diagnostics.js';
+import { claimsHoliday, pupilControls, pupilTruth } from './varied-evaluation.js';
+import type { VariedLa } from './varied-la.js';
 
 export interface HolidayCandidate {
   seed: string;
@@ -127,37 +126,17 @@ function candidates(la: VariedLa, date: string, settings = DEFAULT_PATTERN_SETTI
 const describe = (c: HolidayCandidate) =>
   `${c.upn} p ${c.pValue.toExponential(1)}; ${c.beside.length} beside breaks (${c.beside.map((b) => `${b.sessions}${b.counts > 1 ? '×2' : b.sides > 1 ? '(2 sides)' : ''}`).join(' ')}), ${c.spells - c.beside.length} others; ${c.observed}/${c.absenceSessions} sessions, ${c.breaksWithAbsence} breaks${c.planted ? `; truth: ${c.planted}` : ''}`;
 
-function main(): void {
-  const { values } = parseArgs({
-    options: {
-      seeds: { type: 'string' },
-      dates: { type: 'string' },
-      out: { type: 'string' },
-      uniform: { type: 'boolean' },
-    },
-  });
-  const seeds = (values.seeds ?? 'varied-1').split(',');
-  const dates = values.dates?.split(',') ?? [...VARIED_DATES];
-  const all: HolidayCandidate[] = [];
-  for (const seed of seeds) {
-    process.stderr.write(`${seed}: generating…\n`);
-    const la = generateVariedLa({ seed, schools: 24, pupils: 8_000 });
-    for (const date of dates) {
-      const list = candidates(
-        la,
-        date,
-        values.uniform ? patternSettings(DEFAULT_LA_SETTINGS, { holidayAdjacent: { fitLaRise: false } }) : undefined,
-      );
-      all.push(...list);
-      const fp = list.filter((c) => c.flagged && c.truth !== 'claimed');
-      const fn = list.filter((c) => !c.flagged && c.truth === 'claimed');
-      const tp = list.filter((c) => c.flagged && c.truth === 'claimed');
-      process.stdout.write(`\n${seed} ${date}: ${tp.length} TP, ${fp.length} flagged unclaimed, ${fn.length} FN\n`);
-      for (const c of fp) process.stdout.write(`  flagged ${c.truth}: ${describe(c)}\n`);
-      for (const c of fn) process.stdout.write(`  FN: ${describe(c)}\n`);
-    }
-  }
-  if (values.out) writeFileSync(values.out, all.map((c) => JSON.stringify(c)).join('\n') + '\n');
-}
-
-main();
+runDiagnostics(['uniform'], (la, date, { uniform }) => {
+  const list = candidates(
+    la,
+    date,
+    uniform ? patternSettings(DEFAULT_LA_SETTINGS, { holidayAdjacent: { fitLaRise: false } }) : undefined,
+  );
+  const fp = list.filter((c) => c.flagged && c.truth !== 'claimed');
+  const fn = list.filter((c) => !c.flagged && c.truth === 'claimed');
+  const tp = list.filter((c) => c.flagged && c.truth === 'claimed');
+  process.stdout.write(`\n${la.seed} ${date}: ${tp.length} TP, ${fp.length} flagged unclaimed, ${fn.length} FN\n`);
+  for (const c of fp) process.stdout.write(`  flagged ${c.truth}: ${describe(c)}\n`);
+  for (const c of fn) process.stdout.write(`  FN: ${describe(c)}\n`);
+  return list.map((c) => JSON.stringify(c));
+});

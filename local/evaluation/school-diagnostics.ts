@@ -13,8 +13,6 @@
  * sessions, other illness, other possible, sides of breaks with illness, sides of breaks on roll) as
  * JSON lines, for trying rules offline.
  */
-import { writeFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { CODE_CATEGORY, MARK_CHAR } from '../../shared/domain/codes.js';
 import { dayNumber, DAYS_PER_YEAR_SLOT } from '../../shared/domain/dates.js';
 import type { SchoolYearAdjacency } from '../../shared/domain/calendar.js';
@@ -27,8 +25,9 @@ import {
 } from '../../shared/domain/patterns/index.js';
 import { limitZ, logRateVariance } from '../../shared/domain/patterns/funnel.js';
 import type { SchoolRegister } from '../../shared/domain/register.js';
-import { claimsSchoolCoding, VARIED_DATES } from './varied-evaluation.js';
-import { generateVariedLa, registerAsOf, VARIED_YEAR, variedCalendar, type VariedLa } from './varied-la.js';
+import { runDiagnostics } from './run-diagnostics.js';
+import { claimsSchoolCoding } from './varied-evaluation.js';
+import { registerAsOf, VARIED_YEAR, variedCalendar, type VariedLa } from './varied-la.js';
 
 /**
  * One pupil's figures: [adjacent I, adjacent possible, other I, other possible, sides with I, sides on
@@ -210,31 +209,10 @@ function line(d: SchoolDiagnosis): string {
   );
 }
 
-function main(): void {
-  const { values } = parseArgs({
-    options: {
-      seeds: { type: 'string' },
-      dates: { type: 'string' },
-      out: { type: 'string' },
-      all: { type: 'boolean' },
-    },
-  });
-  const seeds = (values.seeds ?? 'varied-1').split(',');
-  const dates = values.dates?.split(',') ?? [...VARIED_DATES];
-  const rows: string[] = [];
-  for (const seed of seeds) {
-    process.stderr.write(`${seed}: generating…\n`);
-    const la = generateVariedLa({ seed, schools: 24, pupils: 8_000 });
-    for (const date of dates) {
-      const list = diagnoseSchools(la, date);
-      process.stdout.write(`\n${seed} ${date}:\n`);
-      for (const d of list)
-        if (values.all || d.claim || d.signals.length > 0 || (d.illness.z ?? 0) >= 2)
-          process.stdout.write(`${line(d)}\n`);
-      if (values.out) rows.push(...list.map((d) => JSON.stringify(d)));
-    }
-  }
-  if (values.out) writeFileSync(values.out, `${rows.join('\n')}\n`);
-}
-
-main();
+runDiagnostics(['all'], (la, date, { all }) => {
+  const list = diagnoseSchools(la, date);
+  process.stdout.write(`\n${la.seed} ${date}:\n`);
+  for (const d of list)
+    if (all || d.claim || d.signals.length > 0 || (d.illness.z ?? 0) >= 2) process.stdout.write(`${line(d)}\n`);
+  return list.map((d) => JSON.stringify(d));
+});

@@ -12,7 +12,8 @@
  *   K school days of at least 2 different breaks in the window, strong as evidence (the chance of as
  *   many sessions beside breaks with their absences placed at random at most 10⁻⁴:
  *   `plantedEvidenceChance`), with at least 4 more pieces of planted evidence (each absence 1, 2 when
- *   it covers the K days on both sides of a break) than other separate absences (`claimsHoliday`);
+ *   it covers the K days on both sides of a break, 0.8 when it is one school day) than other separate
+ *   absences (`claimsHoliday`);
  * - family_pattern: a planted family (children at 2 or 3 different schools, the same days off) with
  *   two children at different schools, each absent within K school days of at least 2 breaks with
  *   that absence at least half their counted absence, sharing at least 3 such days, their planted
@@ -196,12 +197,14 @@ export function plantedEvidenceChance(r: EvidenceRecord): number {
 /**
  * The planted absences as pieces of evidence (issue 21, sixth pass, after fresh-16..18): each counts
  * 1, or 2 when it covers every session of the `k` school days on both sides of one break (a holiday
- * taken whole on both sides). An absence that only touches both sides — a day either side — counts 1:
+ * taken whole on both sides), or 0.8 when it is exactly one school day (`SINGLE_DAY_PIECE`; seventh
+ * pass). An absence that only touches both sides — a day either side — counts 1:
  * that is what one illness spanning the break looks like, and no register can tell the two apart.
  * Sides are ids in pairs (2b before break b, 2b + 1 after it).
  */
 export function evidencePieces(r: EvidenceRecord, k: number): number {
   let pieces = 0;
+  let singleDays = 0;
   for (const a of r.absences) {
     if (!a.planted) continue;
     const perSide = new Map<number, number>();
@@ -209,10 +212,20 @@ export function evidencePieces(r: EvidenceRecord, k: number): number {
       if (r.side[i] >= 0) perSide.set(r.side[i], (perSide.get(r.side[i]) ?? 0) + 1);
     let both = false;
     for (const [id, n] of perSide) if (id % 2 === 0 && n >= 2 * k && (perSide.get(id + 1) ?? 0) >= 2 * k) both = true;
-    pieces += both ? 2 : 1;
+    if (both) pieces += 2;
+    else if (a.length === 2) singleDays++;
+    else pieces += 1;
   }
-  return pieces;
+  // In fifths, so that five single days make exactly 4.
+  return (5 * pieces + Math.round(5 * SINGLE_DAY_PIECE) * singleDays) / 5;
 }
+
+/**
+ * What a planted absence of exactly one school day (2 sessions) counts for as evidence (issue 21,
+ * seventh pass; was 1): four lone days beside breaks are by the claim's own measure about 1 in 500 by
+ * chance — never claimed on strength — and the commonest chance look-alike; five are 4 pieces.
+ */
+export const SINGLE_DAY_PIECE = 0.8;
 
 /**
  * Per day number, the side of a break it is within K school days of, on the pupil's own sequence of
@@ -376,7 +389,9 @@ export const HOLIDAY_CLAIM_LEVEL = 1e-4;
  */
 export function claimsHoliday(t: PupilTruth | undefined): boolean {
   if (!t || t.chance === undefined) return false;
-  return t.breaks.size >= 2 && t.chance <= HOLIDAY_CLAIM_LEVEL && (t.pieces ?? t.sides) - (t.otherSpells ?? 0) >= 4;
+  return (
+    t.breaks.size >= 2 && t.chance <= HOLIDAY_CLAIM_LEVEL && (t.pieces ?? t.sides) - (t.otherSpells ?? 0) >= 4 - 1e-9
+  );
 }
 
 /**

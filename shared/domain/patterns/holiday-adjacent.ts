@@ -24,8 +24,10 @@
  *   before half terms for everyone);
  * - at least `minAbsencesBeside` (4) separate absences beside breaks more than the pupil's other
  *   separate absences (`netAbsencesBeside`; issue 21, third pass): an absence that fills the K school
- *   days on both sides of a break counts two (a holiday taken both sides; fourth pass), any other
- *   absence beside breaks one (a lone half day none), so one illness spanning a break is at most two; a pupil with two or
+ *   days on both sides of a break counts two (a holiday taken both sides; fourth pass), one of exactly
+ *   one school day 0.8 (`singleDayCounts`; seventh pass: four lone days beside breaks are not a
+ *   finding, five are), any other absence beside breaks one (a lone half day none), so one illness
+ *   spanning a break is at most two; a pupil with two or
  *   three short absences in 12 months that all happen to fall beside breaks is as common by chance as
  *   a family that extends its holidays — no p-value can tell them apart;
  * - the exact spell-placement test (placement.ts) at p ≤ `fittedAlpha` when its null is fitted to the
@@ -343,7 +345,8 @@ export function isHolidayAdjacentPattern(a: HolidayAdjacencyAnalysis, settings: 
     a.test.observed >= s.minSessions &&
     a.breaksWithAbsence >= s.minBreaks &&
     a.test.observed >= s.minRatio * a.test.expected &&
-    netAbsencesBeside(a) >= s.minAbsencesBeside &&
+    // A tolerance: single days count 0.8 each, and five of them must reach 4.
+    netAbsencesBeside(a, s.singleDayCounts) >= s.minAbsencesBeside - 1e-9 &&
     a.test.pValue <= holidayAdjacentAlpha(a, settings)
   );
 }
@@ -353,12 +356,22 @@ export function isHolidayAdjacentPattern(a: HolidayAdjacencyAnalysis, settings: 
  * breaks cancels one beside them): each separate absence beside a break counts 1, 2 when it fills
  * the K school days on both sides of one (`counts`: a holiday taken both sides is two sides of
  * evidence; one illness spanning a break counts at most 2, never the 4 a finding needs), 0 when it
- * is a single session (a half-day appointment beside a break is not an extension).
+ * is a single session (a half-day appointment beside a break is not an extension). An absence of
+ * exactly one school day counts `singleDayCounts` (0.8 by default; 1 when not given): four lone days
+ * beside breaks and nothing else are as common by chance as a habit (issue 21, seventh pass).
  */
-export function netAbsencesBeside(a: HolidayAdjacencyAnalysis): number {
+export function netAbsencesBeside(a: HolidayAdjacencyAnalysis, singleDayCounts = 1): number {
   const spells = a.test?.spells ?? a.besideBreaks.length;
-  const beside = a.besideBreaks.reduce((sum, b) => sum + b.counts, 0);
+  const beside = a.besideBreaks.reduce((sum, b) => sum + (isSingleDay(b) ? singleDayCounts : b.counts), 0);
   return beside - (spells - a.besideBreaks.length);
+}
+
+/**
+ * A separate absence of exactly one school day (2 sessions) that counts 1: the weakest evidence beside
+ * a break and the commonest by chance (`singleDayCounts`; issue 21, seventh pass).
+ */
+export function isSingleDay(b: BesideBreak): boolean {
+  return b.counts === 1 && b.sessions === 2;
 }
 
 /** The p-value threshold that applies to the analysis: `fittedAlpha` when its null allowed for the LA's rise, else `alpha`. */

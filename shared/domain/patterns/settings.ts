@@ -50,6 +50,18 @@ export interface HolidayAdjacentSettings {
    */
   minAbsencesBeside: number;
   /**
+   * What a separate absence of exactly one school day (2 sessions) beside a break counts for in
+   * `minAbsencesBeside`: 0.8 since issue 21's seventh pass (was 1), so four single days beside breaks
+   * and nothing else are 3.2, not a finding, and five are 4. A single day is the commonest chance
+   * event beside a break (absence starts more often there for everyone) and the weakest evidence:
+   * the claim's own measure puts four lone days beside breaks at about 1 in 500 and five at about 1
+   * in 2,500 — never claimed — yet at 1 each they were in most false flags on the seen varied LAs
+   * (32 of 42 had exactly 4 pieces; at 0.8, 30 of the 42 go; docs/patterns.md, "Seventh pass").
+   * Longer absences and a holiday taken both sides count as before, so the issue's case (two breaks
+   * taken 2–3 days each side, nothing else) is unchanged.
+   */
+  singleDayCounts: number;
+  /**
    * Fit the test's null to the LA's own rise in absence before breaks (rise.ts; issue 21): absence
    * starts more often on the days before a break for everyone, so the uniform null is optimistic.
    * The rise is the median over schools, floored at 1 (never less cautious than uniform); false: the
@@ -209,6 +221,7 @@ export const DEFAULT_PATTERN_SETTINGS: PatternSettings = {
     minBreaks: 2,
     minRatio: 3,
     minAbsencesBeside: 4,
+    singleDayCounts: 0.8,
     fitLaRise: true,
     fittedAlpha: 1.5e-3,
     windowMonths: 12,

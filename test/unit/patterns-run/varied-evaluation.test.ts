@@ -145,6 +145,31 @@ describe('the varied LA (issue 21)', () => {
     expect(pieces(10, 8, false)).toBe(0); // not planted
   });
 
+  it('counts a planted absence of one school day as 0.8 of a piece (seventh pass): five lone days beside breaks are 4, four are 3.2', () => {
+    const side = new Int32Array(200).fill(-1);
+    for (let b = 0; b < 5; b++) for (let i = 0; i < 4; i++) side[20 + 40 * b + i] = 2 * b; // 4 sessions before each of 5 breaks
+    const lone = (n: number) =>
+      evidencePieces(
+        { side, absences: Array.from({ length: n }, (_, b) => ({ start: 22 + 40 * b, length: 2, planted: true })) },
+        2,
+      );
+    expect(lone(4)).toBeCloseTo(3.2, 12);
+    expect(lone(5)).toBe(4);
+    const truth = {
+      plantedAdjacent: 10,
+      breaks: new Set(['a', 'b']),
+      sides: 5,
+      counted: 10,
+      adjacentDays: new Set<number>(),
+      otherSpells: 0,
+      chance: 1e-5,
+    };
+    expect(claimsHoliday({ ...truth, pieces: lone(5) })).toBe(true);
+    expect(claimsHoliday({ ...truth, pieces: lone(4) })).toBe(false);
+    // Two school days are one piece, as before.
+    expect(evidencePieces({ side, absences: [{ start: 20, length: 4, planted: true }] }, 2)).toBe(1);
+  });
+
   it('measures the planted evidence exactly, apart from the detector: each absence placed at random, its length kept', () => {
     // 100 sessions; two breaks, each with 4 sessions before and 4 after (10–17 and 50–57).
     const side = new Int32Array(100).fill(-1);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { weekdayIndex } from '../../../../shared/domain/dates.js';
 import {
   analyseHolidayAdjacency,
+  DEFAULT_PATTERN_SETTINGS,
   detectPatterns,
   patternSettings,
   pupilPatternContext,
@@ -9,6 +10,7 @@ import {
   type HolidayAdjacentFinding,
   type PatternSettingsOverrides,
 } from '../../../../shared/domain/patterns/index.js';
+import { netAbsencesBeside } from '../../../../shared/domain/patterns/holiday-adjacent.js';
 import { pupilTimeline } from '../../../../shared/domain/school-weeks.js';
 import { DEFAULT_LA_SETTINGS } from '../../../../shared/config.js';
 import {
@@ -54,8 +56,16 @@ const ONLY = {
   minBreaks: (n: number): PatternSettingsOverrides => ({
     holidayAdjacent: { alpha: 1, minRatio: 0, minBreaks: n, minAbsencesBeside: 0, minSessions: 1 },
   }),
-  minAbsencesBeside: (n: number): PatternSettingsOverrides => ({
-    holidayAdjacent: { alpha: 1, minRatio: 0, minBreaks: 1, minAbsencesBeside: n, minSessions: 1 },
+  /** The count alone, a lone school day counting `singleDay` (1 unless given: the count's other rules in isolation). */
+  minAbsencesBeside: (n: number, singleDay = 1): PatternSettingsOverrides => ({
+    holidayAdjacent: {
+      alpha: 1,
+      minRatio: 0,
+      minBreaks: 1,
+      minAbsencesBeside: n,
+      minSessions: 1,
+      singleDayCounts: singleDay,
+    },
   }),
 };
 
@@ -108,9 +118,10 @@ describe('holiday-adjacent absence: the pattern', () => {
     expect(f.explanation.split('. ').length).toBe(1);
   });
 
-  it('flags a day next to each of four breaks and no other absence (p 7.1e-6), but not with four more days off mid-term (p 1.1e-3: four other absences cancel the four beside breaks)', () => {
+  it('flags a day next to each of four breaks and no other absence when lone days count 1 (p 7.1e-6; at the default 0.8 they are 3.2, seventh pass), but not with four more days off mid-term (p 1.1e-3: four other absences cancel the four beside breaks)', () => {
     const four = on(FIVE_BREAKS.slice(0, 4), 'I');
-    const [f] = holidayFindings([pupil(four)]);
+    expect(holidayFindings([pupil(four)])).toEqual([]);
+    const [f] = holidayFindings([pupil(four)], { holidayAdjacent: { singleDayCounts: 1 } });
     expect(f).toMatchObject({ observed: 8, spells: 4, adjacentSpells: 4 });
     expect(f.statistic.value).toBeCloseTo(7.13e-6, 7);
     // With four more separate days off mid-term the ratio is still 3.5, the p-value is past 5e-4, and
@@ -133,16 +144,21 @@ describe('holiday-adjacent absence: the pattern', () => {
     );
   });
 
-  it('needs two different breaks by default (was three until issue 21): four separate absences beside two breaks are a finding, the evidence decides', () => {
-    // The second school day before and the day after each of the October and February half terms,
-    // present in between: four separate absences, two breaks.
-    const two = on([ADJ.octBefore[0], ADJ.octAfter[0], ADJ.febBefore[0], ADJ.febAfter[0]], 'I');
+  it('needs two different breaks by default (was three until issue 21): the October and February half terms each taken both sides are a finding, the evidence decides', () => {
+    // The 2 school days before and after each of the two half terms: two unbroken absences, each two pieces.
+    const two = on([...ADJ.octBefore, ...ADJ.octAfter, ...ADJ.febBefore, ...ADJ.febAfter], 'I');
     const a = analyse(two);
     expect(a.breaksWithAbsence).toBe(2);
-    expect(a.besideBreaks).toHaveLength(4);
+    expect(a.besideBreaks.map((b) => b.counts)).toEqual([2, 2]);
     expect(a.test!.pValue).toBeLessThan(1.5e-3);
     expect(holidayFindings([pupil(two)])).toHaveLength(1);
     expect(holidayFindings([pupil(two)], { holidayAdjacent: { minBreaks: 3 } })).toEqual([]);
+    // Until the seventh pass four lone days beside the same two breaks (present in between) were one too;
+    // a lone day counts 0.8 now, and four are 3.2.
+    const lone = on([ADJ.octBefore[0], ADJ.octAfter[0], ADJ.febBefore[0], ADJ.febAfter[0]], 'I');
+    expect(analyse(lone).besideBreaks).toHaveLength(4);
+    expect(holidayFindings([pupil(lone)])).toEqual([]);
+    expect(holidayFindings([pupil(lone)], { holidayAdjacent: { singleDayCounts: 1 } })).toHaveLength(1);
   });
 
   it('counts M, G, N and O like illness', () => {
@@ -176,7 +192,28 @@ describe('holiday-adjacent absence: separate absences beside breaks (issue 21, t
     expect(holidayFindings([pupil(on(FIVE_BREAKS.slice(0, 4), 'I'))], ONLY.minAbsencesBeside(4))).toHaveLength(1);
     // At the defaults too: three days next to three breaks are p 1.4e-4, under alpha, and still not a finding.
     expect(holidayFindings([pupil(on(FIVE_BREAKS.slice(0, 3), 'I'))])).toEqual([]);
-    expect(holidayFindings([pupil(on(FIVE_BREAKS.slice(0, 4), 'I'))])).toHaveLength(1);
+    // At the default 0.8 a lone day (issue 21, seventh pass): four are 3.2, not a finding; five are 4.
+    expect(holidayFindings([pupil(on(FIVE_BREAKS.slice(0, 4), 'I'))])).toEqual([]);
+    expect(holidayFindings([pupil(on(FIVE_BREAKS.slice(0, 4), 'I'))], ONLY.minAbsencesBeside(4, 0.8))).toEqual([]);
+    expect(holidayFindings([pupil(on(FIVE_BREAKS, 'I'))], ONLY.minAbsencesBeside(4, 0.8))).toHaveLength(1);
+    expect(holidayFindings([pupil(on(FIVE_BREAKS, 'I'))])).toHaveLength(1);
+  });
+
+  it('counts a lone school day beside a break 0.8 (seventh pass): four lone days and a two-day absence beside five breaks are 4.2, three and one 3.4', () => {
+    // The school day before October and the two before Christmas (one absence), then lone days at February, Easter and May.
+    const codes = on(
+      [ADJ.octBefore[1], ...ADJ.xmasBefore, ADJ.febBefore[1], ADJ.easterAfter[0], ADJ.mayBefore[1]],
+      'I',
+    );
+    const a = analyse(codes);
+    expect(a.besideBreaks.map((b) => b.sessions)).toEqual([2, 4, 2, 2, 2]);
+    expect(netAbsencesBeside(a, 0.8)).toBeCloseTo(4.2, 9);
+    expect(netAbsencesBeside(a)).toBe(5); // lone days at 1: the rule before the seventh pass
+    expect(holidayFindings([pupil(codes)], ONLY.minAbsencesBeside(4, 0.8))).toHaveLength(1);
+    const fewer = on([ADJ.octBefore[1], ...ADJ.xmasBefore, ADJ.febBefore[1], ADJ.easterAfter[0]], 'I');
+    expect(netAbsencesBeside(analyse(fewer), 0.8)).toBeCloseTo(3.4, 9);
+    expect(holidayFindings([pupil(fewer)], ONLY.minAbsencesBeside(4, 0.8))).toEqual([]);
+    expect(DEFAULT_PATTERN_SETTINGS.holidayAdjacent.singleDayCounts).toBe(0.8);
   });
 
   it('counts each other absence against one beside a break: five beside and one elsewhere flag, five and two do not', () => {
@@ -184,7 +221,11 @@ describe('holiday-adjacent absence: separate absences beside breaks (issue 21, t
     const a = analyse({ ...five, ...on(MID_TERM.slice(0, 2), 'I') });
     expect(a.besideBreaks).toHaveLength(5);
     expect(a.test).toMatchObject({ spells: 7 });
-    expect(holidayFindings([pupil({ ...five, ...on(MID_TERM.slice(0, 1), 'I') })])).toHaveLength(1);
+    expect(
+      holidayFindings([pupil({ ...five, ...on(MID_TERM.slice(0, 1), 'I') })], ONLY.minAbsencesBeside(4)),
+    ).toHaveLength(1);
+    // At the default 0.8 a lone day the five are 4, and one day elsewhere takes them to 3.
+    expect(holidayFindings([pupil({ ...five, ...on(MID_TERM.slice(0, 1), 'I') })])).toEqual([]);
     expect(holidayFindings([pupil({ ...five, ...on(MID_TERM.slice(0, 2), 'I') })], ONLY.minAbsencesBeside(4))).toEqual(
       [],
     );
