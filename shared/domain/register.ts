@@ -393,37 +393,102 @@ function decodeRunsLoosely(encoded: string): string {
   return out;
 }
 
+/**
+ * A register as stored (docs/decisions.md "Registers stored without what repeats"). Written now:
+ * each pupil's marks from the first slot with a row to the last (`marksFrom` the first slot's index),
+ * and the statements and detail dates as indexes into the register's tables of distinct run
+ * encodings and detail-date sets (most pupils of a school share a few, and a statement's encoding
+ * grows through the year: a run for every gap of weekends and holidays). Read as well: the earlier
+ * form, with the whole 732-slot marks and each encoding in full.
+ */
 export interface SerializedRegister {
   urn: string;
   academicYear: number;
   version: number;
   appliedReturns: string[];
-  pupils: Array<Omit<RegisterPupil, 'stated'> & { stated: Record<Characteristic, string> }>;
+  /** Distinct run encodings of statements (absent in the earlier form). */
+  statedRuns?: string[];
+  /** Distinct detail-date sets (absent in the earlier form). */
+  detailDateSets?: Array<Partial<Record<DetailField, string>>>;
+  pupils: Array<
+    Omit<RegisterPupil, 'stated' | 'detailDates'> & {
+      stated: Record<Characteristic, string | number>;
+      detailDates?: Partial<Record<DetailField, string>> | number;
+      marksFrom?: number;
+    }
+  >;
 }
 
 export function serializeRegister(r: SchoolRegister): SerializedRegister {
+  const runs = new Map<string, number>();
+  const dateSets = new Map<string, number>();
+  const detailDateSets: Array<Partial<Record<DetailField, string>>> = [];
+  const runIndex = (statement: string): number => {
+    const e = encodeRuns(statement);
+    let i = runs.get(e);
+    if (i === undefined) runs.set(e, (i = runs.size));
+    return i;
+  };
   const pupils = [...r.pupils.values()]
     .sort((a, b) => (a.upn < b.upn ? -1 : a.upn > b.upn ? 1 : 0))
-    .map((p) => ({
-      ...p,
-      stated: Object.fromEntries(CHARACTERISTICS.map((c) => [c, encodeRuns(p.stated[c])])) as Record<
-        Characteristic,
-        string
-      >,
-    }));
-  return { urn: r.urn, academicYear: r.academicYear, version: r.version, appliedReturns: r.appliedReturns, pupils };
+    .map((p) => {
+      const { detailDates, marks, stated, ...rest } = p;
+      const { lo, hi } = rowSpanOf(marks);
+      const out: SerializedRegister['pupils'][number] = {
+        ...rest,
+        marks: lo > hi ? '' : marks.slice(lo, hi + 1),
+        ...(lo > 0 && lo <= hi ? { marksFrom: lo } : {}),
+        stated: Object.fromEntries(CHARACTERISTICS.map((c) => [c, runIndex(stated[c])])) as Record<
+          Characteristic,
+          number
+        >,
+      };
+      if (detailDates !== undefined) {
+        const key = JSON.stringify(detailDates);
+        let i = dateSets.get(key);
+        if (i === undefined) {
+          dateSets.set(key, (i = detailDateSets.length));
+          detailDateSets.push({ ...detailDates });
+        }
+        out.detailDates = i;
+      }
+      return out;
+    });
+  return {
+    urn: r.urn,
+    academicYear: r.academicYear,
+    version: r.version,
+    appliedReturns: r.appliedReturns,
+    statedRuns: [...runs.keys()],
+    detailDateSets,
+    pupils,
+  };
 }
 
 export function deserializeRegister(s: SerializedRegister): SchoolRegister {
   const pupils = new Map<string, RegisterPupil>();
+  const runs = s.statedRuns ?? [];
+  const dateSets = s.detailDateSets ?? [];
   for (const p of s.pupils) {
-    pupils.set(p.upn, {
-      ...p,
-      stated: Object.fromEntries(CHARACTERISTICS.map((c) => [c, decodeRuns(p.stated[c])])) as Record<
-        Characteristic,
-        string
-      >,
-    });
+    const { marksFrom, detailDates, stated, marks, ...rest } = p;
+    const pupil: RegisterPupil = {
+      ...rest,
+      // Stored from the first slot with a row to the last (or whole, in the earlier form).
+      marks:
+        s.statedRuns === undefined || marks.length === SESSIONS_PER_YEAR_SLOT
+          ? marks
+          : EMPTY_MARKS.slice(0, marksFrom ?? 0) + marks + EMPTY_MARKS.slice((marksFrom ?? 0) + marks.length),
+      stated: Object.fromEntries(
+        CHARACTERISTICS.map((c) => {
+          const v = stated[c];
+          return [c, decodeRuns(typeof v === 'number' ? runs[v] : v)];
+        }),
+      ) as Record<Characteristic, string>,
+    };
+    // A copy each: applying rows changes a pupil's detail dates in place.
+    if (detailDates !== undefined)
+      pupil.detailDates = typeof detailDates === 'number' ? { ...dateSets[detailDates] } : detailDates;
+    pupils.set(p.upn, pupil);
   }
   return {
     urn: s.urn,
