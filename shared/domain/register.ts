@@ -432,23 +432,27 @@ export function serializeRegister(r: SchoolRegister): SerializedRegister {
   const pupils = [...r.pupils.values()]
     .sort((a, b) => (a.upn < b.upn ? -1 : a.upn > b.upn ? 1 : 0))
     .map((p) => {
-      const { detailDates, marks, stated, ...rest } = p;
-      const { lo, hi } = rowSpanOf(marks);
-      const out: SerializedRegister['pupils'][number] = {
-        ...rest,
-        marks: lo > hi ? '' : marks.slice(lo, hi + 1),
-        ...(lo > 0 && lo <= hi ? { marksFrom: lo } : {}),
-        stated: Object.fromEntries(CHARACTERISTICS.map((c) => [c, runIndex(stated[c])])) as Record<
-          Characteristic,
-          number
-        >,
+      const out = { ...p } as unknown as SerializedRegister['pupils'][number];
+      const { lo, hi } = rowSpanOf(p.marks);
+      out.marks = lo > hi ? '' : lo === 0 && hi === p.marks.length - 1 ? p.marks : p.marks.slice(lo, hi + 1);
+      if (lo > 0 && lo <= hi) out.marksFrom = lo;
+      const st = p.stated;
+      out.stated = {
+        fsm: runIndex(st.fsm),
+        sen: runIndex(st.sen),
+        cla: runIndex(st.cla),
+        plac: runIndex(st.plac),
+        cin: runIndex(st.cin),
+        cpp: runIndex(st.cpp),
       };
-      if (detailDates !== undefined) {
-        const key = JSON.stringify(detailDates);
+      const dd = p.detailDates;
+      if (dd !== undefined) {
+        let key = '';
+        for (const f of DETAIL_FIELDS) key += `${dd[f] ?? ''};`;
         let i = dateSets.get(key);
         if (i === undefined) {
           dateSets.set(key, (i = detailDateSets.length));
-          detailDateSets.push({ ...detailDates });
+          detailDateSets.push({ ...dd });
         }
         out.detailDates = i;
       }
@@ -467,27 +471,29 @@ export function serializeRegister(r: SchoolRegister): SerializedRegister {
 
 export function deserializeRegister(s: SerializedRegister): SchoolRegister {
   const pupils = new Map<string, RegisterPupil>();
-  const runs = s.statedRuns ?? [];
+  const runs = s.statedRuns;
   const dateSets = s.detailDateSets ?? [];
+  const statement = (v: string | number) => decodeRuns(typeof v === 'number' ? (runs as string[])[v] : v);
   for (const p of s.pupils) {
-    const { marksFrom, detailDates, stated, marks, ...rest } = p;
-    const pupil: RegisterPupil = {
-      ...rest,
-      // Stored from the first slot with a row to the last (or whole, in the earlier form).
-      marks:
-        s.statedRuns === undefined || marks.length === SESSIONS_PER_YEAR_SLOT
-          ? marks
-          : EMPTY_MARKS.slice(0, marksFrom ?? 0) + marks + EMPTY_MARKS.slice((marksFrom ?? 0) + marks.length),
-      stated: Object.fromEntries(
-        CHARACTERISTICS.map((c) => {
-          const v = stated[c];
-          return [c, decodeRuns(typeof v === 'number' ? runs[v] : v)];
-        }),
-      ) as Record<Characteristic, string>,
+    // The stored object becomes the pupil: only what is stored differently is replaced.
+    const pupil = p as unknown as RegisterPupil & { marksFrom?: number };
+    const from = p.marksFrom ?? 0;
+    if (runs !== undefined && p.marks.length !== SESSIONS_PER_YEAR_SLOT) {
+      // Stored from the first slot with a row to the last.
+      pupil.marks = EMPTY_MARKS.slice(0, from) + p.marks + EMPTY_MARKS.slice(from + p.marks.length);
+    }
+    delete pupil.marksFrom;
+    const st = p.stated;
+    pupil.stated = {
+      fsm: statement(st.fsm),
+      sen: statement(st.sen),
+      cla: statement(st.cla),
+      plac: statement(st.plac),
+      cin: statement(st.cin),
+      cpp: statement(st.cpp),
     };
     // A copy each: applying rows changes a pupil's detail dates in place.
-    if (detailDates !== undefined)
-      pupil.detailDates = typeof detailDates === 'number' ? { ...dateSets[detailDates] } : detailDates;
+    if (typeof p.detailDates === 'number') pupil.detailDates = { ...dateSets[p.detailDates] };
     pupils.set(p.upn, pupil);
   }
   return {
