@@ -299,13 +299,22 @@ export function sessionDays(register: SchoolRegister): Uint8Array {
   const days = new Uint8Array(DAYS_PER_YEAR_SLOT);
   for (const pupil of register.pupils.values()) {
     const m = pupil.marks;
-    for (let i = 0; i < m.length; i++) {
-      const ch = m[i];
-      if (ch !== NO_MARK && ch !== UNMARKED && ch !== '#') days[i >> 1] = 1;
+    // Only the slots between the pupil's first row and last, and none of a day already known to count.
+    const { lo, hi } = rowSpanOf(m);
+    for (let i = lo; i <= hi; i++) {
+      if (days[i >> 1] === 1) {
+        i |= 1;
+        continue;
+      }
+      const ch = m.charCodeAt(i);
+      if (ch !== NO_ROW && ch !== UNMARKED_CODE && ch !== HASH_CODE) days[i >> 1] = 1;
     }
   }
   return days;
 }
+
+const UNMARKED_CODE = UNMARKED.charCodeAt(0);
+const HASH_CODE = '#'.charCodeAt(0);
 
 /** Sessions listed but not yet marked, per day slot — the school's data-quality gap. */
 export function unmarkedSessions(register: SchoolRegister): number {

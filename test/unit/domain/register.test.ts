@@ -44,6 +44,35 @@ function content(r: SchoolRegister) {
   return { pupils: s.pupils, statedRuns: s.statedRuns, detailDateSets: s.detailDateSets };
 }
 
+describe('sessionDays', () => {
+  it('marks a day when any pupil has a mark other than no row, not yet marked or #, whatever the marks', () => {
+    const chars = ['.', '-', '#', '/', '\\', 'N', 'B'];
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(fc.tuple(fc.nat(731), fc.constantFrom(...chars)), { maxLength: 40 }), { maxLength: 6 }),
+        (pupils) => {
+          const r = fresh();
+          pupils.forEach((slots, n) => {
+            const marks = EMPTY_MARKS.split('');
+            for (const [i, ch] of slots) marks[i] = ch;
+            r.pupils.set(`P${n}`, { ...newPupilLike(), upn: `P${n}`, marks: marks.join('') });
+          });
+          const want = new Uint8Array(366);
+          for (const p of r.pupils.values())
+            for (let i = 0; i < p.marks.length; i++) if (!'.-#'.includes(p.marks[i])) want[i >> 1] = 1;
+          expect(sessionDays(r)).toEqual(want);
+        },
+      ),
+    );
+  });
+});
+
+function newPupilLike() {
+  const r = fresh();
+  applyRows(r, [row('2025-09-01', '', '')], 'x');
+  return r.pupils.get(UPN)!;
+}
+
 describe('applyRows: marks', () => {
   it('stores each mark at its date and session, and nothing elsewhere', () => {
     const r = fresh();
