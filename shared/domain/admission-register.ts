@@ -182,6 +182,7 @@ export type Timeliness = 'on_time' | 'late' | 'exempt' | 'unknown';
  * deleted (derived): one return that leaves a child off is more often a slip than a deletion, and a
  * deletion raises a CME flag.
  */
+const NO_ROW = NO_MARK.charCodeAt(0);
 const DERIVED_DELETION_DAYS = 2;
 
 /** School days after the admission date within which a new entry must be notified. */
@@ -280,7 +281,11 @@ export function rollChanges(input: RollChangesInput): RollChanges {
   const listedDays = new Uint8Array(DAYS_PER_YEAR_SLOT);
   for (const p of register.pupils.values()) {
     const { lo, hi } = rowSpanOf(p.marks);
-    for (let i = lo; i <= hi; i++) if (p.marks[i] !== NO_MARK) listedDays[i >> 1] = 1;
+    for (let i = lo; i <= hi; i++) {
+      // A day already known to be listed needs no more reading (most are, after the first pupils).
+      if (listedDays[i >> 1] === 1) i |= 1;
+      else if (p.marks.charCodeAt(i) !== NO_ROW) listedDays[i >> 1] = 1;
+    }
   }
   const schoolDaysListedAfter = (date: string): number => {
     let n = 0;

@@ -299,13 +299,22 @@ export function sessionDays(register: SchoolRegister): Uint8Array {
   const days = new Uint8Array(DAYS_PER_YEAR_SLOT);
   for (const pupil of register.pupils.values()) {
     const m = pupil.marks;
-    for (let i = 0; i < m.length; i++) {
-      const ch = m[i];
-      if (ch !== NO_MARK && ch !== UNMARKED && ch !== '#') days[i >> 1] = 1;
+    // Only the slots between the pupil's first row and last, and none of a day already known to count.
+    const { lo, hi } = rowSpanOf(m);
+    for (let i = lo; i <= hi; i++) {
+      if (days[i >> 1] === 1) {
+        i |= 1;
+        continue;
+      }
+      const ch = m.charCodeAt(i);
+      if (ch !== NO_ROW && ch !== UNMARKED_CODE && ch !== HASH_CODE) days[i >> 1] = 1;
     }
   }
   return days;
 }
+
+const UNMARKED_CODE = UNMARKED.charCodeAt(0);
+const HASH_CODE = '#'.charCodeAt(0);
 
 /** Sessions listed but not yet marked, per day slot — the school's data-quality gap. */
 export function unmarkedSessions(register: SchoolRegister): number {
@@ -393,37 +402,108 @@ function decodeRunsLoosely(encoded: string): string {
   return out;
 }
 
+/**
+ * A register as stored (docs/decisions.md "Registers stored without what repeats"). Written now:
+ * each pupil's marks from the first slot with a row to the last (`marksFrom` the first slot's index),
+ * and the statements and detail dates as indexes into the register's tables of distinct run
+ * encodings and detail-date sets (most pupils of a school share a few, and a statement's encoding
+ * grows through the year: a run for every gap of weekends and holidays). Read as well: the earlier
+ * form, with the whole 732-slot marks and each encoding in full.
+ */
 export interface SerializedRegister {
   urn: string;
   academicYear: number;
   version: number;
   appliedReturns: string[];
-  pupils: Array<Omit<RegisterPupil, 'stated'> & { stated: Record<Characteristic, string> }>;
+  /** Distinct run encodings of statements (absent in the earlier form). */
+  statedRuns?: string[];
+  /** Distinct detail-date sets (absent in the earlier form). */
+  detailDateSets?: Array<Partial<Record<DetailField, string>>>;
+  pupils: Array<
+    Omit<RegisterPupil, 'stated' | 'detailDates'> & {
+      stated: Record<Characteristic, string | number>;
+      detailDates?: Partial<Record<DetailField, string>> | number;
+      marksFrom?: number;
+    }
+  >;
 }
 
 export function serializeRegister(r: SchoolRegister): SerializedRegister {
+  const runs = new Map<string, number>();
+  const dateSets = new Map<string, number>();
+  const detailDateSets: Array<Partial<Record<DetailField, string>>> = [];
+  const runIndex = (statement: string): number => {
+    const e = encodeRuns(statement);
+    let i = runs.get(e);
+    if (i === undefined) runs.set(e, (i = runs.size));
+    return i;
+  };
   const pupils = [...r.pupils.values()]
     .sort((a, b) => (a.upn < b.upn ? -1 : a.upn > b.upn ? 1 : 0))
-    .map((p) => ({
-      ...p,
-      stated: Object.fromEntries(CHARACTERISTICS.map((c) => [c, encodeRuns(p.stated[c])])) as Record<
-        Characteristic,
-        string
-      >,
-    }));
-  return { urn: r.urn, academicYear: r.academicYear, version: r.version, appliedReturns: r.appliedReturns, pupils };
+    .map((p) => {
+      const out = { ...p } as unknown as SerializedRegister['pupils'][number];
+      const { lo, hi } = rowSpanOf(p.marks);
+      out.marks = lo > hi ? '' : lo === 0 && hi === p.marks.length - 1 ? p.marks : p.marks.slice(lo, hi + 1);
+      if (lo > 0 && lo <= hi) out.marksFrom = lo;
+      const st = p.stated;
+      out.stated = {
+        fsm: runIndex(st.fsm),
+        sen: runIndex(st.sen),
+        cla: runIndex(st.cla),
+        plac: runIndex(st.plac),
+        cin: runIndex(st.cin),
+        cpp: runIndex(st.cpp),
+      };
+      const dd = p.detailDates;
+      if (dd !== undefined) {
+        let key = '';
+        for (const f of DETAIL_FIELDS) key += `${dd[f] ?? ''};`;
+        let i = dateSets.get(key);
+        if (i === undefined) {
+          dateSets.set(key, (i = detailDateSets.length));
+          detailDateSets.push({ ...dd });
+        }
+        out.detailDates = i;
+      }
+      return out;
+    });
+  return {
+    urn: r.urn,
+    academicYear: r.academicYear,
+    version: r.version,
+    appliedReturns: r.appliedReturns,
+    statedRuns: [...runs.keys()],
+    detailDateSets,
+    pupils,
+  };
 }
 
 export function deserializeRegister(s: SerializedRegister): SchoolRegister {
   const pupils = new Map<string, RegisterPupil>();
+  const runs = s.statedRuns;
+  const dateSets = s.detailDateSets ?? [];
+  const statement = (v: string | number) => decodeRuns(typeof v === 'number' ? (runs as string[])[v] : v);
   for (const p of s.pupils) {
-    pupils.set(p.upn, {
-      ...p,
-      stated: Object.fromEntries(CHARACTERISTICS.map((c) => [c, decodeRuns(p.stated[c])])) as Record<
-        Characteristic,
-        string
-      >,
-    });
+    // The stored object becomes the pupil: only what is stored differently is replaced.
+    const pupil = p as unknown as RegisterPupil & { marksFrom?: number };
+    const from = p.marksFrom ?? 0;
+    if (runs !== undefined && p.marks.length !== SESSIONS_PER_YEAR_SLOT) {
+      // Stored from the first slot with a row to the last.
+      pupil.marks = EMPTY_MARKS.slice(0, from) + p.marks + EMPTY_MARKS.slice(from + p.marks.length);
+    }
+    delete pupil.marksFrom;
+    const st = p.stated;
+    pupil.stated = {
+      fsm: statement(st.fsm),
+      sen: statement(st.sen),
+      cla: statement(st.cla),
+      plac: statement(st.plac),
+      cin: statement(st.cin),
+      cpp: statement(st.cpp),
+    };
+    // A copy each: applying rows changes a pupil's detail dates in place.
+    if (typeof p.detailDates === 'number') pupil.detailDates = { ...dateSets[p.detailDates] };
+    pupils.set(p.upn, pupil);
   }
   return {
     urn: s.urn,

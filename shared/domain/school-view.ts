@@ -101,7 +101,11 @@ export function markedDaysOf(register: SchoolRegister): string {
     const m = p.marks;
     // Slots with no row hold no code: skip the runs of them at either end of the year.
     const { lo, hi } = rowSpanOf(m);
-    for (let i = lo; i <= hi; i++) if (INDEX_OF_CHAR[m.charCodeAt(i)] >= 0) days[i >> 1] = 1;
+    for (let i = lo; i <= hi; i++) {
+      // A day already marked needs no more reading (most are, after the first pupils).
+      if (days[i >> 1] === 1) i |= 1;
+      else if (INDEX_OF_CHAR[m.charCodeAt(i)] >= 0) days[i >> 1] = 1;
+    }
   }
   return Array.from(days).join('');
 }

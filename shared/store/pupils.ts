@@ -20,7 +20,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import { CHARACTERISTICS, decodeRuns, encodeRuns, type Characteristic } from '../domain/register.js';
+import { NO_MARK } from '../domain/codes.js';
+import { SESSIONS_PER_YEAR_SLOT } from '../domain/dates.js';
+import { CHARACTERISTICS, decodeRuns, encodeRuns, rowSpanOf, type Characteristic } from '../domain/register.js';
 import type { Enrolment, PupilYearSummary } from '../domain/pupil-summary.js';
 import { enrolmentKeys, k } from './keys.js';
 import { batchGet, batchPut, getItem, getTogether, isConditionFailure, putItem, updateItem } from './table.js';
@@ -31,14 +33,23 @@ export function enrolmentKeyOf(e: Pick<Enrolment, 'academicYear' | 'urn'>): stri
 
 const parseEnrolmentKey = enrolmentKeys.parse;
 
-/** Enrolments as stored: the one Enrolment, its characteristic statements run-length encoded (mostly long runs). */
-type StoredEnrolment = Enrolment;
+/**
+ * Enrolments as stored: the one Enrolment, its characteristic statements run-length encoded (mostly
+ * long runs), and its marks from the first slot with a row to the last (`marksFrom` that slot's
+ * index; absent in entries written before, which hold all 732 slots).
+ */
+type StoredEnrolment = Enrolment & { marksFrom?: number };
+
+const EMPTY_MARKS = NO_MARK.repeat(SESSIONS_PER_YEAR_SLOT);
 
 function storeEnrolment(e: Enrolment): StoredEnrolment {
   // The register's per-field statement dates are its own bookkeeping, not part of the enrolment.
   const { detailDates: _d, ...rest } = e as Enrolment & { detailDates?: unknown };
+  const { lo, hi } = rowSpanOf(e.marks);
   return {
     ...rest,
+    marks: lo > hi ? '' : e.marks.slice(lo, hi + 1),
+    marksFrom: lo > hi ? 0 : lo,
     stated: Object.fromEntries(CHARACTERISTICS.map((c) => [c, encodeRuns(e.stated[c])])) as Record<
       Characteristic,
       string
@@ -47,8 +58,13 @@ function storeEnrolment(e: Enrolment): StoredEnrolment {
 }
 
 function loadEnrolment(e: StoredEnrolment): Enrolment {
+  const { marksFrom, ...rest } = e;
   return {
-    ...e,
+    ...rest,
+    marks:
+      marksFrom === undefined
+        ? e.marks
+        : EMPTY_MARKS.slice(0, marksFrom) + e.marks + EMPTY_MARKS.slice(marksFrom + e.marks.length),
     stated: Object.fromEntries(CHARACTERISTICS.map((c) => [c, decodeRuns(e.stated[c])])) as Record<
       Characteristic,
       string
@@ -234,8 +250,44 @@ const bucketId = (urn: string, academicYear: number, bucket: number) => `${acade
 const refOf = (upn: string, key: string) => `${upn}|${key}`;
 export const heldEnrolmentRef = refOf;
 
+/**
+ * An item's body: its entries by UPN, each statement an index into the item's table of distinct
+ * encodings (a school's pupils share a few; each is a run per gap of weekends and holidays, so it
+ * grows through the year). Items written before hold the entries alone, each encoding in full.
+ */
+type BucketBody = { runs: string[]; entries: Record<string, BucketEntry> };
+
 function entriesOf(item: BucketItem): Map<string, BucketEntry> {
-  return new Map(Object.entries(JSON.parse(inflateRawSync(item.body).toString('utf8')) as Record<string, BucketEntry>));
+  const body = JSON.parse(inflateRawSync(item.body).toString('utf8')) as BucketBody | Record<string, BucketEntry>;
+  if (!Array.isArray(body.runs)) return new Map(Object.entries(body as Record<string, BucketEntry>));
+  const { runs, entries } = body as BucketBody;
+  for (const entry of Object.values(entries)) {
+    const stated = entry.enrolment.stated as Record<Characteristic, string | number>;
+    for (const c of CHARACTERISTICS) {
+      const v = stated[c];
+      if (typeof v === 'number') stated[c] = runs[v];
+    }
+  }
+  return new Map(Object.entries(entries));
+}
+
+function bodyOf(entries: Map<string, BucketEntry>): Uint8Array {
+  const runs = new Map<string, number>();
+  const out: Record<string, BucketEntry> = {};
+  for (const [upn, entry] of entries) {
+    const stated: Record<string, number> = {};
+    for (const c of CHARACTERISTICS) {
+      const e = entry.enrolment.stated[c];
+      let i = runs.get(e);
+      if (i === undefined) runs.set(e, (i = runs.size));
+      stated[c] = i;
+    }
+    out[upn] = {
+      ...entry,
+      enrolment: { ...entry.enrolment, stated: stated as unknown as Record<Characteristic, string> },
+    };
+  }
+  return deflateRawSync(JSON.stringify({ runs: [...runs.keys()], entries: out }), DEFLATE);
 }
 
 function heldOf(entry: BucketEntry): HeldEnrolment {
@@ -314,7 +366,7 @@ export async function putEnrolments(
   for (const [bucket, fresh] of byBucket) {
     const merged = new Map(held.get(bucketId(urn, academicYear, bucket)) ?? []);
     for (const [upn, entry] of fresh) merged.set(upn, entry);
-    const body = deflateRawSync(JSON.stringify(Object.fromEntries(merged)), DEFLATE);
+    const body = bodyOf(merged);
     if (body.length > MAX_BUCKET_BYTES)
       throw new Error(`enrolments of ${academicYear}#${urn} item ${bucket} exceed ${MAX_BUCKET_BYTES} bytes`);
     items.push({ ...k.schoolEnrolments(urn, academicYear, bucket), urn, academicYear, bucket, body });

@@ -305,4 +305,70 @@ describe('pupil records: two schools ingesting one pupil at once', () => {
     expect(heads.get(leaver)?.owner).toBeUndefined();
     expect((await pupils.getSummary(leaver))?.years[String(YEAR)]).toEqual(expected(leaver, [a, b]));
   });
+
+  it('stores enrolments with their marks from the first row to the last and shared encodings once, and reads items written before', async () => {
+    const { batchPut } = await import('../../shared/store/table.js');
+    const { k } = await import('../../shared/store/keys.js');
+    const { deflateRawSync } = await import('node:zlib');
+    const urn = '100951';
+    const [u1, u2, u3] = [upnFor(951), upnFor(952), upnFor(953)];
+    let r = register(
+      urn,
+      u1,
+      [
+        ['2025-09-01', '/', '\\'],
+        ['2025-09-08', 'N', 'L'],
+      ],
+      'r1',
+    );
+    r = register(
+      urn,
+      u2,
+      [
+        ['2025-08-01', '/', '/'],
+        ['2026-07-30', 'B', 'B'],
+      ],
+      'r2',
+      r,
+    );
+    r = register(urn, u3, [['2025-09-02', '#', '#']], 'r3', r);
+    const enrolment = (upn: string) => ({ ...r.pupils.get(upn)!, urn, academicYear: YEAR });
+    const refs = [u1, u2, u3].map((upn) => ({ upn, key: `${YEAR}#${urn}` }));
+    await pupils.putEnrolments(
+      urn,
+      YEAR,
+      [u1, u2, u3].map((upn) => ({ enrolment: enrolment(upn), summary: undefined as never })),
+      r.pupils.keys(),
+    );
+    const held = await pupils.getHeldEnrolments(refs);
+    for (const upn of [u1, u2, u3]) {
+      const { detailDates: _d, ...want } = enrolment(upn);
+      expect(held.get(`${upn}|${YEAR}#${urn}`)?.enrolment).toEqual(want);
+    }
+    // An item in the form written before: each entry whole, its statements encoded in full.
+    const { detailDates: _d, ...e1 } = enrolment(u1);
+    const earlier = {
+      [u1]: {
+        rev: 'r',
+        computedAt: '2025-09-08T00:00:00.000Z',
+        enrolment: {
+          ...e1,
+          stated: Object.fromEntries(Object.entries(e1.stated).map(([c, v]) => [c, domain.encodeRuns(v)])),
+        },
+      },
+    };
+    const other = '100952';
+    for (let bucket = 0; bucket < 32; bucket++)
+      await batchPut([
+        {
+          ...k.schoolEnrolments(other, YEAR, bucket),
+          urn: other,
+          academicYear: YEAR,
+          bucket,
+          body: deflateRawSync(JSON.stringify(earlier)),
+        } as { pk: string; sk: string },
+      ]);
+    const old = await pupils.getHeldEnrolments([{ upn: u1, key: `${YEAR}#${other}` }]);
+    expect(old.get(`${u1}|${YEAR}#${other}`)?.enrolment).toEqual(e1);
+  });
 });

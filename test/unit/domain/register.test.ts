@@ -41,7 +41,36 @@ function markAt(r: SchoolRegister, date: string, session: 'AM' | 'PM', upn = UPN
 /** The register as plain data, for comparing two registers (ignoring which returns built them). */
 function content(r: SchoolRegister) {
   const s = serializeRegister(r);
-  return s.pupils;
+  return { pupils: s.pupils, statedRuns: s.statedRuns, detailDateSets: s.detailDateSets };
+}
+
+describe('sessionDays', () => {
+  it('marks a day when any pupil has a mark other than no row, not yet marked or #, whatever the marks', () => {
+    const chars = ['.', '-', '#', '/', '\\', 'N', 'B'];
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(fc.tuple(fc.nat(731), fc.constantFrom(...chars)), { maxLength: 40 }), { maxLength: 6 }),
+        (pupils) => {
+          const r = fresh();
+          pupils.forEach((slots, n) => {
+            const marks = EMPTY_MARKS.split('');
+            for (const [i, ch] of slots) marks[i] = ch;
+            r.pupils.set(`P${n}`, { ...newPupilLike(), upn: `P${n}`, marks: marks.join('') });
+          });
+          const want = new Uint8Array(366);
+          for (const p of r.pupils.values())
+            for (let i = 0; i < p.marks.length; i++) if (!'.-#'.includes(p.marks[i])) want[i >> 1] = 1;
+          expect(sessionDays(r)).toEqual(want);
+        },
+      ),
+    );
+  });
+});
+
+function newPupilLike() {
+  const r = fresh();
+  applyRows(r, [row('2025-09-01', '', '')], 'x');
+  return r.pupils.get(UPN)!;
 }
 
 describe('applyRows: marks', () => {
@@ -309,5 +338,70 @@ describe('serialisation', () => {
     expect(back).toEqual(r);
     expect(back.pupils.get(UPN2)!.marks).not.toBe(EMPTY_MARKS);
     expect(EMPTY_MARKS).toBe(NO_MARK.repeat(732));
+  });
+
+  it("stores each pupil's marks from the first row to the last, and each distinct statement and detail-date set once", () => {
+    const r = fresh();
+    const weekdays = ['2025-09-01', '2025-09-02', '2025-09-03', '2025-09-04', '2025-09-05', '2025-09-08', '2025-09-09'];
+    applyRows(
+      r,
+      weekdays.map((d) => row(d, '/', 'N', { fsm: false, sen: 'N', forename: 'Ann' })),
+      'r1',
+    );
+    applyRows(
+      r,
+      weekdays.map((d) => row(d, 'C', '', { fsm: false, sen: 'N', forename: 'Bea' }, UPN2)),
+      'r2',
+    );
+    // Slots at both ends of the year, and a pupil listed with no marks stored at all.
+    const UPN3 = makeUpn('999400125003');
+    applyRows(r, [row('2025-08-01', 'B', '/', {}, UPN3), row('2026-07-31', '/', 'L', {}, UPN3)], 'r3');
+    const UPN4 = makeUpn('999400125004');
+    r.pupils.set(UPN4, { ...r.pupils.get(UPN3)!, upn: UPN4, marks: EMPTY_MARKS, detailDates: undefined });
+    const s = JSON.parse(JSON.stringify(serializeRegister(r)));
+    const at = (upn: string) => s.pupils.find((p: { upn: string }) => p.upn === upn);
+    const [a, b, c, d] = [at(UPN), at(UPN2), at(UPN3), at(UPN4)];
+    expect(a.marks).toBe(
+      r.pupils.get(UPN)!.marks.slice(sessionIndex('2025-09-01', 'AM'), sessionIndex('2025-09-09', 'PM') + 1),
+    );
+    expect(a.marksFrom).toBe(sessionIndex('2025-09-01', 'AM'));
+    expect(c.marks).toHaveLength(sessionIndex('2026-07-31', 'PM') + 1);
+    expect(c.marksFrom).toBeUndefined();
+    expect(d.marks).toBe('');
+    // Ann's and Bea's statements are the same strings: one encoding each, shared.
+    expect(a.stated).toEqual(b.stated);
+    expect(s.statedRuns).toHaveLength(2);
+    expect(a.stated.fsm).toBe(a.stated.sen);
+    expect(s.statedRuns[a.stated.cla]).toBe('?366');
+    expect(c.stated.fsm).toBe(a.stated.cla);
+    expect(a.detailDates).toBe(b.detailDates);
+    expect(s.detailDateSets).toEqual([{ forename: '2025-09-09' }]);
+    expect(c.detailDates).toBeUndefined();
+    const back = deserializeRegister(s);
+    expect(back).toEqual(r);
+    // Detail dates are changed in place by the next return: each pupil has its own copy.
+    expect(back.pupils.get(UPN)!.detailDates).not.toBe(back.pupils.get(UPN2)!.detailDates);
+    applyRows(back, [row('2025-09-10', '/', '\\', { forename: 'Anna' })], 'r4');
+    expect(back.pupils.get(UPN2)!.detailDates).toEqual(r.pupils.get(UPN2)!.detailDates);
+  });
+
+  it('reads registers stored in the earlier form (whole marks, each encoding in full)', () => {
+    const r = fresh();
+    applyRows(
+      r,
+      [row('2025-09-01', '/', 'N', { fsm: true, forename: 'Ann' }), row('2025-09-02', 'C2', '', {}, UPN2)],
+      'r1',
+    );
+    const earlier = {
+      urn: r.urn,
+      academicYear: r.academicYear,
+      version: r.version,
+      appliedReturns: r.appliedReturns,
+      pupils: [...r.pupils.values()].map((p) => ({
+        ...p,
+        stated: Object.fromEntries(Object.entries(p.stated).map(([c, v]) => [c, encodeRuns(v)])),
+      })),
+    };
+    expect(deserializeRegister(JSON.parse(JSON.stringify(earlier)))).toEqual(r);
   });
 });
