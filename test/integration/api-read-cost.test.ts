@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CostMeter, installCostMeter, type CostCounts } from '../../bench/cost.js';
+import { recordCalls, roundTripsInSequence } from '../../bench/round-trips.js';
 import { loadGeneratedLa } from '../../local/load-la.js';
 import { generateLa } from '../../local/synthetic/index.js';
 import { startTestService, type TestService } from './harness.js';
@@ -29,17 +30,25 @@ interface Counted {
   readUnits: number;
   writeUnits: number;
   listed: number;
+  /** Calls waited for one after another (bench/round-trips.ts): a count, for one request alone. */
+  inSequence: number;
 }
 
 /** One request, metered: what it asked of DynamoDB and S3. */
-async function metered(svc: TestService, path: string, token: string): Promise<{ counts: CostCounts; body: any }> {
+async function metered(
+  svc: TestService,
+  path: string,
+  token: string,
+): Promise<{ counts: CostCounts; body: any; inSequence: number }> {
   const meter = new CostMeter();
   const remove = await installCostMeter(meter, { api: svc.url, s3: svc.runtime.engines.s3Endpoint });
+  const recorder = await recordCalls();
   try {
     const res = await svc.request('GET', path, { token });
     expect(res.status, path).toBe(200);
-    return { counts: meter.counts, body: res.json() };
+    return { counts: meter.counts, body: res.json(), inSequence: roundTripsInSequence(recorder.calls) };
   } finally {
+    recorder.remove();
     remove();
   }
 }
@@ -74,13 +83,14 @@ async function measure(schools: number): Promise<Record<Read, Counted>> {
       ['la_metrics_by_cohort', metrics, officer],
       ['schools_page', `/v1/schools?limit=${SCHOOLS_PAGE}`, officer],
     ] as const) {
-      const { counts, body } = await metered(svc, path, token);
+      const { counts, body, inSequence } = await metered(svc, path, token);
       out[read] = {
         dynamo: counts.dynamo.requests,
         s3: counts.s3.requests,
         readUnits: counts.dynamo.readUnits,
         writeUnits: counts.dynamo.writeUnits + counts.dynamo.indexWriteUnits,
         listed: read === 'pa_page' ? body.total : read === 'schools_page' ? body.items.length : 0,
+        inSequence,
       };
     }
     return out;
@@ -108,23 +118,30 @@ describe('the requests of the API reads issue 17 times', () => {
       // of their turn too (issue 17: they were BatchGetItems of their own): alone, a GetItem each;
       // under load, shared with concurrent requests (bench/api-profile.ts: 0.6 reads a view at c16).
       expect(m.pupil_view.dynamo).toEqual({ GetItem: 2, BatchGetItem: 1, BatchWriteItem: 1 });
+      // Each waits for the one before: head, enrolments, the stamps (the duties' need the schools), audit.
+      expect(m.pupil_view.inSequence).toBe(4);
       expect(m.pupil_view.s3).toEqual({});
-      // The LA figures' pointer (the list's kept total) and the page (one Query of the list items' keys),
-      // then the page's rows (one BatchGetItem of their LAROWs: list items carry no copy of the row, so
-      // a day's rates rewrite one item a pupil, not one a partition), then the care lists' stamp; the
-      // audit in one batch write: the read's entry and the pupils it returned (one item), the pupils'
-      // marks already written by this officer's first read of the page today (issue 17: was a PutItem
-      // and an entry per pupil shown, in batches of 25).
-      expect(m.pa_page.dynamo).toEqual({ GetItem: 2, Query: 1, BatchGetItem: 1, BatchWriteItem: 1 });
+      // The page (one Query of the list items' keys) beside one batch of the LA figures' pointer (the
+      // list's kept total) and the care lists' stamp; then the page's rows (one BatchGetItem of their
+      // LAROWs: list items carry no copy of the row, so a day's rates rewrite one item a pupil, not one
+      // a partition); the audit in one batch write: the read's entry and the pupils it returned (one
+      // item), the pupils' marks already written by this officer's first read of the page today
+      // (issue 17: was a PutItem and an entry per pupil shown, in batches of 25). Three round trips in
+      // sequence (issue 17, evening: the care stamp was a fourth, read after the rows).
+      expect(m.pa_page.dynamo).toEqual({ Query: 1, BatchGetItem: 2, BatchWriteItem: 1 });
       expect(m.pa_page.s3).toEqual({});
+      expect(m.pa_page.inSequence).toBe(3);
       // Another officer's first read of the page today: the same, and a mark under each pupil shown.
-      expect(m.pa_page_first_today.dynamo).toEqual({ GetItem: 2, Query: 1, BatchGetItem: 1, BatchWriteItem: 1 });
+      expect(m.pa_page_first_today.dynamo).toEqual({ Query: 1, BatchGetItem: 2, BatchWriteItem: 1 });
+      expect(m.pa_page_first_today.inSequence).toBe(3);
       // A page of schools: one Query of the page, whatever the number of schools (issue 17: was every school).
       expect(m.schools_page.dynamo).toEqual({ Query: 1 });
+      expect(m.schools_page.inSequence).toBe(1);
       expect(m.schools_page.listed).toBe(SCHOOLS_PAGE);
       // The LA figures' pointer (the figures themselves held by the instance) and the audit entry:
       // no list of schools, nothing that grows with the LA.
       expect(m.la_metrics_by_cohort.dynamo).toEqual({ GetItem: 1, PutItem: 1 });
+      expect(m.la_metrics_by_cohort.inSequence).toBe(2);
       expect(m.la_metrics_by_cohort.s3).toEqual({});
     }
     for (const read of ['pupil_view', 'pa_page', 'la_metrics_by_cohort', 'schools_page'] as const) {
