@@ -21,7 +21,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { closedLoop, openLoop, type BenchRequest, type LoadMixEntry } from './api-load.js';
+import { closedLoop, openLoopInChild, type BenchRequest, type LoadMixEntry } from './api-load.js';
 import { CostMeter, installCostMeter, type CostCounts } from './cost.js';
 import { childCpuMs } from './measure.js';
 
@@ -214,14 +214,20 @@ try {
     const cpu0 = process.cpuUsage();
     const child0 = childCpuMs();
     try {
-      const load = await openLoop(rt.url, mix, 200, loadSeconds, 256);
+      // The generator in a process of its own (its fetches are not this process's, nor metered here).
+      const load = await openLoopInChild(rt.url, mix, 200, loadSeconds, 256);
       const cpu = process.cpuUsage(cpu0);
       await rt.settle();
-      const served = meter.counts.api.requests;
+      const served = load.sent;
       console.log(
         JSON.stringify({
           load: `${loadSeconds} s at 200/s`,
           achieved: load.achievedRate,
+          offered: load.offeredRate,
+          scheduleHeld: load.scheduleHeld,
+          sendLateMs: load.sendLateMs,
+          drainSeconds: load.drainSeconds,
+          generatorCpuMsPerRequest: load.generatorCpuMsPerRequest,
           skipped: load.skipped,
           errors: load.overall.errors,
           p95: load.overall.p95,
