@@ -8,7 +8,8 @@
  * test's mix (bench/index.ts) at 200/s for a few seconds, for a profile of the process under load.
  *
  *   npx tsx bench/api-profile.ts [--work DIR] [--schools 30] [--pupils 8000] [--requests 200] [--load 15 [--no-uploads]] [--trace]
- *   node --cpu-prof --cpu-prof-dir=.tmp/prof --import tsx bench/api-profile.ts …   # a CPU profile of this process
+ *   npx tsx bench/api-profile.ts --only pa_list --profile .tmp/pa.cpuprofile   # a CPU profile of the measured requests only
+ *   npx tsx bench/cpu-profile-summary.ts .tmp/pa.cpuprofile                     # its busy time by part
  *
  * (Node 20 refuses --cpu-prof in NODE_OPTIONS; the engine process is not profiled, its CPU time per
  * request is read from /proc.) `--trace` lists the AWS calls of one request of each read, in order.
@@ -17,9 +18,10 @@
  * a second run reuses them and goes straight to the reads. Not part of `npm run bench`.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { closedLoop, openLoop, type BenchRequest, type LoadMixEntry } from './api-load.js';
+import { closedLoop, openLoopInChild, type BenchRequest, type LoadMixEntry } from './api-load.js';
 import { CostMeter, installCostMeter, type CostCounts } from './cost.js';
 import { childCpuMs } from './measure.js';
 
@@ -35,6 +37,8 @@ const { values: args } = parseArgs({
     trace: { type: 'boolean', default: false },
     /** Only these reads (comma-separated names), e.g. for a profile of one. */
     only: { type: 'string' },
+    /** A CPU profile of this process over the measured requests only (not the start, the warm-up or the load). */
+    profile: { type: 'string' },
     /** Leave the uploads out of the load mix (what the reads alone cost under load). */
     'no-uploads': { type: 'boolean', default: false },
   },
@@ -128,6 +132,12 @@ try {
     await closedLoop(rt.url, next, 2, 10, 5); // warm
     const meter = new CostMeter();
     const remove = await installCostMeter(meter, { api: rt.url, s3: rt.engines.s3Endpoint });
+    const profiler = args.profile ? new Session() : undefined;
+    if (profiler) {
+      profiler.connect();
+      await profiler.post('Profiler.enable');
+      await profiler.post('Profiler.start');
+    }
     const cpu0 = process.cpuUsage();
     const child0 = childCpuMs();
     let figures;
@@ -135,6 +145,12 @@ try {
       figures = await closedLoop(rt.url, next, c, n, 60);
     } finally {
       remove();
+    }
+    if (profiler) {
+      const { profile } = await profiler.post('Profiler.stop');
+      profiler.disconnect();
+      const file = only.length > 1 ? args.profile!.replace(/(\.cpuprofile)?$/, `-${name}$1`) : args.profile!;
+      writeFileSync(file, JSON.stringify(profile));
     }
     const cpu = process.cpuUsage(cpu0);
     const served = meter.counts.api.requests;
@@ -198,14 +214,20 @@ try {
     const cpu0 = process.cpuUsage();
     const child0 = childCpuMs();
     try {
-      const load = await openLoop(rt.url, mix, 200, loadSeconds, 256);
+      // The generator in a process of its own (its fetches are not this process's, nor metered here).
+      const load = await openLoopInChild(rt.url, mix, 200, loadSeconds, 256);
       const cpu = process.cpuUsage(cpu0);
       await rt.settle();
-      const served = meter.counts.api.requests;
+      const served = load.sent;
       console.log(
         JSON.stringify({
           load: `${loadSeconds} s at 200/s`,
           achieved: load.achievedRate,
+          offered: load.offeredRate,
+          scheduleHeld: load.scheduleHeld,
+          sendLateMs: load.sendLateMs,
+          drainSeconds: load.drainSeconds,
+          generatorCpuMsPerRequest: load.generatorCpuMsPerRequest,
           skipped: load.skipped,
           errors: load.overall.errors,
           p95: load.overall.p95,

@@ -25,7 +25,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { addDays, todayInEngland } from '../shared/domain/dates.js';
 import { generateLa, RETURN_COLUMNS, type GenerateSummary } from '../local/synthetic/index.js';
-import { closedLoop, openLoop, type BenchRequest, type LoadMixEntry } from './api-load.js';
+import { closedLoop, openLoopInChild, type BenchRequest, type LoadMixEntry } from './api-load.js';
 import { bundleFigures } from './bundles.js';
 import { DuckDbLa, readManifestOf, careSpansOf, type OracleRow } from './duckdb-metrics.js';
 import { metricsDifferences } from './metrics-check.js';
@@ -790,7 +790,8 @@ async function serviceSections(
     const { ROLLUP_DELAY_SECONDS } = await import('../shared/config.js');
     runtime.setRollupDelay(ROLLUP_DELAY_SECONDS);
     if (!options.skip.has('load')) {
-      const load = await openLoop(url, mix, p.load.rate, p.load.seconds, p.load.maxInFlight);
+      // The generator in a process of its own: not on the service's event loop (bench/api-load.ts).
+      const load = await openLoopInChild(url, mix, p.load.rate, p.load.seconds, p.load.maxInFlight);
       t = performance.now();
       const drained = await Promise.race([
         runtime.settle().then(() => true),

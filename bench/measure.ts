@@ -6,7 +6,7 @@ export function seconds(since: number): number {
 }
 
 /** p-th percentile (0–100) by nearest rank of an unsorted list; NaN when empty. */
-function percentile(values: readonly number[], p: number): number {
+export function percentile(values: readonly number[], p: number): number {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);
   const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));

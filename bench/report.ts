@@ -142,6 +142,13 @@ function reportLines(results: R): string[][] {
       `p95 ${n(l.overall.p95, 0)} ms`,
       `p50 ${n(l.overall.p50, 0)} / p99 ${n(l.overall.p99, 0)} ms; achieved ${n(l.achievedRate, 0)}/s, ${l.overall.errors} errors, ${l.skipped} not sent (cap)`,
     );
+    if (typeof l.scheduleHeld === 'boolean')
+      add(
+        '7 load',
+        'generator',
+        l.scheduleHeld ? 'held the schedule' : 'FELL BEHIND its schedule',
+        `sent ${n(l.offeredRate, 1)}/s over ${n(l.seconds, 1)} s; sent late by p95 ${n(l.sendLateMs?.p95, 1)} / max ${n(l.sendLateMs?.max, 0)} ms; answers drained ${n(l.drainSeconds, 1)} s after the last was sent${l.generatorCpuMsPerRequest === undefined ? '' : `; its own process, ${n(l.generatorCpuMsPerRequest, 2)} ms CPU a request`}`,
+      );
     for (const [kind, k] of Object.entries(l.byKind as Record<string, R>))
       add(
         '7 load',

@@ -26,6 +26,9 @@ export interface ScalingRow {
   loadErrors: number | null;
   loadAchievedRate: number | null;
   loadTargetRate: number | null;
+  /** The rate the generator sent, and whether it held its schedule (when the results say: since 7 December, evening). */
+  loadOfferedRate?: number | null;
+  loadScheduleHeld?: boolean;
   /** Why the size's run stopped early (its figures so far are kept; the rest are null). */
   failed?: string;
 }
@@ -59,6 +62,9 @@ export function scalingRow(schools: number, pupils: number, results: R): Scaling
     loadErrors: num(results.load?.overall?.errors),
     loadAchievedRate: num(results.load?.achievedRate),
     loadTargetRate: num(results.load?.targetRate),
+    ...(typeof results.load?.scheduleHeld === 'boolean'
+      ? { loadOfferedRate: num(results.load.offeredRate), loadScheduleHeld: results.load.scheduleHeld as boolean }
+      : {}),
     ...(typeof results.error === 'string' ? { failed: results.error } : {}),
   };
 }
@@ -109,7 +115,10 @@ export function scalingCells(summary: ScalingSummary): string[][] {
       fmt(r.loadErrors),
       r.loadAchievedRate === null
         ? '–'
-        : `${fmt(r.loadAchievedRate)}${r.loadTargetRate === null ? '' : ` of ${fmt(r.loadTargetRate)}`}`,
+        : `${fmt(r.loadAchievedRate)}${r.loadTargetRate === null ? '' : ` of ${fmt(r.loadTargetRate)}`}${
+            // A generator that could not send at the rate says so: what it measured is this machine's generator.
+            r.loadScheduleHeld === false ? ` (generator behind: sent ${fmt(r.loadOfferedRate ?? null)}/s)` : ''
+          }`,
     ]),
   ];
 }

@@ -55,6 +55,8 @@ const laLists: LaLists = {
       cursor,
       binding,
       async (pk) => (await currentLaView(year))?.listCounts[pk] ?? 0,
+      // The same pointer read (one read: asked in the same turn), for the page's rows held under it.
+      async () => (await getLaViewPointer(year))?.version,
     ),
 };
 

@@ -220,46 +220,48 @@ export async function listFlaggedPupils(
   const own = ownSchoolOf(principal);
   const standard =
     from <= academicYearStart(year) && to >= (today < academicYearEnd(year) ? today : academicYearEnd(year));
-  const found: { rows: PupilRow[]; snapshot: string; page?: LaListPage } | undefined = own
-    ? await ownSchoolRows(deps, own, q.flag, year, from, to, standard)
-    : await laRows(deps, principal, q, scope.urn, year, from, to, standard);
-  if (!found)
+  const urn = scope.urn;
+  const asOf = lookedAfterAsOf(year, today);
+  // The rows, and those shown (a stored page: its partition and filter already chose them, the Virtual
+  // School's by its own partition).
+  const chosen = (
+    own
+      ? ownSchoolRows(deps, own, q.flag, year, from, to, standard)
+      : laRows(deps, principal, q, scope.urn, year, from, to, standard)
+  ).then(
+    (found: { rows: PupilRow[]; snapshot: string; page?: LaListPage } | undefined) =>
+      found && {
+        found,
+        shown: found.page
+          ? found.page.rows
+          : found.rows.filter(
+              (r) =>
+                (!urn || r.urns.includes(urn)) &&
+                (!q.cohort || r.everCohorts.includes(q.cohort) || q.cohort === 'all') &&
+                (!q.yearGroup || r.yearGroup === q.yearGroup) &&
+                mayListPupil(principal, r),
+            ),
+      },
+  );
+  // Which of them the LA looks after: the care lists' stamp is read alongside the rows, not after them.
+  const [got, lookedAfter] = await Promise.all([
+    chosen,
+    deps.lookedAfter.among(
+      chosen.then((c) => (c ? c.shown.map((r) => r.upn) : [])),
+      asOf,
+    ),
+  ]);
+  if (!got)
     return refuse('invalid', 'The cursor is not one this service issued for this list; start the list again.', {
       errors: [{ field: 'cursor', message: 'unrecognised cursor' }],
     });
-  const urn = scope.urn;
-  const asOf = lookedAfterAsOf(year, today);
-  if (found.page) {
-    // A stored page: its partition and filter already chose the rows (the Virtual School's by its own partition).
-    return done({
-      rows: found.page.rows,
-      page: found.page,
-      snapshot: found.snapshot,
-      from,
-      to,
-      urn,
-      lookedAfter: await deps.lookedAfter.among(
-        found.page.rows.map((r) => r.upn),
-        asOf,
-      ),
-    });
-  }
-  const filtered = found.rows.filter(
-    (r) =>
-      (!urn || r.urns.includes(urn)) &&
-      (!q.cohort || r.everCohorts.includes(q.cohort) || q.cohort === 'all') &&
-      (!q.yearGroup || r.yearGroup === q.yearGroup) &&
-      mayListPupil(principal, r),
-  );
   return done({
-    rows: filtered,
-    snapshot: found.snapshot,
+    rows: got.shown,
+    ...(got.found.page ? { page: got.found.page } : {}),
+    snapshot: got.found.snapshot,
     from,
     to,
     urn,
-    lookedAfter: await deps.lookedAfter.among(
-      filtered.map((r) => r.upn),
-      asOf,
-    ),
+    lookedAfter,
   });
 }

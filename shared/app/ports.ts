@@ -228,7 +228,11 @@ export interface LaLists {
 
 /** Which of these pupils the LA looks after on a date, from its own lists (a school is told that, and nothing more). */
 export interface LookedAfter {
-  among(upns: readonly string[], asOf: string): Promise<Set<string>>;
+  /**
+   * The pupils may be given as a promise (a list read still finding its rows): the care lists' stamp
+   * is then read alongside, not after them (one round trip fewer in sequence).
+   */
+  among(upns: readonly string[] | PromiseLike<readonly string[]>, asOf: string): Promise<Set<string>>;
 }
 
 /** What the Virtual School reads beyond the pupils' summaries: the LA's care lists as one index, and enrolments. */

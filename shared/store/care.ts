@@ -80,9 +80,13 @@ export function resetCareCache(): void {
  * Which of these pupils the LA looks after on `date`, by its own lists only: what a school is told of
  * its pupils' social-care record, and nothing more (issue 20; docs/duties.md).
  */
-export async function lookedAfterAmong(upns: Iterable<string>, date: string): Promise<Set<string>> {
-  const care = await loadCareIndex();
+export async function lookedAfterAmong(
+  upns: Iterable<string> | PromiseLike<Iterable<string>>,
+  date: string,
+): Promise<Set<string>> {
+  // The index (its stamp: one small read) while the caller's pupils are still being found.
+  const [care, wanted] = await Promise.all([loadCareIndex(), upns]);
   const out = new Set<string>();
-  for (const upn of upns) if (isLookedAfterOn(care.get(upn) ?? [], date)) out.add(upn);
+  for (const upn of wanted) if (isLookedAfterOn(care.get(upn) ?? [], date)) out.add(upn);
   return out;
 }

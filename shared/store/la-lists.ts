@@ -31,6 +31,7 @@
  * a fraction of a deep map.
  */
 import { inVirtualSchool } from '../domain/access.js';
+import { LruCache } from '../lib/versioned-cache.js';
 import { absenceRateOf } from '../domain/la-view.js';
 import type { PupilRow } from '../domain/school-view.js';
 import { k, type LaListScope } from './keys.js';
@@ -389,6 +390,59 @@ async function partitionUpns(q: ReturnType<typeof laListQuery>): Promise<string[
   return items.map((i) => i.upn);
 }
 
+/**
+ * A page's rows held per process (issue 17): a LAROW read (strongly consistent) after the LA figures'
+ * pointer said version V, and written by a rollup no later than V (its `seq`), is V's row. It answers
+ * a later page while the pointer still says V and the list item just read is one the LAROW claims
+ * (its partition, its sort key), without reading it again. A rollup writes the list items and LAROWs
+ * before it moves the pointer, so a row it is still writing has a later `seq` and is not held. The
+ * rows held are shared: not to be changed by their readers.
+ */
+const HELD_ROWS = 20_000;
+const heldRows = new LruCache<string, { version: number; parts: readonly string[]; rowSk?: string; row: PupilRow }>(
+  HELD_ROWS,
+);
+
+/** Forget the rows held (tests: a process started afresh). */
+export function forgetHeldLaRows(): void {
+  heldRows.clear();
+}
+
+async function pageRows(
+  year: number,
+  listed: ReadonlyArray<{ upn: string; pk: string; sk: string }>,
+  version: number | undefined,
+): Promise<PupilRow[]> {
+  if (version === undefined)
+    return rowsInOrder(
+      year,
+      listed.map((i) => i.upn),
+      'page',
+    );
+  const held = listed.map((i) => {
+    const h = heldRows.get(`${year}#${i.upn}`);
+    return h && h.version === version && h.rowSk === i.sk && h.parts.includes(i.pk) ? h.row : undefined;
+  });
+  // The others: sent after the pointer was answered (so at least as new as it), strongly consistent.
+  const read = await Promise.all(
+    listed.map((i, n) => (held[n] ? Promise.resolve(undefined) : getItem<StoredLaRow>(k.laRow(i.upn, year), true))),
+  );
+  return listed.flatMap((i, n) => {
+    if (held[n]) return [held[n]];
+    const item = read[n];
+    if (!item?.row) return [];
+    const row = rowOf(item.row);
+    if (item.seq <= version)
+      heldRows.set(`${year}#${i.upn}`, {
+        version,
+        parts: item.parts,
+        ...(item.rowSk ? { rowSk: item.rowSk } : {}),
+        row,
+      });
+    return [row];
+  });
+}
+
 /** One page of a list, worst first: `limit` rows (fewer only at the end) and the key after them, if more follow. */
 export async function laListPage(
   year: number,
@@ -396,6 +450,8 @@ export async function laListPage(
   f: LaListFilter,
   limit: number,
   start?: Record<string, unknown>,
+  /** The LA figures' version, read beside the page's Query: rows held under it are not read again. */
+  version?: Promise<number | undefined>,
 ): Promise<{ rows: PupilRow[]; lastKey?: Record<string, unknown>; matched?: number }> {
   const q = laListQuery(year, list, f);
   if (q.byUpn) {
@@ -411,7 +467,7 @@ export async function laListPage(
       matched: rows.length,
     };
   }
-  const upns: string[] = [];
+  const upns: Array<{ upn: string; pk: string; sk: string }> = [];
   let from = start;
   for (;;) {
     // One more than needed, so the last page says so. Without a filter left over this is one Query.
@@ -427,11 +483,11 @@ export async function laListPage(
       from,
     );
     for (const item of res.items) {
-      if (upns.length === limit) return { rows: await rowsInOrder(year, upns, 'page'), lastKey: from };
-      upns.push(item.upn);
+      if (upns.length === limit) return { rows: await pageRows(year, upns, await version), lastKey: from };
+      upns.push(item);
       from = { pk: item.pk, sk: item.sk };
     }
-    if (!res.lastKey) return { rows: await rowsInOrder(year, upns, 'page') };
+    if (!res.lastKey) return { rows: await pageRows(year, upns, await version) };
     from = res.lastKey;
   }
 }
@@ -497,6 +553,8 @@ export async function laListPageAfter(
   cursor: string | undefined,
   binding: Record<string, unknown>,
   keptCount: (pk: string) => Promise<number>,
+  /** The LA figures' version (its pointer), for the rows held per process; without it every row is read. */
+  version?: () => Promise<number | undefined>,
 ): Promise<{ rows: PupilRow[]; nextCursor: string | null; total: number } | undefined> {
   const bound = `lalist:${year}|${canonicalJson(binding)}`;
   const { pk, count, byUpn } = laListQuery(year, list, f);
@@ -516,11 +574,14 @@ export async function laListPageAfter(
     const next = page.lastKey ? encodeCursor({ pk, sk: page.lastKey.sk }, bound) : null;
     return { rows: page.rows, nextCursor: next, total: page.matched ?? page.rows.length };
   }
+  const held = version?.();
+  // Awaited by the page after its Query; a failed read must not go unhandled until then.
+  held?.catch(() => undefined);
   if (count && count !== pk) {
     // A counted cohort: the count first, so an empty one reads no list item.
     const total = await keptCount(count);
     if (total === 0) return { rows: [], nextCursor: null, total };
-    const page = await laListPage(year, list, f, limit, start);
+    const page = await laListPage(year, list, f, limit, start, held);
     return {
       rows: page.rows,
       nextCursor: page.lastKey ? encodeCursor({ pk, sk: page.lastKey.sk }, bound) : null,
@@ -528,7 +589,7 @@ export async function laListPageAfter(
     };
   }
   const [page, total] = await Promise.all([
-    laListPage(year, list, f, limit, start),
+    laListPage(year, list, f, limit, start, held),
     count ? keptCount(count) : laListCount(year, list, f),
   ]);
   return { rows: page.rows, nextCursor: page.lastKey ? encodeCursor({ pk, sk: page.lastKey.sk }, bound) : null, total };

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CostMeter, installCostMeter, type CostCounts } from '../../bench/cost.js';
+import { recordCalls, roundTripsInSequence } from '../../bench/round-trips.js';
 import { loadGeneratedLa } from '../../local/load-la.js';
 import { generateLa } from '../../local/synthetic/index.js';
 import { startTestService, type TestService } from './harness.js';
@@ -25,6 +26,7 @@ type Read =
   | 'pupil_view'
   | 'pa_page'
   | 'pa_page_first_today'
+  | 'pa_page_unheld'
   | 'pa_page_fsm'
   | 'pa_page_school'
   | 'la_metrics_by_cohort'
@@ -36,17 +38,25 @@ interface Counted {
   readUnits: number;
   writeUnits: number;
   listed: number;
+  /** Calls waited for one after another (bench/round-trips.ts): a count, for one request alone. */
+  inSequence: number;
 }
 
 /** One request, metered: what it asked of DynamoDB and S3. */
-async function metered(svc: TestService, path: string, token: string): Promise<{ counts: CostCounts; body: any }> {
+async function metered(
+  svc: TestService,
+  path: string,
+  token: string,
+): Promise<{ counts: CostCounts; body: any; inSequence: number }> {
   const meter = new CostMeter();
   const remove = await installCostMeter(meter, { api: svc.url, s3: svc.runtime.engines.s3Endpoint });
+  const recorder = await recordCalls();
   try {
     const res = await svc.request('GET', path, { token });
     expect(res.status, path).toBe(200);
-    return { counts: meter.counts, body: res.json() };
+    return { counts: meter.counts, body: res.json(), inSequence: roundTripsInSequence(recorder.calls) };
   } finally {
+    recorder.remove();
     remove();
   }
 }
@@ -76,8 +86,12 @@ async function measure(schools: number): Promise<Record<Read, Counted>> {
     expect((await svc.request('GET', `${list}&cohort=fsm`, { token: officer })).status).toBe(200);
     expect((await svc.request('GET', view, { token: officer })).status).toBe(200);
     expect((await svc.request('GET', metrics, { token: officer })).status).toBe(200);
+    // The next page, whose rows no request has read yet (the instance holds the first page's).
+    expect(first.nextCursor).toEqual(expect.any(String));
+    const next = `${list}&cursor=${encodeURIComponent(first.nextCursor as string)}`;
     const out = {} as Record<Read, Counted>;
     for (const [read, path, token] of [
+      ['pa_page_unheld', next, officer],
       ['pupil_view', view, officer],
       ['pa_page', list, officer],
       ['pa_page_first_today', list, newcomer],
@@ -88,13 +102,14 @@ async function measure(schools: number): Promise<Record<Read, Counted>> {
       ['la_metrics_by_cohort', metrics, officer],
       ['schools_page', `/v1/schools?limit=${SCHOOLS_PAGE}`, officer],
     ] as const) {
-      const { counts, body } = await metered(svc, path, token);
+      const { counts, body, inSequence } = await metered(svc, path, token);
       out[read] = {
         dynamo: counts.dynamo.requests,
         s3: counts.s3.requests,
         readUnits: counts.dynamo.readUnits,
         writeUnits: counts.dynamo.writeUnits + counts.dynamo.indexWriteUnits,
         listed: read.startsWith('pa_page') ? body.total : read === 'schools_page' ? body.items.length : 0,
+        inSequence,
       };
     }
     return out;
@@ -123,20 +138,32 @@ describe('the requests of the API reads issue 17 times', () => {
       // of their turn too (issue 17: they were BatchGetItems of their own): alone, a GetItem each;
       // under load, shared with concurrent requests (bench/api-profile.ts: 0.6 reads a view at c16).
       expect(m.pupil_view.dynamo).toEqual({ GetItem: 2, BatchGetItem: 1, BatchWriteItem: 1 });
+      // Each waits for the one before: head, enrolments, the stamps (the duties' need the schools), audit.
+      expect(m.pupil_view.inSequence).toBe(4);
       expect(m.pupil_view.s3).toEqual({});
-      // The LA figures' pointer (the list's kept total) and the page (one Query of the list items' keys),
+      // A page whose rows the instance does not hold: the page (one Query of the list items' keys)
+      // beside one batch of the LA figures' pointer (the list's kept total) and the care lists' stamp;
       // then the page's rows (one BatchGetItem of their LAROWs: list items carry no copy of the row, so
-      // a day's rates rewrite one item a pupil, not one a partition), then the care lists' stamp; the
-      // audit in one batch write: the read's entry and the pupils it returned (one item), the pupils'
-      // marks already written by this officer's first read of the page today (issue 17: was a PutItem
-      // and an entry per pupil shown, in batches of 25).
-      expect(m.pa_page.dynamo).toEqual({ GetItem: 2, Query: 1, BatchGetItem: 1, BatchWriteItem: 1 });
+      // a day's rates rewrite one item a pupil, not one a partition); the audit in one batch write: the
+      // read's entry and the pupils it returned (one item), the pupils' marks already written by this
+      // officer's first read of the page today (issue 17: was a PutItem and an entry per pupil shown,
+      // in batches of 25). Three round trips in sequence (issue 17, evening: the care stamp was a
+      // fourth, read after the rows).
+      expect(m.pa_page_unheld.dynamo).toEqual({ Query: 1, BatchGetItem: 2, BatchWriteItem: 1 });
+      expect(m.pa_page_unheld.s3).toEqual({});
+      expect(m.pa_page_unheld.inSequence).toBe(3);
+      // A page whose rows the instance read under the LA figures' version the pointer still says: the
+      // Query and the pointer's batch, then the audit (issue 17, evening: the LAROWs held per process).
+      expect(m.pa_page.dynamo).toEqual({ Query: 1, BatchGetItem: 1, BatchWriteItem: 1 });
       expect(m.pa_page.s3).toEqual({});
+      expect(m.pa_page.inSequence).toBe(2);
       // Another officer's first read of the page today: the same, and a mark under each pupil shown.
-      expect(m.pa_page_first_today.dynamo).toEqual({ GetItem: 2, Query: 1, BatchGetItem: 1, BatchWriteItem: 1 });
+      expect(m.pa_page_first_today.dynamo).toEqual({ Query: 1, BatchGetItem: 1, BatchWriteItem: 1 });
+      expect(m.pa_page_first_today.inSequence).toBe(2);
       // A commoner cohort's page (FSM has no partition, docs/decisions.md): the same requests as the
-      // plain page; the Query filters the LA partition and the total is the count the aggregate keeps.
-      expect(m.pa_page_fsm.dynamo).toEqual({ GetItem: 2, Query: 1, BatchGetItem: 1, BatchWriteItem: 1 });
+      // plain page (its rows held here too); the Query filters the LA partition and the total is the
+      // count the aggregate keeps.
+      expect(m.pa_page_fsm.dynamo).toEqual({ Query: 1, BatchGetItem: 1, BatchWriteItem: 1 });
       // One school's page: its partition's keys (one Query, by UPN), every row it lists in one batch
       // (sorted worst first here), the care lists' stamp and the audit. No kept total is read (the rows
       // read are the total): a GetItem fewer, and read units that follow the school's listed pupils
@@ -145,13 +172,22 @@ describe('the requests of the API reads issue 17 times', () => {
       expect(m.pa_page_school.readUnits).toBeLessThanOrEqual(2 + 0.5 * m.pa_page_school.listed);
       // A page of schools: one Query of the page, whatever the number of schools (issue 17: was every school).
       expect(m.schools_page.dynamo).toEqual({ Query: 1 });
+      expect(m.schools_page.inSequence).toBe(1);
       expect(m.schools_page.listed).toBe(SCHOOLS_PAGE);
       // The LA figures' pointer (the figures themselves held by the instance) and the audit entry:
       // no list of schools, nothing that grows with the LA.
       expect(m.la_metrics_by_cohort.dynamo).toEqual({ GetItem: 1, PutItem: 1 });
+      expect(m.la_metrics_by_cohort.inSequence).toBe(2);
       expect(m.la_metrics_by_cohort.s3).toEqual({});
     }
-    for (const read of ['pupil_view', 'pa_page', 'pa_page_fsm', 'la_metrics_by_cohort', 'schools_page'] as const) {
+    for (const read of [
+      'pupil_view',
+      'pa_page',
+      'pa_page_unheld',
+      'pa_page_fsm',
+      'la_metrics_by_cohort',
+      'schools_page',
+    ] as const) {
       expect(large[read].readUnits, read).toBeLessThanOrEqual(small[read].readUnits + 1);
       expect(large[read].writeUnits, read).toBeLessThanOrEqual(small[read].writeUnits + 1);
     }

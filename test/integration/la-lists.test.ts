@@ -5,9 +5,10 @@
  * rollup retried after a pupil left every list still moves the totals once.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '../../shared/store/clients.js';
 import { k } from '../../shared/store/keys.js';
+import { forgetHeldLaRows } from '../../shared/store/la-lists.js';
 import * as table from '../../shared/store/table.js';
 import * as views from '../../shared/store/views.js';
 import { startTestService, type TestService } from './harness.js';
@@ -104,6 +105,34 @@ describe('the LA lists, written as they change', () => {
     expect(item.stats.possibleSessions).toBe(102);
     expect(item.stats.absenceRate).toBeCloseTo((50 / 102) * 100, 10);
     expect(item.stats.absenceRate.toFixed(1)).toBe('49.0');
+  }, 60_000);
+
+  it('holds a page row only once the rollup that wrote it has moved the pointer', async () => {
+    const names = async () => (await paPage()).items.map((i) => (i as { forename?: string | null }).forename);
+    const shown = await names();
+    const version = (await views.getLaViewPointer(2025))!.version;
+    const key = { TableName: table.tableName(), Key: k.laRow(ABSENT, 2025) };
+    const stored = (await documentClient().send(new GetCommand(key))).Item!;
+    // A rollup under way: it has rewritten the pupil's LA row (its seq, the next version) and not yet
+    // moved the pointer. The instance holds the row it read under the pointer's version: the same page.
+    const writing = (forename: string) =>
+      documentClient().send(
+        new PutCommand({
+          TableName: table.tableName(),
+          Item: { ...stored, seq: version + 1, row: JSON.stringify({ ...JSON.parse(stored.row), forename }) },
+        }),
+      );
+    await writing('Pending');
+    expect(await names()).toEqual(shown);
+    // An instance holding nothing reads the row as it is, and does not hold it: read again, it is new.
+    forgetHeldLaRows();
+    expect(await names()).toEqual(['Pending']);
+    await writing('Later');
+    expect(await names()).toEqual(['Later']);
+    // As it was (the rollup's version), for the tests after.
+    await documentClient().send(new PutCommand({ TableName: table.tableName(), Item: stored }));
+    forgetHeldLaRows();
+    expect(await names()).toEqual(shown);
   }, 60_000);
 
   it("suggests to a school a pupil the LA lists nowhere but who is severely absent on the school's own figures", async () => {

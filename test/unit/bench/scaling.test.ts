@@ -117,6 +117,16 @@ describe('the table', () => {
     expect(cells).toHaveLength(3);
   });
 
+  it("says when the load generator could not send at the rate, rather than giving its rate as the service's", () => {
+    const behind = results(12);
+    const held = results(12);
+    Object.assign(behind.load, { achievedRate: 185.2, offeredRate: 186.1, scheduleHeld: false });
+    Object.assign(held.load, { achievedRate: 192.3, offeredRate: 200, scheduleHeld: true });
+    const cells = scalingCells(scalingSummary([scalingRow(30, 8_000, behind), scalingRow(600, 230_000, held)]));
+    expect(cells[1].at(-1)).toBe('185 of 200 (generator behind: sent 186/s)');
+    expect(cells[2].at(-1)).toBe('192 of 200');
+  });
+
   it('aligns the columns and ends with the ratio against the target', () => {
     const s = scalingSummary([scalingRow(30, 8_000, results(12)), scalingRow(600, 230_000, results(690))]);
     const lines = scalingTable(s);
