@@ -313,6 +313,8 @@ function perPupil(c: CostCounts, pupils: number): void {
   );
 }
 
+const mbOf = (bytes: number) => `${Math.round(bytes / 1e6)} MB`;
+
 function show(
   name: string,
   c: CostCounts,
@@ -329,7 +331,7 @@ function show(
       .map(([k, n]) => `${k} ${n}`)
       .join(', ');
   console.log(
-    `\n== ${name}${rows ? ` (${rows} rows)` : ''}: wall ${(wallMs / 1000).toFixed(1)} s, handler CPU ${(cpuMs / 1000).toFixed(1)} s, engine CPU ${(engineMs / 1000).toFixed(1)} s`,
+    `\n== ${name}${rows ? ` (${rows} rows)` : ''}: wall ${(wallMs / 1000).toFixed(1)} s, handler CPU ${(cpuMs / 1000).toFixed(1)} s, engine CPU ${(engineMs / 1000).toFixed(1)} s; this process heap ${mbOf(process.memoryUsage().heapUsed)}, RSS ${mbOf(process.memoryUsage().rss)}`,
   );
   console.log(
     `   DynamoDB: ${top(c.dynamo.requests)}; read units ${c.dynamo.readUnits.toFixed(0)}, write units ${c.dynamo.writeUnits.toFixed(0)} (+${c.dynamo.indexWriteUnits.toFixed(0)} index)`,
