@@ -15,8 +15,10 @@ import { pupilInputsAsOf } from './as-of.js';
 import { pupilTimeline } from '../../shared/domain/school-weeks.js';
 import { analyseHolidayAdjacency, DEFAULT_PATTERN_SETTINGS } from '../../shared/domain/patterns/index.js';
 import {
+  absenceDays,
   householdMember,
   pairEvidence,
+  sharedAbsences,
   type HouseholdMember,
   type MemberAbsence,
 } from '../../shared/domain/patterns/family.js';
@@ -58,12 +60,12 @@ function diagnoseFamilies(la: VariedLa, date: string, all: boolean, settings = D
         if ('failed' in r) {
           if (r.failed !== 'same_school')
             pairs.push(
-              `fails ${r.failed} (${r.sharedDays} shared days${r.expected !== undefined ? `, ${r.expected.toFixed(1)} expected` : ''}${r.pValue !== undefined ? `, p ${r.pValue.toExponential(1)}` : ''}${r.netBreaks !== undefined ? `, net breaks ${r.netBreaks}` : ''})`,
+              `fails ${r.failed} (${r.sharedDays} shared days${r.expected !== undefined ? `, ${r.expected.toFixed(1)} expected` : ''}${r.pValue !== undefined ? `, hypergeometric p ${r.pValue.toExponential(1)}` : ''}${r.netBreaks !== undefined ? `, net breaks ${r.netBreaks}` : ''}${r.concentration !== undefined ? `, concentration p ${r.concentration.toExponential(2)}` : ''})`,
             );
         } else {
           ok = true;
           pairs.push(
-            `FOUND (${r.dates.length} shared days, ${r.expected.toFixed(1)} expected, p ${r.pValue.toExponential(1)})`,
+            `FOUND (${r.dates.length} shared days, ${r.expected.toFixed(1)} expected, hypergeometric p ${r.pValue.toExponential(1)}, on ${r.basis === 'each' ? "each child's own test" : 'the shared days'})`,
           );
         }
       }
@@ -84,6 +86,7 @@ function diagnoseFamilies(la: VariedLa, date: string, all: boolean, settings = D
  * shared days' concentration beside breaks; and the claim's view of each child.
  */
 function dumpPairs(la: VariedLa, date: string, settings = DEFAULT_PATTERN_SETTINGS): string[] {
+  const K = settings.holidayAdjacentDays;
   const { period, ctx, byUpn } = pupilInputsAsOf(la, date, settings);
   const truth = pupilTruth(la, date, analysisWindow(period, settings.holidayAdjacent.windowMonths).from);
   // Every child compared, whatever their own test says (the filter is read from `p`).
@@ -146,7 +149,8 @@ function dumpPairs(la: VariedLa, date: string, settings = DEFAULT_PATTERN_SETTIN
         }
         const found = !('failed' in pairEvidence(x.m, y.m, settings));
         const other = new Set(x.m.otherAbsenceDays ?? []);
-        const sharedOther = (y.m.otherAbsenceDays ?? []).filter((d) => other.has(d)).length;
+        const sharedOtherDays = (y.m.otherAbsenceDays ?? []).filter((d) => other.has(d));
+        const sharedOther = sharedOtherDays.length;
         const share = Math.max(
           x.m.adjacentSessions / Math.max(1, x.m.possibleSessions ?? 1),
           y.m.adjacentSessions / Math.max(1, y.m.possibleSessions ?? 1),
@@ -161,6 +165,7 @@ function dumpPairs(la: VariedLa, date: string, settings = DEFAULT_PATTERN_SETTIN
             return { start: s.breakStart, end: s.breakEnd };
           }),
         );
+        const spells = sharedAbsences(dates, sharedOtherDays, absenceDays(x.m), absenceDays(y.m));
         out.push(
           JSON.stringify({
             seed: la.seed,
@@ -178,7 +183,21 @@ function dumpPairs(la: VariedLa, date: string, settings = DEFAULT_PATTERN_SETTIN
             pPair: r.pValue,
             net: r.netBreaks,
             sharedOther,
-            pElsewhere: binomialUpperTail(r.sharedDays, r.sharedDays + sharedOther, Math.min(1, share)),
+            // Per shared absence beside a break, its days not adjacent (issue 21, eighth pass: tails of
+            // at most K days are not "elsewhere"), the shared absences beside breaks (by break) and
+            // elsewhere, the share of days adjacent, and the concentration test as the detector takes
+            // it (`pElsewhere`) and as it was until the eighth pass, every shared day not adjacent
+            // counted elsewhere (`pElsewhereAllDays`).
+            tails: spells.tails.map((t) => t.length).filter((n) => n > 0),
+            spellBreaks: spells.breaks.size,
+            spellsElsewhere: spells.elsewhere,
+            share,
+            pElsewhere: binomialUpperTail(
+              r.sharedDays,
+              r.sharedDays + sharedOther - spells.tails.reduce((n, t) => n + (t.length <= K ? t.length : 0), 0),
+              Math.min(1, share),
+            ),
+            pElsewhereAllDays: binomialUpperTail(r.sharedDays, r.sharedDays + sharedOther, Math.min(1, share)),
           }),
         );
       }

@@ -26,7 +26,9 @@
  * - the days both children were absent at all are concentrated next to breaks: of all their shared
  *   absence days, the adjacent ones at most a `sharedDaysAlpha` (0.01) binomial chance given the share
  *   of days that are adjacent — siblings ill together through the year share ordinary days too, and
- *   those the shared days next to breaks are then no evidence of,
+ *   those the shared days next to breaks are then no evidence of (since issue 21's eighth pass the days
+ *   against are those of shared absences elsewhere: a shared absence beside a break running at most K
+ *   days past the adjacent ones, the third day of a three-day extension, is judged beside the break),
  * - judged on separate shared absences rather than days, the breaks with a shared absence beside them
  *   outnumber the shared absences elsewhere by at least `minNetSharedBreaks` (2; issue 21, fifth pass):
  *   each shared absence away from the breaks cancels one break (`sharedBreaksNet`). Shared illness
@@ -133,7 +135,8 @@ export interface PairResult {
   breaks: Array<{ start: string; end: string; label: string | null }>;
 }
 
-function absenceDays(m: HouseholdMember): Map<string, MemberAbsence[]> {
+/** A child's adjacent absence sessions by date. */
+export function absenceDays(m: HouseholdMember): Map<string, MemberAbsence[]> {
   const out = new Map<string, MemberAbsence[]>();
   for (const a of m.absences) {
     const list = out.get(a.date);
@@ -150,6 +153,8 @@ export interface PairRejection {
   expected?: number;
   pValue?: number;
   netBreaks?: number;
+  /** The binomial chance of the shared days' concentration beside breaks (`sharedDaysAlpha`), when that failed. */
+  concentration?: number;
 }
 
 function comparePair(a: HouseholdMember, b: HouseholdMember, settings: PatternSettings): PairResult | null {
@@ -197,41 +202,62 @@ export function pairEvidence(
   if (a.otherAbsenceDays && b.otherAbsenceDays) {
     const other = new Set(a.otherAbsenceDays);
     const sharedOtherDays = b.otherAbsenceDays.filter((d) => other.has(d));
-    const sharedOther = sharedOtherDays.length;
     // And on the evidence, not on days: each shared absence away from the breaks is evidence AGAINST a
     // holiday and cancels one break with shared absence beside it. Siblings ill together through the
     // year share several illnesses, only some of them (by chance) beside breaks; a family taking its
     // holidays together shares absences beside breaks and next to nothing elsewhere.
-    const netBreaks = sharedBreaksNet(dates, sharedOtherDays, da, db);
+    const spells = sharedAbsences(dates, sharedOtherDays, da, db);
+    const netBreaks = spells.breaks.size - spells.elsewhere;
     if (netBreaks < settings.family.minNetSharedBreaks)
       return { failed: 'net_breaks', sharedDays: dates.length, expected, pValue, netBreaks };
+    // A shared absence beside a break is judged beside it, as the net above judges it (issue 21, eighth
+    // pass): its days beyond the K adjacent ones, when they are at most K more (an extension of up to
+    // 2K school days on that side: the third day of a three-day extension), are neither for nor against
+    // and leave the days "elsewhere". Until then they counted as shared illness elsewhere, and three
+    // shared days at two breaks, one a three-day extension, failed this test (3 of 4 days beside breaks:
+    // 0.011–0.012) however strong the children. A longer absence touching a break (a fortnight's illness
+    // across a half term) keeps all its days: touching a break is no evidence for an absence that long.
+    const K = settings.holidayAdjacentDays;
+    const extensionTails = spells.tails.reduce((n, t) => n + (t.length <= K ? t.length : 0), 0);
+    const sharedElsewhere = sharedOtherDays.length - extensionTails;
     const share = Math.max(
       a.adjacentSessions / Math.max(1, a.possibleSessions ?? 1),
       b.adjacentSessions / Math.max(1, b.possibleSessions ?? 1),
     );
-    if (
-      binomialUpperTail(dates.length, dates.length + sharedOther, Math.min(1, share)) > settings.family.sharedDaysAlpha
-    )
-      return { failed: 'shared_days_elsewhere', sharedDays: dates.length, expected, pValue, netBreaks };
+    const concentration = binomialUpperTail(dates.length, dates.length + sharedElsewhere, Math.min(1, share));
+    if (concentration > settings.family.sharedDaysAlpha)
+      return { failed: 'shared_days_elsewhere', sharedDays: dates.length, expected, pValue, netBreaks, concentration };
   }
   return { a, b, dates, expected, pValue, basis, breaks: ranges.sort((x, y) => (x.start < y.start ? -1 : 1)) };
 }
 
 const isFriday = (day: number): boolean => (day + 4) % 7 === 5; // day 0, 1 January 1970, was a Thursday
 
+/** The two children's shared absences (`sharedAbsences`): breaks beside, absences elsewhere, and the tails. */
+export interface SharedAbsences {
+  /** Breaks (their start) with a shared absence beside them. */
+  breaks: Set<string>;
+  /** Shared absences touching no holiday-adjacent day. */
+  elsewhere: number;
+  /**
+   * Per shared absence beside a break, its days that are not holiday-adjacent (the third day of a
+   * three-day extension with K = 2; the far days of a long illness touching a break): day numbers.
+   */
+  tails: number[][];
+}
+
 /**
- * Breaks with a shared absence beside them, less the shared absences elsewhere: the two children's
- * shared days (beside breaks and elsewhere) joined into separate absences (consecutive school days,
- * a weekend bridged); one touching a holiday-adjacent day is beside that break (however many such
- * absences one break has, it is one break: an illness spanning a half term stays one), any other is
- * one absence elsewhere.
+ * The two children's shared days (beside breaks and elsewhere) joined into separate absences
+ * (consecutive school days, a weekend bridged); one touching a holiday-adjacent day is beside that
+ * break (however many such absences one break has, it is one break: an illness spanning a half term
+ * stays one), any other is one absence elsewhere.
  */
-export function sharedBreaksNet(
+export function sharedAbsences(
   adjacentDates: readonly string[],
   otherDays: readonly number[],
   da: ReadonlyMap<string, MemberAbsence[]>,
   db: ReadonlyMap<string, MemberAbsence[]>,
-): number {
+): SharedAbsences {
   const breakOf = new Map<number, string>();
   for (const d of adjacentDates) {
     const x = (da.get(d) ?? db.get(d) ?? [])[0];
@@ -239,13 +265,16 @@ export function sharedBreaksNet(
   }
   const days = [...new Set([...breakOf.keys(), ...otherDays])].sort((x, y) => x - y);
   const breaks = new Set<string>();
+  const tails: number[][] = [];
   let elsewhere = 0;
   let spell: number[] = [];
   const close = () => {
     if (spell.length === 0) return;
     const beside = spell.filter((d) => breakOf.has(d)).map((d) => breakOf.get(d) as string);
-    if (beside.length > 0) for (const b of beside) breaks.add(b);
-    else elsewhere++;
+    if (beside.length > 0) {
+      for (const b of beside) breaks.add(b);
+      tails.push(spell.filter((d) => !breakOf.has(d)));
+    } else elsewhere++;
     spell = [];
   };
   for (const d of days) {
@@ -254,7 +283,7 @@ export function sharedBreaksNet(
     spell.push(d);
   }
   close();
-  return breaks.size - elsewhere;
+  return { breaks, elsewhere, tails };
 }
 
 /** Family findings from the members of every household (any order). */

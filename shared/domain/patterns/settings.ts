@@ -136,11 +136,15 @@ export interface FamilySettings {
   /**
    * Largest binomial chance that so many of the days both children were absent (anywhere) are
    * holiday-adjacent, given the share of days that are: siblings ill together share ordinary days too.
+   * The days against are those of shared absences elsewhere: since issue 21's eighth pass a shared
+   * absence beside a break that runs at most K school days past the adjacent ones (the third day of a
+   * three-day extension) is judged beside the break, its further days neither for nor against; a longer
+   * one (a fortnight's illness across a half term) keeps all its days as elsewhere.
    */
   sharedDaysAlpha: number;
   /**
    * Fewest breaks with a shared absence beside them, net of the two children's shared absences
-   * elsewhere (each cancels one; family.ts `sharedBreaksNet`): 2 by default (issue 21, fifth pass).
+   * elsewhere (each cancels one; family.ts `sharedAbsences`): 2 by default (issue 21, fifth pass).
    * Shared illness away from the breaks is evidence against a holiday, so siblings ill together
    * through the year are held out unless most of their shared illnesses fall beside breaks; the test
    * on days alone passed two illnesses that happened to span half terms among four elsewhere.

@@ -157,6 +157,82 @@ describe('family pattern', () => {
     ).toEqual([]);
   });
 
+  // Issue 21, eighth pass: the day test's shared days "elsewhere" are those of the shared absences
+  // elsewhere. fresh-28's two misses at 31 January and varied-2's at 30 April: three shared days at two
+  // breaks, one of them a three-day extension whose third day lies beyond the K = 2 adjacent days.
+  const THIRD_DAY_AFTER_OCTOBER = '2025-11-05';
+  const extension = [...ADJ.octAfter, THIRD_DAY_AFTER_OCTOBER, ADJ.xmasAfter[0]];
+
+  it('counts the days beyond K of a shared extension beside a break as part of it, not as shared illness elsewhere, up to K of them (issue 21, eighth pass)', () => {
+    const schools = (days: readonly string[]) => ({
+      '100001': [child('A1', on(days, 'I'), 'U1')],
+      '100002': [child('B1', on(days, 'I'), 'U1')],
+    });
+    const [f] = familyFindings(schools(extension));
+    expect(f).toBeDefined();
+    // The three adjacent days are the evidence; the third day after October is neither for nor against.
+    expect(f.sharedDates).toEqual([...ADJ.octAfter, ADJ.xmasAfter[0]]);
+    expect(f.breaks.map((b) => b.label)).toEqual(['October half term', 'Christmas holiday']);
+    // The day test is now 3 of 3 days beside breaks (a seventh cubed, about 0.003); counted elsewhere,
+    // as until this pass, it was 3 of 4 (about 0.011 > 0.01).
+    const at = (days: readonly string[], sharedDaysAlpha: number) =>
+      familyFindings(schools(days), undefined, patternSettings(DEFAULT_LA_SETTINGS, { family: { sharedDaysAlpha } }));
+    expect(at(extension, 0.004)).toHaveLength(1);
+    expect(at(extension, 0.003)).toEqual([]);
+    // Up to K = 2 days beyond the adjacent ones: a four-day extension after October is the same finding;
+    // a five-day absence (3 days beyond) keeps its days elsewhere — 3 of 6 days beside breaks, about
+    // 0.04: no finding (a week's illness touching a break is no evidence of a holiday). Each child's
+    // own filter is opened here (a five-day absence and one day is p > 0.1 by itself), to pin the day test.
+    const fourDays = [...ADJ.octAfter, '2025-11-05', '2025-11-06', ADJ.xmasAfter[0]];
+    const fiveDays = [...ADJ.octAfter, '2025-11-05', '2025-11-06', '2025-11-07', ADJ.xmasAfter[0]];
+    const open = (days: readonly string[], family: Partial<PatternSettings['family']> = {}) =>
+      familyFindings(
+        schools(days),
+        undefined,
+        patternSettings(DEFAULT_LA_SETTINGS, { family: { childAlpha: 1, ...family } }),
+      );
+    expect(familyFindings(schools(fourDays))).toHaveLength(1);
+    expect(open(fourDays)).toHaveLength(1);
+    expect(open(fiveDays)).toEqual([]);
+    expect(open(fiveDays, { sharedDaysAlpha: 0.05 })).toHaveLength(1);
+  });
+
+  it('still counts a separate shared sick day elsewhere against the shared days beside breaks (issue 21, eighth pass)', () => {
+    // One shared day beside each of three breaks and one shared sick day mid-term: 3 − 1 = 2 net breaks,
+    // and 3 of the 4 shared days beside breaks (about 0.011 > 0.01): not a finding. The same four days
+    // with the fourth the tail of an extension (above) is one.
+    const sick = on([...THREE, MID_TERM[4]], 'I');
+    const schools = { '100001': [child('A1', sick, 'U1')], '100002': [child('B1', sick, 'U1')] };
+    expect(familyFindings(schools)).toEqual([]);
+    expect(
+      familyFindings(schools, undefined, patternSettings(DEFAULT_LA_SETTINGS, { family: { sharedDaysAlpha: 0.012 } })),
+    ).toHaveLength(1);
+  });
+
+  it('never flags one shared illness spanning a half term, however long its days beyond K, with one shared day beside another break', () => {
+    // Two weeks off together across October half term (20 Oct – 7 Nov school days) and the day after
+    // Christmas: two breaks, nothing shared elsewhere. Each side of the illness runs 3 days beyond the
+    // K = 2 adjacent days, more than K, so those 6 days count elsewhere: 5 of 11 shared days beside
+    // breaks, about 0.015 > 0.01 (dropping them too would make it 5 of 5 and a finding).
+    const illness = on(
+      [
+        '2025-10-20',
+        '2025-10-21',
+        '2025-10-22',
+        ...ADJ.octBefore,
+        ...ADJ.octAfter,
+        '2025-11-05',
+        '2025-11-06',
+        '2025-11-07',
+        ADJ.xmasAfter[0],
+      ],
+      'I',
+    );
+    expect(familyFindings({ '100001': [child('A1', illness, 'U1')], '100002': [child('B1', illness, 'U1')] })).toEqual(
+      [],
+    );
+  });
+
   it('does not link children of different households', () => {
     expect(
       familyFindings({ '100001': [child('A1', on(THREE, 'I'), 'U1')], '100002': [child('B1', on(THREE, 'I'), 'U2')] }),
