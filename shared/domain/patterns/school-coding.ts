@@ -4,7 +4,9 @@
  * - illness next to breaks: the school's illness rate (I per possible session) on its own
  *   holiday-adjacent days relative to its other days, as a log ratio, is above the funnel's upper
  *   control limit (99.8 % by default) around the median of the other schools' ratios (issue 21: robust to one very large school and to other coding schools), and at least
- *   `minExcessRatio` (1.3) times that ratio — holidays coded as authorised illness;
+ *   `minExcessRatio` (1.3) times that ratio — holidays coded as authorised illness; a school of fewer
+ *   than `minPupils` (50) pupils raises neither illness signal (issue 21, ninth pass: chance alone
+ *   reaches past the limits there);
  * - low unauthorised-holiday share: the illness ratio is above the warning limit (95 %; no minimum
  *   excess, the G share corroborates it) and the share
  *   of the school's absence on holiday-adjacent days coded G is below the lower control limit of its
@@ -642,7 +644,11 @@ function comparisonsForYear(list: readonly SchoolCodingCounts[], settings: Patte
     const illnessCmp = ill ? comparison(ill.unit, ill.tau2, s.controlLimit, Math.exp, false, s.warningLimit) : blank();
     const gCmp = g ? comparison(g.unit, g.tau2, s.controlLimit, expit, false) : blank();
     const npCmp = comparison(np.unit, np.tau2, s.controlLimit, expit, false);
-    const enoughIllness = c.adjacentIllness >= s.minAdjacentIllness;
+    // A school under `minPupils` pupils is on the funnels (its ratio is reported) but raises no illness
+    // signal: with a score of separate illnesses beside its breaks, chance reaches past the normal
+    // limits (issue 21, ninth pass). Counts without per-pupil sums do not say how many pupils they hold.
+    const enoughPupils = c.pupilSums === undefined || c.pupilSums.pupils >= s.minPupils;
+    const enoughIllness = enoughPupils && c.adjacentIllness >= s.minAdjacentIllness;
     const largeExcess =
       illnessCmp.value !== null &&
       illnessCmp.laValue !== null &&

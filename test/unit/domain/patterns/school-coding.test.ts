@@ -215,6 +215,63 @@ describe('school coding: illness next to breaks', () => {
     ]);
   });
 
+  it('raises no illness signal for a school of fewer than 50 pupils: 49 pupils are held back, 50 are flagged, counts without per-pupil sums are judged as before', () => {
+    // Each pupil: 20 adjacent and 120 other possible sessions; the first 35 pupils ill 4 adjacent
+    // sessions and 6 other ones (140 adjacent of 1,000, 14 %, against 210 of 6,000, 3.5 %: 4 times the
+    // rate elsewhere, far past the limit at either size).
+    const counts = (n: number): SchoolCodingCounts => {
+      const pupils = Array.from({ length: n }, (_, i) => (i < 35 ? [4, 20, 6, 120] : [0, 20, 0, 120]));
+      const s: PupilSums = {
+        pupils: 0,
+        aa: 0,
+        ana: 0,
+        nana: 0,
+        oo: 0,
+        ono: 0,
+        nono: 0,
+        ao: 0,
+        ano: 0,
+        nao: 0,
+        nano: 0,
+      };
+      for (const [a, na, o, no] of pupils) {
+        s.pupils++;
+        s.aa += a * a;
+        s.ana += a * na;
+        s.nana += na * na;
+        s.oo += o * o;
+        s.ono += o * no;
+        s.nono += no * no;
+        s.ao += a * o;
+        s.ano += a * no;
+        s.nao += na * o;
+        s.nano += na * no;
+      }
+      return school('300006', {
+        adjacentPossible: 20 * n,
+        adjacentIllness: 140,
+        otherPossible: 120 * n,
+        otherIllness: 210,
+        notPossible: 0,
+        pupilSums: s,
+      });
+    };
+    const at = (c: SchoolCodingCounts) =>
+      schoolCodingComparisons([...ordinaryLa(), c], S).find((x) => x.counts.urn === '300006');
+    const small = at(counts(49));
+    const enough = at(counts(50));
+    expect(small?.illness.z as number).toBeGreaterThan(5);
+    expect(small?.illness.value as number).toBeGreaterThan(small?.illness.upper as number);
+    expect(small?.signals).toEqual([]);
+    expect(enough?.signals).toEqual(['illness_next_to_breaks']);
+    const { pupilSums: _, ...withoutSums } = counts(49);
+    expect(at(withoutSums)?.signals).toEqual(['illness_next_to_breaks']);
+    const lowered = patternSettings(DEFAULT_LA_SETTINGS, { schoolCoding: { minPupils: 49 } });
+    expect(
+      schoolCodingComparisons([...ordinaryLa(), counts(49)], lowered).find((x) => x.counts.urn === '300006')?.signals,
+    ).toEqual(['illness_next_to_breaks']);
+  });
+
   it('draws no funnel with fewer than 5 schools: 4 give no finding, 5 do', () => {
     const outlier = school('300001', { adjacentIllness: 700 });
     expect(schoolCodingFindings([...ordinaryLa().slice(0, 3), outlier], S)).toEqual([]);
@@ -412,7 +469,8 @@ describe('school coding end to end', () => {
     const adjacent = Object.values(ADJ).flat();
     const mid = days.filter((d) => !adjacent.includes(d as never));
     const pupils = (urn: string, coded: boolean) =>
-      Array.from({ length: 40 }, (_, i) => {
+      // 60 pupils a school: under 50 a school raises no illness signal (issue 21, ninth pass; 40 until then).
+      Array.from({ length: 60 }, (_, i) => {
         // Everyone has some ordinary illness; at the coding school a fifth of pupils have "illness" next to two breaks.
         const codes = on([mid[(i * 7) % mid.length], mid[(i * 11 + 3) % mid.length]], 'I');
         if (coded && i % 5 === 0) Object.assign(codes, on([ADJ.octBefore[1], ADJ.febAfter[0], ADJ.mayBefore[1]], 'I'));
