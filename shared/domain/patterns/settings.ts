@@ -183,7 +183,7 @@ export interface SchoolCodingSettings {
    * Fewest pupils on the school's registers this year for an illness finding (either illness signal;
    * the not-possible share is not affected). 50 since issue 21's ninth pass: under 50 pupils a school's
    * holiday-adjacent days hold a score of separate illnesses, and its ratio's chance spread has a
-   * longer upper tail than the funnel's normal limits allow (on the 36 seen varied seeds, 2 of 492
+   * longer upper tail than the funnel's normal limits allow (on the 33 seen varied seeds, 2 of 492
    * school-dates of non-coding schools under 50 pupils past the 99.8 % limit, 4 times the nominal
    * rate; none of 2,016 from 50 pupils, whose z stayed under 2.7). Counts stored without per-pupil
    * sums (before issue 21's sixth pass) do not say how many pupils they hold and are not held back.
