@@ -182,11 +182,13 @@ export interface SchoolCodingSettings {
   /**
    * Fewest pupils on the school's registers this year for an illness finding (either illness signal;
    * the not-possible share is not affected). 50 since issue 21's ninth pass: under 50 pupils a school's
-   * holiday-adjacent days hold a score of separate illnesses, and its ratio's chance spread has a
-   * longer upper tail than the funnel's normal limits allow (on the 33 seen varied seeds, 2 of 492
-   * school-dates of non-coding schools under 50 pupils past the 99.8 % limit, 4 times the nominal
-   * rate; none of 2,016 from 50 pupils, whose z stayed under 2.7). Counts stored without per-pupil
-   * sums (before issue 21's sixth pass) do not say how many pupils they hold and are not held back.
+   * holiday-adjacent days hold a score of separate illnesses, and chance reaches past the funnel's
+   * normal limits (on the 33 seen varied seeds, of the non-coding schools under 50 pupils 1 in 123 was
+   * past the 99.8 % limit and 3 past z 2.33 at some date; from 50 pupils none of 504 past the limit
+   * and 1 past z 2.33; the chance flags on illness next to breaks read since the sixth pass were at
+   * schools of 30, 62 and 37 pupils).
+   * Counts stored without per-pupil sums (before issue 21's sixth pass) do not say how many pupils
+   * they hold and are not held back.
    */
   minPupils: number;
   /** Fewest not-possible sessions for a not-possible finding. */
