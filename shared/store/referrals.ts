@@ -153,7 +153,7 @@ async function unlessNewer(write: Promise<void>): Promise<void> {
  * over older versions of themselves, delete prev's entries in partitions next is not in while they
  * hold an older version. A newer version already written by someone else is left as it is.
  */
-async function writeEntries(prev: Referral | undefined, next: Referral): Promise<void> {
+export async function writeEntries(prev: Referral | undefined, next: Referral): Promise<void> {
   const wanted = referralFacets(next).map(([facet, value]) => entryOf(next, facet, value));
   const keep = new Set(wanted.map((e) => e.pk));
   const gone = (prev ? referralFacets(prev) : [])
@@ -180,9 +180,10 @@ async function latestEvent(id: string): Promise<EventItem | undefined> {
 
 /**
  * After writing the entries of `written` without owning that version's case put: while the case's
- * latest event is ahead of what the entries hold, move them on to its state.
+ * latest event is ahead of what the entries hold, move them on to its state. (This and writeEntries
+ * are the steps of a write, exported for the tests that interleave two writers step by step.)
  */
-async function followEvents(written: Referral): Promise<void> {
+export async function followEvents(written: Referral): Promise<void> {
   let at = written;
   for (let round = 0; round < 50; round++) {
     const latest = await latestEvent(at.id);
