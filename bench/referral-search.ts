@@ -270,6 +270,60 @@ async function main(): Promise<void> {
       const { m, out } = await measure(fn);
       row(name, m, out);
     }
+    // The write path: a case created, triaged, allocated, a penalty notice issued (units written,
+    // the index's copies not included: see bench/cost.ts for those).
+    const domain = await import('../shared/domain/referrals.js');
+    const at = '2026-12-07T10:00:00.000Z';
+    const ctx = { actor: { sub: 'officer-1', role: 'la_officer' as const }, at, today };
+    const template = syntheticCase(n + 1, n, schools);
+    const writes: Array<[string, (r: Referral) => import('../shared/domain/referrals.js').Change]> = [
+      ['write: triage', (r) => domain.updateReferral(r, { status: 'triaged' }, ctx)],
+      ['write: allocate', (r) => domain.updateReferral(r, { status: 'allocated', assignee: 'officer-9' }, ctx)],
+      [
+        'write: penalty notice issued',
+        (r) =>
+          domain.recordAction(
+            r,
+            { type: 'penalty_notice_issued', date: '2026-12-01', parentId: r.parents[0].id },
+            { ...ctx, penaltyNoticeHistory: [], noticeToImprovePeriodDays: 15 },
+          ),
+      ],
+    ];
+    const created = domain.newReferral(
+      {
+        id: `ref${'9'.repeat(21)}`,
+        upn: template.upn,
+        urn: template.urn,
+        type: 'penalty_notice_request',
+        reason: 'x',
+        parents: template.parents,
+        evidence: template.evidence,
+      },
+      { ...ctx, triageDueOn: today },
+    );
+    let current = (await measure(() => store.putNewReferral(created))).out.referral;
+    {
+      const again = syntheticCase(n + 2, n, schools);
+      const c = domain.newReferral(
+        {
+          id: `ref${'8'.repeat(21)}`,
+          upn: again.upn,
+          urn: again.urn,
+          type: 'other',
+          reason: 'x',
+          evidence: again.evidence,
+        },
+        { ...ctx, triageDueOn: today },
+      );
+      const { m } = await measure(() => store.putNewReferral(c));
+      row('write: create', m, 1);
+    }
+    for (const [name, make] of writes) {
+      const c = make(current);
+      const { m } = await measure(() => store.appendChange(c, current.version));
+      row(name, m, 1);
+      current = c.referral;
+    }
     process.stdout.write(
       `\n${n} cases, ${schools} schools\n| cases | search | answer | requests | items read | read units | write units |\n|---|---|---|---|---|---|---|\n${lines.join('\n')}\n`,
     );
