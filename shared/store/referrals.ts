@@ -31,6 +31,7 @@
  * the repair that rolls the case forward (`getReferral`).
  */
 import type { Change, Referral, ReferralEvent, ReferralStatus, ReferralType } from '../domain/referrals.js';
+import { optionalSetting } from '../config.js';
 import { OPEN_STATUSES, hasOutstandingNotice } from '../domain/referrals.js';
 import { documentClient } from './clients.js';
 import { k, type ReferralListFacet } from './keys.js';
@@ -508,7 +509,7 @@ function stripList(item: ReferralListItem & Partial<CaseItem>): ReferralListItem
 
 /** Tables (by endpoint and name) seen to have every case's list entries: read once per process. */
 const indexedTables = new Set<string>();
-const tableId = () => `${process.env.AWS_ENDPOINT_URL_DYNAMODB ?? ''}|${tableName()}`;
+const tableId = () => `${optionalSetting('AWS_ENDPOINT_URL_DYNAMODB') ?? ''}|${tableName()}`;
 
 /** Whether every case stored before the list partitions has its entries (one read until it has). */
 export async function referralListsReady(): Promise<boolean> {
