@@ -16,6 +16,10 @@ const COMMANDS: Record<string, { module: string; summary: string }> = {
   },
   upload: { module: './commands/upload.js', summary: 'upload returns through the API: DIR|FILE --token T [--url U]' },
   bench: { module: './commands/bench.js', summary: 'run the benchmarks (npm run bench [-- --quick])' },
+  'referral-lists': {
+    module: './commands/referral-lists.js',
+    summary: 'give cases stored before the referral list partitions their entries (once): [--data DIR] [--force]',
+  },
   evaluate: {
     module: './commands/evaluate.js',
     summary: 'score the threshold-gaming detectors against a synthetic LA ground truth',

@@ -153,6 +153,12 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     rollupDelaySeconds,
     laSettings: options.laSettings,
   });
+  // Cases stored before the referral list partitions get their entries (once; a single read after that).
+  const [{ backfillReferralLists }, { storedReferrals }] = await Promise.all([
+    import('../shared/app/referral-lists.js'),
+    import('../shared/app/wiring.js'),
+  ]);
+  await backfillReferralLists({ referrals: storedReferrals });
   // Lambda Invoke stand-in: the api's asynchronous invocation of the patterns function (POST /v1/patterns/runs).
   const lambda = await startLambda([
     {

@@ -8,7 +8,7 @@ import { todayInEngland } from '../domain/dates.js';
 import { unpaidPenaltyNotices, type UnpaidPenaltyNotice } from '../domain/referrals.js';
 import type { Referrals } from './ports.js';
 
-export type PenaltyNoticeDeps = { referrals: Pick<Referrals, 'withActions'> };
+export type PenaltyNoticeDeps = { referrals: Pick<Referrals, 'withOutstandingNotices'> };
 
 /** Every unpaid notice as at today (at one school's cases when `urn` is given), longest unpaid first. */
 export async function listUnpaidPenaltyNotices(
@@ -16,7 +16,7 @@ export async function listUnpaidPenaltyNotices(
   query: { urn?: string },
 ): Promise<{ today: string; items: UnpaidPenaltyNotice[] }> {
   const today = todayInEngland();
-  const items = unpaidPenaltyNotices(await deps.referrals.withActions(), today).filter(
+  const items = unpaidPenaltyNotices(await deps.referrals.withOutstandingNotices(), today).filter(
     (n) => !query.urn || n.urn === query.urn,
   );
   return { today, items };

@@ -136,8 +136,16 @@ export interface Referrals {
   ): Promise<ReferralListItem[]>;
   /** Pupils with a case still open. */
   openUpns(): Promise<Set<string>>;
-  /** Every case on which any action was recorded (penalty notices are actions), across the LA. */
-  withActions(): Promise<CaseWithActions[]>;
+  /**
+   * Every case holding a penalty notice still outstanding (issued, neither paid nor withdrawn, its
+   * parent not prosecuted since), across the LA: the only cases an unpaid notice can be on.
+   */
+  withOutstandingNotices(): Promise<CaseWithActions[]>;
+  /** Give every case stored before the list partitions its entries (once; `force` runs it again). */
+  indexLists(options?: {
+    force?: boolean;
+    onProgress?: (cases: number) => void;
+  }): Promise<{ cases: number; alreadyIndexed: boolean }>;
 }
 
 /** The referral suggestions with each child missing education after a deletion added (the LA's duties, docs/duties.md). */

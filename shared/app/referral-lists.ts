@@ -83,6 +83,18 @@ export async function listReferralCases(
   return done({ ...page, urn: filter.urn, today });
 }
 
+/**
+ * The one-off back-fill of the referral list partitions (issue 17): cases stored before searches
+ * read per-facet lists get their entries, once per table (`npm run cli -- referral-lists`; the local
+ * runtime runs it at start). Searches read the LA-wide list until it has run, so no case is missed.
+ */
+export async function backfillReferralLists(
+  deps: { referrals: Pick<Referrals, 'indexLists'> },
+  options: { force?: boolean; onProgress?: (cases: number) => void } = {},
+): Promise<{ cases: number; alreadyIndexed: boolean }> {
+  return deps.referrals.indexLists(options);
+}
+
 const STATUTORY_FLAGS: ReadonlySet<string> = new Set([
   'penalty_notice_threshold',
   'ten_day_unauthorised',

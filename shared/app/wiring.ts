@@ -29,10 +29,11 @@ import { createReturn, getReturn, setReturnStatus } from '../store/returns.js';
 import { getSchool, getSchools, getSessionDays, listSchools, listSchoolsPage, upsertSchool } from '../store/schools.js';
 import {
   appendChange,
-  casesWithActions,
+  casesWithOutstandingNotices,
   claimCreateKey,
   getReferral,
   getReferralsOfPupil,
+  indexReferralLists,
   listAllReferrals,
   listReferrals,
   putNewReferral,
@@ -128,7 +129,8 @@ export const storedReferrals: Referrals = {
   list: (filter, limit, cursor, keep) => listReferrals(filter, limit, cursor, keep),
   listAll: (filter, keep) => listAllReferrals(filter, keep),
   openUpns: () => upnsWithOpenReferrals(),
-  withActions: () => casesWithActions(),
+  withOutstandingNotices: () => casesWithOutstandingNotices(),
+  indexLists: (options) => indexReferralLists(options),
 };
 
 export const storedPatternFindings: PatternFindings = {

@@ -734,24 +734,33 @@ export interface UnpaidPenaltyNotice {
   awaiting: 'prosecution_or_withdrawal';
 }
 
+type NoticeCase = Pick<Referral, 'id' | 'upn' | 'urn' | 'status' | 'parents' | 'actions'> & {
+  evidence?: { pupil?: Evidence['pupil'] };
+};
+
+/** A prosecution of the notice's parent recorded on the case on or after the notice was issued. */
+function prosecutedFor(r: Pick<Referral, 'actions'>, n: CasePenaltyNotice): boolean {
+  return r.actions.some(
+    (a) => a.type === 'prosecution' && a.date >= n.issuedOn && (a.parentId === undefined || a.parentId === n.parentId),
+  );
+}
+
+/**
+ * Whether a case holds a notice still outstanding: issued, neither paid nor withdrawn, its parent not
+ * prosecuted since. Only such a case can appear in `unpaidPenaltyNotices`, on any day: the cases the
+ * store keeps in a list of their own for it.
+ */
+export function hasOutstandingNotice(r: Pick<Referral, 'id' | 'upn' | 'actions'>): boolean {
+  return penaltyNoticesOf(r).some((n) => n.status === 'issued' && !prosecutedFor(r, n));
+}
+
 /** Every notice past its payment date awaiting a decision, as at `today`, longest unpaid first. */
-export function unpaidPenaltyNotices(
-  cases: ReadonlyArray<
-    Pick<Referral, 'id' | 'upn' | 'urn' | 'status' | 'parents' | 'actions'> & {
-      evidence?: { pupil?: Evidence['pupil'] };
-    }
-  >,
-  today: string,
-): UnpaidPenaltyNotice[] {
+export function unpaidPenaltyNotices(cases: ReadonlyArray<NoticeCase>, today: string): UnpaidPenaltyNotice[] {
   const out: UnpaidPenaltyNotice[] = [];
   for (const r of cases) {
     for (const n of penaltyNoticesOf(r)) {
       if (n.status !== 'issued' || today <= n.payableUntil) continue;
-      const prosecuted = r.actions.some(
-        (a) =>
-          a.type === 'prosecution' && a.date >= n.issuedOn && (a.parentId === undefined || a.parentId === n.parentId),
-      );
-      if (prosecuted) continue;
+      if (prosecutedFor(r, n)) continue;
       const parent = r.parents.find((p) => p.id === n.parentId) ?? { id: n.parentId, name: '', relationship: '' };
       const pupil = r.evidence?.pupil;
       out.push({

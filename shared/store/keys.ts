@@ -38,6 +38,12 @@
  *   IMPORT#<id>              IMPORT                 a social-care import's report      gsi1: IMPORTS / <at>
  *   REFERRAL#<id>            REFERRAL               a referral case                    gsi1: REFERRALS / <createdAt>#<id>
  *   REFERRAL#<id>            EVENT#<seq>            its append-only history
+ *   REFLIST#<facet>#<value>  <createdAt>#<id>       a case's list entry (the fields a list page shows, its version)
+ *                                                   under one facet a search keys on, newest first: URN#<urn>,
+ *                                                   UPN#<upn>, STATUS#<status>, ASSIGNEE#<sub>, TYPE#<type>, and
+ *                                                   NOTICES#outstanding (a penalty notice neither paid, withdrawn
+ *                                                   nor prosecuted; the entry also holds parents and actions)
+ *   CONFIG                   REFERRAL_LISTS         marker: every case stored before the lists has its entries
  *   IDEMPOTENCY#<scope>      <key>                  create-once records
  *   PATTERNRUN#<id>          RUN                    a patterns run                     gsi1: PATTERNRUNS / <startedAt>
  *   AUDIT#<yyyy-mm-dd>       <at>#<id>              audit log                          gsi1: AUDIT#USER#<sub> / <at>
@@ -72,6 +78,9 @@ import { rateAsShown } from '../domain/la-view.js';
 
 /** Narrows an LA list to one school, cohort, year group, or the Virtual School's children. */
 export type LaListScope = { kind: 'URN' | 'COHORT' | 'YG'; value: string } | { kind: 'VS'; value: 'all' };
+
+/** What a referral list partition is keyed on: one facet of a case a search filters by. */
+export type ReferralListFacet = 'URN' | 'UPN' | 'STATUS' | 'ASSIGNEE' | 'TYPE' | 'NOTICES';
 
 export const k = {
   cursorSigningKey: { pk: 'CONFIG', sk: 'CURSOR_KEY' },
@@ -139,6 +148,15 @@ export const k = {
   referralEvent: (id: string, seq: number) => ({ pk: `REFERRAL#${id}`, sk: `EVENT#${String(seq).padStart(6, '0')}` }),
   referralEventPrefix: 'EVENT#',
   referralsIndex: 'REFERRALS',
+  /** A referral list partition: the cases with one value of one facet, newest first (shared/store/referrals.ts). */
+  referralList: (facet: ReferralListFacet, value: string) => `REFLIST#${facet}#${value}`,
+  /** A case's entry in a list partition: newest first by creation, the id making it unique (as gsi1sk). */
+  referralListEntry: (facet: ReferralListFacet, value: string, createdAt: string, id: string) => ({
+    pk: `REFLIST#${facet}#${value}`,
+    sk: `${createdAt}#${id}`,
+  }),
+  /** Set once every case stored before the list partitions has its entries (indexReferralLists). */
+  referralListsIndexed: { pk: 'CONFIG', sk: 'REFERRAL_LISTS' },
 
   idempotency: (scope: string, key: string) => ({ pk: `IDEMPOTENCY#${scope}`, sk: key }),
 

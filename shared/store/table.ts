@@ -164,8 +164,19 @@ export async function putItem(
   );
 }
 
-export async function deleteItem(key: Key): Promise<void> {
-  await documentClient().send(new DeleteCommand({ TableName: tableName(), Key: key }));
+export async function deleteItem(
+  key: Key,
+  condition?: { expression: string; names?: Record<string, string>; values?: Record<string, unknown> },
+): Promise<void> {
+  await documentClient().send(
+    new DeleteCommand({
+      TableName: tableName(),
+      Key: key,
+      ConditionExpression: condition?.expression,
+      ExpressionAttributeNames: condition?.names,
+      ExpressionAttributeValues: condition?.values,
+    }),
+  );
 }
 
 export async function updateItem(input: {

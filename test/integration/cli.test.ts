@@ -77,3 +77,17 @@ describe('upload', () => {
     expect(err).toMatch(/rejected: .*bad\.csv/);
   });
 });
+
+describe('referral-lists', () => {
+  it('finds the back-fill done by the local runtime at start, and runs it again when forced', async () => {
+    const { run } = await import('../../bin/commands/referral-lists.js');
+    // The running service's table (its environment names it): the runtime gave the lists at start.
+    const first = await capture(() => run([]));
+    expect(first.code).toBe(0);
+    expect(first.out).toBe('referral-lists: already done (--force to run again)\n');
+    const forced = await capture(() => run(['--force']));
+    expect(forced.code).toBe(0);
+    expect(forced.out).toMatch(/^referral-lists: \d+ cases given their list entries\n$/);
+    expect((await svc.request('GET', '/v1/referrals', { token: await svc.token('la_officer') })).status).toBe(200);
+  });
+});

@@ -13,6 +13,7 @@ import { runScheduledNotifications } from '../../shared/app/notifications.js';
 import { DEFAULT_LA_SETTINGS } from '../../shared/config.js';
 import { addDays, todayInEngland } from '../../shared/domain/dates.js';
 import { k } from '../../shared/store/keys.js';
+import { indexReferralLists } from '../../shared/store/referrals.js';
 import { updateItem } from '../../shared/store/table.js';
 import { signIn, useBrowserSession, type WebService } from './harness.js';
 
@@ -59,6 +60,9 @@ describe('alerts in the browser', () => {
       update: 'SET triageDueOn = :d',
       values: { ':d': addDays(todayInEngland(), -7) },
     });
+    // The case was edited under the store: its list entries (what searches and the notification job
+    // read, issue 17) are rewritten from it, as the back-fill does.
+    await indexReferralLists({ force: true });
 
     await signIn(page, svc.url, 'LA officer');
     await menu('Cases').click();

@@ -16,7 +16,12 @@ import type {
   Settings,
   Views,
 } from '../../../shared/app/ports.js';
-import type { Change, Referral, ReferralEvent } from '../../../shared/domain/referrals.js';
+import {
+  hasOutstandingNotice,
+  type Change,
+  type Referral,
+  type ReferralEvent,
+} from '../../../shared/domain/referrals.js';
 import type { IdempotencyClaim, ReferralFilter, ReferralListItem } from '../../../shared/store/referrals.js';
 import { DEFAULT_LA_SETTINGS, type LaSettings } from '../../../shared/config.js';
 import type { CareEpisodeSpan } from '../../../shared/domain/cohorts.js';
@@ -212,8 +217,11 @@ export class MemoryReferrals implements Referrals {
         .map((c) => c.referral.upn),
     );
   }
-  async withActions() {
-    return [...this.cases.values()].map((c) => structuredClone(c.referral)).filter((r) => r.actions.length > 0);
+  async indexLists() {
+    return { cases: this.cases.size, alreadyIndexed: false };
+  }
+  async withOutstandingNotices() {
+    return [...this.cases.values()].map((c) => structuredClone(c.referral)).filter((r) => hasOutstandingNotice(r));
   }
 }
 
