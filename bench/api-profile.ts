@@ -7,7 +7,7 @@
  * process and of the engine process (rough: the machine may be shared). With `--load`, the load
  * test's mix (bench/index.ts) at 200/s for a few seconds, for a profile of the process under load.
  *
- *   npx tsx bench/api-profile.ts [--work DIR] [--schools 30] [--pupils 8000] [--requests 200] [--load 15 [--no-uploads]] [--trace]
+ *   npx tsx bench/api-profile.ts [--work DIR] [--schools 30] [--pupils 8000] [--requests 200] [--load 15 [--no-uploads]] [--trace] [--alone] [--multi]
  *   npx tsx bench/api-profile.ts --only pa_list --profile .tmp/pa.cpuprofile   # a CPU profile of the measured requests only
  *   npx tsx bench/cpu-profile-summary.ts .tmp/pa.cpuprofile                     # its busy time by part
  *
@@ -19,6 +19,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { closedLoop, openLoopInChild, type BenchRequest, type LoadMixEntry } from './api-load.js';
@@ -41,6 +42,10 @@ const { values: args } = parseArgs({
     profile: { type: 'string' },
     /** Leave the uploads out of the load mix (what the reads alone cost under load). */
     'no-uploads': { type: 'boolean', default: false },
+    /** Pupil views of pupils with more than one school before the last day (the generator's moves and dual registrations). */
+    multi: { type: 'boolean', default: false },
+    /** One request of each read alone: its calls, units, round trips in sequence, JSON parsed, bytes inflated and sent. */
+    alone: { type: 'boolean', default: false },
   },
 });
 const work = resolve(args.work);
@@ -95,7 +100,8 @@ try {
     urns.add(f.urn);
     for (const line of lines.filter((_, i) => i % 16 === 0)) upns.add(line.split(',')[col]);
   }
-  const sample = [...upns];
+  const sample = args.multi ? multiSchoolPupils(lastDay) : [...upns];
+  if (args.multi) console.error(`${sample.length} pupils with more than one school before ${lastDay}`);
   const schools = [...urns].sort();
   const yearStart = `${year}-08-01`;
   const yearEnd = `${year + 1}-07-31`;
@@ -124,6 +130,7 @@ try {
     s3: Object.fromEntries(Object.entries(c.s3.requests).map(([op, x]) => [op, +(x / n).toFixed(2)])),
     s3BytesDown: Math.round(c.s3.bytesDown / n),
   });
+  if (args.alone) for (const [name, next] of Object.entries(reads)) if (only.includes(name)) await alone(name, next);
   if (args.trace) await traceOne(Object.fromEntries(Object.entries(reads).filter(([name]) => only.includes(name))));
   const n = Number(args.requests);
   const c = Number(args.concurrency);
@@ -245,6 +252,89 @@ try {
   }
 } finally {
   await rt.stop();
+}
+
+/** Pupils the generator moved or dual registered with both schools' enrolments begun before `lastDay`. */
+function multiSchoolPupils(lastDay: string): string[] {
+  const truth = JSON.parse(readFileSync(join(laDir, 'ground-truth.json'), 'utf8')) as {
+    operations: {
+      moves: Array<{ upn: string; admission: string }>;
+      dualRegistrations: Array<{ upn: string; from: string }>;
+    };
+  };
+  return [
+    ...truth.operations.moves.filter((m) => m.admission < lastDay).map((m) => m.upn),
+    ...truth.operations.dualRegistrations.filter((d) => d.from < lastDay).map((d) => d.upn),
+  ];
+}
+
+/**
+ * `--alone`: requests of one read, one at a time (8 of them, after one to warm), each counted
+ * exactly: its AWS calls and units (the cost meter), its calls in sequence (bench/round-trips.ts),
+ * the characters JSON.parse read in this process (the SDK's responses and the service's documents),
+ * the bytes zlib inflated, and the response's bytes. Means over the 8.
+ */
+async function alone(name: string, next: (i: number) => BenchRequest): Promise<void> {
+  const { recordCalls, roundTripsInSequence } = await import('./round-trips.js');
+  const zlib = createRequire(import.meta.url)('node:zlib') as typeof import('node:zlib');
+  const send = async (r: BenchRequest) => {
+    const res = await fetch(`${rt.url}${r.path}`, { headers: { authorization: `Bearer ${r.token}` } });
+    const body = Buffer.from(await res.arrayBuffer());
+    if (res.status !== 200) throw new Error(`${r.path}: ${res.status}`);
+    return body.length;
+  };
+  await send(next(0));
+  const n = 8;
+  const totals = { jsonParses: 0, jsonChars: 0, inflatedBytes: 0, responseBytes: 0, inSequence: 0 };
+  const meter = new CostMeter();
+  const remove = await installCostMeter(meter, { api: rt.url, s3: rt.engines.s3Endpoint });
+  const parse = JSON.parse;
+  const inflate = zlib.inflateRawSync;
+  JSON.parse = ((text: string, reviver?: Parameters<typeof parse>[1]) => {
+    totals.jsonParses++;
+    totals.jsonChars += typeof text === 'string' ? text.length : String(text).length;
+    return parse(text, reviver);
+  }) as typeof JSON.parse;
+  zlib.inflateRawSync = (buf: Parameters<typeof inflate>[0], options?: Parameters<typeof inflate>[1]) => {
+    const out = inflate(buf, options);
+    totals.inflatedBytes += out.length;
+    return out;
+  };
+  syncBuiltinESMExports();
+  try {
+    for (let i = 1; i <= n; i++) {
+      const recorder = await recordCalls();
+      try {
+        totals.responseBytes += await send(next(i));
+      } finally {
+        recorder.remove();
+      }
+      totals.inSequence += roundTripsInSequence(recorder.calls);
+    }
+  } finally {
+    JSON.parse = parse;
+    zlib.inflateRawSync = inflate;
+    syncBuiltinESMExports();
+    remove();
+  }
+  const per = (x: number) => +(x / n).toFixed(2);
+  const c = meter.counts;
+  console.log(
+    JSON.stringify({
+      read: name,
+      alone: n,
+      dynamo: Object.fromEntries(Object.entries(c.dynamo.requests).map(([op, x]) => [op, per(x)])),
+      readUnits: per(c.dynamo.readUnits),
+      writeUnits: per(c.dynamo.writeUnits + c.dynamo.indexWriteUnits),
+      s3: Object.fromEntries(Object.entries(c.s3.requests).map(([op, x]) => [op, per(x)])),
+      s3BytesDown: per(c.s3.bytesDown),
+      inSequence: per(totals.inSequence),
+      jsonParses: per(totals.jsonParses),
+      jsonChars: per(totals.jsonChars),
+      inflatedBytes: per(totals.inflatedBytes),
+      responseBytes: per(totals.responseBytes),
+    }),
+  );
 }
 
 /**

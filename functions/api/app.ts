@@ -25,7 +25,7 @@ import { runtimeConfig } from '../../shared/config.js';
 import { lambdaClient } from '../../shared/store/clients.js';
 import { createPatternRun, getPatternRun, updatePatternRun } from '../../shared/store/patterns.js';
 import { cellsForPeriod, pupilRowsForPeriod } from './any-period.js';
-import { pupilDutyFields, withChildrenMissingEducation } from '../../shared/app/duties.js';
+import { pupilDutyFields, pupilDutyReads, withChildrenMissingEducation } from '../../shared/app/duties.js';
 import { currentLaView, currentSchoolView } from './view-cache.js';
 import { lookedAfterAmong } from '../../shared/store/care.js';
 import { getLaRows, laListAll, laListPageAfter } from '../../shared/store/la-lists.js';
@@ -65,6 +65,7 @@ const lookedAfter: LookedAfter = { among: (upns, asOf) => lookedAfterAmong(upns,
 /** What the statutory duties add to a pupil view and to the referral suggestions (shared/app/duties.ts). */
 const duties: PupilDuties = {
   fieldsFor: (principal, upn, year, urns) => pupilDutyFields(app, principal, upn, year, urns),
+  readsFor: (principal, upn, year, urns) => pupilDutyReads(app, principal, upn, year, urns),
 };
 const missingEducation: MissingEducation = {
   withChildrenMissingEducation: (principal, suggestions, year, hasOpenCase, urn) =>

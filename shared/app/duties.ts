@@ -538,17 +538,38 @@ export async function pupilDutyFields(
   academicYear: number,
   urns: readonly string[],
 ) {
+  return (await pupilDutyReads(deps, principal, upn, academicYear, urns))(urns);
+}
+
+/**
+ * The reads behind `pupilDutyFields`, made now; the fields follow for the same schools in any order
+ * (`order`, the order the view lists them in, gives the part-time timetables' order). So a pupil view
+ * can ask for them as soon as it knows the pupil's schools, with its other reads (shared/app/read-pupil.ts).
+ */
+export async function pupilDutyReads(
+  deps: DutiesDeps,
+  principal: Principal,
+  upn: string,
+  academicYear: number,
+  urns: readonly string[],
+): Promise<
+  (order: readonly string[]) => { lookedAfter: boolean; partTimeTimetables: ReturnType<typeof timetableView>[] }
+> {
   const visible = urns.filter((u) => maySeeSchool(principal, u));
   const [cared, docs] = await Promise.all([
     deps.lookedAfter.among([upn], lookedAfterAsOf(academicYear, todayInEngland())),
     Promise.all(visible.map((u) => deps.dutyRecords.ofYear(academicYear, u))),
   ]);
   const reviewWeeks = deps.settings().partTimeTimetableReviewWeeks;
-  const partTimeTimetables = docs
-    .flat()
-    .flatMap((d) => d.partTimeTimetables.filter((t) => t.upn === upn))
-    .map((t) => timetableView(t, pastReviewLimit(t, reviewWeeks)));
-  return { lookedAfter: cared.has(upn), partTimeTimetables };
+  const bySchool = new Map(visible.map((u, i) => [u, docs[i]]));
+  return (order) => ({
+    lookedAfter: cared.has(upn),
+    partTimeTimetables: order
+      .filter((u) => maySeeSchool(principal, u))
+      .flatMap((u) => bySchool.get(u) ?? [])
+      .flatMap((d) => d.partTimeTimetables.filter((t) => t.upn === upn))
+      .map((t) => timetableView(t, pastReviewLimit(t, reviewWeeks))),
+  });
 }
 
 // ---- In the referral suggestions ----------------------------------------------------------------------

@@ -177,9 +177,19 @@ export interface Registers {
   ): Promise<Array<PupilRow & { periodCounts: number[] }>>;
 }
 
+/** What a pupil's head says before the record is read: each enrolment's academic year and school. */
+export interface PupilHeadSeen {
+  enrolments: ReadonlyArray<{ academicYear: number; urn: string }>;
+}
+
 /** Pupils as the ingest left them, and what the LA's lists and the patterns run add. */
 export interface PupilRecords {
-  summary(upn: string): Promise<PupilSummaryRecord | undefined>;
+  /**
+   * The pupil's record. `onHead`, when given, is told the pupil's enrolments (academic year and
+   * school) as soon as they are known, before the enrolments themselves are read: reads it asks for
+   * then go with the enrolments' (one round trip; shared/store/table.ts). A store may not call it.
+   */
+  summary(upn: string, onHead?: (head: PupilHeadSeen) => void): Promise<PupilSummaryRecord | undefined>;
   summaries(upns: string[]): Promise<Map<string, PupilSummaryRecord>>;
   /** The LA's own care episodes for the pupil (every source). */
   careEpisodes(upn: string): Promise<readonly CareEpisodeSpan[]>;
@@ -195,6 +205,16 @@ export interface PupilDuties {
     academicYear: number,
     urns: readonly string[],
   ): Promise<Record<string, unknown>>;
+  /**
+   * The same fields' reads made now, for these schools; the fields follow for any order of the same
+   * schools (the order the view lists them in). Optional: without it a view asks `fieldsFor` later.
+   */
+  readsFor?(
+    principal: Principal,
+    upn: string,
+    academicYear: number,
+    urns: readonly string[],
+  ): Promise<(order: readonly string[]) => Record<string, unknown>>;
 }
 
 /** The LA's settings (thresholds, what is shared with schools), read when a use case runs. */

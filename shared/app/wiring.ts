@@ -20,6 +20,7 @@ import {
 } from '../store/calendars.js';
 import { getCareDocument, loadCareIndex, putCareDocument, resetCareCache } from '../store/care.js';
 import { listSchoolDuties } from '../store/duties.js';
+import { enrolmentKeys } from '../store/keys.js';
 import { keepImportFile, putImport } from '../store/imports.js';
 import { requestRollup, sendIngest } from '../store/queues.js';
 import { s3Client } from '../store/clients.js';
@@ -98,7 +99,11 @@ export const storedSchools: Schools = {
 
 export const storedPupils: PupilRecords = {
   // The API's reads of pupils go with the other reads of the same turn (shared/store/table.ts getTogether).
-  summary: (upn) => getSummary(upn, { together: true }),
+  summary: (upn, onHead) =>
+    getSummary(upn, {
+      together: true,
+      ...(onHead ? { onHead: (head) => onHead({ enrolments: head.enrolmentKeys.map(enrolmentKeys.parse) }) } : {}),
+    }),
   summaries: (upns) => getSummaries(upns, upns.length <= 100 ? { together: true } : {}),
   careEpisodes: async (upn) => (await loadCareIndex()).get(upn) ?? [],
   patternFlags: (upn, year) => getPupilPatternFlags(upn, year),

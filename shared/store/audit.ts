@@ -9,15 +9,14 @@ import type { Principal } from '../domain/access.js';
 import { addDays, startOfDayInEngland } from '../domain/dates.js';
 import { k } from './keys.js';
 import {
-  batchPut,
   decodeCursor,
   encodeCursor,
   inParallel,
   InvalidCursorError,
-  putItem,
   queryAll,
   queryFromKey,
   queryPage,
+  putTogether,
 } from './table.js';
 
 export interface AuditEntry {
@@ -36,7 +35,9 @@ export interface AuditEntry {
 /**
  * One entry. An entry about one pupil (a pupil view) is its two copies in one batch write: one
  * request instead of two; like the list entries below, their fresh keys (time and 48 random bits)
- * stand in for the condition a batch cannot carry. An entry about no one pupil is one conditional put.
+ * stand in for the condition a batch cannot carry. An entry about no one pupil is one item, put the
+ * same way. Written with the other entries of the same turn (`putTogether`, issue 17: concurrent
+ * requests share a batch write instead of making one each); each request still waits for its own.
  */
 export async function recordAudit(
   p: Pick<Principal, 'sub' | 'role'>,
@@ -46,8 +47,7 @@ export async function recordAudit(
   const id = randomBytes(6).toString('hex');
   const entry: AuditEntry = { at, sub: p.sub, role: p.role, ...e };
   const byDay = { ...k.audit(at.slice(0, 10), at, id), gsi1pk: k.auditByUser(p.sub), gsi1sk: `${at}#${id}`, ...entry };
-  if (entry.upn) await batchPut([byDay, { ...k.auditOfPupil(entry.upn, at, id), ...entry }]);
-  else await putItem(byDay, { expression: 'attribute_not_exists(pk)' });
+  await putTogether(entry.upn ? [byDay, { ...k.auditOfPupil(entry.upn, at, id), ...entry }] : [byDay]);
 }
 
 /** At most this many pupils in one item of a list read's membership (about 14 KB, under DynamoDB's 400 KB item limit). */
@@ -89,7 +89,7 @@ export async function recordAuditOfPupils(
     });
   const marks = unique.filter((upn) => !marksWritten.has(`${p.sub}\u0000${day}\u0000${upn}`));
   for (const upn of marks) items.push({ ...k.auditListMark(upn, day, p.sub), mark: 'list', day, sub: p.sub, upn });
-  await batchPut(items);
+  await putTogether(items);
   if (marksWritten.size + marks.length > MARKS_HELD) marksWritten.clear();
   for (const upn of marks) marksWritten.add(`${p.sub}\u0000${day}\u0000${upn}`);
 }

@@ -379,15 +379,19 @@ const worstFirst = (rows: PupilRow[]) =>
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([, r]) => r);
 
-/** Every item of a partition that passes the filter left over (its UPNs, in the partition's order). */
-async function partitionUpns(q: ReturnType<typeof laListQuery>): Promise<string[]> {
-  const items = await queryAll<{ upn: string }>({
+/** Every item of a partition that passes the filter left over (its keys and UPNs, in the partition's order). */
+function partitionItems(q: ReturnType<typeof laListQuery>): Promise<Array<{ upn: string; pk: string; sk: string }>> {
+  return queryAll<{ upn: string; pk: string; sk: string }>({
     KeyConditionExpression: 'pk = :pk',
     ...(q.filter ? { FilterExpression: q.filter } : {}),
     ExpressionAttributeValues: q.values,
     ...KEY_ONLY,
   });
-  return items.map((i) => i.upn);
+}
+
+/** The UPNs of every item of a partition that passes the filter left over, in the partition's order. */
+async function partitionUpns(q: ReturnType<typeof laListQuery>): Promise<string[]> {
+  return (await partitionItems(q)).map((i) => i.upn);
 }
 
 /**
@@ -421,7 +425,9 @@ async function pageRows(
     );
   const held = listed.map((i) => {
     const h = heldRows.get(`${year}#${i.upn}`);
-    return h && h.version === version && h.rowSk === i.sk && h.parts.includes(i.pk) ? h.row : undefined;
+    // A school's partition is by UPN: its items carry no place, so the partition alone is matched.
+    const placed = partitionKind(i.pk) === 'byUpn' || h?.rowSk === i.sk;
+    return h && h.version === version && placed && h.parts.includes(i.pk) ? h.row : undefined;
   });
   // The others: sent after the pointer was answered (so at least as new as it), strongly consistent.
   const read = await Promise.all(
@@ -455,9 +461,19 @@ export async function laListPage(
 ): Promise<{ rows: PupilRow[]; lastKey?: Record<string, unknown>; matched?: number }> {
   const q = laListQuery(year, list, f);
   if (q.byUpn) {
-    // A school's share of the list (bounded by its roll): every row it lists (eventually consistent, as a
-    // page's rows are), sorted, cut after the key given.
-    const rows = worstFirst(await rowsInOrder(year, await partitionUpns(q), 'page'));
+    // A school's share of the list (bounded by its roll): every row it lists, sorted, cut after the key
+    // given; rows held under the LA figures' version are not read again (issue 17, 7–8 December night:
+    // each school page read every row its school lists).
+    const listed = await partitionItems(q);
+    const rows = worstFirst(
+      version
+        ? await pageRows(year, listed, await version)
+        : await rowsInOrder(
+            year,
+            listed.map((i) => i.upn),
+            'page',
+          ),
+    );
     const after = typeof start?.sk === 'string' ? start.sk : undefined;
     const rest = after === undefined ? rows : rows.filter((r) => placeOf(r) > after);
     const page = rest.slice(0, limit);
@@ -570,7 +586,9 @@ export async function laListPageAfter(
     start = { pk, sk: parsed.sk };
   }
   if (byUpn) {
-    const page = await laListPage(year, list, f, limit, start);
+    const held = version?.();
+    held?.catch(() => undefined);
+    const page = await laListPage(year, list, f, limit, start, held);
     const next = page.lastKey ? encodeCursor({ pk, sk: page.lastKey.sk }, bound) : null;
     return { rows: page.rows, nextCursor: next, total: page.matched ?? page.rows.length };
   }

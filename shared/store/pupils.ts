@@ -132,6 +132,8 @@ function headOf(item: HeadItem): PupilHead {
  */
 export interface PupilReadOptions {
   together?: boolean;
+  /** Told each head as soon as it is read, before the enrolments are asked for (in the same turn). */
+  onHead?: (head: PupilHead) => void;
 }
 
 const readItems = <T extends object>(keys: Array<{ pk: string; sk: string }>, options: PupilReadOptions) =>
@@ -299,10 +301,10 @@ function heldOf(entry: BucketEntry): HeldEnrolment {
   };
 }
 
-async function readBuckets(
+async function readBucketItems(
   ids: Iterable<{ urn: string; academicYear: number; bucket: number }>,
   options: PupilReadOptions = {},
-): Promise<Map<string, Map<string, BucketEntry>>> {
+): Promise<Map<string, BucketItem>> {
   const wanted = [...new Map([...ids].map((b) => [bucketId(b.urn, b.academicYear, b.bucket), b])).values()];
   const items =
     wanted.length > 0
@@ -311,7 +313,79 @@ async function readBuckets(
           options,
         )
       : [];
-  return new Map(items.map((item) => [bucketId(item.urn, item.academicYear, item.bucket), entriesOf(item)]));
+  return new Map(items.map((item) => [bucketId(item.urn, item.academicYear, item.bucket), item]));
+}
+
+async function readBuckets(
+  ids: Iterable<{ urn: string; academicYear: number; bucket: number }>,
+  options: PupilReadOptions = {},
+): Promise<Map<string, Map<string, BucketEntry>>> {
+  const items = await readBucketItems(ids, options);
+  return new Map([...items].map(([id, item]) => [id, entriesOf(item)]));
+}
+
+const RUNS_START = '{"runs":[';
+const RUNS_END = '],"entries":{';
+
+/** The index just past the JSON object or array starting at `start` (strings skipped whole), or -1. */
+function jsonValueEnd(text: string, start: number): number {
+  let depth = 0;
+  for (let i = start; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34) {
+      // A string: to its closing quote, past escapes.
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 92) i++;
+        else if (d === 34) break;
+      }
+    } else if (c === 123 || c === 91) depth++;
+    else if ((c === 125 || c === 93) && --depth === 0) return i + 1;
+  }
+  return -1;
+}
+
+/**
+ * One pupil's entry of an item, without parsing the other pupils' (an item holds a school-year's
+ * pupils by UPN, each entry the pupil's marks and summary, which grow through the year): the entry's
+ * object found by its key and parsed alone, with the item's table of statement encodings. Absent
+ * (undefined) when the item has no entry for the UPN; null when the body is not the shape this
+ * reads (an item written before the table of encodings), for the caller to parse it whole.
+ * Issue 17: a pupil view parsed every entry of the item to serve one.
+ */
+function entryIn(item: BucketItem, upn: string): BucketEntry | undefined | null {
+  const text = inflateRawSync(item.body).toString('utf8');
+  if (!text.startsWith(RUNS_START)) return null;
+  // The first `],"entries":{` ends the table: its strings hold no unescaped quote.
+  const runsEnd = text.indexOf(RUNS_END);
+  if (runsEnd < 0) return null;
+  // UPNs are letters and digits, so an entry's key is written exactly so; a match elsewhere is
+  // caught below (the object found must be that pupil's entry) and the item parsed whole.
+  const key = `"${upn}":{`;
+  const at = text.indexOf(key, runsEnd + RUNS_END.length - 1);
+  if (at < 0) return /^[A-Za-z0-9]+$/.test(upn) ? undefined : null;
+  const start = at + key.length - 1;
+  const end = jsonValueEnd(text, start);
+  if (end < 0) return null;
+  const entry = JSON.parse(text.slice(start, end)) as BucketEntry;
+  if (entry?.enrolment?.upn !== upn) return null;
+  const runs = JSON.parse(text.slice(RUNS_START.length - 1, runsEnd + 1)) as string[];
+  const stated = entry.enrolment.stated as Record<Characteristic, string | number>;
+  for (const c of CHARACTERISTICS) {
+    const v = stated[c];
+    if (typeof v === 'number') stated[c] = runs[v];
+  }
+  return entry;
+}
+
+/** The wanted pupils' entries of an item: one pupil's alone, several by parsing the item whole. */
+function wantedEntries(item: BucketItem, upns: ReadonlySet<string>): Map<string, BucketEntry> {
+  if (upns.size === 1) {
+    const [upn] = upns;
+    const entry = entryIn(item, upn);
+    if (entry !== null) return new Map(entry ? [[upn, entry]] : []);
+  }
+  return entriesOf(item);
 }
 
 /** Enrolments by pupil and "year#urn" (consistent reads), keyed `${upn}|${key}`; missing ones are absent. */
@@ -322,7 +396,21 @@ export async function getHeldEnrolments(
   const out = new Map<string, HeldEnrolment>();
   if (refs.length === 0) return out;
   const located = refs.map((r) => ({ ...r, ...parseEnrolmentKey(r.key), bucket: enrolmentBucketOf(r.upn) }));
-  const buckets = await readBuckets(located, options);
+  const items = await readBucketItems(located, options);
+  const wanted = new Map<string, Set<string>>();
+  for (const r of located) {
+    const id = bucketId(r.urn, r.academicYear, r.bucket);
+    const upns = wanted.get(id);
+    if (upns) upns.add(r.upn);
+    else wanted.set(id, new Set([r.upn]));
+  }
+  // The API's reads (`together`) parse only the wanted pupil's entry of an item; the ingest's, as before.
+  const buckets = new Map(
+    [...items].map(([id, item]) => [
+      id,
+      options.together ? wantedEntries(item, wanted.get(id) ?? new Set()) : entriesOf(item),
+    ]),
+  );
   for (const r of located) {
     const entry = buckets.get(bucketId(r.urn, r.academicYear, r.bucket))?.get(r.upn);
     if (entry) out.set(refOf(r.upn, r.key), heldOf(entry));
@@ -404,6 +492,7 @@ export async function getSummaries(
   options: PupilReadOptions = {},
 ): Promise<Map<string, PupilSummaryRecord>> {
   const heads = await getPupilHeads(upns, options);
+  if (options.onHead) for (const head of heads.values()) options.onHead(head);
   const refs: Array<{ upn: string; key: string }> = [];
   for (const head of heads.values()) for (const key of head.enrolmentKeys) refs.push({ upn: head.upn, key });
   const held = await getHeldEnrolments(refs, options);

@@ -216,6 +216,80 @@ export async function batchPut(items: Array<object & Key>, concurrency = 4): Pro
   });
 }
 
+/**
+ * Put items (no condition) as batchPut does, with every other write asked for this way in the same
+ * turn of the event loop: one BatchWriteItem of up to 25 items for all of them, not one each. For
+ * the API's audit entries (issue 17: concurrent requests each wrote their own batch, about a
+ * millisecond of CPU a call whatever it carries). Resolves when every one of the caller's items is
+ * written; a batch that fails is written again caller by caller, so an error reaches only the
+ * writes it belongs to. A caller's items may go in more than one batch, never with a condition.
+ */
+export function putTogether<T extends Key>(items: T[]): Promise<void> {
+  if (items.length === 0) return Promise.resolve();
+  return new Promise<void>((resolve, reject) => {
+    pendingPuts.writes.push({ items, resolve, reject });
+    if (!pendingPuts.scheduled) {
+      pendingPuts.scheduled = true;
+      soon(sendPendingPuts);
+    }
+  });
+}
+
+interface WantedWrite {
+  items: Array<object & Key>;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+const pendingPuts = { scheduled: false, writes: [] as WantedWrite[] };
+
+function sendPendingPuts(): void {
+  pendingPuts.scheduled = false;
+  const writes = pendingPuts.writes.splice(0);
+  if (writes.length === 1) {
+    const [w] = writes;
+    batchPut(w.items).then(w.resolve, w.reject);
+    return;
+  }
+  // Whole callers to a batch while they fit and repeat no key already in it (a batch may not hold
+  // one key twice: two reads of a list by one user mark the same pupils); a caller with more than
+  // fits goes on its own.
+  const batches: WantedWrite[][] = [];
+  let current: WantedWrite[] = [];
+  let keys = new Set<string>();
+  const idOf = (item: Key) => `${item.pk}\u0000${item.sk}`;
+  for (const w of writes) {
+    if (w.items.length > 25) {
+      batches.push([w]);
+      continue;
+    }
+    if (keys.size + w.items.length > 25 || w.items.some((item) => keys.has(idOf(item)))) {
+      batches.push(current);
+      current = [];
+      keys = new Set();
+    }
+    current.push(w);
+    for (const item of w.items) keys.add(idOf(item));
+  }
+  if (current.length > 0) batches.push(current);
+  for (const batch of batches) void sendWrites(batch);
+}
+
+async function sendWrites(batch: WantedWrite[]): Promise<void> {
+  if (batch.length === 1) {
+    await batchPut(batch[0].items).then(batch[0].resolve, batch[0].reject);
+    return;
+  }
+  try {
+    await batchPut(batch.flatMap((w) => w.items));
+  } catch {
+    // Each caller's items on their own: its own success, or its own error (the puts are idempotent).
+    await Promise.all(batch.map((w) => batchPut(w.items).then(w.resolve, w.reject)));
+    return;
+  }
+  for (const w of batch) w.resolve();
+}
+
 export async function batchDelete(keys: Key[], concurrency = 4): Promise<void> {
   const chunks: Key[][] = [];
   for (let i = 0; i < keys.length; i += 25) chunks.push(keys.slice(i, i + 25));

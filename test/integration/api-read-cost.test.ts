@@ -29,6 +29,7 @@ type Read =
   | 'pa_page_unheld'
   | 'pa_page_fsm'
   | 'pa_page_school'
+  | 'pa_page_school_held'
   | 'la_metrics_by_cohort'
   | 'schools_page';
 
@@ -99,6 +100,8 @@ async function measure(schools: number): Promise<Record<Read, Counted>> {
       // share (its partition by UPN: every row it lists, sorted).
       ['pa_page_fsm', `${list}&cohort=fsm`, officer],
       ['pa_page_school', `${list}&urn=${school}`, officer],
+      // The same school's page again: its rows now held by the instance under the same LA version.
+      ['pa_page_school_held', `${list}&urn=${school}`, officer],
       ['la_metrics_by_cohort', metrics, officer],
       ['schools_page', `/v1/schools?limit=${SCHOOLS_PAGE}`, officer],
     ] as const) {
@@ -131,15 +134,15 @@ describe('the requests of the API reads issue 17 times', () => {
     expect(large.pa_page.listed).toBeGreaterThan(small.pa_page.listed);
     expect(large.pa_page_fsm.listed).toBeGreaterThan(small.pa_page_fsm.listed);
     for (const m of [small, large]) {
-      // The pupil's record (its head, then the item holding its enrolment); its pattern flags, the latest
-      // run, the care lists' and its school's duties document's version stamps in one batch (reads asked
-      // together, shared/store/table.ts; the documents themselves held by the instance); the audit's two
-      // copies in one batch write. Nothing from S3. The head and the enrolments go with the other reads
-      // of their turn too (issue 17: they were BatchGetItems of their own): alone, a GetItem each;
-      // under load, shared with concurrent requests (bench/api-profile.ts: 0.6 reads a view at c16).
-      expect(m.pupil_view.dynamo).toEqual({ GetItem: 2, BatchGetItem: 1, BatchWriteItem: 1 });
-      // Each waits for the one before: head, enrolments, the stamps (the duties' need the schools), audit.
-      expect(m.pupil_view.inSequence).toBe(4);
+      // The pupil's head, then one batch: the item holding its enrolment, with its pattern flags, the
+      // latest run, the care lists' and its school's duties document's version stamps (asked for as
+      // soon as the head names the year's schools, issue 17, 7–8 December night: they were a third
+      // round trip, after the enrolments; the documents themselves held by the instance); the audit's
+      // two copies in one batch write. Nothing from S3. Alone, the head is a GetItem; under load its
+      // read and the batch go with concurrent requests' reads (shared/store/table.ts).
+      expect(m.pupil_view.dynamo).toEqual({ GetItem: 1, BatchGetItem: 1, BatchWriteItem: 1 });
+      // Each waits for the one before: head, the batch, audit.
+      expect(m.pupil_view.inSequence).toBe(3);
       expect(m.pupil_view.s3).toEqual({});
       // A page whose rows the instance does not hold: the page (one Query of the list items' keys)
       // beside one batch of the LA figures' pointer (the list's kept total) and the care lists' stamp;
@@ -164,25 +167,37 @@ describe('the requests of the API reads issue 17 times', () => {
       // plain page (its rows held here too); the Query filters the LA partition and the total is the
       // count the aggregate keeps.
       expect(m.pa_page_fsm.dynamo).toEqual({ Query: 1, BatchGetItem: 1, BatchWriteItem: 1 });
-      // One school's page: its partition's keys (one Query, by UPN), every row it lists in one batch
-      // (sorted worst first here), the care lists' stamp and the audit. No kept total is read (the rows
-      // read are the total): a GetItem fewer, and read units that follow the school's listed pupils
-      // (half a unit a row), not the LA's.
-      expect(m.pa_page_school.dynamo).toEqual({ GetItem: 1, Query: 1, BatchGetItem: 1, BatchWriteItem: 1 });
-      expect(m.pa_page_school.readUnits).toBeLessThanOrEqual(2 + 0.5 * m.pa_page_school.listed);
+      // One school's page: its partition's keys (one Query, by UPN) beside one batch of the LA figures'
+      // pointer and the care lists' stamp, then every row it lists that the instance does not hold under
+      // that version (one batch, strongly consistent: after the pointer), sorted worst first here; the
+      // audit. No kept total is read (the rows read are the total). Read units follow the school's
+      // listed pupils (a unit a row at most), not the LA's.
+      expect(m.pa_page_school.dynamo).toEqual({ Query: 1, BatchGetItem: 2, BatchWriteItem: 1 });
+      expect(m.pa_page_school.readUnits).toBeLessThanOrEqual(2 + m.pa_page_school.listed);
+      expect(m.pa_page_school.inSequence).toBe(3);
+      // Its rows held (issue 17, 7–8 December night: each school page read every row again): the
+      // Query and the pointer's batch, then the audit; read units the partition's keys, the pointer and
+      // the stamp (2.5 at 4 and at 12 schools).
+      expect(m.pa_page_school_held.dynamo).toEqual({ Query: 1, BatchGetItem: 1, BatchWriteItem: 1 });
+      expect(m.pa_page_school_held.listed).toBe(m.pa_page_school.listed);
+      expect(m.pa_page_school_held.readUnits).toBeLessThanOrEqual(2.5);
+      expect(m.pa_page_school_held.inSequence).toBe(2);
       // A page of schools: one Query of the page, whatever the number of schools (issue 17: was every school).
       expect(m.schools_page.dynamo).toEqual({ Query: 1 });
       expect(m.schools_page.inSequence).toBe(1);
       expect(m.schools_page.listed).toBe(SCHOOLS_PAGE);
       // The LA figures' pointer (the figures themselves held by the instance) and the audit entry:
-      // no list of schools, nothing that grows with the LA.
-      expect(m.la_metrics_by_cohort.dynamo).toEqual({ GetItem: 1, PutItem: 1 });
+      // no list of schools, nothing that grows with the LA. The entry is a batch write (issue 17, 7–8
+      // December night: was a conditional PutItem; its fresh key stands in for the condition, as for
+      // every other entry), so that under load concurrent requests' entries share one.
+      expect(m.la_metrics_by_cohort.dynamo).toEqual({ GetItem: 1, BatchWriteItem: 1 });
       expect(m.la_metrics_by_cohort.inSequence).toBe(2);
       expect(m.la_metrics_by_cohort.s3).toEqual({});
     }
     for (const read of [
       'pupil_view',
       'pa_page',
+      'pa_page_school_held',
       'pa_page_unheld',
       'pa_page_fsm',
       'la_metrics_by_cohort',

@@ -82,3 +82,51 @@ describe('reads asked together', () => {
     expect(bad.status).toBe('rejected');
   });
 });
+
+describe("writes put together (issue 17: the API's audit entries)", () => {
+  const read = (sk: string) => table.getItem<{ n: number }>({ pk: 'TOGETHER#1', sk });
+
+  it("go as one BatchWriteItem for every caller of the turn, each caller's items written when it resolves", async () => {
+    const { requests } = await counted(() =>
+      Promise.all([
+        table.putTogether([
+          { pk: 'TOGETHER#1', sk: 'A', n: 1 },
+          { pk: 'TOGETHER#1', sk: 'B', n: 2 },
+        ]),
+        table.putTogether([{ pk: 'TOGETHER#1', sk: 'C', n: 3 }]),
+        table.putTogether([{ pk: 'TOGETHER#1', sk: 'D', n: 4 }]),
+      ]),
+    );
+    expect(requests).toEqual({ BatchWriteItem: 1 });
+    expect((await Promise.all(['A', 'B', 'C', 'D'].map(read))).map((x) => x?.n)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('start another batch past 25 items or at a key the batch already holds', async () => {
+    const many = (from: number, n: number) =>
+      Array.from({ length: n }, (_, i) => ({ pk: 'TOGETHER#2', sk: `K${from + i}`, n: from + i }));
+    const { requests } = await counted(() =>
+      Promise.all([
+        table.putTogether(many(0, 20)),
+        table.putTogether(many(20, 5)),
+        // Would make 26: the next batch.
+        table.putTogether(many(25, 1)),
+        // The same key as the last caller's: another batch again (a batch may not repeat a key).
+        table.putTogether([{ pk: 'TOGETHER#2', sk: 'K25', n: 99 }]),
+      ]),
+    );
+    expect(requests).toEqual({ BatchWriteItem: 3 });
+    expect((await table.getItem<{ n: number }>({ pk: 'TOGETHER#2', sk: 'K19' }))?.n).toBe(19);
+    expect((await table.getItem<{ n: number }>({ pk: 'TOGETHER#2', sk: 'K25' }))?.n).toBe(99);
+  });
+
+  it("an invalid item fails its own caller's write only; the others' are written", async () => {
+    const [good, bad, other] = await Promise.allSettled([
+      table.putTogether([{ pk: 'TOGETHER#3', sk: 'A', n: 1 }]),
+      table.putTogether([{ pk: 'TOGETHER#3', sk: '', n: 2 }]),
+      table.putTogether([{ pk: 'TOGETHER#3', sk: 'C', n: 3 }]),
+    ]);
+    expect([good.status, bad.status, other.status]).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((await table.getItem<{ n: number }>({ pk: 'TOGETHER#3', sk: 'A' }))?.n).toBe(1);
+    expect((await table.getItem<{ n: number }>({ pk: 'TOGETHER#3', sk: 'C' }))?.n).toBe(3);
+  });
+});

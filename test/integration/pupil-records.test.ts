@@ -370,5 +370,65 @@ describe('pupil records: two schools ingesting one pupil at once', () => {
       ]);
     const old = await pupils.getHeldEnrolments([{ upn: u1, key: `${YEAR}#${other}` }]);
     expect(old.get(`${u1}|${YEAR}#${other}`)?.enrolment).toEqual(e1);
+    // The API's read of one pupil (its entry alone where it can) parses such an item whole.
+    const oldAlone = await pupils.getHeldEnrolments([{ upn: u1, key: `${YEAR}#${other}` }], { together: true });
+    expect(oldAlone.get(`${u1}|${YEAR}#${other}`)?.enrolment).toEqual(e1);
+  });
+  it("reads one pupil's entry of an item for the API without parsing the other pupils' (issue 17), and the same enrolment as the whole item gives", async () => {
+    const urn = '100961';
+    const upns = Array.from({ length: 64 }, (_, i) => upnFor(1000 + i));
+    let r: SchoolRegister | undefined;
+    for (const upn of upns)
+      r = register(
+        urn,
+        upn,
+        [
+          ['2025-09-01', '/', '\\'],
+          ['2025-10-06', 'I', 'I'],
+        ],
+        `r-${upn}`,
+        r,
+      );
+    const enrolment = (upn: string, i: number) => ({
+      ...r!.pupils.get(upn)!,
+      urn,
+      academicYear: YEAR,
+      // Names holding what the reader looks for: quotes, braces, the table's end, another pupil's key.
+      ...(i === 1 ? { forename: 'Zo\u00eb "}{],"entries":{' } : {}),
+      ...(i === 2 ? { surname: `"${upns[3]}":{"x":1}` } : {}),
+    });
+    await pupils.putEnrolments(
+      urn,
+      YEAR,
+      upns.map((upn, i) => ({ enrolment: enrolment(upn, i), summary: undefined as never })),
+      r!.pupils.keys(),
+    );
+    const parsed: string[] = [];
+    const parse = JSON.parse;
+    const spy = vi
+      .spyOn(JSON, 'parse')
+      .mockImplementation((text: string, reviver?: Parameters<typeof JSON.parse>[1]) => {
+        parsed.push(String(text));
+        return parse(text, reviver);
+      });
+    try {
+      for (const [i, upn] of upns.entries()) {
+        const ref = [{ upn, key: `${YEAR}#${urn}` }];
+        parsed.length = 0;
+        const alone = await pupils.getHeldEnrolments(ref, { together: true });
+        const wholeParsed = parsed.some((t) => t.startsWith('{"runs":'));
+        const whole = await pupils.getHeldEnrolments(ref);
+        const { detailDates: _d, ...want } = enrolment(upn, i);
+        expect(alone.get(`${upn}|${YEAR}#${urn}`)?.enrolment, upn).toEqual(want);
+        expect(alone.get(`${upn}|${YEAR}#${urn}`)).toEqual(whole.get(`${upn}|${YEAR}#${urn}`));
+        // Never the whole item: a name holding a pupil's key holds it escaped (\"…\":{), not as a key.
+        expect(wholeParsed, upn).toBe(false);
+      }
+      // A pupil the item does not hold: absent, as from the whole item.
+      const stranger = [{ upn: upnFor(1999), key: `${YEAR}#${urn}` }];
+      expect((await pupils.getHeldEnrolments(stranger, { together: true })).size).toBe(0);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

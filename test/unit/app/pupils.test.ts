@@ -8,7 +8,8 @@ import { pupilSessions, readPupil } from '../../../shared/app/read-pupil.js';
 import type { Principal } from '../../../shared/domain/access.js';
 import { makeUpn } from '../../../shared/domain/upn.js';
 import { A, B, pupilAtTwoSchools, UPN } from './fixtures.js';
-import { failing, noDuties, settingsOf, Trail } from './memory.js';
+import { failing, MemoryPupils, noDuties, settingsOf, Trail } from './memory.js';
+import type { PupilDuties, PupilHeadSeen } from '../../../shared/app/ports.js';
 
 const officer: Principal = { sub: 'o1', role: 'la_officer', la: '999' };
 const schoolA: Principal = { sub: 'a1', role: 'school', la: '999', urn: A };
@@ -73,6 +74,110 @@ describe('reading a pupil', () => {
         { upn: UPN },
       ),
     ).rejects.toThrow('store unavailable');
+  });
+});
+
+describe("a pupil view's reads asked with the enrolments (issue 17)", () => {
+  /** Pupils whose store tells the head (as the DynamoDB store does), here with the schools given. */
+  class TellingPupils extends MemoryPupils {
+    constructor(private readonly told: (upn: string) => PupilHeadSeen['enrolments'] | undefined) {
+      super();
+    }
+    override async summary(upn: string, onHead?: (head: PupilHeadSeen) => void) {
+      const enrolments = this.told(upn);
+      if (enrolments) onHead?.({ enrolments });
+      return super.summary(upn);
+    }
+  }
+
+  /** Duties whose fields name each school's timetable, so their order shows; counting each way of asking. */
+  function countingDuties() {
+    const asked = { fieldsFor: [] as string[][], readsFor: [] as string[][] };
+    const fieldsOf = (urns: readonly string[]) => ({
+      lookedAfter: true,
+      partTimeTimetables: urns.map((urn) => ({ urn, start: '2025-09-01' })),
+    });
+    const duties: Required<PupilDuties> = {
+      fieldsFor: async (_p, _u, _y, urns) => {
+        asked.fieldsFor.push([...urns]);
+        return fieldsOf(urns);
+      },
+      readsFor: async (_p, _u, _y, urns) => {
+        asked.readsFor.push([...urns]);
+        return (order) => fieldsOf(order.filter((u) => urns.includes(u)));
+      },
+    };
+    return { asked, duties };
+  }
+
+  function withTold(told: (upn: string) => PupilHeadSeen['enrolments'] | undefined) {
+    const pupils = new TellingPupils(told);
+    const from = pupilAtTwoSchools();
+    for (const [upn, r] of from.records) pupils.records.set(upn, r);
+    return pupils;
+  }
+
+  const both = [
+    { academicYear: 2025, urn: B },
+    { academicYear: 2025, urn: A },
+  ];
+
+  it('gives the same view as asking after the record, asking the duties once, for the LA and for a school', async () => {
+    for (const principal of [officer, schoolA]) {
+      const plain = await readPupil(deps(), { principal, audit: new Trail() }, { upn: UPN });
+      const counted = countingDuties();
+      const audit = new Trail();
+      const early = await readPupil(
+        { pupils: withTold(() => both), duties: counted.duties, ...settingsOf() },
+        { principal, audit },
+        { upn: UPN },
+      );
+      if (!plain.ok || !early.ok) throw new Error('not read');
+      const { partTimeTimetables, lookedAfter, ...rest } = early.value as typeof early.value & {
+        partTimeTimetables: Array<{ urn: string }>;
+      };
+      const {
+        partTimeTimetables: _p,
+        lookedAfter: _l,
+        ...plainRest
+      } = plain.value as typeof plain.value & {
+        partTimeTimetables: unknown;
+      };
+      expect(rest).toEqual(plainRest);
+      expect(lookedAfter).toBe(true);
+      // In the view's order of its schools (the summary's), not the head's.
+      expect(partTimeTimetables.map((t) => t.urn)).toEqual(
+        principal === schoolA ? [A] : early.value.enrolments.map((e) => e.urn),
+      );
+      expect(counted.asked).toEqual({ fieldsFor: [], readsFor: [principal === schoolA ? [A] : [B, A]] });
+      expect(audit.notes).toEqual([{ target: 'pupil', upn: UPN, outcome: 'ok' }]);
+    }
+  });
+
+  it('asks again after the record when the head named other schools or another year', async () => {
+    for (const told of [[{ academicYear: 2025, urn: A }], both.map((e) => ({ ...e, academicYear: 2024 }))]) {
+      const counted = countingDuties();
+      const out = await readPupil(
+        { pupils: withTold(() => told), duties: counted.duties, ...settingsOf() },
+        { principal: officer, audit: new Trail() },
+        { upn: UPN, academicYear: 2025 },
+      );
+      if (!out.ok) throw new Error(out.detail);
+      expect(counted.asked.fieldsFor).toEqual([out.value.enrolments.map((e) => e.urn)]);
+      expect((out.value as { partTimeTimetables?: Array<{ urn: string }> }).partTimeTimetables?.length).toBe(2);
+    }
+  });
+
+  it('shows nothing of what it asked for a caller who may not read the pupil', async () => {
+    const counted = countingDuties();
+    const audit = new Trail();
+    const out = await readPupil(
+      { pupils: withTold(() => both), duties: counted.duties, ...settingsOf() },
+      { principal: vsh, audit },
+      { upn: UPN },
+    );
+    expect(out).toMatchObject({ ok: false, refused: 'not_found', detail: 'No such pupil.' });
+    expect(audit.notes).toEqual([{ target: 'pupil', upn: UPN, outcome: 'not_found' }]);
   });
 });
 
