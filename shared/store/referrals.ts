@@ -397,27 +397,8 @@ export type ReferralListItem = Pick<
   | 'version'
 > & { evidence?: { pupil?: Referral['evidence']['pupil'] }; outcome?: Referral['outcome'] };
 
-const LIST_FIELDS = [
-  'id',
-  'upn',
-  'urn',
-  'type',
-  'status',
-  'priority',
-  'assignee',
-  'reason',
-  'createdAt',
-  'updatedAt',
-  'triageDueOn',
-  'triagedAt',
-  'closedAt',
-  'version',
-  'outcome',
-  'pk',
-  'sk',
-  'gsi1pk',
-  'gsi1sk',
-];
+/** The fields an entry copies, and the case's keys (a gsi1 page's cursor is made from them). */
+const LIST_FIELDS: string[] = [...ENTRY_FIELDS, 'pk', 'sk', 'gsi1pk', 'gsi1sk'];
 
 /**
  * The partition a search reads: the most selective facet it names (a pupil, then a school, an
