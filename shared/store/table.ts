@@ -246,11 +246,6 @@ const pendingPuts = { scheduled: false, writes: [] as WantedWrite[] };
 function sendPendingPuts(): void {
   pendingPuts.scheduled = false;
   const writes = pendingPuts.writes.splice(0);
-  if (writes.length === 1) {
-    const [w] = writes;
-    batchPut(w.items).then(w.resolve, w.reject);
-    return;
-  }
   // Whole callers to a batch while they fit and repeat no key already in it (a batch may not hold
   // one key twice: two reads of a list by one user mark the same pupils); a caller with more than
   // fits goes on its own.
