@@ -267,7 +267,10 @@ function sendPendingPuts(): void {
     for (const item of w.items) keys.add(idOf(item));
   }
   if (current.length > 0) batches.push(current);
-  for (const batch of batches) void sendWrites(batch);
+  // In order: a later batch may hold a key an earlier one wrote (the later write must win).
+  void (async () => {
+    for (const batch of batches) await sendWrites(batch);
+  })();
 }
 
 async function sendWrites(batch: WantedWrite[]): Promise<void> {
