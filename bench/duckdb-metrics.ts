@@ -187,6 +187,8 @@ export class DuckDbLa {
     threads?: number;
     memoryLimit?: string;
     tempDirectory?: string;
+    /** Open the database `path` already holds (closed while the service is timed), not a new one. */
+    existing?: boolean;
   }): Promise<DuckDbLa> {
     const config: Record<string, string> = {};
     if (options.threads) config.threads = String(options.threads);
@@ -195,7 +197,8 @@ export class DuckDbLa {
     const instance = await DuckDBInstance.create(options.path ?? ':memory:', config);
     const db = await instance.connect();
     const la = new DuckDbLa(instance, db, options.laCode, options.academicYear);
-    await la.createTables();
+    if (options.existing) la.files = await la.rowsIn('return_file');
+    else await la.createTables();
     return la;
   }
 
@@ -296,7 +299,11 @@ export class DuckDbLa {
 
   /** Rows held so far (after the academic-year filter). */
   async rowCount(): Promise<number> {
-    return Number((await this.rows<{ n: bigint }>('SELECT count(*) AS n FROM raw'))[0].n);
+    return this.rowsIn('raw');
+  }
+
+  private async rowsIn(table: 'raw' | 'return_file'): Promise<number> {
+    return Number((await this.rows<{ n: bigint }>(`SELECT count(*) AS n FROM ${table}`))[0].n);
   }
 
   /**
