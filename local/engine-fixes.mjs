@@ -205,12 +205,56 @@ function levelSizedForAnLa() {
   level.Level = SizedLevel;
 }
 
+/**
+ * dynalite 4.0.0 reads the table's description from LevelDB, and decodes its JSON, for every item a
+ * request names: a BatchWriteItem of 25 puts reads it 26 times, beside the 25 reads of the items
+ * themselves. The description changes only when the table is created, updated or deleted (all through
+ * `tableDb.put`/`del`). So the description an item request reads is held (only one whose table is
+ * ACTIVE), and forgotten whenever the table store is written; a table request (describe, update,
+ * delete: `getTable(name, false, …)`, which may change the object it gets) still reads it afresh.
+ * Answered in a later microtask, as a read would be, so the order of the callers' work is unchanged.
+ */
+function tableDescriptionsHeld() {
+  const db = createRequire(require.resolve('dynalite'))('./db');
+  if (db.create.tablesHeld) return;
+  const create = db.create;
+  const held = function (options) {
+    const store = create.call(this, options);
+    const tables = new Map();
+    // Moved by every write of the table store: a read that began before one is not held.
+    let generation = 0;
+    const read = store.getTable;
+    store.getTable = function (name, checkStatus, cb) {
+      if (typeof checkStatus !== 'function') return read(name, checkStatus, cb);
+      const table = tables.get(name);
+      if (table) return queueMicrotask(() => checkStatus(null, table));
+      const began = generation;
+      read(name, (err, got) => {
+        if (!err && got.TableStatus === 'ACTIVE' && began === generation) tables.set(name, got);
+        checkStatus(err, got);
+      });
+    };
+    for (const method of ['put', 'del', 'batch']) {
+      const write = store.tableDb[method];
+      store.tableDb[method] = function (...args) {
+        generation++;
+        tables.clear();
+        return write.apply(this, args);
+      };
+    }
+    return store;
+  };
+  held.tablesHeld = true;
+  db.create = held;
+}
+
 /** Apply every work-around once, before dynalite or s3rver is created. */
 export function applyEngineFixes() {
   if (applied) return;
   applied = true;
   closeLevelIterators();
   levelSizedForAnLa();
+  tableDescriptionsHeld();
   desForContinuationTokens();
   atomicS3rverObjects();
 }

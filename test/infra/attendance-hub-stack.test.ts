@@ -299,9 +299,12 @@ describe('functions', () => {
   });
 
   it.each(names)(
-    '%s maps stack traces to the TypeScript source (NODE_OPTIONS=--enable-source-maps, source map bundled)',
+    '%s maps stack traces to the TypeScript source (NODE_OPTIONS=--enable-source-maps, source map bundled); from 2 GB, a 64 MB young generation',
     (name) => {
-      expect(functions[name].props.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
+      const options = functions[name].props.Environment.Variables.NODE_OPTIONS as string;
+      expect(options.split(' ')).toContain('--enable-source-maps');
+      const memory = functions[name].props.MemorySize as number;
+      expect(options.includes('--max-semi-space-size=64')).toBe(memory >= 2048);
     },
   );
 

@@ -3,14 +3,25 @@
  * before it: a listing longer than one page (s3rver's DES continuation token, a 500 on every retry
  * under OpenSSL 3: the 600-school bench's stop); reads of an object being overwritten (s3rver wrote
  * in place: torn bodies and 500s); and dynalite's LevelDB iterators, one left open by every Query
- * and Scan (the data directory grew with every byte written: 32 GB in a week at 600 schools).
+ * and Scan (the data directory grew with every byte written: 32 GB in a week at 600 schools); and
+ * dynalite's read of the table's description for every item a request names.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { DynamoDBClient, PutItemCommand, QueryCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteItemCommand,
+  CreateTableCommand,
+  DeleteTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  PutItemCommand,
+  QueryCommand,
+  ResourceNotFoundException,
+  ScanCommand,
+} from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, startEngines, type Engines } from '../../local/engines.js';
 import { DEFAULT_NAMES } from '../../shared/config.js';
@@ -163,6 +174,96 @@ describe('the local engines', () => {
       await vi.waitFor(() => expect(open).toBe(0), { timeout: 5_000, interval: 20 });
     } finally {
       for (const [name, original] of originals) ClassicLevel.prototype[name] = original;
+      ddb.destroy();
+    }
+  });
+
+  it("read the table's description once for item requests, and afresh once the table changes", async () => {
+    const e = await engines(true);
+    const fromDynalite = createRequire(createRequire(import.meta.url).resolve('dynalite'));
+    const fromLevel = createRequire(fromDynalite.resolve('level'));
+    const { ClassicLevel } = fromLevel('classic-level') as {
+      ClassicLevel: { prototype: Record<string, (...a: unknown[]) => unknown> };
+    };
+    let gets = 0;
+    const original = ClassicLevel.prototype._get;
+    ClassicLevel.prototype._get = function (this: unknown, ...a: unknown[]) {
+      gets++;
+      return original.apply(this, a);
+    };
+    const ddb = new DynamoDBClient({
+      endpoint: e.dynamoEndpoint,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+    });
+    try {
+      const TableName = 'table-held';
+      const create = (index: string) =>
+        ddb.send(
+          new CreateTableCommand({
+            TableName,
+            BillingMode: 'PAY_PER_REQUEST',
+            AttributeDefinitions: ['pk', 'sk', index].map((n) => ({ AttributeName: n, AttributeType: 'S' })),
+            KeySchema: [
+              { AttributeName: 'pk', KeyType: 'HASH' },
+              { AttributeName: 'sk', KeyType: 'RANGE' },
+            ],
+            GlobalSecondaryIndexes: [
+              {
+                IndexName: index,
+                KeySchema: [{ AttributeName: index, KeyType: 'HASH' }],
+                Projection: { ProjectionType: 'ALL' },
+              },
+            ],
+          }),
+        );
+      const batch = (attr: string) =>
+        ddb.send(
+          new BatchWriteItemCommand({
+            RequestItems: {
+              [TableName]: Array.from({ length: 25 }, (_, i) => ({
+                PutRequest: { Item: { pk: { S: 'P' }, sk: { S: String(i) }, [attr]: { S: 'I' } } },
+              })),
+            },
+          }),
+        );
+      await create('ixa');
+      await vi.waitFor(
+        async () => expect((await ddb.send(new DescribeTableCommand({ TableName }))).Table?.TableStatus).toBe('ACTIVE'),
+        { timeout: 5_000, interval: 20 },
+      );
+      await batch('ixa');
+      // Each of 25 puts reads its item (dynalite reads the item before it writes it); the table's
+      // description is read once for them all (it was read before the fix for each item, and once more).
+      gets = 0;
+      await batch('ixa');
+      expect(gets).toBeLessThanOrEqual(26);
+      // The table deleted: an item request is refused, not answered from the description held.
+      await ddb.send(new DeleteTableCommand({ TableName }));
+      await expect(batch('ixa')).rejects.toBeInstanceOf(ResourceNotFoundException);
+      // Made again with another index (once the deletion has finished): item writes maintain the new one.
+      await vi.waitFor(
+        () =>
+          expect(ddb.send(new DescribeTableCommand({ TableName }))).rejects.toBeInstanceOf(ResourceNotFoundException),
+        { timeout: 5_000, interval: 20 },
+      );
+      await create('ixb');
+      await vi.waitFor(
+        async () => expect((await ddb.send(new DescribeTableCommand({ TableName }))).Table?.TableStatus).toBe('ACTIVE'),
+        { timeout: 5_000, interval: 20 },
+      );
+      await batch('ixb');
+      const byIndex = await ddb.send(
+        new QueryCommand({
+          TableName,
+          IndexName: 'ixb',
+          KeyConditionExpression: 'ixb = :i',
+          ExpressionAttributeValues: { ':i': { S: 'I' } },
+        }),
+      );
+      expect(byIndex.Items?.length).toBe(25);
+    } finally {
+      ClassicLevel.prototype._get = original;
       ddb.destroy();
     }
   });

@@ -4,7 +4,7 @@
  * is a stand-in that records its calls, because the subject is the gateway, not a route.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
+import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -135,4 +135,30 @@ describe('local gateway limits (API Gateway HTTP API and Lambda)', () => {
     expect((await under.text()).length).toBe(LAMBDA_MAX_RESULT_BYTES - 1024);
     nextResult = { statusCode: 200, body: 'ok' };
   });
+
+  it("keeps an idle kept-alive connection open past Node's default 5 s, so a client reusing it is not reset", async () => {
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    nextResult = { statusCode: 200, body: 'ok' };
+    const get = () =>
+      new Promise<{ status: number; reused: boolean }>((resolve, reject) => {
+        const req = httpRequest(
+          `${bridge.url}/v1/schools`,
+          { agent, headers: { authorization: `Bearer ${token}` } },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, reused: req.reusedSocket }));
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    try {
+      expect(await get()).toEqual({ status: 200, reused: false });
+      await new Promise((r) => setTimeout(r, 5_500));
+      // The same socket, still open: with the server's default the agent would have had to open another.
+      expect(await get()).toEqual({ status: 200, reused: true });
+    } finally {
+      agent.destroy();
+    }
+  }, 15_000);
 });
