@@ -22,13 +22,22 @@ import { applyEngineFixes, logEngineFault } from './engine-fixes.mjs';
 
 const require = createRequire(import.meta.url);
 // Both engines are CommonJS without type declarations.
-const dynalite = require('dynalite') as (options: {
+type Dynalite = (options: {
   path?: string;
   createTableMs?: number;
   deleteTableMs?: number;
   updateTableMs?: number;
 }) => Server;
-const S3rver = require('s3rver') as new (options: Record<string, unknown>) => S3rverInstance;
+type S3rverClass = new (options: Record<string, unknown>) => S3rverInstance;
+
+/**
+ * The engines, loaded in this process only once their work-arounds are in place: some patch what
+ * dynalite takes from its dependencies as it loads (its LevelDB class), as the engine process does.
+ */
+function loadEngines(): { dynalite: Dynalite; S3rver: S3rverClass } {
+  applyEngineFixes();
+  return { dynalite: require('dynalite') as Dynalite, S3rver: require('s3rver') as S3rverClass };
+}
 
 export interface S3rverEvent {
   Records: Array<{
@@ -151,7 +160,7 @@ async function startEnginesProcess(dataDir: string): Promise<Engines> {
 }
 
 async function startEnginesInProcess(dataDir: string): Promise<Engines> {
-  applyEngineFixes();
+  const { dynalite, S3rver } = loadEngines();
   const ddbDir = join(dataDir, 'ddb');
   const s3Dir = join(dataDir, 's3');
   mkdirSync(ddbDir, { recursive: true });
