@@ -14,6 +14,7 @@
  * size by the same rules.
  */
 import { AWS_PRICES_LONDON, priceOf, type Price, type PriceName } from './aws-prices.js';
+import type { InstrumentInWorker } from '../local/ingest-workers.js';
 
 // ---------------------------------------------------------------------------------------------
 // DynamoDB and SQS billing rules (pure).
@@ -150,6 +151,17 @@ export function diffCounts(after: CostCounts, before: CostCounts): CostCounts {
     return out;
   };
   return sub(after, before) as CostCounts;
+}
+
+/** Add `delta` into `into`, field by field (an ingest worker's counts into the main thread's meter). */
+export function addCounts(into: CostCounts, delta: CostCounts): void {
+  const add = (a: Record<string, unknown>, b: Record<string, unknown>): void => {
+    for (const [k, v] of Object.entries(b)) {
+      if (typeof v === 'number') a[k] = ((a[k] as number | undefined) ?? 0) + v;
+      else add((a[k] ??= {}) as Record<string, unknown>, v as Record<string, unknown>);
+    }
+  };
+  add(into as unknown as Record<string, unknown>, delta as unknown as Record<string, unknown>);
 }
 
 const S3_PUT_CLASS = new Set([
@@ -308,11 +320,26 @@ function writtenItems(op: string, body: Record<string, unknown>): Array<Record<s
 
 /**
  * Put the meter on the shared clients (the document client shares its DynamoDB client's middleware
- * stack) and count the process's fetches to the API and to S3 (presigned uploads). Returns the way
- * to take it off again.
+ * stack) and count the process's fetches to the API and to S3 (presigned uploads). The local
+ * runtime's ingest workers (local/ingest-workers.ts), which have clients of their own, each get a
+ * meter too (`meterInWorker`), whose counts are added to this one as each invocation returns.
+ * Returns the way to take it off again.
  */
-export async function installCostMeter(meter: CostMeter, endpoints: { api: string; s3: string }): Promise<() => void> {
+export async function installCostMeter(
+  meter: CostMeter,
+  endpoints: { api: string; s3: string },
+  options: { workers?: boolean } = {},
+): Promise<() => void> {
   const { documentClient, s3Client, sqsClient } = await import('../shared/store/clients.js');
+  const offWorkers =
+    options.workers === false
+      ? () => {}
+      : (await import('../local/ingest-workers.js')).instrumentIngestWorkers({
+          module: import.meta.url,
+          name: 'meterInWorker',
+          options: endpoints,
+          merge: (counts) => addCounts(meter.counts, counts as CostCounts),
+        });
   const stacks: Array<[Stack, unknown]> = [
     [documentClient().middlewareStack, meter.dynamoMiddleware()],
     [s3Client().middlewareStack, meter.s3Middleware()],
@@ -334,9 +361,24 @@ export async function installCostMeter(meter: CostMeter, endpoints: { api: strin
     return realFetch(input, init);
   };
   return () => {
+    offWorkers();
     for (const [stack] of stacks) stack.remove(NAME);
     documentClient().middlewareStack.remove(`${NAME}-capacity`);
     globalThis.fetch = realFetch;
+  };
+}
+
+/** The meter in an ingest worker: installed there on its clients; `take` hands over what it counted since last asked. */
+export async function meterInWorker(endpoints: { api: string; s3: string }): Promise<InstrumentInWorker> {
+  const meter = new CostMeter();
+  const remove = await installCostMeter(meter, endpoints, { workers: false });
+  return {
+    take() {
+      const counts = meter.counts;
+      meter.counts = emptyCounts();
+      return counts;
+    },
+    remove,
   };
 }
 

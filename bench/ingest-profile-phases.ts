@@ -11,7 +11,10 @@
  *   npx tsx bench/ingest-profile-phases.ts /tmp/la30 [lastDay]
  *
  * ONLY_BACKFILL=1 stops after the back-fill (so a CPU profile is the year path's). INGEST_CONCURRENCY=<n>
- * applies n schools at once (the local runtime's default otherwise). PROFILE=<file>
+ * applies n schools at once (the local runtime's default otherwise). INGEST_WORKERS=<n> runs the ingest
+ * on n worker threads (0: in this thread; the machine's default otherwise, local/ingest-workers.ts):
+ * their requests and items are counted as this thread's are, and "handler CPU" is this process's,
+ * every thread's. A CPU profile (PROFILE) is of the main thread only. PROFILE=<file>
  * PROFILE_PHASE=<start of a phase's name> writes a CPU profile of this process during that phase;
  * ENGINE_EXEC_ARGV='--cpu-prof --cpu-prof-dir=<dir>' one of the engine process, for the whole run.
  * Besides the items written, each phase lists the items read by kind (with the read units they
@@ -22,7 +25,8 @@ import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { childCpuMs } from './measure.js';
-import { CostMeter, installCostMeter, itemBytes, plainValueBytes, readUnits, type CostCounts } from './cost.js';
+import { CostMeter, installCostMeter, type CostCounts } from './cost.js';
+import { ItemTally, installItemTally } from './item-tally.js';
 import type { PupilRow } from '../shared/domain/school-view.js';
 
 process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
@@ -70,156 +74,19 @@ function phaseDir(name: string, setup: boolean, files: File[]): string {
   return d;
 }
 
-// INGEST_CONCURRENCY: schools applied at once (the local runtime's default otherwise).
+// INGEST_CONCURRENCY: schools applied at once (the local runtime's default otherwise); INGEST_WORKERS:
+// the ingest's worker threads (0: in this thread; the machine's default otherwise, local/ingest-workers.ts).
 const ingestConcurrency = process.env.INGEST_CONCURRENCY ? Number(process.env.INGEST_CONCURRENCY) : undefined;
-const rt = await startLocalRuntime({ dataDir: join(work, 'data'), port: 0, ingestConcurrency });
+const { defaultIngestWorkers } = await import('../local/ingest-workers.js');
+const ingestWorkers = defaultIngestWorkers();
+const rt = await startLocalRuntime({ dataDir: join(work, 'data'), port: 0, ingestConcurrency, ingestWorkers });
+console.log(`ingest workers: ${ingestWorkers}${ingestWorkers ? '' : ' (the ingest in this thread)'}`);
 const meter = new CostMeter();
 const remove = await installCostMeter(meter, { api: rt.url, s3: rt.engines.s3Endpoint });
-// DynamoDB item writes by kind of item (the pk's leading word, and the sk's for records) and their
-// size by DynamoDB's rules: which items a phase writes, where the cost meter gives totals only.
-const writes = new Map<string, { items: number; bytes: number }>();
-// …and item deletes by kind (a delete costs a write unit as a put does; list items moved are a delete and a put).
-const deletes = new Map<string, number>();
-// (Commands reach the client's stack marshalled: a string attribute is { S: … }.)
-const text = (v: unknown) => String((v as { S?: string } | undefined)?.S ?? v);
-const kindOf = (item: Record<string, unknown>) => {
-  const pk = text(item.pk).split('#')[0];
-  // Lists' and audit's sort keys are rates and times: the partition's kind says enough.
-  return ['LALIST', 'AUDIT', 'LABYSCHOOL'].includes(pk) ? pk : `${pk}/${text(item.sk).split('#')[0]}`;
-};
-// Items reach the client's stack marshalled ({ S: … }, { B: … }), or not yet: sized by DynamoDB's
-// rules either way (bench/cost.ts). Counting must never fail a request.
-const marshalled = (item: Record<string, unknown>) =>
-  Object.values(item).every(
-    (v) =>
-      v !== null &&
-      typeof v === 'object' &&
-      !Array.isArray(v) &&
-      !(v instanceof Uint8Array) &&
-      Object.keys(v).length === 1,
-  );
-// LA list items written (put or deleted) by list and by scope (the partitions' fan-out, docs/decisions.md).
-const listItems = { byList: new Map<string, number>(), byScope: new Map<string, number>() };
-const tallyList = (key: Record<string, unknown>) => {
-  const [kind, , list, scope] = text(key.pk).split('#');
-  if (kind !== 'LALIST') return;
-  listItems.byList.set(list, (listItems.byList.get(list) ?? 0) + 1);
-  listItems.byScope.set(scope ?? 'LA', (listItems.byScope.get(scope ?? 'LA') ?? 0) + 1);
-};
-const tallyDelete = (key: Record<string, unknown>) => {
-  try {
-    tallyList(key);
-    deletes.set(kindOf(key), (deletes.get(kindOf(key)) ?? 0) + 1);
-  } catch {
-    // not counted
-  }
-};
-const tally = (item: Record<string, unknown>) => {
-  try {
-    tallyList(item);
-    const w = writes.get(kindOf(item)) ?? { items: 0, bytes: 0 };
-    w.items++;
-    w.bytes += marshalled(item) ? itemBytes(item as Record<string, Record<string, unknown>>) : plainValueBytes(item);
-    writes.set(kindOf(item), w);
-  } catch {
-    // not counted
-  }
-};
-// Items read by kind, and the read units they account for by DynamoDB's rules (a query's by its total).
-type Item = Record<string, unknown>;
-const reads = new Map<string, { items: number; units: number }>();
-const sizeOf = (item: Item) =>
-  marshalled(item) ? itemBytes(item as Record<string, Record<string, unknown>>) : plainValueBytes(item);
-const tallyReads = (command: string, items: Item[], consistent: boolean) => {
-  try {
-    if (command === 'QueryCommand') {
-      const kind = items.length ? `${kindOf(items[0])} (query)` : 'empty query';
-      const r = reads.get(kind) ?? { items: 0, units: 0 };
-      r.items += items.length;
-      r.units += readUnits(
-        items.reduce((s, i) => s + sizeOf(i), 0),
-        consistent,
-      );
-      reads.set(kind, r);
-      return;
-    }
-    for (const item of items) {
-      const r = reads.get(kindOf(item)) ?? { items: 0, units: 0 };
-      r.items++;
-      r.units += readUnits(sizeOf(item), consistent);
-      reads.set(kindOf(item), r);
-    }
-  } catch {
-    // not counted
-  }
-};
-// DynamoDB requests by command and the kind of item they name first: which use sends them.
-const calls = new Map<string, number>();
-const tallyCall = (command: string, input: Record<string, unknown>) => {
-  try {
-    const i = input as {
-      Key?: Item;
-      Item?: Item;
-      ExpressionAttributeValues?: Item;
-      RequestItems?: Record<
-        string,
-        { Keys?: Item[] } | Array<{ PutRequest?: { Item: Item }; DeleteRequest?: { Key: Item } }>
-      >;
-    };
-    let first: Item | undefined = i.Key ?? i.Item;
-    const batch = Object.values(i.RequestItems ?? {})[0];
-    if (Array.isArray(batch)) first = batch[0]?.PutRequest?.Item ?? batch[0]?.DeleteRequest?.Key;
-    else if (batch?.Keys) first = batch.Keys[0];
-    const kind = first
-      ? kindOf(first)
-      : i.ExpressionAttributeValues
-        ? `${text(Object.values(i.ExpressionAttributeValues)[0]).split('#')[0]} (query)`
-        : '?';
-    const key = `${command.replace(/Command$/, '')} ${kind}`;
-    calls.set(key, (calls.get(key) ?? 0) + 1);
-  } catch {
-    // not counted
-  }
-};
-const { documentClient } = await import('../shared/store/clients.js');
-documentClient().middlewareStack.add(
-  (next, context) => async (args) => {
-    const input = args.input as {
-      Item?: Record<string, unknown>;
-      Key?: Record<string, unknown>;
-      RequestItems?: Record<
-        string,
-        Array<{ PutRequest?: { Item: Record<string, unknown> }; DeleteRequest?: { Key: Record<string, unknown> } }>
-      >;
-    };
-    const name = (context as { commandName?: string }).commandName;
-    tallyCall(name ?? '?', input);
-    if (name === 'PutItemCommand' && input.Item) tally(input.Item);
-    if (name === 'DeleteItemCommand' && input.Key) tallyDelete(input.Key);
-    if (name === 'BatchWriteItemCommand')
-      for (const list of Object.values(input.RequestItems ?? {}))
-        for (const r of list) {
-          if (r.PutRequest) tally(r.PutRequest.Item);
-          if (r.DeleteRequest) tallyDelete(r.DeleteRequest.Key);
-        }
-    const out = await next(args);
-    if (name === 'GetItemCommand' || name === 'BatchGetItemCommand' || name === 'QueryCommand') {
-      const o = out.output as { Item?: Item; Items?: Item[]; Responses?: Record<string, Item[]> };
-      const consistent =
-        name === 'QueryCommand'
-          ? (input as { ConsistentRead?: boolean }).ConsistentRead === true
-          : name === 'GetItemCommand'
-            ? (input as { ConsistentRead?: boolean }).ConsistentRead === true
-            : Object.values(
-                (input as { RequestItems?: Record<string, { ConsistentRead?: boolean }> }).RequestItems ?? {},
-              ).some((r) => r.ConsistentRead === true);
-      const items = o.Item ? [o.Item] : (o.Items ?? Object.values(o.Responses ?? {}).flat());
-      tallyReads(name, items, consistent);
-    }
-    return out;
-  },
-  { step: 'initialize', name: 'phaseWriteTally' },
-);
+// DynamoDB items put, deleted and read by kind, and requests by command (bench/item-tally.ts): which
+// items a phase writes, where the cost meter gives totals only. In this thread and in every ingest worker.
+const tally = new ItemTally();
+const removeTally = await installItemTally(tally);
 const token = (role: 'school' | 'la_officer' | 'vsh' | 'admin', urn?: string) =>
   rt.token({ role, ...(urn ? { urn } : {}), sub: `bench-${role}${urn ? `-${urn}` : ''}` });
 
@@ -306,8 +173,8 @@ function shareWhatIf(after: Map<string, PupilRow>, year: number): void {
 /** Per pupil of the LA: write units, and the LA rows' items put and deleted (the figures docs/benchmarks.md compares). */
 function perPupil(c: CostCounts, pupils: number): void {
   const per = (n: number) => (n / pupils).toFixed(2);
-  const put = (kind: string) => writes.get(kind)?.items ?? 0;
-  const del = (kind: string) => deletes.get(kind) ?? 0;
+  const put = (kind: string) => tally.counts.writes.get(kind)?.items ?? 0;
+  const del = (kind: string) => tally.counts.deletes.get(kind) ?? 0;
   console.log(
     `   per pupil (${pupils} pupils): write units ${per(c.dynamo.writeUnits + c.dynamo.indexWriteUnits)}; LALIST put ${per(put('LALIST'))}, deleted ${per(del('LALIST'))}; LAROW put ${per(put('PUPIL/LAROW'))}, deleted ${per(del('PUPIL/LAROW'))}`,
   );
@@ -340,6 +207,7 @@ function show(
     `   S3: ${top(c.s3.requests)}; up ${(c.s3.bytesUp / 1e6).toFixed(1)} MB, down ${(c.s3.bytesDown / 1e6).toFixed(1)} MB; PUT bytes by bucket ${JSON.stringify(Object.fromEntries(Object.entries(c.s3.putBytesByBucket).map(([k, v]) => [k, Math.round(v / 1e3) + ' KB'])))}`,
   );
   console.log(`   SQS: ${top(c.sqs.messagesByQueue)}; API requests ${c.api.requests}`);
+  const { writes, deletes, reads, calls, listByList, listByScope } = tally.counts;
   console.log(
     `   items put (PutItem, BatchWriteItem), by kind: ${[...writes]
       .sort((a, b) => b[1].bytes - a[1].bytes)
@@ -369,17 +237,10 @@ function show(
       .sort((a, b) => b[1] - a[1])
       .map(([k, n]) => `${k} ${n}`)
       .join(', ');
-  if (listItems.byList.size)
-    console.log(
-      `   LA list items put or deleted, by list: ${byCount(listItems.byList)}; by scope: ${byCount(listItems.byScope)}`,
-    );
+  if (listByList.size)
+    console.log(`   LA list items put or deleted, by list: ${byCount(listByList)}; by scope: ${byCount(listByScope)}`);
   if (pupils) perPupil(c, pupils);
-  writes.clear();
-  deletes.clear();
-  reads.clear();
-  calls.clear();
-  listItems.byList.clear();
-  listItems.byScope.clear();
+  tally.clear();
 }
 
 async function phase<T>(
@@ -465,7 +326,7 @@ try {
   }
 } finally {
   remove();
-  documentClient().middlewareStack.remove('phaseWriteTally');
+  removeTally();
   await rt.stop();
   rmSync(work, { recursive: true, force: true });
 }

@@ -58,7 +58,7 @@ function reportLines(results: R): string[][] {
       '2 ingest',
       'one whole LA day (wall)',
       `${n(i.laDay.seconds, 1)} s`,
-      `${n(i.laDay.files)} files, ${n(i.laDay.rows)} rows, until the LA figures are current`,
+      `${n(i.laDay.files)} files, ${n(i.laDay.rows)} rows, until the LA figures are current${typeof i.workers === 'number' ? `; ingest ${i.workers ? `on ${i.workers} worker thread${i.workers > 1 ? 's' : ''}` : 'in the main thread'}` : ''}`,
     );
   if (i?.laMetricsUpdate)
     add(

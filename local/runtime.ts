@@ -20,6 +20,7 @@ import { resetClients } from '../shared/store/clients.js';
 import { resetPseudonymKey } from '../shared/store/outbox.js';
 import { startEngines, LOCAL_CREDENTIALS, LOCAL_REGION, type Engines, type S3rverEvent } from './engines.js';
 import { startHttpBridge } from './http-bridge.js';
+import { envIngestWorkers, startIngestWorkers, type IngestWorkers } from './ingest-workers.js';
 import { startLambda, type LocalLambda } from './lambda.js';
 import { startNotificationsTimer, localOutboxDir, type NotificationsTimerOptions } from './notifications-timer.js';
 import { startPatternsTimer, type PatternsTimerOptions } from './patterns-timer.js';
@@ -42,6 +43,13 @@ export interface LocalRuntimeOptions {
    * return, so several schools at once keep both processes (both cores) busy.
    */
   ingestConcurrency?: number;
+  /**
+   * Worker threads that run the ingest function's invocations, each a warm Lambda container
+   * (local/ingest-workers.ts); 0 runs them in this thread beside the API, as before. Default:
+   * INGEST_WORKERS if set, else 0 (the tests); `npm start`, the bench and the profile tools pass
+   * `defaultIngestWorkers()`. The `ingestConcurrency` schools at once are shared by all workers.
+   */
+  ingestWorkers?: number;
   /** Run the pattern detectors once the service is quiet with data, then nightly at 02:00 (npm start); options for tests. */
   patternsTimer?: boolean | Pick<PatternsTimerOptions, 'quietMs' | 'pollMs' | 'nightlyAt'>;
   /** Run the notification job on a timer into the file outbox (npm start); options for tests. */
@@ -58,6 +66,8 @@ export interface LocalRuntime {
   queues: LocalQueues;
   /** The local Lambda Invoke endpoint (the patterns function). */
   lambda: LocalLambda;
+  /** The ingest's worker threads, when it has any (`ingestWorkers` > 0). */
+  ingestWorkers?: IngestWorkers;
   token(request: Omit<TokenRequest, 'la'> & { la?: string }): Promise<string>;
   /** Resolves when every S3 event has been handed on and every queue is empty and idle. */
   settle(): Promise<void>;
@@ -126,7 +136,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const laCode = options.laCode ?? LOCAL_LA_CODE;
   const rollupDelaySeconds = options.rollupDelaySeconds ?? 2;
 
+  const workerCount = options.ingestWorkers ?? envIngestWorkers() ?? 0;
   const engines = await startEngines(dataDir);
+  // Started once the environment is configured (below): the workers copy it.
+  let workers: IngestWorkers | undefined;
   const rollupQueue: QueueDefinition = {
     name: DEFAULT_NAMES.rollupQueue,
     delaySeconds: rollupDelaySeconds,
@@ -141,7 +154,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       delaySeconds: 0,
       maxReceiveCount: MAX_RECEIVE_COUNT,
       concurrency: options.ingestConcurrency ?? 4,
-      consumer: async (event: SQSEvent) => (await import('../functions/ingest/handler.js')).handler(event),
+      consumer: async (event: SQSEvent) =>
+        workers ? workers.invoke(event) : (await import('../functions/ingest/handler.js')).handler(event),
       onDeadLetter: async (record, error) =>
         (await import('../functions/ingest/dead-letter.js')).rejectDeadLetter(record.body, error),
     },
@@ -168,6 +182,19 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     },
   ]);
   process.env.AWS_ENDPOINT_URL_LAMBDA = lambda.endpoint;
+  if (workerCount > 0) {
+    const pool = startIngestWorkers(workerCount);
+    try {
+      await pool.ready();
+    } catch (err) {
+      await pool.stop();
+      await lambda.stop();
+      await queues.stop();
+      await engines.stop();
+      throw err;
+    }
+    workers = pool;
+  }
 
   // S3 → receive, as the bucket notification does in AWS (object created under returns/ only).
   const inFlight = new Set<Promise<void>>();
@@ -251,6 +278,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     engines,
     queues,
     lambda,
+    ingestWorkers: workers,
     token: (request) => mintToken(dataDir, { ...request, la: request.la ?? laCode }),
     async settle() {
       for (;;) {
@@ -264,6 +292,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     setRollupDelay(seconds: number) {
       rollupQueue.delaySeconds = seconds;
       process.env.ROLLUP_DELAY_SECONDS = String(seconds);
+      workers?.setEnv('ROLLUP_DELAY_SECONDS', String(seconds));
     },
     async stop() {
       timer?.stop();
@@ -272,6 +301,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       await lambda.drain();
       await lambda.stop();
       await queues.stop();
+      await workers?.stop();
       await engines.stop();
     },
   };

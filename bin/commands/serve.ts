@@ -1,10 +1,11 @@
 /**
  * `npm start`: the whole service on this machine with embedded engines (README "Run it").
- * Honours PORT (default 3000), ATTENDANCE_HUB_DATA (default .data) and DEMO=0.
+ * Honours PORT (default 3000), ATTENDANCE_HUB_DATA (default .data), DEMO=0 and INGEST_WORKERS.
  */
 import { writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { startLocalRuntime } from '../../local/runtime.js';
+import { defaultIngestWorkers } from '../../local/ingest-workers.js';
 import { sampleReturnCsv, sampleReturnFromDemo } from '../../local/sample-return.js';
 import { dataDirectory, demoWanted, port } from '../../local/settings.js';
 import { loadDemoIfEmpty } from '../../local/demo.js';
@@ -25,6 +26,8 @@ export async function run(): Promise<number> {
     dataDir,
     port: port(),
     host: process.env.HOST ?? '127.0.0.1',
+    // The ingest on worker threads, as Lambda runs it apart from the API (local/ingest-workers.ts).
+    ingestWorkers: defaultIngestWorkers(),
     patternsTimer: true,
     notificationsTimer: true,
     webApp: { distDir: web.outDir },

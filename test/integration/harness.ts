@@ -35,7 +35,7 @@ export interface TestService {
 }
 
 export async function startTestService(
-  options: { laSettings?: Partial<LaSettings>; laCode?: string } = {},
+  options: { laSettings?: Partial<LaSettings>; laCode?: string; ingestWorkers?: number } = {},
 ): Promise<TestService> {
   const dataDir = mkdtempSync(join(tmpdir(), 'attendance-hub-test-'));
   const runtime = await startLocalRuntime({
@@ -44,6 +44,7 @@ export async function startTestService(
     rollupDelaySeconds: 0,
     laSettings: options.laSettings,
     laCode: options.laCode,
+    ingestWorkers: options.ingestWorkers,
   });
   return {
     url: runtime.url,

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_ASSUMPTIONS,
   LAMBDA_MEMORY_MB,
+  addCounts,
   diffCounts,
   emptyCounts,
   itemBytes,
@@ -15,6 +16,29 @@ import {
   type CostCounts,
   type CostMeasurements,
 } from '../../../bench/cost.js';
+
+describe("adding a worker's counts to the main thread's (addCounts)", () => {
+  it('adds every field, nested maps included, and keys only one side has', () => {
+    const main = emptyCounts();
+    main.dynamo.requests.GetItem = 2;
+    main.dynamo.readUnits = 1.5;
+    main.s3.putsByBucket.a = 1;
+    const worker = emptyCounts();
+    worker.dynamo.requests.GetItem = 3;
+    worker.dynamo.requests.PutItem = 4;
+    worker.dynamo.readUnits = 0.5;
+    worker.dynamo.writeUnits = 7;
+    worker.s3.putsByBucket.b = 2;
+    worker.sqs.messagesByQueue['q.fifo'] = 1;
+    addCounts(main, worker);
+    expect(main.dynamo.requests).toEqual({ GetItem: 5, PutItem: 4 });
+    expect([main.dynamo.readUnits, main.dynamo.writeUnits]).toEqual([2, 7]);
+    expect(main.s3.putsByBucket).toEqual({ a: 1, b: 2 });
+    expect(main.sqs.messagesByQueue).toEqual({ 'q.fifo': 1 });
+    // The worker's counts are left as they were.
+    expect(worker.dynamo.requests).toEqual({ GetItem: 3, PutItem: 4 });
+  });
+});
 
 describe('units from sizes (DynamoDB and SQS billing rules)', () => {
   it('writes 1 unit per KB, reads 1 per 4 KB, half when eventually consistent, at least one', () => {
