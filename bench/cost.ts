@@ -316,7 +316,7 @@ function writtenItems(op: string, body: Record<string, unknown>): Array<Record<s
  * partition as gsi1 keys, shared/store/keys.ts laListIndexKeys; 8 December 2026). A person's deletion,
  * the only other delete of an indexed item, is left out (rare).
  */
-function deletedIndexEntries(op: string, body: Record<string, unknown>): number {
+export function deletedIndexEntries(op: string, body: Record<string, unknown>): number {
   const yearGroupItem = (key: Record<string, unknown> | undefined) => {
     const pk = key?.pk as { S?: string } | string | undefined;
     return /^LALIST#\d+#[^#]+#YG#/.test(typeof pk === 'string' ? pk : (pk?.S ?? ''));
