@@ -10,8 +10,8 @@
  * middleware; dynalite applies DynamoDB's rules: 1 unit per 1 KB written, per 4 KB read strongly
  * consistent, half that eventually consistent, a query by the total size it read), plus what
  * dynalite leaves out: writes to the global secondary index (an item written with gsi1pk costs its
- * write units again) and conditional writes that fail (still charged), computed here from the item's
- * size by the same rules.
+ * write units again; an LA list's year-group item deleted, its index entry's unit) and conditional
+ * writes that fail (still charged), computed here from the item's size by the same rules.
  */
 import { AWS_PRICES_LONDON, priceOf, type Price, type PriceName } from './aws-prices.js';
 import type { InstrumentInWorker } from '../local/ingest-workers.js';
@@ -220,6 +220,7 @@ export class CostMeter {
         const op = (context.commandName ?? 'unknown').replace(/Command$/, '');
         this.bump(this.counts.dynamo.requests, op);
         const written = writtenItems(op, args.input);
+        const unindexed = deletedIndexEntries(op, args.input);
         try {
           const result = await next(args);
           const cc = result.output.ConsumedCapacity as
@@ -230,6 +231,7 @@ export class CostMeter {
           // The index: an item written carrying gsi1pk is written to the GSI as well (projection ALL).
           for (const item of written)
             if (item.gsi1pk) this.counts.dynamo.indexWriteUnits += writeUnits(itemBytes(item));
+          this.counts.dynamo.indexWriteUnits += unindexed;
           if (op === 'Update') {
             const attrs = result.output.Attributes as Record<string, unknown> | undefined;
             if (attrs?.gsi1pk)
@@ -316,6 +318,29 @@ function writtenItems(op: string, body: Record<string, unknown>): Array<Record<s
     return out;
   }
   return [];
+}
+
+/**
+ * Index entries a write deletes, which dynalite does not count either: a deleted item that carried
+ * gsi1 keys has its index entry deleted too, and AWS bills that as a write to the index (one unit: an
+ * entry of under 1 KB). A delete names keys only, so this counts the deletes of the one kind of
+ * indexed item the service deletes in bulk: an LA list's year-group item (it carries its list's LA
+ * partition as gsi1 keys, shared/store/keys.ts laListIndexKeys; 8 December 2026). A person's deletion,
+ * the only other delete of an indexed item, is left out (rare).
+ */
+export function deletedIndexEntries(op: string, body: Record<string, unknown>): number {
+  const yearGroupItem = (key: Record<string, unknown> | undefined) => {
+    const pk = key?.pk as { S?: string } | string | undefined;
+    return /^LALIST#\d+#[^#]+#YG#/.test(typeof pk === 'string' ? pk : (pk?.S ?? ''));
+  };
+  if (op === 'Delete' || op === 'DeleteItem') return yearGroupItem(body.Key as Record<string, unknown>) ? 1 : 0;
+  if (op !== 'BatchWrite' && op !== 'BatchWriteItem') return 0;
+  let n = 0;
+  for (const reqs of Object.values(
+    (body.RequestItems ?? {}) as Record<string, Array<{ DeleteRequest?: { Key: Record<string, unknown> } }>>,
+  ))
+    for (const r of reqs) if (r.DeleteRequest && yearGroupItem(r.DeleteRequest.Key)) n++;
+  return n;
 }
 
 /**

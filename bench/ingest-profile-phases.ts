@@ -36,8 +36,7 @@ const { rollup, forgetSchoolViews } = await import('../shared/app/rollup.js');
 const { storedLaFigures } = await import('../shared/app/wiring.js');
 const { academicYearOf } = await import('../shared/domain/dates.js');
 const { absenceRateOf } = await import('../shared/domain/la-view.js');
-const { laListPartitions, COUNTED_COHORTS } = await import('../shared/store/la-lists.js');
-const { k } = await import('../shared/store/keys.js');
+const { laListPartitions, partitionKind } = await import('../shared/store/la-lists.js');
 const { canonicalJson } = await import('../shared/store/table.js');
 
 const dir = process.argv[2] ?? '/tmp/la30';
@@ -120,11 +119,9 @@ function bucketWhatIf(before: Map<string, PupilRow>, after: Map<string, PupilRow
       continue;
     }
     const [a, b] = [absenceRateOf(was), absenceRateOf(row)];
-    // Only the partitions sorted by rate move with it (a school's is by UPN; a counted cohort has none).
-    const sorted = parts.filter((pk) => {
-      const { scope } = k.parseLaList(pk);
-      return scope?.kind !== 'URN' && !(scope?.kind === 'COHORT' && COUNTED_COHORTS.has(scope.value));
-    }).length;
+    // Only the items sorted by rate move with it (a school's are by UPN; a counted cohort and the LA
+    // have none of their own: the LA's are its year groups' items, by gsi1).
+    const sorted = parts.filter((pk) => partitionKind(pk) === 'worstFirst').length;
     widths.forEach((w, i) => {
       // In tenths of a point as shown (0.1 pt is the sort key as built), then buckets of w points.
       const bucket = (r: number) => (w === 0 ? r : Math.floor(Math.round(Number(r.toFixed(1)) * 10) / (w * 10)));

@@ -28,16 +28,20 @@ export interface RollupDeps {
   figures: LaFigures;
 }
 
-let rebuildNext = false;
+let rebuildNext: false | 'figures' | 'lists' = false;
 
 /**
  * Make the next rollup take in every school's view again, as after an LA day when every school sent
  * a return (the bench's measure of the rollup, cold): the LA figures are summed afresh from every
  * school's contribution. The lists and per-school cells are still rewritten only where a school's
  * contribution differs from the one they were written from, and the lists' totals carry over.
+ * `rewriteLists`: every school's rows are sent to the lists as well, changed or not (a one-off after a
+ * change of the lists' layout: each pupil's items and `LAROW` are written as the layout now has them,
+ * those it no longer has deleted; docs/decisions.md, 8 December 2026). Its cost is a rollup of every
+ * pupil of the LA.
  */
-export function forgetSchoolViews(): void {
-  rebuildNext = true;
+export function forgetSchoolViews(options: { rewriteLists?: boolean } = {}): void {
+  rebuildNext = options.rewriteLists ? 'lists' : 'figures';
 }
 
 /** Schools whose view and contribution are read while an earlier one is applied. */
@@ -68,7 +72,8 @@ export async function rollup(deps: RollupDeps, academicYear: number): Promise<Ro
   const { figures } = deps;
   // The pointers are one small item a school (about 100 bytes): the one read that covers every school.
   const [pointers, held] = await Promise.all([figures.viewPointers(academicYear), figures.aggregate(academicYear)]);
-  const rebuild = rebuildNext;
+  const rebuild = rebuildNext !== false;
+  const rewriteLists = rebuildNext === 'lists';
   rebuildNext = false;
   const agg: LaAggregate =
     held && !rebuild
@@ -112,9 +117,9 @@ export async function rollup(deps: RollupDeps, academicYear: number): Promise<Ro
     const next = schoolContribution(view, view.version, school?.phase, school?.outOfArea === true, digestAt(urn));
     const rows = view.pupils.filter((r) => old?.rows[r.upn] !== next.rows[r.upn]);
     // Listed nowhere, here alone, before and now: nothing in the lists to read or change.
-    const listRows = rows.filter(
-      (r) => !(next.rows[r.upn].endsWith(UNLISTED_HERE) && old?.rows[r.upn]?.endsWith(UNLISTED_HERE)),
-    );
+    const listRows = rewriteLists
+      ? view.pupils
+      : rows.filter((r) => !(next.rows[r.upn].endsWith(UNLISTED_HERE) && old?.rows[r.upn]?.endsWith(UNLISTED_HERE)));
     await Promise.all([
       // The same version's contribution is the same document (computed from the same view): kept.
       was === view.version && old ? undefined : figures.putContribution(next),

@@ -21,12 +21,15 @@
  *   PUPIL#<upn>              LAROW#<year>           the pupil's row in the LA lists (combined figures, flags) and
  *                                                   the list partitions it is in, only while it is listed somewhere;
  *                                                   written only by the rollup
- *   LALIST#<year>#<list>[#<scope>]  <rate>#<upn>    a pupil in an LA list, worst first: <list> is a flag type
+ *   LALIST#<year>#<list>#<scope>    <rate>#<upn>    a pupil in an LA list, worst first: <list> is a flag type
  *                                                   or `vs` (the Virtual School's roll);
  *                                                   <scope> is COHORT#<cohort> (the rarer cohorts only), YG#<year group>
- *                                                   or VS#all; <rate> is 100 minus the absence rate as shown (1 decimal),
- *                                                   zero-padded; the item holds the keys and filter attributes, the row is
- *                                                   its LAROW
+ *                                                   (YG#(none) for a pupil without one) or VS#all; <rate> is 100 minus the
+ *                                                   absence rate as shown (1 decimal), zero-padded; the item holds the keys
+ *                                                   and filter attributes, the row is its LAROW
+ *                                                   a year group's item only: gsi1: LALIST#<year>#<list> / <rate>#<upn>
+ *                                                   (the list for the whole LA is that index partition; it has no items
+ *                                                   of its own)
  *   LALIST#<year>#<list>#URN#<urn>  <upn>           a pupil in a school's share of a list, by UPN (a page sorts the
  *                                                   school's rows by rate); the commoner cohorts have no partition, only
  *                                                   counts in the LA aggregate (shared/store/la-lists.ts)
@@ -114,6 +117,20 @@ export const k = {
   /** An LA list partition: `scope` narrows it to one school, cohort, year group or the Virtual School. */
   laList: (year: number, list: string, scope?: LaListScope) =>
     `LALIST#${year}#${list}${scope ? `#${scope.kind}#${scope.value}` : ''}`,
+  /**
+   * The year group of a pupil without one, in the lists: a year-group partition of its own, so that the
+   * pupil is in the list's LA partition (gsi1 of the year groups' items). No filter names it: the API
+   * takes a year group of at most 3 characters, and no return or CTF gives a year group this value.
+   */
+  laListNoYearGroup: '(none)',
+  /**
+   * The gsi1 keys of a year group's list item (issue 17, 8 December 2026): the list's LA partition,
+   * at the item's own place (its sort key, unique in the list: it ends with the UPN).
+   */
+  laListIndexKeys: (yearGroupPk: string, sk: string) => {
+    const [, year, list] = yearGroupPk.split('#');
+    return { gsi1pk: `LALIST#${year}#${list}`, gsi1sk: sk };
+  },
   /**
    * Worst first as shown: 100 minus the absence rate to one decimal place (as the lists show it, so an
    * item moves only when the rate shown does), fixed width, then the UPN.

@@ -2,10 +2,15 @@
  * The LA lists as DynamoDB items (docs/design.md §7), so "worst first, 50 a page" costs the same
  * whatever the size of the LA. A list is a flag type or `vs` (the Virtual School's roll). A pupil's
  * memberships (its `parts`) are the list's partition for the whole LA and one per school, cohort (ever
- * in it this year), year group and the Virtual School's children; what each holds (issue 17: items
- * written only where a page needs them):
- * - the LA, the rarer cohorts, year groups and the Virtual School: an item per pupil, sorted worst
- *   first (the rate as shown, then the UPN), so a page is one Query;
+ * in it this year), year group (a pupil without one: a year group of its own, `k.laListNoYearGroup`)
+ * and the Virtual School's children; what each holds (issue 17: items written only where a page needs
+ * them):
+ * - the rarer cohorts, year groups and the Virtual School: an item per pupil, sorted worst first (the
+ *   rate as shown, then the UPN), so a page is one Query;
+ * - the LA: no items of its own (issue 17, 8 December 2026: they were the year groups' items again).
+ *   Each year group's item carries the list's LA partition as its gsi1 keys, at the same place, so the
+ *   LA partition is that gsi1 partition and its page is one Query of the index (eventually consistent,
+ *   as the base table's Query of the pages is);
  * - a school: an item per pupil sorted by UPN, so it does not move when the rate does. A school's list
  *   is bounded by its roll: a page reads the school's listed pupils' rows and sorts them;
  * - the commoner cohorts (`COUNTED_COHORTS`, each holding a large share of every list): no items, only a
@@ -30,6 +35,7 @@
  * The rows are stored as JSON strings, not maps: a string costs the SDK's marshalling and the engine
  * a fraction of a deep map.
  */
+import { TABLE_SCHEMA } from '../config.js';
 import { inVirtualSchool } from '../domain/access.js';
 import { LruCache } from '../lib/versioned-cache.js';
 import { absenceRateOf } from '../domain/la-view.js';
@@ -62,6 +68,11 @@ export interface LaRowItem {
   seq: number;
   prevParts: string[];
   prevSk?: string;
+  /**
+   * Its year groups' items carry the LA index keys (written since 8 December 2026): items claimed by a
+   * LAROW without it are not "unchanged", they are put again (with the keys) and the LAROW rewritten.
+   */
+  ix?: 1;
 }
 
 /** What one rollup carries per pupil across its schools (shared/app/rollup.ts turns it into count changes). */
@@ -88,7 +99,8 @@ export function laListPartitions(year: number, row: PupilRow): string[] {
     undefined,
     ...row.urns.map((u) => ({ kind: 'URN', value: u }) as const),
     ...row.everCohorts.map((c) => ({ kind: 'COHORT', value: c }) as const),
-    ...(row.yearGroup ? [{ kind: 'YG', value: row.yearGroup } as const] : []),
+    // Every pupil is in one year group's partition (its items are the LA partition's, gsi1).
+    { kind: 'YG', value: row.yearGroup || k.laListNoYearGroup },
     ...(vs ? [{ kind: 'VS', value: 'all' } as const] : []),
   ];
   return lists.flatMap((list) => scopes.map((scope) => k.laList(year, list, scope)));
@@ -101,19 +113,30 @@ export function laListPartitions(year: number, row: PupilRow): string[] {
  */
 export const COUNTED_COHORTS: ReadonlySet<string> = new Set(['fsm', 'sen_support', 'sen_none']);
 
-/** Whether a partition holds items, and in which order: none (a count only), by UPN (a school), else worst first. */
-function partitionKind(pk: string): 'counted' | 'byUpn' | 'worstFirst' {
+/**
+ * Whether a partition holds items, and in which order: none (a count only), by UPN (a school), worst
+ * first, or none of its own but its year groups' items by gsi1 (the LA's), worst first.
+ */
+export function partitionKind(pk: string): 'counted' | 'byUpn' | 'worstFirst' | 'indexed' {
   const { scope } = k.parseLaList(pk);
-  if (scope?.kind === 'URN') return 'byUpn';
-  if (scope?.kind === 'COHORT' && COUNTED_COHORTS.has(scope.value)) return 'counted';
+  if (!scope) return 'indexed';
+  if (scope.kind === 'URN') return 'byUpn';
+  if (scope.kind === 'COHORT' && COUNTED_COHORTS.has(scope.value)) return 'counted';
   return 'worstFirst';
 }
 
-/** The item a pupil has in partition `pk` (none in a counted one). */
+/** The item a pupil has in partition `pk` (none in a counted one, nor in the LA's: its year group's is indexed). */
 function listItemKey(pk: string, rowSk: string, upn: string): Key | undefined {
   const kind = partitionKind(pk);
-  return kind === 'counted' ? undefined : { pk, sk: kind === 'byUpn' ? k.laListSchoolSort(upn) : rowSk };
+  if (kind === 'counted' || kind === 'indexed') return undefined;
+  return { pk, sk: kind === 'byUpn' ? k.laListSchoolSort(upn) : rowSk };
 }
+
+/** A year group's item: the one that carries the list's LA partition as its gsi1 keys. */
+const isYearGroupItem = (key: Key) => k.parseLaList(key.pk).scope?.kind === 'YG';
+
+/** The index keys an item is written with: a year group's, its list's LA partition at its own place. */
+const indexKeysOf = (key: Key) => (isYearGroupItem(key) ? k.laListIndexKeys(key.pk, key.sk) : {});
 
 /**
  * The counts a pupil's partitions move in the aggregate: each partition, and each counted cohort with
@@ -126,7 +149,8 @@ export function laListCountKeys(parts: readonly string[]): string[] {
     const at = byList.get(list) ?? { year: pk.split('#')[1], cohorts: [] };
     byList.set(list, at);
     if (scope?.kind === 'COHORT' && COUNTED_COHORTS.has(scope.value)) at.cohorts.push(scope.value);
-    if (scope?.kind === 'YG') at.yg = scope.value;
+    // (A pupil without a year group has no pair: no filter names its year group.)
+    if (scope?.kind === 'YG' && scope.value !== k.laListNoYearGroup) at.yg = scope.value;
   }
   const pairs: string[] = [];
   for (const [list, { year, cohorts, yg }] of byList)
@@ -218,6 +242,10 @@ export async function applyLaRows(
     const stale = new Map<string, Key>();
     if (old?.rowSk) for (const [id, key] of itemsOf(old.parts, old.rowSk, row.upn)) stale.set(id, key);
     if (before.sk) for (const [id, key] of itemsOf(before.parts, before.sk, row.upn)) stale.set(id, key);
+    // A LAROW written before the LA partition was gsi1 (no `ix`) claims items in it too: deleted.
+    if (old?.rowSk && !old.ix)
+      for (const pk of old.parts)
+        if (partitionKind(pk) === 'indexed') stale.set(`${pk}\u0000${old.rowSk}`, { pk, sk: old.rowSk });
     for (const [id, key] of stale) if (!items.has(id)) deletes.push(key);
     if (!rowSk) {
       // Listed nowhere: no LAROW, except a tombstone while a retry of this rollup may need what it records.
@@ -241,12 +269,15 @@ export async function applyLaRows(
     }
     // A list item the held LAROW claims, with the same key and filter attributes, is there already (a
     // school's item whatever the rate: its key is the UPN).
+    // A year group's item written before the index keys (a LAROW without `ix`) is put again with them.
     const was = old?.row && old.rowSk ? rowOf(old.row) : undefined;
     const unchanged = was && sameFilterAttributes(was, row) ? itemsOf(old!.parts, old!.rowSk!, row.upn) : new Map();
+    if (!old?.ix) for (const [id, key] of unchanged) if (isYearGroupItem(key)) unchanged.delete(id);
     const attrs = filterAttributes(row);
-    for (const [id, key] of items) if (!unchanged.has(id)) puts.push({ ...key, ...attrs });
+    for (const [id, key] of items) if (!unchanged.has(id)) puts.push({ ...key, ...attrs, ...indexKeysOf(key) });
     const json = JSON.stringify(row);
-    if (old?.row === json && old.rowSk === rowSk && canonicalJson(old.parts) === canonicalJson(parts)) continue;
+    if (old?.row === json && old.rowSk === rowSk && old.ix && canonicalJson(old.parts) === canonicalJson(parts))
+      continue;
     rowItems.push({
       ...k.laRow(row.upn, year),
       upn: row.upn,
@@ -258,6 +289,7 @@ export async function applyLaRows(
       seq,
       ...prevPartsOf(before.parts, parts),
       ...(before.sk ? { prevSk: before.sk } : {}),
+      ix: 1,
     });
   }
   await batchPut(puts);
@@ -352,6 +384,27 @@ export function laListQuery(
 const KEY_ONLY = { ProjectionExpression: 'pk, sk, upn' } as const;
 
 /**
+ * How a partition is read, from its start or after a place (its sort key, unique in the partition: it
+ * ends with the UPN): the LA's is gsi1 (its year groups' items, whose gsi1 sort key is their own sort
+ * key), every other the table. An item read from the index is its year group's (`pk`, `sk` as stored).
+ */
+function partitionQuery(q: ReturnType<typeof laListQuery>, after?: string) {
+  const indexed = partitionKind(q.pk) === 'indexed';
+  const { partitionKey, sortKey } = indexed ? TABLE_SCHEMA.gsi1 : { partitionKey: 'pk', sortKey: 'sk' };
+  return {
+    ...(indexed ? { IndexName: TABLE_SCHEMA.gsi1.name } : {}),
+    KeyConditionExpression:
+      after === undefined ? `${partitionKey} = :pk` : `${partitionKey} = :pk AND ${sortKey} > :after`,
+    ...(q.filter ? { FilterExpression: q.filter } : {}),
+    ExpressionAttributeValues: after === undefined ? q.values : { ...q.values, ':after': after },
+  };
+}
+
+/** The place (sort key) of the last item a query of the partition evaluated. */
+const placeOfKey = (q: ReturnType<typeof laListQuery>, key: Record<string, unknown>) =>
+  String(partitionKind(q.pk) === 'indexed' ? key[TABLE_SCHEMA.gsi1.sortKey] : key.sk);
+
+/**
  * The rows of listed pupils, in the order given: one batch of their LAROWs. A pupil whose LAROW holds
  * no row (a rollup between writing its list items and its LAROW) is left out.
  */
@@ -381,12 +434,7 @@ const worstFirst = (rows: PupilRow[]) =>
 
 /** Every item of a partition that passes the filter left over (its keys and UPNs, in the partition's order). */
 function partitionItems(q: ReturnType<typeof laListQuery>): Promise<Array<{ upn: string; pk: string; sk: string }>> {
-  return queryAll<{ upn: string; pk: string; sk: string }>({
-    KeyConditionExpression: 'pk = :pk',
-    ...(q.filter ? { FilterExpression: q.filter } : {}),
-    ExpressionAttributeValues: q.values,
-    ...KEY_ONLY,
-  });
+  return queryAll<{ upn: string; pk: string; sk: string }>({ ...partitionQuery(q), ...KEY_ONLY });
 }
 
 /** The UPNs of every item of a partition that passes the filter left over, in the partition's order. */
@@ -484,27 +532,27 @@ export async function laListPage(
     };
   }
   const upns: Array<{ upn: string; pk: string; sk: string }> = [];
-  let from = start;
+  // After a place, not from a key: the LA partition is gsi1, whose keys a cursor does not carry.
+  let after = typeof start?.sk === 'string' ? start.sk : undefined;
+  // The place of the last row given (the cursor's).
+  let given = after;
   for (;;) {
     // One more than needed, so the last page says so. Without a filter left over this is one Query.
     const want = limit - upns.length + 1;
-    const res = await queryFromKey<{ pk: string; sk: string; upn: string }>(
-      {
-        KeyConditionExpression: 'pk = :pk',
-        ...(q.filter ? { FilterExpression: q.filter } : {}),
-        ExpressionAttributeValues: q.values,
-        ...KEY_ONLY,
-        Limit: q.filter ? Math.max(want, 100) : want,
-      },
-      from,
-    );
+    const res = await queryFromKey<{ pk: string; sk: string; upn: string }>({
+      ...partitionQuery(q, after),
+      ...KEY_ONLY,
+      Limit: q.filter ? Math.max(want, 100) : want,
+    });
     for (const item of res.items) {
-      if (upns.length === limit) return { rows: await pageRows(year, upns, await version), lastKey: from };
+      if (upns.length === limit)
+        return { rows: await pageRows(year, upns, await version), lastKey: { pk: q.pk, sk: given } };
       upns.push(item);
-      from = { pk: item.pk, sk: item.sk };
+      // (An item's sort key is its place in the LA partition too: a year group's gsi1sk is its sk.)
+      after = given = item.sk;
     }
     if (!res.lastKey) return { rows: await pageRows(year, upns, await version) };
-    from = res.lastKey;
+    after = placeOfKey(q, res.lastKey);
   }
 }
 
@@ -539,12 +587,7 @@ export async function laListCount(year: number, list: string, f: LaListFilter): 
   let start: Record<string, unknown> | undefined;
   do {
     const res = await queryFromKey<Record<string, unknown>>(
-      {
-        KeyConditionExpression: 'pk = :pk',
-        ...(q.filter ? { FilterExpression: q.filter } : {}),
-        ExpressionAttributeValues: q.values,
-        ProjectionExpression: 'pk',
-      },
+      { ...partitionQuery(q), ProjectionExpression: 'pk' },
       start,
     );
     n += res.items.length;

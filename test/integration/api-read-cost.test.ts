@@ -164,8 +164,9 @@ describe('the requests of the API reads issue 17 times', () => {
       expect(m.pa_page_first_today.dynamo).toEqual({ Query: 1, BatchGetItem: 1, BatchWriteItem: 1 });
       expect(m.pa_page_first_today.inSequence).toBe(2);
       // A commoner cohort's page (FSM has no partition, docs/decisions.md): the same requests as the
-      // plain page (its rows held here too); the Query filters the LA partition and the total is the
-      // count the aggregate keeps.
+      // plain page (its rows held here too); the Query filters the LA partition (gsi1 of the year
+      // groups' items since 8 December 2026: the same requests) and the total is the count the
+      // aggregate keeps.
       expect(m.pa_page_fsm.dynamo).toEqual({ Query: 1, BatchGetItem: 1, BatchWriteItem: 1 });
       // One school's page: its partition's keys (one Query, by UPN) beside one batch of the LA figures'
       // pointer and the care lists' stamp, then every row it lists that the instance does not hold under

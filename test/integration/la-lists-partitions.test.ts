@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '../../shared/store/clients.js';
 import { k } from '../../shared/store/keys.js';
-import { COUNTED_COHORTS } from '../../shared/store/la-lists.js';
+import { partitionKind } from '../../shared/store/la-lists.js';
 import * as table from '../../shared/store/table.js';
 import { startTestService, type TestService } from './harness.js';
 import { returnCsv, upnFor, weekdays, type ReturnRowInput } from '../support/returns.js';
@@ -161,16 +161,20 @@ async function scanLists() {
   return items;
 }
 
-/** The list items are exactly those the LA rows claim: none in a counted cohort's partition, a school's by UPN. */
+/**
+ * The list items are exactly those the LA rows claim: none in a counted cohort's partition nor in the
+ * LA's (its year groups' items are its gsi1 partition), a school's by UPN.
+ */
 async function expectItemsAsClaimed() {
   const all = await scanLists();
   const rows = all.filter((i) => i.sk.startsWith('LAROW#') && i.row);
   const want = new Set<string>();
   for (const r of rows)
     for (const pk of r.parts ?? []) {
-      const { scope } = k.parseLaList(pk);
-      if (scope?.kind === 'COHORT' && COUNTED_COHORTS.has(scope.value)) continue;
-      want.add(`${pk} ${scope?.kind === 'URN' ? r.upn : r.rowSk}`);
+      const kind = partitionKind(pk);
+      if (kind === 'counted' || kind === 'indexed') continue;
+      expect(k.parseLaList(pk).scope).toBeDefined();
+      want.add(`${pk} ${kind === 'byUpn' ? r.upn : r.rowSk}`);
     }
   const got = all.filter((i) => i.pk.startsWith('LALIST#')).map((i) => `${i.pk} ${i.sk}`);
   expect(got.sort()).toEqual([...want].sort());

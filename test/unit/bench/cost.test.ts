@@ -5,6 +5,7 @@ import {
   DEFAULT_ASSUMPTIONS,
   LAMBDA_MEMORY_MB,
   addCounts,
+  deletedIndexEntries,
   diffCounts,
   emptyCounts,
   itemBytes,
@@ -67,6 +68,26 @@ describe('units from sizes (DynamoDB and SQS billing rules)', () => {
     expect(itemBytes({ m: { M: { a: { S: 'xy' } } } })).toBe(8);
     const plain = { pk: 'PUPIL#1', n: 123, b: true };
     expect(plainValueBytes(plain) - 3 - Object.keys(plain).length).toBe(15);
+  });
+
+  it("counts an LA list year group's item deleted as an index write (it carries gsi1 keys); other deletes not", () => {
+    const del = (pk: string) => ({ DeleteRequest: { Key: { pk: { S: pk }, sk: { S: '090.0#A999' } } } });
+    const batch = {
+      RequestItems: {
+        t: [
+          del('LALIST#2025#persistent_absence#YG#7'),
+          del('LALIST#2025#vs#YG#(none)'),
+          del('LALIST#2025#persistent_absence#URN#100001'),
+          del('LALIST#2025#persistent_absence#COHORT#cla'),
+          del('LALIST#2025#persistent_absence'),
+          { PutRequest: { Item: { pk: { S: 'LALIST#2025#persistent_absence#YG#7' } } } },
+        ],
+      },
+    };
+    expect(deletedIndexEntries('BatchWriteItem', batch)).toBe(2);
+    expect(deletedIndexEntries('DeleteItem', { Key: { pk: { S: 'LALIST#2025#severe_absence#YG#R' } } })).toBe(1);
+    expect(deletedIndexEntries('DeleteItem', { Key: { pk: { S: 'PERSON#x' } } })).toBe(0);
+    expect(deletedIndexEntries('PutItem', { Item: { pk: { S: 'LALIST#2025#severe_absence#YG#R' } } })).toBe(0);
   });
 
   it('takes one snapshot of the counters from another, nested maps included', () => {

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { absenceRateOf } from '../../../shared/domain/la-view.js';
 import type { PupilRow } from '../../../shared/domain/school-view.js';
 import { k } from '../../../shared/store/keys.js';
-import { laListCountKeys, laListPartitions, laListQuery } from '../../../shared/store/la-lists.js';
+import { laListCountKeys, laListPartitions, laListQuery, partitionKind } from '../../../shared/store/la-lists.js';
 
 const row = (over: Partial<PupilRow> = {}): PupilRow => ({
   upn: 'A999200120001',
@@ -44,6 +44,40 @@ describe('LA list partitions', () => {
     // The referral suggestions read the lists of the flags that make one: no list of their own to move.
     expect(parts.filter((pk) => pk.startsWith('LALIST#2025#suggest'))).toEqual([]);
     expect(parts).toHaveLength(3 * 7);
+  });
+
+  it('puts a pupil without a year group in a year group of its own, counted but with no pair count', () => {
+    const parts = laListPartitions(
+      2025,
+      row({ yearGroup: undefined, everCohorts: ['fsm'], flags: [{ type: 'persistent_absence', since: '2025-09-10' }] }),
+    );
+    expect(parts.sort()).toEqual(
+      [
+        'LALIST#2025#persistent_absence',
+        'LALIST#2025#persistent_absence#URN#100001',
+        'LALIST#2025#persistent_absence#COHORT#fsm',
+        `LALIST#2025#persistent_absence#YG#${k.laListNoYearGroup}`,
+      ].sort(),
+    );
+    // Its year group's count is kept like any partition's; no cohort-and-year-group pair (no filter names it).
+    expect(laListCountKeys(parts).sort()).toEqual(parts);
+    // No API filter can name it: a year group filter is at most 3 characters.
+    expect(k.laListNoYearGroup.length).toBeGreaterThan(3);
+  });
+
+  it("serves the LA partition from the year groups' items: none of its own, their gsi1 keys at their own place", () => {
+    expect(partitionKind('LALIST#2025#persistent_absence')).toBe('indexed');
+    expect(partitionKind('LALIST#2025#persistent_absence#YG#7')).toBe('worstFirst');
+    expect(partitionKind(`LALIST#2025#persistent_absence#YG#${k.laListNoYearGroup}`)).toBe('worstFirst');
+    expect(partitionKind('LALIST#2025#persistent_absence#COHORT#fsm')).toBe('counted');
+    expect(partitionKind('LALIST#2025#persistent_absence#COHORT#cla')).toBe('worstFirst');
+    expect(partitionKind('LALIST#2025#vs#URN#100001')).toBe('byUpn');
+    const sk = k.laListSort(12.34, 'A999200120001');
+    expect(k.laListIndexKeys('LALIST#2025#vs#YG#R', sk)).toEqual({ gsi1pk: 'LALIST#2025#vs', gsi1sk: sk });
+    expect(k.laListIndexKeys(`LALIST#2025#severe_absence#YG#${k.laListNoYearGroup}`, sk)).toEqual({
+      gsi1pk: 'LALIST#2025#severe_absence',
+      gsi1sk: sk,
+    });
   });
 
   it('lists an unflagged pupil outside the Virtual School nowhere', () => {
