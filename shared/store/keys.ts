@@ -129,7 +129,7 @@ export const k = {
    */
   laListIndexKeys: (yearGroupPk: string, sk: string) => {
     const [, year, list] = yearGroupPk.split('#');
-    return { gsi1pk: `LALIST#${year}#${list}`, gsi1sk: sk };
+    return { gsi1pk: k.laList(Number(year), list), gsi1sk: sk };
   },
   /**
    * Worst first as shown: 100 minus the absence rate to one decimal place (as the lists show it, so an

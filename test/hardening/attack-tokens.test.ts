@@ -365,6 +365,13 @@ describe('hostile query strings', () => {
     'upn=%27%20OR%201%3D1',
     'status=x',
   ];
+  it("refuses the lists' own year group of pupils without one, `(none)`, as a filter (400): it is not a year group", async () => {
+    for (const token of [officer]) {
+      const res = await get(`/v1/pupils?flag=persistent_absence&yearGroup=${encodeURIComponent('(none)')}`, token);
+      expect(res.status).toBe(400);
+    }
+  });
+
   const listPaths = [
     '/v1/pupils?flag=persistent_absence&',
     '/v1/schools?',
